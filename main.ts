@@ -1,0 +1,131 @@
+/**
+ * Postern's command table. Each command lazily imports its module, so `postern --help` and the
+ * local CLI start fast and the server's modules load only for `serve`.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { ENVIRONMENT } from "./src/config/mod.ts";
+import { VERSION } from "./src/version.ts";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function program(): Command {
+  const cmd = new Command("postern")
+    .description("Self-hosted JMAP mail and identity server: server, management CLI and admin tools")
+    .version(VERSION)
+    .option("--data <dir>", "data directory (env POSTERN_DATA)", undefined)
+    .option("--json", "print JSON for scripts")
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText(
+      "after",
+      "\nEnvironment:\n" + Object.entries(ENVIRONMENT).map(([k, v]) => `  ${k.padEnd(28)} ${v}`).join("\n"),
+    );
+
+  cmd.command("serve")
+    .description("run the server (creates the data directory and an admin on first start)")
+    .option("--listen <host:port>", "address to listen on (env POSTERN_LISTEN, default 127.0.0.1:8080)")
+    .option("--domain <name>", "domain created on first start (env POSTERN_DOMAIN, default localhost)")
+    .option("--log-level <level>", "debug, info, warning or error")
+    .option("--trusted-proxy <address>", "trust X-Forwarded-* from this proxy (repeatable)", collect)
+    .option("--max-body-bytes <n>", "largest request body accepted")
+    .addOption(new Option("--synchronous <mode>", "SQLite synchronous mode").choices(["NORMAL", "FULL"]))
+    .option("--public-url <url>", "external base URL behind a reverse proxy")
+    .action(async (opts, c: Command) => {
+      const { run } = await import("./src/cli/io.ts");
+      const { serveCommand } = await import("./src/cli/serve.ts");
+      await run(() => serveCommand(c.optsWithGlobals()), opts);
+    });
+
+  cmd.command("init")
+    .description(
+      "create the data directory, encryption key, domain and admin account; print them (idempotent)",
+    )
+    .option("--domain <name>", "domain to create (env POSTERN_DOMAIN, default localhost)")
+    .option("--new-api-key", "also create a new admin API key when already initialized")
+    .action(async (_opts, c: Command) => {
+      const { run } = await import("./src/cli/io.ts");
+      const { initCommand } = await import("./src/cli/init.ts");
+      const all = c.optsWithGlobals();
+      await run(() => initCommand(all), all);
+    });
+
+  const objectVerb = (name: string, args: string, description: string) =>
+    cmd.command(`${name} ${args}`.trim()).description(description);
+  const objectAction = (fn: (...args: never[]) => Promise<void>) => async (...args: unknown[]) => {
+    const c = args[args.length - 1] as Command;
+    const { run } = await import("./src/cli/io.ts");
+    const all = c.optsWithGlobals();
+    await run(() => (fn as (...a: unknown[]) => Promise<void>)(...args.slice(0, -2), all), all);
+  };
+  const lazy = <K extends string>(name: K) => async (...args: unknown[]) => {
+    const module = await import("./src/cli/objects.ts") as unknown as Record<
+      K,
+      (...a: unknown[]) => Promise<void>
+    >;
+    return module[name](...args);
+  };
+
+  objectVerb("get", "<type> <id>", "show one object, e.g. get account b")
+    .action(objectAction(lazy("getCommand")));
+  objectVerb("query", "<type>", "list objects, e.g. query account/user --where name=test")
+    .option("--where <field=value>", "filter (repeatable; text=… searches accounts)", collect)
+    .option("--fields <a,b>", "columns to show")
+    .action(objectAction(lazy("queryCommand")));
+  objectVerb(
+    "create",
+    "<type>",
+    "create an object, e.g. create account/user --field name=test --field domainId=b",
+  )
+    .option("--field <name=value>", "a property; a value starting with { or [ is JSON (repeatable)", collect)
+    .action(objectAction(lazy("createCommand")));
+  objectVerb("update", "<type> <id>", "change properties of an object")
+    .option("--field <name=value>", "a property; a value starting with { or [ is JSON (repeatable)", collect)
+    .action(objectAction(lazy("updateCommand")));
+  objectVerb("delete", "<type> [id]", "delete objects by id")
+    .option("--ids <a,b>", "ids to delete")
+    .action(objectAction(lazy("deleteCommand")));
+  objectVerb("describe", "[type]", "list object types, or the fields of one")
+    .action(objectAction(lazy("describeCommand")));
+
+  const db = cmd.command("db").description("database maintenance");
+  db.command("check")
+    .description("run the integrity check and report dangling references")
+    .option("--repair", "delete dangling rows")
+    .action(async (_opts, c: Command) => {
+      const { run } = await import("./src/cli/io.ts");
+      const { dbCheckCommand } = await import("./src/cli/db.ts");
+      const all = c.optsWithGlobals();
+      await run(() => dbCheckCommand(all), all);
+    });
+  const cache = cmd.command("cache").description("cache settings and statistics");
+  cache.command("stats")
+    .description("show cache settings and the invalidation log position")
+    .action(async (_opts, c: Command) => {
+      const { run } = await import("./src/cli/io.ts");
+      const { cacheStatsCommand } = await import("./src/cli/db.ts");
+      const all = c.optsWithGlobals();
+      await run(() => cacheStatsCommand(all), all);
+    });
+  return cmd;
+}
+
+/** Parses the arguments and runs the command; usage errors exit 2. */
+export async function main(args: string[]): Promise<void> {
+  const cmd = program();
+  cmd.configureOutput({ writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)) });
+  if (args.length === 0) {
+    cmd.outputHelp();
+    return;
+  }
+  try {
+    await cmd.parseAsync(args, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return;
+      Deno.exit(2);
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) await main(Deno.args);

@@ -1,0 +1,80 @@
+/**
+ * The layer rule of DESIGN.md, checked on every import: surfaces never import the store, http/
+ * imports no surface or service, model/ imports nothing with I/O, and another folder is entered
+ * through its mod.ts (model/ excepted: it is the tiny core everything uses).
+ */
+import { walk } from "./walk.ts";
+
+const SURFACES = new Set(["api", "jmap", "http", "cli", "tui", "oauth"]);
+const SERVICES = new Set(["directory", "acl", "auth", "cache", "mail", "oauth"]);
+
+interface Violation {
+  file: string;
+  line: number;
+  message: string;
+}
+
+/** Returns every import of the tree that breaks the layer rule. */
+export async function checkLayers(root: string): Promise<Violation[]> {
+  const violations: Violation[] = [];
+  for await (const file of walk(root, [".ts"])) {
+    const rel = file.slice(root.length + 1);
+    if (!rel.startsWith("src/") && !rel.startsWith("tui/")) continue;
+    if (rel.endsWith("_test.ts")) continue;
+    const from = area(rel);
+    const lines = (await Deno.readTextFile(file)).split("\n");
+    lines.forEach((text, index) => {
+      for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*)["'](\.[^"']+)["']/g)) {
+        const target = normalize(rel, match[1]);
+        const message = judge(rel, from, target);
+        if (message) violations.push({ file: rel, line: index + 1, message });
+      }
+    });
+  }
+  return violations;
+}
+
+/** The top folder of a path below src/ ("model", "store", …), "tui", or "" for a root file of src/. */
+function area(path: string): string {
+  if (path.startsWith("tui/")) return "tui";
+  const parts = path.split("/");
+  return parts.length > 2 ? parts[1] : "";
+}
+
+function normalize(fromFile: string, spec: string): string {
+  const parts = fromFile.split("/").slice(0, -1);
+  for (const piece of spec.split("/")) {
+    if (piece === "..") parts.pop();
+    else if (piece !== ".") parts.push(piece);
+  }
+  return parts.join("/");
+}
+
+function judge(file: string, from: string, target: string): string | undefined {
+  const to = target.startsWith("src/") || target.startsWith("tui/") ? area(target) : "outside";
+  if (to === from || to === "outside") return undefined;
+  if (from === "model") return `model/ imports ${target}: the model has no dependencies`;
+  if (SURFACES.has(from) && to === "store") {
+    return `surface ${from}/ imports the store (${target}); use a service`;
+  }
+  if (from === "http" && (SURFACES.has(to) || SERVICES.has(to) || to === "store")) {
+    return `http/ imports ${target}: it receives what it needs as functions`;
+  }
+  if (from === "store" && to !== "model") {
+    return `store/ imports ${target}: the store depends only on the model`;
+  }
+  if (to !== "model" && to !== "" && !target.endsWith("/mod.ts") && !(to === "tui" && from === "")) {
+    return `${file} reaches into ${target}; import ${target.split("/").slice(0, 2).join("/")}/mod.ts`;
+  }
+  return undefined;
+}
+
+if (import.meta.main) {
+  const violations = await checkLayers(Deno.cwd());
+  for (const v of violations) console.error(`${v.file}:${v.line}: ${v.message}`);
+  if (violations.length) {
+    console.error(`Layer rule: ${violations.length} violation(s)`);
+    Deno.exit(1);
+  }
+  console.log("Layer rule: ok");
+}

@@ -1,0 +1,129 @@
+/** Routes of the management HTTP surface: health, metrics and the caller's account. */
+import type { Authenticator } from "../auth/mod.ts";
+import type { DirectoryCaches } from "../cache/mod.ts";
+import type { AccountService } from "../directory/mod.ts";
+import {
+  type HttpMetrics,
+  jsonResponse,
+  type MetricSample,
+  type RequestContext,
+  type Route,
+} from "../http/mod.ts";
+import { encodeId } from "../model/ids.ts";
+import { ForbiddenError } from "../model/errors.ts";
+
+/** What these routes use. */
+export interface ApiDeps {
+  accounts: AccountService;
+  caches: DirectoryCaches;
+  authenticator: Authenticator;
+  metrics: HttpMetrics;
+  /** Gauges from elsewhere (database size, limiter). */
+  extraMetrics(): MetricSample[];
+  version: string;
+}
+
+/** Permissions implied by each role, as /api/account reports them. */
+const PERMISSIONS: Record<string, string[]> = {
+  admin: ["manage-directory", "manage-settings", "read-metrics", "manage-own-account"],
+  user: ["manage-own-account"],
+};
+
+/** The route table of this surface. */
+export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
+  return [
+    {
+      method: "GET",
+      path: "/healthz",
+      handler: () =>
+        jsonResponse({ status: "ok", version: deps.version }, { headers: { "cache-control": "no-store" } }),
+    },
+    {
+      method: "GET",
+      path: "/metrics",
+      handler: async (ctx) => {
+        if (!isLoopback(ctx.clientAddress)) {
+          const principal = await ctx.principal();
+          if (!principal.roles.includes("admin")) throw new ForbiddenError("Metrics are for administrators");
+        }
+        return new Response(deps.metrics.render([...cacheSamples(deps), ...deps.extraMetrics()]), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/account",
+      handler: async (ctx) => {
+        const principal = await ctx.principal();
+        const account = await deps.accounts.require(principal.accountId);
+        return jsonResponse({
+          id: encodeId(account.id),
+          name: account.name,
+          description: account.description,
+          emailAddress: account.primaryAddress,
+          addresses: [account.primaryAddress, ...account.aliases],
+          roles: account.roles,
+          permissions: [...new Set(account.roles.flatMap((r) => PERMISSIONS[r] ?? []))],
+          locale: account.locale ?? "en",
+          authenticatedBy: principal.method,
+        });
+      },
+    },
+  ];
+}
+
+function isLoopback(address: string): boolean {
+  return address === "::1" || address.startsWith("127.") || address === "::ffff:127.0.0.1";
+}
+
+function cacheSamples(deps: ApiDeps): MetricSample[] {
+  const out: MetricSample[] = [];
+  const { namespaces, remoteInvalidations } = deps.caches.stats();
+  for (const s of namespaces) {
+    const labels = { cache: s.name };
+    out.push(
+      { name: "postern_cache_hits_total", help: "Cache hits", type: "counter", labels, value: s.hits },
+      { name: "postern_cache_misses_total", help: "Cache misses", type: "counter", labels, value: s.misses },
+      {
+        name: "postern_cache_negative_hits_total",
+        help: "Hits on negative (not found) entries",
+        type: "counter",
+        labels,
+        value: s.negativeHits,
+      },
+      {
+        name: "postern_cache_evictions_total",
+        help: "Entries evicted by size",
+        type: "counter",
+        labels,
+        value: s.evictions,
+      },
+      {
+        name: "postern_cache_invalidations_total",
+        help: "Entries removed by invalidation",
+        type: "counter",
+        labels,
+        value: s.invalidations,
+      },
+      { name: "postern_cache_entries", help: "Entries held", type: "gauge", labels, value: s.size },
+    );
+  }
+  out.push({
+    name: "postern_cache_remote_invalidations_total",
+    help: "Invalidation events applied from other processes",
+    type: "counter",
+    value: remoteInvalidations,
+  });
+  const c = deps.authenticator.counters;
+  for (const [result, value] of Object.entries(c)) {
+    out.push({
+      name: "postern_auth_results_total",
+      help: "Authentication outcomes",
+      type: "counter",
+      labels: { result },
+      value,
+    });
+  }
+  return out;
+}

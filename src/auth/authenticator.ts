@@ -1,0 +1,155 @@
+import { createHash } from "node:crypto";
+import type { DirectoryCaches, VerifiedCredential } from "../cache/mod.ts";
+import type { AccessKeyService, AccountService, PasswordHashing } from "../directory/mod.ts";
+import { API_KEY_PREFIX } from "../directory/mod.ts";
+import { AuthError } from "../model/errors.ts";
+import type { Account, Principal } from "../model/types.ts";
+import { parseAuthorization } from "./parse_authorization.ts";
+import type { RateLimiter } from "./rate_limiter.ts";
+
+/** Verifies a Bearer token that is not an API key (OAuth access tokens, once that provider exists). */
+export type TokenVerifier = (token: string) => Promise<VerifiedCredential | undefined>;
+
+/** What the authenticator works with. */
+export interface AuthenticatorDeps {
+  accounts: AccountService;
+  accessKeys: AccessKeyService;
+  caches: DirectoryCaches;
+  hasher: PasswordHashing;
+  limiter: RateLimiter;
+  /** A hash of a random password with the configured parameters: unknown logins verify against it. */
+  dummyHash: string;
+  tokenVerifier?: TokenVerifier;
+}
+
+/** Outcome counters, exported as metrics. */
+export interface AuthCounters {
+  success: number;
+  failure: number;
+  rateLimited: number;
+  malformed: number;
+  cached: number;
+}
+
+/**
+ * `authenticate(request) → Principal | AuthError`. Verified headers are cached under a hash of the
+ * header and dropped when the account's credentials change. An AuthError is the only failure that
+ * means 401; any other error is a fault and propagates as one.
+ */
+export class Authenticator {
+  readonly counters: AuthCounters = { success: 0, failure: 0, rateLimited: 0, malformed: 0, cached: 0 };
+
+  constructor(private readonly deps: AuthenticatorDeps) {}
+
+  /** Authenticates an `Authorization` header value sent from `clientAddress`. */
+  async authenticate(authorization: string | null, clientAddress: string): Promise<Principal> {
+    if (!authorization) throw new AuthError("Authentication required", "missing", undefined);
+    const cacheKey = createHash("sha256").update(authorization).digest("base64");
+    const cached = this.deps.caches.authHeaders.get(cacheKey);
+    if (cached.status === "hit" && (cached.value.expiresAt === null || cached.value.expiresAt > Date.now())) {
+      const account = await this.deps.accounts.get(cached.value.accountId);
+      if (account?.enabled) {
+        this.counters.cached++;
+        this.counters.success++;
+        return principal(account, cached.value);
+      }
+    }
+    let parsed;
+    try {
+      parsed = parseAuthorization(authorization);
+    } catch (error) {
+      this.counters.malformed++;
+      throw error;
+    }
+    const ipKey = `ip:${clientAddress}`;
+    const accountKey = parsed.scheme === "Basic" ? `account:${parsed.login.toLowerCase()}` : undefined;
+    for (const key of accountKey ? [ipKey, accountKey] : [ipKey]) {
+      const decision = this.deps.limiter.check(key);
+      if (!decision.allowed) {
+        this.counters.rateLimited++;
+        throw new AuthError(
+          "Too many failed attempts; try again later",
+          "rateLimited",
+          parsed.scheme,
+          Math.ceil(decision.retryAfterMs / 1000),
+        );
+      }
+    }
+    const verified = parsed.scheme === "Basic"
+      ? await this.verifyPassword(parsed.login, parsed.password)
+      : await this.verifyBearer(parsed.token);
+    if (!verified) {
+      this.counters.failure++;
+      this.deps.limiter.fail(ipKey);
+      if (accountKey) this.deps.limiter.fail(accountKey);
+      throw new AuthError(
+        parsed.scheme === "Basic" ? "Invalid username or password" : "The access token is invalid or expired",
+        "invalid",
+        parsed.scheme,
+      );
+    }
+    if (accountKey) this.deps.limiter.succeed(accountKey);
+    this.deps.caches.authHeaders.set(cacheKey, verified.credential);
+    this.counters.success++;
+    return principal(verified.account, verified.credential);
+  }
+
+  private async verifyPassword(login: string, password: string) {
+    const id = await this.deps.accounts.idByLogin(login);
+    const account = id === undefined ? undefined : await this.deps.accounts.get(id);
+    if (!account || account.type !== "User") {
+      // Same work as a real verification, so an unknown login cannot be told apart by timing.
+      await this.deps.hasher.verify(this.deps.dummyHash, password);
+      return undefined;
+    }
+    const appPassword = await this.deps.accessKeys.find("AppPassword", password);
+    let credential: VerifiedCredential | undefined;
+    if (appPassword && appPassword.accountId === account.id) {
+      await this.deps.accessKeys.touch(appPassword);
+      credential = {
+        accountId: account.id,
+        method: "appPassword",
+        credentialId: appPassword.id,
+        expiresAt: appPassword.expiresAt,
+      };
+    } else {
+      const hash = await this.deps.accounts.passwordHash(account.id);
+      const ok = await this.deps.hasher.verify(hash ?? this.deps.dummyHash, password);
+      if (ok && hash) {
+        credential = { accountId: account.id, method: "password", credentialId: null, expiresAt: null };
+      }
+    }
+    return credential && account.enabled ? { account, credential } : undefined;
+  }
+
+  private async verifyBearer(token: string) {
+    let credential: VerifiedCredential | undefined;
+    if (token.startsWith(API_KEY_PREFIX)) {
+      const key = await this.deps.accessKeys.find("ApiKey", token);
+      if (key) {
+        await this.deps.accessKeys.touch(key);
+        credential = {
+          accountId: key.accountId,
+          method: "apiKey",
+          credentialId: key.id,
+          expiresAt: key.expiresAt,
+        };
+      }
+    } else if (this.deps.tokenVerifier) {
+      credential = await this.deps.tokenVerifier(token);
+    }
+    if (!credential) return undefined;
+    const account = await this.deps.accounts.get(credential.accountId);
+    return account?.enabled && account.type === "User" ? { account, credential } : undefined;
+  }
+}
+
+function principal(account: Account, credential: VerifiedCredential): Principal {
+  return {
+    accountId: account.id,
+    name: account.name,
+    roles: account.roles,
+    method: credential.method,
+    credentialId: credential.credentialId,
+  };
+}

@@ -1,0 +1,8 @@
+/** Authentication: header parsing, credential verification, password hashing, throttling. */
+export { Authenticator } from "./authenticator.ts";
+export type { AuthCounters, AuthenticatorDeps, TokenVerifier } from "./authenticator.ts";
+export { parseAuthorization } from "./parse_authorization.ts";
+export { DEFAULT_ARGON2, isArgon2idPhc, PasswordHasher } from "./password_hasher.ts";
+export type { Argon2Parameters } from "./password_hasher.ts";
+export { constantTimeEqual, keyedHash, randomSecret } from "./keyed_hash.ts";
+export { DEFAULT_RATE_LIMIT, RateLimiter } from "./rate_limiter.ts";

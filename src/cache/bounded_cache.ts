@@ -1,0 +1,180 @@
+/**
+ * A bounded LRU cache with TTLs and negative entries ("known not to exist"). Negative entries have their
+ * own TTL because they are the riskier kind: a stale one makes a freshly created object invisible.
+ */
+
+/** Settings that may change while the cache is in use. */
+export interface BoundedCacheSettings {
+  /** Entries kept before the least recently used is evicted; 0 disables the cache. */
+  maxEntries: number;
+  /** Lifetime of a positive entry; 0 disables positive caching. */
+  ttlMs: number;
+  /** Lifetime of a negative entry; 0 disables negative caching. */
+  negativeTtlMs: number;
+}
+
+/** Options for {@linkcode BoundedCache}; `name` labels its metrics. */
+export interface BoundedCacheOptions extends BoundedCacheSettings {
+  name: string;
+  now?: () => number;
+}
+
+/** The outcome of a lookup: a cached value, a cached absence, or nothing known. */
+export type CacheLookup<V> =
+  | { readonly status: "hit"; readonly value: V }
+  | { readonly status: "negative" }
+  | { readonly status: "miss" };
+
+/** Counters exported as metrics; `invalidations` counts entries removed on purpose, not by eviction. */
+export interface CacheStats {
+  name: string;
+  hits: number;
+  misses: number;
+  negativeHits: number;
+  evictions: number;
+  invalidations: number;
+  size: number;
+}
+
+interface Entry<V> {
+  value: V | undefined;
+  negative: boolean;
+  storedAt: number;
+}
+
+// Shared results so the two value-less outcomes allocate nothing on the hot path.
+const NEGATIVE: CacheLookup<never> = Object.freeze({ status: "negative" });
+const MISS: CacheLookup<never> = Object.freeze({ status: "miss" });
+
+/** An LRU cache by entry count, with separate TTLs for positive and negative entries. */
+export class BoundedCache<K, V> {
+  /** Label used in metrics. */
+  readonly name: string;
+  // Map iteration order is insertion order, so re-inserting on use keeps the least recent at the front.
+  readonly #entries = new Map<K, Entry<V>>();
+  readonly #now: () => number;
+  #settings: BoundedCacheSettings;
+  readonly #counts = { hits: 0, misses: 0, negativeHits: 0, evictions: 0, invalidations: 0 };
+
+  constructor(options: BoundedCacheOptions) {
+    this.name = options.name;
+    this.#now = options.now ?? Date.now;
+    this.#settings = resolveSettings(options.name, options, {});
+  }
+
+  /** Number of entries held, including expired ones not yet looked up. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Looks up `key`; an expired entry counts as a miss and is dropped. */
+  get(key: K): CacheLookup<V> {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) {
+      this.#counts.misses++;
+      return MISS;
+    }
+    // Age is checked against the current TTL, so lowering a TTL at run time applies to old entries too.
+    const ttl = entry.negative ? this.#settings.negativeTtlMs : this.#settings.ttlMs;
+    this.#entries.delete(key);
+    if (this.#now() - entry.storedAt >= ttl) {
+      this.#counts.misses++;
+      return MISS;
+    }
+    this.#entries.set(key, entry);
+    if (entry.negative) {
+      this.#counts.negativeHits++;
+      return NEGATIVE;
+    }
+    this.#counts.hits++;
+    return { status: "hit", value: entry.value as V };
+  }
+
+  /** Stores a value, replacing any entry (positive or negative) for `key`. */
+  set(key: K, value: V): void {
+    this.#store(key, value, false);
+  }
+
+  /** Records that `key` is known not to exist. */
+  setNegative(key: K): void {
+    this.#store(key, undefined, true);
+  }
+
+  /** Removes the entry for `key`; returns whether there was one. */
+  delete(key: K): boolean {
+    const removed = this.#entries.delete(key);
+    if (removed) this.#counts.invalidations++;
+    return removed;
+  }
+
+  /** Removes every entry. */
+  clear(): void {
+    this.#counts.invalidations += this.#entries.size;
+    this.#entries.clear();
+  }
+
+  /** Removes only negative entries, e.g. after a write that may have created any of the missing keys. */
+  clearNegative(): void {
+    this.deleteWhere((_key, _value, negative) => negative);
+  }
+
+  /** Removes entries matching `predicate` (`value` is undefined for a negative entry); returns the count. */
+  deleteWhere(predicate: (key: K, value: V | undefined, negative: boolean) => boolean): number {
+    let removed = 0;
+    for (const [key, entry] of this.#entries) {
+      if (predicate(key, entry.value, entry.negative)) {
+        this.#entries.delete(key);
+        removed++;
+      }
+    }
+    this.#counts.invalidations += removed;
+    return removed;
+  }
+
+  /** Changes limits and TTLs at run time; a smaller `maxEntries` evicts at once. */
+  updateOptions(partial: Partial<BoundedCacheSettings>): void {
+    this.#settings = resolveSettings(this.name, this.#settings, partial);
+    this.#evictOverflow();
+  }
+
+  /** A snapshot of the counters. */
+  stats(): CacheStats {
+    return { name: this.name, ...this.#counts, size: this.#entries.size };
+  }
+
+  #store(key: K, value: V | undefined, negative: boolean): void {
+    // Deleting first both refreshes recency and drops the old entry when caching of this kind is off.
+    this.#entries.delete(key);
+    const ttl = negative ? this.#settings.negativeTtlMs : this.#settings.ttlMs;
+    if (ttl <= 0 || this.#settings.maxEntries === 0) return;
+    this.#entries.set(key, { value, negative, storedAt: this.#now() });
+    this.#evictOverflow();
+  }
+
+  #evictOverflow(): void {
+    while (this.#entries.size > this.#settings.maxEntries) {
+      this.#entries.delete(this.#entries.keys().next().value as K);
+      this.#counts.evictions++;
+    }
+  }
+}
+
+// An explicit undefined keeps the current value, so settings objects with optional fields pass through.
+function resolveSettings(
+  name: string,
+  base: BoundedCacheSettings,
+  partial: Partial<BoundedCacheSettings>,
+): BoundedCacheSettings {
+  const maxEntries = partial.maxEntries ?? base.maxEntries;
+  const ttlMs = partial.ttlMs ?? base.ttlMs;
+  const negativeTtlMs = partial.negativeTtlMs ?? base.negativeTtlMs;
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 0) {
+    throw new RangeError(`Cannot configure cache "${name}": maxEntries ${maxEntries} is not a count`);
+  }
+  for (const [field, value] of [["ttlMs", ttlMs], ["negativeTtlMs", negativeTtlMs]] as const) {
+    if (!(value >= 0)) {
+      throw new RangeError(`Cannot configure cache "${name}": ${field} ${value} is not a duration`);
+    }
+  }
+  return { maxEntries, ttlMs, negativeTtlMs };
+}

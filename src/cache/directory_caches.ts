@@ -1,0 +1,135 @@
+import type { Account, InvalidationEvent } from "../model/types.ts";
+import { BoundedCache, type CacheStats } from "./bounded_cache.ts";
+
+/** What a verified `Authorization` header resolved to. */
+export interface VerifiedCredential {
+  accountId: number;
+  method: "password" | "appPassword" | "apiKey" | "accessToken";
+  credentialId: number | null;
+  /** After this time (ms) the credential itself expires, whatever the cache TTL. */
+  expiresAt: number | null;
+}
+
+/** Sizes and lifetimes, from the Cache settings object. */
+export interface DirectoryCacheSettings {
+  maxEntries: number;
+  ttlSeconds: number;
+  negativeTtlSeconds: number;
+  authTtlSeconds: number;
+}
+
+/** Where other processes' invalidations are read from (the store's invalidation log). */
+export interface InvalidationSource {
+  dataVersion(): number;
+  since(afterId: number): { lastId: number; events: InvalidationEvent[] };
+  lastId(): number;
+}
+
+/**
+ * The directory's cache namespaces and the one place that turns invalidation events into cache
+ * deletions, whether the event was emitted here or read from another process's log.
+ */
+export class DirectoryCaches {
+  readonly accountById: BoundedCache<number, Account>;
+  /** Login key (bare name or address, lower case) → account id; negative entries for unknown logins. */
+  readonly accountByLogin: BoundedCache<string, number>;
+  /** Hash of an Authorization header → what it proved. Never the header itself. */
+  readonly authHeaders: BoundedCache<string, VerifiedCredential>;
+  #dataVersion: number;
+  #lastInvalidationId: number;
+  #remoteApplied = 0;
+  #listeners: ((event: InvalidationEvent) => void)[] = [];
+
+  constructor(settings: DirectoryCacheSettings, private readonly source: InvalidationSource) {
+    const ms = (s: number) => s * 1000;
+    this.accountById = new BoundedCache({
+      name: "account_by_id",
+      maxEntries: settings.maxEntries,
+      ttlMs: ms(settings.ttlSeconds),
+      negativeTtlMs: ms(settings.negativeTtlSeconds),
+    });
+    this.accountByLogin = new BoundedCache({
+      name: "account_by_login",
+      maxEntries: settings.maxEntries,
+      ttlMs: ms(settings.ttlSeconds),
+      negativeTtlMs: ms(settings.negativeTtlSeconds),
+    });
+    this.authHeaders = new BoundedCache({
+      name: "auth_headers",
+      maxEntries: settings.maxEntries,
+      ttlMs: ms(settings.authTtlSeconds),
+      negativeTtlMs: 0,
+    });
+    this.#dataVersion = source.dataVersion();
+    this.#lastInvalidationId = source.lastId();
+  }
+
+  /** Calls `listener` for every applied event (local or remote), e.g. to reload settings. */
+  onInvalidation(listener: (event: InvalidationEvent) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /**
+   * Makes the caches coherent with every commit of other connections: one `PRAGMA data_version`
+   * call, and only when it moved, the new rows of the invalidation log. Call before trusting a cache.
+   */
+  sync(): void {
+    const version = this.source.dataVersion();
+    if (version === this.#dataVersion) return;
+    this.#dataVersion = version;
+    const { lastId, events } = this.source.since(this.#lastInvalidationId);
+    this.#lastInvalidationId = lastId;
+    this.#remoteApplied += events.length;
+    for (const event of events) this.apply(event);
+  }
+
+  /** Applies one invalidation event to every namespace it concerns. */
+  apply(event: InvalidationEvent): void {
+    switch (event.kind) {
+      case "account":
+        this.accountById.delete(event.accountId);
+        for (const key of event.keys) this.accountByLogin.delete(key.toLowerCase());
+        this.authHeaders.deleteWhere((_, value) => value?.accountId === event.accountId);
+        break;
+      case "credentials":
+        this.authHeaders.deleteWhere((_, value) => value?.accountId === event.accountId);
+        break;
+      case "domain":
+        // A domain rename or removal changes addresses of many accounts at once.
+        this.accountById.clear();
+        this.accountByLogin.clear();
+        break;
+      case "negative":
+        this.accountById.clearNegative();
+        this.accountByLogin.clearNegative();
+        break;
+      case "all":
+        this.accountById.clear();
+        this.accountByLogin.clear();
+        this.authHeaders.clear();
+        break;
+      case "settings":
+        break;
+    }
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  /** Applies new sizes and lifetimes to every namespace. */
+  updateSettings(settings: DirectoryCacheSettings): void {
+    const base = { maxEntries: settings.maxEntries, negativeTtlMs: settings.negativeTtlSeconds * 1000 };
+    this.accountById.updateOptions({ ...base, ttlMs: settings.ttlSeconds * 1000 });
+    this.accountByLogin.updateOptions({ ...base, ttlMs: settings.ttlSeconds * 1000 });
+    this.authHeaders.updateOptions({
+      maxEntries: settings.maxEntries,
+      ttlMs: settings.authTtlSeconds * 1000,
+    });
+  }
+
+  /** Counters of every namespace plus how many events came from other processes. */
+  stats(): { namespaces: CacheStats[]; remoteInvalidations: number } {
+    return {
+      namespaces: [this.accountById.stats(), this.accountByLogin.stats(), this.authHeaders.stats()],
+      remoteInvalidations: this.#remoteApplied,
+    };
+  }
+}

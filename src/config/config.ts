@@ -1,0 +1,120 @@
+/**
+ * Bootstrap settings: flags, then environment variables, then defaults, resolved once at boot and
+ * passed down. Settings that can change at run time live in the database as settings objects.
+ */
+
+/** Where a secret comes from: its value, an environment variable, or a file. */
+export type SecretKeySource =
+  | { kind: "value"; value: string }
+  | { kind: "env"; name: string }
+  | { kind: "file"; path: string };
+
+/** The resolved bootstrap configuration. */
+export interface Config {
+  dataDir: string;
+  databasePath: string;
+  hostname: string;
+  port: number;
+  domain: string;
+  adminPassword: string | undefined;
+  encryptionKey: SecretKeySource;
+  logLevel: "debug" | "info" | "warning" | "error";
+  trustedProxies: string[];
+  maxBodyBytes: number;
+  synchronous: "NORMAL" | "FULL";
+  publicUrl: string | undefined;
+}
+
+/** Raw options as the CLI parsed them (all optional strings). */
+export interface ConfigInput {
+  data?: string;
+  listen?: string;
+  domain?: string;
+  logLevel?: string;
+  trustedProxy?: string[];
+  maxBodyBytes?: string;
+  synchronous?: string;
+  publicUrl?: string;
+}
+
+/** A configuration error: the message names the flag or variable and the bad value. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Every environment variable Postern reads, with what it sets (for the README and `--help`). */
+export const ENVIRONMENT = {
+  POSTERN_DATA: "data directory (default ./data)",
+  POSTERN_LISTEN: "address to listen on, host:port (default 127.0.0.1:8080)",
+  POSTERN_DOMAIN: "domain created on first start (default localhost)",
+  POSTERN_ADMIN_PASSWORD:
+    "password of the admin account created on first start (default: random, printed once)",
+  POSTERN_ENCRYPTION_KEY: "the encryption key itself (base64, at least 32 bytes)",
+  POSTERN_ENCRYPTION_KEY_FILE: "file holding the encryption key (default DATA/encryption.key, created 0600)",
+  POSTERN_LOG_LEVEL: "debug, info, warning or error (default info)",
+  POSTERN_TRUSTED_PROXIES: "comma-separated proxy addresses whose X-Forwarded-* headers are trusted",
+  POSTERN_MAX_BODY_BYTES: "largest request body accepted (default 10485760)",
+  POSTERN_SYNCHRONOUS: "SQLite synchronous mode, NORMAL or FULL (default NORMAL)",
+  POSTERN_PUBLIC_URL: "external base URL, e.g. https://mail.example.org (default: from the request)",
+} as const;
+
+/** Resolves flags and environment into a validated Config. */
+export function resolveConfig(input: ConfigInput, env: Record<string, string | undefined>): Config {
+  const dataDir = input.data ?? env.POSTERN_DATA ?? "./data";
+  const listen = input.listen ?? env.POSTERN_LISTEN ?? "127.0.0.1:8080";
+  const { hostname, port } = parseListen(listen);
+  const logLevel = (input.logLevel ?? env.POSTERN_LOG_LEVEL ?? "info").toLowerCase();
+  if (!["debug", "info", "warning", "error"].includes(logLevel)) {
+    throw new ConfigError(`Invalid log level "${logLevel}": use debug, info, warning or error`);
+  }
+  const synchronous = (input.synchronous ?? env.POSTERN_SYNCHRONOUS ?? "NORMAL").toUpperCase();
+  if (synchronous !== "NORMAL" && synchronous !== "FULL") {
+    throw new ConfigError(`Invalid synchronous mode "${synchronous}": use NORMAL or FULL`);
+  }
+  const maxBody = input.maxBodyBytes ?? env.POSTERN_MAX_BODY_BYTES ?? "10485760";
+  const maxBodyBytes = Number(maxBody);
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1024) {
+    throw new ConfigError(`Invalid max body size "${maxBody}": a whole number of bytes, at least 1024`);
+  }
+  const publicUrl = input.publicUrl ?? env.POSTERN_PUBLIC_URL;
+  if (publicUrl !== undefined && !URL.canParse(publicUrl)) {
+    throw new ConfigError(
+      `Invalid public URL "${publicUrl}": use an absolute URL such as https://mail.example.org`,
+    );
+  }
+  const domain = (input.domain ?? env.POSTERN_DOMAIN ?? "localhost").toLowerCase();
+  if (
+    !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain) || domain.length > 253
+  ) {
+    throw new ConfigError(`Invalid domain "${domain}": use a domain name such as example.org`);
+  }
+  const encryptionKey: SecretKeySource = env.POSTERN_ENCRYPTION_KEY
+    ? { kind: "env", name: "POSTERN_ENCRYPTION_KEY" }
+    : { kind: "file", path: env.POSTERN_ENCRYPTION_KEY_FILE ?? `${dataDir}/encryption.key` };
+  return {
+    dataDir,
+    databasePath: `${dataDir}/postern.db`,
+    hostname,
+    port,
+    domain,
+    adminPassword: env.POSTERN_ADMIN_PASSWORD,
+    encryptionKey,
+    logLevel: logLevel as Config["logLevel"],
+    trustedProxies: input.trustedProxy ??
+      (env.POSTERN_TRUSTED_PROXIES?.split(",").map((s) => s.trim()).filter(Boolean) ?? []),
+    maxBodyBytes,
+    synchronous,
+    publicUrl,
+  };
+}
+
+function parseListen(listen: string): { hostname: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(listen);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) {
+    throw new ConfigError(
+      `Invalid listen address "${listen}": use host:port, e.g. 127.0.0.1:8080 or [::1]:8080`,
+    );
+  }
+  return { hostname: match[1].replace(/^\[|\]$/g, ""), port };
+}

@@ -1,0 +1,308 @@
+import type { DirectoryCaches } from "../cache/mod.ts";
+import { passwordWeakness } from "./password_policy.ts";
+import {
+  type Account,
+  type AccountType,
+  ConflictError,
+  decodeId,
+  encodeId,
+  type InvalidationEvent,
+  InvalidInputError,
+  NotFoundError,
+  type Quotas,
+  type Role,
+  type Store,
+} from "./deps.ts";
+import type { AccountFilter } from "../store/mod.ts";
+
+/** What hashing the directory needs; the worker-pool hasher implements it. */
+export interface PasswordHashing {
+  hash(password: string): Promise<string>;
+  verify(phc: string, password: string): Promise<boolean>;
+}
+
+/** Validated input for creating an account (ids already decoded). */
+export interface AccountInput {
+  type: AccountType;
+  name: string;
+  domainId: number;
+  description?: string | null;
+  locale?: string | null;
+  aliases?: string[];
+  password?: string | null;
+  quotas?: Quotas;
+  roles?: Role[];
+  memberGroupIds?: number[];
+  enabled?: boolean;
+}
+
+/** Options the account service needs from settings. */
+export interface AccountServiceOptions {
+  minPasswordLength: () => number;
+}
+
+/**
+ * Accounts, their addresses, groups and passwords. Every write appends its invalidation events in
+ * the same transaction and applies them to this process's caches before returning.
+ */
+export class AccountService {
+  constructor(
+    private readonly store: Store,
+    private readonly caches: DirectoryCaches,
+    private readonly deps: { hasher: PasswordHashing; options: AccountServiceOptions },
+  ) {}
+
+  /** An account by id (cached), or undefined. */
+  async get(id: number): Promise<Account | undefined> {
+    const cached = this.caches.accountById.get(id);
+    if (cached.status === "hit") return cached.value;
+    if (cached.status === "negative") return undefined;
+    const account = await this.store.accounts.get(id);
+    if (account) this.caches.accountById.set(id, account);
+    else this.caches.accountById.setNegative(id);
+    return account;
+  }
+
+  /** An account by id, or a NotFoundError naming it. */
+  async require(id: number, wireId = encodeId(id)): Promise<Account> {
+    const account = await this.get(id);
+    if (!account) throw new NotFoundError("Account", wireId);
+    return account;
+  }
+
+  /**
+   * Resolves a login (an address, or a bare name that is unique across domains) to an account id.
+   * Both answers are cached; a write that adds or changes a name or address drops them.
+   */
+  async idByLogin(login: string): Promise<number | undefined> {
+    const key = login.trim().toLowerCase();
+    const cached = this.caches.accountByLogin.get(key);
+    if (cached.status === "hit") return cached.value;
+    if (cached.status === "negative") return undefined;
+    let id: number | undefined;
+    const at = key.lastIndexOf("@");
+    if (at > 0) id = await this.store.accounts.idByAddress(key.slice(0, at), key.slice(at + 1));
+    else {
+      const ids = await this.store.accounts.idsByName(key);
+      id = ids.length === 1 ? ids[0] : undefined;
+    }
+    if (id === undefined) this.caches.accountByLogin.setNegative(key);
+    else this.caches.accountByLogin.set(key, id);
+    return id;
+  }
+
+  /** Account ids matching a filter. */
+  query(filter: AccountFilter): Promise<number[]> {
+    return this.store.accounts.query(filter);
+  }
+
+  /** Creates an account; the password (if any) is hashed before the transaction starts. */
+  async create(input: AccountInput): Promise<Account> {
+    const action = `Cannot create ${input.type === "Group" ? "group" : "account"} "${input.name}"`;
+    if (input.type === "Group" && (input.password || input.roles?.length)) {
+      throw new InvalidInputError(`${action}: a group has no password or roles`, [
+        { property: input.password ? "credentials" : "roles", message: "groups cannot log in" },
+      ]);
+    }
+    const hash = input.password ? await this.hashPassword(input.password, action) : null;
+    const secret = crypto.getRandomValues(new Uint8Array(32));
+    const id = await this.write(async () => {
+      const domain = await this.requireDomain(input.domainId, action);
+      await this.ensureAddressFree(input.name, domain, undefined, action);
+      const aliases = await this.resolveAliases(input.aliases ?? [], undefined, action);
+      const groups = await this.checkGroups(input.memberGroupIds ?? [], undefined, action);
+      const id = await this.store.accounts.insert({
+        type: input.type,
+        name: input.name,
+        domainId: input.domainId,
+        description: input.description ?? null,
+        locale: input.locale ?? null,
+        roles: input.type === "Group" ? [] : input.roles ?? ["user"],
+        quotas: input.quotas ?? {},
+        enabled: input.enabled ?? true,
+      }, secret);
+      if (aliases.length) await this.store.accounts.setAliases(id, aliases);
+      if (groups.length) await this.store.accounts.setGroups(id, groups);
+      if (hash) await this.store.credentials.setPassword(id, hash);
+      const keys = [input.name, `${input.name}@${domain.name}`, ...(input.aliases ?? [])];
+      return {
+        result: id,
+        events: [{ kind: "account", accountId: id, keys }, { kind: "credentials", accountId: id }],
+      };
+    });
+    return await this.require(id);
+  }
+
+  /** Updates the given fields of an account; unspecified fields keep their value. */
+  async update(id: number, patch: Partial<Omit<AccountInput, "type">>): Promise<Account> {
+    const before = await this.store.accounts.get(id);
+    if (!before) throw new NotFoundError("Account", encodeId(id));
+    const action = `Cannot update account "${before.name}"`;
+    if (before.type === "Group" && (patch.password || patch.roles?.length)) {
+      throw new InvalidInputError(`${action}: a group has no password or roles`, [
+        { property: patch.password ? "credentials" : "roles", message: "groups cannot log in" },
+      ]);
+    }
+    const hash = patch.password ? await this.hashPassword(patch.password, action) : undefined;
+    await this.write(async () => {
+      const name = patch.name ?? before.name;
+      const domainId = patch.domainId ?? before.domainId;
+      const domain = await this.requireDomain(domainId, action);
+      if (patch.name !== undefined || patch.domainId !== undefined) {
+        await this.ensureAddressFree(name, domain, id, action);
+      }
+      const aliases = patch.aliases && await this.resolveAliases(patch.aliases, id, action);
+      const groups = patch.memberGroupIds && await this.checkGroups(patch.memberGroupIds, id, action);
+      await this.store.accounts.update(id, {
+        name: patch.name,
+        domainId: patch.domainId,
+        description: patch.description,
+        locale: patch.locale,
+        roles: patch.roles,
+        quotas: patch.quotas,
+        enabled: patch.enabled,
+      });
+      if (aliases) await this.store.accounts.setAliases(id, aliases);
+      if (groups) await this.store.accounts.setGroups(id, groups);
+      if (hash !== undefined) await this.store.credentials.setPassword(id, hash);
+      if (patch.password === null) await this.store.credentials.setPassword(id, null);
+      const keys = [
+        ...loginKeys(before),
+        name,
+        `${name}@${domain.name}`,
+        ...(patch.aliases ?? []),
+      ];
+      const events: InvalidationEvent[] = [{ kind: "account", accountId: id, keys }];
+      if (patch.password !== undefined || patch.enabled !== undefined) {
+        events.push({ kind: "credentials", accountId: id });
+      }
+      return { result: id, events };
+    });
+    return await this.require(id);
+  }
+
+  /** Deletes an account; its addresses, credentials, memberships and grants go with it (cascade). */
+  async delete(id: number): Promise<{ account: Account; removed: Record<string, number> }> {
+    const account = await this.store.accounts.get(id);
+    if (!account) throw new NotFoundError("Account", encodeId(id));
+    const removed = await this.store.accounts.dependents(id);
+    await this.write(async () => {
+      await this.store.accounts.delete(id);
+      return {
+        result: id,
+        events: [
+          { kind: "account", accountId: id, keys: loginKeys(account) },
+          { kind: "credentials", accountId: id },
+        ],
+      };
+    });
+    return { account, removed };
+  }
+
+  /** What deleting the account would remove, for confirmations. */
+  dependents(id: number): Promise<Record<string, number>> {
+    return this.store.accounts.dependents(id);
+  }
+
+  /** The stored password hash of an account, if it has one. */
+  async passwordHash(id: number): Promise<string | undefined> {
+    const [password] = await this.store.credentials.listByAccount(id, "Password");
+    return password?.hash;
+  }
+
+  /** Runs a write transaction that also logs its invalidations, then applies them here. */
+  async write<T>(body: () => Promise<{ result: T; events: InvalidationEvent[] }>): Promise<T> {
+    const { result, events } = await this.store.transaction(async () => {
+      const outcome = await body();
+      await this.store.invalidations.append(outcome.events);
+      return outcome;
+    });
+    for (const event of events) this.caches.apply(event);
+    return result;
+  }
+
+  private async hashPassword(password: string, action: string): Promise<string> {
+    if (password.startsWith("$argon2id$")) {
+      if (!/^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.test(password)) {
+        throw new InvalidInputError(`${action}: the Argon2id hash is malformed`, [
+          { property: "credentials", message: "not a valid $argon2id$v=19$m=…,t=…,p=…$salt$hash string" },
+        ]);
+      }
+      return password;
+    }
+    const weakness = passwordWeakness(password, { minLength: this.deps.options.minPasswordLength() });
+    if (weakness) {
+      throw new InvalidInputError(`${action}: ${weakness}`, [{ property: "credentials", message: weakness }]);
+    }
+    return await this.deps.hasher.hash(password);
+  }
+
+  private async requireDomain(domainId: number, action: string) {
+    const domain = await this.store.domains.get(domainId);
+    if (!domain) {
+      throw new InvalidInputError(`${action}: domain ${domainId} does not exist`, [
+        { property: "domainId", message: "no such domain" },
+      ]);
+    }
+    return domain;
+  }
+
+  private async ensureAddressFree(
+    localPart: string,
+    domain: { id: number; name: string },
+    self: number | undefined,
+    action: string,
+  ): Promise<void> {
+    const owner = await this.store.accounts.addressOwner({ localPart, domainId: domain.id });
+    if (owner !== undefined && owner !== self) {
+      throw new ConflictError(`${action}: address "${localPart}@${domain.name}" is taken`);
+    }
+  }
+
+  private async resolveAliases(aliases: string[], self: number | undefined, action: string) {
+    const out: { localPart: string; domainId: number }[] = [];
+    const seen = new Set<string>();
+    for (const alias of aliases) {
+      if (seen.has(alias)) continue;
+      seen.add(alias);
+      const at = alias.lastIndexOf("@");
+      const domain = await this.store.domains.getByName(alias.slice(at + 1));
+      if (!domain) {
+        throw new InvalidInputError(`${action}: alias "${alias}" is in no known domain`, [
+          { property: "aliases", message: `domain "${alias.slice(at + 1)}" does not exist` },
+        ]);
+      }
+      const localPart = alias.slice(0, at);
+      await this.ensureAddressFree(localPart, domain, self, action);
+      out.push({ localPart, domainId: domain.id });
+    }
+    return out;
+  }
+
+  private async checkGroups(groupIds: number[], self: number | undefined, action: string) {
+    const unique = [...new Set(groupIds)];
+    for (const groupId of unique) {
+      const group = await this.store.accounts.get(groupId);
+      if (!group || group.type !== "Group" || groupId === self) {
+        throw new InvalidInputError(`${action}: ${groupId} is not a group`, [
+          { property: "memberGroupIds", message: `account ${groupId} is not an existing group` },
+        ]);
+      }
+    }
+    return unique;
+  }
+}
+
+/** Every key an account can be looked up by at login. */
+export function loginKeys(account: Account): string[] {
+  return [account.name, account.primaryAddress, ...account.aliases];
+}
+
+/** Decodes a wire id or throws an InvalidInputError naming the property. */
+export function requireId(wire: string, property: string): number {
+  const id = decodeId(wire);
+  if (id === undefined) {
+    throw new InvalidInputError(`"${wire}" is not a valid id`, [{ property, message: "not a valid id" }]);
+  }
+  return id;
+}

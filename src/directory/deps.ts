@@ -1,0 +1,6 @@
+/** What the directory services use from lower layers. */
+export * from "../model/errors.ts";
+export * from "../model/ids.ts";
+export * from "../model/objects/mod.ts";
+export type * from "../model/types.ts";
+export type { AccountRecord, AddressRecord, Store } from "../store/mod.ts";

@@ -1,0 +1,75 @@
+import type { AccountService } from "./accounts.ts";
+import { ConflictError, type Domain, encodeId, NotFoundError, type Store } from "./deps.ts";
+
+/** Domains: create, rename, describe, delete (refused while in use). */
+export class DomainService {
+  constructor(private readonly store: Store, private readonly accounts: AccountService) {}
+
+  /** A domain by id, or undefined. */
+  get(id: number): Promise<Domain | undefined> {
+    return this.store.domains.get(id);
+  }
+
+  /** A domain by name (case-insensitive), or undefined. */
+  getByName(name: string): Promise<Domain | undefined> {
+    return this.store.domains.getByName(name);
+  }
+
+  /** Every domain, oldest first. */
+  list(): Promise<Domain[]> {
+    return this.store.domains.list();
+  }
+
+  /** Creates a domain; its name must be free. */
+  async create(input: { name: string; description?: string | null }): Promise<Domain> {
+    const id = await this.accounts.write(async () => {
+      if (await this.store.domains.getByName(input.name)) {
+        throw new ConflictError(`Cannot create domain "${input.name}": it already exists`);
+      }
+      const id = await this.store.domains.insert({
+        name: input.name,
+        description: input.description ?? null,
+      });
+      return { result: id, events: [{ kind: "domain", domainId: id }] };
+    });
+    return (await this.store.domains.get(id))!;
+  }
+
+  /** Renames or re-describes a domain; addresses in it follow the new name. */
+  async update(id: number, patch: { name?: string; description?: string | null }): Promise<Domain> {
+    const before = await this.store.domains.get(id);
+    if (!before) throw new NotFoundError("Domain", encodeId(id));
+    await this.accounts.write(async () => {
+      if (patch.name !== undefined && patch.name !== before.name) {
+        const other = await this.store.domains.getByName(patch.name);
+        if (other && other.id !== id) {
+          throw new ConflictError(
+            `Cannot rename domain "${before.name}" to "${patch.name}": it already exists`,
+          );
+        }
+      }
+      await this.store.domains.update(id, patch);
+      return { result: id, events: [{ kind: "domain", domainId: id }] };
+    });
+    return (await this.store.domains.get(id))!;
+  }
+
+  /** Deletes a domain, refused with the names of what still uses it. */
+  async delete(id: number): Promise<Domain> {
+    const domain = await this.store.domains.get(id);
+    if (!domain) throw new NotFoundError("Domain", encodeId(id));
+    await this.accounts.write(async () => {
+      const usage = await this.store.domains.usage(id);
+      if (usage.length) {
+        throw new ConflictError(
+          `Cannot delete domain "${domain.name}": still used by ${usage.join(", ")}`,
+          "inUse",
+          usage,
+        );
+      }
+      await this.store.domains.delete(id);
+      return { result: id, events: [{ kind: "domain", domainId: id }] };
+    });
+    return domain;
+  }
+}

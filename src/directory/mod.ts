@@ -1,0 +1,13 @@
+/** Directory services: accounts, groups, domains, addresses, credentials, settings, management objects. */
+export { AccessKeyService, API_KEY_PREFIX } from "./access_keys.ts";
+export type { AccessKeyType, CreatedAccessKey, SecretHashing } from "./access_keys.ts";
+export { AccountService, loginKeys, requireId } from "./accounts.ts";
+export type { AccountInput, PasswordHashing } from "./accounts.ts";
+export { DomainService } from "./domains.ts";
+export { accessKeyToWire, accountToWire, domainToWire, ObjectService, resolveObjectType } from "./objects.ts";
+export type { Caller, WireObject } from "./objects.ts";
+export { passwordWeakness } from "./password_policy.ts";
+export { SettingsService } from "./settings.ts";
+export type { SettingsMap } from "./settings.ts";
+export { bootstrap } from "./bootstrap.ts";
+export type { BootstrapResult } from "./bootstrap.ts";

@@ -1,0 +1,343 @@
+/**
+ * The management object layer shared by the CLI, the HTTP API and (later) JMAP: wire objects in,
+ * validated by their declaration, checked against the caller's rights, carried out by the services,
+ * wire objects out (lists keyed by index, secrets masked).
+ */
+import type { AccessKeyService, AccessKeyType } from "./access_keys.ts";
+import { type AccountInput, type AccountService, requireId } from "./accounts.ts";
+import type { DomainService } from "./domains.ts";
+import type { SettingsMap, SettingsService } from "./settings.ts";
+import {
+  type Account,
+  type Credential,
+  type Domain,
+  encodeId,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  OBJECT_SPECS,
+  type ObjectSpec,
+  type Principal,
+  toKeyedList,
+  validateObject,
+} from "./deps.ts";
+
+/** A management object as it travels on the wire. */
+export type WireObject = Record<string, unknown>;
+
+/** The caller of an object operation; `system` is the local CLI/TUI acting on the database file. */
+export type Caller = Principal | "system";
+
+const MASK = "********";
+
+/** CLI and URL names of object types, e.g. `account/user` → Account variant User. */
+export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: string } {
+  const [head, variant] = path.toLowerCase().split("/", 2);
+  const name = {
+    account: "Account",
+    domain: "Domain",
+    "app-password": "AppPassword",
+    apppassword: "AppPassword",
+    "api-key": "ApiKey",
+    apikey: "ApiKey",
+    cache: "Cache",
+    authentication: "Authentication",
+  }[head];
+  const spec = name ? OBJECT_SPECS[name] : undefined;
+  if (!spec) {
+    throw new InvalidInputError(
+      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, cache, authentication`,
+    );
+  }
+  if (variant === undefined) return { spec };
+  const match = spec.variants?.find((v) => v.toLowerCase() === variant);
+  if (!match) throw new InvalidInputError(`Unknown variant "${variant}" of ${spec.name}`);
+  return { spec, variant: match };
+}
+
+/** Carries out management operations on wire objects. */
+export class ObjectService {
+  constructor(
+    private readonly services: {
+      accounts: AccountService;
+      domains: DomainService;
+      accessKeys: AccessKeyService;
+      settings: SettingsService;
+    },
+  ) {}
+
+  /** Creates an object; the result includes server-set fields and, for keys, the secret (once). */
+  async create(typePath: string, input: unknown, caller: Caller): Promise<WireObject> {
+    const { spec, variant } = resolveObjectType(typePath);
+    const wireType = (input as WireObject | null)?.["@type"];
+    const chosen = variant ?? (typeof wireType === "string" ? wireType : spec.variants?.[0]);
+    if (spec.variants && !spec.variants.includes(chosen!)) {
+      throw new InvalidInputError(`Unknown @type "${chosen}" for ${spec.name}`, [
+        { property: "@type", message: `must be one of ${spec.variants.join(", ")}` },
+      ]);
+    }
+    if (spec.singleton) {
+      throw new ForbiddenError(`${spec.name} is a singleton: update it instead of creating it`);
+    }
+    const value = checked(spec, input, "create", chosen);
+    switch (spec.name) {
+      case "Account": {
+        requireAdmin(caller, "create accounts");
+        return accountToWire(
+          await this.services.accounts.create(accountInput(value, chosen as "User" | "Group")),
+        );
+      }
+      case "Domain": {
+        requireAdmin(caller, "create domains");
+        return domainToWire(await this.services.domains.create(value as { name: string }));
+      }
+      default: {
+        const type = spec.name as AccessKeyType;
+        const accountId = value.accountId
+          ? requireId(String(value.accountId), "accountId")
+          : callerAccount(caller);
+        requireSelfOrAdmin(caller, accountId, `create an ${spec.name} for another account`);
+        const created = await this.services.accessKeys.create(type, accountId, {
+          description: String(value.description),
+          expiresAt: value.expiresAt ? Date.parse(String(value.expiresAt)) : null,
+        });
+        return { ...accessKeyToWire(created.credential), secret: created.secret };
+      }
+    }
+  }
+
+  /** Reads one object. */
+  async get(typePath: string, wireId: string, caller: Caller): Promise<WireObject> {
+    const { spec } = resolveObjectType(typePath);
+    if (spec.singleton) {
+      requireAdmin(caller, `read ${spec.name}`);
+      return { id: "singleton", ...(await this.services.settings.get(spec.name as keyof SettingsMap)) };
+    }
+    const id = requireId(wireId, "id");
+    switch (spec.name) {
+      case "Account": {
+        requireSelfOrAdmin(caller, id, "read another account");
+        return accountToWire(await this.services.accounts.require(id, wireId));
+      }
+      case "Domain": {
+        const domain = await this.services.domains.get(id);
+        if (!domain) throw new NotFoundError("Domain", wireId);
+        return domainToWire(domain);
+      }
+      default: {
+        const credential = await this.services.accessKeys.get(spec.name as AccessKeyType, id);
+        if (!credential || !isSelfOrAdmin(caller, credential.accountId)) {
+          throw new NotFoundError(spec.name, wireId);
+        }
+        return accessKeyToWire(credential);
+      }
+    }
+  }
+
+  /** Lists objects matching `where` (property → exact value; `text` searches accounts). */
+  async query(typePath: string, where: Record<string, string>, caller: Caller): Promise<WireObject[]> {
+    const { spec, variant } = resolveObjectType(typePath);
+    if (spec.singleton) return [await this.get(typePath, "singleton", caller)];
+    const matches = (object: WireObject) =>
+      Object.entries(where).every(([key, expected]) =>
+        key === "text" || String(object[key] ?? "") === expected
+      );
+    let objects: WireObject[];
+    switch (spec.name) {
+      case "Account": {
+        if (caller !== "system" && !caller.roles.includes("admin")) {
+          objects = [accountToWire(await this.services.accounts.require(caller.accountId))];
+          break;
+        }
+        const ids = await this.services.accounts.query({
+          type: variant as "User" | "Group" | undefined,
+          text: where.text,
+          name: where.name,
+          domainId: where.domainId ? requireId(where.domainId, "domainId") : undefined,
+        });
+        objects = [];
+        for (const id of ids) {
+          const account = await this.services.accounts.get(id);
+          if (account) objects.push(accountToWire(account));
+        }
+        break;
+      }
+      case "Domain":
+        objects = (await this.services.domains.list()).map(domainToWire);
+        break;
+      default: {
+        const type = spec.name as AccessKeyType;
+        const list = caller === "system" || caller.roles.includes("admin")
+          ? await this.services.accessKeys.listAll(type)
+          : await this.services.accessKeys.list(type, caller.accountId);
+        objects = list.map(accessKeyToWire);
+      }
+    }
+    return objects.filter(matches);
+  }
+
+  /** Updates the given properties of an object. */
+  async update(typePath: string, wireId: string, patch: unknown, caller: Caller): Promise<WireObject> {
+    const { spec } = resolveObjectType(typePath);
+    if (spec.singleton) {
+      requireAdmin(caller, `change ${spec.name}`);
+      const value = await this.services.settings.update(spec.name as keyof SettingsMap, patch);
+      return { id: "singleton", ...value };
+    }
+    const id = requireId(wireId, "id");
+    switch (spec.name) {
+      case "Account": {
+        const account = await this.services.accounts.require(id, wireId);
+        const value = checked(spec, patch, "update", account.type);
+        if (caller !== "system" && !caller.roles.includes("admin")) {
+          const allowed = ["credentials", "description", "locale"];
+          const other = Object.keys(value).find((k) => !allowed.includes(k));
+          if (caller.accountId !== id || other) {
+            throw new ForbiddenError(
+              caller.accountId !== id
+                ? "Only an administrator can change another account"
+                : `Only an administrator can change "${other}"`,
+            );
+          }
+        }
+        const input = accountInput(value, account.type);
+        return accountToWire(await this.services.accounts.update(id, input));
+      }
+      case "Domain": {
+        requireAdmin(caller, "change domains");
+        const value = checked(spec, patch, "update");
+        return domainToWire(await this.services.domains.update(id, value as { name?: string }));
+      }
+      default:
+        throw new ForbiddenError(`${spec.name} cannot be changed: delete it and create a new one`);
+    }
+  }
+
+  /** Deletes an object; for accounts, reports what the cascade removed. */
+  async delete(typePath: string, wireId: string, caller: Caller): Promise<WireObject> {
+    const { spec } = resolveObjectType(typePath);
+    if (spec.singleton) throw new ForbiddenError(`${spec.name} is a singleton and cannot be deleted`);
+    const id = requireId(wireId, "id");
+    switch (spec.name) {
+      case "Account": {
+        requireAdmin(caller, "delete accounts");
+        const { account, removed } = await this.services.accounts.delete(id);
+        return { ...accountToWire(account), removed };
+      }
+      case "Domain":
+        requireAdmin(caller, "delete domains");
+        return domainToWire(await this.services.domains.delete(id));
+      default: {
+        const type = spec.name as AccessKeyType;
+        const credential = await this.services.accessKeys.get(type, id);
+        if (!credential || !isSelfOrAdmin(caller, credential.accountId)) {
+          throw new NotFoundError(spec.name, wireId);
+        }
+        return accessKeyToWire(await this.services.accessKeys.delete(type, id));
+      }
+    }
+  }
+}
+
+function checked(spec: ObjectSpec, input: unknown, mode: "create" | "update", variant?: string) {
+  const result = validateObject(spec, input, { mode, variant });
+  if (!result.ok) {
+    const names = result.problems.map((p) => p.property || "(object)").join(", ");
+    const first = result.problems[0].message;
+    throw new InvalidInputError(`Invalid ${spec.name} (${names}): ${first}`, result.problems);
+  }
+  return result.value;
+}
+
+function accountInput(value: WireObject, type: "User" | "Group"): AccountInput & { type: "User" | "Group" } {
+  const credentials = value.credentials as { secret: string }[] | undefined;
+  return {
+    type,
+    name: value.name as string,
+    domainId: value.domainId === undefined ? undefined! : requireId(String(value.domainId), "domainId"),
+    description: value.description as string | null | undefined,
+    locale: value.locale as string | null | undefined,
+    aliases: value.aliases as string[] | undefined,
+    password: credentials ? credentials[0]?.secret ?? null : undefined,
+    quotas: value.quotas as AccountInput["quotas"],
+    roles: value.roles as AccountInput["roles"],
+    memberGroupIds: (value.memberGroupIds as string[] | undefined)?.map((g) =>
+      requireId(g, "memberGroupIds")
+    ),
+    enabled: value.enabled as boolean | undefined,
+  };
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** An account in wire form. */
+export function accountToWire(account: Account, hasPassword = true): WireObject {
+  return {
+    id: encodeId(account.id),
+    "@type": account.type,
+    name: account.name,
+    domainId: encodeId(account.domainId),
+    emailAddress: account.primaryAddress,
+    description: account.description,
+    locale: account.locale,
+    aliases: toKeyedList(account.aliases),
+    ...(account.type === "User" && hasPassword
+      ? { credentials: { "0": { "@type": "Password", secret: MASK } } }
+      : {}),
+    quotas: account.quotas,
+    ...(account.type === "User" ? { roles: toKeyedList(account.roles) } : {}),
+    memberGroupIds: toKeyedList(account.memberGroupIds.map(encodeId)),
+    enabled: account.enabled,
+    createdAt: iso(account.createdAt),
+    updatedAt: iso(account.updatedAt),
+  };
+}
+
+/** A domain in wire form. */
+export function domainToWire(domain: Domain): WireObject {
+  return {
+    id: encodeId(domain.id),
+    name: domain.name,
+    description: domain.description,
+    createdAt: iso(domain.createdAt),
+  };
+}
+
+/** An app password or API key in wire form, secret omitted. */
+export function accessKeyToWire(credential: Credential): WireObject {
+  return {
+    id: encodeId(credential.id),
+    accountId: encodeId(credential.accountId),
+    description: credential.description,
+    expiresAt: iso(credential.expiresAt),
+    createdAt: iso(credential.createdAt),
+    lastUsedAt: iso(credential.lastUsedAt),
+  };
+}
+
+function isAdmin(caller: Caller): boolean {
+  return caller === "system" || caller.roles.includes("admin");
+}
+
+function isSelfOrAdmin(caller: Caller, accountId: number): boolean {
+  return isAdmin(caller) || (caller as Principal).accountId === accountId;
+}
+
+function requireAdmin(caller: Caller, action: string): void {
+  if (!isAdmin(caller)) throw new ForbiddenError(`Only an administrator can ${action}`);
+}
+
+function requireSelfOrAdmin(caller: Caller, accountId: number, action: string): void {
+  if (!isSelfOrAdmin(caller, accountId)) throw new ForbiddenError(`Only an administrator can ${action}`);
+}
+
+function callerAccount(caller: Caller): number {
+  if (caller === "system") {
+    throw new InvalidInputError("accountId is required when acting on the database directly", [
+      { property: "accountId", message: "required in local mode" },
+    ]);
+  }
+  return caller.accountId;
+}

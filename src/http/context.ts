@@ -1,0 +1,16 @@
+import type { Principal } from "../model/types.ts";
+
+/** Everything a route handler gets about its request. */
+export interface RequestContext {
+  readonly request: Request;
+  readonly url: URL;
+  readonly requestId: string;
+  /** The client's address, taken from X-Forwarded-For only behind a trusted proxy. */
+  readonly clientAddress: string;
+  /** Scheme, host and port as the client used them (trusted proxies and publicUrl honoured). */
+  readonly baseUrl: string;
+  /** Authenticates the request once; throws AuthError on missing or invalid credentials. */
+  principal(): Promise<Principal>;
+  /** Reads the body as JSON within the body limit; throws HttpError 400/413/415. */
+  readJson(): Promise<unknown>;
+}

@@ -1,0 +1,167 @@
+import type { Logger } from "@logtape/logtape";
+import type { Principal } from "../model/types.ts";
+import type { RequestContext } from "./context.ts";
+import { errorResponse } from "./errors.ts";
+import type { HttpMetrics } from "./metrics.ts";
+import { HttpError, problemResponse } from "./problem.ts";
+import type { Router } from "./router.ts";
+
+/** What the handler needs, passed in as functions so http/ imports no service. */
+export interface HandlerOptions {
+  router: Router<RequestContext>;
+  authenticate(authorization: string | null, clientAddress: string): Promise<Principal>;
+  /** Runs before each request (the cache coherence check). */
+  beforeRequest(): void;
+  trustedProxies: string[];
+  maxBodyBytes: number;
+  publicUrl?: string;
+  metrics: HttpMetrics;
+  log: Logger;
+  /** Turns per-request info logs off (benchmarks compare against a bare server). */
+  accessLog?: boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Builds the one fetch handler: request ids, coherence check, routing, errors, logs, metrics. */
+export function createHandler(
+  options: HandlerOptions,
+): (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
+  const trusted = new Set(options.trustedProxies);
+  return async (request, info) => {
+    const started = performance.now();
+    const incomingId = request.headers.get("x-request-id");
+    const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : crypto.randomUUID();
+    const url = new URL(request.url);
+    const remote = (info.remoteAddr as Deno.NetAddr).hostname ?? "unknown";
+    const behindProxy = trusted.has(remote);
+    const clientAddress = behindProxy ? forwardedFor(request.headers, trusted) ?? remote : remote;
+    let routeName = "unmatched";
+    let response: Response;
+    try {
+      options.beforeRequest();
+      const match = options.router.match(request.method, url.pathname);
+      if (match.kind === "notFound") throw new HttpError(404, `No resource at ${url.pathname}`);
+      if (match.kind === "methodNotAllowed") {
+        throw new HttpError(405, `${request.method} is not allowed on ${url.pathname}`, {
+          headers: { allow: match.allowed.join(", ") },
+        });
+      }
+      routeName = match.route.name ?? match.route.path;
+      let principal: Promise<Principal> | undefined;
+      const ctx: RequestContext = {
+        request,
+        url,
+        requestId,
+        clientAddress,
+        baseUrl: options.publicUrl?.replace(/\/$/, "") ??
+          (behindProxy ? forwardedBase(request.headers, url) : url.origin),
+        principal: () =>
+          principal ??= options.authenticate(request.headers.get("authorization"), clientAddress),
+        readJson: () => readJson(request, options.maxBodyBytes),
+      };
+      response = await match.route.handler(ctx, match.params);
+    } catch (error) {
+      response = errorResponse(error, requestId, options.log);
+    }
+    response.headers.set("x-request-id", requestId);
+    const seconds = (performance.now() - started) / 1000;
+    options.metrics.observe(request.method, routeName, response.status, seconds);
+    if (response.status >= 500) {
+      options.log.warn(
+        "{method} {path} {status}",
+        logFields(request, url, response, seconds, requestId, clientAddress),
+      );
+    } else if (options.accessLog !== false) {
+      options.log.info(
+        "{method} {path} {status}",
+        logFields(request, url, response, seconds, requestId, clientAddress),
+      );
+    }
+    return response;
+  };
+}
+
+function logFields(
+  request: Request,
+  url: URL,
+  response: Response,
+  seconds: number,
+  requestId: string,
+  client: string,
+) {
+  return {
+    method: request.method,
+    path: url.pathname,
+    status: response.status,
+    ms: Math.round(seconds * 10_000) / 10,
+    requestId,
+    client,
+  };
+}
+
+/** The nearest address in X-Forwarded-For that is not itself a trusted proxy. */
+function forwardedFor(headers: Headers, trusted: Set<string>): string | undefined {
+  const chain = headers.get("x-forwarded-for")?.split(",").map((s) => s.trim()).filter(Boolean) ?? [];
+  for (let i = chain.length - 1; i >= 0; i--) if (!trusted.has(chain[i])) return chain[i];
+  return chain[0];
+}
+
+function forwardedBase(headers: Headers, url: URL): string {
+  const proto = headers.get("x-forwarded-proto")?.split(",")[0].trim();
+  const host = headers.get("x-forwarded-host")?.split(",")[0].trim();
+  const scheme = proto === "https" || proto === "http" ? proto : url.protocol.slice(0, -1);
+  const validHost = host && /^[A-Za-z0-9.\-\[\]:]+$/.test(host) ? host : url.host;
+  return `${scheme}://${validHost}`;
+}
+
+async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const type = request.headers.get("content-type") ?? "";
+  if (type && !/^application\/(.+\+)?json\b/i.test(type) && !/^text\/plain\b/i.test(type)) {
+    throw new HttpError(415, `Expected a JSON body, got content type "${type}"`);
+  }
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) {
+    throw new HttpError(413, `Request body of ${declared} bytes exceeds the limit of ${maxBytes}`);
+  }
+  const body = await readLimited(request, maxBytes);
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new HttpError(400, "Request body is not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, `Request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.length;
+    if (size > maxBytes) throw new HttpError(413, `Request body exceeds the limit of ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** A JSON response. */
+export function jsonResponse(body: unknown, init: ResponseInit = {}): Response {
+  const headers = new Headers(init.headers);
+  headers.set("content-type", "application/json");
+  return new Response(JSON.stringify(body), { ...init, headers });
+}
+
+export { problemResponse };

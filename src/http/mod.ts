@@ -1,0 +1,9 @@
+/** HTTP plumbing: router, handler pipeline, problem+json, metrics. Imports no surface. */
+export type { RequestContext } from "./context.ts";
+export { createHandler, jsonResponse } from "./handler.ts";
+export type { HandlerOptions } from "./handler.ts";
+export { HttpMetrics } from "./metrics.ts";
+export type { MetricSample } from "./metrics.ts";
+export { HttpError, problemResponse } from "./problem.ts";
+export { Router } from "./router.ts";
+export type { Route, RouteHandler } from "./router.ts";

@@ -1,0 +1,61 @@
+/**
+ * Domain errors. Each surface maps them to its own wire form: problem+json, JMAP method or set errors,
+ * OAuth error codes, CLI exit codes.
+ */
+
+/** A property-level problem, as JMAP's `invalidProperties` reports it. */
+export interface PropertyProblem {
+  property: string;
+  message: string;
+}
+
+/** Base class so surfaces can tell domain errors from faults. */
+export class DomainError extends Error {
+  override name = "DomainError";
+}
+
+/** The object does not exist (or is not visible to the caller). */
+export class NotFoundError extends DomainError {
+  override name = "NotFoundError";
+  constructor(readonly objectType: string, readonly id: string) {
+    super(`${objectType} "${id}" does not exist`);
+  }
+}
+
+/** The caller is authenticated but may not do this. */
+export class ForbiddenError extends DomainError {
+  override name = "ForbiddenError";
+}
+
+/** The write conflicts with existing data (a taken name, an object still in use). */
+export class ConflictError extends DomainError {
+  override name = "ConflictError";
+  constructor(
+    message: string,
+    readonly kind: "alreadyExists" | "inUse" = "alreadyExists",
+    readonly references: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** The input is invalid; `problems` names each offending property. */
+export class InvalidInputError extends DomainError {
+  override name = "InvalidInputError";
+  constructor(message: string, readonly problems: PropertyProblem[] = []) {
+    super(message);
+  }
+}
+
+/** Authentication failed: credentials missing, malformed or wrong. The only cause of a 401. */
+export class AuthError extends Error {
+  override name = "AuthError";
+  constructor(
+    message: string,
+    readonly reason: "missing" | "invalid" | "malformed" | "rateLimited" | "disabled",
+    readonly scheme: "Basic" | "Bearer" | undefined,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,23 @@
+/** Every management object type, declared once. */
+import { ACCOUNT } from "./account.ts";
+import { API_KEY, APP_PASSWORD } from "./access_keys.ts";
+import { DOMAIN } from "./domain.ts";
+import { AUTHENTICATION_SETTINGS, CACHE_SETTINGS } from "./settings.ts";
+import type { ObjectSpec } from "./spec.ts";
+
+export { ACCOUNT, API_KEY, APP_PASSWORD, AUTHENTICATION_SETTINGS, CACHE_SETTINGS, DOMAIN };
+export { singletonDefaults } from "./settings.ts";
+export type { AuthenticationSettings, CacheSettings } from "./settings.ts";
+export { describeObject, keyedList, toKeyedList, validateObject } from "./spec.ts";
+export type { FieldSpec, ObjectSpec, Validation } from "./spec.ts";
+export { addressSchema, domainNameSchema, localPartSchema } from "./fields.ts";
+
+/** Object types by name. */
+export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {
+  Account: ACCOUNT,
+  Domain: DOMAIN,
+  AppPassword: APP_PASSWORD,
+  ApiKey: API_KEY,
+  Cache: CACHE_SETTINGS,
+  Authentication: AUTHENTICATION_SETTINGS,
+};

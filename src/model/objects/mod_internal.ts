@@ -1,0 +1,3 @@
+/** Shared pieces for the declarations in this folder. */
+export * from "./fields.ts";
+export { keyedList } from "./spec.ts";

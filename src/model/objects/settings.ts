@@ -1,0 +1,120 @@
+/** Singleton settings objects; each has the one id `singleton` and every field has a default. */
+import { z } from "zod";
+import type { ObjectSpec } from "./spec.ts";
+
+const seconds = (max: number) => z.number().int().min(0).max(max);
+
+/** `Cache`: sizes and lifetimes of the directory caches. Correctness never depends on these TTLs. */
+export const CACHE_SETTINGS: ObjectSpec = {
+  name: "Cache",
+  description: "Sizes and lifetimes of the directory caches (writes invalidate entries at once regardless)",
+  singleton: true,
+  fields: {
+    maxEntries: {
+      schema: z.number().int().min(16).max(10_000_000),
+      type: "UnsignedInt",
+      description: "Entries per cache namespace",
+      default: 50_000,
+    },
+    ttlSeconds: {
+      schema: seconds(86_400),
+      type: "Duration",
+      description: "Life of a positive entry",
+      default: 1800,
+    },
+    negativeTtlSeconds: {
+      schema: seconds(86_400),
+      type: "Duration",
+      description: "Life of a negative (not found) entry",
+      default: 3600,
+    },
+    authTtlSeconds: {
+      schema: seconds(86_400),
+      type: "Duration",
+      description: "Life of a verified Authorization header",
+      default: 600,
+    },
+  },
+};
+
+/** `Authentication`: password hashing, password policy and failed-login throttling. */
+export const AUTHENTICATION_SETTINGS: ObjectSpec = {
+  name: "Authentication",
+  description: "Password hashing, password policy and throttling of failed logins",
+  singleton: true,
+  fields: {
+    argon2MemoryKiB: {
+      schema: z.number().int().min(1024).max(4_194_304),
+      type: "UnsignedInt",
+      description: "Argon2id memory cost in KiB (OWASP: 19456)",
+      default: 19_456,
+    },
+    argon2Iterations: {
+      schema: z.number().int().min(1).max(64),
+      type: "UnsignedInt",
+      description: "Argon2id iterations (OWASP: 2)",
+      default: 2,
+    },
+    argon2Parallelism: {
+      schema: z.number().int().min(1).max(16),
+      type: "UnsignedInt",
+      description: "Argon2id lanes (OWASP: 1)",
+      default: 1,
+    },
+    minPasswordLength: {
+      schema: z.number().int().min(1).max(256),
+      type: "UnsignedInt",
+      description: "Shortest password accepted for an account",
+      default: 8,
+    },
+    failedLoginFreeAttempts: {
+      schema: z.number().int().min(1).max(1000),
+      type: "UnsignedInt",
+      description: "Failures per client address or account before delays start",
+      default: 5,
+    },
+    failedLoginWindowSeconds: {
+      schema: seconds(86_400),
+      type: "Duration",
+      description: "Window in which failures are counted",
+      default: 900,
+    },
+    failedLoginBaseDelaySeconds: {
+      schema: seconds(3600),
+      type: "Duration",
+      description: "First delay; doubles with each further failure",
+      default: 1,
+    },
+    failedLoginMaxDelaySeconds: {
+      schema: seconds(86_400),
+      type: "Duration",
+      description: "Longest delay; there is never a permanent lock-out",
+      default: 900,
+    },
+  },
+};
+
+/** Defaults of a singleton, from its declaration. */
+export function singletonDefaults(spec: ObjectSpec): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(spec.fields).map(([name, field]) => [name, field.default]));
+}
+
+/** Typed view of the Cache singleton. */
+export interface CacheSettings {
+  maxEntries: number;
+  ttlSeconds: number;
+  negativeTtlSeconds: number;
+  authTtlSeconds: number;
+}
+
+/** Typed view of the Authentication singleton. */
+export interface AuthenticationSettings {
+  argon2MemoryKiB: number;
+  argon2Iterations: number;
+  argon2Parallelism: number;
+  minPasswordLength: number;
+  failedLoginFreeAttempts: number;
+  failedLoginWindowSeconds: number;
+  failedLoginBaseDelaySeconds: number;
+  failedLoginMaxDelaySeconds: number;
+}

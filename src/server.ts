@@ -1,0 +1,130 @@
+/** Composition root: config → store → services → surfaces → one fetch handler. */
+import { getLogger } from "@logtape/logtape";
+import { apiRoutes } from "./api/mod.ts";
+import { type Config, loadSecretKey } from "./config/mod.ts";
+import { bootstrap, type BootstrapResult } from "./directory/mod.ts";
+import { createHandler, HttpMetrics, type RequestContext, Router } from "./http/mod.ts";
+import { openServices, type Services } from "./services.ts";
+import { VERSION } from "./version.ts";
+
+/** A wired application: its services and its fetch handler. */
+export interface App {
+  services: Services;
+  handler: (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Options for tests and benchmarks. */
+export interface AppOptions {
+  accessLog?: boolean;
+  hashWorkers?: number;
+}
+
+/** Opens the data directory (creating it and the key on first start) and builds the services. */
+export async function openData(
+  config: Config,
+  options: AppOptions = {},
+): Promise<{ services: Services; keyCreated: boolean }> {
+  await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const { key, created } = await loadSecretKey(config.encryptionKey, Deno.env.toObject());
+  const services = await openServices({
+    databasePath: config.databasePath,
+    synchronous: config.synchronous,
+    encryptionKey: key,
+    hashWorkers: options.hashWorkers,
+  });
+  return { services, keyCreated: created };
+}
+
+/** Builds the fetch handler over existing services. */
+export function createApp(config: Config, services: Services, options: AppOptions = {}): App {
+  const log = getLogger(["postern", "http"]);
+  const metrics = new HttpMetrics();
+  const router = new Router<RequestContext>().add(
+    ...apiRoutes({
+      accounts: services.accounts,
+      caches: services.caches,
+      authenticator: services.authenticator,
+      metrics,
+      version: VERSION,
+      extraMetrics: () => [
+        {
+          name: "postern_database_bytes",
+          help: "Size of the database file",
+          type: "gauge",
+          value: services.store.sizeBytes(),
+        },
+        {
+          name: "postern_login_throttled_keys",
+          help: "Client addresses and accounts currently delayed after failed logins",
+          type: "gauge",
+          value: services.limiter.stats().blocked,
+        },
+      ],
+    }),
+  );
+  const handler = createHandler({
+    router,
+    authenticate: (authorization, client) => services.authenticator.authenticate(authorization, client),
+    beforeRequest: () => services.sync(),
+    trustedProxies: config.trustedProxies,
+    maxBodyBytes: config.maxBodyBytes,
+    publicUrl: config.publicUrl,
+    metrics,
+    log,
+    accessLog: options.accessLog,
+  });
+  return { services, handler, close: () => services.close() };
+}
+
+/** Runs the server until SIGINT or SIGTERM, creating the data directory and admin on first start. */
+export async function serve(
+  config: Config,
+  options: AppOptions & { onListen?: (addr: Deno.NetAddr) => void } = {},
+) {
+  const log = getLogger(["postern", "server"]);
+  const { services } = await openData(config, options);
+  const check = await services.store.integrity.check();
+  if (!check.ok) {
+    log.warn("Database check found {count} problems; run `postern db check --repair`", {
+      count: check.dangling.length + check.integrity.length,
+      dangling: check.dangling.slice(0, 20),
+    });
+  }
+  const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
+  if (first.created) printFirstStart(first);
+  const app = createApp(config, services, options);
+  const server = Deno.serve({
+    hostname: config.hostname,
+    port: config.port,
+    onListen: (addr) => {
+      log.info("Postern {version} listening on http://{host}:{port}", {
+        version: VERSION,
+        host: addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname,
+        port: addr.port,
+      });
+      console.error(
+        `Postern ${VERSION} listening on http://${
+          addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
+        }:${addr.port}`,
+      );
+      options.onListen?.(addr);
+    },
+  }, app.handler);
+  const stop = () => void server.shutdown();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
+  await server.finished;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
+  await app.close();
+  log.info("Postern stopped");
+}
+
+function printFirstStart(result: BootstrapResult): void {
+  const lines = [
+    `Created domain ${result.domain.name} and account ${result.admin.emailAddress} (administrator).`,
+    result.generatedPassword
+      ? `Its password, shown only this once: ${result.generatedPassword}`
+      : "Its password is the one given in POSTERN_ADMIN_PASSWORD.",
+  ];
+  console.error(lines.join("\n"));
+}

@@ -1,0 +1,154 @@
+/**
+ * Wires the store and the services once; the server, the CLI in local mode and the TUI all use this,
+ * so every surface goes through the same code paths and caches.
+ */
+import { GrantService } from "./acl/mod.ts";
+import { Authenticator, keyedHash, PasswordHasher, RateLimiter } from "./auth/mod.ts";
+import { DirectoryCaches } from "./cache/mod.ts";
+import {
+  AccessKeyService,
+  AccountService,
+  DomainService,
+  ObjectService,
+  type PasswordHashing,
+  SettingsService,
+} from "./directory/mod.ts";
+import type { AuthenticationSettings } from "./model/objects/mod.ts";
+import { openStore, type Store, type SynchronousMode } from "./store/mod.ts";
+
+/** Everything the surfaces use. */
+export interface Services {
+  store: Store;
+  caches: DirectoryCaches;
+  hashing: PasswordHashing;
+  limiter: RateLimiter;
+  accounts: AccountService;
+  domains: DomainService;
+  accessKeys: AccessKeyService;
+  settings: SettingsService;
+  grants: GrantService;
+  objects: ObjectService;
+  authenticator: Authenticator;
+  encryptionKey: Uint8Array;
+  /** Applies other processes' invalidations; one cheap call, made before each request. */
+  sync(): void;
+  close(): Promise<void>;
+}
+
+/** Options for {@link openServices}. */
+export interface ServiceOptions {
+  databasePath: string;
+  synchronous?: SynchronousMode;
+  encryptionKey: Uint8Array;
+  /** Hash workers (default: cores, at most 4). */
+  hashWorkers?: number;
+}
+
+const CREDENTIAL_KEY = "_internal.credentialHashKey";
+
+/** Opens the database and builds every service over it. */
+export async function openServices(options: ServiceOptions): Promise<Services> {
+  const store = openStore(options.databasePath, { synchronous: options.synchronous });
+  const settings = new SettingsService(store);
+  const cacheSettings = await settings.get("Cache");
+  let authSettings = await settings.get("Authentication");
+  const caches = new DirectoryCaches(cacheSettings, store.invalidations);
+  let hasher = new PasswordHasher({ ...argon2(authSettings), workers: options.hashWorkers });
+  // Settings can change the Argon2 parameters at run time; every user of hashing goes through this.
+  const hashing = {
+    hash: (password: string) => hasher.hash(password),
+    verify: (phc: string, password: string) => hasher.verify(phc, password),
+  };
+  const limiter = new RateLimiter(rateLimit(authSettings));
+  const accounts = new AccountService(store, caches, {
+    hasher: hashing,
+    options: { minPasswordLength: () => authSettings.minPasswordLength },
+  });
+  const domains = new DomainService(store, accounts);
+  const credentialKey = await loadCredentialKey(store);
+  const accessKeys = new AccessKeyService(store, accounts, { keyedHash: (s) => keyedHash(credentialKey, s) });
+  const objects = new ObjectService({ accounts, domains, accessKeys, settings });
+  const authDeps = {
+    accounts,
+    accessKeys,
+    caches,
+    hasher: hashing,
+    limiter,
+    dummyHash: dummyHash(authSettings),
+  };
+  const authenticator = new Authenticator(authDeps);
+  settings.applyLocally = (event) => caches.apply(event);
+  caches.onInvalidation(async (event) => {
+    if (event.kind !== "settings") return;
+    if (event.name === "Cache") caches.updateSettings(await settings.get("Cache"));
+    if (event.name === "Authentication") {
+      authSettings = await settings.get("Authentication");
+      limiter.updateOptions(rateLimit(authSettings));
+      hasher.close();
+      hasher = new PasswordHasher({ ...argon2(authSettings), workers: options.hashWorkers });
+      authDeps.dummyHash = dummyHash(authSettings);
+    }
+  });
+  return {
+    store,
+    caches,
+    hashing,
+    limiter,
+    accounts,
+    domains,
+    accessKeys,
+    settings,
+    grants: new GrantService(store),
+    objects,
+    authenticator,
+    encryptionKey: options.encryptionKey,
+    sync: () => caches.sync(),
+    close() {
+      hasher.close();
+      store.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+function argon2(settings: AuthenticationSettings) {
+  return {
+    memoryKiB: settings.argon2MemoryKiB,
+    iterations: settings.argon2Iterations,
+    parallelism: settings.argon2Parallelism,
+  };
+}
+
+function rateLimit(settings: AuthenticationSettings) {
+  return {
+    freeAttempts: settings.failedLoginFreeAttempts,
+    windowMs: settings.failedLoginWindowSeconds * 1000,
+    baseDelayMs: settings.failedLoginBaseDelaySeconds * 1000,
+    maxDelayMs: settings.failedLoginMaxDelaySeconds * 1000,
+  };
+}
+
+/**
+ * A well-formed hash of no password, with the configured parameters: verifying against it costs the
+ * same as a real verification, so an unknown login answers in the same time as a wrong password.
+ */
+function dummyHash(settings: AuthenticationSettings): string {
+  const b64 = (n: number) =>
+    btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n)))).replace(/=+$/, "");
+  return `$argon2id$v=19$m=${settings.argon2MemoryKiB},t=${settings.argon2Iterations},p=${settings.argon2Parallelism}$${
+    b64(16)
+  }$${b64(32)}`;
+}
+
+/** The key of the keyed hash of app passwords and API keys, made once per database. */
+async function loadCredentialKey(store: Store): Promise<Uint8Array> {
+  const stored = await store.settings.get(CREDENTIAL_KEY);
+  if (typeof stored === "string") return Uint8Array.from(atob(stored), (c) => c.charCodeAt(0));
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  await store.transaction(async () => {
+    if (await store.settings.get(CREDENTIAL_KEY) === undefined) {
+      await store.settings.put(CREDENTIAL_KEY, btoa(String.fromCharCode(...key)));
+    }
+  });
+  return loadCredentialKey(store);
+}

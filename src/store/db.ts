@@ -1,0 +1,70 @@
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+
+/** A row as node:sqlite returns it. */
+export type Row = Record<string, SQLInputValue>;
+
+/** Thin wrapper over a connection: cached prepared statements and nested-safe transactions. */
+export class Db {
+  readonly #statements = new Map<string, StatementSync>();
+  #depth = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly raw: DatabaseSync) {}
+
+  /** A prepared statement, compiled once per connection. */
+  statement(sql: string): StatementSync {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) {
+      stmt = this.raw.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** Every row of a query. */
+  all<T = Row>(sql: string, ...params: SQLInputValue[]): T[] {
+    return this.statement(sql).all(...params) as T[];
+  }
+
+  /** The first row of a query, or undefined. */
+  get<T = Row>(sql: string, ...params: SQLInputValue[]): T | undefined {
+    return this.statement(sql).get(...params) as T | undefined;
+  }
+
+  /** Runs a write; returns the new row id and the number of changed rows. */
+  run(sql: string, ...params: SQLInputValue[]): { id: number; changes: number } {
+    const result = this.statement(sql).run(...params);
+    return { id: Number(result.lastInsertRowid), changes: Number(result.changes) };
+  }
+
+  /**
+   * Runs `body` in one IMMEDIATE transaction. Transactions of this process are queued, so an
+   * awaiting body never interleaves with another; bodies must await only store calls.
+   */
+  transaction<T>(body: () => Promise<T> | T): Promise<T> {
+    if (this.#depth > 0) return Promise.resolve(body());
+    const run = async () => {
+      this.#depth++;
+      this.raw.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await body();
+        this.raw.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
+        throw error;
+      } finally {
+        this.#depth--;
+      }
+    };
+    const next = this.#queue.then(run, run);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.#statements.clear();
+    if (this.raw.isOpen) this.raw.close();
+  }
+}

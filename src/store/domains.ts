@@ -1,0 +1,69 @@
+import type { Domain } from "../model/types.ts";
+import type { Db, Row } from "./db.ts";
+
+/** Persistence of domains. */
+export interface DomainRepository {
+  insert(domain: { name: string; description: string | null }): Promise<number>;
+  get(id: number): Promise<Domain | undefined>;
+  getByName(name: string): Promise<Domain | undefined>;
+  list(): Promise<Domain[]>;
+  update(id: number, fields: { name?: string; description?: string | null }): Promise<void>;
+  /** Names of the accounts and addresses that keep this domain in use. */
+  usage(id: number): Promise<string[]>;
+  delete(id: number): Promise<boolean>;
+}
+
+function toDomain(row: Row): Domain {
+  return {
+    id: Number(row.id),
+    name: String(row.name),
+    description: row.description === null ? null : String(row.description),
+    createdAt: Number(row.created_at),
+  };
+}
+
+/** SQLite implementation of {@link DomainRepository}. */
+export function sqliteDomains(db: Db): DomainRepository {
+  return {
+    insert(domain) {
+      const { id } = db.run(
+        "INSERT INTO domains (name, description, created_at) VALUES (?, ?, ?)",
+        domain.name,
+        domain.description,
+        Date.now(),
+      );
+      return Promise.resolve(id);
+    },
+    get(id) {
+      const row = db.get("SELECT * FROM domains WHERE id = ?", id);
+      return Promise.resolve(row && toDomain(row));
+    },
+    getByName(name) {
+      const row = db.get("SELECT * FROM domains WHERE name = ?", name);
+      return Promise.resolve(row && toDomain(row));
+    },
+    list() {
+      return Promise.resolve(db.all("SELECT * FROM domains ORDER BY id").map(toDomain));
+    },
+    update(id, fields) {
+      if (fields.name !== undefined) db.run("UPDATE domains SET name = ? WHERE id = ?", fields.name, id);
+      if (fields.description !== undefined) {
+        db.run("UPDATE domains SET description = ? WHERE id = ?", fields.description, id);
+      }
+      return Promise.resolve();
+    },
+    usage(id) {
+      const rows = db.all<{ address: string }>(
+        `SELECT a.local_part || '@' || d.name AS address FROM addresses a JOIN domains d ON d.id = a.domain_id
+         WHERE a.domain_id = ?1
+         UNION SELECT ac.name || '@' || d.name FROM accounts ac JOIN domains d ON d.id = ac.domain_id
+         WHERE ac.domain_id = ?1 ORDER BY 1 LIMIT 20`,
+        id,
+      );
+      return Promise.resolve(rows.map((r) => r.address));
+    },
+    delete(id) {
+      return Promise.resolve(db.run("DELETE FROM domains WHERE id = ?", id).changes > 0);
+    },
+  };
+}

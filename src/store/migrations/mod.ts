@@ -1,0 +1,8 @@
+/**
+ * Numbered migrations, applied in order and tracked by `PRAGMA user_version`. They are TypeScript
+ * modules rather than .sql files so `deno compile` and the bundle embed them without file reads.
+ */
+import { sql as core } from "./001_core.ts";
+
+/** Every migration, in order; index + 1 is the schema version it brings the database to. */
+export const MIGRATIONS: readonly string[] = [core];

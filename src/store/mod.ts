@@ -1,0 +1,64 @@
+/** The only module with SQL: a connection, its migrations and the repositories over it. */
+import { type ConnectionOptions, openConnection } from "./connection.ts";
+import { Db } from "./db.ts";
+import { type AccountRepository, sqliteAccounts } from "./accounts.ts";
+import { type AclRepository, sqliteAcl } from "./acl.ts";
+import { type CredentialRepository, sqliteCredentials } from "./credentials.ts";
+import { type DomainRepository, sqliteDomains } from "./domains.ts";
+import { type IntegrityChecker, sqliteIntegrity } from "./integrity.ts";
+import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
+import { type SettingsRepository, sqliteSettings } from "./settings.ts";
+
+export type { AccountFilter, AccountRecord, AccountRepository, AddressRecord } from "./accounts.ts";
+export type { AclRepository } from "./acl.ts";
+export type { ConnectionOptions, SynchronousMode } from "./connection.ts";
+export type { CredentialRepository } from "./credentials.ts";
+export type { DomainRepository } from "./domains.ts";
+export type { DanglingRow, IntegrityChecker, IntegrityReport } from "./integrity.ts";
+export type { InvalidationLog } from "./invalidations.ts";
+export type { SettingsRepository } from "./settings.ts";
+
+/** Every repository over one database. */
+export interface Store {
+  readonly path: string;
+  readonly domains: DomainRepository;
+  readonly accounts: AccountRepository;
+  readonly credentials: CredentialRepository;
+  readonly acl: AclRepository;
+  readonly settings: SettingsRepository;
+  readonly invalidations: InvalidationLog;
+  readonly integrity: IntegrityChecker;
+  /** Runs `body` atomically; it must await only store calls. */
+  transaction<T>(body: () => Promise<T> | T): Promise<T>;
+  /** Size of the database file in bytes (pages × page size). */
+  sizeBytes(): number;
+  close(): void;
+  /**
+   * Test seam: raw SQL on the connection, for tests that must create states the repositories refuse
+   * to (dangling rows with foreign keys off). Never used by production code.
+   */
+  unsafeExec(sql: string): void;
+}
+
+/** Opens the store at `path` (":memory:" for tests), migrating it to the current schema. */
+export function openStore(path: string, options: ConnectionOptions = {}): Store {
+  const db = new Db(openConnection(path, options));
+  return {
+    path,
+    domains: sqliteDomains(db),
+    accounts: sqliteAccounts(db),
+    credentials: sqliteCredentials(db),
+    acl: sqliteAcl(db),
+    settings: sqliteSettings(db),
+    invalidations: sqliteInvalidations(db),
+    integrity: sqliteIntegrity(db),
+    transaction: (body) => db.transaction(body),
+    sizeBytes() {
+      const count = db.get<{ page_count: number }>("PRAGMA page_count")?.page_count ?? 0;
+      const size = db.get<{ page_size: number }>("PRAGMA page_size")?.page_size ?? 0;
+      return Number(count) * Number(size);
+    },
+    close: () => db.close(),
+    unsafeExec: (sql) => db.raw.exec(sql),
+  };
+}
