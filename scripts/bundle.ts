@@ -32,18 +32,8 @@ export async function bundle(entry = "main.ts", output = "dist/postern.js"): Pro
 
 async function runDenoBundle(entry: string, output: string, extra: string[] = []): Promise<string> {
   // --config because Deno looks for deno.json from the entry's folder, which may be outside the project.
-  const args = [
-    "bundle",
-    "--quiet",
-    "--config",
-    "deno.json",
-    "--platform",
-    "deno",
-    ...extra,
-    "-o",
-    output,
-    entry,
-  ];
+  const args = ["bundle", "--quiet", "--config", "deno.json", "--platform", "deno", ...extra];
+  args.push("-o", output, entry);
   const command = new Deno.Command(Deno.execPath(), {
     args,
     cwd: root,
@@ -55,8 +45,8 @@ async function runDenoBundle(entry: string, output: string, extra: string[] = []
   return await Deno.readTextFile(output);
 }
 
-// The assignment must run before any code that could start a worker; imports in the bundle are only
-// node: built-ins, which never call back into it, so putting it first (after a shebang) is enough.
+// The assignment must run before any code that could start a worker. Modules the bundle still imports
+// (node: built-ins) are evaluated earlier, but cannot reach the hasher, so first (after a shebang) is enough.
 function embedWorker(main: string, worker: string): string {
   const shebang = main.startsWith("#!") ? main.slice(0, main.indexOf("\n") + 1) : "";
   const assignment = `globalThis[Symbol.for(${JSON.stringify(EMBEDDED_HASH_WORKER_KEY)})] = ${

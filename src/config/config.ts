@@ -97,7 +97,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     hostname,
     port,
     domain,
-    adminPassword: env.POSTERN_ADMIN_PASSWORD,
+    adminPassword: env.POSTERN_ADMIN_PASSWORD || undefined,
     encryptionKey,
     logLevel: logLevel as Config["logLevel"],
     trustedProxies: input.trustedProxy ??

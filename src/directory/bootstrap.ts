@@ -35,7 +35,7 @@ export async function bootstrap(
       name: "admin",
       domainId: domain.id,
       description: "Administrator",
-      password: options.adminPassword ?? generatedPassword,
+      password: options.adminPassword || generatedPassword,
       roles: ["admin"],
     });
     created = true;

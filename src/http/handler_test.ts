@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { getLogger } from "@logtape/logtape";
+import { createHandler } from "./handler.ts";
+import { HttpMetrics } from "./metrics.ts";
+import { Router } from "./router.ts";
+import type { RequestContext } from "./context.ts";
+import { AuthError } from "../model/errors.ts";
+
+function handler(options: { trustedProxies?: string[]; maxBodyBytes?: number } = {}) {
+  const router = new Router<RequestContext>().add(
+    {
+      method: "POST",
+      path: "/echo",
+      handler: async (ctx) => Response.json({ got: await ctx.readJson() }),
+    },
+    {
+      method: "GET",
+      path: "/whoami",
+      handler: (ctx) => Response.json({ client: ctx.clientAddress, base: ctx.baseUrl }),
+    },
+    {
+      method: "GET",
+      path: "/items/:id",
+      handler: (_ctx, params) => Response.json({ id: params.id }),
+    },
+  );
+  const serve = createHandler({
+    router,
+    authenticate: () => Promise.reject(new AuthError("no", "missing", undefined)),
+    beforeRequest: () => {},
+    trustedProxies: options.trustedProxies ?? [],
+    maxBodyBytes: options.maxBodyBytes ?? 1024,
+    metrics: new HttpMetrics(),
+    log: getLogger(["postern", "test"]),
+    accessLog: false,
+  });
+  return (path: string, init: RequestInit = {}, remote = "127.0.0.1") =>
+    serve(
+      new Request(`http://127.0.0.1:8080${path}`, init),
+      { remoteAddr: { hostname: remote, port: 1, transport: "tcp" } } as Deno.ServeHandlerInfo,
+    );
+}
+
+Deno.test("a JSON body within the limit is read", async () => {
+  const call = handler();
+  const response = await call("/echo", {
+    method: "POST",
+    body: '{"a":1}',
+    headers: { "content-type": "application/json" },
+  });
+  assert.deepEqual(await response.json(), { got: { a: 1 } });
+});
+
+Deno.test("a body over the limit is 413, whether declared or streamed", async () => {
+  const call = handler({ maxBodyBytes: 1024 });
+  const big = JSON.stringify({ x: "y".repeat(5000) });
+  const declared = await call("/echo", {
+    method: "POST",
+    body: big,
+    headers: { "content-type": "application/json" },
+  });
+  assert.equal(declared.status, 413);
+  assert.match((await declared.json()).detail, /limit of 1024/);
+  const stream = new ReadableStream({
+    start(controller) {
+      for (let i = 0; i < 10; i++) controller.enqueue(new TextEncoder().encode("x".repeat(500)));
+      controller.close();
+    },
+  });
+  const streamed = await call("/echo", {
+    method: "POST",
+    body: stream,
+    headers: { "content-type": "application/json" },
+  });
+  assert.equal(streamed.status, 413);
+  await streamed.body?.cancel();
+});
+
+Deno.test("invalid JSON, non-UTF-8 bodies and wrong content types are 4xx naming the problem", async () => {
+  const call = handler();
+  const invalid = await call("/echo", {
+    method: "POST",
+    body: "{nope",
+    headers: { "content-type": "application/json" },
+  });
+  assert.equal(invalid.status, 400);
+  assert.match((await invalid.json()).detail, /not valid JSON/);
+  const binary = await call("/echo", {
+    method: "POST",
+    body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
+    headers: { "content-type": "application/json" },
+  });
+  assert.equal(binary.status, 400);
+  assert.match((await binary.json()).detail, /UTF-8/);
+  const xml = await call("/echo", {
+    method: "POST",
+    body: "<a/>",
+    headers: { "content-type": "application/xml" },
+  });
+  assert.equal(xml.status, 415);
+  await xml.body?.cancel();
+});
+
+Deno.test("X-Forwarded-* is honoured only from a trusted proxy", async () => {
+  const call = handler({ trustedProxies: ["10.0.0.1"] });
+  const headers = {
+    "x-forwarded-for": "198.51.100.9",
+    "x-forwarded-proto": "https",
+    "x-forwarded-host": "mail.example.org",
+  };
+  const trusted = await (await call("/whoami", { headers }, "10.0.0.1")).json();
+  assert.deepEqual(trusted, { client: "198.51.100.9", base: "https://mail.example.org" });
+  const untrusted = await (await call("/whoami", { headers }, "192.0.2.5")).json();
+  assert.deepEqual(untrusted, { client: "192.0.2.5", base: "http://127.0.0.1:8080" });
+});
+
+Deno.test("pattern routes pass their parameters and every response carries a request id", async () => {
+  const call = handler();
+  const response = await call("/items/abc", { headers: { "x-request-id": "trace-1" } });
+  assert.deepEqual(await response.json(), { id: "abc" });
+  assert.equal(response.headers.get("x-request-id"), "trace-1");
+  const generated = await call("/items/abc", { headers: { "x-request-id": "bad id with spaces" } });
+  assert.match(generated.headers.get("x-request-id")!, /^[0-9a-f-]{36}$/);
+  await generated.body?.cancel();
+});

@@ -1,0 +1,90 @@
+/** Two processes' worth of services on one database file stay coherent through the invalidation log. */
+import assert from "node:assert/strict";
+import { openServices, type Services } from "../src/services.ts";
+import { basic, PASSWORD } from "./helpers.ts";
+
+async function pair(): Promise<{ a: Services; b: Services; dir: string; domainId: number }> {
+  const dir = await Deno.makeTempDir({ prefix: "postern-coherence-" });
+  const key = crypto.getRandomValues(new Uint8Array(64));
+  const a = await openServices({ databasePath: `${dir}/postern.db`, encryptionKey: key, hashWorkers: 1 });
+  const b = await openServices({ databasePath: `${dir}/postern.db`, encryptionKey: key, hashWorkers: 1 });
+  const domain = await a.domains.create({ name: "example.org" });
+  return { a, b, dir, domainId: domain.id };
+}
+
+async function cleanup(p: { a: Services; b: Services; dir: string }) {
+  await p.a.close();
+  await p.b.close();
+  await Deno.remove(p.dir, { recursive: true });
+}
+
+Deno.test("a negative entry in one process is dropped when another process creates the account", async () => {
+  const p = await pair();
+  try {
+    p.a.sync();
+    assert.equal(await p.a.accounts.idByLogin("test@example.org"), undefined);
+    assert.equal(p.a.caches.accountByLogin.get("test@example.org").status, "negative");
+
+    const created = await p.b.accounts.create({
+      type: "User",
+      name: "test",
+      domainId: p.domainId,
+      password: PASSWORD,
+    });
+
+    p.a.sync();
+    assert.equal(await p.a.accounts.idByLogin("test@example.org"), created.id);
+    const principal = await p.a.authenticator.authenticate(basic("test@example.org", PASSWORD), "127.0.0.1");
+    assert.equal(principal.accountId, created.id);
+  } finally {
+    await cleanup(p);
+  }
+});
+
+Deno.test("a password change in one process evicts the verified header in the other", async () => {
+  const p = await pair();
+  try {
+    const created = await p.a.accounts.create({
+      type: "User",
+      name: "u",
+      domainId: p.domainId,
+      password: PASSWORD,
+    });
+    const header = basic("u@example.org", PASSWORD);
+    p.b.sync();
+    await p.b.authenticator.authenticate(header, "127.0.0.1");
+    assert.equal(p.b.caches.authHeaders.size, 1);
+
+    await p.a.accounts.update(created.id, { password: "another strong passphrase" });
+    p.b.sync();
+    assert.equal(p.b.caches.authHeaders.size, 0);
+    await assert.rejects(p.b.authenticator.authenticate(header, "127.0.0.1"), { name: "AuthError" });
+  } finally {
+    await cleanup(p);
+  }
+});
+
+Deno.test("the coherence check reads the log only when another connection has committed", async () => {
+  const p = await pair();
+  try {
+    let reads = 0;
+    const log = p.a.store.invalidations;
+    const since = log.since.bind(log);
+    (log as { since: typeof since }).since = (id) => {
+      reads++;
+      return since(id);
+    };
+    p.a.sync();
+    reads = 0;
+    for (let i = 0; i < 100; i++) p.a.sync();
+    assert.equal(reads, 0, "no commits elsewhere: no reads");
+    await p.a.domains.create({ name: "own-write.example" });
+    p.a.sync();
+    assert.equal(reads, 0, "this connection's own commits do not trigger a read");
+    await p.b.domains.create({ name: "other.example" });
+    p.a.sync();
+    assert.equal(reads, 1);
+  } finally {
+    await cleanup(p);
+  }
+});

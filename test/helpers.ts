@@ -1,0 +1,142 @@
+/** Shared helpers for integration and end-to-end tests. */
+import { resolveConfig } from "../src/config/mod.ts";
+import { bootstrap } from "../src/directory/mod.ts";
+import { type App, createApp, openData } from "../src/server.ts";
+import type { Services } from "../src/services.ts";
+
+/** A strong password accepted by the default policy. */
+export const PASSWORD = "correct horse battery staple";
+/** The admin password used by test apps. */
+export const ADMIN_PASSWORD = "admin password for tests";
+
+/** An in-process app on a temporary data directory, called through its fetch handler. */
+export interface TestApp {
+  app: App;
+  services: Services;
+  dataDir: string;
+  domainId: string;
+  /** Calls the handler as if from `client` (default 127.0.0.1). */
+  fetch(path: string, init?: RequestInit & { client?: string }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Creates a temporary data directory with a bootstrapped admin and an in-process app over it. */
+export async function startTestApp(options: { dataDir?: string } = {}): Promise<TestApp> {
+  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "postern-test-" });
+  const config = resolveConfig({ data: dataDir }, { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD });
+  const { services } = await openData(config, { hashWorkers: 2 });
+  const first = await bootstrap(services, { domain: "example.org", adminPassword: ADMIN_PASSWORD });
+  const app = createApp(config, services, { accessLog: false });
+  return {
+    app,
+    services,
+    dataDir,
+    domainId: first.domain.id,
+    fetch(path, init = {}) {
+      const { client = "127.0.0.1", ...rest } = init;
+      const info = { remoteAddr: { hostname: client, port: 40000, transport: "tcp" as const } };
+      return app.handler(new Request(`http://127.0.0.1:8080${path}`, rest), info as Deno.ServeHandlerInfo);
+    },
+    async close() {
+      await app.close();
+      if (!options.dataDir) await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
+    },
+  };
+}
+
+/** An Authorization header for Basic credentials (UTF-8). */
+export function basic(user: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${user}:${password}`);
+  return "Basic " + btoa(String.fromCharCode(...bytes));
+}
+
+/** Runs the postern CLI in a separate process; returns exit code and output. */
+export async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  });
+  const { code, stdout, stderr } = await command.output();
+  return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
+}
+
+/** A real server in a separate process on a free loopback port. */
+export interface ServerProcess {
+  url: string;
+  dataDir: string;
+  /** What the server printed on stderr up to listening. */
+  startup: string;
+  /** The exit code after stop(). */
+  exitCode?: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `postern serve` on 127.0.0.1 with a free port and waits until it listens. */
+export async function startServerProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../main.ts", import.meta.url).pathname,
+      "serve",
+      "--data",
+      dataDir,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--domain",
+      "example.org",
+      "--log-level",
+      "warning",
+    ],
+    env: {
+      NO_COLOR: "1",
+      ...(env.POSTERN_ADMIN_PASSWORD === "" ? {} : { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD }),
+      ...env,
+    },
+    stdout: "null",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  const deadline = Date.now() + 20_000;
+  while (!seen.includes("listening on")) {
+    if (Date.now() > deadline) throw new Error(`Server did not start: ${seen}`);
+    const { value, done } = await stderr.read();
+    if (done) throw new Error(`Server exited: ${seen}`);
+    seen += value;
+  }
+  // Keep draining stderr so the child never blocks on a full pipe.
+  const drain = (async () => {
+    while (!(await stderr.read()).done) { /* discard */ }
+  })();
+  const server: ServerProcess = {
+    url,
+    dataDir,
+    startup: seen,
+    async stop() {
+      child.kill("SIGTERM");
+      server.exitCode = (await child.status).code;
+      await drain.catch(() => undefined);
+    },
+  };
+  return server;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
