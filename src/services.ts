@@ -3,7 +3,7 @@
  * so every surface goes through the same code paths and caches.
  */
 import { GrantService } from "./acl/mod.ts";
-import { Authenticator, keyedHash, PasswordHasher, RateLimiter } from "./auth/mod.ts";
+import { Authenticator, isArgon2idPhc, keyedHash, PasswordHasher, RateLimiter } from "./auth/mod.ts";
 import { DirectoryCaches } from "./cache/mod.ts";
 import {
   AccessKeyService,
@@ -58,6 +58,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const hashing = {
     hash: (password: string) => hasher.hash(password),
     verify: (phc: string, password: string) => hasher.verify(phc, password),
+    isUsableHash: isArgon2idPhc,
   };
   const limiter = new RateLimiter(rateLimit(authSettings));
   const accounts = new AccountService(store, caches, {

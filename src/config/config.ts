@@ -1,3 +1,5 @@
+import { domainNameSchema } from "../model/objects/mod.ts";
+
 /**
  * Bootstrap settings: flags, then environment variables, then defaults, resolved once at boot and
  * passed down. Settings that can change at run time live in the database as settings objects.
@@ -77,17 +79,17 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     throw new ConfigError(`Invalid max body size "${maxBody}": a whole number of bytes, at least 1024`);
   }
   const publicUrl = input.publicUrl ?? env.POSTERN_PUBLIC_URL;
-  if (publicUrl !== undefined && !URL.canParse(publicUrl)) {
+  if (publicUrl !== undefined && !isWebUrl(publicUrl)) {
     throw new ConfigError(
       `Invalid public URL "${publicUrl}": use an absolute URL such as https://mail.example.org`,
     );
   }
-  const domain = (input.domain ?? env.POSTERN_DOMAIN ?? "localhost").toLowerCase();
-  if (
-    !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain) || domain.length > 253
-  ) {
-    throw new ConfigError(`Invalid domain "${domain}": use a domain name such as example.org`);
+  const domainInput = input.domain ?? env.POSTERN_DOMAIN ?? "localhost";
+  const domainParsed = domainNameSchema.safeParse(domainInput);
+  if (!domainParsed.success) {
+    throw new ConfigError(`Invalid domain "${domainInput}": use a domain name such as example.org`);
   }
+  const domain = domainParsed.data;
   const encryptionKey: SecretKeySource = env.POSTERN_ENCRYPTION_KEY
     ? { kind: "env", name: "POSTERN_ENCRYPTION_KEY" }
     : { kind: "file", path: env.POSTERN_ENCRYPTION_KEY_FILE ?? `${dataDir}/encryption.key` };
@@ -106,6 +108,12 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     synchronous,
     publicUrl,
   };
+}
+
+function isWebUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
 }
 
 function parseListen(listen: string): { hostname: string; port: number } {

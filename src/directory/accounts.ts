@@ -19,6 +19,8 @@ import type { AccountFilter } from "../store/mod.ts";
 export interface PasswordHashing {
   hash(password: string): Promise<string>;
   verify(phc: string, password: string): Promise<boolean>;
+  /** Whether an imported hash is one `verify` can use (format and parameter bounds). */
+  isUsableHash(phc: string): boolean;
 }
 
 /** Validated input for creating an account (ids already decoded). */
@@ -109,7 +111,12 @@ export class AccountService {
     const id = await this.write(async () => {
       const domain = await this.requireDomain(input.domainId, action);
       await this.ensureAddressFree(input.name, domain, undefined, action);
-      const aliases = await this.resolveAliases(input.aliases ?? [], undefined, action);
+      const aliases = await this.resolveAliases(
+        input.aliases ?? [],
+        undefined,
+        action,
+        `${input.name}@${domain.name}`,
+      );
       const groups = await this.checkGroups(input.memberGroupIds ?? [], undefined, action);
       const id = await this.store.accounts.insert({
         type: input.type,
@@ -151,8 +158,15 @@ export class AccountService {
       if (patch.name !== undefined || patch.domainId !== undefined) {
         await this.ensureAddressFree(name, domain, id, action);
       }
-      const aliases = patch.aliases && await this.resolveAliases(patch.aliases, id, action);
+      const primary = `${name}@${domain.name}`;
+      let aliases = patch.aliases && await this.resolveAliases(patch.aliases, id, action, primary);
+      // Renaming onto one of the account's own aliases promotes it: the alias row gives way.
+      if (!aliases && before.aliases.includes(primary)) {
+        aliases = await this.resolveAliases(before.aliases.filter((a) => a !== primary), id, action, primary);
+      }
       const groups = patch.memberGroupIds && await this.checkGroups(patch.memberGroupIds, id, action);
+      // Clear the old aliases before the primary address moves, so a swap between them never collides.
+      if (aliases) await this.store.accounts.setAliases(id, []);
       await this.store.accounts.update(id, {
         name: patch.name,
         domainId: patch.domainId,
@@ -212,21 +226,35 @@ export class AccountService {
 
   /** Runs a write transaction that also logs its invalidations, then applies them here. */
   async write<T>(body: () => Promise<{ result: T; events: InvalidationEvent[] }>): Promise<T> {
-    const { result, events } = await this.store.transaction(async () => {
-      const outcome = await body();
-      await this.store.invalidations.append(outcome.events);
-      return outcome;
-    });
+    let outcome: { result: T; events: InvalidationEvent[] };
+    try {
+      outcome = await this.store.transaction(async () => {
+        const outcome = await body();
+        await this.store.invalidations.append(outcome.events);
+        return outcome;
+      });
+    } catch (error) {
+      // The checks run inside an IMMEDIATE transaction, so this is a check we missed; it is still the
+      // client's conflict, never a server fault.
+      if (error instanceof Error && /UNIQUE constraint failed/.test(error.message)) {
+        throw new ConflictError(`Cannot save: a name or address is already taken (${error.message})`);
+      }
+      throw error;
+    }
+    const { result, events } = outcome;
     for (const event of events) this.caches.apply(event);
     return result;
   }
 
   private async hashPassword(password: string, action: string): Promise<string> {
     if (password.startsWith("$argon2id$")) {
-      if (!/^\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.test(password)) {
-        throw new InvalidInputError(`${action}: the Argon2id hash is malformed`, [
-          { property: "credentials", message: "not a valid $argon2id$v=19$m=…,t=…,p=…$salt$hash string" },
-        ]);
+      if (!this.deps.hasher.isUsableHash(password)) {
+        const message =
+          "not a usable $argon2id$v=19$m=…,t=…,p=…$salt$hash string (format or parameters out of range)";
+        throw new InvalidInputError(`${action}: the Argon2id hash is malformed`, [{
+          property: "credentials",
+          message,
+        }]);
       }
       return password;
     }
@@ -259,12 +287,17 @@ export class AccountService {
     }
   }
 
-  private async resolveAliases(aliases: string[], self: number | undefined, action: string) {
+  private async resolveAliases(aliases: string[], self: number | undefined, action: string, primary: string) {
     const out: { localPart: string; domainId: number }[] = [];
     const seen = new Set<string>();
     for (const alias of aliases) {
       if (seen.has(alias)) continue;
       seen.add(alias);
+      if (alias === primary) {
+        throw new InvalidInputError(`${action}: alias "${alias}" is the account's primary address`, [
+          { property: "aliases", message: `"${alias}" is already the primary address` },
+        ]);
+      }
       const at = alias.lastIndexOf("@");
       const domain = await this.store.domains.getByName(alias.slice(at + 1));
       if (!domain) {

@@ -273,7 +273,7 @@ function iso(ms: number | null): string | null {
 }
 
 /** An account in wire form. */
-export function accountToWire(account: Account, hasPassword = true): WireObject {
+export function accountToWire(account: Account): WireObject {
   return {
     id: encodeId(account.id),
     "@type": account.type,
@@ -283,7 +283,7 @@ export function accountToWire(account: Account, hasPassword = true): WireObject 
     description: account.description,
     locale: account.locale,
     aliases: toKeyedList(account.aliases),
-    ...(account.type === "User" && hasPassword
+    ...(account.type === "User" && account.hasPassword
       ? { credentials: { "0": { "@type": "Password", secret: MASK } } }
       : {}),
     quotas: account.quotas,

@@ -70,12 +70,12 @@ export function createHandler(
     options.metrics.observe(request.method, routeName, response.status, seconds);
     if (response.status >= 500) {
       options.log.warn(
-        "{method} {path} {status}",
+        "HTTP {method} {path} {status}",
         logFields(request, url, response, seconds, requestId, clientAddress),
       );
     } else if (options.accessLog !== false) {
       options.log.info(
-        "{method} {path} {status}",
+        "HTTP {method} {path} {status}",
         logFields(request, url, response, seconds, requestId, clientAddress),
       );
     }

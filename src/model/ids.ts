@@ -7,7 +7,8 @@ const VALUE = new Map([...ALPHABET].map((c, i) => [c, i]));
 
 /** Encodes a positive integer id as its wire string. */
 export function encodeId(id: number): string {
-  if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`Cannot encode id ${id}`);
+  // Ten characters of five bits each: every id encodes to at most ten, so decodeId reads all back.
+  if (!Number.isSafeInteger(id) || id < 0 || id >= 2 ** 50) throw new RangeError(`Cannot encode id ${id}`);
   let out = "";
   do {
     out = ALPHABET[id % 32] + out;

@@ -40,6 +40,8 @@ export interface Account {
   aliases: string[];
   /** Groups this account is a direct member of. */
   memberGroupIds: number[];
+  /** Whether a password is set (app passwords and API keys are separate). */
+  hasPassword: boolean;
   createdAt: number;
   updatedAt: number;
 }

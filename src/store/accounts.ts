@@ -89,7 +89,8 @@ export function sqliteAccounts(db: Db): AccountRepository {
       "SELECT group_id FROM group_members WHERE member_id = ? ORDER BY group_id",
       id,
     );
-    return toAccount(row, addresses, groups.map((g) => Number(g.group_id)));
+    const password = db.get("SELECT 1 AS x FROM credentials WHERE account_id = ? AND type = 'Password'", id);
+    return toAccount(row, addresses, groups.map((g) => Number(g.group_id)), password !== undefined);
   };
 
   return {
@@ -251,6 +252,7 @@ function toAccount(
   row: Row,
   addresses: { address: string; is_primary: number }[],
   memberGroupIds: number[],
+  hasPassword: boolean,
 ): Account {
   const primary = addresses.find((a) => a.is_primary)?.address ?? `${row.name}@${row.domain_name}`;
   return {
@@ -267,6 +269,7 @@ function toAccount(
     primaryAddress: primary,
     aliases: addresses.filter((a) => !a.is_primary).map((a) => a.address),
     memberGroupIds,
+    hasPassword,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

@@ -97,7 +97,10 @@ export function validateObject(
     }
     const parsed = field.schema.safeParse(raw);
     if (parsed.success) value[property] = parsed.data;
-    else problems.push({ property, message: `Invalid "${property}": ${describeIssues(parsed.error)}` });
+    else {problems.push({
+        property,
+        message: `Invalid "${property}"${quoted(raw)}: ${describeIssues(parsed.error)}`,
+      });}
   }
   if (options.mode === "create") {
     for (const [property, field] of Object.entries(spec.fields)) {
@@ -108,6 +111,13 @@ export function validateObject(
     }
   }
   return problems.length ? { ok: false, problems } : { ok: true, value };
+}
+
+/** The offending value, quoted, when it is short enough to help rather than flood. */
+function quoted(raw: unknown): string {
+  if (typeof raw === "string") return raw.length <= 80 ? ` ("${raw}")` : ` (${raw.length} characters)`;
+  if (typeof raw === "number" || typeof raw === "boolean" || raw === null) return ` (${raw})`;
+  return "";
 }
 
 function label(spec: ObjectSpec, variant?: string): string {

@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { type Config, ConfigError, type ConfigInput, ENVIRONMENT, resolveConfig } from "./config.ts";
+
+/**
+ * Asserts that `value`, given as the flag and (unless empty, which may reasonably mean "unset") as
+ * the environment variable, fails with a ConfigError whose message quotes it and says what it is.
+ */
+function assertRefused(flag: keyof ConfigInput, variable: string, value: string, what: RegExp): void {
+  assertRefusedBy({ [flag]: value }, {}, value, what);
+  if (value !== "") assertRefusedBy({}, { [variable]: value }, value, what);
+}
+
+function assertRefusedBy(input: ConfigInput, env: Record<string, string>, value: string, what: RegExp): void {
+  const context = JSON.stringify({ input, env });
+  assert.throws(() => resolveConfig(input, env), (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `${context}: ${error}`);
+    // Values are normalised (lower or upper case) before checking; the message quotes that form.
+    assert.ok(
+      error.message.toLowerCase().includes(`"${value.toLowerCase()}"`),
+      `${context}: message does not quote "${value}": ${error.message}`,
+    );
+    assert.match(error.message, what, context);
+    return true;
+  });
+}
+
+Deno.test("with no flags and no environment every setting has its documented default", () => {
+  const config = resolveConfig({}, {});
+  const expected: Config = {
+    dataDir: "./data",
+    databasePath: "./data/postern.db",
+    hostname: "127.0.0.1",
+    port: 8080,
+    domain: "localhost",
+    adminPassword: undefined,
+    encryptionKey: { kind: "file", path: "./data/encryption.key" },
+    logLevel: "info",
+    trustedProxies: [],
+    maxBodyBytes: 10_485_760,
+    synchronous: "NORMAL",
+    publicUrl: undefined,
+  };
+  assert.deepEqual(config, expected);
+});
+
+Deno.test("every documented environment variable is read", () => {
+  const config = resolveConfig({}, {
+    POSTERN_DATA: "/srv/postern",
+    POSTERN_LISTEN: "0.0.0.0:9000",
+    POSTERN_DOMAIN: "example.org",
+    POSTERN_ADMIN_PASSWORD: "from the environment",
+    POSTERN_ENCRYPTION_KEY_FILE: "/run/secrets/postern.key",
+    POSTERN_LOG_LEVEL: "debug",
+    POSTERN_TRUSTED_PROXIES: " 10.0.0.1 , ,10.0.0.2",
+    POSTERN_MAX_BODY_BYTES: "2048",
+    POSTERN_SYNCHRONOUS: "FULL",
+    POSTERN_PUBLIC_URL: "https://mail.example.org",
+  });
+  assert.deepEqual(config, {
+    dataDir: "/srv/postern",
+    databasePath: "/srv/postern/postern.db",
+    hostname: "0.0.0.0",
+    port: 9000,
+    domain: "example.org",
+    adminPassword: "from the environment",
+    encryptionKey: { kind: "file", path: "/run/secrets/postern.key" },
+    logLevel: "debug",
+    trustedProxies: ["10.0.0.1", "10.0.0.2"],
+    maxBodyBytes: 2048,
+    synchronous: "FULL",
+    publicUrl: "https://mail.example.org",
+  });
+  const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
+  assert.deepEqual(withKey.encryptionKey, { kind: "env", name: "POSTERN_ENCRYPTION_KEY" });
+  // Every variable used above is one ENVIRONMENT documents for --help.
+  for (const name of ["POSTERN_DATA", "POSTERN_ENCRYPTION_KEY", "POSTERN_PUBLIC_URL"]) {
+    assert.ok(name in ENVIRONMENT, name);
+  }
+});
+
+Deno.test("a flag wins over its environment variable, which wins over the default", () => {
+  const env = {
+    POSTERN_DATA: "/env/data",
+    POSTERN_LISTEN: "10.0.0.1:1111",
+    POSTERN_DOMAIN: "env.example",
+    POSTERN_LOG_LEVEL: "error",
+    POSTERN_TRUSTED_PROXIES: "10.9.9.9",
+    POSTERN_MAX_BODY_BYTES: "4096",
+    POSTERN_SYNCHRONOUS: "FULL",
+    POSTERN_PUBLIC_URL: "https://env.example",
+  };
+  const flags: ConfigInput = {
+    data: "/flag/data",
+    listen: "[::1]:2222",
+    domain: "flag.example",
+    logLevel: "warning",
+    trustedProxy: ["192.0.2.1"],
+    maxBodyBytes: "8192",
+    synchronous: "NORMAL",
+    publicUrl: "https://flag.example",
+  };
+  const config = resolveConfig(flags, env);
+  assert.equal(config.dataDir, "/flag/data");
+  assert.equal(config.databasePath, "/flag/data/postern.db");
+  assert.deepEqual(config.encryptionKey, { kind: "file", path: "/flag/data/encryption.key" });
+  assert.equal(config.hostname, "::1");
+  assert.equal(config.port, 2222);
+  assert.equal(config.domain, "flag.example");
+  assert.equal(config.logLevel, "warning");
+  assert.deepEqual(config.trustedProxies, ["192.0.2.1"]);
+  assert.equal(config.maxBodyBytes, 8192);
+  assert.equal(config.synchronous, "NORMAL");
+  assert.equal(config.publicUrl, "https://flag.example");
+
+  // Each flag on its own overrides only the settings it is for; the rest still come from the environment.
+  const affects: Record<keyof ConfigInput, (keyof Config)[]> = {
+    data: ["dataDir", "databasePath", "encryptionKey"],
+    listen: ["hostname", "port"],
+    domain: ["domain"],
+    logLevel: ["logLevel"],
+    trustedProxy: ["trustedProxies"],
+    maxBodyBytes: ["maxBodyBytes"],
+    synchronous: ["synchronous"],
+    publicUrl: ["publicUrl"],
+  };
+  const fromEnv = resolveConfig({}, env);
+  for (const flag of Object.keys(affects) as (keyof ConfigInput)[]) {
+    const one = resolveConfig({ [flag]: flags[flag] }, env);
+    for (const key of Object.keys(config) as (keyof Config)[]) {
+      const expected = affects[flag].includes(key) ? config[key] : fromEnv[key];
+      assert.deepEqual(one[key], expected, `--${flag} alone: ${key}`);
+    }
+  }
+});
+
+Deno.test("log level, synchronous mode and domain are accepted in any case", () => {
+  const config = resolveConfig({ logLevel: "DEBUG", synchronous: "full", domain: "Mail.Example.ORG" }, {});
+  assert.equal(config.logLevel, "debug");
+  assert.equal(config.synchronous, "FULL");
+  assert.equal(config.domain, "mail.example.org");
+});
+
+Deno.test("listen addresses with IPv4, IPv6 and host names are split into host and port", () => {
+  const cases: [string, string, number][] = [
+    ["127.0.0.1:8080", "127.0.0.1", 8080],
+    ["0.0.0.0:1", "0.0.0.0", 1],
+    ["[::1]:8080", "::1", 8080],
+    ["[::]:443", "::", 443],
+    ["mail.example.org:65535", "mail.example.org", 65535],
+    ["localhost:25", "localhost", 25],
+  ];
+  for (const [listen, hostname, port] of cases) {
+    const config = resolveConfig({ listen }, {});
+    assert.equal(config.hostname, hostname, listen);
+    assert.equal(config.port, port, listen);
+  }
+});
+
+Deno.test("an invalid listen address is refused naming it", () => {
+  const bad = [
+    "8080",
+    "localhost",
+    "127.0.0.1",
+    "127.0.0.1:",
+    ":8080",
+    "host:65536",
+    "host:123456",
+    "host:http",
+  ];
+  bad.push("a b:80", "::1:8080", "[::1]8080", "host:80:80", "");
+  for (const listen of bad) {
+    assertRefused("listen", "POSTERN_LISTEN", listen, /listen address/);
+  }
+});
+
+Deno.test("an invalid log level is refused naming it", () => {
+  for (const logLevel of ["verbose", "warn", "trace", "", "info "]) {
+    assertRefused("logLevel", "POSTERN_LOG_LEVEL", logLevel, /log level/);
+  }
+});
+
+Deno.test("an invalid synchronous mode is refused naming it", () => {
+  for (const synchronous of ["OFF", "EXTRA", "normal1", "", "1"]) {
+    assertRefused("synchronous", "POSTERN_SYNCHRONOUS", synchronous, /synchronous mode/);
+  }
+});
+
+Deno.test("an invalid body size is refused naming it", () => {
+  for (const maxBodyBytes of ["abc", "1023", "0", "-5", "1.5", "", "10MB", "99999999999999999999"]) {
+    assertRefused("maxBodyBytes", "POSTERN_MAX_BODY_BYTES", maxBodyBytes, /max body size/);
+  }
+  assert.equal(resolveConfig({ maxBodyBytes: "1024" }, {}).maxBodyBytes, 1024);
+});
+
+Deno.test("an invalid public URL is refused naming it", () => {
+  const bad = ["not a url", "/relative/path", "//mail.example.org", "https://", "", "mail.example.org:443"];
+  for (const publicUrl of [...bad, "localhost:8080", "javascript:alert(1)", "ftp://example.org"]) {
+    assertRefused("publicUrl", "POSTERN_PUBLIC_URL", publicUrl, /public URL/);
+  }
+});
+
+Deno.test("an invalid domain is refused naming it", () => {
+  const bad = ["bad_domain!", "-example.org", "example-.org", "example..org", ".example.org", "example.org."];
+  bad.push(
+    "exa mple.org",
+    "",
+    "a".repeat(254),
+    "mail@example.org",
+    "example.org:25",
+    "a".repeat(70) + ".org",
+  );
+  for (const domain of bad) {
+    assertRefused("domain", "POSTERN_DOMAIN", domain, /domain/);
+  }
+});
