@@ -14,6 +14,10 @@ function program(): Command {
     .version(VERSION)
     .option("--data <dir>", "data directory (env POSTERN_DATA)", undefined)
     .option("--json", "print JSON for scripts")
+    .option("--url <url>", "act on a server over JMAP instead of the local database (env POSTERN_URL)")
+    .option("--api-key <key>", "API key for --url (env POSTERN_API_KEY)")
+    .option("--user <login>", "login for --url (env POSTERN_USER)")
+    .option("--password <password>", "password for --user (env POSTERN_PASSWORD; asked on a terminal)")
     .showHelpAfterError()
     .exitOverride()
     .addHelpText(
@@ -86,6 +90,25 @@ function program(): Command {
     .action(objectAction(lazy("deleteCommand")));
   objectVerb("describe", "[type]", "list object types, or the fields of one")
     .action(objectAction(lazy("describeCommand")));
+
+  cmd.command("apply [file]")
+    .description("run a plan: one JSON operation per line, from a file or - for standard input")
+    .option("--dry-run", "check every line without writing anything")
+    .option("--continue-on-error", "go on after a failed line (exit 1 at the end)")
+    .action(async (file: string | undefined, _opts, c: Command) => {
+      const { run } = await import("./src/cli/io.ts");
+      const { applyCommand } = await import("./src/cli/plan.ts");
+      const all = c.optsWithGlobals();
+      await run(() => applyCommand(file, all), all);
+    });
+  cmd.command("snapshot [types...]")
+    .description("print the directory as a plan that recreates it (domains, accounts, settings)")
+    .action(async (types: string[], _opts, c: Command) => {
+      const { run } = await import("./src/cli/io.ts");
+      const { snapshotCommand } = await import("./src/cli/plan.ts");
+      const all = c.optsWithGlobals();
+      await run(() => snapshotCommand(types, all), all);
+    });
 
   const db = cmd.command("db").description("database maintenance");
   db.command("check")

@@ -4,6 +4,7 @@ import { apiRoutes } from "./api/mod.ts";
 import { type Config, loadSecretKey } from "./config/mod.ts";
 import { bootstrap, type BootstrapResult } from "./directory/mod.ts";
 import { createHandler, HttpMetrics, type RequestContext, Router } from "./http/mod.ts";
+import { createJmap, defaultCore } from "./jmap/mod.ts";
 import { openServices, type Services } from "./services.ts";
 import { VERSION } from "./version.ts";
 
@@ -40,7 +41,16 @@ export async function openData(
 export function createApp(config: Config, services: Services, options: AppOptions = {}): App {
   const log = getLogger(["postern", "http"]);
   const metrics = new HttpMetrics();
+  const jmap = createJmap({
+    accounts: services.accounts,
+    objects: services.objects,
+    changes: services.changes,
+    core: defaultCore(config.maxBodyBytes),
+    version: VERSION,
+    log: getLogger(["postern", "jmap"]),
+  });
   const router = new Router<RequestContext>().add(
+    ...jmap.routes,
     ...apiRoutes({
       accounts: services.accounts,
       caches: services.caches,

@@ -8,6 +8,7 @@ import { DirectoryCaches } from "./cache/mod.ts";
 import {
   AccessKeyService,
   AccountService,
+  ChangeService,
   DomainService,
   ObjectService,
   type PasswordHashing,
@@ -27,6 +28,7 @@ export interface Services {
   accessKeys: AccessKeyService;
   settings: SettingsService;
   grants: GrantService;
+  changes: ChangeService;
   objects: ObjectService;
   authenticator: Authenticator;
   encryptionKey: Uint8Array;
@@ -100,6 +102,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     accessKeys,
     settings,
     grants: new GrantService(store),
+    changes: new ChangeService(store),
     objects,
     authenticator,
     encryptionKey: options.encryptionKey,

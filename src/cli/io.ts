@@ -71,7 +71,9 @@ export async function run(body: () => Promise<void>, options: GlobalOptions = {}
     } else {
       console.error(`postern: ${message}`);
       if (error instanceof InvalidInputError) {
-        for (const p of error.problems) if (p.property) console.error(`  ${p.property}: ${p.message}`);
+        for (const p of error.problems) {
+          if (p.property && p.message !== message) console.error(`  ${p.property}: ${p.message}`);
+        }
       }
       if (!(error instanceof DomainError || error instanceof AuthError || usage)) {
         console.error(error instanceof Error && error.stack ? error.stack : "");

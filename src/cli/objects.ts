@@ -1,11 +1,11 @@
-/** The object verbs in local mode: get, query, create, update, delete, describe. */
-import { describeObject, type FieldSpec, OBJECT_SPECS } from "../model/objects/mod.ts";
+/** The object verbs, on a server (--url) or the local database: get, query, create, update, delete, describe. */
 import { resolveObjectType, type WireObject } from "../directory/mod.ts";
-import { configFrom, type GlobalOptions, output, UsageError } from "./io.ts";
-import { withLocalServices } from "./local.ts";
+import type { FieldSpec } from "../model/objects/mod.ts";
+import { type ConnectOptions, withClient } from "./connect.ts";
+import { output, UsageError } from "./io.ts";
 
 /** Options of the object verbs. */
-export interface ObjectOptions extends GlobalOptions {
+export interface ObjectOptions extends ConnectOptions {
   field?: string[];
   where?: string[];
   fields?: string;
@@ -14,7 +14,8 @@ export interface ObjectOptions extends GlobalOptions {
 
 /**
  * Parses `--field name=value` pairs for a type: a value starting with `{` or `[` is JSON; otherwise it
- * is converted by the field's declared type (numbers, booleans, null for optional fields).
+ * is converted by the field's declared type (numbers, booleans, null for optional fields). A name may
+ * be a JSON pointer into the object (`quotas/maxDiskQuota=5`), for updates.
  */
 export function parseFields(typePath: string, pairs: string[]): Record<string, unknown> {
   const { spec } = resolveObjectType(typePath);
@@ -24,20 +25,22 @@ export function parseFields(typePath: string, pairs: string[]): Record<string, u
     if (eq < 1) throw new UsageError(`--field "${pair}" must be name=value`);
     const name = pair.slice(0, eq);
     const raw = pair.slice(eq + 1);
-    out[name] = convert(name, raw, spec.fields[name]);
+    out[name] = name.includes("/") ? convertNested(name, raw) : convert(name, raw, spec.fields[name]);
   }
   return out;
 }
 
+function parseJson(name: string, raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new UsageError(`--field ${name}: value is not valid JSON (${(error as Error).message})`);
+  }
+}
+
 function convert(name: string, raw: string, field: FieldSpec | undefined): unknown {
   const trimmed = raw.trimStart();
-  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
-    try {
-      return JSON.parse(raw);
-    } catch (error) {
-      throw new UsageError(`--field ${name}: value is not valid JSON (${(error as Error).message})`);
-    }
-  }
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) return parseJson(name, raw);
   if (!field) return raw;
   if (raw === "null" && field.type.endsWith("?")) return null;
   if (field.type === "Boolean") {
@@ -54,20 +57,24 @@ function convert(name: string, raw: string, field: FieldSpec | undefined): unkno
   return raw;
 }
 
-function parseWhere(pairs: string[] = []): Record<string, string> {
-  const where: Record<string, string> = {};
+/** Inside an object the declared type is unknown: JSON literals (numbers, true, null, objects) or a string. */
+function convertNested(name: string, raw: string): unknown {
+  const trimmed = raw.trim();
+  if (/^[{[]/.test(trimmed)) return parseJson(name, raw);
+  if (/^(true|false|null|-?\d+(\.\d+)?)$/.test(trimmed)) return JSON.parse(trimmed);
+  return raw;
+}
+
+function parseWhere(typePath: string, pairs: string[] = []): Record<string, unknown> {
+  const where: Record<string, unknown> = {};
+  const { spec } = resolveObjectType(typePath);
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
     if (eq < 1) throw new UsageError(`--where "${pair}" must be name=value`);
-    where[pair.slice(0, eq)] = pair.slice(eq + 1);
+    const name = pair.slice(0, eq);
+    where[name] = convert(name, pair.slice(eq + 1), spec.fields[name]);
   }
   return where;
-}
-
-function project(objects: WireObject[], fields?: string): { rows: WireObject[]; columns?: string[] } {
-  if (!fields) return { rows: objects };
-  const columns = fields.split(",").map((f) => f.trim()).filter(Boolean);
-  return { rows: objects.map((o) => Object.fromEntries(columns.map((c) => [c, o[c]]))), columns };
 }
 
 function listColumns(typePath: string): string[] {
@@ -77,40 +84,37 @@ function listColumns(typePath: string): string[] {
 
 /** `postern get TYPE ID` */
 export async function getCommand(type: string, id: string, options: ObjectOptions): Promise<void> {
-  const object = await withLocalServices(configFrom(options), (s) => s.objects.get(type, id, "system"));
-  output(object, options);
+  output(await withClient(options, (client) => client.get(type, id)), options);
 }
 
 /** `postern query TYPE [--where f=v] [--fields a,b]` */
 export async function queryCommand(type: string, options: ObjectOptions): Promise<void> {
-  const where = parseWhere(options.where);
-  const objects = await withLocalServices(configFrom(options), (s) => s.objects.query(type, where, "system"));
-  const { rows, columns } = project(objects, options.fields);
-  output(rows, { ...options, columns: columns ?? (options.json ? undefined : listColumns(type)) });
+  const where = parseWhere(type, options.where);
+  const fields = options.fields?.split(",").map((f) => f.trim()).filter(Boolean);
+  const objects = await withClient(options, (client) => client.query(type, where, fields));
+  const columns = fields
+    ? ["id", ...fields.filter((f) => f !== "id")]
+    : options.json
+    ? undefined
+    : listColumns(type);
+  output(objects, { ...options, columns });
 }
 
 /** `postern create TYPE --field name=value…` */
 export async function createCommand(type: string, options: ObjectOptions): Promise<void> {
   const input = parseFields(type, options.field ?? []);
-  const created = await withLocalServices(
-    configFrom(options),
-    (s) => s.objects.create(type, input, "system"),
-  );
+  const created = await withClient(options, (client) => client.create(type, input));
   output(created, options);
   if (!options.json && typeof created.secret === "string") {
     console.error("The secret is shown only this once; store it now.");
   }
 }
 
-/** `postern update TYPE ID --field name=value…` */
+/** `postern update TYPE ID --field name=value…` (names may be JSON pointers: quotas/maxDiskQuota=5) */
 export async function updateCommand(type: string, id: string, options: ObjectOptions): Promise<void> {
   const patch = parseFields(type, options.field ?? []);
   if (Object.keys(patch).length === 0) throw new UsageError("update needs at least one --field name=value");
-  const updated = await withLocalServices(
-    configFrom(options),
-    (s) => s.objects.update(type, id, patch, "system"),
-  );
-  output(updated, options);
+  output(await withClient(options, (client) => client.update(type, id, patch)), options);
 }
 
 /** `postern delete TYPE --ids a,b` (or a single id as an argument) */
@@ -121,9 +125,9 @@ export async function deleteCommand(
 ): Promise<void> {
   const ids = [...(id ? [id] : []), ...(options.ids?.split(",").map((s) => s.trim()).filter(Boolean) ?? [])];
   if (ids.length === 0) throw new UsageError("delete needs an id or --ids a,b,c");
-  const deleted = await withLocalServices(configFrom(options), async (s) => {
+  const deleted = await withClient(options, async (client) => {
     const out: WireObject[] = [];
-    for (const one of ids) out.push(await s.objects.delete(type, one, "system"));
+    for (const one of ids) out.push(await client.delete(type, one));
     return out;
   });
   if (options.json) output(deleted, options);
@@ -144,37 +148,38 @@ function formatRemoved(removed: Record<string, number>): string {
   return parts.length ? parts.join(", ") : "nothing else";
 }
 
-/** `postern describe [TYPE]` */
-export function describeCommand(type: string | undefined, options: ObjectOptions): Promise<void> {
+/** `postern describe [TYPE]`: from the server's /api/schema with --url, else from the declarations. */
+export async function describeCommand(type: string | undefined, options: ObjectOptions): Promise<void> {
+  const schema = options.url ?? Deno.env.get("POSTERN_URL")
+    ? await withClient(options, (client) => client.schema())
+    : await (await import("./client.ts")).localSchema();
   if (!type) {
-    const all = Object.values(OBJECT_SPECS).map((s) => ({ name: s.name, description: s.description }));
-    output(all, options);
-    return Promise.resolve();
+    output(schema.map((t) => ({ name: t.name, description: t.description })), options);
+    return;
   }
-  const { spec } = resolveObjectType(type);
-  const described = describeObject(spec);
-  if (options.json) output(described, options);
-  else {
-    console.log(
-      `${spec.name}${spec.variants ? ` (variants: ${spec.variants.join(", ")})` : ""}: ${spec.description}`,
-    );
-    output(
-      (described.fields as Record<string, unknown>[]).map((f) => ({
-        field: f.name,
-        type: f.type,
-        flags: [
-          f.required && "required",
-          f.serverSet && "server-set",
-          f.writeOnly && "write-only",
-          f.immutable && "immutable",
-        ]
-          .filter(Boolean).join(" "),
-        default: f.default === undefined ? "" : JSON.stringify(f.default),
-        variants: f.variants ? (f.variants as string[]).join(",") : "",
-        description: f.description,
-      })),
-      options,
-    );
+  const name = resolveObjectType(type).spec.name;
+  const described = schema.find((t) => t.name === name);
+  if (!described) throw new UsageError(`The server's schema has no type ${name}`);
+  if (options.json) {
+    output(described, options);
+    return;
   }
-  return Promise.resolve();
+  const variants = described.variants as string[] | undefined;
+  console.log(`${name}${variants ? ` (variants: ${variants.join(", ")})` : ""}: ${described.description}`);
+  output(
+    (described.fields as Record<string, unknown>[]).map((f) => ({
+      field: f.name,
+      type: f.type,
+      flags: [
+        f.required && "required",
+        f.serverSet && "server-set",
+        f.writeOnly && "write-only",
+        f.immutable && "immutable",
+      ].filter(Boolean).join(" "),
+      default: f.default === undefined ? "" : JSON.stringify(f.default),
+      variants: f.variants ? (f.variants as string[]).join(",") : "",
+      description: f.description,
+    })),
+    options,
+  );
 }

@@ -1,4 +1,4 @@
-import type { AccountService } from "./accounts.ts";
+import { type AccountService, changed } from "./accounts.ts";
 import {
   type Credential,
   encodeId,
@@ -69,7 +69,7 @@ export class AccessKeyService {
         hash: this.hashing.keyedHash(secret),
         expiresAt: input.expiresAt ?? null,
       });
-      return { result: id, events: [] };
+      return { result: id, events: [], changes: [changed(type, id, "created")] };
     });
     return { credential: (await this.store.credentials.get(id))!, secret };
   }
@@ -100,7 +100,11 @@ export class AccessKeyService {
     if (!credential) throw new NotFoundError(type, encodeId(id));
     await this.accounts.write(async () => {
       await this.store.credentials.delete(id);
-      return { result: id, events: [{ kind: "credentials", accountId: credential.accountId }] };
+      return {
+        result: id,
+        events: [{ kind: "credentials", accountId: credential.accountId }],
+        changes: [changed(type, id, "destroyed")],
+      };
     });
     return credential;
   }

@@ -2,7 +2,10 @@ import type { DirectoryCaches } from "../cache/mod.ts";
 import { passwordWeakness } from "./password_policy.ts";
 import {
   type Account,
+  type AccountSearch,
+  type AccountSearchResult,
   type AccountType,
+  type Change,
   ConflictError,
   decodeId,
   encodeId,
@@ -36,6 +39,18 @@ export interface AccountInput {
   roles?: Role[];
   memberGroupIds?: number[];
   enabled?: boolean;
+}
+
+/** What a write body returns: its result, the cache events and the change-log entries it causes. */
+export interface WriteOutcome<T> {
+  result: T;
+  events: InvalidationEvent[];
+  changes?: Change[];
+}
+
+/** A directory-wide change-log entry. */
+export function changed(type: string, objectId: number, kind: Change["kind"]): Change {
+  return { type, objectId, kind, accountId: null };
 }
 
 /** Options the account service needs from settings. */
@@ -93,6 +108,11 @@ export class AccountService {
     return id;
   }
 
+  /** A paged, ordered account search (JMAP /query). */
+  search(search: AccountSearch): Promise<AccountSearchResult> {
+    return this.store.accounts.search(search);
+  }
+
   /** Account ids matching a filter. */
   query(filter: AccountFilter): Promise<number[]> {
     return this.store.accounts.query(filter);
@@ -135,6 +155,7 @@ export class AccountService {
       return {
         result: id,
         events: [{ kind: "account", accountId: id, keys }, { kind: "credentials", accountId: id }],
+        changes: [changed("Account", id, "created")],
       };
     });
     return await this.require(id);
@@ -190,7 +211,7 @@ export class AccountService {
       if (patch.password !== undefined || patch.enabled !== undefined) {
         events.push({ kind: "credentials", accountId: id });
       }
-      return { result: id, events };
+      return { result: id, events, changes: [changed("Account", id, "updated")] };
     });
     return await this.require(id);
   }
@@ -201,10 +222,18 @@ export class AccountService {
     if (!account) throw new NotFoundError("Account", encodeId(id));
     const removed = await this.store.accounts.dependents(id);
     await this.write(async () => {
+      const keys = await this.store.credentials.listByAccount(id);
+      const members = account.type === "Group" ? await this.store.accounts.memberIds(id) : [];
       await this.store.accounts.delete(id);
       return {
         result: id,
+        changes: [
+          changed("Account", id, "destroyed"),
+          ...members.map((m) => changed("Account", m, "updated")),
+          ...keys.filter((k) => k.type !== "Password").map((k) => changed(k.type, k.id, "destroyed")),
+        ],
         events: [
+          ...members.map((m): InvalidationEvent => ({ kind: "account", accountId: m, keys: [] })),
           { kind: "account", accountId: id, keys: loginKeys(account) },
           { kind: "credentials", accountId: id },
         ],
@@ -224,13 +253,17 @@ export class AccountService {
     return password?.hash;
   }
 
-  /** Runs a write transaction that also logs its invalidations, then applies them here. */
-  async write<T>(body: () => Promise<{ result: T; events: InvalidationEvent[] }>): Promise<T> {
-    let outcome: { result: T; events: InvalidationEvent[] };
+  /**
+   * Runs a write transaction that also logs its invalidations and changes (for JMAP states), then
+   * applies the invalidations to this process's caches.
+   */
+  async write<T>(body: () => Promise<WriteOutcome<T>>): Promise<T> {
+    let outcome: WriteOutcome<T>;
     try {
       outcome = await this.store.transaction(async () => {
         const outcome = await body();
         await this.store.invalidations.append(outcome.events);
+        if (outcome.changes?.length) await this.store.changes.append(outcome.changes);
         return outcome;
       });
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { AccountService } from "./accounts.ts";
+import { type AccountService, changed } from "./accounts.ts";
 import { ConflictError, type Domain, encodeId, NotFoundError, type Store } from "./deps.ts";
 
 /** Domains: create, rename, describe, delete (refused while in use). */
@@ -30,7 +30,11 @@ export class DomainService {
         name: input.name,
         description: input.description ?? null,
       });
-      return { result: id, events: [{ kind: "domain", domainId: id }] };
+      return {
+        result: id,
+        events: [{ kind: "domain", domainId: id }],
+        changes: [changed("Domain", id, "created")],
+      };
     });
     return (await this.store.domains.get(id))!;
   }
@@ -49,7 +53,15 @@ export class DomainService {
         }
       }
       await this.store.domains.update(id, patch);
-      return { result: id, events: [{ kind: "domain", domainId: id }] };
+      // A rename changes the address of every account in the domain.
+      const renamed = patch.name !== undefined && patch.name !== before.name
+        ? await this.store.accounts.query({ domainId: id })
+        : [];
+      return {
+        result: id,
+        events: [{ kind: "domain", domainId: id }],
+        changes: [changed("Domain", id, "updated"), ...renamed.map((a) => changed("Account", a, "updated"))],
+      };
     });
     return (await this.store.domains.get(id))!;
   }
@@ -68,7 +80,11 @@ export class DomainService {
         );
       }
       await this.store.domains.delete(id);
-      return { result: id, events: [{ kind: "domain", domainId: id }] };
+      return {
+        result: id,
+        events: [{ kind: "domain", domainId: id }],
+        changes: [changed("Domain", id, "destroyed")],
+      };
     });
     return domain;
   }

@@ -1,8 +1,8 @@
 /** Directory services: accounts, groups, domains, addresses, credentials, settings, management objects. */
 export { AccessKeyService, API_KEY_PREFIX } from "./access_keys.ts";
 export type { AccessKeyType, CreatedAccessKey, SecretHashing } from "./access_keys.ts";
-export { AccountService, loginKeys, requireId } from "./accounts.ts";
-export type { AccountInput, PasswordHashing } from "./accounts.ts";
+export { AccountService, changed, loginKeys, requireId } from "./accounts.ts";
+export type { AccountInput, PasswordHashing, WriteOutcome } from "./accounts.ts";
 export { DomainService } from "./domains.ts";
 export { accessKeyToWire, accountToWire, domainToWire, ObjectService, resolveObjectType } from "./objects.ts";
 export type { Caller, WireObject } from "./objects.ts";
@@ -11,3 +11,4 @@ export { SettingsService } from "./settings.ts";
 export type { SettingsMap } from "./settings.ts";
 export { bootstrap } from "./bootstrap.ts";
 export type { BootstrapResult } from "./bootstrap.ts";
+export { ChangeService } from "./changes.ts";

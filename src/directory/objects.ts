@@ -188,7 +188,7 @@ export class ObjectService {
     switch (spec.name) {
       case "Account": {
         const account = await this.services.accounts.require(id, wireId);
-        const value = checked(spec, patch, "update", account.type);
+        const value = checked(spec, withoutMaskedSecret(patch), "update", account.type);
         if (caller !== "system" && !caller.roles.includes("admin")) {
           const allowed = ["credentials", "description", "locale"];
           const other = Object.keys(value).find((k) => !allowed.includes(k));
@@ -340,4 +340,19 @@ function callerAccount(caller: Caller): number {
     ]);
   }
   return caller.accountId;
+}
+
+/**
+ * A client that writes back what it read sends the masked password; that means "unchanged", not
+ * a new password of eight asterisks.
+ */
+function withoutMaskedSecret(patch: unknown): unknown {
+  if (patch === null || typeof patch !== "object" || !("credentials" in patch)) return patch;
+  const credentials = (patch as WireObject).credentials;
+  const entries = credentials && typeof credentials === "object" ? Object.values(credentials) : [];
+  if (entries.length && entries.every((c) => (c as WireObject | null)?.secret === MASK)) {
+    const { credentials: _, ...rest } = patch as WireObject;
+    return rest;
+  }
+  return patch;
 }

@@ -38,6 +38,7 @@ export class SettingsService {
     await this.store.transaction(async () => {
       await this.store.settings.put(name, next);
       await this.store.invalidations.append([{ kind: "settings", name }]);
+      await this.store.changes.append([{ type: name, objectId: 0, kind: "updated", accountId: null }]);
     });
     this.applyLocally({ kind: "settings", name });
     return next as SettingsMap[K];

@@ -98,3 +98,58 @@ export type InvalidationEvent =
   | { kind: "all" }
   /** Only the negative entries of every namespace. */
   | { kind: "negative" };
+
+/** What happened to an object. */
+export type ChangeKind = "created" | "updated" | "destroyed";
+
+/** One entry of the change log. */
+export interface Change {
+  type: string;
+  objectId: number;
+  kind: ChangeKind;
+  /** Owning account for per-account data; null for directory-wide types. */
+  accountId: number | null;
+}
+
+/** A logged change with its position. */
+export interface LoggedChange extends Change {
+  id: number;
+}
+
+/** A filter tree: conditions combined with AND, OR and NOT (the shape of JMAP's FilterOperator). */
+export type ConditionTree<C> = C | { operator: "AND" | "OR" | "NOT"; conditions: ConditionTree<C>[] };
+
+/** Conditions an account search understands; all given fields must match. */
+export interface AccountCondition {
+  id?: number;
+  name?: string;
+  text?: string;
+  type?: AccountType;
+  domainId?: number;
+  memberOf?: number;
+  enabled?: boolean;
+  emailAddress?: string;
+}
+
+/** Orderings an account search understands. */
+export type AccountSortProperty = "id" | "name" | "emailAddress" | "description" | "createdAt" | "updatedAt";
+
+/** A paged, ordered account search. */
+export interface AccountSearch {
+  filter: ConditionTree<AccountCondition> | null;
+  sort: { property: AccountSortProperty; ascending: boolean }[];
+  /** Start index; negative counts from the end. Ignored when `anchorId` is set. */
+  position: number;
+  anchorId?: number;
+  anchorOffset?: number;
+  limit: number;
+  count: boolean;
+}
+
+/** The page an account search returns; `anchorFound` is false when the anchor is not in the results. */
+export interface AccountSearchResult {
+  ids: number[];
+  position: number;
+  total?: number;
+  anchorFound: boolean;
+}

@@ -1,5 +1,13 @@
-import type { Account, AccountType, Quotas, Role } from "../model/types.ts";
+import type {
+  Account,
+  AccountSearch,
+  AccountSearchResult,
+  AccountType,
+  Quotas,
+  Role,
+} from "../model/types.ts";
 import type { Db, Row } from "./db.ts";
+import { searchAccounts } from "./account_search.ts";
 
 /** Fields stored for an account, as the directory service writes them. */
 export interface AccountRecord {
@@ -49,6 +57,8 @@ export interface AccountRepository {
   memberIds(groupId: number): Promise<number[]>;
   /** Ids matching the filter, ordered by id. */
   query(filter: AccountFilter): Promise<number[]>;
+  /** A paged, ordered search with a filter tree (JMAP /query). */
+  search(search: AccountSearch): Promise<AccountSearchResult>;
   count(type?: AccountType): Promise<number>;
   /** The per-account random secret (token key material for accounts without a password). */
   secret(id: number): Promise<Uint8Array | undefined>;
@@ -223,6 +233,9 @@ export function sqliteAccounts(db: Db): AccountRepository {
         where.length ? "WHERE " + where.join(" AND ") : ""
       } ORDER BY a.id`;
       return Promise.resolve(db.all<{ id: number }>(sql, ...params).map((r) => Number(r.id)));
+    },
+    search(search) {
+      return Promise.resolve(searchAccounts(db, search));
     },
     count(type) {
       const row = type

@@ -3,6 +3,7 @@ import { type ConnectionOptions, openConnection } from "./connection.ts";
 import { Db } from "./db.ts";
 import { type AccountRepository, sqliteAccounts } from "./accounts.ts";
 import { type AclRepository, sqliteAcl } from "./acl.ts";
+import { type ChangeLog, sqliteChanges } from "./changes.ts";
 import { type CredentialRepository, sqliteCredentials } from "./credentials.ts";
 import { type DomainRepository, sqliteDomains } from "./domains.ts";
 import { type IntegrityChecker, sqliteIntegrity } from "./integrity.ts";
@@ -11,6 +12,7 @@ import { type SettingsRepository, sqliteSettings } from "./settings.ts";
 
 export type { AccountFilter, AccountRecord, AccountRepository, AddressRecord } from "./accounts.ts";
 export type { AclRepository } from "./acl.ts";
+export type { ChangeLog } from "./changes.ts";
 export type { ConnectionOptions, SynchronousMode } from "./connection.ts";
 export type { CredentialRepository } from "./credentials.ts";
 export type { DomainRepository } from "./domains.ts";
@@ -27,6 +29,7 @@ export interface Store {
   readonly acl: AclRepository;
   readonly settings: SettingsRepository;
   readonly invalidations: InvalidationLog;
+  readonly changes: ChangeLog;
   readonly integrity: IntegrityChecker;
   /** Runs `body` atomically; it must await only store calls. */
   transaction<T>(body: () => Promise<T> | T): Promise<T>;
@@ -51,6 +54,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     acl: sqliteAcl(db),
     settings: sqliteSettings(db),
     invalidations: sqliteInvalidations(db),
+    changes: sqliteChanges(db),
     integrity: sqliteIntegrity(db),
     transaction: (body) => db.transaction(body),
     sizeBytes() {

@@ -3,6 +3,7 @@
  * modules rather than .sql files so `deno compile` and the bundle embed them without file reads.
  */
 import { sql as core } from "./001_core.ts";
+import { sql as changes } from "./002_changes.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
-export const MIGRATIONS: readonly string[] = [core];
+export const MIGRATIONS: readonly string[] = [core, changes];

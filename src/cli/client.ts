@@ -1,0 +1,77 @@
+/**
+ * The object client behind the CLI verbs: the same operations on the local database file (through
+ * the services) or on a server (through JMAP), so every verb works the same way in both modes.
+ */
+import { resolveObjectType, type WireObject } from "../directory/mod.ts";
+import { applyPatch, PointerError } from "../model/json_pointer.ts";
+import { InvalidInputError } from "../model/errors.ts";
+import { describeObject, OBJECT_SPECS } from "../model/objects/mod.ts";
+import type { Services } from "../services.ts";
+
+/** Object operations as the CLI uses them. */
+export interface ObjectClient {
+  get(type: string, id: string): Promise<WireObject>;
+  /** Every object matching exact-value conditions (paged through to the end). */
+  query(type: string, where: Record<string, unknown>, fields?: string[]): Promise<WireObject[]>;
+  create(type: string, fields: WireObject): Promise<WireObject>;
+  /** Applies a patch whose keys may be JSON pointers such as `quotas/maxDiskQuota`. */
+  update(type: string, id: string, patch: WireObject): Promise<WireObject>;
+  delete(type: string, id: string): Promise<WireObject>;
+  /** The schema document's types. */
+  schema(): Promise<Record<string, unknown>[]>;
+  /** Whether secrets such as password hashes can be exported (local mode only). */
+  readonly local: boolean;
+  /** The password hash of an account, for snapshots in local mode. */
+  passwordHash?(accountId: string): Promise<string | undefined>;
+}
+
+/** Splits a patch into the top-level properties it touches, applied to the current object. */
+export function patchToChanges(current: WireObject, patch: WireObject): WireObject {
+  let patched: WireObject;
+  try {
+    patched = applyPatch(current, patch);
+  } catch (error) {
+    if (error instanceof PointerError) throw new InvalidInputError(error.message);
+    throw error;
+  }
+  const touched = new Set(Object.keys(patch).map((k) => k.split("/")[0]));
+  return Object.fromEntries([...touched].map((k) => [k, patched[k]]));
+}
+
+/** The client over the local database file: the services act as the system (full rights). */
+export function localClient(services: Services): ObjectClient {
+  const objects = services.objects;
+  return {
+    local: true,
+    get: (type, id) => objects.get(type, id, "system"),
+    async query(type, where, fields) {
+      const strings = Object.fromEntries(Object.entries(where).map(([k, v]) => [k, String(v)]));
+      const list = await objects.query(type, strings, "system");
+      return fields ? list.map((o) => Object.fromEntries(["id", ...fields].map((f) => [f, o[f]]))) : list;
+    },
+    create: (type, fields) => objects.create(type, fields, "system"),
+    async update(type, id, patch) {
+      const current = await objects.get(type, id, "system");
+      return await objects.update(type, id, patchToChanges(current, patch), "system");
+    },
+    delete: (type, id) => objects.delete(type, id, "system"),
+    schema: localSchema,
+    async passwordHash(accountId) {
+      const { requireId } = await import("../directory/mod.ts");
+      return await services.accounts.passwordHash(requireId(accountId, "id"));
+    },
+  };
+}
+
+/** The JMAP type name of a CLI type path, and the variant it selects. */
+export function jmapType(type: string): { name: string; variant?: string; singleton: boolean } {
+  const { spec, variant } = resolveObjectType(type);
+  return { name: `x:${spec.name}`, variant, singleton: spec.singleton === true };
+}
+
+/** The schema types from the declarations compiled into this program. */
+export function localSchema(): Promise<Record<string, unknown>[]> {
+  return Promise.resolve(
+    Object.values(OBJECT_SPECS).map((spec) => ({ ...describeObject(spec), jmapName: `x:${spec.name}` })),
+  );
+}

@@ -1,0 +1,24 @@
+import type { LoggedChange, Store } from "./deps.ts";
+
+/** The change log as the JMAP surface reads it: state strings and changes since a state. */
+export class ChangeService {
+  constructor(private readonly store: Store) {}
+
+  /** The current state string of a type in a scope (null: directory-wide). */
+  async state(type: string, accountId: number | null): Promise<string> {
+    return String(await this.store.changes.position(type, accountId));
+  }
+
+  /** Changes after a state, oldest first; undefined when the state is not one this log issued. */
+  async since(
+    type: string,
+    accountId: number | null,
+    state: string,
+    limit: number,
+  ): Promise<LoggedChange[] | undefined> {
+    if (!/^(0|[1-9]\d{0,15})$/.test(state)) return undefined;
+    const position = Number(state);
+    if (position > await this.store.changes.position(type, accountId)) return undefined;
+    return await this.store.changes.since(type, accountId, position, limit);
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The `x:` management types over the directory's object layer: x:Account, x:Domain, x:AppPassword,
+ * x:ApiKey and the singletons x:Cache and x:Authentication.
+ */
+import type { AccountService, ObjectService, WireObject } from "../../directory/mod.ts";
+import { ForbiddenError, NotFoundError } from "../../model/errors.ts";
+import { encodeId } from "../../model/ids.ts";
+import { OBJECT_SPECS, type ObjectSpec } from "../../model/objects/mod.ts";
+import type { Principal } from "../../model/types.ts";
+import type { MethodContext } from "../engine.ts";
+import { MethodError } from "../errors.ts";
+import type { DataType, JmapObject } from "../standard/data_type.ts";
+import { CAPABILITY } from "../types.ts";
+import { checkManagementAccount } from "./account_scope.ts";
+import { accountQuery } from "./account_query.ts";
+
+/** What the management types use. */
+export interface ManagementDeps {
+  objects: ObjectService;
+  accounts: AccountService;
+  maxQueryLimit: number;
+}
+
+const PATHS: Record<string, string> = {
+  Account: "account",
+  Domain: "domain",
+  AppPassword: "app-password",
+  ApiKey: "api-key",
+  Cache: "cache",
+  Authentication: "authentication",
+};
+
+const text = (o: JmapObject, v: unknown) =>
+  typeof v === "string" &&
+  [o.name, o.description, o.emailAddress].some((f) =>
+    typeof f === "string" && f.toLowerCase().includes(v.toLowerCase())
+  );
+
+const equals = (property: string) => (o: JmapObject, v: unknown) => o[property] === v;
+
+/** The condition tables of each type (in-memory evaluation; x:Account also pushes them to SQL). */
+const CONDITIONS: Record<string, DataType["conditions"]> = {
+  Account: {
+    name: equals("name"),
+    text,
+    "@type": equals("@type"),
+    domainId: equals("domainId"),
+    enabled: equals("enabled"),
+    emailAddress: (o, v) => typeof v === "string" && String(o.emailAddress).toLowerCase() === v.toLowerCase(),
+    memberOf: (o, v) => Object.values(o.memberGroupIds as object).includes(v),
+  },
+  Domain: { name: equals("name"), text },
+  AppPassword: { accountId: equals("accountId"), text: (o, v) => text({ description: o.description }, v) },
+  ApiKey: { accountId: equals("accountId"), text: (o, v) => text({ description: o.description }, v) },
+};
+
+const SORTABLE: Record<string, readonly string[]> = {
+  Account: ["id", "name", "emailAddress", "description", "createdAt", "updatedAt"],
+  Domain: ["id", "name", "createdAt"],
+  AppPassword: ["id", "description", "createdAt", "expiresAt"],
+  ApiKey: ["id", "description", "createdAt", "expiresAt"],
+};
+
+/** Every management data type. */
+export function managementTypes(deps: ManagementDeps): DataType[] {
+  return Object.values(OBJECT_SPECS).map((spec) => objectType(spec, deps));
+}
+
+function objectType(spec: ObjectSpec, deps: ManagementDeps): DataType {
+  const path = PATHS[spec.name];
+  const caller = (ctx: MethodContext): Principal => ctx.principal;
+  const properties = [
+    "id",
+    ...(spec.variants ? ["@type"] : []),
+    ...Object.keys(spec.fields).filter((f) => f !== "id"),
+  ];
+  const type: DataType = {
+    name: `x:${spec.name}`,
+    capability: CAPABILITY.management,
+    changeType: spec.name,
+    singleton: spec.singleton,
+    properties,
+    wireId: (id) => spec.singleton ? "singleton" : encodeId(id),
+    checkAccount: (ctx, accountId) => checkManagementAccount(deps.accounts, ctx, accountId),
+    conditions: CONDITIONS[spec.name] ?? {},
+    sortable: SORTABLE[spec.name] ?? [],
+    async get(ctx, ids) {
+      if (ids === null) return { list: await deps.objects.query(path, {}, caller(ctx)), notFound: [] };
+      const list: WireObject[] = [];
+      const notFound: string[] = [];
+      for (const id of ids) {
+        try {
+          list.push(await deps.objects.get(path, id, caller(ctx)));
+        } catch (error) {
+          if (error instanceof NotFoundError || (error as Error).name === "InvalidInputError") {
+            notFound.push(id);
+          } else if (error instanceof ForbiddenError) throw new MethodError("forbidden", error.message);
+          else throw error;
+        }
+      }
+      return { list, notFound };
+    },
+    update: (ctx, id, changes) => updateObject(deps, path, spec, ctx, id, changes),
+  };
+  if (!spec.singleton) {
+    type.create = async (ctx, object) => {
+      const created = await deps.objects.create(path, object, caller(ctx));
+      return created;
+    };
+    type.destroy = async (ctx, id) => {
+      await deps.objects.delete(path, id, caller(ctx));
+    };
+  }
+  if (spec.name === "Account") type.query = (ctx, window) => accountQuery(deps, ctx, window);
+  return type;
+}
+
+async function updateObject(
+  deps: ManagementDeps,
+  path: string,
+  spec: ObjectSpec,
+  ctx: MethodContext,
+  id: string,
+  changes: JmapObject,
+): Promise<JmapObject | null> {
+  if (spec.singleton && id !== "singleton") throw new NotFoundError(spec.name, id);
+  const before = await deps.objects.get(path, id, ctx.principal);
+  const after = await deps.objects.update(path, id, changes, ctx.principal);
+  // RFC 8620 §5.3: return the properties the server changed beyond what the client asked for.
+  const serverChanged = Object.fromEntries(
+    Object.entries(after).filter(([key, value]) =>
+      !(key in changes) && JSON.stringify(value) !== JSON.stringify(before[key])
+    ),
+  );
+  return Object.keys(serverChanged).length ? serverChanged : null;
+}

@@ -1,0 +1,76 @@
+/** The JMAP surface: engine, standard methods, management types, session and routes. */
+import type { Logger } from "@logtape/logtape";
+import type { AccountService, ChangeService, ObjectService } from "../directory/mod.ts";
+import { JmapEngine, type MethodDefinition } from "./engine.ts";
+import { actionType } from "./management/action_type.ts";
+import { managementTypes } from "./management/object_types.ts";
+import { jmapRoutes } from "./routes.ts";
+import { schemaDocument } from "./schema.ts";
+import { standardMethods } from "./standard/methods.ts";
+import { CAPABILITY, type CoreCapability } from "./types.ts";
+
+export { JmapEngine } from "./engine.ts";
+export type { MethodContext, MethodDefinition, MethodHandler } from "./engine.ts";
+export { MethodError, RequestError } from "./errors.ts";
+export { schemaDocument } from "./schema.ts";
+export { CAPABILITY } from "./types.ts";
+export type { CoreCapability, JmapRequest, JmapResponse, JmapSession } from "./types.ts";
+
+/** Default limits of the core capability. */
+export function defaultCore(maxSizeRequest: number): CoreCapability {
+  return {
+    maxSizeUpload: 50_000_000,
+    maxConcurrentUpload: 4,
+    maxSizeRequest,
+    maxConcurrentRequests: 4,
+    maxCallsInRequest: 16,
+    maxObjectsInGet: 500,
+    maxObjectsInSet: 500,
+    collationAlgorithms: ["i;ascii-numeric", "i;ascii-casemap", "i;unicode-casemap"],
+  };
+}
+
+/** Wires the JMAP surface over the services and returns its routes. */
+export function createJmap(deps: {
+  accounts: AccountService;
+  objects: ObjectService;
+  changes: ChangeService;
+  core: CoreCapability;
+  version: string;
+  log: Logger;
+}) {
+  const methods = new Map<string, MethodDefinition>([
+    ["Core/echo", { capability: CAPABILITY.core, handler: (args) => Promise.resolve(args) }],
+  ]);
+  const limits = {
+    maxObjectsInGet: deps.core.maxObjectsInGet,
+    maxObjectsInSet: deps.core.maxObjectsInSet,
+    maxQueryLimit: 1000,
+    maxChanges: 1000,
+  };
+  const types = [
+    ...managementTypes({
+      objects: deps.objects,
+      accounts: deps.accounts,
+      maxQueryLimit: limits.maxQueryLimit,
+    }),
+    actionType(deps.accounts),
+  ];
+  for (const type of types) {
+    for (const [name, definition] of standardMethods(type, { changes: deps.changes, limits })) {
+      methods.set(name, definition);
+    }
+  }
+  const engine = new JmapEngine(methods, new Set([CAPABILITY.core, CAPABILITY.management]), {
+    maxCallsInRequest: deps.core.maxCallsInRequest,
+  }, deps.log);
+  return {
+    engine,
+    routes: jmapRoutes({
+      engine,
+      accounts: deps.accounts,
+      core: deps.core,
+      schema: schemaDocument(deps.version),
+    }),
+  };
+}

@@ -1,0 +1,140 @@
+/** HTTP routes of the JMAP surface: session discovery, the API endpoint and the schema document. */
+import type { AccountService } from "../directory/mod.ts";
+import { jsonResponse, problemResponse, type RequestContext, type Route } from "../http/mod.ts";
+import type { Principal } from "../model/types.ts";
+import type { JmapEngine } from "./engine.ts";
+import { RequestError } from "./errors.ts";
+import type { SchemaDocument } from "./schema.ts";
+import { buildSession } from "./session.ts";
+import type { CoreCapability } from "./types.ts";
+
+/** What the JMAP routes use. */
+export interface JmapRouteDeps {
+  engine: JmapEngine;
+  accounts: AccountService;
+  core: CoreCapability;
+  schema: SchemaDocument;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The route table of the JMAP surface. */
+export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
+  const inFlight = new Map<number, number>();
+  const session = async (ctx: RequestContext, principal: Principal) =>
+    buildSession(principal, await deps.accounts.require(principal.accountId), {
+      baseUrl: ctx.baseUrl,
+      core: deps.core,
+    });
+  const api = async (ctx: RequestContext) => {
+    const principal = await ctx.principal();
+    const running = inFlight.get(principal.accountId) ?? 0;
+    if (running >= deps.core.maxConcurrentRequests) {
+      return requestError(
+        new RequestError(
+          "limit",
+          `More than ${deps.core.maxConcurrentRequests} concurrent requests for this account`,
+          { limit: "maxConcurrentRequests" },
+        ),
+        ctx,
+      );
+    }
+    inFlight.set(principal.accountId, running + 1);
+    try {
+      const body = await readRequest(ctx, deps.core.maxSizeRequest);
+      const response = await deps.engine.process(body, {
+        principal,
+        baseUrl: ctx.baseUrl,
+        sessionState: async () => (await session(ctx, principal)).state,
+      });
+      return jsonResponse(response, { headers: { "cache-control": "no-store" } });
+    } catch (error) {
+      if (error instanceof RequestError) return requestError(error, ctx);
+      throw error;
+    } finally {
+      const left = (inFlight.get(principal.accountId) ?? 1) - 1;
+      if (left <= 0) inFlight.delete(principal.accountId);
+      else inFlight.set(principal.accountId, left);
+    }
+  };
+  return [
+    {
+      method: "GET",
+      path: "/.well-known/jmap",
+      handler: (ctx) =>
+        new Response(null, { status: 307, headers: { location: `${ctx.baseUrl}/jmap/session` } }),
+    },
+    {
+      method: "GET",
+      path: "/jmap/session",
+      handler: async (ctx) =>
+        jsonResponse(await session(ctx, await ctx.principal()), { headers: { "cache-control": "no-store" } }),
+    },
+    { method: "POST", path: "/jmap", handler: api },
+    { method: "POST", path: "/jmap/", name: "/jmap", handler: api },
+    {
+      method: "GET",
+      path: "/api/schema",
+      handler: async (ctx) => {
+        await ctx.principal();
+        const headers = { etag: deps.schema.etag, "cache-control": "private, max-age=0, must-revalidate" };
+        const match = ctx.request.headers.get("if-none-match");
+        if (match && match.split(",").map((s) => s.trim()).includes(deps.schema.etag)) {
+          return new Response(null, { status: 304, headers });
+        }
+        return new Response(deps.schema.body, {
+          headers: { ...headers, "content-type": "application/json" },
+        });
+      },
+    },
+  ];
+}
+
+/** Reads the request body as JSON; problems are JMAP request-level errors. */
+async function readRequest(ctx: RequestContext, maxSize: number): Promise<unknown> {
+  const type = ctx.request.headers.get("content-type");
+  if (type && !/^application\/json\b/i.test(type) && !/^text\/plain\b/i.test(type)) {
+    throw new RequestError("notJSON", `The request body must be application/json, not "${type}"`);
+  }
+  const declared = Number(ctx.request.headers.get("content-length") ?? NaN);
+  if (declared > maxSize) {
+    throw new RequestError("limit", `The request is ${declared} bytes; maxSizeRequest is ${maxSize}`, {
+      limit: "maxSizeRequest",
+    });
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of ctx.request.body ?? []) {
+    size += chunk.length;
+    if (size > maxSize) {
+      throw new RequestError("limit", `The request exceeds maxSizeRequest (${maxSize} bytes)`, {
+        limit: "maxSizeRequest",
+      });
+    }
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new RequestError("notJSON", "The request body is not valid UTF-8");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RequestError("notJSON", `The request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function requestError(error: RequestError, ctx: RequestContext): Response {
+  return problemResponse(error.status, error.message, {
+    type: error.uri,
+    extensions: { ...error.extra, requestId: ctx.requestId },
+  });
+}

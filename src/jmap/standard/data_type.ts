@@ -1,0 +1,54 @@
+/** What a JMAP data type provides so the generic /get, /set, /changes, /query, /queryChanges work. */
+import type { MethodContext } from "../engine.ts";
+import type { Comparator, Filter } from "../types.ts";
+
+/** A wire object. */
+export type JmapObject = Record<string, unknown>;
+
+/** The window a /query asks for (RFC 8620 §5.5). */
+export interface QueryWindow {
+  filter: Filter | null;
+  sort: Comparator[];
+  position: number;
+  anchor: string | null;
+  anchorOffset: number;
+  limit: number | null;
+  calculateTotal: boolean;
+}
+
+/** A /query answer before the engine adds states. */
+export interface QueryOutcome {
+  ids: string[];
+  position: number;
+  total?: number;
+}
+
+/** A data type: its storage behind the standard methods. */
+export interface DataType {
+  /** Method prefix, e.g. "x:Account". */
+  name: string;
+  capability: string;
+  /** Type name in the change log. */
+  changeType: string;
+  /** A singleton has the one id "singleton": create and destroy are refused. */
+  singleton?: boolean;
+  /** The wire id of a change-log object id. */
+  wireId(objectId: number): string;
+  /** Every property /get can return. */
+  properties: readonly string[];
+  /** Checks the accountId argument; throws MethodError (accountNotFound, forbidden…). */
+  checkAccount(ctx: MethodContext, accountId: unknown): Promise<string>;
+  /** Objects by id (all visible ones when ids is null). */
+  get(ctx: MethodContext, ids: string[] | null): Promise<{ list: JmapObject[]; notFound: string[] }>;
+  /** Creates an object; returns the created object (server-set properties included). */
+  create?(ctx: MethodContext, object: JmapObject): Promise<JmapObject>;
+  /** Updates the given top-level properties; returns changed server-set properties or null. */
+  update?(ctx: MethodContext, id: string, changes: JmapObject): Promise<JmapObject | null>;
+  destroy?(ctx: MethodContext, id: string): Promise<void>;
+  /** Filter condition names this type understands, with how each is evaluated in memory. */
+  conditions: Record<string, (object: JmapObject, value: unknown) => boolean>;
+  /** Sortable properties. */
+  sortable: readonly string[];
+  /** A faster query than the generic in-memory one (e.g. pushed down to SQL). */
+  query?(ctx: MethodContext, window: QueryWindow): Promise<QueryOutcome>;
+}

@@ -1,0 +1,92 @@
+/** JMAP wire types (RFC 8620). Pure declarations; behaviour lives elsewhere. */
+
+/** RFC 8620 §1.2: an Id is a string of 1–255 URL-safe base64 characters. */
+export type Id = string;
+
+/** RFC 8620 §3.2: [method name, arguments, method call id]. */
+export type Invocation = [name: string, args: Record<string, unknown>, callId: string];
+
+/** RFC 8620 §3.3: the request object. */
+export interface JmapRequest {
+  using: string[];
+  methodCalls: Invocation[];
+  createdIds?: Record<Id, Id>;
+}
+
+/** RFC 8620 §3.4: the response object. */
+export interface JmapResponse {
+  methodResponses: Invocation[];
+  createdIds?: Record<Id, Id>;
+  sessionState: string;
+}
+
+/** RFC 8620 §3.7: a back-reference to an earlier call's result. */
+export interface ResultReference {
+  resultOf: string;
+  name: string;
+  path: string;
+}
+
+/** RFC 8620 §5.5: a filter operator over conditions. */
+export interface FilterOperator {
+  operator: "AND" | "OR" | "NOT";
+  conditions: Filter[];
+}
+
+/** A filter: an operator or a type-specific condition object. */
+export type Filter = FilterOperator | Record<string, unknown>;
+
+/** RFC 8620 §5.5: one sort criterion. */
+export interface Comparator {
+  property: string;
+  isAscending?: boolean;
+  collation?: string;
+}
+
+/** RFC 8620 §5.3: a SetError. */
+export interface SetError {
+  type: string;
+  description?: string;
+  properties?: string[];
+  [extra: string]: unknown;
+}
+
+/** RFC 8620 §2: the session resource. */
+export interface JmapSession {
+  capabilities: Record<string, unknown>;
+  accounts: Record<Id, JmapAccount>;
+  primaryAccounts: Record<string, Id>;
+  username: string;
+  apiUrl: string;
+  downloadUrl: string;
+  uploadUrl: string;
+  eventSourceUrl: string;
+  state: string;
+}
+
+/** RFC 8620 §2: an account as listed in the session. */
+export interface JmapAccount {
+  name: string;
+  isPersonal: boolean;
+  isReadOnly: boolean;
+  accountCapabilities: Record<string, unknown>;
+}
+
+/** RFC 8620 §2: the limits of the core capability. */
+export interface CoreCapability {
+  maxSizeUpload: number;
+  maxConcurrentUpload: number;
+  maxSizeRequest: number;
+  maxConcurrentRequests: number;
+  maxCallsInRequest: number;
+  maxObjectsInGet: number;
+  maxObjectsInSet: number;
+  collationAlgorithms: string[];
+}
+
+/** Capability URIs. */
+export const CAPABILITY = {
+  core: "urn:ietf:params:jmap:core",
+  /** Postern's management types (`x:` prefix); accepted even when a request does not list it. */
+  management: "urn:postern:jmap",
+} as const;

@@ -1,0 +1,59 @@
+import type { Change, ChangeKind, LoggedChange } from "../model/types.ts";
+import type { Db } from "./db.ts";
+
+const KIND_CODE: Record<ChangeKind, number> = { created: 1, updated: 2, destroyed: 3 };
+const KIND_NAME: ChangeKind[] = ["created", "created", "updated", "destroyed"];
+
+/** The change log: state strings and the raw material of `/changes` and `/queryChanges`. */
+export interface ChangeLog {
+  /** Appends changes; call in the transaction of the write they describe. */
+  append(changes: Change[]): Promise<void>;
+  /** Position of the newest change of a type in a scope (0 when there is none). */
+  position(type: string, accountId: number | null): Promise<number>;
+  /** Changes after `afterId`, oldest first, at most `limit` rows. */
+  since(type: string, accountId: number | null, afterId: number, limit: number): Promise<LoggedChange[]>;
+}
+
+/** SQLite implementation of {@link ChangeLog}. */
+export function sqliteChanges(db: Db): ChangeLog {
+  return {
+    append(changes) {
+      const now = Date.now();
+      for (const c of changes) {
+        db.run(
+          "INSERT INTO changes (account_id, type, object_id, kind, created_at) VALUES (?, ?, ?, ?, ?)",
+          c.accountId,
+          c.type,
+          c.objectId,
+          KIND_CODE[c.kind],
+          now,
+        );
+      }
+      return Promise.resolve();
+    },
+    position(type, accountId) {
+      const row = db.get<{ id: number | null }>(
+        "SELECT max(id) AS id FROM changes WHERE type = ? AND account_id IS ?",
+        type,
+        accountId,
+      );
+      return Promise.resolve(Number(row?.id ?? 0));
+    },
+    since(type, accountId, afterId, limit) {
+      const rows = db.all<{ id: number; object_id: number; kind: number }>(
+        "SELECT id, object_id, kind FROM changes WHERE type = ? AND account_id IS ? AND id > ? ORDER BY id LIMIT ?",
+        type,
+        accountId,
+        afterId,
+        limit,
+      );
+      return Promise.resolve(rows.map((r) => ({
+        id: Number(r.id),
+        type,
+        accountId,
+        objectId: Number(r.object_id),
+        kind: KIND_NAME[Number(r.kind)],
+      })));
+    },
+  };
+}
