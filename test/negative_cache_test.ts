@@ -125,3 +125,46 @@ Deno.test("an account created through the server process can log in on the very 
     await t.close();
   }
 });
+
+Deno.test("the report's CLI command through --url creates an account that logs in on the very next request", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "postern-negcache-url-" });
+  const init = await cli(["init", "--data", dataDir, "--domain", "example.org", "--json"], {
+    POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
+  });
+  assert.equal(init.code, 0, init.stderr);
+  const { apiKey, domain } = JSON.parse(init.stdout);
+  const server = await startServerProcess(dataDir);
+  try {
+    assert.equal(await login(server.url, "test@example.org", "xx"), 401);
+    const command = (secret: string) => [
+      "--url",
+      server.url,
+      "--api-key",
+      apiKey,
+      "create",
+      "account/user",
+      "--field",
+      "name=test",
+      "--field",
+      "description=Test One",
+      "--field",
+      `credentials={"0":{"@type":"Password","secret":"${secret}"}}`,
+      "--field",
+      `domainId=${domain.id}`,
+      "--field",
+      'quotas={"maxDiskQuota":10737418240}',
+    ];
+    // The report's password "xx" is refused as too weak, with a message that says so.
+    const weak = await cli(command("xx"));
+    assert.equal(weak.code, 1);
+    assert.match(weak.stderr, /too weak/);
+    assert.equal(await login(server.url, "test@example.org", "xx"), 401);
+
+    const created = await cli(command(PASSWORD));
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(await login(server.url, "test@example.org", PASSWORD), 200);
+  } finally {
+    await server.stop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
