@@ -230,7 +230,7 @@ Deno.test("getting an account that does not exist says so and exits 1", async ()
     });
     await assertFailsChangingNothing(dataDir, ["get", "account", "not-an-id!"], {
       code: 1,
-      mentions: ['"not-an-id!" is not a valid id'],
+      mentions: [`Account "not-an-id!" does not exist`],
     });
     await assertFailsChangingNothing(dataDir, ["delete", "account", "zzzz"], {
       code: 1,

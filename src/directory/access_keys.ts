@@ -69,7 +69,7 @@ export class AccessKeyService {
         hash: this.hashing.keyedHash(secret),
         expiresAt: input.expiresAt ?? null,
       });
-      return { result: id, events: [], changes: [changed(type, id, "created")] };
+      return { result: id, events: [], changes: [changed(type, id, "created", accountId)] };
     });
     return { credential: (await this.store.credentials.get(id))!, secret };
   }
@@ -103,7 +103,7 @@ export class AccessKeyService {
       return {
         result: id,
         events: [{ kind: "credentials", accountId: credential.accountId }],
-        changes: [changed(type, id, "destroyed")],
+        changes: [changed(type, id, "destroyed", credential.accountId)],
       };
     });
     return credential;

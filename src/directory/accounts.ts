@@ -48,9 +48,14 @@ export interface WriteOutcome<T> {
   changes?: Change[];
 }
 
-/** A directory-wide change-log entry. */
-export function changed(type: string, objectId: number, kind: Change["kind"]): Change {
-  return { type, objectId, kind, accountId: null };
+/** A directory-wide change-log entry; `ownerId` is the account the object belongs to, if any. */
+export function changed(
+  type: string,
+  objectId: number,
+  kind: Change["kind"],
+  ownerId: number | null = null,
+): Change {
+  return { type, objectId, kind, accountId: null, ownerId };
 }
 
 /** Options the account service needs from settings. */
@@ -155,7 +160,7 @@ export class AccountService {
       return {
         result: id,
         events: [{ kind: "account", accountId: id, keys }, { kind: "credentials", accountId: id }],
-        changes: [changed("Account", id, "created")],
+        changes: [changed("Account", id, "created", id)],
       };
     });
     return await this.require(id);
@@ -211,7 +216,7 @@ export class AccountService {
       if (patch.password !== undefined || patch.enabled !== undefined) {
         events.push({ kind: "credentials", accountId: id });
       }
-      return { result: id, events, changes: [changed("Account", id, "updated")] };
+      return { result: id, events, changes: [changed("Account", id, "updated", id)] };
     });
     return await this.require(id);
   }
@@ -228,9 +233,9 @@ export class AccountService {
       return {
         result: id,
         changes: [
-          changed("Account", id, "destroyed"),
-          ...members.map((m) => changed("Account", m, "updated")),
-          ...keys.filter((k) => k.type !== "Password").map((k) => changed(k.type, k.id, "destroyed")),
+          changed("Account", id, "destroyed", id),
+          ...members.map((m) => changed("Account", m, "updated", m)),
+          ...keys.filter((k) => k.type !== "Password").map((k) => changed(k.type, k.id, "destroyed", id)),
         ],
         events: [
           ...members.map((m): InvalidationEvent => ({ kind: "account", accountId: m, keys: [] })),

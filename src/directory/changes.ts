@@ -9,16 +9,19 @@ export class ChangeService {
     return String(await this.store.changes.position(type, accountId));
   }
 
-  /** Changes after a state, oldest first; undefined when the state is not one this log issued. */
+  /**
+   * Changes after a state, oldest first (only those of objects owned by `ownerId` when given);
+   * undefined when the state is not one this log issued.
+   */
   async since(
     type: string,
     accountId: number | null,
     state: string,
-    limit: number,
+    options: { limit: number; ownerId?: number },
   ): Promise<LoggedChange[] | undefined> {
     if (!/^(0|[1-9]\d{0,15})$/.test(state)) return undefined;
     const position = Number(state);
     if (position > await this.store.changes.position(type, accountId)) return undefined;
-    return await this.store.changes.since(type, accountId, position, limit);
+    return await this.store.changes.since(type, accountId, position, options);
   }
 }

@@ -60,7 +60,10 @@ export class DomainService {
       return {
         result: id,
         events: [{ kind: "domain", domainId: id }],
-        changes: [changed("Domain", id, "updated"), ...renamed.map((a) => changed("Account", a, "updated"))],
+        changes: [
+          changed("Domain", id, "updated"),
+          ...renamed.map((a) => changed("Account", a, "updated", a)),
+        ],
       };
     });
     return (await this.store.domains.get(id))!;

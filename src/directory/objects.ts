@@ -10,6 +10,7 @@ import type { SettingsMap, SettingsService } from "./settings.ts";
 import {
   type Account,
   type Credential,
+  decodeId,
   type Domain,
   encodeId,
   ForbiddenError,
@@ -110,10 +111,11 @@ export class ObjectService {
   async get(typePath: string, wireId: string, caller: Caller): Promise<WireObject> {
     const { spec } = resolveObjectType(typePath);
     if (spec.singleton) {
+      if (wireId !== "singleton") throw new NotFoundError(spec.name, wireId);
       requireAdmin(caller, `read ${spec.name}`);
       return { id: "singleton", ...(await this.services.settings.get(spec.name as keyof SettingsMap)) };
     }
-    const id = requireId(wireId, "id");
+    const id = objectId(spec, wireId);
     switch (spec.name) {
       case "Account": {
         requireSelfOrAdmin(caller, id, "read another account");
@@ -180,11 +182,12 @@ export class ObjectService {
   async update(typePath: string, wireId: string, patch: unknown, caller: Caller): Promise<WireObject> {
     const { spec } = resolveObjectType(typePath);
     if (spec.singleton) {
+      if (wireId !== "singleton") throw new NotFoundError(spec.name, wireId);
       requireAdmin(caller, `change ${spec.name}`);
       const value = await this.services.settings.update(spec.name as keyof SettingsMap, patch);
       return { id: "singleton", ...value };
     }
-    const id = requireId(wireId, "id");
+    const id = objectId(spec, wireId);
     switch (spec.name) {
       case "Account": {
         const account = await this.services.accounts.require(id, wireId);
@@ -217,7 +220,7 @@ export class ObjectService {
   async delete(typePath: string, wireId: string, caller: Caller): Promise<WireObject> {
     const { spec } = resolveObjectType(typePath);
     if (spec.singleton) throw new ForbiddenError(`${spec.name} is a singleton and cannot be deleted`);
-    const id = requireId(wireId, "id");
+    const id = objectId(spec, wireId);
     switch (spec.name) {
       case "Account": {
         requireAdmin(caller, "delete accounts");
@@ -237,6 +240,13 @@ export class ObjectService {
       }
     }
   }
+}
+
+/** The numeric id of an object; a malformed id names no object, so it is not found. */
+function objectId(spec: ObjectSpec, wireId: string): number {
+  const id = decodeId(wireId);
+  if (id === undefined) throw new NotFoundError(spec.name, wireId);
+  return id;
 }
 
 function checked(spec: ObjectSpec, input: unknown, mode: "create" | "update", variant?: string) {

@@ -109,6 +109,8 @@ export interface Change {
   kind: ChangeKind;
   /** Owning account for per-account data; null for directory-wide types. */
   accountId: number | null;
+  /** For directory-wide types, the account the object belongs to (non-admins see only theirs). */
+  ownerId?: number | null;
 }
 
 /** A logged change with its position. */

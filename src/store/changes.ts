@@ -10,8 +10,13 @@ export interface ChangeLog {
   append(changes: Change[]): Promise<void>;
   /** Position of the newest change of a type in a scope (0 when there is none). */
   position(type: string, accountId: number | null): Promise<number>;
-  /** Changes after `afterId`, oldest first, at most `limit` rows. */
-  since(type: string, accountId: number | null, afterId: number, limit: number): Promise<LoggedChange[]>;
+  /** Changes after `afterId`, oldest first, at most `limit` rows; only `ownerId`'s when given. */
+  since(
+    type: string,
+    accountId: number | null,
+    afterId: number,
+    options: { limit: number; ownerId?: number },
+  ): Promise<LoggedChange[]>;
 }
 
 /** SQLite implementation of {@link ChangeLog}. */
@@ -21,8 +26,9 @@ export function sqliteChanges(db: Db): ChangeLog {
       const now = Date.now();
       for (const c of changes) {
         db.run(
-          "INSERT INTO changes (account_id, type, object_id, kind, created_at) VALUES (?, ?, ?, ?, ?)",
+          "INSERT INTO changes (account_id, owner_id, type, object_id, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)",
           c.accountId,
+          c.ownerId ?? null,
           c.type,
           c.objectId,
           KIND_CODE[c.kind],
@@ -39,14 +45,24 @@ export function sqliteChanges(db: Db): ChangeLog {
       );
       return Promise.resolve(Number(row?.id ?? 0));
     },
-    since(type, accountId, afterId, limit) {
-      const rows = db.all<{ id: number; object_id: number; kind: number }>(
-        "SELECT id, object_id, kind FROM changes WHERE type = ? AND account_id IS ? AND id > ? ORDER BY id LIMIT ?",
-        type,
-        accountId,
-        afterId,
-        limit,
-      );
+    since(type, accountId, afterId, options) {
+      const rows = options.ownerId === undefined
+        ? db.all<{ id: number; object_id: number; kind: number }>(
+          "SELECT id, object_id, kind FROM changes WHERE type = ? AND account_id IS ? AND id > ? ORDER BY id LIMIT ?",
+          type,
+          accountId,
+          afterId,
+          options.limit,
+        )
+        : db.all<{ id: number; object_id: number; kind: number }>(
+          `SELECT id, object_id, kind FROM changes WHERE type = ? AND account_id IS ? AND owner_id = ? AND id > ?
+           ORDER BY id LIMIT ?`,
+          type,
+          accountId,
+          options.ownerId,
+          afterId,
+          options.limit,
+        );
       return Promise.resolve(rows.map((r) => ({
         id: Number(r.id),
         type,

@@ -28,6 +28,8 @@ export function actionType(accounts: AccountService): DataType {
     capability: CAPABILITY.management,
     changeType: "Action",
     properties: ["id", "@type", "description", "completedAt"],
+    idProperties: [],
+    defaults: {},
     wireId: (id) => `action-${id}`,
     checkAccount: (ctx, accountId) => checkManagementAccount(accounts, ctx, accountId),
     conditions: {},

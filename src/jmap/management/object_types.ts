@@ -80,6 +80,15 @@ function objectType(spec: ObjectSpec, deps: ManagementDeps): DataType {
     changeType: spec.name,
     singleton: spec.singleton,
     properties,
+    idProperties: Object.entries(spec.fields).filter(([, f]) => /\bId\b/.test(f.type)).map(([name]) => name),
+    defaults: Object.fromEntries(
+      Object.entries(spec.fields)
+        .filter(([, f]) => f.default !== undefined && !f.type.endsWith("?"))
+        .map(([name, f]) => [name, f.default]),
+    ),
+    // A non-admin sees changes of their own account and keys only; domains are visible to all.
+    changeOwner: (ctx) =>
+      spec.name !== "Domain" && !ctx.principal.roles.includes("admin") ? ctx.principal.accountId : undefined,
     wireId: (id) => spec.singleton ? "singleton" : encodeId(id),
     checkAccount: (ctx, accountId) => checkManagementAccount(deps.accounts, ctx, accountId),
     conditions: CONDITIONS[spec.name] ?? {},

@@ -36,6 +36,12 @@ export interface DataType {
   wireId(objectId: number): string;
   /** Every property /get can return. */
   properties: readonly string[];
+  /** Properties holding ids, where `#creationId` references are resolved in /set. */
+  idProperties: readonly string[];
+  /** What a top-level `null` in an update resets a non-nullable property to (RFC 8620 §5.3). */
+  defaults: Readonly<Record<string, unknown>>;
+  /** Whose changes the caller may see in /changes: an account id, or undefined for all. */
+  changeOwner?(ctx: MethodContext): number | undefined;
   /** Checks the accountId argument; throws MethodError (accountNotFound, forbidden…). */
   checkAccount(ctx: MethodContext, accountId: unknown): Promise<string>;
   /** Objects by id (all visible ones when ids is null). */

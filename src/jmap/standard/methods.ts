@@ -58,6 +58,16 @@ export function standardMethods(
   return entries;
 }
 
+/** Resolves `#creationId` references in the id-holding properties of an object or patch. */
+function resolveObjectReferences(type: DataType, object: JmapObject, ctx: MethodContext): JmapObject {
+  return Object.fromEntries(
+    Object.entries(object).map(([key, value]) => {
+      const property = key.split("/")[0];
+      return [key, type.idProperties.includes(property) ? resolveCreationIds(value, ctx) : value];
+    }),
+  );
+}
+
 /** Replaces `#creationId` strings by the ids created earlier in the request. */
 function resolveCreationIds(value: unknown, ctx: MethodContext): unknown {
   if (typeof value === "string" && value.startsWith("#")) return ctx.createdIds.get(value.slice(1)) ?? value;
@@ -149,7 +159,10 @@ async function set(
       if ("id" in object) {
         throw setErrorOf("invalidProperties", '"id" is set by the server', { properties: ["id"] });
       }
-      const result = await type.create(ctx, resolveCreationIds(object, ctx) as JmapObject);
+      const result = await type.create(
+        ctx,
+        withDefaults(type, resolveObjectReferences(type, object as JmapObject, ctx), {}),
+      );
       created[creationId] = result;
       ctx.createdIds.set(creationId, String(result.id));
     } catch (error) {
@@ -166,7 +179,7 @@ async function set(
       const { list } = await type.get(ctx, [id]);
       if (list.length === 0) throw setErrorOf("notFound", `${type.name} "${id}" does not exist`);
       const current = list[0];
-      const resolved = resolveCreationIds(patch, ctx) as JmapObject;
+      const resolved = resolveObjectReferences(type, patch as JmapObject, ctx);
       let patched: JmapObject;
       try {
         patched = applyPatch(current, resolved);
@@ -182,8 +195,17 @@ async function set(
       if (touched.includes("id") && patched.id !== current.id) {
         throw setErrorOf("invalidProperties", '"id" cannot be changed', { properties: ["id"] });
       }
-      const changes = Object.fromEntries(touched.filter((k) => k !== "id").map((k) => [k, patched[k]]));
-      updated[id] = await type.update(ctx, id, changes);
+      // Properties written back unchanged (server-set ones included, RFC 8620 §5.3) are no change.
+      const changes = withDefaults(
+        type,
+        Object.fromEntries(
+          touched.filter((k) => JSON.stringify(patched[k]) !== JSON.stringify(current[k])).map((
+            k,
+          ) => [k, patched[k]]),
+        ),
+        current,
+      );
+      updated[id] = Object.keys(changes).length ? await type.update(ctx, id, changes) : null;
     } catch (error) {
       notUpdated[id] = toSetError(error);
     }
@@ -214,6 +236,17 @@ async function set(
   };
 }
 
+/** A top-level null resets a property with a default to that default (RFC 8620 §5.3). */
+function withDefaults(type: DataType, object: JmapObject, current: JmapObject): JmapObject {
+  const out: JmapObject = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (value === null && key in type.defaults) {
+      if (JSON.stringify(type.defaults[key]) !== JSON.stringify(current[key])) out[key] = type.defaults[key];
+    } else out[key] = value;
+  }
+  return out;
+}
+
 function orNull<T>(map: Record<string, T>): Record<string, T> | null {
   return Object.keys(map).length ? map : null;
 }
@@ -232,7 +265,7 @@ function setErrorOf(type: string, description: string, extra: Record<string, unk
 function toSetError(error: unknown): SetError {
   if (error instanceof SetFailure) return error.error;
   if (error instanceof InvalidInputError) {
-    const properties = [...new Set(error.problems.map((p) => p.property).filter(Boolean))];
+    const properties = [...new Set(error.problems.map((p) => p.property))];
     return setError("invalidProperties", error.message, properties.length ? { properties } : {});
   }
   if (error instanceof NotFoundError) return setError("notFound", error.message);
@@ -259,7 +292,10 @@ async function changes(
   if (sinceState === undefined) throw new MethodError("invalidArguments", '"sinceState" is required');
   const maxChanges = args.unsigned("maxChanges", deps.limits.maxChanges)!;
   if (maxChanges === 0) throw new MethodError("invalidArguments", '"maxChanges" must be greater than 0');
-  const rows = await deps.changes.since(type.changeType, null, sinceState, 100_000);
+  const rows = await deps.changes.since(type.changeType, null, sinceState, {
+    limit: 100_000,
+    ownerId: type.changeOwner?.(ctx),
+  });
   if (!rows) {
     throw new MethodError("cannotCalculateChanges", `State "${sinceState}" is not a state of ${type.name}`);
   }
@@ -362,7 +398,10 @@ async function queryChanges(
     limit: null,
     calculateTotal: true,
   };
-  const rows = await deps.changes.since(type.changeType, null, since, 100_000);
+  const rows = await deps.changes.since(type.changeType, null, since, {
+    limit: 100_000,
+    ownerId: type.changeOwner?.(ctx),
+  });
   if (!rows) {
     throw new MethodError("cannotCalculateChanges", `Query state "${since}" is not a state of ${type.name}`);
   }

@@ -8,7 +8,7 @@ export interface ChangeFeed {
     type: string,
     accountId: number | null,
     state: string,
-    limit: number,
+    options: { limit: number; ownerId?: number },
   ): Promise<LoggedChange[] | undefined>;
 }
 

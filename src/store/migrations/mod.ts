@@ -4,6 +4,7 @@
  */
 import { sql as core } from "./001_core.ts";
 import { sql as changes } from "./002_changes.ts";
+import { sql as changeOwner } from "./003_change_owner.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
-export const MIGRATIONS: readonly string[] = [core, changes];
+export const MIGRATIONS: readonly string[] = [core, changes, changeOwner];

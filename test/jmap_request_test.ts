@@ -1,0 +1,272 @@
+/**
+ * The JMAP request layer (RFC 8620 §2, §3): the session resource, the API endpoint, and the
+ * request-level errors answered as problem+json before any method runs.
+ */
+import assert from "node:assert/strict";
+import { basic, PASSWORD } from "./helpers.ts";
+import {
+  ADMIN,
+  CORE,
+  createUser,
+  type Invocation,
+  jmap,
+  MANAGEMENT,
+  post,
+  problem,
+  withApp,
+} from "./jmap_helpers.ts";
+
+const ORIGIN = "http://127.0.0.1:8080";
+const ERROR = "urn:ietf:params:jmap:error:";
+
+/** A well-formed request body around some method calls. */
+function body(methodCalls: unknown[], using: unknown = [CORE]): string {
+  return JSON.stringify({ using, methodCalls });
+}
+
+Deno.test("the session lists the core capability with every limit, the admin's account and absolute URLs", () =>
+  withApp(async (t) => {
+    const response = await t.fetch("/jmap/session", { headers: { authorization: ADMIN } });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/json");
+    assert.equal(response.headers.get("cache-control"), "no-store");
+    const session = await response.json();
+    assert.deepEqual(session.capabilities, {
+      [CORE]: {
+        maxSizeUpload: 50_000_000,
+        maxConcurrentUpload: 4,
+        maxSizeRequest: 10 * 1024 * 1024,
+        maxConcurrentRequests: 4,
+        maxCallsInRequest: 16,
+        maxObjectsInGet: 500,
+        maxObjectsInSet: 500,
+        collationAlgorithms: ["i;ascii-numeric", "i;ascii-casemap", "i;unicode-casemap"],
+      },
+      [MANAGEMENT]: {},
+    });
+    assert.deepEqual(session.accounts, {
+      b: {
+        name: "admin@example.org",
+        isPersonal: true,
+        isReadOnly: false,
+        accountCapabilities: { [MANAGEMENT]: {} },
+      },
+    });
+    assert.deepEqual(session.primaryAccounts, { [MANAGEMENT]: "b" });
+    assert.equal(session.username, "admin@example.org");
+    assert.equal(session.apiUrl, `${ORIGIN}/jmap/`);
+    assert.equal(session.downloadUrl, `${ORIGIN}/jmap/download/{accountId}/{blobId}/{name}?accept={type}`);
+    assert.equal(session.uploadUrl, `${ORIGIN}/jmap/upload/{accountId}/`);
+    assert.equal(
+      session.eventSourceUrl,
+      `${ORIGIN}/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}`,
+    );
+    assert.match(session.state, /^\S+$/);
+  }));
+
+Deno.test("the session state is the sessionState of every API response and is stable between calls", () =>
+  withApp(async (t) => {
+    const first = await (await t.fetch("/jmap/session", { headers: { authorization: ADMIN } })).json();
+    const second = await (await t.fetch("/jmap/session", { headers: { authorization: ADMIN } })).json();
+    assert.equal(second.state, first.state);
+    const result = await jmap(t, [["Core/echo", { hello: "world" }, "0"]]);
+    assert.equal(result.sessionState, first.state);
+  }));
+
+Deno.test("a user's session names the user's own account, not the admin's", () =>
+  withApp(async (t) => {
+    const user = await createUser(t, "alice");
+    const session = await (await t.fetch("/jmap/session", { headers: { authorization: user.auth } })).json();
+    assert.deepEqual(Object.keys(session.accounts), [user.id]);
+    assert.equal(session.accounts[user.id].name, "alice@example.org");
+    assert.deepEqual(session.primaryAccounts, { [MANAGEMENT]: user.id });
+    assert.equal(session.username, "alice@example.org");
+    const admin = await (await t.fetch("/jmap/session", { headers: { authorization: ADMIN } })).json();
+    assert.notEqual(session.state, admin.state);
+    const result = await jmap(t, [["Core/echo", {}, "0"]], { auth: user.auth });
+    assert.equal(result.sessionState, session.state);
+  }));
+
+Deno.test("/.well-known/jmap redirects to the session resource on the request's origin", () =>
+  withApp(async (t) => {
+    const response = await t.fetch("/.well-known/jmap");
+    assert.equal(response.status, 307);
+    assert.equal(response.headers.get("location"), `${ORIGIN}/jmap/session`);
+  }));
+
+Deno.test("X-Forwarded-* headers from a client that is not a trusted proxy do not change the URLs", () =>
+  withApp(async (t) => {
+    const forwarded = {
+      "x-forwarded-proto": "https",
+      "x-forwarded-host": "evil.example",
+      "x-forwarded-for": "203.0.113.9",
+    };
+    const session = await (await t.fetch("/jmap/session", {
+      headers: { authorization: ADMIN, ...forwarded },
+    })).json();
+    assert.equal(session.apiUrl, `${ORIGIN}/jmap/`);
+    assert.ok(session.uploadUrl.startsWith(`${ORIGIN}/`));
+    assert.ok(session.downloadUrl.startsWith(`${ORIGIN}/`));
+    assert.ok(session.eventSourceUrl.startsWith(`${ORIGIN}/`));
+    const redirect = await t.fetch("/.well-known/jmap", { headers: forwarded });
+    assert.equal(redirect.headers.get("location"), `${ORIGIN}/jmap/session`);
+  }));
+
+Deno.test("the session and the API answer 401 with a challenge when credentials are missing or wrong", () =>
+  withApp(async (t) => {
+    const session = await t.fetch("/jmap/session");
+    await problem(session, 401);
+    assert.match(session.headers.get("www-authenticate")!, /Basic realm="Postern"/);
+
+    const api = await post(t, body([["Core/echo", {}, "0"]]), { authorization: "" });
+    await problem(api, 401);
+    assert.match(api.headers.get("www-authenticate")!, /Basic realm="Postern"/);
+
+    const wrong = await post(t, body([["Core/echo", {}, "0"]]), {
+      authorization: basic("admin@example.org", `${PASSWORD}x`),
+    });
+    await problem(wrong, 401);
+  }));
+
+Deno.test("Core/echo answers with exactly the arguments it was given, on /jmap and /jmap/", () =>
+  withApp(async (t) => {
+    const args = { text: "héllo", n: 42, nested: { list: [1, null, true] }, empty: {} };
+    for (const path of ["/jmap", "/jmap/"]) {
+      const response = await t.fetch(path, {
+        method: "POST",
+        headers: { authorization: ADMIN, "content-type": "application/json" },
+        body: body([["Core/echo", args, "call-1"]]),
+      });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get("cache-control"), "no-store");
+      const result = await response.json();
+      assert.deepEqual(result.methodResponses, [["Core/echo", args, "call-1"]]);
+      assert.equal(result.createdIds, undefined, "createdIds is only returned when the request had it");
+    }
+  }));
+
+Deno.test("responses come back in call order, each with its own call id", () =>
+  withApp(async (t) => {
+    const calls: Invocation[] = [
+      ["Core/echo", { n: 1 }, "a"],
+      ["Core/echo", { n: 2 }, "b"],
+      ["Core/echo", { n: 3 }, "a"],
+    ];
+    const result = await jmap(t, calls, { using: [CORE] });
+    assert.deepEqual(result.methodResponses, calls);
+  }));
+
+Deno.test("a capability the server does not know is an unknownCapability problem naming it", () =>
+  withApp(async (t) => {
+    const response = await post(t, body([["Core/echo", {}, "0"]], [CORE, "urn:example:nope"]));
+    const error = await problem(response, 400);
+    assert.equal(error.type, `${ERROR}unknownCapability`);
+    assert.match(error.detail as string, /urn:example:nope/);
+  }));
+
+Deno.test("the management capability is accepted whether or not it is listed in using", () =>
+  withApp(async (t) => {
+    for (const using of [[CORE], [CORE, MANAGEMENT], [MANAGEMENT], []]) {
+      const result = await jmap(t, [["x:Domain/get", { accountId: "b", ids: ["b"] }, "0"]], { using });
+      assert.equal(result.methodResponses[0][0], "x:Domain/get", JSON.stringify(using));
+    }
+  }));
+
+Deno.test("a body that is not JSON is a notJSON problem", () =>
+  withApp(async (t) => {
+    const cases: [string, BodyInit, Record<string, string>][] = [
+      ["truncated JSON", '{"using": [', {}],
+      ["trailing garbage", body([]) + "}", {}],
+      ["an empty body", "", {}],
+      ["single quotes", "{'using': []}", {}],
+      ["Latin-1 bytes", new Uint8Array([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d]), {}],
+      ["a lone continuation byte", new Uint8Array([0x22, 0x80, 0x22]), {}],
+      ["an XML content type", body([]), { "content-type": "application/xml" }],
+      ["a form content type", "using=x", { "content-type": "application/x-www-form-urlencoded" }],
+      ["an HTML content type", body([]), { "content-type": "text/html" }],
+    ];
+    for (const [label, raw, headers] of cases) {
+      const error = await problem(await post(t, raw, headers), 400);
+      assert.equal(error.type, `${ERROR}notJSON`, label);
+    }
+  }));
+
+Deno.test("JSON that is not a request object is a notRequest problem", () =>
+  withApp(async (t) => {
+    const shapes: [string, unknown][] = [
+      ["null", null],
+      ["an array", [[CORE], []]],
+      ["a string", "request"],
+      ["a number", 42],
+      ["no using", { methodCalls: [] }],
+      ["using not an array", { using: CORE, methodCalls: [] }],
+      ["using with a number", { using: [CORE, 1], methodCalls: [] }],
+      ["no methodCalls", { using: [CORE] }],
+      ["methodCalls an object", { using: [CORE], methodCalls: { 0: ["Core/echo", {}, "0"] } }],
+      ["a call of two elements", { using: [CORE], methodCalls: [["Core/echo", {}]] }],
+      ["a call of four elements", { using: [CORE], methodCalls: [["Core/echo", {}, "0", "x"]] }],
+      ["a call that is an object", { using: [CORE], methodCalls: [{ name: "Core/echo" }] }],
+      ["a numeric method name", { using: [CORE], methodCalls: [[1, {}, "0"]] }],
+      ["arguments that are an array", { using: [CORE], methodCalls: [["Core/echo", [], "0"]] }],
+      ["arguments that are null", { using: [CORE], methodCalls: [["Core/echo", null, "0"]] }],
+      ["a numeric call id", { using: [CORE], methodCalls: [["Core/echo", {}, 0]] }],
+      ["createdIds an array", { using: [CORE], methodCalls: [], createdIds: ["a"] }],
+      ["createdIds with a number", { using: [CORE], methodCalls: [], createdIds: { a: 1 } }],
+    ];
+    for (const [label, shape] of shapes) {
+      const error = await problem(await post(t, JSON.stringify(shape)), 400);
+      assert.equal(error.type, `${ERROR}notRequest`, label);
+      assert.match(error.detail as string, /not a JMAP request/, label);
+    }
+  }));
+
+Deno.test("17 method calls exceed maxCallsInRequest; 16 are answered", () =>
+  withApp(async (t) => {
+    const calls = (n: number) => Array.from({ length: n }, (_, i) => ["Core/echo", { i }, `c${i}`]);
+    const error = await problem(await post(t, body(calls(17))), 400);
+    assert.equal(error.type, `${ERROR}limit`);
+    assert.equal(error.limit, "maxCallsInRequest");
+    assert.match(error.detail as string, /17/);
+
+    const result = await jmap(t, calls(16) as Invocation[], { using: [CORE] });
+    assert.equal(result.methodResponses.length, 16);
+  }));
+
+Deno.test("a request larger than maxSizeRequest is a limit problem naming maxSizeRequest", () =>
+  withApp(async (t) => {
+    const padding = "x".repeat(11 * 1024 * 1024);
+    const big = body([["Core/echo", { padding }, "0"]]);
+    const error = await problem(await post(t, big), 400);
+    assert.equal(error.type, `${ERROR}limit`);
+    assert.equal(error.limit, "maxSizeRequest");
+
+    // The same limit holds when the client announces the size up front.
+    const announced = await problem(
+      await post(t, new TextEncoder().encode(big), { "content-length": String(big.length) }),
+      400,
+    );
+    assert.equal(announced.type, `${ERROR}limit`);
+    assert.equal(announced.limit, "maxSizeRequest");
+  }));
+
+Deno.test("a request just under maxSizeRequest is processed", () =>
+  withApp(async (t) => {
+    const padding = "x".repeat(10 * 1024 * 1024 - 200);
+    const result = await jmap(t, [["Core/echo", { padding }, "0"]], { using: [CORE] });
+    assert.equal((result.methodResponses[0][1].padding as string).length, padding.length);
+  }));
+
+Deno.test("text/plain and a missing content type are read as JSON, as browsers send them", () =>
+  withApp(async (t) => {
+    for (const type of ["text/plain;charset=UTF-8", "application/json; charset=utf-8"]) {
+      const response = await post(t, body([["Core/echo", { type }, "0"]]), { "content-type": type });
+      assert.equal(response.status, 200, type);
+      assert.deepEqual((await response.json()).methodResponses, [["Core/echo", { type }, "0"]]);
+    }
+    const response = await t.fetch("/jmap", {
+      method: "POST",
+      headers: { authorization: ADMIN },
+      body: new TextEncoder().encode(body([["Core/echo", {}, "0"]])),
+    });
+    assert.equal(response.status, 200);
+  }));
