@@ -1,0 +1,25 @@
+/**
+ * The throughput baseline: a bare `Deno.serve` answering every request with the same JSON bytes and
+ * content type as Postern's `GET /api/account`, and nothing else (no routing, auth, logs or metrics).
+ *
+ *   deno run -A scripts/bench/bare_server.ts --body-file body.json
+ *
+ * Prints `listening <port>` on stdout once it listens on a free loopback port.
+ */
+import { parseArgs } from "node:util";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { "body-file": { type: "string" }, port: { type: "string", default: "0" } },
+});
+if (!values["body-file"]) throw new Error("bare_server.ts needs --body-file");
+const body = await Deno.readFile(values["body-file"]);
+
+const server = Deno.serve({
+  hostname: "127.0.0.1",
+  port: Number(values.port),
+  onListen: ({ port }) => console.log(`listening ${port}`),
+}, () => new Response(body, { headers: { "content-type": "application/json" } }));
+
+Deno.addSignalListener("SIGTERM", () => void server.shutdown());
+await server.finished;

@@ -1,0 +1,165 @@
+/**
+ * Load generator, run as its own process: N keep-alive connections each send one GET after another
+ * for a warm-up period and then a measured period, and the result is printed as one JSON line.
+ *
+ *   deno run -A scripts/bench/load.ts --url http://127.0.0.1:8080/api/account \
+ *     --header "authorization: Basic …" --connections 32 --warmup-ms 500 --duration-ms 2000
+ *
+ * `--client fetch` uses Deno's fetch instead of the raw client, to show which one limits the figure.
+ */
+import { parseArgs } from "node:util";
+import { cpuSeconds } from "./cpu.ts";
+import { getRequest, RawConnection } from "./http_client.ts";
+import { quantile } from "./report.ts";
+
+/** What one load run measured. */
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  /** Responses whose status was not 2xx, and transport errors. */
+  failures: number;
+  firstFailure?: string;
+  p50Ms: number;
+  p99Ms: number;
+  /** Cores used in the measured window by the server (when its pid was given) and by this generator. */
+  serverCores?: number;
+  generatorCores?: number;
+}
+
+interface LoadOptions {
+  url: URL;
+  headers: Record<string, string>;
+  connections: number;
+  warmupMs: number;
+  durationMs: number;
+  client: "raw" | "fetch";
+  serverPid?: number;
+}
+
+/** Runs the load and returns what the measured window saw. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const start = performance.now();
+  const measureFrom = start + options.warmupMs;
+  const stopAt = measureFrom + options.durationMs;
+  const latencies: number[] = [];
+  let failures = 0;
+  let firstFailure: string | undefined;
+  const fail = (why: string) => {
+    failures++;
+    firstFailure ??= why;
+  };
+  const send = options.client === "raw" ? await rawSender(options) : fetchSender(options);
+  const cpu = cpuWindow(options.serverPid, measureFrom, stopAt);
+  const loop = async (index: number) => {
+    while (true) {
+      const before = performance.now();
+      if (before >= stopAt) return;
+      let status: number;
+      try {
+        status = await send(index);
+      } catch (error) {
+        fail(String(error));
+        if (performance.now() >= stopAt) return;
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
+      const after = performance.now();
+      if (before >= measureFrom && after <= stopAt) {
+        if (status >= 200 && status < 300) latencies.push(after - before);
+        else fail(`HTTP ${status}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.connections }, (_, i) => loop(i)));
+  send.close?.();
+  const seconds = options.durationMs / 1000;
+  const cores = await cpu;
+  return {
+    requests: latencies.length,
+    seconds,
+    rps: latencies.length / seconds,
+    failures,
+    ...(firstFailure ? { firstFailure } : {}),
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    ...cores,
+  };
+}
+
+/** Samples CPU time of the server and of this process at the start and end of the measured window. */
+async function cpuWindow(serverPid: number | undefined, from: number, to: number) {
+  const sample = () => ({ server: serverPid ? cpuSeconds(serverPid) : undefined, self: cpuSeconds("self") });
+  await new Promise((r) => setTimeout(r, Math.max(0, from - performance.now())));
+  const start = sample();
+  const startedAt = performance.now();
+  await new Promise((r) => setTimeout(r, Math.max(0, to - performance.now())));
+  const end = sample();
+  const seconds = (performance.now() - startedAt) / 1000;
+  const cores = (a?: number, b?: number) =>
+    a === undefined || b === undefined ? undefined : (b - a) / seconds;
+  return { serverCores: cores(start.server, end.server), generatorCores: cores(start.self, end.self) };
+}
+
+type Sender = ((index: number) => Promise<number>) & { close?: () => void };
+
+async function rawSender(options: LoadOptions): Promise<Sender> {
+  const request = getRequest(options.url, options.headers);
+  const connections = await Promise.all(
+    Array.from({ length: options.connections }, () => RawConnection.open(options.url)),
+  );
+  const send: Sender = async (index) => {
+    try {
+      return (await connections[index].send(request)).status;
+    } catch (error) {
+      connections[index].close();
+      connections[index] = await RawConnection.open(options.url);
+      throw error;
+    }
+  };
+  send.close = () => connections.forEach((c) => c.close());
+  return send;
+}
+
+function fetchSender(options: LoadOptions): Sender {
+  const client = Deno.createHttpClient({ poolMaxIdlePerHost: options.connections, http2: false });
+  const send: Sender = async () => {
+    const response = await fetch(options.url, { headers: options.headers, client });
+    await response.arrayBuffer();
+    return response.status;
+  };
+  send.close = () => client.close();
+  return send;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      url: { type: "string" },
+      header: { type: "string", multiple: true, default: [] },
+      connections: { type: "string", default: "32" },
+      "warmup-ms": { type: "string", default: "500" },
+      "duration-ms": { type: "string", default: "2000" },
+      client: { type: "string", default: "raw" },
+      "server-pid": { type: "string" },
+    },
+  });
+  if (!values.url) throw new Error("load.ts needs --url");
+  if (values.client !== "raw" && values.client !== "fetch") throw new Error("--client is raw or fetch");
+  const headers: Record<string, string> = {};
+  for (const h of values.header) {
+    const colon = h.indexOf(":");
+    headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+  }
+  const result = await runLoad({
+    url: new URL(values.url),
+    headers,
+    connections: Number(values.connections),
+    warmupMs: Number(values["warmup-ms"]),
+    durationMs: Number(values["duration-ms"]),
+    client: values.client,
+    serverPid: values["server-pid"] ? Number(values["server-pid"]) : undefined,
+  });
+  console.log(JSON.stringify(result));
+}

@@ -1,0 +1,140 @@
+/**
+ * The benchmark's child processes: servers that report their port, and one-shot measuring scripts
+ * that print one JSON line. Every server started here is stopped by `stopAll`, which the benchmark
+ * calls in a finally block and on SIGINT/SIGTERM.
+ */
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const START_TIMEOUT_MS = 30_000;
+
+/** A running server process. */
+export interface Server {
+  name: string;
+  pid: number;
+  url: string;
+  /** Where its stderr goes (Postern servers) */
+  logPath?: string;
+}
+
+/** Path of a file of this repository. */
+export function repoPath(relative: string): string {
+  return ROOT + relative;
+}
+
+/** Starts servers and remembers them so that they can all be stopped. */
+export class ProcessGroup {
+  #children = new Map<Deno.ChildProcess, string>();
+
+  /** Runs `deno run -A script args…`, which must print `listening <port>` on stdout. */
+  async startScript(name: string, script: string, args: string[]): Promise<Server> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", repoPath(script), ...args],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#children.set(child, name);
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    const deadline = setTimeout(() => reader.cancel().catch(() => undefined), START_TIMEOUT_MS);
+    try {
+      while (!/listening (\d+)/.test(seen)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`${name} did not start: ${seen || "(no output)"}`);
+        seen += value;
+      }
+    } finally {
+      clearTimeout(deadline);
+    }
+    await reader.cancel().catch(() => undefined);
+    const port = Number(/listening (\d+)/.exec(seen)![1]);
+    return { name, pid: child.pid, url: `http://127.0.0.1:${port}` };
+  }
+
+  /**
+   * Runs `postern serve` as a user would, on a free loopback port, its stderr (the logs) appended to
+   * `logPath`: a file, as a service manager would keep it, so reading the log costs the benchmark nothing.
+   */
+  async startPostern(
+    name: string,
+    options: { dataDir: string; logLevel: string; logPath: string; env?: Record<string, string> },
+  ): Promise<Server> {
+    const serve = [
+      Deno.execPath(),
+      "run",
+      "-A",
+      repoPath("main.ts"),
+      "serve",
+      "--data",
+      options.dataDir,
+      "--listen",
+      "127.0.0.1:0",
+      "--domain",
+      "example.org",
+      "--log-level",
+      options.logLevel,
+    ];
+    const child = new Deno.Command("/bin/sh", {
+      args: ["-c", 'log="$1"; shift; exec "$@" 2>>"$log"', "sh", options.logPath, ...serve],
+      cwd: ROOT,
+      env: { NO_COLOR: "1", ...options.env },
+      stdin: "null",
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+    this.#children.set(child, name);
+    let exited = false;
+    child.status.then(() => exited = true);
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const log = await Deno.readTextFile(options.logPath).catch(() => "");
+      const match = /listening on http:\/\/[^\s"]+:(\d+)/.exec(log);
+      if (match) {
+        return { name, pid: child.pid, url: `http://127.0.0.1:${match[1]}`, logPath: options.logPath };
+      }
+      if (exited || Date.now() > deadline) {
+        throw new Error(`${name} did not start:\n${log.slice(-2000) || "(no output)"}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Runs `deno run -A script args…` to completion and parses the JSON line it prints. */
+  async runJson<T>(script: string, args: string[]): Promise<T> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", repoPath(script), ...args],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#children.set(child, script);
+    const { code, stdout, stderr } = await child.output();
+    this.#children.delete(child);
+    if (code !== 0) {
+      throw new Error(`${script} failed (exit ${code}): ${new TextDecoder().decode(stderr).slice(-2000)}`);
+    }
+    return JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").at(-1)!) as T;
+  }
+
+  /** Sends SIGTERM to every child, then SIGKILL to any still running after two seconds. */
+  async stopAll(): Promise<void> {
+    const children = [...this.#children.keys()];
+    this.#children.clear();
+    await Promise.all(children.map(async (child) => {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 2000));
+      if (await Promise.race([child.status, timeout]) === "timeout") {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+        await child.status;
+      }
+      clearTimeout(timer);
+    }));
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * In-process work on the benchmark's data directory, through the same services the server uses:
+ * creating the accounts for cold logins, and timing one coherence check (`services.sync()`).
+ */
+import { resolveConfig } from "../../src/config/mod.ts";
+import { openData } from "../../src/server.ts";
+
+/** Password of every benchmark account (each login still has its own header: the names differ). */
+export const BENCH_PASSWORD = "bench password that is long enough";
+
+/** Creates `count` user accounts on `domain` and returns one Basic header per account. */
+export async function createLoginAccounts(
+  dataDir: string,
+  options: { count: number; domain: string },
+): Promise<string[]> {
+  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
+  try {
+    const domain = await services.domains.getByName(options.domain);
+    if (!domain) throw new Error(`Cannot create benchmark accounts: no domain "${options.domain}"`);
+    const names = Array.from({ length: options.count }, (_, i) => `bench${String(i + 1).padStart(3, "0")}`);
+    // Hashing runs in the worker pool and writes are queued, so creating them together is safe and quick.
+    await Promise.all(
+      names.map((name) =>
+        services.accounts.create({ type: "User", name, domainId: domain.id, password: BENCH_PASSWORD })
+      ),
+    );
+    return names.map((name) => basic(`${name}@${options.domain}`, BENCH_PASSWORD));
+  } finally {
+    await services.close();
+  }
+}
+
+/** Microseconds per `services.sync()` call when nothing changed (the steady state under load). */
+export async function timeSync(dataDir: string, calls = 200_000): Promise<number> {
+  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
+  try {
+    for (let i = 0; i < 10_000; i++) services.sync();
+    const started = performance.now();
+    for (let i = 0; i < calls; i++) services.sync();
+    return (performance.now() - started) * 1000 / calls;
+  } finally {
+    await services.close();
+  }
+}
+
+/** An Authorization header for Basic credentials (UTF-8). */
+export function basic(user: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${user}:${password}`);
+  return "Basic " + btoa(String.fromCharCode(...bytes));
+}

@@ -1,0 +1,97 @@
+/** Throughput rounds: the load generator against each subject, interleaved, the order rotating. */
+import type { LoadResult } from "./load.ts";
+import type { ProcessGroup, Server } from "./processes.ts";
+import { median, micros, ms, printTable, rps } from "./report.ts";
+
+/** How long and how hard the rounds run (from the command line). */
+export interface Settings {
+  rounds: number;
+  durationMs: number;
+  warmupMs: number;
+  connections: number;
+  loginRounds: number;
+  client: "raw" | "fetch";
+}
+
+/** A server under load and what each round measured on it. */
+export interface Subject {
+  key: string;
+  label: string;
+  server: Server;
+  results: LoadResult[];
+}
+
+/** Warms every subject up, then runs the interleaved rounds, the order rotated each round. */
+export async function throughputRounds(
+  settings: Settings,
+  group: ProcessGroup,
+  subjects: Subject[],
+  authorization: string,
+): Promise<void> {
+  const load = (subject: Subject, durationMs: number) =>
+    group.runJson<LoadResult>("scripts/bench/load.ts", [
+      "--url",
+      `${subject.server.url}/api/account`,
+      "--header",
+      `authorization: ${authorization}`,
+      "--connections",
+      String(settings.connections),
+      "--warmup-ms",
+      String(settings.warmupMs),
+      "--duration-ms",
+      String(durationMs),
+      "--client",
+      settings.client,
+      "--server-pid",
+      String(subject.server.pid),
+    ]);
+  console.log("\nGET /api/account throughput (req/s; server and generator CPU in cores)");
+  for (const subject of subjects) await load(subject, 1000);
+  for (let round = 0; round < settings.rounds; round++) {
+    const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
+    const line: string[] = [];
+    for (const subject of order) {
+      const result = await load(subject, settings.durationMs);
+      if (result.failures) {
+        console.log(`WARNING: ${subject.key}: ${result.failures} failures, first: ${result.firstFailure}`);
+      }
+      subject.results.push(result);
+      line.push(
+        `${subject.key} ${Math.round(result.rps)} (${result.serverCores?.toFixed(2) ?? "?"}/${
+          result.generatorCores?.toFixed(2) ?? "?"
+        })`,
+      );
+    }
+    console.log(`round ${round + 1}: ${line.join("  ")}`);
+  }
+  console.log("");
+  printTable(
+    ["subject", "median", "server CPU/request", "server cores", "generator cores", "latency p50", "p99"],
+    subjects.map((s) => [
+      s.label,
+      rps(median(s.results.map((r) => r.rps))),
+      micros(cpuPerRequest(s)),
+      median(s.results.map((r) => r.serverCores ?? NaN)).toFixed(2),
+      median(s.results.map((r) => r.generatorCores ?? NaN)).toFixed(2),
+      ms(median(s.results.map((r) => r.p50Ms))),
+      ms(median(s.results.map((r) => r.p99Ms))),
+    ]),
+  );
+  for (const s of subjects) {
+    const server = median(s.results.map((r) => r.serverCores ?? NaN));
+    const generator = median(s.results.map((r) => r.generatorCores ?? NaN));
+    if (server < 0.85) {
+      const cores = `${server.toFixed(2)} cores (generator ${generator.toFixed(2)})`;
+      console.log(
+        `NOTE: ${s.key}: the server used only ${cores}: the load generator or other work on the machine, ` +
+          "not the server, set the pace, so req/s ratios against it flatter the other side; " +
+          "CPU-per-request ratios do not depend on who set the pace.",
+      );
+    }
+  }
+}
+
+/** Median server CPU time per request (µs) over the rounds: robust to noise and to the generator. */
+export function cpuPerRequest(subject: Subject): number {
+  return median(subject.results.map((r) => (r.serverCores ?? NaN) * 1e6 / r.rps));
+}
