@@ -104,6 +104,7 @@ export async function serve(
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first);
   const app = createApp(config, services, options);
+  services.prestart();
   const server = Deno.serve({
     hostname: config.hostname,
     port: config.port,

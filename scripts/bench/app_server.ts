@@ -5,7 +5,7 @@
  *
  *   deno run -A scripts/bench/app_server.ts --data DIR --sync on|off [--hash-workers N]
  *
- * Logging is set up as `postern serve --log-level warning` sets it, so "on" is the real server.
+ * Logging is set up as `postern serve with its default log level (info)` sets it, so "on" is the real server.
  * Prints `listening <port>` on stdout once it listens on a free loopback port.
  */
 import { parseArgs } from "node:util";
@@ -24,7 +24,7 @@ if (!values.data) throw new Error("app_server.ts needs --data");
 if (values.sync !== "on" && values.sync !== "off") throw new Error("--sync is on or off");
 
 const config = resolveConfig(
-  { data: values.data, listen: "127.0.0.1:0", logLevel: "warning" },
+  { data: values.data, listen: "127.0.0.1:0", logLevel: "info" },
   Deno.env.toObject(),
 );
 await setupLogging(config.logLevel);

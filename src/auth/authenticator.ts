@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { DirectoryCaches, VerifiedCredential } from "../cache/mod.ts";
 import type { AccessKeyService, AccountService, PasswordHashing } from "../directory/mod.ts";
 import { API_KEY_PREFIX } from "../directory/mod.ts";
@@ -19,6 +18,8 @@ export interface AuthenticatorDeps {
   limiter: RateLimiter;
   /** A hash of a random password with the configured parameters: unknown logins verify against it. */
   dummyHash: string;
+  /** A collision-resistant digest of an Authorization header: the cache key, never the header itself. */
+  headerKey(header: string): string;
   tokenVerifier?: TokenVerifier;
 }
 
@@ -44,7 +45,7 @@ export class Authenticator {
   /** Authenticates an `Authorization` header value sent from `clientAddress`. */
   async authenticate(authorization: string | null, clientAddress: string): Promise<Principal> {
     if (!authorization) throw new AuthError("Authentication required", "missing", undefined);
-    const cacheKey = createHash("sha256").update(authorization).digest("base64");
+    const cacheKey = this.deps.headerKey(authorization);
     const cached = this.deps.caches.authHeaders.get(cacheKey);
     if (cached.status === "hit" && (cached.value.expiresAt === null || cached.value.expiresAt > Date.now())) {
       const account = await this.deps.accounts.get(cached.value.accountId);

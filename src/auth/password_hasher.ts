@@ -108,6 +108,16 @@ export class PasswordHasher {
     return timingSafeEqual(derived, parsed.hash);
   }
 
+  /**
+   * Starts every worker now, one per event-loop turn, so the first burst of logins does not pay for
+   * worker start-up (10–20 ms of blocked event loop each).
+   */
+  prestart(): void {
+    if (this.#closed || this.#slots.length >= this.#maxWorkers) return;
+    this.#spawn();
+    setTimeout(() => this.prestart(), 0);
+  }
+
   /** Terminates the workers and rejects every pending call; the hasher cannot be used afterwards. */
   close(): void {
     if (this.#closed) return;
@@ -191,8 +201,12 @@ export function isArgon2idPhc(text: string): boolean {
   return parsePhc(text) !== undefined;
 }
 
+/**
+ * One core is left to the event loop: measured on 2 cores, a second worker made 20 concurrent
+ * logins finish later (1.5 s against 0.93 s) and tripled /healthz p99 during them.
+ */
 function defaultWorkerCount(): number {
-  return Math.min(MAX_DEFAULT_WORKERS, Math.max(1, navigator.hardwareConcurrency || 1));
+  return Math.min(MAX_DEFAULT_WORKERS, Math.max(1, (navigator.hardwareConcurrency || 1) - 1));
 }
 
 function parameterProblem({ memoryKiB, iterations, parallelism }: Argon2Parameters): string | undefined {

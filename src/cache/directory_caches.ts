@@ -21,6 +21,8 @@ export interface DirectoryCacheSettings {
 /** Where other processes' invalidations are read from (the store's invalidation log). */
 export interface InvalidationSource {
   dataVersion(): number;
+  /** A cheap value that changes with every commit of any connection; undefined when unavailable. */
+  changeSignal?(): number | undefined;
   since(afterId: number): { lastId: number; events: InvalidationEvent[] };
   lastId(): number;
 }
@@ -38,6 +40,7 @@ export class DirectoryCaches {
   #dataVersion: number;
   #lastInvalidationId: number;
   #remoteApplied = 0;
+  #signal: number | undefined;
   #listeners: ((event: InvalidationEvent) => void)[] = [];
 
   constructor(settings: DirectoryCacheSettings, private readonly source: InvalidationSource) {
@@ -74,6 +77,11 @@ export class DirectoryCaches {
    * call, and only when it moved, the new rows of the invalidation log. Call before trusting a cache.
    */
   sync(): void {
+    // The change signal moves on every commit of any connection, and costs a third of data_version:
+    // when it has not moved, nothing can have been committed since the last check.
+    const signal = this.source.changeSignal?.();
+    if (signal !== undefined && signal === this.#signal) return;
+    this.#signal = signal;
     const version = this.source.dataVersion();
     if (version === this.#dataVersion) return;
     this.#dataVersion = version;

@@ -1,18 +1,15 @@
 import { configure, getStreamSink, jsonLinesFormatter, reset } from "@logtape/logtape";
 
 /**
- * Structured JSON-lines logs on stderr, written in the background so a busy server never waits on
- * its log. Categories: ["postern", area].
+ * Structured JSON-lines logs on stderr; categories ["postern", area]. Each request is logged at debug
+ * level, so the default (info) keeps busy servers' logs to what matters.
  */
 export async function setupLogging(level: "debug" | "info" | "warning" | "error"): Promise<void> {
   await configure({
     reset: true,
     sinks: {
-      stderr: getStreamSink(Deno.stderr.writable, {
-        formatter: jsonLinesFormatter,
-        nonBlocking: { bufferSize: 500, flushInterval: 50 },
-        closeStream: false,
-      }),
+      // Not LogTape's non-blocking mode: under load it drops the oldest lines once its buffer is full.
+      stderr: getStreamSink(Deno.stderr.writable, { formatter: jsonLinesFormatter, closeStream: false }),
     },
     loggers: [
       { category: ["postern"], lowestLevel: level, sinks: ["stderr"] },

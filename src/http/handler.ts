@@ -74,7 +74,8 @@ export function createHandler(
         logFields(request, url, response, seconds, requestId, clientAddress),
       );
     } else if (options.accessLog !== false) {
-      options.log.info(
+      // One line per request at debug level: `--log-level debug` turns the access log on.
+      options.log.debug(
         "HTTP {method} {path} {status}",
         logFields(request, url, response, seconds, requestId, clientAddress),
       );

@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from "node:fs";
 import type { InvalidationEvent } from "../model/types.ts";
 import type { Db } from "./db.ts";
 
@@ -17,14 +18,40 @@ export interface InvalidationLog {
    * whether the log may have grown.
    */
   dataVersion(): number;
+  /**
+   * The WAL-index change counter (`iChange`, https://www.sqlite.org/walformat.html): SQLite bumps it
+   * in the shared-memory file with every commit of any connection. One read of 48 bytes, no locks;
+   * undefined when there is no shared-memory file (in-memory databases).
+   */
+  changeSignal(): number | undefined;
+  /** Releases the shared-memory file handle. */
+  close(): void;
   /** Removes rows older than the retention period. */
   prune(now?: number): number;
 }
 
 /** SQLite implementation of {@link InvalidationLog}. */
-export function sqliteInvalidations(db: Db): InvalidationLog {
+export function sqliteInvalidations(db: Db, path: string): InvalidationLog {
   const versionStatement = db.statement("PRAGMA data_version");
+  const header = new Uint8Array(48);
+  const view = new DataView(header.buffer);
+  let shm: number | undefined | null = path === ":memory:" ? null : undefined;
   return {
+    changeSignal() {
+      if (shm === null) return undefined;
+      try {
+        shm ??= openSync(`${path}-shm`, "r");
+        // The header is in the host's byte order; only equality matters, so any order will do.
+        return readSync(shm, header, 0, 48, 0) === 48 ? view.getUint32(8, true) : undefined;
+      } catch {
+        shm = null;
+        return undefined;
+      }
+    },
+    close() {
+      if (typeof shm === "number") closeSync(shm);
+      shm = null;
+    },
     append(events) {
       const now = Date.now();
       for (const event of events) {

@@ -46,6 +46,7 @@ export interface Store {
 /** Opens the store at `path` (":memory:" for tests), migrating it to the current schema. */
 export function openStore(path: string, options: ConnectionOptions = {}): Store {
   const db = new Db(openConnection(path, options));
+  const invalidations = sqliteInvalidations(db, path);
   return {
     path,
     domains: sqliteDomains(db),
@@ -53,7 +54,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     credentials: sqliteCredentials(db),
     acl: sqliteAcl(db),
     settings: sqliteSettings(db),
-    invalidations: sqliteInvalidations(db),
+    invalidations,
     changes: sqliteChanges(db),
     integrity: sqliteIntegrity(db),
     transaction: (body) => db.transaction(body),
@@ -62,7 +63,10 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
       const size = db.get<{ page_size: number }>("PRAGMA page_size")?.page_size ?? 0;
       return Number(count) * Number(size);
     },
-    close: () => db.close(),
+    close() {
+      invalidations.close();
+      db.close();
+    },
     unsafeExec: (sql) => db.raw.exec(sql),
   };
 }
