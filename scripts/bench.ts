@@ -128,7 +128,12 @@ async function run(settings: Settings, tmp: string, group: ProcessGroup): Promis
   const subjects: Subject[] = [
     { key: "bare", label: "bare Deno.serve, same JSON", server: bare, results: [] },
     { key: "postern", label: "postern serve (default log level, info)", server: postern, results: [] },
-    { key: "debug", label: "postern serve --log-level debug (access log)", server: posternDebug, results: [] },
+    {
+      key: "debug",
+      label: "postern serve --log-level debug (access log)",
+      server: posternDebug,
+      results: [],
+    },
     { key: "on", label: "app_server, sync on", server: appOn, results: [] },
     { key: "off", label: "app_server, sync off", server: appOff, results: [] },
   ];

@@ -41,6 +41,7 @@ export class DirectoryCaches {
   #lastInvalidationId: number;
   #remoteApplied = 0;
   #signal: number | undefined;
+  #fullCheckAt = 0;
   #listeners: ((event: InvalidationEvent) => void)[] = [];
 
   constructor(settings: DirectoryCacheSettings, private readonly source: InvalidationSource) {
@@ -77,11 +78,14 @@ export class DirectoryCaches {
    * call, and only when it moved, the new rows of the invalidation log. Call before trusting a cache.
    */
   sync(): void {
-    // The change signal moves on every commit of any connection, and costs a third of data_version:
-    // when it has not moved, nothing can have been committed since the last check.
+    // The change signal moves on every commit of any connection and costs next to nothing: when it
+    // has not moved, nothing was committed since the last check. A full check at least every 250 ms
+    // still covers what the signal cannot see (a -shm file replaced behind SQLite's back).
     const signal = this.source.changeSignal?.();
-    if (signal !== undefined && signal === this.#signal) return;
+    const now = performance.now();
+    if (signal !== undefined && signal === this.#signal && now - this.#fullCheckAt < 250) return;
     this.#signal = signal;
+    this.#fullCheckAt = now;
     const version = this.source.dataVersion();
     if (version === this.#dataVersion) return;
     this.#dataVersion = version;

@@ -1,6 +1,6 @@
-import { closeSync, openSync, readSync } from "node:fs";
 import type { InvalidationEvent } from "../model/types.ts";
 import type { Db } from "./db.ts";
+import { openWalSignal, type WalSignal } from "./wal_signal.ts";
 
 /** How long invalidation rows are kept: far longer than any process can lag behind. */
 const RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -19,9 +19,8 @@ export interface InvalidationLog {
    */
   dataVersion(): number;
   /**
-   * The WAL-index change counter (`iChange`, https://www.sqlite.org/walformat.html): SQLite bumps it
-   * in the shared-memory file with every commit of any connection. One read of 48 bytes, no locks;
-   * undefined when there is no shared-memory file (in-memory databases).
+   * SQLite's WAL-index change counter: it moves with every commit of any connection and is read
+   * without locks (see wal_signal.ts); undefined for in-memory databases.
    */
   changeSignal(): number | undefined;
   /** Releases the shared-memory file handle. */
@@ -33,24 +32,18 @@ export interface InvalidationLog {
 /** SQLite implementation of {@link InvalidationLog}. */
 export function sqliteInvalidations(db: Db, path: string): InvalidationLog {
   const versionStatement = db.statement("PRAGMA data_version");
-  const header = new Uint8Array(48);
-  const view = new DataView(header.buffer);
-  let shm: number | undefined | null = path === ":memory:" ? null : undefined;
+  // Opened on first use: the -shm file exists once the connection has read the database.
+  let signal: WalSignal | undefined = path === ":memory:"
+    ? { kind: "none", read: () => undefined, close() {} }
+    : undefined;
   return {
     changeSignal() {
-      if (shm === null) return undefined;
-      try {
-        shm ??= openSync(`${path}-shm`, "r");
-        // The header is in the host's byte order; only equality matters, so any order will do.
-        return readSync(shm, header, 0, 48, 0) === 48 ? view.getUint32(8, true) : undefined;
-      } catch {
-        shm = null;
-        return undefined;
-      }
+      signal ??= openWalSignal(path);
+      return signal.read();
     },
     close() {
-      if (typeof shm === "number") closeSync(shm);
-      shm = null;
+      signal?.close();
+      signal = { kind: "none", read: () => undefined, close() {} };
     },
     append(events) {
       const now = Date.now();

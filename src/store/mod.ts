@@ -64,8 +64,9 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
       return Number(count) * Number(size);
     },
     close() {
-      invalidations.close();
+      // The connection first: closing the signal's descriptor releases this process's locks on -shm.
       db.close();
+      invalidations.close();
     },
     unsafeExec: (sql) => db.raw.exec(sql),
   };
