@@ -19,6 +19,8 @@ export interface Subject {
   label: string;
   server: Server;
   results: LoadResult[];
+  /** Runs before each load on this subject (e.g. switching a variant on a shared server). */
+  prepare?: () => Promise<void>;
 }
 
 /** Warms every subject up, then runs the interleaved rounds, the order rotated each round. */
@@ -28,7 +30,11 @@ export async function throughputRounds(
   subjects: Subject[],
   authorization: string,
 ): Promise<void> {
-  const load = (subject: Subject, durationMs: number) =>
+  const load = async (subject: Subject, durationMs: number) => {
+    await subject.prepare?.();
+    return await run(subject, durationMs);
+  };
+  const run = (subject: Subject, durationMs: number) =>
     group.runJson<LoadResult>("scripts/bench/load.ts", [
       "--url",
       `${subject.server.url}/api/account`,
