@@ -5,78 +5,23 @@
  * the directory changes.
  */
 import assert from "node:assert/strict";
-import { type FieldSpec, OBJECT_SPECS, type ObjectSpec } from "../src/model/objects/mod.ts";
+import { type FieldSpec, OBJECT_SPECS } from "../src/model/objects/mod.ts";
+import {
+  baseType,
+  type Case,
+  cases,
+  itemType,
+  minimal as minimalFor,
+  OVERLONG,
+  WRONG_VALUES,
+} from "./object_cases.ts";
 import type { TestApp } from "./helpers.ts";
 import { create, createUser, type Invocation, jmap, set, withApp } from "./jmap_helpers.ts";
 
 type Obj = Record<string, unknown>;
 
-// The tables below are copied from src/model/objects/spec_test.ts, which exports nothing.
-
-/** The declared type without nullability or list/id parameters: "List<Id<Account>>" → "List". */
-function baseType(field: FieldSpec): string {
-  return field.type.replace(/\?$/, "").replace(/<.*>$/, "");
-}
-
-/** The item type of a list: "List<Id<Account>>" → "Id<Account>". */
-function itemType(field: FieldSpec): string {
-  return /^List<(.*)>$/.exec(field.type)?.[1] ?? "";
-}
-
-/** Values no field of that declared type may accept (NaN left out: JSON cannot carry it). */
-const WRONG_VALUES: Record<string, unknown[]> = {
-  Id: [42, true, {}, "", "not an id!", "B"],
-  String: [42, true, {}, ["x"]],
-  UTCDate: [42, "yesterday", "2027-01-31", "2027-13-45T00:00:00Z", {}],
-  List: ["not a list", 42, true, { a: "x" }, { "-1": "x" }],
-  Quotas: ["big", 42, [], { maxDiskQuota: -1 }, { maxDiskQuota: "10" }, { unknownLimit: 1 }],
-  Boolean: ["yes", "true", 1, 0, {}],
-  UnsignedInt: ["10", -1, 1.5, true, {}],
-  Duration: ["10", -1, 1.5, true, {}, "1h"],
-};
-
-/** A valid value for a required field, by declared type (a domain name that is still free). */
-const VALID_REQUIRED: Record<string, (field: FieldSpec, spec: ObjectSpec) => unknown> = {
-  String: (_field, spec) => spec.name === "Domain" ? "fresh.example" : "valid",
-  Id: () => "b",
-};
-
-const OVERLONG = "x".repeat(100_000);
-
 const UNKNOWN_PROPERTIES = ["colour", "Name", "__proto__x", "id2"];
-
-interface Case {
-  spec: ObjectSpec;
-  variant?: string;
-  label: string;
-  /** Fields that exist in this variant. */
-  fields: [string, FieldSpec][];
-}
-
-function cases(): Case[] {
-  return Object.values(OBJECT_SPECS).flatMap((spec) =>
-    (spec.variants ?? [undefined]).map((variant) => ({
-      spec,
-      variant,
-      label: variant ? `${spec.name}/${variant}` : spec.name,
-      fields: Object.entries(spec.fields).filter(([, f]) =>
-        !f.variants || !variant || f.variants.includes(variant)
-      ),
-    }))
-  );
-}
-
-/** The smallest object that creates successfully: `@type` and every required field. */
-function minimal(c: Case): Obj {
-  const out: Obj = c.variant ? { "@type": c.variant } : {};
-  for (const [name, field] of c.fields) {
-    if (!field.required) continue;
-    const make = VALID_REQUIRED[baseType(field)];
-    assert.ok(make, `${c.label}.${name}: add a valid value for type ${field.type} to VALID_REQUIRED`);
-    out[name] = make(field, c.spec);
-  }
-  return out;
-}
+const minimal = (c: Case): Obj => minimalFor(c, { domain: "fresh.example", withType: true });
 
 /** An overlong value of the field's type, or undefined when length does not apply to it. */
 function overlong(field: FieldSpec): unknown {

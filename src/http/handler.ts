@@ -122,11 +122,7 @@ async function readJson(request: Request, maxBytes: number): Promise<unknown> {
   if (type && !/^application\/(.+\+)?json\b/i.test(type) && !/^text\/plain\b/i.test(type)) {
     throw new HttpError(415, `Expected a JSON body, got content type "${type}"`);
   }
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > maxBytes) {
-    throw new HttpError(413, `Request body of ${declared} bytes exceeds the limit of ${maxBytes}`);
-  }
-  const body = await readLimited(request, maxBytes);
+  const body = await readBody(request, maxBytes);
   let text: string;
   try {
     text = utf8.decode(body);
@@ -140,7 +136,12 @@ async function readJson(request: Request, maxBytes: number): Promise<unknown> {
   }
 }
 
-async function readLimited(request: Request, maxBytes: number): Promise<Uint8Array> {
+/** Reads a request body of at most `maxBytes` (declared or streamed), else throws HttpError 413. */
+export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > maxBytes) {
+    throw new HttpError(413, `Request body of ${declared} bytes exceeds the limit of ${maxBytes}`);
+  }
   if (!request.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;

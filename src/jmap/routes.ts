@@ -1,6 +1,13 @@
 /** HTTP routes of the JMAP surface: session discovery, the API endpoint and the schema document. */
 import type { AccountService } from "../directory/mod.ts";
-import { jsonResponse, problemResponse, type RequestContext, type Route } from "../http/mod.ts";
+import {
+  HttpError,
+  jsonResponse,
+  problemResponse,
+  readBody,
+  type RequestContext,
+  type Route,
+} from "../http/mod.ts";
 import type { Principal } from "../model/types.ts";
 import type { JmapEngine } from "./engine.ts";
 import { RequestError } from "./errors.ts";
@@ -96,28 +103,16 @@ async function readRequest(ctx: RequestContext, maxSize: number): Promise<unknow
   if (type && !/^application\/json\b/i.test(type) && !/^text\/plain\b/i.test(type)) {
     throw new RequestError("notJSON", `The request body must be application/json, not "${type}"`);
   }
-  const declared = Number(ctx.request.headers.get("content-length") ?? NaN);
-  if (declared > maxSize) {
-    throw new RequestError("limit", `The request is ${declared} bytes; maxSizeRequest is ${maxSize}`, {
-      limit: "maxSizeRequest",
-    });
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of ctx.request.body ?? []) {
-    size += chunk.length;
-    if (size > maxSize) {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBody(ctx.request, maxSize);
+  } catch (error) {
+    if (error instanceof HttpError && error.status === 413) {
       throw new RequestError("limit", `The request exceeds maxSizeRequest (${maxSize} bytes)`, {
         limit: "maxSizeRequest",
       });
     }
-    chunks.push(chunk);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
+    throw error;
   }
   let text: string;
   try {

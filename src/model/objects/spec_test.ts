@@ -5,78 +5,19 @@
  */
 import assert from "node:assert/strict";
 import type { PropertyProblem } from "../errors.ts";
-import { type FieldSpec, OBJECT_SPECS, type ObjectSpec, validateObject } from "./mod.ts";
+import { OBJECT_SPECS, validateObject } from "./mod.ts";
+import {
+  baseType,
+  type Case,
+  cases,
+  itemType,
+  minimal as minimalFor,
+  OVERLONG,
+  VALID_ITEMS,
+  WRONG_VALUES,
+} from "../../../test/object_cases.ts";
 
-/** The declared type without nullability or list/id parameters: "List<Id<Account>>" → "List". */
-function baseType(field: FieldSpec): string {
-  return field.type.replace(/\?$/, "").replace(/<.*>$/, "");
-}
-
-/** The item type of a list: "List<Id<Account>>" → "Id<Account>". */
-function itemType(field: FieldSpec): string {
-  return /^List<(.*)>$/.exec(field.type)?.[1] ?? "";
-}
-
-/** Values no field of that declared type may accept. */
-const WRONG_VALUES: Record<string, unknown[]> = {
-  Id: [42, true, {}, "", "not an id!", "B"],
-  String: [42, true, {}, ["x"]],
-  UTCDate: [42, "yesterday", "2027-01-31", "2027-13-45T00:00:00Z", {}],
-  List: ["not a list", 42, true, { a: "x" }, { "-1": "x" }],
-  Quotas: ["big", 42, [], { maxDiskQuota: -1 }, { maxDiskQuota: "10" }, { unknownLimit: 1 }],
-  Boolean: ["yes", "true", 1, 0, {}],
-  UnsignedInt: ["10", -1, 1.5, true, {}, Number.NaN],
-  Duration: ["10", -1, 1.5, true, {}, "1h"],
-};
-
-/** A valid value for a required field, by declared type (only required fields need one). */
-const VALID_REQUIRED: Record<string, (field: FieldSpec, spec: ObjectSpec) => unknown> = {
-  String: (_field, spec) => spec.name === "Domain" ? "example.org" : "valid",
-  Id: () => "b",
-};
-
-/** A valid list item, by item type. */
-const VALID_ITEMS: Record<string, (field: FieldSpec) => unknown> = {
-  String: () => "alias@example.org",
-  "Id<Account>": () => "b",
-  Role: (field) => field.enum?.[0],
-  Credential: () => ({ "@type": "Password", secret: "correct horse battery staple" }),
-};
-
-const OVERLONG = "x".repeat(100_000);
-
-interface Case {
-  spec: ObjectSpec;
-  variant?: string;
-  label: string;
-  /** Fields that exist in this variant. */
-  fields: [string, FieldSpec][];
-}
-
-function cases(): Case[] {
-  return Object.values(OBJECT_SPECS).flatMap((spec) =>
-    (spec.variants ?? [undefined]).map((variant) => ({
-      spec,
-      variant,
-      label: variant ? `${spec.name}/${variant}` : spec.name,
-      fields: Object.entries(spec.fields).filter(([, f]) =>
-        !f.variants || !variant || f.variants.includes(variant)
-      ),
-    }))
-  );
-}
-
-/** The smallest object that creates successfully: every required field with a valid value. */
-function minimal(c: Case): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, field] of c.fields) {
-    if (!field.required) continue;
-    const make = VALID_REQUIRED[baseType(field)];
-    assert.ok(make, `${c.label}.${name}: add a valid value for type ${field.type} to VALID_REQUIRED`);
-    out[name] = make(field, c.spec);
-  }
-  return out;
-}
+const minimal = (c: Case) => minimalFor(c, { domain: "example.org" });
 
 function problemsOf(c: Case, input: unknown, mode: "create" | "update"): PropertyProblem[] {
   const result = validateObject(c.spec, input, { mode, variant: c.variant });
@@ -352,4 +293,14 @@ Deno.test("names and addresses are stored in lower case", () => {
   const domain = validateObject(OBJECT_SPECS.Domain, { name: "Example.ORG" }, { mode: "create" });
   assert.ok(domain.ok);
   assert.equal(domain.value.name, "example.org");
+});
+
+Deno.test("NaN is refused for every number field (JSON cannot carry it, JavaScript callers can)", () => {
+  for (const c of cases()) {
+    for (const [name, field] of c.fields) {
+      if (!["UnsignedInt", "Duration"].includes(baseType(field)) || field.serverSet) continue;
+      const problems = problemsOf(c, { ...minimal(c), [name]: Number.NaN }, "create");
+      assertOnlyProblem(problems, name, `${c.label}.${name} = NaN`);
+    }
+  }
 });

@@ -1,0 +1,58 @@
+/** The standard /changes method, and the change-log reading it shares with /queryChanges. */
+import type { LoggedChange } from "../../model/types.ts";
+import type { MethodContext } from "../engine.ts";
+import { MethodError } from "../errors.ts";
+import { Args } from "./args.ts";
+import type { DataType, JmapObject } from "./data_type.ts";
+import type { StandardLimits } from "./methods.ts";
+import { type ChangeFeed, summarize } from "./state.ts";
+
+/** `Foo/changes` (RFC 8620 §5.2). */
+export async function changes(
+  type: DataType,
+  deps: { changes: ChangeFeed; limits: StandardLimits },
+  raw: Record<string, unknown>,
+  ctx: MethodContext,
+): Promise<JmapObject> {
+  const args = new Args(raw, ["accountId", "sinceState", "maxChanges"], `${type.name}/changes`);
+  const accountId = await type.checkAccount(ctx, args.raw("accountId"));
+  const sinceState = args.optionalString("sinceState");
+  if (sinceState === undefined) throw new MethodError("invalidArguments", '"sinceState" is required');
+  const maxChanges = args.unsigned("maxChanges", deps.limits.maxChanges)!;
+  if (maxChanges === 0) throw new MethodError("invalidArguments", '"maxChanges" must be greater than 0');
+  const rows = await changesSince(type, deps.changes, ctx, sinceState);
+  const summary = summarize(rows, maxChanges, Number(sinceState));
+  const newState = summary.hasMore
+    ? String(summary.lastPosition)
+    : await deps.changes.state(type.changeType, null);
+  const wire = (ids: number[]) => ids.map((id) => type.wireId(id));
+  return {
+    accountId,
+    oldState: sinceState,
+    newState,
+    hasMoreChanges: summary.hasMore,
+    created: wire(summary.created),
+    updated: wire(summary.updated),
+    destroyed: wire(summary.destroyed),
+  };
+}
+
+/**
+ * The change-log rows after a state that the caller may see (see DataType.changeOwner), or
+ * `cannotCalculateChanges` when the state is not one this type issued.
+ */
+export async function changesSince(
+  type: DataType,
+  feed: ChangeFeed,
+  ctx: MethodContext,
+  state: string,
+): Promise<LoggedChange[]> {
+  const rows = await feed.since(type.changeType, null, state, {
+    limit: 100_000,
+    ownerId: type.changeOwner?.(ctx),
+  });
+  if (!rows) {
+    throw new MethodError("cannotCalculateChanges", `State "${state}" is not a state of ${type.name}`);
+  }
+  return rows;
+}

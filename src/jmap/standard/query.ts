@@ -1,0 +1,113 @@
+/** The standard /query and /queryChanges methods. */
+import type { MethodContext } from "../engine.ts";
+import { MethodError } from "../errors.ts";
+import { Args } from "./args.ts";
+import { changesSince } from "./changes.ts";
+import type { DataType, JmapObject, QueryWindow } from "./data_type.ts";
+import type { StandardLimits } from "./methods.ts";
+import { checkFilter, checkSort, matches, sortObjects, windowIds } from "./query_window.ts";
+import type { ChangeFeed } from "./state.ts";
+
+function readWindow(type: DataType, args: Args): QueryWindow {
+  const limit = args.unsigned("limit", undefined);
+  return {
+    filter: checkFilter(type, args.raw("filter")),
+    sort: checkSort(type, args.raw("sort")),
+    position: args.integer("position", 0),
+    anchor: args.optionalString("anchor") ?? null,
+    anchorOffset: args.integer("anchorOffset", 0),
+    limit: limit ?? null,
+    calculateTotal: args.boolean("calculateTotal", false),
+  };
+}
+
+/** The full ordered id list of a query, computed in memory from every visible object. */
+async function allIds(type: DataType, ctx: MethodContext, window: QueryWindow): Promise<string[]> {
+  const { list } = await type.get(ctx, null);
+  return sortObjects(list.filter((o) => matches(type, o, window.filter)), window.sort).map((o) =>
+    String(o.id)
+  );
+}
+
+/** `Foo/query` (RFC 8620 §5.5). */
+export async function query(
+  type: DataType,
+  state: () => Promise<string>,
+  limits: StandardLimits,
+  raw: Record<string, unknown>,
+  ctx: MethodContext,
+): Promise<JmapObject> {
+  const known = [
+    "accountId",
+    "filter",
+    "sort",
+    "position",
+    "anchor",
+    "anchorOffset",
+    "limit",
+    "calculateTotal",
+  ];
+  const args = new Args(raw, known, `${type.name}/query`);
+  const accountId = await type.checkAccount(ctx, args.raw("accountId"));
+  const window = readWindow(type, args);
+  if (window.anchor !== null && raw.position !== undefined && raw.position !== 0) {
+    // RFC 8620 §5.5: position is ignored when an anchor is given; say so rather than guess.
+    window.position = 0;
+  }
+  const queryState = await state();
+  const outcome = type.query
+    ? await type.query(ctx, window)
+    : windowIds(await allIds(type, ctx, window), window, limits.maxQueryLimit);
+  const result: JmapObject = {
+    accountId,
+    queryState,
+    canCalculateChanges: true,
+    position: outcome.position,
+    ids: outcome.ids,
+  };
+  if (outcome.total !== undefined) result.total = outcome.total;
+  if (window.limit !== null && window.limit > limits.maxQueryLimit) result.limit = limits.maxQueryLimit;
+  return result;
+}
+
+/** `Foo/queryChanges` (RFC 8620 §5.6). */
+export async function queryChanges(
+  type: DataType,
+  deps: { changes: ChangeFeed; limits: StandardLimits },
+  raw: Record<string, unknown>,
+  ctx: MethodContext,
+): Promise<JmapObject> {
+  const known = ["accountId", "filter", "sort", "sinceQueryState", "maxChanges", "upToId", "calculateTotal"];
+  const args = new Args(raw, known, `${type.name}/queryChanges`);
+  const accountId = await type.checkAccount(ctx, args.raw("accountId"));
+  const since = args.optionalString("sinceQueryState");
+  if (since === undefined) throw new MethodError("invalidArguments", '"sinceQueryState" is required');
+  const maxChanges = args.unsigned("maxChanges", undefined);
+  args.optionalString("upToId");
+  const window: QueryWindow = {
+    filter: checkFilter(type, args.raw("filter")),
+    sort: checkSort(type, args.raw("sort")),
+    position: 0,
+    anchor: null,
+    anchorOffset: 0,
+    limit: null,
+    calculateTotal: true,
+  };
+  const rows = await changesSince(type, deps.changes, ctx, since);
+  const newQueryState = await deps.changes.state(type.changeType, null);
+  const touched = new Set(rows.map((r) => type.wireId(r.objectId)));
+  const ids = type.query
+    ? (await type.query(ctx, { ...window, limit: Number.MAX_SAFE_INTEGER })).ids
+    : await allIds(type, ctx, window);
+  // Every touched object is removed and, if it is in the results now, added at its index: clients
+  // then place it correctly whatever its old position was (RFC 8620 §5.6).
+  const removed = [...touched];
+  const added = ids.flatMap((id, index) => touched.has(id) ? [{ id, index }] : []);
+  if (maxChanges !== undefined && removed.length + added.length > maxChanges) {
+    throw new MethodError(
+      "tooManyChanges",
+      `${removed.length + added.length} changes exceed maxChanges (${maxChanges})`,
+    );
+  }
+  return { accountId, oldQueryState: since, newQueryState, total: ids.length, removed, added };
+}

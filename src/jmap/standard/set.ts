@@ -1,0 +1,184 @@
+/** The standard /set method. */
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+} from "../../model/errors.ts";
+import { applyPatch, PointerError } from "../../model/json_pointer.ts";
+import type { MethodContext } from "../engine.ts";
+import { MethodError, setError } from "../errors.ts";
+import type { SetError } from "../types.ts";
+import { Args } from "./args.ts";
+import { resolveCreationIds, resolveObjectReferences } from "./creation_ids.ts";
+import type { DataType, JmapObject } from "./data_type.ts";
+import type { StandardLimits } from "./methods.ts";
+
+/** `Foo/set` (RFC 8620 §5.3): creates, then updates, then destroys. */
+export async function set(
+  type: DataType,
+  state: () => Promise<string>,
+  limits: StandardLimits,
+  raw: Record<string, unknown>,
+  ctx: MethodContext,
+): Promise<JmapObject> {
+  const args = new Args(raw, ["accountId", "ifInState", "create", "update", "destroy"], `${type.name}/set`);
+  const accountId = await type.checkAccount(ctx, args.raw("accountId"));
+  const ifInState = args.optionalString("ifInState");
+  const create = args.map("create") ?? {};
+  const update = args.map("update") ?? {};
+  const destroy = args.stringList("destroy") ?? [];
+  const count = Object.keys(create).length + Object.keys(update).length + destroy.length;
+  if (count > limits.maxObjectsInSet) {
+    throw new MethodError(
+      "requestTooLarge",
+      `${count} operations exceed maxObjectsInSet (${limits.maxObjectsInSet})`,
+    );
+  }
+  const oldState = await state();
+  if (ifInState !== undefined && ifInState !== oldState) {
+    throw new MethodError(
+      "stateMismatch",
+      `ifInState "${ifInState}" does not match the current state "${oldState}"`,
+    );
+  }
+  const created: Record<string, JmapObject> = {};
+  const notCreated: Record<string, SetError> = {};
+  const updated: Record<string, JmapObject | null> = {};
+  const notUpdated: Record<string, SetError> = {};
+  const destroyed: string[] = [];
+  const notDestroyed: Record<string, SetError> = {};
+
+  for (const [creationId, object] of Object.entries(create)) {
+    try {
+      if (type.singleton) {
+        throw setErrorOf("singleton", `${type.name} is a singleton; update "singleton" instead`);
+      }
+      if (!type.create) throw setErrorOf("forbidden", `${type.name} objects cannot be created`);
+      if (object === null || typeof object !== "object" || Array.isArray(object)) {
+        throw setErrorOf("invalidProperties", "The object to create must be a JSON object");
+      }
+      if ("id" in object) {
+        throw setErrorOf("invalidProperties", '"id" is set by the server', { properties: ["id"] });
+      }
+      const result = await type.create(
+        ctx,
+        withDefaults(type, resolveObjectReferences(type, object as JmapObject, ctx), {}),
+      );
+      created[creationId] = result;
+      ctx.createdIds.set(creationId, String(result.id));
+    } catch (error) {
+      notCreated[creationId] = toSetError(error);
+    }
+  }
+  for (const [rawId, patch] of Object.entries(update)) {
+    const id = resolveCreationIds(rawId, ctx) as string;
+    try {
+      if (!type.update) throw setErrorOf("forbidden", `${type.name} objects cannot be changed`);
+      if (patch === null || typeof patch !== "object" || Array.isArray(patch)) {
+        throw setErrorOf("invalidPatch", "The patch must be a JSON object");
+      }
+      const { list } = await type.get(ctx, [id]);
+      if (list.length === 0) throw setErrorOf("notFound", `${type.name} "${id}" does not exist`);
+      const current = list[0];
+      const resolved = resolveObjectReferences(type, patch as JmapObject, ctx);
+      let patched: JmapObject;
+      try {
+        patched = applyPatch(current, resolved);
+      } catch (error) {
+        if (error instanceof PointerError) throw setErrorOf("invalidPatch", error.message);
+        throw error;
+      }
+      const touched = [
+        ...new Set(
+          Object.keys(resolved).map((k) => k.split("/")[0].replaceAll("~1", "/").replaceAll("~0", "~")),
+        ),
+      ];
+      if (touched.includes("id") && patched.id !== current.id) {
+        throw setErrorOf("invalidProperties", '"id" cannot be changed', { properties: ["id"] });
+      }
+      // Properties written back unchanged (server-set ones included, RFC 8620 §5.3) are no change.
+      const changes = withDefaults(
+        type,
+        Object.fromEntries(
+          touched.filter((k) => JSON.stringify(patched[k]) !== JSON.stringify(current[k])).map((
+            k,
+          ) => [k, patched[k]]),
+        ),
+        current,
+      );
+      updated[id] = Object.keys(changes).length ? await type.update(ctx, id, changes) : null;
+    } catch (error) {
+      notUpdated[id] = toSetError(error);
+    }
+  }
+  for (const rawId of destroy) {
+    const id = resolveCreationIds(rawId, ctx) as string;
+    try {
+      if (type.singleton) {
+        throw setErrorOf("singleton", `${type.name} is a singleton and cannot be destroyed`);
+      }
+      if (!type.destroy) throw setErrorOf("forbidden", `${type.name} objects cannot be destroyed`);
+      await type.destroy(ctx, id);
+      destroyed.push(id);
+    } catch (error) {
+      notDestroyed[id] = toSetError(error);
+    }
+  }
+  return {
+    accountId,
+    oldState,
+    newState: await state(),
+    created: orNull(created),
+    updated: orNull(updated),
+    destroyed: destroyed.length ? destroyed : null,
+    notCreated: orNull(notCreated),
+    notUpdated: orNull(notUpdated),
+    notDestroyed: orNull(notDestroyed),
+  };
+}
+
+/** A top-level null resets a property with a default to that default (RFC 8620 §5.3). */
+function withDefaults(type: DataType, object: JmapObject, current: JmapObject): JmapObject {
+  const out: JmapObject = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (value === null && key in type.defaults) {
+      if (JSON.stringify(type.defaults[key]) !== JSON.stringify(current[key])) out[key] = type.defaults[key];
+    } else out[key] = value;
+  }
+  return out;
+}
+
+function orNull<T>(map: Record<string, T>): Record<string, T> | null {
+  return Object.keys(map).length ? map : null;
+}
+
+class SetFailure extends Error {
+  constructor(readonly error: SetError) {
+    super(error.description);
+  }
+}
+
+function setErrorOf(type: string, description: string, extra: Record<string, unknown> = {}): SetFailure {
+  return new SetFailure(setError(type, description, extra));
+}
+
+/** Maps a failure inside /set to its SetError; faults propagate as serverFail for the whole call. */
+function toSetError(error: unknown): SetError {
+  if (error instanceof SetFailure) return error.error;
+  if (error instanceof InvalidInputError) {
+    const properties = [...new Set(error.problems.map((p) => p.property))];
+    return setError("invalidProperties", error.message, properties.length ? { properties } : {});
+  }
+  if (error instanceof NotFoundError) return setError("notFound", error.message);
+  if (error instanceof ForbiddenError) return setError("forbidden", error.message);
+  if (error instanceof ConflictError) {
+    return error.kind === "inUse"
+      ? setError("objectIsLinked", error.message, { linkedObjects: error.references })
+      : setError("alreadyExists", error.message);
+  }
+  if (error instanceof MethodError) return setError(error.type, error.message);
+  if (error instanceof DomainError) return setError("invalidProperties", error.message);
+  throw error;
+}
