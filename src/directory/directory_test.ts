@@ -610,3 +610,18 @@ Deno.test("renaming an account while keeping its old address as an alias swaps t
     assert.equal((await d.login(basic("alice@example.org", PASSWORD))).accountId, alice);
   });
 });
+
+Deno.test("writing back an account exactly as read changes nothing, the masked password included", async () => {
+  await withDirectory(async (d) => {
+    const id = await d.user("wendy");
+    const read = await d.services.objects.get("account", encodeId(id), "system");
+    assert.deepEqual((read.credentials as Record<string, { secret: string }>)["0"].secret, "********");
+    const { id: _, ...writable } = read;
+    const written = await d.services.objects.update("account", encodeId(id), {
+      ...writable,
+      description: "W",
+    }, "system");
+    assert.equal(written.description, "W");
+    assert.equal((await d.login(basic("wendy@example.org", PASSWORD))).accountId, id, "password kept");
+  });
+});

@@ -191,7 +191,7 @@ export class ObjectService {
     switch (spec.name) {
       case "Account": {
         const account = await this.services.accounts.require(id, wireId);
-        const value = checked(spec, withoutMaskedSecret(patch), "update", account.type);
+        const value = checked(spec, withoutUnchanged(patch, accountToWire(account)), "update", account.type);
         if (caller !== "system" && !caller.roles.includes("admin")) {
           const allowed = ["credentials", "description", "locale"];
           const other = Object.keys(value).find((k) => !allowed.includes(k));
@@ -208,7 +208,9 @@ export class ObjectService {
       }
       case "Domain": {
         requireAdmin(caller, "change domains");
-        const value = checked(spec, patch, "update");
+        const domain = await this.services.domains.get(id);
+        if (!domain) throw new NotFoundError("Domain", wireId);
+        const value = checked(spec, withoutUnchanged(patch, domainToWire(domain)), "update");
         return domainToWire(await this.services.domains.update(id, value as { name?: string }));
       }
       default:
@@ -353,16 +355,12 @@ function callerAccount(caller: Caller): number {
 }
 
 /**
- * A client that writes back what it read sends the masked password; that means "unchanged", not
- * a new password of eight asterisks.
+ * Properties sent back exactly as read are no change: server-set ones (createdAt, emailAddress) and
+ * the masked password included, so a client that writes back a whole object changes only what differs.
  */
-function withoutMaskedSecret(patch: unknown): unknown {
-  if (patch === null || typeof patch !== "object" || !("credentials" in patch)) return patch;
-  const credentials = (patch as WireObject).credentials;
-  const entries = credentials && typeof credentials === "object" ? Object.values(credentials) : [];
-  if (entries.length && entries.every((c) => (c as WireObject | null)?.secret === MASK)) {
-    const { credentials: _, ...rest } = patch as WireObject;
-    return rest;
-  }
-  return patch;
+function withoutUnchanged(patch: unknown, current: WireObject): unknown {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
+  return Object.fromEntries(
+    Object.entries(patch).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(current[key])),
+  );
 }
