@@ -105,6 +105,7 @@ export async function serve(
   if (first.created) printFirstStart(first);
   const app = createApp(config, services, options);
   services.prestart();
+  const pruning = setInterval(() => services.pruneInvalidations(), 60 * 60 * 1000);
   const server = Deno.serve({
     hostname: config.hostname,
     port: config.port,
@@ -125,6 +126,7 @@ export async function serve(
   const stop = () => void server.shutdown();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
   await server.finished;
+  clearInterval(pruning);
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   await app.close();
   log.info("Postern stopped");

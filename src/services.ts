@@ -37,6 +37,8 @@ export interface Services {
   sync(): void;
   /** Starts the password-hash workers ahead of the first logins (servers call it at start). */
   prestart(): void;
+  /** Removes invalidation-log rows older than any process can lag (servers call it hourly). */
+  pruneInvalidations(): number;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),
     prestart: () => hasher.prestart(),
+    pruneInvalidations: () => store.invalidations.prune(),
     close() {
       hasher.close();
       store.close();

@@ -88,3 +88,33 @@ Deno.test("the coherence check reads the log only when another connection has co
     await cleanup(p);
   }
 });
+
+Deno.test("old invalidation-log rows are pruned; recent ones stay for lagging processes", async () => {
+  const p = await pair();
+  try {
+    await p.a.accounts.create({ type: "User", name: "old", domainId: p.domainId });
+    const before = p.a.store.invalidations.since(0).events.length;
+    assert.ok(before > 0);
+    assert.equal(p.a.pruneInvalidations(), 0, "nothing is a day old yet");
+    assert.equal(p.a.store.invalidations.prune(Date.now() + 25 * 60 * 60 * 1000), before);
+    assert.equal(p.a.store.invalidations.since(0).events.length, 0);
+  } finally {
+    await cleanup(p);
+  }
+});
+
+Deno.test("a process that missed pruned invalidations drops all its cache entries", async () => {
+  const p = await pair();
+  try {
+    p.b.sync();
+    assert.equal(await p.b.accounts.idByLogin("late@example.org"), undefined);
+    await p.a.accounts.create({ type: "User", name: "late", domainId: p.domainId });
+    p.a.store.invalidations.prune(Date.now() + 25 * 60 * 60 * 1000);
+    await p.a.settings.update("Cache", { ttlSeconds: 100 }); // an event that clears no namespace
+    p.b.sync();
+    assert.equal(p.b.caches.accountByLogin.get("late@example.org").status, "miss");
+    assert.notEqual(await p.b.accounts.idByLogin("late@example.org"), undefined);
+  } finally {
+    await cleanup(p);
+  }
+});

@@ -23,7 +23,7 @@ export interface InvalidationSource {
   dataVersion(): number;
   /** A cheap value that changes with every commit of any connection; undefined when unavailable. */
   changeSignal?(): number | undefined;
-  since(afterId: number): { lastId: number; events: InvalidationEvent[] };
+  since(afterId: number): { lastId: number; events: InvalidationEvent[]; gap?: boolean };
   lastId(): number;
 }
 
@@ -89,9 +89,11 @@ export class DirectoryCaches {
     const version = this.source.dataVersion();
     if (version === this.#dataVersion) return;
     this.#dataVersion = version;
-    const { lastId, events } = this.source.since(this.#lastInvalidationId);
+    const { lastId, events, gap } = this.source.since(this.#lastInvalidationId);
     this.#lastInvalidationId = lastId;
     this.#remoteApplied += events.length;
+    // Rows this process never read were pruned: what they said is unknown, so forget everything.
+    if (gap) this.apply({ kind: "all" });
     for (const event of events) this.apply(event);
   }
 

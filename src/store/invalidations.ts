@@ -9,8 +9,11 @@ const RETENTION_MS = 24 * 60 * 60 * 1000;
 export interface InvalidationLog {
   /** Appends events; call inside the transaction of the write they describe. */
   append(events: InvalidationEvent[]): Promise<void>;
-  /** Events after `afterId`, oldest first, with the id of the last one. */
-  since(afterId: number): { lastId: number; events: InvalidationEvent[] };
+  /**
+   * Events after `afterId`, oldest first, with the id of the last one; `gap` when rows after
+   * `afterId` were already pruned (the reader must then drop everything it caches).
+   */
+  since(afterId: number): { lastId: number; events: InvalidationEvent[]; gap: boolean };
   /** The newest id, so a new process starts from now. */
   lastId(): number;
   /**
@@ -57,9 +60,13 @@ export function sqliteInvalidations(db: Db, path: string): InvalidationLog {
         "SELECT id, event FROM invalidations WHERE id > ? ORDER BY id",
         afterId,
       );
+      const oldest = Number(
+        db.get<{ id: number | null }>("SELECT min(id) AS id FROM invalidations")?.id ?? 0,
+      );
       return {
         lastId: rows.length ? Number(rows[rows.length - 1].id) : afterId,
         events: rows.map((r) => JSON.parse(r.event) as InvalidationEvent),
+        gap: oldest > afterId + 1,
       };
     },
     lastId() {
