@@ -557,3 +557,26 @@ Deno.test("x:Action runs a cache invalidation for the admin and is forbidden to 
     const refused = await notCreated(t, "x:Action", { "@type": "InvalidateCaches" }, user);
     assert.equal(refused.type, "forbidden");
   }));
+
+Deno.test("SetErrors overQuota, willDestroy and tooLarge come from real requests", () =>
+  withApp(async (t) => {
+    const user = await createUser(t, "quota", { quotas: { maxApiKeys: 1 } });
+    await create(t, "x:ApiKey", { description: "the one" }, user);
+    const over = await notCreated(t, "x:ApiKey", { description: "one too many" }, user);
+    assert.equal(over.type, "overQuota");
+    assert.match(String(over.description), /maxApiKeys/);
+
+    const domain = await create(t, "x:Domain", { name: "doomed.example" });
+    const both = await set(t, "x:Domain", {
+      update: { [domain.id as string]: { description: "never" } },
+      destroy: [domain.id],
+    });
+    assert.equal(
+      (both.notUpdated as Record<string, { type: string }>)[domain.id as string].type,
+      "willDestroy",
+    );
+    assert.deepEqual(both.destroyed, [domain.id]);
+
+    const huge = await notCreated(t, "x:Domain", { name: "big.example", description: "x".repeat(300_000) });
+    assert.equal(huge.type, "tooLarge");
+  }));

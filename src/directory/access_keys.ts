@@ -5,6 +5,7 @@ import {
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  QuotaError,
   type Store,
 } from "./deps.ts";
 
@@ -56,7 +57,7 @@ export class AccessKeyService {
     const id = await this.accounts.write(async () => {
       const existing = await this.store.credentials.listByAccount(accountId, type);
       if (limit !== undefined && existing.length >= limit) {
-        throw new ForbiddenError(
+        throw new QuotaError(
           `Cannot create ${what} for "${account.name}": the limit of ${limit} (${
             QUOTA_FIELD[type]
           }) is reached`,

@@ -10,6 +10,7 @@ import {
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  QuotaError,
 } from "../model/errors.ts";
 import { encodeId } from "../model/ids.ts";
 import type { Principal } from "../model/types.ts";
@@ -566,7 +567,7 @@ Deno.test("an account cannot hold more keys than its quota allows", async () => 
     await d.services.accessKeys.create("ApiKey", alice.id, { description: "the one" });
     await assertRefused(
       d.services.accessKeys.create("ApiKey", alice.id, { description: "one too many" }),
-      ForbiddenError,
+      QuotaError,
       "maxApiKeys",
     );
     assert.equal((await d.services.accessKeys.list("ApiKey", alice.id)).length, 1);

@@ -47,6 +47,11 @@ export class InvalidInputError extends DomainError {
   }
 }
 
+/** A write would go past one of the account's quotas. */
+export class QuotaError extends DomainError {
+  override name = "QuotaError";
+}
+
 /** Authentication failed: credentials missing, malformed or wrong. The only cause of a 401. */
 export class AuthError extends Error {
   override name = "AuthError";

@@ -5,6 +5,7 @@ import {
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  QuotaError,
 } from "../../model/errors.ts";
 import { applyPatch, PointerError } from "../../model/json_pointer.ts";
 import type { MethodContext } from "../engine.ts";
@@ -14,6 +15,9 @@ import { Args } from "./args.ts";
 import { resolveCreationIds, resolveObjectReferences } from "./creation_ids.ts";
 import type { DataType, JmapObject } from "./data_type.ts";
 import type { StandardLimits } from "./methods.ts";
+
+/** Largest object or patch one /set accepts; management objects are far smaller. */
+const MAX_OBJECT_BYTES = 256 * 1024;
 
 /** `Foo/set` (RFC 8620 §5.3): creates, then updates, then destroys. */
 export async function set(
@@ -59,6 +63,9 @@ export async function set(
       if (object === null || typeof object !== "object" || Array.isArray(object)) {
         throw setErrorOf("invalidProperties", "The object to create must be a JSON object");
       }
+      if (JSON.stringify(object).length > MAX_OBJECT_BYTES) {
+        throw setErrorOf("tooLarge", `The object is larger than ${MAX_OBJECT_BYTES} bytes of JSON`);
+      }
       if ("id" in object) {
         throw setErrorOf("invalidProperties", '"id" is set by the server', { properties: ["id"] });
       }
@@ -76,8 +83,14 @@ export async function set(
     const id = resolveCreationIds(rawId, ctx) as string;
     try {
       if (!type.update) throw setErrorOf("forbidden", `${type.name} objects cannot be changed`);
+      if (destroy.some((d) => resolveCreationIds(d, ctx) === id)) {
+        throw setErrorOf("willDestroy", `${type.name} "${id}" is destroyed by the same request`);
+      }
       if (patch === null || typeof patch !== "object" || Array.isArray(patch)) {
         throw setErrorOf("invalidPatch", "The patch must be a JSON object");
+      }
+      if (JSON.stringify(patch).length > MAX_OBJECT_BYTES) {
+        throw setErrorOf("tooLarge", `The patch is larger than ${MAX_OBJECT_BYTES} bytes of JSON`);
       }
       const { list } = await type.get(ctx, [id]);
       if (list.length === 0) throw setErrorOf("notFound", `${type.name} "${id}" does not exist`);
@@ -173,6 +186,7 @@ function toSetError(error: unknown): SetError {
   }
   if (error instanceof NotFoundError) return setError("notFound", error.message);
   if (error instanceof ForbiddenError) return setError("forbidden", error.message);
+  if (error instanceof QuotaError) return setError("overQuota", error.message);
   if (error instanceof ConflictError) {
     return error.kind === "inUse"
       ? setError("objectIsLinked", error.message, { linkedObjects: error.references })
