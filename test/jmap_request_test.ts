@@ -270,3 +270,43 @@ Deno.test("text/plain and a missing content type are read as JSON, as browsers s
     });
     assert.equal(response.status, 200);
   }));
+
+Deno.test("a fifth concurrent request of one account is refused with limit maxConcurrentRequests", () =>
+  withApp(async (t) => {
+    // A first request verifies the password, so the ones below are authenticated at once from the cache.
+    const first = await post(t, JSON.stringify({ using: [CORE], methodCalls: [] }));
+    assert.equal(first.status, 200);
+    await first.body?.cancel();
+    // Four requests whose bodies never finish keep four slots busy.
+    const controllers: ReadableStreamDefaultController<Uint8Array>[] = [];
+    const pending = Array.from({ length: 4 }, () => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controllers.push(controller);
+          controller.enqueue(new TextEncoder().encode('{"using":[],"methodCalls":['));
+        },
+      });
+      return t.fetch("/jmap", {
+        method: "POST",
+        body,
+        headers: { authorization: ADMIN, "content-type": "application/json" },
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const fifth = await post(t, JSON.stringify({ using: [CORE], methodCalls: [["Core/echo", {}, "0"]] }));
+    const body = await problem(fifth, 400);
+    assert.equal(body.type, "urn:ietf:params:jmap:error:limit");
+    assert.equal(body.limit, "maxConcurrentRequests");
+    for (const controller of controllers) {
+      controller.enqueue(new TextEncoder().encode("]}"));
+      controller.close();
+    }
+    for (const response of await Promise.all(pending)) {
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+    }
+    // The slots are free again.
+    const after = await post(t, JSON.stringify({ using: [CORE], methodCalls: [["Core/echo", {}, "0"]] }));
+    assert.equal(after.status, 200);
+    await after.body?.cancel();
+  }));
