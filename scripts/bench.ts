@@ -10,22 +10,44 @@
  *    scripts/bench/app_server.ts; one process switched between the variants). Target: at most 5%.
  * 3. `/healthz` latency, probed every 2 ms, while 20 cold (Argon2id) logins run, against the same probe
  *    with no logins. Target: p99 under 20 ms.
+ * 4. `POST /jmap` with one `Core/echo` call and a cached Basic login, through the whole JMAP engine, on
+ *    `postern serve` (default log level) against a bare `Deno.serve` that reads the body and sends the
+ *    same response bytes. Target: at least 40%.
+ * 5. `x:Account/query` (sorted by name, a page of 50 at a pseudo-random position) + `x:Account/get` of
+ *    its `#ids` in one request, on a directory of 10,000 more accounts, one request at a time on one
+ *    keep-alive connection, against `Core/echo` on the same connection. Target: p50 under 3 ms.
  *
- * Servers, load generator and probe are separate processes on 127.0.0.1. The exit code is 0 whether the
- * targets pass or not: this is a report. Options: --rounds, --duration-ms, --connections, --login-rounds,
- * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client).
+ * The data directory is prepared in-process before any server starts (the first-start bootstrap, the
+ * cold-login accounts, the 10,000 accounts). Servers, load generator and probes are separate processes
+ * on 127.0.0.1. The exit code is 0 whether the targets pass or not: this is a report. Options: --rounds,
+ * --duration-ms, --connections, --login-rounds, --query-requests, --quick, --client fetch (drive the
+ * load with Deno's fetch instead of the raw HTTP/1.1 client).
  */
 import { parseArgs } from "node:util";
 import { loginRounds, LOGINS_PER_ROUND } from "./bench/cold_logins.ts";
 import { figures } from "./bench/figures.ts";
-import { httpGet, sameBytes } from "./bench/http_client.ts";
+import { httpGet, httpPost, sameBytes } from "./bench/http_client.ts";
+import { queryLatency } from "./bench/jmap_query.ts";
 import { ProcessGroup, type Server } from "./bench/processes.ts";
 import { type Figure, printSummary } from "./bench/report.ts";
-import { basic, createLoginAccounts, timeSync } from "./bench/setup_data.ts";
+import {
+  basic,
+  bootstrapData,
+  createDirectoryAccounts,
+  createLoginAccounts,
+  timeSync,
+} from "./bench/setup_data.ts";
 import { type Settings, type Subject, throughputRounds } from "./bench/throughput.ts";
 
 const DOMAIN = "example.org";
 const ADMIN_PASSWORD = "bench admin password that is long enough";
+/** Accounts created for the query figure, and the page it asks for. */
+const DIRECTORY_ACCOUNTS = 10_000;
+const QUERY_LIMIT = 50;
+const QUERY_WARMUP = 100;
+/** The body of every `POST /jmap` of the Core/echo figure. */
+const ECHO_REQUEST =
+  '{"using":["urn:ietf:params:jmap:core"],"methodCalls":[["Core/echo",{"hello":true},"0"]]}';
 
 function settingsFromArgs(args: string[]): Settings {
   const { values } = parseArgs({
@@ -35,6 +57,7 @@ function settingsFromArgs(args: string[]): Settings {
       "duration-ms": { type: "string" },
       connections: { type: "string", default: "16" },
       "login-rounds": { type: "string" },
+      "query-requests": { type: "string", default: "400" },
       client: { type: "string", default: "raw" },
       quick: { type: "boolean", default: false },
     },
@@ -46,6 +69,7 @@ function settingsFromArgs(args: string[]): Settings {
     warmupMs: 300,
     connections: Number(values.connections),
     loginRounds: Number(values["login-rounds"] ?? (values.quick ? 2 : 5)),
+    queryRequests: Number(values["query-requests"]),
     client: values.client,
   };
 }
@@ -60,7 +84,15 @@ async function main(): Promise<void> {
       await group.stopAll();
       await Deno.remove(tmp, { recursive: true }).catch(() => undefined);
     })();
-  const onSignal = () => void cleanup().finally(() => Deno.exit(130));
+  const onSignal = () =>
+    void cleanup().finally(() => {
+      // In-process setup may have recreated the data directory after the first removal (its mkdir
+      // raced the interrupt): remove again, synchronously, right before exiting.
+      try {
+        Deno.removeSync(tmp, { recursive: true });
+      } catch { /* already gone */ }
+      Deno.exit(130);
+    });
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
   const started = performance.now();
   try {
@@ -87,22 +119,29 @@ async function run(settings: Settings, tmp: string, group: ProcessGroup): Promis
   );
   const dataDir = `${tmp}/data`;
   const env = { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD };
-  const postern = await group.startPostern("postern", {
-    dataDir,
-    logLevel: "info",
-    logPath: `${tmp}/postern-default.log`,
-    env,
-  });
+  const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
   let t = performance.now();
+  await bootstrapData(dataDir, { domain: DOMAIN, adminPassword: ADMIN_PASSWORD });
   const loginHeaders = await createLoginAccounts(dataDir, {
     count: settings.loginRounds * LOGINS_PER_ROUND,
     domain: DOMAIN,
   });
-  console.log(`Created ${loginHeaders.length} accounts in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(`Created the admin and ${loginHeaders.length} login accounts in ${seconds(t)}`);
+  t = performance.now();
+  await createDirectoryAccounts(dataDir, { count: DIRECTORY_ACCOUNTS, domain: DOMAIN });
+  console.log(
+    `Created ${DIRECTORY_ACCOUNTS.toLocaleString("en-US")} accounts (no password) in ${seconds(t)}`,
+  );
   const syncMicros = await timeSync(dataDir);
 
   t = performance.now();
-  const [posternDebug, app] = await Promise.all([
+  const [postern, posternDebug, app] = await Promise.all([
+    group.startPostern("postern", {
+      dataDir,
+      logLevel: "info",
+      logPath: `${tmp}/postern-default.log`,
+      env,
+    }),
     group.startPostern("postern-debug", {
       dataDir,
       logLevel: "debug",
@@ -119,14 +158,27 @@ async function run(settings: Settings, tmp: string, group: ProcessGroup): Promis
   const adminHeader = basic(`admin@${DOMAIN}`, ADMIN_PASSWORD);
   const body = await getAccount(postern.url, adminHeader);
   await Deno.writeFile(`${tmp}/body.json`, body);
-  const bare = await group.startScript("bare", "scripts/bench/bare_server.ts", [
-    "--body-file",
-    `${tmp}/body.json`,
+  const echoHeaders = { authorization: adminHeader, "content-type": "application/json" };
+  const echoRequest = new TextEncoder().encode(ECHO_REQUEST);
+  await Deno.writeFile(`${tmp}/echo-request.json`, echoRequest);
+  // The response carries the session state: the bare server must send Postern's own bytes.
+  const echoBody = await postEcho(postern.url, echoHeaders, echoRequest);
+  await Deno.writeFile(`${tmp}/echo-response.json`, echoBody);
+  const [bare, bareJmap] = await Promise.all([
+    group.startScript("bare", "scripts/bench/bare_server.ts", ["--body-file", `${tmp}/body.json`]),
+    group.startScript("bare-jmap", "scripts/bench/bare_server.ts", [
+      "--body-file",
+      `${tmp}/echo-response.json`,
+      "--read-body",
+    ]),
   ]);
-  console.log(`Started 4 servers in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(`Started 5 servers in ${seconds(t)}`);
   for (const server of [posternDebug, app, bare]) {
     const other = await getAccount(server.url, adminHeader);
     if (!sameBytes(other, body)) console.log(`WARNING: ${server.name} answers different bytes than postern`);
+  }
+  if (!sameBytes(await postEcho(bareJmap.url, echoHeaders, echoRequest), echoBody)) {
+    console.log(`WARNING: ${bareJmap.name} answers different bytes than postern's Core/echo`);
   }
 
   const subjects: Subject[] = [
@@ -147,10 +199,33 @@ async function run(settings: Settings, tmp: string, group: ProcessGroup): Promis
       prepare: () => toggle(app, "off"),
     },
   ];
-  await throughputRounds(settings, group, subjects, adminHeader);
+  await throughputRounds(settings, group, subjects, {
+    title: "GET /api/account throughput",
+    path: "/api/account",
+    headers: { authorization: adminHeader },
+  });
+  const echoSubjects: Subject[] = [
+    { key: "bare", label: "bare Deno.serve, reads the body, same JSON", server: bareJmap, results: [] },
+    { key: "postern", label: "postern serve (default log level, info)", server: postern, results: [] },
+  ];
+  await throughputRounds(settings, group, echoSubjects, {
+    title: "POST /jmap Core/echo throughput",
+    path: "/jmap",
+    method: "POST",
+    bodyFile: `${tmp}/echo-request.json`,
+    headers: echoHeaders,
+  });
   const probes = await loginRounds(settings, { tmp, group, server: postern, loginHeaders });
+  const query = await queryLatency(group, {
+    server: postern,
+    authorization: adminHeader,
+    accounts: DIRECTORY_ACCOUNTS,
+    limit: QUERY_LIMIT,
+    requests: settings.queryRequests,
+    warmup: QUERY_WARMUP,
+  });
   const accessLog = await accessLogCompleteness(posternDebug);
-  return figures(subjects, probes, { syncMicros, accessLog });
+  return figures({ subjects, echoSubjects, probes, queryLatency: query, syncMicros, accessLog });
 }
 
 /**
@@ -176,6 +251,20 @@ async function accessLogCompleteness(server: Server): Promise<{ lines: number; r
 /** Switches the shared app server's coherence check on or off. */
 async function toggle(server: Server, state: "on" | "off"): Promise<void> {
   await httpGet(new URL(`/__bench/sync/${state}`, server.url), {});
+}
+
+/** The body of `POST /jmap` with the Core/echo request, which must answer 200 with that call's echo. */
+async function postEcho(
+  base: string,
+  headers: Record<string, string>,
+  request: Uint8Array,
+): Promise<Uint8Array> {
+  const body = await httpPost(new URL("/jmap", base), headers, request);
+  const text = new TextDecoder().decode(body);
+  if (!text.startsWith('{"methodResponses":[["Core/echo",{"hello":true},"0"]]')) {
+    throw new Error(`Core/echo answered ${text}`);
+  }
+  return body;
 }
 
 /** The body of `GET /api/account` with `authorization`, which must answer 200. */

@@ -1,16 +1,32 @@
 /** The summary figures, each a value against its baseline from the same run. */
 import { LOGINS_PER_ROUND, type ProbeRounds } from "./cold_logins.ts";
+import type { QueryLatency } from "./jmap_query.ts";
 import { type Figure, median, micros, ms, percent, quantile, rps } from "./report.ts";
 import { cpuPerRequest, type Subject } from "./throughput.ts";
 
+/** Every measurement of the run. */
+export interface Measurements {
+  /** GET /api/account subjects (figures 1 and 2). */
+  subjects: Subject[];
+  /** POST /jmap Core/echo subjects (figure 4). */
+  echoSubjects: Subject[];
+  probes: ProbeRounds;
+  queryLatency: QueryLatency;
+  syncMicros: number;
+  accessLog: { lines: number; requests: number };
+}
+
 /** Turns the measurements into the summary rows, with PASS/FAIL against the issue's targets. */
-export function figures(
-  subjects: Subject[],
-  probes: ProbeRounds,
-  extra: { syncMicros: number; accessLog: { lines: number; requests: number } },
-): Figure[] {
-  const by = (key: string) => subjects.find((s) => s.key === key)!;
-  const throughput = (figure: string, key: string, baseKey: string, target: number): Figure[] => {
+export function figures(m: Measurements): Figure[] {
+  const { subjects, probes } = m;
+  const throughput = (
+    figure: string,
+    key: string,
+    baseKey: string,
+    target: number,
+    among = subjects,
+  ): Figure[] => {
+    const by = (key: string) => among.find((s) => s.key === key)!;
     const subject = by(key).results.map((r) => r.rps);
     const base = by(baseKey).results.map((r) => r.rps);
     // Rounds are paired (run back to back), so the median of per-round ratios cancels slow drifts.
@@ -39,7 +55,8 @@ export function figures(
   const baseP99 = quantile(without, 0.99);
   const loginTimes = probes.logins.flatMap((p) => p.logins);
   const loginsOk = loginTimes.filter((l) => l.status === 200).length;
-  const { lines, requests } = extra.accessLog;
+  const { lines, requests } = m.accessLog;
+  const by = (key: string) => subjects.find((s) => s.key === key)!;
   return [
     ...throughput("1. /api/account vs bare", "postern", "bare", 0.5),
     ...throughput("   with --log-level debug (access log) vs bare", "debug", "bare", NaN),
@@ -54,9 +71,9 @@ export function figures(
     ...throughput("2. coherence check on vs off", "on", "off", 0.95),
     {
       figure: "   sync() in a tight loop / CPU per request",
-      value: micros(extra.syncMicros),
+      value: micros(m.syncMicros),
       baseline: micros(cpuPerRequest(by("on"))),
-      ratio: percent(extra.syncMicros / cpuPerRequest(by("on"))),
+      ratio: percent(m.syncMicros / cpuPerRequest(by("on"))),
       target: "—",
       result: "info",
     },
@@ -85,5 +102,42 @@ export function figures(
       target: `${loginTimes.length} × 200`,
       result: loginsOk === loginTimes.length ? "info" : "FAIL",
     },
+    ...throughput("4. JMAP Core/echo vs bare (POST /jmap)", "postern", "bare", 0.4, m.echoSubjects),
+    ...queryFigures(m.queryLatency),
   ];
+}
+
+/** Figure 5: query + get latency against Core/echo on the same kind of connection. */
+function queryFigures(q: QueryLatency): Figure[] {
+  const figure = `5. x:Account/query + /get, ${q.limit} of ${q.accounts.toLocaleString("en-US")}, p50`;
+  if (!q.result) {
+    return [{ figure, value: "error", baseline: "", ratio: "", target: "< 3 ms", result: "FAIL" }];
+  }
+  const { query, echo, cache } = q.result;
+  const p50 = quantile(query, 0.5);
+  const echoP50 = quantile(echo, 0.5);
+  const pair = (values: number[]) => `${ms(quantile(values, 0.9))} / ${ms(quantile(values, 0.99))}`;
+  return [{
+    figure,
+    value: ms(p50),
+    baseline: `${ms(echoP50)} (Core/echo)`,
+    ratio: `${(p50 / echoP50).toFixed(1)}×`,
+    target: "< 3 ms",
+    result: p50 < 3 ? "PASS" : "FAIL",
+  }, {
+    figure: "   same, p90 / p99",
+    value: pair(query),
+    baseline: pair(echo),
+    ratio: "",
+    target: "—",
+    result: "info",
+  }, {
+    // Every miss is a /get one: the caller's own account is always cached by then.
+    figure: "   objects /get read past the account cache",
+    value: cache ? `${cache.misses.toLocaleString("en-US")} misses` : "?",
+    baseline: `${(query.length * q.limit).toLocaleString("en-US")} objects`,
+    ratio: cache ? percent(cache.misses / (query.length * q.limit)) : "",
+    target: "—",
+    result: "info",
+  }];
 }

@@ -84,18 +84,51 @@ export class RawConnection {
 
 /** The bytes of a GET request for `url` with extra headers. */
 export function getRequest(url: URL, headers: Record<string, string> = {}): Uint8Array {
-  const lines = [`GET ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`];
+  return httpRequest("GET", url, headers);
+}
+
+/**
+ * The bytes of a request for `url` with extra headers and, if given, a fixed body sent with its
+ * Content-Length (a body-less request carries no Content-Length, as browsers send a GET).
+ */
+export function httpRequest(
+  method: string,
+  url: URL,
+  headers: Record<string, string> = {},
+  body?: Uint8Array,
+): Uint8Array {
+  const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-  return new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n");
+  if (body) lines.push(`content-length: ${body.length}`);
+  const head = new TextEncoder().encode(lines.join("\r\n") + "\r\n\r\n");
+  if (!body) return head;
+  const request = new Uint8Array(head.length + body.length);
+  request.set(head);
+  request.set(body, head.length);
+  return request;
 }
 
 /** The body of a GET on a new connection; anything but 200 is an error. */
-export async function httpGet(url: URL, headers: Record<string, string>): Promise<Uint8Array> {
+export function httpGet(url: URL, headers: Record<string, string>): Promise<Uint8Array> {
+  return fetchOnce("GET", url, headers);
+}
+
+/** The body of a POST of `body` on a new connection; anything but 200 is an error. */
+export function httpPost(url: URL, headers: Record<string, string>, body: Uint8Array): Promise<Uint8Array> {
+  return fetchOnce("POST", url, headers, body);
+}
+
+async function fetchOnce(
+  method: string,
+  url: URL,
+  headers: Record<string, string>,
+  body?: Uint8Array,
+): Promise<Uint8Array> {
   const connection = await RawConnection.open(url);
   try {
-    const answer = await connection.send(getRequest(url, headers));
+    const answer = await connection.send(httpRequest(method, url, headers, body));
     if (answer.status !== 200) {
-      throw new Error(`GET ${url} answered ${answer.status}: ${new TextDecoder().decode(answer.body)}`);
+      throw new Error(`${method} ${url} answered ${answer.status}: ${new TextDecoder().decode(answer.body)}`);
     }
     return answer.body;
   } finally {

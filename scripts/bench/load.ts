@@ -1,15 +1,18 @@
 /**
- * Load generator, run as its own process: N keep-alive connections each send one GET after another
- * for a warm-up period and then a measured period, and the result is printed as one JSON line.
+ * Load generator, run as its own process: N keep-alive connections each send one request after
+ * another for a warm-up period and then a measured period, and the result is printed as one JSON line.
  *
  *   deno run -A scripts/bench/load.ts --url http://127.0.0.1:8080/api/account \
  *     --header "authorization: Basic …" --connections 32 --warmup-ms 500 --duration-ms 2000
+ *
+ * The request is a GET unless `--method` says otherwise; `--body-file` sends that file's bytes as the
+ * body of every request, with its Content-Length.
  *
  * `--client fetch` uses Deno's fetch instead of the raw client, to show which one limits the figure.
  */
 import { parseArgs } from "node:util";
 import { cpuSeconds } from "./cpu.ts";
-import { getRequest, RawConnection } from "./http_client.ts";
+import { httpRequest, RawConnection } from "./http_client.ts";
 import { quantile } from "./report.ts";
 
 /** What one load run measured. */
@@ -30,6 +33,10 @@ export interface LoadResult {
 interface LoadOptions {
   url: URL;
   headers: Record<string, string>;
+  /** HTTP method; GET when absent. */
+  method?: string;
+  /** Fixed request body, sent with its Content-Length. */
+  body?: Uint8Array;
   connections: number;
   warmupMs: number;
   durationMs: number;
@@ -104,7 +111,7 @@ async function cpuWindow(serverPid: number | undefined, from: number, to: number
 type Sender = ((index: number) => Promise<number>) & { close?: () => void };
 
 async function rawSender(options: LoadOptions): Promise<Sender> {
-  const request = getRequest(options.url, options.headers);
+  const request = httpRequest(options.method ?? "GET", options.url, options.headers, options.body);
   const connections = await Promise.all(
     Array.from({ length: options.connections }, () => RawConnection.open(options.url)),
   );
@@ -124,7 +131,12 @@ async function rawSender(options: LoadOptions): Promise<Sender> {
 function fetchSender(options: LoadOptions): Sender {
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: options.connections, http2: false });
   const send: Sender = async () => {
-    const response = await fetch(options.url, { headers: options.headers, client });
+    const response = await fetch(options.url, {
+      method: options.method ?? "GET",
+      headers: options.headers,
+      body: options.body?.slice(),
+      client,
+    });
     await response.arrayBuffer();
     return response.status;
   };
@@ -143,6 +155,8 @@ if (import.meta.main) {
       "duration-ms": { type: "string", default: "2000" },
       client: { type: "string", default: "raw" },
       "server-pid": { type: "string" },
+      method: { type: "string", default: "GET" },
+      "body-file": { type: "string" },
     },
   });
   if (!values.url) throw new Error("load.ts needs --url");
@@ -155,6 +169,8 @@ if (import.meta.main) {
   const result = await runLoad({
     url: new URL(values.url),
     headers,
+    method: values.method.toUpperCase(),
+    body: values["body-file"] ? await Deno.readFile(values["body-file"]) : undefined,
     connections: Number(values.connections),
     warmupMs: Number(values["warmup-ms"]),
     durationMs: Number(values["duration-ms"]),

@@ -21,20 +21,35 @@ export function repoPath(relative: string): string {
   return ROOT + relative;
 }
 
-/** Starts servers and remembers them so that they can all be stopped. */
+/**
+ * Starts servers and remembers them so that they can all be stopped. Once `stopAll` has begun, no
+ * new process starts: an interrupt that lands while the benchmark is between two steps (even in
+ * in-process work, before a spawn) cannot leave a child behind.
+ */
 export class ProcessGroup {
   #children = new Map<Deno.ChildProcess, string>();
+  #stopped = false;
+
+  /** Spawns `command` and registers it, in one synchronous step; refused after `stopAll`. */
+  #spawn(name: string, command: Deno.Command): Deno.ChildProcess {
+    if (this.#stopped) throw new Error(`Not starting ${name}: the benchmark is stopping`);
+    const child = command.spawn();
+    this.#children.set(child, name);
+    return child;
+  }
 
   /** Runs `deno run -A script args…`, which must print `listening <port>` on stdout. */
   async startScript(name: string, script: string, args: string[]): Promise<Server> {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", repoPath(script), ...args],
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#children.set(child, name);
+    const child = this.#spawn(
+      name,
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", repoPath(script), ...args],
+        cwd: ROOT,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "inherit",
+      }),
+    );
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let seen = "";
     const deadline = setTimeout(() => reader.cancel().catch(() => undefined), START_TIMEOUT_MS);
@@ -75,15 +90,17 @@ export class ProcessGroup {
       "--log-level",
       options.logLevel,
     ];
-    const child = new Deno.Command("/bin/sh", {
-      args: ["-c", 'log="$1"; shift; exec "$@" 2>>"$log"', "sh", options.logPath, ...serve],
-      cwd: ROOT,
-      env: { NO_COLOR: "1", ...options.env },
-      stdin: "null",
-      stdout: "null",
-      stderr: "inherit",
-    }).spawn();
-    this.#children.set(child, name);
+    const child = this.#spawn(
+      name,
+      new Deno.Command("/bin/sh", {
+        args: ["-c", 'log="$1"; shift; exec "$@" 2>>"$log"', "sh", options.logPath, ...serve],
+        cwd: ROOT,
+        env: { NO_COLOR: "1", ...options.env },
+        stdin: "null",
+        stdout: "null",
+        stderr: "inherit",
+      }),
+    );
     let exited = false;
     child.status.then(() => exited = true);
     const deadline = Date.now() + START_TIMEOUT_MS;
@@ -102,14 +119,16 @@ export class ProcessGroup {
 
   /** Runs `deno run -A script args…` to completion and parses the JSON line it prints. */
   async runJson<T>(script: string, args: string[]): Promise<T> {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", repoPath(script), ...args],
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#children.set(child, script);
+    const child = this.#spawn(
+      script,
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", repoPath(script), ...args],
+        cwd: ROOT,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }),
+    );
     const { code, stdout, stderr } = await child.output();
     this.#children.delete(child);
     if (code !== 0) {
@@ -118,8 +137,12 @@ export class ProcessGroup {
     return JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").at(-1)!) as T;
   }
 
-  /** Sends SIGTERM to every child, then SIGKILL to any still running after two seconds. */
+  /**
+   * Sends SIGTERM to every child, then SIGKILL to any still running after two seconds; from now on
+   * nothing new starts.
+   */
   async stopAll(): Promise<void> {
+    this.#stopped = true;
     const children = [...this.#children.keys()];
     this.#children.clear();
     await Promise.all(children.map(async (child) => {

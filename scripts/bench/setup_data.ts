@@ -1,9 +1,52 @@
 /**
  * In-process work on the benchmark's data directory, through the same services the server uses:
- * creating the accounts for cold logins, and timing one coherence check (`services.sync()`).
+ * the first-start bootstrap, the accounts for cold logins, a large directory for the JMAP query
+ * figure, and timing one coherence check (`services.sync()`).
  */
 import { resolveConfig } from "../../src/config/mod.ts";
+import { bootstrap } from "../../src/directory/mod.ts";
 import { openData } from "../../src/server.ts";
+
+/** What `postern serve` does on first start: the domain and the admin (so servers start on a ready directory). */
+export async function bootstrapData(
+  dataDir: string,
+  options: { domain: string; adminPassword: string },
+): Promise<void> {
+  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
+  try {
+    await bootstrap(services, options);
+  } finally {
+    await services.close();
+  }
+}
+
+/**
+ * Creates `count` user accounts without a password on `domain`, all in one transaction (no Argon2
+ * hashing, and one commit instead of one per account). The names are a permutation of the creation
+ * order (`dir00000`…), so sorting by name is not the same as sorting by id.
+ */
+export async function createDirectoryAccounts(
+  dataDir: string,
+  options: { count: number; domain: string },
+): Promise<void> {
+  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
+  try {
+    const domain = await services.domains.getByName(options.domain);
+    if (!domain) throw new Error(`Cannot create directory accounts: no domain "${options.domain}"`);
+    const width = String(options.count - 1).length;
+    // 7919 is prime, so i × 7919 mod count visits every number once unless count is a multiple of it.
+    const step = options.count % 7919 === 0 ? 1 : 7919;
+    await services.store.transaction(async () => {
+      for (let i = 0; i < options.count; i++) {
+        const name = `dir${String((i * step) % options.count).padStart(width, "0")}`;
+        // Inside the outer transaction each create's own write runs inline (nested-safe), in order.
+        await services.accounts.create({ type: "User", name, domainId: domain.id });
+      }
+    });
+  } finally {
+    await services.close();
+  }
+}
 
 /** Password of every benchmark account (each login still has its own header: the names differ). */
 export const BENCH_PASSWORD = "bench password that is long enough";

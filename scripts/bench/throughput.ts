@@ -10,6 +10,8 @@ export interface Settings {
   warmupMs: number;
   connections: number;
   loginRounds: number;
+  /** Query + get requests (and as many Core/echo) of the JMAP query figure. */
+  queryRequests: number;
   client: "raw" | "fetch";
 }
 
@@ -23,12 +25,24 @@ export interface Subject {
   prepare?: () => Promise<void>;
 }
 
+/** The request every connection of the load generator sends, over and over. */
+export interface LoadRequest {
+  /** Heading of the printed table, e.g. "GET /api/account throughput". */
+  title: string;
+  path: string;
+  /** GET when absent. */
+  method?: string;
+  /** A file whose bytes are every request's body (sent with its Content-Length). */
+  bodyFile?: string;
+  headers: Record<string, string>;
+}
+
 /** Warms every subject up, then runs the interleaved rounds, the order rotated each round. */
 export async function throughputRounds(
   settings: Settings,
   group: ProcessGroup,
   subjects: Subject[],
-  authorization: string,
+  request: LoadRequest,
 ): Promise<void> {
   const load = async (subject: Subject, durationMs: number) => {
     await subject.prepare?.();
@@ -37,9 +51,10 @@ export async function throughputRounds(
   const run = (subject: Subject, durationMs: number) =>
     group.runJson<LoadResult>("scripts/bench/load.ts", [
       "--url",
-      `${subject.server.url}/api/account`,
-      "--header",
-      `authorization: ${authorization}`,
+      `${subject.server.url}${request.path}`,
+      ...Object.entries(request.headers).flatMap(([name, value]) => ["--header", `${name}: ${value}`]),
+      ...(request.method ? ["--method", request.method] : []),
+      ...(request.bodyFile ? ["--body-file", request.bodyFile] : []),
       "--connections",
       String(settings.connections),
       "--warmup-ms",
@@ -51,7 +66,7 @@ export async function throughputRounds(
       "--server-pid",
       String(subject.server.pid),
     ]);
-  console.log("\nGET /api/account throughput (req/s; server and generator CPU in cores)");
+  console.log(`\n${request.title} (req/s; server and generator CPU in cores)`);
   for (const subject of subjects) await load(subject, 1000);
   for (let round = 0; round < settings.rounds; round++) {
     const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
