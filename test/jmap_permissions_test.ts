@@ -184,28 +184,41 @@ Deno.test("a user cannot change their roles, name, quotas, enabled flag or group
 Deno.test("a user cannot change, create or delete accounts and domains", () =>
   withUser(async (t, user) => {
     const result = await jmap(t, [
+      // Update and destroy in separate calls: in one /set an update of an object being destroyed is
+      // skipped as willDestroy (RFC 8620 §5.3) before permissions are looked at.
       ["x:Account/set", {
         accountId: user.id,
         create: { u: { name: "mallory", domainId: "b" } },
         update: { b: { description: "hacked" } },
-        destroy: ["b"],
       }, "a"],
+      ["x:Account/set", { accountId: user.id, destroy: ["b"] }, "a2"],
       ["x:Domain/set", {
         accountId: user.id,
         create: { d: { name: "evil.example" } },
         update: { b: { description: "hacked" } },
-        destroy: ["b"],
       }, "d"],
+      ["x:Domain/set", { accountId: user.id, destroy: ["b"] }, "d2"],
+      [
+        "x:Domain/set",
+        { accountId: user.id, update: { b: { description: "hacked" } }, destroy: ["b"] },
+        "d3",
+      ],
     ], { auth: user.auth });
-    for (const [name, args] of result.methodResponses) {
+    const [account, accountDestroy, domain, domainDestroy, both] = result.methodResponses.map(([, args]) =>
+      args
+    );
+    for (const args of [account, domain]) {
       const [createError] = Object.values(args.notCreated as SetErrors);
-      assert.equal(createError.type, "forbidden", name);
-      assert.equal((args.notUpdated as SetErrors).b.type, "forbidden", name);
-      assert.equal((args.notDestroyed as SetErrors).b.type, "forbidden", name);
+      assert.equal(createError.type, "forbidden");
+      assert.equal((args.notUpdated as SetErrors).b.type, "forbidden");
       assert.equal(args.created, null);
       assert.equal(args.updated, null);
+    }
+    for (const args of [accountDestroy, domainDestroy, both]) {
+      assert.equal((args.notDestroyed as SetErrors).b.type, "forbidden");
       assert.equal(args.destroyed, null);
     }
+    assert.equal((both.notUpdated as SetErrors).b.type, "willDestroy");
     const accounts = await call(t, "x:Account/get", { properties: ["name", "description"] });
     assert.deepEqual(accounts.list, [
       { id: "b", name: "admin", description: "Administrator" },

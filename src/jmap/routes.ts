@@ -8,7 +8,7 @@ import {
   type RequestContext,
   type Route,
 } from "../http/mod.ts";
-import type { Principal } from "../model/types.ts";
+import type { Account, Principal } from "../model/types.ts";
 import type { JmapEngine } from "./engine.ts";
 import { RequestError } from "./errors.ts";
 import type { SchemaDocument } from "./schema.ts";
@@ -28,6 +28,20 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** The route table of the JMAP surface. */
 export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
   const inFlight = new Map<number, number>();
+  // The state only changes with the account (a new cached object after any change) or the base URL:
+  // remember it per account object instead of rebuilding the session for every API request.
+  const states = new WeakMap<Account, Map<string, string>>();
+  const sessionState = async (ctx: RequestContext, principal: Principal) => {
+    const account = await deps.accounts.require(principal.accountId);
+    let byUrl = states.get(account);
+    if (!byUrl) states.set(account, byUrl = new Map());
+    let state = byUrl.get(ctx.baseUrl);
+    if (state === undefined) {
+      state = buildSession(principal, account, { baseUrl: ctx.baseUrl, core: deps.core }).state;
+      byUrl.set(ctx.baseUrl, state);
+    }
+    return state;
+  };
   const session = async (ctx: RequestContext, principal: Principal) =>
     buildSession(principal, await deps.accounts.require(principal.accountId), {
       baseUrl: ctx.baseUrl,
@@ -52,7 +66,7 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
       const response = await deps.engine.process(body, {
         principal,
         baseUrl: ctx.baseUrl,
-        sessionState: async () => (await session(ctx, principal)).state,
+        sessionState: () => sessionState(ctx, principal),
       });
       return jsonResponse(response, { headers: { "cache-control": "no-store" } });
     } catch (error) {

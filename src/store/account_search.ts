@@ -78,7 +78,11 @@ export function searchAccounts(db: Db, search: AccountSearch): AccountSearchResu
     "a.id ASC",
   ]
     .join(", ");
-  const from = `FROM accounts a JOIN domains d ON d.id = a.domain_id WHERE ${where}`;
+  // The domain is needed only to order by address; joining it otherwise keeps SQLite off the name index.
+  const join = search.sort.some((s) => s.property === "emailAddress")
+    ? "JOIN domains d ON d.id = a.domain_id"
+    : "";
+  const from = `FROM accounts a ${join} WHERE ${where}`;
   const needTotal = search.count || (search.anchorId === undefined && search.position < 0);
   const total = needTotal
     ? Number(db.get<{ n: number }>(`SELECT count(*) AS n ${from}`, ...params)?.n ?? 0)
