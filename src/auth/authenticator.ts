@@ -48,7 +48,8 @@ export class Authenticator {
     const cacheKey = this.deps.headerKey(authorization);
     const cached = this.deps.caches.authHeaders.get(cacheKey);
     if (cached.status === "hit" && (cached.value.expiresAt === null || cached.value.expiresAt > Date.now())) {
-      const account = await this.deps.accounts.get(cached.value.accountId);
+      const account = this.deps.accounts.peek(cached.value.accountId) ??
+        await this.deps.accounts.get(cached.value.accountId);
       if (account?.enabled) {
         this.counters.cached++;
         this.counters.success++;

@@ -22,6 +22,12 @@ export interface HandlerOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+// Request ids: a random prefix per process and a counter; unique across restarts and processes, and
+// cheaper than a UUID per request.
+const ID_PREFIX = crypto.getRandomValues(new Uint32Array(2)).reduce((s, n) => s + n.toString(36), "");
+let idCounter = 0;
+const nextRequestId = () => `${ID_PREFIX}-${(++idCounter).toString(36)}`;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Builds the one fetch handler: request ids, coherence check, routing, errors, logs, metrics. */
@@ -32,7 +38,7 @@ export function createHandler(
   return async (request, info) => {
     const started = performance.now();
     const incomingId = request.headers.get("x-request-id");
-    const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : crypto.randomUUID();
+    const requestId = incomingId && REQUEST_ID.test(incomingId) ? incomingId : nextRequestId();
     const url = new URL(request.url);
     const remote = (info.remoteAddr as Deno.NetAddr).hostname ?? "unknown";
     const behindProxy = trusted.has(remote);
@@ -73,7 +79,7 @@ export function createHandler(
         "HTTP {method} {path} {status}",
         logFields(request, url, response, seconds, requestId, clientAddress),
       );
-    } else if (options.accessLog !== false) {
+    } else if (options.accessLog !== false && options.log.isEnabledFor("debug")) {
       // One line per request at debug level: `--log-level debug` turns the access log on.
       options.log.debug(
         "HTTP {method} {path} {status}",

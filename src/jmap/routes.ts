@@ -32,7 +32,8 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
   // remember it per account object instead of rebuilding the session for every API request.
   const states = new WeakMap<Account, Map<string, string>>();
   const sessionState = async (ctx: RequestContext, principal: Principal) => {
-    const account = await deps.accounts.require(principal.accountId);
+    const account = deps.accounts.peek(principal.accountId) ??
+      await deps.accounts.require(principal.accountId);
     let byUrl = states.get(account);
     if (!byUrl) states.set(account, byUrl = new Map());
     let state = byUrl.get(ctx.baseUrl);
