@@ -30,7 +30,9 @@ export function figures(m: Measurements): Figure[] {
     const subject = by(key).results.map((r) => r.rps);
     const base = by(baseKey).results.map((r) => r.rps);
     // Rounds are paired (run back to back), so the median of per-round ratios cancels slow drifts.
-    const ratio = median(subject.map((v, i) => v / base[i]));
+    // Subjects measured in different passes have different round counts: pair what exists.
+    const paired = subject.slice(0, Math.min(subject.length, base.length));
+    const ratio = median(paired.map((v, i) => v / base[i]));
     const cpu = cpuPerRequest(by(key));
     const baseCpu = cpuPerRequest(by(baseKey));
     return [{

@@ -57,7 +57,7 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
       handler: async (ctx) => {
         const principal = await ctx.principal();
         const account = await deps.accounts.require(principal.accountId);
-        return jsonResponse({
+        return ctx.json({
           id: encodeId(account.id),
           name: account.name,
           description: account.description,

@@ -13,4 +13,6 @@ export interface RequestContext {
   principal(): Promise<Principal>;
   /** Reads the body as JSON within the body limit; throws HttpError 400/413/415. */
   readJson(): Promise<unknown>;
+  /** A JSON response carrying this request's id (built once, not patched afterwards). */
+  json(body: unknown, init?: { status?: number; headers?: Record<string, string> }): Response;
 }

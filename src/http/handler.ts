@@ -35,6 +35,7 @@ export function createHandler(
   options: HandlerOptions,
 ): (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
   const trusted = new Set(options.trustedProxies);
+  const tagged = new WeakSet<Response>();
   return async (request, info) => {
     const started = performance.now();
     const incomingId = request.headers.get("x-request-id");
@@ -66,12 +67,21 @@ export function createHandler(
         principal: () =>
           principal ??= options.authenticate(request.headers.get("authorization"), clientAddress),
         readJson: () => readJson(request, options.maxBodyBytes),
+        json(body, init = {}) {
+          const response = new Response(JSON.stringify(body), {
+            status: init.status,
+            headers: { "content-type": "application/json", "x-request-id": requestId, ...init.headers },
+          });
+          tagged.add(response);
+          return response;
+        },
       };
       response = await match.route.handler(ctx, match.params);
     } catch (error) {
       response = errorResponse(error, requestId, options.log);
     }
-    response.headers.set("x-request-id", requestId);
+    // Changing a built Response's headers costs about a microsecond; ctx.json() builds them in.
+    if (!tagged.has(response)) response.headers.set("x-request-id", requestId);
     const seconds = (performance.now() - started) / 1000;
     options.metrics.observe(request.method, routeName, response.status, seconds);
     if (response.status >= 500) {

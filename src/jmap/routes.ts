@@ -69,7 +69,7 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
         baseUrl: ctx.baseUrl,
         sessionState: () => sessionState(ctx, principal),
       });
-      return jsonResponse(response, { headers: { "cache-control": "no-store" } });
+      return ctx.json(response, { headers: { "cache-control": "no-store" } });
     } catch (error) {
       if (error instanceof RequestError) return requestError(error, ctx);
       throw error;
