@@ -24,11 +24,11 @@ export interface MethodContext {
   emit(name: string, args: Record<string, unknown>): void;
 }
 
-/** A method implementation: returns its response arguments. */
+/** A method implementation: returns its response arguments (directly when it needs no I/O). */
 export type MethodHandler = (
   args: Record<string, unknown>,
   ctx: MethodContext,
-) => Promise<Record<string, unknown>>;
+) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 /** One entry of the method table. */
 export interface MethodDefinition {
@@ -53,7 +53,7 @@ export class JmapEngine {
   /** Runs a parsed request body; request-level problems throw RequestError. */
   async process(
     body: unknown,
-    context: { principal: Principal; baseUrl: string; sessionState: () => Promise<string> },
+    context: { principal: Principal; baseUrl: string; sessionState: () => string | Promise<string> },
   ): Promise<JmapResponse> {
     const request = validateRequest(body);
     for (const capability of request.using) {
@@ -85,7 +85,12 @@ export class JmapEngine {
       responses.push(await this.call(name, rawArgs, callId, ctx, responses));
       responses.push(...extra);
     }
-    const response: JmapResponse = { methodResponses: responses, sessionState: await context.sessionState() };
+    // Usually known without waiting (cached); an await of a plain value still costs a microtask.
+    const state = context.sessionState();
+    const response: JmapResponse = {
+      methodResponses: responses,
+      sessionState: typeof state === "string" ? state : await state,
+    };
     if (request.createdIds !== undefined) response.createdIds = Object.fromEntries(createdIds);
     return response;
   }
@@ -108,7 +113,8 @@ export class JmapEngine {
         );
       }
       const args = resolveReferences(rawArgs, responses);
-      return [name, await method.handler(args, ctx), callId];
+      const result = method.handler(args, ctx);
+      return [name, result instanceof Promise ? await result : result, callId];
     } catch (error) {
       return ["error", this.toMethodError(error, name).toArguments(), callId];
     }

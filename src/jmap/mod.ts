@@ -40,7 +40,7 @@ export function createJmap(deps: {
   log: Logger;
 }) {
   const methods = new Map<string, MethodDefinition>([
-    ["Core/echo", { capability: CAPABILITY.core, handler: (args) => Promise.resolve(args) }],
+    ["Core/echo", { capability: CAPABILITY.core, handler: (args) => args }],
   ]);
   const limits = {
     maxObjectsInGet: deps.core.maxObjectsInGet,
