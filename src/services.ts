@@ -85,7 +85,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     hasher: hashing,
     limiter,
     dummyHash: dummyHash(authSettings),
-    headerKey: (header: string) => blake3.init().update(header).digest("hex"),
+    headerKey: (header: string) => blake3.init().update(encodeHeader(header)).digest("hex"),
   };
   const authenticator = new Authenticator(authDeps);
   settings.applyLocally = (event) => caches.apply(event);
@@ -152,6 +152,16 @@ function dummyHash(settings: AuthenticationSettings): string {
   return `$argon2id$v=19$m=${settings.argon2MemoryKiB},t=${settings.argon2Iterations},p=${settings.argon2Parallelism}$${
     b64(16)
   }$${b64(32)}`;
+}
+
+// hash-wasm turns strings into bytes through Node's Buffer (a pool allocation per call); encoding
+// into one reused array is cheaper. A header that does not fit is encoded whole, never cut short:
+// two long headers sharing a prefix must not share a cache key.
+const headerBytes = new Uint8Array(32 * 1024);
+const headerEncoder = new TextEncoder();
+function encodeHeader(header: string): Uint8Array {
+  const { read, written } = headerEncoder.encodeInto(header, headerBytes);
+  return read === header.length ? headerBytes.subarray(0, written) : headerEncoder.encode(header);
 }
 
 /** The key of the keyed hash of app passwords and API keys, made once per database. */

@@ -171,3 +171,20 @@ Deno.test("malformed Authorization headers are 400 naming the problem and change
     assert.equal(unknownScheme.status, 401);
     await unknownScheme.body?.cancel();
   }));
+
+Deno.test("two long Authorization headers that share a long prefix are verified apart", () =>
+  withApp(async (t) => {
+    const prefix = "A".repeat(40_000);
+    const first = await t.services.authenticator.authenticate(`Bearer pst_${prefix}1`, "127.0.0.1").catch((
+      e,
+    ) => e);
+    const second = await t.services.authenticator.authenticate(`Bearer pst_${prefix}2`, "127.0.0.1").catch((
+      e,
+    ) => e);
+    assert.equal(first.name, "AuthError");
+    assert.equal(second.name, "AuthError");
+    assert.equal(t.services.caches.authHeaders.size, 0, "nothing cached for refused headers");
+    const key = (h: string) =>
+      (t.services.authenticator as unknown as { deps: { headerKey(h: string): string } }).deps.headerKey(h);
+    assert.notEqual(key(`Basic ${prefix}1`), key(`Basic ${prefix}2`));
+  }));

@@ -51,10 +51,11 @@ Deno.test("cache expires negative entries on their own, shorter TTL", () => {
 });
 
 Deno.test("cache evicts the least recently used entry, and a get counts as use", () => {
-  const { cache } = makeCache({ maxEntries: 3 });
+  const { cache, clock } = makeCache({ maxEntries: 3, ttlMs: 60_000 });
   cache.set("a", 1);
   cache.set("b", 2);
   cache.set("c", 3);
+  clock.now += 1_000; // recency moves at most once a second per entry
   cache.get("a");
   cache.set("d", 4);
   assert.equal(cache.get("b").status, "miss");
@@ -108,15 +109,16 @@ Deno.test("cache updateOptions applies new TTLs to existing entries and shrinks 
 });
 
 Deno.test("cache counters are exact after a scripted sequence", () => {
-  const { cache, clock } = makeCache({ maxEntries: 2 });
+  const { cache, clock } = makeCache({ maxEntries: 2, ttlMs: 1_500, negativeTtlMs: 1_500 });
   cache.set("a", 1);
   cache.setNegative("n");
+  clock.now += 1_000;
   cache.get("n"); // negative hit
   cache.get("a"); // hit, so "n" is now least recent
   cache.get("x"); // miss
   cache.set("b", 2); // evicts "n"
   cache.get("n"); // miss
-  clock.now += 1_000;
+  clock.now += 600;
   cache.get("a"); // expired: miss, removed without counting an invalidation
   cache.set("c", 3);
   cache.delete("b"); // invalidation
@@ -132,4 +134,18 @@ Deno.test("cache counters are exact after a scripted sequence", () => {
     invalidations: 3,
     size: 0,
   });
+});
+
+Deno.test("cache recency moves at most once a second, so a burst of hits costs no Map writes", () => {
+  const { cache, clock } = makeCache({ maxEntries: 2, ttlMs: 60_000 });
+  cache.set("a", 1);
+  cache.set("b", 2);
+  cache.get("a"); // same second as its store: recency unchanged, "a" stays least recent
+  cache.set("c", 3);
+  assert.equal(cache.get("a").status, "miss");
+  clock.now += 1_000;
+  cache.get("b"); // a second later the get counts: "c" is now least recent
+  cache.set("d", 4);
+  assert.equal(cache.get("c").status, "miss");
+  assert.equal(cache.get("b").status, "hit");
 });
