@@ -119,6 +119,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     pruneInvalidations: () => store.invalidations.prune(),
     close() {
       hasher.close();
+      caches.close();
       store.close();
       return Promise.resolve();
     },

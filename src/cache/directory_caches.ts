@@ -41,7 +41,8 @@ export class DirectoryCaches {
   #lastInvalidationId: number;
   #remoteApplied = 0;
   #signal: number | undefined;
-  #fullCheckAt = 0;
+  #fullCheckDue = true;
+  readonly #fullCheckTimer: ReturnType<typeof setInterval>;
   #listeners: ((event: InvalidationEvent) => void)[] = [];
 
   constructor(settings: DirectoryCacheSettings, private readonly source: InvalidationSource) {
@@ -66,6 +67,10 @@ export class DirectoryCaches {
     });
     this.#dataVersion = source.dataVersion();
     this.#lastInvalidationId = source.lastId();
+    // A timer, not a clock read per request, schedules the periodic full check; it never keeps the
+    // process alive.
+    this.#fullCheckTimer = setInterval(() => this.#fullCheckDue = true, 250);
+    Deno.unrefTimer(this.#fullCheckTimer);
   }
 
   /** Calls `listener` for every applied event (local or remote), e.g. to reload settings. */
@@ -82,10 +87,9 @@ export class DirectoryCaches {
     // has not moved, nothing was committed since the last check. A full check at least every 250 ms
     // still covers what the signal cannot see (a -shm file replaced behind SQLite's back).
     const signal = this.source.changeSignal?.();
-    const now = performance.now();
-    if (signal !== undefined && signal === this.#signal && now - this.#fullCheckAt < 250) return;
+    if (signal !== undefined && signal === this.#signal && !this.#fullCheckDue) return;
     this.#signal = signal;
-    this.#fullCheckAt = now;
+    this.#fullCheckDue = false;
     const version = this.source.dataVersion();
     if (version === this.#dataVersion) return;
     this.#dataVersion = version;
@@ -137,6 +141,11 @@ export class DirectoryCaches {
       maxEntries: settings.maxEntries,
       ttlMs: settings.authTtlSeconds * 1000,
     });
+  }
+
+  /** Stops the periodic full check. */
+  close(): void {
+    clearInterval(this.#fullCheckTimer);
   }
 
   /** Counters of every namespace plus how many events came from other processes. */

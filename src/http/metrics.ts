@@ -31,7 +31,10 @@ export class HttpMetrics {
       histogram = { counts: new Array(BUCKETS.length).fill(0), sum: 0, count: 0 };
       this.#latency.set(route, histogram);
     }
-    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) histogram.counts[i]++;
+    // Count only the first bucket that holds the value; render() sums them into cumulative buckets.
+    let i = 0;
+    while (i < BUCKETS.length && seconds > BUCKETS[i]) i++;
+    if (i < BUCKETS.length) histogram.counts[i]++;
     histogram.sum += seconds;
     histogram.count++;
   }

@@ -82,7 +82,8 @@ export class JmapEngine {
         baseUrl: context.baseUrl,
         emit: (extraName, args) => extra.push([extraName, args, callId]),
       };
-      responses.push(await this.call(name, rawArgs, callId, ctx, responses));
+      const answer = this.call(name, rawArgs, callId, ctx, responses);
+      responses.push(answer instanceof Promise ? await answer : answer);
       responses.push(...extra);
     }
     // Usually known without waiting (cached); an await of a plain value still costs a microtask.
@@ -95,13 +96,17 @@ export class JmapEngine {
     return response;
   }
 
-  private async call(
+  /** Runs one call; synchronous methods answer without a promise. */
+  private call(
     name: string,
     rawArgs: Record<string, unknown>,
     callId: string,
     ctx: MethodContext,
     responses: Invocation[],
-  ): Promise<Invocation> {
+  ): Invocation | Promise<Invocation> {
+    const fail = (
+      error: unknown,
+    ): Invocation => ["error", this.toMethodError(error, name).toArguments(), callId];
     try {
       const method = this.methods.get(name);
       if (!method || !ctx.using.has(method.capability)) {
@@ -114,9 +119,10 @@ export class JmapEngine {
       }
       const args = resolveReferences(rawArgs, responses);
       const result = method.handler(args, ctx);
-      return [name, result instanceof Promise ? await result : result, callId];
+      if (result instanceof Promise) return result.then((value): Invocation => [name, value, callId], fail);
+      return [name, result, callId];
     } catch (error) {
-      return ["error", this.toMethodError(error, name).toArguments(), callId];
+      return fail(error);
     }
   }
 
