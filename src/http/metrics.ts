@@ -54,11 +54,13 @@ export class HttpMetrics {
       "# TYPE postern_http_request_duration_seconds histogram",
     );
     for (const [route, h] of this.#latency) {
-      BUCKETS.forEach((le, i) =>
+      let cumulative = 0;
+      BUCKETS.forEach((le, i) => {
+        cumulative += h.counts[i];
         lines.push(
-          `postern_http_request_duration_seconds_bucket${labels({ route, le: String(le) })} ${h.counts[i]}`,
-        )
-      );
+          `postern_http_request_duration_seconds_bucket${labels({ route, le: String(le) })} ${cumulative}`,
+        );
+      });
       lines.push(`postern_http_request_duration_seconds_bucket${labels({ route, le: "+Inf" })} ${h.count}`);
       lines.push(`postern_http_request_duration_seconds_sum${labels({ route })} ${h.sum}`);
       lines.push(`postern_http_request_duration_seconds_count${labels({ route })} ${h.count}`);
