@@ -3,28 +3,28 @@ import type { LoggedChange } from "../../model/types.ts";
 import type { MethodContext } from "../engine.ts";
 import { MethodError } from "../errors.ts";
 import { Args } from "./args.ts";
-import type { DataType, JmapObject } from "./data_type.ts";
-import type { StandardLimits } from "./methods.ts";
-import { type ChangeFeed, summarize } from "./state.ts";
+import type { JmapObject } from "./data_type.ts";
+import type { StandardEnvironment } from "./environment.ts";
+import { summarize } from "./state.ts";
 
 /** `Foo/changes` (RFC 8620 §5.2). */
 export async function changes(
-  type: DataType,
-  deps: { changes: ChangeFeed; limits: StandardLimits },
   raw: Record<string, unknown>,
   ctx: MethodContext,
+  env: StandardEnvironment,
 ): Promise<JmapObject> {
+  const { type, limits } = env;
   const args = new Args(raw, ["accountId", "sinceState", "maxChanges"], `${type.name}/changes`);
   const accountId = await type.checkAccount(ctx, args.raw("accountId"));
   const sinceState = args.optionalString("sinceState");
   if (sinceState === undefined) throw new MethodError("invalidArguments", '"sinceState" is required');
-  const maxChanges = args.unsigned("maxChanges", deps.limits.maxChanges)!;
+  const maxChanges = args.unsigned("maxChanges", limits.maxChanges)!;
   if (maxChanges === 0) throw new MethodError("invalidArguments", '"maxChanges" must be greater than 0');
-  const rows = await changesSince(type, deps.changes, ctx, sinceState);
+  const rows = await changesSince(sinceState, ctx, env);
   const summary = summarize(rows, maxChanges, Number(sinceState));
   const newState = summary.hasMore
     ? String(summary.lastPosition)
-    : await deps.changes.state(type.changeType, null);
+    : await env.changes.state(type.changeType, null);
   const wire = (ids: number[]) => ids.map((id) => type.wireId(id));
   return {
     accountId,
@@ -42,12 +42,11 @@ export async function changes(
  * `cannotCalculateChanges` when the state is not one this type issued.
  */
 export async function changesSince(
-  type: DataType,
-  feed: ChangeFeed,
-  ctx: MethodContext,
   state: string,
+  ctx: MethodContext,
+  { type, changes }: StandardEnvironment,
 ): Promise<LoggedChange[]> {
-  const rows = await feed.since(type.changeType, null, state, {
+  const rows = await changes.since(type.changeType, null, state, {
     limit: 100_000,
     ownerId: type.changeOwner?.(ctx),
   });

@@ -3,17 +3,16 @@ import type { MethodContext } from "../engine.ts";
 import { MethodError } from "../errors.ts";
 import { Args } from "./args.ts";
 import { resolveCreationIds } from "./creation_ids.ts";
-import type { DataType, JmapObject } from "./data_type.ts";
-import type { StandardLimits } from "./methods.ts";
+import type { JmapObject } from "./data_type.ts";
+import { currentState, type StandardEnvironment } from "./environment.ts";
 
 /** `Foo/get` (RFC 8620 §5.1). */
 export async function get(
-  type: DataType,
-  state: () => Promise<string>,
-  limits: StandardLimits,
   raw: Record<string, unknown>,
   ctx: MethodContext,
+  env: StandardEnvironment,
 ): Promise<JmapObject> {
+  const { type, limits } = env;
   const args = new Args(raw, ["accountId", "ids", "properties"], `${type.name}/get`);
   const accountId = await type.checkAccount(ctx, args.raw("accountId"));
   const ids = args.stringList("ids")?.map((id) => resolveCreationIds(id, ctx) as string) ?? null;
@@ -26,7 +25,7 @@ export async function get(
   }
   const unknown = properties?.find((p) => !type.properties.includes(p));
   if (unknown) throw new MethodError("invalidArguments", `${type.name} has no property "${unknown}"`);
-  const currentState = await state();
+  const state = await currentState(env);
   const { list, notFound } = await type.get(ctx, ids ? [...new Set(ids)] : null);
   if (!ids && list.length > limits.maxObjectsInGet) {
     throw new MethodError(
@@ -39,5 +38,5 @@ export async function get(
       Object.fromEntries(["id", ...properties.filter((p) => p !== "id")].map((p) => [p, o[p] ?? null]))
     )
     : list;
-  return { accountId, state: currentState, list: shaped, notFound };
+  return { accountId, state, list: shaped, notFound };
 }

@@ -4,9 +4,8 @@ import { MethodError } from "../errors.ts";
 import { Args } from "./args.ts";
 import { changesSince } from "./changes.ts";
 import type { DataType, JmapObject, QueryWindow } from "./data_type.ts";
-import type { StandardLimits } from "./methods.ts";
+import { currentState, type StandardEnvironment } from "./environment.ts";
 import { checkFilter, checkSort, matches, sortObjects, windowIds } from "./query_window.ts";
-import type { ChangeFeed } from "./state.ts";
 
 function readWindow(type: DataType, args: Args): QueryWindow {
   const limit = args.unsigned("limit", undefined);
@@ -31,12 +30,11 @@ async function allIds(type: DataType, ctx: MethodContext, window: QueryWindow): 
 
 /** `Foo/query` (RFC 8620 §5.5). */
 export async function query(
-  type: DataType,
-  state: () => Promise<string>,
-  limits: StandardLimits,
   raw: Record<string, unknown>,
   ctx: MethodContext,
+  env: StandardEnvironment,
 ): Promise<JmapObject> {
+  const { type, limits } = env;
   const known = [
     "accountId",
     "filter",
@@ -54,7 +52,7 @@ export async function query(
     // RFC 8620 §5.5: position is ignored when an anchor is given; say so rather than guess.
     window.position = 0;
   }
-  const queryState = await state();
+  const queryState = await currentState(env);
   const outcome = type.query
     ? await type.query(ctx, window)
     : windowIds(await allIds(type, ctx, window), window, limits.maxQueryLimit);
@@ -72,11 +70,11 @@ export async function query(
 
 /** `Foo/queryChanges` (RFC 8620 §5.6). */
 export async function queryChanges(
-  type: DataType,
-  deps: { changes: ChangeFeed; limits: StandardLimits },
   raw: Record<string, unknown>,
   ctx: MethodContext,
+  env: StandardEnvironment,
 ): Promise<JmapObject> {
+  const { type } = env;
   const known = ["accountId", "filter", "sort", "sinceQueryState", "maxChanges", "upToId", "calculateTotal"];
   const args = new Args(raw, known, `${type.name}/queryChanges`);
   const accountId = await type.checkAccount(ctx, args.raw("accountId"));
@@ -93,8 +91,8 @@ export async function queryChanges(
     limit: null,
     calculateTotal: true,
   };
-  const rows = await changesSince(type, deps.changes, ctx, since);
-  const newQueryState = await deps.changes.state(type.changeType, null);
+  const rows = await changesSince(since, ctx, env);
+  const newQueryState = await env.changes.state(type.changeType, null);
   const touched = new Set(rows.map((r) => type.wireId(r.objectId)));
   const ids = type.query
     ? (await type.query(ctx, { ...window, limit: Number.MAX_SAFE_INTEGER })).ids

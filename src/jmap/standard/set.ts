@@ -14,19 +14,18 @@ import type { SetError } from "../types.ts";
 import { Args } from "./args.ts";
 import { resolveCreationIds, resolveObjectReferences } from "./creation_ids.ts";
 import type { DataType, JmapObject } from "./data_type.ts";
-import type { StandardLimits } from "./methods.ts";
+import { currentState, type StandardEnvironment } from "./environment.ts";
 
 /** Largest object or patch one /set accepts; management objects are far smaller. */
 const MAX_OBJECT_BYTES = 256 * 1024;
 
 /** `Foo/set` (RFC 8620 §5.3): creates, then updates, then destroys. */
 export async function set(
-  type: DataType,
-  state: () => Promise<string>,
-  limits: StandardLimits,
   raw: Record<string, unknown>,
   ctx: MethodContext,
+  env: StandardEnvironment,
 ): Promise<JmapObject> {
+  const { type, limits } = env;
   const args = new Args(raw, ["accountId", "ifInState", "create", "update", "destroy"], `${type.name}/set`);
   const accountId = await type.checkAccount(ctx, args.raw("accountId"));
   const ifInState = args.optionalString("ifInState");
@@ -40,7 +39,7 @@ export async function set(
       `${count} operations exceed maxObjectsInSet (${limits.maxObjectsInSet})`,
     );
   }
-  const oldState = await state();
+  const oldState = await currentState(env);
   if (ifInState !== undefined && ifInState !== oldState) {
     throw new MethodError(
       "stateMismatch",
@@ -142,7 +141,7 @@ export async function set(
   return {
     accountId,
     oldState,
-    newState: await state(),
+    newState: await currentState(env),
     created: orNull(created),
     updated: orNull(updated),
     destroyed: destroyed.length ? destroyed : null,
