@@ -8,6 +8,24 @@ import { ADMIN_PASSWORD, basic, cli, PASSWORD, startServerProcess, startTestApp 
 
 const NEW_PASSWORD = "a different strong passphrase";
 
+/** The command from the bug report, with only the program name and the password changed. */
+function reportCommand(secret: string, domainId: string): string[] {
+  return [
+    "create",
+    "account/user",
+    "--field",
+    "name=test",
+    "--field",
+    "description=Test One",
+    "--field",
+    `credentials={"0":{"@type":"Password","secret":"${secret}"}}`,
+    "--field",
+    `domainId=${domainId}`,
+    "--field",
+    'quotas={"maxDiskQuota":10737418240}',
+  ];
+}
+
 async function login(url: string, user: string, password: string): Promise<number> {
   const response = await fetch(`${url}/api/account`, { headers: { authorization: basic(user, password) } });
   await response.body?.cancel();
@@ -34,21 +52,7 @@ Deno.test("an account created by the CLI in another process can log in on the ve
     assert.equal(await login(server.url, "test", PASSWORD), 401);
 
     // The report's command, run as a separate process on the same database.
-    const created = await local(
-      "create",
-      "account/user",
-      "--field",
-      "name=test",
-      "--field",
-      "description=Test One",
-      "--field",
-      `credentials={"0":{"@type":"Password","secret":"${PASSWORD}"}}`,
-      "--field",
-      "domainId=b",
-      "--field",
-      'quotas={"maxDiskQuota":10737418240}',
-      "--json",
-    );
+    const created = await local(...reportCommand(PASSWORD, "b"), "--json");
     assert.equal(created.code, 0, created.stderr);
     const id = JSON.parse(created.stdout).id;
     assert.equal(await login(server.url, "test@example.org", PASSWORD), 200);
@@ -136,24 +140,9 @@ Deno.test("the report's CLI command through --url creates an account that logs i
   const server = await startServerProcess(dataDir);
   try {
     assert.equal(await login(server.url, "test@example.org", "xx"), 401);
-    const command = (secret: string) => [
-      "--url",
-      server.url,
-      "--api-key",
-      apiKey,
-      "create",
-      "account/user",
-      "--field",
-      "name=test",
-      "--field",
-      "description=Test One",
-      "--field",
-      `credentials={"0":{"@type":"Password","secret":"${secret}"}}`,
-      "--field",
-      `domainId=${domain.id}`,
-      "--field",
-      'quotas={"maxDiskQuota":10737418240}',
-    ];
+    const command = (
+      secret: string,
+    ) => ["--url", server.url, "--api-key", apiKey, ...reportCommand(secret, domain.id)];
     // The report's password "xx" is refused as too weak, with a message that says so.
     const weak = await cli(command("xx"));
     assert.equal(weak.code, 1);

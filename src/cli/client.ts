@@ -2,7 +2,7 @@
  * The object client behind the CLI verbs: the same operations on the local database file (through
  * the services) or on a server (through JMAP), so every verb works the same way in both modes.
  */
-import { resolveObjectType, type WireObject } from "../directory/mod.ts";
+import { requireId, resolveObjectType, type WireObject } from "../directory/mod.ts";
 import { applyPatch, PointerError } from "../model/json_pointer.ts";
 import { InvalidInputError } from "../model/errors.ts";
 import { describeObject, OBJECT_SPECS } from "../model/objects/mod.ts";
@@ -56,10 +56,7 @@ export function localClient(services: Services): ObjectClient {
     },
     delete: (type, id) => objects.delete(type, id, "system"),
     schema: localSchema,
-    async passwordHash(accountId) {
-      const { requireId } = await import("../directory/mod.ts");
-      return await services.accounts.passwordHash(requireId(accountId, "id"));
-    },
+    passwordHash: (accountId) => services.accounts.passwordHash(requireId(accountId, "id")),
   };
 }
 
