@@ -75,7 +75,7 @@ export function createApp(config: Config, services: Services, options: AppOption
   );
   const handler = createHandler({
     router,
-    authenticate: (authorization, client) => services.authenticator.authenticate(authorization, client),
+    authenticate: (authorization, client) => services.authenticator.principalFor(authorization, client),
     beforeRequest: () => services.sync(),
     trustedProxies: config.trustedProxies,
     maxBodyBytes: config.maxBodyBytes,

@@ -44,17 +44,45 @@ export class Authenticator {
 
   /** Authenticates an `Authorization` header value sent from `clientAddress`. */
   async authenticate(authorization: string | null, clientAddress: string): Promise<Principal> {
+    return await this.principalFor(authorization, clientAddress);
+  }
+
+  /**
+   * `authenticate` for the request path: a header verified before (and still valid) answers without a
+   * promise; missing credentials throw at once.
+   */
+  principalFor(authorization: string | null, clientAddress: string): Principal | Promise<Principal> {
     if (!authorization) throw new AuthError("Authentication required", "missing", undefined);
     const cacheKey = this.deps.headerKey(authorization);
     const cached = this.deps.caches.authHeaders.get(cacheKey);
     if (cached.status === "hit" && (cached.value.expiresAt === null || cached.value.expiresAt > Date.now())) {
-      const account = this.deps.accounts.peek(cached.value.accountId) ??
-        await this.deps.accounts.get(cached.value.accountId);
-      if (account?.enabled) {
-        this.counters.cached++;
-        this.counters.success++;
-        return principal(account, cached.value);
-      }
+      const account = this.deps.accounts.peek(cached.value.accountId);
+      if (account?.enabled) return this.cachedHit(account, cached.value);
+    }
+    return this.verify(
+      authorization,
+      clientAddress,
+      cacheKey,
+      cached.status === "hit" ? cached.value : undefined,
+    );
+  }
+
+  private cachedHit(account: Account, credential: VerifiedCredential): Principal {
+    this.counters.cached++;
+    this.counters.success++;
+    return principal(account, credential);
+  }
+
+  private async verify(
+    authorization: string,
+    clientAddress: string,
+    cacheKey: string,
+    cached: VerifiedCredential | undefined,
+  ): Promise<Principal> {
+    if (cached && (cached.expiresAt === null || cached.expiresAt > Date.now())) {
+      // A verified header whose account is not in the cache: load it once.
+      const account = await this.deps.accounts.get(cached.accountId);
+      if (account?.enabled) return this.cachedHit(account, cached);
     }
     let parsed;
     try {

@@ -9,8 +9,11 @@ export interface RequestContext {
   readonly clientAddress: string;
   /** Scheme, host and port as the client used them (trusted proxies and publicUrl honoured). */
   readonly baseUrl: string;
-  /** Authenticates the request once; throws AuthError on missing or invalid credentials. */
-  principal(): Promise<Principal>;
+  /**
+   * Authenticates the request once; throws (or rejects with) AuthError on missing or invalid
+   * credentials. Known credentials answer without a promise; `await` works either way.
+   */
+  principal(): Principal | Promise<Principal>;
   /** Reads the body as JSON within the body limit; throws HttpError 400/413/415. */
   readJson(): Promise<unknown>;
   /** A JSON response carrying this request's id (built once, not patched afterwards). */

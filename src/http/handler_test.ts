@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { getLogger } from "@logtape/logtape";
-import { createHandler } from "./handler.ts";
+import { createHandler, pathOf } from "./handler.ts";
 import { HttpMetrics } from "./metrics.ts";
 import { Router } from "./router.ts";
 import type { RequestContext } from "./context.ts";
@@ -125,4 +125,22 @@ Deno.test("pattern routes pass their parameters and every response carries a req
   await another.body?.cancel();
   assert.match(generated.headers.get("x-request-id")!, /^[0-9a-z]+-[0-9a-z]+$/);
   await generated.body?.cancel();
+});
+
+Deno.test("request paths are taken as the URL parser gives them", () => {
+  const hrefs = [
+    "http://127.0.0.1:8080/jmap",
+    "http://127.0.0.1:8080/jmap/?x=1",
+    "http://h:1/a/../b",
+    "http://h:1/a/./b",
+    "http://h:1/.well-known/jmap",
+    "http://h:1/%7Efoo",
+    "http://h:1/x#f",
+    "http://h:1/a\\b",
+    "http://h:1/é",
+    'http://h:1/a"b<c>{d}`e f',
+    "http://h:1",
+    "http://h:1/",
+  ];
+  for (const href of hrefs) assert.equal(pathOf(href), new URL(href).pathname, href);
 });

@@ -50,11 +50,14 @@ export class JmapEngine {
     private readonly log: Logger,
   ) {}
 
-  /** Runs a parsed request body; request-level problems throw RequestError. */
-  async process(
+  /**
+   * Runs a parsed request body; request-level problems throw RequestError. A request whose methods
+   * all answer synchronously (and whose session state is known) answers without a promise.
+   */
+  process(
     body: unknown,
     context: { principal: Principal; baseUrl: string; sessionState: () => string | Promise<string> },
-  ): Promise<JmapResponse> {
+  ): JmapResponse | Promise<JmapResponse> {
     const request = validateRequest(body);
     for (const capability of request.using) {
       if (!this.capabilities.has(capability)) {
@@ -73,27 +76,36 @@ export class JmapEngine {
     const using = new Set([...request.using, CAPABILITY.management]);
     const createdIds = new Map(Object.entries(request.createdIds ?? {}));
     const responses: Invocation[] = [];
-    for (const [name, rawArgs, callId] of request.methodCalls) {
-      const extra: Invocation[] = [];
-      const ctx: MethodContext = {
-        principal: context.principal,
-        using,
-        createdIds,
-        baseUrl: context.baseUrl,
-        emit: (extraName, args) => extra.push([extraName, args, callId]),
-      };
-      const answer = this.call(name, rawArgs, callId, ctx, responses);
-      responses.push(answer instanceof Promise ? await answer : answer);
-      responses.push(...extra);
-    }
-    // Usually known without waiting (cached); an await of a plain value still costs a microtask.
-    const state = context.sessionState();
-    const response: JmapResponse = {
-      methodResponses: responses,
-      sessionState: typeof state === "string" ? state : await state,
+    const finish = (state: string): JmapResponse => {
+      const response: JmapResponse = { methodResponses: responses, sessionState: state };
+      if (request.createdIds !== undefined) response.createdIds = Object.fromEntries(createdIds);
+      return response;
     };
-    if (request.createdIds !== undefined) response.createdIds = Object.fromEntries(createdIds);
-    return response;
+    // Calls run in order; the loop goes on synchronously until a method answers with a promise.
+    const runFrom = (first: number): JmapResponse | Promise<JmapResponse> => {
+      for (let index = first; index < request.methodCalls.length; index++) {
+        const [name, rawArgs, callId] = request.methodCalls[index];
+        const extra: Invocation[] = [];
+        const ctx: MethodContext = {
+          principal: context.principal,
+          using,
+          createdIds,
+          baseUrl: context.baseUrl,
+          emit: (extraName, args) => extra.push([extraName, args, callId]),
+        };
+        const answer = this.call(name, rawArgs, callId, ctx, responses);
+        if (answer instanceof Promise) {
+          return answer.then((invocation) => {
+            responses.push(invocation, ...extra);
+            return runFrom(index + 1);
+          });
+        }
+        responses.push(answer, ...extra);
+      }
+      const state = context.sessionState();
+      return typeof state === "string" ? finish(state) : state.then(finish);
+    };
+    return runFrom(0);
   }
 
   /** Runs one call; synchronous methods answer without a promise. */

@@ -31,9 +31,7 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
   // The state only changes with the account (a new cached object after any change) or the base URL:
   // remember it per account object instead of rebuilding the session for every API request.
   const states = new WeakMap<Account, Map<string, string>>();
-  const sessionState = async (ctx: RequestContext, principal: Principal) => {
-    const account = deps.accounts.peek(principal.accountId) ??
-      await deps.accounts.require(principal.accountId);
+  const stateOf = (ctx: RequestContext, principal: Principal, account: Account): string => {
     let byUrl = states.get(account);
     if (!byUrl) states.set(account, byUrl = new Map());
     let state = byUrl.get(ctx.baseUrl);
@@ -43,13 +41,21 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
     }
     return state;
   };
+  const sessionState = (ctx: RequestContext, principal: Principal): string | Promise<string> => {
+    const account = deps.accounts.peek(principal.accountId);
+    if (account) return stateOf(ctx, principal, account);
+    return deps.accounts.require(principal.accountId).then((loaded) => stateOf(ctx, principal, loaded));
+  };
   const session = async (ctx: RequestContext, principal: Principal) =>
     buildSession(principal, await deps.accounts.require(principal.accountId), {
       baseUrl: ctx.baseUrl,
       core: deps.core,
     });
   const api = async (ctx: RequestContext) => {
-    const principal = await ctx.principal();
+    // Awaiting values that are already there costs a microtask each: a cached login and a request of
+    // synchronous methods (Core/echo, most management reads) only wait for the body.
+    const known = ctx.principal();
+    const principal = known instanceof Promise ? await known : known;
     const running = inFlight.get(principal.accountId) ?? 0;
     if (running >= deps.core.maxConcurrentRequests) {
       return requestError(
@@ -64,11 +70,12 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
     inFlight.set(principal.accountId, running + 1);
     try {
       const body = await readRequest(ctx, deps.core.maxSizeRequest);
-      const response = await deps.engine.process(body, {
+      const processed = deps.engine.process(body, {
         principal,
         baseUrl: ctx.baseUrl,
         sessionState: () => sessionState(ctx, principal),
       });
+      const response = processed instanceof Promise ? await processed : processed;
       return ctx.json(response, { headers: { "cache-control": "no-store" } });
     } catch (error) {
       if (error instanceof RequestError) return requestError(error, ctx);
