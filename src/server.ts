@@ -5,6 +5,7 @@ import { type Config, loadSecretKey } from "./config/mod.ts";
 import { bootstrap, type BootstrapResult } from "./directory/mod.ts";
 import { createHandler, HttpMetrics, type RequestContext, Router } from "./http/mod.ts";
 import { createJmap, defaultCore } from "./jmap/mod.ts";
+import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type Services } from "./services.ts";
 import { VERSION } from "./version.ts";
 
@@ -33,6 +34,7 @@ export async function openData(
     synchronous: config.synchronous,
     encryptionKey: key,
     hashWorkers: options.hashWorkers,
+    env: Deno.env.toObject(),
   });
   return { services, keyCreated: created };
 }
@@ -51,6 +53,12 @@ export function createApp(config: Config, services: Services, options: AppOption
   });
   const router = new Router<RequestContext>().add(
     ...jmap.routes,
+    ...oauthRoutes({
+      provider: services.oauth,
+      accounts: services.accounts,
+      login: (username, password, client) =>
+        services.authenticator.authenticate(basicHeader(username, password), client),
+    }),
     ...apiRoutes({
       accounts: services.accounts,
       caches: services.caches,
@@ -87,6 +95,12 @@ export function createApp(config: Config, services: Services, options: AppOption
   return { services, handler, close: () => services.close() };
 }
 
+/** An `Authorization: Basic` value for a login typed into a sign-in page. */
+function basicHeader(username: string, password: string): string {
+  const bytes = new TextEncoder().encode(`${username}:${password}`);
+  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
+}
+
 /** Runs the server until SIGINT or SIGTERM, creating the data directory and admin on first start. */
 export async function serve(
   config: Config,
@@ -105,7 +119,10 @@ export async function serve(
   if (first.created) printFirstStart(first);
   const app = createApp(config, services, options);
   services.prestart();
-  const pruning = setInterval(() => services.pruneInvalidations(), 60 * 60 * 1000);
+  const pruning = setInterval(() => {
+    services.pruneInvalidations();
+    services.oauth.prune().catch((error) => log.warn("Pruning OAuth rows failed: {error}", { error }));
+  }, 60 * 60 * 1000);
   const server = Deno.serve({
     hostname: config.hostname,
     port: config.port,

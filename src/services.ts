@@ -16,6 +16,8 @@ import {
   SettingsService,
 } from "./directory/mod.ts";
 import type { AuthenticationSettings } from "./model/objects/mod.ts";
+import type { InvalidationEvent } from "./model/types.ts";
+import { OAuthProvider } from "./oauth/mod.ts";
 import { openStore, type Store, type SynchronousMode } from "./store/mod.ts";
 
 /** Everything the surfaces use. */
@@ -32,6 +34,7 @@ export interface Services {
   changes: ChangeService;
   objects: ObjectService;
   authenticator: Authenticator;
+  oauth: OAuthProvider;
   encryptionKey: Uint8Array;
   /** Applies other processes' invalidations; one cheap call, made before each request. */
   sync(): void;
@@ -49,6 +52,8 @@ export interface ServiceOptions {
   encryptionKey: Uint8Array;
   /** Hash workers (default: cores, at most 4). */
   hashWorkers?: number;
+  /** The environment read at boot (a SecretKey may name a variable); defaults to none. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 const CREDENTIAL_KEY = "_internal.credentialHashKey";
@@ -86,16 +91,34 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     limiter,
     dummyHash: dummyHash(authSettings),
     headerKey: (header: string) => blake3.init().update(encodeHeader(header)).digest("hex"),
+    tokenVerifier: (token: string) => oauth.verifyAccessToken(token),
   };
+  // A write outside the directory services (OAuth) logs its invalidation, then applies it here.
+  const invalidate = async (event: InvalidationEvent) => {
+    await store.transaction(() => store.invalidations.append([event]));
+    caches.apply(event);
+  };
+  const oauth = await OAuthProvider.open({
+    store,
+    accounts,
+    settings,
+    objects,
+    keyedHash: (s) => keyedHash(credentialKey, s),
+    bootstrapKey: options.encryptionKey,
+    env: options.env ?? {},
+    invalidate,
+  });
   const authenticator = new Authenticator(authDeps);
   settings.applyLocally = (event) => caches.apply(event);
   caches.onInvalidation(async (event) => {
+    await oauth.onInvalidation(event);
     if (event.kind !== "settings") return;
     if (event.name === "Cache") caches.updateSettings(await settings.get("Cache"));
     if (event.name === "Authentication") {
       authSettings = await settings.get("Authentication");
       limiter.updateOptions(rateLimit(authSettings));
-      hasher.close();
+      // Verifications under way on the old workers finish there; new ones go to the new hasher.
+      hasher.closeWhenIdle();
       hasher = new PasswordHasher({ ...argon2(authSettings), workers: options.hashWorkers });
       authDeps.dummyHash = dummyHash(authSettings);
     }
@@ -113,6 +136,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     changes: new ChangeService(store),
     objects,
     authenticator,
+    oauth,
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),
     prestart: () => hasher.prestart(),

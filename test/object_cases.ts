@@ -26,7 +26,16 @@ export const WRONG_VALUES: Record<string, unknown[]> = {
   Quotas: ["big", 42, [], { maxDiskQuota: -1 }, { maxDiskQuota: "10" }, { unknownLimit: 1 }],
   Boolean: ["yes", "true", 1, 0, {}],
   UnsignedInt: ["10", -1, 1.5, true, {}],
-  Duration: ["10", -1, 1.5, true, {}, "1h"],
+  Duration: ["10", -1, 1.5, true, {}, "1 fortnight", "1y"],
+  SecretKey: [
+    "a key",
+    42,
+    { "@type": "Value" },
+    { "@type": "Value", secret: "too short" },
+    { "@type": "File" },
+    { "@type": "EnvironmentVariable", variableName: "not a name" },
+    { "@type": "Vault", secret: "x".repeat(40) },
+  ],
 };
 
 /** A valid value for a required field, by declared type; `domain` names a domain that is still free. */
@@ -44,6 +53,9 @@ export const VALID_ITEMS: Record<string, (field: FieldSpec) => unknown> = {
   String: () => "alias@example.org",
   "Id<Account>": () => "b",
   Role: (field) => field.enum?.[0],
+  GrantType: (field) => field.enum?.[0],
+  Scope: (field) => field.enum?.[0],
+  Uri: () => "https://app.example.org/callback",
   Credential: () => ({ "@type": "Password", secret: "correct horse battery staple" }),
 };
 

@@ -181,5 +181,7 @@ function principal(account: Account, credential: VerifiedCredential): Principal 
     roles: account.roles,
     method: credential.method,
     credentialId: credential.credentialId,
+    ...(credential.scopes ? { scopes: credential.scopes } : {}),
+    ...(credential.clientId ? { clientId: credential.clientId } : {}),
   };
 }

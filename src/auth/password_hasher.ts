@@ -67,6 +67,7 @@ export class PasswordHasher {
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
   #closed = false;
+  #closeWhenIdle = false;
   #spawnCooldown: ReturnType<typeof setTimeout> | undefined;
 
   /** Validates the parameters now, so a bad configuration fails at boot rather than at first login. */
@@ -131,6 +132,21 @@ export class PasswordHasher {
     for (const job of this.#queue.splice(0)) job.reject(error);
   }
 
+  /**
+   * Closes once the work already given has finished (a replaced hasher: its callers' verifications
+   * complete instead of failing).
+   */
+  closeWhenIdle(): void {
+    this.#closeWhenIdle = true;
+    this.#closeIfIdle();
+  }
+
+  #closeIfIdle(): void {
+    if (this.#closeWhenIdle && this.#queue.length === 0 && this.#slots.every((s) => s.job === null)) {
+      this.close();
+    }
+  }
+
   /** Lets callers write `using hasher = new PasswordHasher()`, since live workers keep the process alive. */
   [Symbol.dispose](): void {
     this.close();
@@ -173,6 +189,7 @@ export class PasswordHasher {
       if ("error" in event.data) job?.reject(new Error(`Argon2id failed: ${event.data.error}`));
       else job?.resolve(event.data.hash);
       this.#pump();
+      this.#closeIfIdle();
     };
     slot.worker.onerror = (event: ErrorEvent) => {
       // Without preventDefault an uncaught worker error is rethrown in the main thread and ends the process.
@@ -193,6 +210,7 @@ export class PasswordHasher {
     slot.job?.reject(error);
     slot.job = null;
     if (!this.#closed) this.#pump();
+    this.#closeIfIdle();
   }
 }
 

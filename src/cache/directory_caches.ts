@@ -8,6 +8,10 @@ export interface VerifiedCredential {
   credentialId: number | null;
   /** After this time (ms) the credential itself expires, whatever the cache TTL. */
   expiresAt: number | null;
+  /** Scopes of an access token (absent: every right of the account). */
+  scopes?: readonly string[];
+  /** The client an access token was issued to. */
+  clientId?: string;
 }
 
 /** Sizes and lifetimes, from the Cache settings object. */
@@ -126,7 +130,19 @@ export class DirectoryCaches {
         this.accountByLogin.clear();
         this.authHeaders.clear();
         break;
+      case "oauthGrant":
+        this.authHeaders.deleteWhere((_, value) =>
+          value?.method === "accessToken" && value.credentialId === event.grantId
+        );
+        break;
+      case "oauthClient":
+        this.authHeaders.deleteWhere((_, value) => value?.method === "accessToken");
+        break;
       case "settings":
+        // A new token key (OidcProvider) revokes every token at once.
+        if (event.name === "OidcProvider") {
+          this.authHeaders.deleteWhere((_, value) => value?.method === "accessToken");
+        }
         break;
     }
     for (const listener of this.#listeners) listener(event);

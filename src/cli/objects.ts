@@ -47,6 +47,8 @@ function convert(name: string, raw: string, field: FieldSpec | undefined): unkno
     if (raw === "true" || raw === "false") return raw === "true";
     throw new UsageError(`--field ${name}: expected true or false, got "${raw}"`);
   }
+  // A Duration is seconds, or (where its declaration allows) text such as "30d".
+  if (field.type === "Duration" && /^\s*\d+\s*[smhd]\s*$/i.test(raw)) return raw.trim();
   if (["UnsignedInt", "Duration", "Number"].includes(field.type)) {
     const n = Number(raw);
     if (raw.trim() === "" || !Number.isFinite(n)) {

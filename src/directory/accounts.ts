@@ -265,6 +265,15 @@ export class AccountService {
   }
 
   /**
+   * What sealed tokens of an account are keyed with: its password hash, or its random per-account
+   * secret when it has no password. A new password changes it, so every token stops opening.
+   */
+  async credentialSecret(id: number): Promise<Uint8Array | undefined> {
+    const hash = await this.passwordHash(id);
+    return hash === undefined ? await this.store.accounts.secret(id) : new TextEncoder().encode(hash);
+  }
+
+  /**
    * Runs a write transaction that also logs its invalidations and changes (for JMAP states), then
    * applies the invalidations to this process's caches.
    */

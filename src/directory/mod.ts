@@ -4,8 +4,15 @@ export type { AccessKeyType, CreatedAccessKey, SecretHashing } from "./access_ke
 export { AccountService, changed, loginKeys, requireId } from "./accounts.ts";
 export type { AccountInput, PasswordHashing, WriteOutcome } from "./accounts.ts";
 export { DomainService } from "./domains.ts";
-export { accessKeyToWire, accountToWire, domainToWire, ObjectService, resolveObjectType } from "./objects.ts";
-export type { Caller, WireObject } from "./objects.ts";
+export {
+  accessKeyToWire,
+  accountToWire,
+  domainToWire,
+  isAdmin,
+  ObjectService,
+  resolveObjectType,
+} from "./objects.ts";
+export type { Caller, ObjectHandler, WireObject } from "./objects.ts";
 export { passwordWeakness } from "./password_policy.ts";
 export { SettingsService } from "./settings.ts";
 export type { SettingsMap } from "./settings.ts";

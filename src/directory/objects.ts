@@ -43,11 +43,15 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
     apikey: "ApiKey",
     cache: "Cache",
     authentication: "Authentication",
+    "oauth-client": "OAuthClient",
+    oauthclient: "OAuthClient",
+    "oidc-provider": "OidcProvider",
+    oidcprovider: "OidcProvider",
   }[head];
   const spec = name ? OBJECT_SPECS[name] : undefined;
   if (!spec) {
     throw new InvalidInputError(
-      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, cache, authentication`,
+      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, cache, authentication, oidc-provider`,
     );
   }
   if (variant === undefined) return { spec };
@@ -56,8 +60,31 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
   return { spec, variant: match };
 }
 
+/**
+ * A management type whose service lives outside the directory (OAuthClient in oauth/). The object
+ * layer validates input against the declaration first; a handler receives checked values.
+ */
+export interface ObjectHandler {
+  create(value: WireObject, variant: string | undefined, caller: Caller): Promise<WireObject>;
+  get(id: number, wireId: string, caller: Caller): Promise<WireObject>;
+  list(caller: Caller): Promise<WireObject[]>;
+  update(id: number, value: WireObject, caller: Caller): Promise<WireObject>;
+  delete(id: number, wireId: string, caller: Caller): Promise<WireObject>;
+}
+
 /** Carries out management operations on wire objects. */
 export class ObjectService {
+  readonly #handlers = new Map<string, ObjectHandler>();
+
+  /** Adds the handler of a type declared in the model but served by another service. */
+  register(typeName: string, handler: ObjectHandler): void {
+    this.#handlers.set(typeName, handler);
+  }
+
+  #handler(spec: ObjectSpec): ObjectHandler | undefined {
+    return this.#handlers.get(spec.name);
+  }
+
   constructor(
     private readonly services: {
       accounts: AccountService;
@@ -81,6 +108,8 @@ export class ObjectService {
       throw new ForbiddenError(`${spec.name} is a singleton: update it instead of creating it`);
     }
     const value = checked(spec, input, "create", chosen);
+    const handler = this.#handler(spec);
+    if (handler) return await handler.create(value, chosen, caller);
     switch (spec.name) {
       case "Account": {
         requireAdmin(caller, "create accounts");
@@ -113,9 +142,12 @@ export class ObjectService {
     if (spec.singleton) {
       if (wireId !== "singleton") throw new NotFoundError(spec.name, wireId);
       requireAdmin(caller, `read ${spec.name}`);
-      return { id: "singleton", ...(await this.services.settings.get(spec.name as keyof SettingsMap)) };
+      const value = await this.services.settings.get(spec.name as keyof SettingsMap);
+      return { id: "singleton", ...masked(spec, value as unknown as WireObject) };
     }
     const id = objectId(spec, wireId);
+    const handler = this.#handler(spec);
+    if (handler) return await handler.get(id, wireId, caller);
     switch (spec.name) {
       case "Account": {
         requireSelfOrAdmin(caller, id, "read another account");
@@ -145,7 +177,13 @@ export class ObjectService {
         key === "text" || String(object[key] ?? "") === expected
       );
     let objects: WireObject[];
-    switch (spec.name) {
+    const handler = this.#handler(spec);
+    switch (handler ? "" : spec.name) {
+      case "": {
+        objects = await handler!.list(caller);
+        if (variant) objects = objects.filter((o) => o["@type"] === variant);
+        break;
+      }
       case "Account": {
         if (caller !== "system" && !caller.roles.includes("admin")) {
           objects = [accountToWire(await this.services.accounts.require(caller.accountId))];
@@ -184,10 +222,22 @@ export class ObjectService {
     if (spec.singleton) {
       if (wireId !== "singleton") throw new NotFoundError(spec.name, wireId);
       requireAdmin(caller, `change ${spec.name}`);
-      const value = await this.services.settings.update(spec.name as keyof SettingsMap, patch);
-      return { id: "singleton", ...value };
+      const name = spec.name as keyof SettingsMap;
+      const current = masked(spec, await this.services.settings.get(name) as unknown as WireObject);
+      const value = await this.services.settings.update(name, withoutUnchanged(patch, current));
+      return { id: "singleton", ...masked(spec, value as unknown as WireObject) };
     }
     const id = objectId(spec, wireId);
+    const handler = this.#handler(spec);
+    if (handler) {
+      const current = await handler.get(id, wireId, caller);
+      const variant = typeof current["@type"] === "string" ? current["@type"] : undefined;
+      return await handler.update(
+        id,
+        checked(spec, withoutUnchanged(patch, current), "update", variant),
+        caller,
+      );
+    }
     switch (spec.name) {
       case "Account": {
         const account = await this.services.accounts.require(id, wireId);
@@ -223,6 +273,8 @@ export class ObjectService {
     const { spec } = resolveObjectType(typePath);
     if (spec.singleton) throw new ForbiddenError(`${spec.name} is a singleton and cannot be deleted`);
     const id = objectId(spec, wireId);
+    const handler = this.#handler(spec);
+    if (handler) return await handler.delete(id, wireId, caller);
     switch (spec.name) {
       case "Account": {
         requireAdmin(caller, "delete accounts");
@@ -329,7 +381,19 @@ export function accessKeyToWire(credential: Credential): WireObject {
   };
 }
 
-function isAdmin(caller: Caller): boolean {
+/** A settings value with its write-only fields masked (a SecretKey value keeps its kind). */
+function masked(spec: ObjectSpec, value: WireObject): WireObject {
+  const out = { ...value };
+  for (const [name, field] of Object.entries(spec.fields)) {
+    const v = out[name];
+    if (!field.writeOnly || v === null || v === undefined) continue;
+    out[name] = typeof v === "object" && "secret" in v ? { ...v, secret: MASK } : v;
+  }
+  return out;
+}
+
+/** Whether the caller is the local system or an administrator. */
+export function isAdmin(caller: Caller): boolean {
   return caller === "system" || caller.roles.includes("admin");
 }
 

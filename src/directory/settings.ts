@@ -4,6 +4,7 @@ import {
   InvalidInputError,
   OBJECT_SPECS,
   type ObjectSpec,
+  type OidcProviderSettings,
   singletonDefaults,
   validateObject,
 } from "./deps.ts";
@@ -13,6 +14,7 @@ import type { InvalidationEvent, Store } from "./deps.ts";
 export interface SettingsMap {
   Cache: CacheSettings;
   Authentication: AuthenticationSettings;
+  OidcProvider: OidcProviderSettings;
 }
 
 /** Reads and writes singleton settings objects stored in the database. */

@@ -7,6 +7,7 @@ import {
   InvalidInputError,
   NotFoundError,
 } from "../model/errors.ts";
+import { requiredScope } from "../model/oauth.ts";
 import type { Principal } from "../model/types.ts";
 import { MethodError, RequestError } from "./errors.ts";
 import { resolveReferences } from "./references.ts";
@@ -128,6 +129,18 @@ export class JmapEngine {
             ? `"${name}" needs capability "${method.capability}" in "using"`
             : `Unknown method "${name}"`,
         );
+      }
+      const scopes = ctx.principal.scopes;
+      if (scopes) {
+        const needed = requiredScope(method.capability);
+        if (needed === undefined || (needed !== null && !scopes.includes(needed))) {
+          throw new MethodError(
+            "forbidden",
+            `The access token's scopes do not allow ${name}${
+              needed ? ` (it needs the scope "${needed}")` : ""
+            }`,
+          );
+        }
       }
       const args = resolveReferences(rawArgs, responses);
       const result = method.handler(args, ctx);

@@ -78,7 +78,12 @@ export interface Principal {
   roles: Role[];
   /** How the caller proved who they are. */
   method: "password" | "appPassword" | "apiKey" | "accessToken";
+  /** The app password, API key or (for access tokens) token family behind the request. */
   credentialId: number | null;
+  /** OAuth scopes of an access token; absent for credentials that carry every right of the account. */
+  scopes?: readonly string[];
+  /** The OAuth client an access token was issued to. */
+  clientId?: string;
 }
 
 /**
@@ -94,6 +99,10 @@ export type InvalidationEvent =
   | { kind: "domain"; domainId: number }
   /** A settings singleton changed. */
   | { kind: "settings"; name: string }
+  /** An OAuth client changed or was deleted. */
+  | { kind: "oauthClient"; clientId: number }
+  /** A token family was revoked: its access tokens stop working. */
+  | { kind: "oauthGrant"; grantId: number; accountId: number }
   /** Everything. */
   | { kind: "all" }
   /** Only the negative entries of every namespace. */

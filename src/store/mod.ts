@@ -8,6 +8,7 @@ import { type CredentialRepository, sqliteCredentials } from "./credentials.ts";
 import { type DomainRepository, sqliteDomains } from "./domains.ts";
 import { type IntegrityChecker, sqliteIntegrity } from "./integrity.ts";
 import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
+import { type OAuthRepository, sqliteOAuth } from "./oauth.ts";
 import { type SettingsRepository, sqliteSettings } from "./settings.ts";
 
 export type { AccountFilter, AccountRecord, AccountRepository, AddressRecord } from "./accounts.ts";
@@ -18,6 +19,7 @@ export type { CredentialRepository } from "./credentials.ts";
 export type { DomainRepository } from "./domains.ts";
 export type { DanglingRow, IntegrityChecker, IntegrityReport } from "./integrity.ts";
 export type { InvalidationLog } from "./invalidations.ts";
+export type { OAuthRepository } from "./oauth.ts";
 export type { SettingsRepository } from "./settings.ts";
 
 /** Every repository over one database. */
@@ -30,6 +32,7 @@ export interface Store {
   readonly settings: SettingsRepository;
   readonly invalidations: InvalidationLog;
   readonly changes: ChangeLog;
+  readonly oauth: OAuthRepository;
   readonly integrity: IntegrityChecker;
   /** Runs `body` atomically; it must await only store calls. */
   transaction<T>(body: () => Promise<T> | T): Promise<T>;
@@ -56,6 +59,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     settings: sqliteSettings(db),
     invalidations,
     changes: sqliteChanges(db),
+    oauth: sqliteOAuth(db),
     integrity: sqliteIntegrity(db),
     transaction: (body) => db.transaction(body),
     sizeBytes() {

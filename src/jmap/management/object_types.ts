@@ -1,6 +1,6 @@
 /**
  * The `x:` management types over the directory's object layer: x:Account, x:Domain, x:AppPassword,
- * x:ApiKey and the singletons x:Cache and x:Authentication.
+ * x:ApiKey, x:OAuthClient and the singletons x:Cache, x:Authentication and x:OidcProvider.
  */
 import type { AccountService, ObjectService, WireObject } from "../../directory/mod.ts";
 import { ForbiddenError, NotFoundError } from "../../model/errors.ts";
@@ -28,6 +28,8 @@ const PATHS: Record<string, string> = {
   ApiKey: "api-key",
   Cache: "cache",
   Authentication: "authentication",
+  OAuthClient: "oauth-client",
+  OidcProvider: "oidc-provider",
 };
 
 const text = (o: JmapObject, v: unknown) =>
@@ -52,6 +54,13 @@ const CONDITIONS: Record<string, DataType["conditions"]> = {
   Domain: { name: equals("name"), text },
   AppPassword: { accountId: equals("accountId"), text: (o, v) => text({ description: o.description }, v) },
   ApiKey: { accountId: equals("accountId"), text: (o, v) => text({ description: o.description }, v) },
+  OAuthClient: {
+    clientId: equals("clientId"),
+    name: equals("name"),
+    "@type": equals("@type"),
+    ownerId: equals("ownerId"),
+    text: (o, v) => text({ name: o.name, description: o.description, emailAddress: o.clientId }, v),
+  },
 };
 
 const SORTABLE: Record<string, readonly string[]> = {
@@ -59,6 +68,7 @@ const SORTABLE: Record<string, readonly string[]> = {
   Domain: ["id", "name", "createdAt"],
   AppPassword: ["id", "description", "createdAt", "expiresAt"],
   ApiKey: ["id", "description", "createdAt", "expiresAt"],
+  OAuthClient: ["id", "clientId", "name", "createdAt", "updatedAt"],
 };
 
 /** Every management data type. */

@@ -2,10 +2,22 @@
 import { ACCOUNT } from "./account.ts";
 import { API_KEY, APP_PASSWORD } from "./access_keys.ts";
 import { DOMAIN } from "./domain.ts";
+import { OAUTH_CLIENT, OIDC_PROVIDER } from "./oauth.ts";
 import { AUTHENTICATION_SETTINGS, CACHE_SETTINGS } from "./settings.ts";
 import type { ObjectSpec } from "./spec.ts";
 
-export { ACCOUNT, API_KEY, APP_PASSWORD, AUTHENTICATION_SETTINGS, CACHE_SETTINGS, DOMAIN };
+export {
+  ACCOUNT,
+  API_KEY,
+  APP_PASSWORD,
+  AUTHENTICATION_SETTINGS,
+  CACHE_SETTINGS,
+  DOMAIN,
+  OAUTH_CLIENT,
+  OIDC_PROVIDER,
+};
+export { durationSeconds, SCOPES, secretKeySchema, SIGNATURE_ALGORITHMS } from "./oauth.ts";
+export type { OidcProviderSettings, SecretKey } from "./oauth.ts";
 export { singletonDefaults } from "./settings.ts";
 export type { AuthenticationSettings, CacheSettings } from "./settings.ts";
 export { describeObject, keyedList, toKeyedList, validateObject } from "./spec.ts";
@@ -20,4 +32,6 @@ export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {
   ApiKey: API_KEY,
   Cache: CACHE_SETTINGS,
   Authentication: AUTHENTICATION_SETTINGS,
+  OAuthClient: OAUTH_CLIENT,
+  OidcProvider: OIDC_PROVIDER,
 };

@@ -1,0 +1,254 @@
+/**
+ * Registered OAuth clients: the `OAuthClient` management type (create, read, update, delete with the
+ * caller's rights) and client authentication at the token endpoint (secrets as keyed hashes,
+ * compared in constant time).
+ */
+import { timingSafeEqual } from "node:crypto";
+import type { AccountService, Caller, ObjectHandler, WireObject } from "../directory/mod.ts";
+import { isAdmin } from "../directory/mod.ts";
+import {
+  decodeId,
+  encodeId,
+  ForbiddenError,
+  type GrantType,
+  type InvalidationEvent,
+  InvalidInputError,
+  NotFoundError,
+  type OAuthClient,
+  type Store,
+  toKeyedList,
+} from "./deps.ts";
+import { toBase64Url } from "./token_codec.ts";
+
+/** A client as the provider needs it, by row id or client_id. */
+export interface ClientLookup {
+  byId(id: number): Promise<OAuthClient | undefined>;
+  byClientId(clientId: string): Promise<OAuthClient | undefined>;
+}
+
+/** Input of a new or changed client (wire values already checked by the declaration). */
+type ClientFields = Omit<OAuthClient, "id" | "createdAt" | "updatedAt">;
+
+/** The OAuthClient service. */
+export class ClientService implements ClientLookup {
+  readonly #byId = new Map<number, OAuthClient | null>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly accounts: AccountService,
+    private readonly keyedHash: (secret: string) => string,
+    /** Records a write's invalidation (appended to the log and applied here). */
+    private readonly invalidate: (event: InvalidationEvent) => Promise<void>,
+  ) {}
+
+  /** Drops a cached client (another process changed it). */
+  forget(id?: number): void {
+    if (id === undefined) this.#byId.clear();
+    else this.#byId.delete(id);
+  }
+
+  async byId(id: number): Promise<OAuthClient | undefined> {
+    const cached = this.#byId.get(id);
+    if (cached !== undefined) return cached ?? undefined;
+    const client = await this.store.oauth.client(id);
+    this.#byId.set(id, client ?? null);
+    return client;
+  }
+
+  byClientId(clientId: string): Promise<OAuthClient | undefined> {
+    return this.store.oauth.clientByClientId(clientId);
+  }
+
+  /** Whether `secret` is the client's secret (constant time in the secret). */
+  secretMatches(client: OAuthClient, secret: string): boolean {
+    if (!client.secretHash) return false;
+    const given = new TextEncoder().encode(this.keyedHash(secret));
+    const stored = new TextEncoder().encode(client.secretHash);
+    return given.length === stored.length && timingSafeEqual(given, stored);
+  }
+
+  /** Creates a client; a confidential client's secret is returned once. */
+  async create(fields: ClientFields): Promise<{ client: OAuthClient; secret?: string }> {
+    await this.checkOwner(fields);
+    if (await this.store.oauth.clientByClientId(fields.clientId)) {
+      throw new InvalidInputError(`Cannot create client "${fields.clientId}": that client_id is taken`, [
+        { property: "clientId", message: `"${fields.clientId}" is already registered` },
+      ]);
+    }
+    const secret = fields.type === "Confidential" ? newSecret() : undefined;
+    const id = await this.store.transaction(async () => {
+      const id = await this.store.oauth.insertClient({
+        ...fields,
+        secretHash: secret ? this.keyedHash(secret) : null,
+      });
+      await this.store.changes.append([
+        { type: "OAuthClient", objectId: id, kind: "created", accountId: null, ownerId: fields.ownerId },
+      ]);
+      return id;
+    });
+    return { client: (await this.store.oauth.client(id))!, secret };
+  }
+
+  /** Changes a client; its secret and client_id stay. */
+  async update(id: number, fields: ClientFields): Promise<OAuthClient> {
+    await this.checkOwner(fields);
+    await this.store.transaction(async () => {
+      await this.store.oauth.updateClient(id, fields);
+      await this.store.changes.append([
+        { type: "OAuthClient", objectId: id, kind: "updated", accountId: null, ownerId: fields.ownerId },
+      ]);
+    });
+    await this.invalidate({ kind: "oauthClient", clientId: id });
+    return (await this.store.oauth.client(id))!;
+  }
+
+  /** Deletes a client and, by cascade, every grant, code and token family it holds. */
+  async delete(client: OAuthClient): Promise<void> {
+    await this.store.transaction(async () => {
+      await this.store.oauth.deleteClient(client.id);
+      await this.store.changes.append([
+        {
+          type: "OAuthClient",
+          objectId: client.id,
+          kind: "destroyed",
+          accountId: null,
+          ownerId: client.ownerId,
+        },
+      ]);
+    });
+    await this.invalidate({ kind: "oauthClient", clientId: client.id });
+  }
+
+  private async checkOwner(fields: ClientFields): Promise<void> {
+    if (fields.grantTypes.includes("client_credentials")) {
+      if (fields.type !== "Confidential") {
+        throw new InvalidInputError("Only a confidential client can use client_credentials", [
+          { property: "grantTypes", message: "client_credentials needs a confidential client" },
+        ]);
+      }
+      if (fields.ownerId === null) {
+        throw new InvalidInputError("A client_credentials client needs an owner account to act as", [
+          { property: "ownerId", message: "required with client_credentials" },
+        ]);
+      }
+    }
+    if (fields.ownerId !== null) {
+      const owner = await this.accounts.get(fields.ownerId);
+      if (!owner) {
+        throw new InvalidInputError(`Owner account ${encodeId(fields.ownerId)} does not exist`, [
+          { property: "ownerId", message: "no such account" },
+        ]);
+      }
+    }
+    const needsRedirect = fields.grantTypes.includes("authorization_code");
+    if (needsRedirect && fields.redirectUris.length === 0) {
+      throw new InvalidInputError("An authorization_code client needs at least one redirect URI", [
+        { property: "redirectUris", message: "at least one is required for authorization_code" },
+      ]);
+    }
+  }
+
+  /** The management handler of `OAuthClient` objects. */
+  handler(): ObjectHandler {
+    const visible = async (id: number, wireId: string, caller: Caller) => {
+      const client = await this.byId(id);
+      if (!client || !(isAdmin(caller) || client.ownerId === (caller as { accountId: number }).accountId)) {
+        throw new NotFoundError("OAuthClient", wireId);
+      }
+      return client;
+    };
+    return {
+      create: async (value, variant, caller) => {
+        // Acting on the database directly, a client without ownerId has no owner (fine unless it
+        // needs one for client_credentials, which the checks below refuse by name).
+        const ownerId = value.ownerId
+          ? decodeId(String(value.ownerId))!
+          : caller === "system"
+          ? null
+          : caller.accountId;
+        if (!isAdmin(caller) && ownerId !== callerId(caller)) {
+          throw new ForbiddenError("Only an administrator can create a client owned by another account");
+        }
+        const { client, secret } = await this.create({
+          clientId: typeof value.clientId === "string" ? value.clientId : generatedClientId(),
+          name: String(value.name),
+          type: variant === "Public" ? "Public" : "Confidential",
+          secretHash: null,
+          ownerId,
+          redirectUris: (value.redirectUris as string[] | undefined) ?? [],
+          postLogoutRedirectUris: (value.postLogoutRedirectUris as string[] | undefined) ?? [],
+          grantTypes: (value.grantTypes as GrantType[] | undefined) ??
+            ["authorization_code", "refresh_token"],
+          scopes: (value.scopes as string[] | undefined) ??
+            ["openid", "profile", "email", "offline_access", "urn:ietf:params:jmap:mail"],
+          requireConsent: (value.requireConsent as boolean | undefined) ?? true,
+          dynamic: false,
+          description: (value.description as string | null | undefined) ?? null,
+        });
+        return secret ? { ...clientToWire(client), secret } : clientToWire(client);
+      },
+      get: async (id, wireId, caller) => clientToWire(await visible(id, wireId, caller)),
+      list: async (caller) =>
+        (await this.store.oauth.listClients(isAdmin(caller) ? undefined : callerId(caller))).map(
+          clientToWire,
+        ),
+      update: async (id, value, caller) => {
+        const client = await visible(id, encodeId(id), caller);
+        if (value.ownerId !== undefined && !isAdmin(caller)) {
+          throw new ForbiddenError("Only an administrator can give a client to another account");
+        }
+        const next: ClientFields = { ...client };
+        for (const key of Object.keys(value) as (keyof ClientFields)[]) {
+          (next as unknown as Record<string, unknown>)[key] = key === "ownerId"
+            ? decodeId(String(value.ownerId))
+            : value[key];
+        }
+        return clientToWire(await this.update(id, next));
+      },
+      delete: async (id, wireId, caller) => {
+        const client = await visible(id, wireId, caller);
+        await this.delete(client);
+        return clientToWire(client);
+      },
+    };
+  }
+}
+
+function callerId(caller: Caller): number {
+  if (caller === "system") {
+    throw new InvalidInputError("ownerId is required when acting on the database directly", [
+      { property: "ownerId", message: "required in local mode" },
+    ]);
+  }
+  return caller.accountId;
+}
+
+/** A client in wire form (no secret). */
+export function clientToWire(client: OAuthClient): WireObject {
+  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return {
+    id: encodeId(client.id),
+    "@type": client.type,
+    clientId: client.clientId,
+    name: client.name,
+    description: client.description,
+    redirectUris: toKeyedList(client.redirectUris),
+    postLogoutRedirectUris: toKeyedList(client.postLogoutRedirectUris),
+    grantTypes: toKeyedList(client.grantTypes),
+    scopes: toKeyedList(client.scopes),
+    ownerId: client.ownerId === null ? null : encodeId(client.ownerId),
+    requireConsent: client.requireConsent,
+    createdAt: iso(client.createdAt),
+    updatedAt: iso(client.updatedAt),
+  };
+}
+
+/** A new random client secret (256 bits, base64url). */
+export function newSecret(): string {
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** A new random client_id. */
+export function generatedClientId(): string {
+  return `client-${toBase64Url(crypto.getRandomValues(new Uint8Array(9)))}`;
+}

@@ -1,0 +1,99 @@
+/**
+ * Dynamic client registration (RFC 7591), off unless `OidcProvider.allowDynamicRegistration` is on.
+ * Registered clients have no owner, so they cannot use client_credentials.
+ */
+import type { RequestContext } from "../../http/mod.ts";
+import { readBody } from "../../http/mod.ts";
+import { generatedClientId } from "../clients.ts";
+import { type GrantType, OAUTH_CLIENT, validateObject } from "../deps.ts";
+import { OAuthError } from "../errors.ts";
+import type { OAuthProvider } from "../provider.ts";
+import { oauthEndpoint, oauthJson } from "./responses.ts";
+
+const GRANTS: readonly string[] = [
+  "authorization_code",
+  "refresh_token",
+  "urn:ietf:params:oauth:grant-type:device_code",
+];
+const metadataError = (description: string) => new OAuthError("invalid_client_metadata", description);
+
+/** POST /auth/register. */
+export function registrationEndpoint(provider: OAuthProvider) {
+  return (ctx: RequestContext) =>
+    oauthEndpoint(async () => {
+      if (!provider.settings.allowDynamicRegistration) {
+        throw new OAuthError("access_denied", "Dynamic client registration is disabled on this server", 403);
+      }
+      if (!/^application\/json\b/i.test(ctx.request.headers.get("content-type") ?? "")) {
+        throw metadataError("The registration request must be application/json");
+      }
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(
+          new TextDecoder("utf-8", { fatal: true }).decode(await readBody(ctx.request, 64 * 1024)),
+        );
+      } catch {
+        throw metadataError("The registration request is not valid JSON");
+      }
+      if (body === null || typeof body !== "object" || Array.isArray(body)) {
+        throw metadataError("The registration request must be a JSON object");
+      }
+      const method = body.token_endpoint_auth_method ?? "client_secret_basic";
+      if (!["none", "client_secret_basic", "client_secret_post"].includes(String(method))) {
+        throw metadataError(`Unsupported token_endpoint_auth_method "${method}"`);
+      }
+      const grantTypes = (body.grant_types ?? ["authorization_code"]) as unknown;
+      if (!Array.isArray(grantTypes) || grantTypes.some((g) => !GRANTS.includes(g))) {
+        throw metadataError(`grant_types may contain only ${GRANTS.join(", ")}`);
+      }
+      const responseTypes = body.response_types ?? ["code"];
+      if (!Array.isArray(responseTypes) || responseTypes.some((r) => r !== "code")) {
+        throw metadataError('Only the response type "code" is supported');
+      }
+      const wire = {
+        name: typeof body.client_name === "string" ? body.client_name : "Unnamed application",
+        redirectUris: body.redirect_uris ?? [],
+        postLogoutRedirectUris: body.post_logout_redirect_uris ?? [],
+        grantTypes,
+        scopes: typeof body.scope === "string" ? body.scope.split(" ").filter(Boolean) : ["openid"],
+      };
+      const checked = validateObject(OAUTH_CLIENT, wire, { mode: "create" });
+      if (!checked.ok) {
+        const problem = checked.problems[0];
+        throw new OAuthError(
+          problem.property.includes("edirect") ? "invalid_redirect_uri" : "invalid_client_metadata",
+          problem.message,
+        );
+      }
+      const value = checked.value;
+      const { client, secret } = await provider.clients.create({
+        clientId: generatedClientId(),
+        name: String(value.name),
+        type: method === "none" ? "Public" : "Confidential",
+        secretHash: null,
+        ownerId: null,
+        redirectUris: value.redirectUris as string[],
+        postLogoutRedirectUris: value.postLogoutRedirectUris as string[],
+        grantTypes: value.grantTypes as GrantType[],
+        scopes: value.scopes as string[],
+        requireConsent: true,
+        dynamic: true,
+        description: "Registered dynamically (RFC 7591)",
+      }).catch((error) => {
+        if (error instanceof Error && error.name === "InvalidInputError") throw metadataError(error.message);
+        throw error;
+      });
+      return oauthJson({
+        client_id: client.clientId,
+        ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
+        client_id_issued_at: Math.floor(client.createdAt / 1000),
+        client_name: client.name,
+        redirect_uris: client.redirectUris,
+        post_logout_redirect_uris: client.postLogoutRedirectUris,
+        grant_types: client.grantTypes,
+        response_types: ["code"],
+        token_endpoint_auth_method: method,
+        scope: client.scopes.join(" "),
+      }, 201);
+    });
+}

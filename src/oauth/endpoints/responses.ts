@@ -1,0 +1,27 @@
+/** Responses of the OAuth endpoints: JSON that is never cached, and errors in RFC 6749 §5.2 form. */
+import { OAuthError } from "../errors.ts";
+
+const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
+
+/** A JSON response with `Cache-Control: no-store` (RFC 6749 §5.1). */
+export function oauthJson(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...NO_STORE, ...headers },
+  });
+}
+
+/** The JSON error response of an OAuthError. */
+export function oauthErrorResponse(error: OAuthError): Response {
+  return oauthJson(error.toJson(), error.status, error.headers);
+}
+
+/** Runs an endpoint whose failures are OAuth errors in JSON; other errors propagate (a 500). */
+export async function oauthEndpoint(run: () => Promise<Response>): Promise<Response> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof OAuthError) return oauthErrorResponse(error);
+    throw error;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6; RFC 8628 §3.4) and the token-type endpoints
+ * that authenticate a client the same way: introspection (RFC 7662) and revocation (RFC 7009).
+ */
+import type { RequestContext } from "../../http/mod.ts";
+import { GRANT_TYPES, type GrantType, type OAuthClient } from "../deps.ts";
+import { invalidRequest, OAuthError, unauthorizedClient } from "../errors.ts";
+import type { OAuthProvider } from "../provider.ts";
+import { basicClient, type Params, readForm, scopeList } from "./params.ts";
+import { oauthEndpoint, oauthJson } from "./responses.ts";
+import { allowedScopes } from "./scopes.ts";
+
+const SINGLE = [
+  "grant_type",
+  "code",
+  "redirect_uri",
+  "code_verifier",
+  "refresh_token",
+  "scope",
+  "device_code",
+  "client_id",
+  "client_secret",
+  "token",
+  "token_type_hint",
+] as const;
+
+/** Reads the form and authenticates the client. */
+async function clientRequest(
+  provider: OAuthProvider,
+  ctx: RequestContext,
+): Promise<{ params: Params; client: OAuthClient }> {
+  const params = await readForm(ctx.request);
+  params.checkSingle(SINGLE);
+  const client = await provider.authenticateClient({
+    basic: basicClient(ctx.request),
+    clientId: params.get("client_id"),
+    clientSecret: params.get("client_secret"),
+  });
+  return { params, client };
+}
+
+/** POST /auth/token. */
+export function tokenEndpoint(provider: OAuthProvider) {
+  return (ctx: RequestContext) =>
+    oauthEndpoint(async () => {
+      const { params, client } = await clientRequest(provider, ctx);
+      const grantType = params.require("grant_type");
+      if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
+        throw new OAuthError("unsupported_grant_type", `The grant type "${grantType}" is not supported`);
+      }
+      if (!client.grantTypes.includes(grantType as GrantType)) {
+        throw unauthorizedClient(`The client "${client.clientId}" may not use the grant "${grantType}"`);
+      }
+      const issuer = ctx.baseUrl;
+      switch (grantType as GrantType) {
+        case "authorization_code":
+          return oauthJson(
+            await provider.codes.redeemCode(client, {
+              code: params.require("code"),
+              redirectUri: params.get("redirect_uri"),
+              verifier: params.get("code_verifier"),
+              issuer,
+            }),
+          );
+        case "refresh_token":
+          return oauthJson(
+            await provider.tokens.refreshGrant(client, params.require("refresh_token"), {
+              scope: params.get("scope"),
+              issuer,
+            }),
+          );
+        case "urn:ietf:params:oauth:grant-type:device_code":
+          return oauthJson(
+            await provider.codes.redeemDeviceCode(client, params.require("device_code"), issuer),
+          );
+        case "client_credentials": {
+          if (client.type !== "Confidential" || client.ownerId === null) {
+            throw unauthorizedClient("client_credentials needs a confidential client with an owner account");
+          }
+          const requested = params.has("scope")
+            ? scopeList(params.get("scope"))
+            : client.scopes.filter((s) => s !== "openid" && s !== "offline_access");
+          const scopes = allowedScopes(client, requested);
+          if (scopes.includes("openid") || scopes.includes("offline_access")) {
+            throw new OAuthError(
+              "invalid_scope",
+              "openid and offline_access need a user: not with client_credentials",
+            );
+          }
+          const { tokens } = await provider.tokens.issue({
+            client,
+            accountId: client.ownerId,
+            grantType: "client_credentials",
+            scopes,
+            authTime: Date.now(),
+            issuer,
+            withRefresh: false,
+          });
+          return oauthJson(tokens);
+        }
+      }
+    });
+}
+
+/** POST /auth/introspect: confidential clients only. */
+export function introspectionEndpoint(provider: OAuthProvider) {
+  return (ctx: RequestContext) =>
+    oauthEndpoint(async () => {
+      const { params, client } = await clientRequest(provider, ctx);
+      if (client.type !== "Confidential") {
+        throw unauthorizedClient("Only a confidential client may introspect tokens");
+      }
+      const token = params.require("token", 2048);
+      return oauthJson(await provider.tokens.introspect(token, ctx.baseUrl));
+    });
+}
+
+/** POST /auth/revoke. */
+export function revocationEndpoint(provider: OAuthProvider) {
+  return (ctx: RequestContext) =>
+    oauthEndpoint(async () => {
+      const { params, client } = await clientRequest(provider, ctx);
+      const hint = params.get("token_type_hint");
+      if (hint !== undefined && hint !== "access_token" && hint !== "refresh_token") {
+        throw new OAuthError("unsupported_token_type", `Unknown token_type_hint "${hint}"`);
+      }
+      const token = params.get("token", 2048);
+      if (token === undefined) throw invalidRequest('The parameter "token" is required');
+      await provider.tokens.revoke(client, token);
+      return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
+    });
+}

@@ -1,0 +1,33 @@
+/** The UserInfo endpoint (OIDC Core §5.3): the signed-in account's claims, by the token's scopes. */
+import type { AccountService } from "../../directory/mod.ts";
+import type { RequestContext } from "../../http/mod.ts";
+import { encodeId } from "../deps.ts";
+import { oauthJson } from "./responses.ts";
+
+/** GET or POST /auth/userinfo. */
+export function userinfoEndpoint(accounts: AccountService) {
+  return async (ctx: RequestContext) => {
+    const principal = await ctx.principal();
+    // Credentials other than access tokens carry every right of their account.
+    const scopes = principal.scopes ?? ["openid", "profile", "email"];
+    if (!scopes.includes("openid")) {
+      return oauthJson(
+        { error: "insufficient_scope", error_description: "The access token lacks the openid scope" },
+        403,
+        { "www-authenticate": 'Bearer realm="Postern", error="insufficient_scope", scope="openid"' },
+      );
+    }
+    const account = await accounts.require(principal.accountId);
+    const claims: Record<string, unknown> = { sub: encodeId(account.id) };
+    if (scopes.includes("profile")) {
+      claims.preferred_username = account.primaryAddress;
+      claims.name = account.description ?? account.name;
+      if (account.locale) claims.locale = account.locale;
+    }
+    if (scopes.includes("email")) {
+      claims.email = account.primaryAddress;
+      claims.email_verified = true;
+    }
+    return oauthJson(claims);
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The OAuth / OpenID Connect provider's core, wired once: settings, the token key, clients, signing
+ * keys, tokens, codes and browser state. The endpoints (endpoints/) are a surface over this.
+ */
+import type { VerifiedCredential } from "../cache/mod.ts";
+import type { AccountService, ObjectService, SettingsService } from "../directory/mod.ts";
+import type { InvalidationEvent, OAuthClient, Store } from "./deps.ts";
+import { BrowserState } from "./browser.ts";
+import { ClientService } from "./clients.ts";
+import { CodeService } from "./codes.ts";
+import { invalidClient } from "./errors.ts";
+import { generateKeyText, type ProviderSettings, resolveSettings, secretKeyBytes } from "./settings.ts";
+import { SigningKeys } from "./signing_keys.ts";
+import { TokenService } from "./tokens.ts";
+
+/** What the provider is built from. */
+export interface ProviderDeps {
+  store: Store;
+  accounts: AccountService;
+  settings: SettingsService;
+  objects: ObjectService;
+  /** Keyed hash of secrets (the one app passwords and API keys use). */
+  keyedHash: (secret: string) => string;
+  /** The bootstrap key (data directory): seals the signing keys at rest. */
+  bootstrapKey: Uint8Array;
+  /** The environment read at boot (for an `EnvironmentVariable` encryptionKey). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Appends invalidation events to the log in a transaction and applies them to this process. */
+  invalidate: (event: InvalidationEvent) => Promise<void>;
+}
+
+/** How a client authenticated at a token-type endpoint. */
+export interface ClientCredentials {
+  /** From `Authorization: Basic` (client_secret_basic). */
+  basic?: { clientId: string; secret: string };
+  /** From the form (client_secret_post, or a public client's bare client_id). */
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/** The provider core. */
+export class OAuthProvider {
+  readonly clients: ClientService;
+  readonly keys: SigningKeys;
+  readonly tokens: TokenService;
+  readonly codes: CodeService;
+  readonly browser: BrowserState;
+  #settings: ProviderSettings | undefined;
+  #serverKey: Promise<Uint8Array> | undefined;
+
+  private constructor(private readonly deps: ProviderDeps) {
+    const settings = () => this.settings;
+    this.clients = new ClientService(deps.store, deps.accounts, deps.keyedHash, deps.invalidate);
+    this.keys = new SigningKeys(deps.store, deps.bootstrapKey, {
+      algorithm: () => this.settings.signatureAlgorithm,
+      keepRetiredMs: () => Math.max(this.settings.idTokenMs, this.settings.accessTokenMs),
+    });
+    this.tokens = new TokenService({
+      store: deps.store,
+      accounts: deps.accounts,
+      clients: this.clients,
+      keys: this.keys,
+      settings,
+      serverKey: () => this.serverKey(),
+      revoked: (grant) =>
+        deps.invalidate({ kind: "oauthGrant", grantId: grant.id, accountId: grant.accountId }),
+    });
+    this.codes = new CodeService(deps.store, this.tokens, settings);
+    this.browser = new BrowserState(deps.store, deps.accounts, settings);
+    deps.objects.register("OAuthClient", this.clients.handler());
+  }
+
+  /** Builds the provider; on first start, generates and stores the token encryption key. */
+  static async open(deps: ProviderDeps): Promise<OAuthProvider> {
+    const provider = new OAuthProvider(deps);
+    const current = await deps.settings.get("OidcProvider");
+    if (current.encryptionKey === null) {
+      await deps.settings.update("OidcProvider", {
+        encryptionKey: { "@type": "Value", secret: generateKeyText() },
+      });
+    }
+    await provider.reload();
+    return provider;
+  }
+
+  /** The resolved settings (reloaded when the OidcProvider singleton changes). */
+  get settings(): ProviderSettings {
+    if (!this.#settings) throw new Error("OAuthProvider used before open()");
+    return this.#settings;
+  }
+
+  /** Re-reads the settings singleton, the token key and the signing keys. */
+  async reload(): Promise<void> {
+    this.#settings = resolveSettings(await this.deps.settings.get("OidcProvider"));
+    this.#serverKey = undefined;
+    this.keys.reload();
+    this.clients.forget();
+  }
+
+  /** Applies an invalidation event from this or another process. */
+  async onInvalidation(event: InvalidationEvent): Promise<void> {
+    if (event.kind === "oauthClient") this.clients.forget(event.clientId);
+    if (event.kind === "all") this.clients.forget();
+    if (event.kind === "settings" && event.name === "OidcProvider") await this.reload();
+  }
+
+  /** The token key's bytes (read from a variable or file at most once per settings change). */
+  serverKey(): Promise<Uint8Array> {
+    return this.#serverKey ??= (async () => {
+      const { encryptionKey } = await this.deps.settings.get("OidcProvider");
+      if (!encryptionKey) throw new Error("OidcProvider.encryptionKey is not set");
+      return await secretKeyBytes(encryptionKey, this.deps.env);
+    })().catch((error) => {
+      this.#serverKey = undefined;
+      throw error;
+    });
+  }
+
+  /** Checks a Bearer token that is not an API key (the authenticator's token verifier). */
+  verifyAccessToken(token: string): Promise<VerifiedCredential | undefined> {
+    return this.tokens.verifyAccess(token);
+  }
+
+  /**
+   * Authenticates the client of a token, introspection or revocation request (RFC 6749 §2.3):
+   * client_secret_basic or client_secret_post for confidential clients, the bare client_id for
+   * public ones. Using two methods at once is refused (§2.3.1).
+   */
+  async authenticateClient(credentials: ClientCredentials): Promise<OAuthClient> {
+    const { basic } = credentials;
+    if (
+      basic &&
+      (credentials.clientSecret !== undefined || (credentials.clientId ?? basic.clientId) !== basic.clientId)
+    ) {
+      throw invalidClient("Use one client authentication method: the Authorization header or the form", true);
+    }
+    const clientId = basic?.clientId ?? credentials.clientId;
+    const secret = basic?.secret ?? credentials.clientSecret;
+    if (!clientId) throw invalidClient("Client authentication is required (client_id)", false);
+    const client = await this.clients.byClientId(clientId);
+    if (!client) throw invalidClient(`Unknown client "${clientId}"`, basic !== undefined);
+    if (client.type === "Public") {
+      if (secret !== undefined && secret !== "") {
+        throw invalidClient("A public client has no secret; send only client_id", basic !== undefined);
+      }
+      return client;
+    }
+    if (secret === undefined) {
+      throw invalidClient("This confidential client must authenticate with its secret", basic !== undefined);
+    }
+    if (!this.clients.secretMatches(client, secret)) {
+      throw invalidClient("Client authentication failed", basic !== undefined);
+    }
+    return client;
+  }
+
+  /** Scopes the user already approved for a client (none when the client needs no consent). */
+  async needsConsent(client: OAuthClient, accountId: number, scopes: string[]): Promise<boolean> {
+    if (!client.requireConsent) return false;
+    const approved = await this.deps.store.oauth.consent(accountId, client.id);
+    return !approved || scopes.some((s) => !approved.includes(s));
+  }
+
+  /** Remembers a consent (merged with earlier ones). */
+  async rememberConsent(client: OAuthClient, accountId: number, scopes: string[]): Promise<void> {
+    const approved = (await this.deps.store.oauth.consent(accountId, client.id)) ?? [];
+    await this.deps.store.oauth.putConsent(accountId, client.id, [...new Set([...approved, ...scopes])]);
+  }
+
+  /** Removes expired codes, flows, sessions and families. */
+  prune(): Promise<number> {
+    return this.deps.store.oauth.pruneExpired(Date.now());
+  }
+}

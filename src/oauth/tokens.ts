@@ -1,0 +1,354 @@
+/**
+ * Issuing, refreshing, checking and revoking tokens. Access and refresh tokens are sealed (see
+ * token_codec.ts) and belong to a grant row, the token family: deleting the row revokes the family.
+ * ID tokens are JWTs signed by the current signing key.
+ */
+import type { VerifiedCredential } from "../cache/mod.ts";
+import type { AccountService } from "../directory/mod.ts";
+import {
+  type Account,
+  encodeId,
+  type GrantType,
+  type OAuthClient,
+  type OAuthGrant,
+  type Store,
+} from "./deps.ts";
+import { invalidGrant, invalidScope, OAuthError } from "./errors.ts";
+import type { ClientLookup } from "./clients.ts";
+import type { ProviderSettings } from "./settings.ts";
+import type { SigningKeys } from "./signing_keys.ts";
+import {
+  type ClearClaims,
+  type KeyMaterial,
+  openToken,
+  readClearClaims,
+  sealToken,
+  type TokenClaims,
+} from "./token_codec.ts";
+
+/** A token endpoint response (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
+export interface TokenSet {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  id_token?: string;
+}
+
+/** What issuing tokens needs to know about the authorization behind them. */
+export interface IssueRequest {
+  client: OAuthClient;
+  accountId: number;
+  grantType: GrantType;
+  scopes: string[];
+  /** When the user signed in (ms). */
+  authTime: number;
+  nonce?: string | null;
+  issuer: string;
+  /** Whether to issue a refresh token (the caller applies the client's grants and offline_access). */
+  withRefresh: boolean;
+}
+
+/** What the token service works with. */
+export interface TokenDeps {
+  store: Store;
+  accounts: AccountService;
+  clients: ClientLookup;
+  keys: SigningKeys;
+  settings: () => ProviderSettings;
+  /** The token encryption key (OidcProvider `encryptionKey`). */
+  serverKey: () => Promise<Uint8Array>;
+  /** Records the revocation of a family (invalidation log + this process's caches). */
+  revoked: (grant: OAuthGrant) => Promise<void>;
+}
+
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** Token issue, refresh, verification, introspection and revocation. */
+export class TokenService {
+  constructor(private readonly deps: TokenDeps) {}
+
+  /** Creates a token family and issues its first tokens. */
+  async issue(request: IssueRequest): Promise<{ tokens: TokenSet; grant: OAuthGrant }> {
+    const account = await this.usableAccount(request.accountId);
+    const settings = this.deps.settings();
+    const now = Date.now();
+    const accessExpires = now + settings.accessTokenMs;
+    const refreshExpires = request.withRefresh ? now + settings.refreshTokenMs : null;
+    const grantId = await this.deps.store.oauth.insertGrant({
+      clientId: request.client.id,
+      accountId: account.id,
+      grantType: request.grantType,
+      scopes: request.scopes,
+      authTime: request.authTime,
+      refreshGeneration: request.withRefresh ? 1 : 0,
+      refreshIssuedAt: request.withRefresh ? now : null,
+      refreshExpiresAt: refreshExpires,
+      rotatedAt: null,
+      expiresAt: Math.max(accessExpires, refreshExpires ?? 0),
+    });
+    const grant = (await this.deps.store.oauth.grant(grantId))!;
+    const material = await this.material(request.client, account);
+    const tokens: TokenSet = {
+      access_token: this.access(grant, material, now),
+      token_type: "Bearer",
+      expires_in: seconds(settings.accessTokenMs),
+      scope: request.scopes.join(" "),
+    };
+    if (refreshExpires !== null) tokens.refresh_token = this.refresh(grant, material, 1, now, refreshExpires);
+    if (request.scopes.includes("openid")) {
+      tokens.id_token = await this.idToken(request, account, tokens.access_token, now);
+    }
+    return { tokens, grant };
+  }
+
+  /**
+   * The refresh_token grant. A public client's refresh token rotates on every use; a confidential
+   * client's when less than `refreshTokenRenewal` is left. Presenting a rotated token again within the
+   * grace window gets the same successor; after it, the whole family is revoked.
+   */
+  async refreshGrant(
+    client: OAuthClient,
+    token: string,
+    options: { scope?: string; issuer: string },
+  ): Promise<TokenSet> {
+    const opened = await this.open(token, "refresh");
+    if (!opened || opened.client.id !== client.id) {
+      throw invalidGrant("The refresh token is invalid, expired or was issued to another client");
+    }
+    const { claims, account, material } = opened;
+    let grant = await this.deps.store.oauth.grant(claims.grantId);
+    if (!grant || grant.accountId !== account.id || grant.clientId !== client.id) {
+      throw invalidGrant("The refresh token has been revoked");
+    }
+    const settings = this.deps.settings();
+    const now = Date.now();
+    let refreshToken = token;
+    if (claims.generation === grant.refreshGeneration) {
+      const left = (grant.refreshExpiresAt ?? 0) - now;
+      if (client.type === "Public" || left < settings.refreshRenewalMs) {
+        const next = {
+          from: grant.refreshGeneration,
+          generation: grant.refreshGeneration + 1,
+          issuedAt: now,
+          expiresAt: now + settings.refreshTokenMs,
+          rotatedAt: now,
+        };
+        if (await this.deps.store.oauth.rotateRefresh(grant.id, next)) {
+          grant = (await this.deps.store.oauth.grant(grant.id))!;
+          refreshToken = this.refresh(grant, material, next.generation, now, next.expiresAt);
+        } else {
+          // A concurrent refresh with the same token rotated first: answer as a retry would be.
+          grant = await this.deps.store.oauth.grant(grant.id);
+          if (!grant) throw invalidGrant("The refresh token has been revoked");
+          refreshToken = this.successor(grant, material);
+        }
+      }
+    } else if (
+      claims.generation === grant.refreshGeneration - 1 && grant.rotatedAt !== null &&
+      now - grant.rotatedAt <= settings.reuseGraceMs
+    ) {
+      refreshToken = this.successor(grant, material);
+    } else {
+      await this.revokeGrant(grant);
+      throw invalidGrant("The refresh token was already used; every token of this authorization is revoked");
+    }
+    const scopes = narrowScopes(grant.scopes, options.scope);
+    const accessGrant = { ...grant, scopes };
+    const tokens: TokenSet = {
+      access_token: this.access(accessGrant, material, now),
+      token_type: "Bearer",
+      expires_in: seconds(settings.accessTokenMs),
+      scope: scopes.join(" "),
+      refresh_token: refreshToken,
+    };
+    await this.deps.store.oauth.extendGrant(grant.id, now + settings.accessTokenMs);
+    if (scopes.includes("openid")) {
+      tokens.id_token = await this.idToken(
+        { client, scopes, authTime: grant.authTime, issuer: options.issuer },
+        account,
+        tokens.access_token,
+        now,
+      );
+    }
+    return tokens;
+  }
+
+  /** Checks an access token (for the authenticator): the credential it stands for, or undefined. */
+  async verifyAccess(token: string): Promise<VerifiedCredential | undefined> {
+    const opened = await this.open(token, "access");
+    if (!opened) return undefined;
+    const grant = await this.deps.store.oauth.grant(opened.claims.grantId);
+    if (!grant || grant.accountId !== opened.account.id) return undefined;
+    return {
+      accountId: opened.account.id,
+      method: "accessToken",
+      credentialId: grant.id,
+      expiresAt: opened.claims.expiresAt * 1000,
+      scopes: opened.claims.scopes,
+      clientId: opened.client.clientId,
+    };
+  }
+
+  /** RFC 7662 introspection of an access or refresh token. */
+  async introspect(token: string, issuer: string): Promise<Record<string, unknown>> {
+    const kind = readClearClaims(token)?.kind;
+    const opened = kind ? await this.open(token, kind) : undefined;
+    if (!opened) return { active: false };
+    const grant = await this.deps.store.oauth.grant(opened.claims.grantId);
+    if (!grant || grant.accountId !== opened.account.id) return { active: false };
+    if (kind === "refresh" && opened.claims.generation !== grant.refreshGeneration) return { active: false };
+    return {
+      active: true,
+      scope: opened.claims.scopes.join(" "),
+      client_id: opened.client.clientId,
+      username: opened.account.primaryAddress,
+      token_type: kind === "access" ? "Bearer" : "refresh_token",
+      exp: opened.claims.expiresAt,
+      iat: opened.claims.issuedAt,
+      sub: encodeId(opened.account.id),
+      aud: opened.client.clientId,
+      iss: issuer,
+    };
+  }
+
+  /**
+   * RFC 7009 revocation by `client`: the token's whole family goes (its refresh and access tokens).
+   * A token that is unknown, invalid or another client's is ignored, as the RFC asks.
+   */
+  async revoke(client: OAuthClient, token: string): Promise<void> {
+    const kind = readClearClaims(token)?.kind;
+    const opened = kind ? await this.open(token, kind) : undefined;
+    if (!opened || opened.client.id !== client.id) return;
+    const grant = await this.deps.store.oauth.grant(opened.claims.grantId);
+    if (grant && grant.clientId === client.id) await this.revokeGrant(grant);
+  }
+
+  /** Deletes a token family and tells every cache. */
+  async revokeGrant(grant: OAuthGrant): Promise<void> {
+    if (await this.deps.store.oauth.deleteGrant(grant.id)) await this.deps.revoked(grant);
+  }
+
+  private async open(token: string, kind: ClearClaims["kind"]) {
+    const clear = readClearClaims(token);
+    if (!clear || clear.kind !== kind || clear.expiresAt * 1000 <= Date.now()) return undefined;
+    const [client, account] = await Promise.all([
+      this.deps.clients.byId(clear.clientRowId),
+      this.deps.accounts.peek(clear.accountId) ?? this.deps.accounts.get(clear.accountId),
+    ]);
+    if (!client || !account?.enabled || account.type !== "User") return undefined;
+    const material = await this.material(client, account);
+    const claims = openToken(token, material);
+    return claims && { claims, client, account, material };
+  }
+
+  private async material(client: OAuthClient, account: Account): Promise<KeyMaterial> {
+    const secret = await this.deps.accounts.credentialSecret(account.id);
+    if (!secret) throw new OAuthError("server_error", "The account has no credential secret", 500);
+    return {
+      serverKey: await this.deps.serverKey(),
+      clientId: client.clientId,
+      accountName: account.name,
+      credentialSecret: secret,
+    };
+  }
+
+  private async usableAccount(id: number): Promise<Account> {
+    const account = await this.deps.accounts.get(id);
+    if (!account || !account.enabled || account.type !== "User") {
+      throw invalidGrant("The account is disabled or no longer exists");
+    }
+    return account;
+  }
+
+  private access(grant: OAuthGrant, material: KeyMaterial, now: number): string {
+    return sealToken(
+      this.claims(grant, "access", grant.refreshGeneration, now, now + this.deps.settings().accessTokenMs),
+      material,
+    );
+  }
+
+  private refresh(grant: OAuthGrant, material: KeyMaterial, generation: number, at: number, until: number) {
+    return sealToken(this.claims(grant, "refresh", generation, at, until), material);
+  }
+
+  /** The current refresh token of a family, re-created byte for byte (the seal is deterministic). */
+  private successor(grant: OAuthGrant, material: KeyMaterial): string {
+    return this.refresh(
+      grant,
+      material,
+      grant.refreshGeneration,
+      grant.refreshIssuedAt!,
+      grant.refreshExpiresAt!,
+    );
+  }
+
+  private claims(
+    grant: OAuthGrant,
+    kind: "access" | "refresh",
+    generation: number,
+    issuedAt: number,
+    expiresAt: number,
+  ): TokenClaims {
+    return {
+      kind,
+      accountId: grant.accountId,
+      clientRowId: grant.clientId,
+      issuedAt: seconds(issuedAt),
+      expiresAt: seconds(expiresAt),
+      grantId: grant.id,
+      generation,
+      scopes: grant.scopes,
+    };
+  }
+
+  private async idToken(
+    request: Pick<IssueRequest, "client" | "scopes" | "authTime" | "nonce" | "issuer">,
+    account: Account,
+    accessToken: string,
+    now: number,
+  ): Promise<string> {
+    const claims: Record<string, unknown> = {
+      iss: request.issuer,
+      sub: encodeId(account.id),
+      aud: request.client.clientId,
+      exp: seconds(now + this.deps.settings().idTokenMs),
+      iat: seconds(now),
+      auth_time: seconds(request.authTime),
+      at_hash: await atHash(accessToken, await this.algorithm()),
+      azp: request.client.clientId,
+    };
+    if (request.nonce) claims.nonce = request.nonce;
+    if (request.scopes.includes("profile")) {
+      claims.preferred_username = account.primaryAddress;
+      claims.name = account.description ?? account.name;
+    }
+    if (request.scopes.includes("email")) {
+      claims.email = account.primaryAddress;
+      claims.email_verified = true;
+    }
+    return await this.deps.keys.sign(claims);
+  }
+
+  private algorithm(): Promise<string> {
+    return Promise.resolve(this.deps.settings().signatureAlgorithm);
+  }
+}
+
+/** The scopes of a refresh: all the grant's, or the subset asked for (RFC 6749 §6). */
+function narrowScopes(granted: string[], requested: string | undefined): string[] {
+  if (requested === undefined) return granted;
+  const asked = requested.split(" ").filter(Boolean);
+  const extra = asked.filter((s) => !granted.includes(s));
+  if (extra.length) throw invalidScope(`Scopes not granted originally cannot be added: ${extra.join(" ")}`);
+  return asked;
+}
+
+/** OIDC Core §3.1.3.6: the left half of the access token's hash, with the signature's hash function. */
+async function atHash(accessToken: string, alg: string): Promise<string> {
+  const hash = alg === "EdDSA" ? "SHA-512" : `SHA-${alg.slice(2)}`;
+  const digest = new Uint8Array(await crypto.subtle.digest(hash, new TextEncoder().encode(accessToken)));
+  const half = digest.subarray(0, digest.length / 2);
+  return btoa(String.fromCharCode(...half)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

@@ -1,0 +1,521 @@
+import type {
+  AuthorizationCode,
+  BrowserSession,
+  DeviceCode,
+  OAuthClient,
+  OAuthFlow,
+  OAuthGrant,
+  SigningKey,
+} from "../model/oauth.ts";
+import type { Db, Row } from "./db.ts";
+
+type NewClient = Omit<OAuthClient, "id" | "createdAt" | "updatedAt">;
+type NewGrant = Omit<OAuthGrant, "id" | "createdAt">;
+
+/** Persistence of the OAuth provider's clients, grants, codes, flows, sessions and keys. */
+export interface OAuthRepository {
+  insertClient(client: NewClient): Promise<number>;
+  updateClient(id: number, client: NewClient): Promise<boolean>;
+  deleteClient(id: number): Promise<boolean>;
+  client(id: number): Promise<OAuthClient | undefined>;
+  clientByClientId(clientId: string): Promise<OAuthClient | undefined>;
+  /** Clients in id order; `ownerId` narrows to one owner's. */
+  listClients(ownerId?: number): Promise<OAuthClient[]>;
+
+  insertGrant(grant: NewGrant): Promise<number>;
+  grant(id: number): Promise<OAuthGrant | undefined>;
+  /** Moves a grant's refresh token on to `generation` (only from `from`): false if another won. */
+  rotateRefresh(
+    id: number,
+    change: { from: number; generation: number; issuedAt: number; expiresAt: number; rotatedAt: number },
+  ): Promise<boolean>;
+  extendGrant(id: number, expiresAt: number): Promise<void>;
+  deleteGrant(id: number): Promise<boolean>;
+  /** Grants of an account (all clients), newest first. */
+  listGrants(accountId: number): Promise<OAuthGrant[]>;
+  deleteGrantsOf(accountId: number): Promise<number[]>;
+
+  insertCode(code: AuthorizationCode): Promise<void>;
+  /** Marks an unused, unexpired code used; returns it, or undefined if it was used or unknown. */
+  consumeCode(codeHash: string, now: number): Promise<AuthorizationCode | undefined>;
+  code(codeHash: string): Promise<AuthorizationCode | undefined>;
+  setCodeGrant(codeHash: string, grantId: number): Promise<void>;
+
+  insertDeviceCode(code: DeviceCode): Promise<void>;
+  deviceCode(deviceCodeHash: string): Promise<DeviceCode | undefined>;
+  deviceCodeByUserCode(userCode: string): Promise<DeviceCode | undefined>;
+  /** Records a poll; returns the previous poll time. */
+  pollDeviceCode(deviceCodeHash: string, at: number, intervalSeconds: number): Promise<number | null>;
+  /** Decides a pending device code: false when it was no longer pending. */
+  decideDeviceCode(
+    userCode: string,
+    decision: { status: "approved" | "denied"; accountId: number; authTime: number },
+  ): Promise<boolean>;
+  /** Marks an approved code used: false when it was not approved (or already used). */
+  useDeviceCode(deviceCodeHash: string): Promise<boolean>;
+
+  insertFlow(flow: OAuthFlow): Promise<void>;
+  flow(id: string): Promise<OAuthFlow | undefined>;
+  updateFlow(
+    id: string,
+    change: Partial<Pick<OAuthFlow, "accountId" | "authTime" | "failedAttempts">>,
+  ): Promise<void>;
+  deleteFlow(id: string): Promise<void>;
+
+  insertSession(session: BrowserSession): Promise<void>;
+  session(idHash: string): Promise<BrowserSession | undefined>;
+  deleteSession(idHash: string): Promise<void>;
+
+  consent(accountId: number, clientId: number): Promise<string[] | undefined>;
+  putConsent(accountId: number, clientId: number, scopes: string[]): Promise<void>;
+
+  insertSigningKey(key: Omit<SigningKey, "id">): Promise<number>;
+  signingKeys(): Promise<SigningKey[]>;
+  retireSigningKeys(exceptId: number, at: number): Promise<void>;
+  deleteSigningKeysRetiredBefore(at: number): Promise<number>;
+
+  /** Removes expired codes, device codes, flows, sessions and grants; returns how many rows went. */
+  pruneExpired(now: number): Promise<number>;
+}
+
+const list = (value: unknown): string[] => JSON.parse(String(value));
+const num = (value: unknown): number | null => value === null ? null : Number(value);
+
+function toClient(r: Row): OAuthClient {
+  return {
+    id: Number(r.id),
+    clientId: String(r.client_id),
+    name: String(r.name),
+    type: r.type as OAuthClient["type"],
+    secretHash: r.secret_hash === null ? null : String(r.secret_hash),
+    ownerId: num(r.owner_id),
+    redirectUris: list(r.redirect_uris),
+    postLogoutRedirectUris: list(r.post_logout_redirect_uris),
+    grantTypes: list(r.grant_types) as OAuthClient["grantTypes"],
+    scopes: list(r.scopes),
+    requireConsent: Number(r.require_consent) === 1,
+    dynamic: Number(r.dynamic) === 1,
+    description: r.description === null ? null : String(r.description),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function toGrant(r: Row): OAuthGrant {
+  return {
+    id: Number(r.id),
+    clientId: Number(r.client_id),
+    accountId: Number(r.account_id),
+    grantType: r.grant_type as OAuthGrant["grantType"],
+    scopes: list(r.scopes),
+    authTime: Number(r.auth_time),
+    refreshGeneration: Number(r.refresh_generation),
+    refreshIssuedAt: num(r.refresh_issued_at),
+    refreshExpiresAt: num(r.refresh_expires_at),
+    rotatedAt: num(r.rotated_at),
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+  };
+}
+
+function toCode(r: Row): AuthorizationCode {
+  return {
+    codeHash: String(r.code_hash),
+    clientId: Number(r.client_id),
+    accountId: Number(r.account_id),
+    redirectUri: String(r.redirect_uri),
+    scopes: list(r.scopes),
+    codeChallenge: String(r.code_challenge),
+    nonce: r.nonce === null ? null : String(r.nonce),
+    authTime: Number(r.auth_time),
+    expiresAt: Number(r.expires_at),
+    usedAt: num(r.used_at),
+    grantId: num(r.grant_id),
+  };
+}
+
+function toDeviceCode(r: Row): DeviceCode {
+  return {
+    deviceCodeHash: String(r.device_code_hash),
+    userCode: String(r.user_code),
+    clientId: Number(r.client_id),
+    scopes: list(r.scopes),
+    status: r.status as DeviceCode["status"],
+    accountId: num(r.account_id),
+    authTime: num(r.auth_time),
+    intervalSeconds: Number(r.interval_seconds),
+    lastPollAt: num(r.last_poll_at),
+    expiresAt: Number(r.expires_at),
+  };
+}
+
+function toFlow(r: Row): OAuthFlow {
+  return {
+    id: String(r.id),
+    kind: r.kind as OAuthFlow["kind"],
+    clientId: Number(r.client_id),
+    params: JSON.parse(String(r.params)),
+    csrf: String(r.csrf),
+    accountId: num(r.account_id),
+    authTime: num(r.auth_time),
+    failedAttempts: Number(r.failed_attempts),
+    expiresAt: Number(r.expires_at),
+  };
+}
+
+function toSigningKey(r: Row): SigningKey {
+  return {
+    id: Number(r.id),
+    kid: String(r.kid),
+    alg: String(r.alg),
+    privateJwk: String(r.private_jwk),
+    publicJwk: String(r.public_jwk),
+    createdAt: Number(r.created_at),
+    retiredAt: num(r.retired_at),
+  };
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+
+/** SQLite implementation of {@link OAuthRepository}. */
+export function sqliteOAuth(db: Db): OAuthRepository {
+  const clientColumns = (c: NewClient) =>
+    [
+      c.clientId,
+      c.name,
+      c.type,
+      c.secretHash,
+      c.ownerId,
+      json(c.redirectUris),
+      json(c.postLogoutRedirectUris),
+      json(c.grantTypes),
+      json(c.scopes),
+      c.requireConsent ? 1 : 0,
+      c.dynamic ? 1 : 0,
+      c.description,
+    ] as const;
+  const done = <T>(value: T) => Promise.resolve(value);
+  return {
+    insertClient(c) {
+      const now = Date.now();
+      return done(
+        db.run(
+          `INSERT INTO oauth_clients (client_id, name, type, secret_hash, owner_id, redirect_uris,
+             post_logout_redirect_uris, grant_types, scopes, require_consent, dynamic, description,
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          ...clientColumns(c),
+          now,
+          now,
+        ).id,
+      );
+    },
+    updateClient(id, c) {
+      return done(
+        db.run(
+          `UPDATE oauth_clients SET client_id = ?, name = ?, type = ?, secret_hash = ?, owner_id = ?,
+             redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?,
+             require_consent = ?, dynamic = ?, description = ?, updated_at = ? WHERE id = ?`,
+          ...clientColumns(c),
+          Date.now(),
+          id,
+        ).changes > 0,
+      );
+    },
+    deleteClient: (id) => done(db.run("DELETE FROM oauth_clients WHERE id = ?", id).changes > 0),
+    client(id) {
+      const row = db.get("SELECT * FROM oauth_clients WHERE id = ?", id);
+      return done(row && toClient(row));
+    },
+    clientByClientId(clientId) {
+      const row = db.get("SELECT * FROM oauth_clients WHERE client_id = ?", clientId);
+      return done(row && toClient(row));
+    },
+    listClients(ownerId) {
+      const rows = ownerId === undefined
+        ? db.all("SELECT * FROM oauth_clients ORDER BY id")
+        : db.all("SELECT * FROM oauth_clients WHERE owner_id = ? ORDER BY id", ownerId);
+      return done(rows.map(toClient));
+    },
+
+    insertGrant(g) {
+      return done(
+        db.run(
+          `INSERT INTO oauth_grants (client_id, account_id, grant_type, scopes, auth_time,
+             refresh_generation, refresh_issued_at, refresh_expires_at, rotated_at, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          g.clientId,
+          g.accountId,
+          g.grantType,
+          json(g.scopes),
+          g.authTime,
+          g.refreshGeneration,
+          g.refreshIssuedAt,
+          g.refreshExpiresAt,
+          g.rotatedAt,
+          Date.now(),
+          g.expiresAt,
+        ).id,
+      );
+    },
+    grant(id) {
+      const row = db.get("SELECT * FROM oauth_grants WHERE id = ?", id);
+      return done(row && toGrant(row));
+    },
+    rotateRefresh(id, c) {
+      return done(
+        db.run(
+          `UPDATE oauth_grants SET refresh_generation = ?, refresh_issued_at = ?, refresh_expires_at = ?,
+             rotated_at = ?, expires_at = MAX(expires_at, ?) WHERE id = ? AND refresh_generation = ?`,
+          c.generation,
+          c.issuedAt,
+          c.expiresAt,
+          c.rotatedAt,
+          c.expiresAt,
+          id,
+          c.from,
+        ).changes > 0,
+      );
+    },
+    extendGrant(id, expiresAt) {
+      db.run("UPDATE oauth_grants SET expires_at = MAX(expires_at, ?) WHERE id = ?", expiresAt, id);
+      return done(undefined);
+    },
+    deleteGrant: (id) => done(db.run("DELETE FROM oauth_grants WHERE id = ?", id).changes > 0),
+    listGrants(accountId) {
+      return done(
+        db.all("SELECT * FROM oauth_grants WHERE account_id = ? ORDER BY id DESC", accountId).map(toGrant),
+      );
+    },
+    deleteGrantsOf(accountId) {
+      const ids = db.all<{ id: number }>("SELECT id FROM oauth_grants WHERE account_id = ?", accountId)
+        .map((r) => Number(r.id));
+      db.run("DELETE FROM oauth_grants WHERE account_id = ?", accountId);
+      return done(ids);
+    },
+
+    insertCode(c) {
+      db.run(
+        `INSERT INTO oauth_codes (code_hash, client_id, account_id, redirect_uri, scopes, code_challenge,
+           nonce, auth_time, expires_at, used_at, grant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        c.codeHash,
+        c.clientId,
+        c.accountId,
+        c.redirectUri,
+        json(c.scopes),
+        c.codeChallenge,
+        c.nonce,
+        c.authTime,
+        c.expiresAt,
+        c.usedAt,
+        c.grantId,
+      );
+      return done(undefined);
+    },
+    consumeCode(codeHash, now) {
+      // One statement: of two concurrent redemptions (even from two processes) exactly one changes
+      // the row.
+      const row = db.get(
+        `UPDATE oauth_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?
+         RETURNING *`,
+        now,
+        codeHash,
+        now,
+      );
+      return done(row && toCode(row));
+    },
+    code(codeHash) {
+      const row = db.get("SELECT * FROM oauth_codes WHERE code_hash = ?", codeHash);
+      return done(row && toCode(row));
+    },
+    setCodeGrant(codeHash, grantId) {
+      db.run("UPDATE oauth_codes SET grant_id = ? WHERE code_hash = ?", grantId, codeHash);
+      return done(undefined);
+    },
+
+    insertDeviceCode(c) {
+      db.run(
+        `INSERT INTO oauth_device_codes (device_code_hash, user_code, client_id, scopes, status, account_id,
+           auth_time, interval_seconds, last_poll_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        c.deviceCodeHash,
+        c.userCode,
+        c.clientId,
+        json(c.scopes),
+        c.status,
+        c.accountId,
+        c.authTime,
+        c.intervalSeconds,
+        c.lastPollAt,
+        c.expiresAt,
+      );
+      return done(undefined);
+    },
+    deviceCode(hash) {
+      const row = db.get("SELECT * FROM oauth_device_codes WHERE device_code_hash = ?", hash);
+      return done(row && toDeviceCode(row));
+    },
+    deviceCodeByUserCode(userCode) {
+      const row = db.get("SELECT * FROM oauth_device_codes WHERE user_code = ?", userCode);
+      return done(row && toDeviceCode(row));
+    },
+    pollDeviceCode(hash, at, intervalSeconds) {
+      const row = db.get<{ last_poll_at: number | null }>(
+        `UPDATE oauth_device_codes SET last_poll_at = ?, interval_seconds = ? WHERE device_code_hash = ?
+         RETURNING (SELECT last_poll_at FROM oauth_device_codes WHERE device_code_hash = ?) AS last_poll_at`,
+        at,
+        intervalSeconds,
+        hash,
+        hash,
+      );
+      return done(row?.last_poll_at ?? null);
+    },
+    decideDeviceCode(userCode, d) {
+      return done(
+        db.run(
+          `UPDATE oauth_device_codes SET status = ?, account_id = ?, auth_time = ?
+           WHERE user_code = ? AND status = 'pending'`,
+          d.status,
+          d.accountId,
+          d.authTime,
+          userCode,
+        ).changes > 0,
+      );
+    },
+    useDeviceCode(hash) {
+      return done(
+        db.run(
+          "UPDATE oauth_device_codes SET status = 'used' WHERE device_code_hash = ? AND status = 'approved'",
+          hash,
+        ).changes > 0,
+      );
+    },
+
+    insertFlow(f) {
+      db.run(
+        `INSERT INTO oauth_flows (id, kind, client_id, params, csrf, account_id, auth_time, failed_attempts,
+           expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        f.id,
+        f.kind,
+        f.clientId,
+        json(f.params),
+        f.csrf,
+        f.accountId,
+        f.authTime,
+        f.failedAttempts,
+        f.expiresAt,
+      );
+      return done(undefined);
+    },
+    flow(id) {
+      const row = db.get("SELECT * FROM oauth_flows WHERE id = ?", id);
+      return done(row && toFlow(row));
+    },
+    updateFlow(id, change) {
+      const current = db.get("SELECT * FROM oauth_flows WHERE id = ?", id);
+      if (!current) return done(undefined);
+      const flow = { ...toFlow(current), ...change };
+      db.run(
+        "UPDATE oauth_flows SET account_id = ?, auth_time = ?, failed_attempts = ? WHERE id = ?",
+        flow.accountId,
+        flow.authTime,
+        flow.failedAttempts,
+        id,
+      );
+      return done(undefined);
+    },
+    deleteFlow(id) {
+      db.run("DELETE FROM oauth_flows WHERE id = ?", id);
+      return done(undefined);
+    },
+
+    insertSession(s) {
+      db.run(
+        `INSERT INTO oauth_sessions (id_hash, account_id, credential_tag, auth_time, expires_at)
+         VALUES (?, ?, ?, ?, ?)`,
+        s.idHash,
+        s.accountId,
+        s.credentialTag,
+        s.authTime,
+        s.expiresAt,
+      );
+      return done(undefined);
+    },
+    session(idHash) {
+      const r = db.get("SELECT * FROM oauth_sessions WHERE id_hash = ?", idHash);
+      return done(
+        r && {
+          idHash: String(r.id_hash),
+          accountId: Number(r.account_id),
+          credentialTag: String(r.credential_tag),
+          authTime: Number(r.auth_time),
+          expiresAt: Number(r.expires_at),
+        },
+      );
+    },
+    deleteSession(idHash) {
+      db.run("DELETE FROM oauth_sessions WHERE id_hash = ?", idHash);
+      return done(undefined);
+    },
+
+    consent(accountId, clientId) {
+      const row = db.get<{ scopes: string }>(
+        "SELECT scopes FROM oauth_consents WHERE account_id = ? AND client_id = ?",
+        accountId,
+        clientId,
+      );
+      return done(row && list(row.scopes));
+    },
+    putConsent(accountId, clientId, scopes) {
+      db.run(
+        `INSERT INTO oauth_consents (account_id, client_id, scopes, granted_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (account_id, client_id) DO UPDATE SET scopes = excluded.scopes,
+           granted_at = excluded.granted_at`,
+        accountId,
+        clientId,
+        json(scopes),
+        Date.now(),
+      );
+      return done(undefined);
+    },
+
+    insertSigningKey(k) {
+      return done(
+        db.run(
+          `INSERT INTO oauth_signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+          k.kid,
+          k.alg,
+          k.privateJwk,
+          k.publicJwk,
+          k.createdAt,
+          k.retiredAt,
+        ).id,
+      );
+    },
+    signingKeys: () => done(db.all("SELECT * FROM oauth_signing_keys ORDER BY id").map(toSigningKey)),
+    retireSigningKeys(exceptId, at) {
+      db.run(
+        "UPDATE oauth_signing_keys SET retired_at = ? WHERE id <> ? AND retired_at IS NULL",
+        at,
+        exceptId,
+      );
+      return done(undefined);
+    },
+    deleteSigningKeysRetiredBefore(at) {
+      return done(db.run("DELETE FROM oauth_signing_keys WHERE retired_at < ?", at).changes);
+    },
+
+    pruneExpired(now) {
+      let removed = 0;
+      for (
+        const sql of [
+          "DELETE FROM oauth_codes WHERE expires_at < ?",
+          "DELETE FROM oauth_device_codes WHERE expires_at < ?",
+          "DELETE FROM oauth_flows WHERE expires_at < ?",
+          "DELETE FROM oauth_sessions WHERE expires_at < ?",
+          "DELETE FROM oauth_grants WHERE expires_at < ?",
+        ]
+      ) removed += db.run(sql, now).changes;
+      return done(removed);
+    },
+  };
+}
