@@ -50,6 +50,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     core: defaultCore(config.maxBodyBytes),
     version: VERSION,
     log: getLogger(["postern", "jmap"]),
+    rotateSigningKey: () => services.oauth.rotateSigningKey(),
   });
   const router = new Router<RequestContext>().add(
     ...jmap.routes,

@@ -38,6 +38,8 @@ export function createJmap(deps: {
   core: CoreCapability;
   version: string;
   log: Logger;
+  /** Makes a new ID-token signing key current (the RotateSigningKey action). */
+  rotateSigningKey: () => Promise<string>;
 }) {
   const methods = new Map<string, MethodDefinition>([
     ["Core/echo", { capability: CAPABILITY.core, handler: (args) => args }],
@@ -54,7 +56,7 @@ export function createJmap(deps: {
       accounts: deps.accounts,
       maxQueryLimit: limits.maxQueryLimit,
     }),
-    actionType(deps.accounts),
+    actionType({ accounts: deps.accounts, rotateSigningKey: deps.rotateSigningKey }),
   ];
   for (const type of types) {
     for (const [name, definition] of standardMethods(type, { changes: deps.changes, limits })) {

@@ -103,6 +103,8 @@ export type InvalidationEvent =
   | { kind: "oauthClient"; clientId: number }
   /** A token family was revoked: its access tokens stop working. */
   | { kind: "oauthGrant"; grantId: number; accountId: number }
+  /** The ID-token signing keys changed (a rotation): reload them. */
+  | { kind: "signingKeys" }
   /** Everything. */
   | { kind: "all" }
   /** Only the negative entries of every namespace. */

@@ -101,6 +101,7 @@ export class OAuthProvider {
   async onInvalidation(event: InvalidationEvent): Promise<void> {
     if (event.kind === "oauthClient") this.clients.forget(event.clientId);
     if (event.kind === "all") this.clients.forget();
+    if (event.kind === "signingKeys") this.keys.reload();
     if (event.kind === "settings" && event.name === "OidcProvider") await this.reload();
   }
 
@@ -165,6 +166,13 @@ export class OAuthProvider {
   async rememberConsent(client: OAuthClient, accountId: number, scopes: string[]): Promise<void> {
     const approved = (await this.deps.store.oauth.consent(accountId, client.id)) ?? [];
     await this.deps.store.oauth.putConsent(accountId, client.id, [...new Set([...approved, ...scopes])]);
+  }
+
+  /** Makes a new signing key current and tells other processes to load it. */
+  async rotateSigningKey(): Promise<string> {
+    const kid = await this.keys.rotate();
+    await this.deps.invalidate({ kind: "signingKeys" });
+    return kid;
   }
 
   /** Removes expired codes, flows, sessions and families. */

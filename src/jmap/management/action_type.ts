@@ -9,11 +9,29 @@ import type { DataType } from "../standard/data_type.ts";
 import { CAPABILITY } from "../types.ts";
 import { checkManagementAccount } from "./account_scope.ts";
 
-const ACTIONS: Record<string, { description: string; event: InvalidationEvent }> = {
+/** What actions run besides invalidations. */
+export interface ActionDeps {
+  accounts: AccountService;
+  /** Makes a new ID-token signing key current; returns its kid. */
+  rotateSigningKey: () => Promise<string>;
+}
+
+interface Action {
+  description: string;
+  /** Written to the invalidation log so every process drops its entries, not only this one. */
+  event?: InvalidationEvent;
+  run?: (deps: ActionDeps) => Promise<string>;
+}
+
+const ACTIONS: Record<string, Action> = {
   InvalidateCaches: { description: "Dropped every cache entry in every process", event: { kind: "all" } },
   InvalidateNegativeCaches: {
     description: "Dropped every negative (not found) cache entry in every process",
     event: { kind: "negative" },
+  },
+  RotateSigningKey: {
+    description: "Made a new ID-token signing key current; the old public keys stay published",
+    run: async (deps) => `New signing key ${await deps.rotateSigningKey()}`,
   },
 };
 
@@ -21,7 +39,8 @@ const ACTIONS: Record<string, { description: string; event: InvalidationEvent }>
 export const ACTION_NAMES = Object.keys(ACTIONS);
 
 /** The x:Action data type. */
-export function actionType(accounts: AccountService): DataType {
+export function actionType(deps: ActionDeps): DataType {
+  const { accounts } = deps;
   let sequence = 0;
   return {
     name: "x:Action",
@@ -48,12 +67,13 @@ export function actionType(accounts: AccountService): DataType {
           [{ property: action ? unknown[0] : "@type", message: `actions: ${ACTION_NAMES.join(", ")}` }],
         );
       }
-      // Written to the invalidation log so every process drops its entries, not only this one.
-      await accounts.write(() => Promise.resolve({ result: undefined, events: [action.event] }));
+      const event = action.event;
+      if (event) await accounts.write(() => Promise.resolve({ result: undefined, events: [event] }));
+      const outcome = action.run ? await action.run(deps) : undefined;
       return {
         id: `action-${++sequence}`,
         "@type": name,
-        description: action.description,
+        description: outcome ? `${action.description}: ${outcome}` : action.description,
         completedAt: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
       };
     },
