@@ -37,7 +37,7 @@ export interface Services {
   oauth: OAuthProvider;
   encryptionKey: Uint8Array;
   /** Applies other processes' invalidations; one cheap call, made before each request. */
-  sync(): void;
+  sync(): Promise<void> | undefined;
   /** Starts the password-hash workers ahead of the first logins (servers call it at start). */
   prestart(): void;
   /** Removes invalidation-log rows older than any process can lag (servers call it hourly). */
@@ -96,7 +96,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   // A write outside the directory services (OAuth) logs its invalidation, then applies it here.
   const invalidate = async (event: InvalidationEvent) => {
     await store.transaction(() => store.invalidations.append([event]));
-    caches.apply(event);
+    await caches.apply(event);
   };
   const oauth = await OAuthProvider.open({
     store,

@@ -47,7 +47,7 @@ export class DirectoryCaches {
   #signal: number | undefined;
   #fullCheckDue = true;
   readonly #fullCheckTimer: ReturnType<typeof setInterval>;
-  #listeners: ((event: InvalidationEvent) => void)[] = [];
+  #listeners: ((event: InvalidationEvent) => void | Promise<void>)[] = [];
 
   constructor(settings: DirectoryCacheSettings, private readonly source: InvalidationSource) {
     const ms = (s: number) => s * 1000;
@@ -78,7 +78,7 @@ export class DirectoryCaches {
   }
 
   /** Calls `listener` for every applied event (local or remote), e.g. to reload settings. */
-  onInvalidation(listener: (event: InvalidationEvent) => void): void {
+  onInvalidation(listener: (event: InvalidationEvent) => void | Promise<void>): void {
     this.#listeners.push(listener);
   }
 
@@ -86,27 +86,35 @@ export class DirectoryCaches {
    * Makes the caches coherent with every commit of other connections: one `PRAGMA data_version`
    * call, and only when it moved, the new rows of the invalidation log. Call before trusting a cache.
    */
-  sync(): void {
+  sync(): Promise<void> | undefined {
     // The change signal moves on every commit of any connection and costs next to nothing: when it
     // has not moved, nothing was committed since the last check. A full check at least every 250 ms
     // still covers what the signal cannot see (a -shm file replaced behind SQLite's back).
     const signal = this.source.changeSignal?.();
-    if (signal !== undefined && signal === this.#signal && !this.#fullCheckDue) return;
+    if (signal !== undefined && signal === this.#signal && !this.#fullCheckDue) return undefined;
     this.#signal = signal;
     this.#fullCheckDue = false;
     const version = this.source.dataVersion();
-    if (version === this.#dataVersion) return;
+    if (version === this.#dataVersion) return undefined;
     this.#dataVersion = version;
     const { lastId, events, gap } = this.source.since(this.#lastInvalidationId);
     this.#lastInvalidationId = lastId;
     this.#remoteApplied += events.length;
     // Rows this process never read were pruned: what they said is unknown, so forget everything.
-    if (gap) this.apply({ kind: "all" });
-    for (const event of events) this.apply(event);
+    const pending: Promise<void>[] = [];
+    for (const event of gap ? [{ kind: "all" } as const, ...events] : events) {
+      const applied = this.apply(event);
+      if (applied) pending.push(applied);
+    }
+    // Listeners that reload settings finish before the request that noticed the change goes on.
+    return pending.length ? Promise.all(pending).then(() => undefined) : undefined;
   }
 
-  /** Applies one invalidation event to every namespace it concerns. */
-  apply(event: InvalidationEvent): void {
+  /**
+   * Applies one invalidation event to every namespace it concerns; returns a promise when a listener
+   * (a settings reload) has asynchronous work left.
+   */
+  apply(event: InvalidationEvent): Promise<void> | undefined {
     switch (event.kind) {
       case "account":
         this.accountById.delete(event.accountId);
@@ -145,7 +153,12 @@ export class DirectoryCaches {
         }
         break;
     }
-    for (const listener of this.#listeners) listener(event);
+    let pending: Promise<void>[] | undefined;
+    for (const listener of this.#listeners) {
+      const result = listener(event);
+      if (result) (pending ??= []).push(result);
+    }
+    return pending && Promise.all(pending).then(() => undefined);
   }
 
   /** Applies new sizes and lifetimes to every namespace. */

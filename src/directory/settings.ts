@@ -20,7 +20,7 @@ export interface SettingsMap {
 /** Reads and writes singleton settings objects stored in the database. */
 export class SettingsService {
   /** Applies this process's own settings events (other processes read them from the log). */
-  applyLocally: (event: InvalidationEvent) => void = () => {};
+  applyLocally: (event: InvalidationEvent) => void | Promise<void> = () => {};
 
   constructor(private readonly store: Store) {}
 
@@ -42,7 +42,8 @@ export class SettingsService {
       await this.store.invalidations.append([{ kind: "settings", name }]);
       await this.store.changes.append([{ type: name, objectId: 0, kind: "updated", accountId: null }]);
     });
-    this.applyLocally({ kind: "settings", name });
+    // Reloads that depend on the setting (the OAuth provider's, the hashers') finish before returning.
+    await this.applyLocally({ kind: "settings", name });
     return next as SettingsMap[K];
   }
 }

@@ -11,8 +11,8 @@ export interface HandlerOptions {
   router: Router<RequestContext>;
   /** A principal at once when the credentials are known (cached), else a promise of one. */
   authenticate(authorization: string | null, clientAddress: string): Principal | Promise<Principal>;
-  /** Runs before each request (the cache coherence check). */
-  beforeRequest(): void;
+  /** Runs before each request (the cache coherence check); a promise when it must be waited for. */
+  beforeRequest(): void | Promise<void>;
   trustedProxies: string[];
   maxBodyBytes: number;
   publicUrl?: string;
@@ -49,7 +49,8 @@ export function createHandler(
     let routeName = "unmatched";
     let response: Response;
     try {
-      options.beforeRequest();
+      const synced = options.beforeRequest();
+      if (synced) await synced;
       const match = options.router.match(request.method, path);
       if (match.kind === "notFound") throw new HttpError(404, `No resource at ${path}`);
       if (match.kind === "methodNotAllowed") {
