@@ -24,6 +24,8 @@ export type OAuthErrorCode =
   | "login_required"
   | "consent_required"
   | "interaction_required"
+  | "request_not_supported"
+  | "request_uri_not_supported"
   | "invalid_redirect_uri"
   | "invalid_client_metadata";
 

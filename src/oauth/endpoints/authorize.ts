@@ -152,10 +152,16 @@ function safeGet(params: Params, name: string): string | undefined {
 function checkRequest(params: Params, client: OAuthClient, redirectUri: string): AuthorizeRequest {
   params.checkSingle(SINGLE);
   if (params.has("request")) {
-    throw new OAuthError("invalid_request", "Request objects (the request parameter) are not supported");
+    throw new OAuthError(
+      "request_not_supported",
+      "Request objects (the request parameter) are not supported",
+    );
   }
   if (params.has("request_uri")) {
-    throw new OAuthError("invalid_request", "Request objects by reference (request_uri) are not supported");
+    throw new OAuthError(
+      "request_uri_not_supported",
+      "Request objects by reference (request_uri) are not supported",
+    );
   }
   const responseType = params.get("response_type");
   if (responseType === undefined) throw invalidRequest('The parameter "response_type" is required');

@@ -40,17 +40,17 @@ export function deviceAuthorizationEndpoint(deps: SignInDeps) {
 
 /** GET /auth/device: the page where the user types the code shown on the device. */
 export function devicePageEndpoint() {
-  return (ctx: RequestContext) => {
+  return (ctx: RequestContext): Promise<Response> => {
     const browser = browserId(ctx);
     const typed = ctx.url.searchParams.get("user_code") ?? undefined;
-    return page(
+    return Promise.resolve(page(
       deviceCodePage({
         action: VERIFY_ACTION,
         csrf: browserCsrf(browser.id, "device"),
         userCode: typed?.slice(0, 20),
       }),
       { cookies: [browser.setCookie] },
-    );
+    ));
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { RequestContext } from "../../http/mod.ts";
 import { codeHash, randomCode } from "../codes.ts";
+import { OAuthError } from "../errors.ts";
 import type { OAuthClient } from "../deps.ts";
 import { messagePage, type MessagePageOptions, securityHeaders } from "../views/mod.ts";
 
@@ -77,25 +78,38 @@ export function redirectToClient(
   return new Response(null, { status: 303, headers });
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "[::1]", "localhost"]);
+// RFC 8252 §7.3: for a loopback redirect only the port may differ from the registration.
+const LOOPBACK_URI = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::\d{1,5})?([/?][^#]*)?$/;
 
 /**
- * The registered redirect URI a request names: an exact match, except that for a loopback address
- * any port matches (RFC 8252 §7.3). Without `requested`, the only registered one, if there is one.
+ * The registered redirect URI a request names: the same string exactly (RFC 9700 §4.1.3), except that
+ * for a loopback address the port may differ (RFC 8252 §7.3). Without `requested`, the only registered
+ * one, if there is exactly one.
  */
 export function matchRedirectUri(client: OAuthClient, requested: string | undefined): string | undefined {
   if (requested === undefined) return client.redirectUris.length === 1 ? client.redirectUris[0] : undefined;
   if (client.redirectUris.includes(requested)) return requested;
-  if (!URL.canParse(requested)) return undefined;
-  const asked = new URL(requested);
-  if (asked.protocol !== "http:" || !LOOPBACK.has(asked.hostname)) return undefined;
+  const asked = LOOPBACK_URI.exec(requested);
+  if (!asked) return undefined;
   for (const registered of client.redirectUris) {
-    if (!URL.canParse(registered)) continue;
-    const r = new URL(registered);
-    if (
-      r.protocol === "http:" && r.hostname === asked.hostname && r.pathname === asked.pathname &&
-      r.search === asked.search && r.username === "" && asked.username === ""
-    ) return requested;
+    const r = LOOPBACK_URI.exec(registered);
+    if (r && r[1] === asked[1] && (r[2] ?? "") === (asked[2] ?? "")) return requested;
   }
   return undefined;
+}
+
+/** Runs a browser-facing endpoint: an OAuth error that escapes (a repeated or oversized field) is a page. */
+export function pageEndpoint(
+  run: (ctx: RequestContext) => Promise<Response>,
+): (ctx: RequestContext) => Promise<Response> {
+  return async (ctx) => {
+    try {
+      return await run(ctx);
+    } catch (error) {
+      if (error instanceof OAuthError) {
+        return errorPage({ title: "Invalid request", message: error.description });
+      }
+      throw error;
+    }
+  };
 }

@@ -50,8 +50,22 @@ export function registrationEndpoint(provider: OAuthProvider) {
       if (!Array.isArray(responseTypes) || responseTypes.some((r) => r !== "code")) {
         throw metadataError('Only the response type "code" is supported');
       }
+      for (const name of ["client_name", "scope", "token_endpoint_auth_method"]) {
+        if (body[name] !== undefined && typeof body[name] !== "string") {
+          throw metadataError(`${name} must be a string`);
+        }
+      }
+      for (const name of ["redirect_uris", "post_logout_redirect_uris"]) {
+        const list = body[name];
+        if (list !== undefined && (!Array.isArray(list) || list.some((v) => typeof v !== "string"))) {
+          throw new OAuthError(
+            name === "redirect_uris" ? "invalid_redirect_uri" : "invalid_client_metadata",
+            `${name} must be an array of URIs`,
+          );
+        }
+      }
       const wire = {
-        name: typeof body.client_name === "string" ? body.client_name : "Unnamed application",
+        name: body.client_name ?? "Unnamed application",
         redirectUris: body.redirect_uris ?? [],
         postLogoutRedirectUris: body.post_logout_redirect_uris ?? [],
         grantTypes,

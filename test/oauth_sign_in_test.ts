@@ -1,0 +1,175 @@
+/**
+ * The provider's sign-in and sign-out against the security checklists: the failed-attempt limit of a
+ * flow (authCodeMaxAttempts), login throttling shared with every other authentication, dynamic
+ * registration (RFC 7591) and RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
+ */
+import assert from "node:assert/strict";
+import { ADMIN_PASSWORD, basic } from "./helpers.ts";
+import { ADMIN } from "./oauth_helpers.ts";
+import {
+  assertErrorPage,
+  assertErrorRedirect,
+  assertLoginPage,
+  authorizationRequest,
+  clientRedirect,
+  newBrowser,
+  obtainTokens,
+  type Provider,
+  withProvider,
+} from "./oauth_security_helpers.ts";
+
+const SIGNED_OUT = "http://127.0.0.1/signed-out";
+
+Deno.test("three wrong passwords void a sign-in: then even the right one is refused; a new authorization starts fresh", () =>
+  withProvider(async ({ client, browser }) => {
+    const request = authorizationRequest(client);
+    const form = await assertLoginPage(await browser.request(request.url));
+    let html = form;
+    for (const left of [2, 1]) {
+      const response = await browser.submit(html, { username: ADMIN.username, password: "wrong password" });
+      html = await assertLoginPage(response);
+      assert.match(html, /wrong/);
+      assert.match(html, new RegExp(`${left} attempts? left`));
+    }
+    const third = await browser.submit(html, { username: ADMIN.username, password: "wrong password" });
+    assert.match(await assertErrorPage(third), /Too many failed sign-ins/);
+    const right = await browser.submit(form, ADMIN);
+    await assertErrorPage(right);
+    assert.ok(!browser.cookies.has("postern_session"));
+
+    const fresh = await browser.authorize(authorizationRequest(client).url);
+    assert.ok(fresh.searchParams.get("code"), fresh.href);
+  }));
+
+Deno.test("sign-ins on the provider's page are rate-limited like every authentication, with a 429 page", () =>
+  withProvider(async ({ t, client }) => {
+    await t.services.objects.update("authentication", "singleton", { failedLoginFreeAttempts: 2 }, "system");
+    const attempt = async (password: string) => {
+      const browser = newBrowser(t);
+      const form = await assertLoginPage(await browser.request(authorizationRequest(client).url));
+      return { browser, response: await browser.submit(form, { username: ADMIN.username, password }) };
+    };
+    let limited: Response | undefined;
+    for (let i = 0; i < 6 && !limited; i++) {
+      const { response } = await attempt(`wrong password ${i}`);
+      if (response.status === 429) limited = response;
+      else assert.match(await assertLoginPage(response), /wrong/);
+    }
+    assert.ok(limited, "no 429 after 6 failed sign-ins");
+    const text = await limited.text();
+    assert.match(text, /Too many failed sign-ins/);
+    assert.match(limited.headers.get("content-type") ?? "", /^text\/html/);
+    assert.match(limited.headers.get("content-security-policy") ?? "", /frame-ancestors 'none'/);
+    // The right password waits too, here and over Basic.
+    const { browser, response } = await attempt(ADMIN_PASSWORD);
+    assert.equal(response.status, 429);
+    await response.body?.cancel();
+    assert.ok(!browser.cookies.has("postern_session"));
+    const viaBasic = await t.fetch("/api/account", {
+      headers: { authorization: basic(ADMIN.username, "x") },
+    });
+    assert.equal(viaBasic.status, 429);
+    await viaBasic.body?.cancel();
+  }));
+
+Deno.test("dynamic registration is refused by default with a 403 JSON error", () =>
+  withProvider(async ({ t }) => {
+    const response = await t.fetch("/auth/register", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ redirect_uris: ["http://127.0.0.1/cb"], token_endpoint_auth_method: "none" }),
+    });
+    assert.equal(response.status, 403);
+    assert.match(response.headers.get("content-type") ?? "", /^application\/json/);
+    assert.equal(typeof (await response.json()).error, "string");
+    const metadata = await (await t.fetch("/.well-known/openid-configuration")).json();
+    assert.equal(metadata.registration_endpoint, undefined);
+  }));
+
+Deno.test("once allowed, dynamic registration makes a public client that completes a code flow", () =>
+  withProvider(async ({ t, browser }) => {
+    await t.services.objects.update(
+      "oidc-provider",
+      "singleton",
+      { allowDynamicRegistration: true },
+      "system",
+    );
+    const response = await t.fetch("/auth/register", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        client_name: "Registered app",
+        redirect_uris: ["http://127.0.0.1/registered"],
+        token_endpoint_auth_method: "none",
+        grant_types: ["authorization_code"],
+        scope: "openid email",
+      }),
+    });
+    const registered = await response.json();
+    assert.equal(response.status, 201, JSON.stringify(registered));
+    assert.equal(registered.client_secret, undefined);
+    const client = { clientId: registered.client_id, redirectUri: "http://127.0.0.1/registered" };
+    const tokens = await obtainTokens({ t, client, browser }, { scope: "openid email" });
+    assert.equal(
+      await (await t.fetch("/auth/userinfo", {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      })).status,
+      200,
+    );
+  }));
+
+/** Signs in through a code flow and returns the ID token. */
+async function signedIn(p: Provider): Promise<string> {
+  const tokens = await obtainTokens(p);
+  assert.ok(p.browser.cookies.has("postern_session"));
+  return tokens.id_token!;
+}
+
+const LOGOUT_CLIENT = { postLogoutRedirectUris: [SIGNED_OUT] };
+
+Deno.test("logout with a valid id_token_hint and a registered post_logout_redirect_uri redirects there and ends the session", () =>
+  withProvider(async (p) => {
+    const idToken = await signedIn(p);
+    const session = p.browser.cookies.get("postern_session")!;
+    const query = new URLSearchParams({
+      id_token_hint: idToken,
+      post_logout_redirect_uri: SIGNED_OUT,
+      state: "bye & see you",
+    });
+    const response = await p.browser.request(`/auth/logout?${query}`);
+    const params = await clientRedirect(response, SIGNED_OUT);
+    assert.equal(params.get("state"), "bye & see you");
+    assert.ok(!p.browser.cookies.has("postern_session"));
+    // Even the old cookie, sent again, is no longer a session.
+    p.browser.cookies.set("postern_session", session);
+    const none = await p.browser.request(authorizationRequest(p.client, { prompt: "none" }).url);
+    await assertErrorRedirect(none, p.client.redirectUri, "login_required");
+  }, LOGOUT_CLIENT));
+
+Deno.test("logout to an unregistered post_logout_redirect_uri is an error page and keeps the session", () =>
+  withProvider(async (p) => {
+    const idToken = await signedIn(p);
+    for (const target of ["http://evil.example/signed-out", `${SIGNED_OUT}/x`, `${SIGNED_OUT}?a=1`]) {
+      const query = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: target });
+      await assertErrorPage(await p.browser.request(`/auth/logout?${query}`));
+    }
+    const none = await p.browser.request(authorizationRequest(p.client, { prompt: "none" }).url);
+    assert.ok((await clientRedirect(none, p.client.redirectUri)).get("code"));
+  }, LOGOUT_CLIENT));
+
+Deno.test("logout without an id_token_hint asks for confirmation before signing out", () =>
+  withProvider(async (p) => {
+    await signedIn(p);
+    const response = await p.browser.request("/auth/logout");
+    const html = await response.text();
+    assert.equal(response.status, 200);
+    assert.match(html, /Sign out/);
+    assert.match(html, /name="csrf"/);
+    const still = await p.browser.request(authorizationRequest(p.client, { prompt: "none" }).url);
+    assert.ok((await clientRedirect(still, p.client.redirectUri)).get("code"));
+    const confirmed = await p.browser.submit(html, { decision: "logout" });
+    assert.equal(confirmed.status, 200);
+    assert.match(await confirmed.text(), /signed out/i);
+    const none = await p.browser.request(authorizationRequest(p.client, { prompt: "none" }).url);
+    await assertErrorRedirect(none, p.client.redirectUri, "login_required");
+  }, LOGOUT_CLIENT));
