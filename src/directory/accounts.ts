@@ -8,6 +8,7 @@ import {
   type Change,
   ConflictError,
   decodeId,
+  DEFAULT_MAILBOXES,
   encodeId,
   type InvalidationEvent,
   InvalidInputError,
@@ -162,14 +163,26 @@ export class AccountService {
       if (aliases.length) await this.store.accounts.setAliases(id, aliases);
       if (groups.length) await this.store.accounts.setGroups(id, groups);
       if (hash) await this.store.credentials.setPassword(id, hash);
+      const mailboxChanges = input.type === "User" ? await this.createDefaultMailboxes(id) : [];
       const keys = [input.name, `${input.name}@${domain.name}`, ...(input.aliases ?? [])];
       return {
         result: id,
         events: [{ kind: "account", accountId: id, keys }, { kind: "credentials", accountId: id }],
-        changes: [changed("Account", id, "created", id)],
+        changes: [changed("Account", id, "created", id), ...mailboxChanges],
       };
     });
     return await this.require(id);
+  }
+
+  /** Every new user gets Inbox, Drafts, Sent, Archive, Junk and Trash, subscribed. */
+  private async createDefaultMailboxes(accountId: number): Promise<Change[]> {
+    const changes: Change[] = [];
+    for (const mailbox of DEFAULT_MAILBOXES) {
+      const id = await this.store.mailboxes.insert({ accountId, parentId: null, ...mailbox });
+      await this.store.mailboxes.setSubscribed(accountId, id, true);
+      changes.push({ type: "Mailbox", objectId: id, kind: "created", accountId });
+    }
+    return changes;
   }
 
   /** Updates the given fields of an account; unspecified fields keep their value. */

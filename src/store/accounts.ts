@@ -256,6 +256,7 @@ export function sqliteAccounts(db: Db): AccountRepository {
           "SELECT count(*) AS n FROM group_members WHERE member_id = ? OR group_id = ?",
         ),
         grants: count("SELECT count(*) AS n FROM acl WHERE grantee_id = ? OR owner_id = ?"),
+        mailboxes: count("SELECT count(*) AS n FROM mailboxes WHERE account_id = ? OR 0 = ?"),
       });
     },
   };

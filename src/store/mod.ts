@@ -8,6 +8,7 @@ import { type CredentialRepository, sqliteCredentials } from "./credentials.ts";
 import { type DomainRepository, sqliteDomains } from "./domains.ts";
 import { type IntegrityChecker, sqliteIntegrity } from "./integrity.ts";
 import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
+import { type MailboxRepository, sqliteMailboxes } from "./mailboxes.ts";
 import { type OAuthRepository, sqliteOAuth } from "./oauth.ts";
 import { type SettingsRepository, sqliteSettings } from "./settings.ts";
 
@@ -19,6 +20,7 @@ export type { CredentialRepository } from "./credentials.ts";
 export type { DomainRepository } from "./domains.ts";
 export type { DanglingRow, IntegrityChecker, IntegrityReport } from "./integrity.ts";
 export type { InvalidationLog } from "./invalidations.ts";
+export type { MailboxRepository } from "./mailboxes.ts";
 export type { OAuthRepository } from "./oauth.ts";
 export type { SettingsRepository } from "./settings.ts";
 
@@ -33,6 +35,7 @@ export interface Store {
   readonly invalidations: InvalidationLog;
   readonly changes: ChangeLog;
   readonly oauth: OAuthRepository;
+  readonly mailboxes: MailboxRepository;
   readonly integrity: IntegrityChecker;
   /** Runs `body` atomically; it must await only store calls. */
   transaction<T>(body: () => Promise<T> | T): Promise<T>;
@@ -60,6 +63,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     invalidations,
     changes: sqliteChanges(db),
     oauth: sqliteOAuth(db),
+    mailboxes: sqliteMailboxes(db),
     integrity: sqliteIntegrity(db),
     transaction: (body) => db.transaction(body),
     sizeBytes() {

@@ -4,7 +4,7 @@ import type { MethodContext } from "../engine.ts";
 import { MethodError } from "../errors.ts";
 import { Args } from "./args.ts";
 import type { JmapObject } from "./data_type.ts";
-import type { StandardEnvironment } from "./environment.ts";
+import { changeScope, type StandardEnvironment } from "./environment.ts";
 import { summarize } from "./state.ts";
 
 /** `Foo/changes` (RFC 8620 §5.2). */
@@ -20,11 +20,11 @@ export async function changes(
   if (sinceState === undefined) throw new MethodError("invalidArguments", '"sinceState" is required');
   const maxChanges = args.unsigned("maxChanges", limits.maxChanges)!;
   if (maxChanges === 0) throw new MethodError("invalidArguments", '"maxChanges" must be greater than 0');
-  const rows = await changesSince(sinceState, ctx, env);
+  const rows = await changesSince(sinceState, ctx, env, accountId);
   const summary = summarize(rows, maxChanges, Number(sinceState));
   const newState = summary.hasMore
     ? String(summary.lastPosition)
-    : await env.changes.state(type.changeType, null);
+    : await env.changes.state(type.changeType, changeScope(env, accountId));
   const wire = (ids: number[]) => ids.map((id) => type.wireId(id));
   return {
     accountId,
@@ -44,9 +44,11 @@ export async function changes(
 export async function changesSince(
   state: string,
   ctx: MethodContext,
-  { type, changes }: StandardEnvironment,
+  env: StandardEnvironment,
+  accountId: string,
 ): Promise<LoggedChange[]> {
-  const rows = await changes.since(type.changeType, null, state, {
+  const { type, changes } = env;
+  const rows = await changes.since(type.changeType, changeScope(env, accountId), state, {
     limit: 100_000,
     ownerId: type.changeOwner?.(ctx),
   });

@@ -30,6 +30,8 @@ export interface DataType {
   capability: string;
   /** Type name in the change log. */
   changeType: string;
+  /** States and changes are kept per account (mail data), not directory-wide (management). */
+  perAccount?: boolean;
   /** A singleton has the one id "singleton": create and destroy are refused. */
   singleton?: boolean;
   /** The wire id of a change-log object id. */

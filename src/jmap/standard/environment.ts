@@ -1,4 +1,5 @@
 /** What every standard method works with besides its arguments and the request context. */
+import { decodeId } from "../../model/ids.ts";
 import type { DataType } from "./data_type.ts";
 import type { ChangeFeed } from "./state.ts";
 
@@ -19,7 +20,12 @@ export interface StandardEnvironment {
   limits: StandardLimits;
 }
 
-/** The current state string of the environment's type. */
-export function currentState(env: StandardEnvironment): Promise<string> {
-  return env.changes.state(env.type.changeType, null);
+/** The change-log scope of a call: the account for per-account types, null for directory-wide ones. */
+export function changeScope(env: StandardEnvironment, accountId: string): number | null {
+  return env.type.perAccount ? decodeId(accountId) ?? null : null;
+}
+
+/** The current state string of the environment's type in the call's account. */
+export function currentState(env: StandardEnvironment, accountId: string): Promise<string> {
+  return env.changes.state(env.type.changeType, changeScope(env, accountId));
 }

@@ -25,7 +25,7 @@ export async function get(
   }
   const unknown = properties?.find((p) => !type.properties.includes(p));
   if (unknown) throw new MethodError("invalidArguments", `${type.name} has no property "${unknown}"`);
-  const state = await currentState(env);
+  const state = await currentState(env, accountId);
   const { list, notFound } = await type.get(ctx, ids ? [...new Set(ids)] : null);
   if (!ids && list.length > limits.maxObjectsInGet) {
     throw new MethodError(

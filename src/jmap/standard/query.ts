@@ -4,7 +4,7 @@ import { MethodError } from "../errors.ts";
 import { Args } from "./args.ts";
 import { changesSince } from "./changes.ts";
 import type { DataType, JmapObject, QueryWindow } from "./data_type.ts";
-import { currentState, type StandardEnvironment } from "./environment.ts";
+import { changeScope, currentState, type StandardEnvironment } from "./environment.ts";
 import { checkFilter, checkSort, matches, sortObjects, windowIds } from "./query_window.ts";
 
 function readWindow(type: DataType, args: Args): QueryWindow {
@@ -52,7 +52,7 @@ export async function query(
     // RFC 8620 §5.5: position is ignored when an anchor is given; say so rather than guess.
     window.position = 0;
   }
-  const queryState = await currentState(env);
+  const queryState = await currentState(env, accountId);
   const outcome = type.query
     ? await type.query(ctx, window)
     : windowIds(await allIds(type, ctx, window), window, limits.maxQueryLimit);
@@ -91,8 +91,8 @@ export async function queryChanges(
     limit: null,
     calculateTotal: true,
   };
-  const rows = await changesSince(since, ctx, env);
-  const newQueryState = await env.changes.state(type.changeType, null);
+  const rows = await changesSince(since, ctx, env, accountId);
+  const newQueryState = await env.changes.state(type.changeType, changeScope(env, accountId));
   const touched = new Set(rows.map((r) => type.wireId(r.objectId)));
   const ids = type.query
     ? (await type.query(ctx, { ...window, limit: Number.MAX_SAFE_INTEGER })).ids

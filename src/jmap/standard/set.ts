@@ -39,7 +39,7 @@ export async function set(
       `${count} operations exceed maxObjectsInSet (${limits.maxObjectsInSet})`,
     );
   }
-  const oldState = await currentState(env);
+  const oldState = await currentState(env, accountId);
   if (ifInState !== undefined && ifInState !== oldState) {
     throw new MethodError(
       "stateMismatch",
@@ -141,7 +141,7 @@ export async function set(
   return {
     accountId,
     oldState,
-    newState: await currentState(env),
+    newState: await currentState(env, accountId),
     created: orNull(created),
     updated: orNull(updated),
     destroyed: destroyed.length ? destroyed : null,

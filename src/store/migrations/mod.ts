@@ -7,6 +7,7 @@ import { sql as changes } from "./002_changes.ts";
 import { sql as changeOwner } from "./003_change_owner.ts";
 import { sql as accountOrder } from "./004_account_order.ts";
 import { sql as oauth } from "./005_oauth.ts";
+import { sql as mailboxes } from "./006_mailboxes.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
-export const MIGRATIONS: readonly string[] = [core, changes, changeOwner, accountOrder, oauth];
+export const MIGRATIONS: readonly string[] = [core, changes, changeOwner, accountOrder, oauth, mailboxes];

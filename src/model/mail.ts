@@ -1,0 +1,83 @@
+/** Mail records shared by the store, the mail services and JMAP. No I/O here. */
+
+/** RFC 8621 §2: a mailbox as stored (per-user state such as isSubscribed lives apart). */
+export interface MailboxRecord {
+  id: number;
+  accountId: number;
+  parentId: number | null;
+  name: string;
+  role: string | null;
+  sortOrder: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** RFC 8621 §2 (MailboxRights): the nine rights, in the order of their bits in the acl bitmask. */
+export const MAILBOX_RIGHTS = [
+  "mayReadItems",
+  "mayAddItems",
+  "mayRemoveItems",
+  "maySetSeen",
+  "maySetKeywords",
+  "mayCreateChild",
+  "mayRename",
+  "mayDelete",
+  "maySubmit",
+] as const;
+
+/** One of the nine rights. */
+export type MailboxRight = typeof MAILBOX_RIGHTS[number];
+
+/** Every right at once (an owner's). */
+export const ALL_RIGHTS = (1 << MAILBOX_RIGHTS.length) - 1;
+
+/** The bit of a right. */
+export function rightBit(right: MailboxRight): number {
+  return 1 << MAILBOX_RIGHTS.indexOf(right);
+}
+
+/** A bitmask as the wire's MailboxRights object. */
+export function rightsObject(bits: number): Record<MailboxRight, boolean> {
+  return Object.fromEntries(MAILBOX_RIGHTS.map((r, i) => [r, (bits & (1 << i)) !== 0])) as Record<
+    MailboxRight,
+    boolean
+  >;
+}
+
+/** Rights that let a holder change something (the rest only read). */
+export const WRITE_RIGHTS = ALL_RIGHTS & ~rightBit("mayReadItems");
+
+/** The mailboxes every new user gets, with their RFC 8621 / RFC 6154 roles. */
+export const DEFAULT_MAILBOXES: readonly { name: string; role: string; sortOrder: number }[] = [
+  { name: "Inbox", role: "inbox", sortOrder: 1 },
+  { name: "Drafts", role: "drafts", sortOrder: 2 },
+  { name: "Sent", role: "sent", sortOrder: 3 },
+  { name: "Archive", role: "archive", sortOrder: 4 },
+  { name: "Junk", role: "junk", sortOrder: 5 },
+  { name: "Trash", role: "trash", sortOrder: 6 },
+];
+
+/** Roles a mailbox may have (IANA "IMAP Mailbox Name Attributes" registry, as RFC 8621 §2 says). */
+export const MAILBOX_ROLES = [
+  "all",
+  "archive",
+  "drafts",
+  "flagged",
+  "important",
+  "inbox",
+  "junk",
+  "sent",
+  "subscribed",
+  "trash",
+  "snoozed",
+  "scheduled",
+  "memos",
+] as const;
+
+/** A mailbox grant: who holds which rights on which mailbox. */
+export interface MailboxGrant {
+  mailboxId: number;
+  ownerId: number;
+  granteeId: number;
+  rights: number;
+}
