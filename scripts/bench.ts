@@ -16,25 +16,45 @@
  * 5. `x:Account/query` (sorted by name, a page of 50 at a pseudo-random position) + `x:Account/get` of
  *    its `#ids` in one request, on a directory of 10,000 more accounts, one request at a time on one
  *    keep-alive connection, against `Core/echo` on the same connection. Target: p50 under 3 ms.
+ * 6. `refresh_token` grants (`POST /auth/token`, client_secret_basic) on `postern serve` against
+ *    node-oidc-provider (npm `oidc-provider` under Deno, in-memory adapter) in its own process, with
+ *    the same confidential client (client_id, secret, authorization_code + refresh_token) and the same
+ *    scope (`offline_access` and JMAP mail, no `openid`: no ID token is signed on either side). Each
+ *    side's refresh token is fresh, and both keep a confidential client's token until it nears the
+ *    end of its life (Postern: 4 of 30 days left; oidc-provider's default `rotateRefreshToken`: 70% of
+ *    it gone), so every request presents the same token and nothing rotates. Postern's client and
+ *    token are made in-process before it starts; oidc-provider's with its own models (a Grant and a
+ *    RefreshToken, see scripts/bench/oidc_provider_server.ts). Target: at least 1.5× oidc-provider.
+ * 7. `POST /jmap` `Core/echo` with a Bearer access token (checked on first use, then cached) against
+ *    the same request with a cached Basic login, on the same `postern serve`. Target: at least 90%.
+ * 8. Cold check of one access token: µs per `verifyAccess` of distinct tokens never checked before
+ *    (2,000 issued in-process through TokenService, checked one after another in 8 batches; the
+ *    median batch), with its split: token crypto (BLAKE3 derivations, AES-256-GCM-SIV open) and
+ *    database reads; and the authenticator's whole cold Bearer path for information. Target: < 100 µs.
  *
  * The data directory is prepared in-process before any server starts (the first-start bootstrap, the
- * cold-login accounts, the 10,000 accounts). Servers, load generator and probes are separate processes
- * on 127.0.0.1. The exit code is 0 whether the targets pass or not: this is a report. Options: --rounds,
- * --duration-ms, --connections, --login-rounds, --query-requests, --quick, --client fetch (drive the
- * load with Deno's fetch instead of the raw HTTP/1.1 client).
+ * cold-login accounts, the 10,000 accounts, the OAuth client and its tokens). Servers, load generator
+ * and probes are separate processes on 127.0.0.1. The exit code is 0 whether the targets pass or not:
+ * this is a report. Options: --rounds, --duration-ms, --connections, --login-rounds, --query-requests,
+ * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client), and
+ * --only with a comma-separated list of sections to run (account, sync, logins, echo, query, refresh,
+ * bearer, verify; `oauth` is the last three), e.g. `deno task bench --only oauth`.
  */
 import { parseArgs } from "node:util";
 import { loginRounds, LOGINS_PER_ROUND } from "./bench/cold_logins.ts";
-import { figures } from "./bench/figures.ts";
+import { figures, type Measurements } from "./bench/figures.ts";
 import { httpGet, httpPost, sameBytes } from "./bench/http_client.ts";
 import { queryLatency } from "./bench/jmap_query.ts";
+import { bearerRounds, refreshRounds, tokenVerifyRun } from "./bench/oauth_rounds.ts";
 import { ProcessGroup, type Server } from "./bench/processes.ts";
 import { type Figure, printSummary } from "./bench/report.ts";
+import { parseSections, type Section, SECTIONS } from "./bench/sections.ts";
 import {
   basic,
   bootstrapData,
   createDirectoryAccounts,
   createLoginAccounts,
+  createOAuthFixture,
   timeSync,
 } from "./bench/setup_data.ts";
 import { type Settings, type Subject, throughputRounds } from "./bench/throughput.ts";
@@ -48,8 +68,13 @@ const QUERY_WARMUP = 100;
 /** The body of every `POST /jmap` of the Core/echo figure. */
 const ECHO_REQUEST =
   '{"using":["urn:ietf:params:jmap:core"],"methodCalls":[["Core/echo",{"hello":true},"0"]]}';
+/** The OAuth figures' client and the scope of its tokens (no openid: no ID token to sign). */
+const OAUTH_CLIENT_ID = "bench-client";
+const OAUTH_SCOPES = ["offline_access", "urn:ietf:params:jmap:mail"];
+/** Distinct access tokens checked cold for figure 8. */
+const COLD_TOKENS = 2_000;
 
-function settingsFromArgs(args: string[]): Settings {
+function settingsFromArgs(args: string[]): { settings: Settings; sections: Set<Section> } {
   const { values } = parseArgs({
     args,
     options: {
@@ -60,10 +85,11 @@ function settingsFromArgs(args: string[]): Settings {
       "query-requests": { type: "string", default: "400" },
       client: { type: "string", default: "raw" },
       quick: { type: "boolean", default: false },
+      only: { type: "string" },
     },
   });
   if (values.client !== "raw" && values.client !== "fetch") throw new Error("--client is raw or fetch");
-  return {
+  const settings: Settings = {
     rounds: Number(values.rounds ?? (values.quick ? 2 : 5)),
     durationMs: Number(values["duration-ms"] ?? (values.quick ? 800 : 1500)),
     warmupMs: 300,
@@ -72,10 +98,11 @@ function settingsFromArgs(args: string[]): Settings {
     queryRequests: Number(values["query-requests"]),
     client: values.client,
   };
+  return { settings, sections: parseSections(values.only) };
 }
 
 async function main(): Promise<void> {
-  const settings = settingsFromArgs(Deno.args);
+  const { settings, sections } = settingsFromArgs(Deno.args);
   const tmp = await Deno.makeTempDir({ prefix: "postern-bench-" });
   const group = new ProcessGroup();
   let cleaned: Promise<void> | undefined;
@@ -96,7 +123,7 @@ async function main(): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
   const started = performance.now();
   try {
-    const figures = await run(settings, tmp, group);
+    const figures = await run(settings, sections, tmp, group);
     console.log("\nSummary (medians of interleaved rounds; ratio = value / baseline)\n");
     printSummary(figures);
     const failed = figures.filter((f) => f.result === "FAIL").length;
@@ -111,30 +138,48 @@ async function main(): Promise<void> {
   }
 }
 
-async function run(settings: Settings, tmp: string, group: ProcessGroup): Promise<Figure[]> {
+async function run(
+  settings: Settings,
+  sections: Set<Section>,
+  tmp: string,
+  group: ProcessGroup,
+): Promise<Figure[]> {
+  const has = (section: Section) => sections.has(section);
+  const oauth = has("refresh") || has("bearer") || has("verify");
   console.log(
     `Postern benchmark: ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
       `${settings.rounds} rounds × ${settings.durationMs} ms, ${settings.connections} connections ` +
-      `(${settings.client} client), ${settings.loginRounds} × ${LOGINS_PER_ROUND} cold logins`,
+      `(${settings.client} client), ${settings.loginRounds} × ${LOGINS_PER_ROUND} cold logins` +
+      (sections.size < SECTIONS.length ? `; only ${[...sections].join(", ")}` : ""),
   );
   const dataDir = `${tmp}/data`;
   const env = { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD };
   const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
   let t = performance.now();
   await bootstrapData(dataDir, { domain: DOMAIN, adminPassword: ADMIN_PASSWORD });
-  const loginHeaders = await createLoginAccounts(dataDir, {
-    count: settings.loginRounds * LOGINS_PER_ROUND,
-    domain: DOMAIN,
-  });
+  const loginHeaders = has("logins")
+    ? await createLoginAccounts(dataDir, { count: settings.loginRounds * LOGINS_PER_ROUND, domain: DOMAIN })
+    : [];
   console.log(`Created the admin and ${loginHeaders.length} login accounts in ${seconds(t)}`);
-  t = performance.now();
-  await createDirectoryAccounts(dataDir, { count: DIRECTORY_ACCOUNTS, domain: DOMAIN });
-  console.log(
-    `Created ${DIRECTORY_ACCOUNTS.toLocaleString("en-US")} accounts (no password) in ${seconds(t)}`,
-  );
-  const syncMicros = await timeSync(dataDir);
+  if (has("query")) {
+    t = performance.now();
+    await createDirectoryAccounts(dataDir, { count: DIRECTORY_ACCOUNTS, domain: DOMAIN });
+    console.log(
+      `Created ${DIRECTORY_ACCOUNTS.toLocaleString("en-US")} accounts (no password) in ${seconds(t)}`,
+    );
+  }
+  const oauthFixture = oauth
+    ? await createOAuthFixture(dataDir, {
+      clientId: OAUTH_CLIENT_ID,
+      login: `admin@${DOMAIN}`,
+      scopes: OAUTH_SCOPES,
+    })
+    : undefined;
+  const syncMicros = has("sync") ? await timeSync(dataDir) : NaN;
 
   t = performance.now();
+  const maybe = <T>(wanted: boolean, start: () => Promise<T>) =>
+    wanted ? start() : Promise.resolve(undefined);
   const [postern, posternDebug, app] = await Promise.all([
     group.startPostern("postern", {
       dataDir,
@@ -142,98 +187,138 @@ async function run(settings: Settings, tmp: string, group: ProcessGroup): Promis
       logPath: `${tmp}/postern-default.log`,
       env,
     }),
-    group.startPostern("postern-debug", {
-      dataDir,
-      logLevel: "debug",
-      logPath: `${tmp}/postern-debug.log`,
-      env,
-    }),
-    group.startScript("app-sync-toggle", "scripts/bench/app_server.ts", [
-      "--data",
-      dataDir,
-      "--sync",
-      "toggle",
-    ]),
+    maybe(has("account"), () =>
+      group.startPostern("postern-debug", {
+        dataDir,
+        logLevel: "debug",
+        logPath: `${tmp}/postern-debug.log`,
+        env,
+      })),
+    maybe(has("sync"), () =>
+      group.startScript("app-sync-toggle", "scripts/bench/app_server.ts", [
+        "--data",
+        dataDir,
+        "--sync",
+        "toggle",
+      ])),
   ]);
   const adminHeader = basic(`admin@${DOMAIN}`, ADMIN_PASSWORD);
   const body = await getAccount(postern.url, adminHeader);
   await Deno.writeFile(`${tmp}/body.json`, body);
   const echoHeaders = { authorization: adminHeader, "content-type": "application/json" };
   const echoRequest = new TextEncoder().encode(ECHO_REQUEST);
-  await Deno.writeFile(`${tmp}/echo-request.json`, echoRequest);
+  const echoRequestFile = `${tmp}/echo-request.json`;
+  await Deno.writeFile(echoRequestFile, echoRequest);
   // The response carries the session state: the bare server must send Postern's own bytes.
   const echoBody = await postEcho(postern.url, echoHeaders, echoRequest);
   await Deno.writeFile(`${tmp}/echo-response.json`, echoBody);
   const [bare, bareJmap] = await Promise.all([
-    group.startScript("bare", "scripts/bench/bare_server.ts", ["--body-file", `${tmp}/body.json`]),
-    group.startScript("bare-jmap", "scripts/bench/bare_server.ts", [
-      "--body-file",
-      `${tmp}/echo-response.json`,
-      "--read-body",
-    ]),
+    maybe(
+      has("account"),
+      () => group.startScript("bare", "scripts/bench/bare_server.ts", ["--body-file", `${tmp}/body.json`]),
+    ),
+    maybe(has("echo"), () =>
+      group.startScript("bare-jmap", "scripts/bench/bare_server.ts", [
+        "--body-file",
+        `${tmp}/echo-response.json`,
+        "--read-body",
+      ])),
   ]);
-  console.log(`Started 5 servers in ${seconds(t)}`);
+  const servers = [postern, posternDebug, app, bare, bareJmap].filter((s) => s !== undefined);
+  console.log(`Started ${servers.length} servers in ${seconds(t)}`);
   for (const server of [posternDebug, app, bare]) {
+    if (!server) continue;
     const other = await getAccount(server.url, adminHeader);
     if (!sameBytes(other, body)) console.log(`WARNING: ${server.name} answers different bytes than postern`);
   }
-  if (!sameBytes(await postEcho(bareJmap.url, echoHeaders, echoRequest), echoBody)) {
+  if (bareJmap && !sameBytes(await postEcho(bareJmap.url, echoHeaders, echoRequest), echoBody)) {
     console.log(`WARNING: ${bareJmap.name} answers different bytes than postern's Core/echo`);
   }
 
-  const subjects: Subject[] = [
-    { key: "bare", label: "bare Deno.serve, same JSON", server: bare, results: [] },
-    { key: "postern", label: "postern serve (default log level, info)", server: postern, results: [] },
-    {
-      key: "debug",
-      label: "postern serve --log-level debug (access log)",
-      server: posternDebug,
-      results: [],
-    },
-    { key: "on", label: "app_server, sync on", server: app, results: [], prepare: () => toggle(app, "on") },
-    {
-      key: "off",
-      label: "app_server, sync off",
-      server: app,
-      results: [],
-      prepare: () => toggle(app, "off"),
-    },
-  ];
-  const isPair = (s: Subject) => s.key === "on" || s.key === "off";
-  await throughputRounds(settings, group, subjects.filter((s) => !isPair(s)), {
-    title: "GET /api/account throughput",
-    path: "/api/account",
-    headers: { authorization: adminHeader },
-  });
-  // The check costs far less than rounds differ by chance, so its pair runs twice the rounds on its own,
-  // the order alternating (on first, then off first), so neither side always runs after the switch.
-  await throughputRounds({ ...settings, rounds: settings.rounds * 2 }, group, subjects.filter(isPair), {
-    title: "GET /api/account throughput, coherence check on and off (one process)",
-    path: "/api/account",
-    headers: { authorization: adminHeader },
-  });
-  const echoSubjects: Subject[] = [
-    { key: "bare", label: "bare Deno.serve, reads the body, same JSON", server: bareJmap, results: [] },
-    { key: "postern", label: "postern serve (default log level, info)", server: postern, results: [] },
-  ];
-  await throughputRounds(settings, group, echoSubjects, {
-    title: "POST /jmap Core/echo throughput",
-    path: "/jmap",
-    method: "POST",
-    bodyFile: `${tmp}/echo-request.json`,
-    headers: echoHeaders,
-  });
-  const probes = await loginRounds(settings, { tmp, group, server: postern, loginHeaders });
-  const query = await queryLatency(group, {
-    server: postern,
-    authorization: adminHeader,
-    accounts: DIRECTORY_ACCOUNTS,
-    limit: QUERY_LIMIT,
-    requests: settings.queryRequests,
-    warmup: QUERY_WARMUP,
-  });
-  const accessLog = await accessLogCompleteness(posternDebug);
-  return figures({ subjects, echoSubjects, probes, queryLatency: query, syncMicros, accessLog });
+  const m: Measurements = { subjects: [], syncMicros };
+  if (bare && posternDebug) {
+    const subjects: Subject[] = [
+      { key: "bare", label: "bare Deno.serve, same JSON", server: bare, results: [] },
+      { key: "postern", label: "postern serve (default log level, info)", server: postern, results: [] },
+      {
+        key: "debug",
+        label: "postern serve --log-level debug (access log)",
+        server: posternDebug,
+        results: [],
+      },
+    ];
+    await throughputRounds(settings, group, subjects, {
+      title: "GET /api/account throughput",
+      path: "/api/account",
+      headers: { authorization: adminHeader },
+    });
+    m.subjects.push(...subjects);
+  }
+  if (app) {
+    const pair: Subject[] = [
+      { key: "on", label: "app_server, sync on", server: app, results: [], prepare: () => toggle(app, "on") },
+      {
+        key: "off",
+        label: "app_server, sync off",
+        server: app,
+        results: [],
+        prepare: () => toggle(app, "off"),
+      },
+    ];
+    // The check costs far less than rounds differ by chance, so its pair runs twice the rounds on its
+    // own, the order alternating (on first, then off first), so neither side always runs after the switch.
+    await throughputRounds({ ...settings, rounds: settings.rounds * 2 }, group, pair, {
+      title: "GET /api/account throughput, coherence check on and off (one process)",
+      path: "/api/account",
+      headers: { authorization: adminHeader },
+    });
+    m.subjects.push(...pair);
+  }
+  if (bareJmap) {
+    m.echoSubjects = [
+      { key: "bare", label: "bare Deno.serve, reads the body, same JSON", server: bareJmap, results: [] },
+      { key: "postern", label: "postern serve (default log level, info)", server: postern, results: [] },
+    ];
+    await throughputRounds(settings, group, m.echoSubjects, {
+      title: "POST /jmap Core/echo throughput",
+      path: "/jmap",
+      method: "POST",
+      bodyFile: echoRequestFile,
+      headers: echoHeaders,
+    });
+  }
+  if (has("logins")) m.probes = await loginRounds(settings, { tmp, group, server: postern, loginHeaders });
+  if (has("query")) {
+    m.queryLatency = await queryLatency(group, {
+      server: postern,
+      authorization: adminHeader,
+      accounts: DIRECTORY_ACCOUNTS,
+      limit: QUERY_LIMIT,
+      requests: settings.queryRequests,
+      warmup: QUERY_WARMUP,
+    });
+  }
+  if (oauthFixture && has("refresh")) {
+    m.refreshSubjects = await refreshRounds(settings, group, { tmp, postern, fixture: oauthFixture });
+  }
+  if (oauthFixture && has("bearer")) {
+    m.bearerSubjects = await bearerRounds(settings, group, {
+      postern,
+      fixture: oauthFixture,
+      basicHeader: adminHeader,
+      echoRequestFile,
+    });
+  }
+  if (oauthFixture && has("verify")) {
+    m.tokenVerify = await tokenVerifyRun(group, {
+      dataDir,
+      fixture: oauthFixture,
+      login: `admin@${DOMAIN}`,
+      tokens: COLD_TOKENS,
+    });
+  }
+  if (posternDebug) m.accessLog = await accessLogCompleteness(posternDebug);
+  return figures(m);
 }
 
 /**

@@ -51,6 +51,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     version: VERSION,
     log: getLogger(["postern", "jmap"]),
     rotateSigningKey: () => services.oauth.rotateSigningKey(),
+    mailboxes: services.mailboxes,
   });
   const router = new Router<RequestContext>().add(
     ...jmap.routes,
@@ -72,6 +73,12 @@ export function createApp(config: Config, services: Services, options: AppOption
           help: "Size of the database file",
           type: "gauge",
           value: services.store.sizeBytes(),
+        },
+        {
+          name: "postern_session_skipped_accounts_total",
+          help: "Shared accounts left out of sessions because they no longer exist (stale grants)",
+          type: "counter",
+          value: jmap.skippedSessionAccounts(),
         },
         {
           name: "postern_login_throttled_keys",

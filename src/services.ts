@@ -17,6 +17,7 @@ import {
 } from "./directory/mod.ts";
 import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
+import { MailboxService } from "./mail/mod.ts";
 import { OAuthProvider } from "./oauth/mod.ts";
 import { openStore, type Store, type SynchronousMode } from "./store/mod.ts";
 
@@ -35,6 +36,7 @@ export interface Services {
   objects: ObjectService;
   authenticator: Authenticator;
   oauth: OAuthProvider;
+  mailboxes: MailboxService;
   encryptionKey: Uint8Array;
   /** Applies other processes' invalidations; one cheap call, made before each request. */
   sync(): Promise<void> | undefined;
@@ -137,6 +139,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     objects,
     authenticator,
     oauth,
+    mailboxes: new MailboxService(store, accounts, (body) => accounts.write(body)),
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),
     prestart: () => hasher.prestart(),

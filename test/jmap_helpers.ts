@@ -5,6 +5,7 @@ import { ADMIN_PASSWORD, basic, PASSWORD, startTestApp, type TestApp } from "./h
 /** Capability URIs as clients write them. */
 export const CORE = "urn:ietf:params:jmap:core";
 export const MANAGEMENT = "urn:postern:jmap";
+export const MAIL = "urn:ietf:params:jmap:mail";
 
 /** The admin's Authorization header. */
 export const ADMIN = basic("admin@example.org", ADMIN_PASSWORD);

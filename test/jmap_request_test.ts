@@ -10,6 +10,7 @@ import {
   createUser,
   type Invocation,
   jmap,
+  MAIL,
   MANAGEMENT,
   post,
   problem,
@@ -42,6 +43,7 @@ Deno.test("the session lists the core capability with every limit, the admin's a
         maxObjectsInSet: 500,
         collationAlgorithms: ["i;ascii-numeric", "i;ascii-casemap", "i;unicode-casemap"],
       },
+      [MAIL]: {},
       [MANAGEMENT]: {},
     });
     assert.deepEqual(session.accounts, {
@@ -49,10 +51,20 @@ Deno.test("the session lists the core capability with every limit, the admin's a
         name: "admin@example.org",
         isPersonal: true,
         isReadOnly: false,
-        accountCapabilities: { [MANAGEMENT]: {} },
+        accountCapabilities: {
+          [MAIL]: {
+            maxMailboxesPerEmail: null,
+            maxMailboxDepth: 10,
+            maxSizeMailboxName: 255,
+            maxSizeAttachmentsPerEmail: 50_000_000,
+            emailQuerySortOptions: ["receivedAt", "sentAt", "size", "from", "to", "subject", "hasKeyword"],
+            mayCreateTopLevelMailbox: true,
+          },
+          [MANAGEMENT]: {},
+        },
       },
     });
-    assert.deepEqual(session.primaryAccounts, { [MANAGEMENT]: "b" });
+    assert.deepEqual(session.primaryAccounts, { [MAIL]: "b", [MANAGEMENT]: "b" });
     assert.equal(session.username, "admin@example.org");
     assert.equal(session.apiUrl, `${ORIGIN}/jmap/`);
     assert.equal(session.downloadUrl, `${ORIGIN}/jmap/download/{accountId}/{blobId}/{name}?accept={type}`);
@@ -79,7 +91,7 @@ Deno.test("a user's session names the user's own account, not the admin's", () =
     const session = await (await t.fetch("/jmap/session", { headers: { authorization: user.auth } })).json();
     assert.deepEqual(Object.keys(session.accounts), [user.id]);
     assert.equal(session.accounts[user.id].name, "alice@example.org");
-    assert.deepEqual(session.primaryAccounts, { [MANAGEMENT]: user.id });
+    assert.deepEqual(session.primaryAccounts, { [MAIL]: user.id, [MANAGEMENT]: user.id });
     assert.equal(session.username, "alice@example.org");
     const admin = await (await t.fetch("/jmap/session", { headers: { authorization: ADMIN } })).json();
     assert.notEqual(session.state, admin.state);

@@ -3,28 +3,41 @@ import { LOGINS_PER_ROUND, type ProbeRounds } from "./cold_logins.ts";
 import type { QueryLatency } from "./jmap_query.ts";
 import { type Figure, median, micros, ms, percent, quantile, rps } from "./report.ts";
 import { cpuPerRequest, type Subject } from "./throughput.ts";
+import type { TokenVerifyResult } from "./token_verify.ts";
 
-/** Every measurement of the run. */
+/** Every measurement of the run; a section left out with `--only` leaves its fields empty. */
 export interface Measurements {
   /** GET /api/account subjects (figures 1 and 2). */
   subjects: Subject[];
   /** POST /jmap Core/echo subjects (figure 4). */
-  echoSubjects: Subject[];
-  probes: ProbeRounds;
-  queryLatency: QueryLatency;
+  echoSubjects?: Subject[];
+  probes?: ProbeRounds;
+  queryLatency?: QueryLatency;
+  /** NaN when the coherence-check section did not run. */
   syncMicros: number;
-  accessLog: { lines: number; requests: number };
+  accessLog?: { lines: number; requests: number };
+  /** refresh_token grant subjects, Postern and node-oidc-provider (figure 6). */
+  refreshSubjects?: Subject[];
+  /** Core/echo with Bearer and with Basic on one server (figure 7). */
+  bearerSubjects?: Subject[];
+  /** Cold access-token checks (figure 8). */
+  tokenVerify?: TokenVerifyResult;
 }
+
+/** A ratio as a multiple, for figures whose target is one (e.g. "≥ 1.50×"). */
+const times = (value: number) => `${value.toFixed(2)}×`;
 
 /** Turns the measurements into the summary rows, with PASS/FAIL against the issue's targets. */
 export function figures(m: Measurements): Figure[] {
-  const { subjects, probes } = m;
+  const { subjects } = m;
+  const has = (among: Subject[], ...keys: string[]) => keys.every((k) => among.some((s) => s.key === k));
   const throughput = (
     figure: string,
     key: string,
     baseKey: string,
     target: number,
     among = subjects,
+    format = percent,
   ): Figure[] => {
     const by = (key: string) => among.find((s) => s.key === key)!;
     const subject = by(key).results.map((r) => r.rps);
@@ -39,47 +52,93 @@ export function figures(m: Measurements): Figure[] {
       figure,
       value: rps(median(subject)),
       baseline: rps(median(base)),
-      ratio: percent(ratio),
-      target: Number.isNaN(target) ? "—" : `≥ ${percent(target)}`,
+      ratio: format(ratio),
+      target: Number.isNaN(target) ? "—" : `≥ ${format(target)}`,
       result: Number.isNaN(target) ? "info" : ratio >= target ? "PASS" : "FAIL",
     }, {
       figure: "   same, as server CPU per request",
       value: micros(cpu),
       baseline: micros(baseCpu),
-      ratio: percent(baseCpu / cpu),
+      ratio: format(baseCpu / cpu),
       target: "—",
       result: "info",
     }];
   };
-  const during = probes.logins.flatMap((p) => p.samples);
-  const without = probes.baseline.flatMap((p) => p.samples);
-  const p99 = quantile(during, 0.99);
-  const baseP99 = quantile(without, 0.99);
-  const loginTimes = probes.logins.flatMap((p) => p.logins);
-  const loginsOk = loginTimes.filter((l) => l.status === 200).length;
-  const { lines, requests } = m.accessLog;
-  const by = (key: string) => subjects.find((s) => s.key === key)!;
   return [
+    ...(has(subjects, "postern", "bare", "debug") ? accountFigures(m, throughput) : []),
+    ...(has(subjects, "on", "off") ? syncFigures(m, throughput) : []),
+    ...(m.probes ? loginFigures(m.probes) : []),
+    ...(m.echoSubjects
+      ? throughput("4. JMAP Core/echo vs bare (POST /jmap)", "postern", "bare", 0.4, m.echoSubjects)
+      : []),
+    ...(m.queryLatency ? queryFigures(m.queryLatency) : []),
+    ...(m.refreshSubjects
+      ? throughput(
+        "6. refresh_token grant vs node-oidc-provider",
+        "postern",
+        "oidc",
+        1.5,
+        m.refreshSubjects,
+        times,
+      )
+      : []),
+    ...(m.bearerSubjects
+      ? throughput("7. JMAP Core/echo, Bearer vs Basic (cached)", "bearer", "basic", 0.9, m.bearerSubjects)
+      : []),
+    ...(m.tokenVerify ? tokenFigures(m.tokenVerify) : []),
+  ];
+}
+
+type Throughput = (figure: string, key: string, baseKey: string, target: number) => Figure[];
+
+/** Figure 1 and its access-log lines. */
+function accountFigures(m: Measurements, throughput: Throughput): Figure[] {
+  const rows = [
     ...throughput("1. /api/account vs bare", "postern", "bare", 0.5),
     ...throughput("   with --log-level debug (access log) vs bare", "debug", "bare", NaN),
-    {
+  ];
+  if (m.accessLog) {
+    const { lines, requests } = m.accessLog;
+    rows.push({
       figure: "   access log lines written at debug level",
       value: `${lines.toLocaleString("en-US")} lines`,
       baseline: `${requests.toLocaleString("en-US")} requests`,
       ratio: percent(lines / requests),
       target: "—",
       result: "info",
-    },
+    });
+  }
+  return rows;
+}
+
+/** Figure 2: the coherence check priced. */
+function syncFigures(m: Measurements, throughput: Throughput): Figure[] {
+  const on = cpuPerRequest(m.subjects.find((s) => s.key === "on")!);
+  return [
     ...throughput("2. coherence check on vs off", "on", "off", 0.95),
     {
       figure: "   sync() in a tight loop / CPU per request",
       value: micros(m.syncMicros),
-      baseline: micros(cpuPerRequest(by("on"))),
-      ratio: percent(m.syncMicros / cpuPerRequest(by("on"))),
+      baseline: micros(on),
+      ratio: percent(m.syncMicros / on),
       target: "—",
       result: "info",
     },
-    throughput("   app_server (sync on) vs postern serve", "on", "postern", NaN)[0],
+    ...(m.subjects.some((s) => s.key === "postern")
+      ? [throughput("   app_server (sync on) vs postern serve", "on", "postern", NaN)[0]]
+      : []),
+  ];
+}
+
+/** Figure 3: /healthz latency during cold logins. */
+function loginFigures(probes: ProbeRounds): Figure[] {
+  const during = probes.logins.flatMap((p) => p.samples);
+  const without = probes.baseline.flatMap((p) => p.samples);
+  const p99 = quantile(during, 0.99);
+  const baseP99 = quantile(without, 0.99);
+  const loginTimes = probes.logins.flatMap((p) => p.logins);
+  const loginsOk = loginTimes.filter((l) => l.status === 200).length;
+  return [
     {
       figure: `3. /healthz p99 during ${LOGINS_PER_ROUND} cold logins`,
       value: ms(p99),
@@ -104,9 +163,49 @@ export function figures(m: Measurements): Figure[] {
       target: `${loginTimes.length} × 200`,
       result: loginsOk === loginTimes.length ? "info" : "FAIL",
     },
-    ...throughput("4. JMAP Core/echo vs bare (POST /jmap)", "postern", "bare", 0.4, m.echoSubjects),
-    ...queryFigures(m.queryLatency),
   ];
+}
+
+/**
+ * Figure 8: a cold access-token check against its crypto alone (the floor without database reads or
+ * awaits), then the parts and, for information, the authenticator's whole cold Bearer path.
+ */
+function tokenFigures(t: TokenVerifyResult): Figure[] {
+  const verify = median(t.verifyAccess);
+  const open = median(t.openToken);
+  const blake3 = median(t.blake3);
+  const aes = median(t.aesOpen);
+  const reads = median(t.databaseReads);
+  const authenticator = median(t.authenticator);
+  return [{
+    figure: "8. cold access-token check (verifyAccess)",
+    value: micros(verify),
+    baseline: `${micros(open)} (crypto)`,
+    ratio: `${(verify / open).toFixed(1)}×`,
+    target: "< 100 µs",
+    result: verify < 100 ? "PASS" : "FAIL",
+  }, {
+    figure: "   crypto: BLAKE3 derive / AES-GCM-SIV open",
+    value: `${micros(blake3)} / ${micros(aes)}`,
+    baseline: `${micros(open)} openToken`,
+    ratio: percent((blake3 + aes) / open),
+    target: "—",
+    result: "info",
+  }, {
+    figure: "   database reads (credential secret, grant)",
+    value: micros(reads),
+    baseline: `${micros(verify)} verifyAccess`,
+    ratio: percent(reads / verify),
+    target: "—",
+    result: "info",
+  }, {
+    figure: "   authenticator, cold Bearer header",
+    value: micros(authenticator),
+    baseline: `${micros(verify)} verifyAccess`,
+    ratio: `${(authenticator / verify).toFixed(1)}×`,
+    target: "—",
+    result: "info",
+  }];
 }
 
 /** Figure 5: query + get latency against Core/echo on the same kind of connection. */

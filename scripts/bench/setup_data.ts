@@ -1,7 +1,8 @@
 /**
  * In-process work on the benchmark's data directory, through the same services the server uses:
  * the first-start bootstrap, the accounts for cold logins, a large directory for the JMAP query
- * figure, and timing one coherence check (`services.sync()`).
+ * figure, the OAuth client and tokens of the OAuth figures, and timing one coherence check
+ * (`services.sync()`).
  */
 import { resolveConfig } from "../../src/config/mod.ts";
 import { bootstrap } from "../../src/directory/mod.ts";
@@ -68,6 +69,64 @@ export async function createLoginAccounts(
       ),
     );
     return names.map((name) => basic(`${name}@${options.domain}`, BENCH_PASSWORD));
+  } finally {
+    await services.close();
+  }
+}
+
+/** The benchmark's confidential OAuth client and the tokens issued to it before any server starts. */
+export interface OAuthFixture {
+  clientId: string;
+  secret: string;
+  /** The scopes of the grant, space-separated (as in a token response). */
+  scope: string;
+  refreshToken: string;
+  accessToken: string;
+}
+
+/**
+ * Registers a confidential client (client_secret_basic, authorization_code + refresh_token, no
+ * consent) and issues `login` one token family as the authorization_code grant would, through the
+ * provider's own TokenService. The refresh token is fresh, so a confidential client keeps it (no
+ * rotation) until it nears renewal, weeks away.
+ */
+export async function createOAuthFixture(
+  dataDir: string,
+  options: { clientId: string; login: string; scopes: string[] },
+): Promise<OAuthFixture> {
+  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
+  try {
+    const created = await services.objects.create("oauth-client/confidential", {
+      clientId: options.clientId,
+      name: "Benchmark client",
+      redirectUris: ["http://127.0.0.1/callback"],
+      grantTypes: ["authorization_code", "refresh_token"],
+      scopes: options.scopes,
+      requireConsent: false,
+    }, "system");
+    const client = await services.oauth.clients.byClientId(options.clientId);
+    const accountId = await services.accounts.idByLogin(options.login);
+    if (!client || accountId === undefined) {
+      throw new Error(
+        `Cannot issue benchmark tokens: no client "${options.clientId}" or login "${options.login}"`,
+      );
+    }
+    const { tokens } = await services.oauth.tokens.issue({
+      client,
+      accountId,
+      grantType: "authorization_code",
+      scopes: options.scopes,
+      authTime: Date.now(),
+      issuer: "http://127.0.0.1",
+      withRefresh: true,
+    });
+    return {
+      clientId: options.clientId,
+      secret: String(created.secret),
+      scope: tokens.scope,
+      refreshToken: tokens.refresh_token!,
+      accessToken: tokens.access_token,
+    };
   } finally {
     await services.close();
   }

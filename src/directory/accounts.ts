@@ -248,6 +248,9 @@ export class AccountService {
     await this.write(async () => {
       const keys = await this.store.credentials.listByAccount(id);
       const members = account.type === "Group" ? await this.store.accounts.memberIds(id) : [];
+      // Accounts it shared with lose it from their sessions: their cached session state must go.
+      const grantees = [...new Set((await this.store.acl.givenBy(id)).map((g) => g.granteeId))]
+        .filter((g) => g !== id && !members.includes(g));
       await this.store.accounts.delete(id);
       return {
         result: id,
@@ -257,7 +260,11 @@ export class AccountService {
           ...keys.filter((k) => k.type !== "Password").map((k) => changed(k.type, k.id, "destroyed", id)),
         ],
         events: [
-          ...members.map((m): InvalidationEvent => ({ kind: "account", accountId: m, keys: [] })),
+          ...[...members, ...grantees].map((m): InvalidationEvent => ({
+            kind: "account",
+            accountId: m,
+            keys: [],
+          })),
           { kind: "account", accountId: id, keys: loginKeys(account) },
           { kind: "credentials", accountId: id },
         ],

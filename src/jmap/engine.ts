@@ -21,6 +21,8 @@ export interface MethodContext {
   /** Creation id → server id, for `#creationId` references across the request. */
   createdIds: Map<string, string>;
   baseUrl: string;
+  /** The call's accountId, set by the standard methods once checked (per-account types read it). */
+  accountId?: string;
   /** Appends an extra response after this call's own (implicit calls such as onSuccess*). */
   emit(name: string, args: Record<string, unknown>): void;
 }

@@ -1,7 +1,9 @@
 /** The JMAP surface: engine, standard methods, management types, session and routes. */
 import type { Logger } from "@logtape/logtape";
 import type { AccountService, ChangeService, ObjectService } from "../directory/mod.ts";
+import { MAILBOX_LIMITS, type MailboxService } from "../mail/mod.ts";
 import { JmapEngine, type MethodDefinition } from "./engine.ts";
+import { mailboxType } from "./mail/mailbox_type.ts";
 import { actionType } from "./management/action_type.ts";
 import { managementTypes } from "./management/object_types.ts";
 import { jmapRoutes } from "./routes.ts";
@@ -30,6 +32,15 @@ export function defaultCore(maxSizeRequest: number): CoreCapability {
   };
 }
 
+/** RFC 8621 §1.3.1: the mail capability's limits (per account; top-level creation set per account). */
+const MAIL_CAPABILITY = {
+  maxMailboxesPerEmail: null,
+  maxMailboxDepth: MAILBOX_LIMITS.maxMailboxDepth,
+  maxSizeMailboxName: MAILBOX_LIMITS.maxSizeMailboxName,
+  maxSizeAttachmentsPerEmail: 50_000_000,
+  emailQuerySortOptions: ["receivedAt", "sentAt", "size", "from", "to", "subject", "hasKeyword"],
+};
+
 /** Wires the JMAP surface over the services and returns its routes. */
 export function createJmap(deps: {
   accounts: AccountService;
@@ -40,7 +51,9 @@ export function createJmap(deps: {
   log: Logger;
   /** Makes a new ID-token signing key current (the RotateSigningKey action). */
   rotateSigningKey: () => Promise<string>;
+  mailboxes: MailboxService;
 }) {
+  const skipped = { count: 0 };
   const methods = new Map<string, MethodDefinition>([
     ["Core/echo", { capability: CAPABILITY.core, handler: (args) => args }],
   ]);
@@ -57,13 +70,14 @@ export function createJmap(deps: {
       maxQueryLimit: limits.maxQueryLimit,
     }),
     actionType({ accounts: deps.accounts, rotateSigningKey: deps.rotateSigningKey }),
+    mailboxType({ mailboxes: deps.mailboxes, maxQueryLimit: limits.maxQueryLimit }),
   ];
   for (const type of types) {
     for (const [name, definition] of standardMethods(type, { changes: deps.changes, limits })) {
       methods.set(name, definition);
     }
   }
-  const engine = new JmapEngine(methods, new Set([CAPABILITY.core, CAPABILITY.management]), {
+  const engine = new JmapEngine(methods, new Set([CAPABILITY.core, CAPABILITY.mail, CAPABILITY.management]), {
     maxCallsInRequest: deps.core.maxCallsInRequest,
   }, deps.log);
   return {
@@ -71,8 +85,14 @@ export function createJmap(deps: {
     routes: jmapRoutes({
       engine,
       accounts: deps.accounts,
+      mailboxes: deps.mailboxes,
       core: deps.core,
+      mail: MAIL_CAPABILITY,
       schema: schemaDocument(deps.version),
+      log: deps.log,
+      skipped,
     }),
+    /** Shared accounts the session skipped because they no longer resolve (a metric). */
+    skippedSessionAccounts: () => skipped.count,
   };
 }

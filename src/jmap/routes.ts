@@ -1,5 +1,6 @@
 /** HTTP routes of the JMAP surface: session discovery, the API endpoint and the schema document. */
 import type { AccountService } from "../directory/mod.ts";
+import { WRITE_RIGHTS } from "../model/mail.ts";
 import {
   HttpError,
   jsonResponse,
@@ -8,19 +9,26 @@ import {
   type RequestContext,
   type Route,
 } from "../http/mod.ts";
+import type { Logger } from "@logtape/logtape";
+import type { MailboxService } from "../mail/mod.ts";
 import type { Account, Principal } from "../model/types.ts";
 import type { JmapEngine } from "./engine.ts";
 import { RequestError } from "./errors.ts";
 import type { SchemaDocument } from "./schema.ts";
-import { buildSession } from "./session.ts";
+import { buildSession, type SessionOptions, type SharedAccount } from "./session.ts";
 import type { CoreCapability } from "./types.ts";
 
 /** What the JMAP routes use. */
 export interface JmapRouteDeps {
   engine: JmapEngine;
   accounts: AccountService;
+  mailboxes: MailboxService;
   core: CoreCapability;
+  mail: SessionOptions["mail"];
   schema: SchemaDocument;
+  log: Logger;
+  /** Counts shared accounts the session skipped because they no longer resolve. */
+  skipped: { count: number };
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -31,26 +39,49 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
   // The state only changes with the account (a new cached object after any change) or the base URL:
   // remember it per account object instead of rebuilding the session for every API request.
   const states = new WeakMap<Account, Map<string, string>>();
-  const stateOf = (ctx: RequestContext, principal: Principal, account: Account): string => {
+  const warned = new Set<number>();
+  // The tolerant reader of DESIGN.md: a shared account that no longer resolves (a stale grant) is
+  // skipped, logged once and counted; the session still answers.
+  const sharedAccounts = async (principal: Principal): Promise<SharedAccount[]> => {
+    const out: SharedAccount[] = [];
+    for (const [ownerId, rights] of await deps.mailboxes.sharedAccounts(principal.accountId)) {
+      const owner = deps.accounts.peek(ownerId) ?? await deps.accounts.get(ownerId);
+      if (!owner) {
+        deps.skipped.count++;
+        if (!warned.has(ownerId)) {
+          warned.add(ownerId);
+          deps.log.warn("Session of {accountId} skips shared account {ownerId}: it does not exist", {
+            accountId: principal.accountId,
+            ownerId,
+          });
+        }
+        continue;
+      }
+      out.push({ account: owner, readOnly: (rights & WRITE_RIGHTS) === 0 });
+    }
+    return out;
+  };
+  const session = async (ctx: RequestContext, principal: Principal, account?: Account) =>
+    buildSession(principal, account ?? await deps.accounts.require(principal.accountId), {
+      baseUrl: ctx.baseUrl,
+      core: deps.core,
+      mail: deps.mail,
+      shared: await sharedAccounts(principal),
+    });
+  const stateOf = async (ctx: RequestContext, principal: Principal, account: Account): Promise<string> => {
     let byUrl = states.get(account);
     if (!byUrl) states.set(account, byUrl = new Map());
-    let state = byUrl.get(ctx.baseUrl);
-    if (state === undefined) {
-      state = buildSession(principal, account, { baseUrl: ctx.baseUrl, core: deps.core }).state;
-      byUrl.set(ctx.baseUrl, state);
-    }
+    const state = (await session(ctx, principal, account)).state;
+    byUrl.set(ctx.baseUrl, state);
     return state;
   };
   const sessionState = (ctx: RequestContext, principal: Principal): string | Promise<string> => {
     const account = deps.accounts.peek(principal.accountId);
+    const known = account && states.get(account)?.get(ctx.baseUrl);
+    if (known !== undefined) return known;
     if (account) return stateOf(ctx, principal, account);
     return deps.accounts.require(principal.accountId).then((loaded) => stateOf(ctx, principal, loaded));
   };
-  const session = async (ctx: RequestContext, principal: Principal) =>
-    buildSession(principal, await deps.accounts.require(principal.accountId), {
-      baseUrl: ctx.baseUrl,
-      core: deps.core,
-    });
   const api = async (ctx: RequestContext) => {
     // Awaiting values that are already there costs a microtask each: a cached login and a request of
     // synchronous methods (Core/echo, most management reads) only wait for the body.

@@ -2,30 +2,59 @@
 import { createHash } from "node:crypto";
 import type { Account, Principal } from "../model/types.ts";
 import { encodeId } from "../model/ids.ts";
-import { CAPABILITY, type CoreCapability, type JmapSession } from "./types.ts";
+import { CAPABILITY, type CoreCapability, type JmapSession, type MailAccountCapability } from "./types.ts";
+
+/** An account shared with the user, as the session lists it. */
+export interface SharedAccount {
+  account: Account;
+  /** True when the user holds no right that changes anything. */
+  readOnly: boolean;
+}
+
+/** Everything the session is built from. */
+export interface SessionOptions {
+  baseUrl: string;
+  core: CoreCapability;
+  mail: Omit<MailAccountCapability, "mayCreateTopLevelMailbox">;
+  /** Accounts shared with the user (already resolved: missing ones were skipped). */
+  shared: readonly SharedAccount[];
+}
 
 /** Builds the session for an authenticated principal. */
-export function buildSession(
-  principal: Principal,
-  account: Account,
-  options: { baseUrl: string; core: CoreCapability },
-): JmapSession {
+export function buildSession(principal: Principal, account: Account, options: SessionOptions): JmapSession {
   const id = encodeId(principal.accountId);
   const base = options.baseUrl;
+  const personal = account.type === "User";
+  const accounts: JmapSession["accounts"] = {
+    [id]: {
+      name: account.primaryAddress,
+      isPersonal: true,
+      isReadOnly: false,
+      accountCapabilities: {
+        ...(personal ? { [CAPABILITY.mail]: { ...options.mail, mayCreateTopLevelMailbox: true } } : {}),
+        [CAPABILITY.management]: {},
+      },
+    },
+  };
+  for (const shared of options.shared) {
+    accounts[encodeId(shared.account.id)] = {
+      name: shared.account.primaryAddress,
+      isPersonal: false,
+      isReadOnly: shared.readOnly,
+      accountCapabilities: { [CAPABILITY.mail]: { ...options.mail, mayCreateTopLevelMailbox: false } },
+    };
+  }
   const session: Omit<JmapSession, "state"> = {
     capabilities: {
       [CAPABILITY.core]: options.core,
+      [CAPABILITY.mail]: {},
       [CAPABILITY.management]: {},
     },
-    accounts: {
-      [id]: {
-        name: account.primaryAddress,
-        isPersonal: true,
-        isReadOnly: false,
-        accountCapabilities: { [CAPABILITY.management]: {} },
-      },
+    accounts,
+    primaryAccounts: {
+      ...(personal ? { [CAPABILITY.mail]: id } : {}),
+      [CAPABILITY.management]: id,
     },
-    primaryAccounts: { [CAPABILITY.management]: id },
     username: account.primaryAddress,
     apiUrl: `${base}/jmap/`,
     downloadUrl: `${base}/jmap/download/{accountId}/{blobId}/{name}?accept={type}`,

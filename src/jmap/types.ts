@@ -84,9 +84,21 @@ export interface CoreCapability {
   collationAlgorithms: string[];
 }
 
+/** RFC 8621 §1.3.1: the mail capability of an account. */
+export interface MailAccountCapability {
+  maxMailboxesPerEmail: number | null;
+  maxMailboxDepth: number | null;
+  maxSizeMailboxName: number;
+  maxSizeAttachmentsPerEmail: number;
+  emailQuerySortOptions: string[];
+  mayCreateTopLevelMailbox: boolean;
+}
+
 /** Capability URIs. */
 export const CAPABILITY = {
   core: "urn:ietf:params:jmap:core",
+  /** RFC 8621 §1.3.1. */
+  mail: "urn:ietf:params:jmap:mail",
   /** Postern's management types (`x:` prefix); accepted even when a request does not list it. */
   management: "urn:postern:jmap",
 } as const;

@@ -64,3 +64,14 @@ export class AuthError extends Error {
     super(message);
   }
 }
+
+/**
+ * A write refused by a rule of the protocol's data model, with the rule's own error name (e.g.
+ * `mailboxHasChild`, RFC 8621 §2.5): surfaces report it under that name.
+ */
+export class RuleError extends DomainError {
+  override name = "RuleError";
+  constructor(readonly rule: string, message: string) {
+    super(message);
+  }
+}

@@ -12,7 +12,10 @@ export interface MailboxRecord {
   updatedAt: number;
 }
 
-/** RFC 8621 §2 (MailboxRights): the nine rights, in the order of their bits in the acl bitmask. */
+/**
+ * RFC 8621 §2 (MailboxRights): the nine rights, and RFC 9670's `mayShare`, in the order of their
+ * bits in the acl bitmask.
+ */
 export const MAILBOX_RIGHTS = [
   "mayReadItems",
   "mayAddItems",
@@ -23,6 +26,7 @@ export const MAILBOX_RIGHTS = [
   "mayRename",
   "mayDelete",
   "maySubmit",
+  "mayShare",
 ] as const;
 
 /** One of the nine rights. */

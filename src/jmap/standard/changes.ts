@@ -16,6 +16,7 @@ export async function changes(
   const { type, limits } = env;
   const args = new Args(raw, ["accountId", "sinceState", "maxChanges"], `${type.name}/changes`);
   const accountId = await type.checkAccount(ctx, args.raw("accountId"));
+  ctx.accountId = accountId;
   const sinceState = args.optionalString("sinceState");
   if (sinceState === undefined) throw new MethodError("invalidArguments", '"sinceState" is required');
   const maxChanges = args.unsigned("maxChanges", limits.maxChanges)!;

@@ -14,6 +14,8 @@ export interface QueryWindow {
   anchorOffset: number;
   limit: number | null;
   calculateTotal: boolean;
+  /** Type-specific arguments (see DataType.queryArguments), as sent. */
+  arguments?: Record<string, unknown>;
 }
 
 /** A /query answer before the engine adds states. */
@@ -57,6 +59,8 @@ export interface DataType {
   conditions: Record<string, (object: JmapObject, value: unknown) => boolean>;
   /** Sortable properties. */
   sortable: readonly string[];
+  /** Arguments of /query beyond RFC 8620's (e.g. Mailbox's sortAsTree); they reach `query`. */
+  queryArguments?: readonly string[];
   /** A faster query than the generic in-memory one (e.g. pushed down to SQL). */
   query?(ctx: MethodContext, window: QueryWindow): Promise<QueryOutcome>;
 }

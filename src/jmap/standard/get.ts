@@ -15,6 +15,7 @@ export async function get(
   const { type, limits } = env;
   const args = new Args(raw, ["accountId", "ids", "properties"], `${type.name}/get`);
   const accountId = await type.checkAccount(ctx, args.raw("accountId"));
+  ctx.accountId = accountId;
   const ids = args.stringList("ids")?.map((id) => resolveCreationIds(id, ctx) as string) ?? null;
   const properties = args.stringList("properties");
   if (ids && ids.length > limits.maxObjectsInGet) {

@@ -44,10 +44,15 @@ export async function query(
     "anchorOffset",
     "limit",
     "calculateTotal",
+    ...(type.queryArguments ?? []),
   ];
   const args = new Args(raw, known, `${type.name}/query`);
   const accountId = await type.checkAccount(ctx, args.raw("accountId"));
+  ctx.accountId = accountId;
   const window = readWindow(type, args);
+  for (const name of type.queryArguments ?? []) {
+    if (raw[name] !== undefined) (window.arguments ??= {})[name] = raw[name];
+  }
   if (window.anchor !== null && raw.position !== undefined && raw.position !== 0) {
     // RFC 8620 §5.5: position is ignored when an anchor is given; say so rather than guess.
     window.position = 0;
@@ -78,6 +83,7 @@ export async function queryChanges(
   const known = ["accountId", "filter", "sort", "sinceQueryState", "maxChanges", "upToId", "calculateTotal"];
   const args = new Args(raw, known, `${type.name}/queryChanges`);
   const accountId = await type.checkAccount(ctx, args.raw("accountId"));
+  ctx.accountId = accountId;
   const since = args.optionalString("sinceQueryState");
   if (since === undefined) throw new MethodError("invalidArguments", '"sinceQueryState" is required');
   const maxChanges = args.unsigned("maxChanges", undefined);

@@ -6,6 +6,7 @@ import {
   InvalidInputError,
   NotFoundError,
   QuotaError,
+  RuleError,
 } from "../../model/errors.ts";
 import { applyPatch, PointerError } from "../../model/json_pointer.ts";
 import type { MethodContext } from "../engine.ts";
@@ -28,6 +29,7 @@ export async function set(
   const { type, limits } = env;
   const args = new Args(raw, ["accountId", "ifInState", "create", "update", "destroy"], `${type.name}/set`);
   const accountId = await type.checkAccount(ctx, args.raw("accountId"));
+  ctx.accountId = accountId;
   const ifInState = args.optionalString("ifInState");
   const create = args.map("create") ?? {};
   const update = args.map("update") ?? {};
@@ -192,6 +194,7 @@ function toSetError(error: unknown): SetError {
       : setError("alreadyExists", error.message);
   }
   if (error instanceof MethodError) return setError(error.type, error.message);
+  if (error instanceof RuleError) return setError(error.rule, error.message);
   if (error instanceof DomainError) return setError("invalidProperties", error.message);
   throw error;
 }

@@ -1,0 +1,168 @@
+/**
+ * The OAuth figures' runs: the refresh_token grant on Postern against node-oidc-provider (figure 6),
+ * the same JMAP request with a Bearer access token and with Basic auth (figure 7), and the cold
+ * access-token check in its own process (figure 8).
+ */
+import { httpPost } from "./http_client.ts";
+import type { ProcessGroup, Server } from "./processes.ts";
+import { median, micros } from "./report.ts";
+import { requestRounds, type RequestSubject } from "./request_rounds.ts";
+import { basic, type OAuthFixture } from "./setup_data.ts";
+import type { Settings } from "./throughput.ts";
+import type { TokenVerifyResult } from "./token_verify.ts";
+
+const FORM = "application/x-www-form-urlencoded";
+
+/**
+ * Starts node-oidc-provider with the same client (client_id and secret) as Postern's and runs the
+ * refresh_token rounds: every request presents the client's unrotated refresh token with
+ * client_secret_basic. Both servers must first answer 200 and keep the token (no rotation).
+ */
+export async function refreshRounds(
+  settings: Settings,
+  group: ProcessGroup,
+  context: { tmp: string; postern: Server; fixture: OAuthFixture },
+): Promise<RequestSubject[]> {
+  const { tmp, postern, fixture } = context;
+  const tokenFile = `${tmp}/oidc-provider-refresh-token.txt`;
+  const oidc = await group.startScript("oidc-provider", "scripts/bench/oidc_provider_server.ts", [
+    "--client-id",
+    fixture.clientId,
+    "--client-secret",
+    fixture.secret,
+    "--scope",
+    fixture.scope,
+    "--token-file",
+    tokenFile,
+  ]);
+  // client_secret_basic (RFC 6749 §2.3.1): both values are base64url, so form-encoding leaves them be.
+  const headers = { authorization: basic(fixture.clientId, fixture.secret), "content-type": FORM };
+  const subject = async (
+    key: string,
+    label: string,
+    server: Server,
+    path: string,
+    refreshToken: string,
+  ): Promise<RequestSubject> => {
+    const body = new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken }).toString();
+    const bodyFile = `${tmp}/refresh-${key}.form`;
+    await Deno.writeTextFile(bodyFile, body);
+    await checkRefresh(new URL(path, server.url), headers, { body, refreshToken, scope: fixture.scope });
+    return { key, label, server, results: [], request: { path, method: "POST", bodyFile, headers } };
+  };
+  const subjects = [
+    await subject(
+      "oidc",
+      "node-oidc-provider 9.13 (under Deno, in-memory adapter)",
+      oidc,
+      "/token",
+      await Deno.readTextFile(tokenFile),
+    ),
+    await subject(
+      "postern",
+      "postern serve (default log level, info)",
+      postern,
+      "/auth/token",
+      fixture.refreshToken,
+    ),
+  ];
+  await requestRounds(settings, group, subjects, "POST refresh_token grant throughput (client_secret_basic)");
+  return subjects;
+}
+
+/** A token response to the refresh, checked: 200, an access token, the same refresh token and scope. */
+async function checkRefresh(
+  url: URL,
+  headers: Record<string, string>,
+  expected: { body: string; refreshToken: string; scope: string },
+): Promise<void> {
+  const answer = await httpPost(url, headers, new TextEncoder().encode(expected.body));
+  const json = JSON.parse(new TextDecoder().decode(answer));
+  if (typeof json.access_token !== "string" || json.token_type !== "Bearer") {
+    throw new Error(`${url} answered the refresh without an access token: ${JSON.stringify(json)}`);
+  }
+  if (json.refresh_token !== expected.refreshToken) {
+    throw new Error(
+      `${url} rotated the refresh token; the rounds need a stable one: ${JSON.stringify(json)}`,
+    );
+  }
+  if (json.scope !== expected.scope) {
+    throw new Error(`${url} answered scope "${json.scope}", not "${expected.scope}"`);
+  }
+}
+
+/**
+ * Core/echo on one Postern server with a cached Basic login and with a Bearer access token (verified
+ * on its first use, then served from the same header cache).
+ */
+export async function bearerRounds(
+  settings: Settings,
+  group: ProcessGroup,
+  context: { postern: Server; fixture: OAuthFixture; basicHeader: string; echoRequestFile: string },
+): Promise<RequestSubject[]> {
+  const request = (authorization: string) => ({
+    path: "/jmap",
+    method: "POST",
+    bodyFile: context.echoRequestFile,
+    headers: { authorization, "content-type": "application/json" },
+  });
+  const body = await Deno.readFile(context.echoRequestFile);
+  for (const authorization of [context.basicHeader, `Bearer ${context.fixture.accessToken}`]) {
+    const answer = new TextDecoder().decode(
+      await httpPost(new URL("/jmap", context.postern.url), request(authorization).headers, body),
+    );
+    if (!answer.startsWith('{"methodResponses":[["Core/echo",{"hello":true},"0"]]')) {
+      throw new Error(`Core/echo with ${authorization.split(" ")[0]} answered ${answer}`);
+    }
+  }
+  const subjects: RequestSubject[] = [
+    {
+      key: "basic",
+      label: "Basic (cached login)",
+      server: context.postern,
+      results: [],
+      request: request(context.basicHeader),
+    },
+    {
+      key: "bearer",
+      label: "Bearer access token (cached)",
+      server: context.postern,
+      results: [],
+      request: request(`Bearer ${context.fixture.accessToken}`),
+    },
+  ];
+  await requestRounds(settings, group, subjects, "POST /jmap Core/echo, Bearer against Basic (one server)");
+  return subjects;
+}
+
+/** Runs token_verify.ts on the data directory and prints its medians. */
+export async function tokenVerifyRun(
+  group: ProcessGroup,
+  options: { dataDir: string; fixture: OAuthFixture; login: string; tokens: number },
+): Promise<TokenVerifyResult> {
+  console.log(
+    `\nCold access-token checks: ${options.tokens} distinct tokens issued in-process, verifyAccess on each ` +
+      "once, in batches (µs per token, median of the batches)",
+  );
+  const result = await group.runJson<TokenVerifyResult>("scripts/bench/token_verify.ts", [
+    "--data",
+    options.dataDir,
+    "--client-id",
+    options.fixture.clientId,
+    "--login",
+    options.login,
+    "--tokens",
+    String(options.tokens),
+  ]);
+  const line = (name: string, values: number[]) =>
+    `${name.padEnd(44)} ${micros(median(values)).padStart(9)}   batches ${
+      values.map((v) => v.toFixed(1)).join(" ")
+    }`;
+  console.log(line("verifyAccess", result.verifyAccess));
+  console.log(line("  openToken (parse, BLAKE3, AES-GCM-SIV)", result.openToken));
+  console.log(line("    BLAKE3 key + nonce derivation", result.blake3));
+  console.log(line("    AES-256-GCM-SIV open (key setup included)", result.aesOpen));
+  console.log(line("  database reads (credential secret, grant)", result.databaseReads));
+  console.log(line("authenticator, cold Bearer header", result.authenticator));
+  return result;
+}

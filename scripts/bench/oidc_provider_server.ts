@@ -1,0 +1,170 @@
+/**
+ * The refresh_token baseline: node-oidc-provider (npm `oidc-provider`, run by Deno's Node
+ * compatibility; it warns that Deno is not a supported runtime) on a free loopback port, with one
+ * confidential client equivalent to the benchmark's Postern client, and one refresh token issued ahead.
+ *
+ *   deno run -A scripts/bench/oidc_provider_server.ts --client-id ID --client-secret SECRET \
+ *     --scope "offline_access urn:ietf:params:jmap:mail" --token-file rt.txt
+ *
+ * The client authenticates with client_secret_basic and may use authorization_code and refresh_token;
+ * tokens last as Postern's defaults (access 1 h, refresh 30 days). Storage is in memory, through the
+ * small adapter below rather than the provider's bundled development adapter: that one rebuilds the
+ * grant's list of tokens on every save (a pass over every token issued under the grant, then
+ * `Math.max(...)` over them), so with every refresh on one grant the baseline slowed down round after
+ * round (measured: 2,571 → 1,125 req/s over five rounds) and would end in a stack overflow; a
+ * production adapter (Redis, SQL) appends to that index in constant time, as this one does.
+ * `--bundled-adapter` runs with the development adapter instead, to see that effect.
+ *
+ * `rotateRefreshToken` keeps its default, which rotates a confidential client's token only once 70% of
+ * its lifetime has passed: like Postern (which renews it only when less than 4 of its 30 days are
+ * left), a fresh token is never rotated during the run, so every request can present the same one.
+ *
+ * The refresh token is made directly with the provider's models (a Grant holding the scope, then a
+ * RefreshToken of that grant, as the authorization_code grant would have saved them), rather than by
+ * driving a sign-in through its interaction pages: the refresh grant reads exactly these two records.
+ * Its value is written to `--token-file` before `listening <port>` is printed on stdout.
+ */
+import { generateKeyPair } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { parseArgs, promisify } from "node:util";
+import Provider from "oidc-provider";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    "client-id": { type: "string" },
+    "client-secret": { type: "string" },
+    scope: { type: "string", default: "offline_access" },
+    "token-file": { type: "string" },
+    "account-id": { type: "string", default: "bench-account" },
+    "bundled-adapter": { type: "boolean", default: false },
+  },
+});
+const clientId = values["client-id"];
+const clientSecret = values["client-secret"];
+if (!clientId || !clientSecret || !values["token-file"]) {
+  throw new Error("oidc_provider_server.ts needs --client-id, --client-secret and --token-file");
+}
+const scopes = values.scope.split(" ").filter(Boolean);
+const accountId = values["account-id"];
+
+// A real signing key (as Postern has its own), so the provider does not fall back to its development keys.
+const { privateKey } = await promisify(generateKeyPair)("rsa", { modulusLength: 2048 });
+const jwk = { ...privateKey.export({ format: "jwk" }), kid: "bench", alg: "RS256", use: "sig" };
+
+/** What the provider stores: a model's payload (a plain object the provider reads and writes). */
+type Payload = Record<string, unknown>;
+
+/** The records the adapter keeps, at most this many (the oldest go first). */
+const MAX_RECORDS = 200_000;
+const records = new Map<string, { payload: Payload; expiresAt: number }>();
+const grants = new Map<string, Set<string>>();
+const secondary = new Map<string, string>();
+
+/** An in-memory adapter (the provider's Adapter interface) whose every operation is constant time. */
+class MemoryAdapter {
+  constructor(private readonly model: string) {}
+
+  #key(id: string) {
+    return `${this.model}:${id}`;
+  }
+
+  upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
+    const key = this.#key(id);
+    records.delete(key);
+    records.set(key, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Infinity });
+    if (typeof payload.grantId === "string") {
+      let members = grants.get(payload.grantId);
+      if (!members) grants.set(payload.grantId, members = new Set());
+      members.add(key);
+    }
+    if (typeof payload.uid === "string") secondary.set(`uid:${payload.uid}`, id);
+    if (typeof payload.userCode === "string") secondary.set(`userCode:${payload.userCode}`, id);
+    if (records.size > MAX_RECORDS) this.#evict(records.keys().next().value!);
+    return Promise.resolve();
+  }
+
+  find(id: string): Promise<Payload | undefined> {
+    const record = records.get(this.#key(id));
+    return Promise.resolve(record && record.expiresAt > Date.now() ? record.payload : undefined);
+  }
+
+  findByUid(uid: string): Promise<Payload | undefined> {
+    const id = secondary.get(`uid:${uid}`);
+    return id === undefined ? Promise.resolve(undefined) : this.find(id);
+  }
+
+  findByUserCode(userCode: string): Promise<Payload | undefined> {
+    const id = secondary.get(`userCode:${userCode}`);
+    return id === undefined ? Promise.resolve(undefined) : this.find(id);
+  }
+
+  consume(id: string): Promise<void> {
+    const record = records.get(this.#key(id));
+    if (record) record.payload.consumed = Math.floor(Date.now() / 1000);
+    return Promise.resolve();
+  }
+
+  destroy(id: string): Promise<void> {
+    this.#evict(this.#key(id));
+    return Promise.resolve();
+  }
+
+  revokeByGrantId(grantId: string): Promise<void> {
+    for (const key of grants.get(grantId) ?? []) records.delete(key);
+    grants.delete(grantId);
+    return Promise.resolve();
+  }
+
+  #evict(key: string) {
+    const grantId = records.get(key)?.payload.grantId;
+    records.delete(key);
+    if (typeof grantId === "string") grants.get(grantId)?.delete(key);
+  }
+}
+
+const provider = new Provider("http://127.0.0.1", {
+  ...(values["bundled-adapter"] ? {} : { adapter: MemoryAdapter }),
+  clients: [{
+    client_id: clientId,
+    client_secret: clientSecret,
+    token_endpoint_auth_method: "client_secret_basic",
+    grant_types: ["authorization_code", "refresh_token"],
+    response_types: ["code"],
+    redirect_uris: ["http://127.0.0.1/callback"],
+  }],
+  jwks: { keys: [jwk] },
+  scopes: ["openid", ...scopes.filter((s) => s !== "openid")],
+  cookies: { keys: [crypto.randomUUID()] },
+  features: { devInteractions: { enabled: false } },
+  ttl: { AccessToken: 3600, RefreshToken: 30 * 24 * 3600, Grant: 30 * 24 * 3600 },
+  findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
+});
+
+const client = await provider.Client.find(clientId);
+if (!client) throw new Error(`oidc-provider did not load the client "${clientId}"`);
+const grant = new provider.Grant({ accountId, clientId });
+grant.addOIDCScope(scopes.join(" "));
+const grantId = await grant.save();
+const now = Math.floor(Date.now() / 1000);
+const refreshToken = await new provider.RefreshToken({
+  accountId,
+  client,
+  grantId,
+  gty: "authorization_code",
+  scope: scopes.join(" "),
+  authTime: now,
+  iiat: now,
+  expiresWithSession: false,
+}).save();
+await Deno.writeTextFile(values["token-file"], refreshToken);
+
+const server = createServer(provider.callback());
+server.listen(0, "127.0.0.1", () => {
+  console.log(`listening ${(server.address() as AddressInfo).port}`);
+});
+Deno.addSignalListener("SIGTERM", () => {
+  server.close();
+  server.closeAllConnections();
+});

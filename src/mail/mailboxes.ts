@@ -1,0 +1,335 @@
+/**
+ * Mailboxes (RFC 8621 §2) and their sharing (RFC 9670): what a viewer may see and do in an account's
+ * mailboxes, and every write with the rules of the data model (unique roles, sibling names, depth,
+ * no cycles, no destroying a parent). Grants go to accounts or groups; a group's reach its members.
+ */
+import type { AccountService } from "../directory/mod.ts";
+import {
+  ALL_RIGHTS,
+  type Change,
+  ForbiddenError,
+  type InvalidationEvent,
+  InvalidInputError,
+  MAILBOX_ROLES,
+  type MailboxRecord,
+  NotFoundError,
+  rightBit,
+  RuleError,
+  type Store,
+  WRITE_RIGHTS,
+} from "./deps.ts";
+
+/** Limits of the mail capability that mailboxes obey. */
+export const MAILBOX_LIMITS = { maxMailboxDepth: 10, maxSizeMailboxName: 255 } as const;
+
+/** A mailbox as one viewer sees it. */
+export interface MailboxView extends MailboxRecord {
+  /** Rights of the viewer (all of them for the owner). */
+  rights: number;
+  isSubscribed: boolean;
+  /** Grants on this mailbox by grantee account id (owners and holders of mayShare only). */
+  shareWith: Map<number, number> | null;
+}
+
+/** What a create or update asks for; absent fields are unchanged (update) or defaulted (create). */
+export interface MailboxInput {
+  name?: string;
+  parentId?: number | null;
+  role?: string | null;
+  sortOrder?: number;
+  isSubscribed?: boolean;
+  /** Grantee account id → rights bitmask (0 removes); replaces the whole set. */
+  shareWith?: Map<number, number> | null;
+}
+
+/** The viewer's standing in an account: the owner, or grantee of rights per mailbox. */
+interface Access {
+  owner: boolean;
+  rights: Map<number, number>;
+}
+
+/** Mailbox reads and writes for a viewer. */
+export class MailboxService {
+  constructor(
+    private readonly store: Store,
+    private readonly accounts: AccountService,
+    /** Logs events and changes in the write's transaction and applies the events afterwards. */
+    private readonly write: <T>(
+      body: () => Promise<{ result: T; events: InvalidationEvent[]; changes: Change[] }>,
+    ) => Promise<T>,
+  ) {}
+
+  /** The ids a viewer's grants reach: their own and their groups'. */
+  async granteeIds(viewerId: number): Promise<number[]> {
+    const viewer = await this.accounts.get(viewerId);
+    return viewer ? [viewerId, ...viewer.memberGroupIds] : [viewerId];
+  }
+
+  /** Accounts whose mailboxes the viewer holds rights in, with the union of those rights. */
+  async sharedAccounts(viewerId: number): Promise<Map<number, number>> {
+    const shared = new Map<number, number>();
+    for (const grant of await this.store.mailboxes.grantsHeld(await this.granteeIds(viewerId))) {
+      if (grant.ownerId === viewerId) continue;
+      shared.set(grant.ownerId, (shared.get(grant.ownerId) ?? 0) | grant.rights);
+    }
+    return shared;
+  }
+
+  /** Whether the viewer has any access to the account's mailboxes. */
+  async canAccess(viewerId: number, accountId: number): Promise<{ readOnly: boolean } | undefined> {
+    if (viewerId === accountId) return { readOnly: false };
+    const rights = (await this.sharedAccounts(viewerId)).get(accountId);
+    return rights === undefined ? undefined : { readOnly: (rights & WRITE_RIGHTS) === 0 };
+  }
+
+  /** The mailboxes of an account the viewer can see. */
+  async list(viewerId: number, accountId: number): Promise<MailboxView[]> {
+    const access = await this.access(viewerId, accountId);
+    const all = await this.store.mailboxes.list(accountId);
+    const subscribed = await this.store.mailboxes.subscribed(viewerId, accountId);
+    const grants = await this.store.mailboxes.grantsOf(accountId);
+    const visible = all.filter((m) => access.owner || (access.rights.get(m.id) ?? 0) !== 0);
+    const ids = new Set(visible.map((m) => m.id));
+    return visible.map((m) => {
+      const rights = access.owner ? ALL_RIGHTS : access.rights.get(m.id)!;
+      const mayShare = (rights & rightBit("mayShare")) !== 0;
+      return {
+        ...m,
+        // A shared child whose parent is not shared shows at the top of the tree.
+        parentId: m.parentId !== null && ids.has(m.parentId) ? m.parentId : null,
+        rights,
+        isSubscribed: subscribed.has(m.id),
+        shareWith: mayShare
+          ? new Map(grants.filter((g) => g.mailboxId === m.id).map((g) => [g.granteeId, g.rights]))
+          : null,
+      };
+    });
+  }
+
+  /** Creates a mailbox in an account. */
+  async create(viewerId: number, accountId: number, input: MailboxInput): Promise<number> {
+    const access = await this.access(viewerId, accountId);
+    const all = await this.store.mailboxes.list(accountId);
+    const parentId = input.parentId ?? null;
+    if (!access.owner) {
+      if (parentId === null) throw new ForbiddenError("Only the owner can create top-level mailboxes here");
+      this.require(access, parentId, "mayCreateChild", "create a mailbox inside this one");
+    }
+    const name = checkName(input.name);
+    const role = input.role ?? null;
+    this.checkPlacement(all, { id: 0, parentId, name, role, accountId });
+    if (input.shareWith && !access.owner) {
+      throw new ForbiddenError("Only the owner can share a new mailbox");
+    }
+    return await this.write(async () => {
+      const id = await this.store.mailboxes.insert({
+        accountId,
+        parentId,
+        name,
+        role,
+        sortOrder: input.sortOrder ?? 0,
+      });
+      if (input.isSubscribed ?? viewerId === accountId) {
+        await this.store.mailboxes.setSubscribed(viewerId, id, true);
+      }
+      const events = input.shareWith ? await this.share(accountId, id, input.shareWith) : [];
+      return { result: id, events, changes: [mailboxChange(id, "created", accountId)] };
+    });
+  }
+
+  /** Updates a mailbox. */
+  async update(viewerId: number, accountId: number, id: number, input: MailboxInput): Promise<void> {
+    const access = await this.access(viewerId, accountId);
+    const all = await this.store.mailboxes.list(accountId);
+    const current = this.visible(access, all, id);
+    const next = {
+      ...current,
+      name: input.name === undefined ? current.name : checkName(input.name),
+      parentId: input.parentId === undefined ? current.parentId : input.parentId,
+      role: input.role === undefined ? current.role : input.role,
+      sortOrder: input.sortOrder ?? current.sortOrder,
+    };
+    const renamed = next.name !== current.name || next.parentId !== current.parentId;
+    if (renamed) this.require(access, id, "mayRename", "rename or move this mailbox");
+    if (next.parentId !== current.parentId && next.parentId !== null && !access.owner) {
+      this.require(access, next.parentId, "mayCreateChild", "move a mailbox into that one");
+    }
+    if ((next.role !== current.role || next.sortOrder !== current.sortOrder) && !access.owner) {
+      throw new ForbiddenError("Only the owner can change a mailbox's role or sort order");
+    }
+    if (input.shareWith !== undefined) {
+      this.require(access, id, "mayShare", "change who this mailbox is shared with");
+    }
+    this.checkPlacement(all, next);
+    await this.write(async () => {
+      await this.store.mailboxes.update(id, next);
+      if (input.isSubscribed !== undefined) {
+        await this.store.mailboxes.setSubscribed(viewerId, id, input.isSubscribed);
+      }
+      const events = input.shareWith !== undefined
+        ? await this.share(accountId, id, input.shareWith ?? new Map())
+        : [];
+      return { result: undefined, events, changes: [mailboxChange(id, "updated", accountId)] };
+    });
+  }
+
+  /** Destroys a mailbox (never one with children; with emails only when asked to remove them). */
+  async destroy(viewerId: number, accountId: number, id: number): Promise<void> {
+    const access = await this.access(viewerId, accountId);
+    const all = await this.store.mailboxes.list(accountId);
+    this.visible(access, all, id);
+    this.require(access, id, "mayDelete", "delete this mailbox");
+    if (all.some((m) => m.parentId === id)) {
+      throw new RuleError("mailboxHasChild", "The mailbox has child mailboxes: move or destroy them first");
+    }
+    const grantees = (await this.store.mailboxes.grantsOf(accountId)).filter((g) => g.mailboxId === id);
+    await this.write(async () => {
+      await this.store.mailboxes.delete(id);
+      return {
+        result: undefined,
+        events: await this.sharingEvents(grantees.map((g) => g.granteeId)),
+        changes: [mailboxChange(id, "destroyed", accountId)],
+      };
+    });
+  }
+
+  private async access(viewerId: number, accountId: number): Promise<Access> {
+    if (viewerId === accountId) return { owner: true, rights: new Map() };
+    const rights = new Map<number, number>();
+    for (const grant of await this.store.mailboxes.grantsHeld(await this.granteeIds(viewerId))) {
+      if (grant.ownerId === accountId) {
+        rights.set(grant.mailboxId, (rights.get(grant.mailboxId) ?? 0) | grant.rights);
+      }
+    }
+    return { owner: false, rights };
+  }
+
+  private visible(access: Access, all: MailboxRecord[], id: number): MailboxRecord {
+    const mailbox = all.find((m) => m.id === id);
+    if (!mailbox || (!access.owner && !access.rights.get(id))) throw new NotFoundError("Mailbox", String(id));
+    return mailbox;
+  }
+
+  private require(access: Access, id: number, right: Parameters<typeof rightBit>[0], action: string): void {
+    if (access.owner) return;
+    if (((access.rights.get(id) ?? 0) & rightBit(right)) === 0) {
+      throw new ForbiddenError(`You may not ${action} (${right} is not granted)`);
+    }
+  }
+
+  /** Role, sibling name, parent, depth and cycle rules for a mailbox at its (new) place. */
+  private checkPlacement(
+    all: MailboxRecord[],
+    m: Pick<MailboxRecord, "id" | "parentId" | "name" | "role" | "accountId">,
+  ): void {
+    if (m.role !== null) {
+      if (!(MAILBOX_ROLES as readonly string[]).includes(m.role)) {
+        throw new InvalidInputError(`Unknown mailbox role "${m.role}"`, [
+          { property: "role", message: `must be one of ${MAILBOX_ROLES.join(", ")}` },
+        ]);
+      }
+      const holder = all.find((o) => o.role === m.role && o.id !== m.id);
+      if (holder) {
+        throw new InvalidInputError(`The role "${m.role}" already belongs to the mailbox "${holder.name}"`, [
+          { property: "role", message: "another mailbox of this account has that role" },
+        ]);
+      }
+    }
+    if (m.parentId !== null) {
+      const byId = new Map(all.map((o) => [o.id, o]));
+      if (!byId.has(m.parentId)) {
+        throw new InvalidInputError("The parent mailbox does not exist", [
+          { property: "parentId", message: "no such mailbox in this account" },
+        ]);
+      }
+      let depth = 1;
+      for (let p: number | null = m.parentId; p !== null; p = byId.get(p)?.parentId ?? null) {
+        if (p === m.id) {
+          throw new InvalidInputError("A mailbox cannot be moved inside itself or its children", [
+            { property: "parentId", message: "would make a cycle" },
+          ]);
+        }
+        if (++depth > MAILBOX_LIMITS.maxMailboxDepth) {
+          throw new InvalidInputError(`Mailboxes nest at most ${MAILBOX_LIMITS.maxMailboxDepth} deep`, [
+            { property: "parentId", message: "too deep" },
+          ]);
+        }
+      }
+    }
+    const sibling = all.find((o) => o.id !== m.id && o.parentId === m.parentId && o.name === m.name);
+    if (sibling) {
+      throw new InvalidInputError(`A mailbox named "${m.name}" already exists there`, [
+        { property: "name", message: "a sibling has this name" },
+      ]);
+    }
+  }
+
+  /** Replaces a mailbox's grants; returns the events that refresh the grantees' sessions. */
+  private async share(
+    ownerId: number,
+    mailboxId: number,
+    shareWith: Map<number, number>,
+  ): Promise<InvalidationEvent[]> {
+    const current = (await this.store.mailboxes.grantsOf(ownerId)).filter((g) => g.mailboxId === mailboxId);
+    for (const granteeId of shareWith.keys()) {
+      if (granteeId === ownerId) {
+        throw new InvalidInputError("A mailbox cannot be shared with its owner", [
+          { property: "shareWith", message: "the owner already has every right" },
+        ]);
+      }
+      if (!(await this.accounts.get(granteeId))) {
+        throw new InvalidInputError(`Cannot share with account ${granteeId}: it does not exist`, [
+          { property: "shareWith", message: "no such account" },
+        ]);
+      }
+    }
+    for (const g of current) {
+      if (!shareWith.has(g.granteeId)) await this.store.mailboxes.setGrant({ ...g, rights: 0 });
+    }
+    for (const [granteeId, rights] of shareWith) {
+      await this.store.mailboxes.setGrant({ mailboxId, ownerId, granteeId, rights: rights & ALL_RIGHTS });
+    }
+    return await this.sharingEvents([...current.map((g) => g.granteeId), ...shareWith.keys()]);
+  }
+
+  /**
+   * Sharing changed for these grantees: their sessions list other accounts now. An account event
+   * drops the cached account, and with it the session state computed from it; a group's members too.
+   */
+  private async sharingEvents(granteeIds: number[]): Promise<InvalidationEvent[]> {
+    const ids = new Set<number>();
+    for (const id of granteeIds) {
+      ids.add(id);
+      const grantee = await this.accounts.get(id);
+      if (grantee?.type === "Group") {
+        for (const member of await this.accounts.query({ memberOf: id })) ids.add(member);
+      }
+    }
+    return [...ids].map((accountId) => ({ kind: "account", accountId, keys: [] }));
+  }
+}
+
+function checkName(name: string | undefined): string {
+  if (name === undefined || name.trim() === "") {
+    throw new InvalidInputError("A mailbox needs a name", [{
+      property: "name",
+      message: "must not be empty",
+    }]);
+  }
+  if ([...name].length > MAILBOX_LIMITS.maxSizeMailboxName) {
+    throw new InvalidInputError(`The name is longer than ${MAILBOX_LIMITS.maxSizeMailboxName} characters`, [
+      { property: "name", message: `at most ${MAILBOX_LIMITS.maxSizeMailboxName} characters` },
+    ]);
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) {
+    throw new InvalidInputError("A mailbox name cannot contain control characters", [
+      { property: "name", message: "control characters are not allowed" },
+    ]);
+  }
+  return name.normalize("NFC");
+}
+
+function mailboxChange(id: number, kind: Change["kind"], accountId: number): Change {
+  return { type: "Mailbox", objectId: id, kind, accountId };
+}
