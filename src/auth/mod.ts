@@ -4,5 +4,5 @@ export type { AuthCounters, AuthenticatorDeps, TokenVerifier } from "./authentic
 export { parseAuthorization } from "./parse_authorization.ts";
 export { DEFAULT_ARGON2, isArgon2idPhc, PasswordHasher } from "./password_hasher.ts";
 export type { Argon2Parameters } from "./password_hasher.ts";
-export { keyedHash } from "./keyed_hash.ts";
+export { keyedHasher } from "./keyed_hash.ts";
 export { DEFAULT_RATE_LIMIT, RateLimiter } from "./rate_limiter.ts";

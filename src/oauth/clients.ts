@@ -32,6 +32,7 @@ type ClientFields = Omit<OAuthClient, "id" | "createdAt" | "updatedAt">;
 /** The OAuthClient service. */
 export class ClientService implements ClientLookup {
   readonly #byId = new Map<number, OAuthClient | null>();
+  readonly #idByClientId = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -43,8 +44,15 @@ export class ClientService implements ClientLookup {
 
   /** Drops a cached client (another process changed it). */
   forget(id?: number): void {
-    if (id === undefined) this.#byId.clear();
-    else this.#byId.delete(id);
+    if (id === undefined) {
+      this.#byId.clear();
+      this.#idByClientId.clear();
+    } else {
+      this.#byId.delete(id);
+      for (const [clientId, rowId] of this.#idByClientId) {
+        if (rowId === id) this.#idByClientId.delete(clientId);
+      }
+    }
   }
 
   async byId(id: number): Promise<OAuthClient | undefined> {
@@ -55,8 +63,17 @@ export class ClientService implements ClientLookup {
     return client;
   }
 
-  byClientId(clientId: string): Promise<OAuthClient | undefined> {
-    return this.store.oauth.clientByClientId(clientId);
+  async byClientId(clientId: string): Promise<OAuthClient | undefined> {
+    const id = this.#idByClientId.get(clientId);
+    if (id !== undefined) return await this.byId(id);
+    const client = await this.store.oauth.clientByClientId(clientId);
+    // Only found clients are remembered: an unknown client_id must not fill the cache.
+    if (client) {
+      if (this.#idByClientId.size >= 10_000) this.#idByClientId.clear();
+      this.#idByClientId.set(clientId, client.id);
+      this.#byId.set(client.id, client);
+    }
+    return client;
   }
 
   /** Whether `secret` is the client's secret (constant time in the secret). */

@@ -27,6 +27,8 @@ export interface ProviderDeps {
   env: Readonly<Record<string, string | undefined>>;
   /** Appends invalidation events to the log in a transaction and applies them to this process. */
   invalidate: (event: InvalidationEvent) => Promise<void>;
+  /** A collision-resistant digest of a token (the validated-token cache key). */
+  tokenKey: (token: string) => string;
 }
 
 /** How a client authenticated at a token-type endpoint. */
@@ -46,6 +48,8 @@ export class OAuthProvider {
   readonly codes: CodeService;
   readonly browser: BrowserState;
   #settings: ProviderSettings | undefined;
+  /** Token key material per account; dropped when the account or its credentials change. */
+  readonly #secrets = new Map<number, Promise<Uint8Array | undefined>>();
   #serverKey: Promise<Uint8Array> | undefined;
 
   private constructor(private readonly deps: ProviderDeps) {
@@ -64,6 +68,8 @@ export class OAuthProvider {
       serverKey: () => this.serverKey(),
       revoked: (grant) =>
         deps.invalidate({ kind: "oauthGrant", grantId: grant.id, accountId: grant.accountId }),
+      credentialSecret: (accountId) => this.credentialSecret(accountId),
+      tokenKey: deps.tokenKey,
     });
     this.codes = new CodeService(deps.store, this.tokens, settings);
     this.browser = new BrowserState(deps.store, deps.accounts, settings);
@@ -92,13 +98,35 @@ export class OAuthProvider {
   /** Re-reads the settings singleton, the token key and the signing keys. */
   async reload(): Promise<void> {
     this.#settings = resolveSettings(await this.deps.settings.get("OidcProvider"));
+    this.tokens.forget();
     this.#serverKey = undefined;
     this.keys.reload();
     this.clients.forget();
   }
 
+  /** The key material of an account's tokens (its password hash or secret), cached. */
+  credentialSecret(accountId: number): Promise<Uint8Array | undefined> {
+    let secret = this.#secrets.get(accountId);
+    if (!secret) {
+      if (this.#secrets.size >= 10_000) this.#secrets.clear();
+      secret = this.deps.accounts.credentialSecret(accountId);
+      this.#secrets.set(accountId, secret);
+      secret.catch(() => this.#secrets.delete(accountId));
+    }
+    return secret;
+  }
+
   /** Applies an invalidation event from this or another process. */
   async onInvalidation(event: InvalidationEvent): Promise<void> {
+    if (event.kind === "account" || event.kind === "credentials") {
+      this.#secrets.delete(event.accountId);
+      this.tokens.forget({ accountId: event.accountId });
+    }
+    if (event.kind === "oauthGrant") this.tokens.forget({ grantId: event.grantId });
+    if (event.kind === "all" || event.kind === "domain" || event.kind === "oauthClient") {
+      this.#secrets.clear();
+      this.tokens.forget();
+    }
     if (event.kind === "oauthClient") this.clients.forget(event.clientId);
     if (event.kind === "all") this.clients.forget();
     if (event.kind === "signingKeys") this.keys.reload();

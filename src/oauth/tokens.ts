@@ -3,7 +3,7 @@
  * token_codec.ts) and belong to a grant row, the token family: deleting the row revokes the family.
  * ID tokens are JWTs signed by the current signing key.
  */
-import type { VerifiedCredential } from "../cache/mod.ts";
+import { BoundedCache, type VerifiedCredential } from "../cache/mod.ts";
 import type { AccountService } from "../directory/mod.ts";
 import {
   type Account,
@@ -61,13 +61,37 @@ export interface TokenDeps {
   serverKey: () => Promise<Uint8Array>;
   /** Records the revocation of a family (invalidation log + this process's caches). */
   revoked: (grant: OAuthGrant) => Promise<void>;
+  /** What tokens of an account are keyed with (see AccountService.credentialSecret), cached. */
+  credentialSecret: (accountId: number) => Promise<Uint8Array | undefined>;
+  /** A collision-resistant digest of a token: the key of the validated-token cache. */
+  tokenKey: (token: string) => string;
 }
+
+/** The cache of tokens already opened (DESIGN.md: "validated tokens"), by digest. */
+type OpenedCache = BoundedCache<string, TokenClaims>;
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** Token issue, refresh, verification, introspection and revocation. */
 export class TokenService {
+  // A confidential client presents the same refresh token for days: its seal is opened once. Entries
+  // go when what the key is derived from changes (forget), exactly like the verified-header cache.
+  readonly #opened: OpenedCache = new BoundedCache({
+    name: "oauth_tokens",
+    maxEntries: 50_000,
+    ttlMs: 15 * 60_000,
+    negativeTtlMs: 0,
+  });
+
   constructor(private readonly deps: TokenDeps) {}
+
+  /** Drops opened tokens that an invalidation makes stale (all of them when `accountId` is absent). */
+  forget(scope: { accountId?: number; grantId?: number } = {}): void {
+    if (scope.grantId !== undefined) this.#opened.deleteWhere((_, c) => c?.grantId === scope.grantId);
+    else if (scope.accountId !== undefined) {
+      this.#opened.deleteWhere((_, c) => c?.accountId === scope.accountId);
+    } else this.#opened.clear();
+  }
 
   /** Creates a token family and issues its first tokens. */
   async issue(request: IssueRequest): Promise<{ tokens: TokenSet; grant: OAuthGrant }> {
@@ -163,7 +187,10 @@ export class TokenService {
       scope: scopes.join(" "),
       refresh_token: refreshToken,
     };
-    await this.deps.store.oauth.extendGrant(grant.id, now + settings.accessTokenMs);
+    // The family lives as long as anything it issued; a write only when this access token outlives it.
+    if (grant.expiresAt < now + settings.accessTokenMs) {
+      await this.deps.store.oauth.extendGrant(grant.id, now + settings.accessTokenMs);
+    }
     if (scopes.includes("openid")) {
       tokens.id_token = await this.idToken(
         { client, scopes, authTime: grant.authTime, issuer: options.issuer },
@@ -231,7 +258,9 @@ export class TokenService {
   }
 
   private async open(token: string, kind: ClearClaims["kind"]) {
-    const clear = readClearClaims(token);
+    const key = this.deps.tokenKey(token);
+    const cached = this.#opened.get(key);
+    const clear = cached.status === "hit" ? cached.value : readClearClaims(token);
     if (!clear || clear.kind !== kind || clear.expiresAt * 1000 <= Date.now()) return undefined;
     const [client, account] = await Promise.all([
       this.deps.clients.byId(clear.clientRowId),
@@ -239,12 +268,13 @@ export class TokenService {
     ]);
     if (!client || !account?.enabled || account.type !== "User") return undefined;
     const material = await this.material(client, account);
-    const claims = openToken(token, material);
+    const claims = cached.status === "hit" ? cached.value : openToken(token, material);
+    if (claims && cached.status !== "hit") this.#opened.set(key, claims);
     return claims && { claims, client, account, material };
   }
 
   private async material(client: OAuthClient, account: Account): Promise<KeyMaterial> {
-    const secret = await this.deps.accounts.credentialSecret(account.id);
+    const secret = await this.deps.credentialSecret(account.id);
     if (!secret) throw new OAuthError("server_error", "The account has no credential secret", 500);
     return {
       serverKey: await this.deps.serverKey(),
