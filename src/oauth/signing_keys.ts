@@ -3,7 +3,6 @@
  * EdDSA), published with its `kid` in the JWKS; after a rotation the old public keys stay published
  * as long as a token signed with them can live. Private keys are stored sealed under the server key.
  */
-import { gcmsiv } from "@noble/ciphers/aes.js";
 import { blake3 } from "@noble/hashes/blake3.js";
 import {
   calculateJwkThumbprint,
@@ -17,6 +16,7 @@ import {
   SignJWT,
 } from "jose";
 import type { SigningKey, Store } from "./deps.ts";
+import { openSiv, sealSiv } from "./aes_gcm_siv.ts";
 import { fromBase64Url, toBase64Url } from "./token_codec.ts";
 
 const SEAL_CONTEXT = new TextEncoder().encode("postern 2026-11 signing key seal");
@@ -138,7 +138,7 @@ export class SigningKeys {
 
   private seal(text: string): string {
     const nonce = crypto.getRandomValues(new Uint8Array(12));
-    const sealed = gcmsiv(this.#sealKey, nonce).encrypt(new TextEncoder().encode(text));
+    const sealed = sealSiv(this.#sealKey, nonce, new Uint8Array(), new TextEncoder().encode(text));
     const out = new Uint8Array(12 + sealed.length);
     out.set(nonce);
     out.set(sealed, 12);
@@ -147,6 +147,8 @@ export class SigningKeys {
 
   private unseal(text: string): string {
     const bytes = fromBase64Url(text);
-    return new TextDecoder().decode(gcmsiv(this.#sealKey, bytes.subarray(0, 12)).decrypt(bytes.subarray(12)));
+    return new TextDecoder().decode(
+      openSiv(this.#sealKey, bytes.subarray(0, 12), new Uint8Array(), bytes.subarray(12)),
+    );
   }
 }

@@ -10,8 +10,8 @@
  *
  * The clear part is the AEAD's associated data, so it is authenticated too.
  */
-import { gcmsiv } from "@noble/ciphers/aes.js";
 import { blake3 } from "@noble/hashes/blake3.js";
+import { openSiv, sealSiv } from "./aes_gcm_siv.ts";
 import { SCOPES } from "../model/objects/mod.ts";
 
 const VERSION = 1;
@@ -113,7 +113,10 @@ function cipher(claims: ClearClaims, material: KeyMaterial, clear: Uint8Array) {
   keyInput.chunk(material.credentialSecret);
   const key = KEY_HASHER.clone().update(keyInput.bytes()).digest();
   const nonce = NONCE_HASHER.clone().update(details.bytes()).digest();
-  return gcmsiv(key, nonce, clear);
+  return {
+    encrypt: (plaintext: Uint8Array) => sealSiv(key, nonce, clear, plaintext),
+    decrypt: (sealed: Uint8Array) => openSiv(key, nonce, clear, sealed),
+  };
 }
 
 function encodeClear(claims: ClearClaims): Uint8Array {
@@ -164,28 +167,40 @@ function scopeBits(scopes: readonly string[]): number {
   return bits;
 }
 
+/** Builds a byte string in a growing buffer (no array of numbers, no copy per field). */
 class Writer {
-  #parts: number[] = [];
+  #buffer = new Uint8Array(256);
+  #length = 0;
+  #reserve(n: number) {
+    if (this.#length + n <= this.#buffer.length) return;
+    const next = new Uint8Array(Math.max(this.#buffer.length * 2, this.#length + n));
+    next.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = next;
+  }
   byte(n: number) {
-    this.#parts.push(n & 0xff);
+    this.#reserve(1);
+    this.#buffer[this.#length++] = n & 0xff;
   }
   varint(n: number) {
     if (!Number.isSafeInteger(n) || n < 0) throw new Error(`Cannot encode ${n}`);
+    this.#reserve(8);
     while (n >= 0x80) {
-      this.#parts.push((n % 0x80) | 0x80);
+      this.#buffer[this.#length++] = (n % 0x80) | 0x80;
       n = Math.floor(n / 0x80);
     }
-    this.#parts.push(n);
+    this.#buffer[this.#length++] = n;
   }
   chunk(bytes: Uint8Array) {
     this.varint(bytes.length);
-    for (const b of bytes) this.#parts.push(b);
+    this.#reserve(bytes.length);
+    this.#buffer.set(bytes, this.#length);
+    this.#length += bytes.length;
   }
   text(s: string) {
     this.chunk(utf8.encode(s));
   }
   bytes(): Uint8Array {
-    return Uint8Array.from(this.#parts);
+    return this.#buffer.subarray(0, this.#length);
   }
 }
 
@@ -214,13 +229,10 @@ class Reader {
 
 /** Bytes as unpadded base64url. */
 export function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 /** Unpadded base64url as bytes (throws on text that is not base64url). */
 export function fromBase64Url(text: string): Uint8Array {
-  const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
-  return Uint8Array.from(atob(b64 + "=".repeat((4 - b64.length % 4) % 4)), (c) => c.charCodeAt(0));
+  return Uint8Array.fromBase64(text, { alphabet: "base64url", lastChunkHandling: "loose" });
 }

@@ -100,9 +100,7 @@ export function basicClient(request: Request): { clientId: string; secret: strin
   }
   let decoded: string;
   try {
-    decoded = new TextDecoder("utf-8", { fatal: true }).decode(
-      Uint8Array.from(atob(match[1]), (c) => c.charCodeAt(0)),
-    );
+    decoded = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.fromBase64(match[1]));
   } catch {
     throw new OAuthError("invalid_client", "The Basic credentials are not valid base64 UTF-8", 401, {
       "www-authenticate": 'Basic realm="postern", charset="UTF-8"',
