@@ -3,7 +3,6 @@
  * caller's rights) and client authentication at the token endpoint (secrets as keyed hashes,
  * compared in constant time).
  */
-import { timingSafeEqual } from "node:crypto";
 import type { AccountService, Caller, ObjectHandler, WireObject } from "../directory/mod.ts";
 import { isAdmin } from "../directory/mod.ts";
 import {
@@ -79,9 +78,12 @@ export class ClientService implements ClientLookup {
   /** Whether `secret` is the client's secret (constant time in the secret). */
   secretMatches(client: OAuthClient, secret: string): boolean {
     if (!client.secretHash) return false;
-    const given = new TextEncoder().encode(this.keyedHash(secret));
-    const stored = new TextEncoder().encode(client.secretHash);
-    return given.length === stored.length && timingSafeEqual(given, stored);
+    // Both sides are hex digests of equal length: compare every character, without an early exit.
+    const given = this.keyedHash(secret);
+    const stored = client.secretHash;
+    let diff = given.length ^ stored.length;
+    for (let i = 0; i < stored.length; i++) diff |= given.charCodeAt(i) ^ stored.charCodeAt(i);
+    return diff === 0;
   }
 
   /** Creates a client; a confidential client's secret is returned once. */

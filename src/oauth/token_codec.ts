@@ -11,22 +11,23 @@
  * The clear part is the AEAD's associated data, so it is authenticated too.
  */
 import { blake3 } from "@noble/hashes/blake3.js";
+import { createBLAKE3 } from "hash-wasm";
 import { openSiv, sealSiv } from "./aes_gcm_siv.ts";
 import { SCOPES } from "../model/objects/mod.ts";
 
 const VERSION = 1;
 const KINDS = { access: 1, refresh: 2 } as const;
-// BLAKE3's derive_key mode hashes its context first; hashers with the context already absorbed are
+// BLAKE3's derive_key mode hashes its context first; a hasher with the context already absorbed is
 // cloned per token instead (the same output, half the cost).
 const KEY_HASHER = blake3.create({
   context: new TextEncoder().encode("postern 2026-11 oauth token key"),
   dkLen: 32,
 });
-const NONCE_HASHER = blake3.create({
-  context: new TextEncoder().encode("postern 2026-11 oauth token nonce"),
-  dkLen: 12,
-});
+// The nonce is a plain BLAKE3 hash (its first 12 bytes, after a domain label), computed by one reused
+// WebAssembly instance: under a microsecond against four for a derive_key.
+const NONCE_HASHER = await createBLAKE3(96);
 const SCOPE_NAMES = Object.keys(SCOPES);
+const NONCE_DOMAIN = new TextEncoder().encode("postern 2026-11 oauth token nonce\n");
 const utf8 = new TextEncoder();
 
 /** What kind of token. */
@@ -112,7 +113,7 @@ function cipher(claims: ClearClaims, material: KeyMaterial, clear: Uint8Array) {
   keyInput.chunk(details.bytes());
   keyInput.chunk(material.credentialSecret);
   const key = KEY_HASHER.clone().update(keyInput.bytes()).digest();
-  const nonce = NONCE_HASHER.clone().update(details.bytes()).digest();
+  const nonce = NONCE_HASHER.init().update(NONCE_DOMAIN).update(details.bytes()).digest("binary");
   return {
     encrypt: (plaintext: Uint8Array) => sealSiv(key, nonce, clear, plaintext),
     decrypt: (sealed: Uint8Array) => openSiv(key, nonce, clear, sealed),
