@@ -31,6 +31,11 @@ function program(): Command {
     .option("--domain <name>", "domain created on first start (env POSTERN_DOMAIN, default localhost)")
     .option("--log-level <level>", "debug, info, warning or error")
     .option("--trusted-proxy <address>", "trust X-Forwarded-* from this proxy (repeatable)", collect)
+    .option(
+      "--cors-origin <origin>",
+      "let browser scripts from this origin call the APIs (repeatable; * for any)",
+      collect,
+    )
     .option("--max-body-bytes <n>", "largest request body accepted")
     .addOption(new Option("--synchronous <mode>", "SQLite synchronous mode").choices(["NORMAL", "FULL"]))
     .option("--public-url <url>", "external base URL behind a reverse proxy")

@@ -99,6 +99,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     metrics,
     log,
     accessLog: options.accessLog,
+    cors: { origins: config.corsOrigins, maxAgeSeconds: config.corsMaxAgeSeconds },
   });
   return { services, handler, close: () => services.close() };
 }

@@ -21,9 +21,11 @@ export interface TestApp {
 }
 
 /** Creates a temporary data directory with a bootstrapped admin and an in-process app over it. */
-export async function startTestApp(options: { dataDir?: string } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { dataDir?: string; env?: Record<string, string> } = {},
+): Promise<TestApp> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "postern-test-" });
-  const config = resolveConfig({ data: dataDir }, { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD });
+  const config = resolveConfig({ data: dataDir }, { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD, ...options.env });
   const { services } = await openData(config, { hashWorkers: 2 });
   const first = await bootstrap(services, { domain: "example.org", adminPassword: ADMIN_PASSWORD });
   const app = createApp(config, services, { accessLog: false });

@@ -25,6 +25,9 @@ export interface Config {
   maxBodyBytes: number;
   synchronous: "NORMAL" | "FULL";
   publicUrl: string | undefined;
+  /** Origins allowed to call the APIs from a browser ("*" for any). */
+  corsOrigins: string[];
+  corsMaxAgeSeconds: number;
 }
 
 /** Raw options as the CLI parsed them (all optional strings). */
@@ -37,6 +40,7 @@ export interface ConfigInput {
   maxBodyBytes?: string;
   synchronous?: string;
   publicUrl?: string;
+  corsOrigin?: string[];
 }
 
 /** A configuration error: the message names the flag or variable and the bad value. */
@@ -58,6 +62,9 @@ export const ENVIRONMENT = {
   POSTERN_MAX_BODY_BYTES: "largest request body accepted (default 10485760)",
   POSTERN_SYNCHRONOUS: "SQLite synchronous mode, NORMAL or FULL (default NORMAL)",
   POSTERN_PUBLIC_URL: "external base URL, e.g. https://mail.example.org (default: from the request)",
+  POSTERN_CORS_ORIGINS:
+    "comma-separated origins allowed to call the APIs from a browser, or * (default: none)",
+  POSTERN_CORS_MAX_AGE: "seconds a browser may cache a CORS preflight (default 7200)",
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -90,6 +97,20 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     throw new ConfigError(`Invalid domain "${domainInput}": use a domain name such as example.org`);
   }
   const domain = domainParsed.data;
+  const corsOrigins = input.corsOrigin ??
+    (env.POSTERN_CORS_ORIGINS?.split(",").map((s) => s.trim()).filter(Boolean) ?? []);
+  for (const origin of corsOrigins) {
+    if (origin !== "*" && !isOrigin(origin)) {
+      throw new ConfigError(
+        `Invalid CORS origin "${origin}": use an origin such as https://webmail.example.org (no path), or *`,
+      );
+    }
+  }
+  const maxAgeText = env.POSTERN_CORS_MAX_AGE ?? "7200";
+  const corsMaxAgeSeconds = Number(maxAgeText);
+  if (!Number.isSafeInteger(corsMaxAgeSeconds) || corsMaxAgeSeconds < 0 || corsMaxAgeSeconds > 86_400) {
+    throw new ConfigError(`Invalid CORS max age "${maxAgeText}": whole seconds from 0 to 86400`);
+  }
   const encryptionKey: SecretKeySource = env.POSTERN_ENCRYPTION_KEY
     ? { kind: "env", name: "POSTERN_ENCRYPTION_KEY" }
     : { kind: "file", path: env.POSTERN_ENCRYPTION_KEY_FILE ?? `${dataDir}/encryption.key` };
@@ -107,7 +128,15 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     maxBodyBytes,
     synchronous,
     publicUrl,
+    corsOrigins,
+    corsMaxAgeSeconds,
   };
+}
+
+function isOrigin(text: string): boolean {
+  if (!isWebUrl(text)) return false;
+  const url = new URL(text);
+  return url.origin === text.replace(/\/$/, "").toLowerCase() || url.origin === text.replace(/\/$/, "");
 }
 
 function isWebUrl(text: string): boolean {

@@ -39,6 +39,8 @@ Deno.test("with no flags and no environment every setting has its documented def
     maxBodyBytes: 10_485_760,
     synchronous: "NORMAL",
     publicUrl: undefined,
+    corsOrigins: [],
+    corsMaxAgeSeconds: 7200,
   };
   assert.deepEqual(config, expected);
 });
@@ -55,6 +57,8 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_MAX_BODY_BYTES: "2048",
     POSTERN_SYNCHRONOUS: "FULL",
     POSTERN_PUBLIC_URL: "https://mail.example.org",
+    POSTERN_CORS_ORIGINS: "https://webmail.example.org, http://localhost:5173",
+    POSTERN_CORS_MAX_AGE: "600",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -69,6 +73,8 @@ Deno.test("every documented environment variable is read", () => {
     maxBodyBytes: 2048,
     synchronous: "FULL",
     publicUrl: "https://mail.example.org",
+    corsOrigins: ["https://webmail.example.org", "http://localhost:5173"],
+    corsMaxAgeSeconds: 600,
   });
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
   assert.deepEqual(withKey.encryptionKey, { kind: "env", name: "POSTERN_ENCRYPTION_KEY" });
@@ -88,6 +94,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     POSTERN_MAX_BODY_BYTES: "4096",
     POSTERN_SYNCHRONOUS: "FULL",
     POSTERN_PUBLIC_URL: "https://env.example",
+    POSTERN_CORS_ORIGINS: "https://env.example",
   };
   const flags: ConfigInput = {
     data: "/flag/data",
@@ -98,6 +105,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     maxBodyBytes: "8192",
     synchronous: "NORMAL",
     publicUrl: "https://flag.example",
+    corsOrigin: ["https://flag.example"],
   };
   const config = resolveConfig(flags, env);
   assert.equal(config.dataDir, "/flag/data");
@@ -122,6 +130,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     maxBodyBytes: ["maxBodyBytes"],
     synchronous: ["synchronous"],
     publicUrl: ["publicUrl"],
+    corsOrigin: ["corsOrigins"],
   };
   const fromEnv = resolveConfig({}, env);
   for (const flag of Object.keys(affects) as (keyof ConfigInput)[]) {

@@ -1,6 +1,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { Principal } from "../model/types.ts";
 import type { RequestContext } from "./context.ts";
+import { Cors, type CorsOptions } from "./cors.ts";
 import { errorResponse } from "./errors.ts";
 import type { HttpMetrics } from "./metrics.ts";
 import { HttpError, problemResponse } from "./problem.ts";
@@ -20,6 +21,8 @@ export interface HandlerOptions {
   log: Logger;
   /** Turns per-request info logs off (benchmarks compare against a bare server). */
   accessLog?: boolean;
+  /** Cross-origin access for browser clients (none when absent). */
+  cors?: CorsOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -36,6 +39,7 @@ export function createHandler(
   options: HandlerOptions,
 ): (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
   const trusted = new Set(options.trustedProxies);
+  const cors = options.cors && new Cors(options.cors);
   const tagged = new WeakSet<Response>();
   return async (request, info) => {
     const started = performance.now();
@@ -49,6 +53,19 @@ export function createHandler(
     let routeName = "unmatched";
     let response: Response;
     try {
+      if (cors?.enabled && cors.isPreflight(request)) {
+        routeName = "preflight";
+        response = cors.preflight(request);
+        tagged.add(response);
+        response.headers.set("x-request-id", requestId);
+        options.metrics.observe(
+          request.method,
+          routeName,
+          response.status,
+          (performance.now() - started) / 1000,
+        );
+        return response;
+      }
       const synced = options.beforeRequest();
       if (synced) await synced;
       const match = options.router.match(request.method, path);
@@ -74,6 +91,7 @@ export function createHandler(
     }
     // Changing a built Response's headers costs about a microsecond; ctx.json() builds them in.
     if (!tagged.has(response)) response.headers.set("x-request-id", requestId);
+    if (cors?.enabled) cors.decorate(request, response);
     const seconds = (performance.now() - started) / 1000;
     options.metrics.observe(request.method, routeName, response.status, seconds);
     if (response.status >= 500) {
