@@ -251,6 +251,9 @@ export class AccountService {
       // Accounts it shared with lose it from their sessions: their cached session state must go.
       const grantees = [...new Set((await this.store.acl.givenBy(id)).map((g) => g.granteeId))]
         .filter((g) => g !== id && !members.includes(g));
+      // Mailboxes of others that were shared with it lose that grant from their shareWith: a change.
+      const sharedWithIt = (await this.store.acl.heldBy(id))
+        .filter((g) => g.objectType === "Mailbox" && g.objectId !== null && g.ownerId !== id);
       await this.store.accounts.delete(id);
       return {
         result: id,
@@ -258,6 +261,12 @@ export class AccountService {
           changed("Account", id, "destroyed", id),
           ...members.map((m) => changed("Account", m, "updated", m)),
           ...keys.filter((k) => k.type !== "Password").map((k) => changed(k.type, k.id, "destroyed", id)),
+          ...sharedWithIt.map((g): Change => ({
+            type: "Mailbox",
+            objectId: g.objectId!,
+            kind: "updated",
+            accountId: g.ownerId,
+          })),
         ],
         events: [
           ...[...members, ...grantees].map((m): InvalidationEvent => ({

@@ -42,22 +42,23 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
   const warned = new Set<number>();
   // The tolerant reader of DESIGN.md: a shared account that no longer resolves (a stale grant) is
   // skipped, logged once and counted; the session still answers.
+  const skip = (accountId: number) => (ownerId: number) => {
+    deps.skipped.count++;
+    if (warned.has(ownerId)) return;
+    warned.add(ownerId);
+    deps.log.warn("Session of {accountId} skips shared account {ownerId}: it does not exist", {
+      accountId,
+      ownerId,
+    });
+  };
   const sharedAccounts = async (principal: Principal): Promise<SharedAccount[]> => {
     const out: SharedAccount[] = [];
-    for (const [ownerId, rights] of await deps.mailboxes.sharedAccounts(principal.accountId)) {
+    const shared = await deps.mailboxes.sharedAccounts(principal.accountId, skip(principal.accountId));
+    for (const [ownerId, rights] of shared) {
+      // Resolved a moment ago; a deletion in between is skipped like any other missing account.
       const owner = deps.accounts.peek(ownerId) ?? await deps.accounts.get(ownerId);
-      if (!owner) {
-        deps.skipped.count++;
-        if (!warned.has(ownerId)) {
-          warned.add(ownerId);
-          deps.log.warn("Session of {accountId} skips shared account {ownerId}: it does not exist", {
-            accountId: principal.accountId,
-            ownerId,
-          });
-        }
-        continue;
-      }
-      out.push({ account: owner, readOnly: (rights & WRITE_RIGHTS) === 0 });
+      if (owner) out.push({ account: owner, readOnly: (rights & WRITE_RIGHTS) === 0 });
+      else skip(principal.accountId)(ownerId);
     }
     return out;
   };

@@ -65,12 +65,24 @@ export class MailboxService {
     return viewer ? [viewerId, ...viewer.memberGroupIds] : [viewerId];
   }
 
-  /** Accounts whose mailboxes the viewer holds rights in, with the union of those rights. */
-  async sharedAccounts(viewerId: number): Promise<Map<number, number>> {
+  /**
+   * Accounts whose mailboxes the viewer holds rights in, with the union of those rights. A grant whose
+   * owner no longer resolves (a stale row) is reported through `onMissing` and left out.
+   */
+  async sharedAccounts(
+    viewerId: number,
+    onMissing: (ownerId: number) => void = () => {},
+  ): Promise<Map<number, number>> {
     const shared = new Map<number, number>();
     for (const grant of await this.store.mailboxes.grantsHeld(await this.granteeIds(viewerId))) {
       if (grant.ownerId === viewerId) continue;
       shared.set(grant.ownerId, (shared.get(grant.ownerId) ?? 0) | grant.rights);
+    }
+    for (const ownerId of shared.keys()) {
+      if (!(this.accounts.peek(ownerId) ?? await this.accounts.get(ownerId))) {
+        shared.delete(ownerId);
+        onMissing(ownerId);
+      }
     }
     return shared;
   }
@@ -132,7 +144,14 @@ export class MailboxService {
       if (input.isSubscribed ?? viewerId === accountId) {
         await this.store.mailboxes.setSubscribed(viewerId, id, true);
       }
-      const events = input.shareWith ? await this.share(accountId, id, input.shareWith) : [];
+      // A child starts with its parent's grants (as IMAP servers do), so whoever could see and use
+      // the parent, including a grantee who created the child, sees the child too.
+      const inherited = parentId === null || input.shareWith ? undefined : new Map(
+        (await this.store.mailboxes.grantsOf(accountId)).filter((g) => g.mailboxId === parentId)
+          .map((g) => [g.granteeId, g.rights]),
+      );
+      const shareWith = input.shareWith ?? (inherited?.size ? inherited : undefined);
+      const events = shareWith ? await this.share(accountId, id, shareWith) : [];
       return { result: id, events, changes: [mailboxChange(id, "created", accountId)] };
     });
   }
@@ -242,7 +261,10 @@ export class MailboxService {
           { property: "parentId", message: "no such mailbox in this account" },
         ]);
       }
-      let depth = 1;
+      // The deepest descendant of the mailbox ends up this much below it.
+      const below = (id: number): number =>
+        Math.max(0, ...all.filter((o) => o.parentId === id).map((o) => 1 + below(o.id)));
+      let depth = 1 + (m.id === 0 ? 0 : below(m.id));
       for (let p: number | null = m.parentId; p !== null; p = byId.get(p)?.parentId ?? null) {
         if (p === m.id) {
           throw new InvalidInputError("A mailbox cannot be moved inside itself or its children", [
@@ -316,10 +338,14 @@ function checkName(name: string | undefined): string {
       message: "must not be empty",
     }]);
   }
-  if ([...name].length > MAILBOX_LIMITS.maxSizeMailboxName) {
-    throw new InvalidInputError(`The name is longer than ${MAILBOX_LIMITS.maxSizeMailboxName} characters`, [
-      { property: "name", message: `at most ${MAILBOX_LIMITS.maxSizeMailboxName} characters` },
-    ]);
+  // RFC 8621 §1.3.1: maxSizeMailboxName counts octets of UTF-8, not characters.
+  if (new TextEncoder().encode(name.normalize("NFC")).length > MAILBOX_LIMITS.maxSizeMailboxName) {
+    throw new InvalidInputError(
+      `The name is longer than ${MAILBOX_LIMITS.maxSizeMailboxName} bytes of UTF-8`,
+      [
+        { property: "name", message: `at most ${MAILBOX_LIMITS.maxSizeMailboxName} bytes of UTF-8` },
+      ],
+    );
   }
   // deno-lint-ignore no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) {
