@@ -6,6 +6,7 @@ import { ADMIN_PASSWORD, basic, PASSWORD, startTestApp, type TestApp } from "./h
 export const CORE = "urn:ietf:params:jmap:core";
 export const MANAGEMENT = "urn:postern:jmap";
 export const MAIL = "urn:ietf:params:jmap:mail";
+export const QUOTA = "urn:ietf:params:jmap:quota";
 
 /** The admin's Authorization header. */
 export const ADMIN = basic("admin@example.org", ADMIN_PASSWORD);

@@ -14,6 +14,7 @@ import {
   MANAGEMENT,
   post,
   problem,
+  QUOTA,
   withApp,
 } from "./jmap_helpers.ts";
 
@@ -44,6 +45,7 @@ Deno.test("the session lists the core capability with every limit, the admin's a
         collationAlgorithms: ["i;ascii-numeric", "i;ascii-casemap", "i;unicode-casemap"],
       },
       [MAIL]: {},
+      [QUOTA]: {},
       [MANAGEMENT]: {},
     });
     assert.deepEqual(session.accounts, {
@@ -60,11 +62,12 @@ Deno.test("the session lists the core capability with every limit, the admin's a
             emailQuerySortOptions: ["receivedAt", "sentAt", "size", "from", "to", "subject", "hasKeyword"],
             mayCreateTopLevelMailbox: true,
           },
+          [QUOTA]: {},
           [MANAGEMENT]: {},
         },
       },
     });
-    assert.deepEqual(session.primaryAccounts, { [MAIL]: "b", [MANAGEMENT]: "b" });
+    assert.deepEqual(session.primaryAccounts, { [MAIL]: "b", [QUOTA]: "b", [MANAGEMENT]: "b" });
     assert.equal(session.username, "admin@example.org");
     assert.equal(session.apiUrl, `${ORIGIN}/jmap/`);
     assert.equal(session.downloadUrl, `${ORIGIN}/jmap/download/{accountId}/{blobId}/{name}?accept={type}`);
@@ -91,7 +94,7 @@ Deno.test("a user's session names the user's own account, not the admin's", () =
     const session = await (await t.fetch("/jmap/session", { headers: { authorization: user.auth } })).json();
     assert.deepEqual(Object.keys(session.accounts), [user.id]);
     assert.equal(session.accounts[user.id].name, "alice@example.org");
-    assert.deepEqual(session.primaryAccounts, { [MAIL]: user.id, [MANAGEMENT]: user.id });
+    assert.deepEqual(session.primaryAccounts, { [MAIL]: user.id, [QUOTA]: user.id, [MANAGEMENT]: user.id });
     assert.equal(session.username, "alice@example.org");
     const admin = await (await t.fetch("/jmap/session", { headers: { authorization: ADMIN } })).json();
     assert.notEqual(session.state, admin.state);

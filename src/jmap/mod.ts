@@ -4,6 +4,7 @@ import type { AccountService, ChangeService, ObjectService } from "../directory/
 import { MAILBOX_LIMITS, type MailboxService } from "../mail/mod.ts";
 import { JmapEngine, type MethodDefinition } from "./engine.ts";
 import { mailboxType } from "./mail/mailbox_type.ts";
+import { QUOTA_CAPABILITY, quotaFeed, quotaType } from "./mail/quota_type.ts";
 import { actionType } from "./management/action_type.ts";
 import { managementTypes } from "./management/object_types.ts";
 import { jmapRoutes } from "./routes.ts";
@@ -77,9 +78,24 @@ export function createJmap(deps: {
       methods.set(name, definition);
     }
   }
-  const engine = new JmapEngine(methods, new Set([CAPABILITY.core, CAPABILITY.mail, CAPABILITY.management]), {
-    maxCallsInRequest: deps.core.maxCallsInRequest,
-  }, deps.log);
+  // Quotas are derived from the account, with states of their own; RFC 9425 has no Quota/set.
+  const quotaDeps = { accounts: deps.accounts, mailboxes: deps.mailboxes };
+  for (
+    const [name, definition] of standardMethods(quotaType(quotaDeps), {
+      changes: quotaFeed(quotaDeps),
+      limits,
+    })
+  ) {
+    if (name !== "Quota/set") methods.set(name, definition);
+  }
+  const engine = new JmapEngine(
+    methods,
+    new Set([CAPABILITY.core, CAPABILITY.mail, QUOTA_CAPABILITY, CAPABILITY.management]),
+    {
+      maxCallsInRequest: deps.core.maxCallsInRequest,
+    },
+    deps.log,
+  );
   return {
     engine,
     routes: jmapRoutes({

@@ -31,7 +31,9 @@ export function buildSession(principal: Principal, account: Account, options: Se
       isPersonal: true,
       isReadOnly: false,
       accountCapabilities: {
-        ...(personal ? { [CAPABILITY.mail]: { ...options.mail, mayCreateTopLevelMailbox: true } } : {}),
+        ...(personal
+          ? { [CAPABILITY.mail]: { ...options.mail, mayCreateTopLevelMailbox: true }, [CAPABILITY.quota]: {} }
+          : {}),
         [CAPABILITY.management]: {},
       },
     },
@@ -41,18 +43,22 @@ export function buildSession(principal: Principal, account: Account, options: Se
       name: shared.account.primaryAddress,
       isPersonal: false,
       isReadOnly: shared.readOnly,
-      accountCapabilities: { [CAPABILITY.mail]: { ...options.mail, mayCreateTopLevelMailbox: false } },
+      accountCapabilities: {
+        [CAPABILITY.mail]: { ...options.mail, mayCreateTopLevelMailbox: false },
+        [CAPABILITY.quota]: {},
+      },
     };
   }
   const session: Omit<JmapSession, "state"> = {
     capabilities: {
       [CAPABILITY.core]: options.core,
       [CAPABILITY.mail]: {},
+      [CAPABILITY.quota]: {},
       [CAPABILITY.management]: {},
     },
     accounts,
     primaryAccounts: {
-      ...(personal ? { [CAPABILITY.mail]: id } : {}),
+      ...(personal ? { [CAPABILITY.mail]: id, [CAPABILITY.quota]: id } : {}),
       [CAPABILITY.management]: id,
     },
     username: account.primaryAddress,

@@ -99,6 +99,8 @@ export const CAPABILITY = {
   core: "urn:ietf:params:jmap:core",
   /** RFC 8621 §1.3.1. */
   mail: "urn:ietf:params:jmap:mail",
+  /** RFC 9425. */
+  quota: "urn:ietf:params:jmap:quota",
   /** Postern's management types (`x:` prefix); accepted even when a request does not list it. */
   management: "urn:postern:jmap",
 } as const;

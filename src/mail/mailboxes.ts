@@ -13,6 +13,7 @@ import {
   MAILBOX_ROLES,
   type MailboxRecord,
   NotFoundError,
+  QuotaError,
   rightBit,
   RuleError,
   type Store,
@@ -130,6 +131,10 @@ export class MailboxService {
     const name = checkName(input.name);
     const role = input.role ?? null;
     this.checkPlacement(all, { id: 0, parentId, name, role, accountId });
+    const limit = (await this.accounts.get(accountId))?.quotas.maxMailboxes;
+    if (limit !== undefined && all.length >= limit) {
+      throw new QuotaError(`The account already has ${all.length} mailboxes, its limit (maxMailboxes)`);
+    }
     if (input.shareWith && !access.owner) {
       throw new ForbiddenError("Only the owner can share a new mailbox");
     }
