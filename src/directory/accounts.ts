@@ -4,7 +4,6 @@ import {
   type Account,
   type AccountSearch,
   type AccountSearchResult,
-  type AccountType,
   type Change,
   ConflictError,
   decodeId,
@@ -13,56 +12,19 @@ import {
   type InvalidationEvent,
   InvalidInputError,
   NotFoundError,
-  type Quotas,
-  type Role,
   type Store,
 } from "./deps.ts";
 import type { AccountFilter } from "../store/mod.ts";
+import {
+  type AccountInput,
+  type AccountServiceOptions,
+  changed,
+  type PasswordHashing,
+  type WriteOutcome,
+} from "./account_types.ts";
 
-/** What hashing the directory needs; the worker-pool hasher implements it. */
-export interface PasswordHashing {
-  hash(password: string): Promise<string>;
-  verify(phc: string, password: string): Promise<boolean>;
-  /** Whether an imported hash is one `verify` can use (format and parameter bounds). */
-  isUsableHash(phc: string): boolean;
-}
-
-/** Validated input for creating an account (ids already decoded). */
-export interface AccountInput {
-  type: AccountType;
-  name: string;
-  domainId: number;
-  description?: string | null;
-  locale?: string | null;
-  aliases?: string[];
-  password?: string | null;
-  quotas?: Quotas;
-  roles?: Role[];
-  memberGroupIds?: number[];
-  enabled?: boolean;
-}
-
-/** What a write body returns: its result, the cache events and the change-log entries it causes. */
-export interface WriteOutcome<T> {
-  result: T;
-  events: InvalidationEvent[];
-  changes?: Change[];
-}
-
-/** A directory-wide change-log entry; `ownerId` is the account the object belongs to, if any. */
-export function changed(
-  type: string,
-  objectId: number,
-  kind: Change["kind"],
-  ownerId: number | null = null,
-): Change {
-  return { type, objectId, kind, accountId: null, ownerId };
-}
-
-/** Options the account service needs from settings. */
-export interface AccountServiceOptions {
-  minPasswordLength: () => number;
-}
+export { changed } from "./account_types.ts";
+export type { AccountInput, AccountServiceOptions, PasswordHashing, WriteOutcome } from "./account_types.ts";
 
 /**
  * Accounts, their addresses, groups and passwords. Every write appends its invalidation events in

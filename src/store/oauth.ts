@@ -7,7 +7,9 @@ import type {
   OAuthGrant,
   SigningKey,
 } from "../model/oauth.ts";
-import type { Db, Row } from "./db.ts";
+import type { Db } from "./db.ts";
+import { json, toClient, toCode, toDeviceCode, toGrant } from "./oauth_rows.ts";
+import { flowsAndSessions } from "./oauth_sessions.ts";
 
 type NewClient = Omit<OAuthClient, "id" | "createdAt" | "updatedAt">;
 type NewGrant = Omit<OAuthGrant, "id" | "createdAt">;
@@ -78,107 +80,13 @@ export interface OAuthRepository {
   pruneExpired(now: number): Promise<number>;
 }
 
-const list = (value: unknown): string[] => JSON.parse(String(value));
-const num = (value: unknown): number | null => value === null ? null : Number(value);
-
-function toClient(r: Row): OAuthClient {
-  return {
-    id: Number(r.id),
-    clientId: String(r.client_id),
-    name: String(r.name),
-    type: r.type as OAuthClient["type"],
-    secretHash: r.secret_hash === null ? null : String(r.secret_hash),
-    ownerId: num(r.owner_id),
-    redirectUris: list(r.redirect_uris),
-    postLogoutRedirectUris: list(r.post_logout_redirect_uris),
-    grantTypes: list(r.grant_types) as OAuthClient["grantTypes"],
-    scopes: list(r.scopes),
-    requireConsent: Number(r.require_consent) === 1,
-    dynamic: Number(r.dynamic) === 1,
-    description: r.description === null ? null : String(r.description),
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-  };
-}
-
-function toGrant(r: Row): OAuthGrant {
-  return {
-    id: Number(r.id),
-    clientId: Number(r.client_id),
-    accountId: Number(r.account_id),
-    grantType: r.grant_type as OAuthGrant["grantType"],
-    scopes: list(r.scopes),
-    authTime: Number(r.auth_time),
-    refreshGeneration: Number(r.refresh_generation),
-    refreshIssuedAt: num(r.refresh_issued_at),
-    refreshExpiresAt: num(r.refresh_expires_at),
-    rotatedAt: num(r.rotated_at),
-    createdAt: Number(r.created_at),
-    expiresAt: Number(r.expires_at),
-  };
-}
-
-function toCode(r: Row): AuthorizationCode {
-  return {
-    codeHash: String(r.code_hash),
-    clientId: Number(r.client_id),
-    accountId: Number(r.account_id),
-    redirectUri: String(r.redirect_uri),
-    scopes: list(r.scopes),
-    codeChallenge: String(r.code_challenge),
-    nonce: r.nonce === null ? null : String(r.nonce),
-    authTime: Number(r.auth_time),
-    expiresAt: Number(r.expires_at),
-    usedAt: num(r.used_at),
-    grantId: num(r.grant_id),
-  };
-}
-
-function toDeviceCode(r: Row): DeviceCode {
-  return {
-    deviceCodeHash: String(r.device_code_hash),
-    userCode: String(r.user_code),
-    clientId: Number(r.client_id),
-    scopes: list(r.scopes),
-    status: r.status as DeviceCode["status"],
-    accountId: num(r.account_id),
-    authTime: num(r.auth_time),
-    intervalSeconds: Number(r.interval_seconds),
-    lastPollAt: num(r.last_poll_at),
-    expiresAt: Number(r.expires_at),
-  };
-}
-
-function toFlow(r: Row): OAuthFlow {
-  return {
-    id: String(r.id),
-    kind: r.kind as OAuthFlow["kind"],
-    clientId: Number(r.client_id),
-    params: JSON.parse(String(r.params)),
-    csrf: String(r.csrf),
-    accountId: num(r.account_id),
-    authTime: num(r.auth_time),
-    failedAttempts: Number(r.failed_attempts),
-    expiresAt: Number(r.expires_at),
-  };
-}
-
-function toSigningKey(r: Row): SigningKey {
-  return {
-    id: Number(r.id),
-    kid: String(r.kid),
-    alg: String(r.alg),
-    privateJwk: String(r.private_jwk),
-    publicJwk: String(r.public_jwk),
-    createdAt: Number(r.created_at),
-    retiredAt: num(r.retired_at),
-  };
-}
-
-const json = (value: unknown) => JSON.stringify(value);
-
 /** SQLite implementation of {@link OAuthRepository}. */
 export function sqliteOAuth(db: Db): OAuthRepository {
+  return { ...clientsAndGrants(db), ...flowsAndSessions(db) };
+}
+
+/** Clients, token families, authorization codes and device codes. */
+function clientsAndGrants(db: Db): Omit<OAuthRepository, keyof ReturnType<typeof flowsAndSessions>> {
   const clientColumns = (c: NewClient) =>
     [
       c.clientId,
@@ -387,135 +295,6 @@ export function sqliteOAuth(db: Db): OAuthRepository {
           hash,
         ).changes > 0,
       );
-    },
-
-    insertFlow(f) {
-      db.run(
-        `INSERT INTO oauth_flows (id, kind, client_id, params, csrf, account_id, auth_time, failed_attempts,
-           expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        f.id,
-        f.kind,
-        f.clientId,
-        json(f.params),
-        f.csrf,
-        f.accountId,
-        f.authTime,
-        f.failedAttempts,
-        f.expiresAt,
-      );
-      return done(undefined);
-    },
-    flow(id) {
-      const row = db.get("SELECT * FROM oauth_flows WHERE id = ?", id);
-      return done(row && toFlow(row));
-    },
-    updateFlow(id, change) {
-      const current = db.get("SELECT * FROM oauth_flows WHERE id = ?", id);
-      if (!current) return done(undefined);
-      const flow = { ...toFlow(current), ...change };
-      db.run(
-        "UPDATE oauth_flows SET account_id = ?, auth_time = ?, failed_attempts = ? WHERE id = ?",
-        flow.accountId,
-        flow.authTime,
-        flow.failedAttempts,
-        id,
-      );
-      return done(undefined);
-    },
-    deleteFlow(id) {
-      db.run("DELETE FROM oauth_flows WHERE id = ?", id);
-      return done(undefined);
-    },
-
-    insertSession(s) {
-      db.run(
-        `INSERT INTO oauth_sessions (id_hash, account_id, credential_tag, auth_time, expires_at)
-         VALUES (?, ?, ?, ?, ?)`,
-        s.idHash,
-        s.accountId,
-        s.credentialTag,
-        s.authTime,
-        s.expiresAt,
-      );
-      return done(undefined);
-    },
-    session(idHash) {
-      const r = db.get("SELECT * FROM oauth_sessions WHERE id_hash = ?", idHash);
-      return done(
-        r && {
-          idHash: String(r.id_hash),
-          accountId: Number(r.account_id),
-          credentialTag: String(r.credential_tag),
-          authTime: Number(r.auth_time),
-          expiresAt: Number(r.expires_at),
-        },
-      );
-    },
-    deleteSession(idHash) {
-      db.run("DELETE FROM oauth_sessions WHERE id_hash = ?", idHash);
-      return done(undefined);
-    },
-
-    consent(accountId, clientId) {
-      const row = db.get<{ scopes: string }>(
-        "SELECT scopes FROM oauth_consents WHERE account_id = ? AND client_id = ?",
-        accountId,
-        clientId,
-      );
-      return done(row && list(row.scopes));
-    },
-    putConsent(accountId, clientId, scopes) {
-      db.run(
-        `INSERT INTO oauth_consents (account_id, client_id, scopes, granted_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (account_id, client_id) DO UPDATE SET scopes = excluded.scopes,
-           granted_at = excluded.granted_at`,
-        accountId,
-        clientId,
-        json(scopes),
-        Date.now(),
-      );
-      return done(undefined);
-    },
-
-    insertSigningKey(k) {
-      return done(
-        db.run(
-          `INSERT INTO oauth_signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-          k.kid,
-          k.alg,
-          k.privateJwk,
-          k.publicJwk,
-          k.createdAt,
-          k.retiredAt,
-        ).id,
-      );
-    },
-    signingKeys: () => done(db.all("SELECT * FROM oauth_signing_keys ORDER BY id").map(toSigningKey)),
-    retireSigningKeys(exceptId, at) {
-      db.run(
-        "UPDATE oauth_signing_keys SET retired_at = ? WHERE id <> ? AND retired_at IS NULL",
-        at,
-        exceptId,
-      );
-      return done(undefined);
-    },
-    deleteSigningKeysRetiredBefore(at) {
-      return done(db.run("DELETE FROM oauth_signing_keys WHERE retired_at < ?", at).changes);
-    },
-
-    pruneExpired(now) {
-      let removed = 0;
-      for (
-        const sql of [
-          "DELETE FROM oauth_codes WHERE expires_at < ?",
-          "DELETE FROM oauth_device_codes WHERE expires_at < ?",
-          "DELETE FROM oauth_flows WHERE expires_at < ?",
-          "DELETE FROM oauth_sessions WHERE expires_at < ?",
-          "DELETE FROM oauth_grants WHERE expires_at < ?",
-        ]
-      ) removed += db.run(sql, now).changes;
-      return done(removed);
     },
   };
 }

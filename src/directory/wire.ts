@@ -1,0 +1,86 @@
+/** Management objects in wire form: lists keyed by index, dates in UTC, secrets masked. */
+import {
+  type Account,
+  type Credential,
+  type Domain,
+  encodeId,
+  type ObjectSpec,
+  toKeyedList,
+} from "./deps.ts";
+
+/** What a write-only value reads as. */
+export const MASK = "********";
+
+/** A wire object. */
+export type WireObject = Record<string, unknown>;
+
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** An account in wire form. */
+export function accountToWire(account: Account): WireObject {
+  return {
+    id: encodeId(account.id),
+    "@type": account.type,
+    name: account.name,
+    domainId: encodeId(account.domainId),
+    emailAddress: account.primaryAddress,
+    description: account.description,
+    locale: account.locale,
+    aliases: toKeyedList(account.aliases),
+    ...(account.type === "User" && account.hasPassword
+      ? { credentials: { "0": { "@type": "Password", secret: MASK } } }
+      : {}),
+    quotas: account.quotas,
+    ...(account.type === "User" ? { roles: toKeyedList(account.roles) } : {}),
+    memberGroupIds: toKeyedList(account.memberGroupIds.map(encodeId)),
+    enabled: account.enabled,
+    createdAt: iso(account.createdAt),
+    updatedAt: iso(account.updatedAt),
+  };
+}
+
+/** A domain in wire form. */
+export function domainToWire(domain: Domain): WireObject {
+  return {
+    id: encodeId(domain.id),
+    name: domain.name,
+    description: domain.description,
+    createdAt: iso(domain.createdAt),
+  };
+}
+
+/** An app password or API key in wire form, secret omitted. */
+export function accessKeyToWire(credential: Credential): WireObject {
+  return {
+    id: encodeId(credential.id),
+    accountId: encodeId(credential.accountId),
+    description: credential.description,
+    expiresAt: iso(credential.expiresAt),
+    createdAt: iso(credential.createdAt),
+    lastUsedAt: iso(credential.lastUsedAt),
+  };
+}
+
+/** A settings value with its write-only fields masked (a SecretKey value keeps its kind). */
+export function masked(spec: ObjectSpec, value: WireObject): WireObject {
+  const out = { ...value };
+  for (const [name, field] of Object.entries(spec.fields)) {
+    const v = out[name];
+    if (!field.writeOnly || v === null || v === undefined) continue;
+    out[name] = typeof v === "object" && "secret" in v ? { ...v, secret: MASK } : v;
+  }
+  return out;
+}
+
+/**
+ * Properties sent back exactly as read are no change: server-set ones (createdAt, emailAddress) and
+ * the masked password included, so a client that writes back a whole object changes only what differs.
+ */
+export function withoutUnchanged(patch: unknown, current: WireObject): unknown {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
+  return Object.fromEntries(
+    Object.entries(patch).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(current[key])),
+  );
+}
