@@ -31,24 +31,36 @@
  *    (2,000 issued in-process through TokenService, checked one after another in 8 batches; the
  *    median batch), with its split: token crypto (BLAKE3 derivations, AES-256-GCM-SIV open) and
  *    database reads; and the authenticator's whole cold Bearer path for information. Target: < 100 µs.
+ * 9. `GET /jmap/session` with a cached Bearer access token (scope JMAP mail) for a user with 50 shared
+ *    accounts (50 other users each share their Inbox with them, through the mailbox service; half of
+ *    them read-only) against a bare `Deno.serve` sending the same session bytes; and, for
+ *    information, the same for a user with no shared account against its own bare server. Target:
+ *    at least 40%.
+ * 10. `Mailbox/get` (ids null) of an account with 200 mailboxes (the 6 defaults and 194 more, nested
+ *     up to four deep) with a cached Bearer access token, one request at a time on one keep-alive
+ *     connection, against `Core/echo` on the same connection. Target: p50 under 2 ms (p90/p99 shown).
  *
  * The data directory is prepared in-process before any server starts (the first-start bootstrap, the
- * cold-login accounts, the 10,000 accounts, the OAuth client and its tokens). Servers, load generator
- * and probes are separate processes on 127.0.0.1. The exit code is 0 whether the targets pass or not:
+ * cold-login accounts, the 10,000 accounts, the OAuth clients and their tokens, the mail users, their
+ * shares and mailboxes). Servers, load generator and probes are separate processes on 127.0.0.1. The exit code is 0 whether the targets pass or not:
  * this is a report. Options: --rounds, --duration-ms, --connections, --login-rounds, --query-requests,
  * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client), and
  * --only with a comma-separated list of sections to run (account, sync, logins, echo, query, refresh,
- * bearer, verify; `oauth` is the last three), e.g. `deno task bench --only oauth`.
+ * bearer, verify, session, mailbox; `oauth` is refresh, bearer and verify, `mail` the last two), e.g.
+ * `deno task bench --only oauth`. --query-requests sets the requests of both latency probes (5, 10).
  */
 import { parseArgs } from "node:util";
 import { loginRounds, LOGINS_PER_ROUND } from "./bench/cold_logins.ts";
 import { figures, type Measurements } from "./bench/figures.ts";
 import { httpGet, httpPost, sameBytes } from "./bench/http_client.ts";
 import { queryLatency } from "./bench/jmap_query.ts";
+import { createMailFixture } from "./bench/mail_fixture.ts";
+import { mailboxLatency } from "./bench/mailbox_latency.ts";
 import { bearerRounds, refreshRounds, tokenVerifyRun } from "./bench/oauth_rounds.ts";
 import { ProcessGroup, type Server } from "./bench/processes.ts";
 import { type Figure, printSummary } from "./bench/report.ts";
 import { parseSections, type Section, SECTIONS } from "./bench/sections.ts";
+import { sessionRounds } from "./bench/session_rounds.ts";
 import {
   basic,
   bootstrapData,
@@ -73,6 +85,12 @@ const OAUTH_CLIENT_ID = "bench-client";
 const OAUTH_SCOPES = ["offline_access", "urn:ietf:params:jmap:mail"];
 /** Distinct access tokens checked cold for figure 8. */
 const COLD_TOKENS = 2_000;
+/** The mail figures' OAuth client (its tokens have the JMAP mail scope only). */
+const MAIL_CLIENT_ID = "bench-mail-client";
+/** Users who each share a mailbox with figure 9's user: the shared accounts of its session. */
+const SHARERS = 50;
+/** Mailboxes in figure 10's account, the 6 defaults included. */
+const MAILBOXES = 200;
 
 function settingsFromArgs(args: string[]): { settings: Settings; sections: Set<Section> } {
   const { values } = parseArgs({
@@ -175,6 +193,21 @@ async function run(
       scopes: OAUTH_SCOPES,
     })
     : undefined;
+  t = performance.now();
+  const mailFixture = has("session") || has("mailbox")
+    ? await createMailFixture(dataDir, {
+      domain: DOMAIN,
+      clientId: MAIL_CLIENT_ID,
+      sharers: SHARERS,
+      mailboxes: MAILBOXES,
+    })
+    : undefined;
+  if (mailFixture) {
+    const { sharers, folders } = mailFixture;
+    console.log(
+      `Created ${sharers} users sharing a mailbox and ${folders.mailboxes} mailboxes in ${seconds(t)}`,
+    );
+  }
   const syncMicros = has("sync") ? await timeSync(dataDir) : NaN;
 
   t = performance.now();
@@ -315,6 +348,21 @@ async function run(
       fixture: oauthFixture,
       login: `admin@${DOMAIN}`,
       tokens: COLD_TOKENS,
+    });
+  }
+  if (mailFixture && has("session")) {
+    m.session = {
+      sharedAccounts: mailFixture.sharers,
+      subjects: await sessionRounds(settings, group, { tmp, postern, fixture: mailFixture }),
+    };
+  }
+  if (mailFixture && has("mailbox")) {
+    m.mailboxLatency = await mailboxLatency(group, {
+      server: postern,
+      authorization: `Bearer ${mailFixture.folders.accessToken}`,
+      mailboxes: mailFixture.folders.mailboxes,
+      requests: settings.queryRequests,
+      warmup: QUERY_WARMUP,
     });
   }
   if (posternDebug) m.accessLog = await accessLogCompleteness(posternDebug);

@@ -52,6 +52,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     log: getLogger(["postern", "jmap"]),
     rotateSigningKey: () => services.oauth.rotateSigningKey(),
     mailboxes: services.mailboxes,
+    shareNotifications: services.shareNotifications,
   });
   const router = new Router<RequestContext>().add(
     ...jmap.routes,

@@ -17,7 +17,7 @@ import {
 } from "./directory/mod.ts";
 import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
-import { MailboxService } from "./mail/mod.ts";
+import { MailboxService, ShareNotificationService } from "./mail/mod.ts";
 import { OAuthProvider } from "./oauth/mod.ts";
 import { openStore, type Store, type SynchronousMode } from "./store/mod.ts";
 
@@ -37,6 +37,7 @@ export interface Services {
   authenticator: Authenticator;
   oauth: OAuthProvider;
   mailboxes: MailboxService;
+  shareNotifications: ShareNotificationService;
   encryptionKey: Uint8Array;
   /** Applies other processes' invalidations; one cheap call, made before each request. */
   sync(): Promise<void> | undefined;
@@ -142,6 +143,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     authenticator,
     oauth,
     mailboxes: new MailboxService(store, accounts, (body) => accounts.write(body)),
+    shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),
     prestart: () => hasher.prestart(),

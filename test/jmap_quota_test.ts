@@ -64,3 +64,14 @@ Deno.test("Quota has no /set, and a state it never issued cannot be calculated f
     const [, bad] = await call(t, "Quota/changes", { sinceState: "not a state" });
     assert.equal(bad.type, "cannotCalculateChanges");
   }));
+
+Deno.test("Mailbox/set accepts onDestroyRemoveEmails as a boolean and refuses any other value", () =>
+  withApp(async (t) => {
+    const [, created] = await call(t, "Mailbox/set", { create: { a: { name: "Old" } } });
+    const id = String((created.created as Record<string, Record<string, unknown>>).a.id);
+    const [name, wrong] = await call(t, "Mailbox/set", { destroy: [id], onDestroyRemoveEmails: "yes" });
+    assert.equal(name, "error");
+    assert.equal(wrong.type, "invalidArguments");
+    const [, done] = await call(t, "Mailbox/set", { destroy: [id], onDestroyRemoveEmails: true });
+    assert.deepEqual(done.destroyed, [id]);
+  }));

@@ -18,6 +18,10 @@ import {
   withApp,
 } from "./jmap_helpers.ts";
 
+/** RFC 9670: JMAP Sharing's capabilities. */
+const PRINCIPALS = "urn:ietf:params:jmap:principals";
+const PRINCIPALS_OWNER = "urn:ietf:params:jmap:principals:owner";
+
 const ORIGIN = "http://127.0.0.1:8080";
 const ERROR = "urn:ietf:params:jmap:error:";
 
@@ -46,6 +50,7 @@ Deno.test("the session lists the core capability with every limit, the admin's a
       },
       [MAIL]: {},
       [QUOTA]: {},
+      [PRINCIPALS]: {},
       [MANAGEMENT]: {},
     });
     assert.deepEqual(session.accounts, {
@@ -64,10 +69,17 @@ Deno.test("the session lists the core capability with every limit, the admin's a
           },
           [QUOTA]: {},
           [MANAGEMENT]: {},
+          [PRINCIPALS]: { currentUserPrincipalId: "b" },
+          [PRINCIPALS_OWNER]: { accountIdForPrincipal: "b", principalId: "b" },
         },
       },
     });
-    assert.deepEqual(session.primaryAccounts, { [MAIL]: "b", [QUOTA]: "b", [MANAGEMENT]: "b" });
+    assert.deepEqual(session.primaryAccounts, {
+      [MAIL]: "b",
+      [QUOTA]: "b",
+      [PRINCIPALS]: "b",
+      [MANAGEMENT]: "b",
+    });
     assert.equal(session.username, "admin@example.org");
     assert.equal(session.apiUrl, `${ORIGIN}/jmap/`);
     assert.equal(session.downloadUrl, `${ORIGIN}/jmap/download/{accountId}/{blobId}/{name}?accept={type}`);
@@ -94,7 +106,12 @@ Deno.test("a user's session names the user's own account, not the admin's", () =
     const session = await (await t.fetch("/jmap/session", { headers: { authorization: user.auth } })).json();
     assert.deepEqual(Object.keys(session.accounts), [user.id]);
     assert.equal(session.accounts[user.id].name, "alice@example.org");
-    assert.deepEqual(session.primaryAccounts, { [MAIL]: user.id, [QUOTA]: user.id, [MANAGEMENT]: user.id });
+    assert.deepEqual(session.primaryAccounts, {
+      [MAIL]: user.id,
+      [QUOTA]: user.id,
+      [PRINCIPALS]: user.id,
+      [MANAGEMENT]: user.id,
+    });
     assert.equal(session.username, "alice@example.org");
     const admin = await (await t.fetch("/jmap/session", { headers: { authorization: ADMIN } })).json();
     assert.notEqual(session.state, admin.state);

@@ -1,6 +1,7 @@
 /** The summary figures, each a value against its baseline from the same run. */
 import { LOGINS_PER_ROUND, type ProbeRounds } from "./cold_logins.ts";
 import type { QueryLatency } from "./jmap_query.ts";
+import type { MailboxLatency } from "./mailbox_latency.ts";
 import { type Figure, median, micros, ms, percent, quantile, rps } from "./report.ts";
 import { cpuPerRequest, type Subject } from "./throughput.ts";
 import type { TokenVerifyResult } from "./token_verify.ts";
@@ -22,6 +23,10 @@ export interface Measurements {
   bearerSubjects?: Subject[];
   /** Cold access-token checks (figure 8). */
   tokenVerify?: TokenVerifyResult;
+  /** GET /jmap/session with and without shared accounts, each with its bare server (figure 9). */
+  session?: { sharedAccounts: number; subjects: Subject[] };
+  /** Mailbox/get of a large account against Core/echo (figure 10). */
+  mailboxLatency?: MailboxLatency;
 }
 
 /** A ratio as a multiple, for figures whose target is one (e.g. "≥ 1.50×"). */
@@ -86,6 +91,19 @@ export function figures(m: Measurements): Figure[] {
       ? throughput("7. JMAP Core/echo, Bearer vs Basic (cached)", "bearer", "basic", 0.9, m.bearerSubjects)
       : []),
     ...(m.tokenVerify ? tokenFigures(m.tokenVerify) : []),
+    ...(m.session
+      ? [
+        ...throughput(
+          `9. /jmap/session, ${m.session.sharedAccounts} shared accounts, vs bare`,
+          "shared",
+          "bare-shared",
+          0.4,
+          m.session.subjects,
+        ),
+        ...throughput("   no shared account, vs bare", "alone", "bare-alone", NaN, m.session.subjects),
+      ]
+      : []),
+    ...(m.mailboxLatency ? mailboxFigures(m.mailboxLatency) : []),
   ];
 }
 
@@ -238,6 +256,33 @@ function queryFigures(q: QueryLatency): Figure[] {
     value: cache ? `${cache.misses.toLocaleString("en-US")} misses` : "?",
     baseline: `${(query.length * q.limit).toLocaleString("en-US")} objects`,
     ratio: cache ? percent(cache.misses / (query.length * q.limit)) : "",
+    target: "—",
+    result: "info",
+  }];
+}
+
+/** Figure 10: Mailbox/get of every mailbox against Core/echo on the same connection. */
+function mailboxFigures(l: MailboxLatency): Figure[] {
+  const figure = `10. Mailbox/get of ${l.mailboxes} mailboxes, p50`;
+  if (!l.result) {
+    return [{ figure, value: "error", baseline: "", ratio: "", target: "< 2 ms", result: "FAIL" }];
+  }
+  const { get, echo } = l.result;
+  const p50 = quantile(get, 0.5);
+  const echoP50 = quantile(echo, 0.5);
+  const pair = (values: number[]) => `${ms(quantile(values, 0.9))} / ${ms(quantile(values, 0.99))}`;
+  return [{
+    figure,
+    value: ms(p50),
+    baseline: `${ms(echoP50)} (Core/echo)`,
+    ratio: `${(p50 / echoP50).toFixed(1)}×`,
+    target: "< 2 ms",
+    result: p50 < 2 ? "PASS" : "FAIL",
+  }, {
+    figure: "    same, p90 / p99",
+    value: pair(get),
+    baseline: pair(echo),
+    ratio: "",
     target: "—",
     result: "info",
   }];

@@ -10,6 +10,8 @@ export const SECTIONS = [
   "refresh",
   "bearer",
   "verify",
+  "session",
+  "mailbox",
 ] as const;
 
 /** One section of the benchmark. */
@@ -19,6 +21,7 @@ export type Section = typeof SECTIONS[number];
 const GROUPS: Readonly<Record<string, readonly Section[]>> = {
   all: SECTIONS,
   oauth: ["refresh", "bearer", "verify"],
+  mail: ["session", "mailbox"],
 };
 
 /** The sections a comma-separated `--only` list names (every section when absent). */

@@ -23,6 +23,8 @@ export interface MethodContext {
   baseUrl: string;
   /** The call's accountId, set by the standard methods once checked (per-account types read it). */
   accountId?: string;
+  /** Type-specific arguments of a standard method (DataType.setArguments), as sent. */
+  arguments?: Record<string, unknown>;
   /** Appends an extra response after this call's own (implicit calls such as onSuccess*). */
   emit(name: string, args: Record<string, unknown>): void;
 }

@@ -1,12 +1,14 @@
 /** The JMAP surface: engine, standard methods, management types, session and routes. */
 import type { Logger } from "@logtape/logtape";
 import type { AccountService, ChangeService, ObjectService } from "../directory/mod.ts";
-import { MAILBOX_LIMITS, type MailboxService } from "../mail/mod.ts";
+import { MAILBOX_LIMITS, type MailboxService, type ShareNotificationService } from "../mail/mod.ts";
 import { JmapEngine, type MethodDefinition } from "./engine.ts";
 import { mailboxType } from "./mail/mailbox_type.ts";
 import { QUOTA_CAPABILITY, quotaFeed, quotaType } from "./mail/quota_type.ts";
 import { actionType } from "./management/action_type.ts";
 import { managementTypes } from "./management/object_types.ts";
+import { principalsMethods } from "./principals/methods.ts";
+import { PRINCIPALS_CAPABILITY } from "./principals/types.ts";
 import { jmapRoutes } from "./routes.ts";
 import { schemaDocument } from "./schema.ts";
 import { standardMethods } from "./standard/methods.ts";
@@ -53,6 +55,7 @@ export function createJmap(deps: {
   /** Makes a new ID-token signing key current (the RotateSigningKey action). */
   rotateSigningKey: () => Promise<string>;
   mailboxes: MailboxService;
+  shareNotifications: ShareNotificationService;
 }) {
   const skipped = { count: 0 };
   const methods = new Map<string, MethodDefinition>([
@@ -88,9 +91,25 @@ export function createJmap(deps: {
   ) {
     if (name !== "Quota/set") methods.set(name, definition);
   }
+  const sharing = principalsMethods({
+    accounts: deps.accounts,
+    mailboxes: deps.mailboxes,
+    notifications: deps.shareNotifications,
+    core: deps.core,
+    mail: MAIL_CAPABILITY,
+    changes: deps.changes,
+    limits,
+  });
+  for (const [name, definition] of sharing) methods.set(name, definition);
   const engine = new JmapEngine(
     methods,
-    new Set([CAPABILITY.core, CAPABILITY.mail, QUOTA_CAPABILITY, CAPABILITY.management]),
+    new Set([
+      CAPABILITY.core,
+      CAPABILITY.mail,
+      QUOTA_CAPABILITY,
+      PRINCIPALS_CAPABILITY,
+      CAPABILITY.management,
+    ]),
     {
       maxCallsInRequest: deps.core.maxCallsInRequest,
     },

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { Account, Principal } from "../model/types.ts";
 import { encodeId } from "../model/ids.ts";
+import { PRINCIPALS_CAPABILITY, PRINCIPALS_OWNER_CAPABILITY } from "./principals/types.ts";
 import { CAPABILITY, type CoreCapability, type JmapSession, type MailAccountCapability } from "./types.ts";
 
 /** An account shared with the user, as the session lists it. */
@@ -35,6 +36,9 @@ export function buildSession(principal: Principal, account: Account, options: Se
           ? { [CAPABILITY.mail]: { ...options.mail, mayCreateTopLevelMailbox: true }, [CAPABILITY.quota]: {} }
           : {}),
         [CAPABILITY.management]: {},
+        // RFC 9670: the user's Principal lives in their own account, under the account's id.
+        [PRINCIPALS_CAPABILITY]: { currentUserPrincipalId: id },
+        [PRINCIPALS_OWNER_CAPABILITY]: { accountIdForPrincipal: id, principalId: id },
       },
     },
   };
@@ -46,6 +50,10 @@ export function buildSession(principal: Principal, account: Account, options: Se
       accountCapabilities: {
         [CAPABILITY.mail]: { ...options.mail, mayCreateTopLevelMailbox: false },
         [CAPABILITY.quota]: {},
+        [PRINCIPALS_OWNER_CAPABILITY]: {
+          accountIdForPrincipal: id,
+          principalId: encodeId(shared.account.id),
+        },
       },
     };
   }
@@ -54,11 +62,13 @@ export function buildSession(principal: Principal, account: Account, options: Se
       [CAPABILITY.core]: options.core,
       [CAPABILITY.mail]: {},
       [CAPABILITY.quota]: {},
+      [PRINCIPALS_CAPABILITY]: {},
       [CAPABILITY.management]: {},
     },
     accounts,
     primaryAccounts: {
       ...(personal ? { [CAPABILITY.mail]: id, [CAPABILITY.quota]: id } : {}),
+      [PRINCIPALS_CAPABILITY]: id,
       [CAPABILITY.management]: id,
     },
     username: account.primaryAddress,

@@ -19,6 +19,7 @@ import {
   type Store,
   WRITE_RIGHTS,
 } from "./deps.ts";
+import { recordRightsChange } from "./share_notifications.ts";
 
 /** Limits of the mail capability that mailboxes obey. */
 export const MAILBOX_LIMITS = { maxMailboxDepth: 10, maxSizeMailboxName: 255 } as const;
@@ -156,7 +157,7 @@ export class MailboxService {
           .map((g) => [g.granteeId, g.rights]),
       );
       const shareWith = input.shareWith ?? (inherited?.size ? inherited : undefined);
-      const events = shareWith ? await this.share(accountId, id, shareWith) : [];
+      const events = shareWith ? await this.share(accountId, id, shareWith, viewerId) : [];
       return { result: id, events, changes: [mailboxChange(id, "created", accountId)] };
     });
   }
@@ -191,7 +192,7 @@ export class MailboxService {
         await this.store.mailboxes.setSubscribed(viewerId, id, input.isSubscribed);
       }
       const events = input.shareWith !== undefined
-        ? await this.share(accountId, id, input.shareWith ?? new Map())
+        ? await this.share(accountId, id, input.shareWith ?? new Map(), viewerId)
         : [];
       return { result: undefined, events, changes: [mailboxChange(id, "updated", accountId)] };
     });
@@ -296,6 +297,7 @@ export class MailboxService {
     ownerId: number,
     mailboxId: number,
     shareWith: Map<number, number>,
+    changedById: number,
   ): Promise<InvalidationEvent[]> {
     const current = (await this.store.mailboxes.grantsOf(ownerId)).filter((g) => g.mailboxId === mailboxId);
     for (const granteeId of shareWith.keys()) {
@@ -316,6 +318,13 @@ export class MailboxService {
     for (const [granteeId, rights] of shareWith) {
       await this.store.mailboxes.setGrant({ mailboxId, ownerId, granteeId, rights: rights & ALL_RIGHTS });
     }
+    await recordRightsChange(this.store, this.accounts, {
+      ownerId,
+      mailboxId,
+      changedById,
+      before: new Map(current.map((g) => [g.granteeId, g.rights])),
+      after: new Map([...shareWith].map(([granteeId, rights]) => [granteeId, rights & ALL_RIGHTS])),
+    });
     return await this.sharingEvents([...current.map((g) => g.granteeId), ...shareWith.keys()]);
   }
 

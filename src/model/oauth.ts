@@ -129,5 +129,6 @@ const CAPABILITY_SCOPES: Readonly<Record<string, string | null>> = {
   "urn:ietf:params:jmap:submission": "urn:ietf:params:jmap:submission",
   "urn:ietf:params:jmap:vacationresponse": "urn:ietf:params:jmap:mail",
   "urn:ietf:params:jmap:quota": "urn:ietf:params:jmap:mail",
+  "urn:ietf:params:jmap:principals": "urn:ietf:params:jmap:mail",
   "urn:postern:jmap": "urn:postern:admin",
 };

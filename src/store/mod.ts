@@ -11,6 +11,7 @@ import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
 import { type MailboxRepository, sqliteMailboxes } from "./mailboxes.ts";
 import { type OAuthRepository, sqliteOAuth } from "./oauth.ts";
 import { type SettingsRepository, sqliteSettings } from "./settings.ts";
+import { type ShareNotificationRepository, sqliteShareNotifications } from "./share_notifications.ts";
 
 export type { AccountFilter, AccountRecord, AccountRepository, AddressRecord } from "./accounts.ts";
 export type { AclRepository } from "./acl.ts";
@@ -23,6 +24,11 @@ export type { InvalidationLog } from "./invalidations.ts";
 export type { MailboxRepository } from "./mailboxes.ts";
 export type { OAuthRepository } from "./oauth.ts";
 export type { SettingsRepository } from "./settings.ts";
+export type {
+  ShareNotificationAuthor,
+  ShareNotificationRecord,
+  ShareNotificationRepository,
+} from "./share_notifications.ts";
 
 /** Every repository over one database. */
 export interface Store {
@@ -36,6 +42,7 @@ export interface Store {
   readonly changes: ChangeLog;
   readonly oauth: OAuthRepository;
   readonly mailboxes: MailboxRepository;
+  readonly shareNotifications: ShareNotificationRepository;
   readonly integrity: IntegrityChecker;
   /** Runs `body` atomically; it must await only store calls. */
   transaction<T>(body: () => Promise<T> | T): Promise<T>;
@@ -64,6 +71,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     changes: sqliteChanges(db),
     oauth: sqliteOAuth(db),
     mailboxes: sqliteMailboxes(db),
+    shareNotifications: sqliteShareNotifications(db),
     integrity: sqliteIntegrity(db),
     transaction: (body) => db.transaction(body),
     sizeBytes() {

@@ -158,6 +158,7 @@ export function mailboxType(deps: MailboxTypeDeps): DataType {
     },
     sortable: ["sortOrder", "name"],
     queryArguments: ["sortAsTree", "filterAsTree"],
+    setArguments: { onDestroyRemoveEmails: "boolean" },
     async get(ctx, ids) {
       const all = await list(ctx);
       if (ids === null) return { list: all, notFound: [] };
@@ -178,6 +179,8 @@ export function mailboxType(deps: MailboxTypeDeps): DataType {
       return null;
     },
     async destroy(ctx, id) {
+      // onDestroyRemoveEmails (ctx.arguments) is accepted and checked by /set; until the Email store
+      // exists no mailbox holds emails, so mailboxHasEmail cannot arise yet.
       const mailboxId = decodeId(id);
       if (mailboxId === undefined) throw new NotFoundError("Mailbox", id);
       await mailboxes.destroy(ctx.principal.accountId, accountOf(ctx), mailboxId);

@@ -59,6 +59,8 @@ export interface DataType {
   conditions: Record<string, (object: JmapObject, value: unknown) => boolean>;
   /** Sortable properties. */
   sortable: readonly string[];
+  /** Arguments of /set beyond RFC 8620's (e.g. Mailbox's onDestroyRemoveEmails); see ctx.arguments. */
+  setArguments?: Readonly<Record<string, "boolean" | "string" | "number">>;
   /** Arguments of /query beyond RFC 8620's (e.g. Mailbox's sortAsTree); they reach `query`. */
   queryArguments?: readonly string[];
   /** A faster query than the generic in-memory one (e.g. pushed down to SQL). */

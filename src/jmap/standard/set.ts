@@ -27,9 +27,16 @@ export async function set(
   env: StandardEnvironment,
 ): Promise<JmapObject> {
   const { type, limits } = env;
-  const args = new Args(raw, ["accountId", "ifInState", "create", "update", "destroy"], `${type.name}/set`);
+  const extra = type.setArguments ?? {};
+  const known = ["accountId", "ifInState", "create", "update", "destroy", ...Object.keys(extra)];
+  const args = new Args(raw, known, `${type.name}/set`);
   const accountId = await type.checkAccount(ctx, args.raw("accountId"));
   ctx.accountId = accountId;
+  for (const [name, kind] of Object.entries(extra)) {
+    if (raw[name] === undefined) continue;
+    if (typeof raw[name] !== kind) throw new MethodError("invalidArguments", `"${name}" must be a ${kind}`);
+    (ctx.arguments ??= {})[name] = raw[name];
+  }
   const ifInState = args.optionalString("ifInState");
   const create = args.map("create") ?? {};
   const update = args.map("update") ?? {};

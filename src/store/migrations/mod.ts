@@ -8,6 +8,15 @@ import { sql as changeOwner } from "./003_change_owner.ts";
 import { sql as accountOrder } from "./004_account_order.ts";
 import { sql as oauth } from "./005_oauth.ts";
 import { sql as mailboxes } from "./006_mailboxes.ts";
+import { sql as shareNotifications } from "./007_share_notifications.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
-export const MIGRATIONS: readonly string[] = [core, changes, changeOwner, accountOrder, oauth, mailboxes];
+export const MIGRATIONS: readonly string[] = [
+  core,
+  changes,
+  changeOwner,
+  accountOrder,
+  oauth,
+  mailboxes,
+  shareNotifications,
+];
