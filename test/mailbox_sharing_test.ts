@@ -334,3 +334,22 @@ Deno.test("a shared child whose parent is not shared appears at the top level to
     );
     assert.deepEqual(top.ids, [child.id]);
   }));
+
+Deno.test("renaming an account that shares with a user moves the user's session state everywhere at once", () =>
+  withApp(async (t) => {
+    const [owner, user] = await createUsers(t, ["sharer", "reader"]);
+    const inbox = (await mailboxesByName(t, owner)).Inbox.id as string;
+    await share(t, owner, inbox, { [user.accountId]: rights("mayReadItems") });
+    const before = await getSession(t, user.auth);
+    assert.equal((before.accounts[owner.accountId] as Obj).name, "sharer@example.org");
+    const { sessionState: apiBefore } = await mailRequest(t, [["Core/echo", {}, "0"]], user.auth);
+    assert.equal(apiBefore, before.state);
+
+    await adminSetAccounts(t, { update: { [owner.accountId]: { name: "renamed" } } });
+    const after = await getSession(t, user.auth);
+    assert.equal((after.accounts[owner.accountId] as Obj).name, "renamed@example.org");
+    assert.notEqual(after.state, before.state);
+    // The state in API responses is the session's, on the very next request.
+    const { sessionState: apiAfter } = await mailRequest(t, [["Core/echo", {}, "0"]], user.auth);
+    assert.equal(apiAfter, after.state);
+  }));

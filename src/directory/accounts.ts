@@ -197,6 +197,12 @@ export class AccountService {
       if (patch.password !== undefined || patch.enabled !== undefined) {
         events.push({ kind: "credentials", accountId: id });
       }
+      // The sessions of those it shares with name it (by address): a new name or domain changes them.
+      if (name !== before.name || domain.id !== before.domainId) {
+        for (const granteeId of await this.sharedWith(id)) {
+          events.push({ kind: "account", accountId: granteeId, keys: [] });
+        }
+      }
       return { result: id, events, changes: [changed("Account", id, "updated", id)] };
     });
     return await this.require(id);
@@ -211,8 +217,7 @@ export class AccountService {
       const keys = await this.store.credentials.listByAccount(id);
       const members = account.type === "Group" ? await this.store.accounts.memberIds(id) : [];
       // Accounts it shared with lose it from their sessions: their cached session state must go.
-      const grantees = [...new Set((await this.store.acl.givenBy(id)).map((g) => g.granteeId))]
-        .filter((g) => g !== id && !members.includes(g));
+      const grantees = (await this.sharedWith(id)).filter((g) => !members.includes(g));
       // Mailboxes of others that were shared with it lose that grant from their shareWith: a change.
       const sharedWithIt = (await this.store.acl.heldBy(id))
         .filter((g) => g.objectType === "Mailbox" && g.objectId !== null && g.ownerId !== id);
@@ -242,6 +247,17 @@ export class AccountService {
       };
     });
     return { account, removed };
+  }
+
+  /** Accounts an account shares with: direct grantees and the members of grantee groups. */
+  private async sharedWith(id: number): Promise<number[]> {
+    const ids = new Set<number>();
+    for (const grant of await this.store.acl.givenBy(id)) {
+      if (grant.granteeId === id) continue;
+      ids.add(grant.granteeId);
+      for (const member of await this.store.accounts.memberIds(grant.granteeId)) ids.add(member);
+    }
+    return [...ids];
   }
 
   /** What deleting the account would remove, for confirmations. */

@@ -40,13 +40,22 @@ export function rightBit(right: MailboxRight): number {
   return 1 << MAILBOX_RIGHTS.indexOf(right);
 }
 
-/** A bitmask as the wire's MailboxRights object. */
-export function rightsObject(bits: number): Record<MailboxRight, boolean> {
-  return Object.fromEntries(MAILBOX_RIGHTS.map((r, i) => [r, (bits & (1 << i)) !== 0])) as Record<
-    MailboxRight,
-    boolean
-  >;
+/** A bitmask as the wire's MailboxRights object (one frozen object per bitmask, built once). */
+export function rightsObject(bits: number): Readonly<Record<MailboxRight, boolean>> {
+  let object = RIGHTS_OBJECTS.get(bits);
+  if (!object) {
+    object = Object.freeze(
+      Object.fromEntries(MAILBOX_RIGHTS.map((r, i) => [r, (bits & (1 << i)) !== 0])) as Record<
+        MailboxRight,
+        boolean
+      >,
+    );
+    RIGHTS_OBJECTS.set(bits, object);
+  }
+  return object;
 }
+
+const RIGHTS_OBJECTS = new Map<number, Readonly<Record<MailboxRight, boolean>>>();
 
 /** Rights that let a holder change something (the rest only read). */
 export const WRITE_RIGHTS = ALL_RIGHTS & ~rightBit("mayReadItems");
