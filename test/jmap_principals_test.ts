@@ -177,6 +177,17 @@ Deno.test("a user does not see principals of another domain (notFound); an admin
     assert.equal(accounts[carol.accountId].isReadOnly, true);
   }));
 
+Deno.test("with the Sharing singleton's principalScope set to all, users see every domain's principals", () =>
+  withApp(async (t) => {
+    const [alice] = await createUsers(t, ["alice"]);
+    const carol = await otherDomainUser(t);
+    assert.deepEqual((await getPrincipals(t, alice, [carol.accountId])).notFound, [carol.accountId]);
+    await t.services.objects.update("sharing", "singleton", { principalScope: "all" }, "system");
+    const widened = await getPrincipals(t, alice, [carol.accountId]);
+    assert.deepEqual(widened.notFound, []);
+    assert.equal(widened.byId[carol.accountId].email, "carol@other.example");
+  }));
+
 Deno.test("a group is a principal of type group", () =>
   withApp(async (t) => {
     const [alice] = await createUsers(t, ["alice"]);

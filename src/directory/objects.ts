@@ -49,11 +49,12 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
     oauthclient: "OAuthClient",
     "oidc-provider": "OidcProvider",
     oidcprovider: "OidcProvider",
+    sharing: "Sharing",
   }[head];
   const spec = name ? OBJECT_SPECS[name] : undefined;
   if (!spec) {
     throw new InvalidInputError(
-      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, cache, authentication, oidc-provider`,
+      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, cache, authentication, oidc-provider, sharing`,
     );
   }
   if (variant === undefined) return { spec };

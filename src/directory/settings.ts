@@ -5,6 +5,7 @@ import {
   OBJECT_SPECS,
   type ObjectSpec,
   type OidcProviderSettings,
+  type SharingSettings,
   singletonDefaults,
   validateObject,
 } from "./deps.ts";
@@ -15,6 +16,7 @@ export interface SettingsMap {
   Cache: CacheSettings;
   Authentication: AuthenticationSettings;
   OidcProvider: OidcProviderSettings;
+  Sharing: SharingSettings;
 }
 
 /** Reads and writes singleton settings objects stored in the database. */

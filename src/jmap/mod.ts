@@ -56,6 +56,8 @@ export function createJmap(deps: {
   rotateSigningKey: () => Promise<string>;
   mailboxes: MailboxService;
   shareNotifications: ShareNotificationService;
+  /** The Sharing singleton's principalScope (how far users see principals). */
+  principalScope: () => Promise<"domain" | "all">;
 }) {
   const skipped = { count: 0 };
   const methods = new Map<string, MethodDefinition>([
@@ -99,6 +101,7 @@ export function createJmap(deps: {
     mail: MAIL_CAPABILITY,
     changes: deps.changes,
     limits,
+    principalScope: deps.principalScope,
   });
   for (const [name, definition] of sharing) methods.set(name, definition);
   const engine = new JmapEngine(

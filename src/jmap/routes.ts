@@ -1,13 +1,7 @@
 /** HTTP routes of the JMAP surface: session discovery, the API endpoint and the schema document. */
 import type { AccountService } from "../directory/mod.ts";
 import { WRITE_RIGHTS } from "../model/mail.ts";
-import {
-  HttpError,
-  problemResponse,
-  readBody,
-  type RequestContext,
-  type Route,
-} from "../http/mod.ts";
+import { HttpError, problemResponse, readBody, type RequestContext, type Route } from "../http/mod.ts";
 import type { Logger } from "@logtape/logtape";
 import type { MailboxService } from "../mail/mod.ts";
 import type { Account, Principal } from "../model/types.ts";

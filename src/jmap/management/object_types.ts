@@ -30,6 +30,7 @@ const PATHS: Record<string, string> = {
   Authentication: "authentication",
   OAuthClient: "oauth-client",
   OidcProvider: "oidc-provider",
+  Sharing: "sharing",
 };
 
 const text = (o: JmapObject, v: unknown) =>

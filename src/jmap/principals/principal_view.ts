@@ -1,6 +1,6 @@
 /**
  * Which principals a caller sees (RFC 9670): an admin every account; a user the accounts of their
- * own domain and the owners of accounts shared with them (the session names those owners through
+ * own domain (every domain when the Sharing singleton says "all") and the owners of accounts shared with them (the session names those owners through
  * `principalId`, so they must be gettable). Each with the accounts of its data the caller can use.
  */
 import type { AccountService } from "../../directory/mod.ts";
@@ -17,6 +17,8 @@ export interface PrincipalViewDeps {
   mailboxes: MailboxService;
   core: CoreCapability;
   mail: SessionOptions["mail"];
+  /** The Sharing singleton's principalScope: "domain" (default) or "all". */
+  principalScope: () => Promise<"domain" | "all">;
 }
 
 /** The principals a caller sees, and the session's accounts (their `accounts` come from it). */
@@ -36,7 +38,7 @@ export async function principalView(deps: PrincipalViewDeps, ctx: MethodContext)
     const owner = await load(ownerId);
     if (owner) shared.push({ account: owner, readOnly: (rights & WRITE_RIGHTS) === 0 });
   }
-  const ids = ctx.principal.roles.includes("admin")
+  const ids = ctx.principal.roles.includes("admin") || await deps.principalScope() === "all"
     ? await accounts.query({})
     : await accounts.query({ domainId: me.domainId });
   const visible = new Map<number, Account>();

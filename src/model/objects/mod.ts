@@ -3,7 +3,7 @@ import { ACCOUNT } from "./account.ts";
 import { API_KEY, APP_PASSWORD } from "./access_keys.ts";
 import { DOMAIN } from "./domain.ts";
 import { OAUTH_CLIENT, OIDC_PROVIDER } from "./oauth.ts";
-import { AUTHENTICATION_SETTINGS, CACHE_SETTINGS } from "./settings.ts";
+import { AUTHENTICATION_SETTINGS, CACHE_SETTINGS, SHARING_SETTINGS } from "./settings.ts";
 import type { ObjectSpec } from "./spec.ts";
 
 export {
@@ -15,11 +15,12 @@ export {
   DOMAIN,
   OAUTH_CLIENT,
   OIDC_PROVIDER,
+  SHARING_SETTINGS,
 };
 export { durationSeconds, SCOPES, secretKeySchema, SIGNATURE_ALGORITHMS } from "./oauth.ts";
 export type { OidcProviderSettings, SecretKey } from "./oauth.ts";
 export { singletonDefaults } from "./settings.ts";
-export type { AuthenticationSettings, CacheSettings } from "./settings.ts";
+export type { AuthenticationSettings, CacheSettings, SharingSettings } from "./settings.ts";
 export { describeObject, keyedList, toKeyedList, validateObject } from "./spec.ts";
 export type { FieldSpec, ObjectSpec, Validation } from "./spec.ts";
 export { addressSchema, domainNameSchema, localPartSchema } from "./fields.ts";
@@ -34,4 +35,5 @@ export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {
   Authentication: AUTHENTICATION_SETTINGS,
   OAuthClient: OAUTH_CLIENT,
   OidcProvider: OIDC_PROVIDER,
+  Sharing: SHARING_SETTINGS,
 };

@@ -94,6 +94,28 @@ export const AUTHENTICATION_SETTINGS: ObjectSpec = {
   },
 };
 
+/** `Sharing`: how far users see the directory through JMAP Principals (RFC 9670). */
+export const SHARING_SETTINGS: ObjectSpec = {
+  name: "Sharing",
+  description: "What users see of the directory when they share (JMAP Principals)",
+  singleton: true,
+  fields: {
+    principalScope: {
+      schema: z.enum(["domain", "all"]),
+      type: "String",
+      description:
+        "Principals a user can look up: those of their own domain (and whoever shares with them), or all",
+      default: "domain",
+      enum: ["domain", "all"],
+    },
+  },
+};
+
+/** Typed view of the Sharing singleton. */
+export interface SharingSettings {
+  principalScope: "domain" | "all";
+}
+
 /** Defaults of a singleton, from its declaration. */
 export function singletonDefaults(spec: ObjectSpec): Record<string, unknown> {
   return Object.fromEntries(Object.entries(spec.fields).map(([name, field]) => [name, field.default]));

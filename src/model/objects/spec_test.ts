@@ -40,7 +40,17 @@ function describeValue(value: unknown): string {
 Deno.test("every object type is covered, with every declared field type in the tables", () => {
   assert.deepEqual(
     Object.keys(OBJECT_SPECS).sort(),
-    ["Account", "ApiKey", "AppPassword", "Authentication", "Cache", "Domain", "OAuthClient", "OidcProvider"],
+    [
+      "Account",
+      "ApiKey",
+      "AppPassword",
+      "Authentication",
+      "Cache",
+      "Domain",
+      "OAuthClient",
+      "OidcProvider",
+      "Sharing",
+    ],
   );
   for (const c of cases()) {
     for (const [name, field] of c.fields) {
