@@ -34,7 +34,8 @@ export async function set(
   ctx.accountId = accountId;
   for (const [name, kind] of Object.entries(extra)) {
     if (raw[name] === undefined) continue;
-    if (typeof raw[name] !== kind) throw new MethodError("invalidArguments", `"${name}" must be a ${kind}`);
+    const actual = typeof raw[name];
+    if (actual !== kind) throw new MethodError("invalidArguments", `"${name}" must be a ${kind}`);
     (ctx.arguments ??= {})[name] = raw[name];
   }
   const ifInState = args.optionalString("ifInState");
