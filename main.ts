@@ -125,6 +125,9 @@ function program(): Command {
       const all = c.optsWithGlobals();
       await run(() => dbCheckCommand(all), all);
     });
+  cmd.command("tui")
+    .description("open the interactive admin UI (also: postern with no arguments on a terminal)")
+    .action((_opts, c: Command) => openTui(c.optsWithGlobals()));
   const cache = cmd.command("cache").description("cache settings and statistics");
   cache.command("stats")
     .description("show cache settings and the invalidation log position")
@@ -137,13 +140,39 @@ function program(): Command {
   return cmd;
 }
 
+/** Runs the admin UI, lending it the CLI's connections (local database or server). */
+async function openTui(all: Record<string, string | undefined>): Promise<void> {
+  const { configFrom, run, UsageError } = await import("./src/cli/io.ts");
+  const { tuiCommand } = await import("./tui/mod.ts");
+  await run(() =>
+    tuiCommand(all, {
+      async withLocal(options, body) {
+        const [{ withLocalServices }, { localClient }] = await Promise.all([
+          import("./src/cli/local.ts"),
+          import("./src/cli/client.ts"),
+        ]);
+        const config = configFrom(options);
+        return await withLocalServices(config, (services) => body(localClient(services), services, config));
+      },
+      async withRemote(options, body) {
+        const { withClient } = await import("./src/cli/connect.ts");
+        return await withClient(options, body);
+      },
+      usageError: (message) => new UsageError(message),
+    }), all);
+}
+
 /** Parses the arguments and runs the command; usage errors exit 2. */
 export async function main(args: string[]): Promise<void> {
   const cmd = program();
   cmd.configureOutput({ writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)) });
   if (args.length === 0) {
-    cmd.outputHelp();
-    return;
+    // On a terminal, plain `postern` opens the admin UI; anywhere else it prints the help.
+    if (Deno.stdin.isTerminal() && Deno.stdout.isTerminal()) args = ["tui"];
+    else {
+      cmd.outputHelp();
+      return;
+    }
   }
   try {
     await cmd.parseAsync(args, { from: "user" });

@@ -1,0 +1,194 @@
+/**
+ * The accounts screen in a real pseudo-terminal (tmux), on the database of a running server: an account
+ * created in the UI logs in on the server's very next request (the negative-cache report, through the UI),
+ * edits reach the database, and the delete confirmation lists the cascade and cancels cleanly.
+ */
+import assert from "node:assert/strict";
+import { basic, cli, PASSWORD, startServerProcess } from "./helpers.ts";
+import { HAS_TMUX, TuiSession } from "./tui_helpers.ts";
+
+async function login(url: string, user: string, password: string): Promise<number> {
+  const response = await fetch(`${url}/api/account`, { headers: { authorization: basic(user, password) } });
+  await response.body?.cancel();
+  return response.status;
+}
+
+async function account(dataDir: string, name: string): Promise<Record<string, unknown> | undefined> {
+  const result = await cli(["--data", dataDir, "query", "account", "--where", `name=${name}`, "--json"]);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout)[0];
+}
+
+/** From the home screen: Accounts, then + New account, a user named `name` with PASSWORD typed twice. */
+async function createUser(tui: TuiSession, name: string): Promise<void> {
+  await tui.waitFor("? Go to");
+  await tui.keys("Enter");
+  await tui.waitFor("+ New account");
+  await tui.keys("n");
+  await tui.waitFor("? Type");
+  await tui.keys("Enter");
+  await tui.waitFor("? Name");
+  await tui.type(name);
+  await tui.keys("Enter");
+  await tui.waitFor("? Description");
+  await tui.type("Tess Tester");
+  await tui.keys("Enter");
+  await tui.waitFor("? Role");
+  await tui.keys("Enter");
+  await tui.waitFor("? Password");
+  await tui.keys("Enter");
+  await tui.waitFor("? Password (at least");
+  await tui.type(PASSWORD);
+  await tui.keys("Enter");
+  await tui.waitFor("? Again, to confirm");
+  await tui.type(PASSWORD);
+  await tui.keys("Enter");
+  await tui.waitFor(new RegExp(`Created user ${name}@example\\.org[\\s\\S]*❯ OK`));
+}
+
+Deno.test({
+  name: "an account created in the admin UI on a running server's database logs in on the next request",
+  ignore: !HAS_TMUX,
+  async fn() {
+    const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
+    const server = await startServerProcess(dataDir);
+    let tui: TuiSession | undefined;
+    try {
+      // The report's existence check: a failed login stores a negative entry for "tess".
+      assert.equal(await login(server.url, "tess@example.org", PASSWORD), 401);
+      tui = await TuiSession.start(["--data", dataDir, "tui"]);
+      const home = await tui.waitFor("? Go to");
+      assert.match(home, /Accounts +1 users · 0 groups/);
+      assert.match(home, /Domains +1/);
+      assert.match(home, /Database +\d/);
+      await createUser(tui, "tess");
+      // The very next request, no sleep: the server applied the UI's invalidation.
+      assert.equal(await login(server.url, "tess@example.org", PASSWORD), 200);
+      assert.equal(await login(server.url, "tess", PASSWORD), 200);
+      const stored = await account(dataDir, "tess");
+      assert.equal(stored?.description, "Tess Tester");
+      assert.deepEqual(stored?.roles, { "0": "user" });
+    } finally {
+      await tui?.close();
+      await server.stop();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "accounts screen: edits reach the database; cancelling the delete keeps everything; deleting lists the cascade",
+  ignore: !HAS_TMUX,
+  async fn() {
+    const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
+    const init = await cli(["--data", dataDir, "init", "--domain", "example.org"]);
+    assert.equal(init.code, 0, init.stderr);
+    const tui = await TuiSession.start(["--data", dataDir, "tui"]);
+    try {
+      await createUser(tui, "tess");
+      await tui.keys("Enter");
+      // Search as you type, then open the account from the results.
+      await tui.waitFor("+ New account");
+      await tui.keys("/");
+      await tui.waitFor("? Search");
+      await tui.type("tes");
+      await tui.waitFor(/tess +User +tess@example.org/);
+      await tui.keys("Enter");
+      let screen = await tui.waitFor("? Account");
+      assert.match(screen, /Addresses +tess@example.org/);
+      assert.match(screen, /Password +set/);
+
+      // Description: the prompt starts from the current text.
+      await tui.keys("Enter");
+      await tui.waitFor("? Description (empty clears it) Tess Tester");
+      await tui.keys("C-u");
+      await tui.type("Tess T. Tester");
+      await tui.keys("Enter");
+      await tui.waitFor(/Description +Tess T\. Tester[\s\S]*\? Account/);
+
+      // Aliases: a refused alias shows the object layer's words, then a good one is saved.
+      await tui.keys("Down", "Enter");
+      await tui.waitFor("? Aliases");
+      await tui.type("tt@example.org, tt@nowhere.example");
+      await tui.keys("Enter");
+      screen = await tui.waitFor(/domain "nowhere\.example" does not exist[\s\S]*\? Aliases/);
+      await tui.keys("C-u");
+      await tui.type("tt@example.org");
+      await tui.keys("Enter");
+      await tui.waitFor(/Addresses +tess@example\.org, tt@example\.org[\s\S]*\? Account/);
+
+      // Quotas: disk in words, then the three counts (blank keeps no limit).
+      await tui.keys("Down", "Enter");
+      await tui.waitFor("? Disk quota");
+      await tui.type("10G");
+      await tui.keys("Enter");
+      await tui.waitFor("? Mailboxes at most");
+      await tui.type("50");
+      await tui.keys("Enter");
+      await tui.waitFor("? App passwords at most");
+      await tui.keys("Enter");
+      await tui.waitFor("? API keys at most");
+      await tui.keys("Enter");
+      await tui.waitFor(/maxDiskQuota 10 GiB[\s\S]*\? Account/);
+
+      // Disable.
+      await tui.keys("Down", "Enter");
+      await tui.waitFor("? Enabled (can log in)?");
+      await tui.type("n");
+      await tui.keys("Enter");
+      await tui.waitFor(/Enabled +no[\s\S]*\? Account/);
+
+      let stored = await account(dataDir, "tess");
+      assert.equal(stored?.description, "Tess T. Tester");
+      assert.deepEqual(stored?.aliases, { "0": "tt@example.org" });
+      assert.deepEqual(stored?.quotas, { maxDiskQuota: 10 * 1024 ** 3, maxMailboxes: 50 });
+      assert.equal(stored?.enabled, false);
+
+      // Delete, answered no: the confirmation lists the cascade, and nothing changes.
+      for (let i = 0; i < 5; i++) await tui.keys("Down");
+      await tui.waitFor("❯ Delete…");
+      await tui.keys("Enter");
+      screen = await tui.waitFor("? Delete tess and everything listed?");
+      assert.match(screen, /2 addresses/);
+      assert.match(screen, /1 credentials/);
+      assert.match(screen, /6 mailboxes, with the messages in them/);
+      assert.match(screen, /sharing grants/);
+      await tui.keys("Enter");
+      await tui.waitFor("? Account");
+      assert.deepEqual(await account(dataDir, "tess"), stored);
+
+      // Esc on the confirmation cancels too.
+      await tui.keys("Enter");
+      await tui.waitFor("? Delete tess and everything listed?");
+      await tui.keys("Escape");
+      await tui.waitFor("? Account");
+      assert.deepEqual(await account(dataDir, "tess"), stored);
+
+      // Yes: deleted, with what went with it.
+      await tui.keys("Enter");
+      await tui.waitFor("? Delete tess and everything listed?");
+      await tui.type("y");
+      await tui.keys("Enter");
+      screen = await tui.waitFor(/Deleted tess\.[\s\S]*❯ OK/);
+      assert.match(screen, /6 mailboxes/);
+      stored = await account(dataDir, "tess");
+      assert.equal(stored, undefined);
+
+      // Back to the list, and q back home, and q quits.
+      await tui.keys("Enter");
+      await tui.waitFor("+ New account");
+      await tui.keys("q");
+      await tui.waitFor("? Go to");
+      await tui.keys("q");
+      const deadline = Date.now() + 5000;
+      while (!await tui.exited()) {
+        assert.ok(Date.now() < deadline, "the UI did not exit on q");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await tui.close();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
+    }
+  },
+});

@@ -1,0 +1,91 @@
+/**
+ * The domains screen in a real pseudo-terminal (tmux): create, edit and delete reach the database;
+ * cancelling a delete changes nothing; deleting a domain in use shows the server's refusal.
+ */
+import assert from "node:assert/strict";
+import { cli } from "./helpers.ts";
+import { HAS_TMUX, TuiSession } from "./tui_helpers.ts";
+
+async function domains(dataDir: string): Promise<Record<string, unknown>[]> {
+  const result = await cli(["--data", dataDir, "query", "domain", "--json"]);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout);
+}
+
+Deno.test({
+  name: "domains screen: create, edit, refused and cancelled deletes, delete",
+  ignore: !HAS_TMUX,
+  async fn() {
+    const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
+    const init = await cli(["--data", dataDir, "init", "--domain", "example.org"]);
+    assert.equal(init.code, 0, init.stderr);
+    const tui = await TuiSession.start(["--data", dataDir, "tui"]);
+    try {
+      await tui.waitFor("? Go to");
+      await tui.keys("Down", "Enter");
+      let screen = await tui.waitFor("+ New domain");
+      assert.match(screen, /example\.org +1 +Created on first start/);
+
+      // Create: a bad name is refused by the declaration's rule before anything is sent.
+      await tui.keys("n");
+      await tui.waitFor("? Domain name");
+      await tui.type("not a domain");
+      await tui.keys("Enter");
+      await tui.waitFor("must be a domain name such as example.org");
+      await tui.keys("C-u");
+      await tui.type("example.net");
+      await tui.keys("Enter");
+      await tui.waitFor("? Description");
+      await tui.type("Second domain");
+      await tui.keys("Enter");
+      await tui.waitFor(/Created domain example\.net[\s\S]*❯ OK/);
+      const created = (await domains(dataDir)).find((d) => d.name === "example.net");
+      assert.equal(created?.description, "Second domain");
+
+      // Edit the description.
+      await tui.keys("Enter");
+      screen = await tui.waitFor(/example\.net +0 +Second domain[\s\S]*↑↓ move/);
+      await tui.keys("Down", "Down", "Enter");
+      await tui.waitFor("? Domain");
+      await tui.keys("Enter");
+      await tui.waitFor("? Description (empty clears it) Second domain");
+      await tui.keys("C-u");
+      await tui.type("Backup MX");
+      await tui.keys("Enter");
+      await tui.waitFor(/Description +Backup MX[\s\S]*\? Domain/);
+      assert.equal((await domains(dataDir)).find((d) => d.name === "example.net")?.description, "Backup MX");
+
+      // Delete, answered no: nothing changes.
+      await tui.keys("Down", "Down", "Enter");
+      await tui.waitFor("? Delete example.net?");
+      await tui.keys("Enter");
+      await tui.waitFor("❯ Delete…");
+      assert.equal((await domains(dataDir)).length, 2);
+
+      // Delete, answered yes.
+      await tui.keys("Enter");
+      await tui.waitFor("? Delete example.net?");
+      await tui.type("y");
+      await tui.keys("Enter");
+      await tui.waitFor(/Deleted domain example\.net\.[\s\S]*❯ OK/);
+      assert.deepEqual((await domains(dataDir)).map((d) => d.name), ["example.org"]);
+
+      // A domain in use: the server's refusal, in its words; the domain stays.
+      await tui.keys("Enter");
+      await tui.waitFor("+ New domain");
+      await tui.keys("Down", "Enter");
+      await tui.waitFor("? Domain");
+      await tui.keys("Down", "Down", "Enter");
+      screen = await tui.waitFor("? Delete example.org?");
+      assert.match(screen, /1 account uses it/);
+      await tui.type("y");
+      await tui.keys("Enter");
+      screen = await tui.waitFor('Cannot delete domain "example.org"');
+      assert.match(screen, /still used by admin@example.org/);
+      assert.deepEqual((await domains(dataDir)).map((d) => d.name), ["example.org"]);
+    } finally {
+      await tui.close();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
+    }
+  },
+});

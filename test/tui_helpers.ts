@@ -1,0 +1,158 @@
+/**
+ * Helpers for the admin UI's tests: the UI in a real pseudo-terminal (tmux, 80×24, no colours),
+ * driven with send-keys and read with capture-pane, and a scripted in-memory terminal.
+ */
+import { PassThrough, Writable } from "node:stream";
+import type { Terminal } from "../tui/mod.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** Whether tmux can be run here (the real-terminal tests are skipped without it). */
+export const HAS_TMUX = await new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" })
+  .output().then((o) => o.success, () => false);
+
+async function tmux(socket: string, args: string[]): Promise<string> {
+  const { success, stdout, stderr } = await new Deno.Command("tmux", {
+    args: ["-S", socket, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  if (!success) throw new Error(`tmux ${args[0]}: ${new TextDecoder().decode(stderr)}`);
+  return new TextDecoder().decode(stdout);
+}
+
+/** `postern ARGS` running in its own tmux server. */
+export class TuiSession {
+  #mark = "";
+
+  private constructor(readonly socket: string, readonly dir: string) {}
+
+  /** Starts `postern` with `args` in an 80×24 pane (no status line, Esc without delay, NO_COLOR). */
+  static async start(args: string[], env: Record<string, string> = {}): Promise<TuiSession> {
+    const dir = await Deno.makeTempDir({ prefix: "postern-tmux-" });
+    const config = `${dir}/tmux.conf`;
+    await Deno.writeTextFile(
+      config,
+      "set -g status off\nset -sg escape-time 0\nset -g remain-on-exit on\nset -g history-limit 100\n",
+    );
+    // The server's socket lives in the temporary directory, so closing removes every trace.
+    const session = new TuiSession(`${dir}/tmux.socket`, dir);
+    const environment = { NO_COLOR: "1", TERM: "xterm-256color", ...env };
+    await tmux(session.socket, [
+      "-f",
+      config,
+      "new-session",
+      "-d",
+      "-s",
+      "tui",
+      "-x",
+      "80",
+      "-y",
+      "24",
+      ...Object.entries(environment).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+      Deno.execPath(),
+      "run",
+      "-A",
+      MAIN,
+      ...args,
+    ]);
+    return session;
+  }
+
+  /** The visible screen. */
+  async screen(): Promise<string> {
+    return await tmux(this.socket, ["capture-pane", "-p", "-t", "tui"]);
+  }
+
+  /** Waits until the screen shows `text` (and, after {@link keys}, has changed); returns the screen. */
+  async waitFor(text: string | RegExp, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let screen = "";
+    while (Date.now() < deadline) {
+      screen = await this.screen();
+      const found = typeof text === "string" ? screen.includes(text) : text.test(screen);
+      if (found && screen !== this.#mark) return screen;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`The screen never showed ${text}; it shows:\n${screen}`);
+  }
+
+  /** Sends keys by tmux name (Enter, Down, Escape, C-u) or as single characters. */
+  async keys(...keys: string[]): Promise<void> {
+    this.#mark = await this.screen();
+    await tmux(this.socket, ["send-keys", "-t", "tui", ...keys]);
+  }
+
+  /** Types text literally. */
+  async type(text: string): Promise<void> {
+    this.#mark = await this.screen();
+    await tmux(this.socket, ["send-keys", "-t", "tui", "-l", text]);
+  }
+
+  /** Whether the program in the pane has exited. */
+  async exited(): Promise<boolean> {
+    return (await tmux(this.socket, ["display-message", "-p", "-t", "tui", "#{pane_dead}"])).trim() === "1";
+  }
+
+  /** Kills the tmux server (and the UI in it) and removes the temporary files. */
+  async close(): Promise<void> {
+    await tmux(this.socket, ["kill-server"]).catch(() => undefined);
+    await Deno.remove(this.dir, { recursive: true }).catch(() => undefined);
+  }
+}
+
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>78]/g;
+
+/** An in-memory terminal: keys are written to `input`, everything drawn is collected as text. */
+export class ScriptedTerminal implements Terminal {
+  readonly input = new PassThrough();
+  readonly output: Writable;
+  #text = "";
+  #mark = 0;
+
+  constructor() {
+    this.output = new Writable({
+      write: (chunk: Uint8Array | string, _encoding, callback) => {
+        this.#text += (typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk)).replace(ANSI, "");
+        callback();
+      },
+    });
+    // Each prompt pipes into the output and ends the pipe when it is done, as it would end stdout:
+    // like stdout, this output stays open.
+    this.output.end = (() => this.output) as Writable["end"];
+  }
+
+  size() {
+    return { columns: 80, rows: 24 };
+  }
+
+  /** Everything drawn since the last key, without escape sequences. */
+  get recent(): string {
+    return this.#text.slice(this.#mark);
+  }
+
+  /** Waits until the output since the last key contains `text`. */
+  async waitFor(text: string, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.recent.includes(text)) {
+      if (Date.now() > deadline) throw new Error(`Never drew "${text}"; drew:\n${this.recent}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.recent;
+  }
+
+  /** Presses keys: "down", "up", "enter", "escape", "ctrl-u", or literal text. */
+  press(...keys: string[]): void {
+    this.#mark = this.#text.length;
+    const codes: Record<string, string> = {
+      down: "\x1b[B",
+      up: "\x1b[A",
+      enter: "\r",
+      escape: "\x1b",
+      "ctrl-u": "\x15",
+    };
+    for (const key of keys) this.input.write(codes[key] ?? key);
+  }
+}

@@ -1,0 +1,153 @@
+/** The accounts screen: a paged list with search as you type, and each account's detail view. */
+import type { WireObject } from "../src/directory/mod.ts";
+import { createAccount } from "./account_create.ts";
+import { deleteAccount } from "./account_delete.ts";
+import { editAccount, EDITS } from "./account_edits.ts";
+import { formatBytes, showValue, wireList } from "./format.ts";
+import { HELP, showHelp } from "./help.ts";
+import type { Choice } from "./terminal.ts";
+import { detailLines, isKey, tableLines, type Ui } from "./ui.ts";
+
+const NEW = "\0new";
+const HEAD = ["NAME", "TYPE", "ADDRESS", "ON", "DESCRIPTION"];
+
+/** The list of accounts; `/` searches as you type, `n` creates, enter opens one. */
+export async function accountsScreen(ui: Ui): Promise<void> {
+  let filter = "";
+  let cursor: string | undefined;
+  for (;;) {
+    const path = ["Accounts"];
+    ui.draw(path, ["Loading…"]);
+    let accounts: WireObject[];
+    try {
+      accounts = await ui.backend.client.query("account", filter ? { text: filter } : {});
+    } catch (error) {
+      await ui.showError(path, error);
+      return;
+    }
+    const [head, ...rows] = accountTable(accounts, ui.columns - 2);
+    const summary = `${accounts.length} account${accounts.length === 1 ? "" : "s"}` +
+      (filter ? ` matching "${filter}" (/ to change the search)` : "");
+    ui.draw(path, [summary]);
+    const choice = await ui.prompts.menu(
+      head,
+      [
+        { value: NEW, name: "+ New account…", description: "Create a user or a group" },
+        ...rows.map((name, i) => ({ value: String(accounts[i].id), name })),
+      ],
+      { keys: [["/", "search"], ["n", "new"]], pageSize: ui.pageSize(), default: cursor },
+    );
+    if (isKey(choice)) {
+      if (choice.name === "back") return;
+      if (choice.name === "help") await showHelp(ui, HELP.accounts);
+      if (choice.name === "n") await createAccount(ui);
+      if (choice.name === "/") {
+        const found = await searchAccounts(ui, filter);
+        filter = found.term;
+        if (found.id) await accountDetail(ui, cursor = found.id);
+      }
+      continue;
+    }
+    if (choice === NEW) await createAccount(ui);
+    else await accountDetail(ui, cursor = choice);
+  }
+}
+
+/** Search as you type over names, addresses and descriptions; returns the last term and the pick. */
+async function searchAccounts(ui: Ui, initial: string): Promise<{ term: string; id?: string }> {
+  let term = initial;
+  ui.draw(["Accounts", "Search"], ["Type part of a name, an address or a description."]);
+  const picked = await ui.prompts.find(
+    "Search",
+    async (typed): Promise<Choice<string>[]> => {
+      term = typed;
+      const found = await ui.backend.client.query("account", typed ? { text: typed } : {});
+      const [, ...rows] = accountTable(found, ui.columns - 2);
+      return rows.map((name, i) => ({ value: String(found[i].id), name }));
+    },
+    ui.pageSize(4),
+  );
+  return isKey(picked) ? { term } : { term, id: picked };
+}
+
+/** Rows of the accounts table, the heading first. */
+export function accountTable(accounts: readonly WireObject[], width: number): string[] {
+  return tableLines(
+    HEAD,
+    accounts.map((a) => [
+      String(a.name),
+      String(a["@type"]),
+      String(a.emailAddress ?? ""),
+      a.enabled === false ? "no" : "yes",
+      String(a.description ?? ""),
+    ]),
+    width,
+  );
+}
+
+/** One account: its details and what can be done to it. */
+export async function accountDetail(ui: Ui, id: string): Promise<void> {
+  const { client } = ui.backend;
+  let last: string | undefined;
+  for (;;) {
+    let account: WireObject;
+    let groups: Map<string, string>;
+    const path = ["Accounts", id];
+    try {
+      [account, groups] = await Promise.all([
+        client.get("account", id),
+        client.query("account/group", {}, ["name"]).then((list) =>
+          new Map(list.map((g) => [String(g.id), String(g.name)]))
+        ),
+      ]);
+    } catch (error) {
+      await ui.showError(path, error);
+      return;
+    }
+    path[1] = String(account.name);
+    const body = detailLines(accountFacts(account, groups), ui.columns);
+    ui.draw(path, body);
+    const edits = Object.entries(EDITS).filter(([, e]) =>
+      !e.variants || e.variants.includes(String(account["@type"]))
+    );
+    const choice = await ui.prompts.menu(
+      "Account",
+      [
+        ...edits.map(([value, e]) => ({ value, name: e.label(account), description: e.description })),
+        { value: "delete", name: "Delete…", description: "Asks first, listing what goes with it" },
+      ],
+      { pageSize: ui.pageSize(), default: last },
+    );
+    if (isKey(choice)) {
+      if (choice.name === "back") return;
+      if (choice.name === "help") await showHelp(ui, HELP.accounts);
+      continue;
+    }
+    last = choice;
+    if (choice === "delete") {
+      if (await deleteAccount(ui, account)) return;
+      continue;
+    }
+    await editAccount(ui, account, choice);
+  }
+}
+
+/** The detail view's lines. */
+export function accountFacts(account: WireObject, groups: Map<string, string>): [string, string][] {
+  const aliases = wireList(account.aliases).map(String);
+  const memberOf = wireList(account.memberGroupIds).map((g) => groups.get(String(g)) ?? `(missing ${g})`);
+  const quotas = Object.entries((account.quotas ?? {}) as Record<string, number>)
+    .map(([k, v]) => `${k} ${k === "maxDiskQuota" ? formatBytes(v) : v}`);
+  const user = account["@type"] === "User";
+  return [
+    ["Name", `${account.name} (${account["@type"]}, id ${account.id})`],
+    ["Addresses", [String(account.emailAddress), ...aliases].join(", ")],
+    ["Description", showValue(account.description)],
+    ["Groups", memberOf.length ? memberOf.join(", ") : "(none)"],
+    ...(user ? [["Roles", showValue(account.roles)] as [string, string]] : []),
+    ["Enabled", showValue(account.enabled !== false)],
+    ["Quotas", quotas.length ? quotas.join(" · ") : "no limits"],
+    ...(user ? [["Password", account.credentials ? "set" : "none (cannot log in)"] as [string, string]] : []),
+    ["Created", `${showValue(account.createdAt)} · changed ${showValue(account.updatedAt)}`],
+  ];
+}

@@ -1,0 +1,164 @@
+/**
+ * What the screens act on: the CLI's object client (the same operations on the local database or on
+ * a server) plus what only one mode can do — counting what a delete removes and checking the
+ * database in local mode, reaching the server's health and metrics in remote mode — and actions.
+ */
+import type { WireObject } from "../src/directory/mod.ts";
+import { decodeId } from "../src/model/ids.ts";
+import type { InvalidationEvent } from "../src/model/types.ts";
+import type { Services } from "../src/services.ts";
+import { formatBytes, formatSeconds } from "./format.ts";
+import { type RemoteAccess, remoteActions, remoteFacts, runRemoteAction } from "./remote.ts";
+
+/** The object operations of the CLI's ObjectClient that the UI uses (it satisfies this shape). */
+export interface TuiClient {
+  readonly local: boolean;
+  get(type: string, id: string): Promise<WireObject>;
+  query(type: string, where: Record<string, unknown>, fields?: string[]): Promise<WireObject[]>;
+  create(type: string, fields: WireObject): Promise<WireObject>;
+  update(type: string, id: string, patch: WireObject): Promise<WireObject>;
+  delete(type: string, id: string): Promise<WireObject>;
+  schema(): Promise<Record<string, unknown>[]>;
+}
+
+/** One line of the dashboard. */
+export interface Fact {
+  label: string;
+  value: string;
+}
+
+/** An action the UI can run, e.g. InvalidateCaches. */
+export interface ActionInfo {
+  name: string;
+  description: string;
+  /** Asked before running, when the action has consequences worth a second thought. */
+  confirm?: string;
+}
+
+/** The outcome of a database check. */
+export interface DatabaseReport {
+  ok: boolean;
+  integrity: string[];
+  dangling: { detail: string }[];
+  repaired: number;
+}
+
+/** The UI's view of where it works. */
+export interface AdminBackend {
+  readonly mode: "local" | "remote";
+  /** The data directory or the server URL. */
+  readonly location: string;
+  readonly client: TuiClient;
+  /** Dashboard lines beyond the object counts. */
+  facts(): Promise<Fact[]>;
+  /** What deleting the account removes, by kind, when this mode can count it. */
+  dependents?(accountId: string): Promise<Record<string, number>>;
+  actions(): Promise<ActionInfo[]>;
+  /** Runs an action; returns what was done, in words. */
+  runAction(name: string): Promise<string>;
+  /** SQLite's integrity check and the dangling-reference check (local mode). */
+  checkDatabase?(options: { repair: boolean }): Promise<DatabaseReport>;
+}
+
+/** Actions run on the local database: their invalidation events reach every process through the log. */
+const LOCAL_ACTIONS: Record<string, ActionInfo & { event?: InvalidationEvent }> = {
+  InvalidateCaches: {
+    name: "InvalidateCaches",
+    description: "Drop every cache entry in every process",
+    event: { kind: "all" },
+  },
+  InvalidateNegativeCaches: {
+    name: "InvalidateNegativeCaches",
+    description: "Drop every negative (not found) cache entry in every process",
+    event: { kind: "negative" },
+  },
+  RotateSigningKey: {
+    name: "RotateSigningKey",
+    description: "Make a new ID-token signing key current (old public keys stay published)",
+    confirm: "Rotate the ID-token signing key now?",
+  },
+};
+
+/** The backend over the local database file, given the services and the CLI's local client. */
+export function localBackend(
+  client: TuiClient,
+  services: Services,
+  paths: { dataDir: string; databasePath: string },
+): AdminBackend {
+  return {
+    mode: "local",
+    location: paths.dataDir,
+    client: synced(client, services),
+    async facts() {
+      await services.sync();
+      const sizes = await Promise.all(
+        ["", "-wal"].map((suffix) => Deno.stat(paths.databasePath + suffix).then((s) => s.size, () => 0)),
+      );
+      const caches = services.caches.stats();
+      return [
+        {
+          label: "Database",
+          value: `${formatBytes(sizes[0] + sizes[1])}${
+            sizes[1] ? ` (WAL ${formatBytes(sizes[1])})` : ""
+          } · ${paths.databasePath}`,
+        },
+        {
+          label: "Invalidations",
+          value:
+            `log at #${services.store.invalidations.lastId()} · ${caches.remoteInvalidations} applied here ` +
+            "from other processes",
+        },
+      ];
+    },
+    async dependents(accountId) {
+      const id = decodeId(accountId);
+      return id === undefined ? {} : await services.accounts.dependents(id);
+    },
+    actions: () => Promise.resolve(Object.values(LOCAL_ACTIONS).map(({ event: _, ...info }) => info)),
+    async runAction(name) {
+      const action = LOCAL_ACTIONS[name];
+      if (!action) throw new Error(`Unknown action "${name}"`);
+      if (action.event) {
+        const event = action.event;
+        await services.accounts.write(() => Promise.resolve({ result: undefined, events: [event] }));
+        return `${action.description}: done (a running server applies it at its next request)`;
+      }
+      return `New signing key ${await services.oauth.rotateSigningKey()} is current`;
+    },
+    checkDatabase: ({ repair }) => services.store.integrity.check({ repair }),
+  };
+}
+
+/** The backend over a server, given the CLI's remote client and how to reach the server directly. */
+export function remoteBackend(client: TuiClient, access: RemoteAccess): AdminBackend {
+  return {
+    mode: "remote",
+    location: access.url,
+    client,
+    facts: () => remoteFacts(access),
+    actions: () => remoteActions(client),
+    runAction: (name) => runRemoteAction(access, name),
+  };
+}
+
+/** Before each operation, applies what other processes (the server) wrote, so the UI never shows stale data. */
+function synced(client: TuiClient, services: Services): TuiClient {
+  const sync = async () => await services.sync();
+  return {
+    local: client.local,
+    get: (type, id) => sync().then(() => client.get(type, id)),
+    query: (type, where, fields) => sync().then(() => client.query(type, where, fields)),
+    create: (type, fields) => sync().then(() => client.create(type, fields)),
+    update: (type, id, patch) => sync().then(() => client.update(type, id, patch)),
+    delete: (type, id) => sync().then(() => client.delete(type, id)),
+    schema: () => client.schema(),
+  };
+}
+
+/** Cache settings as one dashboard line. */
+export function cacheLine(cache: WireObject): string {
+  const seconds = (key: string) => formatSeconds(Number(cache[key]));
+  return `max ${cache.maxEntries} entries · ttl ${seconds("ttlSeconds")} · negative ${
+    seconds("negativeTtlSeconds")
+  } · auth ${seconds("authTtlSeconds")}`;
+}

@@ -1,0 +1,161 @@
+/** The domains screen: list with the accounts in each, create, edit, delete (refused while in use). */
+import type { WireObject } from "../src/directory/mod.ts";
+import { domainNameSchema } from "../src/model/objects/mod.ts";
+import { askAndSave, FORM_KEYS, rule } from "./form.ts";
+import { showValue } from "./format.ts";
+import { HELP, showHelp } from "./help.ts";
+import { Key } from "./terminal.ts";
+import { detailLines, errorLines, isKey, tableLines, type Ui } from "./ui.ts";
+
+const NEW = "\0new";
+
+/** The list of domains; enter opens one, `n` creates. */
+export async function domainsScreen(ui: Ui): Promise<void> {
+  let cursor: string | undefined;
+  for (;;) {
+    const path = ["Domains"];
+    ui.draw(path, ["Loading…"]);
+    let domains: WireObject[];
+    let usage: Map<string, number>;
+    try {
+      [domains, usage] = await Promise.all([
+        ui.backend.client.query("domain", {}),
+        accountsPerDomain(ui),
+      ]);
+    } catch (error) {
+      await ui.showError(path, error);
+      return;
+    }
+    const [head, ...rows] = tableLines(
+      ["NAME", "ACCOUNTS", "DESCRIPTION"],
+      domains.map((d) => [String(d.name), String(usage.get(String(d.id)) ?? 0), String(d.description ?? "")]),
+      ui.columns - 2,
+    );
+    ui.draw(path, [`${domains.length} domain${domains.length === 1 ? "" : "s"}`]);
+    const choice = await ui.prompts.menu(
+      head,
+      [
+        { value: NEW, name: "+ New domain…", description: "Add a mail domain" },
+        ...rows.map((name, i) => ({ value: String(domains[i].id), name })),
+      ],
+      { keys: [["n", "new"]], pageSize: ui.pageSize(), default: cursor },
+    );
+    if (isKey(choice)) {
+      if (choice.name === "back") return;
+      if (choice.name === "help") await showHelp(ui, HELP.domains);
+      if (choice.name === "n") await createDomain(ui);
+      continue;
+    }
+    if (choice === NEW) await createDomain(ui);
+    else await domainDetail(ui, cursor = choice, usage.get(choice) ?? 0);
+  }
+}
+
+async function accountsPerDomain(ui: Ui): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const a of await ui.backend.client.query("account", {}, ["domainId"])) {
+    counts.set(String(a.domainId), (counts.get(String(a.domainId)) ?? 0) + 1);
+  }
+  return counts;
+}
+
+const validName = rule(domainNameSchema);
+
+/** The create form: name and description. */
+async function createDomain(ui: Ui): Promise<void> {
+  const path = ["Domains", "New"];
+  let last = { name: "", description: "" };
+  const created = await askAndSave(
+    ui,
+    path,
+    async (error) => {
+      ui.draw(path, error ? errorLines(error) : [], FORM_KEYS);
+      const name = await ui.prompts.text("Domain name", {
+        default: last.name || undefined,
+        validate: validName,
+      });
+      if (name instanceof Key) return undefined;
+      const description = await ui.prompts.text("Description (optional)", {
+        default: last.description || undefined,
+      });
+      if (description instanceof Key) return undefined;
+      return (last = { name, description });
+    },
+    (a) =>
+      ui.backend.client.create("domain", {
+        name: a.name,
+        ...(a.description ? { description: a.description } : {}),
+      }),
+  );
+  if (created) await ui.showDone(path, [`Created domain ${created.name} (id ${created.id}).`]);
+}
+
+/** One domain: rename, describe, delete. */
+async function domainDetail(ui: Ui, id: string, accounts: number): Promise<void> {
+  const { client } = ui.backend;
+  let last: string | undefined;
+  for (;;) {
+    let domain: WireObject;
+    try {
+      domain = await client.get("domain", id);
+    } catch (error) {
+      await ui.showError(["Domains", id], error);
+      return;
+    }
+    const path = ["Domains", String(domain.name)];
+    const body = detailLines([
+      ["Name", `${domain.name} (id ${domain.id})`],
+      ["Description", showValue(domain.description)],
+      ["Accounts", String(accounts)],
+      ["Created", showValue(domain.createdAt)],
+    ], ui.columns);
+    ui.draw(path, body);
+    const choice = await ui.prompts.menu("Domain", [
+      { value: "description", name: "Edit description" },
+      { value: "name", name: "Rename", description: "Addresses in the domain follow the new name" },
+      { value: "delete", name: "Delete…", description: "Refused while accounts or addresses use it" },
+    ], { pageSize: 3, default: last });
+    if (isKey(choice)) {
+      if (choice.name === "back") return;
+      if (choice.name === "help") await showHelp(ui, HELP.domains);
+      continue;
+    }
+    last = choice;
+    if (choice === "delete") {
+      if (await deleteDomain(ui, domain, accounts)) return;
+      continue;
+    }
+    const field = choice;
+    const edited = await askAndSave(ui, [...path, field], async (error) => {
+      ui.draw([...path, field], error ? errorLines(error) : [], FORM_KEYS);
+      const text = await ui.prompts.text(field === "name" ? "New name" : "Description (empty clears it)", {
+        default: String(domain[field] ?? ""),
+        editable: true,
+        validate: field === "name" ? validName : undefined,
+      });
+      return text instanceof Key ? undefined : text.trim();
+    }, (text) => client.update("domain", id, { [field]: field === "name" ? text : text || null }));
+    if (edited === undefined) continue;
+  }
+}
+
+/** Asks, then deletes; the server's refusal (domain in use) is shown in its own words. */
+async function deleteDomain(ui: Ui, domain: WireObject, accounts: number): Promise<boolean> {
+  const path = ["Domains", String(domain.name), "Delete"];
+  ui.draw(path, [
+    `Delete domain ${domain.name}?`,
+    accounts
+      ? `${accounts === 1 ? "1 account uses" : `${accounts} accounts use`} it: the server will refuse.`
+      : "No account uses it.",
+  ], [["y", "yes"], ["n/enter", "no"], ["esc", "cancel"]]);
+  const sure = await ui.prompts.yesNo(`Delete ${domain.name}?`, false);
+  if (sure !== true) return false;
+  try {
+    await ui.backend.client.delete("domain", String(domain.id));
+  } catch (error) {
+    await ui.showError(path, error);
+    return false;
+  }
+  await ui.showDone(path, [`Deleted domain ${domain.name}.`]);
+  return true;
+}

@@ -1,0 +1,78 @@
+/** The `?` screen: the keys, what the current screen does, and the CLI commands for the same tasks. */
+import type { Ui } from "./ui.ts";
+
+/** A screen's help: what it does and the CLI commands that do the same. */
+export interface HelpTopic {
+  title: string;
+  lines: string[];
+  commands: string[];
+}
+
+const KEYS = [
+  "↑↓ move · enter select · q or esc back · ? this help · ctrl+c quit",
+  "Lists: / search as you type · n new. Forms: enter keeps the value shown, esc cancels.",
+];
+
+/** Shows the help of a screen until a key is pressed. */
+export async function showHelp(ui: Ui, topic: HelpTopic): Promise<void> {
+  const target = ui.backend.mode === "local"
+    ? `--data ${ui.backend.location}`
+    : `--url ${ui.backend.location}`;
+  ui.draw(["Help", topic.title], [
+    ...KEYS,
+    "",
+    ...topic.lines,
+    "",
+    "The same from a script:",
+    ...topic.commands.map((c) => `  postern ${target} ${c}`),
+  ]);
+  await ui.pause("Back");
+}
+
+/** Help of each screen. */
+export const HELP: Record<string, HelpTopic> = {
+  home: {
+    title: "Home",
+    lines: [
+      "The dashboard counts the directory's objects and shows the database or the server. " +
+      "Local mode (--data) works on the database file, safely while the server runs: the server " +
+      "sees every change at its next request. Remote mode (--url) works over JMAP.",
+    ],
+    commands: ["query account", "query domain", "cache stats", "--help"],
+  },
+  accounts: {
+    title: "Accounts",
+    lines: [
+      "Lists users and groups. Open one to see its addresses, groups, quotas and roles, to edit it, " +
+      "reset its password or delete it (the confirmation lists what the delete removes).",
+    ],
+    commands: [
+      "query account --where text=WORD",
+      "get account ID",
+      "create account/user --field name=NAME --field domainId=ID",
+      "update account ID --field description=TEXT",
+      "delete account ID",
+    ],
+  },
+  domains: {
+    title: "Domains",
+    lines: ["Mail domains. A domain still used by accounts or addresses cannot be deleted."],
+    commands: ["query domain", "create domain --field name=example.org", "delete domain ID"],
+  },
+  settings: {
+    title: "Settings",
+    lines: [
+      "Each settings object is a form generated from the server's schema: every field with its " +
+      "type, current value and default. A change is saved at once; a refused value shows why.",
+    ],
+    commands: ["describe cache", "get cache singleton", "update cache singleton --field ttlSeconds=600"],
+  },
+  actions: {
+    title: "Actions",
+    lines: [
+      "Cache invalidations reach every process. The database check (local mode) runs SQLite's " +
+      "integrity check and finds rows that point at missing objects; repair removes them.",
+    ],
+    commands: ["db check", "db check --repair"],
+  },
+};

@@ -1,0 +1,84 @@
+/** The home screen: the dashboard and the menu to every other screen. */
+import { accountsScreen } from "./accounts.ts";
+import { actionsScreen } from "./actions.ts";
+import { cacheLine, type Fact } from "./backend.ts";
+import { domainsScreen } from "./domains.ts";
+import { HELP, showHelp } from "./help.ts";
+import { settingsScreen } from "./settings.ts";
+import { detailLines, isKey, type Ui } from "./ui.ts";
+
+const SCREENS: Record<string, { name: string; description: string; open: (ui: Ui) => Promise<void> }> = {
+  accounts: {
+    name: "Accounts",
+    description: "Users and groups: search, create, edit, reset a password, delete",
+    open: accountsScreen,
+  },
+  domains: { name: "Domains", description: "Mail domains: create, edit, delete", open: domainsScreen },
+  settings: {
+    name: "Settings",
+    description: "Caches, authentication, the OpenID provider: forms from the schema",
+    open: settingsScreen,
+  },
+  actions: {
+    name: "Actions",
+    description: "Invalidate caches, rotate the signing key, check and repair the database",
+    open: actionsScreen,
+  },
+};
+
+/** Runs the UI from its home screen until the user quits. */
+export async function runHome(ui: Ui): Promise<void> {
+  let last = "accounts";
+  for (;;) {
+    ui.draw(["Home"], ["Loading…"]);
+    const body = detailLines((await dashboard(ui)).map((f) => [f.label, f.value]), ui.columns);
+    ui.draw(["Home"], body);
+    const choice = await ui.prompts.menu(
+      "Go to",
+      [
+        ...Object.entries(SCREENS).map(([value, s]) => ({ value, name: s.name, description: s.description })),
+        { value: "quit", name: "Quit", description: "Leave the admin UI" },
+      ],
+      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: 5 },
+    );
+    if (isKey(choice)) {
+      if (choice.name === "back") return;
+      if (choice.name === "help") await showHelp(ui, HELP.home);
+      continue;
+    }
+    if (choice === "quit") return;
+    last = choice;
+    await SCREENS[choice].open(ui);
+  }
+}
+
+/** The dashboard's lines: object counts from the object client, then what the mode can tell. */
+export async function dashboard(ui: Ui): Promise<Fact[]> {
+  const { client } = ui.backend;
+  const count = (type: string) => client.query(type, {}, ["id"]).then((list) => list.length);
+  const facts: Fact[] = [];
+  try {
+    const [users, groups, domains] = await Promise.all([
+      count("account/user"),
+      count("account/group"),
+      count("domain"),
+    ]);
+    facts.push(
+      { label: "Accounts", value: `${users} users · ${groups} groups` },
+      { label: "Domains", value: String(domains) },
+    );
+  } catch (error) {
+    facts.push({ label: "Directory", value: `cannot be read: ${(error as Error).message}` });
+  }
+  try {
+    facts.push({ label: "Caches", value: cacheLine(await client.get("cache", "singleton")) });
+  } catch (error) {
+    facts.push({ label: "Caches", value: `settings cannot be read: ${(error as Error).message}` });
+  }
+  try {
+    facts.push(...await ui.backend.facts());
+  } catch (error) {
+    facts.push({ label: "Status", value: `unavailable: ${(error as Error).message}` });
+  }
+  return facts;
+}

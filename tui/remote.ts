@@ -1,0 +1,141 @@
+/**
+ * What the UI asks a server beyond the object client: whether it answers (/healthz), its cache and
+ * login counters (/metrics), and actions (x:Action/set, which the object client has no call for).
+ */
+import type { TuiClient } from "./backend.ts";
+import type { ActionInfo, Fact } from "./backend.ts";
+
+/** A server and the Authorization header that reaches it. */
+export interface RemoteAccess {
+  url: string;
+  authorization: string;
+}
+
+/** The Authorization header for an API key, or for a login and password. */
+export function authorizationFor(options: { apiKey?: string; user?: string; password?: string }): string {
+  if (options.apiKey) return `Bearer ${options.apiKey}`;
+  const bytes = new TextEncoder().encode(`${options.user}:${options.password ?? ""}`);
+  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
+}
+
+const TIMEOUT_MS = 3000;
+
+async function call(access: RemoteAccess, path: string, init: RequestInit = {}): Promise<Response> {
+  return await fetch(`${access.url.replace(/\/+$/, "")}${path}`, {
+    ...init,
+    headers: { authorization: access.authorization, "content-type": "application/json" },
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+}
+
+/** Dashboard lines: reachable or not, cache hit rates, invalidations and logins since the server started. */
+export async function remoteFacts(access: RemoteAccess): Promise<Fact[]> {
+  let health: { version?: string };
+  try {
+    const response = await call(access, "/healthz");
+    if (!response.ok) throw new Error(`answered ${response.status}`);
+    health = await response.json();
+  } catch (error) {
+    return [{ label: "Server", value: `NOT reachable at ${access.url}: ${(error as Error).message}` }];
+  }
+  const facts = [{ label: "Server", value: `reachable at ${access.url} · version ${health.version ?? "?"}` }];
+  try {
+    const response = await call(access, "/metrics");
+    if (!response.ok) {
+      await response.body?.cancel();
+      return [...facts, { label: "Metrics", value: `not readable (${response.status})` }];
+    }
+    facts.push(...metricFacts(parseMetrics(await response.text())));
+  } catch (error) {
+    facts.push({ label: "Metrics", value: `not readable: ${(error as Error).message}` });
+  }
+  return facts;
+}
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Prometheus text format, samples only. */
+export function parseMetrics(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split("\n")) {
+    const match = /^([a-z_:][a-z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/i.exec(line);
+    if (!match || line.startsWith("#")) continue;
+    const labels: Record<string, string> = {};
+    for (const [, key, value] of (match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value;
+    out.push({ name: match[1], labels, value: Number(match[3]) });
+  }
+  return out;
+}
+
+function metricFacts(samples: Sample[]): Fact[] {
+  const by = (name: string) => samples.filter((s) => s.name === name);
+  const rates = by("postern_cache_hits_total").map((hits) => {
+    const cache = hits.labels.cache;
+    const of = (name: string) => by(name).find((s) => s.labels.cache === cache)?.value ?? 0;
+    const total = hits.value + of("postern_cache_misses_total") + of("postern_cache_negative_hits_total");
+    return `${cache} ${
+      total ? Math.round((100 * (hits.value + of("postern_cache_negative_hits_total"))) / total) : 0
+    }%`;
+  });
+  const invalidations = by("postern_cache_invalidations_total").reduce((n, s) => n + s.value, 0);
+  const remote = by("postern_cache_remote_invalidations_total")[0]?.value ?? 0;
+  const logins = by("postern_auth_results_total").filter((s) => s.value > 0)
+    .map((s) => `${s.labels.result} ${s.value}`);
+  return [
+    { label: "Cache hits", value: rates.length ? rates.join(" · ") : "(no lookups yet)" },
+    {
+      label: "Invalidations",
+      value: `${invalidations} entries dropped · ${remote} events from other processes`,
+    },
+    { label: "Logins", value: logins.length ? `${logins.join(" · ")} (since start)` : "none since start" },
+  ];
+}
+
+const ACTION_WORDS: Record<string, Omit<ActionInfo, "name">> = {
+  InvalidateCaches: { description: "Drop every cache entry in every process" },
+  InvalidateNegativeCaches: { description: "Drop every negative (not found) cache entry in every process" },
+  RotateSigningKey: {
+    description: "Make a new ID-token signing key current (old public keys stay published)",
+    confirm: "Rotate the ID-token signing key now?",
+  },
+};
+
+/** The actions the server's schema lists. */
+export async function remoteActions(client: TuiClient): Promise<ActionInfo[]> {
+  const action = (await client.schema()).find((t) => t.name === "Action");
+  const fields = (action?.fields ?? []) as { name: string; enum?: string[] }[];
+  const names = (action?.variants as string[] | undefined) ?? fields.find((f) => f.name === "@type")?.enum ??
+    [];
+  return names.map((name) => ({ name, ...(ACTION_WORDS[name] ?? { description: name }) }));
+}
+
+/** Runs `x:Action/set` with one create; returns the server's description of what it did. */
+export async function runRemoteAction(access: RemoteAccess, name: string): Promise<string> {
+  const session = await call(access, "/jmap/session");
+  if (!session.ok) throw new Error(`${access.url}/jmap/session answered ${session.status}`);
+  const { primaryAccounts, apiUrl } = await session.json() as {
+    primaryAccounts: Record<string, string>;
+    apiUrl: string;
+  };
+  const response = await call(access, new URL(apiUrl, access.url).pathname, {
+    method: "POST",
+    body: JSON.stringify({
+      using: ["urn:ietf:params:jmap:core", "urn:postern:jmap"],
+      methodCalls: [["x:Action/set", {
+        accountId: primaryAccounts["urn:postern:jmap"],
+        create: { a: { "@type": name } },
+      }, "0"]],
+    }),
+  });
+  if (!response.ok) throw new Error(`${access.url} answered ${response.status} to x:Action/set`);
+  const [[method, result]] = (await response.json()).methodResponses as [string, Record<string, unknown>][];
+  if (method === "error") throw new Error(`${result.description ?? result.type} (${result.type})`);
+  const created = (result.created as Record<string, { description?: string }> | null)?.a;
+  if (created) return created.description ?? `${name}: done`;
+  const failed = (result.notCreated as Record<string, { type: string; description?: string }> | null)?.a;
+  throw new Error(failed?.description ?? `${name} failed (${failed?.type ?? "no answer"})`);
+}

@@ -1,0 +1,202 @@
+/**
+ * The terminal the admin UI draws on, and its prompts with the UI's keys: every prompt comes from
+ * @inquirer/prompts; a key such as `q`, `?` or Esc stops the prompt through its abort signal and is
+ * returned as a {@link Key}, so each screen decides what the key means.
+ */
+import { checkbox, confirm, input, number, password, search, select } from "@inquirer/prompts";
+import process from "node:process";
+import type { Readable, Writable } from "node:stream";
+import { styleText } from "node:util";
+
+/** Where the UI reads keys and writes screens; tests pass streams instead of the real terminal. */
+export interface Terminal {
+  input: Readable;
+  output: Writable;
+  /** Columns and rows; 80×24 when unknown. */
+  size(): { columns: number; rows: number };
+}
+
+/** The process's own terminal. */
+export function processTerminal(): Terminal {
+  return {
+    input: process.stdin,
+    output: process.stdout,
+    size() {
+      try {
+        return Deno.consoleSize();
+      } catch {
+        return { columns: 80, rows: 24 };
+      }
+    },
+  };
+}
+
+/** A key the user pressed instead of answering a prompt. */
+export class Key {
+  constructor(readonly name: string) {}
+}
+
+/** Ctrl+C (or the terminal closing): leave the UI at once. */
+export class QuitSignal extends Error {
+  override name = "QuitSignal";
+}
+
+/** A choice in a menu or list. */
+export interface Choice<T> {
+  value: T;
+  name: string;
+  description?: string;
+  disabled?: boolean | string;
+}
+
+interface KeyEvent {
+  name?: string;
+  ctrl?: boolean;
+  meta?: boolean;
+}
+
+type Context = { input: Readable; output: Writable; signal: AbortSignal };
+
+/** What the standard keys mean on every screen. */
+const STANDARD_KEYS: Record<string, string> = { q: "back", escape: "back", "?": "help" };
+
+/** Prompts on one terminal, each with the keys that may stop it. */
+export class Prompts {
+  constructor(readonly terminal: Terminal) {}
+
+  /**
+   * Runs one prompt; if the user presses one of `keys` (single characters, or "escape") the prompt
+   * stops and that key is returned (q and Esc as "back", ? as "help"). Ctrl+C throws {@link QuitSignal}.
+   */
+  async ask<T>(prompt: (context: Context) => Promise<T>, keys: readonly string[] = []): Promise<T | Key> {
+    const { input: stream, output } = this.terminal;
+    const controller = new AbortController();
+    let pressed: string | undefined;
+    const listener = (text: string | undefined, key: KeyEvent | undefined) => {
+      if (pressed) return;
+      // A lone Esc arrives as "escape" with meta set; other keys count only without modifiers.
+      const name = key?.name === "escape" ? "escape" : key?.ctrl || key?.meta ? undefined : text;
+      if (name && keys.includes(name)) {
+        pressed = name;
+        controller.abort();
+      }
+    };
+    stream.on("keypress", listener);
+    try {
+      return await prompt({ input: stream, output, signal: controller.signal });
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === "AbortPromptError" && pressed) return new Key(STANDARD_KEYS[pressed] ?? pressed);
+      if (name === "ExitPromptError") throw new QuitSignal("Interrupted");
+      throw error;
+    } finally {
+      stream.off("keypress", listener);
+    }
+  }
+
+  /**
+   * A menu: arrows and enter pick a choice. `q`/Esc returns the Key "back", `?` the Key "help", and
+   * each of `keys` (e.g. `["/", "search"]`) its own Key; all of them are listed in the help line.
+   */
+  menu<T>(
+    message: string,
+    choices: readonly Choice<T>[],
+    options: {
+      keys?: readonly [string, string][];
+      back?: string;
+      pageSize?: number;
+      default?: T;
+      /** False inside a form, where `?` has no help page to open (default true). */
+      help?: boolean;
+    } = {},
+  ): Promise<T | Key> {
+    const extra = options.keys ?? [];
+    const withHelp = options.help ?? true;
+    const help = keyLine([
+      ["↑↓", "move"],
+      ["enter", "select"],
+      ...extra,
+      ["q/esc", options.back ?? "back"],
+      ...(withHelp ? [["?", "help"] as const] : []),
+    ]);
+    return this.ask((context) =>
+      select({
+        message,
+        choices,
+        pageSize: options.pageSize ?? 10,
+        loop: false,
+        default: options.default,
+        theme: { style: { keysHelpTip: () => help } },
+      }, context), [...extra.map(([key]) => key), "q", "escape", ...(withHelp ? ["?"] : [])]);
+  }
+
+  /** A line of text; Esc cancels (returns a Key). */
+  text(
+    message: string,
+    options: { default?: string; editable?: boolean; validate?: (value: string) => true | string } = {},
+  ): Promise<string | Key> {
+    return this.ask((context) =>
+      input({
+        message,
+        default: options.default,
+        prefill: options.editable ? "editable" : "tab",
+        validate: options.validate,
+      }, context), ["escape"]);
+  }
+
+  /** A whole number; blank gives undefined unless `required`. */
+  number(
+    message: string,
+    options: { default?: number; min?: number; max?: number; required?: boolean } = {},
+  ): Promise<number | undefined | Key> {
+    return this.ask((context) =>
+      number({
+        message,
+        default: options.default,
+        min: options.min,
+        max: options.max,
+        step: 1,
+        required: options.required ?? false,
+      }, context), ["escape"]);
+  }
+
+  /** Yes or no. */
+  yesNo(message: string, defaultAnswer = false): Promise<boolean | Key> {
+    return this.ask((context) => confirm({ message, default: defaultAnswer }, context), ["escape"]);
+  }
+
+  /** A secret typed with a mask. */
+  secret(message: string, validate?: (value: string) => true | string): Promise<string | Key> {
+    return this.ask((context) => password({ message, mask: "*", validate }, context), ["escape"]);
+  }
+
+  /** Several of a fixed set of values. */
+  several<T>(message: string, choices: readonly (Choice<T> & { checked?: boolean })[]): Promise<T[] | Key> {
+    return this.ask((context) => checkbox({ message, choices, loop: false }, context), ["escape"]);
+  }
+
+  /** Search as you type: `source` is asked again for each new term. */
+  find<T>(
+    message: string,
+    source: (term: string) => Promise<readonly Choice<T>[]>,
+    pageSize = 10,
+  ): Promise<T | Key> {
+    return this.ask((context) =>
+      search({
+        message,
+        pageSize,
+        source: (term) => source(term ?? ""),
+        theme: {
+          style: {
+            keysHelpTip: () =>
+              keyLine([["type", "search"], ["↑↓", "move"], ["enter", "open"], ["esc", "back"]]),
+          },
+        },
+      }, context), ["escape"]);
+  }
+}
+
+/** The help line of keys: `↑↓ move · enter select · q back`. */
+export function keyLine(keys: readonly (readonly [string, string])[]): string {
+  return keys.map(([key, action]) => `${styleText("bold", key)} ${action}`).join(" · ");
+}
