@@ -136,19 +136,20 @@ async function watchPrompts(page: Page): Promise<Prompts> {
   const prompts: Prompts = { dialogs: [], authChallenges: [] };
   page.on("dialog", (dialog) => {
     prompts.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    void dialog.dismiss();
+    dialog.dismiss().catch(() => {});
   });
   const cdp: CDPSession = await page.context().newCDPSession(page);
   cdp.on("Fetch.authRequired", (event) => {
     prompts.authChallenges.push(`${event.authChallenge.scheme} challenge from ${event.request.url}`);
-    void cdp.send("Fetch.continueWithAuth", {
+    // The page may close before the answer arrives (end of the test): nothing is left to continue.
+    cdp.send("Fetch.continueWithAuth", {
       requestId: event.requestId,
       authChallengeResponse: { response: "CancelAuth" },
-    });
+    }).catch(() => {});
   });
   // Without patterns every request pauses here; let each go on unchanged.
   cdp.on("Fetch.requestPaused", (event) => {
-    void cdp.send("Fetch.continueRequest", { requestId: event.requestId });
+    cdp.send("Fetch.continueRequest", { requestId: event.requestId }).catch(() => {});
   });
   await cdp.send("Fetch.enable", { handleAuthRequests: true });
   return prompts;
