@@ -1,4 +1,5 @@
 import type { DirectoryCaches } from "../cache/mod.ts";
+import { createDefaultMailboxes } from "./default_mailboxes.ts";
 import { passwordWeakness } from "./password_policy.ts";
 import {
   type Account,
@@ -7,7 +8,6 @@ import {
   type Change,
   ConflictError,
   decodeId,
-  DEFAULT_MAILBOXES,
   encodeId,
   type InvalidationEvent,
   InvalidInputError,
@@ -125,7 +125,7 @@ export class AccountService {
       if (aliases.length) await this.store.accounts.setAliases(id, aliases);
       if (groups.length) await this.store.accounts.setGroups(id, groups);
       if (hash) await this.store.credentials.setPassword(id, hash);
-      const mailboxChanges = input.type === "User" ? await this.createDefaultMailboxes(id) : [];
+      const mailboxChanges = input.type === "User" ? await createDefaultMailboxes(this.store, id) : [];
       const keys = [input.name, `${input.name}@${domain.name}`, ...(input.aliases ?? [])];
       return {
         result: id,
@@ -134,17 +134,6 @@ export class AccountService {
       };
     });
     return await this.require(id);
-  }
-
-  /** Every new user gets Inbox, Drafts, Sent, Archive, Junk and Trash, subscribed. */
-  private async createDefaultMailboxes(accountId: number): Promise<Change[]> {
-    const changes: Change[] = [];
-    for (const mailbox of DEFAULT_MAILBOXES) {
-      const id = await this.store.mailboxes.insert({ accountId, parentId: null, ...mailbox });
-      await this.store.mailboxes.setSubscribed(accountId, id, true);
-      changes.push({ type: "Mailbox", objectId: id, kind: "created", accountId });
-    }
-    return changes;
   }
 
   /** Updates the given fields of an account; unspecified fields keep their value. */

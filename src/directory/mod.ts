@@ -19,3 +19,4 @@ export type { SettingsMap } from "./settings.ts";
 export { bootstrap } from "./bootstrap.ts";
 export type { BootstrapResult } from "./bootstrap.ts";
 export { ChangeService } from "./changes.ts";
+export type { Store } from "./deps.ts";

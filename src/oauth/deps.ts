@@ -4,4 +4,4 @@ export * from "../model/ids.ts";
 export * from "../model/oauth.ts";
 export * from "../model/objects/mod.ts";
 export type * from "../model/types.ts";
-export type { Store } from "../store/mod.ts";
+export type { Store } from "../directory/mod.ts";
