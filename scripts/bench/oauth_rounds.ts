@@ -6,9 +6,8 @@
 import { httpPost } from "./http_client.ts";
 import type { ProcessGroup, Server } from "./processes.ts";
 import { median, micros } from "./report.ts";
-import { requestRounds, type RequestSubject } from "./request_rounds.ts";
 import { basic, type OAuthFixture } from "./setup_data.ts";
-import type { Settings } from "./throughput.ts";
+import { type RequestSubject, type Settings, throughputRounds } from "./throughput.ts";
 import type { TokenVerifyResult } from "./token_verify.ts";
 
 const FORM = "application/x-www-form-urlencoded";
@@ -66,7 +65,9 @@ export async function refreshRounds(
       fixture.refreshToken,
     ),
   ];
-  await requestRounds(settings, group, subjects, "POST refresh_token grant throughput (client_secret_basic)");
+  await throughputRounds(settings, group, subjects, {
+    title: "POST refresh_token grant throughput (client_secret_basic)",
+  });
   return subjects;
 }
 
@@ -131,7 +132,9 @@ export async function bearerRounds(
       request: request(`Bearer ${context.fixture.accessToken}`),
     },
   ];
-  await requestRounds(settings, group, subjects, "POST /jmap Core/echo, Bearer against Basic (one server)");
+  await throughputRounds(settings, group, subjects, {
+    title: "POST /jmap Core/echo, Bearer against Basic (one server)",
+  });
   return subjects;
 }
 

@@ -6,8 +6,7 @@
 import { httpGet, sameBytes } from "./http_client.ts";
 import type { MailFixture, MailUser } from "./mail_fixture.ts";
 import type { ProcessGroup, Server } from "./processes.ts";
-import { requestRounds, type RequestSubject } from "./request_rounds.ts";
-import type { Settings } from "./throughput.ts";
+import { type RequestSubject, type Settings, throughputRounds } from "./throughput.ts";
 
 const PATH = "/jmap/session";
 
@@ -57,6 +56,8 @@ export async function sessionRounds(
     ...await pair("shared", `${fixture.sharers} shared accounts`, fixture.shared, fixture.sharers),
     ...await pair("alone", "no shared account", fixture.alone, 0),
   ];
-  await requestRounds(settings, group, subjects, "GET /jmap/session throughput (cached Bearer token)");
+  await throughputRounds(settings, group, subjects, {
+    title: "GET /jmap/session throughput (cached Bearer token)",
+  });
   return subjects;
 }

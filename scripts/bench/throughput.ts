@@ -23,7 +23,15 @@ export interface Subject {
   results: LoadResult[];
   /** Runs before each load on this subject (e.g. switching a variant on a shared server). */
   prepare?: () => Promise<void>;
+  /**
+   * This subject's own request, when the subjects of one table differ in path, body or credentials
+   * (refresh_token on Postern and on node-oidc-provider; Bearer against Basic).
+   */
+  request?: Omit<LoadRequest, "title">;
 }
+
+/** A subject that always sends its own request. */
+export type RequestSubject = Subject & { request: Omit<LoadRequest, "title"> };
 
 /** The request every connection of the load generator sends, over and over. */
 export interface LoadRequest {
@@ -37,18 +45,28 @@ export interface LoadRequest {
   headers: Record<string, string>;
 }
 
-/** Warms every subject up, then runs the interleaved rounds, the order rotated each round. */
+/**
+ * Warms every subject up, then runs the interleaved rounds, the order rotated each round. Each
+ * subject sends its own `request` if it has one, else the table's.
+ */
 export async function throughputRounds(
   settings: Settings,
   group: ProcessGroup,
   subjects: Subject[],
-  request: LoadRequest,
+  table: Pick<LoadRequest, "title"> & Partial<LoadRequest>,
 ): Promise<void> {
   const load = async (subject: Subject, durationMs: number) => {
     await subject.prepare?.();
     return await run(subject, durationMs);
   };
-  const run = (subject: Subject, durationMs: number) =>
+  const requestOf = (subject: Subject): Omit<LoadRequest, "title"> => {
+    const request = subject.request ?? table;
+    if (request.path === undefined || request.headers === undefined) {
+      throw new Error(`${subject.key}: no request to send (give the table or the subject one)`);
+    }
+    return request as Omit<LoadRequest, "title">;
+  };
+  const run = (subject: Subject, durationMs: number, request = requestOf(subject)) =>
     group.runJson<LoadResult>("scripts/bench/load.ts", [
       "--url",
       `${subject.server.url}${request.path}`,
@@ -66,8 +84,13 @@ export async function throughputRounds(
       "--server-pid",
       String(subject.server.pid),
     ]);
-  console.log(`\n${request.title} (req/s; server and generator CPU in cores)`);
-  for (const subject of subjects) await load(subject, 1000);
+  console.log(`\n${table.title} (req/s; server and generator CPU in cores)`);
+  for (const subject of subjects) {
+    const warmup = await load(subject, 1000);
+    if (warmup.failures) {
+      console.log(`WARNING: ${subject.key}: ${warmup.failures} failures, first: ${warmup.firstFailure}`);
+    }
+  }
   for (let round = 0; round < settings.rounds; round++) {
     const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]);
     const line: string[] = [];
