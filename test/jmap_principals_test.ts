@@ -5,57 +5,25 @@
  */
 import assert from "node:assert/strict";
 import { basic, PASSWORD, type TestApp } from "./helpers.ts";
-import { ADMIN, CORE, create, type Invocation, MAIL, withApp } from "./jmap_helpers.ts";
+import { ADMIN, CORE, create, MAIL, withApp } from "./jmap_helpers.ts";
 import {
   adminSetAccounts,
   createUsers,
   getSession,
   mailboxesByName,
+  mailCall,
+  mailError,
   type Obj,
+  PRINCIPALS,
   rights,
   share,
   type Who,
 } from "./mail_helpers.ts";
 
-const PRINCIPALS = "urn:ietf:params:jmap:principals";
 const OWNER = "urn:ietf:params:jmap:principals:owner";
 
 /** The admin as a {@link Who}: account "b" in example.org. */
 const admin: Who = { accountId: "b", auth: ADMIN, emailAddress: "admin@example.org" };
-
-/** Sends method calls with the core and principals capabilities; returns the method responses. */
-async function sharingRequest(t: TestApp, methodCalls: Invocation[], auth: string): Promise<Invocation[]> {
-  const response = await t.fetch("/jmap", {
-    method: "POST",
-    headers: { authorization: auth, "content-type": "application/json" },
-    body: JSON.stringify({ using: [CORE, MAIL, PRINCIPALS], methodCalls }),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, text);
-  return JSON.parse(text).methodResponses;
-}
-
-/** One call as `who` in their own account unless `args` name another; returns its arguments. */
-async function principalCall(t: TestApp, name: string, args: Obj, who: Who): Promise<Obj> {
-  const [[answered, result]] = await sharingRequest(
-    t,
-    [[name, { accountId: who.accountId, ...args }, "c0"]],
-    who.auth,
-  );
-  assert.equal(answered, name, JSON.stringify(result));
-  return result;
-}
-
-/** One call expected to fail at method level; returns the error's arguments. */
-async function principalError(t: TestApp, name: string, args: Obj, who: Who): Promise<Obj> {
-  const [[answered, result]] = await sharingRequest(
-    t,
-    [[name, { accountId: who.accountId, ...args }, "c0"]],
-    who.auth,
-  );
-  assert.equal(answered, "error", `${name} was expected to fail: ${JSON.stringify(result)}`);
-  return result;
-}
 
 /** Creates the domain other.example with the user carol in it; returns carol. */
 async function otherDomainUser(t: TestApp, name = "carol"): Promise<Who & { domainId: string }> {
@@ -78,7 +46,7 @@ async function otherDomainUser(t: TestApp, name = "carol"): Promise<Who & { doma
 
 /** Principal/get of some ids as `who`: found objects by id, and the ids not found. */
 async function getPrincipals(t: TestApp, who: Who, ids: string[] | null) {
-  const result = await principalCall(t, "Principal/get", { ids }, who);
+  const result = await mailCall(t, "Principal/get", { ids }, who);
   const list = result.list as Obj[];
   return {
     byId: Object.fromEntries(list.map((p) => [p.id as string, p])),
@@ -138,7 +106,7 @@ Deno.test("Principal/get returns the caller and users of their domain, with the 
     assert.equal(renamed.byId[bob.accountId].description, null);
 
     // Only the properties asked for (and the id).
-    const some = await principalCall(
+    const some = await mailCall(
       t,
       "Principal/get",
       { ids: [bob.accountId], properties: ["email"] },
@@ -214,7 +182,7 @@ Deno.test("Principal/query filters by name, email, text, type, accountIds and ti
     const team = (await getPrincipals(t, anna, null)).result.list as Obj[];
     const teamId = team.find((p) => p.type === "group")!.id as string;
     const ids = async (filter: Obj | null, sort?: Obj[]) =>
-      (await principalCall(t, "Principal/query", { filter, ...(sort ? { sort } : {}) }, anna))
+      (await mailCall(t, "Principal/query", { filter, ...(sort ? { sort } : {}) }, anna))
         .ids as string[];
 
     assert.deepEqual(await ids({ name: "zoe" }), [anna.accountId]);
@@ -243,7 +211,7 @@ Deno.test("Principal/query filters by name, email, text, type, accountIds and ti
     );
     assert.deepEqual(await ids(null, [{ property: "email" }]), ["b", anna.accountId, teamId, zed.accountId]);
 
-    const paged = await principalCall(t, "Principal/query", {
+    const paged = await mailCall(t, "Principal/query", {
       sort: [{ property: "email" }],
       position: 1,
       limit: 2,
@@ -252,45 +220,45 @@ Deno.test("Principal/query filters by name, email, text, type, accountIds and ti
     assert.deepEqual(paged.ids, [anna.accountId, teamId]);
     assert.equal(paged.total, 4);
 
-    const badSort = await principalError(t, "Principal/query", { sort: [{ property: "id" }] }, anna);
+    const badSort = await mailError(t, "Principal/query", { sort: [{ property: "id" }] }, anna);
     assert.equal(badSort.type, "unsupportedSort");
-    const badFilter = await principalError(t, "Principal/query", { filter: { domainId: "b" } }, anna);
+    const badFilter = await mailError(t, "Principal/query", { filter: { domainId: "b" } }, anna);
     assert.equal(badFilter.type, "unsupportedFilter");
-    const badValue = await principalError(t, "Principal/query", { filter: { name: 3 } }, anna);
+    const badValue = await mailError(t, "Principal/query", { filter: { name: 3 } }, anna);
     assert.equal(badValue.type, "invalidArguments");
   }));
 
 Deno.test("Principal/changes reports a new account of the caller's domain and never one of another domain", () =>
   withApp(async (t) => {
     const [alice] = await createUsers(t, ["alice"]);
-    const before = (await principalCall(t, "Principal/get", { ids: [] }, alice)).state as string;
+    const before = (await mailCall(t, "Principal/get", { ids: [] }, alice)).state as string;
     const [bob] = await createUsers(t, ["bob"]);
     const carol = await otherDomainUser(t);
-    const changes = await principalCall(t, "Principal/changes", { sinceState: before }, alice);
+    const changes = await mailCall(t, "Principal/changes", { sinceState: before }, alice);
     assert.deepEqual(changes.created, [bob.accountId]);
     assert.deepEqual(changes.updated, []);
     assert.deepEqual(changes.destroyed, []);
     assert.equal(changes.hasMoreChanges, false);
-    const after = (await principalCall(t, "Principal/get", { ids: [] }, alice)).state;
+    const after = (await mailCall(t, "Principal/get", { ids: [] }, alice)).state;
     assert.equal(changes.newState, after);
     // The admin sees both.
-    const asAdmin = await principalCall(t, "Principal/changes", { sinceState: before }, admin);
+    const asAdmin = await mailCall(t, "Principal/changes", { sinceState: before }, admin);
     assert.deepEqual((asAdmin.created as string[]).sort(), [bob.accountId, carol.accountId].sort());
 
     // An update of an account alice cannot see reads as destroyed for her: were it one she had
     // (moved out of her domain), her copy must go; an id she never had is ignored by clients.
     await adminSetAccounts(t, { update: { [carol.accountId]: { description: "Carol" } } });
-    const moved = await principalCall(t, "Principal/changes", { sinceState: after }, alice);
+    const moved = await mailCall(t, "Principal/changes", { sinceState: after }, alice);
     assert.deepEqual(moved.created, []);
     assert.deepEqual(moved.updated, []);
     assert.deepEqual(moved.destroyed, [carol.accountId]);
 
     await adminSetAccounts(t, { update: { [bob.accountId]: { description: "Bob" } } });
     await adminSetAccounts(t, { destroy: [bob.accountId] });
-    const gone = await principalCall(t, "Principal/changes", { sinceState: moved.newState }, alice);
+    const gone = await mailCall(t, "Principal/changes", { sinceState: moved.newState }, alice);
     assert.deepEqual(gone.destroyed, [bob.accountId]);
 
-    const bad = await principalError(t, "Principal/changes", { sinceState: "nonsense" }, alice);
+    const bad = await mailError(t, "Principal/changes", { sinceState: "nonsense" }, alice);
     assert.equal(bad.type, "cannotCalculateChanges");
   }));
 
@@ -298,9 +266,9 @@ Deno.test("Principal/queryChanges adds a new account at its place in the caller'
   withApp(async (t) => {
     const [alice] = await createUsers(t, ["alice"]);
     const sort = [{ property: "email" }];
-    const before = await principalCall(t, "Principal/query", { sort }, alice);
+    const before = await mailCall(t, "Principal/query", { sort }, alice);
     const [bob] = await createUsers(t, ["bob"]);
-    const changes = await principalCall(t, "Principal/queryChanges", {
+    const changes = await mailCall(t, "Principal/queryChanges", {
       sort,
       sinceQueryState: before.queryState,
     }, alice);
@@ -312,14 +280,14 @@ Deno.test("Principal/queryChanges adds a new account at its place in the caller'
 Deno.test("principals are only in the caller's own account, need the capability, and cannot be written", () =>
   withApp(async (t) => {
     const [alice, bob] = await createUsers(t, ["alice", "bob"]);
-    const elsewhere = await principalError(
+    const elsewhere = await mailError(
       t,
       "Principal/get",
       { accountId: bob.accountId, ids: null },
       alice,
     );
     assert.equal(elsewhere.type, "accountNotFound");
-    const adminElsewhere = await principalError(t, "Principal/query", { accountId: alice.accountId }, admin);
+    const adminElsewhere = await mailError(t, "Principal/query", { accountId: alice.accountId }, admin);
     assert.equal(adminElsewhere.type, "accountNotFound");
 
     const response = await t.fetch("/jmap", {
@@ -334,7 +302,7 @@ Deno.test("principals are only in the caller's own account, need the capability,
     assert.equal(name, "error");
     assert.equal(error.type, "unknownMethod");
 
-    const set = await principalCall(t, "Principal/set", {
+    const set = await mailCall(t, "Principal/set", {
       create: { x: { name: "new" } },
       update: { [alice.accountId]: { name: "Alice" } },
       destroy: [bob.accountId],

@@ -74,7 +74,10 @@ export async function mailboxState(target: Target, who: Who): Promise<string> {
   return (await mailCall(target, "Mailbox/get", { ids: [] }, who)).state as string;
 }
 
-/** Sends a JMAP request with the core and mail capabilities, asserting HTTP 200 and JSON. */
+/** RFC 9670's capability (Principal, ShareNotification). */
+export const PRINCIPALS = "urn:ietf:params:jmap:principals";
+
+/** Sends a JMAP request with the core, mail and principals capabilities, asserting HTTP 200 and JSON. */
 export async function mailRequest(
   target: Target,
   methodCalls: Invocation[],
@@ -83,7 +86,7 @@ export async function mailRequest(
   const response = await target.fetch("/jmap", {
     method: "POST",
     headers: { authorization: auth, "content-type": "application/json" },
-    body: JSON.stringify({ using: [CORE, MAIL], methodCalls }),
+    body: JSON.stringify({ using: [CORE, MAIL, PRINCIPALS], methodCalls }),
   });
   const text = await response.text();
   assert.equal(response.status, 200, text);

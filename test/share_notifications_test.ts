@@ -7,12 +7,14 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { decodeId } from "../src/model/ids.ts";
 import type { TestApp } from "./helpers.ts";
-import { CORE, type Invocation, MAIL, withApp } from "./jmap_helpers.ts";
+import { withApp } from "./jmap_helpers.ts";
 import {
   adminSetAccounts,
   createMailbox,
   createUsers,
   mailboxesByName,
+  mailCall,
+  mailRequest,
   type Obj,
   rights,
   setOutcome,
@@ -20,45 +22,20 @@ import {
   type Who,
 } from "./mail_helpers.ts";
 
-const PRINCIPALS = "urn:ietf:params:jmap:principals";
-
 /** MailboxRights with nothing granted. */
 const NONE = rights();
 
-/** Sends method calls with the core, mail and principals capabilities; returns the responses. */
-async function sharingRequest(t: TestApp, methodCalls: Invocation[], auth: string): Promise<Invocation[]> {
-  const response = await t.fetch("/jmap", {
-    method: "POST",
-    headers: { authorization: auth, "content-type": "application/json" },
-    body: JSON.stringify({ using: [CORE, MAIL, PRINCIPALS], methodCalls }),
-  });
-  const text = await response.text();
-  assert.equal(response.status, 200, text);
-  return JSON.parse(text).methodResponses;
-}
-
-/** One call as `who` in their own account unless `args` name another; returns its arguments. */
-async function notificationCall(t: TestApp, name: string, args: Obj, who: Who): Promise<Obj> {
-  const [[answered, result]] = await sharingRequest(
-    t,
-    [[name, { accountId: who.accountId, ...args }, "c0"]],
-    who.auth,
-  );
-  assert.equal(answered, name, JSON.stringify(result));
-  return result;
-}
-
 /** Every share notification of `who`, oldest first. */
 async function notifications(t: TestApp, who: Who): Promise<Obj[]> {
-  const ids = (await notificationCall(t, "ShareNotification/query", { sort: [{ property: "created" }] }, who))
+  const ids = (await mailCall(t, "ShareNotification/query", { sort: [{ property: "created" }] }, who))
     .ids as string[];
-  const { list } = await notificationCall(t, "ShareNotification/get", { ids }, who);
+  const { list } = await mailCall(t, "ShareNotification/get", { ids }, who);
   return list as Obj[];
 }
 
 /** The ShareNotification state of `who`. */
 async function state(t: TestApp, who: Who): Promise<string> {
-  return (await notificationCall(t, "ShareNotification/get", { ids: [] }, who)).state as string;
+  return (await mailCall(t, "ShareNotification/get", { ids: [] }, who)).state as string;
 }
 
 /** The notification's parts a user reads, without its id and time. */
@@ -111,7 +88,7 @@ Deno.test("sharing, changing and revoking rights each leave the grantee a notifi
     }
     assert.deepEqual(await notifications(t, alice), [], "the author of a change is not notified");
 
-    const changes = await notificationCall(t, "ShareNotification/changes", { sinceState: s0 }, bob);
+    const changes = await mailCall(t, "ShareNotification/changes", { sinceState: s0 }, bob);
     assert.deepEqual(changes.created, list.map((n) => n.id));
     assert.deepEqual(changes.updated, []);
     assert.deepEqual(changes.destroyed, []);
@@ -197,7 +174,7 @@ Deno.test("ShareNotification/query filters by time, objectType and objectAccount
     });
     const [fromAlice, fromBob] = await notifications(t, carol);
     const ids = async (filter: Obj | null, sort?: Obj[]) =>
-      (await notificationCall(t, "ShareNotification/query", { filter, ...(sort ? { sort } : {}) }, carol))
+      (await mailCall(t, "ShareNotification/query", { filter, ...(sort ? { sort } : {}) }, carol))
         .ids;
     assert.deepEqual(await ids(null, [{ property: "created", isAscending: false }]), [
       fromBob.id,
@@ -212,18 +189,18 @@ Deno.test("ShareNotification/query filters by time, objectType and objectAccount
     ]);
     assert.deepEqual(await ids({ objectType: "Calendar" }), []);
 
-    const [[name, error]] = await sharingRequest(t, [[
+    const [[name, error]] = (await mailRequest(t, [[
       "ShareNotification/query",
       { accountId: carol.accountId, filter: { after: "yesterday" } },
       "0",
-    ]], carol.auth);
+    ]], carol.auth)).methodResponses;
     assert.equal(name, "error");
     assert.equal(error.type, "invalidArguments");
-    const [[, sortError]] = await sharingRequest(t, [[
+    const [[, sortError]] = (await mailRequest(t, [[
       "ShareNotification/query",
       { accountId: carol.accountId, sort: [{ property: "name" }] },
       "0",
-    ]], carol.auth);
+    ]], carol.auth)).methodResponses;
     assert.equal(sortError.type, "unsupportedSort");
   }));
 
@@ -236,7 +213,7 @@ Deno.test("a notification is dismissed by destroying it; creating or updating on
     const [notification] = await notifications(t, bob);
     const id = notification.id as string;
     const before = await state(t, bob);
-    const refused = await notificationCall(t, "ShareNotification/set", {
+    const refused = await mailCall(t, "ShareNotification/set", {
       create: { n: { ...gist(notification) } },
       update: { [id]: { name: "renamed" } },
     }, bob);
@@ -245,22 +222,22 @@ Deno.test("a notification is dismissed by destroying it; creating or updating on
     assert.equal(refused.newState, before);
 
     // Another user cannot reach it: their account has no such notification.
-    const [[, elsewhere]] = await sharingRequest(t, [[
+    const [[, elsewhere]] = (await mailRequest(t, [[
       "ShareNotification/set",
       { accountId: bob.accountId, destroy: [id] },
       "0",
-    ]], alice.auth);
+    ]], alice.auth)).methodResponses;
     assert.equal(elsewhere.type, "accountNotFound");
-    const mine = await notificationCall(t, "ShareNotification/set", { destroy: [id] }, alice);
+    const mine = await mailCall(t, "ShareNotification/set", { destroy: [id] }, alice);
     assert.equal((mine.notDestroyed as Record<string, Obj>)[id].type, "notFound");
 
-    const destroyed = await notificationCall(t, "ShareNotification/set", { destroy: [id] }, bob);
+    const destroyed = await mailCall(t, "ShareNotification/set", { destroy: [id] }, bob);
     assert.deepEqual(destroyed.destroyed, [id]);
     assert.deepEqual(await notifications(t, bob), []);
-    const changes = await notificationCall(t, "ShareNotification/changes", { sinceState: before }, bob);
+    const changes = await mailCall(t, "ShareNotification/changes", { sinceState: before }, bob);
     assert.deepEqual(changes.destroyed, [id]);
     assert.deepEqual(changes.created, []);
-    const again = await notificationCall(t, "ShareNotification/set", { destroy: [id] }, bob);
+    const again = await mailCall(t, "ShareNotification/set", { destroy: [id] }, bob);
     assert.equal((again.notDestroyed as Record<string, Obj>)[id].type, "notFound");
   }));
 
@@ -289,11 +266,11 @@ Deno.test("ShareNotification methods are only in the caller's own account", () =
       [alice.accountId]: rights("mayReadItems"),
     });
     // Bob's mail account is shared with alice, but his notifications are not.
-    const [[name, error]] = await sharingRequest(t, [[
+    const [[name, error]] = (await mailRequest(t, [[
       "ShareNotification/get",
       { accountId: bob.accountId, ids: null },
       "0",
-    ]], alice.auth);
+    ]], alice.auth)).methodResponses;
     assert.equal(name, "error");
     assert.equal(error.type, "accountNotFound");
   }));
