@@ -181,7 +181,8 @@ function principal(account: Account, credential: VerifiedCredential): Principal 
     roles: account.roles,
     method: credential.method,
     credentialId: credential.credentialId,
-    ...(credential.scopes ? { scopes: credential.scopes } : {}),
-    ...(credential.clientId ? { clientId: credential.clientId } : {}),
+    // One object shape for every principal (absent scopes are undefined): this runs on every request.
+    scopes: credential.scopes,
+    clientId: credential.clientId,
   };
 }
