@@ -18,14 +18,8 @@ import {
   validateObject,
 } from "./deps.ts";
 
-import {
-  accessKeyToWire,
-  accountToWire,
-  domainToWire,
-  masked,
-  type WireObject,
-  withoutUnchanged,
-} from "./wire.ts";
+import { accessKeyToWire, accountToWire, domainToWire, masked, type WireObject } from "./wire.ts";
+import { withoutUnchanged } from "../model/unchanged.ts";
 
 export { accessKeyToWire, accountToWire, domainToWire };
 export type { WireObject };

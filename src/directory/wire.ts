@@ -73,14 +73,3 @@ export function masked(spec: ObjectSpec, value: WireObject): WireObject {
   }
   return out;
 }
-
-/**
- * Properties sent back exactly as read are no change: server-set ones (createdAt, emailAddress) and
- * the masked password included, so a client that writes back a whole object changes only what differs.
- */
-export function withoutUnchanged(patch: unknown, current: WireObject): unknown {
-  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
-  return Object.fromEntries(
-    Object.entries(patch).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(current[key])),
-  );
-}

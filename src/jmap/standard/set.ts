@@ -9,6 +9,7 @@ import {
   RuleError,
 } from "../../model/errors.ts";
 import { applyPatch, PointerError } from "../../model/json_pointer.ts";
+import { withoutUnchanged } from "../../model/unchanged.ts";
 import type { MethodContext } from "../engine.ts";
 import { MethodError, setError } from "../errors.ts";
 import type { SetError } from "../types.ts";
@@ -121,15 +122,8 @@ export async function set(
         throw setErrorOf("invalidProperties", '"id" cannot be changed', { properties: ["id"] });
       }
       // Properties written back unchanged (server-set ones included, RFC 8620 §5.3) are no change.
-      const changes = withDefaults(
-        type,
-        Object.fromEntries(
-          touched.filter((k) => JSON.stringify(patched[k]) !== JSON.stringify(current[k])).map((
-            k,
-          ) => [k, patched[k]]),
-        ),
-        current,
-      );
+      const written = Object.fromEntries(touched.map((k) => [k, patched[k]]));
+      const changes = withDefaults(type, withoutUnchanged(written, current) as JmapObject, current);
       updated[id] = Object.keys(changes).length ? await type.update(ctx, id, changes) : null;
     } catch (error) {
       notUpdated[id] = toSetError(error);
