@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { basic, cli, PASSWORD, startServerProcess } from "./helpers.ts";
-import { HAS_TMUX, TuiSession } from "./tui_helpers.ts";
+import { HAS_TMUX, TuiSession, withTuiOnNewDatabase } from "./tui_helpers.ts";
 
 async function login(url: string, user: string, password: string): Promise<number> {
   const response = await fetch(`${url}/api/account`, { headers: { authorization: basic(user, password) } });
@@ -80,12 +80,8 @@ Deno.test({
   name:
     "accounts screen: edits reach the database; cancelling the delete keeps everything; deleting lists the cascade",
   ignore: !HAS_TMUX,
-  async fn() {
-    const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
-    const init = await cli(["--data", dataDir, "init", "--domain", "example.org"]);
-    assert.equal(init.code, 0, init.stderr);
-    const tui = await TuiSession.start(["--data", dataDir, "tui"]);
-    try {
+  fn: () =>
+    withTuiOnNewDatabase(async (tui, dataDir) => {
       await createUser(tui, "tess");
       await tui.keys("Enter");
       // Search as you type, then open the account from the results.
@@ -186,9 +182,5 @@ Deno.test({
         assert.ok(Date.now() < deadline, "the UI did not exit on q");
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-    } finally {
-      await tui.close();
-      await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
-    }
-  },
+    }),
 });

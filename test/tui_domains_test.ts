@@ -3,24 +3,13 @@
  * cancelling a delete changes nothing; deleting a domain in use shows the server's refusal.
  */
 import assert from "node:assert/strict";
-import { cli } from "./helpers.ts";
-import { HAS_TMUX, TuiSession } from "./tui_helpers.ts";
-
-async function domains(dataDir: string): Promise<Record<string, unknown>[]> {
-  const result = await cli(["--data", dataDir, "query", "domain", "--json"]);
-  assert.equal(result.code, 0, result.stderr);
-  return JSON.parse(result.stdout);
-}
+import { HAS_TMUX, queryObjects, withTuiOnNewDatabase } from "./tui_helpers.ts";
 
 Deno.test({
   name: "domains screen: create, edit, refused and cancelled deletes, delete",
   ignore: !HAS_TMUX,
-  async fn() {
-    const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
-    const init = await cli(["--data", dataDir, "init", "--domain", "example.org"]);
-    assert.equal(init.code, 0, init.stderr);
-    const tui = await TuiSession.start(["--data", dataDir, "tui"]);
-    try {
+  fn: () =>
+    withTuiOnNewDatabase(async (tui, dataDir) => {
       await tui.waitFor("? Go to");
       await tui.keys("Down", "Enter");
       let screen = await tui.waitFor("+ New domain");
@@ -39,7 +28,7 @@ Deno.test({
       await tui.type("Second domain");
       await tui.keys("Enter");
       await tui.waitFor(/Created domain example\.net[\s\S]*❯ OK/);
-      const created = (await domains(dataDir)).find((d) => d.name === "example.net");
+      const created = (await queryObjects(dataDir, "domain")).find((d) => d.name === "example.net");
       assert.equal(created?.description, "Second domain");
 
       // Edit the description.
@@ -53,14 +42,17 @@ Deno.test({
       await tui.type("Backup MX");
       await tui.keys("Enter");
       await tui.waitFor(/Description +Backup MX[\s\S]*\? Domain/);
-      assert.equal((await domains(dataDir)).find((d) => d.name === "example.net")?.description, "Backup MX");
+      assert.equal(
+        (await queryObjects(dataDir, "domain")).find((d) => d.name === "example.net")?.description,
+        "Backup MX",
+      );
 
       // Delete, answered no: nothing changes.
       await tui.keys("Down", "Down", "Enter");
       await tui.waitFor("? Delete example.net?");
       await tui.keys("Enter");
       await tui.waitFor("❯ Delete…");
-      assert.equal((await domains(dataDir)).length, 2);
+      assert.equal((await queryObjects(dataDir, "domain")).length, 2);
 
       // Delete, answered yes.
       await tui.keys("Enter");
@@ -68,7 +60,7 @@ Deno.test({
       await tui.type("y");
       await tui.keys("Enter");
       await tui.waitFor(/Deleted domain example\.net\.[\s\S]*❯ OK/);
-      assert.deepEqual((await domains(dataDir)).map((d) => d.name), ["example.org"]);
+      assert.deepEqual((await queryObjects(dataDir, "domain")).map((d) => d.name), ["example.org"]);
 
       // A domain in use: the server's refusal, in its words; the domain stays.
       await tui.keys("Enter");
@@ -82,10 +74,6 @@ Deno.test({
       await tui.keys("Enter");
       screen = await tui.waitFor('Cannot delete domain "example.org"');
       assert.match(screen, /still used by admin@example.org/);
-      assert.deepEqual((await domains(dataDir)).map((d) => d.name), ["example.org"]);
-    } finally {
-      await tui.close();
-      await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
-    }
-  },
+      assert.deepEqual((await queryObjects(dataDir, "domain")).map((d) => d.name), ["example.org"]);
+    }),
 });

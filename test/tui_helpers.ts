@@ -2,8 +2,10 @@
  * Helpers for the admin UI's tests: the UI in a real pseudo-terminal (tmux, 80×24, no colours),
  * driven with send-keys and read with capture-pane, and a scripted in-memory terminal.
  */
+import assert from "node:assert/strict";
 import { PassThrough, Writable } from "node:stream";
 import type { Terminal } from "../tui/mod.ts";
+import { cli } from "./helpers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -155,4 +157,30 @@ export class ScriptedTerminal implements Terminal {
     };
     for (const key of keys) this.input.write(codes[key] ?? key);
   }
+}
+
+/**
+ * Runs `body` with the admin UI open (`postern --data DIR tui`) on a new database initialised for
+ * example.org; closes the UI and removes the database afterwards.
+ */
+export async function withTuiOnNewDatabase(
+  body: (tui: TuiSession, dataDir: string) => Promise<void>,
+): Promise<void> {
+  const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
+  const init = await cli(["--data", dataDir, "init", "--domain", "example.org"]);
+  assert.equal(init.code, 0, init.stderr);
+  const tui = await TuiSession.start(["--data", dataDir, "tui"]);
+  try {
+    await body(tui, dataDir);
+  } finally {
+    await tui.close();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
+  }
+}
+
+/** The objects of `type` in the database, as `postern query TYPE --json` reads them. */
+export async function queryObjects(dataDir: string, type: string): Promise<Record<string, unknown>[]> {
+  const result = await cli(["--data", dataDir, "query", type, "--json"]);
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout);
 }

@@ -24,7 +24,7 @@ Deno.test({
       assert.match(home, /Accounts +1 users · 0 groups/);
 
       // Actions come from the server's schema and run as x:Action/set.
-      await tui.keys("Down", "Down", "Down", "Enter");
+      await tui.keys("Down", "Down", "Down", "Down", "Enter");
       let screen = await tui.waitFor("? Run");
       assert.match(screen, /local mode only/);
       await tui.keys("Down", "Enter");

@@ -18,7 +18,7 @@ import {
   Ui,
 } from "../tui/mod.ts";
 import { cli } from "./helpers.ts";
-import { HAS_TMUX, ScriptedTerminal, TuiSession } from "./tui_helpers.ts";
+import { HAS_TMUX, ScriptedTerminal, withTuiOnNewDatabase } from "./tui_helpers.ts";
 
 /** The Cache declaration with one new field of each kind the forms know, and one they do not. */
 const TEST_SPEC: ObjectSpec = {
@@ -146,14 +146,10 @@ Deno.test("the generated form edits the new field: a refused value shows the fie
 Deno.test({
   name: "settings screen on the database: a duration in words is saved in seconds; a refusal is shown",
   ignore: !HAS_TMUX,
-  async fn() {
-    const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
-    const init = await cli(["--data", dataDir, "init", "--domain", "example.org"]);
-    assert.equal(init.code, 0, init.stderr);
-    const tui = await TuiSession.start(["--data", dataDir, "tui"]);
-    try {
+  fn: () =>
+    withTuiOnNewDatabase(async (tui, dataDir) => {
       await tui.waitFor("? Go to");
-      await tui.keys("Down", "Down", "Enter");
+      await tui.keys("Down", "Down", "Down", "Enter");
       let screen = await tui.waitFor("? Edit");
       assert.match(screen, /Cache[\s\S]*Authentication[\s\S]*OidcProvider/);
       await tui.keys("Enter");
@@ -180,9 +176,5 @@ Deno.test({
       await tui.waitFor(/maxEntries +50000[\s\S]*↑↓ move/);
       const after = await cli(["--data", dataDir, "get", "cache", "singleton", "--json"]);
       assert.equal(JSON.parse(after.stdout).maxEntries, 50_000);
-    } finally {
-      await tui.close();
-      await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
-    }
-  },
+    }),
 });

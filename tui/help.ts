@@ -59,6 +59,20 @@ export const HELP: Record<string, HelpTopic> = {
     lines: ["Mail domains. A domain still used by accounts or addresses cannot be deleted."],
     commands: ["query domain", "create domain --field name=example.org", "delete domain ID"],
   },
+  clients: {
+    title: "OAuth clients",
+    lines: [
+      "Applications that sign users in through OAuth 2.0 / OpenID Connect. A confidential client's " +
+      "secret is shown once, when it is created, and stored hashed. Deleting a client ends its grants " +
+      "and tokens at once.",
+    ],
+    commands: [
+      "query oauth-client",
+      "create oauth-client/confidential --field name=NAME --field 'redirectUris=[\"https://…\"]'",
+      "update oauth-client ID --field 'scopes=[\"openid\"]'",
+      "delete oauth-client ID",
+    ],
+  },
   settings: {
     title: "Settings",
     lines: [

@@ -2,6 +2,7 @@
 import { accountsScreen } from "./accounts.ts";
 import { actionsScreen } from "./actions.ts";
 import { cacheLine, type Fact } from "./backend.ts";
+import { clientsScreen } from "./clients.ts";
 import { domainsScreen } from "./domains.ts";
 import { HELP, showHelp } from "./help.ts";
 import { settingsScreen } from "./settings.ts";
@@ -14,6 +15,11 @@ const SCREENS: Record<string, { name: string; description: string; open: (ui: Ui
     open: accountsScreen,
   },
   domains: { name: "Domains", description: "Mail domains: create, edit, delete", open: domainsScreen },
+  clients: {
+    name: "OAuth clients",
+    description: "Applications that sign users in: register, edit, delete",
+    open: clientsScreen,
+  },
   settings: {
     name: "Settings",
     description: "Caches, authentication, the OpenID provider: forms from the schema",
@@ -39,7 +45,7 @@ export async function runHome(ui: Ui): Promise<void> {
         ...Object.entries(SCREENS).map(([value, s]) => ({ value, name: s.name, description: s.description })),
         { value: "quit", name: "Quit", description: "Leave the admin UI" },
       ],
-      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: 5 },
+      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: 6 },
     );
     if (isKey(choice)) {
       if (choice.name === "back") return;

@@ -44,8 +44,8 @@ export function settingsChoices(type: SchemaType, current: WireObject, width = 8
   return fields.map((form) => {
     const { field } = form;
     const value = formValue(form, current[field.name]);
-    const differs = field.default !== undefined &&
-      JSON.stringify(field.default) !== JSON.stringify(current[field.name]);
+    // Compared as shown: a list reads back in its keyed wire form, equal to the default's array.
+    const differs = field.default !== undefined && formValue(form, field.default) !== value;
     const line = `${field.name.padEnd(nameWidth)}  ${value}${
       differs ? `  (default ${formValue(form, field.default)})` : ""
     }`;
@@ -83,14 +83,20 @@ export async function settingsForm(ui: Ui, type: SchemaType): Promise<void> {
     }
     last = choice;
     const form = formFields(type).find((f) => f.field.name === choice)!;
-    await editField(ui, { path: [...path, choice], typePath, form, current: current[choice] });
+    await editField(ui, {
+      path: [...path, choice],
+      typePath,
+      id: "singleton",
+      form,
+      current: current[choice],
+    });
   }
 }
 
-/** Asks for a field until the server accepts the value or the user cancels. */
-async function editField(
+/** Asks for a field of object `id` until the server accepts the value or the user cancels. */
+export async function editField(
   ui: Ui,
-  edit: { path: string[]; typePath: string; form: FormField; current: unknown },
+  edit: { path: string[]; typePath: string; id: string; form: FormField; current: unknown },
 ): Promise<void> {
   const { field } = edit.form;
   let problem: string | undefined;
@@ -108,7 +114,7 @@ async function editField(
     const answer = await askField(ui, edit.form, start);
     if (!answer) return;
     try {
-      await ui.backend.client.update(edit.typePath, "singleton", { [field.name]: answer.value });
+      await ui.backend.client.update(edit.typePath, edit.id, { [field.name]: answer.value });
       return;
     } catch (error) {
       problem = fieldError(error, field.name);
