@@ -77,12 +77,12 @@ Deno.test({
 
       // Delete, answered no: nothing changes; then yes.
       await tui.keys("Down", "Enter");
-      await tui.waitFor("? Delete Webmail?");
+      await tui.waitFor("? Delete client Webmail?");
       await tui.keys("Enter");
       await tui.waitFor("❯ Delete…");
       assert.equal((await queryObjects(dataDir, "oauth-client")).length, 1);
       await tui.keys("Enter");
-      await tui.waitFor("? Delete Webmail?");
+      await tui.waitFor("? Delete client Webmail?");
       await tui.type("y");
       await tui.keys("Enter");
       await tui.waitFor(/Deleted client Webmail\.[\s\S]*❯ OK/);

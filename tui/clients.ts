@@ -6,13 +6,12 @@ import type { WireObject } from "../src/directory/mod.ts";
 import { askAndSave, FORM_KEYS } from "./form.ts";
 import { showValue, wireList } from "./format.ts";
 import { HELP, showHelp } from "./help.ts";
+import { type DetailView, objectDetail, schemaType } from "./object_detail.ts";
 import { askField, formFields, type SchemaType } from "./schema_form.ts";
-import { editField, settingsChoices } from "./settings.ts";
 import { errorLines, isKey, tableLines, type Ui } from "./ui.ts";
 
 const TYPE = "oauth-client";
 const NEW = "\0new";
-const DELETE = "\0delete";
 /** Fields the create form asks, in this order; the rest keep their defaults and are edited later. */
 const CREATE_FIELDS = ["name", "clientId", "redirectUris", "grantTypes", "scopes"];
 
@@ -21,7 +20,7 @@ export async function clientsScreen(ui: Ui): Promise<void> {
   const path = ["OAuth clients"];
   let type: SchemaType;
   try {
-    type = await clientType(ui);
+    type = await schemaType(ui, "OAuthClient");
   } catch (error) {
     await ui.showError(path, error);
     return;
@@ -62,16 +61,8 @@ export async function clientsScreen(ui: Ui): Promise<void> {
       continue;
     }
     if (choice === NEW) await createClient(ui, type);
-    else await clientDetail(ui, type, cursor = choice);
+    else await objectDetail(ui, type, DETAIL, cursor = choice);
   }
-}
-
-/** The OAuthClient type of the schema document (the server's in remote mode). */
-async function clientType(ui: Ui): Promise<SchemaType> {
-  const types = await ui.backend.client.schema() as unknown as SchemaType[];
-  const type = types.find((t) => t.name === "OAuthClient");
-  if (!type) throw new Error("This server's schema has no OAuthClient type.");
-  return type;
 }
 
 /** The create form: confidential or public, then the fields of {@link CREATE_FIELDS}. */
@@ -124,58 +115,12 @@ async function createClient(ui: Ui, type: SchemaType): Promise<void> {
   await ui.showDone(path, lines);
 }
 
-/** One client: every writable field as a form, and delete. */
-async function clientDetail(ui: Ui, type: SchemaType, id: string): Promise<void> {
-  const { client } = ui.backend;
-  const editable = { ...type, fields: type.fields.filter((f) => !f.immutable) };
-  let last: string | undefined;
-  for (;;) {
-    let current: WireObject;
-    try {
-      current = await client.get(TYPE, id);
-    } catch (error) {
-      await ui.showError(["OAuth clients", id], error);
-      return;
-    }
-    const path = ["OAuth clients", String(current.name)];
-    ui.draw(path, [
-      `client_id ${current.clientId} · ${current["@type"] ?? ""} · owner ${showValue(current.ownerId)}`,
-      "Enter edits a field; each change is saved at once.",
-    ]);
-    const choice = await ui.prompts.menu("Field", [
-      ...settingsChoices(editable, current, ui.columns),
-      { value: DELETE, name: "Delete…", description: "Its tokens stop working at once" },
-    ], { default: last, pageSize: ui.pageSize(6) });
-    if (isKey(choice)) {
-      if (choice.name === "back") return;
-      if (choice.name === "help") await showHelp(ui, HELP.clients);
-      continue;
-    }
-    last = choice;
-    if (choice === DELETE) {
-      if (await deleteClient(ui, current)) return;
-      continue;
-    }
-    const form = formFields(editable).find((f) => f.field.name === choice)!;
-    await editField(ui, { path: [...path, choice], typePath: TYPE, id, form, current: current[choice] });
-  }
-}
-
-/** Asks, then deletes. */
-async function deleteClient(ui: Ui, current: WireObject): Promise<boolean> {
-  const path = ["OAuth clients", String(current.name), "Delete"];
-  ui.draw(path, [
-    `Delete client ${current.name} (client_id ${current.clientId})?`,
-    "Its grants, refresh and access tokens stop working at once.",
-  ], [["y", "yes"], ["n/enter", "no"], ["esc", "cancel"]]);
-  const sure = await ui.prompts.yesNo(`Delete ${current.name}?`, false);
-  if (sure !== true) return false;
-  try {
-    await ui.backend.client.delete(TYPE, String(current.id));
-  } catch (error) {
-    await ui.showError(path, error);
-    return false;
-  }
-  await ui.showDone(path, [`Deleted client ${current.name}.`]);
-  return true;
-}
+/** The detail view of a client. */
+const DETAIL: DetailView = {
+  typePath: TYPE,
+  path: ["OAuth clients"],
+  help: HELP.clients,
+  title: (c) => `client ${c.name}`,
+  summary: (c) => [`client_id ${c.clientId} · ${c["@type"] ?? ""} · owner ${showValue(c.ownerId)}`],
+  deleteNote: "Its grants, refresh and access tokens stop working at once.",
+};
