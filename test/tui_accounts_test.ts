@@ -4,8 +4,8 @@
  * edits reach the database, and the delete confirmation lists the cascade and cancels cleanly.
  */
 import assert from "node:assert/strict";
-import { basic, cli, PASSWORD, startServerProcess } from "./helpers.ts";
-import { HAS_TMUX, TuiSession, withTuiOnNewDatabase } from "./tui_helpers.ts";
+import { basic, cli, PASSWORD } from "./helpers.ts";
+import { HAS_TMUX, TuiSession, withTuiAndServer, withTuiOnNewDatabase } from "./tui_helpers.ts";
 
 async function login(url: string, user: string, password: string): Promise<number> {
   const response = await fetch(`${url}/api/account`, { headers: { authorization: basic(user, password) } });
@@ -49,14 +49,10 @@ async function createUser(tui: TuiSession, name: string): Promise<void> {
 Deno.test({
   name: "an account created in the admin UI on a running server's database logs in on the next request",
   ignore: !HAS_TMUX,
-  async fn() {
-    const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
-    const server = await startServerProcess(dataDir);
-    let tui: TuiSession | undefined;
-    try {
+  fn: () =>
+    withTuiAndServer((server) => ["--data", server.dataDir, "tui"], async (tui, server) => {
       // The report's existence check: a failed login stores a negative entry for "tess".
       assert.equal(await login(server.url, "tess@example.org", PASSWORD), 401);
-      tui = await TuiSession.start(["--data", dataDir, "tui"]);
       const home = await tui.waitFor("? Go to");
       assert.match(home, /Accounts +1 users · 0 groups/);
       assert.match(home, /Domains +1/);
@@ -65,15 +61,10 @@ Deno.test({
       // The very next request, no sleep: the server applied the UI's invalidation.
       assert.equal(await login(server.url, "tess@example.org", PASSWORD), 200);
       assert.equal(await login(server.url, "tess", PASSWORD), 200);
-      const stored = await account(dataDir, "tess");
+      const stored = await account(server.dataDir, "tess");
       assert.equal(stored?.description, "Tess Tester");
       assert.deepEqual(stored?.roles, { "0": "user" });
-    } finally {
-      await tui?.close();
-      await server.stop();
-      await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
-    }
-  },
+    }),
 });
 
 Deno.test({
@@ -142,7 +133,7 @@ Deno.test({
       assert.equal(stored?.enabled, false);
 
       // Delete, answered no: the confirmation lists the cascade, and nothing changes.
-      for (let i = 0; i < 5; i++) await tui.keys("Down");
+      for (let i = 0; i < 7; i++) await tui.keys("Down");
       await tui.waitFor("❯ Delete…");
       await tui.keys("Enter");
       screen = await tui.waitFor("? Delete tess and everything listed?");

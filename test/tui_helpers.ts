@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { PassThrough, Writable } from "node:stream";
 import type { Terminal } from "../tui/mod.ts";
-import { cli } from "./helpers.ts";
+import { cli, type ServerProcess, startServerProcess } from "./helpers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -183,4 +183,25 @@ export async function queryObjects(dataDir: string, type: string): Promise<Recor
   const result = await cli(["--data", dataDir, "query", type, "--json"]);
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout);
+}
+
+/**
+ * Runs `body` with a server process on a new database and the admin UI opened with `args(server)`
+ * (its database with `--data`, or the server with `--url`); stops both and removes the database after.
+ */
+export async function withTuiAndServer(
+  args: (server: ServerProcess) => string[],
+  body: (tui: TuiSession, server: ServerProcess) => Promise<void>,
+): Promise<void> {
+  const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
+  const server = await startServerProcess(dataDir);
+  let tui: TuiSession | undefined;
+  try {
+    tui = await TuiSession.start(args(server));
+    await body(tui, server);
+  } finally {
+    await tui?.close();
+    await server.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
+  }
 }

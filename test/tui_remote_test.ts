@@ -3,18 +3,14 @@
  * server reachable with its counters, runs x:Action through JMAP and edits settings over JMAP.
  */
 import assert from "node:assert/strict";
-import { ADMIN_PASSWORD, cli, startServerProcess } from "./helpers.ts";
-import { HAS_TMUX, TuiSession } from "./tui_helpers.ts";
+import { ADMIN_PASSWORD, cli } from "./helpers.ts";
+import { HAS_TMUX, withTuiAndServer } from "./tui_helpers.ts";
 
 Deno.test({
   name: "admin UI on a server: password asked, server reachable, an action run, a setting saved over JMAP",
   ignore: !HAS_TMUX,
-  async fn() {
-    const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
-    const server = await startServerProcess(dataDir);
-    let tui: TuiSession | undefined;
-    try {
-      tui = await TuiSession.start(["--url", server.url, "--user", "admin", "tui"]);
+  fn: () =>
+    withTuiAndServer((server) => ["--url", server.url, "--user", "admin", "tui"], async (tui, server) => {
       await tui.waitFor("? Password for admin at");
       await tui.type(ADMIN_PASSWORD);
       await tui.keys("Enter");
@@ -24,7 +20,7 @@ Deno.test({
       assert.match(home, /Accounts +1 users · 0 groups/);
 
       // Actions come from the server's schema and run as x:Action/set.
-      await tui.keys("Down", "Down", "Down", "Down", "Enter");
+      await tui.keys("Down", "Down", "Down", "Down", "Down", "Down", "Enter");
       let screen = await tui.waitFor("? Run");
       assert.match(screen, /local mode only/);
       await tui.keys("Down", "Enter");
@@ -45,12 +41,7 @@ Deno.test({
       await tui.type("2h");
       await tui.keys("Enter");
       await tui.waitFor(/accessTokenExpiry +2h +\(default 1h\)[\s\S]*↑↓ move/);
-      const stored = await cli(["--data", dataDir, "get", "oidc-provider", "singleton", "--json"]);
+      const stored = await cli(["--data", server.dataDir, "get", "oidc-provider", "singleton", "--json"]);
       assert.equal(JSON.parse(stored.stdout).accessTokenExpiry, "2h");
-    } finally {
-      await tui?.close();
-      await server.stop();
-      await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
-    }
-  },
+    }),
 });

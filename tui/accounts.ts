@@ -1,5 +1,6 @@
 /** The accounts screen: a paged list with search as you type, and each account's detail view. */
 import type { WireObject } from "../src/directory/mod.ts";
+import { KEY_KINDS, type KeyKind, keysScreen } from "./access_keys.ts";
 import { createAccount } from "./account_create.ts";
 import { deleteAccount } from "./account_delete.ts";
 import { editAccount, EDITS } from "./account_edits.ts";
@@ -114,6 +115,13 @@ export async function accountDetail(ui: Ui, id: string): Promise<void> {
       "Account",
       [
         ...edits.map(([value, e]) => ({ value, name: e.label(account), description: e.description })),
+        ...(account["@type"] === "User"
+          ? (Object.keys(KEY_KINDS) as KeyKind[]).map((kind) => ({
+            value: kind,
+            name: `${KEY_KINDS[kind].title}…`,
+            description: `This account's ${KEY_KINDS[kind].one}s: create, edit, delete`,
+          }))
+          : []),
         { value: "delete", name: "Delete…", description: "Asks first, listing what goes with it" },
       ],
       { pageSize: ui.pageSize(), default: last },
@@ -128,7 +136,8 @@ export async function accountDetail(ui: Ui, id: string): Promise<void> {
       if (await deleteAccount(ui, account)) return;
       continue;
     }
-    await editAccount(ui, account, choice);
+    if (choice in KEY_KINDS) await keysScreen(ui, choice as KeyKind, account);
+    else await editAccount(ui, account, choice);
   }
 }
 

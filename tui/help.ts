@@ -73,6 +73,20 @@ export const HELP: Record<string, HelpTopic> = {
       "delete oauth-client ID",
     ],
   },
+  keys: {
+    title: "API keys and app passwords",
+    lines: [
+      "Credentials the server generates for an account: API keys for scripts (Bearer), app passwords for " +
+      "mail clients (Basic). The secret is shown once, when it is created, and stored as a keyed hash; " +
+      "delete one to stop it at once without touching the account's password.",
+    ],
+    commands: [
+      "query api-key --where accountId=ID",
+      "create api-key --field accountId=ID --field description=TEXT",
+      "create app-password --field accountId=ID --field description=TEXT",
+      "delete api-key ID",
+    ],
+  },
   settings: {
     title: "Settings",
     lines: [

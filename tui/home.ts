@@ -1,4 +1,5 @@
 /** The home screen: the dashboard and the menu to every other screen. */
+import { keysScreen } from "./access_keys.ts";
 import { accountsScreen } from "./accounts.ts";
 import { actionsScreen } from "./actions.ts";
 import { cacheLine, type Fact } from "./backend.ts";
@@ -19,6 +20,16 @@ const SCREENS: Record<string, { name: string; description: string; open: (ui: Ui
     name: "OAuth clients",
     description: "Applications that sign users in: register, edit, delete",
     open: clientsScreen,
+  },
+  apiKeys: {
+    name: "API keys",
+    description: "Bearer keys for scripts, of every account: create (shown once), edit, delete",
+    open: (ui) => keysScreen(ui, "api-key"),
+  },
+  appPasswords: {
+    name: "App passwords",
+    description: "Passwords for single mail clients, of every account: create (shown once), delete",
+    open: (ui) => keysScreen(ui, "app-password"),
   },
   settings: {
     name: "Settings",
@@ -45,7 +56,7 @@ export async function runHome(ui: Ui): Promise<void> {
         ...Object.entries(SCREENS).map(([value, s]) => ({ value, name: s.name, description: s.description })),
         { value: "quit", name: "Quit", description: "Leave the admin UI" },
       ],
-      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: 6 },
+      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: 8 },
     );
     if (isKey(choice)) {
       if (choice.name === "back") return;

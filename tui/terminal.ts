@@ -1,8 +1,9 @@
 /**
  * The terminal the admin UI draws on, and its prompts with the UI's keys: every prompt comes from
- * @inquirer/prompts; a key such as `q`, `?` or Esc stops the prompt through its abort signal and is
+ * @inquirer/prompts (the editable line from ./line_prompt.ts, on @inquirer/core); a key such as `q`, `?` or Esc stops the prompt through its abort signal and is
  * returned as a {@link Key}, so each screen decides what the key means.
  */
+import { line } from "./line_prompt.ts";
 import { checkbox, confirm, input, number, password, search, select } from "@inquirer/prompts";
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
@@ -130,18 +131,24 @@ export class Prompts {
       }, context), [...extra.map(([key]) => key), "q", "escape", ...(withHelp ? ["?"] : [])]);
   }
 
-  /** A line of text; Esc cancels (returns a Key). */
+  /**
+   * A line of text; Esc cancels (returns a Key). With `editable` the line starts as the default, to be
+   * edited, and clearing it answers ""; otherwise an empty line answers the default.
+   */
   text(
     message: string,
     options: { default?: string; editable?: boolean; validate?: (value: string) => true | string } = {},
   ): Promise<string | Key> {
-    return this.ask((context) =>
-      input({
-        message,
-        default: options.default,
-        prefill: options.editable ? "editable" : "tab",
-        validate: options.validate,
-      }, context), ["escape"]);
+    if (options.editable) {
+      return this.ask(
+        (context) => line({ message, initial: options.default ?? "", validate: options.validate }, context),
+        ["escape"],
+      );
+    }
+    return this.ask(
+      (context) => input({ message, default: options.default, validate: options.validate }, context),
+      ["escape"],
+    );
   }
 
   /** A whole number; blank gives undefined unless `required`. */
