@@ -12,7 +12,7 @@ Deno.test({
   fn: () =>
     withTuiOnNewDatabase(async (tui, dataDir) => {
       await tui.waitFor("? Go to");
-      await tui.keys("Down", "Down", "Enter");
+      await tui.choose("OAuth clients");
       let screen = await tui.waitFor("+ New client");
       assert.match(screen, /0 clients/);
 

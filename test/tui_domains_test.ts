@@ -11,7 +11,7 @@ Deno.test({
   fn: () =>
     withTuiOnNewDatabase(async (tui, dataDir) => {
       await tui.waitFor("? Go to");
-      await tui.keys("Down", "Enter");
+      await tui.choose("Domains");
       let screen = await tui.waitFor("+ New domain");
       assert.match(screen, /example\.org +1 +Created on first start/);
 
@@ -46,6 +46,18 @@ Deno.test({
         (await queryObjects(dataDir, "domain")).find((d) => d.name === "example.net")?.description,
         "Backup MX",
       );
+      // Cleared to nothing, the description goes (the line does not fall back to the old text).
+      await tui.keys("Enter");
+      await tui.waitFor("? Description (empty clears it) Backup MX");
+      await tui.keys("C-u", "Enter");
+      await tui.waitFor(/Description +–[\s\S]*\? Domain/);
+      const cleared = (await queryObjects(dataDir, "domain")).find((d) => d.name === "example.net");
+      assert.equal(cleared?.description ?? null, null);
+      await tui.keys("Enter");
+      await tui.waitFor("? Description (empty clears it)");
+      await tui.type("Backup MX");
+      await tui.keys("Enter");
+      await tui.waitFor(/Description +Backup MX[\s\S]*\? Domain/);
 
       // Delete, answered no: nothing changes.
       await tui.keys("Down", "Down", "Enter");

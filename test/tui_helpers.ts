@@ -86,6 +86,30 @@ export class TuiSession {
     await tmux(this.socket, ["send-keys", "-t", "tui", ...keys]);
   }
 
+  /**
+   * In a menu, moves the cursor down until it is on the choice that starts with `choice`, then presses
+   * enter (screens gain entries; tests name where they go rather than count arrows).
+   */
+  async choose(choice: string): Promise<void> {
+    // To the top first (a menu keeps the choice last opened), and let the screen settle.
+    await this.keys(...Array(30).fill("Up"));
+    let before = "";
+    for (let screen = await this.screen(); screen !== before; screen = await this.screen()) {
+      before = screen;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (let i = 0; i < 30; i++) {
+      const screen = await this.screen();
+      if (screen.split("\n").some((line) => line.startsWith(`❯ ${choice}`))) {
+        await this.keys("Enter");
+        return;
+      }
+      await this.keys("Down");
+      await this.waitFor(/❯/);
+    }
+    throw new Error(`No menu choice starts with ${choice}:\n${await this.screen()}`);
+  }
+
   /** Types text literally. */
   async type(text: string): Promise<void> {
     this.#mark = await this.screen();

@@ -19,7 +19,7 @@ Deno.test({
   fn: () =>
     withTuiAndServer((server) => ["--data", server.dataDir, "tui"], async (tui, server) => {
       await tui.waitFor("? Go to");
-      await tui.keys("Down", "Down", "Down", "Enter");
+      await tui.choose("API keys");
       let screen = await tui.waitFor("+ New API key");
       assert.match(screen, /0 API keys/);
 
@@ -72,7 +72,7 @@ Deno.test({
 
       // An app password from the account's own detail view logs in with Basic.
       await tui.waitFor("? Go to");
-      await tui.keys("Up", "Up", "Up", "Enter");
+      await tui.choose("Accounts");
       await tui.waitFor("+ New account");
       await tui.keys("Down", "Enter");
       await tui.waitFor("? Account");

@@ -20,7 +20,7 @@ Deno.test({
       assert.match(home, /Accounts +1 users · 0 groups/);
 
       // Actions come from the server's schema and run as x:Action/set.
-      await tui.keys("Down", "Down", "Down", "Down", "Down", "Down", "Enter");
+      await tui.choose("Actions");
       let screen = await tui.waitFor("? Run");
       assert.match(screen, /local mode only/);
       await tui.keys("Down", "Enter");
@@ -31,7 +31,7 @@ Deno.test({
 
       // A setting through the form generated from /api/schema, saved over JMAP.
       await tui.waitFor("? Go to");
-      await tui.keys("Up", "Enter");
+      await tui.choose("Settings");
       await tui.waitFor("? Edit");
       await tui.keys("Down", "Down", "Enter");
       await tui.waitFor(/accessTokenExpiry +1h[\s\S]*↑↓ move/);

@@ -149,7 +149,7 @@ Deno.test({
   fn: () =>
     withTuiOnNewDatabase(async (tui, dataDir) => {
       await tui.waitFor("? Go to");
-      await tui.keys("Down", "Down", "Down", "Down", "Down", "Enter");
+      await tui.choose("Settings");
       let screen = await tui.waitFor("? Edit");
       assert.match(screen, /Cache[\s\S]*Authentication[\s\S]*OidcProvider/);
       await tui.keys("Enter");

@@ -14,10 +14,13 @@ interface NewAccount {
   password?: { secret: string | null; generated: boolean };
 }
 
-/** The create form: type, name, domain, description and, for a user, role and password. */
-export async function createAccount(ui: Ui): Promise<void> {
+/**
+ * The create form: type (unless `type` is given, as the groups screen does), name, domain, description
+ * and, for a user, role and password.
+ */
+export async function createAccount(ui: Ui, type?: NewAccount["type"]): Promise<void> {
   const { client } = ui.backend;
-  const path = ["Accounts", "New"];
+  const path = type === "Group" ? ["Groups", "New"] : ["Accounts", "New"];
   const domains = await client.query("domain", {}).catch(() => []);
   if (domains.length === 0) {
     await ui.showError(path, new Error("There is no domain yet: create one on the Domains screen first"));
@@ -26,7 +29,7 @@ export async function createAccount(ui: Ui): Promise<void> {
   let previous: NewAccount | undefined;
   const created = await askAndSave(ui, path, async (error) => {
     const body = error ? [...errorLines(error), "Change the answers and try again, or press Esc."] : [];
-    const answers = await askNewAccount(ui, path, domains, { body, previous });
+    const answers = await askNewAccount(ui, path, domains, { body, previous, type });
     if (answers) previous = answers;
     return answers;
   }, async (a) => {
@@ -50,13 +53,13 @@ async function askNewAccount(
   ui: Ui,
   path: string[],
   domains: WireObject[],
-  options: { body: string[]; previous?: NewAccount },
+  options: { body: string[]; previous?: NewAccount; type?: NewAccount["type"] },
 ): Promise<NewAccount | undefined> {
   const { prompts } = ui;
   const before = options.previous;
   const show = (answers: string[]) => ui.draw(path, [...options.body, ...answers], FORM_KEYS);
   show([]);
-  const type = value(
+  const type = options.type ?? value(
     await prompts.menu("Type", [
       { value: "User" as const, name: "User", description: "Someone who logs in" },
       { value: "Group" as const, name: "Group", description: "A shared mailbox its members use" },

@@ -5,13 +5,13 @@
 import type { WireObject } from "../src/directory/mod.ts";
 import { askAndSave, FORM_KEYS } from "./form.ts";
 import { showValue, wireList } from "./format.ts";
-import { HELP, showHelp } from "./help.ts";
+import { HELP } from "./help.ts";
+import { count, pickFromList } from "./list.ts";
 import { type DetailView, objectDetail, schemaType } from "./object_detail.ts";
 import { askField, formFields, type SchemaType } from "./schema_form.ts";
-import { errorLines, isKey, tableLines, type Ui } from "./ui.ts";
+import { errorLines, isKey, type Ui } from "./ui.ts";
 
 const TYPE = "oauth-client";
-const NEW = "\0new";
 /** Fields the create form asks, in this order; the rest keep their defaults and are edited later. */
 const CREATE_FIELDS = ["name", "clientId", "redirectUris", "grantTypes", "scopes"];
 
@@ -35,33 +35,26 @@ export async function clientsScreen(ui: Ui): Promise<void> {
       await ui.showError(path, error);
       return;
     }
-    const [head, ...rows] = tableLines(
-      ["NAME", "CLIENT ID", "TYPE", "GRANTS"],
-      clients.map((c) => [
-        String(c.name),
-        String(c.clientId),
-        String(c["@type"] ?? ""),
-        wireList(c.grantTypes).join(" "),
-      ]),
-      ui.columns - 2,
-    );
-    ui.draw(path, [`${clients.length} client${clients.length === 1 ? "" : "s"}`]);
-    const choice = await ui.prompts.menu(
-      head,
-      [
-        { value: NEW, name: "+ New client…", description: "Register an application" },
-        ...rows.map((name, i) => ({ value: String(clients[i].id), name })),
-      ],
-      { keys: [["n", "new"]], pageSize: ui.pageSize(), default: cursor },
-    );
-    if (isKey(choice)) {
-      if (choice.name === "back") return;
-      if (choice.name === "help") await showHelp(ui, HELP.clients);
-      if (choice.name === "n") await createClient(ui, type);
-      continue;
-    }
-    if (choice === NEW) await createClient(ui, type);
-    else await objectDetail(ui, type, DETAIL, cursor = choice);
+    const pick = await pickFromList(ui, {
+      path,
+      summary: count(clients.length, "client"),
+      head: ["NAME", "CLIENT ID", "TYPE", "GRANTS"],
+      rows: clients.map((c) => ({
+        id: String(c.id),
+        cells: [
+          String(c.name),
+          String(c.clientId),
+          String(c["@type"] ?? ""),
+          wireList(c.grantTypes).join(" "),
+        ],
+      })),
+      create: { name: "+ New client…", description: "Register an application" },
+      help: HELP.clients,
+      cursor,
+    });
+    if (pick.kind === "back") return;
+    if (pick.kind === "new") await createClient(ui, type);
+    else await objectDetail(ui, type, DETAIL, cursor = pick.id);
   }
 }
 

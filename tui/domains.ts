@@ -4,10 +4,9 @@ import { domainNameSchema } from "../src/model/objects/mod.ts";
 import { askAndSave, FORM_KEYS, rule } from "./form.ts";
 import { showValue } from "./format.ts";
 import { HELP, showHelp } from "./help.ts";
+import { count, pickFromList } from "./list.ts";
 import { Key } from "./terminal.ts";
-import { detailLines, errorLines, isKey, tableLines, type Ui } from "./ui.ts";
-
-const NEW = "\0new";
+import { detailLines, errorLines, isKey, type Ui } from "./ui.ts";
 
 /** The list of domains; enter opens one, `n` creates. */
 export async function domainsScreen(ui: Ui): Promise<void> {
@@ -26,28 +25,21 @@ export async function domainsScreen(ui: Ui): Promise<void> {
       await ui.showError(path, error);
       return;
     }
-    const [head, ...rows] = tableLines(
-      ["NAME", "ACCOUNTS", "DESCRIPTION"],
-      domains.map((d) => [String(d.name), String(usage.get(String(d.id)) ?? 0), String(d.description ?? "")]),
-      ui.columns - 2,
-    );
-    ui.draw(path, [`${domains.length} domain${domains.length === 1 ? "" : "s"}`]);
-    const choice = await ui.prompts.menu(
-      head,
-      [
-        { value: NEW, name: "+ New domain…", description: "Add a mail domain" },
-        ...rows.map((name, i) => ({ value: String(domains[i].id), name })),
-      ],
-      { keys: [["n", "new"]], pageSize: ui.pageSize(), default: cursor },
-    );
-    if (isKey(choice)) {
-      if (choice.name === "back") return;
-      if (choice.name === "help") await showHelp(ui, HELP.domains);
-      if (choice.name === "n") await createDomain(ui);
-      continue;
-    }
-    if (choice === NEW) await createDomain(ui);
-    else await domainDetail(ui, cursor = choice, usage.get(choice) ?? 0);
+    const pick = await pickFromList(ui, {
+      path,
+      summary: count(domains.length, "domain"),
+      head: ["NAME", "ACCOUNTS", "DESCRIPTION"],
+      rows: domains.map((d) => ({
+        id: String(d.id),
+        cells: [String(d.name), String(usage.get(String(d.id)) ?? 0), String(d.description ?? "")],
+      })),
+      create: { name: "+ New domain…", description: "Add a mail domain" },
+      help: HELP.domains,
+      cursor,
+    });
+    if (pick.kind === "back") return;
+    if (pick.kind === "new") await createDomain(ui);
+    else await domainDetail(ui, cursor = pick.id, usage.get(pick.id) ?? 0);
   }
 }
 

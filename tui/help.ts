@@ -59,6 +59,18 @@ export const HELP: Record<string, HelpTopic> = {
     lines: ["Mail domains. A domain still used by accounts or addresses cannot be deleted."],
     commands: ["query domain", "create domain --field name=example.org", "delete domain ID"],
   },
+  groups: {
+    title: "Groups",
+    lines: [
+      "Groups are accounts whose mailboxes their members share. Add or remove members here (it changes " +
+      "each member's groups); the group's own view edits its description, aliases, quotas and name.",
+    ],
+    commands: [
+      "query account/group",
+      "create account/group --field name=NAME --field domainId=ID",
+      "update account MEMBER_ID --field 'memberGroupIds=[\"GROUP_ID\"]'",
+    ],
+  },
   clients: {
     title: "OAuth clients",
     lines: [

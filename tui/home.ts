@@ -5,6 +5,7 @@ import { actionsScreen } from "./actions.ts";
 import { cacheLine, type Fact } from "./backend.ts";
 import { clientsScreen } from "./clients.ts";
 import { domainsScreen } from "./domains.ts";
+import { groupsScreen } from "./groups.ts";
 import { HELP, showHelp } from "./help.ts";
 import { settingsScreen } from "./settings.ts";
 import { detailLines, isKey, type Ui } from "./ui.ts";
@@ -15,6 +16,7 @@ const SCREENS: Record<string, { name: string; description: string; open: (ui: Ui
     description: "Users and groups: search, create, edit, reset a password, delete",
     open: accountsScreen,
   },
+  groups: { name: "Groups", description: "Groups and their members: add, remove", open: groupsScreen },
   domains: { name: "Domains", description: "Mail domains: create, edit, delete", open: domainsScreen },
   clients: {
     name: "OAuth clients",
@@ -56,7 +58,7 @@ export async function runHome(ui: Ui): Promise<void> {
         ...Object.entries(SCREENS).map(([value, s]) => ({ value, name: s.name, description: s.description })),
         { value: "quit", name: "Quit", description: "Leave the admin UI" },
       ],
-      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: 8 },
+      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: 9 },
     );
     if (isKey(choice)) {
       if (choice.name === "back") return;
