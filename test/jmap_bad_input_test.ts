@@ -78,6 +78,8 @@ async function expectCreatesRefused(t: TestApp, c: Case, writes: BadWrite[]): Pr
   writes.forEach((w, i) => {
     const error = errors[`c${i}`];
     const context = `${c.label} create ${w.label}: ${JSON.stringify(error)}`;
+    // A type only the server makes refuses every create as forbidden (an `id` is refused earlier, by JMAP).
+    if (c.spec.readOnly && error?.type === "forbidden") return;
     assert.equal(error?.type, "invalidProperties", context);
     assert.deepEqual(error.properties, [w.property], context);
     assert.ok((error.description as string).length < 1000, `${context}: the description echoes the value`);

@@ -176,6 +176,8 @@ export class AccountService {
       if (groups) await this.store.accounts.setGroups(id, groups);
       if (hash !== undefined) await this.store.credentials.setPassword(id, hash);
       if (patch.password === null) await this.store.credentials.setPassword(id, null);
+      // A new password seals tokens under a new key: the old families can issue nothing, so they go.
+      if (hash !== undefined || patch.password === null) await this.store.oauth.deleteGrantsOf(id);
       const keys = [
         ...loginKeys(before),
         name,

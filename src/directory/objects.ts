@@ -41,6 +41,8 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
     authentication: "Authentication",
     "oauth-client": "OAuthClient",
     oauthclient: "OAuthClient",
+    "oauth-grant": "OAuthGrant",
+    oauthgrant: "OAuthGrant",
     "oidc-provider": "OidcProvider",
     oidcprovider: "OidcProvider",
     sharing: "Sharing",
@@ -48,7 +50,7 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
   const spec = name ? OBJECT_SPECS[name] : undefined;
   if (!spec) {
     throw new InvalidInputError(
-      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, cache, authentication, oidc-provider, sharing`,
+      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, oauth-grant, cache, authentication, oidc-provider, sharing`,
     );
   }
   if (variant === undefined) return { spec };
@@ -103,6 +105,9 @@ export class ObjectService {
     }
     if (spec.singleton) {
       throw new ForbiddenError(`${spec.name} is a singleton: update it instead of creating it`);
+    }
+    if (spec.readOnly) {
+      throw new ForbiddenError(`${spec.name} objects are made by the server; read or destroy them`);
     }
     const value = checked(spec, input, "create", chosen);
     const handler = this.#handler(spec);
@@ -226,6 +231,10 @@ export class ObjectService {
     }
     const id = objectId(spec, wireId);
     const handler = this.#handler(spec);
+    if (handler && spec.readOnly) {
+      await handler.get(id, wireId, caller);
+      throw new ForbiddenError(`${spec.name} objects cannot be changed; destroy one to revoke it`);
+    }
     if (handler) {
       const current = await handler.get(id, wireId, caller);
       const variant = typeof current["@type"] === "string" ? current["@type"] : undefined;

@@ -9,6 +9,7 @@ import { BrowserState } from "./browser.ts";
 import { ClientService } from "./clients.ts";
 import { CodeService } from "./codes.ts";
 import { invalidClient } from "./errors.ts";
+import { grantHandler } from "./grants.ts";
 import { generateKeyText, type ProviderSettings, resolveSettings, secretKeyBytes } from "./settings.ts";
 import { SigningKeys } from "./signing_keys.ts";
 import { TokenService } from "./tokens.ts";
@@ -74,6 +75,7 @@ export class OAuthProvider {
     this.codes = new CodeService(deps.store, this.tokens, settings);
     this.browser = new BrowserState(deps.store, deps.accounts, settings);
     deps.objects.register("OAuthClient", this.clients.handler());
+    deps.objects.register("OAuthGrant", grantHandler(deps.store, this.clients, this.tokens));
   }
 
   /** Builds the provider; on first start, generates and stores the token encryption key. */

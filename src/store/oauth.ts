@@ -33,8 +33,8 @@ export interface OAuthRepository {
   ): Promise<boolean>;
   extendGrant(id: number, expiresAt: number): Promise<void>;
   deleteGrant(id: number): Promise<boolean>;
-  /** Grants of an account (all clients), newest first. */
-  listGrants(accountId: number): Promise<OAuthGrant[]>;
+  /** Unexpired grants of an account (all clients), or of every account, newest first. */
+  listGrants(accountId: number | undefined, now: number): Promise<OAuthGrant[]>;
   deleteGrantsOf(accountId: number): Promise<number[]>;
 
   insertCode(code: AuthorizationCode): Promise<void>;
@@ -189,9 +189,15 @@ function clientsAndGrants(db: Db): Omit<OAuthRepository, keyof ReturnType<typeof
       return done(undefined);
     },
     deleteGrant: (id) => done(db.run("DELETE FROM oauth_grants WHERE id = ?", id).changes > 0),
-    listGrants(accountId) {
+    listGrants(accountId, now) {
       return done(
-        db.all("SELECT * FROM oauth_grants WHERE account_id = ? ORDER BY id DESC", accountId).map(toGrant),
+        (accountId === undefined
+          ? db.all("SELECT * FROM oauth_grants WHERE expires_at > ? ORDER BY id DESC", now)
+          : db.all(
+            "SELECT * FROM oauth_grants WHERE account_id = ? AND expires_at > ? ORDER BY id DESC",
+            accountId,
+            now,
+          )).map(toGrant),
       );
     },
     deleteGrantsOf(accountId) {

@@ -1,6 +1,6 @@
 /**
  * The `x:` management types over the directory's object layer: x:Account, x:Domain, x:AppPassword,
- * x:ApiKey, x:OAuthClient and the singletons x:Cache, x:Authentication and x:OidcProvider.
+ * x:ApiKey, x:OAuthClient, x:OAuthGrant and the singletons x:Cache, x:Authentication and x:OidcProvider.
  */
 import type { AccountService, ObjectService, WireObject } from "../../directory/mod.ts";
 import { ForbiddenError, NotFoundError } from "../../model/errors.ts";
@@ -29,6 +29,7 @@ const PATHS: Record<string, string> = {
   Cache: "cache",
   Authentication: "authentication",
   OAuthClient: "oauth-client",
+  OAuthGrant: "oauth-grant",
   OidcProvider: "oidc-provider",
   Sharing: "sharing",
 };
@@ -62,9 +63,16 @@ const CONDITIONS: Record<string, DataType["conditions"]> = {
     ownerId: equals("ownerId"),
     text: (o, v) => text({ name: o.name, description: o.description, emailAddress: o.clientId }, v),
   },
+  OAuthGrant: {
+    accountId: equals("accountId"),
+    oauthClientId: equals("oauthClientId"),
+    clientId: equals("clientId"),
+    grantType: equals("grantType"),
+  },
 };
 
 const SORTABLE: Record<string, readonly string[]> = {
+  OAuthGrant: ["id", "createdAt", "expiresAt"],
   Account: ["id", "name", "emailAddress", "description", "createdAt", "updatedAt"],
   Domain: ["id", "name", "createdAt"],
   AppPassword: ["id", "description", "createdAt", "expiresAt"],

@@ -2,7 +2,7 @@
 import { ACCOUNT } from "./account.ts";
 import { API_KEY, APP_PASSWORD } from "./access_keys.ts";
 import { DOMAIN } from "./domain.ts";
-import { OAUTH_CLIENT, OIDC_PROVIDER } from "./oauth.ts";
+import { OAUTH_CLIENT, OAUTH_GRANT, OIDC_PROVIDER } from "./oauth.ts";
 import { AUTHENTICATION_SETTINGS, CACHE_SETTINGS, SHARING_SETTINGS } from "./settings.ts";
 import type { ObjectSpec } from "./spec.ts";
 
@@ -14,6 +14,7 @@ export {
   CACHE_SETTINGS,
   DOMAIN,
   OAUTH_CLIENT,
+  OAUTH_GRANT,
   OIDC_PROVIDER,
   SHARING_SETTINGS,
 };
@@ -34,6 +35,7 @@ export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {
   Cache: CACHE_SETTINGS,
   Authentication: AUTHENTICATION_SETTINGS,
   OAuthClient: OAUTH_CLIENT,
+  OAuthGrant: OAUTH_GRANT,
   OidcProvider: OIDC_PROVIDER,
   Sharing: SHARING_SETTINGS,
 };

@@ -263,3 +263,71 @@ export const OAUTH_CLIENT: ObjectSpec = {
     updatedAt: { schema: serverSetSchema, type: "UTCDate", description: "Last change", serverSet: true },
   },
 };
+
+/**
+ * The OAuthGrant declaration: one token family (an authorization and everything it issued), made by
+ * the authorization code, device and client_credentials grants. Destroying it revokes its refresh
+ * and access tokens at once.
+ */
+export const OAUTH_GRANT: ObjectSpec = {
+  name: "OAuthGrant",
+  description: "An authorization given to an OAuth client and the tokens it issued; destroy to revoke them",
+  readOnly: true,
+  fields: {
+    id: { schema: serverSetSchema, type: "Id", description: "Object id", serverSet: true, column: true },
+    accountId: {
+      schema: serverSetSchema,
+      type: "Id<Account>",
+      description: "The account the tokens act as",
+      serverSet: true,
+      column: true,
+    },
+    oauthClientId: {
+      schema: serverSetSchema,
+      type: "Id<OAuthClient>",
+      description: "The client the tokens were issued to",
+      serverSet: true,
+    },
+    clientId: {
+      schema: serverSetSchema,
+      type: "String",
+      description: "That client's client_id",
+      serverSet: true,
+      column: true,
+    },
+    clientName: {
+      schema: serverSetSchema,
+      type: "String",
+      description: "That client's name",
+      serverSet: true,
+    },
+    grantType: {
+      schema: serverSetSchema,
+      type: "GrantType",
+      description: "The grant that started the family",
+      serverSet: true,
+      column: true,
+    },
+    scopes: { schema: serverSetSchema, type: "List<Scope>", description: "Scopes granted", serverSet: true },
+    hasRefreshToken: {
+      schema: serverSetSchema,
+      type: "Boolean",
+      description: "Whether the family holds a refresh token",
+      serverSet: true,
+    },
+    authTime: {
+      schema: serverSetSchema,
+      type: "UTCDate",
+      description: "When the user signed in",
+      serverSet: true,
+    },
+    createdAt: { schema: serverSetSchema, type: "UTCDate", description: "Creation time", serverSet: true },
+    expiresAt: {
+      schema: serverSetSchema,
+      type: "UTCDate",
+      description: "When the family ends unless it is used again",
+      serverSet: true,
+      column: true,
+    },
+  },
+};

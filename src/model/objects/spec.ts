@@ -35,6 +35,8 @@ export interface ObjectSpec {
   variants?: readonly string[];
   /** A singleton has the one id `singleton`. */
   singleton?: boolean;
+  /** Made by the server's own flows: clients read and destroy it, never create or update it. */
+  readOnly?: boolean;
   fields: Record<string, FieldSpec>;
 }
 
@@ -152,6 +154,7 @@ export function describeObject(spec: ObjectSpec): Record<string, unknown> {
     description: spec.description,
     ...(spec.variants ? { variants: spec.variants } : {}),
     ...(spec.singleton ? { singleton: true } : {}),
+    ...(spec.readOnly ? { readOnly: true } : {}),
     fields: Object.entries(spec.fields).map(([name, field]) => describeField(name, field)),
   };
 }

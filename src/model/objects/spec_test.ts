@@ -48,6 +48,7 @@ Deno.test("every object type is covered, with every declared field type in the t
       "Cache",
       "Domain",
       "OAuthClient",
+      "OAuthGrant",
       "OidcProvider",
       "Sharing",
     ],

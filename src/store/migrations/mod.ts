@@ -9,6 +9,7 @@ import { sql as accountOrder } from "./004_account_order.ts";
 import { sql as oauth } from "./005_oauth.ts";
 import { sql as mailboxes } from "./006_mailboxes.ts";
 import { sql as shareNotifications } from "./007_share_notifications.ts";
+import { sql as oauthGrantChanges } from "./008_oauth_grant_changes.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly string[] = [
   oauth,
   mailboxes,
   shareNotifications,
+  oauthGrantChanges,
 ];
