@@ -133,14 +133,13 @@ Deno.test({
       assert.equal(stored?.enabled, false);
 
       // Delete, answered no: the confirmation lists the cascade, and nothing changes.
-      for (let i = 0; i < 7; i++) await tui.keys("Down");
-      await tui.waitFor("❯ Delete…");
-      await tui.keys("Enter");
+      await tui.choose("Delete…");
       screen = await tui.waitFor("? Delete tess and everything listed?");
       assert.match(screen, /2 addresses/);
       assert.match(screen, /1 credentials/);
       assert.match(screen, /6 mailboxes, with the messages in them/);
       assert.match(screen, /sharing grants/);
+      assert.match(screen, /0 OAuth grants, with their access and refresh tokens/);
       await tui.keys("Enter");
       await tui.waitFor("? Account");
       assert.deepEqual(await account(dataDir, "tess"), stored);

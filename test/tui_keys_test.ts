@@ -76,9 +76,7 @@ Deno.test({
       await tui.waitFor("+ New account");
       await tui.keys("Down", "Enter");
       await tui.waitFor("? Account");
-      for (let i = 0; i < 9; i++) await tui.keys("Down");
-      await tui.waitFor(/API keys…\n❯ App passwords…\n {2}Delete…/);
-      await tui.keys("Enter");
+      await tui.choose("App passwords…");
       await tui.waitFor(/App passwords › New|Accounts › admin › App passwords/);
       await tui.waitFor("+ New app password");
       await tui.keys("n");

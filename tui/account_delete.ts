@@ -10,6 +10,7 @@ const REMOVED_WORDS: Record<string, string> = {
   groupMemberships: "group memberships",
   grants: "sharing grants it gives or holds",
   mailboxes: "mailboxes, with the messages in them",
+  oauthGrants: "OAuth grants, with their access and refresh tokens",
 };
 
 /** What deleting the account removes, counted where the mode can count it. */
@@ -24,6 +25,7 @@ async function cascadeLines(ui: Ui, account: WireObject): Promise<string[]> {
     `      - its password, app passwords and API keys`,
     `      - the sharing grants it gives or holds`,
     `      - its mailboxes, with the messages in them`,
+    `      - its OAuth grants, with their access and refresh tokens`,
     "  (counted exactly only in local mode: postern --data DIR tui)",
   ];
 }

@@ -5,11 +5,15 @@ import { createAccount } from "./account_create.ts";
 import { deleteAccount } from "./account_delete.ts";
 import { editAccount, EDITS } from "./account_edits.ts";
 import { formatBytes, showValue, wireList } from "./format.ts";
+import { clientLabel, grantsScreen, revokeAll } from "./grants.ts";
 import { HELP, showHelp } from "./help.ts";
+import { count } from "./list.ts";
 import type { Choice } from "./terminal.ts";
 import { detailLines, isKey, tableLines, type Ui } from "./ui.ts";
 
 const NEW = "\0new";
+const GRANTS = "\0grants";
+const REVOKE_ALL = "\0revoke-all";
 const HEAD = ["NAME", "TYPE", "ADDRESS", "ON", "DESCRIPTION"];
 
 /** The list of accounts; `/` searches as you type, `n` creates, enter opens one. */
@@ -93,20 +97,22 @@ export async function accountDetail(ui: Ui, id: string): Promise<void> {
   for (;;) {
     let account: WireObject;
     let groups: Map<string, string>;
+    let grants: WireObject[];
     const path = ["Accounts", id];
     try {
-      [account, groups] = await Promise.all([
+      [account, groups, grants] = await Promise.all([
         client.get("account", id),
         client.query("account/group", {}, ["name"]).then((list) =>
           new Map(list.map((g) => [String(g.id), String(g.name)]))
         ),
+        client.query("oauth-grant", { accountId: id }),
       ]);
     } catch (error) {
       await ui.showError(path, error);
       return;
     }
     path[1] = String(account.name);
-    const body = detailLines(accountFacts(account, groups), ui.columns);
+    const body = detailLines(accountFacts(account, groups, grants), ui.columns);
     ui.draw(path, body);
     const edits = Object.entries(EDITS).filter(([, e]) =>
       !e.variants || e.variants.includes(String(account["@type"]))
@@ -122,6 +128,16 @@ export async function accountDetail(ui: Ui, id: string): Promise<void> {
             description: `This account's ${KEY_KINDS[kind].one}s: create, edit, delete`,
           }))
           : []),
+        ...(account["@type"] === "User"
+          ? [
+            { value: GRANTS, name: "OAuth grants…", description: "Clients it is signed in at: revoke one" },
+            {
+              value: REVOKE_ALL,
+              name: "Revoke all tokens…",
+              description: "Ends every OAuth grant: each client must sign in again",
+            },
+          ]
+          : []),
         { value: "delete", name: "Delete…", description: "Asks first, listing what goes with it" },
       ],
       { pageSize: ui.pageSize(), default: last },
@@ -136,13 +152,19 @@ export async function accountDetail(ui: Ui, id: string): Promise<void> {
       if (await deleteAccount(ui, account)) return;
       continue;
     }
-    if (choice in KEY_KINDS) await keysScreen(ui, choice as KeyKind, account);
+    if (choice === GRANTS) await grantsScreen(ui, account);
+    else if (choice === REVOKE_ALL) await revokeAll(ui, path, grants, account);
+    else if (choice in KEY_KINDS) await keysScreen(ui, choice as KeyKind, account);
     else await editAccount(ui, account, choice);
   }
 }
 
 /** The detail view's lines. */
-export function accountFacts(account: WireObject, groups: Map<string, string>): [string, string][] {
+export function accountFacts(
+  account: WireObject,
+  groups: Map<string, string>,
+  grants: readonly WireObject[] = [],
+): [string, string][] {
   const aliases = wireList(account.aliases).map(String);
   const memberOf = wireList(account.memberGroupIds).map((g) => groups.get(String(g)) ?? `(missing ${g})`);
   const quotas = Object.entries((account.quotas ?? {}) as Record<string, number>)
@@ -157,6 +179,13 @@ export function accountFacts(account: WireObject, groups: Map<string, string>): 
     ["Enabled", showValue(account.enabled !== false)],
     ["Quotas", quotas.length ? quotas.join(" · ") : "no limits"],
     ...(user ? [["Password", account.credentials ? "set" : "none (cannot log in)"] as [string, string]] : []),
+    ...(user ? [["OAuth", grantsLine(grants)] as [string, string]] : []),
     ["Created", `${showValue(account.createdAt)} · changed ${showValue(account.updatedAt)}`],
   ];
+}
+
+/** "2 active grants: Webmail (webmail), Thunderbird (thunderbird)". */
+function grantsLine(grants: readonly WireObject[]): string {
+  if (grants.length === 0) return "no active grants";
+  return `${count(grants.length, "active grant")}: ${[...new Set(grants.map(clientLabel))].join(", ")}`;
 }

@@ -99,6 +99,16 @@ export const HELP: Record<string, HelpTopic> = {
       "delete api-key ID",
     ],
   },
+  grants: {
+    title: "OAuth grants",
+    lines: [
+      "Each grant is one sign-in of an account at an OAuth client, with the scopes it was given and the " +
+      "tokens it issued. Revoking a grant ends its access and refresh tokens at the next request, in " +
+      "every process; the client must send the user through sign-in again. Grants are made only by " +
+      "signing in, and a password change ends all of the account's.",
+    ],
+    commands: ["query oauth-grant --where accountId=ID", "get oauth-grant ID", "delete oauth-grant ID"],
+  },
   settings: {
     title: "Settings",
     lines: [

@@ -5,6 +5,7 @@ import { actionsScreen } from "./actions.ts";
 import { cacheLine, type Fact } from "./backend.ts";
 import { clientsScreen } from "./clients.ts";
 import { domainsScreen } from "./domains.ts";
+import { grantsScreen } from "./grants.ts";
 import { groupsScreen } from "./groups.ts";
 import { HELP, showHelp } from "./help.ts";
 import { settingsScreen } from "./settings.ts";
@@ -22,6 +23,11 @@ const SCREENS: Record<string, { name: string; description: string; open: (ui: Ui
     name: "OAuth clients",
     description: "Applications that sign users in: register, edit, delete",
     open: clientsScreen,
+  },
+  grants: {
+    name: "OAuth grants",
+    description: "Who is signed in at which client, with which scopes: revoke one or all",
+    open: (ui) => grantsScreen(ui),
   },
   apiKeys: {
     name: "API keys",
@@ -58,7 +64,7 @@ export async function runHome(ui: Ui): Promise<void> {
         ...Object.entries(SCREENS).map(([value, s]) => ({ value, name: s.name, description: s.description })),
         { value: "quit", name: "Quit", description: "Leave the admin UI" },
       ],
-      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: 9 },
+      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: 10 },
     );
     if (isKey(choice)) {
       if (choice.name === "back") return;

@@ -1,4 +1,7 @@
-/** The list screens' menu: a table of objects under a "+ New …" choice, `n` to create, enter to open. */
+/**
+ * The list screens' menu: a table of objects under one choice on all of them ("+ New …", `n`; or
+ * another, with its own key), enter to open one.
+ */
 import { type HelpTopic, showHelp } from "./help.ts";
 import { isKey, tableLines, type Ui } from "./ui.ts";
 
@@ -10,14 +13,14 @@ export interface ListView {
   head: readonly string[];
   /** One row per object, with the object's id. */
   rows: readonly { id: string; cells: string[] }[];
-  /** The create choice: its name ("+ New domain…") and description. */
-  create: { name: string; description: string };
+  /** The first choice: its name ("+ New domain…"), description and key (default `n`, "new"). */
+  create: { name: string; description: string; key?: [string, string] };
   help: HelpTopic;
   /** The id to put the cursor on (the one opened last). */
   cursor?: string;
 }
 
-/** What the user picked: go back, create, or open the object `id`. */
+/** What the user picked: go back, the first choice (create), or open the object `id`. */
 export type ListPick = { kind: "back" } | { kind: "new" } | { kind: "open"; id: string };
 
 const NEW = "\0new";
@@ -25,19 +28,20 @@ const NEW = "\0new";
 /** Shows the list and waits for a pick; `?` shows the help and asks again. */
 export async function pickFromList(ui: Ui, view: ListView): Promise<ListPick> {
   const [head, ...lines] = tableLines(view.head, view.rows.map((r) => r.cells), ui.columns - 2);
+  const { key = ["n", "new"], ...create } = view.create;
   for (;;) {
     ui.draw(view.path, [view.summary]);
     const choice = await ui.prompts.menu(
       head,
       [
-        { value: NEW, ...view.create },
+        { value: NEW, ...create },
         ...lines.map((name, i) => ({ value: view.rows[i].id, name })),
       ],
-      { keys: [["n", "new"]], pageSize: ui.pageSize(), default: view.cursor },
+      { keys: [key], pageSize: ui.pageSize(), default: view.cursor },
     );
     if (!isKey(choice)) return choice === NEW ? { kind: "new" } : { kind: "open", id: choice };
     if (choice.name === "back") return { kind: "back" };
-    if (choice.name === "n") return { kind: "new" };
+    if (choice.name === key[0]) return { kind: "new" };
     if (choice.name === "help") await showHelp(ui, view.help);
   }
 }

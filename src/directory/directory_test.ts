@@ -355,7 +355,14 @@ Deno.test("deleting an account removes its addresses, credentials, memberships a
 
     const { account, removed } = await d.services.accounts.delete(alice.id);
     assert.equal(account.name, "alice");
-    assert.deepEqual(removed, { addresses: 2, credentials: 3, groupMemberships: 1, grants: 2, mailboxes: 6 });
+    assert.deepEqual(removed, {
+      addresses: 2,
+      credentials: 3,
+      groupMemberships: 1,
+      grants: 2,
+      mailboxes: 6,
+      oauthGrants: 0,
+    });
 
     assert.equal(await d.services.accounts.get(alice.id), undefined);
     for (const login of ["alice", "alice@example.org", "sales@example.org"]) {

@@ -1,0 +1,156 @@
+/**
+ * OAuth grants: the token families clients hold, of every account (from the home screen) or of one
+ * (from its detail view). A grant is read and revoked, never edited; revoking ends its access and
+ * refresh tokens at the client's next request.
+ */
+import type { WireObject } from "../src/directory/mod.ts";
+import { NotFoundError } from "../src/model/errors.ts";
+import { showValue, wireList } from "./format.ts";
+import { HELP, showHelp } from "./help.ts";
+import { count, pickFromList } from "./list.ts";
+import { detailLines, isKey, type Ui } from "./ui.ts";
+
+const TYPE = "oauth-grant";
+const REVOKE = "\0revoke";
+
+/** The grants of `owner`, or of every account; enter opens one, `r` revokes every grant listed. */
+export async function grantsScreen(ui: Ui, owner?: WireObject): Promise<void> {
+  const path = owner ? ["Accounts", String(owner.name), "OAuth grants"] : ["OAuth grants"];
+  let cursor: string | undefined;
+  for (;;) {
+    ui.draw(path, ["Loading…"]);
+    let grants: WireObject[];
+    let names: Map<string, string>;
+    try {
+      [grants, names] = await Promise.all([activeGrants(ui, owner), accountNames(ui)]);
+    } catch (error) {
+      await ui.showError(path, error);
+      return;
+    }
+    const pick = await pickFromList(ui, {
+      path,
+      summary: `${count(grants.length, "active grant")}: clients signed in, with the scopes they hold`,
+      head: ["ACCOUNT", "CLIENT", "SCOPES", "EXPIRES"],
+      rows: grants.map((g) => ({
+        id: String(g.id),
+        cells: [
+          names.get(String(g.accountId)) ?? String(g.accountId),
+          clientLabel(g),
+          wireList(g.scopes).join(" "),
+          String(g.expiresAt),
+        ],
+      })),
+      create: {
+        name: "Revoke all listed…",
+        description: "Ends every grant shown here; asks first",
+        key: ["r", "revoke all"],
+      },
+      help: HELP.grants,
+      cursor,
+    });
+    if (pick.kind === "back") return;
+    if (pick.kind === "new") await revokeAll(ui, path, grants, owner);
+    else await grantDetail(ui, path, cursor = pick.id);
+  }
+}
+
+/** The unexpired grants of `owner`, or of everyone. */
+export function activeGrants(ui: Ui, owner?: WireObject): Promise<WireObject[]> {
+  return ui.backend.client.query(TYPE, owner ? { accountId: owner.id } : {});
+}
+
+/** "Webmail (webmail-1)", or the client_id alone. */
+export function clientLabel(grant: WireObject): string {
+  return grant.clientName ? `${grant.clientName} (${grant.clientId})` : String(grant.clientId);
+}
+
+async function accountNames(ui: Ui): Promise<Map<string, string>> {
+  const accounts = await ui.backend.client.query("account", {}, ["name"]);
+  return new Map(accounts.map((a) => [String(a.id), String(a.name)]));
+}
+
+/** One grant: what it is, and revoke. */
+async function grantDetail(ui: Ui, listPath: string[], id: string): Promise<void> {
+  for (;;) {
+    let grant: WireObject;
+    try {
+      grant = await ui.backend.client.get(TYPE, id);
+    } catch (error) {
+      await ui.showError([...listPath, id], error);
+      return;
+    }
+    const path = [...listPath, `grant ${id}`];
+    ui.draw(path, detailLines(grantFacts(grant), ui.columns));
+    const choice = await ui.prompts.menu("Grant", [
+      {
+        value: REVOKE,
+        name: "Revoke…",
+        description: "Its access and refresh tokens stop at the next request",
+      },
+    ], { pageSize: 1 });
+    if (isKey(choice)) {
+      if (choice.name === "back") return;
+      if (choice.name === "help") await showHelp(ui, HELP.grants);
+      continue;
+    }
+    if (await revokeAll(ui, path, [grant])) return;
+  }
+}
+
+/** The detail view's lines. */
+function grantFacts(grant: WireObject): [string, string][] {
+  return [
+    ["Client", clientLabel(grant)],
+    ["Account", String(grant.accountId)],
+    ["Grant", String(grant.grantType)],
+    ["Scopes", wireList(grant.scopes).join(" ") || "(none)"],
+    ["Refresh token", grant.hasRefreshToken ? "yes" : "no (access tokens only)"],
+    ["Signed in", showValue(grant.authTime)],
+    ["Started", showValue(grant.createdAt)],
+    ["Ends", `${showValue(grant.expiresAt)} unless used again`],
+  ];
+}
+
+/**
+ * Asks, then revokes each grant (destroying it, so every process refuses its tokens at once); true
+ * when something was revoked. Used for one grant, a list, and an account's "Revoke all tokens".
+ */
+export async function revokeAll(
+  ui: Ui,
+  path: string[],
+  grants: readonly WireObject[],
+  owner?: WireObject,
+): Promise<boolean> {
+  const here = [...path, "Revoke"];
+  if (grants.length === 0) {
+    await ui.showDone(here, [
+      owner ? `${owner.name} has no active OAuth grants.` : "No active OAuth grants.",
+    ]);
+    return false;
+  }
+  const clients = [...new Set(grants.map(clientLabel))];
+  const whose = owner ? ` of ${owner.name}` : "";
+  ui.draw(here, [
+    `Revoke ${count(grants.length, "OAuth grant")}${whose}?`,
+    `Clients: ${clients.join(", ")}`,
+    "Their access and refresh tokens stop working at the next request; the user signs in again there.",
+    "API keys and app passwords are not touched.",
+  ], [["y", "yes"], ["n/enter", "no"], ["esc", "cancel"]]);
+  const sure = await ui.prompts.yesNo(`Revoke ${count(grants.length, "grant")}?`, false);
+  if (sure !== true) return false;
+  let revoked = 0;
+  for (const grant of grants) {
+    try {
+      await ui.backend.client.delete(TYPE, String(grant.id));
+      revoked++;
+    } catch (error) {
+      // Gone meanwhile (expired, or revoked elsewhere) is what was asked; anything else is shown.
+      if (!(error instanceof NotFoundError)) {
+        await ui.showError(here, error);
+        return revoked > 0;
+      }
+    }
+  }
+  await ui.showDone(here, [`Revoked ${count(revoked, "OAuth grant")}${whose}.`]);
+  return true;
+}
