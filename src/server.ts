@@ -69,7 +69,20 @@ export function createApp(config: Config, services: Services, options: AppOption
       authenticator: services.authenticator,
       metrics,
       version: VERSION,
-      extraMetrics: () => [
+      extraMetrics: async () => [
+        {
+          name: "postern_login_failures_last_hour",
+          help:
+            "Wrong passwords (Basic and sign-in pages) in the last hour, in every process on this database",
+          type: "gauge",
+          value: await services.store.activity.loginFailuresSince(Date.now() - 3_600_000),
+        },
+        {
+          name: "postern_mailboxes",
+          help: "Mailboxes of every account",
+          type: "gauge",
+          value: (await services.store.activity.counts()).mailboxes,
+        },
         {
           name: "postern_database_bytes",
           help: "Size of the database file",

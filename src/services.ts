@@ -2,6 +2,7 @@
  * Wires the store and the services once; the server, the CLI in local mode and the TUI all use this,
  * so every surface goes through the same code paths and caches.
  */
+import { getLogger } from "@logtape/logtape";
 import { createBLAKE3 } from "hash-wasm";
 import { GrantService } from "./acl/mod.ts";
 import { Authenticator, isArgon2idPhc, keyedHasher, PasswordHasher, RateLimiter } from "./auth/mod.ts";
@@ -96,6 +97,14 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     dummyHash: dummyHash(authSettings),
     headerKey: (header: string) => blake3.init().update(encodeHeader(header)).digest("hex"),
     tokenVerifier: (token: string) => oauth.verifyAccessToken(token),
+    // Only a count for the dashboard: a database that cannot take it must not turn a 401 into a 500.
+    async onLoginFailure() {
+      try {
+        await store.activity.recordLoginFailure(Date.now());
+      } catch (error) {
+        getLogger(["postern", "auth"]).warn("Failed login not counted: {error}", { error: String(error) });
+      }
+    },
   };
   // A write outside the directory services (OAuth) logs its invalidation, then applies it here.
   const invalidate = async (event: InvalidationEvent) => {

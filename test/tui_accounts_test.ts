@@ -57,6 +57,7 @@ Deno.test({
       assert.match(home, /Accounts +1 users · 0 groups/);
       assert.match(home, /Domains +1/);
       assert.match(home, /Database +\d/);
+      assert.match(home, /Mailboxes +6\n/);
       await createUser(tui, "tess");
       // The very next request, no sleep: the server applied the UI's invalidation.
       assert.equal(await login(server.url, "tess@example.org", PASSWORD), 200);
@@ -64,6 +65,15 @@ Deno.test({
       const stored = await account(server.dataDir, "tess");
       assert.equal(stored?.description, "Tess Tester");
       assert.deepEqual(stored?.roles, { "0": "user" });
+
+      // Back home, the dashboard counts the new user and the failed login the server saw above.
+      await tui.keys("Enter");
+      await tui.waitFor("tess  User");
+      await tui.keys("q");
+      const after = await tui.waitFor("? Go to");
+      assert.match(after, /Accounts +2 users · 0 groups/);
+      assert.match(after, /Mailboxes +12\n/);
+      assert.match(after, /Failed logins +1 in the last hour/);
     }),
 });
 

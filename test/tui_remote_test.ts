@@ -3,7 +3,7 @@
  * server reachable with its counters, runs x:Action through JMAP and edits settings over JMAP.
  */
 import assert from "node:assert/strict";
-import { ADMIN_PASSWORD, cli } from "./helpers.ts";
+import { ADMIN_PASSWORD, basic, cli } from "./helpers.ts";
 import { HAS_TMUX, withTuiAndServer } from "./tui_helpers.ts";
 
 Deno.test({
@@ -11,6 +11,11 @@ Deno.test({
   ignore: !HAS_TMUX,
   fn: () =>
     withTuiAndServer((server) => ["--url", server.url, "--user", "admin", "tui"], async (tui, server) => {
+      const wrong = await fetch(`${server.url}/api/account`, {
+        headers: { authorization: basic("admin", "nope") },
+      });
+      await wrong.body?.cancel();
+      assert.equal(wrong.status, 401);
       await tui.waitFor("? Password for admin at");
       await tui.type(ADMIN_PASSWORD);
       await tui.keys("Enter");
@@ -18,6 +23,8 @@ Deno.test({
       assert.match(home, new RegExp(`Server +reachable at ${server.url.replaceAll(".", "\\.")}`));
       assert.match(home, /Cache hits +\S+ \d+%/);
       assert.match(home, /Accounts +1 users · 0 groups/);
+      assert.match(home, /Mailboxes +6\n/);
+      assert.match(home, /Failed logins +1 in the last hour/);
 
       // Actions come from the server's schema and run as x:Action/set.
       await tui.choose("Actions");

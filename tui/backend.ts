@@ -60,6 +60,13 @@ export interface AdminBackend {
   checkDatabase?(options: { repair: boolean }): Promise<DatabaseReport>;
 }
 
+const HOUR_MS = 3_600_000;
+
+/** "3 in the last hour (wrong passwords, every process)". */
+export function failedLogins(count: number): string {
+  return `${count} in the last hour (wrong passwords, at the server and here)`;
+}
+
 /** Actions run on the local database: their invalidation events reach every process through the log. */
 const LOCAL_ACTIONS: Record<string, ActionInfo & { event?: InvalidationEvent }> = {
   InvalidateCaches: {
@@ -95,7 +102,13 @@ export function localBackend(
         ["", "-wal"].map((suffix) => Deno.stat(paths.databasePath + suffix).then((s) => s.size, () => 0)),
       );
       const caches = services.caches.stats();
+      const [counts, failures] = await Promise.all([
+        services.store.activity.counts(),
+        services.store.activity.loginFailuresSince(Date.now() - HOUR_MS),
+      ]);
       return [
+        { label: "Mailboxes", value: String(counts.mailboxes) },
+        { label: "Failed logins", value: failedLogins(failures) },
         {
           label: "Database",
           value: `${formatBytes(sizes[0] + sizes[1])}${

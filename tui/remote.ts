@@ -3,7 +3,7 @@
  * login counters (/metrics), and actions (x:Action/set, which the object client has no call for).
  */
 import type { TuiClient } from "./backend.ts";
-import type { ActionInfo, Fact } from "./backend.ts";
+import { type ActionInfo, type Fact, failedLogins } from "./backend.ts";
 
 /** A server and the Authorization header that reaches it. */
 export interface RemoteAccess {
@@ -81,6 +81,10 @@ function metricFacts(samples: Sample[]): Fact[] {
       total ? Math.round((100 * (hits.value + of("postern_cache_negative_hits_total"))) / total) : 0
     }%`;
   });
+  const gauge = (name: string, label: string, show: (n: number) => string): Fact[] => {
+    const sample = by(name)[0];
+    return sample ? [{ label, value: show(sample.value) }] : [];
+  };
   const invalidations = by("postern_cache_invalidations_total").reduce((n, s) => n + s.value, 0);
   const remote = by("postern_cache_remote_invalidations_total")[0]?.value ?? 0;
   const logins = by("postern_auth_results_total").filter((s) => s.value > 0)
@@ -92,6 +96,8 @@ function metricFacts(samples: Sample[]): Fact[] {
       value: `${invalidations} entries dropped · ${remote} events from other processes`,
     },
     { label: "Logins", value: logins.length ? `${logins.join(" · ")} (since start)` : "none since start" },
+    ...gauge("postern_login_failures_last_hour", "Failed logins", failedLogins),
+    ...gauge("postern_mailboxes", "Mailboxes", String),
   ];
 }
 

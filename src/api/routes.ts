@@ -19,7 +19,7 @@ export interface ApiDeps {
   authenticator: Authenticator;
   metrics: HttpMetrics;
   /** Gauges from elsewhere (database size, limiter). */
-  extraMetrics(): MetricSample[];
+  extraMetrics(): Promise<MetricSample[]>;
   version: string;
 }
 
@@ -46,7 +46,7 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
           const principal = await ctx.principal();
           if (!principal.roles.includes("admin")) throw new ForbiddenError("Metrics are for administrators");
         }
-        return new Response(deps.metrics.render([...cacheSamples(deps), ...deps.extraMetrics()]), {
+        return new Response(deps.metrics.render([...cacheSamples(deps), ...await deps.extraMetrics()]), {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
         });
       },

@@ -21,6 +21,8 @@ export interface AuthenticatorDeps {
   /** A collision-resistant digest of an Authorization header: the cache key, never the header itself. */
   headerKey(header: string): string;
   tokenVerifier?: TokenVerifier;
+  /** Told of every wrong password (Basic or a sign-in page), for the dashboard's failed-login count. */
+  onLoginFailure?: () => Promise<void>;
 }
 
 /** Outcome counters, exported as metrics. */
@@ -112,6 +114,7 @@ export class Authenticator {
       this.counters.failure++;
       this.deps.limiter.fail(ipKey);
       if (accountKey) this.deps.limiter.fail(accountKey);
+      if (parsed.scheme === "Basic") await this.deps.onLoginFailure?.();
       throw new AuthError(
         parsed.scheme === "Basic" ? "Invalid username or password" : "The access token is invalid or expired",
         "invalid",

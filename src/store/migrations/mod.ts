@@ -10,6 +10,7 @@ import { sql as oauth } from "./005_oauth.ts";
 import { sql as mailboxes } from "./006_mailboxes.ts";
 import { sql as shareNotifications } from "./007_share_notifications.ts";
 import { sql as oauthGrantChanges } from "./008_oauth_grant_changes.ts";
+import { sql as loginFailures } from "./009_login_failures.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly string[] = [
   mailboxes,
   shareNotifications,
   oauthGrantChanges,
+  loginFailures,
 ];
