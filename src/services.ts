@@ -18,7 +18,7 @@ import {
 } from "./directory/mod.ts";
 import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
-import { MailboxService, ShareNotificationService } from "./mail/mod.ts";
+import { mailboxGrantHandler, MailboxService, ShareNotificationService } from "./mail/mod.ts";
 import { OAuthProvider } from "./oauth/mod.ts";
 import { openStore, type Store, type SynchronousMode } from "./store/mod.ts";
 
@@ -137,6 +137,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
       authDeps.dummyHash = dummyHash(authSettings);
     }
   });
+  const mailboxes = new MailboxService(store, accounts, (body) => accounts.write(body));
+  objects.register("MailboxGrant", mailboxGrantHandler(store, accounts, mailboxes));
   return {
     store,
     caches,
@@ -151,7 +153,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     objects,
     authenticator,
     oauth,
-    mailboxes: new MailboxService(store, accounts, (body) => accounts.write(body)),
+    mailboxes,
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),

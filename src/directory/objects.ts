@@ -43,6 +43,8 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
     oauthclient: "OAuthClient",
     "oauth-grant": "OAuthGrant",
     oauthgrant: "OAuthGrant",
+    "mailbox-grant": "MailboxGrant",
+    mailboxgrant: "MailboxGrant",
     "oidc-provider": "OidcProvider",
     oidcprovider: "OidcProvider",
     sharing: "Sharing",
@@ -50,7 +52,7 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
   const spec = name ? OBJECT_SPECS[name] : undefined;
   if (!spec) {
     throw new InvalidInputError(
-      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, oauth-grant, cache, authentication, oidc-provider, sharing`,
+      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, oauth-grant, mailbox-grant, cache, authentication, oidc-provider, sharing`,
     );
   }
   if (variant === undefined) return { spec };

@@ -17,6 +17,7 @@ import {
   rightBit,
   RuleError,
   type Store,
+  type StoredMailboxGrant,
   WRITE_RIGHTS,
 } from "./deps.ts";
 import { recordRightsChange } from "./share_notifications.ts";
@@ -214,6 +215,28 @@ export class MailboxService {
         result: undefined,
         events: await this.sharingEvents(grantees.map((g) => g.granteeId)),
         changes: [mailboxChange(id, "destroyed", accountId)],
+      };
+    });
+  }
+
+  /**
+   * Removes one grant from outside the mail protocol (an administrator's x:MailboxGrant/set destroy):
+   * the same write as the owner taking the grantee out of `shareWith`, so the grantee is notified,
+   * the owner's Mailbox/changes shows it and the sessions of those it reached are refreshed.
+   * `changedById` is the administrator's account, or 0 for the system (the local CLI and TUI).
+   */
+  async removeGrant(grant: StoredMailboxGrant, changedById: number): Promise<void> {
+    await this.write(async () => {
+      const rest = new Map(
+        (await this.store.mailboxes.grantsOf(grant.ownerId))
+          .filter((g) => g.mailboxId === grant.mailboxId && g.granteeId !== grant.granteeId)
+          .map((g) => [g.granteeId, g.rights]),
+      );
+      const events = await this.share(grant.ownerId, grant.mailboxId, rest, changedById);
+      return {
+        result: undefined,
+        events,
+        changes: [mailboxChange(grant.mailboxId, "updated", grant.ownerId)],
       };
     });
   }

@@ -1,5 +1,6 @@
 /** Mail: mailboxes and their sharing (messages, MIME and search come with the Email store). */
 export { MAILBOX_LIMITS, MailboxService } from "./mailboxes.ts";
+export { mailboxGrantHandler } from "./mailbox_grants.ts";
 export type { MailboxInput, MailboxView } from "./mailboxes.ts";
 export { SHARE_NOTIFICATION_CHANGE, ShareNotificationService } from "./share_notifications.ts";
 export type { ShareNotificationAuthor, ShareNotificationRecord } from "./share_notifications.ts";

@@ -94,3 +94,8 @@ export interface MailboxGrant {
   granteeId: number;
   rights: number;
 }
+
+/** A mailbox grant as stored: its acl row id too (never reused, so it names one grant for good). */
+export interface StoredMailboxGrant extends MailboxGrant {
+  id: number;
+}

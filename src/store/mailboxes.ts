@@ -1,4 +1,4 @@
-import type { MailboxGrant, MailboxRecord } from "../model/mail.ts";
+import type { MailboxGrant, MailboxRecord, StoredMailboxGrant } from "../model/mail.ts";
 import type { Db, Row } from "./db.ts";
 
 type NewMailbox = Omit<MailboxRecord, "id" | "createdAt" | "updatedAt">;
@@ -14,9 +14,13 @@ export interface MailboxRepository {
   subscribed(viewerId: number, accountId: number): Promise<Set<number>>;
   setSubscribed(viewerId: number, mailboxId: number, subscribed: boolean): Promise<void>;
   /** Grants on the mailboxes of an account. */
-  grantsOf(accountId: number): Promise<MailboxGrant[]>;
+  grantsOf(accountId: number): Promise<StoredMailboxGrant[]>;
   /** Grants held by any of `granteeIds` (an account and its groups), on any account's mailboxes. */
-  grantsHeld(granteeIds: number[]): Promise<MailboxGrant[]>;
+  grantsHeld(granteeIds: number[]): Promise<StoredMailboxGrant[]>;
+  /** One grant by its id. */
+  grant(id: number): Promise<StoredMailboxGrant | undefined>;
+  /** Every mailbox grant of every account. */
+  allGrants(): Promise<StoredMailboxGrant[]>;
   /** Sets (rights > 0) or removes (0) the grant of `granteeId` on a mailbox. */
   setGrant(grant: MailboxGrant): Promise<void>;
 }
@@ -34,8 +38,9 @@ function toMailbox(r: Row): MailboxRecord {
   };
 }
 
-function toGrant(r: Row): MailboxGrant {
+function toGrant(r: Row): StoredMailboxGrant {
   return {
+    id: Number(r.id),
     mailboxId: Number(r.mailbox_id),
     ownerId: Number(r.owner_id),
     granteeId: Number(r.grantee_id),
@@ -126,6 +131,18 @@ export function sqliteMailboxes(db: Db): MailboxRepository {
         ).map(toGrant),
       );
     },
+    grant(id) {
+      const row = db.get(
+        "SELECT * FROM acl WHERE id = ? AND object_type = 'Mailbox' AND mailbox_id IS NOT NULL",
+        id,
+      );
+      return done(row && toGrant(row));
+    },
+    allGrants: () =>
+      done(
+        db.all("SELECT * FROM acl WHERE object_type = 'Mailbox' AND mailbox_id IS NOT NULL ORDER BY id")
+          .map(toGrant),
+      ),
     setGrant(g) {
       if (g.rights === 0) {
         db.run(

@@ -1,6 +1,6 @@
 /**
  * The `x:` management types over the directory's object layer: x:Account, x:Domain, x:AppPassword,
- * x:ApiKey, x:OAuthClient, x:OAuthGrant and the singletons x:Cache, x:Authentication and x:OidcProvider.
+ * x:ApiKey, x:OAuthClient, x:OAuthGrant, x:MailboxGrant and the singletons x:Cache, x:Authentication and x:OidcProvider.
  */
 import type { AccountService, ObjectService, WireObject } from "../../directory/mod.ts";
 import { ForbiddenError, NotFoundError } from "../../model/errors.ts";
@@ -30,6 +30,7 @@ const PATHS: Record<string, string> = {
   Authentication: "authentication",
   OAuthClient: "oauth-client",
   OAuthGrant: "oauth-grant",
+  MailboxGrant: "mailbox-grant",
   OidcProvider: "oidc-provider",
   Sharing: "sharing",
 };
@@ -69,10 +70,16 @@ const CONDITIONS: Record<string, DataType["conditions"]> = {
     clientId: equals("clientId"),
     grantType: equals("grantType"),
   },
+  MailboxGrant: {
+    ownerId: equals("ownerId"),
+    granteeId: equals("granteeId"),
+    mailboxId: equals("mailboxId"),
+  },
 };
 
 const SORTABLE: Record<string, readonly string[]> = {
   OAuthGrant: ["id", "createdAt", "expiresAt"],
+  MailboxGrant: ["id", "ownerName", "granteeName", "mailboxName"],
   Account: ["id", "name", "emailAddress", "description", "createdAt", "updatedAt"],
   Domain: ["id", "name", "createdAt"],
   AppPassword: ["id", "description", "createdAt", "expiresAt"],

@@ -2,6 +2,7 @@
 import { ACCOUNT } from "./account.ts";
 import { API_KEY, APP_PASSWORD } from "./access_keys.ts";
 import { DOMAIN } from "./domain.ts";
+import { MAILBOX_GRANT } from "./mailbox_grant.ts";
 import { OAUTH_CLIENT, OAUTH_GRANT, OIDC_PROVIDER } from "./oauth.ts";
 import { AUTHENTICATION_SETTINGS, CACHE_SETTINGS, SHARING_SETTINGS } from "./settings.ts";
 import type { ObjectSpec } from "./spec.ts";
@@ -13,6 +14,7 @@ export {
   AUTHENTICATION_SETTINGS,
   CACHE_SETTINGS,
   DOMAIN,
+  MAILBOX_GRANT,
   OAUTH_CLIENT,
   OAUTH_GRANT,
   OIDC_PROVIDER,
@@ -36,6 +38,7 @@ export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {
   Authentication: AUTHENTICATION_SETTINGS,
   OAuthClient: OAUTH_CLIENT,
   OAuthGrant: OAUTH_GRANT,
+  MailboxGrant: MAILBOX_GRANT,
   OidcProvider: OIDC_PROVIDER,
   Sharing: SHARING_SETTINGS,
 };

@@ -47,6 +47,7 @@ Deno.test("every object type is covered, with every declared field type in the t
       "Authentication",
       "Cache",
       "Domain",
+      "MailboxGrant",
       "OAuthClient",
       "OAuthGrant",
       "OidcProvider",

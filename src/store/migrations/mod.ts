@@ -11,6 +11,7 @@ import { sql as mailboxes } from "./006_mailboxes.ts";
 import { sql as shareNotifications } from "./007_share_notifications.ts";
 import { sql as oauthGrantChanges } from "./008_oauth_grant_changes.ts";
 import { sql as loginFailures } from "./009_login_failures.ts";
+import { sql as mailboxGrantChanges } from "./010_mailbox_grant_changes.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly string[] = [
   shareNotifications,
   oauthGrantChanges,
   loginFailures,
+  mailboxGrantChanges,
 ];
