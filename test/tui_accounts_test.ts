@@ -127,7 +127,7 @@ Deno.test({
       await tui.keys("Enter");
       await tui.waitFor("? API keys at most");
       await tui.keys("Enter");
-      await tui.waitFor(/maxDiskQuota 10 GiB[\s\S]*\? Account/);
+      await tui.waitFor(/Quotas +mailboxes 6 of 50 · disk up to 10 GiB[\s\S]*\? Account/);
 
       // Disable.
       await tui.keys("Down", "Enter");

@@ -8,12 +8,14 @@ import { formatBytes, showValue, wireList } from "./format.ts";
 import { clientLabel, grantsScreen, revokeAll } from "./grants.ts";
 import { HELP, showHelp } from "./help.ts";
 import { count } from "./list.ts";
+import { readSharing, type Sharing, sharingLine, sharingScreen } from "./sharing.ts";
 import type { Choice } from "./terminal.ts";
 import { detailLines, isKey, tableLines, type Ui } from "./ui.ts";
 
 const NEW = "\0new";
 const GRANTS = "\0grants";
 const REVOKE_ALL = "\0revoke-all";
+const SHARING = "\0sharing";
 const HEAD = ["NAME", "TYPE", "ADDRESS", "ON", "DESCRIPTION"];
 
 /** The list of accounts; `/` searches as you type, `n` creates, enter opens one. */
@@ -112,7 +114,12 @@ export async function accountDetail(ui: Ui, id: string): Promise<void> {
       return;
     }
     path[1] = String(account.name);
-    const body = detailLines(accountFacts(account, groups, grants), ui.columns);
+    // Sharing needs the account's groups; what it uses is counted only on the local database.
+    const [sharing, usage] = await Promise.all([
+      readSharing(ui, account).catch((error: Error) => error.message),
+      ui.backend.dependents?.(id).catch(() => undefined),
+    ]);
+    const body = detailLines(accountFacts(account, groups, { grants, sharing, usage }), ui.columns);
     ui.draw(path, body);
     const edits = Object.entries(EDITS).filter(([, e]) =>
       !e.variants || e.variants.includes(String(account["@type"]))
@@ -138,6 +145,11 @@ export async function accountDetail(ui: Ui, id: string): Promise<void> {
             },
           ]
           : []),
+        {
+          value: SHARING,
+          name: "Sharing…",
+          description: "Mailbox grants it gives and holds, rights in words: remove one or all",
+        },
         { value: "delete", name: "Delete…", description: "Asks first, listing what goes with it" },
       ],
       { pageSize: ui.pageSize(), default: last },
@@ -153,22 +165,32 @@ export async function accountDetail(ui: Ui, id: string): Promise<void> {
       continue;
     }
     if (choice === GRANTS) await grantsScreen(ui, account);
+    else if (choice === SHARING) await sharingScreen(ui, account);
     else if (choice === REVOKE_ALL) await revokeAll(ui, path, grants, account);
     else if (choice in KEY_KINDS) await keysScreen(ui, choice as KeyKind, account);
     else await editAccount(ui, account, choice);
   }
 }
 
+/** What the detail view shows beyond the account object. */
+export interface AccountExtras {
+  /** Its active OAuth grants. */
+  grants?: readonly WireObject[];
+  /** Its mailbox grants, or why they could not be read. */
+  sharing?: Sharing | string;
+  /** What it holds, counted (local mode only): mailboxes, addresses… */
+  usage?: Record<string, number>;
+}
+
 /** The detail view's lines. */
 export function accountFacts(
   account: WireObject,
   groups: Map<string, string>,
-  grants: readonly WireObject[] = [],
+  extras: AccountExtras = {},
 ): [string, string][] {
+  const { grants = [], sharing, usage } = extras;
   const aliases = wireList(account.aliases).map(String);
   const memberOf = wireList(account.memberGroupIds).map((g) => groups.get(String(g)) ?? `(missing ${g})`);
-  const quotas = Object.entries((account.quotas ?? {}) as Record<string, number>)
-    .map(([k, v]) => `${k} ${k === "maxDiskQuota" ? formatBytes(v) : v}`);
   const user = account["@type"] === "User";
   return [
     ["Name", `${account.name} (${account["@type"]}, id ${account.id})`],
@@ -177,11 +199,42 @@ export function accountFacts(
     ["Groups", memberOf.length ? memberOf.join(", ") : "(none)"],
     ...(user ? [["Roles", showValue(account.roles)] as [string, string]] : []),
     ["Enabled", showValue(account.enabled !== false)],
-    ["Quotas", quotas.length ? quotas.join(" · ") : "no limits"],
+    ["Quotas", quotaLine(account, usage)],
     ...(user ? [["Password", account.credentials ? "set" : "none (cannot log in)"] as [string, string]] : []),
     ...(user ? [["OAuth", grantsLine(grants)] as [string, string]] : []),
+    [
+      "Sharing",
+      sharing === undefined
+        ? "(not read)"
+        : typeof sharing === "string"
+        ? `cannot be read: ${sharing}`
+        : sharingLine(sharing),
+    ],
     ["Created", `${showValue(account.createdAt)} · changed ${showValue(account.updatedAt)}`],
   ];
+}
+
+/**
+ * "mailboxes 6 of 100 · disk up to 1 GiB · maxApiKeys 5": each limit with what is used where this
+ * mode counts it (mailboxes, on the local database; stored mail is counted once the Email store exists).
+ */
+function quotaLine(account: WireObject, usage: Record<string, number> | undefined): string {
+  const limits = (account.quotas ?? {}) as Record<string, number>;
+  const mailboxes = usage?.mailboxes;
+  const parts: string[] = [];
+  if (mailboxes !== undefined || limits.maxMailboxes !== undefined) {
+    const used = mailboxes === undefined ? "" : `${mailboxes} `;
+    parts.push(
+      limits.maxMailboxes === undefined
+        ? `mailboxes ${used}(no limit)`
+        : `mailboxes ${used}of ${limits.maxMailboxes}`,
+    );
+  }
+  if (limits.maxDiskQuota !== undefined) parts.push(`disk up to ${formatBytes(limits.maxDiskQuota)}`);
+  for (const [name, value] of Object.entries(limits)) {
+    if (name !== "maxMailboxes" && name !== "maxDiskQuota") parts.push(`${name} ${value}`);
+  }
+  return parts.length ? parts.join(" · ") : "no limits";
 }
 
 /** "2 active grants: Webmail (webmail), Thunderbird (thunderbird)". */

@@ -4,14 +4,13 @@
  * refresh tokens at the client's next request.
  */
 import type { WireObject } from "../src/directory/mod.ts";
-import { NotFoundError } from "../src/model/errors.ts";
 import { showValue, wireList } from "./format.ts";
-import { HELP, showHelp } from "./help.ts";
+import { HELP } from "./help.ts";
 import { count, pickFromList } from "./list.ts";
-import { detailLines, isKey, type Ui } from "./ui.ts";
+import { deleteEach, revocableDetail } from "./revocable.ts";
+import type { Ui } from "./ui.ts";
 
 const TYPE = "oauth-grant";
-const REVOKE = "\0revoke";
 
 /** The grants of `owner`, or of every account; enter opens one, `r` revokes every grant listed. */
 export async function grantsScreen(ui: Ui, owner?: WireObject): Promise<void> {
@@ -70,31 +69,16 @@ async function accountNames(ui: Ui): Promise<Map<string, string>> {
 }
 
 /** One grant: what it is, and revoke. */
-async function grantDetail(ui: Ui, listPath: string[], id: string): Promise<void> {
-  for (;;) {
-    let grant: WireObject;
-    try {
-      grant = await ui.backend.client.get(TYPE, id);
-    } catch (error) {
-      await ui.showError([...listPath, id], error);
-      return;
-    }
-    const path = [...listPath, `grant ${id}`];
-    ui.draw(path, detailLines(grantFacts(grant), ui.columns));
-    const choice = await ui.prompts.menu("Grant", [
-      {
-        value: REVOKE,
-        name: "Revoke…",
-        description: "Its access and refresh tokens stop at the next request",
-      },
-    ], { pageSize: 1 });
-    if (isKey(choice)) {
-      if (choice.name === "back") return;
-      if (choice.name === "help") await showHelp(ui, HELP.grants);
-      continue;
-    }
-    if (await revokeAll(ui, path, [grant])) return;
-  }
+function grantDetail(ui: Ui, listPath: string[], id: string): Promise<void> {
+  return revocableDetail(ui, {
+    listPath,
+    type: TYPE,
+    id,
+    facts: grantFacts,
+    action: { name: "Revoke…", description: "Its access and refresh tokens stop at the next request" },
+    help: HELP.grants,
+    revoke: (path, grant) => revokeAll(ui, path, [grant]),
+  });
 }
 
 /** The detail view's lines. */
@@ -138,19 +122,8 @@ export async function revokeAll(
   ], [["y", "yes"], ["n/enter", "no"], ["esc", "cancel"]]);
   const sure = await ui.prompts.yesNo(`Revoke ${count(grants.length, "grant")}?`, false);
   if (sure !== true) return false;
-  let revoked = 0;
-  for (const grant of grants) {
-    try {
-      await ui.backend.client.delete(TYPE, String(grant.id));
-      revoked++;
-    } catch (error) {
-      // Gone meanwhile (expired, or revoked elsewhere) is what was asked; anything else is shown.
-      if (!(error instanceof NotFoundError)) {
-        await ui.showError(here, error);
-        return revoked > 0;
-      }
-    }
-  }
+  const { deleted: revoked, failed } = await deleteEach(ui, here, { type: TYPE, objects: grants });
+  if (failed) return revoked > 0;
   await ui.showDone(here, [`Revoked ${count(revoked, "OAuth grant")}${whose}.`]);
   return true;
 }

@@ -109,6 +109,20 @@ export const HELP: Record<string, HelpTopic> = {
     ],
     commands: ["query oauth-grant --where accountId=ID", "get oauth-grant ID", "delete oauth-grant ID"],
   },
+  sharing: {
+    title: "Sharing",
+    lines: [
+      "A mailbox grant gives an account, or every member of a group, rights on another account's mailbox: " +
+      "read, add and remove messages, mark read, flag, create folders, rename, delete, send as, share. " +
+      "Owners make grants in their mail client (JMAP Mailbox/set shareWith); here they are read and " +
+      "removed. A removed grant ends at the grantee's next request, and the grantee is notified.",
+    ],
+    commands: [
+      "query mailbox-grant --where ownerId=ID",
+      "query mailbox-grant --where granteeId=ID",
+      "delete mailbox-grant ID",
+    ],
+  },
   settings: {
     title: "Settings",
     lines: [
