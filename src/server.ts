@@ -52,6 +52,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     log: getLogger(["postern", "jmap"]),
     rotateSigningKey: () => services.oauth.rotateSigningKey(),
     mailboxes: services.mailboxes,
+    blobs: services.blobs,
     shareNotifications: services.shareNotifications,
     principalScope: async () => (await services.settings.get("Sharing")).principalScope,
   });
@@ -146,6 +147,7 @@ export async function serve(
   const pruning = setInterval(() => {
     services.pruneInvalidations();
     services.oauth.prune().catch((error) => log.warn("Pruning OAuth rows failed: {error}", { error }));
+    services.blobs.collect().catch((error) => log.warn("Collecting unused blobs failed: {error}", { error }));
   }, 60 * 60 * 1000);
   const server = Deno.serve({
     hostname: config.hostname,

@@ -18,7 +18,7 @@ import {
 } from "./directory/mod.ts";
 import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
-import { mailboxGrantHandler, MailboxService, ShareNotificationService } from "./mail/mod.ts";
+import { BlobService, mailboxGrantHandler, MailboxService, ShareNotificationService } from "./mail/mod.ts";
 import { OAuthProvider } from "./oauth/mod.ts";
 import { openStore, type Store, type SynchronousMode } from "./store/mod.ts";
 
@@ -38,6 +38,7 @@ export interface Services {
   authenticator: Authenticator;
   oauth: OAuthProvider;
   mailboxes: MailboxService;
+  blobs: BlobService;
   shareNotifications: ShareNotificationService;
   encryptionKey: Uint8Array;
   /** Applies other processes' invalidations; one cheap call, made before each request. */
@@ -154,6 +155,12 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     authenticator,
     oauth,
     mailboxes,
+    blobs: new BlobService(
+      store,
+      accounts,
+      mailboxes,
+      (bytes) => blake3.init().update(bytes).digest("binary"),
+    ),
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),

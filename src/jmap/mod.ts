@@ -1,7 +1,12 @@
 /** The JMAP surface: engine, standard methods, management types, session and routes. */
 import type { Logger } from "@logtape/logtape";
 import type { AccountService, ChangeService, ObjectService } from "../directory/mod.ts";
-import { MAILBOX_LIMITS, type MailboxService, type ShareNotificationService } from "../mail/mod.ts";
+import {
+  type BlobService,
+  MAILBOX_LIMITS,
+  type MailboxService,
+  type ShareNotificationService,
+} from "../mail/mod.ts";
 import { JmapEngine, type MethodDefinition } from "./engine.ts";
 import { mailboxType } from "./mail/mailbox_type.ts";
 import { QUOTA_CAPABILITY, quotaFeed, quotaType } from "./mail/quota_type.ts";
@@ -9,6 +14,7 @@ import { actionType } from "./management/action_type.ts";
 import { managementTypes } from "./management/object_types.ts";
 import { principalsMethods } from "./principals/methods.ts";
 import { PRINCIPALS_CAPABILITY } from "./principals/types.ts";
+import { blobRoutes } from "./blob_routes.ts";
 import { jmapRoutes } from "./routes.ts";
 import { schemaDocument } from "./schema.ts";
 import { standardMethods } from "./standard/methods.ts";
@@ -55,6 +61,7 @@ export function createJmap(deps: {
   /** Makes a new ID-token signing key current (the RotateSigningKey action). */
   rotateSigningKey: () => Promise<string>;
   mailboxes: MailboxService;
+  blobs: BlobService;
   shareNotifications: ShareNotificationService;
   /** The Sharing singleton's principalScope (how far users see principals). */
   principalScope: () => Promise<"domain" | "all">;
@@ -84,7 +91,7 @@ export function createJmap(deps: {
     }
   }
   // Quotas are derived from the account, with states of their own; RFC 9425 has no Quota/set.
-  const quotaDeps = { accounts: deps.accounts, mailboxes: deps.mailboxes };
+  const quotaDeps = { accounts: deps.accounts, mailboxes: deps.mailboxes, blobs: deps.blobs };
   for (
     const [name, definition] of standardMethods(quotaType(quotaDeps), {
       changes: quotaFeed(quotaDeps),
@@ -120,16 +127,19 @@ export function createJmap(deps: {
   );
   return {
     engine,
-    routes: jmapRoutes({
-      engine,
-      accounts: deps.accounts,
-      mailboxes: deps.mailboxes,
-      core: deps.core,
-      mail: MAIL_CAPABILITY,
-      schema: schemaDocument(deps.version),
-      log: deps.log,
-      skipped,
-    }),
+    routes: [
+      ...blobRoutes({ blobs: deps.blobs, core: deps.core }),
+      ...jmapRoutes({
+        engine,
+        accounts: deps.accounts,
+        mailboxes: deps.mailboxes,
+        core: deps.core,
+        mail: MAIL_CAPABILITY,
+        schema: schemaDocument(deps.version),
+        log: deps.log,
+        skipped,
+      }),
+    ],
     /** Shared accounts the session skipped because they no longer resolve (a metric). */
     skippedSessionAccounts: () => skipped.count,
   };

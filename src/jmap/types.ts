@@ -101,6 +101,8 @@ export const CAPABILITY = {
   mail: "urn:ietf:params:jmap:mail",
   /** RFC 9425. */
   quota: "urn:ietf:params:jmap:quota",
+  /** RFC 8621 §1.3.2: sending; its scope also lets a token move blobs (attachments). */
+  submission: "urn:ietf:params:jmap:submission",
   /** Postern's management types (`x:` prefix); accepted even when a request does not list it. */
   management: "urn:postern:jmap",
 } as const;

@@ -4,6 +4,7 @@ import { Db } from "./db.ts";
 import { type AccountRepository, sqliteAccounts } from "./accounts.ts";
 import { type AclRepository, sqliteAcl } from "./acl.ts";
 import { type ActivityLog, sqliteActivity } from "./activity.ts";
+import { type BlobRepository, sqliteBlobs } from "./blobs.ts";
 import { type ChangeLog, sqliteChanges } from "./changes.ts";
 import { type CredentialRepository, sqliteCredentials } from "./credentials.ts";
 import { type DomainRepository, sqliteDomains } from "./domains.ts";
@@ -17,6 +18,7 @@ import { type ShareNotificationRepository, sqliteShareNotifications } from "./sh
 export type { AccountFilter, AccountRecord, AccountRepository, AddressRecord } from "./accounts.ts";
 export type { AclRepository } from "./acl.ts";
 export type { ActivityLog, StoreCounts } from "./activity.ts";
+export type { BlobRepository, NewUpload, StoredBlob } from "./blobs.ts";
 export type { ChangeLog } from "./changes.ts";
 export type { ConnectionOptions, SynchronousMode } from "./connection.ts";
 export type { CredentialRepository } from "./credentials.ts";
@@ -47,6 +49,7 @@ export interface Store {
   readonly shareNotifications: ShareNotificationRepository;
   readonly integrity: IntegrityChecker;
   readonly activity: ActivityLog;
+  readonly blobs: BlobRepository;
   /** Runs `body` atomically; it must await only store calls. */
   transaction<T>(body: () => Promise<T> | T): Promise<T>;
   /** Size of the database file in bytes (pages × page size). */
@@ -77,6 +80,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     shareNotifications: sqliteShareNotifications(db),
     integrity: sqliteIntegrity(db),
     activity: sqliteActivity(db),
+    blobs: sqliteBlobs(db),
     transaction: (body) => db.transaction(body),
     sizeBytes() {
       const count = db.get<{ page_count: number }>("PRAGMA page_count")?.page_count ?? 0;

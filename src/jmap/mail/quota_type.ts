@@ -4,7 +4,7 @@
  * state encodes the values it was computed from and /changes compares against it.
  */
 import type { AccountService } from "../../directory/mod.ts";
-import type { MailboxService } from "../../mail/mod.ts";
+import type { BlobService, MailboxService } from "../../mail/mod.ts";
 import { decodeId } from "../../model/ids.ts";
 import type { LoggedChange } from "../../model/types.ts";
 import type { MethodContext } from "../engine.ts";
@@ -20,6 +20,8 @@ export const QUOTA_CAPABILITY = CAPABILITY.quota;
 export interface QuotaTypeDeps {
   accounts: AccountService;
   mailboxes: MailboxService;
+  /** Bytes stored for the account: what maxDiskQuota counts. */
+  blobs: Pick<BlobService, "usedBytes">;
 }
 
 /** The quota objects by numeric id (the change feed's object ids). */
@@ -35,8 +37,7 @@ async function quotas(deps: QuotaTypeDeps, accountId: number): Promise<JmapObjec
     out.push({
       id: "storage",
       resourceType: "octets",
-      // Messages and blobs count here once the Email store exists; nothing is stored before it.
-      used: 0,
+      used: await deps.blobs.usedBytes(accountId),
       hardLimit: account.quotas.maxDiskQuota,
       name: "Mail storage",
       types: ["Mail"],

@@ -12,6 +12,7 @@ import { sql as shareNotifications } from "./007_share_notifications.ts";
 import { sql as oauthGrantChanges } from "./008_oauth_grant_changes.ts";
 import { sql as loginFailures } from "./009_login_failures.ts";
 import { sql as mailboxGrantChanges } from "./010_mailbox_grant_changes.ts";
+import { sql as blobs } from "./013_blobs.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly string[] = [
   oauthGrantChanges,
   loginFailures,
   mailboxGrantChanges,
+  blobs,
 ];

@@ -1,0 +1,101 @@
+/**
+ * Blobs (RFC 8620 §6): uploads into an account and downloads from it, for the account's owner and
+ * for those it shares mailboxes with (who may write there). Content is addressed by its BLAKE3 hash,
+ * so the same bytes are stored once however often they are uploaded. An upload is readable by who
+ * made it and by the account's owner; a blob id of another account, or another sharer's upload, is
+ * not found, never read.
+ */
+import type { AccountService } from "../directory/mod.ts";
+import { ForbiddenError, NotFoundError, QuotaError, type Store } from "./deps.ts";
+import type { MailboxService } from "./mailboxes.ts";
+
+/** How long an upload is kept for a client to use it (RFC 8620 §6.1: at least an hour). */
+export const UPLOAD_TTL_MS = 60 * 60 * 1000;
+
+/** What a successful upload answers (RFC 8620 §6.1). */
+export interface UploadResult {
+  accountId: number;
+  blobId: string;
+  type: string;
+  size: number;
+}
+
+const BLOB_ID = /^G[A-Za-z0-9_-]{43}$/;
+
+/** Uploads, downloads and the collection of unreferenced blobs. */
+export class BlobService {
+  constructor(
+    private readonly store: Store,
+    private readonly accounts: AccountService,
+    private readonly mailboxes: MailboxService,
+    /** BLAKE3-256 of the content. */
+    private readonly hash: (bytes: Uint8Array) => Uint8Array,
+  ) {}
+
+  /** Stores `data` as an upload into `accountId`; the viewer must be able to write there. */
+  async upload(
+    viewerId: number,
+    accountId: number,
+    content: { data: Uint8Array; type: string },
+  ): Promise<UploadResult> {
+    const access = await this.mailboxes.canAccess(viewerId, accountId);
+    if (!access) throw new NotFoundError("Account", String(accountId));
+    if (access.readOnly) {
+      throw new ForbiddenError("This account is shared with you read-only: nothing can be uploaded to it");
+    }
+    const now = Date.now();
+    const hash = this.hash(content.data);
+    const limit = (await this.accounts.get(accountId))?.quotas.maxDiskQuota;
+    if (limit !== undefined && !(await this.store.blobs.isLinked(accountId, hash, now))) {
+      const used = await this.store.blobs.usedBytes(accountId, now);
+      if (used + content.data.length > limit) {
+        throw new QuotaError(
+          `The upload of ${content.data.length} bytes would pass the account's storage limit ` +
+            `(maxDiskQuota ${limit} bytes, ${used} used)`,
+        );
+      }
+    }
+    const blob = await this.store.blobs.putUpload({
+      accountId,
+      uploaderId: viewerId,
+      hash,
+      data: content.data,
+      type: content.type,
+      now,
+      expiresAt: now + UPLOAD_TTL_MS,
+    });
+    return { accountId, blobId: blobId(blob.hash), type: content.type, size: blob.size };
+  }
+
+  /** The content of a blob of `accountId` that the viewer may read; NotFoundError otherwise. */
+  async download(viewerId: number, accountId: number, wireBlobId: string): Promise<Uint8Array<ArrayBuffer>> {
+    const hash = parseBlobId(wireBlobId);
+    const access = hash && await this.mailboxes.canAccess(viewerId, accountId);
+    const data = access ? await this.store.blobs.read({ accountId, viewerId }, hash, Date.now()) : undefined;
+    if (!data) throw new NotFoundError("Blob", wireBlobId);
+    return data;
+  }
+
+  /** Bytes stored for the account (what its maxDiskQuota counts). */
+  usedBytes(accountId: number): Promise<number> {
+    return this.store.blobs.usedBytes(accountId, Date.now());
+  }
+
+  /** Drops expired uploads and the blobs nothing links any more. */
+  collect(now = Date.now()): Promise<{ uploads: number; blobs: number }> {
+    return this.store.blobs.collect(now);
+  }
+}
+
+/** The wire id of a blob: "G" and its hash in base64url. */
+export function blobId(hash: Uint8Array): string {
+  return "G" + hash.toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+/** The hash a wire blob id names, or undefined when it is not one of ours. */
+export function parseBlobId(id: string): Uint8Array | undefined {
+  if (!BLOB_ID.test(id)) return undefined;
+  const hash = Uint8Array.fromBase64(id.slice(1), { alphabet: "base64url", lastChunkHandling: "loose" });
+  // One id per blob: spare bits set in the last character make another spelling, refused.
+  return blobId(hash) === id ? hash : undefined;
+}
