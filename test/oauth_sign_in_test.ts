@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ADMIN_PASSWORD, basic } from "./helpers.ts";
-import { ADMIN } from "./oauth_helpers.ts";
+import { ADMIN, type TestBrowser } from "./oauth_helpers.ts";
 import {
   assertErrorPage,
   assertErrorRedirect,
@@ -39,6 +39,65 @@ Deno.test("three wrong passwords void a sign-in: then even the right one is refu
 
     const fresh = await browser.authorize(authorizationRequest(client).url);
     assert.ok(fresh.searchParams.get("code"), fresh.href);
+  }));
+
+/** Leaves login throttling out of a test (it is tested on its own): only the flow's limit is at work. */
+async function withoutThrottling(p: Provider): Promise<void> {
+  await p.t.services.objects.update(
+    "authentication",
+    "singleton",
+    { failedLoginFreeAttempts: 1000 },
+    "system",
+  );
+}
+
+Deno.test("wrong passwords sent at once in one sign-in all count: the flow is void and the right password is refused", () =>
+  withProvider(async (p) => {
+    await withoutThrottling(p);
+    const { client, browser } = p;
+    const form = await assertLoginPage(await browser.request(authorizationRequest(client).url));
+    const wrong = { username: ADMIN.username, password: "wrong password" };
+    const answers = await Promise.all(Array.from({ length: 8 }, () => browser.submit(form, wrong)));
+    const pages = await Promise.all(answers.map(async (r) => ({ status: r.status, html: await r.text() })));
+    const again = pages.filter((page) => page.status === 200);
+    assert.deepEqual(
+      again.map((page) => /(\d) attempts? left/.exec(page.html)?.[1]).sort(),
+      ["1", "2"],
+      "only the first two failures of three allowed may offer another try",
+    );
+    const stopped = pages.filter((page) => page.status === 400);
+    assert.equal(stopped.length, 6);
+    for (const page of stopped) assert.match(page.html, /Too many failed sign-ins|Sign-in expired/);
+    assert.ok(stopped.some((page) => /Too many failed sign-ins/.test(page.html)));
+
+    const right = await browser.submit(form, ADMIN);
+    assert.match(await assertErrorPage(right), /start again/);
+    assert.ok(!browser.cookies.has("postern_session"), "the right password signed in on a void flow");
+    const fresh = await browser.authorize(authorizationRequest(client).url);
+    assert.ok(fresh.searchParams.get("code"), fresh.href);
+  }));
+
+Deno.test("authCodeMaxAttempts=5 allows four wrong passwords before the right one, and the fifth voids the flow", () =>
+  withProvider(async (p) => {
+    await withoutThrottling(p);
+    await p.t.services.objects.update("oidc-provider", "singleton", { authCodeMaxAttempts: 5 }, "system");
+    const wrong = { username: ADMIN.username, password: "wrong password" };
+    const fourWrong = async (browser: TestBrowser) => {
+      let html = await assertLoginPage(await browser.request(authorizationRequest(p.client).url));
+      for (const left of [4, 3, 2, 1]) {
+        html = await assertLoginPage(await browser.submit(html, wrong));
+        assert.match(html, new RegExp(`\\b${left} attempts? left`));
+      }
+      return html;
+    };
+    const signedIn = await p.browser.submit(await fourWrong(p.browser), ADMIN);
+    assert.match(await signedIn.text(), /name="decision"/, "the consent page after the right password");
+    assert.ok(p.browser.cookies.has("postern_session"));
+
+    const other = newBrowser(p.t);
+    const fifth = await other.submit(await fourWrong(other), wrong);
+    assert.match(await assertErrorPage(fifth), /Too many failed sign-ins/);
+    assert.ok(!other.cookies.has("postern_session"));
   }));
 
 Deno.test("sign-ins on the provider's page are rate-limited like every authentication, with a 429 page", () =>

@@ -87,21 +87,37 @@ export class BrowserState {
     return flow;
   }
 
-  /** Records a failed sign-in in a flow; returns the new count. */
-  async failedLogin(flow: OAuthFlow): Promise<number> {
-    const failedAttempts = flow.failedAttempts + 1;
-    await this.store.oauth.updateFlow(flow.id, { failedAttempts });
-    return failedAttempts;
+  /**
+   * Counts a failed sign-in in a flow, atomically (concurrent wrong passwords all count); the new
+   * count, or undefined when the flow is already gone (voided, finished or expired).
+   */
+  failedLogin(flow: OAuthFlow): Promise<number | undefined> {
+    return this.store.oauth.countFlowFailure(flow.id, Date.now());
   }
 
-  /** Records who signed in during a flow. */
-  signedIn(flow: OAuthFlow, accountId: number, authTime: number): Promise<void> {
-    return this.store.oauth.updateFlow(flow.id, { accountId, authTime });
+  /**
+   * Records who signed in during a flow; false when the flow was voided (too many failed sign-ins),
+   * finished or expired meanwhile, and then nobody is signed in.
+   */
+  signedIn(flow: OAuthFlow, who: { accountId: number; authTime: number }): Promise<boolean> {
+    return this.store.oauth.signInFlow(flow.id, { ...who, ...this.liveCheck() });
   }
 
-  /** Ends a flow (finished, cancelled or voided). */
+  /**
+   * Takes a flow to finish it (issue its code, decide its device): false when it was voided, finished
+   * by another request or expired meanwhile, so one flow never finishes twice or after being voided.
+   */
+  finishFlow(flow: OAuthFlow): Promise<boolean> {
+    return this.store.oauth.claimFlow(flow.id, this.liveCheck());
+  }
+
+  /** Ends a flow (cancelled or voided). */
   endFlow(flow: OAuthFlow): Promise<void> {
     return this.store.oauth.deleteFlow(flow.id);
+  }
+
+  private liveCheck() {
+    return { maxFailures: this.settings().authCodeMaxAttempts, now: Date.now() };
   }
 
   private async credentialTag(accountId: number): Promise<string> {

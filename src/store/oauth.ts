@@ -58,10 +58,22 @@ export interface OAuthRepository {
 
   insertFlow(flow: OAuthFlow): Promise<void>;
   flow(id: string): Promise<OAuthFlow | undefined>;
-  updateFlow(
+  /**
+   * Counts a failed sign-in of a live flow in one statement (concurrent failures all count); the new
+   * count, or undefined when the flow is gone or expired.
+   */
+  countFlowFailure(id: string, now: number): Promise<number | undefined>;
+  /**
+   * Records who signed in, only while the flow lives with fewer than `maxFailures` failed sign-ins:
+   * false when it was voided, finished or expired meanwhile.
+   */
+  signInFlow(
     id: string,
-    change: Partial<Pick<OAuthFlow, "accountId" | "authTime" | "failedAttempts">>,
-  ): Promise<void>;
+    change: { accountId: number; authTime: number; maxFailures: number; now: number },
+  ): Promise<boolean>;
+  /** Removes a flow to finish it, with the same conditions as signInFlow: false when it no longer may. */
+  claimFlow(id: string, check: { maxFailures: number; now: number }): Promise<boolean>;
+  /** Removes a flow (cancelled or voided). */
   deleteFlow(id: string): Promise<void>;
 
   insertSession(session: BrowserSession): Promise<void>;

@@ -7,7 +7,9 @@ type FlowsAndSessions = Pick<
   OAuthRepository,
   | "insertFlow"
   | "flow"
-  | "updateFlow"
+  | "countFlowFailure"
+  | "signInFlow"
+  | "claimFlow"
   | "deleteFlow"
   | "insertSession"
   | "session"
@@ -45,18 +47,37 @@ export function flowsAndSessions(db: Db): FlowsAndSessions {
       const row = db.get("SELECT * FROM oauth_flows WHERE id = ?", id);
       return done(row && toFlow(row));
     },
-    updateFlow(id, change) {
-      const current = db.get("SELECT * FROM oauth_flows WHERE id = ?", id);
-      if (!current) return done(undefined);
-      const flow = { ...toFlow(current), ...change };
-      db.run(
-        "UPDATE oauth_flows SET account_id = ?, auth_time = ?, failed_attempts = ? WHERE id = ?",
-        flow.accountId,
-        flow.authTime,
-        flow.failedAttempts,
+    countFlowFailure(id, now) {
+      const row = db.get<{ failed_attempts: number }>(
+        `UPDATE oauth_flows SET failed_attempts = failed_attempts + 1 WHERE id = ? AND expires_at > ?
+         RETURNING failed_attempts`,
         id,
+        now,
       );
-      return done(undefined);
+      return done(row && Number(row.failed_attempts));
+    },
+    signInFlow(id, c) {
+      return done(
+        db.run(
+          `UPDATE oauth_flows SET account_id = ?, auth_time = ?
+           WHERE id = ? AND failed_attempts < ? AND expires_at > ?`,
+          c.accountId,
+          c.authTime,
+          id,
+          c.maxFailures,
+          c.now,
+        ).changes > 0,
+      );
+    },
+    claimFlow(id, c) {
+      return done(
+        db.run(
+          "DELETE FROM oauth_flows WHERE id = ? AND failed_attempts < ? AND expires_at > ?",
+          id,
+          c.maxFailures,
+          c.now,
+        ).changes > 0,
+      );
     },
     deleteFlow(id) {
       db.run("DELETE FROM oauth_flows WHERE id = ?", id);

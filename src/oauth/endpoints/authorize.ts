@@ -132,7 +132,7 @@ export function authorizeEndpoint(deps: SignInDeps) {
       browser.id,
     );
     if (fresh) {
-      await provider.browser.signedIn(flow, session.accountId, session.authTime);
+      await provider.browser.signedIn(flow, { accountId: session.accountId, authTime: session.authTime });
       flow.accountId = session.accountId;
       flow.authTime = session.authTime;
     }

@@ -91,7 +91,10 @@ export function deviceVerifyEndpoint(deps: SignInDeps) {
     );
     const session = await deps.provider.browser.session(readCookie(ctx.request, SESSION_COOKIE));
     if (session) {
-      await deps.provider.browser.signedIn(flow, session.accountId, session.authTime);
+      await deps.provider.browser.signedIn(flow, {
+        accountId: session.accountId,
+        authTime: session.authTime,
+      });
       flow.accountId = session.accountId;
       flow.authTime = session.authTime;
     }

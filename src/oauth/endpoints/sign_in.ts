@@ -95,6 +95,8 @@ async function finishAuthorization(
 ): Promise<Response> {
   const { flow, client } = options;
   const request = flow.params as unknown as AuthorizeRequest;
+  // Taken from the store first: a flow voided or finished by a concurrent request issues no code.
+  if (!(await provider.browser.finishFlow(flow))) return flowGone();
   const code = await provider.codes.issueCode({
     client,
     accountId: flow.accountId!,
@@ -104,7 +106,6 @@ async function finishAuthorization(
     nonce: request.nonce ?? null,
     authTime: flow.authTime ?? Date.now(),
   });
-  await provider.browser.endFlow(flow);
   return redirectToClient(
     request.redirectUri,
     { code, state: request.state, iss: ctx.baseUrl },
@@ -119,14 +120,25 @@ async function postedFlow(deps: SignInDeps, ctx: RequestContext, form: Params) {
     readCookie(ctx.request, BROWSER_COOKIE),
   );
   const client = flow && await deps.provider.clients.byId(flow.clientId);
-  if (!flow || !client) {
-    return errorPage({
-      title: "Sign-in expired",
-      message: "This sign-in has expired or was started in another browser. Go back to the application " +
-        "and start again.",
-    });
-  }
+  if (!flow || !client) return flowGone();
   return { flow, client };
+}
+
+/** The page of a flow that no longer exists (expired, finished, voided or from another browser). */
+function flowGone(): Response {
+  return errorPage({
+    title: "Sign-in expired",
+    message: "This sign-in has expired or was started in another browser. Go back to the application " +
+      "and start again.",
+  });
+}
+
+/** The page of a flow voided by too many failed sign-ins (authCodeMaxAttempts). */
+function tooManyFailures(): Response {
+  return errorPage({
+    title: "Too many failed sign-ins",
+    message: "This sign-in has been stopped. Go back to the application and start again.",
+  });
 }
 
 /** POST /auth/login. */
@@ -169,22 +181,20 @@ export function loginEndpoint(deps: SignInDeps) {
           429,
         );
       }
+      // Counted in one statement: concurrent wrong passwords each count, and the one that reaches
+      // the limit voids the flow for all.
       const failed = await deps.provider.browser.failedLogin(flow);
-      if (failed >= max) {
+      if (failed === undefined || failed >= max) {
         await deps.provider.browser.endFlow(flow);
-        return page(
-          messagePage({
-            title: "Too many failed sign-ins",
-            message: "This sign-in has been stopped. Go back to the application and start again.",
-            status: "error",
-          }),
-          { status: 400 },
-        );
+        return tooManyFailures();
       }
       return again("The user name or password is wrong.", max - failed);
     }
     const authTime = Date.now();
-    await deps.provider.browser.signedIn(flow, principal.accountId, authTime);
+    // Checked again now that the password is verified: the flow may have been voided meanwhile.
+    if (!(await deps.provider.browser.signedIn(flow, { accountId: principal.accountId, authTime }))) {
+      return tooManyFailures();
+    }
     const session = await deps.provider.browser.startSession(principal.accountId, authTime);
     return await continueFlow(deps, ctx, {
       flow: { ...flow, accountId: principal.accountId, authTime },
@@ -209,7 +219,7 @@ export function consentEndpoint(deps: SignInDeps) {
     }
     const request = flow.params as unknown as AuthorizeRequest & { userCode?: string };
     if (flow.kind === "device") {
-      await deps.provider.browser.endFlow(flow);
+      if (!(await deps.provider.browser.finishFlow(flow))) return flowGone();
       const decided = await deps.provider.codes.decideDevice(request.userCode!, {
         approved: decision === "approve",
         accountId: flow.accountId,
