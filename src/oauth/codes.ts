@@ -82,7 +82,8 @@ export class CodeService {
 
   /**
    * The authorization_code grant. The code is consumed in one statement (of two concurrent
-   * redemptions exactly one wins); a replay revokes whatever the code issued.
+   * redemptions exactly one wins); a replay revokes whatever the code issued, even when it arrives
+   * while the first redemption is still issuing its tokens.
    */
   async redeemCode(
     client: OAuthClient,
@@ -97,15 +98,13 @@ export class CodeService {
     const hash = codeHash(params.code);
     const code = await this.store.transaction(() => this.store.oauth.consumeCode(hash, Date.now()));
     if (!code) {
-      const known = await this.store.oauth.code(hash);
-      if (known?.usedAt !== null && known?.usedAt !== undefined && known.clientId === client.id) {
-        if (known.grantId !== null) {
-          const grant = await this.store.oauth.grant(known.grantId);
-          if (grant) await this.tokens.revokeGrant(grant);
-        }
-        throw invalidGrant("The authorization code was already used; the tokens it issued are revoked");
-      }
-      throw invalidGrant("The authorization code is invalid or expired");
+      // RFC 6749 §4.1.2: a code used twice revokes what it issued. The replay removes the code, so a
+      // redemption still under way finds it gone when it records its grant, and revokes that itself.
+      const replayed = await this.store.oauth.takeReplayedCode(hash, client.id);
+      if (!replayed) throw invalidGrant("The authorization code is invalid or expired");
+      const grant = replayed.grantId === null ? undefined : await this.store.oauth.grant(replayed.grantId);
+      if (grant) await this.tokens.revokeGrant(grant);
+      throw invalidGrant("The authorization code was already used; the tokens it issued are revoked");
     }
     if (code.clientId !== client.id) {
       throw invalidGrant("The authorization code was issued to another client");
@@ -127,7 +126,12 @@ export class CodeService {
       issuer: params.issuer,
       withRefresh: wantsRefresh(client, code.scopes),
     });
-    await this.store.oauth.setCodeGrant(hash, grant.id);
+    if (!(await this.store.oauth.setCodeGrant(hash, grant.id))) {
+      await this.tokens.revokeGrant(grant);
+      throw invalidGrant(
+        "The authorization code was used again while it was redeemed; its tokens are revoked",
+      );
+    }
     return tokens;
   }
 

@@ -40,8 +40,13 @@ export interface OAuthRepository {
   insertCode(code: AuthorizationCode): Promise<void>;
   /** Marks an unused, unexpired code used; returns it, or undefined if it was used or unknown. */
   consumeCode(codeHash: string, now: number): Promise<AuthorizationCode | undefined>;
-  code(codeHash: string): Promise<AuthorizationCode | undefined>;
-  setCodeGrant(codeHash: string, grantId: number): Promise<void>;
+  /**
+   * Removes a used code presented again by the client it was issued to; returns the grant it issued
+   * (null while its redemption is still under way), or undefined when the code is unknown or unused.
+   */
+  takeReplayedCode(codeHash: string, clientId: number): Promise<{ grantId: number | null } | undefined>;
+  /** Records the grant a redeemed code issued: false when a replay removed the code meanwhile. */
+  setCodeGrant(codeHash: string, grantId: number): Promise<boolean>;
 
   insertDeviceCode(code: DeviceCode): Promise<void>;
   deviceCode(deviceCodeHash: string): Promise<DeviceCode | undefined>;
@@ -249,13 +254,20 @@ function clientsAndGrants(db: Db): Omit<OAuthRepository, keyof ReturnType<typeof
       );
       return done(row && toCode(row));
     },
-    code(codeHash) {
-      const row = db.get("SELECT * FROM oauth_codes WHERE code_hash = ?", codeHash);
-      return done(row && toCode(row));
+    takeReplayedCode(codeHash, clientId) {
+      // One statement against setCodeGrant's: whichever runs second sees what the first did.
+      const row = db.get<{ grant_id: number | null }>(
+        `DELETE FROM oauth_codes WHERE code_hash = ? AND client_id = ? AND used_at IS NOT NULL
+         RETURNING grant_id`,
+        codeHash,
+        clientId,
+      );
+      return done(row && { grantId: row.grant_id === null ? null : Number(row.grant_id) });
     },
     setCodeGrant(codeHash, grantId) {
-      db.run("UPDATE oauth_codes SET grant_id = ? WHERE code_hash = ?", grantId, codeHash);
-      return done(undefined);
+      return done(
+        db.run("UPDATE oauth_codes SET grant_id = ? WHERE code_hash = ?", grantId, codeHash).changes > 0,
+      );
     },
 
     insertDeviceCode(c) {
