@@ -157,7 +157,7 @@ const verify = (name: string, body: (f: Fixtures) => string): BadInput => ({
   expect: page(),
 });
 
-Deno.test("the device code page answers bad input with an HTML page, never a 5xx", (ctx) =>
+Deno.test("the device code pages answer bad input with an HTML page, never a 5xx", (ctx) =>
   runTable(ctx, [
     verify("an unknown code", (f) => `csrf=${f.deviceCsrf}&user_code=BCDF-GHJK`),
     verify("no code", (f) => `csrf=${f.deviceCsrf}`),
@@ -173,6 +173,17 @@ Deno.test("the device code page answers bad input with an HTML page, never a 5xx
     { ...verify("a JSON body", () => "{}"), type: "application/json" },
     { ...verify("a 100 KB body", () => HUGE), expect: page([400, 413]) },
     { ...verify("a body that is not UTF-8", () => ""), body: NOT_UTF8 },
+    {
+      name: "GET: user_code twice",
+      path: "/auth/device?user_code=BCDF-GHJK&user_code=LMNP-QRST",
+      expect: page(),
+    },
+    { name: "GET: a 5000-character user_code", path: `/auth/device?user_code=${long()}`, expect: page() },
+    {
+      name: "GET: a 21-character user_code",
+      path: `/auth/device?user_code=${"B".repeat(21)}`,
+      expect: page(),
+    },
   ]));
 
 const logout = (name: string, query: string, expect: Expected = page()): BadInput => ({

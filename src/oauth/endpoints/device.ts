@@ -4,15 +4,30 @@
  * then signs the user in and asks them to confirm.
  */
 import type { RequestContext } from "../../http/mod.ts";
-import { unauthorizedClient } from "../errors.ts";
+import { OAuthError, unauthorizedClient } from "../errors.ts";
 import { deviceCodePage } from "../views/mod.ts";
 import { browserCsrf, browserId, page, readCookie, SESSION_COOKIE } from "./interaction.ts";
-import { basicClient, readForm, scopeList } from "./params.ts";
+import { basicClient, Params, readForm, scopeList } from "./params.ts";
 import { oauthEndpoint, oauthJson } from "./responses.ts";
 import { allowedScopes } from "./scopes.ts";
 import { continueFlow, readFormOrPage, type SignInDeps } from "./sign_in.ts";
 
 const VERIFY_ACTION = "/auth/device/verify";
+/** Longest code accepted as typed ("WDJB-MJHT" with room for spaces). */
+const MAX_USER_CODE = 20;
+
+/**
+ * The user_code of the page's query or form: the code, or why it cannot be used (repeated or too
+ * long: it is never cut short or picked from several, so what the user confirms is what was sent).
+ */
+function typedUserCode(params: Params): { userCode?: string; error?: string } {
+  try {
+    return { userCode: params.get("user_code", MAX_USER_CODE) };
+  } catch (error) {
+    if (!(error instanceof OAuthError)) throw error;
+    return { error: `${error.description}. Type the code shown on your device.` };
+  }
+}
 
 /** POST /auth/device: RFC 8628 §3.1–3.2. */
 export function deviceAuthorizationEndpoint(deps: SignInDeps) {
@@ -42,14 +57,10 @@ export function deviceAuthorizationEndpoint(deps: SignInDeps) {
 export function devicePageEndpoint() {
   return (ctx: RequestContext): Promise<Response> => {
     const browser = browserId(ctx);
-    const typed = ctx.url.searchParams.get("user_code") ?? undefined;
+    const { userCode, error } = typedUserCode(Params.from(ctx.url.searchParams));
     return Promise.resolve(page(
-      deviceCodePage({
-        action: VERIFY_ACTION,
-        csrf: browserCsrf(browser.id, "device"),
-        userCode: typed?.slice(0, 20),
-      }),
-      { cookies: [browser.setCookie] },
+      deviceCodePage({ action: VERIFY_ACTION, csrf: browserCsrf(browser.id, "device"), userCode, error }),
+      { status: error === undefined ? 200 : 400, cookies: [browser.setCookie] },
     ));
   };
 }
@@ -61,13 +72,7 @@ export function deviceVerifyEndpoint(deps: SignInDeps) {
     if (form instanceof Response) return form;
     const browser = browserId(ctx);
     const csrf = browserCsrf(browser.id, "device");
-    const typed = (() => {
-      try {
-        return form.get("user_code", 20) ?? "";
-      } catch {
-        return "";
-      }
-    })();
+    const { userCode: typed = "", error } = typedUserCode(form);
     const retry = (error: string) =>
       page(deviceCodePage({ action: VERIFY_ACTION, csrf, userCode: typed, error }), {
         status: 400,
@@ -76,6 +81,7 @@ export function deviceVerifyEndpoint(deps: SignInDeps) {
     if (browser.setCookie || form.get("csrf", 100) !== csrf) {
       return retry("This page has expired. Type the code again.");
     }
+    if (error !== undefined) return retry(error);
     const code = await deps.provider.codes.pendingDevice(typed);
     const client = code && await deps.provider.clients.byId(code.clientId);
     if (!code || !client) {
