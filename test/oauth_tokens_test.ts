@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JWK, jwtVerify } from "jose";
 import { basic, type TestApp } from "./helpers.ts";
-import { call, CORE, type Invocation, jmap, MANAGEMENT } from "./jmap_helpers.ts";
+import { call, CORE, type Invocation, jmap, MAIL, MANAGEMENT } from "./jmap_helpers.ts";
 import { registerClient } from "./oauth_helpers.ts";
 import {
   authorizationRequest,
@@ -138,6 +138,26 @@ Deno.test("a token without the admin scope gets a JMAP forbidden error for manag
     for (const token of [submission.access_token, mail.access_token]) {
       assert.equal(await bearerStatus(p.t, token, "/api/account"), 200);
     }
+  }));
+
+Deno.test("a submission-only token gets a JMAP forbidden error for Mailbox/get, never 401", () =>
+  withProvider(async (p) => {
+    const submission = await obtainTokens(p, { scope: "openid urn:ietf:params:jmap:submission" });
+    // jmap() asserts the HTTP 200: the token is valid, only the method is outside its scopes.
+    const { methodResponses } = await jmap(p.t, [["Mailbox/get", { accountId: "b" }, "c0"]], {
+      auth: `Bearer ${submission.access_token}`,
+      using: [CORE, MAIL],
+    });
+    const [[name, args]] = methodResponses;
+    assert.equal(name, "error");
+    assert.equal(args.type, "forbidden");
+    assert.match(args.description as string, /urn:ietf:params:jmap:mail/);
+    const mail = await obtainTokens(p, { scope: "openid urn:ietf:params:jmap:mail" });
+    const [[allowed]] = (await jmap(p.t, [["Mailbox/get", { accountId: "b" }, "c0"]], {
+      auth: `Bearer ${mail.access_token}`,
+      using: [CORE, MAIL],
+    })).methodResponses;
+    assert.equal(allowed, "Mailbox/get");
   }));
 
 Deno.test("a token with urn:postern:admin may call management methods", () =>

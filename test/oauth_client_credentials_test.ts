@@ -1,0 +1,82 @@
+/**
+ * The client_credentials grant (RFC 6749 §4.4) in-process: a confidential client acts as its owner
+ * account within its own scopes, so a scope beyond them is invalid_scope (§5.2), and a client owned by a
+ * user has that user's rights only, whatever scope it holds.
+ */
+import assert from "node:assert/strict";
+import { CORE, createUser, type Invocation, jmap, MANAGEMENT } from "./jmap_helpers.ts";
+import { registerClient, type TestClient } from "./oauth_helpers.ts";
+import {
+  bearerStatus,
+  clientAuth,
+  type JsonAnswer,
+  postForm,
+  withProvider,
+} from "./oauth_security_helpers.ts";
+import type { TestApp } from "./helpers.ts";
+
+const SCOPES = ["urn:postern:admin", "urn:ietf:params:jmap:mail"];
+
+/** A confidential client_credentials client owned by `ownerId`, allowed SCOPES. */
+function machineClient(t: TestApp, ownerId: string): Promise<TestClient> {
+  return registerClient(t.services, { ownerId, grantTypes: ["client_credentials"], scopes: SCOPES });
+}
+
+/** A client_credentials token request, with `scope` when given. */
+function clientCredentials(t: TestApp, client: TestClient, scope?: string): Promise<JsonAnswer> {
+  return postForm(t, "/auth/token", {
+    grant_type: "client_credentials",
+    ...(scope === undefined ? {} : { scope }),
+    ...clientAuth(client),
+  });
+}
+
+Deno.test("client_credentials asking for a scope beyond the client's gets invalid_scope and no token", () =>
+  withProvider(async ({ t }) => {
+    const client = await machineClient(t, "b");
+    for (const scope of ["urn:ietf:params:jmap:submission", "urn:postern:admin bogus", "openid"]) {
+      const answer = await clientCredentials(t, client, scope);
+      assert.equal(answer.status, 400, scope);
+      assert.equal(answer.body.error, "invalid_scope", scope);
+      assert.equal(answer.body.access_token, undefined);
+    }
+    const granted = await clientCredentials(t, client, "urn:ietf:params:jmap:mail");
+    assert.equal(granted.status, 200, JSON.stringify(granted.body));
+    assert.equal(granted.body.scope, "urn:ietf:params:jmap:mail");
+  }));
+
+Deno.test("a client_credentials token of a client owned by a user has that user's rights only, even with the admin scope", () =>
+  withProvider(async ({ t }) => {
+    const alice = await createUser(t, "alice");
+    const client = await machineClient(t, alice.id);
+    const answer = await clientCredentials(t, client);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(answer.body.scope, SCOPES.join(" "));
+    const auth = `Bearer ${answer.body.access_token}`;
+    const one = async (call: Invocation) =>
+      (await jmap(t, [call], { auth, using: [CORE, MANAGEMENT] })).methodResponses[0];
+
+    const [ownName, own] = await one(["x:Account/get", { accountId: alice.id, ids: null }, "0"]);
+    assert.equal(ownName, "x:Account/get");
+    assert.deepEqual((own.list as { id: string }[]).map((a) => a.id), [alice.id]);
+    const [readName, read] = await one(["x:Account/get", { accountId: alice.id, ids: ["b"] }, "0"]);
+    assert.equal(readName, "error");
+    assert.equal(read.type, "forbidden");
+    const [, update] = await one(["x:Account/set", {
+      accountId: alice.id,
+      update: { b: { description: "taken over" } },
+    }, "0"]);
+    assert.equal((update.notUpdated as Record<string, { type: string }>).b.type, "forbidden");
+    const [, domain] = await one(["x:Domain/set", {
+      accountId: alice.id,
+      create: { d: { name: "evil.example" } },
+    }, "0"]);
+    assert.equal((domain.notCreated as Record<string, { type: string }>).d.type, "forbidden");
+    const [, account] = await one(["x:Account/set", {
+      accountId: alice.id,
+      create: { n: { "@type": "User", name: "eve", domainId: "b" } },
+    }, "0"]);
+    assert.equal((account.notCreated as Record<string, { type: string }>).n.type, "forbidden");
+    // Refused methods are not authentication failures: the token itself stays good.
+    assert.equal(await bearerStatus(t, answer.body.access_token as string, "/api/account"), 200);
+  }));
