@@ -10,13 +10,25 @@ import { HttpError, problemResponse } from "./problem.ts";
 
 const REALM = 'realm="Postern"';
 
+/** Where the protected-resource metadata is (RFC 9728 §3), named in Bearer challenges (§5.1). */
+export const RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource";
+
+/** What an error response is built with. */
+export interface ErrorContext {
+  requestId: string;
+  log: Logger;
+  /** The request's base URL, when known: Bearer challenges then name the resource metadata. */
+  baseUrl?: string;
+}
+
 /**
  * Maps any thrown value to a problem+json response. 401 comes only from an AuthError, with the
  * challenge of the scheme the client used; anything unexpected is a logged 500, never a 401.
  */
-export function errorResponse(error: unknown, requestId: string, log: Logger): Response {
+export function errorResponse(error: unknown, context: ErrorContext): Response {
+  const { requestId, log } = context;
   const ext = { requestId };
-  if (error instanceof AuthError) return authErrorResponse(error, requestId);
+  if (error instanceof AuthError) return authErrorResponse(error, context);
   if (error instanceof HttpError) {
     return problemResponse(error.status, error.message, {
       ...error.options,
@@ -39,9 +51,13 @@ export function errorResponse(error: unknown, requestId: string, log: Logger): R
   });
 }
 
-function authErrorResponse(error: AuthError, requestId: string): Response {
-  const ext = { requestId };
+function authErrorResponse(error: AuthError, context: ErrorContext): Response {
+  const ext = { requestId: context.requestId };
   const escaped = error.message.replaceAll('"', "'");
+  // RFC 9728 §5.1: a client that got no usable token learns where to find how to get one.
+  const bearer = context.baseUrl === undefined
+    ? `Bearer ${REALM}`
+    : `Bearer ${REALM}, resource_metadata="${context.baseUrl}${RESOURCE_METADATA_PATH}"`;
   switch (error.reason) {
     case "malformed": {
       // RFC 6750 §3.1: a malformed request is 400 invalid_request, not a 401.
@@ -60,14 +76,14 @@ function authErrorResponse(error: AuthError, requestId: string): Response {
       });
     case "missing":
       return problemResponse(401, error.message, {
-        headers: { "www-authenticate": `Basic ${REALM}, charset="UTF-8", Bearer ${REALM}` },
+        headers: { "www-authenticate": `Basic ${REALM}, charset="UTF-8", ${bearer}` },
         extensions: ext,
       });
     default:
       return problemResponse(401, error.message, {
         headers: {
           "www-authenticate": error.scheme === "Bearer"
-            ? `Bearer ${REALM}, error="invalid_token", error_description="${escaped}"`
+            ? `${bearer}, error="invalid_token", error_description="${escaped}"`
             : `Basic ${REALM}, charset="UTF-8"`,
         },
         extensions: ext,

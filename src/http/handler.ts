@@ -51,6 +51,7 @@ export function createHandler(
     const behindProxy = trusted.has(remote);
     const clientAddress = behindProxy ? forwardedFor(request.headers, trusted) ?? remote : remote;
     let routeName = "unmatched";
+    let baseUrl: string | undefined;
     let response: Response;
     try {
       if (cors?.enabled && cors.isPreflight(request)) {
@@ -76,18 +77,12 @@ export function createHandler(
         });
       }
       routeName = match.route.name ?? match.route.path;
-      const ctx = new Context(
-        request,
-        requestId,
-        clientAddress,
-        options.publicUrl?.replace(/\/$/, "") ??
-          (behindProxy ? forwardedBase(request.headers, href) : originOf(href)),
-        options,
-        tagged,
-      );
+      baseUrl = options.publicUrl?.replace(/\/$/, "") ??
+        (behindProxy ? forwardedBase(request.headers, href) : originOf(href));
+      const ctx = new Context(request, requestId, clientAddress, baseUrl, options, tagged);
       response = await match.route.handler(ctx, match.params);
     } catch (error) {
-      response = errorResponse(error, requestId, options.log);
+      response = errorResponse(error, { requestId, log: options.log, baseUrl });
     }
     // Changing a built Response's headers costs about a microsecond; ctx.json() builds them in.
     if (!tagged.has(response)) response.headers.set("x-request-id", requestId);

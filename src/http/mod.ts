@@ -1,5 +1,6 @@
 /** HTTP plumbing: router, handler pipeline, problem+json, metrics. Imports no surface. */
 export type { RequestContext } from "./context.ts";
+export { RESOURCE_METADATA_PATH } from "./errors.ts";
 export { createHandler, jsonResponse, readBody } from "./handler.ts";
 export type { HandlerOptions } from "./handler.ts";
 export { HttpMetrics } from "./metrics.ts";

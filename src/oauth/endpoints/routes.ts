@@ -1,5 +1,5 @@
 /** The route table of the OAuth / OpenID Connect provider. */
-import type { RequestContext, Route } from "../../http/mod.ts";
+import { type RequestContext, RESOURCE_METADATA_PATH, type Route } from "../../http/mod.ts";
 import { authorizeEndpoint } from "./authorize.ts";
 import { deviceAuthorizationEndpoint, devicePageEndpoint, deviceVerifyEndpoint } from "./device.ts";
 import { jwksEndpoint, metadataEndpoint, protectedResourceEndpoint } from "./discovery.ts";
@@ -17,7 +17,7 @@ export function oauthRoutes(deps: SignInDeps): Route<RequestContext>[] {
   return [
     { method: "GET", path: "/.well-known/openid-configuration", handler: metadataEndpoint(provider) },
     { method: "GET", path: "/.well-known/oauth-authorization-server", handler: metadataEndpoint(provider) },
-    { method: "GET", path: "/.well-known/oauth-protected-resource", handler: protectedResourceEndpoint() },
+    { method: "GET", path: RESOURCE_METADATA_PATH, handler: protectedResourceEndpoint() },
     { method: ["GET", "POST"], path: "/auth/authorize", handler: pageEndpoint(authorizeEndpoint(deps)) },
     { method: "POST", path: "/auth/login", handler: pageEndpoint(loginEndpoint(deps)) },
     { method: "POST", path: "/auth/consent", handler: pageEndpoint(consentEndpoint(deps)) },
