@@ -11,21 +11,17 @@
  * The clear part is the AEAD's associated data, so it is authenticated too.
  */
 import { blake3 } from "@noble/hashes/blake3.js";
-import { createBLAKE3 } from "hash-wasm";
 import { openSiv, sealSiv } from "./aes_gcm_siv.ts";
+import { blake3Small, deriveKeySmall, MAX_INPUT } from "./blake3_small.ts";
 import { SCOPES } from "../model/objects/mod.ts";
 
 const VERSION = 1;
 const KINDS = { access: 1, refresh: 2 } as const;
-// BLAKE3's derive_key mode hashes its context first; a hasher with the context already absorbed is
-// cloned per token instead (the same output, half the cost).
-const KEY_HASHER = blake3.create({
-  context: new TextEncoder().encode("postern 2026-11 oauth token key"),
-  dkLen: 32,
-});
-// The nonce is a plain BLAKE3 hash (its first 12 bytes, after a domain label), computed by one reused
-// WebAssembly instance: under a microsecond against four for a derive_key.
-const NONCE_HASHER = await createBLAKE3(96);
+const KEY_CONTEXT = "postern 2026-11 oauth token key";
+// Key and nonce inputs fit in one BLAKE3 chunk unless a client_id or name is very long: those go
+// through the general implementation (the same bytes, a few microseconds more).
+const deriveKey = deriveKeySmall(KEY_CONTEXT);
+const KEY_HASHER = blake3.create({ context: new TextEncoder().encode(KEY_CONTEXT), dkLen: 32 });
 const SCOPE_NAMES = Object.keys(SCOPES);
 const NONCE_DOMAIN = new TextEncoder().encode("postern 2026-11 oauth token nonce\n");
 const utf8 = new TextEncoder();
@@ -64,11 +60,12 @@ export interface KeyMaterial {
 /** Seals `claims` into a token string. */
 export function sealToken(claims: TokenClaims, material: KeyMaterial): string {
   const clear = encodeClear(claims);
-  const plain = new Writer();
+  const plain = PLAIN.reset();
   plain.varint(claims.grantId);
   plain.varint(claims.generation);
   plain.varint(scopeBits(claims.scopes));
-  const sealed = cipher(claims, material, clear).encrypt(plain.bytes());
+  const { key, nonce } = keyAndNonce(claims, material);
+  const sealed = sealSiv(key, nonce, clear, plain.bytes());
   const out = new Uint8Array(clear.length + sealed.length);
   out.set(clear);
   out.set(sealed, clear.length);
@@ -86,7 +83,8 @@ export function openToken(token: string, material: KeyMaterial): TokenClaims | u
   if (!parsed) return undefined;
   let plain: Uint8Array;
   try {
-    plain = cipher(parsed.claims, material, parsed.clear).decrypt(parsed.sealed);
+    const { key, nonce } = keyAndNonce(parsed.claims, material);
+    plain = openSiv(key, nonce, parsed.clear, parsed.sealed);
   } catch {
     return undefined;
   }
@@ -100,28 +98,36 @@ export function openToken(token: string, material: KeyMaterial): TokenClaims | u
   return { ...parsed.claims, grantId, generation, scopes: SCOPE_NAMES.filter((_, i) => bits & (2 ** i)) };
 }
 
-function cipher(claims: ClearClaims, material: KeyMaterial, clear: Uint8Array) {
-  const details = new Writer();
+/** The AES key and nonce of a token: BLAKE3 derive_key and hash of what the key material names. */
+function keyAndNonce(claims: ClearClaims, material: KeyMaterial): { key: Uint8Array; nonce: Uint8Array } {
+  const details = DETAILS.reset();
   details.varint(claims.accountId);
   details.text(material.accountName);
   details.varint(KINDS[claims.kind]);
   details.varint(claims.expiresAt);
-  const keyInput = new Writer();
+  const keyInput = KEY_INPUT.reset();
   keyInput.chunk(material.serverKey);
   keyInput.text(material.clientId);
   keyInput.varint(claims.expiresAt);
   keyInput.chunk(details.bytes());
   keyInput.chunk(material.credentialSecret);
-  const key = KEY_HASHER.clone().update(keyInput.bytes()).digest();
-  const nonce = NONCE_HASHER.init().update(NONCE_DOMAIN).update(details.bytes()).digest("binary");
-  return {
-    encrypt: (plaintext: Uint8Array) => sealSiv(key, nonce, clear, plaintext),
-    decrypt: (sealed: Uint8Array) => openSiv(key, nonce, clear, sealed),
-  };
+  const keyBytes = keyInput.bytes();
+  const key = keyBytes.length <= MAX_INPUT
+    ? deriveKey(keyBytes)
+    : KEY_HASHER.clone().update(keyBytes).digest();
+  // The nonce: a plain BLAKE3 hash of a domain label and the details, its first 12 bytes.
+  const nonceInput = NONCE_INPUT.reset();
+  nonceInput.raw(NONCE_DOMAIN);
+  nonceInput.raw(details.bytes());
+  const nonceBytes = nonceInput.bytes();
+  const nonce = nonceBytes.length <= MAX_INPUT
+    ? blake3Small(nonceBytes, 12)
+    : blake3(nonceBytes, { dkLen: 12 });
+  return { key, nonce };
 }
 
 function encodeClear(claims: ClearClaims): Uint8Array {
-  const w = new Writer();
+  const w = CLEAR.reset();
   w.byte(VERSION);
   w.byte(KINDS[claims.kind]);
   w.varint(claims.accountId);
@@ -193,17 +199,51 @@ class Writer {
   }
   chunk(bytes: Uint8Array) {
     this.varint(bytes.length);
+    this.raw(bytes);
+  }
+  raw(bytes: Uint8Array) {
     this.#reserve(bytes.length);
     this.#buffer.set(bytes, this.#length);
     this.#length += bytes.length;
   }
   text(s: string) {
+    // Short ASCII text (client ids, most account names) is copied as it is, which is what its UTF-8
+    // is; anything else goes through TextEncoder.
+    if (s.length < 0x80) {
+      this.#reserve(s.length + 1);
+      const start = this.#length;
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.#buffer[start + 1 + i] = c;
+      }
+      if (i === s.length) {
+        this.#buffer[start] = s.length;
+        this.#length = start + 1 + s.length;
+        return;
+      }
+    }
     this.chunk(utf8.encode(s));
   }
+  /** The bytes written so far: a view, valid until the next reset. */
   bytes(): Uint8Array {
     return this.#buffer.subarray(0, this.#length);
   }
+  /** Empties the writer (its buffer is kept) and returns it. */
+  reset(): this {
+    this.#length = 0;
+    return this;
+  }
 }
+
+// Scratch writers, reset per use: sealing and opening run to completion synchronously, and nothing
+// they return is a view into these buffers.
+const CLEAR = new Writer();
+const PLAIN = new Writer();
+const DETAILS = new Writer();
+const KEY_INPUT = new Writer();
+const NONCE_INPUT = new Writer();
 
 class Reader {
   offset = 0;
