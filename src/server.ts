@@ -53,6 +53,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     rotateSigningKey: () => services.oauth.rotateSigningKey(),
     mailboxes: services.mailboxes,
     blobs: services.blobs,
+    emails: services.emails,
     shareNotifications: services.shareNotifications,
     principalScope: async () => (await services.settings.get("Sharing")).principalScope,
   });

@@ -18,7 +18,13 @@ import {
 } from "./directory/mod.ts";
 import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
-import { BlobService, mailboxGrantHandler, MailboxService, ShareNotificationService } from "./mail/mod.ts";
+import {
+  BlobService,
+  EmailService,
+  mailboxGrantHandler,
+  MailboxService,
+  ShareNotificationService,
+} from "./mail/mod.ts";
 import { OAuthProvider } from "./oauth/mod.ts";
 import { openStore, type Store, type SynchronousMode } from "./store/mod.ts";
 
@@ -39,6 +45,7 @@ export interface Services {
   oauth: OAuthProvider;
   mailboxes: MailboxService;
   blobs: BlobService;
+  emails: EmailService;
   shareNotifications: ShareNotificationService;
   encryptionKey: Uint8Array;
   /** Applies other processes' invalidations; one cheap call, made before each request. */
@@ -140,6 +147,12 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   });
   const mailboxes = new MailboxService(store, accounts, (body) => accounts.write(body));
   objects.register("MailboxGrant", mailboxGrantHandler(store, accounts, mailboxes));
+  const blobs = new BlobService(
+    store,
+    accounts,
+    mailboxes,
+    (bytes) => blake3.init().update(bytes).digest("binary"),
+  );
   return {
     store,
     caches,
@@ -155,12 +168,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     authenticator,
     oauth,
     mailboxes,
-    blobs: new BlobService(
-      store,
-      accounts,
-      mailboxes,
-      (bytes) => blake3.init().update(bytes).digest("binary"),
-    ),
+    blobs,
+    emails: new EmailService(store, accounts, mailboxes, blobs, (body) => accounts.write(body)),
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),

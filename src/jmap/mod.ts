@@ -3,11 +3,13 @@ import type { Logger } from "@logtape/logtape";
 import type { AccountService, ChangeService, ObjectService } from "../directory/mod.ts";
 import {
   type BlobService,
+  type EmailService,
   MAILBOX_LIMITS,
   type MailboxService,
   type ShareNotificationService,
 } from "../mail/mod.ts";
 import { JmapEngine, type MethodDefinition } from "./engine.ts";
+import { emailMethods } from "./mail/email_methods.ts";
 import { mailboxType } from "./mail/mailbox_type.ts";
 import { QUOTA_CAPABILITY, quotaFeed, quotaType } from "./mail/quota_type.ts";
 import { actionType } from "./management/action_type.ts";
@@ -62,6 +64,7 @@ export function createJmap(deps: {
   rotateSigningKey: () => Promise<string>;
   mailboxes: MailboxService;
   blobs: BlobService;
+  emails: EmailService;
   shareNotifications: ShareNotificationService;
   /** The Sharing singleton's principalScope (how far users see principals). */
   principalScope: () => Promise<"domain" | "all">;
@@ -100,6 +103,13 @@ export function createJmap(deps: {
   ) {
     if (name !== "Quota/set") methods.set(name, definition);
   }
+  const mail = emailMethods({
+    emails: deps.emails,
+    mailboxes: deps.mailboxes,
+    changes: deps.changes,
+    limits,
+  });
+  for (const [name, definition] of mail) methods.set(name, definition);
   const sharing = principalsMethods({
     accounts: deps.accounts,
     mailboxes: deps.mailboxes,

@@ -6,7 +6,8 @@
  * not found, never read.
  */
 import type { AccountService } from "../directory/mod.ts";
-import { ForbiddenError, NotFoundError, QuotaError, type Store } from "./deps.ts";
+import { ForbiddenError, NotFoundError, QuotaError, rightBit, type Store } from "./deps.ts";
+import { decodeTransfer, emailBody, findPart } from "./mime/mod.ts";
 import type { MailboxService } from "./mailboxes.ts";
 
 /** How long an upload is kept for a client to use it (RFC 8620 §6.1: at least an hour). */
@@ -21,6 +22,7 @@ export interface UploadResult {
 }
 
 const BLOB_ID = /^G[A-Za-z0-9_-]{43}$/;
+const READ = rightBit("mayReadItems");
 
 /** Uploads, downloads and the collection of unreferenced blobs. */
 export class BlobService {
@@ -67,13 +69,39 @@ export class BlobService {
     return { accountId, blobId: blobId(blob.hash), type: content.type, size: blob.size };
   }
 
-  /** The content of a blob of `accountId` that the viewer may read; NotFoundError otherwise. */
+  /**
+   * The content of a blob of `accountId` that the viewer may read: an upload it made (or made into
+   * its own account), a message in a mailbox it may read, or a part of one (decoded); NotFoundError
+   * otherwise.
+   */
   async download(viewerId: number, accountId: number, wireBlobId: string): Promise<Uint8Array<ArrayBuffer>> {
-    const hash = parseBlobId(wireBlobId);
-    const access = hash && await this.mailboxes.canAccess(viewerId, accountId);
-    const data = access ? await this.store.blobs.read({ accountId, viewerId }, hash, Date.now()) : undefined;
+    const ref = parseBlobRef(wireBlobId);
+    const access = ref && await this.mailboxes.canAccess(viewerId, accountId);
+    let data: Uint8Array<ArrayBuffer> | undefined;
+    if (ref && access) {
+      if (ref.part === undefined) {
+        data = await this.store.blobs.read({ accountId, viewerId }, ref.hash, Date.now());
+      }
+      const message = data ?? await this.readableMessage(viewerId, accountId, ref.hash);
+      if (message && ref.part !== undefined) {
+        const part = findPart(emailBody(message), String(ref.part));
+        data = part ? new Uint8Array(decodeTransfer(message, part).bytes) : undefined;
+      } else data = message;
+    }
     if (!data) throw new NotFoundError("Blob", wireBlobId);
     return data;
+  }
+
+  /** A message of the account's emails that the viewer may read (mayReadItems on one of its mailboxes). */
+  async readableMessage(
+    viewerId: number,
+    accountId: number,
+    hash: Uint8Array,
+  ): Promise<Uint8Array<ArrayBuffer> | undefined> {
+    const found = await this.store.blobs.readMessage(accountId, hash);
+    if (!found) return undefined;
+    const rights = await this.mailboxes.rightsIn(viewerId, accountId);
+    return found.mailboxIds.some((m) => (rights(m) & READ) !== 0) ? found.data : undefined;
   }
 
   /** Bytes stored for the account (what its maxDiskQuota counts). */
@@ -90,6 +118,20 @@ export class BlobService {
 /** The wire id of a blob: "G" and its hash in base64url. */
 export function blobId(hash: Uint8Array): string {
   return "G" + hash.toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+/** The wire id of one part of a message blob: the message's id and the part's index. */
+export function partBlobId(hash: Uint8Array, part: number): string {
+  return `${blobId(hash)}_${part}`;
+}
+
+/** The hash, and the part when it names one, of a wire blob id; undefined when it is not one of ours. */
+export function parseBlobRef(id: string): { hash: Uint8Array; part?: number } | undefined {
+  const hash = parseBlobId(id.slice(0, 44));
+  if (!hash) return undefined;
+  if (id.length === 44) return { hash };
+  const part = /^_(0|[1-9]\d{0,5})$/.exec(id.slice(44));
+  return part ? { hash, part: Number(part[1]) } : undefined;
 }
 
 /** The hash a wire blob id names, or undefined when it is not one of ours. */

@@ -20,6 +20,7 @@ import {
   type StoredMailboxGrant,
   WRITE_RIGHTS,
 } from "./deps.ts";
+import type { MailboxCounts } from "../store/mod.ts";
 import { recordRightsChange } from "./share_notifications.ts";
 
 /** Limits of the mail capability that mailboxes obey. */
@@ -32,7 +33,11 @@ export interface MailboxView extends MailboxRecord {
   isSubscribed: boolean;
   /** Grants on this mailbox by grantee account id (owners and holders of mayShare only). */
   shareWith: Map<number, number> | null;
+  /** Its emails and threads, read and unread (RFC 8621 §2), as the database keeps them. */
+  counts: MailboxCounts;
 }
+
+const NO_EMAILS: MailboxCounts = { totalEmails: 0, unreadEmails: 0, totalThreads: 0, unreadThreads: 0 };
 
 /** What a create or update asks for; absent fields are unchanged (update) or defaulted (create). */
 export interface MailboxInput {
@@ -97,6 +102,15 @@ export class MailboxService {
     return rights === undefined ? undefined : { readOnly: (rights & WRITE_RIGHTS) === 0 };
   }
 
+  /**
+   * The viewer's rights on each mailbox of the account: every right on all of them for the owner,
+   * the union of its own and its groups' grants otherwise (0 where nothing is granted).
+   */
+  async rightsIn(viewerId: number, accountId: number): Promise<(mailboxId: number) => number> {
+    const access = await this.access(viewerId, accountId);
+    return access.owner ? () => ALL_RIGHTS : (mailboxId) => access.rights.get(mailboxId) ?? 0;
+  }
+
   /** The mailboxes of an account the viewer can see. */
   async list(viewerId: number, accountId: number): Promise<MailboxView[]> {
     const access = await this.access(viewerId, accountId);
@@ -105,6 +119,7 @@ export class MailboxService {
     const grants = await this.store.mailboxes.grantsOf(accountId);
     const visible = all.filter((m) => access.owner || (access.rights.get(m.id) ?? 0) !== 0);
     const ids = new Set(visible.map((m) => m.id));
+    const counts = await this.store.emails.counts([...ids]);
     return visible.map((m) => {
       const rights = access.owner ? ALL_RIGHTS : access.rights.get(m.id)!;
       const mayShare = (rights & rightBit("mayShare")) !== 0;
@@ -114,6 +129,7 @@ export class MailboxService {
         parentId: m.parentId !== null && ids.has(m.parentId) ? m.parentId : null,
         rights,
         isSubscribed: subscribed.has(m.id),
+        counts: counts.get(m.id) ?? NO_EMAILS,
         shareWith: mayShare
           ? new Map(grants.filter((g) => g.mailboxId === m.id).map((g) => [g.granteeId, g.rights]))
           : null,

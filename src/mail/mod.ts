@@ -1,7 +1,9 @@
-/** Mail: mailboxes and their sharing (messages, MIME and search come with the Email store). */
+/** Mail: mailboxes and their sharing, blobs, emails and threads (MIME in ./mime/). */
 export { MAILBOX_LIMITS, MailboxService } from "./mailboxes.ts";
 export { mailboxGrantHandler } from "./mailbox_grants.ts";
-export { blobId, BlobService, parseBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
+export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
+export { EmailService, isKeyword } from "./emails.ts";
+export type { EmailView, ImportItem, ImportRefusal } from "./emails.ts";
 export type { UploadResult } from "./blobs.ts";
 export type { MailboxInput, MailboxView } from "./mailboxes.ts";
 export { SHARE_NOTIFICATION_CHANGE, ShareNotificationService } from "./share_notifications.ts";

@@ -35,31 +35,66 @@ export interface BlobRepository {
     hash: Uint8Array,
     now: number,
   ): Promise<Uint8Array<ArrayBuffer> | undefined>;
+  /**
+   * A message blob of the account's emails: its content and the mailboxes its emails are in (who may
+   * read it follows from those).
+   */
+  readMessage(
+    accountId: number,
+    hash: Uint8Array,
+  ): Promise<{ data: Uint8Array<ArrayBuffer>; mailboxIds: number[] } | undefined>;
+  /** Stores content (once per hash) without linking it; returns the blob. Call in the linking transaction. */
+  put(hash: Uint8Array, data: Uint8Array, now: number): Promise<StoredBlob>;
+  /** The blob of that hash, if stored. */
+  find(hash: Uint8Array): Promise<(StoredBlob & { data: Uint8Array<ArrayBuffer> }) | undefined>;
   /** Whether the account already links a blob of this hash (it then costs no more quota). */
   isLinked(accountId: number, hash: Uint8Array, now: number): Promise<boolean>;
-  /** Bytes of the distinct blobs the account links: what counts against its maxDiskQuota. */
+  /** Bytes of the distinct blobs the account links (uploads and emails): what its maxDiskQuota counts. */
   usedBytes(accountId: number, now: number): Promise<number>;
-  /** Drops expired uploads, then blobs nothing links any more; returns how many of each. */
+  /** Drops expired uploads, then blobs no upload or email links; returns how many of each. */
   collect(now: number): Promise<{ uploads: number; blobs: number }>;
 }
 
 /** SQLite implementation of {@link BlobRepository}. */
 export function sqliteBlobs(db: Db): BlobRepository {
+  const put = (hash: Uint8Array, data: Uint8Array, now: number): StoredBlob => {
+    db.run(
+      "INSERT INTO blobs (hash, size, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+      hash,
+      data.length,
+      data,
+      now,
+    );
+    const blob = db.get<{ id: number; size: number }>("SELECT id, size FROM blobs WHERE hash = ?", hash)!;
+    return { id: Number(blob.id), hash, size: Number(blob.size) };
+  };
   return {
+    put(hash, data, now) {
+      return Promise.resolve(put(hash, data, now));
+    },
+    find(hash) {
+      const row = db.get<{ id: number; size: number; data: Uint8Array<ArrayBuffer> }>(
+        "SELECT id, size, data FROM blobs WHERE hash = ?",
+        hash,
+      );
+      return Promise.resolve(row && { id: Number(row.id), hash, size: Number(row.size), data: row.data });
+    },
+    readMessage(accountId, hash) {
+      const row = db.get<{ data: Uint8Array<ArrayBuffer>; mailboxes: string | null }>(
+        `SELECT b.data, (SELECT group_concat(m.mailbox_id) FROM emails e JOIN email_mailboxes m ON m.email_id = e.id
+                          WHERE e.account_id = ? AND e.blob_id = b.id) AS mailboxes
+         FROM blobs b WHERE b.hash = ? AND EXISTS (SELECT 1 FROM emails e WHERE e.account_id = ? AND e.blob_id = b.id)`,
+        accountId,
+        hash,
+        accountId,
+      );
+      return Promise.resolve(
+        row && { data: row.data, mailboxIds: row.mailboxes ? row.mailboxes.split(",").map(Number) : [] },
+      );
+    },
     putUpload(u) {
       return db.transaction(() => {
-        db.run(
-          `INSERT INTO blobs (hash, size, data, created_at) VALUES (?, ?, ?, ?)
-           ON CONFLICT (hash) DO NOTHING`,
-          u.hash,
-          u.data.length,
-          u.data,
-          u.now,
-        );
-        const blob = db.get<{ id: number; size: number }>(
-          "SELECT id, size FROM blobs WHERE hash = ?",
-          u.hash,
-        )!;
+        const blob = put(u.hash, u.data, u.now);
         db.run(
           `INSERT INTO uploads (account_id, blob_id, uploader_id, type, created_at, expires_at)
            VALUES (?, ?, ?, ?, ?, ?)
@@ -72,7 +107,7 @@ export function sqliteBlobs(db: Db): BlobRepository {
           u.now,
           u.expiresAt,
         );
-        return { id: Number(blob.id), hash: u.hash, size: Number(blob.size) };
+        return blob;
       });
     },
     read({ accountId, viewerId }, hash, now) {
@@ -101,9 +136,11 @@ export function sqliteBlobs(db: Db): BlobRepository {
     usedBytes(accountId, now) {
       const row = db.get<{ n: number | null }>(
         `SELECT sum(size) AS n FROM blobs WHERE id IN
-           (SELECT blob_id FROM uploads WHERE account_id = ? AND expires_at > ?)`,
+           (SELECT blob_id FROM uploads WHERE account_id = ? AND expires_at > ?
+            UNION SELECT blob_id FROM emails WHERE account_id = ?)`,
         accountId,
         now,
+        accountId,
       );
       return Promise.resolve(Number(row?.n ?? 0));
     },
@@ -111,7 +148,8 @@ export function sqliteBlobs(db: Db): BlobRepository {
       return db.transaction(() => {
         const uploads = db.run("DELETE FROM uploads WHERE expires_at <= ?", now).changes;
         const blobs = db.run(
-          "DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM uploads WHERE uploads.blob_id = blobs.id)",
+          `DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM uploads WHERE uploads.blob_id = blobs.id)
+           AND NOT EXISTS (SELECT 1 FROM emails WHERE emails.blob_id = blobs.id)`,
         ).changes;
         return { uploads, blobs };
       });

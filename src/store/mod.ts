@@ -8,6 +8,7 @@ import { type BlobRepository, sqliteBlobs } from "./blobs.ts";
 import { type ChangeLog, sqliteChanges } from "./changes.ts";
 import { type CredentialRepository, sqliteCredentials } from "./credentials.ts";
 import { type DomainRepository, sqliteDomains } from "./domains.ts";
+import { type EmailRepository, sqliteEmails } from "./emails.ts";
 import { type IntegrityChecker, sqliteIntegrity } from "./integrity.ts";
 import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
 import { type MailboxRepository, sqliteMailboxes } from "./mailboxes.ts";
@@ -23,6 +24,7 @@ export type { ChangeLog } from "./changes.ts";
 export type { ConnectionOptions, SynchronousMode } from "./connection.ts";
 export type { CredentialRepository } from "./credentials.ts";
 export type { DomainRepository } from "./domains.ts";
+export type { EmailRecord, EmailRepository, MailboxCounts, NewEmail } from "./emails.ts";
 export type { DanglingRow, IntegrityChecker, IntegrityReport } from "./integrity.ts";
 export type { InvalidationLog } from "./invalidations.ts";
 export type { MailboxRepository } from "./mailboxes.ts";
@@ -50,6 +52,7 @@ export interface Store {
   readonly integrity: IntegrityChecker;
   readonly activity: ActivityLog;
   readonly blobs: BlobRepository;
+  readonly emails: EmailRepository;
   /** Runs `body` atomically; it must await only store calls. */
   transaction<T>(body: () => Promise<T> | T): Promise<T>;
   /** Size of the database file in bytes (pages × page size). */
@@ -81,6 +84,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     integrity: sqliteIntegrity(db),
     activity: sqliteActivity(db),
     blobs: sqliteBlobs(db),
+    emails: sqliteEmails(db),
     transaction: (body) => db.transaction(body),
     sizeBytes() {
       const count = db.get<{ page_count: number }>("PRAGMA page_count")?.page_count ?? 0;

@@ -27,11 +27,10 @@ function toWire(m: MailboxView): JmapObject {
     parentId: m.parentId === null ? null : encodeId(m.parentId),
     role: m.role,
     sortOrder: m.sortOrder,
-    // Counts stay 0 until the Email store exists; they are kept exact from then on.
-    totalEmails: 0,
-    unreadEmails: 0,
-    totalThreads: 0,
-    unreadThreads: 0,
+    totalEmails: m.counts.totalEmails,
+    unreadEmails: m.counts.unreadEmails,
+    totalThreads: m.counts.totalThreads,
+    unreadThreads: m.counts.unreadThreads,
     myRights: rightsObject(m.rights),
     isSubscribed: m.isSubscribed,
     shareWith: m.shareWith === null

@@ -13,6 +13,7 @@ import { sql as oauthGrantChanges } from "./008_oauth_grant_changes.ts";
 import { sql as loginFailures } from "./009_login_failures.ts";
 import { sql as mailboxGrantChanges } from "./010_mailbox_grant_changes.ts";
 import { sql as blobs } from "./013_blobs.ts";
+import { sql as emails } from "./014_emails.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly string[] = [
   loginFailures,
   mailboxGrantChanges,
   blobs,
+  emails,
 ];

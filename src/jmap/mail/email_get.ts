@@ -1,0 +1,280 @@
+/**
+ * Email/get (RFC 8621 §4.2): metadata and header properties from the stored email, body properties
+ * from the message parsed on demand (only when one is asked for), `header:` properties in any form,
+ * body values with the fetch* arguments and maxBodyValueBytes.
+ */
+import { blobId, type EmailService, type EmailView, partBlobId } from "../../mail/mod.ts";
+import {
+  BODY_PROPERTIES,
+  bodyPartWire,
+  bodyValue,
+  DEFAULT_BODY_PROPERTIES,
+  type EmailBody,
+  emailBody,
+  type MimePart,
+  partId,
+} from "../../mail/mime/mod.ts";
+import { decodeId, encodeId } from "../../model/ids.ts";
+import type { MethodContext } from "../engine.ts";
+import { MethodError } from "../errors.ts";
+import { Args } from "../standard/args.ts";
+import { resolveCreationIds } from "../standard/creation_ids.ts";
+import type { JmapObject } from "../standard/data_type.ts";
+import { type HeaderProperty, headerValue, parseHeaderProperty } from "./header_property.ts";
+
+/** RFC 8621 §4.2: the properties Email/get returns when none are asked for. */
+export const DEFAULT_EMAIL_PROPERTIES = [
+  "id",
+  "blobId",
+  "threadId",
+  "mailboxIds",
+  "keywords",
+  "size",
+  "receivedAt",
+  "messageId",
+  "inReplyTo",
+  "references",
+  "sender",
+  "from",
+  "to",
+  "cc",
+  "bcc",
+  "replyTo",
+  "subject",
+  "sentAt",
+  "hasAttachment",
+  "preview",
+  "bodyValues",
+  "textBody",
+  "htmlBody",
+  "attachments",
+] as const;
+
+/** Every Email property (besides `header:…`). */
+export const EMAIL_PROPERTIES = [...DEFAULT_EMAIL_PROPERTIES, "bodyStructure"] as const;
+
+const HEADER_PROPERTIES = new Set([
+  "messageId",
+  "inReplyTo",
+  "references",
+  "sender",
+  "from",
+  "to",
+  "cc",
+  "bcc",
+  "replyTo",
+  "subject",
+]);
+/** Properties that need the message itself. */
+const BODY_NEEDS = new Set(["bodyStructure", "bodyValues", "textBody", "htmlBody", "attachments"]);
+
+/** What Email/get uses. */
+export interface EmailGetDeps {
+  emails: EmailService;
+  maxObjectsInGet: number;
+  /** The Email state of an account. */
+  state(accountId: number): Promise<string>;
+  /** Checks the accountId argument (accountNotFound when the caller cannot see it). */
+  checkAccount(ctx: MethodContext, accountId: unknown): Promise<string>;
+}
+
+/** What a call asked for, checked. */
+interface Asked {
+  properties: string[];
+  headers: Map<string, HeaderProperty>;
+  bodyProperties: string[];
+  bodyHeaders: Map<string, HeaderProperty>;
+  fetchText: boolean;
+  fetchHtml: boolean;
+  fetchAll: boolean;
+  maxBodyValueBytes: number;
+}
+
+/** The Email/get handler. */
+export async function emailGet(
+  raw: Record<string, unknown>,
+  ctx: MethodContext,
+  deps: EmailGetDeps,
+): Promise<JmapObject> {
+  const args = new Args(raw, [
+    "accountId",
+    "ids",
+    "properties",
+    "bodyProperties",
+    "fetchTextBodyValues",
+    "fetchHTMLBodyValues",
+    "fetchAllBodyValues",
+    "maxBodyValueBytes",
+  ], "Email/get");
+  const accountId = await deps.checkAccount(ctx, args.raw("accountId"));
+  ctx.accountId = accountId;
+  const account = decodeId(accountId)!;
+  const wireIds = args.stringList("ids")?.map((id) => resolveCreationIds(id, ctx) as string) ?? null;
+  if (wireIds === null) {
+    throw new MethodError("requestTooLarge", "Email/get needs ids: ask Email/query for them");
+  }
+  if (wireIds.length > deps.maxObjectsInGet) {
+    throw new MethodError(
+      "requestTooLarge",
+      `At most ${deps.maxObjectsInGet} ids per Email/get (maxObjectsInGet)`,
+    );
+  }
+  const asked = readAsked(args);
+  const state = await deps.state(account);
+  const unique = [...new Set(wireIds)];
+  const numeric = unique.map((id) => decodeId(id)).filter((id): id is number => id !== undefined);
+  const found = new Map(
+    (await deps.emails.get(ctx.principal.accountId, account, numeric)).map((e) => [encodeId(e.id), e]),
+  );
+  const list: JmapObject[] = [];
+  for (const id of unique) {
+    const email = found.get(id);
+    if (email) list.push(await toWire(email, asked, { ctx, deps, account }));
+  }
+  return { accountId, state, list, notFound: unique.filter((id) => !found.has(id)) };
+}
+
+function readAsked(args: Args): Asked {
+  const properties = args.stringList("properties") ?? [...DEFAULT_EMAIL_PROPERTIES];
+  const headers = new Map<string, HeaderProperty>();
+  for (const property of properties) {
+    const header = parseHeaderProperty(property);
+    if (header) headers.set(property, header);
+    else if (!(EMAIL_PROPERTIES as readonly string[]).includes(property)) {
+      throw new MethodError("invalidArguments", `Email has no property "${property}"`);
+    }
+  }
+  const bodyProperties = args.stringList("bodyProperties") ?? [...DEFAULT_BODY_PROPERTIES];
+  const bodyHeaders = new Map<string, HeaderProperty>();
+  for (const property of bodyProperties) {
+    const header = parseHeaderProperty(property);
+    if (header) bodyHeaders.set(property, header);
+    else if (!(BODY_PROPERTIES as readonly string[]).includes(property)) {
+      throw new MethodError("invalidArguments", `EmailBodyPart has no property "${property}"`);
+    }
+  }
+  return {
+    properties: properties.includes("id") ? properties : ["id", ...properties],
+    headers,
+    bodyProperties,
+    bodyHeaders,
+    fetchText: args.boolean("fetchTextBodyValues", false),
+    fetchHtml: args.boolean("fetchHTMLBodyValues", false),
+    fetchAll: args.boolean("fetchAllBodyValues", false),
+    maxBodyValueBytes: args.unsigned("maxBodyValueBytes", 0)!,
+  };
+}
+
+/** UTCDate (RFC 8620 §1.4): seconds, no fraction when it is zero. */
+export function utcDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+}
+
+async function toWire(
+  email: EmailView,
+  asked: Asked,
+  call: { ctx: MethodContext; deps: EmailGetDeps; account: number },
+): Promise<JmapObject> {
+  const needsBody = asked.properties.some((p) => BODY_NEEDS.has(p)) || asked.headers.size > 0;
+  const body = needsBody
+    ? emailBody(await call.deps.emails.message(call.ctx.principal.accountId, call.account, email))
+    : undefined;
+  const headers = JSON.parse(email.headers) as Record<string, unknown>;
+  const partOf = (part: MimePart) => partWire(body!, part, email, asked, false);
+  const out: JmapObject = {};
+  for (const property of asked.properties) {
+    if (HEADER_PROPERTIES.has(property)) {
+      out[property] = headers[property] ?? null;
+      continue;
+    }
+    const header = asked.headers.get(property);
+    if (header) {
+      out[property] = headerValue(body!.root.headers, header);
+      continue;
+    }
+    switch (property) {
+      case "id":
+        out.id = encodeId(email.id);
+        break;
+      case "blobId":
+        out.blobId = blobId(email.blobHash);
+        break;
+      case "threadId":
+        out.threadId = encodeId(email.threadId);
+        break;
+      case "mailboxIds":
+        out.mailboxIds = Object.fromEntries(email.visibleMailboxIds.map((m) => [encodeId(m), true]));
+        break;
+      case "keywords":
+        out.keywords = Object.fromEntries(email.keywords.map((k) => [k, true]));
+        break;
+      case "size":
+        out.size = email.size;
+        break;
+      case "receivedAt":
+        out.receivedAt = utcDate(email.receivedAt);
+        break;
+      case "sentAt":
+        out.sentAt = email.sentAt;
+        break;
+      case "hasAttachment":
+        out.hasAttachment = email.hasAttachment;
+        break;
+      case "preview":
+        out.preview = email.preview;
+        break;
+      case "bodyStructure":
+        out.bodyStructure = partWire(body!, body!.root, email, asked, true);
+        break;
+      case "textBody":
+        out.textBody = body!.textBody.map(partOf);
+        break;
+      case "htmlBody":
+        out.htmlBody = body!.htmlBody.map(partOf);
+        break;
+      case "attachments":
+        out.attachments = body!.attachments.map(partOf);
+        break;
+      case "bodyValues":
+        out.bodyValues = bodyValues(body!, asked);
+        break;
+    }
+  }
+  return out;
+}
+
+/** One EmailBodyPart; in the body structure every part has its subParts (null for a leaf). */
+function partWire(
+  body: EmailBody,
+  part: MimePart,
+  email: EmailView,
+  asked: Asked,
+  structure: boolean,
+): JmapObject {
+  const wire = bodyPartWire(body, part, {
+    properties: asked.bodyProperties.filter((p) => !asked.bodyHeaders.has(p) && p !== "subParts"),
+    blobId: (leaf) => partBlobId(email.blobHash, leaf.index),
+  });
+  for (const [property, header] of asked.bodyHeaders) wire[property] = headerValue(part.headers, header);
+  if (structure || asked.bodyProperties.includes("subParts")) {
+    wire.subParts = part.subParts?.map((child) => partWire(body, child, email, asked, structure)) ?? null;
+  }
+  return wire;
+}
+
+/** RFC 8621 §4.2: values of the text parts the fetch* arguments ask for, by partId. */
+function bodyValues(body: EmailBody, asked: Asked): Record<string, unknown> {
+  const parts = new Map<string, MimePart>();
+  const add = (list: MimePart[]) => {
+    for (const part of list) if (part.type.startsWith("text/")) parts.set(partId(part)!, part);
+  };
+  if (asked.fetchAll) {
+    add([...body.textBody, ...body.htmlBody, ...body.attachments]);
+  } else {
+    if (asked.fetchText) add(body.textBody);
+    if (asked.fetchHtml) add(body.htmlBody);
+  }
+  return Object.fromEntries(
+    [...parts].map(([id, part]) => [id, bodyValue(body, part, asked.maxBodyValueBytes)]),
+  );
+}

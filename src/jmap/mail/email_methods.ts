@@ -1,0 +1,132 @@
+/**
+ * The method table entries of emails and threads (RFC 8621 §3, §4): Email/get, Email/changes,
+ * Email/import, Thread/get and Thread/changes.
+ */
+import type { EmailService, MailboxService } from "../../mail/mod.ts";
+import { decodeId, encodeId } from "../../model/ids.ts";
+import type { MethodContext, MethodDefinition } from "../engine.ts";
+import { MethodError } from "../errors.ts";
+import { Args } from "../standard/args.ts";
+import type { DataType } from "../standard/data_type.ts";
+import { type StandardLimits, standardMethods } from "../standard/methods.ts";
+import type { ChangeFeed } from "../standard/state.ts";
+import { CAPABILITY } from "../types.ts";
+import { emailGet } from "./email_get.ts";
+import { emailImport } from "./email_import.ts";
+
+/** What the email methods use. */
+export interface EmailMethodsDeps {
+  emails: EmailService;
+  mailboxes: MailboxService;
+  changes: ChangeFeed;
+  limits: StandardLimits;
+}
+
+/** The mail accountId check of every mail method: the caller's own account or one shared with it. */
+export function mailAccountCheck(mailboxes: MailboxService) {
+  return async (ctx: MethodContext, accountId: unknown): Promise<string> => {
+    if (typeof accountId !== "string") {
+      throw new MethodError("invalidArguments", '"accountId" must be a string');
+    }
+    const id = decodeId(accountId);
+    if (id === undefined || !(await mailboxes.canAccess(ctx.principal.accountId, id))) {
+      throw new MethodError("accountNotFound", `No mail account "${accountId}" is available to you`);
+    }
+    return accountId;
+  };
+}
+
+/** A per-account mail type that only reports its changes (its other methods are its own). */
+function changesOnly(name: string, checkAccount: DataType["checkAccount"]): DataType {
+  return {
+    name,
+    capability: CAPABILITY.mail,
+    changeType: name,
+    perAccount: true,
+    wireId: encodeId,
+    properties: ["id"],
+    idProperties: [],
+    defaults: {},
+    checkAccount,
+    get: () => Promise.resolve({ list: [], notFound: [] }),
+    conditions: {},
+    sortable: [],
+  };
+}
+
+/** Email and Thread methods. */
+export function emailMethods(deps: EmailMethodsDeps): [string, MethodDefinition][] {
+  const checkAccount = mailAccountCheck(deps.mailboxes);
+  const feed = { changes: deps.changes, limits: deps.limits };
+  const changes = (name: string) =>
+    standardMethods(changesOnly(name, checkAccount), feed).filter(([method]) => method === `${name}/changes`);
+  const state = (type: string) => (accountId: number) => deps.changes.state(type, accountId);
+  const mail = (handler: MethodDefinition["handler"]): MethodDefinition => ({
+    capability: CAPABILITY.mail,
+    handler,
+  });
+  return [
+    [
+      "Email/get",
+      mail((args, ctx) =>
+        emailGet(args, ctx, {
+          emails: deps.emails,
+          maxObjectsInGet: deps.limits.maxObjectsInGet,
+          state: state("Email"),
+          checkAccount,
+        })
+      ),
+    ],
+    [
+      "Email/import",
+      mail((args, ctx) =>
+        emailImport(args, ctx, {
+          emails: deps.emails,
+          maxObjectsInSet: deps.limits.maxObjectsInSet,
+          state: state("Email"),
+          checkAccount,
+        })
+      ),
+    ],
+    ...changes("Email"),
+    ["Thread/get", mail((args, ctx) => threadGet(args, ctx, deps, checkAccount))],
+    ...changes("Thread"),
+  ];
+}
+
+/** Thread/get (RFC 8621 §3.1): each thread's email ids the caller may read, oldest first. */
+async function threadGet(
+  raw: Record<string, unknown>,
+  ctx: MethodContext,
+  deps: EmailMethodsDeps,
+  checkAccount: DataType["checkAccount"],
+): Promise<Record<string, unknown>> {
+  const args = new Args(raw, ["accountId", "ids", "properties"], "Thread/get");
+  const accountId = await checkAccount(ctx, args.raw("accountId"));
+  ctx.accountId = accountId;
+  const ids = args.stringList("ids");
+  if (ids === null) {
+    throw new MethodError("requestTooLarge", "Thread/get needs ids: read them from Email/get");
+  }
+  if (ids.length > deps.limits.maxObjectsInGet) {
+    throw new MethodError("requestTooLarge", `At most ${deps.limits.maxObjectsInGet} ids per Thread/get`);
+  }
+  const properties = args.stringList("properties") ?? ["id", "emailIds"];
+  const unknown = properties.find((p) => p !== "id" && p !== "emailIds");
+  if (unknown) throw new MethodError("invalidArguments", `Thread has no property "${unknown}"`);
+  const account = decodeId(accountId)!;
+  const unique = [...new Set(ids)];
+  const numeric = unique.map(decodeId).filter((id): id is number => id !== undefined);
+  const threads = await deps.emails.threads(ctx.principal.accountId, account, numeric);
+  const list = unique.flatMap((id) => {
+    const emails = threads.get(decodeId(id) ?? -1);
+    if (!emails) return [];
+    return [{ id, ...(properties.includes("emailIds") ? { emailIds: emails.map(encodeId) } : {}) }];
+  });
+  return {
+    accountId,
+    state: await deps.changes.state("Thread", account),
+    list,
+    notFound: unique.filter((id) => !threads.has(decodeId(id) ?? -1)),
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * Emails (RFC 8621 §4): importing messages from blobs into mailboxes, and reading them as a viewer
+ * may (the owner everything; a sharer the emails of the mailboxes it may read, with only those
+ * mailboxes in `mailboxIds`). Every write logs the Email, Thread and Mailbox changes it makes in
+ * its transaction; the mailbox counts follow from the database's own triggers.
+ */
+import type { AccountService } from "../directory/mod.ts";
+import { type Change, type InvalidationEvent, QuotaError, rightBit, type Store } from "./deps.ts";
+import type { EmailRecord } from "../store/mod.ts";
+import { type BlobService, parseBlobId } from "./blobs.ts";
+import type { MailboxService } from "./mailboxes.ts";
+import { messageFacts } from "./message_facts.ts";
+
+/** One message to import (RFC 8621 §4.8 EmailImport), ids already decoded. */
+export interface ImportItem {
+  blobId: string;
+  mailboxIds: number[];
+  keywords: string[];
+  receivedAt?: number;
+}
+
+/** Why one import failed, as a JMAP SetError. */
+export interface ImportRefusal {
+  type: "blobNotFound" | "invalidProperties" | "alreadyExists" | "overQuota" | "forbidden";
+  description: string;
+  properties?: string[];
+  existingId?: number;
+}
+
+/** A stored email as a viewer sees it. */
+export interface EmailView extends EmailRecord {
+  /** The mailboxes of `mailboxIds` the viewer may see. */
+  visibleMailboxIds: number[];
+}
+
+const READ = rightBit("mayReadItems");
+const ADD = rightBit("mayAddItems");
+const SEEN = rightBit("maySetSeen");
+const KEYWORDS = rightBit("maySetKeywords");
+
+/** RFC 8621 §4.1.1: a keyword is 1–255 printable ASCII characters, none of `( ) { ] % * " \`. */
+const KEYWORD = /^[!#$&'+,\-./0-9:;<=>?@A-Z[^_`a-z|}~]{1,255}$/;
+
+/** Whether `keyword` is a valid keyword (before lower-casing). */
+export function isKeyword(keyword: string): boolean {
+  return KEYWORD.test(keyword);
+}
+
+/** Email reads and writes for a viewer. */
+export class EmailService {
+  constructor(
+    private readonly store: Store,
+    private readonly accounts: AccountService,
+    private readonly mailboxes: MailboxService,
+    private readonly blobs: BlobService,
+    /** Logs events and changes in the write's transaction and applies the events afterwards. */
+    private readonly write: <T>(
+      body: () => Promise<{ result: T; events: InvalidationEvent[]; changes: Change[] }>,
+    ) => Promise<T>,
+  ) {}
+
+  /**
+   * Imports each item; an item's failure is its own (the others go on). Returns, in order, the
+   * stored email or the refusal.
+   */
+  async import(
+    viewerId: number,
+    accountId: number,
+    items: readonly ImportItem[],
+  ): Promise<(EmailRecord | ImportRefusal)[]> {
+    const rights = await this.mailboxes.rightsIn(viewerId, accountId);
+    const existing = new Set((await this.store.mailboxes.list(accountId)).map((m) => m.id));
+    const out: (EmailRecord | ImportRefusal)[] = [];
+    for (const item of items) {
+      out.push(await this.importOne(viewerId, accountId, item, { rights, existing }));
+    }
+    return out;
+  }
+
+  private async importOne(
+    viewerId: number,
+    accountId: number,
+    item: ImportItem,
+    context: { rights: (mailboxId: number) => number; existing: Set<number> },
+  ): Promise<EmailRecord | ImportRefusal> {
+    const hash = parseBlobId(item.blobId);
+    const now = Date.now();
+    const data = hash && (
+      (await this.store.blobs.read({ accountId, viewerId }, hash, now)) ??
+        await this.blobs.readableMessage(viewerId, accountId, hash)
+    );
+    if (!hash || !data) {
+      return {
+        type: "blobNotFound",
+        description: `No blob "${item.blobId}" in this account is available to you`,
+      };
+    }
+    if (item.mailboxIds.length === 0) {
+      return invalid("mailboxIds", "An email must be in at least one mailbox");
+    }
+    for (const mailboxId of item.mailboxIds) {
+      const bits = context.rights(mailboxId);
+      if (!context.existing.has(mailboxId) || bits === 0) {
+        return invalid("mailboxIds", `There is no mailbox "${mailboxId}" in this account that you can see`);
+      }
+      if ((bits & ADD) === 0) {
+        return {
+          type: "forbidden",
+          description: "You may not add emails to one of these mailboxes (mayAddItems is not granted)",
+        };
+      }
+      const seen = item.keywords.some((k) => k.toLowerCase() === "$seen");
+      const others = item.keywords.some((k) => k.toLowerCase() !== "$seen");
+      if ((seen && (bits & SEEN) === 0) || (others && (bits & KEYWORDS) === 0)) {
+        return {
+          type: "forbidden",
+          description: `You may not set ${
+            seen && (bits & SEEN) === 0 ? "$seen (maySetSeen)" : "keywords (maySetKeywords)"
+          } in one of these mailboxes`,
+        };
+      }
+    }
+    const blob = (await this.store.blobs.find(hash))!;
+    const existingId = await this.store.emails.idByBlob(accountId, blob.id);
+    if (existingId !== undefined) {
+      return { type: "alreadyExists", description: "This message is already in the account", existingId };
+    }
+    try {
+      await this.checkQuota(accountId, hash, data.length, now);
+    } catch (error) {
+      if (error instanceof QuotaError) return { type: "overQuota", description: error.message };
+      throw error;
+    }
+    const facts = messageFacts(data);
+    const receivedAt = Math.floor((item.receivedAt ?? now) / 1000) * 1000;
+    return await this.write(async () => {
+      const { id, threadId, newThread } = await this.store.emails.insert({
+        accountId,
+        blobId: blob.id,
+        size: data.length,
+        receivedAt,
+        sentAt: facts.sentAt,
+        subject: facts.subject ?? "",
+        baseSubject: facts.baseSubject,
+        fromSort: facts.fromSort,
+        toSort: facts.toSort,
+        hasAttachment: facts.hasAttachment,
+        preview: facts.preview,
+        headers: JSON.stringify(facts.headers),
+        mailboxIds: [...new Set(item.mailboxIds)],
+        keywords: [...new Set(item.keywords.map((k) => k.toLowerCase()))],
+        threadIds: facts.threadIds,
+      }, now);
+      const [stored] = await this.store.emails.get(accountId, [id]);
+      const changes: Change[] = [
+        { type: "Email", objectId: id, kind: "created", accountId },
+        { type: "Thread", objectId: threadId, kind: newThread ? "created" : "updated", accountId },
+        ...stored.mailboxIds.map((m): Change => ({
+          type: "Mailbox",
+          objectId: m,
+          kind: "updated",
+          accountId,
+        })),
+      ];
+      return { result: stored, events: [], changes };
+    });
+  }
+
+  /**
+   * The account's stored bytes (emails and pending uploads, each blob once) must stay within its
+   * maxDiskQuota with this message in; a message already uploaded is counted already.
+   */
+  private async checkQuota(accountId: number, hash: Uint8Array, size: number, now: number): Promise<void> {
+    const limit = (await this.accounts.get(accountId))?.quotas.maxDiskQuota;
+    if (limit === undefined) return;
+    const used = await this.store.blobs.usedBytes(accountId, now);
+    const extra = await this.store.blobs.isLinked(accountId, hash, now) ? 0 : size;
+    if (used + extra > limit) {
+      throw new QuotaError(
+        `Storing the message of ${size} bytes would pass the account's storage limit ` +
+          `(maxDiskQuota ${limit} bytes, ${used - (size - extra)} used by other mail and uploads)`,
+      );
+    }
+  }
+
+  /** The emails of `ids` the viewer may read (in mailboxes it has mayReadItems on). */
+  async get(viewerId: number, accountId: number, ids: readonly number[]): Promise<EmailView[]> {
+    const rights = await this.mailboxes.rightsIn(viewerId, accountId);
+    const out: EmailView[] = [];
+    for (const email of await this.store.emails.get(accountId, ids)) {
+      const visibleMailboxIds = email.mailboxIds.filter((m) => (rights(m) & READ) !== 0);
+      if (visibleMailboxIds.length) out.push({ ...email, visibleMailboxIds });
+    }
+    return out;
+  }
+
+  /** The message of an email the viewer may read, for its body properties. */
+  async message(viewerId: number, accountId: number, email: EmailView): Promise<Uint8Array<ArrayBuffer>> {
+    const data = await this.blobs.readableMessage(viewerId, accountId, email.blobHash);
+    if (!data) throw new Error(`The message of email ${email.id} is missing from the blob store`);
+    return data;
+  }
+
+  /** Email ids of each thread, those the viewer may read, oldest first. */
+  async threads(
+    viewerId: number,
+    accountId: number,
+    threadIds: readonly number[],
+  ): Promise<Map<number, number[]>> {
+    const all = await this.store.emails.threads(accountId, threadIds);
+    if (viewerId === accountId) return all;
+    const visible = new Set(
+      (await this.get(viewerId, accountId, [...all.values()].flat())).map((e) => e.id),
+    );
+    return new Map(
+      [...all].map(([id, emails]) => [id, emails.filter((e) => visible.has(e))] as const)
+        .filter(([, emails]) => emails.length > 0),
+    );
+  }
+}
+
+function invalid(property: string, description: string): ImportRefusal {
+  return { type: "invalidProperties", description, properties: [property] };
+}

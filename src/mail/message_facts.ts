@@ -1,0 +1,118 @@
+/**
+ * What an email keeps of its message at import (RFC 8621 §4.1.2–4.1.4): the header properties, the
+ * subject for sorting and threading, the preview and hasAttachment. Parsed once; lists never parse.
+ */
+import {
+  asAddresses,
+  asDate,
+  asMessageIds,
+  asText,
+  type EmailAddress,
+  emailBody,
+  hasAttachment,
+  lastHeader,
+  preview,
+} from "./mime/mod.ts";
+
+/** The header properties of an Email (RFC 8621 §4.1.3), as stored and answered. */
+export interface HeaderProperties {
+  messageId: string[] | null;
+  inReplyTo: string[] | null;
+  references: string[] | null;
+  sender: EmailAddress[] | null;
+  from: EmailAddress[] | null;
+  to: EmailAddress[] | null;
+  cc: EmailAddress[] | null;
+  bcc: EmailAddress[] | null;
+  replyTo: EmailAddress[] | null;
+  subject: string | null;
+}
+
+/** The facts of one message. */
+export interface MessageFacts {
+  headers: HeaderProperties;
+  subject: string | null;
+  sentAt: string | null;
+  baseSubject: string;
+  fromSort: string;
+  toSort: string;
+  hasAttachment: boolean;
+  preview: string;
+  /** Its own Message-IDs and those it names: the keys that thread it. */
+  threadIds: string[];
+}
+
+const ADDRESS_HEADERS = {
+  sender: "sender",
+  from: "from",
+  to: "to",
+  cc: "cc",
+  bcc: "bcc",
+  replyTo: "reply-to",
+} as const;
+
+/** Parses the message and gathers its facts. */
+export function messageFacts(message: Uint8Array): MessageFacts {
+  const body = emailBody(message);
+  const headers = body.root.headers;
+  const raw = (name: string) => lastHeader(headers, name);
+  const ids = (name: string) => {
+    const value = raw(name);
+    return value === undefined ? null : asMessageIds(value);
+  };
+  const addresses = Object.fromEntries(
+    Object.entries(ADDRESS_HEADERS).map(([property, name]) => {
+      const value = raw(name);
+      return [property, value === undefined ? null : asAddresses(value)];
+    }),
+  ) as Record<keyof typeof ADDRESS_HEADERS, EmailAddress[] | null>;
+  const subjectRaw = raw("subject");
+  const subject = subjectRaw === undefined ? null : asText(subjectRaw);
+  const dateRaw = raw("date");
+  const properties: HeaderProperties = {
+    messageId: ids("message-id"),
+    inReplyTo: ids("in-reply-to"),
+    references: ids("references"),
+    ...addresses,
+    subject,
+  };
+  const firstOf = (list: EmailAddress[] | null) => {
+    const first = list?.[0];
+    return (first ? first.name ?? first.email : "").toLowerCase();
+  };
+  return {
+    headers: properties,
+    subject,
+    sentAt: dateRaw === undefined ? null : asDate(dateRaw),
+    baseSubject: baseSubject(subject ?? ""),
+    fromSort: firstOf(properties.from),
+    toSort: firstOf(properties.to),
+    hasAttachment: hasAttachment(body),
+    preview: preview(body),
+    threadIds: [
+      ...new Set([
+        ...(properties.messageId ?? []),
+        ...(properties.inReplyTo ?? []),
+        ...(properties.references ?? []),
+      ]),
+    ],
+  };
+}
+
+/**
+ * The subject without reply and forward prefixes or list tags (RFC 5256 §2.1, simplified), folded to
+ * lower case: "Re: [team] Fwd: Plans" and "plans" are one conversation.
+ */
+export function baseSubject(subject: string): string {
+  let text = subject.replace(/\s+/g, " ").trim();
+  for (;;) {
+    const next = text
+      .replace(/^(re|fwd?|aw|wg|sv|vs|antw|tr|rif|r)\s*(\[\d+\])?\s*:\s*/i, "")
+      .replace(/^\[[^\]]*\]\s*/, "")
+      .replace(/\s*\(fwd\)$/i, "")
+      .trim();
+    if (next === text) break;
+    text = next;
+  }
+  return text.toLowerCase();
+}

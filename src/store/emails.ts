@@ -1,0 +1,219 @@
+/** Persistence of emails, their mailboxes and keywords, threads, and the counts of every mailbox. */
+import type { Db, Row } from "./db.ts";
+
+/** An email as stored: the properties lists read without opening the message. */
+export interface EmailRecord {
+  id: number;
+  accountId: number;
+  threadId: number;
+  blobId: number;
+  /** The message blob's hash, the base of every blob id of the email. */
+  blobHash: Uint8Array;
+  size: number;
+  receivedAt: number;
+  /** RFC 3339 with the sender's offset, or null. */
+  sentAt: string | null;
+  subject: string;
+  hasAttachment: boolean;
+  preview: string;
+  /** JSON of the header properties (messageId, from, to…), parsed once at import. */
+  headers: string;
+  mailboxIds: number[];
+  keywords: string[];
+}
+
+/** What an import stores (the blob is already stored). */
+export interface NewEmail {
+  accountId: number;
+  blobId: number;
+  size: number;
+  receivedAt: number;
+  sentAt: string | null;
+  subject: string;
+  /** The subject without Re:/Fwd: prefixes, lower case: threads only join on an equal one. */
+  baseSubject: string;
+  fromSort: string;
+  toSort: string;
+  hasAttachment: boolean;
+  preview: string;
+  headers: string;
+  mailboxIds: number[];
+  keywords: string[];
+  /** Message-IDs this email carries and names (References, In-Reply-To), for threading. */
+  threadIds: string[];
+}
+
+/** The four counts of a mailbox (RFC 8621 §2). */
+export interface MailboxCounts {
+  totalEmails: number;
+  unreadEmails: number;
+  totalThreads: number;
+  unreadThreads: number;
+}
+
+/** Persistence of emails. */
+export interface EmailRepository {
+  /**
+   * Stores an email in the thread it joins (an email sharing a Message-ID and the base subject) or a
+   * new one; returns its id, its thread id and whether the thread is new. Call in a transaction.
+   */
+  insert(email: NewEmail, now: number): Promise<{ id: number; threadId: number; newThread: boolean }>;
+  /** The account's email with that blob, if any (an import of the same message finds it). */
+  idByBlob(accountId: number, blobId: number): Promise<number | undefined>;
+  /** Emails of an account by id; ids not found are left out. */
+  get(accountId: number, ids: readonly number[]): Promise<EmailRecord[]>;
+  /** Email ids of each thread of an account, oldest first (RFC 8621 §3: sorted by receivedAt). */
+  threads(accountId: number, threadIds: readonly number[]): Promise<Map<number, number[]>>;
+  /** Counts of the mailboxes asked for (a mailbox without emails is all zeros). */
+  counts(mailboxIds: readonly number[]): Promise<Map<number, MailboxCounts>>;
+  /** Number of emails stored, of every account. */
+  total(): Promise<number>;
+}
+
+const SELECT = `SELECT e.*, b.hash AS blob_hash,
+  (SELECT group_concat(mailbox_id) FROM email_mailboxes m WHERE m.email_id = e.id) AS mailbox_list,
+  (SELECT json_group_array(keyword) FROM email_keywords k WHERE k.email_id = e.id) AS keyword_list
+  FROM emails e JOIN blobs b ON b.id = e.blob_id`;
+
+function toEmail(row: Row): EmailRecord {
+  return {
+    id: Number(row.id),
+    accountId: Number(row.account_id),
+    threadId: Number(row.thread_id),
+    blobId: Number(row.blob_id),
+    blobHash: row.blob_hash as Uint8Array,
+    size: Number(row.size),
+    receivedAt: Number(row.received_at),
+    sentAt: row.sent_at === null ? null : String(row.sent_at),
+    subject: String(row.subject),
+    hasAttachment: Number(row.has_attachment) === 1,
+    preview: String(row.preview),
+    headers: String(row.headers),
+    mailboxIds: row.mailbox_list === null
+      ? []
+      : String(row.mailbox_list).split(",").map(Number).sort((a, b) => a - b),
+    keywords: (JSON.parse(String(row.keyword_list ?? "[]")) as string[]).sort(),
+  };
+}
+
+/** SQLite implementation of {@link EmailRepository}. */
+export function sqliteEmails(db: Db): EmailRepository {
+  const done = <T>(value: T) => Promise.resolve(value);
+  return {
+    insert(email, now) {
+      let threadId: number | undefined;
+      for (const messageId of email.threadIds) {
+        const row = db.get<{ thread_id: number }>(
+          `SELECT r.thread_id FROM thread_refs r
+           WHERE r.account_id = ? AND r.message_id = ?
+             AND EXISTS (SELECT 1 FROM emails e WHERE e.thread_id = r.thread_id AND e.base_subject = ?)
+           ORDER BY r.thread_id LIMIT 1`,
+          email.accountId,
+          messageId,
+          email.baseSubject,
+        );
+        if (row) {
+          threadId = Number(row.thread_id);
+          break;
+        }
+      }
+      const newThread = threadId === undefined;
+      if (threadId === undefined) {
+        threadId = db.run("INSERT INTO threads (account_id) VALUES (?)", email.accountId).id;
+      }
+      const { id } = db.run(
+        `INSERT INTO emails (account_id, thread_id, blob_id, size, received_at, sent_at, subject, base_subject,
+           from_sort, to_sort, has_attachment, preview, headers, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        email.accountId,
+        threadId,
+        email.blobId,
+        email.size,
+        email.receivedAt,
+        email.sentAt,
+        email.subject,
+        email.baseSubject,
+        email.fromSort,
+        email.toSort,
+        email.hasAttachment ? 1 : 0,
+        email.preview,
+        email.headers,
+        now,
+      );
+      // Keywords first: the mailbox triggers then count the email as read or unread at once.
+      for (const keyword of email.keywords) {
+        db.run("INSERT OR IGNORE INTO email_keywords (email_id, keyword) VALUES (?, ?)", id, keyword);
+      }
+      for (const mailboxId of email.mailboxIds) {
+        db.run(
+          "INSERT OR IGNORE INTO email_mailboxes (mailbox_id, email_id, received_at) VALUES (?, ?, ?)",
+          mailboxId,
+          id,
+          email.receivedAt,
+        );
+      }
+      for (const messageId of email.threadIds) {
+        db.run(
+          "INSERT OR IGNORE INTO thread_refs (account_id, message_id, thread_id) VALUES (?, ?, ?)",
+          email.accountId,
+          messageId,
+          threadId,
+        );
+      }
+      return done({ id, threadId, newThread });
+    },
+    idByBlob(accountId, blobId) {
+      const row = db.get<{ id: number }>(
+        "SELECT id FROM emails WHERE account_id = ? AND blob_id = ?",
+        accountId,
+        blobId,
+      );
+      return done(row ? Number(row.id) : undefined);
+    },
+    get(accountId, ids) {
+      if (ids.length === 0) return done([]);
+      const rows = db.all(
+        `${SELECT} WHERE e.account_id = ? AND e.id IN (SELECT value FROM json_each(?))`,
+        accountId,
+        JSON.stringify(ids),
+      );
+      return done(rows.map(toEmail));
+    },
+    threads(accountId, threadIds) {
+      const out = new Map<number, number[]>();
+      if (threadIds.length === 0) return done(out);
+      const rows = db.all<{ id: number; thread_id: number }>(
+        `SELECT id, thread_id FROM emails WHERE account_id = ? AND thread_id IN (SELECT value FROM json_each(?))
+         ORDER BY received_at, id`,
+        accountId,
+        JSON.stringify(threadIds),
+      );
+      for (const row of rows) {
+        const list = out.get(Number(row.thread_id)) ?? [];
+        list.push(Number(row.id));
+        out.set(Number(row.thread_id), list);
+      }
+      return done(out);
+    },
+    counts(mailboxIds) {
+      const out = new Map<number, MailboxCounts>();
+      if (mailboxIds.length === 0) return done(out);
+      const rows = db.all(
+        "SELECT * FROM mailbox_counts WHERE mailbox_id IN (SELECT value FROM json_each(?))",
+        JSON.stringify(mailboxIds),
+      );
+      for (const row of rows) {
+        out.set(Number(row.mailbox_id), {
+          totalEmails: Number(row.total_emails),
+          unreadEmails: Number(row.unread_emails),
+          totalThreads: Number(row.total_threads),
+          unreadThreads: Number(row.unread_threads),
+        });
+      }
+      return done(out);
+    },
+    total() {
+      return done(Number(db.get<{ n: number }>("SELECT count(*) AS n FROM emails")?.n ?? 0));
+    },
+  };
+}
