@@ -134,6 +134,13 @@ export async function serve(
 ) {
   const log = getLogger(["postern", "server"]);
   const { services } = await openData(config, options);
+  try {
+    // A token key that cannot be read (a missing variable or file) stops the start, naming it.
+    await services.oauth.checkServerKey();
+  } catch (error) {
+    await services.close();
+    throw error;
+  }
   const check = await services.store.integrity.check();
   if (!check.ok) {
     log.warn("Database check found {count} problems; run `postern db check --repair`", {

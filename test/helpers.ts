@@ -74,6 +74,8 @@ export interface ServerProcess {
   dataDir: string;
   /** What the server printed on stderr up to listening. */
   startup: string;
+  /** Everything the server printed on stderr so far (its log at the chosen level). */
+  stderr(): string;
   /** The exit code after stop(). */
   exitCode?: number;
   stop(): Promise<void>;
@@ -119,14 +121,16 @@ export async function startServerProcess(
     if (done) throw new Error(`Server exited: ${seen}`);
     seen += value;
   }
+  const startup = seen;
   // Keep draining stderr so the child never blocks on a full pipe.
   const drain = (async () => {
-    while (!(await stderr.read()).done) { /* discard */ }
+    for (let read = await stderr.read(); !read.done; read = await stderr.read()) seen += read.value;
   })();
   const server: ServerProcess = {
     url,
     dataDir,
-    startup: seen,
+    startup,
+    stderr: () => seen,
     async stop() {
       child.kill("SIGTERM");
       server.exitCode = (await child.status).code;

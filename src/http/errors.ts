@@ -4,6 +4,7 @@ import {
   ConflictError,
   ForbiddenError,
   InvalidInputError,
+  MisconfigurationError,
   NotFoundError,
 } from "../model/errors.ts";
 import { HttpError, problemResponse } from "./problem.ts";
@@ -44,6 +45,10 @@ export function errorResponse(error: unknown, context: ErrorContext): Response {
     return problemResponse(409, error.message, {
       extensions: { ...ext, ...(error.references.length ? { references: error.references } : {}) },
     });
+  }
+  if (error instanceof MisconfigurationError) {
+    // Explained to the client, logged in detail where it was found: not an unhandled fault.
+    return problemResponse(500, error.message, { extensions: ext });
   }
   log.error("Unhandled error in request {requestId}: {error}", { requestId, error });
   return problemResponse(500, "The server failed to process the request; the error has been logged", {

@@ -47,6 +47,14 @@ export class InvalidInputError extends DomainError {
   }
 }
 
+/**
+ * The server cannot do this until an administrator fixes its configuration (a key it cannot read):
+ * a 500 that says so, never a 401 or a silent crash.
+ */
+export class MisconfigurationError extends DomainError {
+  override name = "MisconfigurationError";
+}
+
 /** A write would go past one of the account's quotas. */
 export class QuotaError extends DomainError {
   override name = "QuotaError";

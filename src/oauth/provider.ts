@@ -2,15 +2,22 @@
  * The OAuth / OpenID Connect provider's core, wired once: settings, the token key, clients, signing
  * keys, tokens, codes and browser state. The endpoints (endpoints/) are a surface over this.
  */
+import { getLogger } from "@logtape/logtape";
 import type { VerifiedCredential } from "../cache/mod.ts";
 import type { AccountService, ObjectService, SettingsService } from "../directory/mod.ts";
-import type { InvalidationEvent, OAuthClient, Store } from "./deps.ts";
+import { type InvalidationEvent, MisconfigurationError, type OAuthClient, type Store } from "./deps.ts";
 import { BrowserState } from "./browser.ts";
 import { ClientService } from "./clients.ts";
 import { CodeService } from "./codes.ts";
 import { invalidClient } from "./errors.ts";
 import { grantHandler } from "./grants.ts";
-import { generateKeyText, type ProviderSettings, resolveSettings, secretKeyBytes } from "./settings.ts";
+import {
+  generateKeyText,
+  KeyUnavailableError,
+  type ProviderSettings,
+  resolveSettings,
+  secretKeyBytes,
+} from "./settings.ts";
 import { SigningKeys } from "./signing_keys.ts";
 import { TokenService } from "./tokens.ts";
 
@@ -52,6 +59,8 @@ export class OAuthProvider {
   /** Token key material per account; dropped when the account or its credentials change. */
   readonly #secrets = new Map<number, Promise<Uint8Array | undefined>>();
   #serverKey: Promise<Uint8Array> | undefined;
+  /** When an unreadable token key was last logged (once a minute is enough to be seen). */
+  #keyFailureLoggedAt = 0;
 
   private constructor(private readonly deps: ProviderDeps) {
     const settings = () => this.settings;
@@ -135,16 +144,46 @@ export class OAuthProvider {
     if (event.kind === "settings" && event.name === "OidcProvider") await this.reload();
   }
 
-  /** The token key's bytes (read from a variable or file at most once per settings change). */
+  /**
+   * The token key's bytes (read from a variable or file at most once per settings change). A key that
+   * cannot be read is logged with its reason, and callers get a MisconfigurationError that each
+   * surface answers as an explicit server error (the reason, naming a variable or file, stays in the log).
+   */
   serverKey(): Promise<Uint8Array> {
-    return this.#serverKey ??= (async () => {
-      const { encryptionKey } = await this.deps.settings.get("OidcProvider");
-      if (!encryptionKey) throw new Error("OidcProvider.encryptionKey is not set");
-      return await secretKeyBytes(encryptionKey, this.deps.env);
-    })().catch((error) => {
+    return this.#serverKey ??= this.readServerKey().catch((error) => {
       this.#serverKey = undefined;
-      throw error;
+      if (!(error instanceof KeyUnavailableError)) throw error;
+      if (Date.now() - this.#keyFailureLoggedAt > 60_000) {
+        this.#keyFailureLoggedAt = Date.now();
+        getLogger(["postern", "oauth"]).error("Tokens cannot be issued or checked: {reason}", {
+          reason: error.message,
+        });
+      }
+      throw new MisconfigurationError(
+        "Tokens cannot be issued or checked: the server's token encryption key (OidcProvider " +
+          "encryptionKey) is unavailable; the server log says why",
+        { cause: error },
+      );
     });
+  }
+
+  /** Reads the token key once, for a server's start: a KeyUnavailableError names the variable or file. */
+  async checkServerKey(): Promise<void> {
+    try {
+      await this.readServerKey();
+    } catch (error) {
+      if (!(error instanceof KeyUnavailableError)) throw error;
+      throw new KeyUnavailableError(
+        `The token encryption key is unavailable: ${error.message}. Provide it, or change it with ` +
+          "`postern update oidc-provider singleton --field encryptionKey=…` (which revokes every token)",
+      );
+    }
+  }
+
+  private async readServerKey(): Promise<Uint8Array> {
+    const { encryptionKey } = await this.deps.settings.get("OidcProvider");
+    if (!encryptionKey) throw new KeyUnavailableError("OidcProvider.encryptionKey is not set");
+    return await secretKeyBytes(encryptionKey, this.deps.env);
   }
 
   /** Checks a Bearer token that is not an API key (the authenticator's token verifier). */

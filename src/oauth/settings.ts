@@ -1,5 +1,5 @@
 /** The OidcProvider singleton resolved for use: lifetimes in milliseconds and the token key's bytes. */
-import { durationSeconds, type OidcProviderSettings, type SecretKey } from "./deps.ts";
+import { durationSeconds, MisconfigurationError, type OidcProviderSettings, type SecretKey } from "./deps.ts";
 import { toBase64Url } from "./token_codec.ts";
 
 /** Lifetimes and limits the provider works with. */
@@ -38,7 +38,7 @@ export function resolveSettings(raw: OidcProviderSettings): ProviderSettings {
 }
 
 /** The token key could not be read (a missing variable or file): tokens cannot be issued or checked. */
-export class KeyUnavailableError extends Error {
+export class KeyUnavailableError extends MisconfigurationError {
   override name = "KeyUnavailableError";
 }
 

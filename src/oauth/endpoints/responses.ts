@@ -1,4 +1,5 @@
 /** Responses of the OAuth endpoints: JSON that is never cached, and errors in RFC 6749 §5.2 form. */
+import { MisconfigurationError } from "../deps.ts";
 import { OAuthError } from "../errors.ts";
 
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
@@ -16,12 +17,18 @@ export function oauthErrorResponse(error: OAuthError): Response {
   return oauthJson(error.toJson(), error.status, error.headers);
 }
 
-/** Runs an endpoint whose failures are OAuth errors in JSON; other errors propagate (a 500). */
+/**
+ * Runs an endpoint whose failures are OAuth errors in JSON; a server that cannot work until it is
+ * configured (an unreadable token key) answers `server_error` saying so; other errors propagate (a 500).
+ */
 export async function oauthEndpoint(run: () => Promise<Response>): Promise<Response> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof OAuthError) return oauthErrorResponse(error);
+    if (error instanceof MisconfigurationError) {
+      return oauthErrorResponse(new OAuthError("server_error", error.message, 500));
+    }
     throw error;
   }
 }
