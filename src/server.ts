@@ -3,10 +3,11 @@ import { getLogger } from "@logtape/logtape";
 import { apiRoutes } from "./api/mod.ts";
 import { type Config, loadSecretKey } from "./config/mod.ts";
 import { bootstrap, type BootstrapResult } from "./directory/mod.ts";
-import { createHandler, HttpMetrics, type RequestContext, Router } from "./http/mod.ts";
+import { createHandler, HttpMetrics, type MetricSample, type RequestContext, Router } from "./http/mod.ts";
 import { createJmap, defaultCore } from "./jmap/mod.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type Services } from "./services.ts";
+import type { StoreCounts } from "./store/mod.ts";
 import { VERSION } from "./version.ts";
 
 /** A wired application: its services and its fetch handler. */
@@ -72,18 +73,13 @@ export function createApp(config: Config, services: Services, options: AppOption
       metrics,
       version: VERSION,
       extraMetrics: async () => [
+        ...storeGauges(await services.store.activity.counts()),
         {
           name: "postern_login_failures_last_hour",
           help:
             "Wrong passwords (Basic and sign-in pages) in the last hour, in every process on this database",
           type: "gauge",
           value: await services.store.activity.loginFailuresSince(Date.now() - 3_600_000),
-        },
-        {
-          name: "postern_mailboxes",
-          help: "Mailboxes of every account",
-          type: "gauge",
-          value: (await services.store.activity.counts()).mailboxes,
         },
         {
           name: "postern_database_bytes",
@@ -119,6 +115,14 @@ export function createApp(config: Config, services: Services, options: AppOption
     cors: { origins: config.corsOrigins, maxAgeSeconds: config.corsMaxAgeSeconds },
   });
   return { services, handler, close: () => services.close() };
+}
+
+/** Gauges of what the database holds. */
+function storeGauges(counts: StoreCounts): MetricSample[] {
+  return [
+    { name: "postern_mailboxes", help: "Mailboxes of every account", type: "gauge", value: counts.mailboxes },
+    { name: "postern_emails", help: "Emails of every account", type: "gauge", value: counts.messages },
+  ];
 }
 
 /** An `Authorization: Basic` value for a login typed into a sign-in page. */

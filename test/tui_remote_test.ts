@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { ADMIN_PASSWORD, basic, cli } from "./helpers.ts";
+import { imported, message } from "./email_helpers.ts";
+import { createUsers, serverTarget } from "./mail_helpers.ts";
 import { HAS_TMUX, withTuiAndServer } from "./tui_helpers.ts";
 
 Deno.test({
@@ -16,14 +18,18 @@ Deno.test({
       });
       await wrong.body?.cancel();
       assert.equal(wrong.status, 401);
+      // A user with one message: the dashboard counts both.
+      const target = serverTarget(server.url);
+      const [alice] = await createUsers(target, ["alice"]);
+      await imported(target, alice, message("Subject: hello\n\nfirst message\n"));
       await tui.waitFor("? Password for admin at");
       await tui.type(ADMIN_PASSWORD);
       await tui.keys("Enter");
       const home = await tui.waitFor("? Go to");
       assert.match(home, new RegExp(`Server +reachable at ${server.url.replaceAll(".", "\\.")}`));
       assert.match(home, /Cache hits +\S+ \d+%/);
-      assert.match(home, /Accounts +1 users · 0 groups/);
-      assert.match(home, /Mailboxes +6\n/);
+      assert.match(home, /Accounts +2 users · 0 groups/);
+      assert.match(home, /Mail +12 mailboxes · 1 message\n/);
       assert.match(home, /Failed logins +1 in the last hour/);
 
       // Actions come from the server's schema and run as x:Action/set.

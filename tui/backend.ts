@@ -8,6 +8,7 @@ import { decodeId } from "../src/model/ids.ts";
 import type { InvalidationEvent } from "../src/model/types.ts";
 import type { Services } from "../src/services.ts";
 import { formatBytes, formatSeconds } from "./format.ts";
+import { count } from "./list.ts";
 import { type RemoteAccess, remoteActions, remoteFacts, runRemoteAction } from "./remote.ts";
 
 /** The object operations of the CLI's ObjectClient that the UI uses (it satisfies this shape). */
@@ -107,7 +108,10 @@ export function localBackend(
         services.store.activity.loginFailuresSince(Date.now() - HOUR_MS),
       ]);
       return [
-        { label: "Mailboxes", value: String(counts.mailboxes) },
+        {
+          label: "Mail",
+          value: `${count(counts.mailboxes, "mailbox")} · ${count(counts.messages, "message")}`,
+        },
         { label: "Failed logins", value: failedLogins(failures) },
         {
           label: "Database",

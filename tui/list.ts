@@ -46,7 +46,7 @@ export async function pickFromList(ui: Ui, view: ListView): Promise<ListPick> {
   }
 }
 
-/** "1 domain", "3 domains". */
+/** "1 domain", "3 domains", "2 mailboxes". */
 export function count(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? "" : "s"}`;
+  return `${n} ${what}${n === 1 ? "" : /(s|x|ch|sh)$/.test(what) ? "es" : "s"}`;
 }

@@ -4,6 +4,7 @@
  */
 import type { TuiClient } from "./backend.ts";
 import { type ActionInfo, type Fact, failedLogins } from "./backend.ts";
+import { count } from "./list.ts";
 
 /** A server and the Authorization header that reaches it. */
 export interface RemoteAccess {
@@ -97,8 +98,14 @@ function metricFacts(samples: Sample[]): Fact[] {
     },
     { label: "Logins", value: logins.length ? `${logins.join(" · ")} (since start)` : "none since start" },
     ...gauge("postern_login_failures_last_hour", "Failed logins", failedLogins),
-    ...gauge("postern_mailboxes", "Mailboxes", String),
+    ...mailLine(by("postern_mailboxes")[0]?.value, by("postern_emails")[0]?.value),
   ];
+}
+
+/** "6 mailboxes · 12 messages", when the server reports them. */
+function mailLine(mailboxes: number | undefined, messages: number | undefined): Fact[] {
+  if (mailboxes === undefined) return [];
+  return [{ label: "Mail", value: `${count(mailboxes, "mailbox")} · ${count(messages ?? 0, "message")}` }];
 }
 
 const ACTION_WORDS: Record<string, Omit<ActionInfo, "name">> = {

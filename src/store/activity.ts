@@ -8,6 +8,7 @@ const RETENTION_MINUTES = 2 * 24 * 60;
 /** What the store holds, counted. */
 export interface StoreCounts {
   mailboxes: number;
+  messages: number;
 }
 
 /** Activity counters kept in the database, shared by every process on it. */
@@ -44,7 +45,7 @@ export function sqliteActivity(db: Db): ActivityLog {
     counts() {
       const count = (table: string) =>
         Number(db.get<{ n: number }>(`SELECT count(*) AS n FROM ${table}`)?.n ?? 0);
-      return Promise.resolve({ mailboxes: count("mailboxes") });
+      return Promise.resolve({ mailboxes: count("mailboxes"), messages: count("emails") });
     },
   };
 }
