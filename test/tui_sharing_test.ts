@@ -14,6 +14,7 @@ import {
   serverTarget,
   share,
 } from "./mail_helpers.ts";
+import { imported, message } from "./email_helpers.ts";
 import { HAS_TMUX, queryObjects, withTuiAndServer } from "./tui_helpers.ts";
 
 Deno.test({
@@ -26,6 +27,7 @@ Deno.test({
       const inbox = (await mailboxesByName(target, alice)).Inbox.id as string;
       const projects = await createMailbox(target, alice, { name: "Projects" });
       await share(target, alice, inbox, { [bob.accountId]: rights("mayReadItems", "maySetSeen") });
+      await imported(target, alice, message("Subject: shared\n\nA message in the shared Inbox.\n"));
       await share(target, alice, projects.id as string, {
         [bob.accountId]: rights("mayReadItems", "mayAddItems", "mayShare"),
       });
@@ -37,7 +39,7 @@ Deno.test({
       let screen = await tui.waitFor("? Account");
       assert.match(screen, /Accounts › alice/);
       assert.match(screen, /Sharing +gives 2 grants \(to bob\) · holds none/);
-      assert.match(screen, /Quotas +mailboxes 7 \(no limit\)/);
+      assert.match(screen, /Quotas +mailboxes 7 \(no limit\) · disk 51 B \(no limit\) in 1 message/);
 
       await tui.choose("Sharing…");
       screen = await tui.waitFor("Remove all listed…");

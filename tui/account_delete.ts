@@ -9,7 +9,8 @@ const REMOVED_WORDS: Record<string, string> = {
   credentials: "credentials (password, app passwords, API keys)",
   groupMemberships: "group memberships",
   grants: "sharing grants it gives or holds",
-  mailboxes: "mailboxes, with the messages in them",
+  mailboxes: "mailboxes",
+  messages: "messages",
   oauthGrants: "OAuth grants, with their access and refresh tokens",
 };
 
@@ -24,7 +25,7 @@ async function cascadeLines(ui: Ui, account: WireObject): Promise<string[]> {
     `  ${String(wireList(account.memberGroupIds).length).padStart(5)} ${REMOVED_WORDS.groupMemberships}`,
     `      - its password, app passwords and API keys`,
     `      - the sharing grants it gives or holds`,
-    `      - its mailboxes, with the messages in them`,
+    `      - its mailboxes and messages`,
     `      - its OAuth grants, with their access and refresh tokens`,
     "  (counted exactly only in local mode: postern --data DIR tui)",
   ];

@@ -115,10 +115,12 @@ export async function accountDetail(ui: Ui, id: string): Promise<void> {
     }
     path[1] = String(account.name);
     // Sharing needs the account's groups; what it uses is counted only on the local database.
-    const [sharing, usage] = await Promise.all([
+    const [sharing, counts, bytes] = await Promise.all([
       readSharing(ui, account).catch((error: Error) => error.message),
       ui.backend.dependents?.(id).catch(() => undefined),
+      ui.backend.storedBytes?.(id).catch(() => undefined),
     ]);
+    const usage = counts && { ...counts, ...(bytes === undefined ? {} : { bytes }) };
     const body = detailLines(accountFacts(account, groups, { grants, sharing, usage }), ui.columns);
     ui.draw(path, body);
     const edits = Object.entries(EDITS).filter(([, e]) =>
@@ -215,22 +217,23 @@ export function accountFacts(
 }
 
 /**
- * "mailboxes 6 of 100 · disk up to 1 GiB · maxApiKeys 5": each limit with what is used where this
- * mode counts it (mailboxes, on the local database; stored mail is counted once the Email store exists).
+ * "mailboxes 6 of 100 · disk 12 KiB of 1 GiB in 3 messages · maxApiKeys 5": each limit with what
+ * is used, where this mode counts it (on the local database).
  */
 function quotaLine(account: WireObject, usage: Record<string, number> | undefined): string {
   const limits = (account.quotas ?? {}) as Record<string, number>;
-  const mailboxes = usage?.mailboxes;
   const parts: string[] = [];
-  if (mailboxes !== undefined || limits.maxMailboxes !== undefined) {
-    const used = mailboxes === undefined ? "" : `${mailboxes} `;
-    parts.push(
-      limits.maxMailboxes === undefined
-        ? `mailboxes ${used}(no limit)`
-        : `mailboxes ${used}of ${limits.maxMailboxes}`,
-    );
+  const used = (value: number | undefined, show: (n: number) => string = String) =>
+    value === undefined ? "" : `${show(value)} `;
+  if (usage?.mailboxes !== undefined || limits.maxMailboxes !== undefined) {
+    const limit = limits.maxMailboxes === undefined ? "(no limit)" : `of ${limits.maxMailboxes}`;
+    parts.push(`mailboxes ${used(usage?.mailboxes)}${limit}`);
   }
-  if (limits.maxDiskQuota !== undefined) parts.push(`disk up to ${formatBytes(limits.maxDiskQuota)}`);
+  if (usage?.bytes !== undefined || limits.maxDiskQuota !== undefined) {
+    const limit = limits.maxDiskQuota === undefined ? "(no limit)" : `of ${formatBytes(limits.maxDiskQuota)}`;
+    const messages = usage?.messages === undefined ? "" : ` in ${count(usage.messages, "message")}`;
+    parts.push(`disk ${used(usage?.bytes, formatBytes)}${limit}${messages}`);
+  }
   for (const [name, value] of Object.entries(limits)) {
     if (name !== "maxMailboxes" && name !== "maxDiskQuota") parts.push(`${name} ${value}`);
   }

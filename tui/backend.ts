@@ -54,6 +54,8 @@ export interface AdminBackend {
   facts(): Promise<Fact[]>;
   /** What deleting the account removes, by kind, when this mode can count it. */
   dependents?(accountId: string): Promise<Record<string, number>>;
+  /** Bytes the account stores (what its maxDiskQuota counts), when this mode can count it. */
+  storedBytes?(accountId: string): Promise<number>;
   actions(): Promise<ActionInfo[]>;
   /** Runs an action; returns what was done, in words. */
   runAction(name: string): Promise<string>;
@@ -130,6 +132,10 @@ export function localBackend(
     async dependents(accountId) {
       const id = decodeId(accountId);
       return id === undefined ? {} : await services.accounts.dependents(id);
+    },
+    async storedBytes(accountId) {
+      const id = decodeId(accountId);
+      return id === undefined ? 0 : await services.blobs.usedBytes(id);
     },
     actions: () => Promise.resolve(Object.values(LOCAL_ACTIONS).map(({ event: _, ...info }) => info)),
     async runAction(name) {

@@ -361,6 +361,7 @@ Deno.test("deleting an account removes its addresses, credentials, memberships a
       groupMemberships: 1,
       grants: 2,
       mailboxes: 6,
+      messages: 0,
       oauthGrants: 0,
     });
 

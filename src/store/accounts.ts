@@ -257,6 +257,7 @@ export function sqliteAccounts(db: Db): AccountRepository {
         ),
         grants: count("SELECT count(*) AS n FROM acl WHERE grantee_id = ? OR owner_id = ?"),
         mailboxes: count("SELECT count(*) AS n FROM mailboxes WHERE account_id = ? OR 0 = ?"),
+        messages: count("SELECT count(*) AS n FROM emails WHERE account_id = ? OR 0 = ?"),
         oauthGrants: Number(
           db.get<{ n: number }>(
             "SELECT count(*) AS n FROM oauth_grants WHERE account_id = ? AND expires_at > ?",
