@@ -30,22 +30,28 @@ export interface Fixtures {
   cookie: string;
 }
 
-/** The answer a case must get. */
+/** The one answer a case must get (never a choice: each input has exactly one right answer). */
 export type Expected =
-  | { kind: "json"; status: number | number[]; error?: string | string[]; body?: Record<string, unknown> }
-  | { kind: "page"; status: number | number[] }
+  | { kind: "json"; status: number; error?: string; body?: Record<string, unknown> }
+  | { kind: "page"; status: number }
   | { kind: "redirect"; error: string }
-  | { kind: "status"; status: number | number[] };
+  | { kind: "bearer"; status: number; error?: string }
+  | { kind: "status"; status: number };
 
 /** A JSON error (or, without `error`, a JSON answer) with this status. */
-export const json = (status: number | number[], error?: string | string[], body?: Record<string, unknown>) =>
+export const json = (status: number, error?: string, body?: Record<string, unknown>) =>
   ({ kind: "json", status, error, body }) as const;
 /** An HTML page (an error page unless the status says otherwise), never a redirect. */
-export const page = (status: number | number[] = 400) => ({ kind: "page", status }) as const;
+export const page = (status = 400) => ({ kind: "page", status }) as const;
 /** A 303 to the client's redirect URI carrying `error`. */
 export const redirect = (error: string) => ({ kind: "redirect", error }) as const;
+/**
+ * A Bearer challenge (RFC 6750 §3.1) with this status and `error` parameter; without `error`, a
+ * challenge that names none (the request had no credentials, §3.1 last paragraph).
+ */
+export const bearer = (status: number, error?: string) => ({ kind: "bearer", status, error }) as const;
 /** Any answer with this status. */
-export const status = (code: number | number[]) => ({ kind: "status", status: code }) as const;
+export const status = (code: number) => ({ kind: "status", status: code }) as const;
 
 type Built<T> = T | ((f: Fixtures) => T);
 
@@ -138,7 +144,6 @@ async function fixtures(t: TestApp): Promise<Fixtures> {
 
 const build = <T>(value: Built<T>, f: Fixtures): T =>
   typeof value === "function" ? (value as (f: Fixtures) => T)(f) : value;
-const oneOf = <T>(value: T | T[]) => Array.isArray(value) ? value : [value];
 
 async function runCase(f: Fixtures, c: BadInput): Promise<void> {
   const path = build(c.path, f);
@@ -159,13 +164,13 @@ async function runCase(f: Fixtures, c: BadInput): Promise<void> {
     "a failed request signed someone in",
   );
   const e = c.expect;
-  if (e.kind !== "redirect") assert.ok(oneOf(e.status).includes(response.status), `status: ${seen}`);
+  if (e.kind !== "redirect") assert.equal(response.status, e.status, `status: ${seen}`);
   switch (e.kind) {
     case "json": {
       assert.match(response.headers.get("content-type") ?? "", /^application\/json/, seen);
       assert.equal(response.headers.get("cache-control"), "no-store", seen);
       const answer = JSON.parse(text);
-      if (e.error !== undefined) assert.ok(oneOf(e.error).includes(answer.error), `error: ${seen}`);
+      assert.equal(answer.error, e.error, `error: ${seen}`);
       for (const [key, value] of Object.entries(e.body ?? {})) assert.deepEqual(answer[key], value, seen);
       break;
     }
@@ -179,6 +184,12 @@ async function runCase(f: Fixtures, c: BadInput): Promise<void> {
       const location = new URL(response.headers.get("location")!);
       assert.equal(location.searchParams.get("error"), e.error, location.href);
       assert.equal(location.searchParams.get("code"), null);
+      break;
+    }
+    case "bearer": {
+      const challenge = /\bBearer\b.*$/.exec(response.headers.get("www-authenticate") ?? "")?.[0];
+      assert.ok(challenge, `no Bearer challenge: ${seen}`);
+      assert.equal(/\berror="([^"]*)"/.exec(challenge)?.[1], e.error, challenge);
       break;
     }
     case "status":

@@ -29,7 +29,35 @@ Deno.test("the token endpoint answers bad input with the RFC 6749 §5.2 error, n
       name: "client_id twice",
       path: TOKEN,
       body: (f) => `grant_type=refresh_token&refresh_token=x&client_id=${f.client.clientId}&${f.auth}`,
-      expect: json([400, 401], ["invalid_request", "invalid_client"]),
+      expect: INVALID_REQUEST,
+    },
+    {
+      name: "code twice",
+      path: TOKEN,
+      body: (f) => `grant_type=authorization_code&code=a&code=b&code_verifier=${VERIFIER}&${f.auth}`,
+      expect: INVALID_REQUEST,
+    },
+    {
+      name: "refresh_token twice",
+      path: TOKEN,
+      body: (f) => `grant_type=refresh_token&refresh_token=a&refresh_token=b&${f.auth}`,
+      expect: INVALID_REQUEST,
+    },
+    {
+      name: "device_code twice",
+      path: TOKEN,
+      body: (f) =>
+        `${
+          q({ grant_type: "urn:ietf:params:oauth:grant-type:device_code" })
+        }&device_code=a&device_code=b&${f.auth}`,
+      expect: INVALID_REQUEST,
+    },
+    {
+      name: "client authentication in the header and the body at once",
+      path: TOKEN,
+      body: (f) => `grant_type=refresh_token&refresh_token=x&client_secret=${f.client.secret}`,
+      authorization: (f) => basic(f.client.clientId, f.client.secret!),
+      expect: INVALID_REQUEST,
     },
     {
       name: "unknown grant_type",
@@ -91,9 +119,9 @@ Deno.test("the token endpoint answers bad input with the RFC 6749 §5.2 error, n
       path: TOKEN,
       body: (f) =>
         `grant_type=refresh_token&refresh_token=x&client_id=${f.client.clientId}&client_secret=${long()}`,
-      expect: json([400, 401], ["invalid_request", "invalid_client"]),
+      expect: INVALID_REQUEST,
     },
-    { name: "a 100 KB body", path: TOKEN, body: HUGE, expect: json([400, 413], "invalid_request") },
+    { name: "a 100 KB body", path: TOKEN, body: HUGE, expect: INVALID_REQUEST },
     {
       name: "a JSON body",
       path: TOKEN,
@@ -169,16 +197,18 @@ Deno.test("introspection and revocation answer bad input with their RFC errors, 
       expect: json(200, undefined, { active: false }),
     },
     {
-      name: "introspect: a 5000-character token",
+      // RFC 7662 §2.3: a well-formed query for a token the server does not know is not an error.
+      name: "introspect: a 5000-character token is inactive",
       path: INTROSPECT,
       body: (f) => `token=${long()}&${f.auth}`,
-      expect: json([200, 400], undefined),
+      expect: json(200, undefined, { active: false }),
     },
     {
+      // A public client cannot authenticate, and RFC 7662 §2.1 requires it: no client authentication.
       name: "introspect: a public client",
       path: INTROSPECT,
       body: (f) => `token=nope&client_id=${f.publicClient.clientId}`,
-      expect: json([400, 401], ["unauthorized_client", "invalid_client"]),
+      expect: INVALID_CLIENT,
     },
     {
       name: "introspect: no client authentication",
@@ -197,7 +227,7 @@ Deno.test("introspection and revocation answer bad input with their RFC errors, 
       name: "introspect: a 100 KB body",
       path: INTROSPECT,
       body: HUGE,
-      expect: json([400, 413], "invalid_request"),
+      expect: INVALID_REQUEST,
     },
     { name: "revoke: missing token", path: REVOKE, body: (f) => f.auth, expect: INVALID_REQUEST },
     {
@@ -216,6 +246,13 @@ Deno.test("introspection and revocation answer bad input with their RFC errors, 
       name: "revoke: an unknown token is fine",
       path: REVOKE,
       body: (f) => `token=nope&${f.auth}`,
+      expect: status(200),
+    },
+    {
+      // RFC 7009 §2.2: an invalid token is not an error; a long one is just an invalid one.
+      name: "revoke: a 5000-character token is fine",
+      path: REVOKE,
+      body: (f) => `token=${long()}&${f.auth}`,
       expect: status(200),
     },
     { name: "revoke: no client authentication", path: REVOKE, body: "token=x", expect: INVALID_CLIENT },
@@ -258,7 +295,7 @@ Deno.test("device authorization answers bad input with the RFC 8628 / 6749 error
     { name: "no client", path: DEVICE, body: "scope=openid", expect: INVALID_CLIENT },
     { name: "an unknown client", path: DEVICE, body: "client_id=nobody", expect: INVALID_CLIENT },
     { name: "a JSON body", path: DEVICE, body: "{}", type: "application/json", expect: INVALID_REQUEST },
-    { name: "a 100 KB body", path: DEVICE, body: HUGE, expect: json([400, 413], "invalid_request") },
+    { name: "a 100 KB body", path: DEVICE, body: HUGE, expect: INVALID_REQUEST },
     { name: "a body that is not UTF-8", path: DEVICE, body: NOT_UTF8, expect: INVALID_REQUEST },
     {
       name: "a garbage Basic header",
@@ -285,7 +322,7 @@ Deno.test("dynamic registration answers bad input with the RFC 7591 §3.2.2 erro
     registration("invalid JSON", "{redirect_uris:"),
     registration("a JSON array", [GOOD]),
     registration("a JSON string", '"x"'),
-    registration("no redirect_uris", {}, json(400, ["invalid_redirect_uri", "invalid_client_metadata"])),
+    registration("no redirect_uris", {}),
     registration("redirect_uris not an array", { redirect_uris: "http://127.0.0.1/cb" }, REDIRECT_URI),
     registration(
       "a redirect URI with a fragment",
@@ -309,7 +346,7 @@ Deno.test("dynamic registration answers bad input with the RFC 7591 §3.2.2 erro
     registration("an unknown scope", { ...GOOD, scope: "openid bogus" }),
     registration("a 5000-character client_name", { ...GOOD, client_name: long() }),
     registration("metadata of the wrong type", { ...GOOD, client_name: 42, scope: 7 }),
-    { ...registration("a 100 KB body", { ...GOOD, x: long(100 * 1024) }), expect: json([400, 413]) },
+    registration("a 100 KB body", { ...GOOD, x: long(100 * 1024) }),
     {
       ...registration("a form body", ""),
       body: "redirect_uris=x",

@@ -9,7 +9,7 @@ import { type InvalidationEvent, MisconfigurationError, type OAuthClient, type S
 import { BrowserState } from "./browser.ts";
 import { ClientService } from "./clients.ts";
 import { CodeService } from "./codes.ts";
-import { invalidClient } from "./errors.ts";
+import { invalidClient, invalidRequest } from "./errors.ts";
 import { grantHandler } from "./grants.ts";
 import {
   generateKeyText,
@@ -194,7 +194,7 @@ export class OAuthProvider {
   /**
    * Authenticates the client of a token, introspection or revocation request (RFC 6749 §2.3):
    * client_secret_basic or client_secret_post for confidential clients, the bare client_id for
-   * public ones. Using two methods at once is refused (§2.3.1).
+   * public ones. Using two methods at once is invalid_request (§2.3, §5.2).
    */
   async authenticateClient(credentials: ClientCredentials): Promise<OAuthClient> {
     const { basic } = credentials;
@@ -202,7 +202,7 @@ export class OAuthProvider {
       basic &&
       (credentials.clientSecret !== undefined || (credentials.clientId ?? basic.clientId) !== basic.clientId)
     ) {
-      throw invalidClient("Use one client authentication method: the Authorization header or the form", true);
+      throw invalidRequest("Use one client authentication method: the Authorization header or the form");
     }
     const clientId = basic?.clientId ?? credentials.clientId;
     const secret = basic?.secret ?? credentials.clientSecret;

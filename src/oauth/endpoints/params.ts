@@ -69,8 +69,9 @@ export async function readForm(request: Request): Promise<Params> {
   try {
     bytes = await readBody(request, MAX_FORM_BYTES);
   } catch (error) {
+    // RFC 6749 §5.2: a request the server will not read is malformed: 400 invalid_request.
     if (error instanceof HttpError && error.status === 413) {
-      throw new OAuthError("invalid_request", `The request body exceeds ${MAX_FORM_BYTES} bytes`, 413);
+      throw invalidRequest(`The request body exceeds ${MAX_FORM_BYTES} bytes`);
     }
     throw error;
   }

@@ -3,7 +3,7 @@
  * Registered clients have no owner, so they cannot use client_credentials.
  */
 import type { RequestContext } from "../../http/mod.ts";
-import { readBody } from "../../http/mod.ts";
+import { HttpError, readBody } from "../../http/mod.ts";
 import { generatedClientId } from "../clients.ts";
 import { type GrantType, OAUTH_CLIENT, validateObject } from "../deps.ts";
 import { OAuthError } from "../errors.ts";
@@ -16,6 +16,7 @@ const GRANTS: readonly string[] = [
   "urn:ietf:params:oauth:grant-type:device_code",
 ];
 const metadataError = (description: string) => new OAuthError("invalid_client_metadata", description);
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** POST /auth/register. */
 export function registrationEndpoint(provider: OAuthProvider) {
@@ -30,9 +31,12 @@ export function registrationEndpoint(provider: OAuthProvider) {
       let body: Record<string, unknown>;
       try {
         body = JSON.parse(
-          new TextDecoder("utf-8", { fatal: true }).decode(await readBody(ctx.request, 64 * 1024)),
+          new TextDecoder("utf-8", { fatal: true }).decode(await readBody(ctx.request, MAX_BODY_BYTES)),
         );
-      } catch {
+      } catch (error) {
+        if (error instanceof HttpError && error.status === 413) {
+          throw metadataError(`The registration request exceeds ${MAX_BODY_BYTES} bytes`);
+        }
         throw metadataError("The registration request is not valid JSON");
       }
       if (body === null || typeof body !== "object" || Array.isArray(body)) {

@@ -4,7 +4,7 @@
  */
 import type { RequestContext } from "../../http/mod.ts";
 import { GRANT_TYPES, type GrantType, type OAuthClient } from "../deps.ts";
-import { invalidRequest, OAuthError, unauthorizedClient } from "../errors.ts";
+import { invalidClient, invalidRequest, OAuthError, unauthorizedClient } from "../errors.ts";
 import type { OAuthProvider } from "../provider.ts";
 import { basicClient, type Params, readForm, scopeList } from "./params.ts";
 import { oauthEndpoint, oauthJson } from "./responses.ts";
@@ -107,10 +107,12 @@ export function introspectionEndpoint(provider: OAuthProvider) {
   return (ctx: RequestContext) =>
     oauthEndpoint(async () => {
       const { params, client } = await clientRequest(provider, ctx);
+      // RFC 7662 §2.1: the caller must authenticate, which a public client cannot do.
       if (client.type !== "Confidential") {
-        throw unauthorizedClient("Only a confidential client may introspect tokens");
+        throw invalidClient("Only a confidential client, authenticated, may introspect tokens");
       }
-      const token = params.require("token", 2048);
+      // §2.2: a token the server does not know, however long, is inactive rather than an error.
+      const token = params.require("token", Number.MAX_SAFE_INTEGER);
       return oauthJson(await provider.tokens.introspect(token, ctx.baseUrl));
     });
 }
@@ -124,8 +126,8 @@ export function revocationEndpoint(provider: OAuthProvider) {
       if (hint !== undefined && hint !== "access_token" && hint !== "refresh_token") {
         throw new OAuthError("unsupported_token_type", `Unknown token_type_hint "${hint}"`);
       }
-      const token = params.get("token", 2048);
-      if (token === undefined) throw invalidRequest('The parameter "token" is required');
+      // RFC 7009 §2.2: an invalid token, however long, is not an error.
+      const token = params.require("token", Number.MAX_SAFE_INTEGER);
       await provider.tokens.revoke(client, token);
       return new Response(null, { status: 200, headers: { "cache-control": "no-store" } });
     });
