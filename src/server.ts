@@ -7,7 +7,7 @@ import { createHandler, HttpMetrics, type MetricSample, type RequestContext, Rou
 import { createJmap, defaultCore } from "./jmap/mod.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type Services } from "./services.ts";
-import type { StoreCounts } from "./store/mod.ts";
+import { SERVER_HEARTBEAT_MS, type StoreCounts } from "./store/mod.ts";
 import { VERSION } from "./version.ts";
 
 /** A wired application: its services and its fetch handler. */
@@ -178,13 +178,34 @@ export async function serve(
       options.onListen?.(addr);
     },
   }, app.handler);
+  // Tell the admin UI in local mode where this server answers; refreshed while it runs.
+  const registration = await services.store.servers.register({
+    url: localUrl(server.addr),
+    pid: Deno.pid,
+    version: VERSION,
+    startedAt: Date.now(),
+  });
+  const heartbeat = setInterval(() => {
+    services.store.servers.seen(registration, Date.now()).catch((error) =>
+      log.warn("Refreshing this server's row failed: {error}", { error })
+    );
+  }, SERVER_HEARTBEAT_MS);
+  Deno.unrefTimer(heartbeat);
   const stop = () => void server.shutdown();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
   await server.finished;
   clearInterval(pruning);
+  clearInterval(heartbeat);
+  await services.store.servers.unregister(registration).catch(() => undefined);
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   await app.close();
   log.info("Postern stopped");
+}
+
+/** The URL a client on this machine reaches the server at (loopback for a wildcard address). */
+function localUrl(addr: Deno.NetAddr): string {
+  const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname === "::" ? "::1" : addr.hostname;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
 }
 
 function printFirstStart(result: BootstrapResult): void {

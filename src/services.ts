@@ -26,7 +26,13 @@ import {
   ShareNotificationService,
 } from "./mail/mod.ts";
 import { OAuthProvider } from "./oauth/mod.ts";
-import { openStore, type Store, type SynchronousMode } from "./store/mod.ts";
+import {
+  openStore,
+  SERVER_HEARTBEAT_MS,
+  type ServerRecord,
+  type Store,
+  type SynchronousMode,
+} from "./store/mod.ts";
 
 /** Everything the surfaces use. */
 export interface Services {
@@ -52,6 +58,8 @@ export interface Services {
   sync(): Promise<void> | undefined;
   /** Starts the password-hash workers ahead of the first logins (servers call it at start). */
   prestart(): void;
+  /** Servers running on this database (refreshed within three heartbeats), newest first. */
+  runningServers(): Promise<ServerRecord[]>;
   /** Removes invalidation-log rows older than any process can lag (servers call it hourly). */
   pruneInvalidations(): number;
   close(): Promise<void>;
@@ -175,6 +183,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     sync: () => caches.sync(),
     prestart: () => hasher.prestart(),
     pruneInvalidations: () => store.invalidations.prune(),
+    runningServers: () => store.servers.running(Date.now() - 3 * SERVER_HEARTBEAT_MS),
     close() {
       hasher.close();
       caches.close();

@@ -54,10 +54,12 @@ Deno.test({
       // The report's existence check: a failed login stores a negative entry for "tess".
       assert.equal(await login(server.url, "tess@example.org", PASSWORD), 401);
       const home = await tui.waitFor("? Go to");
-      assert.match(home, /Accounts +1 users · 0 groups/);
-      assert.match(home, /Domains +1/);
-      assert.match(home, /Database +\d/);
+      assert.match(home, /Accounts +1 user · 0 groups · 1 domain/);
+      assert.match(home, /Database +\d+ KiB .* invalidation log at #\d+/);
       assert.match(home, /Mail +6 mailboxes · 0 messages/);
+      // The server on this database answers over loopback: its health and counters are shown.
+      assert.match(home, new RegExp(`Server +reachable at ${server.url.replaceAll(".", "\\.")}`));
+      assert.match(home, /Cache hits +\S+ \d+%/);
       await createUser(tui, "tess");
       // The very next request, no sleep: the server applied the UI's invalidation.
       assert.equal(await login(server.url, "tess@example.org", PASSWORD), 200);
@@ -71,7 +73,7 @@ Deno.test({
       await tui.waitFor("tess  User");
       await tui.keys("q");
       const after = await tui.waitFor("? Go to");
-      assert.match(after, /Accounts +2 users · 0 groups/);
+      assert.match(after, /Accounts +2 users · 0 groups · 1 domain/);
       assert.match(after, /Mail +12 mailboxes · 0 messages/);
       assert.match(after, /Failed logins +1 in the last hour/);
     }),
@@ -83,6 +85,7 @@ Deno.test({
   ignore: !HAS_TMUX,
   fn: () =>
     withTuiOnNewDatabase(async (tui, dataDir) => {
+      assert.match(await tui.waitFor("? Go to"), /Server +none running on this database/);
       await createUser(tui, "tess");
       await tui.keys("Enter");
       // Search as you type, then open the account from the results.

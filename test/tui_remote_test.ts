@@ -28,7 +28,7 @@ Deno.test({
       const home = await tui.waitFor("? Go to");
       assert.match(home, new RegExp(`Server +reachable at ${server.url.replaceAll(".", "\\.")}`));
       assert.match(home, /Cache hits +\S+ \d+%/);
-      assert.match(home, /Accounts +2 users · 0 groups/);
+      assert.match(home, /Accounts +2 users · 0 groups · 1 domain/);
       assert.match(home, /Mail +12 mailboxes · 1 message\n/);
       assert.match(home, /Failed logins +1 in the last hour/);
 

@@ -105,11 +105,20 @@ export function localBackend(
         ["", "-wal"].map((suffix) => Deno.stat(paths.databasePath + suffix).then((s) => s.size, () => 0)),
       );
       const caches = services.caches.stats();
-      const [counts, failures] = await Promise.all([
+      const [counts, failures, servers] = await Promise.all([
         services.store.activity.counts(),
         services.store.activity.loginFailuresSince(Date.now() - HOUR_MS),
+        services.runningServers(),
       ]);
+      // A server on this database answers its health and counters over loopback; what the
+      // database already told (mail, failed logins) is not repeated.
+      const server = servers.length
+        ? (await remoteFacts({ url: servers[0].url })).filter((f) =>
+          f.label !== "Mail" && f.label !== "Failed logins"
+        )
+        : [{ label: "Server", value: "none running on this database" }];
       return [
+        ...server,
         {
           label: "Mail",
           value: `${count(counts.mailboxes, "mailbox")} · ${count(counts.messages, "message")}`,
@@ -117,15 +126,10 @@ export function localBackend(
         { label: "Failed logins", value: failedLogins(failures) },
         {
           label: "Database",
-          value: `${formatBytes(sizes[0] + sizes[1])}${
-            sizes[1] ? ` (WAL ${formatBytes(sizes[1])})` : ""
-          } · ${paths.databasePath}`,
-        },
-        {
-          label: "Invalidations",
           value:
-            `log at #${services.store.invalidations.lastId()} · ${caches.remoteInvalidations} applied here ` +
-            "from other processes",
+            `${formatBytes(sizes[0] + sizes[1])}${sizes[1] ? ` (WAL ${formatBytes(sizes[1])})` : ""} · ` +
+            `invalidation log at #${services.store.invalidations.lastId()}, ${caches.remoteInvalidations} ` +
+            "applied here",
         },
       ];
     },
@@ -176,12 +180,4 @@ function synced(client: TuiClient, services: Services): TuiClient {
     delete: (type, id) => sync().then(() => client.delete(type, id)),
     schema: () => client.schema(),
   };
-}
-
-/** Cache settings as one dashboard line. */
-export function cacheLine(cache: WireObject): string {
-  const seconds = (key: string) => formatSeconds(Number(cache[key]));
-  return `max ${cache.maxEntries} entries · ttl ${seconds("ttlSeconds")} · negative ${
-    seconds("negativeTtlSeconds")
-  } · auth ${seconds("authTtlSeconds")}`;
 }

@@ -2,12 +2,13 @@
 import { keysScreen } from "./access_keys.ts";
 import { accountsScreen } from "./accounts.ts";
 import { actionsScreen } from "./actions.ts";
-import { cacheLine, type Fact } from "./backend.ts";
+import type { Fact } from "./backend.ts";
 import { clientsScreen } from "./clients.ts";
 import { domainsScreen } from "./domains.ts";
 import { grantsScreen } from "./grants.ts";
 import { groupsScreen } from "./groups.ts";
 import { HELP, showHelp } from "./help.ts";
+import { count as countOf } from "./list.ts";
 import { settingsScreen } from "./settings.ts";
 import { detailLines, isKey, type Ui } from "./ui.ts";
 
@@ -64,7 +65,7 @@ export async function runHome(ui: Ui): Promise<void> {
         ...Object.entries(SCREENS).map(([value, s]) => ({ value, name: s.name, description: s.description })),
         { value: "quit", name: "Quit", description: "Leave the admin UI" },
       ],
-      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: 10 },
+      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: ui.pageSize() },
     );
     if (isKey(choice)) {
       if (choice.name === "back") return;
@@ -88,17 +89,12 @@ export async function dashboard(ui: Ui): Promise<Fact[]> {
       count("account/group"),
       count("domain"),
     ]);
-    facts.push(
-      { label: "Accounts", value: `${users} users · ${groups} groups` },
-      { label: "Domains", value: String(domains) },
-    );
+    facts.push({
+      label: "Accounts",
+      value: `${countOf(users, "user")} · ${countOf(groups, "group")} · ${countOf(domains, "domain")}`,
+    });
   } catch (error) {
     facts.push({ label: "Directory", value: `cannot be read: ${(error as Error).message}` });
-  }
-  try {
-    facts.push({ label: "Caches", value: cacheLine(await client.get("cache", "singleton")) });
-  } catch (error) {
-    facts.push({ label: "Caches", value: `settings cannot be read: ${(error as Error).message}` });
   }
   try {
     facts.push(...await ui.backend.facts());

@@ -9,7 +9,8 @@ import { count } from "./list.ts";
 /** A server and the Authorization header that reaches it. */
 export interface RemoteAccess {
   url: string;
-  authorization: string;
+  /** Absent for a server on this machine: /healthz and /metrics answer loopback clients without it. */
+  authorization?: string;
 }
 
 /** The Authorization header for an API key, or for a login and password. */
@@ -24,7 +25,10 @@ const TIMEOUT_MS = 3000;
 async function call(access: RemoteAccess, path: string, init: RequestInit = {}): Promise<Response> {
   return await fetch(`${access.url.replace(/\/+$/, "")}${path}`, {
     ...init,
-    headers: { authorization: access.authorization, "content-type": "application/json" },
+    headers: {
+      ...(access.authorization ? { authorization: access.authorization } : {}),
+      "content-type": "application/json",
+    },
     signal: AbortSignal.timeout(TIMEOUT_MS),
   });
 }

@@ -13,6 +13,7 @@ import { type IntegrityChecker, sqliteIntegrity } from "./integrity.ts";
 import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
 import { type MailboxRepository, sqliteMailboxes } from "./mailboxes.ts";
 import { type OAuthRepository, sqliteOAuth } from "./oauth.ts";
+import { type ServerRegistry, sqliteServers } from "./servers.ts";
 import { type SettingsRepository, sqliteSettings } from "./settings.ts";
 import { type ShareNotificationRepository, sqliteShareNotifications } from "./share_notifications.ts";
 
@@ -29,6 +30,8 @@ export type { DanglingRow, IntegrityChecker, IntegrityReport } from "./integrity
 export type { InvalidationLog } from "./invalidations.ts";
 export type { MailboxRepository } from "./mailboxes.ts";
 export type { OAuthRepository } from "./oauth.ts";
+export { SERVER_HEARTBEAT_MS } from "./servers.ts";
+export type { ServerRecord, ServerRegistry } from "./servers.ts";
 export type { SettingsRepository } from "./settings.ts";
 export type {
   ShareNotificationAuthor,
@@ -53,6 +56,7 @@ export interface Store {
   readonly activity: ActivityLog;
   readonly blobs: BlobRepository;
   readonly emails: EmailRepository;
+  readonly servers: ServerRegistry;
   /** Runs `body` atomically; it must await only store calls. */
   transaction<T>(body: () => Promise<T> | T): Promise<T>;
   /** Size of the database file in bytes (pages × page size). */
@@ -85,6 +89,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     activity: sqliteActivity(db),
     blobs: sqliteBlobs(db),
     emails: sqliteEmails(db),
+    servers: sqliteServers(db),
     transaction: (body) => db.transaction(body),
     sizeBytes() {
       const count = db.get<{ page_count: number }>("PRAGMA page_count")?.page_count ?? 0;

@@ -14,6 +14,7 @@ import { sql as loginFailures } from "./009_login_failures.ts";
 import { sql as mailboxGrantChanges } from "./010_mailbox_grant_changes.ts";
 import { sql as blobs } from "./013_blobs.ts";
 import { sql as emails } from "./014_emails.ts";
+import { sql as servers } from "./015_servers.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -29,4 +30,5 @@ export const MIGRATIONS: readonly string[] = [
   mailboxGrantChanges,
   blobs,
   emails,
+  servers,
 ];
