@@ -4,7 +4,9 @@
  * registration (RFC 7591) and RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
  */
 import assert from "node:assert/strict";
-import { ADMIN_PASSWORD, basic } from "./helpers.ts";
+import { DatabaseSync } from "node:sqlite";
+import { decodeProtectedHeader } from "jose";
+import { ADMIN_PASSWORD, basic, type TestApp } from "./helpers.ts";
 import { ADMIN, type TestBrowser } from "./oauth_helpers.ts";
 import {
   assertErrorPage,
@@ -231,4 +233,50 @@ Deno.test("logout without an id_token_hint asks for confirmation before signing 
     assert.match(await confirmed.text(), /signed out/i);
     const none = await p.browser.request(authorizationRequest(p.client, { prompt: "none" }).url);
     await assertErrorRedirect(none, p.client.redirectUri, "login_required");
+  }, LOGOUT_CLIENT));
+
+/** Test seam: moves every retired signing key's retirement `ms` into the past, as if time had passed. */
+function ageRetiredKeys(t: TestApp, ms: number): void {
+  const db = new DatabaseSync(`${t.dataDir}/postern.db`);
+  try {
+    db.prepare("UPDATE oauth_signing_keys SET retired_at = ? WHERE retired_at IS NOT NULL").run(
+      Date.now() - ms,
+    );
+  } finally {
+    db.close();
+  }
+  t.services.oauth.keys.reload();
+}
+
+async function publishedKids(t: TestApp): Promise<(string | undefined)[]> {
+  return (await (await t.fetch("/auth/jwks.json")).json()).keys.map((k: { kid?: string }) => k.kid);
+}
+
+const HOUR = 3_600_000;
+
+Deno.test("after a key rotation, an ID token older than the ID and access token lifetimes still works as a logout hint", () =>
+  withProvider(async (p) => {
+    const idToken = await signedIn(p);
+    await p.t.services.oauth.rotateSigningKey();
+    // The rotation was two hours ago: past idTokenExpiry (15m) and accessTokenExpiry (1h), well within
+    // refreshTokenExpiry (30d), for which the RP may still be signed in with this ID token.
+    ageRetiredKeys(p.t, 2 * HOUR);
+    assert.ok((await publishedKids(p.t)).includes(decodeProtectedHeader(idToken).kid));
+    const query = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: SIGNED_OUT });
+    await clientRedirect(await p.browser.request(`/auth/logout?${query}`), SIGNED_OUT);
+    assert.ok(!p.browser.cookies.has("postern_session"));
+  }, LOGOUT_CLIENT));
+
+Deno.test("a key retired longer than refreshTokenExpiry ago leaves the JWKS, and a hint it signed is an error page", () =>
+  withProvider(async (p) => {
+    const idToken = await signedIn(p);
+    await p.t.services.oauth.rotateSigningKey();
+    ageRetiredKeys(p.t, 31 * 24 * HOUR);
+    assert.ok(!(await publishedKids(p.t)).includes(decodeProtectedHeader(idToken).kid));
+    const query = new URLSearchParams({ id_token_hint: idToken, post_logout_redirect_uri: SIGNED_OUT });
+    assert.match(
+      await assertErrorPage(await p.browser.request(`/auth/logout?${query}`)),
+      /not issued by this server/,
+    );
+    assert.ok(p.browser.cookies.has("postern_session"), "nobody was signed out");
   }, LOGOUT_CLIENT));

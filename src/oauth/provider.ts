@@ -67,7 +67,10 @@ export class OAuthProvider {
     this.clients = new ClientService(deps.store, deps.accounts, deps.keyedHash, deps.invalidate);
     this.keys = new SigningKeys(deps.store, deps.bootstrapKey, {
       algorithm: () => this.settings.signatureAlgorithm,
-      keepRetiredMs: () => Math.max(this.settings.idTokenMs, this.settings.accessTokenMs),
+      // As long as any token can be presented: an RP keeps the ID token of its last sign-in or refresh
+      // for logout (id_token_hint) as long as its refresh token lives.
+      keepRetiredMs: () =>
+        Math.max(this.settings.idTokenMs, this.settings.accessTokenMs, this.settings.refreshTokenMs),
     });
     this.tokens = new TokenService({
       store: deps.store,

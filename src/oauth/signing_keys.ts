@@ -1,7 +1,8 @@
 /**
  * ID-token signing keys: one current key of the configured algorithm (RS256 by default, ES256 or
  * EdDSA), published with its `kid` in the JWKS; after a rotation the old public keys stay published
- * as long as a token signed with them can live. Private keys are stored sealed under the server key.
+ * as long as a token signed with them can be presented (an ID token as a logout hint, for as long as
+ * the refresh tokens of its sign-in live). Private keys are stored sealed under the server key.
  */
 import { blake3 } from "@noble/hashes/blake3.js";
 import {
