@@ -7,7 +7,7 @@ import type { WireObject } from "../src/directory/mod.ts";
 import { decodeId } from "../src/model/ids.ts";
 import type { InvalidationEvent } from "../src/model/types.ts";
 import type { Services } from "../src/services.ts";
-import { formatBytes, formatSeconds } from "./format.ts";
+import { formatBytes } from "./format.ts";
 import { count } from "./list.ts";
 import { type RemoteAccess, remoteActions, remoteFacts, runRemoteAction } from "./remote.ts";
 
