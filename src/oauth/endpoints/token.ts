@@ -4,7 +4,7 @@
  */
 import type { RequestContext } from "../../http/mod.ts";
 import { GRANT_TYPES, type GrantType, type OAuthClient } from "../deps.ts";
-import { invalidClient, invalidRequest, OAuthError, unauthorizedClient } from "../errors.ts";
+import { invalidClient, OAuthError, unauthorizedClient } from "../errors.ts";
 import type { OAuthProvider } from "../provider.ts";
 import { basicClient, type Params, readForm, scopeList } from "./params.ts";
 import { oauthEndpoint, oauthJson } from "./responses.ts";
