@@ -1,0 +1,131 @@
+/**
+ * Two processes' worth of services on one database file: a token family that one of them revoked or
+ * rotated is seen so by the other at its next request (the invalidation log), although each keeps the
+ * families it has read in memory.
+ */
+import assert from "node:assert/strict";
+import type { OAuthClient } from "../src/model/oauth.ts";
+import { openServices, type Services } from "../src/services.ts";
+import { PASSWORD } from "./helpers.ts";
+
+const SCOPES = ["offline_access", "urn:ietf:params:jmap:mail"];
+
+interface Pair {
+  a: Services;
+  b: Services;
+  dir: string;
+  accountId: number;
+}
+
+async function pair(): Promise<Pair> {
+  const dir = await Deno.makeTempDir({ prefix: "postern-token-coherence-" });
+  const key = crypto.getRandomValues(new Uint8Array(64));
+  const a = await openServices({ databasePath: `${dir}/postern.db`, encryptionKey: key, hashWorkers: 1 });
+  const b = await openServices({ databasePath: `${dir}/postern.db`, encryptionKey: key, hashWorkers: 1 });
+  const domain = await a.domains.create({ name: "example.org" });
+  const account = await a.accounts.create({
+    type: "User",
+    name: "u",
+    domainId: domain.id,
+    password: PASSWORD,
+  });
+  return { a, b, dir, accountId: account.id };
+}
+
+async function cleanup(p: Pair): Promise<void> {
+  await p.a.close();
+  await p.b.close();
+  await Deno.remove(p.dir, { recursive: true });
+}
+
+/** Registers a client through `services` and returns it as both processes see it. */
+async function client(p: Pair, variant: "confidential" | "public"): Promise<[OAuthClient, OAuthClient]> {
+  const clientId = `client-${variant}`;
+  await p.a.objects.create(`oauth-client/${variant}`, {
+    clientId,
+    name: clientId,
+    redirectUris: ["http://127.0.0.1/callback"],
+    grantTypes: ["authorization_code", "refresh_token"],
+    scopes: SCOPES,
+    requireConsent: false,
+  }, "system");
+  p.b.sync();
+  return [
+    (await p.a.oauth.clients.byClientId(clientId))!,
+    (await p.b.oauth.clients.byClientId(clientId))!,
+  ];
+}
+
+async function issue(p: Pair, client: OAuthClient) {
+  const { tokens } = await p.a.oauth.tokens.issue({
+    client,
+    accountId: p.accountId,
+    grantType: "authorization_code",
+    scopes: SCOPES,
+    authTime: Date.now(),
+    issuer: "http://127.0.0.1",
+    withRefresh: true,
+  });
+  return tokens;
+}
+
+const refresh = (services: Services, client: OAuthClient, token: string) =>
+  services.oauth.tokens.refreshGrant(client, token, { issuer: "http://127.0.0.1" });
+
+Deno.test("a family revoked in one process stops refreshing in the other, which had it in memory", async () => {
+  const p = await pair();
+  try {
+    const [clientA, clientB] = await client(p, "confidential");
+    const tokens = await issue(p, clientA);
+    p.b.sync();
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await refresh(p.b, clientB, tokens.refresh_token!)).refresh_token, tokens.refresh_token);
+    }
+
+    await p.a.oauth.tokens.revoke(clientA, tokens.refresh_token!);
+    p.b.sync();
+    await assert.rejects(refresh(p.b, clientB, tokens.refresh_token!), { code: "invalid_grant" });
+    assert.equal(await p.b.oauth.tokens.verifyAccess(tokens.access_token), undefined);
+  } finally {
+    await cleanup(p);
+  }
+});
+
+Deno.test("a public client's token rotated in one process is a reuse in the other, which revokes the family", async () => {
+  const p = await pair();
+  try {
+    await p.a.objects.update("oidc-provider", "singleton", { refreshTokenReuseGrace: 0 }, "system");
+    const [clientA, clientB] = await client(p, "public");
+    const tokens = await issue(p, clientA);
+    // The other process reads the family (generation 1) and keeps it.
+    p.b.sync();
+    assert.ok(await p.b.oauth.tokens.verifyAccess(tokens.access_token));
+
+    const rotated = await refresh(p.a, clientA, tokens.refresh_token!);
+    assert.notEqual(rotated.refresh_token, tokens.refresh_token);
+
+    // The first token again, to the other process, past the (zero) grace window: spent, not current.
+    p.b.sync();
+    await assert.rejects(refresh(p.b, clientB, tokens.refresh_token!), { code: "invalid_grant" });
+    p.a.sync();
+    await assert.rejects(refresh(p.a, clientA, rotated.refresh_token!), { code: "invalid_grant" });
+  } finally {
+    await cleanup(p);
+  }
+});
+
+Deno.test("a password changed in one process stops the other's refreshes of that account", async () => {
+  const p = await pair();
+  try {
+    const [clientA, clientB] = await client(p, "confidential");
+    const tokens = await issue(p, clientA);
+    p.b.sync();
+    await refresh(p.b, clientB, tokens.refresh_token!);
+
+    await p.a.accounts.update(p.accountId, { password: "another strong passphrase" });
+    p.b.sync();
+    await assert.rejects(refresh(p.b, clientB, tokens.refresh_token!), { code: "invalid_grant" });
+  } finally {
+    await cleanup(p);
+  }
+});
