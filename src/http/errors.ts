@@ -59,10 +59,11 @@ export function errorResponse(error: unknown, context: ErrorContext): Response {
 function authErrorResponse(error: AuthError, context: ErrorContext): Response {
   const ext = { requestId: context.requestId };
   const escaped = error.message.replaceAll('"', "'");
-  // RFC 9728 §5.1: a client that got no usable token learns where to find how to get one.
-  const bearer = context.baseUrl === undefined
-    ? `Bearer ${REALM}`
-    : `Bearer ${REALM}, resource_metadata="${context.baseUrl}${RESOURCE_METADATA_PATH}"`;
+  // RFC 9728 §5.1: a client that got no usable token learns where to find how to get one (last, after
+  // RFC 6750's parameters).
+  const metadata = context.baseUrl === undefined
+    ? ""
+    : `, resource_metadata="${context.baseUrl}${RESOURCE_METADATA_PATH}"`;
   switch (error.reason) {
     case "malformed": {
       // RFC 6750 §3.1: a malformed request is 400 invalid_request, not a 401.
@@ -81,14 +82,14 @@ function authErrorResponse(error: AuthError, context: ErrorContext): Response {
       });
     case "missing":
       return problemResponse(401, error.message, {
-        headers: { "www-authenticate": `Basic ${REALM}, charset="UTF-8", ${bearer}` },
+        headers: { "www-authenticate": `Basic ${REALM}, charset="UTF-8", Bearer ${REALM}${metadata}` },
         extensions: ext,
       });
     default:
       return problemResponse(401, error.message, {
         headers: {
           "www-authenticate": error.scheme === "Bearer"
-            ? `${bearer}, error="invalid_token", error_description="${escaped}"`
+            ? `Bearer ${REALM}, error="invalid_token", error_description="${escaped}"${metadata}`
             : `Basic ${REALM}, charset="UTF-8"`,
         },
         extensions: ext,
