@@ -5,11 +5,26 @@
  * its transaction; the mailbox counts follow from the database's own triggers.
  */
 import type { AccountService } from "../directory/mod.ts";
-import { type Change, type InvalidationEvent, QuotaError, rightBit, type Store } from "./deps.ts";
-import type { EmailRecord } from "../store/mod.ts";
+import {
+  type Change,
+  ForbiddenError,
+  type InvalidationEvent,
+  InvalidInputError,
+  NotFoundError,
+  QuotaError,
+  rightBit,
+  type Store,
+} from "./deps.ts";
+import {
+  type EmailQuery,
+  type EmailQueryResult,
+  type EmailRecord,
+  HEADER_MATCH_FUNCTION,
+} from "../store/mod.ts";
 import { type BlobService, parseBlobId } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { messageFacts } from "./message_facts.ts";
+import { asText, messageHeaders } from "./mime/mod.ts";
 
 /** One message to import (RFC 8621 §4.8 EmailImport), ids already decoded. */
 export interface ImportItem {
@@ -37,6 +52,7 @@ const READ = rightBit("mayReadItems");
 const ADD = rightBit("mayAddItems");
 const SEEN = rightBit("maySetSeen");
 const KEYWORDS = rightBit("maySetKeywords");
+const REMOVE = rightBit("mayRemoveItems");
 
 /** RFC 8621 §4.1.1: a keyword is 1–255 printable ASCII characters, none of `( ) { ] % * " \`. */
 const KEYWORD = /^[!#$&'+,\-./0-9:;<=>?@A-Z[^_`a-z|}~]{1,255}$/;
@@ -57,7 +73,35 @@ export class EmailService {
     private readonly write: <T>(
       body: () => Promise<{ result: T; events: InvalidationEvent[]; changes: Change[] }>,
     ) => Promise<T>,
-  ) {}
+  ) {
+    // Email/query's header condition reads a message's header fields inside SQL.
+    store.defineFunction(HEADER_MATCH_FUNCTION, (data: Uint8Array, name: string, value: string | null) => {
+      const wanted = name.toLowerCase();
+      const needle = value?.toLowerCase();
+      return messageHeaders(data).some((h) =>
+          h.name.toLowerCase() === wanted &&
+          (needle === undefined || asText(h.value).toLowerCase().includes(needle))
+        )
+        ? 1
+        : 0;
+    });
+  }
+
+  /** Runs an Email/query as the viewer: a sharer's results hold only emails of mailboxes it may read. */
+  async query(
+    viewerId: number,
+    accountId: number,
+    query: Omit<EmailQuery, "accountId" | "readable">,
+  ): Promise<EmailQueryResult> {
+    let readable: number[] | undefined;
+    if (viewerId !== accountId) {
+      const rights = await this.mailboxes.rightsIn(viewerId, accountId);
+      readable = (await this.store.mailboxes.list(accountId)).map((m) => m.id).filter((m) =>
+        (rights(m) & READ) !== 0
+      );
+    }
+    return await this.store.emails.query({ ...query, accountId, readable });
+  }
 
   /**
    * Imports each item; an item's failure is its own (the others go on). Returns, in order, the
@@ -140,6 +184,8 @@ export class EmailService {
         size: data.length,
         receivedAt,
         sentAt: facts.sentAt,
+        // RFC 5256 §2.2: without a readable Date, the date it arrived is the date it was sent (for sorting).
+        sentMs: facts.sentAt === null ? receivedAt : Date.parse(facts.sentAt),
         subject: facts.subject ?? "",
         baseSubject: facts.baseSubject,
         fromSort: facts.fromSort,
@@ -150,6 +196,7 @@ export class EmailService {
         mailboxIds: [...new Set(item.mailboxIds)],
         keywords: [...new Set(item.keywords.map((k) => k.toLowerCase()))],
         threadIds: facts.threadIds,
+        search: facts.search,
       }, now);
       const [stored] = await this.store.emails.get(accountId, [id]);
       const changes: Change[] = [
@@ -181,6 +228,130 @@ export class EmailService {
           `(maxDiskQuota ${limit} bytes, ${used - (size - extra)} used by other mail and uploads)`,
       );
     }
+  }
+
+  /**
+   * Changes an email's keywords and/or the mailboxes it is in, as the viewer sees them (RFC 8621
+   * §4.6 with the rights of §2): $seen needs maySetSeen and other keywords maySetKeywords in every
+   * mailbox the email is in; adding to a mailbox needs mayAddItems there, taking it out
+   * mayRemoveItems. Mailboxes the viewer cannot see keep the email.
+   */
+  async update(
+    viewerId: number,
+    accountId: number,
+    id: number,
+    change: { keywords?: string[]; mailboxIds?: number[] },
+  ): Promise<void> {
+    const rights = await this.mailboxes.rightsIn(viewerId, accountId);
+    const [email] = await this.get(viewerId, accountId, [id]);
+    if (!email) throw new NotFoundError("Email", String(id));
+    const allow = (bit: number, mailboxIds: readonly number[]) =>
+      mailboxIds.every((m) => (rights(m) & bit) !== 0);
+    let keywordChange: { add: string[]; remove: string[] } | undefined;
+    if (change.keywords) {
+      const next = new Set(change.keywords.map((k) => k.toLowerCase()));
+      const add = [...next].filter((k) => !email.keywords.includes(k));
+      const remove = email.keywords.filter((k) => !next.has(k));
+      const touched = [...add, ...remove];
+      if (touched.includes("$seen") && !allow(SEEN, email.mailboxIds)) {
+        throw new ForbiddenError(
+          "You may not change $seen here (maySetSeen is not granted on all its mailboxes)",
+        );
+      }
+      if (touched.some((k) => k !== "$seen") && !allow(KEYWORDS, email.mailboxIds)) {
+        throw new ForbiddenError(
+          "You may not change keywords here (maySetKeywords is not granted on all its mailboxes)",
+        );
+      }
+      if (touched.length) keywordChange = { add, remove };
+    }
+    let mailboxChange: { add: number[]; remove: number[] } | undefined;
+    if (change.mailboxIds) {
+      const existing = new Set((await this.store.mailboxes.list(accountId)).map((m) => m.id));
+      const next = new Set(change.mailboxIds);
+      for (const m of next) {
+        if (!existing.has(m) || rights(m) === 0) {
+          throw new InvalidInputError(`There is no mailbox "${m}" in this account that you can see`, [
+            { property: "mailboxIds", message: "no such mailbox" },
+          ]);
+        }
+      }
+      const add = [...next].filter((m) => !email.mailboxIds.includes(m));
+      const remove = email.visibleMailboxIds.filter((m) => !next.has(m));
+      const hidden = email.mailboxIds.filter((m) => !email.visibleMailboxIds.includes(m));
+      if (next.size === 0 && hidden.length === 0) {
+        throw new InvalidInputError("An email must stay in at least one mailbox", [
+          { property: "mailboxIds", message: "must not be empty" },
+        ]);
+      }
+      if (!allow(ADD, add)) {
+        throw new ForbiddenError("You may not add emails to that mailbox (mayAddItems is not granted)");
+      }
+      if (!allow(REMOVE, remove)) {
+        throw new ForbiddenError(
+          "You may not take emails out of that mailbox (mayRemoveItems is not granted)",
+        );
+      }
+      if (add.length || remove.length) mailboxChange = { add, remove };
+    }
+    if (!keywordChange && !mailboxChange) return;
+    await this.write(async () => {
+      if (keywordChange) await this.store.emails.setKeywords(id, keywordChange);
+      if (mailboxChange) await this.store.emails.setMailboxes(email, mailboxChange);
+      // Unread counts move in every mailbox of the email when $seen changes; membership in those joined or left.
+      const seenChanged = keywordChange && [...keywordChange.add, ...keywordChange.remove].includes("$seen");
+      const recounted = new Set([
+        ...(seenChanged ? email.mailboxIds : []),
+        ...(mailboxChange ? [...mailboxChange.add, ...mailboxChange.remove] : []),
+      ]);
+      return {
+        result: undefined,
+        events: [],
+        changes: [
+          { type: "Email", objectId: id, kind: "updated", accountId },
+          ...[...recounted].map((m): Change => ({
+            type: "Mailbox",
+            objectId: m,
+            kind: "updated",
+            accountId,
+          })),
+        ],
+      };
+    });
+  }
+
+  /** Destroys an email; the viewer needs mayRemoveItems on every mailbox it is in. */
+  async destroy(viewerId: number, accountId: number, id: number): Promise<void> {
+    const rights = await this.mailboxes.rightsIn(viewerId, accountId);
+    const [email] = await this.get(viewerId, accountId, [id]);
+    if (!email) throw new NotFoundError("Email", String(id));
+    if (!email.mailboxIds.every((m) => (rights(m) & REMOVE) !== 0)) {
+      throw new ForbiddenError(
+        "You may not destroy this email (mayRemoveItems is not granted on all its mailboxes)",
+      );
+    }
+    await this.write(async () => {
+      const { threadDeleted } = await this.store.emails.delete(email);
+      return {
+        result: undefined,
+        events: [],
+        changes: [
+          { type: "Email", objectId: id, kind: "destroyed", accountId },
+          {
+            type: "Thread",
+            objectId: email.threadId,
+            kind: threadDeleted ? "destroyed" : "updated",
+            accountId,
+          },
+          ...email.mailboxIds.map((m): Change => ({
+            type: "Mailbox",
+            objectId: m,
+            kind: "updated",
+            accountId,
+          })),
+        ],
+      };
+    });
   }
 
   /** The emails of `ids` the viewer may read (in mailboxes it has mayReadItems on). */

@@ -216,7 +216,12 @@ export class MailboxService {
   }
 
   /** Destroys a mailbox (never one with children; with emails only when asked to remove them). */
-  async destroy(viewerId: number, accountId: number, id: number): Promise<void> {
+  async destroy(
+    viewerId: number,
+    accountId: number,
+    id: number,
+    options: { removeEmails?: boolean } = {},
+  ): Promise<void> {
     const access = await this.access(viewerId, accountId);
     const all = await this.store.mailboxes.list(accountId);
     this.visible(access, all, id);
@@ -224,13 +229,39 @@ export class MailboxService {
     if (all.some((m) => m.parentId === id)) {
       throw new RuleError("mailboxHasChild", "The mailbox has child mailboxes: move or destroy them first");
     }
+    const emails = await this.store.emails.inMailbox(id);
+    if (emails.length && !options.removeEmails) {
+      throw new RuleError(
+        "mailboxHasEmail",
+        `The mailbox holds ${emails.length} emails: move them first, or destroy it with onDestroyRemoveEmails`,
+      );
+    }
+    if (emails.length) this.require(access, id, "mayRemoveItems", "remove the emails of this mailbox");
     const grantees = (await this.store.mailboxes.grantsOf(accountId)).filter((g) => g.mailboxId === id);
     await this.write(async () => {
+      // RFC 8621 §2.5: an email only in this mailbox is destroyed; one also elsewhere just leaves it.
+      const changes: Change[] = [];
+      for (const email of emails) {
+        if (email.mailboxCount > 1) {
+          changes.push({ type: "Email", objectId: email.id, kind: "updated", accountId });
+          continue;
+        }
+        const { threadDeleted } = await this.store.emails.delete(email);
+        changes.push(
+          { type: "Email", objectId: email.id, kind: "destroyed", accountId },
+          {
+            type: "Thread",
+            objectId: email.threadId,
+            kind: threadDeleted ? "destroyed" : "updated",
+            accountId,
+          },
+        );
+      }
       await this.store.mailboxes.delete(id);
       return {
         result: undefined,
         events: await this.sharingEvents(grantees.map((g) => g.granteeId)),
-        changes: [mailboxChange(id, "destroyed", accountId)],
+        changes: [...changes, mailboxChange(id, "destroyed", accountId)],
       };
     });
   }

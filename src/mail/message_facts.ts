@@ -7,12 +7,16 @@ import {
   asDate,
   asMessageIds,
   asText,
+  bodyValue,
   type EmailAddress,
   emailBody,
   hasAttachment,
+  htmlToText,
   lastHeader,
+  partName,
   preview,
 } from "./mime/mod.ts";
+import type { SearchText } from "../store/mod.ts";
 
 /** The header properties of an Email (RFC 8621 §4.1.3), as stored and answered. */
 export interface HeaderProperties {
@@ -40,7 +44,12 @@ export interface MessageFacts {
   preview: string;
   /** Its own Message-IDs and those it names: the keys that thread it. */
   threadIds: string[];
+  /** What full-text search looks in. */
+  search: SearchText;
 }
+
+/** Body text indexed per message at most (characters): enough for any real conversation. */
+const MAX_INDEXED_BODY = 200_000;
 
 const ADDRESS_HEADERS = {
   sender: "sender",
@@ -80,7 +89,25 @@ export function messageFacts(message: Uint8Array): MessageFacts {
     const first = list?.[0];
     return (first ? first.name ?? first.email : "").toLowerCase();
   };
+  const addressText = (list: EmailAddress[] | null) =>
+    (list ?? []).map((a) => `${a.name ?? ""} ${a.email}`).join(" ");
+  let bodyText = "";
+  for (const part of body.textBody) {
+    if (bodyText.length >= MAX_INDEXED_BODY) break;
+    if (part.type !== "text/plain" && part.type !== "text/html") continue;
+    const value = bodyValue(body, part).value;
+    bodyText += (part.type === "text/html" ? htmlToText(value) : value) + "\n";
+  }
   return {
+    search: {
+      subject: subject ?? "",
+      from: addressText(properties.from),
+      to: addressText(properties.to),
+      cc: addressText(properties.cc),
+      bcc: addressText(properties.bcc),
+      body: bodyText.slice(0, MAX_INDEXED_BODY),
+      attachments: body.attachments.map((p) => partName(p) ?? "").filter(Boolean).join(" "),
+    },
     headers: properties,
     subject,
     sentAt: dateRaw === undefined ? null : asDate(dateRaw),

@@ -4,6 +4,7 @@ export { mailboxGrantHandler } from "./mailbox_grants.ts";
 export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
 export { EmailService, isKeyword } from "./emails.ts";
 export type { EmailView, ImportItem, ImportRefusal } from "./emails.ts";
+export type { EmailCondition, EmailFilter, EmailSort } from "../store/mod.ts";
 export type { UploadResult } from "./blobs.ts";
 export type { MailboxInput, MailboxView } from "./mailboxes.ts";
 export { SHARE_NOTIFICATION_CHANGE, ShareNotificationService } from "./share_notifications.ts";

@@ -1,5 +1,6 @@
 /** Persistence of emails, their mailboxes and keywords, threads, and the counts of every mailbox. */
 import type { Db, Row } from "./db.ts";
+import { type EmailQuery, type EmailQueryResult, runEmailQuery } from "./email_query.ts";
 
 /** An email as stored: the properties lists read without opening the message. */
 export interface EmailRecord {
@@ -29,6 +30,8 @@ export interface NewEmail {
   size: number;
   receivedAt: number;
   sentAt: string | null;
+  /** sentAt as an instant for sorting (receivedAt when the message has no readable Date). */
+  sentMs: number;
   subject: string;
   /** The subject without Re:/Fwd: prefixes, lower case: threads only join on an equal one. */
   baseSubject: string;
@@ -41,6 +44,19 @@ export interface NewEmail {
   keywords: string[];
   /** Message-IDs this email carries and names (References, In-Reply-To), for threading. */
   threadIds: string[];
+  /** Its searchable text by field. */
+  search: SearchText;
+}
+
+/** The text of a message that search indexes, by field. */
+export interface SearchText {
+  subject: string;
+  from: string;
+  to: string;
+  cc: string;
+  bcc: string;
+  body: string;
+  attachments: string;
 }
 
 /** The four counts of a mailbox (RFC 8621 §2). */
@@ -62,10 +78,23 @@ export interface EmailRepository {
   idByBlob(accountId: number, blobId: number): Promise<number | undefined>;
   /** Emails of an account by id; ids not found are left out. */
   get(accountId: number, ids: readonly number[]): Promise<EmailRecord[]>;
+  /** Adds and removes keywords of an email (the mailbox triggers recount $seen). */
+  setKeywords(emailId: number, change: { add: readonly string[]; remove: readonly string[] }): Promise<void>;
+  /** Adds the email to mailboxes and takes it out of others. */
+  setMailboxes(
+    email: Pick<EmailRecord, "id" | "receivedAt">,
+    change: { add: readonly number[]; remove: readonly number[] },
+  ): Promise<void>;
+  /** The emails in a mailbox, with how many mailboxes each is in. */
+  inMailbox(mailboxId: number): Promise<{ id: number; threadId: number; mailboxCount: number }[]>;
+  /** Removes an email; returns whether its thread went with it (it was the thread's last email). */
+  delete(email: Pick<EmailRecord, "id" | "threadId">): Promise<{ threadDeleted: boolean }>;
   /** Email ids of each thread of an account, oldest first (RFC 8621 §3: sorted by receivedAt). */
   threads(accountId: number, threadIds: readonly number[]): Promise<Map<number, number[]>>;
   /** Counts of the mailboxes asked for (a mailbox without emails is all zeros). */
   counts(mailboxIds: readonly number[]): Promise<Map<number, MailboxCounts>>;
+  /** Runs an Email/query (see email_query.ts). */
+  query(query: EmailQuery): Promise<EmailQueryResult>;
   /** Number of emails stored, of every account. */
   total(): Promise<number>;
 }
@@ -122,15 +151,16 @@ export function sqliteEmails(db: Db): EmailRepository {
         threadId = db.run("INSERT INTO threads (account_id) VALUES (?)", email.accountId).id;
       }
       const { id } = db.run(
-        `INSERT INTO emails (account_id, thread_id, blob_id, size, received_at, sent_at, subject, base_subject,
-           from_sort, to_sort, has_attachment, preview, headers, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO emails (account_id, thread_id, blob_id, size, received_at, sent_at, sent_ms, subject,
+           base_subject, from_sort, to_sort, has_attachment, preview, headers, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         email.accountId,
         threadId,
         email.blobId,
         email.size,
         email.receivedAt,
         email.sentAt,
+        email.sentMs,
         email.subject,
         email.baseSubject,
         email.fromSort,
@@ -139,6 +169,19 @@ export function sqliteEmails(db: Db): EmailRepository {
         email.preview,
         email.headers,
         now,
+      );
+      const s = email.search;
+      db.run(
+        `INSERT INTO email_search (rowid, subject, from_text, to_text, cc_text, bcc_text, body, attachments)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        id,
+        s.subject,
+        s.from,
+        s.to,
+        s.cc,
+        s.bcc,
+        s.body,
+        s.attachments,
       );
       // Keywords first: the mailbox triggers then count the email as read or unread at once.
       for (const keyword of email.keywords) {
@@ -161,6 +204,47 @@ export function sqliteEmails(db: Db): EmailRepository {
         );
       }
       return done({ id, threadId, newThread });
+    },
+    setKeywords(emailId, change) {
+      for (const keyword of change.remove) {
+        db.run("DELETE FROM email_keywords WHERE email_id = ? AND keyword = ?", emailId, keyword);
+      }
+      for (const keyword of change.add) {
+        db.run("INSERT OR IGNORE INTO email_keywords (email_id, keyword) VALUES (?, ?)", emailId, keyword);
+      }
+      return done(undefined);
+    },
+    setMailboxes(email, change) {
+      for (const mailboxId of change.remove) {
+        db.run("DELETE FROM email_mailboxes WHERE mailbox_id = ? AND email_id = ?", mailboxId, email.id);
+      }
+      for (const mailboxId of change.add) {
+        db.run(
+          "INSERT OR IGNORE INTO email_mailboxes (mailbox_id, email_id, received_at) VALUES (?, ?, ?)",
+          mailboxId,
+          email.id,
+          email.receivedAt,
+        );
+      }
+      return done(undefined);
+    },
+    inMailbox(mailboxId) {
+      const rows = db.all<{ id: number; thread_id: number; boxes: number }>(
+        `SELECT e.id, e.thread_id, (SELECT count(*) FROM email_mailboxes x WHERE x.email_id = e.id) AS boxes
+         FROM email_mailboxes m JOIN emails e ON e.id = m.email_id WHERE m.mailbox_id = ?`,
+        mailboxId,
+      );
+      return done(
+        rows.map((r) => ({ id: Number(r.id), threadId: Number(r.thread_id), mailboxCount: Number(r.boxes) })),
+      );
+    },
+    delete(email) {
+      // Memberships first, while the email row is there for the count triggers to read.
+      db.run("DELETE FROM email_mailboxes WHERE email_id = ?", email.id);
+      db.run("DELETE FROM emails WHERE id = ?", email.id);
+      const left = db.get("SELECT 1 FROM emails WHERE thread_id = ? LIMIT 1", email.threadId);
+      if (!left) db.run("DELETE FROM threads WHERE id = ?", email.threadId);
+      return done({ threadDeleted: !left });
     },
     idByBlob(accountId, blobId) {
       const row = db.get<{ id: number }>(
@@ -212,6 +296,7 @@ export function sqliteEmails(db: Db): EmailRepository {
       }
       return done(out);
     },
+    query: (query) => done(runEmailQuery(db, query)),
     total() {
       return done(Number(db.get<{ n: number }>("SELECT count(*) AS n FROM emails")?.n ?? 0));
     },

@@ -25,7 +25,9 @@ export type { ChangeLog } from "./changes.ts";
 export type { ConnectionOptions, SynchronousMode } from "./connection.ts";
 export type { CredentialRepository } from "./credentials.ts";
 export type { DomainRepository } from "./domains.ts";
-export type { EmailRecord, EmailRepository, MailboxCounts, NewEmail } from "./emails.ts";
+export type { EmailRecord, EmailRepository, MailboxCounts, NewEmail, SearchText } from "./emails.ts";
+export { HEADER_MATCH_FUNCTION } from "./email_query.ts";
+export type { EmailCondition, EmailFilter, EmailQuery, EmailQueryResult, EmailSort } from "./email_query.ts";
 export type { DanglingRow, IntegrityChecker, IntegrityReport } from "./integrity.ts";
 export type { InvalidationLog } from "./invalidations.ts";
 export type { MailboxRepository } from "./mailboxes.ts";
@@ -57,6 +59,11 @@ export interface Store {
   readonly blobs: BlobRepository;
   readonly emails: EmailRepository;
   readonly servers: ServerRegistry;
+  /**
+   * Makes a deterministic function of the services callable from SQL (e.g. matching a message's
+   * headers with the MIME parser, which the store does not have).
+   */
+  defineFunction(name: string, fn: (...args: never[]) => number | string | null): void;
   /** Runs `body` atomically; it must await only store calls. */
   transaction<T>(body: () => Promise<T> | T): Promise<T>;
   /** Size of the database file in bytes (pages × page size). */
@@ -91,6 +98,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     emails: sqliteEmails(db),
     servers: sqliteServers(db),
     transaction: (body) => db.transaction(body),
+    defineFunction: (name, fn) => db.raw.function(name, { deterministic: true }, fn as never),
     sizeBytes() {
       const count = db.get<{ page_count: number }>("PRAGMA page_count")?.page_count ?? 0;
       const size = db.get<{ page_size: number }>("PRAGMA page_size")?.page_size ?? 0;

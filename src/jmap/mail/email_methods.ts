@@ -1,6 +1,6 @@
 /**
- * The method table entries of emails and threads (RFC 8621 §3, §4): Email/get, Email/changes,
- * Email/import, Thread/get and Thread/changes.
+ * The method table entries of emails and threads (RFC 8621 §3, §4): Email/get, /set, /query,
+ * /queryChanges, /changes and /import; Thread/get and Thread/changes.
  */
 import type { EmailService, MailboxService } from "../../mail/mod.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
@@ -13,6 +13,7 @@ import type { ChangeFeed } from "../standard/state.ts";
 import { CAPABILITY } from "../types.ts";
 import { emailGet } from "./email_get.ts";
 import { emailImport } from "./email_import.ts";
+import { emailType } from "./email_type.ts";
 
 /** What the email methods use. */
 export interface EmailMethodsDeps {
@@ -88,7 +89,11 @@ export function emailMethods(deps: EmailMethodsDeps): [string, MethodDefinition]
         })
       ),
     ],
-    ...changes("Email"),
+    // Email/set, /query, /queryChanges and /changes are the standard methods over the Email type.
+    ...standardMethods(
+      emailType({ emails: deps.emails, maxQueryLimit: deps.limits.maxQueryLimit, checkAccount }),
+      feed,
+    ).filter(([method]) => method !== "Email/get"),
     ["Thread/get", mail((args, ctx) => threadGet(args, ctx, deps, checkAccount))],
     ...changes("Thread"),
   ];

@@ -178,11 +178,11 @@ export function mailboxType(deps: MailboxTypeDeps): DataType {
       return null;
     },
     async destroy(ctx, id) {
-      // onDestroyRemoveEmails (ctx.arguments) is accepted and checked by /set; until the Email store
-      // exists no mailbox holds emails, so mailboxHasEmail cannot arise yet.
       const mailboxId = decodeId(id);
       if (mailboxId === undefined) throw new NotFoundError("Mailbox", id);
-      await mailboxes.destroy(ctx.principal.accountId, accountOf(ctx), mailboxId);
+      await mailboxes.destroy(ctx.principal.accountId, accountOf(ctx), mailboxId, {
+        removeEmails: ctx.arguments?.onDestroyRemoveEmails === true,
+      });
     },
     async query(ctx, window) {
       const all = await list(ctx);

@@ -1,5 +1,5 @@
 /** MIME: a message's part tree with byte ranges, header forms, and its body as JMAP sees it. */
-export { lastHeader, MIME_LIMITS, parseMime } from "./parse_mime.ts";
+export { lastHeader, messageHeaders, MIME_LIMITS, parseMime } from "./parse_mime.ts";
 export type { MimeHeader, MimePart } from "./parse_mime.ts";
 export {
   asAddresses,

@@ -194,6 +194,11 @@ function splitMultipart(
   return parts;
 }
 
+/** The header fields of a message, without looking at its body. */
+export function messageHeaders(message: Uint8Array): MimeHeader[] {
+  return parseHeaders(LATIN.decode(message), message, 0, message.length).headers;
+}
+
 /** The last field of that name (case-insensitive), as RFC 2045 readers take it. */
 export function lastHeader(headers: readonly MimeHeader[], name: string): string | undefined {
   for (let i = headers.length - 1; i >= 0; i--) {

@@ -22,6 +22,7 @@ CREATE TABLE emails (
   size INTEGER NOT NULL,
   received_at INTEGER NOT NULL,
   sent_at TEXT,
+  sent_ms INTEGER,
   subject TEXT NOT NULL,
   base_subject TEXT NOT NULL,
   from_sort TEXT NOT NULL,
@@ -51,6 +52,16 @@ CREATE TABLE email_keywords (
   PRIMARY KEY (email_id, keyword)
 ) WITHOUT ROWID;
 CREATE INDEX email_keywords_keyword ON email_keywords(keyword, email_id);
+
+-- Full-text search (RFC 8621 §4.4.1 text, from, to, cc, bcc, subject, body): one row per email,
+-- rowid = email id, gone with the email.
+CREATE VIRTUAL TABLE email_search USING fts5(
+  subject, from_text, to_text, cc_text, bcc_text, body, attachments,
+  tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER emails_unsearchable AFTER DELETE ON emails BEGIN
+  DELETE FROM email_search WHERE rowid = OLD.id;
+END;
 
 CREATE TABLE thread_refs (
   account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,

@@ -1,0 +1,269 @@
+/**
+ * Email/query in SQL (RFC 8621 §4.4): a filter tree of checked conditions, sort criteria, thread
+ * collapsing and the result window become one statement over the email tables, driven from the
+ * mailbox index when the query lists one mailbox by date (what a mail client asks most).
+ */
+import type { Db } from "./db.ts";
+
+/** One checked FilterCondition: every property is already of its type, ids decoded. */
+export interface EmailCondition {
+  inMailbox?: number;
+  inMailboxOtherThan?: number[];
+  before?: number;
+  after?: number;
+  minSize?: number;
+  maxSize?: number;
+  allInThreadHaveKeyword?: string;
+  someInThreadHaveKeyword?: string;
+  noneInThreadHaveKeyword?: string;
+  hasKeyword?: string;
+  notKeyword?: string;
+  hasAttachment?: boolean;
+  /** FTS5 match expressions, already built from the words asked for. */
+  text?: string;
+  from?: string;
+  to?: string;
+  cc?: string;
+  bcc?: string;
+  subject?: string;
+  body?: string;
+  /** [name] or [name, value]: the header is there (and contains the value). */
+  header?: [string] | [string, string];
+}
+
+/** A checked filter: an operator over filters, or one condition. */
+export type EmailFilter =
+  | { operator: "AND" | "OR" | "NOT"; conditions: EmailFilter[] }
+  | { condition: EmailCondition };
+
+/** One checked sort criterion. */
+export interface EmailSort {
+  property:
+    | "receivedAt"
+    | "sentAt"
+    | "size"
+    | "from"
+    | "to"
+    | "subject"
+    | "hasKeyword"
+    | "allInThreadHaveKeyword"
+    | "someInThreadHaveKeyword";
+  isAscending: boolean;
+  keyword?: string;
+}
+
+/** An Email query: whose emails, which, in what order, and the window. */
+export interface EmailQuery {
+  accountId: number;
+  /** Mailboxes whose emails the viewer may read; undefined for the owner (everything). */
+  readable?: number[];
+  filter: EmailFilter | null;
+  sort: EmailSort[];
+  collapseThreads: boolean;
+  /** Window: position (negative from the end) and limit; or every id when limit is undefined. */
+  position: number;
+  limit?: number;
+  calculateTotal: boolean;
+}
+
+/** The ids in the window, where it starts, and the total when asked or needed. */
+export interface EmailQueryResult {
+  ids: number[];
+  position: number;
+  total?: number;
+}
+
+/** The name of the SQL function that tells whether a message has a header (with a value). */
+export const HEADER_MATCH_FUNCTION = "postern_header_matches";
+
+const SORT_COLUMNS: Record<string, string> = {
+  receivedAt: "e.received_at",
+  sentAt: "e.sent_ms",
+  size: "e.size",
+  from: "e.from_sort",
+  to: "e.to_sort",
+  subject: "e.base_subject",
+};
+
+const FTS_COLUMNS: Record<string, string> = {
+  text: "{subject from_text to_text cc_text bcc_text body attachments}",
+  from: "from_text",
+  to: "to_text",
+  cc: "cc_text",
+  bcc: "bcc_text",
+  subject: "subject",
+  body: "body",
+};
+
+const keywordExists = (email: string) =>
+  `EXISTS (SELECT 1 FROM email_keywords k WHERE k.email_id = ${email} AND k.keyword = ?)`;
+const threadKeyword = (negated: boolean) =>
+  `EXISTS (SELECT 1 FROM emails t WHERE t.thread_id = e.thread_id AND ${negated ? "NOT " : ""}${
+    keywordExists("t.id")
+  })`;
+
+/** SQL and parameters of one condition (its properties AND-ed). */
+function conditionSql(condition: EmailCondition, params: unknown[]): string {
+  const parts: string[] = [];
+  const add = (sql: string, ...values: unknown[]) => {
+    parts.push(sql);
+    params.push(...values);
+  };
+  for (const [key, value] of Object.entries(condition)) {
+    switch (key) {
+      case "inMailbox":
+        add("EXISTS (SELECT 1 FROM email_mailboxes m WHERE m.email_id = e.id AND m.mailbox_id = ?)", value);
+        break;
+      case "inMailboxOtherThan":
+        add(
+          "EXISTS (SELECT 1 FROM email_mailboxes m WHERE m.email_id = e.id AND m.mailbox_id NOT IN (SELECT value FROM json_each(?)))",
+          JSON.stringify(value),
+        );
+        break;
+      case "before":
+        add("e.received_at < ?", value);
+        break;
+      case "after":
+        add("e.received_at >= ?", value);
+        break;
+      case "minSize":
+        add("e.size >= ?", value);
+        break;
+      case "maxSize":
+        add("e.size < ?", value);
+        break;
+      case "hasKeyword":
+        add(keywordExists("e.id"), value);
+        break;
+      case "notKeyword":
+        add(`NOT ${keywordExists("e.id")}`, value);
+        break;
+      case "allInThreadHaveKeyword":
+        add(`NOT ${threadKeyword(true)}`, value);
+        break;
+      case "someInThreadHaveKeyword":
+        add(threadKeyword(false), value);
+        break;
+      case "noneInThreadHaveKeyword":
+        add(`NOT ${threadKeyword(false)}`, value);
+        break;
+      case "hasAttachment":
+        add("e.has_attachment = ?", value ? 1 : 0);
+        break;
+      case "header": {
+        const [name, text] = value as [string, string?];
+        add(
+          `${HEADER_MATCH_FUNCTION}((SELECT data FROM blobs WHERE id = e.blob_id), ?, ?)`,
+          name,
+          text ?? null,
+        );
+        break;
+      }
+      default:
+        if (FTS_COLUMNS[key]) {
+          add(
+            "e.id IN (SELECT rowid FROM email_search WHERE email_search MATCH ?)",
+            `${FTS_COLUMNS[key]} : (${value})`,
+          );
+        }
+    }
+  }
+  return parts.length ? parts.join(" AND ") : "1";
+}
+
+function filterSql(filter: EmailFilter, params: unknown[]): string {
+  if ("condition" in filter) return `(${conditionSql(filter.condition, params)})`;
+  const parts = filter.conditions.map((c) => filterSql(c, params));
+  if (filter.operator === "NOT") return parts.length ? `NOT (${parts.join(" OR ")})` : "1";
+  if (parts.length === 0) return filter.operator === "AND" ? "1" : "0";
+  return `(${parts.join(filter.operator === "AND" ? " AND " : " OR ")})`;
+}
+
+/** The sort key expressions and their directions; the email id breaks ties in the last direction. */
+function sortKeys(sort: EmailSort[], params: unknown[]): { expr: string; desc: boolean }[] {
+  const keys = sort.map((s) => {
+    let expr = SORT_COLUMNS[s.property];
+    if (!expr) {
+      params.push(s.keyword);
+      expr = s.property === "hasKeyword"
+        ? keywordExists("e.id")
+        : s.property === "someInThreadHaveKeyword"
+        ? threadKeyword(false)
+        : `NOT ${threadKeyword(true)}`;
+    }
+    return { expr, desc: !s.isAscending };
+  });
+  const last = keys.at(-1);
+  return [...keys, { expr: "e.id", desc: last ? last.desc : false }];
+}
+
+/** Runs an Email query. */
+export function runEmailQuery(db: Db, query: EmailQuery): EmailQueryResult {
+  const params: unknown[] = [];
+  const where: string[] = ["e.account_id = ?"];
+  params.push(query.accountId);
+  if (query.readable) {
+    where.push(
+      "EXISTS (SELECT 1 FROM email_mailboxes v WHERE v.email_id = e.id AND v.mailbox_id IN (SELECT value FROM json_each(?)))",
+    );
+    params.push(JSON.stringify(query.readable));
+  }
+  // A listing of one mailbox by date reads the mailbox's own date index instead of every email.
+  const fast = fastMailbox(query);
+  let from = "emails e";
+  if (fast !== undefined) {
+    from = "email_mailboxes fm JOIN emails e ON e.id = fm.email_id";
+    where.push("fm.mailbox_id = ?");
+    params.push(fast);
+  }
+  if (query.filter) where.push(filterSql(query.filter, params));
+  const sortParams: unknown[] = [];
+  const keys = fast !== undefined
+    ? [{ expr: "fm.received_at", desc: !query.sort[0].isAscending }, {
+      expr: "fm.email_id",
+      desc: !query.sort[0].isAscending,
+    }]
+    : sortKeys(query.sort, sortParams);
+  const order = keys.map((k) => `${k.expr} ${k.desc ? "DESC" : "ASC"}`).join(", ");
+  const base = `FROM ${from} WHERE ${where.join(" AND ")}`;
+  let listSql: string;
+  let listParams: unknown[];
+  if (query.collapseThreads) {
+    // The first email of each thread in the query's own order.
+    listSql = `SELECT id FROM (SELECT e.id AS id, ROW_NUMBER() OVER (ORDER BY ${order}) AS pos,
+                 ROW_NUMBER() OVER (PARTITION BY e.thread_id ORDER BY ${order}) AS rank ${base})
+               WHERE rank = 1 ORDER BY pos`;
+    listParams = [...sortParams, ...sortParams, ...params];
+  } else {
+    listSql = `SELECT e.id AS id ${base} ORDER BY ${order}`;
+    listParams = [...params, ...sortParams];
+  }
+  let total: number | undefined;
+  if (query.calculateTotal || query.position < 0) {
+    const countSql = query.collapseThreads
+      ? `SELECT count(DISTINCT e.thread_id) AS n ${base}`
+      : `SELECT count(*) AS n ${base}`;
+    total = Number(db.get<{ n: number }>(countSql, ...params as never[])?.n ?? 0);
+  }
+  let position = query.position;
+  if (position < 0) position = Math.max(0, total! + position);
+  const window = query.limit === undefined
+    ? ""
+    : ` LIMIT ${Math.floor(query.limit)} OFFSET ${Math.floor(position)}`;
+  const rows = db.all<{ id: number }>(
+    query.limit === undefined ? listSql : `${listSql}${window}`,
+    ...listParams as never[],
+  );
+  const ids = rows.map((r) => Number(r.id));
+  return { ids: query.limit === undefined ? ids.slice(position) : ids, position, total };
+}
+
+/** The mailbox of a query that lists exactly one mailbox (plus other conditions) by receivedAt. */
+function fastMailbox(query: EmailQuery): number | undefined {
+  if (query.sort.length === 0 || query.sort[0].property !== "receivedAt" || query.sort.length > 1) {
+    return undefined;
+  }
+  const filter = query.filter;
+  if (!filter || !("condition" in filter)) return undefined;
+  return filter.condition.inMailbox;
+}
