@@ -27,3 +27,14 @@ Deno.test("keyed hash changes with the key and with the secret", async () => {
 Deno.test("keyed hash refuses a key that is not 32 bytes", async () => {
   await assert.rejects(keyedHash(new Uint8Array(16), "secret"), /16-byte key/);
 });
+
+Deno.test("keyed hash of any text is the HMAC-SHA256 of its UTF-8 bytes", async () => {
+  const hmacKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  for (const secret of ["plain-ascii_secret", "pässwörd ✓ 日本", "emoji 🔑", "lone \ud800 surrogate"]) {
+    const bytes = new TextEncoder().encode(secret);
+    const expected = new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, bytes)).toHex();
+    assert.equal(await keyedHash(key, secret), expected, secret);
+  }
+});

@@ -2,7 +2,8 @@
 import { MisconfigurationError } from "../deps.ts";
 import { OAuthError } from "../errors.ts";
 
-const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
+/** The headers that keep a token response out of every cache (RFC 6749 §5.1). */
+export const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
 
 /** A JSON response with `Cache-Control: no-store` (RFC 6749 §5.1). */
 export function oauthJson(body: unknown, status = 200, headers: Record<string, string> = {}): Response {

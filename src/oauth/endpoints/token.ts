@@ -7,7 +7,7 @@ import { GRANT_TYPES, type GrantType, type OAuthClient } from "../deps.ts";
 import { invalidClient, OAuthError, unauthorizedClient } from "../errors.ts";
 import type { OAuthProvider } from "../provider.ts";
 import { basicClient, type Params, readForm, scopeList } from "./params.ts";
-import { oauthEndpoint, oauthJson } from "./responses.ts";
+import { NO_STORE, oauthEndpoint, oauthJson } from "./responses.ts";
 import { allowedScopes } from "./scopes.ts";
 
 const SINGLE = [
@@ -43,6 +43,8 @@ async function clientRequest(
 export function tokenEndpoint(provider: OAuthProvider) {
   return (ctx: RequestContext) =>
     oauthEndpoint(async () => {
+      // Token responses carry the request id from the start (no header added to a built response).
+      const json = (body: unknown) => ctx.json(body, { headers: NO_STORE });
       const { params, client } = await clientRequest(provider, ctx);
       const grantType = params.require("grant_type");
       if (!(GRANT_TYPES as readonly string[]).includes(grantType)) {
@@ -54,7 +56,7 @@ export function tokenEndpoint(provider: OAuthProvider) {
       const issuer = ctx.baseUrl;
       switch (grantType as GrantType) {
         case "authorization_code":
-          return oauthJson(
+          return json(
             await provider.codes.redeemCode(client, {
               code: params.require("code"),
               redirectUri: params.get("redirect_uri"),
@@ -63,14 +65,14 @@ export function tokenEndpoint(provider: OAuthProvider) {
             }),
           );
         case "refresh_token":
-          return oauthJson(
+          return json(
             await provider.tokens.refreshGrant(client, params.require("refresh_token"), {
               scope: params.get("scope"),
               issuer,
             }),
           );
         case "urn:ietf:params:oauth:grant-type:device_code":
-          return oauthJson(
+          return json(
             await provider.codes.redeemDeviceCode(client, params.require("device_code"), issuer),
           );
         case "client_credentials": {
@@ -96,7 +98,7 @@ export function tokenEndpoint(provider: OAuthProvider) {
             issuer,
             withRefresh: false,
           });
-          return oauthJson(tokens);
+          return json(tokens);
         }
       }
     });
