@@ -11,7 +11,6 @@ import {
   type InvalidationEvent,
   InvalidInputError,
   NotFoundError,
-  QuotaError,
   rightBit,
   type Store,
 } from "./deps.ts";
@@ -20,10 +19,12 @@ import {
   type EmailQueryResult,
   type EmailRecord,
   HEADER_MATCH_FUNCTION,
+  type NewEmail,
+  type StoredBlob,
 } from "../store/mod.ts";
 import { type BlobService, parseBlobId } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
-import { messageFacts } from "./message_facts.ts";
+import { type MessageFacts, messageFacts } from "./message_facts.ts";
 import { asText, messageHeaders } from "./mime/mod.ts";
 
 /** One message to import (RFC 8621 §4.8 EmailImport), ids already decoded. */
@@ -56,6 +57,40 @@ const REMOVE = rightBit("mayRemoveItems");
 
 /** RFC 8621 §4.1.1: a keyword is 1–255 printable ASCII characters, none of `( ) { ] % * " \`. */
 const KEYWORD = /^[!#$&'+,\-./0-9:;<=>?@A-Z[^_`a-z|}~]{1,255}$/;
+
+/** An import that passed its checks, ready to be written. */
+interface Prepared {
+  item: ImportItem;
+  blob: StoredBlob & { data: Uint8Array };
+  data: Uint8Array;
+  facts: MessageFacts;
+  receivedAt: number;
+}
+
+/** The row an import stores. */
+function newEmail(accountId: number, p: Prepared): NewEmail {
+  const { facts, receivedAt } = p;
+  return {
+    accountId,
+    blobId: p.blob.id,
+    size: p.data.length,
+    receivedAt,
+    sentAt: facts.sentAt,
+    // RFC 5256 §2.2: without a readable Date, the date it arrived is the date it was sent (for sorting).
+    sentMs: facts.sentAt === null ? receivedAt : Date.parse(facts.sentAt),
+    subject: facts.subject ?? "",
+    baseSubject: facts.baseSubject,
+    fromSort: facts.fromSort,
+    toSort: facts.toSort,
+    hasAttachment: facts.hasAttachment,
+    preview: facts.preview,
+    headers: JSON.stringify(facts.headers),
+    mailboxIds: [...new Set(p.item.mailboxIds)],
+    keywords: [...new Set(p.item.keywords.map((k) => k.toLowerCase()))],
+    threadIds: facts.threadIds,
+    search: facts.search,
+  };
+}
 
 /** Whether `keyword` is a valid keyword (before lower-casing). */
 export function isKeyword(keyword: string): boolean {
@@ -114,19 +149,67 @@ export class EmailService {
   ): Promise<(EmailRecord | ImportRefusal)[]> {
     const rights = await this.mailboxes.rightsIn(viewerId, accountId);
     const existing = new Set((await this.store.mailboxes.list(accountId)).map((m) => m.id));
-    const out: (EmailRecord | ImportRefusal)[] = [];
+    const prepared: (Prepared | ImportRefusal)[] = [];
     for (const item of items) {
-      out.push(await this.importOne(viewerId, accountId, item, { rights, existing }));
+      prepared.push(await this.prepare(viewerId, accountId, item, { rights, existing }));
     }
-    return out;
+    const ready = prepared.filter((p): p is Prepared => !("type" in p));
+    if (ready.length === 0) return prepared as ImportRefusal[];
+    const limit = (await this.accounts.get(accountId))?.quotas.maxDiskQuota;
+    const now = Date.now();
+    // One transaction for the whole call: a batch of imports costs one commit.
+    const stored = await this.write(async () => {
+      const results = new Map<Prepared, EmailRecord | ImportRefusal>();
+      const changes: Change[] = [];
+      const recounted = new Set<number>();
+      let used = limit === undefined ? 0 : await this.store.blobs.usedBytes(accountId, now);
+      for (const p of ready) {
+        const existingId = await this.store.emails.idByBlob(accountId, p.blob.id);
+        if (existingId !== undefined) {
+          results.set(p, {
+            type: "alreadyExists",
+            description: "This message is already in the account",
+            existingId,
+          });
+          continue;
+        }
+        if (limit !== undefined) {
+          const extra = await this.store.blobs.isLinked(accountId, p.blob.hash, now) ? 0 : p.data.length;
+          if (used + extra > limit) {
+            results.set(p, {
+              type: "overQuota",
+              description:
+                `Storing the message of ${p.data.length} bytes would pass the account's storage limit ` +
+                `(maxDiskQuota ${limit} bytes, ${
+                  used - (p.data.length - extra)
+                } used by other mail and uploads)`,
+            });
+            continue;
+          }
+          used += extra;
+        }
+        const { id, threadId, newThread } = await this.store.emails.insert(newEmail(accountId, p), now);
+        const [email] = await this.store.emails.get(accountId, [id]);
+        results.set(p, email);
+        changes.push(
+          { type: "Email", objectId: id, kind: "created", accountId },
+          { type: "Thread", objectId: threadId, kind: newThread ? "created" : "updated", accountId },
+        );
+        for (const m of email.mailboxIds) recounted.add(m);
+      }
+      for (const m of recounted) changes.push({ type: "Mailbox", objectId: m, kind: "updated", accountId });
+      return { result: results, events: [], changes };
+    });
+    return prepared.map((p) => "type" in p ? p : stored.get(p)!);
   }
 
-  private async importOne(
+  /** Everything an import checks before it writes, and the parsed message. */
+  private async prepare(
     viewerId: number,
     accountId: number,
     item: ImportItem,
     context: { rights: (mailboxId: number) => number; existing: Set<number> },
-  ): Promise<EmailRecord | ImportRefusal> {
+  ): Promise<Prepared | ImportRefusal> {
     const hash = parseBlobId(item.blobId);
     const now = Date.now();
     const data = hash && (
@@ -165,69 +248,8 @@ export class EmailService {
       }
     }
     const blob = (await this.store.blobs.find(hash))!;
-    const existingId = await this.store.emails.idByBlob(accountId, blob.id);
-    if (existingId !== undefined) {
-      return { type: "alreadyExists", description: "This message is already in the account", existingId };
-    }
-    try {
-      await this.checkQuota(accountId, hash, data.length, now);
-    } catch (error) {
-      if (error instanceof QuotaError) return { type: "overQuota", description: error.message };
-      throw error;
-    }
-    const facts = messageFacts(data);
     const receivedAt = Math.floor((item.receivedAt ?? now) / 1000) * 1000;
-    return await this.write(async () => {
-      const { id, threadId, newThread } = await this.store.emails.insert({
-        accountId,
-        blobId: blob.id,
-        size: data.length,
-        receivedAt,
-        sentAt: facts.sentAt,
-        // RFC 5256 §2.2: without a readable Date, the date it arrived is the date it was sent (for sorting).
-        sentMs: facts.sentAt === null ? receivedAt : Date.parse(facts.sentAt),
-        subject: facts.subject ?? "",
-        baseSubject: facts.baseSubject,
-        fromSort: facts.fromSort,
-        toSort: facts.toSort,
-        hasAttachment: facts.hasAttachment,
-        preview: facts.preview,
-        headers: JSON.stringify(facts.headers),
-        mailboxIds: [...new Set(item.mailboxIds)],
-        keywords: [...new Set(item.keywords.map((k) => k.toLowerCase()))],
-        threadIds: facts.threadIds,
-        search: facts.search,
-      }, now);
-      const [stored] = await this.store.emails.get(accountId, [id]);
-      const changes: Change[] = [
-        { type: "Email", objectId: id, kind: "created", accountId },
-        { type: "Thread", objectId: threadId, kind: newThread ? "created" : "updated", accountId },
-        ...stored.mailboxIds.map((m): Change => ({
-          type: "Mailbox",
-          objectId: m,
-          kind: "updated",
-          accountId,
-        })),
-      ];
-      return { result: stored, events: [], changes };
-    });
-  }
-
-  /**
-   * The account's stored bytes (emails and pending uploads, each blob once) must stay within its
-   * maxDiskQuota with this message in; a message already uploaded is counted already.
-   */
-  private async checkQuota(accountId: number, hash: Uint8Array, size: number, now: number): Promise<void> {
-    const limit = (await this.accounts.get(accountId))?.quotas.maxDiskQuota;
-    if (limit === undefined) return;
-    const used = await this.store.blobs.usedBytes(accountId, now);
-    const extra = await this.store.blobs.isLinked(accountId, hash, now) ? 0 : size;
-    if (used + extra > limit) {
-      throw new QuotaError(
-        `Storing the message of ${size} bytes would pass the account's storage limit ` +
-          `(maxDiskQuota ${limit} bytes, ${used - (size - extra)} used by other mail and uploads)`,
-      );
-    }
+    return { item, blob, data, facts: messageFacts(data), receivedAt };
   }
 
   /**

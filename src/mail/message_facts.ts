@@ -7,14 +7,13 @@ import {
   asDate,
   asMessageIds,
   asText,
-  bodyValue,
+  bodyText,
   type EmailAddress,
   emailBody,
   hasAttachment,
-  htmlToText,
   lastHeader,
   partName,
-  preview,
+  previewOf,
 } from "./mime/mod.ts";
 import type { SearchText } from "../store/mod.ts";
 
@@ -91,13 +90,7 @@ export function messageFacts(message: Uint8Array): MessageFacts {
   };
   const addressText = (list: EmailAddress[] | null) =>
     (list ?? []).map((a) => `${a.name ?? ""} ${a.email}`).join(" ");
-  let bodyText = "";
-  for (const part of body.textBody) {
-    if (bodyText.length >= MAX_INDEXED_BODY) break;
-    if (part.type !== "text/plain" && part.type !== "text/html") continue;
-    const value = bodyValue(body, part).value;
-    bodyText += (part.type === "text/html" ? htmlToText(value) : value) + "\n";
-  }
+  const text = bodyText(body, MAX_INDEXED_BODY);
   return {
     search: {
       subject: subject ?? "",
@@ -105,7 +98,7 @@ export function messageFacts(message: Uint8Array): MessageFacts {
       to: addressText(properties.to),
       cc: addressText(properties.cc),
       bcc: addressText(properties.bcc),
-      body: bodyText.slice(0, MAX_INDEXED_BODY),
+      body: text,
       attachments: body.attachments.map((p) => partName(p) ?? "").filter(Boolean).join(" "),
     },
     headers: properties,
@@ -115,7 +108,7 @@ export function messageFacts(message: Uint8Array): MessageFacts {
     fromSort: firstOf(properties.from),
     toSort: firstOf(properties.to),
     hasAttachment: hasAttachment(body),
-    preview: preview(body),
+    preview: previewOf(text),
     threadIds: [
       ...new Set([
         ...(properties.messageId ?? []),

@@ -257,7 +257,8 @@ export function sqliteEmails(db: Db): EmailRepository {
     get(accountId, ids) {
       if (ids.length === 0) return done([]);
       const rows = db.all(
-        `${SELECT} WHERE e.account_id = ? AND e.id IN (SELECT value FROM json_each(?))`,
+        // "+ 0": look the ids up by key; the account index would scan every email of the account.
+        `${SELECT} WHERE e.account_id + 0 = ? AND e.id IN (SELECT value FROM json_each(?))`,
         accountId,
         JSON.stringify(ids),
       );
@@ -267,7 +268,7 @@ export function sqliteEmails(db: Db): EmailRepository {
       const out = new Map<number, number[]>();
       if (threadIds.length === 0) return done(out);
       const rows = db.all<{ id: number; thread_id: number }>(
-        `SELECT id, thread_id FROM emails WHERE account_id = ? AND thread_id IN (SELECT value FROM json_each(?))
+        `SELECT id, thread_id FROM emails WHERE account_id + 0 = ? AND thread_id IN (SELECT value FROM json_each(?))
          ORDER BY received_at, id`,
         accountId,
         JSON.stringify(threadIds),

@@ -225,16 +225,27 @@ const PREVIEW_LENGTH = 256;
 
 /** Up to 256 characters of the message's text, whitespace collapsed (RFC 8621 §4.1.4 preview). */
 export function preview(body: EmailBody): string {
+  return previewOf(bodyText(body, PREVIEW_LENGTH * 8));
+}
+
+/** The preview of a text: its first 256 characters, whitespace collapsed. */
+export function previewOf(text: string): string {
+  // Only the start matters: collapse a bounded prefix, not a whole long body.
+  const collapsed = text.slice(0, PREVIEW_LENGTH * 8).replace(/\s+/g, " ").trim();
+  const chars = [...collapsed.slice(0, PREVIEW_LENGTH * 2)];
+  return chars.length > PREVIEW_LENGTH ? chars.slice(0, PREVIEW_LENGTH).join("") : collapsed;
+}
+
+/** The text of the message's text body (HTML read as text), parts on their own lines, up to `max` characters. */
+export function bodyText(body: EmailBody, max: number): string {
   let text = "";
   for (const part of body.textBody) {
+    if (text.length >= max) break;
     if (part.type !== "text/plain" && part.type !== "text/html") continue;
     const value = bodyValue(body, part).value;
-    text += " " + (part.type === "text/html" ? htmlToText(value) : value);
-    if (text.length > PREVIEW_LENGTH * 2) break;
+    text += (part.type === "text/html" ? htmlToText(value) : value) + "\n";
   }
-  const collapsed = text.replace(/\s+/g, " ").trim();
-  const chars = [...collapsed];
-  return chars.length > PREVIEW_LENGTH ? chars.slice(0, PREVIEW_LENGTH).join("") : collapsed;
+  return text.slice(0, max);
 }
 
 /** True when some attachment is not marked inline (RFC 8621 §4.1.4 hasAttachment). */

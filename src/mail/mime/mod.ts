@@ -15,6 +15,7 @@ export type { EmailAddress, EmailAddressGroup, HeaderForm } from "./header_forms
 export {
   BODY_PROPERTIES,
   bodyPartWire,
+  bodyText,
   bodyValue,
   DEFAULT_BODY_PROPERTIES,
   emailBody,
@@ -24,6 +25,7 @@ export {
   partName,
   partSize,
   preview,
+  previewOf,
 } from "./email_body.ts";
 export type { EmailBody } from "./email_body.ts";
 export { decodeText, decodeTransfer } from "./decode_body.ts";
