@@ -281,3 +281,39 @@ Deno.test("a sharer's query finds only the emails of the mailboxes it may read",
     assert.deepEqual(text.ids, []);
   });
 });
+
+Deno.test("SearchSnippet/get marks the words found in subject and body, HTML-escaped; null where none", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const f = await fixture(t, alice);
+    const tricky = await imported(
+      t,
+      alice,
+      message(`Subject: <b>café</b> & more
+
+The café <script>alert(1)</script> is open; the CAFE is near.
+`),
+    );
+    const result = await mailCall(t, "SearchSnippet/get", {
+      filter: { text: "cafe" },
+      emailIds: [f.ids.plans, tricky.id, f.ids.invoice, "zzzzzz"],
+    }, alice);
+    const [plans, html, invoice] = result.list as Obj[];
+    assert.equal(plans.emailId, f.ids.plans);
+    assert.equal(plans.subject, "<mark>Café</mark> plans");
+    assert.match(String(plans.preview), /meet at the <mark>café<\/mark> on the quay/);
+    assert.equal(html.subject, "&lt;b&gt;<mark>café</mark>&lt;/b&gt; &amp; more");
+    assert.match(
+      String(html.preview),
+      /The <mark>café<\/mark> &lt;script&gt;alert\(1\)&lt;\/script&gt; is open; the <mark>CAFE<\/mark>/,
+    );
+    assert.deepEqual(invoice, { emailId: f.ids.invoice, subject: null, preview: null });
+    assert.deepEqual(result.notFound, ["zzzzzz"]);
+    const noWords = await mailCall(t, "SearchSnippet/get", {
+      filter: { inMailbox: f.inbox },
+      emailIds: [f.ids.plans],
+    }, alice);
+    assert.deepEqual(noWords.list, [{ emailId: f.ids.plans, subject: null, preview: null }]);
+    const missing = await mailError(t, "SearchSnippet/get", { filter: null }, alice);
+    assert.equal(missing.type, "invalidArguments");
+  });
+});

@@ -394,6 +394,31 @@ export class EmailService {
     return data;
   }
 
+  /**
+   * RFC 8621 §5 SearchSnippet: for each email the viewer may read, its subject and a body excerpt
+   * with the words `match` found in <mark>…</mark>, the rest HTML-escaped; null where nothing matched.
+   */
+  async snippets(
+    viewerId: number,
+    accountId: number,
+    ids: readonly number[],
+    match: string | null,
+  ): Promise<Map<number, { subject: string | null; preview: string | null }>> {
+    const visible = (await this.get(viewerId, accountId, ids)).map((e) => e.id);
+    const out = new Map(
+      visible.map((id) => [id, { subject: null as string | null, preview: null as string | null }]),
+    );
+    if (match === null) return out;
+    const open = "\u0001";
+    const close = "\u0002";
+    const marked = (text: string) =>
+      text.includes(open) ? escapeHtml(text).replaceAll(open, "<mark>").replaceAll(close, "</mark>") : null;
+    for (const row of await this.store.emails.snippets(visible, match, [open, close])) {
+      out.set(row.id, { subject: marked(row.subject), preview: marked(row.body) });
+    }
+    return out;
+  }
+
   /** Email ids of each thread, those the viewer may read, oldest first. */
   async threads(
     viewerId: number,
@@ -410,6 +435,13 @@ export class EmailService {
         .filter(([, emails]) => emails.length > 0),
     );
   }
+}
+
+function escapeHtml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll(
+    '"',
+    "&quot;",
+  );
 }
 
 function invalid(property: string, description: string): ImportRefusal {

@@ -93,6 +93,15 @@ export interface EmailRepository {
   threads(accountId: number, threadIds: readonly number[]): Promise<Map<number, number[]>>;
   /** Counts of the mailboxes asked for (a mailbox without emails is all zeros). */
   counts(mailboxIds: readonly number[]): Promise<Map<number, MailboxCounts>>;
+  /**
+   * Subject and body excerpt of each email where `match` (an FTS5 expression) finds something, the
+   * matches between `marks` (RFC 8621 §5 SearchSnippet); emails without a match are left out.
+   */
+  snippets(
+    ids: readonly number[],
+    match: string,
+    marks: [string, string],
+  ): Promise<{ id: number; subject: string; body: string }[]>;
   /** Runs an Email/query (see email_query.ts). */
   query(query: EmailQuery): Promise<EmailQueryResult>;
   /** Number of emails stored, of every account. */
@@ -298,6 +307,21 @@ export function sqliteEmails(db: Db): EmailRepository {
       return done(out);
     },
     query: (query) => done(runEmailQuery(db, query)),
+    snippets(ids, match, [open, close]) {
+      if (ids.length === 0) return done([]);
+      const rows = db.all<{ id: number; subject: string; body: string }>(
+        `SELECT rowid AS id, highlight(email_search, 0, ?, ?) AS subject,
+                snippet(email_search, 5, ?, ?, '…', 32) AS body
+         FROM email_search WHERE email_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
+        open,
+        close,
+        open,
+        close,
+        `{subject body} : (${match})`,
+        JSON.stringify(ids),
+      );
+      return done(rows.map((r) => ({ id: Number(r.id), subject: String(r.subject), body: String(r.body) })));
+    },
     total() {
       return done(Number(db.get<{ n: number }>("SELECT count(*) AS n FROM emails")?.n ?? 0));
     },

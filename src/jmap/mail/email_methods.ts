@@ -2,7 +2,7 @@
  * The method table entries of emails and threads (RFC 8621 §3, §4): Email/get, /set, /query,
  * /queryChanges, /changes and /import; Thread/get and Thread/changes.
  */
-import type { EmailService, MailboxService } from "../../mail/mod.ts";
+import type { EmailFilter, EmailService, MailboxService } from "../../mail/mod.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import type { MethodContext, MethodDefinition } from "../engine.ts";
 import { MethodError } from "../errors.ts";
@@ -13,7 +13,8 @@ import type { ChangeFeed } from "../standard/state.ts";
 import { CAPABILITY } from "../types.ts";
 import { emailGet } from "./email_get.ts";
 import { emailImport } from "./email_import.ts";
-import { emailType } from "./email_type.ts";
+import { emailType, readFilter } from "./email_type.ts";
+import { checkFilter } from "../standard/query_window.ts";
 
 /** What the email methods use. */
 export interface EmailMethodsDeps {
@@ -95,6 +96,7 @@ export function emailMethods(deps: EmailMethodsDeps): [string, MethodDefinition]
       feed,
     ).filter(([method]) => method !== "Email/get"),
     ["Thread/get", mail((args, ctx) => threadGet(args, ctx, deps, checkAccount))],
+    ["SearchSnippet/get", mail((args, ctx) => searchSnippetGet(args, ctx, deps, checkAccount))],
     ...changes("Thread"),
   ];
 }
@@ -134,4 +136,52 @@ async function threadGet(
     list,
     notFound: unique.filter((id) => !threads.has(decodeId(id) ?? -1)),
   };
+}
+
+/** SearchSnippet/get (RFC 8621 §5): where the words of a filter's text, subject and body conditions appear. */
+async function searchSnippetGet(
+  raw: Record<string, unknown>,
+  ctx: MethodContext,
+  deps: EmailMethodsDeps,
+  checkAccount: DataType["checkAccount"],
+): Promise<Record<string, unknown>> {
+  const args = new Args(raw, ["accountId", "filter", "emailIds"], "SearchSnippet/get");
+  const accountId = await checkAccount(ctx, args.raw("accountId"));
+  ctx.accountId = accountId;
+  const emailIds = args.stringList("emailIds");
+  if (emailIds === null) throw new MethodError("invalidArguments", '"emailIds" is required');
+  if (emailIds.length > deps.limits.maxObjectsInGet) {
+    throw new MethodError(
+      "requestTooLarge",
+      `At most ${deps.limits.maxObjectsInGet} emailIds (maxObjectsInGet)`,
+    );
+  }
+  const type = emailType({ emails: deps.emails, maxQueryLimit: deps.limits.maxQueryLimit, checkAccount });
+  const filter = checkFilter(type, args.raw("filter"));
+  const words = filter ? snippetWords(readFilter(filter)) : [];
+  const unique = [...new Set(emailIds)];
+  const numeric = unique.map((id) => decodeId(id)).filter((id): id is number => id !== undefined);
+  const found = await deps.emails.snippets(
+    ctx.principal.accountId,
+    decodeId(accountId)!,
+    numeric,
+    words.length ? words.map((w) => `(${w})`).join(" OR ") : null,
+  );
+  return {
+    accountId,
+    list: unique.flatMap((id) => {
+      const snippet = found.get(decodeId(id) ?? -1);
+      return snippet ? [{ emailId: id, subject: snippet.subject, preview: snippet.preview }] : [];
+    }),
+    notFound: unique.filter((id) => !found.has(decodeId(id) ?? -1)),
+  };
+}
+
+/** The FTS5 expressions of a filter's text, subject and body conditions (none under NOT). */
+function snippetWords(filter: EmailFilter): string[] {
+  if ("condition" in filter) {
+    const { text, subject, body } = filter.condition;
+    return [text, subject, body].filter((w): w is string => w !== undefined);
+  }
+  return filter.operator === "NOT" ? [] : filter.conditions.flatMap(snippetWords);
 }

@@ -168,7 +168,7 @@ function invalid(property: string, message: string): InvalidInputError {
 }
 
 /** A checked filter: ids decoded, dates parsed, words made FTS5 expressions. */
-function readFilter(filter: Filter): EmailFilter {
+export function readFilter(filter: Filter): EmailFilter {
   if ("operator" in filter && Array.isArray((filter as FilterOperator).conditions)) {
     const op = filter as FilterOperator;
     return { operator: op.operator, conditions: op.conditions.map(readFilter) };
