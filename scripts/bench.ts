@@ -17,14 +17,17 @@
  *    its `#ids` in one request, on a directory of 10,000 more accounts, one request at a time on one
  *    keep-alive connection, against `Core/echo` on the same connection. Target: p50 under 3 ms.
  * 6. `refresh_token` grants (`POST /auth/token`, client_secret_basic) on `postern serve` against
- *    node-oidc-provider (npm `oidc-provider` under Deno, in-memory adapter) in its own process, with
- *    the same confidential client (client_id, secret, authorization_code + refresh_token) and the same
+ *    node-oidc-provider (npm `oidc-provider`, in-memory adapter) in its own process on Node.js, as its
+ *    users run it (a pinned LTS through npx, else `node` on PATH: scripts/bench/oidc_provider_runtime.ts),
+ *    and for information the same server under Deno (which it calls unsupported), with the same
+ *    confidential client (client_id, secret, authorization_code + refresh_token) and the same
  *    scope (`offline_access` and JMAP mail, no `openid`: no ID token is signed on either side). Each
  *    side's refresh token is fresh, and both keep a confidential client's token until it nears the
  *    end of its life (Postern: 4 of 30 days left; oidc-provider's default `rotateRefreshToken`: 70% of
  *    it gone), so every request presents the same token and nothing rotates. Postern's client and
  *    token are made in-process before it starts; oidc-provider's with its own models (a Grant and a
- *    RefreshToken, see scripts/bench/oidc_provider_server.ts). Target: at least 1.5× oidc-provider.
+ *    RefreshToken, see scripts/bench/oidc_provider_server.mjs). Target: at least 1.5× oidc-provider
+ *    on Node.js.
  * 7. `POST /jmap` `Core/echo` with a Bearer access token (checked on first use, then cached) against
  *    the same request with a cached Basic login, on the same `postern serve`. Target: at least 90%.
  * 8. Cold check of one access token: µs per `verifyAccess` of distinct tokens never checked before

@@ -17,7 +17,7 @@ export interface Measurements {
   /** NaN when the coherence-check section did not run. */
   syncMicros: number;
   accessLog?: { lines: number; requests: number };
-  /** refresh_token grant subjects, Postern and node-oidc-provider (figure 6). */
+  /** refresh_token grant subjects: Postern, node-oidc-provider on Node.js and on Deno (figure 6). */
   refreshSubjects?: Subject[];
   /** Core/echo with Bearer and with Basic on one server (figure 7). */
   bearerSubjects?: Subject[];
@@ -78,14 +78,26 @@ export function figures(m: Measurements): Figure[] {
       : []),
     ...(m.queryLatency ? queryFigures(m.queryLatency) : []),
     ...(m.refreshSubjects
-      ? throughput(
-        "6. refresh_token grant vs node-oidc-provider",
-        "postern",
-        "oidc",
-        1.5,
-        m.refreshSubjects,
-        times,
-      )
+      ? [
+        ...throughput(
+          "6. refresh_token grant vs node-oidc-provider",
+          "postern",
+          "oidc",
+          1.5,
+          m.refreshSubjects,
+          times,
+        ),
+        ...(has(m.refreshSubjects, "oidc-deno")
+          ? throughput(
+            "   vs oidc-provider under Deno",
+            "postern",
+            "oidc-deno",
+            NaN,
+            m.refreshSubjects,
+            times,
+          )
+          : []),
+      ]
       : []),
     ...(m.bearerSubjects
       ? throughput("7. JMAP Core/echo, Bearer vs Basic (cached)", "bearer", "basic", 0.9, m.bearerSubjects)

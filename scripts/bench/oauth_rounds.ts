@@ -4,6 +4,7 @@
  * access-token check in its own process (figure 8).
  */
 import { httpPost } from "./http_client.ts";
+import { prepareNode } from "./oidc_provider_runtime.ts";
 import type { ProcessGroup, Server } from "./processes.ts";
 import { median, micros } from "./report.ts";
 import { basic, type OAuthFixture } from "./setup_data.ts";
@@ -11,11 +12,16 @@ import { type RequestSubject, type Settings, throughputRounds } from "./throughp
 import type { TokenVerifyResult } from "./token_verify.ts";
 
 const FORM = "application/x-www-form-urlencoded";
+/** The oidc-provider version of the repository's import map, for the labels. */
+const OIDC_PROVIDER_VERSION = /@([^@]+)$/.exec(
+  JSON.parse(Deno.readTextFileSync(new URL("../../deno.json", import.meta.url))).imports["oidc-provider"],
+)?.[1] ?? "?";
 
 /**
- * Starts node-oidc-provider with the same client (client_id and secret) as Postern's and runs the
- * refresh_token rounds: every request presents the client's unrotated refresh token with
- * client_secret_basic. Both servers must first answer 200 and keep the token (no rotation).
+ * Starts node-oidc-provider with the same client (client_id and secret) as Postern's, on Node.js (the
+ * baseline) and on Deno (for information), and runs the refresh_token rounds: every request presents
+ * the client's unrotated refresh token with client_secret_basic. Every server must first answer 200 and
+ * keep the token (no rotation). Without a usable Node.js, the Deno one is the baseline, said so.
  */
 export async function refreshRounds(
   settings: Settings,
@@ -23,8 +29,7 @@ export async function refreshRounds(
   context: { tmp: string; postern: Server; fixture: OAuthFixture },
 ): Promise<RequestSubject[]> {
   const { tmp, postern, fixture } = context;
-  const tokenFile = `${tmp}/oidc-provider-refresh-token.txt`;
-  const oidc = await group.startScript("oidc-provider", "scripts/bench/oidc_provider_server.ts", [
+  const serverArgs = (tokenFile: string) => [
     "--client-id",
     fixture.clientId,
     "--client-secret",
@@ -33,6 +38,32 @@ export async function refreshRounds(
     fixture.scope,
     "--token-file",
     tokenFile,
+  ];
+  const started = performance.now();
+  const prepared = await prepareNode(group, tmp);
+  const node = "failed" in prepared ? undefined : prepared;
+  if (node) {
+    console.log(
+      `oidc-provider on Node.js ${node.version} (${node.executable}), installed in ` +
+        `${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+  } else if ("failed" in prepared) {
+    console.log(
+      `WARNING: oidc-provider runs on Deno only, not on Node.js as its users run it: ${prepared.failed}`,
+    );
+  }
+  const [onNode, onDeno] = await Promise.all([
+    node && group.startCommand(
+      "oidc-provider-node",
+      node.executable,
+      [node.script, ...serverArgs(`${tmp}/oidc-provider-node-token.txt`)],
+      node.dir,
+    ),
+    group.startScript(
+      "oidc-provider-deno",
+      "scripts/bench/oidc_provider_server.mjs",
+      serverArgs(`${tmp}/oidc-provider-deno-token.txt`),
+    ),
   ]);
   // client_secret_basic (RFC 6749 §2.3.1): both values are base64url, so form-encoding leaves them be.
   const headers = { authorization: basic(fixture.clientId, fixture.secret), "content-type": FORM };
@@ -49,13 +80,25 @@ export async function refreshRounds(
     await checkRefresh(new URL(path, server.url), headers, { body, refreshToken, scope: fixture.scope });
     return { key, label, server, results: [], request: { path, method: "POST", bodyFile, headers } };
   };
+  const version = OIDC_PROVIDER_VERSION;
+  const token = (runtime: string) => Deno.readTextFile(`${tmp}/oidc-provider-${runtime}-token.txt`);
   const subjects = [
+    node && onNode
+      ? await subject(
+        "oidc",
+        `node-oidc-provider ${version} (Node.js ${node.version}${node.lts ? ` LTS ${node.lts}` : ""}` +
+          `${node.supported ? "" : ", which it calls unsupported"}, in-memory adapter)`,
+        onNode,
+        "/token",
+        await token("node"),
+      )
+      : undefined,
     await subject(
-      "oidc",
-      "node-oidc-provider 9.13 (under Deno, in-memory adapter)",
-      oidc,
+      onNode ? "oidc-deno" : "oidc",
+      `node-oidc-provider ${version} (under Deno ${Deno.version.deno}, unsupported there)`,
+      onDeno,
       "/token",
-      await Deno.readTextFile(tokenFile),
+      await token("deno"),
     ),
     await subject(
       "postern",
@@ -64,7 +107,7 @@ export async function refreshRounds(
       "/auth/token",
       fixture.refreshToken,
     ),
-  ];
+  ].filter((s) => s !== undefined);
   await throughputRounds(settings, group, subjects, {
     title: "POST refresh_token grant throughput (client_secret_basic)",
   });

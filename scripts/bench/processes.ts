@@ -39,16 +39,18 @@ export class ProcessGroup {
   }
 
   /** Runs `deno run -A script args…`, which must print `listening <port>` on stdout. */
-  async startScript(name: string, script: string, args: string[]): Promise<Server> {
+  startScript(name: string, script: string, args: string[]): Promise<Server> {
+    return this.startCommand(name, Deno.execPath(), ["run", "-A", repoPath(script), ...args]);
+  }
+
+  /**
+   * Runs `executable args…` (in `cwd`, the repository by default), which must print `listening <port>`
+   * on stdout; its pid is the server's, for the CPU figures.
+   */
+  async startCommand(name: string, executable: string, args: string[], cwd = ROOT): Promise<Server> {
     const child = this.#spawn(
       name,
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", repoPath(script), ...args],
-        cwd: ROOT,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "inherit",
-      }),
+      new Deno.Command(executable, { args, cwd, stdin: "null", stdout: "piped", stderr: "inherit" }),
     );
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let seen = "";
@@ -119,22 +121,45 @@ export class ProcessGroup {
 
   /** Runs `deno run -A script args…` to completion and parses the JSON line it prints. */
   async runJson<T>(script: string, args: string[]): Promise<T> {
+    const stdout = await this.run(script, Deno.execPath(), ["run", "-A", repoPath(script), ...args]);
+    return JSON.parse(stdout.trim().split("\n").at(-1)!) as T;
+  }
+
+  /**
+   * Runs `executable args…` to completion (in `cwd`, the repository by default) and returns its
+   * stdout; throws with the end of its stderr when it fails or outlives `timeoutMs`.
+   */
+  async run(
+    name: string,
+    executable: string,
+    args: string[],
+    options: { cwd?: string; timeoutMs?: number } = {},
+  ): Promise<string> {
     const child = this.#spawn(
-      script,
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", repoPath(script), ...args],
-        cwd: ROOT,
+      name,
+      new Deno.Command(executable, {
+        args,
+        cwd: options.cwd ?? ROOT,
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
       }),
     );
-    const { code, stdout, stderr } = await child.output();
-    this.#children.delete(child);
-    if (code !== 0) {
-      throw new Error(`${script} failed (exit ${code}): ${new TextDecoder().decode(stderr).slice(-2000)}`);
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, options.timeoutMs);
+    try {
+      const { code, stdout, stderr } = await child.output();
+      if (code !== 0) {
+        throw new Error(`${name} failed (exit ${code}): ${new TextDecoder().decode(stderr).slice(-2000)}`);
+      }
+      return new TextDecoder().decode(stdout);
+    } finally {
+      clearTimeout(timer);
+      this.#children.delete(child);
     }
-    return JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").at(-1)!) as T;
   }
 
   /**

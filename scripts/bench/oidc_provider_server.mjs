@@ -1,10 +1,13 @@
 /**
- * The refresh_token baseline: node-oidc-provider (npm `oidc-provider`, run by Deno's Node
- * compatibility; it warns that Deno is not a supported runtime) on a free loopback port, with one
- * confidential client equivalent to the benchmark's Postern client, and one refresh token issued ahead.
+ * The refresh_token baseline: node-oidc-provider (npm `oidc-provider`) on a free loopback port, with
+ * one confidential client equivalent to the benchmark's Postern client, and one refresh token issued
+ * ahead. Plain JavaScript on Node's APIs only, so the same file runs where its users run it, on
+ * Node.js (from a node_modules the benchmark installs, see oidc_provider_runtime.ts), and, for
+ * comparison, on Deno's Node compatibility layer (where oidc-provider warns that Deno is unsupported):
  *
- *   deno run -A scripts/bench/oidc_provider_server.ts --client-id ID --client-secret SECRET \
+ *   node oidc_provider_server.mjs --client-id ID --client-secret SECRET \
  *     --scope "offline_access urn:ietf:params:jmap:mail" --token-file rt.txt
+ *   deno run -A scripts/bench/oidc_provider_server.mjs …the same options…
  *
  * The client authenticates with client_secret_basic and may use authorization_code and refresh_token;
  * tokens last as Postern's defaults (access 1 h, refresh 30 days). Storage is in memory, through the
@@ -25,13 +28,14 @@
  * Its value is written to `--token-file` before `listening <port>` is printed on stdout.
  */
 import { generateKeyPair } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import process from "node:process";
 import { parseArgs, promisify } from "node:util";
 import Provider from "oidc-provider";
 
 const { values } = parseArgs({
-  args: Deno.args,
+  args: process.argv.slice(2),
   options: {
     "client-id": { type: "string" },
     "client-secret": { type: "string" },
@@ -43,8 +47,9 @@ const { values } = parseArgs({
 });
 const clientId = values["client-id"];
 const clientSecret = values["client-secret"];
-if (!clientId || !clientSecret || !values["token-file"]) {
-  throw new Error("oidc_provider_server.ts needs --client-id, --client-secret and --token-file");
+const tokenFile = values["token-file"];
+if (!clientId || !clientSecret || !tokenFile) {
+  throw new Error("oidc_provider_server.mjs needs --client-id, --client-secret and --token-file");
 }
 const scopes = values.scope.split(" ").filter(Boolean);
 const accountId = values["account-id"];
@@ -53,25 +58,30 @@ const accountId = values["account-id"];
 const { privateKey } = await promisify(generateKeyPair)("rsa", { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: "jwk" }), kid: "bench", alg: "RS256", use: "sig" };
 
-/** What the provider stores: a model's payload (a plain object the provider reads and writes). */
-type Payload = Record<string, unknown>;
-
 /** The records the adapter keeps, at most this many (the oldest go first). */
 const MAX_RECORDS = 200_000;
-const records = new Map<string, { payload: Payload; expiresAt: number }>();
-const grants = new Map<string, Set<string>>();
-const secondary = new Map<string, string>();
+/** @type {Map<string, { payload: Record<string, unknown>; expiresAt: number }>} */
+const records = new Map();
+/** @type {Map<string, Set<string>>} */
+const grants = new Map();
+/** @type {Map<string, string>} */
+const secondary = new Map();
 
 /** An in-memory adapter (the provider's Adapter interface) whose every operation is constant time. */
 class MemoryAdapter {
-  constructor(private readonly model: string) {}
+  /** @param {string} model */
+  constructor(model) {
+    this.model = model;
+  }
 
-  #key(id: string) {
+  /** @param {string} id */
+  key(id) {
     return `${this.model}:${id}`;
   }
 
-  upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-    const key = this.#key(id);
+  /** @param {string} id @param {Record<string, unknown>} payload @param {number} [expiresIn] */
+  upsert(id, payload, expiresIn) {
+    const key = this.key(id);
     records.delete(key);
     records.set(key, { payload, expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : Infinity });
     if (typeof payload.grantId === "string") {
@@ -81,43 +91,50 @@ class MemoryAdapter {
     }
     if (typeof payload.uid === "string") secondary.set(`uid:${payload.uid}`, id);
     if (typeof payload.userCode === "string") secondary.set(`userCode:${payload.userCode}`, id);
-    if (records.size > MAX_RECORDS) this.#evict(records.keys().next().value!);
+    if (records.size > MAX_RECORDS) this.evict(records.keys().next().value);
     return Promise.resolve();
   }
 
-  find(id: string): Promise<Payload | undefined> {
-    const record = records.get(this.#key(id));
+  /** @param {string} id */
+  find(id) {
+    const record = records.get(this.key(id));
     return Promise.resolve(record && record.expiresAt > Date.now() ? record.payload : undefined);
   }
 
-  findByUid(uid: string): Promise<Payload | undefined> {
+  /** @param {string} uid */
+  findByUid(uid) {
     const id = secondary.get(`uid:${uid}`);
     return id === undefined ? Promise.resolve(undefined) : this.find(id);
   }
 
-  findByUserCode(userCode: string): Promise<Payload | undefined> {
+  /** @param {string} userCode */
+  findByUserCode(userCode) {
     const id = secondary.get(`userCode:${userCode}`);
     return id === undefined ? Promise.resolve(undefined) : this.find(id);
   }
 
-  consume(id: string): Promise<void> {
-    const record = records.get(this.#key(id));
+  /** @param {string} id */
+  consume(id) {
+    const record = records.get(this.key(id));
     if (record) record.payload.consumed = Math.floor(Date.now() / 1000);
     return Promise.resolve();
   }
 
-  destroy(id: string): Promise<void> {
-    this.#evict(this.#key(id));
+  /** @param {string} id */
+  destroy(id) {
+    this.evict(this.key(id));
     return Promise.resolve();
   }
 
-  revokeByGrantId(grantId: string): Promise<void> {
+  /** @param {string} grantId */
+  revokeByGrantId(grantId) {
     for (const key of grants.get(grantId) ?? []) records.delete(key);
     grants.delete(grantId);
     return Promise.resolve();
   }
 
-  #evict(key: string) {
+  /** @param {string} key */
+  evict(key) {
     const grantId = records.get(key)?.payload.grantId;
     records.delete(key);
     if (typeof grantId === "string") grants.get(grantId)?.delete(key);
@@ -139,7 +156,7 @@ const provider = new Provider("http://127.0.0.1", {
   cookies: { keys: [crypto.randomUUID()] },
   features: { devInteractions: { enabled: false } },
   ttl: { AccessToken: 3600, RefreshToken: 30 * 24 * 3600, Grant: 30 * 24 * 3600 },
-  findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
+  findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
 });
 
 const client = await provider.Client.find(clientId);
@@ -158,13 +175,14 @@ const refreshToken = await new provider.RefreshToken({
   iiat: now,
   expiresWithSession: false,
 }).save();
-await Deno.writeTextFile(values["token-file"], refreshToken);
+writeFileSync(tokenFile, refreshToken);
 
 const server = createServer(provider.callback());
 server.listen(0, "127.0.0.1", () => {
-  console.log(`listening ${(server.address() as AddressInfo).port}`);
+  const address = server.address();
+  console.log(`listening ${typeof address === "object" && address ? address.port : address}`);
 });
-Deno.addSignalListener("SIGTERM", () => {
+process.on("SIGTERM", () => {
   server.close();
   server.closeAllConnections();
 });
