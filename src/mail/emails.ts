@@ -11,7 +11,9 @@ import {
   type InvalidationEvent,
   InvalidInputError,
   NotFoundError,
+  QuotaError,
   rightBit,
+  RuleError,
   type Store,
 } from "./deps.ts";
 import {
@@ -24,6 +26,7 @@ import {
 } from "../store/mod.ts";
 import { type BlobService, parseBlobId } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
+import { type ComposeAttachment, type ComposeInput, composeMessage } from "./compose.ts";
 import { type MessageFacts, messageFacts } from "./message_facts.ts";
 import { asText, messageHeaders } from "./mime/mod.ts";
 
@@ -201,6 +204,61 @@ export class EmailService {
       return { result: results, events: [], changes };
     });
     return prepared.map((p) => "type" in p ? p : stored.get(p)!);
+  }
+
+  /**
+   * Email/set create (RFC 8621 §4.6): the message built from the properties given, attachments read
+   * from blobs the viewer may read, then stored exactly as an import of it would be. A refusal is
+   * thrown as the domain error of its SetError.
+   */
+  async create(
+    viewerId: number,
+    accountId: number,
+    draft: {
+      message: Omit<ComposeInput, "attachments">;
+      attachments: (Omit<ComposeAttachment, "data"> & { blobId: string })[];
+      mailboxIds: number[];
+      keywords: string[];
+      receivedAt?: number;
+    },
+  ): Promise<EmailRecord> {
+    const attachments: ComposeAttachment[] = [];
+    for (const { blobId: id, ...rest } of draft.attachments) {
+      try {
+        attachments.push({ ...rest, data: await this.blobs.download(viewerId, accountId, id) });
+      } catch (error) {
+        if (error instanceof NotFoundError) {
+          throw new RuleError("blobNotFound", `No blob "${id}" in this account is available to you`, {
+            notFound: [id],
+          });
+        }
+        throw error;
+      }
+    }
+    // New Message-IDs end in the account's own domain, as its mail client's would.
+    const hostname = (await this.accounts.get(accountId))?.primaryAddress.split("@")[1] ?? "localhost";
+    const bytes = await composeMessage({ ...draft.message, attachments }, { hostname });
+    const upload = await this.blobs.upload(viewerId, accountId, { data: bytes, type: "message/rfc822" });
+    const [outcome] = await this.import(viewerId, accountId, [{
+      blobId: upload.blobId,
+      mailboxIds: draft.mailboxIds,
+      keywords: draft.keywords,
+      receivedAt: draft.receivedAt,
+    }]);
+    if (!("type" in outcome)) return outcome;
+    switch (outcome.type) {
+      case "invalidProperties":
+        throw new InvalidInputError(
+          outcome.description,
+          (outcome.properties ?? []).map((property) => ({ property, message: outcome.description })),
+        );
+      case "forbidden":
+        throw new ForbiddenError(outcome.description);
+      case "overQuota":
+        throw new QuotaError(outcome.description);
+      default:
+        throw new RuleError(outcome.type, outcome.description);
+    }
   }
 
   /** Everything an import checks before it writes, and the parsed message. */

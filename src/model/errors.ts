@@ -79,7 +79,7 @@ export class AuthError extends Error {
  */
 export class RuleError extends DomainError {
   override name = "RuleError";
-  constructor(readonly rule: string, message: string) {
+  constructor(readonly rule: string, message: string, readonly extra: Record<string, unknown> = {}) {
     super(message);
   }
 }

@@ -1,9 +1,9 @@
 /**
- * The Email data type behind Email/set (update and destroy; RFC 8621 §4.6), Email/query and
+ * The Email data type behind Email/set (create, update and destroy; RFC 8621 §4.6), Email/query and
  * Email/queryChanges (§4.4, §4.5). Email/get and Email/import are methods of their own.
  */
 import type { EmailCondition, EmailFilter, EmailService, EmailSort } from "../../mail/mod.ts";
-import { isKeyword } from "../../mail/mod.ts";
+import { blobId, isKeyword } from "../../mail/mod.ts";
 import { InvalidInputError } from "../../model/errors.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import type { MethodContext } from "../engine.ts";
@@ -11,6 +11,7 @@ import { MethodError } from "../errors.ts";
 import type { DataType, QueryWindow } from "../standard/data_type.ts";
 import type { Comparator, Filter, FilterOperator } from "../types.ts";
 import { CAPABILITY } from "../types.ts";
+import { readDraft } from "./email_draft.ts";
 import { EMAIL_PROPERTIES } from "./email_get.ts";
 
 /** What the Email type uses. */
@@ -82,6 +83,15 @@ export function emailType(deps: EmailTypeDeps): DataType {
       }));
       const found = new Set(list.map((e) => e.id));
       return { list, notFound: (ids ?? []).filter((id) => !found.has(id)) };
+    },
+    async create(ctx, object) {
+      const email = await deps.emails.create(ctx.principal.accountId, accountOf(ctx), readDraft(object, ctx));
+      return {
+        id: encodeId(email.id),
+        blobId: blobId(email.blobHash),
+        threadId: encodeId(email.threadId),
+        size: email.size,
+      };
     },
     async update(ctx, id, changes) {
       const immutable = Object.keys(changes).filter((k) => k !== "keywords" && k !== "mailboxIds");

@@ -196,7 +196,7 @@ function toSetError(error: unknown): SetError {
       : setError("alreadyExists", error.message);
   }
   if (error instanceof MethodError) return setError(error.type, error.message);
-  if (error instanceof RuleError) return setError(error.rule, error.message);
+  if (error instanceof RuleError) return setError(error.rule, error.message, error.extra);
   if (error instanceof DomainError) return setError("invalidProperties", error.message);
   throw error;
 }

@@ -1,0 +1,180 @@
+/**
+ * The properties of Email/set create (RFC 8621 §4.6), checked: what the message is made of. A
+ * property the server sets, or one of the wrong type, is refused naming it.
+ */
+import type { EmailService } from "../../mail/mod.ts";
+import { isKeyword } from "../../mail/mod.ts";
+import { InvalidInputError } from "../../model/errors.ts";
+import { decodeId } from "../../model/ids.ts";
+import type { MethodContext } from "../engine.ts";
+import { resolveCreationIds } from "../standard/creation_ids.ts";
+import type { JmapObject } from "../standard/data_type.ts";
+import { parseHeaderProperty } from "./header_property.ts";
+
+/** What EmailService.create takes. */
+export type Draft = Parameters<EmailService["create"]>[2];
+
+const SERVER_SET = ["id", "blobId", "threadId", "size", "hasAttachment", "preview"];
+const ADDRESS_PROPERTIES = ["from", "sender", "to", "cc", "bcc", "replyTo"] as const;
+const ID_PROPERTIES = ["messageId", "inReplyTo", "references"] as const;
+
+function invalid(property: string, message: string): InvalidInputError {
+  return new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Reads the create object into a draft. */
+export function readDraft(object: JmapObject, ctx: MethodContext): Draft {
+  const draft: Draft = { message: { headers: [] }, attachments: [], mailboxIds: [], keywords: [] };
+  const message = draft.message;
+  const bodyValues = isObject(object.bodyValues) ? object.bodyValues : {};
+  if (object.bodyValues !== undefined && !isObject(object.bodyValues)) {
+    throw invalid("bodyValues", "must be an object");
+  }
+  for (const [key, value] of Object.entries(object)) {
+    if (SERVER_SET.includes(key)) throw invalid(key, "is set by the server");
+    if (key.startsWith("header:")) {
+      const header = parseHeaderProperty(key)!;
+      if (header.all || (header.form !== "Raw" && header.form !== "Text")) {
+        throw invalid(key, "only the Raw and Text forms of a single header can be written");
+      }
+      if (typeof value !== "string") throw invalid(key, "must be a string");
+      message.headers.push({ name: key.slice("header:".length).split(":")[0], value });
+      continue;
+    }
+    switch (key) {
+      case "mailboxIds":
+        if (!isObject(value)) throw invalid(key, "must be an object of mailbox ids set to true");
+        for (const [id, flag] of Object.entries(value)) {
+          const mailbox = decodeId(String(resolveCreationIds(id, ctx)));
+          if (flag !== true || mailbox === undefined) {
+            throw invalid(key, `"${id}" must be a mailbox id set to true`);
+          }
+          draft.mailboxIds.push(mailbox);
+        }
+        break;
+      case "keywords":
+        if (!isObject(value)) throw invalid(key, "must be an object of keywords set to true");
+        for (const [keyword, flag] of Object.entries(value)) {
+          if (flag !== true || !isKeyword(keyword)) {
+            throw invalid(key, `"${keyword}" is not a keyword set to true`);
+          }
+          draft.keywords.push(keyword);
+        }
+        break;
+      case "receivedAt":
+        if (
+          typeof value !== "string" || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value) ||
+          isNaN(Date.parse(value))
+        ) {
+          throw invalid(key, "must be a UTCDate such as 2026-12-06T10:00:00Z");
+        }
+        draft.receivedAt = Date.parse(value);
+        break;
+      case "sentAt":
+        if (
+          value !== null &&
+          (typeof value !== "string" || isNaN(Date.parse(value)) || !/T.*(Z|[+-]\d\d:\d\d)$/.test(value))
+        ) {
+          throw invalid(key, "must be a Date such as 2026-12-06T10:00:00+01:00, or null");
+        }
+        message.sentAt = value as string | null;
+        break;
+      case "subject":
+        if (value !== null && typeof value !== "string") throw invalid(key, "must be a string or null");
+        message.subject = value as string | null;
+        break;
+      case "textBody":
+      case "htmlBody": {
+        const type = key === "textBody" ? "text/plain" : "text/html";
+        message[key === "textBody" ? "text" : "html"] = bodyPart(key, value, type, bodyValues);
+        break;
+      }
+      case "attachments":
+        if (!Array.isArray(value)) throw invalid(key, "must be a list of EmailBodyPart objects");
+        draft.attachments = value.map((part, i) => attachment(part, `attachments/${i}`, ctx));
+        break;
+      case "bodyValues":
+        break;
+      case "bodyStructure":
+        throw invalid(key, "cannot be written here yet: give textBody, htmlBody and attachments instead");
+      default:
+        if ((ADDRESS_PROPERTIES as readonly string[]).includes(key)) {
+          message[key as typeof ADDRESS_PROPERTIES[number]] = addresses(key, value);
+        } else if ((ID_PROPERTIES as readonly string[]).includes(key)) {
+          message[key as typeof ID_PROPERTIES[number]] = messageIds(key, value);
+        } else {
+          throw invalid(key, "is not an Email property");
+        }
+    }
+  }
+  if (draft.mailboxIds.length === 0) throw invalid("mailboxIds", "an email must be in at least one mailbox");
+  const used = new Set(
+    [object.textBody, object.htmlBody].flatMap((b) => Array.isArray(b) ? b.map((p) => p?.partId) : []),
+  );
+  for (const partId of Object.keys(bodyValues)) {
+    if (!used.has(partId)) {
+      throw invalid("bodyValues", `"${partId}" is not the partId of textBody or htmlBody`);
+    }
+  }
+  return draft;
+}
+
+/** The text of the one part of textBody or htmlBody, from bodyValues. */
+function bodyPart(key: string, value: unknown, type: string, bodyValues: Record<string, unknown>): string {
+  if (!Array.isArray(value) || value.length !== 1 || !isObject(value[0])) {
+    throw invalid(key, "must be a list of exactly one EmailBodyPart");
+  }
+  const part = value[0];
+  if (part.type !== undefined && part.type !== type) throw invalid(key, `its part must be of type ${type}`);
+  if (part.blobId !== undefined) throw invalid(key, "its part takes its text from bodyValues, not a blobId");
+  const body = typeof part.partId === "string" ? bodyValues[part.partId] : undefined;
+  if (!isObject(body) || typeof body.value !== "string") {
+    throw invalid(key, "its partId must name a bodyValues entry with a string value");
+  }
+  if (body.isEncodingProblem === true || body.isTruncated === true) {
+    throw invalid("bodyValues", "isEncodingProblem and isTruncated must be false in a new email");
+  }
+  return body.value;
+}
+
+function attachment(value: unknown, property: string, ctx: MethodContext): Draft["attachments"][number] {
+  if (!isObject(value)) throw invalid(property, "must be an EmailBodyPart object");
+  const blobId = resolveCreationIds(value.blobId, ctx);
+  if (typeof blobId !== "string") throw invalid(property, "needs the blobId of an upload");
+  const text = (name: string) => {
+    const v = value[name];
+    if (v !== undefined && v !== null && typeof v !== "string") {
+      throw invalid(property, `"${name}" must be a string`);
+    }
+    return (v as string | undefined) ?? null;
+  };
+  const type = text("type") ?? "application/octet-stream";
+  if (!/^[\w!#$&^.+-]+\/[\w!#$&^.+-]+$/.test(type)) throw invalid(property, `"${type}" is not a media type`);
+  return { blobId, type, name: text("name"), disposition: text("disposition"), cid: text("cid") };
+}
+
+function addresses(property: string, value: unknown) {
+  if (value === null) return null;
+  if (
+    !Array.isArray(value) ||
+    !value.every((a) =>
+      isObject(a) && typeof a.email === "string" &&
+      (a.name === undefined || a.name === null || typeof a.name === "string")
+    )
+  ) throw invalid(property, "must be a list of {name, email} or null");
+  return value.map((a) => ({
+    name: (a.name as string | null | undefined) ?? null,
+    email: a.email as string,
+  }));
+}
+
+function messageIds(property: string, value: unknown) {
+  if (value === null) return null;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string" && /^[^<>\s]+$/.test(v))) {
+    throw invalid(property, "must be a list of message ids without angle brackets, or null");
+  }
+  return value as string[];
+}
