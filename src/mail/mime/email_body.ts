@@ -119,9 +119,12 @@ export function findPart(body: EmailBody, id: string): MimePart | undefined {
   return walk(body.root);
 }
 
-/** Decoded size of a leaf, counted without keeping the decoded octets of base64 parts. */
+/**
+ * Decoded size of a leaf, counted without keeping the decoded octets of base64 parts; a multipart
+ * (which has nothing to download) counts the octets of its body.
+ */
 export function partSize(message: Uint8Array, part: MimePart): number {
-  if (part.subParts) return 0;
+  if (part.subParts) return part.end - part.bodyStart;
   if (part.encoding === "base64") {
     let letters = 0;
     for (let i = part.bodyStart; i < part.end; i++) {
