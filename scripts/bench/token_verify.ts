@@ -11,12 +11,13 @@
  * part, two BLAKE3 derivations and the AES-256-GCM-SIV open; then each of these two alone, on inputs
  * of the same sizes) and the database reads `verifyAccess` makes (the account's credential secret
  * and the grant row). Last, the authenticator's whole cold Bearer path (header key, rate limiter,
- * `verifyAccess`, account, cache fill) over the same tokens, still unseen by its cache.
+ * `verifyAccess`, account, cache fill) over the same tokens, still unseen by its cache and forgotten
+ * by the token service's (opened tokens, families).
  */
-import { gcmsiv } from "@noble/ciphers/aes.js";
-import { blake3 } from "@noble/hashes/blake3.js";
 import { parseArgs } from "node:util";
 import { resolveConfig } from "../../src/config/mod.ts";
+import { openSiv, sealSiv } from "../../src/oauth/aes_gcm_siv.ts";
+import { blake3Small, deriveKeySmall } from "../../src/oauth/blake3_small.ts";
 import { type KeyMaterial, openToken, readClearClaims } from "../../src/oauth/token_codec.ts";
 import { openData } from "../../src/server.ts";
 import type { Services } from "../../src/services.ts";
@@ -141,6 +142,8 @@ async function main(): Promise<void> {
       await services.accounts.credentialSecret(account.id);
       await services.store.oauth.grant(opened.get(token)!.grantId);
     });
+    // Cold for the token service too: the tokens opened and the families read above are forgotten.
+    services.oauth.tokens.forget();
     const authenticator = await timeBatches(batches, async (token) => {
       await services.authenticator.authenticate(`Bearer ${token}`, "127.0.0.1");
     });
@@ -161,26 +164,26 @@ async function main(): Promise<void> {
 }
 
 /**
- * BLAKE3 and AES-256-GCM-SIV on their own, with inputs of the sizes token_codec.ts uses: a key
- * derivation over server key ‖ client_id ‖ expiry ‖ details ‖ credential secret and a nonce
- * derivation over the details, both with a context string; then the open of a sealed 3-varint
- * plaintext under a fresh key (key expansion included, as every token has its own key).
+ * BLAKE3 and AES-256-GCM-SIV on their own, the implementations token_codec.ts uses, with inputs of
+ * its sizes: a derive_key over server key ‖ client_id ‖ expiry ‖ details ‖ credential secret and a
+ * 12-byte hash of a domain label ‖ the details; then the open of a sealed 3-varint plaintext under a
+ * fresh key (key expansion included, as every token has its own key).
  */
 function cryptoParts(batches: string[][], material: KeyMaterial) {
-  const keyContext = new TextEncoder().encode("postern 2026-11 oauth token key");
-  const nonceContext = new TextEncoder().encode("postern 2026-11 oauth token nonce");
+  const deriveKey = deriveKeySmall("postern 2026-11 oauth token key");
+  const nonceDomain = new TextEncoder().encode("postern 2026-11 oauth token nonce\n");
   const details = new Uint8Array(4 + material.accountName.length + 1 + 5);
+  const nonceInput = new Uint8Array(nonceDomain.length + details.length);
+  nonceInput.set(nonceDomain);
   const keyInput = new Uint8Array(
     2 + material.serverKey.length + 1 + material.clientId.length + 5 + 1 + details.length + 2 +
       material.credentialSecret.length,
   );
   const derive = (index: number) => {
     details[0] = index & 0xff;
+    nonceInput.set(details, nonceDomain.length);
     keyInput[0] = index & 0xff;
-    return {
-      key: blake3(keyInput, { context: keyContext, dkLen: 32 }),
-      nonce: blake3(details, { context: nonceContext, dkLen: 12 }),
-    };
+    return { key: deriveKey(keyInput), nonce: blake3Small(nonceInput, 12) };
   };
   let index = 0;
   const blake3Times = timeBatchesSync(batches, () => derive(index++));
@@ -189,11 +192,11 @@ function cryptoParts(batches: string[][], material: KeyMaterial) {
   index = 0;
   for (const token of batches.flat()) {
     const { key, nonce } = derive(index++);
-    sealed.set(token, { key, nonce, data: gcmsiv(key, nonce, aad).encrypt(new Uint8Array(6)) });
+    sealed.set(token, { key, nonce, data: sealSiv(key, nonce, aad, new Uint8Array(6)) });
   }
   const aesOpen = timeBatchesSync(batches, (token) => {
     const { key, nonce, data } = sealed.get(token)!;
-    return gcmsiv(key, nonce, aad).decrypt(data);
+    return openSiv(key, nonce, aad, data);
   });
   return { blake3: blake3Times, aesOpen };
 }
