@@ -12,6 +12,7 @@ export const SECTIONS = [
   "verify",
   "session",
   "mailbox",
+  "email",
 ] as const;
 
 /** One section of the benchmark. */
@@ -21,7 +22,7 @@ export type Section = typeof SECTIONS[number];
 const GROUPS: Readonly<Record<string, readonly Section[]>> = {
   all: SECTIONS,
   oauth: ["refresh", "bearer", "verify"],
-  mail: ["session", "mailbox"],
+  mail: ["session", "mailbox", "email"],
 };
 
 /** The sections a comma-separated `--only` list names (every section when absent). */

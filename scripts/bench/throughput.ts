@@ -13,6 +13,8 @@ export interface Settings {
   /** Query + get requests (and as many Core/echo) of the JMAP query figure. */
   queryRequests: number;
   client: "raw" | "fetch";
+  /** --quick: fewer rounds, and smaller mail fixtures. */
+  quick?: boolean;
 }
 
 /** A server under load and what each round measured on it. */

@@ -64,7 +64,7 @@ const KEYWORD = /^[!#$&'+,\-./0-9:;<=>?@A-Z[^_`a-z|}~]{1,255}$/;
 /** An import that passed its checks, ready to be written. */
 interface Prepared {
   item: ImportItem;
-  blob: StoredBlob & { data: Uint8Array };
+  blob: StoredBlob;
   data: Uint8Array;
   facts: MessageFacts;
   receivedAt: number;
@@ -191,8 +191,25 @@ export class EmailService {
           }
           used += extra;
         }
-        const { id, threadId, newThread } = await this.store.emails.insert(newEmail(accountId, p), now);
-        const [email] = await this.store.emails.get(accountId, [id]);
+        const row = newEmail(accountId, p);
+        const { id, threadId, newThread } = await this.store.emails.insert(row, now);
+        // What was stored, as a read would give it back (no need to read it back).
+        const email: EmailRecord = {
+          id,
+          accountId,
+          threadId,
+          blobId: p.blob.id,
+          blobHash: p.blob.hash,
+          size: row.size,
+          receivedAt: row.receivedAt,
+          sentAt: row.sentAt,
+          subject: row.subject,
+          hasAttachment: row.hasAttachment,
+          preview: row.preview,
+          headers: row.headers,
+          mailboxIds: [...row.mailboxIds].sort((a, b) => a - b),
+          keywords: [...row.keywords].sort(),
+        };
         results.set(p, email);
         changes.push(
           { type: "Email", objectId: id, kind: "created", accountId },
@@ -305,7 +322,7 @@ export class EmailService {
         };
       }
     }
-    const blob = (await this.store.blobs.find(hash))!;
+    const blob = (await this.store.blobs.idOf(hash))!;
     const receivedAt = Math.floor((item.receivedAt ?? now) / 1000) * 1000;
     return { item, blob, data, facts: messageFacts(data), receivedAt };
   }

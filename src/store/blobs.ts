@@ -45,8 +45,8 @@ export interface BlobRepository {
   ): Promise<{ data: Uint8Array<ArrayBuffer>; mailboxIds: number[] } | undefined>;
   /** Stores content (once per hash) without linking it; returns the blob. Call in the linking transaction. */
   put(hash: Uint8Array, data: Uint8Array, now: number): Promise<StoredBlob>;
-  /** The blob of that hash, if stored. */
-  find(hash: Uint8Array): Promise<(StoredBlob & { data: Uint8Array<ArrayBuffer> }) | undefined>;
+  /** The blob of that hash without its content, if stored. */
+  idOf(hash: Uint8Array): Promise<StoredBlob | undefined>;
   /** Whether the account already links a blob of this hash (it then costs no more quota). */
   isLinked(accountId: number, hash: Uint8Array, now: number): Promise<boolean>;
   /** Bytes of the distinct blobs the account links (uploads and emails): what its maxDiskQuota counts. */
@@ -72,12 +72,9 @@ export function sqliteBlobs(db: Db): BlobRepository {
     put(hash, data, now) {
       return Promise.resolve(put(hash, data, now));
     },
-    find(hash) {
-      const row = db.get<{ id: number; size: number; data: Uint8Array<ArrayBuffer> }>(
-        "SELECT id, size, data FROM blobs WHERE hash = ?",
-        hash,
-      );
-      return Promise.resolve(row && { id: Number(row.id), hash, size: Number(row.size), data: row.data });
+    idOf(hash) {
+      const row = db.get<{ id: number; size: number }>("SELECT id, size FROM blobs WHERE hash = ?", hash);
+      return Promise.resolve(row && { id: Number(row.id), hash, size: Number(row.size) });
     },
     readMessage(accountId, hash) {
       const row = db.get<{ data: Uint8Array<ArrayBuffer>; mailboxes: string | null }>(

@@ -17,6 +17,7 @@ export function openConnection(path: string, options: ConnectionOptions = {}): D
   if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
   db.exec(`PRAGMA synchronous = ${options.synchronous === "FULL" ? "FULL" : "NORMAL"}`);
   db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA wal_autocheckpoint = 16384");
   migrate(db);
   return db;
 }

@@ -104,8 +104,6 @@ export interface EmailRepository {
   ): Promise<{ id: number; subject: string; body: string }[]>;
   /** Runs an Email/query (see email_query.ts). */
   query(query: EmailQuery): Promise<EmailQueryResult>;
-  /** Number of emails stored, of every account. */
-  total(): Promise<number>;
 }
 
 const SELECT = `SELECT e.*, b.hash AS blob_hash,
@@ -321,9 +319,6 @@ export function sqliteEmails(db: Db): EmailRepository {
         JSON.stringify(ids),
       );
       return done(rows.map((r) => ({ id: Number(r.id), subject: String(r.subject), body: String(r.body) })));
-    },
-    total() {
-      return done(Number(db.get<{ n: number }>("SELECT count(*) AS n FROM emails")?.n ?? 0));
     },
   };
 }

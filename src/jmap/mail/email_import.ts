@@ -44,19 +44,24 @@ export async function emailImport(
   }
   const created: Record<string, JmapObject> = {};
   const notCreated: Record<string, Refusal> = {};
+  // Every well-formed item goes to the service in one call: one transaction for the whole request.
+  const items: [string, ImportItem][] = [];
   for (const [creationId, value] of Object.entries(emails)) {
     const item = readItem(value, ctx);
-    if ("type" in item) {
-      notCreated[creationId] = item;
-      continue;
-    }
-    const [outcome] = await deps.emails.import(ctx.principal.accountId, account, [item]);
+    if ("type" in item) notCreated[creationId] = item;
+    else items.push([creationId, item]);
+  }
+  const outcomes = items.length
+    ? await deps.emails.import(ctx.principal.accountId, account, items.map(([, item]) => item))
+    : [];
+  outcomes.forEach((outcome, i) => {
+    const creationId = items[i][0];
     if ("type" in outcome) {
       const { existingId, ...rest } = outcome;
       notCreated[creationId] = existingId === undefined
         ? rest
         : { ...rest, existingId: encodeId(existingId) };
-      continue;
+      return;
     }
     const id = encodeId(outcome.id);
     ctx.createdIds.set(creationId, id);
@@ -66,7 +71,7 @@ export async function emailImport(
       threadId: encodeId(outcome.threadId),
       size: outcome.size,
     };
-  }
+  });
   return {
     accountId,
     oldState,

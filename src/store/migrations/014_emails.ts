@@ -57,8 +57,9 @@ CREATE INDEX email_keywords_keyword ON email_keywords(keyword, email_id);
 -- rowid = email id, gone with the email.
 CREATE VIRTUAL TABLE email_search USING fts5(
   subject, from_text, to_text, cc_text, bcc_text, body, attachments,
-  tokenize = 'unicode61 remove_diacritics 2'
+  tokenize = 'unicode61 remove_diacritics 2', detail = column
 );
+INSERT INTO email_search (email_search, rank) VALUES ('automerge', 8);
 CREATE TRIGGER emails_unsearchable AFTER DELETE ON emails BEGIN
   DELETE FROM email_search WHERE rowid = OLD.id;
 END;

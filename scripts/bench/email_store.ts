@@ -1,0 +1,438 @@
+/**
+ * The Email store figures (issue: import ≥ 1,500 messages/s; on a mailbox of 100,000 messages,
+ * Email/query + Email/get of a page p50 < 10 ms and p99 < 30 ms; a full-text query p50 < 50 ms;
+ * RSS at rest reported).
+ *
+ * 11. Import: 10,000 generated messages of about 10 KB, each uploaded (POST /jmap/upload, four
+ *     connections at once, the session's maxConcurrentUpload) and imported 50 per Email/import, over
+ *     HTTP against `postern serve`; messages per second of wall time, upload and import together.
+ * 12. The mailbox then grows to 100,000 messages (the rest imported in-process through the same
+ *     service, on the database the server runs on), and one keep-alive connection asks, one request at a
+ *     time, Email/query (inMailbox, newest first, limit 50) with Email/get of those 50 (list
+ *     properties, by result reference) in the same request: p50 and p99 (and, for information, the
+ *     same page from random positions).
+ * 13. A full-text Email/query (`text` of one or two words, 50 newest) on that mailbox: p50.
+ * 14. The server's RSS at rest after all that (information).
+ *
+ *   deno run -A scripts/bench/email_store.ts [--messages 10000] [--mailbox 100000] [--requests 400]
+ */
+import { parseArgs } from "node:util";
+import { resolveConfig } from "../../src/config/mod.ts";
+import { openData } from "../../src/server.ts";
+import type { Services } from "../../src/services.ts";
+import { httpRequest, RawConnection } from "./http_client.ts";
+import { ProcessGroup, type Server } from "./processes.ts";
+import { type Figure, ms, printSummary, quantile } from "./report.ts";
+import { basic, bootstrapData } from "./setup_data.ts";
+
+const DOMAIN = "example.org";
+const USER = "reader";
+const PASSWORD = "bench password that is long enough";
+const ADMIN_PASSWORD = "bench admin password that is long enough";
+const CORE = "urn:ietf:params:jmap:core";
+const MAIL = "urn:ietf:params:jmap:mail";
+const BATCH = 50;
+const UPLOADERS = 4;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** A vocabulary for bodies: common words and rarer ones, so full-text queries have work to do. */
+const WORDS = (() => {
+  const common =
+    ("the of and to in is you that it he was for on are as with his they at be this have from or " +
+      "one had by word but not what all were we when your can said there use an each which she do how their if " +
+      "will up other about out many then them these so some her would make like him into time has look two more " +
+      "write go see number no way could people my than first water been call who oil its now find long down day")
+      .split(" ");
+  const rare: string[] = [];
+  const syllables = ["ka", "lo", "mi", "ren", "sto", "qua", "vel", "dor", "ish", "zen", "pra", "tul"];
+  for (let i = 0; i < 2000; i++) {
+    rare.push(syllables[i % 12] + syllables[(i * 7 + 3) % 12] + syllables[(i * 5 + 1) % 12] + (i % 10));
+  }
+  return { common, rare };
+})();
+
+/** A generated message of about 10 KB: one of 300 conversations, from one of 200 senders. */
+export function generatedMessage(i: number): Uint8Array<ArrayBuffer> {
+  let seed = i * 2654435761 % 4294967296;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const pick = (list: string[]) => list[Math.floor(next() * list.length)];
+  const lines: string[] = [];
+  let line = "";
+  let size = 0;
+  while (size < 9600) {
+    const word = next() < 0.85 ? pick(WORDS.common) : pick(WORDS.rare);
+    line += (line ? " " : "") + word;
+    if (line.length > 72) {
+      lines.push(line);
+      size += line.length + 2;
+      line = "";
+    }
+  }
+  lines.push(line);
+  const thread = i % 300;
+  const sender = i % 200;
+  const reply = i >= 300;
+  const day = 1 + (i % 28);
+  return encoder.encode([
+    `From: Sender ${sender} <sender${sender}@example.net>`,
+    `To: ${USER}@${DOMAIN}`,
+    `Subject: ${reply ? "Re: " : ""}Conversation ${thread} about ${WORDS.rare[thread]}`,
+    `Date: ${["Mon", "Tue", "Wed", "Thu"][i % 4]}, ${day} Nov 2026 ${
+      String(i % 24).padStart(2, "0")
+    }:00:00 +0000`,
+    `Message-ID: <m${i}@example.net>`,
+    ...(reply ? [`In-Reply-To: <m${thread}@example.net>`] : []),
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    ...lines,
+    "",
+  ].join("\r\n"));
+}
+
+/** What the figures measured. */
+export interface EmailStoreMeasurements {
+  imported: number;
+  importSeconds: number;
+  mailbox: number;
+  listing: number[];
+  text: number[];
+  rssBytes: number;
+}
+
+async function jmap(url: string, auth: string, methodCalls: unknown[]): Promise<Record<string, unknown>[]> {
+  const response = await fetch(`${url}/jmap`, {
+    method: "POST",
+    headers: { authorization: auth, "content-type": "application/json" },
+    body: JSON.stringify({ using: [CORE, MAIL], methodCalls }),
+  });
+  const body = await response.json();
+  if (response.status !== 200) {
+    throw new Error(`POST /jmap answered ${response.status}: ${JSON.stringify(body)}`);
+  }
+  return body.methodResponses;
+}
+
+/**
+ * Figure 11: upload and import `count` messages over HTTP, with the raw keep-alive client (fetch would
+ * set the pace on two cores, see http_client.ts); returns the seconds it took. The messages are made
+ * before the clock starts: generating them is not the server's work.
+ */
+async function importOverHttp(
+  server: Server,
+  options: { auth: string; accountId: string; inbox: string; count: number },
+) {
+  const messages = Array.from({ length: options.count }, (_, i) => generatedMessage(i));
+  const uploadUrl = new URL(`/jmap/upload/${options.accountId}/`, server.url);
+  const apiUrl = new URL("/jmap", server.url);
+  const connections = await Promise.all(
+    Array.from({ length: UPLOADERS }, () => RawConnection.open(new URL(server.url))),
+  );
+  const started = performance.now();
+  let next = 0;
+  const worker = async (connection: RawConnection) => {
+    for (;;) {
+      const start = next;
+      if (start >= options.count) return;
+      const end = Math.min(options.count, start + BATCH);
+      next = end;
+      const emails: Record<string, unknown> = {};
+      for (let i = start; i < end; i++) {
+        const answer = await connection.send(
+          httpRequest(
+            "POST",
+            uploadUrl,
+            { authorization: options.auth, "content-type": "message/rfc822" },
+            messages[i],
+          ),
+        );
+        const uploaded = JSON.parse(decoder.decode(answer.body));
+        if (answer.status !== 201) {
+          throw new Error(`upload answered ${answer.status}: ${JSON.stringify(uploaded)}`);
+        }
+        emails[`m${i}`] = { blobId: uploaded.blobId, mailboxIds: { [options.inbox]: true } };
+      }
+      const body = encoder.encode(JSON.stringify({
+        using: [CORE, MAIL],
+        methodCalls: [["Email/import", { accountId: options.accountId, emails }, "i"]],
+      }));
+      const answer = await connection.send(
+        httpRequest(
+          "POST",
+          apiUrl,
+          { authorization: options.auth, "content-type": "application/json" },
+          body,
+        ),
+      );
+      const [[name, result]] = JSON.parse(decoder.decode(answer.body)).methodResponses;
+      if (answer.status !== 200 || name !== "Email/import" || result.notCreated) {
+        throw new Error(`Email/import failed: ${JSON.stringify(result).slice(0, 500)}`);
+      }
+    }
+  };
+  try {
+    await Promise.all(connections.map(worker));
+  } finally {
+    for (const connection of connections) connection.close();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/** Adds messages in-process (the server stopped) until the mailbox holds `total`. */
+async function growMailbox(dataDir: string, options: { from: number; total: number }) {
+  await withServices(dataDir, async (services) => {
+    const id = await services.accounts.idByLogin(`${USER}@${DOMAIN}`);
+    const inbox = (await services.mailboxes.list(id!, id!)).find((m) => m.role === "inbox")!.id;
+    for (let start = options.from; start < options.total; start += 500) {
+      const items = [];
+      for (let i = start; i < Math.min(options.total, start + 500); i++) {
+        const upload = await services.blobs.upload(id!, id!, {
+          data: generatedMessage(i),
+          type: "message/rfc822",
+        });
+        items.push({ blobId: upload.blobId, mailboxIds: [inbox], keywords: i % 3 ? ["$seen"] : [] });
+      }
+      for (const result of await services.emails.import(id!, id!, items)) {
+        if ("type" in result) throw new Error(`import failed: ${JSON.stringify(result)}`);
+      }
+    }
+  });
+}
+
+/** Runs `body` with the services of the data directory, opened as the server opens them. */
+async function withServices(dataDir: string, body: (services: Services) => Promise<void>): Promise<void> {
+  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
+  try {
+    await body(services);
+  } finally {
+    await services.close();
+  }
+}
+
+/** Latencies (ms) of `requests` POST /jmap bodies made by `body(i)`, one at a time on one connection. */
+async function probe(
+  server: Server,
+  auth: string,
+  requests: number,
+  body: (i: number) => unknown,
+): Promise<number[]> {
+  const connection = await RawConnection.open(new URL(server.url));
+  const url = new URL("/jmap", server.url);
+  const latencies: number[] = [];
+  try {
+    for (let i = 0; i < requests; i++) {
+      const request = httpRequest(
+        "POST",
+        url,
+        { authorization: auth, "content-type": "application/json" },
+        encoder.encode(JSON.stringify(body(i))),
+      );
+      const started = performance.now();
+      const answer = await connection.send(request);
+      const elapsed = performance.now() - started;
+      const text = decoder.decode(answer.body);
+      if (answer.status !== 200 || text.includes('"error"')) {
+        throw new Error(`probe answer ${answer.status}: ${text.slice(0, 300)}`);
+      }
+      latencies.push(elapsed);
+    }
+  } finally {
+    connection.close();
+  }
+  return latencies;
+}
+
+function rssOf(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** Runs figures 11 to 14 in `tmp` with servers of `group`. */
+export async function emailStoreFigures(
+  group: ProcessGroup,
+  options: { tmp: string; messages: number; mailbox: number; requests: number },
+): Promise<{ figures: Figure[]; measured: EmailStoreMeasurements }> {
+  const dataDir = `${options.tmp}/email-data`;
+  await bootstrapData(dataDir, { domain: DOMAIN, adminPassword: ADMIN_PASSWORD });
+  await withServices(dataDir, async (services) => {
+    const domain = await services.domains.getByName(DOMAIN);
+    await services.accounts.create({ type: "User", name: USER, domainId: domain!.id, password: PASSWORD });
+  });
+  const auth = basic(`${USER}@${DOMAIN}`, PASSWORD);
+  const env = { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD };
+  const server = await group.startPostern("postern-mail", {
+    dataDir,
+    logLevel: "warning",
+    logPath: `${options.tmp}/mail.log`,
+    env,
+  });
+  const session = await (await fetch(`${server.url}/jmap/session`, { headers: { authorization: auth } }))
+    .json();
+  const accountId = session.primaryAccounts[MAIL] as string;
+  const [[, boxes]] = await jmap(server.url, auth, [[
+    "Mailbox/get",
+    { accountId, ids: null },
+    "b",
+  ]]) as unknown as [
+    string,
+    { list: { id: string; role: string }[] },
+  ][];
+  const inbox = boxes.list.find((m) => m.role === "inbox")!.id;
+
+  console.log(
+    `\nEmail/import over HTTP: ${
+      options.messages.toLocaleString("en-US")
+    } messages of ~10 KB, ${UPLOADERS} connections, ${BATCH} per import`,
+  );
+  const importSeconds = await importOverHttp(server, { auth, accountId, inbox, count: options.messages });
+  const rate = options.messages / importSeconds;
+  console.log(
+    `imported in ${importSeconds.toFixed(1)} s: ${Math.round(rate).toLocaleString("en-US")} messages/s`,
+  );
+
+  // The rest goes in in-process, on the same database while the server runs (it sees each write).
+  const grow = performance.now();
+  await growMailbox(dataDir, { from: options.messages, total: options.mailbox });
+  console.log(
+    `Grew the Inbox to ${options.mailbox.toLocaleString("en-US")} messages in-process in ${
+      ((performance.now() - grow) / 1000).toFixed(1)
+    } s`,
+  );
+
+  const listing = (i: number, random = false) => ({
+    using: [CORE, MAIL],
+    methodCalls: [
+      ["Email/query", {
+        accountId,
+        filter: { inMailbox: inbox },
+        sort: [{ property: "receivedAt", isAscending: false }],
+        position: random ? (i * 7919) % (options.mailbox - 50) : 0,
+        limit: 50,
+      }, "q"],
+      ["Email/get", {
+        accountId,
+        "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+        properties: [
+          "threadId",
+          "mailboxIds",
+          "keywords",
+          "from",
+          "subject",
+          "receivedAt",
+          "size",
+          "preview",
+          "hasAttachment",
+        ],
+      }, "g"],
+    ],
+  });
+  const text = (i: number) => ({
+    using: [CORE, MAIL],
+    methodCalls: [["Email/query", {
+      accountId,
+      filter: { text: i % 2 ? WORDS.rare[i % 2000] : `${WORDS.rare[i % 2000]} ${WORDS.common[i % 80]}` },
+      sort: [{ property: "receivedAt", isAscending: false }],
+      limit: 50,
+    }, "t"]],
+  });
+  console.log(
+    `\nOn the ${options.mailbox.toLocaleString("en-US")}-message Inbox, one keep-alive connection:`,
+  );
+  const line = (values: number[]) =>
+    `p50 ${ms(quantile(values, 0.5))} p90 ${ms(quantile(values, 0.9))} p99 ${ms(quantile(values, 0.99))}`;
+  await probe(server, auth, 50, listing);
+  const listed = await probe(server, auth, options.requests, listing);
+  console.log(`Email/query (the newest 50) + Email/get of them: ${line(listed)}`);
+  const deep = await probe(server, auth, Math.max(50, options.requests / 4), (i) => listing(i, true));
+  console.log(`the same, 50 from a random position (information): ${line(deep)}`);
+  await probe(server, auth, 20, text);
+  const searched = await probe(server, auth, Math.max(50, options.requests / 4), text);
+  console.log(`Email/query text search (50 newest): ${line(searched)}`);
+  await new Promise((r) => setTimeout(r, 2000));
+  const rssBytes = rssOf(server.pid);
+  console.log(`Server RSS at rest: ${(rssBytes / 1048576).toFixed(0)} MiB`);
+
+  const p50 = quantile(listed, 0.5);
+  const p99 = quantile(listed, 0.99);
+  const textP50 = quantile(searched, 0.5);
+  const figures: Figure[] = [
+    {
+      figure: `11. Email/import over HTTP, ${options.messages.toLocaleString("en-US")} × ~10 KB`,
+      value: `${Math.round(rate).toLocaleString("en-US")} msg/s`,
+      baseline: "—",
+      ratio: "—",
+      target: "≥ 1,500 msg/s",
+      result: rate >= 1500 ? "PASS" : "FAIL",
+    },
+    {
+      figure: `12. Email/query + get of 50, ${options.mailbox.toLocaleString("en-US")} msgs, p50`,
+      value: ms(p50),
+      baseline: "—",
+      ratio: "—",
+      target: "< 10 ms",
+      result: p50 < 10 ? "PASS" : "FAIL",
+    },
+    {
+      figure: "    same, p99",
+      value: ms(p99),
+      baseline: "—",
+      ratio: "—",
+      target: "< 30 ms",
+      result: p99 < 30 ? "PASS" : "FAIL",
+    },
+    {
+      figure: "13. Email/query full-text, p50",
+      value: ms(textP50),
+      baseline: "—",
+      ratio: "—",
+      target: "< 50 ms",
+      result: textP50 < 50 ? "PASS" : "FAIL",
+    },
+    {
+      figure: "14. server RSS at rest after the import",
+      value: `${(rssBytes / 1048576).toFixed(0)} MiB`,
+      baseline: "—",
+      ratio: "—",
+      target: "—",
+      result: "info",
+    },
+  ];
+  return {
+    figures,
+    measured: {
+      imported: options.messages,
+      importSeconds,
+      mailbox: options.mailbox,
+      listing: listed,
+      text: searched,
+      rssBytes,
+    },
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      messages: { type: "string", default: "10000" },
+      mailbox: { type: "string", default: "100000" },
+      requests: { type: "string", default: "400" },
+    },
+  });
+  const tmp = await Deno.makeTempDir({ prefix: "postern-email-bench-" });
+  const group = new ProcessGroup();
+  try {
+    const { figures } = await emailStoreFigures(group, {
+      tmp,
+      messages: Number(values.messages),
+      mailbox: Number(values.mailbox),
+      requests: Number(values.requests),
+    });
+    console.log("");
+    printSummary(figures);
+  } finally {
+    await group.stopAll();
+    await Deno.remove(tmp, { recursive: true }).catch(() => undefined);
+  }
+}
