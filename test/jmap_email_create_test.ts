@@ -162,3 +162,113 @@ Deno.test("creating: server-set properties, wrong types and unknown blobs are re
     assert.equal((await mailboxesByName(t, alice)).Drafts.totalEmails, 0);
   });
 });
+
+Deno.test("an email created from a bodyStructure has exactly that tree, text from bodyValues and leaves from blobs", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const drafts = (await mailboxesByName(t, alice)).Drafts.id as string;
+    const logo = await uploadBlob(t, alice, new Uint8Array([137, 80, 78, 71, 1, 2, 3]));
+    const pdf = await uploadBlob(t, alice, new TextEncoder().encode("%PDF-1.7"));
+    const created = await mailCall(t, "Email/set", {
+      create: {
+        s: {
+          mailboxIds: { [drafts]: true },
+          from: [{ name: null, email: "alice@example.org" }],
+          subject: "Structured",
+          bodyValues: {
+            plain: { value: "Plain text" },
+            rich: { value: '<p>Rich <img src="cid:logo@x"></p>' },
+          },
+          bodyStructure: {
+            type: "multipart/mixed",
+            subParts: [
+              {
+                type: "multipart/alternative",
+                subParts: [
+                  { type: "text/plain", partId: "plain" },
+                  {
+                    type: "multipart/related",
+                    subParts: [
+                      { type: "text/html", partId: "rich", language: ["en"] },
+                      {
+                        type: "image/png",
+                        blobId: logo,
+                        cid: "logo@x",
+                        disposition: "inline",
+                        name: "logo.png",
+                      },
+                    ],
+                  },
+                ],
+              },
+              { type: "application/pdf", blobId: pdf, name: "Plan.pdf", disposition: "attachment" },
+            ],
+          },
+        },
+      },
+    }, alice);
+    const made = (created.created as Record<string, Obj> | null)?.s;
+    assert.ok(made, JSON.stringify(created.notCreated));
+    const email = await getEmail(t, alice, made.id as string, {
+      properties: ["bodyStructure", "textBody", "htmlBody", "attachments", "bodyValues"],
+      bodyProperties: ["partId", "type", "name", "disposition", "cid", "language"],
+      fetchAllBodyValues: true,
+    });
+    const shape = (part: Obj): unknown =>
+      part.subParts ? { type: part.type, subParts: (part.subParts as Obj[]).map(shape) } : {
+        type: part.type,
+        name: part.name,
+        disposition: part.disposition,
+        cid: part.cid,
+        language: part.language,
+      };
+    assert.deepEqual(shape(email.bodyStructure as Obj), {
+      type: "multipart/mixed",
+      subParts: [
+        {
+          type: "multipart/alternative",
+          subParts: [
+            { type: "text/plain", name: null, disposition: null, cid: null, language: null },
+            {
+              type: "multipart/related",
+              subParts: [
+                { type: "text/html", name: null, disposition: null, cid: null, language: ["en"] },
+                { type: "image/png", name: "logo.png", disposition: "inline", cid: "logo@x", language: null },
+              ],
+            },
+          ],
+        },
+        { type: "application/pdf", name: "Plan.pdf", disposition: "attachment", cid: null, language: null },
+      ],
+    });
+    assert.deepEqual((email.textBody as Obj[]).map((p) => p.type), ["text/plain"]);
+    assert.deepEqual((email.htmlBody as Obj[]).map((p) => p.type), ["text/html"]);
+    assert.deepEqual((email.attachments as Obj[]).map((p) => p.name), ["logo.png", "Plan.pdf"]);
+    const values = Object.values(email.bodyValues as Record<string, Obj>).map((v) => v.value);
+    assert.deepEqual(values, ["Plain text", '<p>Rich <img src="cid:logo@x"></p>']);
+
+    const refused = await mailCall(t, "Email/set", {
+      create: {
+        both: {
+          mailboxIds: { [drafts]: true },
+          bodyValues: { p: { value: "x" } },
+          textBody: [{ partId: "p" }],
+          bodyStructure: { type: "text/plain", partId: "p" },
+        },
+        emptyMultipart: {
+          mailboxIds: { [drafts]: true },
+          bodyStructure: { type: "multipart/mixed", subParts: [] },
+        },
+        binaryFromValues: {
+          mailboxIds: { [drafts]: true },
+          bodyValues: { p: { value: "x" } },
+          bodyStructure: { type: "image/png", partId: "p" },
+        },
+        noContent: { mailboxIds: { [drafts]: true }, bodyStructure: { type: "application/pdf" } },
+      },
+    }, alice);
+    const errors = refused.notCreated as Record<string, Obj>;
+    for (const key of ["both", "emptyMultipart", "binaryFromValues", "noContent"]) {
+      assert.deepEqual(errors[key].properties, ["bodyStructure"], `${key}: ${JSON.stringify(errors[key])}`);
+    }
+  });
+});

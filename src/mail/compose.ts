@@ -6,6 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
+import MimeNode from "nodemailer/lib/mime-node/index.js";
 import type { EmailAddress } from "./mime/mod.ts";
 
 /** What a new message is made of. */
@@ -27,6 +28,24 @@ export interface ComposeInput {
   text?: string;
   html?: string;
   attachments: ComposeAttachment[];
+  /** The whole part tree, when the client gave one (then text, html and attachments are not used). */
+  structure?: StructurePart;
+}
+
+/** One part of a given body structure: a multipart with its parts, or a leaf with its content. */
+export interface StructurePart {
+  type: string;
+  subParts?: StructurePart[];
+  /** A text leaf's content (from bodyValues), sent as UTF-8. */
+  text?: string;
+  /** Any other leaf's octets (from a blob). */
+  data?: Uint8Array;
+  name?: string | null;
+  disposition?: string | null;
+  cid?: string | null;
+  language?: string[] | null;
+  location?: string | null;
+  headers?: { name: string; value: string }[];
 }
 
 /** An attachment: its octets and how it is described. */
@@ -47,6 +66,7 @@ export async function composeMessage(
   input: ComposeInput,
   options: { hostname: string },
 ): Promise<Uint8Array> {
+  if (input.structure) return await build(structuredMessage(input, options));
   const node = new MailComposer({
     from: toAddresses(input.from),
     sender: toAddresses(input.sender)?.[0],
@@ -72,11 +92,65 @@ export async function composeMessage(
   }).compile();
   // A draft keeps its Bcc (RFC 8621 §4.1.2.3); sending drops it later, not here.
   (node as unknown as { keepBcc: boolean }).keepBcc = true;
-  return await new Promise((resolve, reject) =>
-    node.build((error: Error | null, message: Uint8Array) =>
-      error ? reject(error) : resolve(new Uint8Array(message))
-    )
+  return await build(node);
+}
+
+interface Buildable {
+  build(callback: (error: Error | null, message: Uint8Array) => void): void;
+}
+
+function build(node: Buildable): Promise<Uint8Array> {
+  return new Promise((resolve, reject) =>
+    node.build((error, message) => error ? reject(error) : resolve(new Uint8Array(message)))
   );
+}
+
+/** The message of a given body structure: the tree as given, the message headers on its root. */
+function structuredMessage(input: ComposeInput, options: { hostname: string }): MimeNode {
+  const root = structureNode(input.structure!);
+  root.keepBcc = true;
+  const addresses: [string, EmailAddress[] | null | undefined][] = [
+    ["From", input.from],
+    ["Sender", input.sender],
+    ["To", input.to],
+    ["Cc", input.cc],
+    ["Bcc", input.bcc],
+    ["Reply-To", input.replyTo],
+  ];
+  for (const [name, list] of addresses) {
+    const value = toAddresses(list);
+    if (value) root.setHeader(name, value);
+  }
+  if (input.subject) root.setHeader("Subject", input.subject);
+  root.setHeader("Date", rfc5322Date(input.sentAt ?? null));
+  root.setHeader("Message-ID", toIds(input.messageId)?.[0] ?? `<${crypto.randomUUID()}@${options.hostname}>`);
+  const inReplyTo = toIds(input.inReplyTo);
+  if (inReplyTo) root.setHeader("In-Reply-To", inReplyTo.join(" "));
+  const references = toIds(input.references);
+  if (references) root.setHeader("References", references.join(" "));
+  for (const header of input.headers) {
+    root.addHeader(header.name, { prepared: true, value: header.value.trim() });
+  }
+  return root;
+}
+
+function structureNode(part: StructurePart, parent?: MimeNode): MimeNode {
+  const type = part.text !== undefined ? `${part.type}; charset=utf-8` : part.type;
+  const options = { filename: part.name ?? undefined, keepBcc: true };
+  const node = parent ? parent.createChild(type, options) : new MimeNode(type, options);
+  if (part.subParts) {
+    for (const child of part.subParts) structureNode(child, node);
+  } else {
+    node.setContent(part.text ?? Buffer.from(part.data!.buffer, part.data!.byteOffset, part.data!.length));
+  }
+  if (part.disposition) node.setHeader("Content-Disposition", part.disposition);
+  if (part.cid) node.setHeader("Content-Id", `<${part.cid}>`);
+  if (part.language?.length) node.setHeader("Content-Language", part.language.join(", "));
+  if (part.location) node.setHeader("Content-Location", part.location);
+  for (const header of part.headers ?? []) {
+    node.addHeader(header.name, { prepared: true, value: header.value.trim() });
+  }
+  return node;
 }
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];

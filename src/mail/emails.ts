@@ -26,7 +26,13 @@ import {
 } from "../store/mod.ts";
 import { type BlobService, parseBlobId } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
-import { type ComposeAttachment, type ComposeInput, composeMessage } from "./compose.ts";
+import { type ComposeAttachment, type ComposeInput, composeMessage, type StructurePart } from "./compose.ts";
+
+/** A body structure as Email/set create gives it: leaves with text, or the blobId of their content. */
+export type StructureDraft = Omit<StructurePart, "data" | "subParts"> & {
+  blobId?: string;
+  subParts?: StructureDraft[];
+};
 import { type MessageFacts, messageFacts } from "./message_facts.ts";
 import { asText, messageHeaders } from "./mime/mod.ts";
 
@@ -232,17 +238,18 @@ export class EmailService {
     viewerId: number,
     accountId: number,
     draft: {
-      message: Omit<ComposeInput, "attachments">;
+      message: Omit<ComposeInput, "attachments" | "structure">;
       attachments: (Omit<ComposeAttachment, "data"> & { blobId: string })[];
+      /** A whole body structure instead of text, HTML and attachments; leaves name blobs by blobId. */
+      structure?: StructureDraft;
       mailboxIds: number[];
       keywords: string[];
       receivedAt?: number;
     },
   ): Promise<EmailRecord> {
-    const attachments: ComposeAttachment[] = [];
-    for (const { blobId: id, ...rest } of draft.attachments) {
+    const read = async (id: string) => {
       try {
-        attachments.push({ ...rest, data: await this.blobs.download(viewerId, accountId, id) });
+        return await this.blobs.download(viewerId, accountId, id);
       } catch (error) {
         if (error instanceof NotFoundError) {
           throw new RuleError("blobNotFound", `No blob "${id}" in this account is available to you`, {
@@ -251,10 +258,20 @@ export class EmailService {
         }
         throw error;
       }
+    };
+    const attachments: ComposeAttachment[] = [];
+    for (const { blobId: id, ...rest } of draft.attachments) {
+      attachments.push({ ...rest, data: await read(id) });
     }
+    const resolve = async ({ blobId: id, subParts, ...rest }: StructureDraft): Promise<StructurePart> => ({
+      ...rest,
+      ...(subParts ? { subParts: await Promise.all(subParts.map(resolve)) } : {}),
+      ...(id === undefined ? {} : { data: await read(id) }),
+    });
+    const structure = draft.structure && await resolve(draft.structure);
     // New Message-IDs end in the account's own domain, as its mail client's would.
     const hostname = (await this.accounts.get(accountId))?.primaryAddress.split("@")[1] ?? "localhost";
-    const bytes = await composeMessage({ ...draft.message, attachments }, { hostname });
+    const bytes = await composeMessage({ ...draft.message, attachments, structure }, { hostname });
     const upload = await this.blobs.upload(viewerId, accountId, { data: bytes, type: "message/rfc822" });
     const [outcome] = await this.import(viewerId, accountId, [{
       blobId: upload.blobId,

@@ -99,7 +99,11 @@ export function readDraft(object: JmapObject, ctx: MethodContext): Draft {
       case "bodyValues":
         break;
       case "bodyStructure":
-        throw invalid(key, "cannot be written here yet: give textBody, htmlBody and attachments instead");
+        if (["textBody", "htmlBody", "attachments"].some((k) => object[k] !== undefined)) {
+          throw invalid(key, "is given instead of textBody, htmlBody and attachments, not with them");
+        }
+        draft.structure = structurePart(value, { bodyValues, ctx, depth: 0 });
+        break;
       default:
         if ((ADDRESS_PROPERTIES as readonly string[]).includes(key)) {
           message[key as typeof ADDRESS_PROPERTIES[number]] = addresses(key, value);
@@ -114,6 +118,7 @@ export function readDraft(object: JmapObject, ctx: MethodContext): Draft {
   const used = new Set(
     [object.textBody, object.htmlBody].flatMap((b) => Array.isArray(b) ? b.map((p) => p?.partId) : []),
   );
+  collectPartIds(object.bodyStructure, used);
   for (const partId of Object.keys(bodyValues)) {
     if (!used.has(partId)) {
       throw invalid("bodyValues", `"${partId}" is not the partId of textBody or htmlBody`);
@@ -177,4 +182,97 @@ function messageIds(property: string, value: unknown) {
     throw invalid(property, "must be a list of message ids without angle brackets, or null");
   }
   return value as string[];
+}
+
+/** Parts nest at most this deep in a body structure written by a client. */
+const MAX_STRUCTURE_DEPTH = 10;
+
+/** One EmailBodyPart of a written bodyStructure: a multipart with subParts, or a leaf with partId or blobId. */
+function structurePart(
+  value: unknown,
+  context: { bodyValues: Record<string, unknown>; ctx: MethodContext; depth: number },
+): NonNullable<Draft["structure"]> {
+  const property = "bodyStructure";
+  if (!isObject(value)) throw invalid(property, "every part must be an EmailBodyPart object");
+  if (context.depth > MAX_STRUCTURE_DEPTH) {
+    throw invalid(property, `parts nest at most ${MAX_STRUCTURE_DEPTH} deep`);
+  }
+  const text = (name: string) => {
+    const v = value[name];
+    if (v !== undefined && v !== null && typeof v !== "string") {
+      throw invalid(property, `"${name}" must be a string`);
+    }
+    return (v as string | undefined) ?? null;
+  };
+  const type = (text("type") ?? (Array.isArray(value.subParts) ? "multipart/mixed" : "text/plain"))
+    .toLowerCase();
+  if (!/^[\w!#$&^.+-]+\/[\w!#$&^.+-]+$/.test(type)) throw invalid(property, `"${type}" is not a media type`);
+  const language = value.language;
+  if (
+    language !== undefined && language !== null &&
+    !(Array.isArray(language) && language.every((l) => typeof l === "string"))
+  ) {
+    throw invalid(property, '"language" must be a list of strings');
+  }
+  const headers: { name: string; value: string }[] = [];
+  if (value.headers !== undefined && value.headers !== null) {
+    if (!Array.isArray(value.headers)) throw invalid(property, '"headers" must be a list of {name, value}');
+    for (const header of value.headers) {
+      if (
+        !isObject(header) || typeof header.name !== "string" || typeof header.value !== "string" ||
+        !/^[!-9;-~]+$/.test(header.name)
+      ) {
+        throw invalid(property, '"headers" must be a list of {name, value}');
+      }
+      // The part's own content headers are written from its properties.
+      if (!/^content-/i.test(header.name)) headers.push({ name: header.name, value: header.value });
+    }
+  }
+  const common = {
+    type,
+    name: text("name"),
+    disposition: text("disposition"),
+    cid: text("cid"),
+    location: text("location"),
+    language: (language as string[] | null | undefined) ?? null,
+    headers,
+  };
+  if (type.startsWith("multipart/")) {
+    if (!Array.isArray(value.subParts) || value.subParts.length === 0) {
+      throw invalid(property, `a ${type} part needs its subParts`);
+    }
+    if (value.partId !== undefined || value.blobId !== undefined) {
+      throw invalid(property, "a multipart has subParts, not a partId or blobId");
+    }
+    return {
+      ...common,
+      subParts: value.subParts.map((child) => structurePart(child, { ...context, depth: context.depth + 1 })),
+    };
+  }
+  if (value.subParts !== undefined && value.subParts !== null) {
+    throw invalid(property, `a ${type} part has no subParts`);
+  }
+  if (typeof value.partId === "string") {
+    if (value.blobId !== undefined) throw invalid(property, "a part has a partId or a blobId, not both");
+    if (!type.startsWith("text/")) {
+      throw invalid(property, "only text/* parts take their content from bodyValues");
+    }
+    const body = context.bodyValues[value.partId];
+    if (!isObject(body) || typeof body.value !== "string") {
+      throw invalid(property, `partId "${value.partId}" must name a bodyValues entry with a string value`);
+    }
+    return { ...common, text: body.value };
+  }
+  const blobId = resolveCreationIds(value.blobId, context.ctx);
+  if (typeof blobId !== "string") {
+    throw invalid(property, "a leaf part needs a partId (bodyValues) or a blobId");
+  }
+  return { ...common, blobId };
+}
+
+/** The partIds a written bodyStructure uses. */
+function collectPartIds(value: unknown, into: Set<unknown>): void {
+  if (!isObject(value)) return;
+  if (typeof value.partId === "string") into.add(value.partId);
+  if (Array.isArray(value.subParts)) { for (const child of value.subParts) collectPartIds(child, into); }
 }
