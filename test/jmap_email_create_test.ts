@@ -272,3 +272,28 @@ Deno.test("an email created from a bodyStructure has exactly that tree, text fro
     }
   });
 });
+
+Deno.test("attachments past maxSizeAttachmentsPerEmail are refused as tooLarge", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const drafts = (await mailboxesByName(t, alice)).Drafts.id as string;
+    const session = await (await t.fetch("/jmap/session", { headers: { authorization: alice.auth } })).json();
+    const mail = session.accounts[alice.accountId].accountCapabilities["urn:ietf:params:jmap:mail"];
+    const limit = mail.maxSizeAttachmentsPerEmail as number;
+    assert.equal(limit, 50_000_000);
+    // One blob just over half the limit, attached twice.
+    const big = await uploadBlob(t, alice, new Uint8Array(Math.floor(limit / 2) + 1));
+    const result = await mailCall(t, "Email/set", {
+      create: {
+        x: {
+          mailboxIds: { [drafts]: true },
+          bodyValues: { t: { value: "two big files" } },
+          textBody: [{ partId: "t" }],
+          attachments: [{ blobId: big, name: "a.bin" }, { blobId: big, name: "b.bin" }],
+        },
+      },
+    }, alice);
+    const refused = (result.notCreated as Record<string, Obj>).x;
+    assert.equal(refused.type, "tooLarge", JSON.stringify(refused));
+    assert.match(String(refused.description), /maxSizeAttachmentsPerEmail/);
+  });
+});

@@ -197,3 +197,37 @@ Deno.test("a mailbox with emails is destroyed only with onDestroyRemoveEmails; e
     assert.deepEqual(left.notFound, [only.id]);
   });
 });
+
+Deno.test("a sharer's Email/changes and Thread/changes name only what it may read", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const boxes = await mailboxesByName(t, alice);
+    await share(t, alice, boxes.Inbox.id as string, { [bob.accountId]: rights("mayReadItems") });
+    const asBob = { accountId: alice.accountId };
+    const emailState = (await mailCall(t, "Email/get", { ...asBob, ids: [] }, bob)).state as string;
+    const threadState = (await mailCall(t, "Thread/get", { ...asBob, ids: [] }, bob)).state as string;
+    const shared = await imported(t, alice, first);
+    const hidden = await imported(t, alice, message("Subject: private\n\nnot for bob\n"), {
+      mailboxIds: [boxes.Archive.id as string],
+    });
+    const emails = await mailCall(t, "Email/changes", { ...asBob, sinceState: emailState }, bob);
+    assert.deepEqual(emails.created, [shared.id]);
+    const threads = await mailCall(t, "Thread/changes", { ...asBob, sinceState: threadState }, bob);
+    assert.deepEqual(threads.created, [shared.threadId]);
+    // Alice moves the shared email out of Bob's reach: for Bob it is gone.
+    const before = (await mailCall(t, "Email/get", { ...asBob, ids: [] }, bob)).state as string;
+    await setEmails(t, alice, {
+      update: {
+        [shared.id as string]: {
+          [`mailboxIds/${boxes.Inbox.id}`]: null,
+          [`mailboxIds/${boxes.Archive.id}`]: true,
+        },
+      },
+    });
+    const after = await mailCall(t, "Email/changes", { ...asBob, sinceState: before }, bob);
+    assert.deepEqual(after.updated, []);
+    assert.deepEqual(after.destroyed, [shared.id]);
+    // Alice herself sees everything.
+    const own = await mailCall(t, "Email/changes", { sinceState: emailState }, alice);
+    assert.deepEqual((own.created as string[]).sort(), [shared.id, hidden.id].sort());
+  });
+});

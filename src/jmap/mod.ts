@@ -3,6 +3,7 @@ import type { Logger } from "@logtape/logtape";
 import type { AccountService, ChangeService, ObjectService } from "../directory/mod.ts";
 import {
   type BlobService,
+  EMAIL_LIMITS,
   type EmailService,
   MAILBOX_LIMITS,
   type MailboxService,
@@ -48,7 +49,7 @@ const MAIL_CAPABILITY = {
   maxMailboxesPerEmail: null,
   maxMailboxDepth: MAILBOX_LIMITS.maxMailboxDepth,
   maxSizeMailboxName: MAILBOX_LIMITS.maxSizeMailboxName,
-  maxSizeAttachmentsPerEmail: 50_000_000,
+  maxSizeAttachmentsPerEmail: EMAIL_LIMITS.maxSizeAttachmentsPerEmail,
   emailQuerySortOptions: ["receivedAt", "sentAt", "size", "from", "to", "subject", "hasKeyword"],
 };
 

@@ -44,6 +44,9 @@ export interface ImportItem {
   receivedAt?: number;
 }
 
+/** Limits of the mail capability that emails obey (RFC 8621 §1.3.1). */
+export const EMAIL_LIMITS = { maxSizeAttachmentsPerEmail: 50_000_000 } as const;
+
 /** Why one import failed, as a JMAP SetError. */
 export interface ImportRefusal {
   type: "blobNotFound" | "invalidProperties" | "alreadyExists" | "overQuota" | "forbidden";
@@ -269,6 +272,15 @@ export class EmailService {
       ...(id === undefined ? {} : { data: await read(id) }),
     });
     const structure = draft.structure && await resolve(draft.structure);
+    const leaves = (part: StructurePart): number =>
+      part.subParts ? part.subParts.reduce((n, child) => n + leaves(child), 0) : part.data?.length ?? 0;
+    const attached = attachments.reduce((n, a) => n + a.data.length, 0) + (structure ? leaves(structure) : 0);
+    if (attached > EMAIL_LIMITS.maxSizeAttachmentsPerEmail) {
+      throw new RuleError(
+        "tooLarge",
+        `The attachments come to ${attached} bytes, more than maxSizeAttachmentsPerEmail (${EMAIL_LIMITS.maxSizeAttachmentsPerEmail})`,
+      );
+    }
     // New Message-IDs end in the account's own domain, as its mail client's would.
     const hostname = (await this.accounts.get(accountId))?.primaryAddress.split("@")[1] ?? "localhost";
     const bytes = await composeMessage({ ...draft.message, attachments, structure }, { hostname });

@@ -94,11 +94,68 @@ export function emailMethods(deps: EmailMethodsDeps): [string, MethodDefinition]
     ...standardMethods(
       emailType({ emails: deps.emails, maxQueryLimit: deps.limits.maxQueryLimit, checkAccount }),
       feed,
-    ).filter(([method]) => method !== "Email/get"),
+    ).filter(([method]) => method !== "Email/get").map(([name, definition]): [string, MethodDefinition] =>
+      name === "Email/changes"
+        ? [name, withinReach(definition, (ctx, ids) => visibleEmails(deps, ctx, ids))]
+        : [
+          name,
+          definition,
+        ]
+    ),
     ["Thread/get", mail((args, ctx) => threadGet(args, ctx, deps, checkAccount))],
     ["SearchSnippet/get", mail((args, ctx) => searchSnippetGet(args, ctx, deps, checkAccount))],
-    ...changes("Thread"),
+    ...changes("Thread").map(([name, definition]): [string, MethodDefinition] => [
+      name,
+      withinReach(definition, (ctx, ids) => visibleThreads(deps, ctx, ids)),
+    ]),
   ];
+}
+
+/**
+ * A sharer's /changes names only what it can read: an id it cannot read now is left out when it was
+ * created (it never saw it) and reported destroyed when it was updated (it may have left its view,
+ * and clients drop ids they do not hold, RFC 8620 §5.2). The owner's changes pass unchanged.
+ */
+function withinReach(
+  definition: MethodDefinition,
+  readable: (ctx: MethodContext, ids: string[]) => Promise<Set<string>>,
+): MethodDefinition {
+  return {
+    ...definition,
+    handler: async (args, ctx) => {
+      const result = await definition.handler(args, ctx);
+      if (decodeId(ctx.accountId ?? "") === ctx.principal.accountId) return result;
+      const created = result.created as string[];
+      const updated = result.updated as string[];
+      const visible = await readable(ctx, [...created, ...updated]);
+      return {
+        ...result,
+        created: created.filter((id) => visible.has(id)),
+        updated: updated.filter((id) => visible.has(id)),
+        destroyed: [...(result.destroyed as string[]), ...updated.filter((id) => !visible.has(id))],
+      };
+    },
+  };
+}
+
+async function visibleEmails(
+  deps: EmailMethodsDeps,
+  ctx: MethodContext,
+  ids: string[],
+): Promise<Set<string>> {
+  const numeric = ids.map((id) => decodeId(id)).filter((id): id is number => id !== undefined);
+  const emails = await deps.emails.get(ctx.principal.accountId, decodeId(ctx.accountId!)!, numeric);
+  return new Set(emails.map((e) => encodeId(e.id)));
+}
+
+async function visibleThreads(
+  deps: EmailMethodsDeps,
+  ctx: MethodContext,
+  ids: string[],
+): Promise<Set<string>> {
+  const numeric = ids.map((id) => decodeId(id)).filter((id): id is number => id !== undefined);
+  const threads = await deps.emails.threads(ctx.principal.accountId, decodeId(ctx.accountId!)!, numeric);
+  return new Set([...threads.keys()].map(encodeId));
 }
 
 /** Thread/get (RFC 8621 §3.1): each thread's email ids the caller may read, oldest first. */
