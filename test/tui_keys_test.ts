@@ -90,5 +90,11 @@ Deno.test({
       assert.ok(password, screen);
       assert.equal(await status(server.url, basic("admin@example.org", password)), 200);
       assert.notEqual(password, ADMIN_PASSWORD);
+      // Back in the account's view, its keys are counted.
+      await tui.keys("Enter");
+      await tui.waitFor("+ New app password");
+      await tui.keys("q");
+      screen = await tui.waitFor("? Account");
+      assert.match(screen, /Keys +0 API keys · 1 app password/);
     }),
 });

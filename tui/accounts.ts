@@ -115,13 +115,14 @@ export async function accountDetail(ui: Ui, id: string): Promise<void> {
     }
     path[1] = String(account.name);
     // Sharing needs the account's groups; what it uses is counted only on the local database.
-    const [sharing, counts, bytes] = await Promise.all([
+    const [sharing, counts, bytes, keys] = await Promise.all([
       readSharing(ui, account).catch((error: Error) => error.message),
       ui.backend.dependents?.(id).catch(() => undefined),
       ui.backend.storedBytes?.(id).catch(() => undefined),
+      keysLine(ui, account),
     ]);
     const usage = counts && { ...counts, ...(bytes === undefined ? {} : { bytes }) };
-    const body = detailLines(accountFacts(account, groups, { grants, sharing, usage }), ui.columns);
+    const body = detailLines(accountFacts(account, groups, { grants, sharing, usage, keys }), ui.columns);
     ui.draw(path, body);
     const edits = Object.entries(EDITS).filter(([, e]) =>
       !e.variants || e.variants.includes(String(account["@type"]))
@@ -182,6 +183,8 @@ export interface AccountExtras {
   sharing?: Sharing | string;
   /** What it holds, counted (local mode only): mailboxes, addresses… */
   usage?: Record<string, number>;
+  /** Its API keys and app passwords, counted. */
+  keys?: string;
 }
 
 /** The detail view's lines. */
@@ -190,7 +193,7 @@ export function accountFacts(
   groups: Map<string, string>,
   extras: AccountExtras = {},
 ): [string, string][] {
-  const { grants = [], sharing, usage } = extras;
+  const { grants = [], sharing, usage, keys } = extras;
   const aliases = wireList(account.aliases).map(String);
   const memberOf = wireList(account.memberGroupIds).map((g) => groups.get(String(g)) ?? `(missing ${g})`);
   const user = account["@type"] === "User";
@@ -203,6 +206,7 @@ export function accountFacts(
     ["Enabled", showValue(account.enabled !== false)],
     ["Quotas", quotaLine(account, usage)],
     ...(user ? [["Password", account.credentials ? "set" : "none (cannot log in)"] as [string, string]] : []),
+    ...(user && keys ? [["Keys", keys] as [string, string]] : []),
     ...(user ? [["OAuth", grantsLine(grants)] as [string, string]] : []),
     [
       "Sharing",
@@ -238,6 +242,20 @@ function quotaLine(account: WireObject, usage: Record<string, number> | undefine
     if (name !== "maxMailboxes" && name !== "maxDiskQuota") parts.push(`${name} ${value}`);
   }
   return parts.length ? parts.join(" · ") : "no limits";
+}
+
+/** "1 API key · 2 app passwords" for a user; undefined for a group or when they cannot be read. */
+async function keysLine(ui: Ui, account: WireObject): Promise<string | undefined> {
+  if (account["@type"] !== "User") return undefined;
+  try {
+    const kinds = Object.keys(KEY_KINDS) as KeyKind[];
+    const lists = await Promise.all(
+      kinds.map((kind) => ui.backend.client.query(kind, { accountId: account.id })),
+    );
+    return kinds.map((kind, i) => count(lists[i].length, KEY_KINDS[kind].one)).join(" · ");
+  } catch (error) {
+    return `cannot be read: ${(error as Error).message}`;
+  }
 }
 
 /** "2 active grants: Webmail (webmail), Thunderbird (thunderbird)". */
