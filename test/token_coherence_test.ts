@@ -49,7 +49,7 @@ async function client(p: Pair, variant: "confidential" | "public"): Promise<[OAu
     scopes: SCOPES,
     requireConsent: false,
   }, "system");
-  p.b.sync();
+  await p.b.sync();
   return [
     (await p.a.oauth.clients.byClientId(clientId))!,
     (await p.b.oauth.clients.byClientId(clientId))!,
@@ -77,13 +77,13 @@ Deno.test("a family revoked in one process stops refreshing in the other, which 
   try {
     const [clientA, clientB] = await client(p, "confidential");
     const tokens = await issue(p, clientA);
-    p.b.sync();
+    await p.b.sync();
     for (let i = 0; i < 3; i++) {
       assert.equal((await refresh(p.b, clientB, tokens.refresh_token!)).refresh_token, tokens.refresh_token);
     }
 
     await p.a.oauth.tokens.revoke(clientA, tokens.refresh_token!);
-    p.b.sync();
+    await p.b.sync();
     await assert.rejects(refresh(p.b, clientB, tokens.refresh_token!), { code: "invalid_grant" });
     assert.equal(await p.b.oauth.tokens.verifyAccess(tokens.access_token), undefined);
   } finally {
@@ -98,16 +98,16 @@ Deno.test("a public client's token rotated in one process is a reuse in the othe
     const [clientA, clientB] = await client(p, "public");
     const tokens = await issue(p, clientA);
     // The other process reads the family (generation 1) and keeps it.
-    p.b.sync();
+    await p.b.sync();
     assert.ok(await p.b.oauth.tokens.verifyAccess(tokens.access_token));
 
     const rotated = await refresh(p.a, clientA, tokens.refresh_token!);
     assert.notEqual(rotated.refresh_token, tokens.refresh_token);
 
     // The first token again, to the other process, past the (zero) grace window: spent, not current.
-    p.b.sync();
+    await p.b.sync();
     await assert.rejects(refresh(p.b, clientB, tokens.refresh_token!), { code: "invalid_grant" });
-    p.a.sync();
+    await p.a.sync();
     await assert.rejects(refresh(p.a, clientA, rotated.refresh_token!), { code: "invalid_grant" });
   } finally {
     await cleanup(p);
@@ -119,11 +119,11 @@ Deno.test("a password changed in one process stops the other's refreshes of that
   try {
     const [clientA, clientB] = await client(p, "confidential");
     const tokens = await issue(p, clientA);
-    p.b.sync();
+    await p.b.sync();
     await refresh(p.b, clientB, tokens.refresh_token!);
 
     await p.a.accounts.update(p.accountId, { password: "another strong passphrase" });
-    p.b.sync();
+    await p.b.sync();
     await assert.rejects(refresh(p.b, clientB, tokens.refresh_token!), { code: "invalid_grant" });
   } finally {
     await cleanup(p);
