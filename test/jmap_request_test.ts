@@ -52,6 +52,7 @@ Deno.test("the session lists the core capability with every limit, the admin's a
       [QUOTA]: {},
       [PRINCIPALS]: {},
       [MANAGEMENT]: {},
+      "urn:ietf:params:jmap:websocket": { url: "ws://127.0.0.1:8080/jmap/ws", supportsPush: true },
     });
     assert.deepEqual(session.accounts, {
       b: {

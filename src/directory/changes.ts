@@ -9,6 +9,16 @@ export class ChangeService {
     return String(await this.store.changes.position(type, accountId));
   }
 
+  /** The newest change of the log (a cursor for {@link after}). */
+  lastId(): Promise<number> {
+    return this.store.changes.lastId();
+  }
+
+  /** Per-account changes after a cursor, oldest first: what push tells clients about. */
+  after(afterId: number, limit: number): Promise<{ id: number; type: string; accountId: number }[]> {
+    return this.store.changes.after(afterId, limit);
+  }
+
   /**
    * Changes after a state, oldest first (only those of objects owned by `ownerId` when given);
    * undefined when the state is not one this log issued.

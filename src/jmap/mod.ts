@@ -18,6 +18,9 @@ import { managementTypes } from "./management/object_types.ts";
 import { principalsMethods } from "./principals/methods.ts";
 import { PRINCIPALS_CAPABILITY } from "./principals/types.ts";
 import { blobRoutes } from "./blob_routes.ts";
+import { eventSourceRoutes } from "./push/event_source.ts";
+import { PushHub } from "./push/push_hub.ts";
+import { WEBSOCKET_CAPABILITY } from "./push/websocket.ts";
 import { jmapRoutes } from "./routes.ts";
 import { schemaDocument } from "./schema.ts";
 import { standardMethods } from "./standard/methods.ts";
@@ -122,6 +125,7 @@ export function createJmap(deps: {
     principalScope: deps.principalScope,
   });
   for (const [name, definition] of sharing) methods.set(name, definition);
+  const push = new PushHub({ changes: deps.changes, mailboxes: deps.mailboxes });
   const engine = new JmapEngine(
     methods,
     new Set([
@@ -130,6 +134,7 @@ export function createJmap(deps: {
       QUOTA_CAPABILITY,
       PRINCIPALS_CAPABILITY,
       CAPABILITY.management,
+      WEBSOCKET_CAPABILITY,
     ]),
     {
       maxCallsInRequest: deps.core.maxCallsInRequest,
@@ -140,6 +145,7 @@ export function createJmap(deps: {
     engine,
     routes: [
       ...blobRoutes({ blobs: deps.blobs, core: deps.core }),
+      ...eventSourceRoutes({ hub: push }),
       ...jmapRoutes({
         engine,
         accounts: deps.accounts,
@@ -149,6 +155,7 @@ export function createJmap(deps: {
         schema: schemaDocument(deps.version),
         log: deps.log,
         skipped,
+        push,
       }),
     ],
     /** Shared accounts the session skipped because they no longer resolve (a metric). */

@@ -10,6 +10,8 @@ import { RequestError } from "./errors.ts";
 import type { SchemaDocument } from "./schema.ts";
 import { buildSession, type SessionOptions, type SharedAccount } from "./session.ts";
 import type { CoreCapability } from "./types.ts";
+import type { PushHub } from "./push/push_hub.ts";
+import { webSocketRoute } from "./push/websocket.ts";
 
 /** What the JMAP routes use. */
 export interface JmapRouteDeps {
@@ -22,6 +24,8 @@ export interface JmapRouteDeps {
   log: Logger;
   /** Counts shared accounts the session skipped because they no longer resolve. */
   skipped: { count: number };
+  /** Listeners of state changes, for the WebSocket route's push. */
+  push: PushHub;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -138,6 +142,7 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
       },
     },
     { method: "POST", path: "/jmap", handler: api },
+    webSocketRoute({ engine: deps.engine, hub: deps.push, core: deps.core, log: deps.log, sessionState }),
     { method: "POST", path: "/jmap/", name: "/jmap", handler: api },
     {
       method: "GET",

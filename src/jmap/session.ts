@@ -4,6 +4,7 @@ import type { Account, Principal } from "../model/types.ts";
 import { encodeId } from "../model/ids.ts";
 import { PRINCIPALS_CAPABILITY, PRINCIPALS_OWNER_CAPABILITY } from "./principals/types.ts";
 import { CAPABILITY, type CoreCapability, type JmapSession, type MailAccountCapability } from "./types.ts";
+import { WEBSOCKET_CAPABILITY, WEBSOCKET_PATH } from "./push/websocket.ts";
 
 /** An account shared with the user, as the session lists it. */
 export interface SharedAccount {
@@ -64,6 +65,8 @@ export function buildSession(principal: Principal, account: Account, options: Se
       [CAPABILITY.quota]: {},
       [PRINCIPALS_CAPABILITY]: {},
       [CAPABILITY.management]: {},
+      // RFC 8887 §4: JMAP over WebSocket, with push.
+      [WEBSOCKET_CAPABILITY]: { url: `${base.replace(/^http/, "ws")}${WEBSOCKET_PATH}`, supportsPush: true },
     },
     accounts,
     primaryAccounts: {

@@ -8,6 +8,10 @@ const KIND_NAME: ChangeKind[] = ["created", "created", "updated", "destroyed"];
 export interface ChangeLog {
   /** Appends changes; call in the transaction of the write they describe. */
   append(changes: Change[]): Promise<void>;
+  /** The newest change of any type or scope (0 when there is none). */
+  lastId(): Promise<number>;
+  /** Per-account changes (account_id set) after `afterId`, oldest first, at most `limit`. */
+  after(afterId: number, limit: number): Promise<{ id: number; type: string; accountId: number }[]>;
   /** Position of the newest change of a type in a scope (0 when there is none). */
   position(type: string, accountId: number | null): Promise<number>;
   /** Changes after `afterId`, oldest first, at most `limit` rows; only `ownerId`'s when given. */
@@ -36,6 +40,21 @@ export function sqliteChanges(db: Db): ChangeLog {
         );
       }
       return Promise.resolve();
+    },
+    lastId() {
+      return Promise.resolve(
+        Number(db.get<{ id: number | null }>("SELECT max(id) AS id FROM changes")?.id ?? 0),
+      );
+    },
+    after(afterId, limit) {
+      const rows = db.all<{ id: number; type: string; account_id: number }>(
+        "SELECT id, type, account_id FROM changes WHERE id > ? AND account_id IS NOT NULL ORDER BY id LIMIT ?",
+        afterId,
+        limit,
+      );
+      return Promise.resolve(
+        rows.map((r) => ({ id: Number(r.id), type: String(r.type), accountId: Number(r.account_id) })),
+      );
     },
     position(type, accountId) {
       const row = db.get<{ id: number | null }>(

@@ -1,0 +1,171 @@
+/**
+ * EventSource push (RFC 8620 §7.3): a listener hears a StateChange for each write that changes a
+ * state it can see (its own account, and an account sharing a mailbox with it), with the states the
+ * methods report; types filter it, closeafter=state ends the stream after one event, ping keeps it
+ * alive; bad parameters are 400 and missing credentials 401.
+ */
+import assert from "node:assert/strict";
+import type { TestApp } from "./helpers.ts";
+import { imported, message } from "./email_helpers.ts";
+import {
+  mailboxesByName,
+  mailCall,
+  type Obj,
+  rights,
+  share,
+  userAccessToken,
+  type Who,
+  withAliceAndBob,
+} from "./mail_helpers.ts";
+import { inProcessFetch, registerClient, TestBrowser } from "./oauth_helpers.ts";
+
+/** An open event stream: the events as they come, parsed. */
+class Events {
+  #buffer = "";
+  #decoder = new TextDecoder();
+  constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>) {}
+
+  static async open(
+    t: TestApp,
+    who: { auth: string },
+    query = "types=*&closeafter=no&ping=0",
+  ): Promise<Events> {
+    const response = await t.fetch(`/jmap/eventsource/?${query}`, { headers: { authorization: who.auth } });
+    assert.equal(response.status, 200, await (response.status === 200 ? "" : response.text()));
+    assert.equal(response.headers.get("content-type"), "text/event-stream");
+    return new Events(response.body!.getReader());
+  }
+
+  /** The next event, or undefined when the stream ended; fails after `timeoutMs`. */
+  async next(timeoutMs = 5000): Promise<{ event: string; data: Obj } | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const end = this.#buffer.indexOf("\n\n");
+      if (end !== -1) {
+        const block = this.#buffer.slice(0, end);
+        this.#buffer = this.#buffer.slice(end + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
+        const data = /^data: (.*)$/m.exec(block)?.[1] ?? "null";
+        return { event, data: JSON.parse(data) };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`No event within ${timeoutMs} ms`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const chunk = await Promise.race([
+        this.reader.read(),
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(() => reject(new Error(`No event within ${timeoutMs} ms`)), left)
+        ),
+      ]).finally(() => clearTimeout(timer));
+      if (chunk.done) return undefined;
+      this.#buffer += this.#decoder.decode(chunk.value, { stream: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.reader.cancel().catch(() => undefined);
+  }
+}
+
+async function states(t: TestApp, who: Who, accountId = who.accountId): Promise<Record<string, string>> {
+  const get = async (method: string) =>
+    (await mailCall(t, method, { accountId, ids: [] }, who)).state as string;
+  return {
+    Email: await get("Email/get"),
+    Mailbox: await get("Mailbox/get"),
+    Thread: await get("Thread/get"),
+  };
+}
+
+Deno.test("a listener hears the states an import changes in its account, as the methods report them", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const events = await Events.open(t, alice);
+    try {
+      await imported(t, alice, message("Subject: hello\n\nhi\n"));
+      const now = await states(t, alice);
+      // Upload, import: the changes may come in one event or several; the last states are the ones reported.
+      const seen: Record<string, string> = {};
+      while (seen.Email !== now.Email || seen.Mailbox !== now.Mailbox || seen.Thread !== now.Thread) {
+        const event = await events.next();
+        assert.ok(event, "the stream ended");
+        assert.equal(event.event, "state");
+        assert.equal(event.data["@type"], "StateChange");
+        Object.assign(seen, (event.data.changed as Record<string, Record<string, string>>)[alice.accountId]);
+      }
+    } finally {
+      await events.close();
+    }
+  });
+});
+
+Deno.test("a sharer hears changes of the account sharing with it; an account it cannot see stays silent", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const inbox = (await mailboxesByName(t, alice)).Inbox.id as string;
+    const events = await Events.open(t, bob, "types=Email&closeafter=state&ping=0");
+    try {
+      // Alice shares nothing yet: her import is not Bob's to hear, so the first event Bob hears is after the share.
+      await imported(t, alice, message("Subject: before\n\nnot for bob\n"));
+      await share(t, alice, inbox, { [bob.accountId]: rights("mayReadItems") });
+      const created = await imported(t, alice, message("Subject: shared\n\nfor bob too\n"));
+      const event = await events.next();
+      assert.ok(event);
+      const changed = event.data.changed as Record<string, Record<string, string>>;
+      assert.deepEqual(Object.keys(changed), [alice.accountId]);
+      assert.deepEqual(Object.keys(changed[alice.accountId]), ["Email"]);
+      const bobSees = await mailCall(t, "Email/get", { accountId: alice.accountId, ids: [created.id] }, bob);
+      assert.equal(changed[alice.accountId].Email, bobSees.state);
+      // closeafter=state: the stream ends after that one event.
+      assert.equal(await events.next(), undefined);
+    } finally {
+      await events.close();
+    }
+  });
+});
+
+Deno.test("types filter the events; ping arrives with its interval; a Bearer token listens too", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const client = await registerClient(t.services, { requireConsent: false });
+    const browser = new TestBrowser("http://127.0.0.1:8080", inProcessFetch(t));
+    const token = await userAccessToken(t, browser, client, {
+      username: alice.emailAddress,
+      scope: "urn:ietf:params:jmap:mail",
+    });
+    const events = await Events.open(t, { auth: `Bearer ${token}` }, "types=Mailbox&closeafter=no&ping=1");
+    try {
+      const ping = await events.next(3000);
+      assert.deepEqual(ping, { event: "ping", data: { interval: 1 } });
+      await imported(t, alice, message("Subject: x\n\ny\n"));
+      let event = await events.next();
+      while (event?.event === "ping") event = await events.next();
+      assert.ok(event);
+      assert.deepEqual(Object.keys((event.data.changed as Obj)[alice.accountId] as Obj), ["Mailbox"]);
+    } finally {
+      await events.close();
+    }
+  });
+});
+
+Deno.test("bad EventSource parameters are 400 naming them; no credentials is 401", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    for (
+      const [query, word] of [
+        ["types=Email,Unicorn", "Unicorn"],
+        ["closeafter=maybe", "closeafter"],
+        ["ping=-1", "ping"],
+        ["ping=99999999", "ping"],
+        ["types=Email&types=Mailbox", "types"],
+      ]
+    ) {
+      const response = await t.fetch(`/jmap/eventsource/?${query}`, {
+        headers: { authorization: alice.auth },
+      });
+      const problem = await response.json();
+      assert.equal(response.status, 400, query);
+      assert.equal(response.headers.get("content-type"), "application/problem+json");
+      assert.match(String(problem.detail), new RegExp(word), query);
+    }
+    const anonymous = await t.fetch("/jmap/eventsource/?types=*&closeafter=no&ping=0");
+    assert.equal(anonymous.status, 401);
+    await anonymous.body?.cancel();
+  });
+});
