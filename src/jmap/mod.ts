@@ -109,6 +109,7 @@ export function createJmap(deps: {
   }
   const mail = emailMethods({
     emails: deps.emails,
+    blobs: deps.blobs,
     mailboxes: deps.mailboxes,
     changes: deps.changes,
     limits,

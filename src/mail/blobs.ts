@@ -79,14 +79,14 @@ export class BlobService {
     const access = ref && await this.mailboxes.canAccess(viewerId, accountId);
     let data: Uint8Array<ArrayBuffer> | undefined;
     if (ref && access) {
-      if (ref.part === undefined) {
-        data = await this.store.blobs.read({ accountId, viewerId }, ref.hash, Date.now());
+      data = await this.store.blobs.read({ accountId, viewerId }, ref.hash, Date.now()) ??
+        await this.readableMessage(viewerId, accountId, ref.hash);
+      // A part of a part (an attached message's attachment): each step parses the message above it.
+      for (const index of ref.path) {
+        if (!data) break;
+        const part = findPart(emailBody(data), String(index));
+        data = part ? new Uint8Array(decodeTransfer(data, part).bytes) : undefined;
       }
-      const message = data ?? await this.readableMessage(viewerId, accountId, ref.hash);
-      if (message && ref.part !== undefined) {
-        const part = findPart(emailBody(message), String(ref.part));
-        data = part ? new Uint8Array(decodeTransfer(message, part).bytes) : undefined;
-      } else data = message;
     }
     if (!data) throw new NotFoundError("Blob", wireBlobId);
     return data;
@@ -120,18 +120,22 @@ export function blobId(hash: Uint8Array): string {
   return "G" + hash.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
-/** The wire id of one part of a message blob: the message's id and the part's index. */
-export function partBlobId(hash: Uint8Array, part: number): string {
-  return `${blobId(hash)}_${part}`;
+/** The wire id of one part of a message (itself a blob or a part): the message's id and the part's index. */
+export function partBlobId(messageBlobId: string, part: number): string {
+  return `${messageBlobId}_${part}`;
 }
 
-/** The hash, and the part when it names one, of a wire blob id; undefined when it is not one of ours. */
-export function parseBlobRef(id: string): { hash: Uint8Array; part?: number } | undefined {
+/**
+ * The hash of a wire blob id and the path of parts it names inside that blob (empty for the blob
+ * itself; [7, 2] for part 2 of the message in part 7); undefined when it is not one of ours.
+ */
+export function parseBlobRef(id: string): { hash: Uint8Array; path: number[] } | undefined {
   const hash = parseBlobId(id.slice(0, 44));
   if (!hash) return undefined;
-  if (id.length === 44) return { hash };
-  const part = /^_(0|[1-9]\d{0,5})$/.exec(id.slice(44));
-  return part ? { hash, part: Number(part[1]) } : undefined;
+  const rest = id.slice(44);
+  if (rest === "") return { hash, path: [] };
+  if (!/^(_(0|[1-9]\d{0,5})){1,8}$/.test(rest)) return undefined;
+  return { hash, path: rest.slice(1).split("_").map(Number) };
 }
 
 /** The hash a wire blob id names, or undefined when it is not one of ours. */

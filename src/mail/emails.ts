@@ -24,7 +24,7 @@ import {
   type NewEmail,
   type StoredBlob,
 } from "../store/mod.ts";
-import { type BlobService, parseBlobId } from "./blobs.ts";
+import { type BlobService, parseBlobId, parseBlobRef } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { type ComposeAttachment, type ComposeInput, composeMessage, type StructurePart } from "./compose.ts";
 
@@ -314,8 +314,20 @@ export class EmailService {
     item: ImportItem,
     context: { rights: (mailboxId: number) => number; existing: Set<number> },
   ): Promise<Prepared | ImportRefusal> {
-    const hash = parseBlobId(item.blobId);
+    let hash = parseBlobId(item.blobId);
     const now = Date.now();
+    // A part (an attached message) is kept as a blob of its own first, like an upload of it.
+    if (!hash && parseBlobRef(item.blobId)?.path.length) {
+      try {
+        const part = await this.blobs.download(viewerId, accountId, item.blobId);
+        const kept = await this.blobs.upload(viewerId, accountId, { data: part, type: "message/rfc822" });
+        hash = parseBlobId(kept.blobId);
+      } catch (error) {
+        if (error instanceof QuotaError) return { type: "overQuota", description: error.message };
+        if (error instanceof ForbiddenError) return { type: "forbidden", description: error.message };
+        if (!(error instanceof NotFoundError)) throw error;
+      }
+    }
     const data = hash && (
       (await this.store.blobs.read({ accountId, viewerId }, hash, now)) ??
         await this.blobs.readableMessage(viewerId, accountId, hash)

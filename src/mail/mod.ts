@@ -3,6 +3,7 @@ export { MAILBOX_LIMITS, MailboxService } from "./mailboxes.ts";
 export { mailboxGrantHandler } from "./mailbox_grants.ts";
 export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
 export { EMAIL_LIMITS, EmailService, isKeyword } from "./emails.ts";
+export { messageFacts } from "./message_facts.ts";
 export type { EmailView, ImportItem, ImportRefusal } from "./emails.ts";
 export type { EmailCondition, EmailFilter, EmailSort } from "../store/mod.ts";
 export type { UploadResult } from "./blobs.ts";

@@ -53,7 +53,7 @@ export const DEFAULT_EMAIL_PROPERTIES = [
 /** Every Email property (besides `header:…`). */
 export const EMAIL_PROPERTIES = [...DEFAULT_EMAIL_PROPERTIES, "bodyStructure"] as const;
 
-const HEADER_PROPERTIES = new Set([
+export const HEADER_PROPERTIES = new Set([
   "messageId",
   "inReplyTo",
   "references",
@@ -79,7 +79,7 @@ export interface EmailGetDeps {
 }
 
 /** What a call asked for, checked. */
-interface Asked {
+export interface Asked {
   properties: string[];
   headers: Map<string, HeaderProperty>;
   bodyProperties: string[];
@@ -134,8 +134,8 @@ export async function emailGet(
   return { accountId, state, list, notFound: unique.filter((id) => !found.has(id)) };
 }
 
-function readAsked(args: Args): Asked {
-  const properties = args.stringList("properties") ?? [...DEFAULT_EMAIL_PROPERTIES];
+export function readAsked(args: Args, defaults: readonly string[] = DEFAULT_EMAIL_PROPERTIES): Asked {
+  const properties = args.stringList("properties") ?? [...defaults];
   const headers = new Map<string, HeaderProperty>();
   for (const property of properties) {
     const header = parseHeaderProperty(property);
@@ -180,7 +180,7 @@ async function toWire(
     ? emailBody(await call.deps.emails.message(call.ctx.principal.accountId, call.account, email))
     : undefined;
   const headers = JSON.parse(email.headers) as Record<string, unknown>;
-  const partOf = (part: MimePart) => partWire(body!, part, email, asked, false);
+  const partOf = (part: MimePart) => partWire(body!, part, blobId(email.blobHash), asked, false);
   const out: JmapObject = {};
   for (const property of asked.properties) {
     if (HEADER_PROPERTIES.has(property)) {
@@ -224,7 +224,7 @@ async function toWire(
         out.preview = email.preview;
         break;
       case "bodyStructure":
-        out.bodyStructure = partWire(body!, body!.root, email, asked, true);
+        out.bodyStructure = partWire(body!, body!.root, blobId(email.blobHash), asked, true);
         break;
       case "textBody":
         out.textBody = body!.textBody.map(partOf);
@@ -244,26 +244,27 @@ async function toWire(
 }
 
 /** One EmailBodyPart; in the body structure every part has its subParts (null for a leaf). */
-function partWire(
+export function partWire(
   body: EmailBody,
   part: MimePart,
-  email: EmailView,
+  messageBlobId: string,
   asked: Asked,
   structure: boolean,
 ): JmapObject {
   const wire = bodyPartWire(body, part, {
     properties: asked.bodyProperties.filter((p) => !asked.bodyHeaders.has(p) && p !== "subParts"),
-    blobId: (leaf) => partBlobId(email.blobHash, leaf.index),
+    blobId: (leaf) => partBlobId(messageBlobId, leaf.index),
   });
   for (const [property, header] of asked.bodyHeaders) wire[property] = headerValue(part.headers, header);
   if (structure || asked.bodyProperties.includes("subParts")) {
-    wire.subParts = part.subParts?.map((child) => partWire(body, child, email, asked, structure)) ?? null;
+    wire.subParts = part.subParts?.map((child) => partWire(body, child, messageBlobId, asked, structure)) ??
+      null;
   }
   return wire;
 }
 
 /** RFC 8621 §4.2: values of the text parts the fetch* arguments ask for, by partId. */
-function bodyValues(body: EmailBody, asked: Asked): Record<string, unknown> {
+export function bodyValues(body: EmailBody, asked: Asked): Record<string, unknown> {
   const parts = new Map<string, MimePart>();
   const add = (list: MimePart[]) => {
     for (const part of list) if (part.type.startsWith("text/")) parts.set(partId(part)!, part);

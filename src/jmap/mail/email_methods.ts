@@ -2,7 +2,7 @@
  * The method table entries of emails and threads (RFC 8621 §3, §4): Email/get, /set, /query,
  * /queryChanges, /changes and /import; Thread/get and Thread/changes.
  */
-import type { EmailFilter, EmailService, MailboxService } from "../../mail/mod.ts";
+import type { BlobService, EmailFilter, EmailService, MailboxService } from "../../mail/mod.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import type { MethodContext, MethodDefinition } from "../engine.ts";
 import { MethodError } from "../errors.ts";
@@ -13,12 +13,14 @@ import type { ChangeFeed } from "../standard/state.ts";
 import { CAPABILITY } from "../types.ts";
 import { emailGet } from "./email_get.ts";
 import { emailImport } from "./email_import.ts";
+import { emailParse } from "./email_parse.ts";
 import { emailType, readFilter } from "./email_type.ts";
 import { checkFilter } from "../standard/query_window.ts";
 
 /** What the email methods use. */
 export interface EmailMethodsDeps {
   emails: EmailService;
+  blobs: BlobService;
   mailboxes: MailboxService;
   changes: ChangeFeed;
   limits: StandardLimits;
@@ -86,6 +88,16 @@ export function emailMethods(deps: EmailMethodsDeps): [string, MethodDefinition]
           emails: deps.emails,
           maxObjectsInSet: deps.limits.maxObjectsInSet,
           state: state("Email"),
+          checkAccount,
+        })
+      ),
+    ],
+    [
+      "Email/parse",
+      mail((args, ctx) =>
+        emailParse(args, ctx, {
+          blobs: deps.blobs,
+          maxObjectsInGet: deps.limits.maxObjectsInGet,
           checkAccount,
         })
       ),

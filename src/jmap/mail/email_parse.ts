@@ -1,0 +1,146 @@
+/**
+ * Email/parse (RFC 8621 §4.9): blobs read as messages without storing them, e.g. a forwarded
+ * message attached to another (its part's blobId). What is not a message at all (no header field
+ * before its body) is notParsable; a blob the caller cannot read is notFound.
+ */
+import { type BlobService, messageFacts } from "../../mail/mod.ts";
+import { emailBody, messageHeaders } from "../../mail/mime/mod.ts";
+import { NotFoundError } from "../../model/errors.ts";
+import { decodeId } from "../../model/ids.ts";
+import type { MethodContext } from "../engine.ts";
+import { MethodError } from "../errors.ts";
+import { Args } from "../standard/args.ts";
+import type { JmapObject } from "../standard/data_type.ts";
+import { headerValue } from "./header_property.ts";
+import { bodyValues, HEADER_PROPERTIES, partWire, readAsked } from "./email_get.ts";
+
+/** RFC 8621 §4.9: the properties Email/parse returns when none are asked for. */
+const DEFAULT_PARSE_PROPERTIES = [
+  "messageId",
+  "inReplyTo",
+  "references",
+  "sender",
+  "from",
+  "to",
+  "cc",
+  "bcc",
+  "replyTo",
+  "subject",
+  "sentAt",
+  "hasAttachment",
+  "preview",
+  "bodyValues",
+  "textBody",
+  "htmlBody",
+  "attachments",
+];
+
+/** What Email/parse uses. */
+export interface EmailParseDeps {
+  blobs: BlobService;
+  maxObjectsInGet: number;
+  checkAccount(ctx: MethodContext, accountId: unknown): Promise<string>;
+}
+
+/** The Email/parse handler. */
+export async function emailParse(
+  raw: Record<string, unknown>,
+  ctx: MethodContext,
+  deps: EmailParseDeps,
+): Promise<JmapObject> {
+  const args = new Args(raw, [
+    "accountId",
+    "blobIds",
+    "properties",
+    "bodyProperties",
+    "fetchTextBodyValues",
+    "fetchHTMLBodyValues",
+    "fetchAllBodyValues",
+    "maxBodyValueBytes",
+  ], "Email/parse");
+  const accountId = await deps.checkAccount(ctx, args.raw("accountId"));
+  ctx.accountId = accountId;
+  const blobIds = args.stringList("blobIds");
+  if (blobIds === null) throw new MethodError("invalidArguments", '"blobIds" is required');
+  if (blobIds.length > deps.maxObjectsInGet) {
+    throw new MethodError("requestTooLarge", `At most ${deps.maxObjectsInGet} blobIds (maxObjectsInGet)`);
+  }
+  const asked = readAsked(args, DEFAULT_PARSE_PROPERTIES);
+  const parsed: Record<string, JmapObject> = {};
+  const notParsable: string[] = [];
+  const notFound: string[] = [];
+  for (const blobId of [...new Set(blobIds)]) {
+    let data: Uint8Array;
+    try {
+      data = await deps.blobs.download(ctx.principal.accountId, decodeId(accountId)!, blobId);
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        notFound.push(blobId);
+        continue;
+      }
+      throw error;
+    }
+    if (messageHeaders(data).length === 0) {
+      notParsable.push(blobId);
+      continue;
+    }
+    parsed[blobId] = parsedEmail(data, blobId, asked);
+  }
+  return {
+    accountId,
+    parsed: Object.keys(parsed).length ? parsed : null,
+    notParsable: notParsable.length ? notParsable : null,
+    notFound: notFound.length ? notFound : null,
+  };
+}
+
+/** One parsed message as an Email whose stored properties (id, mailboxes, keywords…) are null. */
+function parsedEmail(data: Uint8Array, blobId: string, asked: ReturnType<typeof readAsked>): JmapObject {
+  const body = emailBody(data);
+  const facts = messageFacts(data);
+  const headers = facts.headers as unknown as Record<string, unknown>;
+  const out: JmapObject = {};
+  for (const property of asked.properties) {
+    if (HEADER_PROPERTIES.has(property)) {
+      out[property] = headers[property] ?? null;
+      continue;
+    }
+    const header = asked.headers.get(property);
+    if (header) {
+      out[property] = headerValue(body.root.headers, header);
+      continue;
+    }
+    switch (property) {
+      case "blobId":
+        out.blobId = blobId;
+        break;
+      case "size":
+        out.size = data.length;
+        break;
+      case "sentAt":
+        out.sentAt = facts.sentAt;
+        break;
+      case "hasAttachment":
+        out.hasAttachment = facts.hasAttachment;
+        break;
+      case "preview":
+        out.preview = facts.preview;
+        break;
+      case "bodyStructure":
+        out.bodyStructure = partWire(body, body.root, blobId, asked, true);
+        break;
+      case "textBody":
+      case "htmlBody":
+      case "attachments":
+        out[property] = body[property].map((part) => partWire(body, part, blobId, asked, false));
+        break;
+      case "bodyValues":
+        out.bodyValues = bodyValues(body, asked);
+        break;
+      default:
+        // id, threadId, mailboxIds, keywords, receivedAt: a parsed message is not stored.
+        out[property] = null;
+    }
+  }
+  return out;
+}

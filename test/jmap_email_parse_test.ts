@@ -1,0 +1,89 @@
+/**
+ * Email/parse (RFC 8621 §4.9) and attached messages: a forwarded message's part is parsed as an Email
+ * without storing it, its own parts download through nested blob ids, it imports as an email of its
+ * own; what is not a message is notParsable, what the caller cannot read notFound.
+ */
+import assert from "node:assert/strict";
+import { getEmail, imported, message, uploadBlob } from "./email_helpers.ts";
+import { mailboxesByName, mailCall, type Obj, withAliceAndBob } from "./mail_helpers.ts";
+
+const FORWARD = message(`From: ada@example.org
+To: bob@example.org
+Subject: Fwd: the earlier message
+Content-Type: multipart/mixed; boundary="f"
+
+--f
+Content-Type: text/plain
+
+See below.
+--f
+Content-Type: message/rfc822
+
+From: Charles <charles@example.org>
+To: ada@example.org
+Subject: The earlier message
+Date: Mon, 30 Nov 2026 18:00:00 +0000
+Message-ID: <earlier@example.org>
+
+Could you look at the engine?
+--f--
+`);
+
+Deno.test("an attached message parses, its parts download, and it imports as an email of its own", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const { id } = await imported(t, alice, FORWARD);
+    const email = await getEmail(t, alice, id as string, { properties: ["attachments"] });
+    const [attached] = email.attachments as Obj[];
+    assert.equal(attached.type, "message/rfc822");
+    const parsed = await mailCall(t, "Email/parse", {
+      blobIds: [attached.blobId],
+      fetchTextBodyValues: true,
+    }, alice);
+    const inner = (parsed.parsed as Record<string, Obj>)[attached.blobId as string];
+    assert.equal(inner.subject, "The earlier message");
+    assert.deepEqual(inner.from, [{ name: "Charles", email: "charles@example.org" }]);
+    assert.deepEqual(inner.messageId, ["earlier@example.org"]);
+    assert.equal(inner.sentAt, "2026-11-30T18:00:00Z");
+    assert.equal(inner.id, null);
+    const [text] = inner.textBody as Obj[];
+    assert.equal(text.blobId, `${attached.blobId}_0`);
+    assert.equal((inner.bodyValues as Record<string, Obj>)["0"].value, "Could you look at the engine?");
+    const part = await t.fetch(`/jmap/download/${alice.accountId}/${text.blobId}/note.txt`, {
+      headers: { authorization: alice.auth },
+    });
+    assert.equal(await part.text(), "Could you look at the engine?");
+
+    // Filed as an email of its own, from the part's blob id.
+    const inbox = (await mailboxesByName(t, alice)).Inbox.id as string;
+    const result = await mailCall(t, "Email/import", {
+      emails: { m: { blobId: attached.blobId, mailboxIds: { [inbox]: true } } },
+    }, alice);
+    const created = (result.created as Record<string, Obj> | null)?.m;
+    assert.ok(created, JSON.stringify(result));
+    const filed = await getEmail(t, alice, created.id as string, { properties: ["subject", "messageId"] });
+    assert.equal(filed.subject, "The earlier message");
+  });
+});
+
+Deno.test("Email/parse: an uploaded message parses; a blob that is no message is notParsable; others notFound", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const eml = await uploadBlob(t, alice, message("Subject: uploaded\nFrom: a@example.org\n\nbody\n"));
+    const png = await uploadBlob(t, alice, new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 0, 0]));
+    const bobs = await uploadBlob(t, bob, message("Subject: bob's\n\nx\n"));
+    const result = await mailCall(t, "Email/parse", {
+      blobIds: [eml, png, bobs, "Gnope"],
+      properties: ["subject", "size", "keywords", "header:From:asAddresses"],
+    }, alice);
+    assert.deepEqual(result.parsed, {
+      [eml]: {
+        id: null,
+        subject: "uploaded",
+        size: 48,
+        keywords: null,
+        "header:From:asAddresses": [{ name: null, email: "a@example.org" }],
+      },
+    });
+    assert.deepEqual(result.notParsable, [png]);
+    assert.deepEqual(result.notFound, [bobs, "Gnope"]);
+  });
+});
