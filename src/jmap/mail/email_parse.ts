@@ -12,28 +12,12 @@ import { MethodError } from "../errors.ts";
 import { Args } from "../standard/args.ts";
 import type { JmapObject } from "../standard/data_type.ts";
 import { headerValue } from "./header_property.ts";
-import { bodyValues, HEADER_PROPERTIES, partWire, readAsked } from "./email_get.ts";
+import { bodyValues, DEFAULT_EMAIL_PROPERTIES, HEADER_PROPERTIES, partWire, readAsked } from "./email_get.ts";
 
-/** RFC 8621 §4.9: the properties Email/parse returns when none are asked for. */
-const DEFAULT_PARSE_PROPERTIES = [
-  "messageId",
-  "inReplyTo",
-  "references",
-  "sender",
-  "from",
-  "to",
-  "cc",
-  "bcc",
-  "replyTo",
-  "subject",
-  "sentAt",
-  "hasAttachment",
-  "preview",
-  "bodyValues",
-  "textBody",
-  "htmlBody",
-  "attachments",
-];
+/** RFC 8621 §4.9: Email/get's defaults but those of a stored email (id, mailboxes, keywords…). */
+const DEFAULT_PARSE_PROPERTIES = DEFAULT_EMAIL_PROPERTIES.filter((p) =>
+  !["id", "blobId", "threadId", "mailboxIds", "keywords", "size", "receivedAt"].includes(p)
+);
 
 /** What Email/parse uses. */
 export interface EmailParseDeps {
