@@ -12,6 +12,7 @@ import { type StandardLimits, standardMethods } from "../standard/methods.ts";
 import type { ChangeFeed } from "../standard/state.ts";
 import { CAPABILITY } from "../types.ts";
 import { emailGet } from "./email_get.ts";
+import { blobCopy, emailCopy } from "./email_copy.ts";
 import { emailImport } from "./email_import.ts";
 import { emailParse } from "./email_parse.ts";
 import { emailType, readFilter } from "./email_type.ts";
@@ -69,6 +70,26 @@ export function emailMethods(deps: EmailMethodsDeps): [string, MethodDefinition]
     capability: CAPABILITY.mail,
     handler,
   });
+  const standard = standardMethods(
+    emailType({ emails: deps.emails, maxQueryLimit: deps.limits.maxQueryLimit, checkAccount }),
+    feed,
+  ).filter(([method]) => method !== "Email/get").map(([name, definition]): [string, MethodDefinition] =>
+    name === "Email/changes"
+      ? [name, withinReach(definition, (ctx, ids) => visibleEmails(deps, ctx, ids))]
+      : [
+        name,
+        definition,
+      ]
+  );
+  const emailSet = standard.find(([name]) => name === "Email/set")![1].handler;
+  const copyDeps = {
+    emails: deps.emails,
+    blobs: deps.blobs,
+    maxObjectsInSet: deps.limits.maxObjectsInSet,
+    checkAccount,
+    state: state("Email"),
+    emailSet: async (args: Record<string, unknown>, ctx: MethodContext) => await emailSet(args, ctx),
+  };
   return [
     [
       "Email/get",
@@ -103,17 +124,12 @@ export function emailMethods(deps: EmailMethodsDeps): [string, MethodDefinition]
       ),
     ],
     // Email/set, /query, /queryChanges and /changes are the standard methods over the Email type.
-    ...standardMethods(
-      emailType({ emails: deps.emails, maxQueryLimit: deps.limits.maxQueryLimit, checkAccount }),
-      feed,
-    ).filter(([method]) => method !== "Email/get").map(([name, definition]): [string, MethodDefinition] =>
-      name === "Email/changes"
-        ? [name, withinReach(definition, (ctx, ids) => visibleEmails(deps, ctx, ids))]
-        : [
-          name,
-          definition,
-        ]
-    ),
+    ...standard,
+    [
+      "Email/copy",
+      mail((args, ctx) => emailCopy(args, ctx, copyDeps)),
+    ],
+    ["Blob/copy", { capability: CAPABILITY.core, handler: (args, ctx) => blobCopy(args, ctx, copyDeps) }],
     ["Thread/get", mail((args, ctx) => threadGet(args, ctx, deps, checkAccount))],
     ["SearchSnippet/get", mail((args, ctx) => searchSnippetGet(args, ctx, deps, checkAccount))],
     ...changes("Thread").map(([name, definition]): [string, MethodDefinition] => [
