@@ -198,7 +198,7 @@ export class TokenService {
       }
     } else if (
       claims.generation === grant.refreshGeneration - 1 && grant.rotatedAt !== null &&
-      now - grant.rotatedAt <= settings.reuseGraceMs
+      now - grant.rotatedAt < settings.reuseGraceMs
     ) {
       refreshToken = this.successor(grant, material);
     } else {
