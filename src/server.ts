@@ -55,6 +55,8 @@ export function createApp(config: Config, services: Services, options: AppOption
     mailboxes: services.mailboxes,
     blobs: services.blobs,
     emails: services.emails,
+    identities: services.identities,
+    submissions: services.submissions,
     shareNotifications: services.shareNotifications,
     principalScope: async () => (await services.settings.get("Sharing")).principalScope,
   });
@@ -161,6 +163,12 @@ export async function serve(
     services.oauth.prune().catch((error) => log.warn("Pruning OAuth rows failed: {error}", { error }));
     services.blobs.collect().catch((error) => log.warn("Collecting unused blobs failed: {error}", { error }));
   }, 60 * 60 * 1000);
+  // Submissions held for a later sendAt go out when their time comes.
+  const sending = setInterval(() => {
+    services.submissions.sendDue().catch((error) =>
+      log.warn("Sending due submissions failed: {error}", { error })
+    );
+  }, 1000);
   const server = Deno.serve({
     hostname: config.hostname,
     port: config.port,
@@ -196,6 +204,7 @@ export async function serve(
   await server.finished;
   clearInterval(pruning);
   clearInterval(heartbeat);
+  clearInterval(sending);
   await services.store.servers.unregister(registration).catch(() => undefined);
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   await app.close();

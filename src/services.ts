@@ -21,9 +21,12 @@ import type { InvalidationEvent } from "./model/types.ts";
 import {
   BlobService,
   EmailService,
+  IdentityService,
+  LocalDelivery,
   mailboxGrantHandler,
   MailboxService,
   ShareNotificationService,
+  SubmissionService,
 } from "./mail/mod.ts";
 import { OAuthProvider } from "./oauth/mod.ts";
 import {
@@ -52,6 +55,8 @@ export interface Services {
   mailboxes: MailboxService;
   blobs: BlobService;
   emails: EmailService;
+  identities: IdentityService;
+  submissions: SubmissionService;
   shareNotifications: ShareNotificationService;
   encryptionKey: Uint8Array;
   /** Applies other processes' invalidations; one cheap call, made before each request. */
@@ -161,6 +166,12 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     mailboxes,
     (bytes) => blake3.init().update(bytes).digest("binary"),
   );
+  // Every mail write logs its changes and events in its transaction, as the directory's do.
+  const write: AccountService["write"] = (body) => accounts.write(body);
+  const emails = new EmailService(store, accounts, mailboxes, blobs, write);
+  const identities = new IdentityService(store, accounts, write);
+  const delivery = new LocalDelivery(store, accounts, blobs, () => emails);
+  const submissions = new SubmissionService(store, { accounts, identities, emails, blobs, delivery }, write);
   return {
     store,
     caches,
@@ -177,7 +188,9 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     oauth,
     mailboxes,
     blobs,
-    emails: new EmailService(store, accounts, mailboxes, blobs, (body) => accounts.write(body)),
+    emails,
+    identities,
+    submissions,
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),

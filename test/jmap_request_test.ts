@@ -50,6 +50,7 @@ Deno.test("the session lists the core capability with every limit, the admin's a
       },
       [MAIL]: {},
       [QUOTA]: {},
+      "urn:ietf:params:jmap:submission": {},
       [PRINCIPALS]: {},
       [MANAGEMENT]: {},
       "urn:ietf:params:jmap:websocket": { url: "ws://127.0.0.1:8080/jmap/ws", supportsPush: true },
@@ -69,6 +70,10 @@ Deno.test("the session lists the core capability with every limit, the admin's a
             mayCreateTopLevelMailbox: true,
           },
           [QUOTA]: {},
+          "urn:ietf:params:jmap:submission": {
+            maxDelayedSend: 604800,
+            submissionExtensions: { FUTURERELEASE: ["604800"] },
+          },
           [MANAGEMENT]: {},
           [PRINCIPALS]: { currentUserPrincipalId: "b" },
           [PRINCIPALS_OWNER]: { accountIdForPrincipal: "b", principalId: "b" },
@@ -78,6 +83,7 @@ Deno.test("the session lists the core capability with every limit, the admin's a
     assert.deepEqual(session.primaryAccounts, {
       [MAIL]: "b",
       [QUOTA]: "b",
+      "urn:ietf:params:jmap:submission": "b",
       [PRINCIPALS]: "b",
       [MANAGEMENT]: "b",
     });
@@ -110,6 +116,7 @@ Deno.test("a user's session names the user's own account, not the admin's", () =
     assert.deepEqual(session.primaryAccounts, {
       [MAIL]: user.id,
       [QUOTA]: user.id,
+      "urn:ietf:params:jmap:submission": user.id,
       [PRINCIPALS]: user.id,
       [MANAGEMENT]: user.id,
     });

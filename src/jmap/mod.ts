@@ -5,9 +5,12 @@ import {
   type BlobService,
   EMAIL_LIMITS,
   type EmailService,
+  type IdentityService,
   MAILBOX_LIMITS,
   type MailboxService,
   type ShareNotificationService,
+  SUBMISSION_LIMITS,
+  type SubmissionService,
 } from "../mail/mod.ts";
 import { JmapEngine, type MethodDefinition } from "./engine.ts";
 import { emailMethods } from "./mail/email_methods.ts";
@@ -56,6 +59,13 @@ const MAIL_CAPABILITY = {
   emailQuerySortOptions: ["receivedAt", "sentAt", "size", "from", "to", "subject", "hasKeyword"],
 };
 
+/** RFC 8621 §1.3.2: the submission capability of a user's own account. */
+const SUBMISSION_CAPABILITY = {
+  maxDelayedSend: SUBMISSION_LIMITS.maxDelayedSend,
+  // RFC 4865: the longest hold in seconds; delayed sending is asked for with HOLDFOR or HOLDUNTIL.
+  submissionExtensions: { FUTURERELEASE: [String(SUBMISSION_LIMITS.maxDelayedSend)] },
+};
+
 /** Wires the JMAP surface over the services and returns its routes. */
 export function createJmap(deps: {
   accounts: AccountService;
@@ -69,6 +79,8 @@ export function createJmap(deps: {
   mailboxes: MailboxService;
   blobs: BlobService;
   emails: EmailService;
+  identities: IdentityService;
+  submissions: SubmissionService;
   shareNotifications: ShareNotificationService;
   /** The Sharing singleton's principalScope (how far users see principals). */
   principalScope: () => Promise<"domain" | "all">;
@@ -110,6 +122,8 @@ export function createJmap(deps: {
   const mail = emailMethods({
     emails: deps.emails,
     blobs: deps.blobs,
+    identities: deps.identities,
+    submissions: deps.submissions,
     mailboxes: deps.mailboxes,
     changes: deps.changes,
     limits,
@@ -121,6 +135,7 @@ export function createJmap(deps: {
     notifications: deps.shareNotifications,
     core: deps.core,
     mail: MAIL_CAPABILITY,
+    submission: SUBMISSION_CAPABILITY,
     changes: deps.changes,
     limits,
     principalScope: deps.principalScope,
@@ -135,6 +150,7 @@ export function createJmap(deps: {
       QUOTA_CAPABILITY,
       PRINCIPALS_CAPABILITY,
       CAPABILITY.management,
+      CAPABILITY.submission,
       WEBSOCKET_CAPABILITY,
     ]),
     {
@@ -153,6 +169,7 @@ export function createJmap(deps: {
         mailboxes: deps.mailboxes,
         core: deps.core,
         mail: MAIL_CAPABILITY,
+        submission: SUBMISSION_CAPABILITY,
         schema: schemaDocument(deps.version),
         log: deps.log,
         skipped,

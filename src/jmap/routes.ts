@@ -20,6 +20,7 @@ export interface JmapRouteDeps {
   mailboxes: MailboxService;
   core: CoreCapability;
   mail: SessionOptions["mail"];
+  submission: SessionOptions["submission"];
   schema: SchemaDocument;
   log: Logger;
   /** Counts shared accounts the session skipped because they no longer resolve. */
@@ -65,6 +66,7 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
       baseUrl: ctx.baseUrl,
       core: deps.core,
       mail: deps.mail,
+      submission: deps.submission,
       shared: await sharedAccounts(principal),
     });
   const built = async (ctx: RequestContext, principal: Principal, account: Account) => {

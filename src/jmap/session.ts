@@ -18,6 +18,8 @@ export interface SessionOptions {
   baseUrl: string;
   core: CoreCapability;
   mail: Omit<MailAccountCapability, "mayCreateTopLevelMailbox">;
+  /** RFC 8621 §1.3.2: the submission capability of the user's own account. */
+  submission?: { maxDelayedSend: number; submissionExtensions: Record<string, string[]> };
   /** Accounts shared with the user (already resolved: missing ones were skipped). */
   shared: readonly SharedAccount[];
 }
@@ -34,7 +36,11 @@ export function buildSession(principal: Principal, account: Account, options: Se
       isReadOnly: false,
       accountCapabilities: {
         ...(personal
-          ? { [CAPABILITY.mail]: { ...options.mail, mayCreateTopLevelMailbox: true }, [CAPABILITY.quota]: {} }
+          ? {
+            [CAPABILITY.mail]: { ...options.mail, mayCreateTopLevelMailbox: true },
+            [CAPABILITY.quota]: {},
+            ...(options.submission ? { [CAPABILITY.submission]: options.submission } : {}),
+          }
           : {}),
         [CAPABILITY.management]: {},
         // RFC 9670: the user's Principal lives in their own account, under the account's id.
@@ -63,6 +69,7 @@ export function buildSession(principal: Principal, account: Account, options: Se
       [CAPABILITY.core]: options.core,
       [CAPABILITY.mail]: {},
       [CAPABILITY.quota]: {},
+      [CAPABILITY.submission]: {},
       [PRINCIPALS_CAPABILITY]: {},
       [CAPABILITY.management]: {},
       // RFC 8887 §4: JMAP over WebSocket, with push.
@@ -70,7 +77,7 @@ export function buildSession(principal: Principal, account: Account, options: Se
     },
     accounts,
     primaryAccounts: {
-      ...(personal ? { [CAPABILITY.mail]: id, [CAPABILITY.quota]: id } : {}),
+      ...(personal ? { [CAPABILITY.mail]: id, [CAPABILITY.quota]: id, [CAPABILITY.submission]: id } : {}),
       [PRINCIPALS_CAPABILITY]: id,
       [CAPABILITY.management]: id,
     },

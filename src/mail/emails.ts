@@ -8,8 +8,8 @@ import type { AccountService } from "../directory/mod.ts";
 import {
   type Change,
   ForbiddenError,
-  type InvalidationEvent,
   InvalidInputError,
+  type LoggedWrite,
   NotFoundError,
   QuotaError,
   rightBit,
@@ -117,9 +117,7 @@ export class EmailService {
     private readonly mailboxes: MailboxService,
     private readonly blobs: BlobService,
     /** Logs events and changes in the write's transaction and applies the events afterwards. */
-    private readonly write: <T>(
-      body: () => Promise<{ result: T; events: InvalidationEvent[]; changes: Change[] }>,
-    ) => Promise<T>,
+    private readonly write: LoggedWrite,
   ) {
     // Email/query's header condition reads a message's header fields inside SQL.
     store.defineFunction(HEADER_MATCH_FUNCTION, (data: Uint8Array, name: string, value: string | null) => {

@@ -10,6 +10,7 @@ import {
   ForbiddenError,
   type InvalidationEvent,
   InvalidInputError,
+  type LoggedWrite,
   MAILBOX_ROLES,
   type MailboxRecord,
   NotFoundError,
@@ -62,9 +63,7 @@ export class MailboxService {
     private readonly store: Store,
     private readonly accounts: AccountService,
     /** Logs events and changes in the write's transaction and applies the events afterwards. */
-    private readonly write: <T>(
-      body: () => Promise<{ result: T; events: InvalidationEvent[]; changes: Change[] }>,
-    ) => Promise<T>,
+    private readonly write: LoggedWrite,
   ) {}
 
   /** The ids a viewer's grants reach: their own and their groups'. */

@@ -6,7 +6,7 @@
 import type { AccountService } from "../directory/mod.ts";
 import { encodeId } from "../model/ids.ts";
 import type { ShareNotificationRecord } from "../store/mod.ts";
-import { type Change, type InvalidationEvent, NotFoundError, type Store } from "./deps.ts";
+import { type Change, type LoggedWrite, NotFoundError, type Store } from "./deps.ts";
 
 export type { ShareNotificationAuthor, ShareNotificationRecord } from "../store/mod.ts";
 
@@ -28,9 +28,7 @@ export class ShareNotificationService {
   constructor(
     private readonly store: Store,
     /** Logs events and changes in the write's transaction and applies the events afterwards. */
-    private readonly write: <T>(
-      body: () => Promise<{ result: T; events: InvalidationEvent[]; changes: Change[] }>,
-    ) => Promise<T>,
+    private readonly write: LoggedWrite,
   ) {}
 
   /** The notifications of an account, oldest first. */

@@ -124,6 +124,11 @@ export interface Change {
   ownerId?: number | null;
 }
 
+/** A write that logs its invalidation events and changes in its own transaction, then applies the events. */
+export type LoggedWrite = <T>(
+  body: () => Promise<{ result: T; events: InvalidationEvent[]; changes: Change[] }>,
+) => Promise<T>;
+
 /** A logged change with its position. */
 export interface LoggedChange extends Change {
   id: number;

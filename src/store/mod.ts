@@ -14,6 +14,8 @@ import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
 import { type MailboxRepository, sqliteMailboxes } from "./mailboxes.ts";
 import { type OAuthRepository, sqliteOAuth } from "./oauth.ts";
 import { type ServerRegistry, sqliteServers } from "./servers.ts";
+import { type IdentityRepository, sqliteIdentities } from "./identities.ts";
+import { sqliteSubmissions, type SubmissionRepository } from "./submissions.ts";
 import { type SettingsRepository, sqliteSettings } from "./settings.ts";
 import { type ShareNotificationRepository, sqliteShareNotifications } from "./share_notifications.ts";
 
@@ -33,6 +35,13 @@ export type { InvalidationLog } from "./invalidations.ts";
 export type { MailboxRepository } from "./mailboxes.ts";
 export type { OAuthRepository } from "./oauth.ts";
 export { SERVER_HEARTBEAT_MS } from "./servers.ts";
+export type { IdentityRecord, IdentityRepository } from "./identities.ts";
+export type {
+  DeliveryStatus,
+  EnvelopeAddress,
+  SubmissionRecord,
+  SubmissionRepository,
+} from "./submissions.ts";
 export type { ServerRecord, ServerRegistry } from "./servers.ts";
 export type { SettingsRepository } from "./settings.ts";
 export type {
@@ -59,6 +68,8 @@ export interface Store {
   readonly blobs: BlobRepository;
   readonly emails: EmailRepository;
   readonly servers: ServerRegistry;
+  readonly identities: IdentityRepository;
+  readonly submissions: SubmissionRepository;
   /**
    * Makes a deterministic function of the services callable from SQL (e.g. matching a message's
    * headers with the MIME parser, which the store does not have).
@@ -97,6 +108,8 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     blobs: sqliteBlobs(db),
     emails: sqliteEmails(db),
     servers: sqliteServers(db),
+    identities: sqliteIdentities(db),
+    submissions: sqliteSubmissions(db),
     transaction: (body) => db.transaction(body),
     defineFunction: (name, fn) => db.raw.function(name, { deterministic: true }, fn as never),
     sizeBytes() {

@@ -2,7 +2,14 @@
  * The method table entries of emails and threads (RFC 8621 §3, §4): Email/get, /set, /query,
  * /queryChanges, /changes and /import; Thread/get and Thread/changes.
  */
-import type { BlobService, EmailFilter, EmailService, MailboxService } from "../../mail/mod.ts";
+import type {
+  BlobService,
+  EmailFilter,
+  EmailService,
+  IdentityService,
+  MailboxService,
+  SubmissionService,
+} from "../../mail/mod.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import type { MethodContext, MethodDefinition } from "../engine.ts";
 import { MethodError } from "../errors.ts";
@@ -14,6 +21,8 @@ import { CAPABILITY } from "../types.ts";
 import { emailGet } from "./email_get.ts";
 import { blobCopy, emailCopy } from "./email_copy.ts";
 import { emailImport } from "./email_import.ts";
+import { identityType } from "./identity_type.ts";
+import { readOnSuccess, submissionType } from "./submission_type.ts";
 import { emailParse } from "./email_parse.ts";
 import { emailType, readFilter } from "./email_type.ts";
 import { checkFilter } from "../standard/query_window.ts";
@@ -22,6 +31,8 @@ import { checkFilter } from "../standard/query_window.ts";
 export interface EmailMethodsDeps {
   emails: EmailService;
   blobs: BlobService;
+  identities: IdentityService;
+  submissions: SubmissionService;
   mailboxes: MailboxService;
   changes: ChangeFeed;
   limits: StandardLimits;
@@ -130,6 +141,18 @@ export function emailMethods(deps: EmailMethodsDeps): [string, MethodDefinition]
       mail((args, ctx) => emailCopy(args, ctx, copyDeps)),
     ],
     ["Blob/copy", { capability: CAPABILITY.core, handler: (args, ctx) => blobCopy(args, ctx, copyDeps) }],
+    ...standardMethods(identityType({ identities: deps.identities, checkAccount }), feed)
+      .filter(([name]) => !name.endsWith("/query") && !name.endsWith("/queryChanges")),
+    ...standardMethods(
+      submissionType({
+        submissions: deps.submissions,
+        maxQueryLimit: deps.limits.maxQueryLimit,
+        checkAccount,
+      }),
+      feed,
+    ).map(([name, definition]): [string, MethodDefinition] =>
+      name === "EmailSubmission/set" ? [name, withOnSuccess(definition, deps, emailSet)] : [name, definition]
+    ),
     ["Thread/get", mail((args, ctx) => threadGet(args, ctx, deps, checkAccount))],
     ["SearchSnippet/get", mail((args, ctx) => searchSnippetGet(args, ctx, deps, checkAccount))],
     ...changes("Thread").map(([name, definition]): [string, MethodDefinition] => [
@@ -269,4 +292,58 @@ function snippetWords(filter: EmailFilter): string[] {
     return [text, subject, body].filter((w): w is string => w !== undefined);
   }
   return filter.operator === "NOT" ? [] : filter.conditions.flatMap(snippetWords);
+}
+
+/**
+ * EmailSubmission/set with RFC 8621 §7.5's onSuccessUpdateEmail and onSuccessDestroyEmail: once
+ * the submissions are written, an implicit Email/set updates or destroys their emails (keys are
+ * submission ids, or "#" and a creation id of this call) and its response follows this one.
+ */
+function withOnSuccess(
+  definition: MethodDefinition,
+  deps: EmailMethodsDeps,
+  emailSet: MethodDefinition["handler"],
+): MethodDefinition {
+  return {
+    ...definition,
+    handler: async (raw, ctx) => {
+      const { onSuccessUpdateEmail: _u, onSuccessDestroyEmail: _d, ...rest } = raw;
+      const onSuccess = readOnSuccess(raw);
+      const result = await definition.handler(rest, ctx);
+      if (!onSuccess.update && !onSuccess.destroy) return result;
+      const created = (result.created ?? {}) as Record<string, { id: string }>;
+      const succeeded = new Set([
+        ...Object.values(created).map((c) => c.id),
+        ...Object.keys((result.updated ?? {}) as object),
+      ]);
+      const submissions = await deps.submissions.list(
+        ctx.principal.accountId,
+        decodeId(String(result.accountId))!,
+      );
+      const emailOf = (key: string): string | undefined => {
+        const id = key.startsWith("#") ? created[key.slice(1)]?.id : key;
+        if (!id || !succeeded.has(id)) return undefined;
+        const submission = submissions.find((s) => encodeId(s.id) === id);
+        return submission && encodeId(submission.emailId);
+      };
+      const update = Object.fromEntries(
+        Object.entries(onSuccess.update ?? {}).flatMap(([key, patch]) => {
+          const email = emailOf(key);
+          return email ? [[email, patch]] : [];
+        }),
+      );
+      const destroy = (onSuccess.destroy ?? []).map(emailOf).filter((e): e is string => e !== undefined);
+      if (Object.keys(update).length || destroy.length) {
+        ctx.emit(
+          "Email/set",
+          await emailSet({
+            accountId: result.accountId,
+            ...(Object.keys(update).length ? { update } : {}),
+            ...(destroy.length ? { destroy } : {}),
+          }, ctx),
+        );
+      }
+      return result;
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { encodeId } from "../../model/ids.ts";
 import type { Account } from "../../model/types.ts";
 import type { MethodContext } from "../engine.ts";
 import { MethodError } from "../errors.ts";
-import type { DataType, JmapObject } from "../standard/data_type.ts";
+import { type DataType, type JmapObject, pickByIds } from "../standard/data_type.ts";
 import type { Id, JmapAccount } from "../types.ts";
 import { checkOwnAccount } from "./own_account.ts";
 import { principalView, type PrincipalViewDeps } from "./principal_view.ts";
@@ -83,12 +83,7 @@ export function principalType(deps: PrincipalViewDeps): DataType {
     sortable: ["name", "email"],
     async get(ctx, ids) {
       const all = (await principals(deps, ctx)) as unknown as JmapObject[];
-      if (ids === null) return { list: all, notFound: [] };
-      const byId = new Map(all.map((p) => [p.id as string, p]));
-      return {
-        list: ids.flatMap((id) => byId.has(id) ? [byId.get(id)!] : []),
-        notFound: ids.filter((id) => !byId.has(id)),
-      };
+      return pickByIds(all, ids);
     },
   };
 }

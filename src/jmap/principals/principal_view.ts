@@ -17,6 +17,7 @@ export interface PrincipalViewDeps {
   mailboxes: MailboxService;
   core: CoreCapability;
   mail: SessionOptions["mail"];
+  submission: SessionOptions["submission"];
   /** The Sharing singleton's principalScope: "domain" (default) or "all". */
   principalScope: () => Promise<"domain" | "all">;
 }
@@ -51,6 +52,7 @@ export async function principalView(deps: PrincipalViewDeps, ctx: MethodContext)
     baseUrl: ctx.baseUrl,
     core: deps.core,
     mail: deps.mail,
+    submission: deps.submission,
     shared,
   });
   return { visible: [...visible.values()], sessionAccounts: session.accounts };

@@ -9,7 +9,7 @@ import { NotFoundError } from "../../model/errors.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import { rightsObject } from "../../model/mail.ts";
 import { MethodError } from "../errors.ts";
-import type { DataType, JmapObject } from "../standard/data_type.ts";
+import { type DataType, type JmapObject, pickByIds } from "../standard/data_type.ts";
 import { matches, windowIds } from "../standard/query_window.ts";
 import { checkOwnAccount } from "./own_account.ts";
 import { PRINCIPALS_CAPABILITY, type ShareNotificationObject } from "./types.ts";
@@ -92,12 +92,7 @@ export function shareNotificationType(deps: ShareNotificationTypeDeps): DataType
     sortable: ["created"],
     async get(ctx, ids) {
       const all = (await list(ctx.principal.accountId)) as unknown as JmapObject[];
-      if (ids === null) return { list: all, notFound: [] };
-      const byId = new Map(all.map((n) => [n.id as string, n]));
-      return {
-        list: ids.flatMap((id) => byId.has(id) ? [byId.get(id)!] : []),
-        notFound: ids.filter((id) => !byId.has(id)),
-      };
+      return pickByIds(all, ids);
     },
     // No create and no update: RFC 9670 has the server alone make them, so /set refuses both
     // with "forbidden".

@@ -5,6 +5,19 @@ import type { Comparator, Filter } from "../types.ts";
 /** A wire object. */
 export type JmapObject = Record<string, unknown>;
 
+/** The /get answer from every visible object: those asked for (all when ids is null) and the ids not found. */
+export function pickByIds(
+  all: JmapObject[],
+  ids: string[] | null,
+): { list: JmapObject[]; notFound: string[] } {
+  if (ids === null) return { list: all, notFound: [] };
+  const byId = new Map(all.map((o) => [o.id as string, o]));
+  return {
+    list: ids.flatMap((id) => byId.has(id) ? [byId.get(id)!] : []),
+    notFound: ids.filter((id) => !byId.has(id)),
+  };
+}
+
 /** The window a /query asks for (RFC 8620 §5.5). */
 export interface QueryWindow {
   filter: Filter | null;

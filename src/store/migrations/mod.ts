@@ -15,6 +15,8 @@ import { sql as mailboxGrantChanges } from "./010_mailbox_grant_changes.ts";
 import { sql as blobs } from "./013_blobs.ts";
 import { sql as emails } from "./014_emails.ts";
 import { sql as servers } from "./015_servers.ts";
+import { sql as identities } from "./016_identities.ts";
+import { sql as submissions } from "./017_submissions.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -31,4 +33,6 @@ export const MIGRATIONS: readonly string[] = [
   blobs,
   emails,
   servers,
+  identities,
+  submissions,
 ];

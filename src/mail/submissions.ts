@@ -1,0 +1,255 @@
+/**
+ * EmailSubmission (RFC 8621 §7): sending an email of the account as one of its identities. The
+ * envelope is the one given or the message's own (Sender/From, To/Cc/Bcc). A submission whose
+ * `sendAt` (from FUTURERELEASE HOLDFOR/HOLDUNTIL) is in the future waits as `pending` (it can be
+ * canceled until then); at its time every recipient of this server gets a copy in the Inbox, and
+ * each recipient's outcome is its delivery status. Recipients elsewhere need a smarthost, which this server does not have yet: they are
+ * reported as not delivered, with the reason, rather than silently dropped.
+ */
+import type { AccountService } from "../directory/mod.ts";
+import type { DeliveryStatus, EnvelopeAddress, SubmissionRecord } from "../store/mod.ts";
+import type { BlobService } from "./blobs.ts";
+import {
+  type Change,
+  ForbiddenError,
+  InvalidInputError,
+  type LoggedWrite,
+  NotFoundError,
+  RuleError,
+  type Store,
+} from "./deps.ts";
+import type { LocalDelivery } from "./delivery.ts";
+import type { EmailService } from "./emails.ts";
+import type { IdentityService } from "./identities.ts";
+import { asAddresses, lastHeader, messageHeaders } from "./mime/mod.ts";
+
+/** Limits of the submission capability (RFC 8621 §1.3.2). */
+export const SUBMISSION_LIMITS = {
+  /** Longest delay of a sendAt, in seconds. */
+  maxDelayedSend: 7 * 24 * 3600,
+  /** Recipients of one submission at most. */
+  maxRecipients: 100,
+} as const;
+
+/** What a new submission is made of (ids decoded). */
+export interface SubmissionInput {
+  identityId: number;
+  emailId: number;
+  envelope?: { mailFrom: EnvelopeAddress; rcptTo: EnvelopeAddress[] } | null;
+  sendAt?: number;
+}
+
+const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
+
+/** Submissions of an account by its owner. */
+export class SubmissionService {
+  constructor(
+    private readonly store: Store,
+    private readonly deps: {
+      accounts: AccountService;
+      identities: IdentityService;
+      emails: EmailService;
+      blobs: BlobService;
+      delivery: LocalDelivery;
+    },
+    /** Logs events and changes in the write's transaction. */
+    private readonly write: LoggedWrite,
+  ) {}
+
+  /** The account's submissions. */
+  list(viewerId: number, accountId: number): Promise<SubmissionRecord[]> {
+    this.requireOwner(viewerId, accountId);
+    return this.store.submissions.list(accountId);
+  }
+
+  /** Submits an email: checked, recorded, and sent at once unless `sendAt` is later. */
+  async create(viewerId: number, accountId: number, input: SubmissionInput): Promise<SubmissionRecord> {
+    this.requireOwner(viewerId, accountId);
+    const identity = (await this.deps.identities.list(viewerId, accountId)).find((i) =>
+      i.id === input.identityId
+    );
+    if (!identity) throw invalid("identityId", "no identity of this account has that id");
+    const [email] = await this.deps.emails.get(viewerId, accountId, [input.emailId]);
+    if (!email) throw invalid("emailId", "no email of this account has that id");
+    const message = await this.deps.emails.message(viewerId, accountId, email);
+    const headers = messageHeaders(message);
+    const addresses = await this.deps.identities.addresses(accountId);
+    const from = asAddresses(lastHeader(headers, "from") ?? "").map((a) => a.email.toLowerCase());
+    if (from.length === 0 || from.some((a) => !addresses.includes(a))) {
+      throw new RuleError(
+        "forbiddenFrom",
+        `The message's From (${from.join(", ") || "none"}) must be addresses of this account: ${
+          addresses.join(", ")
+        }`,
+      );
+    }
+    const envelope = input.envelope ?? {
+      mailFrom: { email: identity.email, parameters: null },
+      rcptTo: uniqueRecipients(headers),
+    };
+    if (!addresses.includes(envelope.mailFrom.email.toLowerCase())) {
+      throw new RuleError(
+        "forbiddenMailFrom",
+        `"${envelope.mailFrom.email}" is not an address of this account`,
+      );
+    }
+    if (envelope.rcptTo.length === 0) {
+      throw new RuleError("noRecipients", "The message has no recipient (To, Cc or Bcc)");
+    }
+    const bad = envelope.rcptTo.filter((r) => !ADDRESS.test(r.email)).map((r) => r.email);
+    if (bad.length) {
+      throw new RuleError("invalidRecipients", `Not addresses: ${bad.join(", ")}`, {
+        invalidRecipients: bad,
+      });
+    }
+    if (envelope.rcptTo.length > SUBMISSION_LIMITS.maxRecipients) {
+      throw new RuleError(
+        "tooManyRecipients",
+        `${envelope.rcptTo.length} recipients, more than ${SUBMISSION_LIMITS.maxRecipients}`,
+        { maxRecipients: SUBMISSION_LIMITS.maxRecipients },
+      );
+    }
+    const now = Date.now();
+    const sendAt = input.sendAt ?? now;
+    if (sendAt > now + SUBMISSION_LIMITS.maxDelayedSend * 1000) {
+      throw invalid(
+        "envelope",
+        `a hold (HOLDFOR, HOLDUNTIL) is at most ${SUBMISSION_LIMITS.maxDelayedSend} seconds ahead (maxDelayedSend)`,
+      );
+    }
+    const record: Omit<SubmissionRecord, "id"> = {
+      accountId,
+      identityId: identity.id,
+      emailId: email.id,
+      threadId: email.threadId,
+      envelope,
+      sendAt,
+      undoStatus: "pending",
+      deliveryStatus: Object.fromEntries(envelope.rcptTo.map((r) => [r.email, queued()])),
+      createdAt: now,
+    };
+    const id = await this.write(async () => {
+      const id = await this.store.submissions.insert(record);
+      return { result: id, events: [], changes: [change(id, "created", accountId)] };
+    });
+    if (sendAt <= now) await this.send({ ...record, id }, message);
+    return (await this.store.submissions.get(id))!;
+  }
+
+  /** Cancels a pending submission (the only change RFC 8621 allows). */
+  async cancel(viewerId: number, accountId: number, id: number): Promise<void> {
+    const submission = await this.owned(viewerId, accountId, id);
+    if (submission.undoStatus !== "pending") {
+      throw new RuleError(
+        "cannotUnsend",
+        `The submission is ${submission.undoStatus}: it can no longer be canceled`,
+      );
+    }
+    await this.write(async () => {
+      await this.store.submissions.settle(id, "canceled", submission.deliveryStatus);
+      return { result: undefined, events: [], changes: [change(id, "updated", accountId)] };
+    });
+  }
+
+  /** Forgets a submission (what was sent stays sent). */
+  async destroy(viewerId: number, accountId: number, id: number): Promise<void> {
+    await this.owned(viewerId, accountId, id);
+    await this.write(async () => {
+      await this.store.submissions.delete(id);
+      return { result: undefined, events: [], changes: [change(id, "destroyed", accountId)] };
+    });
+  }
+
+  /** Sends the pending submissions whose time has come (the server calls it every second). */
+  async sendDue(now = Date.now()): Promise<number> {
+    const due = await this.store.submissions.due(now);
+    for (const submission of due) {
+      const [email] = await this.deps.emails.get(submission.accountId, submission.accountId, [
+        submission.emailId,
+      ]);
+      if (!email) {
+        await this.settle(
+          submission,
+          Object.fromEntries(
+            submission.envelope.rcptTo.map((
+              r,
+            ) => [r.email, failed("554 5.6.0 The email was destroyed before sending")]),
+          ),
+        );
+        continue;
+      }
+      await this.send(
+        submission,
+        await this.deps.emails.message(submission.accountId, submission.accountId, email),
+      );
+    }
+    return due.length;
+  }
+
+  private async send(submission: SubmissionRecord, message: Uint8Array): Promise<void> {
+    const status: Record<string, DeliveryStatus> = {};
+    for (const rcpt of submission.envelope.rcptTo) {
+      status[rcpt.email] = await this.deps.delivery.accountOf(rcpt.email) !== undefined
+        ? await this.deps.delivery.deliver(rcpt.email, message)
+        : failed(
+          "550 5.7.1 This server delivers only to its own accounts: no smarthost is set for other domains",
+        );
+    }
+    await this.settle(submission, status);
+  }
+
+  private async settle(submission: SubmissionRecord, status: Record<string, DeliveryStatus>): Promise<void> {
+    await this.write(async () => {
+      await this.store.submissions.settle(submission.id, "final", status);
+      return {
+        result: undefined,
+        events: [],
+        changes: [change(submission.id, "updated", submission.accountId)],
+      };
+    });
+  }
+
+  private async owned(viewerId: number, accountId: number, id: number): Promise<SubmissionRecord> {
+    this.requireOwner(viewerId, accountId);
+    const submission = await this.store.submissions.get(id);
+    if (!submission || submission.accountId !== accountId) {
+      throw new NotFoundError("EmailSubmission", String(id));
+    }
+    return submission;
+  }
+
+  private requireOwner(viewerId: number, accountId: number): void {
+    if (viewerId !== accountId) throw new ForbiddenError("Only the account's owner sends as it");
+  }
+}
+
+/** To, Cc and Bcc of the message, each address once. */
+function uniqueRecipients(headers: ReturnType<typeof messageHeaders>): EnvelopeAddress[] {
+  const seen = new Set<string>();
+  const out: EnvelopeAddress[] = [];
+  for (const header of headers) {
+    if (!/^(to|cc|bcc)$/i.test(header.name)) continue;
+    for (const address of asAddresses(header.value)) {
+      const email = address.email.trim();
+      if (!email || seen.has(email.toLowerCase())) continue;
+      seen.add(email.toLowerCase());
+      out.push({ email, parameters: null });
+    }
+  }
+  return out;
+}
+
+const queued = (): DeliveryStatus => ({
+  smtpReply: "250 2.1.5 Queued",
+  delivered: "queued",
+  displayed: "unknown",
+});
+const failed = (smtpReply: string): DeliveryStatus => ({ smtpReply, delivered: "no", displayed: "unknown" });
+
+function change(id: number, kind: Change["kind"], accountId: number): Change {
+  return { type: "EmailSubmission", objectId: id, kind, accountId };
+}
+
+function invalid(property: string, message: string): InvalidInputError {
+  return new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
+}
