@@ -57,6 +57,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     emails: services.emails,
     identities: services.identities,
     submissions: services.submissions,
+    vacation: services.vacation,
     shareNotifications: services.shareNotifications,
     principalScope: async () => (await services.settings.get("Sharing")).principalScope,
   });

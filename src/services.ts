@@ -27,6 +27,7 @@ import {
   MailboxService,
   ShareNotificationService,
   SubmissionService,
+  VacationService,
 } from "./mail/mod.ts";
 import { OAuthProvider } from "./oauth/mod.ts";
 import {
@@ -56,6 +57,7 @@ export interface Services {
   blobs: BlobService;
   emails: EmailService;
   identities: IdentityService;
+  vacation: VacationService;
   submissions: SubmissionService;
   shareNotifications: ShareNotificationService;
   encryptionKey: Uint8Array;
@@ -170,7 +172,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const write: AccountService["write"] = (body) => accounts.write(body);
   const emails = new EmailService(store, accounts, mailboxes, blobs, write);
   const identities = new IdentityService(store, accounts, write);
-  const delivery = new LocalDelivery(store, accounts, blobs, () => emails);
+  const vacation = new VacationService(store, accounts, write);
+  const delivery = new LocalDelivery(store, accounts, blobs, () => emails, vacation);
   const submissions = new SubmissionService(store, { accounts, identities, emails, blobs, delivery }, write);
   return {
     store,
@@ -191,6 +194,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     emails,
     identities,
     submissions,
+    vacation,
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),

@@ -51,6 +51,7 @@ Deno.test("the session lists the core capability with every limit, the admin's a
       [MAIL]: {},
       [QUOTA]: {},
       "urn:ietf:params:jmap:submission": {},
+      "urn:ietf:params:jmap:vacationresponse": {},
       [PRINCIPALS]: {},
       [MANAGEMENT]: {},
       "urn:ietf:params:jmap:websocket": { url: "ws://127.0.0.1:8080/jmap/ws", supportsPush: true },
@@ -74,6 +75,7 @@ Deno.test("the session lists the core capability with every limit, the admin's a
             maxDelayedSend: 604800,
             submissionExtensions: { FUTURERELEASE: ["604800"] },
           },
+          "urn:ietf:params:jmap:vacationresponse": {},
           [MANAGEMENT]: {},
           [PRINCIPALS]: { currentUserPrincipalId: "b" },
           [PRINCIPALS_OWNER]: { accountIdForPrincipal: "b", principalId: "b" },
@@ -84,6 +86,7 @@ Deno.test("the session lists the core capability with every limit, the admin's a
       [MAIL]: "b",
       [QUOTA]: "b",
       "urn:ietf:params:jmap:submission": "b",
+      "urn:ietf:params:jmap:vacationresponse": "b",
       [PRINCIPALS]: "b",
       [MANAGEMENT]: "b",
     });
@@ -117,6 +120,7 @@ Deno.test("a user's session names the user's own account, not the admin's", () =
       [MAIL]: user.id,
       [QUOTA]: user.id,
       "urn:ietf:params:jmap:submission": user.id,
+      "urn:ietf:params:jmap:vacationresponse": user.id,
       [PRINCIPALS]: user.id,
       [MANAGEMENT]: user.id,
     });

@@ -6,55 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { getEmail } from "./email_helpers.ts";
-import type { TestApp } from "./helpers.ts";
 import { CORE, MAIL, withApp } from "./jmap_helpers.ts";
-import {
-  adminSetAccounts,
-  createUsers,
-  mailboxesByName,
-  mailCall,
-  type Obj,
-  type Who,
-} from "./mail_helpers.ts";
-
-const SUBMISSION = "urn:ietf:params:jmap:submission";
-
-/** A call with the submission capability too. */
-async function call(t: TestApp, who: Who, name: string, args: Obj): Promise<Obj> {
-  const response = await t.fetch("/jmap", {
-    method: "POST",
-    headers: { authorization: who.auth, "content-type": "application/json" },
-    body: JSON.stringify({
-      using: [CORE, MAIL, SUBMISSION],
-      methodCalls: [[name, { accountId: who.accountId, ...args }, "0"]],
-    }),
-  });
-  const body = await response.json();
-  assert.equal(response.status, 200, JSON.stringify(body));
-  const [[answered, result]] = body.methodResponses;
-  assert.equal(answered, name, JSON.stringify(result));
-  return result;
-}
-
-/** A draft from `from` in its Drafts; returns the email id. */
-async function draft(t: TestApp, from: Who, fields: Obj): Promise<string> {
-  const drafts = (await mailboxesByName(t, from)).Drafts.id as string;
-  const created = await mailCall(t, "Email/set", {
-    create: {
-      d: {
-        mailboxIds: { [drafts]: true },
-        keywords: { $draft: true },
-        from: [{ name: null, email: from.emailAddress }],
-        bodyValues: { t: { value: "Hello there" } },
-        textBody: [{ partId: "t" }],
-        ...fields,
-      },
-    },
-  }, from);
-  const made = (created.created as Record<string, Obj> | null)?.d;
-  assert.ok(made, JSON.stringify(created));
-  return made.id as string;
-}
+import { call, draft, SUBMISSION } from "./submission_helpers.ts";
+import { adminSetAccounts, createUsers, mailboxesByName, mailCall, type Obj } from "./mail_helpers.ts";
 
 Deno.test("every address has its identity; users add identities for their own addresses only", async () => {
   await withApp(async (t) => {

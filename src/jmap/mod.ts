@@ -11,6 +11,7 @@ import {
   type ShareNotificationService,
   SUBMISSION_LIMITS,
   type SubmissionService,
+  type VacationService,
 } from "../mail/mod.ts";
 import { JmapEngine, type MethodDefinition } from "./engine.ts";
 import { emailMethods } from "./mail/email_methods.ts";
@@ -81,6 +82,7 @@ export function createJmap(deps: {
   emails: EmailService;
   identities: IdentityService;
   submissions: SubmissionService;
+  vacation: VacationService;
   shareNotifications: ShareNotificationService;
   /** The Sharing singleton's principalScope (how far users see principals). */
   principalScope: () => Promise<"domain" | "all">;
@@ -124,6 +126,7 @@ export function createJmap(deps: {
     blobs: deps.blobs,
     identities: deps.identities,
     submissions: deps.submissions,
+    vacation: deps.vacation,
     mailboxes: deps.mailboxes,
     changes: deps.changes,
     limits,
@@ -151,6 +154,7 @@ export function createJmap(deps: {
       PRINCIPALS_CAPABILITY,
       CAPABILITY.management,
       CAPABILITY.submission,
+      CAPABILITY.vacation,
       WEBSOCKET_CAPABILITY,
     ]),
     {

@@ -40,6 +40,7 @@ export function buildSession(principal: Principal, account: Account, options: Se
             [CAPABILITY.mail]: { ...options.mail, mayCreateTopLevelMailbox: true },
             [CAPABILITY.quota]: {},
             ...(options.submission ? { [CAPABILITY.submission]: options.submission } : {}),
+            [CAPABILITY.vacation]: {},
           }
           : {}),
         [CAPABILITY.management]: {},
@@ -70,6 +71,7 @@ export function buildSession(principal: Principal, account: Account, options: Se
       [CAPABILITY.mail]: {},
       [CAPABILITY.quota]: {},
       [CAPABILITY.submission]: {},
+      [CAPABILITY.vacation]: {},
       [PRINCIPALS_CAPABILITY]: {},
       [CAPABILITY.management]: {},
       // RFC 8887 §4: JMAP over WebSocket, with push.
@@ -77,7 +79,14 @@ export function buildSession(principal: Principal, account: Account, options: Se
     },
     accounts,
     primaryAccounts: {
-      ...(personal ? { [CAPABILITY.mail]: id, [CAPABILITY.quota]: id, [CAPABILITY.submission]: id } : {}),
+      ...(personal
+        ? {
+          [CAPABILITY.mail]: id,
+          [CAPABILITY.quota]: id,
+          [CAPABILITY.submission]: id,
+          [CAPABILITY.vacation]: id,
+        }
+        : {}),
       [PRINCIPALS_CAPABILITY]: id,
       [CAPABILITY.management]: id,
     },

@@ -103,6 +103,8 @@ export const CAPABILITY = {
   quota: "urn:ietf:params:jmap:quota",
   /** RFC 8621 §1.3.2: sending; its scope also lets a token move blobs (attachments). */
   submission: "urn:ietf:params:jmap:submission",
+  /** RFC 8621 §1.3.3. */
+  vacation: "urn:ietf:params:jmap:vacationresponse",
   /** Postern's management types (`x:` prefix); accepted even when a request does not list it. */
   management: "urn:postern:jmap",
 } as const;

@@ -2,12 +2,15 @@
  * Delivery of a sent message to the accounts of this server: a copy into each recipient's Inbox,
  * as an import by that account (its quota counts), without the Bcc header (RFC 5321 §7.2, RFC 8621
  * §7: recipients must not see who else was blind-copied). A group's address reaches its members.
+ * A recipient on vacation answers the envelope sender (see VacationService); the answer goes with
+ * a null sender, so nothing answers it in turn.
  */
 import type { AccountService } from "../directory/mod.ts";
 import type { DeliveryStatus } from "../store/mod.ts";
 import type { BlobService } from "./blobs.ts";
 import { QuotaError, type Store } from "./deps.ts";
 import type { EmailService } from "./emails.ts";
+import type { VacationService } from "./vacation.ts";
 
 /** Delivers to local accounts. */
 export class LocalDelivery {
@@ -16,6 +19,7 @@ export class LocalDelivery {
     private readonly accounts: AccountService,
     private readonly blobs: BlobService,
     private readonly emails: () => EmailService,
+    private readonly vacation: VacationService,
   ) {}
 
   /** The account an address delivers to, if it is one of this server's. */
@@ -24,8 +28,11 @@ export class LocalDelivery {
     return await this.accounts.idByLogin(address.toLowerCase());
   }
 
-  /** Delivers `message` to the account of `address`; the outcome as RFC 8621 reports it. */
-  async deliver(address: string, message: Uint8Array): Promise<DeliveryStatus> {
+  /**
+   * Delivers `message` from envelope sender `mailFrom` ("" for none) to the account of `address`;
+   * the outcome as RFC 8621 reports it.
+   */
+  async deliver(address: string, message: Uint8Array, mailFrom = ""): Promise<DeliveryStatus> {
     const id = await this.accountOf(address);
     if (id === undefined) return status("no", "550 5.1.1 No such user here");
     const account = await this.accounts.get(id);
@@ -36,10 +43,20 @@ export class LocalDelivery {
     let lastReply = "550 5.1.1 The group has no members";
     for (const target of targets) {
       const reply = await this.intoInbox(target, copy);
-      if (reply.startsWith("250")) delivered++;
+      if (reply.startsWith("250")) {
+        delivered++;
+        await this.answerIfAway(target, copy, mailFrom);
+      }
       lastReply = reply;
     }
     return delivered ? status("yes", "250 2.0.0 Delivered to the Inbox") : status("no", lastReply);
+  }
+
+  /** The recipient's vacation reply, delivered when its sender is local (remote needs a smarthost). */
+  private async answerIfAway(accountId: number, message: Uint8Array, mailFrom: string): Promise<void> {
+    if (!mailFrom) return;
+    const reply = await this.vacation.replyFor(accountId, message, mailFrom);
+    if (reply && await this.accountOf(reply.to) !== undefined) await this.deliver(reply.to, reply.message);
   }
 
   private async intoInbox(accountId: number, message: Uint8Array): Promise<string> {

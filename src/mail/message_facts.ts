@@ -121,13 +121,14 @@ export function messageFacts(message: Uint8Array): MessageFacts {
 
 /**
  * The subject without reply and forward prefixes or list tags (RFC 5256 §2.1, simplified), folded to
- * lower case: "Re: [team] Fwd: Plans" and "plans" are one conversation.
+ * lower case: "Re: [team] Fwd: Plans" and "plans" are one conversation. "Auto:" is the prefix of
+ * automatic replies (RFC 3834 §3.1.5), which join the conversation they answer.
  */
 export function baseSubject(subject: string): string {
   let text = subject.replace(/\s+/g, " ").trim();
   for (;;) {
     const next = text
-      .replace(/^(re|fwd?|aw|wg|sv|vs|antw|tr|rif|r)\s*(\[\d+\])?\s*:\s*/i, "")
+      .replace(/^(re|fwd?|aw|wg|sv|vs|antw|tr|rif|r|auto)\s*(\[\d+\])?\s*:\s*/i, "")
       .replace(/^\[[^\]]*\]\s*/, "")
       .replace(/\s*\(fwd\)$/i, "")
       .trim();

@@ -5,11 +5,19 @@ export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_
 export { EMAIL_LIMITS, EmailService, isKeyword } from "./emails.ts";
 export { messageFacts } from "./message_facts.ts";
 export { IdentityService } from "./identities.ts";
+export { VacationService } from "./vacation.ts";
+export type { VacationInput, VacationReply } from "./vacation.ts";
 export type { IdentityInput } from "./identities.ts";
 export { LocalDelivery } from "./delivery.ts";
 export { SUBMISSION_LIMITS, SubmissionService } from "./submissions.ts";
 export type { SubmissionInput } from "./submissions.ts";
-export type { DeliveryStatus, EnvelopeAddress, IdentityRecord, SubmissionRecord } from "../store/mod.ts";
+export type {
+  DeliveryStatus,
+  EnvelopeAddress,
+  IdentityRecord,
+  SubmissionRecord,
+  VacationRecord,
+} from "../store/mod.ts";
 export type { EmailView, ImportItem, ImportRefusal } from "./emails.ts";
 export type { EmailCondition, EmailFilter, EmailSort } from "../store/mod.ts";
 export type { UploadResult } from "./blobs.ts";

@@ -190,7 +190,7 @@ export class SubmissionService {
     const status: Record<string, DeliveryStatus> = {};
     for (const rcpt of submission.envelope.rcptTo) {
       status[rcpt.email] = await this.deps.delivery.accountOf(rcpt.email) !== undefined
-        ? await this.deps.delivery.deliver(rcpt.email, message)
+        ? await this.deps.delivery.deliver(rcpt.email, message, submission.envelope.mailFrom.email)
         : failed(
           "550 5.7.1 This server delivers only to its own accounts: no smarthost is set for other domains",
         );

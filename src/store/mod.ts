@@ -16,6 +16,7 @@ import { type OAuthRepository, sqliteOAuth } from "./oauth.ts";
 import { type ServerRegistry, sqliteServers } from "./servers.ts";
 import { type IdentityRepository, sqliteIdentities } from "./identities.ts";
 import { sqliteSubmissions, type SubmissionRepository } from "./submissions.ts";
+import { sqliteVacation, type VacationRepository } from "./vacation.ts";
 import { type SettingsRepository, sqliteSettings } from "./settings.ts";
 import { type ShareNotificationRepository, sqliteShareNotifications } from "./share_notifications.ts";
 
@@ -43,6 +44,7 @@ export type {
   SubmissionRepository,
 } from "./submissions.ts";
 export type { ServerRecord, ServerRegistry } from "./servers.ts";
+export type { VacationRecord, VacationRepository } from "./vacation.ts";
 export type { SettingsRepository } from "./settings.ts";
 export type {
   ShareNotificationAuthor,
@@ -70,6 +72,7 @@ export interface Store {
   readonly servers: ServerRegistry;
   readonly identities: IdentityRepository;
   readonly submissions: SubmissionRepository;
+  readonly vacation: VacationRepository;
   /**
    * Makes a deterministic function of the services callable from SQL (e.g. matching a message's
    * headers with the MIME parser, which the store does not have).
@@ -110,6 +113,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     servers: sqliteServers(db),
     identities: sqliteIdentities(db),
     submissions: sqliteSubmissions(db),
+    vacation: sqliteVacation(db),
     transaction: (body) => db.transaction(body),
     defineFunction: (name, fn) => db.raw.function(name, { deterministic: true }, fn as never),
     sizeBytes() {

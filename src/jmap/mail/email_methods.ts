@@ -9,6 +9,7 @@ import type {
   IdentityService,
   MailboxService,
   SubmissionService,
+  VacationService,
 } from "../../mail/mod.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import type { MethodContext, MethodDefinition } from "../engine.ts";
@@ -23,6 +24,7 @@ import { blobCopy, emailCopy } from "./email_copy.ts";
 import { emailImport } from "./email_import.ts";
 import { identityType } from "./identity_type.ts";
 import { readOnSuccess, submissionType } from "./submission_type.ts";
+import { vacationType } from "./vacation_type.ts";
 import { emailParse } from "./email_parse.ts";
 import { emailType, readFilter } from "./email_type.ts";
 import { checkFilter } from "../standard/query_window.ts";
@@ -33,6 +35,7 @@ export interface EmailMethodsDeps {
   blobs: BlobService;
   identities: IdentityService;
   submissions: SubmissionService;
+  vacation: VacationService;
   mailboxes: MailboxService;
   changes: ChangeFeed;
   limits: StandardLimits;
@@ -153,6 +156,7 @@ export function emailMethods(deps: EmailMethodsDeps): [string, MethodDefinition]
     ).map(([name, definition]): [string, MethodDefinition] =>
       name === "EmailSubmission/set" ? [name, withOnSuccess(definition, deps, emailSet)] : [name, definition]
     ),
+    ...standardMethods(vacationType({ vacation: deps.vacation, checkAccount }), feed),
     ["Thread/get", mail((args, ctx) => threadGet(args, ctx, deps, checkAccount))],
     ["SearchSnippet/get", mail((args, ctx) => searchSnippetGet(args, ctx, deps, checkAccount))],
     ...changes("Thread").map(([name, definition]): [string, MethodDefinition] => [

@@ -17,6 +17,7 @@ import { sql as emails } from "./014_emails.ts";
 import { sql as servers } from "./015_servers.ts";
 import { sql as identities } from "./016_identities.ts";
 import { sql as submissions } from "./017_submissions.ts";
+import { sql as vacation } from "./018_vacation.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -35,4 +36,5 @@ export const MIGRATIONS: readonly string[] = [
   servers,
   identities,
   submissions,
+  vacation,
 ];
