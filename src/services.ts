@@ -26,6 +26,7 @@ import {
   mailboxGrantHandler,
   MailboxService,
   ShareNotificationService,
+  SmarthostRelay,
   SubmissionService,
   VacationService,
 } from "./mail/mod.ts";
@@ -174,7 +175,12 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const identities = new IdentityService(store, accounts, write);
   const vacation = new VacationService(store, accounts, write);
   const delivery = new LocalDelivery(store, accounts, blobs, () => emails, vacation);
-  const submissions = new SubmissionService(store, { accounts, identities, emails, blobs, delivery }, write);
+  const relay = new SmarthostRelay(() => settings.get("Smarthost"));
+  const submissions = new SubmissionService(
+    store,
+    { accounts, identities, emails, blobs, delivery, relay },
+    write,
+  );
   return {
     store,
     caches,

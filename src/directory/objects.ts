@@ -48,11 +48,12 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
     "oidc-provider": "OidcProvider",
     oidcprovider: "OidcProvider",
     sharing: "Sharing",
+    smarthost: "Smarthost",
   }[head];
   const spec = name ? OBJECT_SPECS[name] : undefined;
   if (!spec) {
     throw new InvalidInputError(
-      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, oauth-grant, mailbox-grant, cache, authentication, oidc-provider, sharing`,
+      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, oauth-grant, mailbox-grant, cache, authentication, oidc-provider, sharing, smarthost`,
     );
   }
   if (variant === undefined) return { spec };

@@ -7,6 +7,7 @@ import {
   type OidcProviderSettings,
   type SharingSettings,
   singletonDefaults,
+  type SmarthostSettings,
   validateObject,
 } from "./deps.ts";
 import type { InvalidationEvent, Store } from "./deps.ts";
@@ -17,6 +18,7 @@ export interface SettingsMap {
   Authentication: AuthenticationSettings;
   OidcProvider: OidcProviderSettings;
   Sharing: SharingSettings;
+  Smarthost: SmarthostSettings;
 }
 
 /** Reads and writes singleton settings objects stored in the database. */

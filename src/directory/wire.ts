@@ -63,13 +63,16 @@ export function accessKeyToWire(credential: Credential): WireObject {
   };
 }
 
-/** A settings value with its write-only fields masked (a SecretKey value keeps its kind). */
+/**
+ * A settings value with its write-only fields masked (a SecretKey value keeps its kind, a string
+ * becomes the mask); the mask written back is no change.
+ */
 export function masked(spec: ObjectSpec, value: WireObject): WireObject {
   const out = { ...value };
   for (const [name, field] of Object.entries(spec.fields)) {
     const v = out[name];
     if (!field.writeOnly || v === null || v === undefined) continue;
-    out[name] = typeof v === "object" && "secret" in v ? { ...v, secret: MASK } : v;
+    out[name] = typeof v === "object" && "secret" in v ? { ...v, secret: MASK } : MASK;
   }
   return out;
 }

@@ -80,7 +80,8 @@ export class LocalDelivery {
   }
 }
 
-function status(delivered: DeliveryStatus["delivered"], smtpReply: string): DeliveryStatus {
+/** A recipient's delivery status with the SMTP reply that explains it. */
+export function status(delivered: DeliveryStatus["delivered"], smtpReply: string): DeliveryStatus {
   return { smtpReply, delivered, displayed: "unknown" };
 }
 

@@ -6,6 +6,7 @@ export { EMAIL_LIMITS, EmailService, isKeyword } from "./emails.ts";
 export { messageFacts } from "./message_facts.ts";
 export { IdentityService } from "./identities.ts";
 export { VacationService } from "./vacation.ts";
+export { SmarthostRelay } from "./relay.ts";
 export type { VacationInput, VacationReply } from "./vacation.ts";
 export type { IdentityInput } from "./identities.ts";
 export { LocalDelivery } from "./delivery.ts";

@@ -18,7 +18,8 @@ import {
   RuleError,
   type Store,
 } from "./deps.ts";
-import type { LocalDelivery } from "./delivery.ts";
+import { type LocalDelivery, status, withoutBcc } from "./delivery.ts";
+import type { SmarthostRelay } from "./relay.ts";
 import type { EmailService } from "./emails.ts";
 import type { IdentityService } from "./identities.ts";
 import { asAddresses, lastHeader, messageHeaders } from "./mime/mod.ts";
@@ -51,6 +52,7 @@ export class SubmissionService {
       emails: EmailService;
       blobs: BlobService;
       delivery: LocalDelivery;
+      relay: SmarthostRelay;
     },
     /** Logs events and changes in the write's transaction. */
     private readonly write: LoggedWrite,
@@ -187,20 +189,29 @@ export class SubmissionService {
   }
 
   private async send(submission: SubmissionRecord, message: Uint8Array): Promise<void> {
-    const status: Record<string, DeliveryStatus> = {};
+    const outcome: Record<string, DeliveryStatus> = {};
+    const mailFrom = submission.envelope.mailFrom.email;
+    const remote: string[] = [];
     for (const rcpt of submission.envelope.rcptTo) {
-      status[rcpt.email] = await this.deps.delivery.accountOf(rcpt.email) !== undefined
-        ? await this.deps.delivery.deliver(rcpt.email, message, submission.envelope.mailFrom.email)
-        : failed(
+      if (await this.deps.delivery.accountOf(rcpt.email) !== undefined) {
+        outcome[rcpt.email] = await this.deps.delivery.deliver(rcpt.email, message, mailFrom);
+      } else remote.push(rcpt.email);
+    }
+    if (remote.length && await this.deps.relay.configured()) {
+      Object.assign(outcome, await this.deps.relay.send(mailFrom, remote, withoutBcc(message)));
+    } else {
+      for (const rcpt of remote) {
+        outcome[rcpt] = failed(
           "550 5.7.1 This server delivers only to its own accounts: no smarthost is set for other domains",
         );
+      }
     }
-    await this.settle(submission, status);
+    await this.settle(submission, outcome);
   }
 
-  private async settle(submission: SubmissionRecord, status: Record<string, DeliveryStatus>): Promise<void> {
+  private async settle(submission: SubmissionRecord, outcome: Record<string, DeliveryStatus>): Promise<void> {
     await this.write(async () => {
-      await this.store.submissions.settle(submission.id, "final", status);
+      await this.store.submissions.settle(submission.id, "final", outcome);
       return {
         result: undefined,
         events: [],
@@ -239,12 +250,8 @@ function uniqueRecipients(headers: ReturnType<typeof messageHeaders>): EnvelopeA
   return out;
 }
 
-const queued = (): DeliveryStatus => ({
-  smtpReply: "250 2.1.5 Queued",
-  delivered: "queued",
-  displayed: "unknown",
-});
-const failed = (smtpReply: string): DeliveryStatus => ({ smtpReply, delivered: "no", displayed: "unknown" });
+const queued = (): DeliveryStatus => status("queued", "250 2.1.5 Queued");
+const failed = (smtpReply: string): DeliveryStatus => status("no", smtpReply);
 
 function change(id: number, kind: Change["kind"], accountId: number): Change {
   return { type: "EmailSubmission", objectId: id, kind, accountId };

@@ -33,6 +33,7 @@ const PATHS: Record<string, string> = {
   MailboxGrant: "mailbox-grant",
   OidcProvider: "oidc-provider",
   Sharing: "sharing",
+  Smarthost: "smarthost",
 };
 
 const text = (o: JmapObject, v: unknown) =>

@@ -4,7 +4,7 @@ import { API_KEY, APP_PASSWORD } from "./access_keys.ts";
 import { DOMAIN } from "./domain.ts";
 import { MAILBOX_GRANT } from "./mailbox_grant.ts";
 import { OAUTH_CLIENT, OAUTH_GRANT, OIDC_PROVIDER } from "./oauth.ts";
-import { AUTHENTICATION_SETTINGS, CACHE_SETTINGS, SHARING_SETTINGS } from "./settings.ts";
+import { AUTHENTICATION_SETTINGS, CACHE_SETTINGS, SHARING_SETTINGS, SMARTHOST_SETTINGS } from "./settings.ts";
 import type { ObjectSpec } from "./spec.ts";
 
 export {
@@ -19,11 +19,17 @@ export {
   OAUTH_GRANT,
   OIDC_PROVIDER,
   SHARING_SETTINGS,
+  SMARTHOST_SETTINGS,
 };
 export { durationSeconds, SCOPES, secretKeySchema, SIGNATURE_ALGORITHMS } from "./oauth.ts";
 export type { OidcProviderSettings, SecretKey } from "./oauth.ts";
 export { singletonDefaults } from "./settings.ts";
-export type { AuthenticationSettings, CacheSettings, SharingSettings } from "./settings.ts";
+export type {
+  AuthenticationSettings,
+  CacheSettings,
+  SharingSettings,
+  SmarthostSettings,
+} from "./settings.ts";
 export { describeObject, keyedList, toKeyedList, validateObject } from "./spec.ts";
 export type { FieldSpec, ObjectSpec, Validation } from "./spec.ts";
 export { addressSchema, domainNameSchema, localPartSchema } from "./fields.ts";
@@ -41,4 +47,5 @@ export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {
   MailboxGrant: MAILBOX_GRANT,
   OidcProvider: OIDC_PROVIDER,
   Sharing: SHARING_SETTINGS,
+  Smarthost: SMARTHOST_SETTINGS,
 };

@@ -111,6 +111,63 @@ export const SHARING_SETTINGS: ObjectSpec = {
   },
 };
 
+/** `Smarthost`: where mail for other domains is relayed (RFC 8621 §7 submissions to outside addresses). */
+export const SMARTHOST_SETTINGS: ObjectSpec = {
+  name: "Smarthost",
+  description: "The SMTP server that relays mail for other domains (empty host: no relaying)",
+  singleton: true,
+  fields: {
+    host: {
+      schema: z.string().max(255).regex(/^[A-Za-z0-9.:[\]-]*$/, "a host name or address"),
+      type: "String",
+      description: "Host name or address of the smarthost; empty turns relaying off",
+      default: "",
+    },
+    port: {
+      schema: z.number().int().min(1).max(65_535),
+      type: "UnsignedInt",
+      description: "TCP port (587 submission with STARTTLS, 465 implicit TLS, 25 relay)",
+      default: 587,
+    },
+    security: {
+      schema: z.enum(["starttls", "tls", "none"]),
+      type: "String",
+      description: "starttls: upgrade, and refuse if the server cannot; tls: TLS from the start; none: plain",
+      default: "starttls",
+      enum: ["starttls", "tls", "none"],
+    },
+    username: {
+      schema: z.string().max(255).nullable(),
+      type: "String?",
+      description: "Login at the smarthost (null: no authentication)",
+      default: null,
+    },
+    password: {
+      schema: z.string().max(1024).nullable(),
+      type: "String?",
+      description: "Password at the smarthost",
+      default: null,
+      writeOnly: true,
+    },
+    timeoutSeconds: {
+      schema: z.number().int().min(1).max(600),
+      type: "Duration",
+      description: "Longest wait for the smarthost's connection and each reply",
+      default: 30,
+    },
+  },
+};
+
+/** Typed view of the Smarthost singleton. */
+export interface SmarthostSettings {
+  host: string;
+  port: number;
+  security: "starttls" | "tls" | "none";
+  username: string | null;
+  password: string | null;
+  timeoutSeconds: number;
+}
+
 /** Typed view of the Sharing singleton. */
 export interface SharingSettings {
   principalScope: "domain" | "all";
