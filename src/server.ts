@@ -58,6 +58,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     identities: services.identities,
     submissions: services.submissions,
     vacation: services.vacation,
+    pushSubscriptions: services.pushSubscriptions,
     shareNotifications: services.shareNotifications,
     principalScope: async () => (await services.settings.get("Sharing")).principalScope,
   });
@@ -117,7 +118,15 @@ export function createApp(config: Config, services: Services, options: AppOption
     accessLog: options.accessLog,
     cors: { origins: config.corsOrigins, maxAgeSeconds: config.corsMaxAgeSeconds },
   });
-  return { services, handler, close: () => services.close() };
+  void jmap.webPush.start();
+  return {
+    services,
+    handler,
+    close: async () => {
+      jmap.webPush.stop();
+      await services.close();
+    },
+  };
 }
 
 /** Gauges of what the database holds. */

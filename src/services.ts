@@ -25,6 +25,7 @@ import {
   LocalDelivery,
   mailboxGrantHandler,
   MailboxService,
+  PushSubscriptionService,
   ShareNotificationService,
   SmarthostRelay,
   SubmissionService,
@@ -59,6 +60,7 @@ export interface Services {
   emails: EmailService;
   identities: IdentityService;
   vacation: VacationService;
+  pushSubscriptions: PushSubscriptionService;
   submissions: SubmissionService;
   shareNotifications: ShareNotificationService;
   encryptionKey: Uint8Array;
@@ -201,6 +203,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     identities,
     submissions,
     vacation,
+    pushSubscriptions: new PushSubscriptionService(store),
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),

@@ -8,6 +8,7 @@ import {
   type IdentityService,
   MAILBOX_LIMITS,
   type MailboxService,
+  type PushSubscriptionService,
   type ShareNotificationService,
   SUBMISSION_LIMITS,
   type SubmissionService,
@@ -24,6 +25,8 @@ import { PRINCIPALS_CAPABILITY } from "./principals/types.ts";
 import { blobRoutes } from "./blob_routes.ts";
 import { eventSourceRoutes } from "./push/event_source.ts";
 import { PushHub } from "./push/push_hub.ts";
+import { pushSubscriptionMethods } from "./push/push_subscription_methods.ts";
+import { WebPushSender } from "./push/web_push.ts";
 import { WEBSOCKET_CAPABILITY } from "./push/websocket.ts";
 import { jmapRoutes } from "./routes.ts";
 import { schemaDocument } from "./schema.ts";
@@ -83,6 +86,7 @@ export function createJmap(deps: {
   identities: IdentityService;
   submissions: SubmissionService;
   vacation: VacationService;
+  pushSubscriptions: PushSubscriptionService;
   shareNotifications: ShareNotificationService;
   /** The Sharing singleton's principalScope (how far users see principals). */
   principalScope: () => Promise<"domain" | "all">;
@@ -145,6 +149,10 @@ export function createJmap(deps: {
   });
   for (const [name, definition] of sharing) methods.set(name, definition);
   const push = new PushHub({ changes: deps.changes, mailboxes: deps.mailboxes });
+  for (const [name, definition] of pushSubscriptionMethods(deps.pushSubscriptions)) {
+    methods.set(name, definition);
+  }
+  const webPush = new WebPushSender({ hub: push, subscriptions: deps.pushSubscriptions, log: deps.log });
   const engine = new JmapEngine(
     methods,
     new Set([
@@ -180,6 +188,8 @@ export function createJmap(deps: {
         push,
       }),
     ],
+    /** Delivers pushes to push subscriptions (RFC 8620 §7.2): start with the server, stop with it. */
+    webPush,
     /** Shared accounts the session skipped because they no longer resolve (a metric). */
     skippedSessionAccounts: () => skipped.count,
   };

@@ -8,7 +8,7 @@
 import type { AccountService } from "../directory/mod.ts";
 import type { DeliveryStatus } from "../store/mod.ts";
 import type { BlobService } from "./blobs.ts";
-import { QuotaError, type Store } from "./deps.ts";
+import { concatBytes, QuotaError, type Store } from "./deps.ts";
 import type { EmailService } from "./emails.ts";
 import type { VacationService } from "./vacation.ts";
 
@@ -105,11 +105,5 @@ export function withoutBcc(message: Uint8Array): Uint8Array {
   }
   if (!dropped) return message;
   parts.push(message.subarray(end));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }

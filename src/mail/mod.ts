@@ -7,6 +7,8 @@ export { messageFacts } from "./message_facts.ts";
 export { IdentityService } from "./identities.ts";
 export { VacationService } from "./vacation.ts";
 export { SmarthostRelay } from "./relay.ts";
+export { PUSH_LIMITS, PushSubscriptionService } from "./push_subscriptions.ts";
+export type { PushSubscriptionChanges, PushSubscriptionInput } from "./push_subscriptions.ts";
 export type { VacationInput, VacationReply } from "./vacation.ts";
 export type { IdentityInput } from "./identities.ts";
 export { LocalDelivery } from "./delivery.ts";
@@ -16,6 +18,7 @@ export type {
   DeliveryStatus,
   EnvelopeAddress,
   IdentityRecord,
+  PushSubscriptionRecord,
   SubmissionRecord,
   VacationRecord,
 } from "../store/mod.ts";

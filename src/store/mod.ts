@@ -17,6 +17,7 @@ import { type ServerRegistry, sqliteServers } from "./servers.ts";
 import { type IdentityRepository, sqliteIdentities } from "./identities.ts";
 import { sqliteSubmissions, type SubmissionRepository } from "./submissions.ts";
 import { sqliteVacation, type VacationRepository } from "./vacation.ts";
+import { type PushSubscriptionRepository, sqlitePushSubscriptions } from "./push_subscriptions.ts";
 import { type SettingsRepository, sqliteSettings } from "./settings.ts";
 import { type ShareNotificationRepository, sqliteShareNotifications } from "./share_notifications.ts";
 
@@ -45,6 +46,7 @@ export type {
 } from "./submissions.ts";
 export type { ServerRecord, ServerRegistry } from "./servers.ts";
 export type { VacationRecord, VacationRepository } from "./vacation.ts";
+export type { PushSubscriptionRecord, PushSubscriptionRepository } from "./push_subscriptions.ts";
 export type { SettingsRepository } from "./settings.ts";
 export type {
   ShareNotificationAuthor,
@@ -73,6 +75,7 @@ export interface Store {
   readonly identities: IdentityRepository;
   readonly submissions: SubmissionRepository;
   readonly vacation: VacationRepository;
+  readonly pushSubscriptions: PushSubscriptionRepository;
   /**
    * Makes a deterministic function of the services callable from SQL (e.g. matching a message's
    * headers with the MIME parser, which the store does not have).
@@ -114,6 +117,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     identities: sqliteIdentities(db),
     submissions: sqliteSubmissions(db),
     vacation: sqliteVacation(db),
+    pushSubscriptions: sqlitePushSubscriptions(db),
     transaction: (body) => db.transaction(body),
     defineFunction: (name, fn) => db.raw.function(name, { deterministic: true }, fn as never),
     sizeBytes() {

@@ -29,6 +29,7 @@ const PUSHED_TYPES: Readonly<Record<string, string>> = {
   ShareNotification: "ShareNotification",
   EmailSubmission: "EmailSubmission",
   Identity: "Identity",
+  VacationResponse: "VacationResponse",
 };
 
 /** How often the hub looks at the change log while someone listens. */

@@ -181,7 +181,7 @@ function setErrorOf(type: string, description: string, extra: Record<string, unk
 }
 
 /** Maps a failure inside /set to its SetError; faults propagate as serverFail for the whole call. */
-function toSetError(error: unknown): SetError {
+export function toSetError(error: unknown): SetError {
   if (error instanceof SetFailure) return error.error;
   if (error instanceof InvalidInputError) {
     const properties = [...new Set(error.problems.map((p) => p.property))];

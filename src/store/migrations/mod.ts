@@ -18,6 +18,7 @@ import { sql as servers } from "./015_servers.ts";
 import { sql as identities } from "./016_identities.ts";
 import { sql as submissions } from "./017_submissions.ts";
 import { sql as vacation } from "./018_vacation.ts";
+import { sql as pushSubscriptions } from "./019_push_subscriptions.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -37,4 +38,5 @@ export const MIGRATIONS: readonly string[] = [
   identities,
   submissions,
   vacation,
+  pushSubscriptions,
 ];

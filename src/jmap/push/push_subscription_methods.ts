@@ -1,0 +1,183 @@
+/**
+ * PushSubscription/get and /set (RFC 8620 §7.2): the user's own subscriptions, with no accountId and
+ * no states. `url` and `keys` are written once and never returned; `verificationCode` is what the
+ * client read from the PushVerification push, and `deviceClientId`, `url` and `keys` never change.
+ */
+import type {
+  PushSubscriptionChanges,
+  PushSubscriptionRecord,
+  PushSubscriptionService,
+} from "../../mail/mod.ts";
+import { InvalidInputError } from "../../model/errors.ts";
+import { decodeId, encodeId } from "../../model/ids.ts";
+import { utcDate } from "../mail/email_get.ts";
+import type { MethodDefinition } from "../engine.ts";
+import { MethodError } from "../errors.ts";
+import { Args } from "../standard/args.ts";
+import { resolveCreationIds } from "../standard/creation_ids.ts";
+import { toSetError } from "../standard/set.ts";
+import { CAPABILITY, type SetError } from "../types.ts";
+
+const PROPERTIES = ["id", "deviceClientId", "url", "keys", "verificationCode", "expires", "types"];
+/** Never returned (RFC 8620 §7.2: they are sent once, at creation). */
+const HIDDEN = new Set(["url", "keys"]);
+const UTC_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+
+function toWire(s: PushSubscriptionRecord): Record<string, unknown> {
+  return {
+    id: encodeId(s.id),
+    deviceClientId: s.deviceClientId,
+    // The code the client sent back; null until it has.
+    verificationCode: s.verified ? s.verificationCode : null,
+    expires: utcDate(s.expires),
+    types: s.types,
+  };
+}
+
+const problem = (property: string, message: string) =>
+  new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
+
+function readDate(value: unknown, property: string): number | null {
+  if (value === null) return null;
+  if (typeof value !== "string" || !UTC_DATE.test(value) || isNaN(Date.parse(value))) {
+    throw problem(property, "must be a UTCDate such as 2026-12-24T00:00:00Z, or null");
+  }
+  return Date.parse(value);
+}
+
+function readTypes(value: unknown): string[] | null {
+  if (value === null) return null;
+  if (!Array.isArray(value) || !value.every((t) => typeof t === "string" && t.length <= 255)) {
+    throw problem("types", "must be a list of type names, or null for all");
+  }
+  return value;
+}
+
+/** The two methods, under the core capability. */
+export function pushSubscriptionMethods(
+  subscriptions: PushSubscriptionService,
+): [string, MethodDefinition][] {
+  return [
+    ["PushSubscription/get", {
+      capability: CAPABILITY.core,
+      async handler(raw, ctx) {
+        const args = new Args(raw, ["ids", "properties"], "PushSubscription/get");
+        const ids = args.stringList("ids")?.map((id) => resolveCreationIds(id, ctx) as string) ?? null;
+        const properties = args.stringList("properties");
+        const unknown = properties?.find((p) => !PROPERTIES.includes(p));
+        if (unknown) {
+          throw new MethodError("invalidArguments", `PushSubscription has no property "${unknown}"`);
+        }
+        const all = (await subscriptions.list(ctx.principal.accountId)).map(toWire);
+        const byId = new Map(all.map((s) => [s.id as string, s]));
+        const found = ids === null ? all : ids.flatMap((id) => byId.has(id) ? [byId.get(id)!] : []);
+        const shown = (properties ?? PROPERTIES).filter((p) => !HIDDEN.has(p));
+        return {
+          list: found.map((s) =>
+            Object.fromEntries(["id", ...shown.filter((p) => p !== "id")].map((p) => [p, s[p] ?? null]))
+          ),
+          notFound: ids === null ? [] : [...new Set(ids.filter((id) => !byId.has(id)))],
+        };
+      },
+    }],
+    ["PushSubscription/set", {
+      capability: CAPABILITY.core,
+      async handler(raw, ctx) {
+        const args = new Args(raw, ["create", "update", "destroy"], "PushSubscription/set");
+        const accountId = ctx.principal.accountId;
+        const created: Record<string, unknown> = {};
+        const notCreated: Record<string, SetError> = {};
+        const updated: Record<string, unknown> = {};
+        const notUpdated: Record<string, SetError> = {};
+        const destroyed: string[] = [];
+        const notDestroyed: Record<string, SetError> = {};
+        for (const [creationId, object] of Object.entries(args.map("create") ?? {})) {
+          try {
+            if (object === null || typeof object !== "object" || Array.isArray(object)) {
+              throw problem("", "the object to create must be a JSON object");
+            }
+            const o = object as Record<string, unknown>;
+            for (const key of Object.keys(o)) {
+              if (key === "id") throw problem("id", "is set by the server");
+              if (key === "verificationCode" && o[key] !== null) {
+                throw problem(key, "is set by the client only after the verification push");
+              }
+              if (!PROPERTIES.includes(key)) throw problem(key, "is not a PushSubscription property");
+            }
+            if (typeof o.deviceClientId !== "string") {
+              throw problem("deviceClientId", "is required: a string");
+            }
+            if (typeof o.url !== "string") throw problem("url", "is required: an https:// URL");
+            let keys: { p256dh: string; auth: string } | null = null;
+            if (o.keys !== undefined && o.keys !== null) {
+              const k = o.keys as Record<string, unknown>;
+              if (typeof k !== "object" || typeof k.p256dh !== "string" || typeof k.auth !== "string") {
+                throw problem("keys", "must be {p256dh, auth} (base64url strings) or null");
+              }
+              keys = { p256dh: k.p256dh, auth: k.auth };
+            }
+            const made = await subscriptions.create(accountId, {
+              deviceClientId: o.deviceClientId,
+              url: o.url,
+              keys,
+              expires: o.expires === undefined ? null : readDate(o.expires, "expires"),
+              types: o.types === undefined ? null : readTypes(o.types),
+            });
+            const id = encodeId(made.id);
+            ctx.createdIds.set(creationId, id);
+            const answer: Record<string, unknown> = { id, keys: null };
+            const asked = o.expires === undefined ? null : readDate(o.expires, "expires");
+            // The server chose or shortened the expiry: the client learns it (RFC 8620 §7.2).
+            if (asked !== made.expires) answer.expires = utcDate(made.expires);
+            created[creationId] = answer;
+          } catch (error) {
+            notCreated[creationId] = toSetError(error);
+          }
+        }
+        for (const [rawId, patch] of Object.entries(args.map("update") ?? {})) {
+          const id = resolveCreationIds(rawId, ctx) as string;
+          try {
+            if (patch === null || typeof patch !== "object" || Array.isArray(patch)) {
+              throw problem("", "the patch must be a JSON object");
+            }
+            const changes: PushSubscriptionChanges = {};
+            for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+              if (key === "verificationCode") {
+                if (value !== null && typeof value !== "string") throw problem(key, "must be a string");
+                changes.verificationCode = value as string | null;
+              } else if (key === "expires") changes.expires = readDate(value, key);
+              else if (key === "types") changes.types = readTypes(value);
+              else if (PROPERTIES.includes(key)) throw problem(key, "cannot be changed");
+              else throw problem(key, "is not a PushSubscription property");
+            }
+            const next = await subscriptions.update(accountId, decodeId(id) ?? -1, changes);
+            const asked = changes.expires;
+            updated[id] = asked !== undefined && asked !== next.expires
+              ? { expires: utcDate(next.expires) }
+              : null;
+          } catch (error) {
+            notUpdated[id] = toSetError(error);
+          }
+        }
+        for (const rawId of args.stringList("destroy") ?? []) {
+          const id = resolveCreationIds(rawId, ctx) as string;
+          try {
+            await subscriptions.destroy(accountId, decodeId(id) ?? -1);
+            destroyed.push(id);
+          } catch (error) {
+            notDestroyed[id] = toSetError(error);
+          }
+        }
+        const orNull = (o: Record<string, unknown>) => Object.keys(o).length ? o : null;
+        return {
+          created: orNull(created),
+          notCreated: orNull(notCreated),
+          updated: orNull(updated),
+          notUpdated: orNull(notUpdated),
+          destroyed: destroyed.length ? destroyed : null,
+          notDestroyed: orNull(notDestroyed),
+        };
+      },
+    }],
+  ];
+}

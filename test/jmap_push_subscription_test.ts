@@ -1,0 +1,231 @@
+/**
+ * PushSubscription (RFC 8620 §7.2) against a push endpoint on 127.0.0.1: the verification push, no
+ * StateChange before the client sends the code back, then one per change; url and keys are never
+ * returned; RFC 8291 encrypted pushes that an independent implementation (http_ece) decrypts; a
+ * failing endpoint retried with backoff; 410 Gone drops the subscription; bad input named.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import crypto from "node:crypto";
+import ece from "http_ece";
+import type { TestApp } from "./helpers.ts";
+import { CORE, withApp } from "./jmap_helpers.ts";
+import { createMailbox, createUsers, type Obj, type Who } from "./mail_helpers.ts";
+
+interface Push {
+  headers: Headers;
+  body: Uint8Array;
+}
+
+/** A push endpoint on a free loopback port; `statuses` are answered in turn, then 201. */
+function endpoint(statuses: number[] = []) {
+  const pushes: Push[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    pushes.push({ headers: request.headers, body: new Uint8Array(await request.arrayBuffer()) });
+    return new Response(null, { status: statuses.shift() ?? 201 });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/push/device-1`,
+    pushes,
+    json: (i: number) => JSON.parse(new TextDecoder().decode(pushes[i].body)),
+    close: () => server.shutdown(),
+  };
+}
+
+async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function pushCall(t: TestApp, who: Who, name: string, args: Obj): Promise<Obj> {
+  const response = await t.fetch("/jmap", {
+    method: "POST",
+    headers: { authorization: who.auth, "content-type": "application/json" },
+    body: JSON.stringify({ using: [CORE], methodCalls: [[name, args, "0"]] }),
+  });
+  const body = await response.json();
+  assert.equal(response.status, 200, JSON.stringify(body));
+  const [[answered, result]] = body.methodResponses;
+  assert.equal(answered, name, JSON.stringify(result));
+  return result;
+}
+
+Deno.test("a push subscription is verified by the code pushed to its URL, then gets a StateChange for each change", async () => {
+  const device = endpoint();
+  try {
+    await withApp(async (t) => {
+      const [alice] = await createUsers(t, ["alice"]);
+      const set = await pushCall(t, alice, "PushSubscription/set", {
+        create: { p: { deviceClientId: "phone-1", url: device.url, types: ["Mailbox"] } },
+      });
+      const created = (set.created as Record<string, Obj>).p;
+      assert.equal(typeof created.id, "string");
+      assert.match(String(created.expires), /^\d{4}-\d\d-\d\dT/, "the server tells the expiry it chose");
+      await until(() => device.pushes.length === 1, "the verification push");
+      const verification = device.json(0);
+      assert.equal(verification["@type"], "PushVerification");
+      assert.equal(verification.pushSubscriptionId, created.id);
+      assert.equal(device.pushes[0].headers.get("content-type"), "application/json; charset=utf-8");
+      assert.ok(Number(device.pushes[0].headers.get("ttl")) > 0, "RFC 8030 TTL");
+
+      // Not verified yet: a change pushes nothing.
+      await createMailbox(t, alice, { name: "Before" });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(device.pushes.length, 1);
+
+      const wrong = await pushCall(t, alice, "PushSubscription/set", {
+        update: { [created.id as string]: { verificationCode: "guess" } },
+      });
+      assert.equal((wrong.notUpdated as Record<string, Obj>)[created.id as string].type, "invalidProperties");
+      const right = await pushCall(t, alice, "PushSubscription/set", {
+        update: { [created.id as string]: { verificationCode: verification.verificationCode } },
+      });
+      assert.deepEqual(right.updated, { [created.id as string]: null });
+
+      const got = await pushCall(t, alice, "PushSubscription/get", { ids: null });
+      assert.deepEqual(got.list, [{
+        id: created.id,
+        deviceClientId: "phone-1",
+        verificationCode: verification.verificationCode,
+        expires: created.expires,
+        types: ["Mailbox"],
+      }], "url and keys are never returned");
+      assert.equal("accountId" in got, false);
+
+      await createMailbox(t, alice, { name: "After" });
+      await until(() => device.pushes.length === 2, "a StateChange");
+      const change = device.json(1);
+      assert.equal(change["@type"], "StateChange");
+      assert.deepEqual(Object.keys(change.changed), [alice.accountId]);
+      assert.deepEqual(Object.keys(change.changed[alice.accountId]), ["Mailbox"]);
+
+      const gone = await pushCall(t, alice, "PushSubscription/set", { destroy: [created.id] });
+      assert.deepEqual(gone.destroyed, [created.id]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await createMailbox(t, alice, { name: "Gone" });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(device.pushes.length, 2, "a destroyed subscription gets nothing");
+    });
+  } finally {
+    await device.close();
+  }
+});
+
+Deno.test("with RFC 8291 keys every push is aes128gcm that the device's own key decrypts", async () => {
+  const device = endpoint();
+  const ua = crypto.createECDH("prime256v1");
+  ua.generateKeys();
+  const auth = crypto.randomBytes(16);
+  const decrypt = (i: number) =>
+    JSON.parse(
+      ece.decrypt(Buffer.from(device.pushes[i].body), {
+        version: "aes128gcm",
+        privateKey: ua,
+        authSecret: auth,
+      })
+        .toString(),
+    );
+  try {
+    await withApp(async (t) => {
+      const [alice] = await createUsers(t, ["alice"]);
+      const keys = { p256dh: ua.getPublicKey().toString("base64url"), auth: auth.toString("base64url") };
+      const set = await pushCall(t, alice, "PushSubscription/set", {
+        create: { p: { deviceClientId: "browser", url: device.url, keys } },
+      });
+      const id = (set.created as Record<string, Obj>).p.id as string;
+      await until(() => device.pushes.length === 1, "the verification push");
+      assert.equal(device.pushes[0].headers.get("content-encoding"), "aes128gcm");
+      assert.doesNotMatch(new TextDecoder().decode(device.pushes[0].body), /PushVerification/);
+      const verification = decrypt(0);
+      assert.equal(verification["@type"], "PushVerification");
+      await pushCall(t, alice, "PushSubscription/set", {
+        update: { [id]: { verificationCode: verification.verificationCode } },
+      });
+      await createMailbox(t, alice, { name: "Secret" });
+      await until(() => device.pushes.length === 2, "an encrypted StateChange");
+      assert.equal(decrypt(1)["@type"], "StateChange");
+    });
+  } finally {
+    await device.close();
+  }
+});
+
+Deno.test("a failing push endpoint is retried with backoff; 410 Gone drops the subscription", async () => {
+  // The verification is taken; the first StateChange fails with 503, its retry is taken; then 410.
+  const device = endpoint([201, 503, 201, 410]);
+  try {
+    await withApp(async (t) => {
+      const [alice] = await createUsers(t, ["alice"]);
+      const set = await pushCall(t, alice, "PushSubscription/set", {
+        create: { p: { deviceClientId: "tablet", url: device.url } },
+      });
+      const id = (set.created as Record<string, Obj>).p.id as string;
+      await until(() => device.pushes.length === 1, "the verification push");
+      await pushCall(t, alice, "PushSubscription/set", {
+        update: { [id]: { verificationCode: device.json(0).verificationCode } },
+      });
+      await createMailbox(t, alice, { name: "One" });
+      await until(() => device.pushes.length === 2, "the first try");
+      await until(() => device.pushes.length === 3, "the retry", 4000);
+      assert.deepEqual(device.json(2), device.json(1), "the retry carries the same change");
+      await createMailbox(t, alice, { name: "Two" });
+      await until(() => device.pushes.length === 4, "the push answered 410");
+      let list: Obj[] = [];
+      for (let i = 0; i < 50; i++) {
+        list = (await pushCall(t, alice, "PushSubscription/get", { ids: null })).list as Obj[];
+        if (list.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.deepEqual(list, [], "410 Gone drops the subscription");
+    });
+  } finally {
+    await device.close();
+  }
+});
+
+Deno.test("bad push subscriptions are refused with the property named", async () => {
+  await withApp(async (t) => {
+    const [alice] = await createUsers(t, ["alice"]);
+    const set = await pushCall(t, alice, "PushSubscription/set", {
+      create: {
+        ftp: { deviceClientId: "d", url: "ftp://127.0.0.1/push" },
+        relative: { deviceClientId: "d", url: "/push" },
+        keys: { deviceClientId: "d", url: "https://push.example/x", keys: { p256dh: "short", auth: "x" } },
+        past: { deviceClientId: "d", url: "https://push.example/x", expires: "2020-01-01T00:00:00Z" },
+        code: { deviceClientId: "d", url: "https://push.example/x", verificationCode: "mine" },
+        noDevice: { url: "https://push.example/x" },
+      },
+    });
+    const notCreated = set.notCreated as Record<string, Obj>;
+    for (
+      const [key, property] of [
+        ["ftp", "url"],
+        ["relative", "url"],
+        ["keys", "keys"],
+        ["past", "expires"],
+        ["code", "verificationCode"],
+        ["noDevice", "deviceClientId"],
+      ]
+    ) {
+      assert.equal(notCreated[key]?.type, "invalidProperties", key);
+      assert.deepEqual(notCreated[key].properties, [property], key);
+    }
+    assert.equal(set.created, null);
+    const ok = await pushCall(t, alice, "PushSubscription/set", {
+      create: { p: { deviceClientId: "d", url: "https://push.example/x" } },
+    });
+    const id = (ok.created as Record<string, Obj>).p.id as string;
+    const immutable = await pushCall(t, alice, "PushSubscription/set", {
+      update: { [id]: { url: "https://elsewhere.example/" } },
+    });
+    assert.deepEqual((immutable.notUpdated as Record<string, Obj>)[id].properties, ["url"]);
+    // Another user's subscription does not exist for Bob.
+    const [bob] = await createUsers(t, ["bob"]);
+    const theirs = await pushCall(t, bob, "PushSubscription/set", { destroy: [id] });
+    assert.equal((theirs.notDestroyed as Record<string, Obj>)[id].type, "notFound");
+    assert.deepEqual((await pushCall(t, bob, "PushSubscription/get", { ids: [id] })).notFound, [id]);
+  });
+});
