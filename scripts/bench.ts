@@ -46,6 +46,9 @@
  *     imported over HTTP (target ≥ 1,500 messages/s); on an Inbox of 100,000 messages, Email/query
  *     of the newest 50 with Email/get of them in one request (p50 < 10 ms, p99 < 30 ms) and a
  *     full-text query (p50 < 50 ms); the server's RSS at rest. Absolute targets, as the issue sets.
+ * 15–16. Push (scripts/bench/event_source.ts): 1,000 EventSource streams, one change per second each
+ *     written in-process: event latency from commit to arrival (p99 < 100 ms, none missed), and the
+ *     server's RSS growth (< 100 MB) beside a bare Deno.serve holding as many streams.
  *
  * The data directory is prepared in-process before any server starts (the first-start bootstrap, the
  * cold-login accounts, the 10,000 accounts, the OAuth clients and their tokens, the mail users, their
@@ -53,7 +56,8 @@
  * this is a report. Options: --rounds, --duration-ms, --connections, --login-rounds, --query-requests,
  * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client), and
  * --only with a comma-separated list of sections to run (account, sync, logins, echo, query, refresh,
- * bearer, verify, session, mailbox, email; `oauth` is refresh, bearer and verify, `mail` the last three), e.g.
+ * bearer, verify, session, mailbox, email, push; `oauth` is refresh, bearer and verify, `mail` session,
+ * mailbox and email), e.g.
  * `deno task bench --only oauth`. --query-requests sets the requests of both latency probes (5, 10).
  */
 import { parseArgs } from "node:util";
@@ -65,6 +69,7 @@ import { createMailFixture } from "./bench/mail_fixture.ts";
 import { mailboxLatency } from "./bench/mailbox_latency.ts";
 import { bearerRounds, refreshRounds, tokenVerifyRun } from "./bench/oauth_rounds.ts";
 import { emailStoreFigures } from "./bench/email_store.ts";
+import { pushFigures } from "./bench/event_source.ts";
 import { ProcessGroup, type Server } from "./bench/processes.ts";
 import { type Figure, printSummary } from "./bench/report.ts";
 import { parseSections, type Section, SECTIONS } from "./bench/sections.ts";
@@ -102,6 +107,8 @@ const MAILBOXES = 200;
 /** Messages imported over HTTP for figure 11, and in the mailbox figures 12 and 13 query. */
 const EMAIL_IMPORT = 10_000;
 const EMAIL_MAILBOX = 100_000;
+/** EventSource streams of figures 15 and 16, each with one change per second. */
+const PUSH_CONNECTIONS = 1_000;
 
 function settingsFromArgs(args: string[]): { settings: Settings; sections: Set<Section> } {
   const { values } = parseArgs({
@@ -387,7 +394,15 @@ async function run(
       requests: settings.queryRequests,
     })).figures
     : [];
-  return [...figures(m), ...email];
+  // The push figures last of all, on their own server: 1,000 EventSource streams.
+  const push = has("push")
+    ? (await pushFigures(group, {
+      tmp,
+      connections: PUSH_CONNECTIONS,
+      seconds: settings.quick ? 5 : 10,
+    })).figures
+    : [];
+  return [...figures(m), ...email, ...push];
 }
 
 /**

@@ -81,6 +81,8 @@ export class ProcessGroup {
       Deno.execPath(),
       "run",
       "-A",
+      // As `deno task start` runs it: a young generation of 2 MB keeps RSS flat under many connections.
+      "--v8-flags=--max-semi-space-size=2",
       repoPath("main.ts"),
       "serve",
       "--data",
@@ -170,19 +172,29 @@ export class ProcessGroup {
     this.#stopped = true;
     const children = [...this.#children.keys()];
     this.#children.clear();
-    await Promise.all(children.map(async (child) => {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 2000));
-      if (await Promise.race([child.status, timeout]) === "timeout") {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-        await child.status;
-      }
-      clearTimeout(timer);
-    }));
+    await Promise.all(children.map(terminate));
   }
+
+  /** Stops one server now (SIGTERM, then SIGKILL after two seconds), freeing its memory for the next figure. */
+  async stopOne(server: Server): Promise<void> {
+    const child = [...this.#children.keys()].find((c) => c.pid === server.pid);
+    if (!child) return;
+    this.#children.delete(child);
+    await terminate(child);
+  }
+}
+
+async function terminate(child: Deno.ChildProcess): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch { /* already gone */ }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), 2000));
+  if (await Promise.race([child.status, timeout]) === "timeout") {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+  }
+  clearTimeout(timer);
 }

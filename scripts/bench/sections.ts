@@ -13,6 +13,7 @@ export const SECTIONS = [
   "session",
   "mailbox",
   "email",
+  "push",
 ] as const;
 
 /** One section of the benchmark. */

@@ -94,6 +94,13 @@ export class MailboxService {
     return shared;
   }
 
+  /** The accounts and groups holding a grant on any mailbox of the owner (the owner's sharers). */
+  async granteesOf(ownerId: number): Promise<Set<number>> {
+    return new Set(
+      (await this.store.mailboxes.grantsOf(ownerId)).filter((g) => g.rights > 0).map((g) => g.granteeId),
+    );
+  }
+
   /** Whether the viewer has any access to the account's mailboxes. */
   async canAccess(viewerId: number, accountId: number): Promise<{ readOnly: boolean } | undefined> {
     if (viewerId === accountId) return { readOnly: false };

@@ -87,11 +87,29 @@ export class PushHub {
         byType.set(type, String(row.id));
       }
       if (states.size === 0) return;
+      // Who else sees each changed account: the grantees of its mailboxes (accounts or groups), read
+      // once per look; a listener sees an account it owns or holds a grant on, itself or through a group.
+      const grantees = new Map<number, Set<number>>();
+      for (const accountId of states.keys()) {
+        const holders = await this.deps.mailboxes.granteesOf(accountId);
+        if (holders.size) grantees.set(accountId, holders);
+      }
+      const viewerIds = new Map<number, number[]>();
       for (const listener of [...this.#listeners]) {
-        const reach = await this.reach(listener.accountId, states);
         const changed: Changed = {};
         for (const [accountId, byType] of states) {
-          if (!reach.has(accountId)) continue;
+          if (accountId !== listener.accountId) {
+            const holders = grantees.get(accountId);
+            if (!holders) continue;
+            let ids = viewerIds.get(listener.accountId);
+            if (!ids) {
+              viewerIds.set(
+                listener.accountId,
+                ids = await this.deps.mailboxes.granteeIds(listener.accountId),
+              );
+            }
+            if (!ids.some((id) => holders.has(id))) continue;
+          }
           const wanted = [...byType].filter(([type]) => !listener.types || listener.types.has(type));
           if (wanted.length) changed[encodeId(accountId)] = Object.fromEntries(wanted);
         }
@@ -100,14 +118,5 @@ export class PushHub {
     } finally {
       this.#looking = false;
     }
-  }
-
-  /** The accounts among `states` the listener can see: its own, and those sharing a mailbox with it. */
-  private async reach(accountId: number, states: Map<number, unknown>): Promise<Set<number>> {
-    const reach = new Set([accountId]);
-    if ([...states.keys()].some((id) => id !== accountId)) {
-      for (const owner of (await this.deps.mailboxes.sharedAccounts(accountId)).keys()) reach.add(owner);
-    }
-    return reach;
   }
 }

@@ -12,6 +12,7 @@ import type { Logger } from "@logtape/logtape";
 import type { PushSubscriptionRecord, PushSubscriptionService } from "../../mail/mod.ts";
 import { base64urlBytes, concatBytes } from "../../model/bytes.ts";
 import { encodeId } from "../../model/ids.ts";
+import { mergeChanged } from "./event_source.ts";
 import type { Changed, PushHub } from "./push_hub.ts";
 
 /** Backoff bounds and timings of push delivery. */
@@ -142,7 +143,7 @@ export class WebPushSender {
   }
 
   private enqueue(entry: Entry, changed: Changed): void {
-    entry.pending = merge(entry.pending, changed);
+    entry.pending = mergeChanged(entry.pending ?? {}, changed);
     if (!entry.busy && entry.timer === undefined) void this.flush(entry);
   }
 
@@ -162,7 +163,7 @@ export class WebPushSender {
     }
     if (outcome === "retry") {
       // What failed goes again, overtaken by anything newer.
-      entry.pending = merge(changed, entry.pending ?? {});
+      entry.pending = mergeChanged(changed, entry.pending ?? {});
       entry.failures++;
       const timer = setTimeout(() => void this.flush(entry), backoff(entry.failures));
       Deno.unrefTimer(timer);
@@ -214,15 +215,6 @@ export class WebPushSender {
 
 const backoff = (failures: number) =>
   Math.min(WEB_PUSH.firstRetryMs * 2 ** Math.max(0, failures - 1), WEB_PUSH.maxRetryMs);
-
-/** `changed` laid over `base`: per account, per type, the newer state wins. */
-function merge(base: Changed | null, changed: Changed): Changed {
-  const out: Changed = { ...(base ?? {}) };
-  for (const [account, types] of Object.entries(changed)) {
-    out[account] = { ...(out[account] ?? {}), ...types };
-  }
-  return out;
-}
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
