@@ -8,6 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import type { TestApp } from "./helpers.ts";
 import { imported, message, uploadBlob } from "./email_helpers.ts";
 import {
+  adminSetAccounts,
   mailboxesByName,
   mailCall,
   mailError,
@@ -147,5 +148,23 @@ Deno.test("Blob/copy copies what the caller may read in one account into another
     });
     assert.equal(download.status, 200);
     await download.body?.cancel();
+  });
+});
+
+Deno.test("a copy past the target's disk quota is overQuota and files nothing", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const aliceInbox = (await mailboxesByName(t, alice)).Inbox.id as string;
+    const bobInbox = (await mailboxesByName(t, bob)).Inbox.id as string;
+    const big = await imported(t, alice, message(`Subject: big\n\n${"x".repeat(5000)}\n`));
+    await share(t, alice, aliceInbox, { [bob.accountId]: rights("mayReadItems") });
+    await adminSetAccounts(t, { update: { [bob.accountId]: { quotas: { maxDiskQuota: 1000 } } } });
+    const copy = await mailCall(t, "Email/copy", {
+      fromAccountId: alice.accountId,
+      accountId: bob.accountId,
+      create: { c: { id: big.id, mailboxIds: { [bobInbox]: true } } },
+    }, bob);
+    assert.equal(copy.created, null);
+    assert.equal((copy.notCreated as Record<string, Obj>).c.type, "overQuota");
+    assert.equal((await mailboxesByName(t, bob)).Inbox.totalEmails, 0, "nothing filed");
   });
 });

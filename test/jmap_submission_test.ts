@@ -254,3 +254,25 @@ Deno.test("a hold past maxDelayedSend, a malformed hold and a client-set sendAt 
     assert.equal(set.created, null);
   });
 });
+
+Deno.test("more recipients than maxRecipients is tooManyRecipients, with the limit", async () => {
+  await withApp(async (t) => {
+    const [alice] = await createUsers(t, ["alice"]);
+    const identity = ((await call(t, alice, "Identity/get", { ids: null })).list as Obj[])[0];
+    const emailId = await draft(t, alice, { to: [{ name: null, email: "bob@example.org" }], subject: "all" });
+    const rcptTo = Array.from({ length: 101 }, (_, i) => ({ email: `r${i}@example.org`, parameters: null }));
+    const set = await call(t, alice, "EmailSubmission/set", {
+      create: {
+        s: {
+          identityId: identity.id,
+          emailId,
+          envelope: { mailFrom: { email: "alice@example.org" }, rcptTo },
+        },
+      },
+    });
+    const error = (set.notCreated as Record<string, Obj>).s;
+    assert.equal(error.type, "tooManyRecipients");
+    assert.equal(error.maxRecipients, 100);
+    assert.deepEqual((await call(t, alice, "EmailSubmission/get", { ids: null })).list, []);
+  });
+});
