@@ -276,3 +276,21 @@ Deno.test("more recipients than maxRecipients is tooManyRecipients, with the lim
     assert.deepEqual((await call(t, alice, "EmailSubmission/get", { ids: null })).list, []);
   });
 });
+
+Deno.test("local delivery respects the recipient's quota: a full mailbox is 552 in the delivery status", async () => {
+  await withApp(async (t) => {
+    const [alice, bob] = await createUsers(t, ["alice", "bob"]);
+    await adminSetAccounts(t, { update: { [bob.accountId]: { quotas: { maxDiskQuota: 100 } } } });
+    const identity = ((await call(t, alice, "Identity/get", { ids: null })).list as Obj[])[0];
+    const emailId = await draft(t, alice, { to: [{ name: null, email: "bob@example.org" }], subject: "big" });
+    const set = await call(t, alice, "EmailSubmission/set", {
+      create: { s: { identityId: identity.id, emailId } },
+    });
+    const id = (set.created as Record<string, Obj>).s.id as string;
+    const record = ((await call(t, alice, "EmailSubmission/get", { ids: [id] })).list as Obj[])[0];
+    const status = (record.deliveryStatus as Record<string, Obj>)["bob@example.org"];
+    assert.equal(status.delivered, "no");
+    assert.match(String(status.smtpReply), /^552 5\.2\.2/);
+    assert.equal((await mailboxesByName(t, bob)).Inbox.totalEmails, 0);
+  });
+});
