@@ -9,7 +9,7 @@ import type { IdentityRecord } from "../store/mod.ts";
 import {
   type Change,
   ForbiddenError,
-  InvalidInputError,
+  invalidProperty,
   type LoggedWrite,
   NotFoundError,
   RuleError,
@@ -45,7 +45,7 @@ export class IdentityService {
   async create(viewerId: number, accountId: number, input: IdentityInput): Promise<IdentityRecord> {
     this.requireOwner(viewerId, accountId);
     const email = (input.email ?? "").trim().toLowerCase();
-    if (!email) throw invalid("email", "an identity needs an email address");
+    if (!email) throw invalidProperty("email", "an identity needs an email address");
     const addresses = await this.addresses(accountId);
     if (!addresses.includes(email)) {
       throw new RuleError(
@@ -75,7 +75,7 @@ export class IdentityService {
     const current = (await this.list(viewerId, accountId)).find((i) => i.id === id);
     if (!current) throw new NotFoundError("Identity", String(id));
     if (patch.email !== undefined && patch.email.toLowerCase() !== current.email) {
-      throw invalid("email", "the address of an identity cannot change; create another identity");
+      throw invalidProperty("email", "the address of an identity cannot change; create another identity");
     }
     const next = { ...current, ...patch, email: current.email };
     await this.write(async () => {
@@ -147,8 +147,4 @@ export class IdentityService {
 
 function change(id: number, kind: Change["kind"], accountId: number): Change {
   return { type: "Identity", objectId: id, kind, accountId };
-}
-
-function invalid(property: string, message: string): InvalidInputError {
-  return new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
 }

@@ -6,7 +6,7 @@
  * PUSH_LIMITS.maxPerAccount of them.
  */
 import type { PushSubscriptionRecord } from "../store/mod.ts";
-import { base64urlBytes, InvalidInputError, NotFoundError, RuleError, type Store } from "./deps.ts";
+import { base64urlBytes, invalidProperty, NotFoundError, RuleError, type Store } from "./deps.ts";
 
 /** Limits of push subscriptions. */
 export const PUSH_LIMITS = {
@@ -54,7 +54,7 @@ export class PushSubscriptionService {
     const now = Date.now();
     const deviceClientId = input.deviceClientId.trim();
     if (!deviceClientId || deviceClientId.length > 255) {
-      throw invalid("deviceClientId", "must be a non-empty string of at most 255 characters");
+      throw invalidProperty("deviceClientId", "must be a non-empty string of at most 255 characters");
     }
     checkUrl(input.url);
     if (input.keys) checkKeys(input.keys);
@@ -91,7 +91,7 @@ export class PushSubscriptionService {
     const next = { ...current };
     if (changes.verificationCode !== undefined) {
       if (changes.verificationCode !== current.verificationCode) {
-        throw invalid("verificationCode", "is not the code pushed to this subscription's URL");
+        throw invalidProperty("verificationCode", "is not the code pushed to this subscription's URL");
       }
       next.verified = true;
     }
@@ -121,7 +121,7 @@ export class PushSubscriptionService {
 
   /** The expiry a client asked for, kept within the limit; none asked is the longest. */
   private expiry(asked: number | null, now: number): number {
-    if (asked !== null && asked <= now) throw invalid("expires", "is in the past");
+    if (asked !== null && asked <= now) throw invalidProperty("expires", "is in the past");
     return Math.min(asked ?? Infinity, now + PUSH_LIMITS.maxExpiry);
   }
 
@@ -138,14 +138,14 @@ function checkUrl(url: string): void {
   try {
     parsed = new URL(url);
   } catch {
-    throw invalid("url", "must be an absolute https:// URL");
+    throw invalidProperty("url", "must be an absolute https:// URL");
   }
   if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    throw invalid("url", `must be an https:// URL, not ${parsed.protocol}`);
+    throw invalidProperty("url", `must be an https:// URL, not ${parsed.protocol}`);
   }
-  if (parsed.username || parsed.password) throw invalid("url", "must not carry credentials");
+  if (parsed.username || parsed.password) throw invalidProperty("url", "must not carry credentials");
   if (url.length > PUSH_LIMITS.maxUrlLength) {
-    throw invalid("url", `is longer than ${PUSH_LIMITS.maxUrlLength} characters`);
+    throw invalidProperty("url", `is longer than ${PUSH_LIMITS.maxUrlLength} characters`);
   }
 }
 
@@ -153,12 +153,8 @@ function checkUrl(url: string): void {
 function checkKeys(keys: { p256dh: string; auth: string }): void {
   const p256dh = base64urlBytes(keys.p256dh);
   if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 4) {
-    throw invalid("keys", "p256dh must be an uncompressed P-256 public key (65 bytes, base64url)");
+    throw invalidProperty("keys", "p256dh must be an uncompressed P-256 public key (65 bytes, base64url)");
   }
   const auth = base64urlBytes(keys.auth);
-  if (!auth || auth.length !== 16) throw invalid("keys", "auth must be a 16-byte secret, base64url");
-}
-
-function invalid(property: string, message: string): InvalidInputError {
-  return new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
+  if (!auth || auth.length !== 16) throw invalidProperty("keys", "auth must be a 16-byte secret, base64url");
 }

@@ -12,7 +12,7 @@ import type { BlobService } from "./blobs.ts";
 import {
   type Change,
   ForbiddenError,
-  InvalidInputError,
+  invalidProperty,
   type LoggedWrite,
   NotFoundError,
   RuleError,
@@ -70,9 +70,9 @@ export class SubmissionService {
     const identity = (await this.deps.identities.list(viewerId, accountId)).find((i) =>
       i.id === input.identityId
     );
-    if (!identity) throw invalid("identityId", "no identity of this account has that id");
+    if (!identity) throw invalidProperty("identityId", "no identity of this account has that id");
     const [email] = await this.deps.emails.get(viewerId, accountId, [input.emailId]);
-    if (!email) throw invalid("emailId", "no email of this account has that id");
+    if (!email) throw invalidProperty("emailId", "no email of this account has that id");
     const message = await this.deps.emails.message(viewerId, accountId, email);
     const headers = messageHeaders(message);
     const addresses = await this.deps.identities.addresses(accountId);
@@ -114,7 +114,7 @@ export class SubmissionService {
     const now = Date.now();
     const sendAt = input.sendAt ?? now;
     if (sendAt > now + SUBMISSION_LIMITS.maxDelayedSend * 1000) {
-      throw invalid(
+      throw invalidProperty(
         "envelope",
         `a hold (HOLDFOR, HOLDUNTIL) is at most ${SUBMISSION_LIMITS.maxDelayedSend} seconds ahead (maxDelayedSend)`,
       );
@@ -255,8 +255,4 @@ const failed = (smtpReply: string): DeliveryStatus => status("no", smtpReply);
 
 function change(id: number, kind: Change["kind"], accountId: number): Change {
   return { type: "EmailSubmission", objectId: id, kind, accountId };
-}
-
-function invalid(property: string, message: string): InvalidInputError {
-  return new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
 }

@@ -47,6 +47,11 @@ export class InvalidInputError extends DomainError {
   }
 }
 
+/** The error of one invalid property, its message naming the property. */
+export function invalidProperty(property: string, message: string): InvalidInputError {
+  return new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
+}
+
 /**
  * The server cannot do this until an administrator fixes its configuration (a key it cannot read):
  * a 500 that says so, never a 401 or a silent crash.

@@ -1,6 +1,6 @@
 /** The Identity data type (RFC 8621 §6): Identity/get, /set and /changes. */
 import type { IdentityInput, IdentityService } from "../../mail/mod.ts";
-import { InvalidInputError } from "../../model/errors.ts";
+import { invalidProperty } from "../../model/errors.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import type { MethodContext } from "../engine.ts";
 import { type DataType, type JmapObject, pickByIds } from "../standard/data_type.ts";
@@ -70,20 +70,18 @@ export function identityType(deps: IdentityTypeDeps): DataType {
 /** The writable properties of a create or update, checked. */
 function readInput(object: JmapObject): IdentityInput {
   const input: IdentityInput = {};
-  const problem = (property: string, message: string) =>
-    new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
   for (const [key, value] of Object.entries(object)) {
     switch (key) {
       case "name":
       case "textSignature":
       case "htmlSignature":
         if (typeof value !== "string" || value.length > 16_384) {
-          throw problem(key, "must be a string of at most 16 KB");
+          throw invalidProperty(key, "must be a string of at most 16 KB");
         }
         input[key] = value;
         break;
       case "email":
-        if (typeof value !== "string") throw problem(key, "must be an address");
+        if (typeof value !== "string") throw invalidProperty(key, "must be an address");
         input.email = value;
         break;
       case "replyTo":
@@ -95,7 +93,7 @@ function readInput(object: JmapObject): IdentityInput {
               typeof a === "object" && a !== null && typeof a.email === "string" &&
               (a.name === undefined || a.name === null || typeof a.name === "string")
             ))
-        ) throw problem(key, "must be a list of {name, email} or null");
+        ) throw invalidProperty(key, "must be a list of {name, email} or null");
         input[key] = value === null ? null : value.map((a: { name?: string | null; email: string }) => ({
           name: a.name ?? null,
           email: a.email,
@@ -103,9 +101,9 @@ function readInput(object: JmapObject): IdentityInput {
         break;
       case "mayDelete":
         // Written back unchanged it never reaches here (an unchanged property is no change).
-        throw problem(key, "is set by the server");
+        throw invalidProperty(key, "is set by the server");
       default:
-        throw problem(key, "is not an Identity property");
+        throw invalidProperty(key, "is not an Identity property");
     }
   }
   return input;

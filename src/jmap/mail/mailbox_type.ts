@@ -1,6 +1,6 @@
 /** The Mailbox data type (RFC 8621 §2) with `shareWith` and `myRights` (RFC 9670 sharing). */
 import type { MailboxInput, MailboxService, MailboxView } from "../../mail/mod.ts";
-import { InvalidInputError, NotFoundError } from "../../model/errors.ts";
+import { invalidProperty, NotFoundError } from "../../model/errors.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import { ALL_RIGHTS, MAILBOX_RIGHTS, rightsObject } from "../../model/mail.ts";
 import type { MethodContext } from "../engine.ts";
@@ -42,65 +42,65 @@ function toWire(m: MailboxView): JmapObject {
 /** Reads the writable properties of a create or update. */
 function toInput(object: JmapObject, mode: "create" | "update"): MailboxInput {
   const input: MailboxInput = {};
-  const problem = (property: string, message: string) =>
-    new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
   const readOnly = ["id", "totalEmails", "unreadEmails", "totalThreads", "unreadThreads", "myRights"];
   for (const [key, value] of Object.entries(object)) {
     if (readOnly.includes(key)) {
-      if (mode === "create" || key === "id") throw problem(key, "is set by the server");
+      if (mode === "create" || key === "id") throw invalidProperty(key, "is set by the server");
       continue;
     }
     switch (key) {
       case "name":
-        if (typeof value !== "string") throw problem(key, "must be a string");
+        if (typeof value !== "string") throw invalidProperty(key, "must be a string");
         input.name = value;
         break;
       case "parentId":
         if (value === null) input.parentId = null;
         else if (typeof value !== "string" || decodeId(value) === undefined) {
-          throw problem(key, "must be a mailbox id or null");
+          throw invalidProperty(key, "must be a mailbox id or null");
         } else input.parentId = decodeId(value)!;
         break;
       case "role":
-        if (value !== null && typeof value !== "string") throw problem(key, "must be a string or null");
+        if (value !== null && typeof value !== "string") {
+          throw invalidProperty(key, "must be a string or null");
+        }
         input.role = value === null ? null : value.toLowerCase();
         break;
       case "sortOrder":
         if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 2 ** 32 - 1) {
-          throw problem(key, "must be an unsigned integer");
+          throw invalidProperty(key, "must be an unsigned integer");
         }
         input.sortOrder = value as number;
         break;
       case "isSubscribed":
-        if (typeof value !== "boolean") throw problem(key, "must be true or false");
+        if (typeof value !== "boolean") throw invalidProperty(key, "must be true or false");
         input.isSubscribed = value;
         break;
       case "shareWith":
-        input.shareWith = value === null ? new Map() : readShareWith(value, problem);
+        input.shareWith = value === null ? new Map() : readShareWith(value);
         break;
       default:
-        throw problem(key, `"${key}" is not a Mailbox property`);
+        throw invalidProperty(key, `"${key}" is not a Mailbox property`);
     }
   }
   return input;
 }
 
-function readShareWith(value: unknown, problem: (p: string, m: string) => Error): Map<number, number> {
+function readShareWith(value: unknown): Map<number, number> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw problem("shareWith", "must map account ids to rights, or be null");
+    throw invalidProperty("shareWith", "must map account ids to rights, or be null");
   }
   const out = new Map<number, number>();
   for (const [accountId, rights] of Object.entries(value)) {
     const id = decodeId(accountId);
-    if (id === undefined) throw problem("shareWith", `"${accountId}" is not an account id`);
+    if (id === undefined) throw invalidProperty("shareWith", `"${accountId}" is not an account id`);
     if (typeof rights !== "object" || rights === null || Array.isArray(rights)) {
-      throw problem("shareWith", `the rights of ${accountId} must be an object of booleans`);
+      throw invalidProperty("shareWith", `the rights of ${accountId} must be an object of booleans`);
     }
     let bits = 0;
     for (const [right, on] of Object.entries(rights)) {
       const index = (MAILBOX_RIGHTS as readonly string[]).indexOf(right);
       if (index < 0 || typeof on !== "boolean") {
-        throw problem("shareWith", `unknown right or value "${right}"`);
+        throw invalidProperty("shareWith", `unknown right or value "${right}"`);
       }
       if (on) bits |= 1 << index;
     }

@@ -3,7 +3,7 @@
  * pending one; destroy forgets), /changes, /query and /queryChanges.
  */
 import type { SubmissionInput, SubmissionRecord, SubmissionService } from "../../mail/mod.ts";
-import { InvalidInputError } from "../../model/errors.ts";
+import { InvalidInputError, invalidProperty } from "../../model/errors.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import type { MethodContext } from "../engine.ts";
 import { MethodError } from "../errors.ts";
@@ -113,11 +113,9 @@ export function submissionType(deps: SubmissionTypeDeps): DataType {
 
 /** A create's properties, checked. */
 function readInput(object: JmapObject): SubmissionInput {
-  const problem = (property: string, message: string) =>
-    new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
   for (const key of Object.keys(object)) {
     if (!["identityId", "emailId", "envelope"].includes(key)) {
-      throw problem(
+      throw invalidProperty(
         key,
         PROPERTIES.includes(key) ? "is set by the server" : "is not an EmailSubmission property",
       );
@@ -126,13 +124,13 @@ function readInput(object: JmapObject): SubmissionInput {
   const id = (key: string) => {
     const value = object[key];
     const decoded = typeof value === "string" ? decodeId(value) : undefined;
-    if (decoded === undefined) throw problem(key, "must be an id");
+    if (decoded === undefined) throw invalidProperty(key, "must be an id");
     return decoded;
   };
   const input: SubmissionInput = { identityId: id("identityId"), emailId: id("emailId") };
   if (object.envelope !== undefined && object.envelope !== null) {
-    input.envelope = readEnvelope(object.envelope, problem);
-    const release = holdUntil(input.envelope.mailFrom.parameters, problem);
+    input.envelope = readEnvelope(object.envelope);
+    const release = holdUntil(input.envelope.mailFrom.parameters);
     if (release !== undefined) input.sendAt = release;
   }
   return input;
@@ -144,7 +142,6 @@ function readInput(object: JmapObject): SubmissionInput {
  */
 function holdUntil(
   parameters: Record<string, string | null> | null,
-  problem: (property: string, message: string) => Error,
 ): number | undefined {
   if (!parameters) return undefined;
   const named = (name: string) => {
@@ -154,11 +151,11 @@ function holdUntil(
   const holdFor = named("HOLDFOR");
   const until = named("HOLDUNTIL");
   if (holdFor !== undefined && until !== undefined) {
-    throw problem("envelope", "HOLDFOR and HOLDUNTIL cannot both be given");
+    throw invalidProperty("envelope", "HOLDFOR and HOLDUNTIL cannot both be given");
   }
   if (holdFor !== undefined) {
     if (typeof holdFor !== "string" || !/^\d{1,9}$/.test(holdFor)) {
-      throw problem("envelope", "HOLDFOR must be a number of seconds");
+      throw invalidProperty("envelope", "HOLDFOR must be a number of seconds");
     }
     return Date.now() + Number(holdFor) * 1000;
   }
@@ -167,29 +164,35 @@ function holdUntil(
         /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(until)
       ? Date.parse(until)
       : NaN;
-    if (isNaN(time)) throw problem("envelope", "HOLDUNTIL must be a date-time such as 2026-12-06T10:00:00Z");
+    if (isNaN(time)) {
+      throw invalidProperty("envelope", "HOLDUNTIL must be a date-time such as 2026-12-06T10:00:00Z");
+    }
     return time;
   }
   return undefined;
 }
 
-function readEnvelope(value: unknown, problem: (property: string, message: string) => Error) {
+function readEnvelope(value: unknown) {
   const address = (a: unknown) => {
     if (typeof a !== "object" || a === null || typeof (a as { email?: unknown }).email !== "string") {
-      throw problem("envelope", "addresses must be {email, parameters}");
+      throw invalidProperty("envelope", "addresses must be {email, parameters}");
     }
     const parameters = (a as { parameters?: unknown }).parameters ?? null;
     if (parameters !== null && (typeof parameters !== "object" || Array.isArray(parameters))) {
-      throw problem("envelope", "parameters must be an object or null");
+      throw invalidProperty("envelope", "parameters must be an object or null");
     }
     return {
       email: (a as { email: string }).email,
       parameters: parameters as Record<string, string | null> | null,
     };
   };
-  if (typeof value !== "object" || value === null) throw problem("envelope", "must be {mailFrom, rcptTo}");
+  if (typeof value !== "object" || value === null) {
+    throw invalidProperty("envelope", "must be {mailFrom, rcptTo}");
+  }
   const envelope = value as { mailFrom?: unknown; rcptTo?: unknown };
-  if (!Array.isArray(envelope.rcptTo)) throw problem("envelope", "rcptTo must be a list of addresses");
+  if (!Array.isArray(envelope.rcptTo)) {
+    throw invalidProperty("envelope", "rcptTo must be a list of addresses");
+  }
   return { mailFrom: address(envelope.mailFrom), rcptTo: envelope.rcptTo.map(address) };
 }
 

@@ -1,6 +1,6 @@
 /** The VacationResponse data type (RFC 8621 §8): a singleton per account, /get and /set. */
 import type { VacationInput, VacationRecord, VacationService } from "../../mail/mod.ts";
-import { InvalidInputError } from "../../model/errors.ts";
+import { invalidProperty } from "../../model/errors.ts";
 import { decodeId } from "../../model/ids.ts";
 import type { MethodContext } from "../engine.ts";
 import { type DataType, type JmapObject, pickByIds } from "../standard/data_type.ts";
@@ -57,12 +57,10 @@ export function vacationType(deps: VacationTypeDeps): DataType {
 /** The changed properties, checked. */
 function readInput(changes: JmapObject): VacationInput {
   const input: VacationInput = {};
-  const problem = (property: string, message: string) =>
-    new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
   for (const [key, value] of Object.entries(changes)) {
     switch (key) {
       case "isEnabled":
-        if (typeof value !== "boolean") throw problem(key, "must be true or false");
+        if (typeof value !== "boolean") throw invalidProperty(key, "must be true or false");
         input.isEnabled = value;
         break;
       case "fromDate":
@@ -70,7 +68,7 @@ function readInput(changes: JmapObject): VacationInput {
         if (
           value !== null && (typeof value !== "string" || !UTC_DATE.test(value) || isNaN(Date.parse(value)))
         ) {
-          throw problem(key, "must be a UTCDate such as 2026-12-24T00:00:00Z, or null");
+          throw invalidProperty(key, "must be a UTCDate such as 2026-12-24T00:00:00Z, or null");
         }
         input[key] = value === null ? null : Date.parse(value);
         break;
@@ -78,12 +76,12 @@ function readInput(changes: JmapObject): VacationInput {
       case "textBody":
       case "htmlBody":
         if (value !== null && (typeof value !== "string" || value.length > 65_536)) {
-          throw problem(key, "must be a string of at most 64 KB, or null");
+          throw invalidProperty(key, "must be a string of at most 64 KB, or null");
         }
         input[key] = value;
         break;
       default:
-        throw problem(key, "is not a VacationResponse property");
+        throw invalidProperty(key, "is not a VacationResponse property");
     }
   }
   return input;

@@ -8,13 +8,14 @@ import type {
   PushSubscriptionRecord,
   PushSubscriptionService,
 } from "../../mail/mod.ts";
-import { InvalidInputError } from "../../model/errors.ts";
+import { invalidProperty } from "../../model/errors.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import { utcDate } from "../mail/email_get.ts";
 import type { MethodDefinition } from "../engine.ts";
 import { MethodError } from "../errors.ts";
 import { Args } from "../standard/args.ts";
 import { resolveCreationIds } from "../standard/creation_ids.ts";
+import { pickByIds } from "../standard/data_type.ts";
 import { toSetError } from "../standard/set.ts";
 import { CAPABILITY, type SetError } from "../types.ts";
 
@@ -34,13 +35,10 @@ function toWire(s: PushSubscriptionRecord): Record<string, unknown> {
   };
 }
 
-const problem = (property: string, message: string) =>
-  new InvalidInputError(`Invalid "${property}": ${message}`, [{ property, message }]);
-
 function readDate(value: unknown, property: string): number | null {
   if (value === null) return null;
   if (typeof value !== "string" || !UTC_DATE.test(value) || isNaN(Date.parse(value))) {
-    throw problem(property, "must be a UTCDate such as 2026-12-24T00:00:00Z, or null");
+    throw invalidProperty(property, "must be a UTCDate such as 2026-12-24T00:00:00Z, or null");
   }
   return Date.parse(value);
 }
@@ -48,7 +46,7 @@ function readDate(value: unknown, property: string): number | null {
 function readTypes(value: unknown): string[] | null {
   if (value === null) return null;
   if (!Array.isArray(value) || !value.every((t) => typeof t === "string" && t.length <= 255)) {
-    throw problem("types", "must be a list of type names, or null for all");
+    throw invalidProperty("types", "must be a list of type names, or null for all");
   }
   return value;
 }
@@ -69,15 +67,9 @@ export function pushSubscriptionMethods(
           throw new MethodError("invalidArguments", `PushSubscription has no property "${unknown}"`);
         }
         const all = (await subscriptions.list(ctx.principal.accountId)).map(toWire);
-        const byId = new Map(all.map((s) => [s.id as string, s]));
-        const found = ids === null ? all : ids.flatMap((id) => byId.has(id) ? [byId.get(id)!] : []);
-        const shown = (properties ?? PROPERTIES).filter((p) => !HIDDEN.has(p));
-        return {
-          list: found.map((s) =>
-            Object.fromEntries(["id", ...shown.filter((p) => p !== "id")].map((p) => [p, s[p] ?? null]))
-          ),
-          notFound: ids === null ? [] : [...new Set(ids.filter((id) => !byId.has(id)))],
-        };
+        const { list, notFound } = pickByIds(all, ids === null ? null : [...new Set(ids)]);
+        const shown = ["id", ...(properties ?? PROPERTIES).filter((p) => p !== "id" && !HIDDEN.has(p))];
+        return { list: list.map((s) => Object.fromEntries(shown.map((p) => [p, s[p] ?? null]))), notFound };
       },
     }],
     ["PushSubscription/set", {
@@ -94,25 +86,25 @@ export function pushSubscriptionMethods(
         for (const [creationId, object] of Object.entries(args.map("create") ?? {})) {
           try {
             if (object === null || typeof object !== "object" || Array.isArray(object)) {
-              throw problem("", "the object to create must be a JSON object");
+              throw invalidProperty("", "the object to create must be a JSON object");
             }
             const o = object as Record<string, unknown>;
             for (const key of Object.keys(o)) {
-              if (key === "id") throw problem("id", "is set by the server");
+              if (key === "id") throw invalidProperty("id", "is set by the server");
               if (key === "verificationCode" && o[key] !== null) {
-                throw problem(key, "is set by the client only after the verification push");
+                throw invalidProperty(key, "is set by the client only after the verification push");
               }
-              if (!PROPERTIES.includes(key)) throw problem(key, "is not a PushSubscription property");
+              if (!PROPERTIES.includes(key)) throw invalidProperty(key, "is not a PushSubscription property");
             }
             if (typeof o.deviceClientId !== "string") {
-              throw problem("deviceClientId", "is required: a string");
+              throw invalidProperty("deviceClientId", "is required: a string");
             }
-            if (typeof o.url !== "string") throw problem("url", "is required: an https:// URL");
+            if (typeof o.url !== "string") throw invalidProperty("url", "is required: an https:// URL");
             let keys: { p256dh: string; auth: string } | null = null;
             if (o.keys !== undefined && o.keys !== null) {
               const k = o.keys as Record<string, unknown>;
               if (typeof k !== "object" || typeof k.p256dh !== "string" || typeof k.auth !== "string") {
-                throw problem("keys", "must be {p256dh, auth} (base64url strings) or null");
+                throw invalidProperty("keys", "must be {p256dh, auth} (base64url strings) or null");
               }
               keys = { p256dh: k.p256dh, auth: k.auth };
             }
@@ -138,17 +130,19 @@ export function pushSubscriptionMethods(
           const id = resolveCreationIds(rawId, ctx) as string;
           try {
             if (patch === null || typeof patch !== "object" || Array.isArray(patch)) {
-              throw problem("", "the patch must be a JSON object");
+              throw invalidProperty("", "the patch must be a JSON object");
             }
             const changes: PushSubscriptionChanges = {};
             for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
               if (key === "verificationCode") {
-                if (value !== null && typeof value !== "string") throw problem(key, "must be a string");
+                if (value !== null && typeof value !== "string") {
+                  throw invalidProperty(key, "must be a string");
+                }
                 changes.verificationCode = value as string | null;
               } else if (key === "expires") changes.expires = readDate(value, key);
               else if (key === "types") changes.types = readTypes(value);
-              else if (PROPERTIES.includes(key)) throw problem(key, "cannot be changed");
-              else throw problem(key, "is not a PushSubscription property");
+              else if (PROPERTIES.includes(key)) throw invalidProperty(key, "cannot be changed");
+              else throw invalidProperty(key, "is not a PushSubscription property");
             }
             const next = await subscriptions.update(accountId, decodeId(id) ?? -1, changes);
             const asked = changes.expires;
