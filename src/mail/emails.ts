@@ -172,6 +172,7 @@ export class EmailService {
       const results = new Map<Prepared, EmailRecord | ImportRefusal>();
       const changes: Change[] = [];
       const recounted = new Set<number>();
+      const searchable: { id: number; search: NewEmail["search"] }[] = [];
       let used = limit === undefined ? 0 : await this.store.blobs.usedBytes(accountId, now);
       for (const p of ready) {
         const existingId = await this.store.emails.idByBlob(accountId, p.blob.id);
@@ -218,6 +219,7 @@ export class EmailService {
           keywords: [...row.keywords].sort(),
         };
         results.set(p, email);
+        searchable.push({ id, search: row.search });
         changes.push(
           { type: "Email", objectId: id, kind: "created", accountId },
           { type: "Thread", objectId: threadId, kind: newThread ? "created" : "updated", accountId },
@@ -225,6 +227,7 @@ export class EmailService {
         for (const m of email.mailboxIds) recounted.add(m);
       }
       for (const m of recounted) changes.push({ type: "Mailbox", objectId: m, kind: "updated", accountId });
+      await this.store.emails.index(searchable);
       return { result: results, events: [], changes };
     });
     return prepared.map((p) => "type" in p ? p : stored.get(p)!);
