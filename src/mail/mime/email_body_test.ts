@@ -7,6 +7,7 @@ import {
   hasAttachment,
   partName,
   preview,
+  previewOf,
 } from "./email_body.ts";
 import type { MimePart } from "./parse_mime.ts";
 
@@ -205,6 +206,17 @@ Deno.test("the preview collapses whitespace and stops at 256 characters; HTML is
     ),
   );
   assert.equal(preview(html), "Hello you there & ☺");
+});
+
+Deno.test("previewOf: every kind of white space collapses to one space, ends trimmed, characters not code units", () => {
+  assert.equal(previewOf(" \t\r\n a\u00a0\u2003 b\u3000\ufeff\n"), "a b");
+  assert.equal(previewOf("x\u200by"), "x\u200by"); // a zero-width space is not white space
+  // 255 characters and a space: the space is the 256th and is kept, as it would be in the middle.
+  assert.equal(previewOf("a".repeat(255) + "   b"), "a".repeat(255) + " ");
+  // Astral characters count once and are never split.
+  const emoji = previewOf("😀".repeat(300));
+  assert.equal([...emoji].length, 256);
+  assert.equal(emoji, "😀".repeat(256));
 });
 
 Deno.test("deep nesting and thousands of parts stay within the limits instead of exhausting the stack", () => {
