@@ -33,8 +33,9 @@ export type StructureDraft = Omit<StructurePart, "data" | "subParts"> & {
   blobId?: string;
   subParts?: StructureDraft[];
 };
-import { type MessageFacts, messageFacts } from "./message_facts.ts";
-import { asText, messageHeaders } from "./mime/mod.ts";
+import { indexedBodyText, type MessageFacts, messageFacts } from "./message_facts.ts";
+import { asText, emailBody, messageHeaders } from "./mime/mod.ts";
+import { highlight, searchTerms, snippet } from "./snippets.ts";
 
 /** One message to import (RFC 8621 §4.8 EmailImport), ids already decoded. */
 export interface ImportItem {
@@ -513,25 +514,26 @@ export class EmailService {
 
   /**
    * RFC 8621 §5 SearchSnippet: for each email the viewer may read, its subject and a body excerpt
-   * with the words `match` found in <mark>…</mark>, the rest HTML-escaped; null where nothing matched.
+   * with the words of `expressions` (the filter's text, subject and body conditions, as FTS5
+   * expressions) in <mark>…</mark>, the rest HTML-escaped; null where nothing matched.
    */
   async snippets(
     viewerId: number,
     accountId: number,
     ids: readonly number[],
-    match: string | null,
+    expressions: readonly string[],
   ): Promise<Map<number, { subject: string | null; preview: string | null }>> {
-    const visible = (await this.get(viewerId, accountId, ids)).map((e) => e.id);
+    const visible = await this.get(viewerId, accountId, ids);
     const out = new Map(
-      visible.map((id) => [id, { subject: null as string | null, preview: null as string | null }]),
+      visible.map((e) => [e.id, { subject: null as string | null, preview: null as string | null }]),
     );
-    if (match === null) return out;
-    const open = "\u0001";
-    const close = "\u0002";
-    const marked = (text: string) =>
-      text.includes(open) ? escapeHtml(text).replaceAll(open, "<mark>").replaceAll(close, "</mark>") : null;
-    for (const row of await this.store.emails.snippets(visible, match, [open, close])) {
-      out.set(row.id, { subject: marked(row.subject), preview: marked(row.body) });
+    const terms = searchTerms(expressions);
+    if (terms.length === 0) return out;
+    const matching = await this.store.emails.matching(visible.map((e) => e.id), expressions);
+    for (const email of visible) {
+      if (!matching.has(email.id)) continue;
+      const text = indexedBodyText(emailBody(await this.message(viewerId, accountId, email)));
+      out.set(email.id, { subject: highlight(email.subject, terms), preview: snippet(text, terms) });
     }
     return out;
   }
@@ -552,13 +554,6 @@ export class EmailService {
         .filter(([, emails]) => emails.length > 0),
     );
   }
-}
-
-function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll(
-    '"',
-    "&quot;",
-  );
 }
 
 function invalid(property: string, description: string): ImportRefusal {

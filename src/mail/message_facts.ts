@@ -9,6 +9,7 @@ import {
   asText,
   bodyText,
   type EmailAddress,
+  type EmailBody,
   emailBody,
   hasAttachment,
   lastHeader,
@@ -90,7 +91,7 @@ export function messageFacts(message: Uint8Array): MessageFacts {
   };
   const addressText = (list: EmailAddress[] | null) =>
     (list ?? []).map((a) => `${a.name ?? ""} ${a.email}`).join(" ");
-  const text = bodyText(body, MAX_INDEXED_BODY);
+  const text = indexedBodyText(body);
   return {
     search: {
       subject: subject ?? "",
@@ -117,6 +118,11 @@ export function messageFacts(message: Uint8Array): MessageFacts {
       ]),
     ],
   };
+}
+
+/** The body text the search index holds for a message (and SearchSnippet marks). */
+export function indexedBodyText(body: EmailBody): string {
+  return bodyText(body, MAX_INDEXED_BODY);
 }
 
 /**

@@ -103,14 +103,10 @@ export interface EmailRepository {
   /** Counts of the mailboxes asked for (a mailbox without emails is all zeros). */
   counts(mailboxIds: readonly number[]): Promise<Map<number, MailboxCounts>>;
   /**
-   * Subject and body excerpt of each email where `match` (an FTS5 expression) finds something, the
-   * matches between `marks` (RFC 8621 §5 SearchSnippet); emails without a match are left out.
+   * The emails of `ids` whose subject or body has what one of the `expressions` (FTS5 expressions)
+   * asks for (RFC 8621 §5 SearchSnippet marks only those).
    */
-  snippets(
-    ids: readonly number[],
-    match: string,
-    marks: [string, string],
-  ): Promise<{ id: number; subject: string; body: string }[]>;
+  matching(ids: readonly number[], expressions: readonly string[]): Promise<Set<number>>;
   /** Runs an Email/query (see email_query.ts). */
   query(query: EmailQuery): Promise<EmailQueryResult>;
 }
@@ -318,20 +314,15 @@ export function sqliteEmails(db: Db): EmailRepository {
       return done(out);
     },
     query: (query) => done(runEmailQuery(db, query)),
-    snippets(ids, match, [open, close]) {
-      if (ids.length === 0) return done([]);
-      const rows = db.all<{ id: number; subject: string; body: string }>(
-        `SELECT rowid AS id, highlight(email_search, 0, ?, ?) AS subject,
-                snippet(email_search, 5, ?, ?, '…', 32) AS body
-         FROM email_search WHERE email_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
-        open,
-        close,
-        open,
-        close,
-        `{subject body} : (${match})`,
+    matching(ids, expressions) {
+      if (ids.length === 0 || expressions.length === 0) return done(new Set<number>());
+      const rows = db.all<{ id: number }>(
+        `SELECT rowid AS id FROM email_search
+         WHERE email_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
+        `{subject body} : (${expressions.map((e) => `(${e})`).join(" OR ")})`,
         JSON.stringify(ids),
       );
-      return done(rows.map((r) => ({ id: Number(r.id), subject: String(r.subject), body: String(r.body) })));
+      return done(new Set(rows.map((r) => Number(r.id))));
     },
   };
 }

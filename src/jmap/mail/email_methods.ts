@@ -277,7 +277,7 @@ async function searchSnippetGet(
     ctx.principal.accountId,
     decodeId(accountId)!,
     numeric,
-    words.length ? words.map((w) => `(${w})`).join(" OR ") : null,
+    words,
   );
   return {
     accountId,

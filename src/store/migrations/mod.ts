@@ -19,6 +19,7 @@ import { sql as identities } from "./016_identities.ts";
 import { sql as submissions } from "./017_submissions.ts";
 import { sql as vacation } from "./018_vacation.ts";
 import { sql as pushSubscriptions } from "./019_push_subscriptions.ts";
+import { sql as contentlessSearch } from "./020_contentless_search.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -39,4 +40,5 @@ export const MIGRATIONS: readonly string[] = [
   submissions,
   vacation,
   pushSubscriptions,
+  contentlessSearch,
 ];

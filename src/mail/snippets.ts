@@ -1,0 +1,159 @@
+/**
+ * RFC 8621 §5 SearchSnippet text: where the words of a search appear in a subject or a body, marked
+ * with <mark>…</mark> and HTML-escaped. Words are found the way the full-text index finds them
+ * (SQLite FTS5 `unicode61 remove_diacritics 2`, each search word a prefix): a token is a run of
+ * letters and digits, compared in lower case with the diacritics of Latin letters removed, so "cafe"
+ * marks "Café" and "CAFÉS". The index stores no copy of the text (it is contentless); the text comes
+ * from the message itself.
+ */
+
+/** A run of token characters, as unicode61 splits text (letters, digits, private use; marks kept with their letter). */
+const TOKEN = /[\p{L}\p{N}\p{Co}][\p{L}\p{N}\p{Co}\p{M}]*/gu;
+/** A Latin letter with the combining marks that follow it once decomposed. */
+const LATIN_MARKS = /(\p{Script=Latin})\p{M}+/gu;
+
+/** Only ASCII (any UTF-16 unit above 0x7f, surrogates included, is not). */
+const ASCII = /^[^\u0080-\uffff]*$/;
+const ASCII_TOKEN = /[A-Za-z0-9]+/g;
+
+/** RFC 8621 §5: a body snippet is at most 255 octets, markup included. */
+export const SNIPPET_MAX_OCTETS = 255;
+/** Tokens a body snippet shows around its matches at most (as FTS5's snippet() is usually asked for). */
+const SNIPPET_TOKENS = 32;
+/** Tokens of context kept before the first match of a snippet. */
+const LEAD_TOKENS = 4;
+
+/** The search words (as a user typed them) folded for matching, without duplicates or empty ones. */
+export function searchTerms(words: readonly string[]): string[] {
+  const terms = new Set<string>();
+  for (const word of words) {
+    for (const token of word.matchAll(TOKEN)) terms.add(fold(token[0]));
+  }
+  return [...terms].filter(Boolean);
+}
+
+/** The whole text with every matching token marked, escaped; null when nothing matches (SearchSnippet subject). */
+export function highlight(text: string, terms: readonly string[]): string | null {
+  const tokens = tokenize(text, terms);
+  if (!tokens.some((t) => t.term >= 0)) return null;
+  return render(text, tokens, 0, tokens.length, 0, text.length);
+}
+
+/**
+ * A fragment of the text around its matches (the window of tokens with the most distinct search
+ * words, the earliest of equals), marked and escaped, "…" where the text goes on, at most
+ * `maxOctets` of UTF-8; null when nothing matches (SearchSnippet preview).
+ */
+export function snippet(
+  text: string,
+  terms: readonly string[],
+  maxOctets = SNIPPET_MAX_OCTETS,
+): string | null {
+  const tokens = tokenize(text, terms);
+  const hits = tokens.flatMap((t, i) => t.term >= 0 ? [i] : []);
+  if (hits.length === 0) return null;
+  // Each hit, with a few tokens before it, starts a candidate window; two pointers count its distinct terms.
+  let best = { start: 0, score: -1 };
+  const counts = new Map<number, number>();
+  let last = 0;
+  for (let first = 0; first < hits.length; first++) {
+    const start = Math.max(0, hits[first] - LEAD_TOKENS);
+    while (last < hits.length && hits[last] < start + SNIPPET_TOKENS) {
+      const term = tokens[hits[last++]].term;
+      counts.set(term, (counts.get(term) ?? 0) + 1);
+    }
+    if (counts.size > best.score) best = { start, score: counts.size };
+    const term = tokens[hits[first]].term;
+    const left = counts.get(term)! - 1;
+    if (left === 0) counts.delete(term);
+    else counts.set(term, left);
+  }
+  const encoder = new TextEncoder();
+  const first = hits.find((h) => h >= best.start)!;
+  for (let end = Math.min(tokens.length, best.start + SNIPPET_TOKENS); end > first; end--) {
+    // Lead tokens go before another token is cut from the end; the first match always shows.
+    for (let start = best.start; start <= first; start++) {
+      const out = fragment(text, tokens, start, end);
+      if (encoder.encode(out).length <= maxOctets) return out;
+    }
+  }
+  // A single token longer than the limit: its start, cut at a character boundary.
+  const token = tokens[first];
+  const chars = [...text.slice(token.start, token.end)];
+  while (
+    chars.length > 1 && encoder.encode(`…<mark>${escapeHtml(chars.join(""))}</mark>…`).length > maxOctets
+  ) {
+    chars.pop();
+  }
+  return `${first > 0 ? "…" : ""}<mark>${escapeHtml(chars.join(""))}</mark>…`;
+}
+
+/** Escapes the characters that mean something in HTML. */
+function escapeHtml(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll(
+    '"',
+    "&quot;",
+  );
+}
+
+interface Token {
+  start: number;
+  end: number;
+  /** Index of the search term it matches, or -1. */
+  term: number;
+}
+
+function fold(word: string): string {
+  // Most words are ASCII: lower case is all their folding (normalizing costs ten times more).
+  if (ASCII.test(word)) return word.toLowerCase();
+  return word.normalize("NFD").replace(LATIN_MARKS, "$1").normalize("NFC").toLowerCase();
+}
+
+function tokenize(text: string, terms: readonly string[]): Token[] {
+  const tokens: Token[] = [];
+  // ASCII text (most mail) splits faster without Unicode classes, to the same tokens.
+  if (ASCII.test(text)) {
+    const lower = text.toLowerCase();
+    for (const match of lower.matchAll(ASCII_TOKEN)) {
+      const start = match.index;
+      tokens.push({
+        start,
+        end: start + match[0].length,
+        term: terms.findIndex((t) => lower.startsWith(t, start)),
+      });
+    }
+    return tokens;
+  }
+  for (const match of text.matchAll(TOKEN)) {
+    const folded = fold(match[0]);
+    tokens.push({
+      start: match.index,
+      end: match.index + match[0].length,
+      term: terms.findIndex((term) => folded.startsWith(term)),
+    });
+  }
+  return tokens;
+}
+
+/** Tokens [start, end) with the text between them, "…" where the text goes on beyond them. */
+function fragment(text: string, tokens: Token[], start: number, end: number): string {
+  const from = tokens[start].start;
+  const to = tokens[end - 1].end;
+  const before = text.slice(0, from).trim() ? "…" : "";
+  const after = text.slice(to).trim() ? "…" : "";
+  return before + render(text, tokens, start, end, from, to).replace(/\s+/g, " ") + after;
+}
+
+/** The text from `from` to `to`, escaped, with the matching tokens among [start, end) marked. */
+function render(text: string, tokens: Token[], start: number, end: number, from: number, to: number): string {
+  let out = "";
+  let at = from;
+  for (let i = start; i < end; i++) {
+    const token = tokens[i];
+    if (token.term < 0) continue;
+    out += escapeHtml(text.slice(at, token.start)) +
+      `<mark>${escapeHtml(text.slice(token.start, token.end))}</mark>`;
+    at = token.end;
+  }
+  return out + escapeHtml(text.slice(at, to));
+}
