@@ -55,6 +55,11 @@ Deno.test("the vacation response is one singleton per account: read, updated, ne
     const error = (bad.notUpdated as Record<string, Obj>).singleton;
     assert.equal(error.type, "invalidProperties");
     assert.match(String(error.description), /UTCDate|true or false/);
+    // A date that does not exist (Date.parse would roll it over to 2 March) is refused, not moved.
+    const rolled = await call(t, alice, "VacationResponse/set", {
+      update: { singleton: { toDate: "2027-02-30T00:00:00Z" } },
+    });
+    assert.deepEqual((rolled.notUpdated as Record<string, Obj>).singleton.properties, ["toDate"]);
     const backwards = await away(t, alice, {
       fromDate: "2026-12-20T00:00:00Z",
       toDate: "2026-12-10T00:00:00Z",

@@ -10,6 +10,7 @@ import type { MethodContext } from "../engine.ts";
 import { resolveCreationIds } from "../standard/creation_ids.ts";
 import type { JmapObject } from "../standard/data_type.ts";
 import { parseHeaderProperty } from "./header_property.ts";
+import { readDate, readUtcDate } from "../dates.ts";
 
 /** What EmailService.create takes. */
 export type Draft = Parameters<EmailService["create"]>[2];
@@ -61,19 +62,13 @@ export function readDraft(object: JmapObject, ctx: MethodContext): Draft {
         }
         break;
       case "receivedAt":
-        if (
-          typeof value !== "string" || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value) ||
-          isNaN(Date.parse(value))
-        ) {
+        draft.receivedAt = readUtcDate(value);
+        if (draft.receivedAt === undefined) {
           throw invalidProperty(key, "must be a UTCDate such as 2026-12-06T10:00:00Z");
         }
-        draft.receivedAt = Date.parse(value);
         break;
       case "sentAt":
-        if (
-          value !== null &&
-          (typeof value !== "string" || isNaN(Date.parse(value)) || !/T.*(Z|[+-]\d\d:\d\d)$/.test(value))
-        ) {
+        if (value !== null && readDate(value) === undefined) {
           throw invalidProperty(key, "must be a Date such as 2026-12-06T10:00:00+01:00, or null");
         }
         message.sentAt = value as string | null;

@@ -21,6 +21,7 @@ import { Args } from "../standard/args.ts";
 import { resolveCreationIds } from "../standard/creation_ids.ts";
 import type { JmapObject } from "../standard/data_type.ts";
 import { type HeaderProperty, headerValue, parseHeaderProperty } from "./header_property.ts";
+import { utcDate } from "../dates.ts";
 
 /** RFC 8621 §4.2: the properties Email/get returns when none are asked for. */
 export const DEFAULT_EMAIL_PROPERTIES = [
@@ -163,11 +164,6 @@ export function readAsked(args: Args, defaults: readonly string[] = DEFAULT_EMAI
     fetchAll: args.boolean("fetchAllBodyValues", false),
     maxBodyValueBytes: args.unsigned("maxBodyValueBytes", 0)!,
   };
-}
-
-/** UTCDate (RFC 8620 §1.4): seconds, no fraction when it is zero. */
-export function utcDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.000Z$/, "Z");
 }
 
 async function toWire(

@@ -8,6 +8,7 @@ import { MethodError } from "../errors.ts";
 import { Args } from "../standard/args.ts";
 import { resolveCreationIds } from "../standard/creation_ids.ts";
 import type { JmapObject } from "../standard/data_type.ts";
+import { readUtcDate } from "../dates.ts";
 
 /** What Email/import uses. */
 export interface EmailImportDeps {
@@ -124,14 +125,10 @@ function readItem(value: unknown, ctx: MethodContext): ImportItem | Refusal {
   }
   let receivedAt: number | undefined;
   if (object.receivedAt !== undefined && object.receivedAt !== null) {
-    const text = object.receivedAt;
-    if (
-      typeof text !== "string" || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(text) ||
-      isNaN(Date.parse(text))
-    ) {
+    receivedAt = readUtcDate(object.receivedAt);
+    if (receivedAt === undefined) {
       return invalid("receivedAt", '"receivedAt" must be a UTCDate such as 2026-12-06T10:00:00Z');
     }
-    receivedAt = Date.parse(text);
   }
   return { blobId: blob, mailboxIds, keywords, receivedAt };
 }

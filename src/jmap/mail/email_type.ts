@@ -13,6 +13,7 @@ import type { Comparator, Filter, FilterOperator } from "../types.ts";
 import { CAPABILITY } from "../types.ts";
 import { readDraft } from "./email_draft.ts";
 import { EMAIL_PROPERTIES } from "./email_get.ts";
+import { readUtcDate } from "../dates.ts";
 
 /** What the Email type uses. */
 export interface EmailTypeDeps {
@@ -200,13 +201,9 @@ export function readFilter(filter: Filter): EmailFilter {
         break;
       case "before":
       case "after": {
-        if (
-          typeof value !== "string" || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value) ||
-          isNaN(Date.parse(value))
-        ) {
-          throw fail("a UTCDate such as 2026-12-06T10:00:00Z");
-        }
-        condition[key] = Date.parse(value);
+        const time = readUtcDate(value);
+        if (time === undefined) throw fail("a UTCDate such as 2026-12-06T10:00:00Z");
+        condition[key] = time;
         break;
       }
       case "minSize":

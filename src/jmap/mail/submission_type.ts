@@ -10,7 +10,7 @@ import { MethodError } from "../errors.ts";
 import { type DataType, type JmapObject, pickByIds } from "../standard/data_type.ts";
 import { matches, sortObjects, windowIds } from "../standard/query_window.ts";
 import { CAPABILITY } from "../types.ts";
-import { utcDate } from "./email_get.ts";
+import { readDate, utcDate } from "../dates.ts";
 
 /** What the EmailSubmission type uses. */
 export interface SubmissionTypeDeps {
@@ -160,11 +160,8 @@ function holdUntil(
     return Date.now() + Number(holdFor) * 1000;
   }
   if (until !== undefined) {
-    const time = typeof until === "string" &&
-        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(until)
-      ? Date.parse(until)
-      : NaN;
-    if (isNaN(time)) {
+    const time = readDate(until);
+    if (time === undefined) {
       throw invalidProperty("envelope", "HOLDUNTIL must be a date-time such as 2026-12-06T10:00:00Z");
     }
     return time;

@@ -5,7 +5,7 @@ import { decodeId } from "../../model/ids.ts";
 import type { MethodContext } from "../engine.ts";
 import { type DataType, type JmapObject, pickByIds } from "../standard/data_type.ts";
 import { CAPABILITY } from "../types.ts";
-import { utcDate } from "./email_get.ts";
+import { readUtcDate, utcDate } from "../dates.ts";
 
 /** What the VacationResponse type uses. */
 export interface VacationTypeDeps {
@@ -14,7 +14,6 @@ export interface VacationTypeDeps {
 }
 
 const PROPERTIES = ["id", "isEnabled", "fromDate", "toDate", "subject", "textBody", "htmlBody"];
-const UTC_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 function toWire(v: VacationRecord): JmapObject {
   return {
@@ -64,14 +63,14 @@ function readInput(changes: JmapObject): VacationInput {
         input.isEnabled = value;
         break;
       case "fromDate":
-      case "toDate":
-        if (
-          value !== null && (typeof value !== "string" || !UTC_DATE.test(value) || isNaN(Date.parse(value)))
-        ) {
+      case "toDate": {
+        const time = value === null ? null : readUtcDate(value);
+        if (time === undefined) {
           throw invalidProperty(key, "must be a UTCDate such as 2026-12-24T00:00:00Z, or null");
         }
-        input[key] = value === null ? null : Date.parse(value);
+        input[key] = time;
         break;
+      }
       case "subject":
       case "textBody":
       case "htmlBody":

@@ -10,7 +10,7 @@ import type {
 } from "../../mail/mod.ts";
 import { invalidProperty } from "../../model/errors.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
-import { utcDate } from "../mail/email_get.ts";
+import { readUtcDate, utcDate } from "../dates.ts";
 import type { MethodDefinition } from "../engine.ts";
 import { MethodError } from "../errors.ts";
 import { Args } from "../standard/args.ts";
@@ -22,7 +22,6 @@ import { CAPABILITY, type SetError } from "../types.ts";
 const PROPERTIES = ["id", "deviceClientId", "url", "keys", "verificationCode", "expires", "types"];
 /** Never returned (RFC 8620 §7.2: they are sent once, at creation). */
 const HIDDEN = new Set(["url", "keys"]);
-const UTC_DATE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 function toWire(s: PushSubscriptionRecord): Record<string, unknown> {
   return {
@@ -37,10 +36,11 @@ function toWire(s: PushSubscriptionRecord): Record<string, unknown> {
 
 function readDate(value: unknown, property: string): number | null {
   if (value === null) return null;
-  if (typeof value !== "string" || !UTC_DATE.test(value) || isNaN(Date.parse(value))) {
+  const time = readUtcDate(value);
+  if (time === undefined) {
     throw invalidProperty(property, "must be a UTCDate such as 2026-12-24T00:00:00Z, or null");
   }
-  return Date.parse(value);
+  return time;
 }
 
 function readTypes(value: unknown): string[] | null {
