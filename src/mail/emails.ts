@@ -1,8 +1,9 @@
 /**
- * Emails (RFC 8621 §4): importing messages from blobs into mailboxes, and reading them as a viewer
- * may (the owner everything; a sharer the emails of the mailboxes it may read, with only those
- * mailboxes in `mailboxIds`). Every write logs the Email, Thread and Mailbox changes it makes in
- * its transaction; the mailbox counts follow from the database's own triggers.
+ * Emails (RFC 8621 §4) as a viewer may see and change them (the owner everything; a sharer the emails
+ * of the mailboxes it may read, with only those mailboxes in `mailboxIds`): reads, queries, search
+ * snippets, filing and flagging, destroying; importing is email_import.ts. Every write logs the
+ * Email, Thread and Mailbox changes it makes in its transaction; the mailbox counts follow from the
+ * database's own triggers.
  */
 import type { AccountService } from "../directory/mod.ts";
 import {
@@ -11,9 +12,7 @@ import {
   InvalidInputError,
   type LoggedWrite,
   NotFoundError,
-  QuotaError,
   rightBit,
-  RuleError,
   type Store,
 } from "./deps.ts";
 import {
@@ -21,40 +20,16 @@ import {
   type EmailQueryResult,
   type EmailRecord,
   HEADER_MATCH_FUNCTION,
-  type NewEmail,
-  type StoredBlob,
 } from "../store/mod.ts";
-import { type BlobService, parseBlobId, parseBlobRef } from "./blobs.ts";
+import type { BlobService } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
-import { type ComposeAttachment, type ComposeInput, composeMessage, type StructurePart } from "./compose.ts";
-
-/** A body structure as Email/set create gives it: leaves with text, or the blobId of their content. */
-export type StructureDraft = Omit<StructurePart, "data" | "subParts"> & {
-  blobId?: string;
-  subParts?: StructureDraft[];
-};
-import { indexedBodyText, type MessageFacts, messageFacts } from "./message_facts.ts";
+import { EmailImporter, type ImportItem, type ImportRefusal } from "./email_import.ts";
+import { indexedBodyText } from "./message_facts.ts";
 import { asText, emailBody, messageHeaders } from "./mime/mod.ts";
 import { highlight, searchTerms, snippet } from "./snippets.ts";
 
-/** One message to import (RFC 8621 §4.8 EmailImport), ids already decoded. */
-export interface ImportItem {
-  blobId: string;
-  mailboxIds: number[];
-  keywords: string[];
-  receivedAt?: number;
-}
-
-/** Limits of the mail capability that emails obey (RFC 8621 §1.3.1). */
-export const EMAIL_LIMITS = { maxSizeAttachmentsPerEmail: 50_000_000 } as const;
-
-/** Why one import failed, as a JMAP SetError. */
-export interface ImportRefusal {
-  type: "blobNotFound" | "invalidProperties" | "alreadyExists" | "overQuota" | "forbidden";
-  description: string;
-  properties?: string[];
-  existingId?: number;
-}
+export { EMAIL_LIMITS } from "./email_import.ts";
+export type { ImportItem, ImportRefusal, StructureDraft } from "./email_import.ts";
 
 /** A stored email as a viewer sees it. */
 export interface EmailView extends EmailRecord {
@@ -71,40 +46,6 @@ const REMOVE = rightBit("mayRemoveItems");
 /** RFC 8621 §4.1.1: a keyword is 1–255 printable ASCII characters, none of `( ) { ] % * " \`. */
 const KEYWORD = /^[!#$&'+,\-./0-9:;<=>?@A-Z[^_`a-z|}~]{1,255}$/;
 
-/** An import that passed its checks, ready to be written. */
-interface Prepared {
-  item: ImportItem;
-  blob: StoredBlob;
-  data: Uint8Array;
-  facts: MessageFacts;
-  receivedAt: number;
-}
-
-/** The row an import stores. */
-function newEmail(accountId: number, p: Prepared): NewEmail {
-  const { facts, receivedAt } = p;
-  return {
-    accountId,
-    blobId: p.blob.id,
-    size: p.data.length,
-    receivedAt,
-    sentAt: facts.sentAt,
-    // RFC 5256 §2.2: without a readable Date, the date it arrived is the date it was sent (for sorting).
-    sentMs: facts.sentAt === null ? receivedAt : Date.parse(facts.sentAt),
-    subject: facts.subject ?? "",
-    baseSubject: facts.baseSubject,
-    fromSort: facts.fromSort,
-    toSort: facts.toSort,
-    hasAttachment: facts.hasAttachment,
-    preview: facts.preview,
-    headers: JSON.stringify(facts.headers),
-    mailboxIds: [...new Set(p.item.mailboxIds)],
-    keywords: [...new Set(p.item.keywords.map((k) => k.toLowerCase()))],
-    threadIds: facts.threadIds,
-    search: facts.search,
-  };
-}
-
 /** Whether `keyword` is a valid keyword (before lower-casing). */
 export function isKeyword(keyword: string): boolean {
   return KEYWORD.test(keyword);
@@ -112,14 +53,17 @@ export function isKeyword(keyword: string): boolean {
 
 /** Email reads and writes for a viewer. */
 export class EmailService {
+  readonly #importer: EmailImporter;
+
   constructor(
     private readonly store: Store,
-    private readonly accounts: AccountService,
+    accounts: AccountService,
     private readonly mailboxes: MailboxService,
     private readonly blobs: BlobService,
     /** Logs events and changes in the write's transaction and applies the events afterwards. */
     private readonly write: LoggedWrite,
   ) {
+    this.#importer = new EmailImporter(store, accounts, mailboxes, blobs, write);
     // Email/query's header condition reads a message's header fields inside SQL.
     store.defineFunction(HEADER_MATCH_FUNCTION, (data: Uint8Array, name: string, value: string | null) => {
       const wanted = name.toLowerCase();
@@ -149,225 +93,22 @@ export class EmailService {
     return await this.store.emails.query({ ...query, accountId, readable });
   }
 
-  /**
-   * Imports each item; an item's failure is its own (the others go on). Returns, in order, the
-   * stored email or the refusal.
-   */
-  async import(
+  /** Imports each item (see EmailImporter.import). */
+  import(
     viewerId: number,
     accountId: number,
     items: readonly ImportItem[],
   ): Promise<(EmailRecord | ImportRefusal)[]> {
-    const rights = await this.mailboxes.rightsIn(viewerId, accountId);
-    const existing = new Set((await this.store.mailboxes.list(accountId)).map((m) => m.id));
-    const prepared: (Prepared | ImportRefusal)[] = [];
-    for (const item of items) {
-      prepared.push(await this.prepare(viewerId, accountId, item, { rights, existing }));
-    }
-    const ready = prepared.filter((p): p is Prepared => !("type" in p));
-    if (ready.length === 0) return prepared as ImportRefusal[];
-    const limit = (await this.accounts.get(accountId))?.quotas.maxDiskQuota;
-    const now = Date.now();
-    // One transaction for the whole call: a batch of imports costs one commit.
-    const stored = await this.write(async () => {
-      const results = new Map<Prepared, EmailRecord | ImportRefusal>();
-      const changes: Change[] = [];
-      const recounted = new Set<number>();
-      const searchable: { id: number; search: NewEmail["search"] }[] = [];
-      let used = limit === undefined ? 0 : await this.store.blobs.usedBytes(accountId, now);
-      for (const p of ready) {
-        const existingId = await this.store.emails.idByBlob(accountId, p.blob.id);
-        if (existingId !== undefined) {
-          results.set(p, {
-            type: "alreadyExists",
-            description: "This message is already in the account",
-            existingId,
-          });
-          continue;
-        }
-        if (limit !== undefined) {
-          const extra = await this.store.blobs.isLinked(accountId, p.blob.hash, now) ? 0 : p.data.length;
-          if (used + extra > limit) {
-            results.set(p, {
-              type: "overQuota",
-              description:
-                `Storing the message of ${p.data.length} bytes would pass the account's storage limit ` +
-                `(maxDiskQuota ${limit} bytes, ${
-                  used - (p.data.length - extra)
-                } used by other mail and uploads)`,
-            });
-            continue;
-          }
-          used += extra;
-        }
-        const row = newEmail(accountId, p);
-        const { id, threadId, newThread } = await this.store.emails.insert(row, now);
-        // What was stored, as a read would give it back (no need to read it back).
-        const email: EmailRecord = {
-          id,
-          accountId,
-          threadId,
-          blobId: p.blob.id,
-          blobHash: p.blob.hash,
-          size: row.size,
-          receivedAt: row.receivedAt,
-          sentAt: row.sentAt,
-          subject: row.subject,
-          hasAttachment: row.hasAttachment,
-          preview: row.preview,
-          headers: row.headers,
-          mailboxIds: [...row.mailboxIds].sort((a, b) => a - b),
-          keywords: [...row.keywords].sort(),
-        };
-        results.set(p, email);
-        searchable.push({ id, search: row.search });
-        changes.push(
-          { type: "Email", objectId: id, kind: "created", accountId },
-          { type: "Thread", objectId: threadId, kind: newThread ? "created" : "updated", accountId },
-        );
-        for (const m of email.mailboxIds) recounted.add(m);
-      }
-      for (const m of recounted) changes.push({ type: "Mailbox", objectId: m, kind: "updated", accountId });
-      await this.store.emails.index(searchable);
-      return { result: results, events: [], changes };
-    });
-    return prepared.map((p) => "type" in p ? p : stored.get(p)!);
+    return this.#importer.import(viewerId, accountId, items);
   }
 
-  /**
-   * Email/set create (RFC 8621 §4.6): the message built from the properties given, attachments read
-   * from blobs the viewer may read, then stored exactly as an import of it would be. A refusal is
-   * thrown as the domain error of its SetError.
-   */
-  async create(
+  /** Email/set create (see EmailImporter.create). */
+  create(
     viewerId: number,
     accountId: number,
-    draft: {
-      message: Omit<ComposeInput, "attachments" | "structure">;
-      attachments: (Omit<ComposeAttachment, "data"> & { blobId: string })[];
-      /** A whole body structure instead of text, HTML and attachments; leaves name blobs by blobId. */
-      structure?: StructureDraft;
-      mailboxIds: number[];
-      keywords: string[];
-      receivedAt?: number;
-    },
+    draft: Parameters<EmailImporter["create"]>[2],
   ): Promise<EmailRecord> {
-    const read = async (id: string) => {
-      try {
-        return await this.blobs.download(viewerId, accountId, id);
-      } catch (error) {
-        if (error instanceof NotFoundError) {
-          throw new RuleError("blobNotFound", `No blob "${id}" in this account is available to you`, {
-            notFound: [id],
-          });
-        }
-        throw error;
-      }
-    };
-    const attachments: ComposeAttachment[] = [];
-    for (const { blobId: id, ...rest } of draft.attachments) {
-      attachments.push({ ...rest, data: await read(id) });
-    }
-    const resolve = async ({ blobId: id, subParts, ...rest }: StructureDraft): Promise<StructurePart> => ({
-      ...rest,
-      ...(subParts ? { subParts: await Promise.all(subParts.map(resolve)) } : {}),
-      ...(id === undefined ? {} : { data: await read(id) }),
-    });
-    const structure = draft.structure && await resolve(draft.structure);
-    const leaves = (part: StructurePart): number =>
-      part.subParts ? part.subParts.reduce((n, child) => n + leaves(child), 0) : part.data?.length ?? 0;
-    const attached = attachments.reduce((n, a) => n + a.data.length, 0) + (structure ? leaves(structure) : 0);
-    if (attached > EMAIL_LIMITS.maxSizeAttachmentsPerEmail) {
-      throw new RuleError(
-        "tooLarge",
-        `The attachments come to ${attached} bytes, more than maxSizeAttachmentsPerEmail (${EMAIL_LIMITS.maxSizeAttachmentsPerEmail})`,
-      );
-    }
-    // New Message-IDs end in the account's own domain, as its mail client's would.
-    const hostname = (await this.accounts.get(accountId))?.primaryAddress.split("@")[1] ?? "localhost";
-    const bytes = await composeMessage({ ...draft.message, attachments, structure }, { hostname });
-    const upload = await this.blobs.upload(viewerId, accountId, { data: bytes, type: "message/rfc822" });
-    const [outcome] = await this.import(viewerId, accountId, [{
-      blobId: upload.blobId,
-      mailboxIds: draft.mailboxIds,
-      keywords: draft.keywords,
-      receivedAt: draft.receivedAt,
-    }]);
-    if (!("type" in outcome)) return outcome;
-    switch (outcome.type) {
-      case "invalidProperties":
-        throw new InvalidInputError(
-          outcome.description,
-          (outcome.properties ?? []).map((property) => ({ property, message: outcome.description })),
-        );
-      case "forbidden":
-        throw new ForbiddenError(outcome.description);
-      case "overQuota":
-        throw new QuotaError(outcome.description);
-      default:
-        throw new RuleError(outcome.type, outcome.description);
-    }
-  }
-
-  /** Everything an import checks before it writes, and the parsed message. */
-  private async prepare(
-    viewerId: number,
-    accountId: number,
-    item: ImportItem,
-    context: { rights: (mailboxId: number) => number; existing: Set<number> },
-  ): Promise<Prepared | ImportRefusal> {
-    let hash = parseBlobId(item.blobId);
-    const now = Date.now();
-    // A part (an attached message) is kept as a blob of its own first, like an upload of it.
-    if (!hash && parseBlobRef(item.blobId)?.path.length) {
-      try {
-        const part = await this.blobs.download(viewerId, accountId, item.blobId);
-        const kept = await this.blobs.upload(viewerId, accountId, { data: part, type: "message/rfc822" });
-        hash = parseBlobId(kept.blobId);
-      } catch (error) {
-        if (error instanceof QuotaError) return { type: "overQuota", description: error.message };
-        if (error instanceof ForbiddenError) return { type: "forbidden", description: error.message };
-        if (!(error instanceof NotFoundError)) throw error;
-      }
-    }
-    const data = hash && (
-      (await this.store.blobs.read({ accountId, viewerId }, hash, now)) ??
-        await this.blobs.readableMessage(viewerId, accountId, hash)
-    );
-    if (!hash || !data) {
-      return {
-        type: "blobNotFound",
-        description: `No blob "${item.blobId}" in this account is available to you`,
-      };
-    }
-    if (item.mailboxIds.length === 0) {
-      return invalid("mailboxIds", "An email must be in at least one mailbox");
-    }
-    for (const mailboxId of item.mailboxIds) {
-      const bits = context.rights(mailboxId);
-      if (!context.existing.has(mailboxId) || bits === 0) {
-        return invalid("mailboxIds", `There is no mailbox "${mailboxId}" in this account that you can see`);
-      }
-      if ((bits & ADD) === 0) {
-        return {
-          type: "forbidden",
-          description: "You may not add emails to one of these mailboxes (mayAddItems is not granted)",
-        };
-      }
-      const seen = item.keywords.some((k) => k.toLowerCase() === "$seen");
-      const others = item.keywords.some((k) => k.toLowerCase() !== "$seen");
-      if ((seen && (bits & SEEN) === 0) || (others && (bits & KEYWORDS) === 0)) {
-        return {
-          type: "forbidden",
-          description: `You may not set ${
-            seen && (bits & SEEN) === 0 ? "$seen (maySetSeen)" : "keywords (maySetKeywords)"
-          } in one of these mailboxes`,
-        };
-      }
-    }
-    const blob = (await this.store.blobs.idOf(hash))!;
-    const receivedAt = Math.floor((item.receivedAt ?? now) / 1000) * 1000;
-    return { item, blob, data, facts: messageFacts(data), receivedAt };
+    return this.#importer.create(viewerId, accountId, draft);
   }
 
   /**
@@ -554,8 +295,4 @@ export class EmailService {
         .filter(([, emails]) => emails.length > 0),
     );
   }
-}
-
-function invalid(property: string, description: string): ImportRefusal {
-  return { type: "invalidProperties", description, properties: [property] };
 }
