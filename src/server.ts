@@ -171,8 +171,12 @@ export async function serve(
   const pruning = setInterval(() => {
     services.pruneInvalidations();
     services.oauth.prune().catch((error) => log.warn("Pruning OAuth rows failed: {error}", { error }));
-    services.blobs.collect().catch((error) => log.warn("Collecting unused blobs failed: {error}", { error }));
   }, 60 * 60 * 1000);
+  // Every ten minutes: an upload counts against its account's quota until it is collected, and a
+  // collection only looks at the blobs that lost their last link.
+  const collecting = setInterval(() => {
+    services.blobs.collect().catch((error) => log.warn("Collecting unused blobs failed: {error}", { error }));
+  }, 10 * 60 * 1000);
   // Submissions held for a later sendAt go out when their time comes.
   const sending = setInterval(() => {
     services.submissions.sendDue().catch((error) =>
@@ -213,6 +217,7 @@ export async function serve(
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
   await server.finished;
   clearInterval(pruning);
+  clearInterval(collecting);
   clearInterval(heartbeat);
   clearInterval(sending);
   await services.store.servers.unregister(registration).catch(() => undefined);

@@ -48,8 +48,8 @@ export class BlobService {
     const now = Date.now();
     const hash = this.hash(content.data);
     const limit = (await this.accounts.get(accountId))?.quotas.maxDiskQuota;
-    if (limit !== undefined && !(await this.store.blobs.isLinked(accountId, hash, now))) {
-      const used = await this.store.blobs.usedBytes(accountId, now);
+    if (limit !== undefined && !(await this.store.blobs.isLinked(accountId, hash))) {
+      const used = await this.store.blobs.usedBytes(accountId);
       if (used + content.data.length > limit) {
         throw new QuotaError(
           `The upload of ${content.data.length} bytes would pass the account's storage limit ` +
@@ -106,7 +106,7 @@ export class BlobService {
 
   /** Bytes stored for the account (what its maxDiskQuota counts). */
   usedBytes(accountId: number): Promise<number> {
-    return this.store.blobs.usedBytes(accountId, Date.now());
+    return this.store.blobs.usedBytes(accountId);
   }
 
   /** Drops expired uploads and the blobs nothing links any more. */

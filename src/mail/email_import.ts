@@ -120,7 +120,7 @@ export class EmailImporter {
       const changes: Change[] = [];
       const recounted = new Set<number>();
       const searchable: { id: number; search: NewEmail["search"] }[] = [];
-      let used = limit === undefined ? 0 : await this.store.blobs.usedBytes(accountId, now);
+      let used = limit === undefined ? 0 : await this.store.blobs.usedBytes(accountId);
       for (const p of ready) {
         const existingId = await this.store.emails.idByBlob(accountId, p.blob.id);
         if (existingId !== undefined) {
@@ -132,7 +132,7 @@ export class EmailImporter {
           continue;
         }
         if (limit !== undefined) {
-          const extra = await this.store.blobs.isLinked(accountId, p.blob.hash, now) ? 0 : p.data.length;
+          const extra = await this.store.blobs.isLinked(accountId, p.blob.hash) ? 0 : p.data.length;
           if (used + extra > limit) {
             results.set(p, {
               type: "overQuota",

@@ -48,9 +48,12 @@ export interface BlobRepository {
   /** The blob of that hash without its content, if stored. */
   idOf(hash: Uint8Array): Promise<StoredBlob | undefined>;
   /** Whether the account already links a blob of this hash (it then costs no more quota). */
-  isLinked(accountId: number, hash: Uint8Array, now: number): Promise<boolean>;
-  /** Bytes of the distinct blobs the account links (uploads and emails): what its maxDiskQuota counts. */
-  usedBytes(accountId: number, now: number): Promise<number>;
+  isLinked(accountId: number, hash: Uint8Array): Promise<boolean>;
+  /**
+   * Bytes of the distinct blobs the account links (uploads until collected, and emails): what its
+   * maxDiskQuota counts. Kept by the database as links come and go, so reading it costs nothing.
+   */
+  usedBytes(accountId: number): Promise<number>;
   /** Drops expired uploads, then blobs no upload or email links; returns how many of each. */
   collect(now: number): Promise<{ uploads: number; blobs: number }>;
 }
@@ -120,34 +123,34 @@ export function sqliteBlobs(db: Db): BlobRepository {
       );
       return Promise.resolve(row?.data);
     },
-    isLinked(accountId, hash, now) {
+    isLinked(accountId, hash) {
       const row = db.get(
-        `SELECT 1 FROM blobs b JOIN uploads u ON u.blob_id = b.id
-         WHERE b.hash = ? AND u.account_id = ? AND u.expires_at > ? LIMIT 1`,
+        `SELECT 1 FROM blobs b WHERE b.hash = ?
+           AND (EXISTS (SELECT 1 FROM uploads u WHERE u.account_id = ? AND u.blob_id = b.id)
+             OR EXISTS (SELECT 1 FROM emails e WHERE e.account_id = ? AND e.blob_id = b.id))`,
         hash,
         accountId,
-        now,
+        accountId,
       );
       return Promise.resolve(row !== undefined);
     },
-    usedBytes(accountId, now) {
-      const row = db.get<{ n: number | null }>(
-        `SELECT sum(size) AS n FROM blobs WHERE id IN
-           (SELECT blob_id FROM uploads WHERE account_id = ? AND expires_at > ?
-            UNION SELECT blob_id FROM emails WHERE account_id = ?)`,
-        accountId,
-        now,
+    usedBytes(accountId) {
+      const row = db.get<{ bytes: number }>(
+        "SELECT bytes FROM account_usage WHERE account_id = ?",
         accountId,
       );
-      return Promise.resolve(Number(row?.n ?? 0));
+      return Promise.resolve(Number(row?.bytes ?? 0));
     },
     collect(now) {
       return db.transaction(() => {
+        // The triggers note each blob whose last link goes here (or went with an email) in blob_orphans.
         const uploads = db.run("DELETE FROM uploads WHERE expires_at <= ?", now).changes;
         const blobs = db.run(
-          `DELETE FROM blobs WHERE NOT EXISTS (SELECT 1 FROM uploads WHERE uploads.blob_id = blobs.id)
-           AND NOT EXISTS (SELECT 1 FROM emails WHERE emails.blob_id = blobs.id)`,
+          `DELETE FROM blobs WHERE id IN (SELECT blob_id FROM blob_orphans)
+             AND NOT EXISTS (SELECT 1 FROM uploads WHERE uploads.blob_id = blobs.id)
+             AND NOT EXISTS (SELECT 1 FROM emails WHERE emails.blob_id = blobs.id)`,
         ).changes;
+        db.run("DELETE FROM blob_orphans");
         return { uploads, blobs };
       });
     },

@@ -3,7 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { migrate } from "./connection.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
 
-Deno.test("migration 20: the search rows of a database made before it are found after it, and deleted by rowid", () => {
+Deno.test("migration 020 (contentless search): the search rows of a database made before it are found after it, and deleted by rowid", () => {
   const db = new DatabaseSync(":memory:");
   try {
     const before = MIGRATIONS.indexOf(MIGRATIONS.find((sql) => sql.includes("contentless_delete"))!);

@@ -1,0 +1,110 @@
+/**
+ * The storage an account uses (maxDiskQuota, Quota/get) is kept by the database as links come and go:
+ * each distinct blob an account links by an upload or an email counts once, until the last link
+ * goes; collection removes expired uploads and then exactly the blobs nothing links any more.
+ */
+import assert from "node:assert/strict";
+import { bootstrap } from "../src/directory/mod.ts";
+import { UPLOAD_TTL_MS } from "../src/mail/mod.ts";
+import { openServices } from "../src/services.ts";
+import { MIGRATIONS } from "../src/store/migrations/mod.ts";
+import { sql as accountUsage } from "../src/store/migrations/021_account_usage.ts";
+
+const message = (subject: string, padding: number) =>
+  new TextEncoder().encode(
+    `From: a@example.net\r\nTo: admin@example.org\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@x>\r\n\r\n${
+      "x".repeat(padding)
+    }\r\n`,
+  );
+
+Deno.test("used bytes follow uploads, imports, destroys and collection, per account, each blob once", async () => {
+  const dir = await Deno.makeTempDir();
+  const services = await openServices({
+    databasePath: `${dir}/postern.db`,
+    encryptionKey: new Uint8Array(64),
+    hashWorkers: 1,
+  });
+  try {
+    await bootstrap(services, { domain: "example.org", adminPassword: "admin password for tests" });
+    const [admin] = await services.accounts.query({});
+    const domain = await services.domains.getByName("example.org");
+    const other = (await services.accounts.create({ type: "User", name: "other", domainId: domain!.id })).id;
+    const inbox = (await services.mailboxes.list(admin, admin)).find((m) => m.role === "inbox")!.id;
+    const a = message("a", 1000);
+    const b = message("b", 3000);
+    const used = (account: number) => services.blobs.usedBytes(account);
+    const put = (account: number, data: Uint8Array) =>
+      services.blobs.upload(account, account, { data, type: "message/rfc822" });
+
+    const upA = await put(admin, a);
+    await put(admin, b);
+    await put(admin, b); // the same bytes again: one blob, counted once
+    assert.equal(await used(admin), a.length + b.length);
+    await put(other, a); // another account linking the same blob pays for it too
+    assert.equal(await used(other), a.length);
+
+    const [email] = await services.emails.import(admin, admin, [{
+      blobId: upA.blobId,
+      mailboxIds: [inbox],
+      keywords: [],
+    }]);
+    assert.ok(!("type" in email));
+    assert.equal(await used(admin), a.length + b.length, "filing an uploaded blob adds nothing");
+
+    // Within the hour nothing is collected; after it, uploads go: b with them, a stays (an email).
+    assert.deepEqual(await services.blobs.collect(Date.now() + UPLOAD_TTL_MS - 60_000), {
+      uploads: 0,
+      blobs: 0,
+    });
+    const collected = await services.blobs.collect(Date.now() + UPLOAD_TTL_MS + 1);
+    assert.deepEqual(collected, { uploads: 3, blobs: 1 });
+    assert.equal(await used(admin), a.length);
+    assert.equal(await used(other), 0);
+
+    await services.emails.destroy(admin, admin, email.id);
+    assert.equal(await used(admin), 0);
+    assert.deepEqual(
+      await services.blobs.collect(),
+      { uploads: 0, blobs: 1 },
+      "the message goes with its email",
+    );
+
+    // A quota counts the same figure: the upload that would pass it is refused.
+    await services.accounts.update(admin, { quotas: { maxDiskQuota: a.length + 10 } });
+    await put(admin, a);
+    await assert.rejects(put(admin, b), /maxDiskQuota/);
+    assert.equal(await used(admin), a.length);
+  } finally {
+    await services.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("migration 021 (account usage) counts what a database made before it already stores, and finds its orphans", async () => {
+  const dir = await Deno.makeTempDir();
+  const options = { databasePath: `${dir}/postern.db`, encryptionKey: new Uint8Array(64), hashWorkers: 1 };
+  let services = await openServices(options);
+  try {
+    await bootstrap(services, { domain: "example.org", adminPassword: "admin password for tests" });
+    const [admin] = await services.accounts.query({});
+    const inbox = (await services.mailboxes.list(admin, admin)).find((m) => m.role === "inbox")!.id;
+    const a = message("a", 1000);
+    const b = message("b", 3000);
+    const upA = await services.blobs.upload(admin, admin, { data: a, type: "message/rfc822" });
+    await services.emails.import(admin, admin, [{ blobId: upA.blobId, mailboxIds: [inbox], keywords: [] }]);
+    await services.blobs.upload(admin, admin, { data: b, type: "message/rfc822" });
+    // Back to the schema before it: no counts, no orphan list; and one blob nothing links (as collection would find).
+    services.store.unsafeExec(`
+      DROP TRIGGER uploads_linked; DROP TRIGGER uploads_unlinked; DROP TRIGGER emails_linked;
+      DROP TRIGGER emails_unlinked; DROP TABLE account_usage; DROP TABLE blob_orphans;
+      DELETE FROM uploads WHERE blob_id = (SELECT max(id) FROM blobs);
+      PRAGMA user_version = ${MIGRATIONS.indexOf(accountUsage)};`);
+    await services.close();
+    services = await openServices(options);
+    assert.equal(await services.blobs.usedBytes(admin), a.length, "b lost its upload: only a counts");
+    assert.deepEqual(await services.blobs.collect(), { uploads: 0, blobs: 1 });
+  } finally {
+    await services.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
