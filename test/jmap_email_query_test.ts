@@ -255,6 +255,39 @@ Deno.test("collapseThreads keeps the first email of each thread; paging by posit
   });
 });
 
+Deno.test("a mailbox listed by date pages exactly as the general query does; foreign or unreadable mailboxes list nothing", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const f = await fixture(t, alice);
+    // {inMailbox} alone is read from the mailbox's date index; the same filter under AND takes the general path.
+    for (const isAscending of [true, false]) {
+      for (
+        const window of [{}, { position: 1, limit: 2 }, { position: -3, limit: 2 }, { position: 9, limit: 5 }]
+      ) {
+        const args = { sort: [{ property: "receivedAt", isAscending }], calculateTotal: true, ...window };
+        const listed = await query(t, alice, { ...args, filter: { inMailbox: f.inbox } });
+        const general = await query(t, alice, {
+          ...args,
+          filter: { operator: "AND", conditions: [{ inMailbox: f.inbox }] },
+        });
+        assert.deepEqual([listed.ids, listed.position, listed.total], [
+          general.ids,
+          general.position,
+          general.total,
+        ], JSON.stringify(args));
+      }
+    }
+    const bobInbox = (await mailboxesByName(t, bob)).Inbox.id;
+    const foreign = await query(t, alice, { filter: { inMailbox: bobInbox }, calculateTotal: true });
+    assert.deepEqual([foreign.ids, foreign.total], [[], 0]);
+    await share(t, alice, f.archive, { [bob.accountId]: rights("mayReadItems") });
+    const shared = { accountId: alice.accountId, sort: [{ property: "receivedAt" }], calculateTotal: true };
+    const readable = await query(t, bob, { ...shared, filter: { inMailbox: f.archive } });
+    assert.deepEqual([names(f, readable.ids), readable.total], [["reply", "news"], 2]);
+    const unreadable = await query(t, bob, { ...shared, filter: { inMailbox: f.inbox } });
+    assert.deepEqual([unreadable.ids, unreadable.total], [[], 0]);
+  });
+});
+
 Deno.test("queryChanges tells what moved in or out of a query since its state", async () => {
   await withAliceAndBob(async (t, alice) => {
     const f = await fixture(t, alice);

@@ -199,6 +199,8 @@ function sortKeys(sort: EmailSort[], params: unknown[]): { expr: string; desc: b
 
 /** Runs an Email query. */
 export function runEmailQuery(db: Db, query: EmailQuery): EmailQueryResult {
+  const listed = listedMailbox(query);
+  if (listed !== undefined) return mailboxWindow(db, query, listed);
   const params: unknown[] = [];
   const where: string[] = ["e.account_id = ?"];
   params.push(query.accountId);
@@ -253,6 +255,48 @@ export function runEmailQuery(db: Db, query: EmailQuery): EmailQueryResult {
   const rows = db.all<{ id: number }>(
     query.limit === undefined ? listSql : `${listSql}${window}`,
     ...listParams as never[],
+  );
+  const ids = rows.map((r) => Number(r.id));
+  return { ids: query.limit === undefined ? ids.slice(position) : ids, position, total };
+}
+
+/**
+ * The mailbox of a query that is only a mailbox listed by date, not collapsed (a mail client's list
+ * view): its window comes from the mailbox's date index alone, without reading an email row, so a
+ * page deep in a large mailbox costs about what the first page does.
+ */
+function listedMailbox(query: EmailQuery): number | undefined {
+  const mailbox = fastMailbox(query);
+  const condition = query.filter && "condition" in query.filter ? query.filter.condition : undefined;
+  if (mailbox === undefined || query.collapseThreads || Object.keys(condition ?? {}).length !== 1) {
+    return undefined;
+  }
+  return mailbox;
+}
+
+function mailboxWindow(db: Db, query: EmailQuery, mailboxId: number): EmailQueryResult {
+  // Another account's mailbox, or one the viewer may not read, lists nothing, as the general query would.
+  const visible = (query.readable === undefined || query.readable.includes(mailboxId)) &&
+    db.get("SELECT 1 FROM mailboxes WHERE id = ? AND account_id = ?", mailboxId, query.accountId) !==
+      undefined;
+  let total: number | undefined;
+  if (query.calculateTotal || query.position < 0) {
+    total = visible
+      ? Number(
+        db.get<{ n: number }>("SELECT count(*) AS n FROM email_mailboxes WHERE mailbox_id = ?", mailboxId)?.n,
+      )
+      : 0;
+  }
+  const position = query.position < 0 ? Math.max(0, total! + query.position) : query.position;
+  if (!visible) return { ids: [], position, total };
+  const direction = query.sort[0].isAscending ? "ASC" : "DESC";
+  const window = query.limit === undefined
+    ? ""
+    : ` LIMIT ${Math.floor(query.limit)} OFFSET ${Math.floor(position)}`;
+  const rows = db.all<{ id: number }>(
+    `SELECT email_id AS id FROM email_mailboxes WHERE mailbox_id = ?
+     ORDER BY received_at ${direction}, email_id ${direction}${window}`,
+    mailboxId,
   );
   const ids = rows.map((r) => Number(r.id));
   return { ids: query.limit === undefined ? ids.slice(position) : ids, position, total };
