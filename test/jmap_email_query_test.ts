@@ -259,23 +259,38 @@ Deno.test("a mailbox listed by date pages exactly as the general query does; for
   await withAliceAndBob(async (t, alice, bob) => {
     const f = await fixture(t, alice);
     // {inMailbox} alone is read from the mailbox's date index; the same filter under AND takes the general path.
+    const windows = [{}, { position: 1, limit: 2 }, { position: -3, limit: 2 }, { position: 9, limit: 5 }, {
+      position: 1,
+    }];
     for (const isAscending of [true, false]) {
-      for (
-        const window of [{}, { position: 1, limit: 2 }, { position: -3, limit: 2 }, { position: 9, limit: 5 }]
-      ) {
-        const args = { sort: [{ property: "receivedAt", isAscending }], calculateTotal: true, ...window };
-        const listed = await query(t, alice, { ...args, filter: { inMailbox: f.inbox } });
-        const general = await query(t, alice, {
-          ...args,
-          filter: { operator: "AND", conditions: [{ inMailbox: f.inbox }] },
-        });
-        assert.deepEqual([listed.ids, listed.position, listed.total], [
-          general.ids,
-          general.position,
-          general.total,
-        ], JSON.stringify(args));
+      for (const collapseThreads of [false, true]) {
+        for (const window of windows) {
+          const args = {
+            sort: [{ property: "receivedAt", isAscending }],
+            collapseThreads,
+            calculateTotal: true,
+            ...window,
+          };
+          const listed = await query(t, alice, { ...args, filter: { inMailbox: f.inbox } });
+          const general = await query(t, alice, {
+            ...args,
+            filter: { operator: "AND", conditions: [{ inMailbox: f.inbox }] },
+          });
+          assert.deepEqual(
+            [listed.ids, listed.position, listed.total],
+            [general.ids, general.position, general.total],
+            JSON.stringify(args),
+          );
+        }
       }
     }
+    // The fixture's Inbox has a thread of two (plans and its reply): collapsing drops one.
+    const threads = await query(t, alice, {
+      filter: { inMailbox: f.inbox },
+      collapseThreads: true,
+      calculateTotal: true,
+    });
+    assert.equal(threads.total, 3);
     const bobInbox = (await mailboxesByName(t, bob)).Inbox.id;
     const foreign = await query(t, alice, { filter: { inMailbox: bobInbox }, calculateTotal: true });
     assert.deepEqual([foreign.ids, foreign.total], [[], 0]);

@@ -26,6 +26,11 @@ export class Db {
     return this.statement(sql).all(...params) as T[];
   }
 
+  /** The rows of a query one at a time; stopping early ends the statement. */
+  iterate<T = Row>(sql: string, ...params: SQLInputValue[]): IterableIterator<T> {
+    return this.statement(sql).iterate(...params) as IterableIterator<T>;
+  }
+
   /** The first row of a query, or undefined. */
   get<T = Row>(sql: string, ...params: SQLInputValue[]): T | undefined {
     return this.statement(sql).get(...params) as T | undefined;

@@ -261,17 +261,15 @@ export function runEmailQuery(db: Db, query: EmailQuery): EmailQueryResult {
 }
 
 /**
- * The mailbox of a query that is only a mailbox listed by date, not collapsed (a mail client's list
- * view): its window comes from the mailbox's date index alone, without reading an email row, so a
- * page deep in a large mailbox costs about what the first page does.
+ * The mailbox of a query that is only a mailbox listed by date (a mail client's list view): its
+ * window comes from the mailbox's date index and its total from the mailbox's counts, so a page deep
+ * in a large mailbox costs about what the first page does, and a threaded view reads only as far as
+ * its window's last thread.
  */
 function listedMailbox(query: EmailQuery): number | undefined {
   const mailbox = fastMailbox(query);
   const condition = query.filter && "condition" in query.filter ? query.filter.condition : undefined;
-  if (mailbox === undefined || query.collapseThreads || Object.keys(condition ?? {}).length !== 1) {
-    return undefined;
-  }
-  return mailbox;
+  return mailbox !== undefined && Object.keys(condition ?? {}).length === 1 ? mailbox : undefined;
 }
 
 function mailboxWindow(db: Db, query: EmailQuery, mailboxId: number): EmailQueryResult {
@@ -281,15 +279,36 @@ function mailboxWindow(db: Db, query: EmailQuery, mailboxId: number): EmailQuery
       undefined;
   let total: number | undefined;
   if (query.calculateTotal || query.position < 0) {
-    total = visible
-      ? Number(
-        db.get<{ n: number }>("SELECT count(*) AS n FROM email_mailboxes WHERE mailbox_id = ?", mailboxId)?.n,
+    const counts = visible
+      ? db.get<{ emails: number; threads: number }>(
+        "SELECT total_emails AS emails, total_threads AS threads FROM mailbox_counts WHERE mailbox_id = ?",
+        mailboxId,
       )
-      : 0;
+      : undefined;
+    total = Number((query.collapseThreads ? counts?.threads : counts?.emails) ?? 0);
   }
   const position = query.position < 0 ? Math.max(0, total! + query.position) : query.position;
   if (!visible) return { ids: [], position, total };
   const direction = query.sort[0].isAscending ? "ASC" : "DESC";
+  if (query.collapseThreads) {
+    // The first email of each thread, walking the mailbox by date until the window is full.
+    const end = query.limit === undefined ? Infinity : position + Math.floor(query.limit);
+    const seen = new Set<number>();
+    const ids: number[] = [];
+    for (
+      const row of db.iterate<{ id: number; thread: number }>(
+        `SELECT fm.email_id AS id, e.thread_id AS thread FROM email_mailboxes fm JOIN emails e ON e.id = fm.email_id
+         WHERE fm.mailbox_id = ? ORDER BY fm.received_at ${direction}, fm.email_id ${direction}`,
+        mailboxId,
+      )
+    ) {
+      if (seen.size >= end) break;
+      if (seen.has(row.thread)) continue;
+      seen.add(row.thread);
+      if (seen.size > position) ids.push(Number(row.id));
+    }
+    return { ids, position, total };
+  }
   const window = query.limit === undefined
     ? ""
     : ` LIMIT ${Math.floor(query.limit)} OFFSET ${Math.floor(position)}`;
