@@ -139,8 +139,9 @@ function tokenize(text: string, terms: readonly string[]): Token[] {
 function fragment(text: string, tokens: Token[], start: number, end: number): string {
   const from = tokens[start].start;
   const to = tokens[end - 1].end;
-  const before = text.slice(0, from).trim() ? "…" : "";
-  const after = text.slice(to).trim() ? "…" : "";
+  // Text goes on where tokens do, or where more than white space lies beyond the first or last token.
+  const before = start > 0 || text.slice(0, tokens[0].start).trim() ? "…" : "";
+  const after = end < tokens.length || text.slice(tokens[tokens.length - 1].end).trim() ? "…" : "";
   return before + render(text, tokens, start, end, from, to).replace(/\s+/g, " ") + after;
 }
 
