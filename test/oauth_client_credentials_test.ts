@@ -43,6 +43,16 @@ Deno.test("client_credentials asking for a scope beyond the client's gets invali
     const granted = await clientCredentials(t, client, "urn:ietf:params:jmap:mail");
     assert.equal(granted.status, 200, JSON.stringify(granted.body));
     assert.equal(granted.body.scope, "urn:ietf:params:jmap:mail");
+    // A token without openid may not read UserInfo: 403 insufficient_scope, saying where to find out more.
+    const userinfo = await t.fetch("/auth/userinfo", {
+      headers: { authorization: `Bearer ${granted.body.access_token}` },
+    });
+    assert.equal(userinfo.status, 403);
+    assert.equal((await userinfo.json()).error, "insufficient_scope");
+    assert.match(
+      userinfo.headers.get("www-authenticate") ?? "",
+      /^Bearer realm="Postern", error="insufficient_scope", scope="openid", resource_metadata="http:\/\/[^"]+\/\.well-known\/oauth-protected-resource"$/,
+    );
   }));
 
 Deno.test("a client_credentials token of a client owned by a user has that user's rights only, even with the admin scope", () =>

@@ -1,6 +1,6 @@
 /** The UserInfo endpoint (OIDC Core §5.3): the signed-in account's claims, by the token's scopes. */
 import type { AccountService } from "../../directory/mod.ts";
-import type { RequestContext } from "../../http/mod.ts";
+import { type RequestContext, RESOURCE_METADATA_PATH } from "../../http/mod.ts";
 import { encodeId } from "../deps.ts";
 import { oauthJson } from "./responses.ts";
 
@@ -14,7 +14,11 @@ export function userinfoEndpoint(accounts: AccountService) {
       return oauthJson(
         { error: "insufficient_scope", error_description: "The access token lacks the openid scope" },
         403,
-        { "www-authenticate": 'Bearer realm="Postern", error="insufficient_scope", scope="openid"' },
+        {
+          // RFC 6750 §3.1, and RFC 9728 §5.1: where the client learns how to get a token that will do.
+          "www-authenticate": `Bearer realm="Postern", error="insufficient_scope", scope="openid", ` +
+            `resource_metadata="${ctx.baseUrl}${RESOURCE_METADATA_PATH}"`,
+        },
       );
     }
     const account = await accounts.require(principal.accountId);
