@@ -31,7 +31,7 @@ import {
   SubmissionService,
   VacationService,
 } from "./mail/mod.ts";
-import { OAuthProvider } from "./oauth/mod.ts";
+import { OAuthProvider, textSealer } from "./oauth/mod.ts";
 import {
   openStore,
   SERVER_HEARTBEAT_MS,
@@ -87,11 +87,13 @@ export interface ServiceOptions {
 }
 
 const CREDENTIAL_KEY = "_internal.credentialHashKey";
+/** The purpose of the key that seals secret settings (the smarthost password). */
+const SETTINGS_SEAL_CONTEXT = "postern 2026-12 settings secret seal";
 
 /** Opens the database and builds every service over it. */
 export async function openServices(options: ServiceOptions): Promise<Services> {
   const store = openStore(options.databasePath, { synchronous: options.synchronous });
-  const settings = new SettingsService(store);
+  const settings = new SettingsService(store, textSealer(options.encryptionKey, SETTINGS_SEAL_CONTEXT));
   const cacheSettings = await settings.get("Cache");
   let authSettings = await settings.get("Authentication");
   const caches = new DirectoryCaches(cacheSettings, store.invalidations);

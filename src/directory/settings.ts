@@ -21,17 +21,40 @@ export interface SettingsMap {
   Smarthost: SmarthostSettings;
 }
 
-/** Reads and writes singleton settings objects stored in the database. */
+/** Seals secrets for storage and opens them (under the server's encryption key). */
+export interface SecretSealer {
+  seal(text: string): string;
+  /** Throws when the text was not sealed under this key. */
+  open(sealed: string): string;
+}
+
+/** How a sealed value is told from one stored before secrets were sealed (read as it is). */
+const SEALED = "sealed:";
+
+/**
+ * Reads and writes singleton settings objects stored in the database. Write-only fields (the
+ * smarthost's password) are stored sealed when a sealer is given; one sealed under another key reads
+ * as null, as if never set.
+ */
 export class SettingsService {
   /** Applies this process's own settings events (other processes read them from the log). */
   applyLocally: (event: InvalidationEvent) => void | Promise<void> = () => {};
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store, private readonly secrets?: SecretSealer) {}
 
   /** The current value of a singleton, defaults filled in for missing fields. */
   async get<K extends keyof SettingsMap>(name: K): Promise<SettingsMap[K]> {
-    const stored = (await this.store.settings.get(name)) as Record<string, unknown> | undefined;
-    return { ...singletonDefaults(spec(name)), ...(stored ?? {}) } as unknown as SettingsMap[K];
+    const stored = { ...(await this.store.settings.get(name)) as Record<string, unknown> | undefined };
+    for (const field of secretFields(name)) {
+      const value = stored[field];
+      if (typeof value !== "string" || !value.startsWith(SEALED)) continue;
+      try {
+        stored[field] = this.secrets ? this.secrets.open(value.slice(SEALED.length)) : null;
+      } catch {
+        stored[field] = null;
+      }
+    }
+    return { ...singletonDefaults(spec(name)), ...stored } as unknown as SettingsMap[K];
   }
 
   /** Validates and stores a partial update of a singleton; returns the new value. */
@@ -41,8 +64,13 @@ export class SettingsService {
       throw new InvalidInputError(`Cannot update ${name}: invalid properties`, checked.problems);
     }
     const next = { ...(await this.get(name)), ...checked.value };
+    const stored: Record<string, unknown> = { ...next };
+    for (const field of secretFields(name)) {
+      const value = stored[field];
+      if (typeof value === "string" && this.secrets) stored[field] = SEALED + this.secrets.seal(value);
+    }
     await this.store.transaction(async () => {
-      await this.store.settings.put(name, next);
+      await this.store.settings.put(name, stored);
       await this.store.invalidations.append([{ kind: "settings", name }]);
       await this.store.changes.append([{ type: name, objectId: 0, kind: "updated", accountId: null }]);
     });
@@ -50,6 +78,11 @@ export class SettingsService {
     await this.applyLocally({ kind: "settings", name });
     return next as SettingsMap[K];
   }
+}
+
+/** The write-only fields of a settings object: secrets, kept sealed. */
+function secretFields(name: string): string[] {
+  return Object.entries(spec(name).fields).filter(([, f]) => f.writeOnly).map(([field]) => field);
 }
 
 function spec(name: string): ObjectSpec {

@@ -4,7 +4,6 @@
  * as long as a token signed with them can be presented (an ID token as a logout hint, for as long as
  * the refresh tokens of its sign-in live). Private keys are stored sealed under the server key.
  */
-import { blake3 } from "@noble/hashes/blake3.js";
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
@@ -17,10 +16,9 @@ import {
   SignJWT,
 } from "jose";
 import type { SigningKey, Store } from "./deps.ts";
-import { openSiv, sealSiv } from "./aes_gcm_siv.ts";
-import { fromBase64Url, toBase64Url } from "./token_codec.ts";
+import { type Sealer, textSealer } from "./sealer.ts";
 
-const SEAL_CONTEXT = new TextEncoder().encode("postern 2026-11 signing key seal");
+const SEAL_CONTEXT = "postern 2026-11 signing key seal";
 
 interface CurrentKey {
   kid: string;
@@ -32,7 +30,7 @@ interface CurrentKey {
 export class SigningKeys {
   #current: Promise<CurrentKey> | undefined;
   #jwks: Promise<{ keys: JWK[] }> | undefined;
-  readonly #sealKey: Uint8Array;
+  readonly #sealer: Sealer;
 
   constructor(
     private readonly store: Store,
@@ -43,7 +41,7 @@ export class SigningKeys {
       keepRetiredMs: () => number;
     },
   ) {
-    this.#sealKey = blake3(serverKey, { context: SEAL_CONTEXT, dkLen: 32 });
+    this.#sealer = textSealer(serverKey, SEAL_CONTEXT);
   }
 
   /** Forgets what was loaded (another process rotated, or the algorithm changed). */
@@ -121,7 +119,7 @@ export class SigningKeys {
       const id = await this.store.oauth.insertSigningKey({
         kid,
         alg,
-        privateJwk: this.seal(JSON.stringify({ ...privateJwk, kid, alg })),
+        privateJwk: this.#sealer.seal(JSON.stringify({ ...privateJwk, kid, alg })),
         publicJwk: JSON.stringify({ ...publicJwk, kid, alg, use: "sig" }),
         createdAt: Date.now(),
         retiredAt: null,
@@ -133,23 +131,7 @@ export class SigningKeys {
   }
 
   private async open(stored: SigningKey): Promise<CurrentKey> {
-    const jwk = JSON.parse(this.unseal(stored.privateJwk)) as JWK;
+    const jwk = JSON.parse(this.#sealer.open(stored.privateJwk)) as JWK;
     return { kid: stored.kid, alg: stored.alg, key: await importJWK(jwk, stored.alg) as CryptoKey };
-  }
-
-  private seal(text: string): string {
-    const nonce = crypto.getRandomValues(new Uint8Array(12));
-    const sealed = sealSiv(this.#sealKey, nonce, new Uint8Array(), new TextEncoder().encode(text));
-    const out = new Uint8Array(12 + sealed.length);
-    out.set(nonce);
-    out.set(sealed, 12);
-    return toBase64Url(out);
-  }
-
-  private unseal(text: string): string {
-    const bytes = fromBase64Url(text);
-    return new TextDecoder().decode(
-      openSiv(this.#sealKey, bytes.subarray(0, 12), new Uint8Array(), bytes.subarray(12)),
-    );
   }
 }
