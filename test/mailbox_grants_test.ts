@@ -105,6 +105,16 @@ Deno.test("users cannot read mailbox grants through management; nobody creates o
     assert.equal(methodResponses[0][0], "error");
     assert.equal(methodResponses[0][1].type, "forbidden");
     assert.match(String(methodResponses[0][1].description), /Mailbox\/set shareWith/);
+    // Nor their changes: the ids of grants are an administrator's view too.
+    const changes = await jmap(
+      t,
+      [["x:MailboxGrant/changes", { accountId: alice.accountId, sinceState: "0" }, "0"]],
+      { auth: alice.auth, using: [CORE, MANAGEMENT] },
+    );
+    assert.deepEqual([changes.methodResponses[0][0], changes.methodResponses[0][1].type], [
+      "error",
+      "forbidden",
+    ]);
 
     // Not even an administrator: grants are made by sharing the mailbox.
     const create = await call(t, "x:MailboxGrant/set", {

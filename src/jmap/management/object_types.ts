@@ -113,9 +113,18 @@ function objectType(spec: ObjectSpec, deps: ManagementDeps): DataType {
         .filter(([, f]) => f.default !== undefined && !f.type.endsWith("?"))
         .map(([name, f]) => [name, f.default]),
     ),
-    // A non-admin sees changes of their own account and keys only; domains are visible to all.
-    changeOwner: (ctx) =>
-      spec.name !== "Domain" && !ctx.principal.roles.includes("admin") ? ctx.principal.accountId : undefined,
+    // A non-admin sees changes of their own account and keys only; domains are visible to all. Mailbox
+    // grants are the administrators' view: refused like their /get, rather than answering with ids.
+    changeOwner: (ctx) => {
+      if (ctx.principal.roles.includes("admin") || spec.name === "Domain") return undefined;
+      if (spec.name === "MailboxGrant") {
+        throw new MethodError(
+          "forbidden",
+          "Mailbox grants are managed by administrators; share your own mailboxes with Mailbox/set shareWith",
+        );
+      }
+      return ctx.principal.accountId;
+    },
     wireId: (id) => spec.singleton ? "singleton" : encodeId(id),
     checkAccount: (ctx, accountId) => checkManagementAccount(deps.accounts, ctx, accountId),
     conditions: CONDITIONS[spec.name] ?? {},
