@@ -61,6 +61,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     pushSubscriptions: services.pushSubscriptions,
     shareNotifications: services.shareNotifications,
     principalScope: async () => (await services.settings.get("Sharing")).principalScope,
+    pushPrivateTargets: config.pushPrivateTargets,
   });
   const router = new Router<RequestContext>().add(
     ...jmap.routes,

@@ -1,4 +1,5 @@
 /** Shared helpers for integration and end-to-end tests. */
+import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { resolveConfig } from "../src/config/mod.ts";
 import { bootstrap } from "../src/directory/mod.ts";
 import { type App, createApp, openData } from "../src/server.ts";
@@ -25,7 +26,12 @@ export async function startTestApp(
   options: { dataDir?: string; env?: Record<string, string> } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "postern-test-" });
-  const config = resolveConfig({ data: dataDir }, { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD, ...options.env });
+  const config = resolveConfig({ data: dataDir }, {
+    POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    // The tests' push receivers listen on 127.0.0.1; the refusal of private targets has its own test.
+    POSTERN_PUSH_PRIVATE_TARGETS: "allow",
+    ...options.env,
+  });
   const { services } = await openData(config, { hashWorkers: 2 });
   const first = await bootstrap(services, { domain: "example.org", adminPassword: ADMIN_PASSWORD });
   const app = createApp(config, services, { accessLog: false });
@@ -145,4 +151,24 @@ function freePort(): number {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
+}
+
+/** Collects the JMAP surface's warnings and errors (as they come) until `stop`, which returns them. */
+export async function captureJmapLogs(): Promise<{ records: LogRecord[]; stop(): Promise<LogRecord[]> }> {
+  const records: LogRecord[] = [];
+  await configure({
+    reset: true,
+    sinks: { memory: (record: LogRecord) => void records.push(record) },
+    loggers: [
+      { category: ["postern", "jmap"], lowestLevel: "warning", sinks: ["memory"] },
+      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
+    ],
+  });
+  return {
+    records,
+    async stop() {
+      await reset();
+      return records;
+    },
+  };
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import crypto from "node:crypto";
 import ece from "http_ece";
-import type { TestApp } from "./helpers.ts";
+import { captureJmapLogs, startTestApp, type TestApp } from "./helpers.ts";
 import { CORE, withApp } from "./jmap_helpers.ts";
 import { createMailbox, createUsers, type Obj, type Who } from "./mail_helpers.ts";
 
@@ -228,4 +228,28 @@ Deno.test("bad push subscriptions are refused with the property named", async ()
     assert.equal((theirs.notDestroyed as Record<string, Obj>)[id].type, "notFound");
     assert.deepEqual((await pushCall(t, bob, "PushSubscription/get", { ids: [id] })).notFound, [id]);
   });
+});
+
+Deno.test("by default no push goes to a loopback or private address: the verification push is refused and logged", async () => {
+  const device = endpoint();
+  const logs = await captureJmapLogs();
+  // The test helpers allow private targets for the other tests' receivers; this one has the default.
+  const t = await startTestApp({ env: { POSTERN_PUSH_PRIVATE_TARGETS: "deny" } });
+  try {
+    const [alice] = await createUsers(t, ["alice"]);
+    const set = await pushCall(t, alice, "PushSubscription/set", {
+      create: { p: { deviceClientId: "phone-1", url: device.url, types: ["Mailbox"] } },
+    });
+    const id = (set.created as Record<string, Obj>).p.id;
+    const refusal = () =>
+      logs.records.find((r) => String(r.rawMessage).includes("refused") && r.properties.id !== undefined);
+    await until(() => refusal() !== undefined, "the refusal in the log");
+    assert.match(String(refusal()!.properties.reason), /127\.0\.0\.1 is not a public address/);
+    assert.equal(typeof id, "string");
+    assert.equal(device.pushes.length, 0, "nothing reached the loopback endpoint");
+  } finally {
+    await t.close();
+    await logs.stop();
+    await device.close();
+  }
 });

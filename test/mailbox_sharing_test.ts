@@ -6,10 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { decodeId, encodeId } from "../src/model/ids.ts";
 import { openStore } from "../src/store/mod.ts";
-import { cli, startServerProcess, type TestApp } from "./helpers.ts";
+import { captureJmapLogs, cli, startServerProcess, type TestApp } from "./helpers.ts";
 import { MAIL, withApp } from "./jmap_helpers.ts";
 import {
   adminSetAccounts,
@@ -134,23 +133,6 @@ Deno.test("the report's steps against a server process: after the sharers are de
   }
 });
 
-/** Starts collecting the JMAP surface's log records; the returned function stops and returns them. */
-async function captureJmapLogs(): Promise<() => Promise<LogRecord[]>> {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { memory: (record: LogRecord) => void records.push(record) },
-    loggers: [
-      { category: ["postern", "jmap"], lowestLevel: "warning", sinks: ["memory"] },
-      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
-    ],
-  });
-  return async () => {
-    await reset();
-    return records;
-  };
-}
-
 async function skippedMetric(t: TestApp): Promise<number> {
   const response = await t.fetch("/metrics");
   const text = await response.text();
@@ -177,7 +159,7 @@ async function tokenOf(t: TestApp, who: Who): Promise<string> {
 
 Deno.test("grants naming owners that do not exist are skipped by the session, logged and counted, and db check --repair removes them", () =>
   withApp(async (t) => {
-    const stop = await captureJmapLogs();
+    const { stop } = await captureJmapLogs();
     try {
       const [a, b] = await createUsers(t, ["a", "b"]);
       await share(t, b, (await mailboxesByName(t, b)).Inbox.id as string, {

@@ -28,6 +28,8 @@ export interface Config {
   /** Origins allowed to call the APIs from a browser ("*" for any). */
   corsOrigins: string[];
   corsMaxAgeSeconds: number;
+  /** Whether web pushes may go to loopback and private addresses (see jmap/push/push_targets.ts). */
+  pushPrivateTargets: boolean;
 }
 
 /** Raw options as the CLI parsed them (all optional strings). */
@@ -65,6 +67,8 @@ export const ENVIRONMENT = {
   POSTERN_CORS_ORIGINS:
     "comma-separated origins allowed to call the APIs from a browser, or * (default: none)",
   POSTERN_CORS_MAX_AGE: "seconds a browser may cache a CORS preflight (default 7200)",
+  POSTERN_PUSH_PRIVATE_TARGETS:
+    "allow: web pushes may go to loopback and private addresses (default deny: public addresses only)",
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -111,6 +115,10 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
   if (!Number.isSafeInteger(corsMaxAgeSeconds) || corsMaxAgeSeconds < 0 || corsMaxAgeSeconds > 86_400) {
     throw new ConfigError(`Invalid CORS max age "${maxAgeText}": whole seconds from 0 to 86400`);
   }
+  const pushTargets = (env.POSTERN_PUSH_PRIVATE_TARGETS || "deny").toLowerCase();
+  if (pushTargets !== "allow" && pushTargets !== "deny") {
+    throw new ConfigError(`Invalid POSTERN_PUSH_PRIVATE_TARGETS "${pushTargets}": allow or deny`);
+  }
   const encryptionKey: SecretKeySource = env.POSTERN_ENCRYPTION_KEY
     ? { kind: "env", name: "POSTERN_ENCRYPTION_KEY" }
     : { kind: "file", path: env.POSTERN_ENCRYPTION_KEY_FILE ?? `${dataDir}/encryption.key` };
@@ -130,6 +138,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     publicUrl,
     corsOrigins,
     corsMaxAgeSeconds,
+    pushPrivateTargets: pushTargets === "allow",
   };
 }
 

@@ -41,6 +41,7 @@ Deno.test("with no flags and no environment every setting has its documented def
     publicUrl: undefined,
     corsOrigins: [],
     corsMaxAgeSeconds: 7200,
+    pushPrivateTargets: false,
   };
   assert.deepEqual(config, expected);
 });
@@ -59,6 +60,7 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_PUBLIC_URL: "https://mail.example.org",
     POSTERN_CORS_ORIGINS: "https://webmail.example.org, http://localhost:5173",
     POSTERN_CORS_MAX_AGE: "600",
+    POSTERN_PUSH_PRIVATE_TARGETS: "allow",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -75,11 +77,20 @@ Deno.test("every documented environment variable is read", () => {
     publicUrl: "https://mail.example.org",
     corsOrigins: ["https://webmail.example.org", "http://localhost:5173"],
     corsMaxAgeSeconds: 600,
+    pushPrivateTargets: true,
   });
+  assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
   assert.deepEqual(withKey.encryptionKey, { kind: "env", name: "POSTERN_ENCRYPTION_KEY" });
   // Every variable used above is one ENVIRONMENT documents for --help.
-  for (const name of ["POSTERN_DATA", "POSTERN_ENCRYPTION_KEY", "POSTERN_PUBLIC_URL"]) {
+  for (
+    const name of [
+      "POSTERN_DATA",
+      "POSTERN_ENCRYPTION_KEY",
+      "POSTERN_PUBLIC_URL",
+      "POSTERN_PUSH_PRIVATE_TARGETS",
+    ]
+  ) {
     assert.ok(name in ENVIRONMENT, name);
   }
 });

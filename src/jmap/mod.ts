@@ -90,6 +90,8 @@ export function createJmap(deps: {
   shareNotifications: ShareNotificationService;
   /** The Sharing singleton's principalScope (how far users see principals). */
   principalScope: () => Promise<"domain" | "all">;
+  /** Whether web pushes may go to loopback and private addresses. */
+  pushPrivateTargets?: boolean;
 }) {
   const skipped = { count: 0 };
   const methods = new Map<string, MethodDefinition>([
@@ -152,7 +154,12 @@ export function createJmap(deps: {
   for (const [name, definition] of pushSubscriptionMethods(deps.pushSubscriptions)) {
     methods.set(name, definition);
   }
-  const webPush = new WebPushSender({ hub: push, subscriptions: deps.pushSubscriptions, log: deps.log });
+  const webPush = new WebPushSender({
+    hub: push,
+    subscriptions: deps.pushSubscriptions,
+    log: deps.log,
+    privateTargets: deps.pushPrivateTargets ?? false,
+  });
   const engine = new JmapEngine(
     methods,
     new Set([

@@ -14,6 +14,7 @@ import { base64urlBytes, concatBytes } from "../../model/bytes.ts";
 import { encodeId } from "../../model/ids.ts";
 import { mergeChanged } from "./event_source.ts";
 import type { Changed, PushHub } from "./push_hub.ts";
+import { refusedTarget } from "./push_targets.ts";
 
 /** Backoff bounds and timings of push delivery. */
 export const WEB_PUSH = {
@@ -51,6 +52,8 @@ export class WebPushSender {
       hub: PushHub;
       subscriptions: PushSubscriptionService;
       log: Logger;
+      /** Whether pushes may go to loopback and private addresses (otherwise refused, see push_targets.ts). */
+      privateTargets: boolean;
     },
   ) {}
 
@@ -186,6 +189,11 @@ export class WebPushSender {
     } else {
       body = json;
       headers["content-type"] = "application/json; charset=utf-8";
+    }
+    const refused = this.deps.privateTargets ? undefined : await refusedTarget(record.url);
+    if (refused) {
+      this.deps.log.warn("Push to subscription {id} refused: {reason}", { id: record.id, reason: refused });
+      return "gone";
     }
     try {
       const response = await fetch(record.url, {
