@@ -97,16 +97,7 @@ export async function emailGet(
   ctx: MethodContext,
   deps: EmailGetDeps,
 ): Promise<JmapObject> {
-  const args = new Args(raw, [
-    "accountId",
-    "ids",
-    "properties",
-    "bodyProperties",
-    "fetchTextBodyValues",
-    "fetchHTMLBodyValues",
-    "fetchAllBodyValues",
-    "maxBodyValueBytes",
-  ], "Email/get");
+  const args = new Args(raw, ["accountId", "ids", ...ASKED_ARGUMENTS], "Email/get");
   const accountId = await deps.checkAccount(ctx, args.raw("accountId"));
   ctx.accountId = accountId;
   const account = decodeId(accountId)!;
@@ -135,6 +126,17 @@ export async function emailGet(
   return { accountId, state, list, notFound: unique.filter((id) => !found.has(id)) };
 }
 
+/** The arguments `readAsked` reads: what to answer of each email (Email/get and Email/parse). */
+export const ASKED_ARGUMENTS = [
+  "properties",
+  "bodyProperties",
+  "fetchTextBodyValues",
+  "fetchHTMLBodyValues",
+  "fetchAllBodyValues",
+  "maxBodyValueBytes",
+] as const;
+
+/** What to answer of each email, from the ASKED_ARGUMENTS; unknown properties are invalidArguments. */
 export function readAsked(args: Args, defaults: readonly string[] = DEFAULT_EMAIL_PROPERTIES): Asked {
   const properties = args.stringList("properties") ?? [...defaults];
   const headers = new Map<string, HeaderProperty>();

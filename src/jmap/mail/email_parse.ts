@@ -12,7 +12,14 @@ import { MethodError } from "../errors.ts";
 import { Args } from "../standard/args.ts";
 import type { JmapObject } from "../standard/data_type.ts";
 import { headerValue } from "./header_property.ts";
-import { bodyValues, DEFAULT_EMAIL_PROPERTIES, HEADER_PROPERTIES, partWire, readAsked } from "./email_get.ts";
+import {
+  ASKED_ARGUMENTS,
+  bodyValues,
+  DEFAULT_EMAIL_PROPERTIES,
+  HEADER_PROPERTIES,
+  partWire,
+  readAsked,
+} from "./email_get.ts";
 
 /** RFC 8621 §4.9: Email/get's defaults but those of a stored email (id, mailboxes, keywords…). */
 const DEFAULT_PARSE_PROPERTIES = DEFAULT_EMAIL_PROPERTIES.filter((p) =>
@@ -32,16 +39,7 @@ export async function emailParse(
   ctx: MethodContext,
   deps: EmailParseDeps,
 ): Promise<JmapObject> {
-  const args = new Args(raw, [
-    "accountId",
-    "blobIds",
-    "properties",
-    "bodyProperties",
-    "fetchTextBodyValues",
-    "fetchHTMLBodyValues",
-    "fetchAllBodyValues",
-    "maxBodyValueBytes",
-  ], "Email/parse");
+  const args = new Args(raw, ["accountId", "blobIds", ...ASKED_ARGUMENTS], "Email/parse");
   const accountId = await deps.checkAccount(ctx, args.raw("accountId"));
   ctx.accountId = accountId;
   const blobIds = args.stringList("blobIds");
