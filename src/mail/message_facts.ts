@@ -62,7 +62,11 @@ const ADDRESS_HEADERS = {
 
 /** Parses the message and gathers its facts. */
 export function messageFacts(message: Uint8Array): MessageFacts {
-  const body = emailBody(message);
+  return factsOf(emailBody(message));
+}
+
+/** The facts of a message already parsed. */
+export function factsOf(body: EmailBody): MessageFacts {
   const headers = body.root.headers;
   const raw = (name: string) => lastHeader(headers, name);
   const ids = (name: string) => {

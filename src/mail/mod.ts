@@ -3,7 +3,7 @@ export { MAILBOX_LIMITS, MailboxService } from "./mailboxes.ts";
 export { mailboxGrantHandler } from "./mailbox_grants.ts";
 export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
 export { EMAIL_LIMITS, EmailService, isKeyword } from "./emails.ts";
-export { messageFacts } from "./message_facts.ts";
+export { factsOf, messageFacts } from "./message_facts.ts";
 export { IdentityService } from "./identities.ts";
 export { VacationService } from "./vacation.ts";
 export { SmarthostRelay } from "./relay.ts";

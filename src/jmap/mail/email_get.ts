@@ -178,16 +178,15 @@ async function toWire(
     ? emailBody(await call.deps.emails.message(call.ctx.principal.accountId, call.account, email))
     : undefined;
   const headers = JSON.parse(email.headers) as Record<string, unknown>;
-  const partOf = (part: MimePart) => partWire(body!, part, blobId(email.blobHash), asked, false);
   const out: JmapObject = {};
   for (const property of asked.properties) {
     if (HEADER_PROPERTIES.has(property)) {
       out[property] = headers[property] ?? null;
       continue;
     }
-    const header = asked.headers.get(property);
-    if (header) {
-      out[property] = headerValue(body!.root.headers, header);
+    const fromMessage = body && messageProperty(property, body, blobId(email.blobHash), asked);
+    if (fromMessage !== undefined) {
+      out[property] = fromMessage;
       continue;
     }
     switch (property) {
@@ -221,24 +220,34 @@ async function toWire(
       case "preview":
         out.preview = email.preview;
         break;
-      case "bodyStructure":
-        out.bodyStructure = partWire(body!, body!.root, blobId(email.blobHash), asked, true);
-        break;
-      case "textBody":
-        out.textBody = body!.textBody.map(partOf);
-        break;
-      case "htmlBody":
-        out.htmlBody = body!.htmlBody.map(partOf);
-        break;
-      case "attachments":
-        out.attachments = body!.attachments.map(partOf);
-        break;
-      case "bodyValues":
-        out.bodyValues = bodyValues(body!, asked);
-        break;
     }
   }
   return out;
+}
+
+/**
+ * A property read from the parsed message, the same for a stored email and a parsed blob: a header
+ * form, the body structure and lists, the body values; undefined for every other property.
+ */
+export function messageProperty(
+  property: string,
+  body: EmailBody,
+  messageBlobId: string,
+  asked: Asked,
+): unknown {
+  const header = asked.headers.get(property);
+  if (header) return headerValue(body.root.headers, header);
+  switch (property) {
+    case "bodyStructure":
+      return partWire(body, body.root, messageBlobId, asked, true);
+    case "textBody":
+    case "htmlBody":
+    case "attachments":
+      return body[property].map((part) => partWire(body, part, messageBlobId, asked, false));
+    case "bodyValues":
+      return bodyValues(body, asked);
+  }
+  return undefined;
 }
 
 /** One EmailBodyPart; in the body structure every part has its subParts (null for a leaf). */

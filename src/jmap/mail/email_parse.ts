@@ -3,7 +3,7 @@
  * message attached to another (its part's blobId). What is not a message at all (no header field
  * before its body) is notParsable; a blob the caller cannot read is notFound.
  */
-import { type BlobService, messageFacts } from "../../mail/mod.ts";
+import { type BlobService, factsOf } from "../../mail/mod.ts";
 import { emailBody, messageHeaders } from "../../mail/mime/mod.ts";
 import { NotFoundError } from "../../model/errors.ts";
 import { decodeId } from "../../model/ids.ts";
@@ -11,13 +11,11 @@ import type { MethodContext } from "../engine.ts";
 import { MethodError } from "../errors.ts";
 import { Args } from "../standard/args.ts";
 import type { JmapObject } from "../standard/data_type.ts";
-import { headerValue } from "./header_property.ts";
 import {
   ASKED_ARGUMENTS,
-  bodyValues,
   DEFAULT_EMAIL_PROPERTIES,
   HEADER_PROPERTIES,
-  partWire,
+  messageProperty,
   readAsked,
 } from "./email_get.ts";
 
@@ -79,7 +77,7 @@ export async function emailParse(
 /** One parsed message as an Email whose stored properties (id, mailboxes, keywords…) are null. */
 function parsedEmail(data: Uint8Array, blobId: string, asked: ReturnType<typeof readAsked>): JmapObject {
   const body = emailBody(data);
-  const facts = messageFacts(data);
+  const facts = factsOf(body);
   const headers = facts.headers as unknown as Record<string, unknown>;
   const out: JmapObject = {};
   for (const property of asked.properties) {
@@ -87,9 +85,9 @@ function parsedEmail(data: Uint8Array, blobId: string, asked: ReturnType<typeof 
       out[property] = headers[property] ?? null;
       continue;
     }
-    const header = asked.headers.get(property);
-    if (header) {
-      out[property] = headerValue(body.root.headers, header);
+    const fromMessage = messageProperty(property, body, blobId, asked);
+    if (fromMessage !== undefined) {
+      out[property] = fromMessage;
       continue;
     }
     switch (property) {
@@ -107,17 +105,6 @@ function parsedEmail(data: Uint8Array, blobId: string, asked: ReturnType<typeof 
         break;
       case "preview":
         out.preview = facts.preview;
-        break;
-      case "bodyStructure":
-        out.bodyStructure = partWire(body, body.root, blobId, asked, true);
-        break;
-      case "textBody":
-      case "htmlBody":
-      case "attachments":
-        out[property] = body[property].map((part) => partWire(body, part, blobId, asked, false));
-        break;
-      case "bodyValues":
-        out.bodyValues = bodyValues(body, asked);
         break;
       default:
         // id, threadId, mailboxIds, keywords, receivedAt: a parsed message is not stored.
