@@ -3,6 +3,8 @@
  * the messages the tests write (CRLF line ends, as on the wire).
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import type { TestApp } from "./helpers.ts";
 import { mailboxesByName, mailCall, type Obj, type Target, type Who } from "./mail_helpers.ts";
 
 /** A message with CRLF line ends from lines written with LF. */
@@ -70,4 +72,14 @@ export async function getEmail(target: Target, who: Who, id: string, args: Obj =
   const [email] = result.list as Obj[];
   assert.ok(email, JSON.stringify(result));
   return email;
+}
+
+/** Blobs stored in the app's database (content is stored once per hash: a count shows deduplication). */
+export function blobRows(t: TestApp): number {
+  const db = new DatabaseSync(`${t.dataDir}/postern.db`, { readOnly: true });
+  try {
+    return Number((db.prepare("SELECT count(*) AS n FROM blobs").get() as { n: number }).n);
+  } finally {
+    db.close();
+  }
 }

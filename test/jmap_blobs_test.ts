@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { UPLOAD_TTL_MS } from "../src/mail/mod.ts";
+import { blobRows } from "./email_helpers.ts";
 import type { TestApp } from "./helpers.ts";
 import { startServerProcess } from "./helpers.ts";
 import { CORE, jmap, QUOTA, withApp } from "./jmap_helpers.ts";
@@ -55,15 +56,6 @@ function download(
     }${query}`,
     { headers: { authorization: who.auth } },
   );
-}
-
-function blobRows(t: TestApp): number {
-  const db = new DatabaseSync(`${t.dataDir}/postern.db`, { readOnly: true });
-  try {
-    return Number((db.prepare("SELECT count(*) AS n FROM blobs").get() as { n: number }).n);
-  } finally {
-    db.close();
-  }
 }
 
 Deno.test("an upload answers 201 with its id, type and size, and downloads byte for byte through the session's URLs", async () => {

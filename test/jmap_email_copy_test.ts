@@ -4,9 +4,7 @@
  * Email/set, and clear refusals.
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
-import type { TestApp } from "./helpers.ts";
-import { imported, message, uploadBlob } from "./email_helpers.ts";
+import { blobRows, imported, message, uploadBlob } from "./email_helpers.ts";
 import {
   adminSetAccounts,
   mailboxesByName,
@@ -18,15 +16,6 @@ import {
   share,
   withAliceAndBob,
 } from "./mail_helpers.ts";
-
-function blobRows(t: TestApp): number {
-  const db = new DatabaseSync(`${t.dataDir}/postern.db`, { readOnly: true });
-  try {
-    return Number((db.prepare("SELECT count(*) AS n FROM blobs").get() as { n: number }).n);
-  } finally {
-    db.close();
-  }
-}
 
 Deno.test("a sharer copies an email into its own account; with onSuccessDestroyOriginal the original goes", async () => {
   await withAliceAndBob(async (t, alice, bob) => {
