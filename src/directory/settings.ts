@@ -81,9 +81,17 @@ export class SettingsService {
 }
 
 /** The write-only fields of a settings object: secrets, kept sealed. */
-function secretFields(name: string): string[] {
-  return Object.entries(spec(name).fields).filter(([, f]) => f.writeOnly).map(([field]) => field);
+function secretFields(name: string): readonly string[] {
+  // Settings are read on request paths (the session reads Sharing): worked out once per object.
+  let fields = SECRET_FIELDS.get(name);
+  if (!fields) {
+    fields = Object.entries(spec(name).fields).filter(([, f]) => f.writeOnly).map(([field]) => field);
+    SECRET_FIELDS.set(name, fields);
+  }
+  return fields;
 }
+
+const SECRET_FIELDS = new Map<string, string[]>();
 
 function spec(name: string): ObjectSpec {
   const found = OBJECT_SPECS[name];

@@ -43,6 +43,8 @@ interface Entry {
 /** Delivers pushes to every verified subscription. */
 export class WebPushSender {
   readonly #entries = new Map<number, Entry>();
+  /** The address check of each push URL's host, kept a minute: every push would otherwise ask DNS twice. */
+  readonly #checked = new Map<string, { until: number; refused: Promise<string | undefined> }>();
   #sweep: ReturnType<typeof setInterval> | undefined;
   #syncing: Promise<void> = Promise.resolve();
   #stopped = false;
@@ -177,6 +179,18 @@ export class WebPushSender {
     if (entry.pending) void this.flush(entry);
   }
 
+  #refusal(url: string): Promise<string | undefined> {
+    const host = new URL(url).host;
+    const now = Date.now();
+    let checked = this.#checked.get(host);
+    if (!checked || checked.until <= now) {
+      if (this.#checked.size > 10_000) this.#checked.clear();
+      checked = { until: now + 60_000, refused: refusedTarget(url) };
+      this.#checked.set(host, checked);
+    }
+    return checked.refused;
+  }
+
   /** One POST to the subscription's URL. */
   private async post(record: PushSubscriptionRecord, message: unknown): Promise<Outcome> {
     const json = new TextEncoder().encode(JSON.stringify(message));
@@ -190,7 +204,7 @@ export class WebPushSender {
       body = json;
       headers["content-type"] = "application/json; charset=utf-8";
     }
-    const refused = this.deps.privateTargets ? undefined : await refusedTarget(record.url);
+    const refused = this.deps.privateTargets ? undefined : await this.#refusal(record.url);
     if (refused) {
       this.deps.log.warn("Push to subscription {id} refused: {reason}", { id: record.id, reason: refused });
       return "gone";
