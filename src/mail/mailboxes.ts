@@ -11,7 +11,6 @@ import {
   type InvalidationEvent,
   InvalidInputError,
   type LoggedWrite,
-  MAILBOX_ROLES,
   type MailboxRecord,
   NotFoundError,
   QuotaError,
@@ -23,9 +22,7 @@ import {
 } from "./deps.ts";
 import type { MailboxCounts } from "../store/mod.ts";
 import { recordRightsChange } from "./share_notifications.ts";
-
-/** Limits of the mail capability that mailboxes obey. */
-export const MAILBOX_LIMITS = { maxMailboxDepth: 10, maxSizeMailboxName: 255 } as const;
+import { checkName, checkPlacement } from "./mailbox_rules.ts";
 
 /** A mailbox as one viewer sees it. */
 export interface MailboxView extends MailboxRecord {
@@ -154,7 +151,7 @@ export class MailboxService {
     }
     const name = checkName(input.name);
     const role = input.role ?? null;
-    this.checkPlacement(all, { id: 0, parentId, name, role, accountId });
+    checkPlacement(all, { id: 0, parentId, name, role, accountId });
     const limit = (await this.accounts.get(accountId))?.quotas.maxMailboxes;
     if (limit !== undefined && all.length >= limit) {
       throw new QuotaError(`The account already has ${all.length} mailboxes, its limit (maxMailboxes)`);
@@ -208,7 +205,7 @@ export class MailboxService {
     if (input.shareWith !== undefined) {
       this.require(access, id, "mayShare", "change who this mailbox is shared with");
     }
-    this.checkPlacement(all, next);
+    checkPlacement(all, next);
     await this.write(async () => {
       await this.store.mailboxes.update(id, next);
       if (input.isSubscribed !== undefined) {
@@ -318,56 +315,6 @@ export class MailboxService {
     }
   }
 
-  /** Role, sibling name, parent, depth and cycle rules for a mailbox at its (new) place. */
-  private checkPlacement(
-    all: MailboxRecord[],
-    m: Pick<MailboxRecord, "id" | "parentId" | "name" | "role" | "accountId">,
-  ): void {
-    if (m.role !== null) {
-      if (!(MAILBOX_ROLES as readonly string[]).includes(m.role)) {
-        throw new InvalidInputError(`Unknown mailbox role "${m.role}"`, [
-          { property: "role", message: `must be one of ${MAILBOX_ROLES.join(", ")}` },
-        ]);
-      }
-      const holder = all.find((o) => o.role === m.role && o.id !== m.id);
-      if (holder) {
-        throw new InvalidInputError(`The role "${m.role}" already belongs to the mailbox "${holder.name}"`, [
-          { property: "role", message: "another mailbox of this account has that role" },
-        ]);
-      }
-    }
-    if (m.parentId !== null) {
-      const byId = new Map(all.map((o) => [o.id, o]));
-      if (!byId.has(m.parentId)) {
-        throw new InvalidInputError("The parent mailbox does not exist", [
-          { property: "parentId", message: "no such mailbox in this account" },
-        ]);
-      }
-      // The deepest descendant of the mailbox ends up this much below it.
-      const below = (id: number): number =>
-        Math.max(0, ...all.filter((o) => o.parentId === id).map((o) => 1 + below(o.id)));
-      let depth = 1 + (m.id === 0 ? 0 : below(m.id));
-      for (let p: number | null = m.parentId; p !== null; p = byId.get(p)?.parentId ?? null) {
-        if (p === m.id) {
-          throw new InvalidInputError("A mailbox cannot be moved inside itself or its children", [
-            { property: "parentId", message: "would make a cycle" },
-          ]);
-        }
-        if (++depth > MAILBOX_LIMITS.maxMailboxDepth) {
-          throw new InvalidInputError(`Mailboxes nest at most ${MAILBOX_LIMITS.maxMailboxDepth} deep`, [
-            { property: "parentId", message: "too deep" },
-          ]);
-        }
-      }
-    }
-    const sibling = all.find((o) => o.id !== m.id && o.parentId === m.parentId && o.name === m.name);
-    if (sibling) {
-      throw new InvalidInputError(`A mailbox named "${m.name}" already exists there`, [
-        { property: "name", message: "a sibling has this name" },
-      ]);
-    }
-  }
-
   /** Replaces a mailbox's grants; returns the events that refresh the grantees' sessions. */
   private async share(
     ownerId: number,
@@ -419,31 +366,6 @@ export class MailboxService {
     }
     return [...ids].map((accountId) => ({ kind: "account", accountId, keys: [] }));
   }
-}
-
-function checkName(name: string | undefined): string {
-  if (name === undefined || name.trim() === "") {
-    throw new InvalidInputError("A mailbox needs a name", [{
-      property: "name",
-      message: "must not be empty",
-    }]);
-  }
-  // RFC 8621 §1.3.1: maxSizeMailboxName counts octets of UTF-8, not characters.
-  if (new TextEncoder().encode(name.normalize("NFC")).length > MAILBOX_LIMITS.maxSizeMailboxName) {
-    throw new InvalidInputError(
-      `The name is longer than ${MAILBOX_LIMITS.maxSizeMailboxName} bytes of UTF-8`,
-      [
-        { property: "name", message: `at most ${MAILBOX_LIMITS.maxSizeMailboxName} bytes of UTF-8` },
-      ],
-    );
-  }
-  // deno-lint-ignore no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) {
-    throw new InvalidInputError("A mailbox name cannot contain control characters", [
-      { property: "name", message: "control characters are not allowed" },
-    ]);
-  }
-  return name.normalize("NFC");
 }
 
 function mailboxChange(id: number, kind: Change["kind"], accountId: number): Change {

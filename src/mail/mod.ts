@@ -1,5 +1,6 @@
 /** Mail: mailboxes and their sharing, blobs, emails and threads (MIME in ./mime/). */
-export { MAILBOX_LIMITS, MailboxService } from "./mailboxes.ts";
+export { MailboxService } from "./mailboxes.ts";
+export { MAILBOX_LIMITS } from "./mailbox_rules.ts";
 export { mailboxGrantHandler } from "./mailbox_grants.ts";
 export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
 export { EMAIL_LIMITS, EmailService, isKeyword } from "./emails.ts";
