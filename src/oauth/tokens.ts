@@ -17,6 +17,7 @@ import { invalidGrant, invalidScope, OAuthError } from "./errors.ts";
 import type { ClientLookup } from "./clients.ts";
 import type { ProviderSettings } from "./settings.ts";
 import type { SigningKeys } from "./signing_keys.ts";
+import { idTokenClaims, type IdTokenRequest } from "./id_tokens.ts";
 import {
   type ClearClaims,
   type KeyMaterial,
@@ -389,35 +390,20 @@ export class TokenService {
   }
 
   private async idToken(
-    request: Pick<IssueRequest, "client" | "scopes" | "authTime" | "nonce" | "issuer">,
+    request: IdTokenRequest,
     account: Account,
     accessToken: string,
     now: number,
   ): Promise<string> {
-    const claims: Record<string, unknown> = {
-      iss: request.issuer,
-      sub: encodeId(account.id),
-      aud: request.client.clientId,
-      exp: seconds(now + this.deps.settings().idTokenMs),
-      iat: seconds(now),
-      auth_time: seconds(request.authTime),
-      at_hash: await atHash(accessToken, await this.algorithm()),
-      azp: request.client.clientId,
-    };
-    if (request.nonce) claims.nonce = request.nonce;
-    if (request.scopes.includes("profile")) {
-      claims.preferred_username = account.primaryAddress;
-      claims.name = account.description ?? account.name;
-    }
-    if (request.scopes.includes("email")) {
-      claims.email = account.primaryAddress;
-      claims.email_verified = true;
-    }
-    return await this.deps.keys.sign(claims);
-  }
-
-  private algorithm(): Promise<string> {
-    return Promise.resolve(this.deps.settings().signatureAlgorithm);
+    const settings = this.deps.settings();
+    return await this.deps.keys.sign(
+      await idTokenClaims(request, account, {
+        accessToken,
+        now,
+        lifetimeMs: settings.idTokenMs,
+        algorithm: settings.signatureAlgorithm,
+      }),
+    );
   }
 }
 
@@ -428,12 +414,4 @@ function narrowScopes(granted: string[], requested: string | undefined): string[
   const extra = asked.filter((s) => !granted.includes(s));
   if (extra.length) throw invalidScope(`Scopes not granted originally cannot be added: ${extra.join(" ")}`);
   return asked;
-}
-
-/** OIDC Core §3.1.3.6: the left half of the access token's hash, with the signature's hash function. */
-async function atHash(accessToken: string, alg: string): Promise<string> {
-  const hash = alg === "EdDSA" ? "SHA-512" : `SHA-${alg.slice(2)}`;
-  const digest = new Uint8Array(await crypto.subtle.digest(hash, new TextEncoder().encode(accessToken)));
-  const half = digest.subarray(0, digest.length / 2);
-  return btoa(String.fromCharCode(...half)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }

@@ -1,7 +1,7 @@
 /** The UserInfo endpoint (OIDC Core §5.3): the signed-in account's claims, by the token's scopes. */
 import type { AccountService } from "../../directory/mod.ts";
 import { type RequestContext, RESOURCE_METADATA_PATH } from "../../http/mod.ts";
-import { encodeId } from "../deps.ts";
+import { accountClaims } from "../id_tokens.ts";
 import { oauthJson } from "./responses.ts";
 
 /** GET or POST /auth/userinfo. */
@@ -22,16 +22,6 @@ export function userinfoEndpoint(accounts: AccountService) {
       );
     }
     const account = await accounts.require(principal.accountId);
-    const claims: Record<string, unknown> = { sub: encodeId(account.id) };
-    if (scopes.includes("profile")) {
-      claims.preferred_username = account.primaryAddress;
-      claims.name = account.description ?? account.name;
-      if (account.locale) claims.locale = account.locale;
-    }
-    if (scopes.includes("email")) {
-      claims.email = account.primaryAddress;
-      claims.email_verified = true;
-    }
-    return oauthJson(claims);
+    return oauthJson(accountClaims(account, scopes));
   };
 }
