@@ -11,8 +11,11 @@ import { basic, type ServerProcess, startServerProcess } from "./helpers.ts";
 import { registerClientWithCli } from "./oauth_helpers.ts";
 
 const INVALID_TOKEN = "invalid-token-0123456789abcdef";
-/** How long a fetch of the session may take before the test calls it hanging. */
-const FETCH_DEADLINE_MS = 5_000;
+/**
+ * How long a fetch of the session may take before the test calls it hanging (waiting for a person to
+ * answer a sign-in popup): no speed limit, only an end to a hang on a loaded machine.
+ */
+const FETCH_DEADLINE_MS = 30_000;
 
 /** A second origin standing in for a webmail: its page, and a route that challenges for Basic. */
 interface WebmailOrigin {
@@ -32,7 +35,6 @@ function webmailPage(postern: string): string {
 <script>
 (async () => {
   const token = decodeURIComponent(location.hash.slice(1));
-  const started = performance.now();
   let result;
   try {
     const response = await fetch(${JSON.stringify(postern)} + "/jmap/session", {
@@ -51,7 +53,6 @@ function webmailPage(postern: string): string {
   } catch (error) {
     result = { error: error.name + ": " + error.message };
   }
-  result.elapsedMs = performance.now() - started;
   document.getElementById("result").textContent = JSON.stringify(result);
 })();
 </script></body></html>`;
@@ -180,7 +181,6 @@ interface SessionFetch {
   contentType?: string | null;
   body?: unknown;
   error?: string;
-  elapsedMs: number;
 }
 
 /** Opens the webmail page with a token and waits for its script's fetch of the session. */
@@ -190,7 +190,6 @@ async function webmailFetch(fixture: Fixture, page: Page, token: string): Promis
   await result.filter({ hasText: /\S/ }).waitFor({ timeout: FETCH_DEADLINE_MS + 3_000 });
   const read: SessionFetch = JSON.parse(await result.innerText());
   assert.equal(read.error, undefined, `the page's fetch failed: ${read.error}`);
-  assert.ok(read.elapsedMs < FETCH_DEADLINE_MS, `the fetch took ${read.elapsedMs} ms`);
   return read;
 }
 
@@ -258,9 +257,8 @@ test("a script on Postern's own origin sending a refused bearer token gets a 401
   // Same-origin is where a browser does prompt on a Basic challenge (the founding bug's WebUI).
   await inPage(fixture, async (page, prompts) => {
     await page.goto(`${fixture.server.url}/.well-known/openid-configuration`);
-    const read = await page.evaluate<{ status: number; challenge: string | null; elapsedMs: number }>(`
+    const read = await page.evaluate<{ status: number; challenge: string | null }>(`
       (async () => {
-        const started = performance.now();
         const response = await fetch("/jmap/session", {
           headers: { Authorization: "Bearer ${INVALID_TOKEN}" },
           signal: AbortSignal.timeout(${FETCH_DEADLINE_MS}),
@@ -269,13 +267,11 @@ test("a script on Postern's own origin sending a refused bearer token gets a 401
         return {
           status: response.status,
           challenge: response.headers.get("www-authenticate"),
-          elapsedMs: performance.now() - started,
         };
       })()
     `);
     assert.equal(read.status, 401);
     assertBearerOnly(read.challenge);
-    assert.ok(read.elapsedMs < FETCH_DEADLINE_MS, `the fetch took ${read.elapsedMs} ms`);
     assert.deepEqual(prompts.authChallenges, []);
   });
 });
