@@ -35,6 +35,10 @@ interface Fixture extends SharedFixture {
   denied: TestClient;
   /** A public client on a device. */
   device: TestClient;
+  /** Trusted, and registered to have the browser sent back after signing out. */
+  signingOut: TestClient;
+  /** signingOut's post_logout_redirect_uri. */
+  signedOutUri: string;
 }
 
 async function openFixture(): Promise<Fixture> {
@@ -52,11 +56,17 @@ async function openFixture(): Promise<Fixture> {
     server = await startServerProcess(dataDir);
     const withCallback = (path: string, requireConsent = true) =>
       registerClientWithCli(dataDir, { redirectUris: [`${callbacks.origin}${path}`], requireConsent });
-    const [consenting, trusted, denied, device] = await Promise.all([
+    const signedOutUri = `${callbacks.origin}/callback/signed-out`;
+    const [consenting, trusted, denied, device, signingOut] = await Promise.all([
       withCallback("/callback/consenting"),
       withCallback("/callback/trusted", false),
       withCallback("/callback/denied"),
       registerClientWithCli(dataDir, { type: "Public", grantTypes: [DEVICE_GRANT] }),
+      registerClientWithCli(dataDir, {
+        redirectUris: [`${callbacks.origin}/callback/signing-out`],
+        postLogoutRedirectUris: [signedOutUri],
+        requireConsent: false,
+      }),
     ]);
     browser = await launchChromium();
     const metadata = await fetch(`${server.url}/.well-known/openid-configuration`);
@@ -72,6 +82,8 @@ async function openFixture(): Promise<Fixture> {
       trusted,
       denied,
       device,
+      signingOut,
+      signedOutUri,
       close,
       abandon() {
         void started.stop(); // sends SIGTERM before its first await
@@ -295,5 +307,37 @@ test("the sign-in, consent and device pages fit a 375 px wide phone without scro
     assert.ok(await scrollWidth(page) <= 375, `consent page is ${await scrollWidth(page)} px wide`);
     await page.goto(`${fixture.server.url}/auth/device`);
     assert.ok(await scrollWidth(page) <= 375, `device page is ${await scrollWidth(page)} px wide`);
+  });
+});
+
+test("confirming a client's sign-out request ends the session and returns to its post_logout_redirect_uri with the state", async (fixture) => {
+  const client = fixture.signingOut;
+  await inPage(fixture, {}, async (page) => {
+    await page.goto(authorizationRequest(fixture, client).url);
+    await signIn(page);
+    assert.ok((await callbackQuery(fixture, page, client)).get("code"), "signed in");
+
+    // RP-initiated logout without id_token_hint: the person confirms on a page.
+    const state = crypto.randomUUID();
+    const logout = new URL(`${fixture.server.url}/auth/logout`);
+    logout.search = new URLSearchParams({
+      client_id: client.clientId,
+      post_logout_redirect_uri: fixture.signedOutUri,
+      state,
+    }).toString();
+    await page.goto(logout.href);
+    assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Sign out of Postern?");
+    await page.getByRole("button", { name: "Sign out" }).click();
+
+    const path = new URL(fixture.signedOutUri).pathname;
+    await page.waitForURL((url) => url.pathname === path);
+    assert.equal(await page.locator("body").innerText(), "done");
+    const query = fixture.callbacks.lastQuery(path);
+    assert.ok(query, `the client's listener received no request at ${path}`);
+    assert.equal(query.get("state"), state);
+
+    // Signed out for real: a silent authorization now needs a sign-in.
+    await page.goto(authorizationRequest(fixture, client, { prompt: "none" }).url);
+    assert.equal((await callbackQuery(fixture, page, client)).get("error"), "login_required");
   });
 });

@@ -235,6 +235,35 @@ Deno.test("logout without an id_token_hint asks for confirmation before signing 
     await assertErrorRedirect(none, p.client.redirectUri, "login_required");
   }, LOGOUT_CLIENT));
 
+Deno.test("a confirmed logout posting a post_logout_redirect_uri not registered is an error page and keeps the session", () =>
+  withProvider(async (p) => {
+    await signedIn(p);
+    const query = new URLSearchParams({ client_id: p.client.clientId, post_logout_redirect_uri: SIGNED_OUT });
+    const html = await (await p.browser.request(`/auth/logout?${query}`)).text();
+    assert.match(html, /name="post_logout_redirect_uri"/);
+    const forged = await p.browser.submit(html, {
+      decision: "logout",
+      post_logout_redirect_uri: "http://evil.example/signed-out",
+    });
+    assert.match(await assertErrorPage(forged), /not registered/);
+    const still = await p.browser.request(authorizationRequest(p.client, { prompt: "none" }).url);
+    assert.ok((await clientRedirect(still, p.client.redirectUri)).get("code"), "still signed in");
+  }, LOGOUT_CLIENT));
+
+Deno.test("a confirmed logout asked for by a client redirects to its post_logout_redirect_uri with the state", () =>
+  withProvider(async (p) => {
+    await signedIn(p);
+    const query = new URLSearchParams({
+      client_id: p.client.clientId,
+      post_logout_redirect_uri: SIGNED_OUT,
+      state: "bye & see you",
+    });
+    const html = await (await p.browser.request(`/auth/logout?${query}`)).text();
+    const confirmed = await p.browser.submit(html, { decision: "logout" });
+    assert.equal((await clientRedirect(confirmed, SIGNED_OUT)).get("state"), "bye & see you");
+    assert.ok(!p.browser.cookies.has("postern_session"));
+  }, LOGOUT_CLIENT));
+
 /** Test seam: moves every retired signing key's retirement `ms` into the past, as if time had passed. */
 function ageRetiredKeys(t: TestApp, ms: number): void {
   const db = new DatabaseSync(`${t.dataDir}/postern.db`);

@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JWK, jwtVerify } from "jose";
+import { DatabaseSync } from "node:sqlite";
+import { NEXT_KEY_DELAY_MS } from "../src/oauth/signing_keys.ts";
 import { basic, type TestApp } from "./helpers.ts";
 import { call, CORE, type Invocation, jmap, MAIL, MANAGEMENT } from "./jmap_helpers.ts";
 import { registerClient } from "./oauth_helpers.ts";
@@ -28,6 +30,20 @@ async function jmapWithToken(t: TestApp, token: string, call: Invocation): Promi
   const { methodResponses } = await jmap(t, [call], { auth: `Bearer ${token}`, using: [CORE, MANAGEMENT] });
   assert.equal(methodResponses.length, 1);
   return methodResponses[0];
+}
+
+/** Test seam: moves every signing key's times `ms` into the past, as if that much time had passed. */
+function passKeyTime(t: TestApp, ms: number): void {
+  const db = new DatabaseSync(`${t.dataDir}/postern.db`);
+  try {
+    db.prepare(
+      `UPDATE oauth_signing_keys SET created_at = created_at - ?, activates_at = activates_at - ?,
+         retired_at = retired_at - ?`,
+    ).run(ms, ms, ms);
+  } finally {
+    db.close();
+  }
+  t.services.oauth.keys.reload();
 }
 
 async function jwks(t: TestApp): Promise<{ keys: JWK[] }> {
@@ -220,10 +236,11 @@ Deno.test("the JWKS publishes the ID token's kid, and after a rotation both the 
     assert.ok((await jwks(p.t)).keys.some((k) => k.kid === oldKid));
     await jwtVerify(before.id_token!, createLocalJWKSet(await jwks(p.t)), { issuer: ISSUER });
 
-    const newKid = await p.t.services.oauth.keys.rotate();
+    const { kid: newKid } = await p.t.services.oauth.keys.rotate();
     assert.notEqual(newKid, oldKid);
     const published = (await jwks(p.t)).keys.map((k) => k.kid);
     assert.ok(published.includes(oldKid) && published.includes(newKid), published.join(", "));
+    passKeyTime(p.t, NEXT_KEY_DELAY_MS);
     const after = await obtainTokens(p);
     assert.equal(decodeProtectedHeader(after.id_token!).kid, newKid);
     const set = createLocalJWKSet(await jwks(p.t));
@@ -231,7 +248,7 @@ Deno.test("the JWKS publishes the ID token's kid, and after a rotation both the 
     await jwtVerify(after.id_token!, set, { issuer: ISSUER });
   }));
 
-Deno.test("choosing ES256 makes new ID tokens ES256, verifiable with the JWKS", () =>
+Deno.test("choosing ES256 publishes an ES256 key at once and makes it sign once cached key sets have expired", () =>
   withProvider(async (p) => {
     assert.equal(decodeProtectedHeader((await obtainTokens(p)).id_token!).alg, "RS256");
     await p.t.services.objects.update(
@@ -240,6 +257,9 @@ Deno.test("choosing ES256 makes new ID tokens ES256, verifiable with the JWKS", 
       { signatureAlgorithm: "ES256" },
       "system",
     );
+    assert.equal(decodeProtectedHeader((await obtainTokens(p)).id_token!).alg, "RS256");
+    assert.ok((await jwks(p.t)).keys.some((k) => k.alg === "ES256"), "the ES256 key is published first");
+    passKeyTime(p.t, NEXT_KEY_DELAY_MS);
     const tokens = await obtainTokens(p);
     const header = decodeProtectedHeader(tokens.id_token!);
     assert.equal(header.alg, "ES256");

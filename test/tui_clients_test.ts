@@ -75,8 +75,8 @@ Deno.test({
       [stored] = await queryObjects(dataDir, "oauth-client");
       assert.equal(stored.requireConsent, false);
 
-      // Delete, answered no: nothing changes; then yes.
-      await tui.keys("Down", "Enter");
+      // Delete, answered no: nothing changes; then yes (past resourceServer, the last field).
+      await tui.keys("Down", "Down", "Enter");
       await tui.waitFor("? Delete client Webmail?");
       await tui.keys("Enter");
       await tui.waitFor("❯ Delete…");

@@ -84,7 +84,8 @@ const LOCAL_ACTIONS: Record<string, ActionInfo & { event?: InvalidationEvent }> 
   },
   RotateSigningKey: {
     name: "RotateSigningKey",
-    description: "Make a new ID-token signing key current (old public keys stay published)",
+    description:
+      "Publish a new ID-token signing key; it signs in 10 minutes (old public keys stay published)",
     confirm: "Rotate the ID-token signing key now?",
   },
 };
@@ -150,7 +151,7 @@ export function localBackend(
         await services.accounts.write(() => Promise.resolve({ result: undefined, events: [event] }));
         return `${action.description}: done (a running server applies it at its next request)`;
       }
-      return `New signing key ${await services.oauth.rotateSigningKey()} is current`;
+      return `New signing key ${await services.oauth.rotateSigningKey()}`;
     },
     checkDatabase: ({ repair }) => services.store.integrity.check({ repair }),
   };

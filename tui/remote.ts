@@ -116,7 +116,8 @@ const ACTION_WORDS: Record<string, Omit<ActionInfo, "name">> = {
   InvalidateCaches: { description: "Drop every cache entry in every process" },
   InvalidateNegativeCaches: { description: "Drop every negative (not found) cache entry in every process" },
   RotateSigningKey: {
-    description: "Make a new ID-token signing key current (old public keys stay published)",
+    description:
+      "Publish a new ID-token signing key; it signs in 10 minutes (old public keys stay published)",
     confirm: "Rotate the ID-token signing key now?",
   },
 };

@@ -78,7 +78,7 @@ export function createJmap(deps: {
   core: CoreCapability;
   version: string;
   log: Logger;
-  /** Makes a new ID-token signing key current (the RotateSigningKey action). */
+  /** Publishes a new ID-token signing key, current after a delay (the RotateSigningKey action). */
   rotateSigningKey: () => Promise<string>;
   mailboxes: MailboxService;
   blobs: BlobService;

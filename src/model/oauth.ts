@@ -26,6 +26,11 @@ export interface OAuthClient {
   requireConsent: boolean;
   /** Registered through RFC 7591 dynamic registration. */
   dynamic: boolean;
+  /**
+   * A resource server an administrator allows to introspect tokens issued to any client; any other
+   * client learns only about its own tokens.
+   */
+  resourceServer: boolean;
   description: string | null;
   createdAt: number;
   updatedAt: number;
@@ -111,6 +116,9 @@ export interface SigningKey {
   privateJwk: string;
   publicJwk: string;
   createdAt: number;
+  /** From when it signs (ms); published in the JWKS from its creation. */
+  activatesAt: number;
+  /** From when it no longer signs (ms); published for a while after. */
   retiredAt: number | null;
 }
 

@@ -188,6 +188,9 @@ export class ClientService implements ClientLookup {
         if (!isAdmin(caller) && ownerId !== callerId(caller)) {
           throw new ForbiddenError("Only an administrator can create a client owned by another account");
         }
+        if (value.resourceServer === true && !isAdmin(caller)) {
+          throw new ForbiddenError("Only an administrator can let a client introspect other clients' tokens");
+        }
         const { client, secret } = await this.create({
           clientId: typeof value.clientId === "string" ? value.clientId : generatedClientId(),
           name: String(value.name),
@@ -202,6 +205,7 @@ export class ClientService implements ClientLookup {
             ["openid", "profile", "email", "offline_access", "urn:ietf:params:jmap:mail"],
           requireConsent: (value.requireConsent as boolean | undefined) ?? true,
           dynamic: false,
+          resourceServer: (value.resourceServer as boolean | undefined) ?? false,
           description: (value.description as string | null | undefined) ?? null,
         });
         return secret ? { ...clientToWire(client), secret } : clientToWire(client);
@@ -215,6 +219,9 @@ export class ClientService implements ClientLookup {
         const client = await visible(id, encodeId(id), caller);
         if (value.ownerId !== undefined && !isAdmin(caller)) {
           throw new ForbiddenError("Only an administrator can give a client to another account");
+        }
+        if (value.resourceServer === true && !client.resourceServer && !isAdmin(caller)) {
+          throw new ForbiddenError("Only an administrator can let a client introspect other clients' tokens");
         }
         const next: ClientFields = { ...client };
         for (const key of Object.keys(value) as (keyof ClientFields)[]) {
@@ -257,6 +264,7 @@ export function clientToWire(client: OAuthClient): WireObject {
     scopes: toKeyedList(client.scopes),
     ownerId: client.ownerId === null ? null : encodeId(client.ownerId),
     requireConsent: client.requireConsent,
+    resourceServer: client.resourceServer,
     createdAt: iso(client.createdAt),
     updatedAt: iso(client.updatedAt),
   };

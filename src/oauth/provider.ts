@@ -227,24 +227,36 @@ export class OAuthProvider {
     return client;
   }
 
-  /** Scopes the user already approved for a client (none when the client needs no consent). */
+  /**
+   * Whether the user must approve these scopes for a client. A remembered consent lasts as long as a
+   * grant it led to, or a code it led to can still be redeemed: when the user destroys the last grant
+   * (or the client revokes it, or it expires), the consent is withdrawn and the next authorization
+   * asks again.
+   */
   async needsConsent(client: OAuthClient, accountId: number, scopes: string[]): Promise<boolean> {
     if (!client.requireConsent) return false;
     const approved = await this.deps.store.oauth.consent(accountId, client.id);
-    return !approved || scopes.some((s) => !approved.includes(s));
+    if (!approved || scopes.some((s) => !approved.scopes.includes(s))) return true;
+    const now = Date.now();
+    if (now - approved.grantedAt < this.settings.authCodeMs) return false;
+    return !(await this.deps.store.oauth.hasUserGrant(accountId, client.id, now));
   }
 
   /** Remembers a consent (merged with earlier ones). */
   async rememberConsent(client: OAuthClient, accountId: number, scopes: string[]): Promise<void> {
-    const approved = (await this.deps.store.oauth.consent(accountId, client.id)) ?? [];
+    const approved = (await this.deps.store.oauth.consent(accountId, client.id))?.scopes ?? [];
     await this.deps.store.oauth.putConsent(accountId, client.id, [...new Set([...approved, ...scopes])]);
   }
 
-  /** Makes a new signing key current and tells other processes to load it. */
+  /**
+   * Publishes a new signing key, which signs once every cached JWKS has been fetched again (see
+   * signing_keys.ts), and tells other processes to load it; says which key and from when.
+   */
   async rotateSigningKey(): Promise<string> {
-    const kid = await this.keys.rotate();
+    const { kid, signsFrom } = await this.keys.rotate();
     await this.deps.invalidate({ kind: "signingKeys" });
-    return kid;
+    const at = new Date(signsFrom).toISOString().replace(/\.\d{3}Z$/, "Z");
+    return `${kid}, published now and signing from ${at}`;
   }
 
   /** Removes expired codes, flows, sessions and families. */

@@ -6,6 +6,8 @@ import { toBase64Url } from "./token_codec.ts";
 export interface ProviderSettings {
   accessTokenMs: number;
   refreshTokenMs: number;
+  /** Longest life of a refresh family from its creation, however often it is refreshed. */
+  refreshAbsoluteMs: number;
   refreshRenewalMs: number;
   reuseGraceMs: number;
   userCodeMs: number;
@@ -24,6 +26,7 @@ export function resolveSettings(raw: OidcProviderSettings): ProviderSettings {
   return {
     accessTokenMs: ms(raw.accessTokenExpiry),
     refreshTokenMs: ms(raw.refreshTokenExpiry),
+    refreshAbsoluteMs: ms(raw.refreshTokenAbsoluteExpiry),
     refreshRenewalMs: ms(raw.refreshTokenRenewal),
     reuseGraceMs: ms(raw.refreshTokenReuseGrace),
     userCodeMs: ms(raw.userCodeExpiry),

@@ -127,7 +127,9 @@ export class TokenService {
     const settings = this.deps.settings();
     const now = Date.now();
     const accessExpires = now + settings.accessTokenMs;
-    const refreshExpires = request.withRefresh ? now + settings.refreshTokenMs : null;
+    const refreshExpires = request.withRefresh
+      ? now + Math.min(settings.refreshTokenMs, settings.refreshAbsoluteMs)
+      : null;
     const grantId = await this.deps.store.oauth.insertGrant({
       clientId: request.client.id,
       accountId: account.id,
@@ -157,8 +159,11 @@ export class TokenService {
 
   /**
    * The refresh_token grant. A public client's refresh token rotates on every use; a confidential
-   * client's when less than `refreshTokenRenewal` is left. Presenting a rotated token again within the
-   * grace window gets the same successor; after it, the whole family is revoked.
+   * client's when less than `refreshTokenRenewal` is left; no refresh token outlives the family's
+   * absolute end (`refreshTokenAbsoluteExpiry` after its creation). Presenting a rotated token again
+   * within `refreshTokenReuseGrace` gets the answer the first use got again (the same successor, an
+   * access token issued at the rotation): a retry, never new tokens with a fresh lifetime. Outside it
+   * (with the default grace of 0, always) the whole family is revoked.
    */
   async refreshGrant(
     client: OAuthClient,
@@ -176,7 +181,20 @@ export class TokenService {
     }
     const settings = this.deps.settings();
     const now = Date.now();
-    let refreshToken = token;
+    const absoluteEnd = grant.createdAt + settings.refreshAbsoluteMs;
+    if (now >= absoluteEnd) {
+      throw invalidGrant("This authorization has reached its longest lifetime; the user must sign in again");
+    }
+    // A retry of a rotation within the grace window: the tokens it issued, as of the rotation.
+    const retry = (family: OAuthGrant) => {
+      if (family.rotatedAt === null || now - family.rotatedAt >= settings.reuseGraceMs) return undefined;
+      return { grant: family, refreshToken: this.successor(family, material), issuedAt: family.rotatedAt };
+    };
+    let answer: { grant: OAuthGrant; refreshToken: string; issuedAt: number } | undefined = {
+      grant,
+      refreshToken: token,
+      issuedAt: now,
+    };
     if (claims.generation === grant.refreshGeneration) {
       const left = (grant.refreshExpiresAt ?? 0) - now;
       if (client.type === "Public" || left < settings.refreshRenewalMs) {
@@ -184,40 +202,46 @@ export class TokenService {
           from: grant.refreshGeneration,
           generation: grant.refreshGeneration + 1,
           issuedAt: now,
-          expiresAt: now + settings.refreshTokenMs,
+          expiresAt: Math.min(now + settings.refreshTokenMs, absoluteEnd),
           rotatedAt: now,
         };
         if (await this.rotate(grant, next)) {
           grant = (await this.grant(grant.id))!;
-          refreshToken = this.refresh(grant, material, next.generation, now, next.expiresAt);
+          answer = {
+            grant,
+            refreshToken: this.refresh(grant, material, next.generation, now, next.expiresAt),
+            issuedAt: now,
+          };
         } else {
-          // A concurrent refresh with the same token rotated first: answer as a retry would be.
+          // A concurrent refresh with the same token rotated first: this one is a reuse like any other.
           grant = await this.grant(grant.id);
           if (!grant) throw invalidGrant("The refresh token has been revoked");
-          refreshToken = this.successor(grant, material);
+          answer = retry(grant);
         }
       }
-    } else if (
-      claims.generation === grant.refreshGeneration - 1 && grant.rotatedAt !== null &&
-      now - grant.rotatedAt < settings.reuseGraceMs
-    ) {
-      refreshToken = this.successor(grant, material);
+    } else if (claims.generation === grant.refreshGeneration - 1) {
+      answer = retry(grant);
     } else {
+      answer = undefined;
+    }
+    if (!answer) {
       await this.revokeGrant(grant);
       throw invalidGrant("The refresh token was already used; every token of this authorization is revoked");
     }
+    const { issuedAt } = answer;
+    grant = answer.grant;
     const scopes = narrowScopes(grant.scopes, options.scope);
     const accessGrant = { ...grant, scopes };
     const tokens: TokenSet = {
-      access_token: this.access(accessGrant, material, now),
+      access_token: this.access(accessGrant, material, issuedAt),
       token_type: "Bearer",
-      expires_in: seconds(settings.accessTokenMs),
+      expires_in: seconds(issuedAt + settings.accessTokenMs - now),
       scope: scopes.join(" "),
-      refresh_token: refreshToken,
+      refresh_token: answer.refreshToken,
     };
     // The family lives as long as anything it issued; a write only when this access token outlives it.
-    if (grant.expiresAt < now + settings.accessTokenMs) {
-      await this.deps.store.oauth.extendGrant(grant.id, now + settings.accessTokenMs);
+    if (grant.expiresAt < issuedAt + settings.accessTokenMs) {
+      await this.deps.store.oauth.extendGrant(grant.id, issuedAt + settings.accessTokenMs);
       this.#grants.delete(grant.id);
     }
     if (scopes.includes("openid")) {
@@ -225,7 +249,7 @@ export class TokenService {
         { client, scopes, authTime: grant.authTime, issuer: options.issuer },
         account,
         tokens.access_token,
-        now,
+        issuedAt,
       );
     }
     return tokens;
@@ -247,11 +271,20 @@ export class TokenService {
     };
   }
 
-  /** RFC 7662 introspection of an access or refresh token. */
-  async introspect(token: string, issuer: string): Promise<Record<string, unknown>> {
+  /**
+   * RFC 7662 introspection of an access or refresh token by `caller`: a token issued to another
+   * client is inactive to it (§4: what a token is for is not every client's business), unless the
+   * caller is a resource server an administrator allowed to introspect every token.
+   */
+  async introspect(
+    caller: OAuthClient,
+    token: string,
+    issuer: string,
+  ): Promise<Record<string, unknown>> {
     const kind = readClearClaims(token)?.kind;
     const opened = kind ? await this.open(token, kind) : undefined;
     if (!opened) return { active: false };
+    if (opened.client.id !== caller.id && !caller.resourceServer) return { active: false };
     const grant = await this.deps.store.oauth.grant(opened.claims.grantId);
     if (!grant || grant.accountId !== opened.account.id) return { active: false };
     if (kind === "refresh" && opened.claims.generation !== grant.refreshGeneration) return { active: false };
@@ -281,10 +314,16 @@ export class TokenService {
     if (grant && grant.clientId === client.id) await this.revokeGrant(grant);
   }
 
-  /** Deletes a token family and tells every cache (the deletion and its invalidation in one transaction). */
+  /**
+   * Deletes a token family and tells every cache (the deletion and its invalidation in one
+   * transaction); the last family of a user and client takes the remembered consent with it.
+   */
   async revokeGrant(grant: OAuthGrant): Promise<void> {
+    const { oauth } = this.deps.store;
     await this.deps.store.transaction(async () => {
-      if (await this.deps.store.oauth.deleteGrant(grant.id)) await this.deps.revoked(grant);
+      if (!(await oauth.deleteGrant(grant.id))) return;
+      await this.deps.revoked(grant);
+      await oauth.endConsentWithoutGrants(grant.accountId, grant.clientId, Date.now());
     });
   }
 

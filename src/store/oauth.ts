@@ -85,8 +85,13 @@ export interface OAuthRepository {
   session(idHash: string): Promise<BrowserSession | undefined>;
   deleteSession(idHash: string): Promise<void>;
 
-  consent(accountId: number, clientId: number): Promise<string[] | undefined>;
+  /** An account's remembered consent to a client: the scopes, and when it was last given (ms). */
+  consent(accountId: number, clientId: number): Promise<{ scopes: string[]; grantedAt: number } | undefined>;
   putConsent(accountId: number, clientId: number, scopes: string[]): Promise<void>;
+  /** Whether an account holds an unexpired grant of a client from a user's authorization. */
+  hasUserGrant(accountId: number, clientId: number, now: number): Promise<boolean>;
+  /** Forgets an account's consent to a client unless an unexpired grant of it remains. */
+  endConsentWithoutGrants(accountId: number, clientId: number, now: number): Promise<void>;
 
   insertSigningKey(key: Omit<SigningKey, "id">): Promise<number>;
   signingKeys(): Promise<SigningKey[]>;
@@ -118,6 +123,7 @@ function clientsAndGrants(db: Db): Omit<OAuthRepository, keyof ReturnType<typeof
       c.requireConsent ? 1 : 0,
       c.dynamic ? 1 : 0,
       c.description,
+      c.resourceServer ? 1 : 0,
     ] as const;
   const done = <T>(value: T) => Promise.resolve(value);
   return {
@@ -127,7 +133,7 @@ function clientsAndGrants(db: Db): Omit<OAuthRepository, keyof ReturnType<typeof
         db.run(
           `INSERT INTO oauth_clients (client_id, name, type, secret_hash, owner_id, redirect_uris,
              post_logout_redirect_uris, grant_types, scopes, require_consent, dynamic, description,
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             resource_server, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           ...clientColumns(c),
           now,
           now,
@@ -139,7 +145,8 @@ function clientsAndGrants(db: Db): Omit<OAuthRepository, keyof ReturnType<typeof
         db.run(
           `UPDATE oauth_clients SET client_id = ?, name = ?, type = ?, secret_hash = ?, owner_id = ?,
              redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?,
-             require_consent = ?, dynamic = ?, description = ?, updated_at = ? WHERE id = ?`,
+             require_consent = ?, dynamic = ?, description = ?, resource_server = ?, updated_at = ?
+           WHERE id = ?`,
           ...clientColumns(c),
           Date.now(),
           id,

@@ -26,6 +26,7 @@ export function toClient(r: Row): OAuthClient {
     scopes: list(r.scopes),
     requireConsent: Number(r.require_consent) === 1,
     dynamic: Number(r.dynamic) === 1,
+    resourceServer: Number(r.resource_server) === 1,
     description: r.description === null ? null : String(r.description),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
@@ -102,6 +103,7 @@ export function toSigningKey(r: Row): SigningKey {
     privateJwk: String(r.private_jwk),
     publicJwk: String(r.public_jwk),
     createdAt: Number(r.created_at),
+    activatesAt: num(r.activates_at) ?? Number(r.created_at),
     retiredAt: num(r.retired_at),
   };
 }

@@ -16,6 +16,8 @@ type FlowsAndSessions = Pick<
   | "deleteSession"
   | "consent"
   | "putConsent"
+  | "hasUserGrant"
+  | "endConsentWithoutGrants"
   | "insertSigningKey"
   | "signingKeys"
   | "retireSigningKeys"
@@ -114,12 +116,12 @@ export function flowsAndSessions(db: Db): FlowsAndSessions {
     },
 
     consent(accountId, clientId) {
-      const row = db.get<{ scopes: string }>(
-        "SELECT scopes FROM oauth_consents WHERE account_id = ? AND client_id = ?",
+      const row = db.get<{ scopes: string; granted_at: number }>(
+        "SELECT scopes, granted_at FROM oauth_consents WHERE account_id = ? AND client_id = ?",
         accountId,
         clientId,
       );
-      return done(row && list(row.scopes));
+      return done(row && { scopes: list(row.scopes), grantedAt: Number(row.granted_at) });
     },
     putConsent(accountId, clientId, scopes) {
       db.run(
@@ -134,16 +136,42 @@ export function flowsAndSessions(db: Db): FlowsAndSessions {
       return done(undefined);
     },
 
+    hasUserGrant(accountId, clientId, now) {
+      return done(
+        db.get(
+          `SELECT 1 AS found FROM oauth_grants WHERE account_id = ? AND client_id = ?
+             AND grant_type <> 'client_credentials' AND expires_at > ? LIMIT 1`,
+          accountId,
+          clientId,
+          now,
+        ) !== undefined,
+      );
+    },
+    endConsentWithoutGrants(accountId, clientId, now) {
+      db.run(
+        `DELETE FROM oauth_consents WHERE account_id = ? AND client_id = ? AND NOT EXISTS (
+           SELECT 1 FROM oauth_grants WHERE account_id = ? AND client_id = ?
+             AND grant_type <> 'client_credentials' AND expires_at > ?)`,
+        accountId,
+        clientId,
+        accountId,
+        clientId,
+        now,
+      );
+      return done(undefined);
+    },
+
     insertSigningKey(k) {
       return done(
         db.run(
-          `INSERT INTO oauth_signing_keys (kid, alg, private_jwk, public_jwk, created_at, retired_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO oauth_signing_keys (kid, alg, private_jwk, public_jwk, created_at, activates_at,
+             retired_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
           k.kid,
           k.alg,
           k.privateJwk,
           k.publicJwk,
           k.createdAt,
+          k.activatesAt,
           k.retiredAt,
         ).id,
       );

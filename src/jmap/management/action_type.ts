@@ -30,7 +30,8 @@ const ACTIONS: Record<string, Action> = {
     event: { kind: "negative" },
   },
   RotateSigningKey: {
-    description: "Made a new ID-token signing key current; the old public keys stay published",
+    description:
+      "Published a new ID-token signing key, which signs once cached key sets have expired; the old public keys stay published",
     run: async (deps) => `New signing key ${await deps.rotateSigningKey()}`,
   },
 };

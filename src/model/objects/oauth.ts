@@ -82,8 +82,15 @@ export const OIDC_PROVIDER: ObjectSpec = {
     refreshTokenExpiry: {
       schema: duration(300, 3650 * DAY),
       type: "Duration",
-      description: "Lifetime of a refresh token",
+      description: "Lifetime of a refresh token: the family ends when it goes this long unused",
       default: "30d",
+    },
+    refreshTokenAbsoluteExpiry: {
+      schema: duration(300, 3650 * DAY),
+      type: "Duration",
+      description:
+        "Longest life of a token family from its sign-in, however often it is refreshed; then the user signs in again",
+      default: "90d",
     },
     refreshTokenRenewal: {
       schema: duration(0, 3650 * DAY),
@@ -94,8 +101,9 @@ export const OIDC_PROVIDER: ObjectSpec = {
     refreshTokenReuseGrace: {
       schema: duration(0, 300),
       type: "Duration",
-      description: "After a rotation, the old refresh token still gets the same successor for this long",
-      default: "30s",
+      description:
+        "After a rotation, the old refresh token presented again gets the same answer (no new token) for this long; 0: any reuse revokes the family",
+      default: "0s",
     },
     userCodeExpiry: {
       schema: duration(60, DAY),
@@ -154,6 +162,7 @@ export interface OidcProviderSettings {
   encryptionKey: SecretKey | null;
   accessTokenExpiry: string;
   refreshTokenExpiry: string;
+  refreshTokenAbsoluteExpiry: string;
   refreshTokenRenewal: string;
   refreshTokenReuseGrace: string;
   userCodeExpiry: string;
@@ -252,6 +261,14 @@ export const OAUTH_CLIENT: ObjectSpec = {
       type: "Boolean",
       description: "Ask users to approve the scopes (remembered per user)",
       default: true,
+    },
+    resourceServer: {
+      schema: z.boolean(),
+      type: "Boolean",
+      description:
+        "A resource server that may introspect tokens issued to any client (administrators only); " +
+        "any other confidential client learns only about its own tokens",
+      default: false,
     },
     secret: {
       schema: serverSetSchema,

@@ -5,7 +5,7 @@
  * prompt and consent, which end in a code, a sign-in page or a consent page.
  */
 import type { RequestContext } from "../../http/mod.ts";
-import type { OAuthClient, OAuthFlow } from "../deps.ts";
+import { decodeId, type OAuthClient, type OAuthFlow } from "../deps.ts";
 import { invalidRequest, OAuthError } from "../errors.ts";
 import {
   browserId,
@@ -29,6 +29,8 @@ export interface AuthorizeRequest {
   prompt: string[];
   maxAge?: number;
   loginHint?: string;
+  /** The account an `id_token_hint` names: only it may be the one signed in (OIDC Core §3.1.2.1). */
+  hintedAccountId?: number;
 }
 
 const PROMPTS = ["none", "login", "consent", "select_account"];
@@ -110,16 +112,18 @@ export function authorizeEndpoint(deps: SignInDeps) {
     let request: AuthorizeRequest;
     try {
       request = checkRequest(params, client, redirectUri);
+      request.hintedAccountId = await hintedAccount(deps, params.get("id_token_hint"), ctx.baseUrl);
     } catch (error) {
       if (error instanceof OAuthError) return fail(error);
       throw error;
     }
-    // 3. Who is signed in, and whether the prompt or max_age asks to sign in again.
+    // 3. Who is signed in, and whether the prompt, max_age or id_token_hint asks to sign in again.
     const session = await provider.browser.session(readCookie(ctx.request, SESSION_COOKIE));
     const now = Date.now();
     const fresh = session && !request.prompt.includes("login") &&
       !request.prompt.includes("select_account") &&
-      (request.maxAge === undefined || now - session.authTime <= request.maxAge * 1000);
+      (request.maxAge === undefined || now - session.authTime <= request.maxAge * 1000) &&
+      (request.hintedAccountId === undefined || request.hintedAccountId === session.accountId);
     if (request.prompt.includes("none")) {
       if (!fresh) return fail(new OAuthError("login_required", "The user is not signed in"));
       if (await provider.needsConsent(client, session.accountId, request.scopes)) {
@@ -138,6 +142,22 @@ export function authorizeEndpoint(deps: SignInDeps) {
     }
     return await continueFlow(deps, ctx, { flow, client, cookies: [browser.setCookie] });
   };
+}
+
+/**
+ * The account an `id_token_hint` names: an ID token this server signed (expired ones too, as OIDC
+ * Core §3.1.2.1 allows), else invalid_request.
+ */
+async function hintedAccount(
+  deps: SignInDeps,
+  hint: string | undefined,
+  issuer: string,
+): Promise<number | undefined> {
+  if (hint === undefined) return undefined;
+  const claims = await deps.provider.keys.verify(hint, issuer);
+  const accountId = typeof claims?.sub === "string" ? decodeId(claims.sub) : undefined;
+  if (accountId === undefined) throw invalidRequest("The id_token_hint was not issued by this server");
+  return accountId;
 }
 
 /** The value of a parameter, or undefined when it is repeated or oversized (its error comes later). */

@@ -5,6 +5,7 @@
 import type { RequestContext } from "../../http/mod.ts";
 import { GRANT_TYPES, SCOPES } from "../deps.ts";
 import type { OAuthProvider } from "../provider.ts";
+import { JWKS_MAX_AGE_SECONDS } from "../signing_keys.ts";
 
 /** The provider's metadata for an issuer (the request's base URL or the configured public URL). */
 export function providerMetadata(provider: OAuthProvider, issuer: string): Record<string, unknown> {
@@ -86,6 +87,10 @@ export function protectedResourceEndpoint() {
 export function jwksEndpoint(provider: OAuthProvider) {
   return async () =>
     new Response(JSON.stringify(await provider.keys.jwks()), {
-      headers: { "content-type": "application/jwk-set+json", "cache-control": "public, max-age=300" },
+      // A new key is published NEXT_KEY_DELAY_MS (twice this) before it signs.
+      headers: {
+        "content-type": "application/jwk-set+json",
+        "cache-control": `public, max-age=${JWKS_MAX_AGE_SECONDS}`,
+      },
     });
 }

@@ -90,7 +90,8 @@ export function matchRedirectUri(client: OAuthClient, requested: string | undefi
   if (requested === undefined) return client.redirectUris.length === 1 ? client.redirectUris[0] : undefined;
   if (client.redirectUris.includes(requested)) return requested;
   const asked = LOOPBACK_URI.exec(requested);
-  if (!asked) return undefined;
+  // A port past 65535 is no URL at all: refused here, it never reaches a redirect or a CSP header.
+  if (!asked || !URL.canParse(requested)) return undefined;
   for (const registered of client.redirectUris) {
     const r = LOOPBACK_URI.exec(registered);
     if (r && r[1] === asked[1] && (r[2] ?? "") === (asked[2] ?? "")) return requested;

@@ -85,13 +85,13 @@ export function logoutEndpoint(deps: SignInDeps) {
     }
     const hintSubject = typeof hint?.sub === "string" ? decodeId(hint.sub) : undefined;
     if (hint && (!session || session.accountId === hintSubject)) return await done();
-    const query = new URLSearchParams();
+    // The confirmation posts the request's parameters again in its body, where the POST reads them.
+    const carried: Record<string, string> = {};
     for (const name of PASSED_ON) {
       const value = params.get(name);
-      if (value !== undefined) query.set(name, value);
+      if (value !== undefined) carried[name] = value;
     }
-    const action = query.size ? `/auth/logout?${query}` : "/auth/logout";
-    return page(logoutPage({ action, csrf, clientName: client?.name }), {
+    return page(logoutPage({ action: "/auth/logout", csrf, clientName: client?.name, carried }), {
       cookies: [browser.setCookie],
       redirectUri: target,
     });

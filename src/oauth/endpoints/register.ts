@@ -96,6 +96,7 @@ export function registrationEndpoint(provider: OAuthProvider) {
         scopes: value.scopes as string[],
         requireConsent: true,
         dynamic: true,
+        resourceServer: false,
         description: "Registered dynamically (RFC 7591)",
       }).catch((error) => {
         if (error instanceof Error && error.name === "InvalidInputError") throw metadataError(error.message);

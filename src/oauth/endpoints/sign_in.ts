@@ -69,6 +69,16 @@ export async function continueFlow(
       { cookies },
     );
   }
+  if (request.hintedAccountId !== undefined && request.hintedAccountId !== account.id) {
+    // Someone else signed in than the account the client's id_token_hint names: no code for them.
+    await deps.provider.browser.endFlow(flow);
+    return redirectToClient(request.redirectUri, {
+      error: "login_required",
+      error_description: "The user who signed in is not the one the id_token_hint names",
+      state: request.state,
+      iss: ctx.baseUrl,
+    }, cookies);
+  }
   if (
     request.prompt.includes("consent") || await deps.provider.needsConsent(client, account.id, request.scopes)
   ) {

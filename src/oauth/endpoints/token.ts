@@ -115,7 +115,7 @@ export function introspectionEndpoint(provider: OAuthProvider) {
       }
       // §2.2: a token the server does not know, however long, is inactive rather than an error.
       const token = params.require("token", Number.MAX_SAFE_INTEGER);
-      return oauthJson(await provider.tokens.introspect(token, ctx.baseUrl));
+      return oauthJson(await provider.tokens.introspect(client, token, ctx.baseUrl));
     });
 }
 

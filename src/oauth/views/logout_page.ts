@@ -12,6 +12,11 @@ export interface LogoutPageOptions {
   flow?: string;
   /** The client that asked to sign the user out, if any. */
   clientName?: string;
+  /**
+   * The request's parameters that the confirmation must post again (`post_logout_redirect_uri`,
+   * `state`, …): a form post carries its body, not the query of the page it came from.
+   */
+  carried?: Readonly<Record<string, string>>;
 }
 
 const SIGN_OUT_OR_CANCEL = {
@@ -27,7 +32,14 @@ export function logoutPage(options: LogoutPageOptions): string {
     title: "Sign out",
     body: markup`<h1>Sign out of Postern?</h1>
 ${asker}<form method="post" action="${options.action}">
-${hiddenFields(options)}${decisionButtons(SIGN_OUT_OR_CANCEL)}</form>
+${hiddenFields(options)}${carriedFields(options.carried ?? {})}${decisionButtons(SIGN_OUT_OR_CANCEL)}</form>
 `,
   });
+}
+
+function carriedFields(carried: Readonly<Record<string, string>>) {
+  return Object.entries(carried).map(([name, value]) =>
+    markup`<input type="hidden" name="${name}" value="${value}">
+`
+  );
 }

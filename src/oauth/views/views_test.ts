@@ -89,6 +89,17 @@ for (const [name, page] of Object.entries(hostilePages)) {
   });
 }
 
+Deno.test("the logout page posts the request's parameters again, escaped, as hidden fields", () => {
+  const page = logoutPage({
+    action: "/auth/logout",
+    csrf: "c1",
+    carried: { state: HOSTILE, [HOSTILE]: "v" },
+  });
+  assert.ok(page.includes(`<input type="hidden" name="state" value="${ESCAPED}">`));
+  assert.ok(page.includes(`<input type="hidden" name="${ESCAPED}" value="v">`));
+  assert.ok(!page.includes("<script"));
+});
+
 Deno.test("every form posts and carries the csrf token and the flow", () => {
   const withFlow = { ...hostilePages };
   delete withFlow.message;
