@@ -258,7 +258,11 @@ export class SubmissionService {
   }
 }
 
-/** The message's authors must be the account's own addresses (RFC 8621 §7.5 forbiddenFrom). */
+/**
+ * The message's authors must be the account's own addresses: every From, and the Sender when there is
+ * one (RFC 5322 §3.6.2: who actually sent it), else anyone could send as someone else through either.
+ * RFC 8621 §7.5 has one error for both: forbiddenFrom.
+ */
 function checkAuthors(headers: ReturnType<typeof messageHeaders>, addresses: string[]): void {
   const named = (name: string) =>
     asAddresses(lastHeader(headers, name) ?? "").map((a) => a.email.toLowerCase());
@@ -267,6 +271,15 @@ function checkAuthors(headers: ReturnType<typeof messageHeaders>, addresses: str
     throw new RuleError(
       "forbiddenFrom",
       `The message's From (${from.join(", ") || "none"}) must be addresses of this account: ${
+        addresses.join(", ")
+      }`,
+    );
+  }
+  const sender = named("sender");
+  if (sender.some((a) => !addresses.includes(a))) {
+    throw new RuleError(
+      "forbiddenFrom",
+      `The message's Sender (${sender.join(", ")}) must be an address of this account: ${
         addresses.join(", ")
       }`,
     );
