@@ -17,6 +17,7 @@ import {
 import { JmapEngine, type MethodDefinition } from "./engine.ts";
 import { emailMethods } from "./mail/email_methods.ts";
 import { mailboxType } from "./mail/mailbox_type.ts";
+import { mailboxChangesInView } from "./mail/mailbox_changes.ts";
 import { QUOTA_CAPABILITY, quotaFeed, quotaType } from "./mail/quota_type.ts";
 import { actionType } from "./management/action_type.ts";
 import { managementTypes } from "./management/object_types.ts";
@@ -114,7 +115,10 @@ export function createJmap(deps: {
   ];
   for (const type of types) {
     for (const [name, definition] of standardMethods(type, { changes: deps.changes, limits })) {
-      methods.set(name, definition);
+      methods.set(
+        name,
+        name === "Mailbox/changes" ? mailboxChangesInView(definition, deps.mailboxes) : definition,
+      );
     }
   }
   // Quotas are derived from the account, with states of their own; RFC 9425 has no Quota/set.
