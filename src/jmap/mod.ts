@@ -154,7 +154,7 @@ export function createJmap(deps: {
     principalScope: deps.principalScope,
   });
   for (const [name, definition] of sharing) methods.set(name, definition);
-  const push = new PushHub({ changes: deps.changes, mailboxes: deps.mailboxes });
+  const push = new PushHub({ changes: deps.changes, mailboxes: deps.mailboxes, emails: deps.emails });
   for (const [name, definition] of pushSubscriptionMethods(deps.pushSubscriptions)) {
     methods.set(name, definition);
   }
