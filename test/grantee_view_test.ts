@@ -121,3 +121,25 @@ Deno.test("Mailbox/changes of another account: no grant is accountNotFound, a ba
     assert.equal((noState as Obj).type, "invalidArguments");
   });
 });
+
+Deno.test("a grantee's Mailbox/queryChanges removes only mailboxes it sees or saw, never the owner's private ones", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const shared = (await createMailbox(t, alice, { name: "Shared" })).id as string;
+    const other = (await createMailbox(t, alice, { name: "Other" })).id as string;
+    const secret = (await createMailbox(t, alice, { name: "Secret" })).id as string;
+    await share(t, alice, shared, { [bob.accountId]: rights("mayReadItems") });
+    await share(t, alice, other, { [bob.accountId]: rights("mayReadItems") });
+    const query = await mailCall(t, "Mailbox/query", { accountId: alice.accountId }, bob);
+    assert.deepEqual(sortedIds(query.ids), [shared, other].sort());
+    await setOutcome(t, alice, { update: [secret, { name: "Still secret" }] });
+    await setOutcome(t, alice, { update: [shared, { name: "Shared, renamed" }] });
+    await share(t, alice, other, null);
+    const changes = await mailCall(t, "Mailbox/queryChanges", {
+      accountId: alice.accountId,
+      sinceQueryState: query.queryState,
+    }, bob);
+    assert.deepEqual(sortedIds(changes.removed), [shared, other].sort(), JSON.stringify(changes));
+    assert.deepEqual(changes.added, [{ id: shared, index: 0 }]);
+    assert.equal(changes.total, 1);
+  });
+});

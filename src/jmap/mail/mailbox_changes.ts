@@ -8,8 +8,8 @@
  * - saw it then, not now (destroyed, unshared): destroyed, so the client drops it;
  * - never saw it (the owner's private mailboxes): not named at all, not even as destroyed.
  *
- * "Then" comes from the MailboxView rows sharing writes (MailboxService.visibleAt). The owner's
- * answer passes unchanged.
+ * "Then" comes from the MailboxView rows sharing writes (MailboxService.visibleAt). Mailbox/queryChanges
+ * likewise removes only ids the grantee sees or saw. The owner's answers pass unchanged.
  */
 import type { MailboxService } from "../../mail/mod.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
@@ -48,6 +48,34 @@ export function mailboxChangesInView(
         else if (sawIt) destroyed.push(encodeId(id));
       }
       return { ...result, created, updated, destroyed };
+    },
+  };
+}
+
+/** Wraps the standard Mailbox/queryChanges so a grantee's `removed` names only mailboxes it sees or saw. */
+export function mailboxQueryChangesInView(
+  definition: MethodDefinition,
+  mailboxes: MailboxService,
+): MethodDefinition {
+  return {
+    ...definition,
+    async handler(args, ctx) {
+      const result = await definition.handler(args, ctx);
+      const viewerId = ctx.principal.accountId;
+      const accountId = decodeId(ctx.accountId ?? "");
+      if (accountId === undefined || accountId === viewerId) return result;
+      const visibleNow = new Set((await mailboxes.list(viewerId, accountId)).map((m) => m.id));
+      const visibleThen = await mailboxes.visibleAt(
+        viewerId,
+        accountId,
+        Number(result.oldQueryState),
+        Number(result.newQueryState),
+      );
+      const removed = (result.removed as string[]).filter((wire) => {
+        const id = decodeId(wire);
+        return id !== undefined && (visibleNow.has(id) || visibleThen.get(id) === true);
+      });
+      return { ...result, removed };
     },
   };
 }
