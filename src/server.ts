@@ -178,11 +178,14 @@ export async function serve(
   const collecting = setInterval(() => {
     services.blobs.collect().catch((error) => log.warn("Collecting unused blobs failed: {error}", { error }));
   }, 10 * 60 * 1000);
-  // Submissions held for a later sendAt go out when their time comes.
+  // Submissions held for a later sendAt go out when their time comes. The timer only wakes the worker:
+  // each submission is claimed in the database before it is sent (see mail/submissions.ts), and a tick
+  // while the last one still runs is skipped rather than started beside it.
+  let sendingNow: Promise<unknown> | undefined;
   const sending = setInterval(() => {
-    services.submissions.sendDue().catch((error) =>
-      log.warn("Sending due submissions failed: {error}", { error })
-    );
+    sendingNow ??= services.submissions.sendDue()
+      .catch((error) => log.warn("Sending due submissions failed: {error}", { error }))
+      .finally(() => sendingNow = undefined);
   }, 1000);
   const server = Deno.serve({
     hostname: config.hostname,

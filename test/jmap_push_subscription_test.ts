@@ -10,7 +10,8 @@ import crypto from "node:crypto";
 import ece from "http_ece";
 import { captureJmapLogs, startTestApp, type TestApp } from "./helpers.ts";
 import { CORE, withApp } from "./jmap_helpers.ts";
-import { createMailbox, createUsers, type Obj, type Who } from "./mail_helpers.ts";
+import { createMailbox, createUsers, type Obj, userAccessToken, type Who } from "./mail_helpers.ts";
+import { inProcessFetch, registerClient, TestBrowser } from "./oauth_helpers.ts";
 
 interface Push {
   headers: Headers;
@@ -250,6 +251,55 @@ Deno.test("by default no push goes to a loopback or private address: the verific
   } finally {
     await t.close();
     await logs.stop();
+    await device.close();
+  }
+});
+
+Deno.test("a token with only openid cannot create, list or destroy push subscriptions; one with the mail scope can", async () => {
+  const device = endpoint();
+  try {
+    await withApp(async (t) => {
+      const [alice] = await createUsers(t, ["alice"]);
+      const client = await registerClient(t.services, { requireConsent: false });
+      const tokenFor = async (scope: string): Promise<Who> => ({
+        ...alice,
+        auth: `Bearer ${await userAccessToken(
+          t,
+          new TestBrowser("http://127.0.0.1:8080", inProcessFetch(t)),
+          client,
+          {
+            username: alice.emailAddress,
+            scope,
+          },
+        )}`,
+      });
+      const openid = await tokenFor("openid");
+      const create = { create: { p: { deviceClientId: "phone", url: device.url, types: null } } };
+      for (
+        const [name, args] of [["PushSubscription/set", create], ["PushSubscription/get", {
+          ids: null,
+        }]] as const
+      ) {
+        const refused = await pushCall(t, openid, name, args).catch((error) => error as Error);
+        assert.ok(refused instanceof Error, `${name} answered ${JSON.stringify(refused)}`);
+        assert.match(refused.message, /"type":"forbidden".*scope .*urn:ietf:params:jmap:mail/);
+      }
+      assert.equal(device.pushes.length, 0, "no verification push went out");
+      assert.deepEqual((await pushCall(t, alice, "PushSubscription/get", { ids: null })).list, []);
+      const mail = await tokenFor("openid urn:ietf:params:jmap:mail");
+      const made = (await pushCall(t, mail, "PushSubscription/set", create)).created as Record<string, Obj>;
+      assert.ok(made?.p?.id);
+      const destroy = { destroy: [made.p.id] };
+      const notDestroyed = await pushCall(t, openid, "PushSubscription/set", destroy).catch((error) =>
+        error as Error
+      );
+      assert.ok(notDestroyed instanceof Error);
+      assert.equal(
+        ((await pushCall(t, mail, "PushSubscription/get", { ids: null })).list as Obj[]).length,
+        1,
+      );
+    });
+  } finally {
     await device.close();
   }
 });

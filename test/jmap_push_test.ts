@@ -8,16 +8,19 @@ import assert from "node:assert/strict";
 import type { TestApp } from "./helpers.ts";
 import { imported, message } from "./email_helpers.ts";
 import {
+  createMailbox,
   mailboxesByName,
   mailCall,
   type Obj,
   rights,
+  setOutcome,
   share,
   userAccessToken,
   type Who,
   withAliceAndBob,
 } from "./mail_helpers.ts";
 import { inProcessFetch, registerClient, TestBrowser } from "./oauth_helpers.ts";
+import { call as sendingCall } from "./submission_helpers.ts";
 
 /** An open event stream: the events as they come, parsed. */
 class Events {
@@ -167,5 +170,56 @@ Deno.test("bad EventSource parameters are 400 naming them; no credentials is 401
     const anonymous = await t.fetch("/jmap/eventsource/?types=*&closeafter=no&ping=0");
     assert.equal(anonymous.status, 401);
     await anonymous.body?.cancel();
+  });
+});
+
+Deno.test("a read-only grantee hears nothing of the owner's private mailboxes, identities or vacation; it hears its shared mailbox, and losing it", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const shared = (await createMailbox(t, alice, { name: "Shared" })).id as string;
+    const secret = (await createMailbox(t, alice, { name: "Secret" })).id as string;
+    await share(t, alice, shared, { [bob.accountId]: rights("mayReadItems") });
+    const mailboxState = async (who: Who) =>
+      (await mailCall(t, "Mailbox/get", { accountId: alice.accountId, ids: [] }, who)).state as string;
+    // Alice's own stream tells when the hub has read her writes; Bob's must stay silent meanwhile.
+    const own = await Events.open(t, alice);
+    const sharer = await Events.open(t, bob);
+    try {
+      const heardBy = async (events: Events, state: string) => {
+        for (;;) {
+          const event = await events.next();
+          assert.ok(event, "the stream ended");
+          const changed = event.data.changed as Record<string, Record<string, string>>;
+          if (changed?.[alice.accountId]?.Mailbox === state) return changed[alice.accountId];
+        }
+      };
+      // Private work: mail into Secret, an identity, the vacation response, Secret renamed last.
+      await imported(t, alice, message("Subject: private\n\nfor alice only\n"), { mailboxIds: [secret] });
+      await sendingCall(t, alice, "Identity/set", {
+        create: { i: { email: alice.emailAddress, name: "Al" } },
+      });
+      await sendingCall(t, alice, "VacationResponse/set", { update: { singleton: { isEnabled: true } } });
+      await setOutcome(t, alice, { update: [secret, { name: "Still secret" }] });
+      await heardBy(own, await mailboxState(alice));
+      // Then something Bob sees: the first thing he hears is that, with only the types he may read.
+      await setOutcome(t, alice, { update: [shared, { name: "Shared, renamed" }] });
+      const first = await sharer.next();
+      const changed = first?.data.changed as Record<string, Record<string, string>>;
+      assert.deepEqual(Object.keys(changed ?? {}), [alice.accountId], JSON.stringify(first));
+      assert.equal(
+        changed[alice.accountId].Mailbox,
+        await mailboxState(bob),
+        "pushed for the rename, not before",
+      );
+      for (const type of Object.keys(changed[alice.accountId])) {
+        assert.ok(["Mailbox", "Email", "Thread"].includes(type), `${type} is not Bob's to hear`);
+      }
+      // Alice takes the share back: Bob hears it, so his client drops the mailbox.
+      await share(t, alice, shared, null);
+      const lost = await heardBy(sharer, await mailboxState(alice));
+      assert.ok(lost.Mailbox);
+    } finally {
+      await own.close();
+      await sharer.close();
+    }
   });
 });

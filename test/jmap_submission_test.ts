@@ -294,3 +294,30 @@ Deno.test("local delivery respects the recipient's quota: a full mailbox is 552 
     assert.equal((await mailboxesByName(t, bob)).Inbox.totalEmails, 0);
   });
 });
+
+Deno.test("a Sender naming another account's address is refused like a From (forbiddenFrom); the account's own Sender goes out", async () => {
+  await withApp(async (t) => {
+    const [alice, bob] = await createUsers(t, ["alice", "bob"]);
+    const identity = ((await call(t, alice, "Identity/get", { ids: null })).list as Obj[])[0];
+    const to = [{ name: null, email: "bob@example.org" }];
+    const asBob = await draft(t, alice, { sender: [{ name: "Bob", email: "Bob@example.org" }], to });
+    const asBobRaw = await draft(t, alice, {
+      "header:Sender": " Bob <bob@example.org>",
+      to,
+    });
+    const own = await draft(t, alice, { sender: [{ name: null, email: "alice@example.org" }], to });
+    const result = await call(t, alice, "EmailSubmission/set", {
+      create: {
+        asBob: { identityId: identity.id, emailId: asBob },
+        asBobRaw: { identityId: identity.id, emailId: asBobRaw },
+        own: { identityId: identity.id, emailId: own },
+      },
+    });
+    const refused = result.notCreated as Record<string, Obj>;
+    assert.equal(refused.asBob.type, "forbiddenFrom", JSON.stringify(result));
+    assert.match(String(refused.asBob.description), /Sender \(bob@example\.org\)/);
+    assert.equal(refused.asBobRaw.type, "forbiddenFrom");
+    assert.ok((result.created as Record<string, Obj>).own, JSON.stringify(result));
+    assert.equal((await mailboxesByName(t, bob)).Inbox.totalEmails, 1, "only the honest one arrived");
+  });
+});

@@ -1,4 +1,4 @@
-import type { LoggedChange, Store } from "./deps.ts";
+import type { AccountChange, LoggedChange, Store } from "./deps.ts";
 
 /** The change log as the JMAP surface reads it: state strings and changes since a state. */
 export class ChangeService {
@@ -15,7 +15,7 @@ export class ChangeService {
   }
 
   /** Per-account changes after a cursor, oldest first: what push tells clients about. */
-  after(afterId: number, limit: number): Promise<{ id: number; type: string; accountId: number }[]> {
+  after(afterId: number, limit: number): Promise<AccountChange[]> {
     return this.store.changes.after(afterId, limit);
   }
 

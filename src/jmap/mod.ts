@@ -17,6 +17,7 @@ import {
 import { JmapEngine, type MethodDefinition } from "./engine.ts";
 import { emailMethods } from "./mail/email_methods.ts";
 import { mailboxType } from "./mail/mailbox_type.ts";
+import { mailboxChangesInView, mailboxQueryChangesInView } from "./mail/mailbox_changes.ts";
 import { QUOTA_CAPABILITY, quotaFeed, quotaType } from "./mail/quota_type.ts";
 import { actionType } from "./management/action_type.ts";
 import { managementTypes } from "./management/object_types.ts";
@@ -112,9 +113,14 @@ export function createJmap(deps: {
     actionType({ accounts: deps.accounts, rotateSigningKey: deps.rotateSigningKey }),
     mailboxType({ mailboxes: deps.mailboxes, maxQueryLimit: limits.maxQueryLimit }),
   ];
+  // A grantee's Mailbox/changes and /queryChanges name only the mailboxes it may see.
+  const inView: Record<string, typeof mailboxChangesInView> = {
+    "Mailbox/changes": mailboxChangesInView,
+    "Mailbox/queryChanges": mailboxQueryChangesInView,
+  };
   for (const type of types) {
     for (const [name, definition] of standardMethods(type, { changes: deps.changes, limits })) {
-      methods.set(name, definition);
+      methods.set(name, inView[name]?.(definition, deps.mailboxes) ?? definition);
     }
   }
   // Quotas are derived from the account, with states of their own; RFC 9425 has no Quota/set.
@@ -150,7 +156,7 @@ export function createJmap(deps: {
     principalScope: deps.principalScope,
   });
   for (const [name, definition] of sharing) methods.set(name, definition);
-  const push = new PushHub({ changes: deps.changes, mailboxes: deps.mailboxes });
+  const push = new PushHub({ changes: deps.changes, mailboxes: deps.mailboxes, emails: deps.emails });
   for (const [name, definition] of pushSubscriptionMethods(deps.pushSubscriptions)) {
     methods.set(name, definition);
   }

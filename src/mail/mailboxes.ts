@@ -10,6 +10,7 @@ import {
   ForbiddenError,
   type InvalidationEvent,
   InvalidInputError,
+  type LoggedChange,
   type LoggedWrite,
   type MailboxRecord,
   NotFoundError,
@@ -177,8 +178,12 @@ export class MailboxService {
           .map((g) => [g.granteeId, g.rights]),
       );
       const shareWith = input.shareWith ?? (inherited?.size ? inherited : undefined);
-      const events = shareWith ? await this.share(accountId, id, shareWith, viewerId) : [];
-      return { result: id, events, changes: [mailboxChange(id, "created", accountId)] };
+      const shared = shareWith ? await this.share(accountId, id, shareWith, viewerId) : NOT_SHARED;
+      return {
+        result: id,
+        events: shared.events,
+        changes: [...shared.changes, mailboxChange(id, "created", accountId)],
+      };
     });
   }
 
@@ -211,10 +216,14 @@ export class MailboxService {
       if (input.isSubscribed !== undefined) {
         await this.store.mailboxes.setSubscribed(viewerId, id, input.isSubscribed);
       }
-      const events = input.shareWith !== undefined
+      const shared = input.shareWith !== undefined
         ? await this.share(accountId, id, input.shareWith ?? new Map(), viewerId)
-        : [];
-      return { result: undefined, events, changes: [mailboxChange(id, "updated", accountId)] };
+        : NOT_SHARED;
+      return {
+        result: undefined,
+        events: shared.events,
+        changes: [...shared.changes, mailboxChange(id, "updated", accountId)],
+      };
     });
   }
 
@@ -264,7 +273,13 @@ export class MailboxService {
       return {
         result: undefined,
         events: await this.sharingEvents(grantees.map((g) => g.granteeId)),
-        changes: [...changes, mailboxChange(id, "destroyed", accountId)],
+        changes: [
+          ...changes,
+          ...grantees.filter((g) => g.rights !== 0).map((g) =>
+            viewChange(id, "destroyed", accountId, g.granteeId)
+          ),
+          mailboxChange(id, "destroyed", accountId),
+        ],
       };
     });
   }
@@ -282,11 +297,11 @@ export class MailboxService {
           .filter((g) => g.mailboxId === grant.mailboxId && g.granteeId !== grant.granteeId)
           .map((g) => [g.granteeId, g.rights]),
       );
-      const events = await this.share(grant.ownerId, grant.mailboxId, rest, changedById);
+      const shared = await this.share(grant.ownerId, grant.mailboxId, rest, changedById);
       return {
         result: undefined,
-        events,
-        changes: [mailboxChange(grant.mailboxId, "updated", grant.ownerId)],
+        events: shared.events,
+        changes: [...shared.changes, mailboxChange(grant.mailboxId, "updated", grant.ownerId)],
       };
     });
   }
@@ -315,13 +330,16 @@ export class MailboxService {
     }
   }
 
-  /** Replaces a mailbox's grants; returns the events that refresh the grantees' sessions. */
+  /**
+   * Replaces a mailbox's grants; returns the events that refresh the grantees' sessions and the
+   * MailboxView changes of the grantees that start or stop seeing it.
+   */
   private async share(
     ownerId: number,
     mailboxId: number,
     shareWith: Map<number, number>,
     changedById: number,
-  ): Promise<InvalidationEvent[]> {
+  ): Promise<{ events: InvalidationEvent[]; changes: Change[] }> {
     const current = (await this.store.mailboxes.grantsOf(ownerId)).filter((g) => g.mailboxId === mailboxId);
     for (const granteeId of shareWith.keys()) {
       if (granteeId === ownerId) {
@@ -348,7 +366,45 @@ export class MailboxService {
       before: new Map(current.map((g) => [g.granteeId, g.rights])),
       after: new Map([...shareWith].map(([granteeId, rights]) => [granteeId, rights & ALL_RIGHTS])),
     });
-    return await this.sharingEvents([...current.map((g) => g.granteeId), ...shareWith.keys()]);
+    const before = new Map(current.map((g) => [g.granteeId, g.rights !== 0]));
+    const changes: Change[] = [];
+    for (const granteeId of new Set([...before.keys(), ...shareWith.keys()])) {
+      const sees = ((shareWith.get(granteeId) ?? 0) & ALL_RIGHTS) !== 0;
+      if (sees !== (before.get(granteeId) ?? false)) {
+        changes.push(viewChange(mailboxId, sees ? "created" : "destroyed", ownerId, granteeId));
+      }
+    }
+    return {
+      events: await this.sharingEvents([...current.map((g) => g.granteeId), ...shareWith.keys()]),
+      changes,
+    };
+  }
+
+  /**
+   * Whether the viewer saw each mailbox of the account at change-log position `since`, for the
+   * mailboxes whose visibility to it (through its own grants or its groups') changed between
+   * `since` and `until`; any other mailbox was as visible then as it is now.
+   */
+  async visibleAt(
+    viewerId: number,
+    accountId: number,
+    since: number,
+    until: number,
+  ): Promise<Map<number, boolean>> {
+    const rows: LoggedChange[] = [];
+    for (const granteeId of await this.granteeIds(viewerId)) {
+      const logged = await this.store.changes.since(MAILBOX_VIEW, accountId, since, {
+        limit: 100_000,
+        ownerId: granteeId,
+      });
+      rows.push(...logged.filter((row) => row.id <= until));
+    }
+    const then = new Map<number, boolean>();
+    // The first change in the window tells: lost sight of it (it saw it before), or came to see it.
+    for (const row of rows.sort((a, b) => a.id - b.id)) {
+      if (!then.has(row.objectId)) then.set(row.objectId, row.kind === "destroyed");
+    }
+    return then;
   }
 
   /**
@@ -371,3 +427,17 @@ export class MailboxService {
 function mailboxChange(id: number, kind: Change["kind"], accountId: number): Change {
   return { type: "Mailbox", objectId: id, kind, accountId };
 }
+
+/**
+ * The change-log type recording who came to see a mailbox (created) or lost sight of it (destroyed):
+ * in the owner's account, with the grantee (an account or a group) as owner_id. It is the history a
+ * grantee's Mailbox/changes needs (see {@link MailboxService.visibleAt}); it is no JMAP type. A
+ * write logs these before its Mailbox change, so the Mailbox state it ends at covers them.
+ */
+const MAILBOX_VIEW = "MailboxView";
+
+function viewChange(mailboxId: number, kind: Change["kind"], accountId: number, granteeId: number): Change {
+  return { type: MAILBOX_VIEW, objectId: mailboxId, kind, accountId, ownerId: granteeId };
+}
+
+const NOT_SHARED: { events: InvalidationEvent[]; changes: Change[] } = { events: [], changes: [] };

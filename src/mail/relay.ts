@@ -18,6 +18,9 @@ interface SendInfo {
   response: string;
 }
 
+/** Waits of one SMTP transaction besides its RCPTs: connect, greeting, EHLO ×2, AUTH ×3, MAIL, DATA ×2, QUIT. */
+const REPLIES_BESIDES_RCPT = 11;
+
 /** Sends through the configured smarthost. */
 export class SmarthostRelay {
   constructor(private readonly settings: () => Promise<SmarthostSettings>) {}
@@ -25,6 +28,15 @@ export class SmarthostRelay {
   /** Whether a smarthost is configured. */
   async configured(): Promise<boolean> {
     return (await this.settings()).host !== "";
+  }
+
+  /**
+   * The longest one relay can take as the settings stand: the timeout bounds the connection and
+   * every reply, and a transaction waits for at most the greeting, EHLO (twice with STARTTLS), three
+   * steps of AUTH, MAIL, one RCPT per recipient, DATA, the end of data and QUIT.
+   */
+  async longestSend(recipients: number): Promise<number> {
+    return (await this.settings()).timeoutSeconds * 1000 * (REPLIES_BESIDES_RCPT + recipients);
   }
 
   /** Relays `message` from `mailFrom` ("" for a null sender) to `recipients`; each one's outcome. */

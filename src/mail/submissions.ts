@@ -3,8 +3,14 @@
  * envelope is the one given or the message's own (Sender/From, To/Cc/Bcc). A submission whose
  * `sendAt` (from FUTURERELEASE HOLDFOR/HOLDUNTIL) is in the future waits as `pending` (it can be
  * canceled until then); at its time every recipient of this server gets a copy in the Inbox, and
- * each recipient's outcome is its delivery status. Recipients elsewhere need a smarthost, which this server does not have yet: they are
- * reported as not delivered, with the reason, rather than silently dropped.
+ * the others go through the smarthost (relay.ts); each recipient's outcome is its delivery status.
+ *
+ * Sending is background work on rows: a worker (EmailSubmission/set for an immediate send, the due
+ * loop for a held one, in this process or another on the same database) first claims the row, and
+ * only the one whose claim took sends it; a claimed submission can no longer be canceled. A claim
+ * lasts longer than the smarthost's timeouts let a send last, so a live worker keeps it to the end;
+ * a worker that died mid-send leaves a claim that expires, and the submission is sent again (over
+ * SMTP this is at least once: the smarthost may have taken the message before the worker died).
  */
 import type { AccountService } from "../directory/mod.ts";
 import type { DeliveryStatus, EnvelopeAddress, SubmissionRecord } from "../store/mod.ts";
@@ -31,6 +37,9 @@ export const SUBMISSION_LIMITS = {
   /** Recipients of one submission at most. */
   maxRecipients: 100,
 } as const;
+
+/** Added to the longest send the smarthost timeouts allow (relay.ts), for local deliveries and slack. */
+const CLAIM_MARGIN_MS = 60_000;
 
 /** What a new submission is made of (ids decoded). */
 export interface SubmissionInput {
@@ -76,15 +85,7 @@ export class SubmissionService {
     const message = await this.deps.emails.message(viewerId, accountId, email);
     const headers = messageHeaders(message);
     const addresses = await this.deps.identities.addresses(accountId);
-    const from = asAddresses(lastHeader(headers, "from") ?? "").map((a) => a.email.toLowerCase());
-    if (from.length === 0 || from.some((a) => !addresses.includes(a))) {
-      throw new RuleError(
-        "forbiddenFrom",
-        `The message's From (${from.join(", ") || "none"}) must be addresses of this account: ${
-          addresses.join(", ")
-        }`,
-      );
-    }
+    checkAuthors(headers, addresses);
     const envelope = input.envelope ?? {
       mailFrom: { email: identity.email, parameters: null },
       rcptTo: uniqueRecipients(headers),
@@ -129,6 +130,8 @@ export class SubmissionService {
       undoStatus: "pending",
       deliveryStatus: Object.fromEntries(envelope.rcptTo.map((r) => [r.email, queued()])),
       createdAt: now,
+      // Sent now: claimed as it is made, so the due loop never sees it free.
+      claimedUntil: sendAt <= now ? now + await this.claimLength(envelope.rcptTo.length) : 0,
     };
     const id = await this.write(async () => {
       const id = await this.store.submissions.insert(record);
@@ -138,17 +141,17 @@ export class SubmissionService {
     return (await this.store.submissions.get(id))!;
   }
 
-  /** Cancels a pending submission (the only change RFC 8621 allows). */
-  async cancel(viewerId: number, accountId: number, id: number): Promise<void> {
+  /**
+   * Cancels a pending submission (the only change RFC 8621 allows); one being sent (claimed) or
+   * already sent can no longer be canceled (`cannotUnsend`, RFC 8621 §7.5).
+   */
+  async cancel(viewerId: number, accountId: number, id: number, now = Date.now()): Promise<void> {
     const submission = await this.owned(viewerId, accountId, id);
-    if (submission.undoStatus !== "pending") {
-      throw new RuleError(
-        "cannotUnsend",
-        `The submission is ${submission.undoStatus}: it can no longer be canceled`,
-      );
-    }
+    const refuse = (why: string) =>
+      new RuleError("cannotUnsend", `The submission ${why}: it can no longer be canceled`);
+    if (submission.undoStatus !== "pending") throw refuse(`is ${submission.undoStatus}`);
     await this.write(async () => {
-      await this.store.submissions.settle(id, "canceled", submission.deliveryStatus);
+      if (!await this.store.submissions.cancel(id, now)) throw refuse("is being sent");
       return { result: undefined, events: [], changes: [change(id, "updated", accountId)] };
     });
   }
@@ -162,10 +165,17 @@ export class SubmissionService {
     });
   }
 
-  /** Sends the pending submissions whose time has come (the server calls it every second). */
+  /**
+   * Sends the pending submissions whose time has come and that no other worker holds, each claimed
+   * first (the server's timer calls it every second; tests call it directly); how many it sent.
+   */
   async sendDue(now = Date.now()): Promise<number> {
-    const due = await this.store.submissions.due(now);
-    for (const submission of due) {
+    let sent = 0;
+    for (const candidate of await this.store.submissions.due(now)) {
+      const claimLength = await this.claimLength(candidate.envelope.rcptTo.length);
+      const submission = await this.store.submissions.claim(candidate.id, now, now + claimLength);
+      if (!submission) continue; // another worker took it, or it was canceled or sent meanwhile
+      sent++;
       const [email] = await this.deps.emails.get(submission.accountId, submission.accountId, [
         submission.emailId,
       ]);
@@ -185,18 +195,32 @@ export class SubmissionService {
         await this.deps.emails.message(submission.accountId, submission.accountId, email),
       );
     }
-    return due.length;
+    return sent;
   }
 
+  /** How long a worker's claim lasts: past the longest send the smarthost's timeouts allow. */
+  private async claimLength(recipients: number): Promise<number> {
+    return await this.deps.relay.longestSend(recipients) + CLAIM_MARGIN_MS;
+  }
+
+  /**
+   * Sends a claimed submission to the recipients still queued (a retry after a crash skips those
+   * already delivered here), then records the outcome and releases the claim.
+   */
   private async send(submission: SubmissionRecord, message: Uint8Array): Promise<void> {
-    const outcome: Record<string, DeliveryStatus> = {};
+    const outcome: Record<string, DeliveryStatus> = { ...submission.deliveryStatus };
     const mailFrom = submission.envelope.mailFrom.email;
     const remote: string[] = [];
+    let local = 0;
     for (const rcpt of submission.envelope.rcptTo) {
+      if (outcome[rcpt.email] && outcome[rcpt.email].delivered !== "queued") continue;
       if (await this.deps.delivery.accountOf(rcpt.email) !== undefined) {
         outcome[rcpt.email] = await this.deps.delivery.deliver(rcpt.email, message, mailFrom);
+        local++;
       } else remote.push(rcpt.email);
     }
+    // Local copies are kept before the smarthost is tried: a worker dying there does not deliver them twice.
+    if (local && remote.length) await this.store.submissions.progress(submission.id, outcome);
     if (remote.length && await this.deps.relay.configured()) {
       Object.assign(outcome, await this.deps.relay.send(mailFrom, remote, withoutBcc(message)));
     } else {
@@ -231,6 +255,34 @@ export class SubmissionService {
 
   private requireOwner(viewerId: number, accountId: number): void {
     if (viewerId !== accountId) throw new ForbiddenError("Only the account's owner sends as it");
+  }
+}
+
+/**
+ * The message's authors must be the account's own addresses: every From, and the Sender when there is
+ * one (RFC 5322 §3.6.2: who actually sent it), else anyone could send as someone else through either.
+ * RFC 8621 §7.5 has one error for both: forbiddenFrom.
+ */
+function checkAuthors(headers: ReturnType<typeof messageHeaders>, addresses: string[]): void {
+  const named = (name: string) =>
+    asAddresses(lastHeader(headers, name) ?? "").map((a) => a.email.toLowerCase());
+  const from = named("from");
+  if (from.length === 0 || from.some((a) => !addresses.includes(a))) {
+    throw new RuleError(
+      "forbiddenFrom",
+      `The message's From (${from.join(", ") || "none"}) must be addresses of this account: ${
+        addresses.join(", ")
+      }`,
+    );
+  }
+  const sender = named("sender");
+  if (sender.some((a) => !addresses.includes(a))) {
+    throw new RuleError(
+      "forbiddenFrom",
+      `The message's Sender (${sender.join(", ")}) must be an address of this account: ${
+        addresses.join(", ")
+      }`,
+    );
   }
 }
 

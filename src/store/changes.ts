@@ -4,6 +4,15 @@ import type { Db } from "./db.ts";
 const KIND_CODE: Record<ChangeKind, number> = { created: 1, updated: 2, destroyed: 3 };
 const KIND_NAME: ChangeKind[] = ["created", "created", "updated", "destroyed"];
 
+/** A per-account change as push reads it: which object, and for whom when it concerns one account. */
+export interface AccountChange {
+  id: number;
+  type: string;
+  accountId: number;
+  objectId: number;
+  ownerId: number | null;
+}
+
 /** The change log: state strings and the raw material of `/changes` and `/queryChanges`. */
 export interface ChangeLog {
   /** Appends changes; call in the transaction of the write they describe. */
@@ -11,7 +20,7 @@ export interface ChangeLog {
   /** The newest change of any type or scope (0 when there is none). */
   lastId(): Promise<number>;
   /** Per-account changes (account_id set) after `afterId`, oldest first, at most `limit`. */
-  after(afterId: number, limit: number): Promise<{ id: number; type: string; accountId: number }[]>;
+  after(afterId: number, limit: number): Promise<AccountChange[]>;
   /** Position of the newest change of a type in a scope (0 when there is none). */
   position(type: string, accountId: number | null): Promise<number>;
   /** Changes after `afterId`, oldest first, at most `limit` rows; only `ownerId`'s when given. */
@@ -47,13 +56,22 @@ export function sqliteChanges(db: Db): ChangeLog {
       );
     },
     after(afterId, limit) {
-      const rows = db.all<{ id: number; type: string; account_id: number }>(
-        "SELECT id, type, account_id FROM changes WHERE id > ? AND account_id IS NOT NULL ORDER BY id LIMIT ?",
+      const rows = db.all<
+        { id: number; type: string; account_id: number; object_id: number; owner_id: number | null }
+      >(
+        `SELECT id, type, account_id, object_id, owner_id FROM changes WHERE id > ? AND account_id IS NOT NULL
+         ORDER BY id LIMIT ?`,
         afterId,
         limit,
       );
       return Promise.resolve(
-        rows.map((r) => ({ id: Number(r.id), type: String(r.type), accountId: Number(r.account_id) })),
+        rows.map((r) => ({
+          id: Number(r.id),
+          type: String(r.type),
+          accountId: Number(r.account_id),
+          objectId: Number(r.object_id),
+          ownerId: r.owner_id === null ? null : Number(r.owner_id),
+        })),
       );
     },
     position(type, accountId) {

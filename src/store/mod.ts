@@ -25,7 +25,7 @@ export type { AccountFilter, AccountRecord, AccountRepository, AddressRecord } f
 export type { AclRepository } from "./acl.ts";
 export type { ActivityLog, StoreCounts } from "./activity.ts";
 export type { BlobRepository, NewUpload, StoredBlob } from "./blobs.ts";
-export type { ChangeLog } from "./changes.ts";
+export type { AccountChange, ChangeLog } from "./changes.ts";
 export type { ConnectionOptions, SynchronousMode } from "./connection.ts";
 export type { CredentialRepository } from "./credentials.ts";
 export type { DomainRepository } from "./domains.ts";

@@ -26,6 +26,8 @@ export interface SubmissionRecord {
   undoStatus: "pending" | "final" | "canceled";
   deliveryStatus: Record<string, DeliveryStatus> | null;
   createdAt: number;
+  /** When the claim of the worker sending it runs out (0: not claimed); see {@link SubmissionRepository.claim}. */
+  claimedUntil: number;
 }
 
 /** Persistence of submissions. */
@@ -33,15 +35,25 @@ export interface SubmissionRepository {
   list(accountId: number): Promise<SubmissionRecord[]>;
   get(id: number): Promise<SubmissionRecord | undefined>;
   insert(submission: Omit<SubmissionRecord, "id">): Promise<number>;
-  /** Sets the undo status and the delivery status. */
+  /** Sets the undo status and the delivery status, and releases the claim. */
   settle(
     id: number,
     undoStatus: SubmissionRecord["undoStatus"],
     deliveryStatus: SubmissionRecord["deliveryStatus"],
   ): Promise<void>;
   delete(id: number): Promise<boolean>;
-  /** Pending submissions whose time has come. */
+  /** Pending submissions whose time has come and that nobody holds a live claim on. */
   due(now: number): Promise<SubmissionRecord[]>;
+  /**
+   * Claims a pending submission until `until`, unless someone holds a claim that is still live at
+   * `now`; the submission as claimed, or undefined when it was not free. One statement, so of two
+   * workers (loops, processes) racing for it exactly one wins.
+   */
+  claim(id: number, now: number, until: number): Promise<SubmissionRecord | undefined>;
+  /** Records the delivery status reached so far of a claimed submission (it stays pending). */
+  progress(id: number, deliveryStatus: Record<string, DeliveryStatus>): Promise<void>;
+  /** Cancels a pending submission nobody is sending at `now`; whether it was. */
+  cancel(id: number, now: number): Promise<boolean>;
 }
 
 function toSubmission(row: Row): SubmissionRecord {
@@ -56,6 +68,7 @@ function toSubmission(row: Row): SubmissionRecord {
     undoStatus: String(row.undo_status) as SubmissionRecord["undoStatus"],
     deliveryStatus: row.delivery_status === null ? null : JSON.parse(String(row.delivery_status)),
     createdAt: Number(row.created_at),
+    claimedUntil: Number(row.claimed_until ?? 0),
   };
 }
 
@@ -76,7 +89,7 @@ export function sqliteSubmissions(db: Db): SubmissionRepository {
       return Promise.resolve(
         db.run(
           `INSERT INTO email_submissions (account_id, identity_id, email_id, thread_id, envelope, send_at, undo_status,
-             delivery_status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             delivery_status, created_at, claimed_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           s.accountId,
           s.identityId,
           s.emailId,
@@ -86,12 +99,13 @@ export function sqliteSubmissions(db: Db): SubmissionRepository {
           s.undoStatus,
           s.deliveryStatus === null ? null : JSON.stringify(s.deliveryStatus),
           s.createdAt,
+          s.claimedUntil,
         ).id,
       );
     },
     settle(id, undoStatus, deliveryStatus) {
       db.run(
-        "UPDATE email_submissions SET undo_status = ?, delivery_status = ? WHERE id = ?",
+        "UPDATE email_submissions SET undo_status = ?, delivery_status = ?, claimed_until = 0 WHERE id = ?",
         undoStatus,
         deliveryStatus === null ? null : JSON.stringify(deliveryStatus),
         id,
@@ -102,10 +116,39 @@ export function sqliteSubmissions(db: Db): SubmissionRepository {
     due: (now) =>
       Promise.resolve(
         db.all(
-          "SELECT * FROM email_submissions WHERE undo_status = 'pending' AND send_at <= ? ORDER BY send_at",
+          `SELECT * FROM email_submissions WHERE undo_status = 'pending' AND send_at <= ? AND claimed_until < ?
+           ORDER BY send_at`,
+          now,
           now,
         )
           .map(toSubmission),
+      ),
+    claim(id, now, until) {
+      const row = db.get(
+        `UPDATE email_submissions SET claimed_until = ?
+         WHERE id = ? AND undo_status = 'pending' AND claimed_until < ? RETURNING *`,
+        until,
+        id,
+        now,
+      );
+      return Promise.resolve(row && toSubmission(row));
+    },
+    progress(id, deliveryStatus) {
+      db.run(
+        "UPDATE email_submissions SET delivery_status = ? WHERE id = ? AND undo_status = 'pending'",
+        JSON.stringify(deliveryStatus),
+        id,
+      );
+      return Promise.resolve();
+    },
+    cancel: (id, now) =>
+      Promise.resolve(
+        db.run(
+          `UPDATE email_submissions SET undo_status = 'canceled', claimed_until = 0
+           WHERE id = ? AND undo_status = 'pending' AND claimed_until < ?`,
+          id,
+          now,
+        ).changes > 0,
       ),
   };
 }

@@ -2,10 +2,13 @@
  * Push (RFC 8620 §7): who listens for state changes, and telling them. The change log is the source:
  * every write of every process appends to it, so one cursor over it sees the CLI's and the TUI's
  * writes as well as this server's. While anyone listens the hub looks every 25 ms (one indexed read);
- * each listener gets, per account it can see and type it asked for, the newest state.
+ * each listener gets, per account it can see and type it asked for, the newest state. In an account
+ * shared with it, a listener hears only of what it may see (GRANTEE_TYPES, and only when a change
+ * touched a mailbox, email or thread it sees, or its view of the mailboxes), never of the owner's
+ * private mailboxes, submissions, identities or vacation response.
  */
 import type { ChangeService } from "../../directory/mod.ts";
-import type { MailboxService } from "../../mail/mod.ts";
+import type { EmailService, MailboxService } from "../../mail/mod.ts";
 import { encodeId } from "../../model/ids.ts";
 
 /** RFC 8620 §7.1 StateChange `changed`: account id → type name → state. */
@@ -32,6 +35,14 @@ const PUSHED_TYPES: Readonly<Record<string, string>> = {
   VacationResponse: "VacationResponse",
 };
 
+/** What a grantee may read of an account shared with it: its mail, not the owner's other data. */
+const GRANTEE_TYPES: ReadonlySet<string> = new Set(["Mailbox", "Email", "Thread"]);
+
+/** Who came to see or lost sight of a mailbox (see mail/mailboxes.ts): the grantee is the row's owner. */
+const MAILBOX_VIEW = "MailboxView";
+
+type AccountChange = Awaited<ReturnType<ChangeService["after"]>>[number];
+
 /** How often the hub looks at the change log while someone listens. */
 export const PUSH_INTERVAL_MS = 25;
 const BATCH = 5000;
@@ -43,7 +54,9 @@ export class PushHub {
   #timer: ReturnType<typeof setInterval> | undefined;
   #looking = false;
 
-  constructor(private readonly deps: { changes: ChangeService; mailboxes: MailboxService }) {}
+  constructor(
+    private readonly deps: { changes: ChangeService; mailboxes: MailboxService; emails: EmailService },
+  ) {}
 
   /** Adds a listener; returns how to remove it. */
   async listen(listener: Listener): Promise<() => void> {
@@ -64,6 +77,30 @@ export class PushHub {
     };
   }
 
+  /**
+   * Whether changes of a shared account concern a grantee: they touched a mailbox it sees, an email
+   * or thread it can read, or its view of the mailboxes (one shared with it or taken away). Then it
+   * gets the states of all the mail types that changed, as a destroyed email in its mailbox shows
+   * only as that mailbox's change.
+   */
+  private async touches(
+    viewerId: number,
+    granteeIds: number[],
+    accountId: number,
+    rows: AccountChange[],
+  ): Promise<boolean> {
+    if (rows.some((r) => r.type === MAILBOX_VIEW && r.ownerId !== null && granteeIds.includes(r.ownerId))) {
+      return true;
+    }
+    const rightsOf = await this.deps.mailboxes.rightsIn(viewerId, accountId);
+    if (rows.some((r) => r.type === "Mailbox" && rightsOf(r.objectId) !== 0)) return true;
+    const of = (type: string) => [...new Set(rows.filter((r) => r.type === type).map((r) => r.objectId))];
+    const emails = of("Email");
+    if (emails.length && (await this.deps.emails.get(viewerId, accountId, emails)).length) return true;
+    const threads = of("Thread");
+    return threads.length > 0 && (await this.deps.emails.threads(viewerId, accountId, threads)).size > 0;
+  }
+
   /** Listeners now (for metrics and tests). */
   get size(): number {
     return this.#listeners.size;
@@ -79,7 +116,11 @@ export class PushHub {
       this.#cursor = rows[rows.length - 1].id;
       // The newest state of each (account, type): a state string is the position of its last change.
       const states = new Map<number, Map<string, string>>();
+      const rowsOf = new Map<number, AccountChange[]>();
       for (const row of rows) {
+        let ofAccount = rowsOf.get(row.accountId);
+        if (!ofAccount) rowsOf.set(row.accountId, ofAccount = []);
+        ofAccount.push(row);
         const type = PUSHED_TYPES[row.type];
         if (!type) continue;
         let byType = states.get(row.accountId);
@@ -87,18 +128,23 @@ export class PushHub {
         byType.set(type, String(row.id));
       }
       if (states.size === 0) return;
-      // Who else sees each changed account: the grantees of its mailboxes (accounts or groups), read
-      // once per look; a listener sees an account it owns or holds a grant on, itself or through a group.
+      // Who else sees each changed account: the grantees of its mailboxes (accounts or groups), and
+      // those that just lost sight of one, read once per look; a listener sees an account it owns or
+      // holds a grant on (or just lost one), itself or through a group.
       const grantees = new Map<number, Set<number>>();
       for (const accountId of states.keys()) {
         const holders = await this.deps.mailboxes.granteesOf(accountId);
+        for (const row of rowsOf.get(accountId)!) {
+          if (row.type === MAILBOX_VIEW && row.ownerId !== null) holders.add(row.ownerId);
+        }
         if (holders.size) grantees.set(accountId, holders);
       }
       const viewerIds = new Map<number, number[]>();
       for (const listener of [...this.#listeners]) {
         const changed: Changed = {};
         for (const [accountId, byType] of states) {
-          if (accountId !== listener.accountId) {
+          const own = accountId === listener.accountId;
+          if (!own) {
             const holders = grantees.get(accountId);
             if (!holders) continue;
             let ids = viewerIds.get(listener.accountId);
@@ -109,8 +155,11 @@ export class PushHub {
               );
             }
             if (!ids.some((id) => holders.has(id))) continue;
+            if (!await this.touches(listener.accountId, ids, accountId, rowsOf.get(accountId)!)) continue;
           }
-          const wanted = [...byType].filter(([type]) => !listener.types || listener.types.has(type));
+          const wanted = [...byType].filter(([type]) =>
+            (own || GRANTEE_TYPES.has(type)) && (!listener.types || listener.types.has(type))
+          );
           if (wanted.length) changed[encodeId(accountId)] = Object.fromEntries(wanted);
         }
         if (Object.keys(changed).length) listener.notify(changed);

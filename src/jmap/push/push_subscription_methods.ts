@@ -2,6 +2,8 @@
  * PushSubscription/get and /set (RFC 8620 §7.2): the user's own subscriptions, with no accountId and
  * no states. `url` and `keys` are written once and never returned; `verificationCode` is what the
  * client read from the PushVerification push, and `deviceClientId`, `url` and `keys` never change.
+ * They are under the core capability, which any token may use, but what they deliver is mail state:
+ * a scoped token needs the mail scope, as for EventSource and WebSocket push.
  */
 import type {
   PushSubscriptionChanges,
@@ -11,7 +13,7 @@ import type {
 import { invalidProperty } from "../../model/errors.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import { readUtcDate, utcDate } from "../dates.ts";
-import type { MethodDefinition } from "../engine.ts";
+import type { MethodContext, MethodDefinition } from "../engine.ts";
 import { MethodError } from "../errors.ts";
 import { Args } from "../standard/args.ts";
 import { resolveCreationIds } from "../standard/creation_ids.ts";
@@ -51,6 +53,17 @@ function readTypes(value: unknown): string[] | null {
   return value;
 }
 
+/** Refuses a token whose scopes do not include mail (one with only `openid`, say): push is mail state. */
+function requireMailScope(ctx: MethodContext, name: string): void {
+  const scopes = ctx.principal.scopes;
+  if (scopes && !scopes.includes(CAPABILITY.mail)) {
+    throw new MethodError(
+      "forbidden",
+      `The access token's scopes do not allow ${name} (it needs the scope "${CAPABILITY.mail}")`,
+    );
+  }
+}
+
 /** The two methods, under the core capability. */
 export function pushSubscriptionMethods(
   subscriptions: PushSubscriptionService,
@@ -59,6 +72,7 @@ export function pushSubscriptionMethods(
     ["PushSubscription/get", {
       capability: CAPABILITY.core,
       async handler(raw, ctx) {
+        requireMailScope(ctx, "PushSubscription/get");
         const args = new Args(raw, ["ids", "properties"], "PushSubscription/get");
         const ids = args.stringList("ids")?.map((id) => resolveCreationIds(id, ctx) as string) ?? null;
         const properties = args.stringList("properties");
@@ -75,6 +89,7 @@ export function pushSubscriptionMethods(
     ["PushSubscription/set", {
       capability: CAPABILITY.core,
       async handler(raw, ctx) {
+        requireMailScope(ctx, "PushSubscription/set");
         const args = new Args(raw, ["create", "update", "destroy"], "PushSubscription/set");
         const accountId = ctx.principal.accountId;
         const created: Record<string, unknown> = {};

@@ -22,6 +22,7 @@ import { sql as pushSubscriptions } from "./019_push_subscriptions.ts";
 import { sql as contentlessSearch } from "./020_contentless_search.ts";
 import { sql as accountUsage } from "./021_account_usage.ts";
 import { sql as oauthFlows } from "./023_oauth_flows.ts";
+import { sql as submissionClaims } from "./027_submission_claims.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -45,4 +46,5 @@ export const MIGRATIONS: readonly string[] = [
   contentlessSearch,
   accountUsage,
   oauthFlows,
+  submissionClaims,
 ];

@@ -1,0 +1,81 @@
+/**
+ * Mailbox/changes as a grantee sees the owner's account (RFC 8620 §5.2, RFC 9670): only mailboxes it
+ * may see. The owner's log names every mailbox; for a grantee each id is placed by what it could see
+ * when it got `oldState` and what it sees now:
+ *
+ * - sees it now, did not then (new, or newly shared with it): created;
+ * - saw it then and sees it now: updated (when it or the grantee's rights on it changed);
+ * - saw it then, not now (destroyed, unshared): destroyed, so the client drops it;
+ * - never saw it (the owner's private mailboxes): not named at all, not even as destroyed.
+ *
+ * "Then" comes from the MailboxView rows sharing writes (MailboxService.visibleAt). Mailbox/queryChanges
+ * likewise removes only ids the grantee sees or saw. The owner's answers pass unchanged.
+ */
+import type { MailboxService } from "../../mail/mod.ts";
+import { decodeId, encodeId } from "../../model/ids.ts";
+import type { MethodDefinition } from "../engine.ts";
+
+/** Wraps the standard Mailbox/changes so a grantee's answer names only what it may see. */
+export function mailboxChangesInView(
+  definition: MethodDefinition,
+  mailboxes: MailboxService,
+): MethodDefinition {
+  return {
+    ...definition,
+    async handler(args, ctx) {
+      const result = await definition.handler(args, ctx);
+      const viewerId = ctx.principal.accountId;
+      const accountId = decodeId(ctx.accountId ?? "");
+      if (accountId === undefined || accountId === viewerId) return result;
+      const ids = (key: string) =>
+        (result[key] as string[]).map(decodeId).filter((id): id is number => id !== undefined);
+      const createdInLog = new Set(ids("created"));
+      const visibleNow = new Set((await mailboxes.list(viewerId, accountId)).map((m) => m.id));
+      const visibleThen = await mailboxes.visibleAt(
+        viewerId,
+        accountId,
+        Number(result.oldState),
+        Number(result.newState),
+      );
+      const created: string[] = [];
+      const updated: string[] = [];
+      const destroyed: string[] = [];
+      for (
+        const id of new Set([...createdInLog, ...ids("updated"), ...ids("destroyed"), ...visibleThen.keys()])
+      ) {
+        const sawIt = visibleThen.get(id) ?? (visibleNow.has(id) && !createdInLog.has(id));
+        if (visibleNow.has(id)) (sawIt ? updated : created).push(encodeId(id));
+        else if (sawIt) destroyed.push(encodeId(id));
+      }
+      return { ...result, created, updated, destroyed };
+    },
+  };
+}
+
+/** Wraps the standard Mailbox/queryChanges so a grantee's `removed` names only mailboxes it sees or saw. */
+export function mailboxQueryChangesInView(
+  definition: MethodDefinition,
+  mailboxes: MailboxService,
+): MethodDefinition {
+  return {
+    ...definition,
+    async handler(args, ctx) {
+      const result = await definition.handler(args, ctx);
+      const viewerId = ctx.principal.accountId;
+      const accountId = decodeId(ctx.accountId ?? "");
+      if (accountId === undefined || accountId === viewerId) return result;
+      const visibleNow = new Set((await mailboxes.list(viewerId, accountId)).map((m) => m.id));
+      const visibleThen = await mailboxes.visibleAt(
+        viewerId,
+        accountId,
+        Number(result.oldQueryState),
+        Number(result.newQueryState),
+      );
+      const removed = (result.removed as string[]).filter((wire) => {
+        const id = decodeId(wire);
+        return id !== undefined && (visibleNow.has(id) || visibleThen.get(id) === true);
+      });
+      return { ...result, removed };
+    },
+  };
+}
