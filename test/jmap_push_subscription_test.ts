@@ -9,7 +9,8 @@ import { Buffer } from "node:buffer";
 import crypto from "node:crypto";
 import ece from "http_ece";
 import { captureJmapLogs, startTestApp, type TestApp } from "./helpers.ts";
-import { CORE, withApp } from "./jmap_helpers.ts";
+import { basic } from "./helpers.ts";
+import { call, CORE, create, set, withApp } from "./jmap_helpers.ts";
 import { createMailbox, createUsers, type Obj, userAccessToken, type Who } from "./mail_helpers.ts";
 import { inProcessFetch, registerClient, TestBrowser } from "./oauth_helpers.ts";
 
@@ -301,5 +302,135 @@ Deno.test("a token with only openid cannot create, list or destroy push subscrip
     });
   } finally {
     await device.close();
+  }
+});
+
+/** Creates a subscription as `who` on `device` and sends the verification code back; its id. */
+async function verifiedSubscription(
+  t: TestApp,
+  who: Who,
+  device: ReturnType<typeof endpoint>,
+  verifier: Who = who,
+): Promise<string> {
+  const before = device.pushes.length;
+  const set = await pushCall(t, who, "PushSubscription/set", {
+    create: { p: { deviceClientId: "device", url: device.url, types: ["Mailbox"] } },
+  });
+  const id = (set.created as Record<string, Obj>).p.id as string;
+  await until(() => device.pushes.length > before, "the verification push");
+  const { verificationCode } = device.json(before);
+  const verified = await pushCall(t, verifier, "PushSubscription/set", {
+    update: { [id]: { verificationCode } },
+  });
+  assert.deepEqual(verified.updated, { [id]: null });
+  return id;
+}
+
+for (
+  const revocation of ["an API key is deleted", "an app password is deleted", "the password changes"] as const
+) {
+  Deno.test(`a push subscription ends when the credential that made it ends: ${revocation}`, async () => {
+    const revoked = endpoint();
+    const control = endpoint();
+    try {
+      await withApp(async (t) => {
+        const [alice] = await createUsers(t, ["alice"]);
+        const key = await create(t, "x:ApiKey", { description: "push" }, {
+          auth: alice.auth,
+          accountId: alice.accountId,
+        });
+        const appPassword = await create(t, "x:AppPassword", { description: "phone" }, {
+          auth: alice.auth,
+          accountId: alice.accountId,
+        });
+        const byKey: Who = { ...alice, auth: `Bearer ${key.secret}` };
+        const byAppPassword: Who = {
+          ...alice,
+          auth: basic(alice.emailAddress, appPassword.secret as string),
+        };
+        // The subscription under test is made with the credential that ends; the control with another.
+        const [made, other] = revocation === "an API key is deleted"
+          ? [byKey, alice]
+          : revocation === "an app password is deleted"
+          ? [byAppPassword, alice]
+          : [alice, byKey];
+        const doomed = await verifiedSubscription(t, made, revoked);
+        await verifiedSubscription(t, other, control);
+
+        if (revocation === "an API key is deleted") {
+          await set(t, "x:ApiKey", { destroy: [key.id] }, { auth: alice.auth, accountId: alice.accountId });
+        } else if (revocation === "an app password is deleted") {
+          await set(t, "x:AppPassword", { destroy: [appPassword.id] }, {
+            auth: alice.auth,
+            accountId: alice.accountId,
+          });
+        } else {
+          await set(t, "x:Account", {
+            accountId: "b",
+            update: {
+              [alice.accountId]: {
+                credentials: { "0": { "@type": "Password", secret: "a new passphrase 2" } },
+              },
+            },
+          });
+        }
+        const listed = await pushCall(t, other, "PushSubscription/get", { ids: null });
+        assert.equal(
+          (listed.list as Obj[]).some((s) => s.id === doomed),
+          false,
+          "the subscription is destroyed",
+        );
+
+        const before = revoked.pushes.length;
+        await createMailbox(t, other, { name: "After" });
+        await until(() => control.pushes.length === 2, "the control subscription's StateChange");
+        assert.equal(revoked.pushes.length, before, "no push for a revoked credential's subscription");
+      });
+    } finally {
+      await revoked.close();
+      await control.close();
+    }
+  });
+}
+
+Deno.test("a push subscription made with an OAuth token ends when its grant is revoked, and pushes stop at once", async () => {
+  const revoked = endpoint();
+  const control = endpoint();
+  try {
+    await withApp(async (t) => {
+      const [alice] = await createUsers(t, ["alice"]);
+      const client = await registerClient(t.services, { requireConsent: false });
+      const token: Who = {
+        ...alice,
+        auth: `Bearer ${await userAccessToken(
+          t,
+          new TestBrowser("http://127.0.0.1:8080", inProcessFetch(t)),
+          client,
+          { username: alice.emailAddress, scope: "openid urn:ietf:params:jmap:mail" },
+        )}`,
+      };
+      const doomed = await verifiedSubscription(t, token, revoked);
+      await verifiedSubscription(t, alice, control);
+      // The web push sender holds the subscription; the grant goes without it being told.
+      const grants = (await call(t, "x:OAuthGrant/get", {}, { auth: alice.auth, accountId: alice.accountId }))
+        .list as Obj[];
+      assert.equal(grants.length, 1);
+      await set(t, "x:OAuthGrant", { destroy: [grants[0].id] }, {
+        auth: alice.auth,
+        accountId: alice.accountId,
+      });
+      const listed = await pushCall(t, alice, "PushSubscription/get", { ids: null });
+      assert.equal(
+        (listed.list as Obj[]).some((s) => s.id === doomed),
+        false,
+        "the subscription is destroyed",
+      );
+      await createMailbox(t, alice, { name: "After" });
+      await until(() => control.pushes.length === 2, "the control subscription's StateChange");
+      assert.equal(revoked.pushes.length, 1, "only the verification push reached the revoked token's device");
+    });
+  } finally {
+    await revoked.close();
+    await control.close();
   }
 });

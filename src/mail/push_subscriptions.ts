@@ -6,7 +6,14 @@
  * PUSH_LIMITS.maxPerAccount of them.
  */
 import type { PushSubscriptionRecord } from "../store/mod.ts";
-import { base64urlBytes, invalidProperty, NotFoundError, RuleError, type Store } from "./deps.ts";
+import {
+  base64urlBytes,
+  invalidProperty,
+  NotFoundError,
+  type Principal,
+  RuleError,
+  type Store,
+} from "./deps.ts";
 
 /** Limits of push subscriptions. */
 export const PUSH_LIMITS = {
@@ -49,8 +56,12 @@ export class PushSubscriptionService {
     return this.store.pushSubscriptions.active(now);
   }
 
-  /** Creates a subscription, unverified, with a fresh verification code. */
-  async create(accountId: number, input: PushSubscriptionInput): Promise<PushSubscriptionRecord> {
+  /**
+   * Creates a subscription of the caller's, unverified, with a fresh verification code, tied to the
+   * credential the caller used: when it is changed, deleted, revoked or expires, the subscription goes.
+   */
+  async create(caller: Principal, input: PushSubscriptionInput): Promise<PushSubscriptionRecord> {
+    const accountId = caller.accountId;
     const now = Date.now();
     const deviceClientId = input.deviceClientId.trim();
     if (!deviceClientId || deviceClientId.length > 255) {
@@ -74,6 +85,7 @@ export class PushSubscriptionService {
       verified: false,
       expires,
       types: input.types,
+      ...await this.credentialOf(caller),
     };
     const id = await this.store.pushSubscriptions.insert(record, now);
     const created = { ...record, id };
@@ -117,6 +129,25 @@ export class PushSubscriptionService {
   /** Removes expired subscriptions; how many. */
   pruneExpired(now = Date.now()): Promise<number> {
     return this.store.pushSubscriptions.deleteExpired(now);
+  }
+
+  /** Whether the subscription may still be pushed to (its credential lives, its account is enabled). */
+  isActive(id: number, now = Date.now()): Promise<boolean> {
+    return this.store.pushSubscriptions.isActive(id, now);
+  }
+
+  /**
+   * The stored credential behind a caller: the app password or API key itself, the token family of an
+   * access token, or the account's password (replaced, so deleted, by every password change).
+   */
+  private async credentialOf(
+    caller: Principal,
+  ): Promise<{ credentialId: number | null; grantId: number | null }> {
+    if (caller.method === "accessToken") return { credentialId: null, grantId: caller.credentialId };
+    if (caller.method !== "password") return { credentialId: caller.credentialId, grantId: null };
+    const [password] = await this.store.credentials.listByAccount(caller.accountId, "Password");
+    if (!password) throw new RuleError("forbidden", "The account has no password to tie the subscription to");
+    return { credentialId: password.id, grantId: null };
   }
 
   /** The expiry a client asked for, kept within the limit; none asked is the longest. */

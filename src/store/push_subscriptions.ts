@@ -15,13 +15,22 @@ export interface PushSubscriptionRecord {
   verified: boolean;
   expires: number;
   types: string[] | null;
+  /** The password, app password or API key that created it; its deletion deletes the subscription. */
+  credentialId: number | null;
+  /** The OAuth token family that created it; its revocation deletes the subscription. */
+  grantId: number | null;
 }
 
 /** Persistence of push subscriptions. */
 export interface PushSubscriptionRepository {
   list(accountId: number): Promise<PushSubscriptionRecord[]>;
-  /** Verified subscriptions of every account that have not expired at `now`. */
+  /**
+   * Verified subscriptions of every enabled account that have not expired at `now`, nor has the credential
+   * or token family that created them.
+   */
   active(now: number): Promise<PushSubscriptionRecord[]>;
+  /** Whether subscription `id` is still one of {@link active}'s. */
+  isActive(id: number, now: number): Promise<boolean>;
   insert(subscription: Omit<PushSubscriptionRecord, "id">, now: number): Promise<number>;
   update(subscription: PushSubscriptionRecord): Promise<void>;
   delete(id: number): Promise<boolean>;
@@ -40,8 +49,22 @@ function toSubscription(row: Row): PushSubscriptionRecord {
     verified: Number(row.verified) === 1,
     expires: Number(row.expires),
     types: row.types === null ? null : JSON.parse(String(row.types)),
+    credentialId: row.credential_id === null ? null : Number(row.credential_id),
+    grantId: row.grant_id === null ? null : Number(row.grant_id),
   };
 }
+
+/**
+ * The subscriptions that may be pushed to: verified, unexpired, of an enabled account, and whose credential
+ * (app passwords and API keys expire) or token family has not expired. A revoked one is already gone.
+ */
+const ACTIVE = `SELECT s.* FROM push_subscriptions s
+  JOIN accounts a ON a.id = s.account_id
+  LEFT JOIN credentials c ON c.id = s.credential_id
+  LEFT JOIN oauth_grants g ON g.id = s.grant_id
+  WHERE s.verified = 1 AND s.expires > ?1 AND a.enabled = 1
+    AND (c.expires_at IS NULL OR c.expires_at > ?1)
+    AND (s.grant_id IS NULL OR g.expires_at > ?1)`;
 
 /** SQLite implementation of {@link PushSubscriptionRepository}. */
 export function sqlitePushSubscriptions(db: Db): PushSubscriptionRepository {
@@ -52,16 +75,14 @@ export function sqlitePushSubscriptions(db: Db): PushSubscriptionRepository {
           toSubscription,
         ),
       ),
-    active: (now) =>
-      Promise.resolve(
-        db.all("SELECT * FROM push_subscriptions WHERE verified = 1 AND expires > ? ORDER BY id", now)
-          .map(toSubscription),
-      ),
+    active: (now) => Promise.resolve(db.all(`${ACTIVE} ORDER BY s.id`, now).map(toSubscription)),
+    isActive: (id, now) => Promise.resolve(db.get(`${ACTIVE} AND s.id = ?2`, now, id) !== undefined),
     insert(s, now) {
       return Promise.resolve(
         db.run(
           `INSERT INTO push_subscriptions (account_id, device_client_id, url, p256dh, auth, verification_code,
-             verified, expires, types, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             verified, expires, types, created_at, credential_id, grant_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           s.accountId,
           s.deviceClientId,
           s.url,
@@ -72,6 +93,8 @@ export function sqlitePushSubscriptions(db: Db): PushSubscriptionRepository {
           s.expires,
           s.types === null ? null : JSON.stringify(s.types),
           now,
+          s.credentialId,
+          s.grantId,
         ).id,
       );
     },

@@ -123,7 +123,7 @@ export function pushSubscriptionMethods(
               }
               keys = { p256dh: k.p256dh, auth: k.auth };
             }
-            const made = await subscriptions.create(accountId, {
+            const made = await subscriptions.create(ctx.principal, {
               deviceClientId: o.deviceClientId,
               url: o.url,
               keys,

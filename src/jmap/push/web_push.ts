@@ -156,6 +156,12 @@ export class WebPushSender {
     entry.timer = undefined;
     if (!entry.pending || this.#entries.get(entry.record.id) !== entry) return;
     if (entry.record.expires <= Date.now()) return this.drop(entry);
+    // The credential that made it may have been revoked (by any process) since the last sync: a push is
+    // sent only while it lives (RFC 8620 §7.2).
+    if (!await this.deps.subscriptions.isActive(entry.record.id)) {
+      this.drop(entry);
+      return;
+    }
     const changed = entry.pending;
     entry.pending = null;
     entry.busy = true;

@@ -23,6 +23,7 @@ import { sql as contentlessSearch } from "./020_contentless_search.ts";
 import { sql as accountUsage } from "./021_account_usage.ts";
 import { sql as oauthFlows } from "./023_oauth_flows.ts";
 import { sql as submissionClaims } from "./027_submission_claims.ts";
+import { sql as pushSubscriptionCredentials } from "./028_push_subscription_credentials.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -47,4 +48,5 @@ export const MIGRATIONS: readonly string[] = [
   accountUsage,
   oauthFlows,
   submissionClaims,
+  pushSubscriptionCredentials,
 ];
