@@ -227,9 +227,22 @@ export class OAuthProvider {
     return client;
   }
 
-  /** Scopes the user already approved for a client (none when the client needs no consent). */
+  /**
+   * Whether an administrator stands behind a client: it did not register itself, and its owner, if
+   * it has one, is an administrator now. Only such a client gets the admin scope or skips consent.
+   */
+  async trusted(client: OAuthClient): Promise<boolean> {
+    if (client.dynamic) return false;
+    if (client.ownerId === null) return true;
+    return (await this.deps.accounts.get(client.ownerId))?.roles.includes("admin") ?? false;
+  }
+
+  /**
+   * Whether the user must approve these scopes: unless they already did, always, except for a client
+   * an administrator registered without consent and still stands behind.
+   */
   async needsConsent(client: OAuthClient, accountId: number, scopes: string[]): Promise<boolean> {
-    if (!client.requireConsent) return false;
+    if (!client.requireConsent && await this.trusted(client)) return false;
     const approved = await this.deps.store.oauth.consent(accountId, client.id);
     return !approved || scopes.some((s) => !approved.includes(s));
   }
