@@ -284,6 +284,19 @@ Deno.test("x:OAuthClient/set refuses a client name that copies an existing one, 
       assert.equal(refused.type, "invalidProperties", `${JSON.stringify(name)}: ${JSON.stringify(refused)}`);
       assert.deepEqual(refused.properties, ["name"]);
     }
+    // The CLI on the database file (as the TUI in local mode) acts as the system: the rule holds there too.
+    const local = await cli([
+      "--data",
+      server.dataDir,
+      "create",
+      "oauth-client/public",
+      "--field",
+      "name=WebMail",
+      "--field",
+      'redirectUris=["http://127.0.0.1/cb"]',
+    ]);
+    assert.notEqual(local.code, 0, local.stdout);
+    assert.match(local.stderr, /"Webmail" is already the name of a client/);
     // Renaming another client to the same name is refused too; renaming a client to itself is not.
     const second = await adminCreates(server, {
       name: "Calendar",
