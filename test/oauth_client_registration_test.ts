@@ -15,8 +15,16 @@ import {
   startTestApp,
   type TestApp,
 } from "./helpers.ts";
-import { CORE, MANAGEMENT } from "./jmap_helpers.ts";
-import { pkce, TestBrowser } from "./oauth_helpers.ts";
+import { CORE, createUser, jmap, MANAGEMENT } from "./jmap_helpers.ts";
+import { pkce, registerClient, TestBrowser } from "./oauth_helpers.ts";
+import {
+  assertErrorRedirect,
+  authorizationRequest,
+  clientRedirect,
+  newBrowser,
+  obtainTokens,
+  refresh,
+} from "./oauth_security_helpers.ts";
 import { updateProvider, withServer } from "./oauth_clients_helpers.ts";
 import { bootstrap } from "../src/directory/mod.ts";
 import type { Principal } from "../src/model/types.ts";
@@ -465,5 +473,44 @@ Deno.test("migration 022: a client a plain user registered before asks for conse
   } finally {
     await services.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a client whose owner stops being an administrator asks for consent again, and gets no admin scope even on refresh", async () => {
+  const t = await startTestApp();
+  try {
+    const alice = await createUser(t, "alice", { roles: { "0": "admin" } });
+    const client = await registerClient(t.services, {
+      name: "Console",
+      ownerId: alice.id,
+      requireConsent: false,
+      scopes: ["openid", "offline_access", ADMIN_SCOPE],
+    });
+    const p = { t, client, browser: newBrowser(t) };
+    const scope = `openid offline_access ${ADMIN_SCOPE}`;
+    const first = await obtainTokens(p, { scope });
+    assert.equal(first.scope, scope);
+    // Trusted while alice is an administrator: signed in, the admin gets a code without any page.
+    await clientRedirect(
+      await p.browser.request(authorizationRequest(client, { scope }).url),
+      client.redirectUri,
+    );
+
+    const [, demoted] = (await jmap(t, [["x:Account/set", {
+      accountId: "b",
+      update: { [alice.id]: { roles: { "0": "user" } } },
+    }, "0"]])).methodResponses[0];
+    assert.equal(demoted.notUpdated, null, JSON.stringify(demoted));
+    const admin = await p.browser.request(authorizationRequest(client, { scope }).url);
+    await assertErrorRedirect(admin, client.redirectUri, "invalid_scope");
+    const page = await p.browser.request(authorizationRequest(client, { scope: "openid" }).url);
+    const html = await page.text();
+    assert.equal(page.status, 200, html.slice(0, 300));
+    assert.match(html, /name="decision"/, "the consent page is shown again");
+    const refreshed = await refresh(t, client, first.refresh_token!);
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    assert.equal(refreshed.body.scope, "openid offline_access");
+  } finally {
+    await t.close();
   }
 });

@@ -158,12 +158,13 @@ export class TokenService {
   /**
    * The refresh_token grant. A public client's refresh token rotates on every use; a confidential
    * client's when less than `refreshTokenRenewal` is left. Presenting a rotated token again within the
-   * grace window gets the same successor; after it, the whole family is revoked.
+   * grace window gets the same successor; after it, the whole family is revoked. Scopes in `withheld`
+   * (the client may not get them now) are left out of the new access token.
    */
   async refreshGrant(
     client: OAuthClient,
     token: string,
-    options: { scope?: string; issuer: string },
+    options: { scope?: string; issuer: string; withheld?: readonly string[] },
   ): Promise<TokenSet> {
     const opened = await this.open(token, "refresh");
     if (!opened || opened.client.id !== client.id) {
@@ -206,7 +207,7 @@ export class TokenService {
       await this.revokeGrant(grant);
       throw invalidGrant("The refresh token was already used; every token of this authorization is revoked");
     }
-    const scopes = narrowScopes(grant.scopes, options.scope);
+    const scopes = narrowScopes(grant.scopes, options.scope).filter((s) => !options.withheld?.includes(s));
     const accessGrant = { ...grant, scopes };
     const tokens: TokenSet = {
       access_token: this.access(accessGrant, material, now),

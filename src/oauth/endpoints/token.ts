@@ -70,6 +70,9 @@ export function tokenEndpoint(provider: OAuthProvider) {
             await provider.tokens.refreshGrant(client, params.require("refresh_token"), {
               scope: params.get("scope"),
               issuer,
+              // A family approved while an administrator stood behind the client keeps its refresh
+              // token, but its access tokens lose the admin scope while nobody does.
+              withheld: (await provider.trusted(client)) ? [] : [ADMIN_SCOPE],
             }),
           );
         case "urn:ietf:params:oauth:grant-type:device_code":
