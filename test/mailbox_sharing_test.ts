@@ -152,7 +152,8 @@ function forceStaleGrants(t: TestApp, grantee: number): void {
 
 /** A client of the in-process app and an access token of `who` from the code flow. */
 async function tokenOf(t: TestApp, who: Who): Promise<string> {
-  const client = await registerClient(t.services, { requireConsent: false });
+  const name = `Mail app of ${who.emailAddress}`;
+  const client = await registerClient(t.services, { name, requireConsent: false });
   const browser = new TestBrowser("http://127.0.0.1:8080", inProcessFetch(t));
   return await userAccessToken(t, browser, client, { username: who.emailAddress, scope: SCOPE });
 }

@@ -116,11 +116,15 @@ const fieldsOf = (html: string) =>
 
 async function fixtures(t: TestApp): Promise<Fixtures> {
   const client = await registerClient(t.services, {});
-  const publicClient = await registerClient(t.services, { type: "Public" });
+  const publicClient = await registerClient(t.services, { name: "Public application", type: "Public" });
   const deviceOnly = await registerClient(t.services, {
+    name: "Device application",
     grantTypes: ["urn:ietf:params:oauth:grant-type:device_code"],
   });
-  const codeOnly = await registerClient(t.services, { grantTypes: ["authorization_code"] });
+  const codeOnly = await registerClient(t.services, {
+    name: "Code application",
+    grantTypes: ["authorization_code"],
+  });
   await t.services.objects.update("oidc-provider", "singleton", { allowDynamicRegistration: true }, "system");
   const browser = newBrowser(t);
   const login = fieldsOf(await (await browser.request(authorizationRequest(client).url)).text());

@@ -54,15 +54,21 @@ async function openFixture(): Promise<Fixture> {
   };
   try {
     server = await startServerProcess(dataDir);
-    const withCallback = (path: string, requireConsent = true) =>
-      registerClientWithCli(dataDir, { redirectUris: [`${callbacks.origin}${path}`], requireConsent });
+    // No two clients share a name: the one whose pages are read is "Test application".
+    const withCallback = (path: string, name: string, requireConsent = true) =>
+      registerClientWithCli(dataDir, { name, redirectUris: [`${callbacks.origin}${path}`], requireConsent });
     const signedOutUri = `${callbacks.origin}/callback/signed-out`;
     const [consenting, trusted, denied, device, signingOut] = await Promise.all([
-      withCallback("/callback/consenting"),
-      withCallback("/callback/trusted", false),
-      withCallback("/callback/denied"),
-      registerClientWithCli(dataDir, { type: "Public", grantTypes: [DEVICE_GRANT] }),
+      withCallback("/callback/consenting", "Test application"),
+      withCallback("/callback/trusted", "Trusted application", false),
+      withCallback("/callback/denied", "Denied application"),
       registerClientWithCli(dataDir, {
+        name: "Device application",
+        type: "Public",
+        grantTypes: [DEVICE_GRANT],
+      }),
+      registerClientWithCli(dataDir, {
+        name: "Signing-out application",
         redirectUris: [`${callbacks.origin}/callback/signing-out`],
         postLogoutRedirectUris: [signedOutUri],
         requireConsent: false,
@@ -275,7 +281,7 @@ test("a device is connected by typing its code, signing in and allowing it, and 
     await page.getByLabel("Code").fill(device.user_code);
     await page.getByRole("button", { name: "Continue" }).click();
     await signIn(page);
-    assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Connect Test application?");
+    assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Connect Device application?");
     assert.equal(await page.locator(".user-code").innerText(), device.user_code);
     await page.getByRole("button", { name: "Allow" }).click();
     assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Device connected");

@@ -1,7 +1,8 @@
 /**
  * The client_credentials grant (RFC 6749 §4.4) in-process: a confidential client acts as its owner
- * account within its own scopes, so a scope beyond them is invalid_scope (§5.2), and a client owned by a
- * user has that user's rights only, whatever scope it holds.
+ * account within its own scopes, so a scope beyond them is invalid_scope (§5.2); the admin scope only
+ * while its owner is an administrator, and a token has its owner's current rights only, whatever scope
+ * it holds.
  */
 import assert from "node:assert/strict";
 import { CORE, createUser, type Invocation, jmap, MANAGEMENT } from "./jmap_helpers.ts";
@@ -19,7 +20,12 @@ const SCOPES = ["urn:postern:admin", "urn:ietf:params:jmap:mail"];
 
 /** A confidential client_credentials client owned by `ownerId`, allowed SCOPES. */
 function machineClient(t: TestApp, ownerId: string): Promise<TestClient> {
-  return registerClient(t.services, { ownerId, grantTypes: ["client_credentials"], scopes: SCOPES });
+  return registerClient(t.services, {
+    name: "Machine client",
+    ownerId,
+    grantTypes: ["client_credentials"],
+    scopes: SCOPES,
+  });
 }
 
 /** A client_credentials token request, with `scope` when given. */
@@ -55,13 +61,33 @@ Deno.test("client_credentials asking for a scope beyond the client's gets invali
     );
   }));
 
-Deno.test("a client_credentials token of a client owned by a user has that user's rights only, even with the admin scope", () =>
+Deno.test("a client_credentials client has the admin scope only while its owner is an administrator; a token it got before has the owner's current rights only", () =>
   withProvider(async ({ t }) => {
-    const alice = await createUser(t, "alice");
+    // A client's scopes never exceed what its owner may grant: no admin scope for a plain user's client.
+    const carol = await createUser(t, "carol");
+    await assert.rejects(
+      machineClient(t, carol.id),
+      (error: Error) => error.name === "InvalidInputError" && /not an administrator/.test(error.message),
+    );
+    // An administrator's machine client gets it; then its owner stops being an administrator.
+    const alice = await createUser(t, "alice", { roles: { "0": "admin" } });
     const client = await machineClient(t, alice.id);
     const answer = await clientCredentials(t, client);
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal(answer.body.scope, SCOPES.join(" "));
+    const [, demoted] = (await jmap(t, [["x:Account/set", {
+      accountId: "b",
+      update: { [alice.id]: { roles: { "0": "user" } } },
+    }, "0"]])).methodResponses[0];
+    assert.equal(demoted.notUpdated, null, JSON.stringify(demoted));
+    // From now on the client gets no admin token, and by default the scopes it still may have.
+    const refused = await clientCredentials(t, client, "urn:postern:admin");
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error, "invalid_scope");
+    const mailOnly = await clientCredentials(t, client);
+    assert.equal(mailOnly.status, 200, JSON.stringify(mailOnly.body));
+    assert.equal(mailOnly.body.scope, "urn:ietf:params:jmap:mail");
+    // The token it got before still carries the admin scope, and has alice's rights as they are now.
     const auth = `Bearer ${answer.body.access_token}`;
     const one = async (call: Invocation) =>
       (await jmap(t, [call], { auth, using: [CORE, MANAGEMENT] })).methodResponses[0];

@@ -140,7 +140,10 @@ Deno.test("an OidcProvider change made with the CLI is seen by the server's very
 
 Deno.test("a public client's refresh token rotates on every use; a confidential one's stays far from expiry", () =>
   withServer(async (server) => {
-    const publicClient = await registerClientWithCli(server.dataDir, { type: "Public" });
+    const publicClient = await registerClientWithCli(server.dataDir, {
+      name: "Public application",
+      type: "Public",
+    });
     const confidential = await registerClientWithCli(server.dataDir);
     const browser = new TestBrowser(server.url);
     const scope = "openid offline_access";

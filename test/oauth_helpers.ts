@@ -34,8 +34,12 @@ export interface TestClient {
   redirectUri: string;
 }
 
-/** Options of a new client; defaults: confidential, every user grant and scope, consent required. */
+/**
+ * Options of a new client; defaults: "Test application", confidential, every user grant and scope,
+ * consent required. No two clients may share a name: a test with several clients names the others.
+ */
 export interface ClientOptions {
+  name?: string;
   type?: "Confidential" | "Public";
   clientId?: string;
   redirectUris?: string[];
@@ -51,7 +55,7 @@ function clientFields(options: ClientOptions) {
   const redirectUris = options.redirectUris ?? ["http://127.0.0.1/callback"];
   return {
     clientId: options.clientId ?? `client-${crypto.randomUUID().slice(0, 8)}`,
-    name: "Test application",
+    name: options.name ?? "Test application",
     redirectUris,
     postLogoutRedirectUris: options.postLogoutRedirectUris ?? [],
     grantTypes: options.grantTypes ?? ALL_GRANTS,

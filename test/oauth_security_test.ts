@@ -257,7 +257,7 @@ Deno.test("prompt=none answers login_required without a session and consent_requ
     const anonymous = await browser.request(authorizationRequest(client, { prompt: "none" }).url);
     await assertErrorRedirect(anonymous, client.redirectUri, "login_required");
     // Sign in, then deny: a session exists but nothing was approved.
-    const other = await registerClient(t.services, {});
+    const other = await registerClient(t.services, { name: "Other application" });
     await browser.authorize(authorizationRequest(other).url, { consent: "deny" });
     assert.ok(browser.cookies.has("postern_session"));
     const noConsent = await browser.request(authorizationRequest(client, { prompt: "none" }).url);

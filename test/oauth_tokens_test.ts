@@ -273,7 +273,7 @@ Deno.test("choosing ES256 publishes an ES256 key at once and makes it sign once 
 
 Deno.test("a second client cannot redeem another client's code", () =>
   withProvider(async (p) => {
-    const other = await registerClient(p.t.services, {});
+    const other = await registerClient(p.t.services, { name: "Other application" });
     const request = authorizationRequest(p.client);
     const code = (await p.browser.authorize(request.url)).searchParams.get("code")!;
     const stolen = await redeemCode(p.t, other, code, request.verifier);

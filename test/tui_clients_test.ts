@@ -4,6 +4,7 @@
  * edit a field through the schema form, a cancelled and a confirmed delete — each checked in the database.
  */
 import assert from "node:assert/strict";
+import { registerClientWithCli } from "./oauth_helpers.ts";
 import { HAS_TMUX, queryObjects, withTuiOnNewDatabase } from "./tui_helpers.ts";
 
 Deno.test({
@@ -89,5 +90,37 @@ Deno.test({
       assert.equal((await queryObjects(dataDir, "oauth-client")).length, 0);
       await tui.keys("Enter");
       await tui.waitFor("0 clients");
+    }),
+});
+
+Deno.test({
+  name: "OAuth clients screen: a name that copies another client's is refused in the rule's words",
+  ignore: !HAS_TMUX,
+  fn: () =>
+    withTuiOnNewDatabase(async (tui, dataDir) => {
+      await registerClientWithCli(dataDir, {
+        name: "Webmail",
+        redirectUris: ["https://mail.example.org/cb"],
+      });
+      await tui.waitFor("? Go to");
+      await tui.choose("OAuth clients");
+      await tui.waitFor("1 client");
+      await tui.keys("n");
+      await tui.waitFor("? Kind of client");
+      await tui.keys("Enter");
+      await tui.waitFor("? name");
+      await tui.type("WEBMAIL");
+      await tui.keys("Enter");
+      await tui.waitFor("? clientId");
+      await tui.keys("Enter");
+      await tui.waitFor("? redirectUris");
+      await tui.type("https://evil.example/cb");
+      await tui.keys("Enter");
+      await tui.waitFor("? grantTypes");
+      await tui.keys("Enter");
+      await tui.waitFor("? scopes");
+      await tui.keys("Enter");
+      await tui.waitFor(/name[\s\S]*"Webmail" is\s+already\s+the\s+name\s+of\s+a\s+client/);
+      assert.equal((await queryObjects(dataDir, "oauth-client")).length, 1);
     }),
 });

@@ -43,8 +43,11 @@ Deno.test({
   ignore: !HAS_TMUX,
   fn: () =>
     withTuiAndServer((server) => ["--data", server.dataDir, "tui"], async (tui, server) => {
-      const mail = await registerClientWithCli(server.dataDir, { clientId: "webmail" });
-      const calendar = await registerClientWithCli(server.dataDir, { clientId: "calendar" });
+      const mail = await registerClientWithCli(server.dataDir, { name: "Webmail", clientId: "webmail" });
+      const calendar = await registerClientWithCli(server.dataDir, {
+        name: "Calendar",
+        clientId: "calendar",
+      });
       const mailToken = await signIn(server, mail);
       const calendarToken = await signIn(server, calendar);
 
@@ -53,11 +56,11 @@ Deno.test({
       await tui.choose("OAuth grants");
       let screen = await tui.waitFor("Revoke all listed…");
       assert.match(screen, /2 active grants/);
-      assert.match(screen, /admin +Test application \(calendar\) +openid offline_access/);
-      assert.match(screen, /admin +Test application \(webmail\)/);
+      assert.match(screen, /admin +Calendar \(calendar\) +openid offline_access/);
+      assert.match(screen, /admin +Webmail \(webmail\)/);
       await tui.keys("Down", "Enter");
       screen = await tui.waitFor("? Grant");
-      assert.match(screen, /Client +Test application \(calendar\)/);
+      assert.match(screen, /Client +Calendar \(calendar\)/);
       assert.match(screen, /Refresh token +yes/);
       await tui.keys("Enter");
       await tui.waitFor("? Revoke 1 grant?");
@@ -77,7 +80,7 @@ Deno.test({
       await tui.waitFor("+ New account");
       await tui.keys("Down", "Enter");
       screen = await tui.waitFor("? Account");
-      assert.match(screen, /OAuth +1 active grant: Test application \(webmail\)/);
+      assert.match(screen, /OAuth +1 active grant: Webmail \(webmail\)/);
       await tui.choose("Delete…");
       screen = await tui.waitFor("? Delete admin and everything listed?");
       assert.match(screen, /1 OAuth grants, with their access and refresh tokens/);
@@ -87,7 +90,7 @@ Deno.test({
       // Revoke all tokens: asks, names the clients, then the token is refused.
       await tui.choose("Revoke all tokens…");
       screen = await tui.waitFor("? Revoke 1 grant?");
-      assert.match(screen, /Clients: Test application \(webmail\)/);
+      assert.match(screen, /Clients: Webmail \(webmail\)/);
       await tui.type("y");
       await tui.keys("Enter");
       await tui.waitFor(/Revoked 1 OAuth grant of admin\.[\s\S]*❯ OK/);

@@ -76,7 +76,9 @@ export const HELP: Record<string, HelpTopic> = {
     lines: [
       "Applications that sign users in through OAuth 2.0 / OpenID Connect. A confidential client's " +
       "secret is shown once, when it is created, and stored hashed. Deleting a client ends its grants " +
-      "and tokens at once.",
+      "and tokens at once. Only administrators register and change clients; no two share a name. A " +
+      "client skips the consent page (requireConsent no) or gets urn:postern:admin only while its " +
+      "owner, if it has one, is an administrator.",
     ],
     commands: [
       "query oauth-client",

@@ -106,7 +106,7 @@ async function mailTokens(
 ): Promise<(accountId: number) => Promise<string>> {
   await services.objects.create("oauth-client/confidential", {
     clientId,
-    name: "Benchmark mail client",
+    name: `Benchmark mail client ${clientId}`,
     redirectUris: ["http://127.0.0.1/callback"],
     grantTypes: ["authorization_code"],
     scopes: SCOPES,

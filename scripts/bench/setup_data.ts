@@ -98,7 +98,8 @@ export async function createOAuthFixture(
   try {
     const created = await services.objects.create("oauth-client/confidential", {
       clientId: options.clientId,
-      name: "Benchmark client",
+      // Client names are unique: named after its client_id, a second fixture on the same data does not collide.
+      name: `Benchmark client ${options.clientId}`,
       redirectUris: ["http://127.0.0.1/callback"],
       grantTypes: ["authorization_code", "refresh_token"],
       scopes: options.scopes,

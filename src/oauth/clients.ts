@@ -1,7 +1,9 @@
 /**
- * Registered OAuth clients: the `OAuthClient` management type (create, read, update, delete with the
- * caller's rights) and client authentication at the token endpoint (secrets as keyed hashes,
- * compared in constant time).
+ * Registered OAuth clients: the `OAuthClient` management type (administrators register and change
+ * clients; an owner reads and deletes its own) and client authentication at the token endpoint
+ * (secrets as keyed hashes, compared in constant time). Every way in (management, the CLI, the TUI,
+ * dynamic registration) goes through `create` and `update`, so their rules hold on every path: no
+ * name that copies another client's, and the admin scope only for clients of administrators.
  */
 import type { AccountService, Caller, ObjectHandler, WireObject } from "../directory/mod.ts";
 import { isAdmin } from "../directory/mod.ts";
@@ -17,6 +19,7 @@ import {
   type Store,
   toKeyedList,
 } from "./deps.ts";
+import { ADMIN_SCOPE, clientNameKey } from "./client_rules.ts";
 import { toBase64Url } from "./token_codec.ts";
 
 /** A client as the provider needs it, by row id or client_id. */
@@ -88,14 +91,16 @@ export class ClientService implements ClientLookup {
 
   /** Creates a client; a confidential client's secret is returned once. */
   async create(fields: ClientFields): Promise<{ client: OAuthClient; secret?: string }> {
-    await this.checkOwner(fields);
-    if (await this.store.oauth.clientByClientId(fields.clientId)) {
-      throw new InvalidInputError(`Cannot create client "${fields.clientId}": that client_id is taken`, [
-        { property: "clientId", message: `"${fields.clientId}" is already registered` },
-      ]);
-    }
+    await this.checkFields(fields);
     const secret = fields.type === "Confidential" ? newSecret() : undefined;
     const id = await this.store.transaction(async () => {
+      // In the transaction that inserts: two registrations at once cannot both take a name.
+      if (await this.store.oauth.clientByClientId(fields.clientId)) {
+        throw new InvalidInputError(`Cannot create client "${fields.clientId}": that client_id is taken`, [
+          { property: "clientId", message: `"${fields.clientId}" is already registered` },
+        ]);
+      }
+      await this.checkNameFree(fields.name);
       const id = await this.store.oauth.insertClient({
         ...fields,
         secretHash: secret ? this.keyedHash(secret) : null,
@@ -110,8 +115,12 @@ export class ClientService implements ClientLookup {
 
   /** Changes a client; its secret and client_id stay. */
   async update(id: number, fields: ClientFields): Promise<OAuthClient> {
-    await this.checkOwner(fields);
+    await this.checkFields(fields);
     await this.store.transaction(async () => {
+      const before = await this.store.oauth.client(id);
+      if (before && clientNameKey(before.name) !== clientNameKey(fields.name)) {
+        await this.checkNameFree(fields.name, id);
+      }
       await this.store.oauth.updateClient(id, fields);
       await this.store.changes.append([
         { type: "OAuthClient", objectId: id, kind: "updated", accountId: null, ownerId: fields.ownerId },
@@ -138,7 +147,28 @@ export class ClientService implements ClientLookup {
     await this.invalidate({ kind: "oauthClient", clientId: client.id });
   }
 
-  private async checkOwner(fields: ClientFields): Promise<void> {
+  /** Refuses a name that reads as another client's (see `clientNameKey`), so no client passes for another. */
+  private async checkNameFree(name: string, self?: number): Promise<void> {
+    const key = clientNameKey(name);
+    const taken = (await this.store.oauth.listClients()).find((c) =>
+      c.id !== self && clientNameKey(c.name) === key
+    );
+    if (taken) {
+      throw new InvalidInputError(
+        `Cannot name a client "${name}": client "${taken.clientId}" is named "${taken.name}"`,
+        [
+          { property: "name", message: `"${taken.name}" is already the name of a client` },
+        ],
+      );
+    }
+  }
+
+  private async checkFields(fields: ClientFields): Promise<void> {
+    if (fields.dynamic && !fields.requireConsent) {
+      throw new InvalidInputError("A client that registered itself always asks for consent", [
+        { property: "requireConsent", message: "must be true for a dynamically registered client" },
+      ]);
+    }
     if (fields.grantTypes.includes("client_credentials")) {
       if (fields.type !== "Confidential") {
         throw new InvalidInputError("Only a confidential client can use client_credentials", [
@@ -151,12 +181,25 @@ export class ClientService implements ClientLookup {
         ]);
       }
     }
-    if (fields.ownerId !== null) {
-      const owner = await this.accounts.get(fields.ownerId);
-      if (!owner) {
-        throw new InvalidInputError(`Owner account ${encodeId(fields.ownerId)} does not exist`, [
-          { property: "ownerId", message: "no such account" },
+    const owner = fields.ownerId === null ? undefined : await this.accounts.get(fields.ownerId);
+    if (fields.ownerId !== null && !owner) {
+      throw new InvalidInputError(`Owner account ${encodeId(fields.ownerId)} does not exist`, [
+        { property: "ownerId", message: "no such account" },
+      ]);
+    }
+    // A client's scopes never exceed what its owner may grant: management tokens are for clients of
+    // administrators (or of the server itself), never for one that registered itself.
+    if (fields.scopes.includes(ADMIN_SCOPE)) {
+      if (fields.dynamic) {
+        throw new InvalidInputError(`A client that registers itself cannot ask for ${ADMIN_SCOPE}`, [
+          { property: "scopes", message: `${ADMIN_SCOPE} is only for clients an administrator registers` },
         ]);
+      }
+      if (owner && !owner.roles.includes("admin")) {
+        throw new InvalidInputError(
+          `Client "${fields.clientId}" cannot have the scope ${ADMIN_SCOPE}: its owner "${owner.name}" is not an administrator`,
+          [{ property: "scopes", message: `${ADMIN_SCOPE} needs an owner who is an administrator` }],
+        );
       }
     }
     const needsRedirect = fields.grantTypes.includes("authorization_code");
@@ -178,6 +221,7 @@ export class ClientService implements ClientLookup {
     };
     return {
       create: async (value, variant, caller) => {
+        requireAdmin(caller, "register OAuth clients");
         // Acting on the database directly, a client without ownerId has no owner (fine unless it
         // needs one for client_credentials, which the checks below refuse by name).
         const ownerId = value.ownerId
@@ -185,12 +229,6 @@ export class ClientService implements ClientLookup {
           : caller === "system"
           ? null
           : caller.accountId;
-        if (!isAdmin(caller) && ownerId !== callerId(caller)) {
-          throw new ForbiddenError("Only an administrator can create a client owned by another account");
-        }
-        if (value.resourceServer === true && !isAdmin(caller)) {
-          throw new ForbiddenError("Only an administrator can let a client introspect other clients' tokens");
-        }
         const { client, secret } = await this.create({
           clientId: typeof value.clientId === "string" ? value.clientId : generatedClientId(),
           name: String(value.name),
@@ -217,12 +255,7 @@ export class ClientService implements ClientLookup {
         ),
       update: async (id, value, caller) => {
         const client = await visible(id, encodeId(id), caller);
-        if (value.ownerId !== undefined && !isAdmin(caller)) {
-          throw new ForbiddenError("Only an administrator can give a client to another account");
-        }
-        if (value.resourceServer === true && !client.resourceServer && !isAdmin(caller)) {
-          throw new ForbiddenError("Only an administrator can let a client introspect other clients' tokens");
-        }
+        requireAdmin(caller, "change OAuth clients");
         const next: ClientFields = { ...client };
         for (const key of Object.keys(value) as (keyof ClientFields)[]) {
           (next as unknown as Record<string, unknown>)[key] = key === "ownerId"
@@ -238,6 +271,15 @@ export class ClientService implements ClientLookup {
       },
     };
   }
+}
+
+/**
+ * Registering and changing clients through management is for administrators: a client decides what
+ * its users are asked (consent) and which tokens it may get, so a plain user's client would be a
+ * phishing page with the server's name on it.
+ */
+function requireAdmin(caller: Caller, action: string): void {
+  if (!isAdmin(caller)) throw new ForbiddenError(`Only an administrator can ${action}`);
 }
 
 function callerId(caller: Caller): number {

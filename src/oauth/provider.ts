@@ -228,13 +228,24 @@ export class OAuthProvider {
   }
 
   /**
-   * Whether the user must approve these scopes for a client. A remembered consent lasts as long as a
-   * grant it led to, or a code it led to can still be redeemed: when the user destroys the last grant
-   * (or the client revokes it, or it expires), the consent is withdrawn and the next authorization
-   * asks again.
+   * Whether an administrator stands behind a client: it did not register itself, and its owner, if
+   * it has one, is an administrator now. Only such a client gets the admin scope or skips consent.
+   */
+  async trusted(client: OAuthClient): Promise<boolean> {
+    if (client.dynamic) return false;
+    if (client.ownerId === null) return true;
+    return (await this.deps.accounts.get(client.ownerId))?.roles.includes("admin") ?? false;
+  }
+
+  /**
+   * Whether the user must approve these scopes for a client: always, except for a client an administrator
+   * registered without consent and still stands behind, or when the user already approved them. A
+   * remembered consent lasts as long as a grant it led to, or a code it led to can still be redeemed:
+   * when the user destroys the last grant (or the client revokes it, or it expires), the consent is
+   * withdrawn and the next authorization asks again.
    */
   async needsConsent(client: OAuthClient, accountId: number, scopes: string[]): Promise<boolean> {
-    if (!client.requireConsent) return false;
+    if (!client.requireConsent && await this.trusted(client)) return false;
     const approved = await this.deps.store.oauth.consent(accountId, client.id);
     if (!approved || scopes.some((s) => !approved.scopes.includes(s))) return true;
     const now = Date.now();

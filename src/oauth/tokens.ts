@@ -163,12 +163,13 @@ export class TokenService {
    * absolute end (`refreshTokenAbsoluteExpiry` after its creation). Presenting a rotated token again
    * within `refreshTokenReuseGrace` gets the answer the first use got again (the same successor, an
    * access token issued at the rotation): a retry, never new tokens with a fresh lifetime. Outside it
-   * (with the default grace of 0, always) the whole family is revoked.
+   * (with the default grace of 0, always) the whole family is revoked. Scopes in `withheld` (the client
+   * may not get them now) are left out of the new access token.
    */
   async refreshGrant(
     client: OAuthClient,
     token: string,
-    options: { scope?: string; issuer: string },
+    options: { scope?: string; issuer: string; withheld?: readonly string[] },
   ): Promise<TokenSet> {
     const opened = await this.open(token, "refresh");
     if (!opened || opened.client.id !== client.id) {
@@ -230,7 +231,7 @@ export class TokenService {
     }
     const { issuedAt } = answer;
     grant = answer.grant;
-    const scopes = narrowScopes(grant.scopes, options.scope);
+    const scopes = narrowScopes(grant.scopes, options.scope).filter((s) => !options.withheld?.includes(s));
     const accessGrant = { ...grant, scopes };
     const tokens: TokenSet = {
       access_token: this.access(accessGrant, material, issuedAt),

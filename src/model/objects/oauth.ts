@@ -186,12 +186,29 @@ export const SCOPES: Readonly<Record<string, string>> = {
   "urn:postern:admin": "Manage the server and your account settings",
 };
 
-/** A redirect URI: absolute, no fragment (RFC 6749 §3.1.2); custom schemes for native apps allowed. */
+/** Schemes a browser would run, read from disk or render in place rather than send to an application. */
+const NEVER_REDIRECT_SCHEMES = [
+  "javascript:",
+  "vbscript:",
+  "file:",
+  "data:",
+  "blob:",
+  "about:",
+  "filesystem:",
+];
+
+/**
+ * A redirect URI: absolute, no fragment (RFC 6749 §3.1.2), never a scheme of
+ * {@link NEVER_REDIRECT_SCHEMES}; custom schemes for native apps allowed (what a client that
+ * registered itself may use is narrower: src/oauth/client_rules.ts).
+ */
 const redirectUriSchema = z.string().max(2000, "at most 2000 characters").refine((v) => {
   if (!URL.canParse(v)) return false;
-  const url = new URL(v);
-  return url.hash === "" && !v.includes("#") && url.protocol !== "javascript:" && url.protocol !== "data:";
-}, "must be an absolute URI without a fragment, such as https://app.example.org/callback");
+  return new URL(v).hash === "" && !v.includes("#");
+}, "must be an absolute URI without a fragment, such as https://app.example.org/callback").refine(
+  (v) => !URL.canParse(v) || !NEVER_REDIRECT_SCHEMES.includes(new URL(v).protocol),
+  `must not use the schemes ${NEVER_REDIRECT_SCHEMES.join(" ")}`,
+);
 
 const clientIdSchema = z.string().regex(
   /^[A-Za-z0-9._~:-]{1,128}$/,
@@ -215,7 +232,7 @@ export const OAUTH_CLIENT: ObjectSpec = {
     name: {
       schema: z.string().min(1, "must not be empty").max(128, "at most 128 characters"),
       type: "String",
-      description: "Name shown on the sign-in and consent pages",
+      description: "Name shown on the sign-in and consent pages; no two clients share one",
       required: true,
       column: true,
     },
@@ -245,7 +262,8 @@ export const OAUTH_CLIENT: ObjectSpec = {
         Object.keys(SCOPES).length,
       ),
       type: "List<Scope>",
-      description: "Scopes the client may ask for",
+      description:
+        "Scopes the client may ask for; urn:postern:admin only when the owner (if any) is an administrator",
       default: ["openid", "profile", "email", "offline_access", "urn:ietf:params:jmap:mail"],
       enum: Object.keys(SCOPES),
     },
@@ -259,7 +277,8 @@ export const OAUTH_CLIENT: ObjectSpec = {
     requireConsent: {
       schema: z.boolean(),
       type: "Boolean",
-      description: "Ask users to approve the scopes (remembered per user)",
+      description:
+        "Ask users to approve the scopes (remembered per user); only an administrator registers a client that does not",
       default: true,
     },
     resourceServer: {

@@ -111,7 +111,7 @@ export function authorizeEndpoint(deps: SignInDeps) {
       });
     let request: AuthorizeRequest;
     try {
-      request = checkRequest(params, client, redirectUri);
+      request = checkRequest(params, client, { redirectUri, trusted: await provider.trusted(client) });
       request.hintedAccountId = await hintedAccount(deps, params.get("id_token_hint"), ctx.baseUrl);
     } catch (error) {
       if (error instanceof OAuthError) return fail(error);
@@ -169,7 +169,11 @@ function safeGet(params: Params, name: string): string | undefined {
   }
 }
 
-function checkRequest(params: Params, client: OAuthClient, redirectUri: string): AuthorizeRequest {
+function checkRequest(
+  params: Params,
+  client: OAuthClient,
+  { redirectUri, trusted }: { redirectUri: string; trusted: boolean },
+): AuthorizeRequest {
   params.checkSingle(SINGLE);
   if (params.has("request")) {
     throw new OAuthError(
@@ -200,7 +204,7 @@ function checkRequest(params: Params, client: OAuthClient, redirectUri: string):
   }
   const scopes = scopeList(params.get("scope"));
   if (scopes.length === 0) throw new OAuthError("invalid_scope", 'The parameter "scope" is required');
-  allowedScopes(client, scopes);
+  allowedScopes(client, scopes, { trusted });
   const codeChallenge = params.get("code_challenge");
   const method = params.get("code_challenge_method");
   if (codeChallenge === undefined) {

@@ -46,7 +46,9 @@ export function deviceAuthorizationEndpoint(deps: SignInDeps) {
         );
       }
       const requested = scopeList(params.get("scope"));
-      const scopes = allowedScopes(client, requested.length ? requested : ["openid"]);
+      const scopes = allowedScopes(client, requested.length ? requested : ["openid"], {
+        trusted: await deps.provider.trusted(client),
+      });
       return oauthJson(
         await deps.provider.codes.issueDeviceCode(client, scopes, `${ctx.baseUrl}/auth/device`),
       );

@@ -1,9 +1,12 @@
 /**
  * Dynamic client registration (RFC 7591), off unless `OidcProvider.allowDynamicRegistration` is on.
- * Registered clients have no owner, so they cannot use client_credentials.
+ * Registered clients have no owner, so they cannot use client_credentials; they never get the admin
+ * scope, always ask for consent (their page says they are unverified), redirect only to https,
+ * loopback http or (native apps) a private-use scheme, and cannot take another client's name.
  */
 import type { RequestContext } from "../../http/mod.ts";
 import { HttpError, readBody } from "../../http/mod.ts";
+import { selfRegisteredRedirectProblem } from "../client_rules.ts";
 import { generatedClientId } from "../clients.ts";
 import { type GrantType, OAUTH_CLIENT, validateObject } from "../deps.ts";
 import { OAuthError } from "../errors.ts";
@@ -54,7 +57,7 @@ export function registrationEndpoint(provider: OAuthProvider) {
       if (!Array.isArray(responseTypes) || responseTypes.some((r) => r !== "code")) {
         throw metadataError('Only the response type "code" is supported');
       }
-      for (const name of ["client_name", "scope", "token_endpoint_auth_method"]) {
+      for (const name of ["client_name", "scope", "token_endpoint_auth_method", "application_type"]) {
         if (body[name] !== undefined && typeof body[name] !== "string") {
           throw metadataError(`${name} must be a string`);
         }
@@ -68,8 +71,21 @@ export function registrationEndpoint(provider: OAuthProvider) {
           );
         }
       }
+      const applicationType = body.application_type ?? "web";
+      if (applicationType !== "web" && applicationType !== "native") {
+        throw metadataError('application_type must be "web" or "native"');
+      }
+      // OIDC Dynamic Registration §2: pairwise subjects (and their sector_identifier_uri) are not supported.
+      if (body.sector_identifier_uri !== undefined) {
+        throw metadataError("sector_identifier_uri is not supported: subjects are the same for every client");
+      }
+      if (body.subject_type !== undefined && body.subject_type !== "public") {
+        throw metadataError('Only the subject_type "public" is supported (no pairwise subjects)');
+      }
+      const clientId = generatedClientId();
       const wire = {
-        name: body.client_name ?? "Unnamed application",
+        // Unnamed clients each get their own name: the name is what the consent page shows.
+        name: body.client_name ?? `Unnamed application ${clientId}`,
         redirectUris: body.redirect_uris ?? [],
         postLogoutRedirectUris: body.post_logout_redirect_uris ?? [],
         grantTypes,
@@ -84,8 +100,13 @@ export function registrationEndpoint(provider: OAuthProvider) {
         );
       }
       const value = checked.value;
+      const native = applicationType === "native" || method === "none";
+      for (const uri of [...value.redirectUris as string[], ...value.postLogoutRedirectUris as string[]]) {
+        const problem = selfRegisteredRedirectProblem(uri, native);
+        if (problem) throw new OAuthError("invalid_redirect_uri", problem);
+      }
       const { client, secret } = await provider.clients.create({
-        clientId: generatedClientId(),
+        clientId,
         name: String(value.name),
         type: method === "none" ? "Public" : "Confidential",
         secretHash: null,
@@ -112,6 +133,8 @@ export function registrationEndpoint(provider: OAuthProvider) {
         grant_types: client.grantTypes,
         response_types: ["code"],
         token_endpoint_auth_method: method,
+        application_type: applicationType,
+        subject_type: "public",
         scope: client.scopes.join(" "),
       }, 201);
     });

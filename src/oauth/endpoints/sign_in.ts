@@ -65,6 +65,7 @@ export async function continueFlow(
         account: account.primaryAddress,
         userCode: request.userCode!,
         scopes,
+        unverified: client.dynamic,
       }),
       { cookies },
     );
@@ -90,11 +91,19 @@ export async function continueFlow(
         clientName: client.name,
         account: account.primaryAddress,
         scopes,
+        returnTo: destination(request.redirectUri),
+        unverified: client.dynamic,
       }),
       { cookies, redirectUri: request.redirectUri },
     );
   }
   return await finishAuthorization(deps.provider, ctx, { flow, client, cookies });
+}
+
+/** Where a redirect URI leads, as a person can judge it: its origin, or its scheme (a native app's). */
+function destination(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.origin !== "null" ? url.origin : url.protocol;
 }
 
 /** Issues the code and sends the browser back to the client. */

@@ -9,6 +9,7 @@ import type { OAuthProvider } from "../provider.ts";
 import { basicClient, type Params, readForm, scopeList } from "./params.ts";
 import { NO_STORE, oauthEndpoint, oauthJson } from "./responses.ts";
 import { allowedScopes } from "./scopes.ts";
+import { ADMIN_SCOPE } from "../client_rules.ts";
 
 const SINGLE = [
   "grant_type",
@@ -69,6 +70,9 @@ export function tokenEndpoint(provider: OAuthProvider) {
             await provider.tokens.refreshGrant(client, params.require("refresh_token"), {
               scope: params.get("scope"),
               issuer,
+              // A family approved while an administrator stood behind the client keeps its refresh
+              // token, but its access tokens lose the admin scope while nobody does.
+              withheld: (await provider.trusted(client)) ? [] : [ADMIN_SCOPE],
             }),
           );
         case "urn:ietf:params:oauth:grant-type:device_code":
@@ -79,10 +83,14 @@ export function tokenEndpoint(provider: OAuthProvider) {
           if (client.type !== "Confidential" || client.ownerId === null) {
             throw unauthorizedClient("client_credentials needs a confidential client with an owner account");
           }
+          const trusted = await provider.trusted(client);
+          // Without a scope parameter: every scope the client may get now.
           const requested = params.has("scope")
             ? scopeList(params.get("scope"))
-            : client.scopes.filter((s) => s !== "openid" && s !== "offline_access");
-          const scopes = allowedScopes(client, requested);
+            : client.scopes.filter((s) =>
+              s !== "openid" && s !== "offline_access" && (trusted || s !== ADMIN_SCOPE)
+            );
+          const scopes = allowedScopes(client, requested, { trusted });
           if (scopes.includes("openid") || scopes.includes("offline_access")) {
             throw new OAuthError(
               "invalid_scope",

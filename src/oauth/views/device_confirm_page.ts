@@ -1,4 +1,11 @@
-import { APPROVE_OR_DENY, decisionButtons, hiddenFields, scopeList, type ScopeView } from "./form_parts.ts";
+import {
+  APPROVE_OR_DENY,
+  decisionButtons,
+  hiddenFields,
+  scopeList,
+  type ScopeView,
+  unverifiedNotice,
+} from "./form_parts.ts";
 import { markup } from "./html.ts";
 import { layout } from "./layout.ts";
 
@@ -18,6 +25,8 @@ export interface DeviceConfirmPageOptions {
   userCode: string;
   /** The permissions asked for. */
   scopes: readonly ScopeView[];
+  /** The client registered itself (RFC 7591): nobody vouches for its name. */
+  unverified?: boolean;
 }
 
 /**
@@ -28,7 +37,9 @@ export function deviceConfirmPage(options: DeviceConfirmPageOptions): string {
   return layout({
     title: "Connect a device",
     body: markup`<h1>Connect ${options.clientName}?</h1>
-<p class="lead"><span class="client">${options.clientName}</span> wants to access your account
+${
+      unverifiedNotice({ unverified: options.unverified, trust: "the device in front of you" })
+    }<p class="lead"><span class="client">${options.clientName}</span> wants to access your account
  <strong>${options.account}</strong></p>
 <p>Check that your device shows this code:</p>
 <p class="user-code">${options.userCode}</p>

@@ -57,3 +57,16 @@ export const APPROVE_OR_DENY = {
   primary: { value: "approve", label: "Allow" },
   secondary: { value: "deny", label: "Deny" },
 } as const;
+
+/**
+ * The warning on the pages of a client that registered itself (RFC 7591): nobody vouches for its
+ * name, so the person is told what to trust instead (where the answer goes, or the device at hand).
+ */
+export function unverifiedNotice(options: { unverified?: boolean; trust: Html | string }): Html {
+  if (!options.unverified) return markup``;
+  return markup`<div class="alert" role="note">
+<p><strong>Unverified application.</strong> It registered itself with this server: nobody has checked
+ who runs it or that its name is true. Allow it only if you trust ${options.trust}.</p>
+</div>
+`;
+}

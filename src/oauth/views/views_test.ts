@@ -33,6 +33,8 @@ const hostilePages: Record<string, string> = {
     clientName: HOSTILE,
     account: HOSTILE,
     scopes,
+    returnTo: HOSTILE,
+    unverified: true,
   }),
   deviceCode: deviceCodePage({
     action: HOSTILE,
@@ -49,6 +51,7 @@ const hostilePages: Record<string, string> = {
     account: HOSTILE,
     userCode: HOSTILE,
     scopes,
+    unverified: true,
   }),
   message: messagePage({ title: HOSTILE, message: HOSTILE, status: "error", detail: HOSTILE }),
   logout: logoutPage({ action: HOSTILE, csrf: HOSTILE, flow: HOSTILE, clientName: HOSTILE }),
@@ -173,6 +176,7 @@ Deno.test("consent and device pages offer Allow and Deny as decisions of one for
     clientName: "App",
     account: "bob@x",
     scopes,
+    returnTo: "https://app.example",
   });
   const device = deviceConfirmPage({
     action: "/d",
@@ -229,4 +233,17 @@ Deno.test("message page shows its title, message, detail and no form", () => {
   assert.ok(page.includes(`<p class="detail">https://evil.example/cb</p>`));
   assert.ok(page.includes(`class="status status-error"`));
   assert.ok(!page.includes("<form"));
+});
+
+Deno.test("the consent and device pages of a client that registered itself say it is unverified, and others do not", () => {
+  const scopes = [{ name: "openid", description: "Confirm who you are" }];
+  const common = { action: "/c", flow: "f", csrf: "c", clientName: "Webmail", account: "bob@x", scopes };
+  for (const unverified of [true, false]) {
+    const consent = consentPage({ ...common, returnTo: "https://app.example", unverified });
+    const device = deviceConfirmPage({ ...common, userCode: "BCDF-GHJK", unverified });
+    for (const page of [consent, device]) {
+      assert.equal(/Unverified application/.test(page), unverified);
+    }
+    assert.match(consent, /you are sent to <strong>https:\/\/app\.example<\/strong>/);
+  }
 });

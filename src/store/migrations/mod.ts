@@ -21,6 +21,7 @@ import { sql as vacation } from "./018_vacation.ts";
 import { sql as pushSubscriptions } from "./019_push_subscriptions.ts";
 import { sql as contentlessSearch } from "./020_contentless_search.ts";
 import { sql as accountUsage } from "./021_account_usage.ts";
+import { sql as oauthClientTrust } from "./022_oauth_client_trust.ts";
 import { sql as oauthFlows } from "./023_oauth_flows.ts";
 import { sql as submissionClaims } from "./027_submission_claims.ts";
 import { sql as pushSubscriptionCredentials } from "./028_push_subscription_credentials.ts";
@@ -46,6 +47,7 @@ export const MIGRATIONS: readonly string[] = [
   pushSubscriptions,
   contentlessSearch,
   accountUsage,
+  oauthClientTrust,
   oauthFlows,
   submissionClaims,
   pushSubscriptionCredentials,
