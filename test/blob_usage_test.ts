@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { bootstrap } from "../src/directory/mod.ts";
 import { UPLOAD_TTL_MS } from "../src/mail/mod.ts";
 import { openServices } from "../src/services.ts";
-import { MIGRATIONS } from "../src/store/migrations/mod.ts";
 import { sql as accountUsage } from "../src/store/migrations/021_account_usage.ts";
 
 const message = (subject: string, padding: number) =>
@@ -97,8 +96,9 @@ Deno.test("migration 021 (account usage) counts what a database made before it a
     services.store.unsafeExec(`
       DROP TRIGGER uploads_linked; DROP TRIGGER uploads_unlinked; DROP TRIGGER emails_linked;
       DROP TRIGGER emails_unlinked; DROP TABLE account_usage; DROP TABLE blob_orphans;
-      DELETE FROM uploads WHERE blob_id = (SELECT max(id) FROM blobs);
-      PRAGMA user_version = ${MIGRATIONS.indexOf(accountUsage)};`);
+      DELETE FROM uploads WHERE blob_id = (SELECT max(id) FROM blobs);`);
+    // Only that migration runs again, on what the old code stored (later ones are already applied).
+    services.store.unsafeExec(accountUsage);
     await services.close();
     services = await openServices(options);
     assert.equal(await services.blobs.usedBytes(admin), a.length, "b lost its upload: only a counts");

@@ -291,7 +291,7 @@ Deno.test("a loopback redirect URI with a port past 65535 is a 400 page, never a
 Deno.test("a confidential client introspecting another client's tokens learns only that they are inactive", () =>
   withProvider(async (p) => {
     const tokens = await obtainTokens(p, OFFLINE);
-    const other = await registerClient(p.t.services);
+    const other = await registerClient(p.t.services, { name: "Another application" });
     for (const token of [tokens.access_token, tokens.refresh_token!]) {
       assert.deepEqual(await introspect(p, token, other), { active: false });
       assert.equal((await introspect(p, token)).active, true, "its own client still sees it");
