@@ -44,10 +44,15 @@ export class JmapSocket {
       protocols: ["jmap"],
       ...(authorization ? { headers: { authorization } } : {}),
     } as never);
-    await new Promise<void>((resolve, reject) => {
-      socket.onopen = () => resolve();
-      socket.onerror = (event) => reject(new Error(`WebSocket failed: ${(event as ErrorEvent).message}`));
-    });
+    await within(
+      new Promise<void>((resolve, reject) => {
+        socket.onopen = () => resolve();
+        socket.onerror = (event) => reject(new Error(`WebSocket failed: ${(event as ErrorEvent).message}`));
+        socket.onclose = (event) => reject(new Error(`WebSocket closed at once: ${event.code}`));
+      }),
+      `opening ${url.replace(/ticket=[^&]*/, "ticket=…")}`,
+    );
+    socket.onclose = null;
     return new JmapSocket(socket);
   }
 

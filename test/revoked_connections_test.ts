@@ -6,7 +6,7 @@
  * closes them too. Connections of credentials that were not revoked stay open and keep working.
  */
 import assert from "node:assert/strict";
-import { cli, PASSWORD, startServerProcess } from "./helpers.ts";
+import { basic, cli, PASSWORD, startServerProcess } from "./helpers.ts";
 import { CORE, MANAGEMENT } from "./jmap_helpers.ts";
 import { apiKey, EventStream, JmapSocket, managementCall, within } from "./live_connection_helpers.ts";
 import { adminSetAccounts, createUsers, serverTarget, type Target, userAccessToken } from "./mail_helpers.ts";
@@ -200,5 +200,29 @@ Deno.test("a password changed by the CLI in local mode ends a stream that nobody
       await within(pair.events.ended, "the event stream ends");
     } finally {
       await closeAll([pair]);
+    }
+  }));
+
+Deno.test("connections cut off by a password change do not throttle their owner's new password", () =>
+  withServer(async (url, target) => {
+    const [grace] = await createUsers(target, ["grace"]);
+    // More connections than the free failed attempts of an address or an account (5).
+    const pairs: Pair[] = [];
+    try {
+      for (let i = 0; i < 4; i++) pairs.push(await connect(url, grace.auth));
+      const fresh = PASSWORD + " renewed";
+      await adminSetAccounts(target, {
+        update: { [grace.accountId]: { credentials: { "0": { "@type": "Password", secret: fresh } } } },
+      });
+      for (const [i, pair] of pairs.entries()) {
+        assert.equal((await within(pair.socket.closed, `WebSocket ${i} closes`)).code, 1008);
+        await within(pair.events.ended, `event stream ${i} ends`);
+      }
+      const session = await fetch(`${url}/jmap/session`, {
+        headers: { authorization: basic(grace.emailAddress, fresh) },
+      });
+      assert.equal(session.status, 200, await session.text());
+    } finally {
+      await closeAll(pairs);
     }
   }));
