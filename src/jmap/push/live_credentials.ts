@@ -66,6 +66,8 @@ export class LiveCredentials {
   #syncTimer: ReturnType<typeof setInterval> | undefined;
   #recheckTimer: ReturnType<typeof setInterval> | undefined;
   #syncing = false;
+  /** Verifications under way by Authorization: the connections of one browser share one. */
+  readonly #verifying = new Map<string, Promise<Principal>>();
 
   constructor(private readonly deps: LiveCredentialDeps) {
     deps.onInvalidation((event) => {
@@ -81,7 +83,11 @@ export class LiveCredentials {
 
   /** Watches a connection until its `stop()`. */
   watch(connection: LiveConnection): CredentialWatch {
-    const watched = new Watched(connection, this.deps, () => this.#forget(watched));
+    const watched = new Watched(connection, {
+      sync: this.deps.sync,
+      authenticate: (authorization, clientAddress) => this.#authenticate(authorization, clientAddress),
+      forget: () => this.#forget(watched),
+    });
     this.#connections.add(watched);
     if (this.#syncTimer === undefined) this.#start();
     return watched;
@@ -96,6 +102,15 @@ export class LiveCredentials {
   close(): void {
     this.#connections.clear();
     this.#stop();
+  }
+
+  #authenticate(authorization: string, clientAddress: string): Principal | Promise<Principal> {
+    const running = this.#verifying.get(authorization);
+    if (running) return running;
+    const result = this.deps.authenticate(authorization, clientAddress);
+    if (!(result instanceof Promise)) return result;
+    this.#verifying.set(authorization, result);
+    return result.finally(() => this.#verifying.delete(authorization));
   }
 
   #forget(watched: Watched): void {
@@ -151,8 +166,11 @@ class Watched implements CredentialWatch {
 
   constructor(
     readonly connection: LiveConnection,
-    private readonly deps: LiveCredentialDeps,
-    private readonly forget: () => void,
+    private readonly deps: {
+      sync(): Promise<void> | undefined;
+      authenticate(authorization: string, clientAddress: string): Principal | Promise<Principal>;
+      forget(): void;
+    },
   ) {}
 
   check(): Promise<Principal | undefined> {
@@ -172,7 +190,7 @@ class Watched implements CredentialWatch {
 
   stop(): void {
     this.#ended = true;
-    this.forget();
+    this.deps.forget();
   }
 
   async #checkNow(): Promise<Principal | undefined> {
