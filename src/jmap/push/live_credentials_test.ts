@@ -5,7 +5,7 @@ import type { InvalidationEvent, Principal } from "../../model/types.ts";
 import { LiveCredentials } from "./live_credentials.ts";
 
 /** A fake directory: which Authorization headers authenticate, and the invalidation events it emits. */
-function setup(options: { syncIntervalMs?: number } = {}) {
+function setup(options: { syncIntervalMs?: number; recheckIntervalMs?: number } = {}) {
   const valid = new Map<string, number>([["Basic alice", 1], ["Basic alice-2", 1], ["Bearer bob", 2]]);
   const listeners: ((event: InvalidationEvent) => void)[] = [];
   const calls: string[] = [];
@@ -25,6 +25,7 @@ function setup(options: { syncIntervalMs?: number } = {}) {
     sync: () => void syncs++,
     log: getLogger(["postern", "test"]),
     syncIntervalMs: options.syncIntervalMs,
+    recheckIntervalMs: options.recheckIntervalMs,
   });
   const revoked: string[] = [];
   const open = (authorization: string, accountId: number) =>
@@ -121,5 +122,15 @@ Deno.test("the coherence check runs while a connection is open, and stops with t
   const after = f.syncs();
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(f.syncs(), after);
+  f.live.close();
+});
+
+Deno.test("a credential that expires with no event at all is caught by the periodic re-check", async () => {
+  const f = setup({ recheckIntervalMs: 5 });
+  f.open("Bearer bob", 2);
+  f.valid.delete("Bearer bob");
+  const deadline = Date.now() + 10_000;
+  while (f.revoked.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(f.revoked, ["Bearer bob"]);
   f.live.close();
 });
