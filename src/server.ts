@@ -62,6 +62,11 @@ export function createApp(config: Config, services: Services, options: AppOption
     shareNotifications: services.shareNotifications,
     principalScope: async () => (await services.settings.get("Sharing")).principalScope,
     pushPrivateTargets: config.pushPrivateTargets,
+    authenticate: (authorization, client) =>
+      services.connectionAuthenticator.principalFor(authorization, client),
+    onInvalidation: (listener) => services.caches.onInvalidation(listener),
+    sync: () => services.sync(),
+    corsOrigins: config.corsOrigins,
   });
   const router = new Router<RequestContext>().add(
     ...jmap.routes,
@@ -125,6 +130,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     handler,
     close: async () => {
       jmap.webPush.stop();
+      jmap.live.close();
       await services.close();
     },
   };

@@ -54,6 +54,12 @@ export interface Services {
   changes: ChangeService;
   objects: ObjectService;
   authenticator: Authenticator;
+  /**
+   * The authenticator for re-checking the credential an open connection (WebSocket, event stream)
+   * was opened with: the same caches and checks, but a credential that stopped working there is a
+   * revocation, not a guess, so it neither waits for nor feeds the login throttle.
+   */
+  connectionAuthenticator: Authenticator;
   oauth: OAuthProvider;
   mailboxes: MailboxService;
   blobs: BlobService;
@@ -151,6 +157,11 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     tokenKey: (token) => authDeps.headerKey(token),
   });
   const authenticator = new Authenticator(authDeps);
+  // authDeps is the prototype, so later changes to it (a new dummy hash) reach this one too.
+  const connectionAuthenticator = new Authenticator(Object.create(authDeps, {
+    limiter: { value: new RateLimiter({ freeAttempts: Number.MAX_SAFE_INTEGER, maxKeys: 1 }) },
+    onLoginFailure: { value: undefined },
+  }));
   settings.applyLocally = (event) => caches.apply(event);
   caches.onInvalidation(async (event) => {
     await oauth.onInvalidation(event);
@@ -198,6 +209,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     changes: new ChangeService(store),
     objects,
     authenticator,
+    connectionAuthenticator,
     oauth,
     mailboxes,
     blobs,

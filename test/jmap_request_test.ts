@@ -55,6 +55,12 @@ Deno.test("the session lists the core capability with every limit, the admin's a
       [PRINCIPALS]: {},
       [MANAGEMENT]: {},
       "urn:ietf:params:jmap:websocket": { url: "ws://127.0.0.1:8080/jmap/ws", supportsPush: true },
+      "urn:postern:jmap:ticket": {
+        url: "http://127.0.0.1:8080/jmap/ws-ticket",
+        parameter: "ticket",
+        lifetimeSeconds: 60,
+        usableWith: ["websocket", "eventSourceUrl"],
+      },
     });
     assert.deepEqual(session.accounts, {
       b: {

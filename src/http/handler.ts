@@ -86,7 +86,8 @@ export function createHandler(
     }
     // Changing a built Response's headers costs about a microsecond; ctx.json() builds them in.
     if (!tagged.has(response)) response.headers.set("x-request-id", requestId);
-    if (cors?.enabled) cors.decorate(request, response);
+    // An upgraded request (a WebSocket, 101) can no longer be read: CORS does not apply to it anyway.
+    if (cors?.enabled && response.status !== 101) cors.decorate(request, response);
     const seconds = (performance.now() - started) / 1000;
     options.metrics.observe(request.method, routeName, response.status, seconds);
     if (response.status >= 500) {

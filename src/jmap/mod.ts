@@ -1,6 +1,7 @@
 /** The JMAP surface: engine, standard methods, management types, session and routes. */
 import type { Logger } from "@logtape/logtape";
 import type { AccountService, ChangeService, ObjectService } from "../directory/mod.ts";
+import type { InvalidationEvent, Principal } from "../model/types.ts";
 import {
   type BlobService,
   EMAIL_LIMITS,
@@ -25,8 +26,11 @@ import { principalsMethods } from "./principals/methods.ts";
 import { PRINCIPALS_CAPABILITY } from "./principals/types.ts";
 import { blobRoutes } from "./blob_routes.ts";
 import { eventSourceRoutes } from "./push/event_source.ts";
+import { LiveCredentials } from "./push/live_credentials.ts";
 import { PushHub } from "./push/push_hub.ts";
 import { pushSubscriptionMethods } from "./push/push_subscription_methods.ts";
+import { TICKET_CAPABILITY, ticketRoute } from "./push/ticket_route.ts";
+import { TicketBook } from "./push/tickets.ts";
 import { WebPushSender } from "./push/web_push.ts";
 import { WEBSOCKET_CAPABILITY } from "./push/websocket.ts";
 import { jmapRoutes } from "./routes.ts";
@@ -93,6 +97,17 @@ export function createJmap(deps: {
   principalScope: () => Promise<"domain" | "all">;
   /** Whether web pushes may go to loopback and private addresses. */
   pushPrivateTargets?: boolean;
+  /**
+   * Authenticates again the Authorization an open connection or a ticket holds (the authenticator,
+   * through its caches; a credential that stopped working is a revocation, never throttled as a guess).
+   */
+  authenticate(authorization: string | null, clientAddress: string): Principal | Promise<Principal>;
+  /** Subscribes to applied invalidation events (the directory caches'). */
+  onInvalidation(listener: (event: InvalidationEvent) => void): void;
+  /** The coherence check that applies other processes' invalidations. */
+  sync(): Promise<void> | undefined;
+  /** Origins allowed by --cors-origin (who besides the server's own pages may obtain tickets). */
+  corsOrigins: readonly string[];
 }) {
   const skipped = { count: 0 };
   const methods = new Map<string, MethodDefinition>([
@@ -166,6 +181,18 @@ export function createJmap(deps: {
     log: deps.log,
     privateTargets: deps.pushPrivateTargets ?? false,
   });
+  // Open WebSockets and event streams, whose credentials are checked while they last.
+  const live = new LiveCredentials({
+    authenticate: deps.authenticate,
+    onInvalidation: deps.onInvalidation,
+    sync: deps.sync,
+    log: deps.log,
+  });
+  const tickets = {
+    tickets: new TicketBook(),
+    authenticate: deps.authenticate,
+    corsOrigins: deps.corsOrigins,
+  };
   const engine = new JmapEngine(
     methods,
     new Set([
@@ -177,6 +204,7 @@ export function createJmap(deps: {
       CAPABILITY.submission,
       CAPABILITY.vacation,
       WEBSOCKET_CAPABILITY,
+      TICKET_CAPABILITY,
     ]),
     {
       maxCallsInRequest: deps.core.maxCallsInRequest,
@@ -187,7 +215,8 @@ export function createJmap(deps: {
     engine,
     routes: [
       ...blobRoutes({ blobs: deps.blobs, core: deps.core }),
-      ...eventSourceRoutes({ hub: push }),
+      ...eventSourceRoutes({ hub: push, live, tickets }),
+      ticketRoute(tickets),
       ...jmapRoutes({
         engine,
         accounts: deps.accounts,
@@ -199,8 +228,12 @@ export function createJmap(deps: {
         log: deps.log,
         skipped,
         push,
+        live,
+        tickets,
       }),
     ],
+    /** Open WebSockets and event streams (stop its timers with the server). */
+    live,
     /** Delivers pushes to push subscriptions (RFC 8620 §7.2): start with the server, stop with it. */
     webPush,
     /** Shared accounts the session skipped because they no longer resolve (a metric). */

@@ -10,7 +10,9 @@ import { RequestError } from "./errors.ts";
 import type { SchemaDocument } from "./schema.ts";
 import { buildSession, type SessionOptions, type SharedAccount } from "./session.ts";
 import type { CoreCapability } from "./types.ts";
+import type { LiveCredentials } from "./push/live_credentials.ts";
 import type { PushHub } from "./push/push_hub.ts";
+import type { TicketDeps } from "./push/ticket_route.ts";
 import { webSocketRoute } from "./push/websocket.ts";
 
 /** What the JMAP routes use. */
@@ -27,6 +29,10 @@ export interface JmapRouteDeps {
   skipped: { count: number };
   /** Listeners of state changes, for the WebSocket route's push. */
   push: PushHub;
+  /** Open connections' credential checks, for the WebSocket route. */
+  live: LiveCredentials;
+  /** Tickets, for browsers' WebSockets. */
+  tickets: TicketDeps;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -64,6 +70,7 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
   const session = async (ctx: RequestContext, principal: Principal, account?: Account) =>
     buildSession(principal, account ?? await deps.accounts.require(principal.accountId), {
       baseUrl: ctx.baseUrl,
+      ticketLifetimeMs: deps.tickets.tickets.lifetimeMs,
       core: deps.core,
       mail: deps.mail,
       submission: deps.submission,
@@ -144,7 +151,15 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
       },
     },
     { method: "POST", path: "/jmap", handler: api },
-    webSocketRoute({ engine: deps.engine, hub: deps.push, core: deps.core, log: deps.log, sessionState }),
+    webSocketRoute({
+      engine: deps.engine,
+      hub: deps.push,
+      core: deps.core,
+      log: deps.log,
+      sessionState,
+      live: deps.live,
+      tickets: deps.tickets,
+    }),
     { method: "POST", path: "/jmap/", name: "/jmap", handler: api },
     {
       method: "GET",

@@ -5,6 +5,8 @@ import { encodeId } from "../model/ids.ts";
 import { PRINCIPALS_CAPABILITY, PRINCIPALS_OWNER_CAPABILITY } from "./principals/types.ts";
 import { CAPABILITY, type CoreCapability, type JmapSession, type MailAccountCapability } from "./types.ts";
 import { WEBSOCKET_CAPABILITY, WEBSOCKET_PATH } from "./push/websocket.ts";
+import { TICKET_CAPABILITY, ticketCapability } from "./push/ticket_route.ts";
+import { TICKET_LIFETIME_MS } from "./push/tickets.ts";
 
 /** An account shared with the user, as the session lists it. */
 export interface SharedAccount {
@@ -22,6 +24,8 @@ export interface SessionOptions {
   submission?: { maxDelayedSend: number; submissionExtensions: Record<string, string[]> };
   /** Accounts shared with the user (already resolved: missing ones were skipped). */
   shared: readonly SharedAccount[];
+  /** How long a WebSocket/EventSource ticket is accepted (advertised under TICKET_CAPABILITY). */
+  ticketLifetimeMs?: number;
 }
 
 /** Builds the session for an authenticated principal. */
@@ -76,6 +80,8 @@ export function buildSession(principal: Principal, account: Account, options: Se
       [CAPABILITY.management]: {},
       // RFC 8887 §4: JMAP over WebSocket, with push.
       [WEBSOCKET_CAPABILITY]: { url: `${base.replace(/^http/, "ws")}${WEBSOCKET_PATH}`, supportsPush: true },
+      // Postern's own: how a browser (no Authorization header on a WebSocket or an EventSource) gets in.
+      [TICKET_CAPABILITY]: ticketCapability(base, options.ticketLifetimeMs ?? TICKET_LIFETIME_MS),
     },
     accounts,
     primaryAccounts: {

@@ -3,12 +3,15 @@
  * StateChange for the accounts the caller can see, `types` filtering them, `closeafter=state` ending
  * the response after the first one, `ping` keeping it alive. A reader that does not keep up never
  * makes the server buffer more than one event: later changes merge into the one waiting (a state
- * string is the newest state, so nothing is lost by merging).
+ * string is the newest state, so nothing is lost by merging). The stream ends as soon as the
+ * credential it was opened with stops authenticating (see live_credentials.ts).
  */
 import { ForbiddenError } from "../../model/errors.ts";
 import { HttpError, type RequestContext, type Route } from "../../http/mod.ts";
 import { CAPABILITY } from "../types.ts";
+import type { LiveCredentials } from "./live_credentials.ts";
 import type { Changed, PushHub } from "./push_hub.ts";
+import { connectionCredential, type TicketDeps } from "./ticket_route.ts";
 
 /** The data types a client can ask to hear about. */
 export const PUSH_TYPES = ["Mailbox", "Email", "Thread", "ShareNotification", "EmailSubmission", "Identity"];
@@ -24,9 +27,11 @@ export function mergeChanged(into: Changed, changed: Changed): Changed {
 }
 
 /** The EventSource routes. */
-export function eventSourceRoutes(deps: { hub: PushHub }): Route<RequestContext>[] {
+export function eventSourceRoutes(
+  deps: { hub: PushHub; live: LiveCredentials; tickets: TicketDeps },
+): Route<RequestContext>[] {
   const handler = async (ctx: RequestContext) => {
-    const principal = await ctx.principal();
+    const { authorization, principal } = await connectionCredential(ctx, deps.tickets);
     if (principal.scopes && !principal.scopes.includes(CAPABILITY.mail)) {
       throw new ForbiddenError(`The access token's scopes do not allow push (it needs "${CAPABILITY.mail}")`);
     }
@@ -58,14 +63,27 @@ export function eventSourceRoutes(deps: { hub: PushHub }): Route<RequestContext>
     let pinger: ReturnType<typeof setInterval> | undefined;
     let closed = false;
     let flush = () => {};
+    let revoked = () => {};
     const end = () => {
       if (closed) return;
       closed = true;
+      watch.stop();
       stop?.();
       if (pinger !== undefined) clearInterval(pinger);
     };
+    const watch = deps.live.watch({
+      authorization,
+      clientAddress: ctx.clientAddress,
+      accountId: principal.accountId,
+      revoked: () => revoked(),
+    });
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
+        revoked = () => {
+          if (closed) return;
+          end();
+          controller.close();
+        };
         flush = () => {
           if (closed || !pending || (controller.desiredSize ?? 0) <= 0) return;
           const data = JSON.stringify({ "@type": "StateChange", changed: pending });
@@ -84,6 +102,8 @@ export function eventSourceRoutes(deps: { hub: PushHub }): Route<RequestContext>
             flush();
           },
         });
+        // Ended (revoked, or the reader went away) while the listener was being added.
+        if (closed) return stop();
         if (ping > 0) {
           pinger = setInterval(() => {
             if (!closed && (controller.desiredSize ?? 0) > 0) {

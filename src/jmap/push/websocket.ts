@@ -4,6 +4,9 @@
  * `WebSocketPushEnable` starts StateChange pushes for the data types asked for, `WebSocketPushDisable`
  * stops them. A message that is not JSON, not an object or too large gets a RequestError and the
  * connection stays open, as RFC 8887 §4.3.4 has it; requests of one connection run one at a time.
+ * Every message is authorised against the current state of the connection's credential, and a
+ * credential that stops authenticating (password changed, account disabled, API key deleted, OAuth
+ * grant revoked, token expired) closes the socket with 1008 (policy violation), see live_credentials.ts.
  */
 import type { Logger } from "@logtape/logtape";
 import { ForbiddenError } from "../../model/errors.ts";
@@ -13,7 +16,9 @@ import type { JmapEngine } from "../engine.ts";
 import { RequestError } from "../errors.ts";
 import { CAPABILITY, type CoreCapability } from "../types.ts";
 import { PUSH_TYPES } from "./event_source.ts";
+import type { LiveCredentials } from "./live_credentials.ts";
 import type { PushHub } from "./push_hub.ts";
+import { connectionCredential, type TicketDeps } from "./ticket_route.ts";
 
 /** RFC 8887 §4: the WebSocket capability URI. */
 export const WEBSOCKET_CAPABILITY = "urn:ietf:params:jmap:websocket";
@@ -28,7 +33,14 @@ export interface WebSocketDeps {
   core: CoreCapability;
   /** The caller's session state, as the API answers carry it. */
   sessionState(ctx: RequestContext, principal: Principal): string | Promise<string>;
+  /** Keeps open connections' credentials checked. */
+  live: LiveCredentials;
+  /** Tickets, for browsers that cannot send an Authorization header. */
+  tickets: TicketDeps;
 }
+
+/** RFC 6455 §7.4.1: the close code of a connection whose credential was revoked. */
+export const POLICY_VIOLATION = 1008;
 
 const PREFIX = "urn:ietf:params:jmap:error:";
 
@@ -43,7 +55,7 @@ export function webSocketRoute(deps: WebSocketDeps): Route<RequestContext> {
           headers: { upgrade: "websocket" },
         });
       }
-      const principal = await ctx.principal();
+      const credential = await connectionCredential(ctx, deps.tickets);
       const offered = (ctx.request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) =>
         p.trim()
       );
@@ -51,7 +63,7 @@ export function webSocketRoute(deps: WebSocketDeps): Route<RequestContext> {
         throw new HttpError(400, 'The WebSocket subprotocol must be "jmap" (Sec-WebSocket-Protocol: jmap)');
       }
       const { socket, response } = Deno.upgradeWebSocket(ctx.request, { protocol: "jmap" });
-      serve(socket, { deps, ctx, principal });
+      serve(socket, { deps, ctx, ...credential });
       return response;
     },
   };
@@ -59,11 +71,23 @@ export function webSocketRoute(deps: WebSocketDeps): Route<RequestContext> {
 
 function serve(
   socket: WebSocket,
-  call: { deps: WebSocketDeps; ctx: RequestContext; principal: Principal },
+  call: { deps: WebSocketDeps; ctx: RequestContext; principal: Principal; authorization: string },
 ): void {
-  const { deps, ctx, principal } = call;
+  const { deps, ctx } = call;
   let queue: Promise<void> = Promise.resolve();
   let stopPush: (() => void) | undefined;
+  const closeRevoked = () => socket.close(POLICY_VIOLATION, "The credential was revoked or has expired");
+  const watch = deps.live.watch({
+    authorization: call.authorization,
+    clientAddress: ctx.clientAddress,
+    accountId: call.principal.accountId,
+    revoked() {
+      stopPush?.();
+      stopPush = undefined;
+      if (socket.readyState === WebSocket.OPEN) closeRevoked();
+      else if (socket.readyState === WebSocket.CONNECTING) socket.addEventListener("open", closeRevoked);
+    },
+  });
   const send = (message: unknown) => {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
   };
@@ -82,6 +106,9 @@ function serve(
       ...extra,
     });
   const handle = async (data: unknown) => {
+    // Authorised against the credential's state now, through the same caches as an HTTP request.
+    const principal = await watch.check();
+    if (!principal) return;
     if (typeof data !== "string") {
       return requestError(undefined, "notJSON", "Binary messages are not JMAP: send text");
     }
@@ -122,7 +149,7 @@ function serve(
           throw error;
         }
       case "WebSocketPushEnable":
-        return await enablePush(id, rest);
+        return await enablePush(id, rest, principal);
       case "WebSocketPushDisable":
         stopPush?.();
         stopPush = undefined;
@@ -135,7 +162,7 @@ function serve(
         );
     }
   };
-  const enablePush = async (id: unknown, rest: Record<string, unknown>) => {
+  const enablePush = async (id: unknown, rest: Record<string, unknown>, principal: Principal) => {
     const dataTypes = rest.dataTypes;
     if (
       dataTypes !== undefined && dataTypes !== null &&
@@ -168,12 +195,11 @@ function serve(
       }
     });
   };
-  socket.onclose = () => {
+  const closed = () => {
+    watch.stop();
     stopPush?.();
     stopPush = undefined;
   };
-  socket.onerror = () => {
-    stopPush?.();
-    stopPush = undefined;
-  };
+  socket.onclose = closed;
+  socket.onerror = closed;
 }
