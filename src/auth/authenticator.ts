@@ -107,6 +107,9 @@ export class Authenticator {
         );
       }
     }
+    // Taken before any credential is read: if the credential changes while this verification runs,
+    // the result is not cached after the invalidation that should have dropped it.
+    const generation = this.deps.caches.credentialGeneration();
     const verified = parsed.scheme === "Basic"
       ? await this.verifyPassword(parsed.login, parsed.password)
       : await this.verifyBearer(parsed.token);
@@ -122,7 +125,7 @@ export class Authenticator {
       );
     }
     if (accountKey) this.deps.limiter.succeed(accountKey);
-    this.deps.caches.authHeaders.set(cacheKey, verified.credential);
+    this.deps.caches.cacheVerified(cacheKey, verified.credential, generation);
     this.counters.success++;
     return principal(verified.account, verified.credential);
   }
