@@ -25,6 +25,15 @@ export interface AuthenticatorDeps {
   onLoginFailure?: () => Promise<void>;
 }
 
+/**
+ * What an app password may do: the mail protocols (JMAP mail and submission; SMTP and IMAP later),
+ * never manage credentials or the server, which need the password, an API key or a scoped token.
+ */
+export const APP_PASSWORD_SCOPES: readonly string[] = Object.freeze([
+  "urn:ietf:params:jmap:mail",
+  "urn:ietf:params:jmap:submission",
+]);
+
 /** Outcome counters, exported as metrics. */
 export interface AuthCounters {
   success: number;
@@ -147,6 +156,7 @@ export class Authenticator {
         method: "appPassword",
         credentialId: appPassword.id,
         expiresAt: appPassword.expiresAt,
+        scopes: APP_PASSWORD_SCOPES,
       };
     } else {
       const hash = await this.deps.accounts.passwordHash(account.id);

@@ -1,5 +1,5 @@
 /** Authentication: header parsing, credential verification, password hashing, throttling. */
-export { Authenticator } from "./authenticator.ts";
+export { APP_PASSWORD_SCOPES, Authenticator } from "./authenticator.ts";
 export type { AuthCounters, AuthenticatorDeps, TokenVerifier } from "./authenticator.ts";
 export { parseAuthorization } from "./parse_authorization.ts";
 export { DEFAULT_ARGON2, isArgon2idPhc, PasswordHasher } from "./password_hasher.ts";

@@ -176,6 +176,12 @@ export class AccountService {
       if (groups) await this.store.accounts.setGroups(id, groups);
       if (hash !== undefined) await this.store.credentials.setPassword(id, hash);
       if (patch.password === null) await this.store.credentials.setPassword(id, null);
+      // App passwords outlive a password change unless the change asks otherwise: a mail client keeps
+      // working after a routine change, and a user who fears a leak revokes them in the same step.
+      const revoked = patch.password !== undefined && patch.revokeAppPasswords
+        ? await this.store.credentials.listByAccount(id, "AppPassword")
+        : [];
+      if (revoked.length) await this.store.credentials.deleteByAccount(id, "AppPassword");
       // A new password seals tokens under a new key: the old families can issue nothing, so they go.
       if (hash !== undefined || patch.password === null) await this.store.oauth.deleteGrantsOf(id);
       const keys = [
@@ -194,7 +200,14 @@ export class AccountService {
           events.push({ kind: "account", accountId: granteeId, keys: [] });
         }
       }
-      return { result: id, events, changes: [changed("Account", id, "updated", id)] };
+      return {
+        result: id,
+        events,
+        changes: [
+          changed("Account", id, "updated", id),
+          ...revoked.map((key) => changed("AppPassword", key.id, "destroyed", id)),
+        ],
+      };
     });
     return await this.require(id);
   }
