@@ -16,8 +16,11 @@ export interface AuthenticatorDeps {
   caches: DirectoryCaches;
   hasher: PasswordHashing;
   limiter: RateLimiter;
-  /** A hash of a random password with the configured parameters: unknown logins verify against it. */
-  dummyHash: string;
+  /**
+   * A hash of no password with the parameters the stored passwords have: unknown logins verify
+   * against it, so they cost what a known account costs.
+   */
+  dummyHash(): string | Promise<string>;
   /** A collision-resistant digest of an Authorization header: the cache key, never the header itself. */
   headerKey(header: string): string;
   tokenVerifier?: TokenVerifier;
@@ -144,7 +147,7 @@ export class Authenticator {
     const account = id === undefined ? undefined : await this.deps.accounts.get(id);
     if (!account || account.type !== "User") {
       // Same work as a real verification, so an unknown login cannot be told apart by timing.
-      await this.deps.hasher.verify(this.deps.dummyHash, password);
+      await this.deps.hasher.verify(await this.deps.dummyHash(), password);
       return undefined;
     }
     const appPassword = await this.deps.accessKeys.find("AppPassword", password);
@@ -160,7 +163,7 @@ export class Authenticator {
       };
     } else {
       const hash = await this.deps.accounts.passwordHash(account.id);
-      const ok = await this.deps.hasher.verify(hash ?? this.deps.dummyHash, password);
+      const ok = await this.deps.hasher.verify(hash ?? await this.deps.dummyHash(), password);
       if (ok && hash) {
         credential = { accountId: account.id, method: "password", credentialId: null, expiresAt: null };
       }

@@ -13,6 +13,11 @@ export interface CredentialRepository {
   delete(id: number): Promise<boolean>;
   deleteByAccount(accountId: number, type: CredentialType): Promise<number>;
   touch(id: number, at: number): Promise<void>;
+  /**
+   * The Argon2 parameters (`m=…,t=…,p=…`) most stored passwords are hashed with, or undefined when
+   * no account has a password.
+   */
+  commonPasswordParameters(): Promise<string | undefined>;
 }
 
 function toCredential(row: Row): Credential {
@@ -82,6 +87,15 @@ export function sqliteCredentials(db: Db): CredentialRepository {
     touch(id, at) {
       db.run("UPDATE credentials SET last_used_at = ? WHERE id = ?", at, id);
       return Promise.resolve();
+    },
+    commonPasswordParameters() {
+      // A PHC string is "$argon2id$v=19$" (15 characters), then the parameters up to the next "$".
+      const row = db.get<{ parameters: string }>(
+        `SELECT substr(hash, 16, instr(substr(hash, 16), '$') - 1) AS parameters FROM credentials
+         WHERE type = 'Password' AND hash LIKE '$argon2id$v=19$%'
+         GROUP BY parameters ORDER BY count(*) DESC, max(id) DESC LIMIT 1`,
+      );
+      return Promise.resolve(row?.parameters);
     },
   };
 }
