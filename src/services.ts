@@ -87,6 +87,8 @@ export interface ServiceOptions {
 }
 
 const CREDENTIAL_KEY = "_internal.credentialHashKey";
+/** Clients remembered per account for the login throttle (the most recently successful). */
+const KNOWN_CLIENTS_PER_ACCOUNT = 32;
 /** The purpose of the key that seals secret settings (the smarthost password). */
 const SETTINGS_SEAL_CONTEXT = "postern 2026-12 settings secret seal";
 
@@ -149,6 +151,23 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
       } catch (error) {
         getLogger(["postern", "auth"]).warn("Failed login not counted: {error}", { error: String(error) });
       }
+    },
+    // Stored as keyed hashes: the table says which clients an account used, never their addresses.
+    knownClients: {
+      has: (accountId: number, client: string) =>
+        store.credentials.isLoginClient(accountId, keyedHash(client)),
+      async remember(accountId: number, client: string) {
+        try {
+          await store.credentials.rememberLoginClient(accountId, keyedHash(client), {
+            at: Date.now(),
+            keep: KNOWN_CLIENTS_PER_ACCOUNT,
+          });
+        } catch (error) {
+          getLogger(["postern", "auth"]).warn("Login client not remembered: {error}", {
+            error: String(error),
+          });
+        }
+      },
     },
   };
   // A write outside the directory services (OAuth) logs its invalidation, then applies it here.

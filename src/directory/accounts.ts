@@ -66,7 +66,7 @@ export class AccountService {
    * Both answers are cached; a write that adds or changes a name or address drops them.
    */
   async idByLogin(login: string): Promise<number | undefined> {
-    const key = login.trim().toLowerCase();
+    const key = normalizeLogin(login);
     const cached = this.caches.accountByLogin.get(key);
     if (cached.status === "hit") return cached.value;
     if (cached.status === "negative") return undefined;
@@ -226,6 +226,9 @@ export class AccountService {
       const sharedWithIt = (await this.store.acl.heldBy(id))
         .filter((g) => g.objectType === "Mailbox" && g.objectId !== null && g.ownerId !== id);
       await this.store.accounts.delete(id);
+      // Its API keys go with it: a client still using one holds a revoked key, it does not guess.
+      const apiKeys = keys.filter((k) => k.type === "ApiKey").map((k) => k.hash);
+      await this.store.credentials.noteRevokedKeys(apiKeys, Date.now());
       return {
         result: id,
         changes: [
@@ -388,6 +391,14 @@ export class AccountService {
     }
     return unique;
   }
+}
+
+/**
+ * A login name as it is looked up: trimmed and in lower case. Everything keyed by a login (the cache,
+ * the per-account throttle) uses this form, so padding or case changes name the same account.
+ */
+export function normalizeLogin(login: string): string {
+  return login.trim().toLowerCase();
 }
 
 /** Every key an account can be looked up by at login. */

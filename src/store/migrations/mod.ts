@@ -21,6 +21,7 @@ import { sql as vacation } from "./018_vacation.ts";
 import { sql as pushSubscriptions } from "./019_push_subscriptions.ts";
 import { sql as contentlessSearch } from "./020_contentless_search.ts";
 import { sql as accountUsage } from "./021_account_usage.ts";
+import { sql as loginClients } from "./025_login_clients.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -43,4 +44,5 @@ export const MIGRATIONS: readonly string[] = [
   pushSubscriptions,
   contentlessSearch,
   accountUsage,
+  loginClients,
 ];
