@@ -153,12 +153,12 @@ export class Authenticator {
   }
 
   private async basic(login: string, password: string, clientAddress: string, origin: LoginOrigin) {
+    const ipKey = `ip:${clientAddress}`;
+    this.refuseIfLimited(ipKey, "Basic");
     const name = normalizeLogin(login);
     const id = await this.deps.accounts.idByLogin(name);
-    const ipKey = `ip:${clientAddress}`;
     // One throttle per account, whichever of its names or addresses (padded, in any case) is typed.
     const accountKey = id === undefined ? `login:${name}` : `account:${id}`;
-    this.refuseIfLimited(ipKey, "Basic");
     // Failures from elsewhere do not lock the owner out of a client they have used before.
     if (
       !this.deps.limiter.check(accountKey).allowed &&
