@@ -157,8 +157,10 @@ export class Authenticator {
     this.refuseIfLimited(ipKey, "Basic");
     const name = normalizeLogin(login);
     const id = await this.deps.accounts.idByLogin(name);
-    // One throttle per account, whichever of its names or addresses (padded, in any case) is typed.
-    const accountKey = id === undefined ? `login:${name}` : `account:${id}`;
+    // Keyed by the name as normalised, so padding or case changes meet the same throttle. Not by the
+    // account it names: then failing with one name and trying another would tell whether both name
+    // one account, which unknown names cannot imitate.
+    const accountKey = `account:${name}`;
     // Failures from elsewhere do not lock the owner out of a client they have used before.
     if (
       !this.deps.limiter.check(accountKey).allowed &&
