@@ -73,8 +73,10 @@ export function createApp(config: Config, services: Services, options: AppOption
     ...oauthRoutes({
       provider: services.oauth,
       accounts: services.accounts,
-      login: (username, password, client) =>
-        services.authenticator.authenticate(basicHeader(username, password), client),
+      login: (username, password, client, origin) =>
+        services.authenticator.authenticate(basicHeader(username, password), client, origin),
+      userCodeWait: (client) => services.authenticator.userCodeWait(client),
+      userCodeFailed: (client) => services.authenticator.userCodeFailed(client),
     }),
     ...apiRoutes({
       accounts: services.accounts,

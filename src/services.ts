@@ -93,6 +93,8 @@ export interface ServiceOptions {
 }
 
 const CREDENTIAL_KEY = "_internal.credentialHashKey";
+/** Clients remembered per account for the login throttle (the most recently successful). */
+const KNOWN_CLIENTS_PER_ACCOUNT = 32;
 /** The purpose of the key that seals secret settings (the smarthost password). */
 const SETTINGS_SEAL_CONTEXT = "postern 2026-12 settings secret seal";
 
@@ -122,13 +124,30 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const objects = new ObjectService({ accounts, domains, accessKeys, settings });
   // BLAKE3 in WebAssembly, reused: 0.8 µs per header against 1.4 µs for node:crypto's SHA-256.
   const blake3 = await createBLAKE3();
+  // Unknown logins verify against a hash with the parameters most stored passwords have: after the
+  // Argon2 settings change, existing hashes keep their old parameters until their password is set
+  // again, and an unknown login must cost what those accounts cost. Worked out again after any change
+  // of credentials or settings, at the next unknown login.
+  let dummy: { parameters: string; phc: string } | undefined;
+  let dummyStale = true;
+  const currentDummyHash = async () => {
+    if (dummyStale || !dummy) {
+      dummyStale = false;
+      const stored = await store.credentials.commonPasswordParameters();
+      const parameters = stored !== undefined && isArgon2idPhc(dummyPhc(stored))
+        ? stored
+        : phcParameters(authSettings);
+      if (dummy?.parameters !== parameters) dummy = { parameters, phc: dummyPhc(parameters) };
+    }
+    return dummy.phc;
+  };
   const authDeps = {
     accounts,
     accessKeys,
     caches,
     hasher: hashing,
     limiter,
-    dummyHash: dummyHash(authSettings),
+    dummyHash: currentDummyHash,
     headerKey: (header: string) => blake3.init().update(encodeHeader(header)).digest("hex"),
     tokenVerifier: (token: string) => oauth.verifyAccessToken(token),
     // Only a count for the dashboard: a database that cannot take it must not turn a 401 into a 500.
@@ -138,6 +157,23 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
       } catch (error) {
         getLogger(["postern", "auth"]).warn("Failed login not counted: {error}", { error: String(error) });
       }
+    },
+    // Stored as keyed hashes: the table says which clients an account used, never their addresses.
+    knownClients: {
+      has: (accountId: number, client: string) =>
+        store.credentials.isLoginClient(accountId, keyedHash(client)),
+      async remember(accountId: number, client: string) {
+        try {
+          await store.credentials.rememberLoginClient(accountId, keyedHash(client), {
+            at: Date.now(),
+            keep: KNOWN_CLIENTS_PER_ACCOUNT,
+          });
+        } catch (error) {
+          getLogger(["postern", "auth"]).warn("Login client not remembered: {error}", {
+            error: String(error),
+          });
+        }
+      },
     },
   };
   // A write outside the directory services (OAuth) logs its invalidation, then applies it here.
@@ -164,6 +200,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   }));
   settings.applyLocally = (event) => caches.apply(event);
   caches.onInvalidation(async (event) => {
+    if (event.kind === "credentials" || event.kind === "all" || event.kind === "settings") dummyStale = true;
     await oauth.onInvalidation(event);
     if (event.kind !== "settings") return;
     if (event.name === "Cache") caches.updateSettings(await settings.get("Cache"));
@@ -173,7 +210,6 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
       // Verifications under way on the old workers finish there; new ones go to the new hasher.
       hasher.closeWhenIdle();
       hasher = new PasswordHasher({ ...argon2(authSettings), workers: options.hashWorkers });
-      authDeps.dummyHash = dummyHash(authSettings);
     }
   });
   const mailboxes = new MailboxService(store, accounts, (body) => accounts.write(body));
@@ -250,16 +286,19 @@ function rateLimit(settings: AuthenticationSettings) {
   };
 }
 
+/** The PHC parameter part (`m=…,t=…,p=…`) of the configured Argon2 parameters. */
+function phcParameters(settings: AuthenticationSettings): string {
+  return `m=${settings.argon2MemoryKiB},t=${settings.argon2Iterations},p=${settings.argon2Parallelism}`;
+}
+
 /**
- * A well-formed hash of no password, with the configured parameters: verifying against it costs the
- * same as a real verification, so an unknown login answers in the same time as a wrong password.
+ * A well-formed hash of no password with the given parameters: verifying against it costs the same as
+ * verifying a stored hash with those parameters.
  */
-function dummyHash(settings: AuthenticationSettings): string {
+function dummyPhc(parameters: string): string {
   const b64 = (n: number) =>
     btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(n)))).replace(/=+$/, "");
-  return `$argon2id$v=19$m=${settings.argon2MemoryKiB},t=${settings.argon2Iterations},p=${settings.argon2Parallelism}$${
-    b64(16)
-  }$${b64(32)}`;
+  return `$argon2id$v=19$${parameters}$${b64(16)}$${b64(32)}`;
 }
 
 // hash-wasm turns strings into bytes through Node's Buffer (a pool allocation per call); encoding

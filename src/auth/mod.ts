@@ -1,6 +1,6 @@
 /** Authentication: header parsing, credential verification, password hashing, throttling. */
-export { Authenticator } from "./authenticator.ts";
-export type { AuthCounters, AuthenticatorDeps, TokenVerifier } from "./authenticator.ts";
+export { APP_PASSWORD_SCOPES, Authenticator } from "./authenticator.ts";
+export type { AuthCounters, AuthenticatorDeps, LoginOrigin, TokenVerifier } from "./authenticator.ts";
 export { parseAuthorization } from "./parse_authorization.ts";
 export { DEFAULT_ARGON2, isArgon2idPhc, PasswordHasher } from "./password_hasher.ts";
 export type { Argon2Parameters } from "./password_hasher.ts";

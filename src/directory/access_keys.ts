@@ -101,6 +101,7 @@ export class AccessKeyService {
     if (!credential) throw new NotFoundError(type, encodeId(id));
     await this.accounts.write(async () => {
       await this.store.credentials.delete(id);
+      if (type === "ApiKey") await this.store.credentials.noteRevokedKeys([credential.hash], Date.now());
       return {
         result: id,
         events: [{ kind: "credentials", accountId: credential.accountId }],
@@ -112,10 +113,23 @@ export class AccessKeyService {
 
   /** The key matching a presented secret, if it exists and has not expired. */
   async find(type: AccessKeyType, secret: string, now = Date.now()): Promise<Credential | undefined> {
-    const credential = await this.store.credentials.findByKeyHash(this.hashing.keyedHash(secret));
-    if (!credential || credential.type !== type) return undefined;
-    if (credential.expiresAt !== null && credential.expiresAt <= now) return undefined;
+    const credential = await this.identify(type, secret);
+    if (credential?.expiresAt != null && credential.expiresAt <= now) return undefined;
     return credential;
+  }
+
+  /**
+   * The key matching a presented secret, expired or not: the authenticator tells a key that expired
+   * (no guess) from one that never existed.
+   */
+  async identify(type: AccessKeyType, secret: string): Promise<Credential | undefined> {
+    const credential = await this.store.credentials.findByKeyHash(this.hashing.keyedHash(secret));
+    return credential?.type === type ? credential : undefined;
+  }
+
+  /** Whether a presented API key is one that was revoked (rather than a guess). */
+  wasRevoked(secret: string): Promise<boolean> {
+    return this.store.credentials.wasRevoked(this.hashing.keyedHash(secret));
   }
 
   /** Records a successful use (at most once a minute per key, to keep logins write-free). */

@@ -18,6 +18,8 @@ export interface AccountInput {
   locale?: string | null;
   aliases?: string[];
   password?: string | null;
+  /** With a new (or removed) password: revoke the account's app passwords too. They stay otherwise. */
+  revokeAppPasswords?: boolean;
   quotas?: Quotas;
   roles?: Role[];
   memberGroupIds?: number[];

@@ -66,7 +66,7 @@ export class AccountService {
    * Both answers are cached; a write that adds or changes a name or address drops them.
    */
   async idByLogin(login: string): Promise<number | undefined> {
-    const key = login.trim().toLowerCase();
+    const key = normalizeLogin(login);
     const cached = this.caches.accountByLogin.get(key);
     if (cached.status === "hit") return cached.value;
     if (cached.status === "negative") return undefined;
@@ -176,6 +176,12 @@ export class AccountService {
       if (groups) await this.store.accounts.setGroups(id, groups);
       if (hash !== undefined) await this.store.credentials.setPassword(id, hash);
       if (patch.password === null) await this.store.credentials.setPassword(id, null);
+      // App passwords outlive a password change unless the change asks otherwise: a mail client keeps
+      // working after a routine change, and a user who fears a leak revokes them in the same step.
+      const revoked = patch.password !== undefined && patch.revokeAppPasswords
+        ? await this.store.credentials.listByAccount(id, "AppPassword")
+        : [];
+      if (revoked.length) await this.store.credentials.deleteByAccount(id, "AppPassword");
       // A new password seals tokens under a new key: the old families can issue nothing, so they go.
       if (hash !== undefined || patch.password === null) await this.store.oauth.deleteGrantsOf(id);
       const keys = [
@@ -194,7 +200,14 @@ export class AccountService {
           events.push({ kind: "account", accountId: granteeId, keys: [] });
         }
       }
-      return { result: id, events, changes: [changed("Account", id, "updated", id)] };
+      return {
+        result: id,
+        events,
+        changes: [
+          changed("Account", id, "updated", id),
+          ...revoked.map((key) => changed("AppPassword", key.id, "destroyed", id)),
+        ],
+      };
     });
     return await this.require(id);
   }
@@ -213,6 +226,9 @@ export class AccountService {
       const sharedWithIt = (await this.store.acl.heldBy(id))
         .filter((g) => g.objectType === "Mailbox" && g.objectId !== null && g.ownerId !== id);
       await this.store.accounts.delete(id);
+      // Its API keys go with it: a client still using one holds a revoked key, it does not guess.
+      const apiKeys = keys.filter((k) => k.type === "ApiKey").map((k) => k.hash);
+      await this.store.credentials.noteRevokedKeys(apiKeys, Date.now());
       return {
         result: id,
         changes: [
@@ -375,6 +391,14 @@ export class AccountService {
     }
     return unique;
   }
+}
+
+/**
+ * A login name as it is looked up: trimmed and in lower case. Everything keyed by a login (the cache,
+ * the per-account throttle) uses this form, so padding or case changes name the same account.
+ */
+export function normalizeLogin(login: string): string {
+  return login.trim().toLowerCase();
 }
 
 /** Every key an account can be looked up by at login. */

@@ -323,7 +323,7 @@ function checked(spec: ObjectSpec, input: unknown, mode: "create" | "update", va
 }
 
 function accountInput(value: WireObject, type: "User" | "Group"): AccountInput & { type: "User" | "Group" } {
-  const credentials = value.credentials as { secret: string }[] | undefined;
+  const credentials = value.credentials as { secret: string; revokeAppPasswords?: boolean }[] | undefined;
   return {
     type,
     name: value.name as string,
@@ -332,6 +332,7 @@ function accountInput(value: WireObject, type: "User" | "Group"): AccountInput &
     locale: value.locale as string | null | undefined,
     aliases: value.aliases as string[] | undefined,
     password: credentials ? credentials[0]?.secret ?? null : undefined,
+    revokeAppPasswords: credentials?.[0]?.revokeAppPasswords,
     quotas: value.quotas as AccountInput["quotas"],
     roles: value.roles as AccountInput["roles"],
     memberGroupIds: (value.memberGroupIds as string[] | undefined)?.map((g) =>

@@ -140,9 +140,11 @@ export class JmapEngine {
         if (needed === undefined || (needed !== null && !scopes.includes(needed))) {
           throw new MethodError(
             "forbidden",
-            `The access token's scopes do not allow ${name}${
-              needed ? ` (it needs the scope "${needed}")` : ""
-            }`,
+            ctx.principal.method === "appPassword"
+              ? `An app password is for mail only: ${name} needs the account's password, an API key or a token with the scope "${needed}"`
+              : `The access token's scopes do not allow ${name}${
+                needed ? ` (it needs the scope "${needed}")` : ""
+              }`,
           );
         }
       }

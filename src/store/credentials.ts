@@ -13,7 +13,27 @@ export interface CredentialRepository {
   delete(id: number): Promise<boolean>;
   deleteByAccount(accountId: number, type: CredentialType): Promise<number>;
   touch(id: number, at: number): Promise<void>;
+  /**
+   * The Argon2 parameters (`m=…,t=…,p=…`) most stored passwords are hashed with, or undefined when
+   * no account has a password.
+   */
+  commonPasswordParameters(): Promise<string | undefined>;
+  /** Notes a successful login of `accountId` from `clientHash`, keeping the `keep` most recent. */
+  rememberLoginClient(
+    accountId: number,
+    clientHash: string,
+    options: { at: number; keep: number },
+  ): Promise<void>;
+  /** Whether `accountId` has logged in successfully from `clientHash` before. */
+  isLoginClient(accountId: number, clientHash: string): Promise<boolean>;
+  /** Notes keyed hashes of API keys revoked at `at` (those revoked over a year before are forgotten). */
+  noteRevokedKeys(hashes: string[], at: number): Promise<void>;
+  /** Whether a keyed hash is that of a revoked API key. */
+  wasRevoked(hash: string): Promise<boolean>;
 }
+
+/** How long a revoked API key is told from a guess: clients forgotten for longer count as guessing. */
+const REVOKED_KEY_MEMORY_MS = 365 * 86_400_000;
 
 function toCredential(row: Row): Credential {
   return {
@@ -82,6 +102,58 @@ export function sqliteCredentials(db: Db): CredentialRepository {
     touch(id, at) {
       db.run("UPDATE credentials SET last_used_at = ? WHERE id = ?", at, id);
       return Promise.resolve();
+    },
+    commonPasswordParameters() {
+      // A PHC string is "$argon2id$v=19$" (15 characters), then the parameters up to the next "$".
+      const row = db.get<{ parameters: string }>(
+        `SELECT substr(hash, 16, instr(substr(hash, 16), '$') - 1) AS parameters FROM credentials
+         WHERE type = 'Password' AND hash LIKE '$argon2id$v=19$%'
+         GROUP BY parameters ORDER BY count(*) DESC, max(id) DESC LIMIT 1`,
+      );
+      return Promise.resolve(row?.parameters);
+    },
+    rememberLoginClient(accountId, clientHash, { at, keep }) {
+      db.run(
+        `INSERT INTO login_clients (account_id, client_hash, last_success_at) VALUES (?, ?, ?)
+         ON CONFLICT (account_id, client_hash) DO UPDATE SET last_success_at = excluded.last_success_at`,
+        accountId,
+        clientHash,
+        at,
+      );
+      const row = db.get<{ known: number }>(
+        "SELECT count(*) AS known FROM login_clients WHERE account_id = ?",
+        accountId,
+      );
+      if (Number(row?.known ?? 0) > keep) {
+        db.run(
+          `DELETE FROM login_clients WHERE account_id = ? AND client_hash NOT IN (
+             SELECT client_hash FROM login_clients WHERE account_id = ?
+             ORDER BY last_success_at DESC LIMIT ?)`,
+          accountId,
+          accountId,
+          keep,
+        );
+      }
+      return Promise.resolve();
+    },
+    noteRevokedKeys(hashes, at) {
+      if (hashes.length === 0) return Promise.resolve();
+      db.run("DELETE FROM revoked_key_hashes WHERE revoked_at < ?", at - REVOKED_KEY_MEMORY_MS);
+      for (const hash of hashes) {
+        db.run("INSERT OR REPLACE INTO revoked_key_hashes (hash, revoked_at) VALUES (?, ?)", hash, at);
+      }
+      return Promise.resolve();
+    },
+    wasRevoked(hash) {
+      return Promise.resolve(db.get("SELECT 1 FROM revoked_key_hashes WHERE hash = ?", hash) !== undefined);
+    },
+    isLoginClient(accountId, clientHash) {
+      const row = db.get(
+        "SELECT 1 FROM login_clients WHERE account_id = ? AND client_hash = ?",
+        accountId,
+        clientHash,
+      );
+      return Promise.resolve(row !== undefined);
     },
   };
 }

@@ -14,6 +14,8 @@ import type { ObjectSpec } from "./spec.ts";
 const passwordCredential = z.strictObject({
   "@type": z.literal("Password", { error: 'only "Password" credentials are written here' }),
   secret: z.string().min(1, "must not be empty").max(1024, "at most 1024 characters"),
+  /** Asked for with a new password: the account's app passwords are revoked in the same change. */
+  revokeAppPasswords: z.boolean().optional(),
 });
 
 const quotas = z.strictObject({
@@ -69,7 +71,8 @@ export const ACCOUNT: ObjectSpec = {
     credentials: {
       schema: keyedList(passwordCredential, 1),
       type: "List<Credential>",
-      description: "Password; read back masked. App passwords and API keys are their own objects",
+      description:
+        "Password; read back masked. revokeAppPasswords: true with a new password also revokes the app passwords (kept otherwise). App passwords and API keys are their own objects",
       writeOnly: true,
       variants: ["User"],
     },

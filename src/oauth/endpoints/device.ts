@@ -84,9 +84,23 @@ export function deviceVerifyEndpoint(deps: SignInDeps) {
       return retry("This page has expired. Type the code again.");
     }
     if (error !== undefined) return retry(error);
+    // Codes are short enough to guess: wrong ones are throttled per address like wrong passwords.
+    const wait = deps.userCodeWait?.(ctx.clientAddress);
+    if (wait !== undefined) {
+      return page(
+        deviceCodePage({
+          action: VERIFY_ACTION,
+          csrf,
+          userCode: typed,
+          error: `Too many wrong codes. Wait ${wait} seconds and try again.`,
+        }),
+        { status: 429, cookies: [browser.setCookie] },
+      );
+    }
     const code = await deps.provider.codes.pendingDevice(typed);
     const client = code && await deps.provider.clients.byId(code.clientId);
     if (!code || !client) {
+      deps.userCodeFailed?.(ctx.clientAddress);
       return retry("That code is not valid or has expired. Check the code on your device.");
     }
     const flow = await deps.provider.browser.startFlow(

@@ -24,8 +24,20 @@ import { type Params, readForm } from "./params.ts";
 export interface SignInDeps {
   provider: OAuthProvider;
   accounts: AccountService;
-  /** Verifies a login and password like every other authentication (throttling included). */
-  login(username: string, password: string, clientAddress: string): Promise<Principal>;
+  /**
+   * Verifies a login and password like every other authentication (throttling included); `device`
+   * is the browser's cookie, which the throttle knows once it has signed in to the account.
+   */
+  login(
+    username: string,
+    password: string,
+    clientAddress: string,
+    origin?: { device?: string },
+  ): Promise<Principal>;
+  /** Seconds before this address may type another device user code (RFC 8628 §5.1), or undefined. */
+  userCodeWait?(clientAddress: string): number | undefined;
+  /** Counts a typed device user code that matched no pending code. */
+  userCodeFailed?(clientAddress: string): void;
 }
 
 const LOGIN_ACTION = "/auth/login";
@@ -187,7 +199,9 @@ export function loginEndpoint(deps: SignInDeps) {
     let principal: Principal;
     try {
       if (!username || !password) return again("Enter your user name and password.");
-      principal = await deps.login(username, password, ctx.clientAddress);
+      principal = await deps.login(username, password, ctx.clientAddress, {
+        device: readCookie(ctx.request, BROWSER_COOKIE),
+      });
       if (principal.method !== "password") {
         throw new AuthError("App passwords cannot sign in here", "invalid", "Basic");
       }

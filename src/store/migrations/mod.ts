@@ -25,6 +25,7 @@ import { sql as oauthClientTrust } from "./022_oauth_client_trust.ts";
 import { sql as oauthFlows } from "./023_oauth_flows.ts";
 import { sql as submissionClaims } from "./027_submission_claims.ts";
 import { sql as pushSubscriptionCredentials } from "./028_push_subscription_credentials.ts";
+import { sql as loginClients } from "./025_login_clients.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -51,4 +52,5 @@ export const MIGRATIONS: readonly string[] = [
   oauthFlows,
   submissionClaims,
   pushSubscriptionCredentials,
+  loginClients,
 ];
