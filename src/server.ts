@@ -114,6 +114,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     trustedProxies: config.trustedProxies,
     maxBodyBytes: config.maxBodyBytes,
     publicUrl: config.publicUrl,
+    serverNames: [config.domain, config.hostname],
     metrics,
     log,
     accessLog: options.accessLog,
@@ -164,6 +165,14 @@ export async function serve(
       count: check.dangling.length + check.integrity.length,
       dangling: check.dangling.slice(0, 20),
     });
+  }
+  if (config.publicUrl && config.trustedProxies.length === 0 && isLoopbackAddress(config.hostname)) {
+    // A public URL on a loopback listener is the reverse-proxy set-up: without --trusted-proxy every
+    // client arrives from the proxy's address (one login-throttle key, and /metrics open to all).
+    log.warn(
+      `Listening on ${config.hostname} with public URL ${config.publicUrl} but no --trusted-proxy: behind a ` +
+        "reverse proxy every client shares one login-throttle key and /metrics is public through it",
+    );
   }
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first);
@@ -225,6 +234,10 @@ export async function serve(
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   await app.close();
   log.info("Postern stopped");
+}
+
+function isLoopbackAddress(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || hostname.startsWith("127.");
 }
 
 /** The URL a client on this machine reaches the server at (loopback for a wildcard address). */

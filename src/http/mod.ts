@@ -3,6 +3,7 @@ export type { RequestContext } from "./context.ts";
 export { RESOURCE_METADATA_PATH } from "./errors.ts";
 export { createHandler, jsonResponse, readBody } from "./handler.ts";
 export type { HandlerOptions } from "./handler.ts";
+export { MAX_JSON_DEPTH, parseJson } from "./json.ts";
 export { HttpMetrics } from "./metrics.ts";
 export type { MetricSample } from "./metrics.ts";
 export { HttpError, problemResponse } from "./problem.ts";
