@@ -61,3 +61,61 @@ Deno.test("a client that disconnects in the middle of its request body is not lo
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("idle sockets past the open-file limit do not end the server: it keeps answering", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "postern-emfile-" });
+  // A limit a few hundred idle sockets exceed (the attack took about 700 on a limit of 1024).
+  const server = await startServerProcess(dataDir, {}, { openFileLimit: 160 });
+  const { hostname, port } = new URL(server.url);
+  const idle: Deno.Conn[] = [];
+  const pending: Promise<void>[] = [];
+  let stopped = false;
+  try {
+    const account = await fetch(`${server.url}/api/account`, { headers: { authorization: ADMIN } });
+    assert.equal(account.status, 200);
+    await account.body?.cancel();
+    // 400 sockets that never send a byte, opened at once; those the server cannot accept wait in its
+    // backlog (or are refused), and all stay open until the end of the test.
+    for (let i = 0; i < 400; i++) {
+      pending.push(
+        Deno.connect({ hostname, port: Number(port) }).then((conn) => {
+          if (stopped) conn.close();
+          else idle.push(conn);
+        }, () => undefined),
+      );
+    }
+    await until(
+      () => server.stderr().includes("Accepting connections failed"),
+      "the descriptors to run out",
+      20_000,
+    );
+    // While the flood is still open, new clients are served again: health and an authenticated request.
+    await until(
+      async () => {
+        try {
+          const health = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+          const me = await fetch(`${server.url}/api/account`, {
+            headers: { authorization: ADMIN },
+            signal: AbortSignal.timeout(2_000),
+          });
+          await health.body?.cancel();
+          const body = await me.json();
+          return health.status === 200 && me.status === 200 && body.emailAddress === "admin@example.org";
+        } catch {
+          return false;
+        }
+      },
+      "the server to answer again",
+      30_000,
+    );
+    assert.doesNotMatch(server.stderr(), /Uncaught|Too many open files \(os error 24\)\s*$/m);
+  } finally {
+    stopped = true;
+    for (const conn of idle) conn.close();
+    await server.stop();
+    await Promise.race([Promise.all(pending), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    await Deno.remove(dataDir, { recursive: true });
+  }
+  // It was still running: stopped by the test's SIGTERM, not ended by the flood.
+  assert.equal(server.exitCode, 0, server.stderr());
+});

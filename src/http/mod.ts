@@ -8,4 +8,5 @@ export { HttpMetrics } from "./metrics.ts";
 export type { MetricSample } from "./metrics.ts";
 export { HttpError, problemResponse } from "./problem.ts";
 export { Router } from "./router.ts";
+export { type ServerLoop, serveWithRecovery } from "./server_loop.ts";
 export type { Route, RouteHandler } from "./router.ts";
