@@ -360,6 +360,11 @@ Deno.test("a POST with Basic credentials from another site is refused; the same 
     ) {
       assert.equal((await post(t, echo, headers)).status, 200, JSON.stringify(headers));
     }
+    // A cross-site WebSocket handshake with the cached credentials is refused the same way.
+    const socket = await t.fetch("/jmap/ws", {
+      headers: { authorization: ADMIN, upgrade: "websocket", origin: "https://evil.example" },
+    });
+    assert.equal((await problem(socket, 403)).status, 403);
     // A Bearer token is never added by a browser on its own: not a cross-site forgery.
     const anonymous = await post(t, echo, {
       origin: "https://evil.example",

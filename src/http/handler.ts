@@ -93,8 +93,12 @@ export function createHandler(
         const base = behindProxy ? forwardedBase(request.headers, href) : originOf(href);
         if (hosts.accepts(base)) baseUrl = base;
       }
+      // State changes and WebSocket handshakes (a browser sends cached Basic credentials on both);
+      // not /auth/: OAuth pages carry their own protections (state, PKCE, form tokens), and an RP may
+      // post a logout there cross-site by design (OIDC RP-Initiated Logout §2).
       if (
-        !SAFE_METHODS.has(request.method) &&
+        (!SAFE_METHODS.has(request.method) || request.headers.has("upgrade")) &&
+        !path.startsWith("/auth/") &&
         crossSiteWithAmbientCredentials(request, baseUrl ?? originOf(href), cors)
       ) {
         throw new HttpError(
