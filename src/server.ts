@@ -3,7 +3,14 @@ import { getLogger } from "@logtape/logtape";
 import { apiRoutes } from "./api/mod.ts";
 import { type Config, loadSecretKey } from "./config/mod.ts";
 import { bootstrap, type BootstrapResult } from "./directory/mod.ts";
-import { createHandler, HttpMetrics, type MetricSample, type RequestContext, Router } from "./http/mod.ts";
+import {
+  createHandler,
+  HttpMetrics,
+  type MetricSample,
+  type RequestContext,
+  Router,
+  serveWithRecovery,
+} from "./http/mod.ts";
 import { createJmap, defaultCore } from "./jmap/mod.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type Services } from "./services.ts";
@@ -121,6 +128,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     trustedProxies: config.trustedProxies,
     maxBodyBytes: config.maxBodyBytes,
     publicUrl: config.publicUrl,
+    serverNames: [config.domain, config.hostname],
     metrics,
     log,
     accessLog: options.accessLog,
@@ -173,6 +181,14 @@ export async function serve(
       dangling: check.dangling.slice(0, 20),
     });
   }
+  if (config.publicUrl && config.trustedProxies.length === 0 && isLoopbackAddress(config.hostname)) {
+    // A public URL on a loopback listener is the reverse-proxy set-up: without --trusted-proxy every
+    // client arrives from the proxy's address (one login-throttle key, and /metrics open to all).
+    log.warn(
+      `Listening on ${config.hostname} with public URL ${config.publicUrl} but no --trusted-proxy: behind a ` +
+        "reverse proxy every client shares one login-throttle key and /metrics is public through it",
+    );
+  }
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first);
   const app = createApp(config, services, options);
@@ -195,9 +211,10 @@ export async function serve(
       .catch((error) => log.warn("Sending due submissions failed: {error}", { error }))
       .finally(() => sendingNow = undefined);
   }, 1000);
-  const server = Deno.serve({
+  const server = serveWithRecovery({
     hostname: config.hostname,
     port: config.port,
+    log: getLogger(["postern", "http"]),
     onListen: (addr) => {
       log.info("Postern {version} listening on http://{host}:{port}", {
         version: VERSION,
@@ -212,6 +229,7 @@ export async function serve(
       options.onListen?.(addr);
     },
   }, app.handler);
+  warnOnLowDescriptorLimit(log);
   // Tell the admin UI in local mode where this server answers; refreshed while it runs.
   const registration = await services.store.servers.register({
     url: localUrl(server.addr),
@@ -236,6 +254,31 @@ export async function serve(
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   await app.close();
   log.info("Postern stopped");
+}
+
+/**
+ * Every connection holds a file descriptor: with a low soft limit (often 1024) a few hundred idle
+ * sockets exhaust it. The server survives that (http/server_loop.ts) by closing idle connections, but
+ * a higher limit keeps it from happening under ordinary load. Linux only (/proc); silent elsewhere.
+ */
+function warnOnLowDescriptorLimit(log: ReturnType<typeof getLogger>): void {
+  let limits: string;
+  try {
+    limits = Deno.readTextFileSync("/proc/self/limits");
+  } catch {
+    return;
+  }
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+  if (Number.isFinite(soft) && soft < 4096) {
+    log.warn(
+      `The open-file limit is ${soft}: each connection uses one, so a few hundred idle sockets exhaust ` +
+        "it. Raise it to 65536 or more (systemd LimitNOFILE=65536, or ulimit -n 65536)",
+    );
+  }
+}
+
+function isLoopbackAddress(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || hostname.startsWith("127.");
 }
 
 /** The URL a client on this machine reaches the server at (loopback for a wildcard address). */

@@ -91,10 +91,16 @@ export interface ServerProcess {
 export async function startServerProcess(
   dataDir: string,
   env: Record<string, string> = {},
+  options: { openFileLimit?: number } = {},
 ): Promise<ServerProcess> {
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
+  // With a limit, the server runs under `ulimit -n` (a shell sets it, then becomes the server).
+  const limited = options.openFileLimit === undefined
+    ? []
+    : ["-c", `ulimit -n ${options.openFileLimit} && exec "$0" "$@"`, Deno.execPath()];
+  const child = new Deno.Command(limited.length ? "bash" : Deno.execPath(), {
     args: [
+      ...limited,
       "run",
       "-A",
       new URL("../main.ts", import.meta.url).pathname,

@@ -306,19 +306,92 @@ Deno.test("a request just under maxSizeRequest is processed", () =>
     assert.equal((result.methodResponses[0][1].padding as string).length, padding.length);
   }));
 
-Deno.test("text/plain and a missing content type are read as JSON, as browsers send them", () =>
+Deno.test("a cross-site form's text/plain or untyped body is refused as notJSON and changes nothing", () =>
   withApp(async (t) => {
-    for (const type of ["text/plain;charset=UTF-8", "application/json; charset=utf-8"]) {
+    // What `<form enctype="text/plain">` posts: a JSON-looking body, sent with cached Basic credentials.
+    const user = await createUser(t, "victim");
+    const forged = body([[
+      "x:Account/set",
+      { accountId: "b", update: { [user.id]: { name: "Owned" } } },
+      "0",
+    ]], [
+      CORE,
+      MANAGEMENT,
+    ]);
+    for (
+      const type of ["text/plain", "text/plain;charset=UTF-8", undefined, "application/x-www-form-urlencoded"]
+    ) {
+      const headers: Record<string, string> = { authorization: ADMIN };
+      if (type) headers["content-type"] = type;
+      const response = await t.fetch("/jmap", {
+        method: "POST",
+        headers,
+        body: new TextEncoder().encode(forged),
+      });
+      const error = await problem(response, 400);
+      assert.equal(error.type, `${ERROR}notJSON`, String(type));
+    }
+    const [[, got]] = (await jmap(t, [["x:Account/get", { accountId: "b", ids: [user.id] }, "0"]]))
+      .methodResponses;
+    assert.notEqual((got.list as { name: string }[])[0].name, "Owned");
+    // application/json, with or without parameters, is read.
+    for (const type of ["application/json", "application/json; charset=utf-8"]) {
       const response = await post(t, body([["Core/echo", { type }, "0"]]), { "content-type": type });
       assert.equal(response.status, 200, type);
       assert.deepEqual((await response.json()).methodResponses, [["Core/echo", { type }, "0"]]);
     }
-    const response = await t.fetch("/jmap", {
-      method: "POST",
-      headers: { authorization: ADMIN },
-      body: new TextEncoder().encode(body([["Core/echo", {}, "0"]])),
+  }));
+
+Deno.test("a POST with Basic credentials from another site is refused; the same site's is served", () =>
+  withApp(async (t) => {
+    const echo = body([["Core/echo", {}, "0"]]);
+    for (
+      const headers of <Record<string, string>[]> [
+        { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+        { origin: "https://evil.example" },
+        { origin: "null" },
+        { origin: "https://sub.example.org", "sec-fetch-site": "same-site" },
+      ]
+    ) {
+      const error = await problem(await post(t, echo, headers), 403);
+      assert.match(String(error.detail), /another site/, JSON.stringify(headers));
+    }
+    for (
+      const headers of <Record<string, string>[]> [
+        { origin: ORIGIN, "sec-fetch-site": "same-origin" },
+        { origin: ORIGIN },
+        { "sec-fetch-site": "none" },
+        {},
+      ]
+    ) {
+      assert.equal((await post(t, echo, headers)).status, 200, JSON.stringify(headers));
+    }
+    // A cross-site WebSocket handshake with the cached credentials is refused the same way.
+    const socket = await t.fetch("/jmap/ws", {
+      headers: { authorization: ADMIN, upgrade: "websocket", origin: "https://evil.example" },
     });
-    assert.equal(response.status, 200);
+    assert.equal((await problem(socket, 403)).status, 403);
+    // A Bearer token is never added by a browser on its own: not a cross-site forgery.
+    const anonymous = await post(t, echo, {
+      origin: "https://evil.example",
+      "sec-fetch-site": "cross-site",
+      authorization: "Bearer not-a-token",
+    });
+    assert.equal(anonymous.status, 401);
+  }));
+
+Deno.test("JSON nested 10,000 deep is a 400 notJSON problem, and nesting up to the limit is served", () =>
+  withApp(async (t) => {
+    const deep = "[".repeat(10_000) + "]".repeat(10_000);
+    const inCall = `{"using":["${CORE}"],"methodCalls":[["Core/echo",{"a":${deep}},"0"]]}`;
+    for (const text of [inCall, deep]) {
+      const error = await problem(await post(t, text), 400);
+      assert.equal(error.type, `${ERROR}notJSON`);
+      assert.match(String(error.detail), /nested deeper than 128/);
+    }
+    const fine = "[".repeat(100) + "]".repeat(100);
+    const result = await jmap(t, [["Core/echo", { a: JSON.parse(fine) }, "0"]], { using: [CORE] });
+    assert.deepEqual(result.methodResponses[0][1].a, JSON.parse(fine));
   }));
 
 Deno.test("a fifth concurrent request of one account is refused with limit maxConcurrentRequests", () =>

@@ -6,7 +6,7 @@ import { Router } from "./router.ts";
 import type { RequestContext } from "./context.ts";
 import { AuthError } from "../model/errors.ts";
 
-function handler(options: { trustedProxies?: string[]; maxBodyBytes?: number } = {}) {
+function handler(options: { trustedProxies?: string[]; maxBodyBytes?: number; serverNames?: string[] } = {}) {
   const router = new Router<RequestContext>().add(
     {
       method: "POST",
@@ -29,6 +29,7 @@ function handler(options: { trustedProxies?: string[]; maxBodyBytes?: number } =
     authenticate: () => Promise.reject(new AuthError("no", "missing", undefined)),
     beforeRequest: () => {},
     trustedProxies: options.trustedProxies ?? [],
+    serverNames: options.serverNames,
     maxBodyBytes: options.maxBodyBytes ?? 1024,
     metrics: new HttpMetrics(),
     log: getLogger(["postern", "test"]),
@@ -99,10 +100,27 @@ Deno.test("invalid JSON, non-UTF-8 bodies and wrong content types are 4xx naming
   });
   assert.equal(xml.status, 415);
   await xml.body?.cancel();
+  // What a cross-site form can send without a preflight is not read as JSON.
+  for (const type of ["text/plain", "multipart/form-data; boundary=x", undefined]) {
+    const form = await call("/echo", {
+      method: "POST",
+      body: "{}",
+      headers: type ? { "content-type": type } : {},
+    });
+    assert.equal(form.status, 415, type);
+    await form.body?.cancel();
+  }
+  const deep = await call("/echo", {
+    method: "POST",
+    body: "[".repeat(300) + "]".repeat(300),
+    headers: { "content-type": "application/json" },
+  });
+  assert.equal(deep.status, 400);
+  assert.match((await deep.json()).detail, /nested deeper than 128/);
 });
 
 Deno.test("X-Forwarded-* is honoured only from a trusted proxy", async () => {
-  const call = handler({ trustedProxies: ["10.0.0.1"] });
+  const call = handler({ trustedProxies: ["10.0.0.1"], serverNames: ["mail.example.org"] });
   const headers = {
     "x-forwarded-for": "198.51.100.9",
     "x-forwarded-proto": "https",

@@ -1,7 +1,14 @@
 /** HTTP routes of the JMAP surface: session discovery, the API endpoint and the schema document. */
 import type { AccountService } from "../directory/mod.ts";
 import { WRITE_RIGHTS } from "../model/mail.ts";
-import { HttpError, problemResponse, readBody, type RequestContext, type Route } from "../http/mod.ts";
+import {
+  HttpError,
+  parseJson,
+  problemResponse,
+  readBody,
+  type RequestContext,
+  type Route,
+} from "../http/mod.ts";
 import type { Logger } from "@logtape/logtape";
 import type { MailboxService } from "../mail/mod.ts";
 import type { Account, Principal } from "../model/types.ts";
@@ -181,9 +188,14 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
 
 /** Reads the request body as JSON; problems are JMAP request-level errors. */
 async function readRequest(ctx: RequestContext, maxSize: number): Promise<unknown> {
-  const type = ctx.request.headers.get("content-type");
-  if (type && !/^application\/json\b/i.test(type) && !/^text\/plain\b/i.test(type)) {
-    throw new RequestError("notJSON", `The request body must be application/json, not "${type}"`);
+  // RFC 8620 §3.1: the request is application/json. Nothing else is read, text/plain and no type
+  // included: those are what a cross-site HTML form sends, with the browser's cached Basic credentials.
+  const type = ctx.request.headers.get("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new RequestError(
+      "notJSON",
+      `The request body must be application/json, not ${type ? `"${type}"` : "untyped"}`,
+    );
   }
   let bytes: Uint8Array;
   try {
@@ -203,7 +215,7 @@ async function readRequest(ctx: RequestContext, maxSize: number): Promise<unknow
     throw new RequestError("notJSON", "The request body is not valid UTF-8");
   }
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch (error) {
     throw new RequestError("notJSON", `The request body is not valid JSON: ${(error as Error).message}`);
   }

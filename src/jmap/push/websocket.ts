@@ -11,7 +11,7 @@
 import type { Logger } from "@logtape/logtape";
 import { ForbiddenError } from "../../model/errors.ts";
 import type { Principal } from "../../model/types.ts";
-import { HttpError, type RequestContext, type Route } from "../../http/mod.ts";
+import { HttpError, parseJson, type RequestContext, type Route } from "../../http/mod.ts";
 import type { JmapEngine } from "../engine.ts";
 import { RequestError } from "../errors.ts";
 import { CAPABILITY, type CoreCapability } from "../types.ts";
@@ -124,7 +124,7 @@ function serve(
     }
     let message: Record<string, unknown>;
     try {
-      message = JSON.parse(data);
+      message = parseJson(data) as Record<string, unknown>;
     } catch (error) {
       return requestError(undefined, "notJSON", `The message is not valid JSON: ${(error as Error).message}`);
     }
