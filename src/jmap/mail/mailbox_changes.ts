@@ -13,7 +13,24 @@
  */
 import type { MailboxService } from "../../mail/mod.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
-import type { MethodDefinition } from "../engine.ts";
+import type { MethodContext, MethodDefinition } from "../engine.ts";
+
+/**
+ * What a grantee sees of the account the call is on, now and between two of its states; undefined for
+ * the owner (whose answer passes unchanged).
+ */
+async function granteeView(
+  ctx: MethodContext,
+  mailboxes: MailboxService,
+  [from, to]: unknown[],
+): Promise<{ visibleNow: Set<number>; visibleThen: Map<number, boolean> } | undefined> {
+  const viewerId = ctx.principal.accountId;
+  const accountId = decodeId(ctx.accountId ?? "");
+  if (accountId === undefined || accountId === viewerId) return undefined;
+  const visibleNow = new Set((await mailboxes.list(viewerId, accountId)).map((m) => m.id));
+  const visibleThen = await mailboxes.visibleAt(viewerId, accountId, Number(from), Number(to));
+  return { visibleNow, visibleThen };
+}
 
 /** Wraps the standard Mailbox/changes so a grantee's answer names only what it may see. */
 export function mailboxChangesInView(
@@ -24,19 +41,12 @@ export function mailboxChangesInView(
     ...definition,
     async handler(args, ctx) {
       const result = await definition.handler(args, ctx);
-      const viewerId = ctx.principal.accountId;
-      const accountId = decodeId(ctx.accountId ?? "");
-      if (accountId === undefined || accountId === viewerId) return result;
+      const view = await granteeView(ctx, mailboxes, [result.oldState, result.newState]);
+      if (!view) return result;
+      const { visibleNow, visibleThen } = view;
       const ids = (key: string) =>
         (result[key] as string[]).map(decodeId).filter((id): id is number => id !== undefined);
       const createdInLog = new Set(ids("created"));
-      const visibleNow = new Set((await mailboxes.list(viewerId, accountId)).map((m) => m.id));
-      const visibleThen = await mailboxes.visibleAt(
-        viewerId,
-        accountId,
-        Number(result.oldState),
-        Number(result.newState),
-      );
       const created: string[] = [];
       const updated: string[] = [];
       const destroyed: string[] = [];
@@ -61,16 +71,9 @@ export function mailboxQueryChangesInView(
     ...definition,
     async handler(args, ctx) {
       const result = await definition.handler(args, ctx);
-      const viewerId = ctx.principal.accountId;
-      const accountId = decodeId(ctx.accountId ?? "");
-      if (accountId === undefined || accountId === viewerId) return result;
-      const visibleNow = new Set((await mailboxes.list(viewerId, accountId)).map((m) => m.id));
-      const visibleThen = await mailboxes.visibleAt(
-        viewerId,
-        accountId,
-        Number(result.oldQueryState),
-        Number(result.newQueryState),
-      );
+      const view = await granteeView(ctx, mailboxes, [result.oldQueryState, result.newQueryState]);
+      if (!view) return result;
+      const { visibleNow, visibleThen } = view;
       const removed = (result.removed as string[]).filter((wire) => {
         const id = decodeId(wire);
         return id !== undefined && (visibleNow.has(id) || visibleThen.get(id) === true);
