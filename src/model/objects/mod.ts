@@ -32,6 +32,7 @@ export type {
 } from "./settings.ts";
 export { describeObject, keyedList, toKeyedList, validateObject } from "./spec.ts";
 export type { FieldSpec, ObjectSpec, Validation } from "./spec.ts";
+export { ARGON2_LIMITS } from "../argon2_limits.ts";
 export { addressSchema, domainNameSchema, localPartSchema } from "./fields.ts";
 
 /** Object types by name. */
