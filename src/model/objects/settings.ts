@@ -1,6 +1,7 @@
 /** Singleton settings objects; each has the one id `singleton` and every field has a default. */
 import { z } from "zod";
 import { ARGON2_LIMITS } from "../argon2_limits.ts";
+import { displayTextSchema, isHostNameOrAddress } from "./fields.ts";
 import type { ObjectSpec } from "./spec.ts";
 
 const seconds = (max: number) => z.number().int().min(0).max(max);
@@ -127,7 +128,12 @@ export const SMARTHOST_SETTINGS: ObjectSpec = {
   singleton: true,
   fields: {
     host: {
-      schema: z.string().max(255).regex(/^[A-Za-z0-9.:[\]-]*$/, "a host name or address"),
+      schema: z.string().max(255, "at most 255 characters")
+        .refine(
+          (v) => v === "" || isHostNameOrAddress(v),
+          "must be a host name such as smtp.example.net, an IP address, or empty",
+        )
+        .transform((v) => v.replace(/^\[(.*)\]$/, "$1")),
       type: "String",
       description: "Host name or address of the smarthost; empty turns relaying off",
       default: "",
@@ -146,7 +152,7 @@ export const SMARTHOST_SETTINGS: ObjectSpec = {
       enum: ["starttls", "tls", "none"],
     },
     username: {
-      schema: z.string().max(255).nullable(),
+      schema: displayTextSchema(255).nullable(),
       type: "String?",
       description: "Login at the smarthost (null: no authentication)",
       default: null,
