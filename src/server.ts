@@ -198,6 +198,7 @@ export async function serve(
   if (first.created) printFirstStart(first);
   const app = createApp(config, services, options);
   services.prestart();
+  services.checkHashCost().catch((error) => log.warn("Measuring a password hash failed: {error}", { error }));
   const pruning = setInterval(() => {
     services.pruneInvalidations();
     services.oauth.prune().catch((error) => log.warn("Pruning OAuth rows failed: {error}", { error }));

@@ -8,12 +8,14 @@ import { GrantService } from "./acl/mod.ts";
 import {
   ARGON2_SLOW_HASH_MS,
   Argon2CostError,
+  argon2MemoryProblem,
   type Argon2Parameters,
   Authenticator,
   describeParameters,
   type HasherTrialOptions,
   isArgon2idPhc,
   keyedHasher,
+  measureHash,
   PasswordHasher,
   RateLimiter,
   tryHasher,
@@ -88,6 +90,12 @@ export interface Services {
   sync(): Promise<void> | undefined;
   /** Starts the password-hash workers ahead of the first logins (servers call it at start). */
   prestart(): void;
+  /**
+   * Warns when the Argon2 settings ask more than this machine can do: more memory than its share
+   * for the hash workers, or a hash slower than ARGON2_SLOW_HASH_MS, measured (servers call it at
+   * start: the database may come from a bigger machine).
+   */
+  checkHashCost(): Promise<void>;
   /** Servers running on this database (refreshed within three heartbeats), newest first. */
   runningServers(): Promise<ServerRecord[]>;
   /** Removes invalidation-log rows older than any process can lag (servers call it hourly). */
@@ -320,6 +328,22 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),
     prestart: () => hasher.prestart(),
+    async checkHashCost() {
+      const memory = argon2MemoryProblem(
+        hasher.parameters,
+        hasher.maxWorkers,
+        options.argon2Trial?.totalMemoryBytes,
+      );
+      if (memory) warn(`Authentication.argon2MemoryKiB: ${memory}`);
+      const parameters = hasher.parameters;
+      const hashMs = await measureHash(hasher);
+      if (hashMs > (options.argon2Trial?.slowHashMs ?? ARGON2_SLOW_HASH_MS)) {
+        warn(
+          `Argon2 parameters ${describeParameters(parameters)} take ${hashMs} ms per hash on this ` +
+            "machine: every password login waits that long",
+        );
+      }
+    },
     pruneInvalidations: () => store.invalidations.prune(),
     runningServers: () => store.servers.running(Date.now() - 3 * SERVER_HEARTBEAT_MS),
     close() {

@@ -287,3 +287,24 @@ Deno.test("a running server that learns of an unusable Argon2 value from another
     assert.match(phc, /\$m=19456,t=2,p=1\$/, "the default, not the unusable value");
     assert.equal(await server.hashing.verify(phc, "a password"), true);
   }));
+
+Deno.test("at a server's start, Argon2 settings past what this machine can do are warned about, with the measured hash time", () =>
+  withServices(
+    { argon2Trial: { totalMemoryBytes: 16 * 1024 * 1024, slowHashMs: 0 } },
+    async (open, warnings) => {
+      const services = await open();
+      await services.checkHashCost();
+      assert.ok(
+        warnings.some((w) =>
+          /^Authentication\.argon2MemoryKiB: memoryKiB 19456 is more than this machine can give/.test(w)
+        ),
+        warnings.join("\n"),
+      );
+      assert.ok(
+        warnings.some((w) =>
+          /^Argon2 parameters m=19456,t=2,p=1 take \d+ ms per hash on this machine/.test(w)
+        ),
+        warnings.join("\n"),
+      );
+    },
+  ));

@@ -74,20 +74,38 @@ export function describeParameters({ memoryKiB, iterations, parallelism }: Argon
   return `m=${memoryKiB},t=${iterations},p=${parallelism}`;
 }
 
+/**
+ * Why `workers` hash workers with `parameters` take more of this machine's memory than
+ * {@link ARGON2_MEMORY_SHARE}, or undefined when they fit.
+ */
+export function argon2MemoryProblem(
+  parameters: Argon2Parameters,
+  workers: number,
+  totalBytes = Deno.systemMemoryInfo().total,
+): string | undefined {
+  const needed = parameters.memoryKiB * 1024 * workers;
+  if (needed <= totalBytes * ARGON2_MEMORY_SHARE) return undefined;
+  const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
+  return `memoryKiB ${parameters.memoryKiB} is more than this machine can give: ${workers} hash workers ` +
+    `hashing at once would take ${mib(needed)} MiB, more than ${ARGON2_MEMORY_SHARE * 100}% of its ` +
+    `${mib(totalBytes)} MiB (at most ${
+      Math.floor(totalBytes * ARGON2_MEMORY_SHARE / workers / 1024)
+    } KiB here)`;
+}
+
 // The server's worker count decides, not this process's: the CLI hashes with one worker, but the
 // parameters it stores are the server's too.
 function checkMemory(parameters: Argon2Parameters, workers: number, totalBytes?: number): void {
-  const total = totalBytes ?? Deno.systemMemoryInfo().total;
-  const needed = parameters.memoryKiB * 1024 * workers;
-  if (needed > total * ARGON2_MEMORY_SHARE) {
-    const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
-    throw new Argon2CostError(
-      `memoryKiB ${parameters.memoryKiB} is more than this machine can give: ${workers} hash workers ` +
-        `hashing at once would take ${mib(needed)} MiB, more than ${ARGON2_MEMORY_SHARE * 100}% of its ` +
-        `${mib(total)} MiB (at most ${Math.floor(total * ARGON2_MEMORY_SHARE / workers / 1024)} KiB here)`,
-      "memory",
-    );
-  }
+  const problem = argon2MemoryProblem(parameters, workers, totalBytes);
+  if (problem) throw new Argon2CostError(problem, "memory");
+}
+
+/** How long one hash takes on `hasher` (after a first one that starts a worker), in whole ms. */
+export async function measureHash(hasher: PasswordHasher): Promise<number> {
+  await hasher.hash("postern trial password");
+  const started = performance.now();
+  await hasher.hash("postern trial password");
+  return Math.round(performance.now() - started);
 }
 
 /** Time allowed for starting a hash worker, on top of the first hash. */

@@ -8,7 +8,9 @@ export {
   ARGON2_MEMORY_SHARE,
   ARGON2_SLOW_HASH_MS,
   Argon2CostError,
+  argon2MemoryProblem,
   describeParameters,
+  measureHash,
   tryHasher,
 } from "./hasher_trial.ts";
 export type { HasherTrialOptions, TriedHasher } from "./hasher_trial.ts";
