@@ -10,6 +10,7 @@ import { ARGON2_LIMITS } from "../src/model/objects/mod.ts";
 import { InvalidInputError } from "../src/model/errors.ts";
 import { openServices, type ServiceOptions } from "../src/services.ts";
 import { ADMIN_PASSWORD, basic, cli, PASSWORD, startServerProcess } from "./helpers.ts";
+import { createUser, notUpdated, withApp } from "./jmap_helpers.ts";
 
 /** One management call as the administrator; returns the method's arguments. */
 async function adminCall(url: string, name: string, args: Record<string, unknown>) {
@@ -308,3 +309,14 @@ Deno.test("at a server's start, Argon2 settings past what this machine can do ar
       );
     },
   ));
+
+Deno.test("a plain user's change of the Argon2 settings is forbidden before any limit or trial is looked at", () =>
+  withApp(async (t) => {
+    const user = await createUser(t, "gail");
+    const before = await t.services.store.settings.get("Authentication");
+    for (const argon2MemoryKiB of [2_000_000, 12_288]) {
+      const error = await notUpdated(t, "x:Authentication", "singleton", { argon2MemoryKiB }, user);
+      assert.equal(error.type, "forbidden", JSON.stringify(error));
+    }
+    assert.deepEqual(await t.services.store.settings.get("Authentication"), before);
+  }));
