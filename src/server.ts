@@ -2,7 +2,7 @@
 import { getLogger } from "@logtape/logtape";
 import { apiRoutes } from "./api/mod.ts";
 import { type Config, loadSecretKey } from "./config/mod.ts";
-import { bootstrap, type BootstrapResult } from "./directory/mod.ts";
+import { bootstrap, type BootstrapResult, describeStoredProblem } from "./directory/mod.ts";
 import {
   createHandler,
   HttpMetrics,
@@ -16,6 +16,7 @@ import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type Services } from "./services.ts";
 import { SERVER_HEARTBEAT_MS, type StoreCounts } from "./store/mod.ts";
 import { VERSION } from "./version.ts";
+import { MisconfigurationError } from "./model/errors.ts";
 
 /** A wired application: its services and its fetch handler. */
 export interface App {
@@ -24,10 +25,12 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** Options for tests and benchmarks. */
+/** Options for tests, benchmarks and the CLI. */
 export interface AppOptions {
   accessLog?: boolean;
   hashWorkers?: number;
+  /** Where warnings about stored settings go (default: the log). */
+  warn?: (message: string) => void;
 }
 
 /** Opens the data directory (creating it and the key on first start) and builds the services. */
@@ -43,6 +46,7 @@ export async function openData(
     encryptionKey: key,
     hashWorkers: options.hashWorkers,
     env: Deno.env.toObject(),
+    warn: options.warn,
   });
   return { services, keyCreated: created };
 }
@@ -170,6 +174,7 @@ export async function serve(
   try {
     // A token key that cannot be read (a missing variable or file) stops the start, naming it.
     await services.oauth.checkServerKey();
+    await refuseUnusableSettings(services, config.dataDir);
   } catch (error) {
     await services.close();
     throw error;
@@ -193,6 +198,7 @@ export async function serve(
   if (first.created) printFirstStart(first);
   const app = createApp(config, services, options);
   services.prestart();
+  services.checkHashCost().catch((error) => log.warn("Measuring a password hash failed: {error}", { error }));
   const pruning = setInterval(() => {
     services.pruneInvalidations();
     services.oauth.prune().catch((error) => log.warn("Pruning OAuth rows failed: {error}", { error }));
@@ -279,6 +285,21 @@ function warnOnLowDescriptorLimit(log: ReturnType<typeof getLogger>): void {
 
 function isLoopbackAddress(hostname: string): boolean {
   return hostname === "localhost" || hostname === "::1" || hostname.startsWith("127.");
+}
+
+/**
+ * A stored setting that cannot be used (an older Postern or a hand edit stored it) stops the start,
+ * naming it and the command that fixes it: a server must not run quietly on other security settings
+ * (Argon2 cost, token lifetimes, throttling) than the ones its administrator set. Every other
+ * process opens the database anyway, reading the default, so the CLI can repair it.
+ */
+async function refuseUnusableSettings(services: Services, dataDir: string): Promise<void> {
+  const problems = await services.settings.problems();
+  if (problems.length === 0) return;
+  throw new MisconfigurationError(
+    `Cannot start: ${problems.length === 1 ? "a stored setting" : "stored settings"} cannot be used.\n` +
+      problems.map((problem) => `  ${describeStoredProblem(problem, dataDir)}`).join("\n"),
+  );
 }
 
 /** The URL a client on this machine reaches the server at (loopback for a wildcard address). */

@@ -5,17 +5,33 @@
 import { getLogger } from "@logtape/logtape";
 import { createBLAKE3 } from "hash-wasm";
 import { GrantService } from "./acl/mod.ts";
-import { Authenticator, isArgon2idPhc, keyedHasher, PasswordHasher, RateLimiter } from "./auth/mod.ts";
+import {
+  ARGON2_SLOW_HASH_MS,
+  Argon2CostError,
+  argon2MemoryProblem,
+  type Argon2Parameters,
+  Authenticator,
+  describeParameters,
+  type HasherTrialOptions,
+  isArgon2idPhc,
+  keyedHasher,
+  measureHash,
+  PasswordHasher,
+  RateLimiter,
+  tryHasher,
+} from "./auth/mod.ts";
 import { DirectoryCaches } from "./cache/mod.ts";
 import {
   AccessKeyService,
   AccountService,
   ChangeService,
+  describeStoredProblem,
   DomainService,
   ObjectService,
   type PasswordHashing,
   SettingsService,
 } from "./directory/mod.ts";
+import { InvalidInputError } from "./model/errors.ts";
 import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
 import {
@@ -74,6 +90,12 @@ export interface Services {
   sync(): Promise<void> | undefined;
   /** Starts the password-hash workers ahead of the first logins (servers call it at start). */
   prestart(): void;
+  /**
+   * Warns when the Argon2 settings ask more than this machine can do: more memory than its share
+   * for the hash workers, or a hash slower than ARGON2_SLOW_HASH_MS, measured (servers call it at
+   * start: the database may come from a bigger machine).
+   */
+  checkHashCost(): Promise<void>;
   /** Servers running on this database (refreshed within three heartbeats), newest first. */
   runningServers(): Promise<ServerRecord[]>;
   /** Removes invalidation-log rows older than any process can lag (servers call it hourly). */
@@ -90,6 +112,13 @@ export interface ServiceOptions {
   hashWorkers?: number;
   /** The environment read at boot (a SecretKey may name a variable); defaults to none. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Where warnings about settings go (a stored value that cannot be used, a slow password hash):
+   * the log by default; the CLI prints them.
+   */
+  warn?: (message: string) => void;
+  /** The machine's figures for proving new Argon2 parameters (tests); measured by default. */
+  argon2Trial?: Omit<HasherTrialOptions, "workers"> & { slowHashMs?: number };
 }
 
 const CREDENTIAL_KEY = "_internal.credentialHashKey";
@@ -102,10 +131,25 @@ const SETTINGS_SEAL_CONTEXT = "postern 2026-12 settings secret seal";
 export async function openServices(options: ServiceOptions): Promise<Services> {
   const store = openStore(options.databasePath, { synchronous: options.synchronous });
   const settings = new SettingsService(store, textSealer(options.encryptionKey, SETTINGS_SEAL_CONTEXT));
+  // Braces doubled: the message is the log line itself, not a template with placeholders.
+  const warn = options.warn ??
+    ((message: string) =>
+      getLogger(["postern", "settings"]).warn(message.replaceAll("{", "{{").replaceAll("}", "}}")));
+  const dataDir = options.databasePath.includes("/")
+    ? options.databasePath.replace(/\/[^/]*$/, "") || "/"
+    : ".";
+  settings.onStoredProblem = (problem) =>
+    warn(`${describeStoredProblem(problem, dataDir)}. Until then its default is used`);
   const cacheSettings = await settings.get("Cache");
   let authSettings = await settings.get("Authentication");
   const caches = new DirectoryCaches(cacheSettings, store.invalidations);
   let hasher = new PasswordHasher({ ...argon2(authSettings), workers: options.hashWorkers });
+  // Calls under way on the old workers finish there; new ones go to the new hasher.
+  const replaceHasher = (next: PasswordHasher) => {
+    const old = hasher;
+    hasher = next;
+    old.closeWhenIdle();
+  };
   // Settings can change the Argon2 parameters at run time; every user of hashing goes through this.
   const hashing = {
     hash: (password: string) => hasher.hash(password),
@@ -199,6 +243,30 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     onLoginFailure: { value: undefined },
   }));
   settings.applyLocally = (event) => caches.apply(event);
+  // New Argon2 parameters are proved on this machine before they are stored; the new hasher takes
+  // over once the write has committed.
+  settings.applyWith("Authentication", async (next, changed) => {
+    const parameters = argon2(next);
+    if (sameParameters(parameters, hasher.parameters)) return undefined;
+    const tried = await tryHasher(parameters, { ...options.argon2Trial, workers: options.hashWorkers })
+      .catch((error) => {
+        if (!(error instanceof Argon2CostError)) throw error;
+        const fields = error.cost === "memory"
+          ? ["argon2MemoryKiB"]
+          : ARGON2_FIELDS.filter((field) => changed.includes(field) || changed.length === 0);
+        throw new InvalidInputError(
+          `Cannot update Authentication: ${error.message}`,
+          fields.map((property) => ({ property, message: error.message })),
+        );
+      });
+    if (tried.hashMs > (options.argon2Trial?.slowHashMs ?? ARGON2_SLOW_HASH_MS)) {
+      warn(
+        `Argon2 parameters ${describeParameters(parameters)} take ${tried.hashMs} ms per hash on this ` +
+          "machine: every password login waits that long",
+      );
+    }
+    return { commit: () => replaceHasher(tried.hasher), abort: () => tried.hasher.close() };
+  });
   caches.onInvalidation(async (event) => {
     if (event.kind === "credentials" || event.kind === "all" || event.kind === "settings") dummyStale = true;
     await oauth.onInvalidation(event);
@@ -207,9 +275,11 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     if (event.name === "Authentication") {
       authSettings = await settings.get("Authentication");
       limiter.updateOptions(rateLimit(authSettings));
-      // Verifications under way on the old workers finish there; new ones go to the new hasher.
-      hasher.closeWhenIdle();
-      hasher = new PasswordHasher({ ...argon2(authSettings), workers: options.hashWorkers });
+      // Another process changed them (it proved them before storing them); here the hasher is built.
+      const parameters = argon2(authSettings);
+      if (!sameParameters(parameters, hasher.parameters)) {
+        replaceHasher(new PasswordHasher({ ...parameters, workers: options.hashWorkers }));
+      }
     }
   });
   const mailboxes = new MailboxService(store, accounts, (body) => accounts.write(body));
@@ -258,6 +328,22 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),
     prestart: () => hasher.prestart(),
+    async checkHashCost() {
+      const memory = argon2MemoryProblem(
+        hasher.parameters,
+        hasher.maxWorkers,
+        options.argon2Trial?.totalMemoryBytes,
+      );
+      if (memory) warn(`Authentication.argon2MemoryKiB: ${memory}`);
+      const parameters = hasher.parameters;
+      const hashMs = await measureHash(hasher);
+      if (hashMs > (options.argon2Trial?.slowHashMs ?? ARGON2_SLOW_HASH_MS)) {
+        warn(
+          `Argon2 parameters ${describeParameters(parameters)} take ${hashMs} ms per hash on this ` +
+            "machine: every password login waits that long",
+        );
+      }
+    },
     pruneInvalidations: () => store.invalidations.prune(),
     runningServers: () => store.servers.running(Date.now() - 3 * SERVER_HEARTBEAT_MS),
     close() {
@@ -269,7 +355,13 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   };
 }
 
-function argon2(settings: AuthenticationSettings) {
+const ARGON2_FIELDS = ["argon2MemoryKiB", "argon2Iterations", "argon2Parallelism"];
+
+function sameParameters(a: Argon2Parameters, b: Argon2Parameters): boolean {
+  return a.memoryKiB === b.memoryKiB && a.iterations === b.iterations && a.parallelism === b.parallelism;
+}
+
+function argon2(settings: AuthenticationSettings): Argon2Parameters {
   return {
     memoryKiB: settings.argon2MemoryKiB,
     iterations: settings.argon2Iterations,

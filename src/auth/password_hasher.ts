@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { ARGON2_LIMITS } from "../model/argon2_limits.ts";
 import type { DeriveRequest, DeriveResponse } from "./hash_worker.ts";
 
 /** Argon2id parameters (OWASP defaults: memoryKiB 19456, iterations 2, parallelism 1). */
@@ -30,12 +31,13 @@ const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 const MAX_DEFAULT_WORKERS = 4;
 
-// Bounds on parameters accepted from a stored or imported hash: verifying must not let one row make the
-// server allocate gigabytes or spin for minutes. They are far above any sane configuration.
+// Bounds on this hasher's parameters and on those of a stored or imported hash (verifying must not let
+// one row make the server allocate gigabytes or spin for minutes): the settings' schema checks new
+// parameters against the same ARGON2_LIMITS, so a value it accepts is one the hasher can use.
 const LIMITS = {
-  memoryKiB: 1024 * 1024,
-  iterations: 256,
-  parallelism: 64,
+  memoryKiB: ARGON2_LIMITS.memoryKiB.max,
+  iterations: ARGON2_LIMITS.iterations.max,
+  parallelism: ARGON2_LIMITS.parallelism.max,
   saltBytes: [8, 64],
   hashBytes: [4, 64],
 } as const;
@@ -85,6 +87,16 @@ export class PasswordHasher {
     }
     this.#parameters = parameters;
     this.#maxWorkers = workers;
+  }
+
+  /** The parameters of the hashes this hasher makes. */
+  get parameters(): Readonly<Argon2Parameters> {
+    return this.#parameters;
+  }
+
+  /** How many workers this hasher runs at most (one hash at a time each). */
+  get maxWorkers(): number {
+    return this.#maxWorkers;
   }
 
   /** Hashes a password with a fresh 16-byte salt and returns its PHC string. */
@@ -223,7 +235,7 @@ export function isArgon2idPhc(text: string): boolean {
  * One core is left to the event loop: measured on 2 cores, a second worker made 20 concurrent
  * logins finish later (1.5 s against 0.93 s) and tripled /healthz p99 during them.
  */
-function defaultWorkerCount(): number {
+export function defaultWorkerCount(): number {
   return Math.min(MAX_DEFAULT_WORKERS, Math.max(1, (navigator.hardwareConcurrency || 1) - 1));
 }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { argon2id } from "hash-wasm";
+import { ARGON2_LIMITS } from "../model/argon2_limits.ts";
 import { DEFAULT_ARGON2, isArgon2idPhc, PasswordHasher } from "./password_hasher.ts";
 
 Deno.test("a hashed password verifies and yields a standard Argon2id PHC string", async () => {
@@ -119,4 +120,18 @@ Deno.test("invalid parameters are refused when the hasher is created", () => {
 Deno.test("an empty password cannot be hashed", async () => {
   using hasher = new PasswordHasher();
   await assert.rejects(hasher.hash(""), /empty password/);
+});
+
+Deno.test("the hasher's limits are the settings' limits: a value past them is refused, made or stored", () => {
+  const { memoryKiB, iterations, parallelism } = ARGON2_LIMITS;
+  assert.throws(() => new PasswordHasher({ memoryKiB: memoryKiB.max + 1 }), new RegExp(`${memoryKiB.max}`));
+  assert.throws(() => new PasswordHasher({ iterations: iterations.max + 1 }), /iterations/);
+  assert.throws(() => new PasswordHasher({ parallelism: parallelism.max + 1 }), /parallelism/);
+  const salt = "c2FsdHNhbHRzYWx0c2FsdA";
+  const hash = "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";
+  const phc = (m: number, t: number, p: number) => `$argon2id$v=19$m=${m},t=${t},p=${p}$${salt}$${hash}`;
+  assert.equal(isArgon2idPhc(phc(memoryKiB.max, iterations.max, parallelism.max)), true);
+  assert.equal(isArgon2idPhc(phc(memoryKiB.max + 1, 1, 1)), false);
+  assert.equal(isArgon2idPhc(phc(19456, iterations.max + 1, 1)), false);
+  assert.equal(isArgon2idPhc(phc(19456, 1, parallelism.max + 1)), false);
 });

@@ -18,7 +18,11 @@ export async function withLocalServices<T>(
       `No Postern database at ${config.databasePath}; run \`postern init --data ${config.dataDir}\` first or pass --data`,
     );
   }
-  const { services } = await openData(config, { hashWorkers: 1 });
+  // A stored setting that cannot be used is read as its default: said here, so it can be repaired.
+  const { services } = await openData(config, {
+    hashWorkers: 1,
+    warn: (message) => console.error(`postern: warning: ${message}`),
+  });
   try {
     return await body(services);
   } finally {

@@ -14,8 +14,8 @@ export {
 } from "./objects.ts";
 export type { Caller, ObjectHandler, WireObject } from "./objects.ts";
 export { passwordWeakness } from "./password_policy.ts";
-export { SettingsService } from "./settings.ts";
-export type { SettingsMap } from "./settings.ts";
+export { describeStoredProblem, SettingsService } from "./settings.ts";
+export type { SettingsApplier, SettingsEffect, SettingsMap, StoredSettingProblem } from "./settings.ts";
 export { bootstrap } from "./bootstrap.ts";
 export type { BootstrapResult } from "./bootstrap.ts";
 export { ChangeService } from "./changes.ts";

@@ -1,6 +1,5 @@
 /** `AppPassword` and `ApiKey`: server-generated secrets, shown once, stored hashed. */
-import { z } from "zod";
-import { idSchema, serverSetSchema, utcDateSchema } from "./mod_internal.ts";
+import { displayTextSchema, idSchema, serverSetSchema, utcDateSchema } from "./mod_internal.ts";
 import type { FieldSpec, ObjectSpec } from "./spec.ts";
 
 function accessKeyFields(what: string): Record<string, FieldSpec> {
@@ -14,7 +13,7 @@ function accessKeyFields(what: string): Record<string, FieldSpec> {
       column: true,
     },
     description: {
-      schema: z.string().min(1, "must not be empty").max(256, "at most 256 characters"),
+      schema: displayTextSchema(256, { min: 1 }),
       type: "String",
       description: `What the ${what.toLowerCase()} is for`,
       required: true,

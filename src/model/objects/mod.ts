@@ -32,7 +32,15 @@ export type {
 } from "./settings.ts";
 export { describeObject, keyedList, toKeyedList, validateObject } from "./spec.ts";
 export type { FieldSpec, ObjectSpec, Validation } from "./spec.ts";
-export { addressSchema, domainNameSchema, localPartSchema } from "./fields.ts";
+export { ARGON2_LIMITS } from "../argon2_limits.ts";
+export {
+  addressSchema,
+  displayTextProblem,
+  displayTextSchema,
+  domainNameSchema,
+  isHostNameOrAddress,
+  localPartSchema,
+} from "./fields.ts";
 
 /** Object types by name. */
 export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {

@@ -1,7 +1,7 @@
 /** `OidcProvider` (the OAuth / OpenID Connect settings) and `OAuthClient` (a registered client). */
 import { z } from "zod";
 import { GRANT_TYPES } from "../oauth.ts";
-import { idSchema, keyedList, serverSetSchema, textSchema } from "./mod_internal.ts";
+import { displayTextSchema, idSchema, keyedList, serverSetSchema, textSchema } from "./mod_internal.ts";
 import type { ObjectSpec } from "./spec.ts";
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
@@ -230,7 +230,7 @@ export const OAUTH_CLIENT: ObjectSpec = {
       column: true,
     },
     name: {
-      schema: z.string().min(1, "must not be empty").max(128, "at most 128 characters"),
+      schema: displayTextSchema(128, { min: 1 }),
       type: "String",
       description: "Name shown on the sign-in and consent pages; no two clients share one",
       required: true,

@@ -1,8 +1,17 @@
 /** Singleton settings objects; each has the one id `singleton` and every field has a default. */
 import { z } from "zod";
+import { ARGON2_LIMITS } from "../argon2_limits.ts";
+import { displayTextSchema, isHostNameOrAddress } from "./fields.ts";
 import type { ObjectSpec } from "./spec.ts";
 
 const seconds = (max: number) => z.number().int().min(0).max(max);
+
+/** A whole number within the bounds of {@link ARGON2_LIMITS}, whose refusal names the limit. */
+function argon2Bound(limit: { min: number; max: number }, why: string) {
+  return z.number().int("must be a whole number")
+    .min(limit.min, `must be at least ${limit.min}`)
+    .max(limit.max, `must be at most ${limit.max} (${why})`);
+}
 
 /** `Cache`: sizes and lifetimes of the directory caches. Correctness never depends on these TTLs. */
 export const CACHE_SETTINGS: ObjectSpec = {
@@ -44,19 +53,20 @@ export const AUTHENTICATION_SETTINGS: ObjectSpec = {
   singleton: true,
   fields: {
     argon2MemoryKiB: {
-      schema: z.number().int().min(1024).max(4_194_304),
+      schema: argon2Bound(ARGON2_LIMITS.memoryKiB, "1 GiB, the most one hash may take"),
       type: "UnsignedInt",
-      description: "Argon2id memory cost in KiB (OWASP: 19456)",
+      description:
+        "Argon2id memory cost in KiB (OWASP: 19456); at most 1 GiB, and the hash workers together at most half of the machine's memory",
       default: 19_456,
     },
     argon2Iterations: {
-      schema: z.number().int().min(1).max(64),
+      schema: argon2Bound(ARGON2_LIMITS.iterations, "the hasher's limit"),
       type: "UnsignedInt",
       description: "Argon2id iterations (OWASP: 2)",
       default: 2,
     },
     argon2Parallelism: {
-      schema: z.number().int().min(1).max(16),
+      schema: argon2Bound(ARGON2_LIMITS.parallelism, "the hasher's limit"),
       type: "UnsignedInt",
       description: "Argon2id lanes (OWASP: 1)",
       default: 1,
@@ -118,7 +128,12 @@ export const SMARTHOST_SETTINGS: ObjectSpec = {
   singleton: true,
   fields: {
     host: {
-      schema: z.string().max(255).regex(/^[A-Za-z0-9.:[\]-]*$/, "a host name or address"),
+      schema: z.string().max(255, "at most 255 characters")
+        .refine(
+          (v) => v === "" || isHostNameOrAddress(v),
+          "must be a host name such as smtp.example.net, an IP address, or empty",
+        )
+        .transform((v) => v.replace(/^\[(.*)\]$/, "$1")),
       type: "String",
       description: "Host name or address of the smarthost; empty turns relaying off",
       default: "",
@@ -137,7 +152,7 @@ export const SMARTHOST_SETTINGS: ObjectSpec = {
       enum: ["starttls", "tls", "none"],
     },
     username: {
-      schema: z.string().max(255).nullable(),
+      schema: displayTextSchema(255).nullable(),
       type: "String?",
       description: "Login at the smarthost (null: no authentication)",
       default: null,
