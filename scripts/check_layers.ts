@@ -1,5 +1,5 @@
 /**
- * The layer rule of DESIGN.md, checked on every import: surfaces never import the store, http/
+ * The layer rule (README, Architecture), checked on every import: surfaces never import the store, http/
  * imports no surface or service, model/ imports nothing with I/O, and another folder is entered
  * through its mod.ts (model/ excepted: it is the tiny core everything uses).
  */
@@ -36,7 +36,7 @@ export async function checkLayers(root: string): Promise<Violation[]> {
 
 /**
  * The top folder of a path below src/ ("model", "store", …), "tui", or "" for a root file of src/.
- * DESIGN.md splits oauth/: its core is a service, its endpoints and views ("oauth-surface") a surface.
+ * The architecture splits oauth/: its core is a service, its endpoints and views ("oauth-surface") a surface.
  */
 function area(path: string): string {
   if (path.startsWith("tui/")) return "tui";

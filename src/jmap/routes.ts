@@ -52,7 +52,7 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
   // state per account object instead of rebuilding it (50 shared accounts: ~190 µs) for every request.
   const sessions = new WeakMap<Account, Map<string, { state: string; body: string }>>();
   const warned = new Set<number>();
-  // The tolerant reader of DESIGN.md: a shared account that no longer resolves (a stale grant) is
+  // A tolerant reader: a shared account that no longer resolves (a stale grant) is
   // skipped, logged once and counted; the session still answers.
   const skip = (accountId: number) => (ownerId: number) => {
     deps.skipped.count++;

@@ -1,5 +1,5 @@
 /**
- * The sealed token format (DESIGN.md "OAuth / OIDC token format", after Stalwart's): a clear part
+ * The sealed token format (README, OAuth; after Stalwart's): a clear part
  * that carries only what is needed to re-derive the key, and a sealed part, AES-256-GCM-SIV under a
  * key derived with BLAKE3 from the server key, the client, the expiry, the account and the account's
  * credential secret (its password hash). Change any of them and the token no longer opens.

@@ -71,7 +71,7 @@ export interface TokenDeps {
   tokenKey: (token: string) => string;
 }
 
-/** The cache of tokens already opened (DESIGN.md: "validated tokens"), by digest. */
+/** The cache of tokens already opened ("validated tokens"), by digest. */
 type OpenedCache = BoundedCache<string, TokenClaims>;
 
 /** How long a cached token or family may go unused; correctness never depends on it (see below). */
