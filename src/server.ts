@@ -25,7 +25,8 @@ export interface App {
   /**
    * The first step of a shutdown: ends every long-lived connection (event streams end, WebSockets
    * close with 1001, and any opened afterwards at once) and stops the web push sender. Returns how
-   * many connections were open.
+   * many connections were open. Every long-lived connection registers with jmap/push/live_credentials.ts
+   * to have its credential watched, so IMAP and SMTP sessions that do are ended here too.
    */
   closeConnections(): number;
   close(): Promise<void>;
