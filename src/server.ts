@@ -22,6 +22,13 @@ import { MisconfigurationError } from "./model/errors.ts";
 export interface App {
   services: Services;
   handler: (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response>;
+  /**
+   * The first step of a shutdown: ends every long-lived connection (event streams end, WebSockets
+   * close with 1001, and any opened afterwards at once) and stops the web push sender. Returns how
+   * many connections were open. Every long-lived connection registers with jmap/push/live_credentials.ts
+   * to have its credential watched, so IMAP and SMTP sessions that do are ended here too.
+   */
+  closeConnections(): number;
   close(): Promise<void>;
 }
 
@@ -139,12 +146,16 @@ export function createApp(config: Config, services: Services, options: AppOption
     cors: { origins: config.corsOrigins, maxAgeSeconds: config.corsMaxAgeSeconds },
   });
   void jmap.webPush.start();
+  const closeConnections = () => {
+    jmap.webPush.stop();
+    return jmap.live.closeAll();
+  };
   return {
     services,
     handler,
+    closeConnections,
     close: async () => {
-      jmap.webPush.stop();
-      jmap.live.close();
+      closeConnections();
       await services.close();
     },
   };
@@ -164,7 +175,13 @@ function basicHeader(username: string, password: string): string {
   return `Basic ${btoa(String.fromCharCode(...bytes))}`;
 }
 
-/** Runs the server until SIGINT or SIGTERM, creating the data directory and admin on first start. */
+/**
+ * Runs the server until SIGINT or SIGTERM, creating the data directory and admin on first start.
+ * At the signal: stop accepting, end every long-lived connection, stop the timers, wait up to the
+ * shutdown grace for requests in progress, close the database. Connections still open then (a client
+ * that stopped sending in the middle of a body) are abandoned, so the caller should exit the process
+ * when this returns. A second signal during the shutdown exits at once, with status 1.
+ */
 export async function serve(
   config: Config,
   options: AppOptions & { onListen?: (addr: Deno.NetAddr) => void } = {},
@@ -249,17 +266,50 @@ export async function serve(
     );
   }, SERVER_HEARTBEAT_MS);
   Deno.unrefTimer(heartbeat);
-  const stop = () => void server.shutdown();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
-  await server.finished;
-  clearInterval(pruning);
-  clearInterval(collecting);
-  clearInterval(heartbeat);
-  clearInterval(sending);
+  const signalled = Promise.withResolvers<Deno.Signal>();
+  let stopping = false;
+  const onSignal = (signal: Deno.Signal) => () => {
+    if (stopping) {
+      console.error(`Postern: second signal (${signal}) during shutdown, stopping at once`);
+      Deno.exit(1);
+    }
+    stopping = true;
+    signalled.resolve(signal);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal(signal));
+  const signal = await signalled.promise;
+  const graceMs = config.shutdownGraceSeconds * 1000;
+  log.info("{signal}: shutting down, waiting up to {grace} s for requests in progress", {
+    signal,
+    grace: config.shutdownGraceSeconds,
+  });
+  for (const timer of [pruning, collecting, heartbeat, sending]) clearInterval(timer);
+  // Stop accepting first, then end the connections that would otherwise keep the shutdown waiting
+  // for ever (Deno's graceful shutdown waits for every response, event streams included).
+  const closing = server.shutdown();
+  const ended = app.closeConnections();
+  if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });
+  const done = await settlesWithin(Promise.all([closing, sendingNow]), graceMs);
+  if (!done) {
+    log.warn("Requests still in progress after {grace} s; stopping without them", {
+      grace: config.shutdownGraceSeconds,
+    });
+  }
   await services.store.servers.unregister(registration).catch(() => undefined);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   await app.close();
   log.info("Postern stopped");
+}
+
+/** Whether `work` settles (either way) within `ms`. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = work.then(() => true, () => true);
+  const expired = new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([settled, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -84,6 +84,10 @@ export interface ServerProcess {
   stderr(): string;
   /** The exit code after stop(). */
   exitCode?: number;
+  /** Sends `signal` to the server process (a process that already exited is left alone). */
+  kill(signal: Deno.Signal): void;
+  /** Settles when the process has exited. */
+  status: Promise<Deno.CommandStatus>;
   stop(): Promise<void>;
 }
 
@@ -143,8 +147,14 @@ export async function startServerProcess(
     dataDir,
     startup,
     stderr: () => seen,
+    kill(signal) {
+      try {
+        child.kill(signal);
+      } catch { /* already exited */ }
+    },
+    status: child.status,
     async stop() {
-      child.kill("SIGTERM");
+      server.kill("SIGTERM");
       server.exitCode = (await child.status).code;
       await drain.catch(() => undefined);
     },

@@ -30,7 +30,17 @@ export interface Config {
   corsMaxAgeSeconds: number;
   /** Whether web pushes may go to loopback and private addresses (see jmap/push/push_targets.ts). */
   pushPrivateTargets: boolean;
+  /** At shutdown, how long requests in progress may take before the server stops anyway. */
+  shutdownGraceSeconds: number;
 }
+
+/**
+ * Default of `shutdownGraceSeconds` (POSTERN_SHUTDOWN_GRACE): well inside the 90 s systemd (and 30 s
+ * Kubernetes) give a service before killing it, and longer than any ordinary request takes.
+ */
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 10;
+/** Upper bound of POSTERN_SHUTDOWN_GRACE: an hour. */
+const MAX_SHUTDOWN_GRACE_SECONDS = 3600;
 
 /** Raw options as the CLI parsed them (all optional strings). */
 export interface ConfigInput {
@@ -69,6 +79,8 @@ export const ENVIRONMENT = {
   POSTERN_CORS_MAX_AGE: "seconds a browser may cache a CORS preflight (default 7200)",
   POSTERN_PUSH_PRIVATE_TARGETS:
     "allow: web pushes may go to loopback and private addresses (default deny: public addresses only)",
+  POSTERN_SHUTDOWN_GRACE:
+    `seconds a shutdown waits for requests in progress before stopping anyway, 0 to ${MAX_SHUTDOWN_GRACE_SECONDS} (default ${DEFAULT_SHUTDOWN_GRACE_SECONDS})`,
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -119,6 +131,13 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
   if (pushTargets !== "allow" && pushTargets !== "deny") {
     throw new ConfigError(`Invalid POSTERN_PUSH_PRIVATE_TARGETS "${pushTargets}": allow or deny`);
   }
+  const graceText = env.POSTERN_SHUTDOWN_GRACE || String(DEFAULT_SHUTDOWN_GRACE_SECONDS);
+  const shutdownGraceSeconds = /^\d{1,7}$/.test(graceText) ? Number(graceText) : NaN;
+  if (!(shutdownGraceSeconds <= MAX_SHUTDOWN_GRACE_SECONDS)) {
+    throw new ConfigError(
+      `Invalid POSTERN_SHUTDOWN_GRACE "${graceText}": whole seconds from 0 to ${MAX_SHUTDOWN_GRACE_SECONDS}`,
+    );
+  }
   const encryptionKey: SecretKeySource = env.POSTERN_ENCRYPTION_KEY
     ? { kind: "env", name: "POSTERN_ENCRYPTION_KEY" }
     : { kind: "file", path: env.POSTERN_ENCRYPTION_KEY_FILE ?? `${dataDir}/encryption.key` };
@@ -139,6 +158,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     corsOrigins,
     corsMaxAgeSeconds,
     pushPrivateTargets: pushTargets === "allow",
+    shutdownGraceSeconds,
   };
 }
 

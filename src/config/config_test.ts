@@ -42,6 +42,7 @@ Deno.test("with no flags and no environment every setting has its documented def
     corsOrigins: [],
     corsMaxAgeSeconds: 7200,
     pushPrivateTargets: false,
+    shutdownGraceSeconds: 10,
   };
   assert.deepEqual(config, expected);
 });
@@ -61,6 +62,7 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_CORS_ORIGINS: "https://webmail.example.org, http://localhost:5173",
     POSTERN_CORS_MAX_AGE: "600",
     POSTERN_PUSH_PRIVATE_TARGETS: "allow",
+    POSTERN_SHUTDOWN_GRACE: "30",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -78,6 +80,7 @@ Deno.test("every documented environment variable is read", () => {
     corsOrigins: ["https://webmail.example.org", "http://localhost:5173"],
     corsMaxAgeSeconds: 600,
     pushPrivateTargets: true,
+    shutdownGraceSeconds: 30,
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -232,4 +235,13 @@ Deno.test("an invalid domain is refused naming it", () => {
   for (const domain of bad) {
     assertRefused("domain", "POSTERN_DOMAIN", domain, /domain/);
   }
+});
+
+Deno.test("an invalid shutdown grace is refused naming it, and 0 to 3600 seconds are taken", () => {
+  for (const grace of ["-1", "3601", "1.5", "ten", "1e3", " 5", "99999999999999999999"]) {
+    assertRefusedBy({}, { POSTERN_SHUTDOWN_GRACE: grace }, grace, /POSTERN_SHUTDOWN_GRACE.*0 to 3600/);
+  }
+  assert.equal(resolveConfig({}, { POSTERN_SHUTDOWN_GRACE: "0" }).shutdownGraceSeconds, 0);
+  assert.equal(resolveConfig({}, { POSTERN_SHUTDOWN_GRACE: "3600" }).shutdownGraceSeconds, 3600);
+  assert.equal(resolveConfig({}, { POSTERN_SHUTDOWN_GRACE: "" }).shutdownGraceSeconds, 10);
 });

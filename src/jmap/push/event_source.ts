@@ -4,7 +4,8 @@
  * the response after the first one, `ping` keeping it alive. A reader that does not keep up never
  * makes the server buffer more than one event: later changes merge into the one waiting (a state
  * string is the newest state, so nothing is lost by merging). The stream ends as soon as the
- * credential it was opened with stops authenticating (see live_credentials.ts).
+ * credential it was opened with stops authenticating (see live_credentials.ts), and when the server
+ * shuts down (an EventSource client reconnects to the next server on its own).
  */
 import { ForbiddenError } from "../../model/errors.ts";
 import { HttpError, type RequestContext, type Route } from "../../http/mod.ts";
@@ -63,7 +64,8 @@ export function eventSourceRoutes(
     let pinger: ReturnType<typeof setInterval> | undefined;
     let closed = false;
     let flush = () => {};
-    let revoked = () => {};
+    // Ends the stream from the server's side: the credential was revoked, or the server stops.
+    let finish = () => {};
     const end = () => {
       if (closed) return;
       closed = true;
@@ -75,11 +77,12 @@ export function eventSourceRoutes(
       authorization,
       clientAddress: ctx.clientAddress,
       accountId: principal.accountId,
-      revoked: () => revoked(),
+      revoked: () => finish(),
+      shutdown: () => finish(),
     });
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
-        revoked = () => {
+        finish = () => {
           if (closed) return;
           end();
           controller.close();

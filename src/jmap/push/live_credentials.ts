@@ -5,7 +5,8 @@
  * concerns its account, and every few seconds as a safety net; a credential that no longer
  * authenticates ends it. While any connection is open, the coherence check that applies other
  * processes' invalidations (the CLI or TUI in local mode) runs on a timer, since no HTTP request may
- * come to run it.
+ * come to run it. This is also the registry the server's shutdown ends every open connection through
+ * ({@link LiveCredentials.closeAll}); a server that waited for them would never stop.
  */
 import type { Logger } from "@logtape/logtape";
 import { AuthError } from "../../model/errors.ts";
@@ -32,6 +33,8 @@ export interface LiveConnection {
   accountId: number;
   /** Ends the connection: its credential no longer authenticates (`reason` says why). */
   revoked(reason: string): void;
+  /** Ends the connection: the server is shutting down. */
+  shutdown(): void;
 }
 
 /** What a watched connection does with its watch. */
@@ -68,6 +71,8 @@ export class LiveCredentials {
   #syncing = false;
   /** Verifications under way by Authorization: the connections of one browser share one. */
   readonly #verifying = new Map<string, Promise<Principal>>();
+  /** Set by {@link closeAll}: a connection opened afterwards is ended at once. */
+  #closed = false;
 
   constructor(private readonly deps: LiveCredentialDeps) {
     deps.onInvalidation((event) => {
@@ -81,8 +86,13 @@ export class LiveCredentials {
     });
   }
 
-  /** Watches a connection until its `stop()`. */
+  /** Watches a connection until its `stop()`; once {@link closeAll} ran, ends it at once instead. */
   watch(connection: LiveConnection): CredentialWatch {
+    if (this.#closed) {
+      // Accepted just before the listener closed: ended as soon as its route has set it up.
+      queueMicrotask(() => connection.shutdown());
+      return { check: () => Promise.resolve(undefined), stop: () => {} };
+    }
     const watched = new Watched(connection, {
       sync: this.deps.sync,
       authenticate: (authorization, clientAddress) => this.#authenticate(authorization, clientAddress),
@@ -98,10 +108,17 @@ export class LiveCredentials {
     return this.#connections.size;
   }
 
-  /** Stops the timers (the server stops); connections end with the server. */
-  close(): void {
+  /**
+   * Ends every open connection (the server shuts down: event streams end, WebSockets close with
+   * 1001) and any opened later, and stops the timers. Returns how many were open.
+   */
+  closeAll(): number {
+    this.#closed = true;
+    const open = [...this.#connections];
     this.#connections.clear();
     this.#stop();
+    for (const watched of open) watched.shutdown();
+    return open.length;
   }
 
   #authenticate(authorization: string, clientAddress: string): Principal | Promise<Principal> {
@@ -191,6 +208,13 @@ class Watched implements CredentialWatch {
   stop(): void {
     this.#ended = true;
     this.deps.forget();
+  }
+
+  /** Ends the connection for the server's shutdown (no further check runs). */
+  shutdown(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.connection.shutdown();
   }
 
   async #checkNow(): Promise<Principal | undefined> {

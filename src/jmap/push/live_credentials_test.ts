@@ -28,12 +28,14 @@ function setup(options: { syncIntervalMs?: number; recheckIntervalMs?: number } 
     recheckIntervalMs: options.recheckIntervalMs,
   });
   const revoked: string[] = [];
+  const shutDown: string[] = [];
   const open = (authorization: string, accountId: number) =>
     live.watch({
       authorization,
       clientAddress: "127.0.0.1",
       accountId,
       revoked: () => revoked.push(authorization),
+      shutdown: () => shutDown.push(authorization),
     });
   const emit = (event: InvalidationEvent) => listeners.forEach((listener) => listener(event));
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -42,6 +44,7 @@ function setup(options: { syncIntervalMs?: number; recheckIntervalMs?: number } 
     valid,
     calls,
     revoked,
+    shutDown,
     open,
     emit,
     settle,
@@ -59,7 +62,7 @@ Deno.test("a check gives the current principal while the credential authenticate
   assert.equal(await watch.check(), undefined);
   assert.deepEqual(f.revoked, ["Basic alice"]);
   assert.equal(f.live.size, 0);
-  f.live.close();
+  f.live.closeAll();
 });
 
 Deno.test("an invalidation for an account re-checks that account's connections only", async () => {
@@ -78,7 +81,7 @@ Deno.test("an invalidation for an account re-checks that account's connections o
   f.emit({ kind: "oauthClient", clientId: 4 });
   await f.settle();
   assert.deepEqual(f.revoked, ["Basic alice", "Bearer bob"]);
-  f.live.close();
+  f.live.closeAll();
 });
 
 Deno.test("connections with the same Authorization share one verification", async () => {
@@ -87,7 +90,7 @@ Deno.test("connections with the same Authorization share one verification", asyn
   f.emit({ kind: "account", accountId: 1, keys: [] });
   await f.settle();
   assert.deepEqual(f.calls, ["Basic alice"]);
-  f.live.close();
+  f.live.closeAll();
 });
 
 Deno.test("a fault while checking is not a revocation: the connection stays", async () => {
@@ -100,7 +103,7 @@ Deno.test("a fault while checking is not a revocation: the connection stays", as
   assert.deepEqual(f.revoked, []);
   f.failWith(undefined);
   assert.equal((await watch.check())?.accountId, 1);
-  f.live.close();
+  f.live.closeAll();
 });
 
 Deno.test("a credential that now names another account ends the connection", async () => {
@@ -109,7 +112,7 @@ Deno.test("a credential that now names another account ends the connection", asy
   f.valid.set("Basic alice", 3);
   assert.equal(await watch.check(), undefined);
   assert.deepEqual(f.revoked, ["Basic alice"]);
-  f.live.close();
+  f.live.closeAll();
 });
 
 Deno.test("the coherence check runs while a connection is open, and stops with the last one", async () => {
@@ -122,7 +125,7 @@ Deno.test("the coherence check runs while a connection is open, and stops with t
   const after = f.syncs();
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(f.syncs(), after);
-  f.live.close();
+  f.live.closeAll();
 });
 
 Deno.test("a credential that expires with no event at all is caught by the periodic re-check", async () => {
@@ -132,5 +135,33 @@ Deno.test("a credential that expires with no event at all is caught by the perio
   const deadline = Date.now() + 10_000;
   while (f.revoked.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(f.revoked, ["Bearer bob"]);
-  f.live.close();
+  f.live.closeAll();
+});
+
+Deno.test("closeAll ends every open connection once, and any opened afterwards at once", async () => {
+  const f = setup({ syncIntervalMs: 5 });
+  f.open("Basic alice", 1);
+  f.open("Bearer bob", 2);
+  const closed = f.open("Basic alice-2", 1);
+  closed.stop();
+  f.valid.delete("Basic alice");
+  assert.equal(f.live.closeAll(), 2);
+  assert.deepEqual(
+    f.shutDown,
+    ["Basic alice", "Bearer bob"],
+    "the connection that had stopped is left alone",
+  );
+  assert.equal(f.live.size, 0);
+  // No re-check runs after the shutdown: a revocation now is not reported on top of it.
+  f.emit({ kind: "credentials", accountId: 1 });
+  await f.settle();
+  assert.deepEqual(f.revoked, []);
+  const late = f.open("Bearer bob", 2);
+  assert.equal(f.live.size, 0, "a connection opened during shutdown is not watched");
+  await f.settle();
+  assert.deepEqual(f.shutDown, ["Basic alice", "Bearer bob", "Bearer bob"]);
+  assert.equal(await late.check(), undefined);
+  const syncs = f.syncs();
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(f.syncs(), syncs, "the coherence timer stopped");
 });

@@ -7,6 +7,7 @@
  * Every message is authorised against the current state of the connection's credential, and a
  * credential that stops authenticating (password changed, account disabled, API key deleted, OAuth
  * grant revoked, token expired) closes the socket with 1008 (policy violation), see live_credentials.ts.
+ * A server shutting down closes it with 1001 (going away).
  */
 import type { Logger } from "@logtape/logtape";
 import { ForbiddenError } from "../../model/errors.ts";
@@ -41,6 +42,8 @@ export interface WebSocketDeps {
 
 /** RFC 6455 §7.4.1: the close code of a connection whose credential was revoked. */
 export const POLICY_VIOLATION = 1008;
+/** RFC 6455 §7.4.1: the close code of a connection whose server is shutting down. */
+export const GOING_AWAY = 1001;
 
 const PREFIX = "urn:ietf:params:jmap:error:";
 
@@ -76,17 +79,20 @@ function serve(
   const { deps, ctx } = call;
   let queue: Promise<void> = Promise.resolve();
   let stopPush: (() => void) | undefined;
-  const closeRevoked = () => socket.close(POLICY_VIOLATION, "The credential was revoked or has expired");
+  /** Closes the socket from the server's side, once it is open. */
+  const closeWith = (code: number, reason: string) => {
+    stopPush?.();
+    stopPush = undefined;
+    const close = () => socket.close(code, reason);
+    if (socket.readyState === WebSocket.OPEN) close();
+    else if (socket.readyState === WebSocket.CONNECTING) socket.addEventListener("open", close);
+  };
   const watch = deps.live.watch({
     authorization: call.authorization,
     clientAddress: ctx.clientAddress,
     accountId: call.principal.accountId,
-    revoked() {
-      stopPush?.();
-      stopPush = undefined;
-      if (socket.readyState === WebSocket.OPEN) closeRevoked();
-      else if (socket.readyState === WebSocket.CONNECTING) socket.addEventListener("open", closeRevoked);
-    },
+    revoked: () => closeWith(POLICY_VIOLATION, "The credential was revoked or has expired"),
+    shutdown: () => closeWith(GOING_AWAY, "Server shutting down"),
   });
   const send = (message: unknown) => {
     if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
