@@ -112,6 +112,24 @@ Deno.test("a connection that sends half a request head, or nothing, is closed af
     }
   }));
 
+Deno.test("a later request head dribbled on a kept-alive connection is closed after the header timeout", () =>
+  withServer({ POSTERN_HEADER_TIMEOUT: "1" }, async (server) => {
+    const client = await RawClient.open(server.url, "127.0.0.2");
+    let dribble: ReturnType<typeof setInterval> | undefined;
+    try {
+      client.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      await until(() => client.received.includes('"status":"ok"'), "the first answer");
+      // The first request was fine; the second never completes its head, a byte at a time.
+      client.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+      dribble = setInterval(() => client.write("a"), 200);
+      await until(() => client.closed, "the connection to be closed");
+      assert.equal(client.received.split("HTTP/1.1 200").length - 1, 1);
+    } finally {
+      clearInterval(dribble);
+      client.destroy();
+    }
+  }));
+
 Deno.test("an idle keep-alive connection is closed after the idle timeout, a busy one is not", () =>
   withServer({ POSTERN_IDLE_TIMEOUT: "1" }, async (server) => {
     const idle = await RawClient.open(server.url, "127.0.0.2");

@@ -10,8 +10,8 @@
  * - refuses a connection over the overall or per-address cap with a complete 503 (problem+json,
  *   `Retry-After`, `Connection: close`) — trusted proxies are exempt from the per-address cap;
  * - closes a connection that has not sent a complete request head within the header timeout of
- *   opening (slowloris), and one with no byte either way for the idle timeout — except event streams
- *   and WebSockets, which are idle by nature;
+ *   opening, or of the first byte of a later request on it (slowloris), and one with no byte either
+ *   way for the idle timeout — except event streams and WebSockets, which are idle by nature;
  * - survives accept errors (EMFILE, ENFILE): logs once per burst, sheds idle connections, backs off
  *   from 100 ms doubling to 5 s, and keeps serving;
  * - copies the bytes of each admitted connection to Deno.serve listening on 127.0.0.1, port 0.
@@ -58,8 +58,12 @@ class Connection {
   /** A byte moved since the last sweep. */
   active = true;
   lastActive: number;
-  /** The handler has seen a request of this connection: its first head was complete. */
-  requested = false;
+  /**
+   * Since when the connection has been waiting for a request head (0: not waiting): from its opening,
+   * and again from the first byte the client sends while no request is in the handler. The handler's
+   * call for the request ends the wait; a wait longer than the header timeout closes the connection.
+   */
+  waitingSince: number;
   /** Requests in the handler (head received, response not yet returned). */
   inFlight = 0;
   /** Carries an event stream or a WebSocket: exempt from the idle timeout. */
@@ -72,6 +76,7 @@ class Connection {
 
   constructor(readonly client: Deno.TcpConn, readonly key: string, readonly opened: number) {
     this.lastActive = opened;
+    this.waitingSince = opened;
     this.remoteAddr = client.remoteAddr;
   }
 
@@ -109,7 +114,7 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
     const remote = info.remoteAddr as Deno.NetAddr;
     const conn = byPort.get(remote.port);
     if (conn === undefined || remote.hostname !== "127.0.0.1") return handler(request, info);
-    conn.requested = true;
+    conn.waitingSince = 0;
     conn.inFlight++;
     const seen = (response: Response) => {
       conn.inFlight--;
@@ -168,13 +173,21 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
     }
   };
 
-  const pump = async (from: Deno.TcpConn, to: Deno.TcpConn, conn: Connection) => {
+  // Timeouts are checked by one sweep rather than a timer per connection (and per byte); `now` is
+  // the time of the last sweep.
+  let now = Date.now();
+
+  const pump = async (from: Deno.TcpConn, to: Deno.TcpConn, conn: Connection, fromClient: boolean) => {
     // A read/write loop: about twice the throughput of readable.pipeTo(writable) here (measured).
     const buffer = new Uint8Array(CHUNK_BYTES);
     while (true) {
       const n = await from.read(buffer);
       if (n === null) break;
       conn.active = true;
+      // A client's bytes with no request in the handler begin a request head (or a WebSocket frame).
+      if (fromClient && conn.inFlight === 0 && conn.waitingSince === 0 && !conn.streaming) {
+        conn.waitingSince = Date.now();
+      }
       let written = 0;
       while (written < n) written += await to.write(buffer.subarray(written, n));
     }
@@ -216,13 +229,11 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
       if (++ended === 2) release(conn);
     };
     conn.copied = Promise.all([
-      pump(client, upstream, conn).then(end, () => release(conn)),
-      pump(upstream, client, conn).then(end, () => release(conn)),
+      pump(client, upstream, conn, true).then(end, () => release(conn)),
+      pump(upstream, client, conn, false).then(end, () => release(conn)),
     ]);
   };
 
-  // Timeouts are checked by one sweep rather than a timer per connection (and per byte).
-  let now = Date.now();
   const sweepMs = Math.min(
     1_000,
     Math.max(100, Math.min(options.headerTimeoutMs, options.idleTimeoutMs) / 4),
@@ -237,7 +248,7 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
         release(conn);
         continue;
       }
-      if (!conn.requested && now - conn.opened >= options.headerTimeoutMs) release(conn);
+      if (conn.waitingSince !== 0 && now - conn.waitingSince >= options.headerTimeoutMs) release(conn);
     }
     burstOver();
   }, sweepMs);
@@ -246,7 +257,7 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
   const shed = (): number => {
     let shed = 0;
     for (const conn of open) {
-      if (!conn.streaming && conn.inFlight === 0 && (!conn.active || !conn.requested)) {
+      if (!conn.streaming && conn.inFlight === 0 && (!conn.active || conn.waitingSince !== 0)) {
         release(conn);
         shed++;
       }
