@@ -5,6 +5,7 @@ import { type Config, DEFAULT_MAX_CONNECTIONS, loadSecretKey } from "./config/mo
 import { bootstrap, type BootstrapResult } from "./directory/mod.ts";
 import {
   capForDescriptors,
+  ConnectionStats,
   createHandler,
   HttpMetrics,
   type MetricSample,
@@ -29,6 +30,8 @@ export interface App {
 export interface AppOptions {
   accessLog?: boolean;
   hashWorkers?: number;
+  /** What the connection front did (postern serve), shown on /metrics. */
+  connectionStats?: ConnectionStats;
 }
 
 /** Opens the data directory (creating it and the key on first start) and builds the services. */
@@ -113,6 +116,7 @@ export function createApp(config: Config, services: Services, options: AppOption
           type: "counter",
           value: jmap.skippedSessionAccounts(),
         },
+        ...(options.connectionStats?.samples() ?? []),
         {
           name: "postern_login_throttled_keys",
           help: "Client addresses and accounts currently delayed after failed logins",
@@ -192,7 +196,8 @@ export async function serve(
   }
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first);
-  const app = createApp(config, services, options);
+  const connectionStats = new ConnectionStats();
+  const app = createApp(config, services, { ...options, connectionStats });
   services.prestart();
   const pruning = setInterval(() => {
     services.pruneInvalidations();
@@ -224,6 +229,7 @@ export async function serve(
     headerTimeoutMs: config.headerTimeoutSeconds * 1000,
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     exempt: config.trustedProxies,
+    stats: connectionStats,
     onListen: (addr) => {
       log.info("Postern {version} listening on http://{host}:{port}", {
         version: VERSION,

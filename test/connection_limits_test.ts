@@ -66,6 +66,13 @@ async function requestFrom(
   return { status, body: client.received.slice(client.received.indexOf("\r\n\r\n") + 4) };
 }
 
+/** The value of one sample on /metrics (from 127.0.0.1, which may read it). */
+async function metric(server: ServerProcess, sample: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${sample} `));
+  return Number(line?.slice(sample.length + 1));
+}
+
 /** /healthz and an authenticated /api/account, from 127.0.0.1. */
 async function stillServes(server: ServerProcess): Promise<void> {
   const health = await fetch(`${server.url}/healthz`);
@@ -106,6 +113,7 @@ Deno.test("a connection that sends half a request head, or nothing, is closed af
       }
       assert.equal(half.received, "");
       await stillServes(server);
+      assert.equal(await metric(server, 'postern_connections_closed_total{reason="header_timeout"}'), 2);
     } finally {
       half.destroy();
       silent.destroy();
@@ -198,6 +206,9 @@ Deno.test("connections past the per-address cap get a 503 refusal while other cl
         assert.match(body.detail, /Too many connections from your address/);
       }
       assert.equal(flood.slice(0, 5).some((c) => c.closed), false);
+      assert.equal(await metric(server, 'postern_connections_refused_total{cap="address"}'), 3);
+      // Five held from 127.0.0.2, and the test's own.
+      assert.ok(await metric(server, "postern_connections_open") >= 6);
       // The flood is still open: another address is served, health and an authenticated request.
       await stillServes(server);
       assert.equal((await requestFrom(server.url, "127.0.0.3", "/healthz")).status, 200);

@@ -24,7 +24,7 @@
  * stream or a WebSocket (the handler's response), without parsing HTTP in the copy loop.
  */
 import type { Logger } from "@logtape/logtape";
-import { addressKey, type ConnectionLimits, refusalBytes } from "./connection_limits.ts";
+import { addressKey, type ConnectionLimits, ConnectionStats, refusalBytes } from "./connection_limits.ts";
 import { type ServerLoop, serveWithRecovery } from "./server_loop.ts";
 
 type Handler = (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>;
@@ -40,6 +40,8 @@ export interface FrontOptions extends ConnectionLimits {
   onListen?: (addr: Deno.NetAddr) => void;
   /** Longest back-off after accept errors (default 5 s). */
   maxBackoffMs?: number;
+  /** Counters for /metrics (a new set when absent). */
+  stats?: ConnectionStats;
 }
 
 /** Bytes read from a socket at once (per direction; a pending read holds its buffer). */
@@ -104,6 +106,7 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
   const exempt = new Set(options.exempt ?? []);
   const maxBackoff = options.maxBackoffMs ?? 5_000;
   const open = new Set<Connection>();
+  const stats = options.stats ?? new ConnectionStats();
   const perKey = new Map<string, number>();
   /** Local port of a loopback hop → its connection. */
   const byPort = new Map<number, Connection>();
@@ -140,6 +143,7 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
 
   const release = (conn: Connection) => {
     if (!open.delete(conn)) return;
+    stats.open = open.size;
     conn.close();
     const left = (perKey.get(conn.key) ?? 1) - 1;
     if (left > 0) perKey.set(conn.key, left);
@@ -198,14 +202,17 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
     const remote = client.remoteAddr;
     const key = addressKey(remote.hostname);
     if (open.size >= options.maxConnections) {
+      stats.refusedOverall++;
       return void refuse(client, "The server holds too many connections; retry shortly");
     }
     const count = perKey.get(key) ?? 0;
     if (count >= options.maxConnectionsPerAddress && !exempt.has(remote.hostname)) {
+      stats.refusedPerAddress++;
       return void refuse(client, "Too many connections from your address; close some and retry");
     }
     const conn = new Connection(client, key, Date.now());
     open.add(conn);
+    stats.open = open.size;
     perKey.set(key, count + 1);
     try {
       client.setNoDelay(true);
@@ -245,10 +252,14 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
         conn.active = false;
         conn.lastActive = now;
       } else if (!conn.streaming && now - conn.lastActive >= options.idleTimeoutMs) {
+        stats.idleTimeouts++;
         release(conn);
         continue;
       }
-      if (conn.waitingSince !== 0 && now - conn.waitingSince >= options.headerTimeoutMs) release(conn);
+      if (conn.waitingSince !== 0 && now - conn.waitingSince >= options.headerTimeoutMs) {
+        stats.headerTimeouts++;
+        release(conn);
+      }
     }
     burstOver();
   }, sweepMs);
@@ -260,6 +271,7 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
       if (!conn.streaming && conn.inFlight === 0 && (!conn.active || conn.waitingSince !== 0)) {
         release(conn);
         shed++;
+        stats.shed++;
       }
     }
     return shed;
@@ -285,6 +297,7 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
         client = await listener.accept() as Deno.TcpConn;
       } catch (error) {
         if (stopping || error instanceof Deno.errors.BadResource) break;
+        stats.acceptErrors++;
         const closed = shed();
         if (burst++ === 0) {
           log.error(

@@ -3,6 +3,8 @@
  * how client addresses are grouped for the per-address cap, and the refusal a client over a cap gets.
  */
 
+import type { MetricSample } from "./metrics.ts";
+
 /** Limits on the TCP connections the public listener holds. */
 export interface ConnectionLimits {
   /** Connections held at once, all clients together; more are refused with a 503. */
@@ -60,4 +62,44 @@ export function refusalBytes(detail: string): Uint8Array {
       `Retry-After: ${REFUSAL_RETRY_AFTER_SECONDS}\r\n` +
       "Connection: close\r\n\r\n" + body,
   );
+}
+
+/** What the connection front did, for /metrics. */
+export class ConnectionStats {
+  /** Connections held now (set by the front). */
+  open = 0;
+  refusedPerAddress = 0;
+  refusedOverall = 0;
+  headerTimeouts = 0;
+  idleTimeouts = 0;
+  /** Idle connections closed to free descriptors after an accept error. */
+  shed = 0;
+  acceptErrors = 0;
+
+  /** The samples /metrics shows. */
+  samples(): MetricSample[] {
+    const counter = (name: string, help: string, value: number, labels?: Record<string, string>) => ({
+      name,
+      help,
+      type: "counter" as const,
+      value,
+      ...(labels ? { labels } : {}),
+    });
+    const refused = "Connections refused with a 503 at a connection cap";
+    const closed = "Connections closed by the server for a timeout or to free descriptors";
+    return [
+      {
+        name: "postern_connections_open",
+        help: "Client connections held now",
+        type: "gauge",
+        value: this.open,
+      },
+      counter("postern_connections_refused_total", refused, this.refusedPerAddress, { cap: "address" }),
+      counter("postern_connections_refused_total", refused, this.refusedOverall, { cap: "overall" }),
+      counter("postern_connections_closed_total", closed, this.headerTimeouts, { reason: "header_timeout" }),
+      counter("postern_connections_closed_total", closed, this.idleTimeouts, { reason: "idle_timeout" }),
+      counter("postern_connections_closed_total", closed, this.shed, { reason: "shed" }),
+      counter("postern_accept_errors_total", "Failed accepts (EMFILE, ENFILE, …)", this.acceptErrors),
+    ];
+  }
 }
