@@ -187,6 +187,42 @@ Deno.test("an event stream without pings and a WebSocket stay open past the idle
     }
   }));
 
+Deno.test("a connection whose event stream has ended is an ordinary one again: closed when idle", () =>
+  withServer({ POSTERN_IDLE_TIMEOUT: "1" }, async (server) => {
+    const session = await (await fetch(`${server.url}/jmap/session`, { headers: { authorization: ADMIN } }))
+      .json();
+    const accountId = session.primaryAccounts["urn:ietf:params:jmap:mail"];
+    const client = await RawClient.open(server.url, "127.0.0.2");
+    try {
+      client.write(
+        `GET /jmap/eventsource/?types=*&closeafter=state&ping=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+          `Authorization: ${ADMIN}\r\n\r\n`,
+      );
+      await until(() => client.received.includes("text/event-stream"), "the stream to start");
+      // Silent for two idle timeouts: still open, it carries an event stream.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      assert.equal(client.closed, false);
+      // A change ends the stream (closeafter=state); the connection stays, now idle.
+      const created = await fetch(`${server.url}/jmap`, {
+        method: "POST",
+        headers: { authorization: ADMIN, "content-type": "application/json" },
+        body: JSON.stringify({
+          using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
+          methodCalls: [["Mailbox/set", { accountId, create: { a: { name: "Changed" } } }, "0"]],
+        }),
+      });
+      assert.equal(created.status, 200);
+      await created.body?.cancel();
+      await until(
+        () => client.received.includes("event: state") && client.received.endsWith("0\r\n\r\n"),
+        "the end",
+      );
+      await until(() => client.closed, "the idle connection to be closed");
+    } finally {
+      client.destroy();
+    }
+  }));
+
 Deno.test("connections past the per-address cap get a 503 refusal while other clients are served", () =>
   withServer({ POSTERN_MAX_CONNECTIONS_PER_ADDRESS: "5" }, async (server) => {
     const flood: RawClient[] = [];

@@ -55,6 +55,15 @@ const ACCEPT_BURST_QUIET_MS = 10_000;
 /** How long a refusal waits for the client's request bytes before closing (so they are not reset). */
 const REFUSAL_LINGER_MS = 1_000;
 
+/** The handler's view of a request that came through the front: the client's own address. */
+class ClientInfo implements Deno.ServeHandlerInfo<Deno.NetAddr> {
+  constructor(readonly remoteAddr: Deno.NetAddr, private readonly hop: Deno.ServeHandlerInfo) {}
+
+  get completed(): Promise<void> {
+    return this.hop.completed;
+  }
+}
+
 /** One admitted client connection and its loopback hop. */
 class Connection {
   /** A byte moved since the last sweep. */
@@ -68,8 +77,10 @@ class Connection {
   waitingSince: number;
   /** Requests in the handler (head received, response not yet returned). */
   inFlight = 0;
-  /** Carries an event stream or a WebSocket: exempt from the idle timeout. */
-  streaming = false;
+  /** Upgraded to a WebSocket: exempt from the idle timeout to its end. */
+  upgraded = false;
+  /** Event streams being sent on it: exempt from the idle timeout while one is. */
+  eventStreams = 0;
   closed = false;
   upstream?: Deno.TcpConn;
   /** Settles when both directions have been copied to their end. */
@@ -80,6 +91,11 @@ class Connection {
     this.lastActive = opened;
     this.waitingSince = opened;
     this.remoteAddr = client.remoteAddr;
+  }
+
+  /** Idle by nature (events come when they come): not subject to the idle or header timeout. */
+  get streaming(): boolean {
+    return this.upgraded || this.eventStreams > 0;
   }
 
   close(): void {
@@ -121,13 +137,18 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
     conn.inFlight++;
     const seen = (response: Response) => {
       conn.inFlight--;
-      if (response.status === 101 || response.headers.get("content-type")?.startsWith("text/event-stream")) {
-        conn.streaming = true;
+      if (response.status === 101) {
+        conn.upgraded = true;
+      } else if (response.headers.get("content-type")?.startsWith("text/event-stream")) {
+        // Until the stream ends; then the connection is an ordinary keep-alive one again.
+        conn.eventStreams++;
+        const ended = () => void conn.eventStreams--;
+        info.completed.then(ended, ended);
       }
       return response;
     };
     const done = () => void conn.inFlight--;
-    const result = handler(request, { ...info, remoteAddr: conn.remoteAddr });
+    const result = handler(request, new ClientInfo(conn.remoteAddr, info));
     if (result instanceof Response) return seen(result);
     return result.then(seen, (error) => {
       done();
