@@ -39,6 +39,10 @@ function program(): Command {
     .option("--max-body-bytes <n>", "largest request body accepted")
     .addOption(new Option("--synchronous <mode>", "SQLite synchronous mode").choices(["NORMAL", "FULL"]))
     .option("--public-url <url>", "external base URL behind a reverse proxy")
+    .option("--max-connections <n>", "connections held at once, all clients (default 4096 or what fits)")
+    .option("--max-connections-per-address <n>", "connections held at once from one address (default 64)")
+    .option("--header-timeout <seconds>", "time a new connection has to send its request head (default 30)")
+    .option("--idle-timeout <seconds>", "time a silent connection is kept (default 120)")
     .action(async (opts, c: Command) => {
       const { run } = await import("./src/cli/io.ts");
       const { serveCommand } = await import("./src/cli/serve.ts");

@@ -1,15 +1,17 @@
 /** Composition root: config → store → services → surfaces → one fetch handler. */
 import { getLogger } from "@logtape/logtape";
 import { apiRoutes } from "./api/mod.ts";
-import { type Config, loadSecretKey } from "./config/mod.ts";
+import { type Config, DEFAULT_MAX_CONNECTIONS, loadSecretKey } from "./config/mod.ts";
 import { bootstrap, type BootstrapResult, describeStoredProblem } from "./directory/mod.ts";
 import {
+  capForDescriptors,
+  ConnectionStats,
   createHandler,
   HttpMetrics,
   type MetricSample,
   type RequestContext,
   Router,
-  serveWithRecovery,
+  serveBehindFront,
 } from "./http/mod.ts";
 import { createJmap, defaultCore } from "./jmap/mod.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
@@ -38,6 +40,8 @@ export interface AppOptions {
   hashWorkers?: number;
   /** Where warnings about stored settings go (default: the log). */
   warn?: (message: string) => void;
+  /** What the connection front did (postern serve), shown on /metrics. */
+  connectionStats?: ConnectionStats;
 }
 
 /** Opens the data directory (creating it and the key on first start) and builds the services. */
@@ -123,6 +127,7 @@ export function createApp(config: Config, services: Services, options: AppOption
           type: "counter",
           value: jmap.skippedSessionAccounts(),
         },
+        ...(options.connectionStats?.samples() ?? []),
         {
           name: "postern_login_throttled_keys",
           help: "Client addresses and accounts currently delayed after failed logins",
@@ -213,7 +218,8 @@ export async function serve(
   }
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first);
-  const app = createApp(config, services, options);
+  const connectionStats = new ConnectionStats();
+  const app = createApp(config, services, { ...options, connectionStats });
   services.prestart();
   services.checkHashCost().catch((error) => log.warn("Measuring a password hash failed: {error}", { error }));
   const pruning = setInterval(() => {
@@ -234,10 +240,19 @@ export async function serve(
       .catch((error) => log.warn("Sending due submissions failed: {error}", { error }))
       .finally(() => sendingNow = undefined);
   }, 1000);
-  const server = serveWithRecovery({
+  const descriptors = openFileLimit();
+  const fits = descriptors === undefined ? DEFAULT_MAX_CONNECTIONS : capForDescriptors(descriptors);
+  const maxConnections = config.maxConnections ?? Math.min(DEFAULT_MAX_CONNECTIONS, fits);
+  const server = serveBehindFront({
     hostname: config.hostname,
     port: config.port,
     log: getLogger(["postern", "http"]),
+    maxConnections,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    headerTimeoutMs: config.headerTimeoutSeconds * 1000,
+    idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+    exempt: config.trustedProxies,
+    stats: connectionStats,
     onListen: (addr) => {
       log.info("Postern {version} listening on http://{host}:{port}", {
         version: VERSION,
@@ -252,7 +267,7 @@ export async function serve(
       options.onListen?.(addr);
     },
   }, app.handler);
-  warnOnLowDescriptorLimit(log);
+  warnOnLowDescriptorLimit(log, descriptors, maxConnections);
   // Tell the admin UI in local mode where this server answers; refreshed while it runs.
   const registration = await services.store.servers.register({
     url: localUrl(server.addr),
@@ -312,23 +327,38 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   }
 }
 
-/**
- * Every connection holds a file descriptor: with a low soft limit (often 1024) a few hundred idle
- * sockets exhaust it. The server survives that (http/server_loop.ts) by closing idle connections, but
- * a higher limit keeps it from happening under ordinary load. Linux only (/proc); silent elsewhere.
- */
-function warnOnLowDescriptorLimit(log: ReturnType<typeof getLogger>): void {
+/** The soft open-file limit (Linux, from /proc); undefined elsewhere. */
+function openFileLimit(): number | undefined {
   let limits: string;
   try {
     limits = Deno.readTextFileSync("/proc/self/limits");
   } catch {
-    return;
+    return undefined;
   }
   const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
-  if (Number.isFinite(soft) && soft < 4096) {
+  return Number.isFinite(soft) ? soft : undefined;
+}
+
+/**
+ * Every connection holds three file descriptors (http/connection_front.ts): with a low soft limit
+ * (often 1024) the connection cap is lowered to fit, or — set higher by hand — accepts fail
+ * (the server survives that by closing idle connections). Linux only; silent elsewhere.
+ */
+function warnOnLowDescriptorLimit(
+  log: ReturnType<typeof getLogger>,
+  soft: number | undefined,
+  maxConnections: number,
+): void {
+  if (soft === undefined) return;
+  if (maxConnections > capForDescriptors(soft)) {
     log.warn(
-      `The open-file limit is ${soft}: each connection uses one, so a few hundred idle sockets exhaust ` +
-        "it. Raise it to 65536 or more (systemd LimitNOFILE=65536, or ulimit -n 65536)",
+      `--max-connections ${maxConnections} needs about ${maxConnections * 3 + 64} open files but the ` +
+        `limit is ${soft}. Raise it (systemd LimitNOFILE=65536, or ulimit -n 65536)`,
+    );
+  } else if (soft < 4096) {
+    log.warn(
+      `The open-file limit is ${soft}, so at most ${maxConnections} connections are held at once ` +
+        "(three descriptors each). Raise it to 65536 or more (systemd LimitNOFILE=65536, or ulimit -n 65536)",
     );
   }
 }

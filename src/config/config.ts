@@ -32,7 +32,39 @@ export interface Config {
   pushPrivateTargets: boolean;
   /** At shutdown, how long requests in progress may take before the server stops anyway. */
   shutdownGraceSeconds: number;
+  /**
+   * Connections held at once, all clients together; undefined: DEFAULT_MAX_CONNECTIONS lowered to
+   * fit the open-file limit (decided at start, see http/connection_limits.ts).
+   */
+  maxConnections: number | undefined;
+  /** Connections held at once from one client address (IPv6: one /64); trusted proxies are exempt. */
+  maxConnectionsPerAddress: number;
+  /** Seconds from a connection's opening to its first complete request head. */
+  headerTimeoutSeconds: number;
+  /** Seconds a connection may pass without a byte either way (event streams and WebSockets exempt). */
+  idleTimeoutSeconds: number;
 }
+
+/**
+ * Default of the overall cap. Each connection uses three file descriptors (the client's socket and
+ * both ends of the front's loopback hop to the HTTP server), so the cap is lowered at start to fit
+ * the open-file limit (see capForDescriptors in http/connection_limits.ts).
+ */
+export const DEFAULT_MAX_CONNECTIONS = 4096;
+/**
+ * Default of the per-address cap: a household or office behind one NAT, each browser holding up to
+ * six connections per host and each JMAP client an EventSource or WebSocket besides its requests, stays
+ * well under it (Postfix's smtpd_client_connection_count_limit is 50).
+ */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
+/** Default header timeout: as nginx's client_header_timeout order of magnitude (Apache: 20-40 s). */
+export const DEFAULT_HEADER_TIMEOUT_SECONDS = 30;
+/**
+ * Default idle timeout. Event streams and WebSockets are exempt (they are idle between events by
+ * nature and hold an authenticated request); everything else that sends nothing either way this long
+ * is closed (nginx's keepalive_timeout is 75 s).
+ */
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 120;
 
 /**
  * Default of `shutdownGraceSeconds` (POSTERN_SHUTDOWN_GRACE): well inside the 90 s systemd (and 30 s
@@ -53,6 +85,10 @@ export interface ConfigInput {
   synchronous?: string;
   publicUrl?: string;
   corsOrigin?: string[];
+  maxConnections?: string;
+  maxConnectionsPerAddress?: string;
+  headerTimeout?: string;
+  idleTimeout?: string;
 }
 
 /** A configuration error: the message names the flag or variable and the bad value. */
@@ -81,6 +117,14 @@ export const ENVIRONMENT = {
     "allow: web pushes may go to loopback and private addresses (default deny: public addresses only)",
   POSTERN_SHUTDOWN_GRACE:
     `seconds a shutdown waits for requests in progress before stopping anyway, 0 to ${MAX_SHUTDOWN_GRACE_SECONDS} (default ${DEFAULT_SHUTDOWN_GRACE_SECONDS})`,
+  POSTERN_MAX_CONNECTIONS:
+    `connections held at once, all clients (default ${DEFAULT_MAX_CONNECTIONS}, lowered to fit the open-file limit)`,
+  POSTERN_MAX_CONNECTIONS_PER_ADDRESS:
+    `connections held at once from one address or IPv6 /64 (default ${DEFAULT_MAX_CONNECTIONS_PER_ADDRESS})`,
+  POSTERN_HEADER_TIMEOUT:
+    `seconds a new connection has to send its first request head (default ${DEFAULT_HEADER_TIMEOUT_SECONDS})`,
+  POSTERN_IDLE_TIMEOUT:
+    `seconds a connection may stay silent before it is closed (default ${DEFAULT_IDLE_TIMEOUT_SECONDS})`,
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -138,6 +182,29 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
       `Invalid POSTERN_SHUTDOWN_GRACE "${graceText}": whole seconds from 0 to ${MAX_SHUTDOWN_GRACE_SECONDS}`,
     );
   }
+  const maxConnectionsText = input.maxConnections ?? env.POSTERN_MAX_CONNECTIONS;
+  const maxConnections = maxConnectionsText === undefined || maxConnectionsText === ""
+    ? undefined
+    : wholeNumber(maxConnectionsText, "max connections (--max-connections)", 1, 1_000_000);
+  const maxConnectionsPerAddress = wholeNumber(
+    input.maxConnectionsPerAddress ?? env.POSTERN_MAX_CONNECTIONS_PER_ADDRESS ??
+      String(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+    "max connections per address (--max-connections-per-address)",
+    1,
+    1_000_000,
+  );
+  const headerTimeoutSeconds = wholeNumber(
+    input.headerTimeout ?? env.POSTERN_HEADER_TIMEOUT ?? String(DEFAULT_HEADER_TIMEOUT_SECONDS),
+    "header timeout (--header-timeout), in seconds",
+    1,
+    3_600,
+  );
+  const idleTimeoutSeconds = wholeNumber(
+    input.idleTimeout ?? env.POSTERN_IDLE_TIMEOUT ?? String(DEFAULT_IDLE_TIMEOUT_SECONDS),
+    "idle timeout (--idle-timeout), in seconds",
+    1,
+    86_400,
+  );
   const encryptionKey: SecretKeySource = env.POSTERN_ENCRYPTION_KEY
     ? { kind: "env", name: "POSTERN_ENCRYPTION_KEY" }
     : { kind: "file", path: env.POSTERN_ENCRYPTION_KEY_FILE ?? `${dataDir}/encryption.key` };
@@ -159,7 +226,19 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     corsMaxAgeSeconds,
     pushPrivateTargets: pushTargets === "allow",
     shutdownGraceSeconds,
+    maxConnections,
+    maxConnectionsPerAddress,
+    headerTimeoutSeconds,
+    idleTimeoutSeconds,
   };
+}
+
+function wholeNumber(text: string, what: string, min: number, max: number): number {
+  const value = /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!(value >= min && value <= max)) {
+    throw new ConfigError(`Invalid ${what} "${text}": a whole number from ${min} to ${max}`);
+  }
+  return value;
 }
 
 function isOrigin(text: string): boolean {

@@ -43,6 +43,10 @@ Deno.test("with no flags and no environment every setting has its documented def
     corsMaxAgeSeconds: 7200,
     pushPrivateTargets: false,
     shutdownGraceSeconds: 10,
+    maxConnections: undefined,
+    maxConnectionsPerAddress: 64,
+    headerTimeoutSeconds: 30,
+    idleTimeoutSeconds: 120,
   };
   assert.deepEqual(config, expected);
 });
@@ -63,6 +67,10 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_CORS_MAX_AGE: "600",
     POSTERN_PUSH_PRIVATE_TARGETS: "allow",
     POSTERN_SHUTDOWN_GRACE: "30",
+    POSTERN_MAX_CONNECTIONS: "10000",
+    POSTERN_MAX_CONNECTIONS_PER_ADDRESS: "20",
+    POSTERN_HEADER_TIMEOUT: "10",
+    POSTERN_IDLE_TIMEOUT: "300",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -81,6 +89,10 @@ Deno.test("every documented environment variable is read", () => {
     corsMaxAgeSeconds: 600,
     pushPrivateTargets: true,
     shutdownGraceSeconds: 30,
+    maxConnections: 10_000,
+    maxConnectionsPerAddress: 20,
+    headerTimeoutSeconds: 10,
+    idleTimeoutSeconds: 300,
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -92,6 +104,10 @@ Deno.test("every documented environment variable is read", () => {
       "POSTERN_ENCRYPTION_KEY",
       "POSTERN_PUBLIC_URL",
       "POSTERN_PUSH_PRIVATE_TARGETS",
+      "POSTERN_MAX_CONNECTIONS",
+      "POSTERN_MAX_CONNECTIONS_PER_ADDRESS",
+      "POSTERN_HEADER_TIMEOUT",
+      "POSTERN_IDLE_TIMEOUT",
     ]
   ) {
     assert.ok(name in ENVIRONMENT, name);
@@ -109,6 +125,10 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     POSTERN_SYNCHRONOUS: "FULL",
     POSTERN_PUBLIC_URL: "https://env.example",
     POSTERN_CORS_ORIGINS: "https://env.example",
+    POSTERN_MAX_CONNECTIONS: "100",
+    POSTERN_MAX_CONNECTIONS_PER_ADDRESS: "10",
+    POSTERN_HEADER_TIMEOUT: "5",
+    POSTERN_IDLE_TIMEOUT: "50",
   };
   const flags: ConfigInput = {
     data: "/flag/data",
@@ -120,6 +140,10 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     synchronous: "NORMAL",
     publicUrl: "https://flag.example",
     corsOrigin: ["https://flag.example"],
+    maxConnections: "200",
+    maxConnectionsPerAddress: "20",
+    headerTimeout: "6",
+    idleTimeout: "60",
   };
   const config = resolveConfig(flags, env);
   assert.equal(config.dataDir, "/flag/data");
@@ -145,6 +169,10 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     synchronous: ["synchronous"],
     publicUrl: ["publicUrl"],
     corsOrigin: ["corsOrigins"],
+    maxConnections: ["maxConnections"],
+    maxConnectionsPerAddress: ["maxConnectionsPerAddress"],
+    headerTimeout: ["headerTimeoutSeconds"],
+    idleTimeout: ["idleTimeoutSeconds"],
   };
   const fromEnv = resolveConfig({}, env);
   for (const flag of Object.keys(affects) as (keyof ConfigInput)[]) {
@@ -213,6 +241,26 @@ Deno.test("an invalid body size is refused naming it", () => {
     assertRefused("maxBodyBytes", "POSTERN_MAX_BODY_BYTES", maxBodyBytes, /max body size/);
   }
   assert.equal(resolveConfig({ maxBodyBytes: "1024" }, {}).maxBodyBytes, 1024);
+});
+
+Deno.test("invalid connection limits and timeouts are refused naming them", () => {
+  const bad = ["abc", "0", "-5", "1.5", "10s", "99999999999999999999"];
+  for (const value of bad) {
+    assertRefused("maxConnections", "POSTERN_MAX_CONNECTIONS", value, /max connections/);
+    assertRefused(
+      "maxConnectionsPerAddress",
+      "POSTERN_MAX_CONNECTIONS_PER_ADDRESS",
+      value,
+      /max connections per address/,
+    );
+    assertRefused("headerTimeout", "POSTERN_HEADER_TIMEOUT", value, /header timeout/);
+    assertRefused("idleTimeout", "POSTERN_IDLE_TIMEOUT", value, /idle timeout/);
+  }
+  assertRefused("headerTimeout", "POSTERN_HEADER_TIMEOUT", "3601", /header timeout/);
+  assertRefused("maxConnectionsPerAddress", "POSTERN_MAX_CONNECTIONS_PER_ADDRESS", "", /per address/);
+  // An empty POSTERN_MAX_CONNECTIONS means unset: the default that fits the open-file limit.
+  assert.equal(resolveConfig({}, { POSTERN_MAX_CONNECTIONS: "" }).maxConnections, undefined);
+  assert.equal(resolveConfig({ idleTimeout: "1", headerTimeout: "1" }, {}).idleTimeoutSeconds, 1);
 });
 
 Deno.test("an invalid public URL is refused naming it", () => {

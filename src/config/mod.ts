@@ -1,5 +1,13 @@
 /** Bootstrap configuration: flags and environment resolved once at boot, the encryption key, logging. */
-export { ConfigError, ENVIRONMENT, resolveConfig } from "./config.ts";
+export {
+  ConfigError,
+  DEFAULT_HEADER_TIMEOUT_SECONDS,
+  DEFAULT_IDLE_TIMEOUT_SECONDS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  ENVIRONMENT,
+  resolveConfig,
+} from "./config.ts";
 export type { Config, ConfigInput, SecretKeySource } from "./config.ts";
 export { closeLogging, setupLogging } from "./logging.ts";
 export { loadSecretKey } from "./secret_key.ts";

@@ -9,4 +9,11 @@ export type { MetricSample } from "./metrics.ts";
 export { HttpError, problemResponse } from "./problem.ts";
 export { Router } from "./router.ts";
 export { type ServerLoop, serveWithRecovery } from "./server_loop.ts";
+export { type ConnectionFront, serveBehindFront } from "./connection_front.ts";
+export {
+  addressKey,
+  capForDescriptors,
+  type ConnectionLimits,
+  ConnectionStats,
+} from "./connection_limits.ts";
 export type { Route, RouteHandler } from "./router.ts";

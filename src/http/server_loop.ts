@@ -7,9 +7,8 @@
  * which closes its idle connections (keep-alive and never-used sockets, where such a flood sits) and
  * lets requests in progress finish — and after a back-off a new instance listens on the same address.
  *
- * Deno.serve (2.9.6) offers no connection-level hooks: no header or idle timeout and no per-address
- * connection count. Measured alternatives, and why they were not taken, are in the commit adding
- * this file; a reverse proxy provides them (see README, deployment).
+ * `postern serve` runs it on 127.0.0.1 behind http/connection_front.ts, which holds the public
+ * listener and adds what Deno.serve (2.9.6) lacks: header and idle timeouts and connection caps.
  */
 import type { Logger } from "@logtape/logtape";
 
@@ -53,7 +52,7 @@ export function serveWithRecovery(
     let server: Deno.HttpServer;
     try {
       server = listen(port, () => {
-        options.log.warn("Accepting connections again on port {port}", { port });
+        options.log.debug("Accepting connections again on port {port}", { port });
       });
     } catch (error) {
       // Out of descriptors for the listening socket itself: wait longer and try again.
@@ -66,8 +65,9 @@ export function serveWithRecovery(
 
   const failed = (port: number, error: unknown) => {
     const wait = Math.min(maxBackoff, 100 * 2 ** Math.min(failures, 16));
-    failures++;
-    options.log.error(
+    // The first failure of a series is an error; its repetitions (a flood lasts) are details.
+    const level = failures++ === 0 ? "error" : "debug";
+    options.log[level](
       "Accepting connections failed ({error}); idle connections closed, listening again in {wait} ms",
       { error: (error as Error)?.message ?? String(error), wait },
     );
