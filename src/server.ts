@@ -5,6 +5,7 @@ import { type Config, loadSecretKey } from "./config/mod.ts";
 import { bootstrap, type BootstrapResult } from "./directory/mod.ts";
 import { createHandler, HttpMetrics, type MetricSample, type RequestContext, Router } from "./http/mod.ts";
 import { createJmap, defaultCore } from "./jmap/mod.ts";
+import { backgroundTask } from "./model/background.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type Services } from "./services.ts";
 import { SERVER_HEARTBEAT_MS, type StoreCounts } from "./store/mod.ts";
@@ -33,6 +34,7 @@ export async function openData(
   const services = await openServices({
     databasePath: config.databasePath,
     synchronous: config.synchronous,
+    busyTimeoutMs: config.busyTimeoutMs,
     encryptionKey: key,
     hashWorkers: options.hashWorkers,
     env: Deno.env.toObject(),
@@ -175,24 +177,23 @@ export async function serve(
   if (first.created) printFirstStart(first);
   const app = createApp(config, services, options);
   services.prestart();
+  // Every timer's work survives a database held by another process (retried with backoff, logged once).
+  const task = (name: string, work: () => unknown) => backgroundTask(name, work, { log });
+  const pruneInvalidations = task("Pruning the invalidation log", () => services.pruneInvalidations());
+  const pruneOauth = task("Pruning OAuth rows", () => services.oauth.prune());
   const pruning = setInterval(() => {
-    services.pruneInvalidations();
-    services.oauth.prune().catch((error) => log.warn("Pruning OAuth rows failed: {error}", { error }));
+    void pruneInvalidations.run();
+    void pruneOauth.run();
   }, 60 * 60 * 1000);
   // Every ten minutes: an upload counts against its account's quota until it is collected, and a
   // collection only looks at the blobs that lost their last link.
-  const collecting = setInterval(() => {
-    services.blobs.collect().catch((error) => log.warn("Collecting unused blobs failed: {error}", { error }));
-  }, 10 * 60 * 1000);
+  const collect = task("Collecting unused blobs", () => services.blobs.collect());
+  const collecting = setInterval(() => void collect.run(), 10 * 60 * 1000);
   // Submissions held for a later sendAt go out when their time comes. The timer only wakes the worker:
   // each submission is claimed in the database before it is sent (see mail/submissions.ts), and a tick
-  // while the last one still runs is skipped rather than started beside it.
-  let sendingNow: Promise<unknown> | undefined;
-  const sending = setInterval(() => {
-    sendingNow ??= services.submissions.sendDue()
-      .catch((error) => log.warn("Sending due submissions failed: {error}", { error }))
-      .finally(() => sendingNow = undefined);
-  }, 1000);
+  // while the last one still runs (or waits for a busy database) is skipped rather than started beside it.
+  const sendDue = task("Sending due submissions", () => services.submissions.sendDue());
+  const sending = setInterval(() => void sendDue.run(), 1000);
   const server = Deno.serve({
     hostname: config.hostname,
     port: config.port,
@@ -217,11 +218,11 @@ export async function serve(
     version: VERSION,
     startedAt: Date.now(),
   });
-  const heartbeat = setInterval(() => {
-    services.store.servers.seen(registration, Date.now()).catch((error) =>
-      log.warn("Refreshing this server's row failed: {error}", { error })
-    );
-  }, SERVER_HEARTBEAT_MS);
+  const beat = task(
+    "Refreshing this server's row",
+    () => services.store.servers.seen(registration, Date.now()),
+  );
+  const heartbeat = setInterval(() => void beat.run(), SERVER_HEARTBEAT_MS);
   Deno.unrefTimer(heartbeat);
   const stop = () => void server.shutdown();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
@@ -230,6 +231,7 @@ export async function serve(
   clearInterval(collecting);
   clearInterval(heartbeat);
   clearInterval(sending);
+  for (const each of [pruneInvalidations, pruneOauth, collect, sendDue, beat]) each.stop();
   await services.store.servers.unregister(registration).catch(() => undefined);
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   await app.close();

@@ -85,6 +85,8 @@ export interface Services {
 export interface ServiceOptions {
   databasePath: string;
   synchronous?: SynchronousMode;
+  /** How long a write waits for another process's lock (SQLite busy_timeout, default 5000 ms). */
+  busyTimeoutMs?: number;
   encryptionKey: Uint8Array;
   /** Hash workers (default: cores, at most 4). */
   hashWorkers?: number;
@@ -98,7 +100,10 @@ const SETTINGS_SEAL_CONTEXT = "postern 2026-12 settings secret seal";
 
 /** Opens the database and builds every service over it. */
 export async function openServices(options: ServiceOptions): Promise<Services> {
-  const store = openStore(options.databasePath, { synchronous: options.synchronous });
+  const store = openStore(options.databasePath, {
+    synchronous: options.synchronous,
+    busyTimeoutMs: options.busyTimeoutMs,
+  });
   const settings = new SettingsService(store, textSealer(options.encryptionKey, SETTINGS_SEAL_CONTEXT));
   const cacheSettings = await settings.get("Cache");
   let authSettings = await settings.get("Authentication");

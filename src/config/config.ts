@@ -24,6 +24,8 @@ export interface Config {
   trustedProxies: string[];
   maxBodyBytes: number;
   synchronous: "NORMAL" | "FULL";
+  /** How long a write waits for another process's database lock before the request gets a 503. */
+  busyTimeoutMs: number;
   publicUrl: string | undefined;
   /** Origins allowed to call the APIs from a browser ("*" for any). */
   corsOrigins: string[];
@@ -31,6 +33,14 @@ export interface Config {
   /** Whether web pushes may go to loopback and private addresses (see jmap/push/push_targets.ts). */
   pushPrivateTargets: boolean;
 }
+
+/**
+ * How long a write waits for SQLite's write lock held by another process. SQLite waits in the calling
+ * thread, so this is also how long such a write can hold up the server's other requests.
+ */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** The longest busy timeout accepted: past it, waiting blocks the event loop more than it helps. */
+export const MAX_BUSY_TIMEOUT_MS = 60_000;
 
 /** Raw options as the CLI parsed them (all optional strings). */
 export interface ConfigInput {
@@ -63,6 +73,8 @@ export const ENVIRONMENT = {
   POSTERN_TRUSTED_PROXIES: "comma-separated proxy addresses whose X-Forwarded-* headers are trusted",
   POSTERN_MAX_BODY_BYTES: "largest request body accepted (default 10485760)",
   POSTERN_SYNCHRONOUS: "SQLite synchronous mode, NORMAL or FULL (default NORMAL)",
+  POSTERN_BUSY_TIMEOUT_MS:
+    "milliseconds a write waits for another process's database lock before a 503 (default 5000)",
   POSTERN_PUBLIC_URL: "external base URL, e.g. https://mail.example.org (default: from the request)",
   POSTERN_CORS_ORIGINS:
     "comma-separated origins allowed to call the APIs from a browser, or * (default: none)",
@@ -83,6 +95,13 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
   const synchronous = (input.synchronous ?? env.POSTERN_SYNCHRONOUS ?? "NORMAL").toUpperCase();
   if (synchronous !== "NORMAL" && synchronous !== "FULL") {
     throw new ConfigError(`Invalid synchronous mode "${synchronous}": use NORMAL or FULL`);
+  }
+  const busyText = env.POSTERN_BUSY_TIMEOUT_MS ?? String(DEFAULT_BUSY_TIMEOUT_MS);
+  const busyTimeoutMs = Number(busyText);
+  if (!/^\d{1,6}$/.test(busyText) || busyTimeoutMs > MAX_BUSY_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid POSTERN_BUSY_TIMEOUT_MS "${busyText}": whole milliseconds from 0 to ${MAX_BUSY_TIMEOUT_MS}`,
+    );
   }
   const maxBody = input.maxBodyBytes ?? env.POSTERN_MAX_BODY_BYTES ?? "10485760";
   const maxBodyBytes = Number(maxBody);
@@ -135,6 +154,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
       (env.POSTERN_TRUSTED_PROXIES?.split(",").map((s) => s.trim()).filter(Boolean) ?? []),
     maxBodyBytes,
     synchronous,
+    busyTimeoutMs,
     publicUrl,
     corsOrigins,
     corsMaxAgeSeconds,

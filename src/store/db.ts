@@ -1,4 +1,5 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import { busyAsUnavailable } from "./busy.ts";
 
 /** A row as node:sqlite returns it. */
 export type Row = Record<string, SQLInputValue>;
@@ -23,7 +24,11 @@ export class Db {
 
   /** Every row of a query. */
   all<T = Row>(sql: string, ...params: SQLInputValue[]): T[] {
-    return this.statement(sql).all(...params) as T[];
+    try {
+      return this.statement(sql).all(...params) as T[];
+    } catch (error) {
+      throw busyAsUnavailable(error);
+    }
   }
 
   /** The rows of a query one at a time; stopping early ends the statement. */
@@ -33,31 +38,48 @@ export class Db {
 
   /** The first row of a query, or undefined. */
   get<T = Row>(sql: string, ...params: SQLInputValue[]): T | undefined {
-    return this.statement(sql).get(...params) as T | undefined;
+    try {
+      return this.statement(sql).get(...params) as T | undefined;
+    } catch (error) {
+      throw busyAsUnavailable(error);
+    }
   }
 
-  /** Runs a write; returns the new row id and the number of changed rows. */
+  /**
+   * Runs a write; returns the new row id and the number of changed rows. Outside a transaction, a
+   * write that waited the busy timeout for another process's lock throws UnavailableError.
+   */
   run(sql: string, ...params: SQLInputValue[]): { id: number; changes: number } {
-    const result = this.statement(sql).run(...params);
-    return { id: Number(result.lastInsertRowid), changes: Number(result.changes) };
+    try {
+      const result = this.statement(sql).run(...params);
+      return { id: Number(result.lastInsertRowid), changes: Number(result.changes) };
+    } catch (error) {
+      throw busyAsUnavailable(error);
+    }
   }
 
   /**
    * Runs `body` in one IMMEDIATE transaction. Transactions of this process are queued, so an
-   * awaiting body never interleaves with another; bodies must await only store calls.
+   * awaiting body never interleaves with another; bodies must await only store calls. When another
+   * process holds the write lock past the busy timeout, it rejects with UnavailableError.
    */
   transaction<T>(body: () => Promise<T> | T): Promise<T> {
     if (this.#depth > 0) return Promise.resolve(body());
     const run = async () => {
       this.#depth++;
-      this.raw.exec("BEGIN IMMEDIATE");
+      try {
+        this.raw.exec("BEGIN IMMEDIATE");
+      } catch (error) {
+        this.#depth--;
+        throw busyAsUnavailable(error);
+      }
       try {
         const result = await body();
         this.raw.exec("COMMIT");
         return result;
       } catch (error) {
         if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
-        throw error;
+        throw busyAsUnavailable(error);
       } finally {
         this.#depth--;
       }

@@ -10,6 +10,7 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { PushSubscriptionRecord, PushSubscriptionService } from "../../mail/mod.ts";
+import { type BackgroundTask, backgroundTask } from "../../model/background.ts";
 import { base64urlBytes, concatBytes } from "../../model/bytes.ts";
 import { encodeId } from "../../model/ids.ts";
 import { mergeChanged } from "./event_source.ts";
@@ -46,6 +47,7 @@ export class WebPushSender {
   /** The address check of each push URL's host, kept a minute: every push would otherwise ask DNS twice. */
   readonly #checked = new Map<string, { until: number; refused: Promise<string | undefined> }>();
   #sweep: ReturnType<typeof setInterval> | undefined;
+  #sweeping: BackgroundTask | undefined;
   #syncing: Promise<void> = Promise.resolve();
   #stopped = false;
 
@@ -65,9 +67,17 @@ export class WebPushSender {
       if (created) void this.verify(created);
       void this.sync();
     };
-    const sweep = setInterval(() => {
-      void this.deps.subscriptions.pruneExpired().then(() => this.sync());
-    }, WEB_PUSH.sweepMs);
+    // The sweep deletes: it must survive a database another process holds (see model/background.ts).
+    const sweeping = backgroundTask(
+      "Sweeping expired push subscriptions",
+      async () => {
+        await this.deps.subscriptions.pruneExpired();
+        await this.sync();
+      },
+      { log: this.deps.log },
+    );
+    this.#sweeping = sweeping;
+    const sweep = setInterval(() => void sweeping.run(), WEB_PUSH.sweepMs);
     Deno.unrefTimer(sweep);
     this.#sweep = sweep;
     return this.sync();
@@ -77,6 +87,7 @@ export class WebPushSender {
   stop(): void {
     this.#stopped = true;
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    this.#sweeping?.stop();
     for (const entry of this.#entries.values()) this.drop(entry);
   }
 

@@ -7,6 +7,7 @@ import {
   NotFoundError,
   QuotaError,
   RuleError,
+  UnavailableError,
 } from "../../model/errors.ts";
 import { applyPatch, PointerError } from "../../model/json_pointer.ts";
 import { withoutUnchanged } from "../../model/unchanged.ts";
@@ -63,6 +64,7 @@ export async function set(
   const notUpdated: Record<string, SetError> = {};
   const destroyed: string[] = [];
   const notDestroyed: Record<string, SetError> = {};
+  const done = () => Object.keys(created).length + Object.keys(updated).length + destroyed.length;
 
   for (const [creationId, object] of Object.entries(create)) {
     try {
@@ -86,7 +88,7 @@ export async function set(
       created[creationId] = result;
       ctx.createdIds.set(creationId, String(result.id));
     } catch (error) {
-      notCreated[creationId] = toSetError(error);
+      notCreated[creationId] = busyOrSetError(error, done());
     }
   }
   for (const [rawId, patch] of Object.entries(update)) {
@@ -126,7 +128,7 @@ export async function set(
       const changes = withDefaults(type, withoutUnchanged(written, current) as JmapObject, current);
       updated[id] = Object.keys(changes).length ? await type.update(ctx, id, changes) : null;
     } catch (error) {
-      notUpdated[id] = toSetError(error);
+      notUpdated[id] = busyOrSetError(error, done());
     }
   }
   for (const rawId of destroy) {
@@ -139,7 +141,7 @@ export async function set(
       await type.destroy(ctx, id);
       destroyed.push(id);
     } catch (error) {
-      notDestroyed[id] = toSetError(error);
+      notDestroyed[id] = busyOrSetError(error, done());
     }
   }
   return {
@@ -178,6 +180,17 @@ class SetFailure extends Error {
 
 function setErrorOf(type: string, description: string, extra: Record<string, unknown> = {}): SetFailure {
   return new SetFailure(setError(type, description, extra));
+}
+
+/**
+ * A busy database fails the whole call with `serverUnavailable` (RFC 8620 §3.6.2: retry later) while
+ * nothing of it was written yet; once something was, the call must report it, so the rest get a
+ * `serverUnavailable` SetError each and the client retries only those.
+ */
+export function busyOrSetError(error: unknown, written: number): SetError {
+  if (!(error instanceof UnavailableError)) return toSetError(error);
+  if (written === 0) throw error;
+  return setError("serverUnavailable", error.message);
 }
 
 /** Maps a failure inside /set to its SetError; faults propagate as serverFail for the whole call. */
