@@ -58,12 +58,13 @@ export async function set(
       `ifInState "${ifInState}" does not match the current state "${oldState}"`,
     );
   }
-  const created: Record<string, JmapObject> = {};
-  const notCreated: Record<string, SetError> = {};
-  const updated: Record<string, JmapObject | null> = {};
-  const notUpdated: Record<string, SetError> = {};
+  // Keyed by client-chosen creation ids and ids: no prototype for a "__proto__" or "constructor" to hit.
+  const created: Record<string, JmapObject> = Object.create(null);
+  const notCreated: Record<string, SetError> = Object.create(null);
+  const updated: Record<string, JmapObject | null> = Object.create(null);
+  const notUpdated: Record<string, SetError> = Object.create(null);
   const destroyed: string[] = [];
-  const notDestroyed: Record<string, SetError> = {};
+  const notDestroyed: Record<string, SetError> = Object.create(null);
   const done = () => Object.keys(created).length + Object.keys(updated).length + destroyed.length;
 
   for (const [creationId, object] of Object.entries(create)) {
@@ -159,9 +160,9 @@ export async function set(
 
 /** A top-level null resets a property with a default to that default (RFC 8620 §5.3). */
 function withDefaults(type: DataType, object: JmapObject, current: JmapObject): JmapObject {
-  const out: JmapObject = {};
+  const out: JmapObject = Object.create(null);
   for (const [key, value] of Object.entries(object)) {
-    if (value === null && key in type.defaults) {
+    if (value === null && Object.hasOwn(type.defaults, key)) {
       if (JSON.stringify(type.defaults[key]) !== JSON.stringify(current[key])) out[key] = type.defaults[key];
     } else out[key] = value;
   }
