@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { ADMIN_PASSWORD, basic, startServerProcess } from "./helpers.ts";
+import { registerClientWithCli } from "./oauth_helpers.ts";
 
 const ADMIN = basic("admin@example.org", ADMIN_PASSWORD);
 const USING = ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"];
@@ -61,6 +62,7 @@ async function jmap(url: string, methodCalls: unknown[]) {
 Deno.test("a write lock held by another process past the busy timeout gets 503 and serverUnavailable, reads keep working, and the server survives", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "postern-busy-" });
   const server = await startServerProcess(dataDir, { POSTERN_BUSY_TIMEOUT_MS: "100" });
+  const client = await registerClientWithCli(dataDir, { type: "Public" });
   const holder = holdWriteLock(`${dataDir}/postern.db`);
   let released = false;
   try {
@@ -91,6 +93,15 @@ Deno.test("a write lock held by another process past the busy timeout gets 503 a
     assert.match(upload.headers.get("content-type") ?? "", /application\/problem\+json/);
     assert.ok(Number(upload.headers.get("retry-after")) >= 1);
     assert.match((await upload.json()).detail, /busy/);
+    // An OAuth endpoint that writes (a device code) answers in OAuth's own form.
+    const device = await fetch(`${server.url}/auth/device`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ client_id: client.clientId, scope: "openid" }),
+    });
+    assert.equal(device.status, 503);
+    assert.ok(Number(device.headers.get("retry-after")) >= 1);
+    assert.equal((await device.json()).error, "temporarily_unavailable");
 
     await holder.release();
     released = true;

@@ -1,3 +1,4 @@
+import { DEFAULT_BUSY_TIMEOUT_MS, MAX_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { domainNameSchema } from "../model/objects/mod.ts";
 
 /**
@@ -33,14 +34,6 @@ export interface Config {
   /** Whether web pushes may go to loopback and private addresses (see jmap/push/push_targets.ts). */
   pushPrivateTargets: boolean;
 }
-
-/**
- * How long a write waits for SQLite's write lock held by another process. SQLite waits in the calling
- * thread, so this is also how long such a write can hold up the server's other requests.
- */
-export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
-/** The longest busy timeout accepted: past it, waiting blocks the event loop more than it helps. */
-export const MAX_BUSY_TIMEOUT_MS = 60_000;
 
 /** Raw options as the CLI parsed them (all optional strings). */
 export interface ConfigInput {

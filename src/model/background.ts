@@ -4,6 +4,15 @@
  */
 import { UnavailableError } from "./errors.ts";
 
+/**
+ * How long a write waits for SQLite's write lock held by another process before it fails (503,
+ * `serverUnavailable`). SQLite waits in the calling thread, so this is also how long such a write can
+ * hold up the server's other requests. Set with POSTERN_BUSY_TIMEOUT_MS.
+ */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** The longest busy timeout accepted: past it, waiting blocks the event loop more than it helps. */
+export const MAX_BUSY_TIMEOUT_MS = 60_000;
+
 /** First wait before a busy task tries again; it doubles up to {@link BUSY_RETRY_MAX_MS}. */
 export const BUSY_RETRY_FIRST_MS = 1000;
 /** Longest wait between two tries of a task the database keeps refusing. */

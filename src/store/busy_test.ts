@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { UnavailableError } from "../model/errors.ts";
+import { openConnection } from "./connection.ts";
+import { BUSY_PROBE_TIMEOUT_MS, Db } from "./db.ts";
 import { openStore } from "./mod.ts";
 
 /** A store on a file, and a second connection (as another process would be) that can hold the write lock. */
@@ -40,5 +42,35 @@ Deno.test("while another connection holds the write lock, the heartbeat rejects 
     assert.deepEqual((await t.store.servers.running(0)).map((s) => s.seenAt), [7000]);
   } finally {
     await t.close();
+  }
+});
+
+Deno.test("after one write waited the whole busy timeout, later writes only probe for the lock until one gets it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "postern-busy-db-" });
+  const path = `${dir}/postern.db`;
+  const db = new Db(openConnection(path, { busyTimeoutMs: 300 }), 300);
+  const other = new DatabaseSync(path);
+  const timeout = () => Number(db.get<{ timeout: number }>("PRAGMA busy_timeout")?.timeout);
+  try {
+    assert.equal(timeout(), 300);
+    other.exec("BEGIN IMMEDIATE");
+    assert.throws(() => db.run("UPDATE servers SET seen_at = 1"), UnavailableError);
+    // The event loop is not held for the full timeout by every write while the lock stays taken.
+    assert.equal(timeout(), BUSY_PROBE_TIMEOUT_MS);
+    await assert.rejects(db.transaction(() => db.run("UPDATE servers SET seen_at = 2")), UnavailableError);
+    assert.equal(timeout(), BUSY_PROBE_TIMEOUT_MS);
+    other.exec("COMMIT");
+    await db.transaction(() => db.run("UPDATE servers SET seen_at = 3"));
+    assert.equal(timeout(), 300);
+    other.exec("BEGIN IMMEDIATE");
+    assert.throws(() => db.run("UPDATE servers SET seen_at = 4"), UnavailableError);
+    other.exec("COMMIT");
+    db.run("UPDATE servers SET seen_at = 5");
+    assert.equal(timeout(), 300);
+  } finally {
+    if (other.isTransaction) other.exec("ROLLBACK");
+    other.close();
+    db.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

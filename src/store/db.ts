@@ -1,5 +1,13 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
-import { busyAsUnavailable } from "./busy.ts";
+import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
+import { busyAsUnavailable, isBusyError } from "./busy.ts";
+
+/**
+ * The busy timeout while another process is known to hold the write lock (a write already waited the
+ * full timeout for it): SQLite waits in the JavaScript thread, so every further write would otherwise
+ * freeze the server for the full timeout before its 503. The first write that gets the lock restores it.
+ */
+export const BUSY_PROBE_TIMEOUT_MS = 50;
 
 /** A row as node:sqlite returns it. */
 export type Row = Record<string, SQLInputValue>;
@@ -9,8 +17,11 @@ export class Db {
   readonly #statements = new Map<string, StatementSync>();
   #depth = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Whether writes only probe for the lock (see {@link BUSY_PROBE_TIMEOUT_MS}). */
+  #probing = false;
 
-  constructor(readonly raw: DatabaseSync) {}
+  /** `busyTimeoutMs` is the connection's busy timeout, restored once the lock is free again. */
+  constructor(readonly raw: DatabaseSync, readonly busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS) {}
 
   /** A prepared statement, compiled once per connection. */
   statement(sql: string): StatementSync {
@@ -52,9 +63,10 @@ export class Db {
   run(sql: string, ...params: SQLInputValue[]): { id: number; changes: number } {
     try {
       const result = this.statement(sql).run(...params);
+      if (this.#probing && this.#depth === 0) this.#lockFree();
       return { id: Number(result.lastInsertRowid), changes: Number(result.changes) };
     } catch (error) {
-      throw busyAsUnavailable(error);
+      throw this.#busy(error);
     }
   }
 
@@ -69,9 +81,10 @@ export class Db {
       this.#depth++;
       try {
         this.raw.exec("BEGIN IMMEDIATE");
+        if (this.#probing) this.#lockFree();
       } catch (error) {
         this.#depth--;
-        throw busyAsUnavailable(error);
+        throw this.#busy(error);
       }
       try {
         const result = await body();
@@ -79,7 +92,7 @@ export class Db {
         return result;
       } catch (error) {
         if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
-        throw busyAsUnavailable(error);
+        throw this.#busy(error);
       } finally {
         this.#depth--;
       }
@@ -87,6 +100,21 @@ export class Db {
     const next = this.#queue.then(run, run);
     this.#queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** SQLITE_BUSY as UnavailableError; from now on writes only probe for the lock until one gets it. */
+  #busy(error: unknown): unknown {
+    if (isBusyError(error) && !this.#probing && this.raw.isOpen) {
+      this.#probing = true;
+      this.raw.exec(`PRAGMA busy_timeout = ${Math.min(BUSY_PROBE_TIMEOUT_MS, this.busyTimeoutMs)}`);
+    }
+    return busyAsUnavailable(error);
+  }
+
+  /** A write got the lock: later writes wait the full busy timeout again. */
+  #lockFree(): void {
+    this.#probing = false;
+    this.raw.exec(`PRAGMA busy_timeout = ${Math.trunc(this.busyTimeoutMs)}`);
   }
 
   /** Closes the connection. */
