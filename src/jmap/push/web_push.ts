@@ -160,7 +160,14 @@ export class WebPushSender {
 
   private enqueue(entry: Entry, changed: Changed): void {
     entry.pending = mergeChanged(entry.pending ?? {}, changed);
-    if (!entry.busy && entry.timer === undefined) void this.flush(entry);
+    if (!entry.busy && entry.timer === undefined) this.kick(entry);
+  }
+
+  /** Runs a flush from a timer or an event: its failure is logged, never an unhandled rejection. */
+  private kick(entry: Entry): void {
+    this.flush(entry).catch((error) =>
+      this.deps.log.warn("Push to subscription {id} failed: {error}", { id: entry.record.id, error })
+    );
   }
 
   private async flush(entry: Entry): Promise<void> {
@@ -180,20 +187,24 @@ export class WebPushSender {
     entry.busy = false;
     if (outcome === "gone") {
       this.drop(entry);
-      await this.deps.subscriptions.forget(entry.record.id);
+      // A write: retried with backoff while another process holds the database (model/background.ts).
+      const id = entry.record.id;
+      await backgroundTask("Forgetting a gone push subscription", () => this.deps.subscriptions.forget(id), {
+        log: this.deps.log,
+      }).run();
       return;
     }
     if (outcome === "retry") {
       // What failed goes again, overtaken by anything newer.
       entry.pending = mergeChanged(changed, entry.pending ?? {});
       entry.failures++;
-      const timer = setTimeout(() => void this.flush(entry), backoff(entry.failures));
+      const timer = setTimeout(() => this.kick(entry), backoff(entry.failures));
       Deno.unrefTimer(timer);
       entry.timer = timer;
       return;
     }
     entry.failures = 0;
-    if (entry.pending) void this.flush(entry);
+    if (entry.pending) this.kick(entry);
   }
 
   #refusal(url: string): Promise<string | undefined> {
