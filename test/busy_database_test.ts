@@ -5,7 +5,7 @@
  * released the same write succeeds — the process never dies.
  */
 import assert from "node:assert/strict";
-import { ADMIN_PASSWORD, basic, startServerProcess } from "./helpers.ts";
+import { ADMIN_PASSWORD, basic, cli, startServerProcess } from "./helpers.ts";
 import { registerClientWithCli } from "./oauth_helpers.ts";
 
 const ADMIN = basic("admin@example.org", ADMIN_PASSWORD);
@@ -102,6 +102,14 @@ Deno.test("a write lock held by another process past the busy timeout gets 503 a
     assert.equal(device.status, 503);
     assert.ok(Number(device.headers.get("retry-after")) >= 1);
     assert.equal((await device.json()).error, "temporarily_unavailable");
+
+    // The CLI, a third process, explains the wait instead of crashing with a stack.
+    const local = await cli(["--data", dataDir, "update", "domain", "b", "--field", "description=held"], {
+      POSTERN_BUSY_TIMEOUT_MS: "100",
+    });
+    assert.equal(local.code, 1, local.stdout);
+    assert.match(local.stderr, /database is busy/);
+    assert.doesNotMatch(local.stderr, /\bat .*\.ts:\d+/);
 
     await holder.release();
     released = true;
