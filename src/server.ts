@@ -5,7 +5,7 @@ import { type Config, loadSecretKey } from "./config/mod.ts";
 import { bootstrap, type BootstrapResult } from "./directory/mod.ts";
 import { createHandler, HttpMetrics, type MetricSample, type RequestContext, Router } from "./http/mod.ts";
 import { createJmap, defaultCore } from "./jmap/mod.ts";
-import { backgroundTask } from "./model/background.ts";
+import { type BackgroundTask, backgroundTask, BUSY_RETRY_MAX_MS } from "./model/background.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type Services } from "./services.ts";
 import { SERVER_HEARTBEAT_MS, type StoreCounts } from "./store/mod.ts";
@@ -177,23 +177,25 @@ export async function serve(
   if (first.created) printFirstStart(first);
   const app = createApp(config, services, options);
   services.prestart();
-  // Every timer's work survives a database held by another process (retried with backoff, logged once).
-  const task = (name: string, work: () => unknown) => backgroundTask(name, work, { log });
-  const pruneInvalidations = task("Pruning the invalidation log", () => services.pruneInvalidations());
-  const pruneOauth = task("Pruning OAuth rows", () => services.oauth.prune());
-  const pruning = setInterval(() => {
-    void pruneInvalidations.run();
-    void pruneOauth.run();
-  }, 60 * 60 * 1000);
+  // Every timer's work survives a database held by another process: retried with backoff (never
+  // longer apart than the timer's own interval) and logged once, see model/background.ts.
+  const timers: { task: BackgroundTask; timer: ReturnType<typeof setInterval> }[] = [];
+  const every = (ms: number, name: string, work: () => unknown) => {
+    const retry = { firstRetryMs: Math.min(1000, ms), maxRetryMs: Math.min(BUSY_RETRY_MAX_MS, ms) };
+    const task = backgroundTask(name, work, { log, ...retry });
+    const timer = setInterval(() => void task.run(), ms);
+    timers.push({ task, timer });
+    return timer;
+  };
+  every(60 * 60 * 1000, "Pruning the invalidation log", () => services.pruneInvalidations());
+  every(60 * 60 * 1000, "Pruning OAuth rows", () => services.oauth.prune());
   // Every ten minutes: an upload counts against its account's quota until it is collected, and a
   // collection only looks at the blobs that lost their last link.
-  const collect = task("Collecting unused blobs", () => services.blobs.collect());
-  const collecting = setInterval(() => void collect.run(), 10 * 60 * 1000);
+  every(10 * 60 * 1000, "Collecting unused blobs", () => services.blobs.collect());
   // Submissions held for a later sendAt go out when their time comes. The timer only wakes the worker:
   // each submission is claimed in the database before it is sent (see mail/submissions.ts), and a tick
   // while the last one still runs (or waits for a busy database) is skipped rather than started beside it.
-  const sendDue = task("Sending due submissions", () => services.submissions.sendDue());
-  const sending = setInterval(() => void sendDue.run(), 1000);
+  every(1000, "Sending due submissions", () => services.submissions.sendDue());
   const server = Deno.serve({
     hostname: config.hostname,
     port: config.port,
@@ -211,28 +213,28 @@ export async function serve(
       options.onListen?.(addr);
     },
   }, app.handler);
-  // Tell the admin UI in local mode where this server answers; refreshed while it runs.
-  const registration = await services.store.servers.register({
-    url: localUrl(server.addr),
-    pid: Deno.pid,
-    version: VERSION,
-    startedAt: Date.now(),
-  });
-  const beat = task(
-    "Refreshing this server's row",
-    () => services.store.servers.seen(registration, Date.now()),
-  );
-  const heartbeat = setInterval(() => void beat.run(), SERVER_HEARTBEAT_MS);
-  Deno.unrefTimer(heartbeat);
+  // Tell the admin UI in local mode where this server answers; refreshed while it runs. A database
+  // busy at start delays the registration (retried with backoff), never the serving.
+  let registration: number | undefined;
+  const thisServer = { url: localUrl(server.addr), pid: Deno.pid, version: VERSION, startedAt: Date.now() };
+  const registering = backgroundTask("Registering this server", async () => {
+    registration ??= await services.store.servers.register(thisServer);
+  }, { log });
+  await registering.run();
+  Deno.unrefTimer(every(SERVER_HEARTBEAT_MS, "Refreshing this server's row", () => {
+    return registration === undefined ? undefined : services.store.servers.seen(registration, Date.now());
+  }));
   const stop = () => void server.shutdown();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, stop);
   await server.finished;
-  clearInterval(pruning);
-  clearInterval(collecting);
-  clearInterval(heartbeat);
-  clearInterval(sending);
-  for (const each of [pruneInvalidations, pruneOauth, collect, sendDue, beat]) each.stop();
-  await services.store.servers.unregister(registration).catch(() => undefined);
+  registering.stop();
+  for (const { task, timer } of timers) {
+    clearInterval(timer);
+    task.stop();
+  }
+  if (registration !== undefined) {
+    await services.store.servers.unregister(registration).catch(() => undefined);
+  }
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, stop);
   await app.close();
   log.info("Postern stopped");

@@ -5,6 +5,7 @@
  * released the same write succeeds — the process never dies.
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { ADMIN_PASSWORD, basic, cli, startServerProcess } from "./helpers.ts";
 import { registerClientWithCli } from "./oauth_helpers.ts";
 
@@ -125,3 +126,62 @@ Deno.test("a write lock held by another process past the busy timeout gets 503 a
   }
   assert.equal(server.exitCode, 0);
 });
+
+Deno.test("a server started while another process holds the write lock starts, serves reads, and registers once the lock is free", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "postern-busy-start-" });
+  // A first start creates the database (and the admin), then stops.
+  const first = await startServerProcess(dataDir);
+  await first.stop();
+  const holder = holdWriteLock(`${dataDir}/postern.db`);
+  await holder.locked();
+  let released = false;
+  const server = await startServerProcess(dataDir, { POSTERN_BUSY_TIMEOUT_MS: "100" }).catch(
+    async (error) => {
+      await holder.release();
+      released = true;
+      throw error;
+    },
+  );
+  try {
+    const session = await fetch(`${server.url}/jmap/session`, { headers: { authorization: ADMIN } });
+    assert.equal(session.status, 200);
+    await session.body?.cancel();
+    assert.equal(registered(dataDir, server.url), false);
+    await holder.release();
+    released = true;
+    // Its registration (for the admin UI's local mode) waited for the lock, then went through.
+    const deadline = Date.now() + 10_000;
+    while (!registered(dataDir, server.url)) {
+      if (Date.now() > deadline) throw new Error("The server never registered after the lock was released");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const [created] = await jmap(server.url, [[
+      "Mailbox/set",
+      {
+        accountId: (await sessionOf(server.url)).primaryAccounts["urn:ietf:params:jmap:mail"],
+        create: { m: { name: "After" } },
+      },
+      "w",
+    ]]);
+    assert.equal(created[0], "Mailbox/set", JSON.stringify(created));
+  } finally {
+    if (!released) await holder.release().catch(() => undefined);
+    await server.stop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+  assert.equal(server.exitCode, 0);
+});
+
+/** Whether the server answering at `url` has its row in the database. */
+function registered(dataDir: string, url: string): boolean {
+  const db = new DatabaseSync(`${dataDir}/postern.db`, { readOnly: true });
+  try {
+    return db.prepare("SELECT 1 FROM servers WHERE url = ?").get(url) !== undefined;
+  } finally {
+    db.close();
+  }
+}
+
+async function sessionOf(url: string) {
+  return await (await fetch(`${url}/jmap/session`, { headers: { authorization: ADMIN } })).json();
+}
