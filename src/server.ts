@@ -14,6 +14,7 @@ import {
   serveBehindFront,
 } from "./http/mod.ts";
 import { createJmap, defaultCore } from "./jmap/mod.ts";
+import { type BackgroundTask, backgroundTask, BUSY_RETRY_MAX_MS } from "./model/background.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type Services } from "./services.ts";
 import { SERVER_HEARTBEAT_MS, type StoreCounts } from "./store/mod.ts";
@@ -54,6 +55,7 @@ export async function openData(
   const services = await openServices({
     databasePath: config.databasePath,
     synchronous: config.synchronous,
+    busyTimeoutMs: config.busyTimeoutMs,
     encryptionKey: key,
     hashWorkers: options.hashWorkers,
     env: Deno.env.toObject(),
@@ -222,24 +224,25 @@ export async function serve(
   const app = createApp(config, services, { ...options, connectionStats });
   services.prestart();
   services.checkHashCost().catch((error) => log.warn("Measuring a password hash failed: {error}", { error }));
-  const pruning = setInterval(() => {
-    services.pruneInvalidations();
-    services.oauth.prune().catch((error) => log.warn("Pruning OAuth rows failed: {error}", { error }));
-  }, 60 * 60 * 1000);
+  // Every timer's work survives a database held by another process: retried with backoff (never
+  // longer apart than the timer's own interval) and logged once, see model/background.ts.
+  const timers: { task: BackgroundTask; timer: ReturnType<typeof setInterval> }[] = [];
+  const every = (ms: number, name: string, work: () => unknown) => {
+    const retry = { firstRetryMs: Math.min(1000, ms), maxRetryMs: Math.min(BUSY_RETRY_MAX_MS, ms) };
+    const task = backgroundTask(name, work, { log, ...retry });
+    const timer = setInterval(() => void task.run(), ms);
+    timers.push({ task, timer });
+    return { task, timer };
+  };
+  every(60 * 60 * 1000, "Pruning the invalidation log", () => services.pruneInvalidations());
+  every(60 * 60 * 1000, "Pruning OAuth rows", () => services.oauth.prune());
   // Every ten minutes: an upload counts against its account's quota until it is collected, and a
   // collection only looks at the blobs that lost their last link.
-  const collecting = setInterval(() => {
-    services.blobs.collect().catch((error) => log.warn("Collecting unused blobs failed: {error}", { error }));
-  }, 10 * 60 * 1000);
+  every(10 * 60 * 1000, "Collecting unused blobs", () => services.blobs.collect());
   // Submissions held for a later sendAt go out when their time comes. The timer only wakes the worker:
   // each submission is claimed in the database before it is sent (see mail/submissions.ts), and a tick
-  // while the last one still runs is skipped rather than started beside it.
-  let sendingNow: Promise<unknown> | undefined;
-  const sending = setInterval(() => {
-    sendingNow ??= services.submissions.sendDue()
-      .catch((error) => log.warn("Sending due submissions failed: {error}", { error }))
-      .finally(() => sendingNow = undefined);
-  }, 1000);
+  // while the last one still runs (or waits for a busy database) is skipped rather than started beside it.
+  const sending = every(1000, "Sending due submissions", () => services.submissions.sendDue()).task;
   const descriptors = openFileLimit();
   const fits = descriptors === undefined ? DEFAULT_MAX_CONNECTIONS : capForDescriptors(descriptors);
   const maxConnections = config.maxConnections ?? Math.min(DEFAULT_MAX_CONNECTIONS, fits);
@@ -268,19 +271,19 @@ export async function serve(
     },
   }, app.handler);
   warnOnLowDescriptorLimit(log, descriptors, maxConnections);
-  // Tell the admin UI in local mode where this server answers; refreshed while it runs.
-  const registration = await services.store.servers.register({
-    url: localUrl(server.addr),
-    pid: Deno.pid,
-    version: VERSION,
-    startedAt: Date.now(),
-  });
-  const heartbeat = setInterval(() => {
-    services.store.servers.seen(registration, Date.now()).catch((error) =>
-      log.warn("Refreshing this server's row failed: {error}", { error })
-    );
-  }, SERVER_HEARTBEAT_MS);
-  Deno.unrefTimer(heartbeat);
+  // Tell the admin UI in local mode where this server answers; refreshed while it runs. A database
+  // busy at start delays the registration (retried with backoff), never the serving.
+  let registration: number | undefined;
+  const thisServer = { url: localUrl(server.addr), pid: Deno.pid, version: VERSION, startedAt: Date.now() };
+  const registering = backgroundTask("Registering this server", async () => {
+    registration ??= await services.store.servers.register(thisServer);
+  }, { log });
+  await registering.run();
+  Deno.unrefTimer(
+    every(SERVER_HEARTBEAT_MS, "Refreshing this server's row", () => {
+      return registration === undefined ? undefined : services.store.servers.seen(registration, Date.now());
+    }).timer,
+  );
   const signalled = Promise.withResolvers<Deno.Signal>();
   let stopping = false;
   const onSignal = (signal: Deno.Signal) => () => {
@@ -298,19 +301,26 @@ export async function serve(
     signal,
     grace: config.shutdownGraceSeconds,
   });
-  for (const timer of [pruning, collecting, heartbeat, sending]) clearInterval(timer);
+  registering.stop();
+  for (const { task, timer } of timers) {
+    clearInterval(timer);
+    task.stop();
+  }
   // Stop accepting first, then end the connections that would otherwise keep the shutdown waiting
   // for ever (Deno's graceful shutdown waits for every response, event streams included).
   const closing = server.shutdown();
   const ended = app.closeConnections();
   if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });
-  const done = await settlesWithin(Promise.all([closing, sendingNow]), graceMs);
+  // A stopped task's run() is the run still under way, if any: a batch of sends is let finish.
+  const done = await settlesWithin(Promise.all([closing, sending.run()]), graceMs);
   if (!done) {
     log.warn("Requests still in progress after {grace} s; stopping without them", {
       grace: config.shutdownGraceSeconds,
     });
   }
-  await services.store.servers.unregister(registration).catch(() => undefined);
+  if (registration !== undefined) {
+    await services.store.servers.unregister(registration).catch(() => undefined);
+  }
   await app.close();
   log.info("Postern stopped");
 }

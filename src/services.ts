@@ -107,6 +107,8 @@ export interface Services {
 export interface ServiceOptions {
   databasePath: string;
   synchronous?: SynchronousMode;
+  /** How long a write waits for another process's lock (SQLite busy_timeout, default 5000 ms). */
+  busyTimeoutMs?: number;
   encryptionKey: Uint8Array;
   /** Hash workers (default: cores, at most 4). */
   hashWorkers?: number;
@@ -129,7 +131,10 @@ const SETTINGS_SEAL_CONTEXT = "postern 2026-12 settings secret seal";
 
 /** Opens the database and builds every service over it. */
 export async function openServices(options: ServiceOptions): Promise<Services> {
-  const store = openStore(options.databasePath, { synchronous: options.synchronous });
+  const store = openStore(options.databasePath, {
+    synchronous: options.synchronous,
+    busyTimeoutMs: options.busyTimeoutMs,
+  });
   const settings = new SettingsService(store, textSealer(options.encryptionKey, SETTINGS_SEAL_CONTEXT));
   // Braces doubled: the message is the log line itself, not a template with placeholders.
   const warn = options.warn ??

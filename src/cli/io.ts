@@ -1,7 +1,7 @@
 /** CLI plumbing: global options, output as a table or JSON, errors as messages and exit codes. */
 import Table from "cli-table3";
 import { type Config, ConfigError, type ConfigInput, resolveConfig } from "../config/mod.ts";
-import { AuthError, DomainError, InvalidInputError } from "../model/errors.ts";
+import { AuthError, DomainError, InvalidInputError, UnavailableError } from "../model/errors.ts";
 
 /** Options every command accepts, before or after the verb. */
 export interface GlobalOptions {
@@ -75,7 +75,11 @@ export async function run(body: () => Promise<void>, options: GlobalOptions = {}
           if (p.property && p.message !== message) console.error(`  ${p.property}: ${p.message}`);
         }
       }
-      if (!(error instanceof DomainError || error instanceof AuthError || usage)) {
+      // A busy database (another process's long write) is explained by its message, not a stack.
+      if (
+        !(error instanceof DomainError || error instanceof AuthError || error instanceof UnavailableError ||
+          usage)
+      ) {
         console.error(error instanceof Error && error.stack ? error.stack : "");
       }
     }

@@ -1,3 +1,4 @@
+import { DEFAULT_BUSY_TIMEOUT_MS, MAX_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { domainNameSchema } from "../model/objects/mod.ts";
 
 /**
@@ -24,6 +25,8 @@ export interface Config {
   trustedProxies: string[];
   maxBodyBytes: number;
   synchronous: "NORMAL" | "FULL";
+  /** How long a write waits for another process's database lock before the request gets a 503. */
+  busyTimeoutMs: number;
   publicUrl: string | undefined;
   /** Origins allowed to call the APIs from a browser ("*" for any). */
   corsOrigins: string[];
@@ -109,6 +112,8 @@ export const ENVIRONMENT = {
   POSTERN_TRUSTED_PROXIES: "comma-separated proxy addresses whose X-Forwarded-* headers are trusted",
   POSTERN_MAX_BODY_BYTES: "largest request body accepted (default 10485760)",
   POSTERN_SYNCHRONOUS: "SQLite synchronous mode, NORMAL or FULL (default NORMAL)",
+  POSTERN_BUSY_TIMEOUT_MS:
+    "milliseconds a write waits for another process's database lock before a 503 (default 5000)",
   POSTERN_PUBLIC_URL: "external base URL, e.g. https://mail.example.org (default: from the request)",
   POSTERN_CORS_ORIGINS:
     "comma-separated origins allowed to call the APIs from a browser, or * (default: none)",
@@ -139,6 +144,13 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
   const synchronous = (input.synchronous ?? env.POSTERN_SYNCHRONOUS ?? "NORMAL").toUpperCase();
   if (synchronous !== "NORMAL" && synchronous !== "FULL") {
     throw new ConfigError(`Invalid synchronous mode "${synchronous}": use NORMAL or FULL`);
+  }
+  const busyText = env.POSTERN_BUSY_TIMEOUT_MS ?? String(DEFAULT_BUSY_TIMEOUT_MS);
+  const busyTimeoutMs = Number(busyText);
+  if (!/^\d{1,6}$/.test(busyText) || busyTimeoutMs > MAX_BUSY_TIMEOUT_MS) {
+    throw new ConfigError(
+      `Invalid POSTERN_BUSY_TIMEOUT_MS "${busyText}": whole milliseconds from 0 to ${MAX_BUSY_TIMEOUT_MS}`,
+    );
   }
   const maxBody = input.maxBodyBytes ?? env.POSTERN_MAX_BODY_BYTES ?? "10485760";
   const maxBodyBytes = Number(maxBody);
@@ -221,6 +233,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
       (env.POSTERN_TRUSTED_PROXIES?.split(",").map((s) => s.trim()).filter(Boolean) ?? []),
     maxBodyBytes,
     synchronous,
+    busyTimeoutMs,
     publicUrl,
     corsOrigins,
     corsMaxAgeSeconds,

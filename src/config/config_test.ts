@@ -38,6 +38,7 @@ Deno.test("with no flags and no environment every setting has its documented def
     trustedProxies: [],
     maxBodyBytes: 10_485_760,
     synchronous: "NORMAL",
+    busyTimeoutMs: 5000,
     publicUrl: undefined,
     corsOrigins: [],
     corsMaxAgeSeconds: 7200,
@@ -62,6 +63,7 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_TRUSTED_PROXIES: " 10.0.0.1 , ,10.0.0.2",
     POSTERN_MAX_BODY_BYTES: "2048",
     POSTERN_SYNCHRONOUS: "FULL",
+    POSTERN_BUSY_TIMEOUT_MS: "250",
     POSTERN_PUBLIC_URL: "https://mail.example.org",
     POSTERN_CORS_ORIGINS: "https://webmail.example.org, http://localhost:5173",
     POSTERN_CORS_MAX_AGE: "600",
@@ -84,6 +86,7 @@ Deno.test("every documented environment variable is read", () => {
     trustedProxies: ["10.0.0.1", "10.0.0.2"],
     maxBodyBytes: 2048,
     synchronous: "FULL",
+    busyTimeoutMs: 250,
     publicUrl: "https://mail.example.org",
     corsOrigins: ["https://webmail.example.org", "http://localhost:5173"],
     corsMaxAgeSeconds: 600,
@@ -233,6 +236,12 @@ Deno.test("an invalid log level is refused naming it", () => {
 Deno.test("an invalid synchronous mode is refused naming it", () => {
   for (const synchronous of ["OFF", "EXTRA", "normal1", "", "1"]) {
     assertRefused("synchronous", "POSTERN_SYNCHRONOUS", synchronous, /synchronous mode/);
+  }
+});
+
+Deno.test("an invalid busy timeout is refused naming it", () => {
+  for (const value of ["", "-1", "1.5", "soon", "60001"]) {
+    assertRefusedBy({}, { POSTERN_BUSY_TIMEOUT_MS: value }, value, /POSTERN_BUSY_TIMEOUT_MS/);
   }
 });
 

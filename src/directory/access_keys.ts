@@ -7,6 +7,7 @@ import {
   NotFoundError,
   QuotaError,
   type Store,
+  UnavailableError,
 } from "./deps.ts";
 
 /** Kinds of server-generated secret. */
@@ -135,7 +136,12 @@ export class AccessKeyService {
   /** Records a successful use (at most once a minute per key, to keep logins write-free). */
   async touch(credential: Credential, now = Date.now()): Promise<void> {
     if (credential.lastUsedAt !== null && now - credential.lastUsedAt < 60_000) return;
-    await this.store.credentials.touch(credential.id, now);
+    try {
+      await this.store.credentials.touch(credential.id, now);
+    } catch (error) {
+      // Only a "last used" stamp: a database held by another process must not turn a read into a 503.
+      if (!(error instanceof UnavailableError)) throw error;
+    }
   }
 }
 

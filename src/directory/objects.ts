@@ -30,7 +30,7 @@ export type Caller = Principal | "system";
 /** CLI and URL names of object types, e.g. `account/user` → Account variant User. */
 export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: string } {
   const [head, variant] = path.toLowerCase().split("/", 2);
-  const name = {
+  const names: Record<string, string> = {
     account: "Account",
     domain: "Domain",
     "app-password": "AppPassword",
@@ -49,7 +49,9 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
     oidcprovider: "OidcProvider",
     sharing: "Sharing",
     smarthost: "Smarthost",
-  }[head];
+  };
+  // Own properties only: a type named "constructor" is unknown, not Object.
+  const name = Object.hasOwn(names, head) ? names[head] : undefined;
   const spec = name ? OBJECT_SPECS[name] : undefined;
   if (!spec) {
     throw new InvalidInputError(

@@ -6,6 +6,7 @@ import {
   InvalidInputError,
   MisconfigurationError,
   NotFoundError,
+  UnavailableError,
 } from "../model/errors.ts";
 import { HttpError, problemResponse } from "./problem.ts";
 
@@ -44,6 +45,14 @@ export function errorResponse(error: unknown, context: ErrorContext): Response {
   if (error instanceof ConflictError) {
     return problemResponse(409, error.message, {
       extensions: { ...ext, ...(error.references.length ? { references: error.references } : {}) },
+    });
+  }
+  if (error instanceof UnavailableError) {
+    // Not a fault: another process holds the database (a large import or repair); the client retries.
+    log.info("Request {requestId} answered 503: {message}", { requestId, message: error.message });
+    return problemResponse(503, error.message, {
+      headers: { "retry-after": String(error.retryAfterSeconds) },
+      extensions: ext,
     });
   }
   if (error instanceof MisconfigurationError) {

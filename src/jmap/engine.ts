@@ -6,6 +6,7 @@ import {
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  UnavailableError,
 } from "../model/errors.ts";
 import { requiredScope } from "../model/oauth.ts";
 import type { Principal } from "../model/types.ts";
@@ -159,6 +160,8 @@ export class JmapEngine {
 
   private toMethodError(error: unknown, name: string): MethodError {
     if (error instanceof MethodError) return error;
+    // RFC 8620 §3.6.2: the method may succeed later; the calls before it keep their answers.
+    if (error instanceof UnavailableError) return new MethodError("serverUnavailable", error.message);
     if (error instanceof ForbiddenError) return new MethodError("forbidden", error.message);
     if (error instanceof InvalidInputError) return new MethodError("invalidArguments", error.message);
     if (error instanceof NotFoundError || error instanceof ConflictError || error instanceof DomainError) {

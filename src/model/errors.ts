@@ -65,6 +65,18 @@ export class QuotaError extends DomainError {
   override name = "QuotaError";
 }
 
+/**
+ * A resource the write needs is held elsewhere for now (another process holds the database's write lock
+ * past the busy timeout): the client should retry after `retryAfterSeconds`. Not a DomainError, so a
+ * surface that does not know it treats it as a fault rather than as the client's mistake.
+ */
+export class UnavailableError extends Error {
+  override name = "UnavailableError";
+  constructor(message: string, readonly retryAfterSeconds = 1) {
+    super(message);
+  }
+}
+
 /** Authentication failed: credentials missing, malformed or wrong. The only cause of a 401. */
 export class AuthError extends Error {
   override name = "AuthError";

@@ -57,7 +57,8 @@ export function applyPatch(
     const tokens = key.split("/").map(unescape);
     let target: Record<string, unknown> = out;
     for (const token of tokens.slice(0, -1)) {
-      const next = target[token];
+      // Own properties only: a path through "constructor" or "__proto__" must never reach a prototype.
+      const next = Object.hasOwn(target, token) ? target[token] : undefined;
       if (next === null || typeof next !== "object" || Array.isArray(next)) {
         throw new PointerError(`Patch path "${key}": "${token}" is not an object`);
       }
@@ -65,7 +66,7 @@ export function applyPatch(
     }
     const last = tokens[tokens.length - 1];
     if (value === null && tokens.length > 1) delete target[last];
-    else target[last] = value;
+    else Object.defineProperty(target, last, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { DatabaseSync } from "node:sqlite";
+import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
 
 /** How hard SQLite syncs to disk: NORMAL is safe with WAL; FULL survives power loss mid-commit. */
@@ -13,7 +14,7 @@ export interface ConnectionOptions {
 /** Opens (creating if needed) the database with Postern's pragmas and brings its schema up to date. */
 export function openConnection(path: string, options: ConnectionOptions = {}): DatabaseSync {
   const db = new DatabaseSync(path, { enableForeignKeyConstraints: true });
-  db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)}`);
   if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
   db.exec(`PRAGMA synchronous = ${options.synchronous === "FULL" ? "FULL" : "NORMAL"}`);
   db.exec("PRAGMA foreign_keys = ON");

@@ -1,4 +1,13 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
+import { busyAsUnavailable, isBusyError } from "./busy.ts";
+
+/**
+ * The busy timeout while another process is known to hold the write lock (a write already waited the
+ * full timeout for it): SQLite waits in the JavaScript thread, so every further write would otherwise
+ * freeze the server for the full timeout before its 503. The first write that gets the lock restores it.
+ */
+export const BUSY_PROBE_TIMEOUT_MS = 50;
 
 /** A row as node:sqlite returns it. */
 export type Row = Record<string, SQLInputValue>;
@@ -8,8 +17,11 @@ export class Db {
   readonly #statements = new Map<string, StatementSync>();
   #depth = 0;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Whether writes only probe for the lock (see {@link BUSY_PROBE_TIMEOUT_MS}). */
+  #probing = false;
 
-  constructor(readonly raw: DatabaseSync) {}
+  /** `busyTimeoutMs` is the connection's busy timeout, restored once the lock is free again. */
+  constructor(readonly raw: DatabaseSync, readonly busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS) {}
 
   /** A prepared statement, compiled once per connection. */
   statement(sql: string): StatementSync {
@@ -23,7 +35,11 @@ export class Db {
 
   /** Every row of a query. */
   all<T = Row>(sql: string, ...params: SQLInputValue[]): T[] {
-    return this.statement(sql).all(...params) as T[];
+    try {
+      return this.statement(sql).all(...params) as T[];
+    } catch (error) {
+      throw busyAsUnavailable(error);
+    }
   }
 
   /** The rows of a query one at a time; stopping early ends the statement. */
@@ -33,31 +49,50 @@ export class Db {
 
   /** The first row of a query, or undefined. */
   get<T = Row>(sql: string, ...params: SQLInputValue[]): T | undefined {
-    return this.statement(sql).get(...params) as T | undefined;
+    try {
+      return this.statement(sql).get(...params) as T | undefined;
+    } catch (error) {
+      throw busyAsUnavailable(error);
+    }
   }
 
-  /** Runs a write; returns the new row id and the number of changed rows. */
+  /**
+   * Runs a write; returns the new row id and the number of changed rows. Outside a transaction, a
+   * write that waited the busy timeout for another process's lock throws UnavailableError.
+   */
   run(sql: string, ...params: SQLInputValue[]): { id: number; changes: number } {
-    const result = this.statement(sql).run(...params);
-    return { id: Number(result.lastInsertRowid), changes: Number(result.changes) };
+    try {
+      const result = this.statement(sql).run(...params);
+      if (this.#probing && this.#depth === 0) this.#lockFree();
+      return { id: Number(result.lastInsertRowid), changes: Number(result.changes) };
+    } catch (error) {
+      throw this.#busy(error);
+    }
   }
 
   /**
    * Runs `body` in one IMMEDIATE transaction. Transactions of this process are queued, so an
-   * awaiting body never interleaves with another; bodies must await only store calls.
+   * awaiting body never interleaves with another; bodies must await only store calls. When another
+   * process holds the write lock past the busy timeout, it rejects with UnavailableError.
    */
   transaction<T>(body: () => Promise<T> | T): Promise<T> {
     if (this.#depth > 0) return Promise.resolve(body());
     const run = async () => {
       this.#depth++;
-      this.raw.exec("BEGIN IMMEDIATE");
+      try {
+        this.raw.exec("BEGIN IMMEDIATE");
+        if (this.#probing) this.#lockFree();
+      } catch (error) {
+        this.#depth--;
+        throw this.#busy(error);
+      }
       try {
         const result = await body();
         this.raw.exec("COMMIT");
         return result;
       } catch (error) {
         if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
-        throw error;
+        throw this.#busy(error);
       } finally {
         this.#depth--;
       }
@@ -65,6 +100,21 @@ export class Db {
     const next = this.#queue.then(run, run);
     this.#queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** SQLITE_BUSY as UnavailableError; from now on writes only probe for the lock until one gets it. */
+  #busy(error: unknown): unknown {
+    if (isBusyError(error) && !this.#probing && this.raw.isOpen) {
+      this.#probing = true;
+      this.raw.exec(`PRAGMA busy_timeout = ${Math.min(BUSY_PROBE_TIMEOUT_MS, this.busyTimeoutMs)}`);
+    }
+    return busyAsUnavailable(error);
+  }
+
+  /** A write got the lock: later writes wait the full busy timeout again. */
+  #lockFree(): void {
+    this.#probing = false;
+    this.raw.exec(`PRAGMA busy_timeout = ${Math.trunc(this.busyTimeoutMs)}`);
   }
 
   /** Closes the connection. */

@@ -1,4 +1,5 @@
 /** The only module with SQL: a connection, its migrations and the repositories over it. */
+import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { type ConnectionOptions, openConnection } from "./connection.ts";
 import { Db } from "./db.ts";
 import { type AccountRepository, sqliteAccounts } from "./accounts.ts";
@@ -95,7 +96,7 @@ export interface Store {
 
 /** Opens the store at `path` (":memory:" for tests), migrating it to the current schema. */
 export function openStore(path: string, options: ConnectionOptions = {}): Store {
-  const db = new Db(openConnection(path, options));
+  const db = new Db(openConnection(path, options), options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
   const invalidations = sqliteInvalidations(db, path);
   return {
     path,

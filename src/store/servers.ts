@@ -45,13 +45,14 @@ export function sqliteServers(db: Db): ServerRegistry {
         ).id;
       });
     },
+    // A busy database rejects the promise (the executor's throw) rather than throwing past a .catch().
     seen(id, now) {
-      db.run("UPDATE servers SET seen_at = ? WHERE id = ?", now, id);
-      return Promise.resolve();
+      return new Promise((resolve) =>
+        resolve(void db.run("UPDATE servers SET seen_at = ? WHERE id = ?", now, id))
+      );
     },
     unregister(id) {
-      db.run("DELETE FROM servers WHERE id = ?", id);
-      return Promise.resolve();
+      return new Promise((resolve) => resolve(void db.run("DELETE FROM servers WHERE id = ?", id)));
     },
     running(since) {
       const rows = db.all("SELECT * FROM servers WHERE seen_at >= ? ORDER BY started_at DESC", since);

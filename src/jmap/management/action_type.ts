@@ -60,7 +60,7 @@ export function actionType(deps: ActionDeps): DataType {
         throw new ForbiddenError("Only an administrator can run actions");
       }
       const name = object["@type"];
-      const action = typeof name === "string" ? ACTIONS[name] : undefined;
+      const action = typeof name === "string" && Object.hasOwn(ACTIONS, name) ? ACTIONS[name] : undefined;
       const unknown = Object.keys(object).filter((k) => k !== "@type");
       if (!action || unknown.length) {
         throw new InvalidInputError(

@@ -174,7 +174,7 @@ async function updateObject(
   // RFC 8620 §5.3: return the properties the server changed beyond what the client asked for.
   const serverChanged = Object.fromEntries(
     Object.entries(after).filter(([key, value]) =>
-      !(key in changes) && JSON.stringify(value) !== JSON.stringify(before[key])
+      !Object.hasOwn(changes, key) && JSON.stringify(value) !== JSON.stringify(before[key])
     ),
   );
   return Object.keys(serverChanged).length ? serverChanged : null;

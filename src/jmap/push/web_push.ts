@@ -10,6 +10,7 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { PushSubscriptionRecord, PushSubscriptionService } from "../../mail/mod.ts";
+import { type BackgroundTask, backgroundTask } from "../../model/background.ts";
 import { base64urlBytes, concatBytes } from "../../model/bytes.ts";
 import { encodeId } from "../../model/ids.ts";
 import { mergeChanged } from "./event_source.ts";
@@ -46,6 +47,7 @@ export class WebPushSender {
   /** The address check of each push URL's host, kept a minute: every push would otherwise ask DNS twice. */
   readonly #checked = new Map<string, { until: number; refused: Promise<string | undefined> }>();
   #sweep: ReturnType<typeof setInterval> | undefined;
+  #sweeping: BackgroundTask | undefined;
   #syncing: Promise<void> = Promise.resolve();
   #stopped = false;
 
@@ -65,9 +67,17 @@ export class WebPushSender {
       if (created) void this.verify(created);
       void this.sync();
     };
-    const sweep = setInterval(() => {
-      void this.deps.subscriptions.pruneExpired().then(() => this.sync());
-    }, WEB_PUSH.sweepMs);
+    // The sweep deletes: it must survive a database another process holds (see model/background.ts).
+    const sweeping = backgroundTask(
+      "Sweeping expired push subscriptions",
+      async () => {
+        await this.deps.subscriptions.pruneExpired();
+        await this.sync();
+      },
+      { log: this.deps.log },
+    );
+    this.#sweeping = sweeping;
+    const sweep = setInterval(() => void sweeping.run(), WEB_PUSH.sweepMs);
     Deno.unrefTimer(sweep);
     this.#sweep = sweep;
     return this.sync();
@@ -77,6 +87,7 @@ export class WebPushSender {
   stop(): void {
     this.#stopped = true;
     if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    this.#sweeping?.stop();
     for (const entry of this.#entries.values()) this.drop(entry);
   }
 
@@ -149,7 +160,14 @@ export class WebPushSender {
 
   private enqueue(entry: Entry, changed: Changed): void {
     entry.pending = mergeChanged(entry.pending ?? {}, changed);
-    if (!entry.busy && entry.timer === undefined) void this.flush(entry);
+    if (!entry.busy && entry.timer === undefined) this.kick(entry);
+  }
+
+  /** Runs a flush from a timer or an event: its failure is logged, never an unhandled rejection. */
+  private kick(entry: Entry): void {
+    this.flush(entry).catch((error) =>
+      this.deps.log.warn("Push to subscription {id} failed: {error}", { id: entry.record.id, error })
+    );
   }
 
   private async flush(entry: Entry): Promise<void> {
@@ -169,20 +187,24 @@ export class WebPushSender {
     entry.busy = false;
     if (outcome === "gone") {
       this.drop(entry);
-      await this.deps.subscriptions.forget(entry.record.id);
+      // A write: retried with backoff while another process holds the database (model/background.ts).
+      const id = entry.record.id;
+      await backgroundTask("Forgetting a gone push subscription", () => this.deps.subscriptions.forget(id), {
+        log: this.deps.log,
+      }).run();
       return;
     }
     if (outcome === "retry") {
       // What failed goes again, overtaken by anything newer.
       entry.pending = mergeChanged(changed, entry.pending ?? {});
       entry.failures++;
-      const timer = setTimeout(() => void this.flush(entry), backoff(entry.failures));
+      const timer = setTimeout(() => this.kick(entry), backoff(entry.failures));
       Deno.unrefTimer(timer);
       entry.timer = timer;
       return;
     }
     entry.failures = 0;
-    if (entry.pending) void this.flush(entry);
+    if (entry.pending) this.kick(entry);
   }
 
   #refusal(url: string): Promise<string | undefined> {

@@ -25,7 +25,7 @@ export function checkFilter(type: DataType, filter: unknown, depth = 0): Filter 
     return record as unknown as FilterOperator;
   }
   for (const key of Object.keys(record)) {
-    if (!type.conditions[key]) {
+    if (!Object.hasOwn(type.conditions, key)) {
       throw new MethodError(
         "unsupportedFilter",
         `${type.name}/query has no filter "${key}"; it supports ${Object.keys(type.conditions).join(", ")}`,

@@ -7,6 +7,7 @@ import {
   NotFoundError,
   QuotaError,
   RuleError,
+  UnavailableError,
 } from "../../model/errors.ts";
 import { applyPatch, PointerError } from "../../model/json_pointer.ts";
 import { withoutUnchanged } from "../../model/unchanged.ts";
@@ -57,12 +58,14 @@ export async function set(
       `ifInState "${ifInState}" does not match the current state "${oldState}"`,
     );
   }
-  const created: Record<string, JmapObject> = {};
-  const notCreated: Record<string, SetError> = {};
-  const updated: Record<string, JmapObject | null> = {};
-  const notUpdated: Record<string, SetError> = {};
+  // Keyed by client-chosen creation ids and ids: no prototype for a "__proto__" or "constructor" to hit.
+  const created: Record<string, JmapObject> = Object.create(null);
+  const notCreated: Record<string, SetError> = Object.create(null);
+  const updated: Record<string, JmapObject | null> = Object.create(null);
+  const notUpdated: Record<string, SetError> = Object.create(null);
   const destroyed: string[] = [];
-  const notDestroyed: Record<string, SetError> = {};
+  const notDestroyed: Record<string, SetError> = Object.create(null);
+  const done = () => Object.keys(created).length + Object.keys(updated).length + destroyed.length;
 
   for (const [creationId, object] of Object.entries(create)) {
     try {
@@ -86,7 +89,7 @@ export async function set(
       created[creationId] = result;
       ctx.createdIds.set(creationId, String(result.id));
     } catch (error) {
-      notCreated[creationId] = toSetError(error);
+      notCreated[creationId] = busyOrSetError(error, done());
     }
   }
   for (const [rawId, patch] of Object.entries(update)) {
@@ -126,7 +129,7 @@ export async function set(
       const changes = withDefaults(type, withoutUnchanged(written, current) as JmapObject, current);
       updated[id] = Object.keys(changes).length ? await type.update(ctx, id, changes) : null;
     } catch (error) {
-      notUpdated[id] = toSetError(error);
+      notUpdated[id] = busyOrSetError(error, done());
     }
   }
   for (const rawId of destroy) {
@@ -139,7 +142,7 @@ export async function set(
       await type.destroy(ctx, id);
       destroyed.push(id);
     } catch (error) {
-      notDestroyed[id] = toSetError(error);
+      notDestroyed[id] = busyOrSetError(error, done());
     }
   }
   return {
@@ -157,9 +160,9 @@ export async function set(
 
 /** A top-level null resets a property with a default to that default (RFC 8620 §5.3). */
 function withDefaults(type: DataType, object: JmapObject, current: JmapObject): JmapObject {
-  const out: JmapObject = {};
+  const out: JmapObject = Object.create(null);
   for (const [key, value] of Object.entries(object)) {
-    if (value === null && key in type.defaults) {
+    if (value === null && Object.hasOwn(type.defaults, key)) {
       if (JSON.stringify(type.defaults[key]) !== JSON.stringify(current[key])) out[key] = type.defaults[key];
     } else out[key] = value;
   }
@@ -178,6 +181,17 @@ class SetFailure extends Error {
 
 function setErrorOf(type: string, description: string, extra: Record<string, unknown> = {}): SetFailure {
   return new SetFailure(setError(type, description, extra));
+}
+
+/**
+ * A busy database fails the whole call with `serverUnavailable` (RFC 8620 §3.6.2: retry later) while
+ * nothing of it was written yet; once something was, the call must report it, so the rest get a
+ * `serverUnavailable` SetError each and the client retries only those.
+ */
+export function busyOrSetError(error: unknown, written: number): SetError {
+  if (!(error instanceof UnavailableError)) return toSetError(error);
+  if (written === 0) throw error;
+  return setError("serverUnavailable", error.message);
 }
 
 /** Maps a failure inside /set to its SetError; faults propagate as serverFail for the whole call. */

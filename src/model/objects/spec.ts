@@ -45,6 +45,15 @@ export interface ObjectSpec {
  * A plain array is accepted too; the result is always an array in index order.
  */
 export function keyedList<T extends z.ZodType>(item: T, max = 100) {
+  // zod drops a "__proto__" key from a record without a word (the list would silently lose it):
+  // refuse it like any other key that is not an index.
+  return z.unknown().refine(
+    (value) => value === null || typeof value !== "object" || !Object.hasOwn(value, "__proto__"),
+    'keys must be list indexes such as "0"',
+  ).pipe(listOf(item, max));
+}
+
+function listOf<T extends z.ZodType>(item: T, max: number) {
   return z.union([
     z.array(item).max(max),
     z.record(z.string().regex(/^\d{1,4}$/, 'keys must be list indexes such as "0"'), item),
@@ -81,7 +90,8 @@ export function validateObject(
   const value: Record<string, unknown> = {};
   for (const [property, raw] of Object.entries(input)) {
     if (property === "@type") continue;
-    const field = spec.fields[property];
+    // Own properties only: "constructor" or "toString" must not find Object.prototype's.
+    const field = Object.hasOwn(spec.fields, property) ? spec.fields[property] : undefined;
     if (!field || (field.variants && options.variant && !field.variants.includes(options.variant))) {
       problems.push({
         property,
@@ -107,7 +117,9 @@ export function validateObject(
   if (options.mode === "create") {
     for (const [property, field] of Object.entries(spec.fields)) {
       if (field.variants && options.variant && !field.variants.includes(options.variant)) continue;
-      if (field.required && !(property in value) && !problems.some((p) => p.property === property)) {
+      if (
+        field.required && !Object.hasOwn(value, property) && !problems.some((p) => p.property === property)
+      ) {
         problems.push({ property, message: `"${property}" is required` });
       }
     }

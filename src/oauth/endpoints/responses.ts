@@ -1,5 +1,5 @@
 /** Responses of the OAuth endpoints: JSON that is never cached, and errors in RFC 6749 §5.2 form. */
-import { MisconfigurationError } from "../deps.ts";
+import { MisconfigurationError, UnavailableError } from "../deps.ts";
 import { OAuthError } from "../errors.ts";
 
 /** The headers that keep a token response out of every cache (RFC 6749 §5.1). */
@@ -20,7 +20,8 @@ export function oauthErrorResponse(error: OAuthError): Response {
 
 /**
  * Runs an endpoint whose failures are OAuth errors in JSON; a server that cannot work until it is
- * configured (an unreadable token key) answers `server_error` saying so; other errors propagate (a 500).
+ * configured (an unreadable token key) answers `server_error` saying so; a database another process
+ * holds answers 503 `temporarily_unavailable` with Retry-After; other errors propagate (a 500).
  */
 export async function oauthEndpoint(run: () => Promise<Response>): Promise<Response> {
   try {
@@ -29,6 +30,13 @@ export async function oauthEndpoint(run: () => Promise<Response>): Promise<Respo
     if (error instanceof OAuthError) return oauthErrorResponse(error);
     if (error instanceof MisconfigurationError) {
       return oauthErrorResponse(new OAuthError("server_error", error.message, 500));
+    }
+    if (error instanceof UnavailableError) {
+      return oauthErrorResponse(
+        new OAuthError("temporarily_unavailable", error.message, 503, {
+          "retry-after": String(error.retryAfterSeconds),
+        }),
+      );
     }
     throw error;
   }
