@@ -4,11 +4,11 @@ import { apiRoutes } from "./api/mod.ts";
 import { type Config, DEFAULT_MAX_CONNECTIONS, loadSecretKey } from "./config/mod.ts";
 import { bootstrap, type BootstrapResult, describeStoredProblem } from "./directory/mod.ts";
 import {
-  capForDescriptors,
   ConnectionStats,
   createHandler,
   HttpMetrics,
   type MetricSample,
+  overallConnectionCap,
   type RequestContext,
   Router,
   serveBehindFront,
@@ -243,9 +243,11 @@ export async function serve(
   // each submission is claimed in the database before it is sent (see mail/submissions.ts), and a tick
   // while the last one still runs (or waits for a busy database) is skipped rather than started beside it.
   const sending = every(1000, "Sending due submissions", () => services.submissions.sendDue()).task;
-  const descriptors = openFileLimit();
-  const fits = descriptors === undefined ? DEFAULT_MAX_CONNECTIONS : capForDescriptors(descriptors);
-  const maxConnections = config.maxConnections ?? Math.min(DEFAULT_MAX_CONNECTIONS, fits);
+  const maxConnections = overallConnectionCap(
+    config.maxConnections,
+    DEFAULT_MAX_CONNECTIONS,
+    (message) => log.warn(message),
+  );
   const server = serveBehindFront({
     hostname: config.hostname,
     port: config.port,
@@ -270,7 +272,6 @@ export async function serve(
       options.onListen?.(addr);
     },
   }, app.handler);
-  warnOnLowDescriptorLimit(log, descriptors, maxConnections);
   // Tell the admin UI in local mode where this server answers; refreshed while it runs. A database
   // busy at start delays the registration (retried with backoff), never the serving.
   let registration: number | undefined;
@@ -334,42 +335,6 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
     return await Promise.race([settled, expired]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** The soft open-file limit (Linux, from /proc); undefined elsewhere. */
-function openFileLimit(): number | undefined {
-  let limits: string;
-  try {
-    limits = Deno.readTextFileSync("/proc/self/limits");
-  } catch {
-    return undefined;
-  }
-  const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
-  return Number.isFinite(soft) ? soft : undefined;
-}
-
-/**
- * Every connection holds three file descriptors (http/connection_front.ts): with a low soft limit
- * (often 1024) the connection cap is lowered to fit, or — set higher by hand — accepts fail
- * (the server survives that by closing idle connections). Linux only; silent elsewhere.
- */
-function warnOnLowDescriptorLimit(
-  log: ReturnType<typeof getLogger>,
-  soft: number | undefined,
-  maxConnections: number,
-): void {
-  if (soft === undefined) return;
-  if (maxConnections > capForDescriptors(soft)) {
-    log.warn(
-      `--max-connections ${maxConnections} needs about ${maxConnections * 3 + 64} open files but the ` +
-        `limit is ${soft}. Raise it (systemd LimitNOFILE=65536, or ulimit -n 65536)`,
-    );
-  } else if (soft < 4096) {
-    log.warn(
-      `The open-file limit is ${soft}, so at most ${maxConnections} connections are held at once ` +
-        "(three descriptors each). Raise it to 65536 or more (systemd LimitNOFILE=65536, or ulimit -n 65536)",
-    );
   }
 }
 

@@ -27,6 +27,46 @@ export function capForDescriptors(softLimit: number): number {
   return Math.max(16, Math.floor((softLimit - RESERVED_DESCRIPTORS) / 3));
 }
 
+/** The soft open-file limit (Linux, from /proc); undefined elsewhere. */
+export function openFileLimit(): number | undefined {
+  let limits: string;
+  try {
+    limits = Deno.readTextFileSync("/proc/self/limits");
+  } catch {
+    return undefined;
+  }
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+  return Number.isFinite(soft) ? soft : undefined;
+}
+
+/**
+ * The overall cap of `postern serve`: the configured one, or `fallback` lowered to fit the open-file
+ * limit. Every connection holds three file descriptors (connection_front.ts): with a low soft limit
+ * (often 1024) the cap is lowered to fit, or — set higher by hand — accepts fail (the server survives
+ * that by closing idle connections); either way `warn` says how to raise the limit. Linux only.
+ */
+export function overallConnectionCap(
+  configured: number | undefined,
+  fallback: number,
+  warn: (message: string) => void,
+): number {
+  const soft = openFileLimit();
+  if (soft === undefined) return configured ?? fallback;
+  const cap = configured ?? Math.min(fallback, capForDescriptors(soft));
+  if (cap > capForDescriptors(soft)) {
+    warn(
+      `--max-connections ${cap} needs about ${cap * 3 + RESERVED_DESCRIPTORS} open files but the ` +
+        `limit is ${soft}. Raise it (systemd LimitNOFILE=65536, or ulimit -n 65536)`,
+    );
+  } else if (soft < 4096) {
+    warn(
+      `The open-file limit is ${soft}, so at most ${cap} connections are held at once ` +
+        "(three descriptors each). Raise it to 65536 or more (systemd LimitNOFILE=65536, or ulimit -n 65536)",
+    );
+  }
+  return cap;
+}
+
 /**
  * The key a client address is counted under: the address itself for IPv4 (also when written as an
  * IPv4-mapped IPv6 address), its /64 for IPv6 — one subscriber usually holds a whole /64, so counting

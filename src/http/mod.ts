@@ -15,5 +15,6 @@ export {
   capForDescriptors,
   type ConnectionLimits,
   ConnectionStats,
+  overallConnectionCap,
 } from "./connection_limits.ts";
 export type { Route, RouteHandler } from "./router.ts";
