@@ -119,3 +119,17 @@ Deno.test("revokeAppPasswords must be a boolean, and nobody revokes another acco
     assert.equal(await sessionStatus(t, carolApp), 200);
     assert.equal(await sessionStatus(t, carol.auth), 200);
   }));
+
+Deno.test("an administrator's app password does not read /metrics from another address; the password does", () =>
+  withApp(async (t) => {
+    const admin = { auth: basic("admin@example.org", "admin password for tests"), accountId: "b" };
+    const adminApp = await appPassword(t, { ...admin, emailAddress: "admin@example.org" });
+    const remote = { client: "203.0.113.9" };
+    const refused = await t.fetch("/metrics", { ...remote, headers: { authorization: adminApp } });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.get("www-authenticate"), null, "a valid credential is never a 401");
+    assert.match((await refused.json()).detail, /urn:postern:admin/);
+    const allowed = await t.fetch("/metrics", { ...remote, headers: { authorization: admin.auth } });
+    assert.equal(allowed.status, 200);
+    await allowed.body?.cancel();
+  }));

@@ -11,6 +11,7 @@ import {
 } from "../http/mod.ts";
 import { encodeId } from "../model/ids.ts";
 import { ForbiddenError } from "../model/errors.ts";
+import { ADMIN_SCOPE } from "../model/oauth.ts";
 
 /** What these routes use. */
 export interface ApiDeps {
@@ -45,6 +46,10 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
         if (!isLoopback(ctx.clientAddress)) {
           const principal = await ctx.principal();
           if (!principal.roles.includes("admin")) throw new ForbiddenError("Metrics are for administrators");
+          // A scoped credential (an OAuth token, an app password: mail only) needs the administration scope.
+          if (principal.scopes && !principal.scopes.includes(ADMIN_SCOPE)) {
+            throw new ForbiddenError(`Metrics need the password, an API key or the ${ADMIN_SCOPE} scope`);
+          }
         }
         return new Response(deps.metrics.render([...cacheSamples(deps), ...await deps.extraMetrics()]), {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },

@@ -131,6 +131,9 @@ export function requiredScope(capability: string): string | null | undefined {
   return CAPABILITY_SCOPES[capability];
 }
 
+/** The scope of management (the x: types, metrics): what a token or scoped credential needs to administer. */
+export const ADMIN_SCOPE = "urn:postern:admin";
+
 const CAPABILITY_SCOPES: Readonly<Record<string, string | null>> = {
   "urn:ietf:params:jmap:core": null,
   "urn:ietf:params:jmap:mail": "urn:ietf:params:jmap:mail",
@@ -138,5 +141,5 @@ const CAPABILITY_SCOPES: Readonly<Record<string, string | null>> = {
   "urn:ietf:params:jmap:vacationresponse": "urn:ietf:params:jmap:mail",
   "urn:ietf:params:jmap:quota": "urn:ietf:params:jmap:mail",
   "urn:ietf:params:jmap:principals": "urn:ietf:params:jmap:mail",
-  "urn:postern:jmap": "urn:postern:admin",
+  "urn:postern:jmap": ADMIN_SCOPE,
 };

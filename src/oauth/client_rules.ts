@@ -5,7 +5,7 @@
  */
 
 /** The scope of management tokens: only a client an administrator registers may carry it. */
-export const ADMIN_SCOPE = "urn:postern:admin";
+export { ADMIN_SCOPE } from "../model/oauth.ts";
 
 /**
  * The form of a client name that two names share when a person reading the sign-in or consent page
