@@ -70,22 +70,31 @@ export function snippet(
   }
   const encoder = new TextEncoder();
   const first = hits.find((h) => h >= best.start)!;
+  // Characters of tokens [0, i): a fragment whose tokens alone pass the limit is not even rendered
+  // (each character is at least one octet), so one huge token costs no render per candidate.
+  const tokenChars = [0];
+  for (const token of tokens) tokenChars.push(tokenChars.at(-1)! + token.end - token.start);
   for (let end = Math.min(tokens.length, best.start + SNIPPET_TOKENS); end > first; end--) {
     // Lead tokens go before another token is cut from the end; the first match always shows.
     for (let start = best.start; start <= first; start++) {
+      if (tokenChars[end] - tokenChars[start] > maxOctets) continue;
       const out = fragment(text, tokens, start, end);
       if (encoder.encode(out).length <= maxOctets) return out;
     }
   }
-  // A single token longer than the limit: its start, cut at a character boundary.
+  // A single token longer than the limit: its start, cut at a character boundary, in one pass.
   const token = tokens[first];
-  const chars = [...text.slice(token.start, token.end)];
-  while (
-    chars.length > 1 && encoder.encode(`…<mark>${escapeHtml(chars.join(""))}</mark>…`).length > maxOctets
-  ) {
-    chars.pop();
+  const before = first > 0 ? "…" : "";
+  const frame = `${before}<mark></mark>…`;
+  let room = maxOctets - encoder.encode(frame).length;
+  let kept = "";
+  for (const char of text.slice(token.start, Math.min(token.end, token.start + 2 * maxOctets))) {
+    const escaped = escapeHtml(char);
+    room -= encoder.encode(escaped).length;
+    if (room < 0 && kept !== "") break;
+    kept += escaped;
   }
-  return `${first > 0 ? "…" : ""}<mark>${escapeHtml(chars.join(""))}</mark>…`;
+  return `${before}<mark>${kept}</mark>…`;
 }
 
 /** Escapes the characters that mean something in HTML. */

@@ -50,3 +50,16 @@ Deno.test("snippet: escaping and long words never push it past 255 octets, and t
   const emoji = snippet(`needle${"😀".repeat(300)}`, searchTerms(['"needle"*']))!;
   assert.ok(octets(emoji) <= SNIPPET_MAX_OCTETS && !emoji.includes("\ufffd"));
 });
+
+Deno.test("a body that is one 200 KB word gives its start, marked, within 255 octets", () => {
+  for (const [char, term] of [["a", "a"], ["é", "e"], ["<", "x"]] as const) {
+    const text = char === "<" ? `x${"x<".repeat(100_000)}` : char.repeat(200_000);
+    const out = snippet(text, searchTerms([term]))!;
+    const octets = new TextEncoder().encode(out).length;
+    assert.ok(octets <= SNIPPET_MAX_OCTETS && octets > SNIPPET_MAX_OCTETS - 12, `${octets}: ${out}`);
+    assert.match(
+      out,
+      char === "<" ? /^<mark>xx<\/mark>&lt;<mark>x<\/mark>/ : new RegExp(`^<mark>${char}+</mark>…$`),
+    );
+  }
+});
