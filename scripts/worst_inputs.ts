@@ -79,6 +79,16 @@ if (!Deno.args.includes("--skip-app")) {
         }),
       }).then(async (r) => ({ status: r.status, text: await r.text() })));
     console.log(`   ${get.status}, ${get.text.length} bytes: ${get.text.slice(0, 160)}`);
+    const allowed = await timeAsync(
+      "Email/get, 200 ids × 256 header properties (the limit)",
+      () =>
+        mailRequest(t, [[
+          "Email/get",
+          { accountId: alice.accountId, ids, properties: properties.slice(0, 256) },
+          "c0",
+        ]], alice.auth),
+    );
+    console.log(`   ${JSON.stringify(allowed).length} bytes`);
     const conditions = Array.from({ length: 1_000 }, (_, i) => ({ subject: `w${i}` }));
     const query = await timeAsync("Email/query, 1,000 OR conditions", () =>
       mailRequest(t, [[
