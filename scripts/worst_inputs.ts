@@ -97,6 +97,24 @@ if (!Deno.args.includes("--skip-app")) {
         "c0",
       ]], alice.auth));
     console.log("  ", JSON.stringify(query.methodResponses[0]).slice(0, 160));
+    const mixedId = (answer.methodResponses[0][1].created as Record<string, { id: string }>).m.id;
+    const manyWords = Array.from({ length: 1_023 }, (_, c) => ({
+      text: c === 0 ? "text" : Array.from({ length: 32 }, (_, i) => `w${c}x${i}`).join(" "),
+    }));
+    const marked = await timeAsync(
+      "SearchSnippet/get, 1,023 conditions × 32 words, the 373 KB message",
+      () =>
+        mailRequest(t, [[
+          "SearchSnippet/get",
+          {
+            accountId: alice.accountId,
+            filter: { operator: "OR", conditions: manyWords },
+            emailIds: [mixedId],
+          },
+          "c0",
+        ]], alice.auth),
+    );
+    console.log("  ", JSON.stringify(marked.methodResponses[0]).slice(0, 160));
     const snippets = await timeAsync("SearchSnippet/get, the 200 KB word", () =>
       mailRequest(t, [[
         "SearchSnippet/get",

@@ -3,7 +3,8 @@
  * a real server process while another client keeps asking `/healthz`; every probe must be answered
  * within a generous bound (10 s) while they run. Before the fixes, one of them (SearchSnippet on a
  * body that is one 200 KB word) held the thread for over two minutes and a 373 KB HTML message for
- * nine seconds at import.
+ * nine seconds at import, and marking a filter of a thousand conditions of 32 words compared every
+ * word of the body with every word of the filter.
  */
 import assert from "node:assert/strict";
 import { startServerProcess } from "./helpers.ts";
@@ -70,6 +71,16 @@ Deno.test("/healthz keeps answering while the worst inputs of issue 19 are proce
       answers = {
         imported,
         snippet: await call("SearchSnippet/get", { filter: { text: "a" }, emailIds: [created.word.id] }),
+        // 1,023 conditions of 32 words each (the most a filter may hold) marked in a long body.
+        manyWords: await call("SearchSnippet/get", {
+          filter: {
+            operator: "OR",
+            conditions: Array.from({ length: 1_023 }, (_, c) => ({
+              text: c === 0 ? "text" : Array.from({ length: 32 }, (_, i) => `w${c}x${i}`).join(" "),
+            })),
+          },
+          emailIds: [created.mixed.id],
+        }),
         get: await call("Email/get", {
           ids,
           properties: Array.from({ length: 20_000 }, (_, i) => `header:X-H${i}`),
@@ -95,6 +106,7 @@ Deno.test("/healthz keeps answering while the worst inputs of issue 19 are proce
     ]);
     const snippet = (answers.snippet[1].list as Obj[])[0];
     assert.match(snippet.preview as string, /^<mark>a+<\/mark>…$/);
+    assert.match((answers.manyWords[1].list as Obj[])[0].preview as string, /<mark>text<\/mark>/);
     assert.deepEqual([answers.get[0], answers.get[1].type], ["error", "requestTooLarge"]);
     assert.equal(answers.query[0], "Email/query");
     // Probes ran while the heavy requests did, and each was answered within its bound.

@@ -63,3 +63,22 @@ Deno.test("a body that is one 200 KB word gives its start, marked, within 255 oc
     );
   }
 });
+
+Deno.test("thousands of search words mark exactly what the words that match mark", () => {
+  const text = "Lorem ipsum dolor sit amet, Café CAFÉS consectetur; lo and ipsa";
+  const noise = Array.from({ length: 32_768 }, (_, i) => `w${i}x`);
+  for (const words of [["lo"], ["ips", "cafe"], ["dolor", "am", "c"]]) {
+    const many = searchTerms([...noise.slice(0, 1_000), ...words, ...noise.slice(1_000)]);
+    assert.equal(highlight(text, many), highlight(text, searchTerms(words)));
+    assert.equal(snippet(text.repeat(20), many), snippet(text.repeat(20), searchTerms(words)));
+  }
+});
+
+Deno.test("a search word longer than 256 characters marks the tokens that start with its first 256", () => {
+  const long = "a".repeat(300);
+  assert.deepEqual(searchTerms([long]), ["a".repeat(256)]);
+  assert.equal(
+    highlight(`x ${"a".repeat(280)} y`, searchTerms([long])),
+    `x <mark>${"a".repeat(280)}</mark> y`,
+  );
+});
