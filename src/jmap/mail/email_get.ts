@@ -136,15 +136,7 @@ export async function emailGet(
     const email = found.get(id);
     if (!email) continue;
     const wire = await toWire(email, asked, { ctx, deps, account });
-    bytes += JSON.stringify(wire).length;
-    if (bytes > MAX_GET_RESPONSE_BYTES) {
-      throw new MethodError(
-        "requestTooLarge",
-        `The answer passes ${MAX_GET_RESPONSE_BYTES} bytes at email ${
-          list.length + 1
-        } of ${unique.length}: ask for fewer ids or properties, or set maxBodyValueBytes`,
-      );
-    }
+    bytes = addToAnswer(bytes, wire, `email ${list.length + 1} of ${unique.length}`);
     list.push(wire);
   }
   return { accountId, state, list, notFound: unique.filter((id) => !found.has(id)) };
@@ -190,6 +182,21 @@ export function readAsked(args: Args, defaults: readonly string[] = DEFAULT_EMAI
     fetchAll: args.boolean("fetchAllBodyValues", false),
     maxBodyValueBytes: args.unsigned("maxBodyValueBytes", 0)!,
   };
+}
+
+/**
+ * The bytes of an Email/get or Email/parse answer once `wire` is added to `bytes`; requestTooLarge
+ * past MAX_GET_RESPONSE_BYTES (`at` names the object that passed it).
+ */
+export function addToAnswer(bytes: number, wire: JmapObject, at: string): number {
+  const total = bytes + JSON.stringify(wire).length;
+  if (total > MAX_GET_RESPONSE_BYTES) {
+    throw new MethodError(
+      "requestTooLarge",
+      `The answer passes ${MAX_GET_RESPONSE_BYTES} bytes at ${at}: ask for fewer ids or properties, or set maxBodyValueBytes`,
+    );
+  }
+  return total;
 }
 
 /** A list of property names without duplicates, at most MAX_ASKED_PROPERTIES of them; null when absent. */
