@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { getEmail, imported, message, uploadBlob } from "./email_helpers.ts";
-import { mailboxesByName, mailCall, type Obj, withAliceAndBob } from "./mail_helpers.ts";
+import { mailboxesByName, mailCall, mailError, type Obj, withAliceAndBob } from "./mail_helpers.ts";
 
 const FORWARD = message(`From: ada@example.org
 To: bob@example.org
@@ -85,5 +85,47 @@ Deno.test("Email/parse: an uploaded message parses; a blob that is no message is
     });
     assert.deepEqual(result.notParsable, [png]);
     assert.deepEqual(result.notFound, [bobs, "Gnope"]);
+  });
+});
+
+Deno.test("Email/parse: more than 256 properties, or an answer past 32 MB, is requestTooLarge; Bob cannot parse Alice's blob", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const big = message(
+      `From: a@example.org\nSubject: big header\nX-Big: ${"word ".repeat(200_000)}\n\nbody\n`,
+    );
+    const blobId = await uploadBlob(t, alice, big);
+    const many = Array.from({ length: 20_000 }, (_, i) => `header:X-H${i}`);
+    const tooMany = await mailError(t, "Email/parse", { blobIds: [blobId], properties: many }, alice);
+    assert.equal(tooMany.type, "requestTooLarge");
+    const spellings = [
+      "x-big",
+      "X-big",
+      "x-Big",
+      "X-Big",
+      "X-BIG",
+      "x-BIG",
+      "x-bIG",
+      "X-bIG",
+      "x-biG",
+      "X-biG",
+    ];
+    const properties = spellings.flatMap((name) => [
+      `header:${name}`,
+      `header:${name}:asText`,
+      `header:${name}:all`,
+      `header:${name}:asText:all`,
+    ]);
+    const huge = await mailError(t, "Email/parse", { blobIds: [blobId], properties }, alice);
+    assert.equal(huge.type, "requestTooLarge");
+    assert.match(huge.description as string, /32000000 bytes/);
+    const answered = await mailCall(t, "Email/parse", { blobIds: [blobId], properties: ["subject"] }, alice);
+    assert.deepEqual((answered.parsed as Record<string, Obj>)[blobId], { id: null, subject: "big header" });
+    const bobs = await mailCall(
+      t,
+      "Email/parse",
+      { accountId: bob.accountId, blobIds: [blobId], properties },
+      bob,
+    );
+    assert.deepEqual(bobs.notFound, [blobId]);
   });
 });

@@ -365,3 +365,39 @@ The café <script>alert(1)</script> is open; the CAFE is near.
     assert.equal(missing.type, "invalidArguments");
   });
 });
+
+Deno.test("Email/query with 1,000 conditions under one operator answers; past 1,024 it is unsupportedFilter, never serverFail", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const { ids } = await fixture(t, alice);
+    const words = (n: number) => Array.from({ length: n }, (_, i) => ({ subject: `nothing${i}` }));
+    for (const operator of ["OR", "AND", "NOT"]) {
+      const conditions = [...words(998), { inMailbox: (await mailboxesByName(t, alice)).Inbox.id }];
+      const result = await mailCall(t, "Email/query", { filter: { operator, conditions } }, alice);
+      assert.ok(Array.isArray(result.ids), JSON.stringify(result));
+      if (operator === "OR") assert.ok((result.ids as string[]).length > 0);
+      if (operator === "AND") assert.deepEqual(result.ids, []);
+    }
+    const deep = await mailCall(t, "Email/query", {
+      filter: { operator: "AND", conditions: [{ operator: "OR", conditions: words(1_000) }, {}] },
+    }, alice);
+    assert.deepEqual(deep.ids, []);
+    const refused = await mailError(t, "Email/query", {
+      filter: { operator: "OR", conditions: words(1_024) },
+    }, alice);
+    assert.equal(refused.type, "unsupportedFilter");
+    assert.match(refused.description as string, /at most 1024/);
+    const snippets = await mailError(t, "SearchSnippet/get", {
+      filter: { operator: "OR", conditions: words(1_024) },
+      emailIds: [Object.values(ids)[0]],
+    }, alice);
+    assert.equal(snippets.type, "unsupportedFilter");
+    // Bob's own query of 1,000 conditions sees none of Alice's emails.
+    const bobs = await mailCall(
+      t,
+      "Email/query",
+      { filter: { operator: "OR", conditions: words(1_000) } },
+      bob,
+    );
+    assert.deepEqual(bobs.ids, []);
+  });
+});

@@ -23,13 +23,42 @@ const SNIPPET_TOKENS = 32;
 /** Tokens of context kept before the first match of a snippet. */
 const LEAD_TOKENS = 4;
 
+/**
+ * Characters of a search word that marking compares: a longer word marks the tokens that start with
+ * its first 256 characters (the only place a snippet differs from the index), so no word costs more
+ * than that to look for in each token.
+ */
+export const MAX_TERM_LENGTH = 256;
+
 /** The search words (as a user typed them) folded for matching, without duplicates or empty ones. */
 export function searchTerms(words: readonly string[]): string[] {
   const terms = new Set<string>();
   for (const word of words) {
-    for (const token of word.matchAll(TOKEN)) terms.add(fold(token[0]));
+    for (const token of word.matchAll(TOKEN)) terms.add(fold(token[0]).slice(0, MAX_TERM_LENGTH));
   }
   return [...terms].filter(Boolean);
+}
+
+/**
+ * The index of the first term a folded token starts with, or -1: a lookup of each of the token's
+ * prefixes as long as some term, so thousands of terms (a filter of 1,024 conditions of 32 words)
+ * cost per token what their distinct lengths do, not what their number does.
+ */
+function termMatcher(terms: readonly string[]): (token: string) => number {
+  const first = new Map<string, number>();
+  terms.forEach((term, i) => {
+    if (!first.has(term)) first.set(term, i);
+  });
+  const lengths = [...new Set(terms.map((t) => t.length))].sort((a, b) => a - b);
+  return (token) => {
+    let best = -1;
+    for (const length of lengths) {
+      if (length > token.length) break;
+      const index = first.get(token.length === length ? token : token.slice(0, length));
+      if (index !== undefined && (best < 0 || index < best)) best = index;
+    }
+    return best;
+  };
 }
 
 /** The whole text with every matching token marked, escaped; null when nothing matches (SearchSnippet subject). */
@@ -70,22 +99,31 @@ export function snippet(
   }
   const encoder = new TextEncoder();
   const first = hits.find((h) => h >= best.start)!;
+  // Characters of tokens [0, i): a fragment whose tokens alone pass the limit is not even rendered
+  // (each character is at least one octet), so one huge token costs no render per candidate.
+  const tokenChars = [0];
+  for (const token of tokens) tokenChars.push(tokenChars.at(-1)! + token.end - token.start);
   for (let end = Math.min(tokens.length, best.start + SNIPPET_TOKENS); end > first; end--) {
     // Lead tokens go before another token is cut from the end; the first match always shows.
     for (let start = best.start; start <= first; start++) {
+      if (tokenChars[end] - tokenChars[start] > maxOctets) continue;
       const out = fragment(text, tokens, start, end);
       if (encoder.encode(out).length <= maxOctets) return out;
     }
   }
-  // A single token longer than the limit: its start, cut at a character boundary.
+  // A single token longer than the limit: its start, cut at a character boundary, in one pass.
   const token = tokens[first];
-  const chars = [...text.slice(token.start, token.end)];
-  while (
-    chars.length > 1 && encoder.encode(`…<mark>${escapeHtml(chars.join(""))}</mark>…`).length > maxOctets
-  ) {
-    chars.pop();
+  const before = first > 0 ? "…" : "";
+  const frame = `${before}<mark></mark>…`;
+  let room = maxOctets - encoder.encode(frame).length;
+  let kept = "";
+  for (const char of text.slice(token.start, Math.min(token.end, token.start + 2 * maxOctets))) {
+    const escaped = escapeHtml(char);
+    room -= encoder.encode(escaped).length;
+    if (room < 0 && kept !== "") break;
+    kept += escaped;
   }
-  return `${first > 0 ? "…" : ""}<mark>${escapeHtml(chars.join(""))}</mark>…`;
+  return `${before}<mark>${kept}</mark>…`;
 }
 
 /** Escapes the characters that mean something in HTML. */
@@ -111,26 +149,18 @@ function fold(word: string): string {
 
 function tokenize(text: string, terms: readonly string[]): Token[] {
   const tokens: Token[] = [];
+  const match = termMatcher(terms);
   // ASCII text (most mail) splits faster without Unicode classes, to the same tokens.
   if (ASCII.test(text)) {
     const lower = text.toLowerCase();
-    for (const match of lower.matchAll(ASCII_TOKEN)) {
-      const start = match.index;
-      tokens.push({
-        start,
-        end: start + match[0].length,
-        term: terms.findIndex((t) => lower.startsWith(t, start)),
-      });
+    for (const found of lower.matchAll(ASCII_TOKEN)) {
+      const start = found.index;
+      tokens.push({ start, end: start + found[0].length, term: match(found[0]) });
     }
     return tokens;
   }
-  for (const match of text.matchAll(TOKEN)) {
-    const folded = fold(match[0]);
-    tokens.push({
-      start: match.index,
-      end: match.index + match[0].length,
-      term: terms.findIndex((term) => folded.startsWith(term)),
-    });
+  for (const found of text.matchAll(TOKEN)) {
+    tokens.push({ start: found.index, end: found.index + found[0].length, term: match(fold(found[0])) });
   }
   return tokens;
 }

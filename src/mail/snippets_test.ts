@@ -50,3 +50,35 @@ Deno.test("snippet: escaping and long words never push it past 255 octets, and t
   const emoji = snippet(`needle${"😀".repeat(300)}`, searchTerms(['"needle"*']))!;
   assert.ok(octets(emoji) <= SNIPPET_MAX_OCTETS && !emoji.includes("\ufffd"));
 });
+
+Deno.test("a body that is one 200 KB word gives its start, marked, within 255 octets", () => {
+  for (const [char, term] of [["a", "a"], ["é", "e"], ["<", "x"]] as const) {
+    const text = char === "<" ? `x${"x<".repeat(100_000)}` : char.repeat(200_000);
+    const out = snippet(text, searchTerms([term]))!;
+    const octets = new TextEncoder().encode(out).length;
+    assert.ok(octets <= SNIPPET_MAX_OCTETS && octets > SNIPPET_MAX_OCTETS - 12, `${octets}: ${out}`);
+    assert.match(
+      out,
+      char === "<" ? /^<mark>xx<\/mark>&lt;<mark>x<\/mark>/ : new RegExp(`^<mark>${char}+</mark>…$`),
+    );
+  }
+});
+
+Deno.test("thousands of search words mark exactly what the words that match mark", () => {
+  const text = "Lorem ipsum dolor sit amet, Café CAFÉS consectetur; lo and ipsa";
+  const noise = Array.from({ length: 32_768 }, (_, i) => `w${i}x`);
+  for (const words of [["lo"], ["ips", "cafe"], ["dolor", "am", "c"]]) {
+    const many = searchTerms([...noise.slice(0, 1_000), ...words, ...noise.slice(1_000)]);
+    assert.equal(highlight(text, many), highlight(text, searchTerms(words)));
+    assert.equal(snippet(text.repeat(20), many), snippet(text.repeat(20), searchTerms(words)));
+  }
+});
+
+Deno.test("a search word longer than 256 characters marks the tokens that start with its first 256", () => {
+  const long = "a".repeat(300);
+  assert.deepEqual(searchTerms([long]), ["a".repeat(256)]);
+  assert.equal(
+    highlight(`x ${"a".repeat(280)} y`, searchTerms([long])),
+    `x <mark>${"a".repeat(280)}</mark> y`,
+  );
+});

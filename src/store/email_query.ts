@@ -174,9 +174,20 @@ function conditionSql(condition: EmailCondition, params: unknown[]): string {
 function filterSql(filter: EmailFilter, params: unknown[]): string {
   if ("condition" in filter) return `(${conditionSql(filter.condition, params)})`;
   const parts = filter.conditions.map((c) => filterSql(c, params));
-  if (filter.operator === "NOT") return parts.length ? `NOT (${parts.join(" OR ")})` : "1";
+  if (filter.operator === "NOT") return parts.length ? `NOT ${balanced(parts, "OR")}` : "1";
   if (parts.length === 0) return filter.operator === "AND" ? "1" : "0";
-  return `(${parts.join(filter.operator === "AND" ? " AND " : " OR ")})`;
+  return balanced(parts, filter.operator);
+}
+
+/**
+ * Parts joined by AND or OR as a balanced tree: SQLite parses `a OR b OR c …` as a chain as deep as
+ * it is long, and 1,000 conditions under one operator passed its expression depth limit (1,000).
+ */
+function balanced(parts: string[], operator: "AND" | "OR", from = 0, to = parts.length): string {
+  if (to - from === 1) return parts[from];
+  if (to - from === 2) return `(${parts[from]} ${operator} ${parts[from + 1]})`;
+  const middle = (from + to) >> 1;
+  return `(${balanced(parts, operator, from, middle)} ${operator} ${balanced(parts, operator, middle, to)})`;
 }
 
 /** The sort key expressions and their directions; the email id breaks ties in the last direction. */

@@ -69,6 +69,18 @@ export const HEADER_PROPERTIES = new Set([
 /** Properties that need the message itself. */
 const BODY_NEEDS = new Set(["bodyStructure", "bodyValues", "textBody", "htmlBody", "attachments"]);
 
+/**
+ * Properties (and, separately, bodyProperties) one Email/get or Email/parse may ask for, duplicates
+ * counted once: every Email property is 25, so this leaves room for 200 `header:` forms; more is
+ * `requestTooLarge` (20,000 header properties of 200 emails built a 129 MB answer over a minute).
+ */
+export const MAX_ASKED_PROPERTIES = 256;
+/**
+ * Bytes of JSON the list of one Email/get may reach: past it the call is `requestTooLarge` (ask for
+ * fewer ids, or bound bodyValues with maxBodyValueBytes) rather than an answer that fills memory.
+ */
+export const MAX_GET_RESPONSE_BYTES = 32_000_000;
+
 /** What Email/get uses. */
 export interface EmailGetDeps {
   emails: EmailService;
@@ -119,9 +131,13 @@ export async function emailGet(
     (await deps.emails.get(ctx.principal.accountId, account, numeric)).map((e) => [encodeId(e.id), e]),
   );
   const list: JmapObject[] = [];
+  let bytes = 0;
   for (const id of unique) {
     const email = found.get(id);
-    if (email) list.push(await toWire(email, asked, { ctx, deps, account }));
+    if (!email) continue;
+    const wire = await toWire(email, asked, { ctx, deps, account });
+    bytes = addToAnswer(bytes, wire, `email ${list.length + 1} of ${unique.length}`);
+    list.push(wire);
   }
   return { accountId, state, list, notFound: unique.filter((id) => !found.has(id)) };
 }
@@ -138,7 +154,7 @@ export const ASKED_ARGUMENTS = [
 
 /** What to answer of each email, from the ASKED_ARGUMENTS; unknown properties are invalidArguments. */
 export function readAsked(args: Args, defaults: readonly string[] = DEFAULT_EMAIL_PROPERTIES): Asked {
-  const properties = args.stringList("properties") ?? [...defaults];
+  const properties = asked(args, "properties") ?? [...defaults];
   const headers = new Map<string, HeaderProperty>();
   for (const property of properties) {
     const header = parseHeaderProperty(property);
@@ -147,7 +163,7 @@ export function readAsked(args: Args, defaults: readonly string[] = DEFAULT_EMAI
       throw new MethodError("invalidArguments", `Email has no property "${property}"`);
     }
   }
-  const bodyProperties = args.stringList("bodyProperties") ?? [...DEFAULT_BODY_PROPERTIES];
+  const bodyProperties = asked(args, "bodyProperties") ?? [...DEFAULT_BODY_PROPERTIES];
   const bodyHeaders = new Map<string, HeaderProperty>();
   for (const property of bodyProperties) {
     const header = parseHeaderProperty(property);
@@ -166,6 +182,35 @@ export function readAsked(args: Args, defaults: readonly string[] = DEFAULT_EMAI
     fetchAll: args.boolean("fetchAllBodyValues", false),
     maxBodyValueBytes: args.unsigned("maxBodyValueBytes", 0)!,
   };
+}
+
+/**
+ * The bytes of an Email/get or Email/parse answer once `wire` is added to `bytes`; requestTooLarge
+ * past MAX_GET_RESPONSE_BYTES (`at` names the object that passed it).
+ */
+export function addToAnswer(bytes: number, wire: JmapObject, at: string): number {
+  const total = bytes + JSON.stringify(wire).length;
+  if (total > MAX_GET_RESPONSE_BYTES) {
+    throw new MethodError(
+      "requestTooLarge",
+      `The answer passes ${MAX_GET_RESPONSE_BYTES} bytes at ${at}: ask for fewer ids or properties, or set maxBodyValueBytes`,
+    );
+  }
+  return total;
+}
+
+/** A list of property names without duplicates, at most MAX_ASKED_PROPERTIES of them; null when absent. */
+function asked(args: Args, name: "properties" | "bodyProperties"): string[] | null {
+  const list = args.stringList(name);
+  if (list === null) return null;
+  const unique = [...new Set(list)];
+  if (unique.length > MAX_ASKED_PROPERTIES) {
+    throw new MethodError(
+      "requestTooLarge",
+      `"${name}" names ${unique.length} properties; at most ${MAX_ASKED_PROPERTIES} may be asked for at once`,
+    );
+  }
+  return unique;
 }
 
 async function toWire(

@@ -12,6 +12,7 @@ import { MethodError } from "../errors.ts";
 import { Args } from "../standard/args.ts";
 import type { JmapObject } from "../standard/data_type.ts";
 import {
+  addToAnswer,
   ASKED_ARGUMENTS,
   DEFAULT_EMAIL_PROPERTIES,
   HEADER_PROPERTIES,
@@ -49,7 +50,9 @@ export async function emailParse(
   const parsed: Record<string, JmapObject> = {};
   const notParsable: string[] = [];
   const notFound: string[] = [];
-  for (const blobId of [...new Set(blobIds)]) {
+  let bytes = 0;
+  const unique = [...new Set(blobIds)];
+  for (const blobId of unique) {
     let data: Uint8Array;
     try {
       data = await deps.blobs.download(ctx.principal.accountId, decodeId(accountId)!, blobId);
@@ -64,7 +67,9 @@ export async function emailParse(
       notParsable.push(blobId);
       continue;
     }
-    parsed[blobId] = parsedEmail(data, blobId, asked);
+    const wire = parsedEmail(data, blobId, asked);
+    bytes = addToAnswer(bytes, wire, `blob ${Object.keys(parsed).length + 1} of ${unique.length}`);
+    parsed[blobId] = wire;
   }
   return {
     accountId,

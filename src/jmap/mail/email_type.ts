@@ -178,11 +178,39 @@ function invalid(property: string, message: string): InvalidInputError {
   return new InvalidInputError(message, [{ property, message }]);
 }
 
+/**
+ * FilterOperators and FilterConditions one Email filter may hold in all: more is `unsupportedFilter`.
+ * A query of this many runs in SQL well inside SQLite's limits (expression depth 1,000, parameters
+ * 32,766), since operators become balanced trees (src/store/email_query.ts).
+ */
+export const MAX_FILTER_CONDITIONS = 1_024;
+
 /** A checked filter: ids decoded, dates parsed, words made FTS5 expressions. */
 export function readFilter(filter: Filter): EmailFilter {
+  const count = filterSize(filter);
+  if (count > MAX_FILTER_CONDITIONS) {
+    throw new MethodError(
+      "unsupportedFilter",
+      `The filter holds ${count} operators and conditions; at most ${MAX_FILTER_CONDITIONS} are supported`,
+    );
+  }
+  return readChecked(filter);
+}
+
+/** Operators and conditions in a filter (checkFilter has bounded its depth). */
+function filterSize(filter: Filter): number {
+  if ("operator" in filter && Array.isArray((filter as FilterOperator).conditions)) {
+    let count = 1;
+    for (const condition of (filter as FilterOperator).conditions) count += filterSize(condition);
+    return count;
+  }
+  return 1;
+}
+
+function readChecked(filter: Filter): EmailFilter {
   if ("operator" in filter && Array.isArray((filter as FilterOperator).conditions)) {
     const op = filter as FilterOperator;
-    return { operator: op.operator, conditions: op.conditions.map(readFilter) };
+    return { operator: op.operator, conditions: op.conditions.map(readChecked) };
   }
   const condition: EmailCondition = {};
   for (const [key, value] of Object.entries(filter)) {

@@ -269,7 +269,9 @@ export function bodyText(body: EmailBody, max: number): string {
     if (text.length >= max) break;
     if (part.type !== "text/plain" && part.type !== "text/html") continue;
     const value = bodyValue(body, part).value;
-    text += (part.type === "text/html" ? htmlToText(value) : value) + "\n";
+    // HTML is read only as far as the text needed (twice it, as white space collapses afterwards).
+    text += (part.type === "text/html" ? htmlToText(value, { limit: 2 * (max - text.length) }) : value) +
+      "\n";
   }
   return text.slice(0, max);
 }
