@@ -129,3 +129,34 @@ Deno.test("Email/parse: more than 256 properties, or an answer past 32 MB, is re
     assert.deepEqual(bobs.notFound, [blobId]);
   });
 });
+
+Deno.test("Email/get and Email/parse answer the headers property: every header field, raw, in order (RFC 8621 §4.1.3)", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const eml = message(
+      "Received: from a\nSubject: folded\n over two lines\nFrom: a@example.org\nX-Dup: one\nX-Dup: two\n\nbody\n",
+    );
+    // RFC 8621 §4.1.3: "headers: EmailHeader[] (immutable) This is a list of all header fields
+    // [RFC5322], in the same order they appear in the message." (value in Raw form)
+    const expected = [
+      { name: "Received", value: " from a" },
+      { name: "Subject", value: " folded\r\n over two lines" },
+      { name: "From", value: " a@example.org" },
+      { name: "X-Dup", value: " one" },
+      { name: "X-Dup", value: " two" },
+    ];
+    const blobId = await uploadBlob(t, alice, eml);
+    const parsed = await mailCall(t, "Email/parse", { blobIds: [blobId], properties: ["headers"] }, alice);
+    assert.deepEqual((parsed.parsed as Record<string, Obj>)[blobId], { id: null, headers: expected });
+    const { id } = await imported(t, alice, eml);
+    const email = await getEmail(t, alice, id as string, { properties: ["headers"] });
+    assert.deepEqual(email.headers, expected);
+    // Bob, who cannot read Alice's mail, gets nothing.
+    const bobs = await mailCall(
+      t,
+      "Email/get",
+      { accountId: alice.accountId, ids: [id], properties: ["headers"] },
+      bob,
+    ).catch((error) => ({ error }));
+    assert.ok(!("list" in bobs) || (bobs.list as Obj[]).length === 0, JSON.stringify(bobs));
+  });
+});

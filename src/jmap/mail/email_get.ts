@@ -51,8 +51,8 @@ export const DEFAULT_EMAIL_PROPERTIES = [
   "attachments",
 ] as const;
 
-/** Every Email property (besides `header:…`). */
-export const EMAIL_PROPERTIES = [...DEFAULT_EMAIL_PROPERTIES, "bodyStructure"] as const;
+/** Every Email property (besides `header:…`); `headers` is every header field, raw, in order (§4.1.3). */
+export const EMAIL_PROPERTIES = [...DEFAULT_EMAIL_PROPERTIES, "bodyStructure", "headers"] as const;
 
 export const HEADER_PROPERTIES = new Set([
   "messageId",
@@ -67,7 +67,7 @@ export const HEADER_PROPERTIES = new Set([
   "subject",
 ]);
 /** Properties that need the message itself. */
-const BODY_NEEDS = new Set(["bodyStructure", "bodyValues", "textBody", "htmlBody", "attachments"]);
+const BODY_NEEDS = new Set(["bodyStructure", "bodyValues", "textBody", "htmlBody", "attachments", "headers"]);
 
 /**
  * Properties (and, separately, bodyProperties) one Email/get or Email/parse may ask for, duplicates
@@ -283,6 +283,9 @@ export function messageProperty(
   const header = asked.headers.get(property);
   if (header) return headerValue(body.root.headers, header);
   switch (property) {
+    case "headers":
+      // RFC 8621 §4.1.3: every header field of the message, in order, each value in Raw form.
+      return body.root.headers.map((h) => ({ name: h.name, value: h.value }));
     case "bodyStructure":
       return partWire(body, body.root, messageBlobId, asked, true);
     case "textBody":
