@@ -153,7 +153,8 @@ Deno.test("creating: server-set properties, wrong types and unknown blobs are re
       badFrom: ["invalidProperties", ["from"]],
       badSentAt: ["invalidProperties", ["sentAt"]],
       twoBodies: ["invalidProperties", ["textBody"]],
-      missingValue: ["invalidProperties", ["textBody"]],
+      // The partId names no value, and the value "t" is then no part's.
+      missingValue: ["invalidProperties", ["textBody", "bodyValues"]],
       strayValue: ["invalidProperties", ["bodyValues"]],
       otherBlob: ["blobNotFound", [bobsBlob]],
       structure: ["invalidProperties", ["bodyStructure"]],
@@ -295,5 +296,102 @@ Deno.test("attachments past maxSizeAttachmentsPerEmail are refused as tooLarge",
     const refused = (result.notCreated as Record<string, Obj>).x;
     assert.equal(refused.type, "tooLarge", JSON.stringify(refused));
     assert.match(String(refused.description), /maxSizeAttachmentsPerEmail/);
+  });
+});
+
+Deno.test("creating: what RFC 8621 §4.6 says must not be given is refused, every bad property named at once", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const drafts = (await mailboxesByName(t, alice)).Drafts.id as string;
+    const base = {
+      mailboxIds: { [drafts]: true },
+      bodyValues: { t: { value: "hi" } },
+      textBody: [{ partId: "t" }],
+    };
+    const result = await mailCall(t, "Email/set", {
+      create: {
+        // §4.6: "The 'headers' property MUST NOT be given on either the top-level Email or an
+        // EmailBodyPart".
+        headers: { ...base, headers: [{ name: "X-A", value: " b" }] },
+        partHeaders: { ...base, textBody: [{ partId: "t", headers: [{ name: "X-A", value: " b" }] }] },
+        // §4.6: "Header fields beginning with 'Content-' MUST NOT be specified on the Email object".
+        contentType: { ...base, "header:Content-Type": " text/html" },
+        // §4.6: "A 'Content-Transfer-Encoding' header field MUST NOT be given."
+        transferEncoding: {
+          ...base,
+          textBody: [{ partId: "t", "header:Content-Transfer-Encoding": " 8bit" }],
+        },
+        // §4.6: "The 'charset' property MUST be omitted if a 'partId' is given" (size likewise).
+        charset: { ...base, textBody: [{ partId: "t", charset: "iso-8859-1" }] },
+        size: { ...base, textBody: [{ partId: "t", size: 2 }] },
+        // §4.6: "The 'isEncodingProblem' and 'isTruncated' properties MUST be either false or omitted."
+        truncated: { ...base, bodyValues: { t: { value: "hi", isTruncated: true } } },
+        // §4.6: "There MUST NOT be two properties that represent the same header field".
+        twice: { ...base, subject: "a", "header:Subject:asText": "b" },
+        // "Creation attempts that violate any of this SHOULD be rejected with an invalidProperties
+        // error": every one of them is named, not only the first.
+        many: { ...base, size: 1, from: "x", "header:Content-Type": " x/y", sentAt: "soon", color: 1 },
+      },
+    }, alice);
+    assert.equal(result.created, null, JSON.stringify(result.created));
+    const refused = result.notCreated as Record<string, Obj>;
+    const summary = Object.fromEntries(
+      Object.entries(refused).map(([k, v]) => [k, [v.type, (v.properties as string[]).sort()]]),
+    );
+    assert.deepEqual(summary, {
+      headers: ["invalidProperties", ["headers"]],
+      partHeaders: ["invalidProperties", ["textBody"]],
+      contentType: ["invalidProperties", ["header:Content-Type"]],
+      transferEncoding: ["invalidProperties", ["textBody"]],
+      charset: ["invalidProperties", ["textBody"]],
+      size: ["invalidProperties", ["textBody"]],
+      truncated: ["invalidProperties", ["bodyValues"]],
+      twice: ["invalidProperties", ["header:Subject:asText", "subject"]],
+      many: ["invalidProperties", ["color", "from", "header:Content-Type", "sentAt", "size"]],
+    });
+    assert.equal((await mailboxesByName(t, alice)).Drafts.totalEmails, 0);
+  });
+});
+
+Deno.test("creating: no header value can inject a header field or a body, in any form (RFC 8621 §4.1.3, §4.6)", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const drafts = (await mailboxesByName(t, alice)).Drafts.id as string;
+    const base = {
+      mailboxIds: { [drafts]: true },
+      bodyValues: { t: { value: "hi" } },
+      textBody: [{ partId: "t" }],
+    };
+    const attacks: Record<string, Obj> = {
+      raw: { "header:X-A": " ok\r\nBcc: victim@example.org" },
+      rawLf: { "header:X-A": " ok\nBcc: victim@example.org" },
+      rawBody: { "header:X-A": " ok\r\n\r\ninjected body" },
+      rawBlankFold: { "header:X-A": " ok\r\n \r\nBcc: victim@example.org" },
+      text: { "header:X-A:asText": "ok\r\nBcc: victim@example.org" },
+      subject: { subject: "ok\r\nBcc: victim@example.org" },
+      addresses: { "header:X-To:asAddresses": [{ name: "a\r\nBcc: v@example.org", email: "a@example.org" }] },
+      email: { to: [{ name: null, email: "a@example.org\r\nBcc: v@example.org" }] },
+      ids: { "header:X-Ref:asMessageIds": ["a@b\r\nBcc: v@example.org"] },
+      urls: { "header:List-Post:asURLs": ["mailto:a@b\r\nBcc: v@example.org"] },
+      all: { "header:X-A:all": [" fine", " bad\r\nBcc: v@example.org"] },
+      part: { textBody: [{ partId: "t", "header:X-A": " ok\r\nBcc: v@example.org" }] },
+      partName: { attachments: [{ blobId: "x", name: "a\r\nBcc: v@example.org" }] },
+    };
+    const result = await mailCall(t, "Email/set", {
+      create: Object.fromEntries(Object.entries(attacks).map(([k, v]) => [k, { ...base, ...v }])),
+    }, alice);
+    assert.equal(result.created, null, JSON.stringify(result.created));
+    const refused = result.notCreated as Record<string, Obj>;
+    for (const [key, attack] of Object.entries(attacks)) {
+      assert.equal(refused[key]?.type, "invalidProperties", `${key}: ${JSON.stringify(refused[key])}`);
+      assert.deepEqual(refused[key].properties, Object.keys(attack), key);
+    }
+    // A folded Raw value (CRLF then a space) is no injection: it is written, unfolded (RFC 5322 §2.2.3).
+    const folded = await mailCall(t, "Email/set", {
+      create: { f: { ...base, "header:X-Long": " first\r\n second" } },
+    }, alice);
+    const made = (folded.created as Record<string, Obj> | null)?.f;
+    assert.ok(made, JSON.stringify(folded.notCreated));
+    const email = await getEmail(t, alice, made.id as string, { properties: ["header:X-Long", "headers"] });
+    assert.equal(email["header:X-Long"], " first second");
+    assert.ok(!(email.headers as Obj[]).some((h) => String(h.name).toLowerCase() === "bcc"));
   });
 });

@@ -23,13 +23,24 @@ export interface ComposeInput {
   messageId?: string[] | null;
   inReplyTo?: string[] | null;
   references?: string[] | null;
-  /** Further header fields, values as they go on the wire (after the colon). */
-  headers: { name: string; value: string }[];
+  /**
+   * Further header fields, values as they go on the wire (after the colon), checked by
+   * header_write.ts; `fold` folds a long value. A Date or Message-ID among them replaces the one
+   * the server would write.
+   */
+  headers: HeaderField[];
   text?: string;
   html?: string;
   attachments: ComposeAttachment[];
   /** The whole part tree, when the client gave one (then text, html and attachments are not used). */
   structure?: StructurePart;
+}
+
+/** A header field written as given. */
+export interface HeaderField {
+  name: string;
+  value: string;
+  fold?: boolean;
 }
 
 /** One part of a given body structure: a multipart with its parts, or a leaf with its content. */
@@ -45,7 +56,7 @@ export interface StructurePart {
   cid?: string | null;
   language?: string[] | null;
   location?: string | null;
-  headers?: { name: string; value: string }[];
+  headers?: HeaderField[];
 }
 
 /** An attachment: its octets and how it is described. */
@@ -60,6 +71,8 @@ export interface ComposeAttachment {
 const toAddresses = (list: EmailAddress[] | null | undefined) =>
   list?.length ? list.map((a) => ({ name: a.name ?? "", address: a.email })) : undefined;
 const toIds = (ids: string[] | null | undefined) => ids?.length ? ids.map((id) => `<${id}>`) : undefined;
+const given = (input: ComposeInput, name: string) => input.headers.some((h) => h.name.toLowerCase() === name);
+const prepared = (h: HeaderField) => ({ prepared: true, foldLines: h.fold ?? false, value: h.value.trim() });
 
 /** The message's octets, CRLF line ends. */
 export async function composeMessage(
@@ -75,8 +88,10 @@ export async function composeMessage(
     bcc: toAddresses(input.bcc),
     replyTo: toAddresses(input.replyTo),
     subject: input.subject ?? undefined,
-    date: rfc5322Date(input.sentAt ?? null),
-    messageId: toIds(input.messageId)?.[0] ?? `<${crypto.randomUUID()}@${options.hostname}>`,
+    date: given(input, "date") ? undefined : rfc5322Date(input.sentAt ?? null),
+    messageId: given(input, "message-id")
+      ? undefined
+      : toIds(input.messageId)?.[0] ?? `<${crypto.randomUUID()}@${options.hostname}>`,
     inReplyTo: toIds(input.inReplyTo)?.join(" "),
     references: toIds(input.references),
     text: input.text,
@@ -88,7 +103,7 @@ export async function composeMessage(
       cid: a.cid ?? undefined,
       contentDisposition: a.disposition === "inline" ? "inline" : "attachment",
     })),
-    headers: input.headers.map((h) => ({ key: h.name, value: h.value.trim(), prepared: true })),
+    headers: input.headers.map((h) => ({ key: h.name, ...prepared(h) })),
   }).compile();
   // A draft keeps its Bcc (RFC 8621 §4.1.2.3); sending drops it later, not here.
   (node as unknown as { keepBcc: boolean }).keepBcc = true;
@@ -122,15 +137,18 @@ function structuredMessage(input: ComposeInput, options: { hostname: string }): 
     if (value) root.setHeader(name, value);
   }
   if (input.subject) root.setHeader("Subject", input.subject);
-  root.setHeader("Date", rfc5322Date(input.sentAt ?? null));
-  root.setHeader("Message-ID", toIds(input.messageId)?.[0] ?? `<${crypto.randomUUID()}@${options.hostname}>`);
+  if (!given(input, "date")) root.setHeader("Date", rfc5322Date(input.sentAt ?? null));
+  if (!given(input, "message-id")) {
+    root.setHeader(
+      "Message-ID",
+      toIds(input.messageId)?.[0] ?? `<${crypto.randomUUID()}@${options.hostname}>`,
+    );
+  }
   const inReplyTo = toIds(input.inReplyTo);
   if (inReplyTo) root.setHeader("In-Reply-To", inReplyTo.join(" "));
   const references = toIds(input.references);
   if (references) root.setHeader("References", references.join(" "));
-  for (const header of input.headers) {
-    root.addHeader(header.name, { prepared: true, value: header.value.trim() });
-  }
+  for (const header of input.headers) root.addHeader(header.name, prepared(header));
   return root;
 }
 
@@ -148,7 +166,9 @@ function structureNode(part: StructurePart, parent?: MimeNode): MimeNode {
   if (part.language?.length) node.setHeader("Content-Language", part.language.join(", "));
   if (part.location) node.setHeader("Content-Location", part.location);
   for (const header of part.headers ?? []) {
-    node.addHeader(header.name, { prepared: true, value: header.value.trim() });
+    // A Content-* field given as a header replaces the one written from the part's properties.
+    if (/^content-/i.test(header.name)) node.setHeader(header.name, prepared(header));
+    else node.addHeader(header.name, prepared(header));
   }
   return node;
 }

@@ -5,6 +5,8 @@ export { mailboxGrantHandler } from "./mailbox_grants.ts";
 export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
 export { EMAIL_LIMITS, EmailService, isKeyword } from "./emails.ts";
 export { factsOf, messageFacts } from "./message_facts.ts";
+export { writeHeaderForm } from "./header_write.ts";
+export type { WrittenHeader } from "./header_write.ts";
 export { IdentityService } from "./identities.ts";
 export { VacationService } from "./vacation.ts";
 export { SmarthostRelay } from "./relay.ts";
