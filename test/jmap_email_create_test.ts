@@ -395,3 +395,42 @@ Deno.test("creating: no header value can inject a header field or a body, in any
     assert.ok(!(email.headers as Obj[]).some((h) => String(h.name).toLowerCase() === "bcc"));
   });
 });
+
+Deno.test("a text created as given reads back exactly, and a draft saved again and again does not grow (RFC 8621 §4.6, §4.1.4)", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const drafts = (await mailboxesByName(t, alice)).Drafts.id as string;
+    const save = async (text: string, html?: string) => {
+      const result = await mailCall(t, "Email/set", {
+        create: {
+          d: {
+            mailboxIds: { [drafts]: true },
+            subject: "draft",
+            bodyValues: { t: { value: text }, ...(html === undefined ? {} : { h: { value: html } }) },
+            textBody: [{ partId: "t", type: "text/plain" }],
+            ...(html === undefined ? {} : { htmlBody: [{ partId: "h", type: "text/html" }] }),
+          },
+        },
+      }, alice);
+      const made = (result.created as Record<string, Obj> | null)?.d;
+      assert.ok(made, JSON.stringify(result.notCreated));
+      const email = await getEmail(t, alice, made.id as string, {
+        properties: ["textBody", "htmlBody", "bodyValues"],
+        fetchTextBodyValues: true,
+        fetchHTMLBodyValues: true,
+      });
+      const values = email.bodyValues as Record<string, Obj>;
+      const value = (list: unknown) => values[(list as Obj[])[0].partId as string]?.value;
+      return { text: value(email.textBody), html: html === undefined ? undefined : value(email.htmlBody) };
+    };
+    // §4.6 creates the part from bodyValues; §4.1.4 reads it back as its value: "abc" is "abc", not
+    // "abc\n"; line ends inside a value stay as given, and a final line end stays when given.
+    for (const text of ["abc", "two\nlines", "ends with a line end\n", "", "x".repeat(200)]) {
+      assert.deepEqual(await save(text), { text, html: undefined }, JSON.stringify(text));
+      assert.deepEqual(await save(text, `<p>${text}</p>`), { text, html: `<p>${text}</p>` });
+    }
+    // A draft re-read and saved again ten times is what it was.
+    let text = "Dear Bob,\nsee you soon.";
+    for (let i = 0; i < 10; i++) text = (await save(text)).text as string;
+    assert.equal(text, "Dear Bob,\nsee you soon.");
+  });
+});

@@ -79,7 +79,10 @@ export async function composeMessage(
   input: ComposeInput,
   options: { hostname: string },
 ): Promise<Uint8Array> {
-  if (input.structure) return await build(structuredMessage(input, options));
+  if (input.structure) {
+    const leaf = input.structure.subParts ? undefined : input.structure.text ?? input.structure.data;
+    return withoutAddedLineEnd(await build(structuredMessage(input, options)), leaf);
+  }
   const node = new MailComposer({
     from: toAddresses(input.from),
     sender: toAddresses(input.sender)?.[0],
@@ -94,8 +97,9 @@ export async function composeMessage(
       : toIds(input.messageId)?.[0] ?? `<${crypto.randomUUID()}@${options.hostname}>`,
     inReplyTo: toIds(input.inReplyTo)?.join(" "),
     references: toIds(input.references),
-    text: input.text,
-    html: input.html,
+    // An empty text is still a part (nodemailer skips an empty string, not an empty buffer).
+    text: input.text === "" ? Buffer.alloc(0) : input.text,
+    html: input.html === "" ? Buffer.alloc(0) : input.html,
     attachments: input.attachments.map((a) => ({
       content: Buffer.from(a.data.buffer, a.data.byteOffset, a.data.length),
       contentType: a.type,
@@ -107,7 +111,22 @@ export async function composeMessage(
   }).compile();
   // A draft keeps its Bcc (RFC 8621 §4.1.2.3); sending drops it later, not here.
   (node as unknown as { keepBcc: boolean }).keepBcc = true;
-  return await build(node);
+  const single = input.attachments.length === 0 && (input.text === undefined) !== (input.html === undefined);
+  return withoutAddedLineEnd(await build(node), single ? input.text ?? input.html : undefined);
+}
+
+/**
+ * The message without the line end the composer adds after the content of a message that is one
+ * part: in a multipart the CRLF before a boundary belongs to the boundary (RFC 2046 §5.1.1), but in a
+ * single part it would be content, so a text "abc" would read back as "abc\n" and a draft saved
+ * again and again would grow by a line each time. A content that ends with a line end keeps it.
+ */
+function withoutAddedLineEnd(message: Uint8Array, content: string | Uint8Array | undefined): Uint8Array {
+  if (content === undefined) return message;
+  const last = typeof content === "string" ? content.at(-1) : String.fromCharCode(content.at(-1) ?? 0);
+  if (last === "\n" || last === "\r") return message;
+  const n = message.length;
+  return n >= 2 && message[n - 2] === 13 && message[n - 1] === 10 ? message.subarray(0, n - 2) : message;
 }
 
 interface Buildable {
