@@ -434,3 +434,162 @@ Deno.test("a text created as given reads back exactly, and a draft saved again a
     assert.equal(text, "Dear Bob,\nsee you soon.");
   });
 });
+
+Deno.test("header:* is writable in every form, with :all, at the top level and on body parts (RFC 8621 §4.6, §4.1.3)", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const drafts = (await mailboxesByName(t, alice)).Drafts.id as string;
+    const top = {
+      "header:X-Greeting:asText": "Grüße aus Köln, ☕",
+      "header:X-People:asAddresses": [
+        { name: "Zoë, Z.", email: "zoe@example.org" },
+        { name: "Bob", email: "bob@example.org" },
+        { name: null, email: "c@example.org" },
+      ],
+      "header:To:asGroupedAddresses": [
+        { name: "Team Ä", addresses: [{ name: "Ann", email: "ann@example.org" }] },
+        { name: null, addresses: [{ name: null, email: "solo@example.org" }] },
+      ],
+      "header:X-Ids:asMessageIds": ["one@example.org", "two@example.org"],
+      "header:Resent-Date:asDate": "2026-12-05T08:15:00-05:00",
+      "header:List-Post:asURLs": ["mailto:list@example.org", "https://example.org/post?x=1"],
+      "header:X-Tag:all": [" one", " two"],
+      "header:Comments:asText:all": ["first", "second"],
+      "header:Date:asDate": "2026-12-06T10:30:00+01:00",
+      "header:Message-ID:asMessageIds": ["chosen@example.org"],
+    };
+    const part = {
+      partId: "t",
+      type: "text/plain",
+      cid: "text@example.org",
+      language: ["de"],
+      location: "https://example.org/text",
+      "header:X-Part:asText": "Teil ü",
+      "header:X-Part-Tag:all": [" a", " b"],
+    };
+    const result = await mailCall(t, "Email/set", {
+      create: {
+        d: {
+          mailboxIds: { [drafts]: true },
+          subject: "forms",
+          ...top,
+          bodyValues: { t: { value: "abc" } },
+          textBody: [part],
+        },
+      },
+    }, alice);
+    const made = (result.created as Record<string, Obj> | null)?.d;
+    assert.ok(made, JSON.stringify(result.notCreated));
+    const email = await getEmail(t, alice, made.id as string, {
+      properties: [...Object.keys(top), "to", "sentAt", "messageId", "headers", "textBody", "bodyValues"],
+      bodyProperties: [
+        "partId",
+        "cid",
+        "language",
+        "location",
+        "header:X-Part:asText",
+        "header:X-Part-Tag:all",
+      ],
+      fetchTextBodyValues: true,
+    });
+    // Each form reads back as it was written (§4.1.3: the same forms are read and written).
+    for (const [property, value] of Object.entries(top)) {
+      assert.deepEqual(email[property], value, property);
+    }
+    assert.deepEqual(email.to, [{ name: "Ann", email: "ann@example.org" }, {
+      name: null,
+      email: "solo@example.org",
+    }]);
+    assert.equal(email.sentAt, "2026-12-06T10:30:00+01:00");
+    assert.deepEqual(email.messageId, ["chosen@example.org"]);
+    // The Date and Message-ID given replace the server's: each field is there once.
+    const count = (name: string) =>
+      (email.headers as Obj[]).filter((h) => String(h.name).toLowerCase() === name).length;
+    assert.equal(count("date"), 1);
+    assert.equal(count("message-id"), 1);
+    assert.equal(count("x-tag"), 2);
+    const [text] = email.textBody as Obj[];
+    assert.deepEqual({ ...text, partId: undefined }, {
+      partId: undefined,
+      cid: "text@example.org",
+      language: ["de"],
+      location: "https://example.org/text",
+      "header:X-Part:asText": "Teil ü",
+      "header:X-Part-Tag:all": [" a", " b"],
+    });
+    assert.equal((email.bodyValues as Record<string, Obj>)[text.partId as string].value, "abc");
+    // No header field ever has a line longer than RFC 5322's 998 characters, and the message is
+    // ASCII in its header (non-ASCII text went into encoded words).
+    const raw = await t.fetch(`/jmap/download/${alice.accountId}/${made.blobId}/m.eml`, {
+      headers: { authorization: alice.auth },
+    });
+    const head = (await raw.text()).split("\r\n\r\n")[0];
+    assert.ok(head.split("\r\n").every((line) => line.length <= 998));
+    assert.match(head, /^X-Greeting: =\?UTF-8\?Q\?/m);
+  });
+});
+
+Deno.test("textBody and htmlBody parts given by blobId keep their content and properties; an unknown blob is blobNotFound (RFC 8621 §4.6)", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const drafts = (await mailboxesByName(t, alice)).Drafts.id as string;
+    const textBlob = await uploadBlob(t, alice, new TextEncoder().encode("Grüße from a file"));
+    const htmlBlob = await uploadBlob(t, alice, new TextEncoder().encode("<p>from a file</p>"));
+    const bobsBlob = await uploadBlob(t, bob, new TextEncoder().encode("bob's"));
+    const result = await mailCall(t, "Email/set", {
+      create: {
+        d: {
+          mailboxIds: { [drafts]: true },
+          subject: "from blobs",
+          textBody: [{
+            blobId: textBlob,
+            type: "text/plain",
+            charset: "utf-8",
+            size: 999,
+            language: ["en"],
+            "header:X-Source:asText": "upload",
+          }],
+          htmlBody: [{ blobId: htmlBlob, type: "text/html", location: "https://example.org/p", cid: "h@x" }],
+          attachments: [{ blobId: textBlob, type: "text/plain", name: "note.txt", "header:X-Att": " yes" }],
+        },
+        unknown: {
+          mailboxIds: { [drafts]: true },
+          textBody: [{ blobId: bobsBlob, type: "text/plain" }],
+        },
+      },
+    }, alice);
+    const made = (result.created as Record<string, Obj> | null)?.d;
+    assert.ok(made, JSON.stringify(result.notCreated));
+    // §4.6: parts given by blobId are created from the blob's content, not refused.
+    const email = await getEmail(t, alice, made.id as string, {
+      properties: ["textBody", "htmlBody", "attachments", "bodyValues"],
+      bodyProperties: [
+        "partId",
+        "type",
+        "charset",
+        "name",
+        "cid",
+        "language",
+        "location",
+        "header:X-Source:asText",
+        "header:X-Att",
+      ],
+      fetchAllBodyValues: true,
+    });
+    const values = email.bodyValues as Record<string, Obj>;
+    const [text] = email.textBody as Obj[];
+    const [html] = email.htmlBody as Obj[];
+    const [file] = email.attachments as Obj[];
+    assert.equal(values[text.partId as string].value, "Grüße from a file");
+    assert.equal(text.charset, "utf-8");
+    assert.deepEqual(text.language, ["en"]);
+    assert.equal(text["header:X-Source:asText"], "upload");
+    assert.equal(values[html.partId as string].value, "<p>from a file</p>");
+    assert.equal(html.location, "https://example.org/p");
+    assert.equal(html.cid, "h@x");
+    assert.equal(file.name, "note.txt");
+    assert.equal(file["header:X-Att"], " yes");
+    // An unknown blob (here Bob's, which Alice cannot read) is blobNotFound.
+    const refused = (result.notCreated as Record<string, Obj>).unknown;
+    assert.equal(refused.type, "blobNotFound", JSON.stringify(refused));
+    assert.deepEqual(refused.notFound, [bobsBlob]);
+  });
+});

@@ -71,17 +71,48 @@ export interface ComposeAttachment {
 const toAddresses = (list: EmailAddress[] | null | undefined) =>
   list?.length ? list.map((a) => ({ name: a.name ?? "", address: a.email })) : undefined;
 const toIds = (ids: string[] | null | undefined) => ids?.length ? ids.map((id) => `<${id}>`) : undefined;
-const given = (input: ComposeInput, name: string) => input.headers.some((h) => h.name.toLowerCase() === name);
+const given = (input: ComposeInput, name: string) => input.headers.find((h) => h.name.toLowerCase() === name);
 const prepared = (h: HeaderField) => ({ prepared: true, foldLines: h.fold ?? false, value: h.value.trim() });
+
+/** Fields nodemailer rewrites from address objects or dates, even when given a prepared value. */
+const REWRITTEN = new Set(["from", "sender", "to", "cc", "bcc", "reply-to", "date", "references"]);
+
+/**
+ * Field names for the given header fields: a field nodemailer would rewrite goes in under a
+ * placeholder name (a random token, which no value can hold) and gets its own name back after the
+ * message is built, so its value is written exactly as checked by header_write.ts.
+ */
+class FieldNames {
+  readonly #token = `X-Postern-Field-${crypto.randomUUID().replaceAll("-", "")}`;
+  readonly #names: string[] = [];
+
+  key(name: string): string {
+    if (!REWRITTEN.has(name.toLowerCase())) return name;
+    this.#names.push(name);
+    return `${this.#token}-${this.#names.length - 1}`;
+  }
+
+  restore(message: Uint8Array): Uint8Array {
+    if (this.#names.length === 0) return message;
+    const text = Buffer.from(message.buffer, message.byteOffset, message.length).toString("latin1")
+      .replace(new RegExp(`${this.#token}-(\\d+):`, "g"), (_, i) => `${this.#names[Number(i)]}:`);
+    return new Uint8Array(Buffer.from(text, "latin1"));
+  }
+}
 
 /** The message's octets, CRLF line ends. */
 export async function composeMessage(
   input: ComposeInput,
   options: { hostname: string },
 ): Promise<Uint8Array> {
+  const names = new FieldNames();
+  // A Date given replaces the server's (nodemailer writes one when there is none).
+  const date = given(input, "date");
+  const headers = input.headers.filter((h) => h !== date);
   if (input.structure) {
     const leaf = input.structure.subParts ? undefined : input.structure.text ?? input.structure.data;
-    return withoutAddedLineEnd(await build(structuredMessage(input, options)), leaf);
+    const root = structuredMessage({ ...input, headers }, { ...options, names, date: date?.value.trim() });
+    return withoutAddedLineEnd(names.restore(await build(root)), leaf);
   }
   const node = new MailComposer({
     from: toAddresses(input.from),
@@ -91,7 +122,7 @@ export async function composeMessage(
     bcc: toAddresses(input.bcc),
     replyTo: toAddresses(input.replyTo),
     subject: input.subject ?? undefined,
-    date: given(input, "date") ? undefined : rfc5322Date(input.sentAt ?? null),
+    date: date?.value.trim() ?? rfc5322Date(input.sentAt ?? null),
     messageId: given(input, "message-id")
       ? undefined
       : toIds(input.messageId)?.[0] ?? `<${crypto.randomUUID()}@${options.hostname}>`,
@@ -107,12 +138,12 @@ export async function composeMessage(
       cid: a.cid ?? undefined,
       contentDisposition: a.disposition === "inline" ? "inline" : "attachment",
     })),
-    headers: input.headers.map((h) => ({ key: h.name, ...prepared(h) })),
+    headers: headers.map((h) => ({ key: names.key(h.name), ...prepared(h) })),
   }).compile();
   // A draft keeps its Bcc (RFC 8621 §4.1.2.3); sending drops it later, not here.
   (node as unknown as { keepBcc: boolean }).keepBcc = true;
   const single = input.attachments.length === 0 && (input.text === undefined) !== (input.html === undefined);
-  return withoutAddedLineEnd(await build(node), single ? input.text ?? input.html : undefined);
+  return withoutAddedLineEnd(names.restore(await build(node)), single ? input.text ?? input.html : undefined);
 }
 
 /**
@@ -140,8 +171,11 @@ function build(node: Buildable): Promise<Uint8Array> {
 }
 
 /** The message of a given body structure: the tree as given, the message headers on its root. */
-function structuredMessage(input: ComposeInput, options: { hostname: string }): MimeNode {
-  const root = structureNode(input.structure!);
+function structuredMessage(
+  input: ComposeInput,
+  options: { hostname: string; names: FieldNames; date?: string },
+): MimeNode {
+  const root = structureNode(input.structure!, options.names);
   root.keepBcc = true;
   const addresses: [string, EmailAddress[] | null | undefined][] = [
     ["From", input.from],
@@ -156,7 +190,7 @@ function structuredMessage(input: ComposeInput, options: { hostname: string }): 
     if (value) root.setHeader(name, value);
   }
   if (input.subject) root.setHeader("Subject", input.subject);
-  if (!given(input, "date")) root.setHeader("Date", rfc5322Date(input.sentAt ?? null));
+  root.setHeader("Date", options.date ?? rfc5322Date(input.sentAt ?? null));
   if (!given(input, "message-id")) {
     root.setHeader(
       "Message-ID",
@@ -167,16 +201,16 @@ function structuredMessage(input: ComposeInput, options: { hostname: string }): 
   if (inReplyTo) root.setHeader("In-Reply-To", inReplyTo.join(" "));
   const references = toIds(input.references);
   if (references) root.setHeader("References", references.join(" "));
-  for (const header of input.headers) root.addHeader(header.name, prepared(header));
+  for (const header of input.headers) root.addHeader(options.names.key(header.name), prepared(header));
   return root;
 }
 
-function structureNode(part: StructurePart, parent?: MimeNode): MimeNode {
+function structureNode(part: StructurePart, names: FieldNames, parent?: MimeNode): MimeNode {
   const type = part.text !== undefined ? `${part.type}; charset=utf-8` : part.type;
   const options = { filename: part.name ?? undefined, keepBcc: true };
   const node = parent ? parent.createChild(type, options) : new MimeNode(type, options);
   if (part.subParts) {
-    for (const child of part.subParts) structureNode(child, node);
+    for (const child of part.subParts) structureNode(child, names, node);
   } else {
     node.setContent(part.text ?? Buffer.from(part.data!.buffer, part.data!.byteOffset, part.data!.length));
   }
@@ -187,7 +221,7 @@ function structureNode(part: StructurePart, parent?: MimeNode): MimeNode {
   for (const header of part.headers ?? []) {
     // A Content-* field given as a header replaces the one written from the part's properties.
     if (/^content-/i.test(header.name)) node.setHeader(header.name, prepared(header));
-    else node.addHeader(header.name, prepared(header));
+    else node.addHeader(names.key(header.name), prepared(header));
   }
   return node;
 }
