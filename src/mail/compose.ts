@@ -79,7 +79,7 @@ const REWRITTEN = new Set(["from", "sender", "to", "cc", "bcc", "reply-to", "dat
 
 /**
  * Field names for the given header fields: a field nodemailer would rewrite goes in under a
- * placeholder name (a random token, which no value can hold) and gets its own name back after the
+ * placeholder name (a random token, which no value can hold; nodemailer may change its case) and gets its own name back after the
  * message is built, so its value is written exactly as checked by header_write.ts.
  */
 class FieldNames {
@@ -95,7 +95,7 @@ class FieldNames {
   restore(message: Uint8Array): Uint8Array {
     if (this.#names.length === 0) return message;
     const text = Buffer.from(message.buffer, message.byteOffset, message.length).toString("latin1")
-      .replace(new RegExp(`${this.#token}-(\\d+):`, "g"), (_, i) => `${this.#names[Number(i)]}:`);
+      .replace(new RegExp(`${this.#token}-(\\d+):`, "gi"), (_, i) => `${this.#names[Number(i)]}:`);
     return new Uint8Array(Buffer.from(text, "latin1"));
   }
 }
