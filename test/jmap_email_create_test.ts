@@ -593,3 +593,95 @@ Deno.test("textBody and htmlBody parts given by blobId keep their content and pr
     assert.deepEqual(refused.notFound, [bobsBlob]);
   });
 });
+
+Deno.test("creating: any malformed value of any property is a SetError, never a serverFail (RFC 8621 §4.6)", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const drafts = (await mailboxesByName(t, alice)).Drafts.id as string;
+    const odd: unknown[] = [
+      null,
+      0,
+      -1,
+      1.5,
+      true,
+      "",
+      "\r\n",
+      "\u0000",
+      "x".repeat(2000),
+      [],
+      [null],
+      [1],
+      {},
+      {
+        name: 1,
+      },
+      [{ email: 1 }],
+      [{ name: null, addresses: 1 }],
+      { __proto__: 1 },
+      ["a\r\nb"],
+      "2026-13-45T99:00:00Z",
+    ];
+    const keys = [
+      "from",
+      "to",
+      "subject",
+      "sentAt",
+      "messageId",
+      "header:X-A",
+      "header:X-A:asText",
+      "header:X-A:asAddresses",
+      "header:X-A:asGroupedAddresses",
+      "header:X-A:asMessageIds",
+      "header:X-A:asDate",
+      "header:X-A:asURLs",
+      "header:X-A:all",
+      "header:X-A:asDate:all",
+      "header:Date:asDate",
+      "header:bad name",
+      "header:X-A:asNothing",
+      "bodyValues",
+      "textBody",
+      "attachments",
+      "bodyStructure",
+      "keywords",
+    ];
+    const partKeys = [
+      "partId",
+      "blobId",
+      "type",
+      "charset",
+      "name",
+      "cid",
+      "language",
+      "header:X-P:all",
+      "subParts",
+    ];
+    const create: Record<string, Obj> = {};
+    let n = 0;
+    for (const key of keys) {
+      for (const value of odd) {
+        create[`c${n++}`] = {
+          mailboxIds: { [drafts]: true },
+          bodyValues: { t: { value: "hi" } },
+          textBody: [{ partId: "t" }],
+          [key]: value,
+        };
+      }
+    }
+    for (const key of partKeys) {
+      for (const value of odd) {
+        create[`c${n++}`] = {
+          mailboxIds: { [drafts]: true },
+          bodyValues: { t: { value: "hi" } },
+          bodyStructure: { type: "multipart/mixed", subParts: [{ partId: "t", [key]: value }] },
+        };
+      }
+    }
+    for (let from = 0; from < n; from += 200) {
+      const batch = Object.fromEntries(Object.entries(create).slice(from, from + 200));
+      const result = await mailCall(t, "Email/set", { create: batch }, alice);
+      for (const [id, error] of Object.entries((result.notCreated ?? {}) as Record<string, Obj>)) {
+        assert.notEqual(error.type, "serverFail", `${id} ${JSON.stringify(batch[id])}: ${error.description}`);
+      }
+    }
+  });
+});
