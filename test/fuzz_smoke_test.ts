@@ -63,6 +63,18 @@ Deno.test("a seed replays the same generated messages and mutations", () => {
   assert.deepEqual(template.ids, ["c", "d"]);
 });
 
+Deno.test("mutating a mutated value again never throws, whatever properties the first round added", () => {
+  // A first round may add an own "toString" or "valueOf" that is not a function; the harness must
+  // not trip on it itself (it once did: String() of such an object throws).
+  const template = { a: { b: [1, "x", { c: null }] }, d: "text", e: 5 };
+  for (let seed = 0; seed < 3000; seed++) {
+    const random = new Random(seed);
+    let value: unknown = template;
+    for (let round = 0; round < 4; round++) value = mutate(random, value);
+    assert.equal(typeof JSON.stringify(value ?? null), "string");
+  }
+});
+
 Deno.test("a generated message stays within the bound it is given", () => {
   const random = new Random(7);
   for (let i = 0; i < 200; i++) assert.ok(generate(random, 2048).length <= 2048);

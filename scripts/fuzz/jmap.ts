@@ -113,8 +113,13 @@ function argsFor(
   const [type, method] = name.split("/");
   // The caller's own account mostly; the other fuzz account (shared or not) or a made-up one sometimes.
   const accountId = rng.chance(0.85) ? own : someId(rng, ctx, "account");
+  // No ids (all), a few, or every id of the type seen so far.
   const ids = () =>
-    rng.chance(0.3) ? null : Array.from({ length: rng.int(0, 4) }, () => someId(rng, ctx, type));
+    rng.chance(0.3)
+      ? null
+      : rng.chance(0.1)
+      ? [...ctx.seen.get(type) ?? []]
+      : Array.from({ length: rng.int(0, 4) }, () => someId(rng, ctx, type));
   const reference = index > 0 && rng.chance(0.3)
     ? { resultOf: String(rng.int(0, index - 1)), name: rng.pick(STANDARD_TYPES) + "/query", path: "/ids" }
     : undefined;
@@ -158,7 +163,7 @@ function argsFor(
         accountId,
         ids: SINGLETONS.includes(type) ? ["singleton"] : reference ? undefined : ids(),
         ...(reference ? { "#ids": reference } : {}),
-        ...(rng.chance(0.3) ? { properties: ["id", "name", "subject", "role", "@type"] } : {}),
+        ...(rng.chance(0.3) ? { properties: propertiesFor(rng) } : {}),
       };
     case "set":
       return setArgs(rng, ctx, type, accountId);
@@ -180,6 +185,20 @@ function argsFor(
   }
 }
 
+/** The most conditions under one filter operator (the issue's ~1,000 once failed with serverFail). */
+const MAX_CONDITIONS = 1500;
+/** The most properties asked of a /get (the issue's 20,000 header properties once held the server). */
+const MAX_PROPERTIES = 25_000;
+
+/** A few plain properties, or now and then very many header properties (deduplicated or not). */
+function propertiesFor(rng: Random): string[] {
+  const plain = ["id", "name", "subject", "role", "@type", "blobId", "preview"];
+  if (rng.chance(0.8)) return plain;
+  const count = rng.size(MAX_PROPERTIES);
+  const distinct = rng.chance(0.5);
+  return [...plain, ...Array.from({ length: count }, (_, i) => `header:X-Fuzz-${distinct ? i : 0}:asText`)];
+}
+
 function filterFor(rng: Random, type: string): unknown {
   if (type === "Email") {
     const condition = () =>
@@ -196,7 +215,7 @@ function filterFor(rng: Random, type: string): unknown {
     if (rng.chance(0.3)) {
       return {
         operator: rng.pick(["AND", "OR", "NOT"]),
-        conditions: Array.from({ length: rng.size(40) }, condition),
+        conditions: Array.from({ length: rng.size(MAX_CONDITIONS) }, condition),
       };
     }
     return condition();

@@ -58,7 +58,8 @@ function change(rng: Random, value: unknown): unknown {
       if (Array.isArray(value)) return rng.chance(0.5) ? [] : [...value, ...value, oddValue(rng)];
       return [value];
     case 5:
-      return typeof value === "string" ? value + oddString(rng, 5000) : String(value);
+      // JSON, not String(): an object may have been given an own "toString" that is not a function.
+      return typeof value === "string" ? value + oddString(rng, 5000) : JSON.stringify(value) ?? "undefined";
     case 6:
       return typeof value === "number" ? -value : { value };
     default:
