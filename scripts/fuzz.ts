@@ -135,6 +135,8 @@ async function fuzz(opts: Options, server: FuzzServer, client: FuzzClient): Prom
         await SURFACES[surface](roundRng, ctx);
       } catch (error) {
         if (!(error instanceof FuzzFailure)) throw error;
+        // A refused connection is how a dead server first shows: give its exit status a moment to arrive.
+        if (error.kind === "no answer") await new Promise((resolve) => setTimeout(resolve, 1000));
         const gone = !server.running();
         const failure: Failure = {
           surface,

@@ -4,7 +4,7 @@
  * parts (replayable generation, the serverFail check, option errors) behave as its report relies on.
  */
 import assert from "node:assert/strict";
-import { serverFailIn } from "../scripts/fuzz/client.ts";
+import { FuzzClient, FuzzFailure, serverFailIn } from "../scripts/fuzz/client.ts";
 import { generate } from "../scripts/fuzz/mime.ts";
 import { mutate } from "../scripts/fuzz/mutate.ts";
 import { Random } from "../scripts/fuzz/random.ts";
@@ -89,4 +89,30 @@ Deno.test("a serverFail method error anywhere in a JMAP answer is a failure; oth
   );
   assert.equal(serverFailIn({ type: "urn:ietf:params:jmap:error:notJSON", status: 400 }), false);
   assert.equal(serverFailIn(null), false);
+});
+
+Deno.test("the harness's client fails a 5xx, a serverFail and a hang, and passes a 4xx", async () => {
+  const never = Promise.withResolvers<void>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/500") return new Response("{}", { status: 500 });
+    if (path === "/hang") await never.promise;
+    const body = path === "/serverFail"
+      ? { methodResponses: [["error", { type: "serverFail" }, "0"]] }
+      : { type: "urn:ietf:params:jmap:error:notJSON", status: 400 };
+    return Response.json(body, { status: path === "/serverFail" ? 200 : 400 });
+  });
+  try {
+    // A generous bound for the answers that come, a short one for the request that never does.
+    const kind = (path: string, timeoutMs = 20_000) =>
+      new FuzzClient(`http://127.0.0.1:${server.addr.port}`, { timeoutMs }).send({ method: "GET", path })
+        .then(() => "passed", (e) => e instanceof FuzzFailure ? e.kind : e);
+    assert.equal(await kind("/500"), "5xx");
+    assert.equal(await kind("/serverFail"), "serverFail");
+    assert.equal(await kind("/hang", 300), "hang");
+    assert.equal(await kind("/400"), "passed");
+  } finally {
+    never.resolve();
+    await server.shutdown();
+  }
 });
