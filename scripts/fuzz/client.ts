@@ -108,8 +108,10 @@ export class FuzzClient {
     bySurface[response.status] = (bySurface[response.status] ?? 0) + 1;
     if (this.options.verbose) {
       console.log(
-        `${this.surface} ${request.method} ${truncate(request.path, 80)} → ${response.status} ${
-          truncate(text, 300)
+        `${this.surface} ${request.method} ${truncate(request.path, 80)} → ${response.status} (${
+          Math.round(ms)
+        } ms) ${truncate(text, 300)}${
+          typeof request.body === "string" ? `\n  sent: ${truncate(request.body, 300)}` : ""
         }`,
       );
     }
