@@ -195,6 +195,10 @@ async function main(): Promise<number> {
     result = await fuzz(opts, server, client);
   } finally {
     const stopped = await server.stop();
+    // A fault of the harness itself (an exception, not a failure of the server) leaves nothing behind.
+    if (!result && !opts.keepData) {
+      await Deno.remove(server.dataDir, { recursive: true }).catch(() => undefined);
+    }
     if (!stopped) {
       result?.failures.push({
         surface: "shutdown",
