@@ -401,3 +401,28 @@ Deno.test("Email/query with 1,000 conditions under one operator answers; past 1,
     assert.deepEqual(bobs.ids, []);
   });
 });
+
+Deno.test("a search word joined by an underscore finds the email and is marked in its snippet", async () => {
+  // FTS5's tokenizer splits "snake_case" in two, so as one quoted term it was a phrase query, which
+  // the index (detail=column) refuses: Email/query and SearchSnippet/get answered serverFail.
+  await withAliceAndBob(async (t, alice) => {
+    const f = await fixture(t, alice);
+    const code = await imported(
+      t,
+      alice,
+      message(`Subject: naming
+
+Rename the field to snake_case before Friday.
+`),
+    );
+    const query = await mailCall(t, "Email/query", { filter: { text: "snake_case" } }, alice);
+    assert.deepEqual(query.ids, [code.id]);
+    const result = await mailCall(t, "SearchSnippet/get", {
+      filter: { body: "field snake_case" },
+      emailIds: [code.id, f.ids.plans],
+    }, alice);
+    const [found, other] = result.list as Obj[];
+    assert.match(String(found.preview), /the <mark>field<\/mark> to <mark>snake<\/mark>_<mark>case<\/mark>/);
+    assert.deepEqual(other, { emailId: f.ids.plans, subject: null, preview: null });
+  });
+});

@@ -269,9 +269,14 @@ function readChecked(filter: Filter): EmailFilter {
   return { condition };
 }
 
-/** Every word as a quoted prefix term, AND-ed: "Café plans" → "café"* "plans"*. */
+/**
+ * Every word as a quoted prefix term, AND-ed: "Café plans" → "café"* "plans"*. A word is what the
+ * index's unicode61 tokenizer keeps together (letters, digits, private use and marks, as the
+ * snippets' TOKEN in src/mail/snippets.ts; "_" and other punctuation split): a quoted term of two
+ * tokens would be a phrase query, which the index (detail=column) refuses.
+ */
 function ftsExpression(text: string): string | null {
-  const words = text.normalize("NFC").match(/[\p{L}\p{N}_]+/gu) ?? [];
+  const words = text.normalize("NFC").match(/[\p{L}\p{N}\p{Co}][\p{L}\p{N}\p{Co}\p{M}]*/gu) ?? [];
   return words.length ? words.slice(0, 32).map((w) => `"${w}"*`).join(" ") : null;
 }
 
