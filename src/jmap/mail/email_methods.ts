@@ -279,13 +279,16 @@ async function searchSnippetGet(
     numeric,
     words,
   );
+  const notFound = unique.filter((id) => !found.has(decodeId(id) ?? -1));
   return {
     accountId,
     list: unique.flatMap((id) => {
       const snippet = found.get(decodeId(id) ?? -1);
       return snippet ? [{ emailId: id, subject: snippet.subject, preview: snippet.preview }] : [];
     }),
-    notFound: unique.filter((id) => !found.has(decodeId(id) ?? -1)),
+    // RFC 8621 §5.1: notFound is "An array of Email ids requested that could not be found, or null
+    // if all ids were found" (null, not an empty list).
+    notFound: notFound.length ? notFound : null,
   };
 }
 

@@ -46,8 +46,12 @@ const CONDITIONS = [
   "header",
 ] as const;
 
-/** RFC 8621 §4.4.2 sort properties. */
-const SORTABLE = [
+/**
+ * RFC 8621 §4.4.2 sort properties: every one Email/query sorts by, and so (RFC 8621 §1.3.1) the
+ * session's emailQuerySortOptions, "A list of all the values the server supports for the
+ * "property" field of the Comparator object in an "Email/query" sort".
+ */
+export const EMAIL_SORT_PROPERTIES = [
   "receivedAt",
   "sentAt",
   "size",
@@ -114,7 +118,7 @@ export function emailType(deps: EmailTypeDeps): DataType {
       await deps.emails.destroy(ctx.principal.accountId, accountOf(ctx), decodeId(id) ?? -1);
     },
     conditions: Object.fromEntries(CONDITIONS.map((c) => [c, () => true])),
-    sortable: SORTABLE,
+    sortable: EMAIL_SORT_PROPERTIES,
     queryArguments: ["collapseThreads"],
     async query(ctx, window) {
       const collapse = window.arguments?.collapseThreads ?? false;
