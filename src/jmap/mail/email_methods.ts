@@ -292,11 +292,11 @@ async function searchSnippetGet(
   };
 }
 
-/** The FTS5 expressions of a filter's text, subject and body conditions (none under NOT). */
-function snippetWords(filter: EmailFilter): string[] {
+/** The search words of a filter's text, subject and body conditions, one list each (none under NOT). */
+function snippetWords(filter: EmailFilter): string[][] {
   if ("condition" in filter) {
     const { text, subject, body } = filter.condition;
-    return [text, subject, body].filter((w): w is string => w !== undefined);
+    return [text, subject, body].filter((w): w is string[] => w !== undefined);
   }
   return filter.operator === "NOT" ? [] : filter.conditions.flatMap(snippetWords);
 }

@@ -6,6 +6,7 @@ import type { EmailCondition, EmailFilter, EmailService, EmailSort } from "../..
 import { blobId, isKeyword } from "../../mail/mod.ts";
 import { InvalidInputError } from "../../model/errors.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
+import { searchWords } from "../../model/search_words.ts";
 import type { MethodContext } from "../engine.ts";
 import { MethodError } from "../errors.ts";
 import type { DataType, QueryWindow } from "../standard/data_type.ts";
@@ -264,19 +265,15 @@ function readChecked(filter: Filter): EmailFilter {
         break;
       default: {
         if (typeof value !== "string") throw fail("a string");
-        const match = ftsExpression(value);
-        // Text with no words (only punctuation) cannot narrow the search: it matches everything.
-        if (match !== null) condition[key as "text"] = match;
+        // RFC 8621 §4.4.1: white space divides "separate tokens that may be searched for separately
+        // but MUST all be present for the Email to match"; text with no token (only punctuation or
+        // spaces) asks for no token, so every email has all of them: the condition matches everything.
+        const words = searchWords(value);
+        if (words.length > 0) condition[key as "text"] = words;
       }
     }
   }
   return { condition };
-}
-
-/** Every word as a quoted prefix term, AND-ed: "Café plans" → "café"* "plans"*. */
-function ftsExpression(text: string): string | null {
-  const words = text.normalize("NFC").match(/[\p{L}\p{N}_]+/gu) ?? [];
-  return words.length ? words.slice(0, 32).map((w) => `"${w}"*`).join(" ") : null;
 }
 
 function readSort(comparator: Comparator): EmailSort {
