@@ -2,8 +2,8 @@
  * RFC 8621 §5 SearchSnippet text: where the words of a search appear in a subject or a body, marked
  * with <mark>…</mark> and HTML-escaped. Words are found the way the full-text index finds them
  * (SQLite FTS5 `unicode61 remove_diacritics 2`, each search word a prefix): tokens are split where
- * the index splits them (src/model/search_words.ts), compared in lower case with the diacritics of Latin letters removed, so "cafe"
- * marks "Café" and "CAFÉS". The index stores no copy of the text (it is contentless); the text comes
+ * the index splits them (src/model/search_words.ts), compared in lower case with the diacritics of
+ * Latin letters removed, so "cafe" marks "Café" and "CAFÉS". The index stores no copy of the text (it is contentless); the text comes
  * from the message itself.
  */
 import { tokenSpans } from "../model/search_words.ts";
