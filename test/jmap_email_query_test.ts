@@ -224,6 +224,34 @@ Deno.test("every sort orders as asked, ties broken the same way each time", asyn
   });
 });
 
+Deno.test("the session's emailQuerySortOptions lists every sort Email/query accepts, each of which sorts", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const f = await fixture(t, alice);
+    const session = await (await t.fetch("/jmap/session", { headers: { authorization: alice.auth } })).json();
+    const options = session.accounts[alice.accountId].accountCapabilities["urn:ietf:params:jmap:mail"]
+      .emailQuerySortOptions as string[];
+    // RFC 8621 §1.3.1 emailQuerySortOptions: "A list of all the values the server supports for the
+    // "property" field of the Comparator object in an "Email/query" sort (see Section 4.4.2)".
+    assert.deepEqual([...options].sort(), [
+      "allInThreadHaveKeyword",
+      "from",
+      "hasKeyword",
+      "receivedAt",
+      "sentAt",
+      "size",
+      "someInThreadHaveKeyword",
+      "subject",
+      "to",
+    ]);
+    for (const property of options) {
+      const result = await query(t, alice, { sort: [{ property, keyword: "$seen" }] });
+      assert.equal((result.ids as string[]).length, Object.keys(f.ids).length, property);
+    }
+    const unlisted = await mailError(t, "Email/query", { sort: [{ property: "threadId" }] }, alice);
+    assert.equal(unlisted.type, "unsupportedSort");
+  });
+});
+
 Deno.test("collapseThreads keeps the first email of each thread; paging by position and anchor; totals", async () => {
   await withAliceAndBob(async (t, alice) => {
     const f = await fixture(t, alice);
@@ -361,6 +389,15 @@ The café <script>alert(1)</script> is open; the CAFE is near.
       emailIds: [f.ids.plans],
     }, alice);
     assert.deepEqual(noWords.list, [{ emailId: f.ids.plans, subject: null, preview: null }]);
+    // RFC 8621 §5.1: notFound is "An array of Email ids requested that could not be found, or null
+    // if all ids were found".
+    assert.equal(noWords.notFound, null);
+    const allFound = await mailCall(t, "SearchSnippet/get", {
+      filter: { text: "cafe" },
+      emailIds: [f.ids.plans, f.ids.invoice],
+    }, alice);
+    assert.equal(allFound.notFound, null);
+    assert.equal((allFound.list as Obj[]).length, 2);
     const missing = await mailError(t, "SearchSnippet/get", { filter: null }, alice);
     assert.equal(missing.type, "invalidArguments");
   });

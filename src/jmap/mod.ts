@@ -17,6 +17,7 @@ import {
 } from "../mail/mod.ts";
 import { JmapEngine, type MethodDefinition } from "./engine.ts";
 import { emailMethods } from "./mail/email_methods.ts";
+import { EMAIL_SORT_PROPERTIES } from "./mail/email_type.ts";
 import { mailboxType } from "./mail/mailbox_type.ts";
 import { mailboxChangesInView, mailboxQueryChangesInView } from "./mail/mailbox_changes.ts";
 import { QUOTA_CAPABILITY, quotaFeed, quotaType } from "./mail/quota_type.ts";
@@ -65,7 +66,8 @@ const MAIL_CAPABILITY = {
   maxMailboxDepth: MAILBOX_LIMITS.maxMailboxDepth,
   maxSizeMailboxName: MAILBOX_LIMITS.maxSizeMailboxName,
   maxSizeAttachmentsPerEmail: EMAIL_LIMITS.maxSizeAttachmentsPerEmail,
-  emailQuerySortOptions: ["receivedAt", "sentAt", "size", "from", "to", "subject", "hasKeyword"],
+  // Every sort Email/query supports (RFC 8621 §1.3.1), from the one list Email/query checks sorts against.
+  emailQuerySortOptions: [...EMAIL_SORT_PROPERTIES],
 };
 
 /** RFC 8621 §1.3.2: the submission capability of a user's own account. */

@@ -255,22 +255,22 @@ export class EmailService {
 
   /**
    * RFC 8621 §5 SearchSnippet: for each email the viewer may read, its subject and a body excerpt
-   * with the words of `expressions` (the filter's text, subject and body conditions, as FTS5
-   * expressions) in <mark>…</mark>, the rest HTML-escaped; null where nothing matched.
+   * with the search words of `conditions` (the filter's text, subject and body conditions, each a
+   * list of words) in <mark>…</mark>, the rest HTML-escaped; null where nothing matched.
    */
   async snippets(
     viewerId: number,
     accountId: number,
     ids: readonly number[],
-    expressions: readonly string[],
+    conditions: readonly (readonly string[])[],
   ): Promise<Map<number, { subject: string | null; preview: string | null }>> {
     const visible = await this.get(viewerId, accountId, ids);
     const out = new Map(
       visible.map((e) => [e.id, { subject: null as string | null, preview: null as string | null }]),
     );
-    const terms = searchTerms(expressions);
+    const terms = searchTerms(conditions.flat());
     if (terms.length === 0) return out;
-    const matching = await this.store.emails.matching(visible.map((e) => e.id), expressions);
+    const matching = await this.store.emails.matching(visible.map((e) => e.id), conditions);
     for (const email of visible) {
       if (!matching.has(email.id)) continue;
       const text = indexedBodyText(emailBody(await this.message(viewerId, accountId, email)));

@@ -1,14 +1,13 @@
 /**
  * RFC 8621 §5 SearchSnippet text: where the words of a search appear in a subject or a body, marked
  * with <mark>…</mark> and HTML-escaped. Words are found the way the full-text index finds them
- * (SQLite FTS5 `unicode61 remove_diacritics 2`, each search word a prefix): a token is a run of
- * letters and digits, compared in lower case with the diacritics of Latin letters removed, so "cafe"
- * marks "Café" and "CAFÉS". The index stores no copy of the text (it is contentless); the text comes
+ * (SQLite FTS5 `unicode61 remove_diacritics 2`, each search word a prefix): tokens are split where
+ * the index splits them (src/model/search_words.ts), compared in lower case with the diacritics of
+ * Latin letters removed, so "cafe" marks "Café" and "CAFÉS". The index stores no copy of the text (it is contentless); the text comes
  * from the message itself.
  */
+import { tokenSpans } from "../model/search_words.ts";
 
-/** A run of token characters, as unicode61 splits text (letters, digits, private use; marks kept with their letter). */
-const TOKEN = /[\p{L}\p{N}\p{Co}][\p{L}\p{N}\p{Co}\p{M}]*/gu;
 /** A Latin letter with the combining marks that follow it once decomposed. */
 const LATIN_MARKS = /(\p{Script=Latin})\p{M}+/gu;
 
@@ -34,7 +33,9 @@ export const MAX_TERM_LENGTH = 256;
 export function searchTerms(words: readonly string[]): string[] {
   const terms = new Set<string>();
   for (const word of words) {
-    for (const token of word.matchAll(TOKEN)) terms.add(fold(token[0]).slice(0, MAX_TERM_LENGTH));
+    for (const { start, end } of tokenSpans(word)) {
+      terms.add(fold(word.slice(start, end)).slice(0, MAX_TERM_LENGTH));
+    }
   }
   return [...terms].filter(Boolean);
 }
@@ -159,8 +160,8 @@ function tokenize(text: string, terms: readonly string[]): Token[] {
     }
     return tokens;
   }
-  for (const found of text.matchAll(TOKEN)) {
-    tokens.push({ start: found.index, end: found.index + found[0].length, term: match(fold(found[0])) });
+  for (const { start, end } of tokenSpans(text)) {
+    tokens.push({ start, end, term: match(fold(text.slice(start, end))) });
   }
   return tokens;
 }

@@ -19,14 +19,17 @@ export interface EmailCondition {
   hasKeyword?: string;
   notKeyword?: string;
   hasAttachment?: boolean;
-  /** FTS5 match expressions, already built from the words asked for. */
-  text?: string;
-  from?: string;
-  to?: string;
-  cc?: string;
-  bcc?: string;
-  subject?: string;
-  body?: string;
+  /**
+   * Search words (src/model/search_words.ts: each one token of the index, none empty), all of which
+   * must start a word of the field; quoted here into FTS5 syntax, never given to it as they are.
+   */
+  text?: string[];
+  from?: string[];
+  to?: string[];
+  cc?: string[];
+  bcc?: string[];
+  subject?: string[];
+  body?: string[];
   /** [name] or [name, value]: the header is there (and contains the value). */
   header?: [string] | [string, string];
 }
@@ -94,6 +97,15 @@ const FTS_COLUMNS: Record<string, string> = {
   subject: "subject",
   body: "body",
 };
+
+/**
+ * An FTS5 expression that every word starts a token of the row: each word an FTS5 string (quoted,
+ * `"` doubled, so no text of the user is ever syntax) with a prefix `*`, joined by AND. A word is one
+ * token of the index, so a string is never a phrase, which `detail=column` refuses.
+ */
+export function allWords(words: readonly string[]): string {
+  return words.map((word) => `"${word.replaceAll('"', '""')}"*`).join(" AND ");
+}
 
 const keywordExists = (email: string) =>
   `EXISTS (SELECT 1 FROM email_keywords k WHERE k.email_id = ${email} AND k.keyword = ?)`;
@@ -163,7 +175,7 @@ function conditionSql(condition: EmailCondition, params: unknown[]): string {
         if (FTS_COLUMNS[key]) {
           add(
             "e.id IN (SELECT rowid FROM email_search WHERE email_search MATCH ?)",
-            `${FTS_COLUMNS[key]} : (${value})`,
+            `${FTS_COLUMNS[key]} : (${allWords(value as string[])})`,
           );
         }
     }

@@ -1,6 +1,6 @@
 /** Persistence of emails, their mailboxes and keywords, threads, and the counts of every mailbox. */
 import type { Db, Row } from "./db.ts";
-import { type EmailQuery, type EmailQueryResult, runEmailQuery } from "./email_query.ts";
+import { allWords, type EmailQuery, type EmailQueryResult, runEmailQuery } from "./email_query.ts";
 
 /** An email as stored: the properties lists read without opening the message. */
 export interface EmailRecord {
@@ -103,10 +103,10 @@ export interface EmailRepository {
   /** Counts of the mailboxes asked for (a mailbox without emails is all zeros). */
   counts(mailboxIds: readonly number[]): Promise<Map<number, MailboxCounts>>;
   /**
-   * The emails of `ids` whose subject or body has what one of the `expressions` (FTS5 expressions)
-   * asks for (RFC 8621 §5 SearchSnippet marks only those).
+   * The emails of `ids` whose subject or body has every search word of one of the `conditions`
+   * (RFC 8621 §5 SearchSnippet marks only those).
    */
-  matching(ids: readonly number[], expressions: readonly string[]): Promise<Set<number>>;
+  matching(ids: readonly number[], conditions: readonly (readonly string[])[]): Promise<Set<number>>;
   /** Runs an Email/query (see email_query.ts). */
   query(query: EmailQuery): Promise<EmailQueryResult>;
 }
@@ -314,12 +314,13 @@ export function sqliteEmails(db: Db): EmailRepository {
       return done(out);
     },
     query: (query) => done(runEmailQuery(db, query)),
-    matching(ids, expressions) {
-      if (ids.length === 0 || expressions.length === 0) return done(new Set<number>());
+    matching(ids, conditions) {
+      const asked = conditions.filter((words) => words.length > 0);
+      if (ids.length === 0 || asked.length === 0) return done(new Set<number>());
       const rows = db.all<{ id: number }>(
         `SELECT rowid AS id FROM email_search
          WHERE email_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
-        `{subject body} : (${expressions.map((e) => `(${e})`).join(" OR ")})`,
+        `{subject body} : (${asked.map((words) => `(${allWords(words)})`).join(" OR ")})`,
         JSON.stringify(ids),
       );
       return done(new Set(rows.map((r) => Number(r.id))));

@@ -279,21 +279,24 @@ async function searchSnippetGet(
     numeric,
     words,
   );
+  const notFound = unique.filter((id) => !found.has(decodeId(id) ?? -1));
   return {
     accountId,
     list: unique.flatMap((id) => {
       const snippet = found.get(decodeId(id) ?? -1);
       return snippet ? [{ emailId: id, subject: snippet.subject, preview: snippet.preview }] : [];
     }),
-    notFound: unique.filter((id) => !found.has(decodeId(id) ?? -1)),
+    // RFC 8621 §5.1: notFound is "An array of Email ids requested that could not be found, or null
+    // if all ids were found" (null, not an empty list).
+    notFound: notFound.length ? notFound : null,
   };
 }
 
-/** The FTS5 expressions of a filter's text, subject and body conditions (none under NOT). */
-function snippetWords(filter: EmailFilter): string[] {
+/** The search words of a filter's text, subject and body conditions, one list each (none under NOT). */
+function snippetWords(filter: EmailFilter): string[][] {
   if ("condition" in filter) {
     const { text, subject, body } = filter.condition;
-    return [text, subject, body].filter((w): w is string => w !== undefined);
+    return [text, subject, body].filter((w): w is string[] => w !== undefined);
   }
   return filter.operator === "NOT" ? [] : filter.conditions.flatMap(snippetWords);
 }

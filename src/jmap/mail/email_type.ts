@@ -6,6 +6,7 @@ import type { EmailCondition, EmailFilter, EmailService, EmailSort } from "../..
 import { blobId, isKeyword } from "../../mail/mod.ts";
 import { InvalidInputError } from "../../model/errors.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
+import { searchWords } from "../../model/search_words.ts";
 import type { MethodContext } from "../engine.ts";
 import { MethodError } from "../errors.ts";
 import type { DataType, QueryWindow } from "../standard/data_type.ts";
@@ -46,8 +47,12 @@ const CONDITIONS = [
   "header",
 ] as const;
 
-/** RFC 8621 §4.4.2 sort properties. */
-const SORTABLE = [
+/**
+ * RFC 8621 §4.4.2 sort properties: every one Email/query sorts by, and so (RFC 8621 §1.3.1) the
+ * session's emailQuerySortOptions, "A list of all the values the server supports for the
+ * "property" field of the Comparator object in an "Email/query" sort".
+ */
+export const EMAIL_SORT_PROPERTIES = [
   "receivedAt",
   "sentAt",
   "size",
@@ -114,7 +119,7 @@ export function emailType(deps: EmailTypeDeps): DataType {
       await deps.emails.destroy(ctx.principal.accountId, accountOf(ctx), decodeId(id) ?? -1);
     },
     conditions: Object.fromEntries(CONDITIONS.map((c) => [c, () => true])),
-    sortable: SORTABLE,
+    sortable: EMAIL_SORT_PROPERTIES,
     queryArguments: ["collapseThreads"],
     async query(ctx, window) {
       const collapse = window.arguments?.collapseThreads ?? false;
@@ -260,24 +265,15 @@ function readChecked(filter: Filter): EmailFilter {
         break;
       default: {
         if (typeof value !== "string") throw fail("a string");
-        const match = ftsExpression(value);
-        // Text with no words (only punctuation) cannot narrow the search: it matches everything.
-        if (match !== null) condition[key as "text"] = match;
+        // RFC 8621 §4.4.1: white space divides "separate tokens that may be searched for separately
+        // but MUST all be present for the Email to match"; text with no token (only punctuation or
+        // spaces) asks for no token, so every email has all of them: the condition matches everything.
+        const words = searchWords(value);
+        if (words.length > 0) condition[key as "text"] = words;
       }
     }
   }
   return { condition };
-}
-
-/**
- * Every word as a quoted prefix term, AND-ed: "Café plans" → "café"* "plans"*. A word is what the
- * index's unicode61 tokenizer keeps together (letters, digits, private use and marks, as the
- * snippets' TOKEN in src/mail/snippets.ts; "_" and other punctuation split): a quoted term of two
- * tokens would be a phrase query, which the index (detail=column) refuses.
- */
-function ftsExpression(text: string): string | null {
-  const words = text.normalize("NFC").match(/[\p{L}\p{N}\p{Co}][\p{L}\p{N}\p{Co}\p{M}]*/gu) ?? [];
-  return words.length ? words.slice(0, 32).map((w) => `"${w}"*`).join(" ") : null;
 }
 
 function readSort(comparator: Comparator): EmailSort {
