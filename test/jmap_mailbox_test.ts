@@ -245,3 +245,30 @@ Deno.test("a user cannot reach another user's mailboxes without a grant: account
     assert.equal(mine.Planted, undefined);
     assert.equal(await mailboxState(t, alice), s0);
   }));
+
+Deno.test("Mailbox/set update refuses changed server-set properties, every one named, and accepts them unchanged (RFC 8620 §5.3)", () =>
+  withUsers(async (t, alice) => {
+    const { Inbox } = await mailboxesByName(t, alice);
+    const id = Inbox.id as string;
+    // RFC 8620 §5.3: "Any server-set properties MAY be included in the patch if their value is identical
+    // to the current server value (before applying the patches to the object). Otherwise, the update
+    // MUST be rejected with an invalidProperties SetError."
+    const changed = await setMailboxes(t, alice, {
+      update: { [id]: { totalEmails: 42, unreadThreads: 7, "myRights/mayDelete": false, name: "Renamed" } },
+    });
+    assert.equal(changed.updated, null, JSON.stringify(changed));
+    const error = (changed.notUpdated as Record<string, Obj>)[id];
+    assert.equal(error.type, "invalidProperties", JSON.stringify(error));
+    assert.deepEqual(sorted(error.properties), sorted(["totalEmails", "unreadThreads", "myRights"]));
+    const after = (await mailboxesByName(t, alice)).Inbox;
+    assert.equal(after.name, "Inbox");
+    assert.equal(after.totalEmails, 0);
+    assert.deepEqual(after.myRights, Inbox.myRights);
+
+    const same = await setMailboxes(t, alice, {
+      update: { [id]: { totalEmails: 0, myRights: Inbox.myRights, sortOrder: 5 } },
+    });
+    assert.equal(same.notUpdated, null, JSON.stringify(same.notUpdated));
+    assert.deepEqual(Object.keys(same.updated as Obj), [id]);
+    assert.equal((await mailboxesByName(t, alice)).Inbox.sortOrder, 5);
+  }));
