@@ -173,7 +173,9 @@ export class EmailImporter {
         );
         for (const m of email.mailboxIds) recounted.add(m);
       }
-      for (const m of recounted) changes.push({ type: "Mailbox", objectId: m, kind: "updated", accountId });
+      for (const m of recounted) {
+        changes.push({ type: "Mailbox", objectId: m, kind: "updated", accountId, countsOnly: true });
+      }
       await this.store.emails.index(searchable);
       return { result: results, events: [], changes };
     });

@@ -146,6 +146,7 @@ export function mailboxType(deps: MailboxTypeDeps): DataType {
       "shareWith",
     ],
     idProperties: ["parentId"],
+    countProperties: ["totalEmails", "unreadEmails", "totalThreads", "unreadThreads"],
     defaults: { sortOrder: 0, isSubscribed: false },
     wireId: encodeId,
     async checkAccount(ctx, accountId) {
