@@ -470,3 +470,34 @@ Deno.test("a push URL must be https:// (RFC 8620 §7.2); http:// only for a loop
     }
   }
 });
+
+Deno.test("a PushSubscription update may repeat id, deviceClientId and url unchanged; a changed one is invalidProperties (RFC 8620 §5.3, §7.2)", async () => {
+  await withApp(async (t) => {
+    const [alice] = await createUsers(t, ["alice"]);
+    const url = "https://127.0.0.1:9/push";
+    const made = await pushCall(t, alice, "PushSubscription/set", {
+      create: { p: { deviceClientId: "d", url } },
+    });
+    const id = (made.created as Record<string, Obj>).p.id as string;
+    // RFC 8620 §5.3: "Any server-set properties MAY be included in the patch if their value is identical
+    // to the current server value (before applying the patches to the object). Otherwise, the update
+    // MUST be rejected with an invalidProperties SetError."
+    const same = await pushCall(t, alice, "PushSubscription/set", {
+      update: { [id]: { id, deviceClientId: "d", url, types: ["Mailbox"] } },
+    });
+    assert.equal(same.notUpdated, null, JSON.stringify(same.notUpdated));
+    assert.deepEqual(Object.keys(same.updated as Obj), [id]);
+    const got = await pushCall(t, alice, "PushSubscription/get", { ids: [id] });
+    assert.deepEqual((got.list as Obj[])[0].types, ["Mailbox"]);
+    for (
+      const [key, value] of [["id", "zzzz"], ["deviceClientId", "other"], ["url", "https://127.0.0.1:10/"]]
+    ) {
+      const changed = await pushCall(t, alice, "PushSubscription/set", {
+        update: { [id]: { [key]: value } },
+      });
+      const error = (changed.notUpdated as Record<string, Obj>)[id];
+      assert.equal(error?.type, "invalidProperties", `${key}: ${JSON.stringify(changed)}`);
+      assert.deepEqual(error.properties, [key]);
+    }
+  });
+});

@@ -88,6 +88,16 @@ async function checkScheme(url: string, privateTargets: boolean): Promise<void> 
   );
 }
 
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
+  const ka = Object.keys(a as object).sort();
+  const kb = Object.keys(b as object).sort();
+  return ka.length === kb.length &&
+    ka.every((k, i) =>
+      k === kb[i] && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
+    );
+}
+
 /** The two methods, under the core capability. */
 export function pushSubscriptionMethods(
   subscriptions: PushSubscriptionService,
@@ -177,7 +187,14 @@ export function pushSubscriptionMethods(
               throw invalidProperty("", "the patch must be a JSON object");
             }
             const changes: PushSubscriptionChanges = {};
+            // RFC 8620 §5.3: server-set properties "MAY be included in the patch if their value is
+            // identical to the current server value"; so may the immutable ones (§7.2) given unchanged.
+            const current = (await subscriptions.list(accountId)).find((s) => encodeId(s.id) === id);
+            const fixed: Record<string, unknown> = current
+              ? { id, deviceClientId: current.deviceClientId, url: current.url, keys: current.keys }
+              : {};
             for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+              if (Object.hasOwn(fixed, key) && sameJson(value, fixed[key])) continue;
               if (key === "verificationCode") {
                 if (value !== null && typeof value !== "string") {
                   throw invalidProperty(key, "must be a string");
