@@ -308,11 +308,10 @@ Deno.test("a sharer reads the emails of the mailboxes it may read, sees only tho
       accountId: alice.accountId,
       emails: { m: { blobId, mailboxIds: { [inbox]: true } } },
     }, bob);
-    assert.equal(
-      (refused.notCreated as Record<string, Obj>).m.type,
-      "blobNotFound",
-      "Bob's blob is in his own account",
-    );
+    // RFC 8621 §4.8: a blobId not found is "invalidProperties" naming it.
+    const error = (refused.notCreated as Record<string, Obj>).m;
+    assert.equal(error.type, "invalidProperties", "Bob's blob is in his own account");
+    assert.deepEqual(error.properties, ["blobId"]);
   });
 });
 
@@ -364,9 +363,11 @@ Deno.test("bad input to Email/import and Email/get: clear errors, nothing stored
     const types = Object.fromEntries(
       Object.entries(refused).map(([k, v]) => [k, [v.type, v.properties ?? null]]),
     );
+    // RFC 8621 §4.8: "If the "blobId", "mailboxIds", or "keywords" properties are invalid (e.g., missing,
+    // wrong type, id not found), the server MUST reject the import with an "invalidProperties" SetError."
     assert.deepEqual(types, {
-      otherAccountsBlob: ["blobNotFound", null],
-      garbageBlob: ["blobNotFound", null],
+      otherAccountsBlob: ["invalidProperties", ["blobId"]],
+      garbageBlob: ["invalidProperties", ["blobId"]],
       noMailbox: ["invalidProperties", ["mailboxIds"]],
       unknownMailbox: ["invalidProperties", ["mailboxIds"]],
       falseMailbox: ["invalidProperties", ["mailboxIds"]],

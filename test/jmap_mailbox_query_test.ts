@@ -12,12 +12,16 @@ import {
   mailboxState as stateOf,
   mailCall,
   mailError,
+  mailRequest,
   type Obj,
+  rights,
   setMailboxes,
+  share,
   sortedIds as sorted,
   type Who,
   withAliceAndBob as withUsers,
 } from "./mail_helpers.ts";
+import { imported, message } from "./email_helpers.ts";
 
 async function queryIds(t: TestApp, who: Who, args: Obj): Promise<string[]> {
   return (await mailCall(t, "Mailbox/query", args, who)).ids as string[];
@@ -268,4 +272,80 @@ Deno.test("Mailbox/queryChanges gives removed and added that turn the old result
     assert.deepEqual([unchanged.removed, unchanged.added], [[], []]);
     const bad = await mailError(t, "Mailbox/queryChanges", { ...args, sinceQueryState: "nope" }, alice);
     assert.equal(bad.type, "cannotCalculateChanges");
+  }));
+
+const COUNTS = ["totalEmails", "unreadEmails", "totalThreads", "unreadThreads"];
+
+Deno.test("Mailbox/changes names the count properties in updatedProperties when only counts changed, for the RFC's #properties back-reference (RFC 8621 §2.2)", () =>
+  withUsers(async (t, alice, bob) => {
+    const { Inbox, Archive } = await mailboxesByName(t, alice);
+    await share(t, alice, Inbox.id as string, { [bob.accountId]: rights("mayReadItems") });
+    const s0 = await stateOf(t, alice);
+    const bobS0 = (await mailCall(t, "Mailbox/get", { accountId: alice.accountId, ids: [] }, bob)).state;
+    const email = await imported(t, alice, message("Subject: counts\n\nhello\n"));
+    await mailCall(t, "Email/set", { update: { [email.id as string]: { "keywords/$seen": true } } }, alice);
+
+    // RFC 8621 §2.2: "If only the "totalEmails", "unreadEmails", "totalThreads", and/or
+    // "unreadThreads" Mailbox properties have changed since the old state, this will be the list of
+    // properties that may have changed." The RFC's own pattern fetches just those, by back-reference.
+    const { methodResponses } = await mailRequest(t, [
+      ["Mailbox/changes", { accountId: alice.accountId, sinceState: s0 }, "0"],
+      ["Mailbox/get", {
+        accountId: alice.accountId,
+        "#ids": { resultOf: "0", name: "Mailbox/changes", path: "/updated" },
+        "#properties": { resultOf: "0", name: "Mailbox/changes", path: "/updatedProperties" },
+      }, "1"],
+    ], alice.auth);
+    const [[, changes], [getName, got]] = methodResponses;
+    assert.deepEqual(changes.updated, [Inbox.id]);
+    assert.deepEqual(changes.updatedProperties, COUNTS);
+    assert.equal(getName, "Mailbox/get", JSON.stringify(got));
+    assert.deepEqual(got.list, [{
+      id: Inbox.id,
+      totalEmails: 1,
+      unreadEmails: 0,
+      totalThreads: 1,
+      unreadThreads: 0,
+    }]);
+
+    // A grantee who saw the mailbox throughout gets the same answer.
+    const bobs = await mailCall(t, "Mailbox/changes", { accountId: alice.accountId, sinceState: bobS0 }, bob);
+    assert.deepEqual(bobs.updated, [Inbox.id]);
+    assert.deepEqual(bobs.updatedProperties, COUNTS);
+
+    // Moving an email (counts of both mailboxes) and destroying it are counts too.
+    const s1 = await stateOf(t, alice);
+    await mailCall(t, "Email/set", {
+      update: { [email.id as string]: { mailboxIds: { [Archive.id as string]: true } } },
+    }, alice);
+    const moved = await mailCall(t, "Mailbox/changes", { sinceState: s1 }, alice);
+    assert.deepEqual(sorted(moved.updated), sorted([Inbox.id, Archive.id]));
+    assert.deepEqual(moved.updatedProperties, COUNTS);
+
+    // "If the server is unable to tell if only counts have changed, it MUST just be null": any other
+    // change in the range (a rename, a created mailbox) makes it null.
+    await setMailboxes(t, alice, { update: { [Archive.id as string]: { name: "Old mail" } } });
+    const renamed = await mailCall(t, "Mailbox/changes", { sinceState: s1 }, alice);
+    assert.deepEqual(sorted(renamed.updated), sorted([Inbox.id, Archive.id]));
+    assert.equal(renamed.updatedProperties, null);
+    const s2 = await stateOf(t, alice);
+    await createMailbox(t, alice, { name: "Fresh" });
+    const created = await mailCall(t, "Mailbox/changes", { sinceState: s2 }, alice);
+    assert.equal(created.updatedProperties, null);
+    // Nothing changed: nothing to fetch.
+    const none = await mailCall(t, "Mailbox/changes", { sinceState: await stateOf(t, alice) }, alice);
+    assert.equal(none.updatedProperties, null);
+    assert.ok("updatedProperties" in none);
+
+    // Sharing a mailbox with Bob is more than counts for him: it comes into his sight.
+    const bobS1 = (await mailCall(t, "Mailbox/get", { accountId: alice.accountId, ids: [] }, bob)).state;
+    await share(t, alice, Archive.id as string, { [bob.accountId]: rights("mayReadItems") });
+    const shared = await mailCall(
+      t,
+      "Mailbox/changes",
+      { accountId: alice.accountId, sinceState: bobS1 },
+      bob,
+    );
+    assert.deepEqual(shared.created, [Archive.id]);
+    assert.equal(shared.updatedProperties, null);
   }));

@@ -118,7 +118,7 @@ Deno.test("Mailbox/set creates a child through a #creationId parent, renames, mo
     assert.deepEqual(sorted(after.notFound), sorted([c.id, p.id]));
   }));
 
-Deno.test("Mailbox/set refuses a taken role, a cycle, a bad name, a taken sibling name and too deep a tree, naming the property", () =>
+Deno.test("Mailbox/set refuses a taken role, a cycle, a bad name and too deep a tree, naming the property", () =>
   withUsers(async (t, alice, bob) => {
     const mine = await mailboxesByName(t, alice);
     const parent = await createMailbox(t, alice, { name: "Parent" });
@@ -137,9 +137,6 @@ Deno.test("Mailbox/set refuses a taken role, a cycle, a bad name, a taken siblin
       ["an empty name", { create: { name: "" } }, "name"],
       ["no name", { create: { sortOrder: 3 } }, "name"],
       ["a control character", { create: { name: "a\u0007b" } }, "name"],
-      ["a sibling's name", { create: { name: "Inbox" } }, "name"],
-      ["a sibling's name in another normal form", { create: { name: "Cafe\u0301" } }, "name"],
-      ["renaming onto a sibling", { update: [mine.Junk.id as string, { name: "Trash" }] }, "name"],
       ["a server-set property", { create: { name: "X", totalEmails: 3 } }, "totalEmails"],
       ["an unknown property", { create: { name: "X", colour: "red" } }, "colour"],
     ];
@@ -244,4 +241,58 @@ Deno.test("a user cannot reach another user's mailboxes without a grant: account
     assert.equal(mine.Inbox.name, "Inbox");
     assert.equal(mine.Planted, undefined);
     assert.equal(await mailboxState(t, alice), s0);
+  }));
+
+Deno.test("Mailbox/set update refuses changed server-set properties, every one named, and accepts them unchanged (RFC 8620 §5.3)", () =>
+  withUsers(async (t, alice) => {
+    const { Inbox } = await mailboxesByName(t, alice);
+    const id = Inbox.id as string;
+    // RFC 8620 §5.3: "Any server-set properties MAY be included in the patch if their value is identical
+    // to the current server value (before applying the patches to the object). Otherwise, the update
+    // MUST be rejected with an invalidProperties SetError."
+    const changed = await setMailboxes(t, alice, {
+      update: { [id]: { totalEmails: 42, unreadThreads: 7, "myRights/mayDelete": false, name: "Renamed" } },
+    });
+    assert.equal(changed.updated, null, JSON.stringify(changed));
+    const error = (changed.notUpdated as Record<string, Obj>)[id];
+    assert.equal(error.type, "invalidProperties", JSON.stringify(error));
+    assert.deepEqual(sorted(error.properties), sorted(["totalEmails", "unreadThreads", "myRights"]));
+    const after = (await mailboxesByName(t, alice)).Inbox;
+    assert.equal(after.name, "Inbox");
+    assert.equal(after.totalEmails, 0);
+    assert.deepEqual(after.myRights, Inbox.myRights);
+
+    const same = await setMailboxes(t, alice, {
+      update: { [id]: { totalEmails: 0, myRights: Inbox.myRights, sortOrder: 5 } },
+    });
+    assert.equal(same.notUpdated, null, JSON.stringify(same.notUpdated));
+    assert.deepEqual(Object.keys(same.updated as Obj), [id]);
+    assert.equal((await mailboxesByName(t, alice)).Inbox.sortOrder, 5);
+  }));
+
+Deno.test("a sibling's name is alreadyExists with the existing mailbox's id in existingId, on create, rename and move (RFC 8620 §5.4)", () =>
+  withUsers(async (t, alice) => {
+    const mine = await mailboxesByName(t, alice);
+    const cafe = await createMailbox(t, alice, { name: "Café" });
+    const parent = await createMailbox(t, alice, { name: "Parent" });
+    const inner = await createMailbox(t, alice, { name: "Trash", parentId: parent.id });
+    const cases: [string, Parameters<typeof setOutcome>[2], unknown][] = [
+      ["a sibling's name", { create: { name: "Inbox" } }, mine.Inbox.id],
+      ["a sibling's name in another normal form", { create: { name: "Cafe\u0301" } }, cafe.id],
+      ["renaming onto a sibling", { update: [mine.Junk.id as string, { name: "Trash" }] }, mine.Trash.id],
+      ["moving next to a namesake", { update: [inner.id as string, { parentId: null }] }, mine.Trash.id],
+    ];
+    for (const [label, operation, existingId] of cases) {
+      const error = await setOutcome(t, alice, operation);
+      assert.ok(error, `${label} was accepted`);
+      // RFC 8620 §5.4: "alreadyExists: The server forbids duplicates, and the record already exists in
+      // the target account. An "existingId" property of type "Id" MUST be included on the SetError
+      // object with the id of the existing record."
+      assert.equal(error.type, "alreadyExists", `${label}: ${JSON.stringify(error)}`);
+      assert.equal(error.existingId, existingId, `${label}: ${JSON.stringify(error)}`);
+      assert.equal(typeof error.description, "string");
+    }
+    const after = await mailboxesByName(t, alice);
+    assert.equal(after.Junk.id, mine.Junk.id);
+    assert.deepEqual(Object.keys(after).sort(), [...Object.keys(mine), "Café", "Parent"].sort());
   }));

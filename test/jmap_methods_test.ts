@@ -363,16 +363,19 @@ Deno.test("x:Cache/get of an id other than singleton reports it in notFound", {
 
 Deno.test("a name or address that is taken is an alreadyExists SetError", () =>
   withApp(async (t) => {
-    await create(t, "x:Domain", { name: "other.example" });
-    const cases: [string, unknown][] = [
-      ["x:Domain", { name: "example.org" }],
-      ["x:Domain", { name: "EXAMPLE.org" }],
-      ["x:Account", { name: "admin", domainId: "b" }],
-      ["x:Account", { "@type": "Group", name: "Admin", domainId: "b" }],
+    const other = await create(t, "x:Domain", { name: "other.example" });
+    const cases: [string, unknown, string | undefined][] = [
+      ["x:Domain", { name: "example.org" }, "b"],
+      ["x:Domain", { name: "EXAMPLE.org" }, "b"],
+      ["x:Account", { name: "admin", domainId: "b" }, undefined],
+      ["x:Account", { "@type": "Group", name: "Admin", domainId: "b" }, undefined],
     ];
-    for (const [type, object] of cases) {
+    for (const [type, object, existingId] of cases) {
       const error = await notCreated(t, type, object);
       assert.equal(error.type, "alreadyExists", `${type} ${JSON.stringify(object)}`);
+      // RFC 8620 §5.4: "An "existingId" property of type "Id" MUST be included on the SetError object
+      // with the id of the existing record" (a taken address names no record the caller may see).
+      assert.equal(error.existingId, existingId, `${type} ${JSON.stringify(error)}`);
     }
     const bob = await create(t, "x:Account", { name: "bob", domainId: "b", aliases: ["sales@example.org"] });
     const alias = await notCreated(t, "x:Account", { name: "sales", domainId: "b" });
@@ -382,6 +385,7 @@ Deno.test("a name or address that is taken is an alreadyExists SetError", () =>
     assert.equal(rename.type, "alreadyExists");
     const domain = await notUpdated(t, "x:Domain", "b", { name: "other.example" });
     assert.equal(domain.type, "alreadyExists");
+    assert.equal(domain.existingId, other.id);
   }));
 
 Deno.test("a user acting beyond their own account gets a forbidden SetError", () =>

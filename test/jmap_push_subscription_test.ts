@@ -239,8 +239,10 @@ Deno.test("by default no push goes to a loopback or private address: the verific
   const t = await startTestApp({ env: { POSTERN_PUSH_PRIVATE_TARGETS: "deny" } });
   try {
     const [alice] = await createUsers(t, ["alice"]);
+    // An https:// URL (http:// is refused at creation, see below) to the loopback receiver.
+    const url = device.url.replace("http://", "https://");
     const set = await pushCall(t, alice, "PushSubscription/set", {
-      create: { p: { deviceClientId: "phone-1", url: device.url, types: ["Mailbox"] } },
+      create: { p: { deviceClientId: "phone-1", url, types: ["Mailbox"] } },
     });
     const id = (set.created as Record<string, Obj>).p.id;
     const refusal = () =>
@@ -433,4 +435,69 @@ Deno.test("a push subscription made with an OAuth token ends when its grant is r
     await revoked.close();
     await control.close();
   }
+});
+
+Deno.test("a push URL must be https:// (RFC 8620 §7.2); http:// only for a loopback or private host when private targets are allowed", async () => {
+  // RFC 8620 §7.2: "url: String (immutable) An absolute URL where the JMAP server will POST the data
+  // for the push message. This MUST begin with "https://"."
+  for (const allow of [false, true]) {
+    const t = await startTestApp({ env: { POSTERN_PUSH_PRIVATE_TARGETS: allow ? "allow" : "deny" } });
+    try {
+      const [alice] = await createUsers(t, ["alice"]);
+      const set = await pushCall(t, alice, "PushSubscription/set", {
+        create: {
+          publicHttp: { deviceClientId: "d", url: "http://93.184.215.14/push" },
+          loopbackHttp: { deviceClientId: "d", url: "http://127.0.0.1:9/push" },
+          privateHttp: { deviceClientId: "d", url: "http://[fd00::1]:9/push" },
+          localhostHttp: { deviceClientId: "d", url: "http://localhost:9/push" },
+          upperCase: { deviceClientId: "d", url: "HTTP://93.184.215.14/push" },
+          https: { deviceClientId: "d", url: "https://127.0.0.1:9/push" },
+        },
+      });
+      const created = (set.created ?? {}) as Record<string, Obj>;
+      const notCreated = (set.notCreated ?? {}) as Record<string, Obj>;
+      const allowed = allow ? ["https", "localhostHttp", "loopbackHttp", "privateHttp"] : ["https"];
+      assert.deepEqual(Object.keys(created).sort(), allowed, `allow=${allow}: ${JSON.stringify(set)}`);
+      for (const [key, error] of Object.entries(notCreated)) {
+        assert.equal(error.type, "invalidProperties", `allow=${allow} ${key}`);
+        assert.deepEqual(error.properties, ["url"], `allow=${allow} ${key}`);
+        assert.match(String(error.description), /https:\/\//);
+      }
+      const listed = await pushCall(t, alice, "PushSubscription/get", { ids: null });
+      assert.equal((listed.list as Obj[]).length, allowed.length);
+    } finally {
+      await t.close();
+    }
+  }
+});
+
+Deno.test("a PushSubscription update may repeat id, deviceClientId and url unchanged; a changed one is invalidProperties (RFC 8620 §5.3, §7.2)", async () => {
+  await withApp(async (t) => {
+    const [alice] = await createUsers(t, ["alice"]);
+    const url = "https://127.0.0.1:9/push";
+    const made = await pushCall(t, alice, "PushSubscription/set", {
+      create: { p: { deviceClientId: "d", url } },
+    });
+    const id = (made.created as Record<string, Obj>).p.id as string;
+    // RFC 8620 §5.3: "Any server-set properties MAY be included in the patch if their value is identical
+    // to the current server value (before applying the patches to the object). Otherwise, the update
+    // MUST be rejected with an invalidProperties SetError."
+    const same = await pushCall(t, alice, "PushSubscription/set", {
+      update: { [id]: { id, deviceClientId: "d", url, types: ["Mailbox"] } },
+    });
+    assert.equal(same.notUpdated, null, JSON.stringify(same.notUpdated));
+    assert.deepEqual(Object.keys(same.updated as Obj), [id]);
+    const got = await pushCall(t, alice, "PushSubscription/get", { ids: [id] });
+    assert.deepEqual((got.list as Obj[])[0].types, ["Mailbox"]);
+    for (
+      const [key, value] of [["id", "zzzz"], ["deviceClientId", "other"], ["url", "https://127.0.0.1:10/"]]
+    ) {
+      const changed = await pushCall(t, alice, "PushSubscription/set", {
+        update: { [id]: { [key]: value } },
+      });
+      const error = (changed.notUpdated as Record<string, Obj>)[id];
+      assert.equal(error?.type, "invalidProperties", `${key}: ${JSON.stringify(changed)}`);
+      assert.deepEqual(error.properties, [key]);
+    }
+  });
 });

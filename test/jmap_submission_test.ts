@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { getEmail } from "./email_helpers.ts";
-import { CORE, MAIL, withApp } from "./jmap_helpers.ts";
+import { basic, PASSWORD } from "./helpers.ts";
+import { call as jmapCall, CORE, MAIL, withApp } from "./jmap_helpers.ts";
 import { call, draft, SUBMISSION } from "./submission_helpers.ts";
 import { adminSetAccounts, createUsers, mailboxesByName, mailCall, type Obj } from "./mail_helpers.ts";
 
@@ -319,5 +320,43 @@ Deno.test("a Sender naming another account's address is refused like a From (for
     assert.equal(refused.asBobRaw.type, "forbiddenFrom");
     assert.ok((result.created as Record<string, Obj>).own, JSON.stringify(result));
     assert.equal((await mailboxesByName(t, bob)).Inbox.totalEmails, 1, "only the honest one arrived");
+  });
+});
+
+Deno.test("a submission to user@localhost, the default domain of a fresh install, is delivered locally (RFC 5321 single-label domain)", async () => {
+  await withApp(async (t) => {
+    const domain = await jmapCall(t, "x:Domain/set", { create: { d: { name: "localhost" } } });
+    assert.equal(domain.notCreated, null, JSON.stringify(domain.notCreated));
+    const domainId = (domain.created as Record<string, Obj>).d.id as string;
+    const [alice, bob] = (await createUsers(t, ["alice", "bob"], { domainId })).map((who) => {
+      const emailAddress = who.emailAddress.replace("@example.org", "@localhost");
+      return { ...who, emailAddress, auth: basic(emailAddress, PASSWORD) };
+    });
+    const identity = ((await call(t, alice, "Identity/get", { ids: null })).list as Obj[])[0];
+    assert.equal(identity.email, "alice@localhost");
+    const emailId = await draft(t, alice, { to: [{ name: null, email: "bob@localhost" }], subject: "hi" });
+    const set = await call(t, alice, "EmailSubmission/set", {
+      create: { s: { identityId: identity.id, emailId } },
+    });
+    // RFC 5321 §4.1.2: `Domain = sub-domain *("." sub-domain)`: one label is a domain.
+    assert.equal(set.notCreated, null, JSON.stringify(set.notCreated));
+    const id = (set.created as Record<string, Obj>).s.id as string;
+    const record = ((await call(t, alice, "EmailSubmission/get", { ids: [id] })).list as Obj[])[0];
+    assert.equal((record.deliveryStatus as Record<string, Obj>)["bob@localhost"].delivered, "yes");
+    assert.equal((await mailboxesByName(t, bob)).Inbox.totalEmails, 1);
+
+    // A domain with an empty label is still not an address.
+    const bad = await call(t, alice, "EmailSubmission/set", {
+      create: {
+        b: {
+          identityId: identity.id,
+          emailId,
+          envelope: { mailFrom: { email: "alice@localhost" }, rcptTo: [{ email: "bob@local..host" }] },
+        },
+      },
+    });
+    const refused = (bad.notCreated as Record<string, Obj>).b;
+    assert.equal(refused.type, "invalidRecipients");
+    assert.deepEqual(refused.invalidRecipients, ["bob@local..host"]);
   });
 });

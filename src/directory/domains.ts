@@ -23,8 +23,14 @@ export class DomainService {
   /** Creates a domain; its name must be free. */
   async create(input: { name: string; description?: string | null }): Promise<Domain> {
     const id = await this.accounts.write(async () => {
-      if (await this.store.domains.getByName(input.name)) {
-        throw new ConflictError(`Cannot create domain "${input.name}": it already exists`);
+      const existing = await this.store.domains.getByName(input.name);
+      if (existing) {
+        throw new ConflictError(
+          `Cannot create domain "${input.name}": it already exists`,
+          "alreadyExists",
+          [],
+          existing.id,
+        );
       }
       const id = await this.store.domains.insert({
         name: input.name,
@@ -49,6 +55,9 @@ export class DomainService {
         if (other && other.id !== id) {
           throw new ConflictError(
             `Cannot rename domain "${before.name}" to "${patch.name}": it already exists`,
+            "alreadyExists",
+            [],
+            other.id,
           );
         }
       }

@@ -174,7 +174,11 @@ export function createJmap(deps: {
   });
   for (const [name, definition] of sharing) methods.set(name, definition);
   const push = new PushHub({ changes: deps.changes, mailboxes: deps.mailboxes, emails: deps.emails });
-  for (const [name, definition] of pushSubscriptionMethods(deps.pushSubscriptions)) {
+  for (
+    const [name, definition] of pushSubscriptionMethods(deps.pushSubscriptions, {
+      privateTargets: deps.pushPrivateTargets ?? false,
+    })
+  ) {
     methods.set(name, definition);
   }
   const webPush = new WebPushSender({

@@ -41,7 +41,7 @@ export const EMAIL_LIMITS = { maxSizeAttachmentsPerEmail: 50_000_000 } as const;
 
 /** Why one import failed, as a JMAP SetError. */
 export interface ImportRefusal {
-  type: "blobNotFound" | "invalidProperties" | "alreadyExists" | "overQuota" | "forbidden";
+  type: "invalidProperties" | "alreadyExists" | "overQuota" | "forbidden";
   description: string;
   properties?: string[];
   existingId?: number;
@@ -173,7 +173,9 @@ export class EmailImporter {
         );
         for (const m of email.mailboxIds) recounted.add(m);
       }
-      for (const m of recounted) changes.push({ type: "Mailbox", objectId: m, kind: "updated", accountId });
+      for (const m of recounted) {
+        changes.push({ type: "Mailbox", objectId: m, kind: "updated", accountId, countsOnly: true });
+      }
       await this.store.emails.index(searchable);
       return { result: results, events: [], changes };
     });
@@ -281,10 +283,10 @@ export class EmailImporter {
         await this.blobs.readableMessage(viewerId, accountId, hash)
     );
     if (!hash || !data) {
-      return {
-        type: "blobNotFound",
-        description: `No blob "${item.blobId}" in this account is available to you`,
-      };
+      // RFC 8621 §4.8: "If the "blobId", "mailboxIds", or "keywords" properties are invalid (e.g.,
+      // missing, wrong type, id not found), the server MUST reject the import with an
+      // "invalidProperties" SetError." (Email/set keeps blobNotFound, RFC 8621 §4.6.)
+      return invalid("blobId", `No blob "${item.blobId}" in this account is available to you`);
     }
     if (item.mailboxIds.length === 0) {
       return invalid("mailboxIds", "An email must be in at least one mailbox");

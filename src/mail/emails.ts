@@ -190,11 +190,13 @@ export class EmailService {
         events: [],
         changes: [
           { type: "Email", objectId: id, kind: "updated", accountId },
+          // Only the mailboxes' counts move (RFC 8621 §2.2 updatedProperties).
           ...[...recounted].map((m): Change => ({
             type: "Mailbox",
             objectId: m,
             kind: "updated",
             accountId,
+            countsOnly: true,
           })),
         ],
       };
@@ -229,6 +231,7 @@ export class EmailService {
             objectId: m,
             kind: "updated",
             accountId,
+            countsOnly: true,
           })),
         ],
       };

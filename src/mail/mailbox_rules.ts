@@ -3,7 +3,7 @@
  * most maxSizeMailboxName octets of UTF-8, without control characters; a known role held by one
  * mailbox; a parent that exists; no cycle; at most maxMailboxDepth deep; no sibling of the same name.
  */
-import { InvalidInputError, MAILBOX_ROLES, type MailboxRecord } from "./deps.ts";
+import { ConflictError, InvalidInputError, MAILBOX_ROLES, type MailboxRecord } from "./deps.ts";
 
 /** Limits of the mail capability that mailboxes obey (RFC 8621 §1.3.1). */
 export const MAILBOX_LIMITS = { maxMailboxDepth: 10, maxSizeMailboxName: 255 } as const;
@@ -52,9 +52,14 @@ export function checkPlacement(
   }
   const sibling = all.find((o) => o.id !== m.id && o.parentId === m.parentId && o.name === m.name);
   if (sibling) {
-    throw new InvalidInputError(`A mailbox named "${m.name}" already exists there`, [
-      { property: "name", message: "a sibling has this name" },
-    ]);
+    // alreadyExists with the sibling's id, as Stalwart answers: the client can use the mailbox that is
+    // there (RFC 8621 §2 only says names are unique among siblings; RFC 8620 §5.4 defines the error).
+    throw new ConflictError(
+      `A mailbox named "${m.name}" already exists there`,
+      "alreadyExists",
+      [],
+      sibling.id,
+    );
   }
 }
 

@@ -49,7 +49,12 @@ export interface SubmissionInput {
   sendAt?: number;
 }
 
-const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
+/**
+ * A recipient: local part, "@", then a domain of one or more dot-separated labels. RFC 5321 §4.1.2
+ * (`Domain = sub-domain *("." sub-domain)`) allows a single label, so a fresh install's own default
+ * domain "localhost" is a valid recipient.
+ */
+const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:".]+(?:\.[^\s@<>(),;:".]+)*$/;
 
 /** Submissions of an account by its owner. */
 export class SubmissionService {

@@ -34,6 +34,8 @@ export class ConflictError extends DomainError {
     message: string,
     readonly kind: "alreadyExists" | "inUse" = "alreadyExists",
     readonly references: string[] = [],
+    /** For "alreadyExists": the id of the object that is already there, when there is one. */
+    readonly existingId?: number,
   ) {
     super(message);
   }

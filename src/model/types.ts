@@ -122,6 +122,12 @@ export interface Change {
   accountId: number | null;
   /** For directory-wide types, the account the object belongs to (non-admins see only theirs). */
   ownerId?: number | null;
+  /**
+   * An update that changed only counts (a Mailbox's totalEmails, unreadEmails, totalThreads,
+   * unreadThreads, as an email comes, goes or is read), so Mailbox/changes can say so in
+   * updatedProperties (RFC 8621 §2.2).
+   */
+  countsOnly?: boolean;
 }
 
 /** A write that logs its invalidation events and changes in its own transaction, then applies the events. */

@@ -39,13 +39,15 @@ export function sqliteChanges(db: Db): ChangeLog {
       const now = Date.now();
       for (const c of changes) {
         db.run(
-          "INSERT INTO changes (account_id, owner_id, type, object_id, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+          `INSERT INTO changes (account_id, owner_id, type, object_id, kind, created_at, counts_only)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
           c.accountId,
           c.ownerId ?? null,
           c.type,
           c.objectId,
           KIND_CODE[c.kind],
           now,
+          c.countsOnly && c.kind === "updated" ? 1 : 0,
         );
       }
       return Promise.resolve();
@@ -84,15 +86,15 @@ export function sqliteChanges(db: Db): ChangeLog {
     },
     since(type, accountId, afterId, options) {
       const rows = options.ownerId === undefined
-        ? db.all<{ id: number; object_id: number; kind: number }>(
-          "SELECT id, object_id, kind FROM changes WHERE type = ? AND account_id IS ? AND id > ? ORDER BY id LIMIT ?",
+        ? db.all<{ id: number; object_id: number; kind: number; counts_only: number }>(
+          "SELECT id, object_id, kind, counts_only FROM changes WHERE type = ? AND account_id IS ? AND id > ? ORDER BY id LIMIT ?",
           type,
           accountId,
           afterId,
           options.limit,
         )
-        : db.all<{ id: number; object_id: number; kind: number }>(
-          `SELECT id, object_id, kind FROM changes WHERE type = ? AND account_id IS ? AND owner_id = ? AND id > ?
+        : db.all<{ id: number; object_id: number; kind: number; counts_only: number }>(
+          `SELECT id, object_id, kind, counts_only FROM changes WHERE type = ? AND account_id IS ? AND owner_id = ? AND id > ?
            ORDER BY id LIMIT ?`,
           type,
           accountId,
@@ -106,6 +108,7 @@ export function sqliteChanges(db: Db): ChangeLog {
         accountId,
         objectId: Number(r.object_id),
         kind: KIND_NAME[Number(r.kind)],
+        ...(Number(r.counts_only) === 1 ? { countsOnly: true } : {}),
       })));
     },
   };

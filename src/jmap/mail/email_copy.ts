@@ -54,12 +54,10 @@ async function copyBlob(
     const data = await deps.blobs.download(viewer, from, id);
     return (await deps.blobs.upload(viewer, to, { data, type: "application/octet-stream" })).blobId;
   } catch (error) {
+    // RFC 8620 §6.3: "the notFound SetError error may be returned if the blobId to be copied cannot
+    // be found" (Email/copy, RFC 8621 §4.7, allows notFound too).
     if (error instanceof NotFoundError) {
-      return {
-        type: "blobNotFound",
-        description: `No blob "${id}" in the source account is available to you`,
-        notFound: [id],
-      };
+      return { type: "notFound", description: `No blob "${id}" in the source account is available to you` };
     }
     if (error instanceof QuotaError) return { type: "overQuota", description: error.message };
     if (error instanceof ForbiddenError) return { type: "forbidden", description: error.message };

@@ -14,7 +14,7 @@ import type { Comparator, Filter, FilterOperator } from "../types.ts";
 import { CAPABILITY } from "../types.ts";
 import { readDraft } from "./email_draft.ts";
 import { EMAIL_PROPERTIES } from "./email_get.ts";
-import { readUtcDate } from "../dates.ts";
+import { readUtcDate, utcDate } from "../dates.ts";
 
 /** What the Email type uses. */
 export interface EmailTypeDeps {
@@ -79,11 +79,16 @@ export function emailType(deps: EmailTypeDeps): DataType {
     idProperties: [],
     defaults: { keywords: {} },
     checkAccount: deps.checkAccount,
-    // /set reads the mutable properties to apply patches to (keywords/$seen, mailboxIds/…).
+    // /set reads the mutable properties to apply patches to (keywords/$seen, mailboxIds/…), and the
+    // server-set and immutable metadata a client may write back unchanged (RFC 8620 §5.3).
     async get(ctx, ids) {
       const numeric = (ids ?? []).map((id) => decodeId(id)).filter((id): id is number => id !== undefined);
       const list = (await deps.emails.get(ctx.principal.accountId, accountOf(ctx), numeric)).map((e) => ({
         id: encodeId(e.id),
+        blobId: blobId(e.blobHash),
+        threadId: encodeId(e.threadId),
+        size: e.size,
+        receivedAt: utcDate(e.receivedAt),
         mailboxIds: Object.fromEntries(e.visibleMailboxIds.map((m) => [encodeId(m), true])),
         keywords: Object.fromEntries(e.keywords.map((k) => [k, true])),
       }));

@@ -57,7 +57,11 @@ export function mailboxChangesInView(
         if (visibleNow.has(id)) (sawIt ? updated : created).push(encodeId(id));
         else if (sawIt) destroyed.push(encodeId(id));
       }
-      return { ...result, created, updated, destroyed };
+      // Mailboxes coming into or out of the grantee's sight are more than counts (RFC 8621 §2.2).
+      const updatedProperties = created.length || destroyed.length || !updated.length
+        ? null
+        : result.updatedProperties;
+      return { ...result, created, updated, destroyed, updatedProperties };
     },
   };
 }

@@ -1,6 +1,6 @@
 /** The Mailbox data type (RFC 8621 §2) with `shareWith` and `myRights` (RFC 9670 sharing). */
 import type { MailboxInput, MailboxService, MailboxView } from "../../mail/mod.ts";
-import { invalidProperty, NotFoundError } from "../../model/errors.ts";
+import { InvalidInputError, invalidProperty, NotFoundError } from "../../model/errors.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import { ALL_RIGHTS, MAILBOX_RIGHTS, rightsObject } from "../../model/mail.ts";
 import type { MethodContext } from "../engine.ts";
@@ -39,15 +39,25 @@ function toWire(m: MailboxView): JmapObject {
   };
 }
 
-/** Reads the writable properties of a create or update. */
-function toInput(object: JmapObject, mode: "create" | "update"): MailboxInput {
+/** Properties only the server sets (RFC 8621 §2: "server-set"). */
+const SERVER_SET = ["id", "totalEmails", "unreadEmails", "totalThreads", "unreadThreads", "myRights"];
+
+/**
+ * Reads the writable properties of a create or update. A server-set property here is refused, every one
+ * named: RFC 8620 §5.3 lets an update include "server-set properties ... if their value is identical to
+ * the current server value ... Otherwise, the update MUST be rejected with an invalidProperties
+ * SetError", and /set drops the unchanged ones before they reach this.
+ */
+function toInput(object: JmapObject): MailboxInput {
   const input: MailboxInput = {};
-  const readOnly = ["id", "totalEmails", "unreadEmails", "totalThreads", "unreadThreads", "myRights"];
+  const serverSet = Object.keys(object).filter((key) => SERVER_SET.includes(key));
+  if (serverSet.length) {
+    throw new InvalidInputError(
+      `${serverSet.map((p) => `"${p}"`).join(", ")} ${serverSet.length > 1 ? "are" : "is"} set by the server`,
+      serverSet.map((property) => ({ property, message: "is set by the server" })),
+    );
+  }
   for (const [key, value] of Object.entries(object)) {
-    if (readOnly.includes(key)) {
-      if (mode === "create" || key === "id") throw invalidProperty(key, "is set by the server");
-      continue;
-    }
     switch (key) {
       case "name":
         if (typeof value !== "string") throw invalidProperty(key, "must be a string");
@@ -136,6 +146,7 @@ export function mailboxType(deps: MailboxTypeDeps): DataType {
       "shareWith",
     ],
     idProperties: ["parentId"],
+    countProperties: ["totalEmails", "unreadEmails", "totalThreads", "unreadThreads"],
     defaults: { sortOrder: 0, isSubscribed: false },
     wireId: encodeId,
     async checkAccount(ctx, accountId) {
@@ -166,7 +177,7 @@ export function mailboxType(deps: MailboxTypeDeps): DataType {
       return { list: found, notFound: ids.filter((id) => !byId.has(id)) };
     },
     async create(ctx, object) {
-      const id = await mailboxes.create(ctx.principal.accountId, accountOf(ctx), toInput(object, "create"));
+      const id = await mailboxes.create(ctx.principal.accountId, accountOf(ctx), toInput(object));
       // The creator sees what they created (a child inherits its parent's grants); should a concurrent
       // change hide it, the id alone still tells the client it exists.
       return (await list(ctx)).find((m) => m.id === encodeId(id)) ?? { id: encodeId(id) };
@@ -174,7 +185,7 @@ export function mailboxType(deps: MailboxTypeDeps): DataType {
     async update(ctx, id, changes) {
       const mailboxId = decodeId(id);
       if (mailboxId === undefined) throw new NotFoundError("Mailbox", id);
-      await mailboxes.update(ctx.principal.accountId, accountOf(ctx), mailboxId, toInput(changes, "update"));
+      await mailboxes.update(ctx.principal.accountId, accountOf(ctx), mailboxId, toInput(changes));
       return null;
     },
     async destroy(ctx, id) {

@@ -18,6 +18,7 @@ import { MethodError } from "../errors.ts";
 import { Args } from "../standard/args.ts";
 import { resolveCreationIds } from "../standard/creation_ids.ts";
 import { pickByIds } from "../standard/data_type.ts";
+import { refusedTarget } from "./push_targets.ts";
 import { toSetError } from "../standard/set.ts";
 import { CAPABILITY, type SetError } from "../types.ts";
 
@@ -64,9 +65,46 @@ function requireMailScope(ctx: MethodContext, name: string): void {
   }
 }
 
+/**
+ * RFC 8620 §7.2: "url: String (immutable) An absolute URL where the JMAP server will POST the data for
+ * the push message. This MUST begin with "https://"." The one exception is a push service the operator
+ * runs next to the server without TLS: with POSTERN_PUSH_PRIVATE_TARGETS=allow, an http:// URL whose
+ * host is (or resolves only to) a loopback or private address. Other URL checks are the service's.
+ */
+async function checkScheme(url: string, privateTargets: boolean): Promise<void> {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    return; // The service refuses it as not a URL.
+  }
+  if (protocol !== "http:") return;
+  if (privateTargets && (await refusedTarget(url)) !== undefined) return;
+  throw invalidProperty(
+    "url",
+    privateTargets
+      ? "must be an https:// URL; http:// is only for a loopback or private host"
+      : "must be an https:// URL",
+  );
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
+  const ka = Object.keys(a as object).sort();
+  const kb = Object.keys(b as object).sort();
+  return ka.length === kb.length &&
+    ka.every((k, i) =>
+      k === kb[i] && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
+    );
+}
+
 /** The two methods, under the core capability. */
 export function pushSubscriptionMethods(
   subscriptions: PushSubscriptionService,
+  options: {
+    /** POSTERN_PUSH_PRIVATE_TARGETS=allow: http:// is accepted for a loopback or private host. */
+    privateTargets: boolean;
+  },
 ): [string, MethodDefinition][] {
   return [
     ["PushSubscription/get", {
@@ -115,6 +153,7 @@ export function pushSubscriptionMethods(
               throw invalidProperty("deviceClientId", "is required: a string");
             }
             if (typeof o.url !== "string") throw invalidProperty("url", "is required: an https:// URL");
+            await checkScheme(o.url, options.privateTargets);
             let keys: { p256dh: string; auth: string } | null = null;
             if (o.keys !== undefined && o.keys !== null) {
               const k = o.keys as Record<string, unknown>;
@@ -148,7 +187,14 @@ export function pushSubscriptionMethods(
               throw invalidProperty("", "the patch must be a JSON object");
             }
             const changes: PushSubscriptionChanges = {};
+            // RFC 8620 §5.3: server-set properties "MAY be included in the patch if their value is
+            // identical to the current server value"; so may the immutable ones (§7.2) given unchanged.
+            const current = (await subscriptions.list(accountId)).find((s) => encodeId(s.id) === id);
+            const fixed: Record<string, unknown> = current
+              ? { id, deviceClientId: current.deviceClientId, url: current.url, keys: current.keys }
+              : {};
             for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+              if (Object.hasOwn(fixed, key) && sameJson(value, fixed[key])) continue;
               if (key === "verificationCode") {
                 if (value !== null && typeof value !== "string") {
                   throw invalidProperty(key, "must be a string");

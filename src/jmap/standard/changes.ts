@@ -5,7 +5,7 @@ import { MethodError } from "../errors.ts";
 import { Args } from "./args.ts";
 import type { JmapObject } from "./data_type.ts";
 import { changeScope, type StandardEnvironment } from "./environment.ts";
-import { summarize } from "./state.ts";
+import { type ChangeSummary, summarize } from "./state.ts";
 
 /** `Foo/changes` (RFC 8620 §5.2). */
 export async function changes(
@@ -35,7 +35,18 @@ export async function changes(
     created: wire(summary.created),
     updated: wire(summary.updated),
     destroyed: wire(summary.destroyed),
+    ...(type.countProperties ? { updatedProperties: updatedProperties(type.countProperties, summary) } : {}),
   };
+}
+
+/**
+ * RFC 8621 §2.2: "If only the "totalEmails", "unreadEmails", "totalThreads", and/or "unreadThreads"
+ * Mailbox properties have changed since the old state, this will be the list of properties that may
+ * have changed. If the server is unable to tell if only counts have changed, it MUST just be null."
+ * Null too when nothing changed: there is nothing to fetch.
+ */
+function updatedProperties(counts: readonly string[], summary: ChangeSummary): string[] | null {
+  return summary.countsOnly && summary.updated.length > 0 ? [...counts] : null;
 }
 
 /**

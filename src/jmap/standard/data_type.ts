@@ -55,6 +55,12 @@ export interface DataType {
   properties: readonly string[];
   /** Properties holding ids, where `#creationId` references are resolved in /set. */
   idProperties: readonly string[];
+  /**
+   * Properties that change without the object being written (Mailbox counts): /changes then answers
+   * `updatedProperties`, this list when every change in its range was of these only, else null
+   * (RFC 8621 §2.2).
+   */
+  countProperties?: readonly string[];
   /** What a top-level `null` in an update resets a non-nullable property to (RFC 8620 §5.3). */
   defaults: Readonly<Record<string, unknown>>;
   /** Whose changes the caller may see in /changes: an account id, or undefined for all. */

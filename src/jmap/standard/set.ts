@@ -9,6 +9,7 @@ import {
   RuleError,
   UnavailableError,
 } from "../../model/errors.ts";
+import { encodeId } from "../../model/ids.ts";
 import { applyPatch, PointerError } from "../../model/json_pointer.ts";
 import { withoutUnchanged } from "../../model/unchanged.ts";
 import type { MethodContext } from "../engine.ts";
@@ -207,7 +208,15 @@ export function toSetError(error: unknown): SetError {
   if (error instanceof ConflictError) {
     return error.kind === "inUse"
       ? setError("objectIsLinked", error.message, { linkedObjects: error.references })
-      : setError("alreadyExists", error.message);
+      // RFC 8620 §5.4: "An "existingId" property of type "Id" MUST be included on the SetError object
+      // with the id of the existing record."
+      : setError(
+        "alreadyExists",
+        error.message,
+        error.existingId === undefined ? {} : {
+          existingId: encodeId(error.existingId),
+        },
+      );
   }
   if (error instanceof MethodError) return setError(error.type, error.message);
   if (error instanceof RuleError) return setError(error.rule, error.message, error.extra);

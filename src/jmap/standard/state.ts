@@ -20,6 +20,8 @@ export interface ChangeSummary {
   /** Position of the last change taken. */
   lastPosition: number;
   hasMore: boolean;
+  /** Every change taken was an update of counts only (see Change.countsOnly). */
+  countsOnly: boolean;
 }
 
 /**
@@ -32,12 +34,14 @@ export function summarize(rows: LoggedChange[], maxChanges: number, fromPosition
   const last = new Map<number, LoggedChange["kind"]>();
   let lastPosition = fromPosition;
   let taken = 0;
+  let countsOnly = true;
   for (const row of rows) {
     if (!first.has(row.objectId) && first.size >= maxChanges) break;
     if (!first.has(row.objectId)) first.set(row.objectId, row.kind);
     last.set(row.objectId, row.kind);
     lastPosition = row.id;
     taken++;
+    if (!(row.kind === "updated" && row.countsOnly)) countsOnly = false;
   }
   const created: number[] = [];
   const updated: number[] = [];
@@ -49,5 +53,5 @@ export function summarize(rows: LoggedChange[], maxChanges: number, fromPosition
     } else if (end === "destroyed") destroyed.push(id);
     else updated.push(id);
   }
-  return { created, updated, destroyed, lastPosition, hasMore: taken < rows.length };
+  return { created, updated, destroyed, lastPosition, hasMore: taken < rows.length, countsOnly };
 }

@@ -26,6 +26,7 @@ import { sql as oauthFlows } from "./023_oauth_flows.ts";
 import { sql as submissionClaims } from "./027_submission_claims.ts";
 import { sql as pushSubscriptionCredentials } from "./028_push_subscription_credentials.ts";
 import { sql as loginClients } from "./025_login_clients.ts";
+import { sql as changeCountsOnly } from "./033_change_counts_only.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -53,4 +54,5 @@ export const MIGRATIONS: readonly string[] = [
   submissionClaims,
   pushSubscriptionCredentials,
   loginClients,
+  changeCountsOnly,
 ];
