@@ -213,11 +213,17 @@ Deno.test("a connection whose event stream has ended is an ordinary one again: c
       });
       assert.equal(created.status, 200);
       await created.body?.cancel();
+      // Generous bounds (hang guards, not speed limits: CI machines are loaded); what arrived is told.
       await until(
         () => client.received.includes("event: state") && client.received.endsWith("0\r\n\r\n"),
         "the end",
-      );
-      await until(() => client.closed, "the idle connection to be closed");
+        60_000,
+      ).catch((error) => {
+        throw new Error(
+          `${error.message}; closed: ${client.closed}; received: ${client.received.slice(-300)}`,
+        );
+      });
+      await until(() => client.closed, "the idle connection to be closed", 60_000);
     } finally {
       client.destroy();
     }
