@@ -1,7 +1,7 @@
 /**
  * The code points SQLite's FTS5 `unicode61 remove_diacritics 2` tokenizer (the one the full-text index
  * uses, src/store/migrations/020_contentless_search.ts) takes as parts of a token, as SQLite 3.53.2
- * (Deno 2.9.6's node:sqlite) classifies them: ranges of code points, each as "gap,length;" in base 36,
+ * (the one built into Deno 2.9.6) classifies them: ranges of code points, each as "gap,length;" in base 36,
  * the gap counted from the end of the previous range. Its own Unicode tables are older than
  * JavaScript's (letters assigned since are separators to it; whole unassigned planes are token
  * characters), so the table is SQLite's answer, not a Unicode property. Generated and checked against

@@ -6,6 +6,7 @@
  */
 import type { EmailService } from "../../mail/mod.ts";
 import { isKeyword, writeHeaderForm } from "../../mail/mod.ts";
+import { DEFAULT_BODY_PROPERTIES } from "../../mail/mime/mod.ts";
 import { InvalidInputError, invalidProperty, type PropertyProblem } from "../../model/errors.ts";
 import { decodeId } from "../../model/ids.ts";
 import type { MethodContext } from "../engine.ts";
@@ -336,19 +337,7 @@ function messageIds(property: string, value: unknown) {
 const MAX_STRUCTURE_DEPTH = 10;
 
 /** The properties an EmailBodyPart may be given (RFC 8621 §4.1.4), besides header:{name}. */
-const PART_PROPERTIES = [
-  "partId",
-  "blobId",
-  "size",
-  "name",
-  "type",
-  "charset",
-  "disposition",
-  "cid",
-  "language",
-  "location",
-  "subParts",
-];
+const PART_PROPERTIES: readonly string[] = [...DEFAULT_BODY_PROPERTIES, "subParts"];
 /** A part's header field that one of its properties also writes. */
 const PART_FIELD_OF: Record<string, string> = {
   "content-disposition": "disposition",
