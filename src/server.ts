@@ -223,7 +223,9 @@ export async function serve(
   const connectionStats = new ConnectionStats();
   const app = createApp(config, services, { ...options, connectionStats });
   services.prestart();
-  services.checkHashCost().catch((error) => log.warn("Measuring a password hash failed: {error}", { error }));
+  const hashCheck = services.checkHashCost().catch((error) =>
+    log.warn("Measuring a password hash failed: {error}", { error })
+  );
   // Every timer's work survives a database held by another process: retried with backoff (never
   // longer apart than the timer's own interval) and logged once, see model/background.ts.
   const timers: { task: BackgroundTask; timer: ReturnType<typeof setInterval> }[] = [];
@@ -313,7 +315,8 @@ export async function serve(
   const ended = app.closeConnections();
   if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });
   // A stopped task's run() is the run still under way, if any: a batch of sends is let finish.
-  const done = await settlesWithin(Promise.all([closing, sending.run()]), graceMs);
+  // The start's hash measurement too: closing the hasher under it would only log a false failure.
+  const done = await settlesWithin(Promise.all([closing, sending.run(), hashCheck]), graceMs);
   if (!done) {
     log.warn("Requests still in progress after {grace} s; stopping without them", {
       grace: config.shutdownGraceSeconds,
