@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { imported, message } from "./email_helpers.ts";
 import { mailCall, mailError, mailRequest, type Obj, withAliceAndBob } from "./mail_helpers.ts";
+import { Random } from "../scripts/fuzz/random.ts";
 
 const TEXT_CONDITIONS = ["text", "from", "to", "cc", "bcc", "subject", "body"];
 
@@ -54,14 +55,10 @@ nothing here
   });
 });
 
-/** A seeded generator (mulberry32), so a failure repeats. */
+/** A seeded generator (the fuzz harness's mulberry32), so a failure repeats from its seed. */
 function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Random(seed);
+  return () => rng.next();
 }
 
 const PIECES = [

@@ -12,6 +12,7 @@ import { cli, type ServerProcess, startServerProcess } from "./helpers.ts";
 import { CORE, MAIL } from "./jmap_helpers.ts";
 import { message } from "./email_helpers.ts";
 import { createUsers, mailboxesByName, mailCall, type Obj, serverTarget, type Who } from "./mail_helpers.ts";
+import { Random } from "../scripts/fuzz/random.ts";
 
 const ROUNDS = 3;
 /** Clients writing at once. */
@@ -20,16 +21,10 @@ const WRITERS = 4;
 const MIN_ACKED = 5;
 const MAX_ACKED = 60;
 
-/** A small seeded generator (mulberry32), so a failing run can be replayed from its seed. */
+/** A seeded generator (the fuzz harness's mulberry32), so a failure repeats from its seed. */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Random(seed);
+  return () => rng.next();
 }
 
 /** What the clients were told was stored: mailbox id → name, email id → subject. */

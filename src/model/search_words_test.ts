@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { isFoldedAway, isTokenChar, MAX_SEARCH_WORDS, searchWords, tokenSpans } from "./search_words.ts";
+import { Random } from "../../scripts/fuzz/random.ts";
 
 /** An FTS5 table with the index's own tokenizer, and its per-token view. */
 function sqliteTokenizer() {
@@ -69,14 +70,10 @@ function encode(token: Uint8Array): string {
   return out;
 }
 
-/** A seeded generator (mulberry32), so a failure repeats. */
+/** A seeded generator (the fuzz harness's mulberry32), so a failure repeats from its seed. */
 function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Random(seed);
+  return () => rng.next();
 }
 
 const PIECES = [
