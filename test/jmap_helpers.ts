@@ -176,3 +176,19 @@ export async function problem(response: Response, status: number): Promise<Recor
   assert.equal(body.requestId, response.headers.get("x-request-id"));
   return body;
 }
+
+/** One management call as the administrator on a server at `url` (real HTTP); the method's arguments. */
+export async function adminCallAt(url: string, name: string, args: Record<string, unknown>) {
+  const response = await fetch(`${url}/jmap`, {
+    method: "POST",
+    headers: { authorization: ADMIN, "content-type": "application/json" },
+    body: JSON.stringify({
+      using: [CORE, MANAGEMENT],
+      methodCalls: [[name, { accountId: "b", ...args }, "c0"]],
+    }),
+  });
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assert.equal(body.methodResponses[0][0], name, JSON.stringify(body));
+  return body.methodResponses[0][1];
+}

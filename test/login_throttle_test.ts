@@ -4,15 +4,8 @@
  * someone else's failures, and device user codes throttled like passwords.
  */
 import assert from "node:assert/strict";
-import {
-  ADMIN_PASSWORD,
-  basic,
-  PASSWORD,
-  startServerProcess,
-  startTestApp,
-  type TestApp,
-} from "./helpers.ts";
-import { createUser, withApp } from "./jmap_helpers.ts";
+import { basic, PASSWORD, startServerProcess, startTestApp, type TestApp } from "./helpers.ts";
+import { adminCallAt, createUser, withApp } from "./jmap_helpers.ts";
 import { readForm, registerClient, TestBrowser } from "./oauth_helpers.ts";
 import { authorizationRequest, ISSUER } from "./oauth_security_helpers.ts";
 
@@ -229,29 +222,11 @@ Deno.test("typing wrong device user codes is throttled per address with a 429 pa
     await other.body?.cancel();
   }));
 
-/** A JMAP management call over real HTTP as the administrator; returns the first response. */
-async function adminCall(url: string, name: string, args: Record<string, unknown>) {
-  const response = await fetch(`${url}/jmap`, {
-    method: "POST",
-    headers: {
-      authorization: basic("admin@example.org", ADMIN_PASSWORD),
-      "content-type": "application/json",
-    },
-    body: JSON.stringify({
-      using: ["urn:ietf:params:jmap:core", "urn:postern:jmap"],
-      methodCalls: [[name, { accountId: "b", ...args }, "c0"]],
-    }),
-  });
-  const body = await response.json();
-  assert.equal(body.methodResponses[0][0], name, JSON.stringify(body));
-  return body.methodResponses[0][1];
-}
-
 Deno.test("on a real server behind a proxy, an attacker polling an account blocks none of its owner's fresh logins from home", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "postern-test-" });
   const server = await startServerProcess(dataDir, { POSTERN_TRUSTED_PROXIES: "127.0.0.1" });
   try {
-    const created = await adminCall(server.url, "x:Account/set", {
+    const created = await adminCallAt(server.url, "x:Account/set", {
       create: {
         u: {
           "@type": "User",
@@ -262,7 +237,7 @@ Deno.test("on a real server behind a proxy, an attacker polling an account block
       },
     });
     assert.equal(created.notCreated, null, JSON.stringify(created.notCreated));
-    const settings = await adminCall(server.url, "x:Authentication/set", {
+    const settings = await adminCallAt(server.url, "x:Authentication/set", {
       update: { singleton: { failedLoginFreeAttempts: 2, failedLoginBaseDelaySeconds: 60 } },
     });
     assert.equal(settings.notUpdated, null, JSON.stringify(settings.notUpdated));

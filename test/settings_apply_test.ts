@@ -10,26 +10,7 @@ import { ARGON2_LIMITS } from "../src/model/objects/mod.ts";
 import { InvalidInputError } from "../src/model/errors.ts";
 import { openServices, type ServiceOptions } from "../src/services.ts";
 import { ADMIN_PASSWORD, basic, cli, PASSWORD, startServerProcess } from "./helpers.ts";
-import { createUser, notUpdated, withApp } from "./jmap_helpers.ts";
-
-/** One management call as the administrator; returns the method's arguments. */
-async function adminCall(url: string, name: string, args: Record<string, unknown>) {
-  const response = await fetch(`${url}/jmap`, {
-    method: "POST",
-    headers: {
-      authorization: basic("admin@example.org", ADMIN_PASSWORD),
-      "content-type": "application/json",
-    },
-    body: JSON.stringify({
-      using: ["urn:ietf:params:jmap:core", "urn:postern:jmap"],
-      methodCalls: [[name, { accountId: "b", ...args }, "c0"]],
-    }),
-  });
-  assert.equal(response.status, 200);
-  const body = await response.json();
-  assert.equal(body.methodResponses[0][0], name, JSON.stringify(body));
-  return body.methodResponses[0][1];
-}
+import { adminCallAt, createUser, notUpdated, withApp } from "./jmap_helpers.ts";
 
 /** What the settings row holds, read as another process would. */
 function storedRow(dataDir: string, key: string): Record<string, unknown> | undefined {
@@ -66,7 +47,7 @@ Deno.test("an Argon2 memory past the hasher's limit is refused by name, nothing 
   const server = await startServerProcess(dataDir);
   try {
     const before = storedRow(dataDir, "Authentication");
-    const refused = await adminCall(server.url, "x:Authentication/set", {
+    const refused = await adminCallAt(server.url, "x:Authentication/set", {
       update: { singleton: { argon2MemoryKiB: 2_000_000 } },
     });
     assert.equal(refused.updated, null, JSON.stringify(refused));
@@ -77,7 +58,7 @@ Deno.test("an Argon2 memory past the hasher's limit is refused by name, nothing 
     assert.deepEqual(storedRow(dataDir, "Authentication"), before, "nothing stored");
 
     // The server still applies what it had: a password login works, and the settings read unchanged.
-    const got = await adminCall(server.url, "x:Authentication/get", { ids: ["singleton"] });
+    const got = await adminCallAt(server.url, "x:Authentication/get", { ids: ["singleton"] });
     assert.equal(got.list[0].argon2MemoryKiB, 19_456);
     const account = await fetch(`${server.url}/api/account`, {
       headers: { authorization: basic("admin@example.org", ADMIN_PASSWORD) },
@@ -86,11 +67,11 @@ Deno.test("an Argon2 memory past the hasher's limit is refused by name, nothing 
     assert.equal(account.status, 200);
 
     // A value inside every limit is applied at once: a new password is hashed with it.
-    const changed = await adminCall(server.url, "x:Authentication/set", {
+    const changed = await adminCallAt(server.url, "x:Authentication/set", {
       update: { singleton: { argon2MemoryKiB: 12_288 } },
     });
     assert.equal(changed.notUpdated, null, JSON.stringify(changed));
-    const created = await adminCall(server.url, "x:Account/set", {
+    const created = await adminCallAt(server.url, "x:Account/set", {
       create: {
         u: {
           "@type": "User",
