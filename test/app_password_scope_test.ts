@@ -14,6 +14,7 @@ import {
   createUser,
   jmap,
   MAIL,
+  MANAGEMENT,
   notUpdated,
   set,
   withApp,
@@ -69,6 +70,33 @@ Deno.test("an app password reads mail but cannot change the password, mint keys 
       create: { u: { "@type": "User", name: "mallory", domainId: "b" } },
     }, { auth: adminApp });
     assert.equal(error.type, "forbidden");
+  }));
+
+Deno.test("RFC 8620 §2: the session of an app password offers mail, not management it would be refused", () =>
+  withApp(async (t) => {
+    const user = await createUser(t, "dora");
+    const app = await appPassword(t, user);
+    const session = async (authorization: string) => {
+      const response = await t.fetch("/jmap/session", { headers: { authorization } });
+      assert.equal(response.status, 200);
+      return await response.json() as {
+        capabilities: Obj;
+        accounts: Record<string, { accountCapabilities: Obj }>;
+        primaryAccounts: Obj;
+        state: string;
+      };
+    };
+    const full = await session(user.auth);
+    assert.ok(MANAGEMENT in full.capabilities, "the password itself may manage the account");
+    const scoped = await session(app);
+    assert.ok(!(MANAGEMENT in scoped.capabilities), JSON.stringify(scoped.capabilities));
+    assert.ok(!(MANAGEMENT in scoped.primaryAccounts));
+    assert.ok(!(MANAGEMENT in scoped.accounts[user.accountId].accountCapabilities));
+    for (const kept of [CORE, MAIL, "urn:ietf:params:jmap:submission", "urn:ietf:params:jmap:principals"]) {
+      assert.ok(kept in scoped.capabilities, kept);
+    }
+    assert.ok("urn:ietf:params:jmap:principals:owner" in scoped.accounts[user.accountId].accountCapabilities);
+    assert.notEqual(scoped.state, full.state, "a different session has a different state");
   }));
 
 Deno.test("a password change keeps app passwords unless it asks to revoke them", () =>

@@ -74,6 +74,9 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
     }
     return out;
   };
+  // A scoped credential sees fewer capabilities (src/jmap/session.ts), so its session is cached apart.
+  const sessionKey = (ctx: RequestContext, principal: Principal) =>
+    principal.scopes ? `${ctx.baseUrl} ${principal.scopes.join(" ")}` : ctx.baseUrl;
   const session = async (ctx: RequestContext, principal: Principal, account?: Account) =>
     buildSession(principal, account ?? await deps.accounts.require(principal.accountId), {
       baseUrl: ctx.baseUrl,
@@ -86,17 +89,17 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
   const built = async (ctx: RequestContext, principal: Principal, account: Account) => {
     let byUrl = sessions.get(account);
     if (!byUrl) sessions.set(account, byUrl = new Map());
-    let entry = byUrl.get(ctx.baseUrl);
+    let entry = byUrl.get(sessionKey(ctx, principal));
     if (!entry) {
       const resource = await session(ctx, principal, account);
       entry = { state: resource.state, body: JSON.stringify(resource) };
-      byUrl.set(ctx.baseUrl, entry);
+      byUrl.set(sessionKey(ctx, principal), entry);
     }
     return entry;
   };
   const sessionState = (ctx: RequestContext, principal: Principal): string | Promise<string> => {
     const account = deps.accounts.peek(principal.accountId);
-    const known = account && sessions.get(account)?.get(ctx.baseUrl);
+    const known = account && sessions.get(account)?.get(sessionKey(ctx, principal));
     if (known !== undefined) return known.state;
     if (account) return built(ctx, principal, account).then((e) => e.state);
     return deps.accounts.require(principal.accountId).then((loaded) => built(ctx, principal, loaded))

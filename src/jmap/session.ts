@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { Account, Principal } from "../model/types.ts";
 import { encodeId } from "../model/ids.ts";
+import { requiredScope } from "../model/oauth.ts";
 import { PRINCIPALS_CAPABILITY, PRINCIPALS_OWNER_CAPABILITY } from "./principals/types.ts";
 import { CAPABILITY, type CoreCapability, type JmapSession, type MailAccountCapability } from "./types.ts";
 import { WEBSOCKET_CAPABILITY, WEBSOCKET_PATH } from "./push/websocket.ts";
@@ -102,7 +103,40 @@ export function buildSession(principal: Principal, account: Account, options: Se
     uploadUrl: `${base}/jmap/upload/{accountId}/`,
     eventSourceUrl: `${base}/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}`,
   };
-  return { ...session, state: sessionState(session) };
+  const allowed = usableCapabilities(principal);
+  const shown: Omit<JmapSession, "state"> = {
+    ...session,
+    capabilities: allowed(session.capabilities),
+    accounts: Object.fromEntries(
+      Object.entries(session.accounts).map(([accountId, entry]) => [
+        accountId,
+        { ...entry, accountCapabilities: allowed(entry.accountCapabilities) },
+      ]),
+    ),
+    primaryAccounts: allowed(session.primaryAccounts),
+  };
+  return { ...shown, state: sessionState(shown) };
+}
+
+/**
+ * RFC 8620 §2: the session lists the capabilities the client may use. A scoped credential (an OAuth token,
+ * an app password) sees only those its scopes open (the same rule the method dispatcher enforces with
+ * requiredScope), so a mail client on an app password is not offered management it would be refused.
+ * Capabilities that are no method group of their own (WebSocket, tickets) stay.
+ */
+function usableCapabilities(principal: Principal): <T>(capabilities: Record<string, T>) => Record<string, T> {
+  const scopes = principal.scopes;
+  return (capabilities) => {
+    if (!scopes) return capabilities;
+    return Object.fromEntries(
+      Object.entries(capabilities).filter(([capability]) => {
+        const needed = requiredScope(
+          capability === PRINCIPALS_OWNER_CAPABILITY ? PRINCIPALS_CAPABILITY : capability,
+        );
+        return needed === null || needed === undefined || scopes.includes(needed);
+      }),
+    );
+  };
 }
 
 /** A state string that changes whenever anything in the session changes. */
