@@ -496,11 +496,22 @@ Deno.test("a client whose owner stops being an administrator asks for consent ag
       client.redirectUri,
     );
 
+    // The access token administers while alice is an administrator (and is now in the verified cache).
+    const bearer = { auth: `Bearer ${first.access_token}`, using: [CORE, MANAGEMENT] };
+    const listAccounts = async () =>
+      (await jmap(t, [["x:Account/get", { accountId: "b", ids: [alice.id] }, "0"]], bearer))
+        .methodResponses[0];
+    assert.equal((await listAccounts())[0], "x:Account/get");
+
     const [, demoted] = (await jmap(t, [["x:Account/set", {
       accountId: "b",
       update: { [alice.id]: { roles: { "0": "user" } } },
     }, "0"]])).methodResponses[0];
     assert.equal(demoted.notUpdated, null, JSON.stringify(demoted));
+    // The same access token loses the admin scope at once, not when it expires.
+    const [kind, refused] = await listAccounts();
+    assert.equal(kind, "error", JSON.stringify(refused));
+    assert.equal(refused.type, "forbidden");
     const admin = await p.browser.request(authorizationRequest(client, { scope }).url);
     await assertErrorRedirect(admin, client.redirectUri, "invalid_scope");
     const page = await p.browser.request(authorizationRequest(client, { scope: "openid" }).url);

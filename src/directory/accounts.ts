@@ -194,6 +194,13 @@ export class AccountService {
       if (patch.password !== undefined || patch.enabled !== undefined) {
         events.push({ kind: "credentials", accountId: id });
       }
+      // A demoted administrator no longer stands behind the OAuth clients they own: the admin scope of
+      // those clients' tokens is re-checked (src/oauth/tokens.ts verifyAccess), whoever signed in.
+      if (before.roles.includes("admin") && patch.roles && !patch.roles.includes("admin")) {
+        for (const client of await this.store.oauth.listClients(id)) {
+          events.push({ kind: "oauthClient", clientId: client.id });
+        }
+      }
       // The sessions of those it shares with name it (by address): a new name or domain changes them.
       if (name !== before.name || domain.id !== before.domainId) {
         for (const granteeId of await this.sharedWith(id)) {

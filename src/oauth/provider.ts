@@ -83,6 +83,7 @@ export class OAuthProvider {
         deps.invalidate({ kind: "oauthGrant", grantId: grant.id, accountId: grant.accountId }),
       credentialSecret: (accountId) => this.credentialSecret(accountId),
       tokenKey: deps.tokenKey,
+      trusted: (client) => this.trusted(client),
     });
     this.codes = new CodeService(deps.store, this.tokens, settings);
     this.browser = new BrowserState(deps.store, deps.accounts, settings);

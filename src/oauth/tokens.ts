@@ -14,6 +14,7 @@ import {
   type Store,
 } from "./deps.ts";
 import { invalidGrant, invalidScope, OAuthError } from "./errors.ts";
+import { ADMIN_SCOPE } from "./client_rules.ts";
 import type { ClientLookup } from "./clients.ts";
 import type { ProviderSettings } from "./settings.ts";
 import type { SigningKeys } from "./signing_keys.ts";
@@ -69,6 +70,8 @@ export interface TokenDeps {
   credentialSecret: (accountId: number) => Promise<Uint8Array | undefined>;
   /** A collision-resistant digest of a token: the key of the validated-token cache. */
   tokenKey: (token: string) => string;
+  /** Whether an administrator stands behind a client now (OAuthProvider.trusted). */
+  trusted: (client: OAuthClient) => Promise<boolean>;
 }
 
 /** The cache of tokens already opened ("validated tokens"), by digest. */
@@ -262,12 +265,18 @@ export class TokenService {
     if (!opened) return undefined;
     const grant = await this.grant(opened.claims.grantId);
     if (!grant || grant.accountId !== opened.account.id) return undefined;
+    // The admin scope counts only while an administrator stands behind the client: the access tokens of a
+    // client whose owner was demoted keep their mail scopes and lose this one at once, not at expiry.
+    let scopes = opened.claims.scopes;
+    if (scopes.includes(ADMIN_SCOPE) && !await this.deps.trusted(opened.client)) {
+      scopes = scopes.filter((scope) => scope !== ADMIN_SCOPE);
+    }
     return {
       accountId: opened.account.id,
       method: "accessToken",
       credentialId: grant.id,
       expiresAt: opened.claims.expiresAt * 1000,
-      scopes: opened.claims.scopes,
+      scopes,
       clientId: opened.client.clientId,
     };
   }
