@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { TestApp } from "./helpers.ts";
 import { imported, message } from "./email_helpers.ts";
 import {
+  adminSetAccounts,
   createMailbox,
   mailboxesByName,
   mailCall,
@@ -98,6 +99,44 @@ Deno.test("a mailbox newly shared with a grantee is created for it, one unshared
       ["First", "Second"],
       "what /changes told bob is what Mailbox/get shows him",
     );
+  });
+});
+
+Deno.test("RFC 8621 §2.2: a member who joins or leaves a group (or whose group is deleted) gets the group's shared mailboxes as created or destroyed", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const { created } = await adminSetAccounts(t, {
+      create: { team: { "@type": "Group", name: "team", domainId: "b" } },
+    });
+    const team = (created as Record<string, Obj>).team.id as string;
+    const direct = (await createMailbox(t, alice, { name: "Direct" })).id as string;
+    const teamBox = (await createMailbox(t, alice, { name: "Team" })).id as string;
+    // Direct is shared with bob and with the group: he sees it whatever his groups.
+    await share(t, alice, direct, {
+      [bob.accountId]: rights("mayReadItems"),
+      [team]: rights("mayReadItems"),
+    });
+    await share(t, alice, teamBox, { [team]: rights("mayReadItems") });
+    const s0 = await stateIn(t, bob, alice.accountId);
+
+    const setGroups = (groups: string[]) =>
+      adminSetAccounts(t, { update: { [bob.accountId]: { memberGroupIds: groups } } });
+    await setGroups([team]);
+    const joined = await changesOf(t, bob, alice, s0);
+    assert.deepEqual(joined, { created: [teamBox], updated: [], destroyed: [], newState: joined.newState });
+    assert.deepEqual(Object.keys(await mailboxesByName(t, bob, alice.accountId)).sort(), ["Direct", "Team"]);
+
+    await setGroups([]);
+    const left = await changesOf(t, bob, alice, joined.newState);
+    assert.deepEqual(left, { created: [], updated: [], destroyed: [teamBox], newState: left.newState });
+
+    await setGroups([team]);
+    const rejoined = await changesOf(t, bob, alice, left.newState);
+    assert.deepEqual(rejoined.created, [teamBox]);
+    await adminSetAccounts(t, { destroy: [team] });
+    const deleted = await changesOf(t, bob, alice, rejoined.newState);
+    assert.deepEqual(deleted.destroyed, [teamBox], JSON.stringify(deleted));
+    assert.deepEqual(deleted.created, []);
+    assert.deepEqual(Object.keys(await mailboxesByName(t, bob, alice.accountId)), ["Direct"]);
   });
 });
 

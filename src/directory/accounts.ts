@@ -1,4 +1,5 @@
 import type { DirectoryCaches } from "../cache/mod.ts";
+import { membershipSightChanges } from "./mailbox_sight.ts";
 import { createDefaultMailboxes } from "./default_mailboxes.ts";
 import { passwordWeakness } from "./password_policy.ts";
 import {
@@ -174,6 +175,7 @@ export class AccountService {
       });
       if (aliases) await this.store.accounts.setAliases(id, aliases);
       if (groups) await this.store.accounts.setGroups(id, groups);
+      const sight = groups ? await membershipSightChanges(this.store, id, before.memberGroupIds, groups) : [];
       if (hash !== undefined) await this.store.credentials.setPassword(id, hash);
       if (patch.password === null) await this.store.credentials.setPassword(id, null);
       // App passwords outlive a password change unless the change asks otherwise: a mail client keeps
@@ -213,6 +215,7 @@ export class AccountService {
         changes: [
           changed("Account", id, "updated", id),
           ...revoked.map((key) => changed("AppPassword", key.id, "destroyed", id)),
+          ...sight,
         ],
       };
     });
@@ -232,6 +235,14 @@ export class AccountService {
       // Mailboxes of others that were shared with it lose that grant from their shareWith: a change.
       const sharedWithIt = (await this.store.acl.heldBy(id))
         .filter((g) => g.objectType === "Mailbox" && g.objectId !== null && g.ownerId !== id);
+      // The members of a deleted group lose sight of what was shared with it (unless shared otherwise).
+      const sight: Change[] = [];
+      for (const member of members) {
+        const groupIds = (await this.store.accounts.get(member))?.memberGroupIds ?? [];
+        sight.push(
+          ...await membershipSightChanges(this.store, member, groupIds, groupIds.filter((g) => g !== id)),
+        );
+      }
       await this.store.accounts.delete(id);
       // Its API keys go with it: a client still using one holds a revoked key, it does not guess.
       const apiKeys = keys.filter((k) => k.type === "ApiKey").map((k) => k.hash);
@@ -248,6 +259,7 @@ export class AccountService {
             kind: "updated",
             accountId: g.ownerId,
           })),
+          ...sight,
         ],
         events: [
           ...[...members, ...grantees].map((m): InvalidationEvent => ({

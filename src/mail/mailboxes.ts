@@ -3,7 +3,7 @@
  * mailboxes, and every write with the rules of the data model (unique roles, sibling names, depth,
  * no cycles, no destroying a parent). Grants go to accounts or groups; a group's reach its members.
  */
-import type { AccountService } from "../directory/mod.ts";
+import { type AccountService, MAILBOX_VIEW } from "../directory/mod.ts";
 import {
   ALL_RIGHTS,
   type Change,
@@ -428,13 +428,11 @@ function mailboxChange(id: number, kind: Change["kind"], accountId: number): Cha
   return { type: "Mailbox", objectId: id, kind, accountId };
 }
 
-/**
- * The change-log type recording who came to see a mailbox (created) or lost sight of it (destroyed):
- * in the owner's account, with the grantee (an account or a group) as owner_id. It is the history a
- * grantee's Mailbox/changes needs (see {@link MailboxService.visibleAt}); it is no JMAP type. A
- * write logs these before its Mailbox change, so the Mailbox state it ends at covers them.
- */
-const MAILBOX_VIEW = "MailboxView";
+// MAILBOX_VIEW (src/directory/mailbox_sight.ts): the change-log type recording who came to see a mailbox
+// (created) or lost sight of it (destroyed): in the owner's account, with the grantee (an account or a
+// group) as owner_id. It is the history a grantee's Mailbox/changes needs (see
+// {@link MailboxService.visibleAt}); it is no JMAP type. A write logs these before its Mailbox change, so
+// the Mailbox state it ends at covers them.
 
 function viewChange(mailboxId: number, kind: Change["kind"], accountId: number, granteeId: number): Change {
   return { type: MAILBOX_VIEW, objectId: mailboxId, kind, accountId, ownerId: granteeId };

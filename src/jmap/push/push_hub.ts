@@ -7,7 +7,8 @@
  * touched a mailbox, email or thread it sees, or its view of the mailboxes), never of the owner's
  * private mailboxes, submissions, identities or vacation response.
  */
-import type { ChangeService } from "../../directory/mod.ts";
+// MAILBOX_VIEW: who came to see or lost sight of a mailbox; the grantee is the row's owner.
+import { type ChangeService, MAILBOX_VIEW } from "../../directory/mod.ts";
 import type { EmailService, MailboxService } from "../../mail/mod.ts";
 import { encodeId } from "../../model/ids.ts";
 
@@ -37,9 +38,6 @@ const PUSHED_TYPES: Readonly<Record<string, string>> = {
 
 /** What a grantee may read of an account shared with it: its mail, not the owner's other data. */
 const GRANTEE_TYPES: ReadonlySet<string> = new Set(["Mailbox", "Email", "Thread"]);
-
-/** Who came to see or lost sight of a mailbox (see mail/mailboxes.ts): the grantee is the row's owner. */
-const MAILBOX_VIEW = "MailboxView";
 
 type AccountChange = Awaited<ReturnType<ChangeService["after"]>>[number];
 
