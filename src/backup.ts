@@ -52,16 +52,19 @@ export async function createBackup(
   out: string,
   options: { onProgress?: (done: number, total: number) => void } = {},
 ): Promise<BackupManifest> {
-  if (await exists(out)) throw new ConfigError(`Backup destination ${out} already exists; give a new name`);
+  const slash = out.replace(/\/+$/, "").lastIndexOf("/");
+  const parent = slash < 0 ? "." : out.slice(0, slash) || "/";
+  const unwritable = (error: unknown) => {
+    throw new InvalidInputError(`Cannot write the backup in ${parent}: ${reason(error)}`);
+  };
+  if (await exists(out).catch(unwritable)) {
+    throw new ConfigError(`Backup destination ${out} already exists; give a new name`);
+  }
   if (!await exists(config.databasePath)) {
     throw new InvalidInputError(`No Postern database at ${config.databasePath}; check --data`);
   }
-  const slash = out.replace(/\/+$/, "").lastIndexOf("/");
-  const parent = slash < 0 ? "." : out.slice(0, slash) || "/";
   const temp = `${parent}/.${out.slice(slash + 1).replace(/\/+$/, "")}.partial-${Deno.pid}`;
-  await Deno.mkdir(temp, { mode: 0o700 }).catch((error) => {
-    throw new InvalidInputError(`Cannot write the backup in ${parent}: ${reason(error)}`);
-  });
+  await Deno.mkdir(temp, { mode: 0o700 }).catch(unwritable);
   try {
     const copy = await copyDatabase(config.databasePath, `${temp}/${DATABASE}`, options);
     const key = config.encryptionKey.kind === "file"
