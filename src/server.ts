@@ -62,7 +62,7 @@ export async function openData(
     migrationBackup: config.migrationBackup,
     onMigration: ({ from, to, backup }) =>
       notice(
-        `Upgrading database ${config.databasePath} from schema ${from} to ${to}; ` +
+        `Upgraded database ${config.databasePath} from schema ${from} to ${to}; ` +
           (backup ? `copy of schema ${from} at ${backup}` : "no copy made (--no-backup)"),
       ),
     encryptionKey: key,

@@ -12,7 +12,7 @@ export interface ConnectionOptions {
   busyTimeoutMs?: number;
   /** Copy a database that holds data next to itself before migrating it (default true; --no-backup). */
   migrationBackup?: boolean;
-  /** Told before the first migration runs: the versions and where the copy went (if one was made). */
+  /** Told after an upgrade of a database that held data: the versions and where the copy went (if made). */
   onMigration?: (step: { from: number; to: number; backup: string | undefined }) => void;
 }
 
@@ -78,9 +78,9 @@ function upgrade(db: DatabaseSync, path: string, options: ConnectionOptions): vo
       file.close();
     }
   }
-  if (from > 0) options.onMigration?.({ from, to: MIGRATIONS.length, backup });
   try {
     migrate(db);
+    if (from > 0) options.onMigration?.({ from, to: MIGRATIONS.length, backup });
   } catch (error) {
     const at = schemaVersion(db);
     throw new MisconfigurationError(
