@@ -6,6 +6,7 @@
  * allowed over the stale lock file of a server killed with SIGKILL.
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { assertOneLine, cli, startServerProcess } from "./helpers.ts";
 import { createUsers, mailCall, type Obj, serverTarget, type Who } from "./mail_helpers.ts";
 import { apiKey } from "./live_connection_helpers.ts";
@@ -104,6 +105,10 @@ Deno.test("a backup taken under write load restores into a fresh directory with 
     await server.status;
     const restored = await cli(["restore", "--data", fresh, out]);
     assert.equal(restored.code, 0, restored.stderr);
+    // The killed server's registration is not carried over: nothing runs on the fresh directory yet.
+    const copy = new DatabaseSync(`${fresh}/postern.db`, { readOnly: true });
+    assert.equal(copy.prepare("SELECT count(*) AS n FROM servers").get()?.n, 0);
+    copy.close();
     const check = await cli(["db", "check", "--data", fresh]);
     assert.equal(check.code, 0, check.stdout + check.stderr);
     assert.match(check.stdout, /Database OK/);
@@ -155,6 +160,31 @@ Deno.test("backup on a terminal draws a progress bar that ends at 100%", async (
     assert.equal(result.code, 0, text);
     assert.match(text, /\rBacking up \[#{30}\] 100%/);
     assert.match(text, /Backup written to /);
+  } finally {
+    await Deno.remove(root, { recursive: true }).catch(() => undefined);
+  }
+});
+
+Deno.test("a key from POSTERN_ENCRYPTION_KEY is left out of the backup, and the manifest and restore say so", async () => {
+  const root = await Deno.makeTempDir({ prefix: "postern-backup-env-" });
+  const env = { POSTERN_ENCRYPTION_KEY: btoa(String.fromCharCode(...new Uint8Array(32).fill(7))) };
+  try {
+    assert.equal((await cli(["init", "--data", `${root}/data`], env)).code, 0);
+    const made = await cli(["backup", "--data", `${root}/data`, `${root}/out`], env);
+    assert.equal(made.code, 0, made.stderr);
+    const manifest = JSON.parse(await Deno.readTextFile(`${root}/out/manifest.json`));
+    assert.equal(manifest.encryptionKey, "not included (POSTERN_ENCRYPTION_KEY)");
+    assert.deepEqual([...Deno.readDirSync(`${root}/out`)].map((e) => e.name).sort(), [
+      "manifest.json",
+      "postern.db",
+    ]);
+    const restored = await cli(["restore", "--data", `${root}/fresh`, `${root}/out`], env);
+    assert.equal(restored.code, 0, restored.stderr);
+    assert.match(
+      restored.stdout,
+      /encryption key: not written: this directory's key comes from POSTERN_ENCRYPTION_KEY/,
+    );
+    assert.equal((await cli(["db", "check", "--data", `${root}/fresh`], env)).code, 0);
   } finally {
     await Deno.remove(root, { recursive: true }).catch(() => undefined);
   }

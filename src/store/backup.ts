@@ -42,6 +42,15 @@ export async function copyDatabase(
   } finally {
     db.close();
   }
+  // The servers that ran on the original are not running on the copy (see servers.ts).
+  const copy = new DatabaseSync(target);
+  try {
+    if (copy.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'servers'").get()) {
+      copy.exec("DELETE FROM servers");
+    }
+  } finally {
+    copy.close();
+  }
   const problems = checkDatabaseFile(target, { selfContained: true });
   if (problems.length > 0) throw new Error(`The copy of ${source} failed its check: ${problems[0]}`);
   options.onProgress?.(pages, pages);
