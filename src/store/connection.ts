@@ -80,7 +80,6 @@ function upgrade(db: DatabaseSync, path: string, options: ConnectionOptions): vo
   }
   try {
     migrate(db);
-    if (from > 0) options.onMigration?.({ from, to: MIGRATIONS.length, backup });
   } catch (error) {
     const at = schemaVersion(db);
     throw new MisconfigurationError(
@@ -89,6 +88,7 @@ function upgrade(db: DatabaseSync, path: string, options: ConnectionOptions): vo
         (backup ? `, copy of schema ${from} at ${backup}` : ""),
     );
   }
+  if (from > 0) options.onMigration?.({ from, to: MIGRATIONS.length, backup });
 }
 
 function schemaVersion(db: DatabaseSync): number {
