@@ -67,9 +67,11 @@ export async function createBackup(
   await Deno.mkdir(temp, { mode: 0o700 }).catch(unwritable);
   try {
     const copy = await copyDatabase(config.databasePath, `${temp}/${DATABASE}`, options);
-    const key = config.encryptionKey.kind === "file"
-      ? await Deno.readFile(config.encryptionKey.path)
-      : undefined;
+    const keyPath = config.encryptionKey.kind === "file" ? config.encryptionKey.path : undefined;
+    // Without its key the database's tokens, signing keys and sealed settings cannot be used.
+    const key = keyPath === undefined ? undefined : await Deno.readFile(keyPath).catch((error) => {
+      throw new InvalidInputError(`Cannot read the encryption key ${keyPath}: ${reason(error)}`);
+    });
     if (key) await Deno.writeFile(`${temp}/${KEY}`, key, { mode: 0o600 });
     const files: BackupFile[] = [];
     for (const name of key ? [DATABASE, KEY] as const : [DATABASE] as const) {

@@ -109,6 +109,13 @@ Deno.test("backup refuses an existing destination (exit 2), a missing database a
     const unwritable = await cli(["backup", "--data", `${root}/data`, `${root}/good/manifest.json/b2`]);
     assert.equal(unwritable.code, 1);
     assertOneLine(unwritable, /^postern: Cannot write the backup in .*manifest.json: Not a directory/);
+    await Deno.remove(`${root}/data/encryption.key`);
+    const keyless = await cli(["backup", "--data", `${root}/data`, `${root}/b3`]);
+    assert.equal(keyless.code, 1);
+    assertOneLine(
+      keyless,
+      /^postern: Cannot read the encryption key .*encryption.key: No such file or directory$/,
+    );
     assert.deepEqual([...Deno.readDirSync(root)].map((e) => e.name).sort(), ["data", "good"]);
   }));
 
