@@ -128,7 +128,7 @@ Deno.test("a backup taken under write load restores into a fresh directory with 
       "access token issued before the backup",
     );
 
-    // The fresh directory's server is running: refused, even with --force, and nothing changed.
+    // The fresh directory's server is running: refused, even with --force.
     const refused = await cli(["restore", "--force", "--data", fresh, out]);
     assert.equal(refused.code, 1);
     assertOneLine(refused, /^postern: Cannot restore into .*: a Postern process .* has its database open/);
