@@ -4,19 +4,16 @@
  * --force), no stack trace, and nothing written where it was refused.
  */
 import assert from "node:assert/strict";
-import { assertOneLine, cli } from "./helpers.ts";
+import { assertOneLine, cli, withTempDir } from "./helpers.ts";
 
 /** A data directory and a good backup of it, for the cases to spoil. */
-async function withBackup(body: (root: string) => Promise<void>): Promise<void> {
-  const root = await Deno.makeTempDir({ prefix: "postern-backup-bad-" });
-  try {
+function withBackup(body: (root: string) => Promise<void>): Promise<void> {
+  return withTempDir("postern-backup-bad-", async (root) => {
     assert.equal((await cli(["init", "--data", `${root}/data`])).code, 0);
     const made = await cli(["backup", "--data", `${root}/data`, `${root}/good`]);
     assert.equal(made.code, 0, made.stderr);
     await body(root);
-  } finally {
-    await Deno.remove(root, { recursive: true }).catch(() => undefined);
-  }
+  });
 }
 
 /** A copy of the good backup, changed by `spoil`. */

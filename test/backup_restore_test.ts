@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { assertOneLine, cli, startServerProcess } from "./helpers.ts";
+import { assertOneLine, cli, startServerProcess, withTempDir } from "./helpers.ts";
 import { createUsers, mailCall, type Obj, serverTarget, type Who } from "./mail_helpers.ts";
 import { apiKey } from "./live_connection_helpers.ts";
 import { registerClientWithCli } from "./oauth_helpers.ts";
@@ -142,9 +142,8 @@ Deno.test("a backup taken under write load restores into a fresh directory with 
   }
 });
 
-Deno.test("backup on a terminal draws a progress bar that ends at 100%", async () => {
-  const root = await Deno.makeTempDir({ prefix: "postern-backup-tty-" });
-  try {
+Deno.test("backup on a terminal draws a progress bar that ends at 100%", () =>
+  withTempDir("postern-backup-tty-", async (root) => {
     assert.equal((await cli(["init", "--data", `${root}/data`])).code, 0);
     const main = new URL("../main.ts", import.meta.url).pathname;
     // script(1) gives the command a pseudo-terminal as its standard output.
@@ -160,15 +159,11 @@ Deno.test("backup on a terminal draws a progress bar that ends at 100%", async (
     assert.equal(result.code, 0, text);
     assert.match(text, /\rBacking up \[#{30}\] 100%/);
     assert.match(text, /Backup written to /);
-  } finally {
-    await Deno.remove(root, { recursive: true }).catch(() => undefined);
-  }
-});
+  }));
 
-Deno.test("a key from POSTERN_ENCRYPTION_KEY is left out of the backup, and the manifest and restore say so", async () => {
-  const root = await Deno.makeTempDir({ prefix: "postern-backup-env-" });
-  const env = { POSTERN_ENCRYPTION_KEY: btoa(String.fromCharCode(...new Uint8Array(32).fill(7))) };
-  try {
+Deno.test("a key from POSTERN_ENCRYPTION_KEY is left out of the backup, and the manifest and restore say so", () =>
+  withTempDir("postern-backup-env-", async (root) => {
+    const env = { POSTERN_ENCRYPTION_KEY: btoa(String.fromCharCode(...new Uint8Array(32).fill(7))) };
     assert.equal((await cli(["init", "--data", `${root}/data`], env)).code, 0);
     const made = await cli(["backup", "--data", `${root}/data`, `${root}/out`], env);
     assert.equal(made.code, 0, made.stderr);
@@ -185,7 +180,4 @@ Deno.test("a key from POSTERN_ENCRYPTION_KEY is left out of the backup, and the 
       /encryption key: not written: this directory's key comes from POSTERN_ENCRYPTION_KEY/,
     );
     assert.equal((await cli(["db", "check", "--data", `${root}/fresh`], env)).code, 0);
-  } finally {
-    await Deno.remove(root, { recursive: true }).catch(() => undefined);
-  }
-});
+  }));

@@ -75,6 +75,16 @@ export async function cli(
   return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
 }
 
+/** Runs `body` with a new temporary directory, removed afterwards. */
+export async function withTempDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => undefined);
+  }
+}
+
 /** Asserts that a failed command printed exactly one line, matching `pattern`, and no stack trace. */
 export function assertOneLine(result: { stderr: string }, pattern: RegExp): void {
   const lines = result.stderr.trimEnd().split("\n");

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { assertOneLine, cli, startServerProcess } from "./helpers.ts";
+import { assertOneLine, cli, startServerProcess, withTempDir } from "./helpers.ts";
 import { MIGRATIONS } from "../src/store/migrations/mod.ts";
 import { SCHEMA_VERSION, VERSION } from "../src/version.ts";
 
@@ -60,14 +60,7 @@ async function failedStart(dir: string): Promise<{ code: number; stderr: string 
   return { code: result.code, stderr: new TextDecoder().decode(result.stderr) };
 }
 
-async function withRoot(body: (root: string) => Promise<void>): Promise<void> {
-  const root = await Deno.makeTempDir({ prefix: "postern-upgrade-" });
-  try {
-    await body(root);
-  } finally {
-    await Deno.remove(root, { recursive: true }).catch(() => undefined);
-  }
-}
+const withRoot = (body: (root: string) => Promise<void>) => withTempDir("postern-upgrade-", body);
 
 Deno.test("an older database is upgraded at start after a copy of it, named with its old schema version, is made beside it", () =>
   withRoot(async (root) => {
