@@ -4,20 +4,21 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { ENVIRONMENT } from "./src/config/mod.ts";
-import { VERSION } from "./src/version.ts";
+import { SCHEMA_VERSION, VERSION } from "./src/version.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function program(): Command {
   const cmd = new Command("postern")
     .description("Self-hosted JMAP mail and identity server: server, management CLI and admin tools")
-    .version(VERSION)
+    .version(`postern ${VERSION} (database schema ${SCHEMA_VERSION})`)
     .option("--data <dir>", "data directory (env POSTERN_DATA)", undefined)
     .option("--json", "print JSON for scripts")
     .option("--url <url>", "act on a server over JMAP instead of the local database (env POSTERN_URL)")
     .option("--api-key <key>", "API key for --url (env POSTERN_API_KEY)")
     .option("--user <login>", "login for --url (env POSTERN_USER)")
     .option("--password <password>", "password for --user (env POSTERN_PASSWORD; asked on a terminal)")
+    .option("--no-backup", "upgrade an older database without first copying it next to itself")
     .showHelpAfterError()
     .exitOverride()
     .addHelpText(
@@ -129,6 +130,19 @@ function program(): Command {
       const all = c.optsWithGlobals();
       await run(() => dbCheckCommand(all), all);
     });
+  const backup = (name: string) => async (path: string, _opts: unknown, c: Command) => {
+    const { run } = await import("./src/cli/io.ts");
+    const module = await import("./src/cli/backup.ts");
+    const all = c.optsWithGlobals();
+    await run(() => (name === "backup" ? module.backupCommand : module.restoreCommand)(path, all), all);
+  };
+  cmd.command("backup <out>")
+    .description("copy the database (online, while the server runs) and the key into the new directory OUT")
+    .action(backup("backup"));
+  cmd.command("restore <in>")
+    .description("put a backup into the data directory (refused while a Postern process has it open)")
+    .option("--force", "replace a data directory that is not empty")
+    .action(backup("restore"));
   cmd.command("tui")
     .description("open the interactive admin UI (also: postern with no arguments on a terminal)")
     .action((_opts, c: Command) => openTui(c.optsWithGlobals()));

@@ -41,6 +41,8 @@ export interface AppOptions {
   hashWorkers?: number;
   /** Where warnings about stored settings go (default: the log). */
   warn?: (message: string) => void;
+  /** Where the news of a schema upgrade goes (default: the log). */
+  notice?: (message: string) => void;
   /** What the connection front did (postern serve), shown on /metrics. */
   connectionStats?: ConnectionStats;
 }
@@ -52,10 +54,17 @@ export async function openData(
 ): Promise<{ services: Services; keyCreated: boolean }> {
   await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const { key, created } = await loadSecretKey(config.encryptionKey, Deno.env.toObject());
+  const notice = options.notice ?? ((message: string) => getLogger(["postern", "store"]).info(message));
   const services = await openServices({
     databasePath: config.databasePath,
     synchronous: config.synchronous,
     busyTimeoutMs: config.busyTimeoutMs,
+    migrationBackup: config.migrationBackup,
+    onMigration: ({ from, to, backup }) =>
+      notice(
+        `Upgraded database ${config.databasePath} from schema ${from} to ${to}; ` +
+          (backup ? `copy of schema ${from} at ${backup}` : "no copy made (--no-backup)"),
+      ),
     encryptionKey: key,
     hashWorkers: options.hashWorkers,
     env: Deno.env.toObject(),

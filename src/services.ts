@@ -49,6 +49,7 @@ import {
 } from "./mail/mod.ts";
 import { OAuthProvider, textSealer } from "./oauth/mod.ts";
 import {
+  type ConnectionOptions,
   openStore,
   SERVER_HEARTBEAT_MS,
   type ServerRecord,
@@ -110,6 +111,9 @@ export interface ServiceOptions {
   /** How long a write waits for another process's lock (SQLite busy_timeout, default 5000 ms). */
   busyTimeoutMs?: number;
   encryptionKey: Uint8Array;
+  /** See ConnectionOptions in store/connection.ts: copy the database before upgrading its schema. */
+  migrationBackup?: ConnectionOptions["migrationBackup"];
+  onMigration?: ConnectionOptions["onMigration"];
   /** Hash workers (default: cores, at most 4). */
   hashWorkers?: number;
   /** The environment read at boot (a SecretKey may name a variable); defaults to none. */
@@ -134,6 +138,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const store = openStore(options.databasePath, {
     synchronous: options.synchronous,
     busyTimeoutMs: options.busyTimeoutMs,
+    migrationBackup: options.migrationBackup,
+    onMigration: options.onMigration,
   });
   const settings = new SettingsService(store, textSealer(options.encryptionKey, SETTINGS_SEAL_CONTEXT));
   // Braces doubled: the message is the log line itself, not a template with placeholders.

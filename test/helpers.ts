@@ -1,4 +1,5 @@
 /** Shared helpers for integration and end-to-end tests. */
+import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { resolveConfig } from "../src/config/mod.ts";
 import { bootstrap } from "../src/directory/mod.ts";
@@ -72,6 +73,24 @@ export async function cli(
   });
   const { code, stdout, stderr } = await command.output();
   return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
+}
+
+/** Runs `body` with a new temporary directory, removed afterwards. */
+export async function withTempDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  try {
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => undefined);
+  }
+}
+
+/** Asserts that a failed command printed exactly one line, matching `pattern`, and no stack trace. */
+export function assertOneLine(result: { stderr: string }, pattern: RegExp): void {
+  const lines = result.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, result.stderr);
+  assert.match(lines[0], pattern);
+  assert.doesNotMatch(result.stderr, /^\s+at /m);
 }
 
 /** A real server in a separate process on a free loopback port. */

@@ -15,7 +15,10 @@ export interface InitOptions extends GlobalOptions, ConfigInput {
  */
 export async function initCommand(options: InitOptions & { newApiKey?: boolean }): Promise<void> {
   const config = configFrom(options);
-  const { services, keyCreated } = await openData(config, { hashWorkers: 1 });
+  const { services, keyCreated } = await openData(config, {
+    hashWorkers: 1,
+    notice: (message) => console.error(`postern: ${message}`),
+  });
   try {
     const before = await services.accounts.query({ type: "User" });
     const result = await bootstrap(services, {

@@ -22,6 +22,7 @@ export async function withLocalServices<T>(
   const { services } = await openData(config, {
     hashWorkers: 1,
     warn: (message) => console.error(`postern: warning: ${message}`),
+    notice: (message) => console.error(`postern: ${message}`),
   });
   try {
     return await body(services);

@@ -46,6 +46,8 @@ export interface Config {
   headerTimeoutSeconds: number;
   /** Seconds a connection may pass without a byte either way (event streams and WebSockets exempt). */
   idleTimeoutSeconds: number;
+  /** Whether a database is copied next to itself before its schema is upgraded (--no-backup: false). */
+  migrationBackup: boolean;
 }
 
 /**
@@ -92,6 +94,8 @@ export interface ConfigInput {
   maxConnectionsPerAddress?: string;
   headerTimeout?: string;
   idleTimeout?: string;
+  /** false with --no-backup. */
+  backup?: boolean;
 }
 
 /** A configuration error: the message names the flag or variable and the bad value. */
@@ -243,6 +247,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     maxConnectionsPerAddress,
     headerTimeoutSeconds,
     idleTimeoutSeconds,
+    migrationBackup: input.backup !== false,
   };
 }
 

@@ -48,6 +48,7 @@ Deno.test("with no flags and no environment every setting has its documented def
     maxConnectionsPerAddress: 64,
     headerTimeoutSeconds: 30,
     idleTimeoutSeconds: 120,
+    migrationBackup: true,
   };
   assert.deepEqual(config, expected);
 });
@@ -96,6 +97,7 @@ Deno.test("every documented environment variable is read", () => {
     maxConnectionsPerAddress: 20,
     headerTimeoutSeconds: 10,
     idleTimeoutSeconds: 300,
+    migrationBackup: true,
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -147,6 +149,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     maxConnectionsPerAddress: "20",
     headerTimeout: "6",
     idleTimeout: "60",
+    backup: false,
   };
   const config = resolveConfig(flags, env);
   assert.equal(config.dataDir, "/flag/data");
@@ -176,6 +179,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     maxConnectionsPerAddress: ["maxConnectionsPerAddress"],
     headerTimeout: ["headerTimeoutSeconds"],
     idleTimeout: ["idleTimeoutSeconds"],
+    backup: ["migrationBackup"],
   };
   const fromEnv = resolveConfig({}, env);
   for (const flag of Object.keys(affects) as (keyof ConfigInput)[]) {

@@ -1,5 +1,6 @@
 import { DatabaseSync } from "node:sqlite";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
+import { MisconfigurationError } from "../model/errors.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
 
 /** How hard SQLite syncs to disk: NORMAL is safe with WAL; FULL survives power loss mid-commit. */
@@ -9,31 +10,95 @@ export type SynchronousMode = "NORMAL" | "FULL";
 export interface ConnectionOptions {
   synchronous?: SynchronousMode;
   busyTimeoutMs?: number;
+  /** Copy a database that holds data next to itself before migrating it (default true; --no-backup). */
+  migrationBackup?: boolean;
+  /** Told after an upgrade of a database that held data: the versions and where the copy went (if made). */
+  onMigration?: (step: { from: number; to: number; backup: string | undefined }) => void;
 }
 
 /** Opens (creating if needed) the database with Postern's pragmas and brings its schema up to date. */
 export function openConnection(path: string, options: ConnectionOptions = {}): DatabaseSync {
+  // A database of a newer Postern is refused before any write (even the journal-mode pragma).
+  if (path !== ":memory:") refuseNewerSchema(storedSchemaVersion(path), path);
   const db = new DatabaseSync(path, { enableForeignKeyConstraints: true });
-  db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)}`);
-  if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
-  db.exec(`PRAGMA synchronous = ${options.synchronous === "FULL" ? "FULL" : "NORMAL"}`);
-  db.exec("PRAGMA foreign_keys = ON");
-  // Checkpoint every 64 MB of WAL rather than 4 MB: mail imports write much, and each checkpoint syncs
-  // (measured: in-process import of 10 KB messages ~15% faster).
-  db.exec("PRAGMA wal_autocheckpoint = 16384");
-  migrate(db);
+  try {
+    db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)}`);
+    if (path !== ":memory:") db.exec("PRAGMA journal_mode = WAL");
+    db.exec(`PRAGMA synchronous = ${options.synchronous === "FULL" ? "FULL" : "NORMAL"}`);
+    db.exec("PRAGMA foreign_keys = ON");
+    // Checkpoint every 64 MB of WAL rather than 4 MB: mail imports write much, and each checkpoint syncs
+    // (measured: in-process import of 10 KB messages ~15% faster).
+    db.exec("PRAGMA wal_autocheckpoint = 16384");
+    upgrade(db, path, options);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
+}
+
+/** The schema version (`user_version`) of the database file at `path`, read without writing; 0 if absent. */
+export function storedSchemaVersion(path: string): number {
+  try {
+    Deno.statSync(path);
+  } catch {
+    return 0;
+  }
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+  } finally {
+    db.close();
+  }
+}
+
+function refuseNewerSchema(version: number, path?: string): void {
+  if (version > MIGRATIONS.length) {
+    throw new MisconfigurationError(
+      `Database ${path ?? ""}`.trimEnd() +
+        ` has schema version ${version}, newer than this Postern knows (${MIGRATIONS.length}); ` +
+        "run the newer Postern that wrote it or restore a backup",
+    );
+  }
+}
+
+/** Migrates `db`, copying it first when it holds data; a failed migration is one line naming it. */
+function upgrade(db: DatabaseSync, path: string, options: ConnectionOptions): void {
+  const from = schemaVersion(db);
+  if (from === MIGRATIONS.length) return;
+  let backup: string | undefined;
+  if (from > 0 && path !== ":memory:" && options.migrationBackup !== false) {
+    const stamp = new Date().toISOString().replace(/[-:]/g, "");
+    backup = `${path}.schema-${from}.${stamp}.bak`;
+    db.prepare("VACUUM INTO ?").run(backup);
+    const file = Deno.openSync(backup, { read: true });
+    try {
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+  }
+  try {
+    migrate(db);
+  } catch (error) {
+    const at = schemaVersion(db);
+    throw new MisconfigurationError(
+      `Cannot upgrade database ${path} from schema ${from} to ${MIGRATIONS.length}: migration ${at + 1} ` +
+        `failed (${error instanceof Error ? error.message : error}); the database stays at schema ${at}` +
+        (backup ? `, copy of schema ${from} at ${backup}` : ""),
+    );
+  }
+  if (from > 0) options.onMigration?.({ from, to: MIGRATIONS.length, backup });
+}
+
+function schemaVersion(db: DatabaseSync): number {
+  return Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
 }
 
 /** Applies every migration newer than the database's `user_version`, each in its own transaction. */
 export function migrate(db: DatabaseSync): number {
-  const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
-  let version = row.user_version;
-  if (version > MIGRATIONS.length) {
-    throw new Error(
-      `Database schema version ${version} is newer than this Postern (${MIGRATIONS.length}); upgrade Postern`,
-    );
-  }
+  let version = schemaVersion(db);
+  refuseNewerSchema(version);
   while (version < MIGRATIONS.length) {
     db.exec("BEGIN IMMEDIATE");
     try {

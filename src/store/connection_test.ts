@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { migrate } from "./connection.ts";
 import { MIGRATIONS } from "./migrations/mod.ts";
+import { SCHEMA_VERSION } from "../version.ts";
 
 Deno.test("migration 020 (contentless search): the search rows of a database made before it are found after it, and deleted by rowid", () => {
   const db = new DatabaseSync(":memory:");
@@ -31,4 +32,8 @@ Deno.test("migration 020 (contentless search): the search rows of a database mad
   } finally {
     db.close();
   }
+});
+
+Deno.test("SCHEMA_VERSION (shown by --version) is the number of migrations", () => {
+  assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
 });

@@ -2,6 +2,7 @@
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { type ConnectionOptions, openConnection } from "./connection.ts";
 import { Db } from "./db.ts";
+import { holdSharedLock } from "./data_lock.ts";
 import { type AccountRepository, sqliteAccounts } from "./accounts.ts";
 import { type AclRepository, sqliteAcl } from "./acl.ts";
 import { type ActivityLog, sqliteActivity } from "./activity.ts";
@@ -38,6 +39,9 @@ export type { InvalidationLog } from "./invalidations.ts";
 export type { MailboxRepository } from "./mailboxes.ts";
 export type { OAuthRepository } from "./oauth.ts";
 export { SERVER_HEARTBEAT_MS } from "./servers.ts";
+export { checkDatabaseFile, copyDatabase, type DatabaseCopy, installDatabase, syncFile } from "./backup.ts";
+export { storedSchemaVersion } from "./connection.ts";
+export { type DataLock, lockPathOf, tryExclusiveLock } from "./data_lock.ts";
 export type { IdentityRecord, IdentityRepository } from "./identities.ts";
 export type {
   DeliveryStatus,
@@ -96,7 +100,15 @@ export interface Store {
 
 /** Opens the store at `path` (":memory:" for tests), migrating it to the current schema. */
 export function openStore(path: string, options: ConnectionOptions = {}): Store {
-  const db = new Db(openConnection(path, options), options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+  let lock = path === ":memory:" ? undefined : holdSharedLock(path);
+  let connection;
+  try {
+    connection = openConnection(path, options);
+  } catch (error) {
+    lock?.close();
+    throw error;
+  }
+  const db = new Db(connection, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
   const invalidations = sqliteInvalidations(db, path);
   return {
     path,
@@ -130,6 +142,8 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
       // The connection first: closing the signal's descriptor releases this process's locks on -shm.
       db.close();
       invalidations.close();
+      lock?.close();
+      lock = undefined;
     },
     unsafeExec: (sql) => db.raw.exec(sql),
   };
