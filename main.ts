@@ -100,6 +100,14 @@ function program(): Command {
   objectVerb("describe", "[type]", "list object types, or the fields of one")
     .action(objectAction(lazy("describeCommand")));
 
+  cmd.command("action [name]")
+    .description("run an administrator's action, e.g. action rotate-signing-key (no name: list them)")
+    .action(async (name: string | undefined, _opts, c: Command) => {
+      const { run } = await import("./src/cli/io.ts");
+      const { actionCommand } = await import("./src/cli/action.ts");
+      const all = c.optsWithGlobals();
+      await run(() => actionCommand(name, all), all);
+    });
   cmd.command("apply [file]")
     .description("run a plan: one JSON operation per line, from a file or - for standard input")
     .option("--dry-run", "check every line without writing anything")

@@ -179,3 +179,8 @@ async function updateObject(
   );
   return Object.keys(serverChanged).length ? serverChanged : null;
 }
+
+/** The filter conditions x:TYPE/query accepts (none for singletons and types without a query filter). */
+export function filterConditions(typeName: string): string[] {
+  return Object.keys(CONDITIONS[typeName] ?? {});
+}
