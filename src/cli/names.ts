@@ -53,11 +53,13 @@ export async function resolveRefs(
   for (const [name, value] of Object.entries(values)) {
     const target = referencedType(typePath, name);
     if (!target) continue;
+    const one = (v: unknown) => typeof v === "string" ? resolveRef(client, target, v) : v;
     if (typeof value === "string") out[name] = await resolveRef(client, target, value);
-    else if (Array.isArray(value)) {
-      out[name] = await Promise.all(
-        value.map((v) => typeof v === "string" ? resolveRef(client, target, v) : v),
-      );
+    else if (Array.isArray(value)) out[name] = await Promise.all(value.map(one));
+    else if (value && typeof value === "object") {
+      // Lists in Stalwart's wire form: objects keyed by index.
+      const entries = Object.entries(value);
+      out[name] = Object.fromEntries(await Promise.all(entries.map(async ([k, v]) => [k, await one(v)])));
     }
   }
   return out;
