@@ -5,10 +5,10 @@
 import { requireId, resolveObjectType, type WireObject } from "../directory/mod.ts";
 import { applyPatch, PointerError } from "../model/json_pointer.ts";
 import { InvalidInputError } from "../model/errors.ts";
-import { describeObject, OBJECT_SPECS } from "../model/objects/mod.ts";
 import type { Services } from "../services.ts";
 import { getLogger } from "@logtape/logtape";
-import { managementEngine } from "../jmap/mod.ts";
+import { managementEngine, schemaDocument } from "../jmap/mod.ts";
+import { VERSION } from "../version.ts";
 import { encodeId } from "../model/ids.ts";
 import type { Principal } from "../model/types.ts";
 import { checkResponses, type Invocation, jmapCalls, USING } from "./jmap_calls.ts";
@@ -99,9 +99,9 @@ export function jmapType(type: string): { name: string; variant?: string; single
   return { name: `x:${spec.name}`, variant, singleton: spec.singleton === true };
 }
 
-/** The schema types from the declarations compiled into this program. */
+/** The schema types of this program: the document a server of this version serves at /api/schema. */
 export function localSchema(): Promise<Record<string, unknown>[]> {
   return Promise.resolve(
-    Object.values(OBJECT_SPECS).map((spec) => ({ ...describeObject(spec), jmapName: `x:${spec.name}` })),
+    (JSON.parse(schemaDocument(VERSION).body) as { types: Record<string, unknown>[] }).types,
   );
 }

@@ -232,7 +232,8 @@ export async function describeCommand(type: string | undefined, options: ObjectO
     output(schema.map((t) => ({ name: t.name, description: t.description })), options);
     return;
   }
-  const name = checkType(type).spec.name;
+  // Actions are no object type of their own: they are described by the schema alone.
+  const name = type.toLowerCase() === "action" ? "Action" : checkType(type).spec.name;
   const described = schema.find((t) => t.name === name);
   if (!described) throw new UsageError(`The server's schema has no type ${name}`);
   if (options.json) {

@@ -130,7 +130,7 @@ function objectType(spec: ObjectSpec, deps: ManagementDeps): DataType {
     conditions: CONDITIONS[spec.name] ?? {},
     sortable: SORTABLE[spec.name] ?? [],
     async get(ctx, ids) {
-      if (ids === null) return { list: await deps.objects.query(path, {}, caller(ctx)), notFound: [] };
+      if (ids === null) return { list: await deps.objects.list(path, caller(ctx)), notFound: [] };
       const list: WireObject[] = [];
       const notFound: string[] = [];
       for (const id of ids) {
