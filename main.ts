@@ -8,6 +8,18 @@ import { SCHEMA_VERSION, VERSION } from "./src/version.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** What the CLI itself reads from the environment, besides the server's settings (ENVIRONMENT). */
+const CLI_ENVIRONMENT = {
+  POSTERN_URL: "server to act on instead of the local database, as --url (default: local mode)",
+  POSTERN_API_KEY: "API key for POSTERN_URL, as --api-key",
+  POSTERN_USER: "login for POSTERN_URL, as --user",
+  POSTERN_PASSWORD: "password for POSTERN_USER, as --password (asked on a terminal when unset)",
+  NO_COLOR: "when set and not empty, no colour even on a terminal (never any off a terminal)",
+};
+
+const EXIT_CODES = "\nExit codes: 0 done, 1 failed (refused, not found, invalid, busy), 2 usage mistake, " +
+  "3 server unreachable.";
+
 function program(): Command {
   const cmd = new Command("postern")
     .description("Self-hosted JMAP mail and identity server: server, management CLI and admin tools")
@@ -23,7 +35,10 @@ function program(): Command {
     .exitOverride()
     .addHelpText(
       "after",
-      "\nEnvironment:\n" + Object.entries(ENVIRONMENT).map(([k, v]) => `  ${k.padEnd(28)} ${v}`).join("\n"),
+      "\nEnvironment:\n" +
+        Object.entries({ ...ENVIRONMENT, ...CLI_ENVIRONMENT }).map(([k, v]) => `  ${k.padEnd(28)} ${v}`)
+          .join("\n") +
+        "\n" + EXIT_CODES,
     );
 
   cmd.command("serve")
@@ -101,6 +116,14 @@ function program(): Command {
   objectVerb("describe", "[type]", "list object types, or the fields of one")
     .action(objectAction(lazy("describeCommand")));
 
+  cmd.command("action [name]")
+    .description("run an administrator's action, e.g. action rotate-signing-key (no name: list them)")
+    .action(async (name: string | undefined, _opts, c: Command) => {
+      const { run } = await import("./src/cli/io.ts");
+      const { actionCommand } = await import("./src/cli/action.ts");
+      const all = c.optsWithGlobals();
+      await run(() => actionCommand(name, all), all);
+    });
   cmd.command("apply [file]")
     .description("run a plan: one JSON operation per line, from a file or - for standard input")
     .option("--dry-run", "check every line without writing anything")

@@ -91,7 +91,7 @@ Deno.test("SQL metacharacters in a name are refused naming the property and drop
     const name = "x'; DROP TABLE accounts;--";
     await assertFailsChangingNothing(dataDir, [...CREATE_BOB, "--field", `name=${name}`], {
       code: 1,
-      mentions: ['"name"', "name:"],
+      mentions: ['"name"'],
     });
     const json = await assertFailsChangingNothing(dataDir, [
       "--json",
@@ -198,7 +198,7 @@ Deno.test("an unknown property is refused naming it", async () => {
       [...CREATE_BOB, "--field", "name=bob", "--field", "colour=red"],
       {
         code: 1,
-        mentions: ['"colour"', "colour:"],
+        mentions: ['"colour"'],
       },
     );
     await assertFailsChangingNothing(dataDir, ["update", "domain", "b", "--field", "owner=me"], {

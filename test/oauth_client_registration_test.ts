@@ -459,11 +459,11 @@ Deno.test("migration 022: a client a plain user registered before asks for conse
     const own = (await services.oauth.clients.byClientId("console"))!;
     assert.equal(own.requireConsent, false, "an administrator's client stays trusted");
     assert.deepEqual(own.scopes, ["openid", ADMIN_SCOPE, "email"]);
-    const grants = (await services.objects.query("oauth-grant", {}, "system")).map((g) => g.clientId);
+    const grants = (await services.objects.list("oauth-grant", "system")).map((g) => g.clientId);
     assert.deepEqual(grants, ["console"], "the admin token family of mallory's client is revoked");
     // Mallory still sees and may delete it, but not change it.
     const principal = { accountId: mallory, roles: ["user"] } as unknown as Principal;
-    const [listed] = await services.objects.query("oauth-client", {}, principal);
+    const [listed] = await services.objects.list("oauth-client", principal);
     assert.equal(listed.clientId, "evil");
     await assert.rejects(
       services.objects.update("oauth-client", String(listed.id), { requireConsent: false }, principal),

@@ -98,6 +98,7 @@ function fakeBackend(updates: WireObject[]): AdminBackend {
     query: () => Promise.resolve([{ ...stored }]),
     create: () => Promise.reject(new Error("not in this test")),
     delete: () => Promise.reject(new Error("not in this test")),
+    action: () => Promise.reject(new Error("not in this test")),
     update(_type, _id, patch) {
       updates.push(patch);
       const checked = validateObject(TEST_SPEC, patch, { mode: "update" });

@@ -5,11 +5,11 @@
  */
 import type { WireObject } from "../src/directory/mod.ts";
 import { decodeId } from "../src/model/ids.ts";
-import type { InvalidationEvent } from "../src/model/types.ts";
+import { ACTIONS } from "../src/model/actions.ts";
 import type { Services } from "../src/services.ts";
 import { formatBytes } from "./format.ts";
 import { count } from "./list.ts";
-import { type RemoteAccess, remoteActions, remoteFacts, runRemoteAction } from "./remote.ts";
+import { type RemoteAccess, remoteActions, remoteFacts } from "./remote.ts";
 
 /** The object operations of the CLI's ObjectClient that the UI uses (it satisfies this shape). */
 export interface TuiClient {
@@ -18,6 +18,8 @@ export interface TuiClient {
   query(type: string, where: Record<string, unknown>, fields?: string[]): Promise<WireObject[]>;
   create(type: string, fields: WireObject): Promise<WireObject>;
   update(type: string, id: string, patch: WireObject): Promise<WireObject>;
+  /** Runs an action (x:Action) by its @type; returns what was done, in words. */
+  action(name: string): Promise<string>;
   delete(type: string, id: string): Promise<WireObject>;
   schema(): Promise<Record<string, unknown>[]>;
 }
@@ -70,25 +72,12 @@ export function failedLogins(count: number): string {
   return `${count} in the last hour (wrong passwords, at the server and here)`;
 }
 
-/** Actions run on the local database: their invalidation events reach every process through the log. */
-const LOCAL_ACTIONS: Record<string, ActionInfo & { event?: InvalidationEvent }> = {
-  InvalidateCaches: {
-    name: "InvalidateCaches",
-    description: "Drop every cache entry in every process",
-    event: { kind: "all" },
-  },
-  InvalidateNegativeCaches: {
-    name: "InvalidateNegativeCaches",
-    description: "Drop every negative (not found) cache entry in every process",
-    event: { kind: "negative" },
-  },
-  RotateSigningKey: {
-    name: "RotateSigningKey",
-    description:
-      "Publish a new ID-token signing key; it signs in 10 minutes (old public keys stay published)",
-    confirm: "Rotate the ID-token signing key now?",
-  },
-};
+/** The actions, as the UI lists them (one list with the server and the CLI: src/model/actions.ts). */
+export const ACTION_INFOS: ActionInfo[] = ACTIONS.map(({ name, description, confirm }) => ({
+  name,
+  description,
+  ...(confirm ? { confirm } : {}),
+}));
 
 /** The backend over the local database file, given the services and the CLI's local client. */
 export function localBackend(
@@ -142,17 +131,10 @@ export function localBackend(
       const id = decodeId(accountId);
       return id === undefined ? 0 : await services.blobs.usedBytes(id);
     },
-    actions: () => Promise.resolve(Object.values(LOCAL_ACTIONS).map(({ event: _, ...info }) => info)),
-    async runAction(name) {
-      const action = LOCAL_ACTIONS[name];
-      if (!action) throw new Error(`Unknown action "${name}"`);
-      if (action.event) {
-        const event = action.event;
-        await services.accounts.write(() => Promise.resolve({ result: undefined, events: [event] }));
-        return `${action.description}: done (a running server applies it at its next request)`;
-      }
-      return `New signing key ${await services.oauth.rotateSigningKey()}`;
-    },
+    actions: () => Promise.resolve(ACTION_INFOS),
+    // The server's own x:Action code, run here: its invalidation events reach a running server
+    // through the log at its next request.
+    runAction: (name) => client.action(name),
     checkDatabase: ({ repair }) => services.store.integrity.check({ repair }),
   };
 }
@@ -165,7 +147,7 @@ export function remoteBackend(client: TuiClient, access: RemoteAccess): AdminBac
     client,
     facts: () => remoteFacts(access),
     actions: () => remoteActions(client),
-    runAction: (name) => runRemoteAction(access, name),
+    runAction: (name) => client.action(name),
   };
 }
 
@@ -179,6 +161,7 @@ function synced(client: TuiClient, services: Services): TuiClient {
     create: (type, fields) => sync().then(() => client.create(type, fields)),
     update: (type, id, patch) => sync().then(() => client.update(type, id, patch)),
     delete: (type, id) => sync().then(() => client.delete(type, id)),
+    action: (name) => sync().then(() => client.action(name)),
     schema: () => client.schema(),
   };
 }

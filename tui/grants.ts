@@ -3,6 +3,7 @@
  * (from its detail view). A grant is read and revoked, never edited; revoking ends its access and
  * refresh tokens at the client's next request.
  */
+import { decodeId } from "../src/model/ids.ts";
 import type { WireObject } from "../src/directory/mod.ts";
 import { showValue, wireList } from "./format.ts";
 import { HELP } from "./help.ts";
@@ -53,9 +54,14 @@ export async function grantsScreen(ui: Ui, owner?: WireObject): Promise<void> {
   }
 }
 
-/** The unexpired grants of `owner`, or of everyone. */
-export function activeGrants(ui: Ui, owner?: WireObject): Promise<WireObject[]> {
-  return ui.backend.client.query(TYPE, owner ? { accountId: owner.id } : {});
+/** The unexpired grants of `owner`, or of everyone, newest first (the query answers in id order). */
+export async function activeGrants(ui: Ui, owner?: WireObject): Promise<WireObject[]> {
+  const grants = await ui.backend.client.query(TYPE, owner ? { accountId: owner.id } : {});
+  const age = (g: WireObject) => [String(g.createdAt ?? ""), decodeId(String(g.id)) ?? 0] as const;
+  return grants.sort((a, b) => {
+    const [[createdA, idA], [createdB, idB]] = [age(a), age(b)];
+    return createdB.localeCompare(createdA) || idB - idA;
+  });
 }
 
 /** "Webmail (webmail-1)", or the client_id alone. */

@@ -3,7 +3,7 @@
  * login counters (/metrics), and actions (x:Action/set, which the object client has no call for).
  */
 import type { TuiClient } from "./backend.ts";
-import { type ActionInfo, type Fact, failedLogins } from "./backend.ts";
+import { ACTION_INFOS, type ActionInfo, type Fact, failedLogins } from "./backend.ts";
 import { count } from "./list.ts";
 
 /** A server and the Authorization header that reaches it. */
@@ -112,48 +112,11 @@ function mailLine(mailboxes: number | undefined, messages: number | undefined): 
   return [{ label: "Mail", value: `${count(mailboxes, "mailbox")} · ${count(messages ?? 0, "message")}` }];
 }
 
-const ACTION_WORDS: Record<string, Omit<ActionInfo, "name">> = {
-  InvalidateCaches: { description: "Drop every cache entry in every process" },
-  InvalidateNegativeCaches: { description: "Drop every negative (not found) cache entry in every process" },
-  RotateSigningKey: {
-    description:
-      "Publish a new ID-token signing key; it signs in 10 minutes (old public keys stay published)",
-    confirm: "Rotate the ID-token signing key now?",
-  },
-};
-
 /** The actions the server's schema lists. */
 export async function remoteActions(client: TuiClient): Promise<ActionInfo[]> {
   const action = (await client.schema()).find((t) => t.name === "Action");
   const fields = (action?.fields ?? []) as { name: string; enum?: string[] }[];
   const names = (action?.variants as string[] | undefined) ?? fields.find((f) => f.name === "@type")?.enum ??
     [];
-  return names.map((name) => ({ name, ...(ACTION_WORDS[name] ?? { description: name }) }));
-}
-
-/** Runs `x:Action/set` with one create; returns the server's description of what it did. */
-export async function runRemoteAction(access: RemoteAccess, name: string): Promise<string> {
-  const session = await call(access, "/jmap/session");
-  if (!session.ok) throw new Error(`${access.url}/jmap/session answered ${session.status}`);
-  const { primaryAccounts, apiUrl } = await session.json() as {
-    primaryAccounts: Record<string, string>;
-    apiUrl: string;
-  };
-  const response = await call(access, new URL(apiUrl, access.url).pathname, {
-    method: "POST",
-    body: JSON.stringify({
-      using: ["urn:ietf:params:jmap:core", "urn:postern:jmap"],
-      methodCalls: [["x:Action/set", {
-        accountId: primaryAccounts["urn:postern:jmap"],
-        create: { a: { "@type": name } },
-      }, "0"]],
-    }),
-  });
-  if (!response.ok) throw new Error(`${access.url} answered ${response.status} to x:Action/set`);
-  const [[method, result]] = (await response.json()).methodResponses as [string, Record<string, unknown>][];
-  if (method === "error") throw new Error(`${result.description ?? result.type} (${result.type})`);
-  const created = (result.created as Record<string, { description?: string }> | null)?.a;
-  if (created) return created.description ?? `${name}: done`;
-  const failed = (result.notCreated as Record<string, { type: string; description?: string }> | null)?.a;
-  throw new Error(failed?.description ?? `${name} failed (${failed?.type ?? "no answer"})`);
+  return names.map((name) => ACTION_INFOS.find((a) => a.name === name) ?? { name, description: name });
 }

@@ -5,8 +5,13 @@
 import { requireId, resolveObjectType, type WireObject } from "../directory/mod.ts";
 import { applyPatch, PointerError } from "../model/json_pointer.ts";
 import { InvalidInputError } from "../model/errors.ts";
-import { describeObject, OBJECT_SPECS } from "../model/objects/mod.ts";
 import type { Services } from "../services.ts";
+import { getLogger } from "@logtape/logtape";
+import { managementEngine, schemaDocument } from "../jmap/mod.ts";
+import { VERSION } from "../version.ts";
+import { encodeId } from "../model/ids.ts";
+import type { Principal } from "../model/types.ts";
+import { checkResponses, type Invocation, jmapCalls, USING } from "./jmap_calls.ts";
 
 /** Object operations as the CLI uses them. */
 export interface ObjectClient {
@@ -17,6 +22,8 @@ export interface ObjectClient {
   /** Applies a patch whose keys may be JSON pointers such as `quotas/maxDiskQuota`. */
   update(type: string, id: string, patch: WireObject): Promise<WireObject>;
   delete(type: string, id: string): Promise<WireObject>;
+  /** Runs an action (x:Action) by its @type; returns what was done, in words. */
+  action(name: string): Promise<string>;
   /** The schema document's types. */
   schema(): Promise<Record<string, unknown>[]>;
   /** Whether secrets such as password hashes can be exported (local mode only). */
@@ -38,17 +45,43 @@ export function patchToChanges(current: WireObject, patch: WireObject): WireObje
   return Object.fromEntries([...touched].map((k) => [k, patched[k]]));
 }
 
-/** The client over the local database file: the services act as the system (full rights). */
+/** The administrator the local engine acts as: account 0, which no stored account has. */
+const LOCAL_ADMIN: Principal = {
+  accountId: 0,
+  name: "system",
+  roles: ["admin"],
+  method: "password",
+  credentialId: null,
+};
+
+/**
+ * The client over the local database file: the services act as the system (full rights). Queries
+ * and actions run the server's own management methods in this process, so a filter finds the same
+ * objects here as over --url.
+ */
 export function localClient(services: Services): ObjectClient {
   const objects = services.objects;
+  const engine = managementEngine({
+    objects,
+    accounts: services.accounts,
+    changes: services.changes,
+    rotateSigningKey: () => services.oauth.rotateSigningKey(),
+    log: getLogger(["postern", "cli"]),
+  });
+  const request = async (calls: Invocation[]) => {
+    const response = await engine.process({ using: USING, methodCalls: calls }, {
+      principal: LOCAL_ADMIN,
+      baseUrl: "http://localhost",
+      sessionState: () => "0",
+    });
+    return checkResponses(response.methodResponses as Invocation[]);
+  };
+  const jmap = jmapCalls(request, encodeId(LOCAL_ADMIN.accountId));
   return {
     local: true,
     get: (type, id) => objects.get(type, id, "system"),
-    async query(type, where, fields) {
-      const strings = Object.fromEntries(Object.entries(where).map(([k, v]) => [k, String(v)]));
-      const list = await objects.query(type, strings, "system");
-      return fields ? list.map((o) => Object.fromEntries(["id", ...fields].map((f) => [f, o[f]]))) : list;
-    },
+    query: jmap.query,
+    action: jmap.action,
     create: (type, fields) => objects.create(type, fields, "system"),
     async update(type, id, patch) {
       const current = await objects.get(type, id, "system");
@@ -66,9 +99,9 @@ export function jmapType(type: string): { name: string; variant?: string; single
   return { name: `x:${spec.name}`, variant, singleton: spec.singleton === true };
 }
 
-/** The schema types from the declarations compiled into this program. */
+/** The schema types of this program: the document a server of this version serves at /api/schema. */
 export function localSchema(): Promise<Record<string, unknown>[]> {
   return Promise.resolve(
-    Object.values(OBJECT_SPECS).map((spec) => ({ ...describeObject(spec), jmapName: `x:${spec.name}` })),
+    (JSON.parse(schemaDocument(VERSION).body) as { types: Record<string, unknown>[] }).types,
   );
 }

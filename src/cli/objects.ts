@@ -1,8 +1,12 @@
 /** The object verbs, on a server (--url) or the local database: get, query, create, update, delete, describe. */
 import { resolveObjectType, type WireObject } from "../directory/mod.ts";
+import { InvalidInputError } from "../model/errors.ts";
 import type { FieldSpec } from "../model/objects/mod.ts";
+import { filterConditions } from "../jmap/mod.ts";
+import type { ObjectClient } from "./client.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
-import { output, UsageError } from "./io.ts";
+import { resolveRef, resolveRefs } from "./names.ts";
+import { output, UsageError, wrap } from "./io.ts";
 
 /** Options of the object verbs. */
 export interface ObjectOptions extends ConnectOptions {
@@ -67,16 +71,62 @@ function convertNested(name: string, raw: string): unknown {
   return raw;
 }
 
-function parseWhere(typePath: string, pairs: string[] = []): Record<string, unknown> {
+/**
+ * Parses `--where name=value` pairs into a JMAP filter of the type's query (the same conditions over
+ * --url and locally); a condition the type does not have is a usage error naming the ones it has.
+ */
+export function parseWhere(typePath: string, pairs: string[] = []): Record<string, unknown> {
   const where: Record<string, unknown> = {};
   const { spec } = resolveObjectType(typePath);
+  const known = filterConditions(spec.name);
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
     if (eq < 1) throw new UsageError(`--where "${pair}" must be name=value`);
     const name = pair.slice(0, eq);
-    where[name] = convert(name, pair.slice(eq + 1), spec.fields[name]);
+    if (!known.includes(name)) {
+      throw new UsageError(
+        known.length
+          ? `--where ${name}: ${spec.name} has no filter "${name}"; filters: ${known.join(", ")}`
+          : `--where ${name}: ${spec.name} has no filters`,
+      );
+    }
+    const raw = pair.slice(eq + 1);
+    const field = spec.fields[name];
+    // Filters compare single values: a JSON object or list never matches, so it is refused here.
+    if (/^\s*[{[]/.test(raw)) throw new UsageError(`--where ${name}: expected a single value, got "${raw}"`);
+    where[name] = field?.type === "Boolean" || name === "enabled"
+      ? convert(name, raw, { ...field, type: "Boolean" } as FieldSpec)
+      : raw;
   }
   return where;
+}
+
+/** The type a CLI type path names; an unknown one is a usage error (exit 2) listing the known ones. */
+function checkType(typePath: string): ReturnType<typeof resolveObjectType> {
+  try {
+    return resolveObjectType(typePath);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/** Runs `body` on the resolved id of `typed`; an error names what the user typed, not the id. */
+async function onObject<T>(
+  client: ObjectClient,
+  typePath: string,
+  typed: string,
+  body: (id: string) => Promise<T>,
+): Promise<T> {
+  const id = await resolveRef(client, typePath, typed);
+  try {
+    return await body(id);
+  } catch (error) {
+    if (id !== typed && error instanceof Error) {
+      error.message = error.message.replaceAll(`"${id}"`, `"${typed}"`);
+    }
+    throw error;
+  }
 }
 
 function listColumns(typePath: string): string[] {
@@ -86,14 +136,22 @@ function listColumns(typePath: string): string[] {
 
 /** `postern get TYPE ID` */
 export async function getCommand(type: string, id: string, options: ObjectOptions): Promise<void> {
-  output(await withClient(options, (client) => client.get(type, id)), options);
+  checkType(type);
+  output(
+    await withClient(options, (client) => onObject(client, type, id, (ref) => client.get(type, ref))),
+    options,
+  );
 }
 
 /** `postern query TYPE [--where f=v] [--fields a,b]` */
 export async function queryCommand(type: string, options: ObjectOptions): Promise<void> {
+  checkType(type);
   const where = parseWhere(type, options.where);
   const fields = options.fields?.split(",").map((f) => f.trim()).filter(Boolean);
-  const objects = await withClient(options, (client) => client.query(type, where, fields));
+  const objects = await withClient(
+    options,
+    async (client) => client.query(type, await resolveRefs(client, type, where), fields),
+  );
   const columns = fields
     ? ["id", ...fields.filter((f) => f !== "id")]
     : options.json
@@ -104,8 +162,12 @@ export async function queryCommand(type: string, options: ObjectOptions): Promis
 
 /** `postern create TYPE --field name=value…` */
 export async function createCommand(type: string, options: ObjectOptions): Promise<void> {
+  checkType(type);
   const input = parseFields(type, options.field ?? []);
-  const created = await withClient(options, (client) => client.create(type, input));
+  const created = await withClient(
+    options,
+    async (client) => client.create(type, await resolveRefs(client, type, input)),
+  );
   output(created, options);
   if (!options.json && typeof created.secret === "string") {
     console.error("The secret is shown only this once; store it now.");
@@ -114,9 +176,19 @@ export async function createCommand(type: string, options: ObjectOptions): Promi
 
 /** `postern update TYPE ID --field name=value…` (names may be JSON pointers: quotas/maxDiskQuota=5) */
 export async function updateCommand(type: string, id: string, options: ObjectOptions): Promise<void> {
+  checkType(type);
   const patch = parseFields(type, options.field ?? []);
   if (Object.keys(patch).length === 0) throw new UsageError("update needs at least one --field name=value");
-  output(await withClient(options, (client) => client.update(type, id, patch)), options);
+  output(
+    await withClient(options, (client) =>
+      onObject(
+        client,
+        type,
+        id,
+        async (ref) => client.update(type, ref, await resolveRefs(client, type, patch)),
+      )),
+    options,
+  );
 }
 
 /** `postern delete TYPE --ids a,b` (or a single id as an argument) */
@@ -126,10 +198,11 @@ export async function deleteCommand(
   options: ObjectOptions,
 ): Promise<void> {
   const ids = [...(id ? [id] : []), ...(options.ids?.split(",").map((s) => s.trim()).filter(Boolean) ?? [])];
+  checkType(type);
   if (ids.length === 0) throw new UsageError("delete needs an id or --ids a,b,c");
   const deleted = await withClient(options, async (client) => {
     const out: WireObject[] = [];
-    for (const one of ids) out.push(await client.delete(type, one));
+    for (const one of ids) out.push(await onObject(client, type, one, (ref) => client.delete(type, ref)));
     return out;
   });
   if (options.json) output(deleted, options);
@@ -159,7 +232,8 @@ export async function describeCommand(type: string | undefined, options: ObjectO
     output(schema.map((t) => ({ name: t.name, description: t.description })), options);
     return;
   }
-  const name = resolveObjectType(type).spec.name;
+  // Actions are no object type of their own: they are described by the schema alone.
+  const name = type.toLowerCase() === "action" ? "Action" : checkType(type).spec.name;
   const described = schema.find((t) => t.name === name);
   if (!described) throw new UsageError(`The server's schema has no type ${name}`);
   if (options.json) {
@@ -167,7 +241,9 @@ export async function describeCommand(type: string | undefined, options: ObjectO
     return;
   }
   const variants = described.variants as string[] | undefined;
-  console.log(`${name}${variants ? ` (variants: ${variants.join(", ")})` : ""}: ${described.description}`);
+  console.log(
+    wrap(`${name}${variants ? ` (variants: ${variants.join(", ")})` : ""}: ${described.description}`),
+  );
   output(
     (described.fields as Record<string, unknown>[]).map((f) => ({
       field: f.name,

@@ -1,7 +1,16 @@
 /** The object client over a Postern server: JMAP requests with an API key or a login. */
 import { type WireObject } from "../directory/mod.ts";
-import { AuthError, DomainError, ForbiddenError, InvalidInputError, NotFoundError } from "../model/errors.ts";
+import { AuthError, DomainError } from "../model/errors.ts";
+import { ConnectionError } from "./io.ts";
 import { jmapType, type ObjectClient } from "./client.ts";
+import {
+  checkResponses,
+  fromSetError,
+  type Invocation,
+  jmapCalls,
+  type SetError,
+  USING,
+} from "./jmap_calls.ts";
 
 /** How to reach and authenticate to the server. */
 export interface RemoteOptions {
@@ -10,11 +19,6 @@ export interface RemoteOptions {
   user?: string;
   password?: string;
 }
-
-type Invocation = [string, Record<string, unknown>, string];
-
-const USING = ["urn:ietf:params:jmap:core", "urn:postern:jmap"];
-const PAGE = 500;
 
 /** Opens a JMAP client: fetches the session to learn the account id and the API URL. */
 export async function remoteClient(options: RemoteOptions): Promise<ObjectClient> {
@@ -32,7 +36,7 @@ export async function remoteClient(options: RemoteOptions): Promise<ObjectClient
         headers: { authorization, "content-type": "application/json", ...init.headers },
       });
     } catch (error) {
-      throw new Error(`Cannot reach ${base}: ${(error as Error).message}`);
+      throw new ConnectionError(`Cannot reach ${base}: ${(error as Error).message}`);
     }
     if (response.status === 401) {
       const detail = (await response.json().catch(() => ({})) as { detail?: string }).detail;
@@ -44,7 +48,9 @@ export async function remoteClient(options: RemoteOptions): Promise<ObjectClient
     }
     if (!response.ok) {
       const body = await response.json().catch(() => ({})) as { detail?: string; type?: string };
-      throw new Error(`${base}${path} answered ${response.status}: ${body.detail ?? response.statusText}`);
+      throw new DomainError(
+        `${base}${path} answered ${response.status}: ${body.detail ?? response.statusText}`,
+      );
     }
     return response;
   };
@@ -59,45 +65,14 @@ export async function remoteClient(options: RemoteOptions): Promise<ObjectClient
       method: "POST",
       body: JSON.stringify({ using: USING, methodCalls: calls }),
     });
-    const body = await response.json() as { methodResponses: Invocation[] };
-    for (const [name, args] of body.methodResponses) {
-      if (name === "error") throw methodError(args);
-    }
-    return body.methodResponses;
+    return checkResponses((await response.json() as { methodResponses: Invocation[] }).methodResponses);
   };
-  const set = async (type: string, args: Record<string, unknown>) => {
-    const [[, result]] = await request([[`${jmapType(type).name}/set`, { accountId, ...args }, "s"]]);
-    return result;
-  };
-  const get = async (type: string, id: string): Promise<WireObject> => {
-    const [[, result]] = await request([[`${jmapType(type).name}/get`, { accountId, ids: [id] }, "g"]]);
-    const list = result.list as WireObject[];
-    if (!list.length) throw new NotFoundError(jmapType(type).name.slice(2), id);
-    return list[0];
-  };
+  const { get, query, set, action } = jmapCalls(request, accountId);
   return {
     local: false,
     get,
-    async query(type, where, fields) {
-      const { name, variant, singleton } = jmapType(type);
-      if (singleton) return [await get(type, "singleton")];
-      const filter = { ...where, ...(variant ? { "@type": variant } : {}) };
-      const out: WireObject[] = [];
-      for (let position = 0;; position += PAGE) {
-        const [, [, got]] = await request([
-          [`${name}/query`, { accountId, filter, position, limit: PAGE, calculateTotal: true }, "q"],
-          [`${name}/get`, {
-            accountId,
-            "#ids": { resultOf: "q", name: `${name}/query`, path: "/ids" },
-            ...(fields ? { properties: fields } : {}),
-          }, "g"],
-        ]);
-        const list = got.list as WireObject[];
-        out.push(...list);
-        if (list.length < PAGE) break;
-      }
-      return out;
-    },
+    query,
+    action,
     async create(type, fields) {
       const { variant } = jmapType(type);
       const object = variant && fields["@type"] === undefined ? { "@type": variant, ...fields } : fields;
@@ -124,32 +99,4 @@ export async function remoteClient(options: RemoteOptions): Promise<ObjectClient
       return body.types;
     },
   };
-}
-
-interface SetError {
-  type: string;
-  description?: string;
-  properties?: string[];
-}
-
-function fromSetError(error: SetError, action: string): Error {
-  const message = error.description ?? `${action}: ${error.type}`;
-  switch (error.type) {
-    case "invalidProperties":
-      return new InvalidInputError(
-        message,
-        (error.properties ?? []).map((property) => ({ property, message })),
-      );
-    case "notFound":
-      return new DomainError(message);
-    case "forbidden":
-      return new ForbiddenError(message);
-    default:
-      return new Error(`${message} (${error.type})`);
-  }
-}
-
-function methodError(args: Record<string, unknown>): Error {
-  const message = `${args.description ?? args.type} (${args.type})`;
-  return args.type === "forbidden" ? new ForbiddenError(message) : new Error(message);
 }

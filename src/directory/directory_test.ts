@@ -481,7 +481,7 @@ Deno.test("an app password is shown once, stored hashed and logs in with Basic u
     const id = created.id as string;
     const read = await d.services.objects.get("app-password", id, "system");
     assert.ok(!("secret" in read), JSON.stringify(read));
-    for (const listed of await d.services.objects.query("app-password", {}, "system")) {
+    for (const listed of await d.services.objects.list("app-password", "system")) {
       assert.ok(!("secret" in listed), JSON.stringify(listed));
     }
     const bytes = await databaseBytes(d.dataDir);

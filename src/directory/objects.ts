@@ -175,14 +175,13 @@ export class ObjectService {
     }
   }
 
-  /** Lists objects matching `where` (property → exact value; `text` searches accounts). */
-  async query(typePath: string, where: Record<string, string>, caller: Caller): Promise<WireObject[]> {
+  /**
+   * Lists every object of a type the caller may see. Filters are the JMAP /query's
+   * (src/jmap/management/object_types.ts), which the CLI runs in local mode too: one filter for both.
+   */
+  async list(typePath: string, caller: Caller): Promise<WireObject[]> {
     const { spec, variant } = resolveObjectType(typePath);
     if (spec.singleton) return [await this.get(typePath, "singleton", caller)];
-    const matches = (object: WireObject) =>
-      Object.entries(where).every(([key, expected]) =>
-        key === "text" || String(object[key] ?? "") === expected
-      );
     let objects: WireObject[];
     const handler = this.#handler(spec);
     switch (handler ? "" : spec.name) {
@@ -196,12 +195,7 @@ export class ObjectService {
           objects = [accountToWire(await this.services.accounts.require(caller.accountId))];
           break;
         }
-        const ids = await this.services.accounts.query({
-          type: variant as "User" | "Group" | undefined,
-          text: where.text,
-          name: where.name,
-          domainId: where.domainId ? requireId(where.domainId, "domainId") : undefined,
-        });
+        const ids = await this.services.accounts.query({ type: variant as "User" | "Group" | undefined });
         objects = [];
         for (const id of ids) {
           const account = await this.services.accounts.get(id);
@@ -220,7 +214,7 @@ export class ObjectService {
         objects = list.map(accessKeyToWire);
       }
     }
-    return objects.filter(matches);
+    return objects;
   }
 
   /** Updates the given properties of an object. */

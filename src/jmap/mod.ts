@@ -21,8 +21,7 @@ import { EMAIL_SORT_PROPERTIES } from "./mail/email_type.ts";
 import { mailboxType } from "./mail/mailbox_type.ts";
 import { mailboxChangesInView, mailboxQueryChangesInView } from "./mail/mailbox_changes.ts";
 import { QUOTA_CAPABILITY, quotaFeed, quotaType } from "./mail/quota_type.ts";
-import { actionType } from "./management/action_type.ts";
-import { managementTypes } from "./management/object_types.ts";
+import { managementMethods } from "./management/methods.ts";
 import { principalsMethods } from "./principals/methods.ts";
 import { PRINCIPALS_CAPABILITY } from "./principals/types.ts";
 import { blobRoutes } from "./blob_routes.ts";
@@ -40,6 +39,8 @@ import { standardMethods } from "./standard/methods.ts";
 import { CAPABILITY, type CoreCapability } from "./types.ts";
 
 export { JmapEngine } from "./engine.ts";
+export { managementEngine } from "./management/methods.ts";
+export { filterConditions } from "./management/object_types.ts";
 export type { MethodContext, MethodDefinition, MethodHandler } from "./engine.ts";
 export { MethodError, RequestError } from "./errors.ts";
 export { schemaDocument } from "./schema.ts";
@@ -121,15 +122,8 @@ export function createJmap(deps: {
     maxQueryLimit: 1000,
     maxChanges: 1000,
   };
-  const types = [
-    ...managementTypes({
-      objects: deps.objects,
-      accounts: deps.accounts,
-      maxQueryLimit: limits.maxQueryLimit,
-    }),
-    actionType({ accounts: deps.accounts, rotateSigningKey: deps.rotateSigningKey }),
-    mailboxType({ mailboxes: deps.mailboxes, maxQueryLimit: limits.maxQueryLimit }),
-  ];
+  for (const [name, definition] of managementMethods(deps, limits)) methods.set(name, definition);
+  const types = [mailboxType({ mailboxes: deps.mailboxes, maxQueryLimit: limits.maxQueryLimit })];
   // A grantee's Mailbox/changes and /queryChanges name only the mailboxes it may see.
   const inView: Record<string, typeof mailboxChangesInView> = {
     "Mailbox/changes": mailboxChangesInView,

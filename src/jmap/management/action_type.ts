@@ -4,7 +4,7 @@
  */
 import type { AccountService } from "../../directory/mod.ts";
 import { ForbiddenError, InvalidInputError } from "../../model/errors.ts";
-import type { InvalidationEvent } from "../../model/types.ts";
+import { ACTIONS } from "../../model/actions.ts";
 import type { DataType } from "../standard/data_type.ts";
 import { CAPABILITY } from "../types.ts";
 import { checkManagementAccount } from "./account_scope.ts";
@@ -16,28 +16,13 @@ export interface ActionDeps {
   rotateSigningKey: () => Promise<string>;
 }
 
-interface Action {
-  description: string;
-  /** Written to the invalidation log so every process drops its entries, not only this one. */
-  event?: InvalidationEvent;
-  run?: (deps: ActionDeps) => Promise<string>;
-}
-
-const ACTIONS: Record<string, Action> = {
-  InvalidateCaches: { description: "Dropped every cache entry in every process", event: { kind: "all" } },
-  InvalidateNegativeCaches: {
-    description: "Dropped every negative (not found) cache entry in every process",
-    event: { kind: "negative" },
-  },
-  RotateSigningKey: {
-    description:
-      "Published a new ID-token signing key, which signs once cached key sets have expired; the old public keys stay published",
-    run: async (deps) => `New signing key ${await deps.rotateSigningKey()}`,
-  },
+/** Actions whose effect is more than an invalidation event. */
+const RUNS: Record<string, (deps: ActionDeps) => Promise<string>> = {
+  RotateSigningKey: async (deps) => `New signing key ${await deps.rotateSigningKey()}`,
 };
 
 /** Names of the actions, for the schema document. */
-export const ACTION_NAMES = Object.keys(ACTIONS);
+export const ACTION_NAMES = ACTIONS.map((a) => a.name);
 
 /** The x:Action data type. */
 export function actionType(deps: ActionDeps): DataType {
@@ -60,7 +45,7 @@ export function actionType(deps: ActionDeps): DataType {
         throw new ForbiddenError("Only an administrator can run actions");
       }
       const name = object["@type"];
-      const action = typeof name === "string" && Object.hasOwn(ACTIONS, name) ? ACTIONS[name] : undefined;
+      const action = ACTIONS.find((a) => a.name === name);
       const unknown = Object.keys(object).filter((k) => k !== "@type");
       if (!action || unknown.length) {
         throw new InvalidInputError(
@@ -70,11 +55,12 @@ export function actionType(deps: ActionDeps): DataType {
       }
       const event = action.event;
       if (event) await accounts.write(() => Promise.resolve({ result: undefined, events: [event] }));
-      const outcome = action.run ? await action.run(deps) : undefined;
+      const run = Object.hasOwn(RUNS, action.name) ? RUNS[action.name] : undefined;
+      const outcome = run ? await run(deps) : undefined;
       return {
         id: `action-${++sequence}`,
         "@type": name,
-        description: outcome ? `${action.description}: ${outcome}` : action.description,
+        description: outcome ? `${action.done}: ${outcome}` : action.done,
         completedAt: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
       };
     },

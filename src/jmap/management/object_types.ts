@@ -130,7 +130,7 @@ function objectType(spec: ObjectSpec, deps: ManagementDeps): DataType {
     conditions: CONDITIONS[spec.name] ?? {},
     sortable: SORTABLE[spec.name] ?? [],
     async get(ctx, ids) {
-      if (ids === null) return { list: await deps.objects.query(path, {}, caller(ctx)), notFound: [] };
+      if (ids === null) return { list: await deps.objects.list(path, caller(ctx)), notFound: [] };
       const list: WireObject[] = [];
       const notFound: string[] = [];
       for (const id of ids) {
@@ -178,4 +178,9 @@ async function updateObject(
     ),
   );
   return Object.keys(serverChanged).length ? serverChanged : null;
+}
+
+/** The filter conditions x:TYPE/query accepts (none for singletons and types without a query filter). */
+export function filterConditions(typeName: string): string[] {
+  return Object.keys(CONDITIONS[typeName] ?? {});
 }

@@ -1,0 +1,19 @@
+/** `postern action [NAME]`: the administrator's actions (src/model/actions.ts), locally or on a server. */
+import { ACTIONS, findAction } from "../model/actions.ts";
+import { type ConnectOptions, withClient } from "./connect.ts";
+import { output, UsageError } from "./io.ts";
+
+/** Lists the actions, or runs one by its command (rotate-signing-key) or @type (RotateSigningKey). */
+export async function actionCommand(name: string | undefined, options: ConnectOptions): Promise<void> {
+  if (name === undefined) {
+    output(ACTIONS.map((a) => ({ action: a.command, description: a.description })), options);
+    return;
+  }
+  const action = findAction(name);
+  if (!action) {
+    throw new UsageError(`Unknown action "${name}"; actions: ${ACTIONS.map((a) => a.command).join(", ")}`);
+  }
+  const done = await withClient(options, (client) => client.action(action.name));
+  if (options.json) output({ action: action.command, done }, options);
+  else console.log(done);
+}

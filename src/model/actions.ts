@@ -1,0 +1,54 @@
+/**
+ * The administrator's actions, one list for every surface: x:Action on the server
+ * (src/jmap/management/action_type.ts), `postern action` in the CLI and the TUI's Actions screen.
+ */
+import type { InvalidationEvent } from "./types.ts";
+
+/** One action: what it is called, what it does, and what it writes to the invalidation log. */
+export interface ActionSpec {
+  /** The x:Action @type, e.g. InvalidateCaches. */
+  name: string;
+  /** The CLI verb's argument, e.g. invalidate-caches. */
+  command: string;
+  /** What it does, as a menu line or help text. */
+  description: string;
+  /** What it did, in the create answer. */
+  done: string;
+  /** Asked before running, when the action has consequences worth a second thought. */
+  confirm?: string;
+  /** Written to the invalidation log so every process drops its entries, not only this one. */
+  event?: InvalidationEvent;
+}
+
+/** Every action, in menu order. */
+export const ACTIONS: readonly ActionSpec[] = [
+  {
+    name: "InvalidateCaches",
+    command: "invalidate-caches",
+    description: "Drop every cache entry in every process",
+    done: "Dropped every cache entry in every process",
+    event: { kind: "all" },
+  },
+  {
+    name: "InvalidateNegativeCaches",
+    command: "invalidate-negative-caches",
+    description: "Drop every negative (not found) cache entry in every process",
+    done: "Dropped every negative (not found) cache entry in every process",
+    event: { kind: "negative" },
+  },
+  {
+    name: "RotateSigningKey",
+    command: "rotate-signing-key",
+    description:
+      "Publish a new ID-token signing key; it signs in 10 minutes (old public keys stay published)",
+    done:
+      "Published a new ID-token signing key, which signs once cached key sets have expired; the old public keys stay published",
+    confirm: "Rotate the ID-token signing key now?",
+  },
+];
+
+/** The action named by its @type or its command (case-insensitive), or undefined. */
+export function findAction(name: string): ActionSpec | undefined {
+  const wanted = name.toLowerCase();
+  return ACTIONS.find((a) => a.name.toLowerCase() === wanted || a.command === wanted);
+}
