@@ -4,7 +4,10 @@
  *   {"op":"create","type":"account/user","fields":{"name":"bob","domainId":"#d1"}}
  *   {"op":"update","type":"account","id":"c","fields":{"quotas/maxDiskQuota":1073741824}}
  *   {"op":"delete","type":"api-key","id":"f"}
- * A `ref` names what a create made; later lines use it as "#ref" wherever an id goes.
+ * A `ref` names what a create made; later lines use it as "#ref" wherever an id goes; a ref no
+ * earlier line defines is an error (in a dry run too). `"match":["name"]` on a create updates the
+ * object with those field values when one exists (the domain, admin and API key `init` made)
+ * instead of creating a second one or failing.
  */
 import { resolveObjectType, type WireObject } from "../directory/mod.ts";
 import { validateObject } from "../model/objects/mod.ts";
@@ -18,6 +21,8 @@ export interface PlanOperation {
   type: string;
   id?: string;
   ref?: string;
+  /** Fields that find an existing object to update instead of creating one, e.g. ["name"]. */
+  match?: string[];
   fields?: WireObject;
 }
 
@@ -57,30 +62,53 @@ export function parsePlan(text: string): { line: number; operation: PlanOperatio
     ) {
       throw new UsageError(`Plan line ${index + 1}: "${op.op}" needs a "fields" object`);
     }
+    if (
+      op.match !== undefined &&
+      (op.op !== "create" || !Array.isArray(op.match) || !op.match.every((f) => typeof f === "string"))
+    ) {
+      throw new UsageError(`Plan line ${index + 1}: "match" must be a list of field names, on a create`);
+    }
+    const known = new Set(Object.keys(op));
+    for (const key of ["op", "type", "id", "ref", "match", "fields"]) known.delete(key);
+    if (known.size) {
+      throw new UsageError(`Plan line ${index + 1}: unknown key "${[...known][0]}"`);
+    }
     out.push({ line: index + 1, operation: op });
   });
   return out;
 }
 
-/** Replaces "#ref" strings by the ids created earlier in the plan. */
-function substitute(value: unknown, refs: Map<string, string>): unknown {
-  if (typeof value === "string" && value.startsWith("#") && refs.has(value.slice(1))) {
-    return refs.get(value.slice(1));
+/**
+ * Replaces "#ref" strings by the ids created earlier in the plan. In an id (the line's `id`, a field
+ * declared as an `Id<…>`) a "#…" that names no earlier ref is an error; elsewhere it is text.
+ */
+function substitute(value: unknown, refs: Map<string, string>, strict: boolean): unknown {
+  if (typeof value === "string" && value.startsWith("#")) {
+    const id = refs.get(value.slice(1));
+    if (id === undefined && strict) throw new Error(`"${value}" names no ref of an earlier line`);
+    return id ?? value;
   }
-  if (Array.isArray(value)) return value.map((v) => substitute(v, refs));
+  if (Array.isArray(value)) return value.map((v) => substitute(v, refs, strict));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, refs)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, refs, strict)]));
   }
   return value;
 }
 
-function withPlaceholderIds(value: unknown): unknown {
-  if (typeof value === "string" && value.startsWith("#")) return "b";
-  if (Array.isArray(value)) return value.map(withPlaceholderIds);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withPlaceholderIds(v)]));
-  }
-  return value;
+/** The line's id and fields with refs replaced by ids. */
+function resolveRefs(
+  operation: PlanOperation,
+  refs: Map<string, string>,
+): { id?: string; fields: WireObject } {
+  const { spec } = resolveObjectType(operation.type);
+  const fields = Object.fromEntries(
+    Object.entries(operation.fields ?? {}).map(([k, v]) => {
+      const isId = Object.hasOwn(spec.fields, k) && spec.fields[k].type.includes("Id<");
+      return [k, substitute(v, refs, isId)];
+    }),
+  );
+  const id = operation.id === undefined ? undefined : substitute(operation.id, refs, true) as string;
+  return { id, fields };
 }
 
 /** Runs (or with --dry-run, checks) a plan read from a file or standard input. */
@@ -91,8 +119,11 @@ export async function applyCommand(file: string | undefined, options: ApplyOptio
   const plan = parsePlan(text);
   if (options.dryRun) {
     let problems = 0;
+    // The refs the real run would know at each line (a placeholder id stands for the created one).
+    const refs = new Map<string, string>();
     for (const { line, operation } of plan) {
-      const problem = checkOperation(operation);
+      const problem = checkOperation(operation, refs);
+      if (operation.ref) refs.set(operation.ref, "b");
       if (problem) problems++;
       report(options, {
         line,
@@ -112,15 +143,20 @@ export async function applyCommand(file: string | undefined, options: ApplyOptio
   if (failures) Deno.exit(1);
 }
 
-function checkOperation(operation: PlanOperation): string | undefined {
+function checkOperation(operation: PlanOperation, refs: Map<string, string>): string | undefined {
+  let placeholders: WireObject;
+  try {
+    // References resolve only when the plan runs; here each stands for some well-formed id.
+    placeholders = resolveRefs(operation, refs).fields;
+  } catch (error) {
+    return (error as Error).message;
+  }
   if (operation.op === "delete") return undefined;
   const { spec, variant } = resolveObjectType(operation.type);
-  const fields = Object.fromEntries(Object.entries(operation.fields ?? {}).filter(([k]) => !k.includes("/")));
-  // References resolve only when the plan runs; check them here as some well-formed id.
-  const placeholders = withPlaceholderIds(fields) as WireObject;
+  placeholders = Object.fromEntries(Object.entries(placeholders).filter(([k]) => !k.includes("/")));
   const result = validateObject(spec, placeholders, {
     mode: operation.op,
-    variant: variant ?? (fields["@type"] as string | undefined),
+    variant: variant ?? (placeholders["@type"] as string | undefined),
   });
   return result.ok ? undefined : result.problems.map((p) => `${p.property}: ${p.message}`).join("; ");
 }
@@ -134,10 +170,9 @@ async function runPlan(
   let failures = 0;
   for (const { line, operation } of plan) {
     try {
-      const fields = substitute(operation.fields ?? {}, refs) as WireObject;
-      const id = operation.id === undefined ? undefined : substitute(operation.id, refs) as string;
+      const { id, fields } = resolveRefs(operation, refs);
       let result: WireObject;
-      if (operation.op === "create") result = await client.create(operation.type, fields);
+      if (operation.op === "create") result = await createOrMatch(client, operation, fields);
       else if (operation.op === "update") result = await client.update(operation.type, id!, fields);
       else result = await client.delete(operation.type, id!);
       if (operation.ref) refs.set(operation.ref, String(result.id));
@@ -172,6 +207,31 @@ async function runPlan(
   return failures;
 }
 
+/** A create; with `match`, an update of the object whose match fields are equal, if there is one. */
+async function createOrMatch(
+  client: ObjectClient,
+  operation: PlanOperation,
+  fields: WireObject,
+): Promise<WireObject> {
+  const type = operation.type.split("/")[0];
+  if (operation.match?.length) {
+    const where = Object.fromEntries(operation.match.map((f) => [f, fields[f]]));
+    const candidates = await client.query(type, typeof where.name === "string" ? { name: where.name } : {});
+    const existing = candidates.find((o) => operation.match!.every((f) => o[f] === fields[f]));
+    if (existing) {
+      const { "@type": _variant, ...patch } = fields;
+      // Write-once fields (an API key's owner) are equal by the match; an update may not name them.
+      for (const f of operation.match) if (f !== "name") delete patch[f];
+      for (const [k, v] of Object.entries(patch)) {
+        if (k !== "credentials" && JSON.stringify(existing[k] ?? null) === JSON.stringify(v)) delete patch[k];
+      }
+      if (!Object.keys(patch).length) return existing;
+      return await client.update(type, String(existing.id), patch);
+    }
+  }
+  return await client.create(operation.type, fields);
+}
+
 function report(options: ApplyOptions, entry: Record<string, unknown>): void {
   if (options.json) {
     console.log(JSON.stringify(entry));
@@ -183,57 +243,4 @@ function report(options: ApplyOptions, entry: Record<string, unknown>): void {
       `ok    ${where}${entry.id ? ` → ${entry.id}` : ""}${entry.secret ? ` (secret: ${entry.secret})` : ""}`,
     );
   } else console.error(`error ${where}: ${entry.error}`);
-}
-
-const SERVER_SET = new Set(["id", "emailAddress", "createdAt", "updatedAt", "lastUsedAt", "secret"]);
-
-/** Prints the directory as a plan that recreates it: domains, groups, users, then settings. */
-export async function snapshotCommand(types: string[], options: ConnectOptions): Promise<void> {
-  const wanted = types.length
-    ? types.map((t) => resolveObjectType(t).spec.name)
-    : ["Domain", "Account", "Cache", "Authentication"];
-  await withClient(options, async (client) => {
-    const lines: PlanOperation[] = [];
-    const ref = (kind: string, id: unknown) => `#${kind}-${id}`;
-    if (wanted.includes("Domain")) {
-      for (const d of await client.query("domain", {})) {
-        lines.push({ op: "create", type: "domain", ref: `domain-${d.id}`, fields: strip(d) });
-      }
-    }
-    if (wanted.includes("Account")) {
-      const accounts = await client.query("account", {});
-      // Groups first, so users can name them as memberGroupIds.
-      accounts.sort((a, b) => (a["@type"] === "Group" ? 0 : 1) - (b["@type"] === "Group" ? 0 : 1));
-      let masked = false;
-      for (const a of accounts) {
-        const fields = strip(a);
-        if (wanted.includes("Domain")) fields.domainId = ref("domain", a.domainId);
-        fields.memberGroupIds = Object.fromEntries(
-          Object.entries(a.memberGroupIds as Record<string, string>).map(([k, g]) => [k, ref("account", g)]),
-        );
-        delete fields.credentials;
-        if (a.credentials) {
-          const hash = client.passwordHash ? await client.passwordHash(String(a.id)) : undefined;
-          if (hash) fields.credentials = { "0": { "@type": "Password", secret: hash } };
-          else masked = true;
-        }
-        const type = a["@type"] === "Group" ? "account/group" : "account/user";
-        delete fields["@type"];
-        lines.push({ op: "create", type, ref: `account-${a.id}`, fields });
-      }
-      if (masked) {
-        console.error("Passwords are not exported over --url; snapshot with --data to include their hashes.");
-      }
-    }
-    for (const singleton of ["Cache", "Authentication"]) {
-      if (!wanted.includes(singleton)) continue;
-      const type = singleton.toLowerCase();
-      lines.push({ op: "update", type, id: "singleton", fields: strip(await client.get(type, "singleton")) });
-    }
-    for (const line of lines) console.log(JSON.stringify(line));
-  });
-}
-
-function strip(object: WireObject): WireObject {
-  return Object.fromEntries(Object.entries(object).filter(([k]) => !SERVER_SET.has(k)));
 }
