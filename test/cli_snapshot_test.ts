@@ -61,22 +61,28 @@ function normalized(plan: string): string[] {
 }
 
 Deno.test("a snapshot applied to a freshly initialized directory reproduces it, and its logins work", async () => {
-  await withInit(async (source) => {
+  await withInit(async (source, sourceInit) => {
     const populated = await applyText(["--data", source], POPULATE);
     assert.equal(populated.code, 0, populated.stdout + populated.stderr);
+    // The secrets made on the source: after apply they must work on the target.
+    const made = populated.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const secretOf = (type: string) => made.find((o) => o.type === type && o.secret)?.secret as string;
     const snapshot = await cli(["--data", source, "snapshot"]);
     assert.equal(snapshot.code, 0, snapshot.stderr);
     const lines = snapshot.stdout.trim().split("\n").map((l) => JSON.parse(l));
     // Every declared type is in the plan or named on stderr as left out: none is silently missing.
     for (const name of Object.keys(OBJECT_SPECS)) {
       const path = typePath(name);
-      const exported = lines.some((l) => l.type.split("/")[0] === path);
+      const exported = lines.some((l) => l.type?.split("/")[0] === path);
       assert.ok(
         exported || snapshot.stderr.includes(name),
         `${name} is neither exported nor named as left out`,
       );
     }
     assert.match(snapshot.stderr, /left out: MailboxGrant/);
+    assert.match(snapshot.stderr, /holds secrets/);
+    assert.equal(lines[0].op, "credential-key");
+    assert.ok(lines.filter((l) => l.secretHash).length >= 4, "API keys, app password and client have hashes");
 
     await withInit(async (target) => {
       const dry = await applyText(["--data", target], snapshot.stdout, ["--dry-run"]);
@@ -88,8 +94,7 @@ Deno.test("a snapshot applied to a freshly initialized directory reproduces it, 
       // Password hashes, settings, names, memberships: the same, line for line.
       assert.deepEqual(normalized(again.stdout), normalized(snapshot.stdout));
 
-      const outcomes = applied.stdout.trim().split("\n").map((l) => JSON.parse(l));
-      const secretOf = (type: string) => outcomes.find((o) => o.type === type && o.secret)?.secret;
+      assert.doesNotMatch(applied.stdout, /"secret"/, "no new secrets: the snapshot's keep working");
       const clientId = lines.find((l) => l.type === "oauth-client/confidential").fields.clientId;
       const server = await startServerProcess(target);
       try {
@@ -98,11 +103,18 @@ Deno.test("a snapshot applied to a freshly initialized directory reproduces it, 
         });
         assert.equal(login.status, 200, "the password works on the new directory");
         await login.body?.cancel();
-        const keyed = await fetch(`${server.url}/api/account`, {
-          headers: { authorization: `Bearer ${secretOf("api-key")}` },
+        for (const key of [secretOf("api-key"), sourceInit.apiKey]) {
+          const keyed = await fetch(`${server.url}/api/account`, {
+            headers: { authorization: `Bearer ${key}` },
+          });
+          assert.equal(keyed.status, 200, "the source's API keys work");
+          await keyed.body?.cancel();
+        }
+        const app = await fetch(`${server.url}/api/account`, {
+          headers: { authorization: basic("sam@snap.example", secretOf("app-password")) },
         });
-        assert.equal(keyed.status, 200, "the API key works");
-        await keyed.body?.cancel();
+        assert.equal(app.status, 200, "the source's app password works");
+        await app.body?.cancel();
         const token = await fetch(`${server.url}/auth/token`, {
           method: "POST",
           headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -172,5 +184,73 @@ Deno.test("apply refuses a broken line, an unknown key, an unknown ref and a mal
     const outcome = JSON.parse(hashed.stdout.trim().split("\n")[0]);
     assert.equal(outcome.line, 1);
     assert.match(outcome.error, /Argon2id hash is malformed/);
+  });
+});
+
+Deno.test("a secret hash or credential key in the wrong form fails its line, in a dry run and for real", async () => {
+  await withInit(async (dir) => {
+    const plans = [
+      `{"op":"create","type":"api-key","fields":{"accountId":"b","description":"x"},"secretHash":"not-hex"}`,
+      `{"op":"credential-key","secret":"short"}`,
+      `{"op":"create","type":"domain","fields":{"name":"h.example"},"secretHash":"${"a".repeat(64)}"}`,
+    ];
+    for (const plan of plans) {
+      for (const args of [["--dry-run"], []]) {
+        const result = await applyText(["--data", dir], plan, args);
+        assert.equal(result.code, 1, result.stdout);
+        const line = JSON.parse(result.stdout.trim().split("\n")[0]);
+        assert.equal(line.line, 1);
+        assert.match(line.error, /secretHash|credential key/);
+      }
+    }
+    const keys = JSON.parse((await cli(["--data", dir, "--json", "query", "api-key"])).stdout);
+    assert.equal(keys.length, 1, "only init's API key: nothing was created");
+  });
+});
+
+Deno.test("over --url a snapshot says what it left out, and a server refuses a plan's keys and hashes", async () => {
+  await withInit(async (dir, { apiKey }) => {
+    const server = await startServerProcess(dir);
+    try {
+      const remote = ["--url", server.url, "--api-key", apiKey];
+      const snapshot = await cli([...remote, "snapshot"]);
+      assert.equal(snapshot.code, 0, snapshot.stderr);
+      assert.doesNotMatch(snapshot.stdout, /credential-key|secretHash|\$argon2id\$/);
+      assert.match(snapshot.stderr, /account password\(s\): not exported over --url/);
+      assert.match(snapshot.stderr, /ApiKey secret\(s\)/);
+
+      const local = await cli(["--data", dir, "snapshot"]);
+      assert.equal(local.code, 0, local.stderr);
+      for (const args of [["--dry-run"], []]) {
+        const result = await applyText(remote, local.stdout, args);
+        assert.equal(result.code, 1, result.stdout);
+        const first = JSON.parse(result.stdout.trim().split("\n")[0]);
+        assert.equal(first.op, "credential-key");
+        assert.match(first.error, /needs local mode/);
+      }
+      // Without its secrets a non-admin's key cannot read the directory at all.
+      const made = await cli([
+        "--data",
+        dir,
+        "--json",
+        "create",
+        "account/user",
+        "--field",
+        "name=ned",
+        "--field",
+        "domainId=b",
+        "--field",
+        `credentials={"0":{"@type":"Password","secret":"${PASSWORD}"}}`,
+      ]);
+      assert.equal(made.code, 0, made.stderr);
+      const denied = await cli(["--url", server.url, "--user", "ned@example.org", "snapshot", "cache"], {
+        POSTERN_PASSWORD: PASSWORD,
+      });
+      assert.equal(denied.code, 1);
+      assert.equal(denied.stdout, "");
+      assert.match(denied.stderr, /administrator|forbidden/i);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -23,6 +23,13 @@ export interface ObjectClient {
   readonly local: boolean;
   /** The password hash of an account, for snapshots in local mode. */
   passwordHash?(accountId: string): Promise<string | undefined>;
+  /** The credential key and keyed hashes (src/directory/keyed_secrets.ts), in local mode only. */
+  secrets?: {
+    key(): Promise<string>;
+    setKey(base64: string): Promise<void>;
+    hash(kind: "credential" | "client", id: string): Promise<string | undefined>;
+    setHash(kind: "credential" | "client", id: string, hash: string): Promise<void>;
+  };
 }
 
 /** Splits a patch into the top-level properties it touches, applied to the current object. */
@@ -57,6 +64,12 @@ export function localClient(services: Services): ObjectClient {
     delete: (type, id) => objects.delete(type, id, "system"),
     schema: localSchema,
     passwordHash: (accountId) => services.accounts.passwordHash(requireId(accountId, "id")),
+    secrets: {
+      key: () => services.keyedSecrets.key(),
+      setKey: (base64) => services.keyedSecrets.setKey(base64),
+      hash: (kind, id) => services.keyedSecrets.hash(kind, requireId(id, "id")),
+      setHash: (kind, id, hash) => services.keyedSecrets.setHash(kind, requireId(id, "id"), hash),
+    },
   };
 }
 

@@ -14,16 +14,21 @@ import { validateObject } from "../model/objects/mod.ts";
 import type { ObjectClient } from "./client.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { UsageError } from "./io.ts";
+import { applySecrets, secretProblem } from "./plan_secrets.ts";
 
 /** One operation of a plan. */
 export interface PlanOperation {
-  op: "create" | "update" | "delete";
+  op: "create" | "update" | "delete" | "credential-key";
   type: string;
   id?: string;
   ref?: string;
   /** Fields that find an existing object to update instead of creating one, e.g. ["name"]. */
   match?: string[];
   fields?: WireObject;
+  /** On a create: the keyed hash of the object's secret (see src/cli/plan_secrets.ts). */
+  secretHash?: string;
+  /** On a credential-key line: the key, base64. */
+  secret?: string;
 }
 
 /** Options of `apply`. */
@@ -45,8 +50,17 @@ export function parsePlan(text: string): { line: number; operation: PlanOperatio
       throw new UsageError(`Plan line ${index + 1} is not valid JSON: ${(error as Error).message}`);
     }
     const op = value as PlanOperation;
-    if (value === null || typeof value !== "object" || !["create", "update", "delete"].includes(op.op)) {
-      throw new UsageError(`Plan line ${index + 1}: "op" must be create, update or delete`);
+    if (
+      value === null || typeof value !== "object" || Array.isArray(value) ||
+      !["create", "update", "delete", "credential-key"].includes(op.op)
+    ) {
+      throw new UsageError(`Plan line ${index + 1}: "op" must be create, update, delete or credential-key`);
+    }
+    if (op.op === "credential-key") {
+      const extra = Object.keys(op).find((k) => k !== "op" && k !== "secret");
+      if (extra) throw new UsageError(`Plan line ${index + 1}: unknown key "${extra}"`);
+      out.push({ line: index + 1, operation: op });
+      return;
     }
     if (typeof op.type !== "string") throw new UsageError(`Plan line ${index + 1}: "type" is required`);
     try {
@@ -69,7 +83,7 @@ export function parsePlan(text: string): { line: number; operation: PlanOperatio
       throw new UsageError(`Plan line ${index + 1}: "match" must be a list of field names, on a create`);
     }
     const known = new Set(Object.keys(op));
-    for (const key of ["op", "type", "id", "ref", "match", "fields"]) known.delete(key);
+    for (const key of ["op", "type", "id", "ref", "match", "fields", "secretHash"]) known.delete(key);
     if (known.size) {
       throw new UsageError(`Plan line ${index + 1}: unknown key "${[...known][0]}"`);
     }
@@ -121,8 +135,9 @@ export async function applyCommand(file: string | undefined, options: ApplyOptio
     let problems = 0;
     // The refs the real run would know at each line (a placeholder id stands for the created one).
     const refs = new Map<string, string>();
+    const local = !(options.url ?? Deno.env.get("POSTERN_URL"));
     for (const { line, operation } of plan) {
-      const problem = checkOperation(operation, refs);
+      const problem = secretProblem(operation, local) ?? checkOperation(operation, refs);
       if (operation.ref) refs.set(operation.ref, "b");
       if (problem) problems++;
       report(options, {
@@ -144,6 +159,7 @@ export async function applyCommand(file: string | undefined, options: ApplyOptio
 }
 
 function checkOperation(operation: PlanOperation, refs: Map<string, string>): string | undefined {
+  if (operation.op === "credential-key") return undefined;
   let placeholders: WireObject;
   try {
     // References resolve only when the plan runs; here each stands for some well-formed id.
@@ -170,11 +186,17 @@ async function runPlan(
   let failures = 0;
   for (const { line, operation } of plan) {
     try {
-      const { id, fields } = resolveRefs(operation, refs);
-      let result: WireObject;
-      if (operation.op === "create") result = await createOrMatch(client, operation, fields);
+      const problem = secretProblem(operation, client.secrets !== undefined);
+      if (problem) throw new Error(problem);
+      let result: WireObject = {};
+      const { id, fields } = operation.op === "credential-key"
+        ? { fields: {} }
+        : resolveRefs(operation, refs);
+      if (operation.op === "credential-key") result = {};
+      else if (operation.op === "create") result = await createOrMatch(client, operation, fields);
       else if (operation.op === "update") result = await client.update(operation.type, id!, fields);
       else result = await client.delete(operation.type, id!);
+      result = await applySecrets(client, operation, result);
       if (operation.ref) refs.set(operation.ref, String(result.id));
       report(options, {
         line,
@@ -237,7 +259,7 @@ function report(options: ApplyOptions, entry: Record<string, unknown>): void {
     console.log(JSON.stringify(entry));
     return;
   }
-  const where = `line ${entry.line}: ${entry.op} ${entry.type}`;
+  const where = `line ${entry.line}: ${entry.op}${entry.type ? ` ${entry.type}` : ""}`;
   if (entry.ok) {
     console.log(
       `ok    ${where}${entry.id ? ` → ${entry.id}` : ""}${entry.secret ? ` (secret: ${entry.secret})` : ""}`,

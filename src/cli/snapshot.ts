@@ -10,6 +10,7 @@ import type { ObjectClient } from "./client.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { UsageError } from "./io.ts";
 import type { PlanOperation } from "./plan.ts";
+import { keyedSecretKind } from "./plan_secrets.ts";
 
 /** What a snapshot does with a type: `create` lines, one `update` of a singleton, or nothing. */
 export type SnapshotTreatment =
@@ -100,7 +101,11 @@ export async function takeSnapshot(client: ObjectClient, wanted: Set<string>): P
         if (hash) fields.credentials = { "0": { "@type": "Password", secret: hash } };
         else passwords++;
       }
-      if (spec.fields.secret?.serverSet && object["@type"] !== "Public") secrets++;
+      const kind = keyedSecretKind(spec.name);
+      const secretHash = kind && client.secrets
+        ? await client.secrets.hash(kind, String(object.id))
+        : undefined;
+      if (kind && !secretHash && object["@type"] !== "Public") secrets++;
       const variant = typeof object["@type"] === "string" ? `/${object["@type"].toLowerCase()}` : "";
       lines.push({
         op: "create",
@@ -108,6 +113,7 @@ export async function takeSnapshot(client: ObjectClient, wanted: Set<string>): P
         ref: refOf(spec.name, object.id),
         ...(matchFields(spec) ? { match: matchFields(spec) } : {}),
         fields,
+        ...(secretHash ? { secretHash } : {}),
       });
     }
     exported.add(spec.name);
@@ -121,6 +127,9 @@ export async function takeSnapshot(client: ObjectClient, wanted: Set<string>): P
         `${secrets} ${spec.name} secret(s): stored only as keyed hashes; apply creates new secrets and prints them`,
       );
     }
+  }
+  if (lines.some((l) => l.secretHash)) {
+    lines.unshift({ op: "credential-key", secret: await client.secrets!.key() } as PlanOperation);
   }
   return { lines, leftOut: [...new Set(leftOut)] };
 }
@@ -177,4 +186,10 @@ export async function snapshotCommand(types: string[], options: ConnectOptions):
   const snapshot = await withClient(options, (client) => takeSnapshot(client, wanted));
   for (const line of snapshot.lines) console.log(JSON.stringify(line));
   for (const note of snapshot.leftOut) console.error(`postern: left out: ${note}`);
+  if (snapshot.lines.some((l) => l.op === "credential-key" || JSON.stringify(l).includes("$argon2id$"))) {
+    console.error(
+      "postern: this snapshot holds secrets (password hashes, the credential-key line, secretHash values): " +
+        "keep it private; apply it with --data",
+    );
+  }
 }

@@ -10,6 +10,8 @@ export interface CredentialRepository {
   findByKeyHash(hash: string): Promise<Credential | undefined>;
   /** Replaces the account's password hash (removing it when `hash` is null). */
   setPassword(accountId: number, hash: string | null): Promise<void>;
+  /** Replaces the keyed hash of an app password or API key (restoring a snapshot). */
+  setKeyHash(id: number, hash: string): Promise<boolean>;
   delete(id: number): Promise<boolean>;
   deleteByAccount(accountId: number, type: CredentialType): Promise<number>;
   touch(id: number, at: number): Promise<void>;
@@ -77,6 +79,11 @@ export function sqliteCredentials(db: Db): CredentialRepository {
     findByKeyHash(hash) {
       const row = db.get("SELECT * FROM credentials WHERE hash = ? AND type <> 'Password'", hash);
       return Promise.resolve(row && toCredential(row));
+    },
+    setKeyHash(id, hash) {
+      return Promise.resolve(
+        db.run("UPDATE credentials SET hash = ? WHERE id = ? AND type <> 'Password'", hash, id).changes > 0,
+      );
     },
     setPassword(accountId, hash) {
       db.run("DELETE FROM credentials WHERE account_id = ? AND type = 'Password'", accountId);
