@@ -96,7 +96,7 @@ Deno.test("a local snapshot applied to a new server through --url recreates acco
     await withInit(async (target, { apiKey }) => {
       const server = await startServerProcess(target);
       try {
-        // The target already has its own example.org and admin: those lines fail and are passed over.
+        // The target already has its own example.org and admin: the snapshot matches them by name.
         const file = await Deno.makeTempFile();
         await Deno.writeTextFile(file, snapshot.stdout);
         const continued = await cli([

@@ -254,3 +254,25 @@ Deno.test("over --url a snapshot says what it left out, and a server refuses a p
     }
   });
 });
+
+Deno.test("a dry run fails what the target would refuse: a taken name, a missing id; match passes", async () => {
+  await withInit(async (dir) => {
+    const plan = [
+      `{"op":"create","type":"domain","fields":{"name":"example.org"}}`,
+      `{"op":"create","type":"domain","match":["name"],"fields":{"name":"example.org","description":"main"}}`,
+      `{"op":"update","type":"account","id":"zz","fields":{"description":"x"}}`,
+      `{"op":"create","type":"domain","fields":{"name":"new.example"}}`,
+      `{"op":"create","type":"domain","fields":{"name":"new.example"}}`,
+    ].join("\n");
+    const dry = await applyText(["--data", dir], plan, ["--dry-run"]);
+    assert.equal(dry.code, 1);
+    const lines = dry.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.ok), [false, true, false, true, false]);
+    assert.match(lines[0].error, /Domain "example.org" already exists/);
+    assert.match(lines[2].error, /Account "zz" does not exist/);
+    // The real run stops where the dry run said it would.
+    const real = await applyText(["--data", dir], plan);
+    assert.equal(real.code, 1);
+    assert.equal(JSON.parse(real.stdout.trim().split("\n")[0]).ok, false);
+  });
+});

@@ -15,6 +15,7 @@ import type { ObjectClient } from "./client.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { UsageError } from "./io.ts";
 import { applySecrets, secretProblem } from "./plan_secrets.ts";
+import { targetProblems } from "./plan_target.ts";
 
 /** One operation of a plan. */
 export interface PlanOperation {
@@ -136,8 +137,10 @@ export async function applyCommand(file: string | undefined, options: ApplyOptio
     // The refs the real run would know at each line (a placeholder id stands for the created one).
     const refs = new Map<string, string>();
     const local = !(options.url ?? Deno.env.get("POSTERN_URL"));
+    const onTarget = await withClient(options, (client) => targetProblems(client, plan));
     for (const { line, operation } of plan) {
-      const problem = secretProblem(operation, local) ?? checkOperation(operation, refs);
+      const problem = secretProblem(operation, local) ?? checkOperation(operation, refs) ??
+        onTarget.get(line);
       if (operation.ref) refs.set(operation.ref, "b");
       if (problem) problems++;
       report(options, {
