@@ -5,30 +5,8 @@
 import assert from "node:assert/strict";
 import { OBJECT_SPECS } from "../src/model/objects/mod.ts";
 import { typePath } from "../src/cli/snapshot.ts";
-import { ADMIN_PASSWORD, basic, cli, PASSWORD, startServerProcess } from "./helpers.ts";
-
-async function withInit(body: (dir: string, init: { apiKey: string }) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "postern-snapshot-" });
-  try {
-    const init = await cli(["init", "--data", dir, "--domain", "example.org", "--json"], {
-      POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    });
-    assert.equal(init.code, 0, init.stderr);
-    await body(dir, JSON.parse(init.stdout));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function applyText(args: string[], plan: string, extra: string[] = []) {
-  const file = await Deno.makeTempFile({ suffix: ".jsonl" });
-  await Deno.writeTextFile(file, plan);
-  try {
-    return await cli([...args, "apply", file, ...extra, "--json"]);
-  } finally {
-    await Deno.remove(file);
-  }
-}
+import { basic, cli, PASSWORD, startServerProcess } from "./helpers.ts";
+import { applyText, withInit } from "./cli_plan_helpers.ts";
 
 /** One object of every type a plan can create, and a changed value in every settings singleton. */
 const POPULATE = [
