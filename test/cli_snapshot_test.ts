@@ -73,6 +73,9 @@ Deno.test("a snapshot applied to a freshly initialized directory reproduces it, 
       assert.deepEqual(normalized(again.stdout), normalized(snapshot.stdout));
 
       assert.doesNotMatch(applied.stdout, /"secret"/, "no new secrets: the snapshot's keep working");
+      const outcomes = applied.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      const matched = outcomes.filter((o) => o.matched).map((o) => o.type);
+      assert.deepEqual(matched, ["domain", "account/user", "api-key"], "init's domain, admin and API key");
       const clientId = lines.find((l) => l.type === "oauth-client/confidential").fields.clientId;
       const server = await startServerProcess(target);
       try {

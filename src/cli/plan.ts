@@ -195,10 +195,10 @@ async function runPlan(
       const { id, fields } = operation.op === "credential-key"
         ? { fields: {} }
         : resolveRefs(operation, refs);
-      if (operation.op === "credential-key") result = {};
-      else if (operation.op === "create") result = await createOrMatch(client, operation, fields);
+      let matched = false;
+      if (operation.op === "create") ({ result, matched } = await createOrMatch(client, operation, fields));
       else if (operation.op === "update") result = await client.update(operation.type, id!, fields);
-      else result = await client.delete(operation.type, id!);
+      else if (operation.op === "delete") result = await client.delete(operation.type, id!);
       result = await applySecrets(client, operation, result);
       if (operation.ref) refs.set(operation.ref, String(result.id));
       report(options, {
@@ -207,6 +207,7 @@ async function runPlan(
         type: operation.type,
         ok: true,
         id: result.id,
+        ...(matched ? { matched: true } : {}),
         ...(result.secret ? { secret: result.secret } : {}),
       });
     } catch (error) {
@@ -237,7 +238,7 @@ async function createOrMatch(
   client: ObjectClient,
   operation: PlanOperation,
   fields: WireObject,
-): Promise<WireObject> {
+): Promise<{ result: WireObject; matched: boolean }> {
   const type = operation.type.split("/")[0];
   if (operation.match?.length) {
     const where = Object.fromEntries(operation.match.map((f) => [f, fields[f]]));
@@ -250,11 +251,11 @@ async function createOrMatch(
       for (const [k, v] of Object.entries(patch)) {
         if (k !== "credentials" && JSON.stringify(existing[k] ?? null) === JSON.stringify(v)) delete patch[k];
       }
-      if (!Object.keys(patch).length) return existing;
-      return await client.update(type, String(existing.id), patch);
+      if (!Object.keys(patch).length) return { result: existing, matched: true };
+      return { result: await client.update(type, String(existing.id), patch), matched: true };
     }
   }
-  return await client.create(operation.type, fields);
+  return { result: await client.create(operation.type, fields), matched: false };
 }
 
 function report(options: ApplyOptions, entry: Record<string, unknown>): void {
@@ -265,7 +266,9 @@ function report(options: ApplyOptions, entry: Record<string, unknown>): void {
   const where = `line ${entry.line}: ${entry.op}${entry.type ? ` ${entry.type}` : ""}`;
   if (entry.ok) {
     console.log(
-      `ok    ${where}${entry.id ? ` → ${entry.id}` : ""}${entry.secret ? ` (secret: ${entry.secret})` : ""}`,
+      `ok    ${where}${entry.id ? ` → ${entry.id}` : ""}${entry.matched ? " (matched an existing one)" : ""}${
+        entry.secret ? ` (secret: ${entry.secret})` : ""
+      }`,
     );
   } else console.error(`error ${where}: ${entry.error}`);
 }
