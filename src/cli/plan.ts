@@ -72,6 +72,9 @@ export function parsePlan(text: string): { line: number; operation: PlanOperatio
     if (op.op !== "create" && typeof op.id !== "string") {
       throw new UsageError(`Plan line ${index + 1}: "${op.op}" needs an "id"`);
     }
+    if (op.id !== undefined && typeof op.id !== "string") {
+      throw new UsageError(`Plan line ${index + 1}: "id" must be a string`);
+    }
     if (
       op.op !== "delete" && (op.fields === null || typeof op.fields !== "object" || Array.isArray(op.fields))
     ) {
@@ -208,6 +211,9 @@ async function runPlan(
         ok: true,
         id: result.id,
         ...(matched ? { matched: true } : {}),
+        ...(operation.op === "create" && operation.id !== undefined && operation.id !== String(result.id)
+          ? { wantedId: operation.id }
+          : {}),
         ...(result.secret ? { secret: result.secret } : {}),
       });
     } catch (error) {
@@ -255,6 +261,8 @@ async function createOrMatch(
       return { result: await client.update(type, String(existing.id), patch), matched: true };
     }
   }
+  // A create with an id asks for that id (a snapshot keeps its ids); the report says when it differs.
+  if (operation.id !== undefined && client.reserveId) await client.reserveId(operation.type, operation.id);
   return { result: await client.create(operation.type, fields), matched: false };
 }
 
@@ -267,8 +275,8 @@ function report(options: ApplyOptions, entry: Record<string, unknown>): void {
   if (entry.ok) {
     console.log(
       `ok    ${where}${entry.id ? ` → ${entry.id}` : ""}${entry.matched ? " (matched an existing one)" : ""}${
-        entry.secret ? ` (secret: ${entry.secret})` : ""
-      }`,
+        entry.wantedId ? ` (not ${entry.wantedId}: that id is taken)` : ""
+      }${entry.secret ? ` (secret: ${entry.secret})` : ""}`,
     );
   } else console.error(`error ${where}: ${entry.error}`);
 }

@@ -5,6 +5,7 @@
  * a change here. Mail content is not part of a snapshot: `backup` copies it.
  */
 import { resolveObjectType, type WireObject } from "../directory/mod.ts";
+import { decodeId } from "../model/ids.ts";
 import { OBJECT_SPECS, type ObjectSpec } from "../model/objects/mod.ts";
 import type { ObjectClient } from "./client.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
@@ -110,6 +111,7 @@ export async function takeSnapshot(client: ObjectClient, wanted: Set<string>): P
       lines.push({
         op: "create",
         type: path + variant,
+        id: String(object.id),
         ref: refOf(spec.name, object.id),
         ...(matchFields(spec) ? { match: matchFields(spec) } : {}),
         fields,
@@ -128,10 +130,29 @@ export async function takeSnapshot(client: ObjectClient, wanted: Set<string>): P
       );
     }
   }
+  inIdOrder(lines);
   if (lines.some((l) => l.secretHash)) {
     lines.unshift({ op: "credential-key", secret: await client.secrets!.key() } as PlanOperation);
   }
   return { lines, leftOut: [...new Set(leftOut)] };
+}
+
+/**
+ * Puts the creates of types no other type refers to (app passwords, API keys) in id order across
+ * types: they may share one id sequence, and apply can give each its old id only in rising order.
+ */
+function inIdOrder(lines: PlanOperation[]): void {
+  const specs = Object.values(OBJECT_SPECS);
+  const referenced = new Set(
+    specs.flatMap((s) => Object.keys(s.fields).map((f) => referencedType(s, f)).filter((t) => t !== s.name)),
+  );
+  const isLeaf = (l: PlanOperation) =>
+    l.op === "create" && !referenced.has(resolveObjectType(l.type).spec.name);
+  const leaves = lines.filter(isLeaf).sort((a, b) => (decodeId(a.id!) ?? 0) - (decodeId(b.id!) ?? 0));
+  const at = lines.findIndex(isLeaf);
+  if (at < 0) return;
+  const rest = lines.filter((l) => !isLeaf(l));
+  lines.splice(0, lines.length, ...rest.slice(0, at), ...leaves, ...rest.slice(at));
 }
 
 /** The fields that find the same object in another directory: a name, or an owner and description. */

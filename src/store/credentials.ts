@@ -86,6 +86,16 @@ export function sqliteCredentials(db: Db): CredentialRepository {
       );
     },
     setPassword(accountId, hash) {
+      // Replaced in place: a new row would use up an id a restored snapshot may need for a key.
+      if (
+        hash !== null &&
+        db.run(
+            "UPDATE credentials SET hash = ?, created_at = ? WHERE account_id = ? AND type = 'Password'",
+            hash,
+            Date.now(),
+            accountId,
+          ).changes > 0
+      ) return Promise.resolve();
       db.run("DELETE FROM credentials WHERE account_id = ? AND type = 'Password'", accountId);
       if (hash !== null) {
         db.run(
