@@ -1,5 +1,5 @@
 /**
- * `postern apply` and `postern snapshot`: a plan is one JSON operation per line, e.g.
+ * `postern apply` (`snapshot` writes plans: src/cli/snapshot.ts): a plan is one JSON operation per line, e.g.
  *   {"op":"create","type":"domain","ref":"d1","fields":{"name":"example.org"}}
  *   {"op":"create","type":"account/user","fields":{"name":"bob","domainId":"#d1"}}
  *   {"op":"update","type":"account","id":"c","fields":{"quotas/maxDiskQuota":1073741824}}
@@ -7,7 +7,10 @@
  * A `ref` names what a create made; later lines use it as "#ref" wherever an id goes; a ref no
  * earlier line defines is an error (in a dry run too). `"match":["name"]` on a create updates the
  * object with those field values when one exists (the domain, admin and API key `init` made)
- * instead of creating a second one or failing.
+ * instead of creating a second one or failing. An `id` on a create asks for that id (local mode,
+ * when the id was never used; otherwise the report says `wantedId`). A `credential-key` line and
+ * `secretHash` on creates carry keyed secrets (src/cli/plan_secrets.ts). A dry run makes the same
+ * checks as the real run, on the target too (src/cli/plan_target.ts).
  */
 import { resolveObjectType, type WireObject } from "../directory/mod.ts";
 import { validateObject } from "../model/objects/mod.ts";
