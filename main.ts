@@ -135,10 +135,13 @@ function program(): Command {
       await run(() => applyCommand(file, all), all);
     });
   cmd.command("snapshot [types...]")
-    .description("print the directory as a plan that recreates it (domains, accounts, settings)")
+    .description(
+      "print the directory as a plan that recreates it: every management type, or the types named " +
+        "(mail content is not included; use backup for it); what is left out is said on stderr",
+    )
     .action(async (types: string[], _opts, c: Command) => {
       const { run } = await import("./src/cli/io.ts");
-      const { snapshotCommand } = await import("./src/cli/plan.ts");
+      const { snapshotCommand } = await import("./src/cli/snapshot.ts");
       const all = c.optsWithGlobals();
       await run(() => snapshotCommand(types, all), all);
     });

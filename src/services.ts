@@ -25,8 +25,10 @@ import {
   AccessKeyService,
   AccountService,
   ChangeService,
+  CREDENTIAL_KEY_SETTING,
   describeStoredProblem,
   DomainService,
+  KeyedSecrets,
   ObjectService,
   type PasswordHashing,
   SettingsService,
@@ -66,6 +68,8 @@ export interface Services {
   accounts: AccountService;
   domains: DomainService;
   accessKeys: AccessKeyService;
+  /** The credential key and keyed hashes, for snapshots in local mode. */
+  keyedSecrets: KeyedSecrets;
   settings: SettingsService;
   grants: GrantService;
   changes: ChangeService;
@@ -127,7 +131,7 @@ export interface ServiceOptions {
   argon2Trial?: Omit<HasherTrialOptions, "workers"> & { slowHashMs?: number };
 }
 
-const CREDENTIAL_KEY = "_internal.credentialHashKey";
+const CREDENTIAL_KEY = CREDENTIAL_KEY_SETTING;
 /** Clients remembered per account for the login throttle (the most recently successful). */
 const KNOWN_CLIENTS_PER_ACCOUNT = 32;
 /** The purpose of the key that seals secret settings (the smarthost password). */
@@ -173,8 +177,12 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     options: { minPasswordLength: () => authSettings.minPasswordLength },
   });
   const domains = new DomainService(store, accounts);
-  const credentialKey = await loadCredentialKey(store);
-  const keyedHash = await keyedHasher(credentialKey);
+  let hashWithKey = await keyedHasher(await loadCredentialKey(store));
+  // Applying a snapshot may replace the key (src/directory/keyed_secrets.ts); every user hashes through this.
+  const keyedHash = (secret: string) => hashWithKey(secret);
+  const keyedSecrets = new KeyedSecrets(store, async (key) => {
+    hashWithKey = await keyedHasher(key);
+  });
   const accessKeys = new AccessKeyService(store, accounts, { keyedHash });
   const objects = new ObjectService({ accounts, domains, accessKeys, settings });
   // BLAKE3 in WebAssembly, reused: 0.8 µs per header against 1.4 µs for node:crypto's SHA-256.
@@ -321,6 +329,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     accounts,
     domains,
     accessKeys,
+    keyedSecrets,
     settings,
     grants: new GrantService(store),
     changes: new ChangeService(store),

@@ -1,29 +1,7 @@
 /** `apply` and `snapshot`: plans run locally or through a server, dry runs write nothing. */
 import assert from "node:assert/strict";
 import { ADMIN_PASSWORD, basic, cli, PASSWORD, startServerProcess, startTestApp } from "./helpers.ts";
-
-async function withInit(body: (dir: string, init: { apiKey: string }) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "postern-plan-" });
-  try {
-    const init = await cli(["init", "--data", dir, "--domain", "example.org", "--json"], {
-      POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    });
-    assert.equal(init.code, 0, init.stderr);
-    await body(dir, JSON.parse(init.stdout));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function applyPlan(args: string[], plan: string) {
-  const file = await Deno.makeTempFile({ suffix: ".jsonl" });
-  await Deno.writeTextFile(file, plan);
-  try {
-    return await cli([...args, "apply", file, "--json"]);
-  } finally {
-    await Deno.remove(file);
-  }
-}
+import { applyText, withInit } from "./cli_plan_helpers.ts";
 
 const PLAN = [
   `{"op":"create","type":"domain","ref":"d","fields":{"name":"plan.example"}}`,
@@ -36,7 +14,7 @@ const PLAN = [
 
 Deno.test("a plan applied locally creates, references and updates objects in order", async () => {
   await withInit(async (dir) => {
-    const result = await applyPlan(["--data", dir], PLAN);
+    const result = await applyText(["--data", dir], PLAN);
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(lines.length, 5);
@@ -70,7 +48,7 @@ Deno.test("apply stops at the first failure unless told to continue", async () =
       `{"op":"create","type":"domain","fields":{"name":"example.org"}}`,
       `{"op":"create","type":"domain","fields":{"name":"second.example"}}`,
     ].join("\n");
-    const stopped = await applyPlan(["--data", dir], plan);
+    const stopped = await applyText(["--data", dir], plan);
     assert.equal(stopped.code, 1);
     assert.equal(stopped.stdout.trim().split("\n").length, 1, "the second line was not run");
     const domains = JSON.parse((await cli(["--data", dir, "--json", "query", "domain"])).stdout);
@@ -88,7 +66,7 @@ Deno.test("apply stops at the first failure unless told to continue", async () =
 
 Deno.test("a local snapshot applied to a new server through --url recreates accounts that log in", async () => {
   await withInit(async (source) => {
-    assert.equal((await applyPlan(["--data", source], PLAN)).code, 0);
+    assert.equal((await applyText(["--data", source], PLAN)).code, 0);
     const snapshot = await cli(["--data", source, "snapshot", "domain", "account"]);
     assert.equal(snapshot.code, 0, snapshot.stderr);
     assert.match(snapshot.stdout, /\$argon2id\$/, "local snapshots carry password hashes");
@@ -96,7 +74,7 @@ Deno.test("a local snapshot applied to a new server through --url recreates acco
     await withInit(async (target, { apiKey }) => {
       const server = await startServerProcess(target);
       try {
-        // The target already has its own example.org and admin: those lines fail and are passed over.
+        // The target already has its own example.org and admin: the snapshot matches them by name.
         const file = await Deno.makeTempFile();
         await Deno.writeTextFile(file, snapshot.stdout);
         const continued = await cli([

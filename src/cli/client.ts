@@ -2,7 +2,7 @@
  * The object client behind the CLI verbs: the same operations on the local database file (through
  * the services) or on a server (through JMAP), so every verb works the same way in both modes.
  */
-import { requireId, resolveObjectType, type WireObject } from "../directory/mod.ts";
+import { requireId, reserveId, resolveObjectType, type WireObject } from "../directory/mod.ts";
 import { applyPatch, PointerError } from "../model/json_pointer.ts";
 import { InvalidInputError } from "../model/errors.ts";
 import type { Services } from "../services.ts";
@@ -30,6 +30,15 @@ export interface ObjectClient {
   readonly local: boolean;
   /** The password hash of an account, for snapshots in local mode. */
   passwordHash?(accountId: string): Promise<string | undefined>;
+  /** Makes `id` the id of the next object of the type if it was never used (local mode only). */
+  reserveId?(type: string, id: string): Promise<boolean>;
+  /** The credential key and keyed hashes (src/directory/keyed_secrets.ts), in local mode only. */
+  secrets?: {
+    key(): Promise<string>;
+    setKey(base64: string): Promise<void>;
+    hash(kind: "credential" | "client", id: string): Promise<string | undefined>;
+    setHash(kind: "credential" | "client", id: string, hash: string): Promise<void>;
+  };
 }
 
 /** Splits a patch into the top-level properties it touches, applied to the current object. */
@@ -90,6 +99,13 @@ export function localClient(services: Services): ObjectClient {
     delete: (type, id) => objects.delete(type, id, "system"),
     schema: localSchema,
     passwordHash: (accountId) => services.accounts.passwordHash(requireId(accountId, "id")),
+    reserveId: (type, id) => reserveId(services.store, resolveObjectType(type).spec.name, id),
+    secrets: {
+      key: () => services.keyedSecrets.key(),
+      setKey: (base64) => services.keyedSecrets.setKey(base64),
+      hash: (kind, id) => services.keyedSecrets.hash(kind, requireId(id, "id")),
+      setHash: (kind, id, hash) => services.keyedSecrets.setHash(kind, requireId(id, "id"), hash),
+    },
   };
 }
 

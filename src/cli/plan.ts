@@ -1,24 +1,38 @@
 /**
- * `postern apply` and `postern snapshot`: a plan is one JSON operation per line, e.g.
+ * `postern apply` (`snapshot` writes plans: src/cli/snapshot.ts): a plan is one JSON operation per line, e.g.
  *   {"op":"create","type":"domain","ref":"d1","fields":{"name":"example.org"}}
  *   {"op":"create","type":"account/user","fields":{"name":"bob","domainId":"#d1"}}
  *   {"op":"update","type":"account","id":"c","fields":{"quotas/maxDiskQuota":1073741824}}
  *   {"op":"delete","type":"api-key","id":"f"}
- * A `ref` names what a create made; later lines use it as "#ref" wherever an id goes.
+ * A `ref` names what a create made; later lines use it as "#ref" wherever an id goes; a ref no
+ * earlier line defines is an error (in a dry run too). `"match":["name"]` on a create updates the
+ * object with those field values when one exists (the domain, admin and API key `init` made)
+ * instead of creating a second one or failing. An `id` on a create asks for that id (local mode,
+ * when the id was never used; otherwise the report says `wantedId`). A `credential-key` line and
+ * `secretHash` on creates carry keyed secrets (src/cli/plan_secrets.ts). A dry run makes the same
+ * checks as the real run, on the target too (src/cli/plan_target.ts).
  */
 import { resolveObjectType, type WireObject } from "../directory/mod.ts";
 import { validateObject } from "../model/objects/mod.ts";
 import type { ObjectClient } from "./client.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { UsageError } from "./io.ts";
+import { applySecrets, secretProblem } from "./plan_secrets.ts";
+import { targetProblems } from "./plan_target.ts";
 
 /** One operation of a plan. */
 export interface PlanOperation {
-  op: "create" | "update" | "delete";
+  op: "create" | "update" | "delete" | "credential-key";
   type: string;
   id?: string;
   ref?: string;
+  /** Fields that find an existing object to update instead of creating one, e.g. ["name"]. */
+  match?: string[];
   fields?: WireObject;
+  /** On a create: the keyed hash of the object's secret (see src/cli/plan_secrets.ts). */
+  secretHash?: string;
+  /** On a credential-key line: the key, base64. */
+  secret?: string;
 }
 
 /** Options of `apply`. */
@@ -40,8 +54,17 @@ export function parsePlan(text: string): { line: number; operation: PlanOperatio
       throw new UsageError(`Plan line ${index + 1} is not valid JSON: ${(error as Error).message}`);
     }
     const op = value as PlanOperation;
-    if (value === null || typeof value !== "object" || !["create", "update", "delete"].includes(op.op)) {
-      throw new UsageError(`Plan line ${index + 1}: "op" must be create, update or delete`);
+    if (
+      value === null || typeof value !== "object" || Array.isArray(value) ||
+      !["create", "update", "delete", "credential-key"].includes(op.op)
+    ) {
+      throw new UsageError(`Plan line ${index + 1}: "op" must be create, update, delete or credential-key`);
+    }
+    if (op.op === "credential-key") {
+      const extra = Object.keys(op).find((k) => k !== "op" && k !== "secret");
+      if (extra) throw new UsageError(`Plan line ${index + 1}: unknown key "${extra}"`);
+      out.push({ line: index + 1, operation: op });
+      return;
     }
     if (typeof op.type !== "string") throw new UsageError(`Plan line ${index + 1}: "type" is required`);
     try {
@@ -52,35 +75,61 @@ export function parsePlan(text: string): { line: number; operation: PlanOperatio
     if (op.op !== "create" && typeof op.id !== "string") {
       throw new UsageError(`Plan line ${index + 1}: "${op.op}" needs an "id"`);
     }
+    if (op.id !== undefined && typeof op.id !== "string") {
+      throw new UsageError(`Plan line ${index + 1}: "id" must be a string`);
+    }
     if (
       op.op !== "delete" && (op.fields === null || typeof op.fields !== "object" || Array.isArray(op.fields))
     ) {
       throw new UsageError(`Plan line ${index + 1}: "${op.op}" needs a "fields" object`);
+    }
+    if (
+      op.match !== undefined &&
+      (op.op !== "create" || !Array.isArray(op.match) || !op.match.every((f) => typeof f === "string"))
+    ) {
+      throw new UsageError(`Plan line ${index + 1}: "match" must be a list of field names, on a create`);
+    }
+    const known = new Set(Object.keys(op));
+    for (const key of ["op", "type", "id", "ref", "match", "fields", "secretHash"]) known.delete(key);
+    if (known.size) {
+      throw new UsageError(`Plan line ${index + 1}: unknown key "${[...known][0]}"`);
     }
     out.push({ line: index + 1, operation: op });
   });
   return out;
 }
 
-/** Replaces "#ref" strings by the ids created earlier in the plan. */
-function substitute(value: unknown, refs: Map<string, string>): unknown {
-  if (typeof value === "string" && value.startsWith("#") && refs.has(value.slice(1))) {
-    return refs.get(value.slice(1));
+/**
+ * Replaces "#ref" strings by the ids created earlier in the plan. In an id (the line's `id`, a field
+ * declared as an `Id<…>`) a "#…" that names no earlier ref is an error; elsewhere it is text.
+ */
+function substitute(value: unknown, refs: Map<string, string>, strict: boolean): unknown {
+  if (typeof value === "string" && value.startsWith("#")) {
+    const id = refs.get(value.slice(1));
+    if (id === undefined && strict) throw new Error(`"${value}" names no ref of an earlier line`);
+    return id ?? value;
   }
-  if (Array.isArray(value)) return value.map((v) => substitute(v, refs));
+  if (Array.isArray(value)) return value.map((v) => substitute(v, refs, strict));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, refs)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, refs, strict)]));
   }
   return value;
 }
 
-function withPlaceholderIds(value: unknown): unknown {
-  if (typeof value === "string" && value.startsWith("#")) return "b";
-  if (Array.isArray(value)) return value.map(withPlaceholderIds);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withPlaceholderIds(v)]));
-  }
-  return value;
+/** The line's id and fields with refs replaced by ids. */
+function resolveRefs(
+  operation: PlanOperation,
+  refs: Map<string, string>,
+): { id?: string; fields: WireObject } {
+  const { spec } = resolveObjectType(operation.type);
+  const fields = Object.fromEntries(
+    Object.entries(operation.fields ?? {}).map(([k, v]) => {
+      const isId = Object.hasOwn(spec.fields, k) && spec.fields[k].type.includes("Id<");
+      return [k, substitute(v, refs, isId)];
+    }),
+  );
+  const id = operation.id === undefined ? undefined : substitute(operation.id, refs, true) as string;
+  return { id, fields };
 }
 
 /** Runs (or with --dry-run, checks) a plan read from a file or standard input. */
@@ -91,8 +140,14 @@ export async function applyCommand(file: string | undefined, options: ApplyOptio
   const plan = parsePlan(text);
   if (options.dryRun) {
     let problems = 0;
+    // The refs the real run would know at each line (a placeholder id stands for the created one).
+    const refs = new Map<string, string>();
+    const local = !(options.url ?? Deno.env.get("POSTERN_URL"));
+    const onTarget = await withClient(options, (client) => targetProblems(client, plan));
     for (const { line, operation } of plan) {
-      const problem = checkOperation(operation);
+      const problem = secretProblem(operation, local) ?? checkOperation(operation, refs) ??
+        onTarget.get(line);
+      if (operation.ref) refs.set(operation.ref, "b");
       if (problem) problems++;
       report(options, {
         line,
@@ -112,15 +167,21 @@ export async function applyCommand(file: string | undefined, options: ApplyOptio
   if (failures) Deno.exit(1);
 }
 
-function checkOperation(operation: PlanOperation): string | undefined {
+function checkOperation(operation: PlanOperation, refs: Map<string, string>): string | undefined {
+  if (operation.op === "credential-key") return undefined;
+  let placeholders: WireObject;
+  try {
+    // References resolve only when the plan runs; here each stands for some well-formed id.
+    placeholders = resolveRefs(operation, refs).fields;
+  } catch (error) {
+    return (error as Error).message;
+  }
   if (operation.op === "delete") return undefined;
   const { spec, variant } = resolveObjectType(operation.type);
-  const fields = Object.fromEntries(Object.entries(operation.fields ?? {}).filter(([k]) => !k.includes("/")));
-  // References resolve only when the plan runs; check them here as some well-formed id.
-  const placeholders = withPlaceholderIds(fields) as WireObject;
+  placeholders = Object.fromEntries(Object.entries(placeholders).filter(([k]) => !k.includes("/")));
   const result = validateObject(spec, placeholders, {
     mode: operation.op,
-    variant: variant ?? (fields["@type"] as string | undefined),
+    variant: variant ?? (placeholders["@type"] as string | undefined),
   });
   return result.ok ? undefined : result.problems.map((p) => `${p.property}: ${p.message}`).join("; ");
 }
@@ -134,12 +195,17 @@ async function runPlan(
   let failures = 0;
   for (const { line, operation } of plan) {
     try {
-      const fields = substitute(operation.fields ?? {}, refs) as WireObject;
-      const id = operation.id === undefined ? undefined : substitute(operation.id, refs) as string;
-      let result: WireObject;
-      if (operation.op === "create") result = await client.create(operation.type, fields);
+      const problem = secretProblem(operation, client.secrets !== undefined);
+      if (problem) throw new Error(problem);
+      let result: WireObject = {};
+      const { id, fields } = operation.op === "credential-key"
+        ? { fields: {} }
+        : resolveRefs(operation, refs);
+      let matched = false;
+      if (operation.op === "create") ({ result, matched } = await createOrMatch(client, operation, fields));
       else if (operation.op === "update") result = await client.update(operation.type, id!, fields);
-      else result = await client.delete(operation.type, id!);
+      else if (operation.op === "delete") result = await client.delete(operation.type, id!);
+      result = await applySecrets(client, operation, result);
       if (operation.ref) refs.set(operation.ref, String(result.id));
       report(options, {
         line,
@@ -147,6 +213,10 @@ async function runPlan(
         type: operation.type,
         ok: true,
         id: result.id,
+        ...(matched ? { matched: true } : {}),
+        ...(operation.op === "create" && operation.id !== undefined && operation.id !== String(result.id)
+          ? { wantedId: operation.id }
+          : {}),
         ...(result.secret ? { secret: result.secret } : {}),
       });
     } catch (error) {
@@ -172,68 +242,44 @@ async function runPlan(
   return failures;
 }
 
+/** A create; with `match`, an update of the object whose match fields are equal, if there is one. */
+async function createOrMatch(
+  client: ObjectClient,
+  operation: PlanOperation,
+  fields: WireObject,
+): Promise<{ result: WireObject; matched: boolean }> {
+  const type = operation.type.split("/")[0];
+  if (operation.match?.length) {
+    const where = Object.fromEntries(operation.match.map((f) => [f, fields[f]]));
+    const candidates = await client.query(type, typeof where.name === "string" ? { name: where.name } : {});
+    const existing = candidates.find((o) => operation.match!.every((f) => o[f] === fields[f]));
+    if (existing) {
+      const { "@type": _variant, ...patch } = fields;
+      // Write-once fields (an API key's owner) are equal by the match; an update may not name them.
+      for (const f of operation.match) if (f !== "name") delete patch[f];
+      for (const [k, v] of Object.entries(patch)) {
+        if (k !== "credentials" && JSON.stringify(existing[k] ?? null) === JSON.stringify(v)) delete patch[k];
+      }
+      if (!Object.keys(patch).length) return { result: existing, matched: true };
+      return { result: await client.update(type, String(existing.id), patch), matched: true };
+    }
+  }
+  // A create with an id asks for that id (a snapshot keeps its ids); the report says when it differs.
+  if (operation.id !== undefined && client.reserveId) await client.reserveId(operation.type, operation.id);
+  return { result: await client.create(operation.type, fields), matched: false };
+}
+
 function report(options: ApplyOptions, entry: Record<string, unknown>): void {
   if (options.json) {
     console.log(JSON.stringify(entry));
     return;
   }
-  const where = `line ${entry.line}: ${entry.op} ${entry.type}`;
+  const where = `line ${entry.line}: ${entry.op}${entry.type ? ` ${entry.type}` : ""}`;
   if (entry.ok) {
     console.log(
-      `ok    ${where}${entry.id ? ` → ${entry.id}` : ""}${entry.secret ? ` (secret: ${entry.secret})` : ""}`,
+      `ok    ${where}${entry.id ? ` → ${entry.id}` : ""}${entry.matched ? " (matched an existing one)" : ""}${
+        entry.wantedId ? ` (not ${entry.wantedId}: that id is taken)` : ""
+      }${entry.secret ? ` (secret: ${entry.secret})` : ""}`,
     );
   } else console.error(`error ${where}: ${entry.error}`);
-}
-
-const SERVER_SET = new Set(["id", "emailAddress", "createdAt", "updatedAt", "lastUsedAt", "secret"]);
-
-/** Prints the directory as a plan that recreates it: domains, groups, users, then settings. */
-export async function snapshotCommand(types: string[], options: ConnectOptions): Promise<void> {
-  const wanted = types.length
-    ? types.map((t) => resolveObjectType(t).spec.name)
-    : ["Domain", "Account", "Cache", "Authentication"];
-  await withClient(options, async (client) => {
-    const lines: PlanOperation[] = [];
-    const ref = (kind: string, id: unknown) => `#${kind}-${id}`;
-    if (wanted.includes("Domain")) {
-      for (const d of await client.query("domain", {})) {
-        lines.push({ op: "create", type: "domain", ref: `domain-${d.id}`, fields: strip(d) });
-      }
-    }
-    if (wanted.includes("Account")) {
-      const accounts = await client.query("account", {});
-      // Groups first, so users can name them as memberGroupIds.
-      accounts.sort((a, b) => (a["@type"] === "Group" ? 0 : 1) - (b["@type"] === "Group" ? 0 : 1));
-      let masked = false;
-      for (const a of accounts) {
-        const fields = strip(a);
-        if (wanted.includes("Domain")) fields.domainId = ref("domain", a.domainId);
-        fields.memberGroupIds = Object.fromEntries(
-          Object.entries(a.memberGroupIds as Record<string, string>).map(([k, g]) => [k, ref("account", g)]),
-        );
-        delete fields.credentials;
-        if (a.credentials) {
-          const hash = client.passwordHash ? await client.passwordHash(String(a.id)) : undefined;
-          if (hash) fields.credentials = { "0": { "@type": "Password", secret: hash } };
-          else masked = true;
-        }
-        const type = a["@type"] === "Group" ? "account/group" : "account/user";
-        delete fields["@type"];
-        lines.push({ op: "create", type, ref: `account-${a.id}`, fields });
-      }
-      if (masked) {
-        console.error("Passwords are not exported over --url; snapshot with --data to include their hashes.");
-      }
-    }
-    for (const singleton of ["Cache", "Authentication"]) {
-      if (!wanted.includes(singleton)) continue;
-      const type = singleton.toLowerCase();
-      lines.push({ op: "update", type, id: "singleton", fields: strip(await client.get(type, "singleton")) });
-    }
-    for (const line of lines) console.log(JSON.stringify(line));
-  });
-}
-
-function strip(object: WireObject): WireObject {
-  return Object.fromEntries(Object.entries(object).filter(([k]) => !SERVER_SET.has(k)));
 }

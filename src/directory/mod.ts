@@ -20,4 +20,6 @@ export { bootstrap } from "./bootstrap.ts";
 export type { BootstrapResult } from "./bootstrap.ts";
 export { ChangeService } from "./changes.ts";
 export { MAILBOX_VIEW } from "./mailbox_sight.ts";
+export { reserveId } from "./snapshot_ids.ts";
+export { CREDENTIAL_KEY_SETTING, isCredentialKey, isKeyedHash, KeyedSecrets } from "./keyed_secrets.ts";
 export type { Store } from "./deps.ts";

@@ -10,6 +10,8 @@ export interface CredentialRepository {
   findByKeyHash(hash: string): Promise<Credential | undefined>;
   /** Replaces the account's password hash (removing it when `hash` is null). */
   setPassword(accountId: number, hash: string | null): Promise<void>;
+  /** Replaces the keyed hash of an app password or API key (restoring a snapshot). */
+  setKeyHash(id: number, hash: string): Promise<boolean>;
   delete(id: number): Promise<boolean>;
   deleteByAccount(accountId: number, type: CredentialType): Promise<number>;
   touch(id: number, at: number): Promise<void>;
@@ -78,7 +80,22 @@ export function sqliteCredentials(db: Db): CredentialRepository {
       const row = db.get("SELECT * FROM credentials WHERE hash = ? AND type <> 'Password'", hash);
       return Promise.resolve(row && toCredential(row));
     },
+    setKeyHash(id, hash) {
+      return Promise.resolve(
+        db.run("UPDATE credentials SET hash = ? WHERE id = ? AND type <> 'Password'", hash, id).changes > 0,
+      );
+    },
     setPassword(accountId, hash) {
+      // Replaced in place: a new row would use up an id a restored snapshot may need for a key.
+      if (
+        hash !== null &&
+        db.run(
+            "UPDATE credentials SET hash = ?, created_at = ? WHERE account_id = ? AND type = 'Password'",
+            hash,
+            Date.now(),
+            accountId,
+          ).changes > 0
+      ) return Promise.resolve();
       db.run("DELETE FROM credentials WHERE account_id = ? AND type = 'Password'", accountId);
       if (hash !== null) {
         db.run(

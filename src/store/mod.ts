@@ -10,6 +10,7 @@ import { type BlobRepository, sqliteBlobs } from "./blobs.ts";
 import { type ChangeLog, sqliteChanges } from "./changes.ts";
 import { type CredentialRepository, sqliteCredentials } from "./credentials.ts";
 import { type DomainRepository, sqliteDomains } from "./domains.ts";
+import { type IdSequences, sqliteIdSequences } from "./id_sequences.ts";
 import { type EmailRepository, sqliteEmails } from "./emails.ts";
 import { type IntegrityChecker, sqliteIntegrity } from "./integrity.ts";
 import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
@@ -31,6 +32,7 @@ export type { AccountChange, ChangeLog } from "./changes.ts";
 export type { ConnectionOptions, SynchronousMode } from "./connection.ts";
 export type { CredentialRepository } from "./credentials.ts";
 export type { DomainRepository } from "./domains.ts";
+export type { IdSequences, SequencedTable } from "./id_sequences.ts";
 export type { EmailRecord, EmailRepository, MailboxCounts, NewEmail, SearchText } from "./emails.ts";
 export { HEADER_MATCH_FUNCTION } from "./email_query.ts";
 export type { EmailCondition, EmailFilter, EmailQuery, EmailQueryResult, EmailSort } from "./email_query.ts";
@@ -67,6 +69,8 @@ export interface Store {
   readonly credentials: CredentialRepository;
   readonly acl: AclRepository;
   readonly settings: SettingsRepository;
+  /** AUTOINCREMENT counters, for snapshots that keep their ids. */
+  readonly idSequences: IdSequences;
   readonly invalidations: InvalidationLog;
   readonly changes: ChangeLog;
   readonly oauth: OAuthRepository;
@@ -117,6 +121,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     credentials: sqliteCredentials(db),
     acl: sqliteAcl(db),
     settings: sqliteSettings(db),
+    idSequences: sqliteIdSequences(db),
     invalidations,
     changes: sqliteChanges(db),
     oauth: sqliteOAuth(db),
