@@ -1,5 +1,5 @@
 /** Composition root: config → store → services → surfaces → one fetch handler. */
-import { getLogger, type Logger } from "@logtape/logtape";
+import { getLogger } from "@logtape/logtape";
 import { apiRoutes } from "./api/mod.ts";
 import {
   type Config,
@@ -9,12 +9,12 @@ import {
   listenOrExplain,
   loadSecretKey,
 } from "./config/mod.ts";
-import { bootstrap, type BootstrapResult, describeStoredProblem } from "./directory/mod.ts";
+import { bootstrap, describeStoredProblem } from "./directory/mod.ts";
+import { printFirstStart, warnIfProxiedWithoutTrust } from "./start_notices.ts";
 import {
   ConnectionStats,
   createHandler,
   HttpMetrics,
-  isLoopbackAddress,
   type MetricSample,
   overallConnectionCap,
   type RequestContext,
@@ -229,15 +229,7 @@ export async function serve(
       dangling: check.dangling.slice(0, 20),
     });
   }
-  if (config.publicUrl && config.trustedProxies.length === 0 && isLoopbackHost(config.hostname)) {
-    // A public URL on a loopback listener is the reverse-proxy set-up: without --trusted-proxy every
-    // client arrives from the proxy's address (one login-throttle key, and /metrics open to all).
-    log.warn(
-      `Listening on ${config.hostname} with public URL ${config.publicUrl} but no --trusted-proxy: behind a ` +
-        "reverse proxy every client shares one login-throttle key, and /metrics is open to it unless it " +
-        "sends X-Forwarded-For (see deploy/)",
-    );
-  }
+  warnIfProxiedWithoutTrust(config, log);
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first, startLog);
   const connectionStats = new ConnectionStats();
@@ -361,10 +353,6 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   }
 }
 
-function isLoopbackHost(hostname: string): boolean {
-  return hostname === "localhost" || isLoopbackAddress(hostname);
-}
-
 /**
  * A stored setting that cannot be used (an older Postern or a hand edit stored it) stops the start,
  * naming it and the command that fixes it: a server must not run quietly on other security settings
@@ -384,21 +372,4 @@ async function refuseUnusableSettings(services: Services, dataDir: string): Prom
 function localUrl(addr: Deno.NetAddr): string {
   const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname === "::" ? "::1" : addr.hostname;
   return `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
-}
-
-function printFirstStart(result: BootstrapResult, log: Logger): void {
-  const created =
-    `Created domain ${result.domain.name} and account ${result.admin.emailAddress} (administrator).`;
-  if (result.generatedPassword) {
-    log.info(`${created} Its password, shown only this once: {password}`, {
-      domain: result.domain.name,
-      admin: result.admin.emailAddress,
-      password: result.generatedPassword,
-    });
-  } else {
-    log.info(`${created} Its password is the one given in POSTERN_ADMIN_PASSWORD.`, {
-      domain: result.domain.name,
-      admin: result.admin.emailAddress,
-    });
-  }
 }

@@ -101,7 +101,7 @@ Deno.test("through the shipped nginx.conf: login, an unbuffered event stream, th
       `${dir}/key.pem`,
       "-out",
       `${dir}/cert.pem`,
-    ]); // deno-fmt-ignore
+    ]);
     assert.equal(cert?.code, 0, cert?.stderr);
     const https = freePort();
     const site = substitute(await Deno.readTextFile(`${DEPLOY}nginx.conf`), [
@@ -140,6 +140,7 @@ Deno.test("through the shipped nginx.conf: login, an unbuffered event stream, th
         ...args,
         `${base}${path}`,
       ]);
+    assert.doesNotMatch(server.startup, /no --trusted-proxy/);
     let up = await curl("/healthz");
     for (let i = 0; i < 100 && up?.code !== 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -204,10 +205,16 @@ Deno.test("through the shipped nginx.conf: login, an unbuffered event stream, th
   }
 });
 
-Deno.test("a request a loopback proxy forwarded gets no metrics without --trusted-proxy; a local one does", async () => {
+Deno.test("a proxied set-up without --trusted-proxy is warned about at start, and what its proxy forwards gets no metrics", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "postern-metrics-" });
-  const server = await startServerProcess(dataDir);
+  const server = await startServerProcess(dataDir, { POSTERN_PUBLIC_URL: "https://mail.example.org" });
   try {
+    const warning = jsonLines(server.startup).find((l) => l.message.includes("no --trusted-proxy"));
+    assert.equal(warning?.level, "WARN", server.startup);
+    assert.match(
+      warning!.message,
+      /^Listening on 127\.0\.0\.1 with public URL https:\/\/mail\.example\.org but/,
+    );
     const forwarded = await fetch(`${server.url}/metrics`, { headers: { "x-forwarded-for": "203.0.113.7" } });
     assert.equal(forwarded.status, 401);
     await forwarded.body?.cancel();
