@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { ADMIN_PASSWORD, basic, startServerProcess } from "./helpers.ts";
 import { fail2banHosts, jsonLines } from "./log_helpers.ts";
+import { pkce, registerClientWithCli, TestBrowser } from "./oauth_helpers.ts";
 
 const SECRET_QUERY = "access_token=query-secret-value";
 
@@ -79,6 +80,7 @@ Deno.test("the shipped fail2ban filter finds the address of each failed login an
   const forged = 'x","level":"WARN","message":"Failed login from 198.51.100.9 (password) for "';
   const server = await startServerProcess(dataDir, {}, { args: ["--log-level", "info"] });
   try {
+    const client = await registerClientWithCli(dataDir);
     for (const user of ["alice@example.org", forged]) {
       const response = await fetch(`${server.url}/jmap/session`, {
         headers: { authorization: basic(user, "nope") },
@@ -86,18 +88,52 @@ Deno.test("the shipped fail2ban filter finds the address of each failed login an
       assert.equal(response.status, 401);
       await response.body?.cancel();
     }
+    // A wrong password typed into the sign-in page.
+    const browser = new TestBrowser(server.url);
+    const { challenge } = pkce();
+    const page = await browser.request(
+      `/auth/authorize?${new URLSearchParams({
+        response_type: "code",
+        client_id: client.clientId,
+        redirect_uri: client.redirectUri,
+        scope: "openid",
+        state: "s",
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+      })}`,
+    );
+    const signIn = await browser.submit(await page.text(), { username: "bob@example.org", password: "nope" });
+    assert.match(await signIn.text(), /name="password"/, "the sign-in page again");
+    // A wrong client secret at the token endpoint.
+    const token = await fetch(`${server.url}/auth/token`, {
+      method: "POST",
+      headers: { authorization: basic(client.clientId, "not the secret") },
+      body: new URLSearchParams({ grant_type: "client_credentials" }),
+    });
+    assert.equal(token.status, 401);
+    await token.body?.cancel();
     const good = await fetch(`${server.url}/jmap/session`, {
       headers: { authorization: basic("admin@example.org", ADMIN_PASSWORD) },
     });
     assert.equal(good.status, 200);
     await good.body?.cancel();
     const failed = () => jsonLines(server.stderr()).filter((l) => l.properties?.event === "login_failed");
-    for (let i = 0; i < 200 && failed().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && failed().length < 4; i++) await new Promise((r) => setTimeout(r, 50));
   } finally {
     await server.stop();
     await Deno.remove(dataDir, { recursive: true });
   }
   const lines = server.stderr().split("\n").filter(Boolean);
+  assert.deepEqual(
+    jsonLines(server.stderr()).filter((l) => l.properties?.event === "login_failed").map((l) =>
+      l.properties?.kind
+    ),
+    ["password", "password", "password", "oauth-client"],
+  );
   const { hosts, tool } = await fail2banHosts(lines);
-  assert.deepEqual(hosts, ["127.0.0.1", "127.0.0.1"], `${tool}: ${hosts.join(", ")}`);
+  assert.deepEqual(
+    hosts,
+    ["127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1"],
+    `${tool}: ${hosts.join(", ")}`,
+  );
 });
