@@ -3,9 +3,9 @@
  * run. The machine is shared and noisy, so every figure is a median of several rounds, baseline and
  * subject rounds are interleaved (the order rotates each round), and everything is warmed up first.
  *
- * 1. `GET /api/account` with a cached Basic login on `postern serve` (default log level; and, for
- *    information, `--log-level debug` with its access log) against a bare `Deno.serve` sending the
- *    same JSON bytes. Target: at least 50%.
+ * 1. `GET /api/account` with a cached Basic login on `postern serve` (default log level, info, which
+ *    writes the access log; and, for information, `--log-level debug`) against a bare `Deno.serve`
+ *    sending the same JSON bytes. Target: at least 50%.
  * 2. The same throughput with the per-request cache coherence check on and off (Postern's handler in
  *    scripts/bench/app_server.ts; one process switched between the variants). Target: at most 5%.
  * 3. `/healthz` latency, probed every 2 ms, while 20 cold (Argon2id) logins run, against the same probe
@@ -291,10 +291,15 @@ async function run(
   if (bare && posternDebug) {
     const subjects: Subject[] = [
       { key: "bare", label: "bare Deno.serve, same JSON", server: bare, results: [] },
-      { key: "postern", label: "postern serve (default log level, info)", server: postern, results: [] },
+      {
+        key: "postern",
+        label: "postern serve (default log level, info: access log)",
+        server: postern,
+        results: [],
+      },
       {
         key: "debug",
-        label: "postern serve --log-level debug (access log)",
+        label: "postern serve --log-level debug",
         server: posternDebug,
         results: [],
       },
@@ -329,7 +334,12 @@ async function run(
   if (bareJmap) {
     m.echoSubjects = [
       { key: "bare", label: "bare Deno.serve, reads the body, same JSON", server: bareJmap, results: [] },
-      { key: "postern", label: "postern serve (default log level, info)", server: postern, results: [] },
+      {
+        key: "postern",
+        label: "postern serve (default log level, info: access log)",
+        server: postern,
+        results: [],
+      },
     ];
     await throughputRounds(settings, group, m.echoSubjects, {
       title: "POST /jmap Core/echo throughput",

@@ -1,8 +1,16 @@
 /** Composition root: config → store → services → surfaces → one fetch handler. */
 import { getLogger } from "@logtape/logtape";
 import { apiRoutes } from "./api/mod.ts";
-import { type Config, DEFAULT_MAX_CONNECTIONS, loadSecretKey } from "./config/mod.ts";
-import { bootstrap, type BootstrapResult, describeStoredProblem } from "./directory/mod.ts";
+import {
+  type Config,
+  dataDirError,
+  DEFAULT_MAX_CONNECTIONS,
+  jsonLogLine,
+  listenOrExplain,
+  loadSecretKey,
+} from "./config/mod.ts";
+import { bootstrap, describeStoredProblem } from "./directory/mod.ts";
+import { printFirstStart, warnIfProxiedWithoutTrust } from "./start_notices.ts";
 import {
   ConnectionStats,
   createHandler,
@@ -203,12 +211,23 @@ export async function serve(
   options: AppOptions & { onListen?: (addr: Deno.NetAddr) => void } = {},
 ) {
   const log = getLogger(["postern", "server"]);
-  const { services } = await openData(config, options);
+  const startLog = getLogger(["postern", "start"]);
+  // The address first, then the data directory: a start that cannot serve creates nothing (no admin
+  // whose once-only password would be printed for nothing).
+  const listener = listenOrExplain(config.hostname, config.port);
+  let services: Services;
+  try {
+    services = (await openData(config, options)).services;
+  } catch (error) {
+    listener.close();
+    throw error instanceof MisconfigurationError ? error : dataDirError(error, config.dataDir);
+  }
   try {
     // A token key that cannot be read (a missing variable or file) stops the start, naming it.
     await services.oauth.checkServerKey();
     await refuseUnusableSettings(services, config.dataDir);
   } catch (error) {
+    listener.close();
     await services.close();
     throw error;
   }
@@ -219,16 +238,9 @@ export async function serve(
       dangling: check.dangling.slice(0, 20),
     });
   }
-  if (config.publicUrl && config.trustedProxies.length === 0 && isLoopbackAddress(config.hostname)) {
-    // A public URL on a loopback listener is the reverse-proxy set-up: without --trusted-proxy every
-    // client arrives from the proxy's address (one login-throttle key, and /metrics open to all).
-    log.warn(
-      `Listening on ${config.hostname} with public URL ${config.publicUrl} but no --trusted-proxy: behind a ` +
-        "reverse proxy every client shares one login-throttle key and /metrics is public through it",
-    );
-  }
+  warnIfProxiedWithoutTrust(config, log);
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
-  if (first.created) printFirstStart(first);
+  if (first.created) printFirstStart(first, startLog);
   const connectionStats = new ConnectionStats();
   const app = createApp(config, services, { ...options, connectionStats });
   services.prestart();
@@ -269,17 +281,12 @@ export async function serve(
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     exempt: config.trustedProxies,
     stats: connectionStats,
+    listener,
     onListen: (addr) => {
-      log.info("Postern {version} listening on http://{host}:{port}", {
+      startLog.info("Postern {version} listening on http://{address}", {
         version: VERSION,
-        host: addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname,
-        port: addr.port,
+        address: `${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`,
       });
-      console.error(
-        `Postern ${VERSION} listening on http://${
-          addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
-        }:${addr.port}`,
-      );
       options.onListen?.(addr);
     },
   }, app.handler);
@@ -300,7 +307,12 @@ export async function serve(
   let stopping = false;
   const onSignal = (signal: Deno.Signal) => () => {
     if (stopping) {
-      console.error(`Postern: second signal (${signal}) during shutdown, stopping at once`);
+      // Written at once: the process ends before an asynchronous sink would write it.
+      const message = `Second signal (${signal}) during shutdown, stopping at once`;
+      const record = { category: ["postern", "server"], level: "warning" as const, message: [message] };
+      Deno.stderr.writeSync(new TextEncoder().encode(
+        jsonLogLine({ ...record, rawMessage: message, timestamp: Date.now(), properties: { signal } }),
+      ));
       Deno.exit(1);
     }
     stopping = true;
@@ -350,10 +362,6 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   }
 }
 
-function isLoopbackAddress(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "::1" || hostname.startsWith("127.");
-}
-
 /**
  * A stored setting that cannot be used (an older Postern or a hand edit stored it) stops the start,
  * naming it and the command that fixes it: a server must not run quietly on other security settings
@@ -373,14 +381,4 @@ async function refuseUnusableSettings(services: Services, dataDir: string): Prom
 function localUrl(addr: Deno.NetAddr): string {
   const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname === "::" ? "::1" : addr.hostname;
   return `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
-}
-
-function printFirstStart(result: BootstrapResult): void {
-  const lines = [
-    `Created domain ${result.domain.name} and account ${result.admin.emailAddress} (administrator).`,
-    result.generatedPassword
-      ? `Its password, shown only this once: ${result.generatedPassword}`
-      : "Its password is the one given in POSTERN_ADMIN_PASSWORD.",
-  ];
-  console.error(lines.join("\n"));
 }

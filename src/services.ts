@@ -3,6 +3,7 @@
  * so every surface goes through the same code paths and caches.
  */
 import { getLogger } from "@logtape/logtape";
+import { FAILED_LOGIN_MESSAGE, loginFailure } from "./model/login_failure.ts";
 import { createBLAKE3 } from "hash-wasm";
 import { GrantService } from "./acl/mod.ts";
 import {
@@ -214,7 +215,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     headerKey: (header: string) => blake3.init().update(encodeHeader(header)).digest("hex"),
     tokenVerifier: (token: string) => oauth.verifyAccessToken(token),
     // Only a count for the dashboard: a database that cannot take it must not turn a 401 into a 500.
-    async onLoginFailure() {
+    async onLoginFailure({ login, client }: { login: string; client: string }) {
+      getLogger(["postern", "auth"]).warn(FAILED_LOGIN_MESSAGE, loginFailure(client, "password", login));
       try {
         await store.activity.recordLoginFailure(Date.now());
       } catch (error) {

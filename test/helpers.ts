@@ -110,11 +110,11 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `postern serve` on 127.0.0.1 with a free port and waits until it listens. */
+/** Starts `postern serve` on 127.0.0.1 with a free port (and any extra `args`) and waits until it listens. */
 export async function startServerProcess(
   dataDir: string,
   env: Record<string, string> = {},
-  options: { openFileLimit?: number } = {},
+  options: { openFileLimit?: number; args?: string[] } = {},
 ): Promise<ServerProcess> {
   const port = freePort();
   // With a limit, the server runs under `ulimit -n` (a shell sets it, then becomes the server).
@@ -136,6 +136,8 @@ export async function startServerProcess(
       "example.org",
       "--log-level",
       "warning",
+      // Later flags win: e.g. ["--log-level", "info"].
+      ...options.args ?? [],
     ],
     env: {
       NO_COLOR: "1",
@@ -181,7 +183,8 @@ export async function startServerProcess(
   return server;
 }
 
-function freePort(): number {
+/** A loopback port nothing listens on (at the time of the call). */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();

@@ -125,7 +125,7 @@ type Throughput = (figure: string, key: string, baseKey: string, target: number)
 function accountFigures(m: Measurements, throughput: Throughput): Figure[] {
   const rows = [
     ...throughput("1. /api/account vs bare", "postern", "bare", 0.5),
-    ...throughput("   with --log-level debug (access log) vs bare", "debug", "bare", NaN),
+    ...throughput("   with --log-level debug vs bare", "debug", "bare", NaN),
   ];
   if (m.accessLog) {
     const { lines, requests } = m.accessLog;

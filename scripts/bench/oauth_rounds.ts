@@ -102,7 +102,7 @@ export async function refreshRounds(
     ),
     await subject(
       "postern",
-      "postern serve (default log level, info)",
+      "postern serve (default log level, info: access log)",
       postern,
       "/auth/token",
       fixture.refreshToken,

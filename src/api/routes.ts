@@ -43,7 +43,7 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
       method: "GET",
       path: "/metrics",
       handler: async (ctx) => {
-        if (!isLoopback(ctx.clientAddress)) {
+        if (!ctx.local) {
           const principal = await ctx.principal();
           if (!principal.roles.includes("admin")) throw new ForbiddenError("Metrics are for administrators");
           // A scoped credential (an OAuth token, an app password: mail only) needs the administration scope.
@@ -76,10 +76,6 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
       },
     },
   ];
-}
-
-function isLoopback(address: string): boolean {
-  return address === "::1" || address.startsWith("127.") || address === "::ffff:127.0.0.1";
 }
 
 function cacheSamples(deps: ApiDeps): MetricSample[] {

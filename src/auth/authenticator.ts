@@ -24,8 +24,11 @@ export interface AuthenticatorDeps {
   /** A collision-resistant digest of an Authorization header: the cache key, never the header itself. */
   headerKey(header: string): string;
   tokenVerifier?: TokenVerifier;
-  /** Told of every wrong password (Basic or a sign-in page), for the dashboard's failed-login count. */
-  onLoginFailure?: () => Promise<void>;
+  /**
+   * Told of every wrong password (Basic or a sign-in page): the dashboard's failed-login count and the
+   * warning fail2ban reads. `login` is the name as typed after normalising.
+   */
+  onLoginFailure?: (failure: { login: string; client: string }) => Promise<void>;
   /**
    * Clients (`ip:<address>`, `device:<browser cookie>`) each account has logged in from: a correct
    * password from one of them is not held back by failures from elsewhere.
@@ -173,7 +176,7 @@ export class Authenticator {
       this.counters.failure++;
       this.deps.limiter.fail(ipKey);
       this.deps.limiter.fail(accountKey);
-      await this.deps.onLoginFailure?.();
+      await this.deps.onLoginFailure?.({ login: name, client: clientAddress });
       throw new AuthError("Invalid username or password", "invalid", "Basic");
     }
     // The account's failures are not forgotten on a success: they may be someone else's, and forgetting

@@ -9,5 +9,6 @@ export {
   resolveConfig,
 } from "./config.ts";
 export type { Config, ConfigInput, SecretKeySource } from "./config.ts";
-export { closeLogging, setupLogging } from "./logging.ts";
+export { closeLogging, jsonLogLine, type LogLevel, renderMessage, setupLogging } from "./logging.ts";
 export { loadSecretKey } from "./secret_key.ts";
+export { dataDirError, listenAddress, listenError, listenOrExplain, StartError } from "./start_error.ts";

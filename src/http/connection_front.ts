@@ -36,6 +36,8 @@ export interface FrontOptions extends ConnectionLimits {
   log: Logger;
   /** Addresses exempt from the per-address cap (trusted reverse proxies). */
   exempt?: string[];
+  /** The public listener, bound already (the server checks its address before its first start). */
+  listener?: Deno.TcpListener;
   /** Called once, when the public listener is bound. */
   onListen?: (addr: Deno.NetAddr) => void;
   /** Longest back-off after accept errors (default 5 s). */
@@ -158,7 +160,8 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
 
   const internal = serveWithRecovery({ hostname: "127.0.0.1", port: 0, log }, wrapped);
   const internalPort = internal.addr.port;
-  const listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
+  const listener = options.listener ??
+    Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
   const addr = listener.addr as Deno.NetAddr;
   options.onListen?.(addr);
 

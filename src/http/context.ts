@@ -7,6 +7,11 @@ export interface RequestContext {
   readonly requestId: string;
   /** The client's address, taken from X-Forwarded-For only behind a trusted proxy. */
   readonly clientAddress: string;
+  /**
+   * The client is on this machine: a loopback address, reached directly. A request that an untrusted
+   * proxy on loopback forwarded (it carries X-Forwarded-For, Forwarded or X-Real-IP) is not local.
+   */
+  readonly local: boolean;
   /** Scheme, host and port as the client used them (trusted proxies and publicUrl honoured). */
   readonly baseUrl: string;
   /**

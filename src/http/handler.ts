@@ -1,4 +1,5 @@
 import type { Logger } from "@logtape/logtape";
+import { encodeId } from "../model/ids.ts";
 import type { Principal } from "../model/types.ts";
 import type { RequestContext } from "./context.ts";
 import { Cors, type CorsOptions } from "./cors.ts";
@@ -8,8 +9,10 @@ import type { HttpMetrics } from "./metrics.ts";
 import { HttpError, problemResponse } from "./problem.ts";
 import {
   crossSiteWithAmbientCredentials,
+  forwarded,
   HostCheck,
   hostOf,
+  isLoopbackAddress,
   ProxyWarning,
   SAFE_METHODS,
 } from "./request_origin.ts";
@@ -68,9 +71,12 @@ export function createHandler(
     const behindProxy = trusted.has(remote);
     if (!behindProxy && !proxyWarning.given) proxyWarning.check(request.headers, remote);
     const clientAddress = behindProxy ? forwardedFor(request.headers, trusted) ?? remote : remote;
+    // Not local when a proxy on this machine forwarded it: /metrics and the like stay closed to the world.
+    const local = !behindProxy && isLoopbackAddress(remote) && !forwarded(request.headers);
     let routeName = "unmatched";
     let baseUrl: string | undefined;
     let response: Response;
+    let ctx: Context | undefined;
     try {
       if (cors?.enabled && cors.isPreflight(request)) {
         routeName = "preflight";
@@ -113,7 +119,7 @@ export function createHandler(
           `Cross-site ${request.method} with browser credentials refused: the request came from another site`,
         );
       }
-      const ctx = new Context(request, requestId, clientAddress, baseUrl, options, tagged);
+      ctx = new Context(request, requestId, { clientAddress, local, baseUrl }, options, tagged);
       response = await match.route.handler(ctx, match.params);
     } catch (error) {
       response = errorResponse(error, { requestId, log: options.log, baseUrl });
@@ -124,17 +130,18 @@ export function createHandler(
     if (cors?.enabled && response.status !== 101) cors.decorate(request, response);
     const seconds = (performance.now() - started) / 1000;
     options.metrics.observe(request.method, routeName, response.status, seconds);
-    if (response.status >= 500) {
-      options.log.warn(
-        "HTTP {method} {path} {status}",
-        logFields(request, path, response, seconds, requestId, clientAddress),
-      );
-    } else if (options.accessLog !== false && options.log.isEnabledFor("debug")) {
-      // One line per request at debug level: `--log-level debug` turns the access log on.
-      options.log.debug(
-        "HTTP {method} {path} {status}",
-        logFields(request, path, response, seconds, requestId, clientAddress),
-      );
+    if (response.status >= 500 || (options.accessLog !== false && options.log.isEnabledFor("info"))) {
+      const fields = logFields(request, response, {
+        path,
+        seconds,
+        requestId,
+        client: clientAddress,
+        accountId: ctx?.accountId,
+      });
+      // One line per request at info level (the default; `--log-level warning` turns it off), and a
+      // warning for every server fault.
+      if (response.status >= 500) options.log.warn("HTTP {method} {path} {status}", fields);
+      else options.log.info("HTTP {method} {path} {status}", fields);
     }
     return response;
   };
@@ -145,14 +152,23 @@ class Context implements RequestContext {
   private parsedUrl: URL | undefined;
   private knownPrincipal: Principal | Promise<Principal> | undefined;
 
+  /** The account the request authenticated as, once known (for the access log). */
+  accountId: number | undefined;
+  readonly clientAddress: string;
+  readonly local: boolean;
+  private readonly knownBaseUrl: string | undefined;
+
   constructor(
     readonly request: Request,
     readonly requestId: string,
-    readonly clientAddress: string,
-    private readonly knownBaseUrl: string | undefined,
+    origin: { clientAddress: string; local: boolean; baseUrl: string | undefined },
     private readonly options: HandlerOptions,
     private readonly tagged: WeakSet<Response>,
-  ) {}
+  ) {
+    this.clientAddress = origin.clientAddress;
+    this.local = origin.local;
+    this.knownBaseUrl = origin.baseUrl;
+  }
 
   get url(): URL {
     return this.parsedUrl ??= new URL(this.request.url);
@@ -169,10 +185,15 @@ class Context implements RequestContext {
   }
 
   principal(): Principal | Promise<Principal> {
-    return this.knownPrincipal ??= this.options.authenticate(
+    if (this.knownPrincipal !== undefined) return this.knownPrincipal;
+    const principal = this.options.authenticate(
       this.request.headers.get("authorization"),
       this.clientAddress,
     );
+    if (principal instanceof Promise) {
+      principal.then((p) => this.accountId = p.accountId, () => undefined);
+    } else this.accountId = principal.accountId;
+    return this.knownPrincipal = principal;
   }
 
   readJson(): Promise<unknown> {
@@ -189,21 +210,24 @@ class Context implements RequestContext {
   }
 }
 
+/**
+ * The fields of an access-log line. Never a secret: the path without its query (which may carry a
+ * token or a code), no headers; the account as its number.
+ */
 function logFields(
   request: Request,
-  path: string,
   response: Response,
-  seconds: number,
-  requestId: string,
-  client: string,
+  known: { path: string; seconds: number; requestId: string; client: string; accountId?: number },
 ) {
   return {
     method: request.method,
-    path,
+    path: known.path,
     status: response.status,
-    ms: Math.round(seconds * 10_000) / 10,
-    requestId,
-    client,
+    ms: Math.round(known.seconds * 10_000) / 10,
+    // The id as the APIs and the CLI show it (`postern get account <id>`).
+    accountId: known.accountId === undefined ? null : encodeId(known.accountId),
+    client: known.client,
+    requestId: known.requestId,
   };
 }
 

@@ -18,3 +18,4 @@ export {
   overallConnectionCap,
 } from "./connection_limits.ts";
 export type { Route, RouteHandler } from "./router.ts";
+export { isLoopbackAddress } from "./request_origin.ts";

@@ -5,6 +5,16 @@
 import type { Logger } from "@logtape/logtape";
 import type { Cors } from "./cors.ts";
 
+/** Whether a proxy added forwarding headers (X-Forwarded-For, Forwarded, X-Real-IP). */
+export function forwarded(headers: Headers): boolean {
+  return headers.has("x-forwarded-for") || headers.has("forwarded") || headers.has("x-real-ip");
+}
+
+/** A loopback address (IPv4, IPv6 or IPv4-mapped). */
+export function isLoopbackAddress(address: string): boolean {
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
+}
+
 /** Methods that change nothing (a cross-site request of these is harmless). */
 export const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -70,7 +80,7 @@ export class HostCheck {
 /**
  * Warns once when requests arrive through a proxy that is not trusted (X-Forwarded-For, Forwarded or
  * X-Real-IP from an address not in --trusted-proxy): every client then shares the proxy's address, so
- * the login throttle treats them as one, and the proxy's loopback address makes /metrics public.
+ * the login throttle treats them as one. (/metrics stays closed: a forwarded request is never local.)
  */
 export class ProxyWarning {
   given = false;
@@ -78,9 +88,9 @@ export class ProxyWarning {
   constructor(private readonly log: Logger, private readonly trusted: Set<string>) {}
 
   check(headers: Headers, remote: string): void {
-    if (!headers.has("x-forwarded-for") && !headers.has("forwarded") && !headers.has("x-real-ip")) return;
+    if (!forwarded(headers)) return;
     this.given = true;
-    const metrics = /^(127\.|::1$|::ffff:127\.)/.test(remote) ? " and /metrics is public through it" : "";
+    const metrics = isLoopbackAddress(remote) ? "; /metrics is refused to what it forwards" : "";
     // Written out, not as {placeholders}: the structured log would quote them inside the advice.
     this.log.warn(
       `Requests arrive through a proxy at ${remote} that is not trusted: every client behind it shares one ` +

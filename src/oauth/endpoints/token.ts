@@ -2,7 +2,9 @@
  * The token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6; RFC 8628 §3.4) and the token-type endpoints
  * that authenticate a client the same way: introspection (RFC 7662) and revocation (RFC 7009).
  */
+import { getLogger } from "@logtape/logtape";
 import type { RequestContext } from "../../http/mod.ts";
+import { FAILED_LOGIN_MESSAGE, loginFailure } from "../../model/login_failure.ts";
 import { GRANT_TYPES, type GrantType, type OAuthClient } from "../deps.ts";
 import { invalidClient, OAuthError, unauthorizedClient } from "../errors.ts";
 import type { OAuthProvider } from "../provider.ts";
@@ -32,12 +34,26 @@ async function clientRequest(
 ): Promise<{ params: Params; client: OAuthClient }> {
   const params = await readForm(ctx.request);
   params.checkSingle(SINGLE);
-  const client = await provider.authenticateClient({
-    basic: basicClient(ctx.request),
-    clientId: params.get("client_id"),
-    clientSecret: params.get("client_secret"),
-  });
-  return { params, client };
+  const basic = basicClient(ctx.request);
+  const clientSecret = params.get("client_secret");
+  try {
+    const client = await provider.authenticateClient({
+      basic,
+      clientId: params.get("client_id"),
+      clientSecret,
+    });
+    return { params, client };
+  } catch (error) {
+    // A secret that did not match (a guess, or a leaked id with a wrong secret): the line fail2ban reads.
+    const clientId = basic?.clientId ?? params.get("client_id");
+    if (error instanceof OAuthError && error.code === "invalid_client" && (basic || clientSecret)) {
+      getLogger(["postern", "oauth"]).warn(
+        FAILED_LOGIN_MESSAGE,
+        loginFailure(ctx.clientAddress, "oauth-client", clientId ?? ""),
+      );
+    }
+    throw error;
+  }
 }
 
 /** POST /auth/token. */

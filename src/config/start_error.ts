@@ -1,0 +1,51 @@
+/**
+ * Start errors in one line each: what failed, why, and the flag (or variable) to change. `postern
+ * serve` checks its address and its data directory before it creates anything, so a failed start
+ * never leaves a once-only password printed for an admin nobody can use yet.
+ */
+/** A start that cannot go on; the message is the one line an operator reads. */
+export class StartError extends Error {
+  override name = "StartError";
+}
+
+/** `host:port` as it would be typed to --listen (IPv6 in brackets). */
+export function listenAddress(hostname: string, port: number): string {
+  return `${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+}
+
+/** Binds the public address, or explains in one line why it cannot. */
+export function listenOrExplain(hostname: string, port: number): Deno.TcpListener {
+  try {
+    return Deno.listen({ hostname, port, transport: "tcp" });
+  } catch (error) {
+    throw listenError(error, hostname, port);
+  }
+}
+
+/** Why the public address cannot be bound, naming it and --listen. */
+export function listenError(error: unknown, hostname: string, port: number): StartError {
+  const address = listenAddress(hostname, port);
+  const cause = error instanceof Deno.errors.AddrInUse
+    ? "the address is already in use (another Postern or another server?)"
+    : error instanceof Deno.errors.PermissionDenied
+    ? `permission denied${
+      port < 1024 ? " (a port below 1024 needs root or CAP_NET_BIND_SERVICE, see deploy/postern.service)" : ""
+    }`
+    : error instanceof Deno.errors.AddrNotAvailable
+    ? "no network interface of this machine has that address"
+    : /lookup address|Name or service not known/i.test(String((error as Error)?.message))
+    ? "the host name does not resolve"
+    : (error as Error)?.message ?? String(error);
+  return new StartError(`Cannot listen on ${address}: ${cause}; change --listen (POSTERN_LISTEN)`);
+}
+
+/** Why the data directory (or the key file in it) cannot be used, naming it and --data. */
+export function dataDirError(error: unknown, dataDir: string): StartError {
+  const message = (error as Error)?.message ?? String(error);
+  const cause = error instanceof Deno.errors.PermissionDenied || /readonly|read-only/i.test(message)
+    ? `it is not writable by this user (${message})`
+    : message;
+  return new StartError(
+    `Cannot use the data directory "${dataDir}": ${cause}; change --data (POSTERN_DATA) or its owner`,
+  );
+}
