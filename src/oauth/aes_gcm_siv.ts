@@ -3,7 +3,7 @@
  * branch-free 32-bit POLYVAL, working in module-level scratch arrays (only the result is allocated).
  * @noble/ciphers' general implementation spends most of a token's time in per-key setup and short-lived
  * allocations (its POLYVAL tables, typed-array copies): under a new key per call, as every token has,
- * it takes 8–10× this one's time per seal or open (scripts/bench/crypto_primitives.ts). Same bytes:
+ * it took 7–14× this one's time per seal or open (scripts/bench/crypto_primitives.ts). Same bytes:
  * tested against it, RFC 8452's vectors and Wycheproof's (src/oauth/aes_gcm_siv_test.ts).
  */
 

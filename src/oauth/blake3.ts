@@ -1,11 +1,11 @@
 /**
  * BLAKE3 (hash and derive_key, up to 32 bytes of output), Postern's one implementation: token keys and
  * nonces, sealed settings, Authorization-header cache keys and blob ids. Written here because a token's
- * inputs are one chunk, where general libraries spend most of their time outside the compression:
- * @noble/hashes takes 5–20× this one's time per call there, hash-wasm (which has no derive_key) about
- * the same; on a 1 MiB blob hash-wasm is 1.6–1.9× faster, a cost taken for having one implementation
- * (scripts/bench/crypto_primitives.ts). Same bytes as the official test vectors and @noble/hashes
- * (src/oauth/blake3_test.ts).
+ * inputs are one chunk, where general libraries spend much of their time outside the compression:
+ * @noble/hashes took 1.6–20× this one's time per call there, hash-wasm (which has no derive_key)
+ * 0.6–2× on short inputs; on a 1 MiB blob hash-wasm is 1.6–1.9× faster, a cost taken for having one
+ * implementation. Ranges over runs on a loaded 2-core machine (scripts/bench/crypto_primitives.ts).
+ * Same bytes as the official test vectors and @noble/hashes (src/oauth/blake3_test.ts).
  */
 
 const IV = Uint32Array.of(
