@@ -15,6 +15,7 @@ import {
   withProvider,
 } from "./oauth_security_helpers.ts";
 import type { TestApp } from "./helpers.ts";
+import { InvalidInputError } from "../src/model/errors.ts";
 
 const SCOPES = ["urn:postern:admin", "urn:ietf:params:jmap:mail"];
 
@@ -67,7 +68,7 @@ Deno.test("a client_credentials client has the admin scope only while its owner 
     const carol = await createUser(t, "carol");
     await assert.rejects(
       machineClient(t, carol.id),
-      (error: Error) => error.name === "InvalidInputError" && /not an administrator/.test(error.message),
+      (error: Error) => error instanceof InvalidInputError && /not an administrator/.test(error.message),
     );
     // An administrator's machine client gets it; then its owner stops being an administrator.
     const alice = await createUser(t, "alice", { roles: { "0": "admin" } });

@@ -27,6 +27,7 @@ import {
 } from "./oauth_security_helpers.ts";
 import { updateProvider, withServer } from "./oauth_clients_helpers.ts";
 import { bootstrap } from "../src/directory/mod.ts";
+import { ForbiddenError, InvalidInputError } from "../src/model/errors.ts";
 import type { Principal } from "../src/model/types.ts";
 import { openServices } from "../src/services.ts";
 import { sql as oauthClientTrust } from "../src/store/migrations/022_oauth_client_trust.ts";
@@ -420,7 +421,7 @@ Deno.test("an administrator may not give a client the admin scope with a plain u
         grantTypes: ["client_credentials"],
         scopes: [ADMIN_SCOPE],
       }, "system"),
-      (error: Error) => error.name === "InvalidInputError" && /scope/.test(error.message),
+      (error: Error) => error instanceof InvalidInputError && /scope/.test(error.message),
     );
   } finally {
     await t.close();
@@ -467,7 +468,7 @@ Deno.test("migration 022: a client a plain user registered before asks for conse
     assert.equal(listed.clientId, "evil");
     await assert.rejects(
       services.objects.update("oauth-client", String(listed.id), { requireConsent: false }, principal),
-      (error: Error) => error.name === "ForbiddenError",
+      ForbiddenError,
     );
     await services.objects.delete("oauth-client", String(listed.id), principal);
   } finally {

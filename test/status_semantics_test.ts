@@ -43,6 +43,21 @@ Deno.test("a wrong password gets 401 with only a Basic challenge", () =>
     await problem(response);
   }));
 
+Deno.test("the token endpoint challenges bad Basic client credentials with the API's one realm spelling", () =>
+  withApp(async (t) => {
+    const expected = 'Basic realm="Postern", charset="UTF-8"';
+    for (const authorization of ["Basic !!!", basic("no-such-client", "x"), `Basic ${btoa("no-colon")}`]) {
+      const response = await t.fetch("/auth/token", {
+        method: "POST",
+        headers: { authorization, "content-type": "application/x-www-form-urlencoded" },
+        body: "grant_type=client_credentials",
+      });
+      assert.equal(response.status, 401, authorization);
+      assert.equal((await response.json()).error, "invalid_client");
+      assert.equal(response.headers.get("www-authenticate"), expected, authorization);
+    }
+  }));
+
 Deno.test("an invalid Bearer token gets 401 with a Bearer invalid_token challenge and never a Basic one", () =>
   withApp(async (t) => {
     for (const token of ["pst_notarealkey", "eyJhbGciOiJIUzI1NiJ9.e30.abc"]) {

@@ -4,6 +4,7 @@
  * returned as a {@link Key}, so each screen decides what the key means.
  */
 import { line } from "./line_prompt.ts";
+import { AbortPromptError, ExitPromptError } from "@inquirer/core";
 import { checkbox, confirm, input, number, password, search, select } from "@inquirer/prompts";
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
@@ -86,9 +87,8 @@ export class Prompts {
     try {
       return await prompt({ input: stream, output, signal: controller.signal });
     } catch (error) {
-      const name = (error as Error).name;
-      if (name === "AbortPromptError" && pressed) return new Key(STANDARD_KEYS[pressed] ?? pressed);
-      if (name === "ExitPromptError") throw new QuitSignal("Interrupted");
+      if (error instanceof AbortPromptError && pressed) return new Key(STANDARD_KEYS[pressed] ?? pressed);
+      if (error instanceof ExitPromptError) throw new QuitSignal("Interrupted");
       throw error;
     } finally {
       stream.off("keypress", listener);

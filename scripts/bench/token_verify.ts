@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { resolveConfig } from "../../src/config/mod.ts";
 import { openSiv, sealSiv } from "../../src/oauth/aes_gcm_siv.ts";
-import { blake3Small, deriveKeySmall } from "../../src/oauth/blake3_small.ts";
+import { blake3Hash, deriveKey as tokenKey } from "../../src/oauth/blake3.ts";
 import { type KeyMaterial, openToken, readClearClaims } from "../../src/oauth/token_codec.ts";
 import { openData } from "../../src/server.ts";
 import type { Services } from "../../src/services.ts";
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
  * fresh key (key expansion included, as every token has its own key).
  */
 function cryptoParts(batches: string[][], material: KeyMaterial) {
-  const deriveKey = deriveKeySmall("postern 2026-11 oauth token key");
+  const deriveKey = tokenKey("postern 2026-11 oauth token key");
   const nonceDomain = new TextEncoder().encode("postern 2026-11 oauth token nonce\n");
   const details = new Uint8Array(4 + material.accountName.length + 1 + 5);
   const nonceInput = new Uint8Array(nonceDomain.length + details.length);
@@ -183,7 +183,7 @@ function cryptoParts(batches: string[][], material: KeyMaterial) {
     details[0] = index & 0xff;
     nonceInput.set(details, nonceDomain.length);
     keyInput[0] = index & 0xff;
-    return { key: deriveKey(keyInput), nonce: blake3Small(nonceInput, 12) };
+    return { key: deriveKey(keyInput), nonce: blake3Hash(nonceInput, 12) };
   };
   let index = 0;
   const blake3Times = timeBatchesSync(batches, () => derive(index++));

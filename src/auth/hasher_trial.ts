@@ -13,7 +13,8 @@ export const ARGON2_MEMORY_SHARE = 0.5;
 
 /**
  * A hash slower than this on this machine is logged as a warning: every password login waits that
- * long (OWASP's m=19456, t=2, p=1 takes about 50 ms on the 2-core development machine).
+ * long (OWASP's m=19456, t=2, p=1 takes tens of milliseconds on a small machine; this module's
+ * trial measures it on the machine at hand).
  */
 export const ARGON2_SLOW_HASH_MS = 1000;
 

@@ -1,8 +1,8 @@
 // App passwords, API keys and OAuth client secrets are random and long, so a slow password hash adds
 // nothing but latency; a keyed hash still means a leaked database alone cannot be used to check guesses.
-// HMAC-SHA256 (RFC 4231 test vectors) through one reused hash-wasm instance: 2.4 µs per 44-character
-// secret against 5–6 µs for node:crypto's createHmac in a tight loop — and under server load the
-// benchmark measured createHmac at 65–85 µs per call, the largest cost of a refresh_token grant.
+// HMAC-SHA256 (RFC 4231 test vectors) through one reused hash-wasm instance: about half the time of
+// node:crypto's createHmac per 44-character secret (scripts/bench/crypto_primitives.ts), and under
+// server load createHmac had been the largest cost of a refresh_token grant.
 
 import { createHMAC, createSHA256 } from "hash-wasm";
 

@@ -9,7 +9,7 @@ export interface Argon2Parameters {
   parallelism: number;
 }
 
-/** OWASP's recommended Argon2id parameters: about 50 ms and 19 MiB per hash on the 2-core dev machine. */
+/** OWASP's recommended Argon2id parameters: 19 MiB and tens of milliseconds per hash (src/auth/hasher_trial.ts measures it). */
 export const DEFAULT_ARGON2: Argon2Parameters = Object.freeze({
   memoryKiB: 19456,
   iterations: 2,
@@ -123,7 +123,7 @@ export class PasswordHasher {
 
   /**
    * Starts every worker now, one per event-loop turn, so the first burst of logins does not pay for
-   * worker start-up (10–20 ms of blocked event loop each).
+   * worker start-up (each blocks the event loop while its isolate boots).
    */
   prestart(): void {
     if (this.#closed || this.#slots.length >= this.#maxWorkers) return;
@@ -179,7 +179,7 @@ export class PasswordHasher {
     }
     if (this.#queue.length === 0 || this.#slots.length >= this.#maxWorkers) return;
     if (this.#spawnCooldown !== undefined) return;
-    // `new Worker` blocks this thread for 10–20 ms while the worker's isolate boots, so start at most one
+    // `new Worker` blocks this thread while the worker's isolate boots, so start at most one
     // per macrotask: timers and requests run between starts instead of stalling behind all of them.
     this.#assign(this.#spawn(), this.#queue.shift()!);
     this.#spawnCooldown = setTimeout(() => {
@@ -232,8 +232,9 @@ export function isArgon2idPhc(text: string): boolean {
 }
 
 /**
- * One core is left to the event loop: measured on 2 cores, a second worker made 20 concurrent
- * logins finish later (1.5 s against 0.93 s) and tripled /healthz p99 during them.
+ * One core is left to the event loop: on 2 cores, a second worker made 20 concurrent logins finish
+ * later (1.5 s against 0.93 s) and tripled /healthz p99 during them (figure 3 of
+ * `deno task bench --only logins`, run with this function returning 1, then 2).
  */
 export function defaultWorkerCount(): number {
   return Math.min(MAX_DEFAULT_WORKERS, Math.max(1, (navigator.hardwareConcurrency || 1) - 1));

@@ -1,16 +1,16 @@
 import type { Logger } from "@logtape/logtape";
 import {
   AuthError,
+  BASIC_CHALLENGE,
   ConflictError,
   ForbiddenError,
   InvalidInputError,
   MisconfigurationError,
   NotFoundError,
+  REALM,
   UnavailableError,
 } from "../model/errors.ts";
 import { HttpError, problemResponse } from "./problem.ts";
-
-const REALM = 'realm="Postern"';
 
 /** Where the protected-resource metadata is (RFC 9728 §3), named in Bearer challenges (§5.1). */
 export const RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource";
@@ -91,7 +91,7 @@ function authErrorResponse(error: AuthError, context: ErrorContext): Response {
       });
     case "missing":
       return problemResponse(401, error.message, {
-        headers: { "www-authenticate": `Basic ${REALM}, charset="UTF-8", Bearer ${REALM}${metadata}` },
+        headers: { "www-authenticate": `${BASIC_CHALLENGE}, Bearer ${REALM}${metadata}` },
         extensions: ext,
       });
     default:
@@ -99,7 +99,7 @@ function authErrorResponse(error: AuthError, context: ErrorContext): Response {
         headers: {
           "www-authenticate": error.scheme === "Bearer"
             ? `Bearer ${REALM}, error="invalid_token", error_description="${escaped}"${metadata}`
-            : `Basic ${REALM}, charset="UTF-8"`,
+            : BASIC_CHALLENGE,
         },
         extensions: ext,
       });

@@ -310,8 +310,8 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
     if (Number(declared) > maxBytes) {
       throw new HttpError(413, `Request body of ${declared} bytes exceeds the limit of ${maxBytes}`);
     }
-    // A declared length is enforced by the HTTP layer, and arrayBuffer() is about 3× cheaper than
-    // iterating the stream (measured: 7 µs against 18–20 µs per request).
+    // A declared length is enforced by the HTTP layer, and arrayBuffer() is cheaper than iterating the
+    // stream (one copy, no chunk promises).
     try {
       return new Uint8Array(await request.arrayBuffer());
     } catch (error) {

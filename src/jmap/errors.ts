@@ -1,5 +1,7 @@
 /** JMAP errors at their three levels (RFC 8620 §3.6). */
-import type { SetError } from "./types.ts";
+import type { MethodErrorType, SetError, SetErrorType } from "./types.ts";
+
+export type { MethodErrorType, SetErrorType } from "./types.ts";
 
 const PREFIX = "urn:ietf:params:jmap:error:";
 
@@ -21,26 +23,6 @@ export class RequestError extends Error {
   }
 }
 
-/** Method-level error types of RFC 8620 §3.6.2 and the standard methods (§5). */
-export type MethodErrorType =
-  | "serverUnavailable"
-  | "serverFail"
-  | "serverPartialFail"
-  | "unknownMethod"
-  | "invalidArguments"
-  | "invalidResultReference"
-  | "forbidden"
-  | "accountNotFound"
-  | "accountNotSupportedByMethod"
-  | "accountReadOnly"
-  | "requestTooLarge"
-  | "stateMismatch"
-  | "cannotCalculateChanges"
-  | "anchorNotFound"
-  | "unsupportedSort"
-  | "unsupportedFilter"
-  | "tooManyChanges";
-
 /** A method-level error: the call answers `["error", {type, description}, callId]`. */
 export class MethodError extends Error {
   override name = "MethodError";
@@ -58,15 +40,11 @@ export class MethodError extends Error {
   }
 }
 
-/** A per-object error inside /set (RFC 8620 §5.3). */
-export class SetErrorException extends Error {
-  override name = "SetErrorException";
-  constructor(readonly error: SetError) {
-    super(error.description ?? error.type);
-  }
-}
-
 /** Builds a SetError. */
-export function setError(type: string, description: string, extra: Record<string, unknown> = {}): SetError {
+export function setError(
+  type: SetErrorType,
+  description: string,
+  extra: Record<string, unknown> = {},
+): SetError {
   return { type, description, ...extra };
 }

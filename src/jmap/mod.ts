@@ -33,6 +33,7 @@ import { TICKET_CAPABILITY, ticketRoute } from "./push/ticket_route.ts";
 import { TicketBook } from "./push/tickets.ts";
 import { WebPushSender } from "./push/web_push.ts";
 import { WEBSOCKET_CAPABILITY } from "./push/websocket.ts";
+import { methodTable } from "./method_table.ts";
 import { jmapRoutes } from "./routes.ts";
 import { schemaDocument } from "./schema.ts";
 import { standardMethods } from "./standard/methods.ts";
@@ -42,6 +43,7 @@ export { JmapEngine } from "./engine.ts";
 export { managementEngine } from "./management/methods.ts";
 export { filterConditions } from "./management/object_types.ts";
 export type { MethodContext, MethodDefinition, MethodHandler } from "./engine.ts";
+export { type MethodName, METHODS } from "./method_table.ts";
 export { MethodError, RequestError } from "./errors.ts";
 export { schemaDocument } from "./schema.ts";
 export { CAPABILITY } from "./types.ts";
@@ -113,9 +115,6 @@ export function createJmap(deps: {
   corsOrigins: readonly string[];
 }) {
   const skipped = { count: 0 };
-  const methods = new Map<string, MethodDefinition>([
-    ["Core/echo", { capability: CAPABILITY.core, handler: (args) => args }],
-  ]);
   const limits = {
     maxObjectsInGet: deps.core.maxObjectsInGet,
     maxObjectsInSet: deps.core.maxObjectsInSet,
@@ -129,21 +128,8 @@ export function createJmap(deps: {
     "Mailbox/changes": mailboxChangesInView,
     "Mailbox/queryChanges": mailboxQueryChangesInView,
   };
-  for (const type of types) {
-    for (const [name, definition] of standardMethods(type, { changes: deps.changes, limits })) {
-      methods.set(name, inView[name]?.(definition, deps.mailboxes) ?? definition);
-    }
-  }
   // Quotas are derived from the account, with states of their own; RFC 9425 has no Quota/set.
   const quotaDeps = { accounts: deps.accounts, mailboxes: deps.mailboxes, blobs: deps.blobs };
-  for (
-    const [name, definition] of standardMethods(quotaType(quotaDeps), {
-      changes: quotaFeed(quotaDeps),
-      limits,
-    })
-  ) {
-    if (name !== "Quota/set") methods.set(name, definition);
-  }
   const mail = emailMethods({
     emails: deps.emails,
     blobs: deps.blobs,
@@ -154,7 +140,6 @@ export function createJmap(deps: {
     changes: deps.changes,
     limits,
   });
-  for (const [name, definition] of mail) methods.set(name, definition);
   const sharing = principalsMethods({
     accounts: deps.accounts,
     mailboxes: deps.mailboxes,
@@ -166,15 +151,20 @@ export function createJmap(deps: {
     limits,
     principalScope: deps.principalScope,
   });
-  for (const [name, definition] of sharing) methods.set(name, definition);
   const push = new PushHub({ changes: deps.changes, mailboxes: deps.mailboxes, emails: deps.emails });
-  for (
-    const [name, definition] of pushSubscriptionMethods(deps.pushSubscriptions, {
-      privateTargets: deps.pushPrivateTargets ?? false,
-    })
-  ) {
-    methods.set(name, definition);
-  }
+  const methods = methodTable([
+    [["Core/echo", { capability: CAPABILITY.core, handler: (args) => args }]],
+    ...types.map((type) =>
+      standardMethods(type, { changes: deps.changes, limits }).map((
+        [name, definition],
+      ): [string, MethodDefinition] => [name, inView[name]?.(definition, deps.mailboxes) ?? definition])
+    ),
+    standardMethods(quotaType(quotaDeps), { changes: quotaFeed(quotaDeps), limits })
+      .filter(([name]) => name !== "Quota/set"),
+    mail,
+    sharing,
+    pushSubscriptionMethods(deps.pushSubscriptions, { privateTargets: deps.pushPrivateTargets ?? false }),
+  ]);
   const webPush = new WebPushSender({
     hub: push,
     subscriptions: deps.pushSubscriptions,

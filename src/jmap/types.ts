@@ -43,9 +43,62 @@ export interface Comparator {
   collation?: string;
 }
 
+/** Method-level error types of RFC 8620 §3.6.2 and the standard methods (§5). */
+export type MethodErrorType =
+  | "serverUnavailable"
+  | "serverFail"
+  | "serverPartialFail"
+  | "unknownMethod"
+  | "invalidArguments"
+  | "invalidResultReference"
+  | "forbidden"
+  | "accountNotFound"
+  | "accountNotSupportedByMethod"
+  | "accountReadOnly"
+  | "requestTooLarge"
+  | "stateMismatch"
+  | "cannotCalculateChanges"
+  | "anchorNotFound"
+  | "unsupportedSort"
+  | "unsupportedFilter"
+  | "tooManyChanges";
+
+/** The SetError types Postern answers: a closed list, so a misspelled one does not compile. */
+export type SetErrorType =
+  // RFC 8620 §5.3 (/set) and §5.4 (/copy).
+  | "forbidden"
+  | "overQuota"
+  | "tooLarge"
+  | "rateLimit"
+  | "notFound"
+  | "invalidPatch"
+  | "willDestroy"
+  | "invalidProperties"
+  | "singleton"
+  | "alreadyExists"
+  // RFC 8621 §2.5 (Mailbox), §4.6 and §4.8 (Email), §7.5 (EmailSubmission).
+  | "mailboxHasChild"
+  | "mailboxHasEmail"
+  | "blobNotFound"
+  | "tooManyKeywords"
+  | "tooManyMailboxes"
+  | "invalidEmail"
+  | "tooManyRecipients"
+  | "noRecipients"
+  | "invalidRecipients"
+  | "forbiddenMailFrom"
+  | "forbiddenFrom"
+  | "forbiddenToSend"
+  | "cannotUnsend"
+  // Postern's: the object is still referenced (a domain with accounts), as Stalwart names it.
+  | "objectIsLinked"
+  // Postern's: a method-level error met by one object of a /set (e.g. a busy database after part of
+  // the call was written, so only the rest is retried, RFC 8620 §3.6.2) keeps its method error type.
+  | MethodErrorType;
+
 /** RFC 8620 §5.3: a SetError. */
 export interface SetError {
-  type: string;
+  type: SetErrorType;
   description?: string;
   properties?: string[];
   [extra: string]: unknown;

@@ -79,6 +79,12 @@ export class UnavailableError extends Error {
   }
 }
 
+/** The realm of every challenge Postern sends (RFC 7235 §2.2), Basic and Bearer alike. */
+export const REALM = 'realm="Postern"';
+
+/** The Basic challenge (RFC 7617 §2.1): Postern's realm, credentials in UTF-8. */
+export const BASIC_CHALLENGE = `Basic ${REALM}, charset="UTF-8"`;
+
 /** Authentication failed: credentials missing, malformed or wrong. The only cause of a 401. */
 export class AuthError extends Error {
   override name = "AuthError";
@@ -92,13 +98,28 @@ export class AuthError extends Error {
   }
 }
 
+/** The data-model rules a write can break, named as RFC 8620 §5.3 and RFC 8621 name their SetErrors. */
+export type RuleName =
+  | "forbidden"
+  | "tooLarge"
+  | "alreadyExists"
+  | "blobNotFound"
+  | "mailboxHasChild"
+  | "mailboxHasEmail"
+  | "forbiddenFrom"
+  | "forbiddenMailFrom"
+  | "tooManyRecipients"
+  | "noRecipients"
+  | "invalidRecipients"
+  | "cannotUnsend";
+
 /**
  * A write refused by a rule of the protocol's data model, with the rule's own error name (e.g.
  * `mailboxHasChild`, RFC 8621 §2.5): surfaces report it under that name.
  */
 export class RuleError extends DomainError {
   override name = "RuleError";
-  constructor(readonly rule: string, message: string, readonly extra: Record<string, unknown> = {}) {
+  constructor(readonly rule: RuleName, message: string, readonly extra: Record<string, unknown> = {}) {
     super(message);
   }
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { gcmsiv } from "@noble/ciphers/aes.js";
+import { Random } from "../../scripts/fuzz/random.ts";
+import vectors from "../../test/vectors/aes_gcm_siv_256_test.json" with { type: "json" };
 import { openSiv, sealSiv } from "./aes_gcm_siv.ts";
 
 const gcmSiv = (key: Uint8Array, nonce: Uint8Array, aad = new Uint8Array()) => ({
@@ -51,4 +53,37 @@ Deno.test("AES-256-GCM-SIV refuses any changed byte of ciphertext, tag or data",
   }
   assert.throws(() => gcmSiv(key, nonce, random(12)).decrypt(good), /invalid tag/);
   assert.throws(() => gcmSiv(key, nonce, aad).decrypt(good.subarray(0, 10)), /shorter than its tag/);
+});
+
+Deno.test("AES-256-GCM-SIV passes Wycheproof's 256-bit-key vectors (test/vectors/aes_gcm_siv_256_test.json)", () => {
+  let count = 0;
+  for (const group of vectors.testGroups) {
+    for (const test of group.tests) {
+      const [key, nonce, aad, msg] = [test.key, test.iv, test.aad, test.msg].map(hex);
+      const sealed = hex(test.ct + test.tag);
+      const label = `tcId ${test.tcId} (${test.comment})`;
+      if (test.result === "valid") {
+        assert.deepEqual(gcmSiv(key, nonce, aad).encrypt(msg), sealed, label);
+        assert.deepEqual(gcmSiv(key, nonce, aad).decrypt(sealed), msg, label);
+      } else {
+        assert.throws(() => gcmSiv(key, nonce, aad).decrypt(sealed), label);
+      }
+      count++;
+    }
+  }
+  assert.equal(count, vectors.numberOfTests);
+});
+
+Deno.test("AES-256-GCM-SIV gives @noble/ciphers' bytes on seeded random keys, nonces, data and messages", () => {
+  const seed = crypto.getRandomValues(new Uint32Array(1))[0];
+  console.log(`AES-256-GCM-SIV comparison seed: ${seed}`);
+  const rng = new Random(seed);
+  const bytes = (n: number) => Uint8Array.from({ length: n }, () => rng.int(0, 255));
+  for (let i = 0; i < 300; i++) {
+    const [key, nonce, aad, message] = [bytes(32), bytes(12), bytes(rng.size(300)), bytes(rng.size(600))];
+    const sealed = gcmSiv(key, nonce, aad).encrypt(message);
+    const label = `seed ${seed}, case ${i}`;
+    assert.deepEqual(sealed, gcmsiv(key, nonce, aad).encrypt(message), label);
+    assert.deepEqual(gcmSiv(key, nonce, aad).decrypt(sealed), message, label);
+  }
 });

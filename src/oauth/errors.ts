@@ -2,6 +2,7 @@
  * OAuth error responses (RFC 6749 §5.2, §4.1.2.1; RFC 8628 §3.5; RFC 7009; RFC 6750 §3.1): one class,
  * constructed through a function per error code, so a code is never misspelled.
  */
+import { BASIC_CHALLENGE } from "./deps.ts";
 
 /** Every error code the provider answers with. */
 export type OAuthErrorCode =
@@ -58,7 +59,7 @@ export const invalidClient = (description: string, usedBasic = false) =>
     "invalid_client",
     description,
     401,
-    usedBasic ? { "www-authenticate": 'Basic realm="postern", charset="UTF-8"' } : {},
+    usedBasic ? { "www-authenticate": BASIC_CHALLENGE } : {},
   );
 /** The client may not use this grant. */
 export const unauthorizedClient = (description: string) => new OAuthError("unauthorized_client", description);

@@ -3,8 +3,8 @@
  * derived for one purpose (BLAKE3 derive_key with that purpose's context), a random nonce per seal,
  * stored as base64url text. A database copied without the key gives none of them away.
  */
-import { blake3 } from "@noble/hashes/blake3.js";
 import { openSiv, sealSiv } from "./aes_gcm_siv.ts";
+import { deriveKey } from "./blake3.ts";
 import { fromBase64Url, toBase64Url } from "./token_codec.ts";
 
 /** Seals and opens text for one purpose. */
@@ -16,7 +16,7 @@ export interface Sealer {
 
 /** A sealer for the purpose named by `context` (a fixed string; different purposes never share keys). */
 export function textSealer(serverKey: Uint8Array, context: string): Sealer {
-  const key = blake3(serverKey, { context: new TextEncoder().encode(context), dkLen: 32 });
+  const key = deriveKey(context)(serverKey);
   return {
     seal(text) {
       const nonce = crypto.getRandomValues(new Uint8Array(12));

@@ -10,18 +10,14 @@
  *
  * The clear part is the AEAD's associated data, so it is authenticated too.
  */
-import { blake3 } from "@noble/hashes/blake3.js";
 import { openSiv, sealSiv } from "./aes_gcm_siv.ts";
-import { blake3Small, deriveKeySmall, MAX_INPUT } from "./blake3_small.ts";
+import { blake3Hash, deriveKey as deriveKeyFor } from "./blake3.ts";
 import { SCOPES } from "../model/objects/mod.ts";
 
 const VERSION = 1;
 const KINDS = { access: 1, refresh: 2 } as const;
 const KEY_CONTEXT = "postern 2026-11 oauth token key";
-// Key and nonce inputs fit in one BLAKE3 chunk unless a client_id or name is very long: those go
-// through the general implementation (the same bytes, a few microseconds more).
-const deriveKey = deriveKeySmall(KEY_CONTEXT);
-const KEY_HASHER = blake3.create({ context: new TextEncoder().encode(KEY_CONTEXT), dkLen: 32 });
+const deriveKey = deriveKeyFor(KEY_CONTEXT);
 const SCOPE_NAMES = Object.keys(SCOPES);
 const NONCE_DOMAIN = new TextEncoder().encode("postern 2026-11 oauth token nonce\n");
 const utf8 = new TextEncoder();
@@ -111,18 +107,12 @@ function keyAndNonce(claims: ClearClaims, material: KeyMaterial): { key: Uint8Ar
   keyInput.varint(claims.expiresAt);
   keyInput.chunk(details.bytes());
   keyInput.chunk(material.credentialSecret);
-  const keyBytes = keyInput.bytes();
-  const key = keyBytes.length <= MAX_INPUT
-    ? deriveKey(keyBytes)
-    : KEY_HASHER.clone().update(keyBytes).digest();
+  const key = deriveKey(keyInput.bytes());
   // The nonce: a plain BLAKE3 hash of a domain label and the details, its first 12 bytes.
   const nonceInput = NONCE_INPUT.reset();
   nonceInput.raw(NONCE_DOMAIN);
   nonceInput.raw(details.bytes());
-  const nonceBytes = nonceInput.bytes();
-  const nonce = nonceBytes.length <= MAX_INPUT
-    ? blake3Small(nonceBytes, 12)
-    : blake3(nonceBytes, { dkLen: 12 });
+  const nonce = blake3Hash(nonceInput.bytes(), 12);
   return { key, nonce };
 }
 

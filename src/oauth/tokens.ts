@@ -93,7 +93,8 @@ export class TokenService {
     negativeTtlMs: 0,
   });
   // Token families by id: the revocation check of every refresh and cold access-token check. Reading
-  // the row cost ~30 µs of server CPU per refresh (a SQLite read transaction): a third of the grant.
+  // the row is a SQLite read transaction per refresh, a large share of a grant's server CPU (figure 6
+  // of `deno task bench --only refresh`).
   // Whatever deletes or changes a row logs an invalidation that drops it here, in every process, before
   // their next request (forget): revocation and rotation (each in one transaction with its event,
   // below), a password change, an account, client or settings change. An expired row is read again

@@ -79,8 +79,7 @@ export interface EmailRepository {
    * Makes stored emails searchable. Call once per transaction, after its other email writes: FTS5
    * keeps new rows in memory until the commit, but writes them out as a segment of their own each
    * time a later statement of the transaction opens a savepoint (every insert that fires a trigger
-   * does), so indexing as each email is stored cost a segment and a merge per email (measured: an
-   * import of 10 KB messages spent twice as long in SQLite).
+   * does), so indexing as each email is stored cost a segment and a merge per email.
    */
   index(entries: readonly { id: number; search: SearchText }[]): Promise<void>;
   /** The account's email with that blob, if any (an import of the same message finds it). */

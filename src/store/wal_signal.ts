@@ -4,7 +4,7 @@
  * whether anything may have been committed since the last look, without taking SQLite's locks.
  *
  * Two readers. The fast one maps the header page into memory through libc (Deno's FFI), so a look is
- * one memory read (~30 ns); it needs --allow-ffi and a known libc. Otherwise a 4-byte pread (~0.4 µs).
+ * one memory read; it needs --allow-ffi and a known libc. Otherwise a 4-byte pread (a system call).
  * The mapping is safe while this process holds a connection: SQLite only truncates the file when the
  * first connection of all opens it.
  *

@@ -14,6 +14,7 @@ import { Args } from "../standard/args.ts";
 import { resolveCreationIds } from "../standard/creation_ids.ts";
 import type { JmapObject } from "../standard/data_type.ts";
 import { readUtcDate } from "../dates.ts";
+import type { SetErrorType } from "../types.ts";
 
 /** What the copy methods use. */
 export interface CopyDeps {
@@ -26,7 +27,7 @@ export interface CopyDeps {
   emailSet(args: Record<string, unknown>, ctx: MethodContext): Promise<Record<string, unknown>>;
 }
 
-type SetError = { type: string; description: string; properties?: string[]; notFound?: string[] };
+type SetError = { type: SetErrorType; description: string; properties?: string[]; notFound?: string[] };
 
 /** The two accounts of a copy, checked; copying within one account is invalidArguments. */
 async function accounts(args: Args, ctx: MethodContext, deps: CopyDeps, method: string) {

@@ -3,7 +3,7 @@
  * x:ApiKey, x:OAuthClient, x:OAuthGrant, x:MailboxGrant and the singletons x:Cache, x:Authentication and x:OidcProvider.
  */
 import type { AccountService, ObjectService, WireObject } from "../../directory/mod.ts";
-import { ForbiddenError, NotFoundError } from "../../model/errors.ts";
+import { ForbiddenError, InvalidInputError, NotFoundError } from "../../model/errors.ts";
 import { encodeId } from "../../model/ids.ts";
 import { OBJECT_SPECS, type ObjectSpec } from "../../model/objects/mod.ts";
 import type { Principal } from "../../model/types.ts";
@@ -137,7 +137,7 @@ function objectType(spec: ObjectSpec, deps: ManagementDeps): DataType {
         try {
           list.push(await deps.objects.get(path, id, caller(ctx)));
         } catch (error) {
-          if (error instanceof NotFoundError || (error as Error).name === "InvalidInputError") {
+          if (error instanceof NotFoundError || error instanceof InvalidInputError) {
             notFound.push(id);
           } else if (error instanceof ForbiddenError) throw new MethodError("forbidden", error.message);
           else throw error;

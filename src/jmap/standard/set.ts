@@ -14,7 +14,7 @@ import { applyPatch, PointerError } from "../../model/json_pointer.ts";
 import { withoutUnchanged } from "../../model/unchanged.ts";
 import type { MethodContext } from "../engine.ts";
 import { MethodError, setError } from "../errors.ts";
-import type { SetError } from "../types.ts";
+import type { SetError, SetErrorType } from "../types.ts";
 import { Args } from "./args.ts";
 import { resolveCreationIds, resolveObjectReferences } from "./creation_ids.ts";
 import type { DataType, JmapObject } from "./data_type.ts";
@@ -180,7 +180,11 @@ class SetFailure extends Error {
   }
 }
 
-function setErrorOf(type: string, description: string, extra: Record<string, unknown> = {}): SetFailure {
+function setErrorOf(
+  type: SetErrorType,
+  description: string,
+  extra: Record<string, unknown> = {},
+): SetFailure {
   return new SetFailure(setError(type, description, extra));
 }
 

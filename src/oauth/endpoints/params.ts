@@ -5,6 +5,7 @@
  * the same as an absent one.
  */
 import { HttpError, readBody } from "../../http/mod.ts";
+import { BASIC_CHALLENGE } from "../deps.ts";
 import { invalidRequest, OAuthError } from "../errors.ts";
 
 /** Longest accepted form body; OAuth requests are small. */
@@ -112,9 +113,7 @@ export function basicClient(request: Request): { clientId: string; secret: strin
       "invalid_client",
       "The Authorization header is not valid Basic client authentication",
       401,
-      {
-        "www-authenticate": 'Basic realm="postern", charset="UTF-8"',
-      },
+      { "www-authenticate": BASIC_CHALLENGE },
     );
   }
   let decoded: string;
@@ -122,13 +121,13 @@ export function basicClient(request: Request): { clientId: string; secret: strin
     decoded = utf8.decode(Uint8Array.fromBase64(match[1]));
   } catch {
     throw new OAuthError("invalid_client", "The Basic credentials are not valid base64 UTF-8", 401, {
-      "www-authenticate": 'Basic realm="postern", charset="UTF-8"',
+      "www-authenticate": BASIC_CHALLENGE,
     });
   }
   const colon = decoded.indexOf(":");
   if (colon < 0) {
     throw new OAuthError("invalid_client", "The Basic credentials must be client_id:client_secret", 401, {
-      "www-authenticate": 'Basic realm="postern", charset="UTF-8"',
+      "www-authenticate": BASIC_CHALLENGE,
     });
   }
   const unescape = (s: string) => {

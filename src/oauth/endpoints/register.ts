@@ -8,7 +8,7 @@ import type { RequestContext } from "../../http/mod.ts";
 import { HttpError, readBody } from "../../http/mod.ts";
 import { selfRegisteredRedirectProblem } from "../client_rules.ts";
 import { generatedClientId } from "../clients.ts";
-import { type GrantType, OAUTH_CLIENT, validateObject } from "../deps.ts";
+import { type GrantType, InvalidInputError, OAUTH_CLIENT, validateObject } from "../deps.ts";
 import { OAuthError } from "../errors.ts";
 import type { OAuthProvider } from "../provider.ts";
 import { oauthEndpoint, oauthJson } from "./responses.ts";
@@ -120,7 +120,7 @@ export function registrationEndpoint(provider: OAuthProvider) {
         resourceServer: false,
         description: "Registered dynamically (RFC 7591)",
       }).catch((error) => {
-        if (error instanceof Error && error.name === "InvalidInputError") throw metadataError(error.message);
+        if (error instanceof InvalidInputError) throw metadataError(error.message);
         throw error;
       });
       return oauthJson({

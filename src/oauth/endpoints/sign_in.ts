@@ -6,6 +6,7 @@
 import type { AccountService } from "../../directory/mod.ts";
 import type { RequestContext } from "../../http/mod.ts";
 import { AuthError, type OAuthClient, type OAuthFlow, type Principal, SCOPES } from "../deps.ts";
+import { OAuthError } from "../errors.ts";
 import type { OAuthProvider } from "../provider.ts";
 import { consentPage, deviceConfirmPage, loginPage, messagePage } from "../views/mod.ts";
 import type { AuthorizeRequest } from "./authorize.ts";
@@ -294,7 +295,7 @@ export async function readFormOrPage(ctx: RequestContext): Promise<Params | Resp
   try {
     return await readForm(ctx.request);
   } catch (error) {
-    if (error instanceof Error && error.name === "OAuthError") {
+    if (error instanceof OAuthError) {
       return errorPage({ title: "Invalid request", message: error.message });
     }
     throw error;

@@ -1,6 +1,7 @@
 /** The UserInfo endpoint (OIDC Core §5.3): the signed-in account's claims, by the token's scopes. */
 import type { AccountService } from "../../directory/mod.ts";
 import { type RequestContext, RESOURCE_METADATA_PATH } from "../../http/mod.ts";
+import { REALM } from "../deps.ts";
 import { accountClaims } from "../id_tokens.ts";
 import { oauthJson } from "./responses.ts";
 
@@ -16,7 +17,7 @@ export function userinfoEndpoint(accounts: AccountService) {
         403,
         {
           // RFC 6750 §3.1, and RFC 9728 §5.1: where the client learns how to get a token that will do.
-          "www-authenticate": `Bearer realm="Postern", error="insufficient_scope", scope="openid", ` +
+          "www-authenticate": `Bearer ${REALM}, error="insufficient_scope", scope="openid", ` +
             `resource_metadata="${ctx.baseUrl}${RESOURCE_METADATA_PATH}"`,
         },
       );

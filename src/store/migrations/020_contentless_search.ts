@@ -1,8 +1,7 @@
 /**
  * The full-text index keeps no copy of the text it indexes (FTS5 contentless, with deletes by rowid):
- * the text is the message's own, read from its blob when SearchSnippet marks it. This halves what a
- * message costs to store (the index copied its whole body text) and takes a third off the cost of
- * indexing it (measured: 10 KB bodies, 111 → 80 µs each). Same columns, tokenizer and merge setting;
+ * the text is the message's own, read from its blob when SearchSnippet marks it. A message no longer
+ * stores its body text twice (the index copied it), and indexing writes less. Same columns, tokenizer and merge setting;
  * the rows of the old index move over as they are.
  */
 export const sql = `

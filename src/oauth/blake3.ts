@@ -1,9 +1,11 @@
 /**
- * BLAKE3 for inputs of one chunk (at most 1024 bytes) and outputs of at most 32 bytes: the hash and
- * derive_key modes a token's key and nonce need. @noble/hashes' general BLAKE3 spent about 5 µs on a
- * token's 230-byte key input (a hasher clone, option checks, its tree state), hash-wasm about 0.7 µs
- * per call across the WebAssembly boundary; one chunk needs none of that: 4 compressions on reused
- * arrays, about a microsecond. Same bytes as @noble/hashes (tested for every length up to a chunk).
+ * BLAKE3 (hash and derive_key, up to 32 bytes of output), Postern's one implementation: token keys and
+ * nonces, sealed settings, Authorization-header cache keys and blob ids. Written here because a token's
+ * inputs are one chunk, where general libraries spend much of their time outside the compression:
+ * @noble/hashes took 1.6–20× this one's time per call there, hash-wasm (which has no derive_key)
+ * 0.6–2× on short inputs; on a 1 MiB blob hash-wasm is 1.6–1.9× faster, a cost taken for having one
+ * implementation. Ranges over runs on a loaded 2-core machine (scripts/bench/crypto_primitives.ts).
+ * Same bytes as the official test vectors and @noble/hashes (src/oauth/blake3_test.ts).
  */
 
 const IV = Uint32Array.of(
@@ -21,8 +23,8 @@ const CHUNK_END = 2;
 const ROOT = 8;
 const DERIVE_KEY_CONTEXT = 32;
 const DERIVE_KEY_MATERIAL = 64;
-/** The longest input these functions take (one chunk); longer ones need a general BLAKE3. */
-export const MAX_INPUT = 1024;
+const PARENT = 4;
+const CHUNK = 1024;
 
 // Scratch state, reused: every function here runs to completion synchronously.
 const cv = new Uint32Array(8);
@@ -30,15 +32,20 @@ const block = new Uint8Array(64);
 const view = new DataView(block.buffer);
 
 /**
- * One compression of the 64-byte `block` into the chaining value `cv` (counter 0: one chunk), the
- * state and message in local variables (no array access in the rounds).
+ * One compression of the 64-byte `block` into the chaining value `cv` (`counter`: the chunk's index),
+ * the state and message in local variables (no array access in the rounds).
  */
-function compress(blockLength: number, flags: number): void {
+function compress(blockLength: number, flags: number, counter: number): void {
   const w = (i: number) => view.getUint32(i * 4, true);
   let m0 = w(0), m1 = w(1), m2 = w(2), m3 = w(3), m4 = w(4), m5 = w(5), m6 = w(6), m7 = w(7);
   let m8 = w(8), m9 = w(9), m10 = w(10), m11 = w(11), m12 = w(12), m13 = w(13), m14 = w(14), m15 = w(15);
   let v0 = cv[0], v1 = cv[1], v2 = cv[2], v3 = cv[3], v4 = cv[4], v5 = cv[5], v6 = cv[6], v7 = cv[7];
-  let v8 = IV[0], v9 = IV[1], v10 = IV[2], v11 = IV[3], v12 = 0, v13 = 0;
+  let v8 = IV[0],
+    v9 = IV[1],
+    v10 = IV[2],
+    v11 = IV[3],
+    v12 = counter >>> 0,
+    v13 = Math.floor(counter / 2 ** 32);
   let v14 = blockLength, v15 = flags;
   for (let round = 0; round < 7; round++) {
     // G(0, 4, 8, 12)
@@ -175,9 +182,36 @@ function compress(blockLength: number, flags: number): void {
   cv[7] = v7 ^ v15;
 }
 
+/** Compresses chunk number `counter` (at most 1024 bytes) into `cv`, starting from `key`. */
+function chunk(key: Uint32Array, flags: number, input: Uint8Array, counter: number, root: boolean): void {
+  cv.set(key);
+  const blocks = Math.max(1, Math.ceil(input.length / 64));
+  for (let i = 0; i < blocks; i++) {
+    const start = i * 64;
+    const end = Math.min(start + 64, input.length);
+    if (end - start < 64) block.fill(0);
+    block.set(input.subarray(start, end));
+    let blockFlags = flags;
+    if (i === 0) blockFlags |= CHUNK_START;
+    if (i === blocks - 1) blockFlags |= CHUNK_END | (root ? ROOT : 0);
+    compress(end - start, blockFlags, counter);
+  }
+}
+
+/** Compresses the parent node of two chaining values into `cv`. */
+function parent(key: Uint32Array, flags: number, left: Uint32Array, right: Uint32Array, root: boolean): void {
+  for (let i = 0; i < 8; i++) {
+    view.setUint32(i * 4, left[i], true);
+    view.setUint32(32 + i * 4, right[i], true);
+  }
+  cv.set(key);
+  compress(64, flags | PARENT | (root ? ROOT : 0), 0);
+}
+
 /**
- * The root output of one chunk: `input` (at most 1024 bytes) under `key` (8 words) with the mode's
- * `flags`; the first `length` bytes (at most 32) written to `out`.
+ * The root output of `input` under `key` (8 words) with the mode's `flags`, its first `length` bytes
+ * (at most 32) written to `out`. Chunks merge into the tree as they complete (the reference
+ * implementation's stack: one merge per trailing zero bit of the chunk count).
  */
 function chunkRoot(
   key: Uint32Array,
@@ -186,35 +220,32 @@ function chunkRoot(
   out: Uint8Array,
   length: number,
 ): void {
-  if (input.length > MAX_INPUT) throw new RangeError(`BLAKE3 here takes at most ${MAX_INPUT} bytes`);
-  cv.set(key);
-  const blocks = Math.max(1, Math.ceil(input.length / 64));
-  for (let i = 0; i < blocks; i++) {
-    const start = i * 64;
-    const end = Math.min(start + 64, input.length);
-    block.fill(0);
-    block.set(input.subarray(start, end));
-    let blockFlags = flags;
-    if (i === 0) blockFlags |= CHUNK_START;
-    if (i === blocks - 1) blockFlags |= CHUNK_END | ROOT;
-    compress(end - start, blockFlags);
+  const chunks = Math.max(1, Math.ceil(input.length / CHUNK));
+  const stack: Uint32Array[] = [];
+  for (let c = 0; c < chunks - 1; c++) {
+    chunk(key, flags, input.subarray(c * CHUNK, (c + 1) * CHUNK), c, false);
+    let value = cv.slice();
+    for (let total = c + 1; total % 2 === 0; total /= 2) {
+      parent(key, flags, stack.pop()!, value, false);
+      value = cv.slice();
+    }
+    stack.push(value);
   }
+  chunk(key, flags, input.subarray((chunks - 1) * CHUNK), chunks - 1, chunks === 1);
+  for (let i = stack.length - 1; i >= 0; i--) parent(key, flags, stack[i], cv.slice(), i === 0);
   for (let i = 0; i < length; i++) out[i] = cv[i >>> 2] >>> ((i & 3) * 8);
 }
 
-/** BLAKE3 of `input` (at most 1024 bytes), its first `length` bytes (at most 32). */
-export function blake3Small(input: Uint8Array, length = 32): Uint8Array {
+/** BLAKE3 of `input`, its first `length` bytes (at most 32). */
+export function blake3Hash(input: Uint8Array, length = 32): Uint8Array {
   if (length > 32) throw new RangeError("BLAKE3 here gives at most 32 bytes");
   const out = new Uint8Array(length);
   chunkRoot(IV, 0, input, out, length);
   return out;
 }
 
-/**
- * BLAKE3 `derive_key(context, material)` for material of at most 1024 bytes, 32 bytes of output.
- * The context key is computed once, here.
- */
-export function deriveKeySmall(context: string): (material: Uint8Array) => Uint8Array {
+/** BLAKE3 `derive_key(context, material)`, 32 bytes of output; the context key is computed once, here. */
+export function deriveKey(context: string): (material: Uint8Array) => Uint8Array {
   const contextKey = new Uint8Array(32);
   chunkRoot(IV, DERIVE_KEY_CONTEXT, new TextEncoder().encode(context), contextKey, 32);
   const key = new Uint32Array(8);
