@@ -8,7 +8,7 @@ import type { RequestContext } from "../../http/mod.ts";
 import { AuthError, type OAuthClient, type OAuthFlow, type Principal, SCOPES } from "../deps.ts";
 import type { OAuthProvider } from "../provider.ts";
 import { consentPage, deviceConfirmPage, loginPage, messagePage } from "../views/mod.ts";
-import type { AuthorizeRequest } from "./authorize.ts";
+import type { AuthorizeRequest } from "./authorize_request.ts";
 import {
   BROWSER_COOKIE,
   cookie,
