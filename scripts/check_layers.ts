@@ -1,8 +1,10 @@
 /**
  * The layer rule (README, Architecture), checked on every import: surfaces never import the store, http/
  * imports no surface or service, model/ imports nothing with I/O, and another folder is entered
- * through its mod.ts (model/ excepted: it is the tiny core everything uses).
+ * through its mod.ts (model/ excepted: it is the tiny core everything uses). Import cycles are refused
+ * too (scripts/check_cycles.ts).
  */
+import { findCycles, importGraph, resolveImport } from "./check_cycles.ts";
 import { walk } from "./walk.ts";
 
 const SURFACES = new Set(["api", "jmap", "http", "cli", "tui", "oauth-surface"]);
@@ -25,7 +27,7 @@ export async function checkLayers(root: string): Promise<Violation[]> {
     const lines = (await Deno.readTextFile(file)).split("\n");
     lines.forEach((text, index) => {
       for (const match of text.matchAll(/(?:from\s+|import\s*\(\s*)["'](\.[^"']+)["']/g)) {
-        const target = normalize(rel, match[1]);
+        const target = resolveImport(rel, match[1]);
         const message = judge(rel, from, target);
         if (message) violations.push({ file: rel, line: index + 1, message });
       }
@@ -43,15 +45,6 @@ function area(path: string): string {
   const parts = path.split("/");
   if (parts[1] === "oauth" && (parts[2] === "endpoints" || parts[2] === "views")) return "oauth-surface";
   return parts.length > 2 ? parts[1] : "";
-}
-
-function normalize(fromFile: string, spec: string): string {
-  const parts = fromFile.split("/").slice(0, -1);
-  for (const piece of spec.split("/")) {
-    if (piece === "..") parts.pop();
-    else if (piece !== ".") parts.push(piece);
-  }
-  return parts.join("/");
 }
 
 function judge(file: string, from: string, target: string): string | undefined {
@@ -79,11 +72,14 @@ function judge(file: string, from: string, target: string): string | undefined {
 }
 
 if (import.meta.main) {
-  const violations = await checkLayers(Deno.cwd());
+  const root = Deno.cwd();
+  const violations = await checkLayers(root);
   for (const v of violations) console.error(`${v.file}:${v.line}: ${v.message}`);
-  if (violations.length) {
-    console.error(`Layer rule: ${violations.length} violation(s)`);
+  const cycles = findCycles(await importGraph(root));
+  for (const cycle of cycles) console.error(`import cycle: ${cycle.join(" → ")}`);
+  if (violations.length || cycles.length) {
+    console.error(`Layer rule: ${violations.length} violation(s), ${cycles.length} import cycle(s)`);
     Deno.exit(1);
   }
-  console.log("Layer rule: ok");
+  console.log("Layer rule: ok (no import cycles)");
 }

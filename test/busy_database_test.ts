@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { ADMIN_PASSWORD, basic, cli, startServerProcess } from "./helpers.ts";
+import { ADMIN_PASSWORD, basic, cli, startServerProcess, until } from "./helpers.ts";
 import { registerClientWithCli } from "./oauth_helpers.ts";
 
 const ADMIN = basic("admin@example.org", ADMIN_PASSWORD);
@@ -150,11 +150,7 @@ Deno.test("a server started while another process holds the write lock starts, s
     await holder.release();
     released = true;
     // Its registration (for the admin UI's local mode) waited for the lock, then went through.
-    const deadline = Date.now() + 10_000;
-    while (!registered(dataDir, server.url)) {
-      if (Date.now() > deadline) throw new Error("The server never registered after the lock was released");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(() => registered(dataDir, server.url), "the server to register after the lock was released");
     const [created] = await jmap(server.url, [[
       "Mailbox/set",
       {

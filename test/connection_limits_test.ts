@@ -6,19 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { createConnection, type Socket } from "node:net";
-import { ADMIN_PASSWORD, basic, type ServerProcess, startServerProcess } from "./helpers.ts";
+import { ADMIN_PASSWORD, basic, type ServerProcess, startServerProcess, until } from "./helpers.ts";
 import { EventStream, JmapSocket } from "./live_connection_helpers.ts";
 
 const ADMIN = basic("admin@example.org", ADMIN_PASSWORD);
-
-/** Polls `check` every 50 ms until it holds; fails after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** A raw TCP client from a chosen loopback address: what it received and whether the server closed it. */
 class RawClient {
@@ -61,7 +52,7 @@ async function requestFrom(
   const lines = Object.entries({ host: "127.0.0.1", connection: "close", ...headers })
     .map(([name, value]) => `${name}: ${value}\r\n`).join("");
   client.write(`GET ${path} HTTP/1.1\r\n${lines}\r\n`);
-  await until(() => client.closed, `the answer to ${path}`, 10_000);
+  await until(() => client.closed, `the answer to ${path}`);
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(client.received)?.[1]);
   return { status, body: client.received.slice(client.received.indexOf("\r\n\r\n") + 4) };
 }
@@ -223,7 +214,7 @@ Deno.test("a connection whose event stream has ended is an ordinary one again: c
           `${error.message}; closed: ${client.closed}; received: ${client.received.slice(-300)}`,
         );
       });
-      await until(() => client.closed, "the idle connection to be closed", 60_000);
+      await until(() => client.closed, "the idle connection to be closed");
     } finally {
       client.destroy();
     }

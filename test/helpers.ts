@@ -151,7 +151,7 @@ export async function startServerProcess(
   const url = `http://127.0.0.1:${port}`;
   const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + HANG_GUARD_MS;
   while (!seen.includes("listening on")) {
     if (Date.now() > deadline) throw new Error(`Server did not start: ${seen}`);
     const { value, done } = await stderr.read();
@@ -209,4 +209,20 @@ export async function captureJmapLogs(): Promise<{ records: LogRecord[]; stop():
       return records;
     },
   };
+}
+
+/** How long a test waits for what should happen soon: a hang guard on a loaded machine, never a timing assertion. */
+export const HANG_GUARD_MS = 60_000;
+
+/** Polls `check` until it holds; fails naming `what` after `ms` (a hang guard). */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  ms = HANG_GUARD_MS,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -4,7 +4,7 @@
  * is warned about once.
  */
 import assert from "node:assert/strict";
-import { startServerProcess, startTestApp } from "./helpers.ts";
+import { startServerProcess, startTestApp, until } from "./helpers.ts";
 
 const DISCOVERY = "/.well-known/openid-configuration";
 const INFO = {
@@ -95,10 +95,7 @@ Deno.test("requests through a proxy that is not trusted are warned about once", 
       );
       assert.equal(status, 200);
     }
-    const deadline = Date.now() + 10_000;
-    while (!server.stderr().includes("not trusted") && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(() => server.stderr().includes("not trusted"), "the warning about an untrusted proxy");
     const warnings = server.stderr().split("\n").filter((line) => line.includes("not trusted"));
     assert.equal(warnings.length, 1, server.stderr());
     assert.match(warnings[0], /--trusted-proxy 127\.0\.0\.1/);

@@ -40,7 +40,7 @@ class Events {
   }
 
   /** The next event, or undefined when the stream ended; fails after `timeoutMs`. */
-  async next(timeoutMs = 5000): Promise<{ event: string; data: Obj } | undefined> {
+  async next(timeoutMs = 60_000): Promise<{ event: string; data: Obj } | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const end = this.#buffer.indexOf("\n\n");
@@ -135,7 +135,7 @@ Deno.test("types filter the events; ping arrives with its interval; a Bearer tok
     });
     const events = await Events.open(t, { auth: `Bearer ${token}` }, "types=Mailbox&closeafter=no&ping=1");
     try {
-      const ping = await events.next(3000);
+      const ping = await events.next();
       assert.deepEqual(ping, { event: "ping", data: { interval: 1 } });
       await imported(t, alice, message("Subject: x\n\ny\n"));
       let event = await events.next();

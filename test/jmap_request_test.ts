@@ -3,7 +3,7 @@
  * request-level errors answered as problem+json before any method runs.
  */
 import assert from "node:assert/strict";
-import { basic, PASSWORD } from "./helpers.ts";
+import { basic, PASSWORD, until } from "./helpers.ts";
 import {
   ADMIN,
   CORE,
@@ -425,8 +425,13 @@ Deno.test("a fifth concurrent request of one account is refused with limit maxCo
         headers: { authorization: ADMIN, "content-type": "application/json" },
       });
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const fifth = await post(t, JSON.stringify({ using: [CORE], methodCalls: [["Core/echo", {}, "0"]] }));
+    // Until the four hold their slots a fifth goes through; then one is refused (polled, never a sleep).
+    let fifth!: Response;
+    await until(async () => {
+      fifth = await post(t, JSON.stringify({ using: [CORE], methodCalls: [["Core/echo", {}, "0"]] }));
+      if (fifth.status === 200) await fifth.body?.cancel();
+      return fifth.status !== 200;
+    }, "four requests to hold their slots");
     const body = await problem(fifth, 400);
     assert.equal(body.type, "urn:ietf:params:jmap:error:limit");
     assert.equal(body.limit, "maxConcurrentRequests");

@@ -34,7 +34,7 @@ class Socket {
   }
 
   /** The first received message matching `test`, waiting up to `timeoutMs`. */
-  async next(test: (m: Obj) => boolean, timeoutMs = 5000): Promise<Obj> {
+  async next(test: (m: Obj) => boolean, timeoutMs = 60_000): Promise<Obj> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.messages.findIndex(test);
@@ -109,7 +109,14 @@ Deno.test("JMAP over WebSocket: requests answered by id, push after another clie
 
     // Push: another client imports; the socket hears the new Email state.
     socket.send({ "@type": "WebSocketPushEnable", dataTypes: ["Email"] });
-    await new Promise((r) => setTimeout(r, 100));
+    // The server handles a socket's messages in order: once a later request is answered, push is on.
+    socket.send({
+      "@type": "Request",
+      id: "after-enable",
+      using: ["urn:ietf:params:jmap:core"],
+      methodCalls: [],
+    });
+    await socket.next((m) => m.requestId === "after-enable");
     await imported(target, alice, message("Subject: over the socket\n\nhello\n"));
     const change = await socket.next((m) => m["@type"] === "StateChange");
     const emailState = (change.changed as Record<string, Obj>)[alice.accountId].Email;

@@ -7,7 +7,7 @@ import { CORE, type JmapResult, MANAGEMENT } from "./jmap_helpers.ts";
 import type { Obj, Target } from "./mail_helpers.ts";
 
 /** How long a test waits for something that should happen within a second (never a timing assertion). */
-export const GENEROUS_MS = 10_000;
+export const GENEROUS_MS = 60_000;
 
 /** Resolves with `promise`, or fails naming `what` after {@link GENEROUS_MS}. */
 export async function within<T>(promise: Promise<T>, what: string): Promise<T> {

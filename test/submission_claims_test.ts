@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
-import type { TestApp } from "./helpers.ts";
+import { type TestApp, until } from "./helpers.ts";
 import { set, withApp } from "./jmap_helpers.ts";
 import { createUsers, type Obj, type Who } from "./mail_helpers.ts";
 import { call, draft, send } from "./submission_helpers.ts";
@@ -49,14 +49,6 @@ async function slowSmarthost() {
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-/** Polls until `condition` holds, failing after ten seconds (no fixed sleeps). */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (const start = Date.now(); !condition();) {
-    if (Date.now() - start > 10_000) throw new Error(`Gave up waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** The due-submission worker run once in another process on the same database; how many it sent. */

@@ -3,18 +3,9 @@
  * idle sockets, and running out of file descriptors.
  */
 import assert from "node:assert/strict";
-import { ADMIN_PASSWORD, basic, startServerProcess } from "./helpers.ts";
+import { ADMIN_PASSWORD, basic, startServerProcess, until } from "./helpers.ts";
 
 const ADMIN = basic("admin@example.org", ADMIN_PASSWORD);
-
-/** Polls `check` every 50 ms until it holds; fails after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** How many requests /metrics counted for a route (any method and status). */
 async function counted(url: string, route: string): Promise<number> {

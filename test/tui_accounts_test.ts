@@ -4,7 +4,7 @@
  * edits reach the database, and the delete confirmation lists the cascade and cancels cleanly.
  */
 import assert from "node:assert/strict";
-import { basic, cli, PASSWORD } from "./helpers.ts";
+import { basic, cli, PASSWORD, until } from "./helpers.ts";
 import { HAS_TMUX, TuiSession, withTuiAndServer, withTuiOnNewDatabase } from "./tui_helpers.ts";
 
 async function login(url: string, user: string, password: string): Promise<number> {
@@ -181,10 +181,6 @@ Deno.test({
       await tui.keys("q");
       await tui.waitFor("? Go to");
       await tui.keys("q");
-      const deadline = Date.now() + 5000;
-      while (!await tui.exited()) {
-        assert.ok(Date.now() < deadline, "the UI did not exit on q");
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(() => tui.exited(), "the UI to exit on q");
     }),
 });

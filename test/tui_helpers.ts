@@ -68,7 +68,7 @@ export class TuiSession {
   }
 
   /** Waits until the screen shows `text` (and, after {@link keys}, has changed); returns the screen. */
-  async waitFor(text: string | RegExp, timeoutMs = 10_000): Promise<string> {
+  async waitFor(text: string | RegExp, timeoutMs = 60_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let screen = "";
     while (Date.now() < deadline) {
@@ -160,7 +160,7 @@ export class ScriptedTerminal implements Terminal {
   }
 
   /** Waits until the output since the last key contains `text`. */
-  async waitFor(text: string, timeoutMs = 5000): Promise<string> {
+  async waitFor(text: string, timeoutMs = 60_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (!this.recent.includes(text)) {
       if (Date.now() > deadline) throw new Error(`Never drew "${text}"; drew:\n${this.recent}`);

@@ -3,81 +3,17 @@
  * a server) plus what only one mode can do — counting what a delete removes and checking the
  * database in local mode, reaching the server's health and metrics in remote mode — and actions.
  */
-import type { WireObject } from "../src/directory/mod.ts";
 import { decodeId } from "../src/model/ids.ts";
-import { ACTIONS } from "../src/model/actions.ts";
 import type { Services } from "../src/services.ts";
-import { formatBytes } from "./format.ts";
+import { ACTION_INFOS, type AdminBackend, type TuiClient } from "./backend_types.ts";
+import { failedLogins, formatBytes } from "./format.ts";
 import { count } from "./list.ts";
 import { type RemoteAccess, remoteActions, remoteFacts } from "./remote.ts";
 
-/** The object operations of the CLI's ObjectClient that the UI uses (it satisfies this shape). */
-export interface TuiClient {
-  readonly local: boolean;
-  get(type: string, id: string): Promise<WireObject>;
-  query(type: string, where: Record<string, unknown>, fields?: string[]): Promise<WireObject[]>;
-  create(type: string, fields: WireObject): Promise<WireObject>;
-  update(type: string, id: string, patch: WireObject): Promise<WireObject>;
-  /** Runs an action (x:Action) by its @type; returns what was done, in words. */
-  action(name: string): Promise<string>;
-  delete(type: string, id: string): Promise<WireObject>;
-  schema(): Promise<Record<string, unknown>[]>;
-}
-
-/** One line of the dashboard. */
-export interface Fact {
-  label: string;
-  value: string;
-}
-
-/** An action the UI can run, e.g. InvalidateCaches. */
-export interface ActionInfo {
-  name: string;
-  description: string;
-  /** Asked before running, when the action has consequences worth a second thought. */
-  confirm?: string;
-}
-
-/** The outcome of a database check. */
-export interface DatabaseReport {
-  ok: boolean;
-  integrity: string[];
-  dangling: { detail: string }[];
-  repaired: number;
-}
-
-/** The UI's view of where it works. */
-export interface AdminBackend {
-  readonly mode: "local" | "remote";
-  /** The data directory or the server URL. */
-  readonly location: string;
-  readonly client: TuiClient;
-  /** Dashboard lines beyond the object counts. */
-  facts(): Promise<Fact[]>;
-  /** What deleting the account removes, by kind, when this mode can count it. */
-  dependents?(accountId: string): Promise<Record<string, number>>;
-  /** Bytes the account stores (what its maxDiskQuota counts), when this mode can count it. */
-  storedBytes?(accountId: string): Promise<number>;
-  actions(): Promise<ActionInfo[]>;
-  /** Runs an action; returns what was done, in words. */
-  runAction(name: string): Promise<string>;
-  /** SQLite's integrity check and the dangling-reference check (local mode). */
-  checkDatabase?(options: { repair: boolean }): Promise<DatabaseReport>;
-}
+export type { ActionInfo, AdminBackend, DatabaseReport, Fact, TuiClient } from "./backend_types.ts";
+export { ACTION_INFOS } from "./backend_types.ts";
 
 const HOUR_MS = 3_600_000;
-
-/** "3 in the last hour (wrong passwords, every process)". */
-export function failedLogins(count: number): string {
-  return `${count} in the last hour (wrong passwords, at the server and here)`;
-}
-
-/** The actions, as the UI lists them (one list with the server and the CLI: src/model/actions.ts). */
-export const ACTION_INFOS: ActionInfo[] = ACTIONS.map(({ name, description, confirm }) => ({
-  name,
-  description,
-  ...(confirm ? { confirm } : {}),
-}));
 
 /** The backend over the local database file, given the services and the CLI's local client. */
 export function localBackend(

@@ -90,3 +90,8 @@ export function passwordStrength(password: string): string {
   const word = bits < 40 ? "weak" : bits < 64 ? "fair" : bits < 90 ? "strong" : "very strong";
   return `${word} (about ${bits} bits)`;
 }
+
+/** "3 in the last hour (wrong passwords, every process)". */
+export function failedLogins(count: number): string {
+  return `${count} in the last hour (wrong passwords, at the server and here)`;
+}

@@ -2,8 +2,8 @@
  * What the UI asks a server beyond the object client: whether it answers (/healthz), its cache and
  * login counters (/metrics), and actions (x:Action/set, which the object client has no call for).
  */
-import type { TuiClient } from "./backend.ts";
-import { ACTION_INFOS, type ActionInfo, type Fact, failedLogins } from "./backend.ts";
+import { ACTION_INFOS, type ActionInfo, type Fact, type TuiClient } from "./backend_types.ts";
+import { failedLogins } from "./format.ts";
 import { count } from "./list.ts";
 
 /** A server and the Authorization header that reaches it. */

@@ -4,7 +4,7 @@
  */
 import Table from "cli-table3";
 import { styleText } from "node:util";
-import type { AdminBackend } from "./backend.ts";
+import type { AdminBackend } from "./backend_types.ts";
 import { Key, keyLine, Prompts, type Terminal } from "./terminal.ts";
 
 /** Clears the screen and puts the cursor top left. */

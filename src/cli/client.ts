@@ -11,7 +11,8 @@ import { managementEngine, schemaDocument } from "../jmap/mod.ts";
 import { VERSION } from "../version.ts";
 import { encodeId } from "../model/ids.ts";
 import type { Principal } from "../model/types.ts";
-import { checkResponses, type Invocation, jmapCalls, USING } from "./jmap_calls.ts";
+import { checkResponses, type Invocation, jmapCalls, jmapType, USING } from "./jmap_calls.ts";
+export { jmapType };
 
 /** Object operations as the CLI uses them. */
 export interface ObjectClient {
@@ -107,12 +108,6 @@ export function localClient(services: Services): ObjectClient {
       setHash: (kind, id, hash) => services.keyedSecrets.setHash(kind, requireId(id, "id"), hash),
     },
   };
-}
-
-/** The JMAP type name of a CLI type path, and the variant it selects. */
-export function jmapType(type: string): { name: string; variant?: string; singleton: boolean } {
-  const { spec, variant } = resolveObjectType(type);
-  return { name: `x:${spec.name}`, variant, singleton: spec.singleton === true };
 }
 
 /** The schema types of this program: the document a server of this version serves at /api/schema. */

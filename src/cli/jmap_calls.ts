@@ -2,9 +2,8 @@
  * The JMAP calls behind the CLI's object client, over any transport: HTTP to a server, or the
  * management engine in this process (local mode). Errors come back as the model's errors.
  */
-import type { WireObject } from "../directory/mod.ts";
+import { resolveObjectType, type WireObject } from "../directory/mod.ts";
 import { DomainError, ForbiddenError, InvalidInputError, NotFoundError } from "../model/errors.ts";
-import { jmapType } from "./client.ts";
 import { UsageError } from "./io.ts";
 
 /** A JMAP invocation: name, arguments, call id. */
@@ -104,4 +103,10 @@ function methodError(args: Record<string, unknown>): Error {
   // A filter the type does not have is the caller's mistake, as a misspelled option is.
   if (args.type === "unsupportedFilter" || args.type === "invalidArguments") return new UsageError(message);
   return new DomainError(message);
+}
+
+/** The JMAP type name of a CLI type path, and the variant it selects. */
+export function jmapType(type: string): { name: string; variant?: string; singleton: boolean } {
+  const { spec, variant } = resolveObjectType(type);
+  return { name: `x:${spec.name}`, variant, singleton: spec.singleton === true };
 }

@@ -17,23 +17,9 @@ import { validateObject } from "../model/objects/mod.ts";
 import type { ObjectClient } from "./client.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { UsageError } from "./io.ts";
-import { applySecrets, secretProblem } from "./plan_secrets.ts";
+import { applySecrets, type PlanOperation, secretProblem } from "./plan_secrets.ts";
+export type { PlanOperation };
 import { targetProblems } from "./plan_target.ts";
-
-/** One operation of a plan. */
-export interface PlanOperation {
-  op: "create" | "update" | "delete" | "credential-key";
-  type: string;
-  id?: string;
-  ref?: string;
-  /** Fields that find an existing object to update instead of creating one, e.g. ["name"]. */
-  match?: string[];
-  fields?: WireObject;
-  /** On a create: the keyed hash of the object's secret (see src/cli/plan_secrets.ts). */
-  secretHash?: string;
-  /** On a credential-key line: the key, base64. */
-  secret?: string;
-}
 
 /** Options of `apply`. */
 export interface ApplyOptions extends ConnectOptions {

@@ -5,7 +5,21 @@
  */
 import { isCredentialKey, isKeyedHash, resolveObjectType, type WireObject } from "../directory/mod.ts";
 import type { ObjectClient } from "./client.ts";
-import type { PlanOperation } from "./plan.ts";
+
+/** One operation of a plan. */
+export interface PlanOperation {
+  op: "create" | "update" | "delete" | "credential-key";
+  type: string;
+  id?: string;
+  ref?: string;
+  /** Fields that find an existing object to update instead of creating one, e.g. ["name"]. */
+  match?: string[];
+  fields?: WireObject;
+  /** On a create: the keyed hash of the object's secret (see src/cli/plan_secrets.ts). */
+  secretHash?: string;
+  /** On a credential-key line: the key, base64. */
+  secret?: string;
+}
 
 /** The kind of keyed secret a type has (see src/directory/keyed_secrets.ts), if any. */
 export function keyedSecretKind(type: string): "credential" | "client" | undefined {

@@ -6,7 +6,7 @@
 import { resolveObjectType, type WireObject } from "../directory/mod.ts";
 import { NotFoundError } from "../model/errors.ts";
 import type { ObjectClient } from "./client.ts";
-import type { PlanOperation } from "./plan.ts";
+import type { PlanOperation } from "./plan_secrets.ts";
 
 /** Problems by line number. */
 export async function targetProblems(

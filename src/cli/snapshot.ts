@@ -10,7 +10,7 @@ import { OBJECT_SPECS, type ObjectSpec } from "../model/objects/mod.ts";
 import type { ObjectClient } from "./client.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { UsageError } from "./io.ts";
-import type { PlanOperation } from "./plan.ts";
+import type { PlanOperation } from "./plan_secrets.ts";
 import { keyedSecretKind } from "./plan_secrets.ts";
 
 /** What a snapshot does with a type: `create` lines, one `update` of a singleton, or nothing. */

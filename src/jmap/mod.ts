@@ -121,7 +121,6 @@ export function createJmap(deps: {
     maxQueryLimit: 1000,
     maxChanges: 1000,
   };
-  for (const [name, definition] of managementMethods(deps, limits)) methods.set(name, definition);
   const types = [mailboxType({ mailboxes: deps.mailboxes, maxQueryLimit: limits.maxQueryLimit })];
   // A grantee's Mailbox/changes and /queryChanges name only the mailboxes it may see.
   const inView: Record<string, typeof mailboxChangesInView> = {
@@ -164,6 +163,7 @@ export function createJmap(deps: {
     mail,
     sharing,
     pushSubscriptionMethods(deps.pushSubscriptions, { privateTargets: deps.pushPrivateTargets ?? false }),
+    managementMethods(deps, limits),
   ]);
   const webPush = new WebPushSender({
     hub: push,

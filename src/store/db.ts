@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { busyAsUnavailable, isBusyError } from "./busy.ts";
@@ -15,7 +16,9 @@ export type Row = Record<string, SQLInputValue>;
 /** Thin wrapper over a connection: cached prepared statements and nested-safe transactions. */
 export class Db {
   readonly #statements = new Map<string, StatementSync>();
-  #depth = 0;
+  /** The open transaction, and which async calls run inside its body (those alone may join it). */
+  #open: object | undefined;
+  readonly #inside = new AsyncLocalStorage<object>();
   #queue: Promise<unknown> = Promise.resolve();
   /** Whether writes only probe for the lock (see {@link BUSY_PROBE_TIMEOUT_MS}). */
   #probing = false;
@@ -63,7 +66,7 @@ export class Db {
   run(sql: string, ...params: SQLInputValue[]): { id: number; changes: number } {
     try {
       const result = this.statement(sql).run(...params);
-      if (this.#probing && this.#depth === 0) this.#lockFree();
+      if (this.#probing && this.#open === undefined) this.#lockFree();
       return { id: Number(result.lastInsertRowid), changes: Number(result.changes) };
     } catch (error) {
       throw this.#busy(error);
@@ -72,29 +75,33 @@ export class Db {
 
   /**
    * Runs `body` in one IMMEDIATE transaction. Transactions of this process are queued, so an
-   * awaiting body never interleaves with another; bodies must await only store calls. When another
-   * process holds the write lock past the busy timeout, it rejects with UnavailableError.
+   * awaiting body never interleaves with another; bodies must await only store calls. A call made
+   * from inside a body (its own async calls) joins that transaction; any other call waits for it to
+   * end, so nobody is told "committed" for work a rollback later undoes. When another process holds
+   * the write lock past the busy timeout, it rejects with UnavailableError.
    */
   transaction<T>(body: () => Promise<T> | T): Promise<T> {
-    if (this.#depth > 0) return Promise.resolve(body());
+    if (this.#open !== undefined && this.#inside.getStore() === this.#open) {
+      return Promise.resolve(body());
+    }
     const run = async () => {
-      this.#depth++;
       try {
         this.raw.exec("BEGIN IMMEDIATE");
         if (this.#probing) this.#lockFree();
       } catch (error) {
-        this.#depth--;
         throw this.#busy(error);
       }
+      const open = {};
+      this.#open = open;
       try {
-        const result = await body();
+        const result = await this.#inside.run(open, body);
         this.raw.exec("COMMIT");
         return result;
       } catch (error) {
         if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
         throw this.#busy(error);
       } finally {
-        this.#depth--;
+        this.#open = undefined;
       }
     };
     const next = this.#queue.then(run, run);

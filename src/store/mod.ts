@@ -90,7 +90,7 @@ export interface Store {
    * headers with the MIME parser, which the store does not have).
    */
   defineFunction(name: string, fn: (...args: never[]) => number | string | null): void;
-  /** Runs `body` atomically; it must await only store calls. */
+  /** Runs `body` atomically; it must await only store calls. Only calls made inside `body` join it. */
   transaction<T>(body: () => Promise<T> | T): Promise<T>;
   /** Size of the database file in bytes (pages × page size). */
   sizeBytes(): number;

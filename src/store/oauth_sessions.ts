@@ -1,6 +1,6 @@
 /** Browser-side OAuth state: flows in progress, sessions, consents, signing keys, and pruning. */
 import type { Db } from "./db.ts";
-import type { OAuthRepository } from "./oauth.ts";
+import type { OAuthRepository } from "./oauth_repository.ts";
 import { json, list, toFlow, toSigningKey } from "./oauth_rows.ts";
 
 type FlowsAndSessions = Pick<

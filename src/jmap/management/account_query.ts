@@ -5,7 +5,7 @@ import type { MethodContext } from "../engine.ts";
 import { MethodError } from "../errors.ts";
 import type { QueryOutcome, QueryWindow } from "../standard/data_type.ts";
 import type { Filter } from "../types.ts";
-import type { ManagementDeps } from "./object_types.ts";
+import type { ManagementDeps } from "./deps.ts";
 
 /** Translates a JMAP filter on x:Account into the store's condition tree. */
 function toTree(filter: Filter): ConditionTree<AccountCondition> {

@@ -2,7 +2,7 @@
  * The `x:` management types over the directory's object layer: x:Account, x:Domain, x:AppPassword,
  * x:ApiKey, x:OAuthClient, x:OAuthGrant, x:MailboxGrant and the singletons x:Cache, x:Authentication and x:OidcProvider.
  */
-import type { AccountService, ObjectService, WireObject } from "../../directory/mod.ts";
+import type { WireObject } from "../../directory/mod.ts";
 import { ForbiddenError, InvalidInputError, NotFoundError } from "../../model/errors.ts";
 import { encodeId } from "../../model/ids.ts";
 import { OBJECT_SPECS, type ObjectSpec } from "../../model/objects/mod.ts";
@@ -13,13 +13,7 @@ import type { DataType, JmapObject } from "../standard/data_type.ts";
 import { CAPABILITY } from "../types.ts";
 import { checkManagementAccount } from "./account_scope.ts";
 import { accountQuery } from "./account_query.ts";
-
-/** What the management types use. */
-export interface ManagementDeps {
-  objects: ObjectService;
-  accounts: AccountService;
-  maxQueryLimit: number;
-}
+import type { ManagementDeps } from "./deps.ts";
 
 const PATHS: Record<string, string> = {
   Account: "account",

@@ -16,22 +16,9 @@ import {
   SESSION_COOKIE,
 } from "./interaction.ts";
 import { Params, readForm, scopeList } from "./params.ts";
+import type { AuthorizeRequest } from "./authorize_request.ts";
 import { allowedScopes } from "./scopes.ts";
 import { continueFlow, type SignInDeps } from "./sign_in.ts";
-
-/** A checked authorization request, as a flow remembers it. */
-export interface AuthorizeRequest {
-  redirectUri: string;
-  scopes: string[];
-  state?: string;
-  nonce?: string;
-  codeChallenge: string;
-  prompt: string[];
-  maxAge?: number;
-  loginHint?: string;
-  /** The account an `id_token_hint` names: only it may be the one signed in (OIDC Core §3.1.2.1). */
-  hintedAccountId?: number;
-}
 
 const PROMPTS = ["none", "login", "consent", "select_account"];
 const SINGLE = [

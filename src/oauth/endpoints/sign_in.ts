@@ -9,7 +9,7 @@ import { AuthError, type OAuthClient, type OAuthFlow, type Principal, SCOPES } f
 import { OAuthError } from "../errors.ts";
 import type { OAuthProvider } from "../provider.ts";
 import { consentPage, deviceConfirmPage, loginPage, messagePage } from "../views/mod.ts";
-import type { AuthorizeRequest } from "./authorize.ts";
+import type { AuthorizeRequest } from "./authorize_request.ts";
 import {
   BROWSER_COOKIE,
   cookie,
