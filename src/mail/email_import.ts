@@ -20,7 +20,8 @@ import type { EmailRecord, NewEmail, StoredBlob } from "../store/mod.ts";
 import { type BlobService, parseBlobId, parseBlobRef } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { type ComposeAttachment, type ComposeInput, composeMessage, type StructurePart } from "./compose.ts";
-import { type MessageFacts, messageFacts } from "./message_facts.ts";
+import type { MessageFacts } from "./message_facts.ts";
+import { parseMessage } from "./parse_pool.ts";
 
 /** A body structure as Email/set create gives it: leaves with text, or the blobId of their content. */
 export type StructureDraft = Omit<StructurePart, "data" | "subParts"> & {
@@ -315,7 +316,7 @@ export class EmailImporter {
     }
     const blob = (await this.store.blobs.idOf(hash))!;
     const receivedAt = Math.floor((item.receivedAt ?? now) / 1000) * 1000;
-    return { item, blob, data, facts: messageFacts(data), receivedAt };
+    return { item, blob, data, facts: (await parseMessage(data)).facts, receivedAt };
   }
 }
 
