@@ -33,6 +33,8 @@ export interface App {
    */
   closeConnections(): number;
   close(): Promise<void>;
+  /** The JMAP methods the engine serves, read from its method table. */
+  jmapMethodNames(): string[];
 }
 
 /** Options for tests, benchmarks and the CLI. */
@@ -161,6 +163,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     services,
     handler,
     closeConnections,
+    jmapMethodNames: () => jmap.engine.methodNames(),
     close: async () => {
       closeConnections();
       await services.close();
