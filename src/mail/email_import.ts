@@ -148,7 +148,15 @@ export class EmailImporter {
           used += extra;
         }
         const row = newEmail(accountId, p);
-        const { id, threadId, newThread } = await this.store.emails.insert(row, now);
+        const { id, threadId, newThread, merged } = await this.store.emails.insert(row, now);
+        // Emails of the threads this one linked moved to its thread (threading rule: store/threading.ts).
+        for (const moved of await this.store.emails.get(accountId, merged.emailIds)) {
+          changes.push({ type: "Email", objectId: moved.id, kind: "updated", accountId });
+          for (const m of moved.mailboxIds) recounted.add(m);
+        }
+        for (const gone of merged.threadIds) {
+          changes.push({ type: "Thread", objectId: gone, kind: "destroyed", accountId });
+        }
         // What was stored, as a read would give it back (no need to read it back).
         const email: EmailRecord = {
           id,
