@@ -9,6 +9,7 @@
 import { type EmailBody, emailBody } from "./mime/mod.ts";
 import { factsOf, type MessageFacts } from "./message_facts.ts";
 import type { ParseRequest, ParseResponse } from "./parse_worker.ts";
+import { workerUrl } from "../model/worker_url.ts";
 
 /** Bounds of the parse pool. */
 export const PARSE_LIMITS = {
@@ -76,13 +77,6 @@ async function inWorker(request: ParseRequest): Promise<Extract<ParseResponse, {
   }
 }
 
-let embeddedWorkerUrl: string | undefined;
-
-// Source runs and `deno compile` (which embeds parse_worker.ts through --include) load the module next to
-// this file; the single-file bundle carries the worker's source and starts it from a data: URL.
 function parseWorkerUrl(): string | URL {
-  const source = (globalThis as Record<symbol, unknown>)[Symbol.for(EMBEDDED_PARSE_WORKER_KEY)];
-  if (typeof source !== "string") return new URL("./parse_worker.ts", import.meta.url);
-  embeddedWorkerUrl ??= `data:text/javascript,${encodeURIComponent(source)}`;
-  return embeddedWorkerUrl;
+  return workerUrl(EMBEDDED_PARSE_WORKER_KEY, new URL("./parse_worker.ts", import.meta.url));
 }
