@@ -4,26 +4,41 @@
 // Usage: deno task bundle [entry = main.ts] [output = dist/postern.js]
 //
 // `deno bundle` inlines every static import but not worker modules, and a single file has no
-// src/auth/hash_worker.ts beside it to load. So the worker is bundled on its own first and its source is
-// stored on globalThis ahead of the main bundle, where password_hasher.ts finds it and starts the worker
-// from a data: URL.
+// src/auth/hash_worker.ts or src/mail/parse_worker.ts beside it to load. So each worker is bundled on its
+// own first and its source is stored on globalThis ahead of the main bundle, where password_hasher.ts and
+// parse_pool.ts find it and start the worker from a data: URL.
 
 import { fileURLToPath } from "node:url";
 import { EMBEDDED_HASH_WORKER_KEY } from "../src/auth/password_hasher.ts";
+import { EMBEDDED_PARSE_WORKER_KEY } from "../src/mail/parse_pool.ts";
 
 const root = new URL("../", import.meta.url);
-const workerEntry = "src/auth/hash_worker.ts";
+/** Each worker entry and the `Symbol.for` key its starter looks for. */
+const workers = [
+  { entry: "src/auth/hash_worker.ts", key: EMBEDDED_HASH_WORKER_KEY },
+  { entry: "src/mail/parse_worker.ts", key: EMBEDDED_PARSE_WORKER_KEY },
+];
 
-/** Bundles `entry` (relative to the project root) into one JavaScript file with the hash worker embedded. */
+// A bundle that holds CommonJS packages (libmime, in the parse worker) makes `require` from its own URL,
+// which a data: URL cannot be; the package requires only node: built-ins, which resolve from any base.
+const REQUIRE_FROM_MODULE = "__deno_internal_createRequire(import.meta.url)";
+const REQUIRE_FROM_ROOT = '__deno_internal_createRequire("file:///")';
+
+/** Bundles `entry` (relative to the project root) into one JavaScript file with its workers embedded. */
 export async function bundle(entry = "main.ts", output = "dist/postern.js"): Promise<string> {
   const scratch = await Deno.makeTempDir({ prefix: "postern-bundle-" });
   try {
     // Minified because it is embedded as a string literal that nobody reads.
-    const worker = await runDenoBundle(workerEntry, `${scratch}/hash_worker.js`, ["--minify"]);
+    const sources: { key: string; source: string }[] = [];
+    for (const { entry, key } of workers) {
+      const name = entry.slice(entry.lastIndexOf("/") + 1).replace(/\.ts$/, ".js");
+      const source = await runDenoBundle(entry, `${scratch}/${name}`, ["--minify"]);
+      sources.push({ key, source: source.replaceAll(REQUIRE_FROM_MODULE, REQUIRE_FROM_ROOT) });
+    }
     const main = await runDenoBundle(entry, `${scratch}/main.js`);
     const outputUrl = new URL(output, root);
     await Deno.mkdir(new URL(".", outputUrl), { recursive: true });
-    await Deno.writeTextFile(outputUrl, embedWorker(main, worker));
+    await Deno.writeTextFile(outputUrl, embedWorkers(main, sources));
     return fileURLToPath(outputUrl);
   } finally {
     await Deno.remove(scratch, { recursive: true });
@@ -47,12 +62,12 @@ async function runDenoBundle(entry: string, output: string, extra: string[] = []
 
 // The assignment must run before any code that could start a worker. Modules the bundle still imports
 // (node: built-ins) are evaluated earlier, but cannot reach the hasher, so first (after a shebang) is enough.
-function embedWorker(main: string, worker: string): string {
+function embedWorkers(main: string, sources: { key: string; source: string }[]): string {
   const shebang = main.startsWith("#!") ? main.slice(0, main.indexOf("\n") + 1) : "";
-  const assignment = `globalThis[Symbol.for(${JSON.stringify(EMBEDDED_HASH_WORKER_KEY)})] = ${
-    JSON.stringify(worker)
-  };\n`;
-  return shebang + assignment + main.slice(shebang.length);
+  const assignments = sources.map(({ key, source }) =>
+    `globalThis[Symbol.for(${JSON.stringify(key)})] = ${JSON.stringify(source)};\n`
+  );
+  return shebang + assignments.join("") + main.slice(shebang.length);
 }
 
 if (import.meta.main) {

@@ -41,6 +41,8 @@ export interface App {
    */
   closeConnections(): number;
   close(): Promise<void>;
+  /** The JMAP methods the engine serves, read from its method table. */
+  jmapMethodNames(): string[];
 }
 
 /** Options for tests, benchmarks and the CLI. */
@@ -178,6 +180,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     services,
     handler,
     closeConnections,
+    jmapMethodNames: () => jmap.engine.methodNames(),
     close: async () => {
       closeConnections();
       await services.close();

@@ -8,6 +8,8 @@ import { FuzzClient, FuzzFailure, serverFailIn } from "../scripts/fuzz/client.ts
 import { generate } from "../scripts/fuzz/mime.ts";
 import { mutate } from "../scripts/fuzz/mutate.ts";
 import { Random } from "../scripts/fuzz/random.ts";
+import { SEEDED_METHODS } from "../scripts/fuzz/jmap.ts";
+import { startTestApp } from "./helpers.ts";
 
 const FUZZ = new URL("../scripts/fuzz.ts", import.meta.url).pathname;
 
@@ -38,6 +40,18 @@ Deno.test("a fixed-seed fuzz run over every surface finds no 5xx, serverFail, ha
   assert.match(run.stdout, /"jmap":40,"mime":40,"oauth":40,"management":40,"blob":40/);
   for (const surface of ["jmap", "mime", "oauth", "management", "blob"]) {
     assert.match(run.stdout, new RegExp(`^  ${surface} +answers by status: \\{"\\d{3}"`, "m"));
+  }
+});
+
+Deno.test("the fuzz harness has a seed call for every JMAP method the server registers", async () => {
+  const t = await startTestApp();
+  try {
+    const registered = t.app.jmapMethodNames();
+    assert.ok(registered.length > 50, `only ${registered.length} methods: is the registry read?`);
+    const unseeded = registered.filter((name) => !SEEDED_METHODS.includes(name));
+    assert.deepEqual(unseeded, [], "registered methods the fuzz harness (scripts/fuzz/jmap.ts) never calls");
+  } finally {
+    await t.close();
   }
 });
 

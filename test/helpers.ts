@@ -110,11 +110,14 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `postern serve` on 127.0.0.1 with a free port (and any extra `args`) and waits until it listens. */
+/**
+ * Starts `postern serve` on 127.0.0.1 with a free port (and any extra `args`) and waits until it listens;
+ * `entry` runs another build of main.ts (the bundle) instead of the source.
+ */
 export async function startServerProcess(
   dataDir: string,
   env: Record<string, string> = {},
-  options: { openFileLimit?: number; args?: string[] } = {},
+  options: { openFileLimit?: number; args?: string[]; entry?: string } = {},
 ): Promise<ServerProcess> {
   const port = freePort();
   // With a limit, the server runs under `ulimit -n` (a shell sets it, then becomes the server).
@@ -126,7 +129,7 @@ export async function startServerProcess(
       ...limited,
       "run",
       "-A",
-      new URL("../main.ts", import.meta.url).pathname,
+      options.entry ?? new URL("../main.ts", import.meta.url).pathname,
       "serve",
       "--data",
       dataDir,

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { ARGON2_LIMITS } from "../model/argon2_limits.ts";
+import { workerUrl } from "../model/worker_url.ts";
 import type { DeriveRequest, DeriveResponse } from "./hash_worker.ts";
 
 /** Argon2id parameters (OWASP defaults: memoryKiB 19456, iterations 2, parallelism 1). */
@@ -293,14 +294,6 @@ function decodeBase64(text: string): Uint8Array | undefined {
   }
 }
 
-let embeddedWorkerUrl: string | undefined;
-
-// Source runs and `deno compile` (which embeds hash_worker.ts through --include) load the module next to
-// this file; the single-file bundle has no such file, so it carries the worker's source and starts it
-// from a data: URL.
 function hashWorkerUrl(): string | URL {
-  const source = (globalThis as Record<symbol, unknown>)[Symbol.for(EMBEDDED_HASH_WORKER_KEY)];
-  if (typeof source !== "string") return new URL("./hash_worker.ts", import.meta.url);
-  embeddedWorkerUrl ??= `data:text/javascript,${encodeURIComponent(source)}`;
-  return embeddedWorkerUrl;
+  return workerUrl(EMBEDDED_HASH_WORKER_KEY, new URL("./hash_worker.ts", import.meta.url));
 }

@@ -56,6 +56,11 @@ export class JmapEngine {
     private readonly log: Logger,
   ) {}
 
+  /** The names of the registered methods (the fuzz test checks it has a seed call for each). */
+  methodNames(): string[] {
+    return [...this.methods.keys()];
+  }
+
   /**
    * Runs a parsed request body; request-level problems throw RequestError. A request whose methods
    * all answer synchronously (and whose session state is known) answers without a promise.

@@ -7,7 +7,8 @@
  */
 import type { AccountService } from "../directory/mod.ts";
 import { ForbiddenError, NotFoundError, QuotaError, rightBit, type Store } from "./deps.ts";
-import { decodeTransfer, emailBody, findPart } from "./mime/mod.ts";
+import { decodeTransfer, findPart } from "./mime/mod.ts";
+import { parseBody } from "./parse_pool.ts";
 import type { MailboxService } from "./mailboxes.ts";
 
 /** How long an upload is kept for a client to use it (RFC 8620 §6.1: at least an hour). */
@@ -84,7 +85,7 @@ export class BlobService {
       // A part of a part (an attached message's attachment): each step parses the message above it.
       for (const index of ref.path) {
         if (!data) break;
-        const part = findPart(emailBody(data), String(index));
+        const part = findPart(await parseBody(data), String(index));
         data = part ? new Uint8Array(decodeTransfer(data, part).bytes) : undefined;
       }
     }

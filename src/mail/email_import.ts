@@ -20,7 +20,8 @@ import type { EmailRecord, NewEmail, StoredBlob } from "../store/mod.ts";
 import { type BlobService, parseBlobId, parseBlobRef } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { type ComposeAttachment, type ComposeInput, composeMessage, type StructurePart } from "./compose.ts";
-import { type MessageFacts, messageFacts } from "./message_facts.ts";
+import type { MessageFacts } from "./message_facts.ts";
+import { parseMessage } from "./parse_pool.ts";
 
 /** A body structure as Email/set create gives it: leaves with text, or the blobId of their content. */
 export type StructureDraft = Omit<StructurePart, "data" | "subParts"> & {
@@ -147,7 +148,15 @@ export class EmailImporter {
           used += extra;
         }
         const row = newEmail(accountId, p);
-        const { id, threadId, newThread } = await this.store.emails.insert(row, now);
+        const { id, threadId, newThread, merged } = await this.store.emails.insert(row, now);
+        // Emails of the threads this one linked moved to its thread (threading rule: store/threading.ts).
+        for (const moved of await this.store.emails.get(accountId, merged.emailIds)) {
+          changes.push({ type: "Email", objectId: moved.id, kind: "updated", accountId });
+          for (const m of moved.mailboxIds) recounted.add(m);
+        }
+        for (const gone of merged.threadIds) {
+          changes.push({ type: "Thread", objectId: gone, kind: "destroyed", accountId });
+        }
         // What was stored, as a read would give it back (no need to read it back).
         const email: EmailRecord = {
           id,
@@ -315,7 +324,7 @@ export class EmailImporter {
     }
     const blob = (await this.store.blobs.idOf(hash))!;
     const receivedAt = Math.floor((item.receivedAt ?? now) / 1000) * 1000;
-    return { item, blob, data, facts: messageFacts(data), receivedAt };
+    return { item, blob, data, facts: (await parseMessage(data)).facts, receivedAt };
   }
 }
 

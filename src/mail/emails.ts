@@ -24,11 +24,17 @@ import {
 import type { BlobService } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { EmailImporter, type ImportItem, type ImportRefusal } from "./email_import.ts";
-import { indexedBodyText } from "./message_facts.ts";
-import { asText, emailBody, messageHeaders } from "./mime/mod.ts";
+import { asText, messageHeaders } from "./mime/mod.ts";
+import { parseMessage } from "./parse_pool.ts";
 import { highlight, searchTerms, snippet } from "./snippets.ts";
 
 export { EMAIL_LIMITS } from "./email_import.ts";
+
+/**
+ * SearchSnippet/get reads the messages it marks: at most this many bytes of them per call (a call
+ * names up to 500 emails of up to 50 MB each), so one call costs a bounded amount of parsing.
+ */
+export const SNIPPET_LIMITS = { maxParsedBytes: 16 * 1024 * 1024 } as const;
 export type { ImportItem, ImportRefusal, StructureDraft } from "./email_import.ts";
 
 /** A stored email as a viewer sees it. */
@@ -259,7 +265,10 @@ export class EmailService {
   /**
    * RFC 8621 §5 SearchSnippet: for each email the viewer may read, its subject and a body excerpt
    * with the search words of `conditions` (the filter's text, subject and body conditions, each a
-   * list of words) in <mark>…</mark>, the rest HTML-escaped; null where nothing matched.
+   * list of words) in <mark>…</mark>, the rest HTML-escaped; null where nothing matched. One call
+   * reads the first matching message and then others while they fit in SNIPPET_LIMITS.maxParsedBytes:
+   * past that budget a matching email's preview is null, as RFC 8621 §5 allows when the server cannot
+   * produce a snippet ("preview: String|null").
    */
   async snippets(
     viewerId: number,
@@ -274,10 +283,17 @@ export class EmailService {
     const terms = searchTerms(conditions.flat());
     if (terms.length === 0) return out;
     const matching = await this.store.emails.matching(visible.map((e) => e.id), conditions);
+    let parsed = 0;
     for (const email of visible) {
       if (!matching.has(email.id)) continue;
-      const text = indexedBodyText(emailBody(await this.message(viewerId, accountId, email)));
-      out.set(email.id, { subject: highlight(email.subject, terms), preview: snippet(text, terms) });
+      let preview: string | null = null;
+      if (parsed === 0 || parsed + email.size <= SNIPPET_LIMITS.maxParsedBytes) {
+        parsed += email.size;
+        const message = await this.message(viewerId, accountId, email);
+        // The text the index holds, made with the parse (off the main thread for a large message).
+        preview = snippet((await parseMessage(message)).facts.search.body, terms);
+      }
+      out.set(email.id, { subject: highlight(email.subject, terms), preview });
     }
     return out;
   }

@@ -1,5 +1,6 @@
 /** Persistence of emails, their mailboxes and keywords, threads, and the counts of every mailbox. */
 import type { Db, Row } from "./db.ts";
+import { chooseThread, mergeThreads } from "./threading.ts";
 import { allWords, type EmailQuery, type EmailQueryResult, runEmailQuery } from "./email_query.ts";
 
 /** An email as stored: the properties lists read without opening the message. */
@@ -70,11 +71,16 @@ export interface MailboxCounts {
 /** Persistence of emails. */
 export interface EmailRepository {
   /**
-   * Stores an email in the thread it joins (an email sharing a Message-ID and the base subject) or a
-   * new one; returns its id, its thread id and whether the thread is new. Call in a transaction, and
-   * give its search text to `index` after the transaction's other writes.
+   * Stores an email in the thread it joins (the rule is in threading.ts) or a new one; returns its id,
+   * its thread id, whether the thread is new, and the emails and threads merged into its thread. Call
+   * in a transaction, and give its search text to `index` after the transaction's other writes.
    */
-  insert(email: NewEmail, now: number): Promise<{ id: number; threadId: number; newThread: boolean }>;
+  insert(email: NewEmail, now: number): Promise<{
+    id: number;
+    threadId: number;
+    newThread: boolean;
+    merged: { emailIds: number[]; threadIds: number[] };
+  }>;
   /**
    * Makes stored emails searchable. Call once per transaction, after its other email writes: FTS5
    * keeps new rows in memory until the commit, but writes them out as a segment of their own each
@@ -141,22 +147,10 @@ export function sqliteEmails(db: Db): EmailRepository {
   const done = <T>(value: T) => Promise.resolve(value);
   return {
     insert(email, now) {
-      let threadId: number | undefined;
-      for (const messageId of email.threadIds) {
-        const row = db.get<{ thread_id: number }>(
-          `SELECT r.thread_id FROM thread_refs r
-           WHERE r.account_id = ? AND r.message_id = ?
-             AND EXISTS (SELECT 1 FROM emails e WHERE e.thread_id = r.thread_id AND e.base_subject = ?)
-           ORDER BY r.thread_id LIMIT 1`,
-          email.accountId,
-          messageId,
-          email.baseSubject,
-        );
-        if (row) {
-          threadId = Number(row.thread_id);
-          break;
-        }
-      }
+      const ownIds = (JSON.parse(email.headers) as { messageId?: string[] | null }).messageId ?? [];
+      const choice = chooseThread(db, { ...email, ownIds });
+      let threadId = choice.threadId;
+      const merged = threadId === undefined ? [] : mergeThreads(db, threadId, choice.merge);
       const newThread = threadId === undefined;
       if (threadId === undefined) {
         threadId = db.run("INSERT INTO threads (account_id) VALUES (?)", email.accountId).id;
@@ -201,7 +195,7 @@ export function sqliteEmails(db: Db): EmailRepository {
           threadId,
         );
       }
-      return done({ id, threadId, newThread });
+      return done({ id, threadId, newThread, merged: { emailIds: merged, threadIds: choice.merge } });
     },
     index(entries) {
       for (const { id, search: s } of entries) {

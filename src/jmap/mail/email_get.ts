@@ -3,14 +3,13 @@
  * from the message parsed on demand (only when one is asked for), `header:` properties in any form,
  * body values with the fetch* arguments and maxBodyValueBytes.
  */
-import { blobId, type EmailService, type EmailView, partBlobId } from "../../mail/mod.ts";
+import { blobId, type EmailService, type EmailView, parseBody, partBlobId } from "../../mail/mod.ts";
 import {
   BODY_PROPERTIES,
   bodyPartWire,
   bodyValue,
   DEFAULT_BODY_PROPERTIES,
   type EmailBody,
-  emailBody,
   type MimePart,
   partId,
 } from "../../mail/mime/mod.ts";
@@ -220,7 +219,7 @@ async function toWire(
 ): Promise<JmapObject> {
   const needsBody = asked.properties.some((p) => BODY_NEEDS.has(p)) || asked.headers.size > 0;
   const body = needsBody
-    ? emailBody(await call.deps.emails.message(call.ctx.principal.accountId, call.account, email))
+    ? await parseBody(await call.deps.emails.message(call.ctx.principal.accountId, call.account, email))
     : undefined;
   const headers = JSON.parse(email.headers) as Record<string, unknown>;
   const out: JmapObject = {};

@@ -3,8 +3,8 @@
  * message attached to another (its part's blobId). What is not a message at all (no header field
  * before its body) is notParsable; a blob the caller cannot read is notFound.
  */
-import { type BlobService, factsOf } from "../../mail/mod.ts";
-import { emailBody, messageHeaders } from "../../mail/mime/mod.ts";
+import { type BlobService, type MessageFacts, parseMessage } from "../../mail/mod.ts";
+import type { EmailBody } from "../../mail/mime/mod.ts";
 import { NotFoundError } from "../../model/errors.ts";
 import { decodeId } from "../../model/ids.ts";
 import type { MethodContext } from "../engine.ts";
@@ -63,11 +63,13 @@ export async function emailParse(
       }
       throw error;
     }
-    if (messageHeaders(data).length === 0) {
+    // Parsed off the main thread when large (src/mail/parse_pool.ts); no header at all is not a message.
+    const parsedMessage = await parseMessage(data);
+    if (parsedMessage.body.root.headers.length === 0) {
       notParsable.push(blobId);
       continue;
     }
-    const wire = parsedEmail(data, blobId, asked);
+    const wire = parsedEmail(parsedMessage, blobId, asked);
     bytes = addToAnswer(bytes, wire, `blob ${Object.keys(parsed).length + 1} of ${unique.length}`);
     parsed[blobId] = wire;
   }
@@ -80,9 +82,11 @@ export async function emailParse(
 }
 
 /** One parsed message as an Email whose stored properties (id, mailboxes, keywords…) are null. */
-function parsedEmail(data: Uint8Array, blobId: string, asked: ReturnType<typeof readAsked>): JmapObject {
-  const body = emailBody(data);
-  const facts = factsOf(body);
+function parsedEmail(
+  { body, facts }: { body: EmailBody; facts: MessageFacts },
+  blobId: string,
+  asked: ReturnType<typeof readAsked>,
+): JmapObject {
   const headers = facts.headers as unknown as Record<string, unknown>;
   const out: JmapObject = {};
   for (const property of asked.properties) {
@@ -100,7 +104,7 @@ function parsedEmail(data: Uint8Array, blobId: string, asked: ReturnType<typeof 
         out.blobId = blobId;
         break;
       case "size":
-        out.size = data.length;
+        out.size = body.message.length;
         break;
       case "sentAt":
         out.sentAt = facts.sentAt;
