@@ -49,7 +49,7 @@ Deno.test({
       await tui.keys("Down", "Down", "Enter");
       await tui.waitFor(/accessTokenExpiry +1h[\s\S]*↑↓ move/);
       await tui.keys("Down", "Enter");
-      await tui.waitFor("? accessTokenExpiry (default 1h)");
+      await tui.waitFor("? Lifetime of an access token (default 1h)");
       await tui.keys("C-u");
       await tui.type("2h");
       await tui.keys("Enter");

@@ -127,7 +127,7 @@ Deno.test("the generated form edits the new field: a refused value shows the fie
     for (const name of Object.keys(TEST_SPEC.fields)) assert.match(screen, new RegExp(`\\b${name}\\b`));
     // shardCount is the fifth field.
     terminal.press("down", "down", "down", "down", "enter");
-    screen = await terminal.waitFor("? shardCount (default 4)");
+    screen = await terminal.waitFor("? Shards per namespace (default 4)");
     assert.match(screen, /UnsignedInt · Shards per namespace/);
     terminal.press("ctrl-u", "99", "enter");
     screen = await terminal.waitFor("Refused:");
@@ -156,7 +156,7 @@ Deno.test({
       screen = await tui.waitFor("? Field");
       for (const name of Object.keys(CACHE_SETTINGS.fields)) assert.match(screen, new RegExp(name));
       await tui.keys("Down", "Enter");
-      await tui.waitFor("? ttlSeconds (default 1800 (30m))");
+      await tui.waitFor("? Life of a positive entry (default 1800 (30m))");
       await tui.keys("C-u");
       await tui.type("45m");
       await tui.keys("Enter");
@@ -166,7 +166,7 @@ Deno.test({
 
       // A value the declaration refuses: the field's own message, and nothing saved.
       await tui.keys("Up", "Enter");
-      await tui.waitFor("? maxEntries");
+      await tui.waitFor("? Entries per cache namespace");
       await tui.keys("C-u");
       await tui.type("3");
       await tui.keys("Enter");

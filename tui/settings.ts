@@ -25,7 +25,7 @@ export async function settingsScreen(ui: Ui): Promise<void> {
     const choice = await ui.prompts.menu(
       "Edit",
       singletons.map((t) => ({ value: t.name, name: t.name, description: t.description })),
-      { default: last, pageSize: ui.pageSize() },
+      { default: last, pageSize: () => ui.pageSize() },
     );
     if (isKey(choice)) {
       if (choice.name === "back") return;
@@ -74,7 +74,7 @@ export async function settingsForm(ui: Ui, type: SchemaType): Promise<void> {
     ui.draw(path, [type.description ?? "", "Enter edits a field; each change is saved at once."]);
     const choice = await ui.prompts.menu("Field", settingsChoices(type, current, ui.columns), {
       default: last,
-      pageSize: ui.pageSize(6),
+      pageSize: () => ui.pageSize(6),
     });
     if (isKey(choice)) {
       if (choice.name === "back") return;
