@@ -30,7 +30,7 @@ export class TuiSession {
 
   private constructor(readonly socket: string, readonly dir: string) {}
 
-  /** Starts `postern` with `args` in an 80×24 pane (no status line, Esc without delay, NO_COLOR). */
+  /** Starts `postern` with `args` in a pane (80×24 unless `size` says otherwise; (no status line, Esc without delay, NO_COLOR). */
   static async start(
     args: string[],
     env: Record<string, string> = {},
@@ -38,6 +38,8 @@ export class TuiSession {
       before?: string;
       /** False: a terminal that ignores the alternate screen (its screens then scroll into history). */
       alternateScreen?: boolean;
+      /** Columns and rows of the pane (default 80×24). */
+      size?: [number, number];
     } = {},
   ): Promise<TuiSession> {
     const dir = await Deno.makeTempDir({ prefix: "postern-tmux-" });
@@ -58,9 +60,9 @@ export class TuiSession {
       "-s",
       "tui",
       "-x",
-      "80",
+      String(options.size?.[0] ?? 80),
       "-y",
-      "24",
+      String(options.size?.[1] ?? 24),
       ...Object.entries(environment).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
       // With `before`, a shell prints it first (as `postern init` would), then becomes postern.
       ...(options.before === undefined || options.before === ""
@@ -220,7 +222,7 @@ export class ScriptedTerminal implements Terminal {
  */
 export async function withTuiOnNewDatabase(
   body: (tui: TuiSession, dataDir: string, init: string) => Promise<void>,
-  options: { showInit?: boolean; alternateScreen?: boolean } = {},
+  options: { showInit?: boolean; alternateScreen?: boolean; size?: [number, number] } = {},
 ): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
   const init = await cli(["--data", dataDir, "init", "--domain", "example.org"]);
@@ -229,7 +231,7 @@ export async function withTuiOnNewDatabase(
   const tui = await TuiSession.start(
     ["--data", dataDir, "tui"],
     {},
-    { before: options.showInit ? printed : undefined, alternateScreen: options.alternateScreen },
+    { ...options, before: options.showInit ? printed : undefined },
   );
   try {
     await body(tui, dataDir, printed);

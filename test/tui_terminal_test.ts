@@ -28,6 +28,28 @@ Deno.test({
 });
 
 Deno.test({
+  name: "tui: Ctrl+C deep in a screen leaves the alternate screen and the scrollback as they were",
+  ignore: !HAS_TMUX,
+  fn: () =>
+    withTuiOnNewDatabase(async (tui, _dataDir, init) => {
+      const password = /adminPassword\W+(\S+)/.exec(init)?.[1];
+      assert.ok(password, `init printed no password:\n${init}`);
+      await tui.waitFor("? Go to");
+      await tui.choose("Domains");
+      await tui.waitFor("+ New domain");
+      await tui.keys("n");
+      await tui.waitFor("? Domain name");
+      await tui.keys("C-c");
+      await tui.waitForExit();
+      // Back on the main screen: what init printed is on it again, the UI's screens are not.
+      const screen = await tui.screen();
+      assert.ok(screen.includes("Secrets above are shown only this once"), screen);
+      assert.doesNotMatch(screen, /Postern admin ›/);
+      assert.ok((await tui.history()).includes(password));
+    }, { showInit: true }),
+});
+
+Deno.test({
   name: "tui: Esc on the home screen asks before quitting; no stays, yes quits",
   ignore: !HAS_TMUX,
   fn: () =>
@@ -57,7 +79,7 @@ function ruleWidth(screen: string): number {
 }
 
 Deno.test({
-  name: "tui: a resize draws the screen again at the new size, with scroll marks when the menu does not fit",
+  name: "tui: a resize draws the screen again at the new size; the menu keeps its cursor",
   ignore: !HAS_TMUX,
   fn: () =>
     withTuiOnNewDatabase(async (tui) => {
@@ -72,6 +94,23 @@ Deno.test({
       // Too short for the ten choices: marks say how many are out of view.
       await tui.resize(70, 15);
       screen = await tui.waitFor(/^─{70}$/m);
+      assert.match(screen, /↓ \d+ more/);
+      await tui.keys("End");
+      await tui.waitFor("❯ Quit");
+
+      // The cursor stays on its choice through a resize.
+      await tui.resize(80, 24);
+      screen = await tui.waitFor(/^─{80}$/m);
+      assert.match(screen, /❯ Quit/);
+    }),
+});
+
+Deno.test({
+  name: "tui: menus move with j/k, PgUp/PgDn, Home/End, and mark how many choices are out of view",
+  ignore: !HAS_TMUX,
+  fn: () =>
+    withTuiOnNewDatabase(async (tui) => {
+      let screen = await tui.waitFor("? Go to");
       assert.match(screen, /↓ \d+ more/);
       assert.doesNotMatch(screen, /↑ \d+ more/);
       assert.match(screen, /❯ Accounts/);
@@ -93,11 +132,5 @@ Deno.test({
       await tui.keys("NPage");
       screen = await tui.waitFor(/↑ \d+ more/);
       assert.doesNotMatch(screen, /❯ Accounts/);
-
-      // The cursor stays on its choice through a resize.
-      await tui.resize(80, 24);
-      screen = await tui.waitFor(/^─{80}$/m);
-      assert.doesNotMatch(screen, /❯ Accounts/);
-      assert.match(screen, /❯ /);
-    }),
+    }, { size: [70, 15] }),
 });
