@@ -55,6 +55,11 @@ Deno.test({
   fn: () =>
     withTuiOnNewDatabase(async (tui) => {
       await tui.waitFor("? Go to");
+      // The help says so.
+      await tui.keys("?");
+      await tui.waitFor("On Home: q quits, esc asks first");
+      await tui.keys("Enter");
+      await tui.waitFor("? Go to");
       await tui.keys("Escape");
       await tui.waitFor("? Quit the admin UI?");
       await tui.keys("Enter"); // No is the default.
