@@ -3,7 +3,17 @@
  * when the terminal is resized, asks before Esc leaves it, and pages long menus with marks.
  */
 import assert from "node:assert/strict";
-import { HAS_TMUX, withTuiOnNewDatabase } from "./tui_helpers.ts";
+import { HAS_TMUX, type TuiSession, withTuiOnNewDatabase } from "./tui_helpers.ts";
+
+/** The once-only password in what `init` printed; opens the Domains screen; returns the password. */
+async function passwordThenDomains(tui: TuiSession, init: string): Promise<string> {
+  const password = /adminPassword\W+(\S+)/.exec(init)?.[1];
+  assert.ok(password, `init printed no password:\n${init}`);
+  await tui.waitFor("? Go to");
+  await tui.choose("Domains");
+  await tui.waitFor("+ New domain");
+  return password;
+}
 
 Deno.test({
   // Without the alternate screen (a terminal or multiplexer that ignores it), a clear that also erased
@@ -12,12 +22,8 @@ Deno.test({
   ignore: !HAS_TMUX,
   fn: () =>
     withTuiOnNewDatabase(async (tui, _dataDir, init) => {
-      const password = /adminPassword\W+(\S+)/.exec(init)?.[1];
-      assert.ok(password, `init printed no password:\n${init}`);
-      await tui.waitFor("? Go to");
       // A few screens, each drawn from a cleared screen.
-      await tui.choose("Domains");
-      await tui.waitFor("+ New domain");
+      const password = await passwordThenDomains(tui, init);
       await tui.keys("q");
       await tui.waitFor("? Go to");
       await tui.keys("q");
@@ -32,11 +38,7 @@ Deno.test({
   ignore: !HAS_TMUX,
   fn: () =>
     withTuiOnNewDatabase(async (tui, _dataDir, init) => {
-      const password = /adminPassword\W+(\S+)/.exec(init)?.[1];
-      assert.ok(password, `init printed no password:\n${init}`);
-      await tui.waitFor("? Go to");
-      await tui.choose("Domains");
-      await tui.waitFor("+ New domain");
+      const password = await passwordThenDomains(tui, init);
       await tui.keys("n");
       await tui.waitFor("? Domain name");
       await tui.keys("C-c");
