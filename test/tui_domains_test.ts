@@ -3,6 +3,7 @@
  * cancelling a delete changes nothing; deleting a domain in use shows the server's refusal.
  */
 import assert from "node:assert/strict";
+import { cli } from "./helpers.ts";
 import { HAS_TMUX, queryObjects, withTuiOnNewDatabase } from "./tui_helpers.ts";
 
 Deno.test({
@@ -28,6 +29,27 @@ Deno.test({
       await tui.type("Second domain");
       await tui.keys("Enter");
       await tui.waitFor(/Created domain example\.net[\s\S]*❯ OK/);
+      await tui.keys("Enter");
+      await tui.waitFor("+ New domain");
+
+      // A taken name is refused; only the name is asked again, the description kept.
+      await tui.keys("n");
+      await tui.waitFor("? Domain name");
+      await tui.type("example.net");
+      await tui.keys("Enter");
+      await tui.waitFor("? Description");
+      await tui.type("Kept description");
+      await tui.keys("Enter");
+      screen = await tui.waitFor(/example\.net[\s\S]*\? Domain name/);
+      assert.doesNotMatch(screen, /\? Description/);
+      await tui.keys("C-u");
+      await tui.type("example.com");
+      await tui.keys("Enter");
+      await tui.waitFor(/Created domain example\.com[\s\S]*❯ OK/);
+      const kept = (await queryObjects(dataDir, "domain")).find((d) => d.name === "example.com");
+      assert.equal(kept?.description, "Kept description");
+      // Removed again, so the rest of the test sees example.org and example.net only.
+      assert.equal((await cli(["--data", dataDir, "delete", "domain", String(kept?.id)])).code, 0);
       const created = (await queryObjects(dataDir, "domain")).find((d) => d.name === "example.net");
       assert.equal(created?.description, "Second domain");
 

@@ -30,13 +30,24 @@ export class TuiSession {
 
   private constructor(readonly socket: string, readonly dir: string) {}
 
-  /** Starts `postern` with `args` in an 80×24 pane (no status line, Esc without delay, NO_COLOR). */
-  static async start(args: string[], env: Record<string, string> = {}): Promise<TuiSession> {
+  /** Starts `postern` with `args` in a pane (80×24 unless `size` says otherwise; (no status line, Esc without delay, NO_COLOR). */
+  static async start(
+    args: string[],
+    env: Record<string, string> = {},
+    options: {
+      before?: string;
+      /** False: a terminal that ignores the alternate screen (its screens then scroll into history). */
+      alternateScreen?: boolean;
+      /** Columns and rows of the pane (default 80×24). */
+      size?: [number, number];
+    } = {},
+  ): Promise<TuiSession> {
     const dir = await Deno.makeTempDir({ prefix: "postern-tmux-" });
     const config = `${dir}/tmux.conf`;
     await Deno.writeTextFile(
       config,
-      "set -g status off\nset -sg escape-time 0\nset -g remain-on-exit on\nset -g history-limit 100\n",
+      "set -g status off\nset -sg escape-time 0\nset -g remain-on-exit on\nset -g history-limit 100\n" +
+        (options.alternateScreen === false ? "set -g alternate-screen off\n" : ""),
     );
     // The server's socket lives in the temporary directory, so closing removes every trace.
     const session = new TuiSession(`${dir}/tmux.socket`, dir);
@@ -49,10 +60,14 @@ export class TuiSession {
       "-s",
       "tui",
       "-x",
-      "80",
+      String(options.size?.[0] ?? 80),
       "-y",
-      "24",
+      String(options.size?.[1] ?? 24),
       ...Object.entries(environment).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+      // With `before`, a shell prints it first (as `postern init` would), then becomes postern.
+      ...(options.before === undefined || options.before === ""
+        ? []
+        : ["sh", "-c", 'printf "%s\\n" "$0"; exec "$@"', options.before]),
       Deno.execPath(),
       "run",
       "-A",
@@ -78,6 +93,23 @@ export class TuiSession {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`The screen never showed ${text}; it shows:\n${screen}`);
+  }
+
+  /** The pane's scrollback and visible screen, as the terminal kept them. */
+  async history(): Promise<string> {
+    return await tmux(this.socket, ["capture-pane", "-p", "-S", "-", "-t", "tui"]);
+  }
+
+  /** Resizes the terminal (the program gets SIGWINCH). */
+  async resize(columns: number, rows: number): Promise<void> {
+    this.#mark = await this.screen();
+    await tmux(this.socket, ["resize-window", "-t", "tui", "-x", String(columns), "-y", String(rows)]);
+  }
+
+  /** Waits (a hang guard of 10 s) until the program in the pane has exited. */
+  async waitForExit(): Promise<void> {
+    for (let i = 0; i < 200 && !await this.exited(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(await this.exited(), `the UI did not exit; it shows:\n${await this.screen()}`);
   }
 
   /** Sends keys by tmux name (Enter, Down, Escape, C-u) or as single characters. */
@@ -185,17 +217,24 @@ export class ScriptedTerminal implements Terminal {
 
 /**
  * Runs `body` with the admin UI open (`postern --data DIR tui`) on a new database initialised for
- * example.org; closes the UI and removes the database afterwards.
+ * example.org; closes the UI and removes the database afterwards. With `showInit` the pane first
+ * shows what `init` printed (its once-only password), as it would in the terminal that ran it.
  */
 export async function withTuiOnNewDatabase(
-  body: (tui: TuiSession, dataDir: string) => Promise<void>,
+  body: (tui: TuiSession, dataDir: string, init: string) => Promise<void>,
+  options: { showInit?: boolean; alternateScreen?: boolean; size?: [number, number] } = {},
 ): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "postern-tui-" });
   const init = await cli(["--data", dataDir, "init", "--domain", "example.org"]);
   assert.equal(init.code, 0, init.stderr);
-  const tui = await TuiSession.start(["--data", dataDir, "tui"]);
+  const printed = init.stdout.trimEnd();
+  const tui = await TuiSession.start(
+    ["--data", dataDir, "tui"],
+    {},
+    { ...options, before: options.showInit ? printed : undefined },
+  );
   try {
-    await body(tui, dataDir);
+    await body(tui, dataDir, printed);
   } finally {
     await tui.close();
     await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);

@@ -29,22 +29,20 @@ Deno.test({
       await tui.type("adm");
       await tui.waitFor(/admin +admin@example\.org/);
       await tui.keys("Enter");
-      await tui.waitFor("? description");
+      await tui.waitFor("? What the api key is for");
       await tui.type("deploy script");
       await tui.keys("Enter");
-      await tui.waitFor("? expiresAt");
+      await tui.waitFor("? Stops working after this time");
       await tui.type("next tuesday");
       await tui.keys("Enter");
-      screen = await tui.waitFor(/expiresAt[\s\S]*\? Account/);
+      // Only the refused field is asked again: the account and the description are kept.
+      screen = await tui.waitFor(/expiresAt[\s\S]*\? Stops working after this time/);
+      assert.doesNotMatch(screen, /\? Account|\? What the api key is for/);
       assert.equal(
         (await queryObjects(server.dataDir, "api-key")).length,
         0,
         "nothing stored after a refusal",
       );
-      await tui.keys("Enter");
-      await tui.waitFor("? description deploy script");
-      await tui.keys("Enter");
-      await tui.waitFor("? expiresAt");
       await tui.keys("C-u", "Enter");
       screen = await tui.waitFor(/Created API key "deploy script"[\s\S]*❯ OK/);
       const secret = /Secret: (\S+)/.exec(screen)?.[1];
@@ -80,10 +78,10 @@ Deno.test({
       await tui.waitFor(/App passwords › New|Accounts › admin › App passwords/);
       await tui.waitFor("+ New app password");
       await tui.keys("n");
-      await tui.waitFor("? description");
+      await tui.waitFor("? What the app password is for");
       await tui.type("Thunderbird");
       await tui.keys("Enter");
-      await tui.waitFor("? expiresAt");
+      await tui.waitFor("? Stops working after this time");
       await tui.keys("Enter");
       screen = await tui.waitFor(/Created app password "Thunderbird"[\s\S]*❯ OK/);
       const password = /Secret: (\S+)/.exec(screen)?.[1];

@@ -47,13 +47,13 @@ Deno.test({
       await tui.choose("Settings");
       await tui.waitFor("? Edit");
       await tui.keys("Down", "Down", "Enter");
-      await tui.waitFor(/accessTokenExpiry +1h[\s\S]*↑↓ move/);
+      await tui.waitFor(/Lifetime of an access token +1h[\s\S]*↑↓ move/);
       await tui.keys("Down", "Enter");
-      await tui.waitFor("? accessTokenExpiry (default 1h)");
+      await tui.waitFor("? Lifetime of an access token (default 1h)");
       await tui.keys("C-u");
       await tui.type("2h");
       await tui.keys("Enter");
-      await tui.waitFor(/accessTokenExpiry +2h +\(default 1h\)[\s\S]*↑↓ move/);
+      await tui.waitFor(/Lifetime of an access token +2h +\(default 1h\)[\s\S]*↑↓ move/);
       const stored = await cli(["--data", server.dataDir, "get", "oidc-provider", "singleton", "--json"]);
       assert.equal(JSON.parse(stored.stdout).accessTokenExpiry, "2h");
     }),

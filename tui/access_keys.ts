@@ -8,7 +8,7 @@ import { showValue } from "./format.ts";
 import { HELP } from "./help.ts";
 import { count, pickFromList } from "./list.ts";
 import { type DetailView, objectDetail, schemaType } from "./object_detail.ts";
-import { askField, formFields, type SchemaType } from "./schema_form.ts";
+import { askFields, formFields, refusesField, type SchemaType } from "./schema_form.ts";
 import type { Choice } from "./terminal.ts";
 import { errorLines, isKey, type Ui } from "./ui.ts";
 
@@ -110,15 +110,14 @@ async function createKey(
     path,
     async (error) => {
       ui.draw(path, error ? errorLines(error) : [], FORM_KEYS);
-      const accountId = owner ? String(owner.id) : await pickUser(ui, path, error);
-      if (accountId === undefined) return undefined;
-      const answers: Record<string, unknown> = { accountId };
-      for (const form of forms) {
-        const answer = await askField(ui, form, last[form.field.name]);
-        if (!answer) return undefined;
-        if (answer.value !== null && answer.value !== "") answers[form.field.name] = answer.value;
+      // A refusal of one field asks that field alone again; the account stays as picked.
+      let accountId = last.accountId as string | undefined;
+      if (!accountId || !refusesField(forms, error)) {
+        accountId = owner ? String(owner.id) : await pickUser(ui, path, error);
+        if (accountId === undefined) return undefined;
       }
-      return (last = answers);
+      const answers = await askFields(ui, forms, { answers: last, error });
+      return answers && (last = { ...answers, accountId });
     },
     (answers) => ui.backend.client.create(kind, answers),
   );

@@ -42,7 +42,7 @@ export async function accountsScreen(ui: Ui): Promise<void> {
         { value: NEW, name: "+ New account…", description: "Create a user or a group" },
         ...rows.map((name, i) => ({ value: String(accounts[i].id), name })),
       ],
-      { keys: [["/", "search"], ["n", "new"]], pageSize: ui.pageSize(), default: cursor },
+      { keys: [["/", "search"], ["n", "new"]], pageSize: () => ui.pageSize(), default: cursor },
     );
     if (isKey(choice)) {
       if (choice.name === "back") return;
@@ -155,7 +155,7 @@ export async function accountDetail(ui: Ui, id: string): Promise<void> {
         },
         { value: "delete", name: "Delete…", description: "Asks first, listing what goes with it" },
       ],
-      { pageSize: ui.pageSize(), default: last },
+      { pageSize: () => ui.pageSize(), default: last },
     );
     if (isKey(choice)) {
       if (choice.name === "back") return;

@@ -29,7 +29,7 @@ export async function actionsScreen(ui: Ui): Promise<void> {
           : "Local mode only: postern --data DIR db check",
         disabled: check ? false : "(local mode only)",
       },
-    ], { default: last, pageSize: ui.pageSize() });
+    ], { default: last, pageSize: () => ui.pageSize() });
     if (isKey(choice)) {
       if (choice.name === "back") return;
       if (choice.name === "help") await showHelp(ui, HELP.actions);

@@ -8,7 +8,7 @@ import { showValue, wireList } from "./format.ts";
 import { HELP } from "./help.ts";
 import { count, pickFromList } from "./list.ts";
 import { type DetailView, objectDetail, schemaType } from "./object_detail.ts";
-import { askField, formFields, type SchemaType } from "./schema_form.ts";
+import { askFields, formFields, refusesField, type SchemaType } from "./schema_form.ts";
 import { errorLines, isKey, type Ui } from "./ui.ts";
 
 const TYPE = "oauth-client";
@@ -69,28 +69,26 @@ async function createClient(ui: Ui, type: SchemaType): Promise<void> {
     path,
     async (error) => {
       ui.draw(path, error ? errorLines(error) : [], FORM_KEYS);
-      const kind = await ui.prompts.menu("Kind of client", [
-        {
-          value: "confidential",
-          name: "Confidential",
-          description: "A server-side application that keeps a secret (shown once)",
-        },
-        {
-          value: "public",
-          name: "Public",
-          description: "A native or browser application without a secret (PKCE only)",
-        },
-      ], { default: variant, help: false, pageSize: 2 });
-      if (isKey(kind)) return undefined;
-      variant = kind;
-      const answers: Record<string, unknown> = {};
-      for (const form of forms) {
-        const answer = await askField(ui, form, last[form.field.name]);
-        if (!answer) return undefined;
-        // An empty optional text (a generated client_id) is left out rather than sent empty.
-        if (answer.value !== "" && answer.value !== null) answers[form.field.name] = answer.value;
+      // A refusal of one field asks that field alone again; the kind stays as chosen.
+      if (!variant || !refusesField(forms, error)) {
+        const kind = await ui.prompts.menu("Kind of client", [
+          {
+            value: "confidential",
+            name: "Confidential",
+            description: "A server-side application that keeps a secret (shown once)",
+          },
+          {
+            value: "public",
+            name: "Public",
+            description: "A native or browser application without a secret (PKCE only)",
+          },
+        ], { default: variant, help: false, pageSize: 2 });
+        if (isKey(kind)) return undefined;
+        variant = kind;
       }
-      return (last = answers);
+      // An empty optional text (a generated client_id) is left out rather than sent empty.
+      const answers = await askFields(ui, forms, { answers: last, error });
+      return answers && (last = answers);
     },
     (answers) => ui.backend.client.create(`${TYPE}/${variant}`, answers),
   );

@@ -1,7 +1,7 @@
 /** The domains screen: list with the accounts in each, create, edit, delete (refused while in use). */
 import type { WireObject } from "../src/directory/mod.ts";
 import { domainNameSchema } from "../src/model/objects/mod.ts";
-import { askAndSave, FORM_KEYS, rule } from "./form.ts";
+import { askAndSave, FORM_KEYS, refusedFields, rule } from "./form.ts";
 import { showValue } from "./format.ts";
 import { HELP, showHelp } from "./help.ts";
 import { count, pickFromList } from "./list.ts";
@@ -62,15 +62,25 @@ async function createDomain(ui: Ui): Promise<void> {
     path,
     async (error) => {
       ui.draw(path, error ? errorLines(error) : [], FORM_KEYS);
-      const name = await ui.prompts.text("Domain name", {
-        default: last.name || undefined,
-        validate: validName,
-      });
-      if (name instanceof Key) return undefined;
-      const description = await ui.prompts.text("Description (optional)", {
-        default: last.description || undefined,
-      });
-      if (description instanceof Key) return undefined;
+      // After a refusal only the refused answer is asked again: the description if the refusal
+      // names it, else the name (a taken name names no property); the other answer is kept.
+      const refused = refusedFields(error);
+      const askName = !error || !refused.has("description") || refused.has("name");
+      const askDescription = !error || refused.has("description");
+      let { name, description } = last;
+      if (askName) {
+        const answer = await ui.prompts.text("Domain name", {
+          default: name || undefined,
+          validate: validName,
+        });
+        if (answer instanceof Key) return undefined;
+        name = answer;
+      }
+      if (askDescription) {
+        const answer = await ui.prompts.text("Description (optional)", { default: description || undefined });
+        if (answer instanceof Key) return undefined;
+        description = answer;
+      }
       return (last = { name, description });
     },
     (a) =>

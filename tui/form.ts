@@ -31,6 +31,15 @@ export async function askAndSave<T, R>(
   }
 }
 
+/**
+ * The properties a refusal names (its problems' first path segment: `redirectUris/0` → `redirectUris`);
+ * a form asks only these again, keeping its other answers. Empty for no error, or one naming none.
+ */
+export function refusedFields(error: unknown): Set<string> {
+  const problems = (error as { problems?: { property?: string }[] } | undefined)?.problems ?? [];
+  return new Set(problems.map((p) => p.property?.split("/")[0] ?? "").filter(Boolean));
+}
+
 /** A rule of the declaration as a prompt validator: true, or the rule's own message. */
 export function rule(
   schema: { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string }[] } } },

@@ -9,8 +9,10 @@ export interface HelpTopic {
 }
 
 const KEYS = [
-  "↑↓ move · enter select · q or esc back · ? this help · ctrl+c quit",
-  "Lists: / search as you type · n new. Forms: enter keeps the value shown, esc cancels.",
+  "↑↓ or k/j move · PgUp/PgDn a page · Home/End · enter select · q or esc back · ? this help",
+  "On Home: q quits, esc asks first. Ctrl+C quits from anywhere, back to the terminal as it was.",
+  "Lists: / search as you type · n new. Forms: enter keeps the value shown, esc cancels;",
+  "a refused answer is asked again alone, the others kept.",
 ];
 
 /** Shows the help of a screen until a key is pressed. */

@@ -65,10 +65,11 @@ export async function runHome(ui: Ui): Promise<void> {
         ...Object.entries(SCREENS).map(([value, s]) => ({ value, name: s.name, description: s.description })),
         { value: "quit", name: "Quit", description: "Leave the admin UI" },
       ],
-      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: ui.pageSize() },
+      { keys: [["r", "refresh"]], back: "quit", default: last, pageSize: () => ui.pageSize() },
     );
     if (isKey(choice)) {
-      if (choice.name === "back") return;
+      // q quits at once; Esc, easily pressed once too often on the way back, asks first.
+      if (choice.name === "back" && (choice.pressed === "q" || await confirmQuit(ui))) return;
       if (choice.name === "help") await showHelp(ui, HELP.home);
       continue;
     }
@@ -76,6 +77,12 @@ export async function runHome(ui: Ui): Promise<void> {
     last = choice;
     await SCREENS[choice].open(ui);
   }
+}
+
+/** Asks whether to leave the UI (Esc on the home screen); no, Esc or enter stays. */
+async function confirmQuit(ui: Ui): Promise<boolean> {
+  ui.draw(["Home"], ["Esc on the home screen leaves the admin UI (q leaves at once, Ctrl+C anywhere)."]);
+  return (await ui.prompts.yesNo("Quit the admin UI?")) === true;
 }
 
 /** The dashboard's lines: object counts from the object client, then what the mode can tell. */

@@ -37,7 +37,7 @@ export async function pickFromList(ui: Ui, view: ListView): Promise<ListPick> {
         { value: NEW, ...create },
         ...lines.map((name, i) => ({ value: view.rows[i].id, name })),
       ],
-      { keys: [key], pageSize: ui.pageSize(), default: view.cursor },
+      { keys: [key], pageSize: () => ui.pageSize(), default: view.cursor },
     );
     if (!isKey(choice)) return choice === NEW ? { kind: "new" } : { kind: "open", id: choice };
     if (choice.name === "back") return { kind: "back" };

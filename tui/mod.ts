@@ -15,7 +15,7 @@ import { Ui } from "./ui.ts";
 export type { AdminBackend, TuiClient } from "./backend.ts";
 export { localBackend, remoteBackend } from "./backend.ts";
 export type { Terminal } from "./terminal.ts";
-export { formFields, promptKind } from "./schema_form.ts";
+export { fieldLabel, formFields, promptKind } from "./schema_form.ts";
 export type { FormField, PromptKind, SchemaField, SchemaType } from "./schema_form.ts";
 export { settingsChoices, settingsForm } from "./settings.ts";
 export { Ui } from "./ui.ts";

@@ -52,7 +52,7 @@ export async function objectDetail(ui: Ui, type: SchemaType, view: DetailView, i
     const choice = await ui.prompts.menu("Field", [
       ...settingsChoices(editable, current, ui.columns),
       { value: DELETE, name: "Delete…", description: view.deleteNote },
-    ], { default: last, pageSize: ui.pageSize(6) });
+    ], { default: last, pageSize: () => ui.pageSize(6) });
     if (isKey(choice)) {
       if (choice.name === "back") return;
       if (choice.name === "help") await showHelp(ui, view.help);

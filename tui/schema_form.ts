@@ -3,6 +3,7 @@
  * field gets the prompt its type calls for, so a field added to a declaration appears with no UI code.
  */
 import { durationSeconds } from "../src/model/objects/mod.ts";
+import { refusedFields } from "./form.ts";
 import { formatSeconds, showValue, wireList } from "./format.ts";
 import { isKey, type Ui } from "./ui.ts";
 
@@ -73,6 +74,17 @@ export function formFields(type: SchemaType): FormField[] {
     .map((field) => ({ field, kind: promptKind(field), nullable: field.type.endsWith("?") }));
 }
 
+/**
+ * A field's label in words: the schema's description up to its first clause ("Exact redirect URIs"
+ * for `redirectUris`), or the name split into words when the schema gives no description.
+ */
+export function fieldLabel(field: SchemaField): string {
+  const clause = field.description?.replace(/\s*\([^)]*\)/g, "").split(/[;:] |\. | — /)[0].trim();
+  if (clause) return clause;
+  const words = field.name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 /** A value as the form shows it (durations in seconds also in words). */
 export function formValue(form: FormField, value: unknown): string {
   if (form.kind === "duration" && typeof value === "number") return `${value} (${formatSeconds(value)})`;
@@ -87,7 +99,7 @@ export async function askField(ui: Ui, form: FormField, current: unknown): Promi
   const { field, kind, nullable } = form;
   const { prompts } = ui;
   const start = current ?? field.default;
-  const message = `${field.name}${
+  const message = `${fieldLabel(field)}${
     field.default === undefined ? "" : ` (default ${formValue(form, field.default)})`
   }`;
   const done = <T>(answer: T | { name: string }): FieldAnswer =>
@@ -163,6 +175,35 @@ export async function askField(ui: Ui, form: FormField, current: unknown): Promi
   }
 }
 
+/**
+ * Asks the fields of a create form, starting from `answers`; after a refusal (`error`) that names some
+ * of them, only those are asked again and the other answers kept. An empty answer leaves the field
+ * out. Undefined when the user cancelled.
+ */
+export async function askFields(
+  ui: Ui,
+  forms: readonly FormField[],
+  options: { answers: Record<string, unknown>; error?: unknown },
+): Promise<Record<string, unknown> | undefined> {
+  const refused = refusedFields(options.error);
+  const again = forms.filter((form) => refused.has(form.field.name));
+  const answers = { ...options.answers };
+  for (const form of again.length ? again : forms) {
+    const name = form.field.name;
+    const answer = await askField(ui, form, options.answers[name]);
+    if (!answer) return undefined;
+    if (answer.value === "" || answer.value === null) delete answers[name];
+    else answers[name] = answer.value;
+  }
+  return answers;
+}
+
+/** Whether a refusal names one of `forms`' fields (so the form asks that field alone again). */
+export function refusesField(forms: readonly FormField[], error: unknown): boolean {
+  const refused = refusedFields(error);
+  return forms.some((form) => refused.has(form.field.name));
+}
+
 /** A SecretKey: kept, a value typed or generated, an environment variable, a file, or none. */
 async function askSecretKey(ui: Ui, form: FormField, current: unknown): Promise<FieldAnswer> {
   const { prompts } = ui;
@@ -174,7 +215,9 @@ async function askSecretKey(ui: Ui, form: FormField, current: unknown): Promise<
     { value: "File", name: "A file on the server" },
     ...(form.nullable ? [{ value: "none", name: "None" }] : []),
   ];
-  const kind = await prompts.menu(`${form.field.name}: where the secret comes from`, kinds, { help: false });
+  const kind = await prompts.menu(`${fieldLabel(form.field)}: where the secret comes from`, kinds, {
+    help: false,
+  });
   if (isKey(kind) || kind === "keep") return undefined;
   if (kind === "none") return { value: null };
   if (kind === "generate") {

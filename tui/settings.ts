@@ -4,7 +4,14 @@
  */
 import type { WireObject } from "../src/directory/mod.ts";
 import { HELP, showHelp } from "./help.ts";
-import { askField, type FormField, formFields, formValue, type SchemaType } from "./schema_form.ts";
+import {
+  askField,
+  fieldLabel,
+  type FormField,
+  formFields,
+  formValue,
+  type SchemaType,
+} from "./schema_form.ts";
 import type { Choice } from "./terminal.ts";
 import { fieldError, isKey, type Ui } from "./ui.ts";
 
@@ -25,7 +32,7 @@ export async function settingsScreen(ui: Ui): Promise<void> {
     const choice = await ui.prompts.menu(
       "Edit",
       singletons.map((t) => ({ value: t.name, name: t.name, description: t.description })),
-      { default: last, pageSize: ui.pageSize() },
+      { default: last, pageSize: () => ui.pageSize() },
     );
     if (isKey(choice)) {
       if (choice.name === "back") return;
@@ -37,24 +44,37 @@ export async function settingsScreen(ui: Ui): Promise<void> {
   }
 }
 
-/** The menu of a form: one choice per field, with its value, and its default when it differs. */
+/** The longest label the menu of a form shows before cutting it. */
+const LABEL_WIDTH = 34;
+
+/**
+ * The menu of a form: one choice per field, labelled in words, with its value and its default when
+ * it differs; the property's name, type and whole description are shown under the menu.
+ */
 export function settingsChoices(type: SchemaType, current: WireObject, width = 80): Choice<string>[] {
   const fields = formFields(type);
-  const nameWidth = Math.max(...fields.map((f) => f.field.name.length));
-  return fields.map((form) => {
+  const labels = fields.map((form) => cut(fieldLabel(form.field), LABEL_WIDTH));
+  const labelWidth = Math.max(...labels.map((label) => [...label].length));
+  return fields.map((form, i) => {
     const { field } = form;
     const value = formValue(form, current[field.name]);
     // Compared as shown: a list reads back in its keyed wire form, equal to the default's array.
     const differs = field.default !== undefined && formValue(form, field.default) !== value;
-    const line = `${field.name.padEnd(nameWidth)}  ${value}${
+    const line = `${labels[i].padEnd(labelWidth)}  ${value}${
       differs ? `  (default ${formValue(form, field.default)})` : ""
     }`;
     return {
       value: field.name,
-      name: line.length > width - 4 ? line.slice(0, width - 5) + "…" : line,
-      description: `${field.type} · ${field.description ?? ""}`,
+      name: cut(line, width - 4),
+      description: `${field.name} · ${field.type} · ${field.description ?? ""}`,
     };
   });
+}
+
+/** `text` cut to `width` characters, ending in "…" when cut. */
+function cut(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length > width ? chars.slice(0, width - 1).join("") + "…" : text;
 }
 
 /** The form of one settings object; returns when the user goes back. */
@@ -74,7 +94,7 @@ export async function settingsForm(ui: Ui, type: SchemaType): Promise<void> {
     ui.draw(path, [type.description ?? "", "Enter edits a field; each change is saved at once."]);
     const choice = await ui.prompts.menu("Field", settingsChoices(type, current, ui.columns), {
       default: last,
-      pageSize: ui.pageSize(6),
+      pageSize: () => ui.pageSize(6),
     });
     if (isKey(choice)) {
       if (choice.name === "back") return;

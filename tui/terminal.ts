@@ -5,7 +5,8 @@
  */
 import { line } from "./line_prompt.ts";
 import { AbortPromptError, ExitPromptError } from "@inquirer/core";
-import { checkbox, confirm, input, number, password, search, select } from "@inquirer/prompts";
+import { menu } from "./menu_prompt.ts";
+import { checkbox, confirm, input, number, password, search } from "@inquirer/prompts";
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import { styleText } from "node:util";
@@ -16,6 +17,8 @@ export interface Terminal {
   output: Writable;
   /** Columns and rows; 80×24 when unknown. */
   size(): { columns: number; rows: number };
+  /** Calls `listener` when the terminal is resized, until the function returned is called. */
+  onResize?(listener: () => void): () => void;
 }
 
 /** The process's own terminal. */
@@ -30,12 +33,21 @@ export function processTerminal(): Terminal {
         return { columns: 80, rows: 24 };
       }
     },
+    onResize(listener) {
+      try {
+        Deno.addSignalListener("SIGWINCH", listener);
+      } catch {
+        return () => {}; // No SIGWINCH (Windows): the screen is fitted again at the next draw.
+      }
+      return () => Deno.removeSignalListener("SIGWINCH", listener);
+    },
   };
 }
 
 /** A key the user pressed instead of answering a prompt. */
 export class Key {
-  constructor(readonly name: string) {}
+  /** `name` is what the key means ("back"); `pressed` the key itself ("q", "escape"). */
+  constructor(readonly name: string, readonly pressed: string = name) {}
 }
 
 /** Ctrl+C (or the terminal closing): leave the UI at once. */
@@ -59,6 +71,8 @@ interface KeyEvent {
 
 type Context = { input: Readable; output: Writable; signal: AbortSignal };
 
+const RESIZED = Symbol("resized");
+
 /** What the standard keys mean on every screen. */
 const STANDARD_KEYS: Record<string, string> = { q: "back", escape: "back", "?": "help" };
 
@@ -66,14 +80,35 @@ const STANDARD_KEYS: Record<string, string> = { q: "back", escape: "back", "?": 
 export class Prompts {
   constructor(readonly terminal: Terminal) {}
 
+  /** Draws the screen above the prompt again (the UI sets it); called when the terminal is resized. */
+  redraw?: () => void;
+
   /**
    * Runs one prompt; if the user presses one of `keys` (single characters, or "escape") the prompt
    * stops and that key is returned (q and Esc as "back", ? as "help"). Ctrl+C throws {@link QuitSignal}.
+   * When the terminal is resized the screen is drawn again and the prompt asked anew.
    */
   async ask<T>(prompt: (context: Context) => Promise<T>, keys: readonly string[] = []): Promise<T | Key> {
+    for (;;) {
+      const answer = await this.#askOnce(prompt, keys);
+      if (answer !== RESIZED) return answer;
+      this.redraw?.();
+    }
+  }
+
+  async #askOnce<T>(
+    prompt: (context: Context) => Promise<T>,
+    keys: readonly string[],
+  ): Promise<T | Key | typeof RESIZED> {
     const { input: stream, output } = this.terminal;
     const controller = new AbortController();
     let pressed: string | undefined;
+    let resized = false;
+    const stopResize = this.terminal.onResize?.(() => {
+      if (pressed) return;
+      resized = true;
+      controller.abort();
+    });
     const listener = (text: string | undefined, key: KeyEvent | undefined) => {
       if (pressed) return;
       // A lone Esc arrives as "escape" with meta set; other keys count only without modifiers.
@@ -87,16 +122,20 @@ export class Prompts {
     try {
       return await prompt({ input: stream, output, signal: controller.signal });
     } catch (error) {
-      if (error instanceof AbortPromptError && pressed) return new Key(STANDARD_KEYS[pressed] ?? pressed);
+      if (error instanceof AbortPromptError && resized) return RESIZED;
+      if (error instanceof AbortPromptError && pressed) {
+        return new Key(STANDARD_KEYS[pressed] ?? pressed, pressed);
+      }
       if (error instanceof ExitPromptError) throw new QuitSignal("Interrupted");
       throw error;
     } finally {
       stream.off("keypress", listener);
+      stopResize?.();
     }
   }
 
   /**
-   * A menu: arrows and enter pick a choice. `q`/Esc returns the Key "back", `?` the Key "help", and
+   * A menu (./menu_prompt.ts): arrows or k/j, PgUp/PgDn, Home/End move, enter picks a choice. `q`/Esc returns the Key "back", `?` the Key "help", and
    * each of `keys` (e.g. `["/", "search"]`) its own Key; all of them are listed in the help line.
    */
   menu<T>(
@@ -105,7 +144,8 @@ export class Prompts {
     options: {
       keys?: readonly [string, string][];
       back?: string;
-      pageSize?: number;
+      /** Rows for the choices; a function is asked again when the terminal is resized. */
+      pageSize?: number | (() => number);
       default?: T;
       /** False inside a form, where `?` has no help page to open (default true). */
       help?: boolean;
@@ -113,22 +153,25 @@ export class Prompts {
   ): Promise<T | Key> {
     const extra = options.keys ?? [];
     const withHelp = options.help ?? true;
-    const help = keyLine([
+    const keysHelp = keyLine([
       ["↑↓", "move"],
       ["enter", "select"],
       ...extra,
       ["q/esc", options.back ?? "back"],
       ...(withHelp ? [["?", "help"] as const] : []),
     ]);
+    const { pageSize = 10 } = options;
+    // The choice under the cursor, so that a menu asked again after a resize keeps it.
+    let current = options.default;
     return this.ask((context) =>
-      select({
+      menu({
         message,
         choices,
-        pageSize: options.pageSize ?? 10,
-        loop: false,
-        default: options.default,
-        theme: { style: { keysHelpTip: () => help } },
-      }, context), [...extra.map(([key]) => key), "q", "escape", ...(withHelp ? ["?"] : [])]);
+        pageSize: typeof pageSize === "function" ? pageSize() : pageSize,
+        default: current,
+        keysHelp,
+        onMove: (value) => current = value as T,
+      }, context) as Promise<T>, [...extra.map(([key]) => key), "q", "escape", ...(withHelp ? ["?"] : [])]);
   }
 
   /**

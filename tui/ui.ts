@@ -7,8 +7,11 @@ import { styleText } from "node:util";
 import type { AdminBackend } from "./backend_types.ts";
 import { Key, keyLine, Prompts, type Terminal } from "./terminal.ts";
 
-/** Clears the screen and puts the cursor top left. */
-const CLEAR = "\x1b[2J\x1b[3J\x1b[H";
+/**
+ * Clears the (alternate) screen and puts the cursor top left. Never ESC[3J: that erases the
+ * terminal's scrollback, where `postern init` printed the once-only administrator password.
+ */
+const CLEAR = "\x1b[2J\x1b[H";
 
 /** The screens' shared state and helpers. */
 export class Ui {
@@ -16,7 +19,11 @@ export class Ui {
 
   constructor(readonly terminal: Terminal, readonly backend: AdminBackend) {
     this.prompts = new Prompts(terminal);
+    this.prompts.redraw = () => this.#last && this.draw(...this.#last);
   }
+
+  /** The last screen drawn, to draw again at the new size when the terminal is resized. */
+  #last?: Parameters<Ui["draw"]>;
 
   get columns(): number {
     return Math.max(40, this.terminal.size().columns);
@@ -36,6 +43,7 @@ export class Ui {
    * keys when the screen's prompt does not show its own, and the body.
    */
   draw(path: readonly string[], body: readonly string[] = [], keys?: readonly [string, string][]): void {
+    this.#last = [path, body, keys];
     const title = ["Postern admin", ...path].join(" › ");
     const where = `${this.backend.mode} ${this.backend.location}`;
     const room = this.columns - title.length - 2;
