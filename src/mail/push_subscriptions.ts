@@ -138,7 +138,7 @@ export class PushSubscriptionService {
 
   /**
    * The stored credential behind a caller: the app password or API key itself, the token family of an
-   * access token, or the account's password (replaced, so deleted, by every password change).
+   * access token, or the account's password (every password change ends what was tied to it).
    */
   private async credentialOf(
     caller: Principal,

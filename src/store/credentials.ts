@@ -86,7 +86,16 @@ export function sqliteCredentials(db: Db): CredentialRepository {
       );
     },
     setPassword(accountId, hash) {
-      // Replaced in place: a new row would use up an id a restored snapshot may need for a key.
+      // Replaced in place: a new row would use up an id a restored snapshot may need for a key. What hangs
+      // on the old password (push subscriptions made with it, src/mail/push_subscriptions.ts) goes, as the
+      // deleted row's cascade would take it: a new password is a new credential.
+      if (hash !== null) {
+        db.run(
+          `DELETE FROM push_subscriptions WHERE credential_id IN
+             (SELECT id FROM credentials WHERE account_id = ? AND type = 'Password')`,
+          accountId,
+        );
+      }
       if (
         hash !== null &&
         db.run(
