@@ -5,10 +5,19 @@
  * from a newer Postern is refused in one line naming both versions, and left untouched.
  */
 import assert from "node:assert/strict";
+import { jsonLines } from "./log_helpers.ts";
 import { DatabaseSync } from "node:sqlite";
 import { assertOneLine, cli, startServerProcess, withTempDir } from "./helpers.ts";
 import { MIGRATIONS } from "../src/store/migrations/mod.ts";
 import { SCHEMA_VERSION, VERSION } from "../src/version.ts";
+
+/** `serve` logs JSON: its failed start is one ERROR record whose message is the CLI's line without "postern: ". */
+function assertOneStartLine(result: { stderr: string }, cliPattern: RegExp): void {
+  const lines = jsonLines(result.stderr);
+  assert.equal(lines.length, 1, result.stderr);
+  assert.equal(lines[0].level, "ERROR");
+  assert.match(lines[0].message, new RegExp(cliPattern.source.replace(/^\^postern: /, "^")));
+}
 
 const OLD = MIGRATIONS.length - 1;
 
@@ -115,7 +124,7 @@ Deno.test("a migration that fails leaves the database at its previous version an
     assert.equal(version(`${dir}/postern.db`), OLD);
     const start = await failedStart(dir);
     assert.equal(start.code, 1);
-    assertOneLine(start, pattern);
+    assertOneStartLine(start, pattern);
     assert.equal(version(`${dir}/postern.db`), OLD);
   }));
 
@@ -138,7 +147,7 @@ Deno.test("a database from a newer Postern is refused in one line naming both ve
     }
     const start = await failedStart(dir);
     assert.equal(start.code, 1);
-    assertOneLine(start, pattern);
+    assertOneStartLine(start, pattern);
     assert.deepEqual(await Deno.readFile(`${dir}/postern.db`), before);
     assert.equal(version(`${dir}/postern.db`), SCHEMA_VERSION + 1);
     assert.deepEqual(copies(dir), []);
