@@ -20,6 +20,8 @@ import { openServices, type Services } from "./services.ts";
 import { SERVER_HEARTBEAT_MS, type StoreCounts } from "./store/mod.ts";
 import { VERSION } from "./version.ts";
 import { MisconfigurationError } from "./model/errors.ts";
+import { hostPort, startMx } from "./mx.ts";
+import { SmtpMetrics } from "./smtp/mod.ts";
 
 /** A wired application: its services and its fetch handler. */
 export interface App {
@@ -45,6 +47,10 @@ export interface AppOptions {
   notice?: (message: string) => void;
   /** What the connection front did (postern serve), shown on /metrics. */
   connectionStats?: ConnectionStats;
+  /** What the MX did (postern serve with --smtp-listen), shown on /metrics. */
+  smtpMetrics?: SmtpMetrics;
+  /** The listeners that are up, by protocol (host:port), shown on /healthz; filled as they start. */
+  listeners?: Record<string, string>;
 }
 
 /** Opens the data directory (creating it and the key on first start) and builds the services. */
@@ -117,7 +123,9 @@ export function createApp(config: Config, services: Services, options: AppOption
       authenticator: services.authenticator,
       metrics,
       version: VERSION,
+      listeners: () => options.listeners ?? {},
       extraMetrics: async () => [
+        ...(options.smtpMetrics?.samples() ?? []),
         ...storeGauges(await services.store.activity.counts()),
         {
           name: "postern_login_failures_last_hour",
@@ -230,7 +238,18 @@ export async function serve(
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first);
   const connectionStats = new ConnectionStats();
-  const app = createApp(config, services, { ...options, connectionStats });
+  const smtpMetrics = new SmtpMetrics();
+  const listeners: Record<string, string> = {};
+  const app = createApp(config, services, { ...options, connectionStats, smtpMetrics, listeners });
+  // The MX starts first, so the start line (which tests and scripts wait for) names every listener.
+  let mx;
+  try {
+    mx = await startMx(config, services, smtpMetrics);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  if (mx) listeners.smtp = hostPort(mx.addr);
   services.prestart();
   const hashCheck = services.checkHashCost().catch((error) =>
     log.warn("Measuring a password hash failed: {error}", { error })
@@ -270,16 +289,10 @@ export async function serve(
     exempt: config.trustedProxies,
     stats: connectionStats,
     onListen: (addr) => {
-      log.info("Postern {version} listening on http://{host}:{port}", {
-        version: VERSION,
-        host: addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname,
-        port: addr.port,
-      });
-      console.error(
-        `Postern ${VERSION} listening on http://${
-          addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname
-        }:${addr.port}`,
-      );
+      listeners.http = hostPort(addr);
+      const smtp = mx ? `, SMTP (MX) on ${listeners.smtp}${mx.starttls ? " with STARTTLS" : ""}` : "";
+      log.info("Postern {version} listening: {listeners}", { version: VERSION, listeners });
+      console.error(`Postern ${VERSION} listening on http://${listeners.http}${smtp}`);
       options.onListen?.(addr);
     },
   }, app.handler);
@@ -321,11 +334,13 @@ export async function serve(
   // Stop accepting first, then end the connections that would otherwise keep the shutdown waiting
   // for ever (Deno's graceful shutdown waits for every response, event streams included).
   const closing = server.shutdown();
+  // SMTP sessions: idle ones get 421 at once, a message being received may finish within the grace.
+  const smtpClosing = mx?.close(graceMs);
   const ended = app.closeConnections();
   if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });
   // A stopped task's run() is the run still under way, if any: a batch of sends is let finish.
   // The start's hash measurement too: closing the hasher under it would only log a false failure.
-  const done = await settlesWithin(Promise.all([closing, sending.run(), hashCheck]), graceMs);
+  const done = await settlesWithin(Promise.all([closing, smtpClosing, sending.run(), hashCheck]), graceMs);
   if (!done) {
     log.warn("Requests still in progress after {grace} s; stopping without them", {
       grace: config.shutdownGraceSeconds,

@@ -38,6 +38,7 @@ import {
   BlobService,
   EmailService,
   IdentityService,
+  InboundDelivery,
   LocalDelivery,
   mailboxGrantHandler,
   MailboxService,
@@ -65,6 +66,8 @@ export interface Services {
   limiter: RateLimiter;
   accounts: AccountService;
   domains: DomainService;
+  /** Mail arriving by SMTP: recipient checks and one-transaction delivery. */
+  inbound: InboundDelivery;
   accessKeys: AccessKeyService;
   settings: SettingsService;
   grants: GrantService;
@@ -320,6 +323,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     limiter,
     accounts,
     domains,
+    inbound: new InboundDelivery(store, { accounts, domains, blobs, local: delivery, write }),
     accessKeys,
     settings,
     grants: new GrantService(store),

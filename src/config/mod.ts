@@ -9,5 +9,7 @@ export {
   resolveConfig,
 } from "./config.ts";
 export type { Config, ConfigInput, SecretKeySource } from "./config.ts";
+export { SMTP_DEFAULTS } from "./smtp_config.ts";
+export type { SmtpConfig } from "./smtp_config.ts";
 export { closeLogging, setupLogging } from "./logging.ts";
 export { loadSecretKey } from "./secret_key.ts";
