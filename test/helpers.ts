@@ -114,7 +114,7 @@ export interface ServerProcess {
 export async function startServerProcess(
   dataDir: string,
   env: Record<string, string> = {},
-  options: { openFileLimit?: number } = {},
+  options: { openFileLimit?: number; logLevel?: string } = {},
 ): Promise<ServerProcess> {
   const port = freePort();
   // With a limit, the server runs under `ulimit -n` (a shell sets it, then becomes the server).
@@ -135,7 +135,7 @@ export async function startServerProcess(
       "--domain",
       "example.org",
       "--log-level",
-      "warning",
+      options.logLevel ?? "warning",
     ],
     env: {
       NO_COLOR: "1",
@@ -181,7 +181,8 @@ export async function startServerProcess(
   return server;
 }
 
-function freePort(): number {
+/** A port free on 127.0.0.1 right now. */
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();

@@ -84,6 +84,8 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     hideSTARTTLS: !files,
     hideENHANCEDSTATUSCODES: false,
     size: limits.maxMessageBytes,
+    // Over-size data is answered 552 5.3.4 by smtp-server itself, whatever onData says.
+    rejectOversized: true,
     maxClients: limits.maxConnections,
     socketTimeout: limits.commandTimeoutSeconds * 1000,
     ...(files ? { key: files.key, cert: files.cert } : {}),
@@ -178,8 +180,8 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
       if (outcome === "dataTimeout") return refuse("dataTimeout");
       if (stream.sizeExceeded) {
         outcome = "sizeExceeded";
-        // smtp-server answers 552 5.3.4 itself, whatever the callback says.
-        return "";
+        // smtp-server answers 552 5.3.4 itself (rejectOversized); this reply is never sent.
+        return refuse("sizeExceeded");
       }
       const message = concatBytes(...chunks);
       messageId = headerValue(message, "message-id");

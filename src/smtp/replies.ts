@@ -16,6 +16,7 @@ export interface SmtpReply {
 export type RefusalReason =
   | InboundRefusal
   | "tooManyRecipients"
+  | "sizeExceeded"
   | "bareLineEnd"
   | "nulByte"
   | "tooManyConnections"
@@ -40,6 +41,7 @@ export const REFUSALS: Record<RefusalReason, SmtpReply> = {
   mailboxFull: { code: 452, enhanced: "4.2.2", text: "Mailbox full, try again later" },
   tooLarge: { code: 552, enhanced: "5.2.2", text: "Message larger than the mailbox's quota" },
   tooManyRecipients: { code: 452, enhanced: "4.5.3", text: "Too many recipients" },
+  sizeExceeded: { code: 552, enhanced: "5.3.4", text: "Message exceeds the fixed maximum message size" },
   bareLineEnd: {
     code: 550,
     enhanced: "5.6.0",
