@@ -6,19 +6,11 @@
  * fuzz of random commands and a pipelining flood leave the server serving, with nothing half-stored.
  */
 import assert from "node:assert/strict";
-import { createUsers, mailCall, serverTarget, type Who } from "./mail_helpers.ts";
-import { type MxProcess, rawDialogue, smtpMessage, startMxProcess } from "./smtp_helpers.ts";
+import { createUsers, serverTarget } from "./mail_helpers.ts";
+import { rawDialogue, smtpMessage, startMxProcess, subjects } from "./smtp_helpers.ts";
 import { Random } from "../scripts/fuzz/random.ts";
 
 const enc = new TextEncoder();
-
-/** Subjects of the emails in `who`'s account. */
-async function subjects(server: MxProcess, who: Who): Promise<string[]> {
-  const target = serverTarget(server.url);
-  const { ids } = await mailCall(target, "Email/query", {}, who);
-  const { list } = await mailCall(target, "Email/get", { ids, properties: ["subject"] }, who);
-  return (list as { subject: string }[]).map((e) => e.subject).sort();
-}
 
 /** One complete delivery to alice; the server's replies. */
 function deliver(port: number, data: string | Uint8Array): Promise<string> {

@@ -3,6 +3,7 @@
  * `swaks`) for scripted sessions, and a raw dialogue over a TCP socket for bytes no client sends.
  */
 import { freePort, type ServerProcess, startServerProcess } from "./helpers.ts";
+import { mailCall, serverTarget, type Who } from "./mail_helpers.ts";
 
 /** Whether swaks is installed (tests that need it are skipped with a message otherwise). */
 export const HAS_SWAKS = await hasCommand("swaks");
@@ -127,4 +128,12 @@ export async function rawDialogue(
 export function smtpMessage(subject: string, body = "Hello."): string {
   return `From: sender@remote.test\r\nTo: someone@example.org\r\nSubject: ${subject}\r\n` +
     `Message-ID: <${crypto.randomUUID()}@remote.test>\r\n\r\n${body}\r\n`;
+}
+
+/** Subjects of the emails in `who`'s account, sorted. */
+export async function subjects(server: ServerProcess, who: Who): Promise<string[]> {
+  const target = serverTarget(server.url);
+  const { ids } = await mailCall(target, "Email/query", {}, who);
+  const { list } = await mailCall(target, "Email/get", { ids, properties: ["subject"] }, who);
+  return (list as { subject: string }[]).map((e) => e.subject).sort();
 }

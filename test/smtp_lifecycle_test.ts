@@ -7,23 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { createUsers, mailCall, serverTarget, type Who } from "./mail_helpers.ts";
-import {
-  hasCommand,
-  type MxProcess,
-  rawDialogue,
-  skipping,
-  smtpMessage,
-  startMxProcess,
-} from "./smtp_helpers.ts";
+import { hasCommand, rawDialogue, skipping, smtpMessage, startMxProcess, subjects } from "./smtp_helpers.ts";
 import { HAS_SWAKS, swaks } from "./smtp_helpers.ts";
-
-/** Subjects of the emails in `who`'s account. */
-async function subjects(server: MxProcess, who: Who): Promise<string[]> {
-  const target = serverTarget(server.url);
-  const { ids } = await mailCall(target, "Email/query", {}, who);
-  const { list } = await mailCall(target, "Email/get", { ids, properties: ["subject"] }, who);
-  return (list as { subject: string }[]).map((e) => e.subject);
-}
 
 /** Sends one message to alice and resolves with the DATA reply as soon as it arrives. */
 async function sendUntilReply(port: number, subject: string): Promise<string> {
