@@ -26,7 +26,10 @@ Deno.test("a Received field keeps client-chosen values on its own lines, whateve
   });
   assert.equal(field.match(/\r\n(?![\t])/g)?.length, 1, "one field: continuation lines only, one final CRLF");
   assert.doesNotMatch(field, /\r\nX-Injected/);
-  assert.match(field, /^Received: from evil\?\?X-Injected:\?yes\?\?comment\?\?\?x\?\? \(\[127\.0\.0\.1\]\)\r\n/);
+  assert.match(
+    field,
+    /^Received: from evil\?\?X-Injected:\?yes\?\?comment\?\?\?x\?\? \(\[127\.0\.0\.1\]\)\r\n/,
+  );
   assert.match(field, /with ESMTPS\r\n\t\(using TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384\)\r\n/);
   assert.match(field, /for <bob\+tag@example\.org>; Fri, 02 Jan 2026 03:04:05 \+0000\r\n$/);
 });
