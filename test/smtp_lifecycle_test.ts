@@ -6,7 +6,7 @@
  * command timeout, error count) each answered with their code.
  */
 import assert from "node:assert/strict";
-import { createUsers, mailCall, serverTarget, type Who } from "./mail_helpers.ts";
+import { createUsers, mailCall, serverTarget } from "./mail_helpers.ts";
 import { hasCommand, rawDialogue, skipping, smtpMessage, startMxProcess, subjects } from "./smtp_helpers.ts";
 import { HAS_SWAKS, swaks } from "./smtp_helpers.ts";
 
