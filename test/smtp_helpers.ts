@@ -64,27 +64,39 @@ export async function swaks(port: number, args: string[]): Promise<SwaksResult> 
 }
 
 /**
- * A raw SMTP dialogue: sends each chunk of `sends` after the previous reply arrived (a chunk of
- * several commands is pipelined), then reads until the server closes or `quietMs` passes without
- * a byte. Returns everything the server wrote.
+ * A raw SMTP dialogue: sends each chunk of `sends` after the previous reply arrived or
+ * `replyWaitMs` passed without one (a chunk of several commands is pipelined), then reads until the
+ * server closes or `quietMs` passes without a byte. Returns everything the server wrote.
  */
 export async function rawDialogue(
   port: number,
   sends: (string | Uint8Array)[],
-  options: { quietMs?: number } = {},
+  options: { quietMs?: number; replyWaitMs?: number } = {},
 ): Promise<string> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const decoder = new TextDecoder();
   let received = "";
   let closed = false;
-  const buffer = new Uint8Array(65536);
+  // One read at a time: a read that outlives its wait is kept for the next wait, not abandoned
+  // (its bytes would be lost).
+  let pending: Promise<Uint8Array | null> | undefined;
   const readOnce = async (waitMs: number): Promise<boolean> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), waitMs));
+    const timeout = new Promise<"wait">((resolve) => timer = setTimeout(() => resolve("wait"), waitMs));
+    pending ??= (async () => {
+      const buffer = new Uint8Array(65536);
+      const n = await conn.read(buffer);
+      return n === null ? null : buffer.subarray(0, n);
+    })();
     try {
-      const n = await Promise.race([conn.read(buffer), timeout]);
-      if (n === null) return false;
-      received += decoder.decode(buffer.subarray(0, n));
+      const got = await Promise.race([pending, timeout]);
+      if (got === "wait") return false;
+      pending = undefined;
+      if (got === null) {
+        closed = true;
+        return false;
+      }
+      received += decoder.decode(got);
       return true;
     } catch {
       closed = true;
@@ -98,7 +110,7 @@ export async function rawDialogue(
     const before = received.length;
     for (let i = 0; i < 200 && !closed; i++) {
       if (/(^|\n)\d{3} [^\n]*\r\n$/.test(received.slice(before))) return;
-      const got = await readOnce(10_000);
+      const got = await readOnce(options.replyWaitMs ?? 10_000);
       if (!got && received.length === before) return;
     }
   };

@@ -157,12 +157,13 @@ Deno.test({
   },
 });
 
-Deno.test("session limits: per-address connections, command timeout, too many errors", async () => {
+Deno.test("session limits: per-address connections, command timeout, too many errors, DATA timeout", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "postern-mx-limits-" });
   const server = await startMxProcess(dataDir, {
     POSTERN_SMTP_MAX_CONNECTIONS_PER_ADDRESS: "2",
     POSTERN_SMTP_COMMAND_TIMEOUT: "2",
     POSTERN_SMTP_MAX_ERRORS: "3",
+    POSTERN_SMTP_DATA_TIMEOUT: "3",
   });
   try {
     const held = await Promise.all(
@@ -180,6 +181,14 @@ Deno.test("session limits: per-address connections, command timeout, too many er
     ]);
     assert.equal(errors.match(/^550 5\.1\.1 /gm)?.length, 2, errors);
     assert.match(errors, /^421 4\.7\.0 /m, errors);
+    // DATA dripped a line every half second (never idle for the command timeout) ends at the DATA timeout.
+    const [alice] = await createUsers(serverTarget(server.url), ["alice"]);
+    const drip = await rawDialogue(server.smtpPort, [
+      "EHLO client.test\r\nMAIL FROM:<s@remote.test>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n",
+      ...Array.from({ length: 8 }, () => "Subject: slow\r\n"),
+    ], { quietMs: 500, replyWaitMs: 500 });
+    assert.match(drip, /^421 4\.4\.2 DATA took too long/m, drip);
+    assert.deepEqual(await subjects(server, alice), []);
   } finally {
     await server.stop();
     await Deno.remove(dataDir, { recursive: true });
