@@ -59,6 +59,16 @@ function program(): Command {
     .option("--max-connections-per-address <n>", "connections held at once from one address (default 64)")
     .option("--header-timeout <seconds>", "time a new connection has to send its request head (default 30)")
     .option("--idle-timeout <seconds>", "time a silent connection is kept (default 120)")
+    .option("--smtp-listen <host:port>", "address of the SMTP (MX) listener (env POSTERN_SMTP_LISTEN)")
+    .option("--tls-cert <file>", "PEM certificate chain offered with STARTTLS (re-read when it changes)")
+    .option("--tls-key <file>", "PEM private key of --tls-cert")
+    .option("--smtp-max-message-bytes <n>", "largest message accepted by SMTP (default 10240000)")
+    .option("--smtp-max-recipients <n>", "recipients per message (default 100)")
+    .option("--smtp-max-connections <n>", "SMTP sessions at once (default 200)")
+    .option("--smtp-max-connections-per-address <n>", "SMTP sessions at once from one address (default 20)")
+    .option("--smtp-max-errors <n>", "refused SMTP commands before the session is closed (default 20)")
+    .option("--smtp-command-timeout <seconds>", "time to wait for the next SMTP command (default 300)")
+    .option("--smtp-data-timeout <seconds>", "time the whole of DATA may take (default 600)")
     .action(async (opts, c: Command) => {
       const { run } = await import("./src/cli/io.ts");
       const { serveCommand } = await import("./src/cli/serve.ts");

@@ -6,6 +6,7 @@ import {
   dataDirError,
   DEFAULT_MAX_CONNECTIONS,
   jsonLogLine,
+  listenError,
   listenOrExplain,
   loadSecretKey,
 } from "./config/mod.ts";
@@ -28,6 +29,8 @@ import { openServices, type Services } from "./services.ts";
 import { SERVER_HEARTBEAT_MS, type StoreCounts } from "./store/mod.ts";
 import { VERSION } from "./version.ts";
 import { MisconfigurationError } from "./model/errors.ts";
+import { hostPort, startMx } from "./mx.ts";
+import { SmtpMetrics } from "./smtp/mod.ts";
 
 /** A wired application: its services and its fetch handler. */
 export interface App {
@@ -55,6 +58,10 @@ export interface AppOptions {
   notice?: (message: string) => void;
   /** What the connection front did (postern serve), shown on /metrics. */
   connectionStats?: ConnectionStats;
+  /** What the MX did (postern serve with --smtp-listen), shown on /metrics. */
+  smtpMetrics?: SmtpMetrics;
+  /** The listeners that are up, by protocol (host:port), shown on /healthz; filled as they start. */
+  listeners?: Record<string, string>;
 }
 
 /** Opens the data directory (creating it and the key on first start) and builds the services. */
@@ -127,7 +134,9 @@ export function createApp(config: Config, services: Services, options: AppOption
       authenticator: services.authenticator,
       metrics,
       version: VERSION,
+      listeners: () => options.listeners ?? {},
       extraMetrics: async () => [
+        ...(options.smtpMetrics?.samples() ?? []),
         ...storeGauges(await services.store.activity.counts()),
         {
           name: "postern_login_failures_last_hour",
@@ -242,10 +251,26 @@ export async function serve(
     });
   }
   warnIfProxiedWithoutTrust(config, log);
+  // The MX binds before the first admin is made too, and before the start line (which tests and scripts
+  // wait for) so that line names every listener.
+  const smtpMetrics = new SmtpMetrics();
+  let mx;
+  try {
+    mx = await startMx(config, services, smtpMetrics);
+  } catch (error) {
+    listener.close();
+    await services.close();
+    const listen = config.smtp.listen;
+    throw listen && (error as { code?: unknown })?.code
+      ? listenError(error, listen.hostname, listen.port, "--smtp-listen (POSTERN_SMTP_LISTEN)")
+      : error;
+  }
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first, startLog);
   const connectionStats = new ConnectionStats();
-  const app = createApp(config, services, { ...options, connectionStats });
+  const listeners: Record<string, string> = {};
+  if (mx) listeners.smtp = hostPort(mx.addr);
+  const app = createApp(config, services, { ...options, connectionStats, smtpMetrics, listeners });
   services.prestart();
   const hashCheck = services.checkHashCost().catch((error) =>
     log.warn("Measuring a password hash failed: {error}", { error })
@@ -286,9 +311,13 @@ export async function serve(
     stats: connectionStats,
     listener,
     onListen: (addr) => {
-      startLog.info("Postern {version} listening on http://{address}", {
+      listeners.http = hostPort(addr);
+      const smtp = mx ? `, SMTP (MX) on ${listeners.smtp}${mx.starttls ? " with STARTTLS" : ""}` : "";
+      startLog.info("Postern {version} listening on http://{http}{smtp}", {
         version: VERSION,
-        address: `${addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname}:${addr.port}`,
+        http: listeners.http,
+        smtp,
+        listeners,
       });
       options.onListen?.(addr);
     },
@@ -336,11 +365,13 @@ export async function serve(
   // Stop accepting first, then end the connections that would otherwise keep the shutdown waiting
   // for ever (Deno's graceful shutdown waits for every response, event streams included).
   const closing = server.shutdown();
+  // SMTP sessions: idle ones get 421 at once, a message being received may finish within the grace.
+  const smtpClosing = mx?.close(graceMs);
   const ended = app.closeConnections();
   if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });
   // A stopped task's run() is the run still under way, if any: a batch of sends is let finish.
   // The start's hash measurement too: closing the hasher under it would only log a false failure.
-  const done = await settlesWithin(Promise.all([closing, sending.run(), hashCheck]), graceMs);
+  const done = await settlesWithin(Promise.all([closing, smtpClosing, sending.run(), hashCheck]), graceMs);
   if (!done) {
     log.warn("Requests still in progress after {grace} s; stopping without them", {
       grace: config.shutdownGraceSeconds,

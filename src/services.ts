@@ -40,6 +40,7 @@ import {
   BlobService,
   EmailService,
   IdentityService,
+  InboundDelivery,
   LocalDelivery,
   mailboxGrantHandler,
   MailboxService,
@@ -67,6 +68,8 @@ export interface Services {
   limiter: RateLimiter;
   accounts: AccountService;
   domains: DomainService;
+  /** Mail arriving by SMTP: recipient checks and one-transaction delivery. */
+  inbound: InboundDelivery;
   accessKeys: AccessKeyService;
   /** The credential key and keyed hashes, for snapshots in local mode. */
   keyedSecrets: KeyedSecrets;
@@ -327,6 +330,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     limiter,
     accounts,
     domains,
+    inbound: new InboundDelivery(store, { accounts, domains, blobs, local: delivery, write }),
     accessKeys,
     keyedSecrets,
     settings,

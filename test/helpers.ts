@@ -117,7 +117,7 @@ export interface ServerProcess {
 export async function startServerProcess(
   dataDir: string,
   env: Record<string, string> = {},
-  options: { openFileLimit?: number; args?: string[]; entry?: string } = {},
+  options: { openFileLimit?: number; args?: string[]; entry?: string; logLevel?: string } = {},
 ): Promise<ServerProcess> {
   const port = freePort();
   // With a limit, the server runs under `ulimit -n` (a shell sets it, then becomes the server).
@@ -138,7 +138,7 @@ export async function startServerProcess(
       "--domain",
       "example.org",
       "--log-level",
-      "warning",
+      options.logLevel ?? "warning",
       // Later flags win: e.g. ["--log-level", "info"].
       ...options.args ?? [],
     ],

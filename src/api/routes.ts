@@ -22,6 +22,8 @@ export interface ApiDeps {
   /** Gauges from elsewhere (database size, limiter). */
   extraMetrics(): Promise<MetricSample[]>;
   version: string;
+  /** The listeners that are up, by protocol (host:port). */
+  listeners?: () => Record<string, string>;
 }
 
 /** Permissions implied by each role, as /api/account reports them. */
@@ -37,7 +39,10 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
       method: "GET",
       path: "/healthz",
       handler: () =>
-        jsonResponse({ status: "ok", version: deps.version }, { headers: { "cache-control": "no-store" } }),
+        jsonResponse(
+          { status: "ok", version: deps.version, listeners: deps.listeners?.() ?? {} },
+          { headers: { "cache-control": "no-store" } },
+        ),
     },
     {
       method: "GET",

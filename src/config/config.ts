@@ -1,5 +1,7 @@
 import { DEFAULT_BUSY_TIMEOUT_MS, MAX_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { domainNameSchema } from "../model/objects/mod.ts";
+import { ConfigError } from "./errors.ts";
+import { resolveSmtpConfig, SMTP_ENVIRONMENT, type SmtpConfig, type SmtpConfigInput } from "./smtp_config.ts";
 
 /**
  * Bootstrap settings: flags, then environment variables, then defaults, resolved once at boot and
@@ -48,6 +50,8 @@ export interface Config {
   idleTimeoutSeconds: number;
   /** Whether a database is copied next to itself before its schema is upgraded (--no-backup: false). */
   migrationBackup: boolean;
+  /** The SMTP (MX) listener and its limits. */
+  smtp: SmtpConfig;
 }
 
 /**
@@ -80,7 +84,7 @@ export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 10;
 const MAX_SHUTDOWN_GRACE_SECONDS = 3600;
 
 /** Raw options as the CLI parsed them (all optional strings). */
-export interface ConfigInput {
+export interface ConfigInput extends SmtpConfigInput {
   data?: string;
   listen?: string;
   domain?: string;
@@ -98,10 +102,7 @@ export interface ConfigInput {
   backup?: boolean;
 }
 
-/** A configuration error: the message names the flag or variable and the bad value. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError };
 
 /** Every environment variable Postern reads, with what it sets (for the README and `--help`). */
 export const ENVIRONMENT = {
@@ -134,6 +135,7 @@ export const ENVIRONMENT = {
     `seconds a new connection has to send its first request head (default ${DEFAULT_HEADER_TIMEOUT_SECONDS})`,
   POSTERN_IDLE_TIMEOUT:
     `seconds a connection may stay silent before it is closed (default ${DEFAULT_IDLE_TIMEOUT_SECONDS})`,
+  ...SMTP_ENVIRONMENT,
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -248,6 +250,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     headerTimeoutSeconds,
     idleTimeoutSeconds,
     migrationBackup: input.backup !== false,
+    smtp: resolveSmtpConfig(input, env, parseListen),
   };
 }
 

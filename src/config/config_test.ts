@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type Config, ConfigError, type ConfigInput, ENVIRONMENT, resolveConfig } from "./config.ts";
+import { SMTP_DEFAULTS, type SmtpConfigInput } from "./smtp_config.ts";
 
 /**
  * Asserts that `value`, given as the flag and (unless empty, which may reasonably mean "unset") as
@@ -49,6 +50,7 @@ Deno.test("with no flags and no environment every setting has its documented def
     headerTimeoutSeconds: 30,
     idleTimeoutSeconds: 120,
     migrationBackup: true,
+    smtp: { listen: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, ...SMTP_DEFAULTS },
   };
   assert.deepEqual(config, expected);
 });
@@ -74,6 +76,16 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_MAX_CONNECTIONS_PER_ADDRESS: "20",
     POSTERN_HEADER_TIMEOUT: "10",
     POSTERN_IDLE_TIMEOUT: "300",
+    POSTERN_SMTP_LISTEN: "0.0.0.0:25",
+    POSTERN_TLS_CERT: "/etc/postern/cert.pem",
+    POSTERN_TLS_KEY: "/etc/postern/key.pem",
+    POSTERN_SMTP_MAX_MESSAGE_BYTES: "5000000",
+    POSTERN_SMTP_MAX_RECIPIENTS: "150",
+    POSTERN_SMTP_MAX_CONNECTIONS: "300",
+    POSTERN_SMTP_MAX_CONNECTIONS_PER_ADDRESS: "5",
+    POSTERN_SMTP_MAX_ERRORS: "9",
+    POSTERN_SMTP_COMMAND_TIMEOUT: "120",
+    POSTERN_SMTP_DATA_TIMEOUT: "240",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -98,6 +110,18 @@ Deno.test("every documented environment variable is read", () => {
     headerTimeoutSeconds: 10,
     idleTimeoutSeconds: 300,
     migrationBackup: true,
+    smtp: {
+      listen: { hostname: "0.0.0.0", port: 25 },
+      tlsCertFile: "/etc/postern/cert.pem",
+      tlsKeyFile: "/etc/postern/key.pem",
+      maxMessageBytes: 5_000_000,
+      maxRecipients: 150,
+      maxConnections: 300,
+      maxConnectionsPerAddress: 5,
+      maxErrors: 9,
+      commandTimeoutSeconds: 120,
+      dataTimeoutSeconds: 240,
+    },
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -113,6 +137,9 @@ Deno.test("every documented environment variable is read", () => {
       "POSTERN_MAX_CONNECTIONS_PER_ADDRESS",
       "POSTERN_HEADER_TIMEOUT",
       "POSTERN_IDLE_TIMEOUT",
+      "POSTERN_SMTP_LISTEN",
+      "POSTERN_TLS_CERT",
+      "POSTERN_SMTP_DATA_TIMEOUT",
     ]
   ) {
     assert.ok(name in ENVIRONMENT, name);
@@ -164,8 +191,9 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
   assert.equal(config.synchronous, "NORMAL");
   assert.equal(config.publicUrl, "https://flag.example");
 
-  // Each flag on its own overrides only the settings it is for; the rest still come from the environment.
-  const affects: Record<keyof ConfigInput, (keyof Config)[]> = {
+  // Each flag on its own overrides only the settings it is for; the rest still come from the environment
+  // (the SMTP flags: smtp_config_test.ts).
+  const affects: Record<Exclude<keyof ConfigInput, keyof SmtpConfigInput>, (keyof Config)[]> = {
     data: ["dataDir", "databasePath", "encryptionKey"],
     listen: ["hostname", "port"],
     domain: ["domain"],
@@ -182,7 +210,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     backup: ["migrationBackup"],
   };
   const fromEnv = resolveConfig({}, env);
-  for (const flag of Object.keys(affects) as (keyof ConfigInput)[]) {
+  for (const flag of Object.keys(affects) as (keyof typeof affects)[]) {
     const one = resolveConfig({ [flag]: flags[flag] }, env);
     for (const key of Object.keys(config) as (keyof Config)[]) {
       const expected = affects[flag].includes(key) ? config[key] : fromEnv[key];

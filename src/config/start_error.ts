@@ -22,21 +22,29 @@ export function listenOrExplain(hostname: string, port: number): Deno.TcpListene
   }
 }
 
-/** Why the public address cannot be bound, naming it and --listen. */
-export function listenError(error: unknown, hostname: string, port: number): StartError {
+/** Why a listening address cannot be bound, naming it and the flag that sets it (--listen by default). */
+export function listenError(
+  error: unknown,
+  hostname: string,
+  port: number,
+  flag = "--listen (POSTERN_LISTEN)",
+): StartError {
   const address = listenAddress(hostname, port);
-  const cause = error instanceof Deno.errors.AddrInUse
+  // node:net (the SMTP listeners) reports the same causes as error codes.
+  const code = (error as { code?: unknown })?.code;
+  const cause = error instanceof Deno.errors.AddrInUse || code === "EADDRINUSE"
     ? "the address is already in use (another Postern or another server?)"
-    : error instanceof Deno.errors.PermissionDenied
+    : error instanceof Deno.errors.PermissionDenied || code === "EACCES"
     ? `permission denied${
       port < 1024 ? " (a port below 1024 needs root or CAP_NET_BIND_SERVICE, see deploy/postern.service)" : ""
     }`
-    : error instanceof Deno.errors.AddrNotAvailable
+    : error instanceof Deno.errors.AddrNotAvailable || code === "EADDRNOTAVAIL"
     ? "no network interface of this machine has that address"
-    : /lookup address|Name or service not known/i.test(String((error as Error)?.message))
+    : code === "ENOTFOUND" ||
+        /lookup address|Name or service not known/i.test(String((error as Error)?.message))
     ? "the host name does not resolve"
     : (error as Error)?.message ?? String(error);
-  return new StartError(`Cannot listen on ${address}: ${cause}; change --listen (POSTERN_LISTEN)`);
+  return new StartError(`Cannot listen on ${address}: ${cause}; change ${flag}`);
 }
 
 /** Why the data directory (or the key file in it) cannot be used, naming it and --data. */

@@ -35,6 +35,11 @@ export class BlobService {
     private readonly hash: (bytes: Uint8Array) => Uint8Array,
   ) {}
 
+  /** The content hash that addresses `data` (BLAKE3-256). */
+  hashOf(data: Uint8Array): Uint8Array {
+    return this.hash(data);
+  }
+
   /** Stores `data` as an upload into `accountId`; the viewer must be able to write there. */
   async upload(
     viewerId: number,

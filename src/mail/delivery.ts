@@ -53,7 +53,7 @@ export class LocalDelivery {
   }
 
   /** The recipient's vacation reply, delivered when its sender is local (remote needs a smarthost). */
-  private async answerIfAway(accountId: number, message: Uint8Array, mailFrom: string): Promise<void> {
+  async answerIfAway(accountId: number, message: Uint8Array, mailFrom: string): Promise<void> {
     if (!mailFrom) return;
     const reply = await this.vacation.replyFor(accountId, message, mailFrom);
     if (reply && await this.accountOf(reply.to) !== undefined) await this.deliver(reply.to, reply.message);

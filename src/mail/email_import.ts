@@ -53,7 +53,7 @@ const SEEN = rightBit("maySetSeen");
 const KEYWORDS = rightBit("maySetKeywords");
 
 /** An import that passed its checks, ready to be written. */
-interface Prepared {
+export interface Prepared {
   item: ImportItem;
   blob: StoredBlob;
   data: Uint8Array;
@@ -85,6 +85,62 @@ function newEmail(accountId: number, p: Prepared): NewEmail {
     search: facts.search,
   };
 }
+/** What the emails stored in one transaction log, gathered as they are inserted. */
+export interface InsertLog {
+  now: number;
+  changes: Change[];
+  /** Mailboxes whose counts changed (one countsOnly change each at the end). */
+  recounted: Set<number>;
+  /** Search text to index once, after the transaction's other email writes. */
+  searchable: { id: number; search: NewEmail["search"] }[];
+}
+
+/**
+ * Inserts one checked message as an email of `accountId`, inside a transaction already open, and
+ * notes its changes in `log`; returns the email as a read would give it back.
+ */
+export async function insertPrepared(
+  store: Store,
+  accountId: number,
+  p: Prepared,
+  log: InsertLog,
+): Promise<EmailRecord> {
+  const row = newEmail(accountId, p);
+  const { id, threadId, newThread, merged } = await store.emails.insert(row, log.now);
+  // Emails of the threads this one linked moved to its thread (threading rule: store/threading.ts).
+  for (const moved of await store.emails.get(accountId, merged.emailIds)) {
+    log.changes.push({ type: "Email", objectId: moved.id, kind: "updated", accountId });
+    for (const m of moved.mailboxIds) log.recounted.add(m);
+  }
+  for (const gone of merged.threadIds) {
+    log.changes.push({ type: "Thread", objectId: gone, kind: "destroyed", accountId });
+  }
+  // What was stored, as a read would give it back (no need to read it back).
+  const email: EmailRecord = {
+    id,
+    accountId,
+    threadId,
+    blobId: p.blob.id,
+    blobHash: p.blob.hash,
+    size: row.size,
+    receivedAt: row.receivedAt,
+    sentAt: row.sentAt,
+    subject: row.subject,
+    hasAttachment: row.hasAttachment,
+    preview: row.preview,
+    headers: row.headers,
+    mailboxIds: [...row.mailboxIds].sort((a, b) => a - b),
+    keywords: [...row.keywords].sort(),
+  };
+  log.searchable.push({ id, search: row.search });
+  log.changes.push(
+    { type: "Email", objectId: id, kind: "created", accountId },
+    { type: "Thread", objectId: threadId, kind: newThread ? "created" : "updated", accountId },
+  );
+  for (const m of email.mailboxIds) log.recounted.add(m);
+  return email;
+}
+
 /** Imports and creates emails for a viewer (EmailService hands both to it). */
 export class EmailImporter {
   constructor(
@@ -147,40 +203,10 @@ export class EmailImporter {
           }
           used += extra;
         }
-        const row = newEmail(accountId, p);
-        const { id, threadId, newThread, merged } = await this.store.emails.insert(row, now);
-        // Emails of the threads this one linked moved to its thread (threading rule: store/threading.ts).
-        for (const moved of await this.store.emails.get(accountId, merged.emailIds)) {
-          changes.push({ type: "Email", objectId: moved.id, kind: "updated", accountId });
-          for (const m of moved.mailboxIds) recounted.add(m);
-        }
-        for (const gone of merged.threadIds) {
-          changes.push({ type: "Thread", objectId: gone, kind: "destroyed", accountId });
-        }
-        // What was stored, as a read would give it back (no need to read it back).
-        const email: EmailRecord = {
-          id,
-          accountId,
-          threadId,
-          blobId: p.blob.id,
-          blobHash: p.blob.hash,
-          size: row.size,
-          receivedAt: row.receivedAt,
-          sentAt: row.sentAt,
-          subject: row.subject,
-          hasAttachment: row.hasAttachment,
-          preview: row.preview,
-          headers: row.headers,
-          mailboxIds: [...row.mailboxIds].sort((a, b) => a - b),
-          keywords: [...row.keywords].sort(),
-        };
-        results.set(p, email);
-        searchable.push({ id, search: row.search });
-        changes.push(
-          { type: "Email", objectId: id, kind: "created", accountId },
-          { type: "Thread", objectId: threadId, kind: newThread ? "created" : "updated", accountId },
+        results.set(
+          p,
+          await insertPrepared(this.store, accountId, p, { now, changes, recounted, searchable }),
         );
-        for (const m of email.mailboxIds) recounted.add(m);
       }
       for (const m of recounted) {
         changes.push({ type: "Mailbox", objectId: m, kind: "updated", accountId, countsOnly: true });

@@ -17,6 +17,8 @@ export type { PushSubscriptionChanges, PushSubscriptionInput } from "./push_subs
 export type { VacationInput, VacationReply } from "./vacation.ts";
 export type { IdentityInput } from "./identities.ts";
 export { LocalDelivery } from "./delivery.ts";
+export { InboundDelivery, InboundRefusalError } from "./inbound.ts";
+export type { AcceptedRecipient, InboundMessage, InboundRefusal, RecipientCheck } from "./inbound.ts";
 export { SUBMISSION_LIMITS, SubmissionService } from "./submissions.ts";
 export type { SubmissionInput } from "./submissions.ts";
 export type {

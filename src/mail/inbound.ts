@@ -1,0 +1,197 @@
+/**
+ * Mail arriving from outside (the MX): each recipient checked against the directory when it is
+ * named, and the message stored for every local recipient in ONE transaction, so the sender's
+ * acknowledgement (sent after this returns) means every copy is committed, and a failure stores
+ * none. The stored emails are the ones Email/import makes (threads, search, quota, change log and
+ * so push), and each recipient on vacation answers afterwards.
+ */
+import type { AccountService, DomainService } from "../directory/mod.ts";
+import type { BlobService } from "./blobs.ts";
+import type { LocalDelivery } from "./delivery.ts";
+import { type InsertLog, insertPrepared } from "./email_import.ts";
+import { concatBytes, type LoggedWrite, type Store } from "./deps.ts";
+import { messageFacts } from "./message_facts.ts";
+
+/**
+ * Why a recipient or a message is refused, for the surface to word in its protocol (see
+ * smtp/replies.ts): no such address, a disabled account, a domain that is not ours (relaying), a
+ * mailbox too full for now, or a message larger than the mailbox's whole quota.
+ */
+export type InboundRefusal = "unknownRecipient" | "disabled" | "relayDenied" | "mailboxFull" | "tooLarge";
+
+/** A refusal thrown by {@link InboundDelivery.deliver}; nothing was stored. */
+export class InboundRefusalError extends Error {
+  override name = "InboundRefusalError";
+  constructor(readonly reason: InboundRefusal, message: string) {
+    super(message);
+  }
+}
+
+/** A recipient that passed its check: the address as given and the accounts it delivers to. */
+export interface AcceptedRecipient {
+  /** The address exactly as the sender named it (a +tag included), recorded in Delivered-To. */
+  address: string;
+  accountIds: number[];
+}
+
+/** The answer to a recipient check. */
+export type RecipientCheck =
+  | { accepted: true; recipient: AcceptedRecipient }
+  | { accepted: false; reason: InboundRefusal; detail: string };
+
+/** A message to store, with its envelope. */
+export interface InboundMessage {
+  /** The envelope sender ("" for the null sender). */
+  mailFrom: string;
+  recipients: readonly AcceptedRecipient[];
+  /** The message as received (CRLF line ends, dot-stuffing removed). */
+  message: Uint8Array;
+  /** The trace header field (a complete `Received:` line with its CRLF) for the copy of a recipient. */
+  received: (recipient: string) => string;
+}
+
+/** Checks recipients and stores inbound mail. */
+export class InboundDelivery {
+  constructor(
+    private readonly store: Store,
+    private readonly deps: {
+      accounts: AccountService;
+      domains: DomainService;
+      blobs: BlobService;
+      local: LocalDelivery;
+      write: LoggedWrite;
+    },
+  ) {}
+
+  /**
+   * Whether mail to `address` can be delivered now: an address, alias or group of one of this
+   * server's domains (a `+tag` after the local part ignored), enabled, with room for `size` bytes
+   * when the sender declared it (RFC 1870) and for at least one byte otherwise.
+   */
+  async checkRecipient(address: string, size?: number): Promise<RecipientCheck> {
+    const at = address.lastIndexOf("@");
+    if (at <= 0) return refused("unknownRecipient", `"${address}" is not an address of this server`);
+    const domain = address.slice(at + 1).toLowerCase();
+    if (!(await this.deps.domains.getByName(domain))) {
+      return refused("relayDenied", `This server does not relay to "${domain}"`);
+    }
+    const id = await this.accountOf(address.slice(0, at), domain);
+    if (id === undefined) return refused("unknownRecipient", `No mailbox "${address}" here`);
+    const account = await this.deps.accounts.get(id);
+    if (!account) return refused("unknownRecipient", `No mailbox "${address}" here`);
+    if (!account.enabled) return refused("disabled", `The mailbox "${address}" is disabled`);
+    let accountIds = [id];
+    if (account.type === "Group") {
+      // A group's address is a distribution list: every enabled member gets a copy.
+      accountIds = [];
+      for (const member of await this.deps.accounts.query({ memberOf: id })) {
+        if ((await this.deps.accounts.get(member))?.enabled) accountIds.push(member);
+      }
+      if (accountIds.length === 0) {
+        return refused("unknownRecipient", `The group "${address}" has no members`);
+      }
+    }
+    for (const accountId of accountIds) {
+      const limit = (await this.deps.accounts.get(accountId))?.quotas.maxDiskQuota;
+      if (limit === undefined) continue;
+      if (size !== undefined && size > limit) {
+        return refused("tooLarge", `A message of ${size} bytes exceeds the quota of "${address}"`);
+      }
+      const used = await this.store.blobs.usedBytes(accountId);
+      if (used + (size ?? 1) > limit) return refused("mailboxFull", `The mailbox "${address}" is full`);
+    }
+    return { accepted: true, recipient: { address, accountIds } };
+  }
+
+  /**
+   * Stores the message in the Inbox of every account of every recipient (once per account) in one
+   * transaction; throws InboundRefusalError (nothing stored) when a quota has no room for it.
+   * Returns how many emails were stored.
+   */
+  async deliver(input: InboundMessage): Promise<number> {
+    const now = Date.now();
+    const receivedAt = Math.floor(now / 1000) * 1000;
+    // Everything but store calls happens before the transaction (see Store.transaction).
+    const copies: { accountId: number; address: string; data: Uint8Array; inbox: number }[] = [];
+    const seen = new Set<number>();
+    const encoder = new TextEncoder();
+    for (const recipient of input.recipients) {
+      for (const accountId of recipient.accountIds) {
+        if (seen.has(accountId)) continue;
+        seen.add(accountId);
+        const inbox = (await this.store.mailboxes.list(accountId)).find((m) => m.role === "inbox");
+        if (!inbox) continue;
+        const trace = `Return-Path: <${input.mailFrom}>\r\nDelivered-To: ${recipient.address}\r\n` +
+          input.received(recipient.address);
+        copies.push({
+          accountId,
+          address: recipient.address,
+          data: concatBytes(encoder.encode(trace), input.message),
+          inbox: inbox.id,
+        });
+      }
+    }
+    const limits = new Map<number, number | undefined>();
+    for (const { accountId } of copies) {
+      limits.set(accountId, (await this.deps.accounts.get(accountId))?.quotas.maxDiskQuota);
+    }
+    const prepared = copies.map((c) => ({
+      ...c,
+      hash: this.deps.blobs.hashOf(c.data),
+      facts: messageFacts(c.data),
+    }));
+    const stored = await this.deps.write(async () => {
+      const log: InsertLog = { now, changes: [], recounted: new Set(), searchable: [] };
+      let count = 0;
+      for (const p of prepared) {
+        const limit = limits.get(p.accountId);
+        if (limit !== undefined && !(await this.store.blobs.isLinked(p.accountId, p.hash))) {
+          const used = await this.store.blobs.usedBytes(p.accountId);
+          if (used + p.data.length > limit) {
+            throw new InboundRefusalError(
+              p.data.length > limit ? "tooLarge" : "mailboxFull",
+              `The mailbox "${p.address}" has no room for a message of ${p.data.length} bytes`,
+            );
+          }
+        }
+        const blob = await this.store.blobs.put(p.hash, p.data, now);
+        if (await this.store.emails.idByBlob(p.accountId, blob.id) !== undefined) continue;
+        const item = { blobId: "", mailboxIds: [p.inbox], keywords: [] };
+        await insertPrepared(this.store, p.accountId, {
+          item,
+          blob,
+          data: p.data,
+          facts: p.facts,
+          receivedAt,
+        }, log);
+        log.changes.push({
+          type: "Mailbox",
+          objectId: p.inbox,
+          kind: "updated",
+          accountId: p.accountId,
+          countsOnly: true,
+        });
+        count++;
+      }
+      await this.store.emails.index(log.searchable);
+      return { result: count, events: [], changes: log.changes };
+    });
+    for (const p of prepared) {
+      if (input.mailFrom) await this.deps.local.answerIfAway(p.accountId, p.data, input.mailFrom);
+    }
+    return stored;
+  }
+
+  /** The account of `local@domain`, or of `base@domain` for a plus address `base+tag@domain`. */
+  private async accountOf(local: string, domain: string): Promise<number | undefined> {
+    const exact = await this.deps.accounts.idByLogin(`${local}@${domain}`.toLowerCase());
+    if (exact !== undefined) return exact;
+    const plus = local.indexOf("+");
+    if (plus <= 0) return undefined;
+    return await this.deps.accounts.idByLogin(`${local.slice(0, plus)}@${domain}`.toLowerCase());
+  }
+}
+
+function refused(reason: InboundRefusal, detail: string): RecipientCheck {
+  return { accepted: false, reason, detail };
+}

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { dataProblem } from "./data_guard.ts";
+import { receivedHeader } from "./received.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("data with only CRLF line ends passes; a bare CR, a bare LF or a NUL anywhere is named", () => {
+  assert.equal(dataProblem(bytes("Subject: a\r\n\r\nbody\r\n.. dots\r\n")), undefined);
+  assert.equal(dataProblem(bytes("")), undefined);
+  for (const bad of ["a\nb\r\n", "a\rb\r\n", "a\r\n\n", "a\r\r\n", "ends with CR\r", "\n"]) {
+    assert.equal(dataProblem(bytes(bad)), "bareLineEnd", JSON.stringify(bad));
+  }
+  assert.equal(dataProblem(bytes("a\x00b\r\n")), "nulByte");
+});
+
+Deno.test("a Received field keeps client-chosen values on its own lines, whatever they hold", () => {
+  const field = receivedHeader({
+    helo: "evil\r\nX-Injected: yes (comment) <x>;",
+    remoteAddress: "127.0.0.1",
+    hostname: "mx.example.org",
+    protocol: "ESMTPS",
+    tls: { version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384" },
+    id: "abc.1",
+    recipient: "bob+tag@example.org",
+    date: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)),
+  });
+  assert.equal(field.match(/\r\n(?![\t])/g)?.length, 1, "one field: continuation lines only, one final CRLF");
+  assert.doesNotMatch(field, /\r\nX-Injected/);
+  assert.match(
+    field,
+    /^Received: from evil\?\?X-Injected:\?yes\?\?comment\?\?\?x\?\? \(\[127\.0\.0\.1\]\)\r\n/,
+  );
+  assert.match(field, /with ESMTPS\r\n\t\(using TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384\)\r\n/);
+  assert.match(field, /for <bob\+tag@example\.org>; Fri, 02 Jan 2026 03:04:05 \+0000\r\n$/);
+});
