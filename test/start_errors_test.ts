@@ -1,5 +1,6 @@
 /** A start that cannot serve: checked before anything is created, one JSON line naming the flag. */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { freePort } from "./helpers.ts";
 import { jsonLines } from "./log_helpers.ts";
 
@@ -86,6 +87,40 @@ Deno.test("a data directory that cannot be created is one line naming --data, an
     assert.match(lines[0].message, /; change --data \(POSTERN_DATA\) or its owner$/);
     Deno.listen({ hostname: "127.0.0.1", port }).close();
   } finally {
+    await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("a busy SMTP port is one line naming --smtp-listen, and no first admin is made", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "postern-busy-smtp-" });
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (busy.addr as Deno.NetAddr).port;
+  try {
+    const { code, lines } = await failedStart([
+      "--data",
+      `${parent}/data`,
+      "--listen",
+      `127.0.0.1:${freePort()}`,
+      "--smtp-listen",
+      `127.0.0.1:${port}`,
+    ]);
+    assert.equal(code, 1);
+    assert.equal(lines.length, 1, JSON.stringify(lines));
+    assert.equal(lines[0].level, "ERROR");
+    assert.equal(
+      lines[0].message,
+      `Cannot listen on 127.0.0.1:${port}: the address is already in use (another Postern or another server?); ` +
+        "change --smtp-listen (POSTERN_SMTP_LISTEN)",
+    );
+    const db = new DatabaseSync(`${parent}/data/postern.db`, { readOnly: true });
+    try {
+      const { n } = db.prepare("SELECT count(*) AS n FROM accounts").get() as { n: number };
+      assert.equal(n, 0, "no admin whose once-only password was printed for nothing");
+    } finally {
+      db.close();
+    }
+  } finally {
+    busy.close();
     await Deno.remove(parent, { recursive: true });
   }
 });
