@@ -46,6 +46,8 @@ export interface App {
   close(): Promise<void>;
   /** The JMAP methods the engine serves, read from its method table. */
   jmapMethodNames(): string[];
+  /** How many verified push subscriptions this process serves now (a push retry pending counts). */
+  webPushServed(): number;
 }
 
 /** Options for tests, benchmarks and the CLI. */
@@ -190,6 +192,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     handler,
     closeConnections,
     jmapMethodNames: () => jmap.engine.methodNames(),
+    webPushServed: () => jmap.webPush.size,
     close: async () => {
       closeConnections();
       await services.close();

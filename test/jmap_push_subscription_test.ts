@@ -19,12 +19,17 @@ interface Push {
   body: Uint8Array;
 }
 
-/** A push endpoint on a free loopback port; `statuses` are answered in turn, then 201. */
-function endpoint(statuses: number[] = []) {
+/**
+ * A push endpoint on a free loopback port; `statuses` are answered in turn, then 201. With `hold`, the
+ * answer to request number `hold.request` (1 is the first) waits for `hold.until`.
+ */
+function endpoint(statuses: number[] = [], hold?: { request: number; until: Promise<void> }) {
   const pushes: Push[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
     pushes.push({ headers: request.headers, body: new Uint8Array(await request.arrayBuffer()) });
-    return new Response(null, { status: statuses.shift() ?? 201 });
+    const status = statuses.shift() ?? 201;
+    if (pushes.length === hold?.request) await hold.until;
+    return new Response(null, { status });
   });
   return {
     url: `http://127.0.0.1:${server.addr.port}/push/device-1`,
@@ -175,6 +180,37 @@ Deno.test("a failing push endpoint is retried with backoff; 410 Gone drops the s
     });
   } finally {
     await device.close();
+  }
+});
+
+Deno.test("a subscription destroyed while its push is in flight is never retried: the destroy wins the race with the retry timer", async () => {
+  // The verification is taken; the first StateChange is held, then answered 503 (a retry would follow).
+  let releaseHeld!: () => void;
+  const device = endpoint([201, 503], { request: 2, until: new Promise((resolve) => releaseHeld = resolve) });
+  const control = endpoint();
+  try {
+    await withApp(async (t) => {
+      const [alice] = await createUsers(t, ["alice"]);
+      const doomed = await verifiedSubscription(t, alice, device);
+      await verifiedSubscription(t, alice, control);
+      await until(() => t.app.webPushServed() === 2, "both subscriptions served");
+      await createMailbox(t, alice, { name: "One" });
+      await until(() => device.pushes.length === 2, "the StateChange reaches the device and is held there");
+      const destroyed = await pushCall(t, alice, "PushSubscription/set", { destroy: [doomed] });
+      assert.deepEqual(destroyed.destroyed, [doomed]);
+      releaseHeld(); // 503: the sender would retry after its backoff
+      await until(
+        () => t.app.webPushServed() === 1,
+        "the destroyed subscription to be dropped, its retry with it",
+      );
+      await createMailbox(t, alice, { name: "Two" });
+      await until(() => control.pushes.length === 3, "the control's second StateChange");
+      assert.equal(device.pushes.length, 2, "nothing went to the destroyed subscription after its destroy");
+    });
+  } finally {
+    releaseHeld();
+    await device.close();
+    await control.close();
   }
 });
 
