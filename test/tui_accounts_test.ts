@@ -184,3 +184,42 @@ Deno.test({
       await until(() => tui.exited(), "the UI to exit on q");
     }),
 });
+
+Deno.test({
+  name: "a new account whose name is taken asks only the name again and keeps the other answers",
+  ignore: !HAS_TMUX,
+  fn: () =>
+    withTuiOnNewDatabase(async (tui, dataDir) => {
+      await createUser(tui, "tess");
+      await tui.keys("Enter");
+      await tui.waitFor("+ New account");
+      await tui.keys("n");
+      await tui.waitFor("? Type");
+      await tui.keys("Enter");
+      await tui.waitFor("? Name");
+      await tui.type("tess");
+      await tui.keys("Enter");
+      await tui.waitFor("? Description");
+      await tui.type("Second of that name");
+      await tui.keys("Enter");
+      await tui.waitFor("? Role");
+      await tui.keys("Enter");
+      await tui.waitFor("? Password");
+      await tui.keys("Enter");
+      await tui.waitFor("? Password (at least");
+      await tui.type(PASSWORD);
+      await tui.keys("Enter");
+      await tui.waitFor("? Again, to confirm");
+      await tui.type(PASSWORD);
+      await tui.keys("Enter");
+      // Refused (the address is taken): the name alone comes back, nothing before or after it.
+      const refused = await tui.waitFor(/tess[\s\S]*\? Name/);
+      assert.doesNotMatch(refused, /\? Type/);
+      await tui.type("tina");
+      await tui.keys("Enter");
+      await tui.waitFor(/Created user tina@example\.org[\s\S]*❯ OK/);
+      const stored = await account(dataDir, "tina");
+      assert.equal(stored?.description, "Second of that name", "the description typed before was kept");
+      assert.deepEqual(stored?.roles, { "0": "user" });
+    }),
+});

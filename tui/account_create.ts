@@ -1,7 +1,7 @@
 /** The create form of an account: type, name, domain, description and, for a user, role and password. */
 import type { WireObject } from "../src/directory/mod.ts";
 import { ACCOUNT, localPartSchema } from "../src/model/objects/mod.ts";
-import { askAndSave, FORM_KEYS, rule, value } from "./form.ts";
+import { askAndSave, FORM_KEYS, refusedFields, rule, value } from "./form.ts";
 import { choosePassword, credentials } from "./password.ts";
 import { errorLines, type Ui } from "./ui.ts";
 
@@ -29,7 +29,7 @@ export async function createAccount(ui: Ui, type?: NewAccount["type"]): Promise<
   let previous: NewAccount | undefined;
   const created = await askAndSave(ui, path, async (error) => {
     const body = error ? [...errorLines(error), "Change the answers and try again, or press Esc."] : [];
-    const answers = await askNewAccount(ui, path, domains, { body, previous, type });
+    const answers = await askNewAccount(ui, path, domains, { body, previous, type, ask: toAsk(error) });
     if (answers) previous = answers;
     return answers;
   }, async (a) => {
@@ -49,17 +49,45 @@ export async function createAccount(ui: Ui, type?: NewAccount["type"]): Promise<
   await ui.showDone(path, lines);
 }
 
+/** The answers of the form, by the account property a refusal names. */
+const ANSWER_OF: Record<string, keyof NewAccount> = {
+  "@type": "type",
+  name: "name",
+  domainId: "domainId",
+  description: "description",
+  roles: "role",
+  credentials: "password",
+};
+
+/**
+ * Which answers a refusal asks again (the others are kept): those it names; a refusal naming none (a
+ * taken address is a conflict, not a property) asks the name and the domain; no refusal asks everything.
+ */
+function toAsk(error: unknown): (answer: keyof NewAccount) => boolean {
+  if (!error) return () => true;
+  const named = new Set([...refusedFields(error)].map((property) => ANSWER_OF[property]).filter(Boolean));
+  if (named.size === 0) return (answer) => answer === "name" || answer === "domainId";
+  return (answer) => named.has(answer);
+}
+
 async function askNewAccount(
   ui: Ui,
   path: string[],
   domains: WireObject[],
-  options: { body: string[]; previous?: NewAccount; type?: NewAccount["type"] },
+  options: {
+    body: string[];
+    previous?: NewAccount;
+    type?: NewAccount["type"];
+    ask: (answer: keyof NewAccount) => boolean;
+  },
 ): Promise<NewAccount | undefined> {
   const { prompts } = ui;
   const before = options.previous;
+  // With earlier answers, only what the refusal named is asked again; the rest is kept as it was.
+  const keep = (answer: keyof NewAccount) => before !== undefined && !options.ask(answer);
   const show = (answers: string[]) => ui.draw(path, [...options.body, ...answers], FORM_KEYS);
   show([]);
-  const type = options.type ?? value(
+  const type = options.type ?? (keep("type") ? before!.type : undefined) ?? value(
     await prompts.menu("Type", [
       { value: "User" as const, name: "User", description: "Someone who logs in" },
       { value: "Group" as const, name: "Group", description: "A shared mailbox its members use" },
@@ -68,7 +96,7 @@ async function askNewAccount(
   if (!type) return undefined;
   const done = [`Type: ${type}`];
   show(done);
-  const name = value(
+  const name = keep("name") ? before!.name : value(
     await prompts.text("Name (login and local part of the address)", {
       default: before?.name,
       validate: rule(localPartSchema),
@@ -76,8 +104,8 @@ async function askNewAccount(
   );
   if (name === undefined) return undefined;
   done.push(`Name: ${name}`);
-  let domainId = String(domains[0].id);
-  if (domains.length > 1) {
+  let domainId = keep("domainId") ? before!.domainId : String(domains[0].id);
+  if (domains.length > 1 && !keep("domainId")) {
     show(done);
     const picked = value(
       await prompts.menu("Domain", domains.map((d) => ({ value: String(d.id), name: String(d.name) })), {
@@ -90,7 +118,7 @@ async function askNewAccount(
   }
   done.push(`Domain: ${domains.find((d) => String(d.id) === domainId)?.name}`);
   show(done);
-  const description = value(
+  const description = keep("description") ? before!.description : value(
     await prompts.text("Description (optional, e.g. the full name)", { default: before?.description }),
   );
   if (description === undefined) return undefined;
@@ -99,7 +127,7 @@ async function askNewAccount(
   if (type === "User") {
     show(done);
     const roles = ACCOUNT.fields.roles.enum ?? ["user", "admin"];
-    const role = value(
+    const role = keep("role") ? before!.role : value(
       await prompts.menu("Role", roles.map((r) => ({ value: r, name: r })), {
         default: before?.role ?? "user",
         help: false,
@@ -108,8 +136,10 @@ async function askNewAccount(
     if (role === undefined) return undefined;
     answers.role = role;
     done.push(`Role: ${role}`);
-    answers.password = before?.password ??
-      await choosePassword(ui, path, { allowNone: true, body: [...options.body, ...done] });
+    // A refused password is chosen again (reusing it would be refused again, until Esc).
+    answers.password = keep("password") && before?.password
+      ? before.password
+      : await choosePassword(ui, path, { allowNone: true, body: [...options.body, ...done] });
     if (!answers.password) return undefined;
   }
   return answers;
