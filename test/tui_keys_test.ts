@@ -94,5 +94,26 @@ Deno.test({
       await tui.keys("q");
       screen = await tui.waitFor("? Account");
       assert.match(screen, /Keys +0 API keys · 1 app password/);
+
+      // A password reset asks whether the app passwords go too (after a leak they should).
+      await tui.choose("Reset password…");
+      await tui.waitFor("? Password");
+      await tui.keys("Enter");
+      await tui.waitFor("? Password (at least");
+      await tui.type("the admin's new passphrase");
+      await tui.keys("Enter");
+      await tui.waitFor("? Again, to confirm");
+      await tui.type("the admin's new passphrase");
+      await tui.keys("Enter");
+      await tui.waitFor("? Also revoke the account's app passwords");
+      await tui.type("y");
+      await tui.keys("Enter");
+      screen = await tui.waitFor(/Keys +0 API keys · 0 app passwords[\s\S]*\? Account/);
+      assert.equal(
+        await status(server.url, basic("admin@example.org", password)),
+        401,
+        "the app password went",
+      );
+      assert.equal(await status(server.url, basic("admin@example.org", "the admin's new passphrase")), 200);
     }),
 });

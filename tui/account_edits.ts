@@ -148,13 +148,20 @@ export const EDITS: Record<string, AccountEdit> = {
   },
   password: {
     label: (a) => a.credentials ? "Reset password…" : "Set a password…",
-    description: "Typed twice or generated; every token of the account stops working",
+    description:
+      "Typed twice or generated; every token of the account stops working, app passwords only if you say so",
     variants: ["User"],
     async ask(ui, _account, path) {
       const chosen = await choosePassword(ui, path);
       if (!chosen?.secret) return undefined;
+      // A routine change keeps the mail clients' app passwords; one made because of a leak revokes them.
+      const revoke = await ui.prompts.yesNo(
+        "Also revoke the account's app passwords (their mail clients must be set up again)?",
+        false,
+      );
+      if (isKey(revoke)) return undefined;
       return {
-        patch: { credentials: credentials(chosen.secret) },
+        patch: { credentials: credentials(chosen.secret, revoke) },
         shownOnce: chosen.generated
           ? `New password (shown only this once, store it now): ${chosen.secret}`
           : undefined,

@@ -41,6 +41,6 @@ export async function choosePassword(
 }
 
 /** The credentials property for a password. */
-export function credentials(secret: string): WireObject[] {
-  return [{ "@type": "Password", secret }];
+export function credentials(secret: string, revokeAppPasswords = false): WireObject[] {
+  return [{ "@type": "Password", secret, ...(revokeAppPasswords ? { revokeAppPasswords: true } : {}) }];
 }
