@@ -23,6 +23,12 @@ async function account(dataDir: string, name: string): Promise<Record<string, un
 async function createUser(tui: TuiSession, name: string): Promise<void> {
   await tui.waitFor("? Go to");
   await tui.keys("Enter");
+  await fillNewUser(tui, name, "Tess Tester");
+  await tui.waitFor(new RegExp(`Created user ${name}@example\\.org[\\s\\S]*❯ OK`));
+}
+
+/** On the accounts screen: + New account, a user `name` described as `description`, PASSWORD twice. */
+async function fillNewUser(tui: TuiSession, name: string, description: string): Promise<void> {
   await tui.waitFor("+ New account");
   await tui.keys("n");
   await tui.waitFor("? Type");
@@ -31,7 +37,7 @@ async function createUser(tui: TuiSession, name: string): Promise<void> {
   await tui.type(name);
   await tui.keys("Enter");
   await tui.waitFor("? Description");
-  await tui.type("Tess Tester");
+  await tui.type(description);
   await tui.keys("Enter");
   await tui.waitFor("? Role");
   await tui.keys("Enter");
@@ -43,7 +49,6 @@ async function createUser(tui: TuiSession, name: string): Promise<void> {
   await tui.waitFor("? Again, to confirm");
   await tui.type(PASSWORD);
   await tui.keys("Enter");
-  await tui.waitFor(new RegExp(`Created user ${name}@example\\.org[\\s\\S]*❯ OK`));
 }
 
 Deno.test({
@@ -192,26 +197,7 @@ Deno.test({
     withTuiOnNewDatabase(async (tui, dataDir) => {
       await createUser(tui, "tess");
       await tui.keys("Enter");
-      await tui.waitFor("+ New account");
-      await tui.keys("n");
-      await tui.waitFor("? Type");
-      await tui.keys("Enter");
-      await tui.waitFor("? Name");
-      await tui.type("tess");
-      await tui.keys("Enter");
-      await tui.waitFor("? Description");
-      await tui.type("Second of that name");
-      await tui.keys("Enter");
-      await tui.waitFor("? Role");
-      await tui.keys("Enter");
-      await tui.waitFor("? Password");
-      await tui.keys("Enter");
-      await tui.waitFor("? Password (at least");
-      await tui.type(PASSWORD);
-      await tui.keys("Enter");
-      await tui.waitFor("? Again, to confirm");
-      await tui.type(PASSWORD);
-      await tui.keys("Enter");
+      await fillNewUser(tui, "tess", "Second of that name");
       // Refused (the address is taken): the name alone comes back, nothing before or after it.
       const refused = await tui.waitFor(/tess[\s\S]*\? Name/);
       assert.doesNotMatch(refused, /\? Type/);
