@@ -1,12 +1,12 @@
 /**
  * Authentication of incoming mail end to end: a real `postern serve` whose resolver is a real DNS
- * server (dnsmasq on loopback serving SPF, DKIM and DMARC records of .test zones), messages signed
+ * server (dnsmasq on loopback serving SPF, DKIM, ARC and DMARC records of .test zones), messages signed
  * with mailauth and sent with nodemailer from 127.0.0.1. What a user or a sender sees: the reply
  * code, the mailbox the message lands in, its Authentication-Results, /metrics and the log line;
  * and mailauth, run again on the stored bytes, agrees with the stored header.
  */
 import assert from "node:assert/strict";
-import { authenticate } from "mailauth";
+import { authenticate, sealMessage } from "mailauth";
 import { DnsResolver } from "../src/dns/mod.ts";
 import { type Dnsmasq, HAS_DNSMASQ, startDnsmasq } from "./dnsmasq_helpers.ts";
 import { ADMIN } from "./jmap_helpers.ts";
@@ -19,7 +19,11 @@ import { basic, PASSWORD } from "./helpers.ts";
 const ignore = !HAS_DNSMASQ && skipping("mail authentication with dnsmasq", "dnsmasq");
 
 const key = dkimKey();
+const arcKey = dkimKey();
 const ZONES = {
+  "forwarder.test": "v=spf1 ip4:127.0.0.1 -all",
+  "arc._domainkey.forwarder.test": arcKey.record,
+  "_dmarc.forwarder.test": "v=DMARC1; p=none",
   "good.test": "v=spf1 ip4:127.0.0.1 -all",
   "s1._domainkey.good.test": key.record,
   "_dmarc.good.test": "v=DMARC1; p=reject",
@@ -62,7 +66,7 @@ function result(header: string | undefined, method: string): string | undefined 
 }
 
 Deno.test({
-  name: "the MX checks SPF, DKIM and DMARC against a real DNS server and acts on DMARC per domain",
+  name: "the MX checks SPF, DKIM, ARC and DMARC against a real DNS server and acts on DMARC per domain",
   ignore,
   async fn(t) {
     const dns: Dnsmasq = await startDnsmasq(ZONES);
@@ -226,6 +230,35 @@ Deno.test({
           assert.equal(await storedEmail(url, mo, "mixed"), undefined);
         },
       );
+
+      await t.step("an intact ARC chain passes and one altered after sealing fails", async () => {
+        const seal = async (subject: string) => {
+          const original = message("list@forwarder.test", subject);
+          const headers = await sealMessage(original, {
+            signingDomain: "forwarder.test",
+            selector: "arc",
+            privateKey: arcKey.privateKey,
+            authResults: "forwarder.test; spf=pass smtp.mailfrom=list@forwarder.test",
+            cv: "none",
+          });
+          return headers.toString() + original;
+        };
+        const arcOf = async (subject: string, raw: string) => {
+          const sent = await send(port, { ...to, from: "list@forwarder.test" }, raw);
+          assert.equal(sent.code, 250, sent.response);
+          const header = (await storedEmail(url, alice, subject))?.authenticationResults.find((h) =>
+            h.startsWith("example.org;")
+          );
+          return [result(header, "arc"), header];
+        };
+        const [intact, header] = await arcOf("sealed", await seal("sealed"));
+        assert.equal(intact, "pass", header);
+        const [broken, brokenHeader] = await arcOf(
+          "resealed subject",
+          (await seal("sealed again")).replace("Subject: sealed again", "Subject: resealed subject"),
+        );
+        assert.equal(broken, "fail", brokenHeader);
+      });
 
       await t.step(
         "/metrics counts results per method and the DMARC actions; the log line has them",
