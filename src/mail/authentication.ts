@@ -14,7 +14,6 @@
  *    Junk except for `monitor` domains. `temperror` (DNS down) is accepted, as OpenDMARC does: mail is
  *    never refused because the server cannot tell.
  */
-import { authenticate } from "mailauth";
 import { Buffer } from "node:buffer";
 import type { DmarcEnforcement } from "./deps.ts";
 import { authservIdOf, headerFields, withoutFields } from "./header_fields.ts";
@@ -28,6 +27,13 @@ export type AuthMethod = typeof AUTH_METHODS[number];
 export const DEFAULT_MAX_DKIM_SIGNATURES = 10;
 /** Default time all checks of one message may take before they count as temperror. */
 export const DEFAULT_AUTH_DEADLINE_MS = 30_000;
+
+/**
+ * mailauth, loaded when the first message is checked: `deno bundle` cannot inline it (its
+ * `require("../package")` has no extension), so scripts/bundle.ts leaves this import to the npm
+ * cache, and a bundle without a listening MX never needs it.
+ */
+let mailauth: Promise<typeof import("mailauth")> | undefined;
 
 /** The DNS look-up mailauth calls: `dns.promises.resolve`'s signature (see dns/resolver.ts). */
 export type ResolveFunction = (name: string, type: string) => Promise<unknown>;
@@ -101,6 +107,7 @@ export class MailAuthenticator {
       timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs} ms`)), deadlineMs);
     });
     try {
+      const { authenticate } = await (mailauth ??= import("mailauth"));
       const result = await Promise.race([
         authenticate(
           Buffer.from(checked.buffer, checked.byteOffset, checked.byteLength),
