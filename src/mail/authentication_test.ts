@@ -29,6 +29,12 @@ Deno.test("header fields: folded fields are one, and dropping fields leaves ever
   assert.deepEqual(fields.map((f) => [f.name, f.value]), [["a", "1"], ["b", "two\tlines"], ["c", "3"]]);
   assert.equal(decoder.decode(withoutFields(raw, [fields[1]])), "A: 1\r\nC: 3\r\n\r\nB: not a header\r\n");
   assert.equal(decoder.decode(withoutFields(raw, [])), decoder.decode(raw));
+  // Edges: no line end at all, an empty header, a header with no body, a lone CR in a value.
+  const names = (text: string) => headerFields(encoder.encode(text)).map((f) => `${f.name}=${f.value}`);
+  assert.deepEqual(names("A: 1"), ["a=1"]);
+  assert.deepEqual(names("\r\n\r\nA: body"), []);
+  assert.deepEqual(names("A: 1\r\n\r\n"), ["a=1"]);
+  assert.deepEqual(names("A: x\ry\r\nB: 2\r\n\r\nC: 3"), ["a=x\ry", "b=2"]);
 });
 
 Deno.test("authserv-id: the first token, without comments, quotes, version or case", () => {

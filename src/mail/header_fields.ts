@@ -14,9 +14,10 @@ export interface HeaderField {
 
 /** The header fields of `message` up to the empty line (a message without one is all header). */
 export function headerFields(message: Uint8Array): HeaderField[] {
-  const text = new TextDecoder("latin1").decode(message);
-  const blank = text.indexOf("\r\n\r\n");
-  const headEnd = blank < 0 ? text.length : blank + 2;
+  // Only the header is decoded: a 10 MB body is never turned into a string here.
+  const blank = indexOfBlankLine(message);
+  const headEnd = blank < 0 ? message.length : blank + 2;
+  const text = new TextDecoder("latin1").decode(message.subarray(0, headEnd));
   const fields: HeaderField[] = [];
   let start = 0;
   while (start < headEnd) {
@@ -40,6 +41,14 @@ export function headerFields(message: Uint8Array): HeaderField[] {
     start = end;
   }
   return fields;
+}
+
+/** Where the first CRLF CRLF starts, or -1. */
+function indexOfBlankLine(bytes: Uint8Array): number {
+  for (let i = bytes.indexOf(13); i >= 0 && i + 3 < bytes.length; i = bytes.indexOf(13, i + 1)) {
+    if (bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) return i;
+  }
+  return -1;
 }
 
 /** `message` without the given fields (ranges from {@link headerFields} of the same message). */
