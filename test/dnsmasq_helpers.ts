@@ -21,8 +21,11 @@ export interface Dnsmasq {
 /** TXT records by name; a long value is split into strings of at most 255 bytes (RFC 1035 §3.3.14). */
 export type TxtRecords = Record<string, string>;
 
-/** Starts dnsmasq serving `txt` (and NXDOMAIN for any other name under .test); waits until it answers. */
-export async function startDnsmasq(txt: TxtRecords): Promise<Dnsmasq> {
+/**
+ * Starts dnsmasq serving `txt` (and NXDOMAIN for any other name under .test); waits until it answers.
+ * `extra` adds dnsmasq options such as `--mx-host=` or `--host-record=`.
+ */
+export async function startDnsmasq(txt: TxtRecords, extra: string[] = []): Promise<Dnsmasq> {
   const dir = await Deno.makeTempDir({ prefix: "postern-dnsmasq-" });
   const port = freePort();
   const records = Object.entries(txt).map(([name, value]) => {
@@ -45,6 +48,7 @@ export async function startDnsmasq(txt: TxtRecords): Promise<Dnsmasq> {
       "--local=/test/",
       "--cache-size=0",
       ...records,
+      ...extra,
     ],
     stdin: "null",
     stdout: "null",
