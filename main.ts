@@ -69,6 +69,7 @@ function program(): Command {
     .option("--smtp-max-errors <n>", "refused SMTP commands before the session is closed (default 20)")
     .option("--smtp-command-timeout <seconds>", "time to wait for the next SMTP command (default 300)")
     .option("--smtp-data-timeout <seconds>", "time the whole of DATA may take (default 600)")
+    .option("--dns-server <host[:port]>", "DNS servers to ask, comma-separated (default: the system's)")
     .action(async (opts, c: Command) => {
       const { run } = await import("./src/cli/io.ts");
       const { serveCommand } = await import("./src/cli/serve.ts");

@@ -51,6 +51,7 @@ Deno.test("with no flags and no environment every setting has its documented def
     idleTimeoutSeconds: 120,
     migrationBackup: true,
     smtp: { listen: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, ...SMTP_DEFAULTS },
+    dnsServers: [],
   };
   assert.deepEqual(config, expected);
 });
@@ -86,6 +87,7 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_SMTP_MAX_ERRORS: "9",
     POSTERN_SMTP_COMMAND_TIMEOUT: "120",
     POSTERN_SMTP_DATA_TIMEOUT: "240",
+    POSTERN_DNS_SERVER: "127.0.0.1:5353,[::1]:53",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -122,6 +124,7 @@ Deno.test("every documented environment variable is read", () => {
       commandTimeoutSeconds: 120,
       dataTimeoutSeconds: 240,
     },
+    dnsServers: ["127.0.0.1:5353", "[::1]:53"],
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -140,6 +143,7 @@ Deno.test("every documented environment variable is read", () => {
       "POSTERN_SMTP_LISTEN",
       "POSTERN_TLS_CERT",
       "POSTERN_SMTP_DATA_TIMEOUT",
+      "POSTERN_DNS_SERVER",
     ]
   ) {
     assert.ok(name in ENVIRONMENT, name);
@@ -161,6 +165,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     POSTERN_MAX_CONNECTIONS_PER_ADDRESS: "10",
     POSTERN_HEADER_TIMEOUT: "5",
     POSTERN_IDLE_TIMEOUT: "50",
+    POSTERN_DNS_SERVER: "192.0.2.53",
   };
   const flags: ConfigInput = {
     data: "/flag/data",
@@ -177,6 +182,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     headerTimeout: "6",
     idleTimeout: "60",
     backup: false,
+    dnsServer: "127.0.0.1:5353",
   };
   const config = resolveConfig(flags, env);
   assert.equal(config.dataDir, "/flag/data");
@@ -208,6 +214,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     headerTimeout: ["headerTimeoutSeconds"],
     idleTimeout: ["idleTimeoutSeconds"],
     backup: ["migrationBackup"],
+    dnsServer: ["dnsServers"],
   };
   const fromEnv = resolveConfig({}, env);
   for (const flag of Object.keys(affects) as (keyof typeof affects)[]) {

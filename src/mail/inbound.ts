@@ -9,7 +9,7 @@ import type { AccountService, DomainService } from "../directory/mod.ts";
 import type { BlobService } from "./blobs.ts";
 import type { LocalDelivery } from "./delivery.ts";
 import { type InsertLog, insertPrepared } from "./email_import.ts";
-import { concatBytes, type LoggedWrite, type Store } from "./deps.ts";
+import { concatBytes, type DmarcEnforcement, type LoggedWrite, type Store } from "./deps.ts";
 import { messageFacts } from "./message_facts.ts";
 
 /**
@@ -32,6 +32,8 @@ export interface AcceptedRecipient {
   /** The address exactly as the sender named it (a +tag included), recorded in Delivered-To. */
   address: string;
   accountIds: number[];
+  /** What its domain does with mail failing DMARC (see mail/authentication.ts). */
+  dmarcEnforcement?: DmarcEnforcement;
 }
 
 /** The answer to a recipient check. */
@@ -48,6 +50,8 @@ export interface InboundMessage {
   message: Uint8Array;
   /** The trace header field (a complete `Received:` line with its CRLF) for the copy of a recipient. */
   received: (recipient: string) => string;
+  /** Recipient addresses whose copy is filed in Junk (the Inbox when the account has none). */
+  junk?: ReadonlySet<string>;
 }
 
 /** Checks recipients and stores inbound mail. */
@@ -72,9 +76,8 @@ export class InboundDelivery {
     const at = address.lastIndexOf("@");
     if (at <= 0) return refused("unknownRecipient", `"${address}" is not an address of this server`);
     const domain = address.slice(at + 1).toLowerCase();
-    if (!(await this.deps.domains.getByName(domain))) {
-      return refused("relayDenied", `This server does not relay to "${domain}"`);
-    }
+    const domainRow = await this.deps.domains.getByName(domain);
+    if (!domainRow) return refused("relayDenied", `This server does not relay to "${domain}"`);
     const id = await this.accountOf(address.slice(0, at), domain);
     if (id === undefined) return refused("unknownRecipient", `No mailbox "${address}" here`);
     const account = await this.deps.accounts.get(id);
@@ -100,11 +103,14 @@ export class InboundDelivery {
       const used = await this.store.blobs.usedBytes(accountId);
       if (used + (size ?? 1) > limit) return refused("mailboxFull", `The mailbox "${address}" is full`);
     }
-    return { accepted: true, recipient: { address, accountIds } };
+    return {
+      accepted: true,
+      recipient: { address, accountIds, dmarcEnforcement: domainRow.dmarcEnforcement },
+    };
   }
 
   /**
-   * Stores the message in the Inbox of every account of every recipient (once per account) in one
+   * Stores the message in the Inbox (Junk for the `junk` recipients) of every account of every recipient (once per account) in one
    * transaction; throws InboundRefusalError (nothing stored) when a quota has no room for it.
    * Returns how many emails were stored.
    */
@@ -119,7 +125,11 @@ export class InboundDelivery {
       for (const accountId of recipient.accountIds) {
         if (seen.has(accountId)) continue;
         seen.add(accountId);
-        const inbox = (await this.store.mailboxes.list(accountId)).find((m) => m.role === "inbox");
+        const mailboxes = await this.store.mailboxes.list(accountId);
+        const junk = input.junk?.has(recipient.address)
+          ? mailboxes.find((m) => m.role === "junk")
+          : undefined;
+        const inbox = junk ?? mailboxes.find((m) => m.role === "inbox");
         if (!inbox) continue;
         const trace = `Return-Path: <${input.mailFrom}>\r\nDelivered-To: ${recipient.address}\r\n` +
           input.received(recipient.address);

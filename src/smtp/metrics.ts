@@ -8,10 +8,23 @@ export class SmtpMetrics {
   connections = 0;
   messagesAccepted = 0;
   readonly refusals = new Map<RefusalReason, number>();
+  /** Results of the authentication checks, keyed "method result" (spf pass, dmarc fail…). */
+  readonly authResults = new Map<string, number>();
+  /** Messages filed in Junk for at least one recipient because they failed DMARC. */
+  dmarcQuarantined = 0;
 
   /** Counts one refusal. */
   refused(reason: RefusalReason): void {
     this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+  }
+
+  /** Counts the results of one message's checks (see mail/authentication.ts). */
+  authenticated(results: Record<string, string>, quarantined: boolean): void {
+    for (const [method, result] of Object.entries(results)) {
+      const key = `${method} ${result}`;
+      this.authResults.set(key, (this.authResults.get(key) ?? 0) + 1);
+    }
+    if (quarantined) this.dmarcQuarantined++;
   }
 
   /** The samples /metrics renders. */
@@ -35,6 +48,22 @@ export class SmtpMetrics {
         type: "counter",
         value: this.messagesAccepted,
       },
+      {
+        name: "postern_smtp_dmarc_quarantined_total",
+        help: "Messages filed in Junk because they failed the DMARC policy of their From domain",
+        type: "counter",
+        value: this.dmarcQuarantined,
+      },
+      ...[...this.authResults].map(([key, value]): MetricSample => {
+        const [method, result] = key.split(" ");
+        return {
+          name: "postern_smtp_auth_results_total",
+          help: "Authentication results of received messages, by method (spf, dkim, dmarc, arc) and result",
+          type: "counter",
+          labels: { method, result },
+          value,
+        };
+      }),
       ...[...this.refusals].map(([reason, value]): MetricSample => ({
         name: "postern_smtp_refusals_total",
         help: "SMTP commands and messages refused, by reason",

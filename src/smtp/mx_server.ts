@@ -8,8 +8,9 @@
  * 3. RCPT TO: the recipient cap, then the directory check (mail/inbound.ts); each refusal counts
  *    towards the session's error limit.
  * 4. DATA: collected whole under the size limit and the DATA timeout, refused if it holds bare CR or
- *    LF or a NUL (data_guard.ts), then stored for every recipient in one transaction, and only then
- *    answered 250.
+ *    LF or a NUL (data_guard.ts), authenticated (SPF, DKIM, DMARC, ARC: authentication.ts; a DMARC
+ *    p=reject failure refused 550 5.7.1), then stored for every recipient in one transaction with its
+ *    Authentication-Results above the Received field, and only then answered 250.
  *
  * No AUTH (submission is another listener), so nothing is ever relayed.
  */
@@ -17,7 +18,13 @@ import type { Logger } from "@logtape/logtape";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import type { SmtpConfig } from "../config/mod.ts";
 import { concatBytes } from "../model/bytes.ts";
-import { type AcceptedRecipient, type InboundDelivery, InboundRefusalError } from "../mail/mod.ts";
+import {
+  type AcceptedRecipient,
+  type InboundDelivery,
+  InboundRefusalError,
+  type MailAuthenticator,
+} from "../mail/mod.ts";
+import { authenticateMessage } from "./authentication.ts";
 import { dataProblem } from "./data_guard.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
 import type { SmtpMetrics } from "./metrics.ts";
@@ -34,6 +41,8 @@ export interface MxOptions {
   inbound: Pick<InboundDelivery, "checkRecipient" | "deliver">;
   limits: Omit<SmtpConfig, "listen" | "tlsCertFile" | "tlsKeyFile">;
   tls?: ReloadingTlsFiles;
+  /** Checks SPF, DKIM, DMARC and ARC of each message; none: messages are stored unchecked. */
+  authenticator?: Pick<MailAuthenticator, "check">;
   metrics: SmtpMetrics;
   log: Logger;
 }
@@ -164,6 +173,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     let outcome = "accepted";
     let size = 0;
     let messageId: string | undefined;
+    let authentication: Record<string, string> | undefined;
     const timer = setTimeout(() => {
       outcome = "dataTimeout";
       metrics.refused("dataTimeout");
@@ -190,13 +200,25 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
         outcome = problem;
         return refuse(problem);
       }
+      const auth = await authenticateMessage(options.authenticator, {
+        session,
+        message,
+        recipients: state.recipients,
+        metrics,
+      });
+      authentication = auth && { ...auth.results, ...(auth.junk.size ? { action: "junk" } : {}) };
+      if (auth?.refusal) {
+        outcome = "dmarcReject";
+        return refuse("dmarcReject", auth.refusal);
+      }
       try {
         await options.inbound.deliver({
           mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           recipients: state.recipients,
-          message,
+          message: auth?.message ?? message,
+          junk: auth?.junk,
           received: (recipient) =>
-            receivedHeader({
+            (auth?.header ?? "") + receivedHeader({
               helo: session.hostNameAppearsAs ?? "",
               remoteAddress: session.remoteAddress,
               hostname: options.serverName,
@@ -235,6 +257,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
         size,
         outcome,
         messageId,
+        authentication,
       });
     }
   }

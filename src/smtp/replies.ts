@@ -22,6 +22,7 @@ export type RefusalReason =
   | "tooManyConnections"
   | "tooManyErrors"
   | "dataTimeout"
+  | "dmarcReject"
   | "localError";
 
 /**
@@ -55,6 +56,11 @@ export const REFUSALS: Record<RefusalReason, SmtpReply> = {
   },
   tooManyErrors: { code: 421, enhanced: "4.7.0", text: "Too many errors, closing the connection" },
   dataTimeout: { code: 421, enhanced: "4.4.2", text: "DATA took too long, closing the connection" },
+  dmarcReject: {
+    code: 550,
+    enhanced: "5.7.1",
+    text: "Message refused: it fails the DMARC policy (p=reject) of its From domain",
+  },
   localError: {
     code: 451,
     enhanced: "4.3.0",
