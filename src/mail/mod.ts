@@ -19,8 +19,10 @@ export type { IdentityInput } from "./identities.ts";
 export { LocalDelivery } from "./delivery.ts";
 export { InboundDelivery, InboundRefusalError } from "./inbound.ts";
 export type { AcceptedRecipient, InboundMessage, InboundRefusal, RecipientCheck } from "./inbound.ts";
-export { SUBMISSION_LIMITS, SubmissionService } from "./submissions.ts";
+export { isRecipientAddress, SUBMISSION_LIMITS, SubmissionService } from "./submissions.ts";
 export type { SubmissionInput } from "./submissions.ts";
+export { MessageSubmission } from "./message_submission.ts";
+export type { SubmittedMessage } from "./message_submission.ts";
 export type {
   DeliveryStatus,
   EnvelopeAddress,
