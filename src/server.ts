@@ -31,6 +31,7 @@ import { VERSION } from "./version.ts";
 import { MisconfigurationError } from "./model/errors.ts";
 import { hostPort, startMx } from "./mx.ts";
 import { SmtpMetrics } from "./smtp/mod.ts";
+import { startSubmission, type SubmissionListeners } from "./submission.ts";
 
 /** A wired application: its services and its fetch handler. */
 export interface App {
@@ -268,11 +269,27 @@ export async function serve(
       ? listenError(error, listen.hostname, listen.port, "--smtp-listen (POSTERN_SMTP_LISTEN)")
       : error;
   }
+  const submission: SubmissionListeners = {};
+  try {
+    await startSubmission(config, services, smtpMetrics, submission);
+  } catch (error) {
+    await Promise.all([mx?.close(0), submission.submission?.close(0)]);
+    listener.close();
+    await services.close();
+    const [listen, flag] = submission.submission || !config.smtp.submissionListen
+      ? [config.smtp.submissionsListen, "--submissions-listen (POSTERN_SUBMISSIONS_LISTEN)"]
+      : [config.smtp.submissionListen, "--submission-listen (POSTERN_SUBMISSION_LISTEN)"];
+    throw listen && (error as { code?: unknown })?.code
+      ? listenError(error, listen.hostname, listen.port, flag)
+      : error;
+  }
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first, startLog);
   const connectionStats = new ConnectionStats();
   const listeners: Record<string, string> = {};
   if (mx) listeners.smtp = hostPort(mx.addr);
+  if (submission.submission) listeners.submission = hostPort(submission.submission.addr);
+  if (submission.submissions) listeners.submissions = hostPort(submission.submissions.addr);
   const app = createApp(config, services, { ...options, connectionStats, smtpMetrics, listeners });
   services.prestart();
   const hashCheck = services.checkHashCost().catch((error) =>
@@ -315,7 +332,9 @@ export async function serve(
     listener,
     onListen: (addr) => {
       listeners.http = hostPort(addr);
-      const smtp = mx ? `, SMTP (MX) on ${listeners.smtp}${mx.starttls ? " with STARTTLS" : ""}` : "";
+      const smtp = (mx ? `, SMTP (MX) on ${listeners.smtp}${mx.starttls ? " with STARTTLS" : ""}` : "") +
+        (listeners.submission ? `, submission on ${listeners.submission} (STARTTLS)` : "") +
+        (listeners.submissions ? `, submission on ${listeners.submissions} (implicit TLS)` : "");
       startLog.info("Postern {version} listening on http://{http}{smtp}", {
         version: VERSION,
         http: listeners.http,
@@ -369,7 +388,11 @@ export async function serve(
   // for ever (Deno's graceful shutdown waits for every response, event streams included).
   const closing = server.shutdown();
   // SMTP sessions: idle ones get 421 at once, a message being received may finish within the grace.
-  const smtpClosing = mx?.close(graceMs);
+  const smtpClosing = Promise.all([
+    mx?.close(graceMs),
+    submission.submission?.close(graceMs),
+    submission.submissions?.close(graceMs),
+  ]);
   const ended = app.closeConnections();
   if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });
   // A stopped task's run() is the run still under way, if any: a batch of sends is let finish.

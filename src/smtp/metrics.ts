@@ -1,4 +1,4 @@
-/** Counters of the MX for /metrics. */
+/** Counters of the SMTP listeners (MX and submission) for /metrics. */
 import type { MetricSample } from "../http/mod.ts";
 import type { RefusalReason } from "./replies.ts";
 
@@ -8,6 +8,16 @@ export class SmtpMetrics {
   connections = 0;
   messagesAccepted = 0;
   readonly refusals = new Map<RefusalReason, number>();
+  /** Messages submitted by authenticated clients (587, 465), recorded as EmailSubmissions. */
+  messagesSubmitted = 0;
+  /** AUTH attempts by "mechanism outcome". */
+  readonly authentications = new Map<string, number>();
+
+  /** Counts one AUTH attempt. */
+  authenticated(mechanism: string, outcome: "success" | "failure" | "rateLimited" | "error"): void {
+    const key = `${mechanism} ${outcome}`;
+    this.authentications.set(key, (this.authentications.get(key) ?? 0) + 1);
+  }
 
   /** Counts one refusal. */
   refused(reason: RefusalReason): void {
@@ -35,6 +45,22 @@ export class SmtpMetrics {
         type: "counter",
         value: this.messagesAccepted,
       },
+      {
+        name: "postern_smtp_messages_submitted_total",
+        help: "Messages submitted on 587 or 465, recorded and acknowledged with 250",
+        type: "counter",
+        value: this.messagesSubmitted,
+      },
+      ...[...this.authentications].map(([key, value]): MetricSample => {
+        const [mechanism, outcome] = key.split(" ");
+        return {
+          name: "postern_smtp_auth_total",
+          help: "SMTP AUTH attempts, by mechanism and outcome",
+          type: "counter",
+          labels: { mechanism, outcome },
+          value,
+        };
+      }),
       ...[...this.refusals].map(([reason, value]): MetricSample => ({
         name: "postern_smtp_refusals_total",
         help: "SMTP commands and messages refused, by reason",

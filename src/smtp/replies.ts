@@ -22,7 +22,11 @@ export type RefusalReason =
   | "tooManyConnections"
   | "tooManyErrors"
   | "dataTimeout"
-  | "localError";
+  | "localError"
+  | "forbiddenSender"
+  | "badRecipient"
+  | "credentialsRevoked"
+  | "mailboxFullSender";
 
 /**
  * The reply of each refusal. Quotas (RFC 3463 X.2.2 "mailbox full", usable for persistent transient
@@ -55,6 +59,22 @@ export const REFUSALS: Record<RefusalReason, SmtpReply> = {
   },
   tooManyErrors: { code: 421, enhanced: "4.7.0", text: "Too many errors, closing the connection" },
   dataTimeout: { code: 421, enhanced: "4.4.2", text: "DATA took too long, closing the connection" },
+  forbiddenSender: {
+    code: 553,
+    enhanced: "5.7.1",
+    text: "Sender address not allowed: not an address this account may send as",
+  },
+  badRecipient: { code: 553, enhanced: "5.1.3", text: "Bad recipient address syntax" },
+  credentialsRevoked: {
+    code: 535,
+    enhanced: "5.7.8",
+    text: "The credentials of this session are no longer valid; authenticate again",
+  },
+  mailboxFullSender: {
+    code: 552,
+    enhanced: "5.2.2",
+    text: "Your mailbox is full: the Sent copy does not fit",
+  },
   localError: {
     code: 451,
     enhanced: "4.3.0",
