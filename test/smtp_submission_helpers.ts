@@ -53,6 +53,11 @@ export async function selfSignedCertificate(dir: string): Promise<{ cert: string
       "/CN=localhost",
       "-addext",
       "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      // A leaf, not a CA: rustls (Deno's TLS client) refuses a CA certificate as a server's.
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+      "-addext",
+      "extendedKeyUsage=serverAuth",
     ],
     stdout: "null",
     stderr: "piped",
@@ -247,7 +252,7 @@ export function base64(text: string): string {
 }
 
 /** Waits until `check` passes (it throws until then), polling for up to a minute. */
-export async function eventually(check: () => Promise<void>): Promise<void> {
+export async function eventually(check: () => void | Promise<void>): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
