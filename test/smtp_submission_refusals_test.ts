@@ -254,6 +254,35 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "a login refused before its account existed works once it is created (no stale cache)",
+        async () => {
+          const talk = await open();
+          try {
+            await talk.command("EHLO client.test");
+            assert.match(await talk.authPlain("carol@example.org", PASSWORD), /^535 5\.7\.8 /);
+            await createUsers(target, ["carol"]);
+            assert.match(await talk.authPlain("carol@example.org", PASSWORD), /^235 /);
+          } finally {
+            talk.close();
+          }
+        },
+      );
+
+      await t.step("a sender whose account is full gets 552 5.2.2 at DATA and nothing is sent", async () => {
+        const [dave] = await createUsers(target, ["dave"], { quotas: { maxDiskQuota: 100 } });
+        const talk = await open();
+        try {
+          await talk.command("EHLO client.test");
+          assert.match(await talk.authPlain(dave.emailAddress, PASSWORD), /^235 /);
+          const message = submittedMessage(dave.emailAddress, [bob.emailAddress], "too big for Sent");
+          assert.match(await talk.mail(dave.emailAddress, [bob.emailAddress], message), /^552 5\.2\.2 /);
+        } finally {
+          talk.close();
+        }
+        assert.ok(!(await subjectsIn(server, bob, "Inbox")).includes("too big for Sent"));
+      });
+
       await t.step("repeated wrong passwords are throttled: 454 4.7.0, and counted on /metrics", async () => {
         const talk = await open();
         try {
