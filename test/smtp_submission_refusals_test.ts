@@ -60,11 +60,12 @@ Deno.test({
           try {
             const ehlo = await talk.command("EHLO client.test");
             assert.match(ehlo, /STARTTLS/);
+            assert.doesNotMatch(ehlo, /AUTH/, `no mechanism offered before TLS: ${ehlo}`);
             assert.equal(
               await talk.authPlain(alice.emailAddress, PASSWORD),
               "530 5.7.0 Must issue a STARTTLS command first",
             );
-            await talk.startTls();
+            assert.match(await talk.startTls(), /250[- ]AUTH PLAIN LOGIN XOAUTH2 OAUTHBEARER\r\n/);
             assert.equal(
               await talk.command(`MAIL FROM:<${alice.emailAddress}>`),
               "530 5.7.0 Authentication required",

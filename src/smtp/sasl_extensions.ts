@@ -5,7 +5,8 @@
  *   after an empty 334. A refused token is answered with the RFC's JSON error in a 334 challenge;
  *   the client's `^A` then gets 535 5.7.8 (§3.2.3). smtp-server has XOAUTH2 only.
  * - AUTH before STARTTLS on a listener that offers it is `530 5.7.0 Must issue a STARTTLS command
- *   first` (RFC 3207 §4); smtp-server answers its own 538.
+ *   first` (RFC 3207 §4); smtp-server answers its own 538. Nor is AUTH advertised in EHLO before
+ *   TLS (RFC 4954 §4: no plaintext password mechanism without TLS), so a client never tries it.
  *
  * The OAUTHBEARER handler passes `{ method: "OAUTHBEARER", username, accessToken }` to onAuth, as
  * XOAUTH2 does; a failure's `data` is the JSON error object.
@@ -39,16 +40,29 @@ export function useSubmissionSasl(): void {
   };
   // deno-lint-ignore no-explicit-any
   const proto = SMTPConnection.prototype as any;
+  const needsTls = (connection: Connection) => {
+    const options = connection._server.options;
+    return !connection.secure && connection._isSupported("STARTTLS") && !options.hideSTARTTLS &&
+      !options.allowInsecureAuth;
+  };
   const handleAuth = proto.handler_AUTH;
   proto.handler_AUTH = function (this: Connection, command: Buffer | string, callback: Done) {
+    if (!needsTls(this)) return handleAuth.call(this, command, callback);
+    this.send(530, "5.7.0 Must issue a STARTTLS command first");
+    return callback();
+  };
+  const handleEhlo = proto.handler_EHLO;
+  proto.handler_EHLO = function (this: Connection, command: Buffer | string, callback: Done) {
+    if (!needsTls(this)) return handleEhlo.call(this, command, callback);
+    // The reply is built synchronously from the options: AUTH is left out of this one reply.
     const options = this._server.options;
-    if (
-      !this.secure && this._isSupported("STARTTLS") && !options.hideSTARTTLS && !options.allowInsecureAuth
-    ) {
-      this.send(530, "5.7.0 Must issue a STARTTLS command first");
-      return callback();
+    const methods = options.authMethods;
+    options.authMethods = [];
+    try {
+      return handleEhlo.call(this, command, callback);
+    } finally {
+      options.authMethods = methods;
     }
-    return handleAuth.call(this, command, callback);
   };
 }
 
