@@ -188,6 +188,11 @@ export class SmtpTalk {
     return await this.reply();
   }
 
+  /** The next reply, unasked (e.g. the 421 of a shutdown). */
+  next(): Promise<string> {
+    return this.reply();
+  }
+
   /** EHLO, STARTTLS and EHLO again; the second EHLO's reply. */
   async startTls(): Promise<string> {
     await this.command("EHLO client.test");

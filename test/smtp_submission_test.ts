@@ -15,6 +15,7 @@ import {
   eventually,
   nodemailerSubmit,
   pythonSubmit,
+  SmtpTalk,
   startSubmissionProcess,
   subjectsIn,
   submissionPeersMissing,
@@ -164,6 +165,22 @@ Deno.test({
           assert.ok(!lines.some((l) => l.includes("Hi Bob")));
         },
       );
+
+      await t.step("shutdown ends an idle session at once with 421 4.3.2", async () => {
+        const talk = await SmtpTalk.open(server.submissionsPort, {
+          implicitTls: true,
+          certPem: server.certPem,
+        });
+        try {
+          assert.match(await talk.command("EHLO client.test"), /^250/);
+          const reply = talk.next();
+          server.kill("SIGTERM");
+          assert.match(await reply, /^421 4\.3\.2 /);
+        } finally {
+          talk.close();
+        }
+        assert.equal((await server.status).code, 0);
+      });
     } finally {
       await server.stop();
       await Deno.remove(dataDir, { recursive: true });
