@@ -269,19 +269,14 @@ export async function serve(
       ? listenError(error, listen.hostname, listen.port, "--smtp-listen (POSTERN_SMTP_LISTEN)")
       : error;
   }
-  const submission: SubmissionListeners = {};
+  let submission: SubmissionListeners;
   try {
-    await startSubmission(config, services, smtpMetrics, submission);
+    submission = await startSubmission(config, services, smtpMetrics);
   } catch (error) {
-    await Promise.all([mx?.close(0), submission.submission?.close(0)]);
+    await mx?.close(0);
     listener.close();
     await services.close();
-    const [listen, flag] = submission.submission || !config.smtp.submissionListen
-      ? [config.smtp.submissionsListen, "--submissions-listen (POSTERN_SUBMISSIONS_LISTEN)"]
-      : [config.smtp.submissionListen, "--submission-listen (POSTERN_SUBMISSION_LISTEN)"];
-    throw listen && (error as { code?: unknown })?.code
-      ? listenError(error, listen.hostname, listen.port, flag)
-      : error;
+    throw error;
   }
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first, startLog);

@@ -4,7 +4,7 @@
  * files of --tls-cert/--tls-key (see smtp/submission_server.ts).
  */
 import { getLogger } from "@logtape/logtape";
-import type { Config } from "./config/mod.ts";
+import { type Config, listenError } from "./config/mod.ts";
 import { normalizeLogin } from "./directory/mod.ts";
 import { isRecipientAddress } from "./mail/mod.ts";
 import type { Services } from "./services.ts";
@@ -19,17 +19,17 @@ import {
 export type SubmissionListeners = Partial<Record<"submission" | "submissions", SubmissionServer>>;
 
 /**
- * Starts the submission listeners that are configured. `bound` is told of each as it starts, so a
- * failure of the second can close the first.
+ * Starts the submission listeners that are configured. If one cannot bind, the other is closed and
+ * the error names the address and the flag to change.
  */
 export async function startSubmission(
   config: Config,
   services: Services,
   metrics: SmtpMetrics,
-  bound: SubmissionListeners,
-): Promise<void> {
+): Promise<SubmissionListeners> {
   const { submissionListen, submissionsListen, tlsCertFile, tlsKeyFile, ...rest } = config.smtp;
-  if (!tlsCertFile || !tlsKeyFile) return;
+  const bound: SubmissionListeners = {};
+  if (!tlsCertFile || !tlsKeyFile) return bound;
   const { listen: _, ...limits } = rest;
   const tls = new ReloadingTlsFiles(tlsCertFile, tlsKeyFile);
   const common = {
@@ -48,10 +48,33 @@ export async function startSubmission(
     metrics,
     log: getLogger(["postern", "smtp"]),
   };
+  const start = async (
+    where: { hostname: string; port: number },
+    implicitTls: boolean,
+    flag: string,
+  ): Promise<SubmissionServer> => {
+    try {
+      return await startSubmissionServer({ ...common, ...where, implicitTls });
+    } catch (error) {
+      await bound.submission?.close(0);
+      throw (error as { code?: unknown })?.code
+        ? listenError(error, where.hostname, where.port, flag)
+        : error;
+    }
+  };
   if (submissionListen) {
-    bound.submission = await startSubmissionServer({ ...common, ...submissionListen, implicitTls: false });
+    bound.submission = await start(
+      submissionListen,
+      false,
+      "--submission-listen (POSTERN_SUBMISSION_LISTEN)",
+    );
   }
   if (submissionsListen) {
-    bound.submissions = await startSubmissionServer({ ...common, ...submissionsListen, implicitTls: true });
+    bound.submissions = await start(
+      submissionsListen,
+      true,
+      "--submissions-listen (POSTERN_SUBMISSIONS_LISTEN)",
+    );
   }
+  return bound;
 }
