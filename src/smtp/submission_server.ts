@@ -59,7 +59,10 @@ export interface SubmissionOptions {
 /** A listening submission server. */
 export interface SubmissionServer {
   addr: { hostname: string; port: number };
-  /** Like the MX's close: idle sessions get 421 4.3.2 at once, a message being received may finish. */
+  /**
+   * Like the MX's close: idle sessions get 421 4.3.2 at once, a message being received may finish;
+   * then waits for the sends of acknowledged messages (the caller bounds the wait).
+   */
   close(graceMs: number): Promise<void>;
 }
 
@@ -71,6 +74,11 @@ interface SessionState {
   recipients: string[];
   errors: number;
   busy: boolean;
+  /**
+   * The send of the session's last message, still under way: the next message waits for it before
+   * it is accepted, so one client has at most one send running per session (back-pressure).
+   */
+  sending?: Promise<void>;
 }
 
 /** Starts a submission listener (587 or 465). */
@@ -79,6 +87,8 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
   useSubmissionSasl();
   const { limits, metrics, log } = options;
   const sessions = new SmtpSessions<SessionState>(metrics, limits.maxConnectionsPerAddress);
+  /** Sends acknowledged and still running: a shutdown lets them finish (within its grace). */
+  const sends = new Set<Promise<void>>();
   const files = (await options.tls.current()).files;
   const refuse = (reason: RefusalReason, detail?: string) => {
     metrics.refused(reason);
@@ -230,16 +240,20 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
         return new Error("DATA timeout");
       }
       messageId = headerValue(data.message, "message-id");
+      await state.sending;
       try {
         const submission = await options.submission.submit(state.principal!.accountId, {
           mailFrom,
           rcptTo: state.recipients,
           message: data.message,
-        }, (sending) =>
-          sending.catch((error) =>
+        }, (sending) => {
+          const settled = sending.catch((error) =>
             // The claim taken at insert expires and the due loop sends it again (mail/submissions.ts).
             log.error("Sending submission {id} failed: {error}", { id: submissionId, error })
-          ));
+          );
+          sends.add(settled);
+          state.sending = settled.finally(() => sends.delete(settled));
+        });
         submissionId = submission.id;
       } catch (error) {
         const reason = error instanceof QuotaError
@@ -281,6 +295,7 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
     async close(graceMs) {
       sessions.closing = true;
       await closeSmtp(server, graceMs, (sessionId) => Boolean(sessions.get(sessionId)?.busy));
+      await Promise.all(sends);
     },
   };
 }
