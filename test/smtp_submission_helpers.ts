@@ -229,7 +229,8 @@ export class SmtpTalk {
     } catch { /* closed by the server */ }
   }
 
-  private async write(text: string): Promise<void> {
+  /** Sends raw text without waiting for a reply. */
+  async write(text: string): Promise<void> {
     let bytes = new TextEncoder().encode(text);
     while (bytes.length) bytes = bytes.subarray(await this.conn.write(bytes));
   }

@@ -266,7 +266,7 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
         return refuse(reason, (error as Error).message);
       }
       metrics.messagesSubmitted++;
-      return `2.0.0 Message accepted for delivery as ${id}`;
+      return `Message accepted for delivery as ${id}`;
     } catch (error) {
       outcome = "localError";
       throw error;
