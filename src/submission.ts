@@ -6,7 +6,7 @@
 import { getLogger } from "@logtape/logtape";
 import { type Config, listenError } from "./config/mod.ts";
 import { normalizeLogin } from "./directory/mod.ts";
-import { isRecipientAddress } from "./mail/mod.ts";
+import { isRecipientAddress, SUBMISSION_LIMITS } from "./mail/mod.ts";
 import type { Services } from "./services.ts";
 import {
   ReloadingTlsFiles,
@@ -43,7 +43,8 @@ export async function startSubmission(
       services.connectionAuthenticator.authenticate(authorization, client),
     submission: services.messageSubmission,
     isRecipientAddress,
-    limits,
+    // An EmailSubmission has at most SUBMISSION_LIMITS.maxRecipients: more are refused at RCPT.
+    limits: { ...limits, maxRecipients: Math.min(limits.maxRecipients, SUBMISSION_LIMITS.maxRecipients) },
     tls,
     metrics,
     log: getLogger(["postern", "smtp"]),

@@ -256,6 +256,25 @@ Deno.test({
       );
 
       await t.step(
+        "recipients past an EmailSubmission's 100 are 452 4.5.3; a bad address is 501 5.1.3",
+        async () => {
+          const talk = await open();
+          try {
+            await talk.command("EHLO client.test");
+            assert.match(await talk.authPlain(alice.emailAddress, PASSWORD), /^235 /);
+            assert.match(await talk.command(`MAIL FROM:<${alice.emailAddress}>`), /^250 /);
+            assert.match(await talk.command("RCPT TO:<no-domain>"), /^501 5\.1\.3 /);
+            for (let i = 0; i < 100; i++) {
+              assert.match(await talk.command(`RCPT TO:<r${i}@elsewhere.example>`), /^250 /);
+            }
+            assert.match(await talk.command("RCPT TO:<one-more@elsewhere.example>"), /^452 4\.5\.3 /);
+          } finally {
+            talk.close();
+          }
+        },
+      );
+
+      await t.step(
         "a login refused before its account existed works once it is created (no stale cache)",
         async () => {
           const talk = await open();

@@ -17,7 +17,7 @@ import type { Logger } from "@logtape/logtape";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import type { SmtpConfig } from "../config/mod.ts";
 import type { MessageSubmission } from "../mail/mod.ts";
-import { QuotaError, RuleError } from "../model/errors.ts";
+import { AuthError, QuotaError, RuleError } from "../model/errors.ts";
 import type { Principal } from "../model/types.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
 import { closeSmtp, connectionOf, listenSmtp, refreshTls, SmtpSessions } from "./listener.ts";
@@ -164,7 +164,7 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
         try {
           state.principal = await options.recheck(state.authorization!, session.remoteAddress);
         } catch (error) {
-          if (!(error instanceof Error && error.name === "AuthError")) {
+          if (!(error instanceof AuthError)) {
             log.error("Re-checking an SMTP session's credential failed: {error}", { error });
             return callback(refuse("localError"));
           }
@@ -256,11 +256,7 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
         });
         submissionId = submission.id;
       } catch (error) {
-        const reason = error instanceof QuotaError
-          ? "mailboxFullSender"
-          : error instanceof RuleError && /^forbidden/.test(error.rule)
-          ? "forbiddenSender"
-          : undefined;
+        const reason = refusalOf(error);
         if (!reason) throw error;
         outcome = reason;
         return refuse(reason, (error as Error).message);
@@ -298,4 +294,19 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
       await Promise.all(sends);
     },
   };
+}
+
+/** The SMTP refusal of a submission the mail service refused (a client's mistake, never a 4xx fault). */
+function refusalOf(error: unknown): RefusalReason | undefined {
+  if (error instanceof QuotaError) return "mailboxFullSender";
+  if (!(error instanceof RuleError)) return undefined;
+  switch (error.rule) {
+    case "tooManyRecipients":
+      return "tooManyRecipients";
+    case "invalidRecipients":
+    case "noRecipients":
+      return "badRecipient";
+    default:
+      return "forbiddenSender";
+  }
 }
