@@ -84,7 +84,7 @@ export function parseOauthBearer(response: string): { user?: string; token: stri
   }
   if (!token) return undefined;
   // RFC 5801 §5.1: "=2C" and "=3D" stand for "," and "=" in the authzid.
-  const user = match[2]?.replace(/=2C/gi, ",").replace(/=3D/gi, "=");
+  const user = match[2]?.replace(/=(2C|3D)/gi, (_, code: string) => code.toUpperCase() === "2C" ? "," : "=");
   return { user: user || undefined, token };
 }
 

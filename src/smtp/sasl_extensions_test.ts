@@ -55,3 +55,34 @@ Deno.test("SASL credentials become the Authorization value HTTP would take, or n
   assert.equal(authorizationOf({ method: "OAUTHBEARER", accessToken: "bad token" }), undefined);
   assert.equal(authorizationOf({ method: "CRAM-MD5", username: "a" }), undefined);
 });
+
+/** RFC 7628 §3.1's client response, built as a client library would (authzid escaped per RFC 5801). */
+function encodeOauthBearer(user: string | undefined, token: string, extra: [string, string][]): string {
+  const authzid = user === undefined ? "" : `a=${user.replace(/=/g, "=3D").replace(/,/g, "=2C")}`;
+  const pairs = [...extra, ["auth", `Bearer ${token}`]].map(([k, v]) => `${k}=${v}\x01`).join("");
+  return `n,${authzid},\x01${pairs}\x01`;
+}
+
+Deno.test("OAUTHBEARER: what an encoder writes parses back, and random input never throws", () => {
+  const random = (alphabet: string, max: number) =>
+    Array.from(
+      { length: 1 + Math.floor(Math.random() * max) },
+      () => alphabet[Math.floor(Math.random() * alphabet.length)],
+    ).join("");
+  const printable = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join("");
+  for (let i = 0; i < 2000; i++) {
+    const user = Math.random() < 0.2 ? undefined : random(printable + " ", 30);
+    const token = random(printable, 60);
+    const extra: [string, string][] = Math.random() < 0.5
+      ? [["host", random("abc.example", 20)], ["port", String(Math.floor(Math.random() * 65536))]]
+      : [];
+    const encoded = encodeOauthBearer(user, token, extra);
+    assert.deepEqual(parseOauthBearer(encoded), { user: user || undefined, token }, JSON.stringify(encoded));
+  }
+  const bytes = "\x00\x01\x02,=abn y\x7fa=auth=Bearer \u00e9";
+  for (let i = 0; i < 5000; i++) {
+    const input = random(bytes, 80);
+    const parsed = parseOauthBearer(input);
+    if (parsed) assert.ok(parsed.token.length > 0 && !/\s/.test(parsed.token), JSON.stringify(input));
+  }
+});
