@@ -60,6 +60,14 @@ function program(): Command {
     .option("--header-timeout <seconds>", "time a new connection has to send its request head (default 30)")
     .option("--idle-timeout <seconds>", "time a silent connection is kept (default 120)")
     .option("--smtp-listen <host:port>", "address of the SMTP (MX) listener (env POSTERN_SMTP_LISTEN)")
+    .option(
+      "--submission-listen <host:port>",
+      "address of the submission listener, STARTTLS, port 587 (env POSTERN_SUBMISSION_LISTEN)",
+    )
+    .option(
+      "--submissions-listen <host:port>",
+      "address of the submission listener, implicit TLS, port 465 (env POSTERN_SUBMISSIONS_LISTEN)",
+    )
     .option("--tls-cert <file>", "PEM certificate chain offered with STARTTLS (re-read when it changes)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
     .option("--smtp-max-message-bytes <n>", "largest message accepted by SMTP (default 10240000)")

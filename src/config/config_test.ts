@@ -50,7 +50,14 @@ Deno.test("with no flags and no environment every setting has its documented def
     headerTimeoutSeconds: 30,
     idleTimeoutSeconds: 120,
     migrationBackup: true,
-    smtp: { listen: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, ...SMTP_DEFAULTS },
+    smtp: {
+      listen: undefined,
+      submissionListen: undefined,
+      submissionsListen: undefined,
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
+      ...SMTP_DEFAULTS,
+    },
     dnsServers: [],
   };
   assert.deepEqual(config, expected);
@@ -78,6 +85,8 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_HEADER_TIMEOUT: "10",
     POSTERN_IDLE_TIMEOUT: "300",
     POSTERN_SMTP_LISTEN: "0.0.0.0:25",
+    POSTERN_SUBMISSION_LISTEN: "0.0.0.0:587",
+    POSTERN_SUBMISSIONS_LISTEN: "0.0.0.0:465",
     POSTERN_TLS_CERT: "/etc/postern/cert.pem",
     POSTERN_TLS_KEY: "/etc/postern/key.pem",
     POSTERN_SMTP_MAX_MESSAGE_BYTES: "5000000",
@@ -114,6 +123,8 @@ Deno.test("every documented environment variable is read", () => {
     migrationBackup: true,
     smtp: {
       listen: { hostname: "0.0.0.0", port: 25 },
+      submissionListen: { hostname: "0.0.0.0", port: 587 },
+      submissionsListen: { hostname: "0.0.0.0", port: 465 },
       tlsCertFile: "/etc/postern/cert.pem",
       tlsKeyFile: "/etc/postern/key.pem",
       maxMessageBytes: 5_000_000,
@@ -141,6 +152,8 @@ Deno.test("every documented environment variable is read", () => {
       "POSTERN_HEADER_TIMEOUT",
       "POSTERN_IDLE_TIMEOUT",
       "POSTERN_SMTP_LISTEN",
+      "POSTERN_SUBMISSION_LISTEN",
+      "POSTERN_SUBMISSIONS_LISTEN",
       "POSTERN_TLS_CERT",
       "POSTERN_SMTP_DATA_TIMEOUT",
       "POSTERN_DNS_SERVER",

@@ -32,8 +32,10 @@ export type {
   ResolveFunction,
 } from "./authentication.ts";
 export type { AcceptedRecipient, InboundMessage, InboundRefusal, RecipientCheck } from "./inbound.ts";
-export { SUBMISSION_LIMITS, SubmissionService } from "./submissions.ts";
+export { isRecipientAddress, SUBMISSION_LIMITS, SubmissionService } from "./submissions.ts";
 export type { SubmissionInput } from "./submissions.ts";
+export { MessageSubmission } from "./message_submission.ts";
+export type { SubmittedMessage } from "./message_submission.ts";
 export type {
   DeliveryStatus,
   EnvelopeAddress,

@@ -25,6 +25,6 @@ export async function authenticateMessage(
     mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
     recipients: input.recipients,
   });
-  input.metrics.authenticated(verdict.results, verdict.junk.size > 0);
+  input.metrics.checked(verdict.results, verdict.junk.size > 0);
   return verdict;
 }

@@ -23,7 +23,11 @@ export type RefusalReason =
   | "tooManyErrors"
   | "dataTimeout"
   | "dmarcReject"
-  | "localError";
+  | "localError"
+  | "forbiddenSender"
+  | "badRecipient"
+  | "credentialsRevoked"
+  | "mailboxFullSender";
 
 /**
  * The reply of each refusal. Quotas (RFC 3463 X.2.2 "mailbox full", usable for persistent transient
@@ -60,6 +64,22 @@ export const REFUSALS: Record<RefusalReason, SmtpReply> = {
     code: 550,
     enhanced: "5.7.1",
     text: "Message refused: it fails the DMARC policy (p=reject) of its From domain",
+  },
+  forbiddenSender: {
+    code: 553,
+    enhanced: "5.7.1",
+    text: "Sender address not allowed: not an address this account may send as",
+  },
+  badRecipient: { code: 553, enhanced: "5.1.3", text: "Bad recipient address syntax" },
+  credentialsRevoked: {
+    code: 535,
+    enhanced: "5.7.8",
+    text: "The credentials of this session are no longer valid; authenticate again",
+  },
+  mailboxFullSender: {
+    code: 552,
+    enhanced: "5.2.2",
+    text: "Your mailbox is full: the Sent copy does not fit",
   },
   localError: {
     code: 451,
