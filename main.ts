@@ -67,6 +67,7 @@ function program(): Command {
     .option("--smtp-max-connections <n>", "SMTP sessions at once (default 200)")
     .option("--smtp-max-connections-per-address <n>", "SMTP sessions at once from one address (default 20)")
     .option("--smtp-max-errors <n>", "refused SMTP commands before the session is closed (default 20)")
+    .option("--smtp-max-commands-before-mail <n>", "SMTP commands before the first MAIL FROM (default 100)")
     .option("--smtp-command-timeout <seconds>", "time to wait for the next SMTP command (default 300)")
     .option("--smtp-data-timeout <seconds>", "time the whole of DATA may take (default 600)")
     .action(async (opts, c: Command) => {

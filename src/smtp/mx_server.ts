@@ -2,8 +2,10 @@
  * The MX: an SMTP listener (smtp-server) that takes mail for this server's own addresses from
  * anyone and relays nothing. Read in the order of a session:
  *
- * 1. connect: the total (maxClients) and per-address session caps; the certificate files re-read
- *    if they changed, so the next STARTTLS uses them (STARTTLS is offered only with files).
+ * 1. connect: the total (maxClients) and per-address session caps (an IPv6 client counted with its
+ *    /64, address_group.ts); the cap on commands before the first MAIL FROM (command_cap.ts); the
+ *    certificate files re-read if they changed, so the next STARTTLS uses them (STARTTLS is offered
+ *    only with files).
  * 2. MAIL FROM: SIZE over the limit is refused by smtp-server (552 5.3.4).
  * 3. RCPT TO: the recipient cap, then the directory check (mail/inbound.ts); each refusal counts
  *    towards the session's error limit.
@@ -18,6 +20,8 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "s
 import type { SmtpConfig } from "../config/mod.ts";
 import { concatBytes } from "../model/bytes.ts";
 import { type AcceptedRecipient, type InboundDelivery, InboundRefusalError } from "../mail/mod.ts";
+import { addressGroup } from "./address_group.ts";
+import { capCommandsBeforeMail } from "./command_cap.ts";
 import { dataProblem } from "./data_guard.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
 import type { SmtpMetrics } from "./metrics.ts";
@@ -56,6 +60,8 @@ interface SessionState {
   errors: number;
   /** Whether a message of this session is being received or stored. */
   busy: boolean;
+  /** Whether a MAIL FROM was accepted (the end of the command cap). */
+  mailSeen: boolean;
 }
 
 /** Starts the MX listener. */
@@ -91,13 +97,20 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     ...(files ? { key: files.key, cert: files.cert } : {}),
     onConnect(session, callback) {
       void (async () => {
-        const count = (perAddress.get(session.remoteAddress) ?? 0) + 1;
-        perAddress.set(session.remoteAddress, count);
-        sessions.set(session.id, { recipients: [], errors: 0, busy: false });
+        const group = addressGroup(session.remoteAddress);
+        const count = (perAddress.get(group) ?? 0) + 1;
+        perAddress.set(group, count);
+        const state: SessionState = { recipients: [], errors: 0, busy: false, mailSeen: false };
+        sessions.set(session.id, state);
         metrics.connectionsTotal++;
         metrics.connections++;
         if (closing) return callback(replyError({ code: 421, enhanced: "4.3.2", text: "Shutting down" }));
         if (count > limits.maxConnectionsPerAddress) return callback(refuse("tooManyConnections"));
+        capCommandsBeforeMail(connectionOf(session), limits.maxCommandsBeforeMail, {
+          started: () => state.mailSeen,
+          reply: REFUSALS.tooManyCommands,
+          exceeded: () => metrics.refused("tooManyCommands"),
+        });
         if (options.tls) {
           try {
             const { files, changed } = await options.tls.current();
@@ -113,13 +126,15 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     onClose(session) {
       if (!sessions.delete(session.id)) return;
       metrics.connections--;
-      const count = (perAddress.get(session.remoteAddress) ?? 1) - 1;
-      if (count > 0) perAddress.set(session.remoteAddress, count);
-      else perAddress.delete(session.remoteAddress);
+      const group = addressGroup(session.remoteAddress);
+      const count = (perAddress.get(group) ?? 1) - 1;
+      if (count > 0) perAddress.set(group, count);
+      else perAddress.delete(group);
     },
     onMailFrom(_address, session, callback) {
       const state = sessions.get(session.id)!;
       state.recipients = [];
+      state.mailSeen = true;
       callback();
     },
     onRcptTo(address, session, callback) {
