@@ -59,6 +59,7 @@ function program(): Command {
     .option("--max-connections-per-address <n>", "connections held at once from one address (default 64)")
     .option("--header-timeout <seconds>", "time a new connection has to send its request head (default 30)")
     .option("--idle-timeout <seconds>", "time a silent connection is kept (default 120)")
+    .option("--mail-host <name>", "public host name of the mail service (env POSTERN_MAIL_HOST)")
     .option("--smtp-listen <host:port>", "address of the SMTP (MX) listener (env POSTERN_SMTP_LISTEN)")
     .option("--tls-cert <file>", "PEM certificate chain offered with STARTTLS (re-read when it changes)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
@@ -134,6 +135,18 @@ function program(): Command {
       const { actionCommand } = await import("./src/cli/action.ts");
       const all = c.optsWithGlobals();
       await run(() => actionCommand(name, all), all);
+    });
+  cmd.command("dns <domain>")
+    .description("print the DNS records a domain needs (MX, SPF, DMARC, SRV, autoconfig) as zone-file lines")
+    .option(
+      "--mail-host <name>",
+      "public host name of the mail service, in local mode (env POSTERN_MAIL_HOST)",
+    )
+    .action(async (domain: string, _opts, c: Command) => {
+      const { run } = await import("./src/cli/io.ts");
+      const { dnsCommand } = await import("./src/cli/dns.ts");
+      const all = c.optsWithGlobals();
+      await run(() => dnsCommand(domain, all), all);
     });
   cmd.command("apply [file]")
     .description("run a plan: one JSON operation per line, from a file or - for standard input")

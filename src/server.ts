@@ -9,6 +9,7 @@ import {
   listenError,
   listenOrExplain,
   loadSecretKey,
+  mailEndpoints,
 } from "./config/mod.ts";
 import { bootstrap, describeStoredProblem } from "./directory/mod.ts";
 import { printFirstStart, warnIfProxiedWithoutTrust } from "./start_notices.ts";
@@ -104,6 +105,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     version: VERSION,
     log: getLogger(["postern", "jmap"]),
     rotateSigningKey: () => services.oauth.rotateSigningKey(),
+    mailEndpoints: mailEndpoints(config),
     mailboxes: services.mailboxes,
     blobs: services.blobs,
     emails: services.emails,

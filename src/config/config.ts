@@ -1,6 +1,7 @@
 import { DEFAULT_BUSY_TIMEOUT_MS, MAX_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { domainNameSchema } from "../model/objects/mod.ts";
 import { ConfigError } from "./errors.ts";
+import { MAIL_HOST_ENVIRONMENT, type MailHostInput, resolveMailHost } from "./mail_host.ts";
 import { resolveSmtpConfig, SMTP_ENVIRONMENT, type SmtpConfig, type SmtpConfigInput } from "./smtp_config.ts";
 
 /**
@@ -52,6 +53,8 @@ export interface Config {
   migrationBackup: boolean;
   /** The SMTP (MX) listener and its limits. */
   smtp: SmtpConfig;
+  /** The public host name of the mail service (MX target, mail-client settings). */
+  mailHost: string | undefined;
 }
 
 /**
@@ -84,7 +87,7 @@ export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 10;
 const MAX_SHUTDOWN_GRACE_SECONDS = 3600;
 
 /** Raw options as the CLI parsed them (all optional strings). */
-export interface ConfigInput extends SmtpConfigInput {
+export interface ConfigInput extends SmtpConfigInput, MailHostInput {
   data?: string;
   listen?: string;
   domain?: string;
@@ -136,6 +139,7 @@ export const ENVIRONMENT = {
   POSTERN_IDLE_TIMEOUT:
     `seconds a connection may stay silent before it is closed (default ${DEFAULT_IDLE_TIMEOUT_SECONDS})`,
   ...SMTP_ENVIRONMENT,
+  ...MAIL_HOST_ENVIRONMENT,
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -251,6 +255,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     idleTimeoutSeconds,
     migrationBackup: input.backup !== false,
     smtp: resolveSmtpConfig(input, env, parseListen),
+    mailHost: resolveMailHost(input, env, { publicUrl }),
   };
 }
 

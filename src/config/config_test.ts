@@ -51,6 +51,7 @@ Deno.test("with no flags and no environment every setting has its documented def
     idleTimeoutSeconds: 120,
     migrationBackup: true,
     smtp: { listen: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, ...SMTP_DEFAULTS },
+    mailHost: undefined,
   };
   assert.deepEqual(config, expected);
 });
@@ -86,6 +87,8 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_SMTP_MAX_ERRORS: "9",
     POSTERN_SMTP_COMMAND_TIMEOUT: "120",
     POSTERN_SMTP_DATA_TIMEOUT: "240",
+    POSTERN_SMTP_MAX_COMMANDS_BEFORE_MAIL: "50",
+    POSTERN_MAIL_HOST: "Mail.Example.org.",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -119,9 +122,11 @@ Deno.test("every documented environment variable is read", () => {
       maxConnections: 300,
       maxConnectionsPerAddress: 5,
       maxErrors: 9,
+      maxCommandsBeforeMail: 50,
       commandTimeoutSeconds: 120,
       dataTimeoutSeconds: 240,
     },
+    mailHost: "mail.example.org",
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -161,6 +166,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     POSTERN_MAX_CONNECTIONS_PER_ADDRESS: "10",
     POSTERN_HEADER_TIMEOUT: "5",
     POSTERN_IDLE_TIMEOUT: "50",
+    POSTERN_MAIL_HOST: "mx.env.example",
   };
   const flags: ConfigInput = {
     data: "/flag/data",
@@ -177,6 +183,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     headerTimeout: "6",
     idleTimeout: "60",
     backup: false,
+    mailHost: "mx.flag.example",
   };
   const config = resolveConfig(flags, env);
   assert.equal(config.dataDir, "/flag/data");
@@ -208,6 +215,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     headerTimeout: ["headerTimeoutSeconds"],
     idleTimeout: ["idleTimeoutSeconds"],
     backup: ["migrationBackup"],
+    mailHost: ["mailHost"],
   };
   const fromEnv = resolveConfig({}, env);
   for (const flag of Object.keys(affects) as (keyof typeof affects)[]) {

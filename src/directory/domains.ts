@@ -21,7 +21,9 @@ export class DomainService {
   }
 
   /** Creates a domain; its name must be free. */
-  async create(input: { name: string; description?: string | null }): Promise<Domain> {
+  async create(
+    input: { name: string; description?: string | null; catchAll?: string | null },
+  ): Promise<Domain> {
     const id = await this.accounts.write(async () => {
       const existing = await this.store.domains.getByName(input.name);
       if (existing) {
@@ -35,6 +37,7 @@ export class DomainService {
       const id = await this.store.domains.insert({
         name: input.name,
         description: input.description ?? null,
+        catchAll: input.catchAll ?? null,
       });
       return {
         result: id,
@@ -45,8 +48,11 @@ export class DomainService {
     return (await this.store.domains.get(id))!;
   }
 
-  /** Renames or re-describes a domain; addresses in it follow the new name. */
-  async update(id: number, patch: { name?: string; description?: string | null }): Promise<Domain> {
+  /** Renames, re-describes or sets the catch-all of a domain; addresses in it follow the new name. */
+  async update(
+    id: number,
+    patch: { name?: string; description?: string | null; catchAll?: string | null },
+  ): Promise<Domain> {
     const before = await this.store.domains.get(id);
     if (!before) throw new NotFoundError("Domain", encodeId(id));
     await this.accounts.write(async () => {

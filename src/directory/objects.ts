@@ -9,6 +9,7 @@ import type { DomainService } from "./domains.ts";
 import type { SettingsMap, SettingsService } from "./settings.ts";
 import {
   decodeId,
+  domainNameSchema,
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
@@ -20,6 +21,7 @@ import {
 
 import { accessKeyToWire, accountToWire, domainToWire, masked, type WireObject } from "./wire.ts";
 import { withoutUnchanged } from "../model/unchanged.ts";
+import { type DnsRecord, dnsRecords, type MailEndpoints } from "../model/dns_records.ts";
 
 export { accessKeyToWire, accountToWire, domainToWire };
 export type { WireObject };
@@ -126,7 +128,9 @@ export class ObjectService {
       }
       case "Domain": {
         requireAdmin(caller, "create domains");
-        return domainToWire(await this.services.domains.create(value as { name: string }));
+        return domainToWire(
+          await this.services.domains.create(value as { name: string; catchAll?: string | null }),
+        );
       }
       default: {
         const type = spec.name as AccessKeyType;
@@ -266,11 +270,30 @@ export class ObjectService {
         const domain = await this.services.domains.get(id);
         if (!domain) throw new NotFoundError("Domain", wireId);
         const value = checked(spec, withoutUnchanged(patch, domainToWire(domain)), "update");
-        return domainToWire(await this.services.domains.update(id, value as { name?: string }));
+        return domainToWire(
+          await this.services.domains.update(id, value as { name?: string; catchAll?: string | null }),
+        );
       }
       default:
         throw new ForbiddenError(`${spec.name} cannot be changed: delete it and create a new one`);
     }
+  }
+
+  /** The DNS records of one of this server's domains (an administrator's report). */
+  async dnsRecords(
+    name: unknown,
+    endpoints: MailEndpoints,
+  ): Promise<{ domain: string; records: DnsRecord[] }> {
+    const parsed = domainNameSchema.safeParse(name);
+    if (!parsed.success) {
+      const message = parsed.error.issues[0]?.message ?? "must be a domain name";
+      throw new InvalidInputError(`Invalid domain ${JSON.stringify(name ?? null)}: ${message}`, [
+        { property: "domain", message },
+      ]);
+    }
+    const domain = await this.services.domains.getByName(parsed.data);
+    if (!domain) throw new NotFoundError("Domain", parsed.data);
+    return { domain: domain.name, records: dnsRecords(domain.name, endpoints) };
   }
 
   /** Deletes an object; for accounts, reports what the cascade removed. */

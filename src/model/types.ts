@@ -19,6 +19,8 @@ export interface Domain {
   id: number;
   name: string;
   description: string | null;
+  /** The address that receives mail for unknown addresses of this domain, or null. */
+  catchAll: string | null;
   createdAt: number;
 }
 

@@ -3,14 +3,21 @@ import type { Db, Row } from "./db.ts";
 
 /** Persistence of domains. */
 export interface DomainRepository {
-  insert(domain: { name: string; description: string | null }): Promise<number>;
+  insert(domain: { name: string; description: string | null; catchAll?: string | null }): Promise<number>;
   get(id: number): Promise<Domain | undefined>;
   getByName(name: string): Promise<Domain | undefined>;
   list(): Promise<Domain[]>;
-  update(id: number, fields: { name?: string; description?: string | null }): Promise<void>;
+  update(id: number, fields: DomainFields): Promise<void>;
   /** Names of the accounts and addresses that keep this domain in use. */
   usage(id: number): Promise<string[]>;
   delete(id: number): Promise<boolean>;
+}
+
+/** The changeable fields of a domain. */
+export interface DomainFields {
+  name?: string;
+  description?: string | null;
+  catchAll?: string | null;
 }
 
 function toDomain(row: Row): Domain {
@@ -18,6 +25,7 @@ function toDomain(row: Row): Domain {
     id: Number(row.id),
     name: String(row.name),
     description: row.description === null ? null : String(row.description),
+    catchAll: row.catch_all === null || row.catch_all === undefined ? null : String(row.catch_all),
     createdAt: Number(row.created_at),
   };
 }
@@ -27,9 +35,10 @@ export function sqliteDomains(db: Db): DomainRepository {
   return {
     insert(domain) {
       const { id } = db.run(
-        "INSERT INTO domains (name, description, created_at) VALUES (?, ?, ?)",
+        "INSERT INTO domains (name, description, catch_all, created_at) VALUES (?, ?, ?, ?)",
         domain.name,
         domain.description,
+        domain.catchAll ?? null,
         Date.now(),
       );
       return Promise.resolve(id);
@@ -49,6 +58,9 @@ export function sqliteDomains(db: Db): DomainRepository {
       if (fields.name !== undefined) db.run("UPDATE domains SET name = ? WHERE id = ?", fields.name, id);
       if (fields.description !== undefined) {
         db.run("UPDATE domains SET description = ? WHERE id = ?", fields.description, id);
+      }
+      if (fields.catchAll !== undefined) {
+        db.run("UPDATE domains SET catch_all = ? WHERE id = ?", fields.catchAll, id);
       }
       return Promise.resolve();
     },

@@ -1,5 +1,5 @@
 /** `Domain`: a mail domain that accounts and addresses live in. */
-import { domainNameSchema, serverSetSchema, textSchema } from "./mod_internal.ts";
+import { addressSchema, domainNameSchema, serverSetSchema, textSchema } from "./mod_internal.ts";
 import type { ObjectSpec } from "./spec.ts";
 
 /** The Domain declaration. */
@@ -16,6 +16,12 @@ export const DOMAIN: ObjectSpec = {
       column: true,
     },
     description: { schema: textSchema(256), type: "String?", description: "Note", column: true },
+    catchAll: {
+      schema: addressSchema.nullable(),
+      type: "String?",
+      description:
+        "Address of an account or group that receives mail sent to unknown addresses of this domain (none: refused)",
+    },
     createdAt: { schema: serverSetSchema, type: "UTCDate", description: "Creation time", serverSet: true },
   },
 };
