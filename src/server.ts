@@ -1,6 +1,6 @@
 /** Composition root: config → store → services → surfaces → one fetch handler. */
 import { getLogger } from "@logtape/logtape";
-import { apiRoutes } from "./api/mod.ts";
+import { apiRoutes, autoconfigRoutes, autodiscoverRoutes } from "./api/mod.ts";
 import {
   type Config,
   dataDirError,
@@ -132,6 +132,8 @@ export function createApp(config: Config, services: Services, options: AppOption
       userCodeWait: (client) => services.authenticator.userCodeWait(client),
       userCodeFailed: (client) => services.authenticator.userCodeFailed(client),
     }),
+    ...autoconfigRoutes({ domains: services.domains, endpoints: mailEndpoints(config) }),
+    ...autodiscoverRoutes({ domains: services.domains, endpoints: mailEndpoints(config) }),
     ...apiRoutes({
       accounts: services.accounts,
       caches: services.caches,
