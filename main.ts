@@ -3,7 +3,7 @@
  * local CLI start fast and the server's modules load only for `serve`.
  */
 import { Command, CommanderError, Option } from "commander";
-import { ENVIRONMENT } from "./src/config/mod.ts";
+import { ENVIRONMENT, mailEndpoints } from "./src/config/mod.ts";
 import { SCHEMA_VERSION, VERSION } from "./src/version.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -220,13 +220,16 @@ async function openTui(all: Record<string, string | undefined>): Promise<void> {
           import("./src/cli/client.ts"),
         ]);
         const config = configFrom(options);
-        return await withLocalServices(config, (services) => body(localClient(services), services, config));
+        const mail = { mailEndpoints: mailEndpoints(config) };
+        return await withLocalServices(config, (services) =>
+          body(localClient(services, mail), services, config));
       },
       async withRemote(options, body) {
         const { withClient } = await import("./src/cli/connect.ts");
         return await withClient(options, body);
       },
-      usageError: (message) => new UsageError(message),
+      usageError: (message) =>
+        new UsageError(message),
     }), all);
 }
 
