@@ -4,10 +4,10 @@
  * (exit 1, notFound) and a malformed name a usage error (exit 2, invalidProperties).
  */
 import assert from "node:assert/strict";
-import { cli, withTempDir } from "./helpers.ts";
+import { ADMIN_PASSWORD, cli, PASSWORD, startServerProcess, withTempDir } from "./helpers.ts";
 import { ADMIN } from "./jmap_helpers.ts";
 import { managementCall } from "./live_connection_helpers.ts";
-import { type Obj, withAliceAndBob } from "./mail_helpers.ts";
+import { createUsers, type Obj, serverTarget, withAliceAndBob } from "./mail_helpers.ts";
 
 Deno.test("the DnsRecords action lists a domain's records for administrators only", async () => {
   await withAliceAndBob(async (app, alice) => {
@@ -86,4 +86,30 @@ Deno.test("postern dns prints zone-file lines and JSON; unknown domain exit 1, b
     assert.equal(badHost.code, 2, badHost.stderr);
     assert.match(badHost.stderr, /Invalid --mail-host/);
   });
+});
+
+Deno.test("postern dns --url asks the server, which answers with its own mail host, to administrators only", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "postern-dns-url-" });
+  const server = await startServerProcess(dataDir, { POSTERN_MAIL_HOST: "mx.example.org" });
+  try {
+    await createUsers(serverTarget(server.url), ["alice"]);
+    const as = (
+      user: string,
+      password: string,
+    ) => ["--url", server.url, "--user", user, "--password", password];
+    const admin = await cli([...as("admin@example.org", ADMIN_PASSWORD), "dns", "example.org"], {
+      POSTERN_MAIL_HOST: "ignored.example.net",
+    });
+    assert.equal(admin.code, 0, admin.stderr);
+    assert.match(admin.stdout, /^example\.org\.\t3600\tIN\tMX\t10 mx\.example\.org\.$/m);
+    const user = await cli([...as("alice@example.org", PASSWORD), "dns", "example.org"]);
+    assert.equal(user.code, 1, user.stderr);
+    assert.match(user.stderr, /Only an administrator can run actions/);
+    const unknown = await cli([...as("admin@example.org", ADMIN_PASSWORD), "dns", "nowhere.test"]);
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(unknown.stderr, /Domain "nowhere\.test" does not exist/);
+  } finally {
+    await server.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
+  }
 });
