@@ -1,7 +1,8 @@
 /**
  * The MX's session limits on an in-process listener: the cap on commands before the first MAIL FROM
  * (421 4.7.0, and MAIL ends the count) and the per-address session cap over IPv6 loopback (::1,
- * skipped when the machine has none). The /64 grouping itself: src/smtp/address_group_test.ts.
+ * skipped when the machine has none). The /64 grouping itself, shared with the HTTP listener:
+ * src/http/connection_limits_test.ts.
  */
 import assert from "node:assert/strict";
 import { getLogger } from "@logtape/logtape";

@@ -3,9 +3,9 @@
  * anyone and relays nothing. Read in the order of a session:
  *
  * 1. connect: the total (maxClients) and per-address session caps (an IPv6 client counted with its
- *    /64, address_group.ts); the cap on commands before the first MAIL FROM (command_cap.ts); the
- *    certificate files re-read if they changed, so the next STARTTLS uses them (STARTTLS is offered
- *    only with files).
+ *    /64, as the HTTP listener counts: addressKey in http/connection_limits.ts); the cap on commands
+ *    before the first MAIL FROM (command_cap.ts); the certificate files re-read if they changed, so
+ *    the next STARTTLS uses them (STARTTLS is offered only with files).
  * 2. MAIL FROM: SIZE over the limit is refused by smtp-server (552 5.3.4).
  * 3. RCPT TO: the recipient cap, then the directory check (mail/inbound.ts); each refusal counts
  *    towards the session's error limit.
@@ -18,9 +18,9 @@
 import type { Logger } from "@logtape/logtape";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import type { SmtpConfig } from "../config/mod.ts";
+import { addressKey } from "../http/mod.ts";
 import { concatBytes } from "../model/bytes.ts";
 import { type AcceptedRecipient, type InboundDelivery, InboundRefusalError } from "../mail/mod.ts";
-import { addressGroup } from "./address_group.ts";
 import { capCommandsBeforeMail } from "./command_cap.ts";
 import { dataProblem } from "./data_guard.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
@@ -97,7 +97,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     ...(files ? { key: files.key, cert: files.cert } : {}),
     onConnect(session, callback) {
       void (async () => {
-        const group = addressGroup(session.remoteAddress);
+        const group = addressKey(session.remoteAddress);
         const count = (perAddress.get(group) ?? 0) + 1;
         perAddress.set(group, count);
         const state: SessionState = { recipients: [], errors: 0, busy: false, mailSeen: false };
@@ -126,7 +126,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     onClose(session) {
       if (!sessions.delete(session.id)) return;
       metrics.connections--;
-      const group = addressGroup(session.remoteAddress);
+      const group = addressKey(session.remoteAddress);
       const count = (perAddress.get(group) ?? 1) - 1;
       if (count > 0) perAddress.set(group, count);
       else perAddress.delete(group);
