@@ -24,9 +24,18 @@ const OUTLOOK_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlo
 export function autodiscoverRoutes(deps: AutoconfigDeps): Route<RequestContext>[] {
   const pox = (ctx: RequestContext) => poxAnswer(ctx, deps);
   const json = (ctx: RequestContext, params: Record<string, string>) => jsonAnswer(ctx, deps, params.address);
+  // Another method on the POX endpoint is refused in the protocol's form too (not problem+json).
+  const wrongMethod = () => {
+    const response = poxError(405, 600, "Invalid Request: POST the request document");
+    response.headers.set("allow", "POST");
+    return response;
+  };
+  const others = ["GET", "PUT", "DELETE", "PATCH"];
   return [
     { method: "POST", path: "/autodiscover/autodiscover.xml", handler: pox },
     { method: "POST", path: "/Autodiscover/Autodiscover.xml", handler: pox },
+    { method: others, path: "/autodiscover/autodiscover.xml", handler: wrongMethod },
+    { method: others, path: "/Autodiscover/Autodiscover.xml", handler: wrongMethod },
     { method: "GET", path: "/autodiscover/autodiscover.json", handler: json },
     { method: "GET", path: "/autodiscover/autodiscover.json/v1.0/:address", handler: json },
   ];

@@ -334,6 +334,20 @@ Deno.test("an invalid domain is refused naming it", () => {
   }
 });
 
+Deno.test("an invalid mail host is refused naming it; unset, it is the public URL's host or none", () => {
+  for (
+    const host of ["", "mail host", "mail_host.example.org", "-mail.example.org", "a".repeat(254), "mail@x"]
+  ) {
+    assertRefused("mailHost", "POSTERN_MAIL_HOST", host, /--mail-host.*host name/);
+  }
+  assert.equal(resolveConfig({ mailHost: "MX.Example.org." }, {}).mailHost, "mx.example.org");
+  assert.equal(
+    resolveConfig({}, { POSTERN_PUBLIC_URL: "https://Mail.example.org:8443/" }).mailHost,
+    "mail.example.org",
+  );
+  assert.equal(resolveConfig({}, { POSTERN_MAIL_HOST: "" }).mailHost, undefined);
+});
+
 Deno.test("an invalid shutdown grace is refused naming it, and 0 to 3600 seconds are taken", () => {
   for (const grace of ["-1", "3601", "1.5", "ten", "1e3", " 5", "99999999999999999999"]) {
     assertRefusedBy({}, { POSTERN_SHUTDOWN_GRACE: grace }, grace, /POSTERN_SHUTDOWN_GRACE.*0 to 3600/);
