@@ -3,7 +3,7 @@
  * local CLI start fast and the server's modules load only for `serve`.
  */
 import { Command, CommanderError, Option } from "commander";
-import { ENVIRONMENT } from "./src/config/mod.ts";
+import { ENVIRONMENT, mailEndpoints } from "./src/config/mod.ts";
 import { SCHEMA_VERSION, VERSION } from "./src/version.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -59,6 +59,7 @@ function program(): Command {
     .option("--max-connections-per-address <n>", "connections held at once from one address (default 64)")
     .option("--header-timeout <seconds>", "time a new connection has to send its request head (default 30)")
     .option("--idle-timeout <seconds>", "time a silent connection is kept (default 120)")
+    .option("--mail-host <name>", "public host name of the mail service (env POSTERN_MAIL_HOST)")
     .option("--smtp-listen <host:port>", "address of the SMTP (MX) listener (env POSTERN_SMTP_LISTEN)")
     .option(
       "--submission-listen <host:port>",
@@ -75,6 +76,7 @@ function program(): Command {
     .option("--smtp-max-connections <n>", "SMTP sessions at once (default 200)")
     .option("--smtp-max-connections-per-address <n>", "SMTP sessions at once from one address (default 20)")
     .option("--smtp-max-errors <n>", "refused SMTP commands before the session is closed (default 20)")
+    .option("--smtp-max-commands-before-mail <n>", "SMTP commands before the first MAIL FROM (default 100)")
     .option("--smtp-command-timeout <seconds>", "time to wait for the next SMTP command (default 300)")
     .option("--smtp-data-timeout <seconds>", "time the whole of DATA may take (default 600)")
     .option("--dns-server <host[:port]>", "DNS servers to ask, comma-separated (default: the system's)")
@@ -142,6 +144,18 @@ function program(): Command {
       const { actionCommand } = await import("./src/cli/action.ts");
       const all = c.optsWithGlobals();
       await run(() => actionCommand(name, all), all);
+    });
+  cmd.command("dns <domain>")
+    .description("print the DNS records a domain needs (MX, SPF, DMARC, SRV, autoconfig) as zone-file lines")
+    .option(
+      "--mail-host <name>",
+      "public host name of the mail service, in local mode (env POSTERN_MAIL_HOST)",
+    )
+    .action(async (domain: string, _opts, c: Command) => {
+      const { run } = await import("./src/cli/io.ts");
+      const { dnsCommand } = await import("./src/cli/dns.ts");
+      const all = c.optsWithGlobals();
+      await run(() => dnsCommand(domain, all), all);
     });
   cmd.command("apply [file]")
     .description("run a plan: one JSON operation per line, from a file or - for standard input")
@@ -215,13 +229,16 @@ async function openTui(all: Record<string, string | undefined>): Promise<void> {
           import("./src/cli/client.ts"),
         ]);
         const config = configFrom(options);
-        return await withLocalServices(config, (services) => body(localClient(services), services, config));
+        const mail = { mailEndpoints: mailEndpoints(config) };
+        return await withLocalServices(config, (services) =>
+          body(localClient(services, mail), services, config));
       },
       async withRemote(options, body) {
         const { withClient } = await import("./src/cli/connect.ts");
         return await withClient(options, body);
       },
-      usageError: (message) => new UsageError(message),
+      usageError: (message) =>
+        new UsageError(message),
     }), all);
 }
 

@@ -1,6 +1,6 @@
 /** Composition root: config → store → services → surfaces → one fetch handler. */
 import { getLogger } from "@logtape/logtape";
-import { apiRoutes } from "./api/mod.ts";
+import { apiRoutes, autoconfigRoutes, autodiscoverRoutes } from "./api/mod.ts";
 import {
   type Config,
   dataDirError,
@@ -9,6 +9,7 @@ import {
   listenError,
   listenOrExplain,
   loadSecretKey,
+  mailEndpoints,
 } from "./config/mod.ts";
 import { bootstrap, describeStoredProblem } from "./directory/mod.ts";
 import { printFirstStart, warnIfProxiedWithoutTrust } from "./start_notices.ts";
@@ -105,6 +106,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     version: VERSION,
     log: getLogger(["postern", "jmap"]),
     rotateSigningKey: () => services.oauth.rotateSigningKey(),
+    mailEndpoints: mailEndpoints(config),
     mailboxes: services.mailboxes,
     blobs: services.blobs,
     emails: services.emails,
@@ -131,6 +133,8 @@ export function createApp(config: Config, services: Services, options: AppOption
       userCodeWait: (client) => services.authenticator.userCodeWait(client),
       userCodeFailed: (client) => services.authenticator.userCodeFailed(client),
     }),
+    ...autoconfigRoutes({ domains: services.domains, endpoints: mailEndpoints(config) }),
+    ...autodiscoverRoutes({ domains: services.domains, endpoints: mailEndpoints(config) }),
     ...apiRoutes({
       accounts: services.accounts,
       caches: services.caches,

@@ -114,12 +114,25 @@ Deno.test("the MX never splits one message into two and survives random and floo
       }
     });
 
-    await t.step("a pipelining flood of 5000 commands is answered in order", async () => {
-      const flood = "EHLO client.test\r\n" + "NOOP\r\nRSET\r\n".repeat(2500) + "QUIT\r\n";
+    await t.step("a pipelining flood of 5000 commands after MAIL FROM is answered in order", async () => {
+      const flood = "EHLO client.test\r\nMAIL FROM:<flood@remote.test>\r\n" +
+        "NOOP\r\nRSET\r\n".repeat(2500) + "QUIT\r\n";
       const replies = await rawDialogue(port, [flood], { quietMs: 2000 });
       assert.match(replies, /^221 /m);
       assert.ok((replies.match(/^250 /gm)?.length ?? 0) >= 5000, replies.slice(-200));
     });
+
+    await t.step(
+      "the same flood before any MAIL FROM is cut off at the command cap (421 4.7.0)",
+      async () => {
+        const flood = "EHLO client.test\r\n" + "NOOP\r\nRSET\r\n".repeat(2500) + "QUIT\r\n";
+        const replies = await rawDialogue(port, [flood], { quietMs: 2000 });
+        assert.match(replies, /^421 4\.7\.0 Too many commands before MAIL FROM/m);
+        assert.doesNotMatch(replies, /^221 /m);
+        // The default cap (Postfix's smtpd_junk_command_limit): EHLO and 99 more are answered.
+        assert.equal(replies.match(/^250 /gm)?.length, 100, replies.slice(-200));
+      },
+    );
 
     await t.step(
       "afterwards the server still delivers, and only the acknowledged messages are stored",

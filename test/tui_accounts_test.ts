@@ -64,6 +64,8 @@ Deno.test({
       assert.match(home, /Mail +6 mailboxes · 0 messages/);
       // The server on this database answers over loopback: its health and counters are shown.
       assert.match(home, new RegExp(`Server +reachable at ${server.url.replaceAll(".", "\\.")}`));
+      // Its listeners, as /healthz lists them.
+      assert.match(home, new RegExp(`Listeners +HTTP ${new URL(server.url).host.replaceAll(".", "\\.")}`));
       assert.match(home, /Cache hits +\S+ \d+%/);
       await createUser(tui, "tess");
       // The very next request, no sleep: the server applied the UI's invalidation.

@@ -82,7 +82,7 @@ Deno.test({
       await tui.waitFor(/Description +Backup MX[\s\S]*\? Domain/);
 
       // Delete, answered no: nothing changes.
-      await tui.keys("Down", "Down", "Enter");
+      await tui.keys("Down", "Down", "Down", "Down", "Enter");
       await tui.waitFor("? Delete example.net?");
       await tui.keys("Enter");
       await tui.waitFor("❯ Delete…");
@@ -101,7 +101,7 @@ Deno.test({
       await tui.waitFor("+ New domain");
       await tui.keys("Down", "Enter");
       await tui.waitFor("? Domain");
-      await tui.keys("Down", "Down", "Enter");
+      await tui.keys("Down", "Down", "Down", "Down", "Enter");
       screen = await tui.waitFor("? Delete example.org?");
       assert.match(screen, /1 account uses it/);
       await tui.type("y");
@@ -109,5 +109,39 @@ Deno.test({
       screen = await tui.waitFor('Cannot delete domain "example.org"');
       assert.match(screen, /still used by admin@example.org/);
       assert.deepEqual((await queryObjects(dataDir, "domain")).map((d) => d.name), ["example.org"]);
+    }),
+});
+
+Deno.test({
+  name: "domains screen: set the catch-all, then see the DNS records the domain needs",
+  ignore: !HAS_TMUX,
+  fn: () =>
+    withTuiOnNewDatabase(async (tui, dataDir) => {
+      await tui.waitFor("? Go to");
+      await tui.choose("Domains");
+      await tui.waitFor("+ New domain");
+      await tui.keys("Down", "Enter");
+      let screen = await tui.waitFor(/Catch-all[\s\S]*\? Domain/);
+      assert.match(screen, /Catch-all +none \(unknown addresses are refused\)/);
+
+      // A malformed address is refused by the declaration's rule; a good one is saved.
+      await tui.keys("Down", "Down", "Enter");
+      await tui.waitFor("? Catch-all address (empty: none)");
+      await tui.type("not an address");
+      await tui.keys("Enter");
+      await tui.waitFor("is not an email address");
+      await tui.keys("C-u");
+      await tui.type("admin@example.org");
+      await tui.keys("Enter");
+      await tui.waitFor(/Catch-all +admin@example\.org[\s\S]*\? Domain/);
+      assert.equal((await queryObjects(dataDir, "domain"))[0].catchAll, "admin@example.org");
+
+      // The DNS records, as `postern dns` prints them.
+      await tui.keys("Down", "Enter");
+      screen = await tui.waitFor("autodiscover.example.org.");
+      assert.match(screen, /example\.org\.\s+3600\s+IN\s+MX\s+10 example\.org\./);
+      assert.match(screen, /_submission\._tcp\.example\.org\.\s+3600\s+IN\s+SRV\s+0 1 587 example\.org\./);
+      await tui.keys("Enter");
+      await tui.waitFor("? Domain");
     }),
 });

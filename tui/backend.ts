@@ -98,6 +98,7 @@ function synced(client: TuiClient, services: Services): TuiClient {
     update: (type, id, patch) => sync().then(() => client.update(type, id, patch)),
     delete: (type, id) => sync().then(() => client.delete(type, id)),
     action: (name) => sync().then(() => client.action(name)),
+    ...(client.report ? { report: (name, args) => sync().then(() => client.report!(name, args)) } : {}),
     schema: () => client.schema(),
   };
 }

@@ -11,6 +11,8 @@ export interface TuiClient {
   update(type: string, id: string, patch: WireObject): Promise<WireObject>;
   /** Runs an action (x:Action) by its @type; returns what was done, in words. */
   action(name: string): Promise<string>;
+  /** Runs an action with arguments that answers with data (DnsRecords); the action object. */
+  report?(name: string, args: Record<string, unknown>): Promise<WireObject>;
   delete(type: string, id: string): Promise<WireObject>;
   schema(): Promise<Record<string, unknown>[]>;
 }

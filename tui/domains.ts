@@ -1,6 +1,10 @@
-/** The domains screen: list with the accounts in each, create, edit, delete (refused while in use). */
+/**
+ * The domains screen: list with the accounts in each, create, edit (name, description, catch-all),
+ * the DNS records a domain needs, delete (refused while in use).
+ */
 import type { WireObject } from "../src/directory/mod.ts";
-import { domainNameSchema } from "../src/model/objects/mod.ts";
+import { type DnsRecord, zoneFile } from "../src/model/dns_records.ts";
+import { addressSchema, domainNameSchema } from "../src/model/objects/mod.ts";
 import { askAndSave, FORM_KEYS, refusedFields, rule } from "./form.ts";
 import { showValue } from "./format.ts";
 import { HELP, showHelp } from "./help.ts";
@@ -52,6 +56,7 @@ async function accountsPerDomain(ui: Ui): Promise<Map<string, number>> {
 }
 
 const validName = rule(domainNameSchema);
+const validCatchAll = (text: string) => text.trim() === "" || rule(addressSchema)(text.trim());
 
 /** The create form: name and description. */
 async function createDomain(ui: Ui): Promise<void> {
@@ -108,6 +113,7 @@ async function domainDetail(ui: Ui, id: string, accounts: number): Promise<void>
     const body = detailLines([
       ["Name", `${domain.name} (id ${domain.id})`],
       ["Description", showValue(domain.description)],
+      ["Catch-all", domain.catchAll ? String(domain.catchAll) : "none (unknown addresses are refused)"],
       ["Accounts", String(accounts)],
       ["Created", showValue(domain.createdAt)],
     ], ui.columns);
@@ -115,14 +121,28 @@ async function domainDetail(ui: Ui, id: string, accounts: number): Promise<void>
     const choice = await ui.prompts.menu("Domain", [
       { value: "description", name: "Edit description" },
       { value: "name", name: "Rename", description: "Addresses in the domain follow the new name" },
+      {
+        value: "catchAll",
+        name: "Set catch-all",
+        description: "The account or group address that gets mail for unknown addresses (empty: none)",
+      },
+      {
+        value: "dns",
+        name: "DNS records",
+        description: "The records to publish: MX, SPF, DMARC, SRV, autoconfig",
+      },
       { value: "delete", name: "Delete…", description: "Refused while accounts or addresses use it" },
-    ], { pageSize: 3, default: last });
+    ], { pageSize: 5, default: last });
     if (isKey(choice)) {
       if (choice.name === "back") return;
       if (choice.name === "help") await showHelp(ui, HELP.domains);
       continue;
     }
     last = choice;
+    if (choice === "dns") {
+      await showDnsRecords(ui, path, String(domain.name));
+      continue;
+    }
     if (choice === "delete") {
       if (await deleteDomain(ui, domain, accounts)) return;
       continue;
@@ -130,14 +150,33 @@ async function domainDetail(ui: Ui, id: string, accounts: number): Promise<void>
     const field = choice;
     const edited = await askAndSave(ui, [...path, field], async (error) => {
       ui.draw([...path, field], error ? errorLines(error) : [], FORM_KEYS);
-      const text = await ui.prompts.text(field === "name" ? "New name" : "Description (empty clears it)", {
+      const question = field === "name"
+        ? "New name"
+        : field === "catchAll"
+        ? "Catch-all address (empty: none)"
+        : "Description (empty clears it)";
+      const text = await ui.prompts.text(question, {
         default: String(domain[field] ?? ""),
         editable: true,
-        validate: field === "name" ? validName : undefined,
+        validate: field === "name" ? validName : field === "catchAll" ? validCatchAll : undefined,
       });
       return text instanceof Key ? undefined : text.trim();
     }, (text) => client.update("domain", id, { [field]: field === "name" ? text : text || null }));
     if (edited === undefined) continue;
+  }
+}
+
+/** The zone-file lines of the domain's records (the DnsRecords action, as `postern dns` prints them). */
+async function showDnsRecords(ui: Ui, path: string[], name: string): Promise<void> {
+  const here = [...path, "DNS records"];
+  const { client } = ui.backend;
+  if (!client.report) return await ui.showError(here, new Error("This mode cannot list DNS records"));
+  try {
+    const answer = await client.report("DnsRecords", { domain: name });
+    ui.draw(here, ["", ...zoneFile(answer.records as DnsRecord[]).trimEnd().split("\n")]);
+    await ui.pause();
+  } catch (error) {
+    await ui.showError(here, error);
   }
 }
 

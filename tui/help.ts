@@ -58,8 +58,18 @@ export const HELP: Record<string, HelpTopic> = {
   },
   domains: {
     title: "Domains",
-    lines: ["Mail domains. A domain still used by accounts or addresses cannot be deleted."],
-    commands: ["query domain", "create domain --field name=example.org", "delete domain ID"],
+    lines: [
+      "Mail domains. A domain still used by accounts or addresses cannot be deleted. A domain's view " +
+      "shows the DNS records it needs and sets its catch-all (the address that gets mail for unknown " +
+      "addresses of the domain).",
+    ],
+    commands: [
+      "query domain",
+      "create domain --field name=example.org",
+      "dns example.org",
+      "update domain ID --field catchAll=postmaster@example.org",
+      "delete domain ID",
+    ],
   },
   groups: {
     title: "Groups",

@@ -33,9 +33,20 @@ async function call(access: RemoteAccess, path: string, init: RequestInit = {}):
   });
 }
 
-/** Dashboard lines: reachable or not, cache hit rates, invalidations and logins since the server started. */
+/** How the dashboard names the listeners /healthz reports (another name is shown as it is). */
+const LISTENER_NAMES: Record<string, string> = {
+  http: "HTTP",
+  https: "HTTPS",
+  smtp: "SMTP (MX)",
+  submission: "Submission",
+  submissions: "Submission (TLS)",
+  imap: "IMAP",
+  imaps: "IMAP (TLS)",
+};
+
+/** Dashboard lines: reachable or not, the listeners, cache hit rates, invalidations and logins since the server started. */
 export async function remoteFacts(access: RemoteAccess): Promise<Fact[]> {
-  let health: { version?: string };
+  let health: { version?: string; listeners?: Record<string, string> };
   try {
     const response = await call(access, "/healthz");
     if (!response.ok) throw new Error(`answered ${response.status}`);
@@ -44,6 +55,13 @@ export async function remoteFacts(access: RemoteAccess): Promise<Fact[]> {
     return [{ label: "Server", value: `NOT reachable at ${access.url}: ${(error as Error).message}` }];
   }
   const facts = [{ label: "Server", value: `reachable at ${access.url} · version ${health.version ?? "?"}` }];
+  const listeners = Object.entries(health.listeners ?? {});
+  if (listeners.length) {
+    facts.push({
+      label: "Listeners",
+      value: listeners.map(([name, address]) => `${LISTENER_NAMES[name] ?? name} ${address}`).join(" · "),
+    });
+  }
   try {
     const response = await call(access, "/metrics");
     if (!response.ok) {

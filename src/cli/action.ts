@@ -1,5 +1,5 @@
 /** `postern action [NAME]`: the administrator's actions (src/model/actions.ts), locally or on a server. */
-import { ACTIONS, findAction } from "../model/actions.ts";
+import { ACTIONS, findAction, REPORT_ACTIONS } from "../model/actions.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { output, UsageError } from "./io.ts";
 
@@ -10,6 +10,12 @@ export async function actionCommand(name: string | undefined, options: ConnectOp
     return;
   }
   const action = findAction(name);
+  const report = REPORT_ACTIONS.find((a) =>
+    a.command === name.toLowerCase() || a.name.toLowerCase() === name.toLowerCase()
+  );
+  if (report) {
+    throw new UsageError(`${report.name} takes arguments: use postern ${report.command} (see its --help)`);
+  }
   if (!action) {
     throw new UsageError(`Unknown action "${name}"; actions: ${ACTIONS.map((a) => a.command).join(", ")}`);
   }

@@ -11,6 +11,7 @@ import { managementEngine, schemaDocument } from "../jmap/mod.ts";
 import { VERSION } from "../version.ts";
 import { encodeId } from "../model/ids.ts";
 import type { Principal } from "../model/types.ts";
+import type { MailEndpoints } from "../model/dns_records.ts";
 import { checkResponses, type Invocation, jmapCalls, jmapType, USING } from "./jmap_calls.ts";
 export { jmapType };
 
@@ -25,6 +26,8 @@ export interface ObjectClient {
   delete(type: string, id: string): Promise<WireObject>;
   /** Runs an action (x:Action) by its @type; returns what was done, in words. */
   action(name: string): Promise<string>;
+  /** Runs an action with arguments (a report such as DnsRecords); returns the action object. */
+  report(name: string, args: Record<string, unknown>): Promise<WireObject>;
   /** The schema document's types. */
   schema(): Promise<Record<string, unknown>[]>;
   /** Whether secrets such as password hashes can be exported (local mode only). */
@@ -69,13 +72,17 @@ const LOCAL_ADMIN: Principal = {
  * and actions run the server's own management methods in this process, so a filter finds the same
  * objects here as over --url.
  */
-export function localClient(services: Services): ObjectClient {
+export function localClient(
+  services: Services,
+  options: { mailEndpoints?: MailEndpoints } = {},
+): ObjectClient {
   const objects = services.objects;
   const engine = managementEngine({
     objects,
     accounts: services.accounts,
     changes: services.changes,
     rotateSigningKey: () => services.oauth.rotateSigningKey(),
+    mailEndpoints: options.mailEndpoints,
     log: getLogger(["postern", "cli"]),
   });
   const request = async (calls: Invocation[]) => {
@@ -92,6 +99,7 @@ export function localClient(services: Services): ObjectClient {
     get: (type, id) => objects.get(type, id, "system"),
     query: jmap.query,
     action: jmap.action,
+    report: jmap.report,
     create: (type, fields) => objects.create(type, fields, "system"),
     async update(type, id, patch) {
       const current = await objects.get(type, id, "system");

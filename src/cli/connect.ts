@@ -1,4 +1,5 @@
 /** Chooses the CLI's mode: a server (`--url`) through JMAP, or the local database file (`--data`). */
+import { mailEndpoints } from "../config/mod.ts";
 import { localClient, type ObjectClient } from "./client.ts";
 import { configFrom, type GlobalOptions, UsageError } from "./io.ts";
 import { withLocalServices } from "./local.ts";
@@ -19,7 +20,11 @@ export async function withClient<T>(
 ): Promise<T> {
   const env = Deno.env.toObject();
   const url = options.url ?? env.POSTERN_URL;
-  if (!url) return await withLocalServices(configFrom(options), (services) => body(localClient(services)));
+  if (!url) {
+    const config = configFrom(options);
+    const mail = { mailEndpoints: mailEndpoints(config) };
+    return await withLocalServices(config, (services) => body(localClient(services, mail)));
+  }
   if (!/^https?:\/\/[^/]+/.test(url)) {
     throw new UsageError(`--url "${url}" must be an http(s) URL such as http://localhost:8080`);
   }

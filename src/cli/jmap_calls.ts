@@ -57,19 +57,22 @@ export function jmapCalls(request: Transport, accountId: string) {
     }
     return out;
   };
-  /** Runs an action (x:Action/set create); returns the server's description of what it did. */
-  const action = async (name: string): Promise<string> => {
+  /** Runs an action (x:Action/set create) with its arguments; returns the created action object. */
+  const report = async (name: string, args: Record<string, unknown> = {}): Promise<WireObject> => {
     const [[, result]] = await request([[
       "x:Action/set",
-      { accountId, create: { a: { "@type": name } } },
+      { accountId, create: { a: { ...args, "@type": name } } },
       "a",
     ]]);
-    const created = (result.created as Record<string, { description?: string }> | null)?.a;
-    if (created) return created.description ?? `${name}: done`;
+    const created = (result.created as Record<string, WireObject> | null)?.a;
+    if (created) return created;
     const failed = (result.notCreated as Record<string, SetError> | null)?.a;
     throw fromSetError(failed ?? { type: "serverFail" }, `Cannot run ${name}`);
   };
-  return { get, query, set, action };
+  /** Runs an action; returns the server's description of what it did. */
+  const action = async (name: string): Promise<string> =>
+    String((await report(name)).description ?? `${name}: done`);
+  return { get, query, set, action, report };
 }
 
 /** A JMAP SetError (RFC 8620 §5.3). */

@@ -67,12 +67,13 @@ export async function remoteClient(options: RemoteOptions): Promise<ObjectClient
     });
     return checkResponses((await response.json() as { methodResponses: Invocation[] }).methodResponses);
   };
-  const { get, query, set, action } = jmapCalls(request, accountId);
+  const { get, query, set, action, report } = jmapCalls(request, accountId);
   return {
     local: false,
     get,
     query,
     action,
+    report,
     async create(type, fields) {
       const { variant } = jmapType(type);
       const object = variant && fields["@type"] === undefined ? { "@type": variant, ...fields } : fields;

@@ -2,6 +2,7 @@ import { DEFAULT_BUSY_TIMEOUT_MS, MAX_BUSY_TIMEOUT_MS } from "../model/backgroun
 import { domainNameSchema } from "../model/objects/mod.ts";
 import { DNS_ENVIRONMENT, resolveDnsServers } from "./dns_config.ts";
 import { ConfigError } from "./errors.ts";
+import { MAIL_HOST_ENVIRONMENT, type MailHostInput, resolveMailHost } from "./mail_host.ts";
 import { resolveSmtpConfig, SMTP_ENVIRONMENT, type SmtpConfig, type SmtpConfigInput } from "./smtp_config.ts";
 
 /**
@@ -55,6 +56,8 @@ export interface Config {
   smtp: SmtpConfig;
   /** DNS servers asked, in node:dns `setServers` form; empty: the system's resolver (config/dns_config.ts). */
   dnsServers: string[];
+  /** The public host name of the mail service (MX target, mail-client settings). */
+  mailHost: string | undefined;
 }
 
 /**
@@ -87,7 +90,7 @@ export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 10;
 const MAX_SHUTDOWN_GRACE_SECONDS = 3600;
 
 /** Raw options as the CLI parsed them (all optional strings). */
-export interface ConfigInput extends SmtpConfigInput {
+export interface ConfigInput extends SmtpConfigInput, MailHostInput {
   data?: string;
   listen?: string;
   domain?: string;
@@ -142,6 +145,7 @@ export const ENVIRONMENT = {
     `seconds a connection may stay silent before it is closed (default ${DEFAULT_IDLE_TIMEOUT_SECONDS})`,
   ...SMTP_ENVIRONMENT,
   ...DNS_ENVIRONMENT,
+  ...MAIL_HOST_ENVIRONMENT,
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -258,6 +262,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     migrationBackup: input.backup !== false,
     smtp: resolveSmtpConfig(input, env, parseListen),
     dnsServers: resolveDnsServers(input.dnsServer, env),
+    mailHost: resolveMailHost(input, env, { publicUrl }),
   };
 }
 

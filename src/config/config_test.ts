@@ -59,6 +59,7 @@ Deno.test("with no flags and no environment every setting has its documented def
       ...SMTP_DEFAULTS,
     },
     dnsServers: [],
+    mailHost: undefined,
   };
   assert.deepEqual(config, expected);
 });
@@ -97,6 +98,8 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_SMTP_COMMAND_TIMEOUT: "120",
     POSTERN_SMTP_DATA_TIMEOUT: "240",
     POSTERN_DNS_SERVER: "127.0.0.1:5353,[::1]:53",
+    POSTERN_SMTP_MAX_COMMANDS_BEFORE_MAIL: "50",
+    POSTERN_MAIL_HOST: "Mail.Example.org.",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -132,10 +135,12 @@ Deno.test("every documented environment variable is read", () => {
       maxConnections: 300,
       maxConnectionsPerAddress: 5,
       maxErrors: 9,
+      maxCommandsBeforeMail: 50,
       commandTimeoutSeconds: 120,
       dataTimeoutSeconds: 240,
     },
     dnsServers: ["127.0.0.1:5353", "[::1]:53"],
+    mailHost: "mail.example.org",
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -179,6 +184,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     POSTERN_HEADER_TIMEOUT: "5",
     POSTERN_IDLE_TIMEOUT: "50",
     POSTERN_DNS_SERVER: "192.0.2.53",
+    POSTERN_MAIL_HOST: "mx.env.example",
   };
   const flags: ConfigInput = {
     data: "/flag/data",
@@ -196,6 +202,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     idleTimeout: "60",
     backup: false,
     dnsServer: "127.0.0.1:5353",
+    mailHost: "mx.flag.example",
   };
   const config = resolveConfig(flags, env);
   assert.equal(config.dataDir, "/flag/data");
@@ -228,6 +235,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     idleTimeout: ["idleTimeoutSeconds"],
     backup: ["migrationBackup"],
     dnsServer: ["dnsServers"],
+    mailHost: ["mailHost"],
   };
   const fromEnv = resolveConfig({}, env);
   for (const flag of Object.keys(affects) as (keyof typeof affects)[]) {
@@ -344,6 +352,20 @@ Deno.test("an invalid domain is refused naming it", () => {
   for (const domain of bad) {
     assertRefused("domain", "POSTERN_DOMAIN", domain, /domain/);
   }
+});
+
+Deno.test("an invalid mail host is refused naming it; unset, it is the public URL's host or none", () => {
+  for (
+    const host of ["", "mail host", "mail_host.example.org", "-mail.example.org", "a".repeat(254), "mail@x"]
+  ) {
+    assertRefused("mailHost", "POSTERN_MAIL_HOST", host, /--mail-host.*host name/);
+  }
+  assert.equal(resolveConfig({ mailHost: "MX.Example.org." }, {}).mailHost, "mx.example.org");
+  assert.equal(
+    resolveConfig({}, { POSTERN_PUBLIC_URL: "https://Mail.example.org:8443/" }).mailHost,
+    "mail.example.org",
+  );
+  assert.equal(resolveConfig({}, { POSTERN_MAIL_HOST: "" }).mailHost, undefined);
 });
 
 Deno.test("an invalid shutdown grace is refused naming it, and 0 to 3600 seconds are taken", () => {

@@ -25,6 +25,8 @@ export interface SmtpConfig {
   maxConnectionsPerAddress: number;
   /** Refused commands (unknown recipients, bad sequence) a session may make before it is closed. */
   maxErrors: number;
+  /** Commands (HELO, NOOP, RSET, VRFY, unknown…) a session may send before its first MAIL FROM. */
+  maxCommandsBeforeMail: number;
   /** Seconds a session may wait for the client's next command (RFC 5321 §4.5.3.2.7: 5 minutes). */
   commandTimeoutSeconds: number;
   /** Seconds the whole of DATA may take (RFC 5321 §4.5.3.2.6 waits 10 minutes for its end). */
@@ -44,16 +46,21 @@ export interface SmtpConfigInput {
   smtpMaxConnectionsPerAddress?: string;
   smtpMaxErrors?: string;
   smtpCommandTimeout?: string;
+  smtpMaxCommandsBeforeMail?: string;
   smtpDataTimeout?: string;
 }
 
-/** Defaults of the limits (Postfix's message_size_limit is 10240000 and smtpd_hard_error_limit 20). */
+/**
+ * Defaults of the limits (Postfix's message_size_limit is 10240000, smtpd_hard_error_limit 20 and
+ * smtpd_junk_command_limit 100).
+ */
 export const SMTP_DEFAULTS = {
   maxMessageBytes: 10_240_000,
   maxRecipients: 100,
   maxConnections: 200,
   maxConnectionsPerAddress: 20,
   maxErrors: 20,
+  maxCommandsBeforeMail: 100,
   commandTimeoutSeconds: 300,
   dataTimeoutSeconds: 600,
 } as const;
@@ -73,6 +80,8 @@ export const SMTP_ENVIRONMENT = {
   POSTERN_SMTP_MAX_CONNECTIONS_PER_ADDRESS:
     `SMTP sessions at once from one address (default ${SMTP_DEFAULTS.maxConnectionsPerAddress})`,
   POSTERN_SMTP_MAX_ERRORS: `refused commands before a session is closed (default ${SMTP_DEFAULTS.maxErrors})`,
+  POSTERN_SMTP_MAX_COMMANDS_BEFORE_MAIL:
+    `SMTP commands before the first MAIL FROM (default ${SMTP_DEFAULTS.maxCommandsBeforeMail})`,
   POSTERN_SMTP_COMMAND_TIMEOUT:
     `seconds to wait for the next SMTP command (default ${SMTP_DEFAULTS.commandTimeoutSeconds})`,
   POSTERN_SMTP_DATA_TIMEOUT:
@@ -163,6 +172,13 @@ export function resolveSmtpConfig(
       1,
       10_000,
     ]),
+    maxCommandsBeforeMail: number(
+      input.smtpMaxCommandsBeforeMail,
+      "POSTERN_SMTP_MAX_COMMANDS_BEFORE_MAIL",
+      "--smtp-max-commands-before-mail",
+      d.maxCommandsBeforeMail,
+      [1, 100_000],
+    ),
     commandTimeoutSeconds: number(
       input.smtpCommandTimeout,
       "POSTERN_SMTP_COMMAND_TIMEOUT",

@@ -29,7 +29,12 @@ export class DomainService {
 
   /** Creates a domain; its name must be free. */
   async create(
-    input: { name: string; description?: string | null; dmarcEnforcement?: DmarcEnforcement },
+    input: {
+      name: string;
+      description?: string | null;
+      dmarcEnforcement?: DmarcEnforcement;
+      catchAll?: string | null;
+    },
   ): Promise<Domain> {
     const id = await this.accounts.write(async () => {
       const existing = await this.store.domains.getByName(input.name);
@@ -45,6 +50,7 @@ export class DomainService {
         name: input.name,
         description: input.description ?? null,
         dmarcEnforcement: input.dmarcEnforcement,
+        catchAll: input.catchAll ?? null,
       });
       return {
         result: id,
@@ -55,10 +61,15 @@ export class DomainService {
     return (await this.store.domains.get(id))!;
   }
 
-  /** Renames, re-describes or re-sets a domain; addresses in it follow the new name. */
+  /** Renames, re-describes or re-sets a domain (DMARC enforcement, catch-all); addresses follow the new name. */
   async update(
     id: number,
-    patch: { name?: string; description?: string | null; dmarcEnforcement?: DmarcEnforcement },
+    patch: {
+      name?: string;
+      description?: string | null;
+      dmarcEnforcement?: DmarcEnforcement;
+      catchAll?: string | null;
+    },
   ): Promise<Domain> {
     const before = await this.store.domains.get(id);
     if (!before) throw new NotFoundError("Domain", encodeId(id));

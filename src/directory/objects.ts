@@ -9,6 +9,7 @@ import type { DomainService } from "./domains.ts";
 import type { SettingsMap, SettingsService } from "./settings.ts";
 import {
   decodeId,
+  domainNameSchema,
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
@@ -20,6 +21,7 @@ import {
 
 import { accessKeyToWire, accountToWire, domainToWire, masked, type WireObject } from "./wire.ts";
 import { withoutUnchanged } from "../model/unchanged.ts";
+import { type DnsRecord, dnsRecords, type MailEndpoints } from "../model/dns_records.ts";
 
 export { accessKeyToWire, accountToWire, domainToWire };
 export type { WireObject };
@@ -275,6 +277,23 @@ export class ObjectService {
       default:
         throw new ForbiddenError(`${spec.name} cannot be changed: delete it and create a new one`);
     }
+  }
+
+  /** The DNS records of one of this server's domains (an administrator's report). */
+  async dnsRecords(
+    name: unknown,
+    endpoints: MailEndpoints,
+  ): Promise<{ domain: string; records: DnsRecord[] }> {
+    const parsed = domainNameSchema.safeParse(name);
+    if (!parsed.success) {
+      const message = parsed.error.issues[0]?.message ?? "must be a domain name";
+      throw new InvalidInputError(`Invalid domain ${JSON.stringify(name ?? null)}: ${message}`, [
+        { property: "domain", message },
+      ]);
+    }
+    const domain = await this.services.domains.getByName(parsed.data);
+    if (!domain) throw new NotFoundError("Domain", parsed.data);
+    return { domain: domain.name, records: dnsRecords(domain.name, endpoints) };
   }
 
   /** Deletes an object; for accounts, reports what the cascade removed. */

@@ -48,6 +48,7 @@ export function domainToWire(domain: Domain): WireObject {
     name: domain.name,
     description: domain.description,
     dmarcEnforcement: domain.dmarcEnforcement,
+    catchAll: domain.catchAll,
     createdAt: iso(domain.createdAt),
   };
 }

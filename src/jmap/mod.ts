@@ -2,6 +2,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { AccountService, ChangeService, ObjectService } from "../directory/mod.ts";
 import type { InvalidationEvent, Principal } from "../model/types.ts";
+import type { MailEndpoints } from "../model/dns_records.ts";
 import {
   type BlobService,
   EMAIL_LIMITS,
@@ -90,6 +91,8 @@ export function createJmap(deps: {
   log: Logger;
   /** Publishes a new ID-token signing key, current after a delay (the RotateSigningKey action). */
   rotateSigningKey: () => Promise<string>;
+  /** Where mail clients reach this server (the DnsRecords action). */
+  mailEndpoints?: MailEndpoints;
   mailboxes: MailboxService;
   blobs: BlobService;
   emails: EmailService;

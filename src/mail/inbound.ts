@@ -3,13 +3,15 @@
  * named, and the message stored for every local recipient in ONE transaction, so the sender's
  * acknowledgement (sent after this returns) means every copy is committed, and a failure stores
  * none. The stored emails are the ones Email/import makes (threads, search, quota, change log and
- * so push), and each recipient on vacation answers afterwards.
+ * so push), and each recipient on vacation answers afterwards. An unknown address of a local domain
+ * goes to the domain's catch-all, if it has one.
  */
+import { getLogger } from "@logtape/logtape";
 import type { AccountService, DomainService } from "../directory/mod.ts";
 import type { BlobService } from "./blobs.ts";
 import type { LocalDelivery } from "./delivery.ts";
 import { type InsertLog, insertPrepared } from "./email_import.ts";
-import { concatBytes, type DmarcEnforcement, type LoggedWrite, type Store } from "./deps.ts";
+import { concatBytes, type DmarcEnforcement, type Domain, type LoggedWrite, type Store } from "./deps.ts";
 import { messageFacts } from "./message_facts.ts";
 
 /**
@@ -72,14 +74,22 @@ export class InboundDelivery {
    * server's domains (a `+tag` after the local part ignored), enabled, with room for `size` bytes
    * when the sender declared it (RFC 1870) and for at least one byte otherwise.
    */
-  async checkRecipient(address: string, size?: number): Promise<RecipientCheck> {
+  checkRecipient(address: string, size?: number): Promise<RecipientCheck> {
+    return this.check(address, size, true);
+  }
+
+  /** {@link checkRecipient}, following the domain's catch-all only when `catchAll` is true. */
+  private async check(address: string, size: number | undefined, catchAll: boolean): Promise<RecipientCheck> {
     const at = address.lastIndexOf("@");
     if (at <= 0) return refused("unknownRecipient", `"${address}" is not an address of this server`);
-    const domain = address.slice(at + 1).toLowerCase();
-    const domainRow = await this.deps.domains.getByName(domain);
-    if (!domainRow) return refused("relayDenied", `This server does not relay to "${domain}"`);
-    const id = await this.accountOf(address.slice(0, at), domain);
-    if (id === undefined) return refused("unknownRecipient", `No mailbox "${address}" here`);
+    const domainName = address.slice(at + 1).toLowerCase();
+    const domain = await this.deps.domains.getByName(domainName);
+    if (!domain) return refused("relayDenied", `This server does not relay to "${domainName}"`);
+    const id = await this.accountOf(address.slice(0, at), domainName);
+    if (id === undefined) {
+      if (!catchAll) return refused("unknownRecipient", `No mailbox "${address}" here`);
+      return await this.catchAll(address, domain, size);
+    }
     const account = await this.deps.accounts.get(id);
     if (!account) return refused("unknownRecipient", `No mailbox "${address}" here`);
     if (!account.enabled) return refused("disabled", `The mailbox "${address}" is disabled`);
@@ -105,7 +115,7 @@ export class InboundDelivery {
     }
     return {
       accepted: true,
-      recipient: { address, accountIds, dmarcEnforcement: domainRow.dmarcEnforcement },
+      recipient: { address, accountIds, dmarcEnforcement: domain.dmarcEnforcement },
     };
   }
 
@@ -192,6 +202,34 @@ export class InboundDelivery {
     return stored;
   }
 
+  /**
+   * The last resort for an unknown address of a local domain: the domain's catch-all address, checked
+   * as a recipient itself (its own domain's catch-all is not followed again). The copy keeps the
+   * address the sender named (Delivered-To). A catch-all that does not resolve, or names a disabled
+   * account, refuses the address as unknown, so nothing about the catch-all shows; a full mailbox
+   * is said (452 lets the sender retry).
+   */
+  private async catchAll(address: string, domain: Domain, size?: number): Promise<RecipientCheck> {
+    const unknown = refused("unknownRecipient", `No mailbox "${address}" here`);
+    const target = domain.catchAll;
+    if (!target) return unknown;
+    const at = target.lastIndexOf("@");
+    const local = at > 0 ? await this.accountOf(target.slice(0, at), target.slice(at + 1)) : undefined;
+    if (local === undefined) {
+      log.warn("The catch-all {target} of {address}'s domain names no account or group", { target, address });
+      return unknown;
+    }
+    const check = await this.check(target, size, false);
+    if (!check.accepted) {
+      return check.reason === "mailboxFull" || check.reason === "tooLarge" ? check : unknown;
+    }
+    // The receiving domain's DMARC enforcement applies, not the catch-all address's domain's.
+    return {
+      accepted: true,
+      recipient: { address, accountIds: check.recipient.accountIds, dmarcEnforcement: domain.dmarcEnforcement },
+    };
+  }
+
   /** The account of `local@domain`, or of `base@domain` for a plus address `base+tag@domain`. */
   private async accountOf(local: string, domain: string): Promise<number | undefined> {
     const exact = await this.deps.accounts.idByLogin(`${local}@${domain}`.toLowerCase());
@@ -201,6 +239,8 @@ export class InboundDelivery {
     return await this.deps.accounts.idByLogin(`${local.slice(0, plus)}@${domain}`.toLowerCase());
   }
 }
+
+const log = getLogger(["postern", "mail", "inbound"]);
 
 function refused(reason: InboundRefusal, detail: string): RecipientCheck {
   return { accepted: false, reason, detail };

@@ -18,6 +18,8 @@ export interface ActionSpec {
   confirm?: string;
   /** Written to the invalidation log so every process drops its entries, not only this one. */
   event?: InvalidationEvent;
+  /** Properties the action takes besides @type (an action with some has a command of its own). */
+  arguments?: readonly string[];
 }
 
 /** Every action, in menu order. */
@@ -44,6 +46,20 @@ export const ACTIONS: readonly ActionSpec[] = [
     done:
       "Published a new ID-token signing key, which signs once cached key sets have expired; the old public keys stay published",
     confirm: "Rotate the ID-token signing key now?",
+  },
+];
+
+/**
+ * Actions that take arguments and answer with data rather than change anything; each has a CLI
+ * command of its own (`postern dns DOMAIN`) and a place in the TUI, so they are not in the menu.
+ */
+export const REPORT_ACTIONS: readonly ActionSpec[] = [
+  {
+    name: "DnsRecords",
+    command: "dns",
+    description: "The DNS records a domain needs (MX, SPF, DMARC, SRV, autoconfig)",
+    done: "Listed the DNS records",
+    arguments: ["domain"],
   },
 ];
 

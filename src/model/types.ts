@@ -31,6 +31,8 @@ export interface Domain {
   description: string | null;
   /** What incoming mail failing DMARC gets (see {@link DmarcEnforcement}). */
   dmarcEnforcement: DmarcEnforcement;
+  /** The address that receives mail for unknown addresses of this domain, or null. */
+  catchAll: string | null;
   createdAt: number;
 }
 

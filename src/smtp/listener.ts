@@ -6,11 +6,12 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { SMTPServer, SMTPServerSession } from "smtp-server";
+import { addressKey } from "../http/mod.ts";
 import type { SmtpMetrics } from "./metrics.ts";
 import type { RefusalReason } from "./replies.ts";
 import type { ReloadingTlsFiles } from "./tls_files.ts";
 
-/** The sessions of one listener, with their per-address count. */
+/** The sessions of one listener, with their per-address count (an IPv6 client counted with its /64). */
 export class SmtpSessions<State> {
   readonly #sessions = new Map<string, State>();
   readonly #perAddress = new Map<string, number>();
@@ -24,8 +25,9 @@ export class SmtpSessions<State> {
 
   /** Counts a new session; the refusal it gets, if any (the caller answers it). */
   open(session: SMTPServerSession, state: State): RefusalReason | "closing" | undefined {
-    const count = (this.#perAddress.get(session.remoteAddress) ?? 0) + 1;
-    this.#perAddress.set(session.remoteAddress, count);
+    const group = addressKey(session.remoteAddress);
+    const count = (this.#perAddress.get(group) ?? 0) + 1;
+    this.#perAddress.set(group, count);
     this.#sessions.set(session.id, state);
     this.metrics.connectionsTotal++;
     this.metrics.connections++;
@@ -42,9 +44,10 @@ export class SmtpSessions<State> {
   close(session: SMTPServerSession): void {
     if (!this.#sessions.delete(session.id)) return;
     this.metrics.connections--;
-    const count = (this.#perAddress.get(session.remoteAddress) ?? 1) - 1;
-    if (count > 0) this.#perAddress.set(session.remoteAddress, count);
-    else this.#perAddress.delete(session.remoteAddress);
+    const group = addressKey(session.remoteAddress);
+    const count = (this.#perAddress.get(group) ?? 1) - 1;
+    if (count > 0) this.#perAddress.set(group, count);
+    else this.#perAddress.delete(group);
   }
 }
 

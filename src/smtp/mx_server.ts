@@ -2,8 +2,10 @@
  * The MX: an SMTP listener (smtp-server) that takes mail for this server's own addresses from
  * anyone and relays nothing. Read in the order of a session:
  *
- * 1. connect: the total (maxClients) and per-address session caps; the certificate files re-read
- *    if they changed, so the next STARTTLS uses them (STARTTLS is offered only with files).
+ * 1. connect: the total (maxClients) and per-address session caps (an IPv6 client counted with its
+ *    /64, as the HTTP listener counts: addressKey in http/connection_limits.ts); the cap on commands
+ *    before the first MAIL FROM (command_cap.ts); the certificate files re-read if they changed, so
+ *    the next STARTTLS uses them (STARTTLS is offered only with files).
  * 2. MAIL FROM: SIZE over the limit is refused by smtp-server (552 5.3.4).
  * 3. RCPT TO: the recipient cap, then the directory check (mail/inbound.ts); each refusal counts
  *    towards the session's error limit.
@@ -24,6 +26,7 @@ import {
   type MailAuthenticator,
 } from "../mail/mod.ts";
 import { authenticateMessage } from "./authentication.ts";
+import { capCommandsBeforeMail } from "./command_cap.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
 import { closeSmtp, connectionOf, listenSmtp, refreshTls, SmtpSessions } from "./listener.ts";
 import type { SmtpMetrics } from "./metrics.ts";
@@ -68,6 +71,8 @@ interface SessionState {
   errors: number;
   /** Whether a message of this session is being received or stored. */
   busy: boolean;
+  /** Whether a MAIL FROM was accepted (the end of the command cap). */
+  mailSeen: boolean;
 }
 
 /** Starts the MX listener. */
@@ -98,11 +103,17 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     ...(files ? { key: files.key, cert: files.cert } : {}),
     onConnect(session, callback) {
       void (async () => {
-        const refusal = sessions.open(session, { recipients: [], errors: 0, busy: false });
+        const state: SessionState = { recipients: [], errors: 0, busy: false, mailSeen: false };
+        const refusal = sessions.open(session, state);
         if (refusal === "closing") {
           return callback(replyError({ code: 421, enhanced: "4.3.2", text: "Shutting down" }));
         }
         if (refusal) return callback(refuse(refusal));
+        capCommandsBeforeMail(connectionOf(server, session), limits.maxCommandsBeforeMail, {
+          started: () => state.mailSeen,
+          reply: REFUSALS.tooManyCommands,
+          exceeded: () => metrics.refused("tooManyCommands"),
+        });
         if (options.tls) await refreshTls(server, options.tls, log);
         callback();
       })();
@@ -113,6 +124,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     onMailFrom(_address, session, callback) {
       const state = sessions.get(session)!;
       state.recipients = [];
+      state.mailSeen = true;
       callback();
     },
     onRcptTo(address, session, callback) {

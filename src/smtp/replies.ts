@@ -21,6 +21,7 @@ export type RefusalReason =
   | "nulByte"
   | "tooManyConnections"
   | "tooManyErrors"
+  | "tooManyCommands"
   | "dataTimeout"
   | "dmarcReject"
   | "localError"
@@ -59,6 +60,11 @@ export const REFUSALS: Record<RefusalReason, SmtpReply> = {
     text: "Too many connections from your address, try later",
   },
   tooManyErrors: { code: 421, enhanced: "4.7.0", text: "Too many errors, closing the connection" },
+  tooManyCommands: {
+    code: 421,
+    enhanced: "4.7.0",
+    text: "Too many commands before MAIL FROM, closing the connection",
+  },
   dataTimeout: { code: 421, enhanced: "4.4.2", text: "DATA took too long, closing the connection" },
   dmarcReject: {
     code: 550,

@@ -4,18 +4,28 @@ import type { Db, Row } from "./db.ts";
 /** Persistence of domains. */
 export interface DomainRepository {
   insert(
-    domain: { name: string; description: string | null; dmarcEnforcement?: DmarcEnforcement },
+    domain: {
+      name: string;
+      description: string | null;
+      dmarcEnforcement?: DmarcEnforcement;
+      catchAll?: string | null;
+  dmarcEnforcement?: DmarcEnforcement;
+    },
   ): Promise<number>;
   get(id: number): Promise<Domain | undefined>;
   getByName(name: string): Promise<Domain | undefined>;
   list(): Promise<Domain[]>;
-  update(
-    id: number,
-    fields: { name?: string; description?: string | null; dmarcEnforcement?: DmarcEnforcement },
-  ): Promise<void>;
+  update(id: number, fields: DomainFields): Promise<void>;
   /** Names of the accounts and addresses that keep this domain in use. */
   usage(id: number): Promise<string[]>;
   delete(id: number): Promise<boolean>;
+}
+
+/** The changeable fields of a domain. */
+export interface DomainFields {
+  name?: string;
+  description?: string | null;
+  catchAll?: string | null;
 }
 
 function toDomain(row: Row): Domain {
@@ -24,6 +34,7 @@ function toDomain(row: Row): Domain {
     name: String(row.name),
     description: row.description === null ? null : String(row.description),
     dmarcEnforcement: String(row.dmarc_enforcement) as DmarcEnforcement,
+    catchAll: row.catch_all === null || row.catch_all === undefined ? null : String(row.catch_all),
     createdAt: Number(row.created_at),
   };
 }
@@ -33,10 +44,11 @@ export function sqliteDomains(db: Db): DomainRepository {
   return {
     insert(domain) {
       const { id } = db.run(
-        "INSERT INTO domains (name, description, dmarc_enforcement, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO domains (name, description, dmarc_enforcement, catch_all, created_at) VALUES (?, ?, ?, ?, ?)",
         domain.name,
         domain.description,
         domain.dmarcEnforcement ?? "enforce",
+        domain.catchAll ?? null,
         Date.now(),
       );
       return Promise.resolve(id);
@@ -59,6 +71,9 @@ export function sqliteDomains(db: Db): DomainRepository {
       }
       if (fields.dmarcEnforcement !== undefined) {
         db.run("UPDATE domains SET dmarc_enforcement = ? WHERE id = ?", fields.dmarcEnforcement, id);
+      }
+      if (fields.catchAll !== undefined) {
+        db.run("UPDATE domains SET catch_all = ? WHERE id = ?", fields.catchAll, id);
       }
       return Promise.resolve();
     },

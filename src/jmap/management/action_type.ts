@@ -1,10 +1,12 @@
 /**
  * `x:Action`: commands run by creating an action object. Actions are not stored; the create answer
- * reports what was done. Administrators only.
+ * reports what was done (and, for a report action such as DnsRecords, the data asked for).
+ * Administrators only.
  */
-import type { AccountService } from "../../directory/mod.ts";
+import type { AccountService, ObjectService } from "../../directory/mod.ts";
 import { ForbiddenError, InvalidInputError } from "../../model/errors.ts";
-import { ACTIONS } from "../../model/actions.ts";
+import { ACTIONS, type ActionSpec, REPORT_ACTIONS } from "../../model/actions.ts";
+import type { MailEndpoints } from "../../model/dns_records.ts";
 import type { DataType } from "../standard/data_type.ts";
 import { CAPABILITY } from "../types.ts";
 import { checkManagementAccount } from "./account_scope.ts";
@@ -12,17 +14,33 @@ import { checkManagementAccount } from "./account_scope.ts";
 /** What actions run besides invalidations. */
 export interface ActionDeps {
   accounts: AccountService;
+  objects: ObjectService;
   /** Makes a new ID-token signing key current; returns its kid. */
   rotateSigningKey: () => Promise<string>;
+  /** Where mail clients reach this server (DnsRecords); undefined where it is not known. */
+  mailEndpoints?: MailEndpoints;
+}
+
+/** What an action that does more than an invalidation did: words, and data for a report. */
+interface Outcome {
+  said?: string;
+  data?: Record<string, unknown>;
 }
 
 /** Actions whose effect is more than an invalidation event. */
-const RUNS: Record<string, (deps: ActionDeps) => Promise<string>> = {
-  RotateSigningKey: async (deps) => `New signing key ${await deps.rotateSigningKey()}`,
+const RUNS: Record<string, (deps: ActionDeps, args: Record<string, unknown>) => Promise<Outcome>> = {
+  RotateSigningKey: async (deps) => ({ said: `New signing key ${await deps.rotateSigningKey()}` }),
+  async DnsRecords(deps, args) {
+    if (!deps.mailEndpoints) throw new ForbiddenError("DNS records are listed by a server or the local CLI");
+    const { domain, records } = await deps.objects.dnsRecords(args.domain, deps.mailEndpoints);
+    return { said: `${records.length} records for ${domain}`, data: { domain, records } };
+  },
 };
 
+const ALL_ACTIONS: readonly ActionSpec[] = [...ACTIONS, ...REPORT_ACTIONS];
+
 /** Names of the actions, for the schema document. */
-export const ACTION_NAMES = ACTIONS.map((a) => a.name);
+export const ACTION_NAMES = ALL_ACTIONS.map((a) => a.name);
 
 /** The x:Action data type. */
 export function actionType(deps: ActionDeps): DataType {
@@ -32,7 +50,7 @@ export function actionType(deps: ActionDeps): DataType {
     name: "x:Action",
     capability: CAPABILITY.management,
     changeType: "Action",
-    properties: ["id", "@type", "description", "completedAt"],
+    properties: ["id", "@type", "description", "completedAt", "domain", "records"],
     idProperties: [],
     defaults: {},
     wireId: (id) => `action-${id}`,
@@ -45,8 +63,8 @@ export function actionType(deps: ActionDeps): DataType {
         throw new ForbiddenError("Only an administrator can run actions");
       }
       const name = object["@type"];
-      const action = ACTIONS.find((a) => a.name === name);
-      const unknown = Object.keys(object).filter((k) => k !== "@type");
+      const action = ALL_ACTIONS.find((a) => a.name === name);
+      const unknown = Object.keys(object).filter((k) => k !== "@type" && !action?.arguments?.includes(k));
       if (!action || unknown.length) {
         throw new InvalidInputError(
           action ? `Unknown property "${unknown[0]}" for action ${name}` : `Unknown action "${String(name)}"`,
@@ -56,12 +74,13 @@ export function actionType(deps: ActionDeps): DataType {
       const event = action.event;
       if (event) await accounts.write(() => Promise.resolve({ result: undefined, events: [event] }));
       const run = Object.hasOwn(RUNS, action.name) ? RUNS[action.name] : undefined;
-      const outcome = run ? await run(deps) : undefined;
+      const outcome = run ? await run(deps, object) : {};
       return {
         id: `action-${++sequence}`,
         "@type": name,
-        description: outcome ? `${action.done}: ${outcome}` : action.done,
+        description: outcome.said ? `${action.done}: ${outcome.said}` : action.done,
         completedAt: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+        ...outcome.data,
       };
     },
   };

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "@logtape/logtape";
 import type { AccountService, ChangeService, ObjectService } from "../../directory/mod.ts";
+import type { MailEndpoints } from "../../model/dns_records.ts";
 import { JmapEngine, type MethodDefinition } from "../engine.ts";
 import type { StandardLimits } from "../standard/environment.ts";
 import { standardMethods } from "../standard/methods.ts";
@@ -19,6 +20,8 @@ export interface ManagementMethodDeps {
   changes: ChangeService;
   /** Publishes a new ID-token signing key, current after a delay (the RotateSigningKey action). */
   rotateSigningKey: () => Promise<string>;
+  /** Where mail clients reach this server (the DnsRecords action). */
+  mailEndpoints?: MailEndpoints;
 }
 
 /** Every management method with its definition. */
@@ -32,7 +35,12 @@ export function managementMethods(
       accounts: deps.accounts,
       maxQueryLimit: limits.maxQueryLimit,
     }),
-    actionType({ accounts: deps.accounts, rotateSigningKey: deps.rotateSigningKey }),
+    actionType({
+      accounts: deps.accounts,
+      objects: deps.objects,
+      rotateSigningKey: deps.rotateSigningKey,
+      mailEndpoints: deps.mailEndpoints,
+    }),
   ];
   return types.flatMap((type) => standardMethods(type, { changes: deps.changes, limits }));
 }

@@ -1,7 +1,7 @@
 /** `Domain`: a mail domain that accounts and addresses live in. */
 import { z } from "zod";
 import { DMARC_ENFORCEMENTS } from "../types.ts";
-import { domainNameSchema, serverSetSchema, textSchema } from "./mod_internal.ts";
+import { addressSchema, domainNameSchema, serverSetSchema, textSchema } from "./mod_internal.ts";
 import type { ObjectSpec } from "./spec.ts";
 
 /** The Domain declaration. */
@@ -25,6 +25,12 @@ export const DOMAIN: ObjectSpec = {
         "to Junk), quarantineOnly (both to Junk), or monitor (Inbox, result only in the header)",
       default: "enforce",
       enum: DMARC_ENFORCEMENTS,
+    },
+    catchAll: {
+      schema: addressSchema.nullable(),
+      type: "String?",
+      description:
+        "Address of an account or group that receives mail sent to unknown addresses of this domain (none: refused)",
     },
     createdAt: { schema: serverSetSchema, type: "UTCDate", description: "Creation time", serverSet: true },
   },

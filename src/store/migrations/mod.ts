@@ -28,6 +28,7 @@ import { sql as pushSubscriptionCredentials } from "./028_push_subscription_cred
 import { sql as loginClients } from "./025_login_clients.ts";
 import { sql as changeCountsOnly } from "./033_change_counts_only.ts";
 import { sql as domainDmarc } from "./034_domain_dmarc.ts";
+import { sql as domainCatchAll } from "./035_domain_catch_all.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -57,4 +58,5 @@ export const MIGRATIONS: readonly string[] = [
   loginClients,
   changeCountsOnly,
   domainDmarc,
+  domainCatchAll,
 ];

@@ -1,0 +1,83 @@
+/**
+ * The DNS records a mail domain needs, as data: MX, SPF, DMARC, the RFC 6186 SRV records that point
+ * mail clients at submission (and IMAP, "." while it is not offered), and the autoconfig /
+ * autodiscover names. `postern dns DOMAIN`, the TUI's domain view and the DnsRecords action print
+ * them; the mail-client configuration documents (src/http/autoconfig.ts) use the same endpoints.
+ */
+
+/** Where mail clients and other servers reach this server's mail, as published. */
+export interface MailEndpoints {
+  /**
+   * The public host name of the mail service: the MX target and the clients' server name;
+   * undefined: each mail domain's own name.
+   */
+  mailHost?: string;
+  /** Submission with STARTTLS (RFC 6409, usually 587); undefined: not offered. */
+  submissionPort?: number;
+  /** Submission over implicit TLS (RFC 8314, usually 465); undefined: not offered. */
+  submissionsPort?: number;
+  /** IMAP with STARTTLS and over implicit TLS; undefined until IMAP is served. */
+  imapPort?: number;
+  imapsPort?: number;
+}
+
+/** One resource record. */
+export interface DnsRecord {
+  /** Owner name, fully qualified with the final dot. */
+  name: string;
+  type: "MX" | "TXT" | "SRV" | "CNAME";
+  ttl: number;
+  /** The record data as a zone file writes it (TXT already quoted). */
+  value: string;
+  /** What the record is for, one line. */
+  purpose: string;
+}
+
+const TTL = 3600;
+
+/** The records `domain` needs for this server's `endpoints`. */
+export function dnsRecords(domain: string, endpoints: MailEndpoints): DnsRecord[] {
+  const zone = `${domain}.`;
+  const host = `${endpoints.mailHost ?? domain}.`;
+  const record = (name: string, type: DnsRecord["type"], value: string, purpose: string): DnsRecord => ({
+    name,
+    type,
+    ttl: TTL,
+    value,
+    purpose,
+  });
+  const srv = (service: string, port: number | undefined, what: string) =>
+    port === undefined
+      ? record(`_${service}._tcp.${zone}`, "SRV", "0 0 0 .", `${what}: not offered (RFC 6186 §3.4)`)
+      : record(`_${service}._tcp.${zone}`, "SRV", `0 1 ${port} ${host}`, `${what} (RFC 6186)`);
+  return [
+    record(zone, "MX", `10 ${host}`, "Mail for the domain is delivered to this server"),
+    record(zone, "TXT", txt("v=spf1 mx -all"), "SPF: only the domain's MX hosts send its mail"),
+    record(
+      `_dmarc.${zone}`,
+      "TXT",
+      txt(`v=DMARC1; p=quarantine; rua=mailto:postmaster@${domain}`),
+      "DMARC: failing mail is quarantined; aggregate reports go to postmaster",
+    ),
+    // The next issue adds here the DKIM public keys (SELECTOR._domainkey TXT) and MTA-STS
+    // (_mta-sts TXT, mta-sts CNAME, _smtp._tls TLS-RPT TXT), from the keys and policy it stores.
+    srv("submission", endpoints.submissionPort, "Mail clients send with STARTTLS"),
+    srv("submissions", endpoints.submissionsPort, "Mail clients send over TLS"),
+    srv("imap", endpoints.imapPort, "Mail clients read with IMAP"),
+    srv("imaps", endpoints.imapsPort, "Mail clients read with IMAP over TLS"),
+    record(`autoconfig.${zone}`, "CNAME", host, "Thunderbird finds its settings here"),
+    record(`autodiscover.${zone}`, "CNAME", host, "Outlook finds its settings here"),
+  ];
+}
+
+/** A TXT record's data: quoted strings of at most 255 bytes each (RFC 1035 §3.3.14). */
+export function txt(text: string): string {
+  const parts: string[] = [];
+  for (let i = 0; i < text.length || parts.length === 0; i += 255) parts.push(text.slice(i, i + 255));
+  return parts.map((p) => `"${p.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(" ");
+}
+
+/** The records as zone-file lines, each after a comment saying what it is for. */
+export function zoneFile(records: readonly DnsRecord[]): string {
+  return records.map((r) => `; ${r.purpose}\n${r.name}\t${r.ttl}\tIN\t${r.type}\t${r.value}\n`).join("");
+}
