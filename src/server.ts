@@ -1,6 +1,6 @@
 /** Composition root: config → store → services → surfaces → one fetch handler. */
 import { getLogger } from "@logtape/logtape";
-import { apiRoutes } from "./api/mod.ts";
+import { acmeChallengeRoutes, apiRoutes } from "./api/mod.ts";
 import {
   type Config,
   dataDirError,
@@ -31,6 +31,8 @@ import { VERSION } from "./version.ts";
 import { MisconfigurationError } from "./model/errors.ts";
 import { hostPort, startMx } from "./mx.ts";
 import { SmtpMetrics } from "./smtp/mod.ts";
+import { prepareTls, startHttps } from "./https.ts";
+import type { AcmeCertificates } from "./tls/mod.ts";
 
 /** A wired application: its services and its fetch handler. */
 export interface App {
@@ -64,6 +66,8 @@ export interface AppOptions {
   smtpMetrics?: SmtpMetrics;
   /** The listeners that are up, by protocol (host:port), shown on /healthz; filled as they start. */
   listeners?: Record<string, string>;
+  /** ACME certificates: their HTTP-01 answers are served and their figures shown on /metrics. */
+  acme?: AcmeCertificates;
 }
 
 /** Opens the data directory (creating it and the key on first start) and builds the services. */
@@ -120,7 +124,9 @@ export function createApp(config: Config, services: Services, options: AppOption
     sync: () => services.sync(),
     corsOrigins: config.corsOrigins,
   });
+  const acme = options.acme;
   const router = new Router<RequestContext>().add(
+    ...(acme ? acmeChallengeRoutes((token) => acme.challenge(token)) : []),
     ...jmap.routes,
     ...oauthRoutes({
       provider: services.oauth,
@@ -139,6 +145,7 @@ export function createApp(config: Config, services: Services, options: AppOption
       listeners: () => options.listeners ?? {},
       extraMetrics: async () => [
         ...(options.smtpMetrics?.samples() ?? []),
+        ...(acme?.renewer.samples() ?? []),
         ...storeGauges(await services.store.activity.counts()),
         {
           name: "postern_login_failures_last_hour",
@@ -258,8 +265,10 @@ export async function serve(
   // wait for) so that line names every listener.
   const smtpMetrics = new SmtpMetrics();
   let mx;
+  let tls;
   try {
-    mx = await startMx(config, services, smtpMetrics);
+    tls = await prepareTls(config, services);
+    mx = await startMx(config, services, smtpMetrics, tls.source);
   } catch (error) {
     listener.close();
     await services.close();
@@ -273,7 +282,13 @@ export async function serve(
   const connectionStats = new ConnectionStats();
   const listeners: Record<string, string> = {};
   if (mx) listeners.smtp = hostPort(mx.addr);
-  const app = createApp(config, services, { ...options, connectionStats, smtpMetrics, listeners });
+  const app = createApp(config, services, {
+    ...options,
+    connectionStats,
+    smtpMetrics,
+    listeners,
+    acme: tls.acme,
+  });
   services.prestart();
   const hashCheck = services.checkHashCost().catch((error) =>
     log.warn("Measuring a password hash failed: {error}", { error })
@@ -302,6 +317,22 @@ export async function serve(
     DEFAULT_MAX_CONNECTIONS,
     (message) => log.warn(message),
   );
+  let https;
+  try {
+    // Its own counters: the front's figures are per listener (the HTTP listener's are on /metrics).
+    https = tls.source && await startHttps(config, {
+      source: tls.source,
+      maxConnections,
+      stats: new ConnectionStats(),
+      handler: app.handler,
+    });
+  } catch (error) {
+    listener.close();
+    await mx?.close(0);
+    await app.close();
+    throw error;
+  }
+  if (https) listeners.https = hostPort(https.addr);
   const server = serveBehindFront({
     hostname: config.hostname,
     port: config.port,
@@ -316,15 +347,21 @@ export async function serve(
     onListen: (addr) => {
       listeners.http = hostPort(addr);
       const smtp = mx ? `, SMTP (MX) on ${listeners.smtp}${mx.starttls ? " with STARTTLS" : ""}` : "";
-      startLog.info("Postern {version} listening on http://{http}{smtp}", {
+      const secure = https ? `, https://${listeners.https}` : "";
+      startLog.info("Postern {version} listening on http://{http}{secure}{smtp}", {
         version: VERSION,
         http: listeners.http,
+        secure,
         smtp,
         listeners,
       });
       options.onListen?.(addr);
     },
   }, app.handler);
+  // ACME: the first certificate is ordered now that the HTTP listener answers the CA's HTTP-01 request;
+  // then a check each minute (one read unless due), the order itself claimed in the database.
+  const acme = tls.acme;
+  if (acme) void every(60_000, "Renewing the TLS certificate", () => acme.renewer.renewDue()).task.run();
   // Tell the admin UI in local mode where this server answers; refreshed while it runs. A database
   // busy at start delays the registration (retried with backoff), never the serving.
   let registration: number | undefined;
@@ -367,7 +404,7 @@ export async function serve(
   }
   // Stop accepting first, then end the connections that would otherwise keep the shutdown waiting
   // for ever (Deno's graceful shutdown waits for every response, event streams included).
-  const closing = server.shutdown();
+  const closing = Promise.all([server.shutdown(), https?.shutdown()]);
   // SMTP sessions: idle ones get 421 at once, a message being received may finish within the grace.
   const smtpClosing = mx?.close(graceMs);
   const ended = app.closeConnections();

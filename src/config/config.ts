@@ -2,6 +2,7 @@ import { DEFAULT_BUSY_TIMEOUT_MS, MAX_BUSY_TIMEOUT_MS } from "../model/backgroun
 import { domainNameSchema } from "../model/objects/mod.ts";
 import { ConfigError } from "./errors.ts";
 import { resolveSmtpConfig, SMTP_ENVIRONMENT, type SmtpConfig, type SmtpConfigInput } from "./smtp_config.ts";
+import { resolveTlsConfig, TLS_ENVIRONMENT, type TlsConfig, type TlsConfigInput } from "./tls_config.ts";
 
 /**
  * Bootstrap settings: flags, then environment variables, then defaults, resolved once at boot and
@@ -52,6 +53,8 @@ export interface Config {
   migrationBackup: boolean;
   /** The SMTP (MX) listener and its limits. */
   smtp: SmtpConfig;
+  /** The HTTPS listener and ACME certificates. */
+  tls: TlsConfig;
 }
 
 /**
@@ -84,7 +87,7 @@ export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 10;
 const MAX_SHUTDOWN_GRACE_SECONDS = 3600;
 
 /** Raw options as the CLI parsed them (all optional strings). */
-export interface ConfigInput extends SmtpConfigInput {
+export interface ConfigInput extends SmtpConfigInput, TlsConfigInput {
   data?: string;
   listen?: string;
   domain?: string;
@@ -136,6 +139,7 @@ export const ENVIRONMENT = {
   POSTERN_IDLE_TIMEOUT:
     `seconds a connection may stay silent before it is closed (default ${DEFAULT_IDLE_TIMEOUT_SECONDS})`,
   ...SMTP_ENVIRONMENT,
+  ...TLS_ENVIRONMENT,
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -226,6 +230,13 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
   const encryptionKey: SecretKeySource = env.POSTERN_ENCRYPTION_KEY
     ? { kind: "env", name: "POSTERN_ENCRYPTION_KEY" }
     : { kind: "file", path: env.POSTERN_ENCRYPTION_KEY_FILE ?? `${dataDir}/encryption.key` };
+  const smtp = resolveSmtpConfig(input, env, parseListen);
+  const tls = resolveTlsConfig(input, env, {
+    parseListen,
+    domain,
+    publicUrl,
+    tlsFiles: smtp.tlsCertFile !== undefined,
+  });
   return {
     dataDir,
     databasePath: `${dataDir}/postern.db`,
@@ -250,7 +261,8 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     headerTimeoutSeconds,
     idleTimeoutSeconds,
     migrationBackup: input.backup !== false,
-    smtp: resolveSmtpConfig(input, env, parseListen),
+    smtp,
+    tls,
   };
 }
 

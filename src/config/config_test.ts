@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type Config, ConfigError, type ConfigInput, ENVIRONMENT, resolveConfig } from "./config.ts";
 import { SMTP_DEFAULTS, type SmtpConfigInput } from "./smtp_config.ts";
+import type { TlsConfigInput } from "./tls_config.ts";
 
 /**
  * Asserts that `value`, given as the flag and (unless empty, which may reasonably mean "unset") as
@@ -51,6 +52,7 @@ Deno.test("with no flags and no environment every setting has its documented def
     idleTimeoutSeconds: 120,
     migrationBackup: true,
     smtp: { listen: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, ...SMTP_DEFAULTS },
+    tls: { httpsListen: undefined, acme: undefined },
   };
   assert.deepEqual(config, expected);
 });
@@ -86,6 +88,7 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_SMTP_MAX_ERRORS: "9",
     POSTERN_SMTP_COMMAND_TIMEOUT: "120",
     POSTERN_SMTP_DATA_TIMEOUT: "240",
+    POSTERN_HTTPS_LISTEN: "0.0.0.0:443",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -122,6 +125,8 @@ Deno.test("every documented environment variable is read", () => {
       commandTimeoutSeconds: 120,
       dataTimeoutSeconds: 240,
     },
+    // The ACME variables: tls_config_test.ts (ACME and certificate files exclude each other).
+    tls: { httpsListen: { hostname: "0.0.0.0", port: 443 }, acme: undefined },
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -192,8 +197,11 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
   assert.equal(config.publicUrl, "https://flag.example");
 
   // Each flag on its own overrides only the settings it is for; the rest still come from the environment
-  // (the SMTP flags: smtp_config_test.ts).
-  const affects: Record<Exclude<keyof ConfigInput, keyof SmtpConfigInput>, (keyof Config)[]> = {
+  // (the SMTP flags: smtp_config_test.ts; HTTPS and ACME: tls_config_test.ts).
+  const affects: Record<
+    Exclude<keyof ConfigInput, keyof SmtpConfigInput | keyof TlsConfigInput>,
+    (keyof Config)[]
+  > = {
     data: ["dataDir", "databasePath", "encryptionKey"],
     listen: ["hostname", "port"],
     domain: ["domain"],

@@ -23,7 +23,7 @@ import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
 import type { SmtpMetrics } from "./metrics.ts";
 import { receivedHeader } from "./received.ts";
 import { type RefusalReason, REFUSALS, replyError } from "./replies.ts";
-import type { ReloadingTlsFiles } from "./tls_files.ts";
+import type { TlsSource } from "./tls_files.ts";
 
 /** What the MX needs. */
 export interface MxOptions {
@@ -33,7 +33,7 @@ export interface MxOptions {
   serverName: string;
   inbound: Pick<InboundDelivery, "checkRecipient" | "deliver">;
   limits: Omit<SmtpConfig, "listen" | "tlsCertFile" | "tlsKeyFile">;
-  tls?: ReloadingTlsFiles;
+  tls?: TlsSource;
   metrics: SmtpMetrics;
   log: Logger;
 }
