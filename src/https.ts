@@ -10,9 +10,12 @@ import type { Services } from "./services.ts";
 import { ReloadingTlsFiles, type TlsSource } from "./smtp/mod.ts";
 import { type AcmeCertificates, acmeCertificates } from "./tls/mod.ts";
 
-/** The certificate source every listener reads, and ACME's renewer when certificates come from ACME. */
+/**
+ * Where listeners get their certificate (a new source per listener: each tracks what it last served,
+ * so each learns of a change), and ACME's renewer when certificates come from ACME.
+ */
 export interface TlsSetup {
-  source: TlsSource | undefined;
+  source: (() => TlsSource) | undefined;
   acme: AcmeCertificates | undefined;
 }
 
@@ -34,14 +37,13 @@ export async function prepareTls(config: Config, services: Services): Promise<Tl
       acme: { ...acme, caCerts },
       log: getLogger(["postern", "tls"]),
     });
-    return { source: certificates.source, acme: certificates };
+    return { source: () => certificates.source(), acme: certificates };
   }
   const { tlsCertFile, tlsKeyFile } = config.smtp;
   if (!tlsCertFile || !tlsKeyFile) return { source: undefined, acme: undefined };
   await readOrExplain(tlsCertFile, "--tls-cert (POSTERN_TLS_CERT)");
   await readOrExplain(tlsKeyFile, "--tls-key (POSTERN_TLS_KEY)");
-  const files = new ReloadingTlsFiles(tlsCertFile, tlsKeyFile);
-  return { source: files, acme: undefined };
+  return { source: () => new ReloadingTlsFiles(tlsCertFile, tlsKeyFile), acme: undefined };
 }
 
 async function readOrExplain(path: string, flag: string): Promise<string> {

@@ -268,7 +268,7 @@ export async function serve(
   let tls;
   try {
     tls = await prepareTls(config, services);
-    mx = await startMx(config, services, smtpMetrics, tls.source);
+    mx = await startMx(config, services, smtpMetrics, tls.source?.());
   } catch (error) {
     listener.close();
     await services.close();
@@ -321,7 +321,7 @@ export async function serve(
   try {
     // Its own counters: the front's figures are per listener (the HTTP listener's are on /metrics).
     https = tls.source && await startHttps(config, {
-      source: tls.source,
+      source: tls.source(),
       maxConnections,
       stats: new ConnectionStats(),
       handler: app.handler,

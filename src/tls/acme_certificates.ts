@@ -20,12 +20,18 @@ export interface AcmeSettings {
   domains: string[];
   /** PEM roots trusted for the directory besides the system's. */
   caCerts?: string[];
+  /** Retries of unanswered requests (see AcmeOrderOptions). */
+  retries?: { attempts: number; delaySeconds: number };
 }
 
 /** The renewer, the listeners' source and the HTTP-01 answers of one server certificate. */
 export interface AcmeCertificates {
   renewer: CertificateRenewer;
-  source: StoredTlsSource;
+  /**
+   * A new source of the stored certificate for one listener (each tracks what it last served, so
+   * every listener learns of a renewal).
+   */
+  source(): StoredTlsSource;
   /** The HTTP-01 key authorization of a pending token. */
   challenge(token: string): Promise<string | undefined>;
 }
@@ -47,10 +53,11 @@ export function acmeCertificates(
     now,
   });
   let placeholder: ReturnType<typeof selfSignedCertificate> | undefined;
-  const source = new StoredTlsSource(repository, {
-    name: SERVER_CERTIFICATE,
-    sealer,
-    fallback: () => placeholder ??= selfSignedCertificate(options.acme.domains, now()),
-  });
+  const source = () =>
+    new StoredTlsSource(repository, {
+      name: SERVER_CERTIFICATE,
+      sealer,
+      fallback: () => placeholder ??= selfSignedCertificate(options.acme.domains, now()),
+    });
   return { renewer, source, challenge: (token) => repository.challenge(token, Date.now()) };
 }

@@ -17,6 +17,11 @@ export interface AcmeOrderOptions {
   email: string | undefined;
   /** PEM roots trusted for the directory's HTTPS besides the system's (Pebble's test CA). */
   caCerts?: string[];
+  /**
+   * Retries of a request the CA did not answer or answered 429/5xx: tries after the first, and the
+   * wait in seconds (multiplied by the try's number). acme-client's defaults: 5 and 5 s.
+   */
+  retries?: { attempts: number; delaySeconds: number };
 }
 
 /** A certificate as issued: the chain, its key (clear, for the caller to seal) and its expiry. */
@@ -48,7 +53,7 @@ export class AcmeOrderer {
       directoryUrl: this.#options.directoryUrl,
       accountKey: await this.#accountKey(),
     });
-    useFetch(this.#httpClient);
+    useFetch(this.#httpClient, this.#options.retries);
     const [key, csr] = await acme.crypto.createCsr(
       { commonName: domains[0], altNames: domains },
       await acme.crypto.createPrivateEcdsaKey(),
@@ -66,6 +71,10 @@ export class AcmeOrderer {
       challengeRemoveFn: async (_authz, challenge) => {
         await this.#repository.deleteChallenge(challenge.token);
       },
+    }).catch((error) => {
+      throw unanswered(error)
+        ? new Error(`no answer from the ACME directory ${this.#options.directoryUrl}`)
+        : error;
     });
     const info = acme.crypto.readCertificateInfo(certPem);
     return { certPem, keyPem: key.toString(), notAfter: info.notAfter.getTime() };
@@ -85,8 +94,21 @@ export class AcmeOrderer {
  * Points acme-client's HTTP (its own axios instance, read per request) at fetch, with the extra roots
  * when given: the default adapter (node:https) takes no extra roots in Deno, fetch takes a client.
  */
-function useFetch(httpClient: Deno.HttpClient | undefined): void {
-  const defaults = acme.axios.defaults as typeof acme.axios.defaults & { fetchOptions?: unknown };
+function useFetch(httpClient: Deno.HttpClient | undefined, retries: AcmeOrderOptions["retries"]): void {
+  const defaults = acme.axios.defaults as typeof acme.axios.defaults & {
+    fetchOptions?: unknown;
+    acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number };
+  };
   defaults.adapter = "fetch";
   defaults.fetchOptions = httpClient ? { client: httpClient } : undefined;
+  defaults.acmeSettings.retryMaxAttempts = retries?.attempts ?? 5;
+  defaults.acmeSettings.retryDefaultDelay = retries?.delaySeconds ?? 5;
+}
+
+/**
+ * acme-client's retry interceptor (src/axios.js) ends a request that got no response at all (refused,
+ * unreachable) by reading the missing response's fields: a TypeError that names nothing useful.
+ */
+function unanswered(error: unknown): boolean {
+  return error instanceof TypeError && /reading '(config|status|headers)'/.test(error.message);
 }

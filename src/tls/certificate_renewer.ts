@@ -45,7 +45,13 @@ export interface RenewerOptions {
 }
 
 /** What one call of {@link CertificateRenewer.renewDue} did. */
-export type RenewalOutcome = "notDue" | "claimedElsewhere" | "renewed" | "failed" | "lostClaim";
+export type RenewalOutcome =
+  | "notDue"
+  | "backingOff"
+  | "claimedElsewhere"
+  | "renewed"
+  | "failed"
+  | "lostClaim";
 
 /** Orders and renews the certificate of one row. */
 export class CertificateRenewer {
@@ -75,6 +81,7 @@ export class CertificateRenewer {
     if (row.certPem) this.#notAfter = row.notAfter;
     const due = !row.certPem || row.domains !== this.#domains || now >= row.notAfter - RENEW_BEFORE_MS;
     if (!due) return "notDue";
+    if (row.nextAttemptAt > now) return "backingOff";
     // 2. Claim: one statement, so two renewers never order twice.
     const until = now + ORDER_CLAIM_MS;
     const claimed = await repository.claim(this.#name, now, until);
