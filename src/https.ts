@@ -19,8 +19,12 @@ export interface TlsSetup {
   acme: AcmeCertificates | undefined;
 }
 
-/** Builds the certificate source of the configuration, checking its files (one-line errors naming the flag). */
-export async function prepareTls(config: Config, services: Services): Promise<TlsSetup> {
+/**
+ * Reads the certificate files of the configuration (--tls-cert/--tls-key, or --acme-ca-file) before
+ * anything is created, with one-line errors naming the flag; returns how to build the certificate
+ * source over the services.
+ */
+export async function prepareTls(config: Config): Promise<(services: Services) => TlsSetup> {
   const acme = config.tls.acme;
   if (acme) {
     let caCerts: string[] | undefined;
@@ -32,18 +36,31 @@ export async function prepareTls(config: Config, services: Services): Promise<Tl
         );
       }
     }
-    const certificates = acmeCertificates(services.store.certificates, {
-      encryptionKey: services.encryptionKey,
-      acme: { ...acme, caCerts },
-      log: getLogger(["postern", "tls"]),
-    });
-    return { source: () => certificates.source(), acme: certificates };
+    return (services) => {
+      const certificates = acmeCertificates(services.store.certificates, {
+        encryptionKey: services.encryptionKey,
+        acme: { ...acme, caCerts },
+        log: getLogger(["postern", "tls"]),
+      });
+      return { source: () => certificates.source(), acme: certificates };
+    };
   }
   const { tlsCertFile, tlsKeyFile } = config.smtp;
-  if (!tlsCertFile || !tlsKeyFile) return { source: undefined, acme: undefined };
+  if (!tlsCertFile || !tlsKeyFile) return () => ({ source: undefined, acme: undefined });
   await readOrExplain(tlsCertFile, "--tls-cert (POSTERN_TLS_CERT)");
   await readOrExplain(tlsKeyFile, "--tls-key (POSTERN_TLS_KEY)");
-  return { source: () => new ReloadingTlsFiles(tlsCertFile, tlsKeyFile), acme: undefined };
+  return () => ({ source: () => new ReloadingTlsFiles(tlsCertFile, tlsKeyFile), acme: undefined });
+}
+
+/** Binds the HTTPS address when --https-listen is set, or explains in one line why it cannot. */
+export function bindHttps(config: Config): Deno.TcpListener | undefined {
+  const listen = config.tls.httpsListen;
+  if (!listen) return undefined;
+  try {
+    return Deno.listen({ hostname: listen.hostname, port: listen.port, transport: "tcp" });
+  } catch (error) {
+    throw listenError(error, listen.hostname, listen.port, "--https-listen (POSTERN_HTTPS_LISTEN)");
+  }
 }
 
 async function readOrExplain(path: string, flag: string): Promise<string> {
@@ -61,29 +78,21 @@ async function readOrExplain(path: string, flag: string): Promise<string> {
 
 /** What the HTTPS listener shares with the HTTP one. */
 export interface HttpsOptions {
+  /** The bound address (see {@link bindHttps}). */
+  listener: Deno.TcpListener;
   source: TlsSource;
   maxConnections: number;
   stats: ConnectionStats;
   handler: (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response>;
 }
 
-/** Starts the HTTPS listener when --https-listen is set (a start error naming it when it cannot bind). */
-export async function startHttps(
-  config: Config,
-  options: HttpsOptions,
-): Promise<ConnectionFront | undefined> {
-  const listen = config.tls.httpsListen;
-  if (!listen) return undefined;
+/** Serves the application over TLS on the HTTPS listener, behind the same connection front as HTTP. */
+export async function startHttps(config: Config, options: HttpsOptions): Promise<ConnectionFront> {
   const files = (await options.source.current()).files;
-  let listener: Deno.TcpListener;
-  try {
-    listener = Deno.listen({ hostname: listen.hostname, port: listen.port, transport: "tcp" });
-  } catch (error) {
-    throw listenError(error, listen.hostname, listen.port, "--https-listen (POSTERN_HTTPS_LISTEN)");
-  }
+  const addr = options.listener.addr as Deno.NetAddr;
   return serveBehindFront({
-    hostname: listen.hostname,
-    port: listen.port,
+    hostname: addr.hostname,
+    port: addr.port,
     log: getLogger(["postern", "http"]),
     maxConnections: options.maxConnections,
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
@@ -91,7 +100,7 @@ export async function startHttps(
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     exempt: config.trustedProxies,
     stats: options.stats,
-    listener,
+    listener: options.listener,
     tls: { files, source: options.source },
   }, options.handler);
 }

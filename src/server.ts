@@ -31,7 +31,7 @@ import { VERSION } from "./version.ts";
 import { MisconfigurationError } from "./model/errors.ts";
 import { hostPort, startMx } from "./mx.ts";
 import { SmtpMetrics } from "./smtp/mod.ts";
-import { prepareTls, startHttps } from "./https.ts";
+import { bindHttps, prepareTls, startHttps } from "./https.ts";
 import type { AcmeCertificates } from "./tls/mod.ts";
 
 /** A wired application: its services and its fetch handler. */
@@ -237,11 +237,23 @@ export async function serve(
   // The address first, then the data directory: a start that cannot serve creates nothing (no admin
   // whose once-only password would be printed for nothing).
   const listener = listenOrExplain(config.hostname, config.port);
+  // HTTPS and the certificate files too (--https-listen, --tls-cert, --acme-ca-file).
+  let httpsListener: Deno.TcpListener | undefined;
+  let tlsFor;
+  try {
+    httpsListener = bindHttps(config);
+    tlsFor = await prepareTls(config);
+  } catch (error) {
+    listener.close();
+    httpsListener?.close();
+    throw error;
+  }
   let services: Services;
   try {
     services = (await openData(config, options)).services;
   } catch (error) {
     listener.close();
+    httpsListener?.close();
     throw error instanceof MisconfigurationError ? error : dataDirError(error, config.dataDir);
   }
   try {
@@ -250,6 +262,7 @@ export async function serve(
     await refuseUnusableSettings(services, config.dataDir);
   } catch (error) {
     listener.close();
+    httpsListener?.close();
     await services.close();
     throw error;
   }
@@ -265,12 +278,12 @@ export async function serve(
   // wait for) so that line names every listener.
   const smtpMetrics = new SmtpMetrics();
   let mx;
-  let tls;
+  const tls = tlsFor(services);
   try {
-    tls = await prepareTls(config, services);
     mx = await startMx(config, services, smtpMetrics, tls.source?.());
   } catch (error) {
     listener.close();
+    httpsListener?.close();
     await services.close();
     const listen = config.smtp.listen;
     throw listen && (error as { code?: unknown })?.code
@@ -320,7 +333,8 @@ export async function serve(
   let https;
   try {
     // Its own counters: the front's figures are per listener (the HTTP listener's are on /metrics).
-    https = tls.source && await startHttps(config, {
+    https = httpsListener && tls.source && await startHttps(config, {
+      listener: httpsListener,
       source: tls.source(),
       maxConnections,
       stats: new ConnectionStats(),
@@ -328,6 +342,7 @@ export async function serve(
     });
   } catch (error) {
     listener.close();
+    httpsListener?.close();
     await mx?.close(0);
     await app.close();
     throw error;

@@ -17,6 +17,8 @@ export interface Pebble {
   /** The CA of Pebble's own HTTPS (for --acme-ca-file). */
   caFile: string;
   caPem: string;
+  /** Pebble's current root (it makes a new one at each start), which the issued chains lead to. */
+  rootPem(): Promise<string>;
   /** Orders Pebble has finalized so far (read from its log). */
   issued(): number;
   /** Stops Pebble (the DNS server keeps running); `start()` runs it again on the same ports. */
@@ -115,8 +117,6 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
       "",
       "-tlsalpn01",
       "",
-      "-doh",
-      "",
       "-management",
       `127.0.0.1:${dnsManagementPort}`,
       "-defaultIPv4",
@@ -182,6 +182,8 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     directoryUrl,
     caFile: `${dir}/ca.pem`,
     caPem,
+    rootPem: async () =>
+      await (await fetch(`https://127.0.0.1:${managementPort}/roots/0`, { client })).text(),
     issued: () => log.match(/Issued certificate serial/g)?.length ?? 0,
     stopCa,
     startCa,
