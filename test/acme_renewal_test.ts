@@ -2,7 +2,7 @@
  * ACME renewal against Debian's Pebble, in process with an injectable clock: the certificate is
  * renewed once the clock passes expiry − 30 days and the running HTTPS and MX listeners serve the new
  * one at their next handshake; two renewers on one database order once; a worker that died
- * mid-order is taken over when its claim runs out; a failed renewal (Pebble stopped) counts in the
+ * mid-order is taken over when its claim runs out; other names are ordered at once; a failed renewal (Pebble stopped) counts in the
  * metric, logs a warning, backs off and keeps the old certificate.
  */
 import assert from "node:assert/strict";
@@ -20,7 +20,7 @@ import {
   RENEW_BEFORE_MS,
   RETRY_FIRST_MS,
 } from "../src/tls/mod.ts";
-import { ADMIN_PASSWORD, freePort } from "./helpers.ts";
+import { ADMIN_PASSWORD, freePort, until } from "./helpers.ts";
 import { HAS_PEBBLE, type Pebble, servedCertificate, startPebble } from "./pebble_helpers.ts";
 
 const ignore = !HAS_PEBBLE;
@@ -48,13 +48,19 @@ async function open(dataDir: string): Promise<Services> {
 }
 
 /** ACME over `services` for Pebble, on the clock `now`. */
-function acme(services: Services, pebble: Pebble, now: () => number, log = memoryLog()): AcmeCertificates {
+function acme(
+  services: Services,
+  pebble: Pebble,
+  now: () => number,
+  log = memoryLog(),
+  domains = DOMAINS,
+): AcmeCertificates {
   return acmeCertificates(services.store.certificates, {
     encryptionKey: services.encryptionKey,
     acme: {
       directoryUrl: pebble.directoryUrl,
       email: "admin@example.org",
-      domains: DOMAINS,
+      domains,
       caCerts: [pebble.caPem],
       // Pebble stopped answers nothing: one quick retry rather than acme-client's five over 75 s.
       retries: { attempts: 1, delaySeconds: 0.1 },
@@ -175,11 +181,18 @@ Deno.test({
         now: () => now,
       });
       void dying.renewDue();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await until(async () => (await one.store.certificates.get("server"))!.claimedUntil > 0, "the claim");
       assert.equal(await b.renewer.renewDue(), "claimedElsewhere");
       now += ORDER_CLAIM_MS + 1;
       assert.equal(await b.renewer.renewDue(), "renewed");
       assert.equal(pebble.issued(), 2);
+
+      // Other names configured: ordered again at once, far from expiry.
+      now = Date.now();
+      const wider = acme(two, pebble, () => now, memoryLog(), ["mail.example.org", "example.org"]);
+      assert.equal(await wider.renewer.renewDue(), "renewed");
+      assert.equal((await two.store.certificates.get("server"))!.domains, "mail.example.org,example.org");
+      assert.equal(await wider.renewer.renewDue(), "notDue");
     } finally {
       await one.close();
       await two.close();
