@@ -3,6 +3,12 @@
  * directory and kept sealed in the database, so every process orders as the same account), a new
  * certificate key, HTTP-01 answers published in the database for the HTTP listener's
  * `/.well-known/acme-challenge/` route, and the issued chain.
+ *
+ * HTTP-01 only. TLS-ALPN-01 (RFC 8737) needs a certificate whose acmeIdentifier extension is
+ * critical (§3), and Deno 2.9.6's TLS (rustls/webpki, also under Deno.serve and node:tls) refuses to
+ * load one: `Deno.listenTls` with acme-client's createAlpnCertificate output throws "invalid peer
+ * certificate: Other(OtherError(UnsupportedCriticalExtension))". Deno.serve also takes a single
+ * certificate with no per-ALPN selection; routing by the ClientHello in the front would not help.
  */
 import acme from "acme-client";
 import type { CertificateRepository } from "../store/mod.ts";
