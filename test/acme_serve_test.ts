@@ -169,8 +169,10 @@ async function failedStart(args: string[]) {
   return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
 }
 
-Deno.test("a bad --acme-directory or unreadable certificate files stop the start with one line naming the flag", async () => {
+Deno.test("a bad --acme-directory, unreadable certificate files or a busy HTTPS port stop the start with one line naming the flag", async () => {
   const parent = await Deno.makeTempDir({ prefix: "postern-tls-bad-" });
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const busyPort = (busy.addr as Deno.NetAddr).port;
   try {
     const port = String(freePort());
     const https = ["--listen", `127.0.0.1:${port}`, "--https-listen", `127.0.0.1:${freePort()}`];
@@ -191,6 +193,14 @@ Deno.test("a bad --acme-directory or unreadable certificate files stop the start
         /^Cannot read --acme-ca-file \(POSTERN_ACME_CA_FILE\) ".*none\.pem": no such file$/,
         1,
       ],
+      [
+        ["--acme-directory", "https://127.0.0.1:9/dir", "--https-listen", `127.0.0.1:${busyPort}`],
+        new RegExp(
+          `^Cannot listen on 127\\.0\\.0\\.1:${busyPort}: the address is already in use .*; ` +
+            "change --https-listen \\(POSTERN_HTTPS_LISTEN\\)$",
+        ),
+        1,
+      ],
     ];
     for (const [args, pattern, exitCode] of cases) {
       const { code, stderr } = await failedStart(["--data", `${parent}/data`, ...args]);
@@ -205,6 +215,7 @@ Deno.test("a bad --acme-directory or unreadable certificate files stop the start
       await assert.rejects(Deno.stat(`${parent}/data`), Deno.errors.NotFound);
     }
   } finally {
+    busy.close();
     await Deno.remove(parent, { recursive: true });
   }
 });
