@@ -122,7 +122,14 @@ Deno.test({
       const first = await servedCertificate(served.httpsPort);
       assert.match(first!.issuer, /Pebble Intermediate/);
       assert.deepEqual(await servedCertificate(served.smtpPort, { starttls: true }), first);
-      const notAfter = (await services.store.certificates.get("server"))!.notAfter;
+      const stored = (await services.store.certificates.get("server"))!;
+      const notAfter = stored.notAfter;
+      // Private keys are sealed under the encryption key: the database holds none in clear.
+      assert.doesNotMatch(stored.keySealed, /PRIVATE KEY/);
+      assert.doesNotMatch(
+        (await services.store.certificates.accountKey(pebble.directoryUrl))!,
+        /PRIVATE KEY/,
+      );
       // A day before the renewal window: nothing ordered.
       now = notAfter - RENEW_BEFORE_MS - DAY;
       assert.equal(await certificates.renewer.renewDue(), "notDue");
