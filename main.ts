@@ -69,8 +69,16 @@ function program(): Command {
       "--submissions-listen <host:port>",
       "address of the submission listener, implicit TLS, port 465 (env POSTERN_SUBMISSIONS_LISTEN)",
     )
-    .option("--tls-cert <file>", "PEM certificate chain offered with STARTTLS (re-read when it changes)")
+    .option("--tls-cert <file>", "PEM certificate chain for STARTTLS and HTTPS (re-read when it changes)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
+    .option("--https-listen <host:port>", "address of the HTTPS listener (env POSTERN_HTTPS_LISTEN)")
+    .option("--acme-directory <url>", "ACME directory to order certificates from, e.g. Let's Encrypt's")
+    .option("--acme-email <address>", "contact address registered with the ACME CA")
+    .option(
+      "--acme-domains <names>",
+      "comma-separated names of the certificate (default: the domain, public URL host and mail host)",
+    )
+    .option("--acme-ca-file <file>", "PEM roots trusted for the ACME directory (a test CA such as Pebble's)")
     .option("--smtp-max-message-bytes <n>", "largest message accepted by SMTP (default 10240000)")
     .option("--smtp-max-recipients <n>", "recipients per message (default 100)")
     .option("--smtp-max-connections <n>", "SMTP sessions at once (default 200)")

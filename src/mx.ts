@@ -4,22 +4,26 @@ import type { Config } from "./config/mod.ts";
 import { DnsResolver } from "./dns/mod.ts";
 import { MailAuthenticator } from "./mail/mod.ts";
 import type { Services } from "./services.ts";
-import { type MxServer, ReloadingTlsFiles, type SmtpMetrics, startMxServer } from "./smtp/mod.ts";
+import { type MxServer, type SmtpMetrics, startMxServer, type TlsSource } from "./smtp/mod.ts";
 
-/** Starts the MX when `--smtp-listen` is set; undefined otherwise. */
+/**
+ * Starts the MX when `--smtp-listen` is set; undefined otherwise. `tls` (the --tls-cert files or the
+ * ACME certificate, see https.ts) offers STARTTLS.
+ */
 export async function startMx(
   config: Config,
   services: Services,
   metrics: SmtpMetrics,
+  tls?: TlsSource,
 ): Promise<MxServer | undefined> {
-  const { listen, tlsCertFile, tlsKeyFile, ...limits } = config.smtp;
+  const { listen, tlsCertFile: _cert, tlsKeyFile: _key, ...limits } = config.smtp;
   if (!listen) return undefined;
   return await startMxServer({
     ...listen,
     serverName: config.domain,
     inbound: services.inbound,
     limits,
-    tls: tlsCertFile && tlsKeyFile ? new ReloadingTlsFiles(tlsCertFile, tlsKeyFile) : undefined,
+    tls,
     authenticator: new MailAuthenticator({
       authservId: config.domain,
       resolver: new DnsResolver({ servers: config.dnsServers }).resolve,

@@ -1,6 +1,6 @@
 /** Composition root: config → store → services → surfaces → one fetch handler. */
 import { getLogger } from "@logtape/logtape";
-import { apiRoutes, autoconfigRoutes, autodiscoverRoutes } from "./api/mod.ts";
+import { acmeChallengeRoutes, apiRoutes, autoconfigRoutes, autodiscoverRoutes } from "./api/mod.ts";
 import {
   type Config,
   dataDirError,
@@ -33,6 +33,8 @@ import { MisconfigurationError } from "./model/errors.ts";
 import { hostPort, startMx } from "./mx.ts";
 import { SmtpMetrics } from "./smtp/mod.ts";
 import { startSubmission, type SubmissionListeners } from "./submission.ts";
+import { bindHttps, prepareTls, startHttps } from "./https.ts";
+import type { AcmeCertificates } from "./tls/mod.ts";
 
 /** A wired application: its services and its fetch handler. */
 export interface App {
@@ -66,6 +68,8 @@ export interface AppOptions {
   smtpMetrics?: SmtpMetrics;
   /** The listeners that are up, by protocol (host:port), shown on /healthz; filled as they start. */
   listeners?: Record<string, string>;
+  /** ACME certificates: their HTTP-01 answers are served and their figures shown on /metrics. */
+  acme?: AcmeCertificates;
 }
 
 /** Opens the data directory (creating it and the key on first start) and builds the services. */
@@ -123,7 +127,9 @@ export function createApp(config: Config, services: Services, options: AppOption
     sync: () => services.sync(),
     corsOrigins: config.corsOrigins,
   });
+  const acme = options.acme;
   const router = new Router<RequestContext>().add(
+    ...(acme ? acmeChallengeRoutes((token) => acme.challenge(token)) : []),
     ...jmap.routes,
     ...oauthRoutes({
       provider: services.oauth,
@@ -144,6 +150,7 @@ export function createApp(config: Config, services: Services, options: AppOption
       listeners: () => options.listeners ?? {},
       extraMetrics: async () => [
         ...(options.smtpMetrics?.samples() ?? []),
+        ...(acme?.renewer.samples() ?? []),
         ...storeGauges(await services.store.activity.counts()),
         {
           name: "postern_login_failures_last_hour",
@@ -235,11 +242,23 @@ export async function serve(
   // The address first, then the data directory: a start that cannot serve creates nothing (no admin
   // whose once-only password would be printed for nothing).
   const listener = listenOrExplain(config.hostname, config.port);
+  // HTTPS and the certificate files too (--https-listen, --tls-cert, --acme-ca-file).
+  let httpsListener: Deno.TcpListener | undefined;
+  let tlsFor;
+  try {
+    httpsListener = bindHttps(config);
+    tlsFor = await prepareTls(config);
+  } catch (error) {
+    listener.close();
+    httpsListener?.close();
+    throw error;
+  }
   let services: Services;
   try {
     services = (await openData(config, options)).services;
   } catch (error) {
     listener.close();
+    httpsListener?.close();
     throw error instanceof MisconfigurationError ? error : dataDirError(error, config.dataDir);
   }
   try {
@@ -248,6 +267,7 @@ export async function serve(
     await refuseUnusableSettings(services, config.dataDir);
   } catch (error) {
     listener.close();
+    httpsListener?.close();
     await services.close();
     throw error;
   }
@@ -263,10 +283,12 @@ export async function serve(
   // wait for) so that line names every listener.
   const smtpMetrics = new SmtpMetrics();
   let mx;
+  const tls = tlsFor(services);
   try {
-    mx = await startMx(config, services, smtpMetrics);
+    mx = await startMx(config, services, smtpMetrics, tls.source?.());
   } catch (error) {
     listener.close();
+    httpsListener?.close();
     await services.close();
     const listen = config.smtp.listen;
     throw listen && (error as { code?: unknown })?.code
@@ -275,10 +297,11 @@ export async function serve(
   }
   let submission: SubmissionListeners;
   try {
-    submission = await startSubmission(config, services, smtpMetrics);
+    submission = await startSubmission(config, services, smtpMetrics, tls.source);
   } catch (error) {
     await mx?.close(0);
     listener.close();
+    httpsListener?.close();
     await services.close();
     throw error;
   }
@@ -289,7 +312,13 @@ export async function serve(
   if (mx) listeners.smtp = hostPort(mx.addr);
   if (submission.submission) listeners.submission = hostPort(submission.submission.addr);
   if (submission.submissions) listeners.submissions = hostPort(submission.submissions.addr);
-  const app = createApp(config, services, { ...options, connectionStats, smtpMetrics, listeners });
+  const app = createApp(config, services, {
+    ...options,
+    connectionStats,
+    smtpMetrics,
+    listeners,
+    acme: tls.acme,
+  });
   services.prestart();
   const hashCheck = services.checkHashCost().catch((error) =>
     log.warn("Measuring a password hash failed: {error}", { error })
@@ -318,6 +347,24 @@ export async function serve(
     DEFAULT_MAX_CONNECTIONS,
     (message) => log.warn(message),
   );
+  let https;
+  try {
+    // Its own counters: the front's figures are per listener (the HTTP listener's are on /metrics).
+    https = httpsListener && tls.source && await startHttps(config, {
+      listener: httpsListener,
+      source: tls.source(),
+      maxConnections,
+      stats: new ConnectionStats(),
+      handler: app.handler,
+    });
+  } catch (error) {
+    listener.close();
+    httpsListener?.close();
+    await mx?.close(0);
+    await app.close();
+    throw error;
+  }
+  if (https) listeners.https = hostPort(https.addr);
   const server = serveBehindFront({
     hostname: config.hostname,
     port: config.port,
@@ -334,15 +381,21 @@ export async function serve(
       const smtp = (mx ? `, SMTP (MX) on ${listeners.smtp}${mx.starttls ? " with STARTTLS" : ""}` : "") +
         (listeners.submission ? `, submission on ${listeners.submission} (STARTTLS)` : "") +
         (listeners.submissions ? `, submission on ${listeners.submissions} (implicit TLS)` : "");
-      startLog.info("Postern {version} listening on http://{http}{smtp}", {
+      const secure = https ? `, https://${listeners.https}` : "";
+      startLog.info("Postern {version} listening on http://{http}{secure}{smtp}", {
         version: VERSION,
         http: listeners.http,
+        secure,
         smtp,
         listeners,
       });
       options.onListen?.(addr);
     },
   }, app.handler);
+  // ACME: the first certificate is ordered now that the HTTP listener answers the CA's HTTP-01 request;
+  // then a check each minute (one read unless due), the order itself claimed in the database.
+  const acme = tls.acme;
+  if (acme) void every(60_000, "Renewing the TLS certificate", () => acme.renewer.renewDue()).task.run();
   // Tell the admin UI in local mode where this server answers; refreshed while it runs. A database
   // busy at start delays the registration (retried with backoff), never the serving.
   let registration: number | undefined;
@@ -385,7 +438,7 @@ export async function serve(
   }
   // Stop accepting first, then end the connections that would otherwise keep the shutdown waiting
   // for ever (Deno's graceful shutdown waits for every response, event streams included).
-  const closing = server.shutdown();
+  const closing = Promise.all([server.shutdown(), https?.shutdown()]);
   // SMTP sessions: idle ones get 421 at once, a message being received may finish within the grace.
   const smtpClosing = Promise.all([
     mx?.close(graceMs),

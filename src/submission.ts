@@ -1,7 +1,7 @@
 /**
  * Starting the submission listeners of `postern serve` from the configuration: 587 with STARTTLS
  * (--submission-listen) and 465 with implicit TLS (--submissions-listen), both on the certificate
- * files of --tls-cert/--tls-key (see smtp/submission_server.ts).
+ * of --tls-cert/--tls-key or ACME (see https.ts and smtp/submission_server.ts).
  */
 import { getLogger } from "@logtape/logtape";
 import { type Config, listenError } from "./config/mod.ts";
@@ -9,10 +9,10 @@ import { normalizeLogin } from "./directory/mod.ts";
 import { isRecipientAddress, SUBMISSION_LIMITS } from "./mail/mod.ts";
 import type { Services } from "./services.ts";
 import {
-  ReloadingTlsFiles,
   type SmtpMetrics,
   startSubmissionServer,
   type SubmissionServer,
+  type TlsSource,
 } from "./smtp/mod.ts";
 
 /** The submission listeners that are up, by name: "submission" (587), "submissions" (465). */
@@ -26,12 +26,13 @@ export async function startSubmission(
   config: Config,
   services: Services,
   metrics: SmtpMetrics,
+  /** A new certificate source per listener (each tracks what it last served); none: no TLS, no submission. */
+  tlsSource: (() => TlsSource) | undefined,
 ): Promise<SubmissionListeners> {
-  const { submissionListen, submissionsListen, tlsCertFile, tlsKeyFile, ...rest } = config.smtp;
+  const { submissionListen, submissionsListen, tlsCertFile: _cert, tlsKeyFile: _key, ...rest } = config.smtp;
   const bound: SubmissionListeners = {};
-  if (!tlsCertFile || !tlsKeyFile) return bound;
+  if (!tlsSource) return bound;
   const { listen: _, ...limits } = rest;
-  const tls = new ReloadingTlsFiles(tlsCertFile, tlsKeyFile);
   const common = {
     serverName: config.domain,
     auth: {
@@ -45,7 +46,6 @@ export async function startSubmission(
     isRecipientAddress,
     // An EmailSubmission has at most SUBMISSION_LIMITS.maxRecipients: more are refused at RCPT.
     limits: { ...limits, maxRecipients: Math.min(limits.maxRecipients, SUBMISSION_LIMITS.maxRecipients) },
-    tls,
     metrics,
     log: getLogger(["postern", "smtp"]),
   };
@@ -55,7 +55,7 @@ export async function startSubmission(
     flag: string,
   ): Promise<SubmissionServer> => {
     try {
-      return await startSubmissionServer({ ...common, ...where, implicitTls });
+      return await startSubmissionServer({ ...common, ...where, implicitTls, tls: tlsSource() });
     } catch (error) {
       await bound.submission?.close(0);
       throw (error as { code?: unknown })?.code

@@ -15,7 +15,17 @@ const parse = (text: string) =>
   new XMLParser({ removeNSPrefix: true, ignoreAttributes: false }).parse(text) as Obj;
 
 async function withMailApp(body: (app: TestApp) => Promise<void>): Promise<void> {
-  const app = await startTestApp({ env: { POSTERN_MAIL_HOST: "mail.example.org" } });
+  // The submission listeners are configured (never started in this in-process app): they are what the
+  // documents list.
+  const app = await startTestApp({
+    env: {
+      POSTERN_MAIL_HOST: "mail.example.org",
+      POSTERN_SUBMISSION_LISTEN: "0.0.0.0:587",
+      POSTERN_SUBMISSIONS_LISTEN: "0.0.0.0:465",
+      POSTERN_TLS_CERT: "/etc/postern/cert.pem",
+      POSTERN_TLS_KEY: "/etc/postern/key.pem",
+    },
+  });
   try {
     await createUsers(app, ["alice"]);
     await body(app);

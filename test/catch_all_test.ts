@@ -96,6 +96,8 @@ Deno.test("a domain's catch-all receives mail for its unknown addresses, set by 
       assert.deepEqual(check.recipient, {
         address: "orders@example.org",
         accountIds: [decodeId(carol.accountId)],
+        // The receiving domain's DMARC enforcement (here the default), not the catch-all's domain's.
+        dmarcEnforcement: "enforce",
       });
     });
 

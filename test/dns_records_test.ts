@@ -52,13 +52,20 @@ Deno.test("postern dns prints zone-file lines and JSON; unknown domain exit 1, b
   await withTempDir("postern-dns-", async (dir) => {
     const init = await cli(["--data", dir, "init", "--domain", "example.org"]);
     assert.equal(init.code, 0, init.stderr);
-    const zone = await cli(["--data", dir, "dns", "example.org", "--mail-host", "mail.example.org"]);
+    // The submission listeners' settings, as `postern serve` has them, name the ports published.
+    const zone = await cli(["--data", dir, "dns", "example.org", "--mail-host", "mail.example.org"], {
+      POSTERN_SUBMISSION_LISTEN: "0.0.0.0:587",
+      POSTERN_TLS_CERT: `${dir}/cert.pem`,
+      POSTERN_TLS_KEY: `${dir}/key.pem`,
+    });
     assert.equal(zone.code, 0, zone.stderr);
     assert.match(zone.stdout, /^example\.org\.\t3600\tIN\tMX\t10 mail\.example\.org\.$/m);
     assert.match(
       zone.stdout,
       /^_submission\._tcp\.example\.org\.\t3600\tIN\tSRV\t0 1 587 mail\.example\.org\.$/m,
     );
+    // No 465 listener configured: published as not offered (RFC 6186 §3.4).
+    assert.match(zone.stdout, /^_submissions\._tcp\.example\.org\.\t3600\tIN\tSRV\t0 0 0 \.$/m);
     assert.match(zone.stdout, /^autoconfig\.example\.org\.\t3600\tIN\tCNAME\tmail\.example\.org\.$/m);
     assert.match(zone.stdout, /^; SPF: /m);
 

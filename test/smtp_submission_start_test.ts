@@ -47,7 +47,7 @@ Deno.test("submission without certificate files is a configuration error naming 
       assert.equal(
         stderr.trim(),
         `postern: Cannot start ${flag} (${variable}): submission needs TLS; set --tls-cert and --tls-key ` +
-          "(POSTERN_TLS_CERT, POSTERN_TLS_KEY)",
+          "(POSTERN_TLS_CERT, POSTERN_TLS_KEY) or --acme-directory (POSTERN_ACME_DIRECTORY)",
       );
     }
   } finally {

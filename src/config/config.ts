@@ -4,6 +4,7 @@ import { DNS_ENVIRONMENT, resolveDnsServers } from "./dns_config.ts";
 import { ConfigError } from "./errors.ts";
 import { MAIL_HOST_ENVIRONMENT, type MailHostInput, resolveMailHost } from "./mail_host.ts";
 import { resolveSmtpConfig, SMTP_ENVIRONMENT, type SmtpConfig, type SmtpConfigInput } from "./smtp_config.ts";
+import { resolveTlsConfig, TLS_ENVIRONMENT, type TlsConfig, type TlsConfigInput } from "./tls_config.ts";
 
 /**
  * Bootstrap settings: flags, then environment variables, then defaults, resolved once at boot and
@@ -58,6 +59,8 @@ export interface Config {
   dnsServers: string[];
   /** The public host name of the mail service (MX target, mail-client settings). */
   mailHost: string | undefined;
+  /** The HTTPS listener and ACME certificates. */
+  tls: TlsConfig;
 }
 
 /**
@@ -90,7 +93,7 @@ export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 10;
 const MAX_SHUTDOWN_GRACE_SECONDS = 3600;
 
 /** Raw options as the CLI parsed them (all optional strings). */
-export interface ConfigInput extends SmtpConfigInput, MailHostInput {
+export interface ConfigInput extends SmtpConfigInput, MailHostInput, TlsConfigInput {
   data?: string;
   listen?: string;
   domain?: string;
@@ -146,6 +149,7 @@ export const ENVIRONMENT = {
   ...SMTP_ENVIRONMENT,
   ...DNS_ENVIRONMENT,
   ...MAIL_HOST_ENVIRONMENT,
+  ...TLS_ENVIRONMENT,
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -236,6 +240,16 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
   const encryptionKey: SecretKeySource = env.POSTERN_ENCRYPTION_KEY
     ? { kind: "env", name: "POSTERN_ENCRYPTION_KEY" }
     : { kind: "file", path: env.POSTERN_ENCRYPTION_KEY_FILE ?? `${dataDir}/encryption.key` };
+  const acme = Boolean(input.acmeDirectory ?? (env.POSTERN_ACME_DIRECTORY || undefined));
+  const smtp = resolveSmtpConfig(input, env, parseListen, acme);
+  const mailHost = resolveMailHost(input, env, { publicUrl });
+  const tls = resolveTlsConfig(input, env, {
+    parseListen,
+    domain,
+    publicUrl,
+    mailHost,
+    tlsFiles: smtp.tlsCertFile !== undefined,
+  });
   return {
     dataDir,
     databasePath: `${dataDir}/postern.db`,
@@ -260,9 +274,10 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     headerTimeoutSeconds,
     idleTimeoutSeconds,
     migrationBackup: input.backup !== false,
-    smtp: resolveSmtpConfig(input, env, parseListen),
+    smtp,
+    tls,
     dnsServers: resolveDnsServers(input.dnsServer, env),
-    mailHost: resolveMailHost(input, env, { publicUrl }),
+    mailHost,
   };
 }
 

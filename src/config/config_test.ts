@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type Config, ConfigError, type ConfigInput, ENVIRONMENT, resolveConfig } from "./config.ts";
 import { SMTP_DEFAULTS, type SmtpConfigInput } from "./smtp_config.ts";
+import type { TlsConfigInput } from "./tls_config.ts";
 
 /**
  * Asserts that `value`, given as the flag and (unless empty, which may reasonably mean "unset") as
@@ -60,6 +61,7 @@ Deno.test("with no flags and no environment every setting has its documented def
     },
     dnsServers: [],
     mailHost: undefined,
+    tls: { httpsListen: undefined, acme: undefined },
   };
   assert.deepEqual(config, expected);
 });
@@ -100,6 +102,7 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_DNS_SERVER: "127.0.0.1:5353,[::1]:53",
     POSTERN_SMTP_MAX_COMMANDS_BEFORE_MAIL: "50",
     POSTERN_MAIL_HOST: "Mail.Example.org.",
+    POSTERN_HTTPS_LISTEN: "0.0.0.0:443",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -141,6 +144,8 @@ Deno.test("every documented environment variable is read", () => {
     },
     dnsServers: ["127.0.0.1:5353", "[::1]:53"],
     mailHost: "mail.example.org",
+    // The ACME variables: tls_config_test.ts (ACME and certificate files exclude each other).
+    tls: { httpsListen: { hostname: "0.0.0.0", port: 443 }, acme: undefined },
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -218,8 +223,11 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
   assert.equal(config.publicUrl, "https://flag.example");
 
   // Each flag on its own overrides only the settings it is for; the rest still come from the environment
-  // (the SMTP flags: smtp_config_test.ts).
-  const affects: Record<Exclude<keyof ConfigInput, keyof SmtpConfigInput>, (keyof Config)[]> = {
+  // (the SMTP flags: smtp_config_test.ts; HTTPS and ACME: tls_config_test.ts).
+  const affects: Record<
+    Exclude<keyof ConfigInput, keyof SmtpConfigInput | keyof TlsConfigInput>,
+    (keyof Config)[]
+  > = {
     data: ["dataDir", "databasePath", "encryptionKey"],
     listen: ["hostname", "port"],
     domain: ["domain"],

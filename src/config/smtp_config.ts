@@ -93,6 +93,8 @@ export function resolveSmtpConfig(
   input: SmtpConfigInput,
   env: Record<string, string | undefined>,
   parseListen: (text: string) => { hostname: string; port: number },
+  /** Whether certificates come from ACME (--acme-directory), which submission may use instead of files. */
+  acme = false,
 ): SmtpConfig {
   const listenText = input.smtpListen ?? env.POSTERN_SMTP_LISTEN;
   const tlsCertFile = input.tlsCert ?? (env.POSTERN_TLS_CERT || undefined);
@@ -121,10 +123,10 @@ export function resolveSmtpConfig(
   const submission = (given: string | undefined, variable: keyof typeof SMTP_ENVIRONMENT, flag: string) => {
     const text = given ?? (env[variable] || undefined);
     if (text === undefined) return undefined;
-    if (tlsCertFile === undefined) {
+    if (tlsCertFile === undefined && !acme) {
       throw new ConfigError(
         `Cannot start ${flag} (${variable}): submission needs TLS; set --tls-cert and --tls-key ` +
-          `(POSTERN_TLS_CERT, POSTERN_TLS_KEY)`,
+          `(POSTERN_TLS_CERT, POSTERN_TLS_KEY) or --acme-directory (POSTERN_ACME_DIRECTORY)`,
       );
     }
     return parseListen(text);

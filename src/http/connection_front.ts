@@ -44,6 +44,17 @@ export interface FrontOptions extends ConnectionLimits {
   maxBackoffMs?: number;
   /** Counters for /metrics (a new set when absent). */
   stats?: ConnectionStats;
+  /**
+   * HTTPS: the certificate to start with and where to look for a newer one before each connection
+   * (a renewed certificate is served by a new internal server; the old one finishes its requests).
+   */
+  tls?: { files: TlsFiles; source: { current(): Promise<{ files: TlsFiles; changed: boolean }> } };
+}
+
+/** A PEM certificate chain and its key. */
+interface TlsFiles {
+  cert: string;
+  key: string;
 }
 
 /** Bytes read from a socket at once (per direction; a pending read holds its buffer). */
@@ -158,8 +169,33 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
     });
   };
 
-  const internal = serveWithRecovery({ hostname: "127.0.0.1", port: 0, log }, wrapped);
-  const internalPort = internal.addr.port;
+  const internalServer = (tls: TlsFiles | undefined) =>
+    serveWithRecovery({ hostname: "127.0.0.1", port: 0, log, tls }, wrapped);
+  let internal = internalServer(options.tls?.files);
+  let internalPort = internal.addr.port;
+  const retired = new Set<Promise<void>>();
+  let tlsWarned = 0;
+  // A new certificate: new connections go to a new internal server; the old one stops accepting,
+  // finishes the requests it has and closes its idle connections (their clients reconnect).
+  const refreshTls = async () => {
+    if (!options.tls) return;
+    try {
+      const { files, changed } = await options.tls.source.current();
+      if (!changed || stopping) return;
+      const old = internal;
+      internal = internalServer(files);
+      internalPort = internal.addr.port;
+      const done = old.shutdown().catch(() => undefined).finally(() => retired.delete(done));
+      retired.add(done);
+    } catch (error) {
+      // The certificate in use stays; said once a minute at most (each connection asks).
+      if (Date.now() - tlsWarned < 60_000) return;
+      tlsWarned = Date.now();
+      log.warn("Cannot load the new TLS certificate, the current one stays in use: {error}", {
+        error: String(error),
+      });
+    }
+  };
   const listener = options.listener ??
     Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
   const addr = listener.addr as Deno.NetAddr;
@@ -240,6 +276,7 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
     perKey.set(key, count + 1);
     try {
       client.setNoDelay(true);
+      await refreshTls();
       const upstream = await Deno.connect({ hostname: "127.0.0.1", port: internalPort, transport: "tcp" });
       if (conn.closed) {
         // Released while connecting (a timeout, or shed after an accept error).
@@ -354,7 +391,7 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
       } catch { /* closed */ }
       await accepting;
       // Requests in progress finish; idle connections close (and their clients with them).
-      await internal.shutdown();
+      await Promise.all([internal.shutdown(), ...retired]);
       // The last answers may still be on their way to the clients: let them through, briefly.
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([

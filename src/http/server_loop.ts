@@ -21,6 +21,8 @@ export interface ServerLoopOptions {
   onListen?: (addr: Deno.NetAddr) => void;
   /** Longest wait before listening again after a failure (the wait doubles from 100 ms). */
   maxBackoffMs?: number;
+  /** Serve HTTPS with this PEM certificate chain and key (HTTP when absent). */
+  tls?: { cert: string; key: string };
 }
 
 /** A server that outlives its accept loop's failures; `finished` settles after `shutdown()`. */
@@ -44,7 +46,7 @@ export function serveWithRecovery(
   let addr: Deno.NetAddr;
 
   const listen = (port: number, onListen: (addr: Deno.NetAddr) => void): Deno.HttpServer =>
-    Deno.serve({ hostname: options.hostname, port, onListen }, handler);
+    Deno.serve({ hostname: options.hostname, port, onListen, ...options.tls }, handler);
 
   const start = (port: number, started: number) => {
     retry = undefined;

@@ -226,7 +226,11 @@ export class InboundDelivery {
     // The receiving domain's DMARC enforcement applies, not the catch-all address's domain's.
     return {
       accepted: true,
-      recipient: { address, accountIds: check.recipient.accountIds, dmarcEnforcement: domain.dmarcEnforcement },
+      recipient: {
+        address,
+        accountIds: check.recipient.accountIds,
+        dmarcEnforcement: domain.dmarcEnforcement,
+      },
     };
   }
 

@@ -9,7 +9,7 @@ import type { SMTPServer, SMTPServerSession } from "smtp-server";
 import { addressKey } from "../http/mod.ts";
 import type { SmtpMetrics } from "./metrics.ts";
 import type { RefusalReason } from "./replies.ts";
-import type { ReloadingTlsFiles } from "./tls_files.ts";
+import type { TlsSource } from "./tls_files.ts";
 
 /** The sessions of one listener, with their per-address count (an IPv6 client counted with its /64). */
 export class SmtpSessions<State> {
@@ -52,7 +52,7 @@ export class SmtpSessions<State> {
 }
 
 /** Gives the server the certificate files if they changed since the last session. */
-export async function refreshTls(server: SMTPServer, tls: ReloadingTlsFiles, log: Logger): Promise<void> {
+export async function refreshTls(server: SMTPServer, tls: TlsSource, log: Logger): Promise<void> {
   try {
     const { files, changed } = await tls.current();
     if (changed) server.updateSecureContext({ key: files.key, cert: files.cert });

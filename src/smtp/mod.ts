@@ -6,6 +6,7 @@ export type { SubmissionOptions, SubmissionServer } from "./submission_server.ts
 export { SUBMISSION_SCOPE } from "./submission_auth.ts";
 export { SmtpMetrics } from "./metrics.ts";
 export { ReloadingTlsFiles } from "./tls_files.ts";
+export type { TlsFiles, TlsSource } from "./tls_files.ts";
 export { REFUSALS } from "./replies.ts";
 export type { RefusalReason, SmtpReply } from "./replies.ts";
 export { dataProblem } from "./data_guard.ts";

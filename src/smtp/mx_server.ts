@@ -33,7 +33,7 @@ import type { SmtpMetrics } from "./metrics.ts";
 import { declaredSize, headerValue, receiveData } from "./receive_data.ts";
 import { receivedHeader } from "./received.ts";
 import { type RefusalReason, REFUSALS, replyError } from "./replies.ts";
-import type { ReloadingTlsFiles } from "./tls_files.ts";
+import type { TlsSource } from "./tls_files.ts";
 
 /** What the MX needs. */
 export interface MxOptions {
@@ -46,7 +46,7 @@ export interface MxOptions {
     SmtpConfig,
     "listen" | "submissionListen" | "submissionsListen" | "tlsCertFile" | "tlsKeyFile"
   >;
-  tls?: ReloadingTlsFiles;
+  tls?: TlsSource;
   /** Checks SPF, DKIM, DMARC and ARC of each message; none: messages are stored unchecked. */
   authenticator?: Pick<MailAuthenticator, "check">;
   metrics: SmtpMetrics;

@@ -26,7 +26,7 @@ import { headerValue, receiveData } from "./receive_data.ts";
 import { type RefusalReason, REFUSALS, replyError } from "./replies.ts";
 import { useSubmissionSasl } from "./sasl_extensions.ts";
 import { AUTH_FAULT, checkSasl, type SaslAuthDeps, type SaslCredentials } from "./submission_auth.ts";
-import type { ReloadingTlsFiles } from "./tls_files.ts";
+import type { TlsSource } from "./tls_files.ts";
 
 /** What a submission listener needs. */
 export interface SubmissionOptions {
@@ -51,7 +51,7 @@ export interface SubmissionOptions {
     | "commandTimeoutSeconds"
     | "dataTimeoutSeconds"
   >;
-  tls: ReloadingTlsFiles;
+  tls: TlsSource;
   metrics: SmtpMetrics;
   log: Logger;
 }

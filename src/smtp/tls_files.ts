@@ -10,8 +10,17 @@ export interface TlsFiles {
   key: string;
 }
 
+/**
+ * Where a listener gets its certificate for each new connection or handshake: files
+ * ({@link ReloadingTlsFiles}) or the certificate store (src/tls/stored_tls_source.ts).
+ */
+export interface TlsSource {
+  /** The certificate and key now; `changed` says whether they differ from the last call's. */
+  current(): Promise<{ files: TlsFiles; changed: boolean }>;
+}
+
 /** Reads the files now and again whenever they change. */
-export class ReloadingTlsFiles {
+export class ReloadingTlsFiles implements TlsSource {
   #stamp = "";
   #files: TlsFiles | undefined;
 

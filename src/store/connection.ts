@@ -82,9 +82,11 @@ function upgrade(db: DatabaseSync, path: string, options: ConnectionOptions): vo
     migrate(db);
   } catch (error) {
     const at = schemaVersion(db);
+    // SQLite quotes the failing statement after " in " (several lines): the cause alone keeps one line.
+    const cause = (error instanceof Error ? error.message : String(error)).split(/ in \n|\n/)[0];
     throw new MisconfigurationError(
       `Cannot upgrade database ${path} from schema ${from} to ${MIGRATIONS.length}: migration ${at + 1} ` +
-        `failed (${error instanceof Error ? error.message : error}); the database stays at schema ${at}` +
+        `failed (${cause}); the database stays at schema ${at}` +
         (backup ? `, copy of schema ${from} at ${backup}` : ""),
     );
   }

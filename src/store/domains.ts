@@ -9,7 +9,6 @@ export interface DomainRepository {
       description: string | null;
       dmarcEnforcement?: DmarcEnforcement;
       catchAll?: string | null;
-  dmarcEnforcement?: DmarcEnforcement;
     },
   ): Promise<number>;
   get(id: number): Promise<Domain | undefined>;
@@ -26,6 +25,7 @@ export interface DomainFields {
   name?: string;
   description?: string | null;
   catchAll?: string | null;
+  dmarcEnforcement?: DmarcEnforcement;
 }
 
 function toDomain(row: Row): Domain {

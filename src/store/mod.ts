@@ -17,6 +17,7 @@ import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
 import { type MailboxRepository, sqliteMailboxes } from "./mailboxes.ts";
 import { type OAuthRepository, sqliteOAuth } from "./oauth.ts";
 import { type ServerRegistry, sqliteServers } from "./servers.ts";
+import { type CertificateRepository, sqliteCertificates } from "./certificates.ts";
 import { type IdentityRepository, sqliteIdentities } from "./identities.ts";
 import { sqliteSubmissions, type SubmissionRepository } from "./submissions.ts";
 import { sqliteVacation, type VacationRepository } from "./vacation.ts";
@@ -52,6 +53,7 @@ export type {
   SubmissionRepository,
 } from "./submissions.ts";
 export type { ServerRecord, ServerRegistry } from "./servers.ts";
+export type { CertificateRecord, CertificateRepository, IssuedCertificate } from "./certificates.ts";
 export type { VacationRecord, VacationRepository } from "./vacation.ts";
 export type { PushSubscriptionRecord, PushSubscriptionRepository } from "./push_subscriptions.ts";
 export type { SettingsRepository } from "./settings.ts";
@@ -85,6 +87,7 @@ export interface Store {
   readonly submissions: SubmissionRepository;
   readonly vacation: VacationRepository;
   readonly pushSubscriptions: PushSubscriptionRepository;
+  readonly certificates: CertificateRepository;
   /**
    * Makes a deterministic function of the services callable from SQL (e.g. matching a message's
    * headers with the MIME parser, which the store does not have).
@@ -136,6 +139,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     submissions: sqliteSubmissions(db),
     vacation: sqliteVacation(db),
     pushSubscriptions: sqlitePushSubscriptions(db),
+    certificates: sqliteCertificates(db),
     transaction: (body) => db.transaction(body),
     defineFunction: (name, fn) => db.raw.function(name, { deterministic: true }, fn as never),
     sizeBytes() {

@@ -29,6 +29,7 @@ import { sql as loginClients } from "./025_login_clients.ts";
 import { sql as changeCountsOnly } from "./033_change_counts_only.ts";
 import { sql as domainDmarc } from "./034_domain_dmarc.ts";
 import { sql as domainCatchAll } from "./035_domain_catch_all.ts";
+import { sql as certificates } from "./036_certificates.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -59,4 +60,5 @@ export const MIGRATIONS: readonly string[] = [
   changeCountsOnly,
   domainDmarc,
   domainCatchAll,
+  certificates,
 ];

@@ -1,0 +1,13 @@
+/** TLS certificates: ordered and renewed with ACME, stored sealed, read by every listener. */
+export { type AcmeCertificates, acmeCertificates, type AcmeSettings } from "./acme_certificates.ts";
+export { AcmeOrderer, type OrderedCertificate } from "./acme_orderer.ts";
+export {
+  CertificateRenewer,
+  ORDER_CLAIM_MS,
+  RENEW_BEFORE_MS,
+  type RenewalOutcome,
+  RETRY_FIRST_MS,
+  SERVER_CERTIFICATE,
+} from "./certificate_renewer.ts";
+export { selfSignedCertificate } from "./self_signed.ts";
+export { StoredTlsSource, type TlsFiles } from "./stored_tls_source.ts";
