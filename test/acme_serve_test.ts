@@ -9,7 +9,7 @@ import { resolveConfig } from "../src/config/mod.ts";
 import { createApp, openData } from "../src/server.ts";
 import { acmeCertificates } from "../src/tls/mod.ts";
 import { ADMIN_PASSWORD, freePort, startServerProcess, until } from "./helpers.ts";
-import { jsonLines } from "./log_helpers.ts";
+import { failedStart, jsonLines } from "./log_helpers.ts";
 import { HAS_PEBBLE, servedCertificate, startPebble } from "./pebble_helpers.ts";
 
 const ignore = !HAS_PEBBLE;
@@ -148,26 +148,6 @@ Deno.test("the HTTP-01 route serves a pending answer without credentials, and no
     await Deno.remove(dataDir, { recursive: true });
   }
 });
-
-/** Runs `postern serve` that must fail to start; its JSON log lines. */
-async function failedStart(args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../main.ts", import.meta.url).pathname,
-      "serve",
-      "--domain",
-      "example.org",
-      ...args,
-    ],
-    env: { NO_COLOR: "1", POSTERN_ADMIN_PASSWORD: "" },
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
-}
 
 Deno.test("a bad --acme-directory, unreadable certificate files or a busy HTTPS port stop the start with one line naming the flag", async () => {
   const parent = await Deno.makeTempDir({ prefix: "postern-tls-bad-" });

@@ -1,4 +1,7 @@
-/** Reading a real server's stderr as JSON log lines, and matching them with the shipped fail2ban filter. */
+/**
+ * Reading a real server's stderr as JSON log lines, matching them with the shipped fail2ban filter, and
+ * running a `postern serve` that must not start.
+ */
 import assert from "node:assert/strict";
 
 /** One JSON log line as Postern writes it (LogTape's JSON lines, message rendered as text). */
@@ -57,4 +60,28 @@ export async function fail2banHosts(lines: string[]): Promise<{ hosts: string[];
   } finally {
     await Deno.remove(file);
   }
+}
+
+/**
+ * Runs `postern serve --domain example.org ARGS` to its end (it must not start; no admin password in
+ * the environment, JSON logs at the default level): its exit code and output.
+ */
+export async function failedStart(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../main.ts", import.meta.url).pathname,
+      "serve",
+      "--domain",
+      "example.org",
+      ...args,
+    ],
+    env: { NO_COLOR: "1", POSTERN_ADMIN_PASSWORD: "" },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }

@@ -4,27 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { freePort } from "./helpers.ts";
-import { jsonLines } from "./log_helpers.ts";
+import { failedStart, jsonLines } from "./log_helpers.ts";
 import { selfSignedCertificate, submissionPeersMissing } from "./smtp_submission_helpers.ts";
-
-async function failedStart(args: string[]): Promise<{ code: number; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../main.ts", import.meta.url).pathname,
-      "serve",
-      "--domain",
-      "example.org",
-      ...args,
-    ],
-    env: { NO_COLOR: "1", POSTERN_ADMIN_PASSWORD: "" },
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
-}
 
 Deno.test("submission without certificate files is a configuration error naming the flag and the TLS flags", async () => {
   const parent = await Deno.makeTempDir({ prefix: "postern-submission-start-" });

@@ -2,28 +2,15 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { freePort } from "./helpers.ts";
-import { jsonLines } from "./log_helpers.ts";
+import { failedStart, jsonLines } from "./log_helpers.ts";
 
-/** Runs `postern serve` to its end (it must not start) with JSON logs at the default level. */
-async function failedStart(args: string[]): Promise<{ code: number; lines: ReturnType<typeof jsonLines> }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../main.ts", import.meta.url).pathname,
-      "serve",
-      "--domain",
-      "example.org",
-      ...args,
-    ],
-    env: { NO_COLOR: "1", POSTERN_ADMIN_PASSWORD: "" },
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  const stderr = new TextDecoder().decode(output.stderr);
-  assert.equal(new TextDecoder().decode(output.stdout), "");
-  return { code: output.code, lines: jsonLines(stderr) };
+/** A failed start's JSON log lines; nothing is printed on stdout. */
+async function failedStartLines(
+  args: string[],
+): Promise<{ code: number; lines: ReturnType<typeof jsonLines> }> {
+  const { code, stdout, stderr } = await failedStart(args);
+  assert.equal(stdout, "");
+  return { code, lines: jsonLines(stderr) };
 }
 
 Deno.test("first start on a busy port creates nothing and says which address and flag in one line", async () => {
@@ -31,7 +18,12 @@ Deno.test("first start on a busy port creates nothing and says which address and
   const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (busy.addr as Deno.NetAddr).port;
   try {
-    const { code, lines } = await failedStart(["--data", `${parent}/data`, "--listen", `127.0.0.1:${port}`]);
+    const { code, lines } = await failedStartLines([
+      "--data",
+      `${parent}/data`,
+      "--listen",
+      `127.0.0.1:${port}`,
+    ]);
     assert.equal(code, 1);
     assert.equal(lines.length, 1, JSON.stringify(lines));
     assert.equal(lines[0].level, "ERROR");
@@ -58,7 +50,7 @@ Deno.test("an address that is not this machine's, or does not resolve, is one li
         ["no-such-host.invalid:8080", "the host name does not resolve"],
       ]
     ) {
-      const { code, lines } = await failedStart(["--data", `${parent}/data`, "--listen", listen]);
+      const { code, lines } = await failedStartLines(["--data", `${parent}/data`, "--listen", listen]);
       assert.equal(code, 1);
       assert.deepEqual(lines.map((l) => l.message), [
         `Cannot listen on ${listen}: ${cause}; change --listen (POSTERN_LISTEN)`,
@@ -75,7 +67,7 @@ Deno.test("a data directory that cannot be created is one line naming --data, an
   await Deno.writeTextFile(`${parent}/file`, "not a directory");
   const port = freePort();
   try {
-    const { code, lines } = await failedStart([
+    const { code, lines } = await failedStartLines([
       "--data",
       `${parent}/file/data`,
       "--listen",
@@ -96,7 +88,7 @@ Deno.test("a busy SMTP port is one line naming --smtp-listen, and no first admin
   const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (busy.addr as Deno.NetAddr).port;
   try {
-    const { code, lines } = await failedStart([
+    const { code, lines } = await failedStartLines([
       "--data",
       `${parent}/data`,
       "--listen",

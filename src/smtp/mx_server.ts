@@ -173,10 +173,8 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     try {
       const data = await receiveData(stream, {
         timeoutMs: limits.dataTimeoutSeconds * 1000,
-        onTimeout() {
-          const reply = REFUSALS.dataTimeout;
-          connectionOf(server, session)?.send(reply.code, `${reply.enhanced} ${reply.text}`);
-        },
+        server,
+        session,
       });
       size = data.size;
       if (data.refusal) {

@@ -3,10 +3,11 @@
  * limit and within the DATA timeout, then refused if it holds a bare CR or LF or a NUL
  * (data_guard.ts). The caller stores what comes out and answers 250 only after that commits.
  */
-import type { SMTPServerDataStream, SMTPServerSession } from "smtp-server";
+import type { SMTPServer, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { concatBytes } from "../model/bytes.ts";
 import { dataProblem } from "./data_guard.ts";
-import type { RefusalReason } from "./replies.ts";
+import { connectionOf } from "./listener.ts";
+import { type RefusalReason, REFUSALS } from "./replies.ts";
 
 /** What DATA brought: the message, or why it is refused; `size` counts every byte received. */
 export type ReceivedData =
@@ -14,18 +15,19 @@ export type ReceivedData =
   | { refusal: RefusalReason; size: number; message?: undefined };
 
 /**
- * Collects a DATA stream. When `timeoutMs` passes first, `onTimeout` runs (it answers 421 and
- * closes the connection) and the result is the `dataTimeout` refusal.
+ * Collects the DATA stream of `session` on `server`. When `timeoutMs` passes first, the session is
+ * answered 421 4.4.2 and closed, and the result is the `dataTimeout` refusal.
  */
 export async function receiveData(
   stream: SMTPServerDataStream,
-  options: { timeoutMs: number; onTimeout: () => void },
+  options: { timeoutMs: number; server: SMTPServer; session: SMTPServerSession },
 ): Promise<ReceivedData> {
   let timedOut = false;
   let size = 0;
   const timer = setTimeout(() => {
     timedOut = true;
-    options.onTimeout();
+    const reply = REFUSALS.dataTimeout;
+    connectionOf(options.server, options.session)?.send(reply.code, `${reply.enhanced} ${reply.text}`);
     stream.destroy();
   }, options.timeoutMs);
   try {

@@ -20,7 +20,7 @@ import type { MessageSubmission } from "../mail/mod.ts";
 import { AuthError, QuotaError, RuleError } from "../model/errors.ts";
 import type { Principal } from "../model/types.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
-import { closeSmtp, connectionOf, listenSmtp, refreshTls, SmtpSessions } from "./listener.ts";
+import { closeSmtp, listenSmtp, refreshTls, SmtpSessions } from "./listener.ts";
 import type { SmtpMetrics } from "./metrics.ts";
 import { headerValue, receiveData } from "./receive_data.ts";
 import { type RefusalReason, REFUSALS, replyError } from "./replies.ts";
@@ -227,10 +227,8 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
     try {
       const data = await receiveData(stream, {
         timeoutMs: limits.dataTimeoutSeconds * 1000,
-        onTimeout() {
-          const reply = REFUSALS.dataTimeout;
-          connectionOf(server, session)?.send(reply.code, `${reply.enhanced} ${reply.text}`);
-        },
+        server,
+        session,
       });
       size = data.size;
       if (data.refusal) {
