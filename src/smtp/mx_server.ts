@@ -219,6 +219,11 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     } catch (error) {
       // After the DATA timeout the connection is gone already; the stream's error is that.
       if (outcome === "dataTimeout") return new Error("DATA timeout");
+      // The client hung up in the middle of DATA: nothing to store and nobody to answer.
+      if ((error as { code?: string }).code === "ECONNECTION") {
+        outcome = "clientClosed";
+        return error as Error;
+      }
       outcome = "localError";
       throw error;
     } finally {
