@@ -3,8 +3,9 @@
  * named, and the message stored for every local recipient in ONE transaction, so the sender's
  * acknowledgement (sent after this returns) means every copy is committed, and a failure stores
  * none. Deliveries that finish together share that transaction (group commit, group_commit.ts):
- * one commit, and one search-index flush, for several sessions' messages. The stored emails are the ones Email/import makes (threads, search, quota, change log and
- * so push), and each recipient on vacation answers afterwards.
+ * one commit, and one search-index flush, for several sessions' messages. The stored emails are
+ * the ones Email/import makes (threads, search, quota, change log and so push), and each recipient
+ * on vacation answers afterwards.
  */
 import type { AccountService, DomainService } from "../directory/mod.ts";
 import type { BlobService } from "./blobs.ts";
