@@ -3,10 +3,10 @@
  * is answered for its own message. Twelve sessions at once: every message to alice is acknowledged
  * and stored; of two messages to frank, whose quota has room for one, one is acknowledged and
  * stored and the other refused with 452 4.2.2 alone, without failing the messages it was written
- * with.
+ * with. The Inbox's counts and its Mailbox/changes entry come out right.
  */
 import assert from "node:assert/strict";
-import { createUsers, serverTarget } from "./mail_helpers.ts";
+import { createUsers, mailboxState, mailCall, type Obj, serverTarget } from "./mail_helpers.ts";
 import { rawDialogue, smtpMessage, startMxProcess, subjects } from "./smtp_helpers.ts";
 
 Deno.test("sessions finishing together are each answered for their own message", async () => {
@@ -25,6 +25,7 @@ Deno.test("sessions finishing together are each answered for their own message",
         smtpMessage(subject, body) + ".\r\n",
         "QUIT\r\n",
       ]);
+    const before = await mailboxState(target, alice);
     const replies = await Promise.all([
       ...Array.from({ length: 10 }, (_, i) => send("alice@example.org", `together ${i}`)),
       send("frank@example.org", "frank 1", "f".repeat(1500)),
@@ -38,6 +39,18 @@ Deno.test("sessions finishing together are each answered for their own message",
       Array.from({ length: 10 }, (_, i) => `together ${i}`).sort(),
     );
     assert.equal((await subjects(server, frank)).length, 1);
+    // The Inbox's counts and its change are right however the messages were grouped.
+    const { list } = await mailCall(target, "Mailbox/get", { properties: ["role", "totalEmails"] }, alice);
+    const inbox = (list as Obj[]).find((m) => m.role === "inbox")!;
+    assert.equal(inbox.totalEmails, 10);
+    const changes = await mailCall(target, "Mailbox/changes", { sinceState: before }, alice);
+    assert.deepEqual(changes.updated, [inbox.id]);
+    assert.deepEqual(changes.updatedProperties, [
+      "totalEmails",
+      "unreadEmails",
+      "totalThreads",
+      "unreadThreads",
+    ]);
   } finally {
     await server.stop();
     await Deno.remove(dataDir, { recursive: true });

@@ -180,6 +180,7 @@ export class InboundDelivery {
     return await this.deps.write(async () => {
       const log: InsertLog = { now: jobs[0].now, changes: [], recounted: new Set(), searchable: [] };
       const outcomes: (number | Error)[] = [];
+      const recounted = new Set<number>();
       for (const job of jobs) {
         const refusal = await this.#roomFor(job.copies);
         if (refusal) {
@@ -198,13 +199,17 @@ export class InboundDelivery {
             facts: p.facts,
             receivedAt: job.receivedAt,
           }, log);
-          log.changes.push({
-            type: "Mailbox",
-            objectId: p.inbox,
-            kind: "updated",
-            accountId: p.accountId,
-            countsOnly: true,
-          });
+          // One counts-only change per Inbox per batch says all Mailbox/changes needs to know.
+          if (!recounted.has(p.inbox)) {
+            recounted.add(p.inbox);
+            log.changes.push({
+              type: "Mailbox",
+              objectId: p.inbox,
+              kind: "updated",
+              accountId: p.accountId,
+              countsOnly: true,
+            });
+          }
           count++;
         }
         outcomes.push(count);
