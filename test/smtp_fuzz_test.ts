@@ -219,7 +219,7 @@ async function certificate(dir: string): Promise<void> {
   assert.equal(code, 0);
 }
 
-Deno.test(`the MX survives ${ROUNDS} seeded fuzz rounds (seed ${SEED}) and stores only what it acknowledged`, async () => {
+Deno.test("the MX survives seeded fuzz rounds and stores only what it acknowledged", async () => {
   console.log(`SMTP fuzz seed ${SEED}, ${ROUNDS} rounds (replay: POSTERN_FUZZ_SEED=${SEED})`);
   const dataDir = await Deno.makeTempDir({ prefix: "postern-mx-fuzz-" });
   if (HAS_OPENSSL) await certificate(dataDir);
