@@ -60,6 +60,14 @@ function program(): Command {
     .option("--header-timeout <seconds>", "time a new connection has to send its request head (default 30)")
     .option("--idle-timeout <seconds>", "time a silent connection is kept (default 120)")
     .option("--smtp-listen <host:port>", "address of the SMTP (MX) listener (env POSTERN_SMTP_LISTEN)")
+    .option(
+      "--submission-listen <host:port>",
+      "address of the submission listener, STARTTLS, port 587 (env POSTERN_SUBMISSION_LISTEN)",
+    )
+    .option(
+      "--submissions-listen <host:port>",
+      "address of the submission listener, implicit TLS, port 465 (env POSTERN_SUBMISSIONS_LISTEN)",
+    )
     .option("--tls-cert <file>", "PEM certificate chain offered with STARTTLS (re-read when it changes)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
     .option("--smtp-max-message-bytes <n>", "largest message accepted by SMTP (default 10240000)")
@@ -69,6 +77,7 @@ function program(): Command {
     .option("--smtp-max-errors <n>", "refused SMTP commands before the session is closed (default 20)")
     .option("--smtp-command-timeout <seconds>", "time to wait for the next SMTP command (default 300)")
     .option("--smtp-data-timeout <seconds>", "time the whole of DATA may take (default 600)")
+    .option("--dns-server <host[:port]>", "DNS servers to ask, comma-separated (default: the system's)")
     .action(async (opts, c: Command) => {
       const { run } = await import("./src/cli/io.ts");
       const { serveCommand } = await import("./src/cli/serve.ts");

@@ -24,6 +24,12 @@ const workers = [
 const REQUIRE_FROM_MODULE = "__deno_internal_createRequire(import.meta.url)";
 const REQUIRE_FROM_ROOT = '__deno_internal_createRequire("file:///")';
 
+// Packages `deno bundle` cannot inline (mailauth's `require("../package")` has no extension and the
+// bundler does not probe for package.json): left as imports of their pinned npm: specifier, which
+// Deno resolves from its npm cache when the code that needs them first runs (src/mail/authentication.ts
+// imports mailauth lazily, so a bundle without an MX never does).
+const EXTERNAL_PACKAGES = ["mailauth"];
+
 /** Bundles `entry` (relative to the project root) into one JavaScript file with its workers embedded. */
 export async function bundle(entry = "main.ts", output = "dist/postern.js"): Promise<string> {
   const scratch = await Deno.makeTempDir({ prefix: "postern-bundle-" });
@@ -35,7 +41,8 @@ export async function bundle(entry = "main.ts", output = "dist/postern.js"): Pro
       const source = await runDenoBundle(entry, `${scratch}/${name}`, ["--minify"]);
       sources.push({ key, source: source.replaceAll(REQUIRE_FROM_MODULE, REQUIRE_FROM_ROOT) });
     }
-    const main = await runDenoBundle(entry, `${scratch}/main.js`);
+    const external = EXTERNAL_PACKAGES.flatMap((name) => ["--external", name]);
+    const main = pinExternals(await runDenoBundle(entry, `${scratch}/main.js`, external));
     const outputUrl = new URL(output, root);
     await Deno.mkdir(new URL(".", outputUrl), { recursive: true });
     await Deno.writeTextFile(outputUrl, embedWorkers(main, sources));
@@ -58,6 +65,20 @@ async function runDenoBundle(entry: string, output: string, extra: string[] = []
   const { success } = await command.output();
   if (!success) throw new Error(`Cannot bundle "${entry}": deno ${args.join(" ")} failed`);
   return await Deno.readTextFile(output);
+}
+
+/** Each external package's bare import rewritten to the npm: specifier deno.json pins. */
+function pinExternals(source: string): string {
+  const imports = JSON.parse(Deno.readTextFileSync(new URL("deno.json", root))).imports as Record<
+    string,
+    string
+  >;
+  let out = source;
+  for (const name of EXTERNAL_PACKAGES) {
+    out = out.replaceAll(`import("${name}")`, `import(${JSON.stringify(imports[name])})`)
+      .replaceAll(`from "${name}"`, `from ${JSON.stringify(imports[name])}`);
+  }
+  return out;
 }
 
 // The assignment must run before any code that could start a worker. Modules the bundle still imports

@@ -1,6 +1,8 @@
 /** Starting the MX listener of `postern serve` from the configuration (see smtp/mx_server.ts). */
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config/mod.ts";
+import { DnsResolver } from "./dns/mod.ts";
+import { MailAuthenticator } from "./mail/mod.ts";
 import type { Services } from "./services.ts";
 import { type MxServer, ReloadingTlsFiles, type SmtpMetrics, startMxServer } from "./smtp/mod.ts";
 
@@ -18,6 +20,10 @@ export async function startMx(
     inbound: services.inbound,
     limits,
     tls: tlsCertFile && tlsKeyFile ? new ReloadingTlsFiles(tlsCertFile, tlsKeyFile) : undefined,
+    authenticator: new MailAuthenticator({
+      authservId: config.domain,
+      resolver: new DnsResolver({ servers: config.dnsServers }).resolve,
+    }),
     metrics,
     log: getLogger(["postern", "smtp"]),
   });

@@ -31,6 +31,7 @@ import { VERSION } from "./version.ts";
 import { MisconfigurationError } from "./model/errors.ts";
 import { hostPort, startMx } from "./mx.ts";
 import { SmtpMetrics } from "./smtp/mod.ts";
+import { startSubmission, type SubmissionListeners } from "./submission.ts";
 
 /** A wired application: its services and its fetch handler. */
 export interface App {
@@ -268,11 +269,22 @@ export async function serve(
       ? listenError(error, listen.hostname, listen.port, "--smtp-listen (POSTERN_SMTP_LISTEN)")
       : error;
   }
+  let submission: SubmissionListeners;
+  try {
+    submission = await startSubmission(config, services, smtpMetrics);
+  } catch (error) {
+    await mx?.close(0);
+    listener.close();
+    await services.close();
+    throw error;
+  }
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first, startLog);
   const connectionStats = new ConnectionStats();
   const listeners: Record<string, string> = {};
   if (mx) listeners.smtp = hostPort(mx.addr);
+  if (submission.submission) listeners.submission = hostPort(submission.submission.addr);
+  if (submission.submissions) listeners.submissions = hostPort(submission.submissions.addr);
   const app = createApp(config, services, { ...options, connectionStats, smtpMetrics, listeners });
   services.prestart();
   const hashCheck = services.checkHashCost().catch((error) =>
@@ -315,7 +327,9 @@ export async function serve(
     listener,
     onListen: (addr) => {
       listeners.http = hostPort(addr);
-      const smtp = mx ? `, SMTP (MX) on ${listeners.smtp}${mx.starttls ? " with STARTTLS" : ""}` : "";
+      const smtp = (mx ? `, SMTP (MX) on ${listeners.smtp}${mx.starttls ? " with STARTTLS" : ""}` : "") +
+        (listeners.submission ? `, submission on ${listeners.submission} (STARTTLS)` : "") +
+        (listeners.submissions ? `, submission on ${listeners.submissions} (implicit TLS)` : "");
       startLog.info("Postern {version} listening on http://{http}{smtp}", {
         version: VERSION,
         http: listeners.http,
@@ -369,7 +383,11 @@ export async function serve(
   // for ever (Deno's graceful shutdown waits for every response, event streams included).
   const closing = server.shutdown();
   // SMTP sessions: idle ones get 421 at once, a message being received may finish within the grace.
-  const smtpClosing = mx?.close(graceMs);
+  const smtpClosing = Promise.all([
+    mx?.close(graceMs),
+    submission.submission?.close(graceMs),
+    submission.submissions?.close(graceMs),
+  ]);
   const ended = app.closeConnections();
   if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });
   // A stopped task's run() is the run still under way, if any: a batch of sends is let finish.

@@ -44,6 +44,7 @@ import {
   LocalDelivery,
   mailboxGrantHandler,
   MailboxService,
+  MessageSubmission,
   PushSubscriptionService,
   ShareNotificationService,
   SmarthostRelay,
@@ -92,6 +93,8 @@ export interface Services {
   vacation: VacationService;
   pushSubscriptions: PushSubscriptionService;
   submissions: SubmissionService;
+  /** Messages submitted whole over SMTP, into the EmailSubmission path. */
+  messageSubmission: MessageSubmission;
   shareNotifications: ShareNotificationService;
   encryptionKey: Uint8Array;
   /** Applies other processes' invalidations; one cheap call, made before each request. */
@@ -345,6 +348,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     emails,
     identities,
     submissions,
+    messageSubmission: new MessageSubmission(store, { identities, emails, blobs, submissions }),
     vacation,
     pushSubscriptions: new PushSubscriptionService(store),
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),

@@ -1,5 +1,6 @@
 import { DEFAULT_BUSY_TIMEOUT_MS, MAX_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { domainNameSchema } from "../model/objects/mod.ts";
+import { DNS_ENVIRONMENT, resolveDnsServers } from "./dns_config.ts";
 import { ConfigError } from "./errors.ts";
 import { resolveSmtpConfig, SMTP_ENVIRONMENT, type SmtpConfig, type SmtpConfigInput } from "./smtp_config.ts";
 
@@ -52,6 +53,8 @@ export interface Config {
   migrationBackup: boolean;
   /** The SMTP (MX) listener and its limits. */
   smtp: SmtpConfig;
+  /** DNS servers asked, in node:dns `setServers` form; empty: the system's resolver (config/dns_config.ts). */
+  dnsServers: string[];
 }
 
 /**
@@ -100,6 +103,8 @@ export interface ConfigInput extends SmtpConfigInput {
   idleTimeout?: string;
   /** false with --no-backup. */
   backup?: boolean;
+  /** HOST[:PORT], comma-separated. */
+  dnsServer?: string;
 }
 
 export { ConfigError };
@@ -136,6 +141,7 @@ export const ENVIRONMENT = {
   POSTERN_IDLE_TIMEOUT:
     `seconds a connection may stay silent before it is closed (default ${DEFAULT_IDLE_TIMEOUT_SECONDS})`,
   ...SMTP_ENVIRONMENT,
+  ...DNS_ENVIRONMENT,
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -251,6 +257,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     idleTimeoutSeconds,
     migrationBackup: input.backup !== false,
     smtp: resolveSmtpConfig(input, env, parseListen),
+    dnsServers: resolveDnsServers(input.dnsServer, env),
   };
 }
 

@@ -50,7 +50,15 @@ Deno.test("with no flags and no environment every setting has its documented def
     headerTimeoutSeconds: 30,
     idleTimeoutSeconds: 120,
     migrationBackup: true,
-    smtp: { listen: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, ...SMTP_DEFAULTS },
+    smtp: {
+      listen: undefined,
+      submissionListen: undefined,
+      submissionsListen: undefined,
+      tlsCertFile: undefined,
+      tlsKeyFile: undefined,
+      ...SMTP_DEFAULTS,
+    },
+    dnsServers: [],
   };
   assert.deepEqual(config, expected);
 });
@@ -77,6 +85,8 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_HEADER_TIMEOUT: "10",
     POSTERN_IDLE_TIMEOUT: "300",
     POSTERN_SMTP_LISTEN: "0.0.0.0:25",
+    POSTERN_SUBMISSION_LISTEN: "0.0.0.0:587",
+    POSTERN_SUBMISSIONS_LISTEN: "0.0.0.0:465",
     POSTERN_TLS_CERT: "/etc/postern/cert.pem",
     POSTERN_TLS_KEY: "/etc/postern/key.pem",
     POSTERN_SMTP_MAX_MESSAGE_BYTES: "5000000",
@@ -86,6 +96,7 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_SMTP_MAX_ERRORS: "9",
     POSTERN_SMTP_COMMAND_TIMEOUT: "120",
     POSTERN_SMTP_DATA_TIMEOUT: "240",
+    POSTERN_DNS_SERVER: "127.0.0.1:5353,[::1]:53",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -112,6 +123,8 @@ Deno.test("every documented environment variable is read", () => {
     migrationBackup: true,
     smtp: {
       listen: { hostname: "0.0.0.0", port: 25 },
+      submissionListen: { hostname: "0.0.0.0", port: 587 },
+      submissionsListen: { hostname: "0.0.0.0", port: 465 },
       tlsCertFile: "/etc/postern/cert.pem",
       tlsKeyFile: "/etc/postern/key.pem",
       maxMessageBytes: 5_000_000,
@@ -122,6 +135,7 @@ Deno.test("every documented environment variable is read", () => {
       commandTimeoutSeconds: 120,
       dataTimeoutSeconds: 240,
     },
+    dnsServers: ["127.0.0.1:5353", "[::1]:53"],
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -138,8 +152,11 @@ Deno.test("every documented environment variable is read", () => {
       "POSTERN_HEADER_TIMEOUT",
       "POSTERN_IDLE_TIMEOUT",
       "POSTERN_SMTP_LISTEN",
+      "POSTERN_SUBMISSION_LISTEN",
+      "POSTERN_SUBMISSIONS_LISTEN",
       "POSTERN_TLS_CERT",
       "POSTERN_SMTP_DATA_TIMEOUT",
+      "POSTERN_DNS_SERVER",
     ]
   ) {
     assert.ok(name in ENVIRONMENT, name);
@@ -161,6 +178,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     POSTERN_MAX_CONNECTIONS_PER_ADDRESS: "10",
     POSTERN_HEADER_TIMEOUT: "5",
     POSTERN_IDLE_TIMEOUT: "50",
+    POSTERN_DNS_SERVER: "192.0.2.53",
   };
   const flags: ConfigInput = {
     data: "/flag/data",
@@ -177,6 +195,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     headerTimeout: "6",
     idleTimeout: "60",
     backup: false,
+    dnsServer: "127.0.0.1:5353",
   };
   const config = resolveConfig(flags, env);
   assert.equal(config.dataDir, "/flag/data");
@@ -208,6 +227,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     headerTimeout: ["headerTimeoutSeconds"],
     idleTimeout: ["idleTimeoutSeconds"],
     backup: ["migrationBackup"],
+    dnsServer: ["dnsServers"],
   };
   const fromEnv = resolveConfig({}, env);
   for (const flag of Object.keys(affects) as (keyof typeof affects)[]) {

@@ -10,6 +10,7 @@ export {
 } from "./config.ts";
 export type { Config, ConfigInput, SecretKeySource } from "./config.ts";
 export { SMTP_DEFAULTS } from "./smtp_config.ts";
+export { dnsServer, resolveDnsServers } from "./dns_config.ts";
 export type { SmtpConfig } from "./smtp_config.ts";
 export { closeLogging, jsonLogLine, type LogLevel, renderMessage, setupLogging } from "./logging.ts";
 export { loadSecretKey } from "./secret_key.ts";

@@ -8,6 +8,10 @@ import { ConfigError } from "./errors.ts";
 /** The resolved SMTP settings; `listen` undefined: no SMTP listener. */
 export interface SmtpConfig {
   listen: { hostname: string; port: number } | undefined;
+  /** Message submission with STARTTLS (RFC 6409, port 587); needs the certificate files. */
+  submissionListen?: { hostname: string; port: number } | undefined;
+  /** Message submission over implicit TLS (RFC 8314, port 465); needs the certificate files. */
+  submissionsListen?: { hostname: string; port: number } | undefined;
   /** PEM certificate chain and key offering STARTTLS; both or neither. Re-read when they change. */
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
@@ -30,6 +34,8 @@ export interface SmtpConfig {
 /** Raw SMTP options as the CLI parsed them. */
 export interface SmtpConfigInput {
   smtpListen?: string;
+  submissionListen?: string;
+  submissionsListen?: string;
   tlsCert?: string;
   tlsKey?: string;
   smtpMaxMessageBytes?: string;
@@ -55,7 +61,11 @@ export const SMTP_DEFAULTS = {
 /** The environment variables of the SMTP listener, with what they set. */
 export const SMTP_ENVIRONMENT = {
   POSTERN_SMTP_LISTEN: "address of the SMTP (MX) listener, host:port (default: none, no SMTP)",
-  POSTERN_TLS_CERT: "PEM certificate chain for STARTTLS (re-read when it changes)",
+  POSTERN_SUBMISSION_LISTEN:
+    "address of the submission listener with STARTTLS (port 587), host:port (default: none; needs POSTERN_TLS_CERT)",
+  POSTERN_SUBMISSIONS_LISTEN:
+    "address of the submission listener with implicit TLS (port 465), host:port (default: none; needs POSTERN_TLS_CERT)",
+  POSTERN_TLS_CERT: "PEM certificate chain for STARTTLS and implicit TLS (re-read when it changes)",
   POSTERN_TLS_KEY: "PEM private key of POSTERN_TLS_CERT",
   POSTERN_SMTP_MAX_MESSAGE_BYTES: `largest message accepted (default ${SMTP_DEFAULTS.maxMessageBytes})`,
   POSTERN_SMTP_MAX_RECIPIENTS: `recipients per message (default ${SMTP_DEFAULTS.maxRecipients})`,
@@ -99,9 +109,26 @@ export function resolveSmtpConfig(
     }
     return value;
   };
+  const submission = (given: string | undefined, variable: keyof typeof SMTP_ENVIRONMENT, flag: string) => {
+    const text = given ?? (env[variable] || undefined);
+    if (text === undefined) return undefined;
+    if (tlsCertFile === undefined) {
+      throw new ConfigError(
+        `Cannot start ${flag} (${variable}): submission needs TLS; set --tls-cert and --tls-key ` +
+          `(POSTERN_TLS_CERT, POSTERN_TLS_KEY)`,
+      );
+    }
+    return parseListen(text);
+  };
   const d = SMTP_DEFAULTS;
   return {
     listen: listenText ? parseListen(listenText) : undefined,
+    submissionListen: submission(input.submissionListen, "POSTERN_SUBMISSION_LISTEN", "--submission-listen"),
+    submissionsListen: submission(
+      input.submissionsListen,
+      "POSTERN_SUBMISSIONS_LISTEN",
+      "--submissions-listen",
+    ),
     tlsCertFile,
     tlsKeyFile,
     maxMessageBytes: number(

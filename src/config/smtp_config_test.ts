@@ -41,3 +41,31 @@ Deno.test("bad SMTP settings are refused naming the flag, the variable and the v
     });
   }
 });
+
+Deno.test("the submission listeners come from their flags or variables and need the certificate files", () => {
+  const tls = { POSTERN_TLS_CERT: "/c.pem", POSTERN_TLS_KEY: "/k.pem" };
+  const none = resolveConfig({}, tls).smtp;
+  assert.equal(none.submissionListen, undefined);
+  assert.equal(none.submissionsListen, undefined);
+  const fromEnv = resolveConfig({}, {
+    ...tls,
+    POSTERN_SUBMISSION_LISTEN: "0.0.0.0:587",
+    POSTERN_SUBMISSIONS_LISTEN: "0.0.0.0:465",
+  }).smtp;
+  assert.deepEqual(fromEnv.submissionListen, { hostname: "0.0.0.0", port: 587 });
+  assert.deepEqual(fromEnv.submissionsListen, { hostname: "0.0.0.0", port: 465 });
+  const flags = resolveConfig({ submissionListen: "127.0.0.1:2587" }, {
+    ...tls,
+    POSTERN_SUBMISSION_LISTEN: "0.0.0.0:587",
+  }).smtp;
+  assert.deepEqual(flags.submissionListen, { hostname: "127.0.0.1", port: 2587 });
+  assert.throws(
+    () => resolveConfig({ submissionsListen: "127.0.0.1:465" }, {}),
+    (error: Error) =>
+      error instanceof ConfigError &&
+      /^Cannot start --submissions-listen \(POSTERN_SUBMISSIONS_LISTEN\): submission needs TLS/.test(
+        error.message,
+      ),
+  );
+  assert.throws(() => resolveConfig({ submissionListen: "nowhere" }, tls), /listen address "nowhere"/);
+});

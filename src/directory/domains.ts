@@ -1,5 +1,12 @@
 import { type AccountService, changed } from "./accounts.ts";
-import { ConflictError, type Domain, encodeId, NotFoundError, type Store } from "./deps.ts";
+import {
+  ConflictError,
+  type DmarcEnforcement,
+  type Domain,
+  encodeId,
+  NotFoundError,
+  type Store,
+} from "./deps.ts";
 
 /** Domains: create, rename, describe, delete (refused while in use). */
 export class DomainService {
@@ -21,7 +28,9 @@ export class DomainService {
   }
 
   /** Creates a domain; its name must be free. */
-  async create(input: { name: string; description?: string | null }): Promise<Domain> {
+  async create(
+    input: { name: string; description?: string | null; dmarcEnforcement?: DmarcEnforcement },
+  ): Promise<Domain> {
     const id = await this.accounts.write(async () => {
       const existing = await this.store.domains.getByName(input.name);
       if (existing) {
@@ -35,6 +44,7 @@ export class DomainService {
       const id = await this.store.domains.insert({
         name: input.name,
         description: input.description ?? null,
+        dmarcEnforcement: input.dmarcEnforcement,
       });
       return {
         result: id,
@@ -45,8 +55,11 @@ export class DomainService {
     return (await this.store.domains.get(id))!;
   }
 
-  /** Renames or re-describes a domain; addresses in it follow the new name. */
-  async update(id: number, patch: { name?: string; description?: string | null }): Promise<Domain> {
+  /** Renames, re-describes or re-sets a domain; addresses in it follow the new name. */
+  async update(
+    id: number,
+    patch: { name?: string; description?: string | null; dmarcEnforcement?: DmarcEnforcement },
+  ): Promise<Domain> {
     const before = await this.store.domains.get(id);
     if (!before) throw new NotFoundError("Domain", encodeId(id));
     await this.accounts.write(async () => {

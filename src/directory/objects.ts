@@ -126,7 +126,9 @@ export class ObjectService {
       }
       case "Domain": {
         requireAdmin(caller, "create domains");
-        return domainToWire(await this.services.domains.create(value as { name: string }));
+        return domainToWire(
+          await this.services.domains.create(value as Parameters<DomainService["create"]>[0]),
+        );
       }
       default: {
         const type = spec.name as AccessKeyType;
@@ -266,7 +268,9 @@ export class ObjectService {
         const domain = await this.services.domains.get(id);
         if (!domain) throw new NotFoundError("Domain", wireId);
         const value = checked(spec, withoutUnchanged(patch, domainToWire(domain)), "update");
-        return domainToWire(await this.services.domains.update(id, value as { name?: string }));
+        return domainToWire(
+          await this.services.domains.update(id, value as Parameters<DomainService["update"]>[1]),
+        );
       }
       default:
         throw new ForbiddenError(`${spec.name} cannot be changed: delete it and create a new one`);

@@ -47,6 +47,7 @@ export function domainToWire(domain: Domain): WireObject {
     id: encodeId(domain.id),
     name: domain.name,
     description: domain.description,
+    dmarcEnforcement: domain.dmarcEnforcement,
     createdAt: iso(domain.createdAt),
   };
 }

@@ -11,7 +11,7 @@ import type { AccountService, DomainService } from "../directory/mod.ts";
 import type { BlobService } from "./blobs.ts";
 import type { LocalDelivery } from "./delivery.ts";
 import { type InsertLog, insertPrepared } from "./email_import.ts";
-import { concatBytes, type LoggedWrite, type Store } from "./deps.ts";
+import { concatBytes, type DmarcEnforcement, type LoggedWrite, type Store } from "./deps.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { type MessageFacts, messageFacts } from "./message_facts.ts";
 
@@ -35,6 +35,8 @@ export interface AcceptedRecipient {
   /** The address exactly as the sender named it (a +tag included), recorded in Delivered-To. */
   address: string;
   accountIds: number[];
+  /** What its domain does with mail failing DMARC (see mail/authentication.ts). */
+  dmarcEnforcement?: DmarcEnforcement;
 }
 
 /** The answer to a recipient check. */
@@ -51,6 +53,8 @@ export interface InboundMessage {
   message: Uint8Array;
   /** The trace header field (a complete `Received:` line with its CRLF) for the copy of a recipient. */
   received: (recipient: string) => string;
+  /** Recipient addresses whose copy is filed in Junk (the Inbox when the account has none). */
+  junk?: ReadonlySet<string>;
 }
 
 /** One recipient account's copy of a message, ready to be written. */
@@ -58,6 +62,7 @@ interface Copy {
   accountId: number;
   address: string;
   data: Uint8Array;
+  /** The mailbox it is filed in: the Inbox, or Junk. */
   inbox: number;
   hash: Uint8Array;
   facts: MessageFacts;
@@ -96,9 +101,8 @@ export class InboundDelivery {
     const at = address.lastIndexOf("@");
     if (at <= 0) return refused("unknownRecipient", `"${address}" is not an address of this server`);
     const domain = address.slice(at + 1).toLowerCase();
-    if (!(await this.deps.domains.getByName(domain))) {
-      return refused("relayDenied", `This server does not relay to "${domain}"`);
-    }
+    const domainRow = await this.deps.domains.getByName(domain);
+    if (!domainRow) return refused("relayDenied", `This server does not relay to "${domain}"`);
     const id = await this.accountOf(address.slice(0, at), domain);
     if (id === undefined) return refused("unknownRecipient", `No mailbox "${address}" here`);
     const account = await this.deps.accounts.get(id);
@@ -124,11 +128,14 @@ export class InboundDelivery {
       const used = await this.store.blobs.usedBytes(accountId);
       if (used + (size ?? 1) > limit) return refused("mailboxFull", `The mailbox "${address}" is full`);
     }
-    return { accepted: true, recipient: { address, accountIds } };
+    return {
+      accepted: true,
+      recipient: { address, accountIds, dmarcEnforcement: domainRow.dmarcEnforcement },
+    };
   }
 
   /**
-   * Stores the message in the Inbox of every account of every recipient (once per account) in one
+   * Stores the message in the Inbox (Junk for the `junk` recipients) of every account of every recipient (once per account) in one
    * transaction; throws InboundRefusalError (nothing stored) when a quota has no room for it.
    * Returns how many emails were stored.
    */
@@ -143,7 +150,11 @@ export class InboundDelivery {
       for (const accountId of recipient.accountIds) {
         if (seen.has(accountId)) continue;
         seen.add(accountId);
-        const inbox = (await this.store.mailboxes.list(accountId)).find((m) => m.role === "inbox");
+        const mailboxes = await this.store.mailboxes.list(accountId);
+        const junk = input.junk?.has(recipient.address)
+          ? mailboxes.find((m) => m.role === "junk")
+          : undefined;
+        const inbox = junk ?? mailboxes.find((m) => m.role === "inbox");
         if (!inbox) continue;
         const trace = `Return-Path: <${input.mailFrom}>\r\nDelivered-To: ${recipient.address}\r\n` +
           input.received(recipient.address);
@@ -199,7 +210,7 @@ export class InboundDelivery {
             facts: p.facts,
             receivedAt: job.receivedAt,
           }, log);
-          // One counts-only change per Inbox per batch says all Mailbox/changes needs to know.
+          // One counts-only change per mailbox per batch says all Mailbox/changes needs to know.
           if (!recounted.has(p.inbox)) {
             recounted.add(p.inbox);
             log.changes.push({

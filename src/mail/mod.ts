@@ -18,9 +18,24 @@ export type { VacationInput, VacationReply } from "./vacation.ts";
 export type { IdentityInput } from "./identities.ts";
 export { LocalDelivery } from "./delivery.ts";
 export { InboundDelivery, InboundRefusalError } from "./inbound.ts";
+export {
+  AUTH_METHODS,
+  DEFAULT_AUTH_DEADLINE_MS,
+  DEFAULT_MAX_DKIM_SIGNATURES,
+  MailAuthenticator,
+} from "./authentication.ts";
+export type {
+  AuthenticationInput,
+  AuthenticationVerdict,
+  AuthMethod,
+  MailAuthenticatorOptions,
+  ResolveFunction,
+} from "./authentication.ts";
 export type { AcceptedRecipient, InboundMessage, InboundRefusal, RecipientCheck } from "./inbound.ts";
-export { SUBMISSION_LIMITS, SubmissionService } from "./submissions.ts";
+export { isRecipientAddress, SUBMISSION_LIMITS, SubmissionService } from "./submissions.ts";
 export type { SubmissionInput } from "./submissions.ts";
+export { MessageSubmission } from "./message_submission.ts";
+export type { SubmittedMessage } from "./message_submission.ts";
 export type {
   DeliveryStatus,
   EnvelopeAddress,

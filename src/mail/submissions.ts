@@ -56,6 +56,11 @@ export interface SubmissionInput {
  */
 const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:".]+(?:\.[^\s@<>(),;:".]+)*$/;
 
+/** Whether `address` can be a recipient of a submission. */
+export function isRecipientAddress(address: string): boolean {
+  return ADDRESS.test(address);
+}
+
 /** Submissions of an account by its owner. */
 export class SubmissionService {
   constructor(
@@ -78,8 +83,17 @@ export class SubmissionService {
     return this.store.submissions.list(accountId);
   }
 
-  /** Submits an email: checked, recorded, and sent at once unless `sendAt` is later. */
-  async create(viewerId: number, accountId: number, input: SubmissionInput): Promise<SubmissionRecord> {
+  /**
+   * Submits an email: checked, recorded, and sent at once unless `sendAt` is later. With `detach`,
+   * the answer comes once the submission is recorded and `detach` is handed the send under way (the
+   * claim taken at insert makes a send lost with its process happen again, see sendDue).
+   */
+  async create(
+    viewerId: number,
+    accountId: number,
+    input: SubmissionInput,
+    options: { detach?: (sending: Promise<void>) => void } = {},
+  ): Promise<SubmissionRecord> {
     this.requireOwner(viewerId, accountId);
     const identity = (await this.deps.identities.list(viewerId, accountId)).find((i) =>
       i.id === input.identityId
@@ -142,7 +156,11 @@ export class SubmissionService {
       const id = await this.store.submissions.insert(record);
       return { result: id, events: [], changes: [change(id, "created", accountId)] };
     });
-    if (sendAt <= now) await this.send({ ...record, id }, message);
+    if (sendAt <= now) {
+      const sending = this.send({ ...record, id }, message);
+      if (!options.detach) await sending;
+      else options.detach(sending);
+    }
     return (await this.store.submissions.get(id))!;
   }
 
@@ -268,7 +286,7 @@ export class SubmissionService {
  * one (RFC 5322 §3.6.2: who actually sent it), else anyone could send as someone else through either.
  * RFC 8621 §7.5 has one error for both: forbiddenFrom.
  */
-function checkAuthors(headers: ReturnType<typeof messageHeaders>, addresses: string[]): void {
+export function checkAuthors(headers: ReturnType<typeof messageHeaders>, addresses: string[]): void {
   const named = (name: string) =>
     asAddresses(lastHeader(headers, name) ?? "").map((a) => a.email.toLowerCase());
   const from = named("from");

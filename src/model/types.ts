@@ -14,11 +14,23 @@ export interface Quotas {
   maxApiKeys?: number;
 }
 
+/**
+ * What the MX does with mail to a domain that fails its sender's DMARC check (RFC 7489 §6.3 p=):
+ * `enforce` follows the sender's policy (reject refused at DATA, quarantine filed in Junk),
+ * `quarantineOnly` files both in Junk, `monitor` delivers to the Inbox and only records the result.
+ */
+export type DmarcEnforcement = "enforce" | "quarantineOnly" | "monitor";
+
+/** The values of {@link DmarcEnforcement}, in order of strictness. */
+export const DMARC_ENFORCEMENTS: readonly DmarcEnforcement[] = ["enforce", "quarantineOnly", "monitor"];
+
 /** A domain that accounts and addresses live in. */
 export interface Domain {
   id: number;
   name: string;
   description: string | null;
+  /** What incoming mail failing DMARC gets (see {@link DmarcEnforcement}). */
+  dmarcEnforcement: DmarcEnforcement;
   createdAt: number;
 }
 

@@ -1,4 +1,4 @@
-/** Counters of the MX for /metrics. */
+/** Counters of the SMTP listeners (MX and submission) for /metrics. */
 import type { MetricSample } from "../http/mod.ts";
 import type { RefusalReason } from "./replies.ts";
 
@@ -8,10 +8,33 @@ export class SmtpMetrics {
   connections = 0;
   messagesAccepted = 0;
   readonly refusals = new Map<RefusalReason, number>();
+  /** Results of the authentication checks, keyed "method result" (spf pass, dmarc fail…). */
+  readonly authResults = new Map<string, number>();
+  /** Messages filed in Junk for at least one recipient because they failed DMARC. */
+  dmarcQuarantined = 0;
+  /** Messages submitted by authenticated clients (587, 465), recorded as EmailSubmissions. */
+  messagesSubmitted = 0;
+  /** AUTH attempts by "mechanism outcome". */
+  readonly authentications = new Map<string, number>();
+
+  /** Counts one AUTH attempt. */
+  authenticated(mechanism: string, outcome: "success" | "failure" | "rateLimited" | "error"): void {
+    const key = `${mechanism} ${outcome}`;
+    this.authentications.set(key, (this.authentications.get(key) ?? 0) + 1);
+  }
 
   /** Counts one refusal. */
   refused(reason: RefusalReason): void {
     this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+  }
+
+  /** Counts the results of one received message's checks (see mail/authentication.ts). */
+  checked(results: Record<string, string>, quarantined: boolean): void {
+    for (const [method, result] of Object.entries(results)) {
+      const key = `${method} ${result}`;
+      this.authResults.set(key, (this.authResults.get(key) ?? 0) + 1);
+    }
+    if (quarantined) this.dmarcQuarantined++;
   }
 
   /** The samples /metrics renders. */
@@ -35,6 +58,38 @@ export class SmtpMetrics {
         type: "counter",
         value: this.messagesAccepted,
       },
+      {
+        name: "postern_smtp_dmarc_quarantined_total",
+        help: "Messages filed in Junk because they failed the DMARC policy of their From domain",
+        type: "counter",
+        value: this.dmarcQuarantined,
+      },
+      ...[...this.authResults].map(([key, value]): MetricSample => {
+        const [method, result] = key.split(" ");
+        return {
+          name: "postern_smtp_auth_results_total",
+          help: "Authentication results of received messages, by method (spf, dkim, dmarc, arc) and result",
+          type: "counter",
+          labels: { method, result },
+          value,
+        };
+      }),
+      {
+        name: "postern_smtp_messages_submitted_total",
+        help: "Messages submitted on 587 or 465, recorded and acknowledged with 250",
+        type: "counter",
+        value: this.messagesSubmitted,
+      },
+      ...[...this.authentications].map(([key, value]): MetricSample => {
+        const [mechanism, outcome] = key.split(" ");
+        return {
+          name: "postern_smtp_auth_total",
+          help: "SMTP AUTH attempts, by mechanism and outcome",
+          type: "counter",
+          labels: { mechanism, outcome },
+          value,
+        };
+      }),
       ...[...this.refusals].map(([reason, value]): MetricSample => ({
         name: "postern_smtp_refusals_total",
         help: "SMTP commands and messages refused, by reason",

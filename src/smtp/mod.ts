@@ -1,6 +1,9 @@
-/** SMTP surfaces: the MX listener (submission comes later) on smtp-server; no SQL. */
+/** SMTP surfaces: the MX listener and the submission listeners (587, 465) on smtp-server; no SQL. */
 export { startMxServer } from "./mx_server.ts";
 export type { MxOptions, MxServer } from "./mx_server.ts";
+export { startSubmissionServer } from "./submission_server.ts";
+export type { SubmissionOptions, SubmissionServer } from "./submission_server.ts";
+export { SUBMISSION_SCOPE } from "./submission_auth.ts";
 export { SmtpMetrics } from "./metrics.ts";
 export { ReloadingTlsFiles } from "./tls_files.ts";
 export { REFUSALS } from "./replies.ts";

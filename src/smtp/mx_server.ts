@@ -8,19 +8,26 @@
  * 3. RCPT TO: the recipient cap, then the directory check (mail/inbound.ts); each refusal counts
  *    towards the session's error limit.
  * 4. DATA: collected whole under the size limit and the DATA timeout, refused if it holds bare CR or
- *    LF or a NUL (data_guard.ts), then stored for every recipient in one transaction, and only then
- *    answered 250.
+ *    LF or a NUL (receive_data.ts), authenticated (SPF, DKIM, DMARC, ARC: authentication.ts; a DMARC
+ *    p=reject failure refused 550 5.7.1), then stored for every recipient in one transaction with its
+ *    Authentication-Results above the Received field, and only then answered 250.
  *
  * No AUTH (submission is another listener), so nothing is ever relayed.
  */
 import type { Logger } from "@logtape/logtape";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import type { SmtpConfig } from "../config/mod.ts";
-import { concatBytes } from "../model/bytes.ts";
-import { type AcceptedRecipient, type InboundDelivery, InboundRefusalError } from "../mail/mod.ts";
-import { dataProblem } from "./data_guard.ts";
+import {
+  type AcceptedRecipient,
+  type InboundDelivery,
+  InboundRefusalError,
+  type MailAuthenticator,
+} from "../mail/mod.ts";
+import { authenticateMessage } from "./authentication.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
+import { closeSmtp, connectionOf, listenSmtp, refreshTls, SmtpSessions } from "./listener.ts";
 import type { SmtpMetrics } from "./metrics.ts";
+import { declaredSize, headerValue, receiveData } from "./receive_data.ts";
 import { receivedHeader } from "./received.ts";
 import { type RefusalReason, REFUSALS, replyError } from "./replies.ts";
 import type { ReloadingTlsFiles } from "./tls_files.ts";
@@ -32,8 +39,13 @@ export interface MxOptions {
   /** The name in the greeting and in Received fields. */
   serverName: string;
   inbound: Pick<InboundDelivery, "checkRecipient" | "deliver">;
-  limits: Omit<SmtpConfig, "listen" | "tlsCertFile" | "tlsKeyFile">;
+  limits: Omit<
+    SmtpConfig,
+    "listen" | "submissionListen" | "submissionsListen" | "tlsCertFile" | "tlsKeyFile"
+  >;
   tls?: ReloadingTlsFiles;
+  /** Checks SPF, DKIM, DMARC and ARC of each message; none: messages are stored unchecked. */
+  authenticator?: Pick<MailAuthenticator, "check">;
   metrics: SmtpMetrics;
   log: Logger;
 }
@@ -62,17 +74,12 @@ interface SessionState {
 export async function startMxServer(options: MxOptions): Promise<MxServer> {
   useOwnEnhancedCodes();
   const { limits, metrics, log } = options;
-  const sessions = new Map<string, SessionState>();
-  const perAddress = new Map<string, number>();
+  const sessions = new SmtpSessions<SessionState>(metrics, limits.maxConnectionsPerAddress);
   const files = options.tls ? (await options.tls.current()).files : undefined;
-  let closing = false;
   const refuse = (reason: RefusalReason, detail?: string) => {
     metrics.refused(reason);
     return replyError(REFUSALS[reason], detail);
   };
-  const connectionOf = (session: SMTPServerSession) =>
-    // deno-lint-ignore no-explicit-any
-    [...(server.connections as Set<any>)].find((c) => c.id === session.id);
 
   const server: SMTPServer = new SMTPServer({
     name: options.serverName,
@@ -91,40 +98,26 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     ...(files ? { key: files.key, cert: files.cert } : {}),
     onConnect(session, callback) {
       void (async () => {
-        const count = (perAddress.get(session.remoteAddress) ?? 0) + 1;
-        perAddress.set(session.remoteAddress, count);
-        sessions.set(session.id, { recipients: [], errors: 0, busy: false });
-        metrics.connectionsTotal++;
-        metrics.connections++;
-        if (closing) return callback(replyError({ code: 421, enhanced: "4.3.2", text: "Shutting down" }));
-        if (count > limits.maxConnectionsPerAddress) return callback(refuse("tooManyConnections"));
-        if (options.tls) {
-          try {
-            const { files, changed } = await options.tls.current();
-            if (changed) server.updateSecureContext({ key: files.key, cert: files.cert });
-          } catch (error) {
-            // The files that worked at start stay in use; the operator sees why the new ones did not.
-            log.warn("Cannot re-read the TLS certificate files: {error}", { error: String(error) });
-          }
+        const refusal = sessions.open(session, { recipients: [], errors: 0, busy: false });
+        if (refusal === "closing") {
+          return callback(replyError({ code: 421, enhanced: "4.3.2", text: "Shutting down" }));
         }
+        if (refusal) return callback(refuse(refusal));
+        if (options.tls) await refreshTls(server, options.tls, log);
         callback();
       })();
     },
     onClose(session) {
-      if (!sessions.delete(session.id)) return;
-      metrics.connections--;
-      const count = (perAddress.get(session.remoteAddress) ?? 1) - 1;
-      if (count > 0) perAddress.set(session.remoteAddress, count);
-      else perAddress.delete(session.remoteAddress);
+      sessions.close(session);
     },
     onMailFrom(_address, session, callback) {
-      const state = sessions.get(session.id)!;
+      const state = sessions.get(session)!;
       state.recipients = [];
       callback();
     },
     onRcptTo(address, session, callback) {
       void (async () => {
-        const state = sessions.get(session.id)!;
+        const state = sessions.get(session)!;
         const fail = (reason: RefusalReason, detail?: string) => {
           state.errors++;
           if (state.errors >= limits.maxErrors) return callback(refuse("tooManyErrors"));
@@ -157,46 +150,53 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
   let transactions = 0;
   /** DATA: the message collected, checked, stored; the reply text or refusal. */
   async function receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string | Error> {
-    const state = sessions.get(session.id)!;
+    const state = sessions.get(session)!;
     state.busy = true;
     const id = `${session.id}.${++transactions}`;
     const started = Date.now();
     let outcome = "accepted";
     let size = 0;
     let messageId: string | undefined;
-    const timer = setTimeout(() => {
-      outcome = "dataTimeout";
-      metrics.refused("dataTimeout");
-      const reply = REFUSALS.dataTimeout;
-      connectionOf(session)?.send(reply.code, `${reply.enhanced} ${reply.text}`);
-      stream.destroy();
-    }, limits.dataTimeoutSeconds * 1000);
+    let authentication: Record<string, string> | undefined;
     try {
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of stream) {
-        size += chunk.length;
-        if (!stream.sizeExceeded) chunks.push(chunk);
+      const data = await receiveData(stream, {
+        timeoutMs: limits.dataTimeoutSeconds * 1000,
+        onTimeout() {
+          const reply = REFUSALS.dataTimeout;
+          connectionOf(server, session)?.send(reply.code, `${reply.enhanced} ${reply.text}`);
+        },
+      });
+      size = data.size;
+      if (data.refusal) {
+        outcome = data.refusal;
+        // After the DATA timeout the connection is gone already: nothing more is answered.
+        if (data.refusal === "dataTimeout") {
+          metrics.refused("dataTimeout");
+          return new Error("DATA timeout");
+        }
+        return refuse(data.refusal);
       }
-      if (outcome === "dataTimeout") return refuse("dataTimeout");
-      if (stream.sizeExceeded) {
-        outcome = "sizeExceeded";
-        // smtp-server answers 552 5.3.4 itself (rejectOversized); this reply is never sent.
-        return refuse("sizeExceeded");
-      }
-      const message = concatBytes(...chunks);
+      const message = data.message;
       messageId = headerValue(message, "message-id");
-      const problem = dataProblem(message);
-      if (problem) {
-        outcome = problem;
-        return refuse(problem);
+      const auth = await authenticateMessage(options.authenticator, {
+        session,
+        message,
+        recipients: state.recipients,
+        metrics,
+      });
+      authentication = auth && { ...auth.results, ...(auth.junk.size ? { action: "junk" } : {}) };
+      if (auth?.refusal) {
+        outcome = "dmarcReject";
+        return refuse("dmarcReject", auth.refusal);
       }
       try {
         await options.inbound.deliver({
           mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           recipients: state.recipients,
-          message,
+          message: auth?.message ?? message,
+          junk: auth?.junk,
           received: (recipient) =>
-            receivedHeader({
+            (auth?.header ?? "") + receivedHeader({
               helo: session.hostNameAppearsAs ?? "",
               remoteAddress: session.remoteAddress,
               hostname: options.serverName,
@@ -217,8 +217,6 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
       metrics.messagesAccepted++;
       return `Message accepted as ${id}`;
     } catch (error) {
-      // After the DATA timeout the connection is gone already; the stream's error is that.
-      if (outcome === "dataTimeout") return new Error("DATA timeout");
       // The client hung up in the middle of DATA: nothing to store and nobody to answer.
       if ((error as { code?: string }).code === "ECONNECTION") {
         outcome = "clientClosed";
@@ -227,7 +225,6 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
       outcome = "localError";
       throw error;
     } finally {
-      clearTimeout(timer);
       state.busy = false;
       log.info("SMTP transaction {outcome}", {
         event: "smtp.transaction",
@@ -240,52 +237,18 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
         size,
         outcome,
         messageId,
+        authentication,
       });
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.on("error", reject);
-    server.listen(options.port, options.hostname, () => {
-      server.removeListener("error", reject);
-      resolve();
-    });
-  });
-  server.on("error", (error) => log.warn("SMTP server error: {error}", { error: String(error) }));
-  const address = server.server.address();
-  const addr = typeof address === "object" && address
-    ? { hostname: address.address, port: address.port }
-    : { hostname: options.hostname, port: options.port };
+  const addr = await listenSmtp(server, options, log);
   return {
     addr,
     starttls: Boolean(files),
     async close(graceMs) {
-      closing = true;
-      const closed = new Promise<void>((resolve) => {
-        server.options.closeTimeout = Math.max(1, graceMs);
-        server.close(() => resolve());
-      });
-      // deno-lint-ignore no-explicit-any
-      for (const connection of server.connections as Set<any>) {
-        if (!sessions.get(connection.id)?.busy) connection.send(421, "4.3.2 Shutting down, try again later");
-      }
-      await closed;
+      sessions.closing = true;
+      await closeSmtp(server, graceMs, (id) => Boolean(sessions.get(id)?.busy));
     },
   };
-}
-
-/** The SIZE the client declared at MAIL FROM (RFC 1870), if any. */
-function declaredSize(session: SMTPServerSession): number | undefined {
-  const args = session.envelope.mailFrom ? session.envelope.mailFrom.args : false;
-  const size = args ? Number(args.SIZE) : NaN;
-  return Number.isSafeInteger(size) && size >= 0 ? size : undefined;
-}
-
-/** The first value of a header field (for the log), unfolded, at most 200 characters. */
-function headerValue(message: Uint8Array, name: string): string | undefined {
-  const head = new TextDecoder("latin1").decode(message.subarray(0, 16384));
-  const end = head.indexOf("\r\n\r\n");
-  const match = new RegExp(`(?:^|\\r\\n)${name}:([^\\r]*(?:\\r\\n[ \\t][^\\r]*)*)`, "i")
-    .exec(end < 0 ? head : head.slice(0, end));
-  return match?.[1].replace(/\r\n/g, "").trim().slice(0, 200);
 }

@@ -22,7 +22,12 @@ export type RefusalReason =
   | "tooManyConnections"
   | "tooManyErrors"
   | "dataTimeout"
-  | "localError";
+  | "dmarcReject"
+  | "localError"
+  | "forbiddenSender"
+  | "badRecipient"
+  | "credentialsRevoked"
+  | "mailboxFullSender";
 
 /**
  * The reply of each refusal. Quotas (RFC 3463 X.2.2 "mailbox full", usable for persistent transient
@@ -55,6 +60,27 @@ export const REFUSALS: Record<RefusalReason, SmtpReply> = {
   },
   tooManyErrors: { code: 421, enhanced: "4.7.0", text: "Too many errors, closing the connection" },
   dataTimeout: { code: 421, enhanced: "4.4.2", text: "DATA took too long, closing the connection" },
+  dmarcReject: {
+    code: 550,
+    enhanced: "5.7.1",
+    text: "Message refused: it fails the DMARC policy (p=reject) of its From domain",
+  },
+  forbiddenSender: {
+    code: 553,
+    enhanced: "5.7.1",
+    text: "Sender address not allowed: not an address this account may send as",
+  },
+  badRecipient: { code: 553, enhanced: "5.1.3", text: "Bad recipient address syntax" },
+  credentialsRevoked: {
+    code: 535,
+    enhanced: "5.7.8",
+    text: "The credentials of this session are no longer valid; authenticate again",
+  },
+  mailboxFullSender: {
+    code: 552,
+    enhanced: "5.2.2",
+    text: "Your mailbox is full: the Sent copy does not fit",
+  },
   localError: {
     code: 451,
     enhanced: "4.3.0",

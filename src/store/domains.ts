@@ -1,13 +1,18 @@
-import type { Domain } from "../model/types.ts";
+import type { DmarcEnforcement, Domain } from "../model/types.ts";
 import type { Db, Row } from "./db.ts";
 
 /** Persistence of domains. */
 export interface DomainRepository {
-  insert(domain: { name: string; description: string | null }): Promise<number>;
+  insert(
+    domain: { name: string; description: string | null; dmarcEnforcement?: DmarcEnforcement },
+  ): Promise<number>;
   get(id: number): Promise<Domain | undefined>;
   getByName(name: string): Promise<Domain | undefined>;
   list(): Promise<Domain[]>;
-  update(id: number, fields: { name?: string; description?: string | null }): Promise<void>;
+  update(
+    id: number,
+    fields: { name?: string; description?: string | null; dmarcEnforcement?: DmarcEnforcement },
+  ): Promise<void>;
   /** Names of the accounts and addresses that keep this domain in use. */
   usage(id: number): Promise<string[]>;
   delete(id: number): Promise<boolean>;
@@ -18,6 +23,7 @@ function toDomain(row: Row): Domain {
     id: Number(row.id),
     name: String(row.name),
     description: row.description === null ? null : String(row.description),
+    dmarcEnforcement: String(row.dmarc_enforcement) as DmarcEnforcement,
     createdAt: Number(row.created_at),
   };
 }
@@ -27,9 +33,10 @@ export function sqliteDomains(db: Db): DomainRepository {
   return {
     insert(domain) {
       const { id } = db.run(
-        "INSERT INTO domains (name, description, created_at) VALUES (?, ?, ?)",
+        "INSERT INTO domains (name, description, dmarc_enforcement, created_at) VALUES (?, ?, ?, ?)",
         domain.name,
         domain.description,
+        domain.dmarcEnforcement ?? "enforce",
         Date.now(),
       );
       return Promise.resolve(id);
@@ -49,6 +56,9 @@ export function sqliteDomains(db: Db): DomainRepository {
       if (fields.name !== undefined) db.run("UPDATE domains SET name = ? WHERE id = ?", fields.name, id);
       if (fields.description !== undefined) {
         db.run("UPDATE domains SET description = ? WHERE id = ?", fields.description, id);
+      }
+      if (fields.dmarcEnforcement !== undefined) {
+        db.run("UPDATE domains SET dmarc_enforcement = ? WHERE id = ?", fields.dmarcEnforcement, id);
       }
       return Promise.resolve();
     },

@@ -27,6 +27,7 @@ import { sql as submissionClaims } from "./027_submission_claims.ts";
 import { sql as pushSubscriptionCredentials } from "./028_push_subscription_credentials.ts";
 import { sql as loginClients } from "./025_login_clients.ts";
 import { sql as changeCountsOnly } from "./033_change_counts_only.ts";
+import { sql as domainDmarc } from "./034_domain_dmarc.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -55,4 +56,5 @@ export const MIGRATIONS: readonly string[] = [
   pushSubscriptionCredentials,
   loginClients,
   changeCountsOnly,
+  domainDmarc,
 ];
