@@ -222,8 +222,17 @@ async function certificate(dir: string): Promise<void> {
 Deno.test("the MX survives seeded fuzz rounds and stores only what it acknowledged", async () => {
   console.log(`SMTP fuzz seed ${SEED}, ${ROUNDS} rounds (replay: POSTERN_FUZZ_SEED=${SEED})`);
   const dataDir = await Deno.makeTempDir({ prefix: "postern-mx-fuzz-" });
-  if (HAS_OPENSSL) await certificate(dataDir);
-  else console.warn("openssl is not installed: no STARTTLS, the broken-TLS rounds send random bytes");
+  try {
+    if (HAS_OPENSSL) await certificate(dataDir);
+    else console.warn("openssl is not installed: no STARTTLS, the broken-TLS rounds send random bytes");
+    await fuzz(dataDir);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+/** The rounds against a server on `dataDir`. */
+async function fuzz(dataDir: string): Promise<void> {
   const server = await startMxProcess(dataDir, {
     POSTERN_SMTP_MAX_ERRORS: "10000",
     POSTERN_SMTP_COMMAND_TIMEOUT: "20",
@@ -257,6 +266,5 @@ Deno.test("the MX survives seeded fuzz rounds and stores only what it acknowledg
     assert.doesNotMatch(server.stderr(), /"level":"(ERROR|FATAL)"|Uncaught|Receiving a message failed/i);
   } finally {
     await server.stop();
-    await Deno.remove(dataDir, { recursive: true });
   }
-});
+}
