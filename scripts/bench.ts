@@ -49,6 +49,11 @@
  * 15–16. Push (scripts/bench/event_source.ts): 1,000 EventSource streams, one change per second each
  *     written in-process: event latency from commit to arrival (p99 < 100 ms, none missed), and the
  *     server's RSS growth (< 100 MB) beside a bare Deno.serve holding as many streams.
+ * 17–18. Inbound SMTP (scripts/bench/mx_inbound.ts): Postfix's smtp-source sending 10 KB messages
+ *     over 16 sessions to the MX, stored msg/s, against the same load through a private Postfix
+ *     delivering by LMTP into a private Dovecot (target ≥ 1,000 msg/s and ≥ 1.5×); end of DATA →
+ *     EventSource StateChange of a probe under that load (p99 < 100 ms). Needs root and the Debian
+ *     packages postfix, dovecot-core and dovecot-lmtpd; skipped (and said so) without them.
  *
  * The data directory is prepared in-process before any server starts (the first-start bootstrap, the
  * cold-login accounts, the 10,000 accounts, the OAuth clients and their tokens, the mail users, their
@@ -56,7 +61,7 @@
  * this is a report. Options: --rounds, --duration-ms, --connections, --login-rounds, --query-requests,
  * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client), and
  * --only with a comma-separated list of sections to run (account, sync, logins, echo, query, refresh,
- * bearer, verify, session, mailbox, email, push; `oauth` is refresh, bearer and verify, `mail` session,
+ * bearer, verify, session, mailbox, email, push, inbound; `oauth` is refresh, bearer and verify, `mail` session,
  * mailbox and email), e.g.
  * `deno task bench --only oauth`. --query-requests sets the requests of both latency probes (5, 10).
  */
@@ -73,6 +78,7 @@ import { pushFigures } from "./bench/event_source.ts";
 import { ProcessGroup, type Server } from "./bench/processes.ts";
 import { type Figure, printSummary } from "./bench/report.ts";
 import { parseSections, type Section, SECTIONS } from "./bench/sections.ts";
+import { inboundFigures } from "./bench/mx_inbound.ts";
 import { sessionRounds } from "./bench/session_rounds.ts";
 import {
   basic,
@@ -109,6 +115,9 @@ const EMAIL_IMPORT = 10_000;
 const EMAIL_MAILBOX = 100_000;
 /** EventSource streams of figures 15 and 16, each with one change per second. */
 const PUSH_CONNECTIONS = 1_000;
+/** Messages of one inbound SMTP round (figures 17 and 18), and smtp-source's sessions. */
+const INBOUND_MESSAGES = 5_000;
+const INBOUND_SESSIONS = 16;
 
 function settingsFromArgs(args: string[]): { settings: Settings; sections: Set<Section> } {
   const { values } = parseArgs({
@@ -412,7 +421,16 @@ async function run(
       seconds: settings.quick ? 5 : 10,
     })).figures
     : [];
-  return [...figures(m), ...email, ...push];
+  // The inbound SMTP figures after that, on their own server, beside a private Postfix and Dovecot.
+  const inbound = has("inbound")
+    ? (await inboundFigures(group, {
+      tmp,
+      messages: settings.quick ? 1_000 : INBOUND_MESSAGES,
+      rounds: settings.quick ? 2 : 3,
+      sessions: INBOUND_SESSIONS,
+    })).figures
+    : [];
+  return [...figures(m), ...email, ...push, ...inbound];
 }
 
 /**

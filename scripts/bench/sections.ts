@@ -14,6 +14,7 @@ export const SECTIONS = [
   "mailbox",
   "email",
   "push",
+  "inbound",
 ] as const;
 
 /** One section of the benchmark. */

@@ -2,9 +2,11 @@
  * Mail arriving from outside (the MX): each recipient checked against the directory when it is
  * named, and the message stored for every local recipient in ONE transaction, so the sender's
  * acknowledgement (sent after this returns) means every copy is committed, and a failure stores
- * none. The stored emails are the ones Email/import makes (threads, search, quota, change log and
- * so push), and each recipient on vacation answers afterwards. An unknown address of a local domain
- * goes to the domain's catch-all, if it has one.
+ * none. Deliveries that finish together share that transaction (group commit, group_commit.ts):
+ * one commit, and one search-index flush, for several sessions' messages. The stored emails are
+ * the ones Email/import makes (threads, search, quota, change log and so push), and each recipient
+ * on vacation answers afterwards. An unknown address of a local domain goes to the domain's
+ * catch-all, if it has one.
  */
 import { getLogger } from "@logtape/logtape";
 import type { AccountService, DomainService } from "../directory/mod.ts";
@@ -12,7 +14,8 @@ import type { BlobService } from "./blobs.ts";
 import type { LocalDelivery } from "./delivery.ts";
 import { type InsertLog, insertPrepared } from "./email_import.ts";
 import { concatBytes, type DmarcEnforcement, type Domain, type LoggedWrite, type Store } from "./deps.ts";
-import { messageFacts } from "./message_facts.ts";
+import { GroupCommit } from "./group_commit.ts";
+import { type MessageFacts, messageFacts } from "./message_facts.ts";
 
 /**
  * Why a recipient or a message is refused, for the surface to word in its protocol (see
@@ -56,8 +59,30 @@ export interface InboundMessage {
   junk?: ReadonlySet<string>;
 }
 
+/** One recipient account's copy of a message, ready to be written. */
+interface Copy {
+  accountId: number;
+  address: string;
+  data: Uint8Array;
+  /** The mailbox it is filed in: the Inbox, or Junk. */
+  inbox: number;
+  hash: Uint8Array;
+  facts: MessageFacts;
+  /** The account's quota in bytes, if it has one. */
+  limit: number | undefined;
+}
+
+/** One delivery's copies, for a batch of {@link GroupCommit}. */
+interface Delivery {
+  copies: Copy[];
+  now: number;
+  receivedAt: number;
+}
+
 /** Checks recipients and stores inbound mail. */
 export class InboundDelivery {
+  readonly #commits = new GroupCommit<Delivery, number>((jobs) => this.#writeBatch(jobs));
+
   constructor(
     private readonly store: Store,
     private readonly deps: {
@@ -159,43 +184,9 @@ export class InboundDelivery {
       ...c,
       hash: this.deps.blobs.hashOf(c.data),
       facts: messageFacts(c.data),
+      limit: limits.get(c.accountId),
     }));
-    const stored = await this.deps.write(async () => {
-      const log: InsertLog = { now, changes: [], recounted: new Set(), searchable: [] };
-      let count = 0;
-      for (const p of prepared) {
-        const limit = limits.get(p.accountId);
-        if (limit !== undefined && !(await this.store.blobs.isLinked(p.accountId, p.hash))) {
-          const used = await this.store.blobs.usedBytes(p.accountId);
-          if (used + p.data.length > limit) {
-            throw new InboundRefusalError(
-              p.data.length > limit ? "tooLarge" : "mailboxFull",
-              `The mailbox "${p.address}" has no room for a message of ${p.data.length} bytes`,
-            );
-          }
-        }
-        const blob = await this.store.blobs.put(p.hash, p.data, now);
-        if (await this.store.emails.idByBlob(p.accountId, blob.id) !== undefined) continue;
-        const item = { blobId: "", mailboxIds: [p.inbox], keywords: [] };
-        await insertPrepared(this.store, p.accountId, {
-          item,
-          blob,
-          data: p.data,
-          facts: p.facts,
-          receivedAt,
-        }, log);
-        log.changes.push({
-          type: "Mailbox",
-          objectId: p.inbox,
-          kind: "updated",
-          accountId: p.accountId,
-          countsOnly: true,
-        });
-        count++;
-      }
-      await this.store.emails.index(log.searchable);
-      return { result: count, events: [], changes: log.changes };
-    });
+    const stored = await this.#commits.submit({ copies: prepared, now, receivedAt });
     for (const p of prepared) {
       if (input.mailFrom) await this.deps.local.answerIfAway(p.accountId, p.data, input.mailFrom);
     }
@@ -232,6 +223,68 @@ export class InboundDelivery {
         dmarcEnforcement: domain.dmarcEnforcement,
       },
     };
+  }
+
+  /**
+   * Writes the messages of several deliveries in one transaction (see group_commit.ts). A delivery a
+   * quota has no room for is refused alone, before any of its copies is written; the others go on.
+   */
+  async #writeBatch(jobs: Delivery[]): Promise<(number | Error)[]> {
+    return await this.deps.write(async () => {
+      const log: InsertLog = { now: jobs[0].now, changes: [], recounted: new Set(), searchable: [] };
+      const outcomes: (number | Error)[] = [];
+      const recounted = new Set<number>();
+      for (const job of jobs) {
+        const refusal = await this.#roomFor(job.copies);
+        if (refusal) {
+          outcomes.push(refusal);
+          continue;
+        }
+        let count = 0;
+        for (const p of job.copies) {
+          const blob = await this.store.blobs.put(p.hash, p.data, job.now);
+          if (await this.store.emails.idByBlob(p.accountId, blob.id) !== undefined) continue;
+          const item = { blobId: "", mailboxIds: [p.inbox], keywords: [] };
+          await insertPrepared(this.store, p.accountId, {
+            item,
+            blob,
+            data: p.data,
+            facts: p.facts,
+            receivedAt: job.receivedAt,
+          }, log);
+          // One counts-only change per mailbox per batch says all Mailbox/changes needs to know.
+          if (!recounted.has(p.inbox)) {
+            recounted.add(p.inbox);
+            log.changes.push({
+              type: "Mailbox",
+              objectId: p.inbox,
+              kind: "updated",
+              accountId: p.accountId,
+              countsOnly: true,
+            });
+          }
+          count++;
+        }
+        outcomes.push(count);
+      }
+      await this.store.emails.index(log.searchable);
+      return { result: outcomes, events: [], changes: log.changes };
+    });
+  }
+
+  /** Why a quota has no room for one of `copies` (each to another account), if one has none. */
+  async #roomFor(copies: readonly Copy[]): Promise<InboundRefusalError | undefined> {
+    for (const p of copies) {
+      if (p.limit === undefined || await this.store.blobs.isLinked(p.accountId, p.hash)) continue;
+      const used = await this.store.blobs.usedBytes(p.accountId);
+      if (used + p.data.length > p.limit) {
+        return new InboundRefusalError(
+          p.data.length > p.limit ? "tooLarge" : "mailboxFull",
+          `The mailbox "${p.address}" has no room for a message of ${p.data.length} bytes`,
+        );
+      }
+    }
+    return undefined;
   }
 
   /** The account of `local@domain`, or of `base@domain` for a plus address `base+tag@domain`. */

@@ -227,6 +227,11 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
       metrics.messagesAccepted++;
       return `Message accepted as ${id}`;
     } catch (error) {
+      // The client hung up in the middle of DATA: nothing to store and nobody to answer.
+      if ((error as { code?: string }).code === "ECONNECTION") {
+        outcome = "clientClosed";
+        return error as Error;
+      }
       outcome = "localError";
       throw error;
     } finally {

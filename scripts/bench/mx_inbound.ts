@@ -1,0 +1,236 @@
+/**
+ * The inbound SMTP figures (issue 22: ≥ 1,000 msg/s stored and ≥ 1.5× Postfix delivering by LMTP
+ * into Dovecot; commit → EventSource StateChange p99 < 100 ms at that rate).
+ *
+ * 17. Postfix's `smtp-source` sends `--messages` messages of 10 KB over 16 sessions (connections
+ *     reused, `-d`) to Postern's MX; stored msg/s is messages over smtp-source's wall time, since
+ *     every 250 follows the commit. The baseline is the same load sent to a private Postfix whose
+ *     transport for the domain is LMTP into a private Dovecot (Maildir): messages over the time
+ *     until Dovecot holds them all. Rounds interleave (the order alternating), medians compared.
+ * 18. During Postern's rounds a probe sends one message at a time on its own connection to another
+ *     account and times the end of its DATA to the StateChange on that account's EventSource: an
+ *     upper bound of commit → push (it includes the receiving and the commit).
+ *
+ * Needs root (Postfix's and Dovecot's masters) and the Debian packages postfix, dovecot-core and
+ * dovecot-lmtpd; without them the figures say so and are skipped.
+ *
+ *   deno run -A scripts/bench/mx_inbound.ts [--messages 5000] [--rounds 3] [--sessions 16]
+ */
+import { parseArgs } from "node:util";
+import { resolveConfig } from "../../src/config/mod.ts";
+import { openData } from "../../src/server.ts";
+import { canRunDovecot, startDovecot } from "./dovecot.ts";
+import { canRunPostfix, startPostfix } from "./postfix.ts";
+import { ProcessGroup } from "./processes.ts";
+import { type Figure, median, ms, printSummary, quantile } from "./report.ts";
+import { bootstrapData } from "./setup_data.ts";
+import { SmtpProbe } from "./smtp_probe.ts";
+
+const DOMAIN = "example.org";
+const ADMIN_PASSWORD = "bench admin password that is long enough";
+const SMTP_SOURCE = "/usr/sbin/smtp-source";
+const BODY_BYTES = 10_240;
+
+/** What the inbound rounds measured. */
+export interface InboundMeasurements {
+  postern: number[];
+  baseline: number[];
+  latencies: number[];
+  missed: number;
+  stored: number;
+  sent: number;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** One smtp-source run: `messages` of 10 KB over `sessions` connections to `port`. */
+async function smtpSource(group: ProcessGroup, port: number, messages: number, sessions: number) {
+  await group.run("smtp-source", SMTP_SOURCE, [
+    ...["-s", String(sessions), "-m", String(messages), "-l", String(BODY_BYTES), "-d"],
+    ...["-f", "sender@sender.test", "-t", `bench@${DOMAIN}`, "-M", "sender.test", `127.0.0.1:${port}`],
+  ], { timeoutMs: 600_000 });
+}
+
+/** Creates the bench and probe accounts; the probe's API key. */
+async function createAccounts(dataDir: string): Promise<string> {
+  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
+  try {
+    const domain = await services.domains.getByName(DOMAIN);
+    await services.accounts.create({ type: "User", name: "bench", domainId: domain!.id });
+    const probe = await services.accounts.create({ type: "User", name: "probe", domainId: domain!.id });
+    const key = await services.accessKeys.create("ApiKey", probe.id, { description: "inbound bench" });
+    return key.secret;
+  } finally {
+    await services.close();
+  }
+}
+
+/** Emails stored in the bench account (read in-process from the database the server runs on). */
+async function storedCount(dataDir: string): Promise<number> {
+  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
+  try {
+    const id = await services.accounts.idByLogin(`bench@${DOMAIN}`);
+    const inbox = (await services.store.mailboxes.list(id!)).find((mailbox) => mailbox.role === "inbox");
+    return (await services.store.emails.inMailbox(inbox!.id)).length;
+  } finally {
+    await services.close();
+  }
+}
+
+/** Runs figures 17 and 18. */
+export async function inboundFigures(
+  group: ProcessGroup,
+  options: { tmp: string; messages: number; rounds: number; sessions: number },
+): Promise<{ figures: Figure[]; measured?: InboundMeasurements }> {
+  const missing = !(await canRunPostfix()) || !(await canRunDovecot())
+    ? "root and the packages postfix, dovecot-core, dovecot-lmtpd"
+    : undefined;
+  if (missing) {
+    console.log(`\nInbound SMTP: skipped (needs ${missing})`);
+    const skipped = { value: "skipped", baseline: "-", ratio: "-", result: "info" as const };
+    return {
+      figures: [
+        {
+          figure: "17. inbound SMTP stored msg/s (smtp-source)",
+          target: "≥ 1,000 msg/s, ≥ 1.5×",
+          ...skipped,
+        },
+        { figure: "18. inbound commit → EventSource StateChange", target: "p99 < 100 ms", ...skipped },
+      ],
+    };
+  }
+  const { tmp, messages, rounds, sessions } = options;
+  // Postfix's and Dovecot's daemons (other users) must reach their directories inside tmp.
+  await Deno.chmod(tmp, 0o711);
+  const dataDir = `${tmp}/mx-data`;
+  await bootstrapData(dataDir, { domain: DOMAIN, adminPassword: ADMIN_PASSWORD });
+  const probeKey = await createAccounts(dataDir);
+  const mxPort = freePort();
+  const server = await group.startPostern("postern-mx", {
+    dataDir,
+    logLevel: "info",
+    logPath: `${tmp}/mx.log`,
+    env: {
+      POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      POSTERN_SMTP_LISTEN: `127.0.0.1:${mxPort}`,
+      POSTERN_SMTP_MAX_CONNECTIONS_PER_ADDRESS: String(sessions + 4),
+    },
+  });
+  const dovecot = await startDovecot(`${tmp}/dovecot`, freePort());
+  const postfix = await startPostfix(`${tmp}/postfix`, {
+    smtpPort: freePort(),
+    transports: { [DOMAIN]: `lmtp:inet:127.0.0.1:${dovecot.lmtpPort}` },
+  });
+  const m: InboundMeasurements = { postern: [], baseline: [], latencies: [], missed: 0, stored: 0, sent: 0 };
+  try {
+    console.log(
+      `\nInbound SMTP: ${rounds} rounds × ${messages} messages of ${
+        BODY_BYTES / 1024
+      } KB, ${sessions} sessions`,
+    );
+    const runPostern = async () => {
+      const probe = await SmtpProbe.start({ smtpPort: mxPort, url: server.url, auth: `Bearer ${probeKey}` });
+      const started = performance.now();
+      try {
+        await smtpSource(group, mxPort, messages, sessions);
+      } finally {
+        const result = await probe.stop();
+        m.latencies.push(...result.latencies);
+        m.missed += result.missed;
+      }
+      m.sent += messages;
+      return messages / ((performance.now() - started) / 1000);
+    };
+    let delivered = 0;
+    const runBaseline = async () => {
+      const started = performance.now();
+      await smtpSource(group, postfix.smtpPort, messages, sessions);
+      delivered += messages;
+      const deadline = started + 600_000;
+      while (await dovecot.count("bench") < delivered) {
+        if (performance.now() > deadline) throw new Error("Postfix+Dovecot did not deliver every message");
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return messages / ((performance.now() - started) / 1000);
+    };
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? ["postern", "baseline"] : ["baseline", "postern"];
+      const line: string[] = [];
+      for (const who of order) {
+        const rate = who === "postern" ? await runPostern() : await runBaseline();
+        (who === "postern" ? m.postern : m.baseline).push(rate);
+        line.push(`${who} ${rate.toFixed(0)} msg/s`);
+      }
+      console.log(`  round ${round + 1}: ${line.join(", ")}`);
+    }
+  } finally {
+    await postfix.stop();
+    await dovecot.stop();
+    await group.stopOne(server);
+  }
+  m.stored = await storedCount(dataDir);
+  const value = median(m.postern);
+  const baseline = median(m.baseline);
+  const ratio = value / baseline;
+  const p99 = quantile(m.latencies, 0.99);
+  console.log(
+    `Postern stored ${m.stored} of ${m.sent} sent; probe: ${m.latencies.length} events, ${m.missed} missed, ` +
+      `p50 ${ms(quantile(m.latencies, 0.5))}, p99 ${ms(p99)}`,
+  );
+  const complete = m.stored === m.sent;
+  return {
+    figures: [
+      {
+        figure: `17. inbound SMTP stored msg/s, smtp-source 10 KB × ${sessions} sessions` +
+          (complete ? "" : ` (STORED ONLY ${m.stored} of ${m.sent})`),
+        value: `${Math.round(value).toLocaleString("en-US")} msg/s`,
+        baseline: `${Math.round(baseline).toLocaleString("en-US")} msg/s Postfix→LMTP→Dovecot`,
+        ratio: `${ratio.toFixed(2)}×`,
+        target: "≥ 1,000 msg/s, ≥ 1.5×",
+        result: complete && value >= 1000 && ratio >= 1.5 ? "PASS" : "FAIL",
+      },
+      {
+        figure: `18. inbound end of DATA → EventSource StateChange under that load (p50 ${
+          ms(quantile(m.latencies, 0.5))
+        })`,
+        value: `${ms(p99)} p99, ${m.missed} missed`,
+        baseline: "-",
+        ratio: "-",
+        target: "p99 < 100 ms",
+        result: p99 < 100 && m.missed === 0 ? "PASS" : "FAIL",
+      },
+    ],
+    measured: m,
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      messages: { type: "string", default: "5000" },
+      rounds: { type: "string", default: "3" },
+      sessions: { type: "string", default: "16" },
+    },
+  });
+  const group = new ProcessGroup();
+  const tmp = await Deno.makeTempDir({ prefix: "postern-bench-mx-" });
+  try {
+    const { figures } = await inboundFigures(group, {
+      tmp,
+      messages: Number(values.messages),
+      rounds: Number(values.rounds),
+      sessions: Number(values.sessions),
+    });
+    console.log();
+    printSummary(figures);
+  } finally {
+    await group.stopAll();
+    await Deno.remove(tmp, { recursive: true }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { GroupCommit } from "./group_commit.ts";
+
+Deno.test("jobs submitted together share one run, and each gets its own outcome", async () => {
+  const runs: number[][] = [];
+  const commits = new GroupCommit<number, string>((jobs) => {
+    runs.push(jobs);
+    return Promise.resolve(jobs.map((job) => job === 3 ? new Error("refused 3") : `stored ${job}`));
+  });
+  const outcomes = await Promise.allSettled([1, 2, 3, 4].map((job) => commits.submit(job)));
+  assert.deepEqual(runs, [[1, 2, 3, 4]]);
+  assert.deepEqual(outcomes.map((o) => o.status === "fulfilled" ? o.value : (o.reason as Error).message), [
+    "stored 1",
+    "stored 2",
+    "refused 3",
+    "stored 4",
+  ]);
+});
+
+Deno.test("a run that throws rejects every job of its batch, and the next batch still runs", async () => {
+  let calls = 0;
+  const commits = new GroupCommit<number, number>((jobs) => {
+    calls++;
+    if (calls === 1) return Promise.reject(new Error("rolled back"));
+    return Promise.resolve(jobs);
+  });
+  const first = await Promise.allSettled([commits.submit(1), commits.submit(2)]);
+  assert.deepEqual(first.map((o) => o.status), ["rejected", "rejected"]);
+  assert.equal(await commits.submit(3), 3);
+});
+
+Deno.test("jobs submitted while a batch is being written go into the next batch, at most maxBatch", async () => {
+  const runs: number[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const commits = new GroupCommit<number, number>(async (jobs) => {
+    runs.push(jobs);
+    if (runs.length === 1) await gate;
+    return jobs;
+  }, { maxBatch: 2 });
+  const first = commits.submit(1);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const later = [2, 3, 4].map((job) => commits.submit(job));
+  release();
+  assert.deepEqual(await Promise.all([first, ...later]), [1, 2, 3, 4]);
+  assert.deepEqual(runs, [[1], [2, 3], [4]]);
+});
