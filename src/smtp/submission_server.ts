@@ -9,7 +9,8 @@
  *    session's authentication: 535 5.7.8), then the sender must be an address the account may send
  *    as, else 553 5.7.1.
  * 4. RCPT TO: the recipient cap and the address syntax; anyone may be a recipient.
- * 5. DATA: collected as the MX does (receive_data.ts), then stored in Sent and recorded as an
+ * 5. DATA: collected as the MX does (receive_data.ts), given a Received field (received.ts: the
+ *    client's address and TLS, `with ESMTPSA`, not the account nor a recipient), then stored in Sent and recorded as an
  *    EmailSubmission (mail/message_submission.ts; its From must be the account's too, else 553 5.7.1)
  *    and only then answered 250; the send itself runs after.
  */
@@ -17,12 +18,14 @@ import type { Logger } from "@logtape/logtape";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import type { SmtpConfig } from "../config/mod.ts";
 import type { MessageSubmission } from "../mail/mod.ts";
+import { concatBytes } from "../model/bytes.ts";
 import { AuthError, QuotaError, RuleError } from "../model/errors.ts";
 import type { Principal } from "../model/types.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
 import { closeSmtp, listenSmtp, refreshTls, SmtpSessions } from "./listener.ts";
 import type { SmtpMetrics } from "./metrics.ts";
 import { headerValue, receiveData } from "./receive_data.ts";
+import { protocolKeyword, receivedHeader } from "./received.ts";
 import { type RefusalReason, REFUSALS, replyError } from "./replies.ts";
 import { useSubmissionSasl } from "./sasl_extensions.ts";
 import { AUTH_FAULT, checkSasl, type SaslAuthDeps, type SaslCredentials } from "./submission_auth.ts";
@@ -238,12 +241,13 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
         return new Error("DATA timeout");
       }
       messageId = headerValue(data.message, "message-id");
+      const message = concatBytes(new TextEncoder().encode(traceOf(session, id)), data.message);
       await state.sending;
       try {
         const submission = await options.submission.submit(state.principal!.accountId, {
           mailFrom,
           rcptTo: state.recipients,
-          message: data.message,
+          message,
         }, (sending) => {
           const settled = sending.catch((error) =>
             // The claim taken at insert expires and the due loop sends it again (mail/submissions.ts).
@@ -281,6 +285,26 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
         submissionId,
       });
     }
+  }
+
+  /** The Received field of a submitted message: the client's address, never its account. */
+  function traceOf(session: SMTPServerSession, id: string): string {
+    return receivedHeader({
+      helo: session.hostNameAppearsAs ?? "",
+      remoteAddress: session.remoteAddress,
+      hostname: options.serverName,
+      protocol: protocolKeyword({
+        ehlo: session.openingCommand === "EHLO",
+        tls: Boolean(session.secure),
+        authenticated: true,
+        utf8: Boolean(session.envelope.smtpUtf8),
+      }),
+      tls: session.tlsOptions
+        ? { version: session.tlsOptions.version, cipher: session.tlsOptions.name }
+        : undefined,
+      id,
+      date: new Date(),
+    });
   }
 
   const addr = await listenSmtp(server, options, log);
