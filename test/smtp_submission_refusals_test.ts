@@ -303,23 +303,39 @@ Deno.test({
         assert.ok(!(await subjectsIn(server, bob, "Inbox")).includes("too big for Sent"));
       });
 
-      await t.step("repeated wrong passwords are throttled: 454 4.7.0, and counted on /metrics", async () => {
-        const talk = await open();
-        try {
-          await talk.command("EHLO client.test");
-          let reply = "";
-          for (let i = 0; i < 20 && !reply.startsWith("454"); i++) {
-            reply = await talk.authPlain(alice.emailAddress, `guess ${i}`);
-            assert.match(reply, /^(535 5\.7\.8|454 4\.7\.0) /);
+      await t.step(
+        "repeated wrong passwords are throttled: 454 4.7.0; /metrics counts AUTH results and refusals by listener",
+        async () => {
+          const talk = await open();
+          try {
+            await talk.command("EHLO client.test");
+            let reply = "";
+            for (let i = 0; i < 20 && !reply.startsWith("454"); i++) {
+              reply = await talk.authPlain(alice.emailAddress, `guess ${i}`);
+              assert.match(reply, /^(535 5\.7\.8|454 4\.7\.0) /);
+            }
+            assert.match(reply, /^454 4\.7\.0 Too many failed attempts/);
+          } finally {
+            talk.close();
           }
-          assert.match(reply, /^454 4\.7\.0 Too many failed attempts/);
-        } finally {
-          talk.close();
-        }
-        const metrics = await (await fetch(`${server.url}/metrics`)).text();
-        assert.match(metrics, /postern_smtp_auth_total\{mechanism="PLAIN",outcome="rateLimited"\} [1-9]/);
-        assert.match(metrics, /postern_smtp_auth_total\{mechanism="PLAIN",outcome="failure"\} [1-9]/);
-      });
+          const metrics = await (await fetch(`${server.url}/metrics`)).text();
+          assert.match(metrics, /postern_smtp_auth_total\{mechanism="PLAIN",outcome="rateLimited"\} [1-9]/);
+          assert.match(metrics, /postern_smtp_auth_total\{mechanism="PLAIN",outcome="failure"\} [1-9]/);
+          // Refusals carry the listener they happened on: 465 (implicit TLS) or 587 (STARTTLS).
+          assert.match(
+            metrics,
+            /^postern_smtp_refusals_total\{listener="submissions",reason="forbiddenSender"\} [1-9]/m,
+          );
+          assert.match(
+            metrics,
+            /^postern_smtp_refusals_total\{listener="submissions",reason="credentialsRevoked"\} 1$/m,
+          );
+          assert.match(
+            metrics,
+            /^postern_smtp_refusals_total\{listener="submission",reason="credentialsRevoked"\} 1$/m,
+          );
+        },
+      );
     } finally {
       await server.stop();
       await Deno.remove(dataDir, { recursive: true });

@@ -187,16 +187,30 @@ Deno.test({
         );
       });
 
-      await t.step("metrics count the AUTH results by mechanism and the submitted messages", async () => {
-        const text = await (await fetch(`${server.url}/metrics`)).text();
-        for (const mechanism of ["PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER"]) {
-          assert.match(
-            text,
-            new RegExp(`postern_smtp_auth_total\\{mechanism="${mechanism}",outcome="success"\\} [1-9]`),
-          );
-        }
-        assert.match(text, new RegExp(`postern_smtp_messages_submitted_total ${subjects.length}\\b`));
-      });
+      await t.step(
+        "metrics count the AUTH results by mechanism, the submitted messages and connections by listener",
+        async () => {
+          const text = await (await fetch(`${server.url}/metrics`)).text();
+          for (const mechanism of ["PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER"]) {
+            assert.match(
+              text,
+              new RegExp(`postern_smtp_auth_total\\{mechanism="${mechanism}",outcome="success"\\} [1-9]`),
+            );
+          }
+          assert.match(text, new RegExp(`postern_smtp_messages_submitted_total ${subjects.length}\\b`));
+          for (const listener of ["submission", "submissions"]) {
+            assert.match(
+              text,
+              new RegExp(`^postern_smtp_connections_total\\{listener="${listener}"\\} [1-9]`, "m"),
+            );
+            assert.match(
+              text,
+              new RegExp(`^postern_smtp_connections\\{listener="${listener}"\\} \\d+$`, "m"),
+            );
+          }
+          assert.doesNotMatch(text, /listener="mx"/, "the MX is off in this server");
+        },
+      );
 
       await t.step(
         "one JSON log line per transaction names the account and mechanism, never the content",

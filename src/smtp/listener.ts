@@ -7,7 +7,7 @@
 import type { Logger } from "@logtape/logtape";
 import type { SMTPServer, SMTPServerSession } from "smtp-server";
 import { addressKey } from "../http/mod.ts";
-import type { SmtpMetrics } from "./metrics.ts";
+import type { ListenerCounters } from "./metrics.ts";
 import type { RefusalReason } from "./replies.ts";
 import type { TlsSource } from "./tls_files.ts";
 
@@ -19,7 +19,7 @@ export class SmtpSessions<State> {
   closing = false;
 
   constructor(
-    private readonly metrics: SmtpMetrics,
+    private readonly metrics: ListenerCounters,
     private readonly maxPerAddress: number,
   ) {}
 

@@ -89,12 +89,13 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
   useOwnEnhancedCodes();
   useSubmissionSasl();
   const { limits, metrics, log } = options;
-  const sessions = new SmtpSessions<SessionState>(metrics, limits.maxConnectionsPerAddress);
+  const counters = metrics.listener(options.implicitTls ? "submissions" : "submission");
+  const sessions = new SmtpSessions<SessionState>(counters, limits.maxConnectionsPerAddress);
   /** Sends acknowledged and still running: a shutdown lets them finish (within its grace). */
   const sends = new Set<Promise<void>>();
   const files = (await options.tls.current()).files;
   const refuse = (reason: RefusalReason, detail?: string) => {
-    metrics.refused(reason);
+    counters.refused(reason);
     return replyError(REFUSALS[reason], detail);
   };
 
@@ -237,7 +238,7 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
       if (data.refusal) {
         outcome = data.refusal;
         if (data.refusal !== "dataTimeout") return refuse(data.refusal);
-        metrics.refused("dataTimeout");
+        counters.refused("dataTimeout");
         return new Error("DATA timeout");
       }
       messageId = headerValue(data.message, "message-id");
