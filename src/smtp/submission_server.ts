@@ -22,7 +22,7 @@ import { concatBytes } from "../model/bytes.ts";
 import { AuthError, QuotaError, RuleError } from "../model/errors.ts";
 import type { Principal } from "../model/types.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
-import { closeSmtp, listenSmtp, refreshTls, SmtpSessions } from "./listener.ts";
+import { closeSmtp, listenSmtp, refreshingSni, refreshTls, SmtpSessions } from "./listener.ts";
 import type { SmtpMetrics } from "./metrics.ts";
 import { headerValue, receiveData } from "./receive_data.ts";
 import { protocolKeyword, receivedHeader } from "./received.ts";
@@ -107,6 +107,7 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
     secure: options.implicitTls,
     key: files.key,
     cert: files.cert,
+    SNICallback: refreshingSni(() => server, options.tls, log),
     authOptional: false,
     authRequiredMessage: "5.7.0 Authentication required",
     // deno-lint-ignore no-explicit-any
