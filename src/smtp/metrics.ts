@@ -31,11 +31,17 @@ export class SmtpMetrics {
   dmarcQuarantined = 0;
   /** Messages submitted by authenticated clients (587, 465), recorded as EmailSubmissions. */
   messagesSubmitted = 0;
-  /** AUTH attempts by "mechanism outcome". */
+  /**
+   * AUTH attempts by "mechanism outcome"; "revoked" counts a session whose credential stopped
+   * working after a successful AUTH (found at the next MAIL FROM).
+   */
   readonly authentications = new Map<string, number>();
 
   /** Counts one AUTH attempt. */
-  authenticated(mechanism: string, outcome: "success" | "failure" | "rateLimited" | "error"): void {
+  authenticated(
+    mechanism: string,
+    outcome: "success" | "failure" | "rateLimited" | "error" | "revoked",
+  ): void {
     const key = `${mechanism} ${outcome}`;
     this.authentications.set(key, (this.authentications.get(key) ?? 0) + 1);
   }
@@ -106,7 +112,7 @@ export class SmtpMetrics {
         const [mechanism, outcome] = key.split(" ");
         return {
           name: "postern_smtp_auth_total",
-          help: "SMTP AUTH attempts, by mechanism and outcome",
+          help: "SMTP AUTH attempts by mechanism and outcome (revoked: the credential stopped working later)",
           type: "counter",
           labels: { mechanism, outcome },
           value,

@@ -6,7 +6,7 @@
  * 2. AUTH: PLAIN, LOGIN, XOAUTH2, OAUTHBEARER through the one authenticator (submission_auth.ts);
  *    before TLS it is 530 5.7.0 (sasl_extensions.ts). MAIL before AUTH is 530 5.7.0.
  * 3. MAIL FROM: the session's credential checked again (a credential revoked since AUTH ends the
- *    session's authentication: 535 5.7.8), then the sender must be an address the account may send
+ *    session's authentication: 535 5.7.8, counted and logged as a failed AUTH would be), then the sender must be an address the account may send
  *    as, else 553 5.7.1.
  * 4. RCPT TO: the recipient cap and the address syntax; anyone may be a recipient.
  * 5. DATA: collected as the MX does (receive_data.ts), given a Received field (received.ts: the
@@ -28,7 +28,13 @@ import { headerValue, receiveData } from "./receive_data.ts";
 import { protocolKeyword, receivedHeader } from "./received.ts";
 import { type RefusalReason, REFUSALS, replyError } from "./replies.ts";
 import { useSubmissionSasl } from "./sasl_extensions.ts";
-import { AUTH_FAULT, checkSasl, type SaslAuthDeps, type SaslCredentials } from "./submission_auth.ts";
+import {
+  AUTH_FAULT,
+  checkSasl,
+  logRevoked,
+  type SaslAuthDeps,
+  type SaslCredentials,
+} from "./submission_auth.ts";
 import type { TlsSource } from "./tls_files.ts";
 
 /** What a submission listener needs. */
@@ -74,6 +80,8 @@ interface SessionState {
   /** The credential the session authenticated with, as an Authorization value, for the re-check. */
   authorization?: string;
   mechanism?: string;
+  /** The login of PLAIN or LOGIN, as typed (for the failed-login line of a revoked credential). */
+  login?: string;
   recipients: string[];
   errors: number;
   busy: boolean;
@@ -145,6 +153,9 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
             principal: outcome.principal,
             authorization: outcome.authorization,
             mechanism: credentials.method,
+            login: credentials.method === "PLAIN" || credentials.method === "LOGIN"
+              ? credentials.username
+              : undefined,
           });
           return callback(null, { user: outcome.principal.accountId });
         }
@@ -174,8 +185,20 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
             return callback(refuse("localError"));
           }
           // Revoked since AUTH: the session is no longer authenticated and may AUTH again.
+          metrics.authenticated(state.mechanism ?? "unknown", "revoked");
+          logRevoked(log, {
+            error,
+            login: state.login,
+            mechanism: state.mechanism,
+            client: session.remoteAddress,
+          });
           session.user = undefined;
-          Object.assign(state, { principal: undefined, authorization: undefined, mechanism: undefined });
+          Object.assign(state, {
+            principal: undefined,
+            authorization: undefined,
+            mechanism: undefined,
+            login: undefined,
+          });
           return callback(refuse("credentialsRevoked"));
         }
         if (
