@@ -1,7 +1,7 @@
 /**
  * ACME and HTTPS in `postern serve`: a certificate ordered from Debian's Pebble with real HTTP-01
  * validation (Pebble's VA resolves the name to 127.0.0.1 through pebble-challtestsrv and connects to
- * the HTTP listener) and served on HTTPS and the MX's STARTTLS; the challenge route serves pending
+ * the HTTP listener) and served on HTTPS, the MX's STARTTLS and submission's (587) and implicit TLS (465); the challenge route serves pending
  * answers and nothing else; bad flags and unreadable files stop the start with one line naming the flag.
  */
 import assert from "node:assert/strict";
@@ -16,11 +16,18 @@ const ignore = !HAS_PEBBLE;
 if (ignore) console.warn("Skipping the ACME serve tests: apt-get install -y pebble openssl");
 
 Deno.test({
-  name: "postern serve orders a certificate with HTTP-01 and serves it on HTTPS and on the MX's STARTTLS",
+  name:
+    "postern serve orders a certificate with HTTP-01 and serves it on HTTPS, the MX and submission (587, 465)",
   ignore,
   async fn() {
     const dataDir = await Deno.makeTempDir({ prefix: "postern-acme-serve-" });
-    const [httpPort, httpsPort, smtpPort] = [freePort(), freePort(), freePort()];
+    const [httpPort, httpsPort, smtpPort, submissionPort, submissionsPort] = [
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ];
     // Real validation: no PEBBLE_VA_ALWAYS_VALID.
     const pebble = await startPebble({ httpPort });
     const server = await startServerProcess(dataDir, {}, {
@@ -32,6 +39,10 @@ Deno.test({
         `127.0.0.1:${httpsPort}`,
         "--smtp-listen",
         `127.0.0.1:${smtpPort}`,
+        "--submission-listen",
+        `127.0.0.1:${submissionPort}`,
+        "--submissions-listen",
+        `127.0.0.1:${submissionsPort}`,
         "--acme-directory",
         pebble.directoryUrl,
         "--acme-ca-file",
@@ -56,6 +67,9 @@ Deno.test({
       });
       assert.match(served!.subject, /CN\s*=\s*mail\.example\.org/);
       assert.deepEqual(await servedCertificate(smtpPort, { starttls: true }), served);
+      // Submission: STARTTLS on 587 and implicit TLS on 465, the first handshake after the order.
+      assert.deepEqual(await servedCertificate(submissionPort, { starttls: true }), served);
+      assert.deepEqual(await servedCertificate(submissionsPort), served);
       assert.equal(pebble.issued(), 1);
       assert.match(server.stderr(), /TLS certificate for mail\.example\.org obtained/);
       // The same application on HTTPS, the chain verified up to Pebble's root for the name.
@@ -78,6 +92,8 @@ Deno.test({
         http: `127.0.0.1:${httpPort}`,
         https: `127.0.0.1:${httpsPort}`,
         smtp: `127.0.0.1:${smtpPort}`,
+        submission: `127.0.0.1:${submissionPort}`,
+        submissions: `127.0.0.1:${submissionsPort}`,
       });
       const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
       assert.match(metrics, /^postern_tls_certificate_expiry_seconds \d+$/m);

@@ -83,7 +83,7 @@ Deno.test("the MX closes a session that sends too many commands before MAIL FROM
     } finally {
       c.close();
     }
-    assert.equal(metrics.refusals.get("tooManyCommands"), 1);
+    assert.equal(metrics.listener("mx").refusals.get("tooManyCommands"), 1);
 
     // MAIL FROM ends the count: the same number of commands after it is no problem.
     const d = await client(server);
@@ -121,7 +121,7 @@ Deno.test({
         first.close();
         second.close();
       }
-      assert.equal(metrics.refusals.get("tooManyConnections"), 1);
+      assert.equal(metrics.listener("mx").refusals.get("tooManyConnections"), 1);
     } finally {
       await server.close(1000);
     }

@@ -268,7 +268,7 @@ Deno.test({
           assert.match(metrics, /^postern_smtp_auth_results_total\{method="dkim",result="fail"\} 1$/m);
           assert.match(metrics, /^postern_smtp_auth_results_total\{method="spf",result="fail"\} [1-9]\d*$/m);
           assert.match(metrics, /^postern_smtp_auth_results_total\{method="dmarc",result="fail"\} 6$/m);
-          assert.match(metrics, /^postern_smtp_refusals_total\{reason="dmarcReject"\} 2$/m);
+          assert.match(metrics, /^postern_smtp_refusals_total\{listener="mx",reason="dmarcReject"\} 2$/m);
           assert.match(metrics, /^postern_smtp_dmarc_quarantined_total 2$/m);
           const lines = server!.stderr().split("\n").filter((l) => l.includes('"smtp.transaction"'))
             .map((l) => JSON.parse(l).properties);

@@ -201,19 +201,29 @@ Deno.test({
         assert.match(ehlo, /^50[02] 5\.5\.[12] /m);
       });
 
-      await t.step("/metrics counts connections, accepted messages and refusals by reason", async () => {
-        const metrics = await (await fetch(`${server.url}/metrics`)).text();
-        assert.match(metrics, /^postern_smtp_connections_total \d+$/m);
-        assert.match(metrics, /^postern_smtp_messages_accepted_total 2$/m);
-        for (
-          const reason of ["unknownRecipient", "disabled", "relayDenied", "tooManyRecipients", "mailboxFull"]
-        ) {
-          assert.match(
-            metrics,
-            new RegExp(`^postern_smtp_refusals_total\\{reason="${reason}"\\} \\d+$`, "m"),
-          );
-        }
-      });
+      await t.step(
+        "/metrics counts connections, accepted messages and refusals by listener and reason",
+        async () => {
+          const metrics = await (await fetch(`${server.url}/metrics`)).text();
+          assert.match(metrics, /^postern_smtp_connections_total\{listener="mx"\} [1-9]\d*$/m);
+          assert.doesNotMatch(metrics, /listener="submissions?"/, "no series of listeners that are off");
+          assert.match(metrics, /^postern_smtp_messages_accepted_total 2$/m);
+          for (
+            const reason of [
+              "unknownRecipient",
+              "disabled",
+              "relayDenied",
+              "tooManyRecipients",
+              "mailboxFull",
+            ]
+          ) {
+            assert.match(
+              metrics,
+              new RegExp(`^postern_smtp_refusals_total\\{listener="mx",reason="${reason}"\\} \\d+$`, "m"),
+            );
+          }
+        },
+      );
 
       await t.step("one JSON log line per transaction, without the message content", () => {
         const lines = server.stderr().split("\n").filter((l) => l.includes('"smtp.transaction"'));

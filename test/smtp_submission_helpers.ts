@@ -278,3 +278,12 @@ export async function subjectsIn(server: ServerProcess, who: Who, name: string):
   const { list } = await mailCall(target, "Email/get", { ids, properties: ["subject"] }, who);
   return (list as Obj[]).map((e) => e.subject as string).sort();
 }
+
+/** The raw `Received` fields of each of `who`'s emails in the mailbox named `name`, in no order. */
+export async function receivedFieldsIn(server: ServerProcess, who: Who, name: string): Promise<string[][]> {
+  const target = serverTarget(server.url);
+  const mailbox = (await mailboxesByName(target, who))[name];
+  const { ids } = await mailCall(target, "Email/query", { filter: { inMailbox: mailbox.id } }, who);
+  const { list } = await mailCall(target, "Email/get", { ids, properties: ["header:Received:all"] }, who);
+  return (list as Obj[]).map((e) => e["header:Received:all"] as string[]);
+}

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { PASSWORD } from "./helpers.ts";
+import { fail2banHosts } from "./log_helpers.ts";
 import { apiKey, managementCall } from "./live_connection_helpers.ts";
 import { createUsers, type Obj, serverTarget, userAccessToken } from "./mail_helpers.ts";
 import { registerClientWithCli, TestBrowser } from "./oauth_helpers.ts";
@@ -30,6 +31,13 @@ function logMessages(stderr: string): { level: string; message: string }[] {
   return stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
 }
 
+/** The stderr lines (JSON) that are WARN records of a failed login or a revoked SMTP credential. */
+function revocationLines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) =>
+    /"level":"WARN"/.test(l) && /Failed login|credential_revoked/.test(l)
+  );
+}
+
 /** An OAUTHBEARER initial response (RFC 7628 §3.1). */
 function oauthBearer(user: string, token: string): string {
   return base64(`n,a=${user},\x01host=127.0.0.1\x01auth=Bearer ${token}\x01\x01`);
@@ -46,6 +54,15 @@ Deno.test({
         implicitTls,
         certPem: server.certPem,
       });
+    /** The revocation lines after the first `before`, once there are `count` of them. */
+    const eventuallyLines = async (before: number, count: number) => {
+      let lines: string[] = [];
+      await eventually(() => {
+        lines = revocationLines(server.stderr()).slice(before);
+        assert.equal(lines.length, count, server.stderr().slice(-3000));
+      });
+      return lines;
+    };
     try {
       const target = serverTarget(server.url);
       const [alice, bob] = await createUsers(target, ["alice", "bob"]);
@@ -170,13 +187,14 @@ Deno.test({
       );
 
       await t.step(
-        "an app password revoked between two messages of one session: the second MAIL is 535 5.7.8",
+        "an app password revoked between two messages of one session: the second MAIL is 535 5.7.8, logged for fail2ban",
         async () => {
           const made = await managementCall(target, alice.auth, "x:AppPassword/set", {
             accountId: alice.accountId,
             create: { k: { description: "phone" } },
           });
           const { id, secret } = (made.created as Record<string, Obj>).k;
+          const before = revocationLines(server.stderr()).length;
           const talk = await open();
           try {
             await talk.command("EHLO client.test");
@@ -193,11 +211,19 @@ Deno.test({
           } finally {
             talk.close();
           }
+          // Logged as the same app password at AUTH would be: the line the shipped fail2ban filter reads.
+          const lines = await eventuallyLines(before, 1);
+          assert.equal(
+            JSON.parse(lines[0]).message,
+            `Failed login from 127.0.0.1 (password) for "alice@example.org"`,
+          );
+          assert.deepEqual((await fail2banHosts(lines)).hosts, ["127.0.0.1"]);
         },
       );
 
       await t.step("an OAuth grant revoked between two messages: the second MAIL is 535 5.7.8", async () => {
         const bearer = await token(SUBMISSION);
+        const before = revocationLines(server.stderr()).length;
         const talk = await open(false);
         try {
           await talk.startTls();
@@ -219,6 +245,16 @@ Deno.test({
         } finally {
           talk.close();
         }
+        // A token is not guessed: a warning, but not one fail2ban counts (as HTTP does not count it).
+        const lines = await eventuallyLines(before, 1);
+        const record = JSON.parse(lines[0]);
+        assert.equal(record.properties.event, "smtp.credential_revoked");
+        assert.equal(record.properties.mechanism, "OAUTHBEARER");
+        assert.equal(record.properties.client, "127.0.0.1");
+        assert.deepEqual((await fail2banHosts(lines)).hosts, []);
+        const metrics = await (await fetch(`${server.url}/metrics`)).text();
+        assert.match(metrics, /^postern_smtp_auth_total\{mechanism="OAUTHBEARER",outcome="revoked"\} 1$/m);
+        assert.match(metrics, /^postern_smtp_auth_total\{mechanism="PLAIN",outcome="revoked"\} 1$/m);
         const sent = ["before app revoke", "before grant revoke"];
         assert.deepEqual(await subjectsIn(server, alice, "Sent"), sent);
         await eventually(async () => assert.deepEqual(await subjectsIn(server, bob, "Inbox"), sent));
@@ -303,23 +339,39 @@ Deno.test({
         assert.ok(!(await subjectsIn(server, bob, "Inbox")).includes("too big for Sent"));
       });
 
-      await t.step("repeated wrong passwords are throttled: 454 4.7.0, and counted on /metrics", async () => {
-        const talk = await open();
-        try {
-          await talk.command("EHLO client.test");
-          let reply = "";
-          for (let i = 0; i < 20 && !reply.startsWith("454"); i++) {
-            reply = await talk.authPlain(alice.emailAddress, `guess ${i}`);
-            assert.match(reply, /^(535 5\.7\.8|454 4\.7\.0) /);
+      await t.step(
+        "repeated wrong passwords are throttled: 454 4.7.0; /metrics counts AUTH results and refusals by listener",
+        async () => {
+          const talk = await open();
+          try {
+            await talk.command("EHLO client.test");
+            let reply = "";
+            for (let i = 0; i < 20 && !reply.startsWith("454"); i++) {
+              reply = await talk.authPlain(alice.emailAddress, `guess ${i}`);
+              assert.match(reply, /^(535 5\.7\.8|454 4\.7\.0) /);
+            }
+            assert.match(reply, /^454 4\.7\.0 Too many failed attempts/);
+          } finally {
+            talk.close();
           }
-          assert.match(reply, /^454 4\.7\.0 Too many failed attempts/);
-        } finally {
-          talk.close();
-        }
-        const metrics = await (await fetch(`${server.url}/metrics`)).text();
-        assert.match(metrics, /postern_smtp_auth_total\{mechanism="PLAIN",outcome="rateLimited"\} [1-9]/);
-        assert.match(metrics, /postern_smtp_auth_total\{mechanism="PLAIN",outcome="failure"\} [1-9]/);
-      });
+          const metrics = await (await fetch(`${server.url}/metrics`)).text();
+          assert.match(metrics, /postern_smtp_auth_total\{mechanism="PLAIN",outcome="rateLimited"\} [1-9]/);
+          assert.match(metrics, /postern_smtp_auth_total\{mechanism="PLAIN",outcome="failure"\} [1-9]/);
+          // Refusals carry the listener they happened on: 465 (implicit TLS) or 587 (STARTTLS).
+          assert.match(
+            metrics,
+            /^postern_smtp_refusals_total\{listener="submissions",reason="forbiddenSender"\} [1-9]/m,
+          );
+          assert.match(
+            metrics,
+            /^postern_smtp_refusals_total\{listener="submissions",reason="credentialsRevoked"\} 1$/m,
+          );
+          assert.match(
+            metrics,
+            /^postern_smtp_refusals_total\{listener="submission",reason="credentialsRevoked"\} 1$/m,
+          );
+        },
+      );
     } finally {
       await server.stop();
       await Deno.remove(dataDir, { recursive: true });

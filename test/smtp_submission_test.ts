@@ -15,6 +15,7 @@ import {
   eventually,
   nodemailerSubmit,
   pythonSubmit,
+  receivedFieldsIn,
   SmtpTalk,
   startSubmissionProcess,
   subjectsIn,
@@ -141,16 +142,75 @@ Deno.test({
         },
       );
 
-      await t.step("metrics count the AUTH results by mechanism and the submitted messages", async () => {
-        const text = await (await fetch(`${server.url}/metrics`)).text();
-        for (const mechanism of ["PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER"]) {
-          assert.match(
-            text,
-            new RegExp(`postern_smtp_auth_total\\{mechanism="${mechanism}",outcome="success"\\} [1-9]`),
-          );
+      await t.step(
+        "each message carries one Received field: client address, TLS, ESMTPSA, an id, no account or recipient",
+        async () => {
+          const received = await receivedFieldsIn(server, alice, "Sent");
+          assert.equal(received.length, subjects.length);
+          const ids = new Set<string>();
+          for (const fields of received) {
+            assert.equal(fields.length, 1, JSON.stringify(fields));
+            const field = fields[0];
+            assert.match(
+              field,
+              /^ from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby example\.org \(Postern\) with ESMTPSA\r\n\t\(using TLSv1\.[23] with cipher [A-Z0-9_-]+\)\r\n\tid (\S+); \w{3}, \d{2} \w{3} \d{4} [\d:]{8} \+0000$/,
+            );
+            ids.add(/\tid (\S+);/.exec(field)![1]);
+            assert.doesNotMatch(
+              field,
+              /alice|bob|for </i,
+              "neither the account nor a (Bcc) recipient is named",
+            );
+          }
+          assert.equal(ids.size, subjects.length, "one id per message");
+        },
+      );
+
+      await t.step("a hostile EHLO name cannot add a line or a comment to the Received field", async () => {
+        const talk = await SmtpTalk.open(server.submissionsPort, {
+          implicitTls: true,
+          certPem: server.certPem,
+        });
+        try {
+          assert.match(await talk.command("EHLO evil(by);x\\y<z>"), /^250/);
+          assert.match(await talk.authPlain(alice.emailAddress, PASSWORD), /^235 /);
+          const raw = message("hostile ehlo");
+          assert.match(await talk.mail(alice.emailAddress, [bob.emailAddress], raw), /^250 /);
+        } finally {
+          talk.close();
         }
-        assert.match(text, new RegExp(`postern_smtp_messages_submitted_total ${subjects.length}\\b`));
+        subjects.push("hostile ehlo");
+        const fields = (await receivedFieldsIn(server, alice, "Sent")).flat();
+        assert.ok(
+          fields.some((f) => f.startsWith(" from evil?by??x?y?z? ([127.0.0.1])\r\n\tby ")),
+          fields.join("\n"),
+        );
       });
+
+      await t.step(
+        "metrics count the AUTH results by mechanism, the submitted messages and connections by listener",
+        async () => {
+          const text = await (await fetch(`${server.url}/metrics`)).text();
+          for (const mechanism of ["PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER"]) {
+            assert.match(
+              text,
+              new RegExp(`postern_smtp_auth_total\\{mechanism="${mechanism}",outcome="success"\\} [1-9]`),
+            );
+          }
+          assert.match(text, new RegExp(`postern_smtp_messages_submitted_total ${subjects.length}\\b`));
+          for (const listener of ["submission", "submissions"]) {
+            assert.match(
+              text,
+              new RegExp(`^postern_smtp_connections_total\\{listener="${listener}"\\} [1-9]`, "m"),
+            );
+            assert.match(
+              text,
+              new RegExp(`^postern_smtp_connections\\{listener="${listener}"\\} \\d+$`, "m"),
+            );
+          }
+          assert.doesNotMatch(text, /listener="mx"/, "the MX is off in this server");
+        },
+      );
 
       await t.step(
         "one JSON log line per transaction names the account and mechanism, never the content",

@@ -5,9 +5,10 @@
  * received finish within the grace.
  */
 import type { Logger } from "@logtape/logtape";
+import type { SecureContext } from "node:tls";
 import type { SMTPServer, SMTPServerSession } from "smtp-server";
 import { addressKey } from "../http/mod.ts";
-import type { SmtpMetrics } from "./metrics.ts";
+import type { ListenerCounters } from "./metrics.ts";
 import type { RefusalReason } from "./replies.ts";
 import type { TlsSource } from "./tls_files.ts";
 
@@ -19,7 +20,7 @@ export class SmtpSessions<State> {
   closing = false;
 
   constructor(
-    private readonly metrics: SmtpMetrics,
+    private readonly metrics: ListenerCounters,
     private readonly maxPerAddress: number,
   ) {}
 
@@ -60,6 +61,25 @@ export async function refreshTls(server: SMTPServer, tls: TlsSource, log: Logger
     // The files that worked at start stay in use; the operator sees why the new ones did not.
     log.warn("Cannot re-read the TLS certificate files: {error}", { error: String(error) });
   }
+}
+
+/**
+ * An SNICallback for smtp-server that re-reads the certificate before the handshake: on 465 the
+ * handshake comes before onConnect, so without it the first session after a new certificate (the
+ * first ACME order, a renewal) would get the one before. A client that sends no server name gets
+ * the certificate of the last refresh.
+ */
+export function refreshingSni(
+  server: () => SMTPServer,
+  tls: TlsSource,
+  log: Logger,
+): (servername: string, callback: (error: Error | null, context?: SecureContext) => void) => void {
+  return (_servername, callback) => {
+    void refreshTls(server(), tls, log).then(() =>
+      // deno-lint-ignore no-explicit-any
+      callback(null, (server() as any).secureContext.get("*") as SecureContext)
+    );
+  };
 }
 
 /** The connection object of a session (to answer outside a command, e.g. at the DATA timeout). */

@@ -1,31 +1,56 @@
-/** Counters of the SMTP listeners (MX and submission) for /metrics. */
+/**
+ * Counters of the SMTP listeners (MX and submission) for /metrics. The listeners share one
+ * SmtpMetrics; connections and refusals are kept per listener and carry its name as the `listener`
+ * label (mx, submission, submissions), the rest belongs to one listener by its nature.
+ */
 import type { MetricSample } from "../http/mod.ts";
 import type { RefusalReason } from "./replies.ts";
 
-/** Connections, accepted messages and refusals by reason. */
-export class SmtpMetrics {
+/** The `listener` label: the MX (25), submission with STARTTLS (587), with implicit TLS (465). */
+export type SmtpListenerName = "mx" | "submission" | "submissions";
+
+/** What one listener counts: its sessions and its refusals by reason. */
+export class ListenerCounters {
   connectionsTotal = 0;
   connections = 0;
-  messagesAccepted = 0;
   readonly refusals = new Map<RefusalReason, number>();
+
+  /** Counts one refusal. */
+  refused(reason: RefusalReason): void {
+    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+  }
+}
+
+/** Connections and refusals per listener, accepted and submitted messages, AUTH and check results. */
+export class SmtpMetrics {
+  readonly #listeners = new Map<SmtpListenerName, ListenerCounters>();
+  messagesAccepted = 0;
   /** Results of the authentication checks, keyed "method result" (spf pass, dmarc fail…). */
   readonly authResults = new Map<string, number>();
   /** Messages filed in Junk for at least one recipient because they failed DMARC. */
   dmarcQuarantined = 0;
   /** Messages submitted by authenticated clients (587, 465), recorded as EmailSubmissions. */
   messagesSubmitted = 0;
-  /** AUTH attempts by "mechanism outcome". */
+  /**
+   * AUTH attempts by "mechanism outcome"; "revoked" counts a session whose credential stopped
+   * working after a successful AUTH (found at the next MAIL FROM).
+   */
   readonly authentications = new Map<string, number>();
 
   /** Counts one AUTH attempt. */
-  authenticated(mechanism: string, outcome: "success" | "failure" | "rateLimited" | "error"): void {
+  authenticated(
+    mechanism: string,
+    outcome: "success" | "failure" | "rateLimited" | "error" | "revoked",
+  ): void {
     const key = `${mechanism} ${outcome}`;
     this.authentications.set(key, (this.authentications.get(key) ?? 0) + 1);
   }
 
-  /** Counts one refusal. */
-  refused(reason: RefusalReason): void {
-    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+  /** The counters of the listener `name` (made, with zeros on /metrics, by its first use). */
+  listener(name: SmtpListenerName): ListenerCounters {
+    let counters = this.#listeners.get(name);
+    if (!counters) this.#listeners.set(name, counters = new ListenerCounters());
+    return counters;
   }
 
   /** Counts the results of one received message's checks (see mail/authentication.ts). */
@@ -39,19 +64,22 @@ export class SmtpMetrics {
 
   /** The samples /metrics renders. */
   samples(): MetricSample[] {
+    const listeners = [...this.#listeners];
     return [
-      {
+      ...listeners.map(([listener, counters]): MetricSample => ({
         name: "postern_smtp_connections_total",
-        help: "SMTP sessions opened",
+        help: "SMTP sessions opened, by listener",
         type: "counter",
-        value: this.connectionsTotal,
-      },
-      {
+        labels: { listener },
+        value: counters.connectionsTotal,
+      })),
+      ...listeners.map(([listener, counters]): MetricSample => ({
         name: "postern_smtp_connections",
-        help: "SMTP sessions open",
+        help: "SMTP sessions open, by listener",
         type: "gauge",
-        value: this.connections,
-      },
+        labels: { listener },
+        value: counters.connections,
+      })),
       {
         name: "postern_smtp_messages_accepted_total",
         help: "Messages stored and acknowledged with 250 by the MX",
@@ -84,19 +112,21 @@ export class SmtpMetrics {
         const [mechanism, outcome] = key.split(" ");
         return {
           name: "postern_smtp_auth_total",
-          help: "SMTP AUTH attempts, by mechanism and outcome",
+          help: "SMTP AUTH attempts by mechanism and outcome (revoked: the credential stopped working later)",
           type: "counter",
           labels: { mechanism, outcome },
           value,
         };
       }),
-      ...[...this.refusals].map(([reason, value]): MetricSample => ({
-        name: "postern_smtp_refusals_total",
-        help: "SMTP commands and messages refused, by reason",
-        type: "counter",
-        labels: { reason },
-        value,
-      })),
+      ...listeners.flatMap(([listener, counters]) =>
+        [...counters.refusals].map(([reason, value]): MetricSample => ({
+          name: "postern_smtp_refusals_total",
+          help: "SMTP commands and messages refused, by listener and reason",
+          type: "counter",
+          labels: { listener, reason },
+          value,
+        }))
+      ),
     ];
   }
 }

@@ -4,7 +4,7 @@ export type { MxOptions, MxServer } from "./mx_server.ts";
 export { startSubmissionServer } from "./submission_server.ts";
 export type { SubmissionOptions, SubmissionServer } from "./submission_server.ts";
 export { SUBMISSION_SCOPE } from "./submission_auth.ts";
-export { SmtpMetrics } from "./metrics.ts";
+export { type ListenerCounters, type SmtpListenerName, SmtpMetrics } from "./metrics.ts";
 export { ReloadingTlsFiles } from "./tls_files.ts";
 export type { TlsFiles, TlsSource } from "./tls_files.ts";
 export { REFUSALS } from "./replies.ts";

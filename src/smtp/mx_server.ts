@@ -79,10 +79,11 @@ interface SessionState {
 export async function startMxServer(options: MxOptions): Promise<MxServer> {
   useOwnEnhancedCodes();
   const { limits, metrics, log } = options;
-  const sessions = new SmtpSessions<SessionState>(metrics, limits.maxConnectionsPerAddress);
+  const counters = metrics.listener("mx");
+  const sessions = new SmtpSessions<SessionState>(counters, limits.maxConnectionsPerAddress);
   const files = options.tls ? (await options.tls.current()).files : undefined;
   const refuse = (reason: RefusalReason, detail?: string) => {
-    metrics.refused(reason);
+    counters.refused(reason);
     return replyError(REFUSALS[reason], detail);
   };
 
@@ -112,7 +113,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
         capCommandsBeforeMail(connectionOf(server, session), limits.maxCommandsBeforeMail, {
           started: () => state.mailSeen,
           reply: REFUSALS.tooManyCommands,
-          exceeded: () => metrics.refused("tooManyCommands"),
+          exceeded: () => counters.refused("tooManyCommands"),
         });
         if (options.tls) await refreshTls(server, options.tls, log);
         callback();
@@ -181,7 +182,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
         outcome = data.refusal;
         // After the DATA timeout the connection is gone already: nothing more is answered.
         if (data.refusal === "dataTimeout") {
-          metrics.refused("dataTimeout");
+          counters.refused("dataTimeout");
           return new Error("DATA timeout");
         }
         return refuse(data.refusal);

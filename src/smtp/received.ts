@@ -1,5 +1,5 @@
 /**
- * The `Received:` trace header field (RFC 5321 §4.4) the MX adds, built so that nothing the client
+ * The `Received:` trace header field (RFC 5321 §4.4) the MX and submission add, built so that nothing the client
  * chose (its HELO name, its address) can end the line or add a field: every value is reduced to
  * printable ASCII without spaces or parentheses before it is placed.
  */
@@ -16,7 +16,11 @@ export interface TraceInput {
   /** TLS version and cipher when the session was encrypted. */
   tls?: { version: string; cipher: string };
   id: string;
-  recipient: string;
+  /**
+   * The one envelope recipient, as the MX writes it. Submission leaves it out: its one message goes
+   * to every recipient, and naming one would show a Bcc recipient to the others.
+   */
+  recipient?: string;
   date: Date;
 }
 
@@ -27,7 +31,8 @@ export function receivedHeader(input: TraceInput): string {
     : "";
   return `Received: from ${token(input.helo) || "unknown"} ([${token(input.remoteAddress)}])\r\n` +
     `\tby ${token(input.hostname)} (Postern) with ${token(input.protocol)}${tls}\r\n` +
-    `\tid ${token(input.id)}\r\n\tfor <${token(input.recipient)}>; ${rfc5322Date(input.date)}\r\n`;
+    `\tid ${token(input.id)}${input.recipient === undefined ? "" : `\r\n\tfor <${token(input.recipient)}>`}` +
+    `; ${rfc5322Date(input.date)}\r\n`;
 }
 
 /** A value as one atom: printable ASCII only, no space, parenthesis, angle bracket or semicolon. */
@@ -38,4 +43,20 @@ function token(value: string): string {
 /** RFC 5322 §3.3 date-time in UTC. */
 export function rfc5322Date(date: Date): string {
   return date.toUTCString().replace(/GMT$/, "+0000");
+}
+
+/** What the `with` keyword of a session depends on. */
+export interface SessionKind {
+  /** Whether the client opened with EHLO (not HELO). */
+  ehlo: boolean;
+  tls: boolean;
+  authenticated: boolean;
+  /** Whether the transaction asked for SMTPUTF8 (RFC 6531). */
+  utf8: boolean;
+}
+
+/** The `with` keyword of RFC 3848 (ESMTPSA…) or, for an SMTPUTF8 transaction, RFC 6531 §3.7.3. */
+export function protocolKeyword(kind: SessionKind): string {
+  const base = kind.utf8 ? "UTF8SMTP" : kind.ehlo ? "ESMTP" : "SMTP";
+  return base + (kind.tls ? "S" : "") + (kind.authenticated ? "A" : "");
 }

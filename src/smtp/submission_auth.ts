@@ -5,7 +5,10 @@
  * HTTP. What is accepted: a password, an app password (its scopes include submission) or an OAuth
  * access token with the scope `urn:ietf:params:jmap:submission`; API keys manage, they do not send.
  */
+import type { Logger } from "@logtape/logtape";
+import { normalizeLogin } from "../directory/mod.ts";
 import { AuthError } from "../model/errors.ts";
+import { FAILED_LOGIN_MESSAGE, loginFailure } from "../model/login_failure.ts";
 import type { Principal } from "../model/types.ts";
 import { type SmtpReply } from "./replies.ts";
 
@@ -96,3 +99,33 @@ export async function checkSasl(
 
 /** The reply of an AUTH that failed with a fault (not the client's). */
 export const AUTH_FAULT: SaslOutcome = { refusal: "error", reply: TEMPORARY };
+
+/** A session's credential that no longer verifies at MAIL FROM. */
+export interface RevokedCredential {
+  error: AuthError;
+  /** The login of PLAIN or LOGIN as the client typed it; none for a token. */
+  login?: string;
+  mechanism?: string;
+  client: string;
+}
+
+/**
+ * Logs a credential that stopped working during a session. A password or app password that no
+ * longer verifies gets the failed-login line fail2ban counts (model/login_failure.ts), the very line
+ * the same credential gets at AUTH, so a client that keeps using it is seen as one that keeps
+ * failing AUTH. A token gets another warning, which fail2ban does not count: HTTP does not count a
+ * refused token either (a token is not guessed).
+ */
+export function logRevoked(log: Logger, revoked: RevokedCredential): void {
+  const { error, login, client } = revoked;
+  if (error.scheme === "Basic" && error.reason === "invalid" && login !== undefined) {
+    log.warn(FAILED_LOGIN_MESSAGE, loginFailure(client, "password", normalizeLogin(login)));
+    return;
+  }
+  log.warn("SMTP credential no longer valid in a session from {client} ({mechanism}): {reason}", {
+    event: "smtp.credential_revoked",
+    client,
+    mechanism: revoked.mechanism,
+    reason: error.reason,
+  });
+}

@@ -6,10 +6,11 @@
  * 2. AUTH: PLAIN, LOGIN, XOAUTH2, OAUTHBEARER through the one authenticator (submission_auth.ts);
  *    before TLS it is 530 5.7.0 (sasl_extensions.ts). MAIL before AUTH is 530 5.7.0.
  * 3. MAIL FROM: the session's credential checked again (a credential revoked since AUTH ends the
- *    session's authentication: 535 5.7.8), then the sender must be an address the account may send
+ *    session's authentication: 535 5.7.8, counted and logged as a failed AUTH would be), then the sender must be an address the account may send
  *    as, else 553 5.7.1.
  * 4. RCPT TO: the recipient cap and the address syntax; anyone may be a recipient.
- * 5. DATA: collected as the MX does (receive_data.ts), then stored in Sent and recorded as an
+ * 5. DATA: collected as the MX does (receive_data.ts), given a Received field (received.ts: the
+ *    client's address and TLS, `with ESMTPSA`, not the account nor a recipient), then stored in Sent and recorded as an
  *    EmailSubmission (mail/message_submission.ts; its From must be the account's too, else 553 5.7.1)
  *    and only then answered 250; the send itself runs after.
  */
@@ -17,15 +18,23 @@ import type { Logger } from "@logtape/logtape";
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from "smtp-server";
 import type { SmtpConfig } from "../config/mod.ts";
 import type { MessageSubmission } from "../mail/mod.ts";
+import { concatBytes } from "../model/bytes.ts";
 import { AuthError, QuotaError, RuleError } from "../model/errors.ts";
 import type { Principal } from "../model/types.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
-import { closeSmtp, listenSmtp, refreshTls, SmtpSessions } from "./listener.ts";
+import { closeSmtp, listenSmtp, refreshingSni, refreshTls, SmtpSessions } from "./listener.ts";
 import type { SmtpMetrics } from "./metrics.ts";
 import { headerValue, receiveData } from "./receive_data.ts";
+import { protocolKeyword, receivedHeader } from "./received.ts";
 import { type RefusalReason, REFUSALS, replyError } from "./replies.ts";
 import { useSubmissionSasl } from "./sasl_extensions.ts";
-import { AUTH_FAULT, checkSasl, type SaslAuthDeps, type SaslCredentials } from "./submission_auth.ts";
+import {
+  AUTH_FAULT,
+  checkSasl,
+  logRevoked,
+  type SaslAuthDeps,
+  type SaslCredentials,
+} from "./submission_auth.ts";
 import type { TlsSource } from "./tls_files.ts";
 
 /** What a submission listener needs. */
@@ -71,6 +80,8 @@ interface SessionState {
   /** The credential the session authenticated with, as an Authorization value, for the re-check. */
   authorization?: string;
   mechanism?: string;
+  /** The login of PLAIN or LOGIN, as typed (for the failed-login line of a revoked credential). */
+  login?: string;
   recipients: string[];
   errors: number;
   busy: boolean;
@@ -86,12 +97,13 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
   useOwnEnhancedCodes();
   useSubmissionSasl();
   const { limits, metrics, log } = options;
-  const sessions = new SmtpSessions<SessionState>(metrics, limits.maxConnectionsPerAddress);
+  const counters = metrics.listener(options.implicitTls ? "submissions" : "submission");
+  const sessions = new SmtpSessions<SessionState>(counters, limits.maxConnectionsPerAddress);
   /** Sends acknowledged and still running: a shutdown lets them finish (within its grace). */
   const sends = new Set<Promise<void>>();
   const files = (await options.tls.current()).files;
   const refuse = (reason: RefusalReason, detail?: string) => {
-    metrics.refused(reason);
+    counters.refused(reason);
     return replyError(REFUSALS[reason], detail);
   };
 
@@ -103,6 +115,7 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
     secure: options.implicitTls,
     key: files.key,
     cert: files.cert,
+    SNICallback: refreshingSni(() => server, options.tls, log),
     authOptional: false,
     authRequiredMessage: "5.7.0 Authentication required",
     // deno-lint-ignore no-explicit-any
@@ -140,6 +153,9 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
             principal: outcome.principal,
             authorization: outcome.authorization,
             mechanism: credentials.method,
+            login: credentials.method === "PLAIN" || credentials.method === "LOGIN"
+              ? credentials.username
+              : undefined,
           });
           return callback(null, { user: outcome.principal.accountId });
         }
@@ -169,8 +185,20 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
             return callback(refuse("localError"));
           }
           // Revoked since AUTH: the session is no longer authenticated and may AUTH again.
+          metrics.authenticated(state.mechanism ?? "unknown", "revoked");
+          logRevoked(log, {
+            error,
+            login: state.login,
+            mechanism: state.mechanism,
+            client: session.remoteAddress,
+          });
           session.user = undefined;
-          Object.assign(state, { principal: undefined, authorization: undefined, mechanism: undefined });
+          Object.assign(state, {
+            principal: undefined,
+            authorization: undefined,
+            mechanism: undefined,
+            login: undefined,
+          });
           return callback(refuse("credentialsRevoked"));
         }
         if (
@@ -234,16 +262,17 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
       if (data.refusal) {
         outcome = data.refusal;
         if (data.refusal !== "dataTimeout") return refuse(data.refusal);
-        metrics.refused("dataTimeout");
+        counters.refused("dataTimeout");
         return new Error("DATA timeout");
       }
       messageId = headerValue(data.message, "message-id");
+      const message = concatBytes(new TextEncoder().encode(traceOf(session, id)), data.message);
       await state.sending;
       try {
         const submission = await options.submission.submit(state.principal!.accountId, {
           mailFrom,
           rcptTo: state.recipients,
-          message: data.message,
+          message,
         }, (sending) => {
           const settled = sending.catch((error) =>
             // The claim taken at insert expires and the due loop sends it again (mail/submissions.ts).
@@ -281,6 +310,26 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
         submissionId,
       });
     }
+  }
+
+  /** The Received field of a submitted message: the client's address, never its account. */
+  function traceOf(session: SMTPServerSession, id: string): string {
+    return receivedHeader({
+      helo: session.hostNameAppearsAs ?? "",
+      remoteAddress: session.remoteAddress,
+      hostname: options.serverName,
+      protocol: protocolKeyword({
+        ehlo: session.openingCommand === "EHLO",
+        tls: Boolean(session.secure),
+        authenticated: true,
+        utf8: Boolean(session.envelope.smtpUtf8),
+      }),
+      tls: session.tlsOptions
+        ? { version: session.tlsOptions.version, cipher: session.tlsOptions.name }
+        : undefined,
+      id,
+      date: new Date(),
+    });
   }
 
   const addr = await listenSmtp(server, options, log);
