@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 import type { TestApp } from "./helpers.ts";
 import { ADMIN, call, callError, create, set, withApp } from "./jmap_helpers.ts";
 import { createUsers, type Obj, type Who } from "./mail_helpers.ts";
-import { draft, send } from "./submission_helpers.ts";
+import { call as submissionCall, draft, send } from "./submission_helpers.ts";
 import { resolverOf, smarthost, verifyDkim } from "./dkim_helpers.ts";
 
 const month = () => new Date().toISOString().slice(0, 7).replace("-", "");
@@ -63,11 +63,15 @@ Deno.test("mail submitted over JMAP leaves signed with both keys; rotation switc
   const host = await smarthost();
   try {
     await withApp(async (t) => {
-      const [alice] = await createUsers(t, ["alice"]);
+      const [alice, bob] = await createUsers(t, ["alice", "bob"]);
       await set(t, "x:Smarthost", {
         update: { singleton: { host: "127.0.0.1", port: host.port, security: "none" } },
       });
-      await sendOut(t, alice, "Signed");
+      const emailId = await draft(t, alice, {
+        to: [{ name: null, email: "friend@elsewhere.example" }, { name: null, email: bob.emailAddress }],
+        subject: "Signed",
+      });
+      await send(t, alice, emailId);
       assert.equal(host.received.length, 1);
       const first = host.received[0].data;
       assert.equal(first.match(/^DKIM-Signature:/gim)?.length, 2, first.slice(0, 2000));
@@ -78,6 +82,19 @@ Deno.test("mail submitted over JMAP leaves signed with both keys; rotation switc
         ["ed25519-sha256", `pe${month()}`, "example.org", "pass"],
         ["rsa-sha256", `pr${month()}`, "example.org", "pass"],
       ]);
+
+      // Bob's copy, delivered here, carries the same signatures.
+      const [bobsId] = (await submissionCall(t, bob, "Email/query", {})).ids as string[];
+      const [bobs] = (await submissionCall(t, bob, "Email/get", {
+        ids: [bobsId],
+        properties: ["header:DKIM-Signature:all"],
+      })).list as Obj[];
+      const local = bobs["header:DKIM-Signature:all"] as string[];
+      assert.equal(local.length, 2);
+      assert.deepEqual(
+        local.map((h) => /\bs=([^;\s]+)/.exec(h)?.[1]).sort(),
+        [`pe${month()}`, `pr${month()}`],
+      );
 
       // Rotation: new selectors sign, the old records stay published.
       const rotated = (await action(t, { "@type": "RotateDkimKeys", domain: "example.org" })).created as Obj;
