@@ -12,6 +12,7 @@ import { createUsers, type Obj } from "./mail_helpers.ts";
 import { draft, send } from "./submission_helpers.ts";
 import { smarthost, txtStrings } from "./dkim_helpers.ts";
 import { hasCommand } from "./smtp_helpers.ts";
+import { DnsResolver } from "../src/dns/mod.ts";
 
 const HAS_TOOLS = await Deno.stat("/usr/sbin/opendkim-testmsg").then(() => true, () => false) &&
   await Deno.stat("/usr/sbin/dnsmasq").then(() => true, () => false) && await hasCommand("unshare") &&
@@ -59,14 +60,21 @@ async function dnsmasq(address: string, records: Obj[]) {
     stdout: "null",
     stderr: "null",
   }).spawn();
-  return {
-    async stop() {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-      await child.status;
-    },
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await child.status;
   };
+  // Ready when it answers one of the names it serves.
+  const resolver = new DnsResolver({ servers: [`${address}:53`], timeoutMs: 500, tries: 1 });
+  const probe = String(records.find((r) => r.type === "TXT")?.name).replace(/\.$/, "");
+  for (let i = 0; i < 200; i++) {
+    if (await resolver.resolve(probe, "TXT").then(() => true, () => false)) return { stop };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await stop();
+  throw new Error(`dnsmasq did not answer on ${address}:53`);
 }
 
 Deno.test({
