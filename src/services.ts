@@ -329,7 +329,12 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const delivery = new LocalDelivery(store, accounts, blobs, () => emails, vacation);
   const relay = new SmarthostRelay(() => settings.get("Smarthost"));
   const dkimKeys = new DkimKeyService(store, textSealer(options.encryptionKey, DKIM_SEAL_CONTEXT));
-  domains.onCreated((id) => dkimKeys.ensure(id));
+  // A domain is created even if its keys cannot be made now: the next start makes them.
+  domains.onCreated((id) =>
+    dkimKeys.ensure(id).catch((error) =>
+      warn(`DKIM keys of domain ${id} could not be made: ${error instanceof Error ? error.message : error}`)
+    )
+  );
   objects.register("DkimKey", dkimKeyHandler(store, dkimKeys));
   objects.useDomainKeys({
     published: (domainId) => dkimKeys.ofDomain(domainId),

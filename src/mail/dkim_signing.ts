@@ -4,8 +4,10 @@
  * verifiers learn Ed25519), by mailauth, loaded lazily as in authentication.ts (`deno bundle` cannot
  * inline it). Relaxed/relaxed canonicalization (survives the whitespace changes of relays); the
  * header fields signed are RFC 6376 §5.4.1's recommended set, each as many times as it occurs.
- * A message from a foreign domain, or one mailauth cannot sign (no From), leaves unchanged: a
- * missing signature is a softer failure than mail that never leaves.
+ * A message from a foreign domain, or one that cannot be signed (no From, a key that does not
+ * open), leaves unchanged and the problem is logged: a missing signature is a softer failure than
+ * mail that never leaves. mailauth signs each occurrence of a listed field but cannot oversign
+ * (list a field once more than it occurs, RFC 6376 §8.15), so From is not oversigned.
  */
 import { Buffer } from "node:buffer";
 import type { DkimKeyService } from "./dkim_keys.ts";
@@ -53,6 +55,16 @@ export class DkimSigner {
 
   /** The message with a DKIM-Signature per active key of its From domain prepended, or as it was. */
   async sign(message: Uint8Array, options: { now?: Date } = {}): Promise<Uint8Array> {
+    try {
+      return await this.#sign(message, options.now ?? new Date());
+    } catch (error) {
+      // A key that cannot be opened (the encryption key changed) must not keep the mail from leaving.
+      this.problem(`DKIM signing failed: ${error instanceof Error ? error.message : error}`);
+      return message;
+    }
+  }
+
+  async #sign(message: Uint8Array, now: Date): Promise<Uint8Array> {
     const from = asAddresses(lastHeader(messageHeaders(message), "from") ?? "")[0]?.email ?? "";
     const domain = from.slice(from.lastIndexOf("@") + 1);
     if (!from.includes("@") || !domain) return message;
@@ -63,7 +75,7 @@ export class DkimSigner {
       Buffer.from(message.buffer, message.byteOffset, message.length),
       {
         canonicalization: "relaxed/relaxed",
-        signTime: options.now ?? new Date(),
+        signTime: now,
         headerList: SIGNED_FIELDS.join(":"),
         signatureData: keys.map((k) => ({
           signingDomain: k.domain,
