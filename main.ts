@@ -154,7 +154,9 @@ function program(): Command {
       await run(() => actionCommand(name, all), all);
     });
   cmd.command("dns <domain>")
-    .description("print the DNS records a domain needs (MX, SPF, DMARC, SRV, autoconfig) as zone-file lines")
+    .description(
+      "print the DNS records a domain needs (MX, SPF, DMARC, DKIM, SRV, autoconfig) as zone-file lines",
+    )
     .option(
       "--mail-host <name>",
       "public host name of the mail service, in local mode (env POSTERN_MAIL_HOST)",
@@ -164,6 +166,14 @@ function program(): Command {
       const { dnsCommand } = await import("./src/cli/dns.ts");
       const all = c.optsWithGlobals();
       await run(() => dnsCommand(domain, all), all);
+    });
+  cmd.command("dkim-rotate <domain>")
+    .description("make new DKIM keys for a domain (they sign from now on; the old records stay published)")
+    .action(async (domain: string, _opts, c: Command) => {
+      const { run } = await import("./src/cli/io.ts");
+      const { dkimRotateCommand } = await import("./src/cli/dkim.ts");
+      const all = c.optsWithGlobals();
+      await run(() => dkimRotateCommand(domain, all), all);
     });
   cmd.command("apply [file]")
     .description("run a plan: one JSON operation per line, from a file or - for standard input")

@@ -38,6 +38,9 @@ import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
 import {
   BlobService,
+  dkimKeyHandler,
+  DkimKeyService,
+  DkimSigner,
   EmailService,
   IdentityService,
   InboundDelivery,
@@ -93,6 +96,8 @@ export interface Services {
   vacation: VacationService;
   pushSubscriptions: PushSubscriptionService;
   submissions: SubmissionService;
+  /** DKIM keys of the local domains (made with each domain, rotated by an action). */
+  dkimKeys: DkimKeyService;
   /** Messages submitted whole over SMTP, into the EmailSubmission path. */
   messageSubmission: MessageSubmission;
   shareNotifications: ShareNotificationService;
@@ -142,6 +147,8 @@ const CREDENTIAL_KEY = CREDENTIAL_KEY_SETTING;
 const KNOWN_CLIENTS_PER_ACCOUNT = 32;
 /** The purpose of the key that seals secret settings (the smarthost password). */
 const SETTINGS_SEAL_CONTEXT = "postern 2026-12 settings secret seal";
+/** The purpose of the key that seals DKIM private keys. */
+const DKIM_SEAL_CONTEXT = "postern 2026-12 dkim private key seal";
 
 /** Opens the database and builds every service over it. */
 export async function openServices(options: ServiceOptions): Promise<Services> {
@@ -321,9 +328,29 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const vacation = new VacationService(store, accounts, write);
   const delivery = new LocalDelivery(store, accounts, blobs, () => emails, vacation);
   const relay = new SmarthostRelay(() => settings.get("Smarthost"));
+  const dkimKeys = new DkimKeyService(store, textSealer(options.encryptionKey, DKIM_SEAL_CONTEXT));
+  // A domain is created even if its keys cannot be made now: the next start makes them.
+  domains.onCreated((id) =>
+    dkimKeys.ensure(id).catch((error) =>
+      warn(`DKIM keys of domain ${id} could not be made: ${error instanceof Error ? error.message : error}`)
+    )
+  );
+  objects.register("DkimKey", dkimKeyHandler(store, dkimKeys));
+  objects.useDomainKeys({
+    published: (domainId) => dkimKeys.ofDomain(domainId),
+    rotate: async (domainId) => (await dkimKeys.rotate(domainId)).map((k) => k.selector),
+  });
+  // Domains from before DKIM keys existed, or whose keys a crash kept from being made, get them now.
+  try {
+    await dkimKeys.ensureAll();
+  } catch (error) {
+    warn(`DKIM keys could not be made for every domain: ${error instanceof Error ? error.message : error}`);
+  }
+  const dkimLog = getLogger(["postern", "dkim"]);
+  const signer = new DkimSigner(dkimKeys, (problem) => dkimLog.warn("{problem}", { problem }));
   const submissions = new SubmissionService(
     store,
-    { accounts, identities, emails, blobs, delivery, relay },
+    { accounts, identities, emails, blobs, delivery, relay, sign: (message) => signer.sign(message) },
     write,
   );
   return {
@@ -348,6 +375,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     emails,
     identities,
     submissions,
+    dkimKeys,
     messageSubmission: new MessageSubmission(store, { identities, emails, blobs, submissions }),
     vacation,
     pushSubscriptions: new PushSubscriptionService(store),

@@ -20,10 +20,13 @@ Deno.test("the DnsRecords action lists a domain's records for administrators onl
     const action = (done.created as Obj).a as Obj;
     assert.equal(action.domain, "example.org");
     const records = action.records as Obj[];
+    const month = new Date().toISOString().slice(0, 7).replace("-", "");
     assert.deepEqual(records.map((r) => `${r.name} ${r.type}`), [
       "example.org. MX",
       "example.org. TXT",
       "_dmarc.example.org. TXT",
+      `pe${month}._domainkey.example.org. TXT`,
+      `pr${month}._domainkey.example.org. TXT`,
       "_submission._tcp.example.org. SRV",
       "_submissions._tcp.example.org. SRV",
       "_imap._tcp.example.org. SRV",

@@ -10,7 +10,17 @@ import {
 
 /** Domains: create, rename, describe, delete (refused while in use). */
 export class DomainService {
+  #created: ((domainId: number) => Promise<unknown>)[] = [];
+
   constructor(private readonly store: Store, private readonly accounts: AccountService) {}
+
+  /**
+   * Runs `hook` after each domain is created, before create returns (the mail layer makes the
+   * domain's DKIM keys; a crash in between is made good at the next start).
+   */
+  onCreated(hook: (domainId: number) => Promise<unknown>): void {
+    this.#created.push(hook);
+  }
 
   /** A domain by id, or undefined. */
   get(id: number): Promise<Domain | undefined> {
@@ -58,6 +68,7 @@ export class DomainService {
         changes: [changed("Domain", id, "created")],
       };
     });
+    for (const hook of this.#created) await hook(id);
     return (await this.store.domains.get(id))!;
   }
 

@@ -12,7 +12,7 @@ export {
   ObjectService,
   resolveObjectType,
 } from "./objects.ts";
-export type { Caller, ObjectHandler, WireObject } from "./objects.ts";
+export type { Caller, DomainKeys, ObjectHandler, WireObject } from "./objects.ts";
 export { passwordWeakness } from "./password_policy.ts";
 export { describeStoredProblem, SettingsService } from "./settings.ts";
 export type { SettingsApplier, SettingsEffect, SettingsMap, StoredSettingProblem } from "./settings.ts";

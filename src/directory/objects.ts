@@ -21,7 +21,12 @@ import {
 
 import { accessKeyToWire, accountToWire, domainToWire, masked, type WireObject } from "./wire.ts";
 import { withoutUnchanged } from "../model/unchanged.ts";
-import { type DnsRecord, dnsRecords, type MailEndpoints } from "../model/dns_records.ts";
+import {
+  type DnsRecord,
+  dnsRecords,
+  type MailEndpoints,
+  type PublishedDkimKey,
+} from "../model/dns_records.ts";
 
 export { accessKeyToWire, accountToWire, domainToWire };
 export type { WireObject };
@@ -51,13 +56,15 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
     oidcprovider: "OidcProvider",
     sharing: "Sharing",
     smarthost: "Smarthost",
+    "dkim-key": "DkimKey",
+    dkimkey: "DkimKey",
   };
   // Own properties only: a type named "constructor" is unknown, not Object.
   const name = Object.hasOwn(names, head) ? names[head] : undefined;
   const spec = name ? OBJECT_SPECS[name] : undefined;
   if (!spec) {
     throw new InvalidInputError(
-      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, oauth-grant, mailbox-grant, cache, authentication, oidc-provider, sharing, smarthost`,
+      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, oauth-grant, mailbox-grant, cache, authentication, oidc-provider, sharing, smarthost, dkim-key`,
     );
   }
   if (variant === undefined) return { spec };
@@ -78,9 +85,23 @@ export interface ObjectHandler {
   delete(id: number, wireId: string, caller: Caller): Promise<WireObject>;
 }
 
+/** The DKIM keys of the domains, kept by the mail layer (src/mail/dkim_keys.ts). */
+export interface DomainKeys {
+  /** The keys a domain publishes, active and retired. */
+  published(domainId: number): Promise<PublishedDkimKey[]>;
+  /** Retires the active keys and makes new ones; the new selectors. */
+  rotate(domainId: number): Promise<string[]>;
+}
+
 /** Carries out management operations on wire objects. */
 export class ObjectService {
   readonly #handlers = new Map<string, ObjectHandler>();
+  #keys?: DomainKeys;
+
+  /** Adds the DKIM keys to the DNS records and the rotation action. */
+  useDomainKeys(keys: DomainKeys): void {
+    this.#keys = keys;
+  }
 
   /** Adds the handler of a type declared in the model but served by another service. */
   register(typeName: string, handler: ObjectHandler): void {
@@ -284,6 +305,20 @@ export class ObjectService {
     name: unknown,
     endpoints: MailEndpoints,
   ): Promise<{ domain: string; records: DnsRecord[] }> {
+    const domain = await this.#domainNamed(name);
+    const keys = await this.#keys?.published(domain.id) ?? [];
+    return { domain: domain.name, records: dnsRecords(domain.name, endpoints, keys) };
+  }
+
+  /** Rotates the DKIM keys of one of this server's domains (administrators only); the new selectors. */
+  async rotateDkimKeys(name: unknown, caller: Caller): Promise<{ domain: string; selectors: string[] }> {
+    requireAdmin(caller, "rotate DKIM keys");
+    const domain = await this.#domainNamed(name);
+    if (!this.#keys) throw new ForbiddenError("DKIM keys are kept by the server's mail services");
+    return { domain: domain.name, selectors: await this.#keys.rotate(domain.id) };
+  }
+
+  async #domainNamed(name: unknown) {
     const parsed = domainNameSchema.safeParse(name);
     if (!parsed.success) {
       const message = parsed.error.issues[0]?.message ?? "must be a domain name";
@@ -293,7 +328,7 @@ export class ObjectService {
     }
     const domain = await this.services.domains.getByName(parsed.data);
     if (!domain) throw new NotFoundError("Domain", parsed.data);
-    return { domain: domain.name, records: dnsRecords(domain.name, endpoints) };
+    return domain;
   }
 
   /** Deletes an object; for accounts, reports what the cascade removed. */

@@ -72,6 +72,8 @@ export class SubmissionService {
       blobs: BlobService;
       delivery: LocalDelivery;
       relay: SmarthostRelay;
+      /** DKIM-signs a message of a local domain (dkim_signing.ts); absent: mail leaves unsigned. */
+      sign?: (message: Uint8Array) => Promise<Uint8Array>;
     },
     /** Logs events and changes in the write's transaction. */
     private readonly write: LoggedWrite,
@@ -230,7 +232,10 @@ export class SubmissionService {
    * Sends a claimed submission to the recipients still queued (a retry after a crash skips those
    * already delivered here), then records the outcome and releases the claim.
    */
-  private async send(submission: SubmissionRecord, message: Uint8Array): Promise<void> {
+  private async send(submission: SubmissionRecord, stored: Uint8Array): Promise<void> {
+    // Signed once, the same for local and remote recipients (RFC 6376 §5: the signer is the
+    // originating domain's server, which this is for mail of its own domains).
+    const message = this.deps.sign ? await this.deps.sign(stored) : stored;
     const outcome: Record<string, DeliveryStatus> = { ...submission.deliveryStatus };
     const mailFrom = submission.envelope.mailFrom.email;
     const remote: string[] = [];

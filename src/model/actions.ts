@@ -57,8 +57,16 @@ export const REPORT_ACTIONS: readonly ActionSpec[] = [
   {
     name: "DnsRecords",
     command: "dns",
-    description: "The DNS records a domain needs (MX, SPF, DMARC, SRV, autoconfig)",
+    description: "The DNS records a domain needs (MX, SPF, DMARC, DKIM, SRV, autoconfig)",
     done: "Listed the DNS records",
+    arguments: ["domain"],
+  },
+  {
+    name: "RotateDkimKeys",
+    command: "dkim-rotate",
+    description:
+      "Make new DKIM keys for a domain; they sign from now on, the old public keys stay published until deleted",
+    done: "Made new DKIM keys, which sign from now on; publish their records (postern dns)",
     arguments: ["domain"],
   },
 ];

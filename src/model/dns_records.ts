@@ -35,8 +35,22 @@ export interface DnsRecord {
 
 const TTL = 3600;
 
-/** The records `domain` needs for this server's `endpoints`. */
-export function dnsRecords(domain: string, endpoints: MailEndpoints): DnsRecord[] {
+/** A DKIM public key as published (RFC 6376 §3.6.1); retired keys stay until the operator removes them. */
+export interface PublishedDkimKey {
+  selector: string;
+  algorithm: "ed25519" | "rsa";
+  /** The p= value, base64. */
+  publicKey: string;
+  /** Whether it signs now. */
+  active: boolean;
+}
+
+/** The records `domain` needs for this server's `endpoints` and the domain's DKIM keys. */
+export function dnsRecords(
+  domain: string,
+  endpoints: MailEndpoints,
+  dkimKeys: readonly PublishedDkimKey[] = [],
+): DnsRecord[] {
   const zone = `${domain}.`;
   const host = `${endpoints.mailHost ?? domain}.`;
   const record = (name: string, type: DnsRecord["type"], value: string, purpose: string): DnsRecord => ({
@@ -59,8 +73,19 @@ export function dnsRecords(domain: string, endpoints: MailEndpoints): DnsRecord[
       txt(`v=DMARC1; p=quarantine; rua=mailto:postmaster@${domain}`),
       "DMARC: failing mail is quarantined; aggregate reports go to postmaster",
     ),
-    // The next issue adds here the DKIM public keys (SELECTOR._domainkey TXT) and MTA-STS
-    // (_mta-sts TXT, mta-sts CNAME, _smtp._tls TLS-RPT TXT), from the keys and policy it stores.
+    ...dkimKeys.map((k) =>
+      record(
+        `${k.selector}._domainkey.${zone}`,
+        "TXT",
+        txt(`v=DKIM1; k=${k.algorithm}; p=${k.publicKey}`),
+        `DKIM: ${k.algorithm === "rsa" ? "RSA-2048" : "Ed25519"} public key, ${
+          k.active
+            ? "signing now"
+            : "retired, kept for mail signed before (delete it when that has been read)"
+        }`,
+      )
+    ),
+    // MTA-STS (_mta-sts TXT, mta-sts CNAME, _smtp._tls TLS-RPT TXT) goes here, from the policy it stores.
     srv("submission", endpoints.submissionPort, "Mail clients send with STARTTLS"),
     srv("submissions", endpoints.submissionsPort, "Mail clients send over TLS"),
     srv("imap", endpoints.imapPort, "Mail clients read with IMAP"),

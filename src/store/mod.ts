@@ -18,6 +18,7 @@ import { type MailboxRepository, sqliteMailboxes } from "./mailboxes.ts";
 import { type OAuthRepository, sqliteOAuth } from "./oauth.ts";
 import { type ServerRegistry, sqliteServers } from "./servers.ts";
 import { type CertificateRepository, sqliteCertificates } from "./certificates.ts";
+import { type DkimKeyRepository, sqliteDkimKeys } from "./dkim_keys.ts";
 import { type IdentityRepository, sqliteIdentities } from "./identities.ts";
 import { sqliteSubmissions, type SubmissionRepository } from "./submissions.ts";
 import { sqliteVacation, type VacationRepository } from "./vacation.ts";
@@ -54,6 +55,7 @@ export type {
 } from "./submissions.ts";
 export type { ServerRecord, ServerRegistry } from "./servers.ts";
 export type { CertificateRecord, CertificateRepository, IssuedCertificate } from "./certificates.ts";
+export type { DkimAlgorithm, DkimKeyRecord, DkimKeyRepository, NewDkimKey } from "./dkim_keys.ts";
 export type { VacationRecord, VacationRepository } from "./vacation.ts";
 export type { PushSubscriptionRecord, PushSubscriptionRepository } from "./push_subscriptions.ts";
 export type { SettingsRepository } from "./settings.ts";
@@ -88,6 +90,7 @@ export interface Store {
   readonly vacation: VacationRepository;
   readonly pushSubscriptions: PushSubscriptionRepository;
   readonly certificates: CertificateRepository;
+  readonly dkimKeys: DkimKeyRepository;
   /**
    * Makes a deterministic function of the services callable from SQL (e.g. matching a message's
    * headers with the MIME parser, which the store does not have).
@@ -140,6 +143,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     vacation: sqliteVacation(db),
     pushSubscriptions: sqlitePushSubscriptions(db),
     certificates: sqliteCertificates(db),
+    dkimKeys: sqliteDkimKeys(db),
     transaction: (body) => db.transaction(body),
     defineFunction: (name, fn) => db.raw.function(name, { deterministic: true }, fn as never),
     sizeBytes() {

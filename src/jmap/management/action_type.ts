@@ -7,6 +7,7 @@ import type { AccountService, ObjectService } from "../../directory/mod.ts";
 import { ForbiddenError, InvalidInputError } from "../../model/errors.ts";
 import { ACTIONS, type ActionSpec, REPORT_ACTIONS } from "../../model/actions.ts";
 import type { MailEndpoints } from "../../model/dns_records.ts";
+import type { Principal } from "../../model/types.ts";
 import type { DataType } from "../standard/data_type.ts";
 import { CAPABILITY } from "../types.ts";
 import { checkManagementAccount } from "./account_scope.ts";
@@ -28,12 +29,19 @@ interface Outcome {
 }
 
 /** Actions whose effect is more than an invalidation event. */
-const RUNS: Record<string, (deps: ActionDeps, args: Record<string, unknown>) => Promise<Outcome>> = {
+const RUNS: Record<
+  string,
+  (deps: ActionDeps, args: Record<string, unknown>, caller: Principal) => Promise<Outcome>
+> = {
   RotateSigningKey: async (deps) => ({ said: `New signing key ${await deps.rotateSigningKey()}` }),
   async DnsRecords(deps, args) {
     if (!deps.mailEndpoints) throw new ForbiddenError("DNS records are listed by a server or the local CLI");
     const { domain, records } = await deps.objects.dnsRecords(args.domain, deps.mailEndpoints);
     return { said: `${records.length} records for ${domain}`, data: { domain, records } };
+  },
+  async RotateDkimKeys(deps, args, caller) {
+    const { domain, selectors } = await deps.objects.rotateDkimKeys(args.domain, caller);
+    return { said: `${domain} signs with ${selectors.join(" and ")}`, data: { domain, selectors } };
   },
 };
 
@@ -50,7 +58,7 @@ export function actionType(deps: ActionDeps): DataType {
     name: "x:Action",
     capability: CAPABILITY.management,
     changeType: "Action",
-    properties: ["id", "@type", "description", "completedAt", "domain", "records"],
+    properties: ["id", "@type", "description", "completedAt", "domain", "records", "selectors"],
     idProperties: [],
     defaults: {},
     wireId: (id) => `action-${id}`,
@@ -74,7 +82,7 @@ export function actionType(deps: ActionDeps): DataType {
       const event = action.event;
       if (event) await accounts.write(() => Promise.resolve({ result: undefined, events: [event] }));
       const run = Object.hasOwn(RUNS, action.name) ? RUNS[action.name] : undefined;
-      const outcome = run ? await run(deps, object) : {};
+      const outcome = run ? await run(deps, object, ctx.principal) : {};
       return {
         id: `action-${++sequence}`,
         "@type": name,

@@ -1,6 +1,6 @@
 /**
  * The `x:` management types over the directory's object layer: x:Account, x:Domain, x:AppPassword,
- * x:ApiKey, x:OAuthClient, x:OAuthGrant, x:MailboxGrant and the singletons x:Cache, x:Authentication and x:OidcProvider.
+ * x:ApiKey, x:OAuthClient, x:OAuthGrant, x:MailboxGrant, x:DkimKey and the singletons x:Cache, x:Authentication and x:OidcProvider.
  */
 import type { WireObject } from "../../directory/mod.ts";
 import { ForbiddenError, InvalidInputError, NotFoundError } from "../../model/errors.ts";
@@ -28,6 +28,7 @@ const PATHS: Record<string, string> = {
   OidcProvider: "oidc-provider",
   Sharing: "sharing",
   Smarthost: "smarthost",
+  DkimKey: "dkim-key",
 };
 
 const text = (o: JmapObject, v: unknown) =>
@@ -65,6 +66,7 @@ const CONDITIONS: Record<string, DataType["conditions"]> = {
     clientId: equals("clientId"),
     grantType: equals("grantType"),
   },
+  DkimKey: { domainId: equals("domainId"), selector: equals("selector"), active: equals("active") },
   MailboxGrant: {
     ownerId: equals("ownerId"),
     granteeId: equals("granteeId"),
@@ -75,6 +77,7 @@ const CONDITIONS: Record<string, DataType["conditions"]> = {
 const SORTABLE: Record<string, readonly string[]> = {
   OAuthGrant: ["id", "createdAt", "expiresAt"],
   MailboxGrant: ["id", "ownerName", "granteeName", "mailboxName"],
+  DkimKey: ["id", "domainName", "selector", "createdAt"],
   Account: ["id", "name", "emailAddress", "description", "createdAt", "updatedAt"],
   Domain: ["id", "name", "createdAt"],
   AppPassword: ["id", "description", "createdAt", "expiresAt"],
@@ -116,6 +119,9 @@ function objectType(spec: ObjectSpec, deps: ManagementDeps): DataType {
           "forbidden",
           "Mailbox grants are managed by administrators; share your own mailboxes with Mailbox/set shareWith",
         );
+      }
+      if (spec.name === "DkimKey") {
+        throw new MethodError("forbidden", "DKIM keys are managed by administrators");
       }
       return ctx.principal.accountId;
     },

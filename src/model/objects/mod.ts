@@ -1,6 +1,7 @@
 /** Every management object type, declared once. */
 import { ACCOUNT } from "./account.ts";
 import { API_KEY, APP_PASSWORD } from "./access_keys.ts";
+import { DKIM_KEY } from "./dkim_key.ts";
 import { DOMAIN } from "./domain.ts";
 import { MAILBOX_GRANT } from "./mailbox_grant.ts";
 import { OAUTH_CLIENT, OAUTH_GRANT, OIDC_PROVIDER } from "./oauth.ts";
@@ -13,6 +14,7 @@ export {
   APP_PASSWORD,
   AUTHENTICATION_SETTINGS,
   CACHE_SETTINGS,
+  DKIM_KEY,
   DOMAIN,
   MAILBOX_GRANT,
   OAUTH_CLIENT,
@@ -56,4 +58,5 @@ export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {
   OidcProvider: OIDC_PROVIDER,
   Sharing: SHARING_SETTINGS,
   Smarthost: SMARTHOST_SETTINGS,
+  DkimKey: DKIM_KEY,
 };

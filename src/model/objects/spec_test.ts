@@ -46,6 +46,7 @@ Deno.test("every object type is covered, with every declared field type in the t
       "AppPassword",
       "Authentication",
       "Cache",
+      "DkimKey",
       "Domain",
       "MailboxGrant",
       "OAuthClient",

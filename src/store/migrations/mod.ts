@@ -30,6 +30,7 @@ import { sql as changeCountsOnly } from "./033_change_counts_only.ts";
 import { sql as domainDmarc } from "./034_domain_dmarc.ts";
 import { sql as domainCatchAll } from "./035_domain_catch_all.ts";
 import { sql as certificates } from "./036_certificates.ts";
+import { sql as dkimKeys } from "./037_dkim_keys.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -61,4 +62,5 @@ export const MIGRATIONS: readonly string[] = [
   domainDmarc,
   domainCatchAll,
   certificates,
+  dkimKeys,
 ];
