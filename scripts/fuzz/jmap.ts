@@ -33,6 +33,7 @@ const STANDARD_TYPES = [
   "x:OAuthClient",
   "x:OAuthGrant",
   "x:MailboxGrant",
+  "x:DkimKey",
   "x:Action",
 ];
 const SINGLETONS = [
