@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { ADMIN, set, withApp } from "./jmap_helpers.ts";
 import { createUsers, type Obj } from "./mail_helpers.ts";
 import { draft, send } from "./submission_helpers.ts";
-import { smarthost, txtStrings } from "./dkim_helpers.ts";
+import { txtStrings } from "./dkim_helpers.ts";
+import { smarthost } from "./smtp_helpers.ts";
 import { hasCommand } from "./smtp_helpers.ts";
 import { DnsResolver } from "../src/dns/mod.ts";
 

@@ -16,7 +16,8 @@ import {
   submissionPeersMissing,
   submittedMessage,
 } from "./smtp_submission_helpers.ts";
-import { resolverOf, smarthost, verifyDkim } from "./dkim_helpers.ts";
+import { resolverOf, verifyDkim } from "./dkim_helpers.ts";
+import { smarthost } from "./smtp_helpers.ts";
 
 Deno.test({
   name:

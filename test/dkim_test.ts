@@ -11,7 +11,8 @@ import type { TestApp } from "./helpers.ts";
 import { ADMIN, call, callError, create, set, withApp } from "./jmap_helpers.ts";
 import { createUsers, type Obj, type Who } from "./mail_helpers.ts";
 import { call as submissionCall, draft, send } from "./submission_helpers.ts";
-import { resolverOf, smarthost, verifyDkim } from "./dkim_helpers.ts";
+import { resolverOf, verifyDkim } from "./dkim_helpers.ts";
+import { smarthost } from "./smtp_helpers.ts";
 
 const month = () => new Date().toISOString().slice(0, 7).replace("-", "");
 

@@ -1,7 +1,11 @@
 /**
  * Helpers of the MX tests: a `postern serve` process with its SMTP listener, swaks (Debian package
- * `swaks`) for scripted sessions, and a raw dialogue over a TCP socket for bytes no client sends.
+ * `swaks`) for scripted sessions, a raw dialogue over a TCP socket for bytes no client sends, and a
+ * smarthost on loopback that keeps what Postern relays to it.
  */
+import { Buffer } from "node:buffer";
+import type { AddressInfo } from "node:net";
+import { SMTPServer } from "smtp-server";
 import { freePort, type ServerProcess, startServerProcess } from "./helpers.ts";
 import { mailCall, serverTarget, type Who } from "./mail_helpers.ts";
 
@@ -148,4 +152,36 @@ export async function subjects(server: ServerProcess, who: Who): Promise<string[
   const { ids } = await mailCall(target, "Email/query", {}, who);
   const { list } = await mailCall(target, "Email/get", { ids, properties: ["subject"] }, who);
   return (list as { subject: string }[]).map((e) => e.subject).sort();
+}
+
+/** A message as the smarthost received it. */
+export interface Received {
+  from: string;
+  to: string[];
+  data: string;
+}
+
+/** A smarthost on a free loopback port that accepts everything and keeps it. */
+export async function smarthost() {
+  const received: Received[] = [];
+  const server = new SMTPServer({
+    disabledCommands: ["STARTTLS", "AUTH"],
+    authOptional: true,
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Uint8Array[] = [];
+      stream.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+      stream.on("end", () => {
+        received.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+          to: session.envelope.rcptTo.map((r) => r.address),
+          data: Buffer.concat(chunks).toString("binary"),
+        });
+        callback(null, "2.0.0 Queued as R1");
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }

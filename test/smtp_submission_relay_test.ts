@@ -5,12 +5,11 @@
  * answered 250 survives a kill -9 of the server, while a message cut off mid-DATA leaves nothing.
  */
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
-import { SMTPServer } from "smtp-server";
 import { PASSWORD } from "./helpers.ts";
 import { ADMIN } from "./jmap_helpers.ts";
 import { managementCall } from "./live_connection_helpers.ts";
 import { createUsers, type Obj, serverTarget, type Who } from "./mail_helpers.ts";
+import { smarthost } from "./smtp_helpers.ts";
 import { call } from "./submission_helpers.ts";
 import {
   eventually,
@@ -22,31 +21,6 @@ import {
 } from "./smtp_submission_helpers.ts";
 
 const ignore = submissionPeersMissing("SMTP submission relay and durability");
-
-/** A smarthost on a free loopback port that keeps what it receives. */
-async function smarthost() {
-  const received: { from: string; to: string[]; data: string }[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ["STARTTLS", "AUTH"],
-    authOptional: true,
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Uint8Array[] = [];
-      stream.on("data", (chunk: Uint8Array) => chunks.push(chunk));
-      stream.on("end", () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-          to: session.envelope.rcptTo.map((r) => r.address),
-          data: new TextDecoder().decode(Uint8Array.from(chunks.flatMap((c) => [...c]))),
-        });
-        callback(null, "2.0.0 Queued as R1");
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
-  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 /** The account's EmailSubmissions. */
 async function submissions(url: string, who: Who): Promise<Obj[]> {
