@@ -8,7 +8,7 @@ import { findCycles, importGraph, resolveImport } from "./check_cycles.ts";
 import { walk } from "./walk.ts";
 
 const SURFACES = new Set(["api", "jmap", "smtp", "http", "cli", "tui", "oauth-surface"]);
-const SERVICES = new Set(["directory", "acl", "auth", "cache", "mail", "oauth"]);
+const SERVICES = new Set(["directory", "acl", "auth", "cache", "mail", "oauth", "outbound"]);
 
 interface Violation {
   file: string;
