@@ -1,6 +1,7 @@
 /** The layer check refuses import cycles and names the path of each. */
 import assert from "node:assert/strict";
 import { findCycles, importGraph } from "../scripts/check_cycles.ts";
+import "./child_coverage.ts";
 
 async function tree(files: Record<string, string>): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "postern-layers-" });

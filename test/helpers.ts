@@ -5,6 +5,7 @@ import { resolveConfig } from "../src/config/mod.ts";
 import { bootstrap } from "../src/directory/mod.ts";
 import { type App, createApp, openData } from "../src/server.ts";
 import type { Services } from "../src/services.ts";
+import "./child_coverage.ts";
 
 /** A strong password accepted by the default policy. */
 export const PASSWORD = "correct horse battery staple";

@@ -3,6 +3,7 @@
  * running a `postern serve` that must not start.
  */
 import assert from "node:assert/strict";
+import "./child_coverage.ts";
 
 /** One JSON log line as Postern writes it (LogTape's JSON lines, message rendered as text). */
 export interface LogLine {
