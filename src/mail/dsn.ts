@@ -155,8 +155,7 @@ function explanation(input: DsnInput, host: string): string {
       "",
       "For further assistance, please send mail to your postmaster.",
       "",
-      "If you do so, please include this problem report. You can delete your own text",
-      "from the attached returned message.",
+      "If you do so, please include this problem report. You can delete your own text from the attached returned message.",
     );
   } else {
     const until = input.willRetryUntil === undefined ? undefined : rfc5322Date(
@@ -179,7 +178,22 @@ function explanation(input: DsnInput, host: string): string {
     const from = r.result.remoteMta ? ` (said ${clean(r.result.remoteMta)})` : "";
     lines.push(`<${clean(r.address)}>: ${reply}${from}`, `    ${advice(r.result, input.action)}`, "");
   }
-  return lines.join("\n");
+  return lines.map((line) => wrap(line, 72)).join("\n");
+}
+
+/** A line broken at spaces into lines of at most `width` characters. */
+function wrap(line: string, width: number): string {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    const cut = rest.lastIndexOf(" ", width);
+    if (cut <= 4) break;
+    out.push(rest.slice(0, cut));
+    // A recipient's reply goes on indented, as Postfix writes it; prose just goes on.
+    rest = (line.startsWith("<") || line.startsWith(" ") ? "    " : "") + rest.slice(cut + 1).trimStart();
+  }
+  out.push(rest);
+  return out.join("\n");
 }
 
 /** What the sender can do about a recipient's failure, in plain words. */
@@ -214,7 +228,10 @@ function deliveryStatus(input: DsnInput, host: string, global: boolean): string 
       field("Final-Recipient", `${addressType}; ${clean(r.address)}`),
       field("Action", input.action),
       field("Status", statusOfReply(clean(r.result.reply), input.action)),
-      r.result.remoteMta ? field("Remote-MTA", `dns; ${clean(r.result.remoteMta)}`) : undefined,
+      // The host name alone (RFC 3464 §2.3.5 mta-name), without the "[address]" the transport adds.
+      r.result.remoteMta
+        ? field("Remote-MTA", `dns; ${clean(r.result.remoteMta).trim().split(" ")[0]}`)
+        : undefined,
       clean(r.result.reply).trim()
         ? field("Diagnostic-Code", `smtp; ${clean(r.result.reply).trim()}`)
         : undefined,
@@ -245,7 +262,8 @@ function headerBlockOf(message: Uint8Array): string {
   const end = /\r?\n\r?\n/.exec(text);
   const block = (end ? text.slice(0, end.index) : text).replace(/\r?\n/g, "\r\n");
   // Only whole header lines: a message without any would otherwise put a body line here.
-  return block.split("\r\n").filter((line) => /^[ \t]|^[!-9;-~]+:/.test(line)).join("\r\n");
+  const lines = block.split("\r\n").filter((line) => /^[ \t]|^[!-9;-~]+:/.test(line));
+  return lines.map((line) => `${line}\r\n`).join("");
 }
 
 // deno-lint-ignore no-control-regex
