@@ -19,7 +19,7 @@ export interface ParsedDsnRecipient {
   /** The Diagnostic-Code without its type, and that type in lower case ("smtp"). */
   diagnosticCode?: string;
   diagnosticType?: string;
-  /** The Remote-MTA without its type. */
+  /** The Remote-MTA's host name (without its type or a comment). */
   remoteMta?: string;
   lastAttemptDate?: string;
   willRetryUntil?: string;
@@ -140,7 +140,8 @@ function recipientOf(fields: Map<string, string>): ParsedDsnRecipient | undefine
     if (type) recipient.diagnosticType = type;
   }
   const remote = fields.get("remote-mta");
-  if (remote) recipient.remoteMta = withoutType(remote).value;
+  // The host name alone: Gmail adds "(address, the server for the domain …)", some a final dot.
+  if (remote) recipient.remoteMta = withoutType(remote).value.split(/[\s(]/)[0].replace(/\.$/, "");
   const last = fields.get("last-attempt-date");
   if (last) recipient.lastAttemptDate = last;
   const until = fields.get("will-retry-until");
