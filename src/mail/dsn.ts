@@ -23,7 +23,7 @@ import { encodeWords, foldLines } from "nodemailer/lib/mime-funcs/index.js";
 import { encode as qpEncode, wrap as qpWrap } from "nodemailer/lib/qp/index.js";
 import type { RecipientResult } from "../outbound/mod.ts";
 import { rfc5322Date } from "./compose.ts";
-import { lastHeader, messageHeaders } from "./mime/mod.ts";
+import { asText, lastHeader, messageHeaders } from "./mime/mod.ts";
 
 /** One recipient a report is about. */
 export interface DsnRecipient {
@@ -96,6 +96,8 @@ export function statusOfReply(reply: string, action: "failed" | "delayed"): stri
 /** The report as a message (CRLF line ends), to be delivered with a null envelope sender. */
 export function composeDsn(input: DsnInput): Uint8Array {
   if (input.recipients.length === 0) throw new Error("A delivery status notification needs a recipient");
+  // RFC 3464 §2: a message without a return path (a bounce itself) never gets a report.
+  if (input.sender.trim() === "") throw new Error("No delivery status notification for the null sender");
   const host = clean(input.reportingMta);
   const now = input.now ?? Date.now();
   const original = messageHeaders(input.message);
@@ -146,7 +148,7 @@ export function composeDsn(input: DsnInput): Uint8Array {
 /** The text a person reads: what happened to which address, why, and what to do. */
 function explanation(input: DsnInput, host: string): string {
   const subject = lastHeader(messageHeaders(input.message), "subject");
-  const about = subject === undefined ? "your message" : `your message "${clean(subject).trim()}"`;
+  const about = subject === undefined ? "your message" : `your message "${clean(asText(subject))}"`;
   const lines = [`This is the mail system at host ${host}.`, ""];
   if (input.action === "failed") {
     lines.push(

@@ -240,6 +240,7 @@ Deno.test("a reply or address with line breaks cannot add a field or a part to t
   assert.equal(parseMime(report).subParts?.length, 3);
   assert.equal(parseDsn(report)?.recipients.length, 1);
   assert.throws(() => composeDsn(bounce({ recipients: [] })), /needs a recipient/);
+  assert.throws(() => composeDsn(bounce({ sender: "" })), /null sender/);
 });
 
 Deno.test("an original without a Message-ID or headers still gives a report, without threading fields", () => {
@@ -279,4 +280,17 @@ Deno.test("envelope ids of submissions round trip, and other ids name no submiss
   ) {
     assert.equal(submissionOfEnvelopeId(other), undefined, String(other));
   }
+});
+
+Deno.test("an original with an encoded and a raw UTF-8 subject: the explanation reads it, its headers go as 8bit", () => {
+  const original = encoder.encode(
+    "From: alice@example.org\r\nSubject: =?utf-8?Q?Caf=C3=A9?= ce soir\r\nX-Raw: Grüße\r\n" +
+      "Message-ID: <m2@example.org>\r\n\r\nHi\r\n",
+  );
+  const report = composeDsn(bounce({ message: original }));
+  const [text, , headers] = parseMime(report).subParts!;
+  assert.match(decoder.decode(decodeTransfer(report, text).bytes), /your message "Café ce soir"/);
+  assert.equal(headers.encoding, "8bit");
+  assert.match(decoder.decode(decodeTransfer(report, headers).bytes), /^X-Raw: Grüße\r$/m);
+  assert.equal(parseDsn(report)?.originalMessageId, "<m2@example.org>");
 });
