@@ -91,6 +91,10 @@ export class InboundDelivery {
       blobs: BlobService;
       local: LocalDelivery;
       write: LoggedWrite;
+      /** Looks at each stored message for a delivery report about the accounts' own submissions (dsn_inbound.ts). */
+      reports?: {
+        received(accountIds: readonly number[], mailFrom: string, message: Uint8Array): Promise<number>;
+      };
     },
   ) {}
 
@@ -190,6 +194,7 @@ export class InboundDelivery {
     for (const p of prepared) {
       if (input.mailFrom) await this.deps.local.answerIfAway(p.accountId, p.data, input.mailFrom);
     }
+    await this.#readReports(input, prepared.map((p) => p.accountId));
     return stored;
   }
 
@@ -270,6 +275,16 @@ export class InboundDelivery {
       await this.store.emails.index(log.searchable);
       return { result: outcomes, events: [], changes: log.changes };
     });
+  }
+
+  /** Hands a stored message to the report reader; what goes wrong there never undoes the delivery. */
+  async #readReports(input: InboundMessage, accountIds: number[]): Promise<void> {
+    if (!this.deps.reports || accountIds.length === 0) return;
+    try {
+      await this.deps.reports.received(accountIds, input.mailFrom, input.message);
+    } catch (error) {
+      log.warn("A delivery report could not be applied: {error}", { error: String(error) });
+    }
   }
 
   /** Why a quota has no room for one of `copies` (each to another account), if one has none. */

@@ -54,3 +54,14 @@ export type { UploadResult } from "./blobs.ts";
 export type { MailboxInput, MailboxView } from "./mailboxes.ts";
 export { SHARE_NOTIFICATION_CHANGE, ShareNotificationService } from "./share_notifications.ts";
 export type { ShareNotificationAuthor, ShareNotificationRecord } from "./share_notifications.ts";
+export {
+  composeDsn,
+  DSN_SUBJECTS,
+  statusOfReply,
+  submissionEnvelopeId,
+  submissionOfEnvelopeId,
+} from "./dsn.ts";
+export type { DsnInput, DsnRecipient } from "./dsn.ts";
+export { looksLikeDsn, parseDsn } from "./dsn_parse.ts";
+export type { ParsedDsn, ParsedDsnRecipient } from "./dsn_parse.ts";
+export { DsnReceiver } from "./dsn_inbound.ts";

@@ -54,6 +54,10 @@ export interface SubmissionRepository {
   progress(id: number, deliveryStatus: Record<string, DeliveryStatus>): Promise<void>;
   /** Cancels a pending submission nobody is sending at `now`; whether it was. */
   cancel(id: number, now: number): Promise<boolean>;
+  /** The account's submissions of the email whose Message-ID is `messageId` (without angle brackets). */
+  byMessageId(accountId: number, messageId: string): Promise<SubmissionRecord[]>;
+  /** Replaces the delivery status, whatever the undo status (a report can come after the send). */
+  report(id: number, deliveryStatus: Record<string, DeliveryStatus>): Promise<void>;
 }
 
 function toSubmission(row: Row): SubmissionRecord {
@@ -150,5 +154,27 @@ export function sqliteSubmissions(db: Db): SubmissionRepository {
           now,
         ).changes > 0,
       ),
+    byMessageId: (accountId, messageId) =>
+      Promise.resolve(
+        db.all(
+          `SELECT s.* FROM email_submissions s JOIN emails e ON e.id = s.email_id
+           WHERE s.account_id = ? AND e.thread_id IN
+             (SELECT thread_id FROM thread_refs WHERE account_id = ? AND message_id = ?)
+           AND EXISTS (SELECT 1 FROM json_each(e.headers, '$.messageId') WHERE value = ?)
+           ORDER BY s.id`,
+          accountId,
+          accountId,
+          messageId,
+          messageId,
+        ).map(toSubmission),
+      ),
+    report(id, deliveryStatus) {
+      db.run(
+        "UPDATE email_submissions SET delivery_status = ? WHERE id = ?",
+        JSON.stringify(deliveryStatus),
+        id,
+      );
+      return Promise.resolve();
+    },
   };
 }
