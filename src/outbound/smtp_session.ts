@@ -132,7 +132,12 @@ export async function smtpSession(options: SessionOptions, mail: SessionMessage)
     logger: false,
   });
   conn.on("error", () => {/* every error also reaches the pending callback */});
-  const abort = () => conn.close();
+  // Destroying the socket with an error (not conn.close(), which drops the pending callbacks) makes
+  // nodemailer fail whatever waits, so the session ends at once.
+  const abort = () => {
+    if (conn._socket) conn._socket.destroy(new Error("aborted"));
+    else conn.close();
+  };
   options.signal?.addEventListener("abort", abort, { once: true });
   try {
     try {
@@ -310,9 +315,9 @@ async function transaction(
     }
     const fallback = e.response
       ? e.response
-      : `451 4.4.2 Connection with ${remoteMta} lost${e.command ? ` after ${e.command}` : ""}: ${
-        describe(error)
-      }`;
+      : `451 4.4.2 Connection with ${remoteMta} lost${
+        e.command && e.command !== "CONN" ? ` after ${e.command}` : ""
+      }: ${describe(error)}`;
     return Object.fromEntries(mail.recipients.map((r) => [
       r,
       fromReply(e.command !== "MAIL FROM" && refused.has(r) ? refused.get(r)! : fallback, remoteMta),
@@ -329,12 +334,11 @@ function answeredAll(mail: SessionMessage, reply: string, remoteMta: string, tls
 /** The reply recorded when the session could not be set up. */
 function setupReply(error: unknown, remoteMta: string): string {
   const e = error as { response?: string; command?: string };
-  if (e.response) {
-    return `451 4.4.0 ${remoteMta} answered ${flattenReply(e.response)} to ${e.command ?? "the connection"}`;
-  }
   const failure = tlsFailureOf(error);
-  if (failure) return `451 4.7.5 TLS with ${remoteMta} failed (${failure}): ${describe(error)}`;
-  return `451 4.4.2 No usable answer from ${remoteMta}: ${describe(error)}`;
+  const said = e.response ? `answered ${flattenReply(e.response)}` : describe(error);
+  if (failure) return `451 4.7.5 TLS with ${remoteMta} failed (${failure}): ${said}`;
+  if (e.response) return `451 4.4.0 ${remoteMta} ${said} to ${e.command ?? "the connection"}`;
+  return `451 4.4.2 No usable answer from ${remoteMta}: ${said}`;
 }
 
 /**
