@@ -346,15 +346,22 @@ function setupReply(error: unknown, remoteMta: string): string {
  * nodemailer wraps the TLS error's message, so the kind is read from it.
  */
 export function tlsFailureOf(error: unknown): string | undefined {
-  const e = error as { code?: string; command?: string; message?: string };
-  if (e.code !== "ETLS" && !/TLS/.test(e.message ?? "")) return undefined;
+  const e = error as { code?: string; originalCode?: string; command?: string; message?: string };
+  const code = e.originalCode ?? e.code ?? "";
   const message = e.message ?? "";
+  const certificate = /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|UNABLE_TO_)/.test(code);
+  if (e.code !== "ETLS" && !certificate && !/\bTLS\b/.test(message)) return undefined;
   if (e.command === "STARTTLS" && /upgrading connection with STARTTLS/i.test(message)) {
     return "starttls-not-supported";
   }
-  if (/altname|does not match|hostname/i.test(message)) return "certificate-host-mismatch";
-  if (/expired/i.test(message)) return "certificate-expired";
-  if (/self[- ]signed|unable to (get|verify)|not trusted|unknown ca|issuer/i.test(message)) {
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /altname|does not match/i.test(message)) {
+    return "certificate-host-mismatch";
+  }
+  if (code === "CERT_HAS_EXPIRED" || /expired/i.test(message)) return "certificate-expired";
+  if (
+    /SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code) ||
+    /self[- ]signed|unable to (get|verify)|issuer/i.test(message)
+  ) {
     return "certificate-not-trusted";
   }
   return "validation-failure";
