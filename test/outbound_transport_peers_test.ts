@@ -13,12 +13,13 @@ import { HAS_DNSMASQ, startDnsmasq } from "./dnsmasq_helpers.ts";
 import {
   drain,
   HAS_SMTP_SINK,
+  makeCertificates,
   outboundMessage,
   rawServer,
   startSink,
   testTransport,
 } from "./outbound_helpers.ts";
-import { skipping } from "./smtp_helpers.ts";
+import { hasCommand, skipping } from "./smtp_helpers.ts";
 
 const ignore = (!HAS_DNSMASQ && skipping("the outbound transport's peers", "dnsmasq")) ||
   (!HAS_SMTP_SINK && skipping("the outbound transport's peers", "postfix (smtp-sink)"));
@@ -183,9 +184,10 @@ Deno.test({
 });
 
 /** A relay (smtp-server) on a free loopback port requiring AUTH as `user`/`pass`; what it received. */
-async function authRelay(user: string, pass: string) {
+async function authRelay(user: string, pass: string, tls?: { key: string; cert: string }) {
   const received: { from: string; to: string[]; user: unknown }[] = [];
   const server = new SMTPServer({
+    ...(tls ? { secure: true, key: tls.key, cert: tls.cert } : {}),
     disabledCommands: ["STARTTLS"],
     allowInsecureAuth: true,
     logger: false,
@@ -205,6 +207,8 @@ async function authRelay(user: string, pass: string) {
       });
     },
   });
+  // A client that refuses the certificate closes mid-handshake: the server reports it as an error.
+  server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
   return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
@@ -263,6 +267,49 @@ Deno.test({
       assert.deepEqual(tls, []);
     } finally {
       await relay.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a relay on implicit TLS (port 465 style): its certificate is checked, an untrusted one defers the mail",
+  ignore: !(await hasCommand("openssl")) && skipping("the relay over TLS", "openssl"),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "postern-relay-tls-" });
+    const certificates = await makeCertificates(dir, "IP:127.0.0.1");
+    const relay = await authRelay("smart", "s3cret", certificates);
+    try {
+      const route = {
+        kind: "relay" as const,
+        relay: {
+          host: "127.0.0.1",
+          port: relay.port,
+          security: "tls" as const,
+          username: "smart",
+          password: "s3cret",
+        },
+      };
+      const trusting = testTransport(`127.0.0.1:${freePort()}`, freePort(), { ca: [certificates.ca] });
+      const ok = await trusting.transport.deliver("far.example", route, outboundMessage(["x@far.example"]));
+      assert.equal(ok["x@far.example"].kind, "delivered", ok["x@far.example"].reply);
+      assert.equal(relay.received.length, 1);
+
+      const untrusting = testTransport(`127.0.0.1:${freePort()}`, freePort());
+      const refused = await untrusting.transport.deliver(
+        "far.example",
+        route,
+        outboundMessage(["x@far.example"]),
+      );
+      assert.equal(refused["x@far.example"].kind, "temporary");
+      assert.match(
+        refused["x@far.example"].reply,
+        /^451 4\.7\.5 TLS with \[127\.0\.0\.1\] failed \(certificate-not-trusted\)/,
+      );
+      assert.equal(relay.received.length, 1);
+    } finally {
+      await relay.close();
+      await Deno.remove(dir, { recursive: true });
     }
   },
 });

@@ -11,75 +11,12 @@ import { canRunPostfix, type PostfixInstance, startPostfix } from "../scripts/be
 import type { MtaStsPolicy } from "../src/outbound/mod.ts";
 import { freePort, until } from "./helpers.ts";
 import { HAS_DNSMASQ, startDnsmasq } from "./dnsmasq_helpers.ts";
-import { outboundMessage, testTransport } from "./outbound_helpers.ts";
+import { makeCertificates, outboundMessage, testTransport } from "./outbound_helpers.ts";
 import { hasCommand, skipping } from "./smtp_helpers.ts";
 
 const ignore = (!(await canRunPostfix()) && skipping("the transport to Postfix", "postfix (and root)")) ||
   (!HAS_DNSMASQ && skipping("the transport to Postfix", "dnsmasq")) ||
   (!(await hasCommand("openssl")) && skipping("the transport to Postfix", "openssl"));
-
-/** Runs openssl with `args` in `dir`. */
-async function openssl(dir: string, args: string[]): Promise<void> {
-  const { code, stderr } = await new Deno.Command("openssl", {
-    args,
-    cwd: dir,
-    stdout: "null",
-    stderr: "piped",
-  })
-    .output();
-  if (code !== 0) throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
-}
-
-/** A test CA and a certificate it signed for mx.tls.test; the CA's PEM. */
-async function makeCertificates(dir: string): Promise<string> {
-  await openssl(dir, [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=Postern Test CA",
-  ]);
-  await openssl(dir, [
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    "mx.key",
-    "-out",
-    "mx.csr",
-    "-subj",
-    "/CN=mx.tls.test",
-  ]);
-  await Deno.writeTextFile(`${dir}/san.cnf`, "subjectAltName=DNS:mx.tls.test\n");
-  await openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    "mx.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "mx.pem",
-    "-days",
-    "2",
-    "-extfile",
-    "san.cnf",
-  ]);
-  for (const name of ["mx.pem", "mx.key"]) await Deno.chmod(`${dir}/${name}`, 0o644);
-  return await Deno.readTextFile(`${dir}/ca.pem`);
-}
 
 const ZONE = [
   // tls.test: its MX host is the name on Postfix's certificate.
@@ -101,7 +38,7 @@ Deno.test({
       await Deno.chmod(dir, 0o755);
       await Deno.mkdir(`${dir}/certs`);
       await Deno.chmod(`${dir}/certs`, 0o755);
-      const ca = await makeCertificates(`${dir}/certs`);
+      const { ca } = await makeCertificates(`${dir}/certs`, "DNS:mx.tls.test");
       const port = freePort();
       postfix = await startPostfix(`${dir}/postfix`, {
         smtpPort: port,

@@ -13,6 +13,7 @@
  */
 import { Buffer } from "node:buffer";
 import net from "node:net";
+import tls from "node:tls";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { RecipientResult } from "./types.ts";
 import { flattenReply, fromReply, remoteMtaName } from "./replies.ts";
@@ -110,11 +111,13 @@ export async function smtpSession(options: SessionOptions, mail: SessionMessage)
   }
   // 2. Greeting, EHLO, STARTTLS: nodemailer bounds the whole setup by connectionTimeout.
   const verifying = options.verify && options.tls !== "opportunistic" && options.tls !== "plain";
+  // SNI and the certificate check use the host name; an address literal (a relay) has no SNI (RFC 6066 §3).
+  const sni = net.isIP(options.host) ? undefined : options.host;
   const conn = new SMTPConnection({
     connection: socket,
     host: options.address,
     port: options.port,
-    servername: options.host,
+    ...(sni ? { servername: sni } : {}),
     secure: options.tls === "implicit",
     requireTLS: options.tls === "starttls",
     ignoreTLS: options.tls === "plain",
@@ -126,8 +129,9 @@ export async function smtpSession(options: SessionOptions, mail: SessionMessage)
     socketCloseTimeout: 1000,
     tls: {
       rejectUnauthorized: verifying,
-      servername: options.host,
-      ...(options.ca ? { ca: options.ca } : {}),
+      ...(sni ? { servername: sni } : {}),
+      // node's `ca` replaces the default roots: extra CAs are added to them, not put in their place.
+      ...(options.ca ? { ca: [...tls.rootCertificates, ...options.ca] } : {}),
     },
     logger: false,
   });
@@ -146,7 +150,7 @@ export async function smtpSession(options: SessionOptions, mail: SessionMessage)
       if (options.signal?.aborted) return unusable(abortedReply(options.signal), { aborted: true });
       return unusable(setupReply(error, remoteMta), { tlsFailure: tlsFailureOf(error) });
     }
-    const tls = conn.secure;
+    const secured = conn.secure;
     boundReplies(conn, options.timeouts);
     const ehlo = String(conn.lastServerResponse || "");
     // 3. AUTH (relays).
@@ -156,17 +160,19 @@ export async function smtpSession(options: SessionOptions, mail: SessionMessage)
       } catch (error) {
         const e = error as { response?: string };
         const why = e.response ? flattenReply(e.response) : describe(error);
-        return answeredAll(mail, `454 4.7.0 Authentication with ${remoteMta} failed: ${why}`, remoteMta, tls);
+        return answeredAll(
+          mail,
+          `454 4.7.0 Authentication with ${remoteMta} failed: ${why}`,
+          remoteMta,
+          secured,
+        );
       }
     }
     // 4. What the message needs that the server may lack: refused before anything is sent.
     const refusal = unsupported(ehlo, mail, remoteMta);
-    if (refusal) {
-      conn.quit();
-      return answeredAll(mail, refusal, remoteMta, tls);
-    }
+    if (refusal) return answeredAll(mail, refusal, remoteMta, secured);
     // 5. One transaction for every recipient.
-    return { kind: "answered", results: await transaction(conn, mail, remoteMta), remoteMta, tls };
+    return { kind: "answered", results: await transaction(conn, mail, remoteMta), remoteMta, tls: secured };
   } finally {
     options.signal?.removeEventListener("abort", abort);
     await quit(conn, Math.min(options.timeouts.mailMs, QUIT_WAIT_MS));
