@@ -36,7 +36,7 @@ export async function startSink(address: string, port: number, args: string[] = 
   // As root it must drop to a user (-u); the package's `postfix` user can write the open directory.
   const user = Deno.uid() === 0 ? ["-u", "postfix"] : [];
   const child = new Deno.Command("smtp-sink", {
-    args: [...user, "-h", `sink-${address}`, "-d", `${dir}/m.`, ...args, `${address}:${port}`, "20"],
+    args: [...user, "-h", `sink-${address}`, "-d", `${dir}/m.`, ...args, `${address}:${port}`, "256"],
     stdin: "null",
     stdout: "null",
     stderr: "piped",

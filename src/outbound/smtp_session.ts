@@ -16,7 +16,15 @@ import net from "node:net";
 import tls from "node:tls";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { RecipientResult } from "./types.ts";
-import { flattenReply, fromReply, remoteMtaName } from "./replies.ts";
+import {
+  abortedReply,
+  describe,
+  flattenReply,
+  fromReply,
+  remoteMtaName,
+  setupReply,
+  tlsFailureOf,
+} from "./replies.ts";
 import { hasEightBit, unsupported } from "./smtp_extensions.ts";
 
 /** Waits of a session (RFC 5321 §4.5.3.2; connect is not in the RFC: 30 s as Postfix's smtp_connect_timeout). */
@@ -335,51 +343,4 @@ async function transaction(
 function answeredAll(mail: SessionMessage, reply: string, remoteMta: string, tls: boolean): SessionOutcome {
   const results = Object.fromEntries(mail.recipients.map((r) => [r, fromReply(reply, remoteMta)]));
   return { kind: "answered", results, remoteMta, tls };
-}
-
-/** The reply recorded when the session could not be set up. */
-function setupReply(error: unknown, remoteMta: string): string {
-  const e = error as { response?: string; command?: string };
-  const failure = tlsFailureOf(error);
-  const said = e.response ? `answered ${flattenReply(e.response)}` : describe(error);
-  if (failure) return `451 4.7.5 TLS with ${remoteMta} failed (${failure}): ${said}`;
-  if (e.response) return `451 4.4.0 ${remoteMta} ${said} to ${e.command ?? "the connection"}`;
-  return `451 4.4.2 No usable answer from ${remoteMta}: ${said}`;
-}
-
-/**
- * The RFC 8460 §4.3 result type of a TLS failure, or undefined when the failure was not TLS's.
- * nodemailer wraps the TLS error's message, so the kind is read from it.
- */
-export function tlsFailureOf(error: unknown): string | undefined {
-  const e = error as { code?: string; originalCode?: string; command?: string; message?: string };
-  const code = e.originalCode ?? e.code ?? "";
-  const message = e.message ?? "";
-  const certificate = /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|UNABLE_TO_)/.test(code);
-  if (e.code !== "ETLS" && !certificate && !/\bTLS\b/.test(message)) return undefined;
-  if (e.command === "STARTTLS" && /upgrading connection with STARTTLS/i.test(message)) {
-    return "starttls-not-supported";
-  }
-  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /altname|does not match/i.test(message)) {
-    return "certificate-host-mismatch";
-  }
-  if (code === "CERT_HAS_EXPIRED" || /expired/i.test(message)) return "certificate-expired";
-  if (
-    /SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code) ||
-    /self[- ]signed|unable to (get|verify)|issuer/i.test(message)
-  ) {
-    return "certificate-not-trusted";
-  }
-  return "validation-failure";
-}
-
-function describe(error: unknown): string {
-  const e = error as { code?: string; message?: string };
-  if (e?.code === "ECONNREFUSED") return "connection refused";
-  return (e?.message ?? String(error)).replace(/\s+/g, " ").slice(0, 300);
-}
-
-function abortedReply(signal: AbortSignal): string {
-  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
-  return `451 4.3.0 Delivery attempt stopped: ${reason}`;
 }
