@@ -3,7 +3,8 @@
  * turn to the next MX; a server that never speaks, one that speaks garbage, and one that goes silent
  * at RCPT are bounded by the (injected) timeouts and leave the recipients temporary; an AbortSignal
  * stops an attempt in the middle; a relay with AUTH (smtp-server from npm, a real SMTP server library)
- * gets the credentials, and wrong ones or a relay lacking the TLS the route demands defer the mail.
+ * gets the credentials, and wrong ones or a relay lacking the TLS the route demands defer the mail;
+ * a STARTTLS that breaks down is recorded and, with no MTA-STS policy, the mail goes in plain text.
  */
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
@@ -310,6 +311,66 @@ Deno.test({
     } finally {
       await relay.close();
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "a STARTTLS that breaks down is recorded, and without a policy the mail goes in plain text",
+  ignore,
+  async fn() {
+    let sessions = 0;
+    let delivered = false;
+    const dns = await startDnsmasq({}, ZONE);
+    const port = freePort();
+    const peer = rawServer("127.0.0.8", port, async (conn) => {
+      sessions++;
+      await write(conn, "220 mx.bad.test ESMTP\r\n");
+      const buffer = new Uint8Array(65536);
+      let data = "";
+      let inData = false;
+      for (;;) {
+        const n = await conn.read(buffer);
+        if (n === null) return;
+        const text = new TextDecoder().decode(buffer.subarray(0, n));
+        if (inData) {
+          data += text;
+          if (data.endsWith("\r\n.\r\n")) {
+            inData = false;
+            delivered = true;
+            await write(conn, "250 2.0.0 Ok: queued\r\n");
+          }
+        } else if (text.startsWith("EHLO")) await write(conn, "250-mx.bad.test\r\n250 STARTTLS\r\n");
+        else if (text.startsWith("STARTTLS")) {
+          // Agrees, then hangs up instead of a TLS handshake.
+          await write(conn, "220 2.0.0 Ready to start TLS\r\n");
+          return conn.close();
+        } else if (text.startsWith("MAIL") || text.startsWith("RCPT")) await write(conn, "250 2.0.0 Ok\r\n");
+        else if (text.startsWith("DATA")) {
+          inData = true;
+          await write(conn, "354 Go ahead\r\n");
+        } else if (text.startsWith("QUIT")) {
+          await write(conn, "221 2.0.0 Bye\r\n");
+          return conn.close();
+        }
+      }
+    });
+    try {
+      const { transport, tls } = testTransport(dns.server, port, { timeouts: SHORT });
+      const results = await transport.deliver("bad.test", { kind: "mx" }, outboundMessage(["a@bad.test"]));
+      assert.equal(results["a@bad.test"].kind, "delivered", results["a@bad.test"].reply);
+      assert.ok(delivered);
+      assert.equal(sessions, 2);
+      // A handshake cut short has no more precise RFC 8460 type; the plain retry is not recorded again.
+      assert.deepEqual(tls, [{
+        domain: "bad.test",
+        mx: "mx.bad.test",
+        policy: "no-policy-found",
+        failure: "validation-failure",
+      }]);
+    } finally {
+      await peer.stop();
+      await dns.stop();
     }
   },
 });
