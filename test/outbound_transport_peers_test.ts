@@ -374,3 +374,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a relay named by host name is found through the server's resolver",
+  ignore,
+  async fn() {
+    const dns = await startDnsmasq({}, ["--host-record=smart.relay.test,127.0.0.1"]);
+    const relay = await authRelay("smart", "s3cret");
+    try {
+      const { transport } = testTransport(dns.server, freePort());
+      const route = {
+        kind: "relay" as const,
+        relay: {
+          host: "Smart.Relay.test",
+          port: relay.port,
+          security: "none" as const,
+          username: "smart",
+          password: "s3cret",
+        },
+      };
+      const results = await transport.deliver("far.example", route, outboundMessage(["x@far.example"]));
+      assert.equal(results["x@far.example"].kind, "delivered", results["x@far.example"].reply);
+      assert.equal(results["x@far.example"].remoteMta, "smart.relay.test [127.0.0.1]");
+    } finally {
+      await relay.close();
+      await dns.stop();
+    }
+  },
+});
