@@ -15,17 +15,10 @@ import { Buffer } from "node:buffer";
 import net from "node:net";
 import tls from "node:tls";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
-import type { RecipientResult } from "./types.ts";
-import {
-  abortedReply,
-  describe,
-  flattenReply,
-  fromReply,
-  remoteMtaName,
-  setupReply,
-  tlsFailureOf,
-} from "./replies.ts";
-import { hasEightBit, unsupported } from "./smtp_extensions.ts";
+import { abortedReply, describe, flattenReply, remoteMtaName, setupReply, tlsFailureOf } from "./replies.ts";
+import { unsupported } from "./smtp_extensions.ts";
+import { answeredAll, type SessionMessage, type SessionOutcome, transaction } from "./smtp_transaction.ts";
+import type { ConnectionCache, ParkedConnection } from "./connection_cache.ts";
 
 /** Waits of a session (RFC 5321 §4.5.3.2; connect is not in the RFC: 30 s as Postfix's smtp_connect_timeout). */
 export interface SmtpTimeouts {
@@ -77,27 +70,99 @@ export interface SessionOptions {
   auth?: { user: string; pass: string };
   timeouts: SmtpTimeouts;
   signal?: AbortSignal;
+  /** Where a session that ended well parks its connection, and where an earlier one is taken from. */
+  cache?: ConnectionCache;
 }
 
-/** What the transaction should carry. */
-export interface SessionMessage {
-  mailFrom: string;
-  recipients: string[];
-  message: Uint8Array;
-  envelopeId?: string;
-  dsnReturn?: "FULL" | "HDRS";
+export type { SessionMessage, SessionOutcome } from "./smtp_transaction.ts";
+
+/** Runs one session, on a cached connection when there is a live one; never throws. */
+export async function smtpSession(options: SessionOptions, mail: SessionMessage): Promise<SessionOutcome> {
+  if (options.cache && !options.signal?.aborted) {
+    const reused = await onCachedConnection(options.cache, options, mail);
+    if (reused) return reused;
+  }
+  return await freshSession(options, mail);
 }
 
 /**
- * unusable: no transaction was possible with this address (no connection, no or a bad greeting, TLS
- * failed); the next address or host is tried. answered: each recipient's result from this server.
+ * The transaction on a parked connection of the same setup: RSET proves it alive (a server may have
+ * closed it meanwhile; then the next parked one, or none); undefined when none was usable.
  */
-export type SessionOutcome =
-  | { kind: "unusable"; reply: string; remoteMta: string; tlsFailure?: string; aborted?: boolean }
-  | { kind: "answered"; results: Record<string, RecipientResult>; remoteMta: string; tls: boolean };
+async function onCachedConnection(
+  cache: ConnectionCache,
+  options: SessionOptions,
+  mail: SessionMessage,
+): Promise<SessionOutcome | undefined> {
+  const key = cacheKey(options);
+  const remoteMta = remoteMtaName(options.host, options.address);
+  for (let parked = cache.take(key); parked; parked = cache.take(key)) {
+    if (!await reset(parked.conn)) {
+      parked.conn.close();
+      continue;
+    }
+    const conn = parked.conn;
+    const abort = () => conn._socket ? conn._socket.destroy(new Error("aborted")) : conn.close();
+    options.signal?.addEventListener("abort", abort, { once: true });
+    try {
+      const refusal = unsupported(parked.ehlo, mail, remoteMta);
+      if (refusal) {
+        await cache.park(key, parked);
+        return answeredAll(mail, refusal, remoteMta, parked.secure);
+      }
+      const { results, completed } = await transaction(conn, mail, remoteMta);
+      await settleConnection(
+        cache,
+        key,
+        { ...parked, uses: parked.uses + 1 },
+        completed && !options.signal?.aborted,
+      );
+      return { kind: "answered", results, remoteMta, tls: parked.secure };
+    } finally {
+      options.signal?.removeEventListener("abort", abort);
+    }
+  }
+  return undefined;
+}
 
-/** Runs one session; never throws. */
-export async function smtpSession(options: SessionOptions, mail: SessionMessage): Promise<SessionOutcome> {
+/** Parks a connection whose transaction completed, else ends it. */
+async function settleConnection(
+  cache: ConnectionCache | undefined,
+  key: string,
+  parked: ParkedConnection,
+  completed: boolean,
+): Promise<void> {
+  if (cache && completed) await cache.park(key, parked);
+  else await quit(parked.conn, QUIT_WAIT_MS);
+}
+
+/** Connections are shared only between sessions of the same address, port, TLS, check, name and login. */
+function cacheKey(o: SessionOptions): string {
+  return JSON.stringify([
+    o.address,
+    o.port,
+    o.tls,
+    o.verify,
+    o.host,
+    o.ehloName,
+    o.auth?.user ?? null,
+    o.ca ?? null,
+  ]);
+}
+
+/** RSET on a parked connection; whether the server answered 250. */
+function reset(conn: SMTPConnection): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      conn.reset((error) => resolve(!error));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+/** Runs one session on a new connection; never throws. */
+async function freshSession(options: SessionOptions, mail: SessionMessage): Promise<SessionOutcome> {
   const remoteMta = remoteMtaName(options.host, options.address);
   const unusable = (
     reply: string,
@@ -151,6 +216,7 @@ export async function smtpSession(options: SessionOptions, mail: SessionMessage)
     else conn.close();
   };
   options.signal?.addEventListener("abort", abort, { once: true });
+  let parked: ParkedConnection | undefined;
   try {
     try {
       await connect(conn);
@@ -179,16 +245,26 @@ export async function smtpSession(options: SessionOptions, mail: SessionMessage)
     // 4. What the message needs that the server may lack: refused before anything is sent.
     const refusal = unsupported(ehlo, mail, remoteMta);
     if (refusal) return answeredAll(mail, refusal, remoteMta, secured);
-    // 5. One transaction for every recipient.
-    return { kind: "answered", results: await transaction(conn, mail, remoteMta), remoteMta, tls: secured };
+    // 5. One transaction for every recipient; a connection whose transaction completed may carry the next.
+    const { results, completed } = await transaction(conn, mail, remoteMta);
+    if (options.cache && completed && !options.signal?.aborted) {
+      parked = { conn, ehlo, secure: secured, uses: 1, openedAt: Date.now() };
+    }
+    return { kind: "answered", results, remoteMta, tls: secured };
   } finally {
     options.signal?.removeEventListener("abort", abort);
-    await quit(conn, Math.min(options.timeouts.mailMs, QUIT_WAIT_MS));
+    if (parked) await options.cache!.park(cacheKey(options), parked);
+    else await quit(conn, Math.min(options.timeouts.mailMs, QUIT_WAIT_MS));
   }
 }
 
 /** The longest wait for the reply to QUIT before the connection is closed anyway. */
 const QUIT_WAIT_MS = 5000;
+
+/** Ends a connection: QUIT, a wait of at most 5 s for the server to close, then close. */
+export function quitConnection(conn: SMTPConnection): Promise<void> {
+  return quit(conn, QUIT_WAIT_MS);
+}
 
 /** Sends QUIT and waits (at most `waitMs`) for the server to answer and close (RFC 5321 §4.1.1.10). */
 async function quit(conn: SMTPConnection, waitMs: number): Promise<void> {
@@ -280,67 +356,4 @@ function waitAfter(text: string, t: SmtpTimeouts): number {
   if (text === ".\r\n" || text.endsWith("\n.\r\n")) return t.endOfDataMs;
   if (/^(MAIL |EHLO |HELO |AUTH |RSET\r|QUIT\r|NOOP\r)/.test(text.slice(0, 5).toUpperCase())) return t.mailMs;
   return t.dataBlockMs;
-}
-
-/** The fields of nodemailer's envelope read after a failed send (who was accepted, who refused). */
-interface EnvelopeState {
-  accepted?: string[];
-  rejectedErrors?: { recipient?: string; response?: string }[];
-}
-
-/** MAIL, RCPT ×n, DATA, the message: each recipient's result. */
-async function transaction(
-  conn: SMTPConnection,
-  mail: SessionMessage,
-  remoteMta: string,
-): Promise<Record<string, RecipientResult>> {
-  const message = Buffer.from(mail.message.buffer, mail.message.byteOffset, mail.message.length);
-  const dsn = mail.envelopeId || mail.dsnReturn ? { envid: mail.envelopeId, ret: mail.dsnReturn } : undefined;
-  const refused = new Map<string, string>();
-  try {
-    const info = await new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
-      conn.send(
-        {
-          from: mail.mailFrom,
-          to: mail.recipients,
-          size: mail.message.length,
-          use8BitMime: hasEightBit(mail.message),
-          ...(dsn ? { dsn } : {}),
-        },
-        message,
-        (error, info) => error ? reject(error) : resolve(info!),
-      )
-    );
-    for (const e of info.rejectedErrors ?? []) refused.set(e.recipient ?? "", e.response ?? "");
-    return Object.fromEntries(mail.recipients.map((r) => [
-      r,
-      fromReply(refused.has(r) ? refused.get(r)! : info.response, remoteMta),
-    ]));
-  } catch (error) {
-    const e = error as {
-      response?: string;
-      command?: string;
-      rejectedErrors?: EnvelopeState["rejectedErrors"];
-    };
-    // nodemailer keeps the envelope's progress on the connection (internal, stable across 10.x).
-    const state = (conn as unknown as { _envelope?: EnvelopeState })._envelope ?? {};
-    for (const r of e.rejectedErrors ?? state.rejectedErrors ?? []) {
-      refused.set(r.recipient ?? "", r.response ?? "");
-    }
-    const fallback = e.response
-      ? e.response
-      : `451 4.4.2 Connection with ${remoteMta} lost${
-        e.command && e.command !== "CONN" ? ` after ${e.command}` : ""
-      }: ${describe(error)}`;
-    return Object.fromEntries(mail.recipients.map((r) => [
-      r,
-      fromReply(e.command !== "MAIL FROM" && refused.has(r) ? refused.get(r)! : fallback, remoteMta),
-    ]));
-  }
-}
-
-/** Every recipient gets `reply` from this server. */
-function answeredAll(mail: SessionMessage, reply: string, remoteMta: string, tls: boolean): SessionOutcome {
-  const results = Object.fromEntries(mail.recipients.map((r) => [r, fromReply(reply, remoteMta)]));
-  return { kind: "answered", results, remoteMta, tls };
 }

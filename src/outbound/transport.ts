@@ -26,6 +26,7 @@ import type {
 import { addressesOf, type MxHost, mxHostsOf, mxMatchesPolicy, type MxResolver } from "./mx.ts";
 import {
   DEFAULT_SMTP_TIMEOUTS,
+  quitConnection,
   type SessionOptions,
   type SessionOutcome,
   type SessionTls,
@@ -33,6 +34,7 @@ import {
   type SmtpTimeouts,
 } from "./smtp_session.ts";
 import { abortedReply } from "./replies.ts";
+import { ConnectionCache, type ConnectionCacheLimits } from "./connection_cache.ts";
 
 /** What the transport is built with. */
 export interface SmtpTransportOptions {
@@ -52,6 +54,11 @@ export interface SmtpTransportOptions {
   ca?: string[];
   /** The order of MX hosts of equal preference (tests fix it). */
   random?: () => number;
+  /**
+   * Keep connections open between messages to the same server (connection_cache.ts), with these
+   * limits; absent: every message has its own connection. Whoever turns it on calls `close()`.
+   */
+  reuseConnections?: Partial<ConnectionCacheLimits>;
 }
 
 /** One host as the loop tries it. */
@@ -73,10 +80,24 @@ interface StsContext {
 export class SmtpTransport implements OutboundTransport {
   readonly #options: SmtpTransportOptions;
   readonly #timeouts: SmtpTimeouts;
+  readonly #cache: ConnectionCache | undefined;
 
   constructor(options: SmtpTransportOptions) {
     this.#options = options;
     this.#timeouts = { ...DEFAULT_SMTP_TIMEOUTS, ...options.timeouts };
+    this.#cache = options.reuseConnections
+      ? new ConnectionCache(options.reuseConnections, (conn) => quitConnection(conn))
+      : undefined;
+  }
+
+  /** Connections waiting for another message (0 without reuse). */
+  get idleConnections(): number {
+    return this.#cache?.size ?? 0;
+  }
+
+  /** Ends the connections kept for reuse; later deliveries open and end their own. */
+  async close(): Promise<void> {
+    await this.#cache?.close();
   }
 
   /** Delivers `message` to its recipients (all of `domain`) by `route`; never throws. */
@@ -219,6 +240,7 @@ export class SmtpTransport implements OutboundTransport {
       auth: target.auth,
       timeouts: this.#timeouts,
       signal,
+      cache: this.#cache,
     };
     let outcome = await smtpSession(options, mail);
     if (!sts || outcome.kind === "unusable" && outcome.aborted) return outcome;
