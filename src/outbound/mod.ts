@@ -64,34 +64,14 @@ export interface OutboundTransport {
   ): Promise<Record<string, RecipientResult>>;
 }
 
-/** A recipient domain's MTA-STS policy (RFC 8461 §3.2). */
-export interface MtaStsPolicy {
-  /** The policy's id from the _mta-sts TXT record. */
-  id: string;
-  mode: "enforce" | "testing" | "none";
-  /** MX patterns: "mx.example.net" or "*.example.net" (one leftmost label). */
-  mx: string[];
-  /** Seconds the policy may be cached. */
-  maxAge: number;
-}
+// The MTA-STS and TLS-reporting contract (MtaStsPolicy, MtaStsSource, TlsResult, TlsReporter).
+export type { MtaStsPolicy, MtaStsSource, TlsReporter, TlsResult } from "./mta_sts_types.ts";
 
-/** Where the transport learns a domain's MTA-STS policy (cached, refreshed; none when it has none). */
-export interface MtaStsSource {
-  policyFor(domain: string): Promise<MtaStsPolicy | null>;
-}
-
-/** One TLS outcome of an outbound connection, for TLS reporting (RFC 8460 result types). */
-export interface TlsResult {
-  /** The recipient domain (the policy domain). */
-  domain: string;
-  /** The MX host connected to or refused. */
-  mx: string;
-  policy: "sts" | "no-policy-found";
-  /** undefined: TLS succeeded; else RFC 8460 §4.3 result type ("starttls-not-supported", "certificate-host-mismatch", "validation-failure", "sts-policy-invalid", …). */
-  failure?: string;
-}
-
-/** Records TLS outcomes of outbound connections (TLS reporting). */
-export interface TlsReporter {
-  record(result: TlsResult): void;
-}
+// MTA-STS policies of recipient domains (RFC 8461) and TLS reporting (RFC 8460).
+export { MtaStsCache } from "./mta_sts.ts";
+export type { MtaStsCacheDeps } from "./mta_sts.ts";
+export { httpsPolicyFetcher, MAX_POLICY_BYTES } from "./mta_sts_fetch.ts";
+export type { PolicyFetcher, PolicyFetchOptions } from "./mta_sts_fetch.ts";
+export { MtaStsError, mxMatchesPolicy, parsePolicy, parseStsTxt } from "./mta_sts_policy.ts";
+export { TlsReportRecorder, utcDay } from "./tls_report.ts";
+export type { TlsReportRecorderDeps } from "./tls_report.ts";

@@ -3,7 +3,7 @@
  * file (§3.2), and the MX match rule (§4.1). Pure functions; fetching and caching are in
  * mta_sts.ts and mta_sts_fetch.ts.
  */
-import type { MtaStsPolicy } from "./mod.ts";
+import type { MtaStsPolicy } from "./mta_sts_types.ts";
 
 /** The longest max_age a policy may give (RFC 8461 §3.2: about one year). */
 export const MAX_POLICY_AGE = 31557600;

@@ -1,0 +1,108 @@
+/**
+ * Recipient domains' cached MTA-STS policies and the outbound TLS outcome counts for TLS reporting
+ * (migration 038).
+ */
+import type { Db, Row } from "./db.ts";
+
+/** A cached policy (RFC 8461 §3.2) with when it was fetched. */
+export interface CachedMtaStsPolicy {
+  domain: string;
+  id: string;
+  mode: "enforce" | "testing" | "none";
+  mx: string[];
+  maxAge: number;
+  /** Milliseconds since the epoch; the policy is valid until fetchedAt + maxAge seconds. */
+  fetchedAt: number;
+}
+
+/** One outbound TLS outcome to count (RFC 8460 §4). */
+export interface TlsOutcome {
+  domain: string;
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  policy: string;
+  mx: string;
+  /** "" for a successful session, else the RFC 8460 result type. */
+  result: string;
+}
+
+/** A count of one outcome. */
+export interface TlsOutcomeCount extends TlsOutcome {
+  count: number;
+}
+
+/** Persistence of MTA-STS policies and TLS outcome counts. */
+export interface MtaStsRepository {
+  policy(domain: string): Promise<CachedMtaStsPolicy | undefined>;
+  /** Stores (or replaces) the domain's policy. */
+  savePolicy(policy: CachedMtaStsPolicy): Promise<void>;
+  /** Adds one to the count of `outcome`. */
+  countTls(outcome: TlsOutcome): void;
+  /** The counts of one UTC day, by domain. */
+  tlsCounts(day: string): Promise<TlsOutcomeCount[]>;
+  /** Deletes counts of days before `day`; how many rows went. */
+  deleteTlsCountsBefore(day: string): Promise<number>;
+}
+
+function toPolicy(row: Row): CachedMtaStsPolicy {
+  return {
+    domain: String(row.domain),
+    id: String(row.policy_id),
+    mode: String(row.mode) as CachedMtaStsPolicy["mode"],
+    mx: JSON.parse(String(row.mx)) as string[],
+    maxAge: Number(row.max_age),
+    fetchedAt: Number(row.fetched_at),
+  };
+}
+
+/** SQLite implementation of {@link MtaStsRepository}. */
+export function sqliteMtaSts(db: Db): MtaStsRepository {
+  return {
+    policy(domain) {
+      const row = db.get("SELECT * FROM mta_sts_policies WHERE domain = ?", domain);
+      return Promise.resolve(row && toPolicy(row));
+    },
+    savePolicy(p) {
+      db.run(
+        `INSERT INTO mta_sts_policies (domain, policy_id, mode, mx, max_age, fetched_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (domain) DO UPDATE SET policy_id = excluded.policy_id, mode = excluded.mode,
+           mx = excluded.mx, max_age = excluded.max_age, fetched_at = excluded.fetched_at`,
+        p.domain,
+        p.id,
+        p.mode,
+        JSON.stringify(p.mx),
+        p.maxAge,
+        p.fetchedAt,
+      );
+      return Promise.resolve();
+    },
+    countTls(o) {
+      db.run(
+        `INSERT INTO tls_report_counts (domain, day, policy, mx, result, count) VALUES (?, ?, ?, ?, ?, 1)
+         ON CONFLICT DO UPDATE SET count = count + 1`,
+        o.domain,
+        o.day,
+        o.policy,
+        o.mx,
+        o.result,
+      );
+    },
+    tlsCounts(day) {
+      const rows = db.all(
+        "SELECT * FROM tls_report_counts WHERE day = ? ORDER BY domain, policy, mx, result",
+        day,
+      );
+      return Promise.resolve(rows.map((r) => ({
+        domain: String(r.domain),
+        day: String(r.day),
+        policy: String(r.policy),
+        mx: String(r.mx),
+        result: String(r.result),
+        count: Number(r.count),
+      })));
+    },
+    deleteTlsCountsBefore(day) {
+      return Promise.resolve(db.run("DELETE FROM tls_report_counts WHERE day < ?", day).changes);
+    },
+  };
+}
