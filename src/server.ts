@@ -1,6 +1,12 @@
 /** Composition root: config → store → services → surfaces → one fetch handler. */
 import { getLogger } from "@logtape/logtape";
-import { acmeChallengeRoutes, apiRoutes, autoconfigRoutes, autodiscoverRoutes } from "./api/mod.ts";
+import {
+  acmeChallengeRoutes,
+  apiRoutes,
+  autoconfigRoutes,
+  autodiscoverRoutes,
+  mtaStsRoutes,
+} from "./api/mod.ts";
 import {
   type Config,
   dataDirError,
@@ -141,6 +147,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     }),
     ...autoconfigRoutes({ domains: services.domains, endpoints: mailEndpoints(config) }),
     ...autodiscoverRoutes({ domains: services.domains, endpoints: mailEndpoints(config) }),
+    ...mtaStsRoutes({ domains: services.domains, endpoints: mailEndpoints(config) }),
     ...apiRoutes({
       accounts: services.accounts,
       caches: services.caches,
