@@ -97,6 +97,7 @@ export async function openData(
           (backup ? `copy of schema ${from} at ${backup}` : "no copy made (--no-backup)"),
       ),
     encryptionKey: key,
+    dnsServers: config.dnsServers,
     hashWorkers: options.hashWorkers,
     env: Deno.env.toObject(),
     warn: options.warn,
@@ -158,6 +159,7 @@ export function createApp(config: Config, services: Services, options: AppOption
       extraMetrics: async () => [
         ...(options.smtpMetrics?.samples() ?? []),
         ...(acme?.renewer.samples() ?? []),
+        ...services.tlsReports.samples(),
         ...storeGauges(await services.store.activity.counts()),
         {
           name: "postern_login_failures_last_hour",

@@ -121,3 +121,26 @@ Deno.test("another host, an unknown domain or another path is 404; a write metho
     await post.body?.cancel();
   });
 });
+
+Deno.test("outbound TLS outcomes the transport records show on /metrics and in the day's counts", async () => {
+  await withMailApp(async (app) => {
+    // Counted under the UTC day of recording (the unit tests move the clock across midnight).
+    const reporter = app.services.tlsReports;
+    const day = new Date().toISOString().slice(0, 10);
+    reporter.record({ domain: "example.net", mx: "mx.example.net", policy: "sts" });
+    reporter.record({
+      domain: "example.net",
+      mx: "mx.example.net",
+      policy: "sts",
+      failure: "validation-failure",
+    });
+    const text = await (await app.fetch("/metrics", { client: "127.0.0.1" })).text();
+    assert.match(text, /^postern_outbound_tls_total\{result="success"\} 1$/m);
+    assert.match(text, /^postern_outbound_tls_total\{result="validation-failure"\} 1$/m);
+    const counts = await app.services.store.mtaSts.tlsCounts(day);
+    assert.deepEqual(counts.map((c) => [c.domain, c.result, c.count]), [
+      ["example.net", "", 1],
+      ["example.net", "validation-failure", 1],
+    ]);
+  });
+});
