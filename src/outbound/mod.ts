@@ -75,3 +75,7 @@ export type { PolicyFetcher, PolicyFetchOptions } from "./mta_sts_fetch.ts";
 export { MtaStsError, mxMatchesPolicy, parsePolicy, parseStsTxt } from "./mta_sts_policy.ts";
 export { TlsReportRecorder, utcDay } from "./tls_report.ts";
 export type { TlsReportRecorderDeps } from "./tls_report.ts";
+export { KEEP_DAYS, REPORT_CLAIM_MS, TlsReportSender } from "./tls_report_send.ts";
+export type { ReportMessage, TlsReportSenderDeps } from "./tls_report_send.ts";
+export { reportAddresses, tlsReport } from "./tls_report_json.ts";
+export type { ReportSubmitter } from "./tls_report_json.ts";

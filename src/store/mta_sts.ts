@@ -40,8 +40,17 @@ export interface MtaStsRepository {
   countTls(outcome: TlsOutcome): void;
   /** The counts of one UTC day, by domain. */
   tlsCounts(day: string): Promise<TlsOutcomeCount[]>;
-  /** Deletes counts of days before `day`; how many rows went. */
+  /** Deletes counts (and report sends) of days before `day`; how many count rows went. */
   deleteTlsCountsBefore(day: string): Promise<number>;
+  /** (domain, day) pairs with counts, of days before `day`, whose report is not sent yet. */
+  unsentTlsReports(beforeDay: string): Promise<{ domain: string; day: string }[]>;
+  /**
+   * Claims mailing one report until `until` (ms) unless it is sent or claimed by another worker
+   * whose claim has not run out at `now`; whether this worker got it.
+   */
+  claimTlsReport(domain: string, day: string, options: { now: number; until: number }): Promise<boolean>;
+  /** Marks a claimed report as sent at `now`. */
+  tlsReportSent(domain: string, day: string, now: number): Promise<void>;
 }
 
 function toPolicy(row: Row): CachedMtaStsPolicy {
@@ -102,7 +111,33 @@ export function sqliteMtaSts(db: Db): MtaStsRepository {
       })));
     },
     deleteTlsCountsBefore(day) {
+      db.run("DELETE FROM tls_report_sends WHERE day < ?", day);
       return Promise.resolve(db.run("DELETE FROM tls_report_counts WHERE day < ?", day).changes);
+    },
+    unsentTlsReports(beforeDay) {
+      const rows = db.all<{ domain: string; day: string }>(
+        `SELECT DISTINCT c.domain, c.day FROM tls_report_counts c
+         LEFT JOIN tls_report_sends s ON s.domain = c.domain AND s.day = c.day
+         WHERE c.day < ? AND s.sent_at IS NULL ORDER BY c.day, c.domain`,
+        beforeDay,
+      );
+      return Promise.resolve(rows.map((r) => ({ domain: String(r.domain), day: String(r.day) })));
+    },
+    claimTlsReport(domain, day, { now, until }) {
+      db.run("INSERT OR IGNORE INTO tls_report_sends (domain, day) VALUES (?, ?)", domain, day);
+      const { changes } = db.run(
+        `UPDATE tls_report_sends SET claimed_until = ? WHERE domain = ? AND day = ? AND sent_at IS NULL
+         AND claimed_until < ?`,
+        until,
+        domain,
+        day,
+        now,
+      );
+      return Promise.resolve(changes === 1);
+    },
+    tlsReportSent(domain, day, now) {
+      db.run("UPDATE tls_report_sends SET sent_at = ? WHERE domain = ? AND day = ?", now, domain, day);
+      return Promise.resolve();
     },
   };
 }

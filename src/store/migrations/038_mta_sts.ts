@@ -4,7 +4,8 @@
  * `mta_sts_policies` caches recipient domains' policies, shared by every process and kept across
  * restarts (§5.1: a cached policy applies while the TXT record or the policy cannot be fetched).
  * `tls_report_counts` holds outbound TLS outcomes per policy domain and UTC day (RFC 8460 §4): one
- * row per policy type, MX host and result ('' for success), with a count.
+ * row per policy type, MX host and result ('' for success), with a count. `tls_report_sends` is
+ * the claimed work of mailing one domain's report of one day (claimed_until, then sent_at).
  */
 export const sql = `
 ALTER TABLE domains ADD COLUMN mta_sts_mode TEXT NOT NULL DEFAULT 'testing'
@@ -25,5 +26,12 @@ CREATE TABLE tls_report_counts (
   result TEXT NOT NULL,
   count INTEGER NOT NULL,
   PRIMARY KEY (domain, day, policy, mx, result)
+) WITHOUT ROWID;
+CREATE TABLE tls_report_sends (
+  domain TEXT NOT NULL,
+  day TEXT NOT NULL,
+  claimed_until INTEGER NOT NULL DEFAULT 0,
+  sent_at INTEGER,
+  PRIMARY KEY (domain, day)
 ) WITHOUT ROWID;
 `;
