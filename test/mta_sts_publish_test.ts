@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { parsePolicy } from "../src/outbound/mod.ts";
-import { startTestApp, type TestApp } from "./helpers.ts";
+import { cli, startTestApp, type TestApp } from "./helpers.ts";
+import { applyText, withInit } from "./cli_plan_helpers.ts";
 import { call, createUser, notUpdated, set } from "./jmap_helpers.ts";
 
 const info = { remoteAddr: { hostname: "192.0.2.7", port: 40000, transport: "tcp" as const } };
@@ -142,5 +143,25 @@ Deno.test("outbound TLS outcomes the transport records show on /metrics and in t
       ["example.net", "", 1],
       ["example.net", "validation-failure", 1],
     ]);
+  });
+});
+
+Deno.test("snapshot and apply carry a domain's MTA-STS mode", async () => {
+  await withInit(async (source) => {
+    const plan =
+      `{"op":"create","type":"domain","ref":"d","fields":{"name":"snap.example","mtaStsMode":"enforce"}}`;
+    const populated = await applyText(["--data", source], plan);
+    assert.equal(populated.code, 0, populated.stdout + populated.stderr);
+    const snapshot = await cli(["--data", source, "snapshot"]);
+    assert.equal(snapshot.code, 0, snapshot.stderr);
+    const line = snapshot.stdout.split("\n").find((l) => l.includes('"snap.example"'));
+    assert.equal(JSON.parse(line!).fields.mtaStsMode, "enforce", snapshot.stdout);
+    await withInit(async (target) => {
+      const applied = await applyText(["--data", target], snapshot.stdout);
+      assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+      const again = await cli(["--data", target, "snapshot"]);
+      const copied = again.stdout.split("\n").find((l) => l.includes('"snap.example"'));
+      assert.equal(JSON.parse(copied!).fields.mtaStsMode, "enforce");
+    });
   });
 });
