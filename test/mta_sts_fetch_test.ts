@@ -11,49 +11,9 @@ import { DnsResolver } from "../src/dns/mod.ts";
 import { httpsPolicyFetcher, MtaStsCache, MtaStsError } from "../src/outbound/mod.ts";
 import { openStore } from "../src/store/mod.ts";
 import { HAS_DNSMASQ, startDnsmasq } from "./dnsmasq_helpers.ts";
-import { hasCommand } from "./smtp_helpers.ts";
+import { HAS_OPENSSL, testPki } from "./mta_sts_helpers.ts";
 
-const HAS_OPENSSL = await hasCommand("openssl");
 const POLICY = "version: STSv1\nmode: enforce\nmx: mx.good.test\nmx: *.backup.good.test\nmax_age: 604800\n";
-
-/** A CA and, for each entry of `wanted`, a certificate for its host names signed by it; PEM texts. */
-async function testPki(
-  dir: string,
-  wanted: Record<string, string[]>,
-): Promise<{ ca: string; certs: Record<string, { key: string; cert: string }> }> {
-  const openssl = async (args: string) => {
-    const out = await new Deno.Command("openssl", {
-      args: args.split(" "),
-      cwd: dir,
-      stdout: "null",
-      stderr: "piped",
-    })
-      .output();
-    if (out.code !== 0) throw new Error(`openssl ${args}: ${new TextDecoder().decode(out.stderr)}`);
-  };
-  const ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
-  await openssl(
-    `req -x509 ${ec} -keyout ca.key -out ca.pem -days 2 -subj /CN=PosternTestCA ` +
-      "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign",
-  );
-  const certs: Record<string, { key: string; cert: string }> = {};
-  for (const [label, names] of Object.entries(wanted)) {
-    await openssl(`req ${ec} -keyout ${label}.key -out ${label}.csr -subj /CN=${names[0]}`);
-    await Deno.writeTextFile(
-      `${dir}/${label}.ext`,
-      `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}\n`,
-    );
-    await openssl(
-      `x509 -req -in ${label}.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out ${label}.pem -days 2 ` +
-        `-extfile ${label}.ext`,
-    );
-    certs[label] = {
-      key: await Deno.readTextFile(`${dir}/${label}.key`),
-      cert: await Deno.readTextFile(`${dir}/${label}.pem`),
-    };
-  }
-  return { ca: await Deno.readTextFile(`${dir}/ca.pem`), certs };
-}
 
 /** An HTTPS server on 127.0.0.1 answering by Host header; returns its port and a stop function. */
 async function policyServer(
