@@ -1,8 +1,8 @@
 /**
  * Fetching a policy file (RFC 8461 §3.3): `https://mta-sts.DOMAIN/.well-known/mta-sts.txt` with the
  * certificate verified against the host name, no redirects, 200 with text/plain only, at most 64 KB,
- * within a time limit. node:https, because it lets the address come from our resolver (`lookup`)
- * and takes extra CA certificates (`ca`, for tests); Deno's fetch does neither.
+ * within a time limit. node:https, because it lets the address come from our resolver (`lookup`),
+ * which Deno's fetch cannot, and takes extra CA certificates (`ca`, for tests).
  */
 import https from "node:https";
 import type { LookupAddress } from "node:dns";
@@ -56,14 +56,16 @@ export function fetchPolicyText(
       agent: false,
       lookup: (
         name: string,
-        _opts: unknown,
+        how: { all?: boolean } | undefined,
         done: (e: Error | null, a: LookupAddress[] | string, f?: number) => void,
       ) => {
+        const family = (address: string) => address.includes(":") ? 6 : 4;
         options.addresses(name).then(
           (list) => {
             if (list.length === 0) {
               done(Object.assign(new Error(`${name} has no address`), { code: "ENOTFOUND" }), []);
-            } else done(null, list.map((address) => ({ address, family: address.includes(":") ? 6 : 4 })));
+            } else if (how?.all) done(null, list.map((address) => ({ address, family: family(address) })));
+            else done(null, list[0], family(list[0]));
           },
           (error) => done(error as Error, []),
         );
