@@ -98,7 +98,12 @@ export function dnsRecords(
       txt(`v=STSv1; id=${publishedMtaStsPolicy(mtaStsMode, endpoints.mailHost ?? domain).id}`),
       `MTA-STS (RFC 8461): a policy in mode ${mtaStsMode} is published; the id changes with it`,
     ),
-    record(`mta-sts.${zone}`, "CNAME", host, "MTA-STS: senders fetch the policy over HTTPS from this server"),
+    record(
+      `mta-sts.${zone}`,
+      "CNAME",
+      host,
+      `MTA-STS: senders fetch the policy over HTTPS here; the certificate must name mta-sts.${domain}`,
+    ),
     record(
       `_smtp._tls.${zone}`,
       "TXT",
