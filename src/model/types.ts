@@ -25,8 +25,8 @@ export type DmarcEnforcement = "enforce" | "quarantineOnly" | "monitor";
 export const DMARC_ENFORCEMENTS: readonly DmarcEnforcement[] = ["enforce", "quarantineOnly", "monitor"];
 
 /**
- * The mode of the MTA-STS policy this server publishes for a domain (RFC 8461 §5): `testing` (the
- * default: senders report TLS failures but still deliver, as the RFC advises for a first policy),
+ * The mode of the MTA-STS policy this server publishes for a domain (RFC 8461 §3.2): `testing`
+ * (the default: senders report TLS failures but still deliver, the safe start for a new policy),
  * `enforce` (senders refuse to deliver without valid TLS to the listed MX), or `none` (the policy
  * is withdrawn: senders forget it).
  */

@@ -1,7 +1,7 @@
 /**
- * MTA-STS and TLS reporting. `domains.mta_sts_mode` is the mode of the policy this server publishes
- * for a local domain (RFC 8461 §3.2; testing by default, as §3.2 and §10 advise for a first policy).
- * `mta_sts_policies` caches recipient domains' policies, shared by every process and kept across
+ * MTA-STS and TLS reporting. `domains.mta_sts_mode` is the mode of the policy this server
+ * publishes for a local domain (RFC 8461 §3.2; testing by default, so TLS reports show problems
+ * before senders enforce). `mta_sts_policies` caches recipient domains' policies, shared by every process and kept across
  * restarts (§5.1: a cached policy applies while the TXT record or the policy cannot be fetched).
  * `tls_report_counts` holds outbound TLS outcomes per policy domain and UTC day (RFC 8460 §4): one
  * row per policy type, MX host and result ('' for success), with a count. `tls_report_sends` is
