@@ -344,6 +344,7 @@ export async function serve(
   };
   every(60 * 60 * 1000, "Pruning the invalidation log", () => services.pruneInvalidations());
   every(60 * 60 * 1000, "Pruning OAuth rows", () => services.oauth.prune());
+  every(60 * 60 * 1000, "Pruning expired MTA-STS policies", () => services.mtaSts.prune());
   // Every ten minutes: an upload counts against its account's quota until it is collected, and a
   // collection only looks at the blobs that lost their last link.
   every(10 * 60 * 1000, "Collecting unused blobs", () => services.blobs.collect());

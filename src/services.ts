@@ -59,7 +59,6 @@ import { DnsResolver } from "./dns/mod.ts";
 import {
   httpsPolicyFetcher,
   MtaStsCache,
-  type MtaStsSource,
   type PolicyFetchOptions,
   TlsReportRecorder,
 } from "./outbound/mod.ts";
@@ -110,7 +109,7 @@ export interface Services {
   messageSubmission: MessageSubmission;
   shareNotifications: ShareNotificationService;
   /** Recipient domains' MTA-STS policies (RFC 8461), cached in the database, for the transport. */
-  mtaSts: MtaStsSource;
+  mtaSts: MtaStsCache;
   /** Where the transport records outbound TLS outcomes (RFC 8460); its samples() go to /metrics. */
   tlsReports: TlsReportRecorder;
   encryptionKey: Uint8Array;

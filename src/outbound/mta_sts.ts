@@ -25,7 +25,7 @@ export interface MtaStsCacheDeps {
   resolver: { resolveTxt(name: string): Promise<string[]> };
   /** Fetches a policy text (mta_sts_fetch.ts `httpsPolicyFetcher`). */
   fetch: PolicyFetcher;
-  store: Pick<MtaStsRepository, "policy" | "savePolicy">;
+  store: Pick<MtaStsRepository, "policy" | "savePolicy" | "deleteExpiredPolicies">;
   /** Where a policy that could not be fetched or was invalid is reported (RFC 8460 §4.3). */
   reporter?: TlsReporter;
   /** The clock, in milliseconds (tests move it). */
@@ -50,6 +50,14 @@ export class MtaStsCache implements MtaStsSource {
       this.#inFlight.set(name, pending);
     }
     return pending;
+  }
+
+  /**
+   * Forgets policies that ran out more than a day ago (an expired policy never applies; the row is
+   * only kept a while for TLS reports of the day); how many went. Servers call it daily.
+   */
+  prune(): Promise<number> {
+    return this.#deps.store.deleteExpiredPolicies((this.#deps.now ?? Date.now)() - 86_400_000);
   }
 
   async #lookUp(domain: string): Promise<MtaStsPolicy | null> {

@@ -158,3 +158,16 @@ Deno.test(
     assert.equal(state.fetches, 1);
   }),
 );
+
+Deno.test(
+  "policies that ran out more than a day ago are pruned; others stay",
+  withStore(async (store) => {
+    const { state, source } = world(store);
+    await source.policyFor("example.net");
+    state.now += 3600_000 + 86_400_000;
+    assert.equal(await source.prune(), 0, "expired less than a day ago");
+    state.now += 1;
+    assert.equal(await source.prune(), 1);
+    assert.equal(await store.mtaSts.policy("example.net"), undefined);
+  }),
+);

@@ -36,6 +36,8 @@ export interface MtaStsRepository {
   policy(domain: string): Promise<CachedMtaStsPolicy | undefined>;
   /** Stores (or replaces) the domain's policy. */
   savePolicy(policy: CachedMtaStsPolicy): Promise<void>;
+  /** Deletes policies whose max_age ran out before `before` (ms); how many went. */
+  deleteExpiredPolicies(before: number): Promise<number>;
   /** Adds one to the count of `outcome`. */
   countTls(outcome: TlsOutcome): void;
   /** The counts of one UTC day, by domain. */
@@ -84,6 +86,11 @@ export function sqliteMtaSts(db: Db): MtaStsRepository {
         p.fetchedAt,
       );
       return Promise.resolve();
+    },
+    deleteExpiredPolicies(before) {
+      return Promise.resolve(
+        db.run("DELETE FROM mta_sts_policies WHERE fetched_at + max_age * 1000 < ?", before).changes,
+      );
     },
     countTls(o) {
       db.run(
