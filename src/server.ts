@@ -1,6 +1,12 @@
 /** Composition root: config → store → services → surfaces → one fetch handler. */
 import { getLogger } from "@logtape/logtape";
-import { acmeChallengeRoutes, apiRoutes, autoconfigRoutes, autodiscoverRoutes } from "./api/mod.ts";
+import {
+  acmeChallengeRoutes,
+  apiRoutes,
+  autoconfigRoutes,
+  autodiscoverRoutes,
+  mtaStsRoutes,
+} from "./api/mod.ts";
 import {
   type Config,
   dataDirError,
@@ -91,6 +97,7 @@ export async function openData(
           (backup ? `copy of schema ${from} at ${backup}` : "no copy made (--no-backup)"),
       ),
     encryptionKey: key,
+    dnsServers: config.dnsServers,
     hashWorkers: options.hashWorkers,
     env: Deno.env.toObject(),
     warn: options.warn,
@@ -141,6 +148,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     }),
     ...autoconfigRoutes({ domains: services.domains, endpoints: mailEndpoints(config) }),
     ...autodiscoverRoutes({ domains: services.domains, endpoints: mailEndpoints(config) }),
+    ...mtaStsRoutes({ domains: services.domains, endpoints: mailEndpoints(config) }),
     ...apiRoutes({
       accounts: services.accounts,
       caches: services.caches,
@@ -151,6 +159,7 @@ export function createApp(config: Config, services: Services, options: AppOption
       extraMetrics: async () => [
         ...(options.smtpMetrics?.samples() ?? []),
         ...(acme?.renewer.samples() ?? []),
+        ...services.tlsReports.samples(),
         ...storeGauges(await services.store.activity.counts()),
         {
           name: "postern_login_failures_last_hour",
@@ -335,6 +344,7 @@ export async function serve(
   };
   every(60 * 60 * 1000, "Pruning the invalidation log", () => services.pruneInvalidations());
   every(60 * 60 * 1000, "Pruning OAuth rows", () => services.oauth.prune());
+  every(60 * 60 * 1000, "Pruning expired MTA-STS policies", () => services.mtaSts.prune());
   // Every ten minutes: an upload counts against its account's quota until it is collected, and a
   // collection only looks at the blobs that lost their last link.
   every(10 * 60 * 1000, "Collecting unused blobs", () => services.blobs.collect());

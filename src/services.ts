@@ -56,6 +56,13 @@ import {
   VacationService,
 } from "./mail/mod.ts";
 import { blake3Hash, OAuthProvider, textSealer } from "./oauth/mod.ts";
+import { DnsResolver } from "./dns/mod.ts";
+import {
+  httpsPolicyFetcher,
+  MtaStsCache,
+  type PolicyFetchOptions,
+  TlsReportRecorder,
+} from "./outbound/mod.ts";
 import {
   type ConnectionOptions,
   openStore,
@@ -102,6 +109,10 @@ export interface Services {
   /** Messages submitted whole over SMTP, into the EmailSubmission path. */
   messageSubmission: MessageSubmission;
   shareNotifications: ShareNotificationService;
+  /** Recipient domains' MTA-STS policies (RFC 8461), cached in the database, for the transport. */
+  mtaSts: MtaStsCache;
+  /** Where the transport records outbound TLS outcomes (RFC 8460); its samples() go to /metrics. */
+  tlsReports: TlsReportRecorder;
   encryptionKey: Uint8Array;
   /** Applies other processes' invalidations; one cheap call, made before each request. */
   sync(): Promise<void> | undefined;
@@ -139,6 +150,10 @@ export interface ServiceOptions {
    * the log by default; the CLI prints them.
    */
   warn?: (message: string) => void;
+  /** DNS servers for outbound look-ups ("127.0.0.1:5353"); empty or none: the system's. */
+  dnsServers?: readonly string[];
+  /** How MTA-STS policies are fetched beyond the resolver: tests give their CA and port. */
+  policyFetch?: Omit<PolicyFetchOptions, "addresses">;
   /** The machine's figures for proving new Argon2 parameters (tests); measured by default. */
   argon2Trial?: Omit<HasherTrialOptions, "workers"> & { slowHashMs?: number };
 }
@@ -354,6 +369,14 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     { accounts, identities, emails, blobs, delivery, relay, sign: (message) => signer.sign(message) },
     write,
   );
+  const resolver = new DnsResolver({ servers: options.dnsServers });
+  const tlsReports = new TlsReportRecorder({ store: store.mtaSts });
+  const mtaSts = new MtaStsCache({
+    resolver,
+    fetch: httpsPolicyFetcher({ ...options.policyFetch, addresses: (name) => resolver.addresses(name) }),
+    store: store.mtaSts,
+    reporter: tlsReports,
+  });
   return {
     store,
     caches,
@@ -388,6 +411,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     vacation,
     pushSubscriptions: new PushSubscriptionService(store),
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),
+    mtaSts,
+    tlsReports,
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),
     prestart: () => hasher.prestart(),

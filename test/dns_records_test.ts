@@ -27,6 +27,9 @@ Deno.test("the DnsRecords action lists a domain's records for administrators onl
       "_dmarc.example.org. TXT",
       `pe${month}._domainkey.example.org. TXT`,
       `pr${month}._domainkey.example.org. TXT`,
+      "_mta-sts.example.org. TXT",
+      "mta-sts.example.org. CNAME",
+      "_smtp._tls.example.org. TXT",
       "_submission._tcp.example.org. SRV",
       "_submissions._tcp.example.org. SRV",
       "_imap._tcp.example.org. SRV",
@@ -71,6 +74,13 @@ Deno.test("postern dns prints zone-file lines and JSON; unknown domain exit 1, b
     assert.match(zone.stdout, /^_submissions\._tcp\.example\.org\.\t3600\tIN\tSRV\t0 0 0 \.$/m);
     assert.match(zone.stdout, /^autoconfig\.example\.org\.\t3600\tIN\tCNAME\tmail\.example\.org\.$/m);
     assert.match(zone.stdout, /^; SPF: /m);
+    // MTA-STS (RFC 8461) and TLS-RPT (RFC 8460): the policy id, its host, and where reports go.
+    assert.match(zone.stdout, /^_mta-sts\.example\.org\.\t3600\tIN\tTXT\t"v=STSv1; id=[0-9a-f]{20}"$/m);
+    assert.match(zone.stdout, /^mta-sts\.example\.org\.\t3600\tIN\tCNAME\tmail\.example\.org\.$/m);
+    assert.match(
+      zone.stdout,
+      /^_smtp\._tls\.example\.org\.\t3600\tIN\tTXT\t"v=TLSRPTv1; rua=mailto:postmaster@example\.org"$/m,
+    );
 
     const json = await cli(["--data", dir, "--json", "dns", "example.org"], {
       POSTERN_MAIL_HOST: "mx.example.net",

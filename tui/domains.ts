@@ -114,6 +114,7 @@ async function domainDetail(ui: Ui, id: string, accounts: number): Promise<void>
       ["Name", `${domain.name} (id ${domain.id})`],
       ["Description", showValue(domain.description)],
       ["Catch-all", domain.catchAll ? String(domain.catchAll) : "none (unknown addresses are refused)"],
+      ["MTA-STS", `${domain.mtaStsMode ?? "testing"} (the policy served at mta-sts.${domain.name})`],
       ["Accounts", String(accounts)],
       ["Created", showValue(domain.createdAt)],
     ], ui.columns);
@@ -129,7 +130,7 @@ async function domainDetail(ui: Ui, id: string, accounts: number): Promise<void>
       {
         value: "dns",
         name: "DNS records",
-        description: "The records to publish: MX, SPF, DMARC, SRV, autoconfig",
+        description: "The records to publish: MX, SPF, DMARC, DKIM, MTA-STS, TLS-RPT, SRV, autoconfig",
       },
       { value: "delete", name: "Delete…", description: "Refused while accounts or addresses use it" },
     ], { pageSize: 5, default: last });

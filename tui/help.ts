@@ -68,6 +68,7 @@ export const HELP: Record<string, HelpTopic> = {
       "create domain --field name=example.org",
       "dns example.org",
       "update domain ID --field catchAll=postmaster@example.org",
+      "update domain ID --field mtaStsMode=enforce",
       "delete domain ID",
     ],
   },

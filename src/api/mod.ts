@@ -8,3 +8,4 @@ export { autoconfigRoutes } from "./autoconfig.ts";
 export { autodiscoverRoutes } from "./autodiscover.ts";
 export type { AutoconfigDeps } from "./mail_client.ts";
 export { acmeChallengeRoutes } from "./acme_challenge.ts";
+export { mtaStsRoutes } from "./mta_sts.ts";

@@ -4,6 +4,7 @@ import {
   type DmarcEnforcement,
   type Domain,
   encodeId,
+  type MtaStsMode,
   NotFoundError,
   type Store,
 } from "./deps.ts";
@@ -44,6 +45,7 @@ export class DomainService {
       description?: string | null;
       dmarcEnforcement?: DmarcEnforcement;
       catchAll?: string | null;
+      mtaStsMode?: MtaStsMode;
     },
   ): Promise<Domain> {
     const id = await this.accounts.write(async () => {
@@ -61,6 +63,7 @@ export class DomainService {
         description: input.description ?? null,
         dmarcEnforcement: input.dmarcEnforcement,
         catchAll: input.catchAll ?? null,
+        mtaStsMode: input.mtaStsMode,
       });
       return {
         result: id,
@@ -80,6 +83,7 @@ export class DomainService {
       description?: string | null;
       dmarcEnforcement?: DmarcEnforcement;
       catchAll?: string | null;
+      mtaStsMode?: MtaStsMode;
     },
   ): Promise<Domain> {
     const before = await this.store.domains.get(id);

@@ -307,7 +307,7 @@ export class ObjectService {
   ): Promise<{ domain: string; records: DnsRecord[] }> {
     const domain = await this.#domainNamed(name);
     const keys = await this.#keys?.published(domain.id) ?? [];
-    return { domain: domain.name, records: dnsRecords(domain.name, endpoints, keys) };
+    return { domain: domain.name, records: dnsRecords(domain.name, endpoints, keys, domain.mtaStsMode) };
   }
 
   /** Rotates the DKIM keys of one of this server's domains (administrators only); the new selectors. */

@@ -49,6 +49,7 @@ export function domainToWire(domain: Domain): WireObject {
     description: domain.description,
     dmarcEnforcement: domain.dmarcEnforcement,
     catchAll: domain.catchAll,
+    mtaStsMode: domain.mtaStsMode,
     createdAt: iso(domain.createdAt),
   };
 }

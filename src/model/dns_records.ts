@@ -1,9 +1,12 @@
 /**
- * The DNS records a mail domain needs, as data: MX, SPF, DMARC, the RFC 6186 SRV records that point
- * mail clients at submission (and IMAP, "." while it is not offered), and the autoconfig /
- * autodiscover names. `postern dns DOMAIN`, the TUI's domain view and the DnsRecords action print
- * them; the mail-client configuration documents (src/http/autoconfig.ts) use the same endpoints.
+ * The DNS records a mail domain needs, as data: MX, SPF, DMARC, DKIM, MTA-STS and TLS-RPT, the
+ * RFC 6186 SRV records that point mail clients at submission (and IMAP, "." while it is not
+ * offered), and the autoconfig / autodiscover names. `postern dns DOMAIN`, the TUI's domain view
+ * and the DnsRecords action print them; the mail-client configuration documents
+ * (src/http/autoconfig.ts) and the MTA-STS policy (src/api/mta_sts.ts) use the same endpoints.
  */
+import { publishedMtaStsPolicy } from "./mta_sts.ts";
+import type { MtaStsMode } from "./types.ts";
 
 /** Where mail clients and other servers reach this server's mail, as published. */
 export interface MailEndpoints {
@@ -45,11 +48,15 @@ export interface PublishedDkimKey {
   active: boolean;
 }
 
-/** The records `domain` needs for this server's `endpoints` and the domain's DKIM keys. */
+/**
+ * The records `domain` needs for this server's `endpoints`, the domain's DKIM keys and the mode of
+ * its MTA-STS policy.
+ */
 export function dnsRecords(
   domain: string,
   endpoints: MailEndpoints,
   dkimKeys: readonly PublishedDkimKey[] = [],
+  mtaStsMode: MtaStsMode = "testing",
 ): DnsRecord[] {
   const zone = `${domain}.`;
   const host = `${endpoints.mailHost ?? domain}.`;
@@ -85,7 +92,24 @@ export function dnsRecords(
         }`,
       )
     ),
-    // MTA-STS (_mta-sts TXT, mta-sts CNAME, _smtp._tls TLS-RPT TXT) goes here, from the policy it stores.
+    record(
+      `_mta-sts.${zone}`,
+      "TXT",
+      txt(`v=STSv1; id=${publishedMtaStsPolicy(mtaStsMode, endpoints.mailHost ?? domain).id}`),
+      `MTA-STS (RFC 8461): a policy in mode ${mtaStsMode} is published; the id changes with it`,
+    ),
+    record(
+      `mta-sts.${zone}`,
+      "CNAME",
+      host,
+      `MTA-STS: senders fetch the policy over HTTPS here; the certificate must name mta-sts.${domain}`,
+    ),
+    record(
+      `_smtp._tls.${zone}`,
+      "TXT",
+      txt(`v=TLSRPTv1; rua=mailto:postmaster@${domain}`),
+      "TLS-RPT (RFC 8460): senders' daily TLS reports go to postmaster",
+    ),
     srv("submission", endpoints.submissionPort, "Mail clients send with STARTTLS"),
     srv("submissions", endpoints.submissionsPort, "Mail clients send over TLS"),
     srv("imap", endpoints.imapPort, "Mail clients read with IMAP"),

@@ -24,6 +24,17 @@ export type DmarcEnforcement = "enforce" | "quarantineOnly" | "monitor";
 /** The values of {@link DmarcEnforcement}, in order of strictness. */
 export const DMARC_ENFORCEMENTS: readonly DmarcEnforcement[] = ["enforce", "quarantineOnly", "monitor"];
 
+/**
+ * The mode of the MTA-STS policy this server publishes for a domain (RFC 8461 §3.2): `testing`
+ * (the default: senders report TLS failures but still deliver, the safe start for a new policy),
+ * `enforce` (senders refuse to deliver without valid TLS to the listed MX), or `none` (the policy
+ * is withdrawn: senders forget it).
+ */
+export type MtaStsMode = "enforce" | "testing" | "none";
+
+/** The values of {@link MtaStsMode}. */
+export const MTA_STS_MODES: readonly MtaStsMode[] = ["testing", "enforce", "none"];
+
 /** A domain that accounts and addresses live in. */
 export interface Domain {
   id: number;
@@ -33,6 +44,8 @@ export interface Domain {
   dmarcEnforcement: DmarcEnforcement;
   /** The address that receives mail for unknown addresses of this domain, or null. */
   catchAll: string | null;
+  /** The mode of the MTA-STS policy published for it (see {@link MtaStsMode}). */
+  mtaStsMode: MtaStsMode;
   createdAt: number;
 }
 

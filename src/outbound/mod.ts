@@ -27,5 +27,18 @@ export { SmtpTransport } from "./transport.ts";
 export type { SmtpTransportOptions } from "./transport.ts";
 export { DEFAULT_SMTP_TIMEOUTS } from "./smtp_session.ts";
 export type { SmtpTimeouts } from "./smtp_session.ts";
-export { isHostName, mxHostsOf, mxMatchesPolicy } from "./mx.ts";
+export { isHostName, mxHostsOf } from "./mx.ts";
 export type { MxHost, MxResolver } from "./mx.ts";
+
+// MTA-STS policies of recipient domains (RFC 8461) and TLS reporting (RFC 8460).
+export { MtaStsCache } from "./mta_sts.ts";
+export type { MtaStsCacheDeps } from "./mta_sts.ts";
+export { httpsPolicyFetcher, MAX_POLICY_BYTES } from "./mta_sts_fetch.ts";
+export type { PolicyFetcher, PolicyFetchOptions } from "./mta_sts_fetch.ts";
+export { MtaStsError, mxMatchesPolicy, parsePolicy, parseStsTxt } from "./mta_sts_policy.ts";
+export { TlsReportRecorder, utcDay } from "./tls_report.ts";
+export type { TlsReportRecorderDeps } from "./tls_report.ts";
+export { KEEP_DAYS, REPORT_CLAIM_MS, TlsReportSender } from "./tls_report_send.ts";
+export type { ReportMessage, TlsReportSenderDeps } from "./tls_report_send.ts";
+export { reportAddresses, tlsReport } from "./tls_report_json.ts";
+export type { ReportSubmitter } from "./tls_report_json.ts";

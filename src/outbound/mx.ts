@@ -140,18 +140,3 @@ export async function addressesOf(resolver: MxResolver, host: MxHost): Promise<s
     throw error;
   }
 }
-
-/**
- * Whether `host` matches one of an MTA-STS policy's `mx` patterns (RFC 8461 §4.1): equal ignoring
- * case, or "*.example.net" matching exactly one more leftmost label ("mx.example.net", not
- * "a.b.example.net" nor "example.net").
- */
-export function mxMatchesPolicy(host: string, patterns: readonly string[]): boolean {
-  const name = canonical(host);
-  return patterns.some((raw) => {
-    const pattern = canonical(raw);
-    if (!pattern.startsWith("*.")) return pattern === name;
-    const dot = name.indexOf(".");
-    return dot > 0 && name.slice(dot + 1) === pattern.slice(2);
-  });
-}

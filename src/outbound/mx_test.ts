@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { isHostName, mxHostsOf, mxMatchesPolicy, type MxResolver } from "./mx.ts";
+import { isHostName, mxHostsOf, type MxResolver } from "./mx.ts";
+import { mxMatchesPolicy } from "./mta_sts_policy.ts";
 import { flattenReply, kindOf } from "./replies.ts";
 
 /** A resolver answering from tables; a name missing from both is ENOTFOUND. */
@@ -95,12 +96,12 @@ Deno.test("host names: LDH labels, not an address, within DNS's limits", () => {
 });
 
 Deno.test("MTA-STS MX patterns match the host or one leftmost label of a wildcard (RFC 8461 §4.1)", () => {
-  assert.ok(mxMatchesPolicy("mx.example.net", ["mx.example.net"]));
-  assert.ok(mxMatchesPolicy("MX.Example.NET.", ["mx.example.net"]));
-  assert.ok(mxMatchesPolicy("mx1.example.net", ["*.example.net"]));
-  assert.ok(!mxMatchesPolicy("a.mx.example.net", ["*.example.net"]));
-  assert.ok(!mxMatchesPolicy("example.net", ["*.example.net"]));
-  assert.ok(!mxMatchesPolicy("mx.example.org", ["mx.example.net", "*.example.net"]));
+  assert.ok(mxMatchesPolicy({ mx: ["mx.example.net"] }, "mx.example.net"));
+  assert.ok(mxMatchesPolicy({ mx: ["mx.example.net"] }, "MX.Example.NET."));
+  assert.ok(mxMatchesPolicy({ mx: ["*.example.net"] }, "mx1.example.net"));
+  assert.ok(!mxMatchesPolicy({ mx: ["*.example.net"] }, "a.mx.example.net"));
+  assert.ok(!mxMatchesPolicy({ mx: ["*.example.net"] }, "example.net"));
+  assert.ok(!mxMatchesPolicy({ mx: ["mx.example.net", "*.example.net"] }, "mx.example.org"));
 });
 
 Deno.test("replies are flattened to one line with an enhanced code, controls removed", () => {

@@ -23,7 +23,8 @@ import type {
   Route,
   TlsReporter,
 } from "./types.ts";
-import { addressesOf, type MxHost, mxHostsOf, mxMatchesPolicy, type MxResolver } from "./mx.ts";
+import { addressesOf, type MxHost, mxHostsOf, type MxResolver } from "./mx.ts";
+import { mxMatchesPolicy } from "./mta_sts_policy.ts";
 import {
   DEFAULT_SMTP_TIMEOUTS,
   quitConnection,
@@ -126,11 +127,11 @@ export class SmtpTransport implements OutboundTransport {
     const policy = await this.#policyOf(domain);
     let hosts = lookup.hosts;
     if (policy && policy.mode !== "none") {
-      for (const host of hosts.filter((h) => !mxMatchesPolicy(h.name, policy.mx))) {
+      for (const host of hosts.filter((h) => !mxMatchesPolicy(policy, h.name))) {
         // No RFC 8460 result type names "MX not in the policy"; validation-failure is the general one.
         this.#report({ domain, mx: host.name, policy: "sts", failure: "validation-failure" });
       }
-      if (policy.mode === "enforce") hosts = hosts.filter((h) => mxMatchesPolicy(h.name, policy.mx));
+      if (policy.mode === "enforce") hosts = hosts.filter((h) => mxMatchesPolicy(policy, h.name));
     }
     if (hosts.length === 0) {
       return everyone(mail.recipients, {

@@ -1,4 +1,4 @@
-import type { DmarcEnforcement, Domain } from "../model/types.ts";
+import type { DmarcEnforcement, Domain, MtaStsMode } from "../model/types.ts";
 import type { Db, Row } from "./db.ts";
 
 /** Persistence of domains. */
@@ -9,6 +9,7 @@ export interface DomainRepository {
       description: string | null;
       dmarcEnforcement?: DmarcEnforcement;
       catchAll?: string | null;
+      mtaStsMode?: MtaStsMode;
     },
   ): Promise<number>;
   get(id: number): Promise<Domain | undefined>;
@@ -26,6 +27,7 @@ export interface DomainFields {
   description?: string | null;
   catchAll?: string | null;
   dmarcEnforcement?: DmarcEnforcement;
+  mtaStsMode?: MtaStsMode;
 }
 
 function toDomain(row: Row): Domain {
@@ -35,6 +37,7 @@ function toDomain(row: Row): Domain {
     description: row.description === null ? null : String(row.description),
     dmarcEnforcement: String(row.dmarc_enforcement) as DmarcEnforcement,
     catchAll: row.catch_all === null || row.catch_all === undefined ? null : String(row.catch_all),
+    mtaStsMode: String(row.mta_sts_mode ?? "testing") as MtaStsMode,
     createdAt: Number(row.created_at),
   };
 }
@@ -44,11 +47,12 @@ export function sqliteDomains(db: Db): DomainRepository {
   return {
     insert(domain) {
       const { id } = db.run(
-        "INSERT INTO domains (name, description, dmarc_enforcement, catch_all, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO domains (name, description, dmarc_enforcement, catch_all, mta_sts_mode, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         domain.name,
         domain.description,
         domain.dmarcEnforcement ?? "enforce",
         domain.catchAll ?? null,
+        domain.mtaStsMode ?? "testing",
         Date.now(),
       );
       return Promise.resolve(id);
@@ -74,6 +78,9 @@ export function sqliteDomains(db: Db): DomainRepository {
       }
       if (fields.catchAll !== undefined) {
         db.run("UPDATE domains SET catch_all = ? WHERE id = ?", fields.catchAll, id);
+      }
+      if (fields.mtaStsMode !== undefined) {
+        db.run("UPDATE domains SET mta_sts_mode = ? WHERE id = ?", fields.mtaStsMode, id);
       }
       return Promise.resolve();
     },

@@ -19,6 +19,7 @@ import { type OAuthRepository, sqliteOAuth } from "./oauth.ts";
 import { type ServerRegistry, sqliteServers } from "./servers.ts";
 import { type CertificateRepository, sqliteCertificates } from "./certificates.ts";
 import { type DkimKeyRepository, sqliteDkimKeys } from "./dkim_keys.ts";
+import { type MtaStsRepository, sqliteMtaSts } from "./mta_sts.ts";
 import { type IdentityRepository, sqliteIdentities } from "./identities.ts";
 import { sqliteSubmissions, type SubmissionRepository } from "./submissions.ts";
 import { sqliteVacation, type VacationRepository } from "./vacation.ts";
@@ -56,6 +57,7 @@ export type {
 export type { ServerRecord, ServerRegistry } from "./servers.ts";
 export type { CertificateRecord, CertificateRepository, IssuedCertificate } from "./certificates.ts";
 export type { DkimAlgorithm, DkimKeyRecord, DkimKeyRepository, NewDkimKey } from "./dkim_keys.ts";
+export type { CachedMtaStsPolicy, MtaStsRepository, TlsOutcome, TlsOutcomeCount } from "./mta_sts.ts";
 export type { VacationRecord, VacationRepository } from "./vacation.ts";
 export type { PushSubscriptionRecord, PushSubscriptionRepository } from "./push_subscriptions.ts";
 export type { SettingsRepository } from "./settings.ts";
@@ -91,6 +93,8 @@ export interface Store {
   readonly pushSubscriptions: PushSubscriptionRepository;
   readonly certificates: CertificateRepository;
   readonly dkimKeys: DkimKeyRepository;
+  /** Recipient domains' MTA-STS policies and outbound TLS outcome counts. */
+  readonly mtaSts: MtaStsRepository;
   /**
    * Makes a deterministic function of the services callable from SQL (e.g. matching a message's
    * headers with the MIME parser, which the store does not have).
@@ -144,6 +148,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     pushSubscriptions: sqlitePushSubscriptions(db),
     certificates: sqliteCertificates(db),
     dkimKeys: sqliteDkimKeys(db),
+    mtaSts: sqliteMtaSts(db),
     transaction: (body) => db.transaction(body),
     defineFunction: (name, fn) => db.raw.function(name, { deterministic: true }, fn as never),
     sizeBytes() {

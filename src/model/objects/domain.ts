@@ -1,6 +1,6 @@
 /** `Domain`: a mail domain that accounts and addresses live in. */
 import { z } from "zod";
-import { DMARC_ENFORCEMENTS } from "../types.ts";
+import { DMARC_ENFORCEMENTS, MTA_STS_MODES } from "../types.ts";
 import { addressSchema, domainNameSchema, serverSetSchema, textSchema } from "./mod_internal.ts";
 import type { ObjectSpec } from "./spec.ts";
 
@@ -31,6 +31,16 @@ export const DOMAIN: ObjectSpec = {
       type: "String?",
       description:
         "Address of an account or group that receives mail sent to unknown addresses of this domain (none: refused)",
+    },
+    mtaStsMode: {
+      schema: z.enum(MTA_STS_MODES as [string, ...string[]]),
+      type: "String",
+      description:
+        "Mode of the MTA-STS policy published at https://mta-sts.DOMAIN/.well-known/mta-sts.txt: " +
+        "testing (senders report TLS failures but deliver), enforce (senders require valid TLS to the MX), " +
+        "or none (policy withdrawn)",
+      default: "testing",
+      enum: MTA_STS_MODES,
     },
     createdAt: { schema: serverSetSchema, type: "UTCDate", description: "Creation time", serverSet: true },
   },
