@@ -4,10 +4,11 @@
  * records, no DMARC, a DKIM record with another key and one missing, and an alias to another host
  * says what is missing or wrong, with what is published against what is expected (exit 1). Bad
  * input: a domain that is not ours (exit 1, no look-up), an unreachable DNS server (a clear error,
- * no stack) and a malformed --dns-server (exit 2).
+ * no stack) and a malformed --dns-server (exit 2). With --url, only administrators may check.
  */
 import assert from "node:assert/strict";
-import { cli, freePort, withTempDir } from "./helpers.ts";
+import { ADMIN_PASSWORD, cli, freePort, PASSWORD, startServerProcess, withTempDir } from "./helpers.ts";
+import { createUsers, serverTarget } from "./mail_helpers.ts";
 import { HAS_DNSMASQ, startDnsmasq } from "./dnsmasq_helpers.ts";
 import { dnsmasqOptions, type Rec, txtOption } from "./dns_check_helpers.ts";
 import { skipping } from "./smtp_helpers.ts";
@@ -173,5 +174,37 @@ Deno.test({
       const usage = await cli(["--data", dir, "dns", "right.test", "extra"]);
       assert.equal(usage.code, 2, usage.stderr);
     });
+  },
+});
+
+Deno.test({
+  name: "dns check --url checks the server's records for administrators only",
+  ignore,
+  async fn() {
+    const dataDir = await Deno.makeTempDir({ prefix: "postern-dns-check-url-" });
+    const server = await startServerProcess(dataDir, { POSTERN_MAIL_HOST: "mx.example.org" });
+    const dns = await startDnsmasq({});
+    try {
+      await createUsers(serverTarget(server.url), ["alice"]);
+      const as = (
+        user: string,
+        password: string,
+      ) => ["--url", server.url, "--user", user, "--password", password];
+      const checked = ["dns", "check", "example.org", "--dns-server", dns.server];
+      const admin = await cli([...as("admin@example.org", ADMIN_PASSWORD), ...checked]);
+      assert.equal(admin.code, 1, admin.stderr);
+      assert.match(
+        admin.stdout,
+        /^missing example\.org\. MX: no MX record[^\n]*\n {8}expected: {2}10 mx\.example\.org\.$/m,
+      );
+      const user = await cli([...as("alice@example.org", PASSWORD), ...checked]);
+      assert.equal(user.code, 1, user.stderr);
+      assert.match(user.stderr, /Only an administrator can run actions/);
+      assert.equal(user.stdout, "");
+    } finally {
+      await dns.stop();
+      await server.stop();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
+    }
   },
 });
