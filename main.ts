@@ -229,6 +229,7 @@ function program(): Command {
     .action(backup("restore"));
   cmd.command("tui")
     .description("open the interactive admin UI (also: postern with no arguments on a terminal)")
+    .option("--dns-server <host[:port]>", "DNS servers the DNS records' check asks (default: the system's)")
     .action((_opts, c: Command) => openTui(c.optsWithGlobals()));
   const cache = cmd.command("cache").description("cache settings and statistics");
   cache.command("stats")

@@ -6,7 +6,7 @@
  * exit 1 when one is not ok.
  */
 import { resolveDnsServers } from "../config/mod.ts";
-import { checkDnsRecords, DnsResolver, type RecordCheck } from "../dns/mod.ts";
+import { checkDnsRecords, checkReport, DnsResolver, type RecordCheck } from "../dns/mod.ts";
 import type { DnsRecord } from "../model/dns_records.ts";
 import { zoneFile } from "../model/dns_records.ts";
 import { MisconfigurationError, UnavailableError } from "../model/errors.ts";
@@ -42,7 +42,7 @@ export async function dnsCheckCommand(
   }
   if (options.json) {
     output({ domain: name, dnsServers: servers, ok: checks.every(isOk), records: checks }, options);
-  } else console.log(report(checks));
+  } else console.log(checkReport(checks).join("\n"));
   const failed = checks.filter((c) => !isOk(c));
   if (failed.length) {
     const counts = (["missing", "wrong", "error"] as const)
@@ -65,19 +65,6 @@ async function recordsOf(domain: string, options: ConnectOptions & { mailHost?: 
 }
 
 const isOk = (check: RecordCheck) => check.status === "ok";
-
-/** The checks as text: a status line per record, and what is published against what is expected. */
-function report(checks: readonly RecordCheck[]): string {
-  return checks.map((c) => {
-    const lines = [`${c.status.padEnd(7)} ${c.name} ${c.type}${c.detail ? `: ${c.detail}` : ""}`];
-    if (!isOk(c)) {
-      lines.push(`        expected:  ${c.expected}`);
-      for (const p of c.published) lines.push(`        published: ${p}`);
-      if (!c.published.length && c.status !== "error") lines.push("        published: nothing");
-    }
-    return lines.join("\n");
-  }).join("\n");
-}
 
 /** `dns A B` where A is not `check`: a usage error naming the two forms. */
 export function dnsUsage(first: string, second: string): Promise<void> {

@@ -3,3 +3,4 @@ export { DEFAULT_DNS_TIMEOUT_MS, DEFAULT_DNS_TRIES, DnsResolver, isNoRecord } fr
 export type { DnsResolverOptions, RecordType } from "./resolver.ts";
 export { checkDnsRecords } from "./check.ts";
 export type { CheckStatus, RecordCheck } from "./check.ts";
+export { checkReport } from "./check_report.ts";
