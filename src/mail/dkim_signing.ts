@@ -6,6 +6,7 @@
  * occurs, and the fields a message has at most once (From, Subject, To…) are oversigned: h= lists
  * each once more than it occurs, so a field added on the way (a second From shown instead of ours)
  * breaks the signature (RFC 6376 §8.15; a listed field that is absent hashes as nothing, §5.4.2).
+ * Date, Message-ID and the MIME fields are oversigned only when present (see OVERSIGNED_IF_PRESENT).
  *
  * mailauth's `dkimSign` cannot oversign (it lists only the fields present), so the signature is put
  * together from mailauth's own pieces (src/mail/dkim_mailauth.ts): its header parser, field
@@ -49,17 +50,19 @@ export const SIGNED_FIELDS = [
 ] as const;
 
 /**
- * The fields oversigned: those RFC 5322 §3.6 and RFC 2045 allow at most once, so no relay adds
- * one to mail it passes on (List-* and Resent-* are added by lists and resenders: signed, never
- * oversigned).
+ * The fields oversigned whether or not the message has them: those RFC 5322 §3.6 allows at most
+ * once and a reader sees (From, Subject, the recipients), so adding one breaks the signature.
+ * List-* and Resent-* are added by lists and resenders: signed, never oversigned.
  */
-export const OVERSIGNED_FIELDS = [
-  "From",
+export const OVERSIGNED_FIELDS = ["From", "Reply-To", "Subject", "To", "Cc"] as const;
+
+/**
+ * The fields oversigned only when present: a relay may add a missing Date or Message-ID (RFC 5321
+ * §6.4 lets a submission server do so), which must not break the signature; a second one must.
+ * The two lists are rspamd's defaults.
+ */
+export const OVERSIGNED_IF_PRESENT = [
   "Sender",
-  "Reply-To",
-  "To",
-  "Cc",
-  "Subject",
   "Date",
   "Message-ID",
   "In-Reply-To",
@@ -129,7 +132,7 @@ function signatureOf(parts: MailauthParts, message: Uint8Array, key: SigningKey,
   const algorithm = key.algorithm === "rsa" ? "rsa-sha256" : "ed25519-sha256";
   const { canonicalizedHeader, dkimHeaderOpts } = parts.relaxedHeaders(
     "DKIM",
-    { keys: [signed.keys, ...OVERSIGNED_FIELDS].join(": "), headers: signed.headers },
+    { keys: [signed.keys, ...oversigned(signed.headers)].join(": "), headers: signed.headers },
     {
       signingDomain: key.domain,
       selector: key.selector,
@@ -146,6 +149,12 @@ function signatureOf(parts: MailauthParts, message: Uint8Array, key: SigningKey,
     : sign(null, createHash("sha256").update(canonicalizedHeader).digest(), privateKey);
   dkimHeaderOpts.b = signature.toString("base64");
   return parts.formatSignatureHeaderLine("DKIM", dkimHeaderOpts, true);
+}
+
+/** The names h= lists once more than they occur (RFC 6376 §8.15). */
+function oversigned(present: readonly { key: string }[]): string[] {
+  const has = (name: string) => present.some((h) => h.key === name.toLowerCase());
+  return [...OVERSIGNED_FIELDS, ...OVERSIGNED_IF_PRESENT.filter(has)];
 }
 
 /** Where the body starts: after the first empty line (CRLF or bare LF), or the end of a header-only message. */

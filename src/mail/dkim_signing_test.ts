@@ -90,6 +90,8 @@ Deno.test("From and the other single fields are oversigned: mailauth verifies, a
       assert.equal(count("subject"), 2, tag);
       assert.equal(count("reply-to"), 1, "absent, listed once: adding one breaks the signature");
       assert.equal(count("list-id"), 0, "lists add List-Id: never oversigned");
+      assert.equal(count("message-id"), 2, "present: oversigned");
+      assert.equal(count("in-reply-to"), 0, "absent, and a relay may add it: not listed");
     }
 
     const [signatures, rest] = [tags.join("\r\n") + "\r\n", signed.slice(tags.join("\r\n").length + 2)];
@@ -106,6 +108,13 @@ Deno.test("From and the other single fields are oversigned: mailauth verifies, a
       "fail",
       "fail",
     ]);
+    // A message without Date: a relay that adds one (RFC 5321 §6.4) leaves the signature intact.
+    const undated = text(
+      await signer.sign(new TextEncoder().encode("From: ann@local.example\r\nSubject: x\r\n\r\nHi\r\n")),
+    );
+    const cut = undated.lastIndexOf("From: ann@");
+    const dated = `${undated.slice(0, cut)}Date: Sun, 6 Dec 2026 12:00:00 +0000\r\n${undated.slice(cut)}`;
+    assert.deepEqual(await verify(dated), ["pass", "pass"]);
     // A relay's own trace fields are not signed: the signature survives them.
     assert.deepEqual(await verify(`Received: from relay\r\n${signed}`), ["pass", "pass"]);
   } finally {
