@@ -170,7 +170,8 @@ function program(): Command {
       const { run } = await import("./src/cli/io.ts");
       const { dnsCommand, dnsCheckCommand, dnsUsage } = await import("./src/cli/dns.ts");
       const all = c.optsWithGlobals();
-      if (checked === undefined) await run(() => dnsCommand(domain, all), all);
+      if (checked === undefined && domain === "check") await run(() => dnsUsage(domain, "DOMAIN"), all);
+      else if (checked === undefined) await run(() => dnsCommand(domain, all), all);
       else if (domain === "check") await run(() => dnsCheckCommand(checked, all), all);
       else await run(() => dnsUsage(domain, checked), all);
     });

@@ -173,6 +173,9 @@ Deno.test({
       assert.match(bad.stderr, /Invalid --dns-server/);
       const usage = await cli(["--data", dir, "dns", "right.test", "extra"]);
       assert.equal(usage.code, 2, usage.stderr);
+      const alone = await cli(["--data", dir, "dns", "check"]);
+      assert.equal(alone.code, 2, alone.stderr);
+      assert.match(alone.stderr, /use "dns DOMAIN" to print the records or "dns check DOMAIN"/);
     });
   },
 });

@@ -66,9 +66,11 @@ async function recordsOf(domain: string, options: ConnectOptions & { mailHost?: 
 
 const isOk = (check: RecordCheck) => check.status === "ok";
 
-/** `dns A B` where A is not `check`: a usage error naming the two forms. */
+/** `dns A B` where A is not `check`, or `dns check` alone: a usage error naming the two forms. */
 export function dnsUsage(first: string, second: string): Promise<void> {
   return Promise.reject(
-    new UsageError(`"dns ${first} ${second}": use "dns DOMAIN" to print the records or "dns check DOMAIN"`),
+    new UsageError(
+      `"dns ${first} ${second}": use "dns DOMAIN" to print the records or "dns check DOMAIN" to look them up`,
+    ),
   );
 }
