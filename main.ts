@@ -153,19 +153,27 @@ function program(): Command {
       const all = c.optsWithGlobals();
       await run(() => actionCommand(name, all), all);
     });
-  cmd.command("dns <domain>")
+  cmd.command("dns <domain> [checked]")
     .description(
-      "print the DNS records a domain needs (MX, SPF, DMARC, DKIM, SRV, autoconfig) as zone-file lines",
+      "print the DNS records a domain needs (MX, SPF, DMARC, DKIM, SRV, autoconfig) as zone-file lines; " +
+        "`dns check DOMAIN` looks them up and says which are ok, missing or wrong (exit 1 if any is not ok)",
     )
     .option(
       "--mail-host <name>",
       "public host name of the mail service, in local mode (env POSTERN_MAIL_HOST)",
     )
-    .action(async (domain: string, _opts, c: Command) => {
+    .option(
+      "--dns-server <host[:port]>",
+      "with check: DNS servers to ask, comma-separated (default: the system's)",
+    )
+    .action(async (domain: string, checked: string | undefined, _opts, c: Command) => {
       const { run } = await import("./src/cli/io.ts");
-      const { dnsCommand } = await import("./src/cli/dns.ts");
+      const { dnsCommand, dnsCheckCommand, dnsUsage } = await import("./src/cli/dns.ts");
       const all = c.optsWithGlobals();
-      await run(() => dnsCommand(domain, all), all);
+      if (checked === undefined && domain === "check") await run(() => dnsUsage(domain, "DOMAIN"), all);
+      else if (checked === undefined) await run(() => dnsCommand(domain, all), all);
+      else if (domain === "check") await run(() => dnsCheckCommand(checked, all), all);
+      else await run(() => dnsUsage(domain, checked), all);
     });
   cmd.command("dkim-rotate <domain>")
     .description("make new DKIM keys for a domain (they sign from now on; the old records stay published)")
@@ -222,6 +230,7 @@ function program(): Command {
     .action(backup("restore"));
   cmd.command("tui")
     .description("open the interactive admin UI (also: postern with no arguments on a terminal)")
+    .option("--dns-server <host[:port]>", "DNS servers the DNS records' check asks (default: the system's)")
     .action((_opts, c: Command) => openTui(c.optsWithGlobals()));
   const cache = cmd.command("cache").description("cache settings and statistics");
   cache.command("stats")

@@ -67,7 +67,7 @@ async function runDenoBundle(entry: string, output: string, extra: string[] = []
   return await Deno.readTextFile(output);
 }
 
-/** Each external package's bare import rewritten to the npm: specifier deno.json pins. */
+/** Each external package's bare imports (and of its subpaths) rewritten to the npm: specifier deno.json pins. */
 function pinExternals(source: string): string {
   const imports = JSON.parse(Deno.readTextFileSync(new URL("deno.json", root))).imports as Record<
     string,
@@ -75,8 +75,12 @@ function pinExternals(source: string): string {
   >;
   let out = source;
   for (const name of EXTERNAL_PACKAGES) {
-    out = out.replaceAll(`import("${name}")`, `import(${JSON.stringify(imports[name])})`)
-      .replaceAll(`from "${name}"`, `from ${JSON.stringify(imports[name])}`);
+    // The package itself and its modules (src/mail/dkim_mailauth.ts imports some by path).
+    const specifier = new RegExp(`(import\\(|from )"${name}(/[^"]*)?"`, "g");
+    out = out.replace(
+      specifier,
+      (_, before, path = "") => `${before}${JSON.stringify(imports[name] + path)}`,
+    );
   }
   return out;
 }

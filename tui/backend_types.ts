@@ -1,5 +1,7 @@
 /** The shapes the admin UI works with, apart from the two backends that implement them. */
 import type { WireObject } from "../src/directory/mod.ts";
+import type { RecordCheck } from "../src/dns/mod.ts";
+import type { DnsRecord } from "../src/model/dns_records.ts";
 import { ACTIONS } from "../src/model/actions.ts";
 
 /** The object operations of the CLI's ObjectClient that the UI uses (it satisfies this shape). */
@@ -54,6 +56,8 @@ export interface AdminBackend {
   actions(): Promise<ActionInfo[]>;
   /** Runs an action; returns what was done, in words. */
   runAction(name: string): Promise<string>;
+  /** Looks up a domain's records (`postern dns check`) through the UI's DNS servers, when it has them. */
+  checkDns?(domain: string, records: readonly DnsRecord[]): Promise<RecordCheck[]>;
   /** SQLite's integrity check and the dangling-reference check (local mode). */
   checkDatabase?(options: { repair: boolean }): Promise<DatabaseReport>;
 }

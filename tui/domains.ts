@@ -1,8 +1,10 @@
 /**
  * The domains screen: list with the accounts in each, create, edit (name, description, catch-all),
- * the DNS records a domain needs, delete (refused while in use).
+ * the DNS records a domain needs and their check, delete (refused while in use).
  */
+import { styleText } from "node:util";
 import type { WireObject } from "../src/directory/mod.ts";
+import { checkReport } from "../src/dns/mod.ts";
 import { type DnsRecord, zoneFile } from "../src/model/dns_records.ts";
 import { addressSchema, domainNameSchema } from "../src/model/objects/mod.ts";
 import { askAndSave, FORM_KEYS, refusedFields, rule } from "./form.ts";
@@ -10,7 +12,7 @@ import { showValue } from "./format.ts";
 import { HELP, showHelp } from "./help.ts";
 import { count, pickFromList } from "./list.ts";
 import { Key } from "./terminal.ts";
-import { detailLines, errorLines, isKey, type Ui } from "./ui.ts";
+import { detailLines, errorLines, isKey, type Ui, wrap } from "./ui.ts";
 
 /** The list of domains; enter opens one, `n` creates. */
 export async function domainsScreen(ui: Ui): Promise<void> {
@@ -130,7 +132,8 @@ async function domainDetail(ui: Ui, id: string, accounts: number): Promise<void>
       {
         value: "dns",
         name: "DNS records",
-        description: "The records to publish: MX, SPF, DMARC, DKIM, MTA-STS, TLS-RPT, SRV, autoconfig",
+        description:
+          "The records to publish (MX, SPF, DMARC, DKIM, MTA-STS, TLS-RPT, SRV, autoconfig), and their check",
       },
       { value: "delete", name: "Delete…", description: "Refused while accounts or addresses use it" },
     ], { pageSize: 5, default: last });
@@ -167,18 +170,61 @@ async function domainDetail(ui: Ui, id: string, accounts: number): Promise<void>
   }
 }
 
-/** The zone-file lines of the domain's records (the DnsRecords action, as `postern dns` prints them). */
+/**
+ * The zone-file lines of the domain's records (the DnsRecords action, as `postern dns` prints them),
+ * scrolled when taller than the screen; `c` looks them up (`postern dns check`) and shows what is
+ * ok, missing or wrong.
+ */
 async function showDnsRecords(ui: Ui, path: string[], name: string): Promise<void> {
   const here = [...path, "DNS records"];
-  const { client } = ui.backend;
+  const { client, checkDns } = ui.backend;
   if (!client.report) return await ui.showError(here, new Error("This mode cannot list DNS records"));
+  let records: DnsRecord[];
   try {
-    const answer = await client.report("DnsRecords", { domain: name });
-    ui.draw(here, ["", ...zoneFile(answer.records as DnsRecord[]).trimEnd().split("\n")]);
-    await ui.pause();
+    records = (await client.report("DnsRecords", { domain: name })).records as DnsRecord[];
   } catch (error) {
-    await ui.showError(here, error);
+    return await ui.showError(here, error);
   }
+  let shown = { path: here, message: "DNS records", lines: zoneFile(records).trimEnd().split("\n") };
+  for (;;) {
+    ui.draw(shown.path);
+    const key = await ui.prompts.page(
+      shown.message,
+      shown.lines.flatMap((l) => wrap(expandTabs(l), ui.columns)),
+      {
+        pageSize: () => ui.pageSize(2),
+        keys: checkDns ? [["c", "check what is published"]] : [],
+      },
+    );
+    if (key.name !== "c" || !checkDns) return;
+    const checking = [...here, "Check"];
+    ui.draw(checking, ["", "Looking the records up…"]);
+    try {
+      const checks = await checkDns(name, records);
+      const bad = checks.filter((c) => c.status !== "ok").length;
+      const summary = bad
+        ? `${bad} of ${checks.length} records are not as expected`
+        : "Every record is published";
+      shown = { path: checking, message: summary, lines: checkReport(checks).map(colourStatus) };
+    } catch (error) {
+      await ui.showError(checking, error);
+    }
+  }
+}
+
+/** Tabs as the terminal shows them (stops every 8 columns), so that lines are cut where they wrap. */
+function expandTabs(line: string): string {
+  let out = "";
+  for (const char of line) out += char === "\t" ? " ".repeat(8 - (out.length % 8)) : char;
+  return out;
+}
+
+/** A check's status word in colour (ok green, missing and wrong red, error yellow). */
+function colourStatus(line: string): string {
+  const status = /^(ok|missing|wrong|error) /.exec(line)?.[1];
+  if (!status) return line;
+  const colour = status === "ok" ? "green" : status === "error" ? "yellow" : "red";
+  return styleText(colour, status) + line.slice(status.length);
 }
 
 /** Asks, then deletes; the server's refusal (domain in use) is shown in its own words. */

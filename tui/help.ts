@@ -60,13 +60,14 @@ export const HELP: Record<string, HelpTopic> = {
     title: "Domains",
     lines: [
       "Mail domains. A domain still used by accounts or addresses cannot be deleted. A domain's view " +
-      "shows the DNS records it needs and sets its catch-all (the address that gets mail for unknown " +
-      "addresses of the domain).",
+      "shows the DNS records it needs (c there looks them up and says which are missing or wrong) and " +
+      "sets its catch-all (the address that gets mail for unknown addresses of the domain).",
     ],
     commands: [
       "query domain",
       "create domain --field name=example.org",
       "dns example.org",
+      "dns check example.org --dns-server 192.0.2.53",
       "update domain ID --field catchAll=postmaster@example.org",
       "update domain ID --field mtaStsMode=enforce",
       "delete domain ID",

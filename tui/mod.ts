@@ -5,6 +5,8 @@
  * The CLI lends its connection code through {@link TuiHost} (main.ts wires it), so both surfaces reach
  * the data the same way while this folder imports no file of src/cli.
  */
+import { resolveDnsServers } from "../src/config/mod.ts";
+import { checkDnsRecords, DnsResolver } from "../src/dns/mod.ts";
 import type { Services } from "../src/services.ts";
 import { type AdminBackend, localBackend, remoteBackend, type TuiClient } from "./backend.ts";
 import { runHome } from "./home.ts";
@@ -27,6 +29,8 @@ export interface TuiOptions {
   apiKey?: string;
   user?: string;
   password?: string;
+  /** DNS servers the DNS screen's check asks (`--dns-server`, POSTERN_DNS_SERVER); none: the system's. */
+  dnsServer?: string;
 }
 
 /** Paths of the local database, for the dashboard. */
@@ -66,10 +70,15 @@ export async function tuiCommand(
   if (!Deno.stdin.isTerminal() || !Deno.stdout.isTerminal()) throw host.usageError(NO_TERMINAL_MESSAGE);
   const env = Deno.env.toObject();
   const url = options.url ?? env.POSTERN_URL;
+  const servers = resolveDnsServers(options.dnsServer, env);
+  const withDnsCheck = (backend: AdminBackend): AdminBackend => ({
+    ...backend,
+    checkDns: (domain, records) => checkDnsRecords(domain, records, new DnsResolver({ servers })),
+  });
   if (!url) {
     await host.withLocal(
       options,
-      (client, services, paths) => runUi(terminal, localBackend(client, services, paths)),
+      (client, services, paths) => runUi(terminal, withDnsCheck(localBackend(client, services, paths))),
     );
     return;
   }
@@ -87,7 +96,8 @@ export async function tuiCommand(
   }
   await host.withRemote(
     { ...options, ...remote },
-    (client) => runUi(terminal, remoteBackend(client, { url, authorization: authorizationFor(remote) })),
+    (client) =>
+      runUi(terminal, withDnsCheck(remoteBackend(client, { url, authorization: authorizationFor(remote) }))),
   );
 }
 

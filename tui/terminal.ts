@@ -6,6 +6,7 @@
 import { line } from "./line_prompt.ts";
 import { AbortPromptError, ExitPromptError } from "@inquirer/core";
 import { menu } from "./menu_prompt.ts";
+import { pager } from "./pager_prompt.ts";
 import { checkbox, confirm, input, number, password, search } from "@inquirer/prompts";
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
@@ -172,6 +173,24 @@ export class Prompts {
         keysHelp,
         onMove: (value) => current = value as T,
       }, context) as Promise<T>, [...extra.map(([key]) => key), "q", "escape", ...(withHelp ? ["?"] : [])]);
+  }
+
+  /**
+   * Text that may be taller than the screen (./pager_prompt.ts): it scrolls; enter, q or Esc return
+   * the Key "back", each of `keys` its own Key.
+   */
+  async page(
+    message: string,
+    lines: readonly string[],
+    options: { pageSize: () => number; keys?: readonly [string, string][] },
+  ): Promise<Key> {
+    const extra = options.keys ?? [];
+    const keysHelp = keyLine([["↑↓ PgUp/PgDn", "scroll"], ...extra, ["enter/q/esc", "back"]]);
+    const answer = await this.ask(
+      (context) => pager({ message, lines, pageSize: options.pageSize(), keysHelp }, context),
+      [...extra.map(([key]) => key), "q", "escape"],
+    );
+    return answer instanceof Key ? answer : new Key("back", "enter");
   }
 
   /**

@@ -102,15 +102,17 @@ export class DomainService {
       }
       await this.store.domains.update(id, patch);
       // A rename changes the address of every account in the domain.
-      const renamed = patch.name !== undefined && patch.name !== before.name
-        ? await this.store.accounts.query({ domainId: id })
-        : [];
+      const isRename = patch.name !== undefined && patch.name !== before.name;
+      const renamed = isRename ? await this.store.accounts.query({ domainId: id }) : [];
+      // …and the DNS name of each of its DKIM keys.
+      const keys = isRename ? await this.store.dkimKeys.idsOfDomain(id) : [];
       return {
         result: id,
         events: [{ kind: "domain", domainId: id }],
         changes: [
           changed("Domain", id, "updated"),
           ...renamed.map((a) => changed("Account", a, "updated", a)),
+          ...keys.map((k) => changed("DkimKey", k, "updated")),
         ],
       };
     });
@@ -130,11 +132,13 @@ export class DomainService {
           usage,
         );
       }
+      // Its DKIM keys go with it (ON DELETE CASCADE).
+      const keys = await this.store.dkimKeys.idsOfDomain(id);
       await this.store.domains.delete(id);
       return {
         result: id,
         events: [{ kind: "domain", domainId: id }],
-        changes: [changed("Domain", id, "destroyed")],
+        changes: [changed("Domain", id, "destroyed"), ...keys.map((k) => changed("DkimKey", k, "destroyed"))],
       };
     });
     return domain;

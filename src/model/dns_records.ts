@@ -126,6 +126,11 @@ export function txt(text: string): string {
   return parts.map((p) => `"${p.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(" ");
 }
 
+/** The text of a TXT record's data (the inverse of {@link txt}): its quoted strings, unescaped and joined. */
+export function txtText(value: string): string {
+  return [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1].replace(/\\(.)/g, "$1")).join("");
+}
+
 /** The records as zone-file lines, each after a comment saying what it is for. */
 export function zoneFile(records: readonly DnsRecord[]): string {
   return records.map((r) => `; ${r.purpose}\n${r.name}\t${r.ttl}\tIN\t${r.type}\t${r.value}\n`).join("");

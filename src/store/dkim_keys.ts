@@ -1,7 +1,9 @@
 /**
  * DKIM keys of the local domains (migration 037). Private keys arrive sealed: the store never sees
- * one in clear.
+ * one in clear. Every write logs its `DkimKey` changes (directory-wide, as the other management
+ * types') in its own transaction, so x:DkimKey/changes follows creation, rotation and deletion.
  */
+import { sqliteChanges } from "./changes.ts";
 import type { Db, Row } from "./db.ts";
 
 /** The signature algorithms a key is for: Ed25519 (RFC 8463) or RSA (RFC 6376). */
@@ -44,6 +46,8 @@ export interface DkimKeyRepository {
   rotate(domainId: number, keys: readonly NewDkimKey[], now: number): Promise<void>;
   /** Deletes a retired key; whether one was deleted (an active key is never deleted here). */
   deleteRetired(id: number): Promise<boolean>;
+  /** Ids of a domain's keys: what a domain's rename or deletion (ON DELETE CASCADE) changes. */
+  idsOfDomain(domainId: number): Promise<number[]>;
 }
 
 function toRecord(row: Row): DkimKeyRecord {
@@ -63,8 +67,12 @@ function toRecord(row: Row): DkimKeyRecord {
 /** SQLite implementation of {@link DkimKeyRepository}. */
 export function sqliteDkimKeys(db: Db): DkimKeyRepository {
   const later = <T>(body: () => T) => new Promise<T>((resolve) => resolve(body()));
-  const insert = (domainId: number, key: NewDkimKey, now: number) =>
-    db.run(
+  const changes = sqliteChanges(db);
+  const log = (kind: "created" | "updated" | "destroyed", ids: readonly number[]) =>
+    changes.append(ids.map((objectId) => ({ type: "DkimKey", objectId, kind, accountId: null })));
+  /** Inserts a key unless taken; its id, or undefined. Logs the creation. */
+  const insert = (domainId: number, key: NewDkimKey, now: number) => {
+    const { id, changes: added } = db.run(
       `INSERT OR IGNORE INTO dkim_keys (domain_id, selector, algorithm, public_key, private_key_sealed, created_at)
        VALUES (?, ?, ?, ?, ?, ?)`,
       domainId,
@@ -73,7 +81,11 @@ export function sqliteDkimKeys(db: Db): DkimKeyRepository {
       key.publicKey,
       key.privateKeySealed,
       now,
-    ).changes;
+    );
+    if (!added) return undefined;
+    log("created", [id]);
+    return id;
+  };
   return {
     get: (id) =>
       later(() => {
@@ -94,18 +106,27 @@ export function sqliteDkimKeys(db: Db): DkimKeyRepository {
     addIfAbsent: (domainId, keys, now) =>
       db.transaction(() => {
         if (!db.get("SELECT 1 AS x FROM domains WHERE id = ?", domainId)) return 0;
-        return keys.reduce((added, key) => added + Number(insert(domainId, key, now)), 0);
+        return keys.reduce((added, key) => added + (insert(domainId, key, now) === undefined ? 0 : 1), 0);
       }),
     rotate: (domainId, keys, now) =>
       db.transaction(() => {
-        db.run(
-          "UPDATE dkim_keys SET active = 0, retired_at = ? WHERE domain_id = ? AND active = 1",
+        const retired = db.all(
+          "UPDATE dkim_keys SET active = 0, retired_at = ? WHERE domain_id = ? AND active = 1 RETURNING id",
           now,
           domainId,
-        );
+        ).map((r) => Number(r.id));
+        log("updated", retired);
         for (const key of keys) insert(domainId, key, now);
       }),
     deleteRetired: (id) =>
-      later(() => db.run("DELETE FROM dkim_keys WHERE id = ? AND active = 0", id).changes === 1),
+      db.transaction(() => {
+        if (db.run("DELETE FROM dkim_keys WHERE id = ? AND active = 0", id).changes !== 1) return false;
+        log("destroyed", [id]);
+        return true;
+      }),
+    idsOfDomain: (domainId) =>
+      later(() =>
+        db.all("SELECT id FROM dkim_keys WHERE domain_id = ? ORDER BY id", domainId).map((r) => Number(r.id))
+      ),
   };
 }
