@@ -49,6 +49,12 @@ export interface FrontOptions extends ConnectionLimits {
    * (a renewed certificate is served by a new internal server; the old one finishes its requests).
    */
   tls?: { files: TlsFiles; source: { current(): Promise<{ files: TlsFiles; changed: boolean }> } };
+  /**
+   * Reads a new connection first (under the header timeout): null when it answered the connection
+   * itself (then it is closed), else the bytes it read, forwarded ahead of the rest (ACME
+   * TLS-ALPN-01, see tls/alpn/).
+   */
+  intercept?: (client: Deno.TcpConn) => Promise<Uint8Array | null>;
 }
 
 /** A PEM certificate chain and its key. */
@@ -274,8 +280,13 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
     open.add(conn);
     stats.open = open.size;
     perKey.set(key, count + 1);
+    let first: Uint8Array | null = null;
     try {
       client.setNoDelay(true);
+      if (options.intercept) {
+        first = await options.intercept(client);
+        if (first === null) return release(conn);
+      }
       await refreshTls();
       const upstream = await Deno.connect({ hostname: "127.0.0.1", port: internalPort, transport: "tcp" });
       if (conn.closed) {
@@ -286,8 +297,10 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
       conn.upstream = upstream;
       upstream.setNoDelay(true);
       byPort.set(upstream.localAddr.port, conn);
+      for (let at = 0; first && at < first.length;) at += await upstream.write(first.subarray(at));
     } catch (error) {
-      // Out of descriptors for the hop: the accept loop's back-off handles the burst.
+      // Out of descriptors for the hop (the accept loop's back-off handles the burst), or the
+      // client left while intercepted.
       log.debug("Connecting to the internal server failed: {error}", { error: String(error) });
       return release(conn);
     }
