@@ -77,7 +77,7 @@ export function acmeAlpnResponder(
       // 1. The first record; anything but a complete handshake record goes on unchanged.
       const first = await readFirstRecord(conn, deadline.signal);
       if (first === null) return null;
-      if (first.handshake === undefined || !complete(first.handshake)) return first.bytes;
+      if (first.handshake === undefined || fragmented(first.handshake)) return first.bytes;
       // 2. A malformed ClientHello is refused here, in TLS's own form.
       let hello: ClientHello;
       try {
@@ -110,9 +110,12 @@ export function acmeAlpnResponder(
   };
 }
 
-/** Whether a handshake record holds a whole message (a ClientHello split over records is not ours). */
-function complete(body: Uint8Array): boolean {
-  return body.length >= 4 && 4 + (body[1] << 16 | body[2] << 8 | body[3]) <= body.length;
+/**
+ * A ClientHello split over several records (legal, but never the validation's): Deno's TLS reads
+ * it. Anything else that is not a ClientHello is refused by the parser.
+ */
+function fragmented(body: Uint8Array): boolean {
+  return body.length >= 4 && body[0] === 1 && 4 + (body[1] << 16 | body[2] << 8 | body[3]) > body.length;
 }
 
 /** The server's answer: ServerHello in clear, then EncryptedExtensions..Finished protected. */

@@ -14,6 +14,7 @@ export class TlsAlert extends Error {
 
 /** Alert descriptions used here. */
 export const ALERT = {
+  unexpectedMessage: 10,
   handshakeFailure: 40,
   illegalParameter: 47,
   decodeError: 50,
@@ -93,7 +94,9 @@ const EXTENSION = {
 /** Parses a ClientHello handshake message (its 4-byte header included). */
 export function parseClientHello(message: Uint8Array): ClientHello {
   const outer = new Reader(message);
-  if (outer.uint(1) !== 1) throw decodeError("not a ClientHello");
+  if (outer.uint(1) !== 1) {
+    throw new TlsAlert(ALERT.unexpectedMessage, "The first handshake message is not a ClientHello");
+  }
   const body = outer.vector(3);
   outer.end();
   body.take(2 + 32); // legacy_version, random
