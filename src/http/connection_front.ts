@@ -14,6 +14,8 @@
  *   way for the idle timeout — except event streams and WebSockets, which are idle by nature;
  * - survives accept errors (EMFILE, ENFILE): logs once per burst, sheds idle connections, backs off
  *   from 100 ms doubling to 5 s, and keeps serving;
+ * - lets an optional intercept read a new connection first (HTTPS: ACME TLS-ALPN-01 answers, which
+ *   Deno's TLS cannot give) and forward what it read, or answer and close;
  * - copies the bytes of each admitted connection to Deno.serve listening on 127.0.0.1, port 0.
  *
  * The handler still sees the real client: the front notes the local port of each of its loopback
