@@ -50,7 +50,9 @@ export async function prepareTls(config: Config): Promise<(services: Services) =
         log: getLogger(["postern", "tls"]),
       });
       const intercept = acme.challenge === "tls-alpn-01"
-        ? acmeAlpnResponder((name) => certificates.alpnChallenge(name))
+        ? acmeAlpnResponder((name) => certificates.alpnChallenge(name), {
+          timeoutMs: config.headerTimeoutSeconds * 1000,
+        })
         : undefined;
       return { source: () => certificates.source(), acme: certificates, intercept };
     };

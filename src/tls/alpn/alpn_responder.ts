@@ -48,7 +48,10 @@ const ECDSA_P256_SHA256 = 0x0403;
 const DRAIN_BYTES = 64 * 1024;
 const CERTIFICATE_CACHE = 8;
 
-/** The interceptor answering TLS-ALPN-01 for names with a pending challenge. */
+/**
+ * The interceptor answering TLS-ALPN-01 for names with a pending challenge; `timeoutMs` bounds the
+ * wait for the first record and the whole answer (the HTTPS header timeout).
+ */
 export function acmeAlpnResponder(
   pending: PendingAlpnChallenge,
   options: { timeoutMs?: number } = {},
