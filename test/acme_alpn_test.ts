@@ -117,6 +117,13 @@ Deno.test({
       const dumped = [...dump.matchAll(/ - ((?:[0-9a-f]{2}[ -]){1,16})/g)].map((m) => m[1]).join("")
         .replace(/[ -]/g, "");
       assert.equal(dumped, `0420${digest}`);
+      // A secp256r1 share works too; what cannot be answered is refused with TLS's alert.
+      const acme = ["-alpn", "acme-tls/1", "-servername", "mail.example.org"];
+      const p256 = await sClient(server.port, ["-groups", "P-256", ...acme]);
+      assert.match(p256, /Server Temp Key: ECDH, prime256v1/);
+      assert.match(p256, /ALPN protocol: acme-tls\/1/);
+      assert.match(await sClient(server.port, ["-groups", "X448", ...acme]), /alert handshake failure/);
+      assert.match(await sClient(server.port, ["-tls1_2", ...acme]), /alert protocol version/);
       // With another protocol offered too, or none: Deno's TLS and the usual certificate.
       for (const args of [["-alpn", "acme-tls/1,http/1.1"], []]) {
         const usual = await sClient(server.port, [...args, "-servername", "mail.example.org"]);
