@@ -52,6 +52,7 @@ export async function prepareTls(config: Config): Promise<(services: Services) =
       const intercept = acme.challenge === "tls-alpn-01"
         ? acmeAlpnResponder((name) => certificates.alpnChallenge(name), {
           timeoutMs: config.headerTimeoutSeconds * 1000,
+          log: getLogger(["postern", "tls"]),
         })
         : undefined;
       return { source: () => certificates.source(), acme: certificates, intercept };

@@ -47,6 +47,10 @@ Deno.test({
       assert.match(served!.subject, /CN\s*=\s*mail\.example\.org/);
       assert.equal(pebble.issued(), 1);
       assert.match(server.stderr(), /TLS certificate for mail\.example\.org,example\.org obtained/);
+      // Both names were validated on this port, by the front's own handshake.
+      for (const name of ["mail\\.example\\.org", "example\\.org"]) {
+        assert.match(server.stderr(), new RegExp(`Answered a TLS-ALPN-01 validation for \\\\?"?${name}`));
+      }
       // The application on the same port, verified up to Pebble's root for the name.
       const curl = await new Deno.Command("curl", {
         args: [

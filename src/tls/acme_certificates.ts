@@ -26,7 +26,7 @@ export interface AcmeSettings {
   retries?: { attempts: number; delaySeconds: number };
 }
 
-/** The renewer, the listeners' source and the HTTP-01 answers of one server certificate. */
+/** The renewer, the listeners' source and the challenge answers of one server certificate. */
 export interface AcmeCertificates {
   renewer: CertificateRenewer;
   /**

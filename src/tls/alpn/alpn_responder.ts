@@ -54,7 +54,10 @@ const CERTIFICATE_CACHE = 8;
  */
 export function acmeAlpnResponder(
   pending: PendingAlpnChallenge,
-  options: { timeoutMs?: number } = {},
+  options: {
+    timeoutMs?: number;
+    log?: { info(message: string, properties: Record<string, unknown>): void };
+  } = {},
 ): ConnectionIntercept {
   const timeoutMs = options.timeoutMs ?? 10_000;
   // The CA connects several times (from several vantage points) with the same challenge.
@@ -100,7 +103,12 @@ export function acmeAlpnResponder(
         }
         const certificate = await certificateFor(hello.serverName!, keyAuthorization);
         await send(conn, await serverFlight(hello, first.handshake, certificate));
+        options.log?.info("Answered a TLS-ALPN-01 validation for {name}", { name: hello.serverName });
       } catch (error) {
+        options.log?.info("Refused a TLS-ALPN-01 handshake for {name}: {error}", {
+          name: hello.serverName ?? "(no name)",
+          error: (error as Error)?.message ?? String(error),
+        });
         await send(conn, alertRecord(error instanceof TlsAlert ? error.code : ALERT.handshakeFailure));
         return null;
       }
