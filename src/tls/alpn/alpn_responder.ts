@@ -56,7 +56,11 @@ export function acmeAlpnResponder(
   pending: PendingAlpnChallenge,
   options: {
     timeoutMs?: number;
-    log?: { info(message: string, properties: Record<string, unknown>): void };
+    /** Answers are logged at info, refusals (any client can ask) at debug. */
+    log?: {
+      info(message: string, properties: Record<string, unknown>): void;
+      debug(message: string, properties: Record<string, unknown>): void;
+    };
   } = {},
 ): ConnectionIntercept {
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -105,7 +109,7 @@ export function acmeAlpnResponder(
         await send(conn, await serverFlight(hello, first.handshake, certificate));
         options.log?.info("Answered a TLS-ALPN-01 validation for {name}", { name: hello.serverName });
       } catch (error) {
-        options.log?.info("Refused a TLS-ALPN-01 handshake for {name}: {error}", {
+        options.log?.debug("Refused a TLS-ALPN-01 handshake for {name}: {error}", {
           name: hello.serverName ?? "(no name)",
           error: (error as Error)?.message ?? String(error),
         });
