@@ -26,7 +26,7 @@
  * stream or a WebSocket (the handler's response), without parsing HTTP in the copy loop.
  */
 import type { Logger } from "@logtape/logtape";
-import { addressKey, type ConnectionLimits, ConnectionStats, refusalBytes } from "./connection_limits.ts";
+import { addressKey, type ConnectionLimits, ConnectionStats, refuser } from "./connection_limits.ts";
 import { type ServerLoop, serveWithRecovery } from "./server_loop.ts";
 
 type Handler = (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>;
@@ -67,14 +67,10 @@ interface TlsFiles {
 
 /** Bytes read from a socket at once (per direction; a pending read holds its buffer). */
 const CHUNK_BYTES = 16 * 1024;
-/** Refusals being written at once; past this a refused connection is closed without an answer. */
-const MAX_LINGERING_REFUSALS = 64;
 /** At shutdown, how long answers already produced may take to reach their clients. */
 const SHUTDOWN_DRAIN_MS = 2_000;
 /** A burst of accept errors is over after this long without one (then a summary is logged). */
 const ACCEPT_BURST_QUIET_MS = 10_000;
-/** How long a refusal waits for the client's request bytes before closing (so they are not reset). */
-const REFUSAL_LINGER_MS = 1_000;
 
 /** The handler's view of a request that came through the front: the client's own address. */
 class ClientInfo implements Deno.ServeHandlerInfo<Deno.NetAddr> {
@@ -147,7 +143,7 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
   const perKey = new Map<string, number>();
   /** Local port of a loopback hop → its connection. */
   const byPort = new Map<number, Connection>();
-  let refusing = 0;
+  const refuse = refuser();
   let stopping = false;
 
   const wrapped: Handler = (request, info) => {
@@ -218,31 +214,6 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
     else perKey.delete(conn.key);
     const port = conn.upstream?.localAddr.port;
     if (port !== undefined && byPort.get(port) === conn) byPort.delete(port);
-  };
-
-  const refuse = async (client: Deno.TcpConn, detail: string) => {
-    if (refusing >= MAX_LINGERING_REFUSALS) return client.close();
-    refusing++;
-    try {
-      await client.write(refusalBytes(detail));
-      await client.closeWrite();
-      // Read what the client sent, briefly, so closing does not reset the connection before it has
-      // read the answer.
-      const sink = new Uint8Array(4096);
-      const deadline = setTimeout(() => client.close(), REFUSAL_LINGER_MS);
-      try {
-        while (await client.read(sink) !== null) { /* discard */ }
-      } finally {
-        clearTimeout(deadline);
-      }
-    } catch {
-      /* the client went away or the linger ended */
-    } finally {
-      refusing--;
-      try {
-        client.close();
-      } catch { /* already closed */ }
-    }
   };
 
   // Timeouts are checked by one sweep rather than a timer per connection (and per byte); `now` is
