@@ -32,6 +32,7 @@ async function front() {
     tls: { files, source: { current: () => Promise.resolve({ files, changed: false }) } },
     intercept: acmeAlpnResponder((name) => {
       asked.push(name);
+      if (name === "broken.example.org") return Promise.reject(new Error("database is locked"));
       return Promise.resolve(name === "mail.example.org" ? KEY_AUTHORIZATION : undefined);
     }, { timeoutMs: 1_000 }),
   }, () => new Response("served by the application"));
@@ -190,6 +191,11 @@ Deno.test("bad ClientHellos get an alert or a close, never a crash, and the list
       ALERT(40),
     );
     assert.ok(server.asked.includes("other.example.org"));
+    // The lookup failing (a database error) is a handshake_failure too, not a crash.
+    assert.deepEqual(
+      [...await exchange(server.port, tlsRecord(22, acmeClientHello("broken.example.org")))],
+      ALERT(40),
+    );
     // A key share of the wrong size for a pending name: illegal_parameter (47).
     const badShare = acmeClientHello("mail.example.org", new Uint8Array(5));
     assert.deepEqual([...await exchange(server.port, tlsRecord(22, badShare))], ALERT(47));

@@ -100,8 +100,8 @@ export function acmeAlpnResponder(
       // 3. Not the ACME validation: Deno's TLS answers.
       if (hello.alpn.length !== 1 || hello.alpn[0] !== ACME_TLS_ALPN) return first.bytes;
       // 4. The validation, for a name with a pending challenge only.
-      const keyAuthorization = hello.serverName === undefined ? undefined : await pending(hello.serverName);
       try {
+        const keyAuthorization = hello.serverName === undefined ? undefined : await pending(hello.serverName);
         if (keyAuthorization === undefined) {
           throw new TlsAlert(ALERT.handshakeFailure, "no pending TLS-ALPN-01 challenge for this name");
         }
