@@ -79,6 +79,10 @@ function program(): Command {
       "comma-separated names of the certificate (default: the domain, public URL host and mail host)",
     )
     .option("--acme-ca-file <file>", "PEM roots trusted for the ACME directory (a test CA such as Pebble's)")
+    .option(
+      "--acme-challenge <type>",
+      "http-01 (answered on --listen, port 80) or tls-alpn-01 (on --https-listen, port 443); default http-01",
+    )
     .option("--smtp-max-message-bytes <n>", "largest message accepted by SMTP (default 10240000)")
     .option("--smtp-max-recipients <n>", "recipients per message (default 100)")
     .option("--smtp-max-connections <n>", "SMTP sessions at once (default 200)")

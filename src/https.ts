@@ -8,7 +8,12 @@ import { type Config, listenError, StartError } from "./config/mod.ts";
 import { type ConnectionFront, type ConnectionStats, serveBehindFront } from "./http/mod.ts";
 import type { Services } from "./services.ts";
 import { ReloadingTlsFiles, type TlsSource } from "./smtp/mod.ts";
-import { type AcmeCertificates, acmeCertificates } from "./tls/mod.ts";
+import {
+  acmeAlpnResponder,
+  type AcmeCertificates,
+  acmeCertificates,
+  type ConnectionIntercept,
+} from "./tls/mod.ts";
 
 /**
  * Where listeners get their certificate (a new source per listener: each tracks what it last served,
@@ -17,6 +22,8 @@ import { type AcmeCertificates, acmeCertificates } from "./tls/mod.ts";
 export interface TlsSetup {
   source: (() => TlsSource) | undefined;
   acme: AcmeCertificates | undefined;
+  /** The HTTPS listener's TLS-ALPN-01 answers, when ACME validates that way (--acme-challenge). */
+  intercept?: ConnectionIntercept;
 }
 
 /**
@@ -42,7 +49,13 @@ export async function prepareTls(config: Config): Promise<(services: Services) =
         acme: { ...acme, caCerts },
         log: getLogger(["postern", "tls"]),
       });
-      return { source: () => certificates.source(), acme: certificates };
+      const intercept = acme.challenge === "tls-alpn-01"
+        ? acmeAlpnResponder((name) => certificates.alpnChallenge(name), {
+          timeoutMs: config.headerTimeoutSeconds * 1000,
+          log: getLogger(["postern", "tls"]),
+        })
+        : undefined;
+      return { source: () => certificates.source(), acme: certificates, intercept };
     };
   }
   const { tlsCertFile, tlsKeyFile } = config.smtp;
@@ -84,6 +97,8 @@ export interface HttpsOptions {
   maxConnections: number;
   stats: ConnectionStats;
   handler: (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response>;
+  /** Reads each connection first (TLS-ALPN-01 answers, see {@link TlsSetup}). */
+  intercept?: ConnectionIntercept;
 }
 
 /** Serves the application over TLS on the HTTPS listener, behind the same connection front as HTTP. */
@@ -102,5 +117,6 @@ export async function startHttps(config: Config, options: HttpsOptions): Promise
     stats: options.stats,
     listener: options.listener,
     tls: { files, source: options.source },
+    intercept: options.intercept,
   }, options.handler);
 }

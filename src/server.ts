@@ -366,6 +366,7 @@ export async function serve(
       maxConnections,
       stats: new ConnectionStats(),
       handler: app.handler,
+      intercept: tls.intercept,
     });
   } catch (error) {
     listener.close();

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "../src/config/mod.ts";
 import { createApp, openData } from "../src/server.ts";
-import { acmeCertificates } from "../src/tls/mod.ts";
+import { acmeCertificates, alpnChallengeKey } from "../src/tls/mod.ts";
 import { ADMIN_PASSWORD, freePort, startServerProcess, until } from "./helpers.ts";
 import { failedStart, jsonLines } from "./log_helpers.ts";
 import { HAS_PEBBLE, servedCertificate, startPebble } from "./pebble_helpers.ts";
@@ -128,6 +128,13 @@ Deno.test("the HTTP-01 route serves a pending answer without credentials, and no
     const token = "pending-token-0123456789_ABCDEFG";
     await services.store.certificates.putChallenge(token, `${token}.thumbprint`, Date.now() + 60_000);
     await services.store.certificates.putChallenge("expired-token-0123456789_ABCDEF", "old", Date.now() - 1);
+    // A TLS-ALPN-01 answer is kept by name, for the HTTPS front only: never served here.
+    await services.store.certificates.putChallenge(
+      alpnChallengeKey("mail.example.org"),
+      "alpn.thumbprint",
+      Date.now() + 60_000,
+    );
+    assert.equal(await acme.alpnChallenge("MAIL.example.org"), "alpn.thumbprint");
     const ok = await get(`/.well-known/acme-challenge/${token}`);
     assert.equal(ok.status, 200);
     assert.equal(await ok.text(), `${token}.thumbprint`);
@@ -146,6 +153,8 @@ Deno.test("the HTTP-01 route serves a pending answer without credentials, and no
         "/.well-known/acme-challenge/short",
         "/.well-known/acme-challenge/..%2F..%2Fpostern.db",
         `/.well-known/acme-challenge/${token}/more`,
+        `/.well-known/acme-challenge/${alpnChallengeKey("mail.example.org")}`,
+        "/.well-known/acme-challenge/tls-alpn-01%3Amail.example.org",
       ]
     ) {
       const response = await get(path);

@@ -1,7 +1,7 @@
 /**
  * Helpers of the ACME tests: Debian's `pebble` (a test ACME CA) with `pebble-challtestsrv` as its DNS
  * server (every name resolves to 127.0.0.1, so Pebble's HTTP-01 validation connects to our HTTP
- * listener on loopback), both on free ports with a private config in a temp dir; and `openssl
+ * listener on loopback, and TLS-ALPN-01 to our HTTPS listener), both on free ports with a private config in a temp dir; and `openssl
  * s_client` to see which certificate a listener serves (HTTPS or SMTP STARTTLS).
  */
 import { freePort, HANG_GUARD_MS } from "./helpers.ts";
@@ -21,6 +21,8 @@ export interface Pebble {
   rootPem(): Promise<string>;
   /** Orders Pebble has finalized so far (read from its log). */
   issued(): number;
+  /** What Pebble has logged so far. */
+  log(): string;
   /** Stops Pebble (the DNS server keeps running); `start()` runs it again on the same ports. */
   stopCa(): Promise<void>;
   startCa(): Promise<void>;
@@ -31,6 +33,8 @@ export interface Pebble {
 export interface PebbleOptions {
   /** The port Pebble's HTTP-01 validation connects to (our HTTP listener). */
   httpPort: number;
+  /** The port Pebble's TLS-ALPN-01 validation connects to (our HTTPS listener); default: none of ours. */
+  tlsPort?: number;
   /** PEBBLE_VA_ALWAYS_VALID: challenges pass without a connection (renewal tests). */
   alwaysValid?: boolean;
 }
@@ -101,7 +105,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
         certificate: `${dir}/server.pem`,
         privateKey: `${dir}/server.key`,
         httpPort: options.httpPort,
-        tlsPort: freePort(),
+        tlsPort: options.tlsPort ?? freePort(),
         ocspResponderURL: "",
         externalAccountBindingRequired: false,
       },
@@ -185,6 +189,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     rootPem: async () =>
       await (await fetch(`https://127.0.0.1:${managementPort}/roots/0`, { client })).text(),
     issued: () => log.match(/Issued certificate serial/g)?.length ?? 0,
+    log: () => log,
     stopCa,
     startCa,
     async stop() {

@@ -14,7 +14,7 @@ export { dnsServer, resolveDnsServers } from "./dns_config.ts";
 export { mailEndpoints } from "./mail_endpoints.ts";
 export type { SmtpConfig } from "./smtp_config.ts";
 export { LETS_ENCRYPT_DIRECTORY } from "./tls_config.ts";
-export type { AcmeConfig, TlsConfig } from "./tls_config.ts";
+export type { AcmeChallenge, AcmeConfig, TlsConfig } from "./tls_config.ts";
 export { closeLogging, jsonLogLine, type LogLevel, renderMessage, setupLogging } from "./logging.ts";
 export { loadSecretKey } from "./secret_key.ts";
 export { dataDirError, listenAddress, listenError, listenOrExplain, StartError } from "./start_error.ts";

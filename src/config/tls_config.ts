@@ -25,7 +25,15 @@ export interface AcmeConfig {
   domains: string[];
   /** A PEM file of extra CA roots trusted for the directory's HTTPS (a test CA such as Pebble's). */
   caFile: string | undefined;
+  /**
+   * How the CA validates the names: HTTP-01 on the HTTP listener (port 80) or TLS-ALPN-01 (RFC 8737)
+   * on the HTTPS listener (port 443).
+   */
+  challenge: AcmeChallenge;
 }
+
+/** The ACME challenge types Postern answers. */
+export type AcmeChallenge = "http-01" | "tls-alpn-01";
 
 /** Raw TLS options as the CLI parsed them. */
 export interface TlsConfigInput {
@@ -34,6 +42,7 @@ export interface TlsConfigInput {
   acmeEmail?: string;
   acmeDomains?: string;
   acmeCaFile?: string;
+  acmeChallenge?: string;
 }
 
 /** The environment variables of HTTPS and ACME, with what they set. */
@@ -44,6 +53,8 @@ export const TLS_ENVIRONMENT = {
   POSTERN_ACME_DOMAINS:
     "comma-separated names of the ACME certificate (default: the domain, public URL host and mail host)",
   POSTERN_ACME_CA_FILE: "PEM file of extra roots trusted for the ACME directory (test CAs such as Pebble)",
+  POSTERN_ACME_CHALLENGE:
+    "http-01 (on the HTTP listener) or tls-alpn-01 (on the HTTPS listener); default http-01",
 } as const;
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -66,6 +77,7 @@ export function resolveTlsConfig(
   const email = input.acmeEmail ?? (env.POSTERN_ACME_EMAIL || undefined);
   const domainsText = input.acmeDomains ?? (env.POSTERN_ACME_DOMAINS || undefined);
   const caFile = input.acmeCaFile ?? (env.POSTERN_ACME_CA_FILE || undefined);
+  const challengeText = input.acmeChallenge ?? (env.POSTERN_ACME_CHALLENGE || undefined);
   let httpsListen;
   try {
     httpsListen = httpsText ? context.parseListen(httpsText) : undefined;
@@ -74,10 +86,12 @@ export function resolveTlsConfig(
   }
   if (directory === undefined) {
     for (
-      const [given, flag] of [[email, "--acme-email"], [domainsText, "--acme-domains"], [
-        caFile,
-        "--acme-ca-file",
-      ]] as const
+      const [given, flag] of [
+        [email, "--acme-email"],
+        [domainsText, "--acme-domains"],
+        [caFile, "--acme-ca-file"],
+        [challengeText, "--acme-challenge"],
+      ] as const
     ) {
       if (given !== undefined) throw new ConfigError(`Invalid ${flag}: it needs --acme-directory`);
     }
@@ -114,5 +128,16 @@ export function resolveTlsConfig(
         "comma-separated domain names such as mail.example.org,example.org",
     );
   }
-  return { httpsListen, acme: { directoryUrl: directory, email, domains, caFile } };
+  const challenge = challengeText ?? "http-01";
+  if (challenge !== "http-01" && challenge !== "tls-alpn-01") {
+    throw new ConfigError(
+      `Invalid --acme-challenge (POSTERN_ACME_CHALLENGE) "${challenge}": http-01 or tls-alpn-01`,
+    );
+  }
+  if (challenge === "tls-alpn-01" && !httpsListen) {
+    throw new ConfigError(
+      "Invalid --acme-challenge tls-alpn-01: it is answered on the HTTPS listener, so it needs --https-listen",
+    );
+  }
+  return { httpsListen, acme: { directoryUrl: directory, email, domains, caFile, challenge } };
 }

@@ -16,6 +16,7 @@ Deno.test("ACME defaults to the server's domain and public URL host; flags beat 
       email: undefined,
       domains: ["example.org", "mail.example.org"],
       caFile: undefined,
+      challenge: "http-01",
     },
   });
   const flags = resolveConfig({
@@ -23,13 +24,19 @@ Deno.test("ACME defaults to the server's domain and public URL host; flags beat 
     acmeDomains: "Mail.Example.org, example.org,mail.example.org",
     acmeEmail: "admin@example.org",
     acmeCaFile: "/tmp/ca.pem",
+    acmeChallenge: "tls-alpn-01",
     httpsListen: "127.0.0.1:8443",
-  }, { POSTERN_ACME_DIRECTORY: LETS_ENCRYPT_DIRECTORY, POSTERN_ACME_DOMAINS: "other.example" });
+  }, {
+    POSTERN_ACME_DIRECTORY: LETS_ENCRYPT_DIRECTORY,
+    POSTERN_ACME_DOMAINS: "other.example",
+    POSTERN_ACME_CHALLENGE: "http-01",
+  });
   assert.deepEqual(flags.tls.acme, {
     directoryUrl: PEBBLE,
     email: "admin@example.org",
     domains: ["mail.example.org", "example.org"],
     caFile: "/tmp/ca.pem",
+    challenge: "tls-alpn-01",
   });
   assert.deepEqual(flags.tls.httpsListen, { hostname: "127.0.0.1", port: 8443 });
 });
@@ -42,6 +49,17 @@ Deno.test("bad TLS and ACME settings are refused with one line naming the flag",
     [{ acmeDirectory: PEBBLE, acmeDomains: " , " }, {}, /^Invalid --acme-domains/],
     [{ acmeDirectory: PEBBLE, acmeEmail: "nobody" }, {}, /^Invalid --acme-email/],
     [{ acmeEmail: "a@example.org" }, {}, /^Invalid --acme-email: it needs --acme-directory/],
+    [{ acmeChallenge: "tls-alpn-01" }, {}, /^Invalid --acme-challenge: it needs --acme-directory/],
+    [
+      { acmeDirectory: PEBBLE, acmeChallenge: "dns-01" },
+      {},
+      /^Invalid --acme-challenge .*"dns-01": http-01 or/,
+    ],
+    [
+      { acmeDirectory: PEBBLE },
+      { POSTERN_ACME_CHALLENGE: "tls-alpn-01" },
+      /tls-alpn-01: .*needs --https-listen/,
+    ],
     [
       { httpsListen: "127.0.0.1:8443" },
       {},

@@ -14,6 +14,8 @@
  *   way for the idle timeout — except event streams and WebSockets, which are idle by nature;
  * - survives accept errors (EMFILE, ENFILE): logs once per burst, sheds idle connections, backs off
  *   from 100 ms doubling to 5 s, and keeps serving;
+ * - lets an optional intercept read a new connection first (HTTPS: ACME TLS-ALPN-01 answers, which
+ *   Deno's TLS cannot give) and forward what it read, or answer and close;
  * - copies the bytes of each admitted connection to Deno.serve listening on 127.0.0.1, port 0.
  *
  * The handler still sees the real client: the front notes the local port of each of its loopback
@@ -24,7 +26,7 @@
  * stream or a WebSocket (the handler's response), without parsing HTTP in the copy loop.
  */
 import type { Logger } from "@logtape/logtape";
-import { addressKey, type ConnectionLimits, ConnectionStats, refusalBytes } from "./connection_limits.ts";
+import { addressKey, type ConnectionLimits, ConnectionStats, refuser } from "./connection_limits.ts";
 import { type ServerLoop, serveWithRecovery } from "./server_loop.ts";
 
 type Handler = (request: Request, info: Deno.ServeHandlerInfo) => Response | Promise<Response>;
@@ -49,6 +51,12 @@ export interface FrontOptions extends ConnectionLimits {
    * (a renewed certificate is served by a new internal server; the old one finishes its requests).
    */
   tls?: { files: TlsFiles; source: { current(): Promise<{ files: TlsFiles; changed: boolean }> } };
+  /**
+   * Reads a new connection first (under the header timeout): null when it answered the connection
+   * itself (then it is closed), else the bytes it read, forwarded ahead of the rest (ACME
+   * TLS-ALPN-01, see tls/alpn/).
+   */
+  intercept?: (client: Deno.TcpConn) => Promise<Uint8Array | null>;
 }
 
 /** A PEM certificate chain and its key. */
@@ -59,14 +67,10 @@ interface TlsFiles {
 
 /** Bytes read from a socket at once (per direction; a pending read holds its buffer). */
 const CHUNK_BYTES = 16 * 1024;
-/** Refusals being written at once; past this a refused connection is closed without an answer. */
-const MAX_LINGERING_REFUSALS = 64;
 /** At shutdown, how long answers already produced may take to reach their clients. */
 const SHUTDOWN_DRAIN_MS = 2_000;
 /** A burst of accept errors is over after this long without one (then a summary is logged). */
 const ACCEPT_BURST_QUIET_MS = 10_000;
-/** How long a refusal waits for the client's request bytes before closing (so they are not reset). */
-const REFUSAL_LINGER_MS = 1_000;
 
 /** The handler's view of a request that came through the front: the client's own address. */
 class ClientInfo implements Deno.ServeHandlerInfo<Deno.NetAddr> {
@@ -139,7 +143,7 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
   const perKey = new Map<string, number>();
   /** Local port of a loopback hop → its connection. */
   const byPort = new Map<number, Connection>();
-  let refusing = 0;
+  const refuse = refuser();
   let stopping = false;
 
   const wrapped: Handler = (request, info) => {
@@ -212,31 +216,6 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
     if (port !== undefined && byPort.get(port) === conn) byPort.delete(port);
   };
 
-  const refuse = async (client: Deno.TcpConn, detail: string) => {
-    if (refusing >= MAX_LINGERING_REFUSALS) return client.close();
-    refusing++;
-    try {
-      await client.write(refusalBytes(detail));
-      await client.closeWrite();
-      // Read what the client sent, briefly, so closing does not reset the connection before it has
-      // read the answer.
-      const sink = new Uint8Array(4096);
-      const deadline = setTimeout(() => client.close(), REFUSAL_LINGER_MS);
-      try {
-        while (await client.read(sink) !== null) { /* discard */ }
-      } finally {
-        clearTimeout(deadline);
-      }
-    } catch {
-      /* the client went away or the linger ended */
-    } finally {
-      refusing--;
-      try {
-        client.close();
-      } catch { /* already closed */ }
-    }
-  };
-
   // Timeouts are checked by one sweep rather than a timer per connection (and per byte); `now` is
   // the time of the last sweep.
   let now = Date.now();
@@ -274,8 +253,13 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
     open.add(conn);
     stats.open = open.size;
     perKey.set(key, count + 1);
+    let first: Uint8Array | null = null;
     try {
       client.setNoDelay(true);
+      if (options.intercept) {
+        first = await options.intercept(client);
+        if (first === null) return release(conn);
+      }
       await refreshTls();
       const upstream = await Deno.connect({ hostname: "127.0.0.1", port: internalPort, transport: "tcp" });
       if (conn.closed) {
@@ -286,8 +270,10 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
       conn.upstream = upstream;
       upstream.setNoDelay(true);
       byPort.set(upstream.localAddr.port, conn);
+      for (let at = 0; first && at < first.length;) at += await upstream.write(first.subarray(at));
     } catch (error) {
-      // Out of descriptors for the hop: the accept loop's back-off handles the burst.
+      // Out of descriptors for the hop (the accept loop's back-off handles the burst), or the
+      // client left while intercepted.
       log.debug("Connecting to the internal server failed: {error}", { error: String(error) });
       return release(conn);
     }

@@ -92,6 +92,43 @@ export function addressKey(hostname: string): string {
 const REFUSAL_BODY = (detail: string) =>
   JSON.stringify({ type: "about:blank", title: "Service Unavailable", status: 503, detail });
 
+/** Refusals being written at once; past this a refused connection is closed without an answer. */
+const MAX_LINGERING_REFUSALS = 64;
+/** How long a refusal waits for the client's request bytes before closing (so they are not reset). */
+const REFUSAL_LINGER_MS = 1_000;
+
+/**
+ * Answers a connection over a cap with {@link refusalBytes} and closes it; at most
+ * MAX_LINGERING_REFUSALS at once (past that, a refused connection is closed without an answer).
+ */
+export function refuser(): (client: Deno.TcpConn, detail: string) => Promise<void> {
+  let refusing = 0;
+  return async (client, detail) => {
+    if (refusing >= MAX_LINGERING_REFUSALS) return client.close();
+    refusing++;
+    try {
+      await client.write(refusalBytes(detail));
+      await client.closeWrite();
+      // Read what the client sent, briefly, so closing does not reset the connection before it has
+      // read the answer.
+      const sink = new Uint8Array(4096);
+      const deadline = setTimeout(() => client.close(), REFUSAL_LINGER_MS);
+      try {
+        while (await client.read(sink) !== null) { /* discard */ }
+      } finally {
+        clearTimeout(deadline);
+      }
+    } catch {
+      /* the client went away or the linger ended */
+    } finally {
+      refusing--;
+      try {
+        client.close();
+      } catch { /* already closed */ }
+    }
+  };
+}
+
 /** A complete HTTP/1.1 503 response (problem+json) for a connection refused at a cap. */
 export function refusalBytes(detail: string): Uint8Array {
   const body = REFUSAL_BODY(detail);

@@ -5,7 +5,7 @@
  */
 import { textSealer } from "../oauth/mod.ts";
 import type { CertificateRepository } from "../store/mod.ts";
-import { AcmeOrderer } from "./acme_orderer.ts";
+import { AcmeOrderer, alpnChallengeKey } from "./acme_orderer.ts";
 import { CertificateRenewer, type RenewalLog, SERVER_CERTIFICATE } from "./certificate_renewer.ts";
 import { selfSignedCertificate } from "./self_signed.ts";
 import { StoredTlsSource } from "./stored_tls_source.ts";
@@ -20,11 +20,13 @@ export interface AcmeSettings {
   domains: string[];
   /** PEM roots trusted for the directory besides the system's. */
   caCerts?: string[];
+  /** The challenge type answered (default http-01). */
+  challenge?: "http-01" | "tls-alpn-01";
   /** Retries of unanswered requests (see AcmeOrderOptions). */
   retries?: { attempts: number; delaySeconds: number };
 }
 
-/** The renewer, the listeners' source and the HTTP-01 answers of one server certificate. */
+/** The renewer, the listeners' source and the challenge answers of one server certificate. */
 export interface AcmeCertificates {
   renewer: CertificateRenewer;
   /**
@@ -34,6 +36,8 @@ export interface AcmeCertificates {
   source(): StoredTlsSource;
   /** The HTTP-01 key authorization of a pending token. */
   challenge(token: string): Promise<string | undefined>;
+  /** The TLS-ALPN-01 key authorization of a name being validated. */
+  alpnChallenge(name: string): Promise<string | undefined>;
 }
 
 /** Builds the ACME certificate machinery over the store. */
@@ -59,5 +63,10 @@ export function acmeCertificates(
       sealer,
       fallback: () => placeholder ??= selfSignedCertificate(options.acme.domains, now()),
     });
-  return { renewer, source, challenge: (token) => repository.challenge(token, Date.now()) };
+  return {
+    renewer,
+    source,
+    challenge: (token) => repository.challenge(token, Date.now()),
+    alpnChallenge: (name) => repository.challenge(alpnChallengeKey(name), Date.now()),
+  };
 }

@@ -1,14 +1,17 @@
 /**
  * One ACME order (RFC 8555 §7.4) with the npm client acme-client: the account key (created once per
  * directory and kept sealed in the database, so every process orders as the same account), a new
- * certificate key, HTTP-01 answers published in the database for the HTTP listener's
- * `/.well-known/acme-challenge/` route, and the issued chain.
+ * certificate key, the challenge answers published in the database so every process can answer, and
+ * the issued chain.
  *
- * HTTP-01 only. TLS-ALPN-01 (RFC 8737) needs a certificate whose acmeIdentifier extension is
- * critical (§3), and Deno 2.9.6's TLS (rustls/webpki, also under Deno.serve and node:tls) refuses to
- * load one: `Deno.listenTls` with acme-client's createAlpnCertificate output throws "invalid peer
- * certificate: Other(OtherError(UnsupportedCriticalExtension))". Deno.serve also takes a single
- * certificate with no per-ALPN selection; routing by the ClientHello in the front would not help.
+ * Two challenge types, one per configuration (--acme-challenge):
+ * - HTTP-01: the key authorization under its token, served by the HTTP listener's
+ *   `/.well-known/acme-challenge/` route (api/acme_challenge.ts);
+ * - TLS-ALPN-01 (RFC 8737): the key authorization under the name being validated
+ *   ({@link alpnChallengeKey}), answered on the HTTPS listener by tls/alpn/alpn_responder.ts in the
+ *   connection front. Deno's own TLS cannot answer it: rustls/webpki refuses to load a certificate
+ *   with the critical acmeIdentifier extension the RFC requires ("UnsupportedCriticalExtension"),
+ *   so the front answers such handshakes itself, before Deno.serve sees the connection.
  */
 import acme from "acme-client";
 import type { CertificateRepository } from "../store/mod.ts";
@@ -17,10 +20,20 @@ import type { Sealer } from "../oauth/mod.ts";
 /** How long a published HTTP-01 answer stays valid (the CA validates within minutes). */
 const CHALLENGE_TTL_MS = 60 * 60 * 1000;
 
+/**
+ * The key under which a TLS-ALPN-01 answer is kept with the HTTP-01 tokens: a ':' never appears in a
+ * token (base64url), so neither kind can be read as the other.
+ */
+export function alpnChallengeKey(name: string): string {
+  return `tls-alpn-01:${name.toLowerCase()}`;
+}
+
 /** Where to order and who orders. */
 export interface AcmeOrderOptions {
   directoryUrl: string;
   email: string | undefined;
+  /** The challenge type answered (default http-01). */
+  challenge?: "http-01" | "tls-alpn-01";
   /** PEM roots trusted for the directory's HTTPS besides the system's (Pebble's test CA). */
   caCerts?: string[];
   /**
@@ -53,7 +66,7 @@ export class AcmeOrderer {
       : undefined;
   }
 
-  /** Orders a certificate for `domains` (the first is its subject), answering HTTP-01. */
+  /** Orders a certificate for `domains` (the first is its subject), answering the configured challenge. */
   async order(domains: string[]): Promise<OrderedCertificate> {
     const client = new acme.Client({
       directoryUrl: this.#options.directoryUrl,
@@ -68,14 +81,18 @@ export class AcmeOrderer {
       csr,
       email: this.#options.email,
       termsOfServiceAgreed: true,
-      challengePriority: ["http-01"],
-      // The CA validates from outside; acme-client's own pre-check would fetch port 80 from here.
+      challengePriority: [this.#options.challenge ?? "http-01"],
+      // The CA validates from outside; acme-client's own pre-check would connect to port 80 or 443.
       skipChallengeVerification: true,
-      challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
-        await this.#repository.putChallenge(challenge.token, keyAuthorization, Date.now() + CHALLENGE_TTL_MS);
+      challengeCreateFn: async (authz, challenge, keyAuthorization) => {
+        await this.#repository.putChallenge(
+          challengeKey(authz, challenge),
+          keyAuthorization,
+          Date.now() + CHALLENGE_TTL_MS,
+        );
       },
-      challengeRemoveFn: async (_authz, challenge) => {
-        await this.#repository.deleteChallenge(challenge.token);
+      challengeRemoveFn: async (authz, challenge) => {
+        await this.#repository.deleteChallenge(challengeKey(authz, challenge));
       },
     }).catch((error) => {
       throw unanswered(error)
@@ -94,6 +111,14 @@ export class AcmeOrderer {
     const fresh = this.#sealer.seal((await acme.crypto.createPrivateEcdsaKey()).toString());
     return this.#sealer.open(await this.#repository.keepAccountKey(url, fresh, Date.now()));
   }
+}
+
+/** Where a challenge's answer is kept: its token (HTTP-01) or its name (TLS-ALPN-01). */
+function challengeKey(
+  authz: { identifier: { value: string } },
+  challenge: { type: string; token: string },
+): string {
+  return challenge.type === "tls-alpn-01" ? alpnChallengeKey(authz.identifier.value) : challenge.token;
 }
 
 /**

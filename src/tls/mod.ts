@@ -1,6 +1,12 @@
 /** TLS certificates: ordered and renewed with ACME, stored sealed, read by every listener. */
 export { type AcmeCertificates, acmeCertificates, type AcmeSettings } from "./acme_certificates.ts";
-export { AcmeOrderer, type OrderedCertificate } from "./acme_orderer.ts";
+export { AcmeOrderer, alpnChallengeKey, type OrderedCertificate } from "./acme_orderer.ts";
+export {
+  ACME_TLS_ALPN,
+  acmeAlpnResponder,
+  type ConnectionIntercept,
+  type PendingAlpnChallenge,
+} from "./alpn/alpn_responder.ts";
 export {
   CertificateRenewer,
   ORDER_CLAIM_MS,
