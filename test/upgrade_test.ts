@@ -110,12 +110,12 @@ Deno.test("--no-backup upgrades an older database without a copy, and says so", 
 
 Deno.test("a migration that fails leaves the database at its previous version and the start fails in one line", () =>
   withRoot(async (root) => {
-    // The last migration creates the dkim_keys table: a database that has one already makes it fail.
-    assert.match(MIGRATIONS[OLD], /CREATE TABLE dkim_keys/);
-    const dir = await oldDataDir(root, "data", OLD, "CREATE TABLE dkim_keys (x INTEGER);");
+    // The last migration creates the queue_messages table: a database that has one already makes it fail.
+    assert.match(MIGRATIONS[OLD], /CREATE TABLE queue_messages/);
+    const dir = await oldDataDir(root, "data", OLD, "CREATE TABLE queue_messages (x INTEGER);");
     const pattern = new RegExp(
       `^postern: Cannot upgrade database .*postern.db from schema ${OLD} to ${SCHEMA_VERSION}: migration ` +
-        `${OLD + 1} failed \\(table dkim_keys already exists\\); the database stays at schema ${OLD}, ` +
+        `${OLD + 1} failed \\(table queue_messages already exists\\); the database stays at schema ${OLD}, ` +
         `copy of schema ${OLD} at .*\\.bak$`,
     );
     const check = await cli(["db", "check", "--data", dir]);
