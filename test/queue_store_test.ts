@@ -54,12 +54,24 @@ Deno.test("a claim whose worker died expires and the work is claimed again; an a
     assert.deepEqual(await b.queue.due(T0 + 60_001, 10), [{ messageId: id, domain: "one.test" }]);
     const [again] = await b.queue.claim(id, "one.test", T0 + 60_001, T0 + 120_000);
     assert.equal(again.attempts, 0, "a claim lost with its worker is not an attempt");
-    await b.queue.record(id, [{
-      recipient: "x@one.test",
-      state: "deferred",
-      reply: "451 4.3.0 Try later",
-      nextAttemptAt: T0 + 400_000,
-    }], T0 + 70_000);
+    // The first worker comes back late: its lease was taken over, so it records nothing.
+    const late = [{ recipient: "x@one.test", state: "delivered" as const, reply: "250 late" }];
+    assert.deepEqual(await a.queue.record(id, late, T0 + 65_000, T0 + 60_000), []);
+    assert.equal((await a.queue.get(id))!.recipients[0].claimedUntil, T0 + 120_000, "the new lease stands");
+    assert.deepEqual(
+      await b.queue.record(
+        id,
+        [{
+          recipient: "x@one.test",
+          state: "deferred",
+          reply: "451 4.3.0 Try later",
+          nextAttemptAt: T0 + 400_000,
+        }],
+        T0 + 70_000,
+        T0 + 120_000,
+      ),
+      ["x@one.test"],
+    );
     const [row] = (await a.queue.get(id))!.recipients;
     assert.deepEqual([row.state, row.attempts, row.claimedUntil, row.lastReply], [
       "deferred",

@@ -75,7 +75,8 @@ export class QueueWorker {
         const claimed = await this.deps.store.queue.claim(work.messageId, work.domain, now, now + leaseMs);
         if (claimed.length === 0) continue; // another worker has it
         started++;
-        this.#start(work.domain, this.#attempt(work.messageId, work.domain, claimed, now, settings));
+        const claim = { recipients: claimed, until: now + leaseMs };
+        this.#start(work.domain, this.#attempt(work.messageId, work.domain, claim, now, settings));
       }
     }
     if (options.wait ?? true) await this.idle();
@@ -107,10 +108,11 @@ export class QueueWorker {
   async #attempt(
     messageId: number,
     domain: string,
-    claimed: QueuedRecipientRecord[],
+    claim: { recipients: QueuedRecipientRecord[]; until: number },
     now: number,
     settings: OutboundSettings,
   ): Promise<void> {
+    const claimed = claim.recipients;
     const message = await this.deps.store.queue.get(messageId);
     const content = await this.deps.store.queue.content(messageId);
     if (!message || !content) return; // deleted by an operator meanwhile
@@ -141,10 +143,13 @@ export class QueueWorker {
     }
     const relayed = !("unavailable" in route) && route.kind === "relay";
     const outcome = claimed.map((r) => this.#outcome(r, results[r.recipient], message, now, settings));
-    const statuses = Object.fromEntries(outcome.map((o) => [o.recipient, deliveryStatus(o, relayed)]));
     await this.deps.write(async () => {
-      await this.deps.store.queue.record(messageId, outcome, now);
-      const updated = message.submissionId !== null &&
+      // Only what this claim still held: a worker whose lease ran out and was taken over records nothing.
+      const changed = new Set(await this.deps.store.queue.record(messageId, outcome, now, claim.until));
+      const statuses = Object.fromEntries(
+        outcome.filter((o) => changed.has(o.recipient)).map((o) => [o.recipient, deliveryStatus(o, relayed)]),
+      );
+      const updated = message.submissionId !== null && changed.size > 0 &&
         await this.deps.store.submissions.queueProgress(message.submissionId, statuses);
       return {
         result: undefined,

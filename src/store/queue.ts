@@ -139,9 +139,11 @@ export interface QueueRepository {
   claim(messageId: number, domain: string, now: number, until: number): Promise<QueuedRecipientRecord[]>;
   /**
    * Records an attempt's outcome for claimed recipients, counts the attempt and releases their claim;
-   * only recipients still active are changed (an operator's cancel meanwhile stands).
+   * only recipients still active are changed (an operator's cancel meanwhile stands), and with
+   * `claimedUntil` (the claim's `until`) only those the claim still holds: a worker whose lease ran
+   * out and was claimed again changes nothing. The recipients it changed.
    */
-  record(messageId: number, results: QueueResult[], now: number): Promise<void>;
+  record(messageId: number, results: QueueResult[], now: number, claimedUntil?: number): Promise<string[]>;
   /** Releases a claim without counting an attempt (the worker gives the work back). */
   release(messageId: number, domain: string): Promise<void>;
   /**
@@ -302,13 +304,14 @@ export function sqliteQueue(db: Db): QueueRepository {
           now,
         ).map(toRecipient).sort((a, b) => a.id - b.id),
       ),
-    record(messageId, results, now) {
+    record(messageId, results, now, claimedUntil) {
       return db.transaction(() => {
+        const changed: string[] = [];
         for (const r of results) {
-          db.run(
+          const { changes } = db.run(
             `UPDATE queue_recipients SET state = ?, attempts = attempts + 1, last_reply = ?, remote_mta = ?,
                next_attempt_at = ?, claimed_until = 0, updated_at = ?
-             WHERE message_id = ? AND recipient = ? AND ${ACTIVE}`,
+             WHERE message_id = ? AND recipient = ? AND ${ACTIVE} AND (? IS NULL OR claimed_until = ?)`,
             r.state,
             r.reply,
             r.remoteMta ?? null,
@@ -316,8 +319,12 @@ export function sqliteQueue(db: Db): QueueRepository {
             now,
             messageId,
             r.recipient,
+            claimedUntil ?? null,
+            claimedUntil ?? null,
           );
+          if (changes) changed.push(r.recipient);
         }
+        return changed;
       });
     },
     release(messageId, domain) {
