@@ -235,3 +235,39 @@ Deno.test("a lease whose worker never finished runs out, and the delivery is tri
     assert.deepEqual(await undoStatusOf(t, alice, [id]), ["final"]);
   });
 });
+
+Deno.test("a queue worker killed with SIGKILL mid-delivery leaves a lease that runs out; the delivery is retried once", async () => {
+  await withSlowSmarthost(async (t, alice, host) => {
+    const [id] = await submissions(t, alice, 1, false);
+    const when = Date.now();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--no-check",
+        new URL("./send_due_process.ts", import.meta.url).pathname,
+        t.dataDir,
+        String(when),
+        "runDue",
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    try {
+      await until(() => host.holding === 1, "the other process's delivery reaches the smarthost");
+    } finally {
+      child.kill("SIGKILL");
+      await child.status;
+    }
+    assert.equal(await t.services.queue.runDue(when + DEFAULT_LEASE_MS - 1), 0, "its lease still holds");
+    host.release();
+    assert.equal(await t.services.queue.runDue(when + DEFAULT_LEASE_MS + 1), 1, "retried after the lease");
+    assert.equal(await t.services.queue.runDue(when + 2 * DEFAULT_LEASE_MS), 0, "once");
+    // At least once: the smarthost took the message from the killed worker too.
+    assert.equal(host.received.length, 2);
+    const [status] = ((await call(t, alice, "EmailSubmission/get", { ids: [id] })).list as Obj[])
+      .map((s) => (s.deliveryStatus as Record<string, Obj>)["friend0@elsewhere.example"]);
+    assert.equal(status.delivered, "unknown", "relayed: accepted by the smarthost");
+  });
+});
