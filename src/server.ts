@@ -32,7 +32,7 @@ import {
 import { createJmap, defaultCore } from "./jmap/mod.ts";
 import { type BackgroundTask, backgroundTask, BUSY_RETRY_MAX_MS } from "./model/background.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
-import { openServices, type Services } from "./services.ts";
+import { openServices, type ServiceOptions, type Services } from "./services.ts";
 import { SERVER_HEARTBEAT_MS, type StoreCounts } from "./store/mod.ts";
 import { VERSION } from "./version.ts";
 import { MisconfigurationError } from "./model/errors.ts";
@@ -41,6 +41,8 @@ import { SmtpMetrics } from "./smtp/mod.ts";
 import { startSubmission, type SubmissionListeners } from "./submission.ts";
 import { bindHttps, prepareTls, startHttps } from "./https.ts";
 import type { AcmeCertificates } from "./tls/mod.ts";
+import { DnsResolver } from "./dns/mod.ts";
+import { TlsReportSender } from "./outbound/mod.ts";
 
 /** A wired application: its services and its fetch handler. */
 export interface App {
@@ -76,6 +78,8 @@ export interface AppOptions {
   listeners?: Record<string, string>;
   /** ACME certificates: their HTTP-01 answers are served and their figures shown on /metrics. */
   acme?: AcmeCertificates;
+  /** Delivers queued mail by MX (see ServiceOptions.outboundTransport). */
+  outboundTransport?: ServiceOptions["outboundTransport"];
 }
 
 /** Opens the data directory (creating it and the key on first start) and builds the services. */
@@ -101,6 +105,8 @@ export async function openData(
     hashWorkers: options.hashWorkers,
     env: Deno.env.toObject(),
     warn: options.warn,
+    mailHost: config.mailHost,
+    outboundTransport: options.outboundTransport,
   });
   return { services, keyCreated: created };
 }
@@ -352,6 +358,14 @@ export async function serve(
   // each submission is claimed in the database before it is sent (see mail/submissions.ts), and a tick
   // while the last one still runs (or waits for a busy database) is skipped rather than started beside it.
   const sending = every(1000, "Sending due submissions", () => services.submissions.sendDue()).task;
+  // The outbound queue: each tick claims due work within the caps and lets it run (a delivery may
+  // outlast a tick); a lease in the database, not this timer, keeps it from being done twice.
+  services.queue.continuous = true;
+  every(1000, "Delivering queued mail", () => services.queue.runDue(Date.now(), { wait: false }));
+  // TLS reports (RFC 8460) of finished days, to each domain that asks for them: claimed in the
+  // database, so of several processes one mails each report.
+  const tlsReports = tlsReportSender(config, services);
+  every(60 * 60 * 1000, "Mailing TLS reports", () => tlsReports.sendDue());
   const maxConnections = overallConnectionCap(
     config.maxConnections,
     DEFAULT_MAX_CONNECTIONS,
@@ -443,6 +457,7 @@ export async function serve(
     grace: config.shutdownGraceSeconds,
   });
   registering.stop();
+  services.queue.continuous = false;
   for (const { task, timer } of timers) {
     clearInterval(timer);
     task.stop();
@@ -460,7 +475,11 @@ export async function serve(
   if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });
   // A stopped task's run() is the run still under way, if any: a batch of sends is let finish.
   // The start's hash measurement too: closing the hasher under it would only log a false failure.
-  const done = await settlesWithin(Promise.all([closing, smtpClosing, sending.run(), hashCheck]), graceMs);
+  // Deliveries under way too; one cut off leaves its lease, which expires, and it is tried again.
+  const done = await settlesWithin(
+    Promise.all([closing, smtpClosing, sending.run(), services.queue.idle(), hashCheck]),
+    graceMs,
+  );
   if (!done) {
     log.warn("Requests still in progress after {grace} s; stopping without them", {
       grace: config.shutdownGraceSeconds,
@@ -504,4 +523,18 @@ async function refuseUnusableSettings(services: Services, dataDir: string): Prom
 function localUrl(addr: Deno.NetAddr): string {
   const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname === "::" ? "::1" : addr.hostname;
   return `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+}
+
+/** Mails the daily TLS reports from postmaster of the server's domain, through the outbound queue. */
+function tlsReportSender(config: Config, services: Services): TlsReportSender {
+  const host = config.mailHost ?? config.domain;
+  const postmaster = `postmaster@${config.domain}`;
+  return new TlsReportSender({
+    store: services.store.mtaSts,
+    resolver: new DnsResolver({ servers: config.dnsServers }),
+    send: async ({ mailFrom, recipients, message }) =>
+      void await services.outboundQueue.report(mailFrom, recipients, message),
+    submitter: { organization: host, host, contact: postmaster },
+    from: postmaster,
+  });
 }

@@ -38,6 +38,9 @@ import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
 import {
   BlobService,
+  type BounceComposer,
+  byRoute,
+  composeDsn,
   dkimKeyHandler,
   DkimKeyService,
   DkimSigner,
@@ -49,9 +52,11 @@ import {
   mailboxGrantHandler,
   MailboxService,
   MessageSubmission,
+  OutboundQueue,
   PushSubscriptionService,
+  QueueWorker,
+  RelayTransport,
   ShareNotificationService,
-  SmarthostRelay,
   SubmissionService,
   VacationService,
 } from "./mail/mod.ts";
@@ -60,7 +65,9 @@ import { DnsResolver } from "./dns/mod.ts";
 import {
   httpsPolicyFetcher,
   MtaStsCache,
+  type OutboundTransport,
   type PolicyFetchOptions,
+  SmtpTransport,
   TlsReportRecorder,
 } from "./outbound/mod.ts";
 import {
@@ -104,6 +111,10 @@ export interface Services {
   vacation: VacationService;
   pushSubscriptions: PushSubscriptionService;
   submissions: SubmissionService;
+  /** The outbound queue's delivery worker (server.ts wakes it; tests call runDue). */
+  queue: QueueWorker;
+  /** Puts the server's own mail (vacation replies, reports) in the outbound queue. */
+  outboundQueue: OutboundQueue;
   /** DKIM keys of the local domains (made with each domain, rotated by an action). */
   dkimKeys: DkimKeyService;
   /** Messages submitted whole over SMTP, into the EmailSubmission path. */
@@ -154,6 +165,15 @@ export interface ServiceOptions {
   dnsServers?: readonly string[];
   /** How MTA-STS policies are fetched beyond the resolver: tests give their CA and port. */
   policyFetch?: Omit<PolicyFetchOptions, "addresses">;
+  /**
+   * Delivers queued mail whose route is the recipient domain's MX (relay routes go through the
+   * relay transport); none: such mail waits in the queue.
+   */
+  outboundTransport?: OutboundTransport;
+  /** Makes bounces and delay notices (default: a plain-text stand-in, mail/bounce.ts). */
+  bounces?: BounceComposer;
+  /** This server's mail host name, the Reporting-MTA of its bounces (default: the machine's name). */
+  mailHost?: string;
   /** The machine's figures for proving new Argon2 parameters (tests); measured by default. */
   argon2Trial?: Omit<HasherTrialOptions, "workers"> & { slowHashMs?: number };
 }
@@ -343,7 +363,6 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const identities = new IdentityService(store, accounts, write);
   const vacation = new VacationService(store, accounts, write);
   const delivery = new LocalDelivery(store, accounts, blobs, () => emails, vacation);
-  const relay = new SmarthostRelay(() => settings.get("Smarthost"));
   const dkimKeys = new DkimKeyService(store, textSealer(options.encryptionKey, DKIM_SEAL_CONTEXT));
   // A domain is created even if its keys cannot be made now: the next start makes them.
   domains.onCreated((id) =>
@@ -366,7 +385,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const signer = new DkimSigner(dkimKeys, (problem) => dkimLog.warn("{problem}", { problem }));
   const submissions = new SubmissionService(
     store,
-    { accounts, identities, emails, blobs, delivery, relay, sign: (message) => signer.sign(message) },
+    { accounts, identities, emails, blobs, delivery, sign: (message) => signer.sign(message) },
     write,
   );
   const resolver = new DnsResolver({ servers: options.dnsServers });
@@ -376,6 +395,34 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     fetch: httpsPolicyFetcher({ ...options.policyFetch, addresses: (name) => resolver.addresses(name) }),
     store: store.mtaSts,
     reporter: tlsReports,
+  });
+  // Connections are kept for the next message to the same server (outbound/connection_cache.ts);
+  // services.close() ends them.
+  const mxTransport = new SmtpTransport({
+    resolver,
+    ehloName: options.mailHost ?? machineName(),
+    mxPort: async () => (await settings.get("Outbound")).mxPort,
+    mtaSts,
+    tlsReporter: tlsReports,
+    reuseConnections: {},
+  });
+  const outbound = new OutboundQueue(store, (message) => signer.sign(message));
+  delivery.replyElsewhere = async (accountId, to, message) =>
+    void await outbound.reply(accountId, to, message);
+  const queueLog = getLogger(["postern", "queue"]);
+  const queue = new QueueWorker({
+    store,
+    write,
+    outbound: () => settings.get("Outbound"),
+    smarthost: () => settings.get("Smarthost"),
+    transport: byRoute({
+      relay: new RelayTransport(async () => (await settings.get("Smarthost")).timeoutSeconds),
+      mx: options.outboundTransport ?? mxTransport,
+    }),
+    local: delivery,
+    bounces: options.bounces ?? composeDsn,
+    reportingMta: options.mailHost ?? machineName(),
+    warn: (message) => queueLog.warn(message),
   });
   return {
     store,
@@ -406,6 +453,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     emails,
     identities,
     submissions,
+    queue,
+    outboundQueue: outbound,
     dkimKeys,
     messageSubmission: new MessageSubmission(store, { identities, emails, blobs, submissions }),
     vacation,
@@ -434,11 +483,11 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     },
     pruneInvalidations: () => store.invalidations.prune(),
     runningServers: () => store.servers.running(Date.now() - 3 * SERVER_HEARTBEAT_MS),
-    close() {
+    async close() {
+      await mxTransport.close();
       hasher.close();
       caches.close();
       store.close();
-      return Promise.resolve();
     },
   };
 }
@@ -502,4 +551,13 @@ async function loadCredentialKey(store: Store): Promise<Uint8Array> {
     }
   });
   return loadCredentialKey(store);
+}
+
+/** The machine's host name, "localhost" when it cannot be read. */
+function machineName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "localhost";
+  }
 }

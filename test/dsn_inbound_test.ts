@@ -36,12 +36,17 @@ async function withSentMessage(body: (t: TestApp, alice: Who, bob: Who, sent: Se
         accountId: "b",
         update: { singleton: { host: "127.0.0.1", port: host.port, security: "none" } },
       });
+      await managementCall(t, ADMIN, "x:Outbound/set", {
+        accountId: "b",
+        update: { singleton: { route: "smarthost" } },
+      });
       const [alice, bob] = await createUsers(t, ["alice", "bob"]);
       const emailId = await draft(t, alice, {
         to: [{ name: null, email: FRIEND }, { name: null, email: PAL }],
         subject: "Will bounce",
       });
       const id = ((await send(t, alice, emailId)).created as Record<string, Obj>).s.id as string;
+      await t.services.queue.runDue();
       const accountNumber = (await t.services.accounts.idByLogin("alice@example.org"))!;
       const [record] = await t.services.store.submissions.list(accountNumber);
       assert.equal(host.received.length, 1);

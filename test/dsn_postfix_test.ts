@@ -61,6 +61,10 @@ Deno.test({
         accountId: "b",
         update: { singleton: { host: "127.0.0.1", port: postfix.smtpPort, security: "none" } },
       });
+      await managementCall(target, ADMIN, "x:Outbound/set", {
+        accountId: "b",
+        update: { singleton: { route: "smarthost" } },
+      });
       const [alice] = await createUsers(target, ["alice"]);
       const app = target as never;
       const emailId = await draft(app, alice, {

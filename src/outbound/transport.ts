@@ -44,7 +44,7 @@ export interface SmtpTransportOptions {
   /** The name given with EHLO: this server's mail host name. */
   ehloName: string;
   /** The port of MX hosts (25; tests use another). */
-  mxPort?: number;
+  mxPort?: number | (() => Promise<number>);
   /** MTA-STS policies of recipient domains; none: no policy is ever applied. */
   mtaSts?: MtaStsSource | null;
   /** Where TLS outcomes are recorded for TLS reporting. */
@@ -140,7 +140,8 @@ export class SmtpTransport implements OutboundTransport {
       });
     }
     const sts = policy?.mode === "enforce" || policy?.mode === "testing";
-    const port = this.#options.mxPort ?? 25;
+    const mxPort = this.#options.mxPort ?? 25;
+    const port = typeof mxPort === "number" ? mxPort : await mxPort();
     const targets = hosts.map((host): Target => ({
       host,
       port,

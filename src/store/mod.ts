@@ -22,6 +22,7 @@ import { type DkimKeyRepository, sqliteDkimKeys } from "./dkim_keys.ts";
 import { type MtaStsRepository, sqliteMtaSts } from "./mta_sts.ts";
 import { type IdentityRepository, sqliteIdentities } from "./identities.ts";
 import { sqliteSubmissions, type SubmissionRepository } from "./submissions.ts";
+import { type QueueRepository, sqliteQueue } from "./queue.ts";
 import { sqliteVacation, type VacationRepository } from "./vacation.ts";
 import { type PushSubscriptionRepository, sqlitePushSubscriptions } from "./push_subscriptions.ts";
 import { type SettingsRepository, sqliteSettings } from "./settings.ts";
@@ -54,6 +55,19 @@ export type {
   SubmissionRecord,
   SubmissionRepository,
 } from "./submissions.ts";
+export { ACTIVE_QUEUE_STATES, domainOf } from "./queue.ts";
+export type {
+  DueDelivery,
+  NewQueuedMessage,
+  QueuedMessageRecord,
+  QueuedRecipientRecord,
+  QueueFilter,
+  QueueKind,
+  QueueRecipientState,
+  QueueRepository,
+  QueueResult,
+  QueueStats,
+} from "./queue.ts";
 export type { ServerRecord, ServerRegistry } from "./servers.ts";
 export type { CertificateRecord, CertificateRepository, IssuedCertificate } from "./certificates.ts";
 export type { DkimAlgorithm, DkimKeyRecord, DkimKeyRepository, NewDkimKey } from "./dkim_keys.ts";
@@ -89,6 +103,8 @@ export interface Store {
   readonly servers: ServerRegistry;
   readonly identities: IdentityRepository;
   readonly submissions: SubmissionRepository;
+  /** The outbound queue (migrations/038_queue.ts). */
+  readonly queue: QueueRepository;
   readonly vacation: VacationRepository;
   readonly pushSubscriptions: PushSubscriptionRepository;
   readonly certificates: CertificateRepository;
@@ -144,6 +160,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     servers: sqliteServers(db),
     identities: sqliteIdentities(db),
     submissions: sqliteSubmissions(db),
+    queue: sqliteQueue(db),
     vacation: sqliteVacation(db),
     pushSubscriptions: sqlitePushSubscriptions(db),
     certificates: sqliteCertificates(db),

@@ -28,6 +28,11 @@ export interface SubmissionRecord {
   createdAt: number;
   /** When the claim of the worker sending it runs out (0: not claimed); see {@link SubmissionRepository.claim}. */
   claimedUntil: number;
+  /**
+   * Handed whole to the outbound queue (store/queue.ts): no local recipient is left to deliver, the
+   * due loop leaves it alone, and undoing it cancels its queued message. Default false.
+   */
+  inQueue?: boolean;
 }
 
 /** Persistence of submissions. */
@@ -58,6 +63,16 @@ export interface SubmissionRepository {
   byMessageId(accountId: number, messageId: string): Promise<SubmissionRecord[]>;
   /** Replaces the delivery status, whatever the undo status (a report can come after the send). */
   report(id: number, deliveryStatus: Record<string, DeliveryStatus>): Promise<void>;
+  /**
+   * Hands a claimed pending submission whole to the queue: records its delivery status, releases
+   * the claim and marks it in the queue (it stays pending, cancelable while the queue allows).
+   */
+  handOver(id: number, deliveryStatus: Record<string, DeliveryStatus>): Promise<void>;
+  /**
+   * Records delivery status the queue reached for some recipients (merged into the rest) and makes
+   * a pending submission final (it has been tried: it can no longer be canceled); false if it is gone.
+   */
+  queueProgress(id: number, statuses: Record<string, DeliveryStatus>): Promise<boolean>;
 }
 
 function toSubmission(row: Row): SubmissionRecord {
@@ -73,6 +88,7 @@ function toSubmission(row: Row): SubmissionRecord {
     deliveryStatus: row.delivery_status === null ? null : JSON.parse(String(row.delivery_status)),
     createdAt: Number(row.created_at),
     claimedUntil: Number(row.claimed_until ?? 0),
+    inQueue: Number(row.in_queue ?? 0) === 1,
   };
 }
 
@@ -93,7 +109,7 @@ export function sqliteSubmissions(db: Db): SubmissionRepository {
       return Promise.resolve(
         db.run(
           `INSERT INTO email_submissions (account_id, identity_id, email_id, thread_id, envelope, send_at, undo_status,
-             delivery_status, created_at, claimed_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             delivery_status, created_at, claimed_until, in_queue) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           s.accountId,
           s.identityId,
           s.emailId,
@@ -104,6 +120,7 @@ export function sqliteSubmissions(db: Db): SubmissionRepository {
           s.deliveryStatus === null ? null : JSON.stringify(s.deliveryStatus),
           s.createdAt,
           s.claimedUntil,
+          s.inQueue ? 1 : 0,
         ).id,
       );
     },
@@ -120,8 +137,8 @@ export function sqliteSubmissions(db: Db): SubmissionRepository {
     due: (now) =>
       Promise.resolve(
         db.all(
-          `SELECT * FROM email_submissions WHERE undo_status = 'pending' AND send_at <= ? AND claimed_until < ?
-           ORDER BY send_at`,
+          `SELECT * FROM email_submissions
+           WHERE undo_status = 'pending' AND in_queue = 0 AND send_at <= ? AND claimed_until < ? ORDER BY send_at`,
           now,
           now,
         )
@@ -130,7 +147,7 @@ export function sqliteSubmissions(db: Db): SubmissionRepository {
     claim(id, now, until) {
       const row = db.get(
         `UPDATE email_submissions SET claimed_until = ?
-         WHERE id = ? AND undo_status = 'pending' AND claimed_until < ? RETURNING *`,
+         WHERE id = ? AND undo_status = 'pending' AND in_queue = 0 AND claimed_until < ? RETURNING *`,
         until,
         id,
         now,
@@ -175,6 +192,32 @@ export function sqliteSubmissions(db: Db): SubmissionRepository {
         id,
       );
       return Promise.resolve();
+    },
+    handOver(id, deliveryStatus) {
+      db.run(
+        `UPDATE email_submissions SET delivery_status = ?, claimed_until = 0, in_queue = 1
+         WHERE id = ? AND undo_status = 'pending'`,
+        JSON.stringify(deliveryStatus),
+        id,
+      );
+      return Promise.resolve();
+    },
+    queueProgress(id, statuses) {
+      return db.transaction(() => {
+        const row = db.get<{ delivery_status: string | null }>(
+          "SELECT delivery_status FROM email_submissions WHERE id = ?",
+          id,
+        );
+        if (!row) return false;
+        const merged = { ...(row.delivery_status ? JSON.parse(row.delivery_status) : {}), ...statuses };
+        db.run(
+          `UPDATE email_submissions SET delivery_status = ?,
+             undo_status = CASE undo_status WHEN 'pending' THEN 'final' ELSE undo_status END WHERE id = ?`,
+          JSON.stringify(merged),
+          id,
+        );
+        return true;
+      });
     },
   };
 }

@@ -28,6 +28,7 @@ const PATHS: Record<string, string> = {
   OidcProvider: "oidc-provider",
   Sharing: "sharing",
   Smarthost: "smarthost",
+  Outbound: "outbound",
   DkimKey: "dkim-key",
 };
 

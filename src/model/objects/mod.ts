@@ -5,7 +5,13 @@ import { DKIM_KEY } from "./dkim_key.ts";
 import { DOMAIN } from "./domain.ts";
 import { MAILBOX_GRANT } from "./mailbox_grant.ts";
 import { OAUTH_CLIENT, OAUTH_GRANT, OIDC_PROVIDER } from "./oauth.ts";
-import { AUTHENTICATION_SETTINGS, CACHE_SETTINGS, SHARING_SETTINGS, SMARTHOST_SETTINGS } from "./settings.ts";
+import {
+  AUTHENTICATION_SETTINGS,
+  CACHE_SETTINGS,
+  OUTBOUND_SETTINGS,
+  SHARING_SETTINGS,
+  SMARTHOST_SETTINGS,
+} from "./settings.ts";
 import type { ObjectSpec } from "./spec.ts";
 
 export {
@@ -20,6 +26,7 @@ export {
   OAUTH_CLIENT,
   OAUTH_GRANT,
   OIDC_PROVIDER,
+  OUTBOUND_SETTINGS,
   SHARING_SETTINGS,
   SMARTHOST_SETTINGS,
 };
@@ -29,6 +36,7 @@ export { singletonDefaults } from "./settings.ts";
 export type {
   AuthenticationSettings,
   CacheSettings,
+  OutboundSettings,
   SharingSettings,
   SmarthostSettings,
 } from "./settings.ts";
@@ -58,5 +66,6 @@ export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {
   OidcProvider: OIDC_PROVIDER,
   Sharing: SHARING_SETTINGS,
   Smarthost: SMARTHOST_SETTINGS,
+  Outbound: OUTBOUND_SETTINGS,
   DkimKey: DKIM_KEY,
 };

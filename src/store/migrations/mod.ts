@@ -32,6 +32,7 @@ import { sql as domainCatchAll } from "./035_domain_catch_all.ts";
 import { sql as certificates } from "./036_certificates.ts";
 import { sql as dkimKeys } from "./037_dkim_keys.ts";
 import { sql as mtaSts } from "./038_mta_sts.ts";
+import { sql as queue } from "./039_queue.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -65,4 +66,5 @@ export const MIGRATIONS: readonly string[] = [
   certificates,
   dkimKeys,
   mtaSts,
+  queue,
 ];

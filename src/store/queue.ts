@@ -1,0 +1,426 @@
+/**
+ * Persistence of the outbound queue (see migrations/038_queue.ts): messages waiting to leave this
+ * server and the state of each of their recipients. Read in order: the records, the repository
+ * interface (enqueue; what the delivery worker uses: due, claim, record; what an operator uses:
+ * list, retry, cancel, delete, stats), then its SQLite implementation.
+ */
+import type { Db, Row } from "./db.ts";
+
+/** What made a queued message: a submission, an automatic reply (null sender), a bounce (null sender). */
+export type QueueKind = "submission" | "vacation" | "bounce" | "report";
+
+/**
+ * A recipient's state: queued (never tried), deferred (temporary failure, tried again at its next
+ * attempt), delivered, failed (permanent failure or expired) or canceled. The first two are active.
+ */
+export type QueueRecipientState = "queued" | "deferred" | "delivered" | "failed" | "canceled";
+
+/** The states a recipient is still to be delivered in. */
+export const ACTIVE_QUEUE_STATES: readonly QueueRecipientState[] = ["queued", "deferred"];
+
+/** One recipient of a queued message; times in ms since the epoch. */
+export interface QueuedRecipientRecord {
+  id: number;
+  messageId: number;
+  /** The address as given in the envelope. */
+  recipient: string;
+  /** Its domain, lower case: the unit of delivery (one transaction per message and domain). */
+  domain: string;
+  state: QueueRecipientState;
+  /** Delivery attempts made (those that ended: a claim lost with its worker is not counted). */
+  attempts: number;
+  /** When it is due (queued, deferred); for the others, when it was due last. */
+  nextAttemptAt: number;
+  /** The reply of the last attempt ("451 4.3.0 Try later"), null before any. */
+  lastReply: string | null;
+  /** The server that gave the last reply ("mx.example.net [192.0.2.1]"), null if none answered. */
+  remoteMta: string | null;
+  /** When the claim of the worker delivering it runs out; 0 or past: nobody holds it. */
+  claimedUntil: number;
+  updatedAt: number;
+}
+
+/** A queued message without its content (see {@link QueueRepository.content}). */
+export interface QueuedMessageRecord {
+  id: number;
+  /** The sender account (the owner of its submission or vacation reply, the bounce's recipient); null: none. */
+  accountId: number | null;
+  /** The EmailSubmission it came from, null if none (or since forgotten). */
+  submissionId: number | null;
+  kind: QueueKind;
+  /** The envelope sender; "" is the null sender. */
+  mailFrom: string;
+  /** The envelope id sent with MAIL FROM (RFC 3461 ENVID), null if none. */
+  envelopeId: string | null;
+  /** Size of the message in bytes. */
+  size: number;
+  createdAt: number;
+  /** When the delay notice was sent to the sender, null if not (yet). */
+  delayNotifiedAt: number | null;
+  /** When the bounce for its failed recipients was made, null if not (yet). */
+  bouncedAt: number | null;
+  recipients: QueuedRecipientRecord[];
+}
+
+/** A message to enqueue. */
+export interface NewQueuedMessage {
+  accountId: number | null;
+  submissionId: number | null;
+  kind: QueueKind;
+  mailFrom: string;
+  envelopeId?: string | null;
+  /** The message as it goes on the wire: DKIM-signed, without Bcc. */
+  message: Uint8Array;
+  recipients: string[];
+  createdAt: number;
+  /** When the first attempt is due; default `createdAt`. */
+  firstAttemptAt?: number;
+}
+
+/** The outcome of one attempt for one claimed recipient. */
+export interface QueueResult {
+  recipient: string;
+  /** The new state: delivered, failed, or deferred (tried again at `nextAttemptAt`). */
+  state: "delivered" | "deferred" | "failed";
+  reply: string;
+  remoteMta?: string | null;
+  /** For deferred: when it is due again. */
+  nextAttemptAt?: number;
+}
+
+/** Filter of {@link QueueRepository.list}; all given conditions must hold. */
+export interface QueueFilter {
+  /** Messages with a recipient in this state. */
+  state?: QueueRecipientState;
+  /** Messages with a recipient of this domain (lower case). */
+  domain?: string;
+  accountId?: number;
+  /** Only messages with an id greater than this (paging). */
+  afterId?: number;
+  /** At most this many (default 100). */
+  limit?: number;
+}
+
+/** Counts for metrics and the admin screens. */
+export interface QueueStats {
+  /** Recipients by state. */
+  recipients: Record<QueueRecipientState, number>;
+  /** Messages with an active recipient. */
+  activeMessages: number;
+  /** Creation time of the oldest message with an active recipient, null if none. */
+  oldestActiveAt: number | null;
+}
+
+/** A due unit of work: the active recipients of one message at one domain. */
+export interface DueDelivery {
+  messageId: number;
+  domain: string;
+}
+
+/** Persistence of the outbound queue. */
+export interface QueueRepository {
+  /** Stores a message and its recipients (state queued); its id. Joins the caller's transaction. */
+  enqueue(message: NewQueuedMessage): Promise<number>;
+  /** A message with its recipients, undefined if there is none. */
+  get(id: number): Promise<QueuedMessageRecord | undefined>;
+  /** The bytes of a message, undefined if there is none. */
+  content(id: number): Promise<Uint8Array | undefined>;
+  /** Messages matching `filter`, by id. */
+  list(filter?: QueueFilter): Promise<QueuedMessageRecord[]>;
+  /** The messages of an EmailSubmission. */
+  ofSubmission(submissionId: number): Promise<QueuedMessageRecord[]>;
+  /** Due work at `now` that nobody holds: (message, domain) pairs, the longest waiting first. */
+  due(now: number, limit: number): Promise<DueDelivery[]>;
+  /**
+   * Claims the due active recipients of a message at a domain until `until`, unless a claim of
+   * theirs is still live at `now`; those claimed (none: someone else has them or nothing is due).
+   * One statement, so of two workers or processes racing for them exactly one wins.
+   */
+  claim(messageId: number, domain: string, now: number, until: number): Promise<QueuedRecipientRecord[]>;
+  /**
+   * Records an attempt's outcome for claimed recipients, counts the attempt and releases their claim;
+   * only recipients still active are changed (an operator's cancel meanwhile stands), and with
+   * `claimedUntil` (the claim's `until`) only those the claim still holds: a worker whose lease ran
+   * out and was claimed again changes nothing. The recipients it changed.
+   */
+  record(messageId: number, results: QueueResult[], now: number, claimedUntil?: number): Promise<string[]>;
+  /** Releases a claim without counting an attempt (the worker gives the work back). */
+  release(messageId: number, domain: string): Promise<void>;
+  /**
+   * Cancels the message if every recipient is still queued (never tried) and unclaimed at `now`,
+   * the condition for undoing a submission (RFC 8621 §7.5); whether it was.
+   */
+  cancelUntried(messageId: number, now: number): Promise<boolean>;
+  /** An operator's cancel: the active recipients nobody holds at `now` become canceled; how many. */
+  cancel(messageId: number, now: number): Promise<number>;
+  /** An operator's retry: the deferred recipients nobody holds are due at `now`; how many. */
+  retryNow(messageId: number, now: number): Promise<number>;
+  /** Deletes a message and its recipients unless one is claimed at `now`; whether it was. */
+  delete(messageId: number, now: number): Promise<boolean>;
+  /** Marks the delay notice sent; false when it already was (so it goes once). */
+  markDelayNotified(messageId: number, now: number): Promise<boolean>;
+  /** Marks the bounce made; false when it already was (so it goes once). */
+  markBounced(messageId: number, now: number): Promise<boolean>;
+  /** Counts of recipients and the age of the queue. */
+  stats(): Promise<QueueStats>;
+}
+
+/** The domain of an address, lower case ("" if it has none). */
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf("@");
+  return at < 0 ? "" : address.slice(at + 1).toLowerCase();
+}
+
+const nullableNumber = (value: Row[string]) => value === null || value === undefined ? null : Number(value);
+const nullableText = (value: Row[string]) => value === null || value === undefined ? null : String(value);
+
+function toRecipient(row: Row): QueuedRecipientRecord {
+  return {
+    id: Number(row.id),
+    messageId: Number(row.message_id),
+    recipient: String(row.recipient),
+    domain: String(row.domain),
+    state: String(row.state) as QueueRecipientState,
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at),
+    lastReply: nullableText(row.last_reply),
+    remoteMta: nullableText(row.remote_mta),
+    claimedUntil: Number(row.claimed_until),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toMessage(row: Row, recipients: QueuedRecipientRecord[]): QueuedMessageRecord {
+  return {
+    id: Number(row.id),
+    accountId: nullableNumber(row.account_id),
+    submissionId: nullableNumber(row.submission_id),
+    kind: String(row.kind) as QueueKind,
+    mailFrom: String(row.mail_from),
+    envelopeId: nullableText(row.envelope_id),
+    size: Number(row.size),
+    createdAt: Number(row.created_at),
+    delayNotifiedAt: nullableNumber(row.delay_notified_at),
+    bouncedAt: nullableNumber(row.bounced_at),
+    recipients,
+  };
+}
+
+const MESSAGE_COLUMNS =
+  "id, account_id, submission_id, kind, mail_from, envelope_id, size, created_at, delay_notified_at, bounced_at";
+const ACTIVE = "state IN ('queued', 'deferred')";
+
+/** SQLite implementation of {@link QueueRepository}. */
+export function sqliteQueue(db: Db): QueueRepository {
+  const recipientsOf = (id: number) =>
+    db.all("SELECT * FROM queue_recipients WHERE message_id = ? ORDER BY id", id).map(toRecipient);
+  const withRecipients = (rows: Row[]) => rows.map((row) => toMessage(row, recipientsOf(Number(row.id))));
+  return {
+    enqueue(m) {
+      return db.transaction(() => {
+        const id = db.run(
+          `INSERT INTO queue_messages (account_id, submission_id, kind, mail_from, envelope_id, message, size,
+             created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          m.accountId,
+          m.submissionId,
+          m.kind,
+          m.mailFrom,
+          m.envelopeId ?? null,
+          m.message,
+          m.message.length,
+          m.createdAt,
+        ).id;
+        const first = m.firstAttemptAt ?? m.createdAt;
+        for (const recipient of new Set(m.recipients)) {
+          db.run(
+            `INSERT INTO queue_recipients (message_id, recipient, domain, state, next_attempt_at, updated_at)
+             VALUES (?, ?, ?, 'queued', ?, ?) ON CONFLICT (message_id, recipient) DO NOTHING`,
+            id,
+            recipient,
+            domainOf(recipient),
+            first,
+            m.createdAt,
+          );
+        }
+        return id;
+      });
+    },
+    get(id) {
+      const row = db.get(`SELECT ${MESSAGE_COLUMNS} FROM queue_messages WHERE id = ?`, id);
+      return Promise.resolve(row && toMessage(row, recipientsOf(id)));
+    },
+    content(id) {
+      const row = db.get<{ message: Uint8Array }>("SELECT message FROM queue_messages WHERE id = ?", id);
+      return Promise.resolve(row && new Uint8Array(row.message));
+    },
+    list(filter = {}) {
+      const rows = db.all(
+        `SELECT ${MESSAGE_COLUMNS} FROM queue_messages m WHERE id > ?
+           AND (? IS NULL OR account_id = ?)
+           AND (? IS NULL AND ? IS NULL OR EXISTS (SELECT 1 FROM queue_recipients r WHERE r.message_id = m.id
+             AND (? IS NULL OR r.state = ?) AND (? IS NULL OR r.domain = ?)))
+         ORDER BY id LIMIT ?`,
+        filter.afterId ?? 0,
+        filter.accountId ?? null,
+        filter.accountId ?? null,
+        filter.state ?? null,
+        filter.domain ?? null,
+        filter.state ?? null,
+        filter.state ?? null,
+        filter.domain ?? null,
+        filter.domain ?? null,
+        filter.limit ?? 100,
+      );
+      return Promise.resolve(withRecipients(rows));
+    },
+    ofSubmission: (submissionId) =>
+      Promise.resolve(withRecipients(
+        db.all(
+          `SELECT ${MESSAGE_COLUMNS} FROM queue_messages WHERE submission_id = ? ORDER BY id`,
+          submissionId,
+        ),
+      )),
+    due: (now, limit) =>
+      Promise.resolve(
+        db.all<{ message_id: number; domain: string }>(
+          `SELECT message_id, domain FROM queue_recipients
+           WHERE ${ACTIVE} AND next_attempt_at <= ? AND claimed_until < ?
+           GROUP BY message_id, domain ORDER BY MIN(next_attempt_at), message_id LIMIT ?`,
+          now,
+          now,
+          limit,
+        ).map((r) => ({ messageId: Number(r.message_id), domain: String(r.domain) })),
+      ),
+    claim: (messageId, domain, now, until) =>
+      Promise.resolve(
+        db.all(
+          `UPDATE queue_recipients SET claimed_until = ?
+           WHERE message_id = ? AND domain = ? AND ${ACTIVE} AND next_attempt_at <= ? AND claimed_until < ?
+           RETURNING *`,
+          until,
+          messageId,
+          domain,
+          now,
+          now,
+        ).map(toRecipient).sort((a, b) => a.id - b.id),
+      ),
+    record(messageId, results, now, claimedUntil) {
+      return db.transaction(() => {
+        const changed: string[] = [];
+        for (const r of results) {
+          const { changes } = db.run(
+            `UPDATE queue_recipients SET state = ?, attempts = attempts + 1, last_reply = ?, remote_mta = ?,
+               next_attempt_at = ?, claimed_until = 0, updated_at = ?
+             WHERE message_id = ? AND recipient = ? AND ${ACTIVE} AND (? IS NULL OR claimed_until = ?)`,
+            r.state,
+            r.reply,
+            r.remoteMta ?? null,
+            r.state === "deferred" ? r.nextAttemptAt ?? now : now,
+            now,
+            messageId,
+            r.recipient,
+            claimedUntil ?? null,
+            claimedUntil ?? null,
+          );
+          if (changes) changed.push(r.recipient);
+        }
+        return changed;
+      });
+    },
+    release(messageId, domain) {
+      db.run(
+        "UPDATE queue_recipients SET claimed_until = 0 WHERE message_id = ? AND domain = ?",
+        messageId,
+        domain,
+      );
+      return Promise.resolve();
+    },
+    cancelUntried(messageId, now) {
+      return db.transaction(() => {
+        const blocking = db.get(
+          `SELECT 1 FROM queue_recipients WHERE message_id = ?
+             AND (state <> 'queued' OR attempts > 0 OR claimed_until >= ?) LIMIT 1`,
+          messageId,
+          now,
+        );
+        if (blocking) return false;
+        return db.run(
+          "UPDATE queue_recipients SET state = 'canceled', updated_at = ? WHERE message_id = ?",
+          now,
+          messageId,
+        ).changes > 0;
+      });
+    },
+    cancel: (messageId, now) =>
+      Promise.resolve(
+        db.run(
+          `UPDATE queue_recipients SET state = 'canceled', updated_at = ?
+           WHERE message_id = ? AND ${ACTIVE} AND claimed_until < ?`,
+          now,
+          messageId,
+          now,
+        ).changes,
+      ),
+    retryNow: (messageId, now) =>
+      Promise.resolve(
+        db.run(
+          `UPDATE queue_recipients SET next_attempt_at = ?, updated_at = ?
+           WHERE message_id = ? AND state = 'deferred' AND claimed_until < ?`,
+          now,
+          now,
+          messageId,
+          now,
+        ).changes,
+      ),
+    delete(messageId, now) {
+      return db.transaction(() => {
+        if (
+          db.get("SELECT 1 FROM queue_recipients WHERE message_id = ? AND claimed_until >= ?", messageId, now)
+        ) {
+          return false;
+        }
+        return db.run("DELETE FROM queue_messages WHERE id = ?", messageId).changes > 0;
+      });
+    },
+    markDelayNotified: (messageId, now) =>
+      Promise.resolve(
+        db.run(
+          "UPDATE queue_messages SET delay_notified_at = ? WHERE id = ? AND delay_notified_at IS NULL",
+          now,
+          messageId,
+        ).changes > 0,
+      ),
+    markBounced: (messageId, now) =>
+      Promise.resolve(
+        db.run("UPDATE queue_messages SET bounced_at = ? WHERE id = ? AND bounced_at IS NULL", now, messageId)
+          .changes > 0,
+      ),
+    stats() {
+      const recipients: Record<QueueRecipientState, number> = {
+        queued: 0,
+        deferred: 0,
+        delivered: 0,
+        failed: 0,
+        canceled: 0,
+      };
+      for (
+        const row of db.all<{ state: string; n: number }>(
+          "SELECT state, COUNT(*) AS n FROM queue_recipients GROUP BY state",
+        )
+      ) {
+        recipients[row.state as QueueRecipientState] = Number(row.n);
+      }
+      const active = db.get<{ n: number; oldest: number | null }>(
+        `SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM queue_messages m
+         WHERE EXISTS (SELECT 1 FROM queue_recipients r WHERE r.message_id = m.id AND r.${ACTIVE})`,
+      );
+      return Promise.resolve({
+        recipients,
+        activeMessages: Number(active?.n ?? 0),
+        oldestActiveAt: active?.oldest === null || active?.oldest === undefined
+          ? null
+          : Number(active.oldest),
+      });
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The queue's store (src/store/queue.ts) on a database file shared by two connections, as two
+ * processes would share it: a claim is taken by exactly one, an expired claim is taken again, an
+ * untried message can be canceled and a claimed or tried one cannot.
+ */
+import assert from "node:assert/strict";
+import { openStore, type Store } from "../src/store/mod.ts";
+
+async function withTwo(body: (a: Store, b: Store) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  const a = openStore(`${dir}/postern.db`);
+  const b = openStore(`${dir}/postern.db`);
+  try {
+    await body(a, b);
+  } finally {
+    a.close();
+    b.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const T0 = 1_800_000_000_000;
+const message = (recipients: string[]) => ({
+  accountId: null,
+  submissionId: null,
+  kind: "submission" as const,
+  mailFrom: "alice@example.org",
+  message: new TextEncoder().encode("Subject: hi\r\n\r\nhello\r\n"),
+  recipients,
+  createdAt: T0,
+});
+
+Deno.test("of two connections claiming the same due work, exactly one gets it", () =>
+  withTwo(async (a, b) => {
+    const id = await a.queue.enqueue(message(["x@one.test", "y@ONE.test", "z@two.test"]));
+    assert.deepEqual(await b.queue.due(T0, 10), [
+      { messageId: id, domain: "one.test" },
+      { messageId: id, domain: "two.test" },
+    ]);
+    const [first, second] = await Promise.all([
+      a.queue.claim(id, "one.test", T0, T0 + 60_000),
+      b.queue.claim(id, "one.test", T0, T0 + 60_000),
+    ]);
+    assert.deepEqual([first.length, second.length].sort(), [0, 2]);
+    assert.deepEqual(await a.queue.due(T0, 10), [{ messageId: id, domain: "two.test" }]);
+    assert.equal((await b.queue.content(id))?.length, message([]).message.length);
+  }));
+
+Deno.test("a claim whose worker died expires and the work is claimed again; an attempt releases it", () =>
+  withTwo(async (a, b) => {
+    const id = await a.queue.enqueue(message(["x@one.test"]));
+    assert.equal((await a.queue.claim(id, "one.test", T0, T0 + 60_000)).length, 1);
+    assert.equal((await b.queue.claim(id, "one.test", T0 + 59_999, T0 + 120_000)).length, 0);
+    assert.deepEqual(await b.queue.due(T0 + 60_001, 10), [{ messageId: id, domain: "one.test" }]);
+    const [again] = await b.queue.claim(id, "one.test", T0 + 60_001, T0 + 120_000);
+    assert.equal(again.attempts, 0, "a claim lost with its worker is not an attempt");
+    // The first worker comes back late: its lease was taken over, so it records nothing.
+    const late = [{ recipient: "x@one.test", state: "delivered" as const, reply: "250 late" }];
+    assert.deepEqual(await a.queue.record(id, late, T0 + 65_000, T0 + 60_000), []);
+    assert.equal((await a.queue.get(id))!.recipients[0].claimedUntil, T0 + 120_000, "the new lease stands");
+    assert.deepEqual(
+      await b.queue.record(
+        id,
+        [{
+          recipient: "x@one.test",
+          state: "deferred",
+          reply: "451 4.3.0 Try later",
+          nextAttemptAt: T0 + 400_000,
+        }],
+        T0 + 70_000,
+        T0 + 120_000,
+      ),
+      ["x@one.test"],
+    );
+    const [row] = (await a.queue.get(id))!.recipients;
+    assert.deepEqual([row.state, row.attempts, row.claimedUntil, row.lastReply], [
+      "deferred",
+      1,
+      0,
+      "451 4.3.0 Try later",
+    ]);
+    assert.deepEqual(await a.queue.due(T0 + 399_999, 10), []);
+    assert.equal(await a.queue.retryNow(id, T0 + 100_000), 1);
+    assert.deepEqual(await a.queue.due(T0 + 100_000, 10), [{ messageId: id, domain: "one.test" }]);
+  }));
+
+Deno.test("an untried unclaimed message can be canceled; a claimed or tried one cannot", () =>
+  withTwo(async (a, b) => {
+    const free = await a.queue.enqueue(message(["x@one.test", "y@two.test"]));
+    assert.equal(await b.queue.cancelUntried(free, T0), true);
+    assert.deepEqual((await a.queue.get(free))!.recipients.map((r) => r.state), ["canceled", "canceled"]);
+    assert.deepEqual(await a.queue.due(T0, 10), []);
+
+    const held = await a.queue.enqueue(message(["x@one.test", "y@two.test"]));
+    await a.queue.claim(held, "two.test", T0, T0 + 60_000);
+    assert.equal(await b.queue.cancelUntried(held, T0 + 1), false);
+    assert.deepEqual((await a.queue.get(held))!.recipients.map((r) => r.state), ["queued", "queued"]);
+    await a.queue.record(held, [{ recipient: "y@two.test", state: "delivered", reply: "250 ok" }], T0 + 2);
+    assert.equal(await b.queue.cancelUntried(held, T0 + 3), false, "one recipient was tried");
+    assert.equal(await b.queue.delete(held, T0 + 3), true);
+    assert.equal(await a.queue.get(held), undefined);
+  }));
+
+Deno.test("list filters by state and domain; stats count recipients and the oldest active message", () =>
+  withTwo(async (a) => {
+    const one = await a.queue.enqueue(message(["x@one.test"]));
+    const two = await a.queue.enqueue({ ...message(["y@two.test"]), createdAt: T0 + 5 });
+    await a.queue.claim(one, "one.test", T0, T0 + 10);
+    await a.queue.record(one, [{ recipient: "x@one.test", state: "failed", reply: "550 5.1.1 no" }], T0 + 1);
+    assert.deepEqual((await a.queue.list({ state: "failed" })).map((m) => m.id), [one]);
+    assert.deepEqual((await a.queue.list({ domain: "two.test" })).map((m) => m.id), [two]);
+    assert.deepEqual((await a.queue.list({ afterId: one })).map((m) => m.id), [two]);
+    const stats = await a.queue.stats();
+    assert.equal(stats.recipients.failed, 1);
+    assert.equal(stats.recipients.queued, 1);
+    assert.equal(stats.activeMessages, 1);
+    assert.equal(stats.oldestActiveAt, T0 + 5);
+    assert.equal(await a.queue.markBounced(one, T0 + 2), true);
+    assert.equal(await a.queue.markBounced(one, T0 + 3), false, "a bounce is made once");
+  }));
