@@ -111,6 +111,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     log: getLogger(["postern", "jmap"]),
     rotateSigningKey: () => services.oauth.rotateSigningKey(),
     mailEndpoints: mailEndpoints(config),
+    queue: services.queueView,
     mailboxes: services.mailboxes,
     blobs: services.blobs,
     emails: services.emails,
@@ -152,6 +153,7 @@ export function createApp(config: Config, services: Services, options: AppOption
         ...(options.smtpMetrics?.samples() ?? []),
         ...(acme?.renewer.samples() ?? []),
         ...storeGauges(await services.store.activity.counts()),
+        ...services.deliveryMetrics.samples(await services.store.queue.stats()),
         {
           name: "postern_login_failures_last_hour",
           help:

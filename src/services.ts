@@ -38,6 +38,7 @@ import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
 import {
   BlobService,
+  DeliveryMetrics,
   dkimKeyHandler,
   DkimKeyService,
   DkimSigner,
@@ -48,6 +49,7 @@ import {
   mailboxGrantHandler,
   MailboxService,
   MessageSubmission,
+  OutboundQueueView,
   PushSubscriptionService,
   ShareNotificationService,
   SmarthostRelay,
@@ -100,6 +102,10 @@ export interface Services {
   dkimKeys: DkimKeyService;
   /** Messages submitted whole over SMTP, into the EmailSubmission path. */
   messageSubmission: MessageSubmission;
+  /** The outbound queue as administrators steer it (x:QueuedMessage, the queue actions). */
+  queueView: OutboundQueueView;
+  /** Delivery results counted for /metrics; the queue's workers call `record` for each recipient. */
+  deliveryMetrics: DeliveryMetrics;
   shareNotifications: ShareNotificationService;
   encryptionKey: Uint8Array;
   /** Applies other processes' invalidations; one cheap call, made before each request. */
@@ -336,6 +342,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     )
   );
   objects.register("DkimKey", dkimKeyHandler(store, dkimKeys));
+  const queueView = new OutboundQueueView(store);
+  objects.register("QueuedMessage", queueView.handler());
   objects.useDomainKeys({
     published: (domainId) => dkimKeys.ofDomain(domainId),
     rotate: async (domainId) => (await dkimKeys.rotate(domainId)).map((k) => k.selector),
@@ -377,6 +385,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     submissions,
     dkimKeys,
     messageSubmission: new MessageSubmission(store, { identities, emails, blobs, submissions }),
+    queueView,
+    deliveryMetrics: new DeliveryMetrics(),
     vacation,
     pushSubscriptions: new PushSubscriptionService(store),
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),

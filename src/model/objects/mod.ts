@@ -5,6 +5,7 @@ import { DKIM_KEY } from "./dkim_key.ts";
 import { DOMAIN } from "./domain.ts";
 import { MAILBOX_GRANT } from "./mailbox_grant.ts";
 import { OAUTH_CLIENT, OAUTH_GRANT, OIDC_PROVIDER } from "./oauth.ts";
+import { QUEUED_MESSAGE } from "./queued_message.ts";
 import { AUTHENTICATION_SETTINGS, CACHE_SETTINGS, SHARING_SETTINGS, SMARTHOST_SETTINGS } from "./settings.ts";
 import type { ObjectSpec } from "./spec.ts";
 
@@ -20,9 +21,11 @@ export {
   OAUTH_CLIENT,
   OAUTH_GRANT,
   OIDC_PROVIDER,
+  QUEUED_MESSAGE,
   SHARING_SETTINGS,
   SMARTHOST_SETTINGS,
 };
+export { queueAge, QUEUED_MESSAGE_STATES, queuedRecipients } from "./queued_message.ts";
 export { durationSeconds, SCOPES, secretKeySchema, SIGNATURE_ALGORITHMS } from "./oauth.ts";
 export type { OidcProviderSettings, SecretKey } from "./oauth.ts";
 export { singletonDefaults } from "./settings.ts";
@@ -59,4 +62,5 @@ export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {
   Sharing: SHARING_SETTINGS,
   Smarthost: SMARTHOST_SETTINGS,
   DkimKey: DKIM_KEY,
+  QueuedMessage: QUEUED_MESSAGE,
 };
