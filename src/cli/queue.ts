@@ -51,8 +51,6 @@ export async function queueListCommand(options: QueueListOptions): Promise<void>
       sender: m.sender === "" ? "<>" : m.sender,
       recipients: recipientsOf(m).length,
       domains: Object.values(m.domains ?? {}).join(", "),
-      size: m.size,
-      next: m.nextAttemptAt ? String(m.nextAttemptAt) : "",
     })),
     options,
   );
