@@ -191,3 +191,34 @@ Deno.test("unknown ids, bad filters and bad arguments are refused by name and ch
     );
   });
 });
+
+Deno.test("/metrics shows the queue by recipient state, its oldest age and deliveries by result", async () => {
+  await withApp(async (t) => {
+    await seedQueue(t.services.store);
+    t.services.deliveryMetrics.recordAll({
+      "a@x.example": { kind: "delivered", reply: "250 2.0.0 Ok" },
+      "b@x.example": { kind: "temporary", reply: "451 4.3.0 Later" },
+    });
+    t.services.deliveryMetrics.record("delivered");
+    const response = await t.fetch("/metrics", { headers: { authorization: ADMIN } });
+    assert.equal(response.status, 200);
+    const text = await response.text();
+    for (
+      const line of [
+        'postern_queue_recipients{state="queued"} 1',
+        'postern_queue_recipients{state="deferred"} 1',
+        'postern_queue_recipients{state="delivered"} 1',
+        'postern_queue_recipients{state="failed"} 1',
+        'postern_queue_recipients{state="canceled"} 0',
+        "postern_queue_active_messages 2",
+        'postern_queue_deliveries_total{result="delivered"} 2',
+        'postern_queue_deliveries_total{result="temporary"} 1',
+        'postern_queue_deliveries_total{result="permanent"} 0',
+      ]
+    ) {
+      assert.ok(text.includes(`\n${line}\n`), `${line} in:\n${text}`);
+    }
+    const age = Number(/^postern_queue_oldest_age_seconds (\d+)$/m.exec(text)?.[1]);
+    assert.ok(age >= 3600 && age < 3700, String(age));
+  });
+});
