@@ -342,7 +342,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     )
   );
   objects.register("DkimKey", dkimKeyHandler(store, dkimKeys));
-  const queueView = new OutboundQueueView(store);
+  const queueView = new OutboundQueueView(store, (body) => accounts.write(body));
   objects.register("QueuedMessage", queueView.handler());
   objects.useDomainKeys({
     published: (domainId) => dkimKeys.ofDomain(domainId),

@@ -9,7 +9,10 @@ import { isAdmin } from "../directory/mod.ts";
 import { decodeId, encodeId } from "../model/ids.ts";
 import { QUEUED_MESSAGE_STATES, toKeyedList } from "../model/objects/mod.ts";
 import type { QueuedMessageRecord, QueuedRecipientRecord } from "../store/mod.ts";
-import { ConflictError, ForbiddenError, NotFoundError, type Store } from "./deps.ts";
+import { ConflictError, ForbiddenError, type LoggedWrite, NotFoundError, type Store } from "./deps.ts";
+
+/** What a canceled recipient's EmailSubmission deliveryStatus says (RFC 8621 §7: delivered "no"). */
+export const CANCELED_REPLY = "550 5.0.0 Delivery canceled by the administrator";
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 const PAGE = 1000;
@@ -55,7 +58,12 @@ function requireAdmin(caller: Caller): void {
 
 /** The handler of `QueuedMessage` objects, and the queue commands of the x:Action type. */
 export class OutboundQueueView {
-  constructor(private readonly store: Store, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly store: Store,
+    /** Logs the EmailSubmission changes of a cancel in its transaction (a StateChange is pushed). */
+    private readonly write: LoggedWrite,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Every queued message, oldest first (paged from the store). */
   async all(): Promise<QueuedMessageRecord[]> {
@@ -91,11 +99,42 @@ export class OutboundQueueView {
     return retried;
   }
 
-  /** Cancels the recipients still to deliver (no bounce is sent); how many. */
+  /**
+   * Cancels the recipients still to deliver that no worker holds (no bounce is sent); their
+   * submission's deliveryStatus says "no" with {@link CANCELED_REPLY}. How many were canceled.
+   */
   async cancel(ids: readonly string[], caller: Caller): Promise<number> {
     requireAdmin(caller);
     let canceled = 0;
-    for (const m of await this.#named(ids)) canceled += await this.store.queue.cancel(m.id, this.now());
+    for (const named of await this.#named(ids)) {
+      canceled += await this.write(async () => {
+        const now = this.now();
+        const m = await this.store.queue.get(named.id);
+        const count = m ? await this.store.queue.cancel(m.id, now) : 0;
+        if (!m || count === 0 || m.submissionId === null || m.accountId === null) {
+          return { result: count, events: [], changes: [] };
+        }
+        const statuses = Object.fromEntries(
+          m.recipients.filter((r) => active(r) && r.claimedUntil < now).map((r) => [
+            r.recipient,
+            { smtpReply: CANCELED_REPLY, delivered: "no" as const, displayed: "unknown" as const },
+          ]),
+        );
+        const updated = await this.store.submissions.queueProgress(m.submissionId, statuses);
+        return {
+          result: count,
+          events: [],
+          changes: updated
+            ? [{
+              type: "EmailSubmission",
+              objectId: m.submissionId,
+              kind: "updated" as const,
+              accountId: m.accountId,
+            }]
+            : [],
+        };
+      });
+    }
     return canceled;
   }
 
