@@ -26,7 +26,7 @@ import {
 import { createJmap, defaultCore } from "./jmap/mod.ts";
 import { type BackgroundTask, backgroundTask, BUSY_RETRY_MAX_MS } from "./model/background.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
-import { openServices, type Services } from "./services.ts";
+import { openServices, type ServiceOptions, type Services } from "./services.ts";
 import { SERVER_HEARTBEAT_MS, type StoreCounts } from "./store/mod.ts";
 import { VERSION } from "./version.ts";
 import { MisconfigurationError } from "./model/errors.ts";
@@ -70,6 +70,8 @@ export interface AppOptions {
   listeners?: Record<string, string>;
   /** ACME certificates: their HTTP-01 answers are served and their figures shown on /metrics. */
   acme?: AcmeCertificates;
+  /** Delivers queued mail by MX (see ServiceOptions.outboundTransport). */
+  outboundTransport?: ServiceOptions["outboundTransport"];
 }
 
 /** Opens the data directory (creating it and the key on first start) and builds the services. */
@@ -94,6 +96,8 @@ export async function openData(
     hashWorkers: options.hashWorkers,
     env: Deno.env.toObject(),
     warn: options.warn,
+    mailHost: config.mailHost,
+    outboundTransport: options.outboundTransport,
   });
   return { services, keyCreated: created };
 }
@@ -344,6 +348,9 @@ export async function serve(
   // each submission is claimed in the database before it is sent (see mail/submissions.ts), and a tick
   // while the last one still runs (or waits for a busy database) is skipped rather than started beside it.
   const sending = every(1000, "Sending due submissions", () => services.submissions.sendDue()).task;
+  // The outbound queue: each tick claims due work within the caps and lets it run (a delivery may
+  // outlast a tick); a lease in the database, not this timer, keeps it from being done twice.
+  every(1000, "Delivering queued mail", () => services.queue.runDue(Date.now(), { wait: false }));
   const maxConnections = overallConnectionCap(
     config.maxConnections,
     DEFAULT_MAX_CONNECTIONS,
@@ -451,7 +458,11 @@ export async function serve(
   if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });
   // A stopped task's run() is the run still under way, if any: a batch of sends is let finish.
   // The start's hash measurement too: closing the hasher under it would only log a false failure.
-  const done = await settlesWithin(Promise.all([closing, smtpClosing, sending.run(), hashCheck]), graceMs);
+  // Deliveries under way too; one cut off leaves its lease, which expires, and it is tried again.
+  const done = await settlesWithin(
+    Promise.all([closing, smtpClosing, sending.run(), services.queue.idle(), hashCheck]),
+    graceMs,
+  );
   if (!done) {
     log.warn("Requests still in progress after {grace} s; stopping without them", {
       grace: config.shutdownGraceSeconds,

@@ -38,6 +38,8 @@ import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
 import {
   BlobService,
+  type BounceComposer,
+  byRoute,
   DeliveryMetrics,
   dkimKeyHandler,
   DkimKeyService,
@@ -49,13 +51,18 @@ import {
   mailboxGrantHandler,
   MailboxService,
   MessageSubmission,
+  minimalBounce,
+  NO_MX_TRANSPORT,
+  OutboundQueue,
   OutboundQueueView,
   PushSubscriptionService,
+  QueueWorker,
+  RelayTransport,
   ShareNotificationService,
-  SmarthostRelay,
   SubmissionService,
   VacationService,
 } from "./mail/mod.ts";
+import type { OutboundTransport } from "./outbound/mod.ts";
 import { blake3Hash, OAuthProvider, textSealer } from "./oauth/mod.ts";
 import {
   type ConnectionOptions,
@@ -98,6 +105,8 @@ export interface Services {
   vacation: VacationService;
   pushSubscriptions: PushSubscriptionService;
   submissions: SubmissionService;
+  /** The outbound queue's delivery worker (server.ts wakes it; tests call runDue). */
+  queue: QueueWorker;
   /** DKIM keys of the local domains (made with each domain, rotated by an action). */
   dkimKeys: DkimKeyService;
   /** Messages submitted whole over SMTP, into the EmailSubmission path. */
@@ -144,6 +153,15 @@ export interface ServiceOptions {
    * the log by default; the CLI prints them.
    */
   warn?: (message: string) => void;
+  /**
+   * Delivers queued mail whose route is the recipient domain's MX (relay routes go through the
+   * relay transport); none: such mail waits in the queue.
+   */
+  outboundTransport?: OutboundTransport;
+  /** Makes bounces and delay notices (default: a plain-text stand-in, mail/bounce.ts). */
+  bounces?: BounceComposer;
+  /** This server's mail host name, the Reporting-MTA of its bounces (default: the machine's name). */
+  mailHost?: string;
   /** The machine's figures for proving new Argon2 parameters (tests); measured by default. */
   argon2Trial?: Omit<HasherTrialOptions, "workers"> & { slowHashMs?: number };
 }
@@ -333,7 +351,6 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const identities = new IdentityService(store, accounts, write);
   const vacation = new VacationService(store, accounts, write);
   const delivery = new LocalDelivery(store, accounts, blobs, () => emails, vacation);
-  const relay = new SmarthostRelay(() => settings.get("Smarthost"));
   const dkimKeys = new DkimKeyService(store, textSealer(options.encryptionKey, DKIM_SEAL_CONTEXT));
   // A domain is created even if its keys cannot be made now: the next start makes them.
   domains.onCreated((id) =>
@@ -358,9 +375,28 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const signer = new DkimSigner(dkimKeys, (problem) => dkimLog.warn("{problem}", { problem }));
   const submissions = new SubmissionService(
     store,
-    { accounts, identities, emails, blobs, delivery, relay, sign: (message) => signer.sign(message) },
+    { accounts, identities, emails, blobs, delivery, sign: (message) => signer.sign(message) },
     write,
   );
+  const outbound = new OutboundQueue(store, (message) => signer.sign(message));
+  delivery.replyElsewhere = async (accountId, to, message) =>
+    void await outbound.reply(accountId, to, message);
+  const queueLog = getLogger(["postern", "queue"]);
+  const deliveryMetrics = new DeliveryMetrics();
+  const queue = new QueueWorker({
+    store,
+    write,
+    outbound: () => settings.get("Outbound"),
+    smarthost: () => settings.get("Smarthost"),
+    transport: deliveryMetrics.counting(byRoute({
+      relay: new RelayTransport(async () => (await settings.get("Smarthost")).timeoutSeconds),
+      mx: options.outboundTransport ?? NO_MX_TRANSPORT,
+    })),
+    local: delivery,
+    bounces: options.bounces ?? minimalBounce,
+    reportingMta: options.mailHost ?? machineName(),
+    warn: (message) => queueLog.warn(message),
+  });
   return {
     store,
     caches,
@@ -383,10 +419,11 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     emails,
     identities,
     submissions,
+    queue,
     dkimKeys,
     messageSubmission: new MessageSubmission(store, { identities, emails, blobs, submissions }),
     queueView,
-    deliveryMetrics: new DeliveryMetrics(),
+    deliveryMetrics,
     vacation,
     pushSubscriptions: new PushSubscriptionService(store),
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),
@@ -479,4 +516,13 @@ async function loadCredentialKey(store: Store): Promise<Uint8Array> {
     }
   });
   return loadCredentialKey(store);
+}
+
+/** The machine's host name, "localhost" when it cannot be read. */
+function machineName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "localhost";
+  }
 }

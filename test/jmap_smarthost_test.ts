@@ -1,8 +1,10 @@
 /**
- * Relaying through a smarthost (RFC 8621 §7 deliveryStatus): a submission to outside addresses goes
- * to the SMTP server the x:Smarthost singleton names — here a real SMTP server (smtp-server) on
- * 127.0.0.1 — and each recipient's status shows what it answered: accepted, refused, or unreachable.
- * Local recipients of the same submission are still delivered here, and Bcc never travels.
+ * Relaying through a smarthost (RFC 8621 §7 deliveryStatus): with the x:Outbound route "smarthost",
+ * a submission to outside addresses is queued, and the queue's worker sends it to the SMTP server
+ * the x:Smarthost singleton names — here a real SMTP server (smtp-server) on 127.0.0.1 — and each
+ * recipient's status shows what it answered: accepted, refused (5xx: failed), or unreachable (still
+ * queued, to be tried again). Local recipients of the same submission are delivered here at once,
+ * and Bcc never travels.
  */
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
@@ -60,8 +62,11 @@ async function smarthost(options: { login?: [string, string] } = {}) {
   };
 }
 
-const useSmarthost = (t: TestApp, settings: Obj) =>
-  set(t, "x:Smarthost", { update: { singleton: settings } });
+async function useSmarthost(t: TestApp, settings: Obj) {
+  const route = await set(t, "x:Outbound", { update: { singleton: { route: "smarthost" } } });
+  assert.deepEqual(route.updated, { singleton: null }, JSON.stringify(route));
+  return await set(t, "x:Smarthost", { update: { singleton: settings } });
+}
 
 const statusOf = async (t: TestApp, who: Parameters<typeof call>[1], id: string) =>
   ((await call(t, who, "EmailSubmission/get", { ids: [id] })).list as Obj[])[0].deliveryStatus as Record<
@@ -84,6 +89,10 @@ Deno.test("a submission to outside addresses is relayed through the smarthost; a
       });
       const submitted = await send(t, alice, emailId);
       const id = (submitted.created as Record<string, Obj>).s.id as string;
+      const queued = await statusOf(t, alice, id);
+      assert.equal(queued["friend@elsewhere.example"].delivered, "queued", "queued until the worker runs");
+      assert.equal(queued["bob@example.org"].delivered, "yes", "local recipients are delivered at once");
+      assert.equal(await t.services.queue.runDue(), 1, "one delivery: the domain elsewhere.example");
       const status = await statusOf(t, alice, id);
       assert.equal(status["friend@elsewhere.example"].delivered, "unknown");
       assert.match(String(status["friend@elsewhere.example"].smtpReply), /^250 .*Queued as T1/);
@@ -113,26 +122,28 @@ Deno.test("smarthost failures are each recipient's status: unreachable, wrong lo
       const submitTo = async (address: string) => {
         const emailId = await draft(t, alice, { to: [{ name: null, email: address }], subject: "x" });
         const created = (await send(t, alice, emailId)).created as Record<string, Obj>;
+        await t.services.queue.runDue();
         return (await statusOf(t, alice, created.s.id as string))[address];
       };
-      // No smarthost configured.
+      // The smarthost route, but no smarthost configured: a configuration error, kept for a retry.
+      await set(t, "x:Outbound", { update: { singleton: { route: "smarthost" } } });
       const none = await submitTo("a@elsewhere.example");
-      assert.equal(none.delivered, "no");
-      assert.match(String(none.smtpReply), /no smarthost/);
+      assert.equal(none.delivered, "queued");
+      assert.match(String(none.smtpReply), /^451 4\.3\.5 .*no Smarthost host is set/);
       // A port nobody listens on.
       const closed = await smarthost();
       await closed.close();
       await useSmarthost(t, { host: "127.0.0.1", port: closed.port, security: "none", timeoutSeconds: 5 });
       const unreachable = await submitTo("b@elsewhere.example");
-      assert.equal(unreachable.delivered, "no");
+      assert.equal(unreachable.delivered, "queued", "tried again later");
       assert.match(
         String(unreachable.smtpReply),
-        /^421 4\.4\.1 The smarthost 127\.0\.0\.1:\d+ could not be reached/,
+        /^451 4\.4\.1 The relay 127\.0\.0\.1:\d+ could not be reached/,
       );
       // The right server, the wrong password; then the right one.
       await useSmarthost(t, { port: host.port, username: "relay-user", password: "wrong" });
       const refused = await submitTo("c@elsewhere.example");
-      assert.equal(refused.delivered, "no");
+      assert.equal(refused.delivered, "no", "a 5xx is final");
       assert.match(String(refused.smtpReply), /^535 /);
       await useSmarthost(t, { password: "relay-pass" });
       const accepted = await submitTo("d@elsewhere.example");

@@ -166,7 +166,7 @@ Deno.test("submissions refused: no recipients, bad recipients, a From that is no
     assert.deepEqual(refused.serverSet.properties, ["undoStatus"]);
     assert.equal((await mailboxesByName(t, bob)).Inbox.totalEmails, 0);
 
-    // A recipient elsewhere: recorded as not delivered, with the reason.
+    // A recipient elsewhere: queued (the outbound queue delivers it), with the queue's reply.
     const external = await draft(t, alice, { to: [{ name: null, email: "someone@elsewhere.example" }] });
     const sent = await call(t, alice, "EmailSubmission/set", {
       create: { e: { identityId: identity.id, emailId: external } },
@@ -174,8 +174,9 @@ Deno.test("submissions refused: no recipients, bad recipients, a From that is no
     const id = ((sent.created as Record<string, Obj>).e.id) as string;
     const record = ((await call(t, alice, "EmailSubmission/get", { ids: [id] })).list as Obj[])[0];
     const status = (record.deliveryStatus as Record<string, Obj>)["someone@elsewhere.example"];
-    assert.equal(status.delivered, "no");
-    assert.match(String(status.smtpReply), /^550 .*smarthost/);
+    assert.equal(status.delivered, "queued");
+    assert.match(String(status.smtpReply), /^250 2\.1\.5 Queued/);
+    assert.equal(record.undoStatus, "pending", "cancelable until the queue tries it");
   });
 });
 

@@ -57,6 +57,8 @@ export const VALID_ITEMS: Record<string, (field: FieldSpec) => unknown> = {
   Scope: (field) => field.enum?.[0],
   Uri: () => "https://app.example.org/callback",
   Credential: () => ({ "@type": "Password", secret: "correct horse battery staple" }),
+  Domain: () => "example.net",
+  Relay: () => ({ domain: "example.net", host: "127.0.0.1", port: 2525, security: "none" }),
 };
 
 /** A string longer than any field allows. */

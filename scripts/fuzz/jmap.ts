@@ -44,6 +44,7 @@ const SINGLETONS = [
   "x:OidcProvider",
   "x:Sharing",
   "x:Smarthost",
+  "x:Outbound",
 ];
 const STANDARD_METHODS = ["get", "set", "changes", "query", "queryChanges"];
 const OTHER_METHODS = [

@@ -56,6 +56,7 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
     oidcprovider: "OidcProvider",
     sharing: "Sharing",
     smarthost: "Smarthost",
+    outbound: "Outbound",
     "dkim-key": "DkimKey",
     dkimkey: "DkimKey",
     "queued-message": "QueuedMessage",
@@ -66,7 +67,7 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
   const spec = name ? OBJECT_SPECS[name] : undefined;
   if (!spec) {
     throw new InvalidInputError(
-      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, oauth-grant, mailbox-grant, cache, authentication, oidc-provider, sharing, smarthost, dkim-key, queued-message`,
+      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, oauth-grant, mailbox-grant, cache, authentication, oidc-provider, sharing, smarthost, outbound, dkim-key, queued-message`,
     );
   }
   if (variant === undefined) return { spec };

@@ -5,6 +5,7 @@ import {
   OBJECT_SPECS,
   type ObjectSpec,
   type OidcProviderSettings,
+  type OutboundSettings,
   type SharingSettings,
   singletonDefaults,
   type SmarthostSettings,
@@ -19,6 +20,7 @@ export interface SettingsMap {
   OidcProvider: OidcProviderSettings;
   Sharing: SharingSettings;
   Smarthost: SmarthostSettings;
+  Outbound: OutboundSettings;
 }
 
 /** Seals secrets for storage and opens them (under the server's encryption key). */
@@ -201,6 +203,7 @@ const SETTINGS_OBJECTS: (keyof SettingsMap)[] = [
   "OidcProvider",
   "Sharing",
   "Smarthost",
+  "Outbound",
 ];
 
 /** The CLI's name of an object type: `OidcProvider` → `oidc-provider`. */

@@ -122,6 +122,8 @@ export const METHODS = {
   "x:Sharing/set": management,
   "x:Smarthost/get": management,
   "x:Smarthost/set": management,
+  "x:Outbound/get": management,
+  "x:Outbound/set": management,
 } as const satisfies Record<string, string>;
 
 /** A method Postern answers. */

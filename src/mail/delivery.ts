@@ -14,6 +14,12 @@ import type { VacationService } from "./vacation.ts";
 
 /** Delivers to local accounts. */
 export class LocalDelivery {
+  /**
+   * Sends an automatic reply to a sender elsewhere, with the null sender (the outbound queue:
+   * mail/queue.ts); unset, such replies are not sent.
+   */
+  replyElsewhere?: (accountId: number, to: string, message: Uint8Array) => Promise<void>;
+
   constructor(
     private readonly store: Store,
     private readonly accounts: AccountService,
@@ -52,11 +58,13 @@ export class LocalDelivery {
     return delivered ? status("yes", "250 2.0.0 Delivered to the Inbox") : status("no", lastReply);
   }
 
-  /** The recipient's vacation reply, delivered when its sender is local (remote needs a smarthost). */
+  /** The recipient's vacation reply: into the Inbox of a local sender, else queued to the sender. */
   async answerIfAway(accountId: number, message: Uint8Array, mailFrom: string): Promise<void> {
     if (!mailFrom) return;
     const reply = await this.vacation.replyFor(accountId, message, mailFrom);
-    if (reply && await this.accountOf(reply.to) !== undefined) await this.deliver(reply.to, reply.message);
+    if (!reply) return;
+    if (await this.accountOf(reply.to) !== undefined) await this.deliver(reply.to, reply.message);
+    else await this.replyElsewhere?.(accountId, reply.to, reply.message);
   }
 
   private async intoInbox(accountId: number, message: Uint8Array): Promise<string> {

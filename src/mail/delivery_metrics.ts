@@ -4,7 +4,7 @@
  * shows the same figures), and deliveries by result, counted by the delivery workers of this process.
  */
 import type { MetricSample } from "../http/mod.ts";
-import type { RecipientResult } from "../outbound/mod.ts";
+import type { OutboundTransport, RecipientResult } from "../outbound/mod.ts";
 import type { QueueStats } from "../store/mod.ts";
 
 /** Counts delivery results; the queue's workers call `record` once per recipient attempt. */
@@ -23,6 +23,17 @@ export class DeliveryMetrics {
   /** Counts every result of one attempt, as the transport answered it. */
   recordAll(results: Record<string, RecipientResult>): void {
     for (const result of Object.values(results)) this.record(result.kind);
+  }
+
+  /** `transport`, with every result it answers counted here (what the queue's worker is given). */
+  counting(transport: OutboundTransport): OutboundTransport {
+    return {
+      deliver: async (domain, route, message, signal) => {
+        const results = await transport.deliver(domain, route, message, signal);
+        this.recordAll(results);
+        return results;
+      },
+    };
   }
 
   /** The samples /metrics renders: the queue's figures `stats`, taken at `now`, and the counters. */

@@ -1,15 +1,14 @@
 /**
- * Relaying through the smarthost: mail for recipients outside this server goes, as one SMTP
- * transaction, to the SMTP server the Smarthost settings name. Each recipient's outcome is its
- * delivery status (RFC 8621 §7): accepted by the smarthost is "unknown" (it is out of our hands;
- * no DSN comes back here), refused is "no" with the smarthost's reply, and a smarthost that cannot
- * be reached or fails the transaction refuses everyone with the reason.
+ * Relaying: mail for a domain whose route is a relay (the smarthost, or a server of the Outbound
+ * relay table) goes to that server as one SMTP transaction (nodemailer). This is the
+ * OutboundTransport for `{ kind: "relay" }` routes; {@link byRoute} puts it beside the transport
+ * for direct MX delivery. Each recipient's result follows the relay's reply: accepted is
+ * delivered (out of our hands from there: no DSN comes back here), 5xx is permanent, 4xx and a
+ * relay that cannot be reached or times out are temporary (the queue tries again).
  */
 import { Buffer } from "node:buffer";
 import nodemailer from "nodemailer";
-import type { SmarthostSettings } from "../model/objects/mod.ts";
-import type { DeliveryStatus } from "../store/mod.ts";
-import { status } from "./delivery.ts";
+import type { OutboundMessage, OutboundTransport, RecipientResult, Relay, Route } from "../outbound/mod.ts";
 
 interface SendInfo {
   accepted: (string | { address: string })[];
@@ -18,54 +17,39 @@ interface SendInfo {
   response: string;
 }
 
-/** Waits of one SMTP transaction besides its RCPTs: connect, greeting, EHLO ×2, AUTH ×3, MAIL, DATA ×2, QUIT. */
-const REPLIES_BESIDES_RCPT = 11;
+/** The kind of result a reply is: 2xx delivered, 5xx permanent, anything else temporary. */
+export function replyKind(reply: string): RecipientResult["kind"] {
+  if (/^2\d\d/.test(reply)) return "delivered";
+  return /^5\d\d/.test(reply) ? "permanent" : "temporary";
+}
 
-/** Sends through the configured smarthost. */
-export class SmarthostRelay {
-  constructor(private readonly settings: () => Promise<SmarthostSettings>) {}
+/** Delivers through relays; a route that is not a relay is refused temporarily (see byRoute). */
+export class RelayTransport implements OutboundTransport {
+  /** `timeoutSeconds`: the longest wait for the connection and each reply (Smarthost.timeoutSeconds). */
+  constructor(private readonly timeoutSeconds: () => Promise<number>) {}
 
-  /** Whether a smarthost is configured. */
-  async configured(): Promise<boolean> {
-    return (await this.settings()).host !== "";
-  }
-
-  /**
-   * The longest one relay can take as the settings stand: the timeout bounds the connection and
-   * every reply, and a transaction waits for at most the greeting, EHLO (twice with STARTTLS), three
-   * steps of AUTH, MAIL, one RCPT per recipient, DATA, the end of data and QUIT.
-   */
-  async longestSend(recipients: number): Promise<number> {
-    return (await this.settings()).timeoutSeconds * 1000 * (REPLIES_BESIDES_RCPT + recipients);
-  }
-
-  /** Relays `message` from `mailFrom` ("" for a null sender) to `recipients`; each one's outcome. */
-  async send(
-    mailFrom: string,
-    recipients: string[],
-    message: Uint8Array,
-  ): Promise<Record<string, DeliveryStatus>> {
-    const settings = await this.settings();
-    const where = `${settings.host}:${settings.port}`;
-    const timeout = settings.timeoutSeconds * 1000;
-    const transport = nodemailer.createTransport({
-      host: settings.host,
-      port: settings.port,
-      secure: settings.security === "tls",
-      requireTLS: settings.security === "starttls",
-      ignoreTLS: settings.security === "none",
-      auth: settings.username ? { user: settings.username, pass: settings.password ?? "" } : undefined,
-      connectionTimeout: timeout,
-      greetingTimeout: timeout,
-      socketTimeout: timeout,
-      name: mailFrom.split("@")[1] || undefined,
-    });
-    const everyone = (reply: string): Record<string, DeliveryStatus> =>
-      Object.fromEntries(recipients.map((r) => [r, status("no", reply)]));
+  async deliver(
+    _domain: string,
+    route: Route,
+    message: OutboundMessage,
+    signal?: AbortSignal,
+  ): Promise<Record<string, RecipientResult>> {
+    const everyone = (reply: string, remoteMta?: string): Record<string, RecipientResult> =>
+      Object.fromEntries(message.recipients.map((r) => [r, { reply, kind: replyKind(reply), remoteMta }]));
+    if (route.kind !== "relay") {
+      return everyone("451 4.3.5 This transport delivers only through relays, not by MX");
+    }
+    const relay = route.relay;
+    const where = `${relay.host}:${relay.port}`;
+    const timeout = await this.timeoutSeconds() * 1000;
+    const transport = nodemailer.createTransport(transportOptions(relay, timeout, message.mailFrom));
+    const abort = () => transport.close();
+    signal?.addEventListener("abort", abort, { once: true });
     try {
       const info = await transport.sendMail({
-        envelope: { from: mailFrom, to: recipients },
-        raw: Buffer.from(message.buffer, message.byteOffset, message.length),
+        envelope: { from: message.mailFrom, to: message.recipients },
+        raw: Buffer.from(message.message.buffer, message.message.byteOffset, message.message.length),
+        ...(message.envelopeId ? { dsn: { id: message.envelopeId } } : {}),
       }) as SendInfo;
       const address = (a: string | { address: string }) =>
         (typeof a === "string" ? a : a.address).toLowerCase();
@@ -75,20 +59,68 @@ export class SmarthostRelay {
           e,
         ) => [(e.recipient ?? "").toLowerCase(), e.response ?? e.message ?? ""]),
       );
-      return Object.fromEntries(recipients.map((r) => {
+      return Object.fromEntries(message.recipients.map((r): [string, RecipientResult] => {
         const key = r.toLowerCase();
-        if (accepted.has(key)) return [r, status("unknown", `${info.response} (relayed through ${where})`)];
-        return [r, status("no", refusals.get(key) || `550 5.0.0 Refused by the smarthost ${where}`)];
+        if (accepted.has(key)) {
+          return [r, {
+            reply: `${info.response} (relayed through ${where})`,
+            kind: "delivered",
+            remoteMta: where,
+          }];
+        }
+        const reply = refusals.get(key) || `550 5.0.0 Refused by the relay ${where}`;
+        return [r, { reply, kind: replyKind(reply), remoteMta: where }];
       }));
     } catch (error) {
       const e = error as { response?: string; code?: string; message?: string };
-      // A reply of the smarthost (a refused sender, message or login) is kept as it came.
-      if (e.response) return everyone(e.response);
+      // A reply of the relay (a refused sender, message or login) is kept as it came.
+      if (e.response && /^\d{3}/.test(e.response)) return everyone(e.response, where);
       return everyone(
-        `421 4.4.1 The smarthost ${where} could not be reached: ${e.message ?? e.code ?? error}`,
+        `451 4.4.1 The relay ${where} could not be reached: ${
+          signal?.aborted ? "gave up (claim running out)" : e.message ?? e.code ?? error
+        }`,
       );
     } finally {
+      signal?.removeEventListener("abort", abort);
       transport.close();
     }
   }
 }
+
+function transportOptions(relay: Relay, timeout: number, mailFrom: string) {
+  return {
+    host: relay.host,
+    port: relay.port,
+    secure: relay.security === "tls",
+    requireTLS: relay.security === "starttls",
+    // "none": plain, but STARTTLS when offered (the contract's meaning), certificate not checked
+    // since a relay of the table is often addressed by IP.
+    tls: relay.security === "none" ? { rejectUnauthorized: false } : undefined,
+    auth: relay.username ? { user: relay.username, pass: relay.password ?? "" } : undefined,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+    name: mailFrom.split("@")[1] || undefined,
+  };
+}
+
+/** One transport per route kind: relays through `relay`, MX routes through `mx`. */
+export function byRoute(transports: { relay: OutboundTransport; mx: OutboundTransport }): OutboundTransport {
+  return {
+    deliver: (domain, route, message, signal) =>
+      (route.kind === "relay" ? transports.relay : transports.mx).deliver(domain, route, message, signal),
+  };
+}
+
+/**
+ * The MX transport of a build without one: every recipient is deferred (the queue keeps the mail
+ * until a transport is configured or the route is changed to the smarthost).
+ */
+export const NO_MX_TRANSPORT: OutboundTransport = {
+  deliver: (domain, _route, message) =>
+    Promise.resolve(Object.fromEntries(message.recipients.map((r) => [r, {
+      reply:
+        `451 4.3.5 Direct delivery to ${domain} by MX is not available; set the Outbound route to smarthost`,
+      kind: "temporary" as const,
+    }]))),
+};

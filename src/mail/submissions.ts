@@ -3,14 +3,19 @@
  * envelope is the one given or the message's own (Sender/From, To/Cc/Bcc). A submission whose
  * `sendAt` (from FUTURERELEASE HOLDFOR/HOLDUNTIL) is in the future waits as `pending` (it can be
  * canceled until then); at its time every recipient of this server gets a copy in the Inbox, and
- * the others go through the smarthost (relay.ts); each recipient's outcome is its delivery status.
+ * the others are put in the outbound queue (store/queue.ts, queue_worker.ts), whose attempts
+ * update each recipient's delivery status.
  *
- * Sending is background work on rows: a worker (EmailSubmission/set for an immediate send, the due
- * loop for a held one, in this process or another on the same database) first claims the row, and
- * only the one whose claim took sends it; a claimed submission can no longer be canceled. A claim
- * lasts longer than the smarthost's timeouts let a send last, so a live worker keeps it to the end;
- * a worker that died mid-send leaves a claim that expires, and the submission is sent again (over
- * SMTP this is at least once: the smarthost may have taken the message before the worker died).
+ * Sent now, the message is DKIM-signed once and its remote recipients are queued in the same
+ * transaction that records the submission: once it is acknowledged, it is queued. A submission
+ * with only remote recipients stays `pending` while the queue has not tried any of them, and can
+ * be canceled until then (RFC 8621 §7.5); the first attempt makes it final.
+ *
+ * Local delivery is background work on rows: a worker (EmailSubmission/set for an immediate send,
+ * the due loop for a held one, in this process or another on the same database) first claims the
+ * row, and only the one whose claim took delivers; a claimed submission can no longer be canceled.
+ * A worker that died mid-delivery leaves a claim that expires, and the submission's recipients
+ * still without an outcome are done again (remote ones already queued are not queued twice).
  */
 import type { AccountService } from "../directory/mod.ts";
 import type { DeliveryStatus, EnvelopeAddress, SubmissionRecord } from "../store/mod.ts";
@@ -25,7 +30,6 @@ import {
   type Store,
 } from "./deps.ts";
 import { type LocalDelivery, status, withoutBcc } from "./delivery.ts";
-import type { SmarthostRelay } from "./relay.ts";
 import type { EmailService } from "./emails.ts";
 import type { IdentityService } from "./identities.ts";
 import { asAddresses, lastHeader, messageHeaders } from "./mime/mod.ts";
@@ -38,8 +42,9 @@ export const SUBMISSION_LIMITS = {
   maxRecipients: 100,
 } as const;
 
-/** Added to the longest send the smarthost timeouts allow (relay.ts), for local deliveries and slack. */
-const CLAIM_MARGIN_MS = 60_000;
+/** How long a claim for local deliveries lasts, per recipient and at least. */
+const CLAIM_PER_RECIPIENT_MS = 30_000;
+const CLAIM_MIN_MS = 120_000;
 
 /** What a new submission is made of (ids decoded). */
 export interface SubmissionInput {
@@ -71,7 +76,6 @@ export class SubmissionService {
       emails: EmailService;
       blobs: BlobService;
       delivery: LocalDelivery;
-      relay: SmarthostRelay;
       /** DKIM-signs a message of a local domain (dkim_signing.ts); absent: mail leaves unsigned. */
       sign?: (message: Uint8Array) => Promise<Uint8Array>;
     },
@@ -141,6 +145,12 @@ export class SubmissionService {
         `a hold (HOLDFOR, HOLDUNTIL) is at most ${SUBMISSION_LIMITS.maxDelayedSend} seconds ahead (maxDelayedSend)`,
       );
     }
+    const sendNow = sendAt <= now;
+    // Sent now: signed once before the transaction (it may only await store calls), the same for
+    // local and remote recipients (RFC 6376 §5: this is the originating domain's server).
+    const signed = sendNow ? await this.signed(message) : message;
+    const local = sendNow ? await this.localRecipients(envelope.rcptTo) : new Set<string>();
+    const remote = envelope.rcptTo.map((r) => r.email).filter((r) => !local.has(r));
     const record: Omit<SubmissionRecord, "id"> = {
       accountId,
       identityId: identity.id,
@@ -151,15 +161,19 @@ export class SubmissionService {
       undoStatus: "pending",
       deliveryStatus: Object.fromEntries(envelope.rcptTo.map((r) => [r.email, queued()])),
       createdAt: now,
-      // Sent now: claimed as it is made, so the due loop never sees it free.
-      claimedUntil: sendAt <= now ? now + await this.claimLength(envelope.rcptTo.length) : 0,
+      // Local copies to make now: claimed as it is made, so the due loop never sees it free.
+      claimedUntil: sendNow && local.size ? now + claimLength(local.size) : 0,
+      inQueue: sendNow && local.size === 0,
     };
     const id = await this.write(async () => {
       const id = await this.store.submissions.insert(record);
+      if (sendNow && remote.length) {
+        await this.enqueue({ ...record, id }, remote, signed, now);
+      }
       return { result: id, events: [], changes: [change(id, "created", accountId)] };
     });
-    if (sendAt <= now) {
-      const sending = this.send({ ...record, id }, message);
+    if (sendNow && local.size) {
+      const sending = this.send({ ...record, id }, signed, { signed: true });
       if (!options.detach) await sending;
       else options.detach(sending);
     }
@@ -176,7 +190,16 @@ export class SubmissionService {
       new RuleError("cannotUnsend", `The submission ${why}: it can no longer be canceled`);
     if (submission.undoStatus !== "pending") throw refuse(`is ${submission.undoStatus}`);
     await this.write(async () => {
-      if (!await this.store.submissions.cancel(id, now)) throw refuse("is being sent");
+      if (submission.inQueue) {
+        // Only while the queue has tried none of its recipients and no worker holds one.
+        for (const queued of await this.store.queue.ofSubmission(id)) {
+          if (!await this.store.queue.cancelUntried(queued.id, now)) throw refuse("is being sent");
+        }
+        const statuses = Object.fromEntries(
+          submission.envelope.rcptTo.map((r) => [r.email, failed("554 5.7.0 Canceled before it was sent")]),
+        );
+        await this.store.submissions.settle(id, "canceled", statuses);
+      } else if (!await this.store.submissions.cancel(id, now)) throw refuse("is being sent");
       return { result: undefined, events: [], changes: [change(id, "updated", accountId)] };
     });
   }
@@ -197,8 +220,8 @@ export class SubmissionService {
   async sendDue(now = Date.now()): Promise<number> {
     let sent = 0;
     for (const candidate of await this.store.submissions.due(now)) {
-      const claimLength = await this.claimLength(candidate.envelope.rcptTo.length);
-      const submission = await this.store.submissions.claim(candidate.id, now, now + claimLength);
+      const length = claimLength(candidate.envelope.rcptTo.length);
+      const submission = await this.store.submissions.claim(candidate.id, now, now + length);
       if (!submission) continue; // another worker took it, or it was canceled or sent meanwhile
       sent++;
       const [email] = await this.deps.emails.get(submission.accountId, submission.accountId, [
@@ -218,47 +241,86 @@ export class SubmissionService {
       await this.send(
         submission,
         await this.deps.emails.message(submission.accountId, submission.accountId, email),
+        { now },
       );
     }
     return sent;
   }
 
-  /** How long a worker's claim lasts: past the longest send the smarthost's timeouts allow. */
-  private async claimLength(recipients: number): Promise<number> {
-    return await this.deps.relay.longestSend(recipients) + CLAIM_MARGIN_MS;
-  }
-
   /**
-   * Sends a claimed submission to the recipients still queued (a retry after a crash skips those
-   * already delivered here), then records the outcome and releases the claim.
+   * Delivers a claimed submission to its local recipients still queued (a retry after a crash
+   * skips those already delivered here) and queues its remote ones not queued yet, then records
+   * the outcome and releases the claim. With only remote recipients it stays pending, in the queue.
    */
-  private async send(submission: SubmissionRecord, stored: Uint8Array): Promise<void> {
-    // Signed once, the same for local and remote recipients (RFC 6376 §5: the signer is the
-    // originating domain's server, which this is for mail of its own domains).
-    const message = this.deps.sign ? await this.deps.sign(stored) : stored;
+  private async send(
+    submission: SubmissionRecord,
+    stored: Uint8Array,
+    options: { signed?: boolean; now?: number } = {},
+  ): Promise<void> {
+    const message = options.signed ? stored : await this.signed(stored);
     const outcome: Record<string, DeliveryStatus> = { ...submission.deliveryStatus };
     const mailFrom = submission.envelope.mailFrom.email;
+    const inQueue = new Set(
+      (await this.store.queue.ofSubmission(submission.id)).flatMap((m) =>
+        m.recipients.map((r) => r.recipient)
+      ),
+    );
     const remote: string[] = [];
     let local = 0;
     for (const rcpt of submission.envelope.rcptTo) {
+      if (inQueue.has(rcpt.email)) continue;
       if (outcome[rcpt.email] && outcome[rcpt.email].delivered !== "queued") continue;
       if (await this.deps.delivery.accountOf(rcpt.email) !== undefined) {
         outcome[rcpt.email] = await this.deps.delivery.deliver(rcpt.email, message, mailFrom);
         local++;
       } else remote.push(rcpt.email);
     }
-    // Local copies are kept before the smarthost is tried: a worker dying there does not deliver them twice.
-    if (local && remote.length) await this.store.submissions.progress(submission.id, outcome);
-    if (remote.length && await this.deps.relay.configured()) {
-      Object.assign(outcome, await this.deps.relay.send(mailFrom, remote, withoutBcc(message)));
-    } else {
-      for (const rcpt of remote) {
-        outcome[rcpt] = failed(
-          "550 5.7.1 This server delivers only to its own accounts: no smarthost is set for other domains",
-        );
-      }
+    // Local recipients, delivered now or before a crash: their copies are made, so it is final.
+    const hasLocal = local > 0 ||
+      submission.envelope.rcptTo.some((r) => !inQueue.has(r.email) && !remote.includes(r.email));
+    await this.write(async () => {
+      if (remote.length) await this.enqueue(submission, remote, message, options.now ?? Date.now());
+      // Only queued ones: pending in the queue, cancelable while untried.
+      if (hasLocal) await this.store.submissions.settle(submission.id, "final", outcome);
+      else await this.store.submissions.handOver(submission.id, outcome);
+      return {
+        result: undefined,
+        events: [],
+        changes: [change(submission.id, "updated", submission.accountId)],
+      };
+    });
+  }
+
+  /** Queues the message for `recipients` (in the caller's transaction), without its Bcc. */
+  private async enqueue(
+    submission: SubmissionRecord,
+    recipients: string[],
+    signed: Uint8Array,
+    now: number,
+  ): Promise<void> {
+    await this.store.queue.enqueue({
+      accountId: submission.accountId,
+      submissionId: submission.id,
+      kind: "submission",
+      mailFrom: submission.envelope.mailFrom.email,
+      envelopeId: submission.envelope.mailFrom.parameters?.ENVID ?? submissionEnvelopeId(submission.id),
+      message: withoutBcc(signed),
+      recipients,
+      createdAt: now,
+    });
+  }
+
+  private async signed(message: Uint8Array): Promise<Uint8Array> {
+    return this.deps.sign ? await this.deps.sign(message) : message;
+  }
+
+  /** The recipients that are accounts of this server. */
+  private async localRecipients(rcptTo: EnvelopeAddress[]): Promise<Set<string>> {
+    const local = new Set<string>();
+    for (const r of rcptTo) {
+      if (await this.deps.delivery.accountOf(r.email) !== undefined) local.add(r.email);
     }
-    await this.settle(submission, outcome);
+    return local;
   }
 
   private async settle(submission: SubmissionRecord, outcome: Record<string, DeliveryStatus>): Promise<void> {
@@ -331,6 +393,17 @@ function uniqueRecipients(headers: ReturnType<typeof messageHeaders>): EnvelopeA
 }
 
 const queued = (): DeliveryStatus => status("queued", "250 2.1.5 Queued");
+
+/** How long a worker's claim for local deliveries lasts. */
+const claimLength = (recipients: number) => Math.max(CLAIM_MIN_MS, recipients * CLAIM_PER_RECIPIENT_MS);
+
+/**
+ * The envelope id (RFC 3461 ENVID) a submission is queued with unless its envelope gives one: a
+ * DSN quoting it names the submission (the same form as src/mail/dsn.ts's submissionEnvelopeId).
+ */
+function submissionEnvelopeId(submissionId: number): string {
+  return `postern-${submissionId}`;
+}
 const failed = (smtpReply: string): DeliveryStatus => status("no", smtpReply);
 
 function change(id: number, kind: Change["kind"], accountId: number): Change {

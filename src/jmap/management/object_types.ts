@@ -29,6 +29,7 @@ const PATHS: Record<string, string> = {
   OidcProvider: "oidc-provider",
   Sharing: "sharing",
   Smarthost: "smarthost",
+  Outbound: "outbound",
   DkimKey: "dkim-key",
   QueuedMessage: "queued-message",
 };

@@ -5,8 +5,14 @@ import { DKIM_KEY } from "./dkim_key.ts";
 import { DOMAIN } from "./domain.ts";
 import { MAILBOX_GRANT } from "./mailbox_grant.ts";
 import { OAUTH_CLIENT, OAUTH_GRANT, OIDC_PROVIDER } from "./oauth.ts";
+import {
+  AUTHENTICATION_SETTINGS,
+  CACHE_SETTINGS,
+  OUTBOUND_SETTINGS,
+  SHARING_SETTINGS,
+  SMARTHOST_SETTINGS,
+} from "./settings.ts";
 import { QUEUED_MESSAGE } from "./queued_message.ts";
-import { AUTHENTICATION_SETTINGS, CACHE_SETTINGS, SHARING_SETTINGS, SMARTHOST_SETTINGS } from "./settings.ts";
 import type { ObjectSpec } from "./spec.ts";
 
 export {
@@ -21,6 +27,7 @@ export {
   OAUTH_CLIENT,
   OAUTH_GRANT,
   OIDC_PROVIDER,
+  OUTBOUND_SETTINGS,
   QUEUED_MESSAGE,
   SHARING_SETTINGS,
   SMARTHOST_SETTINGS,
@@ -32,6 +39,7 @@ export { singletonDefaults } from "./settings.ts";
 export type {
   AuthenticationSettings,
   CacheSettings,
+  OutboundSettings,
   SharingSettings,
   SmarthostSettings,
 } from "./settings.ts";
@@ -61,6 +69,7 @@ export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {
   OidcProvider: OIDC_PROVIDER,
   Sharing: SHARING_SETTINGS,
   Smarthost: SMARTHOST_SETTINGS,
+  Outbound: OUTBOUND_SETTINGS,
   DkimKey: DKIM_KEY,
   QueuedMessage: QUEUED_MESSAGE,
 };

@@ -1,8 +1,8 @@
 /** Singleton settings objects; each has the one id `singleton` and every field has a default. */
 import { z } from "zod";
 import { ARGON2_LIMITS } from "../argon2_limits.ts";
-import { displayTextSchema, isHostNameOrAddress } from "./fields.ts";
-import type { ObjectSpec } from "./spec.ts";
+import { displayTextSchema, domainNameSchema, isHostNameOrAddress } from "./fields.ts";
+import { keyedList, type ObjectSpec } from "./spec.ts";
 
 const seconds = (max: number) => z.number().int().min(0).max(max);
 
@@ -172,6 +172,105 @@ export const SMARTHOST_SETTINGS: ObjectSpec = {
     },
   },
 };
+
+/** One row of the relay table: mail for `domain` goes to this server instead of the domain's MX. */
+const relaySchema = z.strictObject({
+  domain: domainNameSchema,
+  host: z.string().max(255, "at most 255 characters")
+    .refine(isHostNameOrAddress, "must be a host name such as smtp.example.net or an IP address")
+    .transform((v) => v.replace(/^\[(.*)\]$/, "$1")),
+  port: z.number().int().min(1).max(65_535).default(25),
+  security: z.enum(["starttls", "tls", "none"]).default("none"),
+});
+
+/**
+ * `Outbound`: how mail leaves for other domains (the queue, src/mail/queue.ts): the route, the
+ * relay table, the retry schedule (Postfix-like: first retry after minutes, doubling up to hours,
+ * given up after days) and the concurrency of delivery.
+ */
+export const OUTBOUND_SETTINGS: ObjectSpec = {
+  name: "Outbound",
+  description: "How mail for other domains leaves: route, relays, retries and concurrency",
+  singleton: true,
+  fields: {
+    route: {
+      schema: z.enum(["mx", "smarthost"]),
+      type: "String",
+      description: "mx: straight to each domain's MX hosts; smarthost: everything through the Smarthost",
+      default: "mx",
+      enum: ["mx", "smarthost"],
+    },
+    smarthostDomains: {
+      schema: keyedList(domainNameSchema, 1000),
+      type: "List<Domain>",
+      description: "Domains sent through the Smarthost even when the route is mx",
+      default: [],
+    },
+    relays: {
+      schema: keyedList(relaySchema, 1000),
+      type: "List<Relay>",
+      description:
+        "Per-domain relays: {domain, host, port (25), security (none: STARTTLS if offered; starttls; tls)}",
+      default: [],
+    },
+    mxPort: {
+      schema: z.number().int().min(1).max(65_535),
+      type: "UnsignedInt",
+      description: "TCP port of MX hosts (25; another only for tests and split setups)",
+      default: 25,
+    },
+    firstRetrySeconds: {
+      schema: seconds(86_400).min(1),
+      type: "Duration",
+      description: "Wait before the first retry after a temporary failure (doubling after each)",
+      default: 300,
+    },
+    maxRetrySeconds: {
+      schema: seconds(7 * 86_400).min(1),
+      type: "Duration",
+      description: "Longest wait between two retries",
+      default: 14_400,
+    },
+    maxAgeSeconds: {
+      schema: seconds(30 * 86_400).min(1),
+      type: "Duration",
+      description: "Age at which a message still not delivered fails (expired) and bounces",
+      default: 432_000,
+    },
+    delayNoticeSeconds: {
+      schema: seconds(30 * 86_400),
+      type: "Duration",
+      description: "Age at which the sender is told once that a message is delayed (0: never)",
+      default: 14_400,
+    },
+    perDomainConcurrency: {
+      schema: z.number().int().min(1).max(1000),
+      type: "UnsignedInt",
+      description: "Deliveries at once to one domain",
+      default: 4,
+    },
+    globalConcurrency: {
+      schema: z.number().int().min(1).max(10_000),
+      type: "UnsignedInt",
+      description: "Deliveries at once in all",
+      default: 32,
+    },
+  },
+};
+
+/** Typed view of the Outbound singleton. */
+export interface OutboundSettings {
+  route: "mx" | "smarthost";
+  smarthostDomains: string[];
+  relays: { domain: string; host: string; port: number; security: "starttls" | "tls" | "none" }[];
+  mxPort: number;
+  firstRetrySeconds: number;
+  maxRetrySeconds: number;
+  maxAgeSeconds: number;
+  delayNoticeSeconds: number;
+  perDomainConcurrency: number;
+  globalConcurrency: number;
+}
 
 /** Typed view of the Smarthost singleton. */
 export interface SmarthostSettings {

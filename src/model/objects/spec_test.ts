@@ -52,6 +52,7 @@ Deno.test("every object type is covered, with every declared field type in the t
       "OAuthClient",
       "OAuthGrant",
       "OidcProvider",
+      "Outbound",
       "QueuedMessage",
       "Sharing",
       "Smarthost",

@@ -1,0 +1,271 @@
+/**
+ * The delivery worker of the outbound queue (store/queue.ts). Read in order:
+ *
+ * 1. runDue: the due (message, domain) pairs nobody holds, each claimed with a lease in one UPDATE
+ *    (of two workers or processes exactly one gets it; a worker that dies leaves a lease that
+ *    expires, and the work is claimed again), started within the per-domain and global caps.
+ * 2. attempt: the route from the settings (queue_routes.ts), one call of the transport, each
+ *    recipient's result recorded with its submission's deliveryStatus in one write (which logs the
+ *    EmailSubmission change, so a StateChange is pushed): delivered; permanent → failed;
+ *    temporary → deferred until the next attempt of the schedule, or failed once expired.
+ * 3. notify: when no recipient is left to try and some failed, one bounce to the sender; while
+ *    some are still deferred after delayNoticeSeconds, one delay notice. Never for a null sender.
+ *    Each is marked before it is made, so it goes at most once even when two workers finish
+ *    different domains of one message at the same time.
+ *
+ * Timers only wake it (server.ts); tests call runDue with their own clock.
+ */
+import type { OutboundSettings, SmarthostSettings } from "../model/objects/mod.ts";
+import type { OutboundTransport, RecipientResult } from "../outbound/mod.ts";
+import type {
+  DeliveryStatus,
+  QueuedMessageRecord,
+  QueuedRecipientRecord,
+  QueueResult,
+} from "../store/mod.ts";
+import type { BounceComposer, BounceInput } from "./bounce.ts";
+import type { LoggedWrite, Store } from "./deps.ts";
+import { type LocalDelivery, status } from "./delivery.ts";
+import { nextAttempt, routeFor } from "./queue_routes.ts";
+
+/** How long a claim lasts by default: the transport is told to give up well before it runs out. */
+export const DEFAULT_LEASE_MS = 15 * 60_000;
+/** What the transport's deadline keeps from the lease, for recording the outcome. */
+const LEASE_MARGIN_MS = 30_000;
+
+/** What the worker works with. */
+export interface QueueWorkerDeps {
+  store: Store;
+  /** Logs the EmailSubmission changes in the write's transaction. */
+  write: LoggedWrite;
+  outbound: () => Promise<OutboundSettings>;
+  smarthost: () => Promise<SmarthostSettings>;
+  transport: OutboundTransport;
+  /** Delivers bounces and delay notices into the sender's Inbox. */
+  local: LocalDelivery;
+  bounces: BounceComposer;
+  /** This server's mail host name (the reports' Reporting-MTA). */
+  reportingMta: string;
+  leaseMs?: number;
+  /** Where a failure of the worker itself is reported. */
+  warn?: (message: string) => void;
+}
+
+/** Works through the outbound queue. */
+export class QueueWorker {
+  #inFlight = 0;
+  readonly #perDomain = new Map<string, number>();
+  readonly #running = new Set<Promise<void>>();
+
+  constructor(private readonly deps: QueueWorkerDeps) {}
+
+  /**
+   * Claims and delivers the work due at `now`, within the caps; how many (message, domain) pairs it
+   * started. With `wait` (the default) it returns once they, and any still running, are done.
+   */
+  async runDue(now = Date.now(), options: { wait?: boolean } = {}): Promise<number> {
+    const settings = await this.deps.outbound();
+    const leaseMs = this.deps.leaseMs ?? DEFAULT_LEASE_MS;
+    const free = settings.globalConcurrency - this.#inFlight;
+    let started = 0;
+    if (free > 0) {
+      for (const work of await this.deps.store.queue.due(now, free * 4)) {
+        if (this.#inFlight >= settings.globalConcurrency) break;
+        if ((this.#perDomain.get(work.domain) ?? 0) >= settings.perDomainConcurrency) continue;
+        const claimed = await this.deps.store.queue.claim(work.messageId, work.domain, now, now + leaseMs);
+        if (claimed.length === 0) continue; // another worker has it
+        started++;
+        this.#start(work.domain, this.#attempt(work.messageId, work.domain, claimed, now, settings));
+      }
+    }
+    if (options.wait ?? true) await this.idle();
+    return started;
+  }
+
+  /** Resolves once no delivery of this worker is under way (for a shutdown). */
+  async idle(): Promise<void> {
+    while (this.#running.size) await Promise.all([...this.#running]);
+  }
+
+  #start(domain: string, attempt: Promise<void>): void {
+    this.#inFlight++;
+    this.#perDomain.set(domain, (this.#perDomain.get(domain) ?? 0) + 1);
+    const running: Promise<void> = attempt.catch((error) =>
+      this.deps.warn?.(
+        `Outbound delivery to ${domain} failed: ${error instanceof Error ? error.message : error}`,
+      )
+    ).finally(() => {
+      this.#inFlight--;
+      const left = (this.#perDomain.get(domain) ?? 1) - 1;
+      if (left) this.#perDomain.set(domain, left);
+      else this.#perDomain.delete(domain);
+      this.#running.delete(running);
+    });
+    this.#running.add(running);
+  }
+
+  async #attempt(
+    messageId: number,
+    domain: string,
+    claimed: QueuedRecipientRecord[],
+    now: number,
+    settings: OutboundSettings,
+  ): Promise<void> {
+    const message = await this.deps.store.queue.get(messageId);
+    const content = await this.deps.store.queue.content(messageId);
+    if (!message || !content) return; // deleted by an operator meanwhile
+    const recipients = claimed.map((r) => r.recipient);
+    const route = routeFor(domain, settings, await this.deps.smarthost());
+    let results: Record<string, RecipientResult>;
+    if ("unavailable" in route) {
+      results = Object.fromEntries(
+        recipients.map((r) => [r, { reply: route.unavailable, kind: "temporary" }]),
+      );
+    } else {
+      const leaseMs = this.deps.leaseMs ?? DEFAULT_LEASE_MS;
+      const deadline = AbortSignal.timeout(Math.max(leaseMs - LEASE_MARGIN_MS, leaseMs / 2));
+      try {
+        results = await this.deps.transport.deliver(domain, route, {
+          mailFrom: message.mailFrom,
+          recipients,
+          message: content,
+          envelopeId: message.envelopeId ?? undefined,
+        }, deadline);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        results = Object.fromEntries(recipients.map((r) => [r, {
+          reply: `451 4.3.0 Delivery to ${domain} failed here: ${reason.replace(/[\r\n]+/g, " ")}`,
+          kind: "temporary",
+        }]));
+      }
+    }
+    const relayed = !("unavailable" in route) && route.kind === "relay";
+    const outcome = claimed.map((r) => this.#outcome(r, results[r.recipient], message, now, settings));
+    const statuses = Object.fromEntries(outcome.map((o) => [o.recipient, deliveryStatus(o, relayed)]));
+    await this.deps.write(async () => {
+      await this.deps.store.queue.record(messageId, outcome, now);
+      const updated = message.submissionId !== null &&
+        await this.deps.store.submissions.queueProgress(message.submissionId, statuses);
+      return {
+        result: undefined,
+        events: [],
+        changes: updated && message.accountId !== null
+          ? [{
+            type: "EmailSubmission",
+            objectId: message.submissionId!,
+            kind: "updated",
+            accountId: message.accountId,
+          }]
+          : [],
+      };
+    });
+    await this.#notify(messageId, now, settings);
+  }
+
+  /** A recipient's new state from the transport's result. */
+  #outcome(
+    recipient: QueuedRecipientRecord,
+    result: RecipientResult | undefined,
+    message: QueuedMessageRecord,
+    now: number,
+    settings: OutboundSettings,
+  ): QueueResult {
+    const base = { recipient: recipient.recipient, remoteMta: result?.remoteMta ?? null };
+    if (!result) {
+      result = { reply: "451 4.3.0 The transport gave no result for this recipient", kind: "temporary" };
+    }
+    if (result.kind === "delivered") return { ...base, state: "delivered", reply: result.reply };
+    if (result.kind === "permanent") return { ...base, state: "failed", reply: result.reply };
+    const next = nextAttempt(settings, {
+      attempts: recipient.attempts + 1,
+      createdAt: message.createdAt,
+      now,
+    });
+    if (next === undefined) {
+      const days = Math.round(settings.maxAgeSeconds / 8640) / 10;
+      return { ...base, state: "failed", reply: `${result.reply} (expired: undelivered after ${days} days)` };
+    }
+    return { ...base, state: "deferred", reply: result.reply, nextAttemptAt: next };
+  }
+
+  /** The bounce once nothing is left to try, or the delay notice once it is overdue. */
+  async #notify(messageId: number, now: number, settings: OutboundSettings): Promise<void> {
+    const message = await this.deps.store.queue.get(messageId);
+    if (!message || message.mailFrom === "") return;
+    const active = message.recipients.filter((r) => r.state === "queued" || r.state === "deferred");
+    const failed = message.recipients.filter((r) => r.state === "failed");
+    if (active.length === 0 && failed.length && message.bouncedAt === null) {
+      if (!await this.deps.store.queue.markBounced(messageId, now)) return;
+      await this.#report(message, "failed", failed, now);
+      return;
+    }
+    const overdue = settings.delayNoticeSeconds > 0 &&
+      now - message.createdAt >= settings.delayNoticeSeconds * 1000;
+    const deferred = active.filter((r) => r.state === "deferred");
+    if (overdue && deferred.length && message.delayNotifiedAt === null) {
+      if (!await this.deps.store.queue.markDelayNotified(messageId, now)) return;
+      await this.#report(
+        message,
+        "delayed",
+        deferred,
+        now,
+        message.createdAt + settings.maxAgeSeconds * 1000,
+      );
+    }
+  }
+
+  async #report(
+    message: QueuedMessageRecord,
+    action: BounceInput["action"],
+    recipients: QueuedRecipientRecord[],
+    now: number,
+    willRetryUntil?: number,
+  ): Promise<void> {
+    const original = await this.deps.store.queue.content(message.id) ?? new Uint8Array();
+    const report = this.deps.bounces({
+      action,
+      reportingMta: this.deps.reportingMta,
+      sender: message.mailFrom,
+      envelopeId: message.envelopeId ?? undefined,
+      arrivalDate: message.createdAt,
+      recipients: recipients.map((r) => ({
+        address: r.recipient,
+        result: {
+          reply: r.lastReply ?? "",
+          kind: action === "failed" ? "permanent" : "temporary",
+          remoteMta: r.remoteMta ?? undefined,
+        },
+        lastAttempt: r.updatedAt,
+      })),
+      willRetryUntil,
+      message: original,
+      now,
+    });
+    if (await this.deps.local.accountOf(message.mailFrom) !== undefined) {
+      const delivered = await this.deps.local.deliver(message.mailFrom, report, "");
+      if (delivered.delivered !== "yes") {
+        this.deps.warn?.(
+          `The ${action} report of queued message ${message.id} was not delivered: ${delivered.smtpReply}`,
+        );
+      }
+      return;
+    }
+    // A sender elsewhere (mail this server passes on) is told through the queue, with the null sender.
+    await this.deps.store.queue.enqueue({
+      accountId: message.accountId,
+      submissionId: null,
+      kind: "bounce",
+      mailFrom: "",
+      message: report,
+      recipients: [message.mailFrom],
+      createdAt: now,
+    });
+  }
+}
+
+/** What a recipient's outcome shows as its EmailSubmission deliveryStatus (RFC 8621 §7). */
+function deliveryStatus(outcome: QueueResult, relayed: boolean): DeliveryStatus {
+  if (outcome.state === "delivered") return status(relayed ? "unknown" : "yes", outcome.reply);
+  if (outcome.state === "failed") return status("no", outcome.reply);
+  return status("queued", outcome.reply);
+}
