@@ -16,6 +16,7 @@
  * the figures say so and are skipped. Rounds are few (the machine may be shared): medians are quoted.
  *
  *   deno run -A scripts/bench/queue_drain.ts [--messages 10000] [--domains 100] [--rounds 1]
+ *     [--concurrency N] (the Outbound globalConcurrency; default: the settings' default)
  */
 import { parseArgs } from "node:util";
 import { resolveConfig } from "../../src/config/mod.ts";
@@ -63,7 +64,7 @@ function message(i: number): Uint8Array {
  */
 async function fillPostern(
   dataDir: string,
-  options: { messages: number; domains: number; sinkPort: number },
+  options: { messages: number; domains: number; sinkPort: number; concurrency?: number },
 ): Promise<number[]> {
   const config = resolveConfig({ data: dataDir }, Deno.env.toObject());
   const { services } = await openData(config);
@@ -75,7 +76,15 @@ async function fillPostern(
       port: options.sinkPort,
       security: "none",
     }));
-    await services.objects.update("outbound", "singleton", { route: "mx", relays }, "system");
+    // The defaults of the Outbound settings unless --concurrency asks for more (globalConcurrency;
+    // perDomainConcurrency a tenth of it, at least 4).
+    const caps = options.concurrency
+      ? {
+        globalConcurrency: options.concurrency,
+        perDomainConcurrency: Math.max(4, Math.ceil(options.concurrency / 10)),
+      }
+      : {};
+    await services.objects.update("outbound", "singleton", { route: "mx", relays, ...caps }, "system");
     const domain = await services.domains.getByName(DOMAIN);
     const user = await services.accounts.create({ type: "User", name: "bench", domainId: domain!.id });
     const key = await services.accessKeys.create("ApiKey", user.id, { description: "queue bench" });
@@ -187,7 +196,7 @@ async function command(executable: string, args: string[]): Promise<void> {
 async function posternRound(
   group: ProcessGroup,
   tmp: string,
-  options: { messages: number; domains: number; sinkPort: number; round: number },
+  options: { messages: number; domains: number; sinkPort: number; round: number; concurrency?: number },
 ): Promise<{ rate: number; enqueueMs: number[] }> {
   const dataDir = `${tmp}/queue-data-${options.round}`;
   await bootstrapData(dataDir, { domain: DOMAIN, adminPassword: ADMIN_PASSWORD });
@@ -296,7 +305,7 @@ async function* walkFiles(dir: string): AsyncGenerator<number> {
 /** Runs figures 19 and 20. */
 export async function queueFigures(
   group: ProcessGroup,
-  options: { tmp: string; messages: number; domains: number; rounds: number },
+  options: { tmp: string; messages: number; domains: number; rounds: number; concurrency?: number },
 ): Promise<{ figures: Figure[]; measured?: QueueMeasurements }> {
   if (!(await canRunPostfix())) {
     console.log("\nOutbound queue: skipped (needs root and the package postfix)");
@@ -320,7 +329,7 @@ export async function queueFigures(
       const order = round % 2 === 0 ? ["postern", "baseline"] : ["baseline", "postern"];
       const line: string[] = [];
       for (const who of order) {
-        const settings = { messages, domains, sinkPort, round };
+        const settings = { messages, domains, sinkPort, round, concurrency: options.concurrency };
         if (who === "postern") {
           const { rate, enqueueMs } = await posternRound(group, tmp, settings);
           m.postern.push(rate);
@@ -374,6 +383,7 @@ if (import.meta.main) {
       messages: { type: "string", default: "10000" },
       domains: { type: "string", default: "100" },
       rounds: { type: "string", default: "1" },
+      concurrency: { type: "string" },
     },
   });
   const group = new ProcessGroup();
@@ -384,6 +394,7 @@ if (import.meta.main) {
       messages: Number(values.messages),
       domains: Number(values.domains),
       rounds: Number(values.rounds),
+      concurrency: values.concurrency ? Number(values.concurrency) : undefined,
     });
     console.log();
     printSummary(figures);
