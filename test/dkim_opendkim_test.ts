@@ -93,11 +93,13 @@ Deno.test({
         await set(t, "x:Smarthost", {
           update: { singleton: { host: "127.0.0.1", port: host.port, security: "none" } },
         });
+        await set(t, "x:Outbound", { update: { singleton: { route: "smarthost" } } });
         const emailId = await draft(t, alice, {
           to: [{ name: null, email: "friend@elsewhere.example" }],
           subject: "For OpenDKIM",
         });
         await send(t, alice, emailId);
+        await t.services.queue.runDue();
         assert.equal(host.received.length, 1);
         const done = await set(t, "x:Action", {
           create: { a: { "@type": "DnsRecords", domain: "example.org" } },

@@ -28,6 +28,7 @@ const published = async (t: TestApp, domain: string) =>
 const sendOut = async (t: TestApp, alice: Who, subject: string) => {
   const emailId = await draft(t, alice, { to: [{ name: null, email: "friend@elsewhere.example" }], subject });
   await send(t, alice, emailId);
+  await t.services.queue.runDue();
 };
 
 Deno.test("a new domain gets an Ed25519 and an RSA DKIM key, which administrators alone can read", async () => {
@@ -68,11 +69,13 @@ Deno.test("mail submitted over JMAP leaves signed with both keys; rotation switc
       await set(t, "x:Smarthost", {
         update: { singleton: { host: "127.0.0.1", port: host.port, security: "none" } },
       });
+      await set(t, "x:Outbound", { update: { singleton: { route: "smarthost" } } });
       const emailId = await draft(t, alice, {
         to: [{ name: null, email: "friend@elsewhere.example" }, { name: null, email: bob.emailAddress }],
         subject: "Signed",
       });
       await send(t, alice, emailId);
+      await t.services.queue.runDue();
       assert.equal(host.received.length, 1);
       const first = host.received[0].data;
       assert.equal(first.match(/^DKIM-Signature:/gim)?.length, 2, first.slice(0, 2000));

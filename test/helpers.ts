@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { resolveConfig } from "../src/config/mod.ts";
 import { bootstrap } from "../src/directory/mod.ts";
-import { type App, createApp, openData } from "../src/server.ts";
+import { type App, type AppOptions, createApp, openData } from "../src/server.ts";
 import type { Services } from "../src/services.ts";
 
 /** A strong password accepted by the default policy. */
@@ -24,7 +24,12 @@ export interface TestApp {
 
 /** Creates a temporary data directory with a bootstrapped admin and an in-process app over it. */
 export async function startTestApp(
-  options: { dataDir?: string; env?: Record<string, string> } = {},
+  options: {
+    dataDir?: string;
+    env?: Record<string, string>;
+    /** Delivers queued mail by MX (the outbound queue's tests script one). */
+    outboundTransport?: AppOptions["outboundTransport"];
+  } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "postern-test-" });
   const config = resolveConfig({ data: dataDir }, {
@@ -33,7 +38,10 @@ export async function startTestApp(
     POSTERN_PUSH_PRIVATE_TARGETS: "allow",
     ...options.env,
   });
-  const { services } = await openData(config, { hashWorkers: 2 });
+  const { services } = await openData(config, {
+    hashWorkers: 2,
+    outboundTransport: options.outboundTransport,
+  });
   const first = await bootstrap(services, { domain: "example.org", adminPassword: ADMIN_PASSWORD });
   const app = createApp(config, services, { accessLog: false });
   return {

@@ -41,6 +41,10 @@ Deno.test({
         accountId: "b",
         update: { singleton: { host: "127.0.0.1", port: host.port, security: "none" } },
       });
+      await managementCall(target, ADMIN, "x:Outbound/set", {
+        accountId: "b",
+        update: { singleton: { route: "smarthost" } },
+      });
       const [alice, bob] = await createUsers(target, ["alice", "bob"]);
       const talk = await SmtpTalk.open(server.submissionsPort, {
         implicitTls: true,
