@@ -36,7 +36,7 @@ export async function startSink(address: string, port: number, args: string[] = 
   // As root it must drop to a user (-u); the package's `postfix` user can write the open directory.
   const user = Deno.uid() === 0 ? ["-u", "postfix"] : [];
   const child = new Deno.Command("smtp-sink", {
-    args: [...user, "-h", `sink-${address}`, "-d", `${dir}/m.`, ...args, `${address}:${port}`, "20"],
+    args: [...user, "-h", `sink-${address}`, "-d", `${dir}/m.`, ...args, `${address}:${port}`, "256"],
     stdin: "null",
     stdout: "null",
     stderr: "piped",
@@ -128,4 +128,43 @@ export function outboundMessage(recipients: string[], body = "Hello.", extra: Pa
   const text = `From: sender@postern.test\r\nTo: ${recipients.join(", ")}\r\nSubject: outbound\r\n` +
     `Message-ID: <${crypto.randomUUID()}@postern.test>\r\n\r\n${body}\r\n`;
   return { mailFrom: "sender@postern.test", recipients, message: new TextEncoder().encode(text), ...extra };
+}
+
+/** Runs openssl (Debian package `openssl`) with `args` in `dir`. */
+async function openssl(dir: string, args: string[]): Promise<void> {
+  const { code, stderr } = await new Deno.Command("openssl", {
+    args,
+    cwd: dir,
+    stdout: "null",
+    stderr: "piped",
+  })
+    .output();
+  if (code !== 0) throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
+}
+
+/**
+ * A test CA and a server certificate it signed for `subjectAltName` ("DNS:mx.tls.test",
+ * "IP:127.0.0.1"), written to `dir` (mx.pem, mx.key, readable by Postfix's user); the PEM texts.
+ */
+export async function makeCertificates(dir: string, subjectAltName: string) {
+  const days = ["-days", "2"];
+  await openssl(
+    dir,
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", ...days]
+      .concat(["-subj", "/CN=Postern Test CA"]),
+  );
+  await openssl(
+    dir,
+    ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "mx.key", "-out", "mx.csr"]
+      .concat(["-subj", "/CN=" + subjectAltName.replace(/^\w+:/, "")]),
+  );
+  await Deno.writeTextFile(`${dir}/san.cnf`, `subjectAltName=${subjectAltName}\n`);
+  await openssl(
+    dir,
+    ["x509", "-req", "-in", "mx.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"]
+      .concat(["-out", "mx.pem", ...days, "-extfile", "san.cnf"]),
+  );
+  for (const name of ["mx.pem", "mx.key"]) await Deno.chmod(`${dir}/${name}`, 0o644);
+  const read = (name: string) => Deno.readTextFile(`${dir}/${name}`);
+  return { ca: await read("ca.pem"), cert: await read("mx.pem"), key: await read("mx.key") };
 }

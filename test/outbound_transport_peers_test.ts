@@ -2,12 +2,10 @@
  * The SMTP transport against peers that misbehave, and through relays: a greeting of 4xx passes the
  * turn to the next MX; a server that never speaks, one that speaks garbage, and one that goes silent
  * at RCPT are bounded by the (injected) timeouts and leave the recipients temporary; an AbortSignal
- * stops an attempt in the middle; a relay with AUTH (smtp-server from npm, a real SMTP server library)
- * gets the credentials, and wrong ones or a relay lacking the TLS the route demands defer the mail.
+ * stops an attempt in the middle; a STARTTLS that breaks down is recorded and, with no MTA-STS
+ * policy, the mail goes in plain text.
  */
 import assert from "node:assert/strict";
-import type { AddressInfo } from "node:net";
-import { SMTPServer } from "smtp-server";
 import { freePort, until } from "./helpers.ts";
 import { HAS_DNSMASQ, startDnsmasq } from "./dnsmasq_helpers.ts";
 import {
@@ -182,87 +180,62 @@ Deno.test({
   },
 });
 
-/** A relay (smtp-server) on a free loopback port requiring AUTH as `user`/`pass`; what it received. */
-async function authRelay(user: string, pass: string) {
-  const received: { from: string; to: string[]; user: unknown }[] = [];
-  const server = new SMTPServer({
-    disabledCommands: ["STARTTLS"],
-    allowInsecureAuth: true,
-    logger: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === user && auth.password === pass) callback(null, { user });
-      else callback(Object.assign(new Error("5.7.8 Bad credentials"), { responseCode: 535 }));
-    },
-    onData(stream, session, callback) {
-      stream.on("data", () => {});
-      stream.on("end", () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-          to: session.envelope.rcptTo.map((r) => r.address),
-          user: session.user,
-        });
-        callback(null, "2.0.0 Queued as R7");
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
-  return { port, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
 Deno.test({
-  name: "a relay with AUTH gets the credentials; wrong ones or missing STARTTLS defer the mail",
+  name: "a STARTTLS that breaks down is recorded, and without a policy the mail goes in plain text",
+  ignore,
   async fn() {
-    const relay = await authRelay("smart", "s3cret");
+    let sessions = 0;
+    let delivered = false;
+    const dns = await startDnsmasq({}, ZONE);
+    const port = freePort();
+    const peer = rawServer("127.0.0.8", port, async (conn) => {
+      sessions++;
+      await write(conn, "220 mx.bad.test ESMTP\r\n");
+      const buffer = new Uint8Array(65536);
+      let data = "";
+      let inData = false;
+      for (;;) {
+        const n = await conn.read(buffer);
+        if (n === null) return;
+        const text = new TextDecoder().decode(buffer.subarray(0, n));
+        if (inData) {
+          data += text;
+          if (data.endsWith("\r\n.\r\n")) {
+            inData = false;
+            delivered = true;
+            await write(conn, "250 2.0.0 Ok: queued\r\n");
+          }
+        } else if (text.startsWith("EHLO")) await write(conn, "250-mx.bad.test\r\n250 STARTTLS\r\n");
+        else if (text.startsWith("STARTTLS")) {
+          // Agrees, then hangs up instead of a TLS handshake.
+          await write(conn, "220 2.0.0 Ready to start TLS\r\n");
+          return conn.close();
+        } else if (text.startsWith("MAIL") || text.startsWith("RCPT")) await write(conn, "250 2.0.0 Ok\r\n");
+        else if (text.startsWith("DATA")) {
+          inData = true;
+          await write(conn, "354 Go ahead\r\n");
+        } else if (text.startsWith("QUIT")) {
+          await write(conn, "221 2.0.0 Bye\r\n");
+          return conn.close();
+        }
+      }
+    });
     try {
-      // The resolver is never asked for an address literal: point it nowhere.
-      const { transport, tls } = testTransport(`127.0.0.1:${freePort()}`, freePort());
-      const route = (extra: Record<string, unknown>) => ({
-        kind: "relay" as const,
-        relay: { host: "127.0.0.1", port: relay.port, security: "none" as const, ...extra },
-      });
-      const ok = await transport.deliver(
-        "far.example",
-        route({ username: "smart", password: "s3cret" }),
-        outboundMessage(["x@far.example"]),
-      );
-      assert.deepEqual(ok["x@far.example"], {
-        kind: "delivered",
-        reply: "250 2.0.0 Queued as R7",
-        remoteMta: "[127.0.0.1]",
-      });
-      assert.deepEqual(relay.received, [{
-        from: "sender@postern.test",
-        to: ["x@far.example"],
-        user: "smart",
+      const { transport, tls } = testTransport(dns.server, port, { timeouts: SHORT });
+      const results = await transport.deliver("bad.test", { kind: "mx" }, outboundMessage(["a@bad.test"]));
+      assert.equal(results["a@bad.test"].kind, "delivered", results["a@bad.test"].reply);
+      assert.ok(delivered);
+      assert.equal(sessions, 2);
+      // A handshake cut short has no more precise RFC 8460 type; the plain retry is not recorded again.
+      assert.deepEqual(tls, [{
+        domain: "bad.test",
+        mx: "mx.bad.test",
+        policy: "no-policy-found",
+        failure: "validation-failure",
       }]);
-
-      const wrong = await transport.deliver(
-        "far.example",
-        route({ username: "smart", password: "nope" }),
-        outboundMessage(["x@far.example"]),
-      );
-      assert.equal(wrong["x@far.example"].kind, "temporary");
-      assert.match(
-        wrong["x@far.example"].reply,
-        /^454 4\.7\.0 Authentication with \[127\.0\.0\.1\] failed: 535 5\.7\.8 /,
-      );
-
-      const noTls = await transport.deliver(
-        "far.example",
-        route({ security: "starttls", username: "smart", password: "s3cret" }),
-        outboundMessage(["x@far.example"]),
-      );
-      assert.equal(noTls["x@far.example"].kind, "temporary");
-      assert.match(
-        noTls["x@far.example"].reply,
-        /^451 4\.7\.5 TLS with \[127\.0\.0\.1\] failed \(starttls-not-supported\): answered 500 /,
-      );
-      assert.equal(relay.received.length, 1);
-      // A relay is not an MX: nothing for TLS reporting.
-      assert.deepEqual(tls, []);
     } finally {
-      await relay.close();
+      await peer.stop();
+      await dns.stop();
     }
   },
 });

@@ -222,6 +222,22 @@ Deno.test({
 });
 
 Deno.test({
+  name: "every recipient refused at RCPT: each gets its refusal, no DATA",
+  ignore,
+  async fn() {
+    const { results, received } = await toSingle(["-f", "RCPT", "-B", "550 5.1.1 No such user"]);
+    for (const r of ["a@single.test", "b@single.test"]) {
+      assert.deepEqual(results[r], {
+        kind: "permanent",
+        reply: "550 5.1.1 No such user",
+        remoteMta: "mx.single.test [127.0.0.5]",
+      });
+    }
+    assert.equal(received.length, 0);
+  },
+});
+
+Deno.test({
   name: "a 5xx at the end of DATA refuses every recipient for good",
   ignore,
   async fn() {

@@ -1,7 +1,8 @@
 /**
  * SMTP replies as the transport records them: a remote server's reply flattened to one line with its
  * enhanced status code (RFC 3463; one is inferred from the class when the server gave none), and the
- * kind of result a reply code means (RFC 5321 §4.2.1: 2xx done, 4xx try again, 5xx give up).
+ * kind of result a reply code means (RFC 5321 §4.2.1: 2xx done, 4xx try again, 5xx give up), and the
+ * replies this server writes when there was none to quote (no connection, TLS failed, stopped).
  */
 import type { RecipientResult } from "./types.ts";
 
@@ -51,4 +52,53 @@ export function fromReply(raw: string, remoteMta: string | undefined): Recipient
 /** "mx.example.net [192.0.2.1]": the form of a DSN's Remote-MTA and Postfix's logs. */
 export function remoteMtaName(host: string, address: string): string {
   return host === address ? `[${address}]` : `${host} [${address}]`;
+}
+
+/** The reply recorded when the session could not be set up. */
+export function setupReply(error: unknown, remoteMta: string): string {
+  const e = error as { response?: string; command?: string };
+  const failure = tlsFailureOf(error);
+  const said = e.response ? `answered ${flattenReply(e.response)}` : describe(error);
+  if (failure) return `451 4.7.5 TLS with ${remoteMta} failed (${failure}): ${said}`;
+  if (e.response) return `451 4.4.0 ${remoteMta} ${said} to ${e.command ?? "the connection"}`;
+  return `451 4.4.2 No usable answer from ${remoteMta}: ${said}`;
+}
+
+/**
+ * The RFC 8460 §4.3 result type of a TLS failure, or undefined when the failure was not TLS's.
+ * nodemailer wraps the TLS error's message, so the kind is read from it.
+ */
+export function tlsFailureOf(error: unknown): string | undefined {
+  const e = error as { code?: string; originalCode?: string; command?: string; message?: string };
+  const code = e.originalCode ?? e.code ?? "";
+  const message = e.message ?? "";
+  const certificate = /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|UNABLE_TO_)/.test(code);
+  if (e.code !== "ETLS" && !certificate && !/\bTLS\b/.test(message)) return undefined;
+  if (e.command === "STARTTLS" && /upgrading connection with STARTTLS/i.test(message)) {
+    return "starttls-not-supported";
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /altname|does not match/i.test(message)) {
+    return "certificate-host-mismatch";
+  }
+  if (code === "CERT_HAS_EXPIRED" || /expired/i.test(message)) return "certificate-expired";
+  if (
+    /SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code) ||
+    /self[- ]signed|unable to (get|verify)|issuer/i.test(message)
+  ) {
+    return "certificate-not-trusted";
+  }
+  return "validation-failure";
+}
+
+/** A network or library error in a few words. */
+export function describe(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  if (e?.code === "ECONNREFUSED") return "connection refused";
+  return (e?.message ?? String(error)).replace(/\s+/g, " ").slice(0, 300);
+}
+
+/** The reply of recipients whose attempt an AbortSignal stopped. */
+export function abortedReply(signal: AbortSignal): string {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
+  return `451 4.3.0 Delivery attempt stopped: ${reason}`;
 }

@@ -13,9 +13,18 @@
  */
 import { Buffer } from "node:buffer";
 import net from "node:net";
+import tls from "node:tls";
 import SMTPConnection from "nodemailer/lib/smtp-connection";
 import type { RecipientResult } from "./types.ts";
-import { flattenReply, fromReply, remoteMtaName } from "./replies.ts";
+import {
+  abortedReply,
+  describe,
+  flattenReply,
+  fromReply,
+  remoteMtaName,
+  setupReply,
+  tlsFailureOf,
+} from "./replies.ts";
 import { hasEightBit, unsupported } from "./smtp_extensions.ts";
 
 /** Waits of a session (RFC 5321 §4.5.3.2; connect is not in the RFC: 30 s as Postfix's smtp_connect_timeout). */
@@ -110,11 +119,13 @@ export async function smtpSession(options: SessionOptions, mail: SessionMessage)
   }
   // 2. Greeting, EHLO, STARTTLS: nodemailer bounds the whole setup by connectionTimeout.
   const verifying = options.verify && options.tls !== "opportunistic" && options.tls !== "plain";
+  // SNI and the certificate check use the host name; an address literal (a relay) has no SNI (RFC 6066 §3).
+  const sni = net.isIP(options.host) ? undefined : options.host;
   const conn = new SMTPConnection({
     connection: socket,
     host: options.address,
     port: options.port,
-    servername: options.host,
+    ...(sni ? { servername: sni } : {}),
     secure: options.tls === "implicit",
     requireTLS: options.tls === "starttls",
     ignoreTLS: options.tls === "plain",
@@ -126,8 +137,9 @@ export async function smtpSession(options: SessionOptions, mail: SessionMessage)
     socketCloseTimeout: 1000,
     tls: {
       rejectUnauthorized: verifying,
-      servername: options.host,
-      ...(options.ca ? { ca: options.ca } : {}),
+      ...(sni ? { servername: sni } : {}),
+      // node's `ca` replaces the default roots: extra CAs are added to them, not put in their place.
+      ...(options.ca ? { ca: [...tls.rootCertificates, ...options.ca] } : {}),
     },
     logger: false,
   });
@@ -146,7 +158,7 @@ export async function smtpSession(options: SessionOptions, mail: SessionMessage)
       if (options.signal?.aborted) return unusable(abortedReply(options.signal), { aborted: true });
       return unusable(setupReply(error, remoteMta), { tlsFailure: tlsFailureOf(error) });
     }
-    const tls = conn.secure;
+    const secured = conn.secure;
     boundReplies(conn, options.timeouts);
     const ehlo = String(conn.lastServerResponse || "");
     // 3. AUTH (relays).
@@ -156,17 +168,19 @@ export async function smtpSession(options: SessionOptions, mail: SessionMessage)
       } catch (error) {
         const e = error as { response?: string };
         const why = e.response ? flattenReply(e.response) : describe(error);
-        return answeredAll(mail, `454 4.7.0 Authentication with ${remoteMta} failed: ${why}`, remoteMta, tls);
+        return answeredAll(
+          mail,
+          `454 4.7.0 Authentication with ${remoteMta} failed: ${why}`,
+          remoteMta,
+          secured,
+        );
       }
     }
     // 4. What the message needs that the server may lack: refused before anything is sent.
     const refusal = unsupported(ehlo, mail, remoteMta);
-    if (refusal) {
-      conn.quit();
-      return answeredAll(mail, refusal, remoteMta, tls);
-    }
+    if (refusal) return answeredAll(mail, refusal, remoteMta, secured);
     // 5. One transaction for every recipient.
-    return { kind: "answered", results: await transaction(conn, mail, remoteMta), remoteMta, tls };
+    return { kind: "answered", results: await transaction(conn, mail, remoteMta), remoteMta, tls: secured };
   } finally {
     options.signal?.removeEventListener("abort", abort);
     await quit(conn, Math.min(options.timeouts.mailMs, QUIT_WAIT_MS));
@@ -329,44 +343,4 @@ async function transaction(
 function answeredAll(mail: SessionMessage, reply: string, remoteMta: string, tls: boolean): SessionOutcome {
   const results = Object.fromEntries(mail.recipients.map((r) => [r, fromReply(reply, remoteMta)]));
   return { kind: "answered", results, remoteMta, tls };
-}
-
-/** The reply recorded when the session could not be set up. */
-function setupReply(error: unknown, remoteMta: string): string {
-  const e = error as { response?: string; command?: string };
-  const failure = tlsFailureOf(error);
-  const said = e.response ? `answered ${flattenReply(e.response)}` : describe(error);
-  if (failure) return `451 4.7.5 TLS with ${remoteMta} failed (${failure}): ${said}`;
-  if (e.response) return `451 4.4.0 ${remoteMta} ${said} to ${e.command ?? "the connection"}`;
-  return `451 4.4.2 No usable answer from ${remoteMta}: ${said}`;
-}
-
-/**
- * The RFC 8460 §4.3 result type of a TLS failure, or undefined when the failure was not TLS's.
- * nodemailer wraps the TLS error's message, so the kind is read from it.
- */
-export function tlsFailureOf(error: unknown): string | undefined {
-  const e = error as { code?: string; command?: string; message?: string };
-  if (e.code !== "ETLS" && !/TLS/.test(e.message ?? "")) return undefined;
-  const message = e.message ?? "";
-  if (e.command === "STARTTLS" && /upgrading connection with STARTTLS/i.test(message)) {
-    return "starttls-not-supported";
-  }
-  if (/altname|does not match|hostname/i.test(message)) return "certificate-host-mismatch";
-  if (/expired/i.test(message)) return "certificate-expired";
-  if (/self[- ]signed|unable to (get|verify)|not trusted|unknown ca|issuer/i.test(message)) {
-    return "certificate-not-trusted";
-  }
-  return "validation-failure";
-}
-
-function describe(error: unknown): string {
-  const e = error as { code?: string; message?: string };
-  if (e?.code === "ECONNREFUSED") return "connection refused";
-  return (e?.message ?? String(error)).replace(/\s+/g, " ").slice(0, 300);
-}
-
-function abortedReply(signal: AbortSignal): string {
-  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
-  return `451 4.3.0 Delivery attempt stopped: ${reason}`;
 }

@@ -32,6 +32,7 @@ import {
   smtpSession,
   type SmtpTimeouts,
 } from "./smtp_session.ts";
+import { abortedReply } from "./replies.ts";
 
 /** What the transport is built with. */
 export interface SmtpTransportOptions {
@@ -259,9 +260,4 @@ export class SmtpTransport implements OutboundTransport {
 /** Every recipient gets `result`. */
 function everyone(recipients: string[], result: RecipientResult): Record<string, RecipientResult> {
   return Object.fromEntries(recipients.map((r) => [r, { ...result }]));
-}
-
-function abortedReply(signal: AbortSignal): string {
-  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? "aborted");
-  return `451 4.3.0 Delivery attempt stopped: ${reason}`;
 }
