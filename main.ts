@@ -187,6 +187,36 @@ function program(): Command {
       const all = c.optsWithGlobals();
       await run(() => dkimRotateCommand(domain, all), all);
     });
+  const queue = cmd.command("queue").description("the outbound queue: list, show, retry, cancel, delete");
+  const queueAction = (name: string) => async (...args: unknown[]) => {
+    const c = args[args.length - 1] as Command;
+    const { run } = await import("./src/cli/io.ts");
+    const module = await import("./src/cli/queue.ts") as unknown as Record<
+      string,
+      (...a: unknown[]) => Promise<void>
+    >;
+    const all = c.optsWithGlobals();
+    await run(() => module[name](...args.slice(0, -2), all), all);
+  };
+  queue.command("list")
+    .description("list queued messages with their state, age and recipient domains")
+    .option("--state <state>", "only this state: deferred, queued, failed, canceled, delivered")
+    .option("--domain <name>", "only messages with a recipient in this domain")
+    .option("--sender <address>", 'only messages from this envelope sender ("" for bounces)')
+    .action(queueAction("queueListCommand"));
+  queue.command("show <id>")
+    .description("show one queued message and the state of each recipient")
+    .action(queueAction("queueShowCommand"));
+  queue.command("retry [id]")
+    .description("try the deferred recipients of a message (or of all, with --all) now")
+    .option("--all", "every queued message")
+    .action(queueAction("queueRetryCommand"));
+  queue.command("cancel <id>")
+    .description("stop delivering a message: its remaining recipients are canceled, without a bounce")
+    .action(queueAction("queueCancelCommand"));
+  queue.command("delete <id>")
+    .description("drop a message from the queue silently (as postsuper -d)")
+    .action(queueAction("queueDeleteCommand"));
   cmd.command("apply [file]")
     .description("run a plan: one JSON operation per line, from a file or - for standard input")
     .option("--dry-run", "check every line without writing anything")

@@ -54,6 +54,10 @@
  *     delivering by LMTP into a private Dovecot (target ≥ 1,000 msg/s and ≥ 1.5×); end of DATA →
  *     EventSource StateChange of a probe under that load (p99 < 100 ms). Needs root and the Debian
  *     packages postfix, dovecot-core and dovecot-lmtpd; skipped (and said so) without them.
+ * 19–20. Outbound queue (scripts/bench/queue_drain.ts): 10,000 queued 10 KB messages to 100 domains
+ *     relayed to Postfix's smtp-sink, msg/s from `postern serve` start until drained, against a
+ *     private Postfix's held queue released to the same sink (target ≥ 1,000 msg/s and ≥ 1×); the
+ *     EmailSubmission/set enqueue cost in-process (p50 ≤ 2 ms). Needs root and postfix.
  *
  * The data directory is prepared in-process before any server starts (the first-start bootstrap, the
  * cold-login accounts, the 10,000 accounts, the OAuth clients and their tokens, the mail users, their
@@ -61,7 +65,7 @@
  * this is a report. Options: --rounds, --duration-ms, --connections, --login-rounds, --query-requests,
  * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client), and
  * --only with a comma-separated list of sections to run (account, sync, logins, echo, query, refresh,
- * bearer, verify, session, mailbox, email, push, inbound; `oauth` is refresh, bearer and verify, `mail` session,
+ * bearer, verify, session, mailbox, email, push, inbound, queue; `oauth` is refresh, bearer and verify, `mail` session,
  * mailbox and email), e.g.
  * `deno task bench --only oauth`. --query-requests sets the requests of both latency probes (5, 10).
  */
@@ -79,6 +83,7 @@ import { ProcessGroup, type Server } from "./bench/processes.ts";
 import { type Figure, printSummary } from "./bench/report.ts";
 import { parseSections, type Section, SECTIONS } from "./bench/sections.ts";
 import { inboundFigures } from "./bench/mx_inbound.ts";
+import { queueFigures } from "./bench/queue_drain.ts";
 import { sessionRounds } from "./bench/session_rounds.ts";
 import {
   basic,
@@ -115,6 +120,10 @@ const EMAIL_IMPORT = 10_000;
 const EMAIL_MAILBOX = 100_000;
 /** EventSource streams of figures 15 and 16, each with one change per second. */
 const PUSH_CONNECTIONS = 1_000;
+/** Messages queued for the outbound queue figure 19 and the domains they go to. */
+const QUEUE_MESSAGES = 10_000;
+const QUEUE_DOMAINS = 100;
+
 /** Messages of one inbound SMTP round (figures 17 and 18), and smtp-source's sessions. */
 const INBOUND_MESSAGES = 5_000;
 const INBOUND_SESSIONS = 16;
@@ -430,7 +439,16 @@ async function run(
       sessions: INBOUND_SESSIONS,
     })).figures
     : [];
-  return [...figures(m), ...email, ...push, ...inbound];
+  // The outbound queue last: its own servers, a private Postfix and smtp-sink.
+  const queue = has("queue")
+    ? (await queueFigures(group, {
+      tmp,
+      messages: settings.quick ? 2_000 : QUEUE_MESSAGES,
+      domains: QUEUE_DOMAINS,
+      rounds: 1,
+    })).figures
+    : [];
+  return [...figures(m), ...email, ...push, ...inbound, ...queue];
 }
 
 /**

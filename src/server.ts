@@ -124,6 +124,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     log: getLogger(["postern", "jmap"]),
     rotateSigningKey: () => services.oauth.rotateSigningKey(),
     mailEndpoints: mailEndpoints(config),
+    queue: services.queueView,
     mailboxes: services.mailboxes,
     blobs: services.blobs,
     emails: services.emails,
@@ -167,6 +168,7 @@ export function createApp(config: Config, services: Services, options: AppOption
         ...(acme?.renewer.samples() ?? []),
         ...services.tlsReports.samples(),
         ...storeGauges(await services.store.activity.counts()),
+        ...services.deliveryMetrics.samples(await services.store.queue.stats()),
         {
           name: "postern_login_failures_last_hour",
           help:

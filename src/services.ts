@@ -41,6 +41,7 @@ import {
   type BounceComposer,
   byRoute,
   composeDsn,
+  DeliveryMetrics,
   dkimKeyHandler,
   DkimKeyService,
   DkimSigner,
@@ -53,6 +54,7 @@ import {
   MailboxService,
   MessageSubmission,
   OutboundQueue,
+  OutboundQueueView,
   PushSubscriptionService,
   QueueWorker,
   RelayTransport,
@@ -119,6 +121,10 @@ export interface Services {
   dkimKeys: DkimKeyService;
   /** Messages submitted whole over SMTP, into the EmailSubmission path. */
   messageSubmission: MessageSubmission;
+  /** The outbound queue as administrators steer it (x:QueuedMessage, the queue actions). */
+  queueView: OutboundQueueView;
+  /** Delivery results counted for /metrics; the queue's workers call `record` for each recipient. */
+  deliveryMetrics: DeliveryMetrics;
   shareNotifications: ShareNotificationService;
   /** Recipient domains' MTA-STS policies (RFC 8461), cached in the database, for the transport. */
   mtaSts: MtaStsCache;
@@ -371,6 +377,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     )
   );
   objects.register("DkimKey", dkimKeyHandler(store, dkimKeys));
+  const queueView = new OutboundQueueView(store, (body) => accounts.write(body));
+  objects.register("QueuedMessage", queueView.handler());
   objects.useDomainKeys({
     published: (domainId) => dkimKeys.ofDomain(domainId),
     rotate: async (domainId) => (await dkimKeys.rotate(domainId)).map((k) => k.selector),
@@ -410,15 +418,16 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   delivery.replyElsewhere = async (accountId, to, message) =>
     void await outbound.reply(accountId, to, message);
   const queueLog = getLogger(["postern", "queue"]);
+  const deliveryMetrics = new DeliveryMetrics();
   const queue = new QueueWorker({
     store,
     write,
     outbound: () => settings.get("Outbound"),
     smarthost: () => settings.get("Smarthost"),
-    transport: byRoute({
+    transport: deliveryMetrics.counting(byRoute({
       relay: new RelayTransport(async () => (await settings.get("Smarthost")).timeoutSeconds),
       mx: options.outboundTransport ?? mxTransport,
-    }),
+    })),
     local: delivery,
     bounces: options.bounces ?? composeDsn,
     reportingMta: options.mailHost ?? machineName(),
@@ -457,6 +466,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     outboundQueue: outbound,
     dkimKeys,
     messageSubmission: new MessageSubmission(store, { identities, emails, blobs, submissions }),
+    queueView,
+    deliveryMetrics,
     vacation,
     pushSubscriptions: new PushSubscriptionService(store),
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),

@@ -115,6 +115,22 @@ export const HELP: Record<string, HelpTopic> = {
       "delete api-key ID",
     ],
   },
+  queue: {
+    title: "Queue",
+    lines: [
+      "Outgoing mail waits here until each recipient's server has taken it. deferred: a recipient had a " +
+      "temporary failure and waits for its next attempt; queued: not tried yet. Retry now makes the next " +
+      "attempt now. Cancel stops delivery (no bounce; the sender's EmailSubmission shows it was not " +
+      "delivered). Delete drops the message silently, as Postfix's postsuper -d.",
+    ],
+    commands: [
+      "queue list --state deferred",
+      "queue show ID",
+      "queue retry ID (or --all)",
+      "queue cancel ID",
+      "queue delete ID",
+    ],
+  },
   grants: {
     title: "OAuth grants",
     lines: [

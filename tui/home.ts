@@ -9,6 +9,7 @@ import { grantsScreen } from "./grants.ts";
 import { groupsScreen } from "./groups.ts";
 import { HELP, showHelp } from "./help.ts";
 import { count as countOf } from "./list.ts";
+import { queueScreen } from "./queue.ts";
 import { settingsScreen } from "./settings.ts";
 import { detailLines, isKey, type Ui } from "./ui.ts";
 
@@ -39,6 +40,11 @@ const SCREENS: Record<string, { name: string; description: string; open: (ui: Ui
     name: "App passwords",
     description: "Passwords for single mail clients, of every account: create (shown once), delete",
     open: (ui) => keysScreen(ui, "app-password"),
+  },
+  queue: {
+    name: "Queue",
+    description: "Outbound mail waiting for delivery: retry, cancel, delete",
+    open: queueScreen,
   },
   settings: {
     name: "Settings",

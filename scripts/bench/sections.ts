@@ -15,6 +15,7 @@ export const SECTIONS = [
   "email",
   "push",
   "inbound",
+  "queue",
 ] as const;
 
 /** One section of the benchmark. */

@@ -34,6 +34,7 @@ const STANDARD_TYPES = [
   "x:OAuthGrant",
   "x:MailboxGrant",
   "x:DkimKey",
+  "x:QueuedMessage",
   "x:Action",
 ];
 const SINGLETONS = [

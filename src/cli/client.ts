@@ -83,6 +83,7 @@ export function localClient(
     changes: services.changes,
     rotateSigningKey: () => services.oauth.rotateSigningKey(),
     mailEndpoints: options.mailEndpoints,
+    queue: services.queueView,
     log: getLogger(["postern", "cli"]),
   });
   const request = async (calls: Invocation[]) => {

@@ -59,13 +59,15 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
     outbound: "Outbound",
     "dkim-key": "DkimKey",
     dkimkey: "DkimKey",
+    "queued-message": "QueuedMessage",
+    queuedmessage: "QueuedMessage",
   };
   // Own properties only: a type named "constructor" is unknown, not Object.
   const name = Object.hasOwn(names, head) ? names[head] : undefined;
   const spec = name ? OBJECT_SPECS[name] : undefined;
   if (!spec) {
     throw new InvalidInputError(
-      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, oauth-grant, mailbox-grant, cache, authentication, oidc-provider, sharing, smarthost, outbound, dkim-key`,
+      `Unknown object type "${path}"; known: account/user, account/group, domain, app-password, api-key, oauth-client/confidential, oauth-client/public, oauth-grant, mailbox-grant, cache, authentication, oidc-provider, sharing, smarthost, outbound, dkim-key, queued-message`,
     );
   }
   if (variant === undefined) return { spec };

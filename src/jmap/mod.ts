@@ -22,6 +22,7 @@ import { EMAIL_SORT_PROPERTIES } from "./mail/email_type.ts";
 import { mailboxType } from "./mail/mailbox_type.ts";
 import { mailboxChangesInView, mailboxQueryChangesInView } from "./mail/mailbox_changes.ts";
 import { QUOTA_CAPABILITY, quotaFeed, quotaType } from "./mail/quota_type.ts";
+import type { QueueCommands } from "./management/action_type.ts";
 import { managementMethods } from "./management/methods.ts";
 import { principalsMethods } from "./principals/methods.ts";
 import { PRINCIPALS_CAPABILITY } from "./principals/types.ts";
@@ -42,6 +43,7 @@ import { CAPABILITY, type CoreCapability } from "./types.ts";
 
 export { JmapEngine } from "./engine.ts";
 export { managementEngine } from "./management/methods.ts";
+export type { QueueCommands } from "./management/action_type.ts";
 export { filterConditions } from "./management/object_types.ts";
 export type { MethodContext, MethodDefinition, MethodHandler } from "./engine.ts";
 export { type MethodName, METHODS } from "./method_table.ts";
@@ -93,6 +95,8 @@ export function createJmap(deps: {
   rotateSigningKey: () => Promise<string>;
   /** Where mail clients reach this server (the DnsRecords action). */
   mailEndpoints?: MailEndpoints;
+  /** The outbound queue's commands (the RetryQueuedMessages and CancelQueuedMessages actions). */
+  queue?: QueueCommands;
   mailboxes: MailboxService;
   blobs: BlobService;
   emails: EmailService;

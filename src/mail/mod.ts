@@ -5,6 +5,8 @@ export { mailboxGrantHandler } from "./mailbox_grants.ts";
 export { DkimKeyService, dkimRecordText } from "./dkim_keys.ts";
 export type { KeySealer, SigningKey } from "./dkim_keys.ts";
 export { dkimKeyHandler } from "./dkim_key_handler.ts";
+export { DeliveryMetrics } from "./delivery_metrics.ts";
+export { OutboundQueueView, queuedMessageToWire } from "./outbound_queue_view.ts";
 export { DkimSigner, SIGNED_FIELDS } from "./dkim_signing.ts";
 export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
 export { EMAIL_LIMITS, EmailService, isKeyword, SNIPPET_LIMITS } from "./emails.ts";

@@ -50,7 +50,7 @@ export const ACTIONS: readonly ActionSpec[] = [
 ];
 
 /**
- * Actions that take arguments and answer with data rather than change anything; each has a CLI
+ * Actions that take arguments (reports such as DnsRecords, and commands on named objects); each has a CLI
  * command of its own (`postern dns DOMAIN`) and a place in the TUI, so they are not in the menu.
  */
 export const REPORT_ACTIONS: readonly ActionSpec[] = [
@@ -68,6 +68,21 @@ export const REPORT_ACTIONS: readonly ActionSpec[] = [
       "Make new DKIM keys for a domain; they sign from now on, the old public keys stay published until deleted",
     done: "Made new DKIM keys, which sign from now on; publish their records (postern dns)",
     arguments: ["domain"],
+  },
+  {
+    name: "RetryQueuedMessages",
+    command: "queue retry",
+    description: "Deliver queued messages now: their deferred recipients' next attempt is now (no ids: all)",
+    done: "Made the next attempt of the deferred recipients now",
+    arguments: ["ids"],
+  },
+  {
+    name: "CancelQueuedMessages",
+    command: "queue cancel",
+    description:
+      "Stop delivering queued messages: their recipients still to deliver are canceled, without a bounce",
+    done: "Canceled the recipients still to deliver",
+    arguments: ["ids"],
   },
 ];
 

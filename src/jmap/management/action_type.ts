@@ -20,6 +20,16 @@ export interface ActionDeps {
   rotateSigningKey: () => Promise<string>;
   /** Where mail clients reach this server (DnsRecords); undefined where it is not known. */
   mailEndpoints?: MailEndpoints;
+  /** The outbound queue's commands (RetryQueuedMessages, CancelQueuedMessages). */
+  queue?: QueueCommands;
+}
+
+/** Commands on queued messages by wire id; an unknown id is refused before anything is done. */
+export interface QueueCommands {
+  /** Makes the next attempt of the deferred recipients now (null: of every message); how many. */
+  retry(ids: string[] | null, caller: Principal): Promise<number>;
+  /** Cancels the recipients still to deliver, without a bounce; how many. */
+  cancel(ids: string[], caller: Principal): Promise<number>;
 }
 
 /** What an action that does more than an invalidation did: words, and data for a report. */
@@ -43,7 +53,37 @@ const RUNS: Record<
     const { domain, selectors } = await deps.objects.rotateDkimKeys(args.domain, caller);
     return { said: `${domain} signs with ${selectors.join(" and ")}`, data: { domain, selectors } };
   },
+  async RetryQueuedMessages(deps, args, caller) {
+    const ids = args.ids === undefined || args.ids === null ? null : queuedIds(args.ids);
+    const retried = await queueOf(deps).retry(ids, caller);
+    return { said: `${retried} recipient${retried === 1 ? "" : "s"}`, data: { recipients: retried } };
+  },
+  async CancelQueuedMessages(deps, args, caller) {
+    if (args.ids === undefined || args.ids === null) {
+      throw new InvalidInputError("CancelQueuedMessages needs ids", [{
+        property: "ids",
+        message: "required",
+      }]);
+    }
+    const canceled = await queueOf(deps).cancel(queuedIds(args.ids), caller);
+    return { said: `${canceled} recipient${canceled === 1 ? "" : "s"}`, data: { recipients: canceled } };
+  },
 };
+
+function queueOf(deps: ActionDeps): QueueCommands {
+  if (!deps.queue) throw new ForbiddenError("The outbound queue is managed by a server or the local CLI");
+  return deps.queue;
+}
+
+/** The `ids` argument: a list of at most 1,000 queued-message ids. */
+function queuedIds(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > 1000 || !value.every((id) => typeof id === "string")) {
+    throw new InvalidInputError('"ids" must be a list of at most 1000 QueuedMessage ids', [
+      { property: "ids", message: "a list of ids" },
+    ]);
+  }
+  return value;
+}
 
 const ALL_ACTIONS: readonly ActionSpec[] = [...ACTIONS, ...REPORT_ACTIONS];
 
@@ -58,7 +98,17 @@ export function actionType(deps: ActionDeps): DataType {
     name: "x:Action",
     capability: CAPABILITY.management,
     changeType: "Action",
-    properties: ["id", "@type", "description", "completedAt", "domain", "records", "selectors"],
+    properties: [
+      "id",
+      "@type",
+      "description",
+      "completedAt",
+      "domain",
+      "records",
+      "selectors",
+      "ids",
+      "recipients",
+    ],
     idProperties: [],
     defaults: {},
     wireId: (id) => `action-${id}`,

@@ -10,7 +10,7 @@ import { JmapEngine, type MethodDefinition } from "../engine.ts";
 import type { StandardLimits } from "../standard/environment.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { CAPABILITY } from "../types.ts";
-import { actionType } from "./action_type.ts";
+import { actionType, type QueueCommands } from "./action_type.ts";
 import { managementTypes } from "./object_types.ts";
 
 /** What the management methods use. */
@@ -22,6 +22,8 @@ export interface ManagementMethodDeps {
   rotateSigningKey: () => Promise<string>;
   /** Where mail clients reach this server (the DnsRecords action). */
   mailEndpoints?: MailEndpoints;
+  /** The outbound queue's commands (RetryQueuedMessages, CancelQueuedMessages). */
+  queue?: QueueCommands;
 }
 
 /** Every management method with its definition. */
@@ -40,6 +42,7 @@ export function managementMethods(
       objects: deps.objects,
       rotateSigningKey: deps.rotateSigningKey,
       mailEndpoints: deps.mailEndpoints,
+      queue: deps.queue,
     }),
   ];
   return types.flatMap((type) => standardMethods(type, { changes: deps.changes, limits }));

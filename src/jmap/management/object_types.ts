@@ -13,6 +13,7 @@ import type { DataType, JmapObject } from "../standard/data_type.ts";
 import { CAPABILITY } from "../types.ts";
 import { checkManagementAccount } from "./account_scope.ts";
 import { accountQuery } from "./account_query.ts";
+import { QUEUED_MESSAGE_CONDITIONS, queuedMessageQuery } from "./queued_message_query.ts";
 import type { ManagementDeps } from "./deps.ts";
 
 const PATHS: Record<string, string> = {
@@ -30,6 +31,7 @@ const PATHS: Record<string, string> = {
   Smarthost: "smarthost",
   Outbound: "outbound",
   DkimKey: "dkim-key",
+  QueuedMessage: "queued-message",
 };
 
 const text = (o: JmapObject, v: unknown) =>
@@ -68,6 +70,7 @@ const CONDITIONS: Record<string, DataType["conditions"]> = {
     grantType: equals("grantType"),
   },
   DkimKey: { domainId: equals("domainId"), selector: equals("selector"), active: equals("active") },
+  QueuedMessage: QUEUED_MESSAGE_CONDITIONS,
   MailboxGrant: {
     ownerId: equals("ownerId"),
     granteeId: equals("granteeId"),
@@ -79,6 +82,7 @@ const SORTABLE: Record<string, readonly string[]> = {
   OAuthGrant: ["id", "createdAt", "expiresAt"],
   MailboxGrant: ["id", "ownerName", "granteeName", "mailboxName"],
   DkimKey: ["id", "domainName", "selector", "createdAt"],
+  QueuedMessage: ["id", "createdAt", "size", "state", "sender", "nextAttemptAt"],
   Account: ["id", "name", "emailAddress", "description", "createdAt", "updatedAt"],
   Domain: ["id", "name", "createdAt"],
   AppPassword: ["id", "description", "createdAt", "expiresAt"],
@@ -124,6 +128,9 @@ function objectType(spec: ObjectSpec, deps: ManagementDeps): DataType {
       if (spec.name === "DkimKey") {
         throw new MethodError("forbidden", "DKIM keys are managed by administrators");
       }
+      if (spec.name === "QueuedMessage") {
+        throw new MethodError("forbidden", "The outbound queue is managed by administrators");
+      }
       return ctx.principal.accountId;
     },
     wireId: (id) => spec.singleton ? "singleton" : encodeId(id),
@@ -158,6 +165,19 @@ function objectType(spec: ObjectSpec, deps: ManagementDeps): DataType {
     };
   }
   if (spec.name === "Account") type.query = (ctx, window) => accountQuery(deps, ctx, window);
+  if (spec.name === "QueuedMessage") {
+    type.query = (ctx, window) => queuedMessageQuery(type, ctx, window, deps.maxQueryLimit);
+    // The queue changes with every delivery attempt: it keeps no change log, so /changes and
+    // /queryChanges say so (RFC 8620 §5.2 cannotCalculateChanges) and a client queries again.
+    const owner = type.changeOwner!;
+    type.changeOwner = (ctx) => {
+      owner(ctx);
+      throw new MethodError(
+        "cannotCalculateChanges",
+        "The outbound queue keeps no change log; query it again",
+      );
+    };
+  }
   return type;
 }
 

@@ -12,6 +12,7 @@ import {
   SHARING_SETTINGS,
   SMARTHOST_SETTINGS,
 } from "./settings.ts";
+import { QUEUED_MESSAGE } from "./queued_message.ts";
 import type { ObjectSpec } from "./spec.ts";
 
 export {
@@ -27,9 +28,11 @@ export {
   OAUTH_GRANT,
   OIDC_PROVIDER,
   OUTBOUND_SETTINGS,
+  QUEUED_MESSAGE,
   SHARING_SETTINGS,
   SMARTHOST_SETTINGS,
 };
+export { queueAge, QUEUED_MESSAGE_STATES, queuedRecipients } from "./queued_message.ts";
 export { durationSeconds, SCOPES, secretKeySchema, SIGNATURE_ALGORITHMS } from "./oauth.ts";
 export type { OidcProviderSettings, SecretKey } from "./oauth.ts";
 export { singletonDefaults } from "./settings.ts";
@@ -68,4 +71,5 @@ export const OBJECT_SPECS: Readonly<Record<string, ObjectSpec>> = {
   Smarthost: SMARTHOST_SETTINGS,
   Outbound: OUTBOUND_SETTINGS,
   DkimKey: DKIM_KEY,
+  QueuedMessage: QUEUED_MESSAGE,
 };

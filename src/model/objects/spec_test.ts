@@ -53,6 +53,7 @@ Deno.test("every object type is covered, with every declared field type in the t
       "OAuthGrant",
       "OidcProvider",
       "Outbound",
+      "QueuedMessage",
       "Sharing",
       "Smarthost",
     ],
