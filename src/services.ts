@@ -57,7 +57,6 @@ import {
   OutboundQueueView,
   PushSubscriptionService,
   QueueWorker,
-  RelayTransport,
   ShareNotificationService,
   SubmissionService,
   VacationService,
@@ -406,7 +405,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   });
   // Connections are kept for the next message to the same server (outbound/connection_cache.ts);
   // services.close() ends them.
-  const mxTransport = new SmtpTransport({
+  const smtpTransport = new SmtpTransport({
     resolver,
     ehloName: options.mailHost ?? machineName(),
     mxPort: async () => (await settings.get("Outbound")).mxPort,
@@ -425,8 +424,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     outbound: () => settings.get("Outbound"),
     smarthost: () => settings.get("Smarthost"),
     transport: deliveryMetrics.counting(byRoute({
-      relay: new RelayTransport(async () => (await settings.get("Smarthost")).timeoutSeconds),
-      mx: options.outboundTransport ?? mxTransport,
+      relay: smtpTransport,
+      mx: options.outboundTransport ?? smtpTransport,
     })),
     local: delivery,
     bounces: options.bounces ?? composeDsn,
@@ -495,7 +494,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     pruneInvalidations: () => store.invalidations.prune(),
     runningServers: () => store.servers.running(Date.now() - 3 * SERVER_HEARTBEAT_MS),
     async close() {
-      await mxTransport.close();
+      await smtpTransport.close();
       hasher.close();
       caches.close();
       store.close();

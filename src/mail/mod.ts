@@ -17,7 +17,7 @@ export { writeHeaderForm } from "./header_write.ts";
 export type { WrittenHeader } from "./header_write.ts";
 export { IdentityService } from "./identities.ts";
 export { VacationService } from "./vacation.ts";
-export { byRoute, NO_MX_TRANSPORT, RelayTransport } from "./relay.ts";
+export { byRoute } from "./queue_routes.ts";
 export { OutboundQueue } from "./queue.ts";
 export { DEFAULT_LEASE_MS, QueueWorker } from "./queue_worker.ts";
 export type { QueueWorkerDeps } from "./queue_worker.ts";

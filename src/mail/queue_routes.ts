@@ -1,9 +1,9 @@
 /**
  * The queue's two decisions that depend only on the settings: which route mail for a domain takes,
- * and when a recipient that failed temporarily is tried again (or given up).
+ * when a recipient that failed temporarily is tried again (or given up), and which transport takes a route.
  */
 import type { OutboundSettings, SmarthostSettings } from "../model/objects/mod.ts";
-import type { Route } from "../outbound/mod.ts";
+import type { OutboundTransport, Route } from "../outbound/mod.ts";
 
 /**
  * The route for `domain`: a relay of the table first (the most specific), then the smarthost when
@@ -33,6 +33,7 @@ export function routeFor(
         security: smarthost.security,
         username: smarthost.username,
         password: smarthost.password,
+        timeoutSeconds: smarthost.timeoutSeconds,
       },
     };
   }
@@ -54,4 +55,15 @@ export function nextAttempt(
   const doubling = Math.min(Math.max(attempts - 1, 0), 30);
   const wait = Math.min(settings.firstRetrySeconds * 2 ** doubling, settings.maxRetrySeconds) * 1000;
   return Math.min(now + wait, expiry);
+}
+
+/**
+ * One transport per route kind: relays through `relay`, MX routes through `mx` (the server uses
+ * one SmtpTransport for both; tests give their own for the MX route).
+ */
+export function byRoute(transports: { relay: OutboundTransport; mx: OutboundTransport }): OutboundTransport {
+  return {
+    deliver: (domain, route, message, signal) =>
+      (route.kind === "relay" ? transports.relay : transports.mx).deliver(domain, route, message, signal),
+  };
 }

@@ -69,6 +69,8 @@ interface Target {
   tls: SessionTls;
   verify: boolean;
   auth?: { user: string; pass: string };
+  /** Its own waits (a relay's timeoutSeconds); none: the transport's. */
+  timeouts?: SmtpTimeouts;
 }
 
 /** What the loop knows of the MTA-STS policy that applies. */
@@ -173,6 +175,7 @@ export class SmtpTransport implements OutboundTransport {
       tls,
       verify: tls !== "opportunistic",
       auth: relay.username ? { user: relay.username, pass: relay.password ?? "" } : undefined,
+      timeouts: relay.timeoutSeconds ? uniformTimeouts(relay.timeoutSeconds * 1000) : undefined,
     };
     return await this.#tryHosts([target], mail, undefined, signal);
   }
@@ -240,7 +243,7 @@ export class SmtpTransport implements OutboundTransport {
       ca: this.#options.ca,
       ehloName: this.#options.ehloName,
       auth: target.auth,
-      timeouts: this.#timeouts,
+      timeouts: target.timeouts ?? this.#timeouts,
       signal,
       cache: this.#cache,
     };
@@ -284,4 +287,17 @@ export class SmtpTransport implements OutboundTransport {
 /** Every recipient gets `result`. */
 function everyone(recipients: string[], result: RecipientResult): Record<string, RecipientResult> {
   return Object.fromEntries(recipients.map((r) => [r, { ...result }]));
+}
+
+/** The same wait for the connection and every reply. */
+function uniformTimeouts(ms: number): SmtpTimeouts {
+  return {
+    connectMs: ms,
+    greetingMs: ms,
+    mailMs: ms,
+    rcptMs: ms,
+    dataInitMs: ms,
+    dataBlockMs: ms,
+    endOfDataMs: ms,
+  };
 }

@@ -40,6 +40,8 @@ export interface Relay {
   security: "starttls" | "tls" | "none";
   username?: string | null;
   password?: string | null;
+  /** The longest wait for the connection and each reply (the Smarthost's setting); none: RFC 5321's. */
+  timeoutSeconds?: number;
 }
 
 /** How mail for one domain leaves: by its MX records, or through a relay (the smarthost or one of the table). */
