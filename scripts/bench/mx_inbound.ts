@@ -189,10 +189,13 @@ export async function inboundFigures(
       }
       const seconds = (performance.now() - started) / 1000;
       const cpu = (cpuSeconds(server.pid) ?? NaN) - serverCpu;
+      // CPU per message says what the server costs even when a busy machine gives it only part of a core.
       console.log(
-        `    Postern used ${(100 * cpu / seconds).toFixed(0)}% of a core, smtp-source ${
-          (100 * sourceCpu / seconds).toFixed(0)
-        }% (load average ${Deno.loadavg()[0].toFixed(2)})`,
+        `    Postern used ${(100 * cpu / seconds).toFixed(0)}% of a core (${
+          (1000 * cpu / messages).toFixed(2)
+        } ms CPU per message), smtp-source ${(100 * sourceCpu / seconds).toFixed(0)}% (load average ${
+          Deno.loadavg()[0].toFixed(2)
+        })`,
       );
       if (profiler) {
         const recorded = await profiler.stop();
