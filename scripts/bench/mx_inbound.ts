@@ -23,7 +23,7 @@
 import { parseArgs } from "node:util";
 import { resolveConfig } from "../../src/config/mod.ts";
 import { openData } from "../../src/server.ts";
-import { cpuSeconds } from "./cpu.ts";
+import { cpuSeconds, mainThreadCpuSeconds } from "./cpu.ts";
 import { CpuProfiler, summarize } from "./cpu_profile.ts";
 import { canRunDnsmasq, startBenchDns } from "./dnsmasq.ts";
 import { canRunDovecot, startDovecot } from "./dovecot.ts";
@@ -179,6 +179,7 @@ export async function inboundFigures(
         : undefined;
       const started = performance.now();
       const serverCpu = cpuSeconds(server.pid) ?? NaN;
+      const mainCpu = mainThreadCpuSeconds(server.pid) ?? NaN;
       let sourceCpu = NaN;
       try {
         sourceCpu = await smtpSource(group, mxPort, messages, sessions);
@@ -189,13 +190,16 @@ export async function inboundFigures(
       }
       const seconds = (performance.now() - started) / 1000;
       const cpu = (cpuSeconds(server.pid) ?? NaN) - serverCpu;
+      const main = (mainThreadCpuSeconds(server.pid) ?? NaN) - mainCpu;
       // CPU per message says what the server costs even when a busy machine gives it only part of a core.
       console.log(
         `    Postern used ${(100 * cpu / seconds).toFixed(0)}% of a core (${
           (1000 * cpu / messages).toFixed(2)
-        } ms CPU per message), smtp-source ${(100 * sourceCpu / seconds).toFixed(0)}% (load average ${
-          Deno.loadavg()[0].toFixed(2)
-        })`,
+        } ms CPU per message, ${
+          (1000 * main / messages).toFixed(2)
+        } ms of it on the main thread), smtp-source ${
+          (100 * sourceCpu / seconds).toFixed(0)
+        }% (load average ${Deno.loadavg()[0].toFixed(2)})`,
       );
       if (profiler) {
         const recorded = await profiler.stop();
