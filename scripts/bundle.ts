@@ -11,12 +11,14 @@
 import { fileURLToPath } from "node:url";
 import { EMBEDDED_HASH_WORKER_KEY } from "../src/auth/password_hasher.ts";
 import { EMBEDDED_PARSE_WORKER_KEY } from "../src/mail/parse_pool.ts";
+import { EMBEDDED_CHECKPOINT_WORKER_KEY } from "../src/store/checkpointer.ts";
 
 const root = new URL("../", import.meta.url);
 /** Each worker entry and the `Symbol.for` key its starter looks for. */
 const workers = [
   { entry: "src/auth/hash_worker.ts", key: EMBEDDED_HASH_WORKER_KEY },
   { entry: "src/mail/parse_worker.ts", key: EMBEDDED_PARSE_WORKER_KEY },
+  { entry: "src/store/checkpoint_worker.ts", key: EMBEDDED_CHECKPOINT_WORKER_KEY },
 ];
 
 // A bundle that holds CommonJS packages (libmime, in the parse worker) makes `require` from its own URL,

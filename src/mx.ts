@@ -2,7 +2,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { Config } from "./config/mod.ts";
 import { DnsResolver } from "./dns/mod.ts";
-import { MailAuthenticator } from "./mail/mod.ts";
+import { AuthenticationPool } from "./mail/mod.ts";
 import type { Services } from "./services.ts";
 import { type MxServer, type SmtpMetrics, startMxServer, type TlsSource } from "./smtp/mod.ts";
 
@@ -18,19 +18,35 @@ export async function startMx(
 ): Promise<MxServer | undefined> {
   const { listen, tlsCertFile: _cert, tlsKeyFile: _key, ...limits } = config.smtp;
   if (!listen) return undefined;
-  return await startMxServer({
-    ...listen,
-    serverName: config.domain,
-    inbound: services.inbound,
-    limits,
-    tls,
-    authenticator: new MailAuthenticator({
-      authservId: config.domain,
-      resolver: new DnsResolver({ servers: config.dnsServers }).resolve,
-    }),
-    metrics,
-    log: getLogger(["postern", "smtp"]),
+  // SPF, DKIM, DMARC and ARC are checked in worker threads (see mail/authentication_pool.ts).
+  const authenticator = new AuthenticationPool({
+    authservId: config.domain,
+    dns: { servers: config.dnsServers },
+    resolver: new DnsResolver({ servers: config.dnsServers }).resolve,
   });
+  let mx: MxServer;
+  try {
+    mx = await startMxServer({
+      ...listen,
+      serverName: config.domain,
+      inbound: services.inbound,
+      limits,
+      tls,
+      authenticator,
+      metrics,
+      log: getLogger(["postern", "smtp"]),
+    });
+  } catch (error) {
+    authenticator.close();
+    throw error;
+  }
+  return {
+    ...mx,
+    async close(graceMs) {
+      await mx.close(graceMs);
+      authenticator.close();
+    },
+  };
 }
 
 /** host:port of an address, IPv6 in brackets. */

@@ -33,7 +33,7 @@ import { createJmap, defaultCore } from "./jmap/mod.ts";
 import { type BackgroundTask, backgroundTask, BUSY_RETRY_MAX_MS } from "./model/background.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type ServiceOptions, type Services } from "./services.ts";
-import { SERVER_HEARTBEAT_MS, type StoreCounts } from "./store/mod.ts";
+import { SERVER_HEARTBEAT_MS, startCheckpointer, type StoreCounts } from "./store/mod.ts";
 import { VERSION } from "./version.ts";
 import { MisconfigurationError } from "./model/errors.ts";
 import { hostPort, startMx } from "./mx.ts";
@@ -392,6 +392,8 @@ export async function serve(
     throw error;
   }
   if (https) listeners.https = hostPort(https.addr);
+  // WAL checkpoints in a worker: a 64 MB checkpoint inside a commit would stall every client for 300 ms.
+  const checkpoints = config.databasePath === ":memory:" ? undefined : startCheckpointer(config.databasePath);
   const server = serveBehindFront({
     hostname: config.hostname,
     port: config.port,
@@ -490,6 +492,7 @@ export async function serve(
   if (registration !== undefined) {
     await services.store.servers.unregister(registration).catch(() => undefined);
   }
+  await checkpoints?.close();
   await app.close();
   log.info("Postern stopped");
 }

@@ -11,14 +11,21 @@
  *     account and times the end of its DATA to the StateChange on that account's EventSource: an
  *     upper bound of commit → push (it includes the receiving and the commit).
  *
- * Needs root (Postfix's and Dovecot's masters) and the Debian packages postfix, dovecot-core and
- * dovecot-lmtpd; without them the figures say so and are skipped.
+ * The MX checks SPF, DKIM, DMARC and ARC of every message; the sender's SPF (pass) and DMARC (p=none)
+ * records come from a private dnsmasq (dnsmasq.ts) when it is installed. Needs root (Postfix's and
+ * Dovecot's masters) and the Debian packages postfix, dovecot-core and dovecot-lmtpd; without them
+ * the figures say so and are skipped.
  *
  *   deno run -A scripts/bench/mx_inbound.ts [--messages 5000] [--rounds 3] [--sessions 16]
+ *     [--profile FILE.cpuprofile]   (a CPU profile of Postern's first round, summarized)
+ *     [--skip-baseline]             (Postern alone, to iterate on a profile)
  */
 import { parseArgs } from "node:util";
 import { resolveConfig } from "../../src/config/mod.ts";
 import { openData } from "../../src/server.ts";
+import { cpuSeconds, mainThreadCpuSeconds } from "./cpu.ts";
+import { CpuProfiler, summarize } from "./cpu_profile.ts";
+import { canRunDnsmasq, startBenchDns } from "./dnsmasq.ts";
 import { canRunDovecot, startDovecot } from "./dovecot.ts";
 import { canRunPostfix, startPostfix } from "./postfix.ts";
 import { ProcessGroup } from "./processes.ts";
@@ -48,12 +55,22 @@ function freePort(): number {
   return port;
 }
 
-/** One smtp-source run: `messages` of 10 KB over `sessions` connections to `port`. */
+/**
+ * One smtp-source run: `messages` of 10 KB over `sessions` connections to `port`; the CPU seconds
+ * smtp-source used (read from its parent shell's children times once it has been waited for).
+ */
 async function smtpSource(group: ProcessGroup, port: number, messages: number, sessions: number) {
-  await group.run("smtp-source", SMTP_SOURCE, [
+  const stat = await group.run("smtp-source", "/bin/sh", [
+    "-c",
+    '"$@" >/dev/null && cat /proc/$$/stat',
+    "sh",
+    SMTP_SOURCE,
     ...["-s", String(sessions), "-m", String(messages), "-l", String(BODY_BYTES), "-d"],
     ...["-f", "sender@sender.test", "-t", `bench@${DOMAIN}`, "-M", "sender.test", `127.0.0.1:${port}`],
   ], { timeoutMs: 600_000 });
+  // Fields 16 and 17 (cutime, cstime) of proc(5), counted after the command name's closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
 /** Creates the bench and probe accounts; the probe's API key. */
@@ -85,7 +102,16 @@ async function storedCount(dataDir: string): Promise<number> {
 /** Runs figures 17 and 18. */
 export async function inboundFigures(
   group: ProcessGroup,
-  options: { tmp: string; messages: number; rounds: number; sessions: number },
+  options: {
+    tmp: string;
+    messages: number;
+    rounds: number;
+    sessions: number;
+    /** Writes a CPU profile of Postern's first round here. */
+    profile?: string;
+    /** Postern alone (when profiling): no baseline rounds, no ratio. */
+    skipBaseline?: boolean;
+  },
 ): Promise<{ figures: Figure[]; measured?: InboundMeasurements }> {
   const missing = !(await canRunPostfix()) || !(await canRunDovecot())
     ? "root and the packages postfix, dovecot-core, dovecot-lmtpd"
@@ -104,13 +130,24 @@ export async function inboundFigures(
       ],
     };
   }
-  const { tmp, messages, rounds, sessions } = options;
+  const { tmp, messages, rounds, sessions, profile, skipBaseline } = options;
   // Postfix's and Dovecot's daemons (other users) must reach their directories inside tmp.
   await Deno.chmod(tmp, 0o711);
   const dataDir = `${tmp}/mx-data`;
   await bootstrapData(dataDir, { domain: DOMAIN, adminPassword: ADMIN_PASSWORD });
   const probeKey = await createAccounts(dataDir);
   const mxPort = freePort();
+  const inspectPort = profile ? freePort() : undefined;
+  // The sender's SPF and DMARC records, on a resolver of our own (see dnsmasq.ts).
+  const dns = await canRunDnsmasq()
+    ? await startBenchDns(freePort(), {
+      "sender.test": "v=spf1 ip4:127.0.0.1 -all",
+      "_dmarc.sender.test": "v=DMARC1; p=none",
+    })
+    : undefined;
+  if (!dns) {
+    console.log("  (no dnsmasq: the MX asks the system's resolver, whose round trips the figure includes)");
+  }
   const server = await group.startPostern("postern-mx", {
     dataDir,
     logLevel: "info",
@@ -119,7 +156,9 @@ export async function inboundFigures(
       POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
       POSTERN_SMTP_LISTEN: `127.0.0.1:${mxPort}`,
       POSTERN_SMTP_MAX_CONNECTIONS_PER_ADDRESS: String(sessions + 4),
+      ...(dns ? { POSTERN_DNS_SERVER: dns.server } : {}),
     },
+    denoFlags: inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [],
   });
   const dovecot = await startDovecot(`${tmp}/dovecot`, freePort());
   const postfix = await startPostfix(`${tmp}/postfix`, {
@@ -135,16 +174,40 @@ export async function inboundFigures(
     );
     const runPostern = async () => {
       const probe = await SmtpProbe.start({ smtpPort: mxPort, url: server.url, auth: `Bearer ${probeKey}` });
+      const profiler = inspectPort && m.postern.length === 0
+        ? await CpuProfiler.start(inspectPort)
+        : undefined;
       const started = performance.now();
+      const serverCpu = cpuSeconds(server.pid) ?? NaN;
+      const mainCpu = mainThreadCpuSeconds(server.pid) ?? NaN;
+      let sourceCpu = NaN;
       try {
-        await smtpSource(group, mxPort, messages, sessions);
+        sourceCpu = await smtpSource(group, mxPort, messages, sessions);
       } finally {
         const result = await probe.stop();
         m.latencies.push(...result.latencies);
         m.missed += result.missed;
       }
+      const seconds = (performance.now() - started) / 1000;
+      const cpu = (cpuSeconds(server.pid) ?? NaN) - serverCpu;
+      const main = (mainThreadCpuSeconds(server.pid) ?? NaN) - mainCpu;
+      // CPU per message says what the server costs even when a busy machine gives it only part of a core.
+      console.log(
+        `    Postern used ${(100 * cpu / seconds).toFixed(0)}% of a core (${
+          (1000 * cpu / messages).toFixed(2)
+        } ms CPU per message, ${
+          (1000 * main / messages).toFixed(2)
+        } ms of it on the main thread), smtp-source ${
+          (100 * sourceCpu / seconds).toFixed(0)
+        }% (load average ${Deno.loadavg()[0].toFixed(2)})`,
+      );
+      if (profiler) {
+        const recorded = await profiler.stop();
+        await Deno.writeTextFile(profile!, JSON.stringify(recorded));
+        console.log(summarize(recorded));
+      }
       m.sent += messages;
-      return messages / ((performance.now() - started) / 1000);
+      return messages / seconds;
     };
     let delivered = 0;
     const runBaseline = async () => {
@@ -161,7 +224,7 @@ export async function inboundFigures(
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? ["postern", "baseline"] : ["baseline", "postern"];
       const line: string[] = [];
-      for (const who of order) {
+      for (const who of skipBaseline ? ["postern"] : order) {
         const rate = who === "postern" ? await runPostern() : await runBaseline();
         (who === "postern" ? m.postern : m.baseline).push(rate);
         line.push(`${who} ${rate.toFixed(0)} msg/s`);
@@ -172,6 +235,7 @@ export async function inboundFigures(
     await postfix.stop();
     await dovecot.stop();
     await group.stopOne(server);
+    await dns?.stop();
   }
   m.stored = await storedCount(dataDir);
   const value = median(m.postern);
@@ -216,6 +280,9 @@ if (import.meta.main) {
       messages: { type: "string", default: "5000" },
       rounds: { type: "string", default: "3" },
       sessions: { type: "string", default: "16" },
+      // Writes a CPU profile of Postern's first round to this file (and prints its summary).
+      profile: { type: "string" },
+      "skip-baseline": { type: "boolean", default: false },
     },
   });
   const group = new ProcessGroup();
@@ -226,6 +293,8 @@ if (import.meta.main) {
       messages: Number(values.messages),
       rounds: Number(values.rounds),
       sessions: Number(values.sessions),
+      profile: values.profile,
+      skipBaseline: values["skip-baseline"],
     });
     console.log();
     printSummary(figures);

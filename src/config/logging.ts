@@ -1,11 +1,5 @@
-import {
-  configure,
-  getStreamSink,
-  jsonLinesFormatter,
-  type LogRecord,
-  reset,
-  type TextFormatter,
-} from "@logtape/logtape";
+import { configure, jsonLinesFormatter, type LogRecord, reset, type TextFormatter } from "@logtape/logtape";
+import { coalescingSink } from "./log_sink.ts";
 
 /** The levels `--log-level` accepts. */
 export type LogLevel = "debug" | "info" | "warning" | "error";
@@ -17,7 +11,7 @@ export type LogLevel = "debug" | "info" | "warning" | "error";
  */
 export async function setupLogging(level: LogLevel): Promise<void> {
   // Not LogTape's non-blocking mode: under load it drops the oldest lines once its buffer is full.
-  const stderr = getStreamSink(Deno.stderr.writable, { formatter: jsonLogLine, closeStream: false });
+  const stderr = coalescingSink(Deno.stderr.writable, jsonLogLine);
   await configure({
     reset: true,
     sinks: { stderr },

@@ -14,6 +14,11 @@ export class ChangeService {
     return this.store.changes.lastId();
   }
 
+  /** Calls `listener` after each commit of this process that logged changes; returns how to stop. */
+  onAppended(listener: () => void): () => void {
+    return this.store.changes.onAppended(listener);
+  }
+
   /** Per-account changes after a cursor, oldest first: what push tells clients about. */
   after(afterId: number, limit: number): Promise<AccountChange[]> {
     return this.store.changes.after(afterId, limit);

@@ -35,6 +35,7 @@ export {
   DEFAULT_MAX_DKIM_SIGNATURES,
   MailAuthenticator,
 } from "./authentication.ts";
+export { AuthenticationPool } from "./authentication_pool.ts";
 export type {
   AuthenticationInput,
   AuthenticationVerdict,

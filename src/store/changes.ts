@@ -17,6 +17,8 @@ export interface AccountChange {
 export interface ChangeLog {
   /** Appends changes; call in the transaction of the write they describe. */
   append(changes: Change[]): Promise<void>;
+  /** Calls `listener` after each commit that appended changes (in this process); returns how to stop. */
+  onAppended(listener: () => void): () => void;
   /** The newest change of any type or scope (0 when there is none). */
   lastId(): Promise<number>;
   /** Per-account changes (account_id set) after `afterId`, oldest first, at most `limit`. */
@@ -34,8 +36,17 @@ export interface ChangeLog {
 
 /** SQLite implementation of {@link ChangeLog}. */
 export function sqliteChanges(db: Db): ChangeLog {
+  const listeners = new Set<() => void>();
+  const notify = () => {
+    for (const listener of listeners) listener();
+  };
   return {
+    onAppended(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     append(changes) {
+      if (changes.length && listeners.size) db.afterCommit(notify);
       const now = Date.now();
       for (const c of changes) {
         db.run(

@@ -22,6 +22,8 @@ export class Db {
   #queue: Promise<unknown> = Promise.resolve();
   /** Whether writes only probe for the lock (see {@link BUSY_PROBE_TIMEOUT_MS}). */
   #probing = false;
+  /** What runs once the open transaction commits (see {@link afterCommit}). */
+  #afterCommit: (() => void)[] = [];
 
   /** `busyTimeoutMs` is the connection's busy timeout, restored once the lock is free again. */
   constructor(readonly raw: DatabaseSync, readonly busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS) {}
@@ -74,6 +76,15 @@ export class Db {
   }
 
   /**
+   * Calls `callback` once what was just written is committed: when the open transaction commits
+   * (never if it rolls back), or in a microtask outside a transaction (each statement commits itself).
+   */
+  afterCommit(callback: () => void): void {
+    if (this.#open === undefined) queueMicrotask(callback);
+    else this.#afterCommit.push(callback);
+  }
+
+  /**
    * Runs `body` in one IMMEDIATE transaction. Transactions of this process are queued, so an
    * awaiting body never interleaves with another; bodies must await only store calls. A call made
    * from inside a body (its own async calls) joins that transaction; any other call waits for it to
@@ -96,8 +107,15 @@ export class Db {
       try {
         const result = await this.#inside.run(open, body);
         this.raw.exec("COMMIT");
+        for (const callback of this.#afterCommit.splice(0)) {
+          // Committed is committed: a listener's failure must not turn the write into an error.
+          try {
+            callback();
+          } catch { /* the listener's own */ }
+        }
         return result;
       } catch (error) {
+        this.#afterCommit.length = 0;
         if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
         throw this.#busy(error);
       } finally {

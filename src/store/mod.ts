@@ -47,6 +47,7 @@ export type { OAuthRepository } from "./oauth.ts";
 export { SERVER_HEARTBEAT_MS } from "./servers.ts";
 export { checkDatabaseFile, copyDatabase, type DatabaseCopy, installDatabase, syncFile } from "./backup.ts";
 export { storedSchemaVersion } from "./connection.ts";
+export { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
 export { type DataLock, lockPathOf, tryExclusiveLock } from "./data_lock.ts";
 export type { IdentityRecord, IdentityRepository } from "./identities.ts";
 export type {

@@ -1,7 +1,8 @@
 /**
  * Push (RFC 8620 §7): who listens for state changes, and telling them. The change log is the source:
  * every write of every process appends to it, so one cursor over it sees the CLI's and the TUI's
- * writes as well as this server's. While anyone listens the hub looks every 25 ms (one indexed read);
+ * writes as well as this server's. While anyone listens the hub looks as soon as a write of this
+ * process that logged changes commits, and every 25 ms for other processes' writes (one indexed read);
  * each listener gets, per account it can see and type it asked for, the newest state. In an account
  * shared with it, a listener hears only of what it may see (GRANTEE_TYPES, and only when a change
  * touched a mailbox, email or thread it sees, or its view of the mailboxes), never of the owner's
@@ -51,6 +52,12 @@ export class PushHub {
   #cursor: number | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #looking = false;
+  /** Stops the wake-ups on this process's commits. */
+  #unwake: (() => void) | undefined;
+  /** Whether a look is due on the next turn (commits that come together share it). */
+  #woken = false;
+  /** Whether a commit came while a look was running: another look follows it. */
+  #again = false;
 
   constructor(
     private readonly deps: { changes: ChangeService; mailboxes: MailboxService; emails: EmailService },
@@ -64,12 +71,15 @@ export class PushHub {
       const timer = setInterval(() => void this.look(), PUSH_INTERVAL_MS);
       Deno.unrefTimer(timer);
       this.#timer = timer;
+      this.#unwake = this.deps.changes.onAppended(() => this.#wake());
     }
     return () => {
       this.#listeners.delete(listener);
       if (this.#listeners.size === 0 && this.#timer !== undefined) {
         clearInterval(this.#timer);
         this.#timer = undefined;
+        this.#unwake?.();
+        this.#unwake = undefined;
         this.#cursor = undefined;
       }
     };
@@ -97,6 +107,20 @@ export class PushHub {
     if (emails.length && (await this.deps.emails.get(viewerId, accountId, emails)).length) return true;
     const threads = of("Thread");
     return threads.length > 0 && (await this.deps.emails.threads(viewerId, accountId, threads)).size > 0;
+  }
+
+  /** A look on the next turn of the event loop, after the replies the commit released. */
+  #wake(): void {
+    if (this.#looking) {
+      this.#again = true;
+      return;
+    }
+    if (this.#woken) return;
+    this.#woken = true;
+    setTimeout(() => {
+      this.#woken = false;
+      void this.look();
+    }, 0);
   }
 
   /** Listeners now (for metrics and tests). */
@@ -164,6 +188,10 @@ export class PushHub {
       }
     } finally {
       this.#looking = false;
+      if (this.#again) {
+        this.#again = false;
+        this.#wake();
+      }
     }
   }
 }

@@ -1,0 +1,50 @@
+// Checks SPF, DKIM, DMARC and ARC off the main thread (see authentication_pool.ts): mailauth's parsing
+// and hashing of each message and the DNS look-ups' own work would otherwise run on the event loop
+// that answers every SMTP session. The worker asks its own resolver on the configured servers.
+
+import { DnsResolver, type DnsResolverOptions } from "../dns/mod.ts";
+import { type AuthenticationInput, type AuthenticationVerdict, MailAuthenticator } from "./authentication.ts";
+
+/** The first message: how to check (the resolver is made here from its servers). */
+export interface AuthenticationWorkerStart {
+  authservId: string;
+  /** The resolver's servers and timeouts, as the main thread's. */
+  dns: DnsResolverOptions;
+  maxDkimSignatures?: number;
+  deadlineMs?: number;
+}
+
+/** A check to make; answered with the same id. */
+export interface AuthenticationRequest {
+  id: number;
+  input: AuthenticationInput;
+}
+
+/** The verdict, without its message when that is the one sent (no forged field was dropped). */
+export interface AuthenticationAnswer {
+  id: number;
+  verdict: Omit<AuthenticationVerdict, "message"> & { message: Uint8Array | null };
+}
+
+// Cast instead of `/// <reference lib="deno.worker" />`, which clashes with deno.window when the whole tree
+// is type-checked in one program.
+const scope = globalThis as unknown as {
+  onmessage: ((event: MessageEvent<AuthenticationWorkerStart | AuthenticationRequest>) => void) | null;
+  postMessage(message: AuthenticationAnswer): void;
+};
+
+let authenticator: MailAuthenticator | undefined;
+
+scope.onmessage = (event) => {
+  const data = event.data;
+  if (!("id" in data)) {
+    const { dns, ...options } = data;
+    authenticator = new MailAuthenticator({ ...options, resolver: new DnsResolver(dns).resolve });
+    return;
+  }
+  // check() never throws for anything the message or DNS holds (see authentication.ts).
+  void authenticator!.check(data.input).then((verdict) => {
+    const message = verdict.message === data.input.message ? null : verdict.message;
+    scope.postMessage({ id: data.id, verdict: { ...verdict, message } });
+  });
+};
