@@ -31,6 +31,7 @@ import { sql as domainDmarc } from "./034_domain_dmarc.ts";
 import { sql as domainCatchAll } from "./035_domain_catch_all.ts";
 import { sql as certificates } from "./036_certificates.ts";
 import { sql as dkimKeys } from "./037_dkim_keys.ts";
+import { sql as groupSendAs } from "./038_group_send_as.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -63,4 +64,5 @@ export const MIGRATIONS: readonly string[] = [
   domainCatchAll,
   certificates,
   dkimKeys,
+  groupSendAs,
 ];
