@@ -1,13 +1,15 @@
 /**
- * The groups screen in a real pseudo-terminal (tmux): create a group, add a member and remove it again,
- * each checked in the database, and open the group's own account view.
+ * The groups screen in a real pseudo-terminal (tmux): create a group, add a member, let it send as the
+ * group and remove it again (the right goes with it), each checked in the database, and open the
+ * group's own account view.
  */
 import assert from "node:assert/strict";
 import { cli } from "./helpers.ts";
 import { HAS_TMUX, queryObjects, withTuiOnNewDatabase } from "./tui_helpers.ts";
 
 Deno.test({
-  name: "groups screen: create a group, add and remove a member, open the group's account view",
+  name:
+    "groups screen: create a group, add a member who may send as it, remove it, open the group's account view",
   ignore: !HAS_TMUX,
   fn: () =>
     withTuiOnNewDatabase(async (tui, dataDir) => {
@@ -56,6 +58,15 @@ Deno.test({
       await tui.keys("Down", "Space", "Enter");
       await tui.waitFor(/Members +tess\n/);
       assert.deepEqual(Object.values((await tess()).memberGroupIds as object), [group.id]);
+      assert.match(await tui.waitFor("? Group"), /May send as it +\(none\)/);
+
+      // Let tess send as the group.
+      await tui.choose("Who may send as it");
+      screen = await tui.waitFor("? May send as the group (space toggles, enter saves)");
+      assert.match(screen, /tess +tess@example\.org/);
+      await tui.keys("Space", "Enter");
+      await tui.waitFor(/May send as it +tess\n/);
+      assert.deepEqual(Object.values((await tess()).sendAsGroupIds as object), [group.id]);
 
       // Remove tess again.
       await tui.choose("Remove members");
@@ -63,6 +74,7 @@ Deno.test({
       await tui.keys("Space", "Enter");
       await tui.waitFor(/Members +\(none\)/);
       assert.deepEqual(Object.values((await tess()).memberGroupIds as object), []);
+      assert.deepEqual(Object.values((await tess()).sendAsGroupIds as object), []);
 
       // The group's own account view, with its edits and delete.
       await tui.choose("Edit the group");
