@@ -82,3 +82,50 @@ Deno.test({
       assert.match(screen, /Name +sales \(Group/);
     }),
 });
+
+Deno.test({
+  name: "account view: a member's groups to send as are shown and chosen among its groups",
+  ignore: !HAS_TMUX,
+  fn: () =>
+    withTuiOnNewDatabase(async (tui, dataDir) => {
+      const [domain] = await queryObjects(dataDir, "domain");
+      const run = async (args: string[]) => {
+        const result = await cli(["--data", dataDir, ...args]);
+        assert.equal(result.code, 0, result.stderr);
+      };
+      await run(["create", "account/group", "--field", "name=sales", "--field", `domainId=${domain.id}`]);
+      await run(["create", "account/group", "--field", "name=ops", "--field", `domainId=${domain.id}`]);
+      await run([
+        "create",
+        "account/user",
+        "--field",
+        "name=tess",
+        "--field",
+        `domainId=${domain.id}`,
+        "--field",
+        'memberGroupIds=["sales"]',
+      ]);
+      const tess = async () => (await queryObjects(dataDir, "account")).find((a) => a.name === "tess")!;
+      const sales = (await queryObjects(dataDir, "account/group")).find((g) => g.name === "sales")!;
+
+      await tui.waitFor("? Go to");
+      await tui.keys("Enter");
+      await tui.waitFor("+ New account");
+      await tui.keys("/");
+      await tui.waitFor("? Search");
+      await tui.type("tess");
+      await tui.waitFor(/tess +User +tess@example.org/);
+      await tui.keys("Enter");
+      let screen = await tui.waitFor("? Account");
+      assert.match(screen, /Sends as +\(own addresses only\)/);
+      await tui.choose("Sends as groups");
+      screen = await tui.waitFor("? May send as (space toggles, enter saves)");
+      // Only the groups tess belongs to are offered.
+      const offered = screen.slice(screen.indexOf("? May send as"));
+      assert.match(offered, /sales +sales@example\.org/);
+      assert.doesNotMatch(offered, /ops@example\.org/);
+      await tui.keys("Space", "Enter");
+      await tui.waitFor(/Sends as +sales\n[\s\S]*\? Account/);
+      assert.deepEqual(Object.values((await tess()).sendAsGroupIds as object), [sales.id]);
+    }),
+});
