@@ -2,10 +2,11 @@
  * Sending as a group over SMTP submission, against a real `postern serve` process: nodemailer as a
  * member with the right (MAIL FROM and From the group's address: accepted, in the member's Sent and
  * the recipient's Inbox), a member without it and a non-member (553 5.7.1, nothing stored), and the
- * right taken away in the middle of a session: the next MAIL FROM is 553 5.7.1.
+ * right taken away in the middle of a session, by the server or by the CLI on the database file (another
+ * process): the next MAIL FROM is 553 5.7.1.
  */
 import assert from "node:assert/strict";
-import { PASSWORD } from "./helpers.ts";
+import { cli, PASSWORD } from "./helpers.ts";
 import { ADMIN } from "./jmap_helpers.ts";
 import { managementCall } from "./live_connection_helpers.ts";
 import { createUsers, type Obj, serverTarget } from "./mail_helpers.ts";
@@ -122,6 +123,37 @@ Deno.test({
             "from alice herself",
             "from the team",
           ]);
+        },
+      );
+
+      await t.step(
+        "given again, then taken away by the CLI on the database file: the next MAIL FROM is 553 5.7.1",
+        async () => {
+          await grant([teamId]);
+          const talk = await SmtpTalk.open(server.submissionsPort, {
+            implicitTls: true,
+            certPem: server.certPem,
+          });
+          try {
+            await talk.command("EHLO client.test");
+            assert.match(await talk.authPlain(alice.emailAddress, PASSWORD), /^235 /);
+            assert.match(await talk.command("MAIL FROM:<team@example.org>"), /^250 /);
+            assert.match(await talk.command("RSET"), /^250 /);
+            // Another process (the local CLI) writes the database the server runs on.
+            const revoked = await cli([
+              "--data",
+              dataDir,
+              "update",
+              "account",
+              "alice",
+              "--field",
+              "sendAsGroupIds=[]",
+            ]);
+            assert.equal(revoked.code, 0, revoked.stderr);
+            assert.match(await talk.command("MAIL FROM:<team@example.org>"), /^553 5\.7\.1 /);
+          } finally {
+            talk.close();
+          }
         },
       );
     } finally {
