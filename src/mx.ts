@@ -18,10 +18,19 @@ export async function startMx(
 ): Promise<MxServer | undefined> {
   const { listen, tlsCertFile: _cert, tlsKeyFile: _key, ...limits } = config.smtp;
   if (!listen) return undefined;
+  const { inbound } = services;
   return await startMxServer({
     ...listen,
     serverName: config.domain,
-    inbound: services.inbound,
+    inbound: {
+      // No HTTP request brings the caches in step with other processes' writes here: each recipient
+      // check does it first, so an account the CLI just made is no longer a cached "no such user".
+      async checkRecipient(...args: Parameters<typeof inbound.checkRecipient>) {
+        await services.sync();
+        return await inbound.checkRecipient(...args);
+      },
+      deliver: (...args: Parameters<typeof inbound.deliver>) => inbound.deliver(...args),
+    },
     limits,
     tls,
     authenticator: new MailAuthenticator({
