@@ -24,12 +24,21 @@ export async function startMx(
     dns: { servers: config.dnsServers },
     resolver: new DnsResolver({ servers: config.dnsServers }).resolve,
   });
+  const { inbound } = services;
   let mx: MxServer;
   try {
     mx = await startMxServer({
       ...listen,
       serverName: config.domain,
-      inbound: services.inbound,
+      inbound: {
+        // No HTTP request brings the caches in step with other processes' writes here: each recipient
+        // check does it first, so an account the CLI just made is no longer a cached "no such user".
+        async checkRecipient(...args: Parameters<typeof inbound.checkRecipient>) {
+          await services.sync();
+          return await inbound.checkRecipient(...args);
+        },
+        deliver: (...args: Parameters<typeof inbound.deliver>) => inbound.deliver(...args),
+      },
       limits,
       tls,
       authenticator,

@@ -33,16 +33,28 @@ export async function startSubmission(
   const bound: SubmissionListeners = {};
   if (!tlsSource) return bound;
   const { listen: _, ...limits } = rest;
+  // SMTP has no HTTP request to bring the caches in step with other processes' writes (the CLI or
+  // TUI on the database file): each check does it first, so a credential or a right to send as a
+  // group taken away elsewhere holds from the next command, and an account made elsewhere logs in.
+  const synced = async <T>(check: () => Promise<T>): Promise<T> => {
+    await services.sync();
+    return await check();
+  };
+  const submission = services.messageSubmission;
   const common = {
     serverName: config.domain,
     auth: {
       authenticate: (authorization: string, client: string) =>
-        services.authenticator.authenticate(authorization, client),
-      accountIdOf: (login: string) => services.accounts.idByLogin(normalizeLogin(login)),
+        synced(() => services.authenticator.authenticate(authorization, client)),
+      accountIdOf: (login: string) => synced(() => services.accounts.idByLogin(normalizeLogin(login))),
     },
     recheck: (authorization: string, client: string) =>
-      services.connectionAuthenticator.authenticate(authorization, client),
-    submission: services.messageSubmission,
+      synced(() => services.connectionAuthenticator.authenticate(authorization, client)),
+    submission: {
+      maySendAs: (accountId: number, address: string) =>
+        synced(() => submission.maySendAs(accountId, address)),
+      submit: (...args: Parameters<typeof submission.submit>) => synced(() => submission.submit(...args)),
+    },
     isRecipientAddress,
     // An EmailSubmission has at most SUBMISSION_LIMITS.maxRecipients: more are refused at RCPT.
     limits: { ...limits, maxRecipients: Math.min(limits.maxRecipients, SUBMISSION_LIMITS.maxRecipients) },

@@ -1,13 +1,15 @@
 /**
- * The groups screen in a real pseudo-terminal (tmux): create a group, add a member and remove it again,
- * each checked in the database, and open the group's own account view.
+ * The groups screen in a real pseudo-terminal (tmux): create a group, add a member, let it send as the
+ * group and remove it again (the right goes with it), each checked in the database, and open the
+ * group's own account view.
  */
 import assert from "node:assert/strict";
 import { cli } from "./helpers.ts";
 import { HAS_TMUX, queryObjects, withTuiOnNewDatabase } from "./tui_helpers.ts";
 
 Deno.test({
-  name: "groups screen: create a group, add and remove a member, open the group's account view",
+  name:
+    "groups screen: create a group, add a member who may send as it, remove it, open the group's account view",
   ignore: !HAS_TMUX,
   fn: () =>
     withTuiOnNewDatabase(async (tui, dataDir) => {
@@ -56,6 +58,15 @@ Deno.test({
       await tui.keys("Down", "Space", "Enter");
       await tui.waitFor(/Members +tess\n/);
       assert.deepEqual(Object.values((await tess()).memberGroupIds as object), [group.id]);
+      assert.match(await tui.waitFor("? Group"), /May send as it +\(none\)/);
+
+      // Let tess send as the group.
+      await tui.choose("Who may send as it");
+      screen = await tui.waitFor("? May send as the group (space toggles, enter saves)");
+      assert.match(screen, /tess +tess@example\.org/);
+      await tui.keys("Space", "Enter");
+      await tui.waitFor(/May send as it +tess\n/);
+      assert.deepEqual(Object.values((await tess()).sendAsGroupIds as object), [group.id]);
 
       // Remove tess again.
       await tui.choose("Remove members");
@@ -63,10 +74,58 @@ Deno.test({
       await tui.keys("Space", "Enter");
       await tui.waitFor(/Members +\(none\)/);
       assert.deepEqual(Object.values((await tess()).memberGroupIds as object), []);
+      assert.deepEqual(Object.values((await tess()).sendAsGroupIds as object), []);
 
       // The group's own account view, with its edits and delete.
       await tui.choose("Edit the group");
       screen = await tui.waitFor("? Account");
       assert.match(screen, /Name +sales \(Group/);
+    }),
+});
+
+Deno.test({
+  name: "account view: a member's groups to send as are shown and chosen among its groups",
+  ignore: !HAS_TMUX,
+  fn: () =>
+    withTuiOnNewDatabase(async (tui, dataDir) => {
+      const [domain] = await queryObjects(dataDir, "domain");
+      const run = async (args: string[]) => {
+        const result = await cli(["--data", dataDir, ...args]);
+        assert.equal(result.code, 0, result.stderr);
+      };
+      await run(["create", "account/group", "--field", "name=sales", "--field", `domainId=${domain.id}`]);
+      await run(["create", "account/group", "--field", "name=ops", "--field", `domainId=${domain.id}`]);
+      await run([
+        "create",
+        "account/user",
+        "--field",
+        "name=tess",
+        "--field",
+        `domainId=${domain.id}`,
+        "--field",
+        'memberGroupIds=["sales"]',
+      ]);
+      const tess = async () => (await queryObjects(dataDir, "account")).find((a) => a.name === "tess")!;
+      const sales = (await queryObjects(dataDir, "account/group")).find((g) => g.name === "sales")!;
+
+      await tui.waitFor("? Go to");
+      await tui.keys("Enter");
+      await tui.waitFor("+ New account");
+      await tui.keys("/");
+      await tui.waitFor("? Search");
+      await tui.type("tess");
+      await tui.waitFor(/tess +User +tess@example.org/);
+      await tui.keys("Enter");
+      let screen = await tui.waitFor("? Account");
+      assert.match(screen, /Sends as +\(own addresses only\)/);
+      await tui.choose("Sends as groups");
+      screen = await tui.waitFor("? May send as (space toggles, enter saves)");
+      // Only the groups tess belongs to are offered.
+      const offered = screen.slice(screen.indexOf("? May send as"));
+      assert.match(offered, /sales +sales@example\.org/);
+      assert.doesNotMatch(offered, /ops@example\.org/);
+      await tui.keys("Space", "Enter");
+      await tui.waitFor(/Sends as +sales\n[\s\S]*\? Account/);
+      assert.deepEqual(Object.values((await tess()).sendAsGroupIds as object), [sales.id]);
     }),
 });

@@ -132,6 +132,29 @@ export const EDITS: Record<string, AccountEdit> = {
       return ids === undefined ? undefined : { patch: { memberGroupIds: ids } };
     },
   },
+  sendAs: {
+    label: (a) => `Sends as groups: ${wireList(a.sendAsGroupIds).length}`,
+    description: "Groups (of those it belongs to) whose addresses this user may send as",
+    variants: ["User"],
+    async ask(ui, account) {
+      const member = wireList(account.memberGroupIds).map(String);
+      const groups = (await ui.backend.client.query("account/group", {}))
+        .filter((g) => member.includes(String(g.id)));
+      if (groups.length === 0) throw new Error("The account belongs to no group: add it to one first");
+      const current = wireList(account.sendAsGroupIds).map(String);
+      const ids = value(
+        await ui.prompts.several(
+          "May send as (space toggles, enter saves)",
+          groups.map((g) => ({
+            value: String(g.id),
+            name: `${g.name}  ${g.emailAddress ?? ""}`,
+            checked: current.includes(String(g.id)),
+          })),
+        ),
+      );
+      return ids === undefined ? undefined : { patch: { sendAsGroupIds: ids } };
+    },
+  },
   name: {
     label: (a) => `Rename (now ${a.name})`,
     description: "Changes the login name and the primary address",

@@ -197,11 +197,15 @@ export function accountFacts(
   const aliases = wireList(account.aliases).map(String);
   const memberOf = wireList(account.memberGroupIds).map((g) => groups.get(String(g)) ?? `(missing ${g})`);
   const user = account["@type"] === "User";
+  const sendsAs = wireList(account.sendAsGroupIds).map((g) => groups.get(String(g)) ?? `(missing ${g})`);
   return [
     ["Name", `${account.name} (${account["@type"]}, id ${account.id})`],
     ["Addresses", [String(account.emailAddress), ...aliases].join(", ")],
     ["Description", showValue(account.description)],
     ["Groups", memberOf.length ? memberOf.join(", ") : "(none)"],
+    ...(user
+      ? [["Sends as", sendsAs.length ? sendsAs.join(", ") : "(own addresses only)"] as [string, string]]
+      : []),
     ...(user ? [["Roles", showValue(account.roles)] as [string, string]] : []),
     ["Enabled", showValue(account.enabled !== false)],
     ["Quotas", quotaLine(account, usage)],

@@ -1,6 +1,7 @@
 /**
  * The groups screen: every group with its members; add and remove members (each member's
- * `memberGroupIds` is what changes), and the group's own detail view for everything else.
+ * `memberGroupIds` is what changes), choose the members who may send as the group (each member's
+ * `sendAsGroupIds`), and the group's own detail view for everything else.
  */
 import type { WireObject } from "../src/directory/mod.ts";
 import { createAccount } from "./account_create.ts";
@@ -68,22 +69,29 @@ async function groupDetail(ui: Ui, id: string): Promise<void> {
     if (!group) return;
     const path = ["Groups", String(group.name)];
     const members = membersOf(accounts, id);
+    const senders = members.filter((m) => wireList(m.sendAsGroupIds).map(String).includes(id));
     ui.draw(
       path,
       detailLines([
         ["Group", `${group.name} <${group.emailAddress}> (id ${id})`],
         ["Members", members.length ? members.map((m) => String(m.name)).join(", ") : "(none)"],
+        ["May send as it", senders.length ? senders.map((m) => String(m.name)).join(", ") : "(none)"],
       ], ui.columns),
     );
     const choice = await ui.prompts.menu("Group", [
       { value: "add", name: "Add members…", description: "Pick accounts to add (space toggles)" },
       { value: "remove", name: "Remove members…", description: "Pick members to remove (space toggles)" },
       {
+        value: "sendAs",
+        name: "Who may send as it…",
+        description: "Members whose mail may come from the group's addresses (space toggles)",
+      },
+      {
         value: "account",
         name: "Edit the group…",
         description: "Description, aliases, quotas, rename, delete: the group's account view",
       },
-    ], { default: last, pageSize: 3 });
+    ], { default: last, pageSize: 4 });
     if (isKey(choice)) {
       if (choice.name === "back") return;
       if (choice.name === "help") await showHelp(ui, HELP.groups);
@@ -92,6 +100,10 @@ async function groupDetail(ui: Ui, id: string): Promise<void> {
     last = choice;
     if (choice === "account") {
       await accountDetail(ui, id);
+      continue;
+    }
+    if (choice === "sendAs") {
+      await chooseSenders(ui, { path, groupId: id, members, senders });
       continue;
     }
     const adding = choice === "add";
@@ -117,5 +129,38 @@ async function groupDetail(ui: Ui, id: string): Promise<void> {
     } catch (error) {
       await ui.showError(path, error);
     }
+  }
+}
+
+/** Toggles the right to send as the group, for its user members; saves only what changed. */
+async function chooseSenders(
+  ui: Ui,
+  group: { path: string[]; groupId: string; members: WireObject[]; senders: WireObject[] },
+): Promise<void> {
+  const users = group.members.filter((m) => m["@type"] === "User");
+  if (users.length === 0) {
+    await ui.showDone([...group.path, "Senders"], ["The group has no user members."]);
+    return;
+  }
+  const picked = await ui.prompts.several(
+    "May send as the group (space toggles, enter saves)",
+    users.map((a) => ({
+      value: a,
+      name: `${a.name}  ${a.emailAddress ?? ""}`,
+      checked: group.senders.includes(a),
+    })),
+  );
+  if (isKey(picked)) return;
+  try {
+    for (const account of users) {
+      const allowed = picked.includes(account);
+      if (allowed === group.senders.includes(account)) continue;
+      const current = wireList(account.sendAsGroupIds).map(String);
+      await ui.backend.client.update("account", String(account.id), {
+        sendAsGroupIds: allowed ? [...current, group.groupId] : current.filter((g) => g !== group.groupId),
+      });
+    }
+  } catch (error) {
+    await ui.showError(group.path, error);
   }
 }

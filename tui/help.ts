@@ -77,12 +77,14 @@ export const HELP: Record<string, HelpTopic> = {
     title: "Groups",
     lines: [
       "Groups are accounts whose mailboxes their members share. Add or remove members here (it changes " +
-      "each member's groups); the group's own view edits its description, aliases, quotas and name.",
+      "each member's groups); the group's own view edits its description, aliases, quotas and name. " +
+      "Who may send as it lets chosen user members send from the group's addresses (their sendAsGroupIds).",
     ],
     commands: [
       "query account/group",
       "create account/group --field name=NAME --field domainId=ID",
       "update account MEMBER_ID --field 'memberGroupIds=[\"GROUP_ID\"]'",
+      "update account MEMBER_ID --field 'sendAsGroupIds=[\"GROUP_ID\"]'",
     ],
   },
   clients: {

@@ -23,6 +23,8 @@ export interface AccountInput {
   quotas?: Quotas;
   roles?: Role[];
   memberGroupIds?: number[];
+  /** Of `memberGroupIds` (after the change), the groups whose addresses the account may send as. */
+  sendAsGroupIds?: number[];
   enabled?: boolean;
 }
 

@@ -2,6 +2,7 @@ import type { DirectoryCaches } from "../cache/mod.ts";
 import { membershipSightChanges } from "./mailbox_sight.ts";
 import { createDefaultMailboxes } from "./default_mailboxes.ts";
 import { passwordWeakness } from "./password_policy.ts";
+import { sendAsGroups } from "./send_as.ts";
 import {
   type Account,
   type AccountSearch,
@@ -113,6 +114,10 @@ export class AccountService {
         `${input.name}@${domain.name}`,
       );
       const groups = await this.checkGroups(input.memberGroupIds ?? [], undefined, action);
+      const sendAs = sendAsGroups(
+        { type: input.type, groups, requested: input.sendAsGroupIds, before: [] },
+        action,
+      );
       const id = await this.store.accounts.insert({
         type: input.type,
         name: input.name,
@@ -124,7 +129,7 @@ export class AccountService {
         enabled: input.enabled ?? true,
       }, secret);
       if (aliases.length) await this.store.accounts.setAliases(id, aliases);
-      if (groups.length) await this.store.accounts.setGroups(id, groups);
+      if (groups.length) await this.store.accounts.setGroups(id, groups, sendAs);
       if (hash) await this.store.credentials.setPassword(id, hash);
       const mailboxChanges = input.type === "User" ? await createDefaultMailboxes(this.store, id) : [];
       const keys = [input.name, `${input.name}@${domain.name}`, ...(input.aliases ?? [])];
@@ -162,6 +167,12 @@ export class AccountService {
         aliases = await this.resolveAliases(before.aliases.filter((a) => a !== primary), id, action, primary);
       }
       const groups = patch.memberGroupIds && await this.checkGroups(patch.memberGroupIds, id, action);
+      const sendAs = sendAsGroups({
+        type: before.type,
+        groups: groups ?? before.memberGroupIds,
+        requested: patch.sendAsGroupIds,
+        before: before.sendAsGroupIds,
+      }, action);
       // Clear the old aliases before the primary address moves, so a swap between them never collides.
       if (aliases) await this.store.accounts.setAliases(id, []);
       await this.store.accounts.update(id, {
@@ -174,7 +185,9 @@ export class AccountService {
         enabled: patch.enabled,
       });
       if (aliases) await this.store.accounts.setAliases(id, aliases);
-      if (groups) await this.store.accounts.setGroups(id, groups);
+      if (groups || patch.sendAsGroupIds) {
+        await this.store.accounts.setGroups(id, groups ?? before.memberGroupIds, sendAs);
+      }
       const sight = groups ? await membershipSightChanges(this.store, id, before.memberGroupIds, groups) : [];
       if (hash !== undefined) await this.store.credentials.setPassword(id, hash);
       if (patch.password === null) await this.store.credentials.setPassword(id, null);

@@ -395,6 +395,9 @@ function accountInput(value: WireObject, type: "User" | "Group"): AccountInput &
     memberGroupIds: (value.memberGroupIds as string[] | undefined)?.map((g) =>
       requireId(g, "memberGroupIds")
     ),
+    sendAsGroupIds: (value.sendAsGroupIds as string[] | undefined)?.map((g) =>
+      requireId(g, "sendAsGroupIds")
+    ),
     enabled: value.enabled as boolean | undefined,
   };
 }

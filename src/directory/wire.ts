@@ -35,6 +35,7 @@ export function accountToWire(account: Account): WireObject {
     quotas: account.quotas,
     ...(account.type === "User" ? { roles: toKeyedList(account.roles) } : {}),
     memberGroupIds: toKeyedList(account.memberGroupIds.map(encodeId)),
+    ...(account.type === "User" ? { sendAsGroupIds: toKeyedList(account.sendAsGroupIds.map(encodeId)) } : {}),
     enabled: account.enabled,
     createdAt: iso(account.createdAt),
     updatedAt: iso(account.updatedAt),

@@ -1,8 +1,10 @@
 /**
- * Identities (RFC 8621 §6): who an account may send as. The server keeps one per address of the
- * account (primary and aliases; mayDelete false), in step with the addresses whenever identities are
- * read; users add identities with other names and signatures for those addresses, never for an
- * address the account does not own (forbiddenFrom).
+ * Identities (RFC 8621 §6): who an account may send as. The server keeps one per address the account
+ * may send as (its primary address and aliases, and the addresses of the groups an administrator let
+ * it send as: sendAsGroupIds; mayDelete false), in step with them whenever identities are read; users
+ * add identities with other names and signatures for those addresses, never for another address
+ * (forbiddenFrom). `addresses` is also the rule of EmailSubmission and SMTP submission (MAIL FROM,
+ * From, Sender), read afresh for each, so a right taken away holds from the next message on.
  */
 import type { AccountService } from "../directory/mod.ts";
 import type { IdentityRecord } from "../store/mod.ts";
@@ -30,8 +32,29 @@ export class IdentityService {
 
   /** The addresses the account may send as, lower case (its primary address first). */
   async addresses(accountId: number): Promise<string[]> {
+    return [...(await this.senders(accountId)).keys()];
+  }
+
+  /**
+   * Each address the account may send as with the name its server identity gets: its own (with its
+   * description), then those of the groups it may send as (with the group's description or name).
+   */
+  private async senders(accountId: number): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
     const account = await this.accounts.get(accountId);
-    return account ? [account.primaryAddress, ...account.aliases].map((a) => a.toLowerCase()) : [];
+    if (!account) return out;
+    const add = (addresses: string[], name: string) => {
+      for (const address of addresses) {
+        if (!out.has(address.toLowerCase())) out.set(address.toLowerCase(), name);
+      }
+    };
+    add([account.primaryAddress, ...account.aliases], account.description ?? "");
+    for (const groupId of account.sendAsGroupIds) {
+      // A group deleted meanwhile takes its membership with it; a stale read just skips it.
+      const group = await this.accounts.get(groupId);
+      if (group) add([group.primaryAddress, ...group.aliases], group.description ?? group.name);
+    }
+    return out;
   }
 
   /** The account's identities, its addresses' own identities brought in step first. */
@@ -50,7 +73,7 @@ export class IdentityService {
     if (!addresses.includes(email)) {
       throw new RuleError(
         "forbiddenFrom",
-        `"${email}" is not an address of this account; it may send as ${addresses.join(", ")}`,
+        `"${email}" is not an address this account may send as; it may send as ${addresses.join(", ")}`,
       );
     }
     const account = await this.accounts.get(accountId);
@@ -105,11 +128,11 @@ export class IdentityService {
     }
   }
 
-  /** One server identity per address: new addresses get theirs, removed ones lose theirs. */
+  /** One server identity per address it may send as: new ones get theirs, removed ones lose theirs. */
   private async ensureDefaults(accountId: number): Promise<void> {
-    const account = await this.accounts.get(accountId);
-    if (!account) return;
-    const addresses = await this.addresses(accountId);
+    const senders = await this.senders(accountId);
+    if (senders.size === 0) return;
+    const addresses = [...senders.keys()];
     const work = async () => {
       const own = (await this.store.identities.list(accountId)).filter((i) => !i.mayDelete);
       return {
@@ -126,7 +149,7 @@ export class IdentityService {
       for (const email of missing) {
         const id = await this.store.identities.insert({
           accountId,
-          name: account.description ?? "",
+          name: senders.get(email) ?? "",
           email,
           replyTo: null,
           bcc: null,

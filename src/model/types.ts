@@ -67,6 +67,8 @@ export interface Account {
   aliases: string[];
   /** Groups this account is a direct member of. */
   memberGroupIds: number[];
+  /** Those of `memberGroupIds` whose addresses it may send as (granted by an administrator). */
+  sendAsGroupIds: number[];
   /** Whether a password is set (app passwords and API keys are separate). */
   hasPassword: boolean;
   createdAt: number;

@@ -5,7 +5,7 @@
  * received finish within the grace.
  */
 import type { Logger } from "@logtape/logtape";
-import type { SecureContext } from "node:tls";
+import type { Socket } from "node:net";
 import type { SMTPServer, SMTPServerSession } from "smtp-server";
 import { addressKey } from "../http/mod.ts";
 import type { ListenerCounters } from "./metrics.ts";
@@ -64,22 +64,22 @@ export async function refreshTls(server: SMTPServer, tls: TlsSource, log: Logger
 }
 
 /**
- * An SNICallback for smtp-server that re-reads the certificate before the handshake: on 465 the
- * handshake comes before onConnect, so without it the first session after a new certificate (the
- * first ACME order, a renewal) would get the one before. A client that sends no server name gets
- * the certificate of the last refresh.
+ * Re-reads the certificate for each connection of an implicit-TLS listener before its handshake
+ * starts. smtp-server begins the handshake as the TCP connection is accepted, with the context it
+ * holds then, and a client that sends no server name (SNI) gets no callback in which to change it:
+ * without this, the first such client after a renewal got the old certificate. The listener must be
+ * made with `pauseOnConnect`, so the ClientHello waits in the socket, unread, for the refresh. (This
+ * replaces a refresh in the SNICallback, which Node calls only for a client that sends a name.)
  */
-export function refreshingSni(
-  server: () => SMTPServer,
-  tls: TlsSource,
-  log: Logger,
-): (servername: string, callback: (error: Error | null, context?: SecureContext) => void) => void {
-  return (_servername, callback) => {
-    void refreshTls(server(), tls, log).then(() =>
-      // deno-lint-ignore no-explicit-any
-      callback(null, (server() as any).secureContext.get("*") as SecureContext)
-    );
-  };
+export function refreshBeforeHandshake(server: SMTPServer, tls: TlsSource, log: Logger): void {
+  const listener = server.server;
+  const accept = listener.listeners("connection") as ((socket: Socket) => void)[];
+  listener.removeAllListeners("connection");
+  listener.on("connection", (socket: Socket) => {
+    void refreshTls(server, tls, log).finally(() => {
+      for (const handle of accept) handle.call(listener, socket);
+    });
+  });
 }
 
 /** The connection object of a session (to answer outside a command, e.g. at the DATA timeout). */

@@ -8,6 +8,9 @@ Deno.test("the with keyword follows RFC 3848 and, for SMTPUTF8, RFC 6531", () =>
   assert.equal(protocolKeyword({ ...kind, tls: true }), "ESMTPS");
   assert.equal(protocolKeyword({ ...kind, authenticated: true }), "ESMTPA");
   assert.equal(protocolKeyword({ ...kind, tls: true, authenticated: true }), "ESMTPSA");
+  assert.equal(protocolKeyword({ ...kind, utf8: true }), "UTF8SMTP");
+  assert.equal(protocolKeyword({ ...kind, tls: true, utf8: true }), "UTF8SMTPS");
+  assert.equal(protocolKeyword({ ...kind, authenticated: true, utf8: true }), "UTF8SMTPA");
   assert.equal(protocolKeyword({ ...kind, tls: true, authenticated: true, utf8: true }), "UTF8SMTPSA");
 });
 

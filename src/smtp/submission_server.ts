@@ -2,12 +2,13 @@
  * Message submission (RFC 6409) for mail clients: port 587 with STARTTLS required before AUTH, or
  * port 465 with implicit TLS (RFC 8314). Read in the order of a session:
  *
- * 1. connect: the session caps and certificate refresh shared with the MX (listener.ts).
+ * 1. connect: the session caps and certificate refresh shared with the MX (listener.ts); on 465 the
+ *    refresh comes before the handshake, SNI or not (refreshBeforeHandshake).
  * 2. AUTH: PLAIN, LOGIN, XOAUTH2, OAUTHBEARER through the one authenticator (submission_auth.ts);
  *    before TLS it is 530 5.7.0 (sasl_extensions.ts). MAIL before AUTH is 530 5.7.0.
  * 3. MAIL FROM: the session's credential checked again (a credential revoked since AUTH ends the
  *    session's authentication: 535 5.7.8, counted and logged as a failed AUTH would be), then the sender must be an address the account may send
- *    as, else 553 5.7.1.
+ *    as (its own, or a group's it was let send as: read afresh each time), else 553 5.7.1.
  * 4. RCPT TO: the recipient cap and the address syntax; anyone may be a recipient.
  * 5. DATA: collected as the MX does (receive_data.ts), given a Received field (received.ts: the
  *    client's address and TLS, `with ESMTPSA`, not the account nor a recipient), then stored in Sent and recorded as an
@@ -22,7 +23,7 @@ import { concatBytes } from "../model/bytes.ts";
 import { AuthError, QuotaError, RuleError } from "../model/errors.ts";
 import type { Principal } from "../model/types.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
-import { closeSmtp, listenSmtp, refreshingSni, refreshTls, SmtpSessions } from "./listener.ts";
+import { closeSmtp, listenSmtp, refreshBeforeHandshake, refreshTls, SmtpSessions } from "./listener.ts";
 import type { SmtpMetrics } from "./metrics.ts";
 import { headerValue, receiveData } from "./receive_data.ts";
 import { protocolKeyword, receivedHeader } from "./received.ts";
@@ -115,7 +116,8 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
     secure: options.implicitTls,
     key: files.key,
     cert: files.cert,
-    SNICallback: refreshingSni(() => server, options.tls, log),
+    // 465: each handshake waits for the certificate refresh (refreshBeforeHandshake, below).
+    pauseOnConnect: options.implicitTls,
     authOptional: false,
     authRequiredMessage: "5.7.0 Authentication required",
     // deno-lint-ignore no-explicit-any
@@ -332,6 +334,7 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
     });
   }
 
+  if (options.implicitTls) refreshBeforeHandshake(server, options.tls, log);
   const addr = await listenSmtp(server, options, log);
   return {
     addr,

@@ -53,7 +53,8 @@ export interface AccountRepository {
   setAliases(id: number, aliases: AddressRecord[]): Promise<void>;
   /** Which account, if any, holds this address. */
   addressOwner(address: AddressRecord): Promise<number | undefined>;
-  setGroups(id: number, groupIds: number[]): Promise<void>;
+  /** Replaces the memberships; `sendAs` (a subset of `groupIds`) are those with the right to send as the group. */
+  setGroups(id: number, groupIds: number[], sendAs?: number[]): Promise<void>;
   memberIds(groupId: number): Promise<number[]>;
   /** Ids matching the filter, ordered by id. */
   query(filter: AccountFilter): Promise<number[]>;
@@ -95,12 +96,15 @@ export function sqliteAccounts(db: Db): AccountRepository {
        JOIN domains d ON d.id = ad.domain_id WHERE ad.account_id = ? ORDER BY ad.is_primary DESC, ad.id`,
       id,
     );
-    const groups = db.all<{ group_id: number }>(
-      "SELECT group_id FROM group_members WHERE member_id = ? ORDER BY group_id",
+    const groups = db.all<{ group_id: number; send_as: number }>(
+      "SELECT group_id, send_as FROM group_members WHERE member_id = ? ORDER BY group_id",
       id,
     );
     const password = db.get("SELECT 1 AS x FROM credentials WHERE account_id = ? AND type = 'Password'", id);
-    return toAccount(row, addresses, groups.map((g) => Number(g.group_id)), password !== undefined);
+    return toAccount(row, addresses, {
+      memberGroupIds: groups.map((g) => Number(g.group_id)),
+      sendAsGroupIds: groups.filter((g) => Number(g.send_as) === 1).map((g) => Number(g.group_id)),
+    }, password !== undefined);
   };
 
   return {
@@ -192,10 +196,15 @@ export function sqliteAccounts(db: Db): AccountRepository {
       );
       return Promise.resolve(row ? Number(row.account_id) : undefined);
     },
-    setGroups(id, groupIds) {
+    setGroups(id, groupIds, sendAs = []) {
       db.run("DELETE FROM group_members WHERE member_id = ?", id);
       for (const groupId of groupIds) {
-        db.run("INSERT OR IGNORE INTO group_members (group_id, member_id) VALUES (?, ?)", groupId, id);
+        db.run(
+          "INSERT OR IGNORE INTO group_members (group_id, member_id, send_as) VALUES (?, ?, ?)",
+          groupId,
+          id,
+          sendAs.includes(groupId) ? 1 : 0,
+        );
       }
       return Promise.resolve();
     },
@@ -273,7 +282,7 @@ export function sqliteAccounts(db: Db): AccountRepository {
 function toAccount(
   row: Row,
   addresses: { address: string; is_primary: number }[],
-  memberGroupIds: number[],
+  groups: { memberGroupIds: number[]; sendAsGroupIds: number[] },
   hasPassword: boolean,
 ): Account {
   const primary = addresses.find((a) => a.is_primary)?.address ?? `${row.name}@${row.domain_name}`;
@@ -290,7 +299,7 @@ function toAccount(
     enabled: Number(row.enabled) === 1,
     primaryAddress: primary,
     aliases: addresses.filter((a) => !a.is_primary).map((a) => a.address),
-    memberGroupIds,
+    ...groups,
     hasPassword,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),

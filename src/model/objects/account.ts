@@ -96,6 +96,14 @@ export const ACCOUNT: ObjectSpec = {
       description: "Groups this account belongs to",
       default: {},
     },
+    sendAsGroupIds: {
+      schema: keyedList(idSchema, 1000),
+      type: "List<Id<Account>>",
+      description:
+        "Groups (each one of memberGroupIds) whose addresses this user may send as: MAIL FROM, From and identities. Leaving a group drops it",
+      default: {},
+      variants: ["User"],
+    },
     enabled: {
       schema: z.boolean(),
       type: "Boolean",

@@ -33,6 +33,7 @@ import { sql as certificates } from "./036_certificates.ts";
 import { sql as dkimKeys } from "./037_dkim_keys.ts";
 import { sql as mtaSts } from "./038_mta_sts.ts";
 import { sql as queue } from "./039_queue.ts";
+import { sql as groupSendAs } from "./040_group_send_as.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -67,4 +68,5 @@ export const MIGRATIONS: readonly string[] = [
   dkimKeys,
   mtaSts,
   queue,
+  groupSendAs,
 ];
