@@ -71,7 +71,7 @@ Deno.test("a 5xx fails the recipient at once and bounces into the sender's Inbox
     },
   ));
 
-Deno.test("one bounce per message, once every domain is done, naming only the failed recipients", () =>
+Deno.test("a bounce names the recipients that failed, as soon as they fail, and only them", () =>
   withQueueApp(["550 5.1.1 No such user", "250 2.0.0 Ok"], async (t, transport, alice) => {
     const id = await submitTo(t, alice, ["carol@one.example", "dave@two.example"]);
     assert.equal(await t.services.queue.runDue(), 2);
@@ -83,6 +83,33 @@ Deno.test("one bounce per message, once every domain is done, naming only the fa
     assert.match(text, new RegExp(`<${failed}>: 550 5\\.1\\.1 No such user`));
     assert.ok(!text.includes(delivered), text);
   }));
+
+Deno.test("a recipient failing while another is still retried is bounced at once; the other later, in its own bounce", () =>
+  withQueueApp(
+    ["550 5.1.1 No such user", "451 4.4.1 Try later", "550 5.1.1 Gone too"],
+    async (t, transport, alice) => {
+      const id = await submitTo(t, alice, ["carol@one.example", "dave@two.example"]);
+      const start = Date.now();
+      assert.equal(await t.services.queue.runDue(start), 2);
+      const first = transport.asked[0].domain === "one.example" ? "carol@one.example" : "dave@two.example";
+      const second = first === "carol@one.example" ? "dave@two.example" : "carol@one.example";
+      assert.equal((await statusOf(t, alice, id, first)).delivered, "no");
+      assert.equal((await statusOf(t, alice, id, second)).delivered, "queued");
+      const [text] = await inboxTexts(t, alice);
+      assert.match(text, new RegExp(`<${first}>: 550 5\\.1\\.1 No such user`));
+      assert.ok(!text.includes(second), text);
+
+      assert.equal(await t.services.queue.runDue(start + 6 * MINUTE), 1);
+      assert.equal((await statusOf(t, alice, id, second)).delivered, "no");
+      assert.deepEqual(await inboxSubjects(t, alice), [
+        "Undelivered Mail Returned to Sender",
+        "Undelivered Mail Returned to Sender",
+      ]);
+      const later = (await inboxTexts(t, alice)).find((body) => body.includes("Gone too"))!;
+      assert.match(later, new RegExp(`<${second}>`));
+      assert.ok(!later.includes(first), "each failed recipient is named in one bounce");
+    },
+  ));
 
 Deno.test("a message still deferred after delayNoticeSeconds gets one delay notice; past maxAgeSeconds it expires and bounces", () =>
   withQueueApp(["451 4.4.1 Connection refused"], async (t, _transport, alice) => {

@@ -115,6 +115,14 @@ Deno.test("list filters by state and domain; stats count recipients and the olde
     assert.equal(stats.recipients.queued, 1);
     assert.equal(stats.activeMessages, 1);
     assert.equal(stats.oldestActiveAt, T0 + 5);
-    assert.equal(await a.queue.markBounced(one, T0 + 2), true);
-    assert.equal(await a.queue.markBounced(one, T0 + 3), false, "a bounce is made once");
+    const [failed] = (await a.queue.get(one))!.recipients;
+    const queued = (await a.queue.get(two))!.recipients[0];
+    assert.deepEqual(await a.queue.markReported(one, [failed.id], T0 + 2), [failed.id]);
+    assert.deepEqual(
+      await a.queue.markReported(one, [failed.id], T0 + 3),
+      [],
+      "a recipient is reported once",
+    );
+    assert.deepEqual(await a.queue.markReported(two, [queued.id], T0 + 3), [], "only failed recipients");
+    assert.equal((await a.queue.get(one))!.bouncedAt, T0 + 2);
   }));

@@ -8,7 +8,8 @@
  *    recipient's result recorded with its submission's deliveryStatus in one write (which logs the
  *    EmailSubmission change, so a StateChange is pushed): delivered; permanent → failed;
  *    temporary → deferred until the next attempt of the schedule, or failed once expired.
- * 3. notify: when no recipient is left to try and some failed, one bounce to the sender; while
+ * 3. notify: recipients that failed for good are named in a bounce to the sender as soon as they fail
+ *    (as Postfix does; those still deferred go on and are reported later); while
  *    some are still deferred after delayNoticeSeconds, one delay notice. Never for a null sender.
  *    Each is marked before it is made, so it goes at most once even when two workers finish
  *    different domains of one message at the same time.
@@ -213,16 +214,17 @@ export class QueueWorker {
     return { ...base, state: "deferred", reply: result.reply, nextAttemptAt: next };
   }
 
-  /** The bounce once nothing is left to try, or the delay notice once it is overdue. */
+  /** A bounce naming the recipients that failed since the last one, or the delay notice once overdue. */
   async #notify(messageId: number, now: number, settings: OutboundSettings): Promise<void> {
     const message = await this.deps.store.queue.get(messageId);
     if (!message || message.mailFrom === "") return;
     const active = message.recipients.filter((r) => r.state === "queued" || r.state === "deferred");
-    const failed = message.recipients.filter((r) => r.state === "failed");
-    if (active.length === 0 && failed.length && message.bouncedAt === null) {
-      if (!await this.deps.store.queue.markBounced(messageId, now)) return;
-      await this.#report(message, "failed", failed, now);
-      return;
+    const unreported = message.recipients.filter((r) => r.state === "failed" && r.reportedAt === null);
+    if (unreported.length) {
+      const marked = await this.deps.store.queue.markReported(messageId, unreported.map((r) => r.id), now);
+      const failed = unreported.filter((r) => marked.includes(r.id));
+      if (failed.length) await this.#report(message, "failed", failed, now);
+      if (active.length === 0) return;
     }
     const overdue = settings.delayNoticeSeconds > 0 &&
       now - message.createdAt >= settings.delayNoticeSeconds * 1000;

@@ -37,6 +37,8 @@ export interface QueuedRecipientRecord {
   remoteMta: string | null;
   /** When the claim of the worker delivering it runs out; 0 or past: nobody holds it. */
   claimedUntil: number;
+  /** When a bounce named it (failed recipients only), null if none has. */
+  reportedAt: number | null;
   updatedAt: number;
 }
 
@@ -57,7 +59,7 @@ export interface QueuedMessageRecord {
   createdAt: number;
   /** When the delay notice was sent to the sender, null if not (yet). */
   delayNotifiedAt: number | null;
-  /** When the bounce for its failed recipients was made, null if not (yet). */
+  /** When the last bounce naming some of its failed recipients was made, null if none (yet). */
   bouncedAt: number | null;
   recipients: QueuedRecipientRecord[];
 }
@@ -159,8 +161,11 @@ export interface QueueRepository {
   delete(messageId: number, now: number): Promise<boolean>;
   /** Marks the delay notice sent; false when it already was (so it goes once). */
   markDelayNotified(messageId: number, now: number): Promise<boolean>;
-  /** Marks the bounce made; false when it already was (so it goes once). */
-  markBounced(messageId: number, now: number): Promise<boolean>;
+  /**
+   * Marks failed recipients of a message as named by a bounce, those no bounce has named yet; the ids
+   * it marked (of two workers finishing domains of one message at once, each recipient goes to one).
+   */
+  markReported(messageId: number, recipientIds: number[], now: number): Promise<number[]>;
   /** Counts of recipients and the age of the queue. */
   stats(): Promise<QueueStats>;
 }
@@ -187,6 +192,7 @@ function toRecipient(row: Row): QueuedRecipientRecord {
     remoteMta: nullableText(row.remote_mta),
     claimedUntil: Number(row.claimed_until),
     updatedAt: Number(row.updated_at),
+    reportedAt: nullableNumber(row.reported_at),
   };
 }
 
@@ -390,11 +396,22 @@ export function sqliteQueue(db: Db): QueueRepository {
           messageId,
         ).changes > 0,
       ),
-    markBounced: (messageId, now) =>
-      Promise.resolve(
-        db.run("UPDATE queue_messages SET bounced_at = ? WHERE id = ? AND bounced_at IS NULL", now, messageId)
-          .changes > 0,
-      ),
+    markReported(messageId, recipientIds, now) {
+      if (recipientIds.length === 0) return Promise.resolve([]);
+      return Promise.resolve(db.transaction(() => {
+        const marked = db.all<{ id: number }>(
+          `UPDATE queue_recipients SET reported_at = ?
+           WHERE message_id = ? AND state = 'failed' AND reported_at IS NULL
+             AND id IN (${recipientIds.map(() => "?").join(", ")})
+           RETURNING id`,
+          now,
+          messageId,
+          ...recipientIds,
+        ).map((row) => Number(row.id));
+        if (marked.length) db.run("UPDATE queue_messages SET bounced_at = ? WHERE id = ?", now, messageId);
+        return marked;
+      }));
+    },
     stats() {
       const recipients: Record<QueueRecipientState, number> = {
         queued: 0,

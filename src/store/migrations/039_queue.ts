@@ -46,6 +46,8 @@ CREATE TABLE queue_recipients (
   next_attempt_at INTEGER NOT NULL,
   last_reply TEXT,
   remote_mta TEXT,
+  -- When a bounce named it (failed recipients are reported once, as soon as they fail).
+  reported_at INTEGER,
   claimed_until INTEGER NOT NULL DEFAULT 0,
   updated_at INTEGER NOT NULL,
   UNIQUE (message_id, recipient)
