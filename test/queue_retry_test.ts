@@ -11,11 +11,13 @@ import {
   inboxSubjects,
   inboxTexts,
   MINUTE,
+  SECOND,
   statusOf,
   submission,
   submitTo,
   withQueueApp,
 } from "./queue_helpers.ts";
+import { set } from "./jmap_helpers.ts";
 
 Deno.test("a 4xx is retried on the schedule and a later 2xx delivers: queued with the reply, then yes", () =>
   withQueueApp(["451 4.3.0 Try again later", "250 2.0.0 Ok: queued as 1A"], async (t, transport, alice) => {
@@ -110,6 +112,35 @@ Deno.test("a recipient failing while another is still retried is bounced at once
       assert.ok(!later.includes(first), "each failed recipient is named in one bounce");
     },
   ));
+
+Deno.test("perDomainRateDelaySeconds spaces the deliveries to one domain; other domains are not held back", () =>
+  withQueueApp(["250 2.0.0 Ok"], async (t, transport, alice) => {
+    await set(t, "x:Outbound", { update: { singleton: { perDomainRateDelaySeconds: 60 } } });
+    await submitTo(t, alice, ["carol@one.example"], "First");
+    await submitTo(t, alice, ["dave@one.example"], "Second");
+    await submitTo(t, alice, ["erin@two.example"], "Other domain");
+    const start = Date.now();
+    assert.equal(await t.services.queue.runDue(start), 2, "one per domain");
+    assert.equal(await t.services.queue.runDue(start + 30 * SECOND), 0, "one.example waits its minute");
+    assert.equal(await t.services.queue.runDue(start + 61 * SECOND), 1);
+    assert.deepEqual(transport.asked.map((a) => a.domain).sort(), [
+      "one.example",
+      "one.example",
+      "two.example",
+    ]);
+  }));
+
+Deno.test("bad input: perDomainRateDelaySeconds is refused outside 0–3600, naming the property", () =>
+  withQueueApp(["250 2.0.0 Ok"], async (t) => {
+    for (const value of [-1, 3601, 1.5, "60"]) {
+      const answer = await set(t, "x:Outbound", {
+        update: { singleton: { perDomainRateDelaySeconds: value } },
+      });
+      const notUpdated = (answer.notUpdated as Record<string, Record<string, unknown>>).singleton;
+      assert.equal(notUpdated.type, "invalidProperties", String(value));
+      assert.deepEqual(notUpdated.properties, ["perDomainRateDelaySeconds"]);
+    }
+  }));
 
 Deno.test("a message still deferred after delayNoticeSeconds gets one delay notice; past maxAgeSeconds it expires and bounces", () =>
   withQueueApp(["451 4.4.1 Connection refused"], async (t, _transport, alice) => {

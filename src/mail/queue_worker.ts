@@ -3,7 +3,8 @@
  *
  * 1. runDue: the due (message, domain) pairs nobody holds, each claimed with a lease in one UPDATE
  *    (of two workers or processes exactly one gets it; a worker that dies leaves a lease that
- *    expires, and the work is claimed again), started within the per-domain and global caps.
+ *    expires, and the work is claimed again), started within the per-domain and global caps and
+ *    the per-domain rate delay (kept by each process, as Postfix's queue manager keeps its own).
  * 2. attempt: the route from the settings (queue_routes.ts), one call of the transport, each
  *    recipient's result recorded with its submission's deliveryStatus in one write (which logs the
  *    EmailSubmission change, so a StateChange is pushed): delivered; permanent → failed;
@@ -58,6 +59,8 @@ export interface QueueWorkerDeps {
 export class QueueWorker {
   #inFlight = 0;
   readonly #perDomain = new Map<string, number>();
+  /** When this worker last started a delivery to each domain (for perDomainRateDelaySeconds). */
+  readonly #lastStart = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
 
   /** Claim due work as soon as a delivery ends (the server turns it on, and off when it stops). */
@@ -75,19 +78,28 @@ export class QueueWorker {
     const leaseMs = this.deps.leaseMs ?? DEFAULT_LEASE_MS;
     const free = settings.globalConcurrency - this.#inFlight;
     let started = 0;
+    if (this.#lastStart.size > 10_000) this.#forgetStarts(now, settings.perDomainRateDelaySeconds * 1000);
     if (free > 0) {
       for (const work of await this.deps.store.queue.due(now, free * 4)) {
         if (this.#inFlight >= settings.globalConcurrency) break;
         if ((this.#perDomain.get(work.domain) ?? 0) >= settings.perDomainConcurrency) continue;
+        const last = this.#lastStart.get(work.domain);
+        if (last !== undefined && now - last < settings.perDomainRateDelaySeconds * 1000) continue;
         const claimed = await this.deps.store.queue.claim(work.messageId, work.domain, now, now + leaseMs);
         if (claimed.length === 0) continue; // another worker has it
         started++;
+        if (settings.perDomainRateDelaySeconds > 0) this.#lastStart.set(work.domain, now);
         const claim = { recipients: claimed, until: now + leaseMs };
         this.#start(work.domain, this.#attempt(work.messageId, work.domain, claim, now, settings));
       }
     }
     if (options.wait ?? true) await this.idle();
     return started;
+  }
+
+  /** Forgets the starts older than the rate delay (they hold nothing back any more). */
+  #forgetStarts(now: number, delayMs: number): void {
+    for (const [domain, at] of this.#lastStart) if (now - at >= delayMs) this.#lastStart.delete(domain);
   }
 
   /** One runDue soon, however many deliveries end meanwhile. */

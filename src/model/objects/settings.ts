@@ -255,6 +255,13 @@ export const OUTBOUND_SETTINGS: ObjectSpec = {
       description: "Deliveries at once in all",
       default: 32,
     },
+    perDomainRateDelaySeconds: {
+      schema: seconds(3600),
+      type: "Duration",
+      description:
+        "Least time between two deliveries to one domain, for receivers that limit senders (0: none; Postfix's default_destination_rate_delay)",
+      default: 0,
+    },
   },
 };
 
@@ -270,6 +277,7 @@ export interface OutboundSettings {
   delayNoticeSeconds: number;
   perDomainConcurrency: number;
   globalConcurrency: number;
+  perDomainRateDelaySeconds: number;
 }
 
 /** Typed view of the Smarthost singleton. */
