@@ -39,9 +39,7 @@ import type { InvalidationEvent } from "./model/types.ts";
 import {
   BlobService,
   type BounceComposer,
-  byRoute,
-  composeDsn,
-  DeliveryMetrics,
+  type DeliveryMetrics,
   dkimKeyHandler,
   DkimKeyService,
   DkimSigner,
@@ -53,24 +51,22 @@ import {
   mailboxGrantHandler,
   MailboxService,
   MessageSubmission,
-  OutboundQueue,
+  type OutboundQueue,
   OutboundQueueView,
   PushSubscriptionService,
-  QueueWorker,
+  type QueueWorker,
   ShareNotificationService,
   SubmissionService,
   VacationService,
 } from "./mail/mod.ts";
 import { blake3Hash, OAuthProvider, textSealer } from "./oauth/mod.ts";
-import { DnsResolver } from "./dns/mod.ts";
-import {
-  httpsPolicyFetcher,
+import type {
   MtaStsCache,
-  type OutboundTransport,
-  type PolicyFetchOptions,
-  SmtpTransport,
+  OutboundTransport,
+  PolicyFetchOptions,
   TlsReportRecorder,
 } from "./outbound/mod.ts";
+import { openOutbound } from "./outbound_services.ts";
 import {
   type ConnectionOptions,
   openStore,
@@ -395,43 +391,20 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     { accounts, identities, emails, blobs, delivery, sign: (message) => signer.sign(message) },
     write,
   );
-  const resolver = new DnsResolver({ servers: options.dnsServers });
-  const tlsReports = new TlsReportRecorder({ store: store.mtaSts });
-  const mtaSts = new MtaStsCache({
-    resolver,
-    fetch: httpsPolicyFetcher({ ...options.policyFetch, addresses: (name) => resolver.addresses(name) }),
-    store: store.mtaSts,
-    reporter: tlsReports,
-  });
-  // Connections are kept for the next message to the same server (outbound/connection_cache.ts);
-  // services.close() ends them.
-  const smtpTransport = new SmtpTransport({
-    resolver,
-    ehloName: options.mailHost ?? machineName(),
-    mxPort: async () => (await settings.get("Outbound")).mxPort,
-    mtaSts,
-    tlsReporter: tlsReports,
-    reuseConnections: {},
-  });
-  const outbound = new OutboundQueue(store, (message) => signer.sign(message));
-  delivery.replyElsewhere = async (accountId, to, message) =>
-    void await outbound.reply(accountId, to, message);
-  const queueLog = getLogger(["postern", "queue"]);
-  const deliveryMetrics = new DeliveryMetrics();
-  const queue = new QueueWorker({
+  const outbound = openOutbound({
     store,
+    settings,
     write,
-    outbound: () => settings.get("Outbound"),
-    smarthost: () => settings.get("Smarthost"),
-    transport: deliveryMetrics.counting(byRoute({
-      relay: smtpTransport,
-      mx: options.outboundTransport ?? smtpTransport,
-    })),
     local: delivery,
-    bounces: options.bounces ?? composeDsn,
-    reportingMta: options.mailHost ?? machineName(),
-    warn: (message) => queueLog.warn(message),
+    sign: (message) => signer.sign(message),
+    mailHost: options.mailHost ?? machineName(),
+    dnsServers: options.dnsServers,
+    policyFetch: options.policyFetch,
+    mxTransport: options.outboundTransport,
+    bounces: options.bounces,
   });
+  delivery.replyElsewhere = async (accountId, to, message) =>
+    void await outbound.outboundQueue.reply(accountId, to, message);
   return {
     store,
     caches,
@@ -461,17 +434,17 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     emails,
     identities,
     submissions,
-    queue,
-    outboundQueue: outbound,
+    queue: outbound.queue,
+    outboundQueue: outbound.outboundQueue,
     dkimKeys,
     messageSubmission: new MessageSubmission(store, { identities, emails, blobs, submissions }),
     queueView,
-    deliveryMetrics,
+    deliveryMetrics: outbound.deliveryMetrics,
     vacation,
     pushSubscriptions: new PushSubscriptionService(store),
     shareNotifications: new ShareNotificationService(store, (body) => accounts.write(body)),
-    mtaSts,
-    tlsReports,
+    mtaSts: outbound.mtaSts,
+    tlsReports: outbound.tlsReports,
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),
     prestart: () => hasher.prestart(),
@@ -494,7 +467,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     pruneInvalidations: () => store.invalidations.prune(),
     runningServers: () => store.servers.running(Date.now() - 3 * SERVER_HEARTBEAT_MS),
     async close() {
-      await smtpTransport.close();
+      await outbound.close();
       hasher.close();
       caches.close();
       store.close();
