@@ -60,7 +60,7 @@ Deno.test({
       assert.equal(await login(server.url, "tess@example.org", PASSWORD), 401);
       const home = await tui.waitFor("? Go to");
       assert.match(home, /Accounts +1 user · 0 groups · 1 domain/);
-      assert.match(home, /Database +\d+ KiB .* invalidation log at #\d+/);
+      assert.match(home, /Database +[\d.]+ (?:KiB|MiB) .* invalidation log at #\d+/);
       assert.match(home, /Mail +6 mailboxes · 0 messages/);
       // The server on this database answers over loopback: its health and counters are shown.
       assert.match(home, new RegExp(`Server +reachable at ${server.url.replaceAll(".", "\\.")}`));

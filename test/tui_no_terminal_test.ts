@@ -81,5 +81,5 @@ Deno.test("plain postern without a terminal prints the help rather than opening 
   const result = await runWithoutTerminal([]);
   assert.equal(result.code, 0);
   assert.match(result.stdout, /Usage: postern/);
-  assert.match(result.stdout, /tui +open the interactive admin UI/);
+  assert.match(result.stdout, /tui(?: \[options\])? +open the interactive admin UI/);
 });
