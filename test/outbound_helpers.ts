@@ -55,7 +55,13 @@ export async function startSink(address: string, port: number, args: string[] = 
       const received = async () => {
         const texts: string[] = [];
         for await (const entry of Deno.readDir(dir)) {
-          texts.push(await Deno.readTextFile(`${dir}/${entry.name}`));
+          // smtp-sink removes the dump of a transaction that did not complete (a hang-up at the end
+          // of DATA): one that vanishes between the listing and the reading was not received.
+          const text = await Deno.readTextFile(`${dir}/${entry.name}`).catch((error) => {
+            if (error instanceof Deno.errors.NotFound) return undefined;
+            throw error;
+          });
+          if (text !== undefined) texts.push(text);
         }
         return texts;
       };
