@@ -197,6 +197,18 @@ export async function startServerProcess(
 
 /** A loopback port nothing listens on (at the time of the call). */
 export function freePort(): number {
+  // Below Linux's ephemeral range (32768–60999): a port the kernel hands out for port 0 or for an
+  // outgoing connection of another test file running in parallel is never one chosen here, and a
+  // random pick makes two files choosing the same port unlikely. Each is checked free.
+  for (let tries = 0; tries < 200; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
