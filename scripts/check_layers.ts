@@ -7,7 +7,7 @@
 import { findCycles, importGraph, resolveImport } from "./check_cycles.ts";
 import { walk } from "./walk.ts";
 
-const SURFACES = new Set(["api", "jmap", "smtp", "http", "cli", "tui", "oauth-surface"]);
+const SURFACES = new Set(["api", "jmap", "smtp", "imap", "http", "cli", "tui", "oauth-surface"]);
 const SERVICES = new Set(["directory", "acl", "auth", "cache", "mail", "oauth", "outbound"]);
 
 interface Violation {
