@@ -58,6 +58,9 @@
  *     relayed to Postfix's smtp-sink, msg/s from `postern serve` start until drained, against a
  *     private Postfix's held queue released to the same sink (target ≥ 1,000 msg/s and ≥ 1×); the
  *     EmailSubmission/set enqueue cost in-process (p50 ≤ 2 ms). Needs root and postfix.
+ * 21–22. Compressed responses (scripts/bench/compression.ts): a page of 50 emails (Email/query +
+ *     Email/get) with Accept-Encoding br, gzip and identity on one server, interleaved: throughput
+ *     with br against none, and the bytes saved; first a table of each level's cost and size.
  *
  * The data directory is prepared in-process before any server starts (the first-start bootstrap, the
  * cold-login accounts, the 10,000 accounts, the OAuth clients and their tokens, the mail users, their
@@ -65,7 +68,7 @@
  * this is a report. Options: --rounds, --duration-ms, --connections, --login-rounds, --query-requests,
  * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client), and
  * --only with a comma-separated list of sections to run (account, sync, logins, echo, query, refresh,
- * bearer, verify, session, mailbox, email, push, inbound, queue; `oauth` is refresh, bearer and verify, `mail` session,
+ * bearer, verify, session, mailbox, email, push, inbound, queue, compression; `oauth` is refresh, bearer and verify, `mail` session,
  * mailbox and email), e.g.
  * `deno task bench --only oauth`. --query-requests sets the requests of both latency probes (5, 10).
  */
@@ -84,6 +87,7 @@ import { type Figure, printSummary } from "./bench/report.ts";
 import { parseSections, type Section, SECTIONS } from "./bench/sections.ts";
 import { inboundFigures } from "./bench/mx_inbound.ts";
 import { queueFigures } from "./bench/queue_drain.ts";
+import { compressionFigures } from "./bench/compression.ts";
 import { sessionRounds } from "./bench/session_rounds.ts";
 import {
   basic,
@@ -448,7 +452,10 @@ async function run(
       rounds: 1,
     })).figures
     : [];
-  return [...figures(m), ...email, ...push, ...inbound, ...queue];
+  const compression = has("compression")
+    ? await compressionFigures(group, { tmp, messages: settings.quick ? 200 : 500, settings })
+    : [];
+  return [...figures(m), ...email, ...push, ...inbound, ...queue, ...compression];
 }
 
 /**

@@ -22,6 +22,7 @@ import { printFirstStart, warnIfProxiedWithoutTrust } from "./start_notices.ts";
 import {
   ConnectionStats,
   createHandler,
+  DEFAULT_COMPRESSION,
   HttpMetrics,
   type MetricSample,
   overallConnectionCap,
@@ -210,6 +211,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     log,
     accessLog: options.accessLog,
     cors: { origins: config.corsOrigins, maxAgeSeconds: config.corsMaxAgeSeconds },
+    compression: DEFAULT_COMPRESSION,
   });
   void jmap.webPush.start();
   const closeConnections = () => {

@@ -25,10 +25,11 @@ import { ProcessGroup, type Server } from "./processes.ts";
 import { type Figure, ms, printSummary, quantile } from "./report.ts";
 import { basic, bootstrapData } from "./setup_data.ts";
 
-const DOMAIN = "example.org";
-const USER = "reader";
-const PASSWORD = "bench password that is long enough";
-const ADMIN_PASSWORD = "bench admin password that is long enough";
+/** The bench mail user, its domain and passwords (scripts/bench/compression.ts uses them too). */
+export const DOMAIN = "example.org";
+export const USER = "reader";
+export const PASSWORD = "bench password that is long enough";
+export const ADMIN_PASSWORD = "bench admin password that is long enough";
 const CORE = "urn:ietf:params:jmap:core";
 const MAIL = "urn:ietf:params:jmap:mail";
 const BATCH = 50;
@@ -180,7 +181,8 @@ async function importOverHttp(
 }
 
 /** Adds messages in-process (the server stopped) until the mailbox holds `total`. */
-async function growMailbox(dataDir: string, options: { from: number; total: number }) {
+/** Imports generated messages `from`…`total` into the bench user's Inbox, in-process. */
+export async function growMailbox(dataDir: string, options: { from: number; total: number }) {
   await withServices(dataDir, async (services) => {
     const id = await services.accounts.idByLogin(`${USER}@${DOMAIN}`);
     const inbox = (await services.mailboxes.list(id!, id!)).find((m) => m.role === "inbox")!.id;
@@ -201,7 +203,10 @@ async function growMailbox(dataDir: string, options: { from: number; total: numb
 }
 
 /** Runs `body` with the services of the data directory, opened as the server opens them. */
-async function withServices(dataDir: string, body: (services: Services) => Promise<void>): Promise<void> {
+export async function withServices(
+  dataDir: string,
+  body: (services: Services) => Promise<void>,
+): Promise<void> {
   const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
   try {
     await body(services);

@@ -16,6 +16,7 @@ export const SECTIONS = [
   "push",
   "inbound",
   "queue",
+  "compression",
 ] as const;
 
 /** One section of the benchmark. */

@@ -1,6 +1,7 @@
 import type { Logger } from "@logtape/logtape";
 import { encodeId } from "../model/ids.ts";
 import type { Principal } from "../model/types.ts";
+import { type CompressionOptions, compressResponse, type ContentCoding, negotiate } from "./compression.ts";
 import type { RequestContext } from "./context.ts";
 import { Cors, type CorsOptions } from "./cors.ts";
 import { errorResponse } from "./errors.ts";
@@ -41,6 +42,8 @@ export interface HandlerOptions {
   accessLog?: boolean;
   /** Cross-origin access for browser clients (none when absent). */
   cors?: CorsOptions;
+  /** Compressed responses (compression.ts); none when absent. */
+  compression?: CompressionOptions;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -124,6 +127,10 @@ export function createHandler(
     } catch (error) {
       response = errorResponse(error, { requestId, log: options.log, baseUrl });
     }
+    if (options.compression && response.body) {
+      const coding = codingFor(request, response, { path, ownOrigin: baseUrl ?? originOf(href), cors });
+      response = await compressResponse(request, response, { ...options.compression, coding });
+    }
     // Changing a built Response's headers costs about a microsecond; ctx.json() builds them in.
     if (!tagged.has(response)) response.headers.set("x-request-id", requestId);
     // An upgraded request (a WebSocket, 101) can no longer be read: CORS does not apply to it anyway.
@@ -145,6 +152,24 @@ export function createHandler(
     }
     return response;
   };
+}
+
+/**
+ * The coding a response may be sent in: none for the OAuth pages, which carry form tokens beside
+ * what the request sent, nor for a cross-site request made with a browser's ambient credentials:
+ * compressed sizes an attacker can watch would leak those secrets byte by byte (BREACH).
+ */
+function codingFor(
+  request: Request,
+  response: Response,
+  where: { path: string; ownOrigin: string; cors: Cors | undefined },
+): ContentCoding | undefined {
+  const coding = negotiate(request.headers.get("accept-encoding"));
+  if (!coding) return undefined;
+  if (where.path.startsWith("/auth/") && /^text\/html/i.test(response.headers.get("content-type") ?? "")) {
+    return undefined;
+  }
+  return crossSiteWithAmbientCredentials(request, where.ownOrigin, where.cors) ? undefined : coding;
 }
 
 /** The context of one request (a class: its lazy `url` costs nothing until a route reads it). */

@@ -1,6 +1,8 @@
 /** HTTP plumbing: router, handler pipeline, problem+json, metrics. Imports no surface. */
 export type { RequestContext } from "./context.ts";
 export { RESOURCE_METADATA_PATH } from "./errors.ts";
+export { DEFAULT_COMPRESSION, negotiate } from "./compression.ts";
+export type { CompressionOptions, ContentCoding } from "./compression.ts";
 export { createHandler, jsonResponse, readBody } from "./handler.ts";
 export type { HandlerOptions } from "./handler.ts";
 export { MAX_JSON_DEPTH, parseJson } from "./json.ts";

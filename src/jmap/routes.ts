@@ -179,7 +179,9 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
         await ctx.principal();
         const headers = { etag: deps.schema.etag, "cache-control": "private, max-age=0, must-revalidate" };
         const match = ctx.request.headers.get("if-none-match");
-        if (match && match.split(",").map((s) => s.trim()).includes(deps.schema.etag)) {
+        // Weak comparison (RFC 9110 §13.1.2): a compressed answer carried the tag as W/"…".
+        const tags = match?.split(",").map((s) => s.trim().replace(/^W\//, "")) ?? [];
+        if (tags.includes(deps.schema.etag) || tags.includes("*")) {
           return new Response(null, { status: 304, headers });
         }
         return new Response(deps.schema.body, {
