@@ -71,8 +71,8 @@ export interface AppOptions {
   warn?: (message: string) => void;
   /** Where the news of a schema upgrade goes (default: the log). */
   notice?: (message: string) => void;
-  /** What the connection front did (postern serve), shown on /metrics. */
-  connectionStats?: ConnectionStats;
+  /** What the connection fronts did (postern serve: HTTP, and HTTPS when it listens), shown on /metrics. */
+  connectionStats?: ConnectionStats[];
   /** What the MX did (postern serve with --smtp-listen), shown on /metrics. */
   smtpMetrics?: SmtpMetrics;
   /** The listeners that are up, by protocol (host:port), shown on /healthz; filled as they start. */
@@ -189,7 +189,7 @@ export function createApp(config: Config, services: Services, options: AppOption
           type: "counter",
           value: jmap.skippedSessionAccounts(),
         },
-        ...(options.connectionStats?.samples() ?? []),
+        ...(options.connectionStats?.flatMap((stats) => stats.samples()) ?? []),
         {
           name: "postern_login_throttled_keys",
           help: "Client addresses and accounts currently delayed after failed logins",
@@ -326,14 +326,15 @@ export async function serve(
   }
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first, startLog);
-  const connectionStats = new ConnectionStats();
+  const connectionStats = new ConnectionStats("http");
+  const httpsStats = new ConnectionStats("https");
   const listeners: Record<string, string> = {};
   if (mx) listeners.smtp = hostPort(mx.addr);
   if (submission.submission) listeners.submission = hostPort(submission.submission.addr);
   if (submission.submissions) listeners.submissions = hostPort(submission.submissions.addr);
   const app = createApp(config, services, {
     ...options,
-    connectionStats,
+    connectionStats: httpsListener ? [connectionStats, httpsStats] : [connectionStats],
     smtpMetrics,
     listeners,
     acme: tls.acme,
@@ -377,12 +378,12 @@ export async function serve(
   );
   let https;
   try {
-    // Its own counters: the front's figures are per listener (the HTTP listener's are on /metrics).
+    // Its own counters: the front's figures are per listener, both on /metrics.
     https = httpsListener && tls.source && await startHttps(config, {
       listener: httpsListener,
       source: tls.source(),
       maxConnections,
-      stats: new ConnectionStats(),
+      stats: httpsStats,
       handler: app.handler,
       intercept: tls.intercept,
     });

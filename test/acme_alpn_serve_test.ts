@@ -9,6 +9,7 @@ import { freePort, startServerProcess, until } from "./helpers.ts";
 import { HAS_PEBBLE, servedCertificate, startPebble } from "./pebble_helpers.ts";
 
 const ignore = !HAS_PEBBLE;
+const FLOOD_CAP = 8;
 if (ignore) console.warn("Skipping the TLS-ALPN-01 serve test: apt-get install -y pebble openssl");
 
 Deno.test({
@@ -19,7 +20,11 @@ Deno.test({
     const dataDir = await Deno.makeTempDir({ prefix: "postern-acme-alpn-" });
     const [httpPort, httpsPort, unusedPort] = [freePort(), freePort(), freePort()];
     const pebble = await startPebble({ httpPort: unusedPort, tlsPort: httpsPort });
-    const server = await startServerProcess(dataDir, {}, {
+    // A small cap and header timeout, for the flood of idle connections below.
+    const server = await startServerProcess(dataDir, {
+      POSTERN_MAX_CONNECTIONS_PER_ADDRESS: String(FLOOD_CAP),
+      POSTERN_HEADER_TIMEOUT: "2",
+    }, {
       logLevel: "info",
       args: [
         "--listen",
@@ -74,6 +79,12 @@ Deno.test({
         JSON.parse(new TextDecoder().decode(output.stdout)).listeners.https,
         `127.0.0.1:${httpsPort}`,
       );
+      await idleFloodIsCut(httpsPort, `http://127.0.0.1:${httpPort}`);
+      assert.equal(
+        (await curlHealth(httpsPort, await pebble.rootPem())).code,
+        0,
+        "HTTPS serves again after the flood",
+      );
     } finally {
       await server.stop();
       await pebble.stop();
@@ -81,3 +92,76 @@ Deno.test({
     }
   },
 });
+
+/**
+ * A flood of connections that never finish (or never start) a ClientHello, which the TLS-ALPN-01
+ * front reads before anything else: the per-address cap refuses those past it, and the responder's
+ * read timeout (the header timeout) closes the held ones, so the flood holds nothing for long.
+ */
+async function idleFloodIsCut(httpsPort: number, httpUrl: string): Promise<void> {
+  const held: Deno.TcpConn[] = [];
+  try {
+    for (let i = 0; i < FLOOD_CAP; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port: httpsPort });
+      // Half of them start a TLS record header and stop there.
+      if (i % 2) await conn.write(new Uint8Array([0x16, 0x03, 0x01]));
+      held.push(conn);
+    }
+    // Past the cap: the front refuses at once (it answers and closes).
+    const extra = await Deno.connect({ hostname: "127.0.0.1", port: httpsPort });
+    held.push(extra);
+    assert.equal(await readUntilClosed(extra), true, "a connection past the per-address cap is closed");
+    // The held ones are closed by the header timeout (2 s), each read ending in EOF or a reset.
+    for (const conn of held.slice(0, FLOOD_CAP)) assert.equal(await readUntilClosed(conn), true);
+    const metrics = await (await fetch(`${httpUrl}/metrics`)).text();
+    const refused = /^postern_connections_refused_total\{cap="address",listener="https"\} (\d+)$/m.exec(
+      metrics,
+    );
+    assert.ok(Number(refused?.[1]) >= 1, `refusals at the per-address cap: ${refused?.[0]}`);
+  } finally {
+    for (const conn of held) {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+  }
+}
+
+/** Reads until the server closes the connection (true), or gives up after a generous guard (false). */
+async function readUntilClosed(conn: Deno.TcpConn): Promise<boolean> {
+  const buffer = new Uint8Array(4096);
+  const guard = setTimeout(() => {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }, 60_000);
+  try {
+    for (;;) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) return true;
+    }
+  } finally {
+    clearTimeout(guard);
+  }
+}
+
+/** curl of /healthz over HTTPS with Pebble's root. */
+async function curlHealth(httpsPort: number, rootPem: string): Promise<Deno.CommandOutput> {
+  const curl = new Deno.Command("curl", {
+    args: [
+      "-sS",
+      "--cacert",
+      "/dev/stdin",
+      "--resolve",
+      `mail.example.org:${httpsPort}:127.0.0.1`,
+      `https://mail.example.org:${httpsPort}/healthz`,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = curl.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(rootPem));
+  await writer.close();
+  return await curl.output();
+}

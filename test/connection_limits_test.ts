@@ -104,7 +104,10 @@ Deno.test("a connection that sends half a request head, or nothing, is closed af
       }
       assert.equal(half.received, "");
       await stillServes(server);
-      assert.equal(await metric(server, 'postern_connections_closed_total{reason="header_timeout"}'), 2);
+      assert.equal(
+        await metric(server, 'postern_connections_closed_total{reason="header_timeout",listener="http"}'),
+        2,
+      );
     } finally {
       half.destroy();
       silent.destroy();
@@ -239,9 +242,12 @@ Deno.test("connections past the per-address cap get a 503 refusal while other cl
         assert.match(body.detail, /Too many connections from your address/);
       }
       assert.equal(flood.slice(0, 5).some((c) => c.closed), false);
-      assert.equal(await metric(server, 'postern_connections_refused_total{cap="address"}'), 3);
+      assert.equal(
+        await metric(server, 'postern_connections_refused_total{cap="address",listener="http"}'),
+        3,
+      );
       // Five held from 127.0.0.2, and the test's own.
-      assert.ok(await metric(server, "postern_connections_open") >= 6);
+      assert.ok(await metric(server, 'postern_connections_open{listener="http"}') >= 6);
       // The flood is still open: another address is served, health and an authenticated request.
       await stillServes(server);
       assert.equal((await requestFrom(server.url, "127.0.0.3", "/healthz")).status, 200);

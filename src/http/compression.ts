@@ -92,10 +92,11 @@ export async function compressResponse(
   options: CompressionOptions & { coding: ContentCoding | undefined },
 ): Promise<Response> {
   const status = response.status;
-  if (
-    !response.body || request.method === "HEAD" || status < 200 || status === 204 || status === 206 ||
-    status === 304
-  ) return response;
+  // Never `response.body` before deciding: reading it turns a fixed body into a stream, which
+  // Deno.serve then sends chunked instead of with its Content-Length.
+  if (request.method === "HEAD" || status < 200 || status === 204 || status === 206 || status === 304) {
+    return response;
+  }
   const headers = response.headers;
   if (!compressibleType(headers.get("content-type"))) return response;
   if (headers.has("content-encoding") || /\bno-transform\b/i.test(headers.get("cache-control") ?? "")) {

@@ -141,8 +141,11 @@ export function refusalBytes(detail: string): Uint8Array {
   );
 }
 
-/** What the connection front did, for /metrics. */
+/** What the connection front of one listener did, for /metrics (labelled with the listener). */
 export class ConnectionStats {
+  /** `listener` names the front's listener in the samples: "http" or "https". */
+  constructor(readonly listener = "http") {}
+
   /** Connections held now (set by the front). */
   open = 0;
   refusedPerAddress = 0;
@@ -155,12 +158,13 @@ export class ConnectionStats {
 
   /** The samples /metrics shows. */
   samples(): MetricSample[] {
+    const listener = this.listener;
     const counter = (name: string, help: string, value: number, labels?: Record<string, string>) => ({
       name,
       help,
       type: "counter" as const,
       value,
-      ...(labels ? { labels } : {}),
+      labels: { ...labels, listener },
     });
     const refused = "Connections refused with a 503 at a connection cap";
     const closed = "Connections closed by the server for a timeout or to free descriptors";
@@ -170,6 +174,7 @@ export class ConnectionStats {
         help: "Client connections held now",
         type: "gauge",
         value: this.open,
+        labels: { listener },
       },
       counter("postern_connections_refused_total", refused, this.refusedPerAddress, { cap: "address" }),
       counter("postern_connections_refused_total", refused, this.refusedOverall, { cap: "overall" }),

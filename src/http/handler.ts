@@ -127,7 +127,7 @@ export function createHandler(
     } catch (error) {
       response = errorResponse(error, { requestId, log: options.log, baseUrl });
     }
-    if (options.compression && response.body) {
+    if (options.compression) {
       const coding = codingFor(request, response, { path, ownOrigin: baseUrl ?? originOf(href), cors });
       response = await compressResponse(request, response, { ...options.compression, coding });
     }
