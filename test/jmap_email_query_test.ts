@@ -347,6 +347,36 @@ Deno.test("queryChanges tells what moved in or out of a query since its state", 
   });
 });
 
+Deno.test("queryChanges does not remove what was created since the state and was never in the results", async () => {
+  await withAliceAndBob(async (t, alice) => {
+    const f = await fixture(t, alice);
+    const inInbox = { inMailbox: f.inbox };
+    const before = await query(t, alice, { filter: inInbox });
+    // Created elsewhere (never in the Inbox query), created in the Inbox, created then destroyed.
+    const elsewhere = await imported(t, alice, message("Subject: archived\n\nelsewhere\n"), {
+      mailboxIds: [f.archive],
+    });
+    const arrived = await imported(t, alice, message("Subject: arrived\n\nnew\n"), { mailboxIds: [f.inbox] });
+    const gone = await imported(t, alice, message("Subject: gone\n\nsoon\n"), { mailboxIds: [f.inbox] });
+    await mailCall(t, "Email/set", { destroy: [gone.id] }, alice);
+    // And one that was in the results and left them.
+    await mailCall(
+      t,
+      "Email/set",
+      { update: { [f.ids.note]: { mailboxIds: { [f.archive]: true } } } },
+      alice,
+    );
+    const changes = await mailCall(t, "Email/queryChanges", {
+      filter: inInbox,
+      sort: [{ property: "receivedAt", isAscending: false }],
+      sinceQueryState: before.queryState,
+    }, alice);
+    assert.deepEqual(changes.removed, [f.ids.note]);
+    assert.deepEqual((changes.added as { id: string }[]).map((a) => a.id), [arrived.id]);
+    assert.ok(!(changes.removed as string[]).includes(elsewhere.id as string));
+  });
+});
+
 Deno.test("a sharer's query finds only the emails of the mailboxes it may read", async () => {
   await withAliceAndBob(async (t, alice, bob) => {
     const f = await fixture(t, alice);

@@ -100,12 +100,21 @@ export async function queryChanges(
   const rows = await changesSince(since, ctx, env, accountId);
   const newQueryState = await env.changes.state(type.changeType, changeScope(env, accountId));
   const touched = new Set(rows.map((r) => type.wireId(r.objectId)));
+  // An object whose first change since the old state is its creation was in no result then.
+  const born = new Set<string>();
+  const seen = new Set<number>();
+  for (const row of rows) {
+    if (seen.has(row.objectId)) continue;
+    seen.add(row.objectId);
+    if (row.kind === "created") born.add(type.wireId(row.objectId));
+  }
   const ids = type.query
     ? (await type.query(ctx, { ...window, limit: Number.MAX_SAFE_INTEGER })).ids
     : await allIds(type, ctx, window);
-  // Every touched object is removed and, if it is in the results now, added at its index: clients
-  // then place it correctly whatever its old position was (RFC 8620 §5.6).
-  const removed = [...touched];
+  // Every touched object that may have been in the old results is removed and, if it is in the
+  // results now, added at its index: clients then place it correctly whatever its old position was
+  // (RFC 8620 §5.6). One created since was not there: it is only added, if it is there now.
+  const removed = [...touched].filter((id) => !born.has(id));
   const added = ids.flatMap((id, index) => touched.has(id) ? [{ id, index }] : []);
   if (maxChanges !== undefined && removed.length + added.length > maxChanges) {
     throw new MethodError(
