@@ -14,7 +14,10 @@ import { ConflictError, InvalidInputError } from "./model/errors.ts";
 import {
   checkDatabaseFile,
   copyDatabase,
+  copyStamp,
   installDatabase,
+  keepBeforeRestore,
+  keepFileBeforeRestore,
   lockPathOf,
   storedSchemaVersion,
   syncFile,
@@ -105,12 +108,14 @@ export interface RestoreReport {
   database: string;
   /** Where the key went, or why it did not. */
   encryptionKey: string;
+  /** Copies of what a forced restore replaced (the database, the key), newest KEPT_COPIES kept. */
+  kept: string[];
 }
 
 /**
  * Puts the backup at `from` in the data directory of `config`: checks the manifest and every file's
  * hash, refuses while any process has the target database open, and refuses a target that holds
- * anything unless `force`.
+ * anything unless `force`. What a forced restore replaces is kept beside it (src/store/backup_files.ts).
  */
 export async function restoreBackup(
   config: Config,
@@ -139,6 +144,10 @@ export async function restoreBackup(
       );
     }
     const hasKey = manifest.files.some((file) => file.name === KEY);
+    const kept: string[] = [];
+    const stamp = copyStamp();
+    const keptDatabase = await keepBeforeRestore(config.databasePath, stamp);
+    if (keptDatabase) kept.push(keptDatabase);
     let encryptionKey: string;
     if (config.encryptionKey.kind !== "file") {
       encryptionKey = "not written: this directory's key comes from POSTERN_ENCRYPTION_KEY";
@@ -146,6 +155,9 @@ export async function restoreBackup(
       encryptionKey = "not in the backup: set POSTERN_ENCRYPTION_KEY as when it was taken";
     } else {
       const path = config.encryptionKey.path;
+      // The old database's sealed secrets open only with the old key: keep it with its copy.
+      const keptKey = keptDatabase ? await keepFileBeforeRestore(path, stamp) : undefined;
+      if (keptKey) kept.push(keptKey);
       await Deno.writeFile(`${path}.restoring`, await Deno.readFile(`${from}/${KEY}`), { mode: 0o600 });
       await syncFile(`${path}.restoring`);
       await Deno.rename(`${path}.restoring`, path);
@@ -153,7 +165,7 @@ export async function restoreBackup(
     }
     await installDatabase(`${from}/${DATABASE}`, config.databasePath);
     await syncFile(config.dataDir);
-    return { manifest, database: config.databasePath, encryptionKey };
+    return { manifest, database: config.databasePath, encryptionKey, kept };
   } finally {
     lock.close();
   }

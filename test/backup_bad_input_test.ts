@@ -4,6 +4,7 @@
  * --force), no stack trace, and nothing written where it was refused.
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { assertOneLine, cli, withTempDir } from "./helpers.ts";
 
 /** A data directory and a good backup of it, for the cases to spoil. */
@@ -93,6 +94,45 @@ Deno.test("restore into a non-empty directory needs --force (exit 2 without it)"
     const forced = await restore(root, `${root}/good`, "--force");
     assert.equal(forced.code, 0, forced.stderr);
     assert.equal((await cli(["db", "check", "--data", `${root}/target`])).code, 0);
+  }));
+
+Deno.test("a forced restore keeps the database and key it replaced beside them, the newest three of each", () =>
+  withBackup(async (root) => {
+    const target = `${root}/target`;
+    assert.equal((await cli(["init", "--data", target])).code, 0);
+    const db = new DatabaseSync(`${target}/postern.db`);
+    db.exec("INSERT INTO domains (name, created_at) VALUES ('replaced.example', 0)");
+    db.close();
+    const oldKey = await Deno.readFile(`${target}/encryption.key`);
+    const forced = await restore(root, `${root}/good`, "--force");
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(
+      forced.stdout,
+      /What it replaced is kept as .*postern\.db\.before-restore\..*\.bak and .*encryption\.key\.before-restore\..*\.bak/,
+    );
+    const kept = (prefix: string) =>
+      [...Deno.readDirSync(target)].map((e) => e.name).filter((n) =>
+        n.startsWith(prefix) && n.endsWith(".bak")
+      )
+        .sort();
+    const [keptDb] = kept("postern.db.before-restore.");
+    const copy = new DatabaseSync(`${target}/${keptDb}`, { readOnly: true });
+    assert.ok(
+      copy.prepare("SELECT 1 FROM domains WHERE name = 'replaced.example'").get(),
+      "the replaced data",
+    );
+    copy.close();
+    const [keptKey] = kept("encryption.key.before-restore.");
+    assert.deepEqual(await Deno.readFile(`${target}/${keptKey}`), oldKey);
+    assert.equal((await Deno.stat(`${target}/${keptKey}`)).mode! & 0o777, 0o600);
+    assert.deepEqual(
+      await Deno.readFile(`${target}/encryption.key`),
+      await Deno.readFile(`${root}/good/encryption.key`),
+    );
+    for (let i = 0; i < 3; i++) assert.equal((await restore(root, `${root}/good`, "--force")).code, 0);
+    assert.equal(kept("postern.db.before-restore.").length, 3);
+    assert.equal(kept("encryption.key.before-restore.").length, 3);
+    assert.ok(!kept("postern.db.before-restore.").includes(keptDb), "the oldest copy went");
   }));
 
 Deno.test("backup refuses an existing destination (exit 2), a missing database and an unwritable place (exit 1)", () =>

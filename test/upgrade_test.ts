@@ -98,6 +98,23 @@ Deno.test("an older database is upgraded at start after a copy of it, named with
     assert.equal(version(`${served}/postern.db`), SCHEMA_VERSION);
   }));
 
+Deno.test("an upgrade keeps the newest three copies of the database and deletes older ones", () =>
+  withRoot(async (root) => {
+    const dir = await oldDataDir(root, "data");
+    const stale = ["20240101T000000.000Z", "20250101T000000.000Z", "20250601T000000.000Z"];
+    for (const stamp of stale) {
+      await Deno.writeTextFile(`${dir}/postern.db.schema-${OLD - 1}.${stamp}.bak`, "old");
+    }
+    await Deno.writeTextFile(`${dir}/notes.bak`, "not a copy of Postern's");
+    const result = await cli(["db", "check", "--data", dir]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const left = copies(dir).sort();
+    assert.equal(left.length, 4, left.join(", "));
+    assert.ok(left.includes("notes.bak"));
+    assert.ok(!left.some((name) => name.includes(stale[0])), "the oldest copy went");
+    assert.ok(left.some((name) => name.startsWith(`postern.db.schema-${OLD}.`)), "the new copy stays");
+  }));
+
 Deno.test("--no-backup upgrades an older database without a copy, and says so", () =>
   withRoot(async (root) => {
     const dir = await oldDataDir(root, "data");

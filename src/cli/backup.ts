@@ -31,6 +31,7 @@ export async function restoreCommand(
       `Restored ${from} (taken ${report.manifest.createdAt} by Postern ${report.manifest.posternVersion}, ` +
         `schema ${report.manifest.schemaVersion}) into ${report.database}; encryption key: ${report.encryptionKey}`,
     );
+    if (report.kept.length) console.log(`What it replaced is kept as ${report.kept.join(" and ")}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { copyStamp, pruneCopies } from "./backup_files.ts";
 import { DatabaseSync } from "node:sqlite";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { MisconfigurationError } from "../model/errors.ts";
@@ -68,8 +69,7 @@ function upgrade(db: DatabaseSync, path: string, options: ConnectionOptions): vo
   if (from === MIGRATIONS.length) return;
   let backup: string | undefined;
   if (from > 0 && path !== ":memory:" && options.migrationBackup !== false) {
-    const stamp = new Date().toISOString().replace(/[-:]/g, "");
-    backup = `${path}.schema-${from}.${stamp}.bak`;
+    backup = `${path}.schema-${from}.${copyStamp()}.bak`;
     db.prepare("VACUUM INTO ?").run(backup);
     const file = Deno.openSync(backup, { read: true });
     try {
@@ -90,6 +90,8 @@ function upgrade(db: DatabaseSync, path: string, options: ConnectionOptions): vo
         (backup ? `, copy of schema ${from} at ${backup}` : ""),
     );
   }
+  // The newest copies stay; older ones go once this upgrade has worked.
+  if (backup) pruneCopies(path, "schema");
   if (from > 0) options.onMigration?.({ from, to: MIGRATIONS.length, backup });
 }
 

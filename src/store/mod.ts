@@ -46,6 +46,13 @@ export type { MailboxRepository } from "./mailboxes.ts";
 export type { OAuthRepository } from "./oauth.ts";
 export { SERVER_HEARTBEAT_MS } from "./servers.ts";
 export { checkDatabaseFile, copyDatabase, type DatabaseCopy, installDatabase, syncFile } from "./backup.ts";
+export {
+  copyStamp,
+  keepBeforeRestore,
+  keepFileBeforeRestore,
+  KEPT_COPIES,
+  pruneCopies,
+} from "./backup_files.ts";
 export { storedSchemaVersion } from "./connection.ts";
 export { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
 export { type DataLock, lockPathOf, tryExclusiveLock } from "./data_lock.ts";
