@@ -35,7 +35,9 @@ function message(i: number): Uint8Array<ArrayBuffer> {
 
 async function round(): Promise<{ deliver: number; importRate: number; flag: number }> {
   const dataDir = await Deno.makeTempDir({ prefix: "postern-imap-cost-" });
-  const { services } = await openData(resolveConfig({ data: dataDir }, { POSTERN_ADMIN_PASSWORD: "x".repeat(24) }));
+  const { services } = await openData(
+    resolveConfig({ data: dataDir }, { POSTERN_ADMIN_PASSWORD: "x".repeat(24) }),
+  );
   try {
     await bootstrap(services, { domain: "example.org", adminPassword: "bench admin password long enough" });
     const domain = await services.domains.getByName("example.org");

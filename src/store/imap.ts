@@ -127,7 +127,9 @@ export function sqliteImap(db: Db): ImapRepository {
     facts(mailboxId, uids) {
       const out: ImapMessageFactsRow[] = [];
       for (const [first, last] of uids) {
-        const rows = db.all<RawRow & { thread_id: number; size: number; received_at: number; hash: Uint8Array }>(
+        const rows = db.all<
+          RawRow & { thread_id: number; size: number; received_at: number; hash: Uint8Array }
+        >(
           `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw, e.thread_id, e.size, e.received_at, b.hash
            FROM email_mailboxes m JOIN emails e ON e.id = m.email_id JOIN blobs b ON b.id = e.blob_id
            WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,

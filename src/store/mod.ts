@@ -39,7 +39,13 @@ export type { CredentialRepository } from "./credentials.ts";
 export type { DomainRepository } from "./domains.ts";
 export type { IdSequences, SequencedTable } from "./id_sequences.ts";
 export type { EmailRecord, EmailRepository, MailboxCounts, NewEmail, SearchText } from "./emails.ts";
-export type { ImapMailboxState, ImapMessageFactsRow, ImapMessageRow, ImapRepository, UidRanges } from "./imap.ts";
+export type {
+  ImapMailboxState,
+  ImapMessageFactsRow,
+  ImapMessageRow,
+  ImapRepository,
+  UidRanges,
+} from "./imap.ts";
 export { HEADER_MATCH_FUNCTION } from "./email_query.ts";
 export type { EmailCondition, EmailFilter, EmailQuery, EmailQueryResult, EmailSort } from "./email_query.ts";
 export type { DanglingRow, IntegrityChecker, IntegrityReport } from "./integrity.ts";
