@@ -8,6 +8,7 @@ import type { Db } from "./db.ts";
 /** A mailbox's IMAP state (RFC 9051 §2.3.1.1, RFC 7162 §3.1.1). */
 export interface ImapMailboxState {
   mailboxId: number;
+  accountId: number;
   uidValidity: number;
   uidNext: number;
   highestModseq: number;
@@ -84,12 +85,14 @@ export function sqliteImap(db: Db): ImapRepository {
       const out = new Map<number, ImapMailboxState>();
       if (mailboxIds.length === 0) return done(out);
       const rows = db.all(
-        "SELECT * FROM imap_mailboxes WHERE mailbox_id IN (SELECT value FROM json_each(?))",
+        `SELECT i.*, m.account_id FROM imap_mailboxes i JOIN mailboxes m ON m.id = i.mailbox_id
+         WHERE i.mailbox_id IN (SELECT value FROM json_each(?))`,
         JSON.stringify(mailboxIds),
       );
       for (const row of rows) {
         out.set(Number(row.mailbox_id), {
           mailboxId: Number(row.mailbox_id),
+          accountId: Number(row.account_id),
           uidValidity: Number(row.uid_validity),
           uidNext: Number(row.uid_next),
           highestModseq: Number(row.highest_modseq),
