@@ -346,3 +346,28 @@ Deno.test("APPEND keeps flags and internal date; STATUS counts; the same message
     const status = await imap.status(id(alice), "INBOX");
     assert.deepEqual([status.messages, status.unseen, status.uidNext, status.size], [1, 0, 2, bytes.length]);
   }));
+
+Deno.test("a sharer's deletion takes its mailboxes out of LIST at once; SUBSCRIBE is the viewer's own", () =>
+  withAlice(async (t, alice, bob) => {
+    const imap = t.services.imapMailboxes;
+    const shared = await createMailbox(t, bob, { name: "Shared" });
+    await share(t, bob, shared.id as string, { [alice.accountId]: rights("mayReadItems") });
+    const entry = (await imap.list(id(alice))).find((e) => e.shared)!;
+    assert.equal(entry.subscribed, false);
+    await imap.subscribe(id(alice), entry, true);
+    assert.equal((await imap.list(id(alice))).find((e) => e.shared)?.subscribed, true);
+    assert.equal((await imap.list(id(bob))).find((e) => e.name === "Shared")?.subscribed, true);
+    await adminSetAccounts(t, { accountId: "b", destroy: [bob.accountId] });
+    assert.deepEqual((await imap.list(id(alice))).filter((e) => e.shared), []);
+    assert.deepEqual(
+      (await imap.list(id(alice))).map((e) => [e.name, e.specialUse]),
+      [
+        ["Archive", "\\Archive"],
+        ["Drafts", "\\Drafts"],
+        ["INBOX", null],
+        ["Junk", "\\Junk"],
+        ["Sent", "\\Sent"],
+        ["Trash", "\\Trash"],
+      ],
+    );
+  }));

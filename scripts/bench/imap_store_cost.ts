@@ -8,10 +8,13 @@
  * 3. Flag: $seen set and cleared on each email (EmailService.update, one transaction each): updates per
  *    second.
  *
- * Each figure is the median of `--rounds` rounds, each on a fresh data directory. Run it on two trees
- * (before and after a change) on the same machine and compare.
+ * Each figure is the median of `--rounds` rounds, each on a fresh data directory. With `--ab`, the
+ * rounds alternate between the schema as it is and the same schema without IMAP's triggers and
+ * indexes (dropped after the migrations ran), in one process, so a loaded machine's noise falls on
+ * both alike; the ratio is the cost of keeping IMAP's view. Without it, run it on two trees (before
+ * and after a change) and compare.
  *
- *   deno run -A scripts/bench/imap_store_cost.ts [--messages 1000] [--rounds 5]
+ *   deno run -A scripts/bench/imap_store_cost.ts [--messages 1000] [--rounds 5] [--ab]
  */
 import { parseArgs } from "node:util";
 import { resolveConfig } from "../../src/config/mod.ts";
@@ -19,7 +22,11 @@ import { bootstrap } from "../../src/directory/mod.ts";
 import { openData } from "../../src/server.ts";
 
 const { values } = parseArgs({
-  options: { messages: { type: "string", default: "1000" }, rounds: { type: "string", default: "5" } },
+  options: {
+    messages: { type: "string", default: "1000" },
+    rounds: { type: "string", default: "5" },
+    ab: { type: "boolean", default: false },
+  },
 });
 const COUNT = Number(values.messages);
 const ROUNDS = Number(values.rounds);
@@ -33,13 +40,22 @@ function message(i: number): Uint8Array<ArrayBuffer> {
   );
 }
 
-async function round(): Promise<{ deliver: number; importRate: number; flag: number }> {
+/** IMAP's triggers and indexes (store/migrations/041_imap.ts), dropped for the "without" rounds. */
+const WITHOUT_IMAP = `
+  DROP TRIGGER imap_membership_in; DROP TRIGGER imap_membership_out; DROP TRIGGER imap_keyword_on;
+  DROP TRIGGER imap_keyword_off; DROP INDEX email_mailboxes_uid; DROP INDEX email_mailboxes_modseq;
+`;
+
+type Figures = { deliver: number; importRate: number; flag: number };
+
+async function round(withoutImap = false): Promise<Figures> {
   const dataDir = await Deno.makeTempDir({ prefix: "postern-imap-cost-" });
   const { services } = await openData(
     resolveConfig({ data: dataDir }, { POSTERN_ADMIN_PASSWORD: "x".repeat(24) }),
   );
   try {
     await bootstrap(services, { domain: "example.org", adminPassword: "bench admin password long enough" });
+    if (withoutImap) services.store.unsafeExec(WITHOUT_IMAP);
     const domain = await services.domains.getByName("example.org");
     const user = await services.accounts.create({ type: "User", name: "bench", domainId: domain!.id });
     const inbox = (await services.store.mailboxes.list(user.id)).find((m) => m.role === "inbox")!;
@@ -84,12 +100,30 @@ async function round(): Promise<{ deliver: number; importRate: number; flag: num
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = [];
-for (let i = 0; i < ROUNDS; i++) results.push(await round());
-console.log(JSON.stringify({
-  messages: COUNT,
-  rounds: ROUNDS,
+const summary = (results: Figures[]) => ({
   deliverPerSecond: Math.round(median(results.map((r) => r.deliver))),
   importPerSecond: Math.round(median(results.map((r) => r.importRate))),
   flagUpdatesPerSecond: Math.round(median(results.map((r) => r.flag))),
-}));
+});
+const withImap: Figures[] = [];
+const without: Figures[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  if (values.ab) without.push(await round(true));
+  withImap.push(await round());
+}
+const figures = summary(withImap);
+if (!values.ab) console.log(JSON.stringify({ messages: COUNT, rounds: ROUNDS, ...figures }));
+else {
+  const base = summary(without);
+  console.log(JSON.stringify({
+    messages: COUNT,
+    rounds: ROUNDS,
+    withoutImap: base,
+    withImap: figures,
+    ratio: Object.fromEntries(
+      Object.entries(figures).map((
+        [k, v],
+      ) => [k, Math.round((v / base[k as keyof typeof base]) * 100) / 100]),
+    ),
+  }));
+}

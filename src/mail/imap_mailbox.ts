@@ -7,6 +7,11 @@
  * UIDs, UIDVALIDITY and MODSEQ are kept by the database (store/migrations/041_imap.ts) for every
  * write path; every write here goes through the JMAP change log, so it bumps the JMAP states and
  * pushes a StateChange, and is answered only after its transaction committed.
+ *
+ * Refusals are the domain errors, for the session's one mapping to IMAP: NotFoundError (a mailbox
+ * gone, or never visible to the viewer) → NO [NONEXISTENT] (APPEND/COPY/MOVE: [TRYCREATE]),
+ * ForbiddenError → NO [NOPERM], InvalidInputError (a flag that cannot be stored) → BAD, QuotaError →
+ * NO [OVERQUOTA]. Modseqs are numbers (safe integers); the wire's bigints convert at the session.
  */
 import type { AccountService } from "../directory/mod.ts";
 import {
@@ -21,7 +26,7 @@ import type { ImapMailboxState, ImapMessageRow, UidRanges } from "../store/mod.t
 import type { BlobService } from "./blobs.ts";
 import type { EmailService } from "./emails.ts";
 import type { MailboxService } from "./mailboxes.ts";
-import { flagsOfKeywords, PERMANENT_FLAGS, SYSTEM_FLAG_NAMES } from "./imap_flags.ts";
+import { DELETED_KEYWORD, flagsOfKeywords, PERMANENT_FLAGS, SYSTEM_FLAG_NAMES } from "./imap_flags.ts";
 import { type ImapListEntry, type ImapMailboxRef, listImapMailboxes, sameImapName } from "./imap_names.ts";
 import { ImapUpdates, toRanges } from "./imap_updates.ts";
 import type { ImapChanges, ImapMessage, ImapMessageFacts, ImapSelection, ImapStatus } from "./imap_types.ts";
@@ -98,15 +103,15 @@ export class ImapMailboxService {
     if (!entry) throw new NotFoundError("Mailbox", name);
     const { state } = await this.access(viewerId, entry, "mayReadItems");
     const counts = (await this.store.emails.counts([entry.mailboxId])).get(entry.mailboxId);
-    const all = await this.store.imap.facts(entry.mailboxId, [[1, Math.max(1, state.uidNext - 1)]]);
+    const totals = await this.store.imap.totals(entry.mailboxId, DELETED_KEYWORD);
     return {
       messages: counts?.totalEmails ?? 0,
       unseen: counts?.unreadEmails ?? 0,
       uidNext: state.uidNext,
       uidValidity: state.uidValidity,
       highestModseq: state.highestModseq,
-      size: all.reduce((n, m) => n + m.size, 0),
-      deleted: all.filter((m) => m.keywords.includes("$deleted")).length,
+      size: totals.size,
+      deleted: totals.withKeyword,
     };
   }
 
@@ -144,6 +149,17 @@ export class ImapMailboxService {
     const [row] = await this.store.imap.facts(ref.mailboxId, [[uid, uid]]);
     if (!row) return undefined;
     return await this.services.blobs.readableMessage(viewerId, ref.accountId, row.blobHash);
+  }
+
+  /**
+   * SUBSCRIBE/UNSUBSCRIBE (RFC 9051 §6.3.7, §6.3.8): the viewer's JMAP isSubscribed of the mailbox,
+   * through Mailbox/set's path (its change is logged and pushed like any other).
+   */
+  async subscribe(viewerId: number, ref: ImapMailboxRef, subscribed: boolean): Promise<void> {
+    await this.access(viewerId, ref, "mayReadItems");
+    await this.services.mailboxes.update(viewerId, ref.accountId, ref.mailboxId, {
+      isSubscribed: subscribed,
+    });
   }
 
   /** STORE (RFC 9051 §6.4.6, RFC 7162 §3.1.3): see {@link ImapUpdates.storeFlags}. */

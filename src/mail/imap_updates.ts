@@ -214,9 +214,11 @@ export class ImapUpdates {
     uids?: UidRanges,
     options: { deletedOnly?: boolean } = {},
   ): Promise<number[]> {
-    const { state } = await this.access(viewerId, ref, "mayRemoveItems");
+    await this.access(viewerId, ref, "mayRemoveItems");
     return await this.write(async () => {
-      const rows = (await this.store.imap.facts(ref.mailboxId, uids ?? [[1, Math.max(1, state.uidNext - 1)]]))
+      // Without a set, only the \Deleted messages are read (by the keyword index), not the mailbox.
+      const asked = uids ?? toRanges(await this.store.imap.withKeyword(ref.mailboxId, DELETED_KEYWORD));
+      const rows = asked.length === 0 ? [] : (await this.store.imap.facts(ref.mailboxId, asked))
         .filter((r) => options.deletedOnly === false || r.keywords.includes(DELETED_KEYWORD));
       const emails = await this.emailsOf(ref.accountId, rows);
       const changes: Change[] = [];

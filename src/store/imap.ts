@@ -48,6 +48,10 @@ export interface ImapRepository {
   expungedSince(mailboxId: number, modseq: number): Promise<number[]>;
   /** The messages of `uids` in a mailbox with their facts, by ascending UID. */
   facts(mailboxId: number, uids: UidRanges): Promise<ImapMessageFactsRow[]>;
+  /** UIDs of the messages of a mailbox that have `keyword` (EXPUNGE's \Deleted), ascending. */
+  withKeyword(mailboxId: number, keyword: string): Promise<number[]>;
+  /** Size of all messages of a mailbox and how many have `keyword` (STATUS SIZE and DELETED). */
+  totals(mailboxId: number, keyword: string): Promise<{ size: number; withKeyword: number }>;
   /** The UID of each email of `emailIds` in a mailbox (emails not in it are left out). */
   uidsOf(mailboxId: number, emailIds: readonly number[]): Promise<Map<number, number>>;
   /** How many expunges a mailbox's log keeps after a purge (it purges past twice that). */
@@ -151,6 +155,25 @@ export function sqliteImap(db: Db): ImapRepository {
         }
       }
       return done(out.sort((a, b) => a.uid - b.uid));
+    },
+    withKeyword(mailboxId, keyword) {
+      const rows = db.all<{ uid: number }>(
+        `SELECT m.uid FROM email_keywords k JOIN email_mailboxes m ON m.email_id = k.email_id
+         WHERE k.keyword = ? AND m.mailbox_id = ?`,
+        keyword,
+        mailboxId,
+      );
+      return done(rows.map((r) => Number(r.uid)).sort((a, b) => a - b));
+    },
+    totals(mailboxId, keyword) {
+      const row = db.get<{ size: number | null; flagged: number | null }>(
+        `SELECT sum(e.size) AS size,
+           sum(EXISTS (SELECT 1 FROM email_keywords k WHERE k.email_id = m.email_id AND k.keyword = ?)) AS flagged
+         FROM email_mailboxes m JOIN emails e ON e.id = m.email_id WHERE m.mailbox_id = ?`,
+        keyword,
+        mailboxId,
+      );
+      return done({ size: Number(row?.size ?? 0), withKeyword: Number(row?.flagged ?? 0) });
     },
     uidsOf(mailboxId, emailIds) {
       const out = new Map<number, number>();
