@@ -46,6 +46,7 @@ import {
   DsnReceiver,
   EmailService,
   IdentityService,
+  ImapMailboxService,
   InboundDelivery,
   LocalDelivery,
   mailboxGrantHandler,
@@ -104,6 +105,8 @@ export interface Services {
   mailboxes: MailboxService;
   blobs: BlobService;
   emails: EmailService;
+  /** IMAP's view of the mail store: what a selected IMAP mailbox calls (src/mail/imap_mailbox.ts). */
+  imapMailboxes: ImapMailboxService;
   identities: IdentityService;
   vacation: VacationService;
   pushSubscriptions: PushSubscriptionService;
@@ -432,6 +435,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     mailboxes,
     blobs,
     emails,
+    imapMailboxes: new ImapMailboxService(store, { accounts, mailboxes, emails, blobs }, write),
     identities,
     submissions,
     queue: outbound.queue,

@@ -10,6 +10,28 @@ export { OutboundQueueView, queuedMessageToWire } from "./outbound_queue_view.ts
 export { DkimSigner, SIGNED_FIELDS } from "./dkim_signing.ts";
 export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
 export { EMAIL_LIMITS, EmailService, isKeyword, SNIPPET_LIMITS } from "./emails.ts";
+export { ImapMailboxService } from "./imap_mailbox.ts";
+export type {
+  ImapChanges,
+  ImapMessage,
+  ImapMessageFacts,
+  ImapSelection,
+  ImapStatus,
+  UidRanges,
+} from "./imap_mailbox.ts";
+export type { ImapCopyResult, ImapFlagChange } from "./imap_updates.ts";
+export { toRanges } from "./imap_updates.ts";
+export { IMAP_DELIMITER, OTHER_USERS_PREFIX, sameImapName, specialUseOf } from "./imap_names.ts";
+export type { ImapListEntry, ImapMailboxRef } from "./imap_names.ts";
+export {
+  DELETED_KEYWORD,
+  flagOfKeyword,
+  flagsOfKeywords,
+  keywordOfFlag,
+  keywordsOfFlags,
+  PERMANENT_FLAGS,
+  SYSTEM_FLAG_NAMES,
+} from "./imap_flags.ts";
 export { factsOf, messageFacts } from "./message_facts.ts";
 export type { MessageFacts } from "./message_facts.ts";
 export { PARSE_LIMITS, parseBody, parseMessage } from "./parse_pool.ts";

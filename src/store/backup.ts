@@ -1,10 +1,12 @@
 /**
- * An online copy of the database while other processes write to it, with SQLite's backup API. The copy
- * reads one snapshot: a read transaction is held across every step, so commits of other connections
- * (which WAL lets go on meanwhile) neither restart the copy nor get into it half-way.
+ * An online copy of the database while other processes write to it, with SQLite's backup API, and a
+ * copy put back in place (a restore). The copy reads one snapshot: a read transaction is held across
+ * every step, so commits of other connections (which WAL lets go on meanwhile) neither restart the
+ * copy nor get into it half-way.
  */
 import { backup, DatabaseSync } from "node:sqlite";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
+import { renewUidValidity } from "./imap.ts";
 
 /** Pages copied per step: progress is reported after each. */
 const PAGES_PER_STEP = 256;
@@ -81,6 +83,13 @@ export function checkDatabaseFile(path: string, options: { selfContained?: boole
 export async function installDatabase(source: string, databasePath: string): Promise<void> {
   const temp = `${databasePath}.restoring`;
   await Deno.copyFile(source, temp);
+  // UIDs handed out since the backup will be handed out again: IMAP clients must drop their caches.
+  const db = new DatabaseSync(temp);
+  try {
+    renewUidValidity(db);
+  } finally {
+    db.close();
+  }
   await syncFile(temp);
   for (const suffix of ["-wal", "-shm", "-journal"]) {
     await Deno.remove(databasePath + suffix).catch((error) => {

@@ -12,6 +12,7 @@ import { type CredentialRepository, sqliteCredentials } from "./credentials.ts";
 import { type DomainRepository, sqliteDomains } from "./domains.ts";
 import { type IdSequences, sqliteIdSequences } from "./id_sequences.ts";
 import { type EmailRepository, sqliteEmails } from "./emails.ts";
+import { type ImapRepository, sqliteImap } from "./imap.ts";
 import { type IntegrityChecker, sqliteIntegrity } from "./integrity.ts";
 import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
 import { type MailboxRepository, sqliteMailboxes } from "./mailboxes.ts";
@@ -38,6 +39,13 @@ export type { CredentialRepository } from "./credentials.ts";
 export type { DomainRepository } from "./domains.ts";
 export type { IdSequences, SequencedTable } from "./id_sequences.ts";
 export type { EmailRecord, EmailRepository, MailboxCounts, NewEmail, SearchText } from "./emails.ts";
+export type {
+  ImapMailboxState,
+  ImapMessageFactsRow,
+  ImapMessageRow,
+  ImapRepository,
+  UidRanges,
+} from "./imap.ts";
 export { HEADER_MATCH_FUNCTION } from "./email_query.ts";
 export type { EmailCondition, EmailFilter, EmailQuery, EmailQueryResult, EmailSort } from "./email_query.ts";
 export type { DanglingRow, IntegrityChecker, IntegrityReport } from "./integrity.ts";
@@ -108,6 +116,8 @@ export interface Store {
   readonly activity: ActivityLog;
   readonly blobs: BlobRepository;
   readonly emails: EmailRepository;
+  /** IMAP's view of mailboxes: UIDs, MODSEQ, the expunge log (migrations/041_imap.ts). */
+  readonly imap: ImapRepository;
   readonly servers: ServerRegistry;
   readonly identities: IdentityRepository;
   readonly submissions: SubmissionRepository;
@@ -165,6 +175,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     activity: sqliteActivity(db),
     blobs: sqliteBlobs(db),
     emails: sqliteEmails(db),
+    imap: sqliteImap(db),
     servers: sqliteServers(db),
     identities: sqliteIdentities(db),
     submissions: sqliteSubmissions(db),

@@ -1,0 +1,226 @@
+/**
+ * What an IMAP session needs of the store, as a viewer (the account's owner, or a sharer with the
+ * JMAP rights of its grants, checked on every call so a revoked grant stops the next command):
+ * LIST, SELECT/EXAMINE, STATUS, the changes between commands and for CONDSTORE/QRESYNC, per-message
+ * facts and bytes for FETCH (here), and STORE, COPY, MOVE, EXPUNGE and APPEND (imap_updates.ts).
+ *
+ * UIDs, UIDVALIDITY and MODSEQ are kept by the database (store/migrations/041_imap.ts) for every
+ * write path; every write here goes through the JMAP change log, so it bumps the JMAP states and
+ * pushes a StateChange, and is answered only after its transaction committed.
+ *
+ * Refusals are the domain errors, for the session's one mapping to IMAP: NotFoundError (a mailbox
+ * gone, or never visible to the viewer) → NO [NONEXISTENT] (APPEND/COPY/MOVE: [TRYCREATE]),
+ * ForbiddenError → NO [NOPERM], InvalidInputError (a flag that cannot be stored) → BAD, QuotaError →
+ * NO [OVERQUOTA]. Modseqs are numbers (safe integers); the wire's bigints convert at the session.
+ */
+import type { AccountService } from "../directory/mod.ts";
+import {
+  ForbiddenError,
+  type LoggedWrite,
+  NotFoundError,
+  rightBit,
+  type Store,
+  WRITE_RIGHTS,
+} from "./deps.ts";
+import type { ImapMailboxState, ImapMessageRow, UidRanges } from "../store/mod.ts";
+import type { BlobService } from "./blobs.ts";
+import type { EmailService } from "./emails.ts";
+import type { MailboxService } from "./mailboxes.ts";
+import { DELETED_KEYWORD, flagsOfKeywords, PERMANENT_FLAGS, SYSTEM_FLAG_NAMES } from "./imap_flags.ts";
+import { type ImapListEntry, type ImapMailboxRef, listImapMailboxes, sameImapName } from "./imap_names.ts";
+import { ImapUpdates, toRanges } from "./imap_updates.ts";
+import type { ImapChanges, ImapMessage, ImapMessageFacts, ImapSelection, ImapStatus } from "./imap_types.ts";
+
+export type { ImapChanges, ImapMessage, ImapMessageFacts, ImapSelection, ImapStatus, UidRanges };
+
+/** RFC 4314 §4: SELECT is read-write with any of s (seen), w (write), t (delete-message), e (expunge). */
+const CHANGE = rightBit("maySetSeen") | rightBit("maySetKeywords") | rightBit("mayRemoveItems");
+
+/** The IMAP view of the mail store for a session. */
+export class ImapMailboxService {
+  readonly #updates: ImapUpdates;
+
+  constructor(
+    private readonly store: Store,
+    private readonly services: {
+      accounts: AccountService;
+      mailboxes: MailboxService;
+      emails: EmailService;
+      blobs: BlobService;
+    },
+    /** Logs events and changes in the write's transaction and applies the events afterwards. */
+    write: LoggedWrite,
+  ) {
+    this.#updates = new ImapUpdates(
+      store,
+      services,
+      write,
+      (viewerId, ref, right) => this.access(viewerId, ref, right),
+    );
+  }
+
+  /** LIST/LSUB (RFC 9051 §6.3.9, RFC 5258, RFC 6154): every mailbox the viewer can see. */
+  list(viewerId: number): Promise<ImapListEntry[]> {
+    return listImapMailboxes(viewerId, this.services);
+  }
+
+  /** The mailbox of an IMAP name the viewer can see, or undefined (a session answers NO [NONEXISTENT]). */
+  async resolve(viewerId: number, name: string): Promise<ImapListEntry | undefined> {
+    return (await this.list(viewerId)).find((entry) => sameImapName(entry.name, name));
+  }
+
+  /**
+   * SELECT or EXAMINE (RFC 9051 §6.3.2, §6.3.3): the mailbox's state and messages. Needs
+   * mayReadItems; read-only for EXAMINE or without a right to change anything (RFC 4314 §4).
+   */
+  async select(viewerId: number, name: string, options: { examine?: boolean } = {}): Promise<ImapSelection> {
+    const entry = await this.resolve(viewerId, name);
+    if (!entry) throw new NotFoundError("Mailbox", name);
+    const { bits: rights, state } = await this.access(viewerId, entry, "mayReadItems");
+    const messages = (await this.store.imap.messages(entry.mailboxId)).map(toMessage);
+    const firstUnseen = messages.findIndex((m) => !m.flags.includes("\\Seen"));
+    const readOnly = options.examine === true || (rights & CHANGE) === 0;
+    const keywords = new Set<string>();
+    for (const m of messages) for (const f of m.flags) if (!f.startsWith("\\")) keywords.add(f);
+    return {
+      ...entry,
+      uidValidity: state.uidValidity,
+      uidNext: state.uidNext,
+      highestModseq: state.highestModseq,
+      readOnly,
+      rights,
+      messages,
+      unseen: messages.filter((m) => !m.flags.includes("\\Seen")).length,
+      firstUnseen: firstUnseen < 0 ? null : firstUnseen + 1,
+      flags: [...SYSTEM_FLAG_NAMES, ...[...keywords].sort()],
+      permanentFlags: readOnly || (rights & WRITE_RIGHTS) === 0 ? [] : [...PERMANENT_FLAGS],
+    };
+  }
+
+  /** STATUS (RFC 9051 §6.3.11) of a mailbox by name; needs mayReadItems. */
+  async status(viewerId: number, name: string): Promise<ImapStatus> {
+    const entry = await this.resolve(viewerId, name);
+    if (!entry) throw new NotFoundError("Mailbox", name);
+    const { state } = await this.access(viewerId, entry, "mayReadItems");
+    const counts = (await this.store.emails.counts([entry.mailboxId])).get(entry.mailboxId);
+    const totals = await this.store.imap.totals(entry.mailboxId, DELETED_KEYWORD);
+    return {
+      messages: counts?.totalEmails ?? 0,
+      unseen: counts?.unreadEmails ?? 0,
+      uidNext: state.uidNext,
+      uidValidity: state.uidValidity,
+      highestModseq: state.highestModseq,
+      size: totals.size,
+      deleted: totals.withKeyword,
+    };
+  }
+
+  /**
+   * What changed since `modseq` (RFC 7162 §3.1.4.1, §3.2.5, §3.2.10; RFC 9051 §7.4 between commands).
+   * When nothing changed it costs one lookup of the mailbox's state. Needs mayReadItems.
+   */
+  async changes(viewerId: number, ref: ImapMailboxRef, modseq: number): Promise<ImapChanges> {
+    const { state } = await this.access(viewerId, ref, "mayReadItems");
+    const base = { uidNext: state.uidNext, highestModseq: state.highestModseq };
+    if (modseq >= state.highestModseq) return { ...base, changed: [], vanished: [], vanishedExact: true };
+    const changed = (await this.store.imap.changedSince(ref.mailboxId, modseq)).map(toMessage);
+    if (modseq >= state.purgedModseq) {
+      const vanished = toRanges(await this.store.imap.expungedSince(ref.mailboxId, modseq));
+      return { ...base, changed, vanished, vanishedExact: true };
+    }
+    const present = (await this.store.imap.messages(ref.mailboxId)).map((m) => m.uid);
+    return { ...base, changed, vanished: gaps(present, state.uidNext), vanishedExact: false };
+  }
+
+  /** FETCH facts of the messages of `uids` (FLAGS, UID, MODSEQ, RFC822.SIZE, INTERNALDATE, EMAILID…). */
+  async facts(viewerId: number, ref: ImapMailboxRef, uids: UidRanges): Promise<ImapMessageFacts[]> {
+    await this.access(viewerId, ref, "mayReadItems");
+    return (await this.store.imap.facts(ref.mailboxId, uids)).map((row) => ({
+      ...toMessage(row),
+      threadId: row.threadId,
+      size: row.size,
+      internalDate: row.receivedAt,
+    }));
+  }
+
+  /** The message of a UID as stored (BODY[], RFC822; the renderers take their parts from it). */
+  async message(viewerId: number, ref: ImapMailboxRef, uid: number): Promise<Uint8Array | undefined> {
+    await this.access(viewerId, ref, "mayReadItems");
+    const [row] = await this.store.imap.facts(ref.mailboxId, [[uid, uid]]);
+    if (!row) return undefined;
+    return await this.services.blobs.readableMessage(viewerId, ref.accountId, row.blobHash);
+  }
+
+  /**
+   * SUBSCRIBE/UNSUBSCRIBE (RFC 9051 §6.3.7, §6.3.8): the viewer's JMAP isSubscribed of the mailbox,
+   * through Mailbox/set's path (its change is logged and pushed like any other).
+   */
+  async subscribe(viewerId: number, ref: ImapMailboxRef, subscribed: boolean): Promise<void> {
+    await this.access(viewerId, ref, "mayReadItems");
+    await this.services.mailboxes.update(viewerId, ref.accountId, ref.mailboxId, {
+      isSubscribed: subscribed,
+    });
+  }
+
+  /** STORE (RFC 9051 §6.4.6, RFC 7162 §3.1.3): see {@link ImapUpdates.storeFlags}. */
+  storeFlags(...args: Parameters<ImapUpdates["storeFlags"]>): ReturnType<ImapUpdates["storeFlags"]> {
+    return this.#updates.storeFlags(...args);
+  }
+
+  /** COPY (RFC 9051 §6.4.7, RFC 4315 COPYUID): see {@link ImapUpdates.copy}. */
+  copy(...args: Parameters<ImapUpdates["copy"]>): ReturnType<ImapUpdates["copy"]> {
+    return this.#updates.copy(...args);
+  }
+
+  /** MOVE (RFC 6851): see {@link ImapUpdates.move}. */
+  move(...args: Parameters<ImapUpdates["move"]>): ReturnType<ImapUpdates["move"]> {
+    return this.#updates.move(...args);
+  }
+
+  /** EXPUNGE and UID EXPUNGE (RFC 9051 §6.4.3, RFC 4315): see {@link ImapUpdates.expunge}. */
+  expunge(...args: Parameters<ImapUpdates["expunge"]>): ReturnType<ImapUpdates["expunge"]> {
+    return this.#updates.expunge(...args);
+  }
+
+  /** APPEND (RFC 9051 §6.3.12, RFC 4315 APPENDUID): see {@link ImapUpdates.append}. */
+  append(...args: Parameters<ImapUpdates["append"]>): ReturnType<ImapUpdates["append"]> {
+    return this.#updates.append(...args);
+  }
+
+  /**
+   * The viewer's rights on a mailbox and its state: NotFoundError when it is gone or no longer
+   * visible to the viewer, ForbiddenError when visible without `right`. Two indexed lookups for the
+   * owner (a sharer's grants are read too), so a revoked grant stops the very next command.
+   */
+  private async access(
+    viewerId: number,
+    ref: ImapMailboxRef,
+    right: Parameters<typeof rightBit>[0],
+  ): Promise<{ bits: number; state: ImapMailboxState }> {
+    const state = (await this.store.imap.states([ref.mailboxId])).get(ref.mailboxId);
+    const bits = state?.accountId === ref.accountId
+      ? (await this.services.mailboxes.rightsIn(viewerId, ref.accountId))(ref.mailboxId)
+      : 0;
+    if (!state || bits === 0) throw new NotFoundError("Mailbox", String(ref.mailboxId));
+    if ((bits & rightBit(right)) === 0) {
+      throw new ForbiddenError(`You may not do that in this mailbox (${right} is not granted)`);
+    }
+    return { bits, state };
+  }
+}
+
+/** A stored row as IMAP shows it. */
+export function toMessage(row: ImapMessageRow): ImapMessage {
+  return { uid: row.uid, emailId: row.emailId, modseq: row.modseq, flags: flagsOfKeywords(row.keywords) };
+}
+
+/** The UIDs from 1 to uidNext - 1 not in `present` (ascending), as ranges. */
+function gaps(present: readonly number[], uidNext: number): [number, number][] {
+  const out: [number, number][] = [];
+  let next = 1;
+  for (const uid of [...present, uidNext]) {
+    if (uid > next) out.push([next, uid - 1]);
+    next = uid + 1;
+  }
+  return out;
+}

@@ -1,0 +1,221 @@
+/**
+ * IMAP's view of mailboxes as the database keeps it (migrations/041_imap.ts): UIDVALIDITY, UIDNEXT
+ * and HIGHESTMODSEQ per mailbox, a UID and a MODSEQ per message in a mailbox, and the expunge log.
+ * Reads only: every write that changes them is an email write (emails.ts), and the triggers follow.
+ */
+import type { Db } from "./db.ts";
+
+/** A mailbox's IMAP state (RFC 9051 §2.3.1.1, RFC 7162 §3.1.1). */
+export interface ImapMailboxState {
+  mailboxId: number;
+  accountId: number;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  /** Expunges at or below this MODSEQ were purged from the log (0: none ever were). */
+  purgedModseq: number;
+}
+
+/** A message of a mailbox as IMAP lists it: its UID, email, MODSEQ and keywords (lower case). */
+export interface ImapMessageRow {
+  uid: number;
+  emailId: number;
+  modseq: number;
+  keywords: string[];
+}
+
+/** What FETCH needs of a message without opening it. */
+export interface ImapMessageFactsRow extends ImapMessageRow {
+  threadId: number;
+  size: number;
+  /** The internal date (RFC 9051 §2.3.3), ms since the epoch: the email's receivedAt. */
+  receivedAt: number;
+  blobHash: Uint8Array;
+}
+
+/** UIDs as inclusive ranges `[first, last]`, ascending. */
+export type UidRanges = readonly (readonly [number, number])[];
+
+/** Reads of IMAP's view of mailboxes. */
+export interface ImapRepository {
+  /** The states of the mailboxes asked for (a missing mailbox is left out). */
+  states(mailboxIds: readonly number[]): Promise<Map<number, ImapMailboxState>>;
+  /** Every message of a mailbox, by ascending UID. */
+  messages(mailboxId: number): Promise<ImapMessageRow[]>;
+  /** The messages of a mailbox whose MODSEQ is above `modseq`, by ascending UID. */
+  changedSince(mailboxId: number, modseq: number): Promise<ImapMessageRow[]>;
+  /** UIDs that left the mailbox with a MODSEQ above `modseq` (exact only above purgedModseq). */
+  expungedSince(mailboxId: number, modseq: number): Promise<number[]>;
+  /** The messages of `uids` in a mailbox with their facts, by ascending UID. */
+  facts(mailboxId: number, uids: UidRanges): Promise<ImapMessageFactsRow[]>;
+  /** UIDs of the messages of a mailbox that have `keyword` (EXPUNGE's \Deleted), ascending. */
+  withKeyword(mailboxId: number, keyword: string): Promise<number[]>;
+  /** Size of all messages of a mailbox and how many have `keyword` (STATUS SIZE and DELETED). */
+  totals(mailboxId: number, keyword: string): Promise<{ size: number; withKeyword: number }>;
+  /** The UID of each email of `emailIds` in a mailbox (emails not in it are left out). */
+  uidsOf(mailboxId: number, emailIds: readonly number[]): Promise<Map<number, number>>;
+  /** How many expunges a mailbox's log keeps after a purge (it purges past twice that). */
+  setKeepExpunges(count: number): Promise<void>;
+  /**
+   * Gives every mailbox a new UIDVALIDITY (after a restore from a backup: UIDs handed out since the
+   * backup are handed out again, so clients must forget what they cached).
+   */
+  renewUidValidity(): Promise<void>;
+}
+
+const KEYWORDS = "(SELECT group_concat(keyword, ' ') FROM email_keywords k WHERE k.email_id = m.email_id)";
+
+interface RawRow {
+  uid: number;
+  email_id: number;
+  modseq: number;
+  kw: string | null;
+}
+
+function toRow(row: RawRow): ImapMessageRow {
+  return {
+    uid: Number(row.uid),
+    emailId: Number(row.email_id),
+    modseq: Number(row.modseq),
+    keywords: row.kw ? String(row.kw).split(" ").sort() : [],
+  };
+}
+
+/** SQLite implementation of {@link ImapRepository}. */
+export function sqliteImap(db: Db): ImapRepository {
+  const done = <T>(value: T) => Promise.resolve(value);
+  return {
+    states(mailboxIds) {
+      const out = new Map<number, ImapMailboxState>();
+      if (mailboxIds.length === 0) return done(out);
+      const rows = db.all(
+        `SELECT i.*, m.account_id FROM imap_mailboxes i JOIN mailboxes m ON m.id = i.mailbox_id
+         WHERE i.mailbox_id IN (SELECT value FROM json_each(?))`,
+        JSON.stringify(mailboxIds),
+      );
+      for (const row of rows) {
+        out.set(Number(row.mailbox_id), {
+          mailboxId: Number(row.mailbox_id),
+          accountId: Number(row.account_id),
+          uidValidity: Number(row.uid_validity),
+          uidNext: Number(row.uid_next),
+          highestModseq: Number(row.highest_modseq),
+          purgedModseq: Number(row.purged_modseq),
+        });
+      }
+      return done(out);
+    },
+    messages(mailboxId) {
+      const rows = db.all<RawRow>(
+        `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw
+         FROM email_mailboxes m WHERE m.mailbox_id = ? ORDER BY m.uid`,
+        mailboxId,
+      );
+      return done(rows.map(toRow));
+    },
+    changedSince(mailboxId, modseq) {
+      const rows = db.all<RawRow>(
+        `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw
+         FROM email_mailboxes m INDEXED BY email_mailboxes_modseq
+         WHERE m.mailbox_id = ? AND m.modseq > ?`,
+        mailboxId,
+        modseq,
+      );
+      return done(rows.map(toRow).sort((a, b) => a.uid - b.uid));
+    },
+    expungedSince(mailboxId, modseq) {
+      const rows = db.all<{ uid: number }>(
+        "SELECT uid FROM imap_expunges WHERE mailbox_id = ? AND modseq > ?",
+        mailboxId,
+        modseq,
+      );
+      return done(rows.map((r) => Number(r.uid)).sort((a, b) => a - b));
+    },
+    facts(mailboxId, uids) {
+      const out: ImapMessageFactsRow[] = [];
+      for (const [first, last] of uids) {
+        const rows = db.all<
+          RawRow & { thread_id: number; size: number; received_at: number; hash: Uint8Array }
+        >(
+          `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw, e.thread_id, e.size, e.received_at, b.hash
+           FROM email_mailboxes m JOIN emails e ON e.id = m.email_id JOIN blobs b ON b.id = e.blob_id
+           WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
+          mailboxId,
+          first,
+          last,
+        );
+        for (const row of rows) {
+          out.push({
+            ...toRow(row),
+            threadId: Number(row.thread_id),
+            size: Number(row.size),
+            receivedAt: Number(row.received_at),
+            blobHash: row.hash,
+          });
+        }
+      }
+      return done(out.sort((a, b) => a.uid - b.uid));
+    },
+    withKeyword(mailboxId, keyword) {
+      const rows = db.all<{ uid: number }>(
+        `SELECT m.uid FROM email_keywords k JOIN email_mailboxes m ON m.email_id = k.email_id
+         WHERE k.keyword = ? AND m.mailbox_id = ?`,
+        keyword,
+        mailboxId,
+      );
+      return done(rows.map((r) => Number(r.uid)).sort((a, b) => a - b));
+    },
+    totals(mailboxId, keyword) {
+      const row = db.get<{ size: number | null; flagged: number | null }>(
+        `SELECT sum(e.size) AS size,
+           sum(EXISTS (SELECT 1 FROM email_keywords k WHERE k.email_id = m.email_id AND k.keyword = ?)) AS flagged
+         FROM email_mailboxes m JOIN emails e ON e.id = m.email_id WHERE m.mailbox_id = ?`,
+        keyword,
+        mailboxId,
+      );
+      return done({ size: Number(row?.size ?? 0), withKeyword: Number(row?.flagged ?? 0) });
+    },
+    uidsOf(mailboxId, emailIds) {
+      const out = new Map<number, number>();
+      if (emailIds.length === 0) return done(out);
+      const rows = db.all<{ uid: number; email_id: number }>(
+        `SELECT uid, email_id FROM email_mailboxes
+         WHERE mailbox_id = ? AND email_id IN (SELECT value FROM json_each(?))`,
+        mailboxId,
+        JSON.stringify(emailIds),
+      );
+      for (const row of rows) out.set(Number(row.email_id), Number(row.uid));
+      return done(out);
+    },
+    setKeepExpunges(count) {
+      db.run("UPDATE imap_settings SET keep_expunges = ?", count);
+      return done(undefined);
+    },
+    renewUidValidity() {
+      renewUidValidity(db.raw);
+      return done(undefined);
+    },
+  };
+}
+
+/**
+ * Gives every mailbox a new UIDVALIDITY, above every value handed out before, on a raw connection (a
+ * restored database file before it is put in place); a database without the IMAP tables is left as
+ * it is (its migration assigns fresh values).
+ */
+export function renewUidValidity(
+  db: { exec(sql: string): void; prepare(sql: string): { get(): unknown } },
+): void {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'imap_mailboxes'").get()) return;
+  db.exec(`
+    UPDATE imap_mailboxes SET uid_validity = r.n FROM (
+      SELECT mailbox_id,
+        (SELECT max(last_uid_validity + 1, unixepoch()) FROM imap_settings) +
+        row_number() OVER (ORDER BY mailbox_id) - 1 AS n
+      FROM imap_mailboxes
+    ) r WHERE imap_mailboxes.mailbox_id = r.mailbox_id;
+    UPDATE imap_settings SET last_uid_validity = max(
+      last_uid_validity, IFNULL((SELECT max(uid_validity) FROM imap_mailboxes), 0)
+    );
+  `);
+}
