@@ -107,6 +107,7 @@ export class Reader {
 
   /** Refuses anything after the end of the command's grammar. */
   end(): void {
+    if (this.peek() >= 0x80) this.fail("8-bit character outside a quoted string or literal");
     if (!this.atEnd()) this.fail("Unexpected characters after the command");
     if (this.#literal < this.literals.length) this.fail("Unexpected literal");
   }
