@@ -237,6 +237,7 @@ export class Reader {
   astring(): string {
     const byte = this.peek();
     if (byte === 0x22 || byte === 0x7b) return this.string();
+    if (byte === 0x7e && this.peek(1) === 0x7b) this.literal(); // refused: a literal8 outside APPEND
     return this.#run(isAstringChar, "an atom or a string");
   }
 

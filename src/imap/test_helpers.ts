@@ -5,13 +5,12 @@ import { createCommandDecoder } from "./decoder.ts";
 /** Limits roomy enough for every example of the tests. */
 export const TEST_LIMITS: DecoderLimits = { maxLine: 65536, maxAppendLiteral: 1 << 20, maxLiteral: 65536 };
 
-/** Decodes `input` (CRLF added when missing) and returns the events other than `continue`. */
+/** Decodes `input` and a final CRLF, and returns the events other than `continue`. */
 export function decodeEvents(input: string | Uint8Array, options: { utf8?: boolean } = {}): DecodeEvent[] {
   const decoder = createCommandDecoder(TEST_LIMITS);
   decoder.utf8(options.utf8 ?? false);
-  let bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
-  if (bytes[bytes.length - 1] !== 0x0a) bytes = new Uint8Array([...bytes, 0x0d, 0x0a]);
-  return decoder.push(bytes).filter((event) => event.type !== "continue");
+  const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
+  return decoder.push(new Uint8Array([...bytes, 0x0d, 0x0a])).filter((event) => event.type !== "continue");
 }
 
 /** Decodes one command and returns it; throws with what came instead. */
