@@ -97,8 +97,15 @@ export function parseCommand(line: Uint8Array, literals: LiteralPart[], options:
     return { ok: true, command: { tag, uid, body } };
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
-    return { ok: false, tag, text: error.message, ...(error.code ? { code: error.code } : {}) };
+    const text = printable(error.message);
+    return { ok: false, tag, text, ...(error.code ? { code: error.code } : {}) };
   }
+}
+
+/** A refusal's text quotes what the client sent: no control character, and not too long. */
+function printable(text: string): string {
+  const clean = text.replace(/\p{Cc}/gu, "?");
+  return clean.length > 200 ? clean.slice(0, 200) + "…" : clean;
 }
 
 function bare(_reader: Reader, name: string): CommandBody {
