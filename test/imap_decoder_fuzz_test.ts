@@ -18,7 +18,8 @@ const SEED = Number(Deno.env.get("POSTERN_FUZZ_SEED") ?? Math.floor(Math.random(
 const ROUNDS = Number(Deno.env.get("POSTERN_FUZZ_ROUNDS") ?? 4000);
 const LIMITS: DecoderLimits = { maxLine: 512, maxAppendLiteral: 256, maxLiteral: 64 };
 const enc = new TextEncoder();
-const TAG = /^[^\x00-\x20(){%*"\\+\x7f-\xff]+$/;
+/** A tag: ASTRING-CHARs but "+" (printable ASCII without the atom specials). */
+const TAG = /^[!#$&'\x2c-\x5b\x5d-\x7a|}~]+$/;
 
 const NOISE = [
   "(",
