@@ -26,7 +26,7 @@
  */
 import type { CommandDecoder, DecodeEvent, DecoderLimits } from "./command.ts";
 import { parseCommand } from "./parser.ts";
-import { isAstringChar, type LiteralPart } from "./parser_reader.ts";
+import { byteString, isAstringChar, type LiteralPart } from "./parser_reader.ts";
 
 /** The decoder with what Postern adds to the contract. */
 export interface ImapCommandDecoder extends CommandDecoder {
@@ -284,7 +284,7 @@ function announcement(line: Uint8Array, start: number): Announcement | undefined
     else if (line[k] === 0x22) inQuote = !inQuote;
   }
   if (inQuote) return undefined;
-  const inner = latin1.decode(line.subarray(open + 1, line.length - 1));
+  const inner = byteString(line, open + 1, line.length - 1);
   const match = /^(\d+)(\+?)$/.exec(inner);
   if (!match) return undefined;
   const binary = open > start && line[open - 1] === 0x7e;
@@ -298,12 +298,12 @@ function tagOf(line: Uint8Array): string | undefined {
   let end = 0;
   while (end < line.length && end < 256 && isAstringChar(line[end]) && line[end] !== 0x2b) end++;
   if (end === 0 || (end < line.length && line[end] !== 0x20)) return undefined;
-  return latin1.decode(line.subarray(0, end));
+  return byteString(line, 0, end);
 }
 
 /** Whether the command is an APPEND (its literals have the message size limit). */
 function isAppend(line: Uint8Array): boolean {
-  return /^\S+ APPEND /i.test(latin1.decode(line.subarray(0, 64)));
+  return /^\S+ APPEND /i.test(byteString(line, 0, Math.min(line.length, 64)));
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

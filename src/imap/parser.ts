@@ -8,7 +8,7 @@
  * (SELECT, LIST, STATUS, APPEND, CREATE) in parser_mailbox.ts.
  */
 import type { CommandBody, ImapCommand } from "./command.ts";
-import { type LiteralPart, ParseError, Reader } from "./parser_reader.ts";
+import { byteString, type LiteralPart, ParseError, Reader } from "./parser_reader.ts";
 import { readSequenceSet } from "./sequence.ts";
 import { parseFetch, parseStore } from "./parser_fetch.ts";
 import { parseSearch, parseSort, parseThread } from "./parser_search.ts";
@@ -131,10 +131,15 @@ function parseAuthenticate(reader: Reader): CommandBody {
   if (!reader.trySp()) return { name: "AUTHENTICATE", mechanism };
   if (reader.tryChar("=")) return { name: "AUTHENTICATE", mechanism, initialResponse: "" };
   const start = reader.pos;
-  while (/[A-Za-z0-9+/]/.test(String.fromCharCode(reader.peek()))) reader.pos++;
+  while (BASE64[reader.peek()] === 1) reader.pos++;
   while (reader.peek() === 0x3d) reader.pos++;
-  const text = new TextDecoder().decode(reader.line.subarray(start, reader.pos));
+  const text = byteString(reader.line, start, reader.pos);
   return { name: "AUTHENTICATE", mechanism, initialResponse: decodeBase64(reader, text) };
+}
+
+const BASE64 = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") {
+  BASE64[c.charCodeAt(0)] = 1;
 }
 
 /** Decodes base64 (RFC 4648 §4, padding required), refusing anything else. */
