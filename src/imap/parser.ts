@@ -170,7 +170,7 @@ function parseEnable(reader: Reader): CommandBody {
   return { name: "ENABLE", capabilities };
 }
 
-/** `ID ("(" [string SP nstring *(SP string SP nstring)] ")" / NIL)` (RFC 2971 §4). */
+/** `ID ("(" #(string SP nstring) ")" / NIL)` (RFC 2971 §4: the list may be empty, as Dovecot agrees). */
 function parseId(reader: Reader): CommandBody {
   reader.sp();
   if (reader.lookingAt("NIL")) {
@@ -188,7 +188,6 @@ function parseId(reader: Reader): CommandBody {
     if (++count > 30) reader.fail("Too many ID fields (RFC 2971 allows 30)");
     parameters[field] = value;
   }
-  if (count === 0) reader.fail("ID takes NIL rather than an empty list");
   return { name: "ID", parameters };
 }
 
