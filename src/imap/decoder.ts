@@ -25,7 +25,7 @@
  * - `lineMode(true)` reads the next line raw (one line; then commands again).
  */
 import type { CommandDecoder, DecodeEvent, DecoderLimits } from "./command.ts";
-import { parseCommand } from "./parser.ts";
+import { isCommandName, parseCommand, printable } from "./parser.ts";
 import { byteString, isAstringChar, type LiteralPart } from "./parser_reader.ts";
 
 /** The decoder with what Postern adds to the contract. */
@@ -221,7 +221,17 @@ class Decoder implements ImapCommandDecoder {
       if (close) this.#state = "closed";
       return;
     }
-    if (announced.sync) events.push({ type: "continue", text: CONTINUE_TEXT });
+    if (announced.sync) {
+      // Before asking for the literal, refuse a command that cannot become valid (RFC 9051 §7.5:
+      // a BAD instead of the continuation, and the client sends no literal).
+      const refusal = this.#literals.length === 0 ? hopeless(this.#text.view()) : undefined;
+      if (refusal) {
+        const tag = tagOf(this.#text.view());
+        events.push({ type: "bad", ...(tag ? { tag } : {}), text: refusal });
+        return this.#reset();
+      }
+      events.push({ type: "continue", text: CONTINUE_TEXT });
+    }
     this.#literalTotal += announced.size;
     this.#literal = {
       chunks: [],
@@ -291,6 +301,14 @@ function announcement(line: Uint8Array, start: number): Announcement | undefined
   if (binary) open--;
   const size = match[1].length > 15 ? Infinity : Number(match[1]);
   return { size, sync: match[2] === "", binary };
+}
+
+/** Why a command's first line cannot start a valid command (bad tag, unknown name), if so. */
+function hopeless(line: Uint8Array): string | undefined {
+  if (!tagOf(line)) return "Invalid tag";
+  const match = /^\S+ (?:UID )?([^ ]*)/i.exec(byteString(line, 0, Math.min(line.length, 64)));
+  const name = match?.[1].toUpperCase() ?? "";
+  return isCommandName(name) ? undefined : printable(`Unknown command ${name.slice(0, 40)}`);
 }
 
 /** The tag a command line starts with, if it has a valid one. */

@@ -69,6 +69,11 @@ const COMMANDS = new Map<string, ArgumentParser>([
   ["LISTRIGHTS", mailboxAndIdentifier],
 ]);
 
+/** Whether `name` (upper case) is a command the parser knows. */
+export function isCommandName(name: string): boolean {
+  return COMMANDS.has(name);
+}
+
 /** Parses one framed command. */
 export function parseCommand(line: Uint8Array, literals: LiteralPart[], options: ParseOptions): ParseResult {
   const reader = new Reader(line, literals, options);
@@ -103,7 +108,7 @@ export function parseCommand(line: Uint8Array, literals: LiteralPart[], options:
 }
 
 /** A refusal's text quotes what the client sent: no control character, and not too long. */
-function printable(text: string): string {
+export function printable(text: string): string {
   const clean = text.replace(/\p{Cc}/gu, "?");
   return clean.length > 200 ? clean.slice(0, 200) + "…" : clean;
 }
