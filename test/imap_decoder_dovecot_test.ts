@@ -19,6 +19,9 @@ const enc = new TextEncoder();
 /** Well-formed commands (Dovecot answers OK or NO, never BAD). */
 const VALID = [
   "NOOP",
+  "NOOP  ",
+  "FETCH 1 FLAGS ",
+  "ENABLE CONDSTORE ",
   "CHECK",
   "NAMESPACE",
   "ENABLE QRESYNC",
@@ -79,6 +82,9 @@ const VALID = [
 /** Malformed commands (Dovecot answers BAD). */
 const INVALID = [
   "FROB",
+  " NOOP",
+  "NOOP x",
+  "FETCH  1 FLAGS",
   "NOOP(",
   "FETCH 1 (FLAGS",
   "FETCH 1 FLAGS)",
@@ -135,6 +141,8 @@ const STRICTER: Record<string, string> = {
   "FETCH 1 BINARY[1.TEXT]": "BINARY takes a part number only (RFC 3516 `section-binary`)",
   "ENABLE": "ENABLE names at least one capability (RFC 5161 §3)",
   'ID ("name")': "ID takes field and value pairs (RFC 2971 §4)",
+  "NOOP x": "NOOP takes no argument (RFC 9051 §6.1.2); Dovecot ignores what follows",
+  "FETCH  1 FLAGS": "arguments are separated by one SP (RFC 9051 §9); only trailing spaces are forgiven",
 };
 
 /** A private Dovecot imap process on a pipe (PREAUTH), a Maildir in `dir`. */

@@ -133,7 +133,7 @@ function mailboxAndIdentifier(reader: Reader, name: string): CommandBody {
 function parseAuthenticate(reader: Reader): CommandBody {
   reader.sp();
   const mechanism = reader.keyword();
-  if (!reader.trySp()) return { name: "AUTHENTICATE", mechanism };
+  if (!reader.trySpArgument()) return { name: "AUTHENTICATE", mechanism };
   if (reader.tryChar("=")) return { name: "AUTHENTICATE", mechanism, initialResponse: "" };
   const start = reader.pos;
   while (BASE64[reader.peek()] === 1) reader.pos++;
@@ -171,7 +171,7 @@ function parseEnable(reader: Reader): CommandBody {
   do {
     reader.sp();
     capabilities.push(reader.keyword());
-  } while (!reader.atEnd());
+  } while (reader.peek() === 0x20 && reader.peek(1) > 0x20);
   return { name: "ENABLE", capabilities };
 }
 

@@ -52,7 +52,7 @@ export function parseFetch(reader: Reader): CommandBody {
   }
   let changedSince: bigint | undefined;
   let vanished = false;
-  if (reader.trySp()) {
+  if (reader.trySpArgument()) {
     // fetch-modifiers (RFC 7162 §3.1.4.1, §3.2.6).
     reader.expect("(");
     do {

@@ -32,7 +32,7 @@ export function parseSelect(reader: Reader, name: string): CommandBody {
   const mailbox = reader.mailbox();
   let condstore = false;
   let qresync: QresyncParameters | undefined;
-  if (reader.trySp()) {
+  if (reader.trySpArgument()) {
     reader.expect("(");
     do {
       const parameter = reader.keyword();
@@ -70,7 +70,7 @@ export function parseCreate(reader: Reader): CommandBody {
   reader.sp();
   const mailbox = reader.mailbox();
   const specialUse: string[] = [];
-  if (reader.trySp()) {
+  if (reader.trySpArgument()) {
     reader.expect("(");
     const parameter = reader.keyword();
     if (parameter !== "USE") reader.fail(`Unknown CREATE parameter ${parameter.slice(0, 40)}`);
@@ -117,7 +117,7 @@ export function parseList(reader: Reader): CommandBody {
     children: false,
     specialUse: false,
   };
-  if (reader.trySp()) {
+  if (reader.trySpArgument()) {
     extended = true;
     if (!reader.lookingAt("RETURN")) reader.fail("Expected RETURN");
     reader.pos += 6;
@@ -174,7 +174,7 @@ export function parseAppend(reader: Reader): CommandBody {
     const { bytes, binary } = reader.literal(true);
     if (!binary && bytes.includes(0)) reader.fail("NUL in a message (send it as a literal8, ~{n})");
     messages.push({ flags, ...(date ? { date } : {}), message: bytes, binary });
-  } while (!reader.atEnd());
+  } while (reader.peek() === 0x20 && reader.peek(1) > 0x20);
   return { name: "APPEND", mailbox, messages };
 }
 

@@ -100,6 +100,13 @@ export class Reader {
     return true;
   }
 
+  /** Reads the SP before an optional trailing argument, if one follows (not just trailing spaces). */
+  trySpArgument(): boolean {
+    if (this.peek() !== 0x20 || this.peek(1) === 0x20 || this.peek(1) < 0) return false;
+    this.pos++;
+    return true;
+  }
+
   /** Reads the byte `char` (one ASCII character). */
   expect(char: string): void {
     if (this.peek() !== char.charCodeAt(0)) this.fail(`Expected "${char}"`);
@@ -113,8 +120,9 @@ export class Reader {
     return true;
   }
 
-  /** Refuses anything after the end of the command's grammar. */
+  /** Refuses anything after the end of the command's grammar but trailing spaces (Dovecot allows them too). */
   end(): void {
+    while (this.peek() === 0x20) this.pos++;
     if (this.peek() >= 0x80) this.fail("8-bit character outside a quoted string or literal");
     if (!this.atEnd()) this.fail("Unexpected characters after the command");
     if (this.#literal < this.literals.length) this.fail("Unexpected literal");

@@ -50,6 +50,7 @@ Deno.test("parser reads the commands without arguments in any case", () => {
   ) {
     assert.deepEqual(bodyOf(`t ${name.toLowerCase()}`), { name });
     assert.match(refusal(`t ${name} x`), /Unexpected characters/);
+    assert.deepEqual(bodyOf(`t ${name}  `), { name }, "trailing spaces are allowed, as Dovecot does");
   }
   assert.deepEqual(bodyOf("A202 EXPUNGE"), { name: "EXPUNGE" });
 });
