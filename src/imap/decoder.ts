@@ -15,6 +15,8 @@
  *   Past the limit, a synchronizing literal is refused (`tooBig` for APPEND, `bad` TOOBIG otherwise)
  *   and the client sends nothing more of that command; a non-synchronizing one is `tooBig` with
  *   `close: true` (RFC 7888 §4 lets the server close rather than read it).
+ * - Before a `+` continuation, a command whose tag is invalid or whose name is unknown is refused
+ *   (`bad`), so the client sends no literal for it (RFC 9051 §7.5).
  * - A literal is read to exactly its announced size, never past it. A command refused while being
  *   read is skipped to its end, literals included (non-synchronizing ones are read and dropped).
  * - After a command that may change how the stream continues (AUTHENTICATE, IDLE, STARTTLS,
