@@ -212,7 +212,8 @@ class Decoder implements ImapCommandDecoder {
   /** A line that ends with a literal announcement: refuse it, or read the literal. */
   #announced(announced: Announcement, events: DecodeEvent[]): void {
     const append = isAppend(this.#text.view());
-    const limit = append ? this.limits.maxAppendLiteral : this.limits.maxLiteral;
+    let limit = append ? this.limits.maxAppendLiteral : this.limits.maxLiteral;
+    if (!announced.sync) limit = Math.min(limit, this.limits.maxNonSynchronizingLiteral ?? limit);
     if (announced.size > limit - this.#literalTotal) {
       const tag = tagOf(this.#text.view());
       const text = `Literal of ${announced.size} bytes is over the limit of ${limit}`;

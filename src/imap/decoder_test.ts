@@ -240,3 +240,15 @@ Deno.test("decoder refuses an unknown command before asking for its literal", ()
   assert.deepEqual(decode("a uid frob {5}\r\n"), [{ type: "bad", tag: "a", text: "Unknown command FROB" }]);
   assert.equal(decode("a uid search text {1}\r\nx\r\n")[0].type, "continue");
 });
+
+Deno.test("decoder holds a non-synchronizing literal to LITERAL-'s 4096 bytes when told (RFC 7888 §5)", () => {
+  const limits = { ...LIMITS, maxLiteral: 10_000, maxNonSynchronizingLiteral: 4096 };
+  assert.deepEqual(decode("a LOGIN fred {4097+}\r\n", limits), [
+    { type: "tooBig", tag: "a", text: "Literal of 4097 bytes is over the limit of 4096", close: true },
+  ]);
+  assert.equal(decode(`a LOGIN fred {4096+}\r\n${"x".repeat(4096)}\r\n`, limits)[0].type, "command");
+  assert.deepEqual(decode("a LOGIN fred {4097}\r\n", limits), [{
+    type: "continue",
+    text: "Ready for literal data",
+  }]);
+});
