@@ -217,6 +217,11 @@ export interface DecoderLimits {
   maxAppendLiteral: number;
   /** Largest literal anywhere else (a search string, a password). */
   maxLiteral: number;
+  /**
+   * Largest non-synchronizing literal `{n+}`: 4096 when the server offers LITERAL- rather than
+   * LITERAL+ (RFC 7888 §5); absent = only the limits above.
+   */
+  maxNonSynchronizingLiteral?: number;
 }
 
 /** An atom written as is (flags, keywords, `NIL`-free names); the writer refuses one with a special character. */
