@@ -1,0 +1,149 @@
+/**
+ * The octets of BODY[section] (RFC 9051 §6.4.5) and BINARY[part] (RFC 3516 §4.2), by the part
+ * numbering rules of §6.4.5: the parts of a multipart are numbered from 1; a message that is not a
+ * multipart has its body as part 1; a message/rfc822 part's numbers continue into the message it
+ * encapsulates, whose HEADER, TEXT and HEADER.FIELDS it also has. A part that does not exist (or
+ * HEADER/TEXT of a part that is no message/rfc822) is empty, as Dovecot answers it.
+ */
+import type { Section } from "../command.ts";
+import { decodeTransfer, type MimePart } from "../../mail/mime/mod.ts";
+import type { ImapMessage, RenderPart } from "./message_tree.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Where a part path leads: a part of the tree, or nowhere. As Dovecot numbers them, a part that is
+ * no multipart is also its own part 1 (`2.1` is `2` when 2 is a leaf of a multipart, `2.1.1` is
+ * nothing); a message
+ * that is no multipart has its body as part 1, which has no parts of its own.
+ */
+export function resolvePart(message: ImapMessage, path: readonly number[]): RenderPart | null {
+  let current = message.root;
+  // "message": a message (top or encapsulated); "child": a part of a multipart; "body": a message's body.
+  let at: "message" | "child" | "body" = "message";
+  for (const n of path) {
+    if (at !== "message" && !current.children) {
+      const inner = current.message();
+      if (inner) {
+        current = inner;
+        at = "message";
+      } else if (at === "child" && n === 1) {
+        at = "body";
+        continue;
+      } else {
+        return null;
+      }
+    }
+    if (current.children) {
+      const child = current.children[n - 1];
+      if (!child) return null;
+      current = child;
+      at = "child";
+    } else if (n === 1) {
+      at = "body";
+    } else {
+      return null;
+    }
+  }
+  return current;
+}
+
+/** The octets of BODY[section], before any partial; NULs become 0x80 as Dovecot sends them. */
+export function sectionBytes(message: ImapMessage, section: Section): Uint8Array {
+  const bytes = message.bytes;
+  if (section.part.length === 0 && section.text === undefined) return withoutNul(bytes);
+  const part = resolvePart(message, section.part);
+  if (!part) return EMPTY;
+  if (section.text === undefined) return withoutNul(bytes.subarray(part.bodyStart, part.end));
+  if (section.text === "MIME") {
+    return section.part.length === 0 ? EMPTY : withoutNul(bytes.subarray(part.start, part.bodyStart));
+  }
+  // HEADER, TEXT and HEADER.FIELDS are of a message: the top one, or a message/rfc822 part's.
+  const target = section.part.length === 0 ? part : part.message();
+  if (!target) return EMPTY;
+  switch (section.text) {
+    case "HEADER":
+      return withoutNul(bytes.subarray(target.start, target.bodyStart));
+    case "TEXT":
+      return withoutNul(bytes.subarray(target.bodyStart, target.end));
+    default:
+      return withoutNul(headerSubset(bytes, target, section.fields ?? [], section.text === "HEADER.FIELDS"));
+  }
+}
+
+/** HEADER.FIELDS (keep) or HEADER.FIELDS.NOT (drop): the matching fields in message order, then CRLF. */
+function headerSubset(
+  bytes: Uint8Array,
+  part: RenderPart,
+  names: readonly string[],
+  keep: boolean,
+): Uint8Array {
+  const wanted = new Set(names.map((name) => name.toLowerCase()));
+  const pieces: Uint8Array[] = [];
+  for (const field of part.fields()) {
+    if (field.name === "" || wanted.has(field.name.toLowerCase()) !== keep) continue;
+    let piece = bytes.subarray(field.start, field.end);
+    // A message may end inside its header: Dovecot ends such a last line with CRLF for
+    // HEADER.FIELDS, and leaves it as it is for HEADER.FIELDS.NOT.
+    if (piece[piece.length - 1] !== 10 && keep) piece = concat([piece, CRLF]);
+    pieces.push(piece);
+  }
+  if (hasEmptyLine(bytes, part)) pieces.push(CRLF);
+  return concat(pieces);
+}
+
+/** Whether the header section ends with the empty line (it does not when the message ends in it). */
+function hasEmptyLine(bytes: Uint8Array, part: RenderPart): boolean {
+  const end = part.bodyStart;
+  if (end === part.start || bytes[end - 1] !== 10) return false;
+  let lineStart = end - 1;
+  if (lineStart > part.start && bytes[lineStart - 1] === 13) lineStart--;
+  return lineStart === part.start || bytes[lineStart - 1] === 10;
+}
+
+const CRLF = new Uint8Array([13, 10]);
+
+function concat(pieces: Uint8Array[]): Uint8Array {
+  const total = pieces.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}
+
+/** `bytes` with NUL made 0x80 (copied only when there is one). */
+function withoutNul(bytes: Uint8Array): Uint8Array {
+  if (bytes.indexOf(0) === -1) return bytes;
+  return bytes.map((b) => b === 0 ? 0x80 : b);
+}
+
+/** The decoded content of BINARY[part] (RFC 3516 §4.2), or "unknown-cte" for an encoding it cannot undo. */
+export function binaryBytes(message: ImapMessage, path: readonly number[]): Uint8Array | "unknown-cte" {
+  if (path.length === 0) return message.bytes;
+  const part = resolvePart(message, path);
+  if (!part) return EMPTY;
+  // A multipart or an encapsulated message is served as it is: its parts keep their encodings.
+  if (part.children || part.type === "message/rfc822") {
+    return message.bytes.subarray(part.bodyStart, part.end);
+  }
+  if (!KNOWN_ENCODINGS.has(part.encoding)) return "unknown-cte";
+  const mimePart: MimePart = {
+    index: 0,
+    headers: [],
+    start: part.start,
+    bodyStart: part.bodyStart,
+    end: part.end,
+    type: part.type,
+    params: {},
+    disposition: null,
+    dispositionParams: {},
+    encoding: part.encoding,
+    subParts: null,
+  };
+  return decodeTransfer(message.bytes, mimePart).bytes;
+}
+
+const KNOWN_ENCODINGS = new Set(["7bit", "8bit", "binary", "base64", "quoted-printable"]);
