@@ -79,7 +79,12 @@ export async function startDovecotImap(messages: Uint8Array[]): Promise<DovecotI
   const command = async (text: string): Promise<Uint8Array> => {
     const t = `t${++tag}`;
     await conn.write(new TextEncoder().encode(`${t} ${text}\r\n`));
-    return await reader.untilTagged(t);
+    try {
+      return await reader.untilTagged(t);
+    } catch (error) {
+      const log = await Deno.readTextFile(`${dir}/dovecot.log`).catch(() => "");
+      throw new Error(`${(error as Error).message} after ${text.slice(0, 200)}\n${log.slice(-2000)}`);
+    }
   };
   const login = new TextDecoder().decode(await command(`LOGIN ${USER} ${PASSWORD}`));
   const select = new TextDecoder().decode(await command("SELECT INBOX"));

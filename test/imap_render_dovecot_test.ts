@@ -31,6 +31,21 @@ const DELIBERATE: { message?: RegExp; item: RegExp; reason: string }[] = [
     reason: "Dovecot answers BINARY.SIZE of any part NO [UNKNOWN-CTE] when another part of the message " +
       "has an unknown encoding (it sizes all parts at once); part 2 is base64 and has a size",
   },
+  {
+    message: /weirdheaders\.eml$/,
+    item: /^BINARY(\.SIZE)?\[1\]/,
+    reason: "Dovecot answers NO [PARSE] for quoted-printable with a bad escape (=ZZ); Postern decodes " +
+      "it leniently (the bad escape kept), the same octets JMAP's blob download gives for that part",
+  },
+];
+
+/** Messages Dovecot itself cannot serve, left out of the comparison (the golden test covers them). */
+const NOT_WITH_DOVECOT: { message: RegExp; reason: string }[] = [
+  {
+    message: /barecr\.eml$/,
+    reason: "Dovecot 2.3.19 miscounts a bare CR in a Maildir file and drops the connection " +
+      '("Broken MIME parts … got too little data") on a partial fetch of it',
+  },
 ];
 
 /** The corpus: our IMAP fixtures and the JMAP parser's corpus. */
@@ -122,7 +137,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const messages = corpus();
+    const messages = corpus().filter((m) => !NOT_WITH_DOVECOT.some((n) => n.message.test(m.name)));
     const dovecot = await startDovecotImap(messages.map((m) => m.bytes));
     const mismatches: string[] = [];
     let compared = 0;

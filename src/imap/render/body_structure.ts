@@ -37,7 +37,7 @@ export function bodyStructure(bytes: Uint8Array, part: RenderPart, extended: boo
   const parameters = contentType && contentType.value.toLowerCase() !== "multipart"
     ? [...contentType.params]
     : [];
-  if (type.toLowerCase() === "text" && !parameters.some(([name]) => name === "charset")) {
+  if (type.toLowerCase() === "text" && !parameters.some(([name]) => name.toLowerCase() === "charset")) {
     parameters.push(["charset", "us-ascii"]);
   }
   const size = part.end - part.bodyStart;

@@ -2,7 +2,8 @@
  * Content-Type and Content-Disposition values as BODYSTRUCTURE shows them (RFC 9051 §7.5.2,
  * body-fld-param): type and subtype as sent, parameter values unquoted, RFC 2231 continuations
  * joined (`name*0*`, `name*1` → one `name*` whose value stays percent-encoded, as Dovecot shows it),
- * parameter names in lower case. A value that cannot be parsed gives what was read before the error.
+ * parameter names as sent. A value that cannot be parsed gives what was read before the error; a
+ * type without a subtype has subtype "" (Dovecot shows it so).
  */
 
 /** A parsed `type/subtype; name=value…` or `disposition; name=value…` value. */
@@ -41,10 +42,10 @@ export function parseContentValue(text: string, withSubtype: boolean): ContentVa
   let subtype = "";
   if (withSubtype) {
     skip();
-    if (text[i] !== "/") return null;
-    i++;
-    subtype = token();
-    if (!subtype) return null;
+    if (text[i] === "/") {
+      i++;
+      subtype = token();
+    }
   }
   const params: [string, string][] = [];
   for (;;) {
@@ -67,7 +68,7 @@ export function parseContentValue(text: string, withSubtype: boolean): ContentVa
     } else {
       paramValue = token();
     }
-    params.push([name.toLowerCase(), paramValue]);
+    params.push([name, paramValue]);
   }
   return { value, subtype, params: joinContinuations(params) };
 }
@@ -77,22 +78,23 @@ const TSPECIALS = '()<>@,;:\\"/[]?=';
 /** RFC 2231 §3 continuations joined in order; names marked `*` (encoded) keep the `*`. */
 function joinContinuations(params: [string, string][]): [string, string][] {
   const out: [string, string][] = [];
-  const groups = new Map<string, { encoded: boolean; pieces: Map<number, string> }>();
+  // Keyed by the name in lower case (names are case-insensitive); shown as first sent.
+  const groups = new Map<string, { base: string; encoded: boolean; pieces: Map<number, string> }>();
   for (const [name, value] of params) {
     const match = /^([^*]+)\*(\d+)(\*?)$/.exec(name);
     if (!match) {
       out.push([name, value]);
       continue;
     }
-    let group = groups.get(match[1]);
+    let group = groups.get(match[1].toLowerCase());
     if (!group) {
-      group = { encoded: false, pieces: new Map() };
-      groups.set(match[1], group);
+      group = { base: match[1], encoded: false, pieces: new Map() };
+      groups.set(match[1].toLowerCase(), group);
     }
     if (match[3]) group.encoded = true;
     if (!group.pieces.has(Number(match[2]))) group.pieces.set(Number(match[2]), value);
   }
-  for (const [base, group] of groups) {
+  for (const { base, ...group } of groups.values()) {
     let joined = "";
     for (let n = 0; group.pieces.has(n); n++) joined += group.pieces.get(n);
     out.push([group.encoded ? `${base}*` : base, joined]);

@@ -81,7 +81,8 @@ function headerSubset(
   const wanted = new Set(names.map((name) => name.toLowerCase()));
   const pieces: Uint8Array[] = [];
   for (const field of part.fields()) {
-    if (field.name === "" || wanted.has(field.name.toLowerCase()) !== keep) continue;
+    // A line without a colon matches no name: HEADER.FIELDS.NOT keeps it, as Dovecot does.
+    if (field.name === "" ? keep : wanted.has(field.name.toLowerCase()) !== keep) continue;
     let piece = bytes.subarray(field.start, field.end);
     // A message may end inside its header: Dovecot ends such a last line with CRLF for
     // HEADER.FIELDS, and leaves it as it is for HEADER.FIELDS.NOT.
