@@ -15,7 +15,7 @@ import { octetString } from "./values.ts";
 
 /** The BODYSTRUCTURE (`extended`) or BODY of `part` of the message `bytes`. */
 export function bodyStructure(bytes: Uint8Array, part: RenderPart, extended: boolean): ResponseValue[] {
-  const fields = part.fields();
+  const fields = part.fields;
   const last = (name: string): HeaderField | undefined =>
     fields.findLast((f) => f.name.toLowerCase() === name);
   const text = (name: string): string | null => {
@@ -53,7 +53,7 @@ export function bodyStructure(bytes: Uint8Array, part: RenderPart, extended: boo
   if (part.type === "message/rfc822" && `${type}/${subtype}`.toLowerCase() === "message/rfc822") {
     const inner = part.message();
     out.push(
-      inner ? envelope(bytes, inner.fields()) : envelope(bytes, []),
+      inner ? envelope(bytes, inner.fields) : envelope(bytes, []),
       inner
         ? bodyStructure(bytes, inner, extended)
         : ["text", "plain", ["charset", "us-ascii"], null, null, "7bit", 0, 0],

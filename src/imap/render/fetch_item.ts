@@ -19,7 +19,7 @@ export type FetchRendering =
 export function renderFetchItem(message: ImapMessage, item: FetchItem): FetchRendering | undefined {
   switch (item.kind) {
     case "ENVELOPE":
-      return { ok: true, name: "ENVELOPE", value: envelope(message.bytes, message.root.fields()) };
+      return { ok: true, name: "ENVELOPE", value: envelope(message.bytes, message.root.fields) };
     case "BODYSTRUCTURE":
     case "BODY":
       return {

@@ -18,13 +18,27 @@ export interface HeaderField {
 
 /** The fields of the header section `[start, end)` (end is where the body starts). */
 export function headerFields(bytes: Uint8Array, start: number, end: number): HeaderField[] {
+  return scanHeader(bytes, start, end).fields;
+}
+
+/**
+ * The header starting at `start` (the part ends at `end`): its fields, and where the body starts —
+ * after the first empty line, or at `end` when there is none.
+ */
+export function scanHeader(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): { fields: HeaderField[]; bodyStart: number } {
   const fields: HeaderField[] = [];
   let position = start;
   while (position < end) {
     let lineEnd = bytes.indexOf(10, position);
     lineEnd = lineEnd === -1 || lineEnd >= end ? end : lineEnd + 1;
     const first = bytes[position];
-    if (first === 13 || first === 10) break; // the empty line ending the header
+    if (first === 10 || (first === 13 && (position + 1 === end || bytes[position + 1] === 10))) {
+      return { fields, bodyStart: lineEnd }; // the empty line ending the header
+    }
     if ((first === 32 || first === 9) && fields.length > 0) {
       fields[fields.length - 1].end = lineEnd;
     } else {
@@ -45,7 +59,7 @@ export function headerFields(bytes: Uint8Array, start: number, end: number): Hea
     }
     position = lineEnd;
   }
-  return fields;
+  return { fields, bodyStart: end };
 }
 
 /**

@@ -1,14 +1,17 @@
 /**
  * A stored message made ready for FETCH: its octets with every bare LF made CRLF (Dovecot serves
  * Maildir messages so, and IMAP literals are CRLF text; a message already in CRLF is not copied),
- * and its part tree with byte ranges from the MIME parser (src/mail/mime/), parsed once and lazily.
- * An encapsulated message (message/rfc822) is parsed when it is first reached, so a section of one
- * part never costs a parse of the others' contents.
+ * and its part tree as byte ranges of those octets, scanned once and lazily. The scan works on the
+ * octets themselves (no decoding of the message to text), follows the MIME parser's rules
+ * (src/mail/mime/parse_mime.ts: RFC 2046 §5.1.1 boundaries, a missing closing boundary ends at the
+ * end, limits on depth and count), and parses an encapsulated message (message/rfc822) only when
+ * it is first reached, so a section of one part never costs a look at the others' contents.
  */
-import { type MimePart, parseMime } from "../../mail/mime/mod.ts";
-import { type HeaderField, headerFields } from "./header_fields.ts";
+import { MIME_LIMITS } from "../../mail/mime/mod.ts";
+import { fieldValue, type HeaderField, scanHeader } from "./header_fields.ts";
+import { parseContentValue } from "./content_fields.ts";
 
-/** Deepest message/rfc822 nesting that is parsed; deeper ones are opaque (MIME_LIMITS bounds the rest). */
+/** Deepest message/rfc822 nesting that is parsed; deeper ones are opaque. */
 const MAX_MESSAGE_DEPTH = 10;
 
 /** One part: byte ranges in the message, and its children. */
@@ -17,7 +20,7 @@ export interface RenderPart {
   start: number;
   bodyStart: number;
   end: number;
-  /** Media type in lower case from the MIME parser (defaults applied). */
+  /** Media type in lower case, defaults applied (text/plain; message/rfc822 in a digest). */
   type: string;
   /** Content-Transfer-Encoding in lower case ("7bit" when absent). */
   encoding: string;
@@ -25,9 +28,7 @@ export interface RenderPart {
   children: RenderPart[] | null;
   /** Whether this part sits directly in a multipart/digest (its default type is message/rfc822). */
   inDigest: boolean;
-  depth: number;
-  /** The header's fields, read on first use. */
-  fields(): HeaderField[];
+  fields: HeaderField[];
   /** The encapsulated message of a message/rfc822 part, parsed on first use; null otherwise. */
   message(): RenderPart | null;
 }
@@ -49,7 +50,7 @@ export class ImapMessage {
 
   /** The message's top part (header and body of the whole message). */
   get root(): RenderPart {
-    this.#root ??= parseAt(this.bytes, 0, this.bytes.length, 0);
+    this.#root ??= scanMessage(this.bytes, 0, this.bytes.length, 0);
     return this.#root;
   }
 }
@@ -70,74 +71,149 @@ export function crlf(raw: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Parses the message in `[start, end)` of `bytes`. */
-function parseAt(bytes: Uint8Array, start: number, end: number, depth: number): RenderPart {
-  const mime = parseMime(bytes.subarray(start, end));
-  return wrap(bytes, mime, start, depth, false);
+interface Scan {
+  bytes: Uint8Array;
+  /** Parts made so far in this message (MIME_LIMITS.maxParts). */
+  count: number;
+  messageDepth: number;
 }
 
-function wrap(bytes: Uint8Array, mime: MimePart, base: number, depth: number, inDigest: boolean): RenderPart {
+function scanMessage(bytes: Uint8Array, start: number, end: number, messageDepth: number): RenderPart {
+  return scanPart({ bytes, count: 0, messageDepth }, start, end, 0, "text/plain", false);
+}
+
+function scanPart(
+  scan: Scan,
+  start: number,
+  end: number,
+  depth: number,
+  defaultType: string,
+  inDigest: boolean,
+): RenderPart {
+  const { bytes } = scan;
+  scan.count++;
+  const { fields, bodyStart } = scanHeader(bytes, start, end);
+  const last = (name: string) => fields.findLast((f) => f.name.toLowerCase() === name);
+  const typeField = last("content-type");
+  const contentType = typeField ? parseContentValue(fieldValue(bytes, typeField), true) : null;
+  const sent = contentType ? `${contentType.value}/${contentType.subtype}`.toLowerCase() : "";
+  const type = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(sent) ? sent : defaultType;
+  const encodingField = last("content-transfer-encoding");
+  const encoding = (encodingField ? fieldValue(bytes, encodingField).trim().toLowerCase() : "") || "7bit";
+  let message: RenderPart | null | undefined;
   const part: RenderPart = {
-    start: base + mime.start,
-    bodyStart: base + mime.bodyStart,
-    end: base + mime.end,
-    type: mime.type,
-    encoding: mime.encoding,
+    start,
+    bodyStart,
+    end,
+    type,
+    encoding,
     children: null,
     inDigest,
-    depth,
-    fields: () => {
-      const fields = headerFields(bytes, part.start, part.bodyStart);
-      part.fields = () => fields;
-      return fields;
-    },
+    fields,
     message: () => {
-      const inner = part.type === "message/rfc822" && depth < MAX_MESSAGE_DEPTH
-        ? parseAt(bytes, part.bodyStart, part.end, depth + 1)
+      message ??= type === "message/rfc822" && scan.messageDepth < MAX_MESSAGE_DEPTH
+        ? scanMessage(bytes, bodyStart, end, scan.messageDepth + 1)
         : null;
-      part.message = () => inner;
-      return inner;
+      return message;
     },
   };
-  if (isMultipart(bytes, part)) {
-    const digest = mime.type === "multipart/digest";
-    const children = (mime.subParts ?? []).map((child) => wrap(bytes, child, base, depth, digest));
-    part.children = children.length > 0 ? children : [emptyPart(part)];
-    // Dovecot counts the line break after a nested multipart's closing boundary as its own.
-    for (const child of children) {
-      if (!child.children) continue;
-      if (bytes[child.end] === 13 && bytes[child.end + 1] === 10 && child.end + 2 <= part.end) child.end += 2;
+  // A multipart by its Content-Type as sent (even "multipart/"): Dovecot keeps one it cannot
+  // split a multipart, with one empty part.
+  if (!(contentType?.value.toLowerCase() === "multipart")) return part;
+  const boundary = contentType.params.find(([name]) => name.toLowerCase() === "boundary")?.[1];
+  const children: RenderPart[] = [];
+  if (boundary && depth < MIME_LIMITS.maxDepth) {
+    const childType = type === "multipart/digest" ? "message/rfc822" : "text/plain";
+    for (const range of splitMultipart(bytes, boundary, bodyStart, end)) {
+      if (scan.count >= MIME_LIMITS.maxParts) break;
+      const child = scanPart(scan, range.start, range.end, depth + 1, childType, type === "multipart/digest");
+      // Dovecot counts the line break after a nested multipart's closing boundary as its own.
+      if (child.children && bytes[child.end] === 13 && bytes[child.end + 1] === 10 && child.end + 2 <= end) {
+        child.end += 2;
+      }
+      children.push(child);
     }
   }
+  part.children = children.length > 0 ? children : [emptyPart(end)];
   return part;
 }
 
 /**
- * Whether the part is a multipart by its Content-Type as sent: the MIME parser makes one without a
- * boundary a text part, Dovecot keeps it a multipart (with one empty part), and so does FETCH.
+ * The parts between the boundaries of a multipart body (RFC 2046 §5.1.1): the line break before a
+ * boundary belongs to it; a body without a closing boundary ends at the end of the message.
  */
-function isMultipart(bytes: Uint8Array, part: RenderPart): boolean {
-  if (part.type.startsWith("multipart/")) return true;
-  const field = part.fields().findLast((f) => f.name.toLowerCase() === "content-type");
-  if (!field) return false;
-  const value = String.fromCharCode(
-    ...bytes.subarray(field.valueStart, Math.min(field.end, field.valueStart + 64)),
-  );
-  return /^\s*multipart\s*\//i.test(value);
+function splitMultipart(
+  bytes: Uint8Array,
+  boundary: string,
+  start: number,
+  end: number,
+): { start: number; end: number }[] {
+  const delimiter = new Uint8Array(boundary.length + 2);
+  delimiter[0] = delimiter[1] = 45;
+  for (let i = 0; i < boundary.length; i++) delimiter[i + 2] = boundary.charCodeAt(i) & 0xff;
+  const parts: { start: number; end: number }[] = [];
+  let partStart = -1;
+  let search = start;
+  while (search < end) {
+    const found = find(bytes, delimiter, search, end);
+    if (found === -1) break;
+    if (found !== start && bytes[found - 1] !== 10) {
+      search = found + 1;
+      continue;
+    }
+    const after = found + delimiter.length;
+    const closing = bytes[after] === 45 && bytes[after + 1] === 45 && after + 2 <= end;
+    let lineEnd = bytes.indexOf(10, after);
+    if (lineEnd === -1 || lineEnd > end) lineEnd = end;
+    // The rest of a boundary line may only be white space (transport padding).
+    if (!closing && !blank(bytes, after, lineEnd)) {
+      search = found + 1;
+      continue;
+    }
+    if (partStart !== -1) {
+      let partEnd = found;
+      if (partEnd > partStart && bytes[partEnd - 1] === 10) partEnd--;
+      if (partEnd > partStart && bytes[partEnd - 1] === 13) partEnd--;
+      parts.push({ start: partStart, end: Math.max(partStart, partEnd) });
+    }
+    if (closing) return parts;
+    partStart = Math.min(lineEnd + 1, end);
+    search = partStart;
+  }
+  if (partStart !== -1 && partStart < end) parts.push({ start: partStart, end });
+  return parts;
+}
+
+/** The first `needle` in `bytes[from, end)`, or -1; it looks for the first byte with indexOf. */
+function find(bytes: Uint8Array, needle: Uint8Array, from: number, end: number): number {
+  const last = end - needle.length;
+  for (let i = bytes.indexOf(needle[0], from); i !== -1 && i <= last; i = bytes.indexOf(needle[0], i + 1)) {
+    let k = 1;
+    while (k < needle.length && bytes[i + k] === needle[k]) k++;
+    if (k === needle.length) return i;
+  }
+  return -1;
+}
+
+/** Whether `bytes[from, to)` is only spaces, tabs and CR. */
+function blank(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    if (bytes[i] !== 32 && bytes[i] !== 9 && bytes[i] !== 13) return false;
+  }
+  return true;
 }
 
 /** The empty text/plain part of a multipart in which no part was found. */
-function emptyPart(parent: RenderPart): RenderPart {
+function emptyPart(at: number): RenderPart {
   return {
-    start: parent.end,
-    bodyStart: parent.end,
-    end: parent.end,
+    start: at,
+    bodyStart: at,
+    end: at,
     type: "text/plain",
     encoding: "7bit",
     children: null,
     inDigest: false,
-    depth: parent.depth,
-    fields: () => [],
+    fields: [],
     message: () => null,
   };
 }
