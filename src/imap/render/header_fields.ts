@@ -74,11 +74,21 @@ export function fieldValue(bytes: Uint8Array, field: HeaderField): string {
 /** Bytes `[start, end)` as a string of the same length, one char per octet (ISO-8859-1). */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
   let out = "";
+  if (end - start <= 32) {
+    for (let i = start; i < end; i++) out += String.fromCharCode(bytes[i]);
+    return out;
+  }
+  let ascii = true;
+  for (let i = start; i < end && ascii; i++) ascii = bytes[i] < 0x80;
+  if (ascii) return ASCII.decode(bytes.subarray(start, end));
   for (let i = start; i < end; i += 8192) {
     out += String.fromCharCode(...bytes.subarray(i, Math.min(end, i + 8192)));
   }
   return out;
 }
+
+/** ASCII text is the same in UTF-8, whose decoder is the fast one. */
+const ASCII = new TextDecoder("utf-8");
 
 /** A Latin-1 string back to its octets. */
 export function latin1Bytes(text: string): Uint8Array {
