@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { ImapMessage, renderFetchItem } from "../src/imap/render/mod.ts";
 import { canRunDovecotImap, startDovecotImap } from "./imap_dovecot_helpers.ts";
 import { normalize, readFetchResponses, type ReadValue } from "./imap_response_reader.ts";
-import { binaryItems, corpus, sectionItems, WHOLE, wire } from "./imap_render_helpers.ts";
+import { binaryItems, corpus, mutate, random, sectionItems, WHOLE, wire } from "./imap_render_helpers.ts";
 
 /** Where Postern answers differently on purpose: the message and item they concern, and why. */
 const DELIBERATE: { message?: RegExp; item: RegExp; reason: string }[] = [
@@ -48,6 +48,61 @@ const NOT_WITH_DOVECOT: { message: RegExp; reason: string }[] = [
   },
 ];
 
+/** Fetches every item of every message from a Dovecot holding them, and lists where ours differ. */
+async function compareWithDovecot(
+  messages: { name: string; bytes: Uint8Array }[],
+  options: { binary: boolean },
+): Promise<{ mismatches: string[]; compared: number }> {
+  const dovecot = await startDovecotImap(messages.map((m) => m.bytes));
+  const mismatches: string[] = [];
+  let compared = 0;
+  const compare = (
+    label: string,
+    name: string,
+    ours: ReadValue | "NO",
+    theirs: ReadValue | "NO" | undefined,
+  ) => {
+    if (DELIBERATE.some((d) => d.item.test(name) && (d.message?.test(label) ?? true))) return;
+    compared++;
+    if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
+      mismatches.push(
+        `${label} ${name}\n  ours:    ${JSON.stringify(ours)}\n  dovecot: ${JSON.stringify(theirs)}`,
+      );
+    }
+  };
+  try {
+    for (let index = 0; index < messages.length; index++) {
+      const seq = index + 1;
+      const label = messages[index].name;
+      const message = new ImapMessage(messages[index].bytes);
+      const items = [...WHOLE, ...sectionItems(message)];
+      const answer = readFetchResponses(await dovecot.command(`FETCH ${seq} (${items.map(wire).join(" ")})`));
+      const theirs = answer.get(seq) ?? new Map();
+      for (const item of items) {
+        const rendered = renderFetchItem(message, item);
+        if (!rendered?.ok) throw new Error(`${label}: ${wire(item)} did not render`);
+        compare(label, rendered.name, normalize(rendered.value), theirs.get(rendered.name));
+      }
+      if (!options.binary) continue;
+      // BINARY items one per command: an UNKNOWN-CTE NO ends the whole command.
+      for (const item of binaryItems(message)) {
+        const raw = await dovecot.command(`FETCH ${seq} (${wire(item)})`);
+        const no = /\r\nt\d+ NO \[UNKNOWN-CTE\]/.test("\r\n" + String.fromCharCode(...raw.slice(-200)));
+        const rendered = renderFetchItem(message, item)!;
+        if (!rendered.ok) {
+          compare(label, wire(item), "NO", no ? "NO" : "OK");
+          continue;
+        }
+        const value = no ? "NO" : readFetchResponses(raw).get(seq)?.get(rendered.name);
+        compare(label, rendered.name, normalize(rendered.value), value);
+      }
+    }
+  } finally {
+    await dovecot.stop();
+  }
+  return { mismatches, compared };
+}
+
 Deno.test({
   name: "every FETCH rendering of the corpus equals Dovecot's",
   ignore: !canRunDovecotImap(),
@@ -55,55 +110,59 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const messages = corpus().filter((m) => !NOT_WITH_DOVECOT.some((n) => n.message.test(m.name)));
-    const dovecot = await startDovecotImap(messages.map((m) => m.bytes));
-    const mismatches: string[] = [];
-    let compared = 0;
-    const compare = (
-      label: string,
-      name: string,
-      ours: ReadValue | "NO",
-      theirs: ReadValue | "NO" | undefined,
-    ) => {
-      if (DELIBERATE.some((d) => d.item.test(name) && (d.message?.test(label) ?? true))) return;
-      compared++;
-      if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
-        mismatches.push(
-          `${label} ${name}\n  ours:    ${JSON.stringify(ours)}\n  dovecot: ${JSON.stringify(theirs)}`,
-        );
-      }
-    };
-    try {
-      for (let index = 0; index < messages.length; index++) {
-        const seq = index + 1;
-        const label = messages[index].name;
-        const message = new ImapMessage(messages[index].bytes);
-        const items = [...WHOLE, ...sectionItems(message)];
-        const answer = readFetchResponses(
-          await dovecot.command(`FETCH ${seq} (${items.map(wire).join(" ")})`),
-        );
-        const theirs = answer.get(seq) ?? new Map();
-        for (const item of items) {
-          const rendered = renderFetchItem(message, item);
-          if (!rendered?.ok) throw new Error(`${label}: ${wire(item)} did not render`);
-          compare(label, rendered.name, normalize(rendered.value), theirs.get(rendered.name));
-        }
-        // BINARY items one per command: an UNKNOWN-CTE NO ends the whole command.
-        const binaries = binaryItems(message);
-        for (const item of binaries) {
-          const raw = await dovecot.command(`FETCH ${seq} (${wire(item)})`);
-          const no = /\r\nt\d+ NO \[UNKNOWN-CTE\]/.test("\r\n" + String.fromCharCode(...raw.slice(-200)));
-          const rendered = renderFetchItem(message, item)!;
-          if (!rendered.ok) {
-            compare(label, wire(item), "NO", no ? "NO" : "OK");
-            continue;
-          }
-          const value = no ? "NO" : readFetchResponses(raw).get(seq)?.get(rendered.name);
-          compare(label, rendered.name, normalize(rendered.value), value);
-        }
-      }
-    } finally {
-      await dovecot.stop();
-    }
+    const { mismatches, compared } = await compareWithDovecot(messages, { binary: true });
     assert.deepEqual(mismatches, [], `${mismatches.length} of ${compared} renderings differ from Dovecot's`);
   },
 });
+
+Deno.test({
+  name: "FETCH renderings of mutated corpus messages equal Dovecot's (fixed seed)",
+  ignore: !canRunDovecotImap(),
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const sources = corpus().filter((m) =>
+      m.name.startsWith("test/fixtures/") && !NOT_WITH_DOVECOT.some((n) => n.message.test(m.name))
+    );
+    const next = random(Number(Deno.env.get("MUTATION_SEED") ?? 9051));
+    const messages = Array.from({ length: 60 }, (_, i) => {
+      const source = sources[i % sources.length];
+      return { name: `${source.name}#${i}`, bytes: mutate(source.bytes, next) };
+    });
+    const { mismatches, compared } = await compareWithDovecot(messages, { binary: false });
+    const unknown = mismatches.filter((m) => !NOT_YET_MATCHED.includes(m.split("\n")[0]));
+    assert.deepEqual(unknown, [], `${unknown.length} of ${compared} renderings differ from Dovecot's`);
+  },
+});
+
+/**
+ * Differences on badly damaged messages (seed 9051) not matched yet, so the test catches any new
+ * one: Dovecot's placeholders INVALID_ROUTE/SYNTAX_ERROR for some broken addresses, a quoted word
+ * run into a header name, Content-* fields of a message without MIME-Version or Content-Type
+ * (Dovecot ignores them), and structures where a damaged header or boundary is read differently.
+ */
+const NOT_YET_MATCHED = [
+  "mixed.eml#11 BODYSTRUCTURE",
+  "mixed.eml#11 BODY",
+  "params.eml#16 ENVELOPE",
+  "badaddr.eml#22 ENVELOPE",
+  "binarypart.eml#24 BODY[HEADER.FIELDS (FROM SUBJECT CONTENT-TYPE X-MISSING)]",
+  "binarypart.eml#24 BODY[1.HEADER.FIELDS (SUBJECT CONTENT-TYPE)]",
+  "digest.eml#25 BODY[1.HEADER.FIELDS (SUBJECT CONTENT-TYPE)]",
+  "encoded.eml#28 BODYSTRUCTURE",
+  "encoded.eml#28 BODY",
+  "encoded.eml#28 BODY[1]",
+  "encoded.eml#28 BODY[1.MIME]",
+  "nested.eml#33 BODYSTRUCTURE",
+  "nested.eml#33 BODY",
+  "params.eml#37 BODYSTRUCTURE",
+  "weirdheaders.eml#41 BODYSTRUCTURE",
+  "weirdheaders.eml#41 BODY",
+  "digest.eml#46 BODYSTRUCTURE",
+  "digest.eml#46 BODY",
+  "eightbit.eml#47 ENVELOPE",
+  "groups.eml#50 ENVELOPE",
+  "nested.eml#54 ENVELOPE",
+  "nested.eml#54 BODYSTRUCTURE",
+  "nested.eml#54 BODY",
+].map((entry) => `test/fixtures/imap_render/${entry}`);

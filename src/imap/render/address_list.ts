@@ -4,7 +4,8 @@
  * (NIL NIL NIL NIL). Parsed the way Dovecot's message-address parser does, so clients see the same
  * answers: names keep their encoded words, quoted names are unquoted, a missing local part or
  * domain is "MISSING_MAILBOX"/"MISSING_DOMAIN", a name-less address takes its comment as its name,
- * and on a syntax error one placeholder address ends the list.
+ * on a syntax error inside an address one placeholder address ends the list, and text after a
+ * complete address ends it too.
  */
 
 /** One envelope address; null fields are NIL. */
@@ -179,7 +180,8 @@ export function parseAddressList(value: string): EnvelopeAddress[] {
     }
     skipComments();
     const after = peek();
-    if (after && !isSpecial(after, ",") && !(inGroup && isSpecial(after, ";"))) return fail();
+    // Anything else after an address ends the list there (Dovecot adds no placeholder for it).
+    if (after && !isSpecial(after, ",") && !(inGroup && isSpecial(after, ";"))) return out;
   }
   if (inGroup) out.push({ name: null, adl: null, mailbox: null, host: null });
   return out;

@@ -4,7 +4,8 @@
  * envelope and structure (message/rfc822), and with `extended` the extension data (md5,
  * disposition, language, location; a multipart's parameters, disposition, language, location).
  * Values are the header's as sent; defaults and details follow Dovecot (text/* without a charset
- * gets charset us-ascii appended; a missing Content-Type is text/plain, message/rfc822 in a digest).
+ * gets charset us-ascii appended; a missing Content-Type is text/plain, message/rfc822 in a digest;
+ * of a Content-* field sent twice the first counts).
  */
 import type { ResponseValue } from "../command.ts";
 import { fieldValue, type HeaderField } from "./header_fields.ts";
@@ -16,10 +17,9 @@ import { octetString } from "./values.ts";
 /** The BODYSTRUCTURE (`extended`) or BODY of `part` of the message `bytes`. */
 export function bodyStructure(bytes: Uint8Array, part: RenderPart, extended: boolean): ResponseValue[] {
   const fields = part.fields;
-  const last = (name: string): HeaderField | undefined =>
-    fields.findLast((f) => f.name.toLowerCase() === name);
+  const first = (name: string): HeaderField | undefined => fields.find((f) => f.name.toLowerCase() === name);
   const text = (name: string): string | null => {
-    const field = last(name);
+    const field = first(name);
     return field ? fieldValue(bytes, field).trimEnd() : null;
   };
   const typeText = text("content-type");

@@ -45,6 +45,9 @@ export function parseContentValue(text: string, withSubtype: boolean): ContentVa
     if (text[i] === "/") {
       i++;
       subtype = token();
+    } else if (i < text.length && text[i] !== ";") {
+      // A type followed by neither "/" nor parameters is no type; Dovecot shows "" "".
+      return { value: "", subtype: "", params: [] };
     }
   }
   const params: [string, string][] = [];
@@ -64,6 +67,8 @@ export function parseContentValue(text: string, withSubtype: boolean): ContentVa
         if (text[i] === "\\" && i + 1 < text.length) i++;
         paramValue += text[i];
       }
+      // An unterminated quoted string ends the parameters, and Dovecot then shows none.
+      if (i >= text.length) return { value, subtype, params: [] };
       i++;
     } else {
       paramValue = token();

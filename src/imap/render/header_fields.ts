@@ -64,11 +64,12 @@ export function scanHeader(
 
 /**
  * A field's value as the envelope carries it (RFC 9051 §7.5.2 takes the header's value as is):
- * line breaks of folding removed, leading white space dropped, in Latin-1 (one char per octet).
+ * CR and LF removed (folding, and a stray CR as Dovecot drops it), leading white space dropped, in
+ * Latin-1 (one char per octet).
  */
 export function fieldValue(bytes: Uint8Array, field: HeaderField): string {
   const raw = latin1(bytes, field.valueStart, field.end);
-  return raw.replace(/\r?\n/g, "").replace(/^[ \t]+/, "");
+  return raw.replace(/[\r\n]/g, "").replace(/^[ \t]+/, "");
 }
 
 /** Bytes `[start, end)` as a string of the same length, one char per octet (ISO-8859-1). */

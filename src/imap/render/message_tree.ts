@@ -4,7 +4,7 @@
  * and its part tree as byte ranges of those octets, scanned once and lazily. The scan works on the
  * octets themselves (no decoding of the message to text), follows the MIME parser's rules
  * (src/mail/mime/parse_mime.ts: RFC 2046 §5.1.1 boundaries, a missing closing boundary ends at the
- * end, limits on depth and count), and parses an encapsulated message (message/rfc822) only when
+ * end, limits on depth and count) except where Dovecot reads boundaries more loosely, and parses an encapsulated message (message/rfc822) only when
  * it is first reached, so a section of one part never costs a look at the others' contents.
  */
 import { MIME_LIMITS } from "../../mail/mime/mod.ts";
@@ -93,12 +93,13 @@ function scanPart(
   const { bytes } = scan;
   scan.count++;
   const { fields, bodyStart } = scanHeader(bytes, start, end);
-  const last = (name: string) => fields.findLast((f) => f.name.toLowerCase() === name);
-  const typeField = last("content-type");
+  // Of a Content-* field sent twice the first counts, as in Dovecot.
+  const first = (name: string) => fields.find((f) => f.name.toLowerCase() === name);
+  const typeField = first("content-type");
   const contentType = typeField ? parseContentValue(fieldValue(bytes, typeField), true) : null;
   const sent = contentType ? `${contentType.value}/${contentType.subtype}`.toLowerCase() : "";
   const type = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(sent) ? sent : defaultType;
-  const encodingField = last("content-transfer-encoding");
+  const encodingField = first("content-transfer-encoding");
   const encoding = (encodingField ? fieldValue(bytes, encodingField).trim().toLowerCase() : "") || "7bit";
   let message: RenderPart | null | undefined;
   const part: RenderPart = {
@@ -165,11 +166,8 @@ function splitMultipart(
     const closing = bytes[after] === 45 && bytes[after + 1] === 45 && after + 2 <= end;
     let lineEnd = bytes.indexOf(10, after);
     if (lineEnd === -1 || lineEnd > end) lineEnd = end;
-    // The rest of a boundary line may only be white space (transport padding).
-    if (!closing && !blank(bytes, after, lineEnd)) {
-      search = found + 1;
-      continue;
-    }
+    // Dovecot takes any line that starts with the delimiter as a boundary (what follows it on the
+    // line is ignored), a stricter reading than RFC 2046's transport padding; FETCH follows Dovecot.
     if (partStart !== -1) {
       let partEnd = found;
       if (partEnd > partStart && bytes[partEnd - 1] === 10) partEnd--;
@@ -193,14 +191,6 @@ function find(bytes: Uint8Array, needle: Uint8Array, from: number, end: number):
     if (k === needle.length) return i;
   }
   return -1;
-}
-
-/** Whether `bytes[from, to)` is only spaces, tabs and CR. */
-function blank(bytes: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    if (bytes[i] !== 32 && bytes[i] !== 9 && bytes[i] !== 13) return false;
-  }
-  return true;
 }
 
 /** The empty text/plain part of a multipart in which no part was found. */

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import type { FetchItem } from "../command.ts";
 import { ImapMessage, renderFetchItem, resolvePart } from "./mod.ts";
+import { mutate, random } from "../../../test/imap_render_helpers.ts";
 
 const ITEMS: FetchItem[] = [
   { kind: "ENVELOPE" },
@@ -47,53 +48,6 @@ function renderEverything(raw: Uint8Array): number {
     render({ kind: "BINARY.SIZE", part });
   }
   return count;
-}
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function mutate(raw: Uint8Array, next: () => number): Uint8Array {
-  const bytes = [...raw];
-  const steps = 1 + Math.floor(next() * 6);
-  for (let s = 0; s < steps; s++) {
-    const at = Math.floor(next() * (bytes.length + 1));
-    switch (Math.floor(next() * 5)) {
-      case 0:
-        bytes.length = at;
-        break;
-      case 1:
-        bytes.splice(
-          at,
-          0,
-          ...[0, 13, 10, 0xff, 0x80, 58, 59, 61, 34, 40, 60].slice(Math.floor(next() * 10)),
-        );
-        break;
-      case 2: {
-        const lineStart = bytes.lastIndexOf(10, at) + 1;
-        let lineEnd = bytes.indexOf(10, at);
-        if (lineEnd === -1) lineEnd = bytes.length;
-        bytes.splice(at, 0, ...bytes.slice(lineStart, lineEnd + 1));
-        break;
-      }
-      case 3:
-        bytes.splice(at, Math.floor(next() * 40));
-        break;
-      default:
-        bytes.splice(
-          at,
-          0,
-          ...new TextEncoder().encode("\r\n--b1--\r\nContent-Type: message/rfc822\r\n\r\n"),
-        );
-    }
-  }
-  return new Uint8Array(bytes);
 }
 
 Deno.test("rendering never throws on mutated corpus messages (fixed seed, bounded count)", () => {

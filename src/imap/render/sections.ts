@@ -67,7 +67,7 @@ export function sectionBytes(message: ImapMessage, section: Section): Uint8Array
     case "TEXT":
       return withoutNul(bytes.subarray(target.bodyStart, target.end));
     default:
-      return withoutNul(headerSubset(bytes, target, section.fields ?? [], section.text === "HEADER.FIELDS"));
+      return withoutNul(headerSubset(bytes, target, section));
   }
 }
 
@@ -75,25 +75,28 @@ export function sectionBytes(message: ImapMessage, section: Section): Uint8Array
 function headerSubset(
   bytes: Uint8Array,
   part: RenderPart,
-  names: readonly string[],
-  keep: boolean,
+  section: Section,
 ): Uint8Array {
-  const wanted = new Set(names.map((name) => name.toLowerCase()));
+  const keep = section.text === "HEADER.FIELDS";
+  const wanted = new Set((section.fields ?? []).map((name) => name.toLowerCase()));
   const pieces: Uint8Array[] = [];
   for (const field of part.fields) {
     // A line without a colon matches no name: HEADER.FIELDS.NOT keeps it, as Dovecot does.
     if (field.name === "" ? keep : wanted.has(field.name.toLowerCase()) !== keep) continue;
-    let piece = bytes.subarray(field.start, field.end);
-    // A message may end inside its header: Dovecot ends such a last line with CRLF for
-    // HEADER.FIELDS, and leaves it as it is for HEADER.FIELDS.NOT.
-    if (piece[piece.length - 1] !== 10 && keep) piece = concat([piece, CRLF]);
-    pieces.push(piece);
+    pieces.push(bytes.subarray(field.start, field.end));
   }
-  if (hasEmptyLine(bytes, part)) pieces.push(CRLF);
+  // How the answer ends, as Dovecot ends it: HEADER.FIELDS of the message with CRLF always (also
+  // when the message ends inside its header); of an encapsulated message with CRLF when its
+  // header has fields and a last line that is whole; HEADER.FIELDS.NOT with the header's empty line.
+  let end: boolean;
+  if (!keep) end = hasEmptyLine(bytes, part);
+  else if (section.part.length === 0) end = true;
+  else end = part.fields.length > 0 && bytes[part.bodyStart - 1] === 10;
+  if (end) pieces.push(CRLF);
   return concat(pieces);
 }
 
-/** Whether the header section ends with the empty line (it does not when the message ends in it). */
+/** Whether the header section ends with an empty line (it does not when the message ends in it). */
 function hasEmptyLine(bytes: Uint8Array, part: RenderPart): boolean {
   const end = part.bodyStart;
   if (end === part.start || bytes[end - 1] !== 10) return false;
