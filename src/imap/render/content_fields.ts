@@ -45,8 +45,10 @@ export function parseContentValue(text: string, withSubtype: boolean): ContentVa
     if (text[i] === "/") {
       i++;
       subtype = token();
-    } else if (i < text.length && text[i] !== ";") {
-      // A type followed by neither "/" nor parameters is no type; Dovecot shows "" "".
+      skip();
+    }
+    // A type followed by anything but parameters, or not ASCII, is no type; Dovecot shows "" "".
+    if ((i < text.length && text[i] !== ";") || /[^\x21-\x7e]/.test(value + subtype)) {
       return { value: "", subtype: "", params: [] };
     }
   }

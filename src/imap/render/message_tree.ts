@@ -20,7 +20,7 @@ export interface RenderPart {
   start: number;
   bodyStart: number;
   end: number;
-  /** Media type in lower case, defaults applied (text/plain; message/rfc822 in a digest). */
+  /** Media type in lower case, defaults applied (text/plain; message/rfc822 in a digest); "" when unreadable. */
   type: string;
   /** Content-Transfer-Encoding in lower case ("7bit" when absent). */
   encoding: string;
@@ -98,7 +98,12 @@ function scanPart(
   const typeField = first("content-type");
   const contentType = typeField ? parseContentValue(fieldValue(bytes, typeField), true) : null;
   const sent = contentType ? `${contentType.value}/${contentType.subtype}`.toLowerCase() : "";
-  const type = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(sent) ? sent : defaultType;
+  // A Content-Type that is no type at all makes an opaque part (Dovecot shows "" ""), not the default.
+  const type = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(sent)
+    ? sent
+    : contentType?.value === ""
+    ? ""
+    : defaultType;
   const encodingField = first("content-transfer-encoding");
   const encoding = (encodingField ? fieldValue(bytes, encodingField).trim().toLowerCase() : "") || "7bit";
   let message: RenderPart | null | undefined;
