@@ -154,11 +154,7 @@ const NOT_YET_MATCHED = [
   "nested.eml#33 BODYSTRUCTURE",
   "nested.eml#33 BODY",
   "params.eml#37 BODYSTRUCTURE",
-  "weirdheaders.eml#41 BODYSTRUCTURE",
-  "weirdheaders.eml#41 BODY",
   "eightbit.eml#47 ENVELOPE",
   "groups.eml#50 ENVELOPE",
   "nested.eml#54 ENVELOPE",
-  "nested.eml#54 BODYSTRUCTURE",
-  "nested.eml#54 BODY",
 ].map((entry) => `test/fixtures/imap_render/${entry}`);

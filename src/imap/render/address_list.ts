@@ -116,7 +116,9 @@ export function parseAddressList(value: string): EnvelopeAddress[] {
         if (t.kind !== "comment") host += (t as { text: string }).text;
       }
     }
-    return { mailbox: local || MISSING_MAILBOX, host: host || MISSING_DOMAIN };
+    // A domain that is no dot-atom ("example.", "a..b") is missing, as Dovecot reads it.
+    const domain = /^(\[.*\]|[^.]+(\.[^.]+)*)$/.test(host) ? host : "";
+    return { mailbox: local || MISSING_MAILBOX, host: domain || MISSING_DOMAIN };
   };
   while (i < tokens.length) {
     skipComments();

@@ -2,7 +2,7 @@
  * Content-Type and Content-Disposition values as BODYSTRUCTURE shows them (RFC 9051 §7.5.2,
  * body-fld-param): type and subtype as sent, parameter values unquoted, RFC 2231 continuations
  * joined (`name*0*`, `name*1` → one `name*` whose value stays percent-encoded, as Dovecot shows it),
- * parameter names as sent. A value that cannot be parsed gives what was read before the error; a
+ * parameter names as sent. A bad parameter is skipped to the next ";"; a
  * type without a subtype has subtype "" (Dovecot shows it so).
  */
 
@@ -55,11 +55,19 @@ export function parseContentValue(text: string, withSubtype: boolean): ContentVa
   const params: [string, string][] = [];
   for (;;) {
     skip();
-    if (text[i] !== ";") break;
+    if (i >= text.length) break;
+    // A bad parameter is skipped up to the next ";", as Dovecot reads on after one.
+    if (text[i] !== ";") {
+      const next = text.indexOf(";", i);
+      if (next === -1) break;
+      i = next;
+    }
     i++;
     const name = token();
     skip();
-    if (!name || text[i] !== "=") break;
+    // An empty parameter (";;") ends them; a name without "=" is skipped.
+    if (!name) break;
+    if (text[i] !== "=") continue;
     i++;
     skip();
     let paramValue: string;
