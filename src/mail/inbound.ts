@@ -164,11 +164,10 @@ export class InboundDelivery {
       for (const accountId of recipient.accountIds) {
         if (seen.has(accountId)) continue;
         seen.add(accountId);
-        const mailboxes = await this.store.mailboxes.list(accountId);
-        const junk = input.junk?.has(recipient.address)
-          ? mailboxes.find((m) => m.role === "junk")
-          : undefined;
-        const inbox = junk ?? mailboxes.find((m) => m.role === "inbox");
+        // Two indexed reads (mailboxes_role) instead of every mailbox of the account.
+        const wanted = input.junk?.has(recipient.address) ? ["junk", "inbox"] : ["inbox"];
+        const mailboxes = await this.store.mailboxes.withRoles(accountId, wanted);
+        const inbox = mailboxes.find((m) => m.role === "junk") ?? mailboxes.find((m) => m.role === "inbox");
         if (!inbox) continue;
         const trace = `Return-Path: <${input.mailFrom}>\r\nDelivered-To: ${recipient.address}\r\n` +
           input.received(recipient.address);
