@@ -90,7 +90,7 @@ Deno.test({
   },
 });
 
-Deno.test("a reply with another id or question, or garbage, is ignored; silence is ETIMEOUT", async () => {
+Deno.test("a reply with another id or question is ignored, garbage with our id is EBADRESP, silence ETIMEOUT", async () => {
   const socket = dgram.createSocket("udp4");
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
   const port = socket.address().port;
@@ -106,6 +106,17 @@ Deno.test("a reply with another id or question, or garbage, is ignored; silence 
         answers: [{ type: "TXT", name, ttl: 60, data: `forged for ${name}` }],
       });
     socket.send(Buffer.from("not DNS at all"), from.port, from.address);
+    if (query.questions![0].name === "broken.test") {
+      // The query's id, then a header promising an answer that never comes.
+      const id = Buffer.alloc(2);
+      id.writeUInt16BE(query.id!);
+      socket.send(
+        Buffer.concat([id, Buffer.from([0x81, 0x80, 0, 1, 0, 5, 0, 0, 0, 0])]),
+        from.port,
+        from.address,
+      );
+      return;
+    }
     socket.send(reply((query.id! + 1) & 0xffff, query.questions![0].name), from.port, from.address);
     socket.send(reply(query.id!, "other.test"), from.port, from.address);
     if (honest) socket.send(reply(query.id!, query.questions![0].name), from.port, from.address);
@@ -118,6 +129,14 @@ Deno.test("a reply with another id or question, or garbage, is ignored; silence 
       cache: true,
     });
     assert.deepEqual(await outcome(resolver.resolve("asked.test", "TXT")), { code: "ETIMEOUT" });
+    // Garbage with the query's id fails at once rather than after the timeout.
+    const broken = new DnsResolver({
+      servers: [`127.0.0.1:${port}`],
+      timeoutMs: 60_000,
+      tries: 1,
+      cache: true,
+    });
+    assert.deepEqual(await outcome(broken.resolve("broken.test", "TXT")), { code: "EBADRESP" });
     honest = true;
     assert.deepEqual(await resolver.resolve("asked.test", "TXT"), [["forged for asked.test"]]);
   } finally {

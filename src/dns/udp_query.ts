@@ -2,8 +2,10 @@
  * One DNS question over UDP (RFC 1035 §4.2.1) with the answer's TTLs, which node:dns does not give
  * for TXT or MX and the answer cache (cache.ts) needs. Each try uses a new socket (so a new random
  * source port) and a random id, and only a reply from the server asked, with that id and the same
- * question, is taken (RFC 5452 §9.1); anything else is ignored until the try times out. Servers are
- * asked in turn, `tries` rounds. A truncated reply is returned as such: the caller asks over TCP.
+ * question, is taken (RFC 5452 §9.1); anything else is ignored until the try times out. A reply from
+ * the server with the query's id that is no DNS message fails at once (EBADRESP, as c-ares does):
+ * waiting would only turn a broken server into a slow one. Servers are asked in turn, `tries` rounds.
+ * A truncated reply is returned as such: the caller asks over TCP.
  */
 import { Buffer } from "node:buffer";
 import dgram from "node:dgram";
@@ -49,18 +51,22 @@ export async function udpQuery(
   for (let round = 0; round < options.tries; round++) {
     for (const server of servers) {
       const answer = await ask(parseServer(server), question, options.timeoutMs);
+      if (answer === "malformed") throw dnsError("EBADRESP", `query${question.type}`, question.name);
       if (answer) return answer;
     }
   }
   throw dnsError("ETIMEOUT", `query${question.type}`, question.name);
 }
 
-/** One try at one server: the matching reply, or undefined after `timeoutMs` (or a socket error). */
+/**
+ * One try at one server: the matching reply, "malformed" for a reply with the query's id that does
+ * not decode, or undefined after `timeoutMs` (or a socket error).
+ */
 function ask(
   server: { address: string; port: number; family: 4 | 6 },
   question: { name: string; type: UdpRecordType },
   timeoutMs: number,
-): Promise<UdpAnswer | undefined> {
+): Promise<UdpAnswer | "malformed" | undefined> {
   const id = crypto.getRandomValues(new Uint16Array(1))[0];
   const query = packet.encode({
     type: "query",
@@ -73,7 +79,7 @@ function ask(
   return new Promise((resolve) => {
     const socket = dgram.createSocket(server.family === 6 ? "udp6" : "udp4");
     let done = false;
-    const finish = (answer: UdpAnswer | undefined) => {
+    const finish = (answer: UdpAnswer | "malformed" | undefined) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -88,7 +94,9 @@ function ask(
       try {
         reply = packet.decode(data);
       } catch {
-        return; // Not a DNS message: keep waiting for the real one.
+        // Not a DNS message: from the server and with our id it is its answer; else keep waiting.
+        if (data.length >= 2 && data.readUInt16BE(0) === id) finish("malformed");
+        return;
       }
       const asked = reply.questions?.[0];
       if (
