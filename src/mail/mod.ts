@@ -10,7 +10,7 @@ export { OutboundQueueView, queuedMessageToWire } from "./outbound_queue_view.ts
 export { DkimSigner, SIGNED_FIELDS } from "./dkim_signing.ts";
 export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
 export { EMAIL_LIMITS, EmailService, isKeyword, SNIPPET_LIMITS } from "./emails.ts";
-export { factsOf, messageFacts } from "./message_facts.ts";
+export { factsOf, messageFacts, traceKeepsFacts } from "./message_facts.ts";
 export type { MessageFacts } from "./message_facts.ts";
 export { PARSE_LIMITS, parseBody, parseMessage } from "./parse_pool.ts";
 export { writeHeaderForm } from "./header_write.ts";
