@@ -21,8 +21,8 @@ export async function startMx(
   // SPF, DKIM, DMARC and ARC are checked in worker threads (see mail/authentication_pool.ts).
   const authenticator = new AuthenticationPool({
     authservId: config.domain,
-    dns: { servers: config.dnsServers },
-    resolver: new DnsResolver({ servers: config.dnsServers }).resolve,
+    dns: { servers: config.dnsServers, cache: true },
+    resolver: new DnsResolver({ servers: config.dnsServers, cache: true }).resolve,
   });
   const { inbound } = services;
   let mx: MxServer;

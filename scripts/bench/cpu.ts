@@ -29,3 +29,30 @@ function statSeconds(path: string): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * CPU seconds of each thread of process `pid`, by thread name (threads of one name summed: Deno's
+ * workers, tokio's blocking pool, V8's GC helpers), or an empty map if unreadable. Threads that ended
+ * are not counted, so compare two readings of long-lived threads only.
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  try {
+    for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const path = `/proc/${pid}/task/${entry.name}/stat`;
+      let stat: string;
+      try {
+        stat = Deno.readTextFileSync(path);
+      } catch {
+        continue;
+      }
+      const name = entry.name === String(pid)
+        ? "main"
+        : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      byName.set(name, (byName.get(name) ?? 0) + (statSeconds(path) ?? 0));
+    }
+  } catch {
+    // No /proc: nothing to say.
+  }
+  return byName;
+}

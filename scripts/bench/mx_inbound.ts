@@ -23,7 +23,7 @@
 import { parseArgs } from "node:util";
 import { resolveConfig } from "../../src/config/mod.ts";
 import { openData } from "../../src/server.ts";
-import { cpuSeconds, mainThreadCpuSeconds } from "./cpu.ts";
+import { cpuSeconds, mainThreadCpuSeconds, threadCpuSeconds } from "./cpu.ts";
 import { CpuProfiler, summarize } from "./cpu_profile.ts";
 import { canRunDnsmasq, startBenchDns } from "./dnsmasq.ts";
 import { canRunDovecot, startDovecot } from "./dovecot.ts";
@@ -180,6 +180,7 @@ export async function inboundFigures(
       const started = performance.now();
       const serverCpu = cpuSeconds(server.pid) ?? NaN;
       const mainCpu = mainThreadCpuSeconds(server.pid) ?? NaN;
+      const threadsBefore = threadCpuSeconds(server.pid);
       let sourceCpu = NaN;
       try {
         sourceCpu = await smtpSource(group, mxPort, messages, sessions);
@@ -201,6 +202,13 @@ export async function inboundFigures(
           (100 * sourceCpu / seconds).toFixed(0)
         }% (load average ${Deno.loadavg()[0].toFixed(2)})`,
       );
+      // Where the CPU outside the main thread goes: workers (mailauth), I/O and GC threads.
+      const threads = [...threadCpuSeconds(server.pid)]
+        .map(([name, seconds]) => [name, seconds - (threadsBefore.get(name) ?? 0)] as const)
+        .filter(([, seconds]) => seconds > 0)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, seconds]) => `${name} ${(1000 * seconds / messages).toFixed(2)}`);
+      console.log(`    ms CPU per message by thread: ${threads.join(", ")}`);
       if (profiler) {
         const recorded = await profiler.stop();
         await Deno.writeTextFile(profile!, JSON.stringify(recorded));

@@ -5,6 +5,8 @@
  * again later), which is what mailauth and RFC 7208/7489's temperror rules read.
  */
 import { Resolver } from "node:dns/promises";
+import { DnsCache } from "./cache.ts";
+import { udpQuery } from "./udp_query.ts";
 
 /** Record types asked for by name; answers as node:dns gives them. */
 export type RecordType = "A" | "AAAA" | "TXT" | "MX" | "CNAME" | "PTR" | "NS" | "SRV";
@@ -17,6 +19,11 @@ export interface DnsResolverOptions {
   timeoutMs?: number;
   /** Tries per server (default 2, as glibc's `attempts`). */
   tries?: number;
+  /**
+   * Whether `resolve` remembers A, AAAA, TXT and MX answers for their TTL (cache.ts): for the checks
+   * of incoming mail, which ask the same sender's records again for every message.
+   */
+  cache?: boolean;
 }
 
 /** Default time per try: RES_TIMEOUT of glibc. */
@@ -29,6 +36,8 @@ export class DnsResolver {
   readonly #resolver: Resolver;
   /** The servers asked, as given; empty: the system's. */
   readonly servers: readonly string[];
+  /** The answer cache, when asked for. */
+  readonly cache: DnsCache | undefined;
 
   constructor(options: DnsResolverOptions = {}) {
     this.#resolver = new Resolver({
@@ -37,12 +46,23 @@ export class DnsResolver {
     });
     this.servers = [...(options.servers ?? [])];
     if (this.servers.length) this.#resolver.setServers([...this.servers]);
+    const uncached = (name: string, type: string) => this.#resolver.resolve(name, type as RecordType);
+    const asked = this.servers.length ? this.servers : this.#resolver.getServers();
+    const query = {
+      timeoutMs: options.timeoutMs ?? DEFAULT_DNS_TIMEOUT_MS,
+      tries: options.tries ?? DEFAULT_DNS_TRIES,
+    };
+    this.cache = options.cache && asked.length
+      ? new DnsCache({
+        query: (name, type) => udpQuery(asked, { name, type }, query),
+        fallback: uncached,
+      })
+      : undefined;
+    this.resolve = this.cache?.resolve ?? uncached;
   }
 
   /** The records of `type` at `name` (TXT: each record's strings; MX: exchange and priority…). */
-  resolve = (name: string, type: string): Promise<unknown> => {
-    return this.#resolver.resolve(name, type as RecordType);
-  };
+  readonly resolve: (name: string, type: string) => Promise<unknown>;
 
   /** TXT records, each joined from its strings (RFC 7208 §3.3). */
   async resolveTxt(name: string): Promise<string[]> {

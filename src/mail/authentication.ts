@@ -17,6 +17,7 @@
 import { Buffer } from "node:buffer";
 import type { DmarcEnforcement } from "./deps.ts";
 import { authservIdOf, headerFields, withoutFields } from "./header_fields.ts";
+import type { MessageFacts } from "./message_facts.ts";
 
 /** The methods checked, in Authentication-Results order. */
 export const AUTH_METHODS = ["spf", "dkim", "dmarc", "arc"] as const;
@@ -76,6 +77,11 @@ export interface AuthenticationVerdict {
   junk: ReadonlySet<string>;
   /** Why the checks did not finish (their results are then temperror). */
   error?: string;
+  /**
+   * The facts (message_facts.ts) of `message`, when a worker made them beside the checks, so the
+   * main thread does not parse the message again to store it.
+   */
+  facts?: MessageFacts;
 }
 
 /** Checks incoming messages (see the module header). */

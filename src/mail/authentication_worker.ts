@@ -1,9 +1,12 @@
 // Checks SPF, DKIM, DMARC and ARC off the main thread (see authentication_pool.ts): mailauth's parsing
 // and hashing of each message and the DNS look-ups' own work would otherwise run on the event loop
-// that answers every SMTP session. The worker asks its own resolver on the configured servers.
+// that answers every SMTP session. The worker asks its own resolver on the configured servers. It
+// also gathers the message's facts for storing it (message_facts.ts): parsing it was the largest
+// cost left on the main thread per delivered message.
 
 import { DnsResolver, type DnsResolverOptions } from "../dns/mod.ts";
 import { type AuthenticationInput, type AuthenticationVerdict, MailAuthenticator } from "./authentication.ts";
+import { type MessageFacts, messageFacts } from "./message_facts.ts";
 
 /** The first message: how to check (the resolver is made here from its servers). */
 export interface AuthenticationWorkerStart {
@@ -45,6 +48,12 @@ scope.onmessage = (event) => {
   // check() never throws for anything the message or DNS holds (see authentication.ts).
   void authenticator!.check(data.input).then((verdict) => {
     const message = verdict.message === data.input.message ? null : verdict.message;
-    scope.postMessage({ id: data.id, verdict: { ...verdict, message } });
+    let facts: MessageFacts | undefined;
+    try {
+      facts = messageFacts(verdict.message);
+    } catch {
+      // The main thread parses it then, and meets the same problem where it is handled.
+    }
+    scope.postMessage({ id: data.id, verdict: { ...verdict, message, facts } });
   });
 };

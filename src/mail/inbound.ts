@@ -15,7 +15,7 @@ import type { LocalDelivery } from "./delivery.ts";
 import { type InsertLog, insertPrepared } from "./email_import.ts";
 import { concatBytes, type DmarcEnforcement, type Domain, type LoggedWrite, type Store } from "./deps.ts";
 import { GroupCommit } from "./group_commit.ts";
-import { type MessageFacts, messageFacts } from "./message_facts.ts";
+import { type MessageFacts, messageFacts, traceKeepsFacts } from "./message_facts.ts";
 
 /**
  * Why a recipient or a message is refused, for the surface to word in its protocol (see
@@ -57,6 +57,8 @@ export interface InboundMessage {
   received: (recipient: string) => string;
   /** Recipient addresses whose copy is filed in Junk (the Inbox when the account has none). */
   junk?: ReadonlySet<string>;
+  /** The facts of `message`, if already gathered (by the authentication worker): not parsed again. */
+  facts?: MessageFacts;
 }
 
 /** One recipient account's copy of a message, ready to be written. */
@@ -164,11 +166,10 @@ export class InboundDelivery {
       for (const accountId of recipient.accountIds) {
         if (seen.has(accountId)) continue;
         seen.add(accountId);
-        const mailboxes = await this.store.mailboxes.list(accountId);
-        const junk = input.junk?.has(recipient.address)
-          ? mailboxes.find((m) => m.role === "junk")
-          : undefined;
-        const inbox = junk ?? mailboxes.find((m) => m.role === "inbox");
+        // Two indexed reads (mailboxes_role) instead of every mailbox of the account.
+        const wanted = input.junk?.has(recipient.address) ? ["junk", "inbox"] : ["inbox"];
+        const mailboxes = await this.store.mailboxes.withRoles(accountId, wanted);
+        const inbox = mailboxes.find((m) => m.role === "junk") ?? mailboxes.find((m) => m.role === "inbox");
         if (!inbox) continue;
         const trace = `Return-Path: <${input.mailFrom}>\r\nDelivered-To: ${recipient.address}\r\n` +
           input.received(recipient.address);
@@ -184,10 +185,12 @@ export class InboundDelivery {
     for (const { accountId } of copies) {
       limits.set(accountId, (await this.deps.accounts.get(accountId))?.quotas.maxDiskQuota);
     }
+    // Every copy has the facts of the message: the trace fields prepended are none the facts read.
+    const facts = input.facts && traceKeepsFacts(input.message) ? input.facts : undefined;
     const prepared = copies.map((c) => ({
       ...c,
       hash: this.deps.blobs.hashOf(c.data),
-      facts: messageFacts(c.data),
+      facts: facts ?? messageFacts(c.data),
       limit: limits.get(c.accountId),
     }));
     const stored = await this.#commits.submit({ copies: prepared, now, receivedAt });

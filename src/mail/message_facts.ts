@@ -60,6 +60,16 @@ const ADDRESS_HEADERS = {
   replyTo: "reply-to",
 } as const;
 
+/**
+ * Whether prepending trace fields (Return-Path, Delivered-To, Received, Authentication-Results: none
+ * of them a field the facts read) to `message` leaves its facts as they are, so facts gathered
+ * before the trace was written can be stored. Not when the message starts with white space: that
+ * line would continue the last trace field (RFC 5322 §2.2.3 folding).
+ */
+export function traceKeepsFacts(message: Uint8Array): boolean {
+  return message[0] !== 0x20 && message[0] !== 0x09;
+}
+
 /** Parses the message and gathers its facts. */
 export function messageFacts(message: Uint8Array): MessageFacts {
   return factsOf(emailBody(message));

@@ -32,7 +32,7 @@ export {
   PERMANENT_FLAGS,
   SYSTEM_FLAG_NAMES,
 } from "./imap_flags.ts";
-export { factsOf, messageFacts } from "./message_facts.ts";
+export { factsOf, messageFacts, traceKeepsFacts } from "./message_facts.ts";
 export type { MessageFacts } from "./message_facts.ts";
 export { PARSE_LIMITS, parseBody, parseMessage } from "./parse_pool.ts";
 export { writeHeaderForm } from "./header_write.ts";

@@ -206,6 +206,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
           recipients: state.recipients,
           message: auth?.message ?? message,
           junk: auth?.junk,
+          facts: auth?.facts,
           received: (recipient) =>
             (auth?.header ?? "") + receivedHeader({
               helo: session.hostNameAppearsAs ?? "",

@@ -6,6 +6,8 @@ type NewMailbox = Omit<MailboxRecord, "id" | "createdAt" | "updatedAt">;
 /** Persistence of mailboxes, subscriptions and mailbox grants. */
 export interface MailboxRepository {
   list(accountId: number): Promise<MailboxRecord[]>;
+  /** The mailboxes of an account that have one of `roles` (one indexed read; for delivery). */
+  withRoles(accountId: number, roles: readonly string[]): Promise<MailboxRecord[]>;
   get(id: number): Promise<MailboxRecord | undefined>;
   insert(mailbox: NewMailbox): Promise<number>;
   update(id: number, mailbox: Pick<MailboxRecord, "parentId" | "name" | "role" | "sortOrder">): Promise<void>;
@@ -54,6 +56,13 @@ export function sqliteMailboxes(db: Db): MailboxRepository {
   return {
     list: (accountId) =>
       done(db.all("SELECT * FROM mailboxes WHERE account_id = ? ORDER BY id", accountId).map(toMailbox)),
+    withRoles(accountId, roles) {
+      const rows = roles.flatMap((role) => {
+        const row = db.get("SELECT * FROM mailboxes WHERE account_id = ? AND role = ?", accountId, role);
+        return row ? [toMailbox(row)] : [];
+      });
+      return done(rows);
+    },
     get(id) {
       const row = db.get("SELECT * FROM mailboxes WHERE id = ?", id);
       return done(row && toMailbox(row));
