@@ -37,6 +37,7 @@ import { InvalidInputError } from "./model/errors.ts";
 import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
 import {
+  ArcSealer,
   BlobService,
   type BounceComposer,
   type DeliveryMetrics,
@@ -45,6 +46,7 @@ import {
   DkimSigner,
   DsnReceiver,
   EmailService,
+  Forwarding,
   IdentityService,
   InboundDelivery,
   LocalDelivery,
@@ -56,6 +58,7 @@ import {
   PushSubscriptionService,
   type QueueWorker,
   ShareNotificationService,
+  Srs,
   SubmissionService,
   VacationService,
 } from "./mail/mod.ts";
@@ -419,6 +422,11 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
       local: delivery,
       write,
       reports: new DsnReceiver(store, write),
+      forwarding: new Forwarding(
+        new Srs(options.encryptionKey),
+        new ArcSealer(dkimKeys, (problem) => dkimLog.warn("{problem}", { problem })),
+        (message) => getLogger(["postern", "mail", "forwarding"]).info(message),
+      ),
     }),
     accessKeys,
     keyedSecrets,
