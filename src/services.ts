@@ -389,6 +389,11 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   }
   const dkimLog = getLogger(["postern", "dkim"]);
   const signer = new DkimSigner(dkimKeys, (problem) => dkimLog.warn("{problem}", { problem }));
+  const forwarding = new Forwarding(
+    new Srs(options.encryptionKey),
+    new ArcSealer(dkimKeys, (problem) => dkimLog.warn("{problem}", { problem })),
+    (message) => getLogger(["postern", "mail", "forwarding"]).info(message),
+  );
   const submissions = new SubmissionService(
     store,
     { accounts, identities, emails, blobs, delivery, sign: (message) => signer.sign(message) },
@@ -405,6 +410,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     policyFetch: options.policyFetch,
     mxTransport: options.outboundTransport,
     bounces: options.bounces,
+    returnPath: (mailFrom) => forwarding.returnPath(mailFrom),
   });
   delivery.replyElsewhere = async (accountId, to, message) =>
     void await outbound.outboundQueue.reply(accountId, to, message);
@@ -422,11 +428,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
       local: delivery,
       write,
       reports: new DsnReceiver(store, write),
-      forwarding: new Forwarding(
-        new Srs(options.encryptionKey),
-        new ArcSealer(dkimKeys, (problem) => dkimLog.warn("{problem}", { problem })),
-        (message) => getLogger(["postern", "mail", "forwarding"]).info(message),
-      ),
+      forwarding,
     }),
     accessKeys,
     keyedSecrets,

@@ -4,7 +4,7 @@
  * set that mailauth validates (cv=none on the first hop, cv=pass after a second forward), the
  * original DKIM signature intact, and the local copy kept or not as the account says. A message that
  * comes back is not forwarded again; a bounce to the SRS address reaches the original sender; a
- * forged SRS address is 550 5.1.1.
+ * forged SRS address is 550 5.1.1; a forward the receiver refuses bounces to the original sender.
  */
 import assert from "node:assert/strict";
 import { getLogger } from "@logtape/logtape";
@@ -189,6 +189,49 @@ Deno.test({
         assert.ok(dumps.some((d) => d.includes("Subject: Only forward")));
         assert.equal(await inboxCount(app, alice), 2);
       });
+
+      await t.step(
+        "a forward refused by the receiver bounces to the original sender, not the SRS address",
+        async () => {
+          const refusing = await startSink("127.0.0.2", sinkPort, ["-f", "RCPT"]);
+          try {
+            await managementCall(app, ADMIN, "x:Outbound/set", {
+              accountId: "b",
+              update: {
+                singleton: {
+                  relays: [route("elsewhere.test"), route("origin.test"), {
+                    ...route("refuses.test"),
+                    host: "127.0.0.2",
+                  }],
+                },
+              },
+            });
+            await managementCall(app, ADMIN, "x:Account/set", {
+              accountId: "b",
+              update: { [bob.accountId]: { forwardTo: ["nobody@refuses.test"] } },
+            });
+            const text = message("news@origin.test", "Refused forward");
+            const sent = await send(
+              mx.addr.port,
+              { from: "news@origin.test", to: ["bob@example.org"] },
+              text,
+            );
+            assert.equal(sent.code, 250, sent.response);
+            let report: string | undefined;
+            await until(async () => {
+              await app.services.queue.runDue(Date.now());
+              report = (await sink.received()).find((d) =>
+                d.includes("X-Rcpt-Args: <news@origin.test>") && /nobody@refuses\.test/.test(d) &&
+                /multipart\/report/i.test(d)
+              );
+              return report !== undefined;
+            }, "the bounce at the original sender");
+            assert.match(report!, /X-Mail-Args: <>/);
+          } finally {
+            await refusing.stop();
+          }
+        },
+      );
     } finally {
       await mx.close(1000);
       await sink.stop();

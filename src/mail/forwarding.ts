@@ -49,6 +49,12 @@ export class Forwarding {
     return Srs.isSrsLocalPart(local) ? this.srs.reverse(local, now) : undefined;
   }
 
+  /** Where a bounce to `mailFrom` goes: the sender behind a valid SRS address of ours, else itself. */
+  returnPath(mailFrom: string): string {
+    const reversed = this.reverse(mailFrom.slice(0, Math.max(mailFrom.lastIndexOf("@"), 0)));
+    return reversed?.ok ? reversed.address : mailFrom;
+  }
+
   /** The queue row forwarding the account's copy, or undefined when nothing is forwarded. */
   async plan(input: ForwardInput, now = Date.now()): Promise<NewQueuedMessage | undefined> {
     const { account, address } = input;
