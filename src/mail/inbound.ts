@@ -312,7 +312,7 @@ export class InboundDelivery {
     const row = await forwarding.plan({
       account,
       // A group's or catch-all's copy is forwarded from the member's own address.
-      address: account.id === accountId && recipientIs(account, address) ? address : account.primaryAddress,
+      address: recipientIs(account, address) ? address : account.primaryAddress,
       mailFrom: input.mailFrom,
       message: input.message,
       trace: input.received(address),
