@@ -13,7 +13,9 @@ import {
   type AcmeCertificates,
   acmeCertificates,
   type ConnectionIntercept,
+  mtaStsNames,
 } from "./tls/mod.ts";
+import { DnsResolver } from "./dns/mod.ts";
 
 /**
  * Where listeners get their certificate (a new source per listener: each tracks what it last served,
@@ -44,9 +46,17 @@ export async function prepareTls(config: Config): Promise<(services: Services) =
       }
     }
     return (services) => {
+      // The published MTA-STS policies' host names join the certificate once their DNS points here.
+      const resolver = new DnsResolver({ servers: config.dnsServers });
+      const extraNames = () =>
+        mtaStsNames({
+          configured: acme.domains,
+          domains: () => services.domains.list(),
+          addresses: (name) => resolver.addresses(name),
+        });
       const certificates = acmeCertificates(services.store.certificates, {
         encryptionKey: services.encryptionKey,
-        acme: { ...acme, caCerts },
+        acme: { ...acme, caCerts, extraNames },
         log: getLogger(["postern", "tls"]),
       });
       const intercept = acme.challenge === "tls-alpn-01"

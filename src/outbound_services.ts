@@ -43,6 +43,8 @@ export interface OutboundDeps {
   /** Replaces the transport of the MX route (tests); relays keep the SMTP transport. */
   mxTransport?: OutboundTransport;
   bounces?: BounceComposer;
+  /** Where a bounce to an envelope sender goes (the sender behind an SRS address: forwarding). */
+  returnPath?: (mailFrom: string) => string;
 }
 
 /** The outbound services. */
@@ -89,6 +91,7 @@ export function openOutbound(deps: OutboundDeps): OutboundServices {
     ),
     local: deps.local,
     bounces: deps.bounces ?? composeDsn,
+    returnPath: deps.returnPath,
     reportingMta: deps.mailHost,
     warn: (message) => queueLog.warn(message),
   });

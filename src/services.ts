@@ -37,6 +37,7 @@ import { InvalidInputError } from "./model/errors.ts";
 import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
 import {
+  ArcSealer,
   BlobService,
   type BounceComposer,
   type DeliveryMetrics,
@@ -45,6 +46,7 @@ import {
   DkimSigner,
   DsnReceiver,
   EmailService,
+  Forwarding,
   IdentityService,
   ImapMailboxService,
   InboundDelivery,
@@ -57,6 +59,7 @@ import {
   PushSubscriptionService,
   type QueueWorker,
   ShareNotificationService,
+  Srs,
   SubmissionService,
   VacationService,
 } from "./mail/mod.ts";
@@ -389,6 +392,11 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   }
   const dkimLog = getLogger(["postern", "dkim"]);
   const signer = new DkimSigner(dkimKeys, (problem) => dkimLog.warn("{problem}", { problem }));
+  const forwarding = new Forwarding(
+    new Srs(options.encryptionKey),
+    new ArcSealer(dkimKeys, (problem) => dkimLog.warn("{problem}", { problem })),
+    (message) => getLogger(["postern", "mail", "forwarding"]).info(message),
+  );
   const submissions = new SubmissionService(
     store,
     { accounts, identities, emails, blobs, delivery, sign: (message) => signer.sign(message) },
@@ -405,6 +413,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     policyFetch: options.policyFetch,
     mxTransport: options.outboundTransport,
     bounces: options.bounces,
+    returnPath: (mailFrom) => forwarding.returnPath(mailFrom),
   });
   delivery.replyElsewhere = async (accountId, to, message) =>
     void await outbound.outboundQueue.reply(accountId, to, message);
@@ -422,6 +431,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
       local: delivery,
       write,
       reports: new DsnReceiver(store, write),
+      forwarding,
     }),
     accessKeys,
     keyedSecrets,

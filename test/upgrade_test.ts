@@ -127,12 +127,12 @@ Deno.test("--no-backup upgrades an older database without a copy, and says so", 
 
 Deno.test("a migration that fails leaves the database at its previous version and the start fails in one line", () =>
   withRoot(async (root) => {
-    // The last migration creates imap_settings: a database that has it already makes it fail.
-    assert.match(MIGRATIONS[OLD], /CREATE TABLE imap_settings/);
-    const dir = await oldDataDir(root, "data", OLD, "CREATE TABLE imap_settings (id INTEGER);");
+    // The last migration adds accounts.forward_to: a database that has it already makes it fail.
+    assert.match(MIGRATIONS[OLD], /ALTER TABLE accounts ADD COLUMN forward_to/);
+    const dir = await oldDataDir(root, "data", OLD, "ALTER TABLE accounts ADD COLUMN forward_to TEXT;");
     const pattern = new RegExp(
       `^postern: Cannot upgrade database .*postern.db from schema ${OLD} to ${SCHEMA_VERSION}: migration ` +
-        `${OLD + 1} failed \\(table imap_settings already exists\\); the database stays at schema ${OLD}, ` +
+        `${OLD + 1} failed \\(duplicate column name: forward_to\\); the database stays at schema ${OLD}, ` +
         `copy of schema ${OLD} at .*\\.bak$`,
     );
     const check = await cli(["db", "check", "--data", dir]);

@@ -191,6 +191,33 @@ export const EDITS: Record<string, AccountEdit> = {
       };
     },
   },
+  forwarding: {
+    label: (a) =>
+      `Forwards to: ${wireList(a.forwardTo).length ? showValue(a.forwardTo) : "(nobody)"}` +
+      (a.forwardKeepCopy === false ? " (no copy kept)" : ""),
+    description: "Addresses elsewhere that incoming mail is forwarded to, and whether a copy stays here",
+    variants: ["User"],
+    async ask(ui, account) {
+      const text = value(
+        await ui.prompts.text("Forward to (comma-separated; empty stops forwarding)", {
+          default: wireList(account.forwardTo).join(", "),
+          editable: true,
+          validate: (v) => {
+            for (const address of splitList(v)) {
+              const ok = rule(addressSchema)(address);
+              if (ok !== true) return ok;
+            }
+            return true;
+          },
+        }),
+      );
+      if (text === undefined) return undefined;
+      const forwardTo = splitList(text);
+      if (forwardTo.length === 0) return { patch: { forwardTo, forwardKeepCopy: true } };
+      const keep = value(await ui.prompts.yesNo("Keep a copy here too?", account.forwardKeepCopy !== false));
+      return keep === undefined ? undefined : { patch: { forwardTo, forwardKeepCopy: keep } };
+    },
+  },
 };
 
 /** Runs one edit from the detail view and saves it. */

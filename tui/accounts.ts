@@ -207,6 +207,12 @@ export function accountFacts(
       ? [["Sends as", sendsAs.length ? sendsAs.join(", ") : "(own addresses only)"] as [string, string]]
       : []),
     ...(user ? [["Roles", showValue(account.roles)] as [string, string]] : []),
+    ...(user && wireList(account.forwardTo).length
+      ? [[
+        "Forwards to",
+        wireList(account.forwardTo).join(", ") + (account.forwardKeepCopy === false ? " (no copy kept)" : ""),
+      ] as [string, string]]
+      : []),
     ["Enabled", showValue(account.enabled !== false)],
     ["Quotas", quotaLine(account, usage)],
     ...(user ? [["Password", account.credentials ? "set" : "none (cannot log in)"] as [string, string]] : []),

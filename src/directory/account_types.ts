@@ -25,6 +25,9 @@ export interface AccountInput {
   memberGroupIds?: number[];
   /** Of `memberGroupIds` (after the change), the groups whose addresses the account may send as. */
   sendAsGroupIds?: number[];
+  /** Addresses elsewhere to forward incoming mail to (see forwarding.ts). */
+  forwardTo?: string[];
+  forwardKeepCopy?: boolean;
   enabled?: boolean;
 }
 

@@ -2,6 +2,7 @@ import type { DirectoryCaches } from "../cache/mod.ts";
 import { membershipSightChanges } from "./mailbox_sight.ts";
 import { createDefaultMailboxes } from "./default_mailboxes.ts";
 import { passwordWeakness } from "./password_policy.ts";
+import { forwardTargets } from "./forward_targets.ts";
 import { sendAsGroups } from "./send_as.ts";
 import {
   type Account,
@@ -128,6 +129,11 @@ export class AccountService {
         quotas: input.quotas ?? {},
         enabled: input.enabled ?? true,
       }, secret);
+      if (input.forwardTo?.length || input.forwardKeepCopy === false) {
+        const own = [`${input.name}@${domain.name}`, ...(input.aliases ?? [])];
+        const forwardTo = forwardTargets(input.forwardTo ?? [], own, action);
+        await this.store.accounts.update(id, { forwardTo, forwardKeepCopy: input.forwardKeepCopy });
+      }
       if (aliases.length) await this.store.accounts.setAliases(id, aliases);
       if (groups.length) await this.store.accounts.setGroups(id, groups, sendAs);
       if (hash) await this.store.credentials.setPassword(id, hash);
@@ -183,6 +189,9 @@ export class AccountService {
         roles: patch.roles,
         quotas: patch.quotas,
         enabled: patch.enabled,
+        forwardTo: patch.forwardTo &&
+          forwardTargets(patch.forwardTo, [primary, ...(patch.aliases ?? before.aliases)], action),
+        forwardKeepCopy: patch.forwardKeepCopy,
       });
       if (aliases) await this.store.accounts.setAliases(id, aliases);
       if (groups || patch.sendAsGroupIds) {

@@ -276,7 +276,7 @@ export class ObjectService {
         const account = await this.services.accounts.require(id, wireId);
         const value = checked(spec, withoutUnchanged(patch, accountToWire(account)), "update", account.type);
         if (caller !== "system" && !caller.roles.includes("admin")) {
-          const allowed = ["credentials", "description", "locale"];
+          const allowed = ["credentials", "description", "locale", "forwardTo", "forwardKeepCopy"];
           const other = Object.keys(value).find((k) => !allowed.includes(k));
           if (caller.accountId !== id || other) {
             throw new ForbiddenError(
@@ -398,6 +398,8 @@ function accountInput(value: WireObject, type: "User" | "Group"): AccountInput &
     sendAsGroupIds: (value.sendAsGroupIds as string[] | undefined)?.map((g) =>
       requireId(g, "sendAsGroupIds")
     ),
+    forwardTo: value.forwardTo as string[] | undefined,
+    forwardKeepCopy: value.forwardKeepCopy as boolean | undefined,
     enabled: value.enabled as boolean | undefined,
   };
 }

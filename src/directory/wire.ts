@@ -36,6 +36,9 @@ export function accountToWire(account: Account): WireObject {
     ...(account.type === "User" ? { roles: toKeyedList(account.roles) } : {}),
     memberGroupIds: toKeyedList(account.memberGroupIds.map(encodeId)),
     ...(account.type === "User" ? { sendAsGroupIds: toKeyedList(account.sendAsGroupIds.map(encodeId)) } : {}),
+    ...(account.type === "User"
+      ? { forwardTo: toKeyedList(account.forwardTo), forwardKeepCopy: account.forwardKeepCopy }
+      : {}),
     enabled: account.enabled,
     createdAt: iso(account.createdAt),
     updatedAt: iso(account.updatedAt),

@@ -6,7 +6,8 @@
  * one commit, and one search-index flush, for several sessions' messages. The stored emails are
  * the ones Email/import makes (threads, search, quota, change log and so push), and each recipient
  * on vacation answers afterwards. An unknown address of a local domain goes to the domain's
- * catch-all, if it has one.
+ * catch-all, if it has one. An account that forwards (forwarding.ts) gets its forwarded copy queued
+ * in the same transaction, and a bounce to one of this server's SRS addresses is relayed back.
  */
 import { getLogger } from "@logtape/logtape";
 import type { AccountService, DomainService } from "../directory/mod.ts";
@@ -14,6 +15,8 @@ import type { BlobService } from "./blobs.ts";
 import type { LocalDelivery } from "./delivery.ts";
 import { type InsertLog, insertPrepared } from "./email_import.ts";
 import { concatBytes, type DmarcEnforcement, type Domain, type LoggedWrite, type Store } from "./deps.ts";
+import type { NewQueuedMessage } from "../store/mod.ts";
+import type { Forwarding } from "./forwarding.ts";
 import { GroupCommit } from "./group_commit.ts";
 import { type MessageFacts, messageFacts, traceKeepsFacts } from "./message_facts.ts";
 
@@ -39,6 +42,8 @@ export interface AcceptedRecipient {
   accountIds: number[];
   /** What its domain does with mail failing DMARC (see mail/authentication.ts). */
   dmarcEnforcement?: DmarcEnforcement;
+  /** For a valid SRS address (no account): the original sender a bounce is relayed to. */
+  relayTo?: string;
 }
 
 /** The answer to a recipient check. */
@@ -77,6 +82,8 @@ interface Copy {
 /** One delivery's copies, for a batch of {@link GroupCommit}. */
 interface Delivery {
   copies: Copy[];
+  /** Outbound queue rows written with the copies: forwards and relayed bounces. */
+  queued: NewQueuedMessage[];
   now: number;
   receivedAt: number;
 }
@@ -97,6 +104,8 @@ export class InboundDelivery {
       reports?: {
         received(accountIds: readonly number[], mailFrom: string, message: Uint8Array): Promise<number>;
       };
+      /** Forwards mail of accounts that forward and relays bounces to SRS addresses; absent: neither. */
+      forwarding?: Forwarding;
     },
   ) {}
 
@@ -117,6 +126,14 @@ export class InboundDelivery {
     const domain = await this.deps.domains.getByName(domainName);
     if (!domain) return refused("relayDenied", `This server does not relay to "${domainName}"`);
     const id = await this.accountOf(address.slice(0, at), domainName);
+    const srs = id === undefined ? this.deps.forwarding?.reverse(address.slice(0, at)) : undefined;
+    if (srs) {
+      // A bounce of forwarded mail: relayed to whoever sent the original (550 5.1.1 when not ours).
+      if (!srs.ok) {
+        return refused("unknownRecipient", `No mailbox "${address}" here (SRS address: ${srs.reason})`);
+      }
+      return { accepted: true, recipient: { address, accountIds: [], relayTo: srs.address } };
+    }
     if (id === undefined) {
       if (!catchAll) return refused("unknownRecipient", `No mailbox "${address}" here`);
       return await this.catchAll(address, domain, size);
@@ -160,12 +177,20 @@ export class InboundDelivery {
     const receivedAt = Math.floor(now / 1000) * 1000;
     // Everything but store calls happens before the transaction (see Store.transaction).
     const copies: { accountId: number; address: string; data: Uint8Array; inbox: number }[] = [];
+    const queued: NewQueuedMessage[] = [];
     const seen = new Set<number>();
     const encoder = new TextEncoder();
     for (const recipient of input.recipients) {
+      if (recipient.relayTo && this.deps.forwarding) {
+        const trace = input.received(recipient.address);
+        queued.push(this.deps.forwarding.relay({ ...input, to: recipient.relayTo, trace }, now));
+      }
       for (const accountId of recipient.accountIds) {
         if (seen.has(accountId)) continue;
         seen.add(accountId);
+        const forward = await this.#forward(accountId, recipient.address, input, now);
+        if (forward) queued.push(forward.row);
+        if (forward && !forward.keepCopy) continue;
         // Two indexed reads (mailboxes_role) instead of every mailbox of the account.
         const wanted = input.junk?.has(recipient.address) ? ["junk", "inbox"] : ["inbox"];
         const mailboxes = await this.store.mailboxes.withRoles(accountId, wanted);
@@ -193,7 +218,7 @@ export class InboundDelivery {
       facts: facts ?? messageFacts(c.data),
       limit: limits.get(c.accountId),
     }));
-    const stored = await this.#commits.submit({ copies: prepared, now, receivedAt });
+    const stored = await this.#commits.submit({ copies: prepared, queued, now, receivedAt });
     for (const p of prepared) {
       if (input.mailFrom) await this.deps.local.answerIfAway(p.accountId, p.data, input.mailFrom);
     }
@@ -273,11 +298,30 @@ export class InboundDelivery {
           }
           count++;
         }
+        for (const row of job.queued) await this.store.queue.enqueue(row);
         outcomes.push(count);
       }
       await this.store.emails.index(log.searchable);
       return { result: outcomes, events: [], changes: log.changes };
     });
+  }
+
+  /** The account's forward of this message, if it forwards it, and whether it keeps its own copy. */
+  async #forward(accountId: number, address: string, input: InboundMessage, now: number) {
+    const forwarding = this.deps.forwarding;
+    if (!forwarding) return undefined;
+    const account = await this.deps.accounts.get(accountId);
+    if (!account?.forwardTo.length) return undefined;
+    const row = await forwarding.plan({
+      account,
+      // A group's or catch-all's copy is forwarded from the member's own address.
+      address: recipientIs(account, address) ? address : account.primaryAddress,
+      mailFrom: input.mailFrom,
+      message: input.message,
+      trace: input.received(address),
+      junk: input.junk?.has(address) ?? false,
+    }, now);
+    return row && { row, keepCopy: account.forwardKeepCopy };
   }
 
   /** Hands a stored message to the report reader; what goes wrong there never undoes the delivery. */
@@ -316,6 +360,12 @@ export class InboundDelivery {
 }
 
 const log = getLogger(["postern", "mail", "inbound"]);
+
+/** Whether `address` (a +tag ignored) is one of the account's own. */
+function recipientIs(account: { primaryAddress: string; aliases: string[] }, address: string): boolean {
+  const bare = address.toLowerCase().replace(/\+[^@]*@/, "@");
+  return [account.primaryAddress, ...account.aliases].some((a) => a.toLowerCase() === bare);
+}
 
 function refused(reason: InboundRefusal, detail: string): RecipientCheck {
   return { accepted: false, reason, detail };

@@ -51,6 +51,9 @@ export type { VacationInput, VacationReply } from "./vacation.ts";
 export type { IdentityInput } from "./identities.ts";
 export { LocalDelivery } from "./delivery.ts";
 export { InboundDelivery, InboundRefusalError } from "./inbound.ts";
+export { Forwarding } from "./forwarding.ts";
+export { ArcSealer } from "./arc_sealing.ts";
+export { Srs } from "./srs.ts";
 export {
   AUTH_METHODS,
   DEFAULT_AUTH_DEADLINE_MS,

@@ -48,6 +48,11 @@ export interface QueueWorkerDeps {
   /** Delivers bounces and delay notices into the sender's Inbox. */
   local: LocalDelivery;
   bounces: BounceComposer;
+  /**
+   * Where a bounce to an envelope sender goes: for one of this server's SRS addresses (a forward,
+   * forwarding.ts), the original sender behind it; unset or otherwise, the sender itself.
+   */
+  returnPath?: (mailFrom: string) => string;
   /** This server's mail host name (the reports' Reporting-MTA). */
   reportingMta: string;
   leaseMs?: number;
@@ -261,10 +266,11 @@ export class QueueWorker {
     willRetryUntil?: number,
   ): Promise<void> {
     const original = await this.deps.store.queue.content(message.id) ?? new Uint8Array();
+    const sender = this.deps.returnPath?.(message.mailFrom) ?? message.mailFrom;
     const report = this.deps.bounces({
       action,
       reportingMta: this.deps.reportingMta,
-      sender: message.mailFrom,
+      sender,
       envelopeId: message.envelopeId ?? undefined,
       arrivalDate: message.createdAt,
       recipients: recipients.map((r) => ({
@@ -280,8 +286,8 @@ export class QueueWorker {
       message: original,
       now,
     });
-    if (await this.deps.local.accountOf(message.mailFrom) !== undefined) {
-      const delivered = await this.deps.local.deliver(message.mailFrom, report, "");
+    if (await this.deps.local.accountOf(sender) !== undefined) {
+      const delivered = await this.deps.local.deliver(sender, report, "");
       if (delivered.delivered !== "yes") {
         this.deps.warn?.(
           `The ${action} report of queued message ${message.id} was not delivered: ${delivered.smtpReply}`,
@@ -296,7 +302,7 @@ export class QueueWorker {
       kind: "bounce",
       mailFrom: "",
       message: report,
-      recipients: [message.mailFrom],
+      recipients: [sender],
       createdAt: now,
     });
   }

@@ -69,6 +69,10 @@ export interface Account {
   memberGroupIds: number[];
   /** Those of `memberGroupIds` whose addresses it may send as (granted by an administrator). */
   sendAsGroupIds: number[];
+  /** Addresses elsewhere that the account's incoming mail is forwarded to (mail/forwarding.ts). */
+  forwardTo: string[];
+  /** Whether forwarded mail is also kept in the account (true unless the account says otherwise). */
+  forwardKeepCopy: boolean;
   /** Whether a password is set (app passwords and API keys are separate). */
   hasPassword: boolean;
   createdAt: number;

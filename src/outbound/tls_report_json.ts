@@ -8,21 +8,12 @@ import type { CachedMtaStsPolicy, TlsOutcomeCount } from "../store/mod.ts";
 /**
  * The mailto: addresses of a domain's `_smtp._tls` TXT records (each joined from its strings), or
  * [] when it asks for none. §3: records not starting with "v=TLSRPTv1;" are discarded, and unless
- * exactly one is left the domain does not implement TLS-RPT. https: URIs (reports by POST) are not
- * used here; a malformed mailto: is skipped.
+ * exactly one is left the domain does not implement TLS-RPT. https: URIs are {@link reportUrls}; a
+ * malformed mailto: is skipped.
  */
 export function reportAddresses(records: readonly string[]): string[] {
-  const tlsrpt = records.filter((r) => /^v=TLSRPTv1\s*;/.test(r));
-  if (tlsrpt.length !== 1) return [];
-  const fields = new Map<string, string>();
-  for (const term of tlsrpt[0].split(";")) {
-    const eq = term.indexOf("=");
-    if (eq < 0) continue;
-    const name = term.slice(0, eq).trim();
-    if (!fields.has(name)) fields.set(name, term.slice(eq + 1).trim());
-  }
   const addresses: string[] = [];
-  for (const uri of (fields.get("rua") ?? "").split(",").map((u) => u.trim())) {
+  for (const uri of reportUris(records)) {
     if (!/^mailto:/i.test(uri)) continue;
     let address: string;
     try {
@@ -33,6 +24,33 @@ export function reportAddresses(records: readonly string[]): string[] {
     if (/^[^\s@<>(),;:"]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/.test(address)) addresses.push(address);
   }
   return [...new Set(addresses)];
+}
+
+/**
+ * The https: URIs of the same record, where reports are POSTed (§3, §5.3.2); other schemes (http:
+ * included: §3 names https only) are skipped.
+ */
+export function reportUrls(records: readonly string[]): string[] {
+  const urls: string[] = [];
+  for (const uri of reportUris(records)) {
+    if (!/^https:/i.test(uri) || !URL.canParse(uri)) continue;
+    urls.push(new URL(uri).href);
+  }
+  return [...new Set(urls)];
+}
+
+/** The rua URIs of the one v=TLSRPTv1 record, or [] unless there is exactly one (§3). */
+function reportUris(records: readonly string[]): string[] {
+  const tlsrpt = records.filter((r) => /^v=TLSRPTv1\s*;/.test(r));
+  if (tlsrpt.length !== 1) return [];
+  const fields = new Map<string, string>();
+  for (const term of tlsrpt[0].split(";")) {
+    const eq = term.indexOf("=");
+    if (eq < 0) continue;
+    const name = term.slice(0, eq).trim();
+    if (!fields.has(name)) fields.set(name, term.slice(eq + 1).trim());
+  }
+  return (fields.get("rua") ?? "").split(",").map((u) => u.trim()).filter(Boolean);
 }
 
 /** Who sends the report. */

@@ -3,7 +3,7 @@ import { gunzipSync } from "node:zlib";
 import { Buffer } from "node:buffer";
 import { openStore, type Store } from "../store/mod.ts";
 import { TlsReportRecorder } from "./tls_report.ts";
-import { reportAddresses } from "./tls_report_json.ts";
+import { reportAddresses, reportUrls } from "./tls_report_json.ts";
 import { REPORT_CLAIM_MS, type ReportMessage, TlsReportSender } from "./tls_report_send.ts";
 
 const DAY = Date.parse("2026-12-06T10:00:00Z");
@@ -11,8 +11,21 @@ const TXT: Record<string, string[]> = {
   "_smtp._tls.example.net": ["v=TLSRPTv1; rua=mailto:tlsrpt@example.net,https://reports.example.net/x"],
 };
 
-function sender(store: Store, clock: { now: number }, sent: ReportMessage[], fail = { times: 0 }) {
+/** A fetch standing in for the https: rua of TXT: every POST answered 200. */
+const accepting: typeof fetch = (_input, init) => {
+  void init?.body;
+  return Promise.resolve(new Response(null, { status: 200 }));
+};
+
+function sender(
+  store: Store,
+  clock: { now: number },
+  sent: ReportMessage[],
+  fail = { times: 0 },
+  post: typeof fetch = accepting,
+) {
   return new TlsReportSender({
+    fetch: post,
     store: store.mtaSts,
     resolver: {
       resolveTxt: (name) =>
@@ -152,4 +165,40 @@ Deno.test("report addresses come from exactly one v=TLSRPTv1 record's mailto: UR
   assert.deepEqual(reportAddresses(["v=TLSRPTv1 rua=mailto:a@example.net"]), []);
   assert.deepEqual(reportAddresses(["v=TLSRPTv1; rua=mailto:%E0%A4%A"]), []);
   assert.deepEqual(reportAddresses([]), []);
+});
+
+Deno.test("https: URIs of the record are where reports are POSTed; http: and malformed ones are not", () => {
+  assert.deepEqual(reportUrls(["v=TLSRPTv1; rua=mailto:a@example.net,https://r.example.net/tls"]), [
+    "https://r.example.net/tls",
+  ]);
+  assert.deepEqual(reportUrls(["v=TLSRPTv1; rua=http://r.example.net/, https://"]), []);
+  assert.deepEqual(
+    reportUrls(["v=TLSRPTv1; rua=https://r.example.net/", "v=TLSRPTv1; rua=https://s.example.net/"]),
+    [],
+  );
+});
+
+Deno.test("a POST that fails leaves the report unsent (nothing mailed), and it is sent whole after its claim", async () => {
+  const store = openStore(":memory:");
+  try {
+    const clock = { now: DAY };
+    const sent: ReportMessage[] = [];
+    await recordDay(store, clock);
+    clock.now += 86_400_000;
+    const posts: string[] = [];
+    let status = 503;
+    const post: typeof fetch = (input) => {
+      posts.push(String(input));
+      return Promise.resolve(new Response(null, { status }));
+    };
+    assert.equal(await sender(store, clock, sent, undefined, post).sendDue(), 0);
+    assert.deepEqual([posts, sent.length], [["https://reports.example.net/x"], 0]);
+    status = 202;
+    clock.now += REPORT_CLAIM_MS + 1;
+    assert.equal(await sender(store, clock, sent, undefined, post).sendDue(), 1);
+    assert.equal(posts.length, 2);
+    assert.equal(sent.length, 1);
+  } finally {
+    store.close();
+  }
 });

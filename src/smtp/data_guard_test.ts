@@ -33,3 +33,11 @@ Deno.test("a Received field keeps client-chosen values on its own lines, whateve
   assert.match(field, /with ESMTPS\r\n\t\(using TLSv1\.3 with cipher TLS_AES_256_GCM_SHA384\)\r\n/);
   assert.match(field, /for <bob\+tag@example\.org>; Fri, 02 Jan 2026 03:04:05 \+0000\r\n$/);
 });
+
+Deno.test("data with more than 100 Received fields is a mail loop; 100 are accepted", () => {
+  const message = (n: number) =>
+    bytes("Received: from a by b\r\n".repeat(n) + "Subject: a\r\n\r\nReceived: in the body\r\n");
+  assert.equal(dataProblem(message(100)), undefined);
+  assert.equal(dataProblem(message(101)), "mailLoop");
+  assert.equal(dataProblem(bytes("RECEIVED: x\r\n".repeat(101) + "\r\n")), "mailLoop");
+});

@@ -28,7 +28,8 @@ export type RefusalReason =
   | "forbiddenSender"
   | "badRecipient"
   | "credentialsRevoked"
-  | "mailboxFullSender";
+  | "mailboxFullSender"
+  | "mailLoop";
 
 /**
  * The reply of each refusal. Quotas (RFC 3463 X.2.2 "mailbox full", usable for persistent transient
@@ -81,6 +82,11 @@ export const REFUSALS: Record<RefusalReason, SmtpReply> = {
     code: 535,
     enhanced: "5.7.8",
     text: "The credentials of this session are no longer valid; authenticate again",
+  },
+  mailLoop: {
+    code: 554,
+    enhanced: "5.4.6",
+    text: "Message refused: too many Received fields, a mail loop (RFC 5321 §6.3)",
   },
   mailboxFullSender: {
     code: 552,

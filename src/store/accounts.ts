@@ -19,6 +19,9 @@ export interface AccountRecord {
   roles: Role[];
   quotas: Quotas;
   enabled: boolean;
+  /** Forwarding addresses (absent on insert: none). */
+  forwardTo?: string[];
+  forwardKeepCopy?: boolean;
 }
 
 /** An address as stored: local part and domain. */
@@ -149,6 +152,8 @@ export function sqliteAccounts(db: Db): AccountRepository {
       if (fields.roles !== undefined) put("roles", JSON.stringify(fields.roles));
       if (fields.quotas !== undefined) put("quotas", JSON.stringify(fields.quotas));
       if (fields.enabled !== undefined) put("enabled", fields.enabled ? 1 : 0);
+      if (fields.forwardTo !== undefined) put("forward_to", JSON.stringify(fields.forwardTo));
+      if (fields.forwardKeepCopy !== undefined) put("forward_keep_copy", fields.forwardKeepCopy ? 1 : 0);
       put("updated_at", Date.now());
       db.run(`UPDATE accounts SET ${sets.join(", ")} WHERE id = ?`, ...values, id);
       if (fields.name !== undefined || fields.domainId !== undefined) {
@@ -300,6 +305,8 @@ function toAccount(
     primaryAddress: primary,
     aliases: addresses.filter((a) => !a.is_primary).map((a) => a.address),
     ...groups,
+    forwardTo: parseJson<string[]>(row.forward_to, []),
+    forwardKeepCopy: row.forward_keep_copy === undefined || Number(row.forward_keep_copy) === 1,
     hasPassword,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),

@@ -7,7 +7,7 @@
 import type { Db, Row } from "./db.ts";
 
 /** What made a queued message: a submission, an automatic reply (null sender), a bounce (null sender). */
-export type QueueKind = "submission" | "vacation" | "bounce" | "report";
+export type QueueKind = "submission" | "vacation" | "bounce" | "report" | "forward";
 
 /**
  * A recipient's state: queued (never tried), deferred (temporary failure, tried again at its next

@@ -24,6 +24,8 @@ export interface AcmeSettings {
   challenge?: "http-01" | "tls-alpn-01";
   /** Retries of unanswered requests (see AcmeOrderOptions). */
   retries?: { attempts: number; delaySeconds: number };
+  /** Names added at each renewal check (mta-sts.DOMAIN, see mta_sts_names.ts). */
+  extraNames?: () => Promise<string[]>;
 }
 
 /** The renewer, the listeners' source and the challenge answers of one server certificate. */
@@ -53,6 +55,7 @@ export function acmeCertificates(
     sealer,
     order: (domains) => orderer.order(domains),
     domains: options.acme.domains,
+    extraNames: options.acme.extraNames,
     log: options.log,
     now,
   });

@@ -38,6 +38,11 @@ export interface RenewerOptions {
   /** Orders a certificate for the names (an AcmeOrderer's order). */
   order: (domains: string[]) => Promise<OrderedCertificate>;
   domains: string[];
+  /**
+   * Names added to `domains` at each check (the mta-sts.DOMAIN names that point here, see
+   * mta_sts_names.ts): a new one makes the certificate due, so it is ordered with it.
+   */
+  extraNames?: () => Promise<string[]>;
   log: RenewalLog;
   /** The clock (ms since the epoch); injectable for tests. */
   now?: () => number;
@@ -58,7 +63,7 @@ export class CertificateRenewer {
   readonly #options: RenewerOptions;
   readonly #now: () => number;
   readonly #name: string;
-  readonly #domains: string;
+  #domains: string;
   #failures = 0;
   #renewals = 0;
   #notAfter: number | undefined;
@@ -75,6 +80,8 @@ export class CertificateRenewer {
     const { repository, log } = this.#options;
     const now = this.#now();
     // 1. Due? (no certificate, other names, or within 30 days of expiry; and past any backoff)
+    const names = await this.#names((await repository.get(this.#name))?.domains);
+    this.#domains = names.join(",");
     await repository.ensure(this.#name, this.#domains);
     const row = await repository.get(this.#name);
     if (row === undefined) return "notDue";
@@ -88,7 +95,7 @@ export class CertificateRenewer {
     if (claimed === undefined) return "claimedElsewhere";
     // 3. Order, then save under the claim (a worker whose claim was taken over saves nothing).
     try {
-      const issued = await this.#options.order(this.#options.domains);
+      const issued = await this.#options.order(names);
       const saved = await repository.save(this.#name, until, {
         domains: this.#domains,
         certPem: issued.certPem,
@@ -122,6 +129,22 @@ export class CertificateRenewer {
         },
       );
       return "failed";
+    }
+  }
+
+  /**
+   * The configured names, then the extra ones. When the extra ones cannot be told now (DNS down), the
+   * stored certificate's names stand, so a passing failure neither drops a name nor orders anew.
+   */
+  async #names(stored: string | undefined): Promise<string[]> {
+    try {
+      return [...new Set([...this.#options.domains, ...(await this.#options.extraNames?.() ?? [])])];
+    } catch (error) {
+      this.#options.log.warn("Extra certificate names unavailable ({error}); keeping {names}", {
+        error: (error as Error)?.message ?? String(error),
+        names: stored || this.#options.domains.join(","),
+      });
+      return stored ? stored.split(",") : [...this.#options.domains];
     }
   }
 

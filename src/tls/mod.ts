@@ -17,3 +17,4 @@ export {
 } from "./certificate_renewer.ts";
 export { selfSignedCertificate } from "./self_signed.ts";
 export { StoredTlsSource, type TlsFiles } from "./stored_tls_source.ts";
+export { mtaStsNames, type MtaStsNameSources } from "./mta_sts_names.ts";

@@ -25,6 +25,30 @@ const quotas = z.strictObject({
   maxApiKeys: z.number().int().min(0).max(10_000).optional(),
 });
 
+/** How many addresses an account may forward its mail to. */
+export const MAX_FORWARD_TARGETS = 10;
+
+/**
+ * Forwarding addresses. Each entry is checked after the list is read, so the error names the
+ * address and the count (a union of list forms would only say "Invalid input").
+ */
+const forwardTargets = keyedList(z.string(), 1000).transform((list, ctx) => {
+  if (list.length > MAX_FORWARD_TARGETS) {
+    ctx.addIssue({ code: "custom", message: `at most ${MAX_FORWARD_TARGETS} addresses` });
+    return z.NEVER;
+  }
+  const out: string[] = [];
+  for (const entry of list) {
+    const parsed = addressSchema.safeParse(entry);
+    if (parsed.success) out.push(parsed.data);
+    else {ctx.addIssue({
+        code: "custom",
+        message: parsed.error.issues[0]?.message ?? `"${entry}" is not an address`,
+      });}
+  }
+  return out;
+});
+
 /** The Account declaration. */
 export const ACCOUNT: ObjectSpec = {
   name: "Account",
@@ -102,6 +126,21 @@ export const ACCOUNT: ObjectSpec = {
       description:
         "Groups (each one of memberGroupIds) whose addresses this user may send as: MAIL FROM, From and identities. Leaving a group drops it",
       default: {},
+      variants: ["User"],
+    },
+    forwardTo: {
+      schema: forwardTargets,
+      type: "List<String>",
+      description:
+        `Addresses elsewhere that incoming mail is forwarded to (at most ${MAX_FORWARD_TARGETS}, none of the account's own); the envelope sender is rewritten (SRS) and the copy ARC-sealed`,
+      default: {},
+      variants: ["User"],
+    },
+    forwardKeepCopy: {
+      schema: z.boolean(),
+      type: "Boolean",
+      description: "Whether forwarded mail is also kept in the account (false: only forwarded)",
+      default: true,
       variants: ["User"],
     },
     enabled: {

@@ -35,6 +35,7 @@ import { sql as mtaSts } from "./038_mta_sts.ts";
 import { sql as queue } from "./039_queue.ts";
 import { sql as groupSendAs } from "./040_group_send_as.ts";
 import { sql as imap } from "./041_imap.ts";
+import { sql as forward } from "./042_forward.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -71,4 +72,5 @@ export const MIGRATIONS: readonly string[] = [
   queue,
   groupSendAs,
   imap,
+  forward,
 ];
