@@ -39,6 +39,8 @@ import { MisconfigurationError } from "./model/errors.ts";
 import { hostPort, startMx } from "./mx.ts";
 import { SmtpMetrics } from "./smtp/mod.ts";
 import { startSubmission, type SubmissionListeners } from "./submission.ts";
+import { type ImapListeners, startImap } from "./imap_listener.ts";
+import { ImapMetrics } from "./imap/mod.ts";
 import { bindHttps, prepareTls, startHttps } from "./https.ts";
 import type { AcmeCertificates } from "./tls/mod.ts";
 import { DnsResolver } from "./dns/mod.ts";
@@ -74,6 +76,8 @@ export interface AppOptions {
   connectionStats?: ConnectionStats;
   /** What the MX did (postern serve with --smtp-listen), shown on /metrics. */
   smtpMetrics?: SmtpMetrics;
+  /** What the IMAP listeners did (postern serve with --imap-listen or --imaps-listen), shown on /metrics. */
+  imapMetrics?: ImapMetrics;
   /** The listeners that are up, by protocol (host:port), shown on /healthz; filled as they start. */
   listeners?: Record<string, string>;
   /** ACME certificates: their HTTP-01 answers are served and their figures shown on /metrics. */
@@ -165,6 +169,7 @@ export function createApp(config: Config, services: Services, options: AppOption
       listeners: () => options.listeners ?? {},
       extraMetrics: async () => [
         ...(options.smtpMetrics?.samples() ?? []),
+        ...(options.imapMetrics?.samples() ?? []),
         ...(acme?.renewer.samples() ?? []),
         ...services.tlsReports.samples(),
         ...storeGauges(await services.store.activity.counts()),
@@ -322,6 +327,17 @@ export async function serve(
     await services.close();
     throw error;
   }
+  const imapMetrics = new ImapMetrics();
+  let imap: ImapListeners;
+  try {
+    imap = await startImap(config, services, imapMetrics, tls.source);
+  } catch (error) {
+    await Promise.all([mx?.close(0), submission.submission?.close(0), submission.submissions?.close(0)]);
+    listener.close();
+    httpsListener?.close();
+    await services.close();
+    throw error;
+  }
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first, startLog);
   const connectionStats = new ConnectionStats();
@@ -329,10 +345,13 @@ export async function serve(
   if (mx) listeners.smtp = hostPort(mx.addr);
   if (submission.submission) listeners.submission = hostPort(submission.submission.addr);
   if (submission.submissions) listeners.submissions = hostPort(submission.submissions.addr);
+  if (imap.imap) listeners.imap = hostPort(imap.imap.addr);
+  if (imap.imaps) listeners.imaps = hostPort(imap.imaps.addr);
   const app = createApp(config, services, {
     ...options,
     connectionStats,
     smtpMetrics,
+    imapMetrics,
     listeners,
     acme: tls.acme,
   });
@@ -409,7 +428,9 @@ export async function serve(
       listeners.http = hostPort(addr);
       const smtp = (mx ? `, SMTP (MX) on ${listeners.smtp}${mx.starttls ? " with STARTTLS" : ""}` : "") +
         (listeners.submission ? `, submission on ${listeners.submission} (STARTTLS)` : "") +
-        (listeners.submissions ? `, submission on ${listeners.submissions} (implicit TLS)` : "");
+        (listeners.submissions ? `, submission on ${listeners.submissions} (implicit TLS)` : "") +
+        (listeners.imap ? `, IMAP on ${listeners.imap} (STARTTLS)` : "") +
+        (listeners.imaps ? `, IMAP on ${listeners.imaps} (implicit TLS)` : "");
       const secure = https ? `, https://${listeners.https}` : "";
       startLog.info("Postern {version} listening on http://{http}{secure}{smtp}", {
         version: VERSION,
@@ -474,6 +495,9 @@ export async function serve(
     mx?.close(graceMs),
     submission.submission?.close(graceMs),
     submission.submissions?.close(graceMs),
+    // IMAP sessions get * BYE at once: an IMAP client reconnects and resynchronizes.
+    imap.imap?.close(),
+    imap.imaps?.close(),
   ]);
   const ended = app.closeConnections();
   if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });

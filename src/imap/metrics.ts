@@ -76,7 +76,8 @@ export class ImapMetrics {
         const [mechanism, outcome] = split(key);
         return {
           name: "postern_imap_logins_total",
-          help: "IMAP LOGIN and AUTHENTICATE by mechanism and outcome (revoked: the credential stopped working later)",
+          help:
+            "IMAP LOGIN and AUTHENTICATE by mechanism and outcome (revoked: the credential stopped working later)",
           type: "counter",
           labels: { mechanism, outcome },
           value,
