@@ -32,6 +32,8 @@ import { isAstringChar, type LiteralPart } from "./parser_reader.ts";
 export interface ImapCommandDecoder extends CommandDecoder {
   /** Takes the bytes read after a pausing command and not decoded (see the module comment). */
   takePending(): Uint8Array;
+  /** How many bytes the decoder holds now (line text, literals, paused bytes): its memory cost. */
+  buffered(): number;
 }
 
 /** Commands after which the decoder pauses. */
@@ -88,6 +90,13 @@ class Decoder implements ImapCommandDecoder {
     this.#held = undefined;
     this.#paused = false;
     return held;
+  }
+
+  buffered(): number {
+    let literals = 0;
+    for (const part of this.#literals) literals += part.bytes.length;
+    for (const chunk of this.#literal?.chunks ?? []) literals += chunk.length;
+    return this.#text.length + literals + (this.#held?.length ?? 0);
   }
 
   push(chunk: Uint8Array): DecodeEvent[] {

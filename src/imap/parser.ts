@@ -74,7 +74,9 @@ export function parseCommand(line: Uint8Array, literals: LiteralPart[], options:
   const reader = new Reader(line, literals, options);
   let tag: string | undefined;
   try {
-    tag = reader.tag();
+    const start = reader.tag();
+    if (!reader.atEnd() && reader.peek() !== 0x20) reader.fail("Invalid tag");
+    tag = start;
     reader.sp();
     let name = reader.keyword();
     let uid = false;

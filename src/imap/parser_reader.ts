@@ -107,6 +107,7 @@ export class Reader {
 
   /** Refuses anything after the end of the command's grammar. */
   end(): void {
+    if (this.peek() >= 0x80) this.fail("8-bit character outside a quoted string or literal");
     if (!this.atEnd()) this.fail("Unexpected characters after the command");
     if (this.#literal < this.literals.length) this.fail("Unexpected literal");
   }
@@ -236,6 +237,7 @@ export class Reader {
   astring(): string {
     const byte = this.peek();
     if (byte === 0x22 || byte === 0x7b) return this.string();
+    if (byte === 0x7e && this.peek(1) === 0x7b) this.literal(); // refused: a literal8 outside APPEND
     return this.#run(isAstringChar, "an atom or a string");
   }
 

@@ -4,8 +4,8 @@
  * in modified BASE64 (`,` for `/`, no padding) between `&` and `-`.
  *
  * The decoder is strict, so one mailbox has one spelling: it refuses 8-bit and control bytes, an
- * unterminated or malformed shift, leftover bits, lone surrogates, and printable ASCII written in
- * BASE64 (which the RFC forbids).
+ * unterminated or malformed shift, leftover bits, lone surrogates, two runs in a row, and printable
+ * ASCII written in BASE64 (the RFC forbids both).
  */
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
@@ -66,6 +66,7 @@ export function decodeModifiedUtf7(name: string): string {
     }
     out += decodeShift(name.slice(i + 1, end));
     i = end + 1;
+    if (name[i] === "&" && name[i + 1] !== "-") throw new Error("two BASE64 runs in a row");
   }
   return out;
 }
