@@ -6,7 +6,7 @@
  */
 
 /** Offered in every state: the protocol versions and what does not depend on login. */
-const ALWAYS = ["IMAP4rev2", "IMAP4rev1", "ID", "ENABLE", "SASL-IR"] as const;
+const ALWAYS = ["IMAP4rev2", "IMAP4rev1", "LITERAL+", "ID", "ENABLE", "SASL-IR"] as const;
 
 /** Offered once logged in (RFC 9051 §7.2.2: the list may change after authentication). */
 const AUTHENTICATED = [
@@ -17,11 +17,6 @@ const AUTHENTICATED = [
   "LIST-STATUS",
   "SPECIAL-USE",
   "CREATE-SPECIAL-USE",
-  "QUOTA",
-  "QUOTA=RES-STORAGE",
-  "QUOTA=RES-MESSAGE",
-  "ACL",
-  "RIGHTS=kxten",
   "COMPRESS=DEFLATE",
   "UTF8=ACCEPT",
 ] as const;

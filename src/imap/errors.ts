@@ -57,6 +57,7 @@ export function answerOf(tag: string, error: unknown): StatusResponse | undefine
       case "tooLarge":
         return no("LIMIT", error.message);
       case "mailboxHasChild":
+        return no("HASCHILDREN", error.message);
       case "mailboxHasEmail":
         return no("CANNOT", error.message);
       default:

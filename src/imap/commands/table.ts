@@ -17,6 +17,7 @@ import {
   nothingSelected,
 } from "./general.ts";
 import { authenticate, login, starttls } from "./login.ts";
+import { create, deleteMailbox, list, lsub, rename, statusCommand, subscribe } from "./mailboxes.ts";
 
 const ANY: readonly SessionState[] = ["notAuthenticated", "authenticated", "selected"];
 const BEFORE_LOGIN: readonly SessionState[] = ["notAuthenticated"];
@@ -36,5 +37,13 @@ export const COMMANDS: Partial<Record<CommandBody["name"], CommandEntry>> = {
   COMPRESS: { states: LOGGED_IN, run: compress },
   IDLE: { states: LOGGED_IN, run: idle },
   UNSELECT: { states: ["authenticated"], run: nothingSelected },
+  LIST: { states: LOGGED_IN, run: list },
+  LSUB: { states: LOGGED_IN, run: lsub },
+  STATUS: { states: LOGGED_IN, run: statusCommand },
+  CREATE: { states: LOGGED_IN, run: create },
+  DELETE: { states: LOGGED_IN, run: deleteMailbox },
+  RENAME: { states: LOGGED_IN, run: rename },
+  SUBSCRIBE: { states: LOGGED_IN, run: subscribe },
+  UNSUBSCRIBE: { states: LOGGED_IN, run: subscribe },
   CLOSE: { states: ["authenticated"], run: nothingSelected },
 };
