@@ -102,6 +102,7 @@ function imapMailboxes(services: Services): ImapMailboxes {
           rights: m.rights,
           messages: m.counts.totalEmails,
           unseen: m.counts.unreadEmails,
+          shareWith: m.shareWith,
         }))
       ),
     sharers: (viewerId) =>
@@ -118,5 +119,20 @@ function imapMailboxes(services: Services): ImapMailboxes {
       synced(() => mailboxes.update(viewerId, accountId, id, change)),
     destroy: (viewerId, accountId, id) =>
       synced(() => mailboxes.destroy(viewerId, accountId, id, { removeEmails: true })),
+    accountIdOf: (login) => synced(() => accounts.idByLogin(normalizeLogin(login))),
+    loginOf: async (accountId) => (await accounts.get(accountId))?.name,
+    quota: (accountId) =>
+      synced(async () => {
+        const account = await accounts.get(accountId);
+        const limits = account?.quotas ?? {};
+        return {
+          storage: limits.maxDiskQuota === undefined
+            ? undefined
+            : { used: await services.blobs.usedBytes(accountId), limit: limits.maxDiskQuota },
+          mailboxes: limits.maxMailboxes === undefined
+            ? undefined
+            : { used: (await mailboxes.list(accountId, accountId)).length, limit: limits.maxMailboxes },
+        };
+      }),
   };
 }

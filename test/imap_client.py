@@ -65,6 +65,8 @@ try:
             if method == "authenticate":
                 typ, data = authenticate(client, *args)
             elif method == "raw":
+                # A command imaplib does not know (LISTRIGHTS, CREATE with USE…) is sent as given.
+                imaplib.Commands.setdefault(args[0], ("AUTH", "SELECTED"))
                 typ, data = client._simple_command(*args)
                 name = args[0]
                 data = client.untagged_responses.pop(name, data)

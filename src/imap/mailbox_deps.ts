@@ -18,6 +18,14 @@ export interface ImapMailbox {
   rights: number;
   messages: number;
   unseen: number;
+  /** Grantee account id → rights bitmask; only for a viewer holding mayShare (RFC 4314 `a`). */
+  shareWith: Map<number, number> | null;
+}
+
+/** An account's limits with what is used (RFC 9208 resources STORAGE in octets, MAILBOX in count). */
+export interface ImapQuota {
+  storage?: { used: number; limit: number };
+  mailboxes?: { used: number; limit: number };
 }
 
 /** What a CREATE or RENAME asks; absent fields are unchanged. */
@@ -26,6 +34,8 @@ export interface ImapMailboxChange {
   parentId?: number | null;
   role?: string | null;
   isSubscribed?: boolean;
+  /** Replaces every grant of the mailbox (grantee account id → rights; 0 removes). */
+  shareWith?: Map<number, number>;
 }
 
 /** Per-mailbox figures of the IMAP store (RFC 9051 §6.3.11, RFC 7162, RFC 8474). */
@@ -49,6 +59,12 @@ export interface ImapMailboxes {
   update(viewerId: number, accountId: number, id: number, change: ImapMailboxChange): Promise<void>;
   /** Destroys a mailbox and the emails only it holds (RFC 9051 §6.3.4: DELETE removes its messages). */
   destroy(viewerId: number, accountId: number, id: number): Promise<void>;
+  /** The account a login name (or address) names, for ACL identifiers. */
+  accountIdOf(login: string): Promise<number | undefined>;
+  /** The login name of an account, if it still exists. */
+  loginOf(accountId: number): Promise<string | undefined>;
+  /** The account's quotas (RFC 9208 from the JMAP quotas, RFC 9425). */
+  quota(accountId: number): Promise<ImapQuota>;
   /** The IMAP store's figures; absent until the IMAP store is wired. */
   imapStatus?(viewerId: number, accountId: number, id: number): Promise<ImapMailboxStatus>;
 }

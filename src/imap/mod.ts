@@ -6,4 +6,10 @@ export { type ImapServer, type ImapServerOptions, type ImapTlsSource, startImapS
 export type { SessionDeps } from "./session.ts";
 export { ImapMetrics } from "./metrics.ts";
 export { IMAP_SCOPE } from "./commands/login.ts";
-export type { ImapMailbox, ImapMailboxChange, ImapMailboxes, ImapMailboxStatus } from "./mailbox_deps.ts";
+export type {
+  ImapMailbox,
+  ImapMailboxChange,
+  ImapMailboxes,
+  ImapMailboxStatus,
+  ImapQuota,
+} from "./mailbox_deps.ts";

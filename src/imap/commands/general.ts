@@ -10,7 +10,7 @@ import { atom } from "../response.ts";
 import type { ImapSession, Outcome } from "../session.ts";
 import { OTHER_USERS } from "./mailbox_names.ts";
 
-type Body<N extends CommandBody["name"]> = Extract<CommandBody, { name: N }>;
+type Body<N extends CommandBody["name"]> = CommandBody & { name: N };
 
 const ok = (command: ImapCommand, text: string): StatusResponse => ({ tag: command.tag, status: "OK", text });
 

@@ -20,7 +20,7 @@ import { SASL_MECHANISMS } from "../capabilities.ts";
 /** The scope an OAuth token or app password needs to open mailboxes over IMAP. */
 export const IMAP_SCOPE = "urn:ietf:params:jmap:mail";
 
-type Body<N extends CommandBody["name"]> = Extract<CommandBody, { name: N }>;
+type Body<N extends CommandBody["name"]> = CommandBody & { name: N };
 
 /** STARTTLS: OK, then the handshake; what the client pipelined after it is discarded. */
 export async function starttls(session: ImapSession, command: ImapCommand): Promise<Outcome> {

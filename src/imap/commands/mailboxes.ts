@@ -20,7 +20,7 @@ import {
 } from "./mailbox_names.ts";
 import { listed, matcher } from "./list_tree.ts";
 
-type Body<N extends CommandBody["name"]> = Extract<CommandBody, { name: N }>;
+type Body<N extends CommandBody["name"]> = CommandBody & { name: N };
 
 /** JMAP roles ↔ RFC 6154 special-use attributes. */
 export const SPECIAL_USE: Record<string, string> = {

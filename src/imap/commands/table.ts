@@ -17,6 +17,7 @@ import {
   nothingSelected,
 } from "./general.ts";
 import { authenticate, login, starttls } from "./login.ts";
+import { getAcl, getQuota, getQuotaRoot, listRights, myRights, setAcl, setQuota } from "./acl_quota.ts";
 import { create, deleteMailbox, list, lsub, rename, statusCommand, subscribe } from "./mailboxes.ts";
 
 const ANY: readonly SessionState[] = ["notAuthenticated", "authenticated", "selected"];
@@ -45,5 +46,13 @@ export const COMMANDS: Partial<Record<CommandBody["name"], CommandEntry>> = {
   RENAME: { states: LOGGED_IN, run: rename },
   SUBSCRIBE: { states: LOGGED_IN, run: subscribe },
   UNSUBSCRIBE: { states: LOGGED_IN, run: subscribe },
+  MYRIGHTS: { states: LOGGED_IN, run: myRights },
+  GETACL: { states: LOGGED_IN, run: getAcl },
+  LISTRIGHTS: { states: LOGGED_IN, run: listRights },
+  SETACL: { states: LOGGED_IN, run: setAcl },
+  DELETEACL: { states: LOGGED_IN, run: setAcl },
+  GETQUOTA: { states: LOGGED_IN, run: getQuota },
+  GETQUOTAROOT: { states: LOGGED_IN, run: getQuotaRoot },
+  SETQUOTA: { states: LOGGED_IN, run: setQuota },
   CLOSE: { states: ["authenticated"], run: nothingSelected },
 };
