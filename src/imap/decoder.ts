@@ -25,8 +25,8 @@
  * - `lineMode(true)` reads the next line raw (one line; then commands again).
  */
 import type { CommandDecoder, DecodeEvent, DecoderLimits } from "./command.ts";
-import { parseCommand } from "./parser.ts";
-import { isAstringChar, type LiteralPart } from "./parser_reader.ts";
+import { isCommandName, parseCommand, printable } from "./parser.ts";
+import { byteString, isAstringChar, type LiteralPart } from "./parser_reader.ts";
 
 /** The decoder with what Postern adds to the contract. */
 export interface ImapCommandDecoder extends CommandDecoder {
@@ -221,7 +221,17 @@ class Decoder implements ImapCommandDecoder {
       if (close) this.#state = "closed";
       return;
     }
-    if (announced.sync) events.push({ type: "continue", text: CONTINUE_TEXT });
+    if (announced.sync) {
+      // Before asking for the literal, refuse a command that cannot become valid (RFC 9051 §7.5:
+      // a BAD instead of the continuation, and the client sends no literal).
+      const refusal = this.#literals.length === 0 ? hopeless(this.#text.view()) : undefined;
+      if (refusal) {
+        const tag = tagOf(this.#text.view());
+        events.push({ type: "bad", ...(tag ? { tag } : {}), text: refusal });
+        return this.#reset();
+      }
+      events.push({ type: "continue", text: CONTINUE_TEXT });
+    }
     this.#literalTotal += announced.size;
     this.#literal = {
       chunks: [],
@@ -284,7 +294,7 @@ function announcement(line: Uint8Array, start: number): Announcement | undefined
     else if (line[k] === 0x22) inQuote = !inQuote;
   }
   if (inQuote) return undefined;
-  const inner = latin1.decode(line.subarray(open + 1, line.length - 1));
+  const inner = byteString(line, open + 1, line.length - 1);
   const match = /^(\d+)(\+?)$/.exec(inner);
   if (!match) return undefined;
   const binary = open > start && line[open - 1] === 0x7e;
@@ -293,17 +303,25 @@ function announcement(line: Uint8Array, start: number): Announcement | undefined
   return { size, sync: match[2] === "", binary };
 }
 
+/** Why a command's first line cannot start a valid command (bad tag, unknown name), if so. */
+function hopeless(line: Uint8Array): string | undefined {
+  if (!tagOf(line)) return "Invalid tag";
+  const match = /^\S+ (?:UID )?([^ ]*)/i.exec(byteString(line, 0, Math.min(line.length, 64)));
+  const name = match?.[1].toUpperCase() ?? "";
+  return isCommandName(name) ? undefined : printable(`Unknown command ${name.slice(0, 40)}`);
+}
+
 /** The tag a command line starts with, if it has a valid one. */
 function tagOf(line: Uint8Array): string | undefined {
   let end = 0;
   while (end < line.length && end < 256 && isAstringChar(line[end]) && line[end] !== 0x2b) end++;
   if (end === 0 || (end < line.length && line[end] !== 0x20)) return undefined;
-  return latin1.decode(line.subarray(0, end));
+  return byteString(line, 0, end);
 }
 
 /** Whether the command is an APPEND (its literals have the message size limit). */
 function isAppend(line: Uint8Array): boolean {
-  return /^\S+ APPEND /i.test(latin1.decode(line.subarray(0, 64)));
+  return /^\S+ APPEND /i.test(byteString(line, 0, Math.min(line.length, 64)));
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -230,3 +230,13 @@ Deno.test("decoder reads a raw line no longer than maxLine", () => {
     { type: "command", command: { tag: "a", uid: false, body: { name: "NOOP" } } },
   ]);
 });
+
+Deno.test("decoder refuses an unknown command before asking for its literal", () => {
+  assert.deepEqual(decode("a FROB {5}\r\nb NOOP\r\n"), [
+    { type: "bad", tag: "a", text: "Unknown command FROB" },
+    { type: "command", command: { tag: "b", uid: false, body: { name: "NOOP" } } },
+  ]);
+  assert.deepEqual(decode("+x LOGIN {5}\r\n"), [{ type: "bad", text: "Invalid tag" }]);
+  assert.deepEqual(decode("a uid frob {5}\r\n"), [{ type: "bad", tag: "a", text: "Unknown command FROB" }]);
+  assert.equal(decode("a uid search text {1}\r\nx\r\n")[0].type, "continue");
+});

@@ -13,3 +13,5 @@ export type {
   ImapMailboxStatus,
   ImapQuota,
 } from "./mailbox_deps.ts";
+export { decodeModifiedUtf7, encodeModifiedUtf7 } from "./utf7.ts";
+export { formatSequenceSet } from "./sequence.ts";

@@ -8,7 +8,7 @@
  * (SELECT, LIST, STATUS, APPEND, CREATE) in parser_mailbox.ts.
  */
 import type { CommandBody, ImapCommand } from "./command.ts";
-import { type LiteralPart, ParseError, Reader } from "./parser_reader.ts";
+import { byteString, type LiteralPart, ParseError, Reader } from "./parser_reader.ts";
 import { readSequenceSet } from "./sequence.ts";
 import { parseFetch, parseStore } from "./parser_fetch.ts";
 import { parseSearch, parseSort, parseThread } from "./parser_search.ts";
@@ -69,6 +69,11 @@ const COMMANDS = new Map<string, ArgumentParser>([
   ["LISTRIGHTS", mailboxAndIdentifier],
 ]);
 
+/** Whether `name` (upper case) is a command the parser knows. */
+export function isCommandName(name: string): boolean {
+  return COMMANDS.has(name);
+}
+
 /** Parses one framed command. */
 export function parseCommand(line: Uint8Array, literals: LiteralPart[], options: ParseOptions): ParseResult {
   const reader = new Reader(line, literals, options);
@@ -97,8 +102,15 @@ export function parseCommand(line: Uint8Array, literals: LiteralPart[], options:
     return { ok: true, command: { tag, uid, body } };
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
-    return { ok: false, tag, text: error.message, ...(error.code ? { code: error.code } : {}) };
+    const text = printable(error.message);
+    return { ok: false, tag, text, ...(error.code ? { code: error.code } : {}) };
   }
+}
+
+/** A refusal's text quotes what the client sent: no control character, and not too long. */
+export function printable(text: string): string {
+  const clean = text.replace(/\p{Cc}/gu, "?");
+  return clean.length > 200 ? clean.slice(0, 200) + "…" : clean;
 }
 
 function bare(_reader: Reader, name: string): CommandBody {
@@ -124,10 +136,15 @@ function parseAuthenticate(reader: Reader): CommandBody {
   if (!reader.trySp()) return { name: "AUTHENTICATE", mechanism };
   if (reader.tryChar("=")) return { name: "AUTHENTICATE", mechanism, initialResponse: "" };
   const start = reader.pos;
-  while (/[A-Za-z0-9+/]/.test(String.fromCharCode(reader.peek()))) reader.pos++;
+  while (BASE64[reader.peek()] === 1) reader.pos++;
   while (reader.peek() === 0x3d) reader.pos++;
-  const text = new TextDecoder().decode(reader.line.subarray(start, reader.pos));
+  const text = byteString(reader.line, start, reader.pos);
   return { name: "AUTHENTICATE", mechanism, initialResponse: decodeBase64(reader, text) };
+}
+
+const BASE64 = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") {
+  BASE64[c.charCodeAt(0)] = 1;
 }
 
 /** Decodes base64 (RFC 4648 §4, padding required), refusing anything else. */
@@ -158,7 +175,7 @@ function parseEnable(reader: Reader): CommandBody {
   return { name: "ENABLE", capabilities };
 }
 
-/** `ID ("(" [string SP nstring *(SP string SP nstring)] ")" / NIL)` (RFC 2971 §4). */
+/** `ID ("(" #(string SP nstring) ")" / NIL)` (RFC 2971 §4: the list may be empty, as Dovecot agrees). */
 function parseId(reader: Reader): CommandBody {
   reader.sp();
   if (reader.lookingAt("NIL")) {
@@ -176,7 +193,6 @@ function parseId(reader: Reader): CommandBody {
     if (++count > 30) reader.fail("Too many ID fields (RFC 2971 allows 30)");
     parameters[field] = value;
   }
-  if (count === 0) reader.fail("ID takes NIL rather than an empty list");
   return { name: "ID", parameters };
 }
 

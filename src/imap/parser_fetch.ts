@@ -6,7 +6,7 @@
  * flags (shared with APPEND).
  */
 import type { CommandBody, FetchItem, Flag, Partial, Section } from "./command.ts";
-import { isAtomChar, type Reader } from "./parser_reader.ts";
+import { byteString, isAtomChar, type Reader } from "./parser_reader.ts";
 import { readSequenceSet } from "./sequence.ts";
 
 const FAST: FetchItem[] = [{ kind: "FLAGS" }, { kind: "INTERNALDATE" }, { kind: "RFC822.SIZE" }];
@@ -71,10 +71,15 @@ export function parseFetch(reader: Reader): CommandBody {
 
 /** Peeks the next word (letters, digits, dots) upper-cased, leaving the cursor where it was. */
 function word(reader: Reader): string {
+  const line = reader.line;
   let end = reader.pos;
-  while (end < reader.line.length && /[A-Za-z0-9.]/.test(String.fromCharCode(reader.line[end]))) end++;
-  return new TextDecoder().decode(reader.line.subarray(reader.pos, end)).toUpperCase();
+  while (end < line.length && WORD[line[end]] === 1) end++;
+  return byteString(line, reader.pos, end).toUpperCase();
 }
+
+/** Bytes of a FETCH item's or section's name: letters, digits, dots. */
+const WORD = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.") WORD[c.charCodeAt(0)] = 1;
 
 /** One fetch-att. */
 function fetchItem(reader: Reader): FetchItem {

@@ -52,6 +52,14 @@ function isListChar(byte: number): boolean {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const latin1 = new TextDecoder("latin1");
 
+/** Bytes as a string of the same char codes; short runs (atoms, numbers) skip TextDecoder's cost. */
+export function byteString(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  if (end - start > 64) return latin1.decode(bytes.subarray(start, end));
+  let text = "";
+  for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]);
+  return text;
+}
+
 /** A cursor over one command. */
 export class Reader {
   pos = 0;
@@ -120,7 +128,7 @@ export class Reader {
       const byte = this.peek();
       this.fail(byte >= 0x80 ? `8-bit character where ${what} was expected` : `Expected ${what}`);
     }
-    return latin1.decode(this.line.subarray(start, this.pos));
+    return byteString(this.line, start, this.pos);
   }
 
   /** Reads an atom (RFC 9051 `atom`). */
@@ -190,7 +198,7 @@ export class Reader {
     if (tilde && !binary) this.fail("literal8 is only allowed in APPEND");
     const close = this.line.indexOf(0x7d, this.pos);
     const part = this.literals[this.#literal];
-    const inner = close < 0 ? "" : latin1.decode(this.line.subarray(this.pos + 1, close));
+    const inner = close < 0 ? "" : byteString(this.line, this.pos + 1, close);
     if (part === undefined || part.at !== close + 1 || !/^\d+\+?$/.test(inner)) {
       this.fail("Malformed literal");
     }

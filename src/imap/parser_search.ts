@@ -10,7 +10,7 @@
  * Read in order: parseSearch, parseSort, parseThread, the program, one key, dates.
  */
 import type { CommandBody, SearchKey, SearchReturn, SortCriterion } from "./command.ts";
-import type { Reader } from "./parser_reader.ts";
+import { byteString, type Reader } from "./parser_reader.ts";
 import { readSequenceSet } from "./sequence.ts";
 import { readFlag } from "./parser_fetch.ts";
 import { daysIn } from "./parser_mailbox.ts";
@@ -128,14 +128,22 @@ function readReturns(reader: Reader): SearchReturn[] | undefined {
   return returns.length === 0 ? ["ALL"] : returns;
 }
 
+/** Decoders of the charsets seen so far (only names the runtime knows get in, so it stays small). */
+const DECODERS = new Map<string, TextDecoder>();
+
 /** A decoder for the strings of a search in `charset`, or a BADCHARSET refusal. */
 function decoderFor(reader: Reader, charset: string): TextDecoder {
-  const name = charset.toUpperCase() === "US-ASCII" ? "utf-8" : charset;
-  try {
-    return new TextDecoder(name, { fatal: true });
-  } catch {
-    return reader.fail(`Unsupported charset ${charset.slice(0, 40)}`, "BADCHARSET");
+  const name = charset.toUpperCase() === "US-ASCII" ? "UTF-8" : charset.toUpperCase();
+  let decoder = DECODERS.get(name);
+  if (!decoder) {
+    try {
+      decoder = new TextDecoder(name, { fatal: true });
+    } catch {
+      return reader.fail(`Unsupported charset ${charset.slice(0, 40)}`, "BADCHARSET");
+    }
+    DECODERS.set(name, decoder);
   }
+  return decoder;
 }
 
 /** `search-key *(SP search-key)`: one key, or their conjunction. */
@@ -259,7 +267,7 @@ export function readDate(reader: Reader): string {
   const quoted = reader.tryChar('"');
   const start = reader.pos;
   while (reader.peek() > 0x20 && reader.peek() !== 0x22 && reader.peek() !== 0x29) reader.pos++;
-  const text = new TextDecoder().decode(reader.line.subarray(start, reader.pos));
+  const text = byteString(reader.line, start, reader.pos);
   if (quoted) reader.expect('"');
   const match = /^(\d{1,2})-([A-Za-z]{3})-(\d{4})$/.exec(text);
   const month = match ? MONTHS.indexOf(match[2].toUpperCase()) : -1;
