@@ -11,10 +11,11 @@ import { normalizeLogin } from "./directory/mod.ts";
 import {
   IMAP_SCOPE,
   type ImapMailboxes,
-  ImapMetrics,
+  type ImapMetrics,
   type ImapServer,
   type ImapTlsSource,
   startImapServer,
+  type WatchedSession,
 } from "./imap/mod.ts";
 import type { Services } from "./services.ts";
 import { VERSION } from "./version.ts";
@@ -32,6 +33,8 @@ export async function startImap(
   metrics: ImapMetrics,
   /** A new certificate source per listener; none: no TLS, no IMAP. */
   tlsSource: (() => ImapTlsSource) | undefined,
+  /** The registry of long-lived connections whose credentials are watched (set once the app is made). */
+  watch?: () => ((session: WatchedSession) => { stop(): void }) | undefined,
 ): Promise<ImapListeners> {
   const bound: ImapListeners = {};
   const { listen, secureListen, ...limits } = config.imap;
@@ -62,6 +65,7 @@ export async function startImap(
     log: getLogger(["postern", "imap"]),
     limits: { maxErrors: limits.maxErrors },
     version: VERSION,
+    watch: (session: WatchedSession) => watch?.()?.(session) ?? { stop() {} },
   };
   const start = async (
     where: { hostname: string; port: number },

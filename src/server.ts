@@ -57,6 +57,8 @@ export interface App {
    * to have its credential watched, so IMAP and SMTP sessions that do are ended here too.
    */
   closeConnections(): number;
+  /** Watches a long-lived connection's credential (IMAP sessions): jmap/push/live_credentials.ts. */
+  watchConnection: ReturnType<typeof createJmap>["live"]["watch"];
   close(): Promise<void>;
   /** The JMAP methods the engine serves, read from its method table. */
   jmapMethodNames(): string[];
@@ -225,6 +227,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     services,
     handler,
     closeConnections,
+    watchConnection: (connection) => jmap.live.watch(connection),
     jmapMethodNames: () => jmap.engine.methodNames(),
     webPushServed: () => jmap.webPush.size,
     close: async () => {
@@ -328,9 +331,11 @@ export async function serve(
     throw error;
   }
   const imapMetrics = new ImapMetrics();
+  // IMAP sessions register with the app's watch of long-lived connections once the app is made.
+  const appWatch: { current?: App["watchConnection"] } = {};
   let imap: ImapListeners;
   try {
-    imap = await startImap(config, services, imapMetrics, tls.source);
+    imap = await startImap(config, services, imapMetrics, tls.source, () => appWatch.current);
   } catch (error) {
     await Promise.all([mx?.close(0), submission.submission?.close(0), submission.submissions?.close(0)]);
     listener.close();
@@ -355,6 +360,7 @@ export async function serve(
     listeners,
     acme: tls.acme,
   });
+  appWatch.current = (connection) => app.watchConnection(connection);
   services.prestart();
   const hashCheck = services.checkHashCost().catch((error) =>
     log.warn("Measuring a password hash failed: {error}", { error })

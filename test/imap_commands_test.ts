@@ -2,13 +2,21 @@
  * The IMAP session's own commands on the wire (a raw dialogue over 993): ID, NAMESPACE, ENABLE
  * UTF8=ACCEPT (names in UTF-8 after it), IDLE framing, AUTHENTICATE with SASL-IR, a cancelled
  * exchange, OAUTHBEARER's JSON error challenge, a literal in LOGIN, and an OAuth grant revoked
- * mid-session ending the session with BYE.
+ * mid-session ending the session with BYE, and an idle session ended as soon as its account is
+ * disabled (the credential watch of every long-lived connection).
  */
 import assert from "node:assert/strict";
 import { PASSWORD } from "./helpers.ts";
 import { imapPeersMissing, ImapTalk, startImapProcess } from "./imap_helpers.ts";
 import { managementCall } from "./live_connection_helpers.ts";
-import { createMailbox, createUsers, type Obj, serverTarget, userAccessToken } from "./mail_helpers.ts";
+import {
+  adminSetAccounts,
+  createMailbox,
+  createUsers,
+  type Obj,
+  serverTarget,
+  userAccessToken,
+} from "./mail_helpers.ts";
 import { registerClientWithCli, TestBrowser } from "./oauth_helpers.ts";
 
 const ignore = imapPeersMissing("IMAP session commands");
@@ -122,6 +130,24 @@ Deno.test({
           talk.close();
         }
       });
+
+      await t.step(
+        "an idle session (IDLE, no command) ends with BYE as soon as its account is disabled",
+        async () => {
+          const [carol] = await createUsers(target, ["carol"]);
+          const talk = await open();
+          try {
+            assert.match((await talk.command(`LOGIN carol "${PASSWORD}"`)).at(-1)!, /OK/);
+            await talk.write("i1 IDLE\r\n");
+            assert.equal(await talk.line(), "+ idling");
+            await adminSetAccounts(target, { update: { [carol.accountId]: { enabled: false } } });
+            assert.match(await talk.line(), /^\* BYE /);
+            assert.ok(await talk.closed());
+          } finally {
+            talk.close();
+          }
+        },
+      );
     } finally {
       await server.stop();
       await Deno.remove(dataDir, { recursive: true });

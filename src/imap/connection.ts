@@ -193,6 +193,7 @@ export class ImapConnection implements SessionIo {
       clearTimeout(this.#timer);
     }
     this.#socket.destroy();
+    this.session.ended();
     this.#resolveDone();
   }
 }

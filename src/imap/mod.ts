@@ -3,7 +3,7 @@ export type * from "./command.ts";
 export { createCommandDecoder, type ImapCommandDecoder } from "./decoder.ts";
 export { ResponseWriter } from "./response.ts";
 export { type ImapServer, type ImapServerOptions, type ImapTlsSource, startImapServer } from "./server.ts";
-export type { SessionDeps } from "./session.ts";
+export type { SessionDeps, WatchedSession } from "./session.ts";
 export { ImapMetrics } from "./metrics.ts";
 export { IMAP_SCOPE } from "./commands/login.ts";
 export type {

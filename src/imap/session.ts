@@ -37,6 +37,21 @@ export interface SessionDeps {
   limits: { maxErrors: number };
   /** The server's version for ID. */
   version: string;
+  /**
+   * Watches a logged-in session's credential between commands (jmap/push/live_credentials.ts, the
+   * registry of every long-lived connection): an invalidation of its account (a password changed, an
+   * app password deleted, a token revoked, the account disabled) ends even an idle session with BYE.
+   */
+  watch?(connection: WatchedSession): { stop(): void };
+}
+
+/** A session as the credential watch sees it. */
+export interface WatchedSession {
+  authorization: string;
+  clientAddress: string;
+  accountId: number;
+  revoked(reason: string): void;
+  shutdown(): void;
 }
 
 /** The connection under a session: writes, TLS, compression, close. */
@@ -84,6 +99,7 @@ export class ImapSession {
   errors = 0;
   #onLine: ((line: string) => Promise<void>) | undefined;
   #closing = false;
+  #watch: { stop(): void } | undefined;
 
   constructor(
     readonly io: SessionIo,
@@ -134,10 +150,22 @@ export class ImapSession {
     this.decoder.lineMode(true);
   }
 
+  /** Called once LOGIN or AUTHENTICATE succeeded: the credential is watched from now on. */
+  loggedIn(): void {
+    this.#watch = this.deps.watch?.({
+      authorization: this.authorization!,
+      clientAddress: this.io.client,
+      accountId: this.principal!.accountId,
+      revoked: (reason) => this.#revoked(reason),
+      shutdown: () => this.bye("Server shutting down"),
+    });
+  }
+
   /** Ends the session with `* BYE text`. */
   bye(text: string): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.#watch?.stop();
     this.state = "logout";
     this.status({ status: "BYE", text });
     this.io.close();
@@ -227,17 +255,29 @@ export class ImapSession {
         );
         return false;
       }
-      this.deps.metrics.login(this.mechanism ?? "unknown", "revoked");
-      this.deps.log.warn("IMAP credential no longer valid in a session from {client}: {reason}", {
-        event: "imap.credential_revoked",
-        client: this.io.client,
-        account: this.principal?.name,
-        mechanism: this.mechanism,
-        reason: error.reason,
-      });
-      this.bye("Credentials no longer valid; log in again");
+      this.#revoked(error.reason);
       return false;
     }
+  }
+
+  /** The session's credential no longer verifies: counted, logged, and the session ended. */
+  #revoked(reason: string): void {
+    if (this.#closing) return;
+    this.deps.metrics.login(this.mechanism ?? "unknown", "revoked");
+    this.deps.log.warn("IMAP credential no longer valid in a session from {client}: {reason}", {
+      event: "imap.credential_revoked",
+      client: this.io.client,
+      account: this.principal?.name,
+      mechanism: this.mechanism,
+      reason,
+    });
+    this.bye("Credentials no longer valid; log in again");
+  }
+
+  /** The connection closed: the watch ends. */
+  ended(): void {
+    this.#watch?.stop();
+    this.#watch = undefined;
   }
 
   #answer(response: StatusResponse, name: string): void {

@@ -137,6 +137,7 @@ async function check(
     session.authorization = checked.authorization;
     session.mechanism = mechanism;
     session.state = "authenticated";
+    session.loggedIn();
     return { tag, status: "OK", code: session.capabilityCode(), text: "Logged in" };
   }
   deps.metrics.login(mechanism, checked.refusal === "rateLimited" ? "rateLimited" : "failure");
