@@ -91,6 +91,22 @@ function program(): Command {
     .option("--smtp-max-commands-before-mail <n>", "SMTP commands before the first MAIL FROM (default 100)")
     .option("--smtp-command-timeout <seconds>", "time to wait for the next SMTP command (default 300)")
     .option("--smtp-data-timeout <seconds>", "time the whole of DATA may take (default 600)")
+    .option(
+      "--imap-listen <host:port>",
+      "address of the IMAP listener, STARTTLS, port 143 (env POSTERN_IMAP_LISTEN)",
+    )
+    .option(
+      "--imaps-listen <host:port>",
+      "address of the IMAP listener, implicit TLS, port 993 (env POSTERN_IMAPS_LISTEN)",
+    )
+    .option("--imap-max-connections <n>", "IMAP sessions at once (default 1000)")
+    .option("--imap-max-connections-per-address <n>", "IMAP sessions at once from one address (default 50)")
+    .option("--imap-max-errors <n>", "failed IMAP commands before the session is closed (default 20)")
+    .option("--imap-login-timeout <seconds>", "time an IMAP session may stay unauthenticated (default 60)")
+    .option(
+      "--imap-idle-timeout <seconds>",
+      "time an authenticated IMAP session may stay silent (default 1800)",
+    )
     .option("--dns-server <host[:port]>", "DNS servers to ask, comma-separated (default: the system's)")
     .action(async (opts, c: Command) => {
       const { run } = await import("./src/cli/io.ts");

@@ -40,6 +40,8 @@ import { MisconfigurationError } from "./model/errors.ts";
 import { hostPort, startMx } from "./mx.ts";
 import { SmtpMetrics } from "./smtp/mod.ts";
 import { startSubmission, type SubmissionListeners } from "./submission.ts";
+import { type ImapListeners, startImap } from "./imap_listener.ts";
+import { ImapMetrics } from "./imap/mod.ts";
 import { bindHttps, prepareTls, startHttps } from "./https.ts";
 import type { AcmeCertificates } from "./tls/mod.ts";
 import { DnsResolver } from "./dns/mod.ts";
@@ -56,6 +58,8 @@ export interface App {
    * to have its credential watched, so IMAP and SMTP sessions that do are ended here too.
    */
   closeConnections(): number;
+  /** Watches a long-lived connection's credential (IMAP sessions): jmap/push/live_credentials.ts. */
+  watchConnection: ReturnType<typeof createJmap>["live"]["watch"];
   close(): Promise<void>;
   /** The JMAP methods the engine serves, read from its method table. */
   jmapMethodNames(): string[];
@@ -75,6 +79,8 @@ export interface AppOptions {
   connectionStats?: ConnectionStats[];
   /** What the MX did (postern serve with --smtp-listen), shown on /metrics. */
   smtpMetrics?: SmtpMetrics;
+  /** What the IMAP listeners did (postern serve with --imap-listen or --imaps-listen), shown on /metrics. */
+  imapMetrics?: ImapMetrics;
   /** The listeners that are up, by protocol (host:port), shown on /healthz; filled as they start. */
   listeners?: Record<string, string>;
   /** ACME certificates: their HTTP-01 answers are served and their figures shown on /metrics. */
@@ -166,6 +172,7 @@ export function createApp(config: Config, services: Services, options: AppOption
       listeners: () => options.listeners ?? {},
       extraMetrics: async () => [
         ...(options.smtpMetrics?.samples() ?? []),
+        ...(options.imapMetrics?.samples() ?? []),
         ...(acme?.renewer.samples() ?? []),
         ...services.tlsReports.samples(),
         ...storeGauges(await services.store.activity.counts()),
@@ -222,6 +229,7 @@ export function createApp(config: Config, services: Services, options: AppOption
     services,
     handler,
     closeConnections,
+    watchConnection: (connection) => jmap.live.watch(connection),
     jmapMethodNames: () => jmap.engine.methodNames(),
     webPushServed: () => jmap.webPush.size,
     close: async () => {
@@ -324,6 +332,19 @@ export async function serve(
     await services.close();
     throw error;
   }
+  const imapMetrics = new ImapMetrics();
+  // IMAP sessions register with the app's watch of long-lived connections once the app is made.
+  const appWatch: { current?: App["watchConnection"] } = {};
+  let imap: ImapListeners;
+  try {
+    imap = await startImap(config, services, imapMetrics, tls.source, () => appWatch.current);
+  } catch (error) {
+    await Promise.all([mx?.close(0), submission.submission?.close(0), submission.submissions?.close(0)]);
+    listener.close();
+    httpsListener?.close();
+    await services.close();
+    throw error;
+  }
   const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
   if (first.created) printFirstStart(first, startLog);
   const connectionStats = new ConnectionStats("http");
@@ -332,13 +353,17 @@ export async function serve(
   if (mx) listeners.smtp = hostPort(mx.addr);
   if (submission.submission) listeners.submission = hostPort(submission.submission.addr);
   if (submission.submissions) listeners.submissions = hostPort(submission.submissions.addr);
+  if (imap.imap) listeners.imap = hostPort(imap.imap.addr);
+  if (imap.imaps) listeners.imaps = hostPort(imap.imaps.addr);
   const app = createApp(config, services, {
     ...options,
     connectionStats: httpsListener ? [connectionStats, httpsStats] : [connectionStats],
     smtpMetrics,
+    imapMetrics,
     listeners,
     acme: tls.acme,
   });
+  appWatch.current = (connection) => app.watchConnection(connection);
   services.prestart();
   const hashCheck = services.checkHashCost().catch((error) =>
     log.warn("Measuring a password hash failed: {error}", { error })
@@ -412,7 +437,9 @@ export async function serve(
       listeners.http = hostPort(addr);
       const smtp = (mx ? `, SMTP (MX) on ${listeners.smtp}${mx.starttls ? " with STARTTLS" : ""}` : "") +
         (listeners.submission ? `, submission on ${listeners.submission} (STARTTLS)` : "") +
-        (listeners.submissions ? `, submission on ${listeners.submissions} (implicit TLS)` : "");
+        (listeners.submissions ? `, submission on ${listeners.submissions} (implicit TLS)` : "") +
+        (listeners.imap ? `, IMAP on ${listeners.imap} (STARTTLS)` : "") +
+        (listeners.imaps ? `, IMAP on ${listeners.imaps} (implicit TLS)` : "");
       const secure = https ? `, https://${listeners.https}` : "";
       startLog.info("Postern {version} listening on http://{http}{secure}{smtp}", {
         version: VERSION,
@@ -477,6 +504,9 @@ export async function serve(
     mx?.close(graceMs),
     submission.submission?.close(graceMs),
     submission.submissions?.close(graceMs),
+    // IMAP sessions get * BYE at once: an IMAP client reconnects and resynchronizes.
+    imap.imap?.close(),
+    imap.imaps?.close(),
   ]);
   const ended = app.closeConnections();
   if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });

@@ -17,3 +17,14 @@ export type { HasherTrialOptions, TriedHasher } from "./hasher_trial.ts";
 export type { Argon2Parameters } from "./password_hasher.ts";
 export { keyedHasher } from "./keyed_hash.ts";
 export { DEFAULT_RATE_LIMIT, RateLimiter } from "./rate_limiter.ts";
+export {
+  authorizationOf,
+  checkSaslCredential,
+  isBearerMechanism,
+  parseOauthBearer,
+  parsePlain,
+  parseXoauth2,
+  type SaslAuthDeps,
+  type SaslCheck,
+  type SaslCredentials,
+} from "./sasl.ts";

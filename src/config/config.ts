@@ -2,6 +2,7 @@ import { DEFAULT_BUSY_TIMEOUT_MS, MAX_BUSY_TIMEOUT_MS } from "../model/backgroun
 import { domainNameSchema } from "../model/objects/mod.ts";
 import { DNS_ENVIRONMENT, resolveDnsServers } from "./dns_config.ts";
 import { ConfigError } from "./errors.ts";
+import { IMAP_ENVIRONMENT, type ImapConfig, type ImapConfigInput, resolveImapConfig } from "./imap_config.ts";
 import { MAIL_HOST_ENVIRONMENT, type MailHostInput, resolveMailHost } from "./mail_host.ts";
 import { resolveSmtpConfig, SMTP_ENVIRONMENT, type SmtpConfig, type SmtpConfigInput } from "./smtp_config.ts";
 import { resolveTlsConfig, TLS_ENVIRONMENT, type TlsConfig, type TlsConfigInput } from "./tls_config.ts";
@@ -61,6 +62,8 @@ export interface Config {
   mailHost: string | undefined;
   /** The HTTPS listener and ACME certificates. */
   tls: TlsConfig;
+  /** The IMAP listeners (143 STARTTLS, 993 implicit TLS) and their limits. */
+  imap: ImapConfig;
 }
 
 /**
@@ -93,7 +96,7 @@ export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 10;
 const MAX_SHUTDOWN_GRACE_SECONDS = 3600;
 
 /** Raw options as the CLI parsed them (all optional strings). */
-export interface ConfigInput extends SmtpConfigInput, MailHostInput, TlsConfigInput {
+export interface ConfigInput extends SmtpConfigInput, MailHostInput, TlsConfigInput, ImapConfigInput {
   data?: string;
   listen?: string;
   domain?: string;
@@ -147,6 +150,7 @@ export const ENVIRONMENT = {
   POSTERN_IDLE_TIMEOUT:
     `seconds a connection may stay silent before it is closed (default ${DEFAULT_IDLE_TIMEOUT_SECONDS})`,
   ...SMTP_ENVIRONMENT,
+  ...IMAP_ENVIRONMENT,
   ...DNS_ENVIRONMENT,
   ...MAIL_HOST_ENVIRONMENT,
   ...TLS_ENVIRONMENT,
@@ -242,6 +246,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     : { kind: "file", path: env.POSTERN_ENCRYPTION_KEY_FILE ?? `${dataDir}/encryption.key` };
   const acme = Boolean(input.acmeDirectory ?? (env.POSTERN_ACME_DIRECTORY || undefined));
   const smtp = resolveSmtpConfig(input, env, parseListen, acme);
+  const imap = resolveImapConfig(input, env, { parseListen, tls: acme || smtp.tlsCertFile !== undefined });
   const mailHost = resolveMailHost(input, env, { publicUrl });
   const tls = resolveTlsConfig(input, env, {
     parseListen,
@@ -275,6 +280,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     idleTimeoutSeconds,
     migrationBackup: input.backup !== false,
     smtp,
+    imap,
     tls,
     dnsServers: resolveDnsServers(input.dnsServer, env),
     mailHost,

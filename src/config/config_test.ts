@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type Config, ConfigError, type ConfigInput, ENVIRONMENT, resolveConfig } from "./config.ts";
+import { IMAP_DEFAULTS, type ImapConfigInput } from "./imap_config.ts";
 import { SMTP_DEFAULTS, type SmtpConfigInput } from "./smtp_config.ts";
 import type { TlsConfigInput } from "./tls_config.ts";
 
@@ -59,6 +60,7 @@ Deno.test("with no flags and no environment every setting has its documented def
       tlsKeyFile: undefined,
       ...SMTP_DEFAULTS,
     },
+    imap: { listen: undefined, secureListen: undefined, ...IMAP_DEFAULTS },
     dnsServers: [],
     mailHost: undefined,
     tls: { httpsListen: undefined, acme: undefined },
@@ -103,6 +105,13 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_SMTP_MAX_COMMANDS_BEFORE_MAIL: "50",
     POSTERN_MAIL_HOST: "Mail.Example.org.",
     POSTERN_HTTPS_LISTEN: "0.0.0.0:443",
+    POSTERN_IMAP_LISTEN: "0.0.0.0:143",
+    POSTERN_IMAPS_LISTEN: "0.0.0.0:993",
+    POSTERN_IMAP_MAX_CONNECTIONS: "400",
+    POSTERN_IMAP_MAX_CONNECTIONS_PER_ADDRESS: "7",
+    POSTERN_IMAP_MAX_ERRORS: "8",
+    POSTERN_IMAP_LOGIN_TIMEOUT: "30",
+    POSTERN_IMAP_IDLE_TIMEOUT: "3600",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -141,6 +150,15 @@ Deno.test("every documented environment variable is read", () => {
       maxCommandsBeforeMail: 50,
       commandTimeoutSeconds: 120,
       dataTimeoutSeconds: 240,
+    },
+    imap: {
+      listen: { hostname: "0.0.0.0", port: 143 },
+      secureListen: { hostname: "0.0.0.0", port: 993 },
+      maxConnections: 400,
+      maxConnectionsPerAddress: 7,
+      maxErrors: 8,
+      loginTimeoutSeconds: 30,
+      idleTimeoutSeconds: 3600,
     },
     dnsServers: ["127.0.0.1:5353", "[::1]:53"],
     mailHost: "mail.example.org",
@@ -223,9 +241,9 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
   assert.equal(config.publicUrl, "https://flag.example");
 
   // Each flag on its own overrides only the settings it is for; the rest still come from the environment
-  // (the SMTP flags: smtp_config_test.ts; HTTPS and ACME: tls_config_test.ts).
+  // (the SMTP flags: smtp_config_test.ts; HTTPS and ACME: tls_config_test.ts; IMAP: the test below).
   const affects: Record<
-    Exclude<keyof ConfigInput, keyof SmtpConfigInput | keyof TlsConfigInput>,
+    Exclude<keyof ConfigInput, keyof SmtpConfigInput | keyof TlsConfigInput | keyof ImapConfigInput>,
     (keyof Config)[]
   > = {
     data: ["dataDir", "databasePath", "encryptionKey"],
@@ -383,4 +401,22 @@ Deno.test("an invalid shutdown grace is refused naming it, and 0 to 3600 seconds
   assert.equal(resolveConfig({}, { POSTERN_SHUTDOWN_GRACE: "0" }).shutdownGraceSeconds, 0);
   assert.equal(resolveConfig({}, { POSTERN_SHUTDOWN_GRACE: "3600" }).shutdownGraceSeconds, 3600);
   assert.equal(resolveConfig({}, { POSTERN_SHUTDOWN_GRACE: "" }).shutdownGraceSeconds, 10);
+});
+
+Deno.test("IMAP listeners need TLS, and the autologout timer is at least 30 minutes", () => {
+  assert.throws(
+    () => resolveConfig({ imapListen: "127.0.0.1:143" }, {}),
+    /Cannot start --imap-listen \(POSTERN_IMAP_LISTEN\): IMAP needs TLS/,
+  );
+  assert.throws(() => resolveConfig({}, { POSTERN_IMAPS_LISTEN: "127.0.0.1:993" }), /IMAP needs TLS/);
+  const tls = { tlsCert: "/c.pem", tlsKey: "/k.pem" };
+  assert.deepEqual(resolveConfig({ ...tls, imapsListen: "[::1]:993" }, {}).imap.secureListen, {
+    hostname: "::1",
+    port: 993,
+  });
+  assert.throws(
+    () => resolveConfig({ ...tls, imapIdleTimeout: "600" }, {}),
+    /Invalid --imap-idle-timeout \(POSTERN_IMAP_IDLE_TIMEOUT\) "600": a whole number from 1800/,
+  );
+  assert.throws(() => resolveConfig({ imapMaxErrors: "0" }, {}), /--imap-max-errors/);
 });

@@ -13,6 +13,8 @@ export { SMTP_DEFAULTS } from "./smtp_config.ts";
 export { dnsServer, resolveDnsServers } from "./dns_config.ts";
 export { mailEndpoints } from "./mail_endpoints.ts";
 export type { SmtpConfig } from "./smtp_config.ts";
+export { IMAP_DEFAULTS } from "./imap_config.ts";
+export type { ImapConfig } from "./imap_config.ts";
 export { LETS_ENCRYPT_DIRECTORY } from "./tls_config.ts";
 export type { AcmeChallenge, AcmeConfig, TlsConfig } from "./tls_config.ts";
 export { closeLogging, jsonLogLine, type LogLevel, renderMessage, setupLogging } from "./logging.ts";

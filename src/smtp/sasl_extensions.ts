@@ -12,6 +12,7 @@
  * XOAUTH2 does; a failure's `data` is the JSON error object.
  */
 import sasl from "smtp-server/lib/sasl.js";
+import { parseOauthBearer } from "../auth/mod.ts";
 import { SMTPConnection } from "smtp-server/lib/smtp-connection.js";
 
 let applied = false;
@@ -66,27 +67,7 @@ export function useSubmissionSasl(): void {
   };
 }
 
-/** The fields of an OAUTHBEARER initial response, or undefined if it is not one. */
-export function parseOauthBearer(response: string): { user?: string; token: string } | undefined {
-  // gs2-header: no channel binding ("n" or "y"), an optional authzid "a=…", then kvpairs.
-  // deno-lint-ignore no-control-regex
-  const match = /^([ny]),(?:a=([^,]*))?,\x01(.*)\x01\x01$/s.exec(response);
-  if (!match) return undefined;
-  let token: string | undefined;
-  for (const pair of match[3].split("\x01")) {
-    const eq = pair.indexOf("=");
-    if (eq <= 0) return undefined;
-    if (pair.slice(0, eq) === "auth") {
-      const auth = /^Bearer +(\S+)$/i.exec(pair.slice(eq + 1));
-      if (!auth) return undefined;
-      token = auth[1];
-    }
-  }
-  if (!token) return undefined;
-  // RFC 5801 §5.1: "=2C" and "=3D" stand for "," and "=" in the authzid.
-  const user = match[2]?.replace(/=(2C|3D)/gi, (_, code: string) => code.toUpperCase() === "2C" ? "," : "=");
-  return { user: user || undefined, token };
-}
+export { parseOauthBearer };
 
 function oauthBearer(this: Connection, canAbort: boolean, raw: Buffer | string, callback: Done): void {
   const text = String(raw ?? "").trim();

@@ -6,8 +6,15 @@
  * access token with the scope `urn:ietf:params:jmap:submission`; API keys manage, they do not send.
  */
 import type { Logger } from "@logtape/logtape";
+import {
+  authorizationOf,
+  checkSaslCredential,
+  isBearerMechanism,
+  type SaslAuthDeps,
+  type SaslCredentials,
+} from "../auth/mod.ts";
 import { normalizeLogin } from "../directory/mod.ts";
-import { AuthError } from "../model/errors.ts";
+import type { AuthError } from "../model/errors.ts";
 import { FAILED_LOGIN_MESSAGE, loginFailure } from "../model/login_failure.ts";
 import type { Principal } from "../model/types.ts";
 import { type SmtpReply } from "./replies.ts";
@@ -16,26 +23,13 @@ import { type SmtpReply } from "./replies.ts";
 export const SUBMISSION_SCOPE = "urn:ietf:params:jmap:submission";
 
 /** What onAuth of smtp-server is given (with OAUTHBEARER from sasl_extensions.ts). */
-export interface SaslCredentials {
-  method: string;
-  username?: string;
-  authzid?: string;
-  authcid?: string;
-  password?: string;
-  accessToken?: string;
-}
+export type { SaslAuthDeps, SaslCredentials };
+export { authorizationOf };
 
 /** How an AUTH ended: the principal and the credential to re-check, or the reply of its refusal. */
 export type SaslOutcome =
   | { principal: Principal; authorization: string }
   | { refusal: "invalid" | "rateLimited" | "error"; reply: SmtpReply; data?: Record<string, string> };
-
-/** What the AUTH check needs from the services. */
-export interface SaslAuthDeps {
-  authenticate(authorization: string, client: string): Promise<Principal>;
-  /** The account a login name or address names, if any. */
-  accountIdOf(login: string): Promise<number | undefined>;
-}
 
 const INVALID: SmtpReply = { code: 535, enhanced: "5.7.8", text: "Authentication credentials invalid" };
 const THROTTLED: SmtpReply = {
@@ -45,56 +39,23 @@ const THROTTLED: SmtpReply = {
 };
 const TEMPORARY: SmtpReply = { code: 454, enhanced: "4.7.0", text: "Temporary authentication failure" };
 
-/** The `Authorization` value the SASL credentials stand for, or undefined when they cannot be one. */
-export function authorizationOf(credentials: SaslCredentials): string | undefined {
-  if (credentials.method === "PLAIN" || credentials.method === "LOGIN") {
-    const login = credentials.username ?? "";
-    // RFC 4616: an authorization identity other than the login asks to act as someone else; not offered.
-    const { authzid, authcid } = credentials;
-    if (authzid && authcid && authzid.trim().toLowerCase() !== authcid.trim().toLowerCase()) return undefined;
-    if (!login || login.includes(":")) return undefined;
-    const bytes = new TextEncoder().encode(`${login}:${credentials.password ?? ""}`);
-    return `Basic ${btoa(String.fromCharCode(...bytes))}`;
-  }
-  if (credentials.method === "XOAUTH2" || credentials.method === "OAUTHBEARER") {
-    const token = credentials.accessToken ?? "";
-    return /^[\x21-\x7e]+$/.test(token) ? `Bearer ${token}` : undefined;
-  }
-  return undefined;
-}
-
-/** Checks SASL credentials sent from `client`. */
+/** Checks SASL credentials sent from `client` (the shared check of auth/sasl.ts, as SMTP replies). */
 export async function checkSasl(
   deps: SaslAuthDeps,
   credentials: SaslCredentials,
   client: string,
 ): Promise<SaslOutcome> {
-  const bearer = credentials.method === "XOAUTH2" || credentials.method === "OAUTHBEARER";
-  const invalid = (status = "invalid_token"): SaslOutcome => ({
+  const checked = await checkSaslCredential(deps, credentials, { client, scope: SUBMISSION_SCOPE });
+  if ("principal" in checked) return checked;
+  if (checked.refusal === "rateLimited") return { refusal: "rateLimited", reply: THROTTLED };
+  return {
     refusal: "invalid",
     reply: INVALID,
     // RFC 7628 §3.2.2's error; XOAUTH2 clients read the same fields.
-    data: bearer ? { status, scope: SUBMISSION_SCOPE } : undefined,
-  });
-  const authorization = authorizationOf(credentials);
-  if (!authorization) return invalid();
-  let principal: Principal;
-  try {
-    principal = await deps.authenticate(authorization, client);
-  } catch (error) {
-    if (!(error instanceof AuthError)) throw error;
-    if (error.reason === "rateLimited") return { refusal: "rateLimited", reply: THROTTLED };
-    return invalid();
-  }
-  if (principal.method === "apiKey") return invalid();
-  if (principal.scopes && !principal.scopes.includes(SUBMISSION_SCOPE)) return invalid("insufficient_scope");
-  // A token names its account itself; the user the client names beside it must be that one.
-  if (
-    bearer && credentials.username && await deps.accountIdOf(credentials.username) !== principal.accountId
-  ) {
-    return invalid();
-  }
-  return { principal, authorization };
+    data: isBearerMechanism(credentials.method)
+      ? { status: checked.status, scope: SUBMISSION_SCOPE }
+      : undefined,
+  };
 }
 
 /** The reply of an AUTH that failed with a fault (not the client's). */
