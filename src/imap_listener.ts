@@ -4,6 +4,7 @@
  * submission listeners (files re-read when they change, or ACME), with the services the session
  * uses: the one authenticator (imap scope), MailboxService and the directory.
  */
+import { encodeId } from "./model/ids.ts";
 import { getLogger } from "@logtape/logtape";
 import { checkSaslCredential } from "./auth/mod.ts";
 import { type Config, listenError } from "./config/mod.ts";
@@ -125,6 +126,19 @@ function imapMailboxes(services: Services): ImapMailboxes {
       synced(() => mailboxes.destroy(viewerId, accountId, id, { removeEmails: true })),
     accountIdOf: (login) => synced(() => accounts.idByLogin(normalizeLogin(login))),
     loginOf: async (accountId) => (await accounts.get(accountId))?.name,
+    imapStatus: (viewerId, accountId, id) =>
+      synced(async () => {
+        const status = await services.imapMailboxes.statusOf(viewerId, { accountId, mailboxId: id });
+        return {
+          uidNext: status.uidNext,
+          uidValidity: status.uidValidity,
+          highestModseq: BigInt(status.highestModseq),
+          // RFC 8474: the same id as the JMAP Mailbox's.
+          mailboxId: encodeId(id),
+          size: status.size,
+          deleted: status.deleted,
+        };
+      }),
     quota: (accountId) =>
       synced(async () => {
         const account = await accounts.get(accountId);

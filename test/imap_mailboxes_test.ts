@@ -18,6 +18,7 @@ import {
   share,
 } from "./mail_helpers.ts";
 import { PASSWORD } from "./helpers.ts";
+import { importMessage } from "./email_helpers.ts";
 
 const ignore = imapPeersMissing("IMAP mailbox commands with imaplib", true);
 
@@ -95,6 +96,29 @@ Deno.test({
         assert.equal(mailboxes.Projects, undefined);
         assert.equal(mailboxes.Sent.isSubscribed, false);
       });
+
+      await t.step(
+        "STATUS gives the IMAP store's UIDNEXT, UIDVALIDITY, HIGHESTMODSEQ, SIZE and MAILBOXID",
+        async () => {
+          const items = "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ SIZE DELETED MAILBOXID)";
+          const figures = (line: string) =>
+            Object.fromEntries([...line.matchAll(/([A-Z]+) (\d+|\([^)]*\))/g)].map((m) => [m[1], m[2]]));
+          const [before] = await run("alice", [["status", "INBOX", items]]);
+          const first = figures(String((before.data as string[])[0]));
+          const inboxId = (await byName()).Inbox.id as string;
+          assert.equal(first.MAILBOXID, `(${inboxId})`, "MAILBOXID is the JMAP Mailbox id");
+          assert.equal(first.DELETED, "0");
+          const message = "From: bob@example.org\r\nSubject: counted\r\n\r\nhello\r\n";
+          await importMessage(target, alice, new TextEncoder().encode(message), { mailboxIds: [inboxId] });
+          const [after] = await run("alice", [["status", "INBOX", items]]);
+          const second = figures(String((after.data as string[])[0]));
+          assert.equal(Number(second.MESSAGES), Number(first.MESSAGES) + 1);
+          assert.equal(Number(second.UIDNEXT), Number(first.UIDNEXT) + 1, "the JMAP import took a UID");
+          assert.ok(Number(second.HIGHESTMODSEQ) > Number(first.HIGHESTMODSEQ), "and a MODSEQ");
+          assert.equal(second.UIDVALIDITY, first.UIDVALIDITY);
+          assert.equal(Number(second.SIZE), Number(first.SIZE) + message.length);
+        },
+      );
 
       await t.step(
         "Other Users/<login>/ lists what is shared, nothing else, and vanishes with the sharer",

@@ -2,8 +2,8 @@
  * What the IMAP session needs from the mail services to answer the commands of the authenticated
  * state (LIST, STATUS, CREATE, DELETE, RENAME, SUBSCRIBE, quotas, ACL). The composition root
  * (src/imap_listener.ts) builds it from MailboxService and the directory; tests may give their own.
- * The items only the IMAP store knows (UIDNEXT, UIDVALIDITY, HIGHESTMODSEQ, SIZE, DELETED) come from
- * `imapStatus`, which is plugged in when that store exists; until then STATUS leaves them out.
+ * The items only the IMAP store knows (UIDNEXT, UIDVALIDITY, HIGHESTMODSEQ, SIZE, DELETED, MAILBOXID)
+ * come from `imapStatus` (the IMAP mailbox service of src/mail/); without it STATUS leaves them out.
  */
 
 /** A mailbox as one viewer sees it over IMAP. */
@@ -65,6 +65,6 @@ export interface ImapMailboxes {
   loginOf(accountId: number): Promise<string | undefined>;
   /** The account's quotas (RFC 9208 from the JMAP quotas, RFC 9425). */
   quota(accountId: number): Promise<ImapQuota>;
-  /** The IMAP store's figures; absent until the IMAP store is wired. */
+  /** The IMAP store's figures (a test may leave it out). */
   imapStatus?(viewerId: number, accountId: number, id: number): Promise<ImapMailboxStatus>;
 }

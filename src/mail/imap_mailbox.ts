@@ -101,6 +101,11 @@ export class ImapMailboxService {
   async status(viewerId: number, name: string): Promise<ImapStatus> {
     const entry = await this.resolve(viewerId, name);
     if (!entry) throw new NotFoundError("Mailbox", name);
+    return await this.statusOf(viewerId, entry);
+  }
+
+  /** STATUS of a mailbox the session has already resolved; needs mayReadItems. */
+  async statusOf(viewerId: number, entry: ImapMailboxRef): Promise<ImapStatus> {
     const { state } = await this.access(viewerId, entry, "mayReadItems");
     const counts = (await this.store.emails.counts([entry.mailboxId])).get(entry.mailboxId);
     const totals = await this.store.imap.totals(entry.mailboxId, DELETED_KEYWORD);

@@ -129,7 +129,7 @@ async function status(session: ImapSession, named: NamedMailbox, items: StatusIt
       : item === "DELETED"
       ? store?.deleted
       : item === "MAILBOXID"
-      ? (store ? [store.mailboxId] : undefined)
+      ? (store ? [atom(store.mailboxId)] : undefined)
       : undefined;
     if (value !== undefined) values.push(atom(item), value as ResponseValue);
   }
