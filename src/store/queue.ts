@@ -164,8 +164,14 @@ export interface QueueRepository {
   /**
    * Marks failed recipients of a message as named by a bounce, those no bounce has named yet; the ids
    * it marked (of two workers finishing domains of one message at once, each recipient goes to one).
+   * The message's bouncedAt is set unless its sender is the null sender (nobody is told).
    */
   markReported(messageId: number, recipientIds: number[], now: number): Promise<number[]>;
+  /**
+   * Messages with a recipient that failed for good and that no bounce has named yet, nobody holding
+   * it at `now`: the reports a worker owes (normally made at once; left here by one that died).
+   */
+  unreported(now: number, limit: number): Promise<number[]>;
   /** Counts of recipients and the age of the queue. */
   stats(): Promise<QueueStats>;
 }
@@ -408,10 +414,22 @@ export function sqliteQueue(db: Db): QueueRepository {
           messageId,
           ...recipientIds,
         ).map((row) => Number(row.id));
-        if (marked.length) db.run("UPDATE queue_messages SET bounced_at = ? WHERE id = ?", now, messageId);
+        // A null sender's failures are marked as dealt with, but no bounce names them.
+        if (marked.length) {
+          db.run("UPDATE queue_messages SET bounced_at = ? WHERE id = ? AND mail_from <> ''", now, messageId);
+        }
         return marked;
       }));
     },
+    unreported: (now, limit) =>
+      Promise.resolve(
+        db.all<{ message_id: number }>(
+          `SELECT DISTINCT message_id FROM queue_recipients
+           WHERE state = 'failed' AND reported_at IS NULL AND claimed_until < ? ORDER BY message_id LIMIT ?`,
+          now,
+          limit,
+        ).map((r) => Number(r.message_id)),
+      ),
     stats() {
       const recipients: Record<QueueRecipientState, number> = {
         queued: 0,

@@ -1,0 +1,9 @@
+/**
+ * Finding the work the queue still owes senders: a recipient that failed for good and that no
+ * bounce has named yet. The worker names it in the transaction that makes the bounce; a process
+ * that dies after recording the failure leaves it here for the next run to report.
+ */
+export const sql = `
+CREATE INDEX queue_recipients_unreported ON queue_recipients (message_id)
+  WHERE state = 'failed' AND reported_at IS NULL;
+`;
