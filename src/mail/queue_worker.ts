@@ -32,7 +32,7 @@ import { type LocalDelivery, status } from "./delivery.ts";
 import { queueNotices } from "./queue_notices.ts";
 import { nextAttempt, routeFor } from "./queue_routes.ts";
 
-/** How long a claim lasts by default: the transport is told to give up well before it runs out. */
+/** How long a claim lasts by default (x:Outbound leaseSeconds): the transport gives up well before. */
 export const DEFAULT_LEASE_MS = 15 * 60_000;
 /** What the transport's deadline keeps from the lease, for recording the outcome. */
 const LEASE_MARGIN_MS = 30_000;
@@ -52,6 +52,7 @@ export interface QueueWorkerDeps {
   bounces: BounceComposer;
   /** This server's mail host name (the reports' Reporting-MTA). */
   reportingMta: string;
+  /** Overrides x:Outbound leaseSeconds. */
   leaseMs?: number;
   /** Where a failure of the worker itself is reported. */
   warn?: (message: string) => void;
@@ -78,7 +79,7 @@ export class QueueWorker {
    */
   async runDue(now = Date.now(), options: { wait?: boolean } = {}): Promise<number> {
     const settings = await this.deps.outbound();
-    const leaseMs = this.deps.leaseMs ?? DEFAULT_LEASE_MS;
+    const leaseMs = this.#leaseMs(settings);
     const free = settings.globalConcurrency - this.#inFlight;
     let started = 0;
     await this.#sweep(now);
@@ -163,7 +164,7 @@ export class QueueWorker {
         recipients.map((r) => [r, { reply: route.unavailable, kind: "temporary" }]),
       );
     } else {
-      results = await this.#send(domain, route, { message, content, recipients });
+      results = await this.#send(domain, route, { message, content, recipients, leaseMs: claim.until - now });
     }
     const relayed = !("unavailable" in route) && route.kind === "relay";
     const outcome = claimed.map((r) => this.#outcome(r, results[r.recipient], message, now, settings));
@@ -228,7 +229,7 @@ export class QueueWorker {
       const notice = await queue.get(noticeId);
       const [recipient] = notice?.recipients ?? [];
       if (!recipient || await this.deps.local.accountOf(recipient.recipient) === undefined) continue;
-      const until = now + (this.deps.leaseMs ?? DEFAULT_LEASE_MS);
+      const until = now + this.#leaseMs(settings);
       const claimed = await queue.claim(noticeId, recipient.domain, now, until);
       // Unclaimed (another worker has it) or lost with this process: the queue delivers it later.
       if (claimed.length) {
@@ -257,9 +258,9 @@ export class QueueWorker {
   async #send(
     domain: string,
     route: Route,
-    what: { message: QueuedMessageRecord; content: Uint8Array; recipients: string[] },
+    what: { message: QueuedMessageRecord; content: Uint8Array; recipients: string[]; leaseMs: number },
   ): Promise<Record<string, RecipientResult>> {
-    const leaseMs = this.deps.leaseMs ?? DEFAULT_LEASE_MS;
+    const { leaseMs } = what;
     const deadline = AbortSignal.timeout(Math.max(leaseMs - LEASE_MARGIN_MS, leaseMs / 2));
     try {
       return await this.deps.transport.deliver(domain, route, {
@@ -275,6 +276,10 @@ export class QueueWorker {
         kind: "temporary",
       }]));
     }
+  }
+
+  #leaseMs(settings: OutboundSettings): number {
+    return this.deps.leaseMs ?? (settings.leaseSeconds ? settings.leaseSeconds * 1000 : DEFAULT_LEASE_MS);
   }
 
   /** Whether every recipient is an account of this server. */

@@ -262,6 +262,13 @@ export const OUTBOUND_SETTINGS: ObjectSpec = {
         "Least time between two deliveries to one domain, for receivers that limit senders (0: none; Postfix's default_destination_rate_delay)",
       default: 0,
     },
+    leaseSeconds: {
+      schema: seconds(86_400).min(10),
+      type: "Duration",
+      description:
+        "How long a worker holds a delivery it claimed; one lost with its process is retried after it (the transport gives up before it runs out)",
+      default: 900,
+    },
   },
 };
 
@@ -278,6 +285,7 @@ export interface OutboundSettings {
   perDomainConcurrency: number;
   globalConcurrency: number;
   perDomainRateDelaySeconds: number;
+  leaseSeconds: number;
 }
 
 /** Typed view of the Smarthost singleton. */
