@@ -109,8 +109,17 @@ Deno.test({
         });
         return (ids as string[]).length === 0;
       }, "nothing left to retry");
-      // More retry periods than the schedule's longest wait: still exactly one copy.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // Evidence that nothing is left to send it again: bob's recipient is delivered, with no next
+      // attempt, after the attempts the down server cost.
+      const { list } = await managementCall(target, ADMIN, "x:QueuedMessage/get", {
+        accountId: "b",
+        ids: null,
+      });
+      const bob = (list as Obj[]).flatMap((m) => Object.values(m.recipients as Record<string, Obj>))
+        .find((r) => r.address === "bob@up.test")!;
+      assert.equal(bob.state, "delivered");
+      assert.equal(bob.nextAttemptAt, null);
+      assert.ok(Number(bob.attempts) >= 2, `tried while down, then delivered: ${JSON.stringify(bob)}`);
       const received = await up.received();
       assert.equal(received.length, 1, "delivered once");
       assert.equal((await refusing.received()).length, 0);
