@@ -25,9 +25,15 @@ export type TxtRecords = Record<string, string>;
  * Starts dnsmasq serving `txt` (and NXDOMAIN for any other name under .test); waits until it answers.
  * `extra` adds dnsmasq options such as `--mx-host=` or `--host-record=`.
  */
-export async function startDnsmasq(txt: TxtRecords, extra: string[] = []): Promise<Dnsmasq> {
+export async function startDnsmasq(
+  txt: TxtRecords,
+  extra: string[] = [],
+  /** Where it listens (default 127.0.0.1 and a free port; port 53 for tools that use the system resolver). */
+  listen: { address?: string; port?: number } = {},
+): Promise<Dnsmasq> {
   const dir = await Deno.makeTempDir({ prefix: "postern-dnsmasq-" });
-  const port = freePort();
+  const address = listen.address ?? "127.0.0.1";
+  const port = listen.port ?? freePort();
   const records = Object.entries(txt).map(([name, value]) => {
     const parts = value.match(/.{1,250}/g) ?? [""];
     if (value.includes(",")) throw new Error(`dnsmasq splits TXT text at commas: ${value}`);
@@ -42,7 +48,7 @@ export async function startDnsmasq(txt: TxtRecords, extra: string[] = []): Promi
       "--no-hosts",
       "--no-poll",
       "--bind-interfaces",
-      "--listen-address=127.0.0.1",
+      `--listen-address=${address}`,
       `--port=${port}`,
       `--pid-file=${dir}/dnsmasq.pid`,
       "--local=/test/",
@@ -54,7 +60,7 @@ export async function startDnsmasq(txt: TxtRecords, extra: string[] = []): Promi
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const server = `127.0.0.1:${port}`;
+  const server = `${address}:${port}`;
   const resolver = new DnsResolver({ servers: [server], timeoutMs: 500, tries: 1 });
   const stop = async () => {
     try {
