@@ -8,7 +8,7 @@ import type { Caller, ObjectHandler, WireObject } from "../directory/mod.ts";
 import { isAdmin } from "../directory/mod.ts";
 import { decodeId, encodeId } from "../model/ids.ts";
 import { QUEUED_MESSAGE_STATES, toKeyedList } from "../model/objects/mod.ts";
-import type { QueuedMessageRecord, QueuedRecipientRecord } from "../store/mod.ts";
+import type { DeliveryStatus, QueuedMessageRecord, QueuedRecipientRecord } from "../store/mod.ts";
 import { ConflictError, ForbiddenError, type LoggedWrite, NotFoundError, type Store } from "./deps.ts";
 
 /** What a canceled recipient's EmailSubmission deliveryStatus says (RFC 8621 §7: delivered "no"). */
@@ -120,7 +120,7 @@ export class OutboundQueueView {
             { smtpReply: CANCELED_REPLY, delivered: "no" as const, displayed: "unknown" as const },
           ]),
         );
-        const updated = await this.store.submissions.queueProgress(m.submissionId, statuses);
+        const updated = await this.#settle(m.submissionId, statuses);
         return {
           result: count,
           events: [],
@@ -136,6 +136,26 @@ export class OutboundQueueView {
       });
     }
     return canceled;
+  }
+
+  /**
+   * Records the canceled recipients on their submission: one the queue had not tried (still
+   * pending) with nothing left to deliver becomes canceled (RFC 8621 §7: nothing was sent), any
+   * other records them as a queue outcome. False if the submission is gone.
+   */
+  async #settle(submissionId: number, statuses: Record<string, DeliveryStatus>): Promise<boolean> {
+    const submission = await this.store.submissions.get(submissionId);
+    if (!submission) return false;
+    const queued = await this.store.queue.ofSubmission(submissionId);
+    const allCanceled = queued.every((q) => q.recipients.every((r) => r.state === "canceled"));
+    if (submission.undoStatus !== "pending" || !allCanceled) {
+      return await this.store.submissions.queueProgress(submissionId, statuses);
+    }
+    await this.store.submissions.settle(submissionId, "canceled", {
+      ...submission.deliveryStatus,
+      ...statuses,
+    });
+    return true;
   }
 
   /** The object handler; messages are made by the server, never created or changed here. */
