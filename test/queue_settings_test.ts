@@ -28,6 +28,7 @@ const DEFAULTS: OutboundSettings = {
   globalConcurrency: 32,
   perDomainRateDelaySeconds: 0,
   leaseSeconds: 900,
+  keepFinishedSeconds: 259_200,
 };
 
 Deno.test("x:Outbound reads its defaults: route mx, Postfix-like retries, no relays", () =>
@@ -63,6 +64,7 @@ Deno.test("x:Outbound refuses bad values naming the property, and a user can nei
       ["mxPort", 70_000],
       ["leaseSeconds", 5],
       ["leaseSeconds", 86_401],
+      ["keepFinishedSeconds", -1],
     ];
     for (const [property, value] of bad) {
       const error = await notUpdated(t, "x:Outbound", "singleton", { [property]: value });

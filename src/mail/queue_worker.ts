@@ -38,6 +38,8 @@ export const DEFAULT_LEASE_MS = 15 * 60_000;
 const LEASE_MARGIN_MS = 30_000;
 /** How often runDue looks for notices a dead worker owed (QueueRepository.unreported). */
 const SWEEP_EVERY_MS = 60_000;
+/** Finished messages deleted per statement (each a short write). */
+const PURGE_BATCH = 500;
 
 /** What the worker works with. */
 export interface QueueWorkerDeps {
@@ -100,6 +102,20 @@ export class QueueWorker {
     }
     if (options.wait ?? true) await this.idle();
     return started;
+  }
+
+  /**
+   * Deletes the finished messages older than x:Outbound keepFinishedSeconds, in batches; how many
+   * (the server's timer calls it; tests call it with their clock). Safe beside another process's.
+   */
+  async purge(now = Date.now()): Promise<number> {
+    const { keepFinishedSeconds } = await this.deps.outbound();
+    let purged = 0;
+    for (let batch = PURGE_BATCH; batch === PURGE_BATCH;) {
+      batch = await this.deps.store.queue.purgeFinished(now - keepFinishedSeconds * 1000, now, PURGE_BATCH);
+      purged += batch;
+    }
+    return purged;
   }
 
   /** Forgets the starts older than the rate delay (they hold nothing back any more). */

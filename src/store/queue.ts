@@ -172,6 +172,12 @@ export interface QueueRepository {
    * it at `now`: the reports a worker owes (normally made at once; left here by one that died).
    */
   unreported(now: number, limit: number): Promise<number[]>;
+  /**
+   * Deletes at most `limit` finished messages: every recipient delivered, failed (and reported) or
+   * canceled, none changed since `before`, none held at `now`; how many. One statement, so two
+   * workers running it at once delete each message once.
+   */
+  purgeFinished(before: number, now: number, limit: number): Promise<number>;
   /** Counts of recipients and the age of the queue. */
   stats(): Promise<QueueStats>;
 }
@@ -429,6 +435,20 @@ export function sqliteQueue(db: Db): QueueRepository {
           now,
           limit,
         ).map((r) => Number(r.message_id)),
+      ),
+    purgeFinished: (before, now, limit) =>
+      Promise.resolve(
+        db.run(
+          `DELETE FROM queue_messages WHERE id IN (
+             SELECT m.id FROM queue_messages m WHERE m.created_at < ? AND NOT EXISTS (
+               SELECT 1 FROM queue_recipients r WHERE r.message_id = m.id AND (${ACTIVE}
+                 OR r.updated_at >= ? OR r.claimed_until >= ? OR (r.state = 'failed' AND r.reported_at IS NULL)))
+             ORDER BY m.created_at LIMIT ?)`,
+          before,
+          before,
+          now,
+          limit,
+        ).changes,
       ),
     stats() {
       const recipients: Record<QueueRecipientState, number> = {

@@ -101,6 +101,13 @@ export const AUTHENTICATION_SETTINGS: ObjectSpec = {
       description: "Longest delay; there is never a permanent lock-out",
       default: 900,
     },
+    keepFinishedSeconds: {
+      schema: seconds(90 * 86_400),
+      type: "Duration",
+      description:
+        "How long a finished message (delivered, failed and reported, or canceled) stays for `postern queue` before it is deleted (0: at once, as Postfix keeps none)",
+      default: 259_200,
+    },
   },
 };
 
@@ -269,6 +276,13 @@ export const OUTBOUND_SETTINGS: ObjectSpec = {
         "How long a worker holds a delivery it claimed; one lost with its process is retried after it (the transport gives up before it runs out)",
       default: 900,
     },
+    keepFinishedSeconds: {
+      schema: seconds(90 * 86_400),
+      type: "Duration",
+      description:
+        "How long a finished message (delivered, failed and reported, or canceled) stays for `postern queue` before it is deleted (0: at once, as Postfix keeps none)",
+      default: 259_200,
+    },
   },
 };
 
@@ -286,6 +300,7 @@ export interface OutboundSettings {
   globalConcurrency: number;
   perDomainRateDelaySeconds: number;
   leaseSeconds: number;
+  keepFinishedSeconds: number;
 }
 
 /** Typed view of the Smarthost singleton. */
