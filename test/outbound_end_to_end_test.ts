@@ -12,14 +12,14 @@
  */
 import assert from "node:assert/strict";
 import { parseDsn } from "../src/mail/mod.ts";
-import { cli, freePort, until } from "./helpers.ts";
+import { freePort, until } from "./helpers.ts";
 import { HAS_DNSMASQ, startDnsmasq } from "./dnsmasq_helpers.ts";
-import { dnsmasqOptions, type Rec } from "./dns_check_helpers.ts";
+import { dnsmasqOptions } from "./dns_check_helpers.ts";
 import { resolverOf, verifyDkim } from "./dkim_helpers.ts";
 import { ADMIN } from "./jmap_helpers.ts";
 import { managementCall } from "./live_connection_helpers.ts";
 import { createUsers, mailCall, type Obj, serverTarget } from "./mail_helpers.ts";
-import { HAS_SMTP_SINK, type Sink, startSink } from "./outbound_helpers.ts";
+import { HAS_SMTP_SINK, initMailData, type Sink, startSink } from "./outbound_helpers.ts";
 import { skipping, startMxProcess } from "./smtp_helpers.ts";
 import { call, draft, send } from "./submission_helpers.ts";
 
@@ -37,14 +37,7 @@ Deno.test({
     const sinkPort = freePort();
     let up: Sink | undefined;
     const refusing = await startSink("127.0.0.2", sinkPort, ["-f", "RCPT"]);
-    const init = await cli(["--data", dir, "init", "--domain", "example.org"], {
-      POSTERN_ADMIN_PASSWORD: "admin password for tests",
-    });
-    assert.equal(init.code, 0, init.stderr);
-    const listed = await cli(["--data", dir, "--json", "dns", "example.org"], {
-      POSTERN_MAIL_HOST: MAIL_HOST,
-    });
-    const records = JSON.parse(listed.stdout).records as Rec[];
+    const records = await initMailData(dir, MAIL_HOST);
     const dns = await startDnsmasq({}, [
       ...dnsmasqOptions(records, MAIL_HOST),
       "--mx-host=up.test,mx.up.test,10",

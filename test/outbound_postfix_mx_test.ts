@@ -8,13 +8,14 @@
  */
 import assert from "node:assert/strict";
 import { canRunPostfix, type PostfixInstance, startPostfix, userIds } from "../scripts/bench/postfix.ts";
-import { cli, freePort, until } from "./helpers.ts";
+import { freePort, until } from "./helpers.ts";
 import { type Dnsmasq, startDnsmasq } from "./dnsmasq_helpers.ts";
-import { dnsmasqOptions, type Rec } from "./dns_check_helpers.ts";
+import { dnsmasqOptions } from "./dns_check_helpers.ts";
 import { resolverOf, verifyDkim } from "./dkim_helpers.ts";
 import { ADMIN } from "./jmap_helpers.ts";
 import { managementCall } from "./live_connection_helpers.ts";
 import { createUsers, type Obj, serverTarget } from "./mail_helpers.ts";
+import { initMailData } from "./outbound_helpers.ts";
 import { HAS_OPENDKIM_TOOLS, privateDnsAddress, withResolver } from "./opendkim_helpers.ts";
 import { type MxProcess, skipping, startMxProcess } from "./smtp_helpers.ts";
 import { call, draft, send } from "./submission_helpers.ts";
@@ -68,14 +69,7 @@ Deno.test({
     let dns: Dnsmasq | undefined;
     let server: MxProcess | undefined;
     try {
-      const init = await cli(["--data", dir, "init", "--domain", "example.org"], {
-        POSTERN_ADMIN_PASSWORD: "admin password for tests",
-      });
-      assert.equal(init.code, 0, init.stderr);
-      const listed = await cli(["--data", dir, "--json", "dns", "example.org"], {
-        POSTERN_MAIL_HOST: MAIL_HOST,
-      });
-      const records = JSON.parse(listed.stdout).records as Rec[];
+      const records = await initMailData(dir, MAIL_HOST);
       postfix = await receivingPostfix(postfixDir);
       // On port 53 of an address of its own: opendkim-testmsg asks the system resolver.
       const address = privateDnsAddress();
