@@ -4,10 +4,11 @@
  * that dies after recording the failure leaves it here for the next run to report.
  *
  * And the finished messages past x:Outbound keepFinishedSeconds, which the retention deletes,
- * found by their age.
+ * found by their age; and the recipients in a state, for x:QueuedMessage/query's filter.
  */
 export const sql = `
 CREATE INDEX queue_recipients_unreported ON queue_recipients (message_id)
   WHERE state = 'failed' AND reported_at IS NULL;
 CREATE INDEX queue_messages_created ON queue_messages (created_at);
+CREATE INDEX queue_recipients_state ON queue_recipients (state, message_id);
 `;
