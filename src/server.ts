@@ -392,6 +392,8 @@ export async function serve(
   // outlast a tick); a lease in the database, not this timer, keeps it from being done twice.
   services.queue.continuous = true;
   every(1000, "Delivering queued mail", () => services.queue.runDue(Date.now(), { wait: false }));
+  // Finished queued messages past x:Outbound keepFinishedSeconds are deleted (one statement per batch).
+  every(10 * 60 * 1000, "Purging finished queued mail", () => services.queue.purge(Date.now()));
   // TLS reports (RFC 8460) of finished days, to each domain that asks for them: claimed in the
   // database, so of several processes one mails each report.
   const tlsReports = tlsReportSender(config, services);

@@ -12,32 +12,8 @@ import { createUsers, type Obj } from "./mail_helpers.ts";
 import { draft, send } from "./submission_helpers.ts";
 import { txtStrings } from "./dkim_helpers.ts";
 import { smarthost } from "./smtp_helpers.ts";
-import { hasCommand } from "./smtp_helpers.ts";
+import { HAS_OPENDKIM_TOOLS, privateDnsAddress, withResolver } from "./opendkim_helpers.ts";
 import { DnsResolver } from "../src/dns/mod.ts";
-
-const HAS_TOOLS = await Deno.stat("/usr/sbin/opendkim-testmsg").then(() => true, () => false) &&
-  await Deno.stat("/usr/sbin/dnsmasq").then(() => true, () => false) && await hasCommand("unshare") &&
-  await new Deno.Command("unshare", { args: ["--mount", "true"], stdout: "null", stderr: "null" }).output()
-    .then((o) => o.success, () => false);
-
-/** Runs `command` in a mount namespace whose resolver is `nameserver`; its exit code and output. */
-async function withResolver(dir: string, nameserver: string, command: string, stdin?: string) {
-  await Deno.writeTextFile(`${dir}/resolv.conf`, `nameserver ${nameserver}\n`);
-  const child = new Deno.Command("unshare", {
-    args: ["--mount", "sh", "-c", `mount --bind ${dir}/resolv.conf /etc/resolv.conf && ${command}`],
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-  }
-  const out = await child.output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  return { code: out.code, text };
-}
 
 /** dnsmasq on `address`:53 serving the TXT records; stopped by its PID. */
 async function dnsmasq(address: string, records: Obj[]) {
@@ -80,12 +56,11 @@ async function dnsmasq(address: string, records: Obj[]) {
 
 Deno.test({
   name: "opendkim verifies the RSA signature of mail Postern signs, and its key against the published record",
-  ignore: !HAS_TOOLS,
+  ignore: !HAS_OPENDKIM_TOOLS,
   async fn() {
     const host = await smarthost();
     const dir = await Deno.makeTempDir({ prefix: "postern-opendkim-" });
-    // A loopback address of its own, so port 53 is free whatever else runs here.
-    const address = `127.53.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+    const address = privateDnsAddress();
     let dns: { stop(): Promise<void> } | undefined;
     try {
       await withApp(async (t) => {

@@ -5,13 +5,12 @@
  * publishes.
  */
 import assert from "node:assert/strict";
-import { PASSWORD } from "./helpers.ts";
 import { ADMIN } from "./jmap_helpers.ts";
 import { managementCall } from "./live_connection_helpers.ts";
 import { createUsers, type Obj, serverTarget } from "./mail_helpers.ts";
 import {
   eventually,
-  SmtpTalk,
+  loggedInTalk,
   startSubmissionProcess,
   submissionPeersMissing,
   submittedMessage,
@@ -38,13 +37,8 @@ Deno.test({
         update: { singleton: { route: "smarthost" } },
       });
       const [alice] = await createUsers(target, ["alice"]);
-      const talk = await SmtpTalk.open(server.submissionsPort, {
-        implicitTls: true,
-        certPem: server.certPem,
-      });
+      const talk = await loggedInTalk(server, alice.emailAddress);
       try {
-        await talk.command("EHLO client.test");
-        assert.match(await talk.authPlain(alice.emailAddress, PASSWORD), /^235 /);
         const to = ["friend@elsewhere.example"];
         const message = submittedMessage(alice.emailAddress, to, "signed over smtp");
         assert.match(await talk.mail(alice.emailAddress, to, message), /^250 /);

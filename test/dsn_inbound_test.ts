@@ -183,3 +183,33 @@ Deno.test("a malformed report is just delivered as mail (bad input)", async () =
     assert.ok((await inboxSubjects(t, alice)).includes("Broken report"));
   });
 });
+
+Deno.test("a final status is never undone: a relay's unknown recorded after a report's no stays no, in either order", async () => {
+  await withSentMessage(async (t, alice, _bob, sent) => {
+    const { submissions } = t.services.store;
+    const relayed = {
+      delivered: "unknown" as const,
+      smtpReply: "250 2.0.0 Ok: queued",
+      displayed: "unknown" as const,
+    };
+    // Queue first (the send above recorded unknown), then the report: no.
+    await receive(t, "alice@example.org", report(sent));
+    assert.equal((await statusOf(t, alice, sent.id))[FRIEND].delivered, "no");
+    // The report first, then the queue recording the relay's acceptance late: still no.
+    assert.equal(await submissions.queueProgress(sent.number, { [FRIEND]: relayed, [PAL]: relayed }), true);
+    const status = await statusOf(t, alice, sent.id);
+    assert.equal(status[FRIEND].delivered, "no");
+    assert.equal(status[FRIEND].smtpReply, "550 5.1.1 <friend@elsewhere.example>: User unknown");
+    assert.equal(status[PAL].delivered, "unknown", "a recipient without a final status takes the new one");
+    // A confirmed delivery is not undone by a later queued either.
+    const yes = { delivered: "yes" as const, smtpReply: "250 2.0.0 OK", displayed: "unknown" as const };
+    await submissions.queueProgress(sent.number, { [PAL]: yes });
+    await submissions.queueProgress(sent.number, { [PAL]: { ...relayed, delivered: "queued" } });
+    assert.equal((await statusOf(t, alice, sent.id))[PAL].delivered, "yes");
+    // A final outcome may replace another (the newer report wins).
+    await submissions.queueProgress(sent.number, {
+      [PAL]: { ...yes, delivered: "no", smtpReply: "550 5.0.0 Later" },
+    });
+    assert.equal((await statusOf(t, alice, sent.id))[PAL].delivered, "no");
+  });
+});

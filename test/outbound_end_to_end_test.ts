@@ -12,14 +12,14 @@
  */
 import assert from "node:assert/strict";
 import { parseDsn } from "../src/mail/mod.ts";
-import { cli, freePort, until } from "./helpers.ts";
+import { freePort, until } from "./helpers.ts";
 import { HAS_DNSMASQ, startDnsmasq } from "./dnsmasq_helpers.ts";
-import { dnsmasqOptions, type Rec } from "./dns_check_helpers.ts";
+import { dnsmasqOptions } from "./dns_check_helpers.ts";
 import { resolverOf, verifyDkim } from "./dkim_helpers.ts";
 import { ADMIN } from "./jmap_helpers.ts";
 import { managementCall } from "./live_connection_helpers.ts";
 import { createUsers, mailCall, type Obj, serverTarget } from "./mail_helpers.ts";
-import { HAS_SMTP_SINK, type Sink, startSink } from "./outbound_helpers.ts";
+import { HAS_SMTP_SINK, initMailData, type Sink, startSink } from "./outbound_helpers.ts";
 import { skipping, startMxProcess } from "./smtp_helpers.ts";
 import { call, draft, send } from "./submission_helpers.ts";
 
@@ -37,14 +37,7 @@ Deno.test({
     const sinkPort = freePort();
     let up: Sink | undefined;
     const refusing = await startSink("127.0.0.2", sinkPort, ["-f", "RCPT"]);
-    const init = await cli(["--data", dir, "init", "--domain", "example.org"], {
-      POSTERN_ADMIN_PASSWORD: "admin password for tests",
-    });
-    assert.equal(init.code, 0, init.stderr);
-    const listed = await cli(["--data", dir, "--json", "dns", "example.org"], {
-      POSTERN_MAIL_HOST: MAIL_HOST,
-    });
-    const records = JSON.parse(listed.stdout).records as Rec[];
+    const records = await initMailData(dir, MAIL_HOST);
     const dns = await startDnsmasq({}, [
       ...dnsmasqOptions(records, MAIL_HOST),
       "--mx-host=up.test,mx.up.test,10",
@@ -109,8 +102,17 @@ Deno.test({
         });
         return (ids as string[]).length === 0;
       }, "nothing left to retry");
-      // More retry periods than the schedule's longest wait: still exactly one copy.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      // Evidence that nothing is left to send it again: bob's recipient is delivered, with no next
+      // attempt, after the attempts the down server cost.
+      const { list } = await managementCall(target, ADMIN, "x:QueuedMessage/get", {
+        accountId: "b",
+        ids: null,
+      });
+      const bob = (list as Obj[]).flatMap((m) => Object.values(m.recipients as Record<string, Obj>))
+        .find((r) => r.address === "bob@up.test")!;
+      assert.equal(bob.state, "delivered");
+      assert.equal(bob.nextAttemptAt, null);
+      assert.ok(Number(bob.attempts) >= 2, `tried while down, then delivered: ${JSON.stringify(bob)}`);
       const received = await up.received();
       assert.equal(received.length, 1, "delivered once");
       assert.equal((await refusing.received()).length, 0);

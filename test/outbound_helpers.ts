@@ -12,6 +12,8 @@ import {
   type SmtpTransportOptions,
   type TlsResult,
 } from "../src/outbound/mod.ts";
+import type { Rec } from "./dns_check_helpers.ts";
+import { cli } from "./helpers.ts";
 import { hasCommand } from "./smtp_helpers.ts";
 
 /** Whether smtp-sink is installed. */
@@ -173,4 +175,17 @@ export async function makeCertificates(dir: string, subjectAltName: string) {
   for (const name of ["mx.pem", "mx.key"]) await Deno.chmod(`${dir}/${name}`, 0o644);
   const read = (name: string) => Deno.readTextFile(`${dir}/${name}`);
   return { ca: await read("ca.pem"), cert: await read("mx.pem"), key: await read("mx.key") };
+}
+
+/**
+ * Makes a data directory for example.org with `postern init` (the admin password of the tests); the
+ * DNS records `postern dns` lists for it with `mailHost` as the mail server's name.
+ */
+export async function initMailData(dir: string, mailHost: string): Promise<Rec[]> {
+  const init = await cli(["--data", dir, "init", "--domain", "example.org"], {
+    POSTERN_ADMIN_PASSWORD: "admin password for tests",
+  });
+  if (init.code !== 0) throw new Error(`postern init failed: ${init.stderr}`);
+  const listed = await cli(["--data", dir, "--json", "dns", "example.org"], { POSTERN_MAIL_HOST: mailHost });
+  return JSON.parse(listed.stdout).records as Rec[];
 }

@@ -57,6 +57,25 @@ Deno.test("an administrator lists queued messages with each recipient's state an
   });
 });
 
+Deno.test("a query's state and domain are asked of the store (SQL), the answer unchanged; an operator filter is not", async () => {
+  await withApp(async (t) => {
+    const seeded = await seedQueue(t.services.store);
+    const queue = t.services.store.queue;
+    const list = queue.list;
+    const asked: Obj[] = [];
+    queue.list = (filter = {}) => {
+      asked.push({ state: filter.state, domain: filter.domain });
+      return list(filter);
+    };
+    assert.deepEqual(await query(t, { state: "deferred", domain: "Remote.Example." }), [seeded.deferred]);
+    assert.deepEqual(asked, [{ state: "deferred", domain: "remote.example" }]);
+    asked.length = 0;
+    const either = await query(t, { operator: "OR", conditions: [{ state: "queued" }, { state: "failed" }] });
+    assert.deepEqual(either.sort(), [seeded.queued, seeded.failed].sort());
+    assert.deepEqual(asked, [{ state: undefined, domain: undefined }], "the whole queue, filtered after");
+  });
+});
+
 Deno.test("retry makes deferred recipients due now; cancel stops the rest; destroy drops a message", async () => {
   await withApp(async (t) => {
     const seeded = await seedQueue(t.services.store);

@@ -1,7 +1,8 @@
 /**
  * An operator's cancel reaches the sender: a submission to a remote recipient waits in the queue;
  * CancelQueuedMessages cancels it, the sender's EmailSubmission deliveryStatus says "no" with the
- * reason, and nothing is delivered afterwards (no bounce either: the Inbox stays empty).
+ * reason and its undoStatus "canceled" (nothing was sent; the change is logged, so a StateChange
+ * is pushed), and nothing is delivered afterwards (no bounce either: the Inbox stays empty).
  */
 import assert from "node:assert/strict";
 import { call, set, withApp } from "./jmap_helpers.ts";
@@ -25,6 +26,7 @@ Deno.test("canceling a submission's queued message sets its deliveryStatus to no
     assert.equal(queued.kind, "submission");
     assert.deepEqual(Object.values(queued.domains as Obj), ["elsewhere.example"]);
 
+    const before = (await submissionCall(t, alice, "EmailSubmission/get", { ids: [] })).state as string;
     const canceled = await set(t, "x:Action", {
       create: { a: { "@type": "CancelQueuedMessages", ids } },
     });
@@ -35,6 +37,9 @@ Deno.test("canceling a submission's queued message sets its deliveryStatus to no
     const status = (submission.deliveryStatus as Record<string, Obj>)["friend@elsewhere.example"];
     assert.equal(status.delivered, "no", JSON.stringify(submission));
     assert.equal(status.smtpReply, "550 5.0.0 Delivery canceled by the administrator");
+    assert.equal(submission.undoStatus, "canceled", "never tried: nothing was sent");
+    const changes = await submissionCall(t, alice, "EmailSubmission/changes", { sinceState: before });
+    assert.deepEqual(changes.updated, [submissionId], "the sender is told (a StateChange)");
 
     // The worker finds nothing to do, now or later, and no bounce is made.
     assert.equal(await t.services.queue.runDue(Date.now() + 7 * 86_400_000), 0);

@@ -14,23 +14,27 @@ import { call, callError, createUser, notUpdated, set, withApp } from "./jmap_he
 
 type Obj = Record<string, unknown>;
 
+/** x:Outbound as a fresh server has it: route mx, Postfix-like retries, no relays. */
+const DEFAULTS: OutboundSettings = {
+  route: "mx",
+  smarthostDomains: [],
+  relays: [],
+  mxPort: 25,
+  firstRetrySeconds: 300,
+  maxRetrySeconds: 14_400,
+  maxAgeSeconds: 432_000,
+  delayNoticeSeconds: 14_400,
+  perDomainConcurrency: 4,
+  globalConcurrency: 32,
+  perDomainRateDelaySeconds: 0,
+  leaseSeconds: 900,
+  keepFinishedSeconds: 259_200,
+};
+
 Deno.test("x:Outbound reads its defaults: route mx, Postfix-like retries, no relays", () =>
   withApp(async (t) => {
     const [outbound] = (await call(t, "x:Outbound/get", { ids: ["singleton"] })).list as Obj[];
-    assert.deepEqual({ ...outbound, id: undefined }, {
-      id: undefined,
-      route: "mx",
-      smarthostDomains: [],
-      relays: [],
-      mxPort: 25,
-      firstRetrySeconds: 300,
-      maxRetrySeconds: 14_400,
-      maxAgeSeconds: 432_000,
-      delayNoticeSeconds: 14_400,
-      perDomainConcurrency: 4,
-      globalConcurrency: 32,
-      perDomainRateDelaySeconds: 0,
-    });
+    assert.deepEqual({ ...outbound, id: undefined }, { id: undefined, ...DEFAULTS });
     const relay = { domain: "Split.Example", host: "192.0.2.7", port: 2525, security: "starttls" };
     const changed = await set(t, "x:Outbound", {
       update: { singleton: { smarthostDomains: ["Big.Example"], relays: [relay] } },
@@ -58,6 +62,9 @@ Deno.test("x:Outbound refuses bad values naming the property, and a user can nei
       ["maxAgeSeconds", -1],
       ["globalConcurrency", 1.5],
       ["mxPort", 70_000],
+      ["leaseSeconds", 5],
+      ["leaseSeconds", 86_401],
+      ["keepFinishedSeconds", -1],
     ];
     for (const [property, value] of bad) {
       const error = await notUpdated(t, "x:Outbound", "singleton", { [property]: value });
@@ -102,17 +109,9 @@ Deno.test("upgrading a database that relays through a smarthost keeps the smarth
 
 Deno.test("the route of a domain: its relay first, then the smarthost when it is the route or the domain is listed, else MX", () => {
   const outbound: OutboundSettings = {
-    route: "mx",
+    ...DEFAULTS,
     smarthostDomains: ["big.example"],
     relays: [{ domain: "split.example", host: "192.0.2.7", port: 2525, security: "none" }],
-    mxPort: 25,
-    firstRetrySeconds: 300,
-    maxRetrySeconds: 14_400,
-    maxAgeSeconds: 432_000,
-    delayNoticeSeconds: 14_400,
-    perDomainConcurrency: 4,
-    globalConcurrency: 32,
-    perDomainRateDelaySeconds: 0,
   };
   const smarthost: SmarthostSettings = {
     host: "smtp.example.net",

@@ -12,8 +12,8 @@ import { managementCall } from "./live_connection_helpers.ts";
 import { createUsers, type Obj, serverTarget } from "./mail_helpers.ts";
 import {
   eventually,
+  loggedInTalk,
   nodemailerSubmit,
-  SmtpTalk,
   startSubmissionProcess,
   subjectsIn,
   submissionPeersMissing,
@@ -71,13 +71,8 @@ Deno.test({
           assert.deepEqual(await subjectsIn(server, who, "Sent"), []);
         }
         // A From of the group under the member's own envelope is refused after DATA, the same way.
-        const talk = await SmtpTalk.open(server.submissionsPort, {
-          implicitTls: true,
-          certPem: server.certPem,
-        });
+        const talk = await loggedInTalk(server, bob.emailAddress);
         try {
-          await talk.command("EHLO client.test");
-          assert.match(await talk.authPlain(bob.emailAddress, PASSWORD), /^235 /);
           const forged = await talk.mail(
             bob.emailAddress,
             [carol.emailAddress],
@@ -93,13 +88,8 @@ Deno.test({
       await t.step(
         "the right revoked in the middle of a session: the next MAIL FROM is 553 5.7.1",
         async () => {
-          const talk = await SmtpTalk.open(server.submissionsPort, {
-            implicitTls: true,
-            certPem: server.certPem,
-          });
+          const talk = await loggedInTalk(server, alice.emailAddress);
           try {
-            await talk.command("EHLO client.test");
-            assert.match(await talk.authPlain(alice.emailAddress, PASSWORD), /^235 /);
             const first = await talk.mail(
               "team@example.org",
               [carol.emailAddress],
@@ -130,13 +120,8 @@ Deno.test({
         "given again, then taken away by the CLI on the database file: the next MAIL FROM is 553 5.7.1",
         async () => {
           await grant([teamId]);
-          const talk = await SmtpTalk.open(server.submissionsPort, {
-            implicitTls: true,
-            certPem: server.certPem,
-          });
+          const talk = await loggedInTalk(server, alice.emailAddress);
           try {
-            await talk.command("EHLO client.test");
-            assert.match(await talk.authPlain(alice.emailAddress, PASSWORD), /^235 /);
             assert.match(await talk.command("MAIL FROM:<team@example.org>"), /^250 /);
             assert.match(await talk.command("RSET"), /^250 /);
             // Another process (the local CLI) writes the database the server runs on.

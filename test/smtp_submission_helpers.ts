@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import nodemailer from "nodemailer";
-import { freePort, type ServerProcess, startServerProcess } from "./helpers.ts";
+import { freePort, PASSWORD, type ServerProcess, startServerProcess } from "./helpers.ts";
 import { mailboxesByName, mailCall, type Obj, serverTarget, type Who } from "./mail_helpers.ts";
 import { hasCommand, skipping } from "./smtp_helpers.ts";
 
@@ -250,6 +250,17 @@ export class SmtpTalk {
       this.#buffer += new TextDecoder().decode(buffer.subarray(0, n));
     }
   }
+}
+
+/**
+ * A session on the implicit-TLS submission port of `server`, greeted (EHLO) and logged in as
+ * `address` with the test password (235 asserted).
+ */
+export async function loggedInTalk(server: SubmissionProcess, address: string): Promise<SmtpTalk> {
+  const talk = await SmtpTalk.open(server.submissionsPort, { implicitTls: true, certPem: server.certPem });
+  await talk.command("EHLO client.test");
+  assert.match(await talk.authPlain(address, PASSWORD), /^235 /);
+  return talk;
 }
 
 /** Base64 of UTF-8 text. */

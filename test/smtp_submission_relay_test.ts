@@ -5,7 +5,6 @@
  * answered 250 survives a kill -9 of the server, while a message cut off mid-DATA leaves nothing.
  */
 import assert from "node:assert/strict";
-import { PASSWORD } from "./helpers.ts";
 import { ADMIN } from "./jmap_helpers.ts";
 import { managementCall } from "./live_connection_helpers.ts";
 import { createUsers, type Obj, serverTarget, type Who } from "./mail_helpers.ts";
@@ -13,7 +12,7 @@ import { smarthost } from "./smtp_helpers.ts";
 import { call } from "./submission_helpers.ts";
 import {
   eventually,
-  SmtpTalk,
+  loggedInTalk,
   startSubmissionProcess,
   subjectsIn,
   submissionPeersMissing,
@@ -46,13 +45,8 @@ Deno.test({
         update: { singleton: { route: "smarthost" } },
       });
       const [alice, bob] = await createUsers(target, ["alice", "bob"]);
-      const talk = await SmtpTalk.open(server.submissionsPort, {
-        implicitTls: true,
-        certPem: server.certPem,
-      });
+      const talk = await loggedInTalk(server, alice.emailAddress);
       try {
-        await talk.command("EHLO client.test");
-        assert.match(await talk.authPlain(alice.emailAddress, PASSWORD), /^235 /);
         const to = ["friend@elsewhere.example", bob.emailAddress, "secret@elsewhere.example"];
         const message = submittedMessage(
           alice.emailAddress,
@@ -96,13 +90,8 @@ Deno.test({
     let server = await startSubmissionProcess(dataDir);
     try {
       const [alice, bob] = await createUsers(serverTarget(server.url), ["alice", "bob"]);
-      const talk = await SmtpTalk.open(server.submissionsPort, {
-        implicitTls: true,
-        certPem: server.certPem,
-      });
+      const talk = await loggedInTalk(server, alice.emailAddress);
       try {
-        await talk.command("EHLO client.test");
-        assert.match(await talk.authPlain(alice.emailAddress, PASSWORD), /^235 /);
         const message = submittedMessage(alice.emailAddress, [bob.emailAddress], "acknowledged");
         assert.match(await talk.mail(alice.emailAddress, [bob.emailAddress], message), /^250 /);
         assert.match(await talk.command(`MAIL FROM:<${alice.emailAddress}>`), /^250 /);

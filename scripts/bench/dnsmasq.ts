@@ -1,10 +1,12 @@
 /**
- * The inbound benchmark's DNS: a private dnsmasq on loopback holding the sending domain's SPF and
- * DMARC records, as a mail server runs next to a local caching resolver. Without it the MX would ask
- * the machine's resolver, and the figure would measure that resolver's round trips (on a shared
- * machine sometimes a second per look-up) rather than the MX. The records have a TTL of 300 s, as
- * SPF and DMARC records commonly do (dnsmasq's default for local records is 0, which no real zone
- * serves), so the MX's answer cache (src/dns/cache.ts) works as it would for a repeated sender.
+ * A private dnsmasq (Debian package `dnsmasq-base`) on loopback, for the benchmarks and the tests: a
+ * private command line (no /etc/dnsmasq.conf, no /etc/hosts, no upstream), answering for the `.test`
+ * zones (RFC 2606: never a real name) and the records it is given, stopped by its PID. The inbound
+ * benchmark runs one next to the MX as a mail server runs next to a local caching resolver: without
+ * it the MX would ask the machine's resolver, and the figure would measure that resolver's round
+ * trips rather than the MX; its records then have a TTL of 300 s, as SPF and DMARC records commonly
+ * do (dnsmasq's default for local records is 0, which no real zone serves), so the MX's answer cache
+ * (src/dns/cache.ts) works as it would for a repeated sender.
  */
 
 const DNSMASQ = "/usr/sbin/dnsmasq";
@@ -15,17 +17,33 @@ export async function canRunDnsmasq(): Promise<boolean> {
 }
 
 /** A running dnsmasq. */
-export interface BenchDns {
+export interface Dnsmasq {
   /** Its address as --dns-server takes it ("127.0.0.1:PORT"). */
   server: string;
   stop(): Promise<void>;
 }
 
-/**
- * Starts dnsmasq on 127.0.0.1:`port` answering `txt` (no commas in values: dnsmasq splits there) and
- * NXDOMAIN for every other name under `.test`; resolves once it answers.
- */
-export async function startBenchDns(port: number, txt: Record<string, string>): Promise<BenchDns> {
+/** What {@link startDnsmasq} serves, and where. */
+export interface DnsmasqOptions {
+  /** Its loopback address (default 127.0.0.1). */
+  address?: string;
+  port: number;
+  /** TXT records by name; a long value is split into strings of at most 250 bytes (no commas). */
+  txt?: Record<string, string>;
+  /** More dnsmasq options, such as `--mx-host=` or `--host-record=`. */
+  extra?: string[];
+  /** The TTL of its records (dnsmasq's default: 0). */
+  ttl?: number;
+}
+
+/** Starts dnsmasq; resolves once it answers (NXDOMAIN for a name it does not hold is an answer). */
+export async function startDnsmasq(options: DnsmasqOptions): Promise<Dnsmasq> {
+  const address = options.address ?? "127.0.0.1";
+  const { port } = options;
+  const records = Object.entries(options.txt ?? {}).map(([name, value]) => {
+    if (value.includes(",")) throw new Error(`dnsmasq splits TXT text at commas: ${value}`);
+    return `--txt-record=${name},${(value.match(/.{1,250}/g) ?? [""]).join(",")}`;
+  });
   const child = new Deno.Command(DNSMASQ, {
     args: [
       "--keep-in-foreground",
@@ -34,34 +52,37 @@ export async function startBenchDns(port: number, txt: Record<string, string>): 
       "--no-hosts",
       "--no-poll",
       "--bind-interfaces",
-      "--listen-address=127.0.0.1",
+      `--listen-address=${address}`,
       `--port=${port}`,
       "--pid-file=",
       "--local=/test/",
-      "--local-ttl=300",
-      ...Object.entries(txt).map(([name, value]) => `--txt-record=${name},${value}`),
+      "--cache-size=0",
+      ...(options.ttl === undefined ? [] : [`--local-ttl=${options.ttl}`]),
+      ...records,
+      ...options.extra ?? [],
     ],
     stdin: "null",
     stdout: "null",
-    stderr: "null",
+    stderr: "piped",
   }).spawn();
-  const server = `127.0.0.1:${port}`;
+  const server = `${address}:${port}`;
   const stop = async () => {
     try {
       child.kill("SIGTERM");
-    } catch { /* already gone */ }
+    } catch { /* already exited */ }
     await child.status;
+    await child.stderr.cancel().catch(() => undefined);
   };
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 200; i++) {
     try {
-      await Deno.resolveDns("ready.bench.test", "TXT", { nameServer: { ipAddr: "127.0.0.1", port } });
+      await Deno.resolveDns("ready.probe.test", "TXT", { nameServer: { ipAddr: address, port } });
       return { server, stop };
     } catch (error) {
-      // NXDOMAIN is an answer: it is up.
       if (error instanceof Deno.errors.NotFound) return { server, stop };
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  const why = await new Response(child.stderr).text().catch(() => "");
   await stop();
-  throw new Error(`dnsmasq did not start on ${server}`);
+  throw new Error(`dnsmasq did not start on ${server}: ${why}`);
 }

@@ -25,7 +25,7 @@ import { resolveConfig } from "../../src/config/mod.ts";
 import { openData } from "../../src/server.ts";
 import { cpuSeconds, mainThreadCpuSeconds, threadCpuSeconds } from "./cpu.ts";
 import { CpuProfiler, summarize } from "./cpu_profile.ts";
-import { canRunDnsmasq, startBenchDns } from "./dnsmasq.ts";
+import { canRunDnsmasq, startDnsmasq } from "./dnsmasq.ts";
 import { canRunDovecot, startDovecot } from "./dovecot.ts";
 import { canRunPostfix, startPostfix } from "./postfix.ts";
 import { ProcessGroup } from "./processes.ts";
@@ -140,9 +140,10 @@ export async function inboundFigures(
   const inspectPort = profile ? freePort() : undefined;
   // The sender's SPF and DMARC records, on a resolver of our own (see dnsmasq.ts).
   const dns = await canRunDnsmasq()
-    ? await startBenchDns(freePort(), {
-      "sender.test": "v=spf1 ip4:127.0.0.1 -all",
-      "_dmarc.sender.test": "v=DMARC1; p=none",
+    ? await startDnsmasq({
+      port: freePort(),
+      txt: { "sender.test": "v=spf1 ip4:127.0.0.1 -all", "_dmarc.sender.test": "v=DMARC1; p=none" },
+      ttl: 300,
     })
     : undefined;
   if (!dns) {

@@ -44,6 +44,8 @@ export interface PostfixOptions {
   transports: Record<string, string>;
   /** More main.cf lines (`name = value`). */
   extra?: Record<string, string>;
+  /** More master.cf services (`virtual unix - n n - - virtual` to store mail in mailboxes). */
+  services?: string[];
 }
 
 const SERVICES = [
@@ -117,7 +119,10 @@ export async function startPostfix(dir: string, options: PostfixOptions): Promis
   );
   await Deno.writeTextFile(
     `${dir}/master.cf`,
-    [`127.0.0.1:${options.smtpPort} inet n - n - - smtpd`, ...SERVICES].join("\n") + "\n",
+    [`127.0.0.1:${options.smtpPort} inet n - n - - smtpd`, ...SERVICES, ...options.services ?? []].join(
+      "\n",
+    ) +
+      "\n",
   );
   // The data directory belongs to the daemons' user; set-permissions makes the queue's subdirectories.
   await postfix(dir, ["set-permissions"]);
@@ -172,7 +177,8 @@ async function command(executable: string, args: string[]): Promise<string> {
   return out;
 }
 
-async function userIds(name: string): Promise<{ uid: number; gid: number }> {
+/** The uid and gid of a user of /etc/passwd (`postfix`, the daemons' user). */
+export async function userIds(name: string): Promise<{ uid: number; gid: number }> {
   const passwd = await Deno.readTextFile("/etc/passwd");
   const line = passwd.split("\n").find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`No user "${name}" (is the postfix package installed?)`);

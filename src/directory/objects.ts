@@ -83,7 +83,11 @@ export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: s
 export interface ObjectHandler {
   create(value: WireObject, variant: string | undefined, caller: Caller): Promise<WireObject>;
   get(id: number, wireId: string, caller: Caller): Promise<WireObject>;
-  list(caller: Caller): Promise<WireObject[]>;
+  /**
+   * Every object the caller may see; `narrow` (property → value, e.g. a queued message's state)
+   * lets the handler leave out, in its store, objects the query's filter would drop anyway.
+   */
+  list(caller: Caller, narrow?: Record<string, string>): Promise<WireObject[]>;
   update(id: number, value: WireObject, caller: Caller): Promise<WireObject>;
   delete(id: number, wireId: string, caller: Caller): Promise<WireObject>;
 }
@@ -207,14 +211,14 @@ export class ObjectService {
    * Lists every object of a type the caller may see. Filters are the JMAP /query's
    * (src/jmap/management/object_types.ts), which the CLI runs in local mode too: one filter for both.
    */
-  async list(typePath: string, caller: Caller): Promise<WireObject[]> {
+  async list(typePath: string, caller: Caller, narrow?: Record<string, string>): Promise<WireObject[]> {
     const { spec, variant } = resolveObjectType(typePath);
     if (spec.singleton) return [await this.get(typePath, "singleton", caller)];
     let objects: WireObject[];
     const handler = this.#handler(spec);
     switch (handler ? "" : spec.name) {
       case "": {
-        objects = await handler!.list(caller);
+        objects = await handler!.list(caller, narrow);
         if (variant) objects = objects.filter((o) => o["@type"] === variant);
         break;
       }

@@ -8,7 +8,13 @@ import type { Caller, ObjectHandler, WireObject } from "../directory/mod.ts";
 import { isAdmin } from "../directory/mod.ts";
 import { decodeId, encodeId } from "../model/ids.ts";
 import { QUEUED_MESSAGE_STATES, toKeyedList } from "../model/objects/mod.ts";
-import type { QueuedMessageRecord, QueuedRecipientRecord } from "../store/mod.ts";
+import type {
+  DeliveryStatus,
+  QueuedMessageRecord,
+  QueuedRecipientRecord,
+  QueueFilter,
+  QueueRecipientState,
+} from "../store/mod.ts";
 import { ConflictError, ForbiddenError, type LoggedWrite, NotFoundError, type Store } from "./deps.ts";
 
 /** What a canceled recipient's EmailSubmission deliveryStatus says (RFC 8621 §7: delivered "no"). */
@@ -65,11 +71,17 @@ export class OutboundQueueView {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Every queued message, oldest first (paged from the store). */
-  async all(): Promise<QueuedMessageRecord[]> {
+  /**
+   * Every queued message, oldest first (paged from the store); with `narrow`, only those with a
+   * recipient in its state or of its domain (the store filters).
+   */
+  async all(narrow: Record<string, string> = {}): Promise<QueuedMessageRecord[]> {
+    const filter: QueueFilter = {};
+    if (narrow.state && narrow.state !== "delivered") filter.state = narrow.state as QueueRecipientState;
+    if (narrow.domain) filter.domain = narrow.domain.toLowerCase().replace(/\.$/, "");
     const out: QueuedMessageRecord[] = [];
     for (let afterId = 0;;) {
-      const page = await this.store.queue.list({ afterId, limit: PAGE });
+      const page = await this.store.queue.list({ ...filter, afterId, limit: PAGE });
       out.push(...page);
       if (page.length < PAGE) return out;
       afterId = page[page.length - 1].id;
@@ -120,7 +132,7 @@ export class OutboundQueueView {
             { smtpReply: CANCELED_REPLY, delivered: "no" as const, displayed: "unknown" as const },
           ]),
         );
-        const updated = await this.store.submissions.queueProgress(m.submissionId, statuses);
+        const updated = await this.#settle(m.submissionId, statuses);
         return {
           result: count,
           events: [],
@@ -136,6 +148,26 @@ export class OutboundQueueView {
       });
     }
     return canceled;
+  }
+
+  /**
+   * Records the canceled recipients on their submission: one the queue had not tried (still
+   * pending) with nothing left to deliver becomes canceled (RFC 8621 §7: nothing was sent), any
+   * other records them as a queue outcome. False if the submission is gone.
+   */
+  async #settle(submissionId: number, statuses: Record<string, DeliveryStatus>): Promise<boolean> {
+    const submission = await this.store.submissions.get(submissionId);
+    if (!submission) return false;
+    const queued = await this.store.queue.ofSubmission(submissionId);
+    const allCanceled = queued.every((q) => q.recipients.every((r) => r.state === "canceled"));
+    if (submission.undoStatus !== "pending" || !allCanceled) {
+      return await this.store.submissions.queueProgress(submissionId, statuses);
+    }
+    await this.store.submissions.settle(submissionId, "canceled", {
+      ...submission.deliveryStatus,
+      ...statuses,
+    });
+    return true;
   }
 
   /** The object handler; messages are made by the server, never created or changed here. */
@@ -156,9 +188,9 @@ export class OutboundQueueView {
       create: refused,
       update: refused,
       get: async (id, wireId, caller) => queuedMessageToWire(await find(id, wireId, caller)),
-      list: async (caller) => {
+      list: async (caller, narrow) => {
         requireAdmin(caller);
-        return (await this.all()).map(queuedMessageToWire);
+        return (await this.all(narrow)).map(queuedMessageToWire);
       },
       delete: async (id, wireId, caller) => {
         const message = await find(id, wireId, caller);

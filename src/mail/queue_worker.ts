@@ -9,33 +9,37 @@
  *    recipient's result recorded with its submission's deliveryStatus in one write (which logs the
  *    EmailSubmission change, so a StateChange is pushed): delivered; permanent → failed;
  *    temporary → deferred until the next attempt of the schedule, or failed once expired.
- * 3. notify: recipients that failed for good are named in a bounce to the sender as soon as they fail
- *    (as Postfix does; those still deferred go on and are reported later); while
- *    some are still deferred after delayNoticeSeconds, one delay notice. Never for a null sender.
- *    Each is marked before it is made, so it goes at most once even when two workers finish
- *    different domains of one message at the same time.
+ * 3. notify: the bounce and delay notice the sender is owed (queue_notices.ts), each made and
+ *    queued in the transaction that marks what it names, so exactly once; one for a sender here is
+ *    delivered into the Inbox at once (a queued bounce to an account here always goes that way).
+ *    runDue also looks, now and then, for failures a worker that died recorded without reporting.
  *
  * Timers only wake it (server.ts); tests call runDue with their own clock. In the server it is
  * also `continuous`: a delivery that ends makes it claim due work at once, so a full queue drains at
  * the speed of the deliveries, not one batch per tick.
  */
 import type { OutboundSettings, SmarthostSettings } from "../model/objects/mod.ts";
-import type { OutboundTransport, RecipientResult } from "../outbound/mod.ts";
+import type { OutboundTransport, RecipientResult, Route } from "../outbound/mod.ts";
 import type {
   DeliveryStatus,
   QueuedMessageRecord,
   QueuedRecipientRecord,
   QueueResult,
 } from "../store/mod.ts";
-import type { BounceComposer, BounceInput } from "./bounce.ts";
+import type { BounceComposer } from "./bounce.ts";
 import type { LoggedWrite, Store } from "./deps.ts";
 import { type LocalDelivery, status } from "./delivery.ts";
+import { queueNotices } from "./queue_notices.ts";
 import { nextAttempt, routeFor } from "./queue_routes.ts";
 
-/** How long a claim lasts by default: the transport is told to give up well before it runs out. */
+/** How long a claim lasts by default (x:Outbound leaseSeconds): the transport gives up well before. */
 export const DEFAULT_LEASE_MS = 15 * 60_000;
 /** What the transport's deadline keeps from the lease, for recording the outcome. */
 const LEASE_MARGIN_MS = 30_000;
+/** How often runDue looks for notices a dead worker owed (QueueRepository.unreported). */
+const SWEEP_EVERY_MS = 60_000;
+/** Finished messages deleted per statement (each a short write). */
+const PURGE_BATCH = 500;
 
 /** What the worker works with. */
 export interface QueueWorkerDeps {
@@ -48,13 +52,14 @@ export interface QueueWorkerDeps {
   /** Delivers bounces and delay notices into the sender's Inbox. */
   local: LocalDelivery;
   bounces: BounceComposer;
+  /** This server's mail host name (the reports' Reporting-MTA). */
+  reportingMta: string;
   /**
    * Where a bounce to an envelope sender goes: for one of this server's SRS addresses (a forward,
    * forwarding.ts), the original sender behind it; unset or otherwise, the sender itself.
    */
   returnPath?: (mailFrom: string) => string;
-  /** This server's mail host name (the reports' Reporting-MTA). */
-  reportingMta: string;
+  /** Overrides x:Outbound leaseSeconds. */
   leaseMs?: number;
   /** Where a failure of the worker itself is reported. */
   warn?: (message: string) => void;
@@ -71,6 +76,7 @@ export class QueueWorker {
   /** Claim due work as soon as a delivery ends (the server turns it on, and off when it stops). */
   continuous = false;
   #waking = false;
+  #sweptAt: number | undefined;
 
   constructor(private readonly deps: QueueWorkerDeps) {}
 
@@ -80,9 +86,10 @@ export class QueueWorker {
    */
   async runDue(now = Date.now(), options: { wait?: boolean } = {}): Promise<number> {
     const settings = await this.deps.outbound();
-    const leaseMs = this.deps.leaseMs ?? DEFAULT_LEASE_MS;
+    const leaseMs = this.#leaseMs(settings);
     const free = settings.globalConcurrency - this.#inFlight;
     let started = 0;
+    await this.#sweep(now);
     if (this.#lastStart.size > 10_000) this.#forgetStarts(now, settings.perDomainRateDelaySeconds * 1000);
     if (free > 0) {
       for (const work of await this.deps.store.queue.due(now, free * 4)) {
@@ -100,6 +107,20 @@ export class QueueWorker {
     }
     if (options.wait ?? true) await this.idle();
     return started;
+  }
+
+  /**
+   * Deletes the finished messages older than x:Outbound keepFinishedSeconds, in batches; how many
+   * (the server's timer calls it; tests call it with their clock). Safe beside another process's.
+   */
+  async purge(now = Date.now()): Promise<number> {
+    const { keepFinishedSeconds } = await this.deps.outbound();
+    let purged = 0;
+    for (let batch = PURGE_BATCH; batch === PURGE_BATCH;) {
+      batch = await this.deps.store.queue.purgeFinished(now - keepFinishedSeconds * 1000, now, PURGE_BATCH);
+      purged += batch;
+    }
+    return purged;
   }
 
   /** Forgets the starts older than the rate delay (they hold nothing back any more). */
@@ -157,27 +178,14 @@ export class QueueWorker {
     const recipients = claimed.map((r) => r.recipient);
     const route = routeFor(domain, settings, await this.deps.smarthost());
     let results: Record<string, RecipientResult>;
-    if ("unavailable" in route) {
+    if (message.kind === "bounce" && await this.#allLocal(recipients)) {
+      results = await this.#intoInboxes(recipients, content);
+    } else if ("unavailable" in route) {
       results = Object.fromEntries(
         recipients.map((r) => [r, { reply: route.unavailable, kind: "temporary" }]),
       );
     } else {
-      const leaseMs = this.deps.leaseMs ?? DEFAULT_LEASE_MS;
-      const deadline = AbortSignal.timeout(Math.max(leaseMs - LEASE_MARGIN_MS, leaseMs / 2));
-      try {
-        results = await this.deps.transport.deliver(domain, route, {
-          mailFrom: message.mailFrom,
-          recipients,
-          message: content,
-          envelopeId: message.envelopeId ?? undefined,
-        }, deadline);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        results = Object.fromEntries(recipients.map((r) => [r, {
-          reply: `451 4.3.0 Delivery to ${domain} failed here: ${reason.replace(/[\r\n]+/g, " ")}`,
-          kind: "temporary",
-        }]));
-      }
+      results = await this.#send(domain, route, { message, content, recipients, leaseMs: claim.until - now });
     }
     const relayed = !("unavailable" in route) && route.kind === "relay";
     const outcome = claimed.map((r) => this.#outcome(r, results[r.recipient], message, now, settings));
@@ -202,7 +210,7 @@ export class QueueWorker {
           : [],
       };
     });
-    await this.#notify(messageId, now, settings);
+    await this.notify(messageId, now);
   }
 
   /** A recipient's new state from the transport's result. */
@@ -231,80 +239,92 @@ export class QueueWorker {
     return { ...base, state: "deferred", reply: result.reply, nextAttemptAt: next };
   }
 
-  /** A bounce naming the recipients that failed since the last one, or the delay notice once overdue. */
-  async #notify(messageId: number, now: number, settings: OutboundSettings): Promise<void> {
-    const message = await this.deps.store.queue.get(messageId);
-    if (!message || message.mailFrom === "") return;
-    const active = message.recipients.filter((r) => r.state === "queued" || r.state === "deferred");
-    const unreported = message.recipients.filter((r) => r.state === "failed" && r.reportedAt === null);
-    if (unreported.length) {
-      const marked = await this.deps.store.queue.markReported(messageId, unreported.map((r) => r.id), now);
-      const failed = unreported.filter((r) => marked.includes(r.id));
-      if (failed.length) await this.#report(message, "failed", failed, now);
-      if (active.length === 0) return;
+  /**
+   * Makes the notices `messageId` owes its sender (queue_notices.ts) and delivers at once those for
+   * a sender here (into the Inbox); those for a sender elsewhere leave with the queue.
+   */
+  async notify(messageId: number, now = Date.now()): Promise<void> {
+    const settings = await this.deps.outbound();
+    const { queue } = this.deps.store;
+    for (const noticeId of await queueNotices(this.deps, messageId, { now, settings })) {
+      const notice = await queue.get(noticeId);
+      const [recipient] = notice?.recipients ?? [];
+      if (!recipient || await this.deps.local.accountOf(recipient.recipient) === undefined) continue;
+      const until = now + this.#leaseMs(settings);
+      const claimed = await queue.claim(noticeId, recipient.domain, now, until);
+      // Unclaimed (another worker has it) or lost with this process: the queue delivers it later.
+      if (claimed.length) {
+        await this.#attempt(noticeId, recipient.domain, { recipients: claimed, until }, now, settings);
+      }
     }
-    const overdue = settings.delayNoticeSeconds > 0 &&
-      now - message.createdAt >= settings.delayNoticeSeconds * 1000;
-    const deferred = active.filter((r) => r.state === "deferred");
-    if (overdue && deferred.length && message.delayNotifiedAt === null) {
-      if (!await this.deps.store.queue.markDelayNotified(messageId, now)) return;
-      await this.#report(
-        message,
-        "delayed",
-        deferred,
-        now,
-        message.createdAt + settings.maxAgeSeconds * 1000,
+  }
+
+  /** The notices owed for failures recorded by a worker that died before making them. */
+  async #sweep(now: number): Promise<void> {
+    if (this.#sweptAt !== undefined && now >= this.#sweptAt && now - this.#sweptAt < SWEEP_EVERY_MS) return;
+    this.#sweptAt = now;
+    for (const messageId of await this.deps.store.queue.unreported(now, 100)) {
+      // One that cannot be made now holds back neither the others nor the deliveries.
+      await this.notify(messageId, now).catch((error) =>
+        this.deps.warn?.(
+          `The notices of queued message ${messageId} failed: ${
+            error instanceof Error ? error.message : error
+          }`,
+        )
       );
     }
   }
 
-  async #report(
-    message: QueuedMessageRecord,
-    action: BounceInput["action"],
-    recipients: QueuedRecipientRecord[],
-    now: number,
-    willRetryUntil?: number,
-  ): Promise<void> {
-    const original = await this.deps.store.queue.content(message.id) ?? new Uint8Array();
-    const sender = this.deps.returnPath?.(message.mailFrom) ?? message.mailFrom;
-    const report = this.deps.bounces({
-      action,
-      reportingMta: this.deps.reportingMta,
-      sender,
-      envelopeId: message.envelopeId ?? undefined,
-      arrivalDate: message.createdAt,
-      recipients: recipients.map((r) => ({
-        address: r.recipient,
-        result: {
-          reply: r.lastReply ?? "",
-          kind: action === "failed" ? "permanent" : "temporary",
-          remoteMta: r.remoteMta ?? undefined,
-        },
-        lastAttempt: r.updatedAt,
-      })),
-      willRetryUntil,
-      message: original,
-      now,
-    });
-    if (await this.deps.local.accountOf(sender) !== undefined) {
-      const delivered = await this.deps.local.deliver(sender, report, "");
-      if (delivered.delivered !== "yes") {
-        this.deps.warn?.(
-          `The ${action} report of queued message ${message.id} was not delivered: ${delivered.smtpReply}`,
-        );
-      }
-      return;
+  /** One call of the transport, told to give up well before the claim runs out. */
+  async #send(
+    domain: string,
+    route: Route,
+    what: { message: QueuedMessageRecord; content: Uint8Array; recipients: string[]; leaseMs: number },
+  ): Promise<Record<string, RecipientResult>> {
+    const { leaseMs } = what;
+    const deadline = AbortSignal.timeout(Math.max(leaseMs - LEASE_MARGIN_MS, leaseMs / 2));
+    try {
+      return await this.deps.transport.deliver(domain, route, {
+        mailFrom: what.message.mailFrom,
+        recipients: what.recipients,
+        message: what.content,
+        envelopeId: what.message.envelopeId ?? undefined,
+      }, deadline);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      return Object.fromEntries(what.recipients.map((r) => [r, {
+        reply: `451 4.3.0 Delivery to ${domain} failed here: ${reason.replace(/[\r\n]+/g, " ")}`,
+        kind: "temporary",
+      }]));
     }
-    // A sender elsewhere (mail this server passes on) is told through the queue, with the null sender.
-    await this.deps.store.queue.enqueue({
-      accountId: message.accountId,
-      submissionId: null,
-      kind: "bounce",
-      mailFrom: "",
-      message: report,
-      recipients: [sender],
-      createdAt: now,
-    });
+  }
+
+  #leaseMs(settings: OutboundSettings): number {
+    return this.deps.leaseMs ?? (settings.leaseSeconds ? settings.leaseSeconds * 1000 : DEFAULT_LEASE_MS);
+  }
+
+  /** Whether every recipient is an account of this server. */
+  async #allLocal(recipients: string[]): Promise<boolean> {
+    for (const r of recipients) if (await this.deps.local.accountOf(r) === undefined) return false;
+    return true;
+  }
+
+  /** Delivers a notice into the Inboxes of its recipients, accounts of this server. */
+  async #intoInboxes(recipients: string[], content: Uint8Array): Promise<Record<string, RecipientResult>> {
+    const results: Record<string, RecipientResult> = {};
+    for (const recipient of recipients) {
+      try {
+        const { delivered, smtpReply } = await this.deps.local.deliver(recipient, content, "");
+        const reply = smtpReply ?? "";
+        results[recipient] = delivered === "yes"
+          ? { reply, kind: "delivered" }
+          : { reply, kind: reply.startsWith("4") ? "temporary" : "permanent" };
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        results[recipient] = { reply: `451 4.3.0 Delivery here failed: ${reason}`, kind: "temporary" };
+      }
+    }
+    return results;
   }
 }
 

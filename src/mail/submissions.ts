@@ -33,15 +33,15 @@ import { type LocalDelivery, status, withoutBcc } from "./delivery.ts";
 import type { EmailService } from "./emails.ts";
 import { submissionEnvelopeId } from "./dsn.ts";
 import type { IdentityService } from "./identities.ts";
-import { asAddresses, lastHeader, messageHeaders } from "./mime/mod.ts";
+import { messageHeaders } from "./mime/mod.ts";
+import {
+  checkAuthors,
+  isRecipientAddress,
+  SUBMISSION_LIMITS,
+  uniqueRecipients,
+} from "./submission_checks.ts";
 
-/** Limits of the submission capability (RFC 8621 §1.3.2). */
-export const SUBMISSION_LIMITS = {
-  /** Longest delay of a sendAt, in seconds. */
-  maxDelayedSend: 7 * 24 * 3600,
-  /** Recipients of one submission at most. */
-  maxRecipients: 100,
-} as const;
+export { checkAuthors, isRecipientAddress, SUBMISSION_LIMITS } from "./submission_checks.ts";
 
 /** How long a claim for local deliveries lasts, per recipient and at least. */
 const CLAIM_PER_RECIPIENT_MS = 30_000;
@@ -53,18 +53,6 @@ export interface SubmissionInput {
   emailId: number;
   envelope?: { mailFrom: EnvelopeAddress; rcptTo: EnvelopeAddress[] } | null;
   sendAt?: number;
-}
-
-/**
- * A recipient: local part, "@", then a domain of one or more dot-separated labels. RFC 5321 §4.1.2
- * (`Domain = sub-domain *("." sub-domain)`) allows a single label, so a fresh install's own default
- * domain "localhost" is a valid recipient.
- */
-const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:".]+(?:\.[^\s@<>(),;:".]+)*$/;
-
-/** Whether `address` can be a recipient of a submission. */
-export function isRecipientAddress(address: string): boolean {
-  return ADDRESS.test(address);
 }
 
 /** Submissions of an account by its owner. */
@@ -125,7 +113,7 @@ export class SubmissionService {
     if (envelope.rcptTo.length === 0) {
       throw new RuleError("noRecipients", "The message has no recipient (To, Cc or Bcc)");
     }
-    const bad = envelope.rcptTo.filter((r) => !ADDRESS.test(r.email)).map((r) => r.email);
+    const bad = envelope.rcptTo.filter((r) => !isRecipientAddress(r.email)).map((r) => r.email);
     if (bad.length) {
       throw new RuleError("invalidRecipients", `Not addresses: ${bad.join(", ")}`, {
         invalidRecipients: bad,
@@ -347,50 +335,6 @@ export class SubmissionService {
   private requireOwner(viewerId: number, accountId: number): void {
     if (viewerId !== accountId) throw new ForbiddenError("Only the account's owner sends as it");
   }
-}
-
-/**
- * The message's authors must be the account's own addresses: every From, and the Sender when there is
- * one (RFC 5322 §3.6.2: who actually sent it), else anyone could send as someone else through either.
- * RFC 8621 §7.5 has one error for both: forbiddenFrom.
- */
-export function checkAuthors(headers: ReturnType<typeof messageHeaders>, addresses: string[]): void {
-  const named = (name: string) =>
-    asAddresses(lastHeader(headers, name) ?? "").map((a) => a.email.toLowerCase());
-  const from = named("from");
-  if (from.length === 0 || from.some((a) => !addresses.includes(a))) {
-    throw new RuleError(
-      "forbiddenFrom",
-      `The message's From (${from.join(", ") || "none"}) must be addresses of this account: ${
-        addresses.join(", ")
-      }`,
-    );
-  }
-  const sender = named("sender");
-  if (sender.some((a) => !addresses.includes(a))) {
-    throw new RuleError(
-      "forbiddenFrom",
-      `The message's Sender (${sender.join(", ")}) must be an address of this account: ${
-        addresses.join(", ")
-      }`,
-    );
-  }
-}
-
-/** To, Cc and Bcc of the message, each address once. */
-function uniqueRecipients(headers: ReturnType<typeof messageHeaders>): EnvelopeAddress[] {
-  const seen = new Set<string>();
-  const out: EnvelopeAddress[] = [];
-  for (const header of headers) {
-    if (!/^(to|cc|bcc)$/i.test(header.name)) continue;
-    for (const address of asAddresses(header.value)) {
-      const email = address.email.trim();
-      if (!email || seen.has(email.toLowerCase())) continue;
-      seen.add(email.toLowerCase());
-      out.push({ email, parameters: null });
-    }
-  }
-  return out;
 }
 
 const queued = (): DeliveryStatus => status("queued", "250 2.1.5 Queued");

@@ -69,10 +69,21 @@ export interface SubmissionRepository {
    */
   handOver(id: number, deliveryStatus: Record<string, DeliveryStatus>): Promise<void>;
   /**
-   * Records delivery status the queue reached for some recipients (merged into the rest) and makes
-   * a pending submission final (it has been tried: it can no longer be canceled); false if it is gone.
+   * Records delivery status the queue reached for some recipients (merged into the rest by
+   * {@link mergedStatus}) and makes a pending submission final (it has been tried: it can no longer
+   * be canceled); false if it is gone.
    */
   queueProgress(id: number, statuses: Record<string, DeliveryStatus>): Promise<boolean>;
+}
+
+/**
+ * A recipient's status once `next` is recorded over `current`: monotonic, so a final outcome ("yes"
+ * or "no", from the queue or from a delivery report that arrived first) is never replaced by a
+ * "queued" or "unknown" (a relay's acceptance recorded after the report it sent back).
+ */
+export function mergedStatus(current: DeliveryStatus | undefined, next: DeliveryStatus): DeliveryStatus {
+  const final = (s: DeliveryStatus) => s.delivered === "yes" || s.delivered === "no";
+  return current && final(current) && !final(next) ? current : next;
 }
 
 function toSubmission(row: Row): SubmissionRecord {
@@ -209,7 +220,13 @@ export function sqliteSubmissions(db: Db): SubmissionRepository {
           id,
         );
         if (!row) return false;
-        const merged = { ...(row.delivery_status ? JSON.parse(row.delivery_status) : {}), ...statuses };
+        const current: Record<string, DeliveryStatus> = row.delivery_status
+          ? JSON.parse(row.delivery_status)
+          : {};
+        const merged = { ...current };
+        for (const [recipient, status] of Object.entries(statuses)) {
+          merged[recipient] = mergedStatus(current[recipient], status);
+        }
         db.run(
           `UPDATE email_submissions SET delivery_status = ?,
              undo_status = CASE undo_status WHEN 'pending' THEN 'final' ELSE undo_status END WHERE id = ?`,

@@ -166,7 +166,12 @@ function objectType(spec: ObjectSpec, deps: ManagementDeps): DataType {
   }
   if (spec.name === "Account") type.query = (ctx, window) => accountQuery(deps, ctx, window);
   if (spec.name === "QueuedMessage") {
-    type.query = (ctx, window) => queuedMessageQuery(type, ctx, window, deps.maxQueryLimit);
+    type.query = (ctx, window) =>
+      queuedMessageQuery(window, {
+        type,
+        maxLimit: deps.maxQueryLimit,
+        list: (narrow) => deps.objects.list(path, caller(ctx), narrow),
+      });
     // The queue changes with every delivery attempt: it keeps no change log, so /changes and
     // /queryChanges say so (RFC 8620 §5.2 cannotCalculateChanges) and a client queries again.
     const owner = type.changeOwner!;

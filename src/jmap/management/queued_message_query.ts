@@ -3,7 +3,6 @@
  * mistake, not an empty answer), then the queue is filtered in memory like the other management types.
  */
 import { QUEUED_MESSAGE_STATES } from "../../model/objects/mod.ts";
-import type { MethodContext } from "../engine.ts";
 import { MethodError } from "../errors.ts";
 import type { DataType, JmapObject, QueryOutcome, QueryWindow } from "../standard/data_type.ts";
 import { matches, sortObjects, windowIds } from "../standard/query_window.ts";
@@ -40,17 +39,30 @@ function checkValues(filter: Filter | null): void {
   }
 }
 
-/** Runs x:QueuedMessage/query over the messages `type.get` lists. */
+/**
+ * Runs x:QueuedMessage/query. A filter of plain conditions narrows the listing in the store (SQL:
+ * messages with a recipient in that state or of that domain, a superset of the matches), and
+ * the conditions then pick the matches exactly.
+ */
 export async function queuedMessageQuery(
-  type: DataType,
-  ctx: MethodContext,
   window: QueryWindow,
-  maxLimit: number,
+  options: {
+    type: DataType;
+    maxLimit: number;
+    list: (narrow?: Record<string, string>) => Promise<JmapObject[]>;
+  },
 ): Promise<QueryOutcome> {
   checkValues(window.filter);
-  const { list } = await type.get(ctx, null);
+  const { type } = options;
+  const plain = window.filter && !("operator" in window.filter)
+    ? window.filter as Record<string, string>
+    : undefined;
+  const narrow = plain
+    ? Object.fromEntries(Object.entries(plain).filter(([key]) => key === "state" || key === "domain"))
+    : undefined;
+  const list = await options.list(narrow);
   const ids = sortObjects(list.filter((o) => matches(type, o, window.filter)), window.sort).map((o) =>
     String(o.id)
   );
-  return windowIds(ids, window, maxLimit);
+  return windowIds(ids, window, options.maxLimit);
 }

@@ -101,6 +101,13 @@ export const AUTHENTICATION_SETTINGS: ObjectSpec = {
       description: "Longest delay; there is never a permanent lock-out",
       default: 900,
     },
+    keepFinishedSeconds: {
+      schema: seconds(90 * 86_400),
+      type: "Duration",
+      description:
+        "How long a finished message (delivered, failed and reported, or canceled) stays for `postern queue` before it is deleted (0: at once, as Postfix keeps none)",
+      default: 259_200,
+    },
   },
 };
 
@@ -262,6 +269,20 @@ export const OUTBOUND_SETTINGS: ObjectSpec = {
         "Least time between two deliveries to one domain, for receivers that limit senders (0: none; Postfix's default_destination_rate_delay)",
       default: 0,
     },
+    leaseSeconds: {
+      schema: seconds(86_400).min(10),
+      type: "Duration",
+      description:
+        "How long a worker holds a delivery it claimed; one lost with its process is retried after it (the transport gives up before it runs out)",
+      default: 900,
+    },
+    keepFinishedSeconds: {
+      schema: seconds(90 * 86_400),
+      type: "Duration",
+      description:
+        "How long a finished message (delivered, failed and reported, or canceled) stays for `postern queue` before it is deleted (0: at once, as Postfix keeps none)",
+      default: 259_200,
+    },
   },
 };
 
@@ -278,6 +299,8 @@ export interface OutboundSettings {
   perDomainConcurrency: number;
   globalConcurrency: number;
   perDomainRateDelaySeconds: number;
+  leaseSeconds: number;
+  keepFinishedSeconds: number;
 }
 
 /** Typed view of the Smarthost singleton. */

@@ -36,6 +36,7 @@ import { sql as queue } from "./039_queue.ts";
 import { sql as groupSendAs } from "./040_group_send_as.ts";
 import { sql as imap } from "./041_imap.ts";
 import { sql as forward } from "./042_forward.ts";
+import { sql as queueNotices } from "./043_queue_notices.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -73,4 +74,5 @@ export const MIGRATIONS: readonly string[] = [
   groupSendAs,
   imap,
   forward,
+  queueNotices,
 ];
