@@ -126,3 +126,34 @@ Deno.test("list filters by state and domain; stats count recipients and the olde
     assert.deepEqual(await a.queue.markReported(two, [queued.id], T0 + 3), [], "only failed recipients");
     assert.equal((await a.queue.get(one))!.bouncedAt, T0 + 2);
   }));
+
+Deno.test("due work comes as distinct (message, domain) pairs, the longest waiting first, at most the limit", () =>
+  withTwo(async (a) => {
+    const many = await a.queue.enqueue({
+      ...message(["a@one.test", "b@one.test", "c@one.test", "d@two.test"]),
+      firstAttemptAt: T0 + 10,
+    });
+    const early = await a.queue.enqueue({ ...message(["e@three.test"]), firstAttemptAt: T0 });
+    const later = await a.queue.enqueue({ ...message(["f@one.test"]), firstAttemptAt: T0 + 20 });
+    assert.deepEqual(await a.queue.due(T0 + 20, 10), [
+      { messageId: early, domain: "three.test" },
+      { messageId: many, domain: "one.test" },
+      { messageId: many, domain: "two.test" },
+      { messageId: later, domain: "one.test" },
+    ]);
+    assert.deepEqual(await a.queue.due(T0 + 20, 2), [
+      { messageId: early, domain: "three.test" },
+      { messageId: many, domain: "one.test" },
+    ]);
+    assert.deepEqual(await a.queue.due(T0 + 10, 10), [
+      { messageId: early, domain: "three.test" },
+      { messageId: many, domain: "one.test" },
+      { messageId: many, domain: "two.test" },
+    ], "not yet due is not listed");
+    await a.queue.claim(many, "one.test", T0 + 20, T0 + 60_000);
+    assert.deepEqual(await a.queue.due(T0 + 20, 10), [
+      { messageId: early, domain: "three.test" },
+      { messageId: many, domain: "two.test" },
+      { messageId: later, domain: "one.test" },
+    ], "claimed work is not listed");
+  }));
