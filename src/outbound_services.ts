@@ -90,6 +90,7 @@ export function openOutbound(deps: OutboundDeps): OutboundServices {
     local: deps.local,
     bounces: deps.bounces ?? composeDsn,
     reportingMta: deps.mailHost,
+    sign: deps.sign,
     warn: (message) => queueLog.warn(message),
   });
   return { mtaSts, tlsReports, outboundQueue, queue, deliveryMetrics, close: () => smtpTransport.close() };

@@ -157,3 +157,24 @@ Deno.test("due work comes as distinct (message, domain) pairs, the longest waiti
       { messageId: later, domain: "one.test" },
     ], "claimed work is not listed");
   }));
+
+Deno.test("of two connections storing the signed bytes of a message queued unsigned, the first stands", () =>
+  withTwo(async (a, b) => {
+    const id = await a.queue.enqueue({ ...message(["x@one.test", "y@two.test"]), signPending: true });
+    assert.equal((await b.queue.get(id))!.signPending, true);
+    const signed = (tag: string) =>
+      new TextEncoder().encode(`DKIM-Signature: ${tag}\r\nSubject: hi\r\n\r\nhello\r\n`);
+    assert.equal(await a.queue.storeSigned(id, signed("first")), true);
+    assert.equal(await b.queue.storeSigned(id, signed("second")), false, "already signed");
+    assert.deepEqual(await b.queue.content(id), signed("first"));
+    const stored = (await b.queue.get(id))!;
+    assert.deepEqual([stored.signPending, stored.size], [false, signed("first").length]);
+    const plain = await a.queue.enqueue(message(["z@one.test"]));
+    assert.equal((await a.queue.get(plain))!.signPending, false, "signed at enqueue by default");
+    assert.equal(
+      await a.queue.storeSigned(plain, signed("late")),
+      false,
+      "a signed message is never replaced",
+    );
+    assert.deepEqual(await a.queue.content(plain), message([]).message);
+  }));

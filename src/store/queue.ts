@@ -61,6 +61,8 @@ export interface QueuedMessageRecord {
   delayNotifiedAt: number | null;
   /** When the last bounce naming some of its failed recipients was made, null if none (yet). */
   bouncedAt: number | null;
+  /** Stored unsigned: the delivery worker signs it before its first attempt (see storeSigned). */
+  signPending: boolean;
   recipients: QueuedRecipientRecord[];
 }
 
@@ -71,8 +73,10 @@ export interface NewQueuedMessage {
   kind: QueueKind;
   mailFrom: string;
   envelopeId?: string | null;
-  /** The message as it goes on the wire: DKIM-signed, without Bcc. */
+  /** The message as it goes on the wire: DKIM-signed (unless `signPending`), without Bcc. */
   message: Uint8Array;
+  /** The message is not signed yet: the delivery worker signs it before its first attempt. */
+  signPending?: boolean;
   recipients: string[];
   createdAt: number;
   /** When the first attempt is due; default `createdAt`. */
@@ -127,6 +131,12 @@ export interface QueueRepository {
   get(id: number): Promise<QueuedMessageRecord | undefined>;
   /** The bytes of a message, undefined if there is none. */
   content(id: number): Promise<Uint8Array | undefined>;
+  /**
+   * Replaces the content of a message stored unsigned (`signPending`) by its signed bytes and clears
+   * the mark, unless another worker did first; whether these bytes were stored. Either way
+   * {@link content} then gives the bytes every attempt sends.
+   */
+  storeSigned(id: number, signed: Uint8Array): Promise<boolean>;
   /** Messages matching `filter`, by id. */
   list(filter?: QueueFilter): Promise<QueuedMessageRecord[]>;
   /** The messages of an EmailSubmission. */
@@ -208,12 +218,13 @@ function toMessage(row: Row, recipients: QueuedRecipientRecord[]): QueuedMessage
     createdAt: Number(row.created_at),
     delayNotifiedAt: nullableNumber(row.delay_notified_at),
     bouncedAt: nullableNumber(row.bounced_at),
+    signPending: Number(row.sign_pending ?? 0) === 1,
     recipients,
   };
 }
 
-const MESSAGE_COLUMNS =
-  "id, account_id, submission_id, kind, mail_from, envelope_id, size, created_at, delay_notified_at, bounced_at";
+const MESSAGE_COLUMNS = "id, account_id, submission_id, kind, mail_from, envelope_id, size, created_at, " +
+  "delay_notified_at, bounced_at, sign_pending";
 const ACTIVE = "state IN ('queued', 'deferred')";
 
 /** SQLite implementation of {@link QueueRepository}. */
@@ -226,7 +237,7 @@ export function sqliteQueue(db: Db): QueueRepository {
       return db.transaction(() => {
         const id = db.run(
           `INSERT INTO queue_messages (account_id, submission_id, kind, mail_from, envelope_id, message, size,
-             created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+             created_at, sign_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           m.accountId,
           m.submissionId,
           m.kind,
@@ -235,6 +246,7 @@ export function sqliteQueue(db: Db): QueueRepository {
           m.message,
           m.message.length,
           m.createdAt,
+          m.signPending ? 1 : 0,
         ).id;
         const first = m.firstAttemptAt ?? m.createdAt;
         for (const recipient of new Set(m.recipients)) {
@@ -258,6 +270,16 @@ export function sqliteQueue(db: Db): QueueRepository {
     content(id) {
       const row = db.get<{ message: Uint8Array }>("SELECT message FROM queue_messages WHERE id = ?", id);
       return Promise.resolve(row && new Uint8Array(row.message));
+    },
+    storeSigned(id, signed) {
+      return Promise.resolve(
+        db.run(
+          "UPDATE queue_messages SET message = ?, size = ?, sign_pending = 0 WHERE id = ? AND sign_pending = 1",
+          signed,
+          signed.length,
+          id,
+        ).changes > 0,
+      );
     },
     list(filter = {}) {
       const rows = db.all(

@@ -34,6 +34,7 @@ import { sql as dkimKeys } from "./037_dkim_keys.ts";
 import { sql as mtaSts } from "./038_mta_sts.ts";
 import { sql as queue } from "./039_queue.ts";
 import { sql as groupSendAs } from "./040_group_send_as.ts";
+import { sql as queueSigning } from "./042_queue_signing.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -69,4 +70,5 @@ export const MIGRATIONS: readonly string[] = [
   mtaSts,
   queue,
   groupSendAs,
+  queueSigning,
 ];
