@@ -33,7 +33,7 @@ import type {
 import type { BounceComposer, BounceInput } from "./bounce.ts";
 import type { LoggedWrite, Store } from "./deps.ts";
 import { type LocalDelivery, status } from "./delivery.ts";
-import { nextAttempt, routeFor } from "./queue_routes.ts";
+import { nextAttempt, routeFor, usesSmarthost } from "./queue_routes.ts";
 
 /** How long a claim lasts by default: the transport is told to give up well before it runs out. */
 export const DEFAULT_LEASE_MS = 15 * 60_000;
@@ -157,7 +157,9 @@ export class QueueWorker {
     if (message.signPending) content = await this.#signOnce(messageId, content);
     if (!content) return;
     const recipients = claimed.map((r) => r.recipient);
-    const route = routeFor(domain, settings, await this.deps.smarthost());
+    // The Smarthost settings (a sealed password to open) are read only for mail that goes through it.
+    const smarthost = usesSmarthost(domain, settings) ? await this.deps.smarthost() : undefined;
+    const route = routeFor(domain, settings, smarthost);
     let results: Record<string, RecipientResult>;
     if ("unavailable" in route) {
       results = Object.fromEntries(
@@ -204,6 +206,10 @@ export class QueueWorker {
           : [],
       };
     });
+    // Every recipient of the message delivered by this attempt: no bounce or delay notice can be due,
+    // so the message is not read again for them.
+    const covered = message.recipients.every((r) => claimed.some((c) => c.id === r.id));
+    if (covered && outcome.every((o) => o.state === "delivered")) return;
     await this.#notify(messageId, now, settings);
   }
 
