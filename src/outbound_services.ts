@@ -93,6 +93,7 @@ export function openOutbound(deps: OutboundDeps): OutboundServices {
     bounces: deps.bounces ?? composeDsn,
     returnPath: deps.returnPath,
     reportingMta: deps.mailHost,
+    sign: deps.sign,
     warn: (message) => queueLog.warn(message),
   });
   return { mtaSts, tlsReports, outboundQueue, queue, deliveryMetrics, close: () => smtpTransport.close() };

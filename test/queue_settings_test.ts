@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { routeFor } from "../src/mail/mod.ts";
+import { routeFor, usesSmarthost } from "../src/mail/mod.ts";
 import type { OutboundSettings, SmarthostSettings } from "../src/model/objects/mod.ts";
 import { MIGRATIONS } from "../src/store/migrations/mod.ts";
 import { openStore } from "../src/store/mod.ts";
@@ -147,5 +147,18 @@ Deno.test("the route of a domain: its relay first, then the smarthost when it is
   assert.match(
     (routeFor("other.example", all, { ...smarthost, host: "" }) as { unavailable: string }).unavailable,
     /^451 4\.3\.5 /,
+  );
+  // The worker reads the Smarthost settings only for the domains that use it.
+  assert.deepEqual(
+    ["other.example", "big.example", "split.example"].map((d) => usesSmarthost(d, outbound)),
+    [false, true, false],
+  );
+  assert.deepEqual(
+    ["other.example", "split.example"].map((d) => usesSmarthost(d, all)),
+    [true, false],
+  );
+  assert.match(
+    (routeFor("big.example", outbound, undefined) as { unavailable: string }).unavailable,
+    /^451 /,
   );
 });

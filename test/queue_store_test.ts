@@ -126,3 +126,55 @@ Deno.test("list filters by state and domain; stats count recipients and the olde
     assert.deepEqual(await a.queue.markReported(two, [queued.id], T0 + 3), [], "only failed recipients");
     assert.equal((await a.queue.get(one))!.bouncedAt, T0 + 2);
   }));
+
+Deno.test("due work comes as distinct (message, domain) pairs, the longest waiting first, at most the limit", () =>
+  withTwo(async (a) => {
+    const many = await a.queue.enqueue({
+      ...message(["a@one.test", "b@one.test", "c@one.test", "d@two.test"]),
+      firstAttemptAt: T0 + 10,
+    });
+    const early = await a.queue.enqueue({ ...message(["e@three.test"]), firstAttemptAt: T0 });
+    const later = await a.queue.enqueue({ ...message(["f@one.test"]), firstAttemptAt: T0 + 20 });
+    assert.deepEqual(await a.queue.due(T0 + 20, 10), [
+      { messageId: early, domain: "three.test" },
+      { messageId: many, domain: "one.test" },
+      { messageId: many, domain: "two.test" },
+      { messageId: later, domain: "one.test" },
+    ]);
+    assert.deepEqual(await a.queue.due(T0 + 20, 2), [
+      { messageId: early, domain: "three.test" },
+      { messageId: many, domain: "one.test" },
+    ]);
+    assert.deepEqual(await a.queue.due(T0 + 10, 10), [
+      { messageId: early, domain: "three.test" },
+      { messageId: many, domain: "one.test" },
+      { messageId: many, domain: "two.test" },
+    ], "not yet due is not listed");
+    await a.queue.claim(many, "one.test", T0 + 20, T0 + 60_000);
+    assert.deepEqual(await a.queue.due(T0 + 20, 10), [
+      { messageId: early, domain: "three.test" },
+      { messageId: many, domain: "two.test" },
+      { messageId: later, domain: "one.test" },
+    ], "claimed work is not listed");
+  }));
+
+Deno.test("of two connections storing the signed bytes of a message queued unsigned, the first stands", () =>
+  withTwo(async (a, b) => {
+    const id = await a.queue.enqueue({ ...message(["x@one.test", "y@two.test"]), signPending: true });
+    assert.equal((await b.queue.get(id))!.signPending, true);
+    const signed = (tag: string) =>
+      new TextEncoder().encode(`DKIM-Signature: ${tag}\r\nSubject: hi\r\n\r\nhello\r\n`);
+    assert.equal(await a.queue.storeSigned(id, signed("first")), true);
+    assert.equal(await b.queue.storeSigned(id, signed("second")), false, "already signed");
+    assert.deepEqual(await b.queue.content(id), signed("first"));
+    const stored = (await b.queue.get(id))!;
+    assert.deepEqual([stored.signPending, stored.size], [false, signed("first").length]);
+    const plain = await a.queue.enqueue(message(["z@one.test"]));
+    assert.equal((await a.queue.get(plain))!.signPending, false, "signed at enqueue by default");
+    assert.equal(
+      await a.queue.storeSigned(plain, signed("late")),
+      false,
+      "a signed message is never replaced",
+    );
+    assert.deepEqual(await a.queue.content(plain), message([]).message);
+  }));

@@ -127,19 +127,17 @@ Deno.test("--no-backup upgrades an older database without a copy, and says so", 
 
 Deno.test("a migration that fails leaves the database at its previous version and the start fails in one line", () =>
   withRoot(async (root) => {
-    // The last migration adds an index of queue_recipients: a database that has it already makes it fail.
-    assert.match(MIGRATIONS[OLD], /CREATE INDEX queue_recipients_unreported/);
+    // The last migration adds queue_messages.sign_pending: a database that has it already makes it fail.
+    assert.match(MIGRATIONS[OLD], /ALTER TABLE queue_messages ADD COLUMN sign_pending/);
     const dir = await oldDataDir(
       root,
       "data",
       OLD,
-      "CREATE INDEX queue_recipients_unreported ON queue_recipients (message_id);",
+      "ALTER TABLE queue_messages ADD COLUMN sign_pending INTEGER;",
     );
     const pattern = new RegExp(
       `^postern: Cannot upgrade database .*postern.db from schema ${OLD} to ${SCHEMA_VERSION}: migration ` +
-        `${
-          OLD + 1
-        } failed \\(index queue_recipients_unreported already exists\\); the database stays at schema ${OLD}, ` +
+        `${OLD + 1} failed \\(duplicate column name: sign_pending\\); the database stays at schema ${OLD}, ` +
         `copy of schema ${OLD} at .*\\.bak$`,
     );
     const check = await cli(["db", "check", "--data", dir]);

@@ -1,10 +1,12 @@
 /**
  * Enqueue cost per EmailSubmission (issue 23 target: ≤ 2 ms p50): SubmissionService.create of a
- * ~10 KB draft to one recipient elsewhere, which signs it (DKIM, Ed25519 + RSA) and queues it in the
- * submission's transaction, against the same create held for an hour (recorded, not signed, not
- * queued) as the baseline, interleaved; and the queue's insert alone (store.queue.enqueue of the
- * signed bytes in its own transaction) and DKIM signing alone, to split the difference. Medians of `ROUNDS` each, after a warm-up, on a temporary
- * data directory with the default synchronous=NORMAL.
+ * ~10 KB draft to one recipient elsewhere, which records it and queues it unsigned in the
+ * submission's transaction (the delivery worker signs it before its first attempt), against the
+ * same create held for an hour (recorded, not queued) as the baseline, interleaved; and the queue's
+ * insert alone (store.queue.enqueue of the signed bytes in its own transaction) and DKIM signing
+ * alone (Ed25519 + RSA-2048, what the worker now does once per message), to split the difference.
+ * Medians of `ROUNDS` each, after a warm-up, on a temporary data directory with the default
+ * synchronous=NORMAL.
  * Usage: deno run -A scripts/bench/queue_enqueue.ts [ROUNDS]
  */
 import { resolveConfig } from "../../src/config/mod.ts";
@@ -55,10 +57,11 @@ try {
   const insert: number[] = [];
   const signing: number[] = [];
   const signer = new DkimSigner(services.dkimKeys, () => {});
-  const signed = (await services.store.queue.content(
+  const unsigned = (await services.store.queue.content(
     (await services.submissions.create(alice, alice, { identityId: identity.id, emailId: await draft(-1) }))
       .id,
   )) ?? new Uint8Array(10_000);
+  const signed = await signer.sign(unsigned);
   for (let i = 0; i < ROUNDS + 20; i++) {
     const emailIds = [await draft(2 * i), await draft(2 * i + 1)];
     const a = () =>
@@ -85,7 +88,7 @@ try {
     const samples = [];
     for (const [work, into] of order) samples.push([await timed(work), into] as const);
     const queued = await timed(c);
-    const signedAlone = await timed(() => signer.sign(signed));
+    const signedAlone = await timed(() => signer.sign(unsigned));
     if (i < 20) continue; // warm-up
     signing.push(signedAlone);
     for (const [ms, into] of samples) into.push(ms);
@@ -95,12 +98,13 @@ try {
   const line = (name: string, xs: number[]) =>
     console.log(`${name.padEnd(52)} p50 ${p(xs, 0.5).toFixed(3)} ms  p90 ${p(xs, 0.9).toFixed(3)} ms`);
   console.log(`Enqueue cost per EmailSubmission, ${ROUNDS} rounds, ~10 KB message, one remote recipient`);
-  line("create, sent now (sign + record + enqueue)", now);
+  line("create, sent now (record + enqueue unsigned)", now);
   line("create, held (record only; baseline)", held);
   line("queue insert alone (store.queue.enqueue, own txn)", insert);
-  line("DKIM signing alone (Ed25519 + RSA-2048)", signing);
-  console.log(`difference of the medians (sign + enqueue): ${(p(now, 0.5) - p(held, 0.5)).toFixed(3)} ms`);
-  console.log(`target: enqueue ≤ 2 ms p50: ${p(insert, 0.5) <= 2 ? "met" : "NOT met"} (queue insert alone)`);
+  line("DKIM signing alone (Ed25519 + RSA-2048; in the worker)", signing);
+  console.log(`difference of the medians (enqueue): ${(p(now, 0.5) - p(held, 0.5)).toFixed(3)} ms`);
+  console.log(`target: enqueue ≤ 2 ms p50: ${p(now, 0.5) <= 2 ? "met" : "NOT met"} (create, sent now)`);
+  console.log(`load average ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 } finally {
   await services.close();
   await Deno.remove(dir, { recursive: true });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { openStore } from "../store/mod.ts";
 import { DkimKeyService } from "./dkim_keys.ts";
-import { DkimSigner } from "./dkim_signing.ts";
+import { DkimSigner, rsaSign } from "./dkim_signing.ts";
 
 const message = (from: string) =>
   new TextEncoder().encode(`From: ${from}\r\nTo: x@elsewhere.example\r\nSubject: Hi\r\n\r\nHello\r\n`);
@@ -121,4 +121,18 @@ Deno.test("From and the other single fields are oversigned: mailauth verifies, a
     store.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("the RSA signature made off the event loop is the one crypto.sign makes", async () => {
+  const { generateKeyPairSync, sign } = await import("node:crypto");
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const pem = String(privateKey.export({ type: "pkcs8", format: "pem" }));
+  for (const text of ["", "from:alice@example.org\r\n", "x".repeat(5000)]) {
+    const data = new TextEncoder().encode(text);
+    const made = await rsaSign(pem, privateKey, data);
+    assert.deepEqual(Buffer.from(made), sign("sha256", data, privateKey), `${text.length} bytes`);
+  }
+  // The key imported once is used again.
+  const again = await rsaSign(pem, privateKey, new Uint8Array([1, 2, 3]));
+  assert.deepEqual(Buffer.from(again), sign("sha256", new Uint8Array([1, 2, 3]), privateKey));
 });

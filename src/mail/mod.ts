@@ -43,7 +43,7 @@ export { byRoute } from "./queue_routes.ts";
 export { OutboundQueue } from "./queue.ts";
 export { DEFAULT_LEASE_MS, QueueWorker } from "./queue_worker.ts";
 export type { QueueWorkerDeps } from "./queue_worker.ts";
-export { nextAttempt, routeFor } from "./queue_routes.ts";
+export { nextAttempt, routeFor, usesSmarthost } from "./queue_routes.ts";
 export type { BounceComposer, BounceInput, BounceRecipient } from "./bounce.ts";
 export { PUSH_LIMITS, PushSubscriptionService } from "./push_subscriptions.ts";
 export type { PushSubscriptionChanges, PushSubscriptionInput } from "./push_subscriptions.ts";

@@ -13,14 +13,14 @@ import type { OutboundTransport, Route } from "../outbound/mod.ts";
 export function routeFor(
   domain: string,
   outbound: OutboundSettings,
-  smarthost: SmarthostSettings,
+  smarthost: SmarthostSettings | undefined,
 ): Route | { unavailable: string } {
   const relay = outbound.relays.find((r) => r.domain === domain);
   if (relay) {
     return { kind: "relay", relay: { host: relay.host, port: relay.port, security: relay.security } };
   }
-  if (outbound.route === "smarthost" || outbound.smarthostDomains.includes(domain)) {
-    if (!smarthost.host) {
+  if (usesSmarthost(domain, outbound)) {
+    if (!smarthost?.host) {
       return {
         unavailable: `451 4.3.5 Mail for ${domain} goes through the smarthost, but no Smarthost host is set`,
       };
@@ -38,6 +38,15 @@ export function routeFor(
     };
   }
   return { kind: "mx" };
+}
+
+/**
+ * Whether mail for `domain` goes through the smarthost: the caller reads the Smarthost settings (a
+ * sealed password to open) only then, not for every delivery.
+ */
+export function usesSmarthost(domain: string, outbound: OutboundSettings): boolean {
+  if (outbound.relays.some((r) => r.domain === domain)) return false;
+  return outbound.route === "smarthost" || outbound.smarthostDomains.includes(domain);
 }
 
 /**

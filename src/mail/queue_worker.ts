@@ -5,7 +5,10 @@
  *    (of two workers or processes exactly one gets it; a worker that dies leaves a lease that
  *    expires, and the work is claimed again), started within the per-domain and global caps and
  *    the per-domain rate delay (kept by each process, as Postfix's queue manager keeps its own).
- * 2. attempt: the route from the settings (queue_routes.ts), one call of the transport, each
+ * 2. attempt: a message queued unsigned is DKIM-signed first, once: the signed bytes replace the
+ *    stored ones before anything is sent, so every attempt of every domain sends the same bytes
+ *    (queueing a submission does not wait for a signature). Then the route from the settings
+ *    (queue_routes.ts), one call of the transport, each
  *    recipient's result recorded with its submission's deliveryStatus in one write (which logs the
  *    EmailSubmission change, so a StateChange is pushed): delivered; permanent → failed;
  *    temporary → deferred until the next attempt of the schedule, or failed once expired.
@@ -30,7 +33,7 @@ import type { BounceComposer } from "./bounce.ts";
 import type { LoggedWrite, Store } from "./deps.ts";
 import { type LocalDelivery, status } from "./delivery.ts";
 import { queueNotices } from "./queue_notices.ts";
-import { nextAttempt, routeFor } from "./queue_routes.ts";
+import { nextAttempt, routeFor, usesSmarthost } from "./queue_routes.ts";
 
 /** How long a claim lasts by default (x:Outbound leaseSeconds): the transport gives up well before. */
 export const DEFAULT_LEASE_MS = 15 * 60_000;
@@ -59,6 +62,8 @@ export interface QueueWorkerDeps {
    * forwarding.ts), the original sender behind it; unset or otherwise, the sender itself.
    */
   returnPath?: (mailFrom: string) => string;
+  /** DKIM-signs a message queued unsigned (dkim_signing.ts); absent: it leaves as it is. */
+  sign?: (message: Uint8Array) => Promise<Uint8Array>;
   /** Overrides x:Outbound leaseSeconds. */
   leaseMs?: number;
   /** Where a failure of the worker itself is reported. */
@@ -173,10 +178,14 @@ export class QueueWorker {
   ): Promise<void> {
     const claimed = claim.recipients;
     const message = await this.deps.store.queue.get(messageId);
-    const content = await this.deps.store.queue.content(messageId);
+    let content = await this.deps.store.queue.content(messageId);
     if (!message || !content) return; // deleted by an operator meanwhile
+    if (message.signPending) content = await this.#signOnce(messageId, content);
+    if (!content) return;
     const recipients = claimed.map((r) => r.recipient);
-    const route = routeFor(domain, settings, await this.deps.smarthost());
+    // The Smarthost settings (a sealed password to open) are read only for mail that goes through it.
+    const smarthost = usesSmarthost(domain, settings) ? await this.deps.smarthost() : undefined;
+    const route = routeFor(domain, settings, smarthost);
     let results: Record<string, RecipientResult>;
     if (message.kind === "bounce" && await this.#allLocal(recipients)) {
       results = await this.#intoInboxes(recipients, content);
@@ -210,7 +219,21 @@ export class QueueWorker {
           : [],
       };
     });
+    // Every recipient of the message delivered by this attempt: no bounce or delay notice can be due,
+    // so the message is not read again for them.
+    const covered = message.recipients.every((r) => claimed.some((c) => c.id === r.id));
+    if (covered && outcome.every((o) => o.state === "delivered")) return;
     await this.notify(messageId, now);
+  }
+
+  /**
+   * Signs a message queued unsigned and stores the signed bytes; the bytes stored afterwards (those
+   * of whichever worker stored first, when two domains of the message are attempted at once).
+   */
+  async #signOnce(messageId: number, unsigned: Uint8Array): Promise<Uint8Array | undefined> {
+    const signed = this.deps.sign ? await this.deps.sign(unsigned) : unsigned;
+    if (await this.deps.store.queue.storeSigned(messageId, signed)) return signed;
+    return await this.deps.store.queue.content(messageId);
   }
 
   /** A recipient's new state from the transport's result. */

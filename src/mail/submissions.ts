@@ -135,11 +135,14 @@ export class SubmissionService {
       );
     }
     const sendNow = sendAt <= now;
-    // Sent now: signed once before the transaction (it may only await store calls), the same for
-    // local and remote recipients (RFC 6376 §5: this is the originating domain's server).
-    const signed = sendNow ? await this.signed(message) : message;
     const local = sendNow ? await this.localRecipients(envelope.rcptTo) : new Set<string>();
     const remote = envelope.rcptTo.map((r) => r.email).filter((r) => !local.has(r));
+    // Sent now to this server's accounts: signed once before the transaction (it may only await
+    // store calls), the same bytes for local and remote recipients (RFC 6376 §5: this is the
+    // originating domain's server). Only to remote ones: queued unsigned, and the delivery worker
+    // signs it once before its first attempt (queue_worker.ts), so the request does not wait for it.
+    const signLater = sendNow && local.size === 0 && this.deps.sign !== undefined;
+    const signed = sendNow && !signLater ? await this.signed(message) : message;
     const record: Omit<SubmissionRecord, "id"> = {
       accountId,
       identityId: identity.id,
@@ -157,7 +160,7 @@ export class SubmissionService {
     const id = await this.write(async () => {
       const id = await this.store.submissions.insert(record);
       if (sendNow && remote.length) {
-        await this.enqueue({ ...record, id }, remote, signed, now);
+        await this.enqueue({ ...record, id }, remote, signed, now, { signPending: signLater });
       }
       return { result: id, events: [], changes: [change(id, "created", accountId)] };
     });
@@ -280,12 +283,16 @@ export class SubmissionService {
     });
   }
 
-  /** Queues the message for `recipients` (in the caller's transaction), without its Bcc. */
+  /**
+   * Queues the message for `recipients` (in the caller's transaction), without its Bcc; with
+   * `signPending` it is not signed yet and the delivery worker signs it.
+   */
   private async enqueue(
     submission: SubmissionRecord,
     recipients: string[],
     signed: Uint8Array,
     now: number,
+    options: { signPending?: boolean } = {},
   ): Promise<void> {
     await this.store.queue.enqueue({
       accountId: submission.accountId,
@@ -294,6 +301,7 @@ export class SubmissionService {
       mailFrom: submission.envelope.mailFrom.email,
       envelopeId: submission.envelope.mailFrom.parameters?.ENVID ?? submissionEnvelopeId(submission.id),
       message: withoutBcc(signed),
+      signPending: options.signPending,
       recipients,
       createdAt: now,
     });

@@ -39,7 +39,20 @@ function headerOf(message: Uint8Array): Uint8Array {
   return message;
 }
 
-/** Whether any byte is outside US-ASCII. */
+/**
+ * Whether any byte is outside US-ASCII. Four bytes at a time where the bytes are aligned (a 10 KB
+ * message is checked on every delivery; `bytes.some` cost a callback per byte).
+ */
 export function hasEightBit(bytes: Uint8Array): boolean {
-  return bytes.some((b) => b >= 0x80);
+  let i = 0;
+  const end = bytes.length;
+  while (i < end && (bytes.byteOffset + i) % 4 !== 0) if (bytes[i++] >= 0x80) return true;
+  const words = Math.floor((end - i) / 4);
+  if (words > 0) {
+    const view = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+    for (let w = 0; w < words; w++) if (view[w] & 0x80808080) return true;
+    i += words * 4;
+  }
+  while (i < end) if (bytes[i++] >= 0x80) return true;
+  return false;
 }

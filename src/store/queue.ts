@@ -5,6 +5,7 @@
 import type { Db, Row } from "./db.ts";
 import {
   domainOf,
+  type DueDelivery,
   type QueuedMessageRecord,
   type QueuedRecipientRecord,
   type QueueKind,
@@ -46,12 +47,13 @@ function toMessage(row: Row, recipients: QueuedRecipientRecord[]): QueuedMessage
     createdAt: Number(row.created_at),
     delayNotifiedAt: nullableNumber(row.delay_notified_at),
     bouncedAt: nullableNumber(row.bounced_at),
+    signPending: Number(row.sign_pending ?? 0) === 1,
     recipients,
   };
 }
 
-const MESSAGE_COLUMNS =
-  "id, account_id, submission_id, kind, mail_from, envelope_id, size, created_at, delay_notified_at, bounced_at";
+const MESSAGE_COLUMNS = "id, account_id, submission_id, kind, mail_from, envelope_id, size, created_at, " +
+  "delay_notified_at, bounced_at, sign_pending";
 const ACTIVE = "state IN ('queued', 'deferred')";
 
 /** SQLite implementation of {@link QueueRepository}. */
@@ -64,7 +66,7 @@ export function sqliteQueue(db: Db): QueueRepository {
       return db.transaction(() => {
         const id = db.run(
           `INSERT INTO queue_messages (account_id, submission_id, kind, mail_from, envelope_id, message, size,
-             created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+             created_at, sign_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           m.accountId,
           m.submissionId,
           m.kind,
@@ -73,6 +75,7 @@ export function sqliteQueue(db: Db): QueueRepository {
           m.message,
           m.message.length,
           m.createdAt,
+          m.signPending ? 1 : 0,
         ).id;
         const first = m.firstAttemptAt ?? m.createdAt;
         for (const recipient of new Set(m.recipients)) {
@@ -96,6 +99,16 @@ export function sqliteQueue(db: Db): QueueRepository {
     content(id) {
       const row = db.get<{ message: Uint8Array }>("SELECT message FROM queue_messages WHERE id = ?", id);
       return Promise.resolve(row && new Uint8Array(row.message));
+    },
+    storeSigned(id, signed) {
+      return Promise.resolve(
+        db.run(
+          "UPDATE queue_messages SET message = ?, size = ?, sign_pending = 0 WHERE id = ? AND sign_pending = 1",
+          signed,
+          signed.length,
+          id,
+        ).changes > 0,
+      );
     },
     list(filter = {}) {
       const rows = db.all(
@@ -124,17 +137,30 @@ export function sqliteQueue(db: Db): QueueRepository {
           submissionId,
         ),
       )),
-    due: (now, limit) =>
-      Promise.resolve(
-        db.all<{ message_id: number; domain: string }>(
-          `SELECT message_id, domain FROM queue_recipients
-           WHERE ${ACTIVE} AND next_attempt_at <= ? AND claimed_until < ?
-           GROUP BY message_id, domain ORDER BY MIN(next_attempt_at), message_id LIMIT ?`,
-          now,
-          now,
-          limit,
-        ).map((r) => ({ messageId: Number(r.message_id), domain: String(r.domain) })),
-      ),
+    due(now, limit) {
+      // Walks the due index (next_attempt_at, then id: the index's own order, so no sort) instead of
+      // grouping every active row: with 10,000 queued that was 3.7 ms a call, and the worker asks after
+      // each delivery. A message with several recipients at a domain gives several rows: a few more
+      // rows than pairs are read, and the pairs are told apart here.
+      const rows = db.all<{ message_id: number; domain: string }>(
+        `SELECT message_id, domain FROM queue_recipients INDEXED BY queue_recipients_due
+         WHERE ${ACTIVE} AND next_attempt_at <= ? AND claimed_until < ?
+         ORDER BY next_attempt_at, id LIMIT ?`,
+        now,
+        now,
+        limit * 4,
+      );
+      const seen = new Set<string>();
+      const due: DueDelivery[] = [];
+      for (const row of rows) {
+        const key = `${row.message_id} ${row.domain}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        due.push({ messageId: Number(row.message_id), domain: String(row.domain) });
+        if (due.length === limit) break;
+      }
+      return Promise.resolve(due);
+    },
     claim: (messageId, domain, now, until) =>
       Promise.resolve(
         db.all(

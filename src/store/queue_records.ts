@@ -60,6 +60,8 @@ export interface QueuedMessageRecord {
   delayNotifiedAt: number | null;
   /** When the last bounce naming some of its failed recipients was made, null if none (yet). */
   bouncedAt: number | null;
+  /** Stored unsigned: the delivery worker signs it before its first attempt (see storeSigned). */
+  signPending: boolean;
   recipients: QueuedRecipientRecord[];
 }
 
@@ -70,8 +72,10 @@ export interface NewQueuedMessage {
   kind: QueueKind;
   mailFrom: string;
   envelopeId?: string | null;
-  /** The message as it goes on the wire: DKIM-signed, without Bcc. */
+  /** The message as it goes on the wire: DKIM-signed (unless `signPending`), without Bcc. */
   message: Uint8Array;
+  /** The message is not signed yet: the delivery worker signs it before its first attempt. */
+  signPending?: boolean;
   recipients: string[];
   createdAt: number;
   /** When the first attempt is due; default `createdAt`. */
@@ -126,6 +130,12 @@ export interface QueueRepository {
   get(id: number): Promise<QueuedMessageRecord | undefined>;
   /** The bytes of a message, undefined if there is none. */
   content(id: number): Promise<Uint8Array | undefined>;
+  /**
+   * Replaces the content of a message stored unsigned (`signPending`) by its signed bytes and clears
+   * the mark, unless another worker did first; whether these bytes were stored. Either way
+   * {@link content} then gives the bytes every attempt sends.
+   */
+  storeSigned(id: number, signed: Uint8Array): Promise<boolean>;
   /** Messages matching `filter`, by id. */
   list(filter?: QueueFilter): Promise<QueuedMessageRecord[]>;
   /** The messages of an EmailSubmission. */

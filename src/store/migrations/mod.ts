@@ -37,6 +37,7 @@ import { sql as groupSendAs } from "./040_group_send_as.ts";
 import { sql as imap } from "./041_imap.ts";
 import { sql as forward } from "./042_forward.ts";
 import { sql as queueNotices } from "./043_queue_notices.ts";
+import { sql as queueSigning } from "./044_queue_signing.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -75,4 +76,5 @@ export const MIGRATIONS: readonly string[] = [
   imap,
   forward,
   queueNotices,
+  queueSigning,
 ];
