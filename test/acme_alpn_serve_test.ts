@@ -57,23 +57,7 @@ Deno.test({
         assert.match(server.stderr(), new RegExp(`Answered a TLS-ALPN-01 validation for \\\\?"?${name}`));
       }
       // The application on the same port, verified up to Pebble's root for the name.
-      const curl = await new Deno.Command("curl", {
-        args: [
-          "-sS",
-          "--cacert",
-          "/dev/stdin",
-          "--resolve",
-          `mail.example.org:${httpsPort}:127.0.0.1`,
-          `https://mail.example.org:${httpsPort}/healthz`,
-        ],
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const writer = curl.stdin.getWriter();
-      await writer.write(new TextEncoder().encode(await pebble.rootPem()));
-      await writer.close();
-      const output = await curl.output();
+      const output = await curlHealth(httpsPort, await pebble.rootPem());
       assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
       assert.equal(
         JSON.parse(new TextDecoder().decode(output.stdout)).listeners.https,
