@@ -1,15 +1,25 @@
 import assert from "node:assert/strict";
 import { HAS_DNSMASQ, startDnsmasq } from "./dnsmasq_helpers.ts";
 import { DnsResolver } from "../src/dns/mod.ts";
-import { AuthenticationPool, type AuthenticationVerdict, MailAuthenticator } from "../src/mail/mod.ts";
+import {
+  AuthenticationPool,
+  type AuthenticationVerdict,
+  MailAuthenticator,
+  messageFacts,
+} from "../src/mail/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const authservId = "mx.example.org";
 
-/** What a check says, comparable across threads (the message as text, the junk set as a list). */
+/**
+ * What a check says, comparable across threads (the message as text, the junk set as a list); the
+ * facts a worker reads beside the checks must be those of the message it returns.
+ */
 function plain(verdict: AuthenticationVerdict) {
-  return { ...verdict, message: decoder.decode(verdict.message), junk: [...verdict.junk].sort() };
+  const { facts, ...checks } = verdict;
+  if (facts) assert.deepEqual(facts, messageFacts(verdict.message), "the worker's facts of the message");
+  return { ...checks, message: decoder.decode(verdict.message), junk: [...verdict.junk].sort() };
 }
 
 const messages: Record<string, Uint8Array> = {
