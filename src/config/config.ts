@@ -1,4 +1,5 @@
 import { DEFAULT_BUSY_TIMEOUT_MS, MAX_BUSY_TIMEOUT_MS } from "../model/background.ts";
+import { wholeNumber } from "./whole_number.ts";
 import { domainNameSchema } from "../model/objects/mod.ts";
 import { DNS_ENVIRONMENT, resolveDnsServers } from "./dns_config.ts";
 import { ConfigError } from "./errors.ts";
@@ -285,14 +286,6 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     dnsServers: resolveDnsServers(input.dnsServer, env),
     mailHost,
   };
-}
-
-function wholeNumber(text: string, what: string, min: number, max: number): number {
-  const value = /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!(value >= min && value <= max)) {
-    throw new ConfigError(`Invalid ${what} "${text}": a whole number from ${min} to ${max}`);
-  }
-  return value;
 }
 
 function isOrigin(text: string): boolean {

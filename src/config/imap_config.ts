@@ -3,6 +3,7 @@
  * TLS (--imaps-listen, RFC 8314), on the certificate of --tls-cert/--tls-key or ACME, and their
  * limits. Each limit is a flag and a POSTERN_IMAP_* variable with a default named beside it.
  */
+import { wholeNumber } from "./whole_number.ts";
 import { ConfigError } from "./errors.ts";
 
 /** The resolved IMAP settings; both listeners undefined: no IMAP. */
@@ -72,14 +73,7 @@ export function resolveImapConfig(
     flag: string,
     fallback: number,
     [min, max]: [number, number],
-  ) => {
-    const text = given ?? env[variable] ?? String(fallback);
-    const value = /^\d{1,10}$/.test(text.trim()) ? Number(text.trim()) : NaN;
-    if (!(value >= min && value <= max)) {
-      throw new ConfigError(`Invalid ${flag} (${variable}) "${text}": a whole number from ${min} to ${max}`);
-    }
-    return value;
-  };
+  ) => wholeNumber(given ?? env[variable] ?? String(fallback), `${flag} (${variable})`, min, max);
   const listen = (given: string | undefined, variable: keyof typeof IMAP_ENVIRONMENT, flag: string) => {
     const text = given ?? (env[variable] || undefined);
     if (text === undefined) return undefined;

@@ -3,6 +3,7 @@
  * limits. Each limit is a flag and a POSTERN_SMTP_* variable with a default from an RFC or from
  * Postfix's, named beside it.
  */
+import { wholeNumber } from "./whole_number.ts";
 import { ConfigError } from "./errors.ts";
 
 /** The resolved SMTP settings; `listen` undefined: no SMTP listener. */
@@ -112,14 +113,7 @@ export function resolveSmtpConfig(
     flag: string,
     fallback: number,
     [min, max]: [number, number],
-  ) => {
-    const text = given ?? env[variable] ?? String(fallback);
-    const value = /^\d{1,10}$/.test(text.trim()) ? Number(text.trim()) : NaN;
-    if (!(value >= min && value <= max)) {
-      throw new ConfigError(`Invalid ${flag} (${variable}) "${text}": a whole number from ${min} to ${max}`);
-    }
-    return value;
-  };
+  ) => wholeNumber(given ?? env[variable] ?? String(fallback), `${flag} (${variable})`, min, max);
   const submission = (given: string | undefined, variable: keyof typeof SMTP_ENVIRONMENT, flag: string) => {
     const text = given ?? (env[variable] || undefined);
     if (text === undefined) return undefined;
