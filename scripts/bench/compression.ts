@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { DEFAULT_COMPRESSION } from "../../src/http/mod.ts";
-import { ADMIN_PASSWORD, DOMAIN, growMailbox, PASSWORD, USER, withServices } from "./email_store.ts";
+import { ADMIN_PASSWORD, DOMAIN, growMailbox, jmap, PASSWORD, USER, withServices } from "./email_store.ts";
 import { ProcessGroup } from "./processes.ts";
 import { type Figure, median, percent, printTable } from "./report.ts";
 import { basic, bootstrapData } from "./setup_data.ts";
@@ -45,15 +45,15 @@ export async function compressionFigures(
   const authorization = basic(`${USER}@${DOMAIN}`, PASSWORD);
   const session = await (await fetch(`${server.url}/jmap/session`, { headers: { authorization } })).json();
   const accountId = session.primaryAccounts[MAIL] as string;
-  const boxes = await (await fetch(`${server.url}/jmap`, {
-    method: "POST",
-    headers: { authorization, "content-type": "application/json" },
-    body: JSON.stringify({
-      using: [CORE, MAIL],
-      methodCalls: [["Mailbox/get", { accountId, ids: null }, "b"]],
-    }),
-  })).json();
-  const inbox = boxes.methodResponses[0][1].list.find((m: { role: string }) => m.role === "inbox").id;
+  const [[, boxes]] = await jmap(server.url, authorization, [[
+    "Mailbox/get",
+    { accountId, ids: null },
+    "b",
+  ]]) as unknown as [
+    string,
+    { list: { id: string; role: string }[] },
+  ][];
+  const inbox = boxes.list.find((m) => m.role === "inbox")!.id;
   const body = JSON.stringify({
     using: [CORE, MAIL],
     methodCalls: [

@@ -102,7 +102,12 @@ export interface EmailStoreMeasurements {
   rssBytes: number;
 }
 
-async function jmap(url: string, auth: string, methodCalls: unknown[]): Promise<Record<string, unknown>[]> {
+/** POST /jmap with `methodCalls` (core and mail); its methodResponses, or an error for a non-200. */
+export async function jmap(
+  url: string,
+  auth: string,
+  methodCalls: unknown[],
+): Promise<Record<string, unknown>[]> {
   const response = await fetch(`${url}/jmap`, {
     method: "POST",
     headers: { authorization: auth, "content-type": "application/json" },
