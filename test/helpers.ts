@@ -195,24 +195,55 @@ export async function startServerProcess(
   return server;
 }
 
-/** A loopback port nothing listens on (at the time of the call). */
+/** Where freePort records the ports it handed out, shared by every test file and process on the machine. */
+const PORT_RESERVATIONS = `${Deno.env.get("TMPDIR") ?? "/tmp"}/postern-test-ports`;
+/** How long a handed-out port stays reserved: far longer than any server takes to bind it. */
+const PORT_RESERVATION_MS = 10 * 60_000;
+
+/**
+ * A loopback port nothing listens on, and that no other test file (worker or process) was handed in the
+ * last ten minutes. Checking that a port is free is not enough: between the check and the server's bind
+ * (a child process starting, a second or more) another file could pick the same port, which failed CI once
+ * ("address is already in use"). Each pick is therefore reserved with a file created exclusively.
+ */
 export function freePort(): number {
   // Below Linux's ephemeral range (32768–60999): a port the kernel hands out for port 0 or for an
-  // outgoing connection of another test file running in parallel is never one chosen here, and a
-  // random pick makes two files choosing the same port unlikely. Each is checked free.
-  for (let tries = 0; tries < 200; tries++) {
+  // outgoing connection of another test file running in parallel is never one chosen here.
+  Deno.mkdirSync(PORT_RESERVATIONS, { recursive: true });
+  for (let tries = 0; tries < 500; tries++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!reservePort(port)) continue;
     try {
       Deno.listen({ hostname: "127.0.0.1", port }).close();
       return port;
     } catch {
-      // taken: try another
+      // taken by something else: keep the reservation (it is in use anyway) and try another
     }
   }
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+  throw new Error(`no free loopback port between 20000 and 32000 (reservations in ${PORT_RESERVATIONS})`);
+}
+
+/** Claims `port` for this caller: true when no recent reservation exists (a stale one is taken over). */
+function reservePort(port: number): boolean {
+  const path = `${PORT_RESERVATIONS}/${port}`;
+  try {
+    Deno.openSync(path, { write: true, createNew: true }).close();
+    return true;
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  try {
+    const modified = Deno.statSync(path).mtime?.getTime() ?? 0;
+    if (Date.now() - modified < PORT_RESERVATION_MS) return false;
+    // Stale: renaming is atomic, so of two callers taking it over only one succeeds.
+    const stale = `${path}.${crypto.randomUUID()}.stale`;
+    Deno.renameSync(path, stale);
+    Deno.removeSync(stale);
+    Deno.openSync(path, { write: true, createNew: true }).close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Collects the JMAP surface's warnings and errors (as they come) until `stop`, which returns them. */

@@ -6,6 +6,8 @@
  * IMAP response values (RFC 9051 §4) so its answers can be compared as structures.
  */
 
+import { freePort } from "./helpers.ts";
+
 /** Whether Dovecot's IMAP server is installed and this process is root (Dovecot's master must be). */
 export function canRunDovecotImap(): boolean {
   try {
@@ -102,13 +104,6 @@ export async function startDovecotImap(messages: Uint8Array[]): Promise<DovecotI
       await stop();
     },
   };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 function config(dir: string, port: number): string {
