@@ -62,6 +62,7 @@ export async function startImap(
     recheck: (authorization: string, client: string) =>
       synced(() => services.connectionAuthenticator.authenticate(authorization, client)),
     mailboxes: imapMailboxes(services),
+    messages: services.imapMailboxes,
     metrics,
     log: getLogger(["postern", "imap"]),
     limits: { maxErrors: limits.maxErrors },

@@ -4,7 +4,26 @@
  * (src/imap_listener.ts) builds it from MailboxService and the directory; tests may give their own.
  * The items only the IMAP store knows (UIDNEXT, UIDVALIDITY, HIGHESTMODSEQ, SIZE, DELETED, MAILBOXID)
  * come from `imapStatus` (the IMAP mailbox service of src/mail/); without it STATUS leaves them out.
+ *
+ * The selected state's operations (SELECT, FETCH, STORE, SEARCH, COPY, MOVE, EXPUNGE, APPEND) are
+ * `ImapMessages`: the IMAP mail service of src/mail/imap_mailbox.ts as the session uses it.
  */
+import type { ImapMailboxService } from "../mail/mod.ts";
+
+/** The IMAP mail service's operations on messages, as the session uses them (composition root: services.imapMailboxes). */
+export type ImapMessages = Pick<
+  ImapMailboxService,
+  | "select"
+  | "changes"
+  | "facts"
+  | "message"
+  | "storeFlags"
+  | "copy"
+  | "move"
+  | "expunge"
+  | "append"
+  | "resolve"
+>;
 
 /** A mailbox as one viewer sees it over IMAP. */
 export interface ImapMailbox {

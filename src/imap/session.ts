@@ -21,9 +21,10 @@ import { capabilities } from "./capabilities.ts";
 import type { DecodeEvent, ImapCommand, ResponseValue, StatusResponse } from "./command.ts";
 import type { ImapCommandDecoder } from "./decoder.ts";
 import { answerOf } from "./errors.ts";
-import type { ImapMailboxes } from "./mailbox_deps.ts";
+import type { ImapMailboxes, ImapMessages } from "./mailbox_deps.ts";
 import type { ImapMetrics } from "./metrics.ts";
 import { atom, ResponseWriter } from "./response.ts";
+import type { SelectedMailbox } from "./selected.ts";
 
 /** What the session needs from the services. */
 export interface SessionDeps {
@@ -32,6 +33,8 @@ export interface SessionDeps {
   /** The session's credential checked again (no throttle); throws AuthError when it was revoked. */
   recheck(authorization: string, client: string): Promise<Principal>;
   mailboxes: ImapMailboxes;
+  /** The selected state's operations (src/mail/imap_mailbox.ts). */
+  messages: ImapMessages;
   metrics: ImapMetrics;
   log: Logger;
   limits: { maxErrors: number };
@@ -75,6 +78,13 @@ export type SessionState = "notAuthenticated" | "authenticated" | "selected" | "
 /** One command's entry in the dispatch table (commands/table.ts). */
 export interface CommandEntry {
   states: readonly SessionState[];
+  /**
+   * Whether the session may report expunges (EXPUNGE or VANISHED) after this command, in the
+   * synchronisation of the selected mailbox before the tagged answer. RFC 9051 §7.4.1: never while
+   * answering FETCH, STORE or SEARCH (their UID forms may), so sequence numbers the client is using
+   * stay valid. Absent = false.
+   */
+  expunges?: boolean;
   run(session: ImapSession, command: ImapCommand): Promise<Outcome>;
 }
 
@@ -85,6 +95,8 @@ export type Outcome = StatusResponse | "pending";
 export class ImapSession {
   state: SessionState = "notAuthenticated";
   principal: Principal | undefined;
+  /** The selected mailbox and the client's view of it, in the selected state (set by SELECT/EXAMINE). */
+  selected: SelectedMailbox | undefined;
   /** The credential logged in with, as an Authorization value, for the re-check. */
   authorization: string | undefined;
   mechanism: string | undefined;

@@ -1,0 +1,194 @@
+/**
+ * The selected state of a session (RFC 9051 §3.3): which mailbox, and what the client has been told
+ * about it. The client's view is the list of UIDs it knows in ascending order (index + 1 is the
+ * message sequence number), with each message's flags and MODSEQ as last reported; it changes only
+ * when the session writes EXISTS, EXPUNGE/VANISHED or FETCH, never behind the client's back, so
+ * sequence numbers stay stable between those responses (RFC 9051 §7.4.1).
+ *
+ * The handlers of the selected state resolve sequence sets here, and record what they reported
+ * (a STORE's FETCH, a MOVE's EXPUNGE) so the synchronisation after the command does not repeat it.
+ * Pure data: the store is read by the session's sync (session_sync.ts) and by the handlers.
+ */
+import type { SequenceSet } from "./command.ts";
+import { ImapBad } from "./errors.ts";
+
+/** A message of the selected mailbox as the client knows it. */
+export interface KnownMessage {
+  uid: number;
+  emailId: number;
+  modseq: number;
+  flags: string[];
+}
+
+/** What the session reads of a mailbox when it selects it (the IMAP mail service's ImapSelection). */
+export interface SelectedMailboxInit {
+  accountId: number;
+  mailboxId: number;
+  /** The name as selected (decoded). */
+  name: string;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  readOnly: boolean;
+  /** Ascending by UID. */
+  messages: readonly KnownMessage[];
+}
+
+/** One selected mailbox and the client's view of it. */
+export class SelectedMailbox {
+  readonly accountId: number;
+  readonly mailboxId: number;
+  readonly name: string;
+  readonly uidValidity: number;
+  readonly readOnly: boolean;
+  /** UIDNEXT as last reported or read. */
+  uidNext: number;
+  /** The highest MODSEQ the client's view is complete up to (HIGHESTMODSEQ as last reported). */
+  modseq: number;
+  /** The last SEARCH … RETURN (SAVE) result, as UIDs (RFC 5182 `$`); empty until one is saved. */
+  saved: number[] = [];
+  #uids: number[];
+  #byUid = new Map<number, KnownMessage>();
+
+  constructor(init: SelectedMailboxInit) {
+    this.accountId = init.accountId;
+    this.mailboxId = init.mailboxId;
+    this.name = init.name;
+    this.uidValidity = init.uidValidity;
+    this.uidNext = init.uidNext;
+    this.modseq = init.highestModseq;
+    this.readOnly = init.readOnly;
+    this.#uids = init.messages.map((m) => m.uid);
+    for (const m of init.messages) this.#byUid.set(m.uid, { ...m, flags: [...m.flags] });
+  }
+
+  /** The mailbox reference the IMAP mail service takes. */
+  get ref(): { accountId: number; mailboxId: number } {
+    return { accountId: this.accountId, mailboxId: this.mailboxId };
+  }
+
+  /** The number of messages the client knows (its last EXISTS). */
+  get exists(): number {
+    return this.#uids.length;
+  }
+
+  /** The known UIDs, ascending (index + 1 = sequence number). Do not modify. */
+  get uids(): readonly number[] {
+    return this.#uids;
+  }
+
+  /** The UID of sequence number `seq` (1-based), or undefined past the end. */
+  uidAt(seq: number): number | undefined {
+    return this.#uids[seq - 1];
+  }
+
+  /** The sequence number of `uid`, or undefined when the client does not know it. */
+  seqOf(uid: number): number | undefined {
+    let low = 0;
+    let high = this.#uids.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const at = this.#uids[middle];
+      if (at === uid) return middle + 1;
+      if (at < uid) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
+  }
+
+  /** The message of `uid` as the client knows it. */
+  message(uid: number): KnownMessage | undefined {
+    return this.#byUid.get(uid);
+  }
+
+  /**
+   * The UIDs a sequence set names, ascending and without repeats (RFC 9051 §9 `sequence-set`).
+   * By UID: `*` is the largest known UID (or, in an empty mailbox, UIDNEXT - 1, so `UID FETCH 5:*`
+   * names nothing), and UIDs the mailbox does not hold are skipped (RFC 9051 §6.4.8). By sequence
+   * number: `*` is the last message, and a number past the last is a client error (BAD), as Dovecot
+   * and RFC 9051 §6.4.5 expect ("Invalid messageset"). `$` is the saved search result (RFC 5182).
+   */
+  resolve(set: SequenceSet, byUid: boolean): number[] {
+    if (set === "$") return this.saved.filter((uid) => this.#byUid.has(uid));
+    if (byUid) {
+      const largest = this.#uids.length ? this.#uids[this.#uids.length - 1] : Math.max(0, this.uidNext - 1);
+      const out = new Set<number>();
+      for (const range of set) {
+        const a = range.start === "*" ? largest : range.start;
+        const b = range.end === "*" ? largest : range.end;
+        const [low, high] = a <= b ? [a, b] : [b, a];
+        // Walk the known UIDs in range, not every number in it: `1:4294967295` stays cheap.
+        for (let i = this.#lowerBound(low); i < this.#uids.length && this.#uids[i] <= high; i++) {
+          out.add(this.#uids[i]);
+        }
+      }
+      return [...out].sort((x, y) => x - y);
+    }
+    const last = this.#uids.length;
+    const seqs = new Set<number>();
+    for (const range of set) {
+      const a = range.start === "*" ? last : range.start;
+      const b = range.end === "*" ? last : range.end;
+      if (a > last || b > last || a === 0 || b === 0) {
+        throw new ImapBad(
+          last === 0 ? "The mailbox is empty" : `Invalid message sequence number (there are ${last})`,
+        );
+      }
+      const [low, high] = a <= b ? [a, b] : [b, a];
+      for (let seq = low; seq <= high; seq++) seqs.add(seq);
+    }
+    return [...seqs].sort((x, y) => x - y).map((seq) => this.#uids[seq - 1]);
+  }
+
+  /** Messages the client is told about by EXISTS (new UIDs, above every known one), in UID order. */
+  append(messages: readonly KnownMessage[]): void {
+    for (const m of [...messages].sort((x, y) => x.uid - y.uid)) {
+      if (this.#byUid.has(m.uid)) continue;
+      const last = this.#uids[this.#uids.length - 1];
+      if (last !== undefined && m.uid < last) throw new Error(`UID ${m.uid} arrived below ${last}`);
+      this.#uids.push(m.uid);
+      this.#byUid.set(m.uid, { ...m, flags: [...m.flags] });
+      if (m.uid >= this.uidNext) this.uidNext = m.uid + 1;
+    }
+  }
+
+  /** Records flags and MODSEQ the client was told by a FETCH response. */
+  update(message: Pick<KnownMessage, "uid" | "modseq" | "flags">): void {
+    const known = this.#byUid.get(message.uid);
+    if (!known) return;
+    known.modseq = message.modseq;
+    known.flags = [...message.flags];
+  }
+
+  /**
+   * Removes the UIDs the client is told are expunged, and returns the sequence numbers each had at
+   * the moment its EXPUNGE is written, in writing order (RFC 9051 §7.5.1: each EXPUNGE renumbers the
+   * messages after it, so they are written from the highest down and every number is still valid).
+   * UIDs the client does not know are ignored.
+   */
+  remove(uids: Iterable<number>): number[] {
+    const seqs: number[] = [];
+    for (const uid of uids) {
+      const seq = this.seqOf(uid);
+      if (seq !== undefined) seqs.push(seq);
+    }
+    if (seqs.length === 0) return seqs;
+    seqs.sort((x, y) => y - x);
+    for (const seq of seqs) this.#byUid.delete(this.#uids[seq - 1]);
+    // One pass, not a splice per message: expunging thousands of a 100,000-message mailbox stays linear.
+    this.#uids = this.#uids.filter((uid) => this.#byUid.has(uid));
+    return seqs;
+  }
+
+  /** Index of the first known UID ≥ `uid`. */
+  #lowerBound(uid: number): number {
+    let low = 0;
+    let high = this.#uids.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.#uids[middle] < uid) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
