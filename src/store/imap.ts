@@ -27,6 +27,7 @@ export interface ImapMessageRow {
 /** What FETCH needs of a message without opening it. */
 export interface ImapMessageFactsRow extends ImapMessageRow {
   threadId: number;
+  /** RFC822.SIZE: the size as FETCH serves it, bare LFs made CRLF (migrations/045_imap_size.ts). */
   size: number;
   /** The internal date (RFC 9051 §2.3.3), ms since the epoch: the email's receivedAt. */
   receivedAt: number;
@@ -137,7 +138,8 @@ export function sqliteImap(db: Db): ImapRepository {
         const rows = db.all<
           RawRow & { thread_id: number; size: number; received_at: number; hash: Uint8Array }
         >(
-          `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw, e.thread_id, e.size, e.received_at, b.hash
+          `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw, e.thread_id, coalesce(e.imap_size, e.size) AS size,
+             e.received_at, b.hash
            FROM email_mailboxes m JOIN emails e ON e.id = m.email_id JOIN blobs b ON b.id = e.blob_id
            WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
           mailboxId,
@@ -167,7 +169,7 @@ export function sqliteImap(db: Db): ImapRepository {
     },
     totals(mailboxId, keyword) {
       const row = db.get<{ size: number | null; flagged: number | null }>(
-        `SELECT sum(e.size) AS size,
+        `SELECT sum(coalesce(e.imap_size, e.size)) AS size,
            sum(EXISTS (SELECT 1 FROM email_keywords k WHERE k.email_id = m.email_id AND k.keyword = ?)) AS flagged
          FROM email_mailboxes m JOIN emails e ON e.id = m.email_id WHERE m.mailbox_id = ?`,
         keyword,
