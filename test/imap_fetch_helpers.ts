@@ -17,6 +17,7 @@ import { ImapSession, type Outcome, type SessionIo } from "../src/imap/session.t
 import { decodeEvents, TEST_LIMITS } from "../src/imap/test_helpers.ts";
 import { startImap } from "../src/imap_listener.ts";
 import { decodeId } from "../src/model/ids.ts";
+import { message } from "./email_helpers.ts";
 import type { TestApp } from "./helpers.ts";
 import type { Who } from "./mail_helpers.ts";
 import { selfSignedCertificate } from "./smtp_submission_helpers.ts";
@@ -173,4 +174,32 @@ export async function startImapOnApp(
       await Promise.all([listeners.imap?.close(), listeners.imaps?.close()]);
     },
   };
+}
+
+let counter = 0;
+/** A distinct message (a new Message-ID each time). */
+export function mail(subject = "Hello", body = "Body"): Uint8Array<ArrayBuffer> {
+  counter++;
+  return message(
+    `From: Carol <carol@example.net>\nTo: alice@example.org\nSubject: ${subject} ${counter}\n` +
+      `Message-ID: <m${counter}.${crypto.randomUUID()}@example.net>\n\n${body} ${counter}\n`,
+  );
+}
+
+/** Appends a message to `who`'s mailbox through the IMAP service; returns its UID. */
+export async function append(
+  t: TestApp,
+  who: Who,
+  name: string,
+  options: { message?: Uint8Array; flags?: string[]; internalDate?: number } = {},
+): Promise<number> {
+  const imap = t.services.imapMailboxes;
+  const entry = (await imap.resolve(decodeId(who.accountId)!, name))!;
+  const ref = { accountId: entry.accountId, mailboxId: entry.mailboxId };
+  const input = {
+    message: options.message ?? mail(),
+    flags: options.flags,
+    internalDate: options.internalDate,
+  };
+  return (await imap.append(decodeId(who.accountId)!, ref, input)).uid;
 }

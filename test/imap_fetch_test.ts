@@ -12,35 +12,7 @@ import type { TestApp } from "./helpers.ts";
 import { withApp } from "./jmap_helpers.ts";
 import { createMailbox, createUsers, mailCall, rights, share, type Who } from "./mail_helpers.ts";
 import { message } from "./email_helpers.ts";
-import { selectedSession } from "./imap_fetch_helpers.ts";
-
-let counter = 0;
-/** A distinct message (a new Message-ID each time). */
-export function mail(subject = "Hello", body = "Body"): Uint8Array<ArrayBuffer> {
-  counter++;
-  return message(
-    `From: Carol <carol@example.net>\nTo: alice@example.org\nSubject: ${subject} ${counter}\n` +
-      `Message-ID: <m${counter}.${crypto.randomUUID()}@example.net>\n\n${body} ${counter}\n`,
-  );
-}
-
-/** Appends a message to `who`'s mailbox through the IMAP service; returns its UID. */
-export async function append(
-  t: TestApp,
-  who: Who,
-  name: string,
-  options: { message?: Uint8Array; flags?: string[]; internalDate?: number } = {},
-): Promise<number> {
-  const imap = t.services.imapMailboxes;
-  const entry = (await imap.resolve(decodeId(who.accountId)!, name))!;
-  const ref = { accountId: entry.accountId, mailboxId: entry.mailboxId };
-  const input = {
-    message: options.message ?? mail(),
-    flags: options.flags,
-    internalDate: options.internalDate,
-  };
-  return (await imap.append(decodeId(who.accountId)!, ref, input)).uid;
-}
+import { append, selectedSession } from "./imap_fetch_helpers.ts";
 
 function withAlice(body: (t: TestApp, alice: Who, bob: Who) => Promise<void>): Promise<void> {
   return withApp(async (t) => {
