@@ -8,9 +8,10 @@
  * 3. the messages are read in batches: the store's facts first (a batch is one query per UID
  *    range); a non-PEEK body fetch sets \Seen on a read-write mailbox through STORE's path, and the
  *    new FLAGS are reported in the same response (not when the viewer may not set \Seen).
- * 4. each message's response is written as soon as it is ready, the message opened once and only
- *    when an item needs its octets, and the next one waits until the socket took it: `1:*` on a
- *    large mailbox never sits in memory. What FLAGS were told is recorded (selected.update), so the
+ * 4. each message's response is made as soon as it is ready, the message opened once and only
+ *    when an item needs its octets; responses go out in writes of about 64 KiB (one TLS record for
+ *    many small FETCHes), each waiting until the socket took it: `1:*` on a large mailbox never
+ *    sits in memory. What FLAGS were told is recorded (selected.update), so the
  *    sync after the command does not repeat it.
  * 5. a message expunged meanwhile by another session is skipped: OK [EXPUNGEISSUED], as Dovecot.
  */
@@ -28,6 +29,9 @@ type Body<N extends CommandBody["name"]> = CommandBody & { name: N };
 
 /** Messages whose facts are read (and \Seen set) at once: bounded memory, few queries. */
 const BATCH = 500;
+
+/** Responses are gathered up to this many bytes per write: one TLS record for many small FETCHes. */
+const WRITE_CHUNK = 64 * 1024;
 
 const SEEN_EXTRA: FetchItem[] = [{ kind: "FLAGS" }];
 const SEEN_EXTRA_MODSEQ: FetchItem[] = [{ kind: "FLAGS" }, { kind: "MODSEQ" }];
@@ -57,6 +61,7 @@ export async function fetch(session: ImapSession, command: ImapCommand): Promise
 
   let mayStoreSeen = plan.setsSeen && !selected.readOnly;
   let expunged = 0;
+  const out = new ResponseChunks(session);
   for (let at = 0; at < uids.length; at += BATCH) {
     const batch = uids.slice(at, at + BATCH);
     let facts = await messages.facts(viewer, selected.ref, toRanges(batch));
@@ -83,14 +88,21 @@ export async function fetch(session: ImapSession, command: ImapCommand): Promise
       const extra = seenNow.has(f.uid) && !plan.items.some((i) => i.kind === "FLAGS")
         ? (condstore ? SEEN_EXTRA_MODSEQ : SEEN_EXTRA)
         : [];
-      const items = messageItems(plan, f, message, extra);
-      session.untagged([seq, atom("FETCH"), items]);
+      let items;
+      try {
+        items = messageItems(plan, f, message, extra);
+      } catch (error) {
+        // What was answered before a NO (UNKNOWN-CTE) is still sent, before the tagged answer.
+        await out.flush();
+        throw error;
+      }
+      await out.add(session.writer.untagged([seq, atom("FETCH"), items]));
       if (extra.length || plan.items.some((i) => i.kind === "FLAGS")) {
         selected.update({ uid: f.uid, modseq: f.modseq, flags: f.flags });
       }
-      await session.io.drained?.();
     }
   }
+  await out.flush();
   if (expunged > 0) {
     return {
       tag: command.tag,
@@ -100,6 +112,38 @@ export async function fetch(session: ImapSession, command: ImapCommand): Promise
     };
   }
   return { tag: command.tag, status: "OK", text: `${command.uid ? "UID FETCH" : "FETCH"} completed` };
+}
+
+/** Responses gathered into writes of about WRITE_CHUNK bytes, each waiting for the socket to take it. */
+class ResponseChunks {
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  constructor(private readonly session: ImapSession) {}
+
+  async add(bytes: Uint8Array): Promise<void> {
+    this.#parts.push(bytes);
+    this.#size += bytes.length;
+    if (this.#size >= WRITE_CHUNK) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#parts.length === 0) return;
+    const parts = this.#parts;
+    this.#parts = [];
+    this.#size = 0;
+    this.session.io.write(parts.length === 1 ? parts[0] : concat(parts));
+    await this.session.io.drained?.();
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 /** The selected mailbox (the dispatch table lets FETCH and STORE run only in the selected state). */
