@@ -182,3 +182,32 @@ Deno.test("bad input: a number past the end, a huge set, an empty mailbox", () =
     assert.match(await e.run("a UID FETCH 1:* (FLAGS)"), /^a OK /m);
     assert.match(await e.run("b FETCH 1:* (FLAGS)"), /^b BAD /m);
   }));
+
+Deno.test("a big mailbox: 1:* of facts reads no message, in batches; answers stream as they are made", () =>
+  withAlice(async (t, alice) => {
+    const count = 1100;
+    for (let i = 0; i < count; i++) await append(t, alice, "INBOX");
+    const s = await selectedSession(t, alice);
+    const out = await s.run("a FETCH 1:* (FLAGS UID)");
+    assert.equal(out.match(/^\* \d+ FETCH \(FLAGS \(\) UID \d+\)\r$/gm)?.length, count);
+    assert.equal(s.calls.message ?? 0, 0, "no message was read");
+    assert.equal(s.calls.facts, 3, "facts in batches of 500");
+    // Every other UID, one range each: a long set, answered in full.
+    const odd = Array.from({ length: count / 2 }, (_, i) => 2 * i + 1).join(",");
+    const sparse = await s.run(`b UID FETCH ${odd} (UID)`);
+    assert.equal(sparse.match(/^\* \d+ FETCH/gm)?.length, count / 2);
+    // The socket takes nothing more: the first writes are out while the FETCH still waits.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => release = resolve);
+    s.io.drained = () => gate;
+    const pending = s.run("c FETCH 1:* (BODY.PEEK[])");
+    for (let i = 0; i < 200 && s.io.out.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    const first = s.io.out.length;
+    assert.ok(first > 0, "a first write went out");
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(s.io.out.length, first, "nothing more is written until the socket drains");
+    release();
+    const all = await pending;
+    assert.equal(all.match(/^\* \d+ FETCH \(BODY\[\] \{\d+\}\r$/gm)?.length, count);
+    assert.match(all, /^c OK /m);
+  }));
