@@ -24,14 +24,12 @@ import { atom } from "../response.ts";
 import type { SelectedMailbox } from "../selected.ts";
 import type { ImapSession, Outcome } from "../session.ts";
 import { messageItems, planFetch } from "./fetch_items.ts";
+import { ResponseChunks } from "./response_chunks.ts";
 
 type Body<N extends CommandBody["name"]> = CommandBody & { name: N };
 
 /** Messages whose facts are read (and \Seen set) at once: bounded memory, few queries. */
 const BATCH = 500;
-
-/** Responses are gathered up to this many bytes per write: one TLS record for many small FETCHes. */
-const WRITE_CHUNK = 64 * 1024;
 
 const SEEN_EXTRA: FetchItem[] = [{ kind: "FLAGS" }];
 const SEEN_EXTRA_MODSEQ: FetchItem[] = [{ kind: "FLAGS" }, { kind: "MODSEQ" }];
@@ -112,38 +110,6 @@ export async function fetch(session: ImapSession, command: ImapCommand): Promise
     };
   }
   return { tag: command.tag, status: "OK", text: `${command.uid ? "UID FETCH" : "FETCH"} completed` };
-}
-
-/** Responses gathered into writes of about WRITE_CHUNK bytes, each waiting for the socket to take it. */
-class ResponseChunks {
-  #parts: Uint8Array[] = [];
-  #size = 0;
-  constructor(private readonly session: ImapSession) {}
-
-  async add(bytes: Uint8Array): Promise<void> {
-    this.#parts.push(bytes);
-    this.#size += bytes.length;
-    if (this.#size >= WRITE_CHUNK) await this.flush();
-  }
-
-  async flush(): Promise<void> {
-    if (this.#parts.length === 0) return;
-    const parts = this.#parts;
-    this.#parts = [];
-    this.#size = 0;
-    this.session.io.write(parts.length === 1 ? parts[0] : concat(parts));
-    await this.session.io.drained?.();
-  }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** The selected mailbox (the dispatch table lets FETCH and STORE run only in the selected state). */

@@ -21,6 +21,7 @@ import { ImapBad, ImapNo } from "../errors.ts";
 import { atom } from "../response.ts";
 import type { ImapSession, Outcome } from "../session.ts";
 import { formatRanges, selectedOf } from "./fetch.ts";
+import { ResponseChunks } from "./response_chunks.ts";
 
 type Body<N extends CommandBody["name"]> = CommandBody & { name: N };
 
@@ -54,6 +55,7 @@ export async function store(session: ImapSession, command: ImapCommand): Promise
   }
   const condstore = session.enabled.has("CONDSTORE");
   const report = !body.silent || unchangedSince !== undefined;
+  const out = new ResponseChunks(session);
   for (const m of result.messages) {
     const seq = selected.seqOf(m.uid);
     if (seq === undefined) continue;
@@ -63,9 +65,9 @@ export async function store(session: ImapSession, command: ImapCommand): Promise
     if (!body.silent) items.push(atom("FLAGS"), m.flags.map(atom));
     if (command.uid) items.push(atom("UID"), m.uid);
     if (condstore) items.push(atom("MODSEQ"), [BigInt(m.modseq)]);
-    if (items.length) session.untagged([seq, atom("FETCH"), items]);
-    await session.io.drained?.();
+    if (items.length) await out.add(session.writer.untagged([seq, atom("FETCH"), items]));
   }
+  await out.flush();
   const name = command.uid ? "UID STORE" : "STORE";
   if (result.modified.length) {
     const modified = command.uid
