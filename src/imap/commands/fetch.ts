@@ -60,47 +60,44 @@ export async function fetch(session: ImapSession, command: ImapCommand): Promise
   let mayStoreSeen = plan.setsSeen && !selected.readOnly;
   let expunged = 0;
   const out = new ResponseChunks(session);
-  for (let at = 0; at < uids.length; at += BATCH) {
-    const batch = uids.slice(at, at + BATCH);
-    let facts = await messages.facts(viewer, selected.ref, toRanges(batch));
-    expunged += batch.length - facts.length;
-    if (changedSince !== undefined) facts = facts.filter((f) => f.modseq > changedSince);
-    let seenNow = new Set<number>();
-    if (mayStoreSeen) {
-      const marked = await markSeen(session, selected, facts);
-      if (marked === "forbidden") mayStoreSeen = false;
-      else seenNow = marked;
-    }
-    for (const f of facts) {
-      let message: ImapMessage | undefined;
-      if (plan.needsMessage) {
-        const raw = await messages.message(viewer, selected.ref, f.uid);
-        if (!raw) {
-          expunged++;
-          continue;
+  try {
+    for (let at = 0; at < uids.length; at += BATCH) {
+      const batch = uids.slice(at, at + BATCH);
+      let facts = await messages.facts(viewer, selected.ref, toRanges(batch));
+      expunged += batch.length - facts.length;
+      if (changedSince !== undefined) facts = facts.filter((f) => f.modseq > changedSince);
+      let seenNow = new Set<number>();
+      if (mayStoreSeen) {
+        const marked = await markSeen(session, selected, facts);
+        if (marked === "forbidden") mayStoreSeen = false;
+        else seenNow = marked;
+      }
+      for (const f of facts) {
+        let message: ImapMessage | undefined;
+        if (plan.needsMessage) {
+          const raw = await messages.message(viewer, selected.ref, f.uid);
+          if (!raw) {
+            expunged++;
+            continue;
+          }
+          message = new ImapMessage(raw);
         }
-        message = new ImapMessage(raw);
-      }
-      const seq = selected.seqOf(f.uid);
-      if (seq === undefined) continue;
-      const extra = seenNow.has(f.uid) && !plan.items.some((i) => i.kind === "FLAGS")
-        ? (condstore ? SEEN_EXTRA_MODSEQ : SEEN_EXTRA)
-        : [];
-      let items;
-      try {
-        items = messageItems(plan, f, message, extra);
-      } catch (error) {
-        // What was answered before a NO (UNKNOWN-CTE) is still sent, before the tagged answer.
-        await out.flush();
-        throw error;
-      }
-      await out.add(session.writer.untagged([seq, atom("FETCH"), items]));
-      if (extra.length || plan.items.some((i) => i.kind === "FLAGS")) {
-        selected.update({ uid: f.uid, modseq: f.modseq, flags: f.flags });
+        const seq = selected.seqOf(f.uid);
+        if (seq === undefined) continue;
+        const extra = seenNow.has(f.uid) && !plan.items.some((i) => i.kind === "FLAGS")
+          ? (condstore ? SEEN_EXTRA_MODSEQ : SEEN_EXTRA)
+          : [];
+        const items = messageItems(plan, f, message, extra);
+        await out.add(session.writer.untagged([seq, atom("FETCH"), items]));
+        if (extra.length || plan.items.some((i) => i.kind === "FLAGS")) {
+          selected.update({ uid: f.uid, modseq: f.modseq, flags: f.flags });
+        }
       }
     }
+  } finally {
+    // What was answered before a NO (UNKNOWN-CTE, a mailbox gone) still goes out before the tagged answer.
+    await out.flush();
   }
-  await out.flush();
   if (expunged > 0) {
     return {
       tag: command.tag,
