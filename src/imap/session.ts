@@ -65,6 +65,11 @@ export interface SessionIo {
   /** The listener offers STARTTLS (143). */
   readonly starttls: boolean;
   write(bytes: Uint8Array): void;
+  /**
+   * Resolves once what was written has left for the client (or the connection closed), so a long
+   * answer (FETCH 1:* BODY[]) is written message by message instead of piling up in memory.
+   */
+  drained?(): Promise<void>;
   /** Starts TLS; bytes the client sent after STARTTLS and before the handshake are discarded. */
   startTls(): Promise<void>;
   /** Turns on COMPRESS=DEFLATE for both directions from the next byte. */

@@ -16,7 +16,9 @@ import {
   noop,
   nothingSelected,
 } from "./general.ts";
+import { fetch } from "./fetch.ts";
 import { authenticate, login, starttls } from "./login.ts";
+import { store } from "./store.ts";
 import { getAcl, getQuota, getQuotaRoot, listRights, myRights, setAcl, setQuota } from "./acl_quota.ts";
 import { create, deleteMailbox, list, lsub, rename, statusCommand, subscribe } from "./mailboxes.ts";
 
@@ -55,4 +57,6 @@ export const COMMANDS: Partial<Record<CommandBody["name"], CommandEntry>> = {
   GETQUOTAROOT: { states: LOGGED_IN, run: getQuotaRoot },
   SETQUOTA: { states: LOGGED_IN, run: setQuota },
   CLOSE: { states: ["authenticated"], run: nothingSelected },
+  FETCH: { states: ["selected"], run: fetch },
+  STORE: { states: ["selected"], run: store },
 };
