@@ -18,6 +18,7 @@ import {
 } from "./general.ts";
 import { authenticate, login, starttls } from "./login.ts";
 import { getAcl, getQuota, getQuotaRoot, listRights, myRights, setAcl, setQuota } from "./acl_quota.ts";
+import { search, sort, thread } from "./search.ts";
 import { create, deleteMailbox, list, lsub, rename, statusCommand, subscribe } from "./mailboxes.ts";
 
 const ANY: readonly SessionState[] = ["notAuthenticated", "authenticated", "selected"];
@@ -55,4 +56,7 @@ export const COMMANDS: Partial<Record<CommandBody["name"], CommandEntry>> = {
   GETQUOTAROOT: { states: LOGGED_IN, run: getQuotaRoot },
   SETQUOTA: { states: LOGGED_IN, run: setQuota },
   CLOSE: { states: ["authenticated"], run: nothingSelected },
+  SEARCH: { states: ["selected"], run: search },
+  SORT: { states: ["selected"], run: sort },
+  THREAD: { states: ["selected"], run: thread },
 };
