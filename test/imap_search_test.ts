@@ -108,6 +108,19 @@ Deno.test("SEARCH: every key family, OR/NOT nesting and sets, by sequence number
     assert.deepEqual(await s.numbers("SEARCH SUBJECT {7}\r\ngrüße"), [7]);
   }));
 
+Deno.test("a message that arrived since the client's last EXISTS is not searched, sorted or threaded yet", () =>
+  withMailbox(async (s, t, alice) => {
+    const imap = t.services.imapMailboxes;
+    const entry = (await imap.resolve(id(alice), "INBOX"))!;
+    const message = new TextEncoder().encode("From: bob@example.net\r\nSubject: late\r\n\r\nbudget\r\n");
+    const { uid } = await imap.append(id(alice), entry, { message });
+    assert.deepEqual(await s.numbers("UID SEARCH FROM bob"), [2, 9, 12].map(U));
+    assert.deepEqual(await s.numbers("SORT (ARRIVAL) UTF-8 BODY budget", "SORT"), [1, 2, 3]);
+    assert.equal((await s.answer("THREAD ORDEREDSUBJECT UTF-8 SUBJECT late", "THREAD")).data, "* THREAD");
+    await s.reselect(t, "INBOX");
+    assert.deepEqual(await s.numbers("UID SEARCH FROM bob"), [...[2, 9, 12].map(U), uid]);
+  }));
+
 Deno.test("SEARCH: EMAILID, THREADID and MODSEQ (with the highest MODSEQ in the answer)", () =>
   withMailbox(async (s, t, alice) => {
     const selected = s.session.selected!;

@@ -82,26 +82,56 @@ export class ImapSearch {
     ) => Promise<unknown>,
   ) {}
 
-  /** The UIDs of the messages of the mailbox that match `key`, ascending. Needs mayReadItems. */
-  async search(viewerId: number, ref: ImapMailboxRef, key: ImapSearchKey): Promise<ImapSearchResult> {
+  /**
+   * The UIDs of the messages of the mailbox that match `key`, ascending, among those `known` keeps
+   * (the session's view: a message that arrived since its last EXISTS is not in it yet). Needs
+   * mayReadItems.
+   */
+  async search(
+    viewerId: number,
+    ref: ImapMailboxRef,
+    key: ImapSearchKey,
+    known: (uid: number) => boolean = () => true,
+  ): Promise<ImapSearchResult> {
     await this.access(viewerId, ref, "mayReadItems");
     const candidates = needsCandidates(key) ? await this.#candidates(ref.mailboxId) : undefined;
     const { filter, local } = split(key, candidates);
+    local.sort((a, b) => a.size - b.size);
+    const ids = filter === MATCH_ALL && local.length
+      // Only message sets: the mailbox's messages among them, without a query.
+      ? [...local[0]].filter((id) => local.every((allowed) => allowed.has(id)))
+      : await this.#query(viewerId, ref, key, narrowed(filter, local[0]), local);
+    const uidOf = await this.store.imap.uidsOf(ref.mailboxId, ids);
+    const uids = [...uidOf.values()].filter(known).sort((a, b) => a - b);
+    if (!usesModseq(key) || !candidates) return { uids };
+    let highest = 0;
+    for (const [id, uid] of uidOf) {
+      if (known(uid)) highest = Math.max(highest, candidates.get(id)?.modseq ?? 0);
+    }
+    return highest > 0 ? { uids, highestModseq: highest } : { uids };
+  }
+
+  /** The email ids of the mailbox that match `filter` and are in every `local` set. */
+  async #query(
+    viewerId: number,
+    ref: ImapMailboxRef,
+    key: ImapSearchKey,
+    filter: EmailFilter,
+    local: Set<number>[],
+  ): Promise<number[]> {
     const found = await this.emails.query(viewerId, ref.accountId, {
       filter: inMailbox(ref.mailboxId, filter),
-      // By received date: the planner then walks the mailbox's own index.
-      sort: [{ property: "receivedAt", isAscending: true }],
+      // The order does not matter (UIDs are sorted below), but it picks the plan: by received date
+      // the planner walks the mailbox's own index, which suits flag, date and set keys; by email id
+      // a text key's index lookup drives, which a rare word makes far cheaper than the walk.
+      sort: someKey(key, (k) => k.op === "text" || k.op === "body" || k.op === "header")
+        ? []
+        : [{ property: "receivedAt", isAscending: true }],
       collapseThreads: false,
       position: 0,
       calculateTotal: false,
     });
-    const ids = found.ids.filter((id) => local.every((allowed) => allowed.has(id)));
-    const uidOf = await this.store.imap.uidsOf(ref.mailboxId, ids);
-    const uids = [...uidOf.values()].sort((a, b) => a - b);
-    if (!usesModseq(key) || !candidates) return { uids };
-    let highest = 0;
-    for (const id of uidOf.keys()) highest = Math.max(highest, candidates.get(id)?.modseq ?? 0);
-    return highest > 0 ? { uids, highestModseq: highest } : { uids };
+    return found.ids.filter((id) => local.every((allowed) => allowed.has(id)));
   }
 
   /** SORT (RFC 5256 §3): the UIDs that match `key`, in the order of `criteria`. Needs mayReadItems. */
@@ -110,8 +140,9 @@ export class ImapSearch {
     ref: ImapMailboxRef,
     key: ImapSearchKey,
     criteria: readonly ImapSortCriterion[],
+    known?: (uid: number) => boolean,
   ): Promise<number[]> {
-    const { uids } = await this.search(viewerId, ref, key);
+    const { uids } = await this.search(viewerId, ref, key, known);
     return sortUids(await this.store.imap.sortRows(ref.mailboxId, uids), criteria);
   }
 
@@ -121,8 +152,9 @@ export class ImapSearch {
     ref: ImapMailboxRef,
     key: ImapSearchKey,
     algorithm: "REFERENCES" | "ORDEREDSUBJECT",
+    known?: (uid: number) => boolean,
   ): Promise<ThreadNode[]> {
-    const { uids } = await this.search(viewerId, ref, key);
+    const { uids } = await this.search(viewerId, ref, key, known);
     const rows = await this.store.imap.sortRows(ref.mailboxId, uids);
     return algorithm === "REFERENCES" ? references(rows) : orderedSubject(rows);
   }
@@ -137,6 +169,18 @@ export class ImapSearch {
       rows.map((r) => [r.emailId, { emailId: r.emailId, modseq: r.modseq, threadId: r.threadId }]),
     );
   }
+}
+
+/** A small message set (`UID 5:20 TEXT …`) bounds the query itself; a large one is checked after it. */
+const NARROWING_SET = 1000;
+
+function narrowed(filter: EmailFilter, smallest: Set<number> | undefined): EmailFilter {
+  if (!smallest || smallest.size > NARROWING_SET) return filter;
+  const ids = { emailIds: [...smallest] };
+  if ("condition" in filter && !filter.condition.emailIds) {
+    return { condition: { ...filter.condition, ...ids } };
+  }
+  return { operator: "AND", conditions: [{ condition: ids }, filter] };
 }
 
 /**
@@ -192,7 +236,12 @@ function split(
     if (ids) local.push(new Set(ids));
     else rest.push(filterOf(conjunct, candidates));
   }
-  return { filter: rest.length === 1 ? rest[0] : { operator: "AND", conditions: rest }, local };
+  const filter = rest.length === 0
+    ? MATCH_ALL
+    : rest.length === 1
+    ? rest[0]
+    : { operator: "AND" as const, conditions: rest };
+  return { filter, local };
 }
 
 /** The email ids a key names when no filter condition can say it, or undefined for a filter key. */

@@ -12,7 +12,7 @@ import type { ThreadNode } from "../../mail/mod.ts";
 import { ImapBad } from "../errors.ts";
 import { atom } from "../response.ts";
 import type { ImapSession, Outcome } from "../session.ts";
-import { charsetRefusal, sequenceSet, serviceKey } from "./search_keys.ts";
+import { charsetRefusal, knownIn, sequenceSet, serviceKey } from "./search_keys.ts";
 
 type Body<N extends CommandBody["name"]> = CommandBody & { name: N };
 
@@ -33,7 +33,12 @@ export async function search(session: ImapSession, command: ImapCommand): Promis
   } finally {
     if (save) selected.saved = [];
   }
-  const result = await session.deps.messages.search(session.principal!.accountId, selected.ref, key);
+  const result = await session.deps.messages.search(
+    session.principal!.accountId,
+    selected.ref,
+    key,
+    knownIn(selected),
+  );
   const uids = result.uids;
   // RFC 9051 §6.4.4: a client that enabled IMAP4rev2 gets ESEARCH even without RETURN.
   const esearch = body.esearch || session.enabled.has("IMAP4REV2");
@@ -91,6 +96,7 @@ export async function sort(session: ImapSession, command: ImapCommand): Promise<
     selected.ref,
     serviceKey(body.search, selected),
     body.criteria,
+    knownIn(selected),
   );
   session.untagged([atom("SORT"), ...(command.uid ? uids : uids.map((uid) => selected.seqOf(uid)!))]);
   return { tag: command.tag, status: "OK", text: `${command.uid ? "UID " : ""}SORT completed` };
@@ -107,6 +113,7 @@ export async function thread(session: ImapSession, command: ImapCommand): Promis
     selected.ref,
     serviceKey(body.search, selected),
     body.algorithm,
+    knownIn(selected),
   );
   const text = threadText(threads, command.uid ? (uid) => uid : (uid) => selected.seqOf(uid)!);
   // Thread lists follow one another without a space (RFC 5256 §5 `thread-data`), which the value

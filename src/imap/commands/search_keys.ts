@@ -23,15 +23,14 @@ export function charsetRefusal(tag: string, charset: string | undefined): Status
   };
 }
 
-/**
- * The key tree for the mail service, limited to the messages the client knows (a message that
- * arrived since its last EXISTS is not in its view yet, RFC 9051 §7.4.1).
- */
+/** The key tree for the mail service, its message sets resolved in the client's view. */
 export function serviceKey(key: SearchKey, selected: SelectedMailbox): ImapSearchKey {
-  const known = selected.uids.map((uid) => selected.message(uid)!.emailId);
-  const resolved = resolveKey(key, selected);
-  const keys = resolved.op === "and" ? resolved.keys : [resolved];
-  return { op: "and", keys: [...keys, { op: "emails", emailIds: known }] };
+  return resolveKey(key, selected);
+}
+
+/** Whether the client knows a UID (arrivals since its last EXISTS are not searched, RFC 9051 §7.4.1). */
+export function knownIn(selected: SelectedMailbox): (uid: number) => boolean {
+  return (uid) => selected.seqOf(uid) !== undefined;
 }
 
 function resolveKey(key: SearchKey, selected: SelectedMailbox): ImapSearchKey {
