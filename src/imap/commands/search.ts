@@ -7,7 +7,7 @@
  *
  * Read in order: search (charset, SAVE reset, the search, the answer), then sort and thread.
  */
-import type { CommandBody, ImapCommand, ResponseValue, SearchReturn } from "../command.ts";
+import type { CommandBody, ImapCommand, ResponseValue, SearchKey, SearchReturn } from "../command.ts";
 import type { ThreadNode } from "../../mail/mod.ts";
 import { ImapBad } from "../errors.ts";
 import { atom } from "../response.ts";
@@ -21,12 +21,16 @@ const encoder = new TextEncoder();
 /** SEARCH / UID SEARCH. */
 export async function search(session: ImapSession, command: ImapCommand): Promise<Outcome> {
   const body = command.body as Body<"SEARCH">;
-  const refused = charsetRefusal(command.tag, body.charset);
-  if (refused) return refused;
   const selected = session.selected!;
   const save = body.returns.includes("SAVE");
   // RFC 5182 §2.1: a SAVE whose search fails leaves `$` empty, so empty it before the search runs
   // (once its own `$` is resolved).
+  const refused = charsetRefusal(command.tag, body.charset);
+  if (refused) {
+    if (save) selected.saved = [];
+    return refused;
+  }
+  condstoreBy(session, body.criteria);
   let key;
   try {
     key = serviceKey(body.criteria, selected);
@@ -55,6 +59,35 @@ export async function search(session: ImapSession, command: ImapCommand): Promis
     session.untagged(esearchData(command, returns, numbers, result.highestModseq));
   }
   return { tag: command.tag, status: "OK", text: `${command.uid ? "UID " : ""}SEARCH completed` };
+}
+
+/**
+ * RFC 7162 §3.1: a search with MODSEQ turns CONDSTORE on for the session (later FETCH responses
+ * carry MODSEQ), announced with the mailbox's HIGHESTMODSEQ as known to the client.
+ */
+function condstoreBy(session: ImapSession, key: SearchKey): void {
+  if (session.enabled.has("CONDSTORE") || !hasModseq(key)) return;
+  session.enabled.add("CONDSTORE");
+  session.status({
+    status: "OK",
+    code: { name: "HIGHESTMODSEQ", values: [session.selected!.modseq] },
+    text: "Highest",
+  });
+}
+
+function hasModseq(key: SearchKey): boolean {
+  switch (key.op) {
+    case "modseq":
+      return true;
+    case "and":
+      return key.keys.some(hasModseq);
+    case "or":
+      return hasModseq(key.left) || hasModseq(key.right);
+    case "not":
+      return hasModseq(key.key);
+    default:
+      return false;
+  }
 }
 
 /** RFC 5182 §2.1: with MIN and/or MAX (and neither ALL nor COUNT) only those are saved. */

@@ -3,7 +3,7 @@
  * client's message sets resolved against its view of the mailbox (sequence numbers, UIDs, `$` of
  * RFC 5182) for the mail service, and the sequence-set form of a result (RFC 4731 `ALL`).
  */
-import type { SearchKey, StatusResponse } from "../command.ts";
+import type { SearchKey, SequenceRange, StatusResponse } from "../command.ts";
 import type { ImapSearchKey } from "../../mail/mod.ts";
 import { decodeId } from "../../model/ids.ts";
 import { atom } from "../response.ts";
@@ -46,7 +46,7 @@ function resolveKey(key: SearchKey, selected: SelectedMailbox): ImapSearchKey {
     case "not":
       return { op: "not", key: resolveKey(key.key, selected) };
     case "seq":
-      return emailsOf(selected.resolve(key.set, false));
+      return emailsOf(key.set === "$" ? selected.resolve(key.set, false) : bySequence(key.set, selected));
     case "uid":
       return emailsOf(selected.resolve(key.set, true));
     case "modseq":
@@ -58,6 +58,24 @@ function resolveKey(key: SearchKey, selected: SelectedMailbox): ImapSearchKey {
     default:
       return key;
   }
+}
+
+/**
+ * The UIDs of a sequence-number set in a search key. Unlike FETCH or STORE, a number past the last
+ * message is no error here: it matches nothing, as in Dovecot (`SEARCH 1:*` in an empty mailbox is
+ * an empty answer, not BAD).
+ */
+function bySequence(set: readonly SequenceRange[], selected: SelectedMailbox): number[] {
+  const last = selected.exists;
+  const uids = new Set<number>();
+  for (const range of set) {
+    const a = range.start === "*" ? last : range.start;
+    const b = range.end === "*" ? last : range.end;
+    for (let seq = Math.max(1, Math.min(a, b)); seq <= Math.min(last, Math.max(a, b)); seq++) {
+      uids.add(selected.uidAt(seq)!);
+    }
+  }
+  return [...uids];
 }
 
 /** Ascending numbers as a sequence set (`1:3,7,9:10`). */
