@@ -124,9 +124,7 @@ export class ImapSearch {
       // The order does not matter (UIDs are sorted below), but it picks the plan: by received date
       // the planner walks the mailbox's own index, which suits flag, date and set keys; by email id
       // a text key's index lookup drives, which a rare word makes far cheaper than the walk.
-      sort: someKey(key, (k) => k.op === "text" || k.op === "body" || k.op === "header")
-        ? []
-        : [{ property: "receivedAt", isAscending: true }],
+      sort: someKey(key, usesIndex) ? [] : [{ property: "receivedAt", isAscending: true }],
       collapseThreads: false,
       position: 0,
       calculateTotal: false,
@@ -188,11 +186,18 @@ function narrowed(filter: EmailFilter, smallest: Set<number> | undefined): Email
  * mailbox's index), else the mailbox condition AND the filter.
  */
 function inMailbox(mailboxId: number, filter: EmailFilter): EmailFilter {
-  if ("condition" in filter) return { condition: { ...filter.condition, inMailbox: mailboxId } };
+  // The mailbox first: its test comes first in the SQL, before any header match reads a message.
+  if ("condition" in filter) return { condition: { inMailbox: mailboxId, ...filter.condition } };
   if (filter.operator === "AND" && filter.conditions.length === 0) {
     return { condition: { inMailbox: mailboxId } };
   }
   return { operator: "AND", conditions: [{ condition: { inMailbox: mailboxId } }, filter] };
+}
+
+/** Whether a key is looked up in the full-text index (a header match by the function is not). */
+function usesIndex(key: ImapSearchKey): boolean {
+  if (key.op === "text" || key.op === "body") return true;
+  return key.op === "header" && key.value !== "" && INDEXED_HEADERS.has(key.field.toLowerCase());
 }
 
 function needsCandidates(key: ImapSearchKey): boolean {
