@@ -242,6 +242,10 @@ Deno.test("a sharer searches only the shared mailbox it may read; a revoked shar
     const forged = await SearchSession.open(t, id(alice), "Other Users/bob@example.org/Shared");
     Object.assign(forged.session.selected!, { mailboxId: bobInbox.mailboxId });
     assert.match((await forged.command("SEARCH ALL")).at(-1)!, /^t\d+ NO \[NONEXISTENT\]/);
+    // A grant that still shows the mailbox but no longer lets Alice read it.
+    await share(t, bob, shared.id as string, { [alice.accountId]: rights("mayAddItems") });
+    assert.match((await s.command("SEARCH FROM bob")).at(-1)!, /^t\d+ NO \[NOPERM\]/);
+    assert.match((await s.command("SORT (DATE) UTF-8 ALL")).at(-1)!, /^t\d+ NO \[NOPERM\]/);
     await share(t, bob, shared.id as string, null);
     assert.match((await s.command("SEARCH ALL")).at(-1)!, /^t\d+ NO \[NONEXISTENT\]/);
     assert.match((await s.command("THREAD REFERENCES UTF-8 ALL")).at(-1)!, /^t\d+ NO \[NONEXISTENT\]/);
