@@ -299,3 +299,70 @@ Deno.test("bad input: charsets, deep nesting, FTS syntax in search text, sets pa
     );
     assert.match(await status("SEARCH NONSENSE"), /^t\d+ BAD/);
   }));
+
+/** Random search text: FTS5 operators, quotes, stars, carets, parentheses, non-ASCII and spaces. */
+const PIECES = [
+  '"',
+  "*",
+  "^",
+  "(",
+  ")",
+  ":",
+  "-",
+  "+",
+  "NEAR",
+  "AND",
+  "OR",
+  "NOT",
+  "a",
+  "budget",
+  "ü",
+  "日本",
+  " ",
+  "\\",
+  "{",
+  "'",
+];
+
+Deno.test("random search programs with FTS syntax in their strings never fail the server", () =>
+  withMailbox(async (s) => {
+    let seed = 11;
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    const text = () => {
+      const value = Array.from({ length: random(6) }, () => PIECES[random(PIECES.length)]).join("");
+      return `{${new TextEncoder().encode(value).length}}\r\n${value}`;
+    };
+    const key = (depth: number): string => {
+      const leaves = [
+        () => `TEXT ${text()}`,
+        () => `BODY ${text()}`,
+        () => `SUBJECT ${text()}`,
+        () => `FROM ${text()}`,
+        () => `HEADER X-Project ${text()}`,
+        () => `HEADER ${["Subject", "To", "List-Id"][random(3)]} ${text()}`,
+        () => ["SEEN", "UNSEEN", "FLAGGED", "ALL", "OLD", "NEW"][random(6)],
+        () => `${1 + random(15)}:*`,
+        () => `UID ${1 + random(20)}:${1 + random(20)}`,
+        () => `LARGER ${random(3000)}`,
+        () => `SENTSINCE ${1 + random(28)}-Jan-2023`,
+      ];
+      if (depth > 3 || random(3) === 0) return leaves[random(leaves.length)]();
+      switch (random(3)) {
+        case 0:
+          return `OR ${key(depth + 1)} ${key(depth + 1)}`;
+        case 1:
+          return `NOT ${key(depth + 1)}`;
+        default:
+          return `(${key(depth + 1)} ${key(depth + 1)})`;
+      }
+    };
+    for (let i = 0; i < 300; i++) {
+      const program = key(0);
+      const command =
+        ["SEARCH", "UID SEARCH RETURN (MIN COUNT)", "SORT (SUBJECT) UTF-8", "THREAD REFERENCES UTF-8"][
+          random(4)
+        ];
+      const status = (await s.command(`${command} ${program}`)).at(-1)!;
+      assert.match(status, /^t\d+ OK/, `${command} ${program}: ${status}`);
+    }
+  }));
