@@ -23,6 +23,9 @@ export type ImapMessages = Pick<
   | "expunge"
   | "append"
   | "resolve"
+  | "search"
+  | "sort"
+  | "thread"
 >;
 
 /** A mailbox as one viewer sees it over IMAP. */

@@ -34,6 +34,18 @@ export interface ImapMessageFactsRow extends ImapMessageRow {
   blobHash: Uint8Array;
 }
 
+/** What SORT and THREAD (RFC 5256) read of a message: stored columns, never the message. */
+export interface ImapSortRow {
+  uid: number;
+  size: number;
+  receivedAt: number;
+  /** The Date header as an instant, the received date when it has none that reads. */
+  sentMs: number;
+  subject: string;
+  /** JSON of the header properties kept at import (messageId, references, from, to, cc…). */
+  headers: string;
+}
+
 /** UIDs as inclusive ranges `[first, last]`, ascending. */
 export type UidRanges = readonly (readonly [number, number])[];
 
@@ -55,6 +67,8 @@ export interface ImapRepository {
   totals(mailboxId: number, keyword: string): Promise<{ size: number; withKeyword: number }>;
   /** The UID of each email of `emailIds` in a mailbox (emails not in it are left out). */
   uidsOf(mailboxId: number, emailIds: readonly number[]): Promise<Map<number, number>>;
+  /** The sort and thread facts of the messages of `uids` in a mailbox (missing UIDs are left out). */
+  sortRows(mailboxId: number, uids: readonly number[]): Promise<ImapSortRow[]>;
   /** How many expunges a mailbox's log keeps after a purge (it purges past twice that). */
   setKeepExpunges(count: number): Promise<void>;
   /**
@@ -188,6 +202,33 @@ export function sqliteImap(db: Db): ImapRepository {
       );
       for (const row of rows) out.set(Number(row.email_id), Number(row.uid));
       return done(out);
+    },
+    sortRows(mailboxId, uids) {
+      if (uids.length === 0) return done([]);
+      const rows = db.all<
+        {
+          uid: number;
+          size: number;
+          received_at: number;
+          sent_ms: number | null;
+          subject: string;
+          headers: string;
+        }
+      >(
+        `SELECT m.uid, e.size, e.received_at, e.sent_ms, e.subject, e.headers
+         FROM email_mailboxes m JOIN emails e ON e.id = m.email_id
+         WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?))`,
+        mailboxId,
+        JSON.stringify(uids),
+      );
+      return done(rows.map((row) => ({
+        uid: Number(row.uid),
+        size: Number(row.size),
+        receivedAt: Number(row.received_at),
+        sentMs: Number(row.sent_ms ?? row.received_at),
+        subject: String(row.subject),
+        headers: String(row.headers),
+      })));
     },
     setKeepExpunges(count) {
       db.run("UPDATE imap_settings SET keep_expunges = ?", count);

@@ -20,6 +20,7 @@ import { fetch } from "./fetch.ts";
 import { authenticate, login, starttls } from "./login.ts";
 import { store } from "./store.ts";
 import { getAcl, getQuota, getQuotaRoot, listRights, myRights, setAcl, setQuota } from "./acl_quota.ts";
+import { search, sort, thread } from "./search.ts";
 import { create, deleteMailbox, list, lsub, rename, statusCommand, subscribe } from "./mailboxes.ts";
 
 const ANY: readonly SessionState[] = ["notAuthenticated", "authenticated", "selected"];
@@ -59,4 +60,7 @@ export const COMMANDS: Partial<Record<CommandBody["name"], CommandEntry>> = {
   CLOSE: { states: ["authenticated"], run: nothingSelected },
   FETCH: { states: ["selected"], run: fetch },
   STORE: { states: ["selected"], run: store },
+  SEARCH: { states: ["selected"], run: search },
+  SORT: { states: ["selected"], run: sort },
+  THREAD: { states: ["selected"], run: thread },
 };
