@@ -17,6 +17,8 @@ import {
   nothingSelected,
 } from "./general.ts";
 import { authenticate, login, starttls } from "./login.ts";
+import { append } from "./append.ts";
+import { copyOrMove } from "./copy.ts";
 import { getAcl, getQuota, getQuotaRoot, listRights, myRights, setAcl, setQuota } from "./acl_quota.ts";
 import { create, deleteMailbox, list, lsub, rename, statusCommand, subscribe } from "./mailboxes.ts";
 
@@ -55,4 +57,8 @@ export const COMMANDS: Partial<Record<CommandBody["name"], CommandEntry>> = {
   GETQUOTAROOT: { states: LOGGED_IN, run: getQuotaRoot },
   SETQUOTA: { states: LOGGED_IN, run: setQuota },
   CLOSE: { states: ["authenticated"], run: nothingSelected },
+  APPEND: { states: LOGGED_IN, expunges: true, run: append },
+  COPY: { states: ["selected"], expunges: true, run: copyOrMove },
+  // RFC 6851 §3.3: MOVE's own expunges are written by the handler; the sync may add others.
+  MOVE: { states: ["selected"], expunges: true, run: copyOrMove },
 };
