@@ -182,6 +182,15 @@ Deno.test("COPY, MOVE and APPEND into a mailbox shared under Other Users/: right
     const overQuota = await imap.command(`UID COPY 3 "${name}"`);
     assert.match(overQuota.at(-1)!, /NO \[OVERQUOTA\]/, overQuota.join("\n"));
 
+    // Read-write in bob's mailbox (seen and keywords) but without mayRemoveItems: no MOVE out of it.
+    const shared = await imap.select(name);
+    assert.equal(shared.readOnly, false);
+    const noRemove = await imap.command("MOVE 1 INBOX");
+    assert.match(noRemove.at(-1)!, /NO \[NOPERM\]/, noRemove.join("\n"));
+    const back = await imap.command("UID COPY 3 INBOX");
+    assert.match(back.at(-1)!, /OK \[COPYUID \d+ 3 \d+\]/, back.join("\n"));
+    await imap.select("INBOX");
+
     await share(t, bob, team.id as string, null);
     const revoked = await imap.command(appendCommand(name, mail()));
     assert.match(revoked.at(-1)!, /NO \[(TRYCREATE|NONEXISTENT)\]/);

@@ -12,6 +12,7 @@ import { ImapMetrics } from "../src/imap/metrics.ts";
 import { ImapSession, type SessionDeps, type SessionIo } from "../src/imap/session.ts";
 import { SelectedMailbox } from "../src/imap/selected.ts";
 import { COMMANDS } from "../src/imap/commands/table.ts";
+import { namedMailboxes, sameName } from "../src/imap/commands/mailbox_names.ts";
 import { imapMailboxes } from "../src/imap_listener.ts";
 import type { TestApp } from "./helpers.ts";
 import type { Who } from "./mail_helpers.ts";
@@ -24,8 +25,10 @@ export class InProcessSession {
   #output = "";
   #tag = 0;
   readonly session: ImapSession;
+  readonly services: TestApp["services"];
 
   constructor(t: TestApp, who: Who, login = who.emailAddress.split("@")[0]) {
+    this.services = t.services;
     const principal: Principal = {
       accountId: decodeId(who.accountId)!,
       name: login,
@@ -59,10 +62,19 @@ export class InProcessSession {
     this.session.authorization = "test";
   }
 
-  /** Selects `name` as SELECT (or EXAMINE) would leave the session, without the command. */
+  /**
+   * Selects `name` (as LIST shows it) as SELECT or EXAMINE would leave the session, without the
+   * command: the IMAP mail service's selection of the same mailbox, by whatever name it knows it.
+   */
   async select(name: string, options: { examine?: boolean } = {}): Promise<SelectedMailbox> {
     const { deps, principal } = this.session;
-    const selection = await deps.messages.select(principal!.accountId, name, options);
+    const viewer = principal!.accountId;
+    const named = (await namedMailboxes(deps.mailboxes, viewer)).find((m) => sameName(m.path, name));
+    if (!named) throw new Error(`No mailbox "${name}"`);
+    const entry = (await this.services.imapMailboxes.list(viewer)).find((e) =>
+      e.mailboxId === named.mailbox.id
+    );
+    const selection = await deps.messages.select(viewer, entry!.name, options);
     this.session.selected = new SelectedMailbox(selection);
     this.session.state = "selected";
     return this.session.selected;

@@ -54,7 +54,7 @@ export async function copyOrMove(session: ImapSession, command: ImapCommand): Pr
     }
     : undefined;
   if (name === "COPY") return { tag: command.tag, status: "OK", code, text: "COPY completed" };
-  session.status({ status: "OK", code, text: "Moved" });
+  if (code) session.status({ status: "OK", code, text: "Moved" });
   reportExpunged(session, result.pairs.map(([from]) => from));
   return { tag: command.tag, status: "OK", text: "MOVE completed" };
 }
