@@ -6,7 +6,7 @@
  * Users" namespace (a sharer's grant with and without the insert right, then revoked), and bad input.
  */
 import assert from "node:assert/strict";
-import { encodeId } from "../src/model/ids.ts";
+import { decodeId, encodeId } from "../src/model/ids.ts";
 import type { TestApp } from "./helpers.ts";
 import { withApp } from "./jmap_helpers.ts";
 import {
@@ -38,11 +38,16 @@ async function emailOf(t: TestApp, who: Who, emailId: number, accountId = who.ac
   return (got.list as Obj[])[0];
 }
 
-/** Appends `count` messages to alice's INBOX over the session; returns their UIDs. */
-async function fill(imap: InProcessSession, count: number, mailbox = "INBOX"): Promise<number[]> {
+/** Appends `count` messages (`messages`, or new ones) to a mailbox over the session; returns their UIDs. */
+async function fill(
+  imap: InProcessSession,
+  count: number,
+  mailbox = "INBOX",
+  messages: string[] = [],
+): Promise<number[]> {
   const uids: number[] = [];
   for (let i = 0; i < count; i++) {
-    const answer = (await imap.command(appendCommand(mailbox, mail()))).at(-1)!;
+    const answer = (await imap.command(appendCommand(mailbox, messages[i] ?? mail()))).at(-1)!;
     const uid = answer.match(/APPENDUID \d+ (\d+)\]/)?.[1];
     assert.ok(uid, answer);
     uids.push(Number(uid));
@@ -181,6 +186,22 @@ Deno.test("COPY, MOVE and APPEND into a mailbox shared under Other Users/: right
     await adminSetAccounts(t, { update: { [bob.accountId]: { "quotas/maxDiskQuota": 10 } } });
     const overQuota = await imap.command(`UID COPY 3 "${name}"`);
     assert.match(overQuota.at(-1)!, /NO \[OVERQUOTA\]/, overQuota.join("\n"));
+
+    // Room for one message of two: the COPY is refused whole, nothing of it is stored.
+    const [first, second] = [mail("fits"), mail("does not")];
+    const [four, five] = await fill(imap, 2, "INBOX", [first, second]);
+    await imap.select("INBOX");
+    const used = await t.services.blobs.usedBytes(decodeId(bob.accountId)!);
+    await adminSetAccounts(t, {
+      update: { [bob.accountId]: { "quotas/maxDiskQuota": used + first.length + 5 } },
+    });
+    const half = await imap.command(`UID COPY ${four}:${five} "${name}"`);
+    assert.match(half.at(-1)!, /NO \[OVERQUOTA\]/, half.join("\n"));
+    const after = await mailCall(t, "Email/query", {
+      accountId: bob.accountId,
+      filter: { inMailbox: team.id },
+    }, bob);
+    assert.equal((after.ids as string[]).length, 3, "nothing of the refused COPY was stored");
 
     // Read-write in bob's mailbox (seen and keywords) but without mayRemoveItems: no MOVE out of it.
     const shared = await imap.select(name);

@@ -8,7 +8,8 @@
  *    that does not resolve is NO [TRYCREATE].
  * 2. the service copies or moves in one transaction and answers the target's UIDVALIDITY and the
  *    source → target UIDs; rights and quota refusals are its domain errors (NO [NOPERM],
- *    [OVERQUOTA]).
+ *    [OVERQUOTA]). Into another account (a shared mailbox) it appends message by message, so the
+ *    target's quota is checked for all of them first.
  * 3. COPY answers `OK [COPYUID …]`. MOVE writes `* OK [COPYUID …]` first, then the expunges of the
  *    moved messages (RFC 6851 §4.3): `* n EXPUNGE` from the highest, or one `* VANISHED` once QRESYNC
  *    is on (RFC 7162 §3.2.10), recorded in the client's view so the sync does not repeat them.
@@ -40,6 +41,7 @@ export async function copyOrMove(session: ImapSession, command: ImapCommand): Pr
   }
   const viewer = session.principal!.accountId;
   const ranges = toRanges(uids);
+  if (target.accountId !== selected.accountId) await checkRoom(session, target.accountId, ranges);
   const result = name === "MOVE"
     ? await session.deps.messages.move(viewer, selected.ref, ranges, target)
     : await session.deps.messages.copy(viewer, selected.ref, ranges, target);
@@ -57,6 +59,21 @@ export async function copyOrMove(session: ImapSession, command: ImapCommand): Pr
   if (code) session.status({ status: "OK", code, text: "Moved" });
   reportExpunged(session, result.pairs.map(([from]) => from));
   return { tag: command.tag, status: "OK", text: "MOVE completed" };
+}
+
+/**
+ * Into another account the messages are appended one by one; what the target's storage quota cannot
+ * hold is refused before the first, so a COPY or MOVE is never left half done (RFC 9051 §6.4.7).
+ */
+async function checkRoom(session: ImapSession, accountId: number, ranges: [number, number][]): Promise<void> {
+  const storage = (await session.deps.mailboxes.quota(accountId)).storage;
+  if (!storage) return;
+  const selected = session.selected!;
+  const facts = await session.deps.messages.facts(session.principal!.accountId, selected.ref, ranges);
+  const size = facts.reduce((total, message) => total + message.size, 0);
+  if (storage.used + size > storage.limit) {
+    throw new ImapNo("OVERQUOTA", `The messages (${size} octets) do not fit in the target's quota`);
+  }
 }
 
 /** Tells the client the moved messages left the selected mailbox, and records it in its view. */
