@@ -88,8 +88,8 @@ export async function startImap(
   return bound;
 }
 
-/** The mailbox services as the IMAP session sees them. */
-function imapMailboxes(services: Services): ImapMailboxes {
+/** The mailbox services as the IMAP session sees them (exported for in-process session tests). */
+export function imapMailboxes(services: Services): ImapMailboxes {
   const { mailboxes, accounts } = services;
   const synced = async <T>(work: () => Promise<T>): Promise<T> => {
     await services.sync();

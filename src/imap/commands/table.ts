@@ -19,6 +19,8 @@ import {
 import { fetch } from "./fetch.ts";
 import { authenticate, login, starttls } from "./login.ts";
 import { store } from "./store.ts";
+import { append } from "./append.ts";
+import { copyOrMove } from "./copy.ts";
 import { getAcl, getQuota, getQuotaRoot, listRights, myRights, setAcl, setQuota } from "./acl_quota.ts";
 import { search, sort, thread } from "./search.ts";
 import { create, deleteMailbox, list, lsub, rename, statusCommand, subscribe } from "./mailboxes.ts";
@@ -63,4 +65,8 @@ export const COMMANDS: Partial<Record<CommandBody["name"], CommandEntry>> = {
   SEARCH: { states: ["selected"], run: search },
   SORT: { states: ["selected"], run: sort },
   THREAD: { states: ["selected"], run: thread },
+  APPEND: { states: LOGGED_IN, expunges: true, run: append },
+  COPY: { states: ["selected"], expunges: true, run: copyOrMove },
+  // RFC 6851 §3.3: MOVE's own expunges are written by the handler; the sync may add others.
+  MOVE: { states: ["selected"], expunges: true, run: copyOrMove },
 };
