@@ -48,6 +48,7 @@ export function enable(session: ImapSession, command: ImapCommand): Promise<Outc
   const { capabilities } = command.body as Body<"ENABLE">;
   const offered = enableable();
   const now: string[] = [];
+  const condstore = session.enabled.has("CONDSTORE");
   for (const name of capabilities) {
     const upper = name.toUpperCase();
     if (!offered.has(upper) || session.enabled.has(upper)) continue;
@@ -61,6 +62,14 @@ export function enable(session: ImapSession, command: ImapCommand): Promise<Outc
   }
   // RFC 7162 §3.2.3: enabling QRESYNC enables CONDSTORE too.
   if (session.enabled.has("QRESYNC")) session.enabled.add("CONDSTORE");
+  if (!condstore && session.enabled.has("CONDSTORE") && session.selected) {
+    // RFC 7162 §3.1: CONDSTORE turned on with a mailbox selected tells its HIGHESTMODSEQ (as Dovecot).
+    session.status({
+      status: "OK",
+      code: { name: "HIGHESTMODSEQ", values: [session.selected.modseq] },
+      text: "Highest",
+    });
+  }
   session.untagged([atom("ENABLED"), ...now.map(atom)]);
   return Promise.resolve(ok(command, "ENABLE completed"));
 }

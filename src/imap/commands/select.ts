@@ -5,7 +5,8 @@
  * told by the sync after each command (session_sync.ts), not here.
  *
  * SELECT answers as Dovecot does: FLAGS, PERMANENTFLAGS, EXISTS, (IMAP4rev1: RECENT 0 and the
- * first UNSEEN), UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, (IMAP4rev2: the mailbox's LIST), then
+ * first UNSEEN), UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ once CONDSTORE is in use, (IMAP4rev2: the
+ * mailbox's LIST), then
  * `OK [READ-WRITE]` or `[READ-ONLY]`. A SELECT while a mailbox is selected closes it first
  * (`* OK [CLOSED]`), so a failed one leaves the session authenticated (RFC 9051 §6.3.2).
  */
@@ -69,11 +70,14 @@ export async function select(session: ImapSession, command: ImapCommand): Promis
     code: { name: "UIDNEXT", values: [selection.uidNext] },
     text: "Predicted next UID",
   });
-  session.status({
-    status: "OK",
-    code: { name: "HIGHESTMODSEQ", values: [selection.highestModseq] },
-    text: "Highest",
-  });
+  if (session.enabled.has("CONDSTORE")) {
+    // As Dovecot: once the client uses CONDSTORE (RFC 7162 §3.1.2.1; §3.1.8 SELECT (CONDSTORE)).
+    session.status({
+      status: "OK",
+      code: { name: "HIGHESTMODSEQ", values: [selection.highestModseq] },
+      text: "Highest",
+    });
+  }
   if (rev2) session.untagged([atom("LIST"), [], "/", wireName(session, named.path)]);
   const selected = new SelectedMailbox(selection);
   if (body.qresync) await resync(session, selected, body.qresync);
