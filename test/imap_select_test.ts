@@ -186,6 +186,7 @@ Deno.test({
           assert.match((await talk.command("EXPUNGE")).at(-1)!, /NO \[READ-ONLY\]/);
           await share(target, alice, readOnly.id as string, null);
           await talk.write("z1 NOOP\r\n");
+          assert.equal(await talk.line(), "z1 OK NOOP completed");
           assert.equal(await talk.line(), "* BYE Selected mailbox was deleted, have to disconnect.");
           assert.ok(await talk.closed());
           const again = await login(bob);
@@ -194,7 +195,15 @@ Deno.test({
           assert.match((await again.command(`SELECT ${name("Reports")}`)).at(-1)!, /OK \[READ-ONLY\]/);
           await setMailboxes(target, alice, { destroy: [readOnly.id], onDestroyRemoveEmails: true });
           await again.write("z2 NOOP\r\n");
+          assert.equal(await again.line(), "z2 OK NOOP completed");
           assert.equal(await again.line(), "* BYE Selected mailbox was deleted, have to disconnect.");
+          // As Dovecot: a session that deletes its own selected mailbox has its DELETE answered, then BYE.
+          const own = await login(alice);
+          await own.command("CREATE Scratch");
+          await own.command("SELECT Scratch");
+          await own.write("z3 DELETE Scratch\r\n");
+          assert.equal(await own.line(), "z3 OK DELETE completed");
+          assert.equal(await own.line(), "* BYE Selected mailbox was deleted, have to disconnect.");
         },
       );
     } finally {

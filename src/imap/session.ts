@@ -119,6 +119,9 @@ export class ImapSession {
   errors = 0;
   #onLine: ((line: string) => Promise<void>) | undefined;
   #closing = false;
+  /** A command is being run and answered: a BYE for a mailbox gone waits for its answer. */
+  #inCommand = false;
+  #byeAfterAnswer: string | undefined;
   #watch: { stop(): void } | undefined;
   /** What to stop when the session ends (IDLE's subscription to changes). */
   readonly #cleanups = new Set<() => void>();
@@ -200,6 +203,14 @@ export class ImapSession {
     this.io.close();
   }
 
+  /** The selected mailbox was deleted or its grant taken back: nothing selected, and `* BYE text`. */
+  selectedGone(text: string): void {
+    this.selected = undefined;
+    this.state = "authenticated";
+    if (this.#inCommand) this.#byeAfterAnswer = text;
+    else this.bye(text);
+  }
+
   /** Whether the session ended. */
   get closed(): boolean {
     return this.#closing;
@@ -246,6 +257,18 @@ export class ImapSession {
   }
 
   async #command(command: ImapCommand): Promise<void> {
+    this.#inCommand = true;
+    try {
+      await this.#run(command);
+    } finally {
+      this.#inCommand = false;
+      const bye = this.#byeAfterAnswer;
+      this.#byeAfterAnswer = undefined;
+      if (bye) this.bye(bye);
+    }
+  }
+
+  async #run(command: ImapCommand): Promise<void> {
     const { tag, body } = command;
     this.commands++;
     const entry = this.table[body.name];

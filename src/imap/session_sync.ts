@@ -14,8 +14,9 @@
  * 5. the view's MODSEQ moves up to the state read in 1.
  *
  * A message added and removed between two syncs is in neither list the client sees: it is not in the
- * mailbox (so no EXISTS) and not known (so no EXPUNGE). The mailbox gone, or no longer visible to the
- * user (a grant taken back), ends the session with `* BYE`, as Dovecot does.
+ * mailbox (so no EXPUNGE) and not known (so no EXISTS). The mailbox gone, or no longer visible to the
+ * user (a grant taken back), ends the session with `* BYE`, as Dovecot does: after the tagged answer
+ * of the command under way (its own DELETE of the mailbox is answered OK first), at once in IDLE.
  */
 import { ForbiddenError, NotFoundError } from "../model/errors.ts";
 import type { ResponseValue } from "./command.ts";
@@ -35,7 +36,8 @@ export interface SyncSession {
     changes?(accountId: number, listener: () => void): { stop(): void };
   };
   untagged(values: ResponseValue[]): void;
-  bye(text: string): void;
+  /** The selected mailbox is gone: `* BYE text` (after the answer of a command under way). */
+  selectedGone(text: string): void;
   sync(options: SyncOptions): Promise<void>;
   atEnd(cleanup: () => void): () => void;
 }
@@ -67,8 +69,7 @@ export async function syncSelected(session: SyncSession, options: SyncOptions): 
     );
   } catch (error) {
     if (!(error instanceof NotFoundError || error instanceof ForbiddenError)) throw error;
-    session.selected = undefined;
-    session.bye(MAILBOX_DELETED);
+    session.selectedGone(MAILBOX_DELETED);
     return;
   }
   // Another command or sync moved the view on while this one read (IDLE's wake-ups overlap).
