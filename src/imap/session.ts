@@ -118,6 +118,7 @@ export class ImapSession {
   commands = 0;
   errors = 0;
   #onLine: ((line: string) => Promise<void>) | undefined;
+  #onLineAborted: (() => void) | undefined;
   #closing = false;
   /** A command is being run and answered: a BYE for a mailbox gone waits for its answer. */
   #inCommand = false;
@@ -169,9 +170,13 @@ export class ImapSession {
     this.io.write(this.writer.continuation(text));
   }
 
-  /** The next raw line the client sends goes to `handler` (AUTHENTICATE responses, IDLE's DONE). */
-  expectLine(handler: (line: string) => Promise<void>): void {
+  /**
+   * The next raw line the client sends goes to `handler` (AUTHENTICATE responses, IDLE's DONE);
+   * `aborted` runs instead when that line is refused (too long).
+   */
+  expectLine(handler: (line: string) => Promise<void>, aborted?: () => void): void {
     this.#onLine = handler;
+    this.#onLineAborted = aborted;
     this.decoder.lineMode(true);
   }
 
@@ -225,13 +230,16 @@ export class ImapSession {
       case "line": {
         const handler = this.#onLine;
         this.#onLine = undefined;
+        this.#onLineAborted = undefined;
         if (handler) return await handler(event.line);
         return this.#answer({ status: "BAD", text: "Unexpected line" }, "unknown");
       }
       case "bad":
         if (this.#onLine) {
-          // A raw line too long during an exchange ends that exchange.
+          // A raw line too long during an exchange ends that exchange (IDLE stops listening).
           this.#onLine = undefined;
+          this.#onLineAborted?.();
+          this.#onLineAborted = undefined;
         }
         return this.#answer(
           { tag: event.tag, status: "BAD", code: code(event.code), text: event.text },

@@ -264,3 +264,14 @@ Deno.test("EXAMINE is read-only: EXPUNGE is NO [READ-ONLY]; SELECT again closes 
     "the failed SELECT left no mailbox selected",
   );
 });
+
+Deno.test("IDLE ended by a refused line stops listening too", async () => {
+  const model = new Model();
+  const { send } = sessionOver(model);
+  await send("a SELECT INBOX");
+  await send("b IDLE");
+  assert.equal(model.subscriptions, 1);
+  const refused = await send("x".repeat(70_000));
+  assert.match(refused.join("\n"), /BAD/);
+  assert.equal(model.subscriptions, 0);
+});

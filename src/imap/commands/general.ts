@@ -108,7 +108,7 @@ export function idle(session: ImapSession, command: ImapCommand): Promise<Outcom
         ? ok(command, "IDLE terminated")
         : { tag: command.tag, status: "BAD", text: "Expected DONE to end IDLE" },
     );
-  });
+  }, () => void watch?.stop());
   return Promise.resolve("pending");
 }
 
