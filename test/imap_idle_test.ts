@@ -2,13 +2,14 @@
  * IDLE with a mailbox selected against a real `postern serve`: writes of any kind and any process are
  * pushed to the idling client as they commit (RFC 2177): a JMAP import (EXISTS), a JMAP keyword
  * change (FETCH FLAGS), an append by another process on the same database file (EXISTS), another
- * IMAP session's EXPUNGE (EXPUNGE, allowed during IDLE), the mailbox deleted (BYE); and imapflow's
+ * IMAP session's EXPUNGE (EXPUNGE, allowed during IDLE), the mailbox deleted (BYE), the sharer of
+ * the selected mailbox deleted by the `postern` CLI on the database file (BYE at DONE); and imapflow's
  * events for the same pushes.
  */
 import assert from "node:assert/strict";
 import { decodeId } from "../src/model/ids.ts";
 import { ImapFlow } from "imapflow";
-import { HANG_GUARD_MS, PASSWORD, until } from "./helpers.ts";
+import { cli, HANG_GUARD_MS, PASSWORD, until } from "./helpers.ts";
 import { imapPeersMissing, ImapTalk, startImapProcess } from "./imap_helpers.ts";
 import {
   createMailbox,
@@ -16,8 +17,10 @@ import {
   mailboxesByName,
   mailCall,
   type Obj,
+  rights,
   serverTarget,
   setMailboxes,
+  share,
   type Who,
 } from "./mail_helpers.ts";
 import { imported, message } from "./email_helpers.ts";
@@ -81,7 +84,7 @@ Deno.test({
     };
     try {
       const target = serverTarget(server.url);
-      const [alice] = await createUsers(target, ["alice"]);
+      const [alice, bob] = await createUsers(target, ["alice", "bob"]);
       const inbox = (await mailboxesByName(target, alice)).Inbox.id as string;
 
       await t.step("a raw IDLE hears JMAP, another process and another IMAP session", async () => {
@@ -126,6 +129,29 @@ Deno.test({
         assert.ok(await talk.closed());
       });
 
+      await t.step(
+        "the postern CLI deleting the sharer, in another process: BYE at the end of IDLE",
+        async () => {
+          const team = await createMailbox(target, bob, { name: "Team" });
+          await share(target, bob, team.id as string, { [alice.accountId]: rights("mayReadItems") });
+          const talk = await login(alice);
+          const list = await talk.command('LIST "" "Other Users/*"');
+          const line = list.find((l) => l.endsWith('/Team"'));
+          assert.ok(line, list.join("\n"));
+          assert.match(
+            (await talk.command(`SELECT ${line.slice(line.lastIndexOf(' "') + 1)}`)).at(-1)!,
+            /OK/,
+          );
+          await talk.write("i3 IDLE\r\n");
+          assert.equal(await nextLine(talk), "+ idling");
+          const deleted = await cli(["--data", dataDir, "delete", "account", bob.accountId, "--json"]);
+          assert.equal(deleted.code, 0, deleted.stderr);
+          // The change log holds no row the viewer's push listener sees for a deleted sharer, so the
+          // session learns it at its next step (here DONE), as at any command.
+          await talk.write("DONE\r\n");
+          assert.equal(await nextLine(talk), "* BYE Selected mailbox was deleted, have to disconnect.");
+        },
+      );
       await t.step("imapflow hears exists, flags and expunge while it idles", async () => {
         const imap = new ImapFlow({
           host: "127.0.0.1",
