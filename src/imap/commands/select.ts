@@ -12,6 +12,7 @@
  */
 import type { CommandBody, ImapCommand, QresyncParameters, SequenceSet } from "../command.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
+import type { ImapSelection } from "../../mail/mod.ts";
 import { atom } from "../response.ts";
 import { SelectedMailbox } from "../selected.ts";
 import type { ImapSession, Outcome } from "../session.ts";
@@ -42,6 +43,22 @@ export async function select(session: ImapSession, command: ImapCommand): Promis
     { examine: body.name === "EXAMINE" },
   );
   if (body.condstore) session.enabled.add("CONDSTORE");
+  announce(session, selection, named.path);
+  const selected = new SelectedMailbox(selection);
+  if (body.qresync) await resync(session, selected, body.qresync);
+  session.selected = selected;
+  session.state = "selected";
+  const readOnly = selected.readOnly;
+  return {
+    tag: command.tag,
+    status: "OK",
+    code: { name: readOnly ? "READ-ONLY" : "READ-WRITE" },
+    text: `${body.name === "EXAMINE" ? "Examine" : "Select"} completed`,
+  };
+}
+
+/** The untagged part of SELECT's answer, in Dovecot's order. */
+function announce(session: ImapSession, selection: ImapSelection, path: string): void {
   const rev2 = session.enabled.has("IMAP4REV2");
   session.untagged([atom("FLAGS"), selection.flags.map(atom)]);
   session.status({
@@ -78,18 +95,7 @@ export async function select(session: ImapSession, command: ImapCommand): Promis
       text: "Highest",
     });
   }
-  if (rev2) session.untagged([atom("LIST"), [], "/", wireName(session, named.path)]);
-  const selected = new SelectedMailbox(selection);
-  if (body.qresync) await resync(session, selected, body.qresync);
-  session.selected = selected;
-  session.state = "selected";
-  const readOnly = selected.readOnly;
-  return {
-    tag: command.tag,
-    status: "OK",
-    code: { name: readOnly ? "READ-ONLY" : "READ-WRITE" },
-    text: `${body.name === "EXAMINE" ? "Examine" : "Select"} completed`,
-  };
+  if (rev2) session.untagged([atom("LIST"), [], "/", wireName(session, path)]);
 }
 
 /**
