@@ -1,7 +1,8 @@
 /**
- * SELECT, EXAMINE, EXPUNGE, UID EXPUNGE, CLOSE, UNSELECT, CHECK and ENABLE QRESYNC answered by
- * Postern and by a private Dovecot on the same three messages, compared line by line once the
- * parts that legitimately differ are normalised: UIDVALIDITY and MODSEQ values, tags, the
+ * SELECT, EXAMINE, EXPUNGE, UID EXPUNGE, CLOSE, UNSELECT, CHECK, ENABLE QRESYNC and a QRESYNC
+ * SELECT's VANISHED (EARLIER) answered by Postern and by a private Dovecot on the same three
+ * messages, compared line by line once the parts that legitimately differ are normalised:
+ * UIDVALIDITY and MODSEQ values, tags, the
  * human-readable text after a response code, and the order of the FLAGS list. Two answers differ
  * on purpose and are left out: SELECT of a missing mailbox (Postern adds RFC 5530's [NONEXISTENT]),
  * and EXPUNGE in a read-only mailbox (Postern answers NO [READ-ONLY], Dovecot 2.3 a silent OK).
@@ -72,6 +73,15 @@ Deno.test({
       await talk.command(`LOGIN ${alice.emailAddress} "${PASSWORD}"`);
       // Dovecot's helper starts with INBOX selected: so does Postern's session.
       await talk.command("SELECT INBOX");
+      // Each server's own UIDVALIDITY and HIGHESTMODSEQ before the expunges, for QRESYNC at the end.
+      const status = "STATUS INBOX (UIDVALIDITY HIGHESTMODSEQ)";
+      const resyncFrom = (answer: string) => {
+        const found = /UIDVALIDITY (\d+) HIGHESTMODSEQ (\d+)/.exec(answer);
+        assert.ok(found, answer);
+        return `SELECT INBOX (QRESYNC (${found[1]} ${found[2]} 1:10))`;
+      };
+      const ourResync = resyncFrom((await talk.command(status)).join("\n"));
+      const theirResync = resyncFrom(new TextDecoder().decode(await dovecot.command(status)));
       let position = 2;
       for (const step of STEPS) {
         if (step === "mark") {
@@ -89,6 +99,11 @@ Deno.test({
           `${step}\nPostern:\n${ours.join("\n")}\nDovecot:\n${theirs.join("\n")}`,
         );
       }
+      // QRESYNC from before the expunges: the same VANISHED (EARLIER) on both.
+      const ours = normalise((await talk.command(ourResync)).join("\r\n"));
+      const theirs = normalise(new TextDecoder().decode(await dovecot.command(theirResync)));
+      assert.ok(ours.includes("* VANISHED (EARLIER) 2:3"), ours.join("\n"));
+      assert.deepEqual(ours, theirs, `QRESYNC\nPostern:\n${ours.join("\n")}\nDovecot:\n${theirs.join("\n")}`);
     } finally {
       talk?.close();
       await dovecot.stop();
