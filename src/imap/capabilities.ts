@@ -35,6 +35,7 @@ export const SELECTED_STATE: readonly string[] = [
   "CONDSTORE",
   "ESEARCH",
   "MOVE",
+  "QRESYNC",
   "SEARCHRES",
   "SORT",
   "SORT=DISPLAY",

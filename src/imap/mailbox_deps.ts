@@ -14,6 +14,7 @@ import type { ImapMailboxService } from "../mail/mod.ts";
 export type ImapMessages = Pick<
   ImapMailboxService,
   | "select"
+  | "selectMailbox"
   | "changes"
   | "facts"
   | "message"

@@ -83,6 +83,18 @@ export class ImapMailboxService {
   async select(viewerId: number, name: string, options: { examine?: boolean } = {}): Promise<ImapSelection> {
     const entry = await this.resolve(viewerId, name);
     if (!entry) throw new NotFoundError("Mailbox", name);
+    return await this.selectMailbox(viewerId, entry, options);
+  }
+
+  /**
+   * SELECT or EXAMINE of a mailbox the session has already resolved by its own names (`name` is
+   * answered as is); the same checks as {@link select}.
+   */
+  async selectMailbox(
+    viewerId: number,
+    entry: ImapMailboxRef & { name: string },
+    options: { examine?: boolean } = {},
+  ): Promise<ImapSelection> {
     const { bits: rights, state } = await this.access(viewerId, entry, "mayReadItems");
     const messages = (await this.store.imap.messages(entry.mailboxId)).map(toMessage);
     const firstUnseen = messages.findIndex((m) => !m.flags.includes("\\Seen"));
@@ -90,7 +102,9 @@ export class ImapMailboxService {
     const keywords = new Set<string>();
     for (const m of messages) for (const f of m.flags) if (!f.startsWith("\\")) keywords.add(f);
     return {
-      ...entry,
+      accountId: entry.accountId,
+      mailboxId: entry.mailboxId,
+      name: entry.name,
       uidValidity: state.uidValidity,
       uidNext: state.uidNext,
       highestModseq: state.highestModseq,

@@ -105,6 +105,8 @@ export async function statusCommand(session: ImapSession, command: ImapCommand):
 /** Writes `* STATUS name (…)` with the items that are known (see mailbox_deps.ts). */
 async function status(session: ImapSession, named: NamedMailbox, items: StatusItem[]): Promise<void> {
   const { mailbox } = named;
+  // RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is a CONDSTORE enabling command (Dovecot does the same).
+  if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
   const viewer = session.principal!.accountId;
   const needsStore = items.some((i) => !["MESSAGES", "UNSEEN", "RECENT"].includes(i));
   const store = needsStore && session.deps.mailboxes.imapStatus
