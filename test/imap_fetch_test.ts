@@ -97,7 +97,7 @@ Deno.test("a sharer without maySetSeen reads BODY[] without setting \\Seen and m
     const team = await createMailbox(t, bob, { name: "Team" });
     await append(t, bob, "Team");
     await share(t, bob, team.id as string, { [alice.accountId]: rights("mayReadItems", "maySetKeywords") });
-    const s = await selectedSession(t, alice, "Other Users/bob@example.org/Team");
+    const s = await selectedSession(t, alice, "Other Users/bob/Team");
     assert.equal(s.session.selected!.readOnly, false);
     const out = await s.run("a FETCH 1 (BODY[])");
     assert.match(out, /^\* 1 FETCH \(BODY\[\] \{\d+\}\r\n/m);

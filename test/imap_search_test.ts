@@ -233,13 +233,13 @@ Deno.test("a sharer searches only the shared mailbox it may read; a revoked shar
     await fill(t, bob, "Shared");
     await fill(t, bob, "INBOX");
     await share(t, bob, shared.id as string, { [alice.accountId]: rights("mayReadItems") });
-    const s = await SearchSession.open(t, id(alice), "Other Users/bob@example.org/Shared");
+    const s = await SearchSession.open(t, id(alice), "Other Users/bob/Shared");
     assert.deepEqual(await s.numbers("SEARCH FROM bob"), [2, 9, 12]);
     assert.deepEqual(await s.numbers("SEARCH TEXT budget"), [1, 2, 3]);
     assert.deepEqual(await s.numbers("SORT (REVERSE ARRIVAL) UTF-8 FROM bob", "SORT"), [12, 9, 2]);
     // Bob's INBOX reached with a forged selection: not Alice's to search.
     const bobInbox = (await t.services.imapMailboxes.resolve(id(bob), "INBOX"))!;
-    const forged = await SearchSession.open(t, id(alice), "Other Users/bob@example.org/Shared");
+    const forged = await SearchSession.open(t, id(alice), "Other Users/bob/Shared");
     Object.assign(forged.session.selected!, { mailboxId: bobInbox.mailboxId });
     assert.match((await forged.command("SEARCH ALL")).at(-1)!, /^t\d+ NO \[NONEXISTENT\]/);
     // A grant that still shows the mailbox but no longer lets Alice read it.

@@ -93,10 +93,10 @@ Deno.test("STORE refusals: read-only, \\Recent, bad flags, too many flags, past 
     const box = await createMailbox(t, bob, { name: "Box" });
     await append(t, bob, "Box");
     await share(t, bob, box.id as string, { [alice.accountId]: rights("mayReadItems") });
-    const shared = await selectedSession(t, alice, "Other Users/bob@example.org/Box");
+    const shared = await selectedSession(t, alice, "Other Users/bob/Box");
     assert.match(await shared.run("h STORE 1 +FLAGS (\\Seen)"), /^h NO \[READ-ONLY\] /m);
     await share(t, bob, box.id as string, { [alice.accountId]: rights("mayReadItems", "maySetSeen") });
-    const seenOnly = await selectedSession(t, alice, "Other Users/bob@example.org/Box");
+    const seenOnly = await selectedSession(t, alice, "Other Users/bob/Box");
     assert.match(
       await seenOnly.run("i STORE 1 +FLAGS (\\Seen)"),
       /^\* 1 FETCH \(FLAGS \(\\Seen\)\)\r\ni OK /,
