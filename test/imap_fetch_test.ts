@@ -151,6 +151,10 @@ Deno.test("CHANGEDSINCE answers what changed with MODSEQ; VANISHED (EARLIER) nee
     const ref = s.session.selected!.ref;
     const viewer = decodeId(alice.accountId)!;
     await imap.expunge(viewer, ref, [[3, 4]], { deletedOnly: false });
+    // The client's view still holds 3 and 4 until the session may report them (not while answering a
+    // FETCH by sequence number, RFC 9051 §7.5.1); a FETCH skips them.
+    assert.match(await s.run("f FETCH 3:4 (FLAGS)"), /^f OK \[EXPUNGEISSUED\] /m);
+    assert.equal(s.session.selected!.exists, 4);
     assert.match(await s.run(`c UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`), /^c BAD /m);
     s.session.enabled.add("QRESYNC");
     assert.match(await s.run(`d FETCH 1:* (FLAGS) (CHANGEDSINCE ${modseq} VANISHED)`), /^d BAD /m);
@@ -159,9 +163,8 @@ Deno.test("CHANGEDSINCE answers what changed with MODSEQ; VANISHED (EARLIER) nee
       vanished,
       /^\* VANISHED \(EARLIER\) 3\r\n\* 2 FETCH \(UID 2 FLAGS \(\$x\) MODSEQ \(\d+\)\)\r\n/,
     );
-    // The client's view still holds 3 and 4 until the session reports them; a FETCH skips them.
-    assert.match(await s.run("f FETCH 3:4 (FLAGS)"), /^f OK \[EXPUNGEISSUED\] /m);
-    assert.equal(s.session.selected!.exists, 4);
+    // A UID command may report expunges: the syncs after them told the client, whose view now has two.
+    assert.equal(s.session.selected!.exists, 2);
   }));
 
 Deno.test("bad input: a number past the end, a huge set, an empty mailbox", () =>

@@ -112,13 +112,19 @@ Deno.test("a message that arrived since the client's last EXISTS is not searched
   withMailbox(async (s, t, alice) => {
     const imap = t.services.imapMailboxes;
     const entry = (await imap.resolve(id(alice), "INBOX"))!;
-    const message = new TextEncoder().encode("From: bob@example.net\r\nSubject: late\r\n\r\nbudget\r\n");
-    const { uid } = await imap.append(id(alice), entry, { message });
+    const late = (subject: string) =>
+      imap.append(id(alice), entry, {
+        message: new TextEncoder().encode(`From: bob@example.net\r\nSubject: ${subject}\r\n\r\nbudget\r\n`),
+      });
+    // Each command leaves out what arrived since the last EXISTS; the sync after it announces the
+    // arrival (RFC 9051 §7.4.1), so the next command includes it.
+    const { uid } = await late("late one");
     assert.deepEqual(await s.numbers("UID SEARCH FROM bob"), [2, 9, 12].map(U));
-    assert.deepEqual(await s.numbers("SORT (ARRIVAL) UTF-8 BODY budget", "SORT"), [1, 2, 3]);
-    assert.equal((await s.answer("THREAD ORDEREDSUBJECT UTF-8 SUBJECT late", "THREAD")).data, "* THREAD");
-    await s.reselect(t, "INBOX");
-    assert.deepEqual(await s.numbers("UID SEARCH FROM bob"), [...[2, 9, 12].map(U), uid]);
+    await late("late two");
+    assert.deepEqual(await s.numbers("SORT (ARRIVAL) UTF-8 BODY budget", "SORT"), [1, 2, 3, 13]);
+    await late("late three");
+    assert.equal((await s.answer("THREAD ORDEREDSUBJECT UTF-8 SUBJECT three", "THREAD")).data, "* THREAD");
+    assert.deepEqual(await s.numbers("UID SEARCH FROM bob"), [...[2, 9, 12].map(U), uid, uid + 1, uid + 2]);
   }));
 
 Deno.test("SEARCH: EMAILID, THREADID and MODSEQ (with the highest MODSEQ in the answer)", () =>
@@ -241,14 +247,22 @@ Deno.test("a sharer searches only the shared mailbox it may read; a revoked shar
     const bobInbox = (await t.services.imapMailboxes.resolve(id(bob), "INBOX"))!;
     const forged = await SearchSession.open(t, id(alice), "Other Users/bob/Shared");
     Object.assign(forged.session.selected!, { mailboxId: bobInbox.mailboxId });
-    assert.match((await forged.command("SEARCH ALL")).at(-1)!, /^t\d+ NO \[NONEXISTENT\]/);
+    // The command is refused, then the session ends: its selected mailbox is not one Alice can see.
+    const refused = await forged.command("SEARCH ALL");
+    assert.match(refused.find((line) => /^t\d+ /.test(line))!, /^t\d+ NO \[NONEXISTENT\]/);
+    assert.match(refused.at(-1)!, /^\* BYE /);
     // A grant that still shows the mailbox but no longer lets Alice read it.
+    // Each refusal is answered, then the session ends (Dovecot's "Selected mailbox was deleted").
+    const tagged = (lines: string[]) => lines.find((line) => /^t\d+ /.test(line))!;
+    const later = await SearchSession.open(t, id(alice), "Other Users/bob/Shared");
     await share(t, bob, shared.id as string, { [alice.accountId]: rights("mayAddItems") });
-    assert.match((await s.command("SEARCH FROM bob")).at(-1)!, /^t\d+ NO \[NOPERM\]/);
-    assert.match((await s.command("SORT (DATE) UTF-8 ALL")).at(-1)!, /^t\d+ NO \[NOPERM\]/);
+    const noRead = await s.command("SEARCH FROM bob");
+    assert.match(tagged(noRead), /^t\d+ NO \[NOPERM\]/);
+    assert.match(noRead.at(-1)!, /^\* BYE /);
     await share(t, bob, shared.id as string, null);
-    assert.match((await s.command("SEARCH ALL")).at(-1)!, /^t\d+ NO \[NONEXISTENT\]/);
-    assert.match((await s.command("THREAD REFERENCES UTF-8 ALL")).at(-1)!, /^t\d+ NO \[NONEXISTENT\]/);
+    const gone = await later.command("THREAD REFERENCES UTF-8 ALL");
+    assert.match(tagged(gone), /^t\d+ NO \[NONEXISTENT\]/);
+    assert.match(gone.at(-1)!, /^\* BYE /);
   }));
 
 Deno.test("bad input: charsets, deep nesting, FTS syntax in search text, sets past the end", () =>
