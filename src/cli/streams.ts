@@ -37,10 +37,17 @@ export function exit(code: number): never {
 
 const encoder = new TextEncoder();
 
-/** Writes all of `text` (one writeSync may take only part of it on a pipe). */
+/**
+ * Writes all of `text` (one writeSync may take only part of it on a pipe). A reader that went away
+ * (`postern … | head`) gets nothing more and is no error, as with console.log.
+ */
 function writeAll(to: { writeSync(p: Uint8Array): number }, text: string): void {
   let bytes = encoder.encode(text);
-  while (bytes.length) bytes = bytes.subarray(to.writeSync(bytes));
+  try {
+    while (bytes.length) bytes = bytes.subarray(to.writeSync(bytes));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+  }
 }
 
 /** The process's own streams and environment, read when asked (a test may change the environment). */
