@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { ENVIRONMENT, mailEndpoints } from "./src/config/mod.ts";
 import { SCHEMA_VERSION, VERSION } from "./src/version.ts";
+import { type CliStreams, ExitRequest, PROCESS_STREAMS, withStreams } from "./src/cli/streams.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -20,8 +21,10 @@ const CLI_ENVIRONMENT = {
 const EXIT_CODES = "\nExit codes: 0 done, 1 failed (refused, not found, invalid, busy), 2 usage mistake, " +
   "3 server unreachable.";
 
-function program(): Command {
+function program(chosen: CliStreams): Command {
   const cmd = new Command("postern")
+    // Before the subcommands are added: each copies the output settings when it is made.
+    .configureOutput({ writeOut: (s) => chosen.stdout(s), writeErr: (s) => chosen.stderr(s) })
     .description("Self-hosted JMAP mail and identity server: server, management CLI and admin tools")
     .version(`postern ${VERSION} (database schema ${SCHEMA_VERSION})`)
     .option("--data <dir>", "data directory (env POSTERN_DATA)", undefined)
@@ -319,27 +322,34 @@ async function openTui(all: Record<string, string | undefined>): Promise<void> {
     }), all);
 }
 
-/** Parses the arguments and runs the command; usage errors exit 2. */
-export async function main(args: string[]): Promise<void> {
-  const cmd = program();
-  cmd.configureOutput({ writeErr: (s) => Deno.stderr.writeSync(new TextEncoder().encode(s)) });
-  if (args.length === 0) {
-    // On a terminal, plain `postern` opens the admin UI; anywhere else it prints the help.
-    if (Deno.stdin.isTerminal() && Deno.stdout.isTerminal()) args = ["tui"];
-    else {
-      cmd.outputHelp();
-      return;
+/**
+ * Parses the arguments and runs the command with `chosen` streams (the process's by default); resolves
+ * to the exit code: 0 done, 2 a usage mistake, else the code the command ended with (see src/cli/io.ts).
+ * Tests call it in-process with captured streams; the process below only turns its result into an exit.
+ */
+export function runCli(args: string[], chosen: CliStreams = PROCESS_STREAMS): Promise<number> {
+  return withStreams(chosen, async () => {
+    const cmd = program(chosen);
+    if (args.length === 0) {
+      // On a terminal, plain `postern` opens the admin UI; anywhere else it prints the help.
+      if (chosen.stdinIsTerminal && chosen.stdoutIsTerminal) args = ["tui"];
+      else {
+        cmd.outputHelp();
+        return 0;
+      }
     }
-  }
-  try {
-    await cmd.parseAsync(args, { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.exitCode === 0) return;
-      Deno.exit(2);
+    try {
+      await cmd.parseAsync(args, { from: "user" });
+      return 0;
+    } catch (error) {
+      if (error instanceof ExitRequest) return error.code;
+      if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+      throw error;
     }
-    throw error;
-  }
+  });
 }
 
-if (import.meta.main) await main(Deno.args);
+if (import.meta.main) {
+  const code = await runCli(Deno.args);
+  if (code !== 0) Deno.exit(code);
+}

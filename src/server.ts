@@ -95,6 +95,8 @@ export interface AppOptions {
   acme?: AcmeCertificates;
   /** Delivers queued mail by MX (see ServiceOptions.outboundTransport). */
   outboundTransport?: ServiceOptions["outboundTransport"];
+  /** The environment openData reads secrets from (default: the process's; the CLI passes its own). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Opens the data directory (creating it and the key on first start) and builds the services. */
@@ -103,7 +105,8 @@ export async function openData(
   options: AppOptions = {},
 ): Promise<{ services: Services; keyCreated: boolean }> {
   await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const { key, created } = await loadSecretKey(config.encryptionKey, Deno.env.toObject());
+  const env = options.env ?? Deno.env.toObject();
+  const { key, created } = await loadSecretKey(config.encryptionKey, env);
   const notice = options.notice ?? ((message: string) => getLogger(["postern", "store"]).info(message));
   const services = await openServices({
     databasePath: config.databasePath,
@@ -118,7 +121,7 @@ export async function openData(
     encryptionKey: key,
     dnsServers: config.dnsServers,
     hashWorkers: options.hashWorkers,
-    env: Deno.env.toObject(),
+    env,
     warn: options.warn,
     mailHost: config.mailHost,
     outboundTransport: options.outboundTransport,

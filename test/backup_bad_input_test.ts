@@ -1,17 +1,19 @@
 /**
  * Bad input to `postern backup` and `postern restore`: each is refused with one line naming the cause,
  * exit 1 (a failure) or 2 (a usage mistake: an existing destination, a non-empty target without
- * --force), no stack trace, and nothing written where it was refused.
+ * --force), no stack trace, and nothing written where it was refused. The CLI runs in-process except in
+ * the backup test, where real `postern` processes show their own exit status and stderr.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { cliInProcess } from "./cli_in_process.ts";
 import { assertOneLine, cli, withTempDir } from "./helpers.ts";
 
 /** A data directory and a good backup of it, for the cases to spoil. */
 function withBackup(body: (root: string) => Promise<void>): Promise<void> {
   return withTempDir("postern-backup-bad-", async (root) => {
-    assert.equal((await cli(["init", "--data", `${root}/data`])).code, 0);
-    const made = await cli(["backup", "--data", `${root}/data`, `${root}/good`]);
+    assert.equal((await cliInProcess(["init", "--data", `${root}/data`])).code, 0);
+    const made = await cliInProcess(["backup", "--data", `${root}/data`, `${root}/good`]);
     assert.equal(made.code, 0, made.stderr);
     await body(root);
   });
@@ -29,7 +31,7 @@ async function spoiled(root: string, name: string, spoil: (dir: string) => Promi
 }
 
 async function restore(root: string, from: string, ...flags: string[]) {
-  return await cli(["restore", ...flags, "--data", `${root}/target`, from]);
+  return await cliInProcess(["restore", ...flags, "--data", `${root}/target`, from]);
 }
 
 Deno.test("restore refuses a missing, unreadable, corrupt or tampered backup in one line, exit 1, writing nothing", () =>
@@ -93,13 +95,13 @@ Deno.test("restore into a non-empty directory needs --force (exit 2 without it)"
     assert.ok(!(await exists(`${root}/target/postern.db`)));
     const forced = await restore(root, `${root}/good`, "--force");
     assert.equal(forced.code, 0, forced.stderr);
-    assert.equal((await cli(["db", "check", "--data", `${root}/target`])).code, 0);
+    assert.equal((await cliInProcess(["db", "check", "--data", `${root}/target`])).code, 0);
   }));
 
 Deno.test("a forced restore keeps the database and key it replaced beside them, the newest three of each", () =>
   withBackup(async (root) => {
     const target = `${root}/target`;
-    assert.equal((await cli(["init", "--data", target])).code, 0);
+    assert.equal((await cliInProcess(["init", "--data", target])).code, 0);
     const db = new DatabaseSync(`${target}/postern.db`);
     db.exec("INSERT INTO domains (name, created_at) VALUES ('replaced.example', 0)");
     db.close();

@@ -1,9 +1,12 @@
 /**
  * The local CLI given bad input, as a scripted install would meet it: each mistake exits non-zero with
- * a message naming what is wrong, and leaves the database exactly as it was.
+ * a message naming what is wrong, and leaves the database exactly as it was. Commands run in-process
+ * (cli_in_process.ts); a real `postern` process still answers the uninitialised directory, the global
+ * options, an unknown option and a refused --json create, so exit status and streams are a process's.
  */
 import assert from "node:assert/strict";
-import { cli } from "./helpers.ts";
+import { cliInProcess as cli } from "./cli_in_process.ts";
+import { cli as cliProcess } from "./helpers.ts";
 
 interface Result {
   code: number;
@@ -43,10 +46,10 @@ async function withDataDir(body: (dataDir: string, init: Result) => Promise<void
 async function assertFailsChangingNothing(
   dataDir: string,
   args: string[],
-  expected: { code: number | number[]; mentions: string[] },
+  expected: { code: number | number[]; mentions: string[]; run?: typeof cli },
 ): Promise<Result> {
   const before = await snapshot(dataDir);
-  const result = await cli(["--data", dataDir, ...args]);
+  const result = await (expected.run ?? cli)(["--data", dataDir, ...args]);
   const context = `postern ${args.join(" ")}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
   const codes = Array.isArray(expected.code) ? expected.code : [expected.code];
   assert.ok(codes.includes(result.code), `exit ${result.code}, expected ${codes.join(" or ")}: ${context}`);
@@ -101,6 +104,7 @@ Deno.test("SQL metacharacters in a name are refused naming the property and drop
     ], {
       code: 1,
       mentions: ["InvalidInputError"],
+      run: cliProcess,
     });
     assert.deepEqual(JSON.parse(json.stderr).problems.map((p: { property: string }) => p.property), ["name"]);
 
@@ -241,14 +245,14 @@ Deno.test("getting an account that does not exist says so and exits 1", async ()
 
 Deno.test("global options work before the verb as well as after it", async () => {
   await withDataDir(async (dataDir) => {
-    const before = await cli(["--data", dataDir, "--json", "query", "account"]);
-    const after = await cli(["query", "account", "--data", dataDir, "--json"]);
+    const before = await cliProcess(["--data", dataDir, "--json", "query", "account"]);
+    const after = await cliProcess(["query", "account", "--data", dataDir, "--json"]);
     assert.equal(before.code, 0, before.stderr);
     assert.equal(after.code, 0, after.stderr);
     const accounts = JSON.parse(before.stdout);
     assert.deepEqual(accounts.map((a: { emailAddress: string }) => a.emailAddress), ["admin@example.org"]);
     assert.deepEqual(JSON.parse(after.stdout), accounts);
-    const table = await cli(["--data", dataDir, "query", "account"]);
+    const table = await cliProcess(["--data", dataDir, "query", "account"]);
     assert.equal(table.code, 0, table.stderr);
     assert.ok(table.stdout.includes("admin@example.org"), table.stdout);
   });
@@ -257,7 +261,7 @@ Deno.test("global options work before the verb as well as after it", async () =>
 Deno.test("a data directory that was never initialised is a usage error pointing at init", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "postern-cli-empty-" });
   try {
-    const result = await cli(["--data", dataDir, "query", "account"]);
+    const result = await cliProcess(["--data", dataDir, "query", "account"]);
     assert.equal(result.code, 2, result.stderr);
     assert.ok(result.stderr.includes("postern init"), result.stderr);
     assert.deepEqual([...Deno.readDirSync(dataDir)], [], "nothing was created");
@@ -335,6 +339,7 @@ Deno.test("usage mistakes exit 2 and change nothing", async () => {
     await assertFailsChangingNothing(dataDir, ["query", "account", "--no-such-option"], {
       code: 2,
       mentions: ["--no-such-option"],
+      run: cliProcess,
     });
   });
 });

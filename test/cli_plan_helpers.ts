@@ -1,6 +1,10 @@
-/** Helpers of the `apply`/`snapshot` tests: an initialized data directory, a plan run from a file. */
+/**
+ * Helpers of the `apply`/`snapshot` tests: an initialized data directory, a plan run from a file. The
+ * CLI runs in-process (cli_in_process.ts).
+ */
 import assert from "node:assert/strict";
-import { ADMIN_PASSWORD, cli } from "./helpers.ts";
+import { cliInProcess as cli } from "./cli_in_process.ts";
+import { ADMIN_PASSWORD } from "./helpers.ts";
 
 /** Runs `body` on a data directory made by `postern init --domain example.org`, removed afterwards. */
 export async function withInit(

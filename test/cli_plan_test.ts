@@ -1,5 +1,9 @@
-/** `apply` and `snapshot`: plans run locally or through a server, dry runs write nothing. */
+/**
+ * `apply` and `snapshot`: plans run locally or through a server, dry runs write nothing. The CLI runs
+ * in-process; the --user test keeps real CLI processes (exit status, no terminal to ask a password on).
+ */
 import assert from "node:assert/strict";
+import { cliInProcess } from "./cli_in_process.ts";
 import { ADMIN_PASSWORD, basic, cli, PASSWORD, startServerProcess, startTestApp } from "./helpers.ts";
 import { applyText, withInit } from "./cli_plan_helpers.ts";
 
@@ -19,7 +23,9 @@ Deno.test("a plan applied locally creates, references and updates objects in ord
     const lines = result.stdout.trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(lines.length, 5);
     assert.ok(lines.every((l) => l.ok));
-    const pat = JSON.parse((await cli(["--data", dir, "--json", "get", "account", lines[2].id])).stdout);
+    const pat = JSON.parse(
+      (await cliInProcess(["--data", dir, "--json", "get", "account", lines[2].id])).stdout,
+    );
     assert.equal(pat.emailAddress, "pat@plan.example");
     assert.deepEqual(pat.quotas, { maxDiskQuota: 1000 });
     assert.deepEqual(Object.values(pat.memberGroupIds), [lines[1].id]);
@@ -28,7 +34,7 @@ Deno.test("a plan applied locally creates, references and updates objects in ord
 
 Deno.test("a dry run reports every invalid line and writes nothing", async () => {
   await withInit(async (dir) => {
-    const before = (await cli(["--data", dir, "--json", "query", "account"])).stdout;
+    const before = (await cliInProcess(["--data", dir, "--json", "query", "account"])).stdout;
     const plan = PLAN + `\n{"op":"create","type":"domain","fields":{"name":"bad_domain!"}}`;
     const file = await Deno.makeTempFile();
     await Deno.writeTextFile(file, plan);
@@ -38,7 +44,7 @@ Deno.test("a dry run reports every invalid line and writes nothing", async () =>
     const lines = result.stdout.trim().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => l.ok), [true, true, true, true, true, false]);
     assert.match(lines[5].error, /name/);
-    assert.equal((await cli(["--data", dir, "--json", "query", "account"])).stdout, before);
+    assert.equal((await cliInProcess(["--data", dir, "--json", "query", "account"])).stdout, before);
   });
 });
 
@@ -51,15 +57,15 @@ Deno.test("apply stops at the first failure unless told to continue", async () =
     const stopped = await applyText(["--data", dir], plan);
     assert.equal(stopped.code, 1);
     assert.equal(stopped.stdout.trim().split("\n").length, 1, "the second line was not run");
-    const domains = JSON.parse((await cli(["--data", dir, "--json", "query", "domain"])).stdout);
+    const domains = JSON.parse((await cliInProcess(["--data", dir, "--json", "query", "domain"])).stdout);
     assert.deepEqual(domains.map((d: { name: string }) => d.name), ["example.org"]);
 
     const file = await Deno.makeTempFile();
     await Deno.writeTextFile(file, plan);
-    const continued = await cli(["--data", dir, "apply", file, "--continue-on-error", "--json"]);
+    const continued = await cliInProcess(["--data", dir, "apply", file, "--continue-on-error", "--json"]);
     await Deno.remove(file);
     assert.equal(continued.code, 1);
-    const after = JSON.parse((await cli(["--data", dir, "--json", "query", "domain"])).stdout);
+    const after = JSON.parse((await cliInProcess(["--data", dir, "--json", "query", "domain"])).stdout);
     assert.deepEqual(after.map((d: { name: string }) => d.name), ["example.org", "second.example"]);
   });
 });
@@ -67,7 +73,7 @@ Deno.test("apply stops at the first failure unless told to continue", async () =
 Deno.test("a local snapshot applied to a new server through --url recreates accounts that log in", async () => {
   await withInit(async (source) => {
     assert.equal((await applyText(["--data", source], PLAN)).code, 0);
-    const snapshot = await cli(["--data", source, "snapshot", "domain", "account"]);
+    const snapshot = await cliInProcess(["--data", source, "snapshot", "domain", "account"]);
     assert.equal(snapshot.code, 0, snapshot.stderr);
     assert.match(snapshot.stdout, /\$argon2id\$/, "local snapshots carry password hashes");
 
@@ -77,7 +83,7 @@ Deno.test("a local snapshot applied to a new server through --url recreates acco
         // The target already has its own example.org and admin: the snapshot matches them by name.
         const file = await Deno.makeTempFile();
         await Deno.writeTextFile(file, snapshot.stdout);
-        const continued = await cli([
+        const continued = await cliInProcess([
           "--url",
           server.url,
           "--api-key",

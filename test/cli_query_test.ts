@@ -4,6 +4,7 @@
  * the documented exit code.
  */
 import assert from "node:assert/strict";
+import { cliInProcess } from "./cli_in_process.ts";
 import { ADMIN_PASSWORD, cli, PASSWORD, startServerProcess } from "./helpers.ts";
 
 type Run = (args: string[]) => ReturnType<typeof cli>;
@@ -17,15 +18,19 @@ interface Directory {
   serverUrl: string;
 }
 
-/** A data directory with a group, members and a disabled user, a server on it, and both CLIs. */
+/**
+ * A data directory with a group, members and a disabled user, a server on it, and both CLIs, run
+ * in-process; the server is a real process. The last two tests keep real CLI processes for what only a
+ * process shows (exit status, its own output streams).
+ */
 async function withDirectory(body: (d: Directory) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "postern-query-" });
   try {
-    const init = await cli(["init", "--data", dir, "--domain", "example.org", "--json"], {
+    const init = await cliInProcess(["init", "--data", dir, "--domain", "example.org", "--json"], {
       POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
     });
     assert.equal(init.code, 0, init.stderr);
-    const local: Run = (args) => cli(["--data", dir, ...args]);
+    const local: Run = (args) => cliInProcess(["--data", dir, ...args]);
     const made = async (args: string[]) => {
       const result = await local([...args, "--json"]);
       assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
@@ -60,7 +65,7 @@ async function withDirectory(body: (d: Directory) => Promise<void>): Promise<voi
     const server = await startServerProcess(dir);
     try {
       const remote: Run = (args) =>
-        cli([
+        cliInProcess([
           "--url",
           server.url,
           "--api-key",

@@ -2,10 +2,12 @@
  * The right to send as a group from the CLI, as a scripted install gives it: `update account … --field
  * sendAsGroupIds=[…]` with the group's name where its id goes, locally on the database file and
  * through a server with the administrator's key; a user's key is refused (exit 1, forbidden), and a
- * group the account does not belong to exits 1 naming the field, changing nothing.
+ * group the account does not belong to exits 1 naming the field, changing nothing. The CLI runs
+ * in-process (cli_in_process.ts); the server is a real process.
  */
 import assert from "node:assert/strict";
-import { ADMIN_PASSWORD, cli, startServerProcess } from "./helpers.ts";
+import { cliInProcess as cli } from "./cli_in_process.ts";
+import { ADMIN_PASSWORD, startServerProcess } from "./helpers.ts";
 
 /** The sendAsGroupIds of an account as the CLI prints them (JSON), as a list. */
 async function sendAs(run: (args: string[]) => ReturnType<typeof cli>, name: string): Promise<string[]> {

@@ -4,9 +4,11 @@
  * records, no DMARC, a DKIM record with another key and one missing, and an alias to another host
  * says what is missing or wrong, with what is published against what is expected (exit 1). Bad
  * input: a domain that is not ours (exit 1, no look-up), an unreachable DNS server (a clear error,
- * no stack) and a malformed --dns-server (exit 2). With --url, only administrators may check.
+ * no stack) and a malformed --dns-server (exit 2). With --url, only administrators may check. The
+ * CLI runs in-process (cli_in_process.ts); the usage mistakes and the refused user are real processes.
  */
 import assert from "node:assert/strict";
+import { cliInProcess } from "./cli_in_process.ts";
 import { ADMIN_PASSWORD, cli, freePort, PASSWORD, startServerProcess, withTempDir } from "./helpers.ts";
 import { createUsers, serverTarget } from "./mail_helpers.ts";
 import { HAS_DNSMASQ, startDnsmasq } from "./dnsmasq_helpers.ts";
@@ -25,15 +27,15 @@ interface Check extends Rec {
 
 /** A data directory for right.test and the records `postern dns` asks for. */
 async function initialized(dir: string): Promise<Rec[]> {
-  const init = await cli(["--data", dir, "init", "--domain", "right.test"]);
+  const init = await cliInProcess(["--data", dir, "init", "--domain", "right.test"]);
   assert.equal(init.code, 0, init.stderr);
-  const dns = await cli(["--data", dir, "--json", "dns", "right.test", "--mail-host", MAIL_HOST]);
+  const dns = await cliInProcess(["--data", dir, "--json", "dns", "right.test", "--mail-host", MAIL_HOST]);
   assert.equal(dns.code, 0, dns.stderr);
   return JSON.parse(dns.stdout).records as Rec[];
 }
 
 const check = (dir: string, server: string, ...more: string[]) =>
-  cli([
+  cliInProcess([
     "--data",
     dir,
     "dns",
@@ -155,7 +157,15 @@ Deno.test({
   async fn() {
     await withTempDir("postern-dns-check-", async (dir) => {
       await initialized(dir);
-      const foreign = await cli(["--data", dir, "dns", "check", "other.test", "--dns-server", "127.0.0.1:1"]);
+      const foreign = await cliInProcess([
+        "--data",
+        dir,
+        "dns",
+        "check",
+        "other.test",
+        "--dns-server",
+        "127.0.0.1:1",
+      ]);
       assert.equal(foreign.code, 1, foreign.stderr);
       assert.match(foreign.stderr, /^postern: Domain "other\.test" does not exist\n$/);
 
@@ -194,7 +204,7 @@ Deno.test({
         password: string,
       ) => ["--url", server.url, "--user", user, "--password", password];
       const checked = ["dns", "check", "example.org", "--dns-server", dns.server];
-      const admin = await cli([...as("admin@example.org", ADMIN_PASSWORD), ...checked]);
+      const admin = await cliInProcess([...as("admin@example.org", ADMIN_PASSWORD), ...checked]);
       assert.equal(admin.code, 1, admin.stderr);
       assert.match(
         admin.stdout,

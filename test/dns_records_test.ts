@@ -1,9 +1,11 @@
 /**
  * `postern dns DOMAIN` and the DnsRecords action behind it: the records in zone-file form and as
  * JSON, locally and over JMAP; only administrators may list them; an unknown domain is a failure
- * (exit 1, notFound) and a malformed name a usage error (exit 2, invalidProperties).
+ * (exit 1, notFound) and a malformed name a usage error (exit 2, invalidProperties). The CLI runs
+ * in-process (cli_in_process.ts) but for the malformed name and the refused user: real processes.
  */
 import assert from "node:assert/strict";
+import { cliInProcess } from "./cli_in_process.ts";
 import { ADMIN_PASSWORD, cli, PASSWORD, startServerProcess, withTempDir } from "./helpers.ts";
 import { ADMIN } from "./jmap_helpers.ts";
 import { managementCall } from "./live_connection_helpers.ts";
@@ -56,14 +58,17 @@ Deno.test("the DnsRecords action lists a domain's records for administrators onl
 
 Deno.test("postern dns prints zone-file lines and JSON; unknown domain exit 1, bad name exit 2", async () => {
   await withTempDir("postern-dns-", async (dir) => {
-    const init = await cli(["--data", dir, "init", "--domain", "example.org"]);
+    const init = await cliInProcess(["--data", dir, "init", "--domain", "example.org"]);
     assert.equal(init.code, 0, init.stderr);
     // The submission listeners' settings, as `postern serve` has them, name the ports published.
-    const zone = await cli(["--data", dir, "dns", "example.org", "--mail-host", "mail.example.org"], {
-      POSTERN_SUBMISSION_LISTEN: "0.0.0.0:587",
-      POSTERN_TLS_CERT: `${dir}/cert.pem`,
-      POSTERN_TLS_KEY: `${dir}/key.pem`,
-    });
+    const zone = await cliInProcess(
+      ["--data", dir, "dns", "example.org", "--mail-host", "mail.example.org"],
+      {
+        POSTERN_SUBMISSION_LISTEN: "0.0.0.0:587",
+        POSTERN_TLS_CERT: `${dir}/cert.pem`,
+        POSTERN_TLS_KEY: `${dir}/key.pem`,
+      },
+    );
     assert.equal(zone.code, 0, zone.stderr);
     assert.match(zone.stdout, /^example\.org\.\t3600\tIN\tMX\t10 mail\.example\.org\.$/m);
     assert.match(
@@ -82,7 +87,7 @@ Deno.test("postern dns prints zone-file lines and JSON; unknown domain exit 1, b
       /^_smtp\._tls\.example\.org\.\t3600\tIN\tTXT\t"v=TLSRPTv1; rua=mailto:postmaster@example\.org"$/m,
     );
 
-    const json = await cli(["--data", dir, "--json", "dns", "example.org"], {
+    const json = await cliInProcess(["--data", dir, "--json", "dns", "example.org"], {
       POSTERN_MAIL_HOST: "mx.example.net",
     });
     assert.equal(json.code, 0, json.stderr);
@@ -96,13 +101,13 @@ Deno.test("postern dns prints zone-file lines and JSON; unknown domain exit 1, b
       purpose: "Mail for the domain is delivered to this server",
     });
 
-    const unknown = await cli(["--data", dir, "dns", "nowhere.test"]);
+    const unknown = await cliInProcess(["--data", dir, "dns", "nowhere.test"]);
     assert.equal(unknown.code, 1, unknown.stderr);
     assert.match(unknown.stderr, /Domain "nowhere\.test" does not exist/);
     const bad = await cli(["--data", dir, "dns", "not_a..name"]);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /"not_a\.\.name" is not a domain name/);
-    const badHost = await cli(["--data", dir, "dns", "example.org", "--mail-host", "bad host"]);
+    const badHost = await cliInProcess(["--data", dir, "dns", "example.org", "--mail-host", "bad host"]);
     assert.equal(badHost.code, 2, badHost.stderr);
     assert.match(badHost.stderr, /Invalid --mail-host/);
   });
@@ -117,7 +122,7 @@ Deno.test("postern dns --url asks the server, which answers with its own mail ho
       user: string,
       password: string,
     ) => ["--url", server.url, "--user", user, "--password", password];
-    const admin = await cli([...as("admin@example.org", ADMIN_PASSWORD), "dns", "example.org"], {
+    const admin = await cliInProcess([...as("admin@example.org", ADMIN_PASSWORD), "dns", "example.org"], {
       POSTERN_MAIL_HOST: "ignored.example.net",
     });
     assert.equal(admin.code, 0, admin.stderr);
@@ -125,7 +130,7 @@ Deno.test("postern dns --url asks the server, which answers with its own mail ho
     const user = await cli([...as("alice@example.org", PASSWORD), "dns", "example.org"]);
     assert.equal(user.code, 1, user.stderr);
     assert.match(user.stderr, /Only an administrator can run actions/);
-    const unknown = await cli([...as("admin@example.org", ADMIN_PASSWORD), "dns", "nowhere.test"]);
+    const unknown = await cliInProcess([...as("admin@example.org", ADMIN_PASSWORD), "dns", "nowhere.test"]);
     assert.equal(unknown.code, 1, unknown.stderr);
     assert.match(unknown.stderr, /Domain "nowhere\.test" does not exist/);
   } finally {

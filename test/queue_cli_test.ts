@@ -1,9 +1,11 @@
 /**
  * `postern queue` on the database file and on a server (--url): list with filters, show, retry,
  * cancel and delete, in tables and JSON. Bad input: an unknown state (exit 2), a retry with neither
- * an id nor --all (exit 2), unknown ids (exit 1, named); a user's API key is refused (exit 1).
+ * an id nor --all (exit 2), unknown ids (exit 1, named); a user's API key is refused (exit 1). The CLI
+ * runs in-process; the list table and a usage mistake come from a real `postern` process.
  */
 import assert from "node:assert/strict";
+import { cliInProcess } from "./cli_in_process.ts";
 import { cli, startServerProcess, withTempDir } from "./helpers.ts";
 import { seedQueueAt } from "./queue_admin_helpers.ts";
 
@@ -16,13 +18,13 @@ const json = (result: { code: number; stdout: string; stderr: string }) => {
 
 Deno.test("postern queue lists, shows, retries, cancels and deletes on the database file", async () => {
   await withTempDir("postern-queue-cli-", async (dir) => {
-    assert.equal((await cli(["--data", dir, "init", "--domain", "example.org"])).code, 0);
+    assert.equal((await cliInProcess(["--data", dir, "init", "--domain", "example.org"])).code, 0);
     const seeded = await seedQueueAt(dir);
-    const run = (...args: string[]) => cli(["--data", dir, ...args]);
+    const run = (...args: string[]) => cliInProcess(["--data", dir, ...args]);
 
     const all = json(await run("--json", "queue", "list")) as Obj[];
     assert.deepEqual(all.map((m) => m.id).sort(), [seeded.deferred, seeded.queued, seeded.failed].sort());
-    const table = await run("queue", "list");
+    const table = await cli(["--data", dir, "queue", "list"]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /deferred[^\n]*alice@example\.org[^\n]*remote\.example/);
     assert.match(table.stdout, /failed[^\n]*<>[^\n]*faraway\.example/);
@@ -74,15 +76,17 @@ Deno.test("postern queue lists, shows, retries, cancels and deletes on the datab
       assert.match(unknown.stderr, /zzz9/, verb);
       assert.doesNotMatch(unknown.stderr, /^\s+at /m, verb);
     }
-    assert.equal((await run("queue", "show", "not/an/id")).code, 2);
+    assert.equal((await cli(["--data", dir, "queue", "show", "not/an/id"])).code, 2);
   });
 });
 
 Deno.test("postern queue works over --url for an administrator and refuses a user's key", async () => {
   await withTempDir("postern-queue-remote-", async (dir) => {
-    const init = json(await cli(["--data", dir, "--json", "init", "--domain", "example.org"])) as Obj;
+    const init = json(
+      await cliInProcess(["--data", dir, "--json", "init", "--domain", "example.org"]),
+    ) as Obj;
     const user = json(
-      await cli([
+      await cliInProcess([
         "--data",
         dir,
         "--json",
@@ -95,7 +99,7 @@ Deno.test("postern queue works over --url for an administrator and refuses a use
       ]),
     ) as Obj;
     const key = json(
-      await cli([
+      await cliInProcess([
         "--data",
         dir,
         "--json",
@@ -109,13 +113,21 @@ Deno.test("postern queue works over --url for an administrator and refuses a use
     ) as Obj;
     // The server's worker runs: the route it finds has no server (smarthost, none set), so what it
     // tries is deferred with a 451, never delivered or failed under the test's feet.
-    const route = await cli(["--data", dir, "update", "outbound", "singleton", "--field", "route=smarthost"]);
+    const route = await cliInProcess([
+      "--data",
+      dir,
+      "update",
+      "outbound",
+      "singleton",
+      "--field",
+      "route=smarthost",
+    ]);
     assert.equal(route.code, 0, route.stderr);
     const server = await startServerProcess(dir);
     try {
       const seeded = await seedQueueAt(dir);
       const admin = (...args: string[]) =>
-        cli(["--url", server.url, "--api-key", String(init.apiKey), ...args]);
+        cliInProcess(["--url", server.url, "--api-key", String(init.apiKey), ...args]);
       const listed = json(await admin("--json", "queue", "list", "--state", "failed")) as Obj[];
       assert.deepEqual(listed.map((m) => m.id), [seeded.failed]);
       // The server's worker is running: bob waits an hour (untouched), dave may be tried meanwhile.
@@ -128,7 +140,7 @@ Deno.test("postern queue works over --url for an administrator and refuses a use
       assert.match(unknown.stderr, /zzz9/);
 
       const alice = (...args: string[]) =>
-        cli(["--url", server.url, "--api-key", String(key.secret), ...args]);
+        cliInProcess(["--url", server.url, "--api-key", String(key.secret), ...args]);
       for (
         const args of [["queue", "list"], ["queue", "show", seeded.queued], ["queue", "retry", "--all"], [
           "queue",

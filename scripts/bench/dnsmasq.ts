@@ -73,12 +73,22 @@ export async function startDnsmasq(options: DnsmasqOptions): Promise<Dnsmasq> {
     await child.status;
     await child.stderr.cancel().catch(() => undefined);
   };
+  // Each probe gives up after 250 ms: a query sent before dnsmasq has bound would otherwise wait out
+  // the resolver's own timeout (5 s) although dnsmasq answers a few milliseconds later. 200 probes
+  // still give a slow machine over a minute.
   for (let i = 0; i < 200; i++) {
+    const probe = new AbortController();
+    const timer = setTimeout(() => probe.abort(), 250);
     try {
-      await Deno.resolveDns("ready.probe.test", "TXT", { nameServer: { ipAddr: address, port } });
+      await Deno.resolveDns("ready.probe.test", "TXT", {
+        nameServer: { ipAddr: address, port },
+        signal: probe.signal,
+      });
       return { server, stop };
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return { server, stop };
+    } finally {
+      clearTimeout(timer);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

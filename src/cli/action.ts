@@ -2,6 +2,7 @@
 import { ACTIONS, findAction, REPORT_ACTIONS } from "../model/actions.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { output, UsageError } from "./io.ts";
+import { say } from "./streams.ts";
 
 /** Lists the actions, or runs one by its command (rotate-signing-key) or @type (RotateSigningKey). */
 export async function actionCommand(name: string | undefined, options: ConnectOptions): Promise<void> {
@@ -21,5 +22,5 @@ export async function actionCommand(name: string | undefined, options: ConnectOp
   }
   const done = await withClient(options, (client) => client.action(action.name));
   if (options.json) output({ action: action.command, done }, options);
-  else console.log(done);
+  else say(done);
 }

@@ -1,18 +1,19 @@
 /** `postern backup OUT` and `postern restore IN`: a whole data directory, online (see src/backup.ts). */
 import { createBackup, restoreBackup } from "../backup.ts";
 import { configFrom, type GlobalOptions, output } from "./io.ts";
+import { say, streams } from "./streams.ts";
 
 const BAR_WIDTH = 30;
 
 /** Copies the database (while the server runs) and the key to the new directory `out`. */
 export async function backupCommand(out: string, options: GlobalOptions): Promise<void> {
-  const bar = Deno.stdout.isTerminal() && !options.json ? progressBar("Backing up") : undefined;
+  const bar = streams().stdoutIsTerminal && !options.json ? progressBar("Backing up") : undefined;
   const manifest = await createBackup(configFrom(options), out, { onProgress: bar?.update });
   bar?.end();
   if (options.json) output({ backup: out, ...manifest }, options);
   else {
     const size = manifest.files.find((file) => file.name === "postern.db")?.bytes ?? 0;
-    console.log(
+    say(
       `Backup written to ${out}: database schema ${manifest.schemaVersion}, ${size} bytes; ` +
         `encryption key ${manifest.encryptionKey}`,
     );
@@ -27,17 +28,16 @@ export async function restoreCommand(
   const report = await restoreBackup(configFrom(options), from, { force: options.force });
   if (options.json) output(report, options);
   else {
-    console.log(
+    say(
       `Restored ${from} (taken ${report.manifest.createdAt} by Postern ${report.manifest.posternVersion}, ` +
         `schema ${report.manifest.schemaVersion}) into ${report.database}; encryption key: ${report.encryptionKey}`,
     );
-    if (report.kept.length) console.log(`What it replaced is kept as ${report.kept.join(" and ")}`);
+    if (report.kept.length) say(`What it replaced is kept as ${report.kept.join(" and ")}`);
   }
 }
 
 /** A one-line bar redrawn in place on a terminal. */
 function progressBar(label: string): { update: (done: number, total: number) => void; end: () => void } {
-  const encoder = new TextEncoder();
   let shown = -1;
   return {
     update(done, total) {
@@ -46,8 +46,8 @@ function progressBar(label: string): { update: (done: number, total: number) => 
       shown = percent;
       const filled = Math.round((percent / 100) * BAR_WIDTH);
       const line = `\r${label} [${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ${percent}%`;
-      Deno.stdout.writeSync(encoder.encode(line));
+      streams().stdout(line);
     },
-    end: () => void Deno.stdout.writeSync(encoder.encode("\n")),
+    end: () => streams().stdout("\n"),
   };
 }

@@ -2,6 +2,7 @@
 import { mailEndpoints } from "../config/mod.ts";
 import { localClient, type ObjectClient } from "./client.ts";
 import { configFrom, type GlobalOptions, UsageError } from "./io.ts";
+import { streams } from "./streams.ts";
 import { withLocalServices } from "./local.ts";
 import { remoteClient } from "./remote_client.ts";
 
@@ -18,7 +19,7 @@ export async function withClient<T>(
   options: ConnectOptions,
   body: (client: ObjectClient) => Promise<T>,
 ): Promise<T> {
-  const env = Deno.env.toObject();
+  const env = streams().env;
   const url = options.url ?? env.POSTERN_URL;
   if (!url) {
     const config = configFrom(options);
@@ -37,7 +38,7 @@ export async function withClient<T>(
     );
   }
   if (!apiKey && password === undefined) {
-    if (!Deno.stdin.isTerminal()) {
+    if (!streams().stdinIsTerminal) {
       throw new UsageError("--user needs --password or POSTERN_PASSWORD when there is no terminal to ask on");
     }
     const { password: prompt } = await import("@inquirer/prompts");

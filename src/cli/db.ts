@@ -1,5 +1,6 @@
 /** `postern db check [--repair]` and `postern cache stats`. */
 import { configFrom, type GlobalOptions, output } from "./io.ts";
+import { exit, say } from "./streams.ts";
 import { withLocalServices } from "./local.ts";
 
 /** Reports dangling rows and integrity problems; with --repair removes dangling rows. Exit 1 if problems remain. */
@@ -13,13 +14,13 @@ export async function dbCheckCommand(options: GlobalOptions & { repair?: boolean
     : report.integrity.length + report.dangling.length;
   if (options.json) output(report, options);
   else {
-    if (report.ok) console.log("Database OK: integrity check passed, no dangling references");
-    for (const line of report.integrity) console.log(`integrity: ${line}`);
-    for (const row of report.dangling) console.log(`dangling: ${row.detail}`);
-    if (options.repair && report.repaired) console.log(`Removed ${report.repaired} dangling rows`);
-    else if (report.dangling.length) console.log("Run `postern db check --repair` to remove dangling rows");
+    if (report.ok) say("Database OK: integrity check passed, no dangling references");
+    for (const line of report.integrity) say(`integrity: ${line}`);
+    for (const row of report.dangling) say(`dangling: ${row.detail}`);
+    if (options.repair && report.repaired) say(`Removed ${report.repaired} dangling rows`);
+    else if (report.dangling.length) say("Run `postern db check --repair` to remove dangling rows");
   }
-  if (remaining > 0) Deno.exit(1);
+  if (remaining > 0) exit(1);
 }
 
 /** Shows the cache settings and this process's view of the log (a fresh process has empty caches). */
@@ -32,7 +33,7 @@ export async function cacheStatsCommand(options: GlobalOptions): Promise<void> {
   if (options.json) output(stats, options);
   else {
     output(stats.settings, options);
-    console.log(`Invalidation log position: ${stats.pendingInvalidations}`);
-    console.log("Live hit rates of a running server: GET /metrics (postern_cache_*).");
+    say(`Invalidation log position: ${stats.pendingInvalidations}`);
+    say("Live hit rates of a running server: GET /metrics (postern_cache_*).");
   }
 }

@@ -6,6 +6,7 @@
 import { domainNameSchema } from "../model/objects/mod.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { output, UsageError } from "./io.ts";
+import { say } from "./streams.ts";
 
 /** Rotates the DKIM keys of `domain` and prints the new selectors. */
 export async function dkimRotateCommand(domain: string, options: ConnectOptions): Promise<void> {
@@ -20,7 +21,7 @@ export async function dkimRotateCommand(domain: string, options: ConnectOptions)
   const selectors = answer.selectors as string[];
   if (options.json) output({ domain: parsed.data, selectors }, options);
   else {
-    console.log(
+    say(
       `${parsed.data} now signs with ${
         selectors.join(" and ")
       }; publish their records (postern dns ${parsed.data}) ` +

@@ -13,6 +13,7 @@ import { MisconfigurationError, UnavailableError } from "../model/errors.ts";
 import { domainNameSchema } from "../model/objects/mod.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { output, UsageError } from "./io.ts";
+import { say, streams } from "./streams.ts";
 
 /** Prints the records of `domain`. */
 export async function dnsCommand(
@@ -21,7 +22,7 @@ export async function dnsCommand(
 ): Promise<void> {
   const { name, records } = await recordsOf(domain, options);
   if (options.json) output({ domain: name, records }, options);
-  else console.log(zoneFile(records).trimEnd());
+  else say(zoneFile(records).trimEnd());
 }
 
 /** Looks up the records of `domain` and prints what is ok, missing or wrong; fails when one is not ok. */
@@ -29,7 +30,7 @@ export async function dnsCheckCommand(
   domain: string,
   options: ConnectOptions & { mailHost?: string; dnsServer?: string },
 ): Promise<void> {
-  const servers = resolveDnsServers(options.dnsServer, Deno.env.toObject());
+  const servers = resolveDnsServers(options.dnsServer, streams().env);
   const { name, records } = await recordsOf(domain, options);
   const resolver = new DnsResolver({ servers });
   const checks = await checkDnsRecords(name, records, resolver);
@@ -42,7 +43,7 @@ export async function dnsCheckCommand(
   }
   if (options.json) {
     output({ domain: name, dnsServers: servers, ok: checks.every(isOk), records: checks }, options);
-  } else console.log(checkReport(checks).join("\n"));
+  } else say(checkReport(checks).join("\n"));
   const failed = checks.filter((c) => !isOk(c));
   if (failed.length) {
     const counts = (["missing", "wrong", "error"] as const)

@@ -3,6 +3,7 @@ import type { ConfigInput } from "../config/mod.ts";
 import { bootstrap } from "../directory/mod.ts";
 import { openData } from "../server.ts";
 import { configFrom, type GlobalOptions, output } from "./io.ts";
+import { complain, say, streams } from "./streams.ts";
 
 /** Options of `postern init`. */
 export interface InitOptions extends GlobalOptions, ConfigInput {
@@ -17,7 +18,8 @@ export async function initCommand(options: InitOptions & { newApiKey?: boolean }
   const config = configFrom(options);
   const { services, keyCreated } = await openData(config, {
     hashWorkers: 1,
-    notice: (message) => console.error(`postern: ${message}`),
+    env: streams().env,
+    notice: (message) => complain(`postern: ${message}`),
   });
   try {
     const before = await services.accounts.query({ type: "User" });
@@ -38,11 +40,11 @@ export async function initCommand(options: InitOptions & { newApiKey?: boolean }
     };
     if (options.json) output(report, options);
     else {
-      console.log(
+      say(
         result.created ? `Initialized ${config.dataDir}` : `${config.dataDir} is already initialized`,
       );
       output(report, options);
-      if (result.generatedPassword || result.apiKey) console.log("Secrets above are shown only this once.");
+      if (result.generatedPassword || result.apiKey) say("Secrets above are shown only this once.");
     }
   } finally {
     await services.close();

@@ -2,6 +2,7 @@
 import Table from "cli-table3";
 import { type Config, ConfigError, type ConfigInput, resolveConfig } from "../config/mod.ts";
 import { AuthError, DomainError, InvalidInputError, UnavailableError } from "../model/errors.ts";
+import { complain, exit, ExitRequest, say, streams } from "./streams.ts";
 
 /** Options every command accepts, before or after the verb. */
 export interface GlobalOptions {
@@ -29,7 +30,7 @@ export class ConnectionError extends Error {
 /** The widest a table is drawn: 100 columns, or the terminal's width when narrower. */
 function maxWidth(): number {
   try {
-    if (Deno.stdout.isTerminal()) return Math.min(100, Deno.consoleSize().columns);
+    if (streams().stdoutIsTerminal) return Math.min(100, Deno.consoleSize().columns);
   } catch {
     // No console size (a pipe): the default.
   }
@@ -51,7 +52,7 @@ export function wrap(text: string, width = maxWidth()): string {
 
 /** Colour only for a person at a terminal, and never when NO_COLOR is set. */
 function colour(): boolean {
-  return !Deno.noColor && Deno.stdout.isTerminal();
+  return !Deno.noColor && streams().stdoutIsTerminal;
 }
 
 /**
@@ -90,35 +91,35 @@ function table(rows: string[][], head?: string[]): InstanceType<typeof Table> {
 
 /** The configuration for a command, from its global options and the environment. */
 export function configFrom(options: GlobalOptions & ConfigInput): Config {
-  return resolveConfig(options, Deno.env.toObject());
+  return resolveConfig(options, streams().env);
 }
 
 /** Prints a value as JSON (scripts) or as a table/list (people). */
 export function output(value: unknown, options: GlobalOptions & { columns?: string[] } = {}): void {
   if (options.json) {
-    console.log(JSON.stringify(value, null, 2));
+    say(JSON.stringify(value, null, 2));
     return;
   }
   if (Array.isArray(value)) {
     if (value.length === 0) {
-      console.log("(none)");
+      say("(none)");
       return;
     }
     const columns = options.columns ?? Object.keys(value[0] as object);
     const rows = (value as Record<string, unknown>[]).map((row) => columns.map((c) => cell(row[c])));
     const drawn = table(rows, columns);
     drawn.push(...rows);
-    console.log(drawn.toString());
+    say(drawn.toString());
     return;
   }
   if (value && typeof value === "object") {
     const rows = Object.entries(value).map(([key, v]) => [key, cell(v)]);
     const drawn = table(rows);
     drawn.push(...rows);
-    console.log(drawn.toString());
+    say(drawn.toString());
     return;
   }
-  console.log(String(value));
+  say(String(value));
 }
 
 function cell(value: unknown): string {
@@ -146,29 +147,30 @@ function classify(error: unknown): { code: number; ordinary: boolean } {
   return { code: EXIT.failure, ordinary };
 }
 
-/** Runs a command body, printing errors in words and exiting with a code of EXIT. */
+/** Runs a command body, printing errors in words and ending with a code of EXIT (see streams.ts's exit). */
 export async function run(body: () => Promise<void>, options: GlobalOptions = {}): Promise<void> {
   try {
     await body();
   } catch (error) {
+    if (error instanceof ExitRequest) throw error;
     const { code, ordinary } = classify(error);
     const message = error instanceof Error ? error.message : String(error);
     if (options.json) {
       const problems = error instanceof InvalidInputError ? error.problems : undefined;
-      console.error(
+      complain(
         JSON.stringify({ error: error instanceof Error ? error.name : "Error", message, problems }),
       );
     } else {
-      console.error(`postern: ${message}`);
+      complain(`postern: ${message}`);
       if (error instanceof InvalidInputError) {
         // Each problem once: those the message already states are not repeated below it.
         for (const p of error.problems) {
-          if (p.property && !message.includes(p.message)) console.error(`  ${p.property}: ${p.message}`);
+          if (p.property && !message.includes(p.message)) complain(`  ${p.property}: ${p.message}`);
         }
       }
       // Anything else is a fault in Postern: its stack helps the report.
-      if (!ordinary) console.error(error instanceof Error && error.stack ? error.stack : "");
+      if (!ordinary) complain(error instanceof Error && error.stack ? error.stack : "");
     }
-    Deno.exit(code);
+    exit(code);
   }
 }

@@ -2,6 +2,7 @@ import type { Config } from "../config/mod.ts";
 import { openData } from "../server.ts";
 import type { Services } from "../services.ts";
 import { UsageError } from "./io.ts";
+import { complain, streams } from "./streams.ts";
 
 /**
  * Runs `body` on the services over the local database file, the same services the server uses; the
@@ -21,8 +22,9 @@ export async function withLocalServices<T>(
   // A stored setting that cannot be used is read as its default: said here, so it can be repaired.
   const { services } = await openData(config, {
     hashWorkers: 1,
-    warn: (message) => console.error(`postern: warning: ${message}`),
-    notice: (message) => console.error(`postern: ${message}`),
+    env: streams().env,
+    warn: (message) => complain(`postern: warning: ${message}`),
+    notice: (message) => complain(`postern: ${message}`),
   });
   try {
     return await body(services);

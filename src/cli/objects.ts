@@ -7,6 +7,7 @@ import type { ObjectClient } from "./client.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { resolveRef, resolveRefs } from "./names.ts";
 import { output, UsageError, wrap } from "./io.ts";
+import { complain, say, streams } from "./streams.ts";
 
 /** Options of the object verbs. */
 export interface ObjectOptions extends ConnectOptions {
@@ -170,7 +171,7 @@ export async function createCommand(type: string, options: ObjectOptions): Promi
   );
   output(created, options);
   if (!options.json && typeof created.secret === "string") {
-    console.error("The secret is shown only this once; store it now.");
+    complain("The secret is shown only this once; store it now.");
   }
 }
 
@@ -211,7 +212,7 @@ export async function deleteCommand(
       const removed = d.removed
         ? ` (also removed: ${formatRemoved(d.removed as Record<string, number>)})`
         : "";
-      console.log(
+      say(
         `Deleted ${resolveObjectType(type).spec.name} ${d.id}${d.name ? ` "${d.name}"` : ""}${removed}`,
       );
     }
@@ -225,7 +226,7 @@ function formatRemoved(removed: Record<string, number>): string {
 
 /** `postern describe [TYPE]`: from the server's /api/schema with --url, else from the declarations. */
 export async function describeCommand(type: string | undefined, options: ObjectOptions): Promise<void> {
-  const schema = options.url ?? Deno.env.get("POSTERN_URL")
+  const schema = options.url ?? streams().env.POSTERN_URL
     ? await withClient(options, (client) => client.schema())
     : await (await import("./client.ts")).localSchema();
   if (!type) {
@@ -241,7 +242,7 @@ export async function describeCommand(type: string | undefined, options: ObjectO
     return;
   }
   const variants = described.variants as string[] | undefined;
-  console.log(
+  say(
     wrap(`${name}${variants ? ` (variants: ${variants.join(", ")})` : ""}: ${described.description}`),
   );
   output(

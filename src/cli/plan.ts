@@ -17,6 +17,7 @@ import { validateObject } from "../model/objects/mod.ts";
 import type { ObjectClient } from "./client.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { UsageError } from "./io.ts";
+import { complain, exit, say, streams } from "./streams.ts";
 import { applySecrets, type PlanOperation, secretProblem } from "./plan_secrets.ts";
 export type { PlanOperation };
 import { targetProblems } from "./plan_target.ts";
@@ -121,14 +122,14 @@ function resolveRefs(
 /** Runs (or with --dry-run, checks) a plan read from a file or standard input. */
 export async function applyCommand(file: string | undefined, options: ApplyOptions): Promise<void> {
   const text = !file || file === "-"
-    ? await new Response(Deno.stdin.readable).text()
+    ? await new Response(streams().stdin()).text()
     : await Deno.readTextFile(file);
   const plan = parsePlan(text);
   if (options.dryRun) {
     let problems = 0;
     // The refs the real run would know at each line (a placeholder id stands for the created one).
     const refs = new Map<string, string>();
-    const local = !(options.url ?? Deno.env.get("POSTERN_URL"));
+    const local = !(options.url ?? streams().env.POSTERN_URL);
     const onTarget = await withClient(options, (client) => targetProblems(client, plan));
     for (const { line, operation } of plan) {
       const problem = secretProblem(operation, local) ?? checkOperation(operation, refs) ??
@@ -144,13 +145,13 @@ export async function applyCommand(file: string | undefined, options: ApplyOptio
       });
     }
     if (!options.json) {
-      console.log(`Dry run: ${plan.length - problems} of ${plan.length} operations valid; nothing written`);
+      say(`Dry run: ${plan.length - problems} of ${plan.length} operations valid; nothing written`);
     }
-    if (problems) Deno.exit(1);
+    if (problems) exit(1);
     return;
   }
   const failures = await withClient(options, (client) => runPlan(client, plan, options));
-  if (failures) Deno.exit(1);
+  if (failures) exit(1);
 }
 
 function checkOperation(operation: PlanOperation, refs: Map<string, string>): string | undefined {
@@ -216,7 +217,7 @@ async function runPlan(
       });
       if (!options.continueOnError) {
         if (!options.json) {
-          console.error(
+          complain(
             `Stopped at line ${line}; later lines were not applied (--continue-on-error goes on)`,
           );
         }
@@ -224,7 +225,7 @@ async function runPlan(
       }
     }
   }
-  if (!options.json) console.log(`Applied ${plan.length - failures} of ${plan.length} operations`);
+  if (!options.json) say(`Applied ${plan.length - failures} of ${plan.length} operations`);
   return failures;
 }
 
@@ -257,15 +258,15 @@ async function createOrMatch(
 
 function report(options: ApplyOptions, entry: Record<string, unknown>): void {
   if (options.json) {
-    console.log(JSON.stringify(entry));
+    say(JSON.stringify(entry));
     return;
   }
   const where = `line ${entry.line}: ${entry.op}${entry.type ? ` ${entry.type}` : ""}`;
   if (entry.ok) {
-    console.log(
+    say(
       `ok    ${where}${entry.id ? ` → ${entry.id}` : ""}${entry.matched ? " (matched an existing one)" : ""}${
         entry.wantedId ? ` (not ${entry.wantedId}: that id is taken)` : ""
       }${entry.secret ? ` (secret: ${entry.secret})` : ""}`,
     );
-  } else console.error(`error ${where}: ${entry.error}`);
+  } else complain(`error ${where}: ${entry.error}`);
 }

@@ -12,6 +12,7 @@ import {
 } from "../model/objects/mod.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { output, UsageError } from "./io.ts";
+import { say } from "./streams.ts";
 
 /** Options of `postern queue list`. */
 export interface QueueListOptions extends ConnectOptions {
@@ -86,7 +87,7 @@ export async function queueRetryCommand(
   const args = id === undefined ? {} : { ids: [idArgument(id)] };
   const answer = await withClient(options, (client) => client.report("RetryQueuedMessages", args));
   if (options.json) output({ retried: answer.recipients }, options);
-  else console.log(`${answer.recipients} deferred recipient(s) will be tried now`);
+  else say(`${answer.recipients} deferred recipient(s) will be tried now`);
 }
 
 /** `postern queue cancel ID` */
@@ -94,12 +95,12 @@ export async function queueCancelCommand(id: string, options: ConnectOptions): P
   const ids = [idArgument(id)];
   const answer = await withClient(options, (client) => client.report("CancelQueuedMessages", { ids }));
   if (options.json) output({ canceled: answer.recipients }, options);
-  else console.log(`Canceled ${answer.recipients} recipient(s) of queued message ${id} (no bounce is sent)`);
+  else say(`Canceled ${answer.recipients} recipient(s) of queued message ${id} (no bounce is sent)`);
 }
 
 /** `postern queue delete ID` */
 export async function queueDeleteCommand(id: string, options: ConnectOptions): Promise<void> {
   const deleted = await withClient(options, (client) => client.delete(TYPE, idArgument(id)));
   if (options.json) output(deleted, options);
-  else console.log(`Deleted queued message ${deleted.id} from the queue (no bounce is sent)`);
+  else say(`Deleted queued message ${deleted.id} from the queue (no bounce is sent)`);
 }

@@ -10,6 +10,7 @@ import { OBJECT_SPECS, type ObjectSpec } from "../model/objects/mod.ts";
 import type { ObjectClient } from "./client.ts";
 import { type ConnectOptions, withClient } from "./connect.ts";
 import { UsageError } from "./io.ts";
+import { complain, say } from "./streams.ts";
 import type { PlanOperation } from "./plan_secrets.ts";
 import { keyedSecretKind } from "./plan_secrets.ts";
 
@@ -205,10 +206,10 @@ export async function snapshotCommand(types: string[], options: ConnectOptions):
   }
   if (!types.length) { for (const name of Object.keys(OBJECT_SPECS)) wanted.add(name); }
   const snapshot = await withClient(options, (client) => takeSnapshot(client, wanted));
-  for (const line of snapshot.lines) console.log(JSON.stringify(line));
-  for (const note of snapshot.leftOut) console.error(`postern: left out: ${note}`);
+  for (const line of snapshot.lines) say(JSON.stringify(line));
+  for (const note of snapshot.leftOut) complain(`postern: left out: ${note}`);
   if (snapshot.lines.some((l) => l.op === "credential-key" || JSON.stringify(l).includes("$argon2id$"))) {
-    console.error(
+    complain(
       "postern: this snapshot holds secrets (password hashes, the credential-key line, secretHash values): " +
         "keep it private; apply it with --data",
     );
