@@ -202,12 +202,23 @@ Deno.test({
       });
 
       await t.step(
-        "/metrics counts connections, accepted messages and refusals by listener and reason",
+        "/metrics counts connections, accepted messages (and their time by stage) and refusals by listener and reason",
         async () => {
           const metrics = await (await fetch(`${server.url}/metrics`)).text();
           assert.match(metrics, /^postern_smtp_connections_total\{listener="mx"\} [1-9]\d*$/m);
           assert.doesNotMatch(metrics, /listener="submissions?"/, "no series of listeners that are off");
           assert.match(metrics, /^postern_smtp_messages_accepted_total 2$/m);
+          // The two accepted messages' time by stage (refused ones add none).
+          for (const stage of ["receive", "authenticate", "store"]) {
+            const value = new RegExp(
+              `^postern_smtp_message_stage_seconds_total\\{stage="${stage}"\\} (\\S+)$`,
+              "m",
+            )
+              .exec(metrics)?.[1];
+            // Receiving and storing take event loop turns; the checks are only required to be counted.
+            const least = stage === "authenticate" ? 0 : Number.MIN_VALUE;
+            assert.ok(Number(value) >= least && Number(value) < 60, `${stage}: ${value}`);
+          }
           for (
             const reason of [
               "unknownRecipient",

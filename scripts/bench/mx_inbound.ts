@@ -99,6 +99,25 @@ async function storedCount(dataDir: string): Promise<number> {
   }
 }
 
+/**
+ * Seconds the MX's accepted messages spent so far in each stage (receive, authenticate, store) and
+ * how many were accepted, from /metrics (loopback needs no credentials).
+ */
+async function stageSeconds(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(new URL("/metrics", url))).text();
+  const seconds = new Map<string, number>();
+  for (
+    const [, stage, value] of text.matchAll(
+      /^postern_smtp_message_stage_seconds_total\{stage="(\w+)"\} (\S+)$/gm,
+    )
+  ) {
+    seconds.set(stage, Number(value));
+  }
+  const accepted = /^postern_smtp_messages_accepted_total (\S+)$/m.exec(text);
+  seconds.set("accepted", Number(accepted?.[1] ?? NaN));
+  return seconds;
+}
+
 /** Runs figures 17 and 18. */
 export async function inboundFigures(
   group: ProcessGroup,
@@ -182,6 +201,7 @@ export async function inboundFigures(
       const serverCpu = cpuSeconds(server.pid) ?? NaN;
       const mainCpu = mainThreadCpuSeconds(server.pid) ?? NaN;
       const threadsBefore = threadCpuSeconds(server.pid);
+      const stagesBefore = await stageSeconds(server.url);
       let sourceCpu = NaN;
       try {
         sourceCpu = await smtpSource(group, mxPort, messages, sessions);
@@ -210,6 +230,13 @@ export async function inboundFigures(
         .sort((a, b) => b[1] - a[1])
         .map(([name, seconds]) => `${name} ${(1000 * seconds / messages).toFixed(2)}`);
       console.log(`    ms CPU per message by thread: ${threads.join(", ")}`);
+      // Where a message waits: its mean time in each stage (a stage's own work and its queue).
+      const stagesAfter = await stageSeconds(server.url);
+      const accepted = stagesAfter.get("accepted")! - stagesBefore.get("accepted")!;
+      const stages = ["receive", "authenticate", "store"].map((stage) =>
+        `${stage} ${(1000 * (stagesAfter.get(stage)! - stagesBefore.get(stage)!) / accepted).toFixed(2)}`
+      );
+      console.log(`    ms per accepted message by stage: ${stages.join(", ")}`);
       if (profiler) {
         const recorded = await profiler.stop();
         await Deno.writeTextFile(profile!, JSON.stringify(recorded));

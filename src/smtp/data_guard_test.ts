@@ -41,3 +41,40 @@ Deno.test("data with more than 100 Received fields is a mail loop; 100 are accep
   assert.equal(dataProblem(message(101)), "mailLoop");
   assert.equal(dataProblem(bytes("RECEIVED: x\r\n".repeat(101) + "\r\n")), "mailLoop");
 });
+
+/** The byte-by-byte scan dataProblem replaced, as the reference it must agree with. */
+function referenceLineEndProblem(data: Uint8Array): string | undefined {
+  for (let i = 0; i < data.length; i++) {
+    const byte = data[i];
+    if (byte === 0x0d) {
+      if (data[i + 1] !== 0x0a) return "bareLineEnd";
+      i++;
+    } else if (byte === 0x0a) return "bareLineEnd";
+    else if (byte === 0) return "nulByte";
+  }
+  return undefined;
+}
+
+Deno.test("the word-at-a-time scan names the same problem as a byte-by-byte one, at any alignment", () => {
+  // Mostly text with CRLF, and now and then a bare CR, a bare LF, a NUL or a byte over 0x7f.
+  const alphabet = [0x61, 0x2e, 0x20, 0xff, 0x80, 0x0e, 0x0c, 0x0d, 0x0a, 0x00];
+  let seed = 22;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const buffer = new Uint8Array(600);
+  for (let round = 0; round < 5000; round++) {
+    const length = Math.floor(random() * 64) + (round % 10 === 0 ? 500 : 0);
+    const offset = Math.floor(random() * 4);
+    const data = buffer.subarray(offset, offset + length);
+    const rare = random() < 0.5 ? 0.002 : 0.03;
+    for (let i = 0; i < data.length; i++) {
+      if (random() < 0.08) {
+        data[i] = 0x0d;
+        if (i + 1 < data.length) data[++i] = 0x0a;
+      } else if (random() < rare) data[i] = alphabet[6 + Math.floor(random() * 4)];
+      else data[i] = alphabet[Math.floor(random() * 6)];
+    }
+    const expected = referenceLineEndProblem(data);
+    const actual = dataProblem(data);
+    assert.equal(actual === "mailLoop" ? undefined : actual, expected, JSON.stringify([...data]));
+  }
+});

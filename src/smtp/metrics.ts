@@ -21,10 +21,19 @@ export class ListenerCounters {
   }
 }
 
+/**
+ * The stages of a message the MX accepted: `receive` (DATA until its final dot), `authenticate`
+ * (SPF, DKIM, DMARC and ARC, the wait for a worker included), `store` (until its transaction
+ * committed, the wait for its group commit's batch included).
+ */
+export type MessageStage = "receive" | "authenticate" | "store";
+
 /** Connections and refusals per listener, accepted and submitted messages, AUTH and check results. */
 export class SmtpMetrics {
   readonly #listeners = new Map<SmtpListenerName, ListenerCounters>();
   messagesAccepted = 0;
+  /** Seconds the accepted messages spent in each stage, summed (divided by messagesAccepted: a mean). */
+  readonly stageSeconds = new Map<MessageStage, number>([["receive", 0], ["authenticate", 0], ["store", 0]]);
   /** Results of the authentication checks, keyed "method result" (spf pass, dmarc fail…). */
   readonly authResults = new Map<string, number>();
   /** Messages filed in Junk for at least one recipient because they failed DMARC. */
@@ -51,6 +60,14 @@ export class SmtpMetrics {
     let counters = this.#listeners.get(name);
     if (!counters) this.#listeners.set(name, counters = new ListenerCounters());
     return counters;
+  }
+
+  /** Counts one accepted message with the milliseconds it spent in each stage. */
+  accepted(stagesMs: Record<MessageStage, number>): void {
+    this.messagesAccepted++;
+    for (const [stage, ms] of Object.entries(stagesMs) as [MessageStage, number][]) {
+      this.stageSeconds.set(stage, (this.stageSeconds.get(stage) ?? 0) + ms / 1000);
+    }
   }
 
   /** Counts the results of one received message's checks (see mail/authentication.ts). */
@@ -86,6 +103,14 @@ export class SmtpMetrics {
         type: "counter",
         value: this.messagesAccepted,
       },
+      ...[...this.stageSeconds].map(([stage, value]): MetricSample => ({
+        name: "postern_smtp_message_stage_seconds_total",
+        help: "Seconds the messages the MX accepted spent receiving DATA, in the authentication checks " +
+          "and storing, summed by stage (over postern_smtp_messages_accepted_total: the mean)",
+        type: "counter",
+        labels: { stage },
+        value,
+      })),
       {
         name: "postern_smtp_dmarc_quarantined_total",
         help: "Messages filed in Junk because they failed the DMARC policy of their From domain",

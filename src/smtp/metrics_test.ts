@@ -31,3 +31,17 @@ Deno.test("without any SMTP listener there are no connection or refusal series",
   assert.ok(!names.includes("postern_smtp_refusals_total"));
   assert.ok(names.includes("postern_smtp_messages_accepted_total"), "the other names stay");
 });
+
+Deno.test("each accepted message adds its time in every stage, in seconds, to the stage's series", () => {
+  const metrics = new SmtpMetrics();
+  const stages = () =>
+    metrics.samples()
+      .filter((s) => s.name === "postern_smtp_message_stage_seconds_total")
+      .map((s) => `${s.labels!.stage} ${s.value}`);
+  assert.deepEqual(stages(), ["receive 0", "authenticate 0", "store 0"], "zeros before the first message");
+  metrics.accepted({ receive: 1500, authenticate: 250, store: 4 });
+  metrics.accepted({ receive: 500, authenticate: 750, store: 6 });
+  assert.deepEqual(stages(), ["receive 2", "authenticate 1", "store 0.01"]);
+  const accepted = metrics.samples().find((s) => s.name === "postern_smtp_messages_accepted_total");
+  assert.equal(accepted?.value, 2);
+});

@@ -167,6 +167,14 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     state.busy = true;
     const id = `${session.id}.${++transactions}`;
     const started = Date.now();
+    const stages = { receive: 0, authenticate: 0, store: 0 };
+    let mark = performance.now();
+    const lap = () => {
+      const now = performance.now();
+      const ms = now - mark;
+      mark = now;
+      return ms;
+    };
     let outcome = "accepted";
     let size = 0;
     let messageId: string | undefined;
@@ -178,6 +186,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
         session,
       });
       size = data.size;
+      stages.receive = lap();
       if (data.refusal) {
         outcome = data.refusal;
         // After the DATA timeout the connection is gone already: nothing more is answered.
@@ -195,6 +204,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
         recipients: state.recipients,
         metrics,
       });
+      stages.authenticate = lap();
       authentication = auth && { ...auth.results, ...(auth.junk.size ? { action: "junk" } : {}) };
       if (auth?.refusal) {
         outcome = "dmarcReject";
@@ -232,7 +242,8 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
         outcome = error.reason;
         return refuse(error.reason, error.message);
       }
-      metrics.messagesAccepted++;
+      stages.store = lap();
+      metrics.accepted(stages);
       return `Message accepted as ${id}`;
     } catch (error) {
       // The client hung up in the middle of DATA: nothing to store and nobody to answer.

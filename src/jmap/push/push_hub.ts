@@ -9,6 +9,7 @@
  * private mailboxes, submissions, identities or vacation response.
  */
 // MAILBOX_VIEW: who came to see or lost sight of a mailbox; the grantee is the row's owner.
+import { setImmediate } from "node:timers";
 import { type ChangeService, MAILBOX_VIEW } from "../../directory/mod.ts";
 import type { EmailService, MailboxService } from "../../mail/mod.ts";
 import { encodeId } from "../../model/ids.ts";
@@ -117,10 +118,12 @@ export class PushHub {
     }
     if (this.#woken) return;
     this.#woken = true;
-    setTimeout(() => {
+    // An immediate, not setTimeout(0), which Deno fires a millisecond or more later (see
+    // mail/group_commit.ts).
+    setImmediate(() => {
       this.#woken = false;
       void this.look();
-    }, 0);
+    });
   }
 
   /** Listeners now (for metrics and tests). */
