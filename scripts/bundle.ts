@@ -11,6 +11,7 @@
 import { fileURLToPath } from "node:url";
 import { EMBEDDED_HASH_WORKER_KEY } from "../src/auth/password_hasher.ts";
 import { EMBEDDED_PARSE_WORKER_KEY } from "../src/mail/parse_pool.ts";
+import { EMBEDDED_RSA_SIGN_WORKER_KEY } from "../src/mail/rsa_sign_pool.ts";
 import { EMBEDDED_CHECKPOINT_WORKER_KEY } from "../src/store/checkpointer.ts";
 
 const root = new URL("../", import.meta.url);
@@ -18,6 +19,7 @@ const root = new URL("../", import.meta.url);
 const workers = [
   { entry: "src/auth/hash_worker.ts", key: EMBEDDED_HASH_WORKER_KEY },
   { entry: "src/mail/parse_worker.ts", key: EMBEDDED_PARSE_WORKER_KEY },
+  { entry: "src/mail/rsa_sign_worker.ts", key: EMBEDDED_RSA_SIGN_WORKER_KEY },
   { entry: "src/store/checkpoint_worker.ts", key: EMBEDDED_CHECKPOINT_WORKER_KEY },
 ];
 

@@ -46,6 +46,33 @@ Deno.test("of two connections claiming the same due work, exactly one gets it", 
     assert.equal((await b.queue.content(id))?.length, message([]).message.length);
   }));
 
+Deno.test("two connections claiming overlapping batches get each unit once between them", () =>
+  withTwo(async (a, b) => {
+    const ids = [];
+    for (let i = 0; i < 6; i++) {
+      ids.push(await a.queue.enqueue(message([`x${i}@one.test`, `y${i}@two.test`])));
+    }
+    const units = ids.flatMap((messageId) => [
+      { messageId, domain: "one.test" },
+      { messageId, domain: "two.test" },
+    ]);
+    // a asks for the first two thirds, b for the last two thirds: the middle third is asked by both.
+    // (One after the other: in one thread, a second connection's write would wait for the first's.)
+    const byA = await a.queue.claimAll(units.slice(0, 8), T0, T0 + 60_000);
+    const byB = await b.queue.claimAll(units.slice(4), T0, T0 + 60_000);
+    assert.deepEqual(byB.slice(0, 4).map((c) => c.length), [0, 0, 0, 0], "a has the middle third");
+    assert.equal(byA.length, 8);
+    assert.equal(byB.length, 8);
+    const claimed = [...byA, ...byB].flat().map((r) => r.id).sort((x, y) => x - y);
+    assert.equal(claimed.length, 12, "every recipient is claimed");
+    assert.equal(new Set(claimed).size, 12, "none twice");
+    for (const [i, unit] of units.slice(0, 8).entries()) {
+      for (const r of byA[i]) assert.deepEqual([r.messageId, r.domain], [unit.messageId, unit.domain]);
+    }
+    assert.deepEqual(await a.queue.due(T0, 20), [], "nothing is left unclaimed");
+    assert.deepEqual(await a.queue.claimAll([], T0, T0 + 60_000), []);
+  }));
+
 Deno.test("a claim whose worker died expires and the work is claimed again; an attempt releases it", () =>
   withTwo(async (a, b) => {
     const id = await a.queue.enqueue(message(["x@one.test"]));

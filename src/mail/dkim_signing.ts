@@ -11,10 +11,11 @@
  * mailauth's `dkimSign` cannot oversign (it lists only the fields present), so the signature is put
  * together from mailauth's own pieces (src/mail/dkim_mailauth.ts): its header parser, field
  * selection, relaxed canonicalization, body hash and header formatting; only the h= list and the
- * final signature are ours, as mailauth does it. The RSA signature is made by WebCrypto, which Deno
- * runs off the event loop (its blocking pool): at 1.5 ms a message it is the costliest step of
- * sending, and the same PKCS#1 v1.5 signature as `crypto.sign` (src/mail/dkim_signing_test.ts
- * compares them). A message from a foreign domain, or one that
+ * final signature are ours, as mailauth does it. The RSA signature, at 1.5 ms a message the costliest
+ * step of sending, is made by the signer's `rsa` function: in the server a worker thread
+ * (rsa_sign_pool.ts), since Deno makes it on the calling thread; by default WebCrypto here, the same
+ * PKCS#1 v1.5 signature as `crypto.sign` (src/mail/dkim_signing_test.ts compares them). A message
+ * from a foreign domain, or one that
  * cannot be signed (no From, a key that does not open), leaves unchanged and the problem is
  * logged: a missing signature is a softer failure than mail that never leaves.
  */
@@ -75,15 +76,27 @@ export const OVERSIGNED_IF_PRESENT = [
   "Content-Transfer-Encoding",
 ] as const;
 
+/** RSASSA-PKCS1-v1_5 with SHA-256 of `data` by the PEM private key. */
+export type RsaSign = (pem: string, data: Uint8Array) => Promise<Uint8Array>;
+
+/** {@link RsaSign} on the calling thread (WebCrypto, its key imported once). */
+export const inlineRsaSign: RsaSign = (pem, data) => rsaSign(pem, parsedKey(pem), data);
+
 /** What went wrong with a signature, for the log. */
 export type SigningProblem = (message: string) => void;
 
 /** Signs messages with the keys of their From domain. */
 export class DkimSigner {
+  readonly #rsa: RsaSign;
+
   constructor(
     private readonly keys: DkimKeyService,
     private readonly problem: SigningProblem = () => {},
-  ) {}
+    /** Makes the RSA signatures (rsa_sign_pool.ts); by default on this thread, by {@link inlineRsaSign}. */
+    options: { rsa?: RsaSign } = {},
+  ) {
+    this.#rsa = options.rsa ?? inlineRsaSign;
+  }
 
   /** The message with a DKIM-Signature per active key of its From domain prepended, or as it was. */
   async sign(message: Uint8Array, options: { now?: Date } = {}): Promise<Uint8Array> {
@@ -106,7 +119,7 @@ export class DkimSigner {
     const signatures: string[] = [];
     for (const key of keys) {
       try {
-        signatures.push(await signatureOf(parts, message, key, now));
+        signatures.push(await signatureOf(parts, message, key, { now, rsa: this.#rsa }));
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
         this.problem(`DKIM signing of mail from ${domain} with "${key.selector}" failed: ${why}`);
@@ -126,7 +139,7 @@ async function signatureOf(
   parts: MailauthParts,
   message: Uint8Array,
   key: SigningKey,
-  now: Date,
+  { now, rsa }: { now: Date; rsa: RsaSign },
 ): Promise<string> {
   const bytes = Buffer.from(message.buffer, message.byteOffset, message.length);
   const bodyStart = headerEnd(bytes);
@@ -150,11 +163,10 @@ async function signatureOf(
       timestamp: Math.floor(now.getTime() / 1000),
     },
   );
-  const privateKey = parsedKey(key.privateKey);
   // RFC 8463 §3: Ed25519 signs the SHA-256 hash of the canonicalized header; RSA hashes it itself.
   const signature = key.algorithm === "rsa"
-    ? await rsaSign(key.privateKey, privateKey, Buffer.from(canonicalizedHeader))
-    : sign(null, createHash("sha256").update(canonicalizedHeader).digest(), privateKey);
+    ? await rsa(key.privateKey, Buffer.from(canonicalizedHeader))
+    : sign(null, createHash("sha256").update(canonicalizedHeader).digest(), parsedKey(key.privateKey));
   dkimHeaderOpts.b = Buffer.from(signature).toString("base64");
   return parts.formatSignatureHeaderLine("DKIM", dkimHeaderOpts, true);
 }

@@ -123,7 +123,7 @@ Deno.test("From and the other single fields are oversigned: mailauth verifies, a
   }
 });
 
-Deno.test("the RSA signature made off the event loop is the one crypto.sign makes", async () => {
+Deno.test("the RSA signature WebCrypto makes is the one crypto.sign makes", async () => {
   const { generateKeyPairSync, sign } = await import("node:crypto");
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const pem = String(privateKey.export({ type: "pkcs8", format: "pem" }));

@@ -1,16 +1,18 @@
 /**
  * The delivery worker of the outbound queue (store/queue.ts). Read in order:
  *
- * 1. runDue: the due (message, domain) pairs nobody holds, each claimed with a lease in one UPDATE
- *    (of two workers or processes exactly one gets it; a worker that dies leaves a lease that
- *    expires, and the work is claimed again), started within the per-domain and global caps and
- *    the per-domain rate delay (kept by each process, as Postfix's queue manager keeps its own).
+ * 1. runDue: the due (message, domain) pairs nobody holds, picked within the per-domain and global
+ *    caps and the per-domain rate delay (kept by each process, as Postfix's queue manager keeps its
+ *    own), then claimed together in one transaction, each pair with a lease by one UPDATE (of two
+ *    workers or processes exactly one gets it; a worker that dies leaves a lease that expires, and
+ *    the work is claimed again).
  * 2. attempt: a message queued unsigned is DKIM-signed first, once: the signed bytes replace the
  *    stored ones before anything is sent, so every attempt of every domain sends the same bytes
  *    (queueing a submission does not wait for a signature). Then the route from the settings
  *    (queue_routes.ts), one call of the transport, each
- *    recipient's result recorded with its submission's deliveryStatus in one write (which logs the
- *    EmailSubmission change, so a StateChange is pushed): delivered; permanent → failed;
+ *    recipient's result recorded with its submission's deliveryStatus (queue_outcomes.ts: with the
+ *    outcomes of the deliveries that ended at the same time, in one transaction that logs the
+ *    EmailSubmission changes, so StateChanges are pushed): delivered; permanent → failed;
  *    temporary → deferred until the next attempt of the schedule, or failed once expired.
  * 3. notify: the bounce and delay notice the sender is owed (queue_notices.ts), each made and
  *    queued in the transaction that marks what it names, so exactly once; one for a sender here is
@@ -23,15 +25,11 @@
  */
 import type { OutboundSettings, SmarthostSettings } from "../model/objects/mod.ts";
 import type { OutboundTransport, RecipientResult, Route } from "../outbound/mod.ts";
-import type {
-  DeliveryStatus,
-  QueuedMessageRecord,
-  QueuedRecipientRecord,
-  QueueResult,
-} from "../store/mod.ts";
+import type { DueDelivery, QueuedMessageRecord, QueuedRecipientRecord, QueueResult } from "../store/mod.ts";
 import type { BounceComposer } from "./bounce.ts";
 import type { LoggedWrite, Store } from "./deps.ts";
-import { type LocalDelivery, status } from "./delivery.ts";
+import type { LocalDelivery } from "./delivery.ts";
+import { QueueOutcomes } from "./queue_outcomes.ts";
 import { queueNotices } from "./queue_notices.ts";
 import { nextAttempt, routeFor, usesSmarthost } from "./queue_routes.ts";
 
@@ -83,7 +81,11 @@ export class QueueWorker {
   #waking = false;
   #sweptAt: number | undefined;
 
-  constructor(private readonly deps: QueueWorkerDeps) {}
+  readonly #outcomes: QueueOutcomes;
+
+  constructor(private readonly deps: QueueWorkerDeps) {
+    this.#outcomes = new QueueOutcomes(deps);
+  }
 
   /**
    * Claims and delivers the work due at `now`, within the caps; how many (message, domain) pairs it
@@ -97,17 +99,32 @@ export class QueueWorker {
     await this.#sweep(now);
     if (this.#lastStart.size > 10_000) this.#forgetStarts(now, settings.perDomainRateDelaySeconds * 1000);
     if (free > 0) {
+      // The units to start, each counted against the caps at once (so a runDue running beside this
+      // one sees them), then claimed together: one transaction for them all.
+      const chosen: DueDelivery[] = [];
       for (const work of await this.deps.store.queue.due(now, free * 4)) {
         if (this.#inFlight >= settings.globalConcurrency) break;
         if ((this.#perDomain.get(work.domain) ?? 0) >= settings.perDomainConcurrency) continue;
         const last = this.#lastStart.get(work.domain);
         if (last !== undefined && now - last < settings.perDomainRateDelaySeconds * 1000) continue;
-        const claimed = await this.deps.store.queue.claim(work.messageId, work.domain, now, now + leaseMs);
-        if (claimed.length === 0) continue; // another worker has it
-        started++;
-        if (settings.perDomainRateDelaySeconds > 0) this.#lastStart.set(work.domain, now);
-        const claim = { recipients: claimed, until: now + leaseMs };
-        this.#start(work.domain, this.#attempt(work.messageId, work.domain, claim, now, settings));
+        // With a rate delay, one start per domain in a batch.
+        if (settings.perDomainRateDelaySeconds > 0 && chosen.some((c) => c.domain === work.domain)) continue;
+        this.#reserve(work.domain);
+        chosen.push(work);
+      }
+      const until = now + leaseMs;
+      let claims: QueuedRecipientRecord[][] = [];
+      try {
+        claims = chosen.length ? await this.deps.store.queue.claimAll(chosen, now, until) : [];
+      } finally {
+        chosen.forEach((work, i) => {
+          const claimed = claims[i] ?? [];
+          if (claimed.length === 0) return this.#unreserve(work.domain); // another worker has it
+          started++;
+          if (settings.perDomainRateDelaySeconds > 0) this.#lastStart.set(work.domain, now);
+          const claim = { recipients: claimed, until };
+          this.#start(work.domain, this.#attempt(work.messageId, work.domain, claim, now, settings));
+        });
       }
     }
     if (options.wait ?? true) await this.idle();
@@ -151,18 +168,27 @@ export class QueueWorker {
     while (this.#running.size) await Promise.all([...this.#running]);
   }
 
-  #start(domain: string, attempt: Promise<void>): void {
+  /** Counts a delivery to `domain` against the caps before it is claimed. */
+  #reserve(domain: string): void {
     this.#inFlight++;
     this.#perDomain.set(domain, (this.#perDomain.get(domain) ?? 0) + 1);
+  }
+
+  #unreserve(domain: string): void {
+    this.#inFlight--;
+    const left = (this.#perDomain.get(domain) ?? 1) - 1;
+    if (left) this.#perDomain.set(domain, left);
+    else this.#perDomain.delete(domain);
+  }
+
+  /** Runs a reserved delivery; its place is given back when it ends. */
+  #start(domain: string, attempt: Promise<void>): void {
     const running: Promise<void> = attempt.catch((error) =>
       this.deps.warn?.(
         `Outbound delivery to ${domain} failed: ${error instanceof Error ? error.message : error}`,
       )
     ).finally(() => {
-      this.#inFlight--;
-      const left = (this.#perDomain.get(domain) ?? 1) - 1;
-      if (left) this.#perDomain.set(domain, left);
-      else this.#perDomain.delete(domain);
+      this.#unreserve(domain);
       this.#running.delete(running);
       if (this.continuous) this.#wake();
     });
@@ -198,27 +224,7 @@ export class QueueWorker {
     }
     const relayed = !("unavailable" in route) && route.kind === "relay";
     const outcome = claimed.map((r) => this.#outcome(r, results[r.recipient], message, now, settings));
-    await this.deps.write(async () => {
-      // Only what this claim still held: a worker whose lease ran out and was taken over records nothing.
-      const changed = new Set(await this.deps.store.queue.record(messageId, outcome, now, claim.until));
-      const statuses = Object.fromEntries(
-        outcome.filter((o) => changed.has(o.recipient)).map((o) => [o.recipient, deliveryStatus(o, relayed)]),
-      );
-      const updated = message.submissionId !== null && changed.size > 0 &&
-        await this.deps.store.submissions.queueProgress(message.submissionId, statuses);
-      return {
-        result: undefined,
-        events: [],
-        changes: updated && message.accountId !== null
-          ? [{
-            type: "EmailSubmission",
-            objectId: message.submissionId!,
-            kind: "updated",
-            accountId: message.accountId,
-          }]
-          : [],
-      };
-    });
+    await this.#outcomes.record({ message, results: outcome, now, claimedUntil: claim.until, relayed });
     // Every recipient of the message delivered by this attempt: no bounce or delay notice can be due,
     // so the message is not read again for them.
     const covered = message.recipients.every((r) => claimed.some((c) => c.id === r.id));
@@ -349,11 +355,4 @@ export class QueueWorker {
     }
     return results;
   }
-}
-
-/** What a recipient's outcome shows as its EmailSubmission deliveryStatus (RFC 8621 §7). */
-function deliveryStatus(outcome: QueueResult, relayed: boolean): DeliveryStatus {
-  if (outcome.state === "delivered") return status(relayed ? "unknown" : "yes", outcome.reply);
-  if (outcome.state === "failed") return status("no", outcome.reply);
-  return status("queued", outcome.reply);
 }

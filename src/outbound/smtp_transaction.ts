@@ -31,17 +31,25 @@ interface EnvelopeState {
   rejectedErrors?: { recipient?: string; response?: string }[];
 }
 
-/** MAIL, RCPT ×n, DATA, the message: each recipient's result. */
+/**
+ * MAIL, RCPT ×n, DATA, the message: each recipient's result. `first` writes commands that go ahead of
+ * MAIL in the same write (an RSET pipelined with the envelope, smtp_session.ts).
+ */
 export async function transaction(
   conn: SMTPConnection,
   mail: SessionMessage,
   remoteMta: string,
+  first?: () => void,
 ): Promise<{ results: Record<string, RecipientResult>; completed: boolean }> {
   const message = Buffer.from(mail.message.buffer, mail.message.byteOffset, mail.message.length);
   const dsn = mail.envelopeId || mail.dsnReturn ? { envid: mail.envelopeId, ret: mail.dsnReturn } : undefined;
   const refused = new Map<string, string>();
   try {
-    const info = await new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) =>
+    const info = await new Promise<SMTPConnection.SentMessageInfo>((resolve, reject) => {
+      // Corked: what `first` writes and nodemailer's envelope batch leave in one write.
+      const socket = first && conn._socket ? conn._socket : undefined;
+      socket?.cork();
+      first?.();
       conn.send(
         {
           from: mail.mailFrom,
@@ -52,8 +60,9 @@ export async function transaction(
         },
         message,
         (error, info) => error ? reject(error) : resolve(info!),
-      )
-    );
+      );
+      socket?.uncork();
+    });
     for (const e of info.rejectedErrors ?? []) refused.set(e.recipient ?? "", e.response ?? "");
     const results = Object.fromEntries(mail.recipients.map((r) => [
       r,

@@ -61,6 +61,17 @@ export function sqliteQueue(db: Db): QueueRepository {
   const recipientsOf = (id: number) =>
     db.all("SELECT * FROM queue_recipients WHERE message_id = ? ORDER BY id", id).map(toRecipient);
   const withRecipients = (rows: Row[]) => rows.map((row) => toMessage(row, recipientsOf(Number(row.id))));
+  const claimOne = (messageId: number, domain: string, now: number, until: number) =>
+    db.all(
+      `UPDATE queue_recipients SET claimed_until = ?
+       WHERE message_id = ? AND domain = ? AND ${ACTIVE} AND next_attempt_at <= ? AND claimed_until < ?
+       RETURNING *`,
+      until,
+      messageId,
+      domain,
+      now,
+      now,
+    ).map(toRecipient).sort((a, b) => a.id - b.id);
   return {
     enqueue(m) {
       return db.transaction(() => {
@@ -161,19 +172,9 @@ export function sqliteQueue(db: Db): QueueRepository {
       }
       return Promise.resolve(due);
     },
-    claim: (messageId, domain, now, until) =>
-      Promise.resolve(
-        db.all(
-          `UPDATE queue_recipients SET claimed_until = ?
-           WHERE message_id = ? AND domain = ? AND ${ACTIVE} AND next_attempt_at <= ? AND claimed_until < ?
-           RETURNING *`,
-          until,
-          messageId,
-          domain,
-          now,
-          now,
-        ).map(toRecipient).sort((a, b) => a.id - b.id),
-      ),
+    claim: (messageId, domain, now, until) => Promise.resolve(claimOne(messageId, domain, now, until)),
+    claimAll: (units, now, until) =>
+      db.transaction(() => units.map((u) => claimOne(u.messageId, u.domain, now, until))),
     record(messageId, results, now, claimedUntil) {
       return db.transaction(() => {
         const changed: string[] = [];

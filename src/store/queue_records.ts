@@ -149,6 +149,12 @@ export interface QueueRepository {
    */
   claim(messageId: number, domain: string, now: number, until: number): Promise<QueuedRecipientRecord[]>;
   /**
+   * Claims several units as {@link claim} claims one, in one transaction (one commit for them all,
+   * each unit still claimed by one statement that another worker's claim excludes); for each unit,
+   * in the order given, the recipients claimed (none: someone else has it or nothing is due).
+   */
+  claimAll(units: DueDelivery[], now: number, until: number): Promise<QueuedRecipientRecord[][]>;
+  /**
    * Records an attempt's outcome for claimed recipients, counts the attempt and releases their claim;
    * only recipients still active are changed (an operator's cancel meanwhile stands), and with
    * `claimedUntil` (the claim's `until`) only those the claim still holds: a worker whose lease ran
