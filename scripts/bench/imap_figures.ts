@@ -88,10 +88,12 @@ export async function imapFigures(group: ProcessGroup, options: ImapBenchOptions
   console.log(`Dovecot's Maildir linked in ${seconds(t)}`);
 
   const imapsPort = freePort();
+  t = performance.now();
   const postern = await group.startPostern("postern-imap", {
     dataDir,
     logLevel: "warning",
     logPath: `${dir}/postern.log`,
+    startTimeoutMs: 600_000,
     env: {
       POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
       POSTERN_IMAPS_LISTEN: `127.0.0.1:${imapsPort}`,
@@ -101,6 +103,7 @@ export async function imapFigures(group: ProcessGroup, options: ImapBenchOptions
       POSTERN_IMAP_MAX_CONNECTIONS_PER_ADDRESS: String(options.idleConnections * 2),
     },
   });
+  console.log(`Postern started in ${seconds(t)}`);
   const dovecot = await startDovecotImap(`${dir}/dovecot`, {
     imapsPort: freePort(),
     user: LOGIN,
