@@ -198,7 +198,7 @@ async function measure(
     for (const target of round % 2 ? [...targets].reverse() : targets) {
       if (mixedError[target.name]) continue;
       try {
-        const { opsPerSecond, ops, meanMs } = await mixedLoad(target, {
+        const { opsPerSecond, ops, meanMs, unfinished } = await mixedLoad(target, {
           clients: options.clients,
           durationMs: options.mixedMs,
           count: options.count,
@@ -207,7 +207,8 @@ async function measure(
         mixed[target.name].push(opsPerSecond);
         console.log(
           `${target.name} mixed load round ${round + 1}: ${Math.round(opsPerSecond)} ops/s; ` +
-            `count ${JSON.stringify(ops)}; mean ms ${JSON.stringify(meanMs)}`,
+            `count ${JSON.stringify(ops)}; mean ms ${JSON.stringify(meanMs)}; ` +
+            `cut off ${JSON.stringify(unfinished)}`,
         );
       } catch (error) {
         if (!(error instanceof NotMeasured)) throw error;

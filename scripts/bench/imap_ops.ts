@@ -133,96 +133,120 @@ const MIX: [string, number][] = [
   ["search", 2],
 ];
 
+/** What a mixed-load round did: operations completed in the window, by kind, and what was cut off. */
+export interface MixedResult {
+  opsPerSecond: number;
+  ops: Record<string, number>;
+  meanMs: Record<string, number>;
+  /** Operations still running when the window closed (their connections are closed, not waited for). */
+  unfinished: Record<string, number>;
+}
+
 /** Operations per second of `clients` sessions for `durationMs`, with `appendable` messages to APPEND. */
 export async function mixedLoad(
   target: ImapTarget,
   options: { clients: number; durationMs: number; count: number; appendable: Uint8Array[] },
-): Promise<{ opsPerSecond: number; ops: Record<string, number>; meanMs: Record<string, number> }> {
+): Promise<MixedResult> {
   const sessions = await Promise.all(
     Array.from({ length: options.clients }, () => ImapWire.session(target.port, target)),
   );
   for (const { select } of sessions) expectOk(select!, "SELECT INBOX");
   const ops: Record<string, number> = Object.fromEntries(MIX.map(([name]) => [name, 0]));
   const spent: Record<string, number> = Object.fromEntries(MIX.map(([name]) => [name, 0]));
+  const unfinished: Record<string, number> = {};
   let stop = false;
   const client = async (wire: ImapWire, c: number) => {
     let seed = 1 + c * 7919;
     const next = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     const appended: number[] = [];
     const seq = () => 1 + Math.floor(next() * (options.count - 100));
-    while (!stop) {
-      let roll = next() * 100;
-      let op = MIX[MIX.length - 1][0];
-      for (const [name, weight] of MIX) {
-        if ((roll -= weight) < 0) {
-          op = name;
-          break;
+    let op = "";
+    try {
+      await run();
+    } catch (error) {
+      // The window closed on this operation: its connection was closed under it.
+      if (!stop) throw error;
+      unfinished[op] = (unfinished[op] ?? 0) + 1;
+    }
+    async function run() {
+      while (!stop) {
+        let roll = next() * 100;
+        op = MIX[MIX.length - 1][0];
+        for (const [name, weight] of MIX) {
+          if ((roll -= weight) < 0) {
+            op = name;
+            break;
+          }
         }
-      }
-      if (op === "expunge" && appended.length === 0) op = "append";
-      const started = performance.now();
-      switch (op) {
-        case "fetchFlags": {
-          const first = seq();
-          expectOk(await wire.command(`FETCH ${first}:${first + 99} (FLAGS UID)`), "FETCH");
-          break;
+        if (op === "expunge" && appended.length === 0) op = "append";
+        const started = performance.now();
+        switch (op) {
+          case "fetchFlags": {
+            const first = seq();
+            expectOk(await wire.command(`FETCH ${first}:${first + 99} (FLAGS UID)`), "FETCH");
+            break;
+          }
+          case "fetchBody":
+            expectOk(await wire.command(`UID FETCH ${seq()} (UID BODY.PEEK[])`), "UID FETCH");
+            break;
+          case "store":
+            expectOk(
+              await wire.command(`STORE ${seq()} ${next() < 0.5 ? "+" : "-"}FLAGS (\\Flagged)`),
+              "STORE",
+            );
+            break;
+          case "noop":
+            expectOk(await wire.command("NOOP"), "NOOP");
+            break;
+          case "select":
+            expectOk(await wire.command("SELECT INBOX"), "SELECT");
+            break;
+          case "append": {
+            const message = options.appendable[Math.floor(next() * options.appendable.length)];
+            const answer = expectOk(
+              await wire.command("APPEND INBOX (\\Seen)", { literal: message }),
+              "APPEND",
+            );
+            const uid = /APPENDUID \d+ (\d+)/.exec(answer.text)?.[1];
+            if (uid) appended.push(Number(uid));
+            break;
+          }
+          case "expunge": {
+            const uid = appended.pop()!;
+            expectOk(await wire.command(`UID STORE ${uid} +FLAGS.SILENT (\\Deleted)`), "UID STORE");
+            expectOk(await wire.command(`UID EXPUNGE ${uid}`), "UID EXPUNGE");
+            break;
+          }
+          case "search":
+            expectOk(await wire.command(`UID SEARCH TEXT ${SEARCH_WORDS.rare}`), "UID SEARCH");
+            break;
         }
-        case "fetchBody":
-          expectOk(await wire.command(`UID FETCH ${seq()} (UID BODY.PEEK[])`), "UID FETCH");
-          break;
-        case "store":
-          expectOk(
-            await wire.command(`STORE ${seq()} ${next() < 0.5 ? "+" : "-"}FLAGS (\\Flagged)`),
-            "STORE",
-          );
-          break;
-        case "noop":
-          expectOk(await wire.command("NOOP"), "NOOP");
-          break;
-        case "select":
-          expectOk(await wire.command("SELECT INBOX"), "SELECT");
-          break;
-        case "append": {
-          const message = options.appendable[Math.floor(next() * options.appendable.length)];
-          const answer = expectOk(
-            await wire.command("APPEND INBOX (\\Seen)", { literal: message }),
-            "APPEND",
-          );
-          const uid = /APPENDUID \d+ (\d+)/.exec(answer.text)?.[1];
-          if (uid) appended.push(Number(uid));
-          break;
+        if (!stop) {
+          ops[op]++;
+          spent[op] += performance.now() - started;
         }
-        case "expunge": {
-          const uid = appended.pop()!;
-          expectOk(await wire.command(`UID STORE ${uid} +FLAGS.SILENT (\\Deleted)`), "UID STORE");
-          expectOk(await wire.command(`UID EXPUNGE ${uid}`), "UID EXPUNGE");
-          break;
-        }
-        case "search":
-          expectOk(await wire.command(`UID SEARCH TEXT ${SEARCH_WORDS.rare}`), "UID SEARCH");
-          break;
-      }
-      if (!stop) {
-        ops[op]++;
-        spent[op] += performance.now() - started;
       }
     }
   };
-  const started = performance.now();
-  const timer = setTimeout(() => stop = true, options.durationMs);
+  // At the end of the window every connection is closed: an operation still running (a long search)
+  // is cut off and not counted, so a round lasts the window whatever the server is doing.
+  const closeAll = () => {
+    stop = true;
+    for (const { wire } of sessions) wire.close();
+  };
+  const timer = setTimeout(closeAll, options.durationMs);
   try {
     await Promise.all(sessions.map(({ wire }, c) => client(wire, c)));
   } finally {
     clearTimeout(timer);
-    stop = true;
-    for (const { wire } of sessions) wire.close();
+    closeAll();
   }
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = options.durationMs / 1000;
   const total = Object.values(ops).reduce((a, b) => a + b, 0);
   const meanMs = Object.fromEntries(
     MIX.map(([name]) => [name, ops[name] ? Math.round(spent[name] / ops[name] * 10) / 10 : 0]),
   );
-  return { opsPerSecond: total / seconds, ops, meanMs };
+  return { opsPerSecond: total / seconds, ops, meanMs, unfinished };
 }
 
 /** The proportional set size of `pids` together, in bytes. */
