@@ -21,6 +21,12 @@ import {
 import type { Services } from "./services.ts";
 import { VERSION } from "./version.ts";
 
+/** What the app gives long-lived connections once it is made (src/server.ts App). */
+export interface LiveHooks {
+  watchConnection(session: WatchedSession): { stop(): void };
+  listenChanges(accountId: number, listener: () => void): { stop(): void };
+}
+
 /** The IMAP listeners that are up, by name: "imap" (143), "imaps" (993). */
 export type ImapListeners = Partial<Record<"imap" | "imaps", ImapServer>>;
 
@@ -34,8 +40,11 @@ export async function startImap(
   metrics: ImapMetrics,
   /** A new certificate source per listener; none: no TLS, no IMAP. */
   tlsSource: (() => ImapTlsSource) | undefined,
-  /** The registry of long-lived connections whose credentials are watched (set once the app is made). */
-  watch?: () => ((session: WatchedSession) => { stop(): void }) | undefined,
+  /**
+   * Set once the app is made: the registry of long-lived connections whose credentials are watched,
+   * and the push hub's listeners for changes (IDLE).
+   */
+  live?: () => LiveHooks | undefined,
 ): Promise<ImapListeners> {
   const bound: ImapListeners = {};
   const { listen, secureListen, ...limits } = config.imap;
@@ -67,7 +76,9 @@ export async function startImap(
     log: getLogger(["postern", "imap"]),
     limits: { maxErrors: limits.maxErrors },
     version: VERSION,
-    watch: (session: WatchedSession) => watch?.()?.(session) ?? { stop() {} },
+    watch: (session: WatchedSession) => live?.()?.watchConnection(session) ?? { stop() {} },
+    changes: (accountId: number, listener: () => void) =>
+      live?.()?.listenChanges(accountId, listener) ?? { stop() {} },
   };
   const start = async (
     where: { hostname: string; port: number },
@@ -88,8 +99,8 @@ export async function startImap(
   return bound;
 }
 
-/** The mailbox services as the IMAP session sees them. */
-function imapMailboxes(services: Services): ImapMailboxes {
+/** The mailbox services as the IMAP session sees them (exported for in-process session tests). */
+export function imapMailboxes(services: Services): ImapMailboxes {
   const { mailboxes, accounts } = services;
   const synced = async <T>(work: () => Promise<T>): Promise<T> => {
     await services.sync();

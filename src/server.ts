@@ -60,12 +60,20 @@ export interface App {
   closeConnections(): number;
   /** Watches a long-lived connection's credential (IMAP sessions): jmap/push/live_credentials.ts. */
   watchConnection: ReturnType<typeof createJmap>["live"]["watch"];
+  /**
+   * Calls `notify` after writes of any process that changed mail `accountId` sees (the push hub over
+   * the change log), until stopped: IMAP IDLE.
+   */
+  listenChanges(accountId: number, notify: () => void): { stop(): void };
   close(): Promise<void>;
   /** The JMAP methods the engine serves, read from its method table. */
   jmapMethodNames(): string[];
   /** How many verified push subscriptions this process serves now (a push retry pending counts). */
   webPushServed(): number;
 }
+
+/** The JMAP types whose changes wake an IMAP IDLE (its mailboxes and their messages). */
+const MAIL_TYPES: ReadonlySet<string> = new Set(["Mailbox", "Email"]);
 
 /** Options for tests, benchmarks and the CLI. */
 export interface AppOptions {
@@ -230,6 +238,21 @@ export function createApp(config: Config, services: Services, options: AppOption
     handler,
     closeConnections,
     watchConnection: (connection) => jmap.live.watch(connection),
+    listenChanges: (accountId, notify) => {
+      let stopped = false;
+      let remove: (() => void) | undefined;
+      void jmap.push.listen({ accountId, types: MAIL_TYPES, notify: () => notify() }).then((stop) => {
+        if (stopped) stop();
+        else remove = stop;
+      });
+      return {
+        stop() {
+          stopped = true;
+          remove?.();
+          remove = undefined;
+        },
+      };
+    },
     jmapMethodNames: () => jmap.engine.methodNames(),
     webPushServed: () => jmap.webPush.size,
     close: async () => {
@@ -334,7 +357,7 @@ export async function serve(
   }
   const imapMetrics = new ImapMetrics();
   // IMAP sessions register with the app's watch of long-lived connections once the app is made.
-  const appWatch: { current?: App["watchConnection"] } = {};
+  const appWatch: { current?: Pick<App, "watchConnection" | "listenChanges"> } = {};
   let imap: ImapListeners;
   try {
     imap = await startImap(config, services, imapMetrics, tls.source, () => appWatch.current);
@@ -363,7 +386,7 @@ export async function serve(
     listeners,
     acme: tls.acme,
   });
-  appWatch.current = (connection) => app.watchConnection(connection);
+  appWatch.current = app;
   services.prestart();
   const hashCheck = services.checkHashCost().catch((error) =>
     log.warn("Measuring a password hash failed: {error}", { error })

@@ -6,11 +6,16 @@ delete, rename, subscribe, unsubscribe, lsub, namespace, getacl, myrights, setac
 getquota, getquotaroot, logout, noop, enable) or one of:
   ["authenticate", mechanism, user, secret]  (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER)
   ["compress"]                                 (COMPRESS DEFLATE; imaplib has no support: raw)
+  ["append", mailbox, flags, date, text]       (APPEND; the message given as text)
+  ["idle", seconds]                            (IDLE until an untagged response or `seconds`, then
+                                                DONE; "IDLING" is printed on stderr once idling, so
+                                                the test can change the mailbox meanwhile)
 Prints a JSON list with one entry per step: {"typ": "OK"|"NO"|"BAD", "data": [...]} or
 {"error": "..."} when imaplib raised (a NO to LOGIN raises IMAP4.error).
 """
 import imaplib
 import json
+import select
 import ssl
 import sys
 
@@ -52,6 +57,23 @@ def authenticate(client, mechanism, user, secret):
     return client.authenticate(mechanism, answer)
 
 
+def idle(client, seconds):
+    # Python 3.11's imaplib has no IDLE (3.14 adds one): the exchange by hand.
+    tag = client._new_tag().decode()
+    client.send(f"{tag} IDLE\r\n".encode())
+    lines = [client.readline().decode().strip()]
+    print("IDLING", file=sys.stderr, flush=True)
+    # select, not a socket timeout: a timed-out socket file cannot be read again.
+    if client.sock.pending() if hasattr(client.sock, "pending") else False:
+        lines.append(client.readline().decode().strip())
+    elif select.select([client.sock], [], [], seconds)[0]:
+        lines.append(client.readline().decode().strip())
+    client.send(b"DONE\r\n")
+    while not lines[-1].startswith(tag + " "):
+        lines.append(client.readline().decode().strip())
+    return lines[-1].split(" ")[1], lines
+
+
 results = []
 try:
     if job["tls"] == "implicit":
@@ -64,6 +86,11 @@ try:
         try:
             if method == "authenticate":
                 typ, data = authenticate(client, *args)
+            elif method == "append":
+                mailbox, flags, date, message = args
+                typ, data = client.append(mailbox, flags, date, message.encode())
+            elif method == "idle":
+                typ, data = idle(client, args[0])
             elif method == "raw":
                 # A command imaplib does not know (LISTRIGHTS, CREATE with USE…) is sent as given.
                 imaplib.Commands.setdefault(args[0], ("AUTH", "SELECTED"))

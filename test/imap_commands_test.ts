@@ -46,7 +46,7 @@ Deno.test({
           const before = await talk.command('LIST "" "Gr*"');
           assert.equal(before[0], '* LIST (\\HasNoChildren) "/" "Gr&APwA3w-e"');
           const enable = await talk.command("ENABLE UTF8=ACCEPT CONDSTORE X-UNKNOWN");
-          assert.equal(enable[0], "* ENABLED UTF8=ACCEPT");
+          assert.equal(enable[0], "* ENABLED UTF8=ACCEPT CONDSTORE");
           const after = await talk.command('LIST "" "Gr*"');
           assert.equal(after[0], '* LIST (\\HasNoChildren) "/" "Grüße"');
           await talk.write("t9 IDLE\r\n");

@@ -30,8 +30,14 @@ export interface DovecotImap {
 const USER = "tester";
 const PASSWORD = "secret-pass";
 
-/** Starts Dovecot with `messages` in INBOX (UIDs 1… in order), logs in and selects INBOX. */
-export async function startDovecotImap(messages: Uint8Array[]): Promise<DovecotImap> {
+/**
+ * Starts Dovecot with `messages` in INBOX (UIDs 1… in order), logs in and selects INBOX. Each
+ * message's INTERNALDATE is its file's mtime: `internalDates` (ms) sets them.
+ */
+export async function startDovecotImap(
+  messages: Uint8Array[],
+  options: { internalDates?: number[] } = {},
+): Promise<DovecotImap> {
   const dir = await Deno.makeTempDir({ prefix: "postern-dovecot-imap-" });
   await Deno.chmod(dir, 0o755);
   for (const sub of ["run", "state", "mail"]) await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
@@ -39,7 +45,10 @@ export async function startDovecotImap(messages: Uint8Array[]): Promise<DovecotI
   for (const sub of ["new", "cur", "tmp"]) await Deno.mkdir(`${maildir}/${sub}`, { recursive: true });
   // Timestamped names in increasing order: Dovecot numbers new Maildir files in that order.
   for (let i = 0; i < messages.length; i++) {
-    await Deno.writeFile(`${maildir}/cur/${1700000000 + i}.M${i}P1.test:2,`, messages[i]);
+    const file = `${maildir}/cur/${1700000000 + i}.M${i}P1.test:2,`;
+    await Deno.writeFile(file, messages[i]);
+    const date = options.internalDates?.[i];
+    if (date !== undefined) await Deno.utime(file, date / 1000, date / 1000);
   }
   await new Deno.Command("chown", { args: ["-R", "65534:65534", `${dir}/mail`] }).output();
   await Deno.writeTextFile(`${dir}/passwd`, `${USER}:{PLAIN}${PASSWORD}:65534:65534::${dir}/mail/${USER}\n`);

@@ -134,12 +134,15 @@ export class ImapTalk {
   }
 }
 
-/** Runs test/imap_client.py with `steps`; returns what it printed (a JSON result per step). */
+/**
+ * Runs test/imap_client.py with `steps`; returns what it printed (a JSON result per step). `during`
+ * runs once the script is idling (its "idle" step), to change the mailbox under the IDLE.
+ */
 export async function imaplib(job: {
   port: number;
   tls: "starttls" | "implicit";
   steps: unknown[][];
-}): Promise<unknown[]> {
+}, during?: () => Promise<void>): Promise<unknown[]> {
   const child = new Deno.Command("python3", {
     args: [new URL("./imap_client.py", import.meta.url).pathname],
     stdin: "piped",
@@ -149,8 +152,18 @@ export async function imaplib(job: {
   const writer = child.stdin.getWriter();
   await writer.write(encoder.encode(JSON.stringify(job)));
   await writer.close();
-  const { stdout, stderr } = await child.output();
-  const text = new TextDecoder().decode(stdout).trim();
-  assert.ok(text, `imaplib printed nothing: ${new TextDecoder().decode(stderr)}`);
+  const stdout = new Response(child.stdout).text();
+  let stderr = "";
+  let ran = false;
+  for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+    stderr += chunk;
+    if (!ran && during && stderr.includes("IDLING")) {
+      ran = true;
+      await during();
+    }
+  }
+  await child.status;
+  const text = (await stdout).trim();
+  assert.ok(text, `imaplib printed nothing: ${stderr}`);
   return JSON.parse(text);
 }

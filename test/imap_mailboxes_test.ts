@@ -120,6 +120,33 @@ Deno.test({
         },
       );
 
+      await t.step("RENAME INBOX moves its messages to a new mailbox and leaves INBOX, empty", async () => {
+        const inboxId = (await byName()).Inbox.id as string;
+        const message = "From: bob@example.org\r\nSubject: old\r\n\r\nold\r\n";
+        await importMessage(target, alice, new TextEncoder().encode(message), { mailboxIds: [inboxId] });
+        const [before] = await run("alice", [["status", "INBOX", "(MESSAGES)"]]);
+        const count = Number(/MESSAGES (\d+)/.exec(String((before.data as string[])[0]))![1]);
+        assert.ok(count >= 1);
+        const [renamed, inbox, moved, taken, itself] = await run("alice", [
+          ["rename", "INBOX", '"Old mail"'],
+          ["status", "INBOX", "(MESSAGES)"],
+          ["status", '"Old mail"', "(MESSAGES)"],
+          ["rename", "INBOX", "Archive"],
+          ["rename", "INBOX", "inbox"],
+        ]);
+        assert.equal(renamed.typ, "OK", JSON.stringify(renamed));
+        assert.deepEqual(inbox.data, ['"INBOX" (MESSAGES 0)']);
+        assert.deepEqual(moved.data, [`"Old mail" (MESSAGES ${count})`]);
+        assert.match(String(taken.data ?? taken.error), /ALREADYEXISTS/, JSON.stringify(taken));
+        assert.match(String(itself.data ?? itself.error), /ALREADYEXISTS/, JSON.stringify(itself));
+        const mailboxes = await byName();
+        assert.equal(mailboxes.Inbox.id, inboxId, "INBOX is the same mailbox");
+        assert.equal(mailboxes.Inbox.role, "inbox");
+        assert.equal(mailboxes.Inbox.totalEmails, 0);
+        assert.equal(mailboxes["Old mail"].totalEmails, count);
+        assert.equal(mailboxes["Old mail"].role, null);
+      });
+
       await t.step(
         "Other Users/<login>/ lists what is shared, nothing else, and vanishes with the sharer",
         async () => {

@@ -94,5 +94,6 @@ export function normalize(value: ResponseValue): ReadValue {
   if (typeof value === "string") return String.fromCharCode(...new TextEncoder().encode(value));
   if (Array.isArray(value)) return value.map(normalize);
   if ("atom" in value) return { atom: value.atom };
+  if ("itemName" in value) return { atom: value.itemName };
   return latin1(value.bytes);
 }

@@ -254,7 +254,7 @@ Deno.test("a read-only share selects read-only and cannot store; a revoked share
     await share(t, bob, shared.id as string, { [alice.accountId]: rights("mayReadItems") });
     const entries = await imap.list(id(alice));
     const entry = entries.find((e) => e.shared);
-    assert.equal(entry?.name, "Other Users/bob@example.org/Shared");
+    assert.equal(entry?.name, "Other Users/bob/Shared");
     const selected = await imap.select(id(alice), entry.name);
     assert.equal(selected.readOnly, true);
     assert.deepEqual(selected.permanentFlags, []);
@@ -282,7 +282,7 @@ Deno.test("a share with seen and keyword rights selects read-write and stores fl
     await share(t, bob, shared.id as string, {
       [alice.accountId]: rights("mayReadItems", "maySetSeen", "maySetKeywords"),
     });
-    const name = "Other Users/bob@example.org/Team";
+    const name = "Other Users/bob/Team";
     const selected = await imap.select(id(alice), name);
     assert.equal(selected.readOnly, false);
     const result = await imap.storeFlags(id(alice), selected, [[1, 1]], {

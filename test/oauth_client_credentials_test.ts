@@ -113,3 +113,40 @@ Deno.test("a client_credentials client has the admin scope only while its owner 
     // Refused methods are not authentication failures: the token itself stays good.
     assert.equal(await bearerStatus(t, answer.body.access_token as string, "/api/account"), 200);
   }));
+
+Deno.test("client_credentials tokens share one family per client and scope set; revoking one revokes its family, and the next request starts a new one", () =>
+  withProvider(async ({ t }) => {
+    const alice = await createUser(t, "alice", { roles: { "0": "admin" } });
+    const client = await machineClient(t, alice.id);
+    const families = async () =>
+      (await t.services.store.oauth.listGrants(undefined, Date.now()))
+        .filter((g) => g.grantType === "client_credentials")
+        .map((g) => ({ id: g.id, scopes: g.scopes.join(" "), expiresAt: g.expiresAt }));
+    const tokens: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const answer = await clientCredentials(t, client);
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      tokens.push(answer.body.access_token as string);
+    }
+    const mail = await clientCredentials(t, client, "urn:ietf:params:jmap:mail");
+    const first = await families();
+    assert.equal(first.length, 2, `one family per scope set, not per request: ${JSON.stringify(first)}`);
+    const shared = first.find((f) => f.scopes === SCOPES.join(" "))!;
+    // The family outlives the newest token it issued.
+    assert.ok(shared.expiresAt >= Date.now() + Number(mail.body.expires_in) * 1000 - 2000);
+    for (const token of tokens) assert.equal(await bearerStatus(t, token, "/api/account"), 200);
+
+    // RFC 7009: revoking one token revokes its whole family, the others of that scope set with it.
+    const revoked = await postForm(t, "/auth/revoke", { token: tokens[1], ...clientAuth(client) });
+    assert.equal(revoked.status, 200);
+    for (const token of tokens) assert.equal(await bearerStatus(t, token, "/api/account"), 401);
+    assert.equal(await bearerStatus(t, mail.body.access_token as string, "/api/account"), 200);
+
+    // The next request is not handed the revoked family again.
+    const again = await clientCredentials(t, client);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(await bearerStatus(t, again.body.access_token as string, "/api/account"), 200);
+    const after = await families();
+    assert.equal(after.length, 2);
+    assert.ok(!after.some((f) => f.id === shared.id), "the revoked family is gone and not reused");
+  }));

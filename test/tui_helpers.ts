@@ -40,6 +40,8 @@ export class TuiSession {
       alternateScreen?: boolean;
       /** Columns and rows of the pane (default 80×24). */
       size?: [number, number];
+      /** Another program to run instead of `postern args` (a terminal mail client). */
+      command?: string[];
     } = {},
   ): Promise<TuiSession> {
     const dir = await Deno.makeTempDir({ prefix: "postern-tmux-" });
@@ -68,11 +70,7 @@ export class TuiSession {
       ...(options.before === undefined || options.before === ""
         ? []
         : ["sh", "-c", 'printf "%s\\n" "$0"; exec "$@"', options.before]),
-      Deno.execPath(),
-      "run",
-      "-A",
-      MAIN,
-      ...args,
+      ...(options.command ?? [Deno.execPath(), "run", "-A", MAIN, ...args]),
     ]);
     return session;
   }

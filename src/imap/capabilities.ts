@@ -30,7 +30,19 @@ const AUTHENTICATED = [
  * Extensions of the selected state, added here when SELECT/FETCH/STORE/SEARCH… are wired (next:
  * UIDPLUS, MOVE, CONDSTORE, QRESYNC, ESEARCH, SORT, THREAD=REFERENCES, THREAD=ORDEREDSUBJECT, BINARY).
  */
-export const SELECTED_STATE: readonly string[] = [];
+export const SELECTED_STATE: readonly string[] = [
+  "BINARY",
+  "CONDSTORE",
+  "ESEARCH",
+  "MOVE",
+  "QRESYNC",
+  "SEARCHRES",
+  "SORT",
+  "SORT=DISPLAY",
+  "THREAD=ORDEREDSUBJECT",
+  "THREAD=REFERENCES",
+  "UIDPLUS",
+];
 
 /** The SASL mechanisms of AUTHENTICATE (RFC 4616 PLAIN, LOGIN, RFC 7628 OAUTHBEARER, XOAUTH2). */
 export const SASL_MECHANISMS = ["PLAIN", "LOGIN", "OAUTHBEARER", "XOAUTH2"] as const;

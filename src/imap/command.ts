@@ -230,15 +230,25 @@ export interface Atom {
 }
 
 /**
- * A value of a response (RFC 9051 §4): a number, NIL (null), an atom, a string (the writer chooses
- * quoted or literal so no CR, LF or unbalanced quote is ever emitted), bytes (always a literal;
- * `literal8` when `binary`), or a parenthesized list.
+ * A FETCH data item's name written as is (RFC 9051 §7.5.2 `msg-att`): `BODY[1.MIME]<0>` and
+ * `BODY[HEADER.FIELDS (FROM "X Y")]` are no atoms. The writer accepts printable ASCII only, so a name
+ * can never carry a CR or LF; the renderers (render/fetch_item.ts) build it from safe pieces.
+ */
+export interface ItemName {
+  itemName: string;
+}
+
+/**
+ * A value of a response (RFC 9051 §4): a number, NIL (null), an atom, a FETCH item name, a string
+ * (the writer chooses quoted or literal so no CR, LF or unbalanced quote is ever emitted), bytes
+ * (always a literal; `literal8` when `binary`), or a parenthesized list.
  */
 export type ResponseValue =
   | number
   | bigint
   | null
   | Atom
+  | ItemName
   | string
   | { bytes: Uint8Array; binary?: boolean }
   | ResponseValue[];

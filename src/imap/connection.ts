@@ -8,7 +8,8 @@
  *    once the handler has set the line mode; after STARTTLS the bytes already read are dropped
  *    (CVE-2011-0411: nothing sent before the handshake may run after it) and the TLS socket takes
  *    over; after COMPRESS they are the first compressed bytes.
- * 3. bytes out go through deflate (with a sync flush per write) once COMPRESS is on.
+ * 3. bytes out go through deflate (with a sync flush per write) once COMPRESS is on; `drained` lets
+ *    a long answer wait for the socket (and the deflate stream) to take more.
  * 4. timers: until login, the whole session has `loginTimeoutSeconds` (a slow or silent client
  *    cannot hold a slot); after login, `idleTimeoutSeconds` of silence (RFC 9051 §5.4) logs out.
  */
@@ -80,6 +81,21 @@ export class ImapConnection implements SessionIo {
       this.#deflate.flush(constants.Z_SYNC_FLUSH);
     } else this.#socket.write(bytes);
     this.#arm();
+  }
+
+  async drained(): Promise<void> {
+    for (const stream of [this.#deflate, this.#socket]) {
+      if (!stream || this.#closed || !stream.writableNeedDrain) continue;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          stream.off("drain", done);
+          stream.off("close", done);
+          resolve();
+        };
+        stream.on("drain", done);
+        stream.on("close", done);
+      });
+    }
   }
 
   async startTls(): Promise<void> {

@@ -14,6 +14,7 @@ import type { ImapMailboxService } from "../mail/mod.ts";
 export type ImapMessages = Pick<
   ImapMailboxService,
   | "select"
+  | "selectMailbox"
   | "changes"
   | "facts"
   | "message"
@@ -23,6 +24,9 @@ export type ImapMessages = Pick<
   | "expunge"
   | "append"
   | "resolve"
+  | "search"
+  | "sort"
+  | "thread"
 >;
 
 /** A mailbox as one viewer sees it over IMAP. */

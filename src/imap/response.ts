@@ -5,7 +5,7 @@
  * 1. `ResponseWriter` holds the one choice that changes the encoding: whether the client enabled
  *    UTF8=ACCEPT (RFC 9051 §6.3.1), which lets a quoted string carry 8-bit text.
  * 2. Values: an atom is checked against ATOM-CHAR (a flag's leading `\` and `\*` allowed) and refused
- *    otherwise; a string is quoted when it can be (no CR, LF, NUL, 8-bit only under UTF8=ACCEPT, not
+ *    otherwise; a FETCH item name (`BODY[1.MIME]<0>`) is printable ASCII or refused; a string is quoted when it can be (no CR, LF, NUL, 8-bit only under UTF8=ACCEPT, not
  *    too long) and a literal otherwise; bytes are always a literal, `~{n}` (RFC 3516 literal8) when
  *    binary; a NUL in anything but literal8 is refused, as the grammar forbids it.
  * 3. Lines: a status response's text is one line (CR and LF become spaces), a tag is checked, and
@@ -26,6 +26,8 @@ const QUOTABLE_ASCII = /^[\x20-\x7e]*$/;
 /** The same with UTF-8 (RFC 9051 §4.3: under UTF8=ACCEPT a quoted string may hold any of it but CR, LF, NUL). */
 // deno-lint-ignore no-control-regex
 const QUOTABLE_UTF8 = /^[^\x00-\x1f\x7f]*$/u;
+/** A FETCH item name: a letter, then printable ASCII (section specifiers have spaces, quotes, brackets). */
+const ITEM_NAME = /^[A-Z][\x20-\x7e]*$/;
 /** A tag (RFC 9051 §9 `tag`: ASTRING-CHAR except `+`). */
 const TAG = /^[!#$&',\-./0-9:;<=>?@A-Z\[\]^_`a-z|~]+$/;
 
@@ -136,6 +138,7 @@ export class ResponseWriter {
       return out.text(")");
     }
     if ("atom" in value) return out.text(checkAtom(value.atom));
+    if ("itemName" in value) return out.text(checkItemName(value.itemName));
     return literal(out, value.bytes, value.binary ?? false);
   }
 
@@ -160,6 +163,11 @@ function checkAtom(text: string): string {
   return text;
 }
 
+function checkItemName(text: string): string {
+  if (!ITEM_NAME.test(text)) throw new ResponseError(`Not a FETCH item name: ${JSON.stringify(text)}`);
+  return text;
+}
+
 function checkTag(tag: string): string {
   if (!TAG.test(tag)) throw new ResponseError(`Not an IMAP tag: ${JSON.stringify(tag)}`);
   return tag;
@@ -169,6 +177,11 @@ function checkTag(tag: string): string {
 function oneLine(text: string): string {
   // deno-lint-ignore no-control-regex
   return text.replace(/[\x00-\x1f\x7f]/g, " ");
+}
+
+/** A FETCH item name (`{ itemName }`) for a response, checked as the writer will check it. */
+export function itemName(text: string): { itemName: string } {
+  return { itemName: checkItemName(text) };
 }
 
 /** An atom value (`{ atom }`) for a response. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { parser } from "imapflow/lib/handler/imap-handler.js";
 import type { ResponseValue } from "./command.ts";
-import { atom, ResponseError, ResponseWriter } from "./response.ts";
+import { atom, itemName, ResponseError, ResponseWriter } from "./response.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -136,5 +136,26 @@ Deno.test("imapflow's parser reads back what the writer writes (differential)", 
     assert.deepEqual(parsed.tag, "*");
     assert.deepEqual(parsed.command, (values[0] as { atom: string }).atom);
     assert.deepEqual((parsed.attributes ?? []).map(normalize), values.slice(1).map(ours));
+  }
+});
+
+Deno.test("FETCH item names are written as is, and never with a control character", () => {
+  const w = new ResponseWriter();
+  const body = new TextEncoder().encode("Subject: x\r\n\r\n");
+  assert.equal(
+    text(w.untagged([
+      3,
+      atom("FETCH"),
+      [itemName('BODY[1.HEADER.FIELDS (SUBJECT "X]Y")]<0>'), { bytes: body }, atom("UID"), 7],
+    ])),
+    '* 3 FETCH (BODY[1.HEADER.FIELDS (SUBJECT "X]Y")]<0> {14}\r\nSubject: x\r\n\r\n UID 7)\r\n',
+  );
+  for (const bad of ["BODY[]\r\n* BYE", "BODY[\n]", "BODY[\0]", "", "(BODY)", "BODY[é]"]) {
+    assert.throws(() => itemName(bad), ResponseError, JSON.stringify(bad));
+    assert.throws(
+      () => w.untagged([1, atom("FETCH"), [{ itemName: bad }, 1]]),
+      ResponseError,
+      JSON.stringify(bad),
+    );
   }
 });

@@ -10,7 +10,9 @@
  * 3. the handler runs and answers; a domain error becomes NO with an RFC 5530 code (errors.ts), a
  *    fault `NO [SERVERBUG]`; every NO and BAD counts towards the session's error cap, past which it is
  *    closed with `* BYE`.
- * 4. a handler that needs more lines from the client (AUTHENTICATE, IDLE) asks for them with
+ * 4. in the selected state, before the tagged answer, the sync (session_sync.ts) tells the client
+ *    what changed in the mailbox meanwhile; expunges only when the command's entry allows them.
+ * 5. a handler that needs more lines from the client (AUTHENTICATE, IDLE) asks for them with
  *    `expectLine`; the next raw line goes to it instead of the decoder's command parser.
  */
 import type { Logger } from "@logtape/logtape";
@@ -25,6 +27,7 @@ import type { ImapMailboxes, ImapMessages } from "./mailbox_deps.ts";
 import type { ImapMetrics } from "./metrics.ts";
 import { atom, ResponseWriter } from "./response.ts";
 import type { SelectedMailbox } from "./selected.ts";
+import { syncSelected } from "./session_sync.ts";
 
 /** What the session needs from the services. */
 export interface SessionDeps {
@@ -46,6 +49,11 @@ export interface SessionDeps {
    * app password deleted, a token revoked, the account disabled) ends even an idle session with BYE.
    */
   watch?(connection: WatchedSession): { stop(): void };
+  /**
+   * Calls `listener` after writes (of any process) that changed mail the account sees, its own or
+   * shared with it (the push hub over the change log); IDLE waits on it. Absent: IDLE hears nothing.
+   */
+  changes?(accountId: number, listener: () => void): { stop(): void };
 }
 
 /** A session as the credential watch sees it. */
@@ -65,6 +73,11 @@ export interface SessionIo {
   /** The listener offers STARTTLS (143). */
   readonly starttls: boolean;
   write(bytes: Uint8Array): void;
+  /**
+   * Resolves once what was written has left for the client (or the connection closed), so a long
+   * answer (FETCH 1:* BODY[]) is written message by message instead of piling up in memory.
+   */
+  drained?(): Promise<void>;
   /** Starts TLS; bytes the client sent after STARTTLS and before the handshake are discarded. */
   startTls(): Promise<void>;
   /** Turns on COMPRESS=DEFLATE for both directions from the next byte. */
@@ -110,8 +123,14 @@ export class ImapSession {
   commands = 0;
   errors = 0;
   #onLine: ((line: string) => Promise<void>) | undefined;
+  #onLineAborted: (() => void) | undefined;
   #closing = false;
+  /** A command is being run and answered: a BYE for a mailbox gone waits for its answer. */
+  #inCommand = false;
+  #byeAfterAnswer: string | undefined;
   #watch: { stop(): void } | undefined;
+  /** What to stop when the session ends (IDLE's subscription to changes). */
+  readonly #cleanups = new Set<() => void>();
 
   constructor(
     readonly io: SessionIo,
@@ -156,9 +175,13 @@ export class ImapSession {
     this.io.write(this.writer.continuation(text));
   }
 
-  /** The next raw line the client sends goes to `handler` (AUTHENTICATE responses, IDLE's DONE). */
-  expectLine(handler: (line: string) => Promise<void>): void {
+  /**
+   * The next raw line the client sends goes to `handler` (AUTHENTICATE responses, IDLE's DONE);
+   * `aborted` runs instead when that line is refused (too long).
+   */
+  expectLine(handler: (line: string) => Promise<void>, aborted?: () => void): void {
     this.#onLine = handler;
+    this.#onLineAborted = aborted;
     this.decoder.lineMode(true);
   }
 
@@ -173,14 +196,29 @@ export class ImapSession {
     });
   }
 
+  /** Runs `cleanup` when the session ends (unless the returned function is called first). */
+  atEnd(cleanup: () => void): () => void {
+    this.#cleanups.add(cleanup);
+    return () => this.#cleanups.delete(cleanup);
+  }
+
   /** Ends the session with `* BYE text`. */
   bye(text: string): void {
     if (this.#closing) return;
     this.#closing = true;
     this.#watch?.stop();
+    this.#cleanup();
     this.state = "logout";
     this.status({ status: "BYE", text });
     this.io.close();
+  }
+
+  /** The selected mailbox was deleted or its grant taken back: nothing selected, and `* BYE text`. */
+  selectedGone(text: string): void {
+    this.selected = undefined;
+    this.state = "authenticated";
+    if (this.#inCommand) this.#byeAfterAnswer = text;
+    else this.bye(text);
   }
 
   /** Whether the session ended. */
@@ -197,13 +235,16 @@ export class ImapSession {
       case "line": {
         const handler = this.#onLine;
         this.#onLine = undefined;
+        this.#onLineAborted = undefined;
         if (handler) return await handler(event.line);
         return this.#answer({ status: "BAD", text: "Unexpected line" }, "unknown");
       }
       case "bad":
         if (this.#onLine) {
-          // A raw line too long during an exchange ends that exchange.
+          // A raw line too long during an exchange ends that exchange (IDLE stops listening).
           this.#onLine = undefined;
+          this.#onLineAborted?.();
+          this.#onLineAborted = undefined;
         }
         return this.#answer(
           { tag: event.tag, status: "BAD", code: code(event.code), text: event.text },
@@ -229,6 +270,18 @@ export class ImapSession {
   }
 
   async #command(command: ImapCommand): Promise<void> {
+    this.#inCommand = true;
+    try {
+      await this.#run(command);
+    } finally {
+      this.#inCommand = false;
+      const bye = this.#byeAfterAnswer;
+      this.#byeAfterAnswer = undefined;
+      if (bye) this.bye(bye);
+    }
+  }
+
+  async #run(command: ImapCommand): Promise<void> {
     const { tag, body } = command;
     this.commands++;
     const entry = this.table[body.name];
@@ -250,7 +303,21 @@ export class ImapSession {
       outcome = answer ??
         { tag, status: "NO", code: { name: "SERVERBUG" }, text: "Internal error; try again" };
     }
-    if (outcome !== "pending") this.#answer(outcome, body.name);
+    if (outcome === "pending") return;
+    if (this.state === "selected") {
+      // RFC 9051 §7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH; their UID forms may.
+      await this.sync({ expunges: entry.expunges === true || command.uid, uid: command.uid });
+    }
+    this.#answer(outcome, body.name);
+  }
+
+  /** Tells the client what changed in the selected mailbox (session_sync.ts); a fault is logged. */
+  async sync(options: { expunges: boolean; uid?: boolean }): Promise<void> {
+    try {
+      await syncSelected(this, options);
+    } catch (error) {
+      this.deps.log.error("IMAP sync of the selected mailbox failed: {error}", { error });
+    }
   }
 
   /** Re-checks the session's credential; false (and the session closed) when it no longer verifies. */
@@ -290,6 +357,12 @@ export class ImapSession {
   ended(): void {
     this.#watch?.stop();
     this.#watch = undefined;
+    this.#cleanup();
+  }
+
+  #cleanup(): void {
+    for (const cleanup of [...this.#cleanups]) cleanup();
+    this.#cleanups.clear();
   }
 
   #answer(response: StatusResponse, name: string): void {

@@ -231,6 +231,8 @@ export function createJmap(deps: {
     ],
     /** Open WebSockets and event streams (stop its timers with the server). */
     live,
+    /** Who listens for state changes (event streams, WebSockets, IMAP IDLE) and the change log's cursor. */
+    push,
     /** Delivers pushes to push subscriptions (RFC 8620 §7.2): start with the server, stop with it. */
     webPush,
     /** Shared accounts the session skipped because they no longer resolve (a metric). */

@@ -29,6 +29,7 @@ import type { MailboxService } from "./mailboxes.ts";
 import { DELETED_KEYWORD, flagsOfKeywords, PERMANENT_FLAGS, SYSTEM_FLAG_NAMES } from "./imap_flags.ts";
 import { type ImapListEntry, type ImapMailboxRef, listImapMailboxes, sameImapName } from "./imap_names.ts";
 import { ImapUpdates, toRanges } from "./imap_updates.ts";
+import { ImapSearch } from "./imap_search.ts";
 import type { ImapChanges, ImapMessage, ImapMessageFacts, ImapSelection, ImapStatus } from "./imap_types.ts";
 
 export type { ImapChanges, ImapMessage, ImapMessageFacts, ImapSelection, ImapStatus, UidRanges };
@@ -39,6 +40,7 @@ const CHANGE = rightBit("maySetSeen") | rightBit("maySetKeywords") | rightBit("m
 /** The IMAP view of the mail store for a session. */
 export class ImapMailboxService {
   readonly #updates: ImapUpdates;
+  readonly #search: ImapSearch;
 
   constructor(
     private readonly store: Store,
@@ -55,6 +57,11 @@ export class ImapMailboxService {
       store,
       services,
       write,
+      (viewerId, ref, right) => this.access(viewerId, ref, right),
+    );
+    this.#search = new ImapSearch(
+      store,
+      services.emails,
       (viewerId, ref, right) => this.access(viewerId, ref, right),
     );
   }
@@ -76,6 +83,18 @@ export class ImapMailboxService {
   async select(viewerId: number, name: string, options: { examine?: boolean } = {}): Promise<ImapSelection> {
     const entry = await this.resolve(viewerId, name);
     if (!entry) throw new NotFoundError("Mailbox", name);
+    return await this.selectMailbox(viewerId, entry, options);
+  }
+
+  /**
+   * SELECT or EXAMINE of a mailbox the session has already resolved by its own names (`name` is
+   * answered as is); the same checks as {@link select}.
+   */
+  async selectMailbox(
+    viewerId: number,
+    entry: ImapMailboxRef & { name: string },
+    options: { examine?: boolean } = {},
+  ): Promise<ImapSelection> {
     const { bits: rights, state } = await this.access(viewerId, entry, "mayReadItems");
     const messages = (await this.store.imap.messages(entry.mailboxId)).map(toMessage);
     const firstUnseen = messages.findIndex((m) => !m.flags.includes("\\Seen"));
@@ -83,7 +102,9 @@ export class ImapMailboxService {
     const keywords = new Set<string>();
     for (const m of messages) for (const f of m.flags) if (!f.startsWith("\\")) keywords.add(f);
     return {
-      ...entry,
+      accountId: entry.accountId,
+      mailboxId: entry.mailboxId,
+      name: entry.name,
       uidValidity: state.uidValidity,
       uidNext: state.uidNext,
       highestModseq: state.highestModseq,
@@ -190,6 +211,21 @@ export class ImapMailboxService {
   /** APPEND (RFC 9051 §6.3.12, RFC 4315 APPENDUID): see {@link ImapUpdates.append}. */
   append(...args: Parameters<ImapUpdates["append"]>): ReturnType<ImapUpdates["append"]> {
     return this.#updates.append(...args);
+  }
+
+  /** SEARCH (RFC 9051 §6.4.4): see {@link ImapSearch.search}. */
+  search(...args: Parameters<ImapSearch["search"]>): ReturnType<ImapSearch["search"]> {
+    return this.#search.search(...args);
+  }
+
+  /** SORT (RFC 5256 §3): see {@link ImapSearch.sort}. */
+  sort(...args: Parameters<ImapSearch["sort"]>): ReturnType<ImapSearch["sort"]> {
+    return this.#search.sort(...args);
+  }
+
+  /** THREAD (RFC 5256 §4): see {@link ImapSearch.thread}. */
+  thread(...args: Parameters<ImapSearch["thread"]>): ReturnType<ImapSearch["thread"]> {
+    return this.#search.thread(...args);
   }
 
   /**

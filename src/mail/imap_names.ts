@@ -2,7 +2,7 @@
  * Mailbox names as IMAP shows them (RFC 9051 §5.1, §6.3.9 LIST; RFC 2342 NAMESPACE; RFC 6154
  * SPECIAL-USE): the viewer's own mailboxes by their path from the top, "/" between levels, the
  * Inbox (role inbox) as "INBOX"; the mailboxes other accounts share with it under
- * "Other Users/<owner's address>/…", by the grants that exist now (the JMAP Mailbox code paths, so a
+ * "Other Users/<owner's login>/…" (the names the session's LIST shows), by the grants that exist now (the JMAP Mailbox code paths, so a
  * revoked grant or a deleted sharer is gone from the list at once).
  */
 import type { AccountService } from "../directory/mod.ts";
@@ -55,7 +55,7 @@ export function specialUseOf(role: string | null): string | null {
 }
 
 /**
- * Every mailbox the viewer can see, own first, then each sharer's (in address order), each tree in
+ * Every mailbox the viewer can see, own first, then each sharer's (in login order), each tree in
  * path order. A sharer whose account no longer resolves is left out (MailboxService.sharedAccounts).
  */
 export async function listImapMailboxes(
@@ -64,15 +64,15 @@ export async function listImapMailboxes(
 ): Promise<ImapListEntry[]> {
   const own = await services.mailboxes.list(viewerId, viewerId);
   const out = entries(own, viewerId, "", false);
-  const sharers: { address: string; id: number }[] = [];
+  const sharers: { login: string; id: number }[] = [];
   for (const ownerId of (await services.mailboxes.sharedAccounts(viewerId)).keys()) {
     const owner = await services.accounts.get(ownerId);
-    if (owner) sharers.push({ address: owner.primaryAddress, id: ownerId });
+    if (owner) sharers.push({ login: owner.name, id: ownerId });
   }
-  sharers.sort((a, b) => a.address < b.address ? -1 : a.address > b.address ? 1 : 0);
+  sharers.sort((a, b) => a.login < b.login ? -1 : a.login > b.login ? 1 : 0);
   for (const sharer of sharers) {
     const views = await services.mailboxes.list(viewerId, sharer.id);
-    out.push(...entries(views, sharer.id, `${OTHER_USERS_PREFIX}${sharer.address}${IMAP_DELIMITER}`, true));
+    out.push(...entries(views, sharer.id, `${OTHER_USERS_PREFIX}${sharer.login}${IMAP_DELIMITER}`, true));
   }
   return out;
 }

@@ -20,6 +20,9 @@ export type {
   UidRanges,
 } from "./imap_mailbox.ts";
 export type { ImapCopyResult, ImapFlagChange } from "./imap_updates.ts";
+export type { ImapSearchKey, ImapSearchResult } from "./imap_search.ts";
+export type { ImapSortCriterion } from "./imap_sort.ts";
+export type { ThreadNode } from "./imap_thread.ts";
 export { toRanges } from "./imap_updates.ts";
 export { IMAP_DELIMITER, OTHER_USERS_PREFIX, sameImapName, specialUseOf } from "./imap_names.ts";
 export type { ImapListEntry, ImapMailboxRef } from "./imap_names.ts";

@@ -32,6 +32,14 @@ export interface EmailCondition {
   body?: string[];
   /** [name] or [name, value]: the header is there (and contains the value). */
   header?: [string] | [string, string];
+  /**
+   * Store-only conditions, which Email/query's wire filter has no property for (IMAP SEARCH uses
+   * them): the sent date (the Date header, else the received date) before / at or after an
+   * instant, and membership in a list of email ids.
+   */
+  sentBefore?: number;
+  sentAfter?: number;
+  emailIds?: readonly number[];
 }
 
 /** A checked filter: an operator over filters, or one condition. */
@@ -137,6 +145,15 @@ function conditionSql(condition: EmailCondition, params: unknown[]): string {
         break;
       case "after":
         add("e.received_at >= ?", value);
+        break;
+      case "sentBefore":
+        add("e.sent_ms < ?", value);
+        break;
+      case "sentAfter":
+        add("e.sent_ms >= ?", value);
+        break;
+      case "emailIds":
+        add("e.id IN (SELECT value FROM json_each(?))", JSON.stringify(value));
         break;
       case "minSize":
         add("e.size >= ?", value);

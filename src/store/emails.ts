@@ -1,6 +1,7 @@
 /** Persistence of emails, their mailboxes and keywords, threads, and the counts of every mailbox. */
 import type { Db, Row } from "./db.ts";
 import { chooseThread, mergeThreads } from "./threading.ts";
+import { IMAP_SIZE_OF_BLOB } from "./imap_size.ts";
 import { allWords, type EmailQuery, type EmailQueryResult, runEmailQuery } from "./email_query.ts";
 
 /** An email as stored: the properties lists read without opening the message. */
@@ -156,11 +157,13 @@ export function sqliteEmails(db: Db): EmailRepository {
         threadId = db.run("INSERT INTO threads (account_id) VALUES (?)", email.accountId).id;
       }
       const { id } = db.run(
-        `INSERT INTO emails (account_id, thread_id, blob_id, size, received_at, sent_at, sent_ms, subject,
-           base_subject, from_sort, to_sort, has_attachment, preview, headers, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO emails (account_id, thread_id, blob_id, imap_size, size, received_at, sent_at, sent_ms,
+           subject, base_subject, from_sort, to_sort, has_attachment, preview, headers, created_at)
+         VALUES (?, ?, ?, (SELECT ${IMAP_SIZE_OF_BLOB} FROM blobs b WHERE b.id = ?), ?, ?, ?, ?, ?, ?, ?, ?,
+           ?, ?, ?, ?)`,
         email.accountId,
         threadId,
+        email.blobId,
         email.blobId,
         email.size,
         email.receivedAt,

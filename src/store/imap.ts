@@ -27,10 +27,23 @@ export interface ImapMessageRow {
 /** What FETCH needs of a message without opening it. */
 export interface ImapMessageFactsRow extends ImapMessageRow {
   threadId: number;
+  /** RFC822.SIZE: the size as FETCH serves it, bare LFs made CRLF (migrations/045_imap_size.ts). */
   size: number;
   /** The internal date (RFC 9051 §2.3.3), ms since the epoch: the email's receivedAt. */
   receivedAt: number;
   blobHash: Uint8Array;
+}
+
+/** What SORT and THREAD (RFC 5256) read of a message: stored columns, never the message. */
+export interface ImapSortRow {
+  uid: number;
+  size: number;
+  receivedAt: number;
+  /** The Date header as an instant, the received date when it has none that reads. */
+  sentMs: number;
+  subject: string;
+  /** JSON of the header properties kept at import (messageId, references, from, to, cc…). */
+  headers: string;
 }
 
 /** UIDs as inclusive ranges `[first, last]`, ascending. */
@@ -54,6 +67,8 @@ export interface ImapRepository {
   totals(mailboxId: number, keyword: string): Promise<{ size: number; withKeyword: number }>;
   /** The UID of each email of `emailIds` in a mailbox (emails not in it are left out). */
   uidsOf(mailboxId: number, emailIds: readonly number[]): Promise<Map<number, number>>;
+  /** The sort and thread facts of the messages of `uids` in a mailbox (missing UIDs are left out). */
+  sortRows(mailboxId: number, uids: readonly number[]): Promise<ImapSortRow[]>;
   /** How many expunges a mailbox's log keeps after a purge (it purges past twice that). */
   setKeepExpunges(count: number): Promise<void>;
   /**
@@ -137,7 +152,8 @@ export function sqliteImap(db: Db): ImapRepository {
         const rows = db.all<
           RawRow & { thread_id: number; size: number; received_at: number; hash: Uint8Array }
         >(
-          `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw, e.thread_id, e.size, e.received_at, b.hash
+          `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw, e.thread_id, coalesce(e.imap_size, e.size) AS size,
+             e.received_at, b.hash
            FROM email_mailboxes m JOIN emails e ON e.id = m.email_id JOIN blobs b ON b.id = e.blob_id
            WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
           mailboxId,
@@ -167,7 +183,7 @@ export function sqliteImap(db: Db): ImapRepository {
     },
     totals(mailboxId, keyword) {
       const row = db.get<{ size: number | null; flagged: number | null }>(
-        `SELECT sum(e.size) AS size,
+        `SELECT sum(coalesce(e.imap_size, e.size)) AS size,
            sum(EXISTS (SELECT 1 FROM email_keywords k WHERE k.email_id = m.email_id AND k.keyword = ?)) AS flagged
          FROM email_mailboxes m JOIN emails e ON e.id = m.email_id WHERE m.mailbox_id = ?`,
         keyword,
@@ -186,6 +202,33 @@ export function sqliteImap(db: Db): ImapRepository {
       );
       for (const row of rows) out.set(Number(row.email_id), Number(row.uid));
       return done(out);
+    },
+    sortRows(mailboxId, uids) {
+      if (uids.length === 0) return done([]);
+      const rows = db.all<
+        {
+          uid: number;
+          size: number;
+          received_at: number;
+          sent_ms: number | null;
+          subject: string;
+          headers: string;
+        }
+      >(
+        `SELECT m.uid, e.size, e.received_at, e.sent_ms, e.subject, e.headers
+         FROM email_mailboxes m JOIN emails e ON e.id = m.email_id
+         WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?))`,
+        mailboxId,
+        JSON.stringify(uids),
+      );
+      return done(rows.map((row) => ({
+        uid: Number(row.uid),
+        size: Number(row.size),
+        receivedAt: Number(row.received_at),
+        sentMs: Number(row.sent_ms ?? row.received_at),
+        subject: String(row.subject),
+        headers: String(row.headers),
+      })));
     },
     setKeepExpunges(count) {
       db.run("UPDATE imap_settings SET keep_expunges = ?", count);

@@ -8,6 +8,7 @@ import { enableable } from "../capabilities.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
 import { atom } from "../response.ts";
 import type { ImapSession, Outcome } from "../session.ts";
+import { watchSelected } from "../session_sync.ts";
 import { OTHER_USERS } from "./mailbox_names.ts";
 
 type Body<N extends CommandBody["name"]> = CommandBody & { name: N };
@@ -20,7 +21,7 @@ export function capability(session: ImapSession, command: ImapCommand): Promise<
   return Promise.resolve(ok(command, "CAPABILITY completed"));
 }
 
-/** NOOP (and CHECK): nothing to report until a mailbox is selected. */
+/** NOOP (and CHECK, RFC 3501 §6.4.1): the sync after it reports what changed in the selected mailbox. */
 export function noop(_session: ImapSession, command: ImapCommand): Promise<Outcome> {
   return Promise.resolve(ok(command, `${command.body.name} completed`));
 }
@@ -47,6 +48,7 @@ export function enable(session: ImapSession, command: ImapCommand): Promise<Outc
   const { capabilities } = command.body as Body<"ENABLE">;
   const offered = enableable();
   const now: string[] = [];
+  const condstore = session.enabled.has("CONDSTORE");
   for (const name of capabilities) {
     const upper = name.toUpperCase();
     if (!offered.has(upper) || session.enabled.has(upper)) continue;
@@ -57,6 +59,16 @@ export function enable(session: ImapSession, command: ImapCommand): Promise<Outc
       session.writer.utf8 = true;
       session.decoder.utf8(true);
     }
+  }
+  // RFC 7162 §3.2.3: enabling QRESYNC enables CONDSTORE too.
+  if (session.enabled.has("QRESYNC")) session.enabled.add("CONDSTORE");
+  if (!condstore && session.enabled.has("CONDSTORE") && session.selected) {
+    // RFC 7162 §3.1: CONDSTORE turned on with a mailbox selected tells its HIGHESTMODSEQ (as Dovecot).
+    session.status({
+      status: "OK",
+      code: { name: "HIGHESTMODSEQ", values: [session.selected.modseq] },
+      text: "Highest",
+    });
   }
   session.untagged([atom("ENABLED"), ...now.map(atom)]);
   return Promise.resolve(ok(command, "ENABLE completed"));
@@ -79,19 +91,24 @@ export function compress(session: ImapSession, command: ImapCommand): Promise<Ou
   return Promise.resolve("pending");
 }
 
-/** IDLE (RFC 2177): `+ idling` until DONE; without a selected mailbox there is nothing to announce. */
+/**
+ * IDLE (RFC 2177): `+ idling` until DONE. With a mailbox selected, what changes in it is told as it
+ * commits (session_sync.ts watchSelected), expunges included, and once more before the tagged OK.
+ */
 export function idle(session: ImapSession, command: ImapCommand): Promise<Outcome> {
   session.continuation("idling");
-  session.expectLine((line) => {
+  const watch = session.selected ? watchSelected(session) : undefined;
+  session.expectLine(async (line) => {
+    await watch?.stop();
     const done = line.trim().toUpperCase() === "DONE";
+    if (done && session.state === "selected") await session.sync({ expunges: true });
     session.finish(
       "IDLE",
       done
         ? ok(command, "IDLE terminated")
         : { tag: command.tag, status: "BAD", text: "Expected DONE to end IDLE" },
     );
-    return Promise.resolve();
-  });
+  }, () => void watch?.stop());
   return Promise.resolve("pending");
 }
 

@@ -105,6 +105,8 @@ export async function statusCommand(session: ImapSession, command: ImapCommand):
 /** Writes `* STATUS name (…)` with the items that are known (see mailbox_deps.ts). */
 async function status(session: ImapSession, named: NamedMailbox, items: StatusItem[]): Promise<void> {
   const { mailbox } = named;
+  // RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is a CONDSTORE enabling command (Dovecot does the same).
+  if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
   const viewer = session.principal!.accountId;
   const needsStore = items.some((i) => !["MESSAGES", "UNSEEN", "RECENT"].includes(i));
   const store = needsStore && session.deps.mailboxes.imapStatus
@@ -207,15 +209,12 @@ export async function deleteMailbox(session: ImapSession, command: ImapCommand):
 /** RENAME from to: within one account; the children follow. */
 export async function rename(session: ImapSession, command: ImapCommand): Promise<Outcome> {
   const { from, to } = command.body as Body<"RENAME">;
-  if (sameName(from, "INBOX")) {
-    // RFC 9051 §6.3.6 moves INBOX's messages to a new mailbox; that needs the message store's moves.
-    throw new ImapNo("CANNOT", "Renaming INBOX is not supported yet; create a mailbox and move the messages");
-  }
   const source = await resolve(session, from);
-  if (await resolve(session, to).catch(() => undefined)) {
+  if (await resolve(session, to).catch(() => undefined) || sameName(to, "INBOX")) {
     throw new ImapNo("ALREADYEXISTS", `"${to}" already exists`);
   }
   const place = await placeOf(session, to, true);
+  if (sameName(from, "INBOX")) return await renameInbox(session, command, source, place);
   if (place.accountId !== source.mailbox.accountId) {
     throw new ImapNo("CANNOT", "A mailbox cannot be moved to another user's mailboxes");
   }
@@ -223,6 +222,40 @@ export async function rename(session: ImapSession, command: ImapCommand): Promis
     name: place.leaf,
     parentId: place.parentId,
   });
+  return ok(command, "RENAME completed");
+}
+
+/**
+ * RENAME INBOX (RFC 9051 §6.3.6): every message of INBOX moves to a new mailbox of that name, INBOX
+ * stays (empty, still the inbox role) and its children are untouched. One MOVE of the IMAP mail
+ * service, so each email changes mailbox in one write and is never in both or neither; when the move
+ * fails the new mailbox is removed again.
+ */
+async function renameInbox(
+  session: ImapSession,
+  command: ImapCommand,
+  inbox: NamedMailbox,
+  place: { accountId: number; parentId: number | null; leaf: string },
+): Promise<Outcome> {
+  const viewer = session.principal!.accountId;
+  if (place.accountId !== viewer) {
+    throw new ImapNo("CANNOT", "INBOX can only be renamed among your own mailboxes");
+  }
+  const created = await session.deps.mailboxes.create(viewer, viewer, {
+    name: place.leaf,
+    parentId: place.parentId,
+  });
+  try {
+    await session.deps.messages.move(
+      viewer,
+      { accountId: viewer, mailboxId: inbox.mailbox.id },
+      [[1, 0xffff_ffff]],
+      { accountId: viewer, mailboxId: created },
+    );
+  } catch (error) {
+    await session.deps.mailboxes.destroy(viewer, viewer, created).catch(() => undefined);
+    throw error;
+  }
   return ok(command, "RENAME completed");
 }
 

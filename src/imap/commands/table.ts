@@ -16,18 +16,25 @@ import {
   noop,
   nothingSelected,
 } from "./general.ts";
+import { fetch } from "./fetch.ts";
 import { authenticate, login, starttls } from "./login.ts";
+import { store } from "./store.ts";
+import { append } from "./append.ts";
+import { copyOrMove } from "./copy.ts";
 import { getAcl, getQuota, getQuotaRoot, listRights, myRights, setAcl, setQuota } from "./acl_quota.ts";
+import { search, sort, thread } from "./search.ts";
+import { close, expunge, select, unselect } from "./select.ts";
 import { create, deleteMailbox, list, lsub, rename, statusCommand, subscribe } from "./mailboxes.ts";
 
 const ANY: readonly SessionState[] = ["notAuthenticated", "authenticated", "selected"];
 const BEFORE_LOGIN: readonly SessionState[] = ["notAuthenticated"];
 const LOGGED_IN: readonly SessionState[] = ["authenticated", "selected"];
+const SELECTED: readonly SessionState[] = ["selected"];
 
 /** Command name → entry. */
 export const COMMANDS: Partial<Record<CommandBody["name"], CommandEntry>> = {
   CAPABILITY: { states: ANY, run: capability },
-  NOOP: { states: ANY, run: noop },
+  NOOP: { states: ANY, expunges: true, run: noop },
   LOGOUT: { states: ANY, run: logout },
   ID: { states: ANY, run: id },
   STARTTLS: { states: BEFORE_LOGIN, run: starttls },
@@ -37,7 +44,12 @@ export const COMMANDS: Partial<Record<CommandBody["name"], CommandEntry>> = {
   NAMESPACE: { states: LOGGED_IN, run: namespace },
   COMPRESS: { states: LOGGED_IN, run: compress },
   IDLE: { states: LOGGED_IN, run: idle },
-  UNSELECT: { states: ["authenticated"], run: nothingSelected },
+  SELECT: { states: LOGGED_IN, run: select },
+  EXAMINE: { states: LOGGED_IN, run: select },
+  UNSELECT: { states: LOGGED_IN, run: (s, c) => s.selected ? unselect(s, c) : nothingSelected(s, c) },
+  CLOSE: { states: LOGGED_IN, run: (s, c) => s.selected ? close(s, c) : nothingSelected(s, c) },
+  CHECK: { states: SELECTED, expunges: true, run: noop },
+  EXPUNGE: { states: SELECTED, expunges: true, run: expunge },
   LIST: { states: LOGGED_IN, run: list },
   LSUB: { states: LOGGED_IN, run: lsub },
   STATUS: { states: LOGGED_IN, run: statusCommand },
@@ -54,5 +66,13 @@ export const COMMANDS: Partial<Record<CommandBody["name"], CommandEntry>> = {
   GETQUOTA: { states: LOGGED_IN, run: getQuota },
   GETQUOTAROOT: { states: LOGGED_IN, run: getQuotaRoot },
   SETQUOTA: { states: LOGGED_IN, run: setQuota },
-  CLOSE: { states: ["authenticated"], run: nothingSelected },
+  FETCH: { states: ["selected"], run: fetch },
+  STORE: { states: ["selected"], run: store },
+  SEARCH: { states: ["selected"], run: search },
+  SORT: { states: ["selected"], run: sort },
+  THREAD: { states: ["selected"], run: thread },
+  APPEND: { states: LOGGED_IN, expunges: true, run: append },
+  COPY: { states: ["selected"], expunges: true, run: copyOrMove },
+  // RFC 6851 §3.3: MOVE's own expunges are written by the handler; the sync may add others.
+  MOVE: { states: ["selected"], expunges: true, run: copyOrMove },
 };

@@ -38,6 +38,7 @@ import { sql as imap } from "./041_imap.ts";
 import { sql as forward } from "./042_forward.ts";
 import { sql as queueNotices } from "./043_queue_notices.ts";
 import { sql as queueSigning } from "./044_queue_signing.ts";
+import { sql as imapSize } from "./045_imap_size.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -77,4 +78,5 @@ export const MIGRATIONS: readonly string[] = [
   forward,
   queueNotices,
   queueSigning,
+  imapSize,
 ];
