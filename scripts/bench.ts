@@ -61,6 +61,13 @@
  * 21–22. Compressed responses (scripts/bench/compression.ts): a page of 50 emails (Email/query +
  *     Email/get) with Accept-Encoding br, gzip and identity on one server, interleaved: throughput
  *     with br against none, and the bytes saved; first a table of each level's cost and size.
+ * 23–31. IMAP (scripts/bench/imap_figures.ts): against a private Dovecot on the same mailbox of
+ *     100,000 messages (POSTERN_BENCH_IMAP_MESSAGES; 10,000 with --quick), over implicit TLS:
+ *     SELECT, FETCH 1:* (FLAGS UID), UID FETCH of 50 full messages, UID SEARCH TEXT (a common and a
+ *     rare word), STORE +FLAGS on 1,000 messages (each ≤ 1.5× Dovecot's time), a 20-client mixed
+ *     load (≥ 1× Dovecot's ops/s), memory per IDLE session (≤ 50 KB); and where Postern's SELECT
+ *     goes, in-process. A command Postern does not support yet is "not measured". Needs root,
+ *     openssl, dovecot-core and dovecot-imapd; skipped without them.
  *
  * The data directory is prepared in-process before any server starts (the first-start bootstrap, the
  * cold-login accounts, the 10,000 accounts, the OAuth clients and their tokens, the mail users, their
@@ -68,7 +75,7 @@
  * this is a report. Options: --rounds, --duration-ms, --connections, --login-rounds, --query-requests,
  * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client), and
  * --only with a comma-separated list of sections to run (account, sync, logins, echo, query, refresh,
- * bearer, verify, session, mailbox, email, push, inbound, queue, compression; `oauth` is refresh, bearer and verify, `mail` session,
+ * bearer, verify, session, mailbox, email, push, inbound, queue, compression, imap; `oauth` is refresh, bearer and verify, `mail` session,
  * mailbox and email), e.g.
  * `deno task bench --only oauth`. --query-requests sets the requests of both latency probes (5, 10).
  */
@@ -88,6 +95,7 @@ import { parseSections, type Section, SECTIONS } from "./bench/sections.ts";
 import { inboundFigures } from "./bench/mx_inbound.ts";
 import { queueFigures } from "./bench/queue_drain.ts";
 import { compressionFigures } from "./bench/compression.ts";
+import { imapFigures, imapMessageCount } from "./bench/imap_figures.ts";
 import { sessionRounds } from "./bench/session_rounds.ts";
 import {
   basic,
@@ -127,6 +135,11 @@ const PUSH_CONNECTIONS = 1_000;
 /** Messages queued for the outbound queue figure 19 and the domains they go to. */
 const QUEUE_MESSAGES = 10_000;
 const QUEUE_DOMAINS = 100;
+
+/** The IMAP figures' corpus seed, mixed-load clients and IDLE sessions. */
+const IMAP_SEED = 24;
+const IMAP_CLIENTS = 20;
+const IMAP_IDLE_CONNECTIONS = 500;
 
 /** Messages of one inbound SMTP round (figures 17 and 18), and smtp-source's sessions. */
 const INBOUND_MESSAGES = 5_000;
@@ -455,7 +468,19 @@ async function run(
   const compression = has("compression")
     ? await compressionFigures(group, { tmp, messages: settings.quick ? 200 : 500, settings })
     : [];
-  return [...figures(m), ...email, ...push, ...inbound, ...queue, ...compression];
+  // IMAP last, on its own server beside a private Dovecot.
+  const imap = has("imap")
+    ? await imapFigures(group, {
+      tmp,
+      count: imapMessageCount(settings.quick === true),
+      seed: IMAP_SEED,
+      rounds: settings.rounds,
+      mixedMs: settings.quick ? 3000 : 5000,
+      clients: IMAP_CLIENTS,
+      idleConnections: IMAP_IDLE_CONNECTIONS,
+    })
+    : [];
+  return [...figures(m), ...email, ...push, ...inbound, ...queue, ...compression, ...imap];
 }
 
 /**

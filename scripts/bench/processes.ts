@@ -82,6 +82,8 @@ export class ProcessGroup {
       env?: Record<string, string>;
       /** More `deno run` flags, such as `--inspect=127.0.0.1:PORT` for a CPU profile. */
       denoFlags?: string[];
+      /** How long it may take to start (a big database under a loaded machine takes longer). */
+      startTimeoutMs?: number;
     },
   ): Promise<Server> {
     const serve = [
@@ -115,7 +117,7 @@ export class ProcessGroup {
     );
     let exited = false;
     child.status.then(() => exited = true);
-    const deadline = Date.now() + START_TIMEOUT_MS;
+    const deadline = Date.now() + (options.startTimeoutMs ?? START_TIMEOUT_MS);
     for (;;) {
       const log = await Deno.readTextFile(options.logPath).catch(() => "");
       const match = /listening on http:\/\/[^\s"]+:(\d+)/.exec(log);

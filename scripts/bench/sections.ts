@@ -17,6 +17,7 @@ export const SECTIONS = [
   "inbound",
   "queue",
   "compression",
+  "imap",
 ] as const;
 
 /** One section of the benchmark. */
