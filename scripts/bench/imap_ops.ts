@@ -202,7 +202,12 @@ export async function mixedLoad(
             expectOk(await wire.command("SELECT INBOX"), "SELECT");
             break;
           case "append": {
-            const message = options.appendable[Math.floor(next() * options.appendable.length)];
+            // A header of its own makes each appended message new: Postern keeps one email per message
+            // bytes in an account, so APPENDing bytes it already holds answers that email's UID (as
+            // Gmail does), which this client would then expunge as its own.
+            const stock = options.appendable[Math.floor(next() * options.appendable.length)];
+            const unique = new TextEncoder().encode(`X-Bench-Append: ${c}.${ops.append}.${next()}\r\n`);
+            const message = new Uint8Array([...unique, ...stock]);
             const answer = expectOk(
               await wire.command("APPEND INBOX (\\Seen)", { literal: message }),
               "APPEND",

@@ -251,6 +251,9 @@ export class ImapUpdates {
    * APPEND one message into `to` through Email/import (threading, search index, quota, push), with
    * its flags and internal date; returns APPENDUID's UIDVALIDITY and UID (RFC 4315 §3). The same
    * message already in the account is one email: it joins `to` (with the flags added) instead.
+   * So APPENDing octets the mailbox already holds answers that message's UID, as Gmail does, where
+   * Dovecot would make a second copy; a client that then deletes "its" copy deletes the one message
+   * (emails are unique per blob in an account: store/migrations/014_emails.ts).
    */
   async append(
     viewerId: number,
