@@ -31,17 +31,13 @@ export async function startOidcProviders(
   options: { tmp: string; fixture: OAuthFixture; tokens: number },
 ): Promise<OidcProvider[]> {
   const { tmp, fixture } = options;
+  // "--name=value": a base64url secret may begin with "-", which parseArgs would take for an option.
   const serverArgs = (tokenFile: string) => [
-    "--client-id",
-    fixture.clientId,
-    "--client-secret",
-    fixture.secret,
-    "--scope",
-    fixture.scope,
-    "--token-file",
-    tokenFile,
-    "--tokens",
-    String(options.tokens),
+    `--client-id=${fixture.clientId}`,
+    `--client-secret=${fixture.secret}`,
+    `--scope=${fixture.scope}`,
+    `--token-file=${tokenFile}`,
+    `--tokens=${options.tokens}`,
   ];
   const started = performance.now();
   const prepared = await prepareNode(group, tmp);
