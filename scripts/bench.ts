@@ -28,6 +28,12 @@
  *    token are made in-process before it starts; oidc-provider's with its own models (a Grant and a
  *    RefreshToken, see scripts/bench/oidc_provider_server.mjs). Target: at least 1.5× oidc-provider
  *    on Node.js.
+ * 6b. The same refresh_token grant with a fresh refresh token per request (each of its own family,
+ *    minted ahead on each server: Postern's through TokenService, oidc-provider's with its models; the
+ *    load generator sends each once from a body list), so no opened-token cache serves it, against
+ *    oidc-provider on Node.js. Target: at least 1.5×.
+ * 6c. `client_credentials` grants (scope JMAP mail, client_secret_basic, the same client) against
+ *    oidc-provider on Node.js (its clientCredentials feature, opaque tokens). Target: at least 1.5×.
  * 7. `POST /jmap` `Core/echo` with a Bearer access token (checked on first use, then cached) against
  *    the same request with a cached Basic login, on the same `postern serve`. Target: at least 90%.
  * 8. Cold check of one access token: µs per `verifyAccess` of distinct tokens never checked before
@@ -75,7 +81,8 @@
  * this is a report. Options: --rounds, --duration-ms, --connections, --login-rounds, --query-requests,
  * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client), and
  * --only with a comma-separated list of sections to run (account, sync, logins, echo, query, refresh,
- * bearer, verify, session, mailbox, email, push, inbound, queue, compression, imap; `oauth` is refresh, bearer and verify, `mail` session,
+ * refresh_fresh, client_credentials, bearer, verify, session, mailbox, email, push, inbound, queue,
+ * compression, imap; `oauth` is refresh, refresh_fresh, client_credentials, bearer and verify, `mail` session,
  * mailbox and email), e.g.
  * `deno task bench --only oauth`. --query-requests sets the requests of both latency probes (5, 10).
  */
@@ -87,6 +94,8 @@ import { queryLatency } from "./bench/jmap_query.ts";
 import { createMailFixture } from "./bench/mail_fixture.ts";
 import { mailboxLatency } from "./bench/mailbox_latency.ts";
 import { bearerRounds, refreshRounds, tokenVerifyRun } from "./bench/oauth_rounds.ts";
+import { clientCredentialsRounds, freshRefreshRounds } from "./bench/oauth_grant_rounds.ts";
+import { startOidcProviders } from "./bench/oidc_provider_servers.ts";
 import { emailStoreFigures } from "./bench/email_store.ts";
 import { pushFigures } from "./bench/event_source.ts";
 import { ProcessGroup, type Server } from "./bench/processes.ts";
@@ -119,6 +128,8 @@ const ECHO_REQUEST =
 /** The OAuth figures' client and the scope of its tokens (no openid: no ID token to sign). */
 const OAUTH_CLIENT_ID = "bench-client";
 const OAUTH_SCOPES = ["offline_access", "urn:ietf:params:jmap:mail"];
+/** Refresh tokens minted ahead on each server for figure 6b (each sent once); fewer with --quick. */
+const FRESH_REFRESH_TOKENS = 40_000;
 /** Distinct access tokens checked cold for figure 8. */
 const COLD_TOKENS = 2_000;
 /** The mail figures' OAuth client (its tokens have the JMAP mail scope only). */
@@ -217,7 +228,9 @@ async function run(
   group: ProcessGroup,
 ): Promise<Figure[]> {
   const has = (section: Section) => sections.has(section);
-  const oauth = has("refresh") || has("bearer") || has("verify");
+  const grants = has("refresh") || has("refresh_fresh") || has("client_credentials");
+  const oauth = grants || has("bearer") || has("verify");
+  const freshTokens = has("refresh_fresh") ? (settings.quick ? 8_000 : FRESH_REFRESH_TOKENS) : 1;
   console.log(
     `Postern benchmark: ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}, ` +
       `${settings.rounds} rounds × ${settings.durationMs} ms, ${settings.connections} connections ` +
@@ -240,13 +253,18 @@ async function run(
       `Created ${DIRECTORY_ACCOUNTS.toLocaleString("en-US")} accounts (no password) in ${seconds(t)}`,
     );
   }
+  t = performance.now();
   const oauthFixture = oauth
     ? await createOAuthFixture(dataDir, {
       clientId: OAUTH_CLIENT_ID,
       login: `admin@${DOMAIN}`,
       scopes: OAUTH_SCOPES,
+      freshTokens: has("refresh_fresh") ? freshTokens : 0,
     })
     : undefined;
+  if (oauthFixture) {
+    console.log(`Created the OAuth client and ${freshTokens} token families in ${seconds(t)}`);
+  }
   t = performance.now();
   const mailFixture = has("session") || has("mailbox")
     ? await createMailFixture(dataDir, {
@@ -395,8 +413,25 @@ async function run(
       warmup: QUERY_WARMUP,
     });
   }
+  const providers = oauthFixture && grants
+    ? await startOidcProviders(group, { tmp, fixture: oauthFixture, tokens: freshTokens + 1 })
+    : [];
   if (oauthFixture && has("refresh")) {
-    m.refreshSubjects = await refreshRounds(settings, group, { tmp, postern, fixture: oauthFixture });
+    m.refreshSubjects = await refreshRounds(settings, group, {
+      tmp,
+      postern,
+      fixture: oauthFixture,
+      providers,
+    });
+  }
+  const grantContext = oauthFixture && providers.length
+    ? { tmp, postern, fixture: oauthFixture, baseline: providers[0] }
+    : undefined;
+  if (grantContext && has("refresh_fresh")) {
+    m.freshRefreshSubjects = await freshRefreshRounds(settings, group, grantContext);
+  }
+  if (grantContext && has("client_credentials")) {
+    m.clientCredentialsSubjects = await clientCredentialsRounds(settings, group, grantContext);
   }
   if (oauthFixture && has("bearer")) {
     m.bearerSubjects = await bearerRounds(settings, group, {

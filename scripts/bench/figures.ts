@@ -19,6 +19,10 @@ export interface Measurements {
   accessLog?: { lines: number; requests: number };
   /** refresh_token grant subjects: Postern, node-oidc-provider on Node.js and on Deno (figure 6). */
   refreshSubjects?: Subject[];
+  /** refresh_token with a fresh token per request, Postern and the baseline (figure 6b). */
+  freshRefreshSubjects?: Subject[];
+  /** client_credentials grant, Postern and the baseline (figure 6c). */
+  clientCredentialsSubjects?: Subject[];
   /** Core/echo with Bearer and with Basic on one server (figure 7). */
   bearerSubjects?: Subject[];
   /** Cold access-token checks (figure 8). */
@@ -98,6 +102,26 @@ export function figures(m: Measurements): Figure[] {
           )
           : []),
       ]
+      : []),
+    ...(m.freshRefreshSubjects
+      ? throughput(
+        "6b. refresh_token, fresh token per request",
+        "postern",
+        "oidc",
+        1.5,
+        m.freshRefreshSubjects,
+        times,
+      )
+      : []),
+    ...(m.clientCredentialsSubjects
+      ? throughput(
+        "6c. client_credentials vs node-oidc-provider",
+        "postern",
+        "oidc",
+        1.5,
+        m.clientCredentialsSubjects,
+        times,
+      )
       : []),
     ...(m.bearerSubjects
       ? throughput("7. JMAP Core/echo, Bearer vs Basic (cached)", "bearer", "basic", 0.9, m.bearerSubjects)

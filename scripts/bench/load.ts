@@ -6,7 +6,9 @@
  *     --header "authorization: Basic …" --connections 32 --warmup-ms 500 --duration-ms 2000
  *
  * The request is a GET unless `--method` says otherwise; `--body-file` sends that file's bytes as the
- * body of every request, with its Content-Length.
+ * body of every request, with its Content-Length. `--body-list` names a file of bodies, one a line, and
+ * each request sends the next one (from line `--body-start`, wrapping around at the end), so every
+ * request can carry its own token; the result says how many were sent and whether the list wrapped.
  *
  * `--client fetch` uses Deno's fetch instead of the raw client, to show which one limits the figure.
  */
@@ -25,6 +27,9 @@ export interface LoadResult {
   firstFailure?: string;
   p50Ms: number;
   p99Ms: number;
+  /** With a body list: the bodies sent (warm-up included), and whether the list ran out and wrapped. */
+  bodiesSent?: number;
+  bodiesWrapped?: boolean;
   /** Cores used in the measured window by the server (when its pid was given) and by this generator. */
   serverCores?: number;
   generatorCores?: number;
@@ -37,6 +42,9 @@ interface LoadOptions {
   method?: string;
   /** Fixed request body, sent with its Content-Length. */
   body?: Uint8Array;
+  /** Bodies sent in turn, one per request, from `bodyStart` (instead of `body`). */
+  bodies?: Uint8Array[];
+  bodyStart?: number;
   connections: number;
   warmupMs: number;
   durationMs: number;
@@ -46,9 +54,6 @@ interface LoadOptions {
 
 /** Runs the load and returns what the measured window saw. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const start = performance.now();
-  const measureFrom = start + options.warmupMs;
-  const stopAt = measureFrom + options.durationMs;
   const latencies: number[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
@@ -56,7 +61,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     failures++;
     firstFailure ??= why;
   };
-  const send = options.client === "raw" ? await rawSender(options) : fetchSender(options);
+  const next = bodyCursor(options);
+  const send = options.client === "raw" ? await rawSender(options, next) : fetchSender(options, next);
+  // The clock starts once the connections are open.
+  const measureFrom = performance.now() + options.warmupMs;
+  const stopAt = measureFrom + options.durationMs;
   const cpu = cpuWindow(options.serverPid, measureFrom, stopAt);
   const loop = async (index: number) => {
     while (true) {
@@ -90,6 +99,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     ...(firstFailure ? { firstFailure } : {}),
     p50Ms: quantile(latencies, 0.5),
     p99Ms: quantile(latencies, 0.99),
+    ...(options.bodies ? { bodiesSent: next.sent, bodiesWrapped: next.wrapped } : {}),
     ...cores,
   };
 }
@@ -110,14 +120,32 @@ async function cpuWindow(serverPid: number | undefined, from: number, to: number
 
 type Sender = ((index: number) => Promise<number>) & { close?: () => void };
 
-async function rawSender(options: LoadOptions): Promise<Sender> {
-  const request = httpRequest(options.method ?? "GET", options.url, options.headers, options.body);
+/** Which body the next request sends: the fixed one, or the body list's next (by its index). */
+type BodyCursor = (() => number) & { sent: number; wrapped: boolean };
+
+function bodyCursor(options: LoadOptions): BodyCursor {
+  const count = options.bodies?.length ?? 0;
+  const cursor: BodyCursor = Object.assign(() => {
+    if (count === 0) return -1;
+    const index = (options.bodyStart ?? 0) + cursor.sent++;
+    if (index >= count) cursor.wrapped = true;
+    return index % count;
+  }, { sent: 0, wrapped: false });
+  return cursor;
+}
+
+async function rawSender(options: LoadOptions, next: BodyCursor): Promise<Sender> {
+  const build = (body?: Uint8Array) =>
+    httpRequest(options.method ?? "GET", options.url, options.headers, body);
+  const single = build(options.body);
   const connections = await Promise.all(
     Array.from({ length: options.connections }, () => RawConnection.open(options.url)),
   );
   const send: Sender = async (index) => {
     try {
-      return (await connections[index].send(request)).status;
+      const which = next();
+      // A body list's request is built as it is sent: building tens of thousands ahead took seconds.
+      return (await connections[index].send(which < 0 ? single : build(options.bodies![which]))).status;
     } catch (error) {
       connections[index].close();
       connections[index] = await RawConnection.open(options.url);
@@ -128,13 +156,14 @@ async function rawSender(options: LoadOptions): Promise<Sender> {
   return send;
 }
 
-function fetchSender(options: LoadOptions): Sender {
+function fetchSender(options: LoadOptions, next: BodyCursor): Sender {
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: options.connections, http2: false });
   const send: Sender = async () => {
+    const which = next();
     const response = await fetch(options.url, {
       method: options.method ?? "GET",
       headers: options.headers,
-      body: options.body?.slice(),
+      body: which < 0 ? options.body?.slice() : options.bodies![which].slice(),
       client,
     });
     await response.arrayBuffer();
@@ -142,6 +171,14 @@ function fetchSender(options: LoadOptions): Sender {
   };
   send.close = () => client.close();
   return send;
+}
+
+/** The non-empty lines of a body list file, each as one request body. */
+async function readBodyList(path: string): Promise<Uint8Array[]> {
+  const lines = (await Deno.readTextFile(path)).split("\n").filter((line) => line !== "");
+  if (lines.length === 0) throw new Error(`--body-list ${path} holds no body`);
+  const encoder = new TextEncoder();
+  return lines.map((line) => encoder.encode(line));
 }
 
 if (import.meta.main) {
@@ -157,6 +194,8 @@ if (import.meta.main) {
       "server-pid": { type: "string" },
       method: { type: "string", default: "GET" },
       "body-file": { type: "string" },
+      "body-list": { type: "string" },
+      "body-start": { type: "string", default: "0" },
     },
   });
   if (!values.url) throw new Error("load.ts needs --url");
@@ -171,6 +210,8 @@ if (import.meta.main) {
     headers,
     method: values.method.toUpperCase(),
     body: values["body-file"] ? await Deno.readFile(values["body-file"]) : undefined,
+    bodies: values["body-list"] ? await readBodyList(values["body-list"]) : undefined,
+    bodyStart: Number(values["body-start"]),
     connections: Number(values.connections),
     warmupMs: Number(values["warmup-ms"]),
     durationMs: Number(values["duration-ms"]),

@@ -1,10 +1,12 @@
 /**
- * The OAuth figures' runs: the refresh_token grant on Postern against node-oidc-provider (figure 6),
+ * The OAuth figures' runs: the refresh_token grant on Postern against node-oidc-provider (figure 6;
+ * its servers in oidc_provider_servers.ts, the fresh-token and client_credentials rounds in
+ * oauth_grant_rounds.ts),
  * the same JMAP request with a Bearer access token and with Basic auth (figure 7), and the cold
  * access-token check in its own process (figure 8).
  */
 import { httpPost } from "./http_client.ts";
-import { prepareNode } from "./oidc_provider_runtime.ts";
+import type { OidcProvider } from "./oidc_provider_servers.ts";
 import type { ProcessGroup, Server } from "./processes.ts";
 import { median, micros } from "./report.ts";
 import { basic, type OAuthFixture } from "./setup_data.ts";
@@ -12,61 +14,19 @@ import { type RequestSubject, type Settings, throughputRounds } from "./throughp
 import type { TokenVerifyResult } from "./token_verify.ts";
 
 const FORM = "application/x-www-form-urlencoded";
-/** The oidc-provider version of the repository's import map, for the labels. */
-const OIDC_PROVIDER_VERSION = /@([^@]+)$/.exec(
-  JSON.parse(Deno.readTextFileSync(new URL("../../deno.json", import.meta.url))).imports["oidc-provider"],
-)?.[1] ?? "?";
 
 /**
- * Starts node-oidc-provider with the same client (client_id and secret) as Postern's, on Node.js (the
- * baseline) and on Deno (for information), and runs the refresh_token rounds: every request presents
- * the client's unrotated refresh token with client_secret_basic. Every server must first answer 200 and
- * keep the token (no rotation). Without a usable Node.js, the Deno one is the baseline, said so.
+ * The refresh_token rounds: every request presents the client's unrotated refresh token (the first
+ * each server minted) with client_secret_basic, on Postern and on each oidc-provider. Every server
+ * must first answer 200 and keep the token (no rotation).
  */
 export async function refreshRounds(
   settings: Settings,
   group: ProcessGroup,
-  context: { tmp: string; postern: Server; fixture: OAuthFixture },
+  context: { tmp: string; postern: Server; fixture: OAuthFixture; providers: OidcProvider[] },
 ): Promise<RequestSubject[]> {
   const { tmp, postern, fixture } = context;
-  const serverArgs = (tokenFile: string) => [
-    "--client-id",
-    fixture.clientId,
-    "--client-secret",
-    fixture.secret,
-    "--scope",
-    fixture.scope,
-    "--token-file",
-    tokenFile,
-  ];
-  const started = performance.now();
-  const prepared = await prepareNode(group, tmp);
-  const node = "failed" in prepared ? undefined : prepared;
-  if (node) {
-    console.log(
-      `oidc-provider on Node.js ${node.version} (${node.executable}), installed in ` +
-        `${((performance.now() - started) / 1000).toFixed(1)} s`,
-    );
-  } else if ("failed" in prepared) {
-    console.log(
-      `WARNING: oidc-provider runs on Deno only, not on Node.js as its users run it: ${prepared.failed}`,
-    );
-  }
-  const [onNode, onDeno] = await Promise.all([
-    node && group.startCommand(
-      "oidc-provider-node",
-      node.executable,
-      [node.script, ...serverArgs(`${tmp}/oidc-provider-node-token.txt`)],
-      node.dir,
-    ),
-    group.startScript(
-      "oidc-provider-deno",
-      "scripts/bench/oidc_provider_server.mjs",
-      serverArgs(`${tmp}/oidc-provider-deno-token.txt`),
-    ),
-  ]);
-  // client_secret_basic (RFC 6749 §2.3.1): both values are base64url, so form-encoding leaves them be.
-  const headers = { authorization: basic(fixture.clientId, fixture.secret), "content-type": FORM };
+  const headers = clientHeaders(fixture);
   const subject = async (
     key: string,
     label: string,
@@ -80,42 +40,31 @@ export async function refreshRounds(
     await checkRefresh(new URL(path, server.url), headers, { body, refreshToken, scope: fixture.scope });
     return { key, label, server, results: [], request: { path, method: "POST", bodyFile, headers } };
   };
-  const version = OIDC_PROVIDER_VERSION;
-  const token = (runtime: string) => Deno.readTextFile(`${tmp}/oidc-provider-${runtime}-token.txt`);
-  const subjects = [
-    node && onNode
-      ? await subject(
-        "oidc",
-        `node-oidc-provider ${version} (Node.js ${node.version}${node.lts ? ` LTS ${node.lts}` : ""}` +
-          `${node.supported ? "" : ", which it calls unsupported"}, in-memory adapter)`,
-        onNode,
-        "/token",
-        await token("node"),
-      )
-      : undefined,
-    await subject(
-      onNode ? "oidc-deno" : "oidc",
-      `node-oidc-provider ${version} (under Deno ${Deno.version.deno}, unsupported there)`,
-      onDeno,
-      "/token",
-      await token("deno"),
-    ),
-    await subject(
-      "postern",
-      "postern serve (default log level, info: access log)",
-      postern,
-      "/auth/token",
-      fixture.refreshToken,
-    ),
-  ].filter((s) => s !== undefined);
+  const subjects: RequestSubject[] = [];
+  for (const provider of context.providers) {
+    subjects.push(
+      await subject(provider.key, provider.label, provider.server, "/token", provider.refreshTokens[0]),
+    );
+  }
+  subjects.push(
+    await subject("postern", POSTERN_LABEL, postern, "/auth/token", fixture.refreshToken),
+  );
   await throughputRounds(settings, group, subjects, {
     title: "POST refresh_token grant throughput (client_secret_basic)",
   });
   return subjects;
 }
 
+/** The Postern subject's label in the grant tables. */
+export const POSTERN_LABEL = "postern serve (default log level, info: access log)";
+
+/** client_secret_basic (RFC 6749 §2.3.1): both values are base64url, so form-encoding leaves them be. */
+export function clientHeaders(fixture: OAuthFixture): Record<string, string> {
+  return { authorization: basic(fixture.clientId, fixture.secret), "content-type": FORM };
+}
+
 /** A token response to the refresh, checked: 200, an access token, the same refresh token and scope. */
-async function checkRefresh(
+export async function checkRefresh(
   url: URL,
   headers: Record<string, string>,
   expected: { body: string; refreshToken: string; scope: string },

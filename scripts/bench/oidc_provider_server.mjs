@@ -9,8 +9,9 @@
  *     --scope "offline_access urn:ietf:params:jmap:mail" --token-file rt.txt
  *   deno run -A scripts/bench/oidc_provider_server.mjs …the same options…
  *
- * The client authenticates with client_secret_basic and may use authorization_code and refresh_token;
- * tokens last as Postern's defaults (access 1 h, refresh 30 days). Storage is in memory, through the
+ * The client authenticates with client_secret_basic and may use authorization_code, refresh_token and
+ * client_credentials (the provider's clientCredentials feature, on; opaque access tokens, no resource
+ * indicator, as Postern's); tokens last as Postern's defaults (access 1 h, refresh 30 days). Storage is in memory, through the
  * small adapter below rather than the provider's bundled development adapter: that one rebuilds the
  * grant's list of tokens on every save (a pass over every token issued under the grant, then
  * `Math.max(...)` over them), so with every refresh on one grant the baseline slowed down round after
@@ -25,7 +26,9 @@
  * The refresh token is made directly with the provider's models (a Grant holding the scope, then a
  * RefreshToken of that grant, as the authorization_code grant would have saved them), rather than by
  * driving a sign-in through its interaction pages: the refresh grant reads exactly these two records.
- * Its value is written to `--token-file` before `listening <port>` is printed on stdout.
+ * `--tokens N` makes N such grants, each with its own refresh token, as N sign-ins would (the fresh-token
+ * rounds send each once). The values are written to `--token-file`, one a line, before
+ * `listening <port>` is printed on stdout.
  */
 import { generateKeyPair } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -43,6 +46,7 @@ const { values } = parseArgs({
     "token-file": { type: "string" },
     "account-id": { type: "string", default: "bench-account" },
     "bundled-adapter": { type: "boolean", default: false },
+    tokens: { type: "string", default: "1" },
   },
 });
 const clientId = values["client-id"];
@@ -58,8 +62,15 @@ const accountId = values["account-id"];
 const { privateKey } = await promisify(generateKeyPair)("rsa", { modulusLength: 2048 });
 const jwk = { ...privateKey.export({ format: "jwk" }), kid: "bench", alg: "RS256", use: "sig" };
 
-/** The records the adapter keeps, at most this many (the oldest go first). */
+/**
+ * The access tokens the adapter keeps, at most this many (the oldest go first): the load issues one
+ * per request. Grants and refresh tokens minted ahead are never evicted, so the fresh-token rounds find
+ * every one of them.
+ */
 const MAX_RECORDS = 200_000;
+const EVICTABLE = new Set(["AccessToken", "ClientCredentials"]);
+/** Keys of evictable records, oldest first. @type {Set<string>} */
+const evictable = new Set();
 /** @type {Map<string, { payload: Record<string, unknown>; expiresAt: number }>} */
 const records = new Map();
 /** @type {Map<string, Set<string>>} */
@@ -91,7 +102,11 @@ class MemoryAdapter {
     }
     if (typeof payload.uid === "string") secondary.set(`uid:${payload.uid}`, id);
     if (typeof payload.userCode === "string") secondary.set(`userCode:${payload.userCode}`, id);
-    if (records.size > MAX_RECORDS) this.evict(records.keys().next().value);
+    if (EVICTABLE.has(this.model)) {
+      evictable.delete(key);
+      evictable.add(key);
+      if (evictable.size > MAX_RECORDS) this.evict(evictable.keys().next().value);
+    }
     return Promise.resolve();
   }
 
@@ -137,6 +152,7 @@ class MemoryAdapter {
   evict(key) {
     const grantId = records.get(key)?.payload.grantId;
     records.delete(key);
+    evictable.delete(key);
     if (typeof grantId === "string") grants.get(grantId)?.delete(key);
   }
 }
@@ -147,35 +163,40 @@ const provider = new Provider("http://127.0.0.1", {
     client_id: clientId,
     client_secret: clientSecret,
     token_endpoint_auth_method: "client_secret_basic",
-    grant_types: ["authorization_code", "refresh_token"],
+    grant_types: ["authorization_code", "refresh_token", "client_credentials"],
     response_types: ["code"],
     redirect_uris: ["http://127.0.0.1/callback"],
   }],
   jwks: { keys: [jwk] },
   scopes: ["openid", ...scopes.filter((s) => s !== "openid")],
   cookies: { keys: [crypto.randomUUID()] },
-  features: { devInteractions: { enabled: false } },
+  features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true } },
   ttl: { AccessToken: 3600, RefreshToken: 30 * 24 * 3600, Grant: 30 * 24 * 3600 },
   findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
 });
 
 const client = await provider.Client.find(clientId);
 if (!client) throw new Error(`oidc-provider did not load the client "${clientId}"`);
-const grant = new provider.Grant({ accountId, clientId });
-grant.addOIDCScope(scopes.join(" "));
-const grantId = await grant.save();
-const now = Math.floor(Date.now() / 1000);
-const refreshToken = await new provider.RefreshToken({
-  accountId,
-  client,
-  grantId,
-  gty: "authorization_code",
-  scope: scopes.join(" "),
-  authTime: now,
-  iiat: now,
-  expiresWithSession: false,
-}).save();
-writeFileSync(tokenFile, refreshToken);
+/** A grant for the scope and a refresh token of it, as the authorization_code grant saves them. */
+async function mintRefreshToken() {
+  const grant = new provider.Grant({ accountId, clientId });
+  grant.addOIDCScope(scopes.join(" "));
+  const grantId = await grant.save();
+  const now = Math.floor(Date.now() / 1000);
+  return await new provider.RefreshToken({
+    accountId,
+    client,
+    grantId,
+    gty: "authorization_code",
+    scope: scopes.join(" "),
+    authTime: now,
+    iiat: now,
+    expiresWithSession: false,
+  }).save();
+}
+const refreshTokens = [];
+for (let i = 0; i < Number(values.tokens); i++) refreshTokens.push(await mintRefreshToken());
+writeFileSync(tokenFile, refreshTokens.join("\n") + "\n");
 
 const server = createServer(provider.callback());
 server.listen(0, "127.0.0.1", () => {

@@ -8,6 +8,8 @@ export const SECTIONS = [
   "echo",
   "query",
   "refresh",
+  "refresh_fresh",
+  "client_credentials",
   "bearer",
   "verify",
   "session",
@@ -26,7 +28,7 @@ export type Section = typeof SECTIONS[number];
 /** Names standing for several sections. */
 const GROUPS: Readonly<Record<string, readonly Section[]>> = {
   all: SECTIONS,
-  oauth: ["refresh", "bearer", "verify"],
+  oauth: ["refresh", "refresh_fresh", "client_credentials", "bearer", "verify"],
   mail: ["session", "mailbox", "email"],
 };
 

@@ -6,6 +6,7 @@
  */
 import { resolveConfig } from "../../src/config/mod.ts";
 import { bootstrap } from "../../src/directory/mod.ts";
+import { encodeId } from "../../src/model/ids.ts";
 import { openData } from "../../src/server.ts";
 
 /** What `postern serve` does on first start: the domain and the admin (so servers start on a ready directory). */
@@ -82,51 +83,59 @@ export interface OAuthFixture {
   scope: string;
   refreshToken: string;
   accessToken: string;
+  /** More refresh tokens of as many families (`freshTokens`), for rounds that send each once. */
+  freshTokens: string[];
 }
 
 /**
- * Registers a confidential client (client_secret_basic, authorization_code + refresh_token, no
- * consent) and issues `login` one token family as the authorization_code grant would, through the
+ * Registers a confidential client (client_secret_basic, authorization_code + refresh_token +
+ * client_credentials acting as `login`, no consent) and issues `login` one token family as the authorization_code grant would, through the
  * provider's own TokenService. The refresh token is fresh, so a confidential client keeps it (no
  * rotation) until it nears renewal, weeks away.
  */
 export async function createOAuthFixture(
   dataDir: string,
-  options: { clientId: string; login: string; scopes: string[] },
+  options: { clientId: string; login: string; scopes: string[]; freshTokens?: number },
 ): Promise<OAuthFixture> {
   const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
   try {
+    const accountId = await services.accounts.idByLogin(options.login);
+    if (accountId === undefined) {
+      throw new Error(`Cannot issue benchmark tokens: no login "${options.login}"`);
+    }
     const created = await services.objects.create("oauth-client/confidential", {
       clientId: options.clientId,
       // Client names are unique: named after its client_id, a second fixture on the same data does not collide.
       name: `Benchmark client ${options.clientId}`,
       redirectUris: ["http://127.0.0.1/callback"],
-      grantTypes: ["authorization_code", "refresh_token"],
+      grantTypes: ["authorization_code", "refresh_token", "client_credentials"],
       scopes: options.scopes,
+      // client_credentials tokens act as the owner.
+      ownerId: encodeId(accountId),
       requireConsent: false,
     }, "system");
     const client = await services.oauth.clients.byClientId(options.clientId);
-    const accountId = await services.accounts.idByLogin(options.login);
-    if (!client || accountId === undefined) {
-      throw new Error(
-        `Cannot issue benchmark tokens: no client "${options.clientId}" or login "${options.login}"`,
-      );
-    }
-    const { tokens } = await services.oauth.tokens.issue({
-      client,
-      accountId,
-      grantType: "authorization_code",
-      scopes: options.scopes,
-      authTime: Date.now(),
-      issuer: "http://127.0.0.1",
-      withRefresh: true,
-    });
+    if (!client) throw new Error(`Cannot issue benchmark tokens: no client "${options.clientId}"`);
+    const issue = async () =>
+      (await services.oauth.tokens.issue({
+        client,
+        accountId,
+        grantType: "authorization_code",
+        scopes: options.scopes,
+        authTime: Date.now(),
+        issuer: "http://127.0.0.1",
+        withRefresh: true,
+      })).tokens;
+    const tokens = await issue();
+    const freshTokens: string[] = [];
+    for (let i = 0; i < (options.freshTokens ?? 0); i++) freshTokens.push((await issue()).refresh_token!);
     return {
       clientId: options.clientId,
       secret: String(created.secret),
       scope: tokens.scope,
       refreshToken: tokens.refresh_token!,
       accessToken: tokens.access_token,
+      freshTokens,
     };
   } finally {
     await services.close();

@@ -44,6 +44,12 @@ export interface LoadRequest {
   method?: string;
   /** A file whose bytes are every request's body (sent with its Content-Length). */
   bodyFile?: string;
+  /**
+   * A file of bodies, one a line, sent one per request (scripts/bench/load.ts `--body-list`). Each
+   * load on a subject goes on from where its previous load stopped, so no body is sent twice unless the
+   * list runs out (then a warning says the figure includes repeats).
+   */
+  bodyListFile?: string;
   headers: Record<string, string>;
 }
 
@@ -57,9 +63,17 @@ export async function throughputRounds(
   subjects: Subject[],
   table: Pick<LoadRequest, "title"> & Partial<LoadRequest>,
 ): Promise<void> {
+  const cursors = new Map<Subject, number>();
   const load = async (subject: Subject, durationMs: number) => {
     await subject.prepare?.();
-    return await run(subject, durationMs);
+    const result = await run(subject, durationMs);
+    if (result.bodiesSent !== undefined) {
+      cursors.set(subject, (cursors.get(subject) ?? 0) + result.bodiesSent);
+      if (result.bodiesWrapped) {
+        console.log(`WARNING: ${subject.key}: the body list ran out; bodies were sent again`);
+      }
+    }
+    return result;
   };
   const requestOf = (subject: Subject): Omit<LoadRequest, "title"> => {
     const request = subject.request ?? table;
@@ -75,6 +89,9 @@ export async function throughputRounds(
       ...Object.entries(request.headers).flatMap(([name, value]) => ["--header", `${name}: ${value}`]),
       ...(request.method ? ["--method", request.method] : []),
       ...(request.bodyFile ? ["--body-file", request.bodyFile] : []),
+      ...(request.bodyListFile
+        ? ["--body-list", request.bodyListFile, "--body-start", String(cursors.get(subject) ?? 0)]
+        : []),
       "--connections",
       String(settings.connections),
       "--warmup-ms",
