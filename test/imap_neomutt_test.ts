@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { PASSWORD } from "./helpers.ts";
-import { importMessage } from "./email_helpers.ts";
+import { imported, importMessage } from "./email_helpers.ts";
 import { imapPeersMissing, startImapProcess } from "./imap_helpers.ts";
 import {
   createUsers,
@@ -215,7 +215,7 @@ Deno.test({
 
       if (
         !await t.step("JMAP's changes reach the index by IDLE: a new message, then a flag", async () => {
-          const created = await importMessage(target, alice, message("Late news", "arrived over JMAP"));
+          const created = await imported(target, alice, message("Late news", "arrived over JMAP"));
           await index("Late news");
           await mailCall(target, "Email/set", {
             update: { [created.id as string]: { "keywords/$flagged": true } },
