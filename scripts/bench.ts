@@ -64,6 +64,10 @@
  *     relayed to Postfix's smtp-sink, msg/s from `postern serve` start until drained, against a
  *     private Postfix's held queue released to the same sink (target ≥ 1,000 msg/s and ≥ 1×); the
  *     EmailSubmission/set enqueue cost in-process (p50 ≤ 2 ms). Needs root and postfix.
+ * 23. Full-text Email/query + Email/get of 50 (scripts/bench/text_search.ts) on cached corpora of
+ *     10,000 and 100,000 messages (--text-counts; built once under ~/.cache/postern-bench, see
+ *     scripts/bench/text_corpus.ts), a mix of common words, rarer words, prefixes and from/subject
+ *     with inMailbox: p50 and p99 (target at 100,000: p50 ≤ 10 ms, p99 ≤ 30 ms).
  * 21–22. Compressed responses (scripts/bench/compression.ts): a page of 50 emails (Email/query +
  *     Email/get) with Accept-Encoding br, gzip and identity on one server, interleaved: throughput
  *     with br against none, and the bytes saved; first a table of each level's cost and size.
@@ -80,10 +84,10 @@
  * shares and mailboxes). Servers, load generator and probes are separate processes on 127.0.0.1. The exit code is 0 whether the targets pass or not:
  * this is a report. Options: --rounds, --duration-ms, --connections, --login-rounds, --query-requests,
  * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client), and
- * --only with a comma-separated list of sections to run (account, sync, logins, echo, query, refresh,
- * refresh_fresh, client_credentials, bearer, verify, session, mailbox, email, push, inbound, queue,
- * compression, imap; `oauth` is refresh, refresh_fresh, client_credentials, bearer and verify, `mail` session,
- * mailbox and email), e.g.
+ * --text-counts, --only with a comma-separated list of sections to run (account, sync, logins, echo, query,
+ * refresh, refresh_fresh, client_credentials, bearer, verify, session, mailbox, email, text, push, inbound,
+ * queue, compression, imap; `oauth` is refresh, refresh_fresh, client_credentials, bearer and verify, `mail`
+ * session, mailbox, email and text), e.g.
  * `deno task bench --only oauth`. --query-requests sets the requests of both latency probes (5, 10).
  */
 import { parseArgs } from "node:util";
@@ -106,6 +110,7 @@ import { queueFigures } from "./bench/queue_drain.ts";
 import { compressionFigures } from "./bench/compression.ts";
 import { imapFigures, imapMessageCount } from "./bench/imap_figures.ts";
 import { sessionRounds } from "./bench/session_rounds.ts";
+import { textSearchFigures } from "./bench/text_search.ts";
 import {
   basic,
   bootstrapData,
@@ -156,7 +161,9 @@ const IMAP_IDLE_CONNECTIONS = 500;
 const INBOUND_MESSAGES = 5_000;
 const INBOUND_SESSIONS = 16;
 
-function settingsFromArgs(args: string[]): { settings: Settings; sections: Set<Section> } {
+function settingsFromArgs(
+  args: string[],
+): { settings: Settings; sections: Set<Section>; textCounts: number[] } {
   const { values } = parseArgs({
     args,
     options: {
@@ -168,6 +175,7 @@ function settingsFromArgs(args: string[]): { settings: Settings; sections: Set<S
       client: { type: "string", default: "raw" },
       quick: { type: "boolean", default: false },
       only: { type: "string" },
+      "text-counts": { type: "string" },
     },
   });
   if (values.client !== "raw" && values.client !== "fetch") throw new Error("--client is raw or fetch");
@@ -181,11 +189,14 @@ function settingsFromArgs(args: string[]): { settings: Settings; sections: Set<S
     client: values.client,
     quick: values.quick,
   };
-  return { settings, sections: parseSections(values.only) };
+  const textCounts = (values["text-counts"] ?? (values.quick ? "10000" : "10000,100000")).split(",").map(
+    Number,
+  );
+  return { settings, sections: parseSections(values.only), textCounts };
 }
 
 async function main(): Promise<void> {
-  const { settings, sections } = settingsFromArgs(Deno.args);
+  const { settings, sections, textCounts } = settingsFromArgs(Deno.args);
   const tmp = await Deno.makeTempDir({ prefix: "postern-bench-" });
   const group = new ProcessGroup();
   let cleaned: Promise<void> | undefined;
@@ -206,7 +217,7 @@ async function main(): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
   const started = performance.now();
   try {
-    const figures = await run(settings, sections, tmp, group);
+    const figures = await run(settings, sections, tmp, group, textCounts);
     console.log("\nSummary (medians of interleaved rounds; ratio = value / baseline)\n");
     printSummary(figures);
     const failed = figures.filter((f) => f.result === "FAIL").length;
@@ -226,6 +237,7 @@ async function run(
   sections: Set<Section>,
   tmp: string,
   group: ProcessGroup,
+  textCounts: number[],
 ): Promise<Figure[]> {
   const has = (section: Section) => sections.has(section);
   const grants = has("refresh") || has("refresh_fresh") || has("client_credentials");
@@ -474,6 +486,14 @@ async function run(
       requests: settings.queryRequests,
     })).figures
     : [];
+  // The full-text figures on their own cached corpora and servers.
+  const text = has("text")
+    ? await textSearchFigures(group, {
+      tmp,
+      counts: textCounts,
+      requests: Math.max(70, settings.queryRequests),
+    })
+    : [];
   // The push figures last of all, on their own server: 1,000 EventSource streams.
   const push = has("push")
     ? (await pushFigures(group, {
@@ -515,7 +535,7 @@ async function run(
       idleConnections: IMAP_IDLE_CONNECTIONS,
     })
     : [];
-  return [...figures(m), ...email, ...push, ...inbound, ...queue, ...compression, ...imap];
+  return [...figures(m), ...email, ...text, ...push, ...inbound, ...queue, ...compression, ...imap];
 }
 
 /**

@@ -39,7 +39,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** A vocabulary for bodies: common words and rarer ones, so full-text queries have work to do. */
-const WORDS = (() => {
+export const WORDS = (() => {
   const common =
     ("the of and to in is you that it he was for on are as with his they at be this have from or " +
       "one had by word but not what all were we when your can said there use an each which she do how their if " +
@@ -221,7 +221,7 @@ export async function withServices(
 }
 
 /** Latencies (ms) of `requests` POST /jmap bodies made by `body(i)`, one at a time on one connection. */
-async function probe(
+export async function probe(
   server: Server,
   auth: string,
   requests: number,

@@ -15,6 +15,7 @@ export const SECTIONS = [
   "session",
   "mailbox",
   "email",
+  "text",
   "push",
   "inbound",
   "queue",
@@ -29,7 +30,7 @@ export type Section = typeof SECTIONS[number];
 const GROUPS: Readonly<Record<string, readonly Section[]>> = {
   all: SECTIONS,
   oauth: ["refresh", "refresh_fresh", "client_credentials", "bearer", "verify"],
-  mail: ["session", "mailbox", "email"],
+  mail: ["session", "mailbox", "email", "text"],
 };
 
 /** The sections a comma-separated `--only` list names (every section when absent). */

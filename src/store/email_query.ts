@@ -4,85 +4,22 @@
  * mailbox index when the query lists one mailbox by date (what a mail client asks most).
  */
 import type { Db } from "./db.ts";
+import type {
+  EmailCondition,
+  EmailFilter,
+  EmailQuery,
+  EmailQueryResult,
+  EmailSort,
+} from "./email_query_types.ts";
+import { textWindow } from "./email_text_window.ts";
 
-/** One checked FilterCondition: every property is already of its type, ids decoded. */
-export interface EmailCondition {
-  inMailbox?: number;
-  inMailboxOtherThan?: number[];
-  before?: number;
-  after?: number;
-  minSize?: number;
-  maxSize?: number;
-  allInThreadHaveKeyword?: string;
-  someInThreadHaveKeyword?: string;
-  noneInThreadHaveKeyword?: string;
-  hasKeyword?: string;
-  notKeyword?: string;
-  hasAttachment?: boolean;
-  /**
-   * Search words (src/model/search_words.ts: each one token of the index, none empty), all of which
-   * must start a word of the field; quoted here into FTS5 syntax, never given to it as they are.
-   */
-  text?: string[];
-  from?: string[];
-  to?: string[];
-  cc?: string[];
-  bcc?: string[];
-  subject?: string[];
-  body?: string[];
-  /** [name] or [name, value]: the header is there (and contains the value). */
-  header?: [string] | [string, string];
-  /**
-   * Store-only conditions, which Email/query's wire filter has no property for (IMAP SEARCH uses
-   * them): the sent date (the Date header, else the received date) before / at or after an
-   * instant, and membership in a list of email ids.
-   */
-  sentBefore?: number;
-  sentAfter?: number;
-  emailIds?: readonly number[];
-}
-
-/** A checked filter: an operator over filters, or one condition. */
-export type EmailFilter =
-  | { operator: "AND" | "OR" | "NOT"; conditions: EmailFilter[] }
-  | { condition: EmailCondition };
-
-/** One checked sort criterion. */
-export interface EmailSort {
-  property:
-    | "receivedAt"
-    | "sentAt"
-    | "size"
-    | "from"
-    | "to"
-    | "subject"
-    | "hasKeyword"
-    | "allInThreadHaveKeyword"
-    | "someInThreadHaveKeyword";
-  isAscending: boolean;
-  keyword?: string;
-}
-
-/** An Email query: whose emails, which, in what order, and the window. */
-export interface EmailQuery {
-  accountId: number;
-  /** Mailboxes whose emails the viewer may read; undefined for the owner (everything). */
-  readable?: number[];
-  filter: EmailFilter | null;
-  sort: EmailSort[];
-  collapseThreads: boolean;
-  /** Window: position (negative from the end) and limit; or every id when limit is undefined. */
-  position: number;
-  limit?: number;
-  calculateTotal: boolean;
-}
-
-/** The ids in the window, where it starts, and the total when asked or needed. */
-export interface EmailQueryResult {
-  ids: number[];
-  position: number;
-  total?: number;
-}
+export type {
+  EmailCondition,
+  EmailFilter,
+  EmailQuery,
+  EmailQueryResult,
+  EmailSort,
+} from "./email_query_types.ts";
 
 /** The name of the SQL function that tells whether a message has a header (with a value). */
 export const HEADER_MATCH_FUNCTION = "postern_header_matches";
@@ -96,8 +33,9 @@ const SORT_COLUMNS: Record<string, string> = {
   subject: "e.base_subject",
 };
 
+// `text` reads every column, so it names none: a column filter costs a check of every row it reads.
 const FTS_COLUMNS: Record<string, string> = {
-  text: "{subject from_text to_text cc_text bcc_text body attachments}",
+  text: "",
   from: "from_text",
   to: "to_text",
   cc: "cc_text",
@@ -189,10 +127,12 @@ function conditionSql(condition: EmailCondition, params: unknown[]): string {
         break;
       }
       default:
-        if (FTS_COLUMNS[key]) {
+        if (key in FTS_COLUMNS) {
           add(
             "e.id IN (SELECT rowid FROM email_search WHERE email_search MATCH ?)",
-            `${FTS_COLUMNS[key]} : (${allWords(value as string[])})`,
+            FTS_COLUMNS[key]
+              ? `${FTS_COLUMNS[key]} : (${allWords(value as string[])})`
+              : `(${allWords(value as string[])})`,
           );
         }
     }
@@ -241,6 +181,8 @@ function sortKeys(sort: EmailSort[], params: unknown[]): { expr: string; desc: b
 export function runEmailQuery(db: Db, query: EmailQuery): EmailQueryResult {
   const listed = listedMailbox(query);
   if (listed !== undefined) return mailboxWindow(db, query, listed);
+  const text = textWindow(db, query, { other: conditionSql, allWords });
+  if (text) return text;
   const params: unknown[] = [];
   const where: string[] = ["e.account_id = ?"];
   params.push(query.accountId);
