@@ -3,6 +3,7 @@
  * (SessionIo.drained): a long answer (FETCH 1:*, STORE on a whole mailbox) goes out as it is made,
  * in few TLS records, and never sits in memory whole.
  */
+import { concatBytes } from "../../model/bytes.ts";
 import type { ImapSession } from "../session.ts";
 
 /** Responses are gathered up to this many bytes per write. */
@@ -27,17 +28,7 @@ export class ResponseChunks {
     const parts = this.#parts;
     this.#parts = [];
     this.#size = 0;
-    this.session.io.write(parts.length === 1 ? parts[0] : concat(parts));
+    this.session.io.write(parts.length === 1 ? parts[0] : concatBytes(...parts));
     await this.session.io.drained?.();
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

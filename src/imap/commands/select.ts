@@ -12,7 +12,7 @@
  */
 import type { CommandBody, ImapCommand, QresyncParameters, SequenceSet } from "../command.ts";
 import { ImapBad, ImapNo } from "../errors.ts";
-import type { ImapSelection } from "../../mail/mod.ts";
+import { type ImapSelection, toRanges } from "../../mail/mod.ts";
 import { atom } from "../response.ts";
 import { SelectedMailbox } from "../selected.ts";
 import type { ImapSession, Outcome } from "../session.ts";
@@ -167,16 +167,6 @@ export async function expunge(session: ImapSession, command: ImapCommand): Promi
 function deselect(session: ImapSession): void {
   session.selected = undefined;
   session.state = "authenticated";
-}
-
-function toRanges(uids: readonly number[]): [number, number][] {
-  const out: [number, number][] = [];
-  for (const uid of uids) {
-    const last = out[out.length - 1];
-    if (last && uid === last[1] + 1) last[1] = uid;
-    else out.push([uid, uid]);
-  }
-  return out;
 }
 
 /** The UIDs of a set the client sent (known-uids), capped at UIDNEXT so `1:*` stays small. */
