@@ -4,6 +4,20 @@
  * Reads only: every write that changes them is an email write (emails.ts), and the triggers follow.
  */
 import type { Db } from "./db.ts";
+import {
+  bodiesIn,
+  type ImapMessageRow,
+  type ImapRawRow,
+  type KeywordChange,
+  KEYWORDS,
+  otherMailboxes,
+  rowsIn,
+  setKeywordsOf,
+  toRow,
+  type UidRanges,
+} from "./imap_batch.ts";
+
+export type { ImapMessageRow, KeywordChange, UidRanges };
 
 /** A mailbox's IMAP state (RFC 9051 §2.3.1.1, RFC 7162 §3.1.1). */
 export interface ImapMailboxState {
@@ -16,14 +30,6 @@ export interface ImapMailboxState {
   purgedModseq: number;
 }
 
-/** A message of a mailbox as IMAP lists it: its UID, email, MODSEQ and keywords (lower case). */
-export interface ImapMessageRow {
-  uid: number;
-  emailId: number;
-  modseq: number;
-  keywords: string[];
-}
-
 /** What FETCH needs of a message without opening it. */
 export interface ImapMessageFactsRow extends ImapMessageRow {
   threadId: number;
@@ -33,9 +39,6 @@ export interface ImapMessageFactsRow extends ImapMessageRow {
   receivedAt: number;
   blobHash: Uint8Array;
 }
-
-/** UIDs as inclusive ranges `[first, last]`, ascending. */
-export type UidRanges = readonly (readonly [number, number])[];
 
 /** Reads of IMAP's view of mailboxes. */
 export interface ImapRepository {
@@ -55,6 +58,17 @@ export interface ImapRepository {
   totals(mailboxId: number, keyword: string): Promise<{ size: number; withKeyword: number }>;
   /** The UID of each email of `emailIds` in a mailbox (emails not in it are left out). */
   uidsOf(mailboxId: number, emailIds: readonly number[]): Promise<Map<number, number>>;
+  /** The messages of `uids` in a mailbox without their facts (no email or blob read), by ascending UID. */
+  rows(mailboxId: number, uids: UidRanges): Promise<ImapMessageRow[]>;
+  /** The mailboxes other than `mailboxId` each email of `emailIds` is in (an email in no other is left out). */
+  otherMailboxes(mailboxId: number, emailIds: readonly number[]): Promise<Map<number, number[]>>;
+  /** The stored bytes of the messages of `uids` in a mailbox, by UID (a UID not in it is left out). */
+  bodies(mailboxId: number, uids: readonly number[]): Promise<Map<number, Uint8Array<ArrayBuffer>>>;
+  /**
+   * One keyword change for every email of `emailIds`, in a statement or two (STORE on a set); call it
+   * in the write's transaction. The triggers run per keyword row changed, as for any keyword write.
+   */
+  setKeywords(emailIds: readonly number[], change: KeywordChange): Promise<void>;
   /** How many expunges a mailbox's log keeps after a purge (it purges past twice that). */
   setKeepExpunges(count: number): Promise<void>;
   /**
@@ -62,24 +76,6 @@ export interface ImapRepository {
    * backup are handed out again, so clients must forget what they cached).
    */
   renewUidValidity(): Promise<void>;
-}
-
-const KEYWORDS = "(SELECT group_concat(keyword, ' ') FROM email_keywords k WHERE k.email_id = m.email_id)";
-
-interface RawRow {
-  uid: number;
-  email_id: number;
-  modseq: number;
-  kw: string | null;
-}
-
-function toRow(row: RawRow): ImapMessageRow {
-  return {
-    uid: Number(row.uid),
-    emailId: Number(row.email_id),
-    modseq: Number(row.modseq),
-    keywords: row.kw ? String(row.kw).split(" ").sort() : [],
-  };
 }
 
 /** SQLite implementation of {@link ImapRepository}. */
@@ -107,7 +103,7 @@ export function sqliteImap(db: Db): ImapRepository {
       return done(out);
     },
     messages(mailboxId) {
-      const rows = db.all<RawRow>(
+      const rows = db.all<ImapRawRow>(
         `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw
          FROM email_mailboxes m WHERE m.mailbox_id = ? ORDER BY m.uid`,
         mailboxId,
@@ -115,7 +111,7 @@ export function sqliteImap(db: Db): ImapRepository {
       return done(rows.map(toRow));
     },
     changedSince(mailboxId, modseq) {
-      const rows = db.all<RawRow>(
+      const rows = db.all<ImapRawRow>(
         `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw
          FROM email_mailboxes m INDEXED BY email_mailboxes_modseq
          WHERE m.mailbox_id = ? AND m.modseq > ?`,
@@ -136,7 +132,7 @@ export function sqliteImap(db: Db): ImapRepository {
       const out: ImapMessageFactsRow[] = [];
       for (const [first, last] of uids) {
         const rows = db.all<
-          RawRow & { thread_id: number; size: number; received_at: number; hash: Uint8Array }
+          ImapRawRow & { thread_id: number; size: number; received_at: number; hash: Uint8Array }
         >(
           `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw, e.thread_id, coalesce(e.imap_size, e.size) AS size,
              e.received_at, b.hash
@@ -188,6 +184,19 @@ export function sqliteImap(db: Db): ImapRepository {
       );
       for (const row of rows) out.set(Number(row.email_id), Number(row.uid));
       return done(out);
+    },
+    rows(mailboxId, uids) {
+      return done(rowsIn(db, mailboxId, uids));
+    },
+    otherMailboxes(mailboxId, emailIds) {
+      return done(otherMailboxes(db, mailboxId, emailIds));
+    },
+    bodies(mailboxId, uids) {
+      return done(bodiesIn(db, mailboxId, uids));
+    },
+    setKeywords(emailIds, change) {
+      setKeywordsOf(db, emailIds, change);
+      return done(undefined);
     },
     setKeepExpunges(count) {
       db.run("UPDATE imap_settings SET keep_expunges = ?", count);

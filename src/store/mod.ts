@@ -44,6 +44,7 @@ export type {
   ImapMessageFactsRow,
   ImapMessageRow,
   ImapRepository,
+  KeywordChange,
   UidRanges,
 } from "./imap.ts";
 export { HEADER_MATCH_FUNCTION } from "./email_query.ts";
