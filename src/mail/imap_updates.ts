@@ -330,7 +330,8 @@ export class ImapUpdates {
     let uidValidity = 0;
     const pairs: [number, number][] = [];
     for (const row of await this.store.imap.facts(from.mailboxId, uids)) {
-      const message = await this.services.blobs.readableMessage(viewerId, from.accountId, row.blobHash);
+      // copy() checked mayReadItems on the source, which holds the message.
+      const message = (await this.store.imap.bodies(from.mailboxId, [row.uid])).get(row.uid);
       if (!message) continue;
       const appended = await this.append(viewerId, to, {
         message,

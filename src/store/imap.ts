@@ -30,14 +30,16 @@ export interface ImapMailboxState {
   purgedModseq: number;
 }
 
-/** What FETCH needs of a message without opening it. */
+/**
+ * What FETCH needs of a message without opening it. No blob is joined: a blob row holds the bytes,
+ * so reading even its hash costs a page per message (message bytes: ImapRepository.bodies).
+ */
 export interface ImapMessageFactsRow extends ImapMessageRow {
   threadId: number;
   /** RFC822.SIZE: the size as FETCH serves it, bare LFs made CRLF (migrations/045_imap_size.ts). */
   size: number;
   /** The internal date (RFC 9051 §2.3.3), ms since the epoch: the email's receivedAt. */
   receivedAt: number;
-  blobHash: Uint8Array;
 }
 
 /** Reads of IMAP's view of mailboxes. */
@@ -132,11 +134,11 @@ export function sqliteImap(db: Db): ImapRepository {
       const out: ImapMessageFactsRow[] = [];
       for (const [first, last] of uids) {
         const rows = db.all<
-          ImapRawRow & { thread_id: number; size: number; received_at: number; hash: Uint8Array }
+          ImapRawRow & { thread_id: number; size: number; received_at: number }
         >(
           `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw, e.thread_id, coalesce(e.imap_size, e.size) AS size,
-             e.received_at, b.hash
-           FROM email_mailboxes m JOIN emails e ON e.id = m.email_id JOIN blobs b ON b.id = e.blob_id
+             e.received_at
+           FROM email_mailboxes m JOIN emails e ON e.id = m.email_id
            WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
           mailboxId,
           first,
@@ -148,7 +150,6 @@ export function sqliteImap(db: Db): ImapRepository {
             threadId: Number(row.thread_id),
             size: Number(row.size),
             receivedAt: Number(row.received_at),
-            blobHash: row.hash,
           });
         }
       }
