@@ -10,6 +10,7 @@ import {
   type ImapRawRow,
   type KeywordChange,
   KEYWORDS,
+  messageRows,
   otherMailboxes,
   rowsIn,
   setKeywordsOf,
@@ -105,22 +106,23 @@ export function sqliteImap(db: Db): ImapRepository {
       return done(out);
     },
     messages(mailboxId) {
-      const rows = db.all<ImapRawRow>(
+      return done(messageRows(
+        db,
         `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw
          FROM email_mailboxes m WHERE m.mailbox_id = ? ORDER BY m.uid`,
         mailboxId,
-      );
-      return done(rows.map(toRow));
+      ));
     },
     changedSince(mailboxId, modseq) {
-      const rows = db.all<ImapRawRow>(
+      const rows = messageRows(
+        db,
         `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw
          FROM email_mailboxes m INDEXED BY email_mailboxes_modseq
          WHERE m.mailbox_id = ? AND m.modseq > ?`,
         mailboxId,
         modseq,
       );
-      return done(rows.map(toRow).sort((a, b) => a.uid - b.uid));
+      return done(rows.sort((a, b) => a.uid - b.uid));
     },
     expungedSince(mailboxId, modseq) {
       const rows = db.all<{ uid: number }>(
