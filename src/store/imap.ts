@@ -5,16 +5,16 @@
  */
 import type { Db } from "./db.ts";
 import {
+  arrayRows,
   bodiesIn,
   type ImapMessageRow,
-  type ImapRawRow,
   type KeywordChange,
   KEYWORDS,
+  messageRow,
   messageRows,
   otherMailboxes,
   rowsIn,
   setKeywordsOf,
-  toRow,
   type UidRanges,
 } from "./imap_batch.ts";
 
@@ -135,9 +135,8 @@ export function sqliteImap(db: Db): ImapRepository {
     facts(mailboxId, uids) {
       const out: ImapMessageFactsRow[] = [];
       for (const [first, last] of uids) {
-        const rows = db.all<
-          ImapRawRow & { thread_id: number; size: number; received_at: number }
-        >(
+        const rows = arrayRows(
+          db,
           `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw, e.thread_id, coalesce(e.imap_size, e.size) AS size,
              e.received_at
            FROM email_mailboxes m JOIN emails e ON e.id = m.email_id
@@ -148,10 +147,10 @@ export function sqliteImap(db: Db): ImapRepository {
         );
         for (const row of rows) {
           out.push({
-            ...toRow(row),
-            threadId: Number(row.thread_id),
-            size: Number(row.size),
-            receivedAt: Number(row.received_at),
+            ...messageRow(row),
+            threadId: Number(row[4]),
+            size: Number(row[5]),
+            receivedAt: Number(row[6]),
           });
         }
       }

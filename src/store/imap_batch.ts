@@ -34,32 +34,14 @@ export interface KeywordChange {
 export const KEYWORDS =
   "(SELECT group_concat(keyword, ' ') FROM email_keywords k WHERE k.email_id = m.email_id)";
 
-/** A row of uid, email_id, modseq and kw (the keywords subquery) as SQLite returns it. */
-export interface ImapRawRow {
-  uid: number;
-  email_id: number;
-  modseq: number;
-  kw: string | null;
-}
-
-/** A raw row of uid, email_id, modseq and kw as {@link ImapMessageRow}. */
-export function toRow(row: ImapRawRow): ImapMessageRow {
-  return {
-    uid: Number(row.uid),
-    emailId: Number(row.email_id),
-    modseq: Number(row.modseq),
-    keywords: row.kw ? String(row.kw).split(" ").sort() : [],
-  };
-}
-
 const ARRAY_STATEMENTS = new WeakMap<Db, Map<string, StatementSync>>();
 
 /**
- * The rows of a query selecting uid, email_id, modseq and kw, as {@link ImapMessageRow}s, read as
- * arrays: no object per row from SQLite (a SELECT of a large mailbox reads every row; objects cost
- * about four times the query). Statements of their own, so no other reader sees arrays.
+ * The rows of a query as arrays: no object per row from SQLite (a SELECT of a large mailbox reads
+ * every row; objects cost about four times the query). Statements of their own, so no other reader
+ * sees arrays.
  */
-export function messageRows(db: Db, sql: string, ...params: SQLInputValue[]): ImapMessageRow[] {
+export function arrayRows(db: Db, sql: string, ...params: SQLInputValue[]): unknown[][] {
   let statements = ARRAY_STATEMENTS.get(db);
   if (!statements) ARRAY_STATEMENTS.set(db, statements = new Map());
   let stmt = statements.get(sql);
@@ -69,23 +51,26 @@ export function messageRows(db: Db, sql: string, ...params: SQLInputValue[]): Im
     (stmt as StatementSync & { setReturnArrays?(on: boolean): void }).setReturnArrays?.(true);
     statements.set(sql, stmt);
   }
-  let rows: unknown[];
   try {
-    rows = stmt.all(...params);
+    return stmt.all(...params).map((row) => Array.isArray(row) ? row : Object.values(row as object));
   } catch (error) {
     throw busyAsUnavailable(error);
   }
-  return rows.map((row) => {
-    const [uid, emailId, modseq, kw] = Array.isArray(row)
-      ? row as [number, number, number, string | null]
-      : Object.values(row as ImapRawRow) as [number, number, number, string | null];
-    return {
-      uid: Number(uid),
-      emailId: Number(emailId),
-      modseq: Number(modseq),
-      keywords: kw ? String(kw).split(" ").sort() : [],
-    };
-  });
+}
+
+/** The rows of a query selecting uid, email_id, modseq and kw (then anything) as {@link ImapMessageRow}s. */
+export function messageRows(db: Db, sql: string, ...params: SQLInputValue[]): ImapMessageRow[] {
+  return arrayRows(db, sql, ...params).map(messageRow);
+}
+
+/** The first four columns of an array row (uid, email_id, modseq, kw) as an {@link ImapMessageRow}. */
+export function messageRow(row: unknown[]): ImapMessageRow {
+  return {
+    uid: Number(row[0]),
+    emailId: Number(row[1]),
+    modseq: Number(row[2]),
+    keywords: row[3] ? String(row[3]).split(" ").sort() : [],
+  };
 }
 
 /** The messages of `uids` in a mailbox (UID, email, MODSEQ, keywords), by ascending UID. */
