@@ -81,9 +81,20 @@ export function flagOfKeyword(keyword: string): string {
   return FLAG_OF_KEYWORD[keyword] ?? keyword;
 }
 
-/** The IMAP flags of stored keywords, system flags first. */
+/** Flags of the keyword lists seen lately (a mailbox has few distinct ones): SELECT maps every message. */
+const FLAGS_OF_LIST = new Map<string, readonly string[]>();
+const FLAGS_OF_LIST_MAX = 1024;
+
+/** The IMAP flags of stored keywords, system flags first (a new array each call). */
 export function flagsOfKeywords(keywords: readonly string[]): string[] {
-  return keywords.map(flagOfKeyword).sort((a, b) =>
-    Number(!a.startsWith("\\")) - Number(!b.startsWith("\\")) || (a < b ? -1 : a > b ? 1 : 0)
-  );
+  const key = keywords.join(" ");
+  let flags = FLAGS_OF_LIST.get(key);
+  if (!flags) {
+    flags = keywords.map(flagOfKeyword).sort((a, b) =>
+      Number(!a.startsWith("\\")) - Number(!b.startsWith("\\")) || (a < b ? -1 : a > b ? 1 : 0)
+    );
+    if (FLAGS_OF_LIST.size >= FLAGS_OF_LIST_MAX) FLAGS_OF_LIST.clear();
+    FLAGS_OF_LIST.set(key, flags);
+  }
+  return flags.slice();
 }

@@ -16,6 +16,7 @@
 import type { AccountService } from "../directory/mod.ts";
 import {
   ForbiddenError,
+  InvalidInputError,
   type LoggedWrite,
   NotFoundError,
   rightBit,
@@ -33,6 +34,9 @@ import { ImapSearch } from "./imap_search.ts";
 import type { ImapChanges, ImapMessage, ImapMessageFacts, ImapSelection, ImapStatus } from "./imap_types.ts";
 
 export type { ImapChanges, ImapMessage, ImapMessageFacts, ImapSelection, ImapStatus, UidRanges };
+
+/** How many messages {@link ImapMailboxService.messages} reads at once. */
+export const MAX_MESSAGES_BATCH = 1000;
 
 /** RFC 4314 §4: SELECT is read-write with any of s (seen), w (write), t (delete-message), e (expunge). */
 const CHANGE = rightBit("maySetSeen") | rightBit("maySetKeywords") | rightBit("mayRemoveItems");
@@ -171,10 +175,34 @@ export class ImapMailboxService {
 
   /** The message of a UID as stored (BODY[], RFC822; the renderers take their parts from it). */
   async message(viewerId: number, ref: ImapMailboxRef, uid: number): Promise<Uint8Array | undefined> {
+    return (await this.messages(viewerId, ref, [uid])).get(uid);
+  }
+
+  /**
+   * The messages of up to {@link MAX_MESSAGES_BATCH} UIDs as stored, by UID, after one rights check
+   * (mayReadItems on the mailbox, which holds them) and one read: a FETCH of bodies asks per batch.
+   * A UID not in the mailbox (expunged meanwhile) is left out; a UID that is not a positive integer,
+   * or too many of them, is an InvalidInputError.
+   */
+  async messages(
+    viewerId: number,
+    ref: ImapMailboxRef,
+    uids: readonly number[],
+  ): Promise<Map<number, Uint8Array>> {
+    if (uids.length > MAX_MESSAGES_BATCH) {
+      throw new InvalidInputError(
+        `Cannot read ${uids.length} messages at once (at most ${MAX_MESSAGES_BATCH})`,
+        [
+          { property: "uids", message: "too many" },
+        ],
+      );
+    }
+    const bad = uids.find((uid) => !Number.isSafeInteger(uid) || uid < 1);
+    if (bad !== undefined) {
+      throw new InvalidInputError(`"${bad}" is not a UID`, [{ property: "uids", message: "not a UID" }]);
+    }
     await this.access(viewerId, ref, "mayReadItems");
-    const [row] = await this.store.imap.facts(ref.mailboxId, [[uid, uid]]);
-    if (!row) return undefined;
-    return await this.services.blobs.readableMessage(viewerId, ref.accountId, row.blobHash);
+    return await this.store.imap.bodies(ref.mailboxId, uids);
   }
 
   /**

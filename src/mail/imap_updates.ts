@@ -27,7 +27,13 @@ import {
   RuleError,
   type Store,
 } from "./deps.ts";
-import type { EmailRecord, ImapMailboxState, ImapMessageFactsRow, UidRanges } from "../store/mod.ts";
+import type {
+  EmailRecord,
+  ImapMailboxState,
+  ImapMessageFactsRow,
+  ImapMessageRow,
+  UidRanges,
+} from "../store/mod.ts";
 import type { BlobService } from "./blobs.ts";
 import type { EmailService } from "./emails.ts";
 import type { MailboxService } from "./mailboxes.ts";
@@ -89,41 +95,61 @@ export class ImapUpdates {
     await this.access(viewerId, ref, "mayReadItems");
     const rights = await this.services.mailboxes.rightsIn(viewerId, ref.accountId);
     return await this.write(async () => {
-      const rows = await this.store.imap.facts(ref.mailboxId, uids);
+      const rows = await this.store.imap.rows(ref.mailboxId, uids);
       const since = change.unchangedSince;
       const modified = since === undefined ? [] : rows.filter((r) => r.modseq > since).map((r) => r.uid);
       const kept = since === undefined ? rows : rows.filter((r) => r.modseq <= since);
-      const emails = await this.emailsOf(ref.accountId, kept);
-      const changes: Change[] = [];
-      const recounted = new Set<number>();
-      for (const email of emails.values()) {
-        const add = change.operation === "remove" ? [] : wanted.filter((k) => !email.keywords.includes(k));
-        const remove = change.operation === "add"
-          ? []
+      // What each message gains or loses, from the keywords just read in this transaction.
+      const needs = new Map<number, { need: number; seen: boolean }>();
+      for (const row of kept) {
+        const has = new Set(row.keywords);
+        const touched = change.operation === "add"
+          ? wanted.filter((k) => !has.has(k))
           : change.operation === "remove"
-          ? wanted.filter((k) => email.keywords.includes(k))
-          : email.keywords.filter((k) => !wanted.includes(k));
-        const touched = [...add, ...remove];
+          ? wanted.filter((k) => has.has(k))
+          : [...wanted.filter((k) => !has.has(k)), ...row.keywords.filter((k) => !wanted.includes(k))];
         if (touched.length === 0) continue;
         const need = touched.reduce(
           (bits, k) => bits | (k === "$seen" ? SEEN : k === DELETED_KEYWORD ? REMOVE : KEYWORDS),
           0,
         );
-        if (!email.mailboxIds.every((m) => (rights(m) & need) === need)) {
+        needs.set(row.emailId, { need, seen: touched.includes("$seen") });
+      }
+      const ids = [...needs.keys()];
+      // Email/set's rule: the rights on every mailbox of the email, this one and any other.
+      const others = await this.store.imap.otherMailboxes(ref.mailboxId, ids);
+      const recounted = new Set<number>();
+      for (const [emailId, { need, seen }] of needs) {
+        const mailboxIds = [ref.mailboxId, ...others.get(emailId) ?? []];
+        if (!mailboxIds.every((m) => (rights(m) & need) === need)) {
           throw new ForbiddenError(
             "You may not change these flags (maySetSeen, maySetKeywords or mayRemoveItems is not granted " +
               "on every mailbox of the message)",
           );
         }
-        await this.store.emails.setKeywords(email.id, { add, remove });
-        changes.push({ type: "Email", objectId: email.id, kind: "updated", accountId: ref.accountId });
-        if (touched.includes("$seen")) { for (const m of email.mailboxIds) recounted.add(m); }
+        if (seen) { for (const m of mailboxIds) recounted.add(m); }
       }
-      const after = kept.length ? await this.store.imap.facts(ref.mailboxId, toPairs(kept)) : [];
+      await this.store.imap.setKeywords(
+        ids,
+        change.operation === "add"
+          ? { add: wanted }
+          : change.operation === "remove"
+          ? { add: [], remove: wanted }
+          : { add: wanted, keepOnly: wanted },
+      );
+      const after = kept.length ? await this.store.imap.rows(ref.mailboxId, toPairs(kept)) : [];
       return {
         result: { messages: after.map(messageOf), modified },
         events: [],
-        changes: [...changes, ...counts(recounted, ref.accountId)],
+        changes: [
+          ...ids.map((id): Change => ({
+            type: "Email",
+            objectId: id,
+            kind: "updated",
+            accountId: ref.accountId,
+          })),
+          ...counts(recounted, ref.accountId),
+        ],
       };
     });
   }
@@ -307,7 +333,8 @@ export class ImapUpdates {
     let uidValidity = 0;
     const pairs: [number, number][] = [];
     for (const row of await this.store.imap.facts(from.mailboxId, uids)) {
-      const message = await this.services.blobs.readableMessage(viewerId, from.accountId, row.blobHash);
+      // copy() checked mayReadItems on the source, which holds the message.
+      const message = (await this.store.imap.bodies(from.mailboxId, [row.uid])).get(row.uid);
       if (!message) continue;
       const appended = await this.append(viewerId, to, {
         message,
@@ -339,7 +366,7 @@ export class ImapUpdates {
   }
 }
 
-function messageOf(row: ImapMessageFactsRow): ImapMessage {
+function messageOf(row: ImapMessageRow): ImapMessage {
   return { uid: row.uid, emailId: row.emailId, modseq: row.modseq, flags: flagsOfKeywords(row.keywords) };
 }
 

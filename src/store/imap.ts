@@ -4,6 +4,21 @@
  * Reads only: every write that changes them is an email write (emails.ts), and the triggers follow.
  */
 import type { Db } from "./db.ts";
+import {
+  arrayRows,
+  bodiesIn,
+  type ImapMessageRow,
+  type KeywordChange,
+  KEYWORDS,
+  messageRow,
+  messageRows,
+  otherMailboxes,
+  rowsIn,
+  setKeywordsOf,
+  type UidRanges,
+} from "./imap_batch.ts";
+
+export type { ImapMessageRow, KeywordChange, UidRanges };
 
 /** A mailbox's IMAP state (RFC 9051 §2.3.1.1, RFC 7162 §3.1.1). */
 export interface ImapMailboxState {
@@ -16,22 +31,16 @@ export interface ImapMailboxState {
   purgedModseq: number;
 }
 
-/** A message of a mailbox as IMAP lists it: its UID, email, MODSEQ and keywords (lower case). */
-export interface ImapMessageRow {
-  uid: number;
-  emailId: number;
-  modseq: number;
-  keywords: string[];
-}
-
-/** What FETCH needs of a message without opening it. */
+/**
+ * What FETCH needs of a message without opening it. No blob is joined: a blob row holds the bytes,
+ * so reading even its hash costs a page per message (message bytes: ImapRepository.bodies).
+ */
 export interface ImapMessageFactsRow extends ImapMessageRow {
   threadId: number;
   /** RFC822.SIZE: the size as FETCH serves it, bare LFs made CRLF (migrations/045_imap_size.ts). */
   size: number;
   /** The internal date (RFC 9051 §2.3.3), ms since the epoch: the email's receivedAt. */
   receivedAt: number;
-  blobHash: Uint8Array;
 }
 
 /** What SORT and THREAD (RFC 5256) read of a message: stored columns, never the message. */
@@ -45,9 +54,6 @@ export interface ImapSortRow {
   /** JSON of the header properties kept at import (messageId, references, from, to, cc…). */
   headers: string;
 }
-
-/** UIDs as inclusive ranges `[first, last]`, ascending. */
-export type UidRanges = readonly (readonly [number, number])[];
 
 /** Reads of IMAP's view of mailboxes. */
 export interface ImapRepository {
@@ -69,6 +75,17 @@ export interface ImapRepository {
   uidsOf(mailboxId: number, emailIds: readonly number[]): Promise<Map<number, number>>;
   /** The sort and thread facts of the messages of `uids` in a mailbox (missing UIDs are left out). */
   sortRows(mailboxId: number, uids: readonly number[]): Promise<ImapSortRow[]>;
+  /** The messages of `uids` in a mailbox without their facts (no email or blob read), by ascending UID. */
+  rows(mailboxId: number, uids: UidRanges): Promise<ImapMessageRow[]>;
+  /** The mailboxes other than `mailboxId` each email of `emailIds` is in (an email in no other is left out). */
+  otherMailboxes(mailboxId: number, emailIds: readonly number[]): Promise<Map<number, number[]>>;
+  /** The stored bytes of the messages of `uids` in a mailbox, by UID (a UID not in it is left out). */
+  bodies(mailboxId: number, uids: readonly number[]): Promise<Map<number, Uint8Array<ArrayBuffer>>>;
+  /**
+   * One keyword change for every email of `emailIds`, in a statement or two (STORE on a set); call it
+   * in the write's transaction. The triggers run per keyword row changed, as for any keyword write.
+   */
+  setKeywords(emailIds: readonly number[], change: KeywordChange): Promise<void>;
   /** How many expunges a mailbox's log keeps after a purge (it purges past twice that). */
   setKeepExpunges(count: number): Promise<void>;
   /**
@@ -76,24 +93,6 @@ export interface ImapRepository {
    * backup are handed out again, so clients must forget what they cached).
    */
   renewUidValidity(): Promise<void>;
-}
-
-const KEYWORDS = "(SELECT group_concat(keyword, ' ') FROM email_keywords k WHERE k.email_id = m.email_id)";
-
-interface RawRow {
-  uid: number;
-  email_id: number;
-  modseq: number;
-  kw: string | null;
-}
-
-function toRow(row: RawRow): ImapMessageRow {
-  return {
-    uid: Number(row.uid),
-    emailId: Number(row.email_id),
-    modseq: Number(row.modseq),
-    keywords: row.kw ? String(row.kw).split(" ").sort() : [],
-  };
 }
 
 /** SQLite implementation of {@link ImapRepository}. */
@@ -121,22 +120,23 @@ export function sqliteImap(db: Db): ImapRepository {
       return done(out);
     },
     messages(mailboxId) {
-      const rows = db.all<RawRow>(
+      return done(messageRows(
+        db,
         `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw
          FROM email_mailboxes m WHERE m.mailbox_id = ? ORDER BY m.uid`,
         mailboxId,
-      );
-      return done(rows.map(toRow));
+      ));
     },
     changedSince(mailboxId, modseq) {
-      const rows = db.all<RawRow>(
+      const rows = messageRows(
+        db,
         `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw
          FROM email_mailboxes m INDEXED BY email_mailboxes_modseq
          WHERE m.mailbox_id = ? AND m.modseq > ?`,
         mailboxId,
         modseq,
       );
-      return done(rows.map(toRow).sort((a, b) => a.uid - b.uid));
+      return done(rows.sort((a, b) => a.uid - b.uid));
     },
     expungedSince(mailboxId, modseq) {
       const rows = db.all<{ uid: number }>(
@@ -149,12 +149,11 @@ export function sqliteImap(db: Db): ImapRepository {
     facts(mailboxId, uids) {
       const out: ImapMessageFactsRow[] = [];
       for (const [first, last] of uids) {
-        const rows = db.all<
-          RawRow & { thread_id: number; size: number; received_at: number; hash: Uint8Array }
-        >(
+        const rows = arrayRows(
+          db,
           `SELECT m.uid, m.email_id, m.modseq, ${KEYWORDS} AS kw, e.thread_id, coalesce(e.imap_size, e.size) AS size,
-             e.received_at, b.hash
-           FROM email_mailboxes m JOIN emails e ON e.id = m.email_id JOIN blobs b ON b.id = e.blob_id
+             e.received_at
+           FROM email_mailboxes m JOIN emails e ON e.id = m.email_id
            WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? ORDER BY m.uid`,
           mailboxId,
           first,
@@ -162,11 +161,10 @@ export function sqliteImap(db: Db): ImapRepository {
         );
         for (const row of rows) {
           out.push({
-            ...toRow(row),
-            threadId: Number(row.thread_id),
-            size: Number(row.size),
-            receivedAt: Number(row.received_at),
-            blobHash: row.hash,
+            ...messageRow(row),
+            threadId: Number(row[4]),
+            size: Number(row[5]),
+            receivedAt: Number(row[6]),
           });
         }
       }
@@ -215,7 +213,7 @@ export function sqliteImap(db: Db): ImapRepository {
           headers: string;
         }
       >(
-        `SELECT m.uid, e.size, e.received_at, e.sent_ms, e.subject, e.headers
+        `SELECT m.uid, coalesce(e.imap_size, e.size) AS size, e.received_at, e.sent_ms, e.subject, e.headers
          FROM email_mailboxes m JOIN emails e ON e.id = m.email_id
          WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?))`,
         mailboxId,
@@ -229,6 +227,19 @@ export function sqliteImap(db: Db): ImapRepository {
         subject: String(row.subject),
         headers: String(row.headers),
       })));
+    },
+    rows(mailboxId, uids) {
+      return done(rowsIn(db, mailboxId, uids));
+    },
+    otherMailboxes(mailboxId, emailIds) {
+      return done(otherMailboxes(db, mailboxId, emailIds));
+    },
+    bodies(mailboxId, uids) {
+      return done(bodiesIn(db, mailboxId, uids));
+    },
+    setKeywords(emailIds, change) {
+      setKeywordsOf(db, emailIds, change);
+      return done(undefined);
     },
     setKeepExpunges(count) {
       db.run("UPDATE imap_settings SET keep_expunges = ?", count);

@@ -45,6 +45,7 @@ export type {
   ImapMessageRow,
   ImapRepository,
   ImapSortRow,
+  KeywordChange,
   UidRanges,
 } from "./imap.ts";
 export { HEADER_MATCH_FUNCTION } from "./email_query.ts";
