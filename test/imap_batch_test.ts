@@ -144,7 +144,7 @@ Deno.test("STORE on a set is all or nothing: one message in a mailbox without th
     const bobTeam = await ref(imap, bob, "Team");
     await imap.copy(id(bob), bobTeam, [[second, second]], await ref(imap, bob, "Private"));
     await share(t, bob, team.id as string, { [alice.accountId]: rights("mayReadItems", "maySetSeen") });
-    const selected = await imap.select(id(alice), "Other Users/bob@example.org/Team");
+    const selected = await imap.select(id(alice), "Other Users/bob/Team");
     const before = await imap.select(id(bob), "Team");
     await assert.rejects(
       imap.storeFlags(id(alice), selected, [[first, second]], { operation: "add", flags: ["\\Seen"] }),

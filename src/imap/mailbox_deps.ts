@@ -18,6 +18,7 @@ export type ImapMessages = Pick<
   | "changes"
   | "facts"
   | "message"
+  | "messages"
   | "storeFlags"
   | "copy"
   | "move"

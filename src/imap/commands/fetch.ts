@@ -30,6 +30,8 @@ type Body<N extends CommandBody["name"]> = CommandBody & { name: N };
 
 /** Messages whose facts are read (and \Seen set) at once: bounded memory, few queries. */
 const BATCH = 500;
+/** Messages whose bytes are read at once when items need them: a few, as each may be megabytes. */
+const BODY_BATCH = 16;
 
 const SEEN_EXTRA: FetchItem[] = [{ kind: "FLAGS" }];
 const SEEN_EXTRA_MODSEQ: FetchItem[] = [{ kind: "FLAGS" }, { kind: "MODSEQ" }];
@@ -72,10 +74,16 @@ export async function fetch(session: ImapSession, command: ImapCommand): Promise
         if (marked === "forbidden") mayStoreSeen = false;
         else seenNow = marked;
       }
-      for (const f of facts) {
+      let bodies = new Map<number, Uint8Array>();
+      for (const [i, f] of facts.entries()) {
         let message: ImapMessage | undefined;
         if (plan.needsMessage) {
-          const raw = await messages.message(viewer, selected.ref, f.uid);
+          // A few messages' bytes per read (one rights check and one query), never a whole batch's.
+          if (i % BODY_BATCH === 0) {
+            const next = facts.slice(i, i + BODY_BATCH).map((m) => m.uid);
+            bodies = await messages.messages(viewer, selected.ref, next);
+          }
+          const raw = bodies.get(f.uid);
           if (!raw) {
             expunged++;
             continue;
