@@ -47,8 +47,13 @@ export class SelectedMailbox {
   modseq: number;
   /** The last SEARCH … RETURN (SAVE) result, as UIDs (RFC 5182 `$`); empty until one is saved. */
   saved: number[] = [];
+  // The client's view in parallel arrays, index = sequence number - 1: small integers in packed arrays
+  // and one shared array per distinct flag set, about 16 bytes a message rather than an object and a
+  // map entry each (a session idling in a 100,000-message mailbox holds all of it).
   #uids: number[];
-  #byUid = new Map<number, KnownMessage>();
+  #emailIds: number[];
+  #modseqs: number[];
+  #flags: (readonly string[])[];
 
   constructor(init: SelectedMailboxInit) {
     this.accountId = init.accountId;
@@ -59,7 +64,9 @@ export class SelectedMailbox {
     this.modseq = init.highestModseq;
     this.readOnly = init.readOnly;
     this.#uids = init.messages.map((m) => m.uid);
-    for (const m of init.messages) this.#byUid.set(m.uid, { ...m, flags: [...m.flags] });
+    this.#emailIds = init.messages.map((m) => m.emailId);
+    this.#modseqs = init.messages.map((m) => m.modseq);
+    this.#flags = init.messages.map((m) => interned(m.flags));
   }
 
   /** The mailbox reference the IMAP mail service takes. */
@@ -96,9 +103,12 @@ export class SelectedMailbox {
     return undefined;
   }
 
-  /** The message of `uid` as the client knows it. */
+  /** The message of `uid` as the client knows it (a copy). */
   message(uid: number): KnownMessage | undefined {
-    return this.#byUid.get(uid);
+    const seq = this.seqOf(uid);
+    if (seq === undefined) return undefined;
+    const i = seq - 1;
+    return { uid, emailId: this.#emailIds[i], modseq: this.#modseqs[i], flags: [...this.#flags[i]] };
   }
 
   /**
@@ -109,7 +119,7 @@ export class SelectedMailbox {
    * and RFC 9051 §6.4.5 expect ("Invalid messageset"). `$` is the saved search result (RFC 5182).
    */
   resolve(set: SequenceSet, byUid: boolean): number[] {
-    if (set === "$") return this.saved.filter((uid) => this.#byUid.has(uid));
+    if (set === "$") return this.saved.filter((uid) => this.seqOf(uid) !== undefined);
     if (byUid) {
       const largest = this.#uids.length ? this.#uids[this.#uids.length - 1] : Math.max(0, this.uidNext - 1);
       const out = new Set<number>();
@@ -143,21 +153,26 @@ export class SelectedMailbox {
   /** Messages the client is told about by EXISTS (new UIDs, above every known one), in UID order. */
   append(messages: readonly KnownMessage[]): void {
     for (const m of [...messages].sort((x, y) => x.uid - y.uid)) {
-      if (this.#byUid.has(m.uid)) continue;
       const last = this.#uids[this.#uids.length - 1];
-      if (last !== undefined && m.uid < last) throw new Error(`UID ${m.uid} arrived below ${last}`);
+      if (last === m.uid) continue;
+      if (last !== undefined && m.uid < last) {
+        if (this.seqOf(m.uid) !== undefined) continue;
+        throw new Error(`UID ${m.uid} arrived below ${last}`);
+      }
       this.#uids.push(m.uid);
-      this.#byUid.set(m.uid, { ...m, flags: [...m.flags] });
+      this.#emailIds.push(m.emailId);
+      this.#modseqs.push(m.modseq);
+      this.#flags.push(interned(m.flags));
       if (m.uid >= this.uidNext) this.uidNext = m.uid + 1;
     }
   }
 
   /** Records flags and MODSEQ the client was told by a FETCH response. */
   update(message: Pick<KnownMessage, "uid" | "modseq" | "flags">): void {
-    const known = this.#byUid.get(message.uid);
-    if (!known) return;
-    known.modseq = message.modseq;
-    known.flags = [...message.flags];
+    const seq = this.seqOf(message.uid);
+    if (seq === undefined) return;
+    this.#modseqs[seq - 1] = message.modseq;
+    this.#flags[seq - 1] = interned(message.flags);
   }
 
   /**
@@ -174,9 +189,13 @@ export class SelectedMailbox {
     }
     if (seqs.length === 0) return seqs;
     seqs.sort((x, y) => y - x);
-    for (const seq of seqs) this.#byUid.delete(this.#uids[seq - 1]);
     // One pass, not a splice per message: expunging thousands of a 100,000-message mailbox stays linear.
-    this.#uids = this.#uids.filter((uid) => this.#byUid.has(uid));
+    const gone = new Set(seqs.map((seq) => seq - 1));
+    const keep = (_: unknown, i: number) => !gone.has(i);
+    this.#uids = this.#uids.filter(keep);
+    this.#emailIds = this.#emailIds.filter(keep);
+    this.#modseqs = this.#modseqs.filter(keep);
+    this.#flags = this.#flags.filter(keep);
     return seqs;
   }
 
@@ -191,4 +210,21 @@ export class SelectedMailbox {
     }
     return low;
   }
+}
+
+/** Flag sets in use, one shared frozen array each (a mailbox has few distinct ones). */
+const FLAG_SETS = new Map<string, readonly string[]>();
+const MAX_FLAG_SETS = 10_000;
+
+/** The shared array for the flag set `flags` (order as given). */
+function interned(flags: readonly string[]): readonly string[] {
+  const key = flags.join(" ");
+  let shared = FLAG_SETS.get(key);
+  if (!shared) {
+    // A bound, not a cache policy: past it the table starts again (arrays already shared stay valid).
+    if (FLAG_SETS.size >= MAX_FLAG_SETS) FLAG_SETS.clear();
+    shared = Object.freeze([...flags]);
+    FLAG_SETS.set(key, shared);
+  }
+  return shared;
 }
