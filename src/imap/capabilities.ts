@@ -1,8 +1,7 @@
 /**
  * The one list of what Postern's IMAP offers (RFC 9051 §7.2.2 CAPABILITY), by the session's
- * standing. Only what works is offered: an extension that needs a selected mailbox (UIDPLUS, MOVE,
- * CONDSTORE, QRESYNC, ESEARCH, SORT, THREAD, BINARY…) joins `SELECTED_STATE` when its commands are
- * wired, and nothing else changes.
+ * standing. Only what works is offered: an extension joins its list when its commands work, and
+ * nothing else changes.
  */
 
 /** Offered in every state: the protocol versions and what does not depend on login. */
@@ -26,10 +25,7 @@ const AUTHENTICATED = [
   "UTF8=ACCEPT",
 ] as const;
 
-/**
- * Extensions of the selected state, added here when SELECT/FETCH/STORE/SEARCH… are wired (next:
- * UIDPLUS, MOVE, CONDSTORE, QRESYNC, ESEARCH, SORT, THREAD=REFERENCES, THREAD=ORDEREDSUBJECT, BINARY).
- */
+/** Extensions of the selected state (FETCH, STORE, SEARCH, COPY/MOVE, EXPUNGE and their options). */
 export const SELECTED_STATE: readonly string[] = [
   "BINARY",
   "CONDSTORE",
