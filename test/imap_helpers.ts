@@ -4,7 +4,7 @@
  * dialogue for what no client sends, and Python's imaplib driven by test/imap_client.py.
  */
 import assert from "node:assert/strict";
-import { freePort, type ServerProcess, startServerProcess } from "./helpers.ts";
+import { freePort, PASSWORD, type ServerProcess, startServerProcess } from "./helpers.ts";
 import { selfSignedCertificate } from "./smtp_submission_helpers.ts";
 import { hasCommand, skipping } from "./smtp_helpers.ts";
 
@@ -41,6 +41,28 @@ export async function startImapProcess(
     ...env,
   }, { logLevel: "info" });
   return Object.assign(server, { imapPort, imapsPort, certPem: await Deno.readTextFile(files.cert) });
+}
+
+/**
+ * Logged-in dialogues over the implicit-TLS listener of `server` for one test: `login` opens one and
+ * logs `who` in with the test password (asserting OK), `closeAll` closes every one opened.
+ */
+export function imapLogins(server: ImapProcess): {
+  login(who: { emailAddress: string }): Promise<ImapTalk>;
+  closeAll(): void;
+} {
+  const talks: ImapTalk[] = [];
+  return {
+    async login(who) {
+      const talk = await ImapTalk.open(server.imapsPort, { implicitTls: true, certPem: server.certPem });
+      talks.push(talk);
+      assert.match((await talk.command(`LOGIN ${who.emailAddress} "${PASSWORD}"`)).at(-1)!, / OK /);
+      return talk;
+    },
+    closeAll() {
+      for (const talk of talks) talk.close();
+    },
+  };
 }
 
 const encoder = new TextEncoder();

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { decodeId } from "../src/model/ids.ts";
 import { ImapFlow } from "imapflow";
 import { cli, HANG_GUARD_MS, PASSWORD, until } from "./helpers.ts";
-import { imapPeersMissing, ImapTalk, startImapProcess } from "./imap_helpers.ts";
+import { imapLogins, imapPeersMissing, ImapTalk, startImapProcess } from "./imap_helpers.ts";
 import {
   createMailbox,
   createUsers,
@@ -75,13 +75,7 @@ Deno.test({
   async fn(t) {
     const dataDir = await Deno.makeTempDir({ prefix: "postern-imap-idle-" });
     const server = await startImapProcess(dataDir);
-    const talks: ImapTalk[] = [];
-    const login = async (who: Who) => {
-      const talk = await ImapTalk.open(server.imapsPort, { implicitTls: true, certPem: server.certPem });
-      talks.push(talk);
-      assert.match((await talk.command(`LOGIN ${who.emailAddress} "${PASSWORD}"`)).at(-1)!, / OK /);
-      return talk;
-    };
+    const { login, closeAll } = imapLogins(server);
     try {
       const target = serverTarget(server.url);
       const [alice, bob] = await createUsers(target, ["alice", "bob"]);
@@ -192,7 +186,7 @@ Deno.test({
         }
       });
     } finally {
-      for (const talk of talks) talk.close();
+      closeAll();
       await server.stop();
       await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
     }

@@ -6,8 +6,7 @@
  * or a grant taken back while selected (BYE, as Dovecot), and bad input.
  */
 import assert from "node:assert/strict";
-import { PASSWORD } from "./helpers.ts";
-import { imapPeersMissing, ImapTalk, startImapProcess } from "./imap_helpers.ts";
+import { imapLogins, imapPeersMissing, startImapProcess } from "./imap_helpers.ts";
 import {
   createMailbox,
   createUsers,
@@ -46,13 +45,7 @@ Deno.test({
   async fn(t) {
     const dataDir = await Deno.makeTempDir({ prefix: "postern-imap-select-" });
     const server = await startImapProcess(dataDir);
-    const talks: ImapTalk[] = [];
-    const login = async (who: Who) => {
-      const talk = await ImapTalk.open(server.imapsPort, { implicitTls: true, certPem: server.certPem });
-      talks.push(talk);
-      assert.match((await talk.command(`LOGIN ${who.emailAddress} "${PASSWORD}"`)).at(-1)!, / OK /);
-      return talk;
-    };
+    const { login, closeAll } = imapLogins(server);
     try {
       const target = serverTarget(server.url);
       const [alice, bob] = await createUsers(target, ["alice", "bob"]);
@@ -207,7 +200,7 @@ Deno.test({
         },
       );
     } finally {
-      for (const talk of talks) talk.close();
+      closeAll();
       await server.stop();
       await Deno.remove(dataDir, { recursive: true }).catch(() => undefined);
     }
