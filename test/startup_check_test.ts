@@ -63,7 +63,7 @@ Deno.test("a database only in memory is checked inline; a file that is not a dat
     }
   }));
 
-Deno.test("postern serve listens before its database check and logs the problems the check finds", () =>
+Deno.test("postern serve logs the problems its background database check finds, and keeps serving", () =>
   withTempDir("postern-startup-check-", async (dir) => {
     const data = `${dir}/data`;
     const first = await startServerProcess(data);
@@ -71,11 +71,10 @@ Deno.test("postern serve listens before its database check and logs the problems
     withDanglingGrants(`${data}/postern.db`);
     const server = await startServerProcess(data);
     try {
-      // The start line comes first; the check's warning follows once the worker has read the file.
+      // The warning comes whenever the worker has read the file (on a file this small, maybe before the start
+      // line: the start does not wait for it, which the 1.2 GB measurement in the README shows).
       await until(() => server.stderr().includes("Database check found"), "the check's warning");
-      const log = server.stderr();
-      assert.ok(log.indexOf("listening on") < log.indexOf("Database check found"), log);
-      assert.match(log, /Database check found 4 problems; run `postern db check --repair`/);
+      assert.match(server.stderr(), /Database check found 4 problems; run `postern db check --repair`/);
       const health = await fetch(`${server.url}/healthz`);
       assert.equal(health.status, 200);
       await health.body?.cancel();
