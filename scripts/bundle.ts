@@ -13,6 +13,7 @@ import { EMBEDDED_HASH_WORKER_KEY } from "../src/auth/password_hasher.ts";
 import { EMBEDDED_PARSE_WORKER_KEY } from "../src/mail/parse_pool.ts";
 import { EMBEDDED_RSA_SIGN_WORKER_KEY } from "../src/mail/rsa_sign_pool.ts";
 import { EMBEDDED_CHECKPOINT_WORKER_KEY } from "../src/store/checkpointer.ts";
+import { EMBEDDED_INTEGRITY_WORKER_KEY } from "../src/store/startup_check.ts";
 
 const root = new URL("../", import.meta.url);
 /** Each worker entry and the `Symbol.for` key its starter looks for. */
@@ -21,6 +22,7 @@ const workers = [
   { entry: "src/mail/parse_worker.ts", key: EMBEDDED_PARSE_WORKER_KEY },
   { entry: "src/mail/rsa_sign_worker.ts", key: EMBEDDED_RSA_SIGN_WORKER_KEY },
   { entry: "src/store/checkpoint_worker.ts", key: EMBEDDED_CHECKPOINT_WORKER_KEY },
+  { entry: "src/store/integrity_worker.ts", key: EMBEDDED_INTEGRITY_WORKER_KEY },
 ];
 
 // A bundle that holds CommonJS packages (libmime, in the parse worker) makes `require` from its own URL,

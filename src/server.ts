@@ -34,7 +34,7 @@ import { createJmap, defaultCore } from "./jmap/mod.ts";
 import { type BackgroundTask, backgroundTask, BUSY_RETRY_MAX_MS } from "./model/background.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type ServiceOptions, type Services } from "./services.ts";
-import { SERVER_HEARTBEAT_MS, startCheckpointer, type StoreCounts } from "./store/mod.ts";
+import { SERVER_HEARTBEAT_MS, startCheckpointer, startupCheck, type StoreCounts } from "./store/mod.ts";
 import { VERSION } from "./version.ts";
 import { MisconfigurationError } from "./model/errors.ts";
 import { hostPort, startMx } from "./mx.ts";
@@ -324,13 +324,18 @@ export async function serve(
     await services.close();
     throw error;
   }
-  const check = await services.store.integrity.check();
-  if (!check.ok) {
+  // The database check reads the whole file: in a worker, while the server serves (store/startup_check.ts).
+  const databaseCheck = startupCheck(config.databasePath, services.store.integrity);
+  const checkStarted = performance.now();
+  databaseCheck.report.then((check) => {
+    const seconds = ((performance.now() - checkStarted) / 1000).toFixed(1);
+    if (check.ok) return log.info("Database check passed in {seconds} s", { seconds });
     log.warn("Database check found {count} problems; run `postern db check --repair`", {
       count: check.dangling.length + check.integrity.length,
+      integrity: check.integrity.slice(0, 20),
       dangling: check.dangling.slice(0, 20),
     });
-  }
+  }, (error) => log.warn("Database check could not run: {error}", { error: error.message }));
   warnIfProxiedWithoutTrust(config, log);
   // The MX binds before the first admin is made too, and before the start line (which tests and scripts
   // wait for) so that line names every listener.
@@ -553,6 +558,7 @@ export async function serve(
   if (registration !== undefined) {
     await services.store.servers.unregister(registration).catch(() => undefined);
   }
+  databaseCheck.stop();
   await checkpoints?.close();
   await app.close();
   log.info("Postern stopped");

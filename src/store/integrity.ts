@@ -22,17 +22,36 @@ export interface IntegrityChecker {
   check(options?: { repair?: boolean }): Promise<IntegrityReport>;
 }
 
-interface ForeignKeyViolation {
+/** One row of `PRAGMA foreign_key_check`. */
+export interface ForeignKeyViolation {
   table: string;
   rowid: number | null;
   parent: string;
   fkid: number;
 }
 
-/** SQLite implementation of {@link IntegrityChecker}. */
-export function sqliteIntegrity(db: Db): IntegrityChecker {
+/** The part of a SQLite connection the checks use (node:sqlite's DatabaseSync has it). */
+export interface CheckedConnection {
+  prepare(sql: string): {
+    all(...params: (number | string)[]): unknown[];
+    get(...params: (number | string)[]): unknown;
+    run(...params: (number | string)[]): { changes: number | bigint };
+  };
+  exec(sql: string): void;
+}
+
+/**
+ * SQLite's integrity check and the foreign-key check on `raw`, read only: what
+ * {@link IntegrityChecker.check} reports without repairing. Also run by the start's background check
+ * (integrity_worker.ts) on a connection of its own.
+ */
+export function findProblems(raw: CheckedConnection): {
+  integrity: string[];
+  violations: ForeignKeyViolation[];
+  dangling: DanglingRow[];
+} {
   const describe = (v: ForeignKeyViolation): DanglingRow => {
-    const fk = db.raw.prepare(`PRAGMA foreign_key_list(${quoteIdent(v.table)})`).all() as {
+    const fk = raw.prepare(`PRAGMA foreign_key_list(${quoteIdent(v.table)})`).all() as {
       id: number;
       from: string;
       to: string;
@@ -40,21 +59,25 @@ export function sqliteIntegrity(db: Db): IntegrityChecker {
     const columns = fk.filter((f) => f.id === v.fkid).map((f) => f.from);
     let detail = `${v.table} row ${v.rowid ?? "?"} references a missing ${v.parent}`;
     if (v.rowid !== null && columns.length) {
-      const row = db.raw.prepare(
+      const row = raw.prepare(
         `SELECT ${columns.map(quoteIdent).join(", ")} FROM ${quoteIdent(v.table)} WHERE rowid = ?`,
       ).get(v.rowid) as Record<string, unknown> | undefined;
       if (row) detail += ` (${columns.map((c) => `${c}=${row[c]}`).join(", ")})`;
     }
     return { table: v.table, rowid: v.rowid, references: v.parent, detail };
   };
+  const integrity = (raw.prepare("PRAGMA integrity_check").all() as { integrity_check: string }[])
+    .map((r) => r.integrity_check)
+    .filter((m) => m !== "ok");
+  const violations = raw.prepare("PRAGMA foreign_key_check").all() as ForeignKeyViolation[];
+  return { integrity, violations, dangling: violations.map(describe) };
+}
 
+/** SQLite implementation of {@link IntegrityChecker}. */
+export function sqliteIntegrity(db: Db): IntegrityChecker {
   return {
     check(options = {}) {
-      const integrity = (db.raw.prepare("PRAGMA integrity_check").all() as { integrity_check: string }[])
-        .map((r) => r.integrity_check)
-        .filter((m) => m !== "ok");
-      const violations = db.raw.prepare("PRAGMA foreign_key_check").all() as unknown as ForeignKeyViolation[];
-      const dangling = violations.map(describe);
+      const { integrity, violations, dangling } = findProblems(db.raw);
       let repaired = 0;
       if (options.repair && violations.length) {
         db.raw.exec("BEGIN IMMEDIATE");

@@ -65,6 +65,7 @@ export {
 } from "./backup_files.ts";
 export { storedSchemaVersion } from "./connection.ts";
 export { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
+export { EMBEDDED_INTEGRITY_WORKER_KEY, type StartupCheck, startupCheck } from "./startup_check.ts";
 export { type DataLock, lockPathOf, tryExclusiveLock } from "./data_lock.ts";
 export type { IdentityRecord, IdentityRepository } from "./identities.ts";
 export type {
