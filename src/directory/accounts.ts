@@ -1,5 +1,5 @@
 import type { DirectoryCaches } from "../cache/mod.ts";
-import { membershipSightChanges } from "./mailbox_sight.ts";
+import { membershipSightChanges, SHARER_GONE } from "./mailbox_sight.ts";
 import { createDefaultMailboxes } from "./default_mailboxes.ts";
 import { passwordWeakness } from "./password_policy.ts";
 import { forwardTargets } from "./forward_targets.ts";
@@ -262,6 +262,10 @@ export class AccountService {
       const members = account.type === "Group" ? await this.store.accounts.memberIds(id) : [];
       // Accounts it shared with lose it from their sessions: their cached session state must go.
       const grantees = (await this.sharedWith(id)).filter((g) => !members.includes(g));
+      // And their push listeners and IDLE sessions must hear of it, in a log that outlives this account's.
+      const sharedTo = new Set(
+        (await this.store.acl.givenBy(id)).map((g) => g.granteeId).filter((g) => g !== id),
+      );
       // Mailboxes of others that were shared with it lose that grant from their shareWith: a change.
       const sharedWithIt = (await this.store.acl.heldBy(id))
         .filter((g) => g.objectType === "Mailbox" && g.objectId !== null && g.ownerId !== id);
@@ -290,6 +294,12 @@ export class AccountService {
             accountId: g.ownerId,
           })),
           ...sight,
+          ...[...sharedTo].map((granteeId): Change => ({
+            type: SHARER_GONE,
+            objectId: id,
+            kind: "destroyed",
+            accountId: granteeId,
+          })),
         ],
         events: [
           ...[...members, ...grantees].map((m): InvalidationEvent => ({
