@@ -4,14 +4,16 @@
  * and storing the answer (a hook on its repository), process A writes and commits, B applies A's
  * invalidation (as its next request would), and only then does B's fill finish. The stale answer must
  * not be cached: each case checks what B answers next. Covered: the account by id (disabled), the
- * login (created after a negative answer), OAuth token families (revoked), opened tokens (the account
- * renamed, so the key material moved) and OAuth clients (deleted).
+ * login (created after a negative answer), the verified Authorization header (password changed),
+ * OAuth token families (revoked), opened tokens (the account renamed, so the key material moved)
+ * and OAuth clients (deleted).
  */
 import assert from "node:assert/strict";
 import { encodeId } from "../src/model/ids.ts";
 import type { OAuthClient } from "../src/model/oauth.ts";
 import { openServices, type Services } from "../src/services.ts";
-import { PASSWORD } from "./helpers.ts";
+import { AuthError } from "../src/model/errors.ts";
+import { basic, PASSWORD } from "./helpers.ts";
 
 const SCOPES = ["offline_access", "urn:ietf:params:jmap:mail"];
 
@@ -128,6 +130,19 @@ Deno.test("a login read as unknown before it was created elsewhere is not rememb
     hold.release();
     assert.equal(await filling, undefined);
     assert.equal(await p.b.accounts.idByLogin("late@example.org"), late.id);
+  }));
+
+Deno.test("a password verified before it was changed elsewhere does not stay a verified header", () =>
+  withPair(async (p) => {
+    const authorization = basic("u@example.org", PASSWORD);
+    const hold = holdAfterRead(p.b.store.credentials, "listByAccount");
+    const filling = p.b.authenticator.authenticate(authorization, "192.0.2.1");
+    await hold.read;
+    await p.a.accounts.update(p.accountId, { password: `${PASSWORD} changed` });
+    await p.b.sync();
+    hold.release();
+    assert.equal((await filling).accountId, p.accountId);
+    await assert.rejects(p.b.authenticator.authenticate(authorization, "192.0.2.1"), AuthError);
   }));
 
 Deno.test("a token family read before it was revoked elsewhere is not cached after the revocation", () =>
