@@ -2,13 +2,16 @@
  * EventSource push (RFC 8620 §7.3): a listener hears a StateChange for each write that changes a
  * state it can see (its own account, and an account sharing a mailbox with it), with the states the
  * methods report; types filter it, closeafter=state ends the stream after one event, ping keeps it
- * alive; bad parameters are 400 and missing credentials 401.
+ * alive; bad parameters are 400 and missing credentials 401. A deleted sharer is heard by those it
+ * shared with (directly or through a group), as a StateChange naming its account.
  */
 import assert from "node:assert/strict";
 import type { TestApp } from "./helpers.ts";
 import { imported, message } from "./email_helpers.ts";
 import {
+  adminSetAccounts,
   createMailbox,
+  createUsers,
   mailboxesByName,
   mailCall,
   type Obj,
@@ -220,6 +223,46 @@ Deno.test("a read-only grantee hears nothing of the owner's private mailboxes, i
     } finally {
       await own.close();
       await sharer.close();
+    }
+  });
+});
+
+Deno.test("a deleted sharer is pushed to its grantees, directly or through a group, and to no one else", async () => {
+  await withAliceAndBob(async (t, alice, bob) => {
+    const [carol, dave] = await createUsers(t, ["carol", "dave"]);
+    const { created } = await adminSetAccounts(t, {
+      create: { team: { "@type": "Group", name: "team", domainId: "b" } },
+    });
+    const team = (created as Record<string, Obj>).team.id as string;
+    await adminSetAccounts(t, { update: { [bob.accountId]: { memberGroupIds: [team] } } });
+    const shared = (await createMailbox(t, alice, { name: "Shared" })).id as string;
+    await share(t, alice, shared, {
+      [team]: rights("mayReadItems"),
+      [carol.accountId]: rights("mayReadItems"),
+    });
+    const throughGroup = await Events.open(t, bob);
+    const direct = await Events.open(t, carol, "types=Email&closeafter=no&ping=0");
+    const bystander = await Events.open(t, dave);
+    try {
+      await adminSetAccounts(t, { destroy: [alice.accountId] });
+      const heard = async (events: Events) => {
+        for (;;) {
+          const event = await events.next();
+          assert.ok(event, "the stream ended");
+          const changed = event.data.changed as Record<string, Record<string, string>>;
+          if (changed?.[alice.accountId]) return changed[alice.accountId];
+        }
+      };
+      assert.deepEqual(Object.keys(await heard(throughGroup)).sort(), ["Email", "Mailbox", "Thread"]);
+      assert.deepEqual(Object.keys(await heard(direct)), ["Email"]);
+      // Dave's first event is his own write after the deletion, never the deleted account.
+      await imported(t, dave, message("Subject: own\n\nhis\n"));
+      const own = await bystander.next();
+      assert.deepEqual(Object.keys(own?.data.changed as Obj), [dave.accountId], JSON.stringify(own));
+    } finally {
+      await throughGroup.close();
+      await direct.close();
+      await bystander.close();
     }
   });
 });

@@ -87,6 +87,8 @@ export class JmapSocket {
 export class EventStream {
   /** Event names received so far. */
   readonly events: string[] = [];
+  /** The data lines received so far (a StateChange's JSON). */
+  readonly data: string[] = [];
   /** Resolves when the server ended the stream. */
   readonly ended: Promise<void>;
   #stopped = false;
@@ -94,12 +96,17 @@ export class EventStream {
   private constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>) {
     this.ended = (async () => {
       const decoder = new TextDecoder();
+      let pending = "";
       for (;;) {
         const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
         if (done) return;
-        for (const match of decoder.decode(value, { stream: true }).matchAll(/^event: (.*)$/gm)) {
-          this.events.push(match[1]);
-        }
+        // Whole lines only: a chunk may end in the middle of one.
+        pending += decoder.decode(value, { stream: true });
+        const end = pending.lastIndexOf("\n") + 1;
+        const lines = pending.slice(0, end);
+        pending = pending.slice(end);
+        for (const match of lines.matchAll(/^event: (.*)$/gm)) this.events.push(match[1]);
+        for (const match of lines.matchAll(/^data: (.*)$/gm)) this.data.push(match[1]);
       }
     })();
   }

@@ -6,14 +6,14 @@ import type { Store } from "../store/mod.ts";
 export class GrantService {
   constructor(private readonly store: Store) {}
 
-  /** Grants `rights` on `owner`'s object to `grantee` (replacing an earlier grant of the same object). */
+  /**
+   * Grants `rights` on `owner`'s object to `grantee` (replacing an earlier grant of the same object),
+   * as a bare row: no change-log row and no invalidation, so nobody's session or push hears of it. It
+   * seeds raw ACL rows (tests of stale grants); sharing goes through MailboxService (Mailbox/set
+   * shareWith, MailboxGrant delete), which logs and invalidates in the same transaction.
+   */
   grant(grant: Omit<AclGrant, "id">): Promise<number> {
     return this.store.acl.grant(grant);
-  }
-
-  /** Removes a grant. */
-  revoke(id: number): Promise<boolean> {
-    return this.store.acl.revoke(id);
   }
 
   /** Grants an account holds. */

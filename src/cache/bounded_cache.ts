@@ -1,6 +1,12 @@
 /**
  * A bounded LRU cache with TTLs and negative entries ("known not to exist"). Negative entries have their
  * own TTL because they are the riskier kind: a stale one makes a freshly created object invisible.
+ *
+ * A fill (read the database, then store the answer) can race an invalidation: the read happens before
+ * a write commits, the write's invalidation runs, and only then is the stale answer stored, after
+ * the deletion that should have dropped it. So a fill takes {@linkcode BoundedCache.epoch} before its
+ * read and passes it to `set`/`setNegative`, which refuse to store an answer that an invalidation
+ * applied in between would have removed.
  */
 
 /** Settings that may change while the cache is in use. */
@@ -46,6 +52,12 @@ interface Entry<V> {
   hit: CacheLookup<V>;
 }
 
+/** Invalidations remembered for fills under way; a fill that started before the oldest is refused. */
+const REMEMBERED_INVALIDATIONS = 64;
+
+/** What one invalidation removed: entries whose key, value and kind match. */
+type Removed<K, V> = (key: K, value: V | undefined, negative: boolean) => boolean;
+
 /** Recency is refreshed at most this often per entry: an LRU to the second costs two Map writes less. */
 const TOUCH_INTERVAL_MS = 1000;
 
@@ -62,6 +74,10 @@ export class BoundedCache<K, V> {
   readonly #now: () => number;
   #settings: BoundedCacheSettings;
   readonly #counts = { hits: 0, misses: 0, negativeHits: 0, evictions: 0, invalidations: 0 };
+  /** Invalidations applied so far (whether or not they removed an entry). */
+  #epoch = 0;
+  /** The last invalidations, oldest first: the one at index i was number `#epoch - length + i + 1`. */
+  readonly #recent: Removed<K, V>[] = [];
 
   constructor(options: BoundedCacheOptions) {
     this.name = options.name;
@@ -102,18 +118,35 @@ export class BoundedCache<K, V> {
     return entry.hit;
   }
 
-  /** Stores a value, replacing any entry (positive or negative) for `key`. */
-  set(key: K, value: V): void {
-    this.#store(key, value, false);
+  /**
+   * The invalidation epoch: take it before reading what a fill will store, and pass it to
+   * {@linkcode set} or {@linkcode setNegative} with the answer.
+   */
+  epoch(): number {
+    return this.#epoch;
   }
 
-  /** Records that `key` is known not to exist. */
-  setNegative(key: K): void {
+  /**
+   * Stores a value, replacing any entry (positive or negative) for `key`. With `since` (an
+   * {@linkcode epoch} taken before the value was read), nothing is stored when an invalidation applied
+   * since then would have removed it; returns whether it was stored.
+   */
+  set(key: K, value: V, since?: number): boolean {
+    if (since !== undefined && this.#invalidatedSince(since, key, value, false)) return false;
+    this.#store(key, value, false);
+    return true;
+  }
+
+  /** Records that `key` is known not to exist; `since` as for {@linkcode set}. */
+  setNegative(key: K, since?: number): boolean {
+    if (since !== undefined && this.#invalidatedSince(since, key, undefined, true)) return false;
     this.#store(key, undefined, true);
+    return true;
   }
 
   /** Removes the entry for `key`; returns whether there was one. */
   delete(key: K): boolean {
+    this.#invalidated((k) => k === key);
     const removed = this.#entries.delete(key);
     if (removed) this.#counts.invalidations++;
     return removed;
@@ -121,6 +154,7 @@ export class BoundedCache<K, V> {
 
   /** Removes every entry. */
   clear(): void {
+    this.#invalidated(() => true);
     this.#counts.invalidations += this.#entries.size;
     this.#entries.clear();
   }
@@ -132,6 +166,7 @@ export class BoundedCache<K, V> {
 
   /** Removes entries matching `predicate` (`value` is undefined for a negative entry); returns the count. */
   deleteWhere(predicate: (key: K, value: V | undefined, negative: boolean) => boolean): number {
+    this.#invalidated(predicate);
     let removed = 0;
     for (const [key, entry] of this.#entries) {
       if (predicate(key, entry.value, entry.negative)) {
@@ -152,6 +187,24 @@ export class BoundedCache<K, V> {
   /** A snapshot of the counters. */
   stats(): CacheStats {
     return { name: this.name, ...this.#counts, size: this.#entries.size };
+  }
+
+  #invalidated(removed: Removed<K, V>): void {
+    this.#epoch++;
+    this.#recent.push(removed);
+    if (this.#recent.length > REMEMBERED_INVALIDATIONS) this.#recent.shift();
+  }
+
+  /** Whether an invalidation after epoch `since` would have removed this entry (or is forgotten). */
+  #invalidatedSince(since: number, key: K, value: V | undefined, negative: boolean): boolean {
+    const missed = this.#epoch - since;
+    if (missed <= 0) return false;
+    // Invalidations this old are no longer remembered: storing is refused, which is always safe.
+    if (missed > this.#recent.length) return true;
+    for (let i = this.#recent.length - missed; i < this.#recent.length; i++) {
+      if (this.#recent[i](key, value, negative)) return true;
+    }
+    return false;
   }
 
   #store(key: K, value: V | undefined, negative: boolean): void {

@@ -149,3 +149,45 @@ Deno.test("cache recency moves at most once a second, so a burst of hits costs n
   assert.equal(cache.get("c").status, "miss");
   assert.equal(cache.get("b").status, "hit");
 });
+
+Deno.test("a fill that read before an invalidation of its key is not stored, whatever the kind", () => {
+  const { cache } = makeCache({ negativeTtlMs: 1_000 });
+  for (
+    const invalidate of [
+      () => cache.delete("alice"),
+      () => cache.deleteWhere((_, value) => value === 17),
+      () => cache.clear(),
+    ]
+  ) {
+    const since = cache.epoch();
+    invalidate();
+    assert.equal(cache.set("alice", 17, since), false);
+    assert.equal(cache.get("alice").status, "miss");
+  }
+  // A negative answer read before a write that may have created the key (clearNegative).
+  const since = cache.epoch();
+  cache.clearNegative();
+  assert.equal(cache.setNegative("test", since), false);
+  assert.equal(cache.get("test").status, "miss");
+});
+
+Deno.test("a fill is stored when what was invalidated meanwhile does not concern it", () => {
+  const { cache } = makeCache({ negativeTtlMs: 1_000 });
+  const since = cache.epoch();
+  cache.delete("bob");
+  cache.deleteWhere((_, value) => value === 99);
+  cache.clearNegative();
+  assert.equal(cache.set("alice", 17, since), true);
+  assert.deepEqual(cache.get("alice"), { status: "hit", value: 17 });
+  // Without an epoch, set stores as before.
+  cache.delete("carol");
+  assert.equal(cache.set("carol", 3), true);
+});
+
+Deno.test("a fill older than the invalidations the cache remembers is refused", () => {
+  const { cache } = makeCache();
+  const since = cache.epoch();
+  for (let i = 0; i < 65; i++) cache.delete(`other-${i}`);
+  assert.equal(cache.set("alice", 17, since), false);
+  assert.equal(cache.set("alice", 17, cache.epoch()), true);
+});

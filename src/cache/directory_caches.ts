@@ -31,9 +31,6 @@ export interface InvalidationSource {
   lastId(): number;
 }
 
-/** Accounts and token families whose last change is remembered one by one; past that, all at once. */
-const MAX_TRACKED_GENERATIONS = 10_000;
-
 /**
  * The directory's cache namespaces and the one place that turns invalidation events into cache
  * deletions, whether the event was emitted here or read from another process's log.
@@ -51,11 +48,6 @@ export class DirectoryCaches {
   #fullCheckDue = true;
   readonly #fullCheckTimer: ReturnType<typeof setInterval>;
   #listeners: ((event: InvalidationEvent) => void | Promise<void>)[] = [];
-  // Generations of what a verified header depends on: every applied event that can revoke one moves
-  // the sequence, and records it against the account (or token family) it concerns.
-  #generation = 0;
-  readonly #changedAt = new Map<string, number>();
-  #allChangedAt = 0;
 
   constructor(settings: DirectoryCacheSettings, private readonly source: InvalidationSource) {
     const ms = (s: number) => s * 1000;
@@ -86,39 +78,21 @@ export class DirectoryCaches {
   }
 
   /**
-   * The current credential generation: take it before reading a credential, and hand it to
-   * {@linkcode cacheVerified} with the result.
+   * The current credential generation (the verified-header cache's epoch): take it before reading a
+   * credential, and hand it to {@linkcode cacheVerified} with the result.
    */
   credentialGeneration(): number {
-    return this.#generation;
+    return this.authHeaders.epoch();
   }
 
   /**
-   * Caches what a header proved, unless its account or token family changed after `generation` (when
-   * the verification started). A verification that raced a password change, a disable or a revocation
-   * would otherwise be cached after the invalidation that should have dropped it. Returns whether it
-   * was cached.
+   * Caches what a header proved, unless an invalidation applied after `generation` (when the
+   * verification started) dropped that account's or token family's headers: a verification that raced
+   * a password change, a disable or a revocation would otherwise be cached after the invalidation that
+   * should have dropped it. Returns whether it was cached.
    */
   cacheVerified(key: string, credential: VerifiedCredential, generation: number): boolean {
-    const changedSince = (name: string) => (this.#changedAt.get(name) ?? 0) > generation;
-    if (
-      this.#allChangedAt > generation || changedSince(`account:${credential.accountId}`) ||
-      (credential.method === "accessToken" && changedSince(`grant:${credential.credentialId}`))
-    ) {
-      return false;
-    }
-    this.authHeaders.set(key, credential);
-    return true;
-  }
-
-  #changed(name?: string): void {
-    this.#generation++;
-    if (name === undefined || this.#changedAt.size >= MAX_TRACKED_GENERATIONS) {
-      // Forgetting the per-name generations is safe: every verification under way is then refused.
-      this.#changedAt.clear();
-      this.#allChangedAt = this.#generation;
-    }
-    if (name !== undefined) this.#changedAt.set(name, this.#generation);
+    return this.authHeaders.set(key, credential, generation);
   }
 
   /** Calls `listener` for every applied event (local or remote), e.g. to reload settings. */
@@ -163,11 +137,9 @@ export class DirectoryCaches {
       case "account":
         this.accountById.delete(event.accountId);
         for (const key of event.keys) this.accountByLogin.delete(key.toLowerCase());
-        this.#changed(`account:${event.accountId}`);
         this.authHeaders.deleteWhere((_, value) => value?.accountId === event.accountId);
         break;
       case "credentials":
-        this.#changed(`account:${event.accountId}`);
         this.authHeaders.deleteWhere((_, value) => value?.accountId === event.accountId);
         break;
       case "domain":
@@ -180,25 +152,21 @@ export class DirectoryCaches {
         this.accountByLogin.clearNegative();
         break;
       case "all":
-        this.#changed();
         this.accountById.clear();
         this.accountByLogin.clear();
         this.authHeaders.clear();
         break;
       case "oauthGrant":
-        this.#changed(`grant:${event.grantId}`);
         this.authHeaders.deleteWhere((_, value) =>
           value?.method === "accessToken" && value.credentialId === event.grantId
         );
         break;
       case "oauthClient":
-        this.#changed();
         this.authHeaders.deleteWhere((_, value) => value?.method === "accessToken");
         break;
       case "settings":
         // A new token key (OidcProvider) revokes every token at once.
         if (event.name === "OidcProvider") {
-          this.#changed();
           this.authHeaders.deleteWhere((_, value) => value?.method === "accessToken");
         }
         break;

@@ -1,5 +1,5 @@
 import type { DirectoryCaches } from "../cache/mod.ts";
-import { membershipSightChanges } from "./mailbox_sight.ts";
+import { membershipSightChanges, SHARER_GONE } from "./mailbox_sight.ts";
 import { createDefaultMailboxes } from "./default_mailboxes.ts";
 import { passwordWeakness } from "./password_policy.ts";
 import { forwardTargets } from "./forward_targets.ts";
@@ -40,14 +40,19 @@ export class AccountService {
     private readonly deps: { hasher: PasswordHashing; options: AccountServiceOptions },
   ) {}
 
-  /** An account by id (cached), or undefined. */
+  /**
+   * An account by id (cached), or undefined. The answer is cached only if no invalidation of it was
+   * applied while it was read (src/cache/bounded_cache.ts, fills).
+   */
   async get(id: number): Promise<Account | undefined> {
-    const cached = this.caches.accountById.get(id);
+    const cache = this.caches.accountById;
+    const cached = cache.get(id);
     if (cached.status === "hit") return cached.value;
     if (cached.status === "negative") return undefined;
+    const since = cache.epoch();
     const account = await this.store.accounts.get(id);
-    if (account) this.caches.accountById.set(id, account);
-    else this.caches.accountById.setNegative(id);
+    if (account) cache.set(id, account, since);
+    else cache.setNegative(id, since);
     return account;
   }
 
@@ -70,9 +75,12 @@ export class AccountService {
    */
   async idByLogin(login: string): Promise<number | undefined> {
     const key = normalizeLogin(login);
-    const cached = this.caches.accountByLogin.get(key);
+    const cache = this.caches.accountByLogin;
+    const cached = cache.get(key);
     if (cached.status === "hit") return cached.value;
     if (cached.status === "negative") return undefined;
+    // A login created while this one is read must not be remembered as unknown (nor a renamed one).
+    const since = cache.epoch();
     let id: number | undefined;
     const at = key.lastIndexOf("@");
     if (at > 0) id = await this.store.accounts.idByAddress(key.slice(0, at), key.slice(at + 1));
@@ -80,8 +88,8 @@ export class AccountService {
       const ids = await this.store.accounts.idsByName(key);
       id = ids.length === 1 ? ids[0] : undefined;
     }
-    if (id === undefined) this.caches.accountByLogin.setNegative(key);
-    else this.caches.accountByLogin.set(key, id);
+    if (id === undefined) cache.setNegative(key, since);
+    else cache.set(key, id, since);
     return id;
   }
 
@@ -254,6 +262,10 @@ export class AccountService {
       const members = account.type === "Group" ? await this.store.accounts.memberIds(id) : [];
       // Accounts it shared with lose it from their sessions: their cached session state must go.
       const grantees = (await this.sharedWith(id)).filter((g) => !members.includes(g));
+      // And their push listeners and IDLE sessions must hear of it, in a log that outlives this account's.
+      const sharedTo = new Set(
+        (await this.store.acl.givenBy(id)).map((g) => g.granteeId).filter((g) => g !== id),
+      );
       // Mailboxes of others that were shared with it lose that grant from their shareWith: a change.
       const sharedWithIt = (await this.store.acl.heldBy(id))
         .filter((g) => g.objectType === "Mailbox" && g.objectId !== null && g.ownerId !== id);
@@ -282,6 +294,12 @@ export class AccountService {
             accountId: g.ownerId,
           })),
           ...sight,
+          ...[...sharedTo].map((granteeId): Change => ({
+            type: SHARER_GONE,
+            objectId: id,
+            kind: "destroyed",
+            accountId: granteeId,
+          })),
         ],
         events: [
           ...[...members, ...grantees].map((m): InvalidationEvent => ({

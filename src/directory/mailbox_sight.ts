@@ -9,6 +9,14 @@ import type { Store } from "./deps.ts";
 export const MAILBOX_VIEW = "MailboxView";
 
 /**
+ * The change-log type recording that an account which shared mailboxes was deleted: one row in the
+ * account of each grantee it shared with (an account or a group), with the deleted account as
+ * object_id. The deleted account's own log goes with it, so this is the row that reaches those who
+ * saw its mailboxes (push, IMAP IDLE); it is no JMAP type.
+ */
+export const SHARER_GONE = "SharerGone";
+
+/**
  * What a change of an account's groups does to the mailboxes it sees through them (RFC 8621 §2.2 through
  * RFC 9670 sharing): a mailbox shared with a group it joins comes into view, one shared with a group it
  * leaves (or a group deleted) goes out of view, unless the account sees it through a grant of its own or

@@ -19,7 +19,7 @@ export type { SettingsApplier, SettingsEffect, SettingsMap, StoredSettingProblem
 export { bootstrap } from "./bootstrap.ts";
 export type { BootstrapResult } from "./bootstrap.ts";
 export { ChangeService } from "./changes.ts";
-export { MAILBOX_VIEW } from "./mailbox_sight.ts";
+export { MAILBOX_VIEW, SHARER_GONE } from "./mailbox_sight.ts";
 export { reserveId } from "./snapshot_ids.ts";
 export { CREDENTIAL_KEY_SETTING, isCredentialKey, isKeyedHash, KeyedSecrets } from "./keyed_secrets.ts";
 export type { Store } from "./deps.ts";

@@ -35,6 +35,11 @@ type ClientFields = Omit<OAuthClient, "id" | "createdAt" | "updatedAt">;
 export class ClientService implements ClientLookup {
   readonly #byId = new Map<number, OAuthClient | null>();
   readonly #idByClientId = new Map<string, number>();
+  /**
+   * Moves on every forget: a lookup stores what it read only if no forget ran while it read, so a
+   * client changed or deleted meanwhile is not remembered as it was (see src/cache/bounded_cache.ts).
+   */
+  #epoch = 0;
 
   constructor(
     private readonly store: Store,
@@ -46,6 +51,7 @@ export class ClientService implements ClientLookup {
 
   /** Drops a cached client (another process changed it). */
   forget(id?: number): void {
+    this.#epoch++;
     if (id === undefined) {
       this.#byId.clear();
       this.#idByClientId.clear();
@@ -60,17 +66,19 @@ export class ClientService implements ClientLookup {
   async byId(id: number): Promise<OAuthClient | undefined> {
     const cached = this.#byId.get(id);
     if (cached !== undefined) return cached ?? undefined;
+    const since = this.#epoch;
     const client = await this.store.oauth.client(id);
-    this.#byId.set(id, client ?? null);
+    if (since === this.#epoch) this.#byId.set(id, client ?? null);
     return client;
   }
 
   async byClientId(clientId: string): Promise<OAuthClient | undefined> {
     const id = this.#idByClientId.get(clientId);
     if (id !== undefined) return await this.byId(id);
+    const since = this.#epoch;
     const client = await this.store.oauth.clientByClientId(clientId);
     // Only found clients are remembered: an unknown client_id must not fill the cache.
-    if (client) {
+    if (client && since === this.#epoch) {
       if (this.#idByClientId.size >= 10_000) this.#idByClientId.clear();
       this.#idByClientId.set(clientId, client.id);
       this.#byId.set(client.id, client);

@@ -403,8 +403,10 @@ export class TokenService {
   private async grant(id: number): Promise<OAuthGrant | undefined> {
     const cached = this.#grants.get(id);
     if (cached.status === "hit" && cached.value.expiresAt > Date.now()) return cached.value;
+    // A revocation applied while the row was read must not be undone by storing the row it deleted.
+    const since = this.#grants.epoch();
     const grant = await this.deps.store.oauth.grant(id);
-    if (grant) this.#grants.set(id, grant);
+    if (grant) this.#grants.set(id, grant, since);
     else this.#grants.delete(id);
     return grant;
   }
@@ -427,6 +429,9 @@ export class TokenService {
   private async open(token: string, kind: ClearClaims["kind"]) {
     const key = this.deps.tokenKey(token);
     const cached = this.#opened.get(key);
+    // Taken before the account and key material are read: a password change applied meanwhile keeps
+    // the claims opened with the old material out of the cache.
+    const since = this.#opened.epoch();
     const clear = cached.status === "hit" ? cached.value : readClearClaims(token);
     if (!clear || clear.kind !== kind || clear.expiresAt * 1000 <= Date.now()) return undefined;
     const [client, account] = await Promise.all([
@@ -436,7 +441,7 @@ export class TokenService {
     if (!client || !account?.enabled || account.type !== "User") return undefined;
     const material = await this.material(client, account);
     const claims = cached.status === "hit" ? cached.value : openToken(token, material);
-    if (claims && cached.status !== "hit") this.#opened.set(key, claims);
+    if (claims && cached.status !== "hit") this.#opened.set(key, claims, since);
     return claims && { claims, client, account, material };
   }
 

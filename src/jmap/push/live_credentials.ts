@@ -76,6 +76,9 @@ export class LiveCredentials {
 
   constructor(private readonly deps: LiveCredentialDeps) {
     deps.onInvalidation((event) => {
+      // A verification under way may have read what this event changes: checks from now on start
+      // their own instead of joining it (the connection whose check it is re-checks, see Watched).
+      this.#verifying.clear();
       if (this.#connections.size === 0) return;
       const all = concernsAll(event);
       const accountId = "accountId" in event ? event.accountId : undefined;
@@ -127,7 +130,9 @@ export class LiveCredentials {
     const result = this.deps.authenticate(authorization, clientAddress);
     if (!(result instanceof Promise)) return result;
     this.#verifying.set(authorization, result);
-    return result.finally(() => this.#verifying.delete(authorization));
+    return result.finally(() => {
+      if (this.#verifying.get(authorization) === result) this.#verifying.delete(authorization);
+    });
   }
 
   #forget(watched: Watched): void {

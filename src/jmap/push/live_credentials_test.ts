@@ -165,3 +165,42 @@ Deno.test("closeAll ends every open connection once, and any opened afterwards a
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(f.syncs(), syncs, "the coherence timer stopped");
 });
+
+Deno.test("a connection checked for an event does not join a verification that started before it", async () => {
+  // Two connections with one Authorization; the first one's check is under way (held) when the
+  // credential is revoked and its event arrives.
+  const held: ((principal: Principal) => void)[] = [];
+  let revokedNow = false;
+  const listeners: ((event: InvalidationEvent) => void)[] = [];
+  const live = new LiveCredentials({
+    authenticate: () =>
+      revokedNow
+        ? Promise.reject(new AuthError("revoked", "invalid", "Basic"))
+        : new Promise<Principal>((resolve) => held.push(resolve)),
+    onInvalidation: (listener) => listeners.push(listener),
+    sync: () => undefined,
+    log: getLogger(["postern", "test"]),
+  });
+  const revoked: string[] = [];
+  const open = (name: string) =>
+    live.watch({
+      authorization: "Basic alice",
+      clientAddress: "127.0.0.1",
+      accountId: 1,
+      revoked: () => revoked.push(name),
+      shutdown: () => {},
+    });
+  const first = open("first");
+  open("second");
+  const under = first.check();
+  revokedNow = true;
+  listeners.forEach((listener) => listener({ kind: "credentials", accountId: 1 }));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  // The held verification now answers what it read before the revocation: valid.
+  held.forEach((resolve) =>
+    resolve({ accountId: 1, name: "x", roles: [], method: "password", credentialId: null } as Principal)
+  );
+  assert.equal(await under, undefined);
+  assert.deepEqual(revoked.sort(), ["first", "second"]);
+  live.closeAll();
+});

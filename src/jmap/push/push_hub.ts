@@ -6,11 +6,14 @@
  * each listener gets, per account it can see and type it asked for, the newest state. In an account
  * shared with it, a listener hears only of what it may see (GRANTEE_TYPES, and only when a change
  * touched a mailbox, email or thread it sees, or its view of the mailboxes), never of the owner's
- * private mailboxes, submissions, identities or vacation response.
+ * private mailboxes, submissions, identities or vacation response. An account that shared with it
+ * and was deleted (its own log went with it) is told by a SHARER_GONE row in the grantee's account:
+ * the listener gets that account's mail types at the row's position, so a JMAP client asks and learns
+ * the account is gone (accountNotFound, a new session state) and an idling IMAP session syncs and ends.
  */
 // MAILBOX_VIEW: who came to see or lost sight of a mailbox; the grantee is the row's owner.
 import { setImmediate } from "node:timers";
-import { type ChangeService, MAILBOX_VIEW } from "../../directory/mod.ts";
+import { type ChangeService, MAILBOX_VIEW, SHARER_GONE } from "../../directory/mod.ts";
 import type { EmailService, MailboxService } from "../../mail/mod.ts";
 import { encodeId } from "../../model/ids.ts";
 
@@ -142,7 +145,12 @@ export class PushHub {
       // The newest state of each (account, type): a state string is the position of its last change.
       const states = new Map<number, Map<string, string>>();
       const rowsOf = new Map<number, AccountChange[]>();
+      const gone: AccountChange[] = [];
       for (const row of rows) {
+        if (row.type === SHARER_GONE) {
+          gone.push(row);
+          continue;
+        }
         let ofAccount = rowsOf.get(row.accountId);
         if (!ofAccount) rowsOf.set(row.accountId, ofAccount = []);
         ofAccount.push(row);
@@ -152,7 +160,7 @@ export class PushHub {
         if (!byType) states.set(row.accountId, byType = new Map());
         byType.set(type, String(row.id));
       }
-      if (states.size === 0) return;
+      if (states.size === 0 && gone.length === 0) return;
       // Who else sees each changed account: the grantees of its mailboxes (accounts or groups), and
       // those that just lost sight of one, read once per look; a listener sees an account it owns or
       // holds a grant on (or just lost one), itself or through a group.
@@ -165,6 +173,11 @@ export class PushHub {
         if (holders.size) grantees.set(accountId, holders);
       }
       const viewerIds = new Map<number, number[]>();
+      const viewerIdsOf = async (accountId: number) => {
+        let ids = viewerIds.get(accountId);
+        if (!ids) viewerIds.set(accountId, ids = await this.deps.mailboxes.granteeIds(accountId));
+        return ids;
+      };
       for (const listener of [...this.#listeners]) {
         const changed: Changed = {};
         for (const [accountId, byType] of states) {
@@ -172,13 +185,7 @@ export class PushHub {
           if (!own) {
             const holders = grantees.get(accountId);
             if (!holders) continue;
-            let ids = viewerIds.get(listener.accountId);
-            if (!ids) {
-              viewerIds.set(
-                listener.accountId,
-                ids = await this.deps.mailboxes.granteeIds(listener.accountId),
-              );
-            }
+            const ids = await viewerIdsOf(listener.accountId);
             if (!ids.some((id) => holders.has(id))) continue;
             if (!await this.touches(listener.accountId, ids, accountId, rowsOf.get(accountId)!)) continue;
           }
@@ -186,6 +193,13 @@ export class PushHub {
             (own || GRANTEE_TYPES.has(type)) && (!listener.types || listener.types.has(type))
           );
           if (wanted.length) changed[encodeId(accountId)] = Object.fromEntries(wanted);
+        }
+        for (const row of gone) {
+          if (!(await viewerIdsOf(listener.accountId)).includes(row.accountId)) continue;
+          const wanted = [...GRANTEE_TYPES].filter((type) => !listener.types || listener.types.has(type));
+          const byType = (changed[encodeId(row.objectId)] ??= {});
+          for (const type of wanted) byType[type] = String(row.id);
+          if (wanted.length === 0) delete changed[encodeId(row.objectId)];
         }
         if (Object.keys(changed).length) listener.notify(changed);
       }
