@@ -327,8 +327,9 @@ export async function serve(
   const check = await services.store.integrity.check();
   if (!check.ok) {
     log.warn("Database check found {count} problems; run `postern db check --repair`", {
-      count: check.dangling.length + check.integrity.length,
+      count: check.dangling.length + check.integrity.length + check.usage.length,
       dangling: check.dangling.slice(0, 20),
+      usage: check.usage.slice(0, 20),
     });
   }
   warnIfProxiedWithoutTrust(config, log);
