@@ -11,6 +11,7 @@ import { UPLOAD_TTL_MS } from "../src/mail/mod.ts";
 import { QuotaError } from "../src/model/errors.ts";
 import { openServices } from "../src/services.ts";
 import { sql as accountUsage } from "../src/store/migrations/021_account_usage.ts";
+import { MIGRATIONS } from "../src/store/migrations/mod.ts";
 
 const message = (subject: string, padding: number) =>
   new TextEncoder().encode(
@@ -182,6 +183,41 @@ Deno.test("each copy of the same message counts; deleting every copy frees the b
     assert.match(report.usage[0].detail, /recorded as using 5 bytes; its mail and uploads come to 0/);
     assert.equal((await services.store.integrity.check({ repair: true })).repaired, 1);
     await checked(0, "repaired");
+  } finally {
+    await services.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("migration 046 (email copies) keeps the used bytes of a database made before it, then lets APPEND store a copy", async () => {
+  const dir = await Deno.makeTempDir();
+  const options = { databasePath: `${dir}/postern.db`, encryptionKey: new Uint8Array(64), hashWorkers: 1 };
+  let services = await openServices(options);
+  try {
+    await bootstrap(services, { domain: "example.org", adminPassword: "admin password for tests" });
+    const [admin] = await services.accounts.query({});
+    const inbox = (await services.mailboxes.list(admin, admin)).find((m) => m.role === "inbox")!.id;
+    const a = message("before", 1000);
+    const b = message("uploaded", 3000);
+    const upA = await services.blobs.upload(admin, admin, { data: a, type: "message/rfc822" });
+    await services.emails.import(admin, admin, [{ blobId: upA.blobId, mailboxIds: [inbox], keywords: [] }]);
+    await services.blobs.upload(admin, admin, { data: b, type: "message/rfc822" });
+    assert.equal(await services.blobs.usedBytes(admin), a.length + b.length);
+    // Back to schema 045: the unique index and the email triggers of migration 021.
+    const oldTriggers = accountUsage.slice(accountUsage.indexOf("CREATE TRIGGER emails_linked"));
+    services.store.unsafeExec(`
+      DROP INDEX emails_account_blob; CREATE UNIQUE INDEX emails_account_blob ON emails(account_id, blob_id);
+      DROP TRIGGER emails_linked; DROP TRIGGER emails_unlinked; ${oldTriggers}
+      PRAGMA user_version = ${MIGRATIONS.length - 1};`);
+    await services.close();
+    services = await openServices(options);
+    assert.equal(await services.blobs.usedBytes(admin), a.length + b.length, "the same figure after it");
+    assert.deepEqual((await services.store.integrity.check()).usage, []);
+    const entry = (await services.imapMailboxes.resolve(admin, "INBOX"))!;
+    const copy = await services.imapMailboxes.append(admin, entry, { message: a });
+    assert.equal(copy.uid, 2);
+    assert.equal(await services.blobs.usedBytes(admin), 2 * a.length + b.length);
+    assert.equal((await services.store.integrity.check()).ok, true);
   } finally {
     await services.close();
     await Deno.remove(dir, { recursive: true });
