@@ -90,6 +90,11 @@ Deno.test({
         assert.equal(emails[0].threadId, emails[1].threadId, "the copy joins its original's thread");
         assert.equal(emails[0].blobId, emails[1].blobId, "the octets are stored once");
         assert.equal(await usedOctets(target, alice), 2 * SIZE, "each copy counts, as Dovecot counts it");
+        const counts = async () => {
+          const inbox = (await mailboxesByName(target, alice)).Inbox;
+          return [inbox.totalEmails, inbox.unreadEmails, inbox.totalThreads, inbox.unreadThreads];
+        };
+        assert.deepEqual(await counts(), [2, 2, 1, 1], "two emails, one thread");
 
         // The benchmark client's steps: expunge the UID it was given as its own.
         await imap.command("SELECT INBOX");
@@ -119,6 +124,7 @@ Deno.test({
         assert.equal(download.status, 200);
         assert.equal(await download.text(), MESSAGE);
         assert.equal(await usedOctets(target, alice), SIZE);
+        assert.deepEqual(await counts(), [1, 1, 1, 1]);
       });
 
       await t.step("a copy the quota has no room for is NO [OVERQUOTA]", async () => {
