@@ -331,9 +331,10 @@ export async function serve(
     const seconds = ((performance.now() - checkStarted) / 1000).toFixed(1);
     if (check.ok) return log.info("Database check passed in {seconds} s", { seconds });
     log.warn("Database check found {count} problems; run `postern db check --repair`", {
-      count: check.dangling.length + check.integrity.length,
+      count: check.dangling.length + check.integrity.length + check.usage.length,
       integrity: check.integrity.slice(0, 20),
       dangling: check.dangling.slice(0, 20),
+      usage: check.usage.slice(0, 20),
     });
   }, (error) => log.warn("Database check could not run: {error}", { error: error.message }));
   warnIfProxiedWithoutTrust(config, log);

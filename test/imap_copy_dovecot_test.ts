@@ -2,7 +2,7 @@
  * COPY, MOVE and APPEND answered as Dovecot answers them: the same script against a private Dovecot
  * and against Postern's session (in process, INBOX selected, the same four messages), compared line
  * by line on what a client reads: status, response code and its values (UIDVALIDITY masked), and
- * the EXPUNGEs of MOVE in order. The texts after the codes are each server's own.
+ * the EXPUNGEs of MOVE and UID EXPUNGE in order (an APPEND of octets INBOX holds is a new message). The texts after the codes are each server's own.
  */
 import assert from "node:assert/strict";
 import { withApp } from "./jmap_helpers.ts";
@@ -24,6 +24,10 @@ const SCRIPT: string[] = [
   "COPY 1 Nowhere",
   "MOVE 1 Nowhere",
   appendCommand("INBOX", "Subject: appended\r\n\r\nHello\r\n", '(\\Seen $Work) "14-Jul-2024 02:44:25 +0200"'),
+  // Octets INBOX already holds (UID 3) make a new message, which the client then expunges as its own.
+  appendCommand("INBOX", MESSAGES[2]),
+  "UID STORE 6 +FLAGS.SILENT (\\Deleted)",
+  "UID EXPUNGE 6",
   appendCommand("Archive", "Subject: appended 2\r\n\r\nHello\r\n"),
   appendCommand("Nowhere", "Subject: lost\r\n\r\nHello\r\n"),
   appendCommand("INBOX", "Subject: recent\r\n\r\nHello\r\n", "(\\Recent)"),

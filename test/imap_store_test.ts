@@ -320,7 +320,7 @@ Deno.test("bad flags and unknown mailboxes are refused as client mistakes", () =
     assert.ok(names);
   }));
 
-Deno.test("APPEND keeps flags and internal date; STATUS counts; the same message again is one email", () =>
+Deno.test("APPEND keeps flags and internal date; STATUS counts; the same message again is a new email", () =>
   withAlice(async (t, alice) => {
     const imap = t.services.imapMailboxes;
     const inbox = await ref(imap, alice, "INBOX");
@@ -341,10 +341,17 @@ Deno.test("APPEND keeps flags and internal date; STATUS counts; the same message
     const again = await imap.append(id(alice), archive, { message: bytes, flags: ["\\Flagged"] });
     assert.equal(again.uid, 1);
     const [shown] = await imap.facts(id(alice), archive, [[1, 1]]);
-    assert.equal(shown.emailId, facts.emailId);
-    assert.deepEqual(shown.flags, ["\\Draft", "\\Flagged", "\\Seen"]);
+    assert.notEqual(shown.emailId, facts.emailId, "a message of its own");
+    assert.deepEqual(shown.flags, ["\\Flagged"], "with its own flags");
+    const twice = await imap.append(id(alice), inbox, { message: bytes });
+    assert.equal(twice.uid, 2);
     const status = await imap.status(id(alice), "INBOX");
-    assert.deepEqual([status.messages, status.unseen, status.uidNext, status.size], [1, 0, 2, bytes.length]);
+    assert.deepEqual([status.messages, status.unseen, status.uidNext, status.size], [
+      2,
+      1,
+      3,
+      2 * bytes.length,
+    ]);
   }));
 
 Deno.test("a sharer's deletion takes its mailboxes out of LIST at once; SUBSCRIBE is the viewer's own", () =>

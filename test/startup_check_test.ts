@@ -26,7 +26,7 @@ Deno.test("the background check finds the same dangling rows as db check, and a 
     const store = openStore(path);
     try {
       const clean = await startupCheck(path, store.integrity).report;
-      assert.deepEqual(clean, { ok: true, integrity: [], dangling: [], repaired: 0 });
+      assert.deepEqual(clean, { ok: true, integrity: [], dangling: [], usage: [], repaired: 0 });
     } finally {
       store.close();
     }

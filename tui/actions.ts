@@ -70,17 +70,20 @@ async function checkDatabase(
     return;
   }
   const lines = reportLines(report);
-  if (report.dangling.length === 0) {
+  if (report.dangling.length === 0 && report.usage.length === 0) {
     await ui.showDone(path, lines);
     return;
   }
   ui.draw(path, lines);
-  const repair = await ui.prompts.yesNo(`Delete the ${report.dangling.length} dangling rows?`, false);
+  const repair = await ui.prompts.yesNo(
+    `Delete the ${report.dangling.length} dangling rows and recount the used bytes of ${report.usage.length} accounts?`,
+    false,
+  );
   if (repair !== true) return;
   try {
     const { repaired } = await check({ repair: true });
     await ui.showDone(path, [
-      `Removed ${repaired} dangling rows.`,
+      `Repaired ${repaired} rows.`,
       ...reportLines(await check({ repair: false })),
     ]);
   } catch (error) {
@@ -89,8 +92,9 @@ async function checkDatabase(
 }
 
 function reportLines(report: DatabaseReport): string[] {
-  if (report.ok) return ["Database OK: integrity check passed, no dangling references."];
+  if (report.ok) return ["Database OK: integrity check passed, no dangling references, used bytes right."];
   const shown = report.dangling.slice(0, 10).map((d) => `dangling: ${d.detail}`);
   const more = report.dangling.length > 10 ? [`… and ${report.dangling.length - 10} more`] : [];
-  return [...report.integrity.map((line) => `integrity: ${line}`), ...shown, ...more];
+  const usage = report.usage.slice(0, 10).map((u) => `usage: ${u.detail}`);
+  return [...report.integrity.map((line) => `integrity: ${line}`), ...shown, ...more, ...usage];
 }

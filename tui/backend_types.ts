@@ -38,6 +38,8 @@ export interface DatabaseReport {
   ok: boolean;
   integrity: string[];
   dangling: { detail: string }[];
+  /** Accounts whose used bytes differ from a recount. */
+  usage: { detail: string }[];
   repaired: number;
 }
 

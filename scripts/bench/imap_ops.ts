@@ -202,12 +202,9 @@ export async function mixedLoad(
             expectOk(await wire.command("SELECT INBOX"), "SELECT");
             break;
           case "append": {
-            // A header of its own makes each appended message new: Postern keeps one email per message
-            // bytes in an account, so APPENDing bytes it already holds answers that email's UID (as
-            // Gmail does), which this client would then expunge as its own.
-            const stock = options.appendable[Math.floor(next() * options.appendable.length)];
-            const unique = new TextEncoder().encode(`X-Bench-Append: ${c}.${ops.append}.${next()}\r\n`);
-            const message = new Uint8Array([...unique, ...stock]);
+            // Octets the mailbox already holds: both servers make a new message with a UID of its own,
+            // which this client may expunge as its own.
+            const message = options.appendable[Math.floor(next() * options.appendable.length)];
             const answer = expectOk(
               await wire.command("APPEND INBOX (\\Seen)", { literal: message }),
               "APPEND",

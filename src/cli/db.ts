@@ -3,7 +3,10 @@ import { configFrom, type GlobalOptions, output } from "./io.ts";
 import { exit, say } from "./streams.ts";
 import { withLocalServices } from "./local.ts";
 
-/** Reports dangling rows and integrity problems; with --repair removes dangling rows. Exit 1 if problems remain. */
+/**
+ * Reports dangling rows, integrity problems and wrong used bytes; with --repair removes dangling rows
+ * and recounts used bytes. Exit 1 if problems remain.
+ */
 export async function dbCheckCommand(options: GlobalOptions & { repair?: boolean }): Promise<void> {
   const report = await withLocalServices(
     configFrom(options),
@@ -11,14 +14,18 @@ export async function dbCheckCommand(options: GlobalOptions & { repair?: boolean
   );
   const remaining = options.repair
     ? report.integrity.length
-    : report.integrity.length + report.dangling.length;
+    : report.integrity.length + report.dangling.length + report.usage.length;
   if (options.json) output(report, options);
   else {
-    if (report.ok) say("Database OK: integrity check passed, no dangling references");
+    if (report.ok) say("Database OK: integrity check passed, no dangling references, used bytes right");
     for (const line of report.integrity) say(`integrity: ${line}`);
     for (const row of report.dangling) say(`dangling: ${row.detail}`);
-    if (options.repair && report.repaired) say(`Removed ${report.repaired} dangling rows`);
-    else if (report.dangling.length) say("Run `postern db check --repair` to remove dangling rows");
+    for (const row of report.usage) say(`usage: ${row.detail}`);
+    if (options.repair && report.repaired) {
+      say(`Repaired ${report.repaired} rows (dangling rows removed, used bytes recounted)`);
+    } else if (report.dangling.length || report.usage.length) {
+      say("Run `postern db check --repair` to remove dangling rows and recount used bytes");
+    }
   }
   if (remaining > 0) exit(1);
 }

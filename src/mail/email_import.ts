@@ -37,6 +37,13 @@ export interface ImportItem {
   receivedAt?: number;
 }
 
+/**
+ * What an import does with a message the account already holds (the same octets): `refuse` answers
+ * alreadyExists with the existing email's id, as RFC 8621 §4.8 lets Email/import do; `store` makes
+ * another email of it (IMAP APPEND, as Dovecot does: a new UID the client may expunge as its own).
+ */
+export type DuplicateImport = "refuse" | "store";
+
 /** Limits of the mail capability that emails obey (RFC 8621 §1.3.1). */
 export const EMAIL_LIMITS = { maxSizeAttachmentsPerEmail: 50_000_000 } as const;
 
@@ -154,12 +161,14 @@ export class EmailImporter {
 
   /**
    * Imports each item; an item's failure is its own (the others go on). Returns, in order, the
-   * stored email or the refusal.
+   * stored email or the refusal. A message already in the account is refused unless `duplicates`
+   * is `store`.
    */
   async import(
     viewerId: number,
     accountId: number,
     items: readonly ImportItem[],
+    options: { duplicates?: DuplicateImport } = {},
   ): Promise<(EmailRecord | ImportRefusal)[]> {
     const rights = await this.mailboxes.rightsIn(viewerId, accountId);
     const existing = new Set((await this.store.mailboxes.list(accountId)).map((m) => m.id));
@@ -179,7 +188,9 @@ export class EmailImporter {
       const searchable: { id: number; search: NewEmail["search"] }[] = [];
       let used = limit === undefined ? 0 : await this.store.blobs.usedBytes(accountId);
       for (const p of ready) {
-        const existingId = await this.store.emails.idByBlob(accountId, p.blob.id);
+        const existingId = options.duplicates === "store"
+          ? undefined
+          : await this.store.emails.idByBlob(accountId, p.blob.id);
         if (existingId !== undefined) {
           results.set(p, {
             type: "alreadyExists",
@@ -189,7 +200,8 @@ export class EmailImporter {
           continue;
         }
         if (limit !== undefined) {
-          const extra = await this.store.blobs.isLinked(accountId, p.blob.hash) ? 0 : p.data.length;
+          // Each email counts; the first one filed from the account's own upload takes over its cost.
+          const extra = await this.store.blobs.emailCost(accountId, p.blob.id);
           if (used + extra > limit) {
             results.set(p, {
               type: "overQuota",

@@ -23,7 +23,7 @@ import {
 } from "../store/mod.ts";
 import type { BlobService } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
-import { EmailImporter, type ImportItem, type ImportRefusal } from "./email_import.ts";
+import { type DuplicateImport, EmailImporter, type ImportItem, type ImportRefusal } from "./email_import.ts";
 import { asText, messageHeaders } from "./mime/mod.ts";
 import { parseMessage } from "./parse_pool.ts";
 import { highlight, searchTerms, snippet } from "./snippets.ts";
@@ -104,8 +104,9 @@ export class EmailService {
     viewerId: number,
     accountId: number,
     items: readonly ImportItem[],
+    options: { duplicates?: DuplicateImport } = {},
   ): Promise<(EmailRecord | ImportRefusal)[]> {
-    return this.#importer.import(viewerId, accountId, items);
+    return this.#importer.import(viewerId, accountId, items, options);
   }
 
   /** Email/set create (see EmailImporter.create). */

@@ -275,11 +275,9 @@ export class ImapUpdates {
 
   /**
    * APPEND one message into `to` through Email/import (threading, search index, quota, push), with
-   * its flags and internal date; returns APPENDUID's UIDVALIDITY and UID (RFC 4315 §3). The same
-   * message already in the account is one email: it joins `to` (with the flags added) instead.
-   * So APPENDing octets the mailbox already holds answers that message's UID, as Gmail does, where
-   * Dovecot would make a second copy; a client that then deletes "its" copy deletes the one message
-   * (emails are unique per blob in an account: store/migrations/014_emails.ts).
+   * its flags and internal date; returns APPENDUID's UIDVALIDITY and UID (RFC 4315 §3). Octets the
+   * account already holds make a new message all the same (a new email in the same thread, counted
+   * by the quota again), as Dovecot does: the client may expunge the UID it got as its own.
    */
   async append(
     viewerId: number,
@@ -297,20 +295,10 @@ export class ImapUpdates {
       mailboxIds: [to.mailboxId],
       keywords,
       receivedAt: input.internalDate,
-    }]);
+    }], { duplicates: "store" });
     let emailId: number;
     if (!("type" in outcome)) emailId = outcome.id;
-    else if (outcome.type === "alreadyExists" && outcome.existingId !== undefined) {
-      emailId = outcome.existingId;
-      const [email] = await this.services.emails.get(viewerId, to.accountId, [emailId]);
-      if (!email) throw new NotFoundError("Email", String(emailId));
-      const next = [...new Set([...email.keywords, ...keywords])];
-      const mailboxIds = [...new Set([...email.mailboxIds, to.mailboxId])];
-      await this.services.emails.update(viewerId, to.accountId, emailId, {
-        ...(next.length > email.keywords.length ? { keywords: next } : {}),
-        ...(mailboxIds.length > email.mailboxIds.length ? { mailboxIds } : {}),
-      });
-    } else if (outcome.type === "overQuota") throw new QuotaError(outcome.description);
+    else if (outcome.type === "overQuota") throw new QuotaError(outcome.description);
     else if (outcome.type === "forbidden") throw new ForbiddenError(outcome.description);
     else if (outcome.type === "invalidProperties") {
       throw new InvalidInputError(outcome.description, [{

@@ -276,6 +276,8 @@ export class InboundDelivery {
         let count = 0;
         for (const p of job.copies) {
           const blob = await this.store.blobs.put(p.hash, p.data, job.now);
+          // The same octets, trace fields included, already in this account: a replay, stored once
+          // (checked here in the write's transaction; the schema allows copies for IMAP APPEND).
           if (await this.store.emails.idByBlob(p.accountId, blob.id) !== undefined) continue;
           const item = { blobId: "", mailboxIds: [p.inbox], keywords: [] };
           await insertPrepared(this.store, p.accountId, {

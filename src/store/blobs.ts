@@ -47,11 +47,17 @@ export interface BlobRepository {
   put(hash: Uint8Array, data: Uint8Array, now: number): Promise<StoredBlob>;
   /** The blob of that hash without its content, if stored. */
   idOf(hash: Uint8Array): Promise<StoredBlob | undefined>;
-  /** Whether the account already links a blob of this hash (it then costs no more quota). */
+  /** Whether the account already links a blob of this hash (an upload of it then costs no more quota). */
   isLinked(accountId: number, hash: Uint8Array): Promise<boolean>;
   /**
-   * Bytes of the distinct blobs the account links (uploads until collected, and emails): what its
-   * maxDiskQuota counts. Kept by the database as links come and go, so reading it costs nothing.
+   * Bytes a new email of the blob adds to the account's usage: none when the account's upload of it
+   * pays and no email of it is there yet, else the blob's size (each email counts).
+   */
+  emailCost(accountId: number, blobId: number): Promise<number>;
+  /**
+   * Bytes the account stores: each of its emails' messages, and the blobs it uploaded (until collected)
+   * that none of its emails files; what its maxDiskQuota counts. Kept by the database as links come
+   * and go (migrations/046_email_copies.ts), so reading it costs nothing.
    */
   usedBytes(accountId: number): Promise<number>;
   /** Drops expired uploads, then blobs no upload or email links; returns how many of each. */
@@ -133,6 +139,18 @@ export function sqliteBlobs(db: Db): BlobRepository {
         accountId,
       );
       return Promise.resolve(row !== undefined);
+    },
+    emailCost(accountId, blobId) {
+      const row = db.get<{ cost: number }>(
+        `SELECT CASE WHEN EXISTS (SELECT 1 FROM uploads u WHERE u.account_id = ? AND u.blob_id = b.id)
+                       AND NOT EXISTS (SELECT 1 FROM emails e WHERE e.account_id = ? AND e.blob_id = b.id)
+                  THEN 0 ELSE b.size END AS cost
+         FROM blobs b WHERE b.id = ?`,
+        accountId,
+        accountId,
+        blobId,
+      );
+      return Promise.resolve(Number(row?.cost ?? 0));
     },
     usedBytes(accountId) {
       const row = db.get<{ bytes: number }>(

@@ -89,7 +89,10 @@ export interface EmailRepository {
    * does), so indexing as each email is stored cost a segment and a merge per email.
    */
   index(entries: readonly { id: number; search: SearchText }[]): Promise<void>;
-  /** The account's email with that blob, if any (an import of the same message finds it). */
+  /**
+   * The account's oldest email with that blob, if any (an Email/import of the same message finds it;
+   * an IMAP APPEND stores another: migrations/046_email_copies.ts).
+   */
   idByBlob(accountId: number, blobId: number): Promise<number | undefined>;
   /** Emails of an account by id; ids not found are left out. */
   get(accountId: number, ids: readonly number[]): Promise<EmailRecord[]>;
@@ -260,7 +263,7 @@ export function sqliteEmails(db: Db): EmailRepository {
     },
     idByBlob(accountId, blobId) {
       const row = db.get<{ id: number }>(
-        "SELECT id FROM emails WHERE account_id = ? AND blob_id = ?",
+        "SELECT id FROM emails WHERE account_id = ? AND blob_id = ? ORDER BY id LIMIT 1",
         accountId,
         blobId,
       );

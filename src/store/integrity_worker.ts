@@ -2,7 +2,7 @@
 // integrity check reads every page of the file (tens of seconds for a few GB), which on the main thread
 // kept `postern serve` from answering anything until it ended.
 import { DatabaseSync } from "node:sqlite";
-import { type DanglingRow, findProblems } from "./integrity.ts";
+import { type DanglingRow, findProblems, type UsageMismatch } from "./integrity.ts";
 
 /** The start message: the database file. */
 export interface IntegrityStart {
@@ -10,7 +10,9 @@ export interface IntegrityStart {
 }
 
 /** What the worker says once: the problems found, or why it could not check. */
-export type IntegrityAnswer = { integrity: string[]; dangling: DanglingRow[] } | { error: string };
+export type IntegrityAnswer =
+  | { integrity: string[]; dangling: DanglingRow[]; usage: UsageMismatch[] }
+  | { error: string };
 
 // Cast instead of `/// <reference lib="deno.worker" />`, which clashes with deno.window when the whole tree
 // is type-checked in one program.
@@ -25,8 +27,8 @@ scope.onmessage = (event) => {
   try {
     db = new DatabaseSync(event.data.path, { readOnly: true });
     db.exec("PRAGMA busy_timeout = 5000");
-    const { integrity, dangling } = findProblems(db);
-    scope.postMessage({ integrity, dangling });
+    const { integrity, dangling, usage } = findProblems(db);
+    scope.postMessage({ integrity, dangling, usage });
   } catch (error) {
     scope.postMessage({ error: error instanceof Error ? error.message : String(error) });
   } finally {

@@ -39,8 +39,9 @@ export function startupCheck(path: string, inline: IntegrityChecker): StartupChe
       worker.terminate();
       const answer = event.data;
       if ("error" in answer) return reject(new Error(answer.error));
-      const { integrity, dangling } = answer;
-      resolve({ ok: integrity.length === 0 && dangling.length === 0, integrity, dangling, repaired: 0 });
+      const { integrity, dangling, usage } = answer;
+      const ok = integrity.length === 0 && dangling.length === 0 && usage.length === 0;
+      resolve({ ok, integrity, dangling, usage, repaired: 0 });
     };
     worker.onerror = (event: ErrorEvent) => {
       // Without preventDefault an uncaught worker error is rethrown in the main thread and ends the process.

@@ -13,6 +13,9 @@
  * When it joins more than one thread, they become one: the lowest thread id stays, the emails of the
  * others move to it (their threadId changes) and the others are destroyed, as RFC 8621 §3 allows
  * ("the server MAY merge the threads").
+ *
+ * A copy of a message the account already holds (the same blob: an IMAP APPEND of the same octets)
+ * joins the thread of that message, with or without a Message-ID.
  */
 import type { Db } from "./db.ts";
 
@@ -27,8 +30,14 @@ export interface ThreadChoice {
 /** The thread an email with these ids and base subject joins, and the threads it makes one with it. */
 export function chooseThread(
   db: Db,
-  email: { accountId: number; threadIds: string[]; ownIds: string[]; baseSubject: string },
+  email: { accountId: number; blobId: number; threadIds: string[]; ownIds: string[]; baseSubject: string },
 ): ThreadChoice {
+  const original = db.get<{ thread_id: number }>(
+    "SELECT thread_id FROM emails WHERE account_id = ? AND blob_id = ? ORDER BY id LIMIT 1",
+    email.accountId,
+    email.blobId,
+  );
+  if (original) return { threadId: Number(original.thread_id), merge: [] };
   if (email.threadIds.length === 0) return { threadId: undefined, merge: [] };
   const named = email.threadIds.filter((id) => !email.ownIds.includes(id));
   const rows = db.all<{ thread_id: number }>(

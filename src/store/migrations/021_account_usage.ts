@@ -8,14 +8,17 @@
  *
  * An upload counts until it is collected: collection runs every ten minutes and removes uploads
  * whose hour has passed.
+ *
+ * Migration 046 (several emails of one blob in an account) replaces the two email triggers: each
+ * email then counts, and an upload only while no email of the account files its blob.
  */
 /** The account's first link to the blob of NEW: it now stores that blob's bytes. */
-const CHARGE = `
+export const CHARGE = `
   INSERT INTO account_usage (account_id, bytes) VALUES (NEW.account_id, (SELECT size FROM blobs WHERE id = NEW.blob_id))
   ON CONFLICT (account_id) DO UPDATE SET bytes = bytes + excluded.bytes;`;
 
 /** The account's last link to the blob of OLD went: its bytes no longer count; maybe nothing links it now. */
-const RELEASE = `
+export const RELEASE = `
   UPDATE account_usage SET bytes = bytes - (SELECT size FROM blobs WHERE id = OLD.blob_id)
   WHERE account_id = OLD.account_id;
   INSERT OR IGNORE INTO blob_orphans (blob_id) SELECT OLD.blob_id
