@@ -23,6 +23,8 @@ const AUTHENTICATED = [
   "RIGHTS=texk",
   "COMPRESS=DEFLATE",
   "UTF8=ACCEPT",
+  // RFC 8474: MAILBOXID (CREATE, STATUS), EMAILID and THREADID (FETCH, SEARCH) are the JMAP ids.
+  "OBJECTID",
 ] as const;
 
 /** Extensions of the selected state (FETCH, STORE, SEARCH, COPY/MOVE, EXPUNGE and their options). */

@@ -8,6 +8,7 @@
 import type { CommandBody, ImapCommand, ResponseValue, StatusItem } from "../command.ts";
 import { ImapNo } from "../errors.ts";
 import { atom } from "../response.ts";
+import { encodeId } from "../../model/ids.ts";
 import type { ImapSession, Outcome } from "../session.ts";
 import { encodeModifiedUtf7 } from "../utf7.ts";
 import {
@@ -171,7 +172,7 @@ async function placeOf(
   return { accountId, parentId, leaf: parts[parts.length - 1] };
 }
 
-/** CREATE name [(USE (\Sent …))]. */
+/** CREATE name [(USE (\Sent …))]; the OK carries the new mailbox's id (RFC 8474 §4.1 MAILBOXID). */
 export async function create(session: ImapSession, command: ImapCommand): Promise<Outcome> {
   const { mailbox, specialUse } = command.body as Body<"CREATE">;
   const existing = await resolve(session, mailbox).catch(() => undefined);
@@ -185,12 +186,17 @@ export async function create(session: ImapSession, command: ImapCommand): Promis
   });
   if (roles.length > 1) throw new ImapNo("USEATTR", "A mailbox has at most one special use here");
   const place = await placeOf(session, mailbox, true);
-  await session.deps.mailboxes.create(session.principal!.accountId, place.accountId, {
+  const id = await session.deps.mailboxes.create(session.principal!.accountId, place.accountId, {
     name: place.leaf,
     parentId: place.parentId,
     role: roles[0] ?? null,
   });
-  return ok(command, "CREATE completed");
+  return {
+    tag: command.tag,
+    status: "OK",
+    code: { name: "MAILBOXID", values: [[atom(encodeId(id))]] },
+    text: "CREATE completed",
+  };
 }
 
 /** DELETE name (its messages go with it, RFC 9051 §6.3.4). */
