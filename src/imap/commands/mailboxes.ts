@@ -58,6 +58,11 @@ export async function list(session: ImapSession, command: ImapCommand): Promise<
   const selectSubscribed = body.selection.includes("SUBSCRIBED");
   const selectSpecial = body.selection.includes("SPECIAL-USE");
   const showSubscribed = body.returns.subscribed || selectSubscribed;
+  // RFC 5258 §3 RECURSIVEMATCH with SUBSCRIBED: a mailbox with a subscribed descendant is listed
+  // (even unsubscribed) with ("CHILDINFO" ("SUBSCRIBED")).
+  const recursive = selectSubscribed && body.selection.includes("RECURSIVEMATCH");
+  const subscribedBelow = (path: string) =>
+    recursive && all.some((m) => m.mailbox.subscribed && m.path.startsWith(path + DELIMITER));
   for (const pattern of body.patterns) {
     if (pattern === "" && body.basic) {
       // RFC 9051 §6.3.9: the delimiter and the root.
@@ -68,14 +73,17 @@ export async function list(session: ImapSession, command: ImapCommand): Promise<
     for (const entry of listed(all, { extended: !body.basic })) {
       if (!match(entry.path)) continue;
       const mailbox = entry.mailbox;
-      if (selectSubscribed && !mailbox?.mailbox.subscribed) continue;
+      const childInfo = subscribedBelow(entry.path);
+      if (selectSubscribed && !mailbox?.mailbox.subscribed && !childInfo) continue;
       const special = mailbox?.mailbox.role ? SPECIAL_USE[mailbox.mailbox.role] : undefined;
       if (selectSpecial && !special) continue;
       const flags: string[] = [...entry.flags];
       flags.push(entry.children ? "\\HasChildren" : "\\HasNoChildren");
       if (showSubscribed && mailbox?.mailbox.subscribed) flags.push("\\Subscribed");
       if (special) flags.push(special);
-      session.untagged([atom("LIST"), flags.map(atom), DELIMITER, wireName(session, entry.path)]);
+      const name = wireName(session, entry.path);
+      const extended: ResponseValue[] = childInfo ? [["CHILDINFO", ["SUBSCRIBED"]]] : [];
+      session.untagged([atom("LIST"), flags.map(atom), DELIMITER, name, ...extended]);
       if (body.returns.status && mailbox) {
         await status(session, mailbox, body.returns.status).catch(() => undefined);
       }
@@ -186,6 +194,13 @@ export async function create(session: ImapSession, command: ImapCommand): Promis
   });
   if (roles.length > 1) throw new ImapNo("USEATTR", "A mailbox has at most one special use here");
   const place = await placeOf(session, mailbox, true);
+  // RFC 6154 §5.1: a failure "related to the special-use attribute" MUST carry USEATTR; a role
+  // belongs to one mailbox of an account (JMAP, RFC 8621 §2).
+  if (roles.length > 0) {
+    const all = await namedMailboxes(session.deps.mailboxes, session.principal!.accountId);
+    const holder = all.find((m) => m.mailbox.accountId === place.accountId && m.mailbox.role === roles[0]);
+    if (holder) throw new ImapNo("USEATTR", `${specialUse[0]} already belongs to "${holder.path}"`);
+  }
   const id = await session.deps.mailboxes.create(session.principal!.accountId, place.accountId, {
     name: place.leaf,
     parentId: place.parentId,
