@@ -2,13 +2,14 @@
  * IMAP compliance, the extensions Postern offers, each step named by the RFC section whose text it
  * checks (exact lines, over the wire, one shared server, a fresh account per step): ENABLE, NAMESPACE,
  * ID, LIST-EXTENDED, CREATE-SPECIAL-USE, OBJECTID, UTF8=ACCEPT, CONDSTORE/QRESYNC, UIDPLUS, MOVE,
- * IDLE, SASL-IR, QUOTA, ACL. What imap_commands_test.ts, imap_copy_test.ts and imap_fetch_test.ts
+ * IDLE, SASL-IR, MULTIAPPEND, APPENDLIMIT, QUOTA, ACL. What imap_commands_test.ts, imap_copy_test.ts and imap_fetch_test.ts
  * already check (COPYUID sets, SEARCH keys, BINARY) is not repeated.
  */
 import assert from "node:assert/strict";
 import { imapPeersMissing, ImapTalk } from "./imap_helpers.ts";
 import { appendOf, type ComplianceServer, mail, startCompliance } from "./imap_compliance_helpers.ts";
 import { PASSWORD } from "./helpers.ts";
+import { adminSetAccounts } from "./mail_helpers.ts";
 
 const ignore = imapPeersMissing("IMAP compliance (extensions)");
 
@@ -267,6 +268,60 @@ Deno.test({
           } finally {
             talk.close();
           }
+        },
+      );
+
+      await t.step(
+        "RFC 3502 §6.3.11 MULTIAPPEND: several messages, one APPENDUID set; a refusal appends none",
+        async () => {
+          const d = await c.fresh();
+          const [a, b] = [mail("multi a"), mail("multi b")];
+          const size = (text: string) => new TextEncoder().encode(text).length;
+          const two = `APPEND INBOX (\\Seen) {${size(a)}+}\r\n${a} {${size(b)}+}\r\n${b}`;
+          assert.match(await d.answer(two), /^TAG OK \[APPENDUID \d+ 1:2\] APPEND completed$/);
+          // "If the server returns a failure for any message, none of the messages are appended": the
+          // second fits the quota, the third does not, so the second is taken back (its UID stays used).
+          const used = Number(/SIZE (\d+)/.exec((await d.says("STATUS INBOX (SIZE)"))[0])![1]);
+          const [fits, over] = [mail("fits"), mail("over", "x".repeat(400))];
+          await adminSetAccounts(c.target, {
+            update: { [d.who.accountId]: { "quotas/maxDiskQuota": used + size(fits) + 5 } },
+          });
+          const three = `APPEND INBOX {${size(a)}+}\r\n${a} {${size(fits)}+}\r\n${fits} {${
+            size(over)
+          }+}\r\n${over}`;
+          assert.match(await d.answer(three), /^TAG NO \[OVERQUOTA\] /);
+          assert.deepEqual(await d.says("STATUS INBOX (MESSAGES UIDNEXT)"), [
+            '* STATUS "INBOX" (MESSAGES 2 UIDNEXT 4)',
+            "TAG OK STATUS completed",
+          ]);
+          // The first of them was a message already there (one email per content): it stays. Flags
+          // belong to the message they precede (RFC 3502 §6.3.11's syntax): only the first is \Seen.
+          await d.says("EXAMINE INBOX");
+          assert.deepEqual(await d.says("FETCH 1:* (UID FLAGS)"), [
+            "* 1 FETCH (UID 1 FLAGS (\\Seen))",
+            "* 2 FETCH (UID 2 FLAGS ())",
+            "TAG OK FETCH completed",
+          ]);
+          // The undo gave the quota back: the message that fitted fits alone.
+          assert.match(await d.answer(appendOf("INBOX", fits)), /^TAG OK \[APPENDUID \d+ 4\] /);
+          // Refused before anything is written: an empty message among them.
+          assert.match(await d.answer(`APPEND INBOX {${size(a)}+}\r\n${a} {0+}\r\n`), /^TAG NO /);
+        },
+      );
+
+      await t.step(
+        "RFC 7889 §3 APPENDLIMIT: the limit in CAPABILITY and STATUS; a literal over it is NO [TOOBIG]",
+        async () => {
+          const d = await c.fresh();
+          const limit = Number(/ APPENDLIMIT=(\d+)/.exec((await d.says("CAPABILITY"))[0])![1]);
+          assert.ok(limit > 0);
+          assert.deepEqual(await d.says("STATUS INBOX (APPENDLIMIT)"), [
+            `* STATUS "INBOX" (APPENDLIMIT ${limit})`,
+            "TAG OK STATUS completed",
+          ]);
+          await d.talk.write(`big APPEND INBOX {${limit + 1}}\r\n`);
+          assert.match(await d.talk.line(), /^big NO \[TOOBIG\] /);
+          assert.equal(await d.answer("NOOP"), "TAG OK NOOP completed");
         },
       );
 

@@ -9,6 +9,7 @@ import type { CommandBody, ImapCommand, ResponseValue, StatusItem } from "../com
 import { ImapNo } from "../errors.ts";
 import { atom } from "../response.ts";
 import { encodeId } from "../../model/ids.ts";
+import { APPEND_LIMIT } from "../capabilities.ts";
 import type { ImapSession, Outcome } from "../session.ts";
 import { encodeModifiedUtf7 } from "../utf7.ts";
 import {
@@ -117,7 +118,7 @@ async function status(session: ImapSession, named: NamedMailbox, items: StatusIt
   // RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is a CONDSTORE enabling command (Dovecot does the same).
   if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
   const viewer = session.principal!.accountId;
-  const needsStore = items.some((i) => !["MESSAGES", "UNSEEN", "RECENT"].includes(i));
+  const needsStore = items.some((i) => !["MESSAGES", "UNSEEN", "RECENT", "APPENDLIMIT"].includes(i));
   const store = needsStore && session.deps.mailboxes.imapStatus
     ? await session.deps.mailboxes.imapStatus(viewer, mailbox.accountId, mailbox.id)
     : undefined;
@@ -141,6 +142,8 @@ async function status(session: ImapSession, named: NamedMailbox, items: StatusIt
       ? store?.deleted
       : item === "MAILBOXID"
       ? (store ? [atom(store.mailboxId)] : undefined)
+      : item === "APPENDLIMIT"
+      ? APPEND_LIMIT
       : undefined;
     if (value !== undefined) values.push(atom(item), value as ResponseValue);
   }
