@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { imapPeersMissing, ImapTalk } from "./imap_helpers.ts";
 import { appendOf, type ComplianceServer, mail, startCompliance } from "./imap_compliance_helpers.ts";
 import { PASSWORD } from "./helpers.ts";
-import { adminSetAccounts } from "./mail_helpers.ts";
+import { adminSetAccounts, createMailbox, rights, share } from "./mail_helpers.ts";
 
 const ignore = imapPeersMissing("IMAP compliance (extensions)");
 
@@ -306,6 +306,28 @@ Deno.test({
           assert.match(await d.answer(appendOf("INBOX", fits)), /^TAG OK \[APPENDUID \d+ 4\] /);
           // Refused before anything is written: an empty message among them.
           assert.match(await d.answer(`APPEND INBOX {${size(a)}+}\r\n${a} {0+}\r\n`), /^TAG NO /);
+        },
+      );
+
+      await t.step(
+        "RFC 3502 MULTIAPPEND into a shared mailbox: without the rights to undo it, NO [NOPERM], nothing written",
+        async () => {
+          const owner = await c.fresh();
+          const guest = await c.fresh();
+          const drop = await createMailbox(c.target, owner.who, { name: "Drop" });
+          await share(c.target, owner.who, drop.id as string, {
+            [guest.who.accountId]: rights("mayReadItems", "mayAddItems"),
+          });
+          const name = `"Other Users/${owner.who.emailAddress.split("@")[0]}/Drop"`;
+          const [a, b] = [mail("guest a"), mail("guest b")];
+          const size = (text: string) => new TextEncoder().encode(text).length;
+          const two = `APPEND ${name} {${size(a)}+}\r\n${a} {${size(b)}+}\r\n${b}`;
+          assert.match(await guest.answer(two), /^TAG NO \[NOPERM\] /);
+          assert.match(await guest.answer(appendOf(name, a)), /^TAG OK \[APPENDUID \d+ 1\] /);
+          assert.deepEqual(await owner.says("STATUS Drop (MESSAGES)"), [
+            '* STATUS "Drop" (MESSAGES 1)',
+            "TAG OK STATUS completed",
+          ]);
         },
       );
 
