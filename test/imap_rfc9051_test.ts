@@ -55,6 +55,26 @@ Deno.test({
       );
 
       await t.step(
+        "RFC 9051 §5.5 pipelining and §2.2.1 tags: answers keep the order; a bad tag is an untagged BAD",
+        async () => {
+          const d = await c.fresh();
+          await d.talk.write("p1 NOOP\r\np2 CAPABILITY\r\np3 SELECT INBOX\r\np4 UID FETCH 1:* (FLAGS)\r\n");
+          const lines = await d.talk.until("p4");
+          const tagged = lines.filter((l) => /^p\d /.test(l)).map((l) => l.split(" ").slice(0, 2).join(" "));
+          assert.deepEqual(tagged, ["p1 OK", "p2 OK", "p3 OK", "p4 OK"]);
+          // tag = 1*<any ASTRING-CHAR except "+">: "+", "*" and "(" cannot start or be in a tag.
+          for (const line of ["+x NOOP", "* NOOP", "ab(c NOOP"]) {
+            await d.talk.write(`${line}\r\n`);
+            assert.match(await d.talk.line(), /^\* BAD /, line);
+          }
+          // Command names are case-insensitive (§9 "case-insensitive"); an unknown one is BAD.
+          assert.equal(await d.answer("noop"), "TAG OK NOOP completed");
+          assert.match(await d.answer("FROBNICATE"), /^TAG BAD /);
+          assert.match(await d.answer("NOOP extra"), /^TAG BAD /);
+        },
+      );
+
+      await t.step(
         "RFC 9051 §4.3 and RFC 7888: synchronizing, non-synchronizing and literal8 literals",
         async () => {
           const d = await c.fresh();
