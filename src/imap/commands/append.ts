@@ -56,7 +56,13 @@ export async function append(session: ImapSession, command: ImapCommand): Promis
   } catch (error) {
     const added = uids.filter((uid) => uid >= firstNew).map((uid): [number, number] => [uid, uid]);
     if (messages.length > 1 && added.length > 0) {
-      await session.deps.messages.expunge(viewer, target, added, { deletedOnly: false });
+      // The client hears the refusal that stopped the command, whatever happens to the undo.
+      await session.deps.messages.expunge(viewer, target, added, { deletedOnly: false }).catch((undo) =>
+        session.deps.log.error("IMAP MULTIAPPEND could not take back UIDs {uids}: {undo}", {
+          uids: added,
+          undo,
+        })
+      );
     }
     throw error;
   }
