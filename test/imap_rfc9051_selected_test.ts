@@ -111,6 +111,35 @@ Deno.test({
       );
 
       await t.step(
+        "RFC 9051 §6.4.5 FETCH macros: FAST, ALL, FULL expand; a macro in parentheses is BAD",
+        async () => {
+          const d = await c.fresh();
+          await d.says(
+            appendOf("INBOX", "Subject: a\r\nFrom: x@y\r\n\r\nhi\r\n", '"07-Dec-2026 07:39:47 +0000"'),
+          );
+          await d.says("EXAMINE INBOX");
+          const fast = 'FLAGS () INTERNALDATE "07-Dec-2026 07:39:47 +0000" RFC822.SIZE 29';
+          const envelope =
+            'ENVELOPE (NIL "a" ((NIL NIL "x" "y")) ((NIL NIL "x" "y")) ((NIL NIL "x" "y")) NIL NIL NIL NIL NIL)';
+          assert.deepEqual(await d.says("FETCH 1 FAST"), [`* 1 FETCH (${fast})`, "TAG OK FETCH completed"]);
+          assert.deepEqual(await d.says("FETCH 1 ALL"), [
+            `* 1 FETCH (${fast} ${envelope})`,
+            "TAG OK FETCH completed",
+          ]);
+          assert.deepEqual(await d.says("FETCH 1 FULL"), [
+            `* 1 FETCH (${fast} ${envelope} BODY ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 4 1))`,
+            "TAG OK FETCH completed",
+          ]);
+          assert.match(await d.answer("FETCH 1 (FAST)"), /^TAG BAD /);
+          // §4.3: a synchronizing literal inside a SEARCH string gets its continuation too.
+          await d.talk.write("s1 SEARCH SUBJECT {1}\r\n");
+          assert.match(await d.talk.line(), /^\+ /);
+          await d.talk.write("a\r\n");
+          assert.deepEqual(await d.talk.until("s1"), ["* SEARCH 1", "s1 OK SEARCH completed"]);
+        },
+      );
+
+      await t.step(
         "RFC 9051 §9 sequence-set: '*' is the last message, ranges may be reversed, and repeats collapse",
         async () => {
           const d = await c.fresh();
