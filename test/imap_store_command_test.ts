@@ -32,7 +32,7 @@ Deno.test("STORE FLAGS, +FLAGS, -FLAGS answer FETCH FLAGS; JMAP sees the keyword
     const state = (await mailCall(t, "Email/get", { ids: [] }, alice)).state;
     assert.equal(
       await s.run("a STORE 1:2 +FLAGS (\\Seen $Important)"),
-      "* 1 FETCH (FLAGS (\\Seen $important))\r\n* 2 FETCH (FLAGS (\\Seen $important))\r\na OK STORE completed\r\n",
+      "* 1 FETCH (FLAGS (\\Seen $Important))\r\n* 2 FETCH (FLAGS (\\Seen $Important))\r\na OK STORE completed\r\n",
     );
     const id = await emailIdOf(t, alice, 1);
     const got = await mailCall(t, "Email/get", { ids: [id], properties: ["keywords"] }, alice);

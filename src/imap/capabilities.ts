@@ -4,6 +4,12 @@
  * nothing else changes.
  */
 
+/**
+ * The largest message APPEND takes, in octets (RFC 7889 APPENDLIMIT; the decoder's limit on an
+ * APPEND's literals, imap/connection.ts, and JMAP's maxSizeUpload are the same figure).
+ */
+export const APPEND_LIMIT = 50_000_000;
+
 /** Offered in every state: the protocol versions and what does not depend on login. */
 const ALWAYS = ["IMAP4rev2", "IMAP4rev1", "LITERAL+", "ID", "ENABLE", "SASL-IR"] as const;
 
@@ -23,6 +29,11 @@ const AUTHENTICATED = [
   "RIGHTS=texk",
   "COMPRESS=DEFLATE",
   "UTF8=ACCEPT",
+  // RFC 8474: MAILBOXID (CREATE, STATUS), EMAILID and THREADID (FETCH, SEARCH) are the JMAP ids.
+  "OBJECTID",
+  // RFC 3502: several messages in one APPEND, all or none (commands/append.ts).
+  "MULTIAPPEND",
+  `APPENDLIMIT=${APPEND_LIMIT}`,
 ] as const;
 
 /** Extensions of the selected state (FETCH, STORE, SEARCH, COPY/MOVE, EXPUNGE and their options). */

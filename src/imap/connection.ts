@@ -20,9 +20,10 @@ import { createCommandDecoder, type ImapCommandDecoder } from "./decoder.ts";
 import { ImapSession, type SessionDeps, type SessionIo } from "./session.ts";
 import type { ImapListenerName } from "./metrics.ts";
 import { COMMANDS } from "./commands/table.ts";
+import { APPEND_LIMIT } from "./capabilities.ts";
 
 /** Decoder limits (Dovecot's imap_max_line_length is 64 KiB). */
-export const IMAP_DECODER_LIMITS = { maxLine: 65_536, maxAppendLiteral: 50_000_000, maxLiteral: 65_536 };
+export const IMAP_DECODER_LIMITS = { maxLine: 65_536, maxAppendLiteral: APPEND_LIMIT, maxLiteral: 65_536 };
 
 /** What a connection needs besides the session's dependencies. */
 export interface ConnectionOptions {

@@ -159,7 +159,7 @@ function readStatusItems(reader: Reader): StatusItem[] {
   return items;
 }
 
-/** `APPEND SP mailbox 1*([SP flag-list] [SP date-time] SP (literal / literal8))`. */
+/** `APPEND SP mailbox 1*([SP flag-list] [SP date-time] SP (literal / literal8 / "UTF8" SP "(" literal8 ")"))`. */
 export function parseAppend(reader: Reader): CommandBody {
   reader.sp();
   const mailbox = reader.mailbox();
@@ -170,8 +170,12 @@ export function parseAppend(reader: Reader): CommandBody {
     if (reader.peek() === 0x28) [flags] = [readFlagList(reader), reader.sp()];
     let date: Date | undefined;
     if (reader.peek() === 0x22) [date] = [readDateTime(reader), reader.sp()];
+    // RFC 6855 §4 (UTF8=ACCEPT): `"UTF8" SP "(" literal8 ")"` carries a message with UTF-8 headers.
+    const utf8 = reader.lookingAt("UTF8") && reader.peek(4) === 0x20 && reader.peek(5) === 0x28;
+    if (utf8) reader.pos += 6;
     if (!reader.atLiteral(true)) reader.fail("APPEND needs the message as a literal");
     const { bytes, binary } = reader.literal(true);
+    if (utf8) reader.expect(")");
     if (!binary && bytes.includes(0)) reader.fail("NUL in a message (send it as a literal8, ~{n})");
     messages.push({ flags, ...(date ? { date } : {}), message: bytes, binary });
   } while (reader.peek() === 0x20 && reader.peek(1) > 0x20);

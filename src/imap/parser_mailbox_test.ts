@@ -193,3 +193,15 @@ Deno.test("APPEND reads literal8 (RFC 3516) and several messages (MULTIAPPEND sh
   assert.match(refusal("a LOGIN x ~{1}\r\ny"), /literal8 is only allowed in APPEND|Expected a space/);
   assert.match(refusal("a SEARCH TEXT ~{1}\r\ny"), /literal8 is only allowed in APPEND|Unexpected/);
 });
+
+Deno.test("APPEND reads RFC 6855 §4's UTF8 (literal8) form; an unclosed one is refused", () => {
+  const message = "Subject: Grüße\r\n\r\nhi\r\n";
+  const size = enc.encode(message).length;
+  assert.deepEqual(bodyOf(`a APPEND INBOX (\\Seen) UTF8 (~{${size}+}\r\n${message})`), {
+    name: "APPEND",
+    mailbox: "INBOX",
+    messages: [{ flags: ["\\Seen"], message: enc.encode(message), binary: true }],
+  });
+  assert.match(refusal(`a APPEND INBOX UTF8 (~{${size}+}\r\n${message}`), /Expected "\)"/);
+  assert.match(refusal("a APPEND INBOX UTF8 x"), /needs the message as a literal/);
+});

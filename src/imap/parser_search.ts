@@ -4,7 +4,8 @@
  * EMAILID/THREADID (RFC 8474), SORT and THREAD (RFC 5256) with ESORT's RETURN (RFC 5267).
  *
  * Strings are decoded with the command's CHARSET (UTF-8 when none); a charset the runtime cannot
- * decode is refused with the code BADCHARSET, which the session answers as RFC 9051 §6.4.4 says.
+ * decode still parses (its strings read leniently), so that the command's handler refuses it with
+ * `NO [BADCHARSET (…)]` as RFC 9051 §6.4.4 says, not the parser with BAD.
  * Nesting (parentheses, NOT, OR) is bounded so no command can exhaust the stack.
  *
  * Read in order: parseSearch, parseSort, parseThread, the program, one key, dates.
@@ -66,7 +67,7 @@ export function parseSearch(reader: Reader): CommandBody {
     charset = reader.astring();
     reader.sp();
   }
-  const criteria = readProgram(reader, decoderFor(reader, charset ?? "UTF-8"));
+  const criteria = readProgram(reader, decoderFor(charset ?? "UTF-8"));
   return {
     name: "SEARCH",
     ...(charset !== undefined ? { charset } : {}),
@@ -93,7 +94,7 @@ export function parseSort(reader: Reader): CommandBody {
   reader.sp();
   const charset = reader.astring();
   reader.sp();
-  const search = readProgram(reader, decoderFor(reader, charset));
+  const search = readProgram(reader, decoderFor(charset));
   return { name: "SORT", criteria, charset, search, returns };
 }
 
@@ -107,7 +108,7 @@ export function parseThread(reader: Reader): CommandBody {
   reader.sp();
   const charset = reader.astring();
   reader.sp();
-  const search = readProgram(reader, decoderFor(reader, charset));
+  const search = readProgram(reader, decoderFor(charset));
   return { name: "THREAD", algorithm, charset, search };
 }
 
@@ -131,15 +132,18 @@ function readReturns(reader: Reader): SearchReturn[] | undefined {
 /** Decoders of the charsets seen so far (only names the runtime knows get in, so it stays small). */
 const DECODERS = new Map<string, TextDecoder>();
 
-/** A decoder for the strings of a search in `charset`, or a BADCHARSET refusal. */
-function decoderFor(reader: Reader, charset: string): TextDecoder {
+/** Reads the strings of a search whose charset the runtime does not know (the handler refuses it). */
+const LENIENT = new TextDecoder("utf-8");
+
+/** A decoder for the strings of a search in `charset` (lenient when unknown: see the header). */
+function decoderFor(charset: string): TextDecoder {
   const name = charset.toUpperCase() === "US-ASCII" ? "UTF-8" : charset.toUpperCase();
   let decoder = DECODERS.get(name);
   if (!decoder) {
     try {
       decoder = new TextDecoder(name, { fatal: true });
     } catch {
-      return reader.fail(`Unsupported charset ${charset.slice(0, 40)}`, "BADCHARSET");
+      return LENIENT;
     }
     DECODERS.set(name, decoder);
   }

@@ -139,13 +139,20 @@ Deno.test("SEARCH refuses bad dates, numbers and keys", () => {
   assert.match(refusal("a SEARCH"), /Missing argument/);
 });
 
-Deno.test("SEARCH decodes strings in the CHARSET given, and refuses one it cannot decode", () => {
+Deno.test("SEARCH decodes strings in the CHARSET given; one it cannot decode parses, for NO [BADCHARSET]", () => {
   const latin1 = new Uint8Array([
     ...new TextEncoder().encode("a SEARCH CHARSET ISO-8859-1 SUBJECT {4}\r\ncaf"),
     0xe9,
   ]);
   assert.deepEqual(criteria(latin1), { op: "header", field: "SUBJECT", value: "café" });
-  assert.match(refusal('a SEARCH CHARSET X-KLINGON SUBJECT "x"'), /Unsupported charset X-KLINGON/);
+  // RFC 9051 §6.4.4: an unsupported charset is a NO [BADCHARSET] from the handler, not a parse error.
+  assert.deepEqual(bodyOf('a SEARCH CHARSET X-KLINGON SUBJECT "x"'), {
+    name: "SEARCH",
+    criteria: { op: "header", field: "SUBJECT", value: "x" },
+    charset: "X-KLINGON",
+    returns: [],
+    esearch: false,
+  });
   assert.match(refusal('a SEARCH SUBJECT "café"'), /8-bit character in a quoted string/);
   assert.deepEqual(criteria('a SEARCH SUBJECT "café"', true), {
     op: "header",

@@ -32,6 +32,16 @@ const FLAG_OF_KEYWORD: Record<string, string> = {
   $junk: "$Junk",
   $notjunk: "$NotJunk",
   $phishing: "$Phishing",
+  $submitpending: "$SubmitPending",
+  $submitted: "$Submitted",
+  $important: "$Important",
+  // Not registered, but written this way by the clients that use them (Thunderbird's junk marks,
+  // Apple Mail's flag colours), which may compare them by spelling.
+  junk: "Junk",
+  nonjunk: "NonJunk",
+  $mailflagbit0: "$MailFlagBit0",
+  $mailflagbit1: "$MailFlagBit1",
+  $mailflagbit2: "$MailFlagBit2",
 };
 
 /** The keyword an IMAP client's `\Deleted` is stored as. */

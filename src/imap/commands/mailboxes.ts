@@ -8,6 +8,8 @@
 import type { CommandBody, ImapCommand, ResponseValue, StatusItem } from "../command.ts";
 import { ImapNo } from "../errors.ts";
 import { atom } from "../response.ts";
+import { encodeId } from "../../model/ids.ts";
+import { APPEND_LIMIT } from "../capabilities.ts";
 import type { ImapSession, Outcome } from "../session.ts";
 import { encodeModifiedUtf7 } from "../utf7.ts";
 import {
@@ -57,6 +59,11 @@ export async function list(session: ImapSession, command: ImapCommand): Promise<
   const selectSubscribed = body.selection.includes("SUBSCRIBED");
   const selectSpecial = body.selection.includes("SPECIAL-USE");
   const showSubscribed = body.returns.subscribed || selectSubscribed;
+  // RFC 5258 §3 RECURSIVEMATCH with SUBSCRIBED: a mailbox with a subscribed descendant is listed
+  // (even unsubscribed) with ("CHILDINFO" ("SUBSCRIBED")).
+  const recursive = selectSubscribed && body.selection.includes("RECURSIVEMATCH");
+  const subscribedBelow = (path: string) =>
+    recursive && all.some((m) => m.mailbox.subscribed && m.path.startsWith(path + DELIMITER));
   for (const pattern of body.patterns) {
     if (pattern === "" && body.basic) {
       // RFC 9051 §6.3.9: the delimiter and the root.
@@ -67,14 +74,17 @@ export async function list(session: ImapSession, command: ImapCommand): Promise<
     for (const entry of listed(all, { extended: !body.basic })) {
       if (!match(entry.path)) continue;
       const mailbox = entry.mailbox;
-      if (selectSubscribed && !mailbox?.mailbox.subscribed) continue;
+      const childInfo = subscribedBelow(entry.path);
+      if (selectSubscribed && !mailbox?.mailbox.subscribed && !childInfo) continue;
       const special = mailbox?.mailbox.role ? SPECIAL_USE[mailbox.mailbox.role] : undefined;
       if (selectSpecial && !special) continue;
       const flags: string[] = [...entry.flags];
       flags.push(entry.children ? "\\HasChildren" : "\\HasNoChildren");
       if (showSubscribed && mailbox?.mailbox.subscribed) flags.push("\\Subscribed");
       if (special) flags.push(special);
-      session.untagged([atom("LIST"), flags.map(atom), DELIMITER, wireName(session, entry.path)]);
+      const name = wireName(session, entry.path);
+      const extended: ResponseValue[] = childInfo ? [["CHILDINFO", ["SUBSCRIBED"]]] : [];
+      session.untagged([atom("LIST"), flags.map(atom), DELIMITER, name, ...extended]);
       if (body.returns.status && mailbox) {
         await status(session, mailbox, body.returns.status).catch(() => undefined);
       }
@@ -108,7 +118,7 @@ async function status(session: ImapSession, named: NamedMailbox, items: StatusIt
   // RFC 7162 §3.1: STATUS (HIGHESTMODSEQ) is a CONDSTORE enabling command (Dovecot does the same).
   if (items.includes("HIGHESTMODSEQ")) session.enabled.add("CONDSTORE");
   const viewer = session.principal!.accountId;
-  const needsStore = items.some((i) => !["MESSAGES", "UNSEEN", "RECENT"].includes(i));
+  const needsStore = items.some((i) => !["MESSAGES", "UNSEEN", "RECENT", "APPENDLIMIT"].includes(i));
   const store = needsStore && session.deps.mailboxes.imapStatus
     ? await session.deps.mailboxes.imapStatus(viewer, mailbox.accountId, mailbox.id)
     : undefined;
@@ -132,6 +142,8 @@ async function status(session: ImapSession, named: NamedMailbox, items: StatusIt
       ? store?.deleted
       : item === "MAILBOXID"
       ? (store ? [atom(store.mailboxId)] : undefined)
+      : item === "APPENDLIMIT"
+      ? APPEND_LIMIT
       : undefined;
     if (value !== undefined) values.push(atom(item), value as ResponseValue);
   }
@@ -171,7 +183,7 @@ async function placeOf(
   return { accountId, parentId, leaf: parts[parts.length - 1] };
 }
 
-/** CREATE name [(USE (\Sent …))]. */
+/** CREATE name [(USE (\Sent …))]; the OK carries the new mailbox's id (RFC 8474 §4.1 MAILBOXID). */
 export async function create(session: ImapSession, command: ImapCommand): Promise<Outcome> {
   const { mailbox, specialUse } = command.body as Body<"CREATE">;
   const existing = await resolve(session, mailbox).catch(() => undefined);
@@ -185,12 +197,24 @@ export async function create(session: ImapSession, command: ImapCommand): Promis
   });
   if (roles.length > 1) throw new ImapNo("USEATTR", "A mailbox has at most one special use here");
   const place = await placeOf(session, mailbox, true);
-  await session.deps.mailboxes.create(session.principal!.accountId, place.accountId, {
+  // RFC 6154 §5.1: a failure "related to the special-use attribute" MUST carry USEATTR; a role
+  // belongs to one mailbox of an account (JMAP, RFC 8621 §2).
+  if (roles.length > 0) {
+    const all = await namedMailboxes(session.deps.mailboxes, session.principal!.accountId);
+    const holder = all.find((m) => m.mailbox.accountId === place.accountId && m.mailbox.role === roles[0]);
+    if (holder) throw new ImapNo("USEATTR", `${specialUse[0]} already belongs to "${holder.path}"`);
+  }
+  const id = await session.deps.mailboxes.create(session.principal!.accountId, place.accountId, {
     name: place.leaf,
     parentId: place.parentId,
     role: roles[0] ?? null,
   });
-  return ok(command, "CREATE completed");
+  return {
+    tag: command.tag,
+    status: "OK",
+    code: { name: "MAILBOXID", values: [[atom(encodeId(id))]] },
+    text: "CREATE completed",
+  };
 }
 
 /** DELETE name (its messages go with it, RFC 9051 §6.3.4). */
