@@ -10,7 +10,7 @@ import { ForbiddenError, InvalidInputError, NotFoundError } from "../src/model/e
 import { type ImapMailboxRef, type ImapMailboxService, MAX_MESSAGES_BATCH } from "../src/mail/mod.ts";
 import type { TestApp } from "./helpers.ts";
 import { withApp } from "./jmap_helpers.ts";
-import { createMailbox, createUsers, rights, share, type Who } from "./mail_helpers.ts";
+import { createMailbox, createUsers, mailCall, rights, share, type Who } from "./mail_helpers.ts";
 import { message } from "./email_helpers.ts";
 
 let counter = 0;
@@ -159,4 +159,59 @@ Deno.test("STORE on a set is all or nothing: one message in a mailbox without th
       flags: ["\\Seen"],
     });
     assert.deepEqual(one.messages.map((m) => m.flags), [["\\Seen"]]);
+  }));
+
+Deno.test("STORE on a set gives the messages it changes one MODSEQ in each of their mailboxes; JMAP sees every email", () =>
+  withApp(async (t) => {
+    const [alice] = await createUsers(t, ["alice"]);
+    const imap = t.services.imapMailboxes;
+    await createMailbox(t, alice, { name: "Kept" });
+    const inbox = await ref(imap, alice, "INBOX");
+    const kept = await ref(imap, alice, "Kept");
+    const [a, , c] = [
+      await append(t, alice, "INBOX"),
+      await append(t, alice, "INBOX", ["\\Flagged"]),
+      await append(t, alice, "INBOX"),
+      await append(t, alice, "INBOX"),
+    ];
+    await imap.copy(id(alice), inbox, [[c, c]], kept);
+    const state = async () => (await mailCall(t, "Email/get", { ids: [] }, alice)).state as string;
+    const jmapBefore = await state();
+    const before = await imap.select(id(alice), "INBOX");
+    const keptBefore = await imap.select(id(alice), "Kept");
+    const stored = await imap.storeFlags(id(alice), inbox, [[a, c]], {
+      operation: "add",
+      flags: ["\\Flagged"],
+    });
+    const [ma, mb, mc] = stored.messages;
+    // a and c changed: one MODSEQ for both, above everything before; b already had the flag.
+    assert.equal(ma.modseq, mc.modseq);
+    assert.ok(ma.modseq > before.highestModseq);
+    assert.equal(mb.modseq, before.messages[1].modseq);
+    const after = await imap.select(id(alice), "INBOX");
+    assert.deepEqual(after.messages.map((m) => m.modseq), [
+      ma.modseq,
+      mb.modseq,
+      ma.modseq,
+      before.messages[3].modseq,
+    ]);
+    assert.equal(after.highestModseq, ma.modseq);
+    // c's row in the other mailbox moved with it, and that mailbox's HIGHESTMODSEQ.
+    const keptAfter = await imap.select(id(alice), "Kept");
+    assert.equal(keptAfter.messages[0].modseq, ma.modseq);
+    assert.equal(keptAfter.highestModseq, ma.modseq);
+    assert.deepEqual(
+      (await imap.changes(id(alice), kept, keptBefore.highestModseq)).changed.map((m) => m.uid),
+      [
+        keptAfter.messages[0].uid,
+      ],
+    );
+    // JMAP: the state moved and Email/changes names both emails.
+    const changes = await mailCall(t, "Email/changes", { sinceState: jmapBefore }, alice);
+    assert.equal((changes.updated as string[]).length, 2);
+    // A JMAP keyword write after it still takes a MODSEQ of its own (the per-row triggers are back on).
+    const email = (changes.updated as string[])[0];
+    await mailCall(t, "Email/set", { update: { [email]: { "keywords/$seen": true } } }, alice);
+    const later = await imap.select(id(alice), "INBOX");
+    assert.ok(later.highestModseq > ma.modseq);
   }));

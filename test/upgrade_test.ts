@@ -127,12 +127,19 @@ Deno.test("--no-backup upgrades an older database without a copy, and says so", 
 
 Deno.test("a migration that fails leaves the database at its previous version and the start fails in one line", () =>
   withRoot(async (root) => {
-    // The last migration replaces the unique index emails_account_blob: a database without it makes it fail.
-    assert.match(MIGRATIONS[OLD], /DROP INDEX emails_account_blob/);
-    const dir = await oldDataDir(root, "data", OLD, "DROP INDEX emails_account_blob;");
+    // The last migration adds imap_settings.statement_touch: a database that has it already makes it fail.
+    assert.match(MIGRATIONS[OLD], /ALTER TABLE imap_settings ADD COLUMN statement_touch/);
+    const dir = await oldDataDir(
+      root,
+      "data",
+      OLD,
+      "ALTER TABLE imap_settings ADD COLUMN statement_touch INTEGER;",
+    );
     const pattern = new RegExp(
       `^postern: Cannot upgrade database .*postern.db from schema ${OLD} to ${SCHEMA_VERSION}: migration ` +
-        `${OLD + 1} failed \\(no such index: emails_account_blob\\); the database stays at schema ${OLD}, ` +
+        `${
+          OLD + 1
+        } failed \\(duplicate column name: statement_touch\\); the database stays at schema ${OLD}, ` +
         `copy of schema ${OLD} at .*\\.bak$`,
     );
     const check = await cli(["db", "check", "--data", dir]);

@@ -129,7 +129,7 @@ export class ImapUpdates {
         }
         if (seen) { for (const m of mailboxIds) recounted.add(m); }
       }
-      await this.store.imap.setKeywords(
+      const modseqs = await this.store.imap.setKeywords(
         ids,
         change.operation === "add"
           ? { add: wanted }
@@ -137,7 +137,16 @@ export class ImapUpdates {
           ? { add: [], remove: wanted }
           : { add: wanted, keepOnly: wanted },
       );
-      const after = kept.length ? await this.store.imap.rows(ref.mailboxId, toPairs(kept)) : [];
+      // The rows after the write, from the rows read before it in this transaction and the change.
+      const after = kept.map((row): ImapMessageRow =>
+        needs.has(row.emailId)
+          ? {
+            ...row,
+            keywords: keywordsAfter(row.keywords, wanted, change.operation),
+            modseq: modseqs.get(row.emailId) ?? row.modseq,
+          }
+          : row
+      );
       return {
         result: { messages: after.map(messageOf), modified },
         events: [],
@@ -361,6 +370,17 @@ function messageOf(row: ImapMessageRow): ImapMessage {
 /** The UIDs of rows (ascending) as ranges. */
 function toPairs(rows: readonly { uid: number }[]): [number, number][] {
   return toRanges(rows.map((r) => r.uid).sort((a, b) => a - b));
+}
+
+/** A message's keywords (sorted) after a STORE of `wanted` (lower case, deduplicated). */
+function keywordsAfter(
+  keywords: readonly string[],
+  wanted: readonly string[],
+  operation: ImapFlagChange["operation"],
+): string[] {
+  if (operation === "replace") return [...wanted].sort();
+  if (operation === "remove") return keywords.filter((k) => !wanted.includes(k));
+  return [...new Set([...keywords, ...wanted])].sort();
 }
 
 /** Ascending UIDs as ranges. */

@@ -34,6 +34,12 @@ export interface ChangeLog {
   ): Promise<LoggedChange[]>;
 }
 
+/** Whether two changes differ in their object alone. */
+function alike(a: Change, b: Change): boolean {
+  return a.accountId === b.accountId && (a.ownerId ?? null) === (b.ownerId ?? null) && a.type === b.type &&
+    a.kind === b.kind && Boolean(a.countsOnly) === Boolean(b.countsOnly);
+}
+
 /** SQLite implementation of {@link ChangeLog}. */
 export function sqliteChanges(db: Db): ChangeLog {
   const listeners = new Set<() => void>();
@@ -48,18 +54,29 @@ export function sqliteChanges(db: Db): ChangeLog {
     append(changes) {
       if (changes.length && listeners.size) db.afterCommit(notify);
       const now = Date.now();
-      for (const c of changes) {
-        db.run(
-          `INSERT INTO changes (account_id, owner_id, type, object_id, kind, created_at, counts_only)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          c.accountId,
-          c.ownerId ?? null,
-          c.type,
-          c.objectId,
-          KIND_CODE[c.kind],
-          now,
-          c.countsOnly && c.kind === "updated" ? 1 : 0,
-        );
+      // A run of changes alike but for their object (a STORE on 1,000 emails) is one statement.
+      for (let i = 0, j = 1; i < changes.length; i = j, j = i + 1) {
+        const c = changes[i];
+        while (j < changes.length && alike(changes[j], c)) j++;
+        const scope = [c.accountId, c.ownerId ?? null, c.type] as const;
+        const flags = [KIND_CODE[c.kind], now, c.countsOnly && c.kind === "updated" ? 1 : 0] as const;
+        if (j - i === 1) {
+          db.run(
+            `INSERT INTO changes (account_id, owner_id, type, object_id, kind, created_at, counts_only)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+            ...scope,
+            c.objectId,
+            ...flags,
+          );
+        } else {
+          db.run(
+            `INSERT INTO changes (account_id, owner_id, type, object_id, kind, created_at, counts_only)
+             SELECT ?, ?, ?, value, ?, ?, ? FROM json_each(?) ORDER BY key`,
+            ...scope,
+            ...flags,
+            JSON.stringify(changes.slice(i, j).map((x) => x.objectId)),
+          );
+        }
       }
       return Promise.resolve();
     },

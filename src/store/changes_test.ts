@@ -54,3 +54,30 @@ Deno.test("a listener that throws does not turn a committed write into an error"
     store.close();
   }
 });
+
+Deno.test("changes appended together keep their order and fields, a run of alike ones written at once", async () => {
+  const store = openStore(":memory:");
+  try {
+    const domain = (objectId: number, kind: "created" | "updated" | "destroyed") => ({
+      type: "Domain",
+      objectId,
+      kind,
+      accountId: null,
+    });
+    const written = [
+      domain(5, "updated"),
+      domain(3, "updated"),
+      domain(9, "updated"),
+      domain(3, "destroyed"),
+      domain(7, "created"),
+      domain(8, "created"),
+    ];
+    await store.changes.append(written);
+    const read = await store.changes.since("Domain", null, 0, { limit: 10 });
+    assert.deepEqual(read.map((c) => [c.objectId, c.kind]), written.map((c) => [c.objectId, c.kind]));
+    assert.deepEqual(read.map((c) => c.id), [1, 2, 3, 4, 5, 6]);
+    assert.equal(await store.changes.position("Domain", null), 6);
+  } finally {
+    store.close();
+  }
+});

@@ -82,10 +82,10 @@ export interface ImapRepository {
   /** The stored bytes of the messages of `uids` in a mailbox, by UID (a UID not in it is left out). */
   bodies(mailboxId: number, uids: readonly number[]): Promise<Map<number, Uint8Array<ArrayBuffer>>>;
   /**
-   * One keyword change for every email of `emailIds`, in a statement or two (STORE on a set); call it
-   * in the write's transaction. The triggers run per keyword row changed, as for any keyword write.
+   * One keyword change for every email of `emailIds`, set-based (STORE on a set); call it in the
+   * write's transaction. The emails it changed share one new MODSEQ; returns each one's MODSEQ.
    */
-  setKeywords(emailIds: readonly number[], change: KeywordChange): Promise<void>;
+  setKeywords(emailIds: readonly number[], change: KeywordChange): Promise<Map<number, number>>;
   /** How many expunges a mailbox's log keeps after a purge (it purges past twice that). */
   setKeepExpunges(count: number): Promise<void>;
   /**
@@ -238,8 +238,7 @@ export function sqliteImap(db: Db): ImapRepository {
       return done(bodiesIn(db, mailboxId, uids));
     },
     setKeywords(emailIds, change) {
-      setKeywordsOf(db, emailIds, change);
-      return done(undefined);
+      return done(setKeywordsOf(db, emailIds, change));
     },
     setKeepExpunges(count) {
       db.run("UPDATE imap_settings SET keep_expunges = ?", count);

@@ -3,9 +3,10 @@
  * mailbox's rows without the email and blob joins, the other mailboxes of a set of emails, the bytes
  * of a batch of UIDs, and keyword writes for a whole set in a statement or two.
  *
- * The keyword writes go through email_keywords like any other path, so every trigger still runs per
- * row it changes (store/migrations/041_imap.ts gives the email its next MODSEQ, 014_emails.ts keeps
- * the unread counts); an INSERT OR IGNORE of a keyword already there changes nothing and fires none.
+ * The keyword writes go through email_keywords like any other path, so the unread counts'
+ * triggers (store/migrations/014_emails.ts) still run per row; the MODSEQ is given once for the whole
+ * write instead of per row (047_imap_statement_modseq.ts). An INSERT OR IGNORE of a keyword already
+ * there changes nothing and fires nothing.
  */
 import type { SQLInputValue, StatementSync } from "node:sqlite";
 import { busyAsUnavailable } from "./busy.ts";
@@ -131,31 +132,75 @@ export function bodiesIn(
   return out;
 }
 
-/** Writes a keyword change for every email of `emailIds` in one DELETE and one INSERT (no more). */
-export function setKeywordsOf(db: Db, emailIds: readonly number[], change: KeywordChange): void {
-  if (emailIds.length === 0) return;
+/**
+ * Writes a keyword change for every email of `emailIds` set-based: one DELETE and one INSERT, then
+ * one MODSEQ for all the emails they changed (RFC 7162 §3.1.3 allows one per command), given to
+ * their rows in every mailbox and to those mailboxes' HIGHESTMODSEQ by three statements, where the
+ * per-row triggers would run three UPDATEs per keyword row (store/migrations/047_imap_statement_modseq.ts).
+ * Returns the MODSEQ each changed email now has; an email whose keywords were already so is left out.
+ */
+export function setKeywordsOf(
+  db: Db,
+  emailIds: readonly number[],
+  change: KeywordChange,
+): Map<number, number> {
+  const out = new Map<number, number>();
+  if (emailIds.length === 0) return out;
   const ids = JSON.stringify(emailIds);
-  if (change.keepOnly) {
-    db.run(
-      `DELETE FROM email_keywords WHERE email_id IN (SELECT value FROM json_each(?))
-       AND keyword NOT IN (SELECT value FROM json_each(?))`,
-      ids,
-      JSON.stringify(change.keepOnly),
-    );
-  } else if (change.remove?.length) {
-    db.run(
-      `DELETE FROM email_keywords WHERE email_id IN (SELECT value FROM json_each(?))
-       AND keyword IN (SELECT value FROM json_each(?))`,
-      ids,
-      JSON.stringify(change.remove),
-    );
+  const changed = new Set<number>();
+  const note = (rows: { email_id: number }[]) => {
+    for (const row of rows) changed.add(Number(row.email_id));
+  };
+  db.run("UPDATE imap_settings SET statement_touch = 1");
+  try {
+    if (change.keepOnly) {
+      note(db.all(
+        `DELETE FROM email_keywords WHERE email_id IN (SELECT value FROM json_each(?))
+         AND keyword NOT IN (SELECT value FROM json_each(?)) RETURNING email_id`,
+        ids,
+        JSON.stringify(change.keepOnly),
+      ));
+    } else if (change.remove?.length) {
+      note(db.all(
+        `DELETE FROM email_keywords WHERE email_id IN (SELECT value FROM json_each(?))
+         AND keyword IN (SELECT value FROM json_each(?)) RETURNING email_id`,
+        ids,
+        JSON.stringify(change.remove),
+      ));
+    }
+    if (change.add.length) {
+      note(db.all(
+        `INSERT OR IGNORE INTO email_keywords (email_id, keyword)
+         SELECT e.value, k.value FROM json_each(?) e, json_each(?) k RETURNING email_id`,
+        ids,
+        JSON.stringify(change.add),
+      ));
+    }
+  } finally {
+    db.run("UPDATE imap_settings SET statement_touch = 0");
   }
-  if (change.add.length) {
-    db.run(
-      `INSERT OR IGNORE INTO email_keywords (email_id, keyword)
-       SELECT e.value, k.value FROM json_each(?) e, json_each(?) k`,
-      ids,
-      JSON.stringify(change.add),
-    );
-  }
+  if (changed.size === 0) return out;
+  const touched = JSON.stringify([...changed]);
+  db.run(
+    `UPDATE imap_accounts SET modseq = modseq + 1 WHERE account_id IN (
+       SELECT DISTINCT account_id FROM emails WHERE id IN (SELECT value FROM json_each(?)))`,
+    touched,
+  );
+  const rows = db.all<{ email_id: number; modseq: number }>(
+    `UPDATE email_mailboxes SET modseq = IFNULL((
+       SELECT a.modseq FROM emails e JOIN imap_accounts a ON a.account_id = e.account_id
+       WHERE e.id = email_mailboxes.email_id
+     ), modseq) WHERE email_id IN (SELECT value FROM json_each(?)) RETURNING email_id, modseq`,
+    touched,
+  );
+  for (const row of rows) out.set(Number(row.email_id), Number(row.modseq));
+  db.run(
+    `UPDATE imap_mailboxes SET highest_modseq = IFNULL((
+       SELECT a.modseq FROM mailboxes m JOIN imap_accounts a ON a.account_id = m.account_id
+       WHERE m.id = imap_mailboxes.mailbox_id
+     ), highest_modseq)
+     WHERE mailbox_id IN (SELECT mailbox_id FROM email_mailboxes WHERE email_id IN (SELECT value FROM json_each(?)))`,
+    touched,
+  );
+  return out;
 }

@@ -40,6 +40,7 @@ import { sql as queueNotices } from "./043_queue_notices.ts";
 import { sql as queueSigning } from "./044_queue_signing.ts";
 import { sql as imapSize } from "./045_imap_size.ts";
 import { sql as emailCopies } from "./046_email_copies.ts";
+import { sql as imapStatementModseq } from "./047_imap_statement_modseq.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -81,4 +82,5 @@ export const MIGRATIONS: readonly string[] = [
   queueSigning,
   imapSize,
   emailCopies,
+  imapStatementModseq,
 ];
