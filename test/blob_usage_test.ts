@@ -11,6 +11,7 @@ import { UPLOAD_TTL_MS } from "../src/mail/mod.ts";
 import { QuotaError } from "../src/model/errors.ts";
 import { openServices } from "../src/services.ts";
 import { sql as accountUsage } from "../src/store/migrations/021_account_usage.ts";
+import { sql as imap } from "../src/store/migrations/041_imap.ts";
 import { MIGRATIONS } from "../src/store/migrations/mod.ts";
 
 const message = (subject: string, padding: number) =>
@@ -203,12 +204,17 @@ Deno.test("migration 046 (email copies) keeps the used bytes of a database made 
     await services.emails.import(admin, admin, [{ blobId: upA.blobId, mailboxIds: [inbox], keywords: [] }]);
     await services.blobs.upload(admin, admin, { data: b, type: "message/rfc822" });
     assert.equal(await services.blobs.usedBytes(admin), a.length + b.length);
-    // Back to schema 045: the unique index and the email triggers of migration 021.
+    // Back to schema 045: the unique index and the email triggers of migration 021, and without what the
+    // later migrations added (047: imap_settings.statement_touch and the keyword triggers reading it).
     const oldTriggers = accountUsage.slice(accountUsage.indexOf("CREATE TRIGGER emails_linked"));
+    const keywordTriggers = imap.match(/CREATE TRIGGER imap_keyword_o(n|ff) [\s\S]*?END;/g)!.join("\n");
+    const copies = MIGRATIONS.findIndex((m) => m.includes("DROP INDEX emails_account_blob"));
     services.store.unsafeExec(`
       DROP INDEX emails_account_blob; CREATE UNIQUE INDEX emails_account_blob ON emails(account_id, blob_id);
       DROP TRIGGER emails_linked; DROP TRIGGER emails_unlinked; ${oldTriggers}
-      PRAGMA user_version = ${MIGRATIONS.length - 1};`);
+      DROP TRIGGER imap_keyword_on; DROP TRIGGER imap_keyword_off;
+      ALTER TABLE imap_settings DROP COLUMN statement_touch; ${keywordTriggers}
+      PRAGMA user_version = ${copies};`);
     await services.close();
     services = await openServices(options);
     assert.equal(await services.blobs.usedBytes(admin), a.length + b.length, "the same figure after it");
