@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { decodeId, encodeId } from "../src/model/ids.ts";
-import { ForbiddenError, InvalidInputError, NotFoundError } from "../src/model/errors.ts";
+import { ForbiddenError, InvalidInputError, NotFoundError, QuotaError } from "../src/model/errors.ts";
 import type { ImapMailboxRef, ImapMailboxService } from "../src/mail/mod.ts";
 import type { TestApp } from "./helpers.ts";
 import { withApp } from "./jmap_helpers.ts";
@@ -377,4 +377,37 @@ Deno.test("a sharer's deletion takes its mailboxes out of LIST at once; SUBSCRIB
         ["Trash", "\\Trash"],
       ],
     );
+  }));
+
+Deno.test("COPY into another account and MULTIAPPEND are all or none: a refusal midway leaves the target as it was", () =>
+  withAlice(async (t, alice, bob) => {
+    const imap = t.services.imapMailboxes;
+    const drop = await createMailbox(t, bob, { name: "Drop" });
+    await share(t, bob, drop.id as string, { [alice.accountId]: rights("mayReadItems", "mayAddItems") });
+    const messages = [mail("one"), mail("two"), mail("three")];
+    const inbox = await ref(imap, alice, "INBOX");
+    for (const message of messages) await imap.append(id(alice), inbox, { message });
+    const target = await ref(imap, alice, "Other Users/bob/Drop");
+    // Bob's account has room for the first two messages, not the third: the refusal comes midway.
+    const used = await t.services.blobs.usedBytes(id(bob));
+    await adminSetAccounts(t, {
+      update: { [bob.accountId]: { "quotas/maxDiskQuota": used + messages[0].length + messages[1].length } },
+    });
+    const unchanged = async () => {
+      assert.deepEqual((await imap.select(id(bob), "Drop")).messages, []);
+      assert.equal(await t.services.blobs.usedBytes(id(bob)), used);
+    };
+    // RFC 9051 §6.4.7: "If the COPY command is unsuccessful for any reason, server implementations
+    // MUST restore the destination mailbox to its state before the COPY attempt".
+    await assert.rejects(imap.copy(id(alice), inbox, [[1, 3]], target), QuotaError);
+    await unchanged();
+    // RFC 3502: "If the server returns a failure for any message, none of the messages are appended".
+    await assert.rejects(
+      imap.appendAll(id(alice), target, messages.map((message) => ({ message }))),
+      QuotaError,
+    );
+    await unchanged();
+    // Nothing of either was kept, UIDs included: the two that fit take the first UIDs.
+    assert.deepEqual((await imap.copy(id(alice), inbox, [[1, 2]], target)).pairs, [[1, 1], [2, 2]]);
+    assert.deepEqual((await imap.select(id(bob), "Drop")).messages.map((m) => m.uid), [1, 2]);
   }));

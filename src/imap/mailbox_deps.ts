@@ -24,6 +24,7 @@ export type ImapMessages = Pick<
   | "move"
   | "expunge"
   | "append"
+  | "appendAll"
   | "resolve"
   | "search"
   | "sort"

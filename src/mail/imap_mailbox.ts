@@ -241,6 +241,11 @@ export class ImapMailboxService {
     return this.#updates.append(...args);
   }
 
+  /** MULTIAPPEND (RFC 3502), all or none: see {@link ImapUpdates.appendAll}. */
+  appendAll(...args: Parameters<ImapUpdates["appendAll"]>): ReturnType<ImapUpdates["appendAll"]> {
+    return this.#updates.appendAll(...args);
+  }
+
   /** SEARCH (RFC 9051 §6.4.4): see {@link ImapSearch.search}. */
   search(...args: Parameters<ImapSearch["search"]>): ReturnType<ImapSearch["search"]> {
     return this.#search.search(...args);

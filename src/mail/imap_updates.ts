@@ -61,6 +61,13 @@ export interface ImapCopyResult {
   pairs: [number, number][];
 }
 
+/** One message to APPEND: its octets, flags and internal date (ms). */
+export interface ImapAppendInput {
+  message: Uint8Array;
+  flags?: readonly string[];
+  internalDate?: number;
+}
+
 const SEEN = rightBit("maySetSeen");
 const KEYWORDS = rightBit("maySetKeywords");
 const REMOVE = rightBit("mayRemoveItems");
@@ -165,7 +172,8 @@ export class ImapUpdates {
 
   /**
    * COPY: the messages of `uids` into `to`. In one account, one write adding `to` to each email's
-   * mailboxIds; into another account (a shared mailbox), an APPEND of each message, one by one.
+   * mailboxIds; into another account (a shared mailbox), an APPEND of each message, all in one
+   * transaction (appendAll).
    */
   async copy(
     viewerId: number,
@@ -291,58 +299,78 @@ export class ImapUpdates {
   async append(
     viewerId: number,
     to: ImapMailboxRef,
-    input: { message: Uint8Array; flags?: readonly string[]; internalDate?: number },
+    input: ImapAppendInput,
   ): Promise<{ uidValidity: number; uid: number }> {
-    const keywords = keywordsOfFlags(input.flags ?? []);
-    const { state } = await this.access(viewerId, to, "mayAddItems");
-    const upload = await this.services.blobs.upload(viewerId, to.accountId, {
-      data: new Uint8Array(input.message),
-      type: "message/rfc822",
-    });
-    const [outcome] = await this.services.emails.import(viewerId, to.accountId, [{
-      blobId: upload.blobId,
-      mailboxIds: [to.mailboxId],
-      keywords,
-      receivedAt: input.internalDate,
-    }], { duplicates: "store" });
-    let emailId: number;
-    if (!("type" in outcome)) emailId = outcome.id;
-    else if (outcome.type === "overQuota") throw new QuotaError(outcome.description);
-    else if (outcome.type === "forbidden") throw new ForbiddenError(outcome.description);
-    else if (outcome.type === "invalidProperties") {
-      throw new InvalidInputError(outcome.description, [{
-        property: "message",
-        message: outcome.description,
-      }]);
-    } else throw new RuleError(outcome.type, outcome.description);
-    const uid = (await this.store.imap.uidsOf(to.mailboxId, [emailId])).get(emailId);
-    if (uid === undefined) throw new NotFoundError("Email", String(emailId));
-    return { uidValidity: state.uidValidity, uid };
+    const { uidValidity, uids } = await this.appendAll(viewerId, to, [input]);
+    return { uidValidity, uid: uids[0] };
   }
 
-  /** COPY into another account: each message appended there (its flags and internal date kept). */
+  /**
+   * Several APPENDs, all or none: MULTIAPPEND (RFC 3502 §6.3.11) and COPY into another account (RFC
+   * 9051 §6.4.7: a COPY that fails leaves the target as it was). Every message's upload and
+   * Email/import join one transaction, so a refused message (over quota, a right revoked meanwhile)
+   * or a crash rolls back those before it, and nothing is told committed before all are. `inputs` is
+   * read one message at a time, so a large COPY never holds every message in memory. The UIDs come
+   * in the order of `inputs`.
+   */
+  async appendAll(
+    viewerId: number,
+    to: ImapMailboxRef,
+    inputs: Iterable<ImapAppendInput> | AsyncIterable<ImapAppendInput>,
+  ): Promise<{ uidValidity: number; uids: number[] }> {
+    return await this.store.transaction(async () => {
+      const { state } = await this.access(viewerId, to, "mayAddItems");
+      const emailIds: number[] = [];
+      for await (const input of inputs) {
+        const upload = await this.services.blobs.upload(viewerId, to.accountId, {
+          data: new Uint8Array(input.message),
+          type: "message/rfc822",
+        });
+        const [outcome] = await this.services.emails.import(viewerId, to.accountId, [{
+          blobId: upload.blobId,
+          mailboxIds: [to.mailboxId],
+          keywords: keywordsOfFlags(input.flags ?? []),
+          receivedAt: input.internalDate,
+        }], { duplicates: "store" });
+        // A refusal throws its domain error, which rolls the whole transaction back.
+        emailIds.push(emailIdOf(outcome));
+      }
+      const uids = await this.store.imap.uidsOf(to.mailboxId, emailIds);
+      return {
+        uidValidity: state.uidValidity,
+        uids: emailIds.map((id) => {
+          const uid = uids.get(id);
+          if (uid === undefined) throw new NotFoundError("Email", String(id));
+          return uid;
+        }),
+      };
+    });
+  }
+
+  /**
+   * COPY into another account: every message appended there (its flags and internal date kept), all
+   * or none (appendAll).
+   */
   private async copyAcross(
     viewerId: number,
     from: ImapMailboxRef,
     uids: UidRanges,
     to: ImapMailboxRef,
   ): Promise<ImapCopyResult> {
-    let uidValidity = 0;
-    const pairs: [number, number][] = [];
-    for (const row of await this.store.imap.facts(from.mailboxId, uids)) {
-      // copy() checked mayReadItems on the source, which holds the message.
-      const message = (await this.store.imap.bodies(from.mailboxId, [row.uid])).get(row.uid);
-      if (!message) continue;
-      const appended = await this.append(viewerId, to, {
-        message,
-        flags: flagsOfKeywords(row.keywords),
-        internalDate: row.receivedAt,
-      });
-      uidValidity = appended.uidValidity;
-      pairs.push([row.uid, appended.uid]);
+    const rows = await this.store.imap.facts(from.mailboxId, uids);
+    const copied: number[] = [];
+    const store = this.store;
+    async function* messages(): AsyncGenerator<ImapAppendInput> {
+      for (const row of rows) {
+        // copy() checked mayReadItems on the source, which holds the message.
+        const message = (await store.imap.bodies(from.mailboxId, [row.uid])).get(row.uid);
+        if (!message) continue;
+        copied.push(row.uid);
+        yield { message, flags: flagsOfKeywords(row.keywords), internalDate: row.receivedAt };
+      }
     }
-    if (uidValidity === 0) uidValidity = (await this.access(viewerId, to, "mayAddItems")).state.uidValidity;
-    return { uidValidity, pairs };
+    const { uidValidity, uids: added } = await this.appendAll(viewerId, to, messages());
+    return { uidValidity, pairs: copied.map((uid, i) => [uid, added[i]]) };
   }
 
   /** The emails of the rows, by id, in the rows' order (ascending source UID: new UIDs follow it). */
@@ -402,4 +430,15 @@ function counts(mailboxIds: Iterable<number>, accountId: number): Change[] {
     accountId,
     countsOnly: true,
   }));
+}
+
+/** The id of an imported email, or its refusal thrown as the matching domain error. */
+function emailIdOf(outcome: Awaited<ReturnType<EmailService["import"]>>[number]): number {
+  if (!("type" in outcome)) return outcome.id;
+  if (outcome.type === "overQuota") throw new QuotaError(outcome.description);
+  if (outcome.type === "forbidden") throw new ForbiddenError(outcome.description);
+  if (outcome.type === "invalidProperties") {
+    throw new InvalidInputError(outcome.description, [{ property: "message", message: outcome.description }]);
+  }
+  throw new RuleError(outcome.type, outcome.description);
 }

@@ -8,8 +8,8 @@
  *    that does not resolve is NO [TRYCREATE].
  * 2. the service copies or moves in one transaction and answers the target's UIDVALIDITY and the
  *    source → target UIDs; rights and quota refusals are its domain errors (NO [NOPERM],
- *    [OVERQUOTA]). Into another account (a shared mailbox) it appends message by message, so the
- *    target's quota is checked for all of them first.
+ *    [OVERQUOTA]). Into another account (a shared mailbox) it appends every message in one
+ *    transaction (all or none); the target's quota is checked for all of them first.
  * 3. COPY answers `OK [COPYUID …]`. MOVE writes `* OK [COPYUID …]` first, then the expunges of the
  *    moved messages (RFC 6851 §4.3): `* n EXPUNGE` from the highest, or one `* VANISHED` once QRESYNC
  *    is on (RFC 7162 §3.2.10), recorded in the client's view so the sync does not repeat them.
@@ -62,8 +62,8 @@ export async function copyOrMove(session: ImapSession, command: ImapCommand): Pr
 }
 
 /**
- * Into another account the messages are appended one by one; what the target's storage quota cannot
- * hold is refused before the first, so a COPY or MOVE is never left half done (RFC 9051 §6.4.7).
+ * Into another account what the target's storage quota cannot hold is refused before anything is read
+ * or written (the service's one transaction would refuse it too, after reading every message).
  */
 async function checkRoom(session: ImapSession, accountId: number, ranges: [number, number][]): Promise<void> {
   const storage = (await session.deps.mailboxes.quota(accountId)).storage;
