@@ -16,6 +16,7 @@ import {
   listenOrExplain,
   loadSecretKey,
   mailEndpoints,
+  perProcessConfig,
 } from "./config/mod.ts";
 import { bootstrap, describeStoredProblem } from "./directory/mod.ts";
 import { printFirstStart, warnIfProxiedWithoutTrust } from "./start_notices.ts";
@@ -72,6 +73,22 @@ export interface App {
   webPushServed(): number;
 }
 
+/** One of the serving processes: 0 is the one the operator started, which does the housekeeping. */
+export interface ServingProcess {
+  index: number;
+  count: number;
+}
+
+/** What serve() does beside serving, for the supervisor of several processes (src/supervisor.ts). */
+export interface ServeHooks {
+  /** Called once every listener of this process is up, with their addresses by name. */
+  onServing?: (listeners: Record<string, string>) => void;
+  /** Called when the shutdown begins. */
+  onStopping?: () => void;
+  /** Settles when this process should shut down as on SIGTERM (a child whose supervisor is gone). */
+  stopWhen?: Promise<unknown>;
+}
+
 /** The JMAP types whose changes wake an IMAP IDLE (its mailboxes and their messages). */
 const MAIL_TYPES: ReadonlySet<string> = new Set(["Mailbox", "Email"]);
 
@@ -91,6 +108,8 @@ export interface AppOptions {
   imapMetrics?: ImapMetrics;
   /** The listeners that are up, by protocol (host:port), shown on /healthz; filled as they start. */
   listeners?: Record<string, string>;
+  /** This process among the serving processes (src/supervisor.ts); default: the only one. */
+  process?: ServingProcess;
   /** ACME certificates: their HTTP-01 answers are served and their figures shown on /metrics. */
   acme?: AcmeCertificates;
   /** Delivers queued mail by MX (see ServiceOptions.outboundTransport). */
@@ -181,6 +200,7 @@ export function createApp(config: Config, services: Services, options: AppOption
       metrics,
       version: VERSION,
       listeners: () => options.listeners ?? {},
+      process: options.process ?? { index: 0, count: 1 },
       extraMetrics: async () => [
         ...(options.smtpMetrics?.samples() ?? []),
         ...(options.imapMetrics?.samples() ?? []),
@@ -287,14 +307,18 @@ function basicHeader(username: string, password: string): string {
  * when this returns. A second signal during the shutdown exits at once, with status 1.
  */
 export async function serve(
-  config: Config,
-  options: AppOptions & { onListen?: (addr: Deno.NetAddr) => void } = {},
+  wholeConfig: Config,
+  options: AppOptions & ServeHooks & { onListen?: (addr: Deno.NetAddr) => void } = {},
 ) {
+  const config = perProcessConfig(wholeConfig);
+  const serving = options.process ?? { index: 0, count: 1 };
+  // Process 0 does what must happen once: the first admin and the housekeeping timers.
+  const first = serving.index === 0;
   const log = getLogger(["postern", "server"]);
   const startLog = getLogger(["postern", "start"]);
   // The address first, then the data directory: a start that cannot serve creates nothing (no admin
   // whose once-only password would be printed for nothing).
-  const listener = listenOrExplain(config.hostname, config.port);
+  const listener = listenOrExplain(config.hostname, config.port, config.reusePort);
   // HTTPS and the certificate files too (--https-listen, --tls-cert, --acme-ca-file).
   let httpsListener: Deno.TcpListener | undefined;
   let tlsFor;
@@ -371,8 +395,10 @@ export async function serve(
     await services.close();
     throw error;
   }
-  const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
-  if (first.created) printFirstStart(first, startLog);
+  if (first) {
+    const made = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
+    if (made.created) printFirstStart(made, startLog);
+  }
   const connectionStats = new ConnectionStats("http");
   const httpsStats = new ConnectionStats("https");
   const listeners: Record<string, string> = {};
@@ -388,6 +414,7 @@ export async function serve(
     imapMetrics,
     listeners,
     acme: tls.acme,
+    process: serving,
   });
   appWatch.current = app;
   services.prestart();
@@ -404,12 +431,16 @@ export async function serve(
     timers.push({ task, timer });
     return { task, timer };
   };
-  every(60 * 60 * 1000, "Pruning the invalidation log", () => services.pruneInvalidations());
-  every(60 * 60 * 1000, "Pruning OAuth rows", () => services.oauth.prune());
-  every(60 * 60 * 1000, "Pruning expired MTA-STS policies", () => services.mtaSts.prune());
+  // Housekeeping runs in process 0 only: each would be safe twice, but N processes would do it N times.
+  const housekeeping = (ms: number, name: string, work: () => unknown) => {
+    if (first) every(ms, name, work);
+  };
+  housekeeping(60 * 60 * 1000, "Pruning the invalidation log", () => services.pruneInvalidations());
+  housekeeping(60 * 60 * 1000, "Pruning OAuth rows", () => services.oauth.prune());
+  housekeeping(60 * 60 * 1000, "Pruning expired MTA-STS policies", () => services.mtaSts.prune());
   // Every ten minutes: an upload counts against its account's quota until it is collected, and a
   // collection only looks at the blobs that lost their last link.
-  every(10 * 60 * 1000, "Collecting unused blobs", () => services.blobs.collect());
+  housekeeping(10 * 60 * 1000, "Collecting unused blobs", () => services.blobs.collect());
   // Submissions held for a later sendAt go out when their time comes. The timer only wakes the worker:
   // each submission is claimed in the database before it is sent (see mail/submissions.ts), and a tick
   // while the last one still runs (or waits for a busy database) is skipped rather than started beside it.
@@ -419,11 +450,11 @@ export async function serve(
   services.queue.continuous = true;
   every(1000, "Delivering queued mail", () => services.queue.runDue(Date.now(), { wait: false }));
   // Finished queued messages past x:Outbound keepFinishedSeconds are deleted (one statement per batch).
-  every(10 * 60 * 1000, "Purging finished queued mail", () => services.queue.purge(Date.now()));
+  housekeeping(10 * 60 * 1000, "Purging finished queued mail", () => services.queue.purge(Date.now()));
   // TLS reports (RFC 8460) of finished days, to each domain that asks for them: claimed in the
   // database, so of several processes one mails each report.
   const tlsReports = tlsReportSender(config, services);
-  every(60 * 60 * 1000, "Mailing TLS reports", () => tlsReports.sendDue());
+  housekeeping(60 * 60 * 1000, "Mailing TLS reports", () => tlsReports.sendDue());
   const maxConnections = overallConnectionCap(
     config.maxConnections,
     DEFAULT_MAX_CONNECTIONS,
@@ -469,6 +500,13 @@ export async function serve(
         (listeners.imap ? `, IMAP on ${listeners.imap} (STARTTLS)` : "") +
         (listeners.imaps ? `, IMAP on ${listeners.imaps} (implicit TLS)` : "");
       const secure = https ? `, https://${listeners.https}` : "";
+      // The other processes serve the same addresses: their start is a line of their own.
+      if (!first) {
+        return startLog.info("Postern process {index} of {count} serving", {
+          index: serving.index,
+          count: serving.count,
+        });
+      }
       startLog.info("Postern {version} listening on http://{http}{secure}{smtp}", {
         version: VERSION,
         http: listeners.http,
@@ -482,7 +520,9 @@ export async function serve(
   // ACME: the first certificate is ordered now that the HTTP listener answers the CA's HTTP-01 request;
   // then a check each minute (one read unless due), the order itself claimed in the database.
   const acme = tls.acme;
-  if (acme) void every(60_000, "Renewing the TLS certificate", () => acme.renewer.renewDue()).task.run();
+  if (acme && first) {
+    void every(60_000, "Renewing the TLS certificate", () => acme.renewer.renewDue()).task.run();
+  }
   // Tell the admin UI in local mode where this server answers; refreshed while it runs. A database
   // busy at start delays the registration (retried with backoff), never the serving.
   let registration: number | undefined;
@@ -496,8 +536,14 @@ export async function serve(
       return registration === undefined ? undefined : services.store.servers.seen(registration, Date.now());
     }).timer,
   );
-  const signalled = Promise.withResolvers<Deno.Signal>();
+  options.onServing?.({ ...listeners });
+  const signalled = Promise.withResolvers<Deno.Signal | "supervisor gone">();
   let stopping = false;
+  void options.stopWhen?.then(() => {
+    if (stopping) return;
+    stopping = true;
+    signalled.resolve("supervisor gone");
+  });
   const onSignal = (signal: Deno.Signal) => () => {
     if (stopping) {
       // Written at once: the process ends before an asynchronous sink would write it.
@@ -514,6 +560,7 @@ export async function serve(
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal(signal));
   const signal = await signalled.promise;
   const graceMs = config.shutdownGraceSeconds * 1000;
+  options.onStopping?.();
   log.info("{signal}: shutting down, waiting up to {grace} s for requests in progress", {
     signal,
     grace: config.shutdownGraceSeconds,

@@ -105,6 +105,8 @@ export function assertOneLine(result: { stderr: string }, pattern: RegExp): void
 /** A real server in a separate process on a free loopback port. */
 export interface ServerProcess {
   url: string;
+  /** The process id of `postern serve` (the supervisor, with --processes above 1). */
+  pid: number;
   dataDir: string;
   /** What the server printed on stderr up to listening. */
   startup: string;
@@ -153,6 +155,9 @@ export async function startServerProcess(
     ],
     env: {
       NO_COLOR: "1",
+      // One process unless a test asks for more (--processes or POSTERN_PROCESSES): its log and its
+      // in-memory figures are then the whole server's.
+      POSTERN_PROCESSES: "1",
       ...(env.POSTERN_ADMIN_PASSWORD === "" ? {} : { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD }),
       ...env,
     },
@@ -177,6 +182,7 @@ export async function startServerProcess(
   })();
   const server: ServerProcess = {
     url,
+    pid: child.pid,
     dataDir,
     startup,
     stderr: () => seen,

@@ -60,7 +60,7 @@ async function failedStart(dir: string): Promise<{ code: number; stderr: string 
       "--listen",
       "127.0.0.1:0",
     ],
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", POSTERN_PROCESSES: "1" },
     stdout: "null",
     stderr: "piped",
     stdin: "null",

@@ -84,8 +84,11 @@ export class ProcessGroup {
       denoFlags?: string[];
       /** How long it may take to start (a big database under a loaded machine takes longer). */
       startTimeoutMs?: number;
+      /** Serving processes (--processes; default 1, so figures compare like with like). */
+      processes?: number;
     },
   ): Promise<Server> {
+    const processes = options.processes ?? 1;
     const serve = [
       Deno.execPath(),
       "run",
@@ -103,6 +106,8 @@ export class ProcessGroup {
       "example.org",
       "--log-level",
       options.logLevel,
+      "--processes",
+      String(processes),
     ];
     const child = this.#spawn(
       name,
@@ -121,7 +126,8 @@ export class ProcessGroup {
     for (;;) {
       const log = await Deno.readTextFile(options.logPath).catch(() => "");
       const match = /listening on http:\/\/[^\s"]+:(\d+)/.exec(log);
-      if (match) {
+      // Several processes: measured once all of them serve.
+      if (match && (processes === 1 || log.includes(`All ${processes} processes serving`))) {
         return { name, pid: child.pid, url: `http://127.0.0.1:${match[1]}`, logPath: options.logPath };
       }
       if (exited || Date.now() > deadline) {

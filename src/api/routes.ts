@@ -24,6 +24,8 @@ export interface ApiDeps {
   version: string;
   /** The listeners that are up, by protocol (host:port). */
   listeners?: () => Record<string, string>;
+  /** Which of the serving processes answers (index 0 … count−1), shown on /healthz. */
+  process?: { index: number; count: number };
 }
 
 /** Permissions implied by each role, as /api/account reports them. */
@@ -40,7 +42,13 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
       path: "/healthz",
       handler: () =>
         jsonResponse(
-          { status: "ok", version: deps.version, listeners: deps.listeners?.() ?? {} },
+          {
+            status: "ok",
+            version: deps.version,
+            listeners: deps.listeners?.() ?? {},
+            process: deps.process?.index ?? 0,
+            processes: deps.process?.count ?? 1,
+          },
           { headers: { "cache-control": "no-store" } },
         ),
     },

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { type Config, ConfigError, type ConfigInput, ENVIRONMENT, resolveConfig } from "./config.ts";
 import { IMAP_DEFAULTS, type ImapConfigInput } from "./imap_config.ts";
 import { SMTP_DEFAULTS, type SmtpConfigInput } from "./smtp_config.ts";
+import { resolveProcesses } from "./processes_config.ts";
 import type { TlsConfigInput } from "./tls_config.ts";
 
 /**
@@ -64,6 +65,9 @@ Deno.test("with no flags and no environment every setting has its documented def
     dnsServers: [],
     mailHost: undefined,
     tls: { httpsListen: undefined, acme: undefined },
+    // auto: one per core where listeners can share an address (processes_config_test.ts).
+    processes: resolveProcesses("auto"),
+    reusePort: resolveProcesses("auto") > 1,
   };
   assert.deepEqual(config, expected);
 });
@@ -112,6 +116,7 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_IMAP_MAX_ERRORS: "8",
     POSTERN_IMAP_LOGIN_TIMEOUT: "30",
     POSTERN_IMAP_IDLE_TIMEOUT: "3600",
+    POSTERN_PROCESSES: "1",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -164,6 +169,8 @@ Deno.test("every documented environment variable is read", () => {
     mailHost: "mail.example.org",
     // The ACME variables: tls_config_test.ts (ACME and certificate files exclude each other).
     tls: { httpsListen: { hostname: "0.0.0.0", port: 443 }, acme: undefined },
+    processes: 1,
+    reusePort: false,
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -208,6 +215,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     POSTERN_IDLE_TIMEOUT: "50",
     POSTERN_DNS_SERVER: "192.0.2.53",
     POSTERN_MAIL_HOST: "mx.env.example",
+    POSTERN_PROCESSES: "1",
   };
   const flags: ConfigInput = {
     data: "/flag/data",
@@ -226,6 +234,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     backup: false,
     dnsServer: "127.0.0.1:5353",
     mailHost: "mx.flag.example",
+    processes: "auto",
   };
   const config = resolveConfig(flags, env);
   assert.equal(config.dataDir, "/flag/data");
@@ -262,6 +271,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     backup: ["migrationBackup"],
     dnsServer: ["dnsServers"],
     mailHost: ["mailHost"],
+    processes: ["processes", "reusePort"],
   };
   const fromEnv = resolveConfig({}, env);
   for (const flag of Object.keys(affects) as (keyof typeof affects)[]) {

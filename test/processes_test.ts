@@ -1,0 +1,167 @@
+/**
+ * `postern serve --processes 2`: two real processes on one port and one database (src/supervisor.ts).
+ * Which process a connection reaches is the kernel's choice; test/pinned_connection.ts keeps one open
+ * to each, so a test writes through one and reads through the other.
+ */
+import assert from "node:assert/strict";
+import {
+  ADMIN_PASSWORD,
+  basic,
+  PASSWORD,
+  type ServerProcess,
+  startServerProcess,
+  withTempDir,
+} from "./helpers.ts";
+import { failedStart } from "./log_helpers.ts";
+import { PinnedConnection } from "./pinned_connection.ts";
+
+const ADMIN = basic("admin@example.org", ADMIN_PASSWORD);
+const WAIT_MS = 60_000;
+
+/** Polls `check` until it is true (a generous deadline; never a timing assertion). */
+export async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!await check()) {
+    if (Date.now() > deadline) throw new Error(`Gave up waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A server of `count` processes, once all of them serve. */
+export async function startProcesses(
+  dataDir: string,
+  count = 2,
+  args: string[] = [],
+): Promise<ServerProcess> {
+  const server = await startServerProcess(dataDir, {}, {
+    args: ["--processes", String(count), "--log-level", "info", ...args],
+  });
+  await until(`${count} processes serving`, () => server.stderr().includes(`All ${count} processes serving`));
+  return server;
+}
+
+/** Process ids whose parent is `pid` (Linux /proc). */
+export function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      // The fourth field, after the command in parentheses (which may hold spaces).
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) children.push(Number(entry.name));
+    } catch { /* exited meanwhile */ }
+  }
+  return children;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** x:Account/set creating user `name` with the test password, through `connection`. */
+export async function createUser(connection: PinnedConnection, name: string): Promise<void> {
+  const response = await connection.request("POST", "/jmap", {
+    headers: { authorization: ADMIN, "content-type": "application/json" },
+    body: JSON.stringify({
+      using: ["urn:ietf:params:jmap:core", "urn:postern:jmap"],
+      methodCalls: [["x:Account/set", {
+        accountId: "b",
+        create: {
+          u: {
+            "@type": "User",
+            name,
+            domainId: "b",
+            roles: { "0": "user" },
+            credentials: { "0": { "@type": "Password", secret: PASSWORD } },
+          },
+        },
+      }, "0"]],
+    }),
+  });
+  assert.equal(response.status, 200, response.text);
+  assert.ok(JSON.parse(response.text).methodResponses[0][1].created?.u, response.text);
+}
+
+Deno.test("two processes serve one port: both answer, and a write through one is seen by the next request to the other", () =>
+  withTempDir("postern-processes-", async (dir) => {
+    const server = await startProcesses(dir);
+    const [zero, one] = [await PinnedConnection.to(server.url, 0), await PinnedConnection.to(server.url, 1)];
+    try {
+      const health = JSON.parse((await one.request("GET", "/healthz")).text);
+      assert.deepEqual([health.process, health.processes], [1, 2]);
+      const bob = { authorization: basic("bob@example.org", PASSWORD) };
+      // Process 1 remembers that bob does not exist (a negative cache entry) …
+      assert.equal((await one.request("GET", "/api/account", { headers: bob })).status, 401);
+      // … process 0 creates him, and the next request to process 1 signs him in.
+      await createUser(zero, "bob");
+      const account = await one.request("GET", "/api/account", { headers: bob });
+      assert.equal(account.status, 200, account.text);
+      assert.equal(JSON.parse(account.text).emailAddress, "bob@example.org");
+    } finally {
+      zero.close();
+      one.close();
+      await server.stop();
+    }
+    assert.equal(server.exitCode, 0);
+  }));
+
+Deno.test("a child killed with SIGKILL is logged and started again, and what it acknowledged is kept", () =>
+  withTempDir("postern-processes-", async (dir) => {
+    const server = await startProcesses(dir);
+    try {
+      const pid = server.pid;
+      const [child] = childrenOf(pid);
+      const one = await PinnedConnection.to(server.url, 1);
+      await createUser(one, "carol");
+      one.close();
+      Deno.kill(child, "SIGKILL");
+      await until("the child started again", () => childrenOf(pid).some((p) => p !== child && alive(p)));
+      await until(
+        "the restarted child serves",
+        () => server.stderr().split("process 1 of 2 serving").length > 2,
+      );
+      assert.match(server.stderr(), /Process 1 \(pid \d+\) exited \(signal SIGKILL\); starting it again/);
+      const again = await PinnedConnection.to(server.url, 1);
+      const carol = await again.request("GET", "/api/account", {
+        headers: { authorization: basic("carol@example.org", PASSWORD) },
+      });
+      again.close();
+      assert.equal(carol.status, 200, carol.text);
+    } finally {
+      await server.stop();
+    }
+    assert.equal(server.exitCode, 0);
+  }));
+
+Deno.test("SIGTERM stops every process, and a supervisor killed with SIGKILL leaves no child serving", () =>
+  withTempDir("postern-processes-", async (dir) => {
+    const server = await startProcesses(dir);
+    const children = childrenOf(server.pid);
+    assert.equal(children.length, 1);
+    await server.stop();
+    assert.equal(server.exitCode, 0);
+    await until("the child exited", () => !children.some(alive));
+    assert.match(server.stderr(), /supervisor gone: shutting down/);
+
+    const killed = await startProcesses(dir);
+    const orphans = childrenOf(killed.pid);
+    killed.kill("SIGKILL");
+    await killed.status;
+    await until("the orphaned child exited", () => !orphans.some(alive));
+    await killed.stop();
+  }));
+
+Deno.test("--processes 0, -1, abc and 65 are start errors that quote the value", async () => {
+  for (const value of ["0", "-1", "abc", "65"]) {
+    const result = await failedStart(["--processes", value]);
+    assert.equal(result.code, 2, `${value}: ${result.stderr}`);
+    assert.match(result.stderr, /number of processes \(--processes\)/, value);
+    assert.ok(result.stderr.includes(`"${value}"`), result.stderr);
+  }
+});
