@@ -232,7 +232,7 @@ export function createApp(config: Config, services: Services, options: AppOption
           name: "postern_login_throttled_keys",
           help: "Client addresses and accounts currently delayed after failed logins",
           type: "gauge",
-          value: services.limiter.stats().blocked,
+          value: (await services.limiter.stats()).blocked,
         },
       ],
     }),

@@ -111,6 +111,30 @@ Deno.test("two processes serve one port: both answer, and a write through one is
     assert.equal(server.exitCode, 0);
   }));
 
+Deno.test("wrong passwords spread over two processes are throttled as one count", () =>
+  withTempDir("postern-processes-", async (dir) => {
+    const server = await startProcesses(dir);
+    const [zero, one] = [await PinnedConnection.to(server.url, 0), await PinnedConnection.to(server.url, 1)];
+    try {
+      const wrong = { authorization: basic("mallory@example.org", "not the password") };
+      // Five failures impose no delay (the default), the sixth does; alternating between the processes.
+      for (let attempt = 0; attempt < 6; attempt++) {
+        const connection = attempt % 2 === 0 ? zero : one;
+        assert.equal((await connection.request("GET", "/api/account", { headers: wrong })).status, 401);
+      }
+      // The next is refused by either process, although each saw only three failures.
+      for (const connection of [one, zero]) {
+        const refused = await connection.request("GET", "/api/account", { headers: wrong });
+        assert.equal(refused.status, 429, refused.text);
+        assert.ok(Number(refused.headers.get("retry-after")) > 0);
+      }
+    } finally {
+      zero.close();
+      one.close();
+      await server.stop();
+    }
+  }));
+
 Deno.test("a child killed with SIGKILL is logged and started again, and what it acknowledged is kept", () =>
   withTempDir("postern-processes-", async (dir) => {
     const server = await startProcesses(dir);

@@ -127,17 +127,17 @@ Deno.test("--no-backup upgrades an older database without a copy, and says so", 
 
 Deno.test("a migration that fails leaves the database at its previous version and the start fails in one line", () =>
   withRoot(async (root) => {
-    // The last migration adds emails.imap_size: a database that has it already makes it fail.
-    assert.match(MIGRATIONS[OLD], /ALTER TABLE emails ADD COLUMN imap_size/);
+    // The last migration creates login_throttle: a database that has it already makes it fail.
+    assert.match(MIGRATIONS[OLD], /CREATE TABLE login_throttle/);
     const dir = await oldDataDir(
       root,
       "data",
       OLD,
-      "ALTER TABLE emails ADD COLUMN imap_size INTEGER;",
+      "CREATE TABLE login_throttle (key TEXT);",
     );
     const pattern = new RegExp(
       `^postern: Cannot upgrade database .*postern.db from schema ${OLD} to ${SCHEMA_VERSION}: migration ` +
-        `${OLD + 1} failed \\(duplicate column name: imap_size\\); the database stays at schema ${OLD}, ` +
+        `${OLD + 1} failed \\(table login_throttle already exists\\); the database stays at schema ${OLD}, ` +
         `copy of schema ${OLD} at .*\\.bak$`,
     );
     const check = await cli(["db", "check", "--data", dir]);
