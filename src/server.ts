@@ -89,6 +89,24 @@ export interface ServeHooks {
   stopWhen?: Promise<unknown>;
 }
 
+/**
+ * Metric families read from the database: each process would report the same values, so with several
+ * processes they appear once, from the one answering the scrape.
+ */
+const DATABASE_METRICS: ReadonlySet<string> = new Set([
+  "postern_mailboxes",
+  "postern_emails",
+  "postern_login_failures_last_hour",
+  "postern_database_bytes",
+  "postern_login_throttled_keys",
+  "postern_queue_recipients",
+  "postern_queue_active_messages",
+  "postern_queue_oldest_age_seconds",
+]);
+
+/** How long a scrape waits for a sibling process's figures before leaving them out. */
+const SIBLING_METRICS_TIMEOUT_MS = 2_000;
+
 /** The JMAP types whose changes wake an IMAP IDLE (its mailboxes and their messages). */
 const MAIL_TYPES: ReadonlySet<string> = new Set(["Mailbox", "Email"]);
 
@@ -110,6 +128,8 @@ export interface AppOptions {
   listeners?: Record<string, string>;
   /** This process among the serving processes (src/supervisor.ts); default: the only one. */
   process?: ServingProcess;
+  /** Several processes: the others' own /metrics series (see http/metrics_merge.ts). */
+  siblingMetrics?: () => Promise<string[]>;
   /** ACME certificates: their HTTP-01 answers are served and their figures shown on /metrics. */
   acme?: AcmeCertificates;
   /** Delivers queued mail by MX (see ServiceOptions.outboundTransport). */
@@ -201,6 +221,7 @@ export function createApp(config: Config, services: Services, options: AppOption
       version: VERSION,
       listeners: () => options.listeners ?? {},
       process: options.process ?? { index: 0, count: 1 },
+      siblings: options.siblingMetrics && { metrics: options.siblingMetrics, shared: DATABASE_METRICS },
       extraMetrics: async () => [
         ...(options.smtpMetrics?.samples() ?? []),
         ...(options.imapMetrics?.samples() ?? []),
@@ -415,6 +436,7 @@ export async function serve(
     listeners,
     acme: tls.acme,
     process: serving,
+    siblingMetrics: serving.count > 1 ? () => siblingMetrics(services, registration) : undefined,
   });
   appWatch.current = app;
   services.prestart();
@@ -526,7 +548,13 @@ export async function serve(
   // Tell the admin UI in local mode where this server answers; refreshed while it runs. A database
   // busy at start delays the registration (retried with backoff), never the serving.
   let registration: number | undefined;
-  const thisServer = { url: localUrl(server.addr), pid: Deno.pid, version: VERSION, startedAt: Date.now() };
+  const thisServer = {
+    url: localUrl(server.addr),
+    pid: Deno.pid,
+    version: VERSION,
+    startedAt: Date.now(),
+    internalUrl: server.internalUrl,
+  };
   const registering = backgroundTask("Registering this server", async () => {
     registration ??= await services.store.servers.register(thisServer);
   }, { log });
@@ -603,6 +631,28 @@ export async function serve(
   await checkpoints?.close();
   await app.close();
   log.info("Postern stopped");
+}
+
+/**
+ * What the other serving processes on this database report of their own (`/metrics?scope=process` on
+ * each one's internal loopback server, registered in the servers table); one that does not answer in
+ * time is left out of this scrape.
+ */
+async function siblingMetrics(services: Services, self: number | undefined): Promise<string[]> {
+  const running = await services.store.servers.running(Date.now() - 3 * SERVER_HEARTBEAT_MS);
+  const texts = await Promise.all(
+    running.filter((row) => row.id !== self && row.internalUrl).map(async (row) => {
+      try {
+        const response = await fetch(`${row.internalUrl}/metrics?scope=process`, {
+          signal: AbortSignal.timeout(SIBLING_METRICS_TIMEOUT_MS),
+        });
+        return response.ok ? await response.text() : "";
+      } catch {
+        return "";
+      }
+    }),
+  );
+  return texts.filter((text) => text !== "");
 }
 
 /** Whether `work` settles (either way) within `ms`. */

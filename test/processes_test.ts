@@ -135,6 +135,37 @@ Deno.test("wrong passwords spread over two processes are throttled as one count"
     }
   }));
 
+Deno.test("/metrics through either process reports both: own series per process, database figures once", () =>
+  withTempDir("postern-processes-", async (dir) => {
+    const server = await startProcesses(dir);
+    const [zero, one] = [await PinnedConnection.to(server.url, 0), await PinnedConnection.to(server.url, 1)];
+    try {
+      for (let i = 0; i < 3; i++) await one.request("GET", "/healthz");
+      for (const connection of [zero, one]) {
+        const scrape = await connection.request("GET", "/metrics", { headers: { authorization: ADMIN } });
+        assert.equal(scrape.status, 200, scrape.text);
+        const healthz = (process: number) =>
+          new RegExp(
+            `^postern_http_requests_total\\{method="GET",route="/healthz",status="200",process="${process}"\\} (\\d+)$`,
+            "m",
+          );
+        // PinnedConnection.to asked /healthz of both until each was reached, so both counted some.
+        assert.ok(Number(healthz(1).exec(scrape.text)?.[1]) >= 4, scrape.text);
+        assert.ok(Number(healthz(0).exec(scrape.text)?.[1]) >= 1, scrape.text);
+        assert.equal(scrape.text.match(/^# TYPE postern_http_requests_total counter$/gm)?.length, 1);
+        assert.deepEqual(scrape.text.match(/^postern_emails.*$/gm), ["postern_emails 0"]);
+      }
+      // A sibling's view: that process's own series only.
+      const own = await one.request("GET", "/metrics?scope=process", { headers: { authorization: ADMIN } });
+      assert.doesNotMatch(own.text, /process="0"/);
+      assert.match(own.text, /process="1"/);
+    } finally {
+      zero.close();
+      one.close();
+      await server.stop();
+    }
+  }));
+
 Deno.test("a child killed with SIGKILL is logged and started again, and what it acknowledged is kept", () =>
   withTempDir("postern-processes-", async (dir) => {
     const server = await startProcesses(dir);
