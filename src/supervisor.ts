@@ -115,6 +115,8 @@ export class Supervisor {
     private readonly options: {
       count: number;
       log: Logger;
+      /** Where "all serving" goes: the start's category, written at any level (as the start line). */
+      startLog?: Logger;
       /** Default: this process's own command line. */
       command?: { path: string; args: string[] };
     },
@@ -187,7 +189,9 @@ export class Supervisor {
         });
         if (!this.#allReady && this.#children.every((c) => c.ready)) {
           this.#allReady = true;
-          this.options.log.info("All {count} processes serving", { count: this.options.count });
+          (this.options.startLog ?? this.options.log).info("All {count} processes serving", {
+            count: this.options.count,
+          });
         }
       }
     } catch { /* the child's stdout closed with it */ }

@@ -4,89 +4,10 @@
  * to each, so a test writes through one and reads through the other.
  */
 import assert from "node:assert/strict";
-import {
-  ADMIN_PASSWORD,
-  basic,
-  PASSWORD,
-  type ServerProcess,
-  startServerProcess,
-  withTempDir,
-} from "./helpers.ts";
+import { basic, PASSWORD, until, withTempDir } from "./helpers.ts";
 import { failedStart } from "./log_helpers.ts";
 import { PinnedConnection } from "./pinned_connection.ts";
-
-const ADMIN = basic("admin@example.org", ADMIN_PASSWORD);
-const WAIT_MS = 60_000;
-
-/** Polls `check` until it is true (a generous deadline; never a timing assertion). */
-export async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`Gave up waiting: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** A server of `count` processes, once all of them serve. */
-export async function startProcesses(
-  dataDir: string,
-  count = 2,
-  args: string[] = [],
-): Promise<ServerProcess> {
-  const server = await startServerProcess(dataDir, {}, {
-    args: ["--processes", String(count), "--log-level", "info", ...args],
-  });
-  await until(`${count} processes serving`, () => server.stderr().includes(`All ${count} processes serving`));
-  return server;
-}
-
-/** Process ids whose parent is `pid` (Linux /proc). */
-export function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      // The fourth field, after the command in parentheses (which may hold spaces).
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) children.push(Number(entry.name));
-    } catch { /* exited meanwhile */ }
-  }
-  return children;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-/** x:Account/set creating user `name` with the test password, through `connection`. */
-export async function createUser(connection: PinnedConnection, name: string): Promise<void> {
-  const response = await connection.request("POST", "/jmap", {
-    headers: { authorization: ADMIN, "content-type": "application/json" },
-    body: JSON.stringify({
-      using: ["urn:ietf:params:jmap:core", "urn:postern:jmap"],
-      methodCalls: [["x:Account/set", {
-        accountId: "b",
-        create: {
-          u: {
-            "@type": "User",
-            name,
-            domainId: "b",
-            roles: { "0": "user" },
-            credentials: { "0": { "@type": "Password", secret: PASSWORD } },
-          },
-        },
-      }, "0"]],
-    }),
-  });
-  assert.equal(response.status, 200, response.text);
-  assert.ok(JSON.parse(response.text).methodResponses[0][1].created?.u, response.text);
-}
+import { ADMIN, alive, childrenOf, createUser, startProcesses } from "./processes_helpers.ts";
 
 Deno.test("two processes serve one port: both answer, and a write through one is seen by the next request to the other", () =>
   withTempDir("postern-processes-", async (dir) => {
@@ -176,10 +97,10 @@ Deno.test("a child killed with SIGKILL is logged and started again, and what it 
       await createUser(one, "carol");
       one.close();
       Deno.kill(child, "SIGKILL");
-      await until("the child started again", () => childrenOf(pid).some((p) => p !== child && alive(p)));
+      await until(() => childrenOf(pid).some((p) => p !== child && alive(p)), "the child started again");
       await until(
-        "the restarted child serves",
         () => server.stderr().split("process 1 of 2 serving").length > 2,
+        "the restarted child serves",
       );
       assert.match(server.stderr(), /Process 1 \(pid \d+\) exited \(signal SIGKILL\); starting it again/);
       const again = await PinnedConnection.to(server.url, 1);
@@ -201,14 +122,14 @@ Deno.test("SIGTERM stops every process, and a supervisor killed with SIGKILL lea
     assert.equal(children.length, 1);
     await server.stop();
     assert.equal(server.exitCode, 0);
-    await until("the child exited", () => !children.some(alive));
+    await until(() => !children.some(alive), "the child exited");
     assert.match(server.stderr(), /supervisor gone: shutting down/);
 
     const killed = await startProcesses(dir);
     const orphans = childrenOf(killed.pid);
     killed.kill("SIGKILL");
     await killed.status;
-    await until("the orphaned child exited", () => !orphans.some(alive));
+    await until(() => !orphans.some(alive), "the orphaned child exited");
     await killed.stop();
   }));
 

@@ -48,7 +48,11 @@ async function serveAs(config: Config, made: (supervisor: Supervisor) => void): 
     return;
   }
   if (config.processes === 1) return await serve(config);
-  const supervisor = new Supervisor({ count: config.processes, log: getLogger(["postern", "server"]) });
+  const supervisor = new Supervisor({
+    count: config.processes,
+    log: getLogger(["postern", "server"]),
+    startLog: getLogger(["postern", "start"]),
+  });
   made(supervisor);
   let stopping: Promise<void> | undefined;
   await serve(config, {
