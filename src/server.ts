@@ -104,6 +104,9 @@ const DATABASE_METRICS: ReadonlySet<string> = new Set([
   "postern_queue_oldest_age_seconds",
 ]);
 
+/** With several processes, how often process 0 re-reads the web push subscriptions. */
+const MULTI_PROCESS_PUSH_SWEEP_MS = 5_000;
+
 /** How long a scrape waits for a sibling process's figures before leaving them out. */
 const SIBLING_METRICS_TIMEOUT_MS = 2_000;
 
@@ -197,6 +200,11 @@ export function createApp(config: Config, services: Services, options: AppOption
     onInvalidation: (listener) => services.caches.onInvalidation(listener),
     sync: () => services.sync(),
     corsOrigins: config.corsOrigins,
+    // Several processes: process 0 pushes every change (the push hub reads every process's writes), and
+    // re-reads the subscriptions each few seconds, since another process may have verified one.
+    webPush: (options.process?.count ?? 1) > 1
+      ? { sendChanges: options.process?.index === 0, sweepMs: MULTI_PROCESS_PUSH_SWEEP_MS }
+      : undefined,
   });
   const acme = options.acme;
   const router = new Router<RequestContext>().add(
@@ -502,7 +510,10 @@ export async function serve(
   }
   if (https) listeners.https = hostPort(https.addr);
   // WAL checkpoints in a worker: a 64 MB checkpoint inside a commit would stall every client for 300 ms.
-  const checkpoints = config.databasePath === ":memory:" ? undefined : startCheckpointer(config.databasePath);
+  // Process 0's only, with several: one checkpointer keeps the shared WAL file short.
+  const checkpoints = config.databasePath === ":memory:" || !first
+    ? undefined
+    : startCheckpointer(config.databasePath);
   const server = serveBehindFront({
     hostname: config.hostname,
     port: config.port,

@@ -28,7 +28,7 @@ const MAIL = "urn:ietf:params:jmap:mail";
 const USING = ["urn:ietf:params:jmap:core", MAIL];
 const LISTED = ["threadId", "mailboxIds", "keywords", "from", "subject", "receivedAt", "size", "preview"];
 /** Bodies of the text mix written to the body list (the load wraps around it). */
-const TEXT_BODIES = 700;
+const TEXT_BODIES = 7_000;
 
 /** Which server a figure is for. */
 type Processes = 1 | 2;

@@ -84,11 +84,14 @@ export class ProcessGroup {
       denoFlags?: string[];
       /** How long it may take to start (a big database under a loaded machine takes longer). */
       startTimeoutMs?: number;
-      /** Serving processes (--processes; default 1, so figures compare like with like). */
+      /**
+       * Serving processes (--processes). Default: POSTERN_BENCH_PROCESSES, else 1, so that every figure
+       * can be taken again with several processes (`POSTERN_BENCH_PROCESSES=2 deno task bench --only oauth`).
+       */
       processes?: number;
     },
   ): Promise<Server> {
-    const processes = options.processes ?? 1;
+    const processes = options.processes ?? Number(Deno.env.get("POSTERN_BENCH_PROCESSES") || "1");
     const serve = [
       Deno.execPath(),
       "run",
