@@ -67,8 +67,12 @@ export function resolveProcesses(text: string, support: ProcessSupport = process
 /**
  * One process's share of a cap on what one client address holds at once: each process counts its own
  * connections and the kernel spreads a client's connections over them, so N processes each allowing the
- * whole cap would let one address hold N times it. Never below one.
+ * whole cap would let one address hold N times it. The kernel spreads by a hash of each connection's
+ * ports, not evenly, so each share has half as much again of slack (one address may hold up to 1.5×
+ * the cap in all): a client within the cap is not refused because more of its connections than the
+ * average reached one process (64 connections over 2 processes: 48 or more on one has odds of about
+ * 1 in 50,000). Never more than the cap, never below one.
  */
 export function shareOf(cap: number, processes: number): number {
-  return Math.max(1, Math.ceil(cap / processes));
+  return Math.max(1, Math.min(cap, Math.ceil((cap * 1.5) / processes)));
 }

@@ -36,9 +36,10 @@ Deno.test("more than one process where listeners cannot share an address is refu
   );
 });
 
-Deno.test("each process enforces its share of a per-address cap, never less than one", () => {
+Deno.test("each process enforces its share of a per-address cap with slack, at most the cap, never less than one", () => {
   assert.equal(shareOf(64, 1), 64);
-  assert.equal(shareOf(64, 2), 32);
-  assert.equal(shareOf(20, 3), 7);
+  assert.equal(shareOf(64, 2), 48);
+  assert.equal(shareOf(20, 3), 10);
+  assert.equal(shareOf(2, 2), 2);
   assert.equal(shareOf(1, 8), 1);
 });
