@@ -30,6 +30,8 @@ export async function startTestApp(
     env?: Record<string, string>;
     /** Delivers queued mail by MX (the outbound queue's tests script one). */
     outboundTransport?: AppOptions["outboundTransport"];
+    /** More options of createApp (e.g. one of several serving processes). */
+    app?: Pick<AppOptions, "process" | "siblingMetrics">;
   } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "postern-test-" });
@@ -44,7 +46,7 @@ export async function startTestApp(
     outboundTransport: options.outboundTransport,
   });
   const first = await bootstrap(services, { domain: "example.org", adminPassword: ADMIN_PASSWORD });
-  const app = createApp(config, services, { accessLog: false });
+  const app = createApp(config, services, { accessLog: false, ...options.app });
   return {
     app,
     services,
