@@ -339,8 +339,10 @@ export async function serve(
   wholeConfig: Config,
   options: AppOptions & ServeHooks & { onListen?: (addr: Deno.NetAddr) => void } = {},
 ) {
-  const config = perProcessConfig(wholeConfig);
+  // The processes actually running decide (one unless a supervisor says otherwise), not the count asked:
+  // a server started in-process is the only one, whatever --processes says.
   const serving = options.process ?? { index: 0, count: 1 };
+  const config = perProcessConfig({ ...wholeConfig, processes: serving.count, reusePort: serving.count > 1 });
   // Process 0 does what must happen once: the first admin and the housekeeping timers.
   const first = serving.index === 0;
   const log = getLogger(["postern", "server"]);
