@@ -56,6 +56,10 @@ function program(chosen: CliStreams): Command {
       collect,
     )
     .option("--max-body-bytes <n>", "largest request body accepted")
+    .option(
+      "--processes <n>",
+      "serving processes sharing the listeners, or auto: one per core up to 8 (env POSTERN_PROCESSES, default 1)",
+    )
     .addOption(new Option("--synchronous <mode>", "SQLite synchronous mode").choices(["NORMAL", "FULL"]))
     .option("--public-url <url>", "external base URL behind a reverse proxy")
     .option("--max-connections <n>", "connections held at once, all clients (default 4096 or what fits)")

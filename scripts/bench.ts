@@ -78,6 +78,10 @@
  *     load (≥ 1× Dovecot's ops/s), memory per IDLE session (≤ 50 KB); and where Postern's SELECT
  *     goes, in-process. A command Postern does not support yet is "not measured". Needs root,
  *     openssl, dovecot-core and dovecot-imapd; skipped without them.
+ * 33–34. Every core (scripts/bench/cores.ts): session, Mailbox/get, the mailbox listing and the
+ *     full-text mix on `postern serve --processes 2` against `--processes 1` (same corpus of 10,000
+ *     messages, 8 connections, interleaved): ratio of req/s (target ≥ 1.7×); `/healthz` p99 while the
+ *     full-text load runs (target < 5 ms with 2 processes).
  *
  * The data directory is prepared in-process before any server starts (the first-start bootstrap, the
  * cold-login accounts, the 10,000 accounts, the OAuth clients and their tokens, the mail users, their
@@ -86,7 +90,7 @@
  * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client), and
  * --text-counts, --only with a comma-separated list of sections to run (account, sync, logins, echo, query,
  * refresh, refresh_fresh, client_credentials, bearer, verify, session, mailbox, email, text, push, inbound,
- * queue, compression, imap; `oauth` is refresh, refresh_fresh, client_credentials, bearer and verify, `mail`
+ * queue, compression, imap, cores; `oauth` is refresh, refresh_fresh, client_credentials, bearer and verify, `mail`
  * session, mailbox, email and text), e.g.
  * `deno task bench --only oauth`. --query-requests sets the requests of both latency probes (5, 10).
  */
@@ -111,6 +115,7 @@ import { compressionFigures } from "./bench/compression.ts";
 import { imapFigures, imapMessageCount } from "./bench/imap_figures.ts";
 import { sessionRounds } from "./bench/session_rounds.ts";
 import { textSearchFigures } from "./bench/text_search.ts";
+import { coresFigures } from "./bench/cores.ts";
 import {
   basic,
   bootstrapData,
@@ -535,7 +540,12 @@ async function run(
       idleConnections: IMAP_IDLE_CONNECTIONS,
     })
     : [];
-  return [...figures(m), ...email, ...text, ...push, ...inbound, ...queue, ...compression, ...imap];
+  // Every core: the read scenarios on --processes 1 and 2 over the 10,000-message text corpus, 8
+  // connections as the issue measures them (scripts/bench/cores.ts).
+  const cores = has("cores")
+    ? await coresFigures(group, { ...settings, connections: 8 }, { tmp, count: 10_000 })
+    : [];
+  return [...figures(m), ...email, ...text, ...push, ...inbound, ...queue, ...compression, ...imap, ...cores];
 }
 
 /**

@@ -80,7 +80,12 @@ export function bindHttps(config: Config): Deno.TcpListener | undefined {
   const listen = config.tls.httpsListen;
   if (!listen) return undefined;
   try {
-    return Deno.listen({ hostname: listen.hostname, port: listen.port, transport: "tcp" });
+    return Deno.listen({
+      hostname: listen.hostname,
+      port: listen.port,
+      transport: "tcp",
+      ...(config.reusePort ? { reusePort: true } : {}),
+    });
   } catch (error) {
     throw listenError(error, listen.hostname, listen.port, "--https-listen (POSTERN_HTTPS_LISTEN)");
   }

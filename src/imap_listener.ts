@@ -86,7 +86,14 @@ export async function startImap(
     flag: string,
   ): Promise<ImapServer> => {
     try {
-      return await startImapServer({ ...where, implicitTls, tls: tlsSource(), limits, deps });
+      return await startImapServer({
+        ...where,
+        reusePort: config.reusePort,
+        implicitTls,
+        tls: tlsSource(),
+        limits,
+        deps,
+      });
     } catch (error) {
       await bound.imap?.close();
       throw (error as { code?: unknown })?.code

@@ -29,6 +29,7 @@ export async function startMx(
   try {
     mx = await startMxServer({
       ...listen,
+      reusePort: config.reusePort,
       serverName: config.domain,
       inbound: {
         // No HTTP request brings the caches in step with other processes' writes here: each recipient

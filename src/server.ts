@@ -16,6 +16,7 @@ import {
   listenOrExplain,
   loadSecretKey,
   mailEndpoints,
+  perProcessConfig,
 } from "./config/mod.ts";
 import { bootstrap, describeStoredProblem } from "./directory/mod.ts";
 import { printFirstStart, warnIfProxiedWithoutTrust } from "./start_notices.ts";
@@ -72,6 +73,43 @@ export interface App {
   webPushServed(): number;
 }
 
+/** One of the serving processes: 0 is the one the operator started, which does the housekeeping. */
+export interface ServingProcess {
+  index: number;
+  count: number;
+}
+
+/** What serve() does beside serving, for the supervisor of several processes (src/supervisor.ts). */
+export interface ServeHooks {
+  /** Called once every listener of this process is up, with their addresses by name. */
+  onServing?: (listeners: Record<string, string>) => void;
+  /** Called when the shutdown begins. */
+  onStopping?: () => void;
+  /** Settles when this process should shut down as on SIGTERM (a child whose supervisor is gone). */
+  stopWhen?: Promise<unknown>;
+}
+
+/**
+ * Metric families read from the database: each process would report the same values, so with several
+ * processes they appear once, from the one answering the scrape.
+ */
+const DATABASE_METRICS: ReadonlySet<string> = new Set([
+  "postern_mailboxes",
+  "postern_emails",
+  "postern_login_failures_last_hour",
+  "postern_database_bytes",
+  "postern_login_throttled_keys",
+  "postern_queue_recipients",
+  "postern_queue_active_messages",
+  "postern_queue_oldest_age_seconds",
+]);
+
+/** With several processes, how often process 0 re-reads the web push subscriptions. */
+const MULTI_PROCESS_PUSH_SWEEP_MS = 5_000;
+
+/** How long a scrape waits for a sibling process's figures before leaving them out. */
+const SIBLING_METRICS_TIMEOUT_MS = 2_000;
+
 /** The JMAP types whose changes wake an IMAP IDLE (its mailboxes and their messages). */
 const MAIL_TYPES: ReadonlySet<string> = new Set(["Mailbox", "Email"]);
 
@@ -91,6 +129,10 @@ export interface AppOptions {
   imapMetrics?: ImapMetrics;
   /** The listeners that are up, by protocol (host:port), shown on /healthz; filled as they start. */
   listeners?: Record<string, string>;
+  /** This process among the serving processes (src/supervisor.ts); default: the only one. */
+  process?: ServingProcess;
+  /** Several processes: the others' own /metrics series (see http/metrics_merge.ts). */
+  siblingMetrics?: () => Promise<string[]>;
   /** ACME certificates: their HTTP-01 answers are served and their figures shown on /metrics. */
   acme?: AcmeCertificates;
   /** Delivers queued mail by MX (see ServiceOptions.outboundTransport). */
@@ -158,6 +200,11 @@ export function createApp(config: Config, services: Services, options: AppOption
     onInvalidation: (listener) => services.caches.onInvalidation(listener),
     sync: () => services.sync(),
     corsOrigins: config.corsOrigins,
+    // Several processes: process 0 pushes every change (the push hub reads every process's writes), and
+    // re-reads the subscriptions each few seconds, since another process may have verified one.
+    webPush: (options.process?.count ?? 1) > 1
+      ? { sendChanges: options.process?.index === 0, sweepMs: MULTI_PROCESS_PUSH_SWEEP_MS }
+      : undefined,
   });
   const acme = options.acme;
   const router = new Router<RequestContext>().add(
@@ -181,6 +228,8 @@ export function createApp(config: Config, services: Services, options: AppOption
       metrics,
       version: VERSION,
       listeners: () => options.listeners ?? {},
+      process: options.process ?? { index: 0, count: 1 },
+      siblings: options.siblingMetrics && { metrics: options.siblingMetrics, shared: DATABASE_METRICS },
       extraMetrics: async () => [
         ...(options.smtpMetrics?.samples() ?? []),
         ...(options.imapMetrics?.samples() ?? []),
@@ -212,7 +261,7 @@ export function createApp(config: Config, services: Services, options: AppOption
           name: "postern_login_throttled_keys",
           help: "Client addresses and accounts currently delayed after failed logins",
           type: "gauge",
-          value: services.limiter.stats().blocked,
+          value: (await services.limiter.stats()).blocked,
         },
       ],
     }),
@@ -287,14 +336,20 @@ function basicHeader(username: string, password: string): string {
  * when this returns. A second signal during the shutdown exits at once, with status 1.
  */
 export async function serve(
-  config: Config,
-  options: AppOptions & { onListen?: (addr: Deno.NetAddr) => void } = {},
+  wholeConfig: Config,
+  options: AppOptions & ServeHooks & { onListen?: (addr: Deno.NetAddr) => void } = {},
 ) {
+  // The processes actually running decide (one unless a supervisor says otherwise), not the count asked:
+  // a server started in-process is the only one, whatever --processes says.
+  const serving = options.process ?? { index: 0, count: 1 };
+  const config = perProcessConfig({ ...wholeConfig, processes: serving.count, reusePort: serving.count > 1 });
+  // Process 0 does what must happen once: the first admin and the housekeeping timers.
+  const first = serving.index === 0;
   const log = getLogger(["postern", "server"]);
   const startLog = getLogger(["postern", "start"]);
   // The address first, then the data directory: a start that cannot serve creates nothing (no admin
   // whose once-only password would be printed for nothing).
-  const listener = listenOrExplain(config.hostname, config.port);
+  const listener = listenOrExplain(config.hostname, config.port, config.reusePort);
   // HTTPS and the certificate files too (--https-listen, --tls-cert, --acme-ca-file).
   let httpsListener: Deno.TcpListener | undefined;
   let tlsFor;
@@ -377,8 +432,10 @@ export async function serve(
     await services.close();
     throw error;
   }
-  const first = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
-  if (first.created) printFirstStart(first, startLog);
+  if (first) {
+    const made = await bootstrap(services, { domain: config.domain, adminPassword: config.adminPassword });
+    if (made.created) printFirstStart(made, startLog);
+  }
   const connectionStats = new ConnectionStats("http");
   const httpsStats = new ConnectionStats("https");
   const listeners: Record<string, string> = {};
@@ -394,6 +451,8 @@ export async function serve(
     imapMetrics,
     listeners,
     acme: tls.acme,
+    process: serving,
+    siblingMetrics: serving.count > 1 ? () => siblingMetrics(services, registration) : undefined,
   });
   appWatch.current = app;
   services.prestart();
@@ -410,12 +469,16 @@ export async function serve(
     timers.push({ task, timer });
     return { task, timer };
   };
-  every(60 * 60 * 1000, "Pruning the invalidation log", () => services.pruneInvalidations());
-  every(60 * 60 * 1000, "Pruning OAuth rows", () => services.oauth.prune());
-  every(60 * 60 * 1000, "Pruning expired MTA-STS policies", () => services.mtaSts.prune());
+  // Housekeeping runs in process 0 only: each would be safe twice, but N processes would do it N times.
+  const housekeeping = (ms: number, name: string, work: () => unknown) => {
+    if (first) every(ms, name, work);
+  };
+  housekeeping(60 * 60 * 1000, "Pruning the invalidation log", () => services.pruneInvalidations());
+  housekeeping(60 * 60 * 1000, "Pruning OAuth rows", () => services.oauth.prune());
+  housekeeping(60 * 60 * 1000, "Pruning expired MTA-STS policies", () => services.mtaSts.prune());
   // Every ten minutes: an upload counts against its account's quota until it is collected, and a
   // collection only looks at the blobs that lost their last link.
-  every(10 * 60 * 1000, "Collecting unused blobs", () => services.blobs.collect());
+  housekeeping(10 * 60 * 1000, "Collecting unused blobs", () => services.blobs.collect());
   // Submissions held for a later sendAt go out when their time comes. The timer only wakes the worker:
   // each submission is claimed in the database before it is sent (see mail/submissions.ts), and a tick
   // while the last one still runs (or waits for a busy database) is skipped rather than started beside it.
@@ -425,11 +488,11 @@ export async function serve(
   services.queue.continuous = true;
   every(1000, "Delivering queued mail", () => services.queue.runDue(Date.now(), { wait: false }));
   // Finished queued messages past x:Outbound keepFinishedSeconds are deleted (one statement per batch).
-  every(10 * 60 * 1000, "Purging finished queued mail", () => services.queue.purge(Date.now()));
+  housekeeping(10 * 60 * 1000, "Purging finished queued mail", () => services.queue.purge(Date.now()));
   // TLS reports (RFC 8460) of finished days, to each domain that asks for them: claimed in the
   // database, so of several processes one mails each report.
   const tlsReports = tlsReportSender(config, services);
-  every(60 * 60 * 1000, "Mailing TLS reports", () => tlsReports.sendDue());
+  housekeeping(60 * 60 * 1000, "Mailing TLS reports", () => tlsReports.sendDue());
   const maxConnections = overallConnectionCap(
     config.maxConnections,
     DEFAULT_MAX_CONNECTIONS,
@@ -455,7 +518,10 @@ export async function serve(
   }
   if (https) listeners.https = hostPort(https.addr);
   // WAL checkpoints in a worker: a 64 MB checkpoint inside a commit would stall every client for 300 ms.
-  const checkpoints = config.databasePath === ":memory:" ? undefined : startCheckpointer(config.databasePath);
+  // Process 0's only, with several: one checkpointer keeps the shared WAL file short.
+  const checkpoints = config.databasePath === ":memory:" || !first
+    ? undefined
+    : startCheckpointer(config.databasePath);
   const server = serveBehindFront({
     hostname: config.hostname,
     port: config.port,
@@ -475,6 +541,13 @@ export async function serve(
         (listeners.imap ? `, IMAP on ${listeners.imap} (STARTTLS)` : "") +
         (listeners.imaps ? `, IMAP on ${listeners.imaps} (implicit TLS)` : "");
       const secure = https ? `, https://${listeners.https}` : "";
+      // The other processes serve the same addresses: their start is a line of their own.
+      if (!first) {
+        return startLog.info("Postern process {index} of {count} serving", {
+          index: serving.index,
+          count: serving.count,
+        });
+      }
       startLog.info("Postern {version} listening on http://{http}{secure}{smtp}", {
         version: VERSION,
         http: listeners.http,
@@ -488,11 +561,19 @@ export async function serve(
   // ACME: the first certificate is ordered now that the HTTP listener answers the CA's HTTP-01 request;
   // then a check each minute (one read unless due), the order itself claimed in the database.
   const acme = tls.acme;
-  if (acme) void every(60_000, "Renewing the TLS certificate", () => acme.renewer.renewDue()).task.run();
+  if (acme && first) {
+    void every(60_000, "Renewing the TLS certificate", () => acme.renewer.renewDue()).task.run();
+  }
   // Tell the admin UI in local mode where this server answers; refreshed while it runs. A database
   // busy at start delays the registration (retried with backoff), never the serving.
   let registration: number | undefined;
-  const thisServer = { url: localUrl(server.addr), pid: Deno.pid, version: VERSION, startedAt: Date.now() };
+  const thisServer = {
+    url: localUrl(server.addr),
+    pid: Deno.pid,
+    version: VERSION,
+    startedAt: Date.now(),
+    internalUrl: server.internalUrl,
+  };
   const registering = backgroundTask("Registering this server", async () => {
     registration ??= await services.store.servers.register(thisServer);
   }, { log });
@@ -502,8 +583,14 @@ export async function serve(
       return registration === undefined ? undefined : services.store.servers.seen(registration, Date.now());
     }).timer,
   );
-  const signalled = Promise.withResolvers<Deno.Signal>();
+  options.onServing?.({ ...listeners });
+  const signalled = Promise.withResolvers<Deno.Signal | "supervisor gone">();
   let stopping = false;
+  void options.stopWhen?.then(() => {
+    if (stopping) return;
+    stopping = true;
+    signalled.resolve("supervisor gone");
+  });
   const onSignal = (signal: Deno.Signal) => () => {
     if (stopping) {
       // Written at once: the process ends before an asynchronous sink would write it.
@@ -520,6 +607,7 @@ export async function serve(
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal(signal));
   const signal = await signalled.promise;
   const graceMs = config.shutdownGraceSeconds * 1000;
+  options.onStopping?.();
   log.info("{signal}: shutting down, waiting up to {grace} s for requests in progress", {
     signal,
     grace: config.shutdownGraceSeconds,
@@ -563,6 +651,28 @@ export async function serve(
   await checkpoints?.close();
   await app.close();
   log.info("Postern stopped");
+}
+
+/**
+ * What the other serving processes on this database report of their own (`/metrics?scope=process` on
+ * each one's internal loopback server, registered in the servers table); one that does not answer in
+ * time is left out of this scrape.
+ */
+async function siblingMetrics(services: Services, self: number | undefined): Promise<string[]> {
+  const running = await services.store.servers.running(Date.now() - 3 * SERVER_HEARTBEAT_MS);
+  const texts = await Promise.all(
+    running.filter((row) => row.id !== self && row.internalUrl).map(async (row) => {
+      try {
+        const response = await fetch(`${row.internalUrl}/metrics?scope=process`, {
+          signal: AbortSignal.timeout(SIBLING_METRICS_TIMEOUT_MS),
+        });
+        return response.ok ? await response.text() : "";
+      } catch {
+        return "";
+      }
+    }),
+  );
+  return texts.filter((text) => text !== "");
 }
 
 /** Whether `work` settles (either way) within `ms`. */

@@ -15,9 +15,11 @@ import {
   type HasherTrialOptions,
   isArgon2idPhc,
   keyedHasher,
+  type LoginThrottle,
   measureHash,
   PasswordHasher,
   RateLimiter,
+  SharedRateLimiter,
   tryHasher,
 } from "./auth/mod.ts";
 import { DirectoryCaches } from "./cache/mod.ts";
@@ -87,7 +89,8 @@ export interface Services {
   store: Store;
   caches: DirectoryCaches;
   hashing: PasswordHashing;
-  limiter: RateLimiter;
+  /** The failed-login throttle, shared by every process on the database. */
+  limiter: LoginThrottle;
   accounts: AccountService;
   domains: DomainService;
   /** Mail arriving by SMTP: recipient checks and one-transaction delivery. */
@@ -229,7 +232,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     verify: (phc: string, password: string) => hasher.verify(phc, password),
     isUsableHash: isArgon2idPhc,
   };
-  const limiter = new RateLimiter(rateLimit(authSettings));
+  const limiter = new SharedRateLimiter(store.loginThrottle, rateLimit(authSettings));
   const accounts = new AccountService(store, caches, {
     hasher: hashing,
     options: { minPasswordLength: () => authSettings.minPasswordLength },

@@ -67,7 +67,13 @@ export async function startSubmission(
     flag: string,
   ): Promise<SubmissionServer> => {
     try {
-      return await startSubmissionServer({ ...common, ...where, implicitTls, tls: tlsSource() });
+      return await startSubmissionServer({
+        ...common,
+        ...where,
+        reusePort: config.reusePort,
+        implicitTls,
+        tls: tlsSource(),
+      });
     } catch (error) {
       await bound.submission?.close(0);
       throw (error as { code?: unknown })?.code

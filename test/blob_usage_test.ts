@@ -205,7 +205,8 @@ Deno.test("migration 046 (email copies) keeps the used bytes of a database made 
     await services.blobs.upload(admin, admin, { data: b, type: "message/rfc822" });
     assert.equal(await services.blobs.usedBytes(admin), a.length + b.length);
     // Back to schema 045: the unique index and the email triggers of migration 021, and without what the
-    // later migrations added (047: imap_settings.statement_touch and the keyword triggers reading it).
+    // later migrations added (047: imap_settings.statement_touch and the keyword triggers reading it; 048:
+    // login_throttle and servers.internal_url).
     const oldTriggers = accountUsage.slice(accountUsage.indexOf("CREATE TRIGGER emails_linked"));
     const keywordTriggers = imap.match(/CREATE TRIGGER imap_keyword_o(n|ff) [\s\S]*?END;/g)!.join("\n");
     const copies = MIGRATIONS.findIndex((m) => m.includes("DROP INDEX emails_account_blob"));
@@ -214,6 +215,7 @@ Deno.test("migration 046 (email copies) keeps the used bytes of a database made 
       DROP TRIGGER emails_linked; DROP TRIGGER emails_unlinked; ${oldTriggers}
       DROP TRIGGER imap_keyword_on; DROP TRIGGER imap_keyword_off;
       ALTER TABLE imap_settings DROP COLUMN statement_touch; ${keywordTriggers}
+      DROP TABLE login_throttle; ALTER TABLE servers DROP COLUMN internal_url;
       PRAGMA user_version = ${copies};`);
     await services.close();
     services = await openServices(options);

@@ -30,6 +30,8 @@ export async function startTestApp(
     env?: Record<string, string>;
     /** Delivers queued mail by MX (the outbound queue's tests script one). */
     outboundTransport?: AppOptions["outboundTransport"];
+    /** More options of createApp (e.g. one of several serving processes). */
+    app?: Pick<AppOptions, "process" | "siblingMetrics">;
   } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "postern-test-" });
@@ -44,7 +46,7 @@ export async function startTestApp(
     outboundTransport: options.outboundTransport,
   });
   const first = await bootstrap(services, { domain: "example.org", adminPassword: ADMIN_PASSWORD });
-  const app = createApp(config, services, { accessLog: false });
+  const app = createApp(config, services, { accessLog: false, ...options.app });
   return {
     app,
     services,
@@ -105,6 +107,8 @@ export function assertOneLine(result: { stderr: string }, pattern: RegExp): void
 /** A real server in a separate process on a free loopback port. */
 export interface ServerProcess {
   url: string;
+  /** The process id of `postern serve` (the supervisor, with --processes above 1). */
+  pid: number;
   dataDir: string;
   /** What the server printed on stderr up to listening. */
   startup: string;
@@ -153,6 +157,9 @@ export async function startServerProcess(
     ],
     env: {
       NO_COLOR: "1",
+      // One process unless a test asks for more (--processes or POSTERN_PROCESSES): its log and its
+      // in-memory figures are then the whole server's.
+      POSTERN_PROCESSES: "1",
       ...(env.POSTERN_ADMIN_PASSWORD === "" ? {} : { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD }),
       ...env,
     },
@@ -177,6 +184,7 @@ export async function startServerProcess(
   })();
   const server: ServerProcess = {
     url,
+    pid: child.pid,
     dataDir,
     startup,
     stderr: () => seen,

@@ -78,7 +78,7 @@ export async function failedStart(args: string[]): Promise<{ code: number; stdou
       "example.org",
       ...args,
     ],
-    env: { NO_COLOR: "1", POSTERN_ADMIN_PASSWORD: "" },
+    env: { NO_COLOR: "1", POSTERN_ADMIN_PASSWORD: "", POSTERN_PROCESSES: "1" },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",

@@ -60,7 +60,7 @@ async function failedStart(dir: string): Promise<{ code: number; stderr: string 
       "--listen",
       "127.0.0.1:0",
     ],
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", POSTERN_PROCESSES: "1" },
     stdout: "null",
     stderr: "piped",
     stdin: "null",
@@ -127,19 +127,17 @@ Deno.test("--no-backup upgrades an older database without a copy, and says so", 
 
 Deno.test("a migration that fails leaves the database at its previous version and the start fails in one line", () =>
   withRoot(async (root) => {
-    // The last migration adds imap_settings.statement_touch: a database that has it already makes it fail.
-    assert.match(MIGRATIONS[OLD], /ALTER TABLE imap_settings ADD COLUMN statement_touch/);
+    // The last migration creates login_throttle: a database that has it already makes it fail.
+    assert.match(MIGRATIONS[OLD], /CREATE TABLE login_throttle/);
     const dir = await oldDataDir(
       root,
       "data",
       OLD,
-      "ALTER TABLE imap_settings ADD COLUMN statement_touch INTEGER;",
+      "CREATE TABLE login_throttle (key TEXT);",
     );
     const pattern = new RegExp(
       `^postern: Cannot upgrade database .*postern.db from schema ${OLD} to ${SCHEMA_VERSION}: migration ` +
-        `${
-          OLD + 1
-        } failed \\(duplicate column name: statement_touch\\); the database stays at schema ${OLD}, ` +
+        `${OLD + 1} failed \\(table login_throttle already exists\\); the database stays at schema ${OLD}, ` +
         `copy of schema ${OLD} at .*\\.bak$`,
     );
     const check = await cli(["db", "check", "--data", dir]);

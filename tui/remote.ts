@@ -46,7 +46,7 @@ const LISTENER_NAMES: Record<string, string> = {
 
 /** Dashboard lines: reachable or not, the listeners, cache hit rates, invalidations and logins since the server started. */
 export async function remoteFacts(access: RemoteAccess): Promise<Fact[]> {
-  let health: { version?: string; listeners?: Record<string, string> };
+  let health: { version?: string; listeners?: Record<string, string>; processes?: number };
   try {
     const response = await call(access, "/healthz");
     if (!response.ok) throw new Error(`answered ${response.status}`);
@@ -61,6 +61,9 @@ export async function remoteFacts(access: RemoteAccess): Promise<Fact[]> {
       label: "Listeners",
       value: listeners.map(([name, address]) => `${LISTENER_NAMES[name] ?? name} ${address}`).join(" · "),
     });
+  }
+  if ((health.processes ?? 1) > 1) {
+    facts.push({ label: "Processes", value: `${health.processes} serving, figures below summed over them` });
   }
   try {
     const response = await call(access, "/metrics");
@@ -94,7 +97,24 @@ export function parseMetrics(text: string): Sample[] {
   return out;
 }
 
-function metricFacts(samples: Sample[]): Fact[] {
+/**
+ * Samples of several serving processes (a `process` label, see src/http/metrics_merge.ts) summed into
+ * one per name and other labels: the dashboard shows the server, not each process.
+ */
+export function sumOverProcesses(samples: Sample[]): Sample[] {
+  const summed = new Map<string, Sample>();
+  for (const sample of samples) {
+    const { process: _, ...labels } = sample.labels;
+    const key = `${sample.name}${JSON.stringify(labels)}`;
+    const found = summed.get(key);
+    if (found) found.value += sample.value;
+    else summed.set(key, { name: sample.name, labels, value: sample.value });
+  }
+  return [...summed.values()];
+}
+
+function metricFacts(all: Sample[]): Fact[] {
+  const samples = sumOverProcesses(all);
   const by = (name: string) => samples.filter((s) => s.name === name);
   const rates = by("postern_cache_hits_total").map((hits) => {
     const cache = hits.labels.cache;

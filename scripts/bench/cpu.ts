@@ -12,6 +12,27 @@ export function cpuSeconds(pid: number | "self"): number | undefined {
 }
 
 /**
+ * CPU seconds of process `pid` and of its child processes (the serving processes that
+ * `postern serve --processes N` starts), or undefined if `pid` is unreadable. A child that exited
+ * between two samples takes its seconds with it: the figure is for processes that keep running.
+ */
+export function processTreeCpuSeconds(pid: number): number | undefined {
+  const own = cpuSeconds(pid);
+  if (own === undefined) return undefined;
+  let total = own;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) {
+        total += cpuSeconds(Number(entry.name)) ?? 0;
+      }
+    } catch { /* exited meanwhile */ }
+  }
+  return total;
+}
+
+/**
  * CPU seconds of the main thread of process `pid` (its event loop; workers are other threads), or
  * undefined if unreadable.
  */

@@ -13,7 +13,7 @@
  * `--client fetch` uses Deno's fetch instead of the raw client, to show which one limits the figure.
  */
 import { parseArgs } from "node:util";
-import { cpuSeconds } from "./cpu.ts";
+import { cpuSeconds, processTreeCpuSeconds } from "./cpu.ts";
 import { httpRequest, RawConnection } from "./http_client.ts";
 import { quantile } from "./report.ts";
 
@@ -106,7 +106,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
 /** Samples CPU time of the server and of this process at the start and end of the measured window. */
 async function cpuWindow(serverPid: number | undefined, from: number, to: number) {
-  const sample = () => ({ server: serverPid ? cpuSeconds(serverPid) : undefined, self: cpuSeconds("self") });
+  // The server's processes (several with --processes), not only the one given.
+  const sample = () => ({
+    server: serverPid ? processTreeCpuSeconds(serverPid) : undefined,
+    self: cpuSeconds("self"),
+  });
   await new Promise((r) => setTimeout(r, Math.max(0, from - performance.now())));
   const start = sample();
   const startedAt = performance.now();

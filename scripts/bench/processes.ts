@@ -84,8 +84,14 @@ export class ProcessGroup {
       denoFlags?: string[];
       /** How long it may take to start (a big database under a loaded machine takes longer). */
       startTimeoutMs?: number;
+      /**
+       * Serving processes (--processes). Default: POSTERN_BENCH_PROCESSES, else 1, so that every figure
+       * can be taken again with several processes (`POSTERN_BENCH_PROCESSES=2 deno task bench --only oauth`).
+       */
+      processes?: number;
     },
   ): Promise<Server> {
+    const processes = options.processes ?? Number(Deno.env.get("POSTERN_BENCH_PROCESSES") || "1");
     const serve = [
       Deno.execPath(),
       "run",
@@ -103,6 +109,8 @@ export class ProcessGroup {
       "example.org",
       "--log-level",
       options.logLevel,
+      "--processes",
+      String(processes),
     ];
     const child = this.#spawn(
       name,
@@ -121,7 +129,8 @@ export class ProcessGroup {
     for (;;) {
       const log = await Deno.readTextFile(options.logPath).catch(() => "");
       const match = /listening on http:\/\/[^\s"]+:(\d+)/.exec(log);
-      if (match) {
+      // Several processes: measured once all of them serve.
+      if (match && (processes === 1 || log.includes(`All ${processes} processes serving`))) {
         return { name, pid: child.pid, url: `http://127.0.0.1:${match[1]}`, logPath: options.logPath };
       }
       if (exited || Date.now() > deadline) {

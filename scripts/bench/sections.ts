@@ -21,6 +21,7 @@ export const SECTIONS = [
   "queue",
   "compression",
   "imap",
+  "cores",
 ] as const;
 
 /** One section of the benchmark. */

@@ -17,7 +17,7 @@ import { textCorpus } from "./text_corpus.ts";
 const MAIL = "urn:ietf:params:jmap:mail";
 
 /** The filter of request `i` of the mix. */
-function mixFilter(i: number, inbox: string, archive: string): Record<string, unknown> {
+export function mixFilter(i: number, inbox: string, archive: string): Record<string, unknown> {
   const rare = WORDS.rare[(i * 37) % 2000];
   const common = WORDS.common[i % 40];
   switch (i % 7) {

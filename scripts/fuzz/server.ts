@@ -63,7 +63,7 @@ export async function startFuzzServer(options: { keepData?: boolean } = {}): Pro
       "--log-level",
       "warning",
     ],
-    env: { NO_COLOR: "1", POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    env: { NO_COLOR: "1", POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD, POSTERN_PROCESSES: "1" },
     stdin: "null",
     stdout: "null",
     stderr: "piped",

@@ -5,6 +5,8 @@ import type { AccountService } from "../directory/mod.ts";
 import {
   type HttpMetrics,
   jsonResponse,
+  labelSamples,
+  mergeExpositions,
   type MetricSample,
   type RequestContext,
   type Route,
@@ -24,6 +26,13 @@ export interface ApiDeps {
   version: string;
   /** The listeners that are up, by protocol (host:port). */
   listeners?: () => Record<string, string>;
+  /** Which of the serving processes answers (index 0 … count−1), shown on /healthz. */
+  process?: { index: number; count: number };
+  /**
+   * Several processes: the other processes' own series (each `/metrics?scope=process` over loopback)
+   * and the families read from the database, which every process would report alike.
+   */
+  siblings?: { metrics(): Promise<string[]>; shared: ReadonlySet<string> };
 }
 
 /** Permissions implied by each role, as /api/account reports them. */
@@ -40,7 +49,13 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
       path: "/healthz",
       handler: () =>
         jsonResponse(
-          { status: "ok", version: deps.version, listeners: deps.listeners?.() ?? {} },
+          {
+            status: "ok",
+            version: deps.version,
+            listeners: deps.listeners?.() ?? {},
+            process: deps.process?.index ?? 0,
+            processes: deps.process?.count ?? 1,
+          },
           { headers: { "cache-control": "no-store" } },
         ),
     },
@@ -56,7 +71,17 @@ export function apiRoutes(deps: ApiDeps): Route<RequestContext>[] {
             throw new ForbiddenError(`Metrics need the password, an API key or the ${ADMIN_SCOPE} scope`);
           }
         }
-        return new Response(deps.metrics.render([...cacheSamples(deps), ...await deps.extraMetrics()]), {
+        let text = deps.metrics.render([...cacheSamples(deps), ...await deps.extraMetrics()]);
+        const { process, siblings } = deps;
+        if (process && process.count > 1 && siblings) {
+          // Several processes: this one's series labelled with its number, then the others' (see
+          // http/metrics_merge.ts); a sibling asking for this process's own gets only those.
+          text = labelSamples(text, "process", String(process.index), siblings.shared);
+          if (ctx.url.searchParams.get("scope") !== "process") {
+            text = mergeExpositions(text, await siblings.metrics(), siblings.shared);
+          }
+        }
+        return new Response(text, {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
         });
       },

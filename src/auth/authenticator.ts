@@ -4,7 +4,7 @@ import { API_KEY_PREFIX, normalizeLogin } from "../directory/mod.ts";
 import { AuthError } from "../model/errors.ts";
 import type { Account, Principal } from "../model/types.ts";
 import { parseAuthorization } from "./parse_authorization.ts";
-import type { RateLimiter } from "./rate_limiter.ts";
+import type { LoginThrottle } from "./rate_limiter.ts";
 
 /** Verifies a Bearer token that is not an API key (OAuth access tokens, once that provider exists). */
 export type TokenVerifier = (token: string) => Promise<VerifiedCredential | undefined>;
@@ -15,7 +15,7 @@ export interface AuthenticatorDeps {
   accessKeys: AccessKeyService;
   caches: DirectoryCaches;
   hasher: PasswordHashing;
-  limiter: RateLimiter;
+  limiter: LoginThrottle;
   /**
    * A hash of no password with the parameters the stored passwords have: unknown logins verify
    * against it, so they cost what a known account costs.
@@ -110,14 +110,14 @@ export class Authenticator {
    * Seconds a client address must wait before typing another device user code (RFC 8628 §5.1), or
    * undefined when it may go on.
    */
-  userCodeWait(clientAddress: string): number | undefined {
-    const decision = this.deps.limiter.check(`userCode:${clientAddress}`);
+  async userCodeWait(clientAddress: string): Promise<number | undefined> {
+    const decision = await this.deps.limiter.check(`userCode:${clientAddress}`);
     return decision.allowed ? undefined : Math.ceil(decision.retryAfterMs / 1000);
   }
 
   /** Counts a device user code typed from `clientAddress` that matched no pending code. */
-  userCodeFailed(clientAddress: string): void {
-    this.deps.limiter.fail(`userCode:${clientAddress}`);
+  async userCodeFailed(clientAddress: string): Promise<void> {
+    await this.deps.limiter.fail(`userCode:${clientAddress}`);
   }
 
   private cachedHit(account: Account, credential: VerifiedCredential): Principal {
@@ -157,7 +157,7 @@ export class Authenticator {
 
   private async basic(login: string, password: string, clientAddress: string, origin: LoginOrigin) {
     const ipKey = `ip:${clientAddress}`;
-    this.refuseIfLimited(ipKey, "Basic");
+    await this.refuseIfLimited(ipKey, "Basic");
     const name = normalizeLogin(login);
     const id = await this.deps.accounts.idByLogin(name);
     // Keyed by the name as normalised, so padding or case changes meet the same throttle. Not by the
@@ -166,16 +166,16 @@ export class Authenticator {
     const accountKey = `account:${name}`;
     // Failures from elsewhere do not lock the owner out of a client they have used before.
     if (
-      !this.deps.limiter.check(accountKey).allowed &&
+      !(await this.deps.limiter.check(accountKey)).allowed &&
       !(id !== undefined && await this.known(id, clientAddress, origin))
     ) {
-      this.refuseIfLimited(accountKey, "Basic");
+      await this.refuseIfLimited(accountKey, "Basic");
     }
     const verified = await this.verifyPassword(id, password);
     if (!verified) {
       this.counters.failure++;
-      this.deps.limiter.fail(ipKey);
-      this.deps.limiter.fail(accountKey);
+      await this.deps.limiter.fail(ipKey);
+      await this.deps.limiter.fail(accountKey);
       await this.deps.onLoginFailure?.({ login: name, client: clientAddress });
       throw new AuthError("Invalid username or password", "invalid", "Basic");
     }
@@ -205,15 +205,15 @@ export class Authenticator {
     if ("account" in outcome) return outcome;
     const ipKey = `ip:${clientAddress}`;
     if (outcome.guess) {
-      this.refuseIfLimited(ipKey, "Bearer");
-      this.deps.limiter.fail(ipKey);
+      await this.refuseIfLimited(ipKey, "Bearer");
+      await this.deps.limiter.fail(ipKey);
     }
     this.counters.failure++;
     throw new AuthError("The access token is invalid or expired", "invalid", "Bearer");
   }
 
-  private refuseIfLimited(key: string, scheme: "Basic" | "Bearer"): void {
-    const decision = this.deps.limiter.check(key);
+  private async refuseIfLimited(key: string, scheme: "Basic" | "Bearer"): Promise<void> {
+    const decision = await this.deps.limiter.check(key);
     if (decision.allowed) return;
     this.counters.rateLimited++;
     throw new AuthError(

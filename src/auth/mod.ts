@@ -16,7 +16,8 @@ export {
 export type { HasherTrialOptions, TriedHasher } from "./hasher_trial.ts";
 export type { Argon2Parameters } from "./password_hasher.ts";
 export { keyedHasher } from "./keyed_hash.ts";
-export { DEFAULT_RATE_LIMIT, RateLimiter } from "./rate_limiter.ts";
+export { DEFAULT_RATE_LIMIT, type LoginThrottle, RateLimiter } from "./rate_limiter.ts";
+export { SharedRateLimiter } from "./shared_rate_limiter.ts";
 export {
   authorizationOf,
   checkSaslCredential,

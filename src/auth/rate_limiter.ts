@@ -43,8 +43,30 @@ interface Failures {
 
 const ALLOWED: RateLimitDecision = Object.freeze({ allowed: true });
 
+/**
+ * What the authenticator asks of a throttle: this in-memory one, or the one every process on the
+ * database shares (shared_rate_limiter.ts).
+ */
+export interface LoginThrottle {
+  /** Whether an attempt for `key` may proceed now, and if not, how long to wait. */
+  check(key: string): RateLimitDecision | Promise<RateLimitDecision>;
+  /** Records a failed attempt for `key`, blocking it once the free attempts are used up. */
+  fail(key: string): void | Promise<void>;
+  /** Changes settings at run time. */
+  updateOptions(partial: Partial<RateLimitOptions>): void;
+  /** Tracked keys and how many of them are blocked right now. */
+  stats(): RateLimitStats | Promise<RateLimitStats>;
+}
+
+/** The delay a key's `over`-th failure beyond the free ones imposes. */
+export function failureDelay(options: RateLimitOptions, over: number): number {
+  // The exponent is capped so a zero base never meets an infinite factor (0 * Infinity is NaN).
+  const factor = 2 ** Math.min(over - 1, 52);
+  return Math.min(options.maxDelayMs, options.baseDelayMs * factor);
+}
+
 /** Counts failed attempts per key (e.g. `ip:<address>`, `account:<login>`) and says when to refuse. */
-export class RateLimiter {
+export class RateLimiter implements LoginThrottle {
   // Re-inserted on every failure, so iteration order is least recently failed first: the eviction order.
   readonly #keys = new Map<string, Failures>();
   readonly #now: () => number;
@@ -97,9 +119,7 @@ export class RateLimiter {
   }
 
   #delay(over: number): number {
-    // The exponent is capped so a zero base never meets an infinite factor (0 * Infinity is NaN).
-    const factor = 2 ** Math.min(over - 1, 52);
-    return Math.min(this.#options.maxDelayMs, this.#options.baseDelayMs * factor);
+    return failureDelay(this.#options, over);
   }
 
   /** The key's failures, or undefined (and forgotten) once they no longer count. */
@@ -125,7 +145,7 @@ export class RateLimiter {
 }
 
 // An explicit undefined keeps the current value, so settings objects with optional fields pass through.
-function resolveOptions(base: RateLimitOptions, partial: Partial<RateLimitOptions>): RateLimitOptions {
+export function resolveOptions(base: RateLimitOptions, partial: Partial<RateLimitOptions>): RateLimitOptions {
   const resolved = { ...base };
   for (const field of Object.keys(base) as (keyof RateLimitOptions)[]) {
     const value = partial[field] ?? base[field];

@@ -3,6 +3,7 @@ import { wholeNumber } from "./whole_number.ts";
 import { domainNameSchema } from "../model/objects/mod.ts";
 import { DNS_ENVIRONMENT, resolveDnsServers } from "./dns_config.ts";
 import { ConfigError } from "./errors.ts";
+import { PROCESSES_ENVIRONMENT, resolveProcesses, shareOf } from "./processes_config.ts";
 import { IMAP_ENVIRONMENT, type ImapConfig, type ImapConfigInput, resolveImapConfig } from "./imap_config.ts";
 import { MAIL_HOST_ENVIRONMENT, type MailHostInput, resolveMailHost } from "./mail_host.ts";
 import { resolveSmtpConfig, SMTP_ENVIRONMENT, type SmtpConfig, type SmtpConfigInput } from "./smtp_config.ts";
@@ -65,6 +66,10 @@ export interface Config {
   tls: TlsConfig;
   /** The IMAP listeners (143 STARTTLS, 993 implicit TLS) and their limits. */
   imap: ImapConfig;
+  /** Serving processes sharing every listener (config/processes_config.ts). */
+  processes: number;
+  /** Whether listeners are bound with SO_REUSEPORT (more than one process). */
+  reusePort: boolean;
 }
 
 /**
@@ -115,6 +120,8 @@ export interface ConfigInput extends SmtpConfigInput, MailHostInput, TlsConfigIn
   backup?: boolean;
   /** HOST[:PORT], comma-separated. */
   dnsServer?: string;
+  /** A whole number or auto. */
+  processes?: string;
 }
 
 export { ConfigError };
@@ -155,6 +162,7 @@ export const ENVIRONMENT = {
   ...DNS_ENVIRONMENT,
   ...MAIL_HOST_ENVIRONMENT,
   ...TLS_ENVIRONMENT,
+  ...PROCESSES_ENVIRONMENT,
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -256,6 +264,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     mailHost,
     tlsFiles: smtp.tlsCertFile !== undefined,
   });
+  const processes = resolveProcesses(input.processes ?? (env.POSTERN_PROCESSES || "1"));
   return {
     dataDir,
     databasePath: `${dataDir}/postern.db`,
@@ -285,6 +294,24 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     tls,
     dnsServers: resolveDnsServers(input.dnsServer, env),
     mailHost,
+    processes,
+    reusePort: processes > 1,
+  };
+}
+
+/**
+ * The configuration one of `config.processes` serving processes enforces: its share of each cap on what
+ * one client address holds at once (HTTP, SMTP, IMAP; see shareOf). Overall caps stay whole: they
+ * protect each process's own file descriptors.
+ */
+export function perProcessConfig(config: Config): Config {
+  if (config.processes === 1) return config;
+  const share = (cap: number) => shareOf(cap, config.processes);
+  return {
+    ...config,
+    maxConnectionsPerAddress: share(config.maxConnectionsPerAddress),
+    smtp: { ...config.smtp, maxConnectionsPerAddress: share(config.smtp.maxConnectionsPerAddress) },
+    imap: { ...config.imap, maxConnectionsPerAddress: share(config.imap.maxConnectionsPerAddress) },
   };
 }
 

@@ -64,6 +64,9 @@ Deno.test("with no flags and no environment every setting has its documented def
     dnsServers: [],
     mailHost: undefined,
     tls: { httpsListen: undefined, acme: undefined },
+    // One process unless asked for more (--processes auto: one per core, processes_config_test.ts).
+    processes: 1,
+    reusePort: false,
   };
   assert.deepEqual(config, expected);
 });
@@ -112,6 +115,7 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_IMAP_MAX_ERRORS: "8",
     POSTERN_IMAP_LOGIN_TIMEOUT: "30",
     POSTERN_IMAP_IDLE_TIMEOUT: "3600",
+    POSTERN_PROCESSES: "1",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -164,6 +168,8 @@ Deno.test("every documented environment variable is read", () => {
     mailHost: "mail.example.org",
     // The ACME variables: tls_config_test.ts (ACME and certificate files exclude each other).
     tls: { httpsListen: { hostname: "0.0.0.0", port: 443 }, acme: undefined },
+    processes: 1,
+    reusePort: false,
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -208,6 +214,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     POSTERN_IDLE_TIMEOUT: "50",
     POSTERN_DNS_SERVER: "192.0.2.53",
     POSTERN_MAIL_HOST: "mx.env.example",
+    POSTERN_PROCESSES: "1",
   };
   const flags: ConfigInput = {
     data: "/flag/data",
@@ -226,6 +233,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     backup: false,
     dnsServer: "127.0.0.1:5353",
     mailHost: "mx.flag.example",
+    processes: "auto",
   };
   const config = resolveConfig(flags, env);
   assert.equal(config.dataDir, "/flag/data");
@@ -262,6 +270,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     backup: ["migrationBackup"],
     dnsServer: ["dnsServers"],
     mailHost: ["mailHost"],
+    processes: ["processes", "reusePort"],
   };
   const fromEnv = resolveConfig({}, env);
   for (const flag of Object.keys(affects) as (keyof typeof affects)[]) {

@@ -6,8 +6,10 @@ export {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   ENVIRONMENT,
+  perProcessConfig,
   resolveConfig,
 } from "./config.ts";
+export { processSupport, resolveProcesses } from "./processes_config.ts";
 export type { Config, ConfigInput, SecretKeySource } from "./config.ts";
 export { SMTP_DEFAULTS } from "./smtp_config.ts";
 export { dnsServer, resolveDnsServers } from "./dns_config.ts";

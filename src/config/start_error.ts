@@ -14,9 +14,10 @@ export function listenAddress(hostname: string, port: number): string {
 }
 
 /** Binds the public address, or explains in one line why it cannot. */
-export function listenOrExplain(hostname: string, port: number): Deno.TcpListener {
+export function listenOrExplain(hostname: string, port: number, reusePort = false): Deno.TcpListener {
   try {
-    return Deno.listen({ hostname, port, transport: "tcp" });
+    // reusePort only when asked: it needs Deno's unstable net feature (see processes_config.ts).
+    return Deno.listen({ hostname, port, transport: "tcp", ...(reusePort ? { reusePort } : {}) });
   } catch (error) {
     throw listenError(error, hostname, port);
   }

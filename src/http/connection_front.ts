@@ -131,6 +131,8 @@ class Connection {
 export interface ConnectionFront extends ServerLoop {
   /** Connections held now (for tests and metrics). */
   readonly connections: number;
+  /** The internal server, which a process on this machine reaches directly (no connection limits). */
+  readonly internalUrl: string;
 }
 
 /** Starts the internal server with `handler` and the public listener in front of it. */
@@ -368,6 +370,9 @@ export function serveBehindFront(options: FrontOptions, handler: Handler): Conne
     finished,
     get connections() {
       return open.size;
+    },
+    get internalUrl() {
+      return `${options.tls ? "https" : "http"}://127.0.0.1:${internalPort}`;
     },
     async shutdown() {
       if (stopping) return finished;

@@ -7,6 +7,7 @@ export { createHandler, jsonResponse, readBody } from "./handler.ts";
 export type { HandlerOptions } from "./handler.ts";
 export { MAX_JSON_DEPTH, parseJson } from "./json.ts";
 export { HttpMetrics } from "./metrics.ts";
+export { labelSamples, mergeExpositions } from "./metrics_merge.ts";
 export type { MetricSample } from "./metrics.ts";
 export { HttpError, problemResponse } from "./problem.ts";
 export { Router } from "./router.ts";

@@ -20,6 +20,8 @@ export interface ImapTlsSource {
 export interface ImapServerOptions {
   hostname: string;
   port: number;
+  /** Share the address with other processes (SO_REUSEPORT). */
+  reusePort?: boolean;
   /** 993: TLS from the first byte; otherwise 143 with STARTTLS. */
   implicitTls: boolean;
   tls: ImapTlsSource;
@@ -105,10 +107,14 @@ export async function startImapServer(options: ImapServerOptions): Promise<ImapS
   const server: Server = createServer({ noDelay: true }, accept);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.hostname, () => {
-      server.removeListener("error", reject);
-      resolve();
-    });
+    // node:net sets SO_REUSEPORT when asked (several processes share the address).
+    server.listen(
+      { port: options.port, host: options.hostname, reusePort: options.reusePort === true },
+      () => {
+        server.removeListener("error", reject);
+        resolve();
+      },
+    );
   });
   server.on("error", (error) => deps.log.warn("IMAP server error: {error}", { error: String(error) }));
   const address = server.address();

@@ -110,6 +110,11 @@ export function createJmap(deps: {
   /** Whether web pushes may go to loopback and private addresses. */
   pushPrivateTargets?: boolean;
   /**
+   * Of several serving processes, whether this one sends web pushes of changes (one does; see
+   * push/web_push.ts), and how often it re-reads the subscriptions others verified. Default: it does.
+   */
+  webPush?: { sendChanges: boolean; sweepMs?: number };
+  /**
    * Authenticates again the Authorization an open connection or a ticket holds (the authenticator,
    * through its caches; a credential that stopped working is a revocation, never throttled as a guess).
    */
@@ -177,6 +182,7 @@ export function createJmap(deps: {
     subscriptions: deps.pushSubscriptions,
     log: deps.log,
     privateTargets: deps.pushPrivateTargets ?? false,
+    ...deps.webPush,
   });
   // Open WebSockets and event streams, whose credentials are checked while they last.
   const live = new LiveCredentials({

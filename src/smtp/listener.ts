@@ -92,12 +92,14 @@ export function connectionOf(server: SMTPServer, session: SMTPServerSession): an
 /** Binds the server; the address it listens on. */
 export async function listenSmtp(
   server: SMTPServer,
-  where: { hostname: string; port: number },
+  where: { hostname: string; port: number; reusePort?: boolean },
   log: Logger,
 ): Promise<{ hostname: string; port: number }> {
   await new Promise<void>((resolve, reject) => {
     server.on("error", reject);
-    server.listen(where.port, where.hostname, () => {
+    // smtp-server passes the options on to node:net, which sets SO_REUSEPORT (several processes).
+    const options = { port: where.port, host: where.hostname, reusePort: where.reusePort === true };
+    server.listen(options as unknown as number, () => {
       server.removeListener("error", reject);
       resolve();
     });

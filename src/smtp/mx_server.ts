@@ -39,6 +39,8 @@ import type { TlsSource } from "./tls_files.ts";
 export interface MxOptions {
   hostname: string;
   port: number;
+  /** Share the address with other processes (SO_REUSEPORT). */
+  reusePort?: boolean;
   /** The name in the greeting and in Received fields. */
   serverName: string;
   inbound: Pick<InboundDelivery, "checkRecipient" | "deliver">;

@@ -42,6 +42,8 @@ import type { TlsSource } from "./tls_files.ts";
 export interface SubmissionOptions {
   hostname: string;
   port: number;
+  /** Share the address with other processes (SO_REUSEPORT). */
+  reusePort?: boolean;
   /** 465: TLS from the first byte; otherwise 587 with STARTTLS. */
   implicitTls: boolean;
   serverName: string;

@@ -6,6 +6,7 @@ import { holdSharedLock } from "./data_lock.ts";
 import { type AccountRepository, sqliteAccounts } from "./accounts.ts";
 import { type AclRepository, sqliteAcl } from "./acl.ts";
 import { type ActivityLog, sqliteActivity } from "./activity.ts";
+import { type LoginThrottleStore, sqliteLoginThrottle } from "./login_throttle.ts";
 import { type BlobRepository, sqliteBlobs } from "./blobs.ts";
 import { type ChangeLog, sqliteChanges } from "./changes.ts";
 import { type CredentialRepository, sqliteCredentials } from "./credentials.ts";
@@ -32,6 +33,7 @@ import { type ShareNotificationRepository, sqliteShareNotifications } from "./sh
 export type { AccountFilter, AccountRecord, AccountRepository, AddressRecord } from "./accounts.ts";
 export type { AclRepository } from "./acl.ts";
 export type { ActivityLog, StoreCounts } from "./activity.ts";
+export type { FailureRule, LoginThrottleStore, ThrottleEntry } from "./login_throttle.ts";
 export type { BlobRepository, NewUpload, StoredBlob } from "./blobs.ts";
 export type { AccountChange, ChangeLog } from "./changes.ts";
 export type { ConnectionOptions, SynchronousMode } from "./connection.ts";
@@ -117,6 +119,8 @@ export interface Store {
   readonly shareNotifications: ShareNotificationRepository;
   readonly integrity: IntegrityChecker;
   readonly activity: ActivityLog;
+  /** Failed-login counts every process shares (auth/shared_rate_limiter.ts). */
+  readonly loginThrottle: LoginThrottleStore;
   readonly blobs: BlobRepository;
   readonly emails: EmailRepository;
   /** IMAP's view of mailboxes: UIDs, MODSEQ, the expunge log (migrations/041_imap.ts). */
@@ -176,6 +180,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     shareNotifications: sqliteShareNotifications(db),
     integrity: sqliteIntegrity(db),
     activity: sqliteActivity(db),
+    loginThrottle: sqliteLoginThrottle(db),
     blobs: sqliteBlobs(db),
     emails: sqliteEmails(db),
     imap: sqliteImap(db),

@@ -10,6 +10,8 @@ export interface ServerRecord {
   version: string;
   startedAt: number;
   seenAt: number;
+  /** Where this process alone answers, over loopback (one of several serving processes). */
+  internalUrl?: string;
 }
 
 /** Registration of running servers. */
@@ -36,12 +38,13 @@ export function sqliteServers(db: Db): ServerRegistry {
       return db.transaction(() => {
         db.run("DELETE FROM servers WHERE seen_at < ?", server.startedAt - DAY_MS);
         return db.run(
-          "INSERT INTO servers (url, pid, version, started_at, seen_at) VALUES (?, ?, ?, ?, ?)",
+          "INSERT INTO servers (url, pid, version, started_at, seen_at, internal_url) VALUES (?, ?, ?, ?, ?, ?)",
           server.url,
           server.pid,
           server.version,
           server.startedAt,
           server.startedAt,
+          server.internalUrl ?? null,
         ).id;
       });
     },
@@ -63,6 +66,7 @@ export function sqliteServers(db: Db): ServerRegistry {
         version: String(r.version),
         startedAt: Number(r.started_at),
         seenAt: Number(r.seen_at),
+        ...(r.internal_url ? { internalUrl: String(r.internal_url) } : {}),
       })));
     },
   };

@@ -58,11 +58,23 @@ export class WebPushSender {
       log: Logger;
       /** Whether pushes may go to loopback and private addresses (otherwise refused, see push_targets.ts). */
       privateTargets: boolean;
+      /**
+       * Whether this process sends StateChanges (default true). Of several serving processes one does:
+       * each would otherwise push every change once more. The others only send the PushVerification of
+       * a subscription created through them.
+       */
+      sendChanges?: boolean;
+      /** How often subscriptions are re-read (default WEB_PUSH.sweepMs). */
+      sweepMs?: number;
     },
   ) {}
 
   /** Starts listening for every verified subscription, and sweeping expired ones. */
   start(): Promise<void> {
+    if (this.deps.sendChanges === false) {
+      this.deps.subscriptions.onChange = (created) => void (created && this.verify(created));
+      return Promise.resolve();
+    }
     this.deps.subscriptions.onChange = (created) => {
       if (created) void this.verify(created);
       void this.sync();
@@ -77,7 +89,7 @@ export class WebPushSender {
       { log: this.deps.log },
     );
     this.#sweeping = sweeping;
-    const sweep = setInterval(() => void sweeping.run(), WEB_PUSH.sweepMs);
+    const sweep = setInterval(() => void sweeping.run(), this.deps.sweepMs ?? WEB_PUSH.sweepMs);
     Deno.unrefTimer(sweep);
     this.#sweep = sweep;
     return this.sync();

@@ -85,7 +85,7 @@ export function deviceVerifyEndpoint(deps: SignInDeps) {
     }
     if (error !== undefined) return retry(error);
     // Codes are short enough to guess: wrong ones are throttled per address like wrong passwords.
-    const wait = deps.userCodeWait?.(ctx.clientAddress);
+    const wait = await deps.userCodeWait?.(ctx.clientAddress);
     if (wait !== undefined) {
       return page(
         deviceCodePage({
@@ -100,7 +100,7 @@ export function deviceVerifyEndpoint(deps: SignInDeps) {
     const code = await deps.provider.codes.pendingDevice(typed);
     const client = code && await deps.provider.clients.byId(code.clientId);
     if (!code || !client) {
-      deps.userCodeFailed?.(ctx.clientAddress);
+      await deps.userCodeFailed?.(ctx.clientAddress);
       return retry("That code is not valid or has expired. Check the code on your device.");
     }
     const flow = await deps.provider.browser.startFlow(

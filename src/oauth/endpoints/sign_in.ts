@@ -36,9 +36,9 @@ export interface SignInDeps {
     origin?: { device?: string },
   ): Promise<Principal>;
   /** Seconds before this address may type another device user code (RFC 8628 §5.1), or undefined. */
-  userCodeWait?(clientAddress: string): number | undefined;
+  userCodeWait?(clientAddress: string): Promise<number | undefined>;
   /** Counts a typed device user code that matched no pending code. */
-  userCodeFailed?(clientAddress: string): void;
+  userCodeFailed?(clientAddress: string): Promise<void>;
 }
 
 const LOGIN_ACTION = "/auth/login";
