@@ -11,7 +11,8 @@
  * 3. new messages: `* n EXISTS` (as Dovecot, without their flags);
  * 4. flag changes of known messages: `* n FETCH (FLAGS (…))`, with UID under QRESYNC or in a UID
  *    command, and MODSEQ once CONDSTORE is enabled;
- * 5. the view's MODSEQ moves up to the state read in 1.
+ * 5. the view's MODSEQ moves up to the state read in 1; when nothing is held back and the IMAP mail
+ *    service's shared view is at that MODSEQ, the session takes its arrays instead of its own copy.
  *
  * A message added and removed between two syncs is in neither list the client sees: it is not in the
  * mailbox (so no EXPUNGE) and not known (so no EXISTS). The mailbox gone, or no longer visible to the
@@ -104,6 +105,9 @@ export async function syncSelected(session: SyncSession, options: SyncOptions): 
   }
   if (changes.highestModseq > selected.modseq) selected.modseq = changes.highestModseq;
   if (changes.uidNext > selected.uidNext) selected.uidNext = changes.uidNext;
+  // Told everything up to the shared view's MODSEQ, nothing held back: the session's copy goes, the
+  // view's arrays serve again (what an idle session costs stays small).
+  if (hold.size === 0 && changes.view?.highestModseq === changes.highestModseq) selected.adopt(changes.view);
 }
 
 /** Writes the removal of `uids` (ascending, all known): VANISHED under QRESYNC, EXPUNGEs otherwise. */
