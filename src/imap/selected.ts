@@ -98,9 +98,7 @@ export class SelectedMailbox {
    * told every change up to `view.highestModseq` and holds no expunge back (session_sync.ts).
    */
   adopt(view: ImapMailboxView): boolean {
-    if (view.mailboxId !== this.mailboxId || view.uidValidity !== this.uidValidity) return false;
-    // An older view (a slower overlapping sync) would take back what the client was told since.
-    if (view.highestModseq < this.modseq || view.highestModseq < this.#recorded) return false;
+    if (!this.canAdopt(view)) return false;
     this.#shared = view;
     this.#uids = view.uids as number[];
     this.#emailIds = view.emailIds as number[];
@@ -109,6 +107,13 @@ export class SelectedMailbox {
     if (view.highestModseq > this.modseq) this.modseq = view.highestModseq;
     if (view.uidNext > this.uidNext) this.uidNext = view.uidNext;
     return true;
+  }
+
+  /** Whether {@link adopt} would take `view`: the same mailbox, and not older than what the client was told. */
+  canAdopt(view: ImapMailboxView): boolean {
+    if (view.mailboxId !== this.mailboxId || view.uidValidity !== this.uidValidity) return false;
+    // An older view (a slower overlapping sync) would take back what the client was told since.
+    return view.highestModseq >= this.modseq && view.highestModseq >= this.#recorded;
   }
 
   /** Copies the shared arrays before the first change the session records. */
@@ -144,6 +149,11 @@ export class SelectedMailbox {
   /** The MODSEQ the client knows of sequence number `seq` (1-based), or undefined past the end. */
   modseqAt(seq: number): number | undefined {
     return this.#modseqs[seq - 1];
+  }
+
+  /** The flags the client knows of sequence number `seq` (1-based; shared, do not modify). */
+  flagsAt(seq: number): readonly string[] | undefined {
+    return this.#flags[seq - 1];
   }
 
   /** The sequence number of `uid`, or undefined when the client does not know it. */

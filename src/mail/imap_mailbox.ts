@@ -125,6 +125,7 @@ export class ImapMailboxService {
       get messages() {
         return messages ??= view.messages();
       },
+      exists: view.exists,
       unseen,
       firstUnseen,
       flags: [...SYSTEM_FLAG_NAMES, ...keywords],

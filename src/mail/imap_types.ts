@@ -28,6 +28,8 @@ export interface ImapSelection extends ImapMailboxRef {
   view?: ImapMailboxView;
   /** Every message by ascending UID: index + 1 is its sequence number (made from the view when read). */
   readonly messages: ImapMessage[];
+  /** How many messages (EXISTS): read this, not `messages.length`, which makes the list (absent: that). */
+  exists?: number;
   /** Messages without \Seen. */
   unseen: number;
   /** Sequence number of the first message without \Seen (the UNSEEN code of RFC 3501), or null. */

@@ -66,7 +66,7 @@ function announce(session: ImapSession, selection: ImapSelection, path: string):
     code: { name: "PERMANENTFLAGS", values: [selection.permanentFlags.map(atom)] },
     text: selection.permanentFlags.length ? "Flags permitted." : "Read-only mailbox.",
   });
-  session.untagged([selection.messages.length, atom("EXISTS")]);
+  session.untagged([selection.exists ?? selection.messages.length, atom("EXISTS")]);
   if (!rev2) {
     session.untagged([0, atom("RECENT")]);
     if (selection.firstUnseen !== null) {
