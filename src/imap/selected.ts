@@ -62,6 +62,12 @@ export class SelectedMailbox {
   #flags: (readonly string[])[];
   /** The shared view whose arrays these are, or undefined once the session holds its own. */
   #shared: ImapMailboxView | undefined;
+  /**
+   * While shared: flags and MODSEQs the session told that the view does not hold yet (a STORE's
+   * FETCH), by index, so a STORE on one message does not copy a whole mailbox; past PATCH_LIMIT
+   * entries the session takes its own copy.
+   */
+  #patch = new Map<number, { modseq: number; flags: readonly string[] }>();
   /** The highest MODSEQ the session recorded itself (a STORE's or FETCH's), which a view must reach. */
   #recorded = 0;
 
@@ -104,6 +110,7 @@ export class SelectedMailbox {
     this.#emailIds = view.emailIds as number[];
     this.#modseqs = view.modseqs as number[];
     this.#flags = view.flags as (readonly string[])[];
+    this.#patch.clear();
     if (view.highestModseq > this.modseq) this.modseq = view.highestModseq;
     if (view.uidNext > this.uidNext) this.uidNext = view.uidNext;
     return true;
@@ -124,6 +131,11 @@ export class SelectedMailbox {
     this.#emailIds = this.#emailIds.slice();
     this.#modseqs = this.#modseqs.slice();
     this.#flags = this.#flags.slice();
+    for (const [i, told] of this.#patch) {
+      this.#modseqs[i] = told.modseq;
+      this.#flags[i] = told.flags;
+    }
+    this.#patch.clear();
   }
 
   /** The mailbox reference the IMAP mail service takes. */
@@ -148,12 +160,12 @@ export class SelectedMailbox {
 
   /** The MODSEQ the client knows of sequence number `seq` (1-based), or undefined past the end. */
   modseqAt(seq: number): number | undefined {
-    return this.#modseqs[seq - 1];
+    return this.#patch.get(seq - 1)?.modseq ?? this.#modseqs[seq - 1];
   }
 
   /** The flags the client knows of sequence number `seq` (1-based; shared, do not modify). */
   flagsAt(seq: number): readonly string[] | undefined {
-    return this.#flags[seq - 1];
+    return this.#patch.get(seq - 1)?.flags ?? this.#flags[seq - 1];
   }
 
   /** The sequence number of `uid`, or undefined when the client does not know it. */
@@ -175,7 +187,9 @@ export class SelectedMailbox {
     const seq = this.seqOf(uid);
     if (seq === undefined) return undefined;
     const i = seq - 1;
-    return { uid, emailId: this.#emailIds[i], modseq: this.#modseqs[i], flags: [...this.#flags[i]] };
+    const told = this.#patch.get(i);
+    const flags = told?.flags ?? this.#flags[i];
+    return { uid, emailId: this.#emailIds[i], modseq: told?.modseq ?? this.#modseqs[i], flags: [...flags] };
   }
 
   /**
@@ -241,9 +255,13 @@ export class SelectedMailbox {
     if (seq === undefined) return;
     const flags = interned(message.flags);
     // What the client already knows (a FETCH of the shared view's own flags) costs no copy.
-    if (this.#modseqs[seq - 1] === message.modseq && this.#flags[seq - 1] === flags) return;
-    this.#own();
+    if (this.modseqAt(seq) === message.modseq && this.flagsAt(seq) === flags) return;
     if (message.modseq > this.#recorded) this.#recorded = message.modseq;
+    if (this.#shared && this.#patch.size < PATCH_LIMIT) {
+      this.#patch.set(seq - 1, { modseq: message.modseq, flags });
+      return;
+    }
+    this.#own();
     this.#modseqs[seq - 1] = message.modseq;
     this.#flags[seq - 1] = flags;
   }
@@ -264,8 +282,8 @@ export class SelectedMailbox {
     seqs.sort((x, y) => y - x);
     // One pass, not a splice per message: expunging thousands of a 100,000-message mailbox stays linear.
     const gone = new Set(seqs.map((seq) => seq - 1));
-    // filter makes new arrays: nothing shared is written, and nothing is shared after.
-    this.#shared = undefined;
+    // What was patched goes into the session's own arrays first; filter then makes new ones.
+    this.#own();
     const keep = (_: unknown, i: number) => !gone.has(i);
     this.#uids = this.#uids.filter(keep);
     this.#emailIds = this.#emailIds.filter(keep);
@@ -286,6 +304,9 @@ export class SelectedMailbox {
     return low;
   }
 }
+
+/** Messages a shared session records as told before it copies the arrays (see #patch). */
+const PATCH_LIMIT = 1024;
 
 /** The ranges of a sequence set (`*` = `star`), ordered low to high, sorted and merged. */
 function merged(set: Exclude<SequenceSet, "$">, star: number): [number, number][] {
