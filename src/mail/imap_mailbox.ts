@@ -8,6 +8,10 @@
  * write path; every write here goes through the JMAP change log, so it bumps the JMAP states and
  * pushes a StateChange, and is answered only after its transaction committed.
  *
+ * SELECT, the sync between commands and FETCH of flags answer from one shared view per mailbox
+ * (imap_view.ts, imap_views.ts: Postern's counterpart of Dovecot's index), kept coherent with every
+ * process's writes by the MODSEQ read on each use.
+ *
  * Refusals are the domain errors, for the session's one mapping to IMAP: NotFoundError (a mailbox
  * gone, or never visible to the viewer) → NO [NONEXISTENT] (APPEND/COPY/MOVE: [TRYCREATE]),
  * ForbiddenError → NO [NOPERM], InvalidInputError (a flag that cannot be stored) → BAD, QuotaError →
