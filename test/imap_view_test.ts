@@ -12,7 +12,8 @@ import { NotFoundError } from "../src/model/errors.ts";
 import type { ImapMailboxRef } from "../src/mail/mod.ts";
 import type { TestApp } from "./helpers.ts";
 import { withApp } from "./jmap_helpers.ts";
-import { createUsers, type Who } from "./mail_helpers.ts";
+import { createMailbox, createUsers, rights, share, type Who } from "./mail_helpers.ts";
+import { imapMailboxes } from "../src/imap_listener.ts";
 import { selectedSession } from "./imap_fetch_helpers.ts";
 
 const id = (who: Who) => decodeId(who.accountId)!;
@@ -194,4 +195,32 @@ Deno.test("a mailbox's view is the viewer's only with the right to read it; a ba
     await assert.rejects(imap.view(id(alice), { ...inbox, mailboxId: 999_999 }), NotFoundError);
     await assert.rejects(imap.view(id(alice), { ...inbox, accountId: id(bob) }), NotFoundError);
     assert.equal((await imap.view(id(alice), inbox)).exists, 1);
+  }));
+
+Deno.test("SELECT finds the viewer's own mailboxes without reading sharers, and a sharer's under Other Users/", () =>
+  withAlice(async (t, alice, bob) => {
+    const team = await createMailbox(t, bob, { name: "Team" });
+    await share(t, bob, team.id as string, { [alice.accountId]: rights("mayReadItems") });
+    const own = await createMailbox(t, alice, { name: "Other Users" });
+    await createMailbox(t, alice, { name: "x", parentId: own.id });
+    const s = await selectedSession(t, alice);
+    const sharers = { count: 0 };
+    const mailboxes = imapMailboxes(t.services);
+    s.session.deps.mailboxes = {
+      ...mailboxes,
+      sharers: (viewerId) => {
+        sharers.count++;
+        return mailboxes.sharers(viewerId);
+      },
+    };
+    assert.match(await s.run("a SELECT INBOX"), /^a OK \[READ-WRITE\]/m);
+    assert.equal(sharers.count, 0, "INBOX is the viewer's own: no sharer read");
+    assert.match(await s.run('b EXAMINE "Other Users/bob/Team"'), /^b OK \[READ-ONLY\]/m);
+    assert.equal(sharers.count, 1);
+    assert.match(
+      await s.run('c SELECT "Other Users/x"'),
+      /^c OK \[READ-WRITE\]/m,
+      "an own mailbox named Other Users",
+    );
+    assert.match(await s.run('d SELECT "Other Users/bob/Nothing"'), /^d NO \[NONEXISTENT\]/m);
   }));

@@ -34,7 +34,7 @@ export async function select(session: ImapSession, command: ImapCommand): Promis
     session.status({ status: "OK", code: { name: "CLOSED" }, text: "Previous mailbox closed." });
   }
   const viewer = session.principal!.accountId;
-  const all = await namedMailboxes(session.deps.mailboxes, viewer);
+  const all = await namedMailboxes(session.deps.mailboxes, viewer, { for: body.mailbox });
   const named = all.find((m) => sameName(m.path, body.mailbox));
   if (!named) throw new ImapNo("NONEXISTENT", `Mailbox doesn't exist: ${body.mailbox}`);
   const selection = await session.deps.messages.selectMailbox(
