@@ -419,7 +419,7 @@ export async function serve(
     await services.close();
     throw error;
   }
-  const imapMetrics = new ImapMetrics();
+  const imapMetrics = new ImapMetrics(() => services.imapMailboxes.views.stats());
   // IMAP sessions register with the app's watch of long-lived connections once the app is made.
   const appWatch: { current?: Pick<App, "watchConnection" | "listenChanges"> } = {};
   let imap: ImapListeners;

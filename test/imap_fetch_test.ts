@@ -187,7 +187,7 @@ Deno.test("bad input: a number past the end, a huge set, an empty mailbox", () =
     assert.match(await e.run("b FETCH 1:* (FLAGS)"), /^b BAD /m);
   }));
 
-Deno.test("a big mailbox: 1:* of facts reads no message, in batches; answers stream as they are made", () =>
+Deno.test("a big mailbox: 1:* of flags reads no row, of facts no message and in batches; answers stream as they are made", () =>
   withAlice(async (t, alice) => {
     const count = 1100;
     for (let i = 0; i < count; i++) await append(t, alice, "INBOX");
@@ -195,6 +195,10 @@ Deno.test("a big mailbox: 1:* of facts reads no message, in batches; answers str
     const out = await s.run("a FETCH 1:* (FLAGS UID)");
     assert.equal(out.match(/^\* \d+ FETCH \(FLAGS \(\) UID \d+\)\r$/gm)?.length, count);
     assert.equal((s.calls.message ?? 0) + (s.calls.messages ?? 0), 0, "no message was read");
+    assert.equal(s.calls.facts ?? 0, 0, "FLAGS and UID come from the mailbox's view, no row read");
+    assert.equal(s.calls.view, 1, "one look at the view");
+    const sizes = await s.run("a2 FETCH 1:* (UID RFC822.SIZE)");
+    assert.equal(sizes.match(/^\* \d+ FETCH \(UID \d+ RFC822\.SIZE \d+\)\r$/gm)?.length, count);
     assert.equal(s.calls.facts, 3, "facts in batches of 500");
     // Every other UID, one range each: a long set, answered in full.
     const odd = Array.from({ length: count / 2 }, (_, i) => 2 * i + 1).join(",");

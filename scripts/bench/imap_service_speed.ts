@@ -3,8 +3,10 @@
  * large mailbox, in-process on one database file, without the wire (the handlers' own cost is
  * issue 24's benchmark against Dovecot):
  *
- * 1. SELECT: ImapMailboxService.select of the mailbox (every message's UID, MODSEQ and flags).
- * 2. FETCH 1:* (FLAGS UID): facts of every message.
+ * 1. SELECT: ImapMailboxService.select of the mailbox, its shared view kept (one state lookup), and
+ *    cold (the view dropped first: every message's UID, MODSEQ and flags read).
+ * 2. FETCH 1:* (FLAGS UID): the view a FETCH of flags answers from (view), and the facts of every
+ *    message (what other FETCH items read).
  * 3. UID FETCH of 50 full messages: message(uid) 50 times, and messages(uids) once when it exists.
  * 4. STORE +FLAGS (\Flagged) then -FLAGS on the first `--store` messages: µs per message.
  *
@@ -102,6 +104,11 @@ try {
   const all = [[1, selection.uidNext - 1] as const];
   const fifty = selection.messages.slice(0, 50).map((m) => m.uid);
   const select = await timed(() => imap.select(user.id, "INBOX"));
+  const selectCold = await timed(() => {
+    imap.views.forget(inbox.id);
+    return imap.select(user.id, "INBOX");
+  });
+  const view = await timed(() => imap.view(user.id, ref));
   const facts = await timed(() => imap.facts(user.id, ref, all));
   const message50 = await timed(async () => {
     for (const uid of fifty) await imap.message(user.id, ref, uid);
@@ -120,8 +127,10 @@ try {
     messages: COUNT,
     rounds: ROUNDS,
     buildSeconds: Math.round(built / 100) / 10,
-    selectMs: Math.round(select),
+    selectMs: Math.round(select * 100) / 100,
     selectUsPerMessage: us(select, COUNT),
+    selectColdMs: Math.round(selectCold),
+    viewMs: Math.round(view * 100) / 100,
     factsAllMs: Math.round(facts),
     factsUsPerMessage: us(facts, COUNT),
     message50Ms: Math.round(message50 * 10) / 10,

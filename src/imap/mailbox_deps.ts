@@ -29,6 +29,7 @@ export type ImapMessages = Pick<
   | "search"
   | "sort"
   | "thread"
+  | "view"
 >;
 
 /** A mailbox as one viewer sees it over IMAP. */

@@ -1,8 +1,10 @@
 /**
  * Counters of the IMAP listeners for /metrics: sessions per listener (imap on 143, imaps on 993),
- * refused connections by reason, logins by mechanism and outcome, and commands by name and status.
+ * refused connections by reason, logins by mechanism and outcome, commands by name and status, and
+ * the IMAP mail service's shared mailbox views (hits, refreshes, full loads, evictions, bytes kept).
  */
 import type { MetricSample } from "../http/mod.ts";
+import type { ImapViewStats } from "../mail/mod.ts";
 
 /** The `listener` label: 143 with STARTTLS, 993 with implicit TLS. */
 export type ImapListenerName = "imap" | "imaps";
@@ -20,6 +22,9 @@ export class ImapMetrics {
   readonly refusals = new Map<string, number>();
   readonly logins = new Map<string, number>();
   readonly commands = new Map<string, number>();
+
+  /** `views`: the counters of the mail service's mailbox views (src/mail/imap_views.ts), when wired. */
+  constructor(private readonly views?: () => ImapViewStats) {}
 
   /** Counts a session opened on `listener`. */
   opened(listener: ImapListenerName): void {
@@ -51,6 +56,7 @@ export class ImapMetrics {
   samples(): MetricSample[] {
     const split = (key: string) => key.split(" ") as [string, string];
     return [
+      ...this.#viewSamples(),
       ...[...this.connectionsTotal].map(([listener, value]): MetricSample => ({
         name: "postern_imap_connections_total",
         help: "IMAP sessions opened, by listener",
@@ -93,6 +99,41 @@ export class ImapMetrics {
           value,
         };
       }),
+    ];
+  }
+
+  #viewSamples(): MetricSample[] {
+    const stats = this.views?.();
+    if (!stats) return [];
+    const events = {
+      hit: stats.hits,
+      refresh: stats.refreshes,
+      load: stats.loads,
+      eviction: stats.evictions,
+    };
+    return [
+      ...Object.entries(events).map(([event, value]): MetricSample => ({
+        name: "postern_imap_views_total",
+        help:
+          "Shared IMAP mailbox views: used as kept (hit), brought up to date (refresh), read whole (load), evicted",
+        type: "counter",
+        labels: { event },
+        value,
+      })),
+      {
+        name: "postern_imap_views",
+        help: "Shared IMAP mailbox views kept",
+        type: "gauge",
+        labels: {},
+        value: stats.views,
+      },
+      {
+        name: "postern_imap_view_bytes",
+        help: "Estimated bytes held by the shared IMAP mailbox views",
+        type: "gauge",
+        labels: {},
+        value: stats.bytes,
+      },
     ];
   }
 }

@@ -10,6 +10,7 @@
  * Pure data: the store is read by the session's sync (session_sync.ts) and by the handlers.
  */
 import type { SequenceSet } from "./command.ts";
+import { type ImapMailboxView, internFlags as interned } from "../mail/mod.ts";
 import { ImapBad } from "./errors.ts";
 
 /** A message of the selected mailbox as the client knows it. */
@@ -30,8 +31,10 @@ export interface SelectedMailboxInit {
   uidNext: number;
   highestModseq: number;
   readOnly: boolean;
-  /** Ascending by UID. */
+  /** Ascending by UID (read only when there is no `view`). */
   messages: readonly KnownMessage[];
+  /** The mailbox's shared view at `highestModseq`: the session starts from its arrays. */
+  view?: ImapMailboxView;
 }
 
 /** One selected mailbox and the client's view of it. */
@@ -48,12 +51,25 @@ export class SelectedMailbox {
   /** The last SEARCH … RETURN (SAVE) result, as UIDs (RFC 5182 `$`); empty until one is saved. */
   saved: number[] = [];
   // The client's view in parallel arrays, index = sequence number - 1: small integers in packed arrays
-  // and one shared array per distinct flag set, about 16 bytes a message rather than an object and a
-  // map entry each (a session idling in a 100,000-message mailbox holds all of it).
+  // and one shared array per distinct flag set. Copy-on-write: while the client knows exactly what
+  // the mailbox's shared view holds (after SELECT, and after each sync that told it everything), the
+  // arrays ARE the view's, so a session idling in a 100,000-message mailbox holds none of its own;
+  // the first change the session records copies them (#own), and a later sync that catches up with
+  // the shared view again gives the copy back (adopt).
   #uids: number[];
   #emailIds: number[];
   #modseqs: number[];
   #flags: (readonly string[])[];
+  /** The shared view whose arrays these are, or undefined once the session holds its own. */
+  #shared: ImapMailboxView | undefined;
+  /**
+   * While shared: flags and MODSEQs the session told that the view does not hold yet (a STORE's
+   * FETCH), by index, so a STORE on one message does not copy a whole mailbox; past PATCH_LIMIT
+   * entries the session takes its own copy.
+   */
+  #patch = new Map<number, { modseq: number; flags: readonly string[] }>();
+  /** The highest MODSEQ the session recorded itself (a STORE's or FETCH's), which a view must reach. */
+  #recorded = 0;
 
   constructor(init: SelectedMailboxInit) {
     this.accountId = init.accountId;
@@ -63,10 +79,63 @@ export class SelectedMailbox {
     this.uidNext = init.uidNext;
     this.modseq = init.highestModseq;
     this.readOnly = init.readOnly;
+    if (init.view && init.view.highestModseq === init.highestModseq) {
+      // Never written while shared (every mutation goes through #own first): the casts only drop readonly.
+      this.#shared = init.view;
+      this.#uids = init.view.uids as number[];
+      this.#emailIds = init.view.emailIds as number[];
+      this.#modseqs = init.view.modseqs as number[];
+      this.#flags = init.view.flags as (readonly string[])[];
+      return;
+    }
     this.#uids = init.messages.map((m) => m.uid);
     this.#emailIds = init.messages.map((m) => m.emailId);
     this.#modseqs = init.messages.map((m) => m.modseq);
     this.#flags = init.messages.map((m) => interned(m.flags));
+  }
+
+  /** The shared view the arrays are, while the session has recorded nothing of its own. */
+  get shared(): ImapMailboxView | undefined {
+    return this.#shared;
+  }
+
+  /**
+   * Takes the arrays of `view` back once the client knows exactly what it holds: the caller has
+   * told every change up to `view.highestModseq` and holds no expunge back (session_sync.ts).
+   */
+  adopt(view: ImapMailboxView): boolean {
+    if (!this.canAdopt(view)) return false;
+    this.#shared = view;
+    this.#uids = view.uids as number[];
+    this.#emailIds = view.emailIds as number[];
+    this.#modseqs = view.modseqs as number[];
+    this.#flags = view.flags as (readonly string[])[];
+    this.#patch.clear();
+    if (view.highestModseq > this.modseq) this.modseq = view.highestModseq;
+    if (view.uidNext > this.uidNext) this.uidNext = view.uidNext;
+    return true;
+  }
+
+  /** Whether {@link adopt} would take `view`: the same mailbox, and not older than what the client was told. */
+  canAdopt(view: ImapMailboxView): boolean {
+    if (view.mailboxId !== this.mailboxId || view.uidValidity !== this.uidValidity) return false;
+    // An older view (a slower overlapping sync) would take back what the client was told since.
+    return view.highestModseq >= this.modseq && view.highestModseq >= this.#recorded;
+  }
+
+  /** Copies the shared arrays before the first change the session records. */
+  #own(): void {
+    if (!this.#shared) return;
+    this.#shared = undefined;
+    this.#uids = this.#uids.slice();
+    this.#emailIds = this.#emailIds.slice();
+    this.#modseqs = this.#modseqs.slice();
+    this.#flags = this.#flags.slice();
+    for (const [i, told] of this.#patch) {
+      this.#modseqs[i] = told.modseq;
+      this.#flags[i] = told.flags;
+    }
+    this.#patch.clear();
   }
 
   /** The mailbox reference the IMAP mail service takes. */
@@ -89,6 +158,16 @@ export class SelectedMailbox {
     return this.#uids[seq - 1];
   }
 
+  /** The MODSEQ the client knows of sequence number `seq` (1-based), or undefined past the end. */
+  modseqAt(seq: number): number | undefined {
+    return this.#patch.get(seq - 1)?.modseq ?? this.#modseqs[seq - 1];
+  }
+
+  /** The flags the client knows of sequence number `seq` (1-based; shared, do not modify). */
+  flagsAt(seq: number): readonly string[] | undefined {
+    return this.#patch.get(seq - 1)?.flags ?? this.#flags[seq - 1];
+  }
+
   /** The sequence number of `uid`, or undefined when the client does not know it. */
   seqOf(uid: number): number | undefined {
     let low = 0;
@@ -108,7 +187,9 @@ export class SelectedMailbox {
     const seq = this.seqOf(uid);
     if (seq === undefined) return undefined;
     const i = seq - 1;
-    return { uid, emailId: this.#emailIds[i], modseq: this.#modseqs[i], flags: [...this.#flags[i]] };
+    const told = this.#patch.get(i);
+    const flags = told?.flags ?? this.#flags[i];
+    return { uid, emailId: this.#emailIds[i], modseq: told?.modseq ?? this.#modseqs[i], flags: [...flags] };
   }
 
   /**
@@ -122,20 +203,16 @@ export class SelectedMailbox {
     if (set === "$") return this.saved.filter((uid) => this.seqOf(uid) !== undefined);
     if (byUid) {
       const largest = this.#uids.length ? this.#uids[this.#uids.length - 1] : Math.max(0, this.uidNext - 1);
-      const out = new Set<number>();
-      for (const range of set) {
-        const a = range.start === "*" ? largest : range.start;
-        const b = range.end === "*" ? largest : range.end;
-        const [low, high] = a <= b ? [a, b] : [b, a];
-        // Walk the known UIDs in range, not every number in it: `1:4294967295` stays cheap.
+      const out: number[] = [];
+      // Walk the known UIDs in each merged range, not every number in it: `1:4294967295` stays cheap.
+      for (const [low, high] of merged(set, largest)) {
         for (let i = this.#lowerBound(low); i < this.#uids.length && this.#uids[i] <= high; i++) {
-          out.add(this.#uids[i]);
+          out.push(this.#uids[i]);
         }
       }
-      return [...out].sort((x, y) => x - y);
+      return out;
     }
     const last = this.#uids.length;
-    const seqs = new Set<number>();
     for (const range of set) {
       const a = range.start === "*" ? last : range.start;
       const b = range.end === "*" ? last : range.end;
@@ -144,14 +221,18 @@ export class SelectedMailbox {
           last === 0 ? "The mailbox is empty" : `Invalid message sequence number (there are ${last})`,
         );
       }
-      const [low, high] = a <= b ? [a, b] : [b, a];
-      for (let seq = low; seq <= high; seq++) seqs.add(seq);
     }
-    return [...seqs].sort((x, y) => x - y).map((seq) => this.#uids[seq - 1]);
+    // Ranges merged, then one slice each: `1:*` of 100,000 messages is a copy, not a set and a sort.
+    const out: number[] = [];
+    for (const [low, high] of merged(set, last)) {
+      for (let i = low - 1; i < high; i++) out.push(this.#uids[i]);
+    }
+    return out;
   }
 
   /** Messages the client is told about by EXISTS (new UIDs, above every known one), in UID order. */
   append(messages: readonly KnownMessage[]): void {
+    if (messages.length) this.#own();
     for (const m of [...messages].sort((x, y) => x.uid - y.uid)) {
       const last = this.#uids[this.#uids.length - 1];
       if (last === m.uid) continue;
@@ -163,6 +244,7 @@ export class SelectedMailbox {
       this.#emailIds.push(m.emailId);
       this.#modseqs.push(m.modseq);
       this.#flags.push(interned(m.flags));
+      if (m.modseq > this.#recorded) this.#recorded = m.modseq;
       if (m.uid >= this.uidNext) this.uidNext = m.uid + 1;
     }
   }
@@ -171,8 +253,17 @@ export class SelectedMailbox {
   update(message: Pick<KnownMessage, "uid" | "modseq" | "flags">): void {
     const seq = this.seqOf(message.uid);
     if (seq === undefined) return;
+    const flags = interned(message.flags);
+    // What the client already knows (a FETCH of the shared view's own flags) costs no copy.
+    if (this.modseqAt(seq) === message.modseq && this.flagsAt(seq) === flags) return;
+    if (message.modseq > this.#recorded) this.#recorded = message.modseq;
+    if (this.#shared && this.#patch.size < PATCH_LIMIT) {
+      this.#patch.set(seq - 1, { modseq: message.modseq, flags });
+      return;
+    }
+    this.#own();
     this.#modseqs[seq - 1] = message.modseq;
-    this.#flags[seq - 1] = interned(message.flags);
+    this.#flags[seq - 1] = flags;
   }
 
   /**
@@ -191,6 +282,8 @@ export class SelectedMailbox {
     seqs.sort((x, y) => y - x);
     // One pass, not a splice per message: expunging thousands of a 100,000-message mailbox stays linear.
     const gone = new Set(seqs.map((seq) => seq - 1));
+    // What was patched goes into the session's own arrays first; filter then makes new ones.
+    this.#own();
     const keep = (_: unknown, i: number) => !gone.has(i);
     this.#uids = this.#uids.filter(keep);
     this.#emailIds = this.#emailIds.filter(keep);
@@ -212,19 +305,21 @@ export class SelectedMailbox {
   }
 }
 
-/** Flag sets in use, one shared frozen array each (a mailbox has few distinct ones). */
-const FLAG_SETS = new Map<string, readonly string[]>();
-const MAX_FLAG_SETS = 10_000;
+/** Messages a shared session records as told before it copies the arrays (see #patch). */
+const PATCH_LIMIT = 1024;
 
-/** The shared array for the flag set `flags` (order as given). */
-function interned(flags: readonly string[]): readonly string[] {
-  const key = flags.join(" ");
-  let shared = FLAG_SETS.get(key);
-  if (!shared) {
-    // A bound, not a cache policy: past it the table starts again (arrays already shared stay valid).
-    if (FLAG_SETS.size >= MAX_FLAG_SETS) FLAG_SETS.clear();
-    shared = Object.freeze([...flags]);
-    FLAG_SETS.set(key, shared);
+/** The ranges of a sequence set (`*` = `star`), ordered low to high, sorted and merged. */
+function merged(set: Exclude<SequenceSet, "$">, star: number): [number, number][] {
+  const ranges = set.map(({ start, end }): [number, number] => {
+    const a = start === "*" ? star : start;
+    const b = end === "*" ? star : end;
+    return a <= b ? [a, b] : [b, a];
+  }).sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const range of ranges) {
+    const last = out[out.length - 1];
+    if (last && range[0] <= last[1] + 1) last[1] = Math.max(last[1], range[1]);
+    else out.push(range);
   }
-  return shared;
+  return out;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { ImapMailboxView } from "../mail/mod.ts";
 import { ImapBad } from "./errors.ts";
 import { SelectedMailbox } from "./selected.ts";
 
@@ -51,4 +52,37 @@ Deno.test("expunges are numbered from the highest down; arrivals append; the sav
   assert.deepEqual(box.message(20)?.modseq, 12);
   box.saved = [9, 5, 20];
   assert.deepEqual(box.resolve("$", true), [9, 20]);
+});
+
+Deno.test("a session shares the mailbox's view until it must differ, patches a few flags, and takes a view back", () => {
+  const view = new ImapMailboxView(1, 2, 7, 4, 10, [1, 2, 3], [10, 20, 30], [4, 5, 6], [[], [], []]);
+  const box = new SelectedMailbox({
+    accountId: 1,
+    mailboxId: 2,
+    name: "INBOX",
+    uidValidity: 7,
+    uidNext: 4,
+    highestModseq: 10,
+    readOnly: false,
+    messages: [],
+    view,
+  });
+  assert.equal(box.shared, view);
+  assert.deepEqual(box.resolve([{ start: 1, end: "*" }], false), [1, 2, 3]);
+  // What the client already knows costs nothing; a STORE's FETCH is patched, the view untouched.
+  box.update({ uid: 2, modseq: 5, flags: [] });
+  box.update({ uid: 2, modseq: 11, flags: ["\\Seen"] });
+  assert.equal(box.shared, view);
+  assert.deepEqual(box.message(2), { uid: 2, emailId: 20, modseq: 11, flags: ["\\Seen"] });
+  assert.deepEqual([...view.flags[1]], [], "the shared view is never written");
+  assert.equal(box.adopt(view), false, "a view older than what the client was told is refused");
+  // An expunge makes the session's own arrays, with the patch in them.
+  assert.deepEqual(box.remove([1]), [1]);
+  assert.equal(box.shared, undefined);
+  assert.deepEqual(box.message(2)?.flags, ["\\Seen"]);
+  const newer = new ImapMailboxView(1, 2, 7, 4, 11, [2, 3], [20, 30], [11, 6], [["\\Seen"], []]);
+  assert.equal(box.adopt(newer), true);
+  assert.equal(box.shared, newer);
+  assert.equal(box.modseq, 11);
+  assert.deepEqual(box.uids, [2, 3]);
 });

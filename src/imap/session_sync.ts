@@ -11,7 +11,8 @@
  * 3. new messages: `* n EXISTS` (as Dovecot, without their flags);
  * 4. flag changes of known messages: `* n FETCH (FLAGS (…))`, with UID under QRESYNC or in a UID
  *    command, and MODSEQ once CONDSTORE is enabled;
- * 5. the view's MODSEQ moves up to the state read in 1.
+ * 5. the view's MODSEQ moves up to the state read in 1; when nothing is held back and the IMAP mail
+ *    service's shared view is at that MODSEQ, the session takes its arrays instead of its own copy.
  *
  * A message added and removed between two syncs is in neither list the client sees: it is not in the
  * mailbox (so no EXPUNGE) and not known (so no EXISTS). The mailbox gone, or no longer visible to the
@@ -20,6 +21,7 @@
  */
 import { ForbiddenError, NotFoundError } from "../model/errors.ts";
 import type { ResponseValue } from "./command.ts";
+import type { ImapChanges, ImapMailboxView } from "../mail/mod.ts";
 import { atom } from "./response.ts";
 import type { ImapMessages } from "./mailbox_deps.ts";
 import type { SelectedMailbox } from "./selected.ts";
@@ -78,6 +80,15 @@ export async function syncSelected(session: SyncSession, options: SyncOptions): 
   for (const [low, high] of changes.vanished) {
     for (const uid of selected.resolve([{ start: low, end: high }], true)) hold.add(uid);
   }
+  const view = changes.view;
+  if (
+    view?.highestModseq === changes.highestModseq && (options.expunges || hold.size === 0) &&
+    selected.canAdopt(view) && view.exists === expectedCount(selected, changes, hold.size)
+  ) {
+    held.delete(selected);
+    tellOntoView(session, selected, { changes, view, expunged: [...hold].sort((a, b) => a - b), options });
+    return;
+  }
   if (options.expunges && hold.size) {
     writeExpunges(session, selected, [...hold].sort((a, b) => a - b));
     hold.clear();
@@ -104,6 +115,52 @@ export async function syncSelected(session: SyncSession, options: SyncOptions): 
   }
   if (changes.highestModseq > selected.modseq) selected.modseq = changes.highestModseq;
   if (changes.uidNext > selected.uidNext) selected.uidNext = changes.uidNext;
+  // Told everything up to the shared view's MODSEQ, nothing held back: the session's copy goes, the
+  // view's arrays serve again (what an idle session costs stays small).
+  if (hold.size === 0 && changes.view?.highestModseq === changes.highestModseq) selected.adopt(changes.view);
+}
+
+/**
+ * The sync's answers when the shared view at the MODSEQ read is what the client will know once told
+ * (nothing held back): every number is taken from the client's arrays as they are and the view's,
+ * then the session takes the view's arrays. No copy of a large mailbox is made on the way, as
+ * applying each change to the session's own arrays would.
+ */
+function tellOntoView(
+  session: SyncSession,
+  selected: SelectedMailbox,
+  sync: { changes: ImapChanges; view: ImapMailboxView; expunged: number[]; options: SyncOptions },
+): void {
+  const { changes, view, expunged, options } = sync;
+  if (expunged.length && session.enabled.has("QRESYNC")) {
+    session.untagged([atom("VANISHED"), atom(uidSet(expunged))]);
+  } else if (expunged.length) {
+    // From the highest number down, so each is still valid when written (RFC 9051 §7.5.1).
+    const seqs = expunged.map((uid) => selected.seqOf(uid)!).sort((a, b) => b - a);
+    for (const seq of seqs) session.untagged([seq, atom("EXPUNGE")]);
+  }
+  const last = selected.uids.length ? selected.uids[selected.uids.length - 1] : 0;
+  if (changes.changed.some((m) => m.uid > last)) session.untagged([view.exists, atom("EXISTS")]);
+  const condstore = session.enabled.has("CONDSTORE");
+  const withUid = options.uid === true || session.enabled.has("QRESYNC");
+  for (const m of changes.changed) {
+    if (m.uid > last) continue;
+    const seq = selected.seqOf(m.uid);
+    const knownModseq = seq === undefined ? undefined : selected.modseqAt(seq);
+    if (knownModseq === undefined || m.modseq <= knownModseq) continue;
+    const at = view.indexOf(m.uid);
+    if (at < 0) continue;
+    if (!condstore && sameFlags(selected.flagsAt(seq!)!, m.flags)) continue;
+    session.untagged([at + 1, atom("FETCH"), fetchFlags(m, { withUid, condstore })]);
+  }
+  selected.adopt(view);
+  if (changes.uidNext > selected.uidNext) selected.uidNext = changes.uidNext;
+}
+
+/** How many messages the client knows once told `changes` with `expunged` of its own gone. */
+function expectedCount(selected: SelectedMailbox, changes: ImapChanges, expunged: number): number {
+  const last = selected.uids.length ? selected.uids[selected.uids.length - 1] : 0;
+  return selected.exists - expunged + changes.changed.filter((m) => m.uid > last).length;
 }
 
 /** Writes the removal of `uids` (ascending, all known): VANISHED under QRESYNC, EXPUNGEs otherwise. */

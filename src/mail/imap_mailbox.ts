@@ -8,6 +8,10 @@
  * write path; every write here goes through the JMAP change log, so it bumps the JMAP states and
  * pushes a StateChange, and is answered only after its transaction committed.
  *
+ * SELECT, the sync between commands and FETCH of flags answer from one shared view per mailbox
+ * (imap_view.ts, imap_views.ts: Postern's counterpart of Dovecot's index), kept coherent with every
+ * process's writes by the MODSEQ read on each use.
+ *
  * Refusals are the domain errors, for the session's one mapping to IMAP: NotFoundError (a mailbox
  * gone, or never visible to the viewer) → NO [NONEXISTENT] (APPEND/COPY/MOVE: [TRYCREATE]),
  * ForbiddenError → NO [NOPERM], InvalidInputError (a flag that cannot be stored) → BAD, QuotaError →
@@ -32,6 +36,8 @@ import { type ImapListEntry, type ImapMailboxRef, listImapMailboxes, sameImapNam
 import { ImapUpdates, toRanges } from "./imap_updates.ts";
 import { ImapSearch } from "./imap_search.ts";
 import type { ImapChanges, ImapMessage, ImapMessageFacts, ImapSelection, ImapStatus } from "./imap_types.ts";
+import type { ImapMailboxView } from "./imap_view.ts";
+import { ImapViews } from "./imap_views.ts";
 
 export type { ImapChanges, ImapMessage, ImapMessageFacts, ImapSelection, ImapStatus, UidRanges };
 
@@ -45,6 +51,8 @@ const CHANGE = rightBit("maySetSeen") | rightBit("maySetKeywords") | rightBit("m
 export class ImapMailboxService {
   readonly #updates: ImapUpdates;
   readonly #search: ImapSearch;
+  /** The shared per-mailbox views (imap_views.ts says why and how they stay coherent). */
+  readonly views: ImapViews;
 
   constructor(
     private readonly store: Store,
@@ -56,7 +64,9 @@ export class ImapMailboxService {
     },
     /** Logs events and changes in the write's transaction and applies the events afterwards. */
     write: LoggedWrite,
+    options: { viewBytes?: number } = {},
   ) {
+    this.views = new ImapViews(store, options.viewBytes);
     this.#updates = new ImapUpdates(
       store,
       services,
@@ -100,26 +110,42 @@ export class ImapMailboxService {
     options: { examine?: boolean } = {},
   ): Promise<ImapSelection> {
     const { bits: rights, state } = await this.access(viewerId, entry, "mayReadItems");
-    const messages = (await this.store.imap.messages(entry.mailboxId)).map(toMessage);
-    const firstUnseen = messages.findIndex((m) => !m.flags.includes("\\Seen"));
+    const view = await this.views.view(state);
+    if (!view) throw new NotFoundError("Mailbox", entry.name);
+    const { unseen, firstUnseen, keywords } = view.summary();
     const readOnly = options.examine === true || (rights & CHANGE) === 0;
-    const keywords = new Set<string>();
-    for (const m of messages) for (const f of m.flags) if (!f.startsWith("\\")) keywords.add(f);
+    let messages: ImapMessage[] | undefined;
     return {
       accountId: entry.accountId,
       mailboxId: entry.mailboxId,
       name: entry.name,
-      uidValidity: state.uidValidity,
-      uidNext: state.uidNext,
-      highestModseq: state.highestModseq,
+      uidValidity: view.uidValidity,
+      uidNext: view.uidNext,
+      highestModseq: view.highestModseq,
       readOnly,
       rights,
-      messages,
-      unseen: messages.filter((m) => !m.flags.includes("\\Seen")).length,
-      firstUnseen: firstUnseen < 0 ? null : firstUnseen + 1,
-      flags: [...SYSTEM_FLAG_NAMES, ...[...keywords].sort()],
+      view,
+      // Made only when asked: the session starts from the shared view's arrays instead.
+      get messages() {
+        return messages ??= view.messages();
+      },
+      exists: view.exists,
+      unseen,
+      firstUnseen,
+      flags: [...SYSTEM_FLAG_NAMES, ...keywords],
       permanentFlags: readOnly || (rights & WRITE_RIGHTS) === 0 ? [] : [...PERMANENT_FLAGS],
     };
+  }
+
+  /**
+   * The mailbox's shared view, up to date (one state lookup when nothing changed): what FETCH of
+   * FLAGS, UID and MODSEQ answers from without reading rows. Needs mayReadItems.
+   */
+  async view(viewerId: number, ref: ImapMailboxRef): Promise<ImapMailboxView> {
+    const { state } = await this.access(viewerId, ref, "mayReadItems");
+    const view = await this.views.view(state);
+    if (!view) throw new NotFoundError("Mailbox", String(ref.mailboxId));
+    return view;
   }
 
   /** STATUS (RFC 9051 §6.3.11) of a mailbox by name; needs mayReadItems. */
@@ -152,14 +178,25 @@ export class ImapMailboxService {
   async changes(viewerId: number, ref: ImapMailboxRef, modseq: number): Promise<ImapChanges> {
     const { state } = await this.access(viewerId, ref, "mayReadItems");
     const base = { uidNext: state.uidNext, highestModseq: state.highestModseq };
-    if (modseq >= state.highestModseq) return { ...base, changed: [], vanished: [], vanishedExact: true };
-    const changed = (await this.store.imap.changedSince(ref.mailboxId, modseq)).map(toMessage);
-    if (modseq >= state.purgedModseq) {
-      const vanished = toRanges(await this.store.imap.expungedSince(ref.mailboxId, modseq));
-      return { ...base, changed, vanished, vanishedExact: true };
+    if (modseq >= state.highestModseq) {
+      const view = this.views.peek(state);
+      return { ...base, changed: [], vanished: [], vanishedExact: true, view };
     }
-    const present = (await this.store.imap.messages(ref.mailboxId)).map((m) => m.uid);
-    return { ...base, changed, vanished: gaps(present, state.uidNext), vanishedExact: false };
+    // The rows, the expunges and the state they reach up to from one read transaction, so the shared
+    // view at that MODSEQ is exactly what the session knows once it has told them (session_sync.ts).
+    const read = await this.store.imap.viewRead(ref.mailboxId, modseq);
+    if (!read) throw new NotFoundError("Mailbox", String(ref.mailboxId));
+    const view = await this.views.after(read, modseq);
+    const { rows } = read;
+    const changed: ImapMessage[] = rows.uids.map((uid, i) => ({
+      uid,
+      emailId: rows.emailIds[i],
+      modseq: rows.modseqs[i],
+      flags: rows.keywords[i] === null ? [] : flagsOfKeywords(rows.keywords[i]!.split(" ").sort()),
+    })).filter((m) => m.modseq > modseq).sort((a, b) => a.uid - b.uid);
+    const after = { uidNext: read.state.uidNext, highestModseq: read.state.highestModseq, view };
+    if (!read.full) return { ...after, changed, vanished: toRanges(read.expunged), vanishedExact: true };
+    return { ...after, changed, vanished: gaps(rows.uids, read.state.uidNext), vanishedExact: false };
   }
 
   /** FETCH facts of the messages of `uids` (FLAGS, UID, MODSEQ, RFC822.SIZE, INTERNALDATE, EMAILID…). */

@@ -4,6 +4,7 @@
  */
 import type { UidRanges } from "../store/mod.ts";
 import type { ImapMailboxRef } from "./imap_names.ts";
+import type { ImapMailboxView } from "./imap_view.ts";
 
 /** A message of a selected mailbox: UID, email, MODSEQ and IMAP flags. */
 export interface ImapMessage {
@@ -23,8 +24,12 @@ export interface ImapSelection extends ImapMailboxRef {
   readOnly: boolean;
   /** The viewer's JMAP rights bitmask on it. */
   rights: number;
-  /** Every message by ascending UID: index + 1 is its sequence number. */
-  messages: ImapMessage[];
+  /** The mailbox's shared view at `highestModseq` (the session starts from its arrays). */
+  view?: ImapMailboxView;
+  /** Every message by ascending UID: index + 1 is its sequence number (made from the view when read). */
+  readonly messages: ImapMessage[];
+  /** How many messages (EXISTS): read this, not `messages.length`, which makes the list (absent: that). */
+  exists?: number;
   /** Messages without \Seen. */
   unseen: number;
   /** Sequence number of the first message without \Seen (the UNSEEN code of RFC 3501), or null. */
@@ -63,6 +68,11 @@ export interface ImapChanges {
    * UID below uidNext that is not in the mailbox, as RFC 7162 §3.2.5.2 allows, never a short list.
    */
   vanishedExact: boolean;
+  /**
+   * The mailbox's shared view when one is at hand; when its HIGHESTMODSEQ is this one's, it holds
+   * exactly what a session knows after being told these changes (the session may take its arrays).
+   */
+  view?: ImapMailboxView;
 }
 
 /** What FETCH needs of a message without opening it (RFC 9051 §6.4.5; RFC 8474 EMAILID, THREADID). */

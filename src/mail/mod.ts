@@ -25,6 +25,8 @@ export type { ImapSearchKey, ImapSearchResult } from "./imap_search.ts";
 export type { ImapSortCriterion } from "./imap_sort.ts";
 export type { ThreadNode } from "./imap_thread.ts";
 export { toRanges } from "./imap_updates.ts";
+export { ImapMailboxView, internFlags } from "./imap_view.ts";
+export { DEFAULT_VIEW_BYTES, ImapViews, type ImapViewStats } from "./imap_views.ts";
 export { IMAP_DELIMITER, OTHER_USERS_PREFIX, sameImapName, specialUseOf } from "./imap_names.ts";
 export type { ImapListEntry, ImapMailboxRef } from "./imap_names.ts";
 export {

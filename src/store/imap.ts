@@ -17,19 +17,9 @@ import {
   setKeywordsOf,
   type UidRanges,
 } from "./imap_batch.ts";
+import { type ImapMailboxState, type ImapViewColumns, type ImapViewRead, readView } from "./imap_view.ts";
 
-export type { ImapMessageRow, KeywordChange, UidRanges };
-
-/** A mailbox's IMAP state (RFC 9051 §2.3.1.1, RFC 7162 §3.1.1). */
-export interface ImapMailboxState {
-  mailboxId: number;
-  accountId: number;
-  uidValidity: number;
-  uidNext: number;
-  highestModseq: number;
-  /** Expunges at or below this MODSEQ were purged from the log (0: none ever were). */
-  purgedModseq: number;
-}
+export type { ImapMailboxState, ImapMessageRow, ImapViewColumns, ImapViewRead, KeywordChange, UidRanges };
 
 /**
  * What FETCH needs of a message without opening it. No blob is joined: a blob row holds the bytes,
@@ -59,6 +49,11 @@ export interface ImapSortRow {
 export interface ImapRepository {
   /** The states of the mailboxes asked for (a missing mailbox is left out). */
   states(mailboxIds: readonly number[]): Promise<Map<number, ImapMailboxState>>;
+  /**
+   * A mailbox's state with every row, or with the rows changed and UIDs expunged since `since`, read
+   * in one transaction (store/imap_view.ts); undefined when the mailbox is gone.
+   */
+  viewRead(mailboxId: number, since?: number): Promise<ImapViewRead | undefined>;
   /** Every message of a mailbox, by ascending UID. */
   messages(mailboxId: number): Promise<ImapMessageRow[]>;
   /** The messages of a mailbox whose MODSEQ is above `modseq`, by ascending UID. */
@@ -118,6 +113,9 @@ export function sqliteImap(db: Db): ImapRepository {
         });
       }
       return done(out);
+    },
+    viewRead(mailboxId, since) {
+      return done(readView(db, mailboxId, since));
     },
     messages(mailboxId) {
       return done(messageRows(

@@ -47,6 +47,8 @@ export type {
   ImapMessageRow,
   ImapRepository,
   ImapSortRow,
+  ImapViewColumns,
+  ImapViewRead,
   KeywordChange,
   UidRanges,
 } from "./imap.ts";

@@ -25,6 +25,7 @@ import type { SelectedMailbox } from "../selected.ts";
 import type { ImapSession, Outcome } from "../session.ts";
 import { messageItems, planFetch } from "./fetch_items.ts";
 import { ResponseChunks } from "./response_chunks.ts";
+import { answeredFromView, fetchFromView } from "./fetch_view.ts";
 
 type Body<N extends CommandBody["name"]> = CommandBody & { name: N };
 
@@ -61,9 +62,12 @@ export async function fetch(session: ImapSession, command: ImapCommand): Promise
 
   let mayStoreSeen = plan.setsSeen && !selected.readOnly;
   let expunged = 0;
+  // UID, FLAGS and MODSEQ alone come from the mailbox's shared view, no row read (fetch_view.ts).
+  const fromView = answeredFromView(plan) && typeof messages.view === "function";
+  if (fromView) expunged = await fetchFromView(session, selected, { uids, plan, changedSince });
   const out = new ResponseChunks(session);
   try {
-    for (let at = 0; at < uids.length; at += BATCH) {
+    for (let at = 0; !fromView && at < uids.length; at += BATCH) {
       const batch = uids.slice(at, at + BATCH);
       let facts = await messages.facts(viewer, selected.ref, toRanges(batch));
       expunged += batch.length - facts.length;

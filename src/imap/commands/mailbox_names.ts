@@ -20,9 +20,18 @@ export interface NamedMailbox {
   owner?: string;
 }
 
-/** Every mailbox the viewer sees, named: its own, then each sharer's under "Other Users/". */
-export async function namedMailboxes(mailboxes: ImapMailboxes, viewerId: number): Promise<NamedMailbox[]> {
+/**
+ * Every mailbox the viewer sees, named: its own, then each sharer's under "Other Users/". With
+ * `for`, only those that may bear that name: a name outside "Other Users/" is one of the viewer's
+ * own, so SELECT INBOX reads no sharer.
+ */
+export async function namedMailboxes(
+  mailboxes: ImapMailboxes,
+  viewerId: number,
+  options: { for?: string } = {},
+): Promise<NamedMailbox[]> {
   const out = paths(await mailboxes.list(viewerId, viewerId), "").map((n) => n);
+  if (options.for !== undefined && !options.for.startsWith(`${OTHER_USERS}${DELIMITER}`)) return out;
   for (const sharer of await mailboxes.sharers(viewerId)) {
     if (sharer.login.includes(DELIMITER)) continue;
     const prefix = `${OTHER_USERS}${DELIMITER}${sharer.login}${DELIMITER}`;

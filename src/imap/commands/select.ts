@@ -34,7 +34,7 @@ export async function select(session: ImapSession, command: ImapCommand): Promis
     session.status({ status: "OK", code: { name: "CLOSED" }, text: "Previous mailbox closed." });
   }
   const viewer = session.principal!.accountId;
-  const all = await namedMailboxes(session.deps.mailboxes, viewer);
+  const all = await namedMailboxes(session.deps.mailboxes, viewer, { for: body.mailbox });
   const named = all.find((m) => sameName(m.path, body.mailbox));
   if (!named) throw new ImapNo("NONEXISTENT", `Mailbox doesn't exist: ${body.mailbox}`);
   const selection = await session.deps.messages.selectMailbox(
@@ -66,7 +66,7 @@ function announce(session: ImapSession, selection: ImapSelection, path: string):
     code: { name: "PERMANENTFLAGS", values: [selection.permanentFlags.map(atom)] },
     text: selection.permanentFlags.length ? "Flags permitted." : "Read-only mailbox.",
   });
-  session.untagged([selection.messages.length, atom("EXISTS")]);
+  session.untagged([selection.exists ?? selection.messages.length, atom("EXISTS")]);
   if (!rev2) {
     session.untagged([0, atom("RECENT")]);
     if (selection.firstUnseen !== null) {
