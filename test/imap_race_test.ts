@@ -54,11 +54,8 @@ Deno.test("two processes appending to one mailbox at once never hand out the sam
     for (const uids of [mine, theirs]) {
       assert.deepEqual(uids, [...uids].sort((a, b) => a - b), "each process's UIDs ascend");
     }
-    // They took turns: some of the child's UIDs fall between the parent's.
-    assert.ok(
-      theirs.some((uid) => uid > Math.min(...mine) && uid < Math.max(...mine)),
-      JSON.stringify({ mine, theirs }),
-    );
+    // Whether the two really took turns depends on how the machine schedules them (on a loaded one the
+    // child may finish first), so it is not asserted: what must hold either way is asserted above and below.
     const selected = await imap.select(viewer, "INBOX");
     assert.deepEqual(selected.messages.map((m) => m.uid), [...all].sort((a, b) => a - b));
     assert.equal(selected.uidNext, 2 * COUNT + 1);
