@@ -1,5 +1,5 @@
 /** Composition root: config → store → services → surfaces → one fetch handler. */
-import { getLogger } from "@logtape/logtape";
+import { getLogger, type Logger } from "@logtape/logtape";
 import {
   acmeChallengeRoutes,
   apiRoutes,
@@ -35,7 +35,13 @@ import { createJmap, defaultCore } from "./jmap/mod.ts";
 import { type BackgroundTask, backgroundTask, BUSY_RETRY_MAX_MS } from "./model/background.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type ServiceOptions, type Services } from "./services.ts";
-import { SERVER_HEARTBEAT_MS, startCheckpointer, startupCheck, type StoreCounts } from "./store/mod.ts";
+import {
+  SERVER_HEARTBEAT_MS,
+  startCheckpointer,
+  type StartupCheck,
+  startupCheck,
+  type StoreCounts,
+} from "./store/mod.ts";
 import { VERSION } from "./version.ts";
 import { MisconfigurationError } from "./model/errors.ts";
 import { hostPort, startMx } from "./mx.ts";
@@ -379,19 +385,6 @@ export async function serve(
     await services.close();
     throw error;
   }
-  // The database check reads the whole file: in a worker, while the server serves (store/startup_check.ts).
-  const databaseCheck = startupCheck(config.databasePath, services.store.integrity);
-  const checkStarted = performance.now();
-  databaseCheck.report.then((check) => {
-    const seconds = ((performance.now() - checkStarted) / 1000).toFixed(1);
-    if (check.ok) return log.info("Database check passed in {seconds} s", { seconds });
-    log.warn("Database check found {count} problems; run `postern db check --repair`", {
-      count: check.dangling.length + check.integrity.length + check.usage.length,
-      integrity: check.integrity.slice(0, 20),
-      dangling: check.dangling.slice(0, 20),
-      usage: check.usage.slice(0, 20),
-    });
-  }, (error) => log.warn("Database check could not run: {error}", { error: error.message }));
   warnIfProxiedWithoutTrust(config, log);
   // The MX binds before the first admin is made too, and before the start line (which tests and scripts
   // wait for) so that line names every listener.
@@ -558,6 +551,9 @@ export async function serve(
       options.onListen?.(addr);
     },
   }, app.handler);
+  // The database check reads the whole file: in a worker, while the server serves (store/startup_check.ts),
+  // once every listener is bound (a start that fails says only why), in the first process only.
+  const databaseCheck = first ? checkDatabase(config, services, log) : undefined;
   // ACME: the first certificate is ordered now that the HTTP listener answers the CA's HTTP-01 request;
   // then a check each minute (one read unless due), the order itself claimed in the database.
   const acme = tls.acme;
@@ -647,7 +643,7 @@ export async function serve(
   if (registration !== undefined) {
     await services.store.servers.unregister(registration).catch(() => undefined);
   }
-  databaseCheck.stop();
+  databaseCheck?.stop();
   await checkpoints?.close();
   await app.close();
   log.info("Postern stopped");
@@ -673,6 +669,23 @@ async function siblingMetrics(services: Services, self: number | undefined): Pro
     }),
   );
   return texts.filter((text) => text !== "");
+}
+
+/** Starts the start's database check and logs what it finds (or why it could not run) when it ends. */
+function checkDatabase(config: Config, services: Services, log: Logger): StartupCheck {
+  const check = startupCheck(config.databasePath, services.store.integrity);
+  const started = performance.now();
+  check.report.then((report) => {
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (report.ok) return log.info("Database check passed in {seconds} s", { seconds });
+    log.warn("Database check found {count} problems; run `postern db check --repair`", {
+      count: report.dangling.length + report.integrity.length + report.usage.length,
+      integrity: report.integrity.slice(0, 20),
+      dangling: report.dangling.slice(0, 20),
+      usage: report.usage.slice(0, 20),
+    });
+  }, (error) => log.warn("Database check could not run: {error}", { error: error.message }));
+  return check;
 }
 
 /** Whether `work` settles (either way) within `ms`. */
