@@ -11,44 +11,20 @@
 import assert from "node:assert/strict";
 import { encodeId } from "../src/model/ids.ts";
 import type { OAuthClient } from "../src/model/oauth.ts";
-import { openServices, type Services } from "../src/services.ts";
 import { AuthError } from "../src/model/errors.ts";
 import { basic, PASSWORD } from "./helpers.ts";
+import { closePair, type ServicesPair, servicesPair } from "./services_pair.ts";
 
 const SCOPES = ["offline_access", "urn:ietf:params:jmap:mail"];
 
-interface Pair {
-  a: Services;
-  b: Services;
-  dir: string;
-  accountId: number;
-  domainId: number;
-}
-
-async function pair(): Promise<Pair> {
-  const dir = await Deno.makeTempDir({ prefix: "postern-fill-race-" });
-  const key = crypto.getRandomValues(new Uint8Array(64));
-  const a = await openServices({ databasePath: `${dir}/postern.db`, encryptionKey: key, hashWorkers: 1 });
-  const b = await openServices({ databasePath: `${dir}/postern.db`, encryptionKey: key, hashWorkers: 1 });
-  const domain = await a.domains.create({ name: "example.org" });
-  const account = await a.accounts.create({
-    type: "User",
-    name: "u",
-    domainId: domain.id,
-    password: PASSWORD,
-  });
-  await b.sync();
-  return { a, b, dir, accountId: account.id, domainId: domain.id };
-}
+type Pair = ServicesPair;
 
 async function withPair(body: (p: Pair) => Promise<void>): Promise<void> {
-  const p = await pair();
+  const p = await servicesPair("postern-fill-race-");
   try {
     await body(p);
   } finally {
-    await p.a.close();
-    await p.b.close();
-    await Deno.remove(p.dir, { recursive: true });
+    await closePair(p);
   }
 }
 

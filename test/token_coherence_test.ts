@@ -5,38 +5,14 @@
  */
 import assert from "node:assert/strict";
 import type { OAuthClient } from "../src/model/oauth.ts";
-import { openServices, type Services } from "../src/services.ts";
-import { PASSWORD } from "./helpers.ts";
+import type { Services } from "../src/services.ts";
+import { closePair, type ServicesPair, servicesPair } from "./services_pair.ts";
 
 const SCOPES = ["offline_access", "urn:ietf:params:jmap:mail"];
 
-interface Pair {
-  a: Services;
-  b: Services;
-  dir: string;
-  accountId: number;
-}
-
-async function pair(): Promise<Pair> {
-  const dir = await Deno.makeTempDir({ prefix: "postern-token-coherence-" });
-  const key = crypto.getRandomValues(new Uint8Array(64));
-  const a = await openServices({ databasePath: `${dir}/postern.db`, encryptionKey: key, hashWorkers: 1 });
-  const b = await openServices({ databasePath: `${dir}/postern.db`, encryptionKey: key, hashWorkers: 1 });
-  const domain = await a.domains.create({ name: "example.org" });
-  const account = await a.accounts.create({
-    type: "User",
-    name: "u",
-    domainId: domain.id,
-    password: PASSWORD,
-  });
-  return { a, b, dir, accountId: account.id };
-}
-
-async function cleanup(p: Pair): Promise<void> {
-  await p.a.close();
-  await p.b.close();
-  await Deno.remove(p.dir, { recursive: true });
-}
+type Pair = ServicesPair;
+const pair = () => servicesPair("postern-token-coherence-");
+const cleanup = closePair;
 
 /** Registers a client through `services` and returns it as both processes see it. */
 async function client(p: Pair, variant: "confidential" | "public"): Promise<[OAuthClient, OAuthClient]> {
