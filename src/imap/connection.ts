@@ -8,9 +8,10 @@
  *    once the handler has set the line mode; after STARTTLS the bytes already read are dropped
  *    (CVE-2011-0411: nothing sent before the handshake may run after it) and the TLS socket takes
  *    over; after COMPRESS they are the first compressed bytes.
- * 3. bytes out are gathered while the session works and go out as one write when it yields (a
- *    microtask), before STARTTLS or COMPRESS takes the socket over, before `drained` and at close:
- *    SELECT's ten responses make one TLS record and one system call instead of ten. Through deflate
+ * 3. bytes out are gathered while the session handles an event and go out as one write when it is
+ *    done (outside one, such as IDLE's news, when it yields: a microtask), before STARTTLS or
+ *    COMPRESS takes the socket over, before `drained`, past 16 KiB and at close: SELECT's ten
+ *    responses and its tagged answer make one TLS record and one system call instead of eleven. Through deflate
  *    (with a sync flush per write) once COMPRESS is on; `drained` lets a long answer wait for the
  *    socket (and the deflate stream) to take more.
  * 4. timers: until login, the whole session has `loginTimeoutSeconds` (a slow or silent client
@@ -61,6 +62,8 @@ export class ImapConnection implements SessionIo {
   #out: Uint8Array[] = [];
   #outBytes = 0;
   #flushQueued = false;
+  /** The session is handling an event: its bytes go out when it is done. */
+  #handling = false;
   readonly done: Promise<void>;
   #resolveDone!: () => void;
 
@@ -91,7 +94,7 @@ export class ImapConnection implements SessionIo {
     this.#out.push(bytes);
     this.#outBytes += bytes.length;
     if (this.#outBytes >= FLUSH_BYTES) this.#flush();
-    else if (!this.#flushQueued) {
+    else if (!this.#handling && !this.#flushQueued) {
       this.#flushQueued = true;
       queueMicrotask(() => this.#flush());
     }
@@ -212,7 +215,13 @@ export class ImapConnection implements SessionIo {
     let events = this.#decoder.push(chunk);
     while (events.length && !this.session.closed) {
       for (const event of events) {
-        await this.session.handle(event);
+        this.#handling = true;
+        try {
+          await this.session.handle(event);
+        } finally {
+          this.#handling = false;
+          this.#flush();
+        }
         if (this.session.closed || this.#closed) return;
       }
       // Bytes held after a pausing command (AUTHENTICATE, IDLE) are decoded now that the line mode is set.
