@@ -13,6 +13,7 @@
 import { parseArgs } from "node:util";
 import { ADMIN_PASSWORD, PASSWORD } from "./email_store.ts";
 import { corpusDir } from "./imap_corpus.ts";
+import { CpuProfiler, summarize } from "./cpu_profile.ts";
 import { certificate, freePort, loadPostern, LOGIN } from "./imap_setup.ts";
 import { ImapWire } from "./imap_wire.ts";
 import { repoPath } from "./processes.ts";
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "9" },
     selects: { type: "string", default: "200" },
     seed: { type: "string", default: "24" },
+    /** Profile the new build's CPU over the rounds (its inspector on this port) and print where it went. */
+    profile: { type: "string" },
   },
 });
 if (!values.old) throw new Error("--old DIR (the root of the build to compare with) is required");
@@ -40,11 +43,15 @@ for (const name of ["old", "new"]) {
 }
 
 /** Starts one build on its copy and waits for its greeting. */
-async function start(name: string, root: string): Promise<{ child: Deno.ChildProcess; port: number }> {
+async function start(
+  name: string,
+  root: string,
+  flags: string[] = [],
+): Promise<{ child: Deno.ChildProcess; port: number }> {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      ...["run", "-A", "--v8-flags=--max-semi-space-size=8", `${root}/main.ts`, "serve"],
+      ...["run", "-A", "--v8-flags=--max-semi-space-size=8", ...flags, `${root}/main.ts`, "serve"],
       ...["--data", `${tmp}/data-${name}`, "--listen", "127.0.0.1:0", "--domain", "example.org"],
       ...["--log-level", "warning"],
     ],
@@ -74,7 +81,11 @@ async function start(name: string, root: string): Promise<{ child: Deno.ChildPro
 
 const servers = {
   old: await start("old", values.old),
-  new: await start("new", repoPath("").replace(/\/$/, "")),
+  new: await start(
+    "new",
+    repoPath("").replace(/\/$/, ""),
+    values.profile ? [`--inspect=127.0.0.1:${values.profile}`] : [],
+  ),
 };
 try {
   const wires: Record<string, ImapWire> = {};
@@ -87,6 +98,7 @@ try {
     wires[name] = wire;
     for (let i = 0; i < 20; i++) await wire.command("SELECT INBOX"); // warm-up
   }
+  const profiler = values.profile ? await CpuProfiler.start(Number(values.profile)) : undefined;
   const times: Record<string, number[]> = { old: [], new: [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of round % 2 ? ["new", "old"] : ["old", "new"]) {
@@ -100,6 +112,7 @@ try {
       times[name].push((performance.now() - t) / SELECTS);
     }
   }
+  if (profiler) console.log(summarize(await profiler.stop()));
   const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
   const ms = (x: number) => `${x.toFixed(3)} ms`;
   console.log(`SELECT INBOX, ${values.messages} messages, ${ROUNDS} rounds of ${SELECTS} (load ${load})`);
