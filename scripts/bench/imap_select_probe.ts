@@ -8,6 +8,8 @@
  * `--old` is the root of another checkout (for instance `git archive BASE | tar -x -C DIR`); the
  * new build is this repository.
  *
+ * `--command` times another command the same way (`"FETCH 1:* (FLAGS UID)"`, say, with fewer `--selects`).
+ *
  *   deno run -A scripts/bench/imap_select_probe.ts --old DIR [--messages 10000] [--rounds 9] [--selects 200]
  */
 import { parseArgs } from "node:util";
@@ -25,6 +27,8 @@ const { values } = parseArgs({
     messages: { type: "string", default: "10000" },
     rounds: { type: "string", default: "9" },
     selects: { type: "string", default: "200" },
+    /** Another command to time instead of SELECT INBOX (sent in the selected state). */
+    command: { type: "string", default: "SELECT INBOX" },
     seed: { type: "string", default: "24" },
     /** Profile the new build's CPU over the rounds (its inspector on this port) and print where it went. */
     profile: { type: "string" },
@@ -104,10 +108,8 @@ try {
     for (const name of round % 2 ? ["new", "old"] : ["old", "new"]) {
       const t = performance.now();
       for (let i = 0; i < SELECTS; i++) {
-        const answer = await wires[name].command("SELECT INBOX");
-        if (answer.status !== "OK") {
-          throw new Error(`${name}: SELECT answered ${answer.status} ${answer.text}`);
-        }
+        const answer = await wires[name].command(values.command!);
+        if (answer.status !== "OK") throw new Error(`${name}: answered ${answer.status} ${answer.text}`);
       }
       times[name].push((performance.now() - t) / SELECTS);
     }
@@ -115,7 +117,9 @@ try {
   if (profiler) console.log(summarize(await profiler.stop()));
   const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
   const ms = (x: number) => `${x.toFixed(3)} ms`;
-  console.log(`SELECT INBOX, ${values.messages} messages, ${ROUNDS} rounds of ${SELECTS} (load ${load})`);
+  console.log(
+    `${values.command}, ${values.messages} messages, ${ROUNDS} rounds of ${SELECTS} (load ${load})`,
+  );
   for (const name of ["old", "new"]) {
     console.log(`${name}: median ${ms(median(times[name]))}; rounds ${times[name].map(ms).join(", ")}`);
   }
