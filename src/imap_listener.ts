@@ -129,6 +129,17 @@ export function imapMailboxes(services: Services): ImapMailboxes {
           shareWith: m.shareWith,
         }))
       ),
+    names: (viewerId, accountId) =>
+      synced(async () =>
+        (await mailboxes.records(viewerId, accountId)).map((m) => ({
+          id: m.id,
+          accountId,
+          name: m.name,
+          parentId: m.parentId,
+          role: m.role,
+          rights: m.rights,
+        }))
+      ),
     sharers: (viewerId) =>
       synced(async () => {
         const out: Array<{ accountId: number; login: string }> = [];

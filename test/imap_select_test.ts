@@ -48,7 +48,7 @@ Deno.test({
     const { login, closeAll } = imapLogins(server);
     try {
       const target = serverTarget(server.url);
-      const [alice, bob] = await createUsers(target, ["alice", "bob"]);
+      const [alice, bob, carol] = await createUsers(target, ["alice", "bob", "carol"]);
       const ids: string[] = [];
       for (const keywords of [["$seen"], [], []]) {
         const inbox = (await mailboxesByName(target, alice)).Inbox.id as string;
@@ -197,6 +197,49 @@ Deno.test({
           await own.write("z3 DELETE Scratch\r\n");
           assert.equal(await own.line(), "z3 OK DELETE completed");
           assert.equal(await own.line(), "* BYE Selected mailbox was deleted, have to disconnect.");
+        },
+      );
+
+      await t.step(
+        "SELECT by name: a share's child at the top of the sharer's tree, another user's or a wrong name is NONEXISTENT",
+        async () => {
+          const projects = await createMailbox(target, alice, { name: "Projects" });
+          const year = await createMailbox(target, alice, { name: "2026", parentId: projects.id });
+          await share(target, alice, year.id as string, { [bob.accountId]: rights("mayReadItems") });
+          const talk = await login(bob);
+          const list = await talk.command('LIST "" "Other Users/*"');
+          const line = list.find((l) => l.endsWith('/2026"'));
+          assert.ok(line, list.join("\n"));
+          const shown = line.slice(line.lastIndexOf(' "') + 2, -1);
+          const owner = shown.split("/")[1];
+          // The parent is not shared: the child is named at the top of the sharer's tree, as LIST shows it.
+          assert.equal(shown, `Other Users/${owner}/2026`);
+          assert.match((await talk.command(`SELECT "${shown}"`)).at(-1)!, /OK \[READ-ONLY\]/);
+          const wrong = [
+            `Other Users/${owner}/Projects/2026`,
+            `Other Users/${owner}/Projects`,
+            `Other Users/${owner}`,
+            `Other Users/${owner}/`,
+            "Other Users/",
+            "Other Users/nobody/2026",
+            `Other Users/${owner}/INBOX`,
+            `other users/${owner}/2026`,
+            "2026",
+          ];
+          for (const name of wrong) {
+            const answer = await talk.command(`SELECT "${name}"`);
+            assert.match(answer.at(-1)!, /NO \[NONEXISTENT\]/, `${name}: ${answer.join("\n")}`);
+          }
+          // Nothing selected after a failed SELECT (RFC 9051 §6.3.2).
+          assert.match((await talk.command("FETCH 1 FLAGS")).at(-1)!, /BAD/);
+          // Authorization: carol holds no grant of alice's, so the name alone selects nothing.
+          const other = await login(carol);
+          assert.match((await other.command(`SELECT "${shown}"`)).at(-1)!, /NO \[NONEXISTENT\]/);
+          // Taken back between two SELECTs of the same session: NONEXISTENT at once.
+          assert.match((await talk.command(`SELECT "${shown}"`)).at(-1)!, /OK \[READ-ONLY\]/);
+          await share(target, alice, year.id as string, null);
+          const gone = await talk.command(`SELECT "${shown}"`);
+          assert.match(gone.at(-1)!, /NO \[NONEXISTENT\]/, gone.join("\n"));
         },
       );
     } finally {

@@ -8,8 +8,12 @@
  *    once the handler has set the line mode; after STARTTLS the bytes already read are dropped
  *    (CVE-2011-0411: nothing sent before the handshake may run after it) and the TLS socket takes
  *    over; after COMPRESS they are the first compressed bytes.
- * 3. bytes out go through deflate (with a sync flush per write) once COMPRESS is on; `drained` lets
- *    a long answer wait for the socket (and the deflate stream) to take more.
+ * 3. bytes out are gathered while the session handles an event and go out as one write when it is
+ *    done (outside one, such as IDLE's news, when it yields: a microtask), before STARTTLS or
+ *    COMPRESS takes the socket over, before `drained`, past 16 KiB and at close: SELECT's ten
+ *    responses and its tagged answer make one TLS record and one system call instead of eleven. Through deflate
+ *    (with a sync flush per write) once COMPRESS is on; `drained` lets a long answer wait for the
+ *    socket (and the deflate stream) to take more.
  * 4. timers: until login, the whole session has `loginTimeoutSeconds` (a slow or silent client
  *    cannot hold a slot); after login, `idleTimeoutSeconds` of silence (RFC 9051 §5.4) logs out.
  */
@@ -21,6 +25,7 @@ import { ImapSession, type SessionDeps, type SessionIo } from "./session.ts";
 import type { ImapListenerName } from "./metrics.ts";
 import { COMMANDS } from "./commands/table.ts";
 import { APPEND_LIMIT } from "./capabilities.ts";
+import { concatBytes } from "../model/bytes.ts";
 
 /** Decoder limits (Dovecot's imap_max_line_length is 64 KiB). */
 export const IMAP_DECODER_LIMITS = { maxLine: 65_536, maxAppendLiteral: APPEND_LIMIT, maxLiteral: 65_536 };
@@ -37,6 +42,9 @@ export interface ConnectionOptions {
 
 const EMPTY = new Uint8Array(0);
 
+/** Bytes gathered past this go out at once (a long FETCH answer does not pile up). */
+const FLUSH_BYTES = 16 * 1024;
+
 /** Serves one accepted socket; resolves when it is closed. */
 export class ImapConnection implements SessionIo {
   readonly client: string;
@@ -50,6 +58,12 @@ export class ImapConnection implements SessionIo {
   #work: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** Bytes written by the session and not yet given to the socket (step 3). */
+  #out: Uint8Array[] = [];
+  #outBytes = 0;
+  #flushQueued = false;
+  /** The session is handling an event: its bytes go out when it is done. */
+  #handling = false;
   readonly done: Promise<void>;
   #resolveDone!: () => void;
 
@@ -77,6 +91,23 @@ export class ImapConnection implements SessionIo {
 
   write(bytes: Uint8Array): void {
     if (this.#closed) return;
+    this.#out.push(bytes);
+    this.#outBytes += bytes.length;
+    if (this.#outBytes >= FLUSH_BYTES) this.#flush();
+    else if (!this.#handling && !this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  /** Gives the gathered bytes to the socket (or deflate) as one write. */
+  #flush(): void {
+    this.#flushQueued = false;
+    if (this.#closed || this.#outBytes === 0) return;
+    const out = this.#out;
+    const bytes = out.length === 1 ? out[0] : concatBytes(...out);
+    this.#out = [];
+    this.#outBytes = 0;
     if (this.#deflate) {
       this.#deflate.write(bytes);
       this.#deflate.flush(constants.Z_SYNC_FLUSH);
@@ -85,6 +116,7 @@ export class ImapConnection implements SessionIo {
   }
 
   async drained(): Promise<void> {
+    this.#flush();
     for (const stream of [this.#deflate, this.#socket]) {
       if (!stream || this.#closed || !stream.writableNeedDrain) continue;
       await new Promise<void>((resolve) => {
@@ -100,7 +132,9 @@ export class ImapConnection implements SessionIo {
   }
 
   async startTls(): Promise<void> {
-    // What the client sent after STARTTLS, before the handshake, is dropped unread.
+    // The answer to STARTTLS goes in the clear; what the client sent after it, before the
+    // handshake, is dropped unread.
+    this.#flush();
     this.#decoder.takePending();
     this.#socket.removeAllListeners("data");
     await this.#handshake();
@@ -109,6 +143,8 @@ export class ImapConnection implements SessionIo {
   }
 
   compress(): void {
+    // The answer to COMPRESS goes uncompressed.
+    this.#flush();
     const pending = this.#decoder.takePending();
     this.#deflate = createDeflateRaw();
     this.#inflate = createInflateRaw();
@@ -123,6 +159,7 @@ export class ImapConnection implements SessionIo {
 
   close(): void {
     if (this.#closed) return;
+    this.#flush();
     this.#closed = true;
     clearTimeout(this.#timer);
     const socket = this.#socket;
@@ -178,7 +215,13 @@ export class ImapConnection implements SessionIo {
     let events = this.#decoder.push(chunk);
     while (events.length && !this.session.closed) {
       for (const event of events) {
-        await this.session.handle(event);
+        this.#handling = true;
+        try {
+          await this.session.handle(event);
+        } finally {
+          this.#handling = false;
+          this.#flush();
+        }
         if (this.session.closed || this.#closed) return;
       }
       // Bytes held after a pausing command (AUTHENTICATE, IDLE) are decoded now that the line mode is set.

@@ -48,6 +48,9 @@ export interface ImapMailbox {
   shareWith: Map<number, number> | null;
 }
 
+/** What naming a mailbox needs of it (a cheaper read than {@link ImapMailbox}). */
+export type ImapMailboxName = Pick<ImapMailbox, "id" | "accountId" | "name" | "parentId" | "role" | "rights">;
+
 /** An account's limits with what is used (RFC 9208 resources STORAGE in octets, MAILBOX in count). */
 export interface ImapQuota {
   storage?: { used: number; limit: number };
@@ -79,6 +82,11 @@ export interface ImapMailboxStatus {
 export interface ImapMailboxes {
   /** The mailboxes of `accountId` the viewer can see. */
   list(viewerId: number, accountId: number): Promise<ImapMailbox[]>;
+  /**
+   * The mailboxes of `accountId` the viewer can see, only what naming them needs (SELECT resolves a
+   * name from these); without it, {@link list}.
+   */
+  names?(viewerId: number, accountId: number): Promise<ImapMailboxName[]>;
   /** The other accounts that share mailboxes with the viewer (by its own or its groups' grants), with their login names. */
   sharers(viewerId: number): Promise<Array<{ accountId: number; login: string }>>;
   create(viewerId: number, accountId: number, change: ImapMailboxChange): Promise<number>;

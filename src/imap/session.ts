@@ -98,6 +98,11 @@ export interface CommandEntry {
    * stay valid. Absent = false.
    */
   expunges?: boolean;
+  /**
+   * Whether the command leaves the selected mailbox told up to the state it read itself (SELECT,
+   * EXAMINE), so no sync follows it: what changed since is told after the next command. Absent = false.
+   */
+  synced?: boolean;
   run(session: ImapSession, command: ImapCommand): Promise<Outcome>;
 }
 
@@ -304,7 +309,7 @@ export class ImapSession {
         { tag, status: "NO", code: { name: "SERVERBUG" }, text: "Internal error; try again" };
     }
     if (outcome === "pending") return;
-    if (this.state === "selected") {
+    if (this.state === "selected" && !entry.synced) {
       // RFC 9051 §7.5.1: no EXPUNGE while answering FETCH, STORE or SEARCH; their UID forms may.
       await this.sync({ expunges: entry.expunges === true || command.uid, uid: command.uid });
     }

@@ -115,23 +115,25 @@ export class MailboxService {
     return access.owner ? () => ALL_RIGHTS : (mailboxId) => access.rights.get(mailboxId) ?? 0;
   }
 
+  /**
+   * The mailboxes of an account the viewer can see, with its rights and nothing else (one read for
+   * the owner): what naming a mailbox needs (an IMAP SELECT resolves its name from these).
+   */
+  async records(viewerId: number, accountId: number): Promise<Array<MailboxRecord & { rights: number }>> {
+    return visibleOf(await this.access(viewerId, accountId), await this.store.mailboxes.list(accountId));
+  }
+
   /** The mailboxes of an account the viewer can see. */
   async list(viewerId: number, accountId: number): Promise<MailboxView[]> {
     const access = await this.access(viewerId, accountId);
-    const all = await this.store.mailboxes.list(accountId);
+    const visible = visibleOf(access, await this.store.mailboxes.list(accountId));
     const subscribed = await this.store.mailboxes.subscribed(viewerId, accountId);
     const grants = await this.store.mailboxes.grantsOf(accountId);
-    const visible = all.filter((m) => access.owner || (access.rights.get(m.id) ?? 0) !== 0);
-    const ids = new Set(visible.map((m) => m.id));
-    const counts = await this.store.emails.counts([...ids]);
+    const counts = await this.store.emails.counts(visible.map((m) => m.id));
     return visible.map((m) => {
-      const rights = access.owner ? ALL_RIGHTS : access.rights.get(m.id)!;
-      const mayShare = (rights & rightBit("mayShare")) !== 0;
+      const mayShare = (m.rights & rightBit("mayShare")) !== 0;
       return {
         ...m,
-        // A shared child whose parent is not shared shows at the top of the tree.
-        parentId: m.parentId !== null && ids.has(m.parentId) ? m.parentId : null,
-        rights,
         isSubscribed: subscribed.has(m.id),
         counts: counts.get(m.id) ?? NO_EMAILS,
         shareWith: mayShare
@@ -439,3 +441,15 @@ function viewChange(mailboxId: number, kind: Change["kind"], accountId: number, 
 }
 
 const NOT_SHARED: { events: InvalidationEvent[]; changes: Change[] } = { events: [], changes: [] };
+
+/** The mailboxes `access` reaches, with their rights. */
+function visibleOf(access: Access, all: MailboxRecord[]): Array<MailboxRecord & { rights: number }> {
+  const visible = all.filter((m) => access.owner || (access.rights.get(m.id) ?? 0) !== 0);
+  const ids = new Set(visible.map((m) => m.id));
+  return visible.map((m) => ({
+    ...m,
+    // A shared child whose parent is not shared shows at the top of the tree.
+    parentId: m.parentId !== null && ids.has(m.parentId) ? m.parentId : null,
+    rights: access.owner ? ALL_RIGHTS : access.rights.get(m.id)!,
+  }));
+}

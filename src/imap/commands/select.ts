@@ -17,7 +17,7 @@ import { atom } from "../response.ts";
 import { SelectedMailbox } from "../selected.ts";
 import type { ImapSession, Outcome } from "../session.ts";
 import { fetchFlags, rangeSet, uidSet } from "../session_sync.ts";
-import { namedMailboxes, sameName } from "./mailbox_names.ts";
+import { namedMailbox } from "./mailbox_names.ts";
 import { wireName } from "./mailboxes.ts";
 
 type Body<N extends CommandBody["name"]> = CommandBody & { name: N };
@@ -34,8 +34,7 @@ export async function select(session: ImapSession, command: ImapCommand): Promis
     session.status({ status: "OK", code: { name: "CLOSED" }, text: "Previous mailbox closed." });
   }
   const viewer = session.principal!.accountId;
-  const all = await namedMailboxes(session.deps.mailboxes, viewer, { for: body.mailbox });
-  const named = all.find((m) => sameName(m.path, body.mailbox));
+  const named = await namedMailbox(session.deps.mailboxes, viewer, body.mailbox);
   if (!named) throw new ImapNo("NONEXISTENT", `Mailbox doesn't exist: ${body.mailbox}`);
   const selection = await session.deps.messages.selectMailbox(
     viewer,
