@@ -6,7 +6,8 @@
  *
  * 23–28. SELECT INBOX; FETCH 1:* (FLAGS UID); UID FETCH of 50 full messages; UID SEARCH TEXT of a
  *     common and of a rare word; STORE +FLAGS on 1,000 messages: Postern's time as a ratio to
- *     Dovecot's (target ≤ 1.5×).
+ *     Dovecot's (target ≤ 1.5×), after one warm-up round per command on both servers (printed,
+ *     not counted).
  * 29. A 20-client mixed load (scripts/bench/imap_ops.ts documents its proportions): operations per
  *     second as a ratio to Dovecot's (target ≥ 1×).
  * 30. Memory per idle IDLE session: 500 sessions, server PSS after minus before, per session
@@ -158,7 +159,10 @@ async function measure(
         select!.status === "OK" ? wire : `SELECT: ${select!.text}`,
       );
     }
-    for (let round = 0; round < options.rounds; round++) {
+    const warmUp: string[] = [];
+    // Round -1 warms both servers up on this command and is not counted (printed for information):
+    // Postern's first tens of body fetches run before its JIT and heap have settled.
+    for (let round = -1; round < options.rounds; round++) {
       const order = round % 2 ? [...targets].reverse() : targets;
       for (const target of order) {
         const wire = sessions.get(target.name);
@@ -166,9 +170,10 @@ async function measure(
         const times: number[] = [];
         try {
           for (let i = 0; i < command.iterations(options.count); i++) {
-            times.push(await command.run(wire, round * 100 + i, options.count));
+            times.push(await command.run(wire, (round + 1) * 100 + i, options.count));
           }
-          perRound[target.name].push(median(times));
+          if (round >= 0) perRound[target.name].push(median(times));
+          else warmUp.push(`${target.name} ${ms(median(times))}`);
         } catch (error) {
           if (!(error instanceof NotMeasured)) throw error;
           sessions.set(target.name, error.message);
@@ -185,7 +190,7 @@ async function measure(
     console.log(
       `${command.label}: ${
         targets.map((t) => `${t.name} ${show(results[t.name][command.key], ms)}`).join(", ")
-      }`,
+      } (warm-up round, not counted: ${warmUp.join(", ")})`,
     );
   }
 

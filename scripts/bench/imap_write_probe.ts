@@ -12,16 +12,21 @@
  *
  *   deno run -A scripts/bench/imap_write_probe.ts --data DIR --count 10000 \
  *     [--build /path/to/other/tree ...] [--rounds 5] [--mixed 5000] [--only store,fetchFull] \
- *     [--profile store|fetchFull|mixed]
+ *     [--profile store|fetchFull|mixed] [--dovecot]
+ *
+ * With `--dovecot` (needs root and dovecot-imapd), a private Dovecot on the same corpus (Maildir links,
+ * as scripts/bench/imap_figures.ts) is one more target, measured through the same client in the same
+ * interleaved rounds: the ratio of a build to Dovecot without the whole IMAP benchmark.
  *
  * Without `--build`, the one build is this tree. A build is a repository root whose main.ts is run
  * (an older commit: `git archive COMMIT | tar -x -C DIR`); a build with a newer schema migrates its
  * copy when it starts.
  */
 import { parseArgs } from "node:util";
+import { MAIL_UID, startDovecotImap } from "./dovecot.ts";
 import { PASSWORD } from "./email_store.ts";
-import { corpusDir, crlfMessage } from "./imap_corpus.ts";
-import { COMMANDS, type ImapTarget, mixedLoad } from "./imap_ops.ts";
+import { corpusDir, crlfMessage, linkMaildir } from "./imap_corpus.ts";
+import { COMMANDS, type ImapTarget, mixedLoad, processTree } from "./imap_ops.ts";
 import { certificate, freePort, LOGIN } from "./imap_setup.ts";
 import { ImapWire } from "./imap_wire.ts";
 import { CpuProfiler, summarize } from "./cpu_profile.ts";
@@ -36,6 +41,7 @@ const { values } = parseArgs({
     mixed: { type: "string" },
     profile: { type: "string" },
     only: { type: "string" },
+    dovecot: { type: "boolean" },
   },
 });
 if (!values.data) throw new Error("--data DIR: a Postern data directory the IMAP benchmark left");
@@ -48,8 +54,37 @@ const tls = await certificate(tmp);
 const children: Deno.ChildProcess[] = [];
 
 interface Running extends ImapTarget {
-  child: Deno.ChildProcess;
+  child?: Deno.ChildProcess;
   inspect: number;
+}
+const stops: (() => Promise<void>)[] = [];
+
+/** A private Dovecot serving the corpus of `count` messages (seed 24) as Maildir links. */
+async function startDovecot(): Promise<Running> {
+  // Dovecot's imap processes run as nobody: they must be able to pass through to the home.
+  await Deno.chmod(tmp, 0o711);
+  const home = `${tmp}/dovecot-home`;
+  await Deno.mkdir(home, { recursive: true });
+  await Deno.chown(home, MAIL_UID, MAIL_UID);
+  await linkMaildir(await corpusDir(24, count), `${home}/Maildir`, { count, uid: MAIL_UID });
+  const dovecot = await startDovecotImap(`${tmp}/dovecot`, {
+    imapsPort: freePort(),
+    user: LOGIN,
+    password: PASSWORD,
+    home,
+    cert: tls.cert,
+    key: tls.key,
+  });
+  stops.push(() => dovecot.stop());
+  return {
+    name: "dovecot",
+    port: dovecot.imapsPort,
+    caCert: tls.caCert,
+    user: LOGIN,
+    password: PASSWORD,
+    pids: () => processTree(dovecot.pid),
+    inspect: 0,
+  };
 }
 
 async function start(root: string, i: number): Promise<Running> {
@@ -107,6 +142,7 @@ async function start(root: string, i: number): Promise<Running> {
 
 try {
   const targets = await Promise.all(builds.map(start));
+  if (values.dovecot) targets.push(await startDovecot());
   for (const t of targets) {
     const { wire } = await ImapWire.session(t.port, t);
     await wire.command("FETCH 1:* (FLAGS UID)");
@@ -179,6 +215,7 @@ try {
   }
   console.log(`load average: ${Deno.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 } finally {
+  for (const stop of stops) await stop().catch(() => undefined);
   for (const child of children) {
     try {
       child.kill("SIGTERM");
