@@ -10,12 +10,9 @@
  */
 import assert from "node:assert/strict";
 import { encodeId } from "../src/model/ids.ts";
-import type { OAuthClient } from "../src/model/oauth.ts";
 import { AuthError } from "../src/model/errors.ts";
 import { basic, PASSWORD } from "./helpers.ts";
-import { closePair, type ServicesPair, servicesPair } from "./services_pair.ts";
-
-const SCOPES = ["offline_access", "urn:ietf:params:jmap:mail"];
+import { closePair, pairClient, pairTokens, type ServicesPair, servicesPair } from "./services_pair.ts";
 
 type Pair = ServicesPair;
 
@@ -46,36 +43,6 @@ function holdAfterRead<T extends object, M extends keyof T>(target: T, method: M
     return result;
   };
   return { read, release };
-}
-
-async function oauthClient(p: Pair): Promise<[OAuthClient, OAuthClient]> {
-  await p.a.objects.create("oauth-client/confidential", {
-    clientId: "race-client",
-    name: "race-client",
-    redirectUris: ["http://127.0.0.1/callback"],
-    grantTypes: ["authorization_code", "refresh_token"],
-    scopes: SCOPES,
-    requireConsent: false,
-  }, "system");
-  await p.b.sync();
-  return [
-    (await p.a.oauth.clients.byClientId("race-client"))!,
-    (await p.b.oauth.clients.byClientId("race-client"))!,
-  ];
-}
-
-async function issue(p: Pair, client: OAuthClient) {
-  const { tokens } = await p.a.oauth.tokens.issue({
-    client,
-    accountId: p.accountId,
-    grantType: "authorization_code",
-    scopes: SCOPES,
-    authTime: Date.now(),
-    issuer: "http://127.0.0.1",
-    withRefresh: true,
-  });
-  await p.b.sync();
-  return tokens;
 }
 
 Deno.test("an account read before it was disabled elsewhere is not cached after the invalidation", () =>
@@ -123,8 +90,8 @@ Deno.test("a password verified before it was changed elsewhere does not stay a v
 
 Deno.test("a token family read before it was revoked elsewhere is not cached after the revocation", () =>
   withPair(async (p) => {
-    const [clientA] = await oauthClient(p);
-    const tokens = await issue(p, clientA);
+    const [clientA] = await pairClient(p, "confidential", "race-client");
+    const tokens = await pairTokens(p, clientA);
     const hold = holdAfterRead(p.b.store.oauth, "grant");
     const filling = p.b.oauth.tokens.verifyAccess(tokens.access_token);
     await hold.read;
@@ -137,8 +104,8 @@ Deno.test("a token family read before it was revoked elsewhere is not cached aft
 
 Deno.test("a token opened with an account read before its rename elsewhere is not cached after it", () =>
   withPair(async (p) => {
-    const [clientA] = await oauthClient(p);
-    const tokens = await issue(p, clientA);
+    const [clientA] = await pairClient(p, "confidential", "race-client");
+    const tokens = await pairTokens(p, clientA);
     // Token keys are derived from the account's name, and a rename keeps its token families: only
     // the opened-token cache stands between a renamed account and its old tokens.
     p.b.caches.accountById.delete(p.accountId);
@@ -154,7 +121,7 @@ Deno.test("a token opened with an account read before its rename elsewhere is no
 
 Deno.test("an OAuth client read before it was deleted elsewhere is not cached after the deletion", () =>
   withPair(async (p) => {
-    const [clientA, clientB] = await oauthClient(p);
+    const [clientA, clientB] = await pairClient(p, "confidential", "race-client");
     p.b.oauth.clients.forget(clientB.id);
     const hold = holdAfterRead(p.b.store.oauth, "client");
     const filling = p.b.oauth.clients.byId(clientB.id);

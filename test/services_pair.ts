@@ -2,6 +2,8 @@
  * Two processes' worth of services on one database file (each with its own caches, as two servers or a
  * server and the CLI), with one user account: the setting of the cross-process coherence tests.
  */
+import type { OAuthClient } from "../src/model/oauth.ts";
+import type { TokenSet } from "../src/oauth/tokens.ts";
 import { openServices, type Services } from "../src/services.ts";
 import { PASSWORD } from "./helpers.ts";
 
@@ -36,4 +38,40 @@ export async function closePair(p: ServicesPair): Promise<void> {
   await p.a.close();
   await p.b.close();
   await Deno.remove(p.dir, { recursive: true });
+}
+
+/** The scopes the pair's OAuth clients may be given. */
+export const PAIR_SCOPES = ["offline_access", "urn:ietf:params:jmap:mail"];
+
+/** Registers an OAuth client through A and returns it as A and B each see it. */
+export async function pairClient(
+  p: ServicesPair,
+  variant: "confidential" | "public",
+  clientId = `client-${variant}`,
+): Promise<[OAuthClient, OAuthClient]> {
+  await p.a.objects.create(`oauth-client/${variant}`, {
+    clientId,
+    name: clientId,
+    redirectUris: ["http://127.0.0.1/callback"],
+    grantTypes: ["authorization_code", "refresh_token"],
+    scopes: PAIR_SCOPES,
+    requireConsent: false,
+  }, "system");
+  await p.b.sync();
+  return [(await p.a.oauth.clients.byClientId(clientId))!, (await p.b.oauth.clients.byClientId(clientId))!];
+}
+
+/** Tokens of the pair's account issued through A (an authorization code grant with a refresh token). */
+export async function pairTokens(p: ServicesPair, client: OAuthClient): Promise<TokenSet> {
+  const { tokens } = await p.a.oauth.tokens.issue({
+    client,
+    accountId: p.accountId,
+    grantType: "authorization_code",
+    scopes: PAIR_SCOPES,
+    authTime: Date.now(),
+    issuer: "http://127.0.0.1",
+    withRefresh: true,
+  });
+  await p.b.sync();
+  return tokens;
 }

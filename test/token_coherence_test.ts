@@ -6,44 +6,10 @@
 import assert from "node:assert/strict";
 import type { OAuthClient } from "../src/model/oauth.ts";
 import type { Services } from "../src/services.ts";
-import { closePair, type ServicesPair, servicesPair } from "./services_pair.ts";
+import { closePair, pairClient, pairTokens, servicesPair } from "./services_pair.ts";
 
-const SCOPES = ["offline_access", "urn:ietf:params:jmap:mail"];
-
-type Pair = ServicesPair;
 const pair = () => servicesPair("postern-token-coherence-");
 const cleanup = closePair;
-
-/** Registers a client through `services` and returns it as both processes see it. */
-async function client(p: Pair, variant: "confidential" | "public"): Promise<[OAuthClient, OAuthClient]> {
-  const clientId = `client-${variant}`;
-  await p.a.objects.create(`oauth-client/${variant}`, {
-    clientId,
-    name: clientId,
-    redirectUris: ["http://127.0.0.1/callback"],
-    grantTypes: ["authorization_code", "refresh_token"],
-    scopes: SCOPES,
-    requireConsent: false,
-  }, "system");
-  await p.b.sync();
-  return [
-    (await p.a.oauth.clients.byClientId(clientId))!,
-    (await p.b.oauth.clients.byClientId(clientId))!,
-  ];
-}
-
-async function issue(p: Pair, client: OAuthClient) {
-  const { tokens } = await p.a.oauth.tokens.issue({
-    client,
-    accountId: p.accountId,
-    grantType: "authorization_code",
-    scopes: SCOPES,
-    authTime: Date.now(),
-    issuer: "http://127.0.0.1",
-    withRefresh: true,
-  });
-  return tokens;
-}
 
 const refresh = (services: Services, client: OAuthClient, token: string) =>
   services.oauth.tokens.refreshGrant(client, token, { issuer: "http://127.0.0.1" });
@@ -51,8 +17,8 @@ const refresh = (services: Services, client: OAuthClient, token: string) =>
 Deno.test("a family revoked in one process stops refreshing in the other, which had it in memory", async () => {
   const p = await pair();
   try {
-    const [clientA, clientB] = await client(p, "confidential");
-    const tokens = await issue(p, clientA);
+    const [clientA, clientB] = await pairClient(p, "confidential");
+    const tokens = await pairTokens(p, clientA);
     await p.b.sync();
     for (let i = 0; i < 3; i++) {
       assert.equal((await refresh(p.b, clientB, tokens.refresh_token!)).refresh_token, tokens.refresh_token);
@@ -71,8 +37,8 @@ Deno.test("a public client's token rotated in one process is a reuse in the othe
   const p = await pair();
   try {
     await p.a.objects.update("oidc-provider", "singleton", { refreshTokenReuseGrace: 0 }, "system");
-    const [clientA, clientB] = await client(p, "public");
-    const tokens = await issue(p, clientA);
+    const [clientA, clientB] = await pairClient(p, "public");
+    const tokens = await pairTokens(p, clientA);
     // The other process reads the family (generation 1) and keeps it.
     await p.b.sync();
     assert.ok(await p.b.oauth.tokens.verifyAccess(tokens.access_token));
@@ -93,8 +59,8 @@ Deno.test("a public client's token rotated in one process is a reuse in the othe
 Deno.test("a password changed in one process stops the other's refreshes of that account", async () => {
   const p = await pair();
   try {
-    const [clientA, clientB] = await client(p, "confidential");
-    const tokens = await issue(p, clientA);
+    const [clientA, clientB] = await pairClient(p, "confidential");
+    const tokens = await pairTokens(p, clientA);
     await p.b.sync();
     await refresh(p.b, clientB, tokens.refresh_token!);
 
