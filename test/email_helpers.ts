@@ -12,6 +12,20 @@ export function message(text: string): Uint8Array<ArrayBuffer> {
   return new TextEncoder().encode(text.replace(/\r?\n/g, "\r\n"));
 }
 
+let distinct = 0;
+/** A distinct message (a new Message-ID, subject and body counter each time) to alice@example.org. */
+export function distinctMessage(
+  subject = "Hello",
+  body = "Body",
+  from = "carol@example.net",
+): Uint8Array<ArrayBuffer> {
+  distinct++;
+  return message(
+    `From: ${from}\nTo: alice@example.org\nSubject: ${subject} ${distinct}\n` +
+      `Message-ID: <m${distinct}.${crypto.randomUUID()}@example.net>\n\n${body} ${distinct}\n`,
+  );
+}
+
 /** Uploads `bytes` into `accountId` as `who`; returns the blob id. */
 export async function uploadBlob(
   target: Target,

@@ -11,16 +11,9 @@ import { type ImapMailboxRef, type ImapMailboxService, MAX_MESSAGES_BATCH } from
 import type { TestApp } from "./helpers.ts";
 import { withApp } from "./jmap_helpers.ts";
 import { createMailbox, createUsers, mailCall, rights, share, type Who } from "./mail_helpers.ts";
-import { message } from "./email_helpers.ts";
+import { distinctMessage } from "./email_helpers.ts";
 
-let counter = 0;
-function mail(): Uint8Array<ArrayBuffer> {
-  counter++;
-  return message(
-    `From: carol@example.net\nTo: alice@example.org\nSubject: Batch ${counter}\n` +
-      `Message-ID: <b${counter}.${crypto.randomUUID()}@example.net>\n\nBody ${counter}\n`,
-  );
-}
+const mail = distinctMessage;
 
 const id = (who: Who) => decodeId(who.accountId)!;
 

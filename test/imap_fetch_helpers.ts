@@ -17,7 +17,7 @@ import { ImapSession, type Outcome, type SessionIo } from "../src/imap/session.t
 import { decodeEvents, TEST_LIMITS } from "../src/imap/test_helpers.ts";
 import { startImap } from "../src/imap_listener.ts";
 import { decodeId } from "../src/model/ids.ts";
-import { message } from "./email_helpers.ts";
+import { distinctMessage } from "./email_helpers.ts";
 import type { TestApp } from "./helpers.ts";
 import type { Who } from "./mail_helpers.ts";
 import { selfSignedCertificate } from "./smtp_submission_helpers.ts";
@@ -176,14 +176,9 @@ export async function startImapOnApp(
   };
 }
 
-let counter = 0;
-/** A distinct message (a new Message-ID each time). */
+/** A distinct message (a new Message-ID each time), from Carol by name. */
 export function mail(subject = "Hello", body = "Body"): Uint8Array<ArrayBuffer> {
-  counter++;
-  return message(
-    `From: Carol <carol@example.net>\nTo: alice@example.org\nSubject: ${subject} ${counter}\n` +
-      `Message-ID: <m${counter}.${crypto.randomUUID()}@example.net>\n\n${body} ${counter}\n`,
-  );
+  return distinctMessage(subject, body, "Carol <carol@example.net>");
 }
 
 /** Appends a message to `who`'s mailbox through the IMAP service; returns its UID. */

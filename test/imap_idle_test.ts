@@ -23,17 +23,11 @@ import {
   share,
   type Who,
 } from "./mail_helpers.ts";
-import { imported, message } from "./email_helpers.ts";
+import { distinctMessage, imported } from "./email_helpers.ts";
 
 const ignore = imapPeersMissing("IMAP IDLE");
 
-let counter = 0;
-function mail(): Uint8Array<ArrayBuffer> {
-  counter++;
-  return message(
-    `From: carol@example.net\nSubject: i${counter}\nMessage-ID: <i${counter}.${crypto.randomUUID()}@x>\n\nBody\n`,
-  );
-}
+const mail = distinctMessage;
 
 /** The next line the server sends, failing (not hanging) if none comes within the hang guard. */
 async function nextLine(talk: ImapTalk): Promise<string> {

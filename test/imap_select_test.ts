@@ -20,17 +20,11 @@ import {
   type Target,
   type Who,
 } from "./mail_helpers.ts";
-import { imported, message } from "./email_helpers.ts";
+import { distinctMessage, imported } from "./email_helpers.ts";
 
 const ignore = imapPeersMissing("IMAP SELECT and EXPUNGE");
 
-let counter = 0;
-function mail(): Uint8Array<ArrayBuffer> {
-  counter++;
-  return message(
-    `From: carol@example.net\nSubject: n${counter}\nMessage-ID: <s${counter}.${crypto.randomUUID()}@x>\n\nBody\n`,
-  );
-}
+const mail = distinctMessage;
 
 async function setKeywords(target: Target, who: Who, id: string, keywords: string[]): Promise<void> {
   const result = await mailCall(target, "Email/set", {

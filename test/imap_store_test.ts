@@ -21,17 +21,9 @@ import {
   share,
   type Who,
 } from "./mail_helpers.ts";
-import { importMessage, message } from "./email_helpers.ts";
+import { distinctMessage, importMessage } from "./email_helpers.ts";
 
-let counter = 0;
-/** A distinct message (a new Message-ID each time). */
-function mail(subject = "Hello"): Uint8Array<ArrayBuffer> {
-  counter++;
-  return message(
-    `From: carol@example.net\nTo: alice@example.org\nSubject: ${subject} ${counter}\n` +
-      `Message-ID: <m${counter}.${crypto.randomUUID()}@example.net>\n\nBody ${counter}\n`,
-  );
-}
+const mail = distinctMessage;
 
 const id = (who: Who) => decodeId(who.accountId)!;
 
