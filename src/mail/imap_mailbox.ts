@@ -34,6 +34,7 @@ import type { MailboxService } from "./mailboxes.ts";
 import { DELETED_KEYWORD, flagsOfKeywords, PERMANENT_FLAGS, SYSTEM_FLAG_NAMES } from "./imap_flags.ts";
 import { type ImapListEntry, type ImapMailboxRef, listImapMailboxes, sameImapName } from "./imap_names.ts";
 import { ImapUpdates, toRanges } from "./imap_updates.ts";
+import type { ImapAppends } from "./imap_appends.ts";
 import { ImapSearch } from "./imap_search.ts";
 import type { ImapChanges, ImapMessage, ImapMessageFacts, ImapSelection, ImapStatus } from "./imap_types.ts";
 import type { ImapMailboxView } from "./imap_view.ts";
@@ -274,13 +275,13 @@ export class ImapMailboxService {
   }
 
   /** APPEND (RFC 9051 §6.3.12, RFC 4315 APPENDUID): see {@link ImapUpdates.append}. */
-  append(...args: Parameters<ImapUpdates["append"]>): ReturnType<ImapUpdates["append"]> {
-    return this.#updates.append(...args);
+  append(...args: Parameters<ImapAppends["append"]>): ReturnType<ImapAppends["append"]> {
+    return this.#updates.appends.append(...args);
   }
 
   /** MULTIAPPEND (RFC 3502), all or none: see {@link ImapUpdates.appendAll}. */
-  appendAll(...args: Parameters<ImapUpdates["appendAll"]>): ReturnType<ImapUpdates["appendAll"]> {
-    return this.#updates.appendAll(...args);
+  appendAll(...args: Parameters<ImapAppends["appendAll"]>): ReturnType<ImapAppends["appendAll"]> {
+    return this.#updates.appends.appendAll(...args);
   }
 
   /** SEARCH (RFC 9051 §6.4.4): see {@link ImapSearch.search}. */

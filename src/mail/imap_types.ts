@@ -2,7 +2,8 @@
  * What the IMAP mail services answer (src/mail/imap_mailbox.ts, imap_updates.ts): pure types, each
  * citing the RFC section it serves.
  */
-import type { UidRanges } from "../store/mod.ts";
+import type { ImapMailboxState, UidRanges } from "../store/mod.ts";
+import type { rightBit } from "./deps.ts";
 import type { ImapMailboxRef } from "./imap_names.ts";
 import type { ImapMailboxView } from "./imap_view.ts";
 
@@ -82,4 +83,17 @@ export interface ImapMessageFacts extends ImapMessage {
   size: number;
   /** INTERNALDATE (ms since the epoch, whole seconds). */
   internalDate: number;
+}
+
+/** Checks the viewer's right on a mailbox and returns its rights and state (ImapMailboxService's). */
+export type ImapAccess = (
+  viewerId: number,
+  ref: ImapMailboxRef,
+  right: Parameters<typeof rightBit>[0],
+) => Promise<{ bits: number; state: ImapMailboxState }>;
+
+/** COPY/MOVE results for COPYUID (RFC 4315 §3): the target's UIDVALIDITY and source → target UIDs. */
+export interface ImapCopyResult {
+  uidValidity: number;
+  pairs: [number, number][];
 }

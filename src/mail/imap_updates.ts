@@ -9,63 +9,31 @@
  * - MOVE swaps one mailbox for the other in one write;
  * - EXPUNGE takes the mailbox out of the mailboxIds of its \Deleted messages, and destroys an email
  *   that was in no other mailbox (as Email/set would);
- * - APPEND is an Email/import (threads, search index, quota, push).
+ * - APPEND is an Email/import (threads, search index, quota, push): imap_appends.ts.
  *
  * Rights are JMAP's (RFC 8621 §2): keywords need maySetKeywords, $seen maySetSeen and \Deleted
  * mayRemoveItems (RFC 4314 §4: STORE \Deleted needs "t") on every mailbox of the email, as
  * Email/set asks; COPY needs mayAddItems on the target, MOVE and EXPUNGE mayRemoveItems on the source.
  */
 import type { AccountService } from "../directory/mod.ts";
-import {
-  type Change,
-  ForbiddenError,
-  InvalidInputError,
-  type LoggedWrite,
-  NotFoundError,
-  QuotaError,
-  rightBit,
-  RuleError,
-  type Store,
-} from "./deps.ts";
-import type {
-  EmailRecord,
-  ImapMailboxState,
-  ImapMessageFactsRow,
-  ImapMessageRow,
-  UidRanges,
-} from "../store/mod.ts";
+import { type Change, ForbiddenError, type LoggedWrite, rightBit, type Store } from "./deps.ts";
+import type { EmailRecord, ImapMessageFactsRow, ImapMessageRow, UidRanges } from "../store/mod.ts";
 import type { BlobService } from "./blobs.ts";
 import type { EmailService } from "./emails.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { DELETED_KEYWORD, flagsOfKeywords, keywordsOfFlags } from "./imap_flags.ts";
 import type { ImapMailboxRef } from "./imap_names.ts";
 import type { ImapMessage } from "./imap_types.ts";
+import { ImapAppends } from "./imap_appends.ts";
+import type { ImapAccess, ImapCopyResult } from "./imap_types.ts";
 
-/** Checks the viewer's right on a mailbox and returns its rights and state (ImapMailboxService's). */
-export type ImapAccess = (
-  viewerId: number,
-  ref: ImapMailboxRef,
-  right: Parameters<typeof rightBit>[0],
-) => Promise<{ bits: number; state: ImapMailboxState }>;
+export type { ImapAccess, ImapCopyResult };
 
 /** A STORE (RFC 9051 §6.4.6) with CONDSTORE's UNCHANGEDSINCE (RFC 7162 §3.1.3). */
 export interface ImapFlagChange {
   operation: "add" | "remove" | "replace";
   flags: readonly string[];
   unchangedSince?: number;
-}
-
-/** COPY/MOVE results for COPYUID (RFC 4315 §3): the target's UIDVALIDITY and source → target UIDs. */
-export interface ImapCopyResult {
-  uidValidity: number;
-  pairs: [number, number][];
-}
-
-/** One message to APPEND: its octets, flags and internal date (ms). */
-export interface ImapAppendInput {
-  message: Uint8Array;
-  flags?: readonly string[];
-  internalDate?: number;
 }
 
 const SEEN = rightBit("maySetSeen");
@@ -84,7 +52,12 @@ export class ImapUpdates {
     },
     private readonly write: LoggedWrite,
     private readonly access: ImapAccess,
-  ) {}
+  ) {
+    this.appends = new ImapAppends(store, services, access);
+  }
+
+  /** APPEND, MULTIAPPEND and COPY into another account (imap_appends.ts). */
+  readonly appends: ImapAppends;
 
   /**
    * STORE FLAGS/+FLAGS/-FLAGS on the messages of `uids`: returns every message touched with its
@@ -183,7 +156,7 @@ export class ImapUpdates {
   ): Promise<ImapCopyResult> {
     await this.access(viewerId, from, "mayReadItems");
     const { state } = await this.access(viewerId, to, "mayAddItems");
-    if (from.accountId !== to.accountId) return await this.copyAcross(viewerId, from, uids, to);
+    if (from.accountId !== to.accountId) return await this.appends.copyAcross(viewerId, from, uids, to);
     return await this.write(async () => {
       const rows = await this.store.imap.facts(from.mailboxId, uids);
       const emails = await this.emailsOf(from.accountId, rows);
@@ -216,7 +189,7 @@ export class ImapUpdates {
     await this.access(viewerId, from, "mayRemoveItems");
     const { state } = await this.access(viewerId, to, "mayAddItems");
     if (from.accountId !== to.accountId) {
-      const copied = await this.copyAcross(viewerId, from, uids, to);
+      const copied = await this.appends.copyAcross(viewerId, from, uids, to);
       await this.expunge(viewerId, from, toPairs(copied.pairs.map(([uid]) => ({ uid }))), {
         deletedOnly: false,
       });
@@ -290,89 +263,6 @@ export class ImapUpdates {
     });
   }
 
-  /**
-   * APPEND one message into `to` through Email/import (threading, search index, quota, push), with
-   * its flags and internal date; returns APPENDUID's UIDVALIDITY and UID (RFC 4315 §3). Octets the
-   * account already holds make a new message all the same (a new email in the same thread, counted
-   * by the quota again), as Dovecot does: the client may expunge the UID it got as its own.
-   */
-  async append(
-    viewerId: number,
-    to: ImapMailboxRef,
-    input: ImapAppendInput,
-  ): Promise<{ uidValidity: number; uid: number }> {
-    const { uidValidity, uids } = await this.appendAll(viewerId, to, [input]);
-    return { uidValidity, uid: uids[0] };
-  }
-
-  /**
-   * Several APPENDs, all or none: MULTIAPPEND (RFC 3502 §6.3.11) and COPY into another account (RFC
-   * 9051 §6.4.7: a COPY that fails leaves the target as it was). Every message's upload and
-   * Email/import join one transaction, so a refused message (over quota, a right revoked meanwhile)
-   * or a crash rolls back those before it, and nothing is told committed before all are. `inputs` is
-   * read one message at a time, so a large COPY never holds every message in memory. The UIDs come
-   * in the order of `inputs`.
-   */
-  async appendAll(
-    viewerId: number,
-    to: ImapMailboxRef,
-    inputs: Iterable<ImapAppendInput> | AsyncIterable<ImapAppendInput>,
-  ): Promise<{ uidValidity: number; uids: number[] }> {
-    return await this.store.transaction(async () => {
-      const { state } = await this.access(viewerId, to, "mayAddItems");
-      const emailIds: number[] = [];
-      for await (const input of inputs) {
-        const upload = await this.services.blobs.upload(viewerId, to.accountId, {
-          data: new Uint8Array(input.message),
-          type: "message/rfc822",
-        });
-        const [outcome] = await this.services.emails.import(viewerId, to.accountId, [{
-          blobId: upload.blobId,
-          mailboxIds: [to.mailboxId],
-          keywords: keywordsOfFlags(input.flags ?? []),
-          receivedAt: input.internalDate,
-        }], { duplicates: "store" });
-        // A refusal throws its domain error, which rolls the whole transaction back.
-        emailIds.push(emailIdOf(outcome));
-      }
-      const uids = await this.store.imap.uidsOf(to.mailboxId, emailIds);
-      return {
-        uidValidity: state.uidValidity,
-        uids: emailIds.map((id) => {
-          const uid = uids.get(id);
-          if (uid === undefined) throw new NotFoundError("Email", String(id));
-          return uid;
-        }),
-      };
-    });
-  }
-
-  /**
-   * COPY into another account: every message appended there (its flags and internal date kept), all
-   * or none (appendAll).
-   */
-  private async copyAcross(
-    viewerId: number,
-    from: ImapMailboxRef,
-    uids: UidRanges,
-    to: ImapMailboxRef,
-  ): Promise<ImapCopyResult> {
-    const rows = await this.store.imap.facts(from.mailboxId, uids);
-    const copied: number[] = [];
-    const store = this.store;
-    async function* messages(): AsyncGenerator<ImapAppendInput> {
-      for (const row of rows) {
-        // copy() checked mayReadItems on the source, which holds the message.
-        const message = (await store.imap.bodies(from.mailboxId, [row.uid])).get(row.uid);
-        if (!message) continue;
-        copied.push(row.uid);
-        yield { message, flags: flagsOfKeywords(row.keywords), internalDate: row.receivedAt };
-      }
-    }
-    const { uidValidity, uids: added } = await this.appendAll(viewerId, to, messages());
-    return { uidValidity, pairs: copied.map((uid, i) => [uid, added[i]]) };
-  }
-
   /** The emails of the rows, by id, in the rows' order (ascending source UID: new UIDs follow it). */
   private async emailsOf(
     accountId: number,
@@ -430,15 +320,4 @@ function counts(mailboxIds: Iterable<number>, accountId: number): Change[] {
     accountId,
     countsOnly: true,
   }));
-}
-
-/** The id of an imported email, or its refusal thrown as the matching domain error. */
-function emailIdOf(outcome: Awaited<ReturnType<EmailService["import"]>>[number]): number {
-  if (!("type" in outcome)) return outcome.id;
-  if (outcome.type === "overQuota") throw new QuotaError(outcome.description);
-  if (outcome.type === "forbidden") throw new ForbiddenError(outcome.description);
-  if (outcome.type === "invalidProperties") {
-    throw new InvalidInputError(outcome.description, [{ property: "message", message: outcome.description }]);
-  }
-  throw new RuleError(outcome.type, outcome.description);
 }
