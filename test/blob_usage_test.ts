@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { bootstrap } from "../src/directory/mod.ts";
 import { UPLOAD_TTL_MS } from "../src/mail/mod.ts";
 import { QuotaError } from "../src/model/errors.ts";
-import { openServices } from "../src/services.ts";
+import { openServices, type Services } from "../src/services.ts";
 import { sql as accountUsage } from "../src/store/migrations/021_account_usage.ts";
 import { sql as imap } from "../src/store/migrations/041_imap.ts";
 import { MIGRATIONS } from "../src/store/migrations/mod.ts";
@@ -84,19 +84,28 @@ Deno.test("used bytes follow uploads, imports, destroys and collection, per acco
   }
 });
 
+/**
+ * The administrator of a new server with message `a` (1,000 bytes) filed in its Inbox from an upload and
+ * message `b` (3,000 bytes) uploaded and filed nowhere.
+ */
+async function filedAndUploaded(services: Services, aText: string, bText: string) {
+  await bootstrap(services, { domain: "example.org", adminPassword: "admin password for tests" });
+  const [admin] = await services.accounts.query({});
+  const inbox = (await services.mailboxes.list(admin, admin)).find((m) => m.role === "inbox")!.id;
+  const a = message(aText, 1000);
+  const b = message(bText, 3000);
+  const upA = await services.blobs.upload(admin, admin, { data: a, type: "message/rfc822" });
+  await services.emails.import(admin, admin, [{ blobId: upA.blobId, mailboxIds: [inbox], keywords: [] }]);
+  await services.blobs.upload(admin, admin, { data: b, type: "message/rfc822" });
+  return { admin, a, b };
+}
+
 Deno.test("migration 021 (account usage) counts what a database made before it already stores, and finds its orphans", async () => {
   const dir = await Deno.makeTempDir();
   const options = { databasePath: `${dir}/postern.db`, encryptionKey: new Uint8Array(64), hashWorkers: 1 };
   let services = await openServices(options);
   try {
-    await bootstrap(services, { domain: "example.org", adminPassword: "admin password for tests" });
-    const [admin] = await services.accounts.query({});
-    const inbox = (await services.mailboxes.list(admin, admin)).find((m) => m.role === "inbox")!.id;
-    const a = message("a", 1000);
-    const b = message("b", 3000);
-    const upA = await services.blobs.upload(admin, admin, { data: a, type: "message/rfc822" });
-    await services.emails.import(admin, admin, [{ blobId: upA.blobId, mailboxIds: [inbox], keywords: [] }]);
-    await services.blobs.upload(admin, admin, { data: b, type: "message/rfc822" });
+    const { admin, a } = await filedAndUploaded(services, "a", "b");
     // Back to the schema before it: no counts, no orphan list; and one blob nothing links (as collection would find).
     services.store.unsafeExec(`
       DROP TRIGGER uploads_linked; DROP TRIGGER uploads_unlinked; DROP TRIGGER emails_linked;
@@ -195,14 +204,7 @@ Deno.test("migration 046 (email copies) keeps the used bytes of a database made 
   const options = { databasePath: `${dir}/postern.db`, encryptionKey: new Uint8Array(64), hashWorkers: 1 };
   let services = await openServices(options);
   try {
-    await bootstrap(services, { domain: "example.org", adminPassword: "admin password for tests" });
-    const [admin] = await services.accounts.query({});
-    const inbox = (await services.mailboxes.list(admin, admin)).find((m) => m.role === "inbox")!.id;
-    const a = message("before", 1000);
-    const b = message("uploaded", 3000);
-    const upA = await services.blobs.upload(admin, admin, { data: a, type: "message/rfc822" });
-    await services.emails.import(admin, admin, [{ blobId: upA.blobId, mailboxIds: [inbox], keywords: [] }]);
-    await services.blobs.upload(admin, admin, { data: b, type: "message/rfc822" });
+    const { admin, a, b } = await filedAndUploaded(services, "before", "uploaded");
     assert.equal(await services.blobs.usedBytes(admin), a.length + b.length);
     // Back to schema 045: the unique index and the email triggers of migration 021, and without what the
     // later migrations added (047: imap_settings.statement_touch and the keyword triggers reading it; 048:
