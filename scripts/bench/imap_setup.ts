@@ -4,8 +4,8 @@
  */
 import { ADMIN_PASSWORD, DOMAIN, PASSWORD, USER, withServices } from "./email_store.ts";
 import { importCorpus } from "./imap_corpus.ts";
-import { repoPath } from "./processes.ts";
 import { median, ms } from "./report.ts";
+import { schemaKey } from "./schema_key.ts";
 import { bootstrapData } from "./setup_data.ts";
 
 /** The benchmark's IMAP login, on both servers. */
@@ -46,17 +46,6 @@ export async function loadPostern(
     cost = await selectCost(services, options.rounds * 2);
   });
   return cost;
-}
-
-/** A short hash of the store's migrations. */
-async function schemaKey(): Promise<string> {
-  const dir = repoPath("src/store/migrations");
-  const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-  const parts = await Promise.all(
-    names.map(async (name) => `${name}\n${await Deno.readTextFile(`${dir}/${name}`)}`),
-  );
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\n")));
-  return [...new Uint8Array(digest).slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function exists(path: string): Promise<boolean> {
