@@ -13,6 +13,8 @@ export {
   resolveObjectType,
 } from "./objects.ts";
 export type { Caller, DomainKeys, ObjectHandler, WireObject } from "./objects.ts";
+export { serverMadeHandler } from "./server_made.ts";
+export type { ServerMadeType } from "./server_made.ts";
 export { passwordWeakness } from "./password_policy.ts";
 export { describeStoredProblem, SettingsService } from "./settings.ts";
 export type { SettingsApplier, SettingsEffect, SettingsMap, StoredSettingProblem } from "./settings.ts";

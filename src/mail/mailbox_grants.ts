@@ -2,18 +2,11 @@
  * The `MailboxGrant` management type: every mailbox grant, read and revoked by administrators (users
  * see their grants on Mailbox/get `shareWith` and Principal/get, and change them with Mailbox/set).
  */
-import type { AccountService, Caller, ObjectHandler, WireObject } from "../directory/mod.ts";
-import { isAdmin } from "../directory/mod.ts";
+import type { AccountService, ObjectHandler } from "../directory/mod.ts";
+import { serverMadeHandler } from "../directory/mod.ts";
 import { encodeId } from "../model/ids.ts";
 import { toKeyedList } from "../model/objects/mod.ts";
-import {
-  ForbiddenError,
-  MAILBOX_RIGHTS,
-  type MailboxRecord,
-  NotFoundError,
-  type Store,
-  type StoredMailboxGrant,
-} from "./deps.ts";
+import { MAILBOX_RIGHTS, type MailboxRecord, type Store, type StoredMailboxGrant } from "./deps.ts";
 import type { MailboxService } from "./mailboxes.ts";
 
 /** The handler of `MailboxGrant` objects. */
@@ -22,57 +15,35 @@ export function mailboxGrantHandler(
   accounts: AccountService,
   mailboxes: MailboxService,
 ): ObjectHandler {
-  const requireAdmin = (caller: Caller) => {
-    if (!isAdmin(caller)) {
-      throw new ForbiddenError(
-        "Mailbox grants are managed by administrators; share your own mailboxes with Mailbox/set shareWith",
-      );
-    }
-  };
-  const toWire = async (grant: StoredMailboxGrant, trees: Map<number, MailboxRecord[]>) => {
-    let tree = trees.get(grant.ownerId);
-    if (!tree) trees.set(grant.ownerId, tree = await store.mailboxes.list(grant.ownerId));
-    const [owner, grantee] = await Promise.all([accounts.get(grant.ownerId), accounts.get(grant.granteeId)]);
-    return {
-      id: encodeId(grant.id),
-      ownerId: encodeId(grant.ownerId),
-      ownerName: owner?.name ?? null,
-      mailboxId: encodeId(grant.mailboxId),
-      mailboxName: mailboxPath(tree, grant.mailboxId),
-      granteeId: encodeId(grant.granteeId),
-      granteeName: grantee?.name ?? null,
-      granteeType: grantee?.type ?? null,
-      rights: toKeyedList(MAILBOX_RIGHTS.filter((_, bit) => (grant.rights & (1 << bit)) !== 0)),
-    } satisfies WireObject;
-  };
-  const find = async (id: number, wireId: string, caller: Caller) => {
-    requireAdmin(caller);
-    const grant = await store.mailboxes.grant(id);
-    if (!grant) throw new NotFoundError("MailboxGrant", wireId);
-    return grant;
-  };
-  const refused = () =>
-    Promise.reject(
-      new ForbiddenError("MailboxGrant objects are made by sharing a mailbox (Mailbox/set shareWith)"),
-    );
-  return {
-    create: refused,
-    update: refused,
-    get: async (id, wireId, caller) => await toWire(await find(id, wireId, caller), new Map()),
-    list: async (caller) => {
-      requireAdmin(caller);
-      const trees = new Map<number, MailboxRecord[]>();
-      const out: WireObject[] = [];
-      for (const grant of await store.mailboxes.allGrants()) out.push(await toWire(grant, trees));
-      return out;
+  return serverMadeHandler<StoredMailboxGrant, Map<number, MailboxRecord[]>>({
+    name: "MailboxGrant",
+    adminsOnly:
+      "Mailbox grants are managed by administrators; share your own mailboxes with Mailbox/set shareWith",
+    madeBy: "MailboxGrant objects are made by sharing a mailbox (Mailbox/set shareWith)",
+    read: (id) => store.mailboxes.grant(id),
+    all: () => store.mailboxes.allGrants(),
+    memo: () => new Map(),
+    toWire: async (grant, trees) => {
+      let tree = trees.get(grant.ownerId);
+      if (!tree) trees.set(grant.ownerId, tree = await store.mailboxes.list(grant.ownerId));
+      const [owner, grantee] = await Promise.all([
+        accounts.get(grant.ownerId),
+        accounts.get(grant.granteeId),
+      ]);
+      return {
+        id: encodeId(grant.id),
+        ownerId: encodeId(grant.ownerId),
+        ownerName: owner?.name ?? null,
+        mailboxId: encodeId(grant.mailboxId),
+        mailboxName: mailboxPath(tree, grant.mailboxId),
+        granteeId: encodeId(grant.granteeId),
+        granteeName: grantee?.name ?? null,
+        granteeType: grantee?.type ?? null,
+        rights: toKeyedList(MAILBOX_RIGHTS.filter((_, bit) => (grant.rights & (1 << bit)) !== 0)),
+      };
     },
-    delete: async (id, wireId, caller) => {
-      const grant = await find(id, wireId, caller);
-      const wire = await toWire(grant, new Map());
-      await mailboxes.removeGrant(grant, caller === "system" ? 0 : caller.accountId);
-      return wire;
-    },
-  };
+    remove: (grant, caller) => mailboxes.removeGrant(grant, caller === "system" ? 0 : caller.accountId),
+  });
 }
 
 /** "Projects/2026": the mailbox's name under its parents' (a missing parent ends the walk). */
