@@ -3,16 +3,10 @@
  * is created and by the RotateDkimKeys action; administrators read them and delete retired ones
  * (after which `postern dns` no longer lists their record). The private key never leaves the server.
  */
-import { serverSetSchema } from "./mod_internal.ts";
+import { serverSetField } from "./mod_internal.ts";
 import type { ObjectSpec } from "./spec.ts";
 
-const read = (type: string, description: string, column = false) => ({
-  schema: serverSetSchema,
-  type,
-  description,
-  serverSet: true,
-  ...(column ? { column } : {}),
-});
+const read = serverSetField;
 
 /** The DkimKey declaration. */
 export const DKIM_KEY: ObjectSpec = {

@@ -97,3 +97,11 @@ export const utcDateSchema = z.string()
 
 /** A server-set value; the schema only exists so a declaration is uniform. */
 export const serverSetSchema = z.never();
+
+/**
+ * A field of a server-made type (DkimKey, MailboxGrant, QueuedMessage): set by the server, read by
+ * clients; `column` shows it in the CLI's and TUI's tables.
+ */
+export function serverSetField(type: string, description: string, column = false) {
+  return { schema: serverSetSchema, type, description, serverSet: true, ...(column ? { column } : {}) };
+}

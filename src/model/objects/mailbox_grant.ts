@@ -3,16 +3,10 @@
  * sharing), as administrators see and revoke it. Grants are made by the owner (or a holder of
  * mayShare) through Mailbox/set `shareWith`; destroying one is that owner taking the grantee out.
  */
-import { serverSetSchema } from "./mod_internal.ts";
+import { serverSetField } from "./mod_internal.ts";
 import type { ObjectSpec } from "./spec.ts";
 
-const read = (type: string, description: string, column = false) => ({
-  schema: serverSetSchema,
-  type,
-  description,
-  serverSet: true,
-  ...(column ? { column } : {}),
-});
+const read = serverSetField;
 
 /** The MailboxGrant declaration. */
 export const MAILBOX_GRANT: ObjectSpec = {

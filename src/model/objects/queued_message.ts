@@ -4,16 +4,10 @@
  * SMTP submission, vacation replies, bounces); administrators read them, retry or cancel them with
  * the RetryQueuedMessages and CancelQueuedMessages actions, and destroy one to drop it silently.
  */
-import { serverSetSchema } from "./mod_internal.ts";
+import { serverSetField } from "./mod_internal.ts";
 import type { ObjectSpec } from "./spec.ts";
 
-const read = (type: string, description: string, column = false) => ({
-  schema: serverSetSchema,
-  type,
-  description,
-  serverSet: true,
-  ...(column ? { column } : {}),
-});
+const read = serverSetField;
 
 /** A message's state, from its recipients': the first that applies, in this order. */
 export const QUEUED_MESSAGE_STATES = ["deferred", "queued", "failed", "canceled", "delivered"] as const;
