@@ -1,7 +1,13 @@
 import type { DirectoryCaches } from "../cache/mod.ts";
 import { membershipSightChanges, SHARER_GONE } from "./mailbox_sight.ts";
 import { createDefaultMailboxes } from "./default_mailboxes.ts";
-import { passwordWeakness } from "./password_policy.ts";
+import {
+  checkGroups,
+  ensureAddressFree,
+  requireDomain,
+  resolveAliases,
+  storedPassword,
+} from "./account_checks.ts";
 import { forwardTargets } from "./forward_targets.ts";
 import { sendAsGroups } from "./send_as.ts";
 import {
@@ -111,18 +117,19 @@ export class AccountService {
         { property: input.password ? "credentials" : "roles", message: "groups cannot log in" },
       ]);
     }
-    const hash = input.password ? await this.hashPassword(input.password, action) : null;
+    const hash = input.password ? await storedPassword(this.deps, input.password, action) : null;
     const secret = crypto.getRandomValues(new Uint8Array(32));
     const id = await this.write(async () => {
-      const domain = await this.requireDomain(input.domainId, action);
-      await this.ensureAddressFree(input.name, domain, undefined, action);
-      const aliases = await this.resolveAliases(
+      const domain = await requireDomain(this.store, input.domainId, action);
+      await ensureAddressFree(this.store, input.name, domain, undefined, action);
+      const aliases = await resolveAliases(
+        this.store,
         input.aliases ?? [],
         undefined,
         action,
         `${input.name}@${domain.name}`,
       );
-      const groups = await this.checkGroups(input.memberGroupIds ?? [], undefined, action);
+      const groups = await checkGroups(this.store, input.memberGroupIds ?? [], undefined, action);
       const sendAs = sendAsGroups(
         { type: input.type, groups, requested: input.sendAsGroupIds, before: [] },
         action,
@@ -166,21 +173,27 @@ export class AccountService {
         { property: patch.password ? "credentials" : "roles", message: "groups cannot log in" },
       ]);
     }
-    const hash = patch.password ? await this.hashPassword(patch.password, action) : undefined;
+    const hash = patch.password ? await storedPassword(this.deps, patch.password, action) : undefined;
     await this.write(async () => {
       const name = patch.name ?? before.name;
       const domainId = patch.domainId ?? before.domainId;
-      const domain = await this.requireDomain(domainId, action);
+      const domain = await requireDomain(this.store, domainId, action);
       if (patch.name !== undefined || patch.domainId !== undefined) {
-        await this.ensureAddressFree(name, domain, id, action);
+        await ensureAddressFree(this.store, name, domain, id, action);
       }
       const primary = `${name}@${domain.name}`;
-      let aliases = patch.aliases && await this.resolveAliases(patch.aliases, id, action, primary);
+      let aliases = patch.aliases && await resolveAliases(this.store, patch.aliases, id, action, primary);
       // Renaming onto one of the account's own aliases promotes it: the alias row gives way.
       if (!aliases && before.aliases.includes(primary)) {
-        aliases = await this.resolveAliases(before.aliases.filter((a) => a !== primary), id, action, primary);
+        aliases = await resolveAliases(
+          this.store,
+          before.aliases.filter((a) => a !== primary),
+          id,
+          action,
+          primary,
+        );
       }
-      const groups = patch.memberGroupIds && await this.checkGroups(patch.memberGroupIds, id, action);
+      const groups = patch.memberGroupIds && await checkGroups(this.store, patch.memberGroupIds, id, action);
       const sendAs = sendAsGroups({
         type: before.type,
         groups: groups ?? before.memberGroupIds,
@@ -370,85 +383,6 @@ export class AccountService {
     const { result, events } = outcome;
     for (const event of events) this.caches.apply(event);
     return result;
-  }
-
-  private async hashPassword(password: string, action: string): Promise<string> {
-    if (password.startsWith("$argon2id$")) {
-      if (!this.deps.hasher.isUsableHash(password)) {
-        const message =
-          "not a usable $argon2id$v=19$m=…,t=…,p=…$salt$hash string (format or parameters out of range)";
-        throw new InvalidInputError(`${action}: the Argon2id hash is malformed`, [{
-          property: "credentials",
-          message,
-        }]);
-      }
-      return password;
-    }
-    const weakness = passwordWeakness(password, { minLength: this.deps.options.minPasswordLength() });
-    if (weakness) {
-      throw new InvalidInputError(`${action}: ${weakness}`, [{ property: "credentials", message: weakness }]);
-    }
-    return await this.deps.hasher.hash(password);
-  }
-
-  private async requireDomain(domainId: number, action: string) {
-    const domain = await this.store.domains.get(domainId);
-    if (!domain) {
-      throw new InvalidInputError(`${action}: domain ${domainId} does not exist`, [
-        { property: "domainId", message: "no such domain" },
-      ]);
-    }
-    return domain;
-  }
-
-  private async ensureAddressFree(
-    localPart: string,
-    domain: { id: number; name: string },
-    self: number | undefined,
-    action: string,
-  ): Promise<void> {
-    const owner = await this.store.accounts.addressOwner({ localPart, domainId: domain.id });
-    if (owner !== undefined && owner !== self) {
-      throw new ConflictError(`${action}: address "${localPart}@${domain.name}" is taken`);
-    }
-  }
-
-  private async resolveAliases(aliases: string[], self: number | undefined, action: string, primary: string) {
-    const out: { localPart: string; domainId: number }[] = [];
-    const seen = new Set<string>();
-    for (const alias of aliases) {
-      if (seen.has(alias)) continue;
-      seen.add(alias);
-      if (alias === primary) {
-        throw new InvalidInputError(`${action}: alias "${alias}" is the account's primary address`, [
-          { property: "aliases", message: `"${alias}" is already the primary address` },
-        ]);
-      }
-      const at = alias.lastIndexOf("@");
-      const domain = await this.store.domains.getByName(alias.slice(at + 1));
-      if (!domain) {
-        throw new InvalidInputError(`${action}: alias "${alias}" is in no known domain`, [
-          { property: "aliases", message: `domain "${alias.slice(at + 1)}" does not exist` },
-        ]);
-      }
-      const localPart = alias.slice(0, at);
-      await this.ensureAddressFree(localPart, domain, self, action);
-      out.push({ localPart, domainId: domain.id });
-    }
-    return out;
-  }
-
-  private async checkGroups(groupIds: number[], self: number | undefined, action: string) {
-    const unique = [...new Set(groupIds)];
-    for (const groupId of unique) {
-      const group = await this.store.accounts.get(groupId);
-      if (!group || group.type !== "Group" || groupId === self) {
-        throw new InvalidInputError(`${action}: ${groupId} is not a group`, [
-          { property: "memberGroupIds", message: `account ${groupId} is not an existing group` },
-        ]);
-      }
-    }
-    return unique;
   }
 }
 
