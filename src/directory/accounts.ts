@@ -16,7 +16,6 @@ import {
   type AccountSearchResult,
   type Change,
   ConflictError,
-  decodeId,
   encodeId,
   type InvalidationEvent,
   InvalidInputError,
@@ -397,13 +396,4 @@ export function normalizeLogin(login: string): string {
 /** Every key an account can be looked up by at login. */
 export function loginKeys(account: Account): string[] {
   return [account.name, account.primaryAddress, ...account.aliases];
-}
-
-/** Decodes a wire id or throws an InvalidInputError naming the property. */
-export function requireId(wire: string, property: string): number {
-  const id = decodeId(wire);
-  if (id === undefined) {
-    throw new InvalidInputError(`"${wire}" is not a valid id`, [{ property, message: "not a valid id" }]);
-  }
-  return id;
 }

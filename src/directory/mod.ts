@@ -1,7 +1,8 @@
 /** Directory services: accounts, groups, domains, addresses, credentials, settings, management objects. */
 export { AccessKeyService, API_KEY_PREFIX } from "./access_keys.ts";
 export type { AccessKeyType, CreatedAccessKey, SecretHashing } from "./access_keys.ts";
-export { AccountService, changed, loginKeys, normalizeLogin, requireId } from "./accounts.ts";
+export { AccountService, changed, loginKeys, normalizeLogin } from "./accounts.ts";
+export { requireId } from "./wire.ts";
 export type { AccountInput, PasswordHashing, WriteOutcome } from "./accounts.ts";
 export { DomainService } from "./domains.ts";
 export {

@@ -4,9 +4,17 @@
  * wire objects out (lists keyed by index, secrets masked).
  */
 import type { AccessKeyService, AccessKeyType } from "./access_keys.ts";
-import { type AccountInput, type AccountService, requireId } from "./accounts.ts";
+import type { AccountService } from "./accounts.ts";
 import type { DomainService } from "./domains.ts";
 import type { SettingsMap, SettingsService } from "./settings.ts";
+import {
+  type Caller,
+  callerAccount,
+  isAdmin,
+  isSelfOrAdmin,
+  requireAdmin,
+  requireSelfOrAdmin,
+} from "./callers.ts";
 import {
   decodeId,
   domainNameSchema,
@@ -15,11 +23,18 @@ import {
   NotFoundError,
   OBJECT_SPECS,
   type ObjectSpec,
-  type Principal,
   validateObject,
 } from "./deps.ts";
 
-import { accessKeyToWire, accountToWire, domainToWire, masked, type WireObject } from "./wire.ts";
+import {
+  accessKeyToWire,
+  accountInput,
+  accountToWire,
+  domainToWire,
+  masked,
+  requireId,
+  type WireObject,
+} from "./wire.ts";
 import { withoutUnchanged } from "../model/unchanged.ts";
 import {
   type DnsRecord,
@@ -30,9 +45,7 @@ import {
 
 export { accessKeyToWire, accountToWire, domainToWire };
 export type { WireObject };
-
-/** The caller of an object operation; `system` is the local CLI/TUI acting on the database file. */
-export type Caller = Principal | "system";
+export { type Caller, isAdmin };
 
 /** CLI and URL names of object types, e.g. `account/user` → Account variant User. */
 export function resolveObjectType(path: string): { spec: ObjectSpec; variant?: string } {
@@ -381,55 +394,4 @@ function checked(spec: ObjectSpec, input: unknown, mode: "create" | "update", va
     throw new InvalidInputError(`Invalid ${spec.name} (${names}): ${first}`, result.problems);
   }
   return result.value;
-}
-
-function accountInput(value: WireObject, type: "User" | "Group"): AccountInput & { type: "User" | "Group" } {
-  const credentials = value.credentials as { secret: string; revokeAppPasswords?: boolean }[] | undefined;
-  return {
-    type,
-    name: value.name as string,
-    domainId: value.domainId === undefined ? undefined! : requireId(String(value.domainId), "domainId"),
-    description: value.description as string | null | undefined,
-    locale: value.locale as string | null | undefined,
-    aliases: value.aliases as string[] | undefined,
-    password: credentials ? credentials[0]?.secret ?? null : undefined,
-    revokeAppPasswords: credentials?.[0]?.revokeAppPasswords,
-    quotas: value.quotas as AccountInput["quotas"],
-    roles: value.roles as AccountInput["roles"],
-    memberGroupIds: (value.memberGroupIds as string[] | undefined)?.map((g) =>
-      requireId(g, "memberGroupIds")
-    ),
-    sendAsGroupIds: (value.sendAsGroupIds as string[] | undefined)?.map((g) =>
-      requireId(g, "sendAsGroupIds")
-    ),
-    forwardTo: value.forwardTo as string[] | undefined,
-    forwardKeepCopy: value.forwardKeepCopy as boolean | undefined,
-    enabled: value.enabled as boolean | undefined,
-  };
-}
-
-/** Whether the caller is the local system or an administrator. */
-export function isAdmin(caller: Caller): boolean {
-  return caller === "system" || caller.roles.includes("admin");
-}
-
-function isSelfOrAdmin(caller: Caller, accountId: number): boolean {
-  return isAdmin(caller) || (caller as Principal).accountId === accountId;
-}
-
-function requireAdmin(caller: Caller, action: string): void {
-  if (!isAdmin(caller)) throw new ForbiddenError(`Only an administrator can ${action}`);
-}
-
-function requireSelfOrAdmin(caller: Caller, accountId: number, action: string): void {
-  if (!isSelfOrAdmin(caller, accountId)) throw new ForbiddenError(`Only an administrator can ${action}`);
-}
-
-function callerAccount(caller: Caller): number {
-  if (caller === "system") {
-    throw new InvalidInputError("accountId is required when acting on the database directly", [
-      { property: "accountId", message: "required in local mode" },
-    ]);
-  }
-  return caller.accountId;
 }

@@ -4,7 +4,8 @@
  * object comes to be. src/mail/dkim_key_handler.ts and src/mail/mailbox_grants.ts are two.
  */
 import { ForbiddenError, NotFoundError } from "./deps.ts";
-import { type Caller, isAdmin, type ObjectHandler, type WireObject } from "./objects.ts";
+import { type Caller, isAdmin } from "./callers.ts";
+import type { ObjectHandler, WireObject } from "./objects.ts";
 
 /** One server-made type, as `serverMadeHandler` serves it. */
 export interface ServerMadeType<R, M> {

@@ -1,9 +1,12 @@
 /** Management objects in wire form: lists keyed by index, dates in UTC, secrets masked. */
+import type { AccountInput } from "./account_types.ts";
 import {
   type Account,
   type Credential,
+  decodeId,
   type Domain,
   encodeId,
+  InvalidInputError,
   type ObjectSpec,
   toKeyedList,
 } from "./deps.ts";
@@ -82,4 +85,42 @@ export function masked(spec: ObjectSpec, value: WireObject): WireObject {
     out[name] = typeof v === "object" && "secret" in v ? { ...v, secret: MASK } : MASK;
   }
   return out;
+}
+
+/** Decodes a wire id or throws an InvalidInputError naming the property. */
+export function requireId(wire: string, property: string): number {
+  const id = decodeId(wire);
+  if (id === undefined) {
+    throw new InvalidInputError(`"${wire}" is not a valid id`, [{ property, message: "not a valid id" }]);
+  }
+  return id;
+}
+
+/** An account create or update in wire form as the account service takes it (ids decoded). */
+export function accountInput(
+  value: WireObject,
+  type: "User" | "Group",
+): AccountInput & { type: "User" | "Group" } {
+  const credentials = value.credentials as { secret: string; revokeAppPasswords?: boolean }[] | undefined;
+  return {
+    type,
+    name: value.name as string,
+    domainId: value.domainId === undefined ? undefined! : requireId(String(value.domainId), "domainId"),
+    description: value.description as string | null | undefined,
+    locale: value.locale as string | null | undefined,
+    aliases: value.aliases as string[] | undefined,
+    password: credentials ? credentials[0]?.secret ?? null : undefined,
+    revokeAppPasswords: credentials?.[0]?.revokeAppPasswords,
+    quotas: value.quotas as AccountInput["quotas"],
+    roles: value.roles as AccountInput["roles"],
+    memberGroupIds: (value.memberGroupIds as string[] | undefined)?.map((g) =>
+      requireId(g, "memberGroupIds")
+    ),
+    sendAsGroupIds: (value.sendAsGroupIds as string[] | undefined)?.map((g) =>
+      requireId(g, "sendAsGroupIds")
+    ),
+    forwardTo: value.forwardTo as string[] | undefined,
+    forwardKeepCopy: value.forwardKeepCopy as boolean | undefined,
+    enabled: value.enabled as boolean | undefined,
+  };
 }
