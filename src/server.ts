@@ -123,6 +123,8 @@ const MAIL_TYPES: ReadonlySet<string> = new Set(["Mailbox", "Email"]);
 export interface AppOptions {
   accessLog?: boolean;
   hashWorkers?: number;
+  /** Read workers of the store (ServiceOptions.readWorkers); serve() takes config.readWorkers. */
+  readWorkers?: number;
   /** Where warnings about stored settings go (default: the log). */
   warn?: (message: string) => void;
   /** Where the news of a schema upgrade goes (default: the log). */
@@ -169,6 +171,7 @@ export async function openData(
     encryptionKey: key,
     dnsServers: config.dnsServers,
     hashWorkers: options.hashWorkers,
+    readWorkers: options.readWorkers,
     env,
     warn: options.warn,
     mailHost: config.mailHost,
@@ -369,7 +372,9 @@ export async function serve(
   }
   let services: Services;
   try {
-    services = (await openData(config, options)).services;
+    services =
+      (await openData(config, { ...options, readWorkers: options.readWorkers ?? config.readWorkers }))
+        .services;
   } catch (error) {
     listener.close();
     httpsListener?.close();
