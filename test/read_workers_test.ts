@@ -108,9 +108,15 @@ Deno.test("Email/query answers alike on read workers and on the main thread: ids
       assert.deepEqual(answer(onWorkers), answer(onMain), JSON.stringify(args));
       assert.equal(onWorkers.queryState, await emailState(p.main, p.alice), JSON.stringify(args));
     }
-    // Every query of the mix ran on a worker; the main-thread app has none.
-    assert.equal(p.workers.services.store.readWorkers!.jobs - before, queries.length);
+    // Every query of the mix ran on a worker but the mailbox listing (src/store/email_query_snapshot.ts);
+    // the main-thread app has none.
+    assert.equal(p.workers.services.store.readWorkers!.jobs - before, queries.length - 1);
     assert.equal(p.main.services.store.readWorkers, undefined);
+    // And /metrics says so.
+    const metrics = await (await p.workers.fetch("/metrics")).text();
+    assert.match(metrics, /^postern_read_workers 2$/m);
+    assert.match(metrics, /^postern_read_worker_jobs_total [1-9]\d*$/m);
+    assert.match(metrics, /^postern_read_workers_replaced_total 0$/m);
     // Some queries found something, and one found nothing: the comparison was not between empty lists.
     const found = await mailCall(p.workers, "Email/query", queries[1], p.alice);
     assert.ok((found.ids as string[]).length > 3);

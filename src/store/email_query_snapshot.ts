@@ -7,7 +7,7 @@
  */
 import { emailChangePosition } from "./changes.ts";
 import type { Db } from "./db.ts";
-import { runEmailQuery } from "./email_query.ts";
+import { listedMailbox, runEmailQuery } from "./email_query.ts";
 import type { EmailFilter, EmailQuery, EmailQueryResult } from "./email_query_types.ts";
 
 /** The query and the state in one read transaction (a connection of a read worker, never in a transaction). */
@@ -29,11 +29,16 @@ export function mainThreadEmailQuery(db: Db, query: EmailQuery): EmailQueryResul
 }
 
 /**
- * Whether the query needs the main thread: a `header` condition calls a function of the mail service
- * (the MIME parser) that only the main connection has.
+ * Whether the query runs on the main thread rather than a read worker:
+ *
+ * - a `header` condition calls a function of the mail service (the MIME parser) that only the main
+ *   connection has;
+ * - a mailbox listed by date reads only its window from the mailbox's date index (tens of
+ *   microseconds): handing it to a worker and back cost more CPU than it saves, measured with
+ *   scripts/bench/cores.ts (mailbox listing).
  */
-export function needsMainThread(query: EmailQuery): boolean {
+export function staysOnMainThread(query: EmailQuery): boolean {
   const uses = (filter: EmailFilter): boolean =>
     "condition" in filter ? filter.condition.header !== undefined : filter.conditions.some(uses);
-  return query.filter !== null && uses(query.filter);
+  return (query.filter !== null && uses(query.filter)) || listedMailbox(query) !== undefined;
 }

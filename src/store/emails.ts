@@ -3,7 +3,7 @@ import type { Db, Row } from "./db.ts";
 import { chooseThread, mergeThreads } from "./threading.ts";
 import { IMAP_SIZE_OF_BLOB } from "./imap_size.ts";
 import { allWords, type EmailQuery, type EmailQueryResult } from "./email_query.ts";
-import { mainThreadEmailQuery, needsMainThread } from "./email_query_snapshot.ts";
+import { mainThreadEmailQuery, staysOnMainThread } from "./email_query_snapshot.ts";
 import type { ReadPool } from "./read_pool.ts";
 
 /** An email as stored: the properties lists read without opening the message. */
@@ -318,7 +318,7 @@ export function sqliteEmails(db: Db, readers?: ReadPool): EmailRepository {
       return done(out);
     },
     query: (query) =>
-      readers && !needsMainThread(query)
+      readers && !staysOnMainThread(query)
         ? readers.run<EmailQueryResult>("emails.query", query, query.accountId)
         : done(mainThreadEmailQuery(db, query)),
     matching(ids, conditions) {

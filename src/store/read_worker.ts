@@ -7,6 +7,9 @@ import { Db } from "./db.ts";
 import { snapshotEmailQuery } from "./email_query_snapshot.ts";
 import type { EmailQuery } from "./email_query_types.ts";
 
+/** How much of the database file a worker maps (SQLite reads past it as usual). */
+const READ_MMAP_BYTES = 256 * 1024 * 1024;
+
 /** The operations a read worker runs, by name. */
 const OPERATIONS = {
   "emails.query": (db: Db, args: unknown) => snapshotEmailQuery(db, args as EmailQuery),
@@ -51,6 +54,11 @@ scope.onmessage = (event) => {
     if (!db) {
       const raw = new DatabaseSync(path!, { readOnly: true });
       raw.exec("PRAGMA busy_timeout = 5000");
+      // Pages read through a memory map of the file, which every worker shares with the OS's cache,
+      // instead of each worker's own 2 MB page cache: each worker's cache was colder than the main
+      // connection's, and a query cost 15–35% more CPU on a worker than on the main thread; mapped,
+      // 0–7% (1,000 queries of the full-text mix, 4 at a time, on the 10,000-message corpus).
+      raw.exec(`PRAGMA mmap_size = ${READ_MMAP_BYTES}`);
       db = new Db(raw, 5000);
     }
     const run = OPERATIONS[message.operation];
