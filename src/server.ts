@@ -245,6 +245,7 @@ export function createApp(config: Config, services: Services, options: AppOption
         ...(acme?.renewer.samples() ?? []),
         ...services.tlsReports.samples(),
         ...storeGauges(await services.store.activity.counts()),
+        ...readWorkerSamples(services.store.readWorkers),
         ...services.deliveryMetrics.samples(await services.store.queue.stats()),
         {
           name: "postern_login_failures_last_hour",
@@ -328,6 +329,31 @@ function storeGauges(counts: StoreCounts): MetricSample[] {
   return [
     { name: "postern_mailboxes", help: "Mailboxes of every account", type: "gauge", value: counts.mailboxes },
     { name: "postern_emails", help: "Emails of every account", type: "gauge", value: counts.messages },
+  ];
+}
+
+/** The read workers' figures (src/store/read_pool.ts), when the store has them. */
+function readWorkerSamples(stats: Services["store"]["readWorkers"]): MetricSample[] {
+  if (!stats) return [];
+  return [
+    {
+      name: "postern_read_workers",
+      help: "Read worker threads of this process",
+      type: "gauge",
+      value: stats.size,
+    },
+    {
+      name: "postern_read_worker_jobs_total",
+      help: "Queries answered by read workers",
+      type: "counter",
+      value: stats.jobs,
+    },
+    {
+      name: "postern_read_workers_replaced_total",
+      help: "Read workers ended and replaced after they crashed or hung",
+      type: "counter",
+      value: stats.replaced,
+    },
   ];
 }
 
