@@ -274,8 +274,10 @@ export async function coresFigures(
     for (const key of order) {
       const { samples, mainUs: us } = await healthzUnderLoad(group, servers[key], text, settings);
       p99[key].push(quantile(samples, 0.99));
-      if (us !== undefined) mainUs[key].push(us);
-      const main = us === undefined ? "" : ` main thread ${Math.round(us)} µs/request`;
+      // With 2 processes the first one's main thread answers only its share: no per-request figure.
+      const single = SERVERS.find((s) => s.key === key)!.processes === 1;
+      if (us !== undefined && single) mainUs[key].push(us);
+      const main = us === undefined || !single ? "" : ` main thread ${Math.round(us)} µs/request`;
       line.push(`${key} p50 ${ms(quantile(samples, 0.5))} p99 ${ms(quantile(samples, 0.99))}${main}`);
     }
     console.log(`round ${round + 1}: ${line.join("  ")}`);
