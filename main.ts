@@ -60,6 +60,10 @@ function program(chosen: CliStreams): Command {
       "--processes <n>",
       "serving processes sharing the listeners, or auto: one per core up to 8 (env POSTERN_PROCESSES, default 1)",
     )
+    .option(
+      "--read-workers <n>",
+      "threads per process running Email/query on read-only connections, or auto: one per core up to 4 (env POSTERN_READ_WORKERS, default auto; 0: none)",
+    )
     .addOption(new Option("--synchronous <mode>", "SQLite synchronous mode").choices(["NORMAL", "FULL"]))
     .option("--public-url <url>", "external base URL behind a reverse proxy")
     .option("--max-connections <n>", "connections held at once, all clients (default 4096 or what fits)")

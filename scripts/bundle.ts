@@ -14,6 +14,7 @@ import { EMBEDDED_PARSE_WORKER_KEY } from "../src/mail/parse_pool.ts";
 import { EMBEDDED_RSA_SIGN_WORKER_KEY } from "../src/mail/rsa_sign_pool.ts";
 import { EMBEDDED_CHECKPOINT_WORKER_KEY } from "../src/store/checkpointer.ts";
 import { EMBEDDED_INTEGRITY_WORKER_KEY } from "../src/store/startup_check.ts";
+import { EMBEDDED_READ_WORKER_KEY } from "../src/store/read_pool.ts";
 
 const root = new URL("../", import.meta.url);
 /** Each worker entry and the `Symbol.for` key its starter looks for. */
@@ -23,6 +24,7 @@ const workers = [
   { entry: "src/mail/rsa_sign_worker.ts", key: EMBEDDED_RSA_SIGN_WORKER_KEY },
   { entry: "src/store/checkpoint_worker.ts", key: EMBEDDED_CHECKPOINT_WORKER_KEY },
   { entry: "src/store/integrity_worker.ts", key: EMBEDDED_INTEGRITY_WORKER_KEY },
+  { entry: "src/store/read_worker.ts", key: EMBEDDED_READ_WORKER_KEY },
 ];
 
 // A bundle that holds CommonJS packages (libmime, in the parse worker) makes `require` from its own URL,

@@ -123,6 +123,8 @@ const MAIL_TYPES: ReadonlySet<string> = new Set(["Mailbox", "Email"]);
 export interface AppOptions {
   accessLog?: boolean;
   hashWorkers?: number;
+  /** Read workers of the store (ServiceOptions.readWorkers); serve() takes config.readWorkers. */
+  readWorkers?: number;
   /** Where warnings about stored settings go (default: the log). */
   warn?: (message: string) => void;
   /** Where the news of a schema upgrade goes (default: the log). */
@@ -169,6 +171,7 @@ export async function openData(
     encryptionKey: key,
     dnsServers: config.dnsServers,
     hashWorkers: options.hashWorkers,
+    readWorkers: options.readWorkers,
     env,
     warn: options.warn,
     mailHost: config.mailHost,
@@ -242,6 +245,7 @@ export function createApp(config: Config, services: Services, options: AppOption
         ...(acme?.renewer.samples() ?? []),
         ...services.tlsReports.samples(),
         ...storeGauges(await services.store.activity.counts()),
+        ...readWorkerSamples(services.store.readWorkers),
         ...services.deliveryMetrics.samples(await services.store.queue.stats()),
         {
           name: "postern_login_failures_last_hour",
@@ -328,6 +332,31 @@ function storeGauges(counts: StoreCounts): MetricSample[] {
   ];
 }
 
+/** The read workers' figures (src/store/read_pool.ts), when the store has them. */
+function readWorkerSamples(stats: Services["store"]["readWorkers"]): MetricSample[] {
+  if (!stats) return [];
+  return [
+    {
+      name: "postern_read_workers",
+      help: "Read worker threads of this process",
+      type: "gauge",
+      value: stats.size,
+    },
+    {
+      name: "postern_read_worker_jobs_total",
+      help: "Queries answered by read workers",
+      type: "counter",
+      value: stats.jobs,
+    },
+    {
+      name: "postern_read_workers_replaced_total",
+      help: "Read workers ended and replaced after they crashed or hung",
+      type: "counter",
+      value: stats.replaced,
+    },
+  ];
+}
+
 /** An `Authorization: Basic` value for a login typed into a sign-in page. */
 function basicHeader(username: string, password: string): string {
   const bytes = new TextEncoder().encode(`${username}:${password}`);
@@ -369,7 +398,9 @@ export async function serve(
   }
   let services: Services;
   try {
-    services = (await openData(config, options)).services;
+    services =
+      (await openData(config, { ...options, readWorkers: options.readWorkers ?? config.readWorkers }))
+        .services;
   } catch (error) {
     listener.close();
     httpsListener?.close();

@@ -166,6 +166,8 @@ export interface ServiceOptions {
   onMigration?: ConnectionOptions["onMigration"];
   /** Hash workers (default: cores, at most 4). */
   hashWorkers?: number;
+  /** Read workers for Email/query (src/store/read_pool.ts); default none: queries on the main thread. */
+  readWorkers?: number;
   /** The environment read at boot (a SecretKey may name a variable); defaults to none. */
   env?: Readonly<Record<string, string | undefined>>;
   /**
@@ -205,6 +207,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     busyTimeoutMs: options.busyTimeoutMs,
     migrationBackup: options.migrationBackup,
     onMigration: options.onMigration,
+    readWorkers: options.readWorkers,
   });
   const settings = new SettingsService(store, textSealer(options.encryptionKey, SETTINGS_SEAL_CONTEXT));
   // Braces doubled: the message is the log line itself, not a template with placeholders.

@@ -1,7 +1,8 @@
 /**
  * The single-file bundle (scripts/bundle.ts) carries its workers: a server started from dist's bundle
  * hashes the administrator's password (src/auth/hash_worker.ts) and parses a message above the inline
- * bound in src/mail/parse_pool.ts (src/mail/parse_worker.ts), neither of which has a file beside it.
+ * bound in src/mail/parse_pool.ts (src/mail/parse_worker.ts), and queries on its read worker
+ * (src/store/read_worker.ts), none of which has a file beside it.
  */
 import assert from "node:assert/strict";
 import { bundle } from "../scripts/bundle.ts";
@@ -42,6 +43,13 @@ Deno.test("a server run from the bundle imports a message parsed in its embedded
     const email = (got.list as Obj[])[0];
     assert.equal(email.subject, "bundled");
     assert.match(email.preview as string, /^a line of a message/);
+    // Email/query runs on the embedded read worker (src/store/read_worker.ts; serve's default is auto).
+    const [, found] = (await mailRequest(target, [[
+      "Email/query",
+      { accountId: alice.accountId, filter: { text: "bundled" } },
+      "c0",
+    ]], alice.auth)).methodResponses[0];
+    assert.deepEqual(found.ids, [created.id], `${JSON.stringify(found)}\n${server.stderr().slice(-1500)}`);
   } finally {
     await server.stop();
     await Deno.remove(scratch, { recursive: true }).catch(() => undefined);

@@ -32,6 +32,8 @@ export async function startTestApp(
     outboundTransport?: AppOptions["outboundTransport"];
     /** More options of createApp (e.g. one of several serving processes). */
     app?: Pick<AppOptions, "process" | "siblingMetrics">;
+    /** Read workers running Email/query (default none: on the main thread). */
+    readWorkers?: number;
   } = {},
 ): Promise<TestApp> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "postern-test-" });
@@ -44,6 +46,7 @@ export async function startTestApp(
   const { services } = await openData(config, {
     hashWorkers: 2,
     outboundTransport: options.outboundTransport,
+    readWorkers: options.readWorkers,
   });
   const first = await bootstrap(services, { domain: "example.org", adminPassword: ADMIN_PASSWORD });
   const app = createApp(config, services, { accessLog: false, ...options.app });

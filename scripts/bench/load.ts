@@ -10,6 +10,9 @@
  * each request sends the next one (from line `--body-start`, wrapping around at the end), so every
  * request can carry its own token; the result says how many were sent and whether the list wrapped.
  *
+ * `--connection-header "name: value"` (repeatable) sets a header that differs by connection: connection i
+ * sends entry i modulo their number, e.g. the credentials of several users.
+ *
  * `--client fetch` uses Deno's fetch instead of the raw client, to show which one limits the figure.
  */
 import { parseArgs } from "node:util";
@@ -38,6 +41,8 @@ export interface LoadResult {
 interface LoadOptions {
   url: URL;
   headers: Record<string, string>;
+  /** Headers by connection: connection i sends entry i modulo their number (see the module's doc). */
+  connectionHeaders?: [string, string][];
   /** HTTP method; GET when absent. */
   method?: string;
   /** Fixed request body, sent with its Content-Length. */
@@ -138,10 +143,18 @@ function bodyCursor(options: LoadOptions): BodyCursor {
   return cursor;
 }
 
+/** The headers connection `index` sends. */
+function headersOf(options: LoadOptions, index: number): Record<string, string> {
+  const own = options.connectionHeaders;
+  if (!own?.length) return options.headers;
+  const [name, value] = own[index % own.length];
+  return { ...options.headers, [name]: value };
+}
+
 async function rawSender(options: LoadOptions, next: BodyCursor): Promise<Sender> {
-  const build = (body?: Uint8Array) =>
-    httpRequest(options.method ?? "GET", options.url, options.headers, body);
-  const single = build(options.body);
+  const build = (index: number, body?: Uint8Array) =>
+    httpRequest(options.method ?? "GET", options.url, headersOf(options, index), body);
+  const singles = Array.from({ length: options.connections }, (_, i) => build(i, options.body));
   const connections = await Promise.all(
     Array.from({ length: options.connections }, () => RawConnection.open(options.url)),
   );
@@ -149,7 +162,10 @@ async function rawSender(options: LoadOptions, next: BodyCursor): Promise<Sender
     try {
       const which = next();
       // A body list's request is built as it is sent: building tens of thousands ahead took seconds.
-      return (await connections[index].send(which < 0 ? single : build(options.bodies![which]))).status;
+      return (await connections[index].send(
+        which < 0 ? singles[index] : build(index, options.bodies![which]),
+      ))
+        .status;
     } catch (error) {
       connections[index].close();
       connections[index] = await RawConnection.open(options.url);
@@ -162,11 +178,11 @@ async function rawSender(options: LoadOptions, next: BodyCursor): Promise<Sender
 
 function fetchSender(options: LoadOptions, next: BodyCursor): Sender {
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: options.connections, http2: false });
-  const send: Sender = async () => {
+  const send: Sender = async (index) => {
     const which = next();
     const response = await fetch(options.url, {
       method: options.method ?? "GET",
-      headers: options.headers,
+      headers: headersOf(options, index),
       body: which < 0 ? options.body?.slice() : options.bodies![which].slice(),
       client,
     });
@@ -191,6 +207,7 @@ if (import.meta.main) {
     options: {
       url: { type: "string" },
       header: { type: "string", multiple: true, default: [] },
+      "connection-header": { type: "string", multiple: true, default: [] },
       connections: { type: "string", default: "32" },
       "warmup-ms": { type: "string", default: "500" },
       "duration-ms": { type: "string", default: "2000" },
@@ -204,14 +221,16 @@ if (import.meta.main) {
   });
   if (!values.url) throw new Error("load.ts needs --url");
   if (values.client !== "raw" && values.client !== "fetch") throw new Error("--client is raw or fetch");
-  const headers: Record<string, string> = {};
-  for (const h of values.header) {
+  const split = (h: string): [string, string] => {
     const colon = h.indexOf(":");
-    headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
-  }
+    return [h.slice(0, colon).trim().toLowerCase(), h.slice(colon + 1).trim()];
+  };
+  const headers = Object.fromEntries(values.header.map(split));
+  const connectionHeaders = values["connection-header"].map(split);
   const result = await runLoad({
     url: new URL(values.url),
     headers,
+    connectionHeaders,
     method: values.method.toUpperCase(),
     body: values["body-file"] ? await Deno.readFile(values["body-file"]) : undefined,
     bodies: values["body-list"] ? await readBodyList(values["body-list"]) : undefined,

@@ -51,6 +51,12 @@ export interface LoadRequest {
    */
   bodyListFile?: string;
   headers: Record<string, string>;
+  /**
+   * Headers that differ by connection ("name: value", connection i sends entry i modulo their number;
+   * load.ts `--connection-header`): e.g. the credentials of several users, each within its own
+   * per-account limits.
+   */
+  connectionHeaders?: string[];
 }
 
 /**
@@ -87,6 +93,7 @@ export async function throughputRounds(
       "--url",
       `${subject.server.url}${request.path}`,
       ...Object.entries(request.headers).flatMap(([name, value]) => ["--header", `${name}: ${value}`]),
+      ...(request.connectionHeaders ?? []).flatMap((header) => ["--connection-header", header]),
       ...(request.method ? ["--method", request.method] : []),
       ...(request.bodyFile ? ["--body-file", request.bodyFile] : []),
       ...(request.bodyListFile

@@ -4,6 +4,7 @@ import { domainNameSchema } from "../model/objects/mod.ts";
 import { DNS_ENVIRONMENT, resolveDnsServers } from "./dns_config.ts";
 import { ConfigError } from "./errors.ts";
 import { PROCESSES_ENVIRONMENT, resolveProcesses, shareOf } from "./processes_config.ts";
+import { READ_WORKERS_ENVIRONMENT, resolveReadWorkers } from "./read_workers_config.ts";
 import { IMAP_ENVIRONMENT, type ImapConfig, type ImapConfigInput, resolveImapConfig } from "./imap_config.ts";
 import { MAIL_HOST_ENVIRONMENT, type MailHostInput, resolveMailHost } from "./mail_host.ts";
 import { resolveSmtpConfig, SMTP_ENVIRONMENT, type SmtpConfig, type SmtpConfigInput } from "./smtp_config.ts";
@@ -70,6 +71,8 @@ export interface Config {
   processes: number;
   /** Whether listeners are bound with SO_REUSEPORT (more than one process). */
   reusePort: boolean;
+  /** Read workers of each serving process; 0: queries on the main thread (config/read_workers_config.ts). */
+  readWorkers: number;
 }
 
 /**
@@ -122,6 +125,8 @@ export interface ConfigInput extends SmtpConfigInput, MailHostInput, TlsConfigIn
   dnsServer?: string;
   /** A whole number or auto. */
   processes?: string;
+  /** A whole number or auto. */
+  readWorkers?: string;
 }
 
 export { ConfigError };
@@ -163,6 +168,7 @@ export const ENVIRONMENT = {
   ...MAIL_HOST_ENVIRONMENT,
   ...TLS_ENVIRONMENT,
   ...PROCESSES_ENVIRONMENT,
+  ...READ_WORKERS_ENVIRONMENT,
 } as const;
 
 /** Resolves flags and environment into a validated Config. */
@@ -296,6 +302,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     mailHost,
     processes,
     reusePort: processes > 1,
+    readWorkers: resolveReadWorkers(input.readWorkers ?? (env.POSTERN_READ_WORKERS || "auto")),
   };
 }
 

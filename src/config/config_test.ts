@@ -3,6 +3,7 @@ import { type Config, ConfigError, type ConfigInput, ENVIRONMENT, resolveConfig 
 import { IMAP_DEFAULTS, type ImapConfigInput } from "./imap_config.ts";
 import { SMTP_DEFAULTS, type SmtpConfigInput } from "./smtp_config.ts";
 import type { TlsConfigInput } from "./tls_config.ts";
+import { resolveReadWorkers } from "./read_workers_config.ts";
 
 /**
  * Asserts that `value`, given as the flag and (unless empty, which may reasonably mean "unset") as
@@ -67,6 +68,8 @@ Deno.test("with no flags and no environment every setting has its documented def
     // One process unless asked for more (--processes auto: one per core, processes_config_test.ts).
     processes: 1,
     reusePort: false,
+    // One read worker per core, up to 4 (read_workers_config_test.ts).
+    readWorkers: resolveReadWorkers("auto"),
   };
   assert.deepEqual(config, expected);
 });
@@ -116,6 +119,7 @@ Deno.test("every documented environment variable is read", () => {
     POSTERN_IMAP_LOGIN_TIMEOUT: "30",
     POSTERN_IMAP_IDLE_TIMEOUT: "3600",
     POSTERN_PROCESSES: "1",
+    POSTERN_READ_WORKERS: "3",
   });
   assert.deepEqual(config, {
     dataDir: "/srv/postern",
@@ -170,6 +174,7 @@ Deno.test("every documented environment variable is read", () => {
     tls: { httpsListen: { hostname: "0.0.0.0", port: 443 }, acme: undefined },
     processes: 1,
     reusePort: false,
+    readWorkers: 3,
   });
   assert.throws(() => resolveConfig({}, { POSTERN_PUSH_PRIVATE_TARGETS: "yes" }), /allow or deny/);
   const withKey = resolveConfig({}, { POSTERN_ENCRYPTION_KEY: "a".repeat(44) });
@@ -215,6 +220,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     POSTERN_DNS_SERVER: "192.0.2.53",
     POSTERN_MAIL_HOST: "mx.env.example",
     POSTERN_PROCESSES: "1",
+    POSTERN_READ_WORKERS: "3",
   };
   const flags: ConfigInput = {
     data: "/flag/data",
@@ -234,6 +240,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     dnsServer: "127.0.0.1:5353",
     mailHost: "mx.flag.example",
     processes: "auto",
+    readWorkers: "0",
   };
   const config = resolveConfig(flags, env);
   assert.equal(config.dataDir, "/flag/data");
@@ -271,6 +278,7 @@ Deno.test("a flag wins over its environment variable, which wins over the defaul
     dnsServer: ["dnsServers"],
     mailHost: ["mailHost"],
     processes: ["processes", "reusePort"],
+    readWorkers: ["readWorkers"],
   };
   const fromEnv = resolveConfig({}, env);
   for (const flag of Object.keys(affects) as (keyof typeof affects)[]) {

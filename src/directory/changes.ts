@@ -1,3 +1,4 @@
+import { changeState } from "../model/change_state.ts";
 import type { AccountChange, LoggedChange, Store } from "./deps.ts";
 
 /** The change log as the JMAP surface reads it: state strings and changes since a state. */
@@ -6,7 +7,7 @@ export class ChangeService {
 
   /** The current state string of a type in a scope (null: directory-wide). */
   async state(type: string, accountId: number | null): Promise<string> {
-    return String(await this.store.changes.position(type, accountId));
+    return changeState(await this.store.changes.position(type, accountId));
   }
 
   /** The newest change of the log (a cursor for {@link after}). */

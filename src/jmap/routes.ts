@@ -112,7 +112,8 @@ export function jmapRoutes(deps: JmapRouteDeps): Route<RequestContext>[] {
     const known = ctx.principal();
     const principal = known instanceof Promise ? await known : known;
     // Counted per process: the limit keeps one account from holding this event loop (SQLite work runs
-    // on it), which is per process too. With several processes (`postern serve --processes N`) an account
+    // on it) and its read workers (src/store/read_pool.ts, which also takes accounts' queries in turn),
+    // which are per process too. With several processes (`postern serve --processes N`) an account
     // may hold the limit in each, but a client keeping to the session's maxConcurrentRequests is never
     // refused, whichever processes the kernel gives its connections to.
     const running = inFlight.get(principal.accountId) ?? 0;

@@ -34,6 +34,21 @@ export interface ChangeLog {
   ): Promise<LoggedChange[]>;
 }
 
+/** Position of the newest change of a type in a scope (0 when there is none). */
+export function changePosition(db: Db, type: string, accountId: number | null): number {
+  const row = db.get<{ id: number | null }>(
+    "SELECT max(id) AS id FROM changes WHERE type = ? AND account_id IS ?",
+    type,
+    accountId,
+  );
+  return Number(row?.id ?? 0);
+}
+
+/** Position of the newest Email change of an account: its Email state (the directory's ChangeService). */
+export function emailChangePosition(db: Db, accountId: number): number {
+  return changePosition(db, "Email", accountId);
+}
+
 /** Whether two changes differ in their object alone. */
 function alike(a: Change, b: Change): boolean {
   return a.accountId === b.accountId && (a.ownerId ?? null) === (b.ownerId ?? null) && a.type === b.type &&
@@ -105,12 +120,7 @@ export function sqliteChanges(db: Db): ChangeLog {
       );
     },
     position(type, accountId) {
-      const row = db.get<{ id: number | null }>(
-        "SELECT max(id) AS id FROM changes WHERE type = ? AND account_id IS ?",
-        type,
-        accountId,
-      );
-      return Promise.resolve(Number(row?.id ?? 0));
+      return Promise.resolve(changePosition(db, type, accountId));
     },
     since(type, accountId, afterId, options) {
       const rows = options.ownerId === undefined

@@ -248,7 +248,7 @@ export function runEmailQuery(db: Db, query: EmailQuery): EmailQueryResult {
  * in a large mailbox costs about what the first page does, and a threaded view reads only as far as
  * its window's last thread.
  */
-function listedMailbox(query: EmailQuery): number | undefined {
+export function listedMailbox(query: EmailQuery): number | undefined {
   const mailbox = fastMailbox(query);
   const condition = query.filter && "condition" in query.filter ? query.filter.condition : undefined;
   return mailbox !== undefined && Object.keys(condition ?? {}).length === 1 ? mailbox : undefined;

@@ -80,4 +80,9 @@ export interface EmailQueryResult {
   ids: number[];
   position: number;
   total?: number;
+  /**
+   * The position of the account's newest Email change in the snapshot the ids were read from (the
+   * Email state, src/directory/changes.ts), when the query read it (the repository's query does).
+   */
+  state?: number;
 }

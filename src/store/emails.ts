@@ -2,7 +2,9 @@
 import type { Db, Row } from "./db.ts";
 import { chooseThread, mergeThreads } from "./threading.ts";
 import { IMAP_SIZE_OF_BLOB } from "./imap_size.ts";
-import { allWords, type EmailQuery, type EmailQueryResult, runEmailQuery } from "./email_query.ts";
+import { allWords, type EmailQuery, type EmailQueryResult } from "./email_query.ts";
+import { mainThreadEmailQuery, staysOnMainThread } from "./email_query_snapshot.ts";
+import type { ReadPool } from "./read_pool.ts";
 
 /** An email as stored: the properties lists read without opening the message. */
 export interface EmailRecord {
@@ -116,7 +118,10 @@ export interface EmailRepository {
    * (RFC 8621 §5 SearchSnippet marks only those).
    */
   matching(ids: readonly number[], conditions: readonly (readonly string[])[]): Promise<Set<number>>;
-  /** Runs an Email/query (see email_query.ts). */
+  /**
+   * Runs an Email/query (see email_query.ts) with the account's Email state of the same snapshot, on a
+   * read worker when the store has them (email_query_snapshot.ts).
+   */
   query(query: EmailQuery): Promise<EmailQueryResult>;
 }
 
@@ -146,8 +151,8 @@ function toEmail(row: Row): EmailRecord {
   };
 }
 
-/** SQLite implementation of {@link EmailRepository}. */
-export function sqliteEmails(db: Db): EmailRepository {
+/** SQLite implementation of {@link EmailRepository}; queries go to `readers` when given. */
+export function sqliteEmails(db: Db, readers?: ReadPool): EmailRepository {
   const done = <T>(value: T) => Promise.resolve(value);
   return {
     insert(email, now) {
@@ -312,7 +317,10 @@ export function sqliteEmails(db: Db): EmailRepository {
       }
       return done(out);
     },
-    query: (query) => done(runEmailQuery(db, query)),
+    query: (query) =>
+      readers && !staysOnMainThread(query)
+        ? readers.run<EmailQueryResult>("emails.query", query, query.accountId)
+        : done(mainThreadEmailQuery(db, query)),
     matching(ids, conditions) {
       const asked = conditions.filter((words) => words.length > 0);
       if (ids.length === 0 || asked.length === 0) return done(new Set<number>());

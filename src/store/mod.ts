@@ -2,6 +2,7 @@
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { type ConnectionOptions, openConnection } from "./connection.ts";
 import { Db } from "./db.ts";
+import { ReadPool } from "./read_pool.ts";
 import { holdSharedLock } from "./data_lock.ts";
 import { type AccountRepository, sqliteAccounts } from "./accounts.ts";
 import { type AclRepository, sqliteAcl } from "./acl.ts";
@@ -69,6 +70,7 @@ export {
 } from "./backup_files.ts";
 export { storedSchemaVersion } from "./connection.ts";
 export { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
+export { EMBEDDED_READ_WORKER_KEY } from "./read_pool.ts";
 export { EMBEDDED_INTEGRITY_WORKER_KEY, type StartupCheck, startupCheck } from "./startup_check.ts";
 export { type DataLock, lockPathOf, tryExclusiveLock } from "./data_lock.ts";
 export type { IdentityRecord, IdentityRepository } from "./identities.ts";
@@ -143,6 +145,10 @@ export interface Store {
    * headers with the MIME parser, which the store does not have).
    */
   defineFunction(name: string, fn: (...args: never[]) => number | string | null): void;
+  /** The read workers' counts (jobs answered, workers replaced); undefined without workers. */
+  readonly readWorkers:
+    | { readonly size: number; readonly jobs: number; readonly replaced: number }
+    | undefined;
   /** Runs `body` atomically; it must await only store calls. Only calls made inside `body` join it. */
   transaction<T>(body: () => Promise<T> | T): Promise<T>;
   /** Size of the database file in bytes (pages × page size). */
@@ -155,8 +161,17 @@ export interface Store {
   unsafeExec(sql: string): void;
 }
 
+/** Options of a store: its connection's, and its read workers. */
+export interface StoreOptions extends ConnectionOptions {
+  /**
+   * Worker threads that run Email/query on read-only connections of their own (read_pool.ts); 0 or
+   * absent: every query on the main connection. A database only in memory has none.
+   */
+  readWorkers?: number;
+}
+
 /** Opens the store at `path` (":memory:" for tests), migrating it to the current schema. */
-export function openStore(path: string, options: ConnectionOptions = {}): Store {
+export function openStore(path: string, options: StoreOptions = {}): Store {
   let lock = path === ":memory:" ? undefined : holdSharedLock(path);
   let connection;
   try {
@@ -167,6 +182,10 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
   }
   const db = new Db(connection, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
   const invalidations = sqliteInvalidations(db, path);
+  // Started once the schema is current: the workers only read it.
+  const readers = path !== ":memory:" && (options.readWorkers ?? 0) > 0
+    ? new ReadPool(path, { size: options.readWorkers! })
+    : undefined;
   return {
     path,
     domains: sqliteDomains(db),
@@ -184,7 +203,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     activity: sqliteActivity(db),
     loginThrottle: sqliteLoginThrottle(db),
     blobs: sqliteBlobs(db),
-    emails: sqliteEmails(db),
+    emails: sqliteEmails(db, readers),
     imap: sqliteImap(db),
     servers: sqliteServers(db),
     identities: sqliteIdentities(db),
@@ -195,6 +214,9 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
     certificates: sqliteCertificates(db),
     dkimKeys: sqliteDkimKeys(db),
     mtaSts: sqliteMtaSts(db),
+    get readWorkers() {
+      return readers && { size: readers.size, ...readers.stats };
+    },
     transaction: (body) => db.transaction(body),
     defineFunction: (name, fn) => db.raw.function(name, { deterministic: true }, fn as never),
     sizeBytes() {
@@ -203,6 +225,7 @@ export function openStore(path: string, options: ConnectionOptions = {}): Store 
       return Number(count) * Number(size);
     },
     close() {
+      readers?.close();
       // The connection first: closing the signal's descriptor releases this process's locks on -shm.
       db.close();
       invalidations.close();

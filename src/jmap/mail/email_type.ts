@@ -5,6 +5,7 @@
 import type { EmailCondition, EmailFilter, EmailService, EmailSort } from "../../mail/mod.ts";
 import { blobId, isKeyword } from "../../mail/mod.ts";
 import { InvalidInputError } from "../../model/errors.ts";
+import { changeState } from "../../model/change_state.ts";
 import { decodeId, encodeId } from "../../model/ids.ts";
 import { searchWords } from "../../model/search_words.ts";
 import type { MethodContext } from "../engine.ts";
@@ -145,8 +146,10 @@ export function emailType(deps: EmailTypeDeps): DataType {
         calculateTotal: window.calculateTotal || anchored,
       });
       const ids = result.ids.map(encodeId);
-      if (!anchored) return { ids, position: result.position, total: result.total };
-      return anchorWindow(ids, window, limit);
+      // The state read with the ids (src/store/email_query_snapshot.ts), not the one read before.
+      const queryState = result.state === undefined ? undefined : changeState(result.state);
+      if (!anchored) return { ids, position: result.position, total: result.total, queryState };
+      return { ...anchorWindow(ids, window, limit), queryState };
     },
   };
 }

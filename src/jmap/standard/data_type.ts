@@ -36,6 +36,11 @@ export interface QueryOutcome {
   ids: string[];
   position: number;
   total?: number;
+  /**
+   * The state the ids describe, when the type read both in one snapshot; otherwise the method reads
+   * the state before the query (an older state only makes a client re-sync what it already has).
+   */
+  queryState?: string;
 }
 
 /** A data type: its storage behind the standard methods. */

@@ -63,7 +63,7 @@ export async function query(
     : windowIds(await allIds(type, ctx, window), window, limits.maxQueryLimit);
   const result: JmapObject = {
     accountId,
-    queryState,
+    queryState: outcome.queryState ?? queryState,
     canCalculateChanges: true,
     position: outcome.position,
     ids: outcome.ids,
