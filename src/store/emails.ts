@@ -2,6 +2,9 @@
 import type { Db, Row } from "./db.ts";
 import { chooseThread, mergeThreads } from "./threading.ts";
 import { IMAP_SIZE_OF_BLOB } from "./imap_size.ts";
+import { indexInto, rebuilding, type SearchText } from "./search_rebuild.ts";
+
+export type { SearchText };
 import { allWords, type EmailQuery, type EmailQueryResult, runEmailQuery } from "./email_query.ts";
 
 /** An email as stored: the properties lists read without opening the message. */
@@ -48,17 +51,6 @@ export interface NewEmail {
   threadIds: string[];
   /** Its searchable text by field. */
   search: SearchText;
-}
-
-/** The text of a message that search indexes, by field. */
-export interface SearchText {
-  subject: string;
-  from: string;
-  to: string;
-  cc: string;
-  bcc: string;
-  body: string;
-  attachments: string;
 }
 
 /** The four counts of a mailbox (RFC 8621 §2). */
@@ -204,20 +196,9 @@ export function sqliteEmails(db: Db): EmailRepository {
       return done({ id, threadId, newThread, merged: { emailIds: merged, threadIds: choice.merge } });
     },
     index(entries) {
-      for (const { id, search: s } of entries) {
-        db.run(
-          `INSERT INTO email_search (rowid, subject, from_text, to_text, cc_text, bcc_text, body, attachments)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          id,
-          s.subject,
-          s.from,
-          s.to,
-          s.cc,
-          s.bcc,
-          s.body,
-          s.attachments,
-        );
-      }
+      indexInto(db, "email_search", entries);
+      // While the index is rebuilt (store/search_rebuild.ts), the new one gets every new email too.
+      if (rebuilding(db)) indexInto(db, "email_search_next", entries);
       return done(undefined);
     },
     setKeywords(emailId, change) {
