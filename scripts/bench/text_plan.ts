@@ -110,6 +110,12 @@ if (import.meta.main) {
   void WORDS;
   const times = timeKinds(db, { rounds: Number(values.rounds), plans: values.plans });
   console.log("\nkind                  median     p90     max  (CPU ms, in-process, query only)");
+  const all = [...times.values()].flat();
+  console.log(
+    `the whole mix: p50 ${q(all, 0.5).toFixed(2)} p90 ${q(all, 0.9).toFixed(2)} p99 ${
+      q(all, 0.99).toFixed(2)
+    } (load ${Deno.loadavg().map((l) => l.toFixed(1)).join(" ")})`,
+  );
   for (const [kind, list] of times) {
     console.log(
       `${kind.padEnd(20)} ${q(list, 0.5).toFixed(2).padStart(8)} ${q(list, 0.9).toFixed(2).padStart(7)} ${
