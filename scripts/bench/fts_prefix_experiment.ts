@@ -15,7 +15,8 @@ import { generatedMessage, WORDS } from "./email_store.ts";
 const count = Number(Deno.args[0] ?? 100000);
 const dir = Deno.args[1] ?? await Deno.makeTempDir({ prefix: "postern-fts-prefix-" });
 const variants: Record<string, string> = JSON.parse(
-  Deno.env.get("VARIANTS") ?? '{"plain": "", "p3": ", prefix = \u00273\u0027", "p23": ", prefix = \u00272 3\u0027"}',
+  Deno.env.get("VARIANTS") ??
+    '{"plain": "", "p3": ", prefix = \u00273\u0027", "p23": ", prefix = \u00272 3\u0027"}',
 );
 const dbs: Record<string, DatabaseSync> = {};
 const insertCpu: Record<string, number> = Object.fromEntries(Object.keys(variants).map((k) => [k, 0]));
