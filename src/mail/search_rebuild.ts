@@ -7,8 +7,12 @@
  * worker's claim lapses for another to take. The old index serves every query until the new one
  * holds every email; then the store swaps them.
  */
-import type { Store } from "./deps.ts";
+import { getLogger } from "@logtape/logtape";
+import type { SearchText, Store } from "../store/mod.ts";
 import { parseMessage } from "./parse_pool.ts";
+
+const log = getLogger(["postern", "mail", "search"]);
+const NO_TEXT: SearchText = { subject: "", from: "", to: "", cc: "", bcc: "", body: "", attachments: "" };
 
 /** How long a claim holds: far longer than a batch takes. */
 export const REBUILD_LEASE_MS = 60_000;
@@ -34,7 +38,7 @@ export class SearchRebuild {
     }
     const entries = [];
     for (const email of emails) {
-      entries.push({ id: email.id, search: (await parseMessage(email.message)).facts.search });
+      entries.push({ id: email.id, search: await searchTextOf(email) });
     }
     const written = await this.store.searchRebuild.write(entries, {
       doneThrough: emails.at(-1)!.id,
@@ -46,5 +50,21 @@ export class SearchRebuild {
   /** Whether a rebuild is under way. */
   pending(): Promise<boolean> {
     return this.store.searchRebuild.pending();
+  }
+}
+
+/**
+ * The search text of a stored message. It was parsed when it was stored, so a failure now is rare; the
+ * email is then indexed without text (and said in the log) rather than holding the rebuild back forever.
+ */
+async function searchTextOf(email: { id: number; message: Uint8Array }): Promise<SearchText> {
+  try {
+    return (await parseMessage(email.message)).facts.search;
+  } catch (error) {
+    log.warn("Cannot read email {id} for the full-text index; it is indexed without text: {error}", {
+      id: email.id,
+      error: String(error),
+    });
+    return NO_TEXT;
   }
 }

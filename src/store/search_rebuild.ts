@@ -113,7 +113,14 @@ export function sqliteSearchRebuild(db: Db): SearchRebuildRepository {
           progress.doneThrough,
         );
         if (moved.changes === 0) return false;
-        indexInto(db, "email_search_next", entries);
+        // An email deleted since it was read has left both indexes already: it must not come back.
+        const kept = new Set(
+          db.all<{ id: number }>(
+            "SELECT id FROM emails WHERE id IN (SELECT value FROM json_each(?))",
+            JSON.stringify(entries.map((e) => e.id)),
+          ).map((r) => Number(r.id)),
+        );
+        indexInto(db, "email_search_next", entries.filter((e) => kept.has(e.id)));
         return true;
       });
     },
