@@ -430,9 +430,9 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   delivery.replyElsewhere = async (accountId, to, message) =>
     void await outbound.outboundQueue.reply(accountId, to, message);
   // A database with no emails to rebuild the full-text index from (a new one) swaps it at once, so it
-  // never writes each new email into two indexes.
+  // never writes each new email into two indexes; any other waits for the server's claimed job.
   const searchRebuild = new SearchRebuild(store);
-  if (await searchRebuild.pending()) await searchRebuild.runBatch();
+  await store.searchRebuild.finish();
   return {
     store,
     caches,
