@@ -17,7 +17,7 @@ if (!values.data) throw new Error("--data DIR is required");
 const opened = performance.now();
 await withServices(values.data, async (services) => {
   console.log(
-    `opened (migrations and the first batch) in ${((performance.now() - opened) / 1000).toFixed(1)} s`,
+    `opened (migrations) in ${((performance.now() - opened) / 1000).toFixed(1)} s`,
   );
   const started = performance.now();
   const cpu0 = cpuUsage();
