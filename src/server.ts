@@ -503,6 +503,11 @@ export async function serve(
   // Every ten minutes: an upload counts against its account's quota until it is collected, and a
   // collection only looks at the blobs that lost their last link.
   housekeeping(10 * 60 * 1000, "Collecting unused blobs", () => services.blobs.collect());
+  // After a migration that changed the full-text index: a batch of emails into the new one each tick
+  // (claimed in the database; the old index serves until the new one holds every email).
+  housekeeping(500, "Rebuilding the full-text index", async () => {
+    if (await services.searchRebuild.pending()) await services.searchRebuild.runBatch();
+  });
   // Submissions held for a later sendAt go out when their time comes. The timer only wakes the worker:
   // each submission is claimed in the database before it is sent (see mail/submissions.ts), and a tick
   // while the last one still runs (or waits for a busy database) is skipped rather than started beside it.

@@ -62,6 +62,7 @@ import {
   PushSubscriptionService,
   type QueueWorker,
   RsaSignPool,
+  SearchRebuild,
   ShareNotificationService,
   Srs,
   SubmissionService,
@@ -113,6 +114,8 @@ export interface Services {
   mailboxes: MailboxService;
   blobs: BlobService;
   emails: EmailService;
+  /** Fills a new full-text index from the messages after a migration (server.ts wakes it). */
+  searchRebuild: SearchRebuild;
   /** IMAP's view of the mail store: what a selected IMAP mailbox calls (src/mail/imap_mailbox.ts). */
   imapMailboxes: ImapMailboxService;
   identities: IdentityService;
@@ -429,6 +432,10 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   });
   delivery.replyElsewhere = async (accountId, to, message) =>
     void await outbound.outboundQueue.reply(accountId, to, message);
+  // A database with no emails to rebuild the full-text index from (a new one) swaps it at once, so it
+  // never writes each new email into two indexes; any other waits for the server's claimed job.
+  const searchRebuild = new SearchRebuild(store);
+  await store.searchRebuild.finish();
   return {
     store,
     caches,
@@ -457,6 +464,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     mailboxes,
     blobs,
     emails,
+    searchRebuild,
     imapMailboxes: new ImapMailboxService(store, { accounts, mailboxes, emails, blobs }, write),
     identities,
     submissions,

@@ -11,6 +11,7 @@ export { DkimSigner, inlineRsaSign, SIGNED_FIELDS } from "./dkim_signing.ts";
 export { RsaSignPool } from "./rsa_sign_pool.ts";
 export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
 export { EMAIL_LIMITS, EmailService, isKeyword, SNIPPET_LIMITS } from "./emails.ts";
+export { REBUILD_BATCH, type RebuildStep, SearchRebuild } from "./search_rebuild.ts";
 export { ImapMailboxService, MAX_MESSAGES_BATCH } from "./imap_mailbox.ts";
 export type {
   ImapChanges,

@@ -5,6 +5,9 @@ import { IMAP_SIZE_OF_BLOB } from "./imap_size.ts";
 import { allWords, type EmailQuery, type EmailQueryResult } from "./email_query.ts";
 import { mainThreadEmailQuery, staysOnMainThread } from "./email_query_snapshot.ts";
 import type { ReadPool } from "./read_pool.ts";
+import { indexInto, rebuilding, type SearchText } from "./search_rebuild.ts";
+
+export type { SearchText };
 
 /** An email as stored: the properties lists read without opening the message. */
 export interface EmailRecord {
@@ -50,17 +53,6 @@ export interface NewEmail {
   threadIds: string[];
   /** Its searchable text by field. */
   search: SearchText;
-}
-
-/** The text of a message that search indexes, by field. */
-export interface SearchText {
-  subject: string;
-  from: string;
-  to: string;
-  cc: string;
-  bcc: string;
-  body: string;
-  attachments: string;
 }
 
 /** The four counts of a mailbox (RFC 8621 §2). */
@@ -209,20 +201,9 @@ export function sqliteEmails(db: Db, readers?: ReadPool): EmailRepository {
       return done({ id, threadId, newThread, merged: { emailIds: merged, threadIds: choice.merge } });
     },
     index(entries) {
-      for (const { id, search: s } of entries) {
-        db.run(
-          `INSERT INTO email_search (rowid, subject, from_text, to_text, cc_text, bcc_text, body, attachments)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          id,
-          s.subject,
-          s.from,
-          s.to,
-          s.cc,
-          s.bcc,
-          s.body,
-          s.attachments,
-        );
-      }
+      indexInto(db, "email_search", entries);
+      // While the index is rebuilt (store/search_rebuild.ts), the new one gets every new email too.
+      if (rebuilding(db)) indexInto(db, "email_search_next", entries);
       return done(undefined);
     },
     setKeywords(emailId, change) {

@@ -14,6 +14,7 @@ import { type CredentialRepository, sqliteCredentials } from "./credentials.ts";
 import { type DomainRepository, sqliteDomains } from "./domains.ts";
 import { type IdSequences, sqliteIdSequences } from "./id_sequences.ts";
 import { type EmailRepository, sqliteEmails } from "./emails.ts";
+import { type SearchRebuildRepository, sqliteSearchRebuild } from "./search_rebuild.ts";
 import { type ImapRepository, sqliteImap } from "./imap.ts";
 import { type IntegrityChecker, sqliteIntegrity } from "./integrity.ts";
 import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
@@ -37,6 +38,7 @@ export type { ActivityLog, StoreCounts } from "./activity.ts";
 export type { FailureRule, LoginThrottleStore, ThrottleEntry } from "./login_throttle.ts";
 export type { BlobRepository, NewUpload, StoredBlob } from "./blobs.ts";
 export type { AccountChange, ChangeLog } from "./changes.ts";
+export type { RebuildClaim, SearchRebuildRepository } from "./search_rebuild.ts";
 export type { ConnectionOptions, SynchronousMode } from "./connection.ts";
 export type { CredentialRepository } from "./credentials.ts";
 export type { DomainRepository } from "./domains.ts";
@@ -127,6 +129,8 @@ export interface Store {
   readonly loginThrottle: LoginThrottleStore;
   readonly blobs: BlobRepository;
   readonly emails: EmailRepository;
+  /** The rebuild of the full-text index from the messages (store/search_rebuild.ts). */
+  readonly searchRebuild: SearchRebuildRepository;
   /** IMAP's view of mailboxes: UIDs, MODSEQ, the expunge log (migrations/041_imap.ts). */
   readonly imap: ImapRepository;
   readonly servers: ServerRegistry;
@@ -204,6 +208,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     loginThrottle: sqliteLoginThrottle(db),
     blobs: sqliteBlobs(db),
     emails: sqliteEmails(db, readers),
+    searchRebuild: sqliteSearchRebuild(db),
     imap: sqliteImap(db),
     servers: sqliteServers(db),
     identities: sqliteIdentities(db),

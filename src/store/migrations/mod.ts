@@ -42,6 +42,7 @@ import { sql as imapSize } from "./045_imap_size.ts";
 import { sql as emailCopies } from "./046_email_copies.ts";
 import { sql as imapStatementModseq } from "./047_imap_statement_modseq.ts";
 import { sql as loginThrottle } from "./048_login_throttle.ts";
+import { sql as searchPrefix } from "./049_search_prefix.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -85,4 +86,5 @@ export const MIGRATIONS: readonly string[] = [
   emailCopies,
   imapStatementModseq,
   loginThrottle,
+  searchPrefix,
 ];
