@@ -90,6 +90,12 @@ function newEmail(accountId: number, p: Prepared): NewEmail {
     keywords: [...new Set(p.item.keywords.map((k) => k.toLowerCase()))],
     threadIds: facts.threadIds,
     search: facts.search,
+    // Counted with the facts, so the insert need not measure the stored blob (null: no bare LF).
+    imapSize: facts.bareLineFeeds === undefined
+      ? undefined
+      : facts.bareLineFeeds === 0
+      ? null
+      : p.data.length + facts.bareLineFeeds,
   };
 }
 /** What the emails stored in one transaction log, gathered as they are inserted. */

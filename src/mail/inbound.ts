@@ -25,7 +25,7 @@ import {
 import type { NewQueuedMessage } from "../store/mod.ts";
 import type { Forwarding } from "./forwarding.ts";
 import { GroupCommit } from "./group_commit.ts";
-import { type MessageFacts, messageFacts, traceKeepsFacts } from "./message_facts.ts";
+import { bareLineFeeds, type MessageFacts, messageFacts, traceKeepsFacts } from "./message_facts.ts";
 
 /**
  * Why a recipient or a message is refused, for the surface to word in its protocol (see
@@ -183,7 +183,13 @@ export class InboundDelivery {
     const now = Date.now();
     const receivedAt = Math.floor(now / 1000) * 1000;
     // Everything but store calls happens before the transaction (see Store.transaction).
-    const copies: { accountId: number; address: string; data: Uint8Array; inbox: number }[] = [];
+    const copies: {
+      accountId: number;
+      address: string;
+      trace: Uint8Array;
+      data: Uint8Array;
+      inbox: number;
+    }[] = [];
     const queued: NewQueuedMessage[] = [];
     const seen = new Set<number>();
     const encoder = new TextEncoder();
@@ -203,12 +209,15 @@ export class InboundDelivery {
         const mailboxes = await this.store.mailboxes.withRoles(accountId, wanted);
         const inbox = mailboxes.find((m) => m.role === "junk") ?? mailboxes.find((m) => m.role === "inbox");
         if (!inbox) continue;
-        const trace = `Return-Path: <${input.mailFrom}>\r\nDelivered-To: ${recipient.address}\r\n` +
-          input.received(recipient.address);
+        const trace = encoder.encode(
+          `Return-Path: <${input.mailFrom}>\r\nDelivered-To: ${recipient.address}\r\n` +
+            input.received(recipient.address),
+        );
         copies.push({
           accountId,
           address: recipient.address,
-          data: concatBytes(encoder.encode(trace), input.message),
+          trace,
+          data: concatBytes(trace, input.message),
           inbox: inbox.id,
         });
       }
@@ -219,10 +228,10 @@ export class InboundDelivery {
     }
     // Every copy has the facts of the message: the trace fields prepended are none the facts read.
     const facts = input.facts && traceKeepsFacts(input.message) ? input.facts : undefined;
-    const prepared = copies.map((c) => ({
+    const prepared = copies.map(({ trace, ...c }) => ({
       ...c,
       hash: this.deps.blobs.hashOf(c.data),
-      facts: facts ?? messageFacts(c.data),
+      facts: facts ? withTrace(facts, trace) : messageFacts(c.data),
       limit: limits.get(c.accountId),
     }));
     const stored = await this.#commits.submit({ copies: prepared, queued, now, receivedAt });
@@ -374,6 +383,12 @@ const log = getLogger(["postern", "mail", "inbound"]);
 function recipientIs(account: { primaryAddress: string; aliases: string[] }, address: string): boolean {
   const bare = address.toLowerCase().replace(/\+[^@]*@/, "@");
   return [account.primaryAddress, ...account.aliases].some((a) => a.toLowerCase() === bare);
+}
+
+/** The facts of a message as stored behind `trace`: only the bare LFs the trace holds are added. */
+function withTrace(facts: MessageFacts, trace: Uint8Array): MessageFacts {
+  if (facts.bareLineFeeds === undefined) return facts;
+  return { ...facts, bareLineFeeds: facts.bareLineFeeds + bareLineFeeds(trace) };
 }
 
 const LIFECYCLE: Record<Change["kind"], number> = { created: 0, updated: 1, destroyed: 2 };

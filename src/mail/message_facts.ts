@@ -46,6 +46,11 @@ export interface MessageFacts {
   threadIds: string[];
   /** What full-text search looks in. */
   search: SearchText;
+  /**
+   * LFs of the message not preceded by CR, when its octets were at hand (messageFacts): its IMAP
+   * size is its size plus these (each is served as CRLF), counted off the SQL write.
+   */
+  bareLineFeeds?: number;
 }
 
 /** Body text indexed per message at most (characters): enough for any real conversation. */
@@ -72,7 +77,16 @@ export function traceKeepsFacts(message: Uint8Array): boolean {
 
 /** Parses the message and gathers its facts. */
 export function messageFacts(message: Uint8Array): MessageFacts {
-  return factsOf(emailBody(message));
+  return { ...factsOf(emailBody(message)), bareLineFeeds: bareLineFeeds(message) };
+}
+
+/** How many LFs of `bytes` no CR precedes (a first byte LF is one). */
+export function bareLineFeeds(bytes: Uint8Array): number {
+  let bare = 0;
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
+    if (i === 0 || bytes[i - 1] !== 0x0d) bare++;
+  }
+  return bare;
 }
 
 /** The facts of a message already parsed. */
