@@ -71,6 +71,11 @@ export interface InboundMessage {
   junk?: ReadonlySet<string>;
   /** The facts of `message`, if already gathered (by the authentication worker): not parsed again. */
   facts?: MessageFacts;
+  /**
+   * Whether every LF of `message` follows a CR (the MX's data guard refuses any other, smtp/data_guard.ts):
+   * then each copy's IMAP size is known without the insert reading it back.
+   */
+  crlf?: boolean;
 }
 
 /** One recipient account's copy of a message, ready to be written. */
@@ -84,6 +89,8 @@ interface Copy {
   facts: MessageFacts;
   /** The account's quota in bytes, if it has one. */
   limit: number | undefined;
+  /** Its IMAP size when known (see InboundMessage.crlf). */
+  imapSize?: number | null;
 }
 
 /** One delivery's copies, for a batch of {@link GroupCommit}. */
@@ -231,7 +238,9 @@ export class InboundDelivery {
     const prepared = copies.map(({ trace, ...c }) => ({
       ...c,
       hash: this.deps.blobs.hashOf(c.data),
-      facts: facts ? withTrace(facts, trace) : messageFacts(c.data),
+      facts: facts ?? messageFacts(c.data),
+      // Known without reading the copy back when the message has no bare LF: only the trace's count.
+      imapSize: input.crlf ? imapSize(c.data.length, bareLineFeeds(trace)) : undefined,
       limit: limits.get(c.accountId),
     }));
     const stored = await this.#commits.submit({ copies: prepared, queued, now, receivedAt });
@@ -301,6 +310,7 @@ export class InboundDelivery {
             blob,
             data: p.data,
             facts: p.facts,
+            imapSize: p.imapSize,
             receivedAt: job.receivedAt,
           }, log);
           // One counts-only change per mailbox per batch says all Mailbox/changes needs to know.
@@ -385,10 +395,9 @@ function recipientIs(account: { primaryAddress: string; aliases: string[] }, add
   return [account.primaryAddress, ...account.aliases].some((a) => a.toLowerCase() === bare);
 }
 
-/** The facts of a message as stored behind `trace`: only the bare LFs the trace holds are added. */
-function withTrace(facts: MessageFacts, trace: Uint8Array): MessageFacts {
-  if (facts.bareLineFeeds === undefined) return facts;
-  return { ...facts, bareLineFeeds: facts.bareLineFeeds + bareLineFeeds(trace) };
+/** An IMAP size as the emails table keeps it: null when it is the size (no bare LF). */
+function imapSize(size: number, bare: number): number | null {
+  return bare === 0 ? null : size + bare;
 }
 
 const LIFECYCLE: Record<Change["kind"], number> = { created: 0, updated: 1, destroyed: 2 };

@@ -46,11 +46,6 @@ export interface MessageFacts {
   threadIds: string[];
   /** What full-text search looks in. */
   search: SearchText;
-  /**
-   * LFs of the message not preceded by CR, when its octets were at hand (messageFacts): its IMAP
-   * size is its size plus these (each is served as CRLF), counted off the SQL write.
-   */
-  bareLineFeeds?: number;
 }
 
 /** Body text indexed per message at most (characters): enough for any real conversation. */
@@ -77,10 +72,13 @@ export function traceKeepsFacts(message: Uint8Array): boolean {
 
 /** Parses the message and gathers its facts. */
 export function messageFacts(message: Uint8Array): MessageFacts {
-  return { ...factsOf(emailBody(message)), bareLineFeeds: bareLineFeeds(message) };
+  return factsOf(emailBody(message));
 }
 
-/** How many LFs of `bytes` no CR precedes (a first byte LF is one). */
+/**
+ * How many LFs of `bytes` no CR precedes (a first byte LF is one): IMAP serves each as CRLF, so a
+ * message's IMAP size is its size plus these.
+ */
 export function bareLineFeeds(bytes: Uint8Array): number {
   let bare = 0;
   for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
