@@ -19,6 +19,8 @@
  *   deno run -A scripts/bench/mx_inbound.ts [--messages 5000] [--rounds 3] [--sessions 16]
  *     [--profile FILE.cpuprofile]   (a CPU profile of Postern's first round, summarized)
  *     [--skip-baseline]             (Postern alone, to iterate on a profile)
+ *     [--root DIR]                  (run the Postern of another checkout, e.g. an old build to
+ *                                    compare with; invocations alternated by the caller)
  */
 import { parseArgs } from "node:util";
 import { resolveConfig } from "../../src/config/mod.ts";
@@ -130,6 +132,8 @@ export async function inboundFigures(
     profile?: string;
     /** Postern alone (when profiling): no baseline rounds, no ratio. */
     skipBaseline?: boolean;
+    /** The checkout whose Postern is measured (default: this one). */
+    root?: string;
   },
 ): Promise<{ figures: Figure[]; measured?: InboundMeasurements }> {
   const missing = !(await canRunPostfix()) || !(await canRunDovecot())
@@ -149,7 +153,7 @@ export async function inboundFigures(
       ],
     };
   }
-  const { tmp, messages, rounds, sessions, profile, skipBaseline } = options;
+  const { tmp, messages, rounds, sessions, profile, skipBaseline, root } = options;
   // Postfix's and Dovecot's daemons (other users) must reach their directories inside tmp.
   await Deno.chmod(tmp, 0o711);
   const dataDir = `${tmp}/mx-data`;
@@ -179,6 +183,7 @@ export async function inboundFigures(
       ...(dns ? { POSTERN_DNS_SERVER: dns.server } : {}),
     },
     denoFlags: inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [],
+    root,
   });
   const dovecot = await startDovecot(`${tmp}/dovecot`, freePort());
   const postfix = await startPostfix(`${tmp}/postfix`, {
@@ -319,6 +324,8 @@ if (import.meta.main) {
       // Writes a CPU profile of Postern's first round to this file (and prints its summary).
       profile: { type: "string" },
       "skip-baseline": { type: "boolean", default: false },
+      // Another checkout's Postern (an old build), to compare builds in alternated invocations.
+      root: { type: "string" },
     },
   });
   const group = new ProcessGroup();
@@ -331,6 +338,7 @@ if (import.meta.main) {
       sessions: Number(values.sessions),
       profile: values.profile,
       skipBaseline: values["skip-baseline"],
+      root: values.root,
     });
     console.log();
     printSummary(figures);

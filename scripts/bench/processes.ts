@@ -82,6 +82,8 @@ export class ProcessGroup {
       env?: Record<string, string>;
       /** More `deno run` flags, such as `--inspect=127.0.0.1:PORT` for a CPU profile. */
       denoFlags?: string[];
+      /** Another checkout of Postern to run (an old build to compare with), instead of this one. */
+      root?: string;
       /** How long it may take to start (a big database under a loaded machine takes longer). */
       startTimeoutMs?: number;
       /**
@@ -99,7 +101,7 @@ export class ProcessGroup {
       // As `deno task start` runs it: a young generation of 8 MB keeps RSS flat under many connections.
       "--v8-flags=--max-semi-space-size=8",
       ...(options.denoFlags ?? []),
-      repoPath("main.ts"),
+      options.root ? `${options.root.replace(/\/$/, "")}/main.ts` : repoPath("main.ts"),
       "serve",
       "--data",
       options.dataDir,
@@ -116,7 +118,7 @@ export class ProcessGroup {
       name,
       new Deno.Command("/bin/sh", {
         args: ["-c", 'log="$1"; shift; exec "$@" 2>>"$log"', "sh", options.logPath, ...serve],
-        cwd: ROOT,
+        cwd: options.root ?? ROOT,
         env: { NO_COLOR: "1", ...options.env },
         stdin: "null",
         stdout: "null",

@@ -35,6 +35,20 @@ Deno.test("lines logged during a write are joined into the next one, in order, n
   assert.deepEqual(writes, ["one\n", "two\nthree\nfour\n"]);
 });
 
+Deno.test("lines logged in one turn of the event loop go out in one write, in order", async () => {
+  const writes: string[] = [];
+  const stream = new WritableStream<Uint8Array>({
+    write: (chunk) => void writes.push(new TextDecoder().decode(chunk)),
+  });
+  const sink = coalescingSink(stream, line);
+  for (const text of ["a", "b", "c"]) sink(record(text));
+  assert.deepEqual(writes, [], "nothing is written before the turn ends");
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  sink(record("d"));
+  await sink[Symbol.asyncDispose]();
+  assert.deepEqual(writes, ["a\nb\nc\n", "d\n"], "disposal writes what is still pending");
+});
+
 Deno.test("a stream that refuses writes never fails the code that logs", async () => {
   const tried: string[] = [];
   const stream = new WritableStream<Uint8Array>({

@@ -66,6 +66,11 @@ export interface Prepared {
   data: Uint8Array;
   facts: MessageFacts;
   receivedAt: number;
+  /**
+   * The IMAP size when the caller knows it (null: the size itself, no bare LF), so the insert need
+   * not read the stored blob back to measure it (store/emails.ts).
+   */
+  imapSize?: number | null;
 }
 
 /** The row an import stores. */
@@ -90,6 +95,7 @@ function newEmail(accountId: number, p: Prepared): NewEmail {
     keywords: [...new Set(p.item.keywords.map((k) => k.toLowerCase()))],
     threadIds: facts.threadIds,
     search: facts.search,
+    imapSize: p.imapSize,
   };
 }
 /** What the emails stored in one transaction log, gathered as they are inserted. */

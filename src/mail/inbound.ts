@@ -14,11 +14,18 @@ import type { AccountService, DomainService } from "../directory/mod.ts";
 import type { BlobService } from "./blobs.ts";
 import type { LocalDelivery } from "./delivery.ts";
 import { type InsertLog, insertPrepared } from "./email_import.ts";
-import { concatBytes, type DmarcEnforcement, type Domain, type LoggedWrite, type Store } from "./deps.ts";
+import {
+  type Change,
+  concatBytes,
+  type DmarcEnforcement,
+  type Domain,
+  type LoggedWrite,
+  type Store,
+} from "./deps.ts";
 import type { NewQueuedMessage } from "../store/mod.ts";
 import type { Forwarding } from "./forwarding.ts";
 import { GroupCommit } from "./group_commit.ts";
-import { type MessageFacts, messageFacts, traceKeepsFacts } from "./message_facts.ts";
+import { bareLineFeeds, type MessageFacts, messageFacts, traceKeepsFacts } from "./message_facts.ts";
 
 /**
  * Why a recipient or a message is refused, for the surface to word in its protocol (see
@@ -64,6 +71,11 @@ export interface InboundMessage {
   junk?: ReadonlySet<string>;
   /** The facts of `message`, if already gathered (by the authentication worker): not parsed again. */
   facts?: MessageFacts;
+  /**
+   * Whether every LF of `message` follows a CR (the MX's data guard refuses any other, smtp/data_guard.ts):
+   * then each copy's IMAP size is known without the insert reading it back.
+   */
+  crlf?: boolean;
 }
 
 /** One recipient account's copy of a message, ready to be written. */
@@ -77,6 +89,8 @@ interface Copy {
   facts: MessageFacts;
   /** The account's quota in bytes, if it has one. */
   limit: number | undefined;
+  /** Its IMAP size when known (see InboundMessage.crlf). */
+  imapSize?: number | null;
 }
 
 /** One delivery's copies, for a batch of {@link GroupCommit}. */
@@ -176,7 +190,13 @@ export class InboundDelivery {
     const now = Date.now();
     const receivedAt = Math.floor(now / 1000) * 1000;
     // Everything but store calls happens before the transaction (see Store.transaction).
-    const copies: { accountId: number; address: string; data: Uint8Array; inbox: number }[] = [];
+    const copies: {
+      accountId: number;
+      address: string;
+      trace: Uint8Array;
+      data: Uint8Array;
+      inbox: number;
+    }[] = [];
     const queued: NewQueuedMessage[] = [];
     const seen = new Set<number>();
     const encoder = new TextEncoder();
@@ -196,12 +216,15 @@ export class InboundDelivery {
         const mailboxes = await this.store.mailboxes.withRoles(accountId, wanted);
         const inbox = mailboxes.find((m) => m.role === "junk") ?? mailboxes.find((m) => m.role === "inbox");
         if (!inbox) continue;
-        const trace = `Return-Path: <${input.mailFrom}>\r\nDelivered-To: ${recipient.address}\r\n` +
-          input.received(recipient.address);
+        const trace = encoder.encode(
+          `Return-Path: <${input.mailFrom}>\r\nDelivered-To: ${recipient.address}\r\n` +
+            input.received(recipient.address),
+        );
         copies.push({
           accountId,
           address: recipient.address,
-          data: concatBytes(encoder.encode(trace), input.message),
+          trace,
+          data: concatBytes(trace, input.message),
           inbox: inbox.id,
         });
       }
@@ -212,10 +235,12 @@ export class InboundDelivery {
     }
     // Every copy has the facts of the message: the trace fields prepended are none the facts read.
     const facts = input.facts && traceKeepsFacts(input.message) ? input.facts : undefined;
-    const prepared = copies.map((c) => ({
+    const prepared = copies.map(({ trace, ...c }) => ({
       ...c,
       hash: this.deps.blobs.hashOf(c.data),
       facts: facts ?? messageFacts(c.data),
+      // Known without reading the copy back when the message has no bare LF: only the trace's count.
+      imapSize: input.crlf ? imapSize(c.data.length, bareLineFeeds(trace)) : undefined,
       limit: limits.get(c.accountId),
     }));
     const stored = await this.#commits.submit({ copies: prepared, queued, now, receivedAt });
@@ -285,6 +310,7 @@ export class InboundDelivery {
             blob,
             data: p.data,
             facts: p.facts,
+            imapSize: p.imapSize,
             receivedAt: job.receivedAt,
           }, log);
           // One counts-only change per mailbox per batch says all Mailbox/changes needs to know.
@@ -304,7 +330,7 @@ export class InboundDelivery {
         outcomes.push(count);
       }
       await this.store.emails.index(log.searchable);
-      return { result: outcomes, events: [], changes: log.changes };
+      return { result: outcomes, events: [], changes: groupedChanges(log.changes) };
     });
   }
 
@@ -367,6 +393,28 @@ const log = getLogger(["postern", "mail", "inbound"]);
 function recipientIs(account: { primaryAddress: string; aliases: string[] }, address: string): boolean {
   const bare = address.toLowerCase().replace(/\+[^@]*@/, "@");
   return [account.primaryAddress, ...account.aliases].some((a) => a.toLowerCase() === bare);
+}
+
+/** An IMAP size as the emails table keeps it: null when it is the size (no bare LF). */
+function imapSize(size: number, bare: number): number | null {
+  return bare === 0 ? null : size + bare;
+}
+
+const LIFECYCLE: Record<Change["kind"], number> = { created: 0, updated: 1, destroyed: 2 };
+
+/**
+ * A batch's changes with those alike but for their object next to each other, so the change log
+ * writes each run in one statement (store/changes.ts) instead of a row per change: a batch logs
+ * Email created, Thread created, Email created… per message. They commit together, so their order
+ * shows nowhere but for one object, whose changes come created, updated, destroyed: sorting by type,
+ * account and then in that order (a stable sort) keeps it.
+ */
+function groupedChanges(changes: Change[]): Change[] {
+  return changes.sort((a, b) =>
+    a.type !== b.type
+      ? (a.type < b.type ? -1 : 1)
+      : (a.accountId ?? 0) - (b.accountId ?? 0) || LIFECYCLE[a.kind] - LIFECYCLE[b.kind]
+  );
 }
 
 function refused(reason: InboundRefusal, detail: string): RecipientCheck {

@@ -75,6 +75,18 @@ export function messageFacts(message: Uint8Array): MessageFacts {
   return factsOf(emailBody(message));
 }
 
+/**
+ * How many LFs of `bytes` no CR precedes (a first byte LF is one): IMAP serves each as CRLF, so a
+ * message's IMAP size is its size plus these.
+ */
+export function bareLineFeeds(bytes: Uint8Array): number {
+  let bare = 0;
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) {
+    if (i === 0 || bytes[i - 1] !== 0x0d) bare++;
+  }
+  return bare;
+}
+
 /** The facts of a message already parsed. */
 export function factsOf(body: EmailBody): MessageFacts {
   const headers = body.root.headers;

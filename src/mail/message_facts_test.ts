@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { messageFacts, traceKeepsFacts } from "./message_facts.ts";
+import { bareLineFeeds, messageFacts, traceKeepsFacts } from "./message_facts.ts";
 
 const encoder = new TextEncoder();
 const TRACE = "Return-Path: <sender@sender.test>\r\nDelivered-To: bob+tag@example.org\r\n" +
@@ -43,4 +43,22 @@ Deno.test("a message's facts are those of its copy with the trace fields, unless
     );
   }
   assert.equal(kept, messages.length - 2);
+});
+
+Deno.test("bare LFs are counted as IMAP serves them: each LF no CR precedes, a leading one included", async () => {
+  const reference = (bytes: Uint8Array) => {
+    let bare = 0;
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10 && (i === 0 || bytes[i - 1] !== 13)) bare++;
+    return bare;
+  };
+  const messages = [
+    ...crafted.map((text) => encoder.encode(text)),
+    ...await corpus(),
+    encoder.encode("\nSubject: leading LF\n\nbody\r\nmore\n"),
+    encoder.encode("Subject: CR alone\r\r\n\rbody\n\r\n"),
+    new Uint8Array([0x0a, 0x0a, 0x0d, 0x0a, 0x0d, 0x0d, 0x0a, 0x0a]),
+  ];
+  for (const [i, bytes] of messages.entries()) {
+    assert.equal(bareLineFeeds(bytes), reference(bytes), `message ${i}`);
+  }
 });

@@ -219,6 +219,8 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
           message: auth?.message ?? message,
           junk: auth?.junk,
           facts: auth?.facts,
+          // receiveData refused any bare CR or LF (data_guard.ts).
+          crlf: true,
           received: (recipient) =>
             (auth?.header ?? "") + receivedHeader({
               helo: session.hostNameAppearsAs ?? "",

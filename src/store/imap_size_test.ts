@@ -44,7 +44,7 @@ Deno.test("the migration measures messages already stored: IMAP size where bare 
   db.close();
 });
 
-Deno.test("an email inserted with bare LFs gets its IMAP size in the same statement", async () => {
+Deno.test("an email inserted with bare LFs gets its IMAP size in the same statement, measured or given", async () => {
   const dir = await Deno.makeTempDir({ prefix: "postern-imap-size-" });
   try {
     const db = new Db(openConnection(`${dir}/test.db`));
@@ -60,6 +60,7 @@ Deno.test("an email inserted with bare LFs gets its IMAP size in the same statem
         bytes.length,
         bytes,
       ).id;
+      const counted = served(bytes) === bytes.length ? null : served(bytes);
       const { id } = await emails.insert(
         {
           accountId: 1,
@@ -81,8 +82,36 @@ Deno.test("an email inserted with bare LFs gets its IMAP size in the same statem
         } as unknown as Parameters<typeof emails.insert>[0],
         0,
       );
+      // The same message with its IMAP size counted by the caller (as messageFacts does) is stored alike.
+      const given = await emails.insert(
+        {
+          accountId: 1,
+          blobId,
+          size: bytes.length,
+          imapSize: counted,
+          receivedAt: 0,
+          sentAt: null,
+          sentMs: null,
+          subject: "",
+          baseSubject: "",
+          fromSort: "",
+          toSort: "",
+          hasAttachment: false,
+          preview: "",
+          headers: "{}",
+          keywords: [],
+          mailboxIds: [],
+          threadIds: [],
+        } as unknown as Parameters<typeof emails.insert>[0],
+        0,
+      );
       const row = db.get<{ imap_size: number | null }>("SELECT imap_size FROM emails WHERE id = ?", id);
       assert.equal(row?.imap_size ?? bytes.length, served(bytes), `message ${i}`);
+      const other = db.get<{ imap_size: number | null }>(
+        "SELECT imap_size FROM emails WHERE id = ?",
+        given.id,
+      );
+      assert.equal(other?.imap_size, row?.imap_size, `message ${i}, its IMAP size given`);
     }
     db.raw.close();
   } finally {
