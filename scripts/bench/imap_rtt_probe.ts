@@ -20,6 +20,7 @@ import { corpusDir, linkMaildir } from "./imap_corpus.ts";
 import { CpuProfiler, summarize } from "./cpu_profile.ts";
 import { canRunDovecotImap, MAIL_UID, startDovecotImap } from "./dovecot.ts";
 import { certificate, freePort, loadPostern, LOGIN } from "./imap_setup.ts";
+import { idleMemory, processTree } from "./imap_ops.ts";
 import { ImapWire } from "./imap_wire.ts";
 import { repoPath } from "./processes.ts";
 import { median } from "./report.ts";
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     seed: { type: "string", default: "24" },
     profile: { type: "string" },
     "profile-label": { type: "string", default: "SELECT INBOX" },
+    /** Also the memory per IDLE session (PSS growth over this many, INBOX selected), per server. */
+    "idle-sessions": { type: "string", default: "0" },
   },
 });
 if (!(await canRunDovecotImap())) throw new Error("needs root, dovecot-core and dovecot-imapd");
@@ -44,6 +47,8 @@ interface Target {
   name: string;
   imapsPort: number;
   imapPort: number;
+  /** The processes whose memory is the server's. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -68,7 +73,12 @@ try {
     cert: tls.cert,
     key: tls.key,
   });
-  targets.push({ name: "dovecot", ...dovecotPorts, stop: dovecot.stop });
+  targets.push({
+    name: "dovecot",
+    ...dovecotPorts,
+    pids: () => processTree(dovecot.pid),
+    stop: dovecot.stop,
+  });
 
   /** Starts one build on its own copy of the data and waits for its greeting. */
   const startPostern = async (name: string, root: string, flags: string[] = []): Promise<Target> => {
@@ -88,6 +98,8 @@ try {
         POSTERN_IMAP_LISTEN: `127.0.0.1:${ports.imapPort}`,
         POSTERN_TLS_CERT: tls.cert,
         POSTERN_TLS_KEY: tls.key,
+        POSTERN_IMAP_MAX_CONNECTIONS: "4000",
+        POSTERN_IMAP_MAX_CONNECTIONS_PER_ADDRESS: "4000",
       },
       stdin: "null",
       stdout: "null",
@@ -100,7 +112,7 @@ try {
     for (let i = 0; i < 600; i++) {
       try {
         (await ImapWire.open(ports.imapsPort, tls.caCert)).close();
-        return { name, ...ports, stop };
+        return { name, ...ports, pids: () => [child.pid], stop };
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -193,6 +205,22 @@ try {
     console.log(`${probe.label.padEnd(28)} ${cells.join(", ")}; ${ratio}${old}`);
   }
   for (const w of wires.values()) for (const wire of [w.plain, w.tlsGreeted, w.session]) wire.close();
+  const idleSessions = Number(values["idle-sessions"]);
+  if (idleSessions > 0) {
+    for (const w of wires.values()) for (const wire of [w.plain, w.tlsGreeted, w.session]) wire.close();
+    wires.clear();
+    const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+    const cells = [];
+    for (const target of targets) {
+      const base = { caCert: tls.caCert, user: LOGIN, password: PASSWORD, pids: target.pids };
+      const bytes = await idleMemory({ name: target.name, port: target.imapsPort, ...base }, {
+        connections: idleSessions,
+        select: true,
+      });
+      cells.push(`${target.name} ${kb(bytes)}`);
+    }
+    console.log(`memory per IDLE session (${idleSessions}, INBOX selected): ${cells.join(", ")}`);
+  }
   // Dovecot's complaints (an index it cannot write would make every SELECT a rescan).
   const log = await Deno.readTextFile(`${tmp}/dovecot/dovecot.log`).catch(() => "");
   const complaints = log.split("\n").filter((line) => /Error|Warning|Panic/.test(line));
