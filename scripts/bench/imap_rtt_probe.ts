@@ -187,7 +187,10 @@ try {
     if (profiling) {
       console.log(`Profile of postern over "${probe.label}":`);
       const profile = await profiler!.stop();
-      const file = `${Deno.cwd()}/imap-rtt-${probe.label.replace(/\W+/g, "_")}.cpuprofile`;
+      const file = await Deno.makeTempFile({
+        prefix: `imap-rtt-${probe.label.replace(/\W+/g, "_")}-`,
+        suffix: ".cpuprofile",
+      });
       await Deno.writeTextFile(file, JSON.stringify(profile));
       console.log(`${summarize(profile)}\n(written to ${file})`);
     }
