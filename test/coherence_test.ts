@@ -118,3 +118,42 @@ Deno.test("a process that missed pruned invalidations drops all its cache entrie
     await cleanup(p);
   }
 });
+
+Deno.test("an IMAP mailbox's state and an account's mailboxes, remembered until a commit, show another process's writes", async () => {
+  const p = await pair();
+  try {
+    const alice = await p.a.accounts.create({
+      type: "User",
+      name: "alice",
+      domainId: p.domainId,
+      password: PASSWORD,
+    });
+    const inbox = (await p.a.imapMailboxes.resolve(alice.id, "INBOX"))!;
+    const before = (await p.a.store.imap.states([inbox.mailboxId])).get(inbox.mailboxId)!;
+    assert.deepEqual(await p.a.store.imap.states([inbox.mailboxId]), new Map([[inbox.mailboxId, before]]));
+    const mailboxes = (await p.a.store.mailboxes.list(alice.id)).length;
+
+    // The other process appends to INBOX and adds a mailbox.
+    const message = new TextEncoder().encode("From: a@example.org\r\nSubject: hi\r\n\r\nhello\r\n");
+    const { uid } = await p.b.imapMailboxes.append(alice.id, inbox, { message });
+    await p.b.store.mailboxes.insert({
+      accountId: alice.id,
+      parentId: null,
+      name: "Later",
+      role: null,
+      sortOrder: 0,
+    });
+
+    const after = (await p.a.store.imap.states([inbox.mailboxId])).get(inbox.mailboxId)!;
+    assert.equal(after.uidNext, uid + 1);
+    assert.ok(after.highestModseq > before.highestModseq);
+    const list = await p.a.store.mailboxes.list(alice.id);
+    assert.equal(list.length, mailboxes + 1);
+    assert.ok(list.some((m) => m.name === "Later"));
+    // Each caller gets its own copies.
+    list[0].name = "changed by a caller";
+    assert.notEqual((await p.a.store.mailboxes.list(alice.id))[0].name, "changed by a caller");
+  } finally {
+    await cleanup(p);
+  }
+});

@@ -153,6 +153,8 @@ export function registerTestSelect(): void {
 /** IMAP listeners (143 STARTTLS, 993) in process on the test app's services. */
 export async function startImapOnApp(
   t: TestApp,
+  /** Limits other than the configuration's (an idle timeout below its minimum, for a test). */
+  limits: { idleTimeoutSeconds?: number } = {},
 ): Promise<{ imapPort: number; imapsPort: number; certPem: string; close(): Promise<void> }> {
   const files = await selfSignedCertificate(t.dataDir);
   const cert = await Deno.readTextFile(files.cert);
@@ -164,7 +166,12 @@ export async function startImapOnApp(
     POSTERN_TLS_KEY: files.key,
   });
   const source = () => ({ current: () => Promise.resolve({ files: { cert, key }, changed: false }) });
-  const listeners = await startImap(config, t.services, new ImapMetrics(), source);
+  const listeners = await startImap(
+    { ...config, imap: { ...config.imap, ...limits } },
+    t.services,
+    new ImapMetrics(),
+    source,
+  );
   assert.ok(listeners.imap && listeners.imaps, "IMAP listeners did not start");
   return {
     imapPort: listeners.imap.addr.port,

@@ -116,7 +116,16 @@ ${SHARED_SERVICES}`;
  */
 export async function startDovecotImap(
   dir: string,
-  options: { imapsPort: number; user: string; password: string; home: string; cert: string; key: string },
+  options: {
+    imapsPort: number;
+    user: string;
+    password: string;
+    home: string;
+    cert: string;
+    key: string;
+    /** A plain-text listener as well (for a transport comparison); none by default. */
+    imapPort?: number;
+  },
 ): Promise<DovecotImapInstance> {
   await prepare(dir);
   await Deno.writeTextFile(
@@ -147,7 +156,8 @@ userdb {
 }
 service imap-login {
   inet_listener imap {
-    port = 0
+    address = 127.0.0.1
+    port = ${options.imapPort ?? 0}
   }
   inet_listener imaps {
     address = 127.0.0.1

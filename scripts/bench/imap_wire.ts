@@ -24,18 +24,29 @@ export interface Answer {
   lines: string[];
 }
 
-/** One IMAP connection over implicit TLS. */
+/** One IMAP connection over implicit TLS (or plain text, for a transport comparison). */
 export class ImapWire {
   #buffer = new Uint8Array(1 << 16);
   #start = 0;
   #end = 0;
   #tag = 0;
 
-  private constructor(private readonly conn: Deno.TlsConn) {}
+  private constructor(private readonly conn: Deno.Conn) {}
 
   /** Connects to 127.0.0.1:`port` trusting `caCert` and reads the greeting. */
   static async open(port: number, caCert: string): Promise<ImapWire> {
     const conn = await Deno.connectTls({ hostname: "127.0.0.1", port, caCerts: [caCert] });
+    return await ImapWire.#greeted(conn);
+  }
+
+  /** Connects to 127.0.0.1:`port` in plain text (no STARTTLS) and reads the greeting. */
+  static async openPlain(port: number): Promise<ImapWire> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.setNoDelay(true);
+    return await ImapWire.#greeted(conn);
+  }
+
+  static async #greeted(conn: Deno.Conn): Promise<ImapWire> {
     const wire = new ImapWire(conn);
     const greeting = await wire.#response();
     if (!greeting.startsWith("* OK")) throw new Error(`IMAP greeting: ${greeting}`);

@@ -10,12 +10,13 @@
  *    over; after COMPRESS they are the first compressed bytes.
  * 3. bytes out are gathered while the session handles an event and go out as one write when it is
  *    done (outside one, such as IDLE's news, when it yields: a microtask), before STARTTLS or
- *    COMPRESS takes the socket over, before `drained`, past 16 KiB and at close: SELECT's ten
- *    responses and its tagged answer make one TLS record and one system call instead of eleven. Through deflate
- *    (with a sync flush per write) once COMPRESS is on; `drained` lets a long answer wait for the
- *    socket (and the deflate stream) to take more.
+ *    COMPRESS takes the socket over, past 16 KiB and at close: SELECT's ten responses and its
+ *    tagged answer, or a one-message FETCH and its tagged answer, make one TLS record and one
+ *    system call. Through deflate (with a sync flush per write) once COMPRESS is on; `drained` lets
+ *    a long answer wait for the socket (and the deflate stream) to take more.
  * 4. timers: until login, the whole session has `loginTimeoutSeconds` (a slow or silent client
  *    cannot hold a slot); after login, `idleTimeoutSeconds` of silence (RFC 9051 §5.4) logs out.
+ *    Activity records its time; the one idle timer checks it when it fires.
  */
 import type { Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
@@ -57,6 +58,10 @@ export class ImapConnection implements SessionIo {
   #inflate: InflateRaw | undefined;
   #work: Promise<void> = Promise.resolve();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The timer running is the idle timer (not the login deadline). */
+  #idleTimer = false;
+  /** When the client last sent or was sent something, once logged in (ms since the epoch). */
+  #lastActive = 0;
   #closed = false;
   /** Bytes written by the session and not yet given to the socket (step 3). */
   #out: Uint8Array[] = [];
@@ -116,7 +121,8 @@ export class ImapConnection implements SessionIo {
   }
 
   async drained(): Promise<void> {
-    this.#flush();
+    // What is gathered stays under FLUSH_BYTES (write() sends past it): it goes out with the
+    // answer's end, so a short answer (UID FETCH of one message) is still one write, not two.
     for (const stream of [this.#deflate, this.#socket]) {
       if (!stream || this.#closed || !stream.writableNeedDrain) continue;
       await new Promise<void>((resolve) => {
@@ -229,22 +235,43 @@ export class ImapConnection implements SessionIo {
     }
   }
 
-  /** Restarts the session's timer: the login deadline before login, the idle timer after. */
+  /**
+   * Restarts the session's clock: the login deadline before login (armed once, never pushed back),
+   * the idle timer after. Activity only records its time; the one idle timer, when it fires early,
+   * waits the rest (a timer cleared and set per command costs more than the command's own work).
+   */
   #arm(): void {
     const loggedIn = this.session?.state === "authenticated" || this.session?.state === "selected";
-    if (!loggedIn && this.#timer !== undefined) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      const state = this.session.state;
-      if (state === "authenticated" || state === "selected") {
-        this.options.deps.metrics.refused("idleTimeout");
-        this.session.bye("Autologout; idle for too long");
-      } else if (!loggedIn) {
-        this.options.deps.metrics.refused("loginTimeout");
-        this.session.bye("Login timeout");
-        this.close();
-      } else this.#arm();
-    }, loggedIn ? this.options.idleTimeoutMs : this.options.loginTimeoutMs);
+    if (!loggedIn) {
+      if (this.#timer === undefined) this.#setTimer(this.options.loginTimeoutMs, false);
+      return;
+    }
+    this.#lastActive = Date.now();
+    if (!this.#idleTimer) {
+      clearTimeout(this.#timer);
+      this.#setTimer(this.options.idleTimeoutMs, true);
+    }
+  }
+
+  #setTimer(ms: number, idle: boolean): void {
+    this.#idleTimer = idle;
+    this.#timer = setTimeout(() => this.#expired(), ms);
+  }
+
+  #expired(): void {
+    const state = this.session.state;
+    if (this.#closed || state === "logout") return;
+    if (state !== "authenticated" && state !== "selected") {
+      this.options.deps.metrics.refused("loginTimeout");
+      this.session.bye("Login timeout");
+      this.close();
+      return;
+    }
+    if (!this.#idleTimer) this.#lastActive = Date.now();
+    const left = this.#lastActive + this.options.idleTimeoutMs - Date.now();
+    if (left > 0) return this.#setTimer(left, true);
+    this.options.deps.metrics.refused("idleTimeout");
+    this.session.bye("Autologout; idle for too long");
   }
 
   #ended(): void {

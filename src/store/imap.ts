@@ -3,7 +3,8 @@
  * and HIGHESTMODSEQ per mailbox, a UID and a MODSEQ per message in a mailbox, and the expunge log.
  * Reads only: every write that changes them is an email write (emails.ts), and the triggers follow.
  */
-import type { Db } from "./db.ts";
+import { CommitMemo } from "./commit_memo.ts";
+import type { Db, Row } from "./db.ts";
 import {
   arrayRows,
   bodiesIn,
@@ -90,28 +91,32 @@ export interface ImapRepository {
   renewUidValidity(): Promise<void>;
 }
 
-/** SQLite implementation of {@link ImapRepository}. */
-export function sqliteImap(db: Db): ImapRepository {
+/**
+ * SQLite implementation of {@link ImapRepository}. `changeSignal` is the WAL-index change counter
+ * (store/wal_signal.ts): one mailbox's state, read before every command of a session in the selected
+ * state, is remembered until the next commit (commit_memo.ts).
+ */
+export function sqliteImap(db: Db, changeSignal: () => number | undefined = () => undefined): ImapRepository {
   const done = <T>(value: T) => Promise.resolve(value);
+  const stateMemo = new CommitMemo<number, ImapMailboxState | undefined>(db, changeSignal);
+  const stateOf = (mailboxId: number) => {
+    const row = db.get(`${STATE_SELECT} WHERE i.mailbox_id = ?`, mailboxId);
+    return row ? Object.freeze(toState(row)) : undefined;
+  };
   return {
     states(mailboxIds) {
       const out = new Map<number, ImapMailboxState>();
+      if (mailboxIds.length === 1) {
+        const state = stateMemo.get(mailboxIds[0], () => stateOf(mailboxIds[0]));
+        if (state) out.set(state.mailboxId, state);
+        return done(out);
+      }
       if (mailboxIds.length === 0) return done(out);
       const rows = db.all(
-        `SELECT i.*, m.account_id FROM imap_mailboxes i JOIN mailboxes m ON m.id = i.mailbox_id
-         WHERE i.mailbox_id IN (SELECT value FROM json_each(?))`,
+        `${STATE_SELECT} WHERE i.mailbox_id IN (SELECT value FROM json_each(?))`,
         JSON.stringify(mailboxIds),
       );
-      for (const row of rows) {
-        out.set(Number(row.mailbox_id), {
-          mailboxId: Number(row.mailbox_id),
-          accountId: Number(row.account_id),
-          uidValidity: Number(row.uid_validity),
-          uidNext: Number(row.uid_next),
-          highestModseq: Number(row.highest_modseq),
-          purgedModseq: Number(row.purged_modseq),
-        });
-      }
+      for (const row of rows) out.set(Number(row.mailbox_id), toState(row));
       return done(out);
     },
     viewRead(mailboxId, since) {
@@ -269,4 +274,17 @@ export function renewUidValidity(
       last_uid_validity, IFNULL((SELECT max(uid_validity) FROM imap_mailboxes), 0)
     );
   `);
+}
+
+const STATE_SELECT = "SELECT i.*, m.account_id FROM imap_mailboxes i JOIN mailboxes m ON m.id = i.mailbox_id";
+
+function toState(row: Row): ImapMailboxState {
+  return {
+    mailboxId: Number(row.mailbox_id),
+    accountId: Number(row.account_id),
+    uidValidity: Number(row.uid_validity),
+    uidNext: Number(row.uid_next),
+    highestModseq: Number(row.highest_modseq),
+    purgedModseq: Number(row.purged_modseq),
+  };
 }

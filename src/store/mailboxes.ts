@@ -1,4 +1,5 @@
 import type { MailboxGrant, MailboxRecord, StoredMailboxGrant } from "../model/mail.ts";
+import { CommitMemo } from "./commit_memo.ts";
 import type { Db, Row } from "./db.ts";
 
 type NewMailbox = Omit<MailboxRecord, "id" | "createdAt" | "updatedAt">;
@@ -51,11 +52,22 @@ function toGrant(r: Row): StoredMailboxGrant {
 }
 
 /** SQLite implementation of {@link MailboxRepository}. */
-export function sqliteMailboxes(db: Db): MailboxRepository {
+export function sqliteMailboxes(
+  db: Db,
+  changeSignal: () => number | undefined = () => undefined,
+): MailboxRepository {
   const done = <T>(value: T) => Promise.resolve(value);
+  // An account's mailboxes, read again only after a commit (commit_memo.ts): an IMAP SELECT names its
+  // mailbox from them. Each caller gets its own copies.
+  const lists = new CommitMemo<number, readonly MailboxRecord[]>(db, changeSignal);
   return {
     list: (accountId) =>
-      done(db.all("SELECT * FROM mailboxes WHERE account_id = ? ORDER BY id", accountId).map(toMailbox)),
+      done(
+        lists.get(
+          accountId,
+          () => db.all("SELECT * FROM mailboxes WHERE account_id = ? ORDER BY id", accountId).map(toMailbox),
+        ).map((m) => ({ ...m })),
+      ),
     withRoles(accountId, roles) {
       const rows = roles.flatMap((role) => {
         const row = db.get("SELECT * FROM mailboxes WHERE account_id = ? AND role = ?", accountId, role);

@@ -33,6 +33,7 @@ export function answeredFromView(plan: FetchPlan): boolean {
 /**
  * Writes the FETCH responses of `uids` (ascending, all known to the client) from the mailbox's
  * view; returns how many were expunged meanwhile. `changedSince` keeps those with a higher MODSEQ.
+ * Both views are sought, not walked, to each UID: `UID FETCH <last>` costs no pass over the mailbox.
  */
 export async function fetchFromView(
   session: ImapSession,
@@ -53,8 +54,8 @@ export async function fetchFromView(
   let v = 0; // walks the shared view
   try {
     for (const uid of uids) {
-      while (k < known.length && known[k] < uid) k++;
-      while (v < view.uids.length && view.uids[v] < uid) v++;
+      k = seekAtLeast(known, k, uid);
+      v = seekAtLeast(view.uids, v, uid);
       if (known[k] !== uid) continue;
       if (view.uids[v] !== uid) {
         expunged++;
@@ -92,4 +93,29 @@ export async function fetchFromView(
     await out.flush();
   }
   return expunged;
+}
+
+/**
+ * The first index at or after `from` of ascending `values` whose value is at least `target`
+ * (`values.length` when none): galloping, so the next of consecutive UIDs costs a look or two, as a
+ * walk would, and the last UID of 100,000 about 34 instead of a walk over all of them.
+ */
+export function seekAtLeast(values: readonly number[], from: number, target: number): number {
+  if (from >= values.length || values[from] >= target) return from;
+  // values[low] < target; values[high] >= target, or high is the end.
+  let low = from;
+  let step = 1;
+  let high = from + 1;
+  while (high < values.length && values[high] < target) {
+    low = high;
+    step *= 2;
+    high = low + step;
+  }
+  if (high > values.length) high = values.length;
+  while (low + 1 < high) {
+    const middle = (low + high) >>> 1;
+    if (values[middle] < target) low = middle;
+    else high = middle;
+  }
+  return high;
 }
