@@ -5,7 +5,9 @@
  * line per request, an MX storing hundreds of messages a second) writes are a few dozen a second
  * rather than one per line: each was an asynchronous write to stderr costing as much server time as
  * the rest of a token grant's logging. A warning or an error goes out at once, with every line
- * before it, and so does a batch past 64 KiB. Nothing is dropped, unlike LogTape's non-blocking
+ * before it, and so does a batch past 64 KiB. A batch goes out in writes of whole lines of at most
+ * 4 KiB (PIPE_BUF): the processes of `serve --processes N` share stderr, and a larger write to a
+ * pipe may be interleaved with another process's. Nothing is dropped, unlike LogTape's non-blocking
  * mode, which drops the oldest lines once its buffer is full; order is kept; disposal (at shutdown)
  * writes what waits.
  */
@@ -15,6 +17,24 @@ import type { LogRecord, Sink, TextFormatter } from "@logtape/logtape";
 export const LOG_FLUSH_DELAY_MS = 25;
 /** Waiting text that is written at once. */
 const MAX_WAITING_CHARS = 64 * 1024;
+/** The largest write a pipe takes whole, never interleaved with another writer's (Linux PIPE_BUF). */
+export const ATOMIC_WRITE_BYTES = 4096;
+
+/** `bytes` (whole lines) cut after a newline into pieces of at most ATOMIC_WRITE_BYTES, where lines allow. */
+export function atomicPieces(bytes: Uint8Array): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  let start = 0;
+  while (bytes.length - start > ATOMIC_WRITE_BYTES) {
+    let end = bytes.lastIndexOf(10, start + ATOMIC_WRITE_BYTES - 1);
+    // A line longer than a piece goes alone (as large as it is).
+    if (end < start) end = bytes.indexOf(10, start + ATOMIC_WRITE_BYTES);
+    if (end < 0) break;
+    pieces.push(bytes.subarray(start, end + 1));
+    start = end + 1;
+  }
+  if (start < bytes.length) pieces.push(bytes.subarray(start));
+  return pieces;
+}
 
 /** A sink writing `formatter`'s lines to `stream` (left open at disposal, as stderr must be). */
 export function coalescingSink(
@@ -39,8 +59,11 @@ export function coalescingSink(
     pending = [];
     pendingChars = 0;
     urgent = false;
+    const bytes = encoder.encode(text);
     writing = writer.ready
-      .then(() => writer.write(encoder.encode(text)))
+      .then(async () => {
+        for (const piece of atomicPieces(bytes)) await writer.write(piece);
+      })
       // A log that cannot be written (stderr closed) must not fail what logged it.
       .catch(() => undefined)
       .then(() => {
