@@ -13,6 +13,8 @@
  */
 import type { LogRecord, Sink, TextFormatter } from "@logtape/logtape";
 
+/** LogTape's mark of a sink that formats a record when it receives it (markSinkAsImmediate). */
+const IMMEDIATE_SINK = Symbol.for("LogTape.sinkSnapshotPolicy.immediate");
 /** How long an info or debug line may wait for others by default. */
 export const LOG_FLUSH_DELAY_MS = 25;
 /** Waiting text that is written at once. */
@@ -86,6 +88,9 @@ export function coalescingSink(
     if (urgent) write();
     else wait();
   };
+  // It formats each record at once, so LogTape need not copy a record's properties first for a later
+  // format (its snapshot for sinks it does not know to be immediate, as it marks its own stream sink).
+  Object.defineProperty(sink, IMMEDIATE_SINK, { value: true });
   return Object.assign(sink, {
     async [Symbol.asyncDispose]() {
       urgent = true;
