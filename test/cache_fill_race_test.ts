@@ -5,10 +5,11 @@
  * invalidation (as its next request would), and only then does B's fill finish. The stale answer must
  * not be cached: each case checks what B answers next. Covered: the account by id (disabled), the
  * login (created after a negative answer), the verified Authorization header (password changed),
- * OAuth token families (revoked), opened tokens (the account renamed, so the key material moved)
- * and OAuth clients (deleted).
+ * OAuth token families (revoked), opened tokens (the account renamed, so the key material moved),
+ * OAuth clients (deleted) and a client secret verified with a client read before its secret changed.
  */
 import assert from "node:assert/strict";
+import { keyedHasher } from "../src/auth/keyed_hash.ts";
 import { encodeId } from "../src/model/ids.ts";
 import { AuthError } from "../src/model/errors.ts";
 import { basic, PASSWORD } from "./helpers.ts";
@@ -131,4 +132,29 @@ Deno.test("an OAuth client read before it was deleted elsewhere is not cached af
     hold.release();
     assert.equal((await filling)?.clientId, "race-client");
     assert.equal(await p.b.oauth.clients.byId(clientB.id), undefined);
+  }));
+
+Deno.test("a client secret verified with a client read before its secret was replaced elsewhere is not remembered", () =>
+  withPair(async (p) => {
+    const [clientA, clientB] = await pairClient(p, "confidential", "race-secret");
+    const oldSecret = "the old secret of race-secret, long enough";
+    const newSecret = "the new secret of race-secret, long enough";
+    const key = Uint8Array.fromBase64(await p.a.keyedSecrets.key());
+    const hash = await keyedHasher(key);
+    await p.a.keyedSecrets.setHash("client", clientA.id, hash(oldSecret));
+    await p.b.sync();
+    const authenticate = (secret: string) =>
+      p.b.oauth.authenticateClient({ basic: { clientId: "race-secret", secret } });
+    assert.equal((await authenticate(oldSecret)).id, clientB.id);
+
+    p.b.oauth.clients.forget(clientB.id);
+    const hold = holdAfterRead(p.b.store.oauth, "clientByClientId");
+    const filling = authenticate(oldSecret);
+    await hold.read;
+    await p.a.keyedSecrets.setHash("client", clientA.id, hash(newSecret));
+    await p.b.sync();
+    hold.release();
+    assert.equal((await filling).id, clientB.id, "the request under way read the old secret's client");
+    await assert.rejects(authenticate(oldSecret), { code: "invalid_client" });
+    assert.equal((await authenticate(newSecret)).id, clientB.id);
   }));

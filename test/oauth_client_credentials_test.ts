@@ -14,8 +14,9 @@ import {
   postForm,
   withProvider,
 } from "./oauth_security_helpers.ts";
-import type { TestApp } from "./helpers.ts";
+import { basic, type TestApp } from "./helpers.ts";
 import { InvalidInputError } from "../src/model/errors.ts";
+import { encodeId } from "../src/model/ids.ts";
 
 const SCOPES = ["urn:postern:admin", "urn:ietf:params:jmap:mail"];
 
@@ -149,4 +150,36 @@ Deno.test("client_credentials tokens share one family per client and scope set; 
     const after = await families();
     assert.equal(after.length, 2);
     assert.ok(!after.some((f) => f.id === shared.id), "the revoked family is gone and not reused");
+  }));
+
+Deno.test("a client's secret keeps being checked: a wrong one after right ones is 401 invalid_client, and a deleted client's is refused at once", () =>
+  withProvider(async ({ t }) => {
+    const alice = await createUser(t, "alice", { roles: { "0": "admin" } });
+    const client = await machineClient(t, alice.id);
+    const viaBasic = (secret: string) =>
+      postForm(t, "/auth/token", { grant_type: "client_credentials" }, {
+        authorization: basic(client.clientId, secret),
+      });
+    for (let i = 0; i < 2; i++) assert.equal((await viaBasic(client.secret!)).status, 200);
+    // RFC 6749 §5.2: a failed client authentication with Basic is 401 with a Basic challenge.
+    for (const wrong of ["wrong secret", client.secret!.slice(0, -1), `${client.secret}x`]) {
+      const refused = await viaBasic(wrong);
+      assert.equal(refused.status, 401, wrong);
+      assert.equal(refused.body.error, "invalid_client");
+      assert.match(refused.headers.get("www-authenticate") ?? "", /^Basic /);
+    }
+    const inForm = await postForm(t, "/auth/token", {
+      grant_type: "client_credentials",
+      client_id: client.clientId,
+      client_secret: "wrong secret",
+    });
+    assert.equal(inForm.status, 401);
+    assert.equal(inForm.body.error, "invalid_client");
+    assert.equal((await viaBasic(client.secret!)).status, 200);
+
+    const id = (await t.services.oauth.clients.byClientId(client.clientId))!.id;
+    await t.services.objects.delete("oauth-client", encodeId(id), "system");
+    const deleted = await viaBasic(client.secret!);
+    assert.equal(deleted.status, 401);
+    assert.equal(deleted.body.error, "invalid_client");
   }));

@@ -71,3 +71,33 @@ Deno.test("a password changed in one process stops the other's refreshes of that
     await cleanup(p);
   }
 });
+
+Deno.test("a client_credentials family revoked in one process is not reused by the other, which held it as live", async () => {
+  const p = await pair();
+  try {
+    const [clientA, clientB] = await pairClient(p, "confidential");
+    const machineToken = (services: Services, client: OAuthClient) =>
+      services.oauth.tokens.issue({
+        client,
+        accountId: p.accountId,
+        grantType: "client_credentials",
+        scopes: ["urn:ietf:params:jmap:mail"],
+        authTime: Date.now(),
+        issuer: "http://127.0.0.1",
+        withRefresh: false,
+      });
+    const first = (await machineToken(p.b, clientB)).grant;
+    const { tokens, grant } = await machineToken(p.b, clientB);
+    assert.equal(grant.id, first.id, "one family per client and scope set");
+    assert.ok(await p.b.oauth.tokens.verifyAccess(tokens.access_token));
+
+    await p.a.oauth.tokens.revoke(clientA, tokens.access_token);
+    await p.b.sync();
+    assert.equal(await p.b.oauth.tokens.verifyAccess(tokens.access_token), undefined, "revoked at once");
+    const next = (await machineToken(p.b, clientB)).grant;
+    assert.notEqual(next.id, first.id, "the revoked family is not handed out again");
+    assert.ok(await p.b.store.oauth.grant(next.id));
+  } finally {
+    await cleanup(p);
+  }
+});

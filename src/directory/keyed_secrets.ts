@@ -63,6 +63,9 @@ export class KeyedSecrets {
         throw new InvalidInputError(`No confidential OAuth client ${id} to set a secret hash on`);
       }
       await this.store.oauth.updateClient(id, { ...client, secretHash: hash });
+      // A new secret for the client: every process drops the client it holds (and the secret it
+      // verified) before its next request, as for any other change of the client.
+      await this.store.invalidations.append([{ kind: "oauthClient", clientId: id }]);
     });
   }
 }

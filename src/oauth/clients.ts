@@ -20,6 +20,7 @@ import {
   toKeyedList,
 } from "./deps.ts";
 import { ADMIN_SCOPE, clientNameKey } from "./client_rules.ts";
+import { blake3Hash } from "./blake3.ts";
 import { toBase64Url } from "./token_codec.ts";
 
 /** A client as the provider needs it, by row id or client_id. */
@@ -40,6 +41,15 @@ export class ClientService implements ClientLookup {
    * client changed or deleted meanwhile is not remembered as it was (see src/cache/bounded_cache.ts).
    */
   #epoch = 0;
+  /**
+   * The secret each confidential client last authenticated with, as a BLAKE3 digest under a key of
+   * this process (never the secret itself), and the stored keyed hash it matched. A confidential
+   * client sends the same secret on every token request: checking it again costs a keyed hash
+   * (HMAC-SHA256 through WebAssembly, 8× the digest's time). An entry counts only while the client's
+   * stored hash is the one it matched, and goes with the client's invalidation (forget).
+   */
+  readonly #verified = new Map<number, { secretHash: string; digest: Uint8Array }>();
+  readonly #digestInput = new Uint8Array(DIGEST_KEY_BYTES + 4 * MAX_CACHED_SECRET);
 
   constructor(
     private readonly store: Store,
@@ -47,7 +57,14 @@ export class ClientService implements ClientLookup {
     private readonly keyedHash: (secret: string) => string,
     /** Records a write's invalidation (appended to the log and applied here). */
     private readonly invalidate: (event: InvalidationEvent) => Promise<void>,
-  ) {}
+  ) {
+    crypto.getRandomValues(this.#digestInput.subarray(0, DIGEST_KEY_BYTES));
+  }
+
+  /** The invalidation epoch: taken before a client is looked up, for `secretMatches`. */
+  epoch(): number {
+    return this.#epoch;
+  }
 
   /** Drops a cached client (another process changed it). */
   forget(id?: number): void {
@@ -55,8 +72,10 @@ export class ClientService implements ClientLookup {
     if (id === undefined) {
       this.#byId.clear();
       this.#idByClientId.clear();
+      this.#verified.clear();
     } else {
       this.#byId.delete(id);
+      this.#verified.delete(id);
       for (const [clientId, rowId] of this.#idByClientId) {
         if (rowId === id) this.#idByClientId.delete(clientId);
       }
@@ -86,15 +105,35 @@ export class ClientService implements ClientLookup {
     return client;
   }
 
-  /** Whether `secret` is the client's secret (constant time in the secret). */
-  secretMatches(client: OAuthClient, secret: string): boolean {
-    if (!client.secretHash) return false;
+  /**
+   * Whether `secret` is the client's secret (constant time in the secret). A secret that matched is
+   * remembered (see #verified) unless the client was forgotten since `since`, an {@link epoch} taken
+   * before `client` was looked up: a client deleted or changed meanwhile is not vouched for by it.
+   */
+  secretMatches(client: OAuthClient, secret: string, since?: number): boolean {
+    const stored = client.secretHash;
+    if (!stored) return false;
+    const digest = this.secretDigest(secret);
+    const known = this.#verified.get(client.id);
+    if (digest && known && known.secretHash === stored && sameBytes(known.digest, digest)) return true;
     // Both sides are hex digests of equal length: compare every character, without an early exit.
     const given = this.keyedHash(secret);
-    const stored = client.secretHash;
     let diff = given.length ^ stored.length;
     for (let i = 0; i < stored.length; i++) diff |= given.charCodeAt(i) ^ stored.charCodeAt(i);
-    return diff === 0;
+    if (diff !== 0) return false;
+    if (digest && since === this.#epoch) {
+      if (this.#verified.size >= 10_000) this.#verified.clear();
+      this.#verified.set(client.id, { secretHash: stored, digest });
+    }
+    return true;
+  }
+
+  /** BLAKE3 of this process's random key and the secret; undefined for a secret too long to keep. */
+  private secretDigest(secret: string): Uint8Array | undefined {
+    if (secret.length > MAX_CACHED_SECRET) return undefined;
+    const input = this.#digestInput;
+    const { written } = utf8.encodeInto(secret, input.subarray(DIGEST_KEY_BYTES));
+    return blake3Hash(input.subarray(0, DIGEST_KEY_BYTES + written));
   }
 
   /** Creates a client; a confidential client's secret is returned once. */
@@ -318,6 +357,19 @@ export function clientToWire(client: OAuthClient): WireObject {
     createdAt: iso(client.createdAt),
     updatedAt: iso(client.updatedAt),
   };
+}
+
+/** The random key of the verified-secret digests. */
+const DIGEST_KEY_BYTES = 32;
+/** Longest secret remembered once verified (ours are 43 characters; longer ones are checked each time). */
+const MAX_CACHED_SECRET = 256;
+const utf8 = new TextEncoder();
+
+/** Whether two digests of equal length are equal, comparing every byte. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
 }
 
 /** A new random client secret (256 bits, base64url). */

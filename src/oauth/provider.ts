@@ -211,6 +211,8 @@ export class OAuthProvider {
     const clientId = basic?.clientId ?? credentials.clientId;
     const secret = basic?.secret ?? credentials.clientSecret;
     if (!clientId) throw invalidClient("Client authentication is required (client_id)", false);
+    // Before the lookup: a client changed or deleted from here on is not remembered as verified.
+    const since = this.clients.epoch();
     const client = await this.clients.byClientId(clientId);
     if (!client) throw invalidClient(`Unknown client "${clientId}"`, basic !== undefined);
     if (client.type === "Public") {
@@ -222,7 +224,7 @@ export class OAuthProvider {
     if (secret === undefined) {
       throw invalidClient("This confidential client must authenticate with its secret", basic !== undefined);
     }
-    if (!this.clients.secretMatches(client, secret)) {
+    if (!this.clients.secretMatches(client, secret, since)) {
       throw invalidClient("Client authentication failed", basic !== undefined);
     }
     return client;

@@ -1,7 +1,7 @@
 /**
  * Issuing, refreshing, checking and revoking tokens. Access and refresh tokens are sealed (see
- * token_codec.ts) and belong to a grant row, the token family: deleting the row revokes the family.
- * ID tokens are JWTs signed by the current signing key.
+ * token_codec.ts) and belong to a grant row, the token family (token_families.ts): deleting the row
+ * revokes the family. ID tokens are JWTs signed by the current signing key.
  */
 import { BoundedCache, type VerifiedCredential } from "../cache/mod.ts";
 import type { AccountService } from "../directory/mod.ts";
@@ -27,6 +27,7 @@ import {
   sealToken,
   type TokenClaims,
 } from "./token_codec.ts";
+import { TokenFamilies } from "./token_families.ts";
 
 /** A token endpoint response (RFC 6749 §5.1, OIDC Core §3.1.3.3). */
 export interface TokenSet {
@@ -77,7 +78,7 @@ export interface TokenDeps {
 /** The cache of tokens already opened ("validated tokens"), by digest. */
 type OpenedCache = BoundedCache<string, TokenClaims>;
 
-/** How long a cached token or family may go unused; correctness never depends on it (see below). */
+/** How long a cached token may go unused; correctness never depends on it (see below). */
 const CACHE_TTL_MS = 15 * 60_000;
 
 const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -92,29 +93,15 @@ export class TokenService {
     ttlMs: CACHE_TTL_MS,
     negativeTtlMs: 0,
   });
-  // Token families by id: the revocation check of every refresh and cold access-token check. Reading
-  // the row is a SQLite read transaction per refresh, a large share of a grant's server CPU (figure 6
-  // of `deno task bench --only refresh`).
-  // Whatever deletes or changes a row logs an invalidation that drops it here, in every process, before
-  // their next request (forget): revocation and rotation (each in one transaction with its event,
-  // below), a password change, an account, client or settings change. An expired row is read again
-  // (the pruner deletes those without an event); a missing one is never cached.
-  readonly #grants = new BoundedCache<number, OAuthGrant>({
-    name: "oauth_grants",
-    maxEntries: 50_000,
-    ttlMs: CACHE_TTL_MS,
-    negativeTtlMs: 0,
-  });
+  readonly #families: TokenFamilies;
 
-  // client_credentials: the live family of each client, account and scope set (clientFamily).
-  readonly #clientFamilies = new BoundedCache<string, number>({
-    name: "oauth_client_families",
-    maxEntries: 10_000,
-    ttlMs: CACHE_TTL_MS,
-    negativeTtlMs: 0,
-  });
-
-  constructor(private readonly deps: TokenDeps) {}
+  constructor(private readonly deps: TokenDeps) {
+    this.#families = new TokenFamilies({
+      store: deps.store,
+      accessTokenMs: () => deps.settings().accessTokenMs,
+      revoked: deps.revoked,
+    });
+  }
 
   /**
    * Drops opened tokens and families that an invalidation makes stale: one family's, one account's,
@@ -123,19 +110,17 @@ export class TokenService {
   forget(scope: { accountId?: number; grantId?: number } = {}): void {
     if (scope.grantId !== undefined) {
       this.#opened.deleteWhere((_, c) => c?.grantId === scope.grantId);
-      this.#grants.delete(scope.grantId);
     } else if (scope.accountId !== undefined) {
       this.#opened.deleteWhere((_, c) => c?.accountId === scope.accountId);
-      this.#grants.deleteWhere((_, g) => g?.accountId === scope.accountId);
     } else {
       this.#opened.clear();
-      this.#grants.clear();
     }
+    this.#families.forget(scope);
   }
 
   /**
    * Creates a token family and issues its first tokens; a client_credentials request joins its
-   * client's live family instead (see clientFamily).
+   * client's live family instead (see TokenFamilies.forClient).
    */
   async issue(request: IssueRequest): Promise<{ tokens: TokenSet; grant: OAuthGrant }> {
     const account = await this.usableAccount(request.accountId);
@@ -146,8 +131,8 @@ export class TokenService {
       ? now + Math.min(settings.refreshTokenMs, settings.refreshAbsoluteMs)
       : null;
     const grant = request.grantType === "client_credentials" && refreshExpires === null
-      ? await this.clientFamily(request, account, accessExpires)
-      : await this.newFamily(request, account, now, accessExpires, refreshExpires);
+      ? await this.#families.forClient(request, account, accessExpires)
+      : await this.#families.create(request, account, { now, expiresAt: accessExpires, refreshExpires });
     const material = await this.material(request.client, account);
     const tokens: TokenSet = {
       access_token: this.access(grant, material, now),
@@ -160,66 +145,6 @@ export class TokenService {
       tokens.id_token = await this.idToken(request, account, tokens.access_token, now);
     }
     return { tokens, grant };
-  }
-
-  /**
-   * The family of a client_credentials token: one per client, account and scope set, shared by every
-   * access token issued for them while it lives, instead of a row (and its change-log entry) per
-   * request — 113,152 rows after 35 s of load before. It is kept a whole access-token lifetime ahead
-   * of the newest token, so it is written about once per lifetime, not per token. Revoking any of its
-   * tokens (RFC 7009) revokes them all, which for a machine client is the safe reading: it asks for a
-   * new token and gets a new family. Which family is live comes from this process's memory; another
-   * process's revocation reaches it through the families cache's invalidation (see #grants), so a
-   * deleted family is never reused, and a restart simply starts a new one.
-   */
-  private async clientFamily(
-    request: IssueRequest,
-    account: Account,
-    accessExpires: number,
-  ): Promise<OAuthGrant> {
-    const key = `${request.client.id} ${account.id} ${request.scopes.join(" ")}`;
-    const known = this.#clientFamilies.get(key);
-    const live = known.status === "hit" ? await this.grant(known.value) : undefined;
-    if (live && live.grantType === "client_credentials" && live.accountId === account.id) {
-      if (live.expiresAt >= accessExpires) return live;
-      const extended = accessExpires + this.deps.settings().accessTokenMs;
-      await this.deps.store.oauth.extendGrant(live.id, extended);
-      this.#grants.delete(live.id);
-      return { ...live, expiresAt: extended };
-    }
-    const now = Date.now();
-    const grant = await this.newFamily(
-      request,
-      account,
-      now,
-      accessExpires + this.deps.settings().accessTokenMs,
-      null,
-    );
-    this.#clientFamilies.set(key, grant.id);
-    return grant;
-  }
-
-  /** Inserts a token family for `request` and reads it back. */
-  private async newFamily(
-    request: IssueRequest,
-    account: Account,
-    now: number,
-    accessExpires: number,
-    refreshExpires: number | null,
-  ): Promise<OAuthGrant> {
-    const grantId = await this.deps.store.oauth.insertGrant({
-      clientId: request.client.id,
-      accountId: account.id,
-      grantType: request.grantType,
-      scopes: request.scopes,
-      authTime: request.authTime,
-      refreshGeneration: request.withRefresh ? 1 : 0,
-      refreshIssuedAt: request.withRefresh ? now : null,
-      refreshExpiresAt: refreshExpires,
-      rotatedAt: null,
-      expiresAt: Math.max(accessExpires, refreshExpires ?? 0),
-    });
-    return (await this.deps.store.oauth.grant(grantId))!;
   }
 
   /**
@@ -241,7 +166,7 @@ export class TokenService {
       throw invalidGrant("The refresh token is invalid, expired or was issued to another client");
     }
     const { claims, account, material } = opened;
-    let grant = await this.grant(claims.grantId);
+    let grant = await this.#families.get(claims.grantId);
     if (!grant || grant.accountId !== account.id || grant.clientId !== client.id) {
       throw invalidGrant("The refresh token has been revoked");
     }
@@ -271,8 +196,8 @@ export class TokenService {
           expiresAt: Math.min(now + settings.refreshTokenMs, absoluteEnd),
           rotatedAt: now,
         };
-        if (await this.rotate(grant, next)) {
-          grant = (await this.grant(grant.id))!;
+        if (await this.#families.rotate(grant, next)) {
+          grant = (await this.#families.get(grant.id))!;
           answer = {
             grant,
             refreshToken: this.refresh(grant, material, next.generation, now, next.expiresAt),
@@ -280,7 +205,7 @@ export class TokenService {
           };
         } else {
           // A concurrent refresh with the same token rotated first: this one is a reuse like any other.
-          grant = await this.grant(grant.id);
+          grant = await this.#families.get(grant.id);
           if (!grant) throw invalidGrant("The refresh token has been revoked");
           answer = retry(grant);
         }
@@ -307,8 +232,7 @@ export class TokenService {
     };
     // The family lives as long as anything it issued; a write only when this access token outlives it.
     if (grant.expiresAt < issuedAt + settings.accessTokenMs) {
-      await this.deps.store.oauth.extendGrant(grant.id, issuedAt + settings.accessTokenMs);
-      this.#grants.delete(grant.id);
+      await this.#families.extend(grant, issuedAt + settings.accessTokenMs);
     }
     if (scopes.includes("openid")) {
       tokens.id_token = await this.idToken(
@@ -325,7 +249,7 @@ export class TokenService {
   async verifyAccess(token: string): Promise<VerifiedCredential | undefined> {
     const opened = await this.open(token, "access");
     if (!opened) return undefined;
-    const grant = await this.grant(opened.claims.grantId);
+    const grant = await this.#families.get(opened.claims.grantId);
     if (!grant || grant.accountId !== opened.account.id) return undefined;
     // The admin scope counts only while an administrator stands behind the client: the access tokens of a
     // client whose owner was demoted keep their mail scopes and lose this one at once, not at expiry.
@@ -357,7 +281,7 @@ export class TokenService {
     const opened = kind ? await this.open(token, kind) : undefined;
     if (!opened) return { active: false };
     if (opened.client.id !== caller.id && !caller.resourceServer) return { active: false };
-    const grant = await this.deps.store.oauth.grant(opened.claims.grantId);
+    const grant = await this.#families.stored(opened.claims.grantId);
     if (!grant || grant.accountId !== opened.account.id) return { active: false };
     if (kind === "refresh" && opened.claims.generation !== grant.refreshGeneration) return { active: false };
     return {
@@ -382,7 +306,7 @@ export class TokenService {
     const kind = readClearClaims(token)?.kind;
     const opened = kind ? await this.open(token, kind) : undefined;
     if (!opened || opened.client.id !== client.id) return;
-    const grant = await this.deps.store.oauth.grant(opened.claims.grantId);
+    const grant = await this.#families.stored(opened.claims.grantId);
     if (grant && grant.clientId === client.id) await this.revokeGrant(grant);
   }
 
@@ -390,40 +314,8 @@ export class TokenService {
    * Deletes a token family and tells every cache (the deletion and its invalidation in one
    * transaction); the last family of a user and client takes the remembered consent with it.
    */
-  async revokeGrant(grant: OAuthGrant): Promise<void> {
-    const { oauth } = this.deps.store;
-    await this.deps.store.transaction(async () => {
-      if (!(await oauth.deleteGrant(grant.id))) return;
-      await this.deps.revoked(grant);
-      await oauth.endConsentWithoutGrants(grant.accountId, grant.clientId, Date.now());
-    });
-  }
-
-  /** A family by id, from the cache when it holds an unexpired copy, else from the database. */
-  private async grant(id: number): Promise<OAuthGrant | undefined> {
-    const cached = this.#grants.get(id);
-    if (cached.status === "hit" && cached.value.expiresAt > Date.now()) return cached.value;
-    // A revocation applied while the row was read must not be undone by storing the row it deleted.
-    const since = this.#grants.epoch();
-    const grant = await this.deps.store.oauth.grant(id);
-    if (grant) this.#grants.set(id, grant, since);
-    else this.#grants.delete(id);
-    return grant;
-  }
-
-  /**
-   * Moves a family's refresh token on a generation, its invalidation logged in the same transaction
-   * (other processes drop their copy of the row); false when another refresh rotated it first, in
-   * which case this process's copy is dropped too.
-   */
-  private async rotate(grant: OAuthGrant, next: Parameters<Store["oauth"]["rotateRefresh"]>[1]) {
-    const rotated = await this.deps.store.transaction(async () => {
-      if (!await this.deps.store.oauth.rotateRefresh(grant.id, next)) return false;
-      await this.deps.revoked(grant);
-      return true;
-    });
-    if (!rotated) this.#grants.delete(grant.id);
-    return rotated;
+  revokeGrant(grant: OAuthGrant): Promise<void> {
+    return this.#families.revoke(grant);
   }
 
   private async open(token: string, kind: ClearClaims["kind"]) {

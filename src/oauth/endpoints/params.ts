@@ -88,19 +88,33 @@ export async function readForm(request: Request): Promise<Params> {
 }
 
 /**
- * The name and value pairs of a form body as URLSearchParams reads them. A body with nothing to
- * decode (no `%`, no `+`, no leading `?`: base64url tokens and codes, grant types) is split as it is,
- * the same pairs for a fifth of the cost; any other goes through URLSearchParams.
+ * The name and value pairs of a form body as URLSearchParams reads them. Split here, each part decoded
+ * with decodeURIComponent when it has a `%` or `+` (a scope or redirect URI): the same pairs for a
+ * fraction of the cost. A body that decodeURIComponent refuses (a `%` not followed by two hex digits,
+ * bytes that are not UTF-8), or with a leading `?`, goes through URLSearchParams, which reads those
+ * its own way.
  */
 function formPairs(text: string): Iterable<[string, string]> {
-  if (text.charCodeAt(0) === 63 /* ? */ || /[%+]/.test(text)) return new URLSearchParams(text);
+  if (text.charCodeAt(0) === 63 /* ? */) return new URLSearchParams(text);
   const pairs: [string, string][] = [];
-  for (const pair of text.split("&")) {
-    if (pair === "") continue;
-    const eq = pair.indexOf("=");
-    pairs.push(eq < 0 ? [pair, ""] : [pair.slice(0, eq), pair.slice(eq + 1)]);
+  try {
+    for (const pair of text.split("&")) {
+      if (pair === "") continue;
+      const eq = pair.indexOf("=");
+      pairs.push(
+        eq < 0 ? [decodePart(pair), ""] : [decodePart(pair.slice(0, eq)), decodePart(pair.slice(eq + 1))],
+      );
+    }
+  } catch {
+    return new URLSearchParams(text);
   }
   return pairs;
+}
+
+/** A form name or value decoded (`+` is a space); throws URIError where URLSearchParams is lenient. */
+function decodePart(part: string): string {
+  if (!part.includes("%") && !part.includes("+")) return part;
+  return decodeURIComponent(part.includes("+") ? part.replaceAll("+", " ") : part);
 }
 
 /** Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1: form-encoded id and secret). */
