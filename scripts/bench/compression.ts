@@ -15,7 +15,15 @@
 import { parseArgs } from "node:util";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 import { DEFAULT_COMPRESSION } from "../../src/http/mod.ts";
-import { ADMIN_PASSWORD, DOMAIN, growMailbox, jmap, PASSWORD, USER, withServices } from "./email_store.ts";
+import {
+  ADMIN_PASSWORD,
+  DOMAIN,
+  growMailbox,
+  mailAccount,
+  PASSWORD,
+  USER,
+  withServices,
+} from "./email_store.ts";
 import { ProcessGroup } from "./processes.ts";
 import { type Figure, median, percent, printTable } from "./report.ts";
 import { basic, bootstrapData } from "./setup_data.ts";
@@ -43,17 +51,8 @@ export async function compressionFigures(
     env: { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD },
   });
   const authorization = basic(`${USER}@${DOMAIN}`, PASSWORD);
-  const session = await (await fetch(`${server.url}/jmap/session`, { headers: { authorization } })).json();
-  const accountId = session.primaryAccounts[MAIL] as string;
-  const [[, boxes]] = await jmap(server.url, authorization, [[
-    "Mailbox/get",
-    { accountId, ids: null },
-    "b",
-  ]]) as unknown as [
-    string,
-    { list: { id: string; role: string }[] },
-  ][];
-  const inbox = boxes.list.find((m) => m.role === "inbox")!.id;
+  const { accountId, role } = await mailAccount(server.url, authorization);
+  const inbox = role("inbox");
   const body = JSON.stringify({
     using: [CORE, MAIL],
     methodCalls: [

@@ -26,7 +26,7 @@
  *   deno run -A scripts/bench/cores.ts [--count 10000] [--rounds 3] [--duration-ms 5000] [--connections 8]
  */
 import { parseArgs } from "node:util";
-import { ADMIN_PASSWORD, DOMAIN, jmap, PASSWORD, USER } from "./email_store.ts";
+import { ADMIN_PASSWORD, DOMAIN, mailAccount, PASSWORD, USER } from "./email_store.ts";
 import { mainThreadCpuSeconds } from "./cpu.ts";
 import type { LoadResult } from "./load.ts";
 import type { ProbeResult } from "./login_probe.ts";
@@ -106,18 +106,8 @@ async function grantee(server: Server, owner: string, boxes: { id: string }[]): 
 /** The read scenarios' requests, made once the account's ids are known. */
 async function scenarios(server: Server, tmp: string): Promise<LoadRequest[]> {
   const authorization = basic(`${USER}@${DOMAIN}`, PASSWORD);
-  const session = await (await fetch(`${server.url}/jmap/session`, { headers: { authorization } })).json();
-  const accountId = session.primaryAccounts[MAIL] as string;
-  const [[, boxes]] = await jmap(server.url, authorization, [[
-    "Mailbox/get",
-    { accountId, ids: null },
-    "b",
-  ]]) as unknown as [
-    string,
-    { list: { id: string; role: string }[] },
-  ][];
-  const role = (name: string) => boxes.list.find((m) => m.role === name)!.id;
-  const second = await grantee(server, authorization, boxes.list);
+  const { accountId, mailboxes, role } = await mailAccount(server.url, authorization);
+  const second = await grantee(server, authorization, mailboxes);
   const twoUsers = [`authorization: ${authorization}`, `authorization: ${second}`];
   const listing = (filter: Record<string, unknown>) =>
     JSON.stringify({

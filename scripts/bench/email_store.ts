@@ -128,6 +128,24 @@ export async function jmap(
   return body.methodResponses;
 }
 
+/** The mail account of `auth` on the server at `url` and its mailboxes (id, role), from the session. */
+export async function mailAccount(
+  url: string,
+  auth: string,
+): Promise<{ accountId: string; mailboxes: { id: string; role: string }[]; role(name: string): string }> {
+  const session = await (await fetch(`${url}/jmap/session`, { headers: { authorization: auth } })).json();
+  const accountId = session.primaryAccounts[MAIL] as string;
+  const [[, boxes]] = await jmap(url, auth, [["Mailbox/get", { accountId, ids: null }, "b"]]) as unknown as [
+    string,
+    { list: { id: string; role: string }[] },
+  ][];
+  return {
+    accountId,
+    mailboxes: boxes.list,
+    role: (name) => boxes.list.find((m) => m.role === name)!.id,
+  };
+}
+
 /** Imports generated messages `from`…`total` into the bench user's Inbox, in-process. */
 export async function growMailbox(dataDir: string, options: { from: number; total: number }) {
   await withServices(dataDir, async (services) => {
@@ -219,18 +237,8 @@ export async function emailStoreFigures(
     logPath: `${options.tmp}/mail.log`,
     env,
   });
-  const session = await (await fetch(`${server.url}/jmap/session`, { headers: { authorization: auth } }))
-    .json();
-  const accountId = session.primaryAccounts[MAIL] as string;
-  const [[, boxes]] = await jmap(server.url, auth, [[
-    "Mailbox/get",
-    { accountId, ids: null },
-    "b",
-  ]]) as unknown as [
-    string,
-    { list: { id: string; role: string }[] },
-  ][];
-  const inbox = boxes.list.find((m) => m.role === "inbox")!.id;
+  const { accountId, role } = await mailAccount(server.url, auth);
+  const inbox = role("inbox");
 
   console.log(
     `\nEmail/import over HTTP: ${

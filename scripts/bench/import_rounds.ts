@@ -19,7 +19,7 @@ import {
   ADMIN_PASSWORD,
   DOMAIN,
   generatedMessage,
-  jmap,
+  mailAccount,
   PASSWORD,
   USER,
   withServices,
@@ -188,18 +188,8 @@ if (import.meta.main) {
       denoFlags: values.profile ? [`--inspect=127.0.0.1:${values.profile}`] : [],
     });
     const auth = basic(`${USER}@${DOMAIN}`, PASSWORD);
-    const session = await (await fetch(`${server.url}/jmap/session`, { headers: { authorization: auth } }))
-      .json();
-    const accountId = session.primaryAccounts[MAIL] as string;
-    const [[, boxes]] = await jmap(server.url, auth, [[
-      "Mailbox/get",
-      { accountId, ids: null },
-      "b",
-    ]]) as unknown as [
-      string,
-      { list: { id: string; role: string }[] },
-    ][];
-    const inbox = boxes.list.find((m) => m.role === "inbox")!.id;
+    const { accountId, role } = await mailAccount(server.url, auth);
+    const inbox = role("inbox");
     const profiler = values.profile ? await CpuProfiler.start(Number(values.profile)) : undefined;
     const rounds = await importRounds(server, {
       auth,

@@ -8,7 +8,7 @@
  *   deno run -A scripts/bench/text_search.ts [--counts 10000,100000] [--requests 350] [--cache DIR]
  */
 import { parseArgs } from "node:util";
-import { ADMIN_PASSWORD, DOMAIN, jmap, PASSWORD, probe, USER, WORDS } from "./email_store.ts";
+import { ADMIN_PASSWORD, DOMAIN, mailAccount, PASSWORD, probe, USER, WORDS } from "./email_store.ts";
 import { ProcessGroup } from "./processes.ts";
 import { type Figure, ms, printSummary, quantile } from "./report.ts";
 import { basic } from "./setup_data.ts";
@@ -52,18 +52,7 @@ async function measure(
   });
   try {
     const auth = basic(`${USER}@${DOMAIN}`, PASSWORD);
-    const session = await (await fetch(`${server.url}/jmap/session`, { headers: { authorization: auth } }))
-      .json();
-    const accountId = session.primaryAccounts[MAIL] as string;
-    const [[, boxes]] = await jmap(server.url, auth, [[
-      "Mailbox/get",
-      { accountId, ids: null },
-      "b",
-    ]]) as unknown as [
-      string,
-      { list: { id: string; role: string }[] },
-    ][];
-    const role = (name: string) => boxes.list.find((m) => m.role === name)!.id;
+    const { accountId, role } = await mailAccount(server.url, auth);
     const body = (i: number) => ({
       using: ["urn:ietf:params:jmap:core", MAIL],
       methodCalls: [
