@@ -35,7 +35,7 @@ import {
   type PasswordHashing,
   SettingsService,
 } from "./directory/mod.ts";
-import { InvalidInputError } from "./model/errors.ts";
+import { InvalidInputError, UnavailableError } from "./model/errors.ts";
 import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
 import {
@@ -433,9 +433,12 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   delivery.replyElsewhere = async (accountId, to, message) =>
     void await outbound.outboundQueue.reply(accountId, to, message);
   // A database with no emails to rebuild the full-text index from (a new one) swaps it at once, so it
-  // never writes each new email into two indexes; any other waits for the server's claimed job.
+  // never writes each new email into two indexes; any other waits for the server's claimed job, and so
+  // does this one when another process holds the write lock now (the job swaps it later).
   const searchRebuild = new SearchRebuild(store);
-  await store.searchRebuild.finish();
+  await store.searchRebuild.finish().catch((error) => {
+    if (!(error instanceof UnavailableError)) throw error;
+  });
   return {
     store,
     caches,

@@ -87,8 +87,9 @@ Deno.test({
           assert.match(metrics, /postern_imap_refusals_total\{reason="loginTimeout"\} 3/);
           assert.match(metrics, /postern_imap_logins_total\{mechanism="login",outcome="success"\} 1/);
           assert.match(metrics, /postern_imap_commands_total\{command="LOGOUT",status="OK"\} 1/);
-          const sessions = server.stderr().split("\n").filter((l) => l.includes('"imap.session"'));
-          assert.ok(sessions.some((l) => l.includes('"account":"alice"')), sessions.join("\n"));
+          // Info lines are written in batches (up to 25 ms later): wait for alice's.
+          const sessions = () => server.stderr().split("\n").filter((l) => l.includes('"imap.session"'));
+          await until(() => sessions().some((l) => l.includes('"account":"alice"')), "alice's session line");
           assert.ok(!server.stderr().includes(PASSWORD));
         },
       );

@@ -128,6 +128,9 @@ export function sqliteSearchRebuild(db: Db): SearchRebuildRepository {
       return Promise.resolve(rebuilding(db));
     },
     finish() {
+      // Read first: with no rebuild (the usual case) no write lock is asked for, so a start while
+      // another process writes (a large import) is not held up by it.
+      if (!rebuilding(db)) return Promise.resolve(false);
       return db.transaction(() => {
         if (!rebuilding(db)) return false;
         const row = db.get<{ done: number }>("SELECT done_through >= end_id AS done FROM search_rebuild")!;
