@@ -71,7 +71,11 @@ Deno.test({
       assert.deepEqual(await servedCertificate(submissionPort, { starttls: true }), served);
       assert.deepEqual(await servedCertificate(submissionsPort), served);
       assert.equal(pebble.issued(), 1);
-      assert.match(server.stderr(), /TLS certificate for mail\.example\.org obtained/);
+      // Info lines are written in batches (up to 25 ms after they are logged).
+      await until(
+        () => /TLS certificate for mail\.example\.org obtained/.test(server.stderr()),
+        "the log line",
+      );
       // The same application on HTTPS, the chain verified up to Pebble's root for the name.
       const rootFile = `${dataDir}/pebble-root.pem`;
       await Deno.writeTextFile(rootFile, await pebble.rootPem());

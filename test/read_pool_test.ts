@@ -7,13 +7,14 @@ const FAKE = new URL("./read_pool_fake_worker.ts", import.meta.url);
 
 /** A pool of the fake worker; `body` gets it and a runner that takes the fake's instructions. */
 async function withFakePool(
-  options: { size: number; timeoutMs?: number },
+  options: { size: number; timeoutMs?: number; startTimeoutMs?: number },
   body: (
     pool: ReadPool,
     run: (op: string, args: unknown, account?: number) => Promise<unknown>,
   ) => Promise<void>,
+  path = "/nonexistent.db",
 ): Promise<void> {
-  const pool = new ReadPool("/nonexistent.db", { ...options, module: FAKE });
+  const pool = new ReadPool(path, { ...options, module: FAKE });
   try {
     await body(pool, (op, args, account = 1) => pool.run(op as ReadOperation, args, account));
   } finally {
@@ -62,6 +63,7 @@ Deno.test("a failed read is an error naming the operation; a busy database is Un
 
 Deno.test("read jobs are taken round-robin across accounts: one account's backlog does not delay another's", () =>
   withFakePool({ size: 1 }, async (_pool, run) => {
+    await run("echo", "started"); // the worker is ready: the first job below runs at once
     const finished: string[] = [];
     const job = (account: number, n: number) =>
       run("slow", `${account}.${n}`, account).then((v) => finished.push(String(v)));
@@ -81,3 +83,13 @@ Deno.test("a closed pool refuses new jobs and fails waiting ones with Unavailabl
   await assert.rejects(waiting, UnavailableError);
   await assert.rejects(pool.run("echo" as ReadOperation, null, 1), UnavailableError);
 });
+
+Deno.test("a worker that never says it is ready is replaced, and the jobs waiting for it fail instead of hanging", () =>
+  withFakePool({ size: 1, startTimeoutMs: 300 }, async (pool, run) => {
+    // The fake stays silent on a start message whose path says so.
+    await assert.rejects(
+      run("echo", 1),
+      (error: Error) => error instanceof UnavailableError && /start/.test(error.message),
+    );
+    assert.ok(pool.stats.replaced >= 1);
+  }, "/silent.db"));

@@ -14,7 +14,7 @@ import { managementCall } from "./live_connection_helpers.ts";
 import { createUsers, type Obj, serverTarget, type Who } from "./mail_helpers.ts";
 import { dkimKey, message, send, signed, storedEmail } from "./smtp_mailauth_helpers.ts";
 import { type MxProcess, skipping, startMxProcess } from "./smtp_helpers.ts";
-import { basic, PASSWORD } from "./helpers.ts";
+import { basic, PASSWORD, until } from "./helpers.ts";
 
 const ignore = !HAS_DNSMASQ && skipping("mail authentication with dnsmasq", "dnsmasq");
 
@@ -270,8 +270,15 @@ Deno.test({
           assert.match(metrics, /^postern_smtp_auth_results_total\{method="dmarc",result="fail"\} 6$/m);
           assert.match(metrics, /^postern_smtp_refusals_total\{listener="mx",reason="dmarcReject"\} 2$/m);
           assert.match(metrics, /^postern_smtp_dmarc_quarantined_total 2$/m);
-          const lines = server!.stderr().split("\n").filter((l) => l.includes('"smtp.transaction"'))
-            .map((l) => JSON.parse(l).properties);
+          const transactions = () =>
+            server!.stderr().split("\n").filter((l) => l.includes('"smtp.transaction"'))
+              .map((l) => JSON.parse(l).properties);
+          // Info lines are written in batches (up to 25 ms after they are logged).
+          await until(
+            () => transactions().some((p) => p.outcome === "dmarcReject"),
+            "the refusal's log line",
+          );
+          const lines = transactions();
           const refused = lines.find((p) => p.outcome === "dmarcReject");
           assert.deepEqual(refused?.authentication, {
             spf: "fail",

@@ -9,7 +9,10 @@
  *   accounts, so an account that keeps the workers busy (up to its maxConcurrentRequests) delays
  *   another account's job by at most the jobs already running.
  * - Never a hang: a worker that throws, exits or passes the timeout is ended and replaced, and its job
- *   fails with an UnavailableError (JMAP serverUnavailable); the jobs behind it go to the others.
+ *   fails with an UnavailableError (JMAP serverUnavailable); the jobs behind it go to the others. A
+ *   worker takes jobs only once it says it is ready (loaded), so its start, slow on a busy machine,
+ *   never counts against a job's time; one that is not ready within its start timeout is replaced, and the
+ *   waiting jobs fail rather than wait for workers that cannot start.
  * - Authorization is the caller's: a job carries what the caller decided (the account, the mailboxes
  *   the viewer may read), and the worker only reads.
  */
@@ -24,12 +27,17 @@ export const EMBEDDED_READ_WORKER_KEY = "postern.readWorkerSource";
 /** How long one job may run before its worker counts as hung (a full-text query takes milliseconds). */
 export const READ_JOB_TIMEOUT_MS = 30_000;
 
+/** How long a new worker may take to load (a busy machine compiles and loads its modules slowly). */
+export const READ_WORKER_START_TIMEOUT_MS = 30_000;
+
 /** Options of a pool. */
 export interface ReadPoolOptions {
   /** Workers (at least 1). */
   size: number;
   /** See {@link READ_JOB_TIMEOUT_MS}. */
   timeoutMs?: number;
+  /** See {@link READ_WORKER_START_TIMEOUT_MS}. */
+  startTimeoutMs?: number;
   /** Test seam: another worker module speaking read_worker.ts's messages. */
   module?: string | URL;
 }
@@ -44,7 +52,10 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** Whether the worker has loaded and may take jobs. */
+  ready: boolean;
   job?: Job;
+  /** The running job's timeout, or the start's. */
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -54,6 +65,7 @@ const log = getLogger(["postern", "store"]);
 export class ReadPool {
   readonly #path: string;
   readonly #timeoutMs: number;
+  readonly #startTimeoutMs: number;
   readonly #module: string | URL;
   readonly #slots: Slot[] = [];
   /** Waiting jobs per account; Map order is the round-robin order. */
@@ -66,6 +78,7 @@ export class ReadPool {
   constructor(path: string, options: ReadPoolOptions) {
     this.#path = path;
     this.#timeoutMs = options.timeoutMs ?? READ_JOB_TIMEOUT_MS;
+    this.#startTimeoutMs = options.startTimeoutMs ?? READ_WORKER_START_TIMEOUT_MS;
     this.#module = options.module ??
       workerUrl(EMBEDDED_READ_WORKER_KEY, new URL("./read_worker.ts", import.meta.url));
     for (let i = 0; i < Math.max(1, options.size); i++) this.#slots.push(this.#start());
@@ -111,7 +124,11 @@ export class ReadPool {
 
   #start(): Slot {
     const worker = new Worker(this.#module, { type: "module" });
-    const slot: Slot = { worker };
+    const slot: Slot = { worker, ready: false };
+    slot.timer = setTimeout(
+      () => this.#fail(slot, `did not start within ${this.#startTimeoutMs} ms`),
+      this.#startTimeoutMs,
+    );
     worker.onmessage = (event: MessageEvent<ReadAnswer>) => this.#answered(slot, event.data);
     worker.onerror = (event: ErrorEvent) => {
       // Without preventDefault an uncaught worker error is rethrown in the main thread and ends the process.
@@ -126,7 +143,7 @@ export class ReadPool {
   /** Gives waiting jobs to free workers, one account after another. */
   #dispatch(): void {
     for (const slot of this.#slots) {
-      if (slot.job) continue;
+      if (slot.job || !slot.ready) continue;
       const next = this.#queues.entries().next();
       if (next.done) return;
       const [accountId, queue] = next.value;
@@ -141,6 +158,12 @@ export class ReadPool {
   }
 
   #answered(slot: Slot, answer: ReadAnswer): void {
+    if ("ready" in answer) {
+      clearTimeout(slot.timer);
+      slot.ready = true;
+      this.#dispatch();
+      return;
+    }
     const job = slot.job;
     if (!job || answer.id !== job.id) return;
     clearTimeout(slot.timer);
@@ -159,6 +182,13 @@ export class ReadPool {
     const job = slot.job;
     slot.job = undefined;
     if (this.#closed) return;
+    if (!slot.ready) {
+      // A worker that cannot start: the waiting jobs fail now (the client retries) rather than wait.
+      for (const queue of this.#queues.values()) {
+        for (const waiting of queue) waiting.reject(new UnavailableError(`A read worker ${why}; retry`, 1));
+      }
+      this.#queues.clear();
+    }
     log.warn("A read worker {why}; it is replaced", { why });
     this.stats.replaced++;
     const index = this.#slots.indexOf(slot);

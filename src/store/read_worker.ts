@@ -30,8 +30,14 @@ export interface ReadJob {
   args: unknown;
 }
 
-/** A job's answer: its result, or why it failed (busy: SQLite's lock, which a retry gets past). */
-export type ReadAnswer = { id: number; result: unknown } | { id: number; error: string; busy: boolean };
+/**
+ * A job's answer: its result, or why it failed (busy: SQLite's lock, which a retry gets past); or, once,
+ * `ready`: the worker has loaded and taken its start message, so the pool may give it jobs.
+ */
+export type ReadAnswer =
+  | { id: number; result: unknown }
+  | { id: number; error: string; busy: boolean }
+  | { ready: true };
 
 // Cast instead of `/// <reference lib="deno.worker" />`, which clashes with deno.window when the whole tree
 // is type-checked in one program.
@@ -47,6 +53,7 @@ scope.onmessage = (event) => {
   const message = event.data;
   if ("path" in message) {
     path = message.path;
+    scope.postMessage({ ready: true });
     return;
   }
   try {
