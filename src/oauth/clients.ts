@@ -20,6 +20,7 @@ import {
   toKeyedList,
 } from "./deps.ts";
 import { ADMIN_SCOPE, clientNameKey } from "./client_rules.ts";
+import { timingSafeEqual } from "node:crypto";
 import { blake3Hash } from "./blake3.ts";
 import { toBase64Url } from "./token_codec.ts";
 
@@ -115,7 +116,7 @@ export class ClientService implements ClientLookup {
     if (!stored) return false;
     const digest = this.secretDigest(secret);
     const known = this.#verified.get(client.id);
-    if (digest && known && known.secretHash === stored && sameBytes(known.digest, digest)) return true;
+    if (digest && known && known.secretHash === stored && timingSafeEqual(known.digest, digest)) return true;
     // Both sides are hex digests of equal length: compare every character, without an early exit.
     const given = this.keyedHash(secret);
     let diff = given.length ^ stored.length;
@@ -364,13 +365,6 @@ const DIGEST_KEY_BYTES = 32;
 /** Longest secret remembered once verified (ours are 43 characters; longer ones are checked each time). */
 const MAX_CACHED_SECRET = 256;
 const utf8 = new TextEncoder();
-
-/** Whether two digests of equal length are equal, comparing every byte. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
 
 /** A new random client secret (256 bits, base64url). */
 export function newSecret(): string {

@@ -61,11 +61,13 @@ Deno.test("an email inserted with bare LFs gets its IMAP size in the same statem
         bytes,
       ).id;
       const counted = served(bytes) === bytes.length ? null : served(bytes);
-      const { id } = await emails.insert(
-        {
+      // An email of just these bytes: nothing else of it matters to the IMAP size.
+      const bare = (more: { imapSize?: number | null } = {}) =>
+        ({
           accountId: 1,
           blobId,
           size: bytes.length,
+          ...more,
           receivedAt: 0,
           sentAt: null,
           sentMs: null,
@@ -79,32 +81,10 @@ Deno.test("an email inserted with bare LFs gets its IMAP size in the same statem
           keywords: [],
           mailboxIds: [],
           threadIds: [],
-        } as unknown as Parameters<typeof emails.insert>[0],
-        0,
-      );
+        }) as unknown as Parameters<typeof emails.insert>[0];
+      const { id } = await emails.insert(bare(), 0);
       // The same message with its IMAP size counted by the caller (as messageFacts does) is stored alike.
-      const given = await emails.insert(
-        {
-          accountId: 1,
-          blobId,
-          size: bytes.length,
-          imapSize: counted,
-          receivedAt: 0,
-          sentAt: null,
-          sentMs: null,
-          subject: "",
-          baseSubject: "",
-          fromSort: "",
-          toSort: "",
-          hasAttachment: false,
-          preview: "",
-          headers: "{}",
-          keywords: [],
-          mailboxIds: [],
-          threadIds: [],
-        } as unknown as Parameters<typeof emails.insert>[0],
-        0,
-      );
+      const given = await emails.insert(bare({ imapSize: counted }), 0);
       const row = db.get<{ imap_size: number | null }>("SELECT imap_size FROM emails WHERE id = ?", id);
       assert.equal(row?.imap_size ?? bytes.length, served(bytes), `message ${i}`);
       const other = db.get<{ imap_size: number | null }>(
