@@ -15,11 +15,11 @@
  * Needs root, openssl and the Debian packages dovecot-core and dovecot-imapd.
  */
 import { parseArgs } from "node:util";
-import { ADMIN_PASSWORD, PASSWORD } from "./email_store.ts";
+import { PASSWORD } from "./email_store.ts";
 import { corpusDir, linkMaildir } from "./imap_corpus.ts";
 import { CpuProfiler, summarize } from "./cpu_profile.ts";
 import { canRunDovecotImap, MAIL_UID, startDovecotImap } from "./dovecot.ts";
-import { certificate, freePort, loadPostern, LOGIN } from "./imap_setup.ts";
+import { certificate, freePort, loadPostern, LOGIN, startPosternBuild } from "./imap_setup.ts";
 import { idleMemory, processTree } from "./imap_ops.ts";
 import { ImapWire } from "./imap_wire.ts";
 import { repoPath } from "./processes.ts";
@@ -83,42 +83,20 @@ try {
   /** Starts one build on its own copy of the data and waits for its greeting. */
   const startPostern = async (name: string, root: string, flags: string[] = []): Promise<Target> => {
     await new Deno.Command("cp", { args: ["-a", `${tmp}/data`, `${tmp}/data-${name}`] }).output();
-    const ports = { imapsPort: freePort(), imapPort: freePort() };
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        ...["run", "-A", "--v8-flags=--max-semi-space-size=8", ...flags, `${root}/main.ts`, "serve"],
-        ...["--data", `${tmp}/data-${name}`, "--listen", "127.0.0.1:0", "--domain", "example.org"],
-        ...["--log-level", "warning"],
-      ],
-      cwd: root,
-      env: {
-        NO_COLOR: "1",
-        POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        POSTERN_IMAPS_LISTEN: `127.0.0.1:${ports.imapsPort}`,
-        POSTERN_IMAP_LISTEN: `127.0.0.1:${ports.imapPort}`,
-        POSTERN_TLS_CERT: tls.cert,
-        POSTERN_TLS_KEY: tls.key,
-        POSTERN_IMAP_MAX_CONNECTIONS: "4000",
-        POSTERN_IMAP_MAX_CONNECTIONS_PER_ADDRESS: "4000",
-      },
-      stdin: "null",
-      stdout: "null",
-      stderr: "inherit",
-    }).spawn();
-    const stop = async () => {
-      child.kill();
-      await child.status;
+    const build = await startPosternBuild(name, {
+      root,
+      dataDir: `${tmp}/data-${name}`,
+      tls,
+      flags,
+      env: { POSTERN_IMAP_MAX_CONNECTIONS: "4000", POSTERN_IMAP_MAX_CONNECTIONS_PER_ADDRESS: "4000" },
+    });
+    return {
+      name,
+      imapsPort: build.imapsPort,
+      imapPort: build.imapPort,
+      pids: () => [build.child.pid],
+      stop: build.stop,
     };
-    for (let i = 0; i < 600; i++) {
-      try {
-        (await ImapWire.open(ports.imapsPort, tls.caCert)).close();
-        return { name, ...ports, pids: () => [child.pid], stop };
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    }
-    await stop();
-    throw new Error(`${name} did not start`);
   };
   if (values.old) targets.push(await startPostern("old", values.old));
   const profileFlags = values.profile ? [`--inspect=127.0.0.1:${values.profile}`] : [];

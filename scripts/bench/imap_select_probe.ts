@@ -13,10 +13,10 @@
  *   deno run -A scripts/bench/imap_select_probe.ts --old DIR [--messages 10000] [--rounds 9] [--selects 200]
  */
 import { parseArgs } from "node:util";
-import { ADMIN_PASSWORD, PASSWORD } from "./email_store.ts";
+import { PASSWORD } from "./email_store.ts";
 import { corpusDir } from "./imap_corpus.ts";
 import { CpuProfiler, summarize } from "./cpu_profile.ts";
-import { certificate, freePort, loadPostern, LOGIN } from "./imap_setup.ts";
+import { certificate, loadPostern, LOGIN, startPosternBuild } from "./imap_setup.ts";
 import { ImapWire } from "./imap_wire.ts";
 import { repoPath } from "./processes.ts";
 import { median } from "./report.ts";
@@ -52,35 +52,8 @@ async function start(
   root: string,
   flags: string[] = [],
 ): Promise<{ child: Deno.ChildProcess; port: number }> {
-  const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      ...["run", "-A", "--v8-flags=--max-semi-space-size=8", ...flags, `${root}/main.ts`, "serve"],
-      ...["--data", `${tmp}/data-${name}`, "--listen", "127.0.0.1:0", "--domain", "example.org"],
-      ...["--log-level", "warning"],
-    ],
-    cwd: root,
-    env: {
-      NO_COLOR: "1",
-      POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      POSTERN_IMAPS_LISTEN: `127.0.0.1:${port}`,
-      POSTERN_TLS_CERT: tls.cert,
-      POSTERN_TLS_KEY: tls.key,
-    },
-    stdin: "null",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  for (let i = 0; i < 600; i++) {
-    try {
-      (await ImapWire.open(port, tls.caCert)).close();
-      return { child, port };
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  child.kill();
-  throw new Error(`${name} did not start`);
+  const build = await startPosternBuild(name, { root, dataDir: `${tmp}/data-${name}`, tls, flags });
+  return { child: build.child, port: build.imapsPort };
 }
 
 const servers = {

@@ -4,6 +4,7 @@
  */
 import { ADMIN_PASSWORD, DOMAIN, PASSWORD, USER, withServices } from "./email_store.ts";
 import { importCorpus } from "./imap_corpus.ts";
+import { ImapWire } from "./imap_wire.ts";
 import { median, ms } from "./report.ts";
 import { schemaKey } from "./schema_key.ts";
 import { bootstrapData } from "./setup_data.ts";
@@ -122,4 +123,75 @@ export async function certificate(dir: string): Promise<{ cert: string; key: str
   }).output();
   if (!success) throw new Error(`openssl: ${new TextDecoder().decode(stderr)}`);
   return { cert, key, caCert: await Deno.readTextFile(cert) };
+}
+
+/** A Postern build serving IMAP for a probe (scripts/bench/imap_rtt_probe.ts, imap_select_probe.ts). */
+export interface PosternBuild {
+  child: Deno.ChildProcess;
+  imapsPort: number;
+  imapPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `postern serve` of the checkout at `root` on `dataDir`, IMAP over implicit TLS and STARTTLS on
+ * free loopback ports with `tls`, and waits for its greeting. `flags` go to deno (--inspect), `env` adds to
+ * the server's environment.
+ */
+export async function startPosternBuild(
+  name: string,
+  options: {
+    root: string;
+    dataDir: string;
+    tls: { cert: string; key: string; caCert: string };
+    flags?: string[];
+    env?: Record<string, string>;
+  },
+): Promise<PosternBuild> {
+  const imapsPort = freePort();
+  const imapPort = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...[
+        "run",
+        "-A",
+        "--v8-flags=--max-semi-space-size=8",
+        ...options.flags ?? [],
+        `${options.root}/main.ts`,
+      ],
+      ...["serve", "--data", options.dataDir, "--listen", "127.0.0.1:0", "--domain", DOMAIN],
+      ...["--log-level", "warning"],
+    ],
+    cwd: options.root,
+    env: {
+      NO_COLOR: "1",
+      POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      POSTERN_IMAPS_LISTEN: `127.0.0.1:${imapsPort}`,
+      POSTERN_IMAP_LISTEN: `127.0.0.1:${imapPort}`,
+      POSTERN_TLS_CERT: options.tls.cert,
+      POSTERN_TLS_KEY: options.tls.key,
+      ...options.env,
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const stop = async () => {
+    try {
+      child.kill();
+    } catch {
+      // Already gone.
+    }
+    await child.status;
+  };
+  for (let i = 0; i < 600; i++) {
+    try {
+      (await ImapWire.open(imapsPort, options.tls.caCert)).close();
+      return { child, imapsPort, imapPort, stop };
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  await stop();
+  throw new Error(`${name} did not start`);
 }
