@@ -100,3 +100,21 @@ Deno.test("the memo keeps at most maxEntries keys, dropping the oldest", async (
     await s.close();
   }
 });
+
+Deno.test("a read that races another connection's commit is not remembered past it", async () => {
+  const s = await setUp();
+  try {
+    const memo = new CommitMemo<string, number>(s.db, () => s.signal.read());
+    // The value is read, then another process commits before the memo stores it: what was read is
+    // already out of date, and the next get must not answer it.
+    const racing = () => {
+      const value = s.read();
+      s.other.exec("UPDATE t SET v = 2");
+      return value;
+    };
+    assert.equal(memo.get("v", racing), 1);
+    assert.equal(memo.get("v", s.read), 2, "the commit during the first read is seen");
+  } finally {
+    await s.close();
+  }
+});
