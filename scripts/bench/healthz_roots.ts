@@ -1,12 +1,14 @@
 /**
  * /healthz under the full-text load, across builds: one server per checkout (`--roots`, comma-separated
- * directories, e.g. a worktree of main and this one; 1 process, read workers auto) on the same cached
- * corpus (text_corpus.ts), rounds interleaved with the order rotating. Each round loads one server with
+ * directories, e.g. a worktree of main and this one; 1 process, read workers auto unless said) on the
+ * same cached corpus (text_corpus.ts), rounds interleaved with the order rotating. Each round loads one server with
  * the full-text mix of text_search.ts (Email/query + Email/get of 50, 4 connections of the bench user,
  * 4 requests pipelined each, as scripts/bench/cores.ts) for 5 s and probes /healthz every 2 ms on its
  * own connection (login_probe.ts) in the middle 3.5 s. Per build: medians of the load's req/s, the
  * probe's p50 and p99, and the main thread's CPU per request (cpu.ts), which a loaded machine inflates
  * less than it does latencies.
+ *
+ * `--read-workers 2,1,0` sets each server's read workers (in the order of `--roots`; a root may repeat).
  *
  *   deno run -A scripts/bench/healthz_roots.ts --roots /work/old,/work/new [--rounds 4] [--count 10000]
  */
@@ -26,11 +28,14 @@ const { values } = parseArgs({
     roots: { type: "string" },
     rounds: { type: "string", default: "4" },
     count: { type: "string", default: "10000" },
+    "read-workers": { type: "string" },
   },
 });
 if (!values.roots) throw new Error("healthz_roots.ts needs --roots DIR,DIR");
 const roots = values.roots.split(",");
 const rounds = Number(values.rounds);
+// By root, in the same order: --read-workers 2,1,0 (default auto for each).
+const readWorkers = values["read-workers"]?.split(",") ?? roots.map(() => "auto");
 const group = new ProcessGroup();
 const tmp = await Deno.makeTempDir();
 try {
@@ -42,7 +47,7 @@ try {
         dataDir,
         logLevel: "warning",
         logPath: `${tmp}/log${i}`,
-        env: { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD, POSTERN_READ_WORKERS: "auto" },
+        env: { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD, POSTERN_READ_WORKERS: readWorkers[i] ?? "auto" },
         processes: 1,
         root,
       }),
@@ -129,19 +134,21 @@ try {
       stats[i].us.push(us);
       stats[i].rps.push(result.rps);
       console.log(
-        `round ${r + 1} ${roots[i]}: rps ${result.rps.toFixed(0)} healthz p50 ${
-          quantile(probe.samples, 0.5).toFixed(2)
-        } p99 ${quantile(probe.samples, 0.99).toFixed(2)} ms main ${
-          us.toFixed(0)
-        } µs/req failures ${result.failures}`,
+        `round ${r + 1} ${roots[i]} (read workers ${readWorkers[i] ?? "auto"}): rps ${
+          result.rps.toFixed(0)
+        } healthz p50 ${quantile(probe.samples, 0.5).toFixed(2)} p99 ${
+          quantile(probe.samples, 0.99).toFixed(2)
+        } ms main ${us.toFixed(0)} µs/req failures ${result.failures}`,
       );
     }
   }
   for (const [i, root] of roots.entries()) {
     console.log(
-      `${root}: median rps ${median(stats[i].rps).toFixed(0)} healthz p50 ${
-        median(stats[i].p50).toFixed(2)
-      } p99 ${median(stats[i].p99).toFixed(2)} ms, main thread ${median(stats[i].us).toFixed(0)} µs/request`,
+      `${root} (read workers ${readWorkers[i] ?? "auto"}): median rps ${
+        median(stats[i].rps).toFixed(0)
+      } healthz p50 ${median(stats[i].p50).toFixed(2)} p99 ${
+        median(stats[i].p99).toFixed(2)
+      } ms, main thread ${median(stats[i].us).toFixed(0)} µs/request`,
     );
   }
   console.log(`load average ${Deno.loadavg().map((n) => n.toFixed(1)).join(" ")}`);
