@@ -21,7 +21,8 @@ import { type BlobService, parseBlobId, parseBlobRef } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { type ComposeAttachment, type ComposeInput, composeMessage, type StructurePart } from "./compose.ts";
 import type { MessageFacts } from "./message_facts.ts";
-import { parseMessage } from "./parse_pool.ts";
+import type { FactsPool } from "./facts_pool.ts";
+import { groupedChanges } from "./change_runs.ts";
 
 /** A body structure as Email/set create gives it: leaves with text, or the blobId of their content. */
 export type StructureDraft = Omit<StructurePart, "data" | "subParts"> & {
@@ -58,6 +59,9 @@ export interface ImportRefusal {
 const ADD = rightBit("mayAddItems");
 const SEEN = rightBit("maySetSeen");
 const KEYWORDS = rightBit("maySetKeywords");
+
+/** An import that passed its checks, not yet parsed. */
+type Checked = Omit<Prepared, "facts" | "imapSize">;
 
 /** An import that passed its checks, ready to be written. */
 export interface Prepared {
@@ -163,6 +167,8 @@ export class EmailImporter {
     private readonly blobs: BlobService,
     /** Logs events and changes in the write's transaction and applies the events afterwards. */
     private readonly write: LoggedWrite,
+    /** Parses the messages of a call, on a worker thread when there are several. */
+    private readonly parser: FactsPool,
   ) {}
 
   /**
@@ -178,10 +184,17 @@ export class EmailImporter {
   ): Promise<(EmailRecord | ImportRefusal)[]> {
     const rights = await this.mailboxes.rightsIn(viewerId, accountId);
     const existing = new Set((await this.store.mailboxes.list(accountId)).map((m) => m.id));
-    const prepared: (Prepared | ImportRefusal)[] = [];
+    const checked: (Checked | ImportRefusal)[] = [];
     for (const item of items) {
-      prepared.push(await this.prepare(viewerId, accountId, item, { rights, existing }));
+      checked.push(await this.check(viewerId, accountId, item, { rights, existing }));
     }
+    // Every message of the call parsed at once (off the event loop when there are several).
+    const passed = checked.filter((c): c is Checked => !("type" in c));
+    const parsed = await this.parser.factsOf(passed.map((c) => c.data));
+    const facts = new Map(passed.map((c, i) => [c, parsed[i]]));
+    const prepared: (Prepared | ImportRefusal)[] = checked.map((c) =>
+      "type" in c ? c : { ...c, facts: facts.get(c)!.facts, imapSize: facts.get(c)!.imapSize }
+    );
     const ready = prepared.filter((p): p is Prepared => !("type" in p));
     if (ready.length === 0) return prepared as ImportRefusal[];
     const limit = (await this.accounts.get(accountId))?.quotas.maxDiskQuota;
@@ -230,7 +243,7 @@ export class EmailImporter {
         changes.push({ type: "Mailbox", objectId: m, kind: "updated", accountId, countsOnly: true });
       }
       await this.store.emails.index(searchable);
-      return { result: results, events: [], changes };
+      return { result: results, events: [], changes: groupedChanges(changes) };
     });
     return prepared.map((p) => "type" in p ? p : stored.get(p)!);
   }
@@ -310,13 +323,13 @@ export class EmailImporter {
     }
   }
 
-  /** Everything an import checks before it writes, and the parsed message. */
-  private async prepare(
+  /** Everything an import checks before it writes, and the message. */
+  private async check(
     viewerId: number,
     accountId: number,
     item: ImportItem,
     context: { rights: (mailboxId: number) => number; existing: Set<number> },
-  ): Promise<Prepared | ImportRefusal> {
+  ): Promise<Checked | ImportRefusal> {
     let hash = parseBlobId(item.blobId);
     const now = Date.now();
     // A part (an attached message) is kept as a blob of its own first, like an upload of it.
@@ -368,7 +381,7 @@ export class EmailImporter {
     }
     const blob = (await this.store.blobs.idOf(hash))!;
     const receivedAt = Math.floor((item.receivedAt ?? now) / 1000) * 1000;
-    return { item, blob, data, facts: (await parseMessage(data)).facts, receivedAt };
+    return { item, blob, data, receivedAt };
   }
 }
 
