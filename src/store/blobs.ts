@@ -26,8 +26,6 @@ export interface BlobRepository {
    * until `expiresAt` (a repeated upload extends the link and takes the new type).
    */
   putUpload(upload: NewUpload): Promise<StoredBlob>;
-  /** {@link putUpload} of each, in one transaction (one commit); their blobs in order. */
-  putUploads(uploads: readonly NewUpload[]): Promise<StoredBlob[]>;
   /**
    * The blob's content, if the account links it for this viewer: an upload not yet expired, made by
    * the viewer or into the viewer's own account.
@@ -119,9 +117,6 @@ export function sqliteBlobs(db: Db): BlobRepository {
     },
     putUpload(u) {
       return db.transaction(() => putUpload(u));
-    },
-    putUploads(uploads) {
-      return db.transaction(() => uploads.map(putUpload));
     },
     read({ accountId, viewerId }, hash, now) {
       const row = db.get<{ data: Uint8Array<ArrayBuffer> }>(

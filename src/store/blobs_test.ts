@@ -5,7 +5,7 @@ import { openConnection } from "./connection.ts";
 
 const encoder = new TextEncoder();
 
-Deno.test("uploads put in one transaction store each content once and link each upload", async () => {
+Deno.test("uploads store each content once, answer its id whether new or stored, and link each upload", async () => {
   const dir = await Deno.makeTempDir({ prefix: "postern-blobs-" });
   const db = new Db(openConnection(`${dir}/test.db`));
   try {
@@ -23,14 +23,16 @@ Deno.test("uploads put in one transaction store each content once and link each 
       now: 0,
       expiresAt: 1000,
     });
-    const stored = await blobs.putUploads([upload("one", "text/plain"), upload("two", "text/plain")]);
-    const [again, three, twice] = await blobs.putUploads([
+    const put = (...uploads: ReturnType<typeof upload>[]) =>
+      Promise.all(uploads.map((u) => blobs.putUpload(u)));
+    const stored = await put(upload("one", "text/plain"), upload("two", "text/plain"));
+    const [again, three, twice] = await put(
       upload("one", "text/markdown"),
       upload("three!", "text/plain"),
       upload("three!", "text/html"),
-    ]);
+    );
     assert.equal(again.id, stored[0].id, "stored content keeps its blob");
-    assert.equal(twice.id, three.id, "content new in the same transaction is stored once");
+    assert.equal(twice.id, three.id, "content stored a moment ago is stored once");
     assert.deepEqual([stored[0].size, stored[1].size, three.size], [3, 3, 6]);
     assert.equal(new Set([stored[0].id, stored[1].id, three.id]).size, 3);
     const rows = (sql: string) => db.all<Record<string, number | string>>(sql).map((row) => ({ ...row }));

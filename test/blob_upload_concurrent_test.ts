@@ -1,7 +1,7 @@
 /**
- * Uploads that arrive together share one commit (src/mail/blobs.ts, GroupCommit): each must still be
- * answered with its own blob, readable by its own uploader, the same bytes stored once, and a refused
- * upload must leave the others of its batch alone.
+ * Uploads sent at once (a client uploads on several connections, up to the session's
+ * maxConcurrentUpload): each is answered with its own blob, readable by its own uploader, the same
+ * bytes are stored once, and a refused upload leaves the others sent with it alone.
  */
 import assert from "node:assert/strict";
 import { blobRows } from "./email_helpers.ts";
