@@ -48,7 +48,6 @@ import {
   DkimSigner,
   DsnReceiver,
   EmailService,
-  FactsPool,
   Forwarding,
   IdentityService,
   ImapMailboxService,
@@ -378,8 +377,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   );
   // Every mail write logs its changes and events in its transaction, as the directory's do.
   const write: AccountService["write"] = (body) => accounts.write(body);
-  const importFacts = new FactsPool();
-  const emails = new EmailService(store, accounts, mailboxes, blobs, write, importFacts);
+  const emails = new EmailService(store, accounts, mailboxes, blobs, write);
   const identities = new IdentityService(store, accounts, write);
   const vacation = new VacationService(store, accounts, write);
   const delivery = new LocalDelivery(store, accounts, blobs, () => emails, vacation);
@@ -508,7 +506,6 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     async close() {
       await outbound.close();
       rsaSigns.close();
-      importFacts.close();
       hasher.close();
       caches.close();
       store.close();

@@ -1,7 +1,8 @@
 /**
- * Email/import of many messages in one call (as a migration tool sends them): the messages are parsed
- * together off the event loop (src/mail/facts_pool.ts) and stored in one transaction, and every email
- * must come out as it does when the same messages are imported one call each.
+ * Email/import of many messages in one call (as a migration tool sends them): stored in one
+ * transaction, with the IMAP size counted before the insert and the changes logged in runs
+ * (src/mail/email_import.ts), every email must come out as it does when the same messages are
+ * imported one call each.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";

@@ -20,8 +20,8 @@ import type { EmailRecord, NewEmail, StoredBlob } from "../store/mod.ts";
 import { type BlobService, parseBlobId, parseBlobRef } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { type ComposeAttachment, type ComposeInput, composeMessage, type StructurePart } from "./compose.ts";
-import type { MessageFacts } from "./message_facts.ts";
-import type { FactsPool } from "./facts_pool.ts";
+import { bareLineFeeds, type MessageFacts } from "./message_facts.ts";
+import { parseMessage } from "./parse_pool.ts";
 import { groupedChanges } from "./change_runs.ts";
 
 /** A body structure as Email/set create gives it: leaves with text, or the blobId of their content. */
@@ -59,9 +59,6 @@ export interface ImportRefusal {
 const ADD = rightBit("mayAddItems");
 const SEEN = rightBit("maySetSeen");
 const KEYWORDS = rightBit("maySetKeywords");
-
-/** An import that passed its checks, not yet parsed. */
-type Checked = Omit<Prepared, "facts" | "imapSize">;
 
 /** An import that passed its checks, ready to be written. */
 export interface Prepared {
@@ -167,8 +164,6 @@ export class EmailImporter {
     private readonly blobs: BlobService,
     /** Logs events and changes in the write's transaction and applies the events afterwards. */
     private readonly write: LoggedWrite,
-    /** Parses the messages of a call, on a worker thread when there are several. */
-    private readonly parser: FactsPool,
   ) {}
 
   /**
@@ -184,17 +179,10 @@ export class EmailImporter {
   ): Promise<(EmailRecord | ImportRefusal)[]> {
     const rights = await this.mailboxes.rightsIn(viewerId, accountId);
     const existing = new Set((await this.store.mailboxes.list(accountId)).map((m) => m.id));
-    const checked: (Checked | ImportRefusal)[] = [];
+    const prepared: (Prepared | ImportRefusal)[] = [];
     for (const item of items) {
-      checked.push(await this.check(viewerId, accountId, item, { rights, existing }));
+      prepared.push(await this.prepare(viewerId, accountId, item, { rights, existing }));
     }
-    // Every message of the call parsed at once (off the event loop when there are several).
-    const passed = checked.filter((c): c is Checked => !("type" in c));
-    const parsed = await this.parser.factsOf(passed.map((c) => c.data));
-    const facts = new Map(passed.map((c, i) => [c, parsed[i]]));
-    const prepared: (Prepared | ImportRefusal)[] = checked.map((c) =>
-      "type" in c ? c : { ...c, facts: facts.get(c)!.facts, imapSize: facts.get(c)!.imapSize }
-    );
     const ready = prepared.filter((p): p is Prepared => !("type" in p));
     if (ready.length === 0) return prepared as ImportRefusal[];
     const limit = (await this.accounts.get(accountId))?.quotas.maxDiskQuota;
@@ -323,13 +311,13 @@ export class EmailImporter {
     }
   }
 
-  /** Everything an import checks before it writes, and the message. */
-  private async check(
+  /** Everything an import checks before it writes, and the parsed message. */
+  private async prepare(
     viewerId: number,
     accountId: number,
     item: ImportItem,
     context: { rights: (mailboxId: number) => number; existing: Set<number> },
-  ): Promise<Checked | ImportRefusal> {
+  ): Promise<Prepared | ImportRefusal> {
     let hash = parseBlobId(item.blobId);
     const now = Date.now();
     // A part (an attached message) is kept as a blob of its own first, like an upload of it.
@@ -381,7 +369,16 @@ export class EmailImporter {
     }
     const blob = (await this.store.blobs.idOf(hash))!;
     const receivedAt = Math.floor((item.receivedAt ?? now) / 1000) * 1000;
-    return { item, blob, data, receivedAt };
+    // The IMAP size counted here saves the insert reading the stored message back to measure it.
+    const bare = bareLineFeeds(data);
+    return {
+      item,
+      blob,
+      data,
+      facts: (await parseMessage(data)).facts,
+      receivedAt,
+      imapSize: bare === 0 ? null : data.length + bare,
+    };
   }
 }
 

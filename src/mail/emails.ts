@@ -26,7 +26,6 @@ import type { MailboxService } from "./mailboxes.ts";
 import { type DuplicateImport, EmailImporter, type ImportItem, type ImportRefusal } from "./email_import.ts";
 import { asText, messageHeaders } from "./mime/mod.ts";
 import { parseMessage } from "./parse_pool.ts";
-import type { FactsPool } from "./facts_pool.ts";
 import { highlight, searchTerms, snippet } from "./snippets.ts";
 
 export { EMAIL_LIMITS } from "./email_import.ts";
@@ -69,10 +68,8 @@ export class EmailService {
     private readonly blobs: BlobService,
     /** Logs events and changes in the write's transaction and applies the events afterwards. */
     private readonly write: LoggedWrite,
-    /** Parses the messages an import stores (facts_pool.ts). */
-    parser: FactsPool,
   ) {
-    this.#importer = new EmailImporter(store, accounts, mailboxes, blobs, write, parser);
+    this.#importer = new EmailImporter(store, accounts, mailboxes, blobs, write);
     // Email/query's header condition reads a message's header fields inside SQL.
     store.defineFunction(HEADER_MATCH_FUNCTION, (data: Uint8Array, name: string, value: string | null) => {
       const wanted = name.toLowerCase();

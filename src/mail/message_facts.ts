@@ -87,18 +87,6 @@ export function bareLineFeeds(bytes: Uint8Array): number {
   return bare;
 }
 
-/** The facts and the count of bare LFs of one message of a batch (facts_pool.ts), or why it failed. */
-export type BatchFacts = { facts: MessageFacts; bareLineFeeds: number } | { error: string };
-
-/** The facts of one message and its bare LFs (its IMAP size), parse errors answered as a value. */
-export function batchFacts(message: Uint8Array): BatchFacts {
-  try {
-    return { facts: messageFacts(message), bareLineFeeds: bareLineFeeds(message) };
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
-}
-
 /** The facts of a message already parsed. */
 export function factsOf(body: EmailBody): MessageFacts {
   const headers = body.root.headers;

@@ -9,7 +9,6 @@ export { DeliveryMetrics } from "./delivery_metrics.ts";
 export { OutboundQueueView, queuedMessageToWire } from "./outbound_queue_view.ts";
 export { DkimSigner, inlineRsaSign, SIGNED_FIELDS } from "./dkim_signing.ts";
 export { RsaSignPool } from "./rsa_sign_pool.ts";
-export { FactsPool } from "./facts_pool.ts";
 export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
 export { EMAIL_LIMITS, EmailService, isKeyword, SNIPPET_LIMITS } from "./emails.ts";
 export { REBUILD_BATCH, type RebuildStep, SearchRebuild } from "./search_rebuild.ts";
