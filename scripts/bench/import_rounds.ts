@@ -19,6 +19,7 @@
  * counts every serving process (the first one's main thread stays "main thread"); `--old-processes N`
  * gives the old build another count (`--old . --old-processes 1` compares N processes with one).
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { CpuProfiler, summarize } from "./cpu_profile.ts";
 import {
@@ -111,6 +112,7 @@ export async function importRunner(
   return {
     async round(messages, first) {
       const cpu0 = serverCpu(server.pid);
+      const client0 = process.cpuUsage();
       const started = performance.now();
       let next = 0;
       await Promise.all(connections.map(async (connection) => {
@@ -123,11 +125,13 @@ export async function importRunner(
       }));
       const seconds = (performance.now() - started) / 1000;
       const cpu1 = serverCpu(server.pid);
+      const client = process.cpuUsage(client0);
       const n = messages.length;
       return {
         rate: n / seconds,
         processUs: (cpu1.process - cpu0.process) * 1e6 / n,
         mainUs: (cpu1.main - cpu0.main) * 1e6 / n,
+        clientUs: (client.user + client.system) / n,
       };
     },
     close() {
@@ -141,13 +145,17 @@ export interface Round {
   rate: number;
   processUs: number;
   mainUs: number;
+  /** CPU of this client (the bench process) in microseconds per message: it shares the cores. */
+  clientUs?: number;
 }
 
 /** A round as one line. */
 export function roundLine(round: Round): string {
   return `${Math.round(round.rate).toLocaleString("en-US")} msg/s, server CPU ${
     round.processUs.toFixed(0)
-  } µs/msg (main thread ${round.mainUs.toFixed(0)})`;
+  } µs/msg (main thread ${round.mainUs.toFixed(0)})${
+    round.clientUs === undefined ? "" : `, client CPU ${round.clientUs.toFixed(0)} µs/msg`
+  }`;
 }
 
 /**
@@ -333,7 +341,11 @@ if (import.meta.main) {
       })
     );
     for (const [i, m] of medians.entries()) {
-      console.log(`median of ${rounds} rounds, ${builds[i].label}: ${roundLine({ ...m })}`);
+      console.log(
+        `median of ${rounds} rounds, ${builds[i].label}: ${
+          roundLine({ ...m, clientUs: median(measured[i].map((r) => r.clientUs ?? NaN)) })
+        }`,
+      );
     }
     if (medians.length === 2) {
       console.log(
