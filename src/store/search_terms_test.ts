@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { migrate } from "./connection.ts";
+import { Db } from "./db.ts";
+import { MAX_EXTENSIONS, wordExpression, wordsExpression } from "./search_terms.ts";
+
+/** A full-text index alone, its rows given as [rowid, subject, body]. */
+function index(rows: [number, string, string][]): Db {
+  const raw = new DatabaseSync(":memory:");
+  migrate(raw);
+  const insert = raw.prepare(
+    `INSERT INTO email_search (rowid, subject, from_text, to_text, cc_text, bcc_text, body, attachments)
+     VALUES (?, ?, '', '', '', '', ?, '')`,
+  );
+  for (const [rowid, subject, body] of rows) insert.run(rowid, subject, body);
+  return new Db(raw);
+}
+
+const matches = (db: Db, expression: string) =>
+  db.all<{ id: number }>(
+    "SELECT rowid AS id FROM email_search WHERE email_search MATCH ? ORDER BY rowid DESC",
+    expression,
+  ).map((row) => Number(row.id));
+
+/** Many extensions of "sender1": more than the expansion takes. */
+const SENDERS = Array.from({ length: 40 }, (_, i) => `sender1${i}`);
+
+const ROWS: [number, string, string][] = [
+  [1, "Meeting notes", "with within without the water"],
+  [2, "Re: Meeting", "WITH Water watering sender1 sender12"],
+  [3, "Conversation", "withheld people naïve café straße"],
+  [4, "about", "abcd中文 abcdefg abcd x1234 x12345"],
+  [5, "Notes", "peoples watered"],
+  [6, "", `${SENDERS.join(" ")} Ωmega`],
+  [7, "Hello", "with"],
+  [8, "water", "sender"],
+];
+
+Deno.test("a word finds the rows its prefix finds, expanded or not, in any case and any column", () => {
+  const db = index(ROWS);
+  const words = [
+    "with",
+    "With",
+    "WITHIN",
+    "withhel",
+    "water",
+    "wate",
+    "people",
+    "peop",
+    "sender",
+    "sender1",
+    "sender12",
+    "abcd",
+    "x1234",
+    "naïve",
+    "naive",
+    "cafe",
+    "meet",
+    "conversation",
+    "nowhere",
+    "wi",
+    "wit",
+  ];
+  for (const word of words) {
+    for (const column of ["", "subject : ", "body : "]) {
+      assert.deepEqual(
+        matches(db, `${column}(${wordExpression(db, word)})`),
+        matches(db, `${column}("${word}"*)`),
+        `${column}${word} → ${wordExpression(db, word)}`,
+      );
+    }
+  }
+  assert.deepEqual(
+    matches(db, wordsExpression(db, ["with", "wate"])),
+    matches(db, `"with"* AND "wate"*`),
+  );
+});
+
+Deno.test("a word is looked up as its tokens when few extend it, else as a prefix", () => {
+  const db = index(ROWS);
+  // No longer token: the token alone.
+  assert.equal(wordExpression(db, "Water"), `("water" OR "watered" OR "watering")`);
+  assert.equal(wordExpression(db, "watering"), `"watering"`);
+  assert.equal(wordExpression(db, "nowhere"), `"nowhere"`);
+  // A few: each of them; the word itself is one even where no row has it.
+  assert.equal(wordExpression(db, "wate"), `("wate" OR "water" OR "watered" OR "watering")`);
+  // More than MAX_EXTENSIONS, a token that is not ASCII, a word that is not: the prefix.
+  assert.ok(SENDERS.length > MAX_EXTENSIONS);
+  assert.equal(wordExpression(db, "sender1"), `"sender1"*`);
+  assert.equal(wordExpression(db, "abcd"), `"abcd"*`);
+  assert.equal(wordExpression(db, "naïve"), `"naïve"*`);
+  // Three letters read the prefix index.
+  assert.equal(wordExpression(db, "wit"), `"wit"*`);
+});
+
+Deno.test("the expansion follows the index: a token added or deleted later is seen by the next query", () => {
+  const db = index(ROWS);
+  assert.equal(wordExpression(db, "hello"), `"hello"`);
+  db.run(
+    `INSERT INTO email_search (rowid, subject, from_text, to_text, cc_text, bcc_text, body, attachments)
+     VALUES (9, 'hellos', '', '', '', '', 'helloworld', '')`,
+  );
+  assert.equal(wordExpression(db, "hello"), `("hello" OR "hellos" OR "helloworld")`);
+  assert.deepEqual(matches(db, wordExpression(db, "hello")), [9, 7]);
+  db.run("DELETE FROM email_search WHERE rowid = 9");
+  assert.deepEqual(matches(db, wordExpression(db, "hello")), matches(db, `"hello"*`));
+  assert.deepEqual(matches(db, wordExpression(db, "hellos")), []);
+});
