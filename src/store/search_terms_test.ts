@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { migrate } from "./connection.ts";
 import { Db } from "./db.ts";
-import { MAX_EXTENSIONS, wordExpression, wordsExpression } from "./search_terms.ts";
+import { MAX_PARTS, wordExpression, wordsExpression } from "./search_terms.ts";
 
 /** A full-text index alone, its rows given as [rowid, subject, body]. */
 function index(rows: [number, string, string][]): Db {
@@ -34,6 +34,7 @@ const ROWS: [number, string, string][] = [
   [6, "", `${SENDERS.join(" ")} Ωmega`],
   [7, "Hello", "with"],
   [8, "water", "sender"],
+  [9, "Zones", Array.from("abcdefghijklmnopqrst", (c) => `za${c}x`).join(" ")],
 ];
 
 Deno.test("a word finds the rows its prefix finds, expanded or not, in any case and any column", () => {
@@ -60,6 +61,17 @@ Deno.test("a word finds the rows its prefix finds, expanded or not, in any case 
     "nowhere",
     "wi",
     "wit",
+    "w",
+    "st",
+    "s",
+    "ab",
+    "na",
+    "ca",
+    "x",
+    "za",
+    "zo",
+    "z",
+    "Ω",
   ];
   for (const word of words) {
     for (const column of ["", "subject : ", "body : "]) {
@@ -84,9 +96,15 @@ Deno.test("a word is looked up as its tokens when few extend it, else as a prefi
   assert.equal(wordExpression(db, "nowhere"), `"nowhere"`);
   // A few: each of them; the word itself is one even where no row has it.
   assert.equal(wordExpression(db, "wate"), `("wate" OR "water" OR "watered" OR "watering")`);
-  // More than MAX_EXTENSIONS, a token that is not ASCII, a word that is not: the prefix.
-  assert.ok(SENDERS.length > MAX_EXTENSIONS);
+  // A shorter word: its token and each three-letter prefix that extends it, which the prefix index reads.
+  assert.equal(wordExpression(db, "wi"), `("wi" OR "wit"*)`);
+  assert.equal(wordExpression(db, "W"), `("w" OR "wat"* OR "wit"*)`);
+  assert.equal(wordExpression(db, "st"), `("st" OR "str"*)`);
+  assert.equal(wordExpression(db, "x"), `("x" OR "x12"*)`);
+  // More than MAX_PARTS, a token that is not ASCII, a word that is not: the prefix.
+  assert.ok(SENDERS.length > MAX_PARTS);
   assert.equal(wordExpression(db, "sender1"), `"sender1"*`);
+  assert.equal(wordExpression(db, "za"), `"za"*`);
   assert.equal(wordExpression(db, "abcd"), `"abcd"*`);
   assert.equal(wordExpression(db, "naïve"), `"naïve"*`);
   // Three letters read the prefix index.
