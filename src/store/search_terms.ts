@@ -68,6 +68,23 @@ function followedBy(text: string, byte: number): Uint8Array {
 }
 
 /**
+ * The first term of the vocabulary from `from` to `upper`; null when the vocabulary cannot be read. A
+ * table made inside a transaction that rolled back is gone: it is made again at the next word.
+ */
+function firstTerm(db: Db, from: Uint8Array, upper: Uint8Array): { term: string } | undefined | null {
+  try {
+    return db.get<{ term: string }>(
+      `SELECT term FROM ${VOCABULARY} WHERE term >= CAST(? AS TEXT) AND term <= CAST(? AS TEXT) LIMIT 1`,
+      from,
+      upper,
+    );
+  } catch {
+    vocabularies.delete(db);
+    return null;
+  }
+}
+
+/**
  * The FTS5 expression of one word that starts a token: the parts that make up its prefix, OR-ed, or
  * the prefix itself when that cannot be done exactly and cheaply.
  */
@@ -81,11 +98,8 @@ export function wordExpression(db: Db, word: string): string {
   const upper = followedBy(token, 0xff);
   let from = followedBy(token, 0x01);
   for (;;) {
-    const row = db.get<{ term: string }>(
-      `SELECT term FROM ${VOCABULARY} WHERE term >= CAST(? AS TEXT) AND term <= CAST(? AS TEXT) LIMIT 1`,
-      from,
-      upper,
-    );
+    const row = firstTerm(db, from, upper);
+    if (row === null) return prefix;
     if (row === undefined) break;
     const term = String(row.term);
     if (parts.length === MAX_PARTS || !term.startsWith(token)) return prefix;

@@ -88,7 +88,7 @@ Deno.test("a word finds the rows its prefix finds, expanded or not, in any case 
   );
 });
 
-Deno.test("a word is looked up as its tokens when few extend it, else as a prefix", () => {
+Deno.test("a word is looked up as its tokens, or a short one as its three-letter prefixes, when few, else as a prefix", () => {
   const db = index(ROWS);
   // No longer token: the token alone.
   assert.equal(wordExpression(db, "Water"), `("water" OR "watered" OR "watering")`);
@@ -123,4 +123,42 @@ Deno.test("the expansion follows the index: a token added or deleted later is se
   db.run("DELETE FROM email_search WHERE rowid = 9");
   assert.deepEqual(matches(db, wordExpression(db, "hello")), matches(db, `"hello"*`));
   assert.deepEqual(matches(db, wordExpression(db, "hellos")), []);
+});
+
+Deno.test("random words of a small alphabet find what their prefixes find, in every column", () => {
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  // Three letters and two digits: many tokens share every prefix, so some words take many parts.
+  const token = (length: number) => Array.from({ length }, () => "abc12"[Math.floor(next() * 5)]).join("");
+  const rows: [number, string, string][] = [];
+  for (let id = 1; id <= 300; id++) {
+    const words = (n: number) => Array.from({ length: n }, () => token(1 + Math.floor(next() * 6))).join(" ");
+    rows.push([id, words(2), words(8)]);
+  }
+  const db = index(rows);
+  const forms = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    const word = token(1 + Math.floor(next() * 6));
+    for (const column of ["", "subject : ", "body : "]) {
+      const expression = wordExpression(db, next() < 0.3 ? word.toUpperCase() : word);
+      forms.add(expression.endsWith("*") && !expression.includes(" OR ") ? "prefix" : "parts");
+      assert.deepEqual(
+        matches(db, `${column}(${expression})`),
+        matches(db, `${column}("${word}"*)`),
+        `${column}${word} → ${expression}`,
+      );
+    }
+  }
+  assert.deepEqual([...forms].sort(), ["parts", "prefix"], "both forms were tried");
+});
+
+Deno.test("a vocabulary made in a transaction that rolled back is made again", async () => {
+  const db = index(ROWS);
+  await assert.rejects(db.transaction(() => {
+    assert.equal(wordExpression(db, "wate"), `("wate" OR "water" OR "watered" OR "watering")`);
+    throw new Error("rolled back");
+  }));
+  // The first lookup finds the table gone and keeps the prefix; the next one makes it again.
+  assert.equal(wordExpression(db, "wate"), `"wate"*`);
+  assert.equal(wordExpression(db, "wate"), `("wate" OR "water" OR "watered" OR "watering")`);
 });
