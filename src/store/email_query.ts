@@ -65,7 +65,11 @@ const threadKeyword = (negated: boolean) =>
 type WordsMatch = (words: readonly string[]) => string;
 
 /** SQL and parameters of one condition (its properties AND-ed). */
-function conditionSql(condition: EmailCondition, params: unknown[], match: WordsMatch = allWords): string {
+function conditionSql(
+  condition: EmailCondition,
+  params: unknown[],
+  { match = allWords }: { match?: WordsMatch } = {},
+): string {
   const parts: string[] = [];
   const add = (sql: string, ...values: unknown[]) => {
     parts.push(sql);
@@ -144,7 +148,7 @@ function conditionSql(condition: EmailCondition, params: unknown[], match: Words
   return parts.length ? parts.join(" AND ") : "1";
 }
 
-function filterSql(filter: EmailFilter, params: unknown[], match: WordsMatch): string {
+function filterSql(filter: EmailFilter, params: unknown[], match: { match: WordsMatch }): string {
   if ("condition" in filter) return `(${conditionSql(filter.condition, params, match)})`;
   const parts = filter.conditions.map((c) => filterSql(c, params, match));
   if (filter.operator === "NOT") return parts.length ? `NOT ${balanced(parts, "OR")}` : "1";
@@ -206,7 +210,7 @@ export function runEmailQuery(db: Db, query: EmailQuery): EmailQueryResult {
     where.push("fm.mailbox_id = ?");
     params.push(fast);
   }
-  if (query.filter) where.push(filterSql(query.filter, params, match));
+  if (query.filter) where.push(filterSql(query.filter, params, { match }));
   const sortParams: unknown[] = [];
   const keys = fast !== undefined
     ? [{ expr: "fm.received_at", desc: !query.sort[0].isAscending }, {
