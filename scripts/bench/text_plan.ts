@@ -4,7 +4,10 @@
  * the plan SQLite chose for each statement it ran. No server and no Email/get: the query alone, so a
  * change to the index or the plan shows as a change of these figures.
  *
- *   deno run -A scripts/bench/text_plan.ts --db PATH [--rounds 30] [--plans]
+ * The connection maps the file as a read worker does (src/store/read_worker.ts; `--mmap 0` reads
+ * without a map, like the main connection).
+ *
+ *   deno run -A scripts/bench/text_plan.ts --db PATH [--rounds 30] [--plans] [--mmap BYTES]
  */
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
@@ -103,10 +106,13 @@ if (import.meta.main) {
       db: { type: "string" },
       rounds: { type: "string", default: "30" },
       plans: { type: "boolean", default: false },
+      mmap: { type: "string", default: String(0x7fff0000) },
     },
   });
   if (!values.db) throw new Error("--db PATH is required");
-  const db = new Db(new DatabaseSync(values.db, { readOnly: true }));
+  const raw = new DatabaseSync(values.db, { readOnly: true });
+  raw.exec(`PRAGMA mmap_size = ${Number(values.mmap)}`);
+  const db = new Db(raw);
   void WORDS;
   const times = timeKinds(db, { rounds: Number(values.rounds), plans: values.plans });
   console.log("\nkind                  median     p90     max  (CPU ms, in-process, query only)");

@@ -12,6 +12,7 @@ import type {
   EmailSort,
 } from "./email_query_types.ts";
 import { textWindow } from "./email_text_window.ts";
+import { wordsExpression } from "./search_terms.ts";
 
 export type {
   EmailCondition,
@@ -60,8 +61,15 @@ const threadKeyword = (negated: boolean) =>
     keywordExists("t.id")
   })`;
 
+/** How the words of a full-text property become an FTS5 expression (see src/store/search_terms.ts). */
+type WordsMatch = (words: readonly string[]) => string;
+
 /** SQL and parameters of one condition (its properties AND-ed). */
-function conditionSql(condition: EmailCondition, params: unknown[]): string {
+function conditionSql(
+  condition: EmailCondition,
+  params: unknown[],
+  { match = allWords }: { match?: WordsMatch } = {},
+): string {
   const parts: string[] = [];
   const add = (sql: string, ...values: unknown[]) => {
     parts.push(sql);
@@ -131,8 +139,8 @@ function conditionSql(condition: EmailCondition, params: unknown[]): string {
           add(
             "e.id IN (SELECT rowid FROM email_search WHERE email_search MATCH ?)",
             FTS_COLUMNS[key]
-              ? `${FTS_COLUMNS[key]} : (${allWords(value as string[])})`
-              : `(${allWords(value as string[])})`,
+              ? `${FTS_COLUMNS[key]} : (${match(value as string[])})`
+              : `(${match(value as string[])})`,
           );
         }
     }
@@ -140,9 +148,9 @@ function conditionSql(condition: EmailCondition, params: unknown[]): string {
   return parts.length ? parts.join(" AND ") : "1";
 }
 
-function filterSql(filter: EmailFilter, params: unknown[]): string {
-  if ("condition" in filter) return `(${conditionSql(filter.condition, params)})`;
-  const parts = filter.conditions.map((c) => filterSql(c, params));
+function filterSql(filter: EmailFilter, params: unknown[], match: { match: WordsMatch }): string {
+  if ("condition" in filter) return `(${conditionSql(filter.condition, params, match)})`;
+  const parts = filter.conditions.map((c) => filterSql(c, params, match));
   if (filter.operator === "NOT") return parts.length ? `NOT ${balanced(parts, "OR")}` : "1";
   if (parts.length === 0) return filter.operator === "AND" ? "1" : "0";
   return balanced(parts, filter.operator);
@@ -181,7 +189,9 @@ function sortKeys(sort: EmailSort[], params: unknown[]): { expr: string; desc: b
 export function runEmailQuery(db: Db, query: EmailQuery): EmailQueryResult {
   const listed = listedMailbox(query);
   if (listed !== undefined) return mailboxWindow(db, query, listed);
-  const text = textWindow(db, query, { other: conditionSql, allWords });
+  // Words as the tokens they stand for, read from the index's vocabulary in this query's snapshot.
+  const match: WordsMatch = (words) => wordsExpression(db, words);
+  const text = textWindow(db, query, { other: conditionSql, allWords: match });
   if (text) return text;
   const params: unknown[] = [];
   const where: string[] = ["e.account_id = ?"];
@@ -200,7 +210,7 @@ export function runEmailQuery(db: Db, query: EmailQuery): EmailQueryResult {
     where.push("fm.mailbox_id = ?");
     params.push(fast);
   }
-  if (query.filter) where.push(filterSql(query.filter, params));
+  if (query.filter) where.push(filterSql(query.filter, params, { match }));
   const sortParams: unknown[] = [];
   const keys = fast !== undefined
     ? [{ expr: "fm.received_at", desc: !query.sort[0].isAscending }, {

@@ -9,8 +9,14 @@ import { snapshotEmailQuery } from "./email_query_snapshot.ts";
 import type { EmailQuery } from "./email_query_types.ts";
 import { readEmails } from "./email_rows.ts";
 
-/** How much of the database file a worker maps (SQLite reads past it as usual). */
-const READ_MMAP_BYTES = 256 * 1024 * 1024;
+/**
+ * How much of the database file a worker maps (SQLite reads past it as usual): SQLite's ceiling
+ * (SQLITE_MAX_MMAP_SIZE, just under 2 GiB), address space only. 256 MiB covered a fifth of the
+ * 100,000-message corpus (1.2 GB), and every page past it was read into the worker's small page cache
+ * again and again: a full-text query that checked its 1,667 matches against a mailbox took 13 ms
+ * instead of 5 (scripts/bench/text_plan.ts).
+ */
+const READ_MMAP_BYTES = 0x7fff0000;
 
 /**
  * The nice value of a read worker's thread (Linux; the process's threads stay at theirs). A worker busy
