@@ -68,7 +68,7 @@ import {
   SubmissionService,
   VacationService,
 } from "./mail/mod.ts";
-import { blake3Hash, OAuthProvider, textSealer } from "./oauth/mod.ts";
+import { blake3Hash, blobHasher, OAuthProvider, textSealer } from "./oauth/mod.ts";
 import type {
   MtaStsCache,
   OutboundTransport,
@@ -369,12 +369,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   });
   const mailboxes = new MailboxService(store, accounts, (body) => accounts.write(body));
   objects.register("MailboxGrant", mailboxGrantHandler(store, accounts, mailboxes));
-  const blobs = new BlobService(
-    store,
-    accounts,
-    mailboxes,
-    (bytes) => blake3Hash(bytes),
-  );
+  // Content addresses of blobs: every delivered message is hashed on the event loop (blake3_blobs.ts).
+  const blobs = new BlobService(store, accounts, mailboxes, await blobHasher());
   // Every mail write logs its changes and events in its transaction, as the directory's do.
   const write: AccountService["write"] = (body) => accounts.write(body);
   const emails = new EmailService(store, accounts, mailboxes, blobs, write);
