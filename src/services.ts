@@ -171,6 +171,8 @@ export interface ServiceOptions {
   hashWorkers?: number;
   /** Read workers for Email/query (src/store/read_pool.ts); default none: queries on the main thread. */
   readWorkers?: number;
+  /** Writes take turns with other serving processes' through a lock file (src/store/writers_lock.ts). */
+  writersLock?: boolean;
   /** The environment read at boot (a SecretKey may name a variable); defaults to none. */
   env?: Readonly<Record<string, string | undefined>>;
   /**
@@ -211,6 +213,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     migrationBackup: options.migrationBackup,
     onMigration: options.onMigration,
     readWorkers: options.readWorkers,
+    writersLock: options.writersLock,
   });
   const settings = new SettingsService(store, textSealer(options.encryptionKey, SETTINGS_SEAL_CONTEXT));
   // Braces doubled: the message is the log line itself, not a template with placeholders.

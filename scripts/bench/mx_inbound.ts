@@ -139,7 +139,9 @@ export async function inboundFigures(
   const processes = options.processes ?? [1];
   // Postfix's and Dovecot's daemons (other users) must reach their directories inside tmp.
   await Deno.chmod(tmp, 0o711);
-  const inspectPort = profile ? freePort() : undefined;
+  // With several processes every child inherits the flag, so each takes a port of its own (port 0)
+  // and the one of the first process is read from its log.
+  let inspectPort = profile && processes[0] === 1 ? freePort() : undefined;
   // The sender's SPF and DMARC records, on a resolver of our own (see dnsmasq.ts).
   const dns = await canRunDnsmasq()
     ? await startDnsmasq({
@@ -167,10 +169,14 @@ export async function inboundFigures(
         POSTERN_SMTP_MAX_CONNECTIONS_PER_ADDRESS: String(sessions + 4),
         ...(dns ? { POSTERN_DNS_SERVER: dns.server } : {}),
       },
-      denoFlags: inspectPort && i === 0 ? [`--inspect=127.0.0.1:${inspectPort}`] : [],
+      denoFlags: profile && i === 0 ? [`--inspect=127.0.0.1:${inspectPort ?? 0}`] : [],
       root: target.root,
       processes: target.processes,
     });
+    if (profile && i === 0 && inspectPort === undefined) {
+      const log = await Deno.readTextFile(`${tmp}/mx-${i}.log`);
+      inspectPort = Number(/Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(log)?.[1]);
+    }
     running.push({
       ...target,
       server,
