@@ -197,7 +197,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     : undefined;
   return {
     path,
-    domains: sqliteDomains(db),
+    domains: sqliteDomains(db, () => invalidations.changeSignal()),
     accounts: sqliteAccounts(db),
     credentials: sqliteCredentials(db),
     acl: sqliteAcl(db),
@@ -219,7 +219,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     identities: sqliteIdentities(db),
     submissions: sqliteSubmissions(db),
     queue: sqliteQueue(db),
-    vacation: sqliteVacation(db),
+    vacation: sqliteVacation(db, () => invalidations.changeSignal()),
     pushSubscriptions: sqlitePushSubscriptions(db),
     certificates: sqliteCertificates(db),
     dkimKeys: sqliteDkimKeys(db),
