@@ -172,6 +172,8 @@ export async function openData(
     dnsServers: config.dnsServers,
     hashWorkers: options.hashWorkers,
     readWorkers: options.readWorkers,
+    // Several serving processes write all the time: they take turns fairly (store/writers_lock.ts).
+    writersLock: config.processes > 1,
     env,
     warn: options.warn,
     mailHost: config.mailHost,

@@ -68,7 +68,7 @@ import {
   SubmissionService,
   VacationService,
 } from "./mail/mod.ts";
-import { blake3Hash, OAuthProvider, textSealer } from "./oauth/mod.ts";
+import { blake3Hash, blobHasher, OAuthProvider, textSealer } from "./oauth/mod.ts";
 import type {
   MtaStsCache,
   OutboundTransport,
@@ -171,6 +171,8 @@ export interface ServiceOptions {
   hashWorkers?: number;
   /** Read workers for Email/query (src/store/read_pool.ts); default none: queries on the main thread. */
   readWorkers?: number;
+  /** Writes take turns with other serving processes' through a lock file (src/store/writers_lock.ts). */
+  writersLock?: boolean;
   /** The environment read at boot (a SecretKey may name a variable); defaults to none. */
   env?: Readonly<Record<string, string | undefined>>;
   /**
@@ -211,6 +213,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     migrationBackup: options.migrationBackup,
     onMigration: options.onMigration,
     readWorkers: options.readWorkers,
+    writersLock: options.writersLock,
   });
   const settings = new SettingsService(store, textSealer(options.encryptionKey, SETTINGS_SEAL_CONTEXT));
   // Braces doubled: the message is the log line itself, not a template with placeholders.
@@ -369,12 +372,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   });
   const mailboxes = new MailboxService(store, accounts, (body) => accounts.write(body));
   objects.register("MailboxGrant", mailboxGrantHandler(store, accounts, mailboxes));
-  const blobs = new BlobService(
-    store,
-    accounts,
-    mailboxes,
-    (bytes) => blake3Hash(bytes),
-  );
+  // Content addresses of blobs: every delivered message is hashed on the event loop (blake3_blobs.ts).
+  const blobs = new BlobService(store, accounts, mailboxes, await blobHasher());
   // Every mail write logs its changes and events in its transaction, as the directory's do.
   const write: AccountService["write"] = (body) => accounts.write(body);
   const emails = new EmailService(store, accounts, mailboxes, blobs, write);

@@ -17,32 +17,45 @@
  * the figures say so and are skipped.
  *
  *   deno run -A scripts/bench/mx_inbound.ts [--messages 5000] [--rounds 3] [--sessions 16]
+ *     [--processes 2]               (`postern serve --processes N`; a list such as `1,2` measures each,
+ *                                    rounds interleaved, the first one being the figure)
  *     [--profile FILE.cpuprofile]   (a CPU profile of Postern's first round, summarized)
  *     [--skip-baseline]             (Postern alone, to iterate on a profile)
- *     [--root DIR]                  (run the Postern of another checkout, e.g. an old build to
- *                                    compare with; invocations alternated by the caller)
+ *     [--root DIR]                  (run the Postern of another checkout instead of this one)
+ *     [--old DIR]                   (also run the Postern of another checkout, e.g. main, with the
+ *                                    same processes, its rounds interleaved with this one's)
+ *
+ * Each Postern measured has its own server and database; the CPU figures count every serving
+ * process (`--processes N` starts N−1 children).
  */
 import { parseArgs } from "node:util";
-import { resolveConfig } from "../../src/config/mod.ts";
-import { openData } from "../../src/server.ts";
-import { cpuSeconds, mainThreadCpuSeconds, threadCpuSeconds } from "./cpu.ts";
 import { CpuProfiler, summarize } from "./cpu_profile.ts";
 import { canRunDnsmasq, startDnsmasq } from "./dnsmasq.ts";
 import { canRunDovecot, startDovecot } from "./dovecot.ts";
 import { canRunPostfix, startPostfix } from "./postfix.ts";
-import { ProcessGroup } from "./processes.ts";
+import { ProcessGroup, type Server } from "./processes.ts";
 import { type Figure, median, ms, printSummary, quantile } from "./report.ts";
+import {
+  BODY_BYTES,
+  createAccounts,
+  DOMAIN,
+  freePort,
+  serverCpu,
+  smtpSource,
+  stageSeconds,
+  storedCount,
+} from "./mx_inbound_helpers.ts";
 import { bootstrapData } from "./setup_data.ts";
 import { SmtpProbe } from "./smtp_probe.ts";
 
-const DOMAIN = "example.org";
 const ADMIN_PASSWORD = "bench admin password that is long enough";
-const SMTP_SOURCE = "/usr/sbin/smtp-source";
-const BODY_BYTES = 10_240;
 
 /** What the inbound rounds measured. */
 export interface InboundMeasurements {
+  /** Rates of the first Postern measured (the figure). */
   postern: number[];
+  /** Rates of every Postern measured, by its label. */
+  targets: Map<string, number[]>;
   baseline: number[];
   latencies: number[];
   missed: number;
@@ -50,74 +63,39 @@ export interface InboundMeasurements {
   sent: number;
 }
 
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
+/** One Postern measured: its build (another checkout's, or this one) and its serving processes. */
+interface Target {
+  label: string;
+  processes: number;
+  root?: string;
 }
 
-/**
- * One smtp-source run: `messages` of 10 KB over `sessions` connections to `port`; the CPU seconds
- * smtp-source used (read from its parent shell's children times once it has been waited for).
- */
-async function smtpSource(group: ProcessGroup, port: number, messages: number, sessions: number) {
-  const stat = await group.run("smtp-source", "/bin/sh", [
-    "-c",
-    '"$@" >/dev/null && cat /proc/$$/stat',
-    "sh",
-    SMTP_SOURCE,
-    ...["-s", String(sessions), "-m", String(messages), "-l", String(BODY_BYTES), "-d"],
-    ...["-f", "sender@sender.test", "-t", `bench@${DOMAIN}`, "-M", "sender.test", `127.0.0.1:${port}`],
-  ], { timeoutMs: 600_000 });
-  // Fields 16 and 17 (cutime, cstime) of proc(5), counted after the command name's closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[13]) + Number(fields[14])) / 100;
+/** A started {@link Target}: its server, database, MX port, and the probe account's key. */
+interface Running extends Target {
+  server: Server;
+  dataDir: string;
+  mxPort: number;
+  probeKey: string;
+  rates: number[];
+  latencies: number[];
+  missed: number;
+  sent: number;
 }
 
-/** Creates the bench and probe accounts; the probe's API key. */
-async function createAccounts(dataDir: string): Promise<string> {
-  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
-  try {
-    const domain = await services.domains.getByName(DOMAIN);
-    await services.accounts.create({ type: "User", name: "bench", domainId: domain!.id });
-    const probe = await services.accounts.create({ type: "User", name: "probe", domainId: domain!.id });
-    const key = await services.accessKeys.create("ApiKey", probe.id, { description: "inbound bench" });
-    return key.secret;
-  } finally {
-    await services.close();
-  }
-}
-
-/** Emails stored in the bench account (read in-process from the database the server runs on). */
-async function storedCount(dataDir: string): Promise<number> {
-  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
-  try {
-    const id = await services.accounts.idByLogin(`bench@${DOMAIN}`);
-    const inbox = (await services.store.mailboxes.list(id!)).find((mailbox) => mailbox.role === "inbox");
-    return (await services.store.emails.inMailbox(inbox!.id)).length;
-  } finally {
-    await services.close();
-  }
-}
-
-/**
- * Seconds the MX's accepted messages spent so far in each stage (receive, authenticate, store) and
- * how many were accepted, from /metrics (loopback needs no credentials).
- */
-async function stageSeconds(url: string): Promise<Map<string, number>> {
-  const text = await (await fetch(new URL("/metrics", url))).text();
-  const seconds = new Map<string, number>();
-  for (
-    const [, stage, value] of text.matchAll(
-      /^postern_smtp_message_stage_seconds_total\{stage="(\w+)"\} (\S+)$/gm,
-    )
-  ) {
-    seconds.set(stage, Number(value));
-  }
-  const accepted = /^postern_smtp_messages_accepted_total (\S+)$/m.exec(text);
-  seconds.set("accepted", Number(accepted?.[1] ?? NaN));
-  return seconds;
+/** The Posterns to measure: this build (or `root`) for each count of processes, then `old`'s. */
+function targetsOf(options: { processes: number[]; root?: string; old?: string }): Target[] {
+  const builds = [
+    { name: "postern", root: options.root },
+    ...(options.old ? [{ name: "old", root: options.old }] : []),
+  ];
+  const several = options.processes.length > 1;
+  return builds.flatMap((build) =>
+    options.processes.map((processes) => ({
+      label: several || processes > 1 ? `${build.name} --processes ${processes}` : build.name,
+      processes,
+      root: build.root,
+    }))
+  );
 }
 
 /** Runs figures 17 and 18. */
@@ -128,12 +106,16 @@ export async function inboundFigures(
     messages: number;
     rounds: number;
     sessions: number;
-    /** Writes a CPU profile of Postern's first round here. */
+    /** Serving processes of each Postern measured (default [1]); the first is the figure's. */
+    processes?: number[];
+    /** Writes a CPU profile of the first Postern's first round here. */
     profile?: string;
     /** Postern alone (when profiling): no baseline rounds, no ratio. */
     skipBaseline?: boolean;
     /** The checkout whose Postern is measured (default: this one). */
     root?: string;
+    /** Another checkout (an old build) also measured, rounds interleaved. */
+    old?: string;
   },
 ): Promise<{ figures: Figure[]; measured?: InboundMeasurements }> {
   const missing = !(await canRunPostfix()) || !(await canRunDovecot())
@@ -153,14 +135,13 @@ export async function inboundFigures(
       ],
     };
   }
-  const { tmp, messages, rounds, sessions, profile, skipBaseline, root } = options;
+  const { tmp, messages, rounds, sessions, profile, skipBaseline } = options;
+  const processes = options.processes ?? [1];
   // Postfix's and Dovecot's daemons (other users) must reach their directories inside tmp.
   await Deno.chmod(tmp, 0o711);
-  const dataDir = `${tmp}/mx-data`;
-  await bootstrapData(dataDir, { domain: DOMAIN, adminPassword: ADMIN_PASSWORD });
-  const probeKey = await createAccounts(dataDir);
-  const mxPort = freePort();
-  const inspectPort = profile ? freePort() : undefined;
+  // With several processes every child inherits the flag, so each takes a port of its own (port 0)
+  // and the one of the first process is read from its log.
+  let inspectPort = profile && processes[0] === 1 ? freePort() : undefined;
   // The sender's SPF and DMARC records, on a resolver of our own (see dnsmasq.ts).
   const dns = await canRunDnsmasq()
     ? await startDnsmasq({
@@ -172,82 +153,108 @@ export async function inboundFigures(
   if (!dns) {
     console.log("  (no dnsmasq: the MX asks the system's resolver, whose round trips the figure includes)");
   }
-  const server = await group.startPostern("postern-mx", {
-    dataDir,
-    logLevel: "info",
-    logPath: `${tmp}/mx.log`,
-    env: {
-      POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      POSTERN_SMTP_LISTEN: `127.0.0.1:${mxPort}`,
-      POSTERN_SMTP_MAX_CONNECTIONS_PER_ADDRESS: String(sessions + 4),
-      ...(dns ? { POSTERN_DNS_SERVER: dns.server } : {}),
-    },
-    denoFlags: inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [],
-    root,
-  });
+  const running: Running[] = [];
+  for (const [i, target] of targetsOf({ processes, root: options.root, old: options.old }).entries()) {
+    const dataDir = `${tmp}/mx-data-${i}`;
+    await bootstrapData(dataDir, { domain: DOMAIN, adminPassword: ADMIN_PASSWORD });
+    const probeKey = await createAccounts(dataDir);
+    const mxPort = freePort();
+    const server = await group.startPostern(`postern-mx-${i}`, {
+      dataDir,
+      logLevel: "info",
+      logPath: `${tmp}/mx-${i}.log`,
+      env: {
+        POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        POSTERN_SMTP_LISTEN: `127.0.0.1:${mxPort}`,
+        POSTERN_SMTP_MAX_CONNECTIONS_PER_ADDRESS: String(sessions + 4),
+        ...(dns ? { POSTERN_DNS_SERVER: dns.server } : {}),
+      },
+      denoFlags: profile && i === 0 ? [`--inspect=127.0.0.1:${inspectPort ?? 0}`] : [],
+      root: target.root,
+      processes: target.processes,
+    });
+    if (profile && i === 0 && inspectPort === undefined) {
+      const log = await Deno.readTextFile(`${tmp}/mx-${i}.log`);
+      inspectPort = Number(/Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(log)?.[1]);
+    }
+    running.push({
+      ...target,
+      server,
+      dataDir,
+      mxPort,
+      probeKey,
+      rates: [],
+      latencies: [],
+      missed: 0,
+      sent: 0,
+    });
+  }
   const dovecot = await startDovecot(`${tmp}/dovecot`, freePort());
   const postfix = await startPostfix(`${tmp}/postfix`, {
     smtpPort: freePort(),
     transports: { [DOMAIN]: `lmtp:inet:127.0.0.1:${dovecot.lmtpPort}` },
   });
-  const m: InboundMeasurements = { postern: [], baseline: [], latencies: [], missed: 0, stored: 0, sent: 0 };
+  const baselineRates: number[] = [];
+  const stored = new Map<string, number>();
   try {
     console.log(
       `\nInbound SMTP: ${rounds} rounds × ${messages} messages of ${
         BODY_BYTES / 1024
-      } KB, ${sessions} sessions`,
+      } KB, ${sessions} sessions; ` +
+        `measured: ${running.map((t) => t.label).join(", ")}${skipBaseline ? "" : ", Postfix→LMTP→Dovecot"}`,
     );
-    const runPostern = async () => {
-      const probe = await SmtpProbe.start({ smtpPort: mxPort, url: server.url, auth: `Bearer ${probeKey}` });
-      const profiler = inspectPort && m.postern.length === 0
+    const runPostern = async (t: Running) => {
+      const probe = await SmtpProbe.start({
+        smtpPort: t.mxPort,
+        url: t.server.url,
+        auth: `Bearer ${t.probeKey}`,
+      });
+      const profiler = inspectPort && t === running[0] && t.rates.length === 0
         ? await CpuProfiler.start(inspectPort)
         : undefined;
       const started = performance.now();
-      const serverCpu = cpuSeconds(server.pid) ?? NaN;
-      const mainCpu = mainThreadCpuSeconds(server.pid) ?? NaN;
-      const threadsBefore = threadCpuSeconds(server.pid);
-      const stagesBefore = await stageSeconds(server.url);
+      const before = serverCpu(t.server.pid);
+      const stagesBefore = await stageSeconds(t.server.url);
       let sourceCpu = NaN;
       try {
-        sourceCpu = await smtpSource(group, mxPort, messages, sessions);
+        sourceCpu = await smtpSource(group, t.mxPort, messages, sessions);
       } finally {
         const result = await probe.stop();
-        m.latencies.push(...result.latencies);
-        m.missed += result.missed;
+        t.latencies.push(...result.latencies);
+        t.missed += result.missed;
       }
       const seconds = (performance.now() - started) / 1000;
-      const cpu = (cpuSeconds(server.pid) ?? NaN) - serverCpu;
-      const main = (mainThreadCpuSeconds(server.pid) ?? NaN) - mainCpu;
+      const after = serverCpu(t.server.pid);
+      const cpu = after.total - before.total;
+      const main = after.main - before.main;
       // CPU per message says what the server costs even when a busy machine gives it only part of a core.
       console.log(
-        `    Postern used ${(100 * cpu / seconds).toFixed(0)}% of a core (${
+        `    ${t.label}: ${(100 * cpu / seconds).toFixed(0)}% of a core (${
           (1000 * cpu / messages).toFixed(2)
-        } ms CPU per message, ${
-          (1000 * main / messages).toFixed(2)
-        } ms of it on the main thread), smtp-source ${
+        } ms CPU per message, ${(1000 * main / messages).toFixed(2)} ms of it on main threads), smtp-source ${
           (100 * sourceCpu / seconds).toFixed(0)
         }% (load average ${Deno.loadavg()[0].toFixed(2)})`,
       );
       // Where the CPU outside the main thread goes: workers (mailauth), I/O and GC threads.
-      const threads = [...threadCpuSeconds(server.pid)]
-        .map(([name, seconds]) => [name, seconds - (threadsBefore.get(name) ?? 0)] as const)
+      const threads = [...after.threads]
+        .map(([name, seconds]) => [name, seconds - (before.threads.get(name) ?? 0)] as const)
         .filter(([, seconds]) => seconds > 0)
         .sort((a, b) => b[1] - a[1])
         .map(([name, seconds]) => `${name} ${(1000 * seconds / messages).toFixed(2)}`);
-      console.log(`    ms CPU per message by thread: ${threads.join(", ")}`);
+      console.log(`      ms CPU per message by thread: ${threads.join(", ")}`);
       // Where a message waits: its mean time in each stage (a stage's own work and its queue).
-      const stagesAfter = await stageSeconds(server.url);
+      const stagesAfter = await stageSeconds(t.server.url);
       const accepted = stagesAfter.get("accepted")! - stagesBefore.get("accepted")!;
       const stages = ["receive", "authenticate", "store"].map((stage) =>
         `${stage} ${(1000 * (stagesAfter.get(stage)! - stagesBefore.get(stage)!) / accepted).toFixed(2)}`
       );
-      console.log(`    ms per accepted message by stage: ${stages.join(", ")}`);
+      console.log(`      ms per accepted message by stage: ${stages.join(", ")}`);
       if (profiler) {
         const recorded = await profiler.stop();
         await Deno.writeTextFile(profile!, JSON.stringify(recorded));
         console.log(summarize(recorded));
       }
-      m.sent += messages;
+      t.sent += messages;
       return messages / seconds;
     };
     let delivered = 0;
@@ -262,36 +269,55 @@ export async function inboundFigures(
       }
       return messages / ((performance.now() - started) / 1000);
     };
+    const each: (Running | "baseline")[] = [...running, ...(skipBaseline ? [] : ["baseline" as const])];
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? ["postern", "baseline"] : ["baseline", "postern"];
+      // Each one goes first in turn, so none always follows the same neighbour.
+      const order = [...each.slice(round % each.length), ...each.slice(0, round % each.length)];
       const line: string[] = [];
-      for (const who of skipBaseline ? ["postern"] : order) {
-        const rate = who === "postern" ? await runPostern() : await runBaseline();
-        (who === "postern" ? m.postern : m.baseline).push(rate);
-        line.push(`${who} ${rate.toFixed(0)} msg/s`);
+      for (const who of order) {
+        const rate = who === "baseline" ? await runBaseline() : await runPostern(who);
+        (who === "baseline" ? baselineRates : who.rates).push(rate);
+        line.push(`${who === "baseline" ? who : who.label} ${rate.toFixed(0)} msg/s`);
       }
       console.log(`  round ${round + 1}: ${line.join(", ")}`);
     }
   } finally {
     await postfix.stop();
     await dovecot.stop();
-    await group.stopOne(server);
+    for (const t of running) await group.stopOne(t.server);
     await dns?.stop();
   }
-  m.stored = await storedCount(dataDir);
+  for (const t of running) stored.set(t.label, await storedCount(t.dataDir));
+  const first = running[0];
+  const m: InboundMeasurements = {
+    postern: first.rates,
+    targets: new Map(running.map((t) => [t.label, t.rates])),
+    baseline: baselineRates,
+    latencies: first.latencies,
+    missed: first.missed,
+    stored: stored.get(first.label)!,
+    sent: first.sent,
+  };
   const value = median(m.postern);
   const baseline = median(m.baseline);
   const ratio = value / baseline;
   const p99 = quantile(m.latencies, 0.99);
-  console.log(
-    `Postern stored ${m.stored} of ${m.sent} sent; probe: ${m.latencies.length} events, ${m.missed} missed, ` +
-      `p50 ${ms(quantile(m.latencies, 0.5))}, p99 ${ms(p99)}`,
-  );
-  const complete = m.stored === m.sent;
+  for (const t of running) {
+    console.log(
+      `${t.label}: median ${median(t.rates).toFixed(0)} msg/s (${
+        (median(t.rates) / value).toFixed(2)
+      }× ${first.label}), stored ${
+        stored.get(t.label)
+      } of ${t.sent} sent; probe: ${t.latencies.length} events, ${t.missed} missed, ` +
+        `p50 ${ms(quantile(t.latencies, 0.5))}, p99 ${ms(quantile(t.latencies, 0.99))}`,
+    );
+  }
+  const complete = running.every((t) => stored.get(t.label) === t.sent);
+  const how = first.processes > 1 ? ` (postern serve --processes ${first.processes})` : "";
   return {
     figures: [
       {
-        figure: `17. inbound SMTP stored msg/s, smtp-source 10 KB × ${sessions} sessions` +
+        figure: `17. inbound SMTP stored msg/s, smtp-source 10 KB × ${sessions} sessions${how}` +
           (complete ? "" : ` (STORED ONLY ${m.stored} of ${m.sent})`),
         value: `${Math.round(value).toLocaleString("en-US")} msg/s`,
         baseline: `${Math.round(baseline).toLocaleString("en-US")} msg/s Postfix→LMTP→Dovecot`,
@@ -321,13 +347,21 @@ if (import.meta.main) {
       messages: { type: "string", default: "5000" },
       rounds: { type: "string", default: "3" },
       sessions: { type: "string", default: "16" },
-      // Writes a CPU profile of Postern's first round to this file (and prints its summary).
+      // Serving processes: one count, or a list whose counts are each measured (the first is the figure).
+      processes: { type: "string", default: Deno.env.get("POSTERN_BENCH_PROCESSES") || "1" },
+      // Writes a CPU profile of the first Postern's first round to this file (and prints its summary).
       profile: { type: "string" },
       "skip-baseline": { type: "boolean", default: false },
-      // Another checkout's Postern (an old build), to compare builds in alternated invocations.
+      // Another checkout's Postern instead of this one.
       root: { type: "string" },
+      // Another checkout's Postern (an old build) measured too, rounds interleaved.
+      old: { type: "string" },
     },
   });
+  const processes = values.processes.split(",").map(Number);
+  if (processes.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(`--processes ${values.processes}?`);
+  }
   const group = new ProcessGroup();
   const tmp = await Deno.makeTempDir({ prefix: "postern-bench-mx-" });
   try {
@@ -336,9 +370,11 @@ if (import.meta.main) {
       messages: Number(values.messages),
       rounds: Number(values.rounds),
       sessions: Number(values.sessions),
+      processes,
       profile: values.profile,
       skipBaseline: values["skip-baseline"],
       root: values.root,
+      old: values.old,
     });
     console.log();
     printSummary(figures);

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { busyAsUnavailable, isBusyError } from "./busy.ts";
+import { openWritersLock } from "./writers_lock.ts";
 
 /**
  * The busy timeout while another process is known to hold the write lock (a write already waited the
@@ -25,8 +26,22 @@ export class Db {
   /** What runs once the open transaction commits (see {@link afterCommit}). */
   #afterCommit: (() => void)[] = [];
 
-  /** `busyTimeoutMs` is the connection's busy timeout, restored once the lock is free again. */
-  constructor(readonly raw: DatabaseSync, readonly busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS) {}
+  /** The writers' lock file, when processes take turns through it (see {@link transaction}). */
+  readonly #writers: Deno.FsFile | undefined;
+
+  /**
+   * `busyTimeoutMs` is the connection's busy timeout, restored once the lock is free again.
+   * `writersLock`: the path of a lock file that every transaction holds (flock, exclusive) from
+   * before its BEGIN to after its COMMIT, for processes that write the same database all the time
+   * (`serve --processes N`, store/writers_lock.ts).
+   */
+  constructor(
+    readonly raw: DatabaseSync,
+    readonly busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
+    options: { writersLock?: string } = {},
+  ) {
+    this.#writers = options.writersLock === undefined ? undefined : openWritersLock(options.writersLock);
+  }
 
   /** A prepared statement, compiled once per connection. */
   statement(sql: string): StatementSync {
@@ -89,42 +104,54 @@ export class Db {
    * awaiting body never interleaves with another; bodies must await only store calls. A call made
    * from inside a body (its own async calls) joins that transaction; any other call waits for it to
    * end, so nobody is told "committed" for work a rollback later undoes. When another process holds
-   * the write lock past the busy timeout, it rejects with UnavailableError.
+   * the write lock past the busy timeout, it rejects with UnavailableError. With a writers' lock,
+   * the transaction first waits for it without blocking the event loop.
    */
   transaction<T>(body: () => Promise<T> | T): Promise<T> {
     if (this.#open !== undefined && this.#inside.getStore() === this.#open) {
       return Promise.resolve(body());
     }
-    const run = async () => {
+    const writers = this.#writers;
+    const run = writers === undefined ? () => this.#run(body) : async () => {
+      await writers.lock(true);
       try {
-        this.raw.exec("BEGIN IMMEDIATE");
-        if (this.#probing) this.#lockFree();
-      } catch (error) {
-        throw this.#busy(error);
-      }
-      const open = {};
-      this.#open = open;
-      try {
-        const result = await this.#inside.run(open, body);
-        this.raw.exec("COMMIT");
-        for (const callback of this.#afterCommit.splice(0)) {
-          // Committed is committed: a listener's failure must not turn the write into an error.
-          try {
-            callback();
-          } catch { /* the listener's own */ }
-        }
-        return result;
-      } catch (error) {
-        this.#afterCommit.length = 0;
-        if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
-        throw this.#busy(error);
+        return await this.#run(body);
       } finally {
-        this.#open = undefined;
+        writers.unlockSync();
       }
     };
     const next = this.#queue.then(run, run);
     this.#queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** BEGIN IMMEDIATE, `body`, COMMIT (ROLLBACK when it throws). */
+  async #run<T>(body: () => Promise<T> | T): Promise<T> {
+    try {
+      this.raw.exec("BEGIN IMMEDIATE");
+      if (this.#probing) this.#lockFree();
+    } catch (error) {
+      throw this.#busy(error);
+    }
+    const open = {};
+    this.#open = open;
+    try {
+      const result = await this.#inside.run(open, body);
+      this.raw.exec("COMMIT");
+      for (const callback of this.#afterCommit.splice(0)) {
+        // Committed is committed: a listener's failure must not turn the write into an error.
+        try {
+          callback();
+        } catch { /* the listener's own */ }
+      }
+      return result;
+    } catch (error) {
+      this.#afterCommit.length = 0;
+      if (this.raw.isTransaction) this.raw.exec("ROLLBACK");
+      throw this.#busy(error);
+    } finally {
+      this.#open = undefined;
+    }
   }
 
   /** SQLITE_BUSY as UnavailableError; from now on writes only probe for the lock until one gets it. */
@@ -144,6 +171,7 @@ export class Db {
 
   /** Closes the connection. */
   close(): void {
+    this.#writers?.close();
     this.#statements.clear();
     if (this.raw.isOpen) this.raw.close();
   }

@@ -1,4 +1,5 @@
 import type { DmarcEnforcement, Domain, MtaStsMode } from "../model/types.ts";
+import { CommitMemo } from "./commit_memo.ts";
 import type { Db, Row } from "./db.ts";
 
 /** Persistence of domains. */
@@ -43,7 +44,13 @@ function toDomain(row: Row): Domain {
 }
 
 /** SQLite implementation of {@link DomainRepository}. */
-export function sqliteDomains(db: Db): DomainRepository {
+export function sqliteDomains(
+  db: Db,
+  changeSignal: () => number | undefined = () => undefined,
+): DomainRepository {
+  // A domain by name, read again only after a commit (commit_memo.ts): the MX looks up the domain of
+  // every recipient. Each caller gets its own copy.
+  const byName = new CommitMemo<string, Domain | undefined>(db, changeSignal);
   return {
     insert(domain) {
       const { id } = db.run(
@@ -62,8 +69,11 @@ export function sqliteDomains(db: Db): DomainRepository {
       return Promise.resolve(row && toDomain(row));
     },
     getByName(name) {
-      const row = db.get("SELECT * FROM domains WHERE name = ?", name);
-      return Promise.resolve(row && toDomain(row));
+      const domain = byName.get(name, () => {
+        const row = db.get("SELECT * FROM domains WHERE name = ?", name);
+        return row && toDomain(row);
+      });
+      return Promise.resolve(domain && { ...domain });
     },
     list() {
       return Promise.resolve(db.all("SELECT * FROM domains ORDER BY id").map(toDomain));

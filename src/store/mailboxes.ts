@@ -60,6 +60,7 @@ export function sqliteMailboxes(
   // An account's mailboxes, read again only after a commit (commit_memo.ts): an IMAP SELECT names its
   // mailbox from them. Each caller gets its own copies.
   const lists = new CommitMemo<number, readonly MailboxRecord[]>(db, changeSignal);
+  const roleMemo = new CommitMemo<string, MailboxRecord | undefined>(db, changeSignal);
   return {
     list: (accountId) =>
       done(
@@ -69,9 +70,13 @@ export function sqliteMailboxes(
         ).map((m) => ({ ...m })),
       ),
     withRoles(accountId, roles) {
+      // Remembered until the next commit too: the MX asks for the Inbox of every message it stores.
       const rows = roles.flatMap((role) => {
-        const row = db.get("SELECT * FROM mailboxes WHERE account_id = ? AND role = ?", accountId, role);
-        return row ? [toMailbox(row)] : [];
+        const found = roleMemo.get(`${accountId} ${role}`, () => {
+          const row = db.get("SELECT * FROM mailboxes WHERE account_id = ? AND role = ?", accountId, role);
+          return row && toMailbox(row);
+        });
+        return found ? [{ ...found }] : [];
       });
       return done(rows);
     },

@@ -3,6 +3,7 @@ import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { type ConnectionOptions, openConnection } from "./connection.ts";
 import { Db } from "./db.ts";
 import { ReadPool } from "./read_pool.ts";
+import { writersLockPathOf } from "./writers_lock.ts";
 import { holdSharedLock } from "./data_lock.ts";
 import { type AccountRepository, sqliteAccounts } from "./accounts.ts";
 import { type AclRepository, sqliteAcl } from "./acl.ts";
@@ -172,6 +173,8 @@ export interface StoreOptions extends ConnectionOptions {
    * absent: every query on the main connection. A database only in memory has none.
    */
   readWorkers?: number;
+  /** Transactions take turns with other processes' through a lock file (store/writers_lock.ts). */
+  writersLock?: boolean;
 }
 
 /** Opens the store at `path` (":memory:" for tests), migrating it to the current schema. */
@@ -184,7 +187,9 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     lock?.close();
     throw error;
   }
-  const db = new Db(connection, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+  const db = new Db(connection, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, {
+    writersLock: options.writersLock && path !== ":memory:" ? writersLockPathOf(path) : undefined,
+  });
   const invalidations = sqliteInvalidations(db, path);
   // Started once the schema is current: the workers only read it.
   const readers = path !== ":memory:" && (options.readWorkers ?? 0) > 0
@@ -192,7 +197,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     : undefined;
   return {
     path,
-    domains: sqliteDomains(db),
+    domains: sqliteDomains(db, () => invalidations.changeSignal()),
     accounts: sqliteAccounts(db),
     credentials: sqliteCredentials(db),
     acl: sqliteAcl(db),
@@ -214,7 +219,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     identities: sqliteIdentities(db),
     submissions: sqliteSubmissions(db),
     queue: sqliteQueue(db),
-    vacation: sqliteVacation(db),
+    vacation: sqliteVacation(db, () => invalidations.changeSignal()),
     pushSubscriptions: sqlitePushSubscriptions(db),
     certificates: sqliteCertificates(db),
     dkimKeys: sqliteDkimKeys(db),

@@ -1,4 +1,5 @@
 /** Persistence of vacation responses and of the senders they have answered. */
+import { CommitMemo } from "./commit_memo.ts";
 import type { Db, Row } from "./db.ts";
 
 /** An account's vacation response; dates in ms since the epoch. */
@@ -26,22 +27,30 @@ const nullableNumber = (value: Row[string]) => value === null ? null : Number(va
 const nullableText = (value: Row[string]) => value === null ? null : String(value);
 
 /** SQLite implementation of {@link VacationRepository}. */
-export function sqliteVacation(db: Db): VacationRepository {
+export function sqliteVacation(
+  db: Db,
+  changeSignal: () => number | undefined = () => undefined,
+): VacationRepository {
+  // An account's vacation response, read again only after a commit (commit_memo.ts): the MX asks for
+  // the recipient's on every message it stores. Each caller gets its own copy.
+  const memo = new CommitMemo<number, VacationRecord | undefined>(db, changeSignal);
+  const read = (accountId: number): VacationRecord | undefined => {
+    const row = db.get("SELECT * FROM vacation_responses WHERE account_id = ?", accountId);
+    return row && {
+      accountId,
+      isEnabled: Number(row.is_enabled) === 1,
+      fromDate: nullableNumber(row.from_date),
+      toDate: nullableNumber(row.to_date),
+      subject: nullableText(row.subject),
+      textBody: nullableText(row.text_body),
+      htmlBody: nullableText(row.html_body),
+      period: Number(row.period),
+    };
+  };
   return {
     get(accountId) {
-      const row = db.get("SELECT * FROM vacation_responses WHERE account_id = ?", accountId);
-      return Promise.resolve(
-        row && {
-          accountId,
-          isEnabled: Number(row.is_enabled) === 1,
-          fromDate: nullableNumber(row.from_date),
-          toDate: nullableNumber(row.to_date),
-          subject: nullableText(row.subject),
-          textBody: nullableText(row.text_body),
-          htmlBody: nullableText(row.html_body),
-          period: Number(row.period),
-        },
-      );
+      const record = memo.get(accountId, () => read(accountId));
+      return Promise.resolve(record && { ...record });
     },
     put(v) {
       db.run(
