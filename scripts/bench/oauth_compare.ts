@@ -38,6 +38,8 @@ interface Subject {
   start: number;
   rps: number[];
   cpu: number[];
+  /** The main thread's CPU per request (the event loop, which sets the pace; no worker threads). */
+  main: number[];
 }
 
 /** The internal Deno.serve port of a `postern serve` process (the one it listens on besides `publicPort`). */
@@ -82,6 +84,7 @@ async function server(name: string, root: string | undefined, direct: boolean): 
     start: 0,
     rps: [],
     cpu: [],
+    main: [],
   });
   const subjects = [subject(name, postern.url)];
   if (direct) {
@@ -103,7 +106,14 @@ try {
     for (const subject of order) {
       const start = sent.get(subject.bodies) ?? 0;
       const r = await group.runJson<
-        { rps: number; serverCores: number; bodiesSent?: number; failures: number }
+        {
+          rps: number;
+          serverCores: number;
+          serverMainCores: number;
+          bodiesSent?: number;
+          bodiesWrapped?: boolean;
+          failures: number;
+        }
       >(
         "scripts/bench/load.ts",
         [
@@ -126,20 +136,36 @@ try {
         ],
       );
       if (r.failures) throw new Error(`${subject.name}: ${r.failures} failures`);
+      if (r.bodiesWrapped) throw new Error(`${subject.name}: the token list ran out (use more --tokens)`);
       sent.set(subject.bodies, start + (r.bodiesSent ?? 0));
       const cpu = r.serverCores / r.rps * 1e6;
       subject.rps.push(r.rps);
       subject.cpu.push(cpu);
+      subject.main.push(r.serverMainCores / r.rps * 1e6);
       console.log(
-        `round ${round + 1} ${subject.name}: ${r.rps.toFixed(0)} req/s, ${cpu.toFixed(1)} µs CPU/request`,
+        `round ${round + 1} ${subject.name}: ${r.rps.toFixed(0)} req/s, ${cpu.toFixed(1)} µs CPU/request, ` +
+          `main thread ${(r.serverMainCores / r.rps * 1e6).toFixed(1)} µs`,
       );
     }
   }
   for (const subject of subjects) {
     console.log(
       `${subject.name.padEnd(36)} median ${median(subject.rps).toFixed(0).padStart(6)} req/s  ` +
-        `${median(subject.cpu).toFixed(1).padStart(7)} µs CPU/request`,
+        `${median(subject.cpu).toFixed(1).padStart(7)} µs CPU/request  main thread ` +
+        `${median(subject.main).toFixed(1).padStart(7)} µs`,
     );
+  }
+  // Rounds are interleaved, so the ratio within each round is steadier than the ratio of the medians.
+  const base = subjects.at(-1)!;
+  for (const subject of subjects.slice(0, -1)) {
+    for (const which of ["cpu", "main"] as const) {
+      const ratios = subject[which].map((cpu, i) => cpu / base[which][i]);
+      const name = which === "cpu" ? "CPU" : "main-thread CPU";
+      console.log(
+        `${subject.name} / ${base.name}: ${name} per request ×${median(ratios).toFixed(3)} ` +
+          `(median of the rounds' ratios: ${ratios.map((r) => r.toFixed(2)).join(" ")})`,
+      );
+    }
   }
   console.log(`load average: ${Deno.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 } finally {
