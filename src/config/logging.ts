@@ -155,10 +155,27 @@ function plainJsonLine(record: LogRecord): string | undefined {
     message += parts[i + 1];
   }
   const level = record.level === "warning" ? "WARN" : record.level.toUpperCase();
-  const line = `{"@timestamp":"${new Date(record.timestamp).toISOString()}","level":"${level}","message":${
+  const line = `{"@timestamp":"${isoTime(record.timestamp)}","level":"${level}","message":${
     JSON.stringify(message)
-  },"logger":${JSON.stringify(record.category.join("."))},"properties":${JSON.stringify(properties)}}`;
+  },"logger":${loggerName(record.category)},"properties":${JSON.stringify(properties)}}`;
   return (TERMINAL_CONTROL.test(line) ? line.replace(TERMINAL_CONTROLS, escapeControl) : line) + "\n";
+}
+
+// Lines come several a millisecond under load, and from a few categories: each is written once.
+let lastTime = NaN;
+let lastIso = "";
+function isoTime(timestamp: number): string {
+  if (timestamp !== lastTime) {
+    lastIso = new Date(timestamp).toISOString();
+    lastTime = timestamp;
+  }
+  return lastIso;
+}
+const loggerNames = new WeakMap<readonly string[], string>();
+function loggerName(category: readonly string[]): string {
+  let name = loggerNames.get(category);
+  if (name === undefined) loggerNames.set(category, name = JSON.stringify(category.join(".")));
+  return name;
 }
 
 const escapeControl = (char: string) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
