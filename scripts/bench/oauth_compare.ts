@@ -2,11 +2,11 @@
  * A token grant's server CPU per request on this checkout against another (`--old DIR`, e.g. a
  * worktree of main), and what the connection front's loopback hop (src/http/connection_front.ts)
  * costs: the client_credentials load (or a fresh refresh token per request) from scripts/bench/load.ts,
- * in interleaved rounds, to each build's public port and to this build's internal Deno.serve port.
+ * in interleaved rounds, to each build's public port and (--hop) to this build's internal Deno.serve port.
  * Prints req/s and server CPU per request of each round and their medians.
  *
  *   deno run -A scripts/bench/oauth_compare.ts [--grant client_credentials|refresh_fresh] [--old DIR]
- *     [--rounds 4] [--duration-ms 1500]
+ *     [--rounds 4] [--duration-ms 1500] [--tokens 30000] [--hop]
  */
 import { parseArgs } from "node:util";
 import { clientHeaders } from "./oauth_rounds.ts";
@@ -22,6 +22,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "4" },
     "duration-ms": { type: "string", default: "1500" },
     tokens: { type: "string", default: "30000" },
+    // Also load this build's internal port (the hop's cost); it shares the build's token list.
+    hop: { type: "boolean", default: false },
   },
 });
 const fresh = values.grant === "refresh_fresh";
@@ -96,7 +98,7 @@ async function server(name: string, root: string | undefined, direct: boolean): 
 
 try {
   const subjects = [
-    ...(await server("new", undefined, true)),
+    ...(await server("new", undefined, values.hop!)),
     ...(values.old ? await server("old", values.old, false) : []),
   ];
   // Both ports of one server share its token list: each takes up where the last round left off.
