@@ -208,3 +208,70 @@ Deno.test("bad Email/query input gets the same JMAP error with read workers as w
       assert.equal((await mailError(p.main, "Email/query", args, p.alice)).type, type, JSON.stringify(args));
     }
   }));
+
+/** Every Email property that needs no message body, and two that do. */
+const GET_PROPERTIES = [
+  "id",
+  "blobId",
+  "threadId",
+  "mailboxIds",
+  "keywords",
+  "size",
+  "receivedAt",
+  "messageId",
+  "from",
+  "to",
+  "subject",
+  "sentAt",
+  "hasAttachment",
+  "preview",
+  "textBody",
+  "bodyValues",
+];
+
+Deno.test("Email/get of many ids reads them on a read worker and answers as the main thread does, writes included", () =>
+  withPair(async (p) => {
+    await corpus(p);
+    const ids = (await mailCall(p.workers, "Email/query", {}, p.alice)).ids as string[];
+    assert.equal(ids.length, 20);
+    const args = { ids: [...ids, "zzzzzz"], properties: GET_PROPERTIES, fetchTextBodyValues: true };
+    const get = async (app: TestApp, who: Who): Promise<Obj> => {
+      const result = await mailCall(app, "Email/get", args, who);
+      return {
+        ...result,
+        list: [...(result.list as Obj[])].sort((a, b) => String(a.id).localeCompare(String(b.id))),
+      };
+    };
+    const jobs = () => p.workers.services.store.readWorkers!.jobs;
+    const before = jobs();
+    const onWorkers = await get(p.workers, p.alice);
+    assert.equal(jobs() - before, 1, "the 20 rows were read by a worker");
+    assert.deepEqual(onWorkers, await get(p.main, p.alice));
+    assert.equal((onWorkers.list as Obj[]).length, 20);
+    assert.deepEqual(onWorkers.notFound, ["zzzzzz"]);
+    // A write through either app is in the next Email/get read by a worker.
+    const [first, second] = ids;
+    await mailCall(p.workers, "Email/set", {
+      update: { [first]: { "keywords/$seen": true, mailboxIds: { [p.boxes.Trash]: true } } },
+    }, p.alice);
+    await mailCall(p.main, "Email/set", { update: { [second]: { "keywords/$answered": true } } }, p.alice);
+    const after = await get(p.workers, p.alice);
+    const byId = new Map((after.list as Obj[]).map((e) => [e.id, e]));
+    assert.deepEqual(byId.get(first)!.mailboxIds, { [p.boxes.Trash]: true });
+    assert.equal((byId.get(first)!.keywords as Obj).$seen, true);
+    assert.equal((byId.get(second)!.keywords as Obj).$answered, true);
+    assert.notEqual(after.state, onWorkers.state);
+    assert.deepEqual(after, await get(p.main, p.alice));
+    // A grantee of the Inbox alone gets the Inbox's emails, each with only the mailboxes it may see.
+    await share(p.workers, p.alice, p.boxes.Inbox, { [p.bob.accountId]: rights("mayReadItems") });
+    const granted = await mailCall(p.workers, "Email/get", { ...args, accountId: p.alice.accountId }, p.bob);
+    const inInbox = (await mailCall(p.main, "Email/query", { filter: { inMailbox: p.boxes.Inbox } }, p.alice))
+      .ids as string[];
+    assert.ok(inInbox.length > 8);
+    assert.deepEqual((granted.list as Obj[]).map((e) => e.id).sort(), [...inInbox].sort());
+    for (const email of granted.list as Obj[]) assert.deepEqual(email.mailboxIds, { [p.boxes.Inbox]: true });
+    assert.deepEqual(
+      granted,
+      await mailCall(p.main, "Email/get", { ...args, accountId: p.alice.accountId }, p.bob),
+    );
+  }));

@@ -5,9 +5,10 @@
  *
  * 11. Import: 10,000 generated messages of about 10 KB, each uploaded (POST /jmap/upload, four
  *     connections at once, the session's maxConcurrentUpload) and imported 50 per Email/import, over
- *     HTTP against `postern serve`, in five rounds (scripts/bench/import_rounds.ts); messages per
- *     second of wall time, upload and import together, the median round; and the server's CPU per
- *     message, which the neighbours on a shared machine move far less than the rate.
+ *     HTTP against `postern serve`, in five rounds after 200 unmeasured messages
+ *     (scripts/bench/import_rounds.ts); messages per second of wall time, upload and import
+ *     together, the median round; and the server's CPU per message, which the neighbours on a
+ *     shared machine move far less than the rate.
  * 12. The mailbox then grows to 100,000 messages (the rest imported in-process through the same
  *     service, on the database the server runs on), and one keep-alive connection asks, one request at a
  *     time, Email/query (inMailbox, newest first, limit 50) with Email/get of those 50 (list

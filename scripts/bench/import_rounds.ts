@@ -8,11 +8,18 @@
  * from /proc (the whole process, and its main thread alone, where the request handling and SQLite
  * run): CPU microseconds per message is what a change to the server moves, whatever the load.
  *
- *   deno run -A scripts/bench/import_rounds.ts [--messages 6000] [--rounds 6] [--profile PORT]
+ *   deno run -A scripts/bench/import_rounds.ts [--messages 6000] [--rounds 6] [--processes N]
+ *     [--old DIR] [--profile PORT]
  *
  * Standalone it starts its own server on a new data directory; `--profile PORT` starts it with the
  * inspector on PORT and prints where the main thread's time went (scripts/bench/cpu_profile.ts).
+ * `--old DIR` also starts the Postern of another checkout (a worktree of main, say) on a data
+ * directory of its own, and the rounds alternate between the two (this build first), so both see the
+ * same neighbours: its figure is then the ratio of the medians. With `--processes N` the server CPU
+ * counts every serving process (the first one's main thread stays "main thread"); `--old-processes N`
+ * gives the old build another count (`--old . --old-processes 1` compares N processes with one).
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { CpuProfiler, summarize } from "./cpu_profile.ts";
 import {
@@ -31,10 +38,16 @@ import { basic, bootstrapData } from "./setup_data.ts";
 
 const CORE = "urn:ietf:params:jmap:core";
 const MAIL = "urn:ietf:params:jmap:mail";
-/** Messages per Email/import. */
+/**
+ * Messages per Email/import: a migration tool's batch, kept well under the session's maxObjectsInSet
+ * (500) and with each message uploaded on its own first, as RFC 8621 §4.8 has clients do (there is no
+ * bulk upload in JMAP core).
+ */
 export const IMPORT_BATCH = 50;
 /** Uploads at once: the session's maxConcurrentUpload. */
 export const UPLOADERS = 4;
+/** Messages imported before the measured rounds, per server. */
+const WARM_UP = 200;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -63,35 +76,43 @@ function cpuSeconds(statPath: string): number {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
-/**
- * Uploads and imports `count` messages made by `message(i)` into the Inbox in `rounds` rounds; the
- * messages are made before each round's clock starts, since making them is not the server's work.
- */
-export async function importRounds(
-  server: Server,
-  options: {
-    auth: string;
-    accountId: string;
-    inbox: string;
-    count: number;
-    rounds: number;
-    message: (i: number) => Uint8Array<ArrayBuffer>;
-    log?: (line: string) => void;
-  },
-): Promise<ImportRounds> {
-  const result: ImportRounds = { rates: [], processUs: [], mainUs: [] };
-  const perRound = Math.ceil(options.count / options.rounds);
+/** The pids of `pid`'s child processes (the serving processes that `--processes N` starts). */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+    if (text) found.push(...text.split(" ").map(Number));
+  }
+  return found;
+}
+
+/** CPU seconds of a server: its process and every serving child, and its first process's main thread. */
+function serverCpu(pid: number): { process: number; main: number } {
+  let process = cpuSeconds(`/proc/${pid}/stat`);
+  for (const child of childrenOf(pid)) process += cpuSeconds(`/proc/${child}/stat`);
+  return { process, main: cpuSeconds(`/proc/${pid}/task/${pid}/stat`) };
+}
+
+/** Where the rounds import: a running server, the account and its Inbox. */
+export interface ImportTarget {
+  server: Server;
+  auth: string;
+  accountId: string;
+  inbox: string;
+}
+
+/** The keep-alive connections of one target; `round` imports a list of messages over them and measures it. */
+export async function importRunner(
+  target: ImportTarget,
+): Promise<{ round(messages: Uint8Array<ArrayBuffer>[], first: number): Promise<Round>; close(): void }> {
+  const { server } = target;
   const connections = await Promise.all(
     Array.from({ length: UPLOADERS }, () => RawConnection.open(new URL(server.url))),
   );
-  try {
-    for (let round = 0; round < options.rounds; round++) {
-      const from = round * perRound;
-      const to = Math.min(options.count, from + perRound);
-      if (to <= from) break;
-      const messages = Array.from({ length: to - from }, (_, k) => options.message(from + k));
-      const process0 = cpuSeconds(`/proc/${server.pid}/stat`);
-      const main0 = cpuSeconds(`/proc/${server.pid}/task/${server.pid}/stat`);
+  return {
+    async round(messages, first) {
+      const cpu0 = serverCpu(server.pid);
+      const client0 = process.cpuUsage();
       const started = performance.now();
       let next = 0;
       await Promise.all(connections.map(async (connection) => {
@@ -99,22 +120,78 @@ export async function importRounds(
           const start = next;
           if (start >= messages.length) return;
           next = Math.min(messages.length, start + IMPORT_BATCH);
-          await importBatch(connection, server, options, messages.slice(start, next), from + start);
+          await importBatch(connection, target, messages.slice(start, next), first + start);
         }
       }));
       const seconds = (performance.now() - started) / 1000;
-      const n = to - from;
-      result.rates.push(n / seconds);
-      result.processUs.push((cpuSeconds(`/proc/${server.pid}/stat`) - process0) * 1e6 / n);
-      result.mainUs.push((cpuSeconds(`/proc/${server.pid}/task/${server.pid}/stat`) - main0) * 1e6 / n);
-      options.log?.(
-        `  round ${round + 1}: ${Math.round(n / seconds).toLocaleString("en-US")} msg/s, server CPU ${
-          result.processUs.at(-1)!.toFixed(0)
-        } µs/msg (main thread ${result.mainUs.at(-1)!.toFixed(0)})`,
-      );
+      const cpu1 = serverCpu(server.pid);
+      const client = process.cpuUsage(client0);
+      const n = messages.length;
+      return {
+        rate: n / seconds,
+        processUs: (cpu1.process - cpu0.process) * 1e6 / n,
+        mainUs: (cpu1.main - cpu0.main) * 1e6 / n,
+        clientUs: (client.user + client.system) / n,
+      };
+    },
+    close() {
+      for (const connection of connections) connection.close();
+    },
+  };
+}
+
+/** One round's measures. */
+export interface Round {
+  rate: number;
+  processUs: number;
+  mainUs: number;
+  /** CPU of this client (the bench process) in microseconds per message: it shares the cores. */
+  clientUs?: number;
+}
+
+/** A round as one line. */
+export function roundLine(round: Round): string {
+  return `${Math.round(round.rate).toLocaleString("en-US")} msg/s, server CPU ${
+    round.processUs.toFixed(0)
+  } µs/msg (main thread ${round.mainUs.toFixed(0)})${
+    round.clientUs === undefined ? "" : `, client CPU ${round.clientUs.toFixed(0)} µs/msg`
+  }`;
+}
+
+/**
+ * Uploads and imports `count` messages made by `message(i)` into the Inbox in `rounds` rounds; the
+ * messages are made before each round's clock starts, since making them is not the server's work.
+ */
+export async function importRounds(
+  server: Server,
+  options: Omit<ImportTarget, "server"> & {
+    count: number;
+    rounds: number;
+    message: (i: number) => Uint8Array<ArrayBuffer>;
+    log?: (line: string) => void;
+  },
+): Promise<ImportRounds> {
+  const result: ImportRounds = { rates: [], processUs: [], mainUs: [] };
+  // The first WARM_UP messages go in unmeasured (the server's JIT warms up on them); the rounds
+  // share the rest, so `count` messages are imported in all.
+  const warmUp = Math.min(WARM_UP, Math.floor(options.count / 10));
+  const perRound = Math.ceil((options.count - warmUp) / options.rounds);
+  const runner = await importRunner({ server, ...options });
+  try {
+    await runner.round(Array.from({ length: warmUp }, (_, k) => options.message(k)), 0);
+    for (let round = 0; round < options.rounds; round++) {
+      const from = warmUp + round * perRound;
+      const to = Math.min(options.count, from + perRound);
+      if (to <= from) break;
+      const messages = Array.from({ length: to - from }, (_, k) => options.message(from + k));
+      const measured = await runner.round(messages, from);
+      result.rates.push(measured.rate);
+      result.processUs.push(measured.processUs);
+      result.mainUs.push(measured.mainUs);
+      options.log?.(`  round ${round + 1}: ${roundLine(measured)}`);
     }
   } finally {
-    for (const connection of connections) connection.close();
+    runner.close();
   }
   return result;
 }
@@ -122,12 +199,11 @@ export async function importRounds(
 /** Uploads one batch, one message at a time, then imports it with one Email/import. */
 async function importBatch(
   connection: RawConnection,
-  server: Server,
-  options: { auth: string; accountId: string; inbox: string },
+  options: ImportTarget,
   messages: Uint8Array<ArrayBuffer>[],
   first: number,
 ): Promise<void> {
-  const uploadUrl = new URL(`/jmap/upload/${options.accountId}/`, server.url);
+  const uploadUrl = new URL(`/jmap/upload/${options.accountId}/`, options.server.url);
   const emails: Record<string, unknown> = {};
   for (const [k, message] of messages.entries()) {
     const answer = await connection.send(
@@ -151,7 +227,7 @@ async function importBatch(
   const answer = await connection.send(
     httpRequest(
       "POST",
-      new URL("/jmap", server.url),
+      new URL("/jmap", options.server.url),
       { authorization: options.auth, "content-type": "application/json" },
       body,
     ),
@@ -162,57 +238,123 @@ async function importBatch(
   }
 }
 
+/** Starts a Postern (of `root`, or this checkout) on a new data directory with the bench user; its target. */
+async function startTarget(
+  group: ProcessGroup,
+  options: { tmp: string; name: string; root?: string; processes: number; denoFlags?: string[] },
+): Promise<ImportTarget> {
+  const dataDir = `${options.tmp}/${options.name}`;
+  await bootstrapData(dataDir, { domain: DOMAIN, adminPassword: ADMIN_PASSWORD });
+  await withServices(dataDir, async (services) => {
+    const domain = await services.domains.getByName(DOMAIN);
+    await services.accounts.create({ type: "User", name: USER, domainId: domain!.id, password: PASSWORD });
+  });
+  const server = await group.startPostern(options.name, {
+    dataDir,
+    logLevel: "warning",
+    logPath: `${options.tmp}/${options.name}.log`,
+    env: { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    denoFlags: options.denoFlags ?? [],
+    root: options.root,
+    processes: options.processes,
+  });
+  const auth = basic(`${USER}@${DOMAIN}`, PASSWORD);
+  const { accountId, role } = await mailAccount(server.url, auth);
+  return { server, auth, accountId, inbox: role("inbox") };
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
       messages: { type: "string", default: "6000" },
       rounds: { type: "string", default: "6" },
+      processes: { type: "string", default: "1" },
+      old: { type: "string" },
+      "old-processes": { type: "string" },
       profile: { type: "string" },
     },
   });
   const tmp = await Deno.makeTempDir({ prefix: "postern-import-bench-" });
   const group = new ProcessGroup();
+  const load = () => Deno.loadavg().map((l) => l.toFixed(1)).join(" ");
   try {
-    const dataDir = `${tmp}/data`;
-    await bootstrapData(dataDir, { domain: DOMAIN, adminPassword: ADMIN_PASSWORD });
-    await withServices(dataDir, async (services) => {
-      const domain = await services.domains.getByName(DOMAIN);
-      await services.accounts.create({ type: "User", name: USER, domainId: domain!.id, password: PASSWORD });
-    });
-    const server = await group.startPostern("postern-import", {
-      dataDir,
-      logLevel: "warning",
-      logPath: `${tmp}/server.log`,
-      env: { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD },
-      denoFlags: values.profile ? [`--inspect=127.0.0.1:${values.profile}`] : [],
-    });
-    const auth = basic(`${USER}@${DOMAIN}`, PASSWORD);
-    const { accountId, role } = await mailAccount(server.url, auth);
-    const inbox = role("inbox");
+    const processes = Number(values.processes);
+    const oldProcesses = Number(values["old-processes"] ?? processes);
+    const builds = [{
+      label: `this build (${processes} process(es))`,
+      root: undefined as string | undefined,
+      processes,
+    }];
+    if (values.old) {
+      builds.push({
+        label: `old (${values.old}, ${oldProcesses} process(es))`,
+        root: values.old,
+        processes: oldProcesses,
+      });
+    }
+    const targets: ImportTarget[] = [];
+    for (const [i, build] of builds.entries()) {
+      targets.push(
+        await startTarget(group, {
+          tmp,
+          name: `postern-import-${i}`,
+          root: build.root,
+          processes: build.processes,
+          denoFlags: values.profile && i === 0 ? [`--inspect=127.0.0.1:${values.profile}`] : [],
+        }),
+      );
+    }
+    const runners = await Promise.all(targets.map(importRunner));
     const profiler = values.profile ? await CpuProfiler.start(Number(values.profile)) : undefined;
-    const rounds = await importRounds(server, {
-      auth,
-      accountId,
-      inbox,
-      count: Number(values.messages),
-      rounds: Number(values.rounds),
-      message: generatedMessage,
-      log: console.log,
-    });
+    const rounds = Number(values.rounds);
+    const perRound = Math.ceil(Number(values.messages) / rounds);
+    // A first round per build that is not counted: the JIT warms up on it.
+    const warmUp = Array.from({ length: WARM_UP }, (_, k) => generatedMessage(1_000_000 + k));
+    for (const runner of runners) await runner.round(warmUp, 1_000_000);
+    const measured: Round[][] = builds.map(() => []);
+    console.log(
+      `${
+        perRound * rounds
+      } messages of ~10 KB per build in ${rounds} rounds, ${UPLOADERS} connections, ${IMPORT_BATCH} per Email/import; load ${load()}`,
+    );
+    for (let round = 0; round < rounds; round++) {
+      const from = round * perRound;
+      const messages = Array.from({ length: perRound }, (_, k) => generatedMessage(from + k));
+      for (const [i, runner] of runners.entries()) {
+        const result = await runner.round(messages, from);
+        measured[i].push(result);
+        console.log(`  round ${round + 1}, ${builds[i].label}: ${roundLine(result)}`);
+      }
+    }
+    for (const runner of runners) runner.close();
     if (profiler) {
       const profile = await profiler.stop();
       await Deno.writeTextFile(`import-${Date.now()}.cpuprofile`, JSON.stringify(profile));
       console.log(summarize(profile, 40));
     }
-    const m = importMedians(rounds);
-    console.log(
-      `median of ${rounds.rates.length} rounds: ${
-        Math.round(m.rate).toLocaleString("en-US")
-      } msg/s, server CPU ${m.processUs.toFixed(0)} µs/msg, main thread ${m.mainUs.toFixed(0)} µs/msg (load ${
-        Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
-      })`,
+    const medians = measured.map((list) =>
+      importMedians({
+        rates: list.map((r) => r.rate),
+        processUs: list.map((r) => r.processUs),
+        mainUs: list.map((r) => r.mainUs),
+      })
     );
+    for (const [i, m] of medians.entries()) {
+      console.log(
+        `median of ${rounds} rounds, ${builds[i].label}: ${
+          roundLine({ ...m, clientUs: median(measured[i].map((r) => r.clientUs ?? NaN)) })
+        }`,
+      );
+    }
+    if (medians.length === 2) {
+      console.log(
+        `ratio this/old: rate ${(medians[0].rate / medians[1].rate).toFixed(2)}×, server CPU per message ${
+          (medians[0].processUs / medians[1].processUs).toFixed(2)
+        }×, main thread ${(medians[0].mainUs / medians[1].mainUs).toFixed(2)}×`,
+      );
+    }
+    console.log(`load ${load()}`);
   } finally {
     await group.stopAll();
     await Deno.remove(tmp, { recursive: true }).catch(() => undefined);

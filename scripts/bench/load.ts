@@ -13,11 +13,19 @@
  * `--connection-header "name: value"` (repeatable) sets a header that differs by connection: connection i
  * sends entry i modulo their number, e.g. the credentials of several users.
  *
+ * `--pipeline N` (raw client) writes N requests at once on each connection and then reads their N
+ * answers (HTTP/1.1 pipelining): the server still answers a connection's requests one after another, in
+ * order, so each connection has one request in the server at a time as before, and an account's
+ * connections count against its limits the same; what falls is the generator's own CPU per request (one
+ * write and a few reads per N requests instead of per request), which on a machine whose cores the
+ * generator shares with the server otherwise caps what the server can show. Latencies then include
+ * the wait behind the earlier requests of the same write.
+ *
  * `--client fetch` uses Deno's fetch instead of the raw client, to show which one limits the figure.
  */
 import { parseArgs } from "node:util";
 import { cpuSeconds, mainThreadCpuSeconds, processTreeCpuSeconds } from "./cpu.ts";
-import { httpRequest, RawConnection } from "./http_client.ts";
+import { httpHead, RawConnection, withBody } from "./http_client.ts";
 import { quantile } from "./report.ts";
 
 /** What one load run measured. */
@@ -56,6 +64,8 @@ interface LoadOptions {
   warmupMs: number;
   durationMs: number;
   client: "raw" | "fetch";
+  /** Requests written at once on each connection (raw client; 1: one at a time). */
+  pipeline?: number;
   serverPid?: number;
 }
 
@@ -78,19 +88,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     while (true) {
       const before = performance.now();
       if (before >= stopAt) return;
-      let status: number;
+      const answered = (status: number) => {
+        const after = performance.now();
+        if (before >= measureFrom && after <= stopAt) {
+          if (status >= 200 && status < 300) latencies.push(after - before);
+          else fail(`HTTP ${status}`);
+        }
+      };
       try {
-        status = await send(index);
+        await send(index, answered);
       } catch (error) {
         fail(String(error));
         if (performance.now() >= stopAt) return;
         await new Promise((r) => setTimeout(r, 10));
-        continue;
-      }
-      const after = performance.now();
-      if (before >= measureFrom && after <= stopAt) {
-        if (status >= 200 && status < 300) latencies.push(after - before);
-        else fail(`HTTP ${status}`);
       }
     }
   };
@@ -134,7 +144,8 @@ async function cpuWindow(serverPid: number | undefined, from: number, to: number
   };
 }
 
-type Sender = ((index: number) => Promise<number>) & { close?: () => void };
+/** Sends connection `index`'s next request or requests, calling `answered` with each status in turn. */
+type Sender = ((index: number, answered: (status: number) => void) => Promise<void>) & { close?: () => void };
 
 /** Which body the next request sends: the fixed one, or the body list's next (by its index). */
 type BodyCursor = (() => number) & { sent: number; wrapped: boolean };
@@ -159,20 +170,35 @@ function headersOf(options: LoadOptions, index: number): Record<string, string> 
 }
 
 async function rawSender(options: LoadOptions, next: BodyCursor): Promise<Sender> {
-  const build = (index: number, body?: Uint8Array) =>
-    httpRequest(options.method ?? "GET", options.url, headersOf(options, index), body);
-  const singles = Array.from({ length: options.connections }, (_, i) => build(i, options.body));
+  const depth = Math.max(1, options.pipeline ?? 1);
+  // Each connection's request line and headers, encoded once; a body list's request adds its own
+  // Content-Length and body as it is sent (building tens of thousands ahead took seconds).
+  const heads = Array.from(
+    { length: options.connections },
+    (_, i) => httpHead(options.method ?? "GET", options.url, headersOf(options, i)),
+  );
+  const singles = heads.map((head) => withBody(head, options.body));
   const connections = await Promise.all(
     Array.from({ length: options.connections }, () => RawConnection.open(options.url)),
   );
-  const send: Sender = async (index) => {
+  const request = (index: number) => {
+    const which = next();
+    return which < 0 ? singles[index] : withBody(heads[index], options.bodies![which]);
+  };
+  const send: Sender = async (index, answered) => {
     try {
-      const which = next();
-      // A body list's request is built as it is sent: building tens of thousands ahead took seconds.
-      return (await connections[index].send(
-        which < 0 ? singles[index] : build(index, options.bodies![which]),
-      ))
-        .status;
+      if (depth === 1) {
+        answered((await connections[index].send(request(index))).status);
+        return;
+      }
+      const batch = Array.from({ length: depth }, () => request(index));
+      const bytes = new Uint8Array(batch.reduce((n, r) => n + r.length, 0));
+      let offset = 0;
+      for (const r of batch) {
+        bytes.set(r, offset);
+        offset += r.length;
+      }
+      await connections[index].pipeline(bytes, depth, answered);
     } catch (error) {
       connections[index].close();
       connections[index] = await RawConnection.open(options.url);
@@ -185,7 +211,7 @@ async function rawSender(options: LoadOptions, next: BodyCursor): Promise<Sender
 
 function fetchSender(options: LoadOptions, next: BodyCursor): Sender {
   const client = Deno.createHttpClient({ poolMaxIdlePerHost: options.connections, http2: false });
-  const send: Sender = async (index) => {
+  const send: Sender = async (index, answered) => {
     const which = next();
     const response = await fetch(options.url, {
       method: options.method ?? "GET",
@@ -194,7 +220,7 @@ function fetchSender(options: LoadOptions, next: BodyCursor): Sender {
       client,
     });
     await response.arrayBuffer();
-    return response.status;
+    answered(response.status);
   };
   send.close = () => client.close();
   return send;
@@ -224,6 +250,7 @@ if (import.meta.main) {
       "body-file": { type: "string" },
       "body-list": { type: "string" },
       "body-start": { type: "string", default: "0" },
+      pipeline: { type: "string", default: "1" },
     },
   });
   if (!values.url) throw new Error("load.ts needs --url");
@@ -246,6 +273,7 @@ if (import.meta.main) {
     warmupMs: Number(values["warmup-ms"]),
     durationMs: Number(values["duration-ms"]),
     client: values.client,
+    pipeline: Number(values.pipeline),
     serverPid: values["server-pid"] ? Number(values["server-pid"]) : undefined,
   });
   console.log(JSON.stringify(result));

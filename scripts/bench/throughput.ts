@@ -13,6 +13,8 @@ export interface Settings {
   /** Query + get requests (and as many Core/echo) of the JMAP query figure. */
   queryRequests: number;
   client: "raw" | "fetch";
+  /** Requests each connection writes at once (scripts/bench/load.ts `--pipeline`); 1 when absent. */
+  pipeline?: number;
   /** --quick: fewer rounds, and smaller mail fixtures. */
   quick?: boolean;
 }
@@ -107,6 +109,7 @@ export async function throughputRounds(
       String(durationMs),
       "--client",
       settings.client,
+      ...(settings.pipeline ? ["--pipeline", String(settings.pipeline)] : []),
       "--server-pid",
       String(subject.server.pid),
     ]);

@@ -20,8 +20,9 @@ import type { EmailRecord, NewEmail, StoredBlob } from "../store/mod.ts";
 import { type BlobService, parseBlobId, parseBlobRef } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { type ComposeAttachment, type ComposeInput, composeMessage, type StructurePart } from "./compose.ts";
-import type { MessageFacts } from "./message_facts.ts";
+import { bareLineFeeds, type MessageFacts } from "./message_facts.ts";
 import { parseMessage } from "./parse_pool.ts";
+import { groupedChanges } from "./change_runs.ts";
 
 /** A body structure as Email/set create gives it: leaves with text, or the blobId of their content. */
 export type StructureDraft = Omit<StructurePart, "data" | "subParts"> & {
@@ -230,7 +231,7 @@ export class EmailImporter {
         changes.push({ type: "Mailbox", objectId: m, kind: "updated", accountId, countsOnly: true });
       }
       await this.store.emails.index(searchable);
-      return { result: results, events: [], changes };
+      return { result: results, events: [], changes: groupedChanges(changes) };
     });
     return prepared.map((p) => "type" in p ? p : stored.get(p)!);
   }
@@ -368,7 +369,16 @@ export class EmailImporter {
     }
     const blob = (await this.store.blobs.idOf(hash))!;
     const receivedAt = Math.floor((item.receivedAt ?? now) / 1000) * 1000;
-    return { item, blob, data, facts: (await parseMessage(data)).facts, receivedAt };
+    // The IMAP size counted here saves the insert reading the stored message back to measure it.
+    const bare = bareLineFeeds(data);
+    return {
+      item,
+      blob,
+      data,
+      facts: (await parseMessage(data)).facts,
+      receivedAt,
+      imapSize: bare === 0 ? null : data.length + bare,
+    };
   }
 }
 

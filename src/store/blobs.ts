@@ -67,15 +67,32 @@ export interface BlobRepository {
 /** SQLite implementation of {@link BlobRepository}. */
 export function sqliteBlobs(db: Db): BlobRepository {
   const put = (hash: Uint8Array, data: Uint8Array, now: number): StoredBlob => {
-    db.run(
-      "INSERT INTO blobs (hash, size, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+    // New content answers its id at once; stored content (no row returned) is looked up.
+    const blob = db.get<{ id: number; size: number }>(
+      `INSERT INTO blobs (hash, size, data, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING
+       RETURNING id, size`,
       hash,
       data.length,
       data,
       now,
-    );
-    const blob = db.get<{ id: number; size: number }>("SELECT id, size FROM blobs WHERE hash = ?", hash)!;
+    ) ?? db.get<{ id: number; size: number }>("SELECT id, size FROM blobs WHERE hash = ?", hash)!;
     return { id: Number(blob.id), hash, size: Number(blob.size) };
+  };
+  const putUpload = (u: NewUpload): StoredBlob => {
+    const blob = put(u.hash, u.data, u.now);
+    db.run(
+      `INSERT INTO uploads (account_id, blob_id, uploader_id, type, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (account_id, blob_id, uploader_id) DO UPDATE
+       SET type = excluded.type, expires_at = max(expires_at, excluded.expires_at)`,
+      u.accountId,
+      blob.id,
+      u.uploaderId,
+      u.type,
+      u.now,
+      u.expiresAt,
+    );
+    return blob;
   };
   return {
     put(hash, data, now) {
@@ -99,22 +116,7 @@ export function sqliteBlobs(db: Db): BlobRepository {
       );
     },
     putUpload(u) {
-      return db.transaction(() => {
-        const blob = put(u.hash, u.data, u.now);
-        db.run(
-          `INSERT INTO uploads (account_id, blob_id, uploader_id, type, created_at, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (account_id, blob_id, uploader_id) DO UPDATE
-           SET type = excluded.type, expires_at = max(expires_at, excluded.expires_at)`,
-          u.accountId,
-          blob.id,
-          u.uploaderId,
-          u.type,
-          u.now,
-          u.expiresAt,
-        );
-        return blob;
-      });
+      return db.transaction(() => putUpload(u));
     },
     read({ accountId, viewerId }, hash, now) {
       const row = db.get<{ data: Uint8Array<ArrayBuffer> }>(
