@@ -11,6 +11,7 @@ import {
   type Config,
   dataDirError,
   DEFAULT_MAX_CONNECTIONS,
+  fastLogger,
   jsonLogLine,
   listenError,
   listenOrExplain,
@@ -184,7 +185,8 @@ export async function openData(
 
 /** Builds the fetch handler over existing services. */
 export function createApp(config: Config, services: Services, options: AppOptions = {}): App {
-  const log = getLogger(["postern", "http"]);
+  // Its info lines (one per request) skip LogTape's dispatch under the server's own configuration.
+  const log = fastLogger(["postern", "http"]);
   const metrics = new HttpMetrics();
   const jmap = createJmap({
     accounts: services.accounts,

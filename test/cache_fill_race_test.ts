@@ -5,7 +5,8 @@
  * invalidation (as its next request would), and only then does B's fill finish. The stale answer must
  * not be cached: each case checks what B answers next. Covered: the account by id (disabled), the
  * login (created after a negative answer), the verified Authorization header (password changed),
- * OAuth token families (revoked), opened tokens (the account renamed, so the key material moved),
+ * OAuth token families (revoked), opened tokens (the account renamed, so the key material moved) —
+ * both cached on their second sight (src/cache/second_sight.ts), so each races that second read —
  * OAuth clients (deleted) and a client secret verified with a client read before its secret changed.
  */
 import assert from "node:assert/strict";
@@ -93,6 +94,8 @@ Deno.test("a token family read before it was revoked elsewhere is not cached aft
   withPair(async (p) => {
     const [clientA] = await pairClient(p, "confidential", "race-client");
     const tokens = await pairTokens(p, clientA);
+    // Families are cached on their second read: this first check is the sighting, the race is the fill.
+    assert.ok(await p.b.oauth.tokens.verifyAccess(tokens.access_token));
     const hold = holdAfterRead(p.b.store.oauth, "grant");
     const filling = p.b.oauth.tokens.verifyAccess(tokens.access_token);
     await hold.read;
@@ -108,7 +111,9 @@ Deno.test("a token opened with an account read before its rename elsewhere is no
     const [clientA] = await pairClient(p, "confidential", "race-client");
     const tokens = await pairTokens(p, clientA);
     // Token keys are derived from the account's name, and a rename keeps its token families: only
-    // the opened-token cache stands between a renamed account and its old tokens.
+    // the opened-token cache stands between a renamed account and its old tokens. Tokens are cached
+    // when opened a second time: this first check is the sighting, the race below is the fill.
+    assert.ok(await p.b.oauth.tokens.verifyAccess(tokens.access_token));
     p.b.caches.accountById.delete(p.accountId);
     const hold = holdAfterRead(p.b.store.accounts, "get");
     const filling = p.b.oauth.tokens.verifyAccess(tokens.access_token);

@@ -24,7 +24,7 @@
  * `--client fetch` uses Deno's fetch instead of the raw client, to show which one limits the figure.
  */
 import { parseArgs } from "node:util";
-import { cpuSeconds, processTreeCpuSeconds } from "./cpu.ts";
+import { cpuSeconds, mainThreadCpuSeconds, processTreeCpuSeconds } from "./cpu.ts";
 import { httpHead, RawConnection, withBody } from "./http_client.ts";
 import { quantile } from "./report.ts";
 
@@ -44,6 +44,8 @@ export interface LoadResult {
   /** Cores used in the measured window by the server (when its pid was given) and by this generator. */
   serverCores?: number;
   generatorCores?: number;
+  /** Cores used by the server's main thread alone (its event loop, without worker threads). */
+  serverMainCores?: number;
 }
 
 interface LoadOptions {
@@ -124,6 +126,7 @@ async function cpuWindow(serverPid: number | undefined, from: number, to: number
   // The server's processes (several with --processes), not only the one given.
   const sample = () => ({
     server: serverPid ? processTreeCpuSeconds(serverPid) : undefined,
+    main: serverPid ? mainThreadCpuSeconds(serverPid) : undefined,
     self: cpuSeconds("self"),
   });
   await new Promise((r) => setTimeout(r, Math.max(0, from - performance.now())));
@@ -134,7 +137,11 @@ async function cpuWindow(serverPid: number | undefined, from: number, to: number
   const seconds = (performance.now() - startedAt) / 1000;
   const cores = (a?: number, b?: number) =>
     a === undefined || b === undefined ? undefined : (b - a) / seconds;
-  return { serverCores: cores(start.server, end.server), generatorCores: cores(start.self, end.self) };
+  return {
+    serverCores: cores(start.server, end.server),
+    generatorCores: cores(start.self, end.self),
+    serverMainCores: cores(start.main, end.main),
+  };
 }
 
 /** Sends connection `index`'s next request or requests, calling `answered` with each status in turn. */

@@ -1,17 +1,31 @@
-import { configure, jsonLinesFormatter, type LogRecord, reset, type TextFormatter } from "@logtape/logtape";
+import {
+  configure,
+  getConfig,
+  getLogger,
+  jsonLinesFormatter,
+  type Logger,
+  type LogRecord,
+  reset,
+  type Sink,
+  type TextFormatter,
+} from "@logtape/logtape";
 import { coalescingSink } from "./log_sink.ts";
 
 /** The levels `--log-level` accepts. */
 export type LogLevel = "debug" | "info" | "warning" | "error";
 
 /**
- * Structured JSON-lines logs on stderr; categories ["postern", area]. At `info` (the default) each
+ * Structured JSON-lines logs on stderr (or `stream`, for tests); categories ["postern", area]. At `info` (the default) each
  * request is one line (see http/handler.ts). The start's own lines (listening, the first admin's
  * password) are category ["postern", "start"] and written at any level: an operator always needs them.
  */
-export async function setupLogging(level: LogLevel): Promise<void> {
+export async function setupLogging(
+  level: LogLevel,
+  options: { stream?: WritableStream<Uint8Array> } = {},
+): Promise<void> {
   // Not LogTape's non-blocking mode: under load it drops the oldest lines once its buffer is full.
-  const stderr = coalescingSink(Deno.stderr.writable, jsonLogLine);
+  const stderr = coalescingSink(options.stream ?? Deno.stderr.writable, jsonLogLine);
+  installed = undefined;
   await configure({
     reset: true,
     sinks: { stderr },
@@ -25,6 +39,65 @@ export async function setupLogging(level: LogLevel): Promise<void> {
       },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],
+  });
+  if (level === "debug" || level === "info") installed = { config: getConfig(), sink: stderr };
+}
+
+/**
+ * What setupLogging installed, while info lines of ["postern", …] go to its one sink and nowhere
+ * else (no filter, no context, no other sink): then {@link fastLogger} may hand its info records to
+ * that sink itself. Checked against LogTape's current configuration on every line, so a later
+ * configure() or reset() (tests capturing logs) takes the lines back at once.
+ */
+let installed: { config: unknown; sink: Sink } | undefined;
+
+/**
+ * A logger of a ["postern", …] category whose `info` skips LogTape's dispatch when the configuration
+ * is setupLogging's own: the record goes straight to its sink, which formats it at once (the same
+ * line, see jsonLogLine). LogTape's generic path — level and scope checks, a record of getters, a
+ * copy of the properties, the sink plan — cost as much as formatting the line itself, once per
+ * request for the access log (http/handler.ts). Every other method, and `info` under any other
+ * configuration or with a template that is not plain, is LogTape's.
+ */
+export function fastLogger(category: readonly string[]): Logger {
+  const logger = getLogger(category);
+  const frozen = Object.freeze([...category]);
+  const info = (message: unknown, ...rest: unknown[]) => {
+    const properties = rest[0];
+    const current = installed;
+    if (
+      current !== undefined && rest.length <= 1 && typeof message === "string" &&
+      typeof properties === "object" && properties !== null && getConfig() === current.config
+    ) {
+      const parts = plainTemplate(message);
+      if (parts !== null) {
+        const values = properties as Record<string, unknown>;
+        current.sink({
+          category: frozen,
+          level: "info",
+          timestamp: Date.now(),
+          rawMessage: message,
+          // LogTape's parsed template: text, value, text, … (read only when the line is not plain).
+          get message() {
+            return parts.map((part, i) => i % 2 ? values[part] : part);
+          },
+          properties: values,
+        });
+        return;
+      }
+    }
+    return (logger.info as (...args: unknown[]) => void)(message, ...rest);
+  };
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy(logger, {
+    get(target, key) {
+      if (key === "info") return info;
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      let method = bound.get(key);
+      if (method === undefined) bound.set(key, method = value.bind(target));
+      return method;
+    },
   });
 }
 
@@ -82,10 +155,27 @@ function plainJsonLine(record: LogRecord): string | undefined {
     message += parts[i + 1];
   }
   const level = record.level === "warning" ? "WARN" : record.level.toUpperCase();
-  const line = `{"@timestamp":"${new Date(record.timestamp).toISOString()}","level":"${level}","message":${
+  const line = `{"@timestamp":"${isoTime(record.timestamp)}","level":"${level}","message":${
     JSON.stringify(message)
-  },"logger":${JSON.stringify(record.category.join("."))},"properties":${JSON.stringify(properties)}}`;
+  },"logger":${loggerName(record.category)},"properties":${JSON.stringify(properties)}}`;
   return (TERMINAL_CONTROL.test(line) ? line.replace(TERMINAL_CONTROLS, escapeControl) : line) + "\n";
+}
+
+// Lines come several a millisecond under load, and from a few categories: each is written once.
+let lastTime = NaN;
+let lastIso = "";
+function isoTime(timestamp: number): string {
+  if (timestamp !== lastTime) {
+    lastIso = new Date(timestamp).toISOString();
+    lastTime = timestamp;
+  }
+  return lastIso;
+}
+const loggerNames = new WeakMap<readonly string[], string>();
+function loggerName(category: readonly string[]): string {
+  let name = loggerNames.get(category);
+  if (name === undefined) loggerNames.set(category, name = JSON.stringify(category.join(".")));
+  return name;
 }
 
 const escapeControl = (char: string) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
@@ -106,5 +196,6 @@ export function renderMessage(parts: readonly unknown[]): string {
 
 /** Flushes and detaches the log sinks (at shutdown). */
 export async function closeLogging(): Promise<void> {
+  installed = undefined;
   await reset();
 }

@@ -7,7 +7,7 @@ import {
   type LogRecord,
   reset,
 } from "@logtape/logtape";
-import { jsonLogLine, renderMessage } from "./logging.ts";
+import { closeLogging, fastLogger, jsonLogLine, renderMessage, setupLogging } from "./logging.ts";
 
 /** A record as LogTape's logger makes it: the message parsed from the template and the properties. */
 function record(
@@ -96,4 +96,72 @@ Deno.test("records made by LogTape's own logger format as its formatter formats 
   }
   assert.equal(records.length, 6);
   for (const r of records) assert.equal(jsonLogLine(r), reference(r));
+});
+
+/** A stream collecting what is written to it, as text. */
+function collector(): { stream: WritableStream<Uint8Array>; text(): string } {
+  const decoder = new TextDecoder();
+  let text = "";
+  const stream = new WritableStream<Uint8Array>({ write: (chunk) => void (text += decoder.decode(chunk)) });
+  return { stream, text: () => text };
+}
+
+/** A log line without its timestamp (the two paths log at different milliseconds). */
+const untimed = (line: string) => line.replace(/^\{"@timestamp":"[^"]+",/, "{");
+
+Deno.test("fastLogger's info lines under the server's configuration are LogTape's lines, and other configurations get them through LogTape", async () => {
+  const out = collector();
+  await setupLogging("info", { stream: out.stream });
+  const fields = {
+    method: "POST",
+    path: "/auth/token",
+    status: 200,
+    ms: 0.4,
+    accountId: null,
+    client: "::1",
+  };
+  const fast = fastLogger(["postern", "http"]);
+  try {
+    fast.info("HTTP {method} {path} {status}", fields);
+    getLogger(["postern", "http"]).info("HTTP {method} {path} {status}", fields);
+    // Not plain: LogTape's own path, the same line as before.
+    fast.info("nested {user.name}", { user: { name: "ann" } });
+    getLogger(["postern", "http"]).info("nested {user.name}", { user: { name: "ann" } });
+    // The other methods are LogTape's.
+    fast.warn("a warning {n}", { n: 1 });
+    assert.equal(fast.isEnabledFor("debug"), false);
+  } finally {
+    await closeLogging();
+  }
+  const lines = out.text().trimEnd().split("\n").map(untimed);
+  assert.equal(lines.length, 5, out.text());
+  assert.equal(lines[0], lines[1]);
+  assert.match(lines[0], /"message":"HTTP POST \/auth\/token 200","logger":"postern.http"/);
+  assert.equal(lines[2], lines[3]);
+  assert.match(lines[4], /"level":"WARN","message":"a warning 1"/);
+
+  // At warning level nothing of info is written; under a test's own configuration LogTape gets the records.
+  const quiet = collector();
+  await setupLogging("warning", { stream: quiet.stream });
+  fastLogger(["postern", "http"]).info("HTTP {method} {path} {status}", fields);
+  await closeLogging();
+  assert.equal(quiet.text(), "");
+  const records: LogRecord[] = [];
+  await setupLogging("info", { stream: collector().stream });
+  await configure({
+    reset: true,
+    sinks: { memory: (r) => void records.push(r) },
+    loggers: [
+      { category: ["postern"], lowestLevel: "info", sinks: ["memory"] },
+      { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
+    ],
+  });
+  try {
+    fast.info("HTTP {method} {path} {status}", fields);
+  } finally {
+    await reset();
+  }
+  assert.equal(records.length, 1);
+  assert.deepEqual(records[0].properties, fields);
+  assert.deepEqual(records[0].message, ["HTTP ", "POST", " ", "/auth/token", " ", 200, ""]);
 });

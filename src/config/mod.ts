@@ -19,6 +19,13 @@ export { IMAP_DEFAULTS } from "./imap_config.ts";
 export type { ImapConfig } from "./imap_config.ts";
 export { LETS_ENCRYPT_DIRECTORY } from "./tls_config.ts";
 export type { AcmeChallenge, AcmeConfig, TlsConfig } from "./tls_config.ts";
-export { closeLogging, jsonLogLine, type LogLevel, renderMessage, setupLogging } from "./logging.ts";
+export {
+  closeLogging,
+  fastLogger,
+  jsonLogLine,
+  type LogLevel,
+  renderMessage,
+  setupLogging,
+} from "./logging.ts";
 export { loadSecretKey } from "./secret_key.ts";
 export { dataDirError, listenAddress, listenError, listenOrExplain, StartError } from "./start_error.ts";

@@ -72,10 +72,12 @@ export function createHandler(
     const path = pathOf(href);
     const remote = (info.remoteAddr as Deno.NetAddr).hostname ?? "unknown";
     const behindProxy = trusted.has(remote);
-    if (!behindProxy && !proxyWarning.given) proxyWarning.check(request.headers, remote);
+    // Three header lookups, made once for the proxy warning and the local check.
+    const viaProxy = !behindProxy && forwarded(request.headers);
+    if (viaProxy && !proxyWarning.given) proxyWarning.check(request.headers, remote);
     const clientAddress = behindProxy ? forwardedFor(request.headers, trusted) ?? remote : remote;
     // Not local when a proxy on this machine forwarded it: /metrics and the like stay closed to the world.
-    const local = !behindProxy && isLoopbackAddress(remote) && !forwarded(request.headers);
+    const local = !behindProxy && !viaProxy && isLoopbackAddress(remote);
     let routeName = "unmatched";
     let baseUrl: string | undefined;
     let response: Response;

@@ -4,7 +4,7 @@
  * kept coherent by invalidations (forget), created, extended, rotated and deleted here, each write
  * with what other processes must learn of it.
  */
-import { BoundedCache } from "../cache/mod.ts";
+import { BoundedCache, SecondSight } from "../cache/mod.ts";
 import type { Account, GrantType, OAuthClient, OAuthGrant, Store } from "./deps.ts";
 
 /** How long a cached family may go unused; correctness never depends on it (see #grants). */
@@ -51,6 +51,9 @@ export class TokenFamilies {
     ttlMs: CACHE_TTL_MS,
     negativeTtlMs: 0,
   });
+  // A family is cached once read a second time: a fresh token's family is read by its one refresh
+  // and, if ever, by the first check of the access token it issued; a family in use comes back.
+  readonly #readTwice = new SecondSight(50_000);
   // client_credentials: the live family of each client, account and scope set (forClient).
   readonly #clientFamilies = new BoundedCache<string, number>({
     name: "oauth_client_families",
@@ -76,8 +79,9 @@ export class TokenFamilies {
     // A revocation applied while the row was read must not be undone by storing the row it deleted.
     const since = this.#grants.epoch();
     const grant = await this.deps.store.oauth.grant(id);
-    if (grant) this.#grants.set(id, grant, since);
-    else this.#grants.delete(id);
+    if (grant) {
+      if (this.#readTwice.again(id)) this.#grants.set(id, grant, since);
+    } else this.#grants.delete(id);
     return grant;
   }
 

@@ -3,7 +3,7 @@
  * token_codec.ts) and belong to a grant row, the token family (token_families.ts): deleting the row
  * revokes the family. ID tokens are JWTs signed by the current signing key.
  */
-import { BoundedCache, type VerifiedCredential } from "../cache/mod.ts";
+import { BoundedCache, hexHash, SecondSight, type VerifiedCredential } from "../cache/mod.ts";
 import type { AccountService } from "../directory/mod.ts";
 import {
   type Account,
@@ -93,6 +93,9 @@ export class TokenService {
     ttlMs: CACHE_TTL_MS,
     negativeTtlMs: 0,
   });
+  // Only a token presented again is cached: a fresh refresh token per request (a public client's
+  // rotation, or every grant of a busy provider) is opened once and never again.
+  readonly #openedTwice = new SecondSight(50_000);
   readonly #families: TokenFamilies;
 
   constructor(private readonly deps: TokenDeps) {
@@ -333,7 +336,9 @@ export class TokenService {
     if (!client || !account?.enabled || account.type !== "User") return undefined;
     const material = await this.material(client, account);
     const claims = cached.status === "hit" ? cached.value : openToken(token, material);
-    if (claims && cached.status !== "hit") this.#opened.set(key, claims, since);
+    if (claims && cached.status !== "hit" && this.#openedTwice.again(hexHash(key))) {
+      this.#opened.set(key, claims, since);
+    }
     return claims && { claims, client, account, material };
   }
 

@@ -17,6 +17,8 @@ export type Row = Record<string, SQLInputValue>;
 /** Thin wrapper over a connection: cached prepared statements and nested-safe transactions. */
 export class Db {
   readonly #statements = new Map<string, StatementSync>();
+  /** Statements returning rows as arrays (firstValues). */
+  readonly #arrayStatements = new Map<string, StatementSync>();
   /** The open transaction, and which async calls run inside its body (those alone may join it). */
   #open: object | undefined;
   readonly #inside = new AsyncLocalStorage<object>();
@@ -71,6 +73,27 @@ export class Db {
   get<T = Row>(sql: string, ...params: SQLInputValue[]): T | undefined {
     try {
       return this.statement(sql).get(...params) as T | undefined;
+    } catch (error) {
+      throw busyAsUnavailable(error);
+    }
+  }
+
+  /**
+   * The first row of a query as an array of its columns' values, or undefined: no object with a
+   * property per column from node:sqlite, which cost a point lookup of a 12-column row about as much
+   * as the lookup itself (a token family, read on every fresh refresh token). Statements of its own,
+   * so no other reader sees arrays.
+   */
+  firstValues(sql: string, ...params: SQLInputValue[]): unknown[] | undefined {
+    let stmt = this.#arrayStatements.get(sql);
+    if (!stmt) {
+      stmt = this.raw.prepare(sql);
+      // In Deno's node:sqlite (Node 24's API), not yet in its type declarations.
+      (stmt as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+      this.#arrayStatements.set(sql, stmt);
+    }
+    try {
+      return stmt.get(...params) as unknown[] | undefined;
     } catch (error) {
       throw busyAsUnavailable(error);
     }

@@ -1,5 +1,13 @@
 import type { Db } from "./db.ts";
-import { json, toClient, toCode, toDeviceCode, toGrant } from "./oauth_rows.ts";
+import {
+  GRANT_COLUMNS,
+  grantFromValues,
+  json,
+  toClient,
+  toCode,
+  toDeviceCode,
+  toGrant,
+} from "./oauth_rows.ts";
 import type { NewClient, OAuthRepository } from "./oauth_repository.ts";
 import { flowsAndSessions } from "./oauth_sessions.ts";
 
@@ -93,8 +101,8 @@ function clientsAndGrants(db: Db): Omit<OAuthRepository, keyof ReturnType<typeof
       );
     },
     grant(id) {
-      const row = db.get("SELECT * FROM oauth_grants WHERE id = ?", id);
-      return done(row && toGrant(row));
+      const values = db.firstValues(`SELECT ${GRANT_COLUMNS} FROM oauth_grants WHERE id = ?`, id);
+      return done(values && grantFromValues(values));
     },
     rotateRefresh(id, c) {
       return done(

@@ -33,6 +33,29 @@ export function toClient(r: Row): OAuthClient {
   };
 }
 
+/** The columns of an oauth_grants row in the order {@link grantFromValues} reads them. */
+export const GRANT_COLUMNS =
+  "id, client_id, account_id, grant_type, scopes, auth_time, refresh_generation, " +
+  "refresh_issued_at, refresh_expires_at, rotated_at, created_at, expires_at";
+
+/** A grant from the values of {@link GRANT_COLUMNS}, in order (Db.firstValues): as toGrant reads a row. */
+export function grantFromValues(v: unknown[]): OAuthGrant {
+  return {
+    id: Number(v[0]),
+    clientId: Number(v[1]),
+    accountId: Number(v[2]),
+    grantType: v[3] as OAuthGrant["grantType"],
+    scopes: list(v[4]),
+    authTime: Number(v[5]),
+    refreshGeneration: Number(v[6]),
+    refreshIssuedAt: num(v[7]),
+    refreshExpiresAt: num(v[8]),
+    rotatedAt: num(v[9]),
+    createdAt: Number(v[10]),
+    expiresAt: Number(v[11]),
+  };
+}
+
 export function toGrant(r: Row): OAuthGrant {
   return {
     id: Number(r.id),
