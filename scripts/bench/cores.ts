@@ -35,7 +35,7 @@
  *   deno run -A scripts/bench/cores.ts [--count 10000] [--rounds 3] [--duration-ms 5000] [--connections 8]
  */
 import { parseArgs } from "node:util";
-import { ADMIN_PASSWORD, DOMAIN, mailAccount, PASSWORD, USER } from "./email_store.ts";
+import { ADMIN_PASSWORD, DOMAIN, mailAccount, newestPage, PASSWORD, USER } from "./email_store.ts";
 import { mainThreadCpuSeconds } from "./cpu.ts";
 import type { LoadResult } from "./load.ts";
 import type { ProbeResult } from "./login_probe.ts";
@@ -48,7 +48,6 @@ import { type LoadRequest, type Settings, type Subject, throughputRounds } from 
 
 const MAIL = "urn:ietf:params:jmap:mail";
 const USING = ["urn:ietf:params:jmap:core", MAIL];
-const LISTED = ["threadId", "mailboxIds", "keywords", "from", "subject", "receivedAt", "size", "preview"];
 /** Requests each connection of the load writes at once (see the module's doc). */
 const PIPELINE = 4;
 /** Bodies of the text mix written to the body list (the load wraps around it). */
@@ -120,23 +119,7 @@ async function scenarios(server: Server, tmp: string): Promise<LoadRequest[]> {
   const { accountId, mailboxes, role } = await mailAccount(server.url, authorization);
   const second = await grantee(server, authorization, mailboxes);
   const twoUsers = [`authorization: ${authorization}`, `authorization: ${second}`];
-  const listing = (filter: Record<string, unknown>) =>
-    JSON.stringify({
-      using: USING,
-      methodCalls: [
-        ["Email/query", {
-          accountId,
-          filter,
-          sort: [{ property: "receivedAt", isAscending: false }],
-          limit: 50,
-        }, "q"],
-        ["Email/get", {
-          accountId,
-          "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
-          properties: LISTED,
-        }, "g"],
-      ],
-    });
+  const listing = (filter: Record<string, unknown>) => JSON.stringify(newestPage(accountId, filter));
   const file = async (name: string, text: string) => {
     const path = `${tmp}/${name}`;
     await Deno.writeTextFile(path, text);

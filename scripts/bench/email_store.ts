@@ -147,6 +147,45 @@ export async function mailAccount(
   };
 }
 
+/** The properties a mail client's message list shows (the listing and full-text figures ask for these). */
+export const LISTED_PROPERTIES = [
+  "threadId",
+  "mailboxIds",
+  "keywords",
+  "from",
+  "subject",
+  "receivedAt",
+  "size",
+  "preview",
+];
+
+/**
+ * A page of a message list as one JMAP request: Email/query of the newest 50 matching `filter` and
+ * Email/get of their `properties` (default LISTED_PROPERTIES).
+ */
+export function newestPage(
+  accountId: string,
+  filter: Record<string, unknown>,
+  properties: readonly string[] = LISTED_PROPERTIES,
+) {
+  return {
+    using: ["urn:ietf:params:jmap:core", MAIL],
+    methodCalls: [
+      ["Email/query", {
+        accountId,
+        filter,
+        sort: [{ property: "receivedAt", isAscending: false }],
+        limit: 50,
+      }, "q"],
+      ["Email/get", {
+        accountId,
+        "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+        properties,
+      }, "g"],
+    ],
+  };
+}
+
 /** Imports generated messages `from`…`total` into the bench user's Inbox, in-process. */
 export async function growMailbox(dataDir: string, options: { from: number; total: number }) {
   await withServices(dataDir, async (services) => {

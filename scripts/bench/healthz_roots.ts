@@ -13,7 +13,7 @@
  *   deno run -A scripts/bench/healthz_roots.ts --roots /work/old,/work/new [--rounds 4] [--count 10000]
  */
 import { parseArgs } from "node:util";
-import { ADMIN_PASSWORD, DOMAIN, mailAccount, PASSWORD, USER } from "./email_store.ts";
+import { ADMIN_PASSWORD, DOMAIN, mailAccount, newestPage, PASSWORD, USER } from "./email_store.ts";
 import { mainThreadCpuSeconds } from "./cpu.ts";
 import type { LoadResult } from "./load.ts";
 import type { ProbeResult } from "./login_probe.ts";
@@ -55,32 +55,7 @@ try {
   }
   const authorization = basic(`${USER}@${DOMAIN}`, PASSWORD);
   const { accountId, role } = await mailAccount(servers[0].url, authorization);
-  const body = (filter: Record<string, unknown>) =>
-    JSON.stringify({
-      using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
-      methodCalls: [
-        ["Email/query", {
-          accountId,
-          filter,
-          sort: [{ property: "receivedAt", isAscending: false }],
-          limit: 50,
-        }, "q"],
-        ["Email/get", {
-          accountId,
-          "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
-          properties: [
-            "threadId",
-            "mailboxIds",
-            "keywords",
-            "from",
-            "subject",
-            "receivedAt",
-            "size",
-            "preview",
-          ],
-        }, "g"],
-      ],
-    });
+  const body = (filter: Record<string, unknown>) => JSON.stringify(newestPage(accountId, filter));
   await Deno.writeTextFile(
     `${tmp}/list`,
     Array.from({ length: 7000 }, (_, i) => body(mixFilter(i, role("inbox"), role("archive")))).join("\n") +

@@ -14,14 +14,21 @@
  *     [--old DIR [--rounds 3]]
  */
 import { parseArgs } from "node:util";
-import { ADMIN_PASSWORD, DOMAIN, mailAccount, PASSWORD, probe, USER, WORDS } from "./email_store.ts";
+import {
+  ADMIN_PASSWORD,
+  DOMAIN,
+  mailAccount,
+  newestPage,
+  PASSWORD,
+  probe,
+  USER,
+  WORDS,
+} from "./email_store.ts";
 import { processTreeCpuSeconds } from "./cpu.ts";
 import { ProcessGroup } from "./processes.ts";
 import { type Figure, median, ms, printSummary, quantile } from "./report.ts";
 import { basic } from "./setup_data.ts";
 import { textCorpus } from "./text_corpus.ts";
-
-const MAIL = "urn:ietf:params:jmap:mail";
 
 /** The filter of request `i` of the mix. */
 export function mixFilter(i: number, inbox: string, archive: string): Record<string, unknown> {
@@ -87,31 +94,7 @@ async function measure(
     await quiet(server.pid);
     const auth = basic(`${USER}@${DOMAIN}`, PASSWORD);
     const { accountId, role } = await mailAccount(server.url, auth);
-    const body = (i: number) => ({
-      using: ["urn:ietf:params:jmap:core", MAIL],
-      methodCalls: [
-        ["Email/query", {
-          accountId,
-          filter: mixFilter(i, role("inbox"), role("archive")),
-          sort: [{ property: "receivedAt", isAscending: false }],
-          limit: 50,
-        }, "q"],
-        ["Email/get", {
-          accountId,
-          "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
-          properties: [
-            "threadId",
-            "mailboxIds",
-            "keywords",
-            "from",
-            "subject",
-            "receivedAt",
-            "size",
-            "preview",
-          ],
-        }, "g"],
-      ],
-    });
+    const body = (i: number) => newestPage(accountId, mixFilter(i, role("inbox"), role("archive")));
     await probe(server, auth, 70, body);
     const before = processTreeCpuSeconds(server.pid) ?? NaN;
     const latencies = await probe(server, auth, options.requests, (i) => body(i + 70));
