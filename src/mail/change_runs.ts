@@ -8,7 +8,7 @@ const LIFECYCLE: Record<Change["kind"], number> = { created: 0, updated: 1, dest
  * writes each run in one statement (store/changes.ts) instead of a row per change: a batch logs
  * Email created, Thread created, Email created… per message. They commit together, so their order
  * shows nowhere but for one object, whose changes come created, updated, destroyed: sorting by type,
- * account and then in that order (a stable sort) keeps it. (inbound.ts sorts its batches the same way.)
+ * account and then in that order (a stable sort) keeps it. Email/import and inbound delivery both use it.
  */
 export function groupedChanges(changes: Change[]): Change[] {
   return changes.sort((a, b) =>

@@ -14,17 +14,11 @@ import type { AccountService, DomainService } from "../directory/mod.ts";
 import type { BlobService } from "./blobs.ts";
 import type { LocalDelivery } from "./delivery.ts";
 import { type InsertLog, insertPrepared } from "./email_import.ts";
-import {
-  type Change,
-  concatBytes,
-  type DmarcEnforcement,
-  type Domain,
-  type LoggedWrite,
-  type Store,
-} from "./deps.ts";
+import { concatBytes, type DmarcEnforcement, type Domain, type LoggedWrite, type Store } from "./deps.ts";
 import type { NewQueuedMessage } from "../store/mod.ts";
 import type { Forwarding } from "./forwarding.ts";
 import { GroupCommit } from "./group_commit.ts";
+import { groupedChanges } from "./change_runs.ts";
 import { bareLineFeeds, type MessageFacts, messageFacts, traceKeepsFacts } from "./message_facts.ts";
 
 /**
@@ -398,23 +392,6 @@ function recipientIs(account: { primaryAddress: string; aliases: string[] }, add
 /** An IMAP size as the emails table keeps it: null when it is the size (no bare LF). */
 function imapSize(size: number, bare: number): number | null {
   return bare === 0 ? null : size + bare;
-}
-
-const LIFECYCLE: Record<Change["kind"], number> = { created: 0, updated: 1, destroyed: 2 };
-
-/**
- * A batch's changes with those alike but for their object next to each other, so the change log
- * writes each run in one statement (store/changes.ts) instead of a row per change: a batch logs
- * Email created, Thread created, Email created… per message. They commit together, so their order
- * shows nowhere but for one object, whose changes come created, updated, destroyed: sorting by type,
- * account and then in that order (a stable sort) keeps it.
- */
-function groupedChanges(changes: Change[]): Change[] {
-  return changes.sort((a, b) =>
-    a.type !== b.type
-      ? (a.type < b.type ? -1 : 1)
-      : (a.accountId ?? 0) - (b.accountId ?? 0) || LIFECYCLE[a.kind] - LIFECYCLE[b.kind]
-  );
 }
 
 function refused(reason: InboundRefusal, detail: string): RecipientCheck {
