@@ -1,6 +1,5 @@
 /** Persistence of emails, their mailboxes and keywords, threads, and the counts of every mailbox. */
-import type { Db } from "./db.ts";
-import { type EmailRecord, readEmails } from "./email_rows.ts";
+import type { Db, Row } from "./db.ts";
 import { chooseThread, mergeThreads } from "./threading.ts";
 import { IMAP_SIZE_OF_BLOB } from "./imap_size.ts";
 import { allWords, type EmailQuery, type EmailQueryResult } from "./email_query.ts";
@@ -8,7 +7,28 @@ import { mainThreadEmailQuery, staysOnMainThread } from "./email_query_snapshot.
 import type { ReadPool } from "./read_pool.ts";
 import { indexInto, rebuilding, type SearchText } from "./search_rebuild.ts";
 
-export type { EmailRecord, SearchText };
+export type { SearchText };
+
+/** An email as stored: the properties lists read without opening the message. */
+export interface EmailRecord {
+  id: number;
+  accountId: number;
+  threadId: number;
+  blobId: number;
+  /** The message blob's hash, the base of every blob id of the email. */
+  blobHash: Uint8Array;
+  size: number;
+  receivedAt: number;
+  /** RFC 3339 with the sender's offset, or null. */
+  sentAt: string | null;
+  subject: string;
+  hasAttachment: boolean;
+  preview: string;
+  /** JSON of the header properties (messageId, from, to…), parsed once at import. */
+  headers: string;
+  mailboxIds: number[];
+  keywords: string[];
+}
 
 /** What an import stores (the blob is already stored). */
 export interface NewEmail {
@@ -103,6 +123,32 @@ export interface EmailRepository {
   query(query: EmailQuery): Promise<EmailQueryResult>;
 }
 
+const SELECT = `SELECT e.*, b.hash AS blob_hash,
+  (SELECT group_concat(mailbox_id) FROM email_mailboxes m WHERE m.email_id = e.id) AS mailbox_list,
+  (SELECT json_group_array(keyword) FROM email_keywords k WHERE k.email_id = e.id) AS keyword_list
+  FROM emails e JOIN blobs b ON b.id = e.blob_id`;
+
+function toEmail(row: Row): EmailRecord {
+  return {
+    id: Number(row.id),
+    accountId: Number(row.account_id),
+    threadId: Number(row.thread_id),
+    blobId: Number(row.blob_id),
+    blobHash: row.blob_hash as Uint8Array,
+    size: Number(row.size),
+    receivedAt: Number(row.received_at),
+    sentAt: row.sent_at === null ? null : String(row.sent_at),
+    subject: String(row.subject),
+    hasAttachment: Number(row.has_attachment) === 1,
+    preview: String(row.preview),
+    headers: String(row.headers),
+    mailboxIds: row.mailbox_list === null
+      ? []
+      : String(row.mailbox_list).split(",").map(Number).sort((a, b) => a - b),
+    keywords: (JSON.parse(String(row.keyword_list ?? "[]")) as string[]).sort(),
+  };
+}
+
 const INSERT_EMAIL =
   `INSERT INTO emails (account_id, thread_id, blob_id, imap_size, size, received_at, sent_at,
   sent_ms, subject, base_subject, from_sort, to_sort, has_attachment, preview, headers, created_at)
@@ -114,12 +160,6 @@ const INSERT_MEASURED = INSERT_EMAIL.replace(
 );
 /** The insert given the IMAP size (its fourth parameter). */
 const INSERT_COUNTED = INSERT_EMAIL.replace("IMAP_SIZE", "?");
-
-/**
- * The fewest ids an Email/get hands to a read worker: the hop costs the main thread about what reading
- * a few rows does (measured with scripts/bench/cores.ts, the full-text mix's Email/get of 50).
- */
-export const WORKER_GET_MIN = 8;
 
 /** SQLite implementation of {@link EmailRepository}; queries go to `readers` when given. */
 export function sqliteEmails(db: Db, readers?: ReadPool): EmailRepository {
@@ -232,14 +272,13 @@ export function sqliteEmails(db: Db, readers?: ReadPool): EmailRepository {
     },
     get(accountId, ids) {
       if (ids.length === 0) return done([]);
-      // Many rows while no transaction is open: on a read worker, so a page of a listing or a search does
-      // not hold the main thread. A worker sees only what is committed, so while this connection has a
-      // transaction open (an import reading the emails it just moved, or any other body) the rows are
-      // read here, as they always were.
-      if (readers && ids.length >= WORKER_GET_MIN && !db.raw.isTransaction) {
-        return readers.run<EmailRecord[]>("emails.get", { accountId, ids }, accountId);
-      }
-      return done(readEmails(db, { accountId, ids }));
+      const rows = db.all(
+        // "+ 0": look the ids up by key; the account index would scan every email of the account.
+        `${SELECT} WHERE e.account_id + 0 = ? AND e.id IN (SELECT value FROM json_each(?))`,
+        accountId,
+        JSON.stringify(ids),
+      );
+      return done(rows.map(toEmail));
     },
     threads(accountId, threadIds) {
       const out = new Map<number, number[]>();

@@ -7,7 +7,6 @@ import { isBusyError } from "./busy.ts";
 import { Db } from "./db.ts";
 import { snapshotEmailQuery } from "./email_query_snapshot.ts";
 import type { EmailQuery } from "./email_query_types.ts";
-import { readEmails } from "./email_rows.ts";
 
 /**
  * How much of the database file a worker maps (SQLite reads past it as usual): SQLite's ceiling
@@ -28,7 +27,6 @@ export const READ_WORKER_NICE = 10;
 /** The operations a read worker runs, by name. */
 const OPERATIONS = {
   "emails.query": (db: Db, args: unknown) => snapshotEmailQuery(db, args as EmailQuery),
-  "emails.get": (db: Db, args: unknown) => readEmails(db, args as { accountId: number; ids: number[] }),
 } as const;
 
 /** An operation's name. */
