@@ -78,22 +78,6 @@ export function sqliteBlobs(db: Db): BlobRepository {
     ) ?? db.get<{ id: number; size: number }>("SELECT id, size FROM blobs WHERE hash = ?", hash)!;
     return { id: Number(blob.id), hash, size: Number(blob.size) };
   };
-  const putUpload = (u: NewUpload): StoredBlob => {
-    const blob = put(u.hash, u.data, u.now);
-    db.run(
-      `INSERT INTO uploads (account_id, blob_id, uploader_id, type, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (account_id, blob_id, uploader_id) DO UPDATE
-       SET type = excluded.type, expires_at = max(expires_at, excluded.expires_at)`,
-      u.accountId,
-      blob.id,
-      u.uploaderId,
-      u.type,
-      u.now,
-      u.expiresAt,
-    );
-    return blob;
-  };
   return {
     put(hash, data, now) {
       return Promise.resolve(put(hash, data, now));
@@ -116,7 +100,22 @@ export function sqliteBlobs(db: Db): BlobRepository {
       );
     },
     putUpload(u) {
-      return db.transaction(() => putUpload(u));
+      return db.transaction(() => {
+        const blob = put(u.hash, u.data, u.now);
+        db.run(
+          `INSERT INTO uploads (account_id, blob_id, uploader_id, type, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (account_id, blob_id, uploader_id) DO UPDATE
+           SET type = excluded.type, expires_at = max(expires_at, excluded.expires_at)`,
+          u.accountId,
+          blob.id,
+          u.uploaderId,
+          u.type,
+          u.now,
+          u.expiresAt,
+        );
+        return blob;
+      });
     },
     read({ accountId, viewerId }, hash, now) {
       const row = db.get<{ data: Uint8Array<ArrayBuffer> }>(
