@@ -19,7 +19,9 @@ import {
   ADMIN_PASSWORD,
   DOMAIN,
   growMailbox,
+  LISTED_PROPERTIES,
   mailAccount,
+  newestPage,
   PASSWORD,
   USER,
   withServices,
@@ -28,9 +30,6 @@ import { ProcessGroup } from "./processes.ts";
 import { type Figure, median, percent, printTable } from "./report.ts";
 import { basic, bootstrapData } from "./setup_data.ts";
 import { type Settings, type Subject, throughputRounds } from "./throughput.ts";
-
-const MAIL = "urn:ietf:params:jmap:mail";
-const CORE = "urn:ietf:params:jmap:core";
 
 /** Figures 21 (throughput with br against none) and 22 (bytes saved), after the level table. */
 export async function compressionFigures(
@@ -53,33 +52,9 @@ export async function compressionFigures(
   const authorization = basic(`${USER}@${DOMAIN}`, PASSWORD);
   const { accountId, role } = await mailAccount(server.url, authorization);
   const inbox = role("inbox");
-  const body = JSON.stringify({
-    using: [CORE, MAIL],
-    methodCalls: [
-      ["Email/query", {
-        accountId,
-        filter: { inMailbox: inbox },
-        sort: [{ property: "receivedAt", isAscending: false }],
-        limit: 50,
-      }, "q"],
-      ["Email/get", {
-        accountId,
-        "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
-        properties: [
-          "threadId",
-          "mailboxIds",
-          "keywords",
-          "from",
-          "to",
-          "subject",
-          "receivedAt",
-          "size",
-          "preview",
-          "hasAttachment",
-        ],
-      }, "g"],
-    ],
-  });
+  const body = JSON.stringify(
+    newestPage(accountId, { inMailbox: inbox }, [...LISTED_PROPERTIES, "to", "hasAttachment"]),
+  );
   const bodyFile = `${options.tmp}/compression-request.json`;
   await Deno.writeTextFile(bodyFile, body);
   const page = new Uint8Array(

@@ -160,13 +160,14 @@ export const LISTED_PROPERTIES = [
 ];
 
 /**
- * A page of a message list as one JMAP request: Email/query of the newest 50 matching `filter` and
- * Email/get of their `properties` (default LISTED_PROPERTIES).
+ * A page of a message list as one JMAP request: Email/query of 50 matching `filter`, newest first, from
+ * `position`, and Email/get of their `properties` (default LISTED_PROPERTIES).
  */
 export function newestPage(
   accountId: string,
   filter: Record<string, unknown>,
   properties: readonly string[] = LISTED_PROPERTIES,
+  position = 0,
 ) {
   return {
     using: ["urn:ietf:params:jmap:core", MAIL],
@@ -175,6 +176,7 @@ export function newestPage(
         accountId,
         filter,
         sort: [{ property: "receivedAt", isAscending: false }],
+        position,
         limit: 50,
       }, "q"],
       ["Email/get", {
@@ -314,33 +316,13 @@ export async function emailStoreFigures(
     } s`,
   );
 
-  const listing = (i: number, random = false) => ({
-    using: [CORE, MAIL],
-    methodCalls: [
-      ["Email/query", {
-        accountId,
-        filter: { inMailbox: inbox },
-        sort: [{ property: "receivedAt", isAscending: false }],
-        position: random ? (i * 7919) % (options.mailbox - 50) : 0,
-        limit: 50,
-      }, "q"],
-      ["Email/get", {
-        accountId,
-        "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
-        properties: [
-          "threadId",
-          "mailboxIds",
-          "keywords",
-          "from",
-          "subject",
-          "receivedAt",
-          "size",
-          "preview",
-          "hasAttachment",
-        ],
-      }, "g"],
-    ],
-  });
+  const listing = (i: number, random = false) =>
+    newestPage(
+      accountId,
+      { inMailbox: inbox },
+      [...LISTED_PROPERTIES, "hasAttachment"],
+      random ? (i * 7919) % (options.mailbox - 50) : 0,
+    );
   const text = (i: number) => ({
     using: [CORE, MAIL],
     methodCalls: [["Email/query", {
