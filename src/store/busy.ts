@@ -22,6 +22,11 @@ export function isBusyError(error: unknown): boolean {
 /** `error` as an {@link UnavailableError} when it is SQLITE_BUSY, else unchanged. */
 export function busyAsUnavailable(error: unknown): unknown {
   if (error instanceof UnavailableError || !isBusyError(error)) return error;
+  return busyError();
+}
+
+/** The answer to a write that waited its whole busy timeout for another process's lock. */
+export function busyError(): UnavailableError {
   return new UnavailableError(
     "The database is busy with another process's write (a large import or repair); retry shortly",
     BUSY_RETRY_AFTER_SECONDS,

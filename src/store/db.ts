@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
-import { busyAsUnavailable, isBusyError } from "./busy.ts";
+import { busyAsUnavailable, busyError, isBusyError } from "./busy.ts";
 import { openWritersLock } from "./writers_lock.ts";
 
 /**
@@ -30,6 +30,10 @@ export class Db {
 
   /** The writers' lock file, when processes take turns through it (see {@link transaction}). */
   readonly #writers: Deno.FsFile | undefined;
+  /** A request for the writers' lock still waiting in its thread (one at most: transactions queue). */
+  #lockRequest: Promise<void> | undefined;
+  /** Whether a transaction awaits {@link #lockRequest}; when none does once it is granted, it is dropped. */
+  #lockWanted = false;
 
   /**
    * `busyTimeoutMs` is the connection's busy timeout, restored once the lock is free again.
@@ -128,7 +132,8 @@ export class Db {
    * from inside a body (its own async calls) joins that transaction; any other call waits for it to
    * end, so nobody is told "committed" for work a rollback later undoes. When another process holds
    * the write lock past the busy timeout, it rejects with UnavailableError. With a writers' lock,
-   * the transaction first waits for it without blocking the event loop.
+   * the transaction first waits for it without blocking the event loop, as long as the busy timeout
+   * (a holder that stopped without dying must not stall every write here for ever).
    */
   transaction<T>(body: () => Promise<T> | T): Promise<T> {
     if (this.#open !== undefined && this.#inside.getStore() === this.#open) {
@@ -136,7 +141,7 @@ export class Db {
     }
     const writers = this.#writers;
     const run = writers === undefined ? () => this.#run(body) : async () => {
-      await writers.lock(true);
+      await this.#lockWriters(writers);
       try {
         return await this.#run(body);
       } finally {
@@ -146,6 +151,39 @@ export class Db {
     const next = this.#queue.then(run, run);
     this.#queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Waits for the writers' lock as long as the busy timeout (after one write timed out, only as long
+   * as a probe, like SQLite's own lock), else throws UnavailableError. The request that timed out
+   * stays in its thread: the next transaction waits for that same request, and if it is granted with
+   * no transaction waiting, the lock is dropped at once.
+   */
+  async #lockWriters(writers: Deno.FsFile): Promise<void> {
+    if (this.#lockRequest === undefined) {
+      const request = writers.lock(true).then(
+        () => {
+          this.#lockRequest = undefined;
+          if (!this.#lockWanted) writers.unlockSync();
+        },
+        (error) => {
+          this.#lockRequest = undefined;
+          throw error;
+        },
+      );
+      request.catch(() => undefined);
+      this.#lockRequest = request;
+    }
+    const waitMs = this.#probing ? Math.min(BUSY_PROBE_TIMEOUT_MS, this.busyTimeoutMs) : this.busyTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), waitMs));
+    this.#lockWanted = true;
+    try {
+      if (await Promise.race([this.#lockRequest.then(() => false), timedOut])) throw this.#busy(busyError());
+    } finally {
+      this.#lockWanted = false;
+      clearTimeout(timer);
+    }
   }
 
   /** BEGIN IMMEDIATE, `body`, COMMIT (ROLLBACK when it throws). */
