@@ -283,7 +283,7 @@ function figures(rounds: { Postern: Round[]; Cyrus: Round[] }, settings: TextCyr
   });
   return [
     row(
-      `33. full-text vs Cyrus+Xapian, ${label} msgs, p50`,
+      `35. full-text vs Cyrus+Xapian, ${label} msgs, p50`,
       ms(p.p50),
       `${ms(c.p50)} (Cyrus)`,
       faster(p.p50, c.p50),
