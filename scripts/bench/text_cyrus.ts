@@ -34,6 +34,7 @@ import { ProcessGroup, type Server } from "./processes.ts";
 import { type Figure, median, ms, printSummary, quantile } from "./report.ts";
 import { basic } from "./setup_data.ts";
 import { textCorpus } from "./text_corpus.ts";
+import { KINDS } from "./text_plan.ts";
 import { mixFilter } from "./text_search.ts";
 
 /** What the comparison needs to know of the run. */
@@ -248,9 +249,30 @@ export async function textCyrusFigures(
         );
       }
     }
+    printKinds(rounds);
     return figures(rounds, settings);
   } finally {
     await cyrus.stop();
+  }
+}
+
+/**
+ * The one-connection p50 of each kind of the mix, over every round: where each server's time goes
+ * (Cyrus's Xapian search returns every match, which it then sorts; a word in nearly every message costs
+ * it most).
+ */
+function printKinds(rounds: { Postern: Round[]; Cyrus: Round[] }): void {
+  // Request j of a round is request 70 + j of the mix: its kind is j % 7.
+  const byKind = (list: Round[], kind: number) =>
+    quantile(list.flatMap((r) => r.latencies.filter((_, j) => j % 7 === kind)), 0.5);
+  console.log("p50 by kind (one connection, all rounds):");
+  for (let kind = 0; kind < 7; kind++) {
+    const [p, c] = [byKind(rounds.Postern, kind), byKind(rounds.Cyrus, kind)];
+    console.log(
+      `  ${KINDS[kind].padEnd(20)} Postern ${ms(p).padStart(9)}  Cyrus ${ms(c).padStart(9)}  ${
+        (c / p).toFixed(1)
+      }×`,
+    );
   }
 }
 
