@@ -20,7 +20,7 @@
  * no network, not Linux) the section prints why and skips.
  *
  *   deno run -A scripts/bench/text_cyrus.ts [--count 10000] [--rounds 3] [--requests 210]
- *     [--connections 4] [--duration-ms 5000] [--check-only]
+ *     [--connections 4] [--duration-ms 5000] [--check-only] [--every-word-prefix]
  */
 import { parseArgs } from "node:util";
 import { processTreeCpuSeconds } from "./cpu.ts";
@@ -46,6 +46,8 @@ export interface TextCyrusSettings {
   durationMs: number;
   tmp: string;
   cache?: string;
+  /** Every word of Cyrus's conditions a prefix, as Postern reads them (scripts/bench/cyrus_answers.ts). */
+  everyWord?: boolean;
 }
 
 /** One server in the comparison: its JMAP target, the pid whose process tree is its CPU, and its mix. */
@@ -168,8 +170,8 @@ async function round(group: ProcessGroup, subject: Subject, settings: TextCyrusS
 }
 
 /** Prints whether both servers count the same matches (and the same messages) for two weeks of the mix. */
-async function printAgreement(postern: JmapTarget, cyrus: JmapTarget): Promise<void> {
-  const agreements = await compareAnswers(postern, cyrus, { from: 70, count: 14 });
+async function printAgreement(postern: JmapTarget, cyrus: JmapTarget, everyWord?: boolean): Promise<void> {
+  const agreements = await compareAnswers(postern, cyrus, { from: 70, count: 14, everyWord });
   console.log("Same answers? (calculateTotal; Message-IDs of every match when ≤ 500)");
   for (const a of agreements) {
     const same = a.sameMessages === undefined
@@ -228,9 +230,9 @@ export async function textCyrusFigures(
         auth: basic(USER, PASSWORD),
       }),
       pid: cyrus.pid,
-      filter: (i) => cyrusMixFilter(i, other.target.inbox, other.target.archive),
+      filter: (i) => cyrusMixFilter(i, other.target.inbox, other.target.archive, settings),
     };
-    await printAgreement(postern.target, other.target);
+    await printAgreement(postern.target, other.target, settings.everyWord);
     if (options.checkOnly) return [];
     await quiet(server.pid);
     const rounds = { Postern: [] as Round[], Cyrus: [] as Round[] };
@@ -352,6 +354,7 @@ if (import.meta.main) {
       "duration-ms": { type: "string", default: "5000" },
       cache: { type: "string" },
       "check-only": { type: "boolean", default: false },
+      "every-word-prefix": { type: "boolean", default: false },
     },
   });
   const tmp = await Deno.makeTempDir({ prefix: "postern-text-cyrus-" });
@@ -365,6 +368,7 @@ if (import.meta.main) {
       durationMs: Number(values["duration-ms"]),
       tmp,
       cache: values.cache,
+      everyWord: values["every-word-prefix"],
     }, { checkOnly: values["check-only"] });
     if (figures.length) {
       console.log("");
