@@ -3,10 +3,11 @@
  * (`generatedMessage(i)`), in the same mailboxes (seven in ten in the Inbox, two in Archive, one in
  * Sent: `roleOf(i)`), with the same flags (`\Seen` for two in three), appended over IMAP as the bench
  * user and then indexed by `squatter`, so Xapian answers the text queries rather than a scan of
- * unindexed messages. The internal dates rise by one second per message from 1 Nov 2026, so newest
- * first is the reverse of the corpus order, as on Postern (whose import gave them the same second).
+ * unindexed messages, and the index compacted. The internal dates rise by one second per message
+ * from 1 Nov 2026, so newest first is the reverse of the corpus order, as on Postern (whose import
+ * gave most of them the same second, and orders those by id).
  *
- * Kept under the Cyrus cache folder (scripts/bench/cyrus.ts) as `corpus-<count>-v1`, with a `complete`
+ * Kept under the Cyrus cache folder (scripts/bench/cyrus.ts) as `corpus-<count>-v2`, with a `complete`
  * marker once indexed; a directory without it is built again.
  *
  *   deno run -A scripts/bench/cyrus_corpus.ts --count 10000
@@ -36,7 +37,7 @@ export async function cyrusCorpus(
   options: { log?: (line: string) => void } = {},
 ): Promise<string> {
   const log = options.log ?? console.log;
-  const dir = `${cyrusCacheDir()}/corpus-${count}-v1`;
+  const dir = `${cyrusCacheDir()}/corpus-${count}-v2`;
   if (await exists(`${dir}/complete`)) return dir;
   await Deno.remove(dir, { recursive: true }).catch(() => undefined);
   const started = performance.now();
@@ -47,10 +48,15 @@ export async function cyrusCorpus(
     const appended = performance.now();
     // -i: incremental (all that is not indexed yet); -u: every mailbox of the user.
     await cyrusTool(cyrus, "squatter", ["-i", "-u", USER]);
+    // Then compacted into one database, as a Cyrus in service is (its docs schedule `squatter -z` in
+    // cyrus.conf's EVENTS): 160 → 131 MB at 10,000 messages, ~5% less CPU per request (within noise).
+    await cyrusTool(cyrus, "squatter", ["-z", "t1", "-t", "t1", "-u", USER]);
     log(
       `Cyrus corpus of ${count.toLocaleString("en-US")} messages: appended in ${
         ((appended - started) / 1000).toFixed(0)
-      } s, indexed by squatter in ${((performance.now() - appended) / 1000).toFixed(0)} s (${dir})`,
+      } s, indexed and compacted by squatter in ${
+        ((performance.now() - appended) / 1000).toFixed(0)
+      } s (${dir})`,
     );
   } finally {
     await cyrus.stop();
