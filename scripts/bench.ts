@@ -68,6 +68,9 @@
  *     10,000 and 100,000 messages (--text-counts; built once under ~/.cache/postern-bench, see
  *     scripts/bench/text_corpus.ts), a mix of common words, rarer words, prefixes and from/subject
  *     with inMailbox: p50 and p99 (target at 100,000: p50 ≤ 10 ms, p99 ≤ 30 ms).
+ * 35. The same mix at 10,000 messages against Cyrus 3.6 with Xapian (scripts/bench/text_cyrus.ts;
+ *     section text_cyrus), interleaved: p50 ratio (target ≥ 5×), p99, CPU per request, req/s on 4
+ *     connections. Cyrus is unpacked from Debian's packages, not installed; skipped without apt-get.
  * 21–22. Compressed responses (scripts/bench/compression.ts): a page of 50 emails (Email/query +
  *     Email/get) with Accept-Encoding br, gzip and identity on one server, interleaved: throughput
  *     with br against none, and the bytes saved; first a table of each level's cost and size.
@@ -89,7 +92,7 @@
  * this is a report. Options: --rounds, --duration-ms, --connections, --login-rounds, --query-requests,
  * --quick, --client fetch (drive the load with Deno's fetch instead of the raw HTTP/1.1 client), and
  * --text-counts, --only with a comma-separated list of sections to run (account, sync, logins, echo, query,
- * refresh, refresh_fresh, client_credentials, bearer, verify, session, mailbox, email, text, push, inbound,
+ * refresh, refresh_fresh, client_credentials, bearer, verify, session, mailbox, email, text, text_cyrus, push, inbound,
  * queue, compression, imap, cores; `oauth` is refresh, refresh_fresh, client_credentials, bearer and verify, `mail`
  * session, mailbox, email and text), e.g.
  * `deno task bench --only oauth`. --query-requests sets the requests of both latency probes (5, 10).
@@ -114,6 +117,7 @@ import { queueFigures } from "./bench/queue_drain.ts";
 import { compressionFigures } from "./bench/compression.ts";
 import { imapFigures, imapMessageCount } from "./bench/imap_figures.ts";
 import { sessionRounds } from "./bench/session_rounds.ts";
+import { textCyrusFigures } from "./bench/text_cyrus.ts";
 import { textSearchFigures } from "./bench/text_search.ts";
 import { coresFigures } from "./bench/cores.ts";
 import {
@@ -499,6 +503,18 @@ async function run(
       requests: Math.max(70, settings.queryRequests),
     })
     : [];
+  // The same mix against Cyrus with Xapian, on its own copy of the 10,000-message corpus.
+  const textCyrus = has("text_cyrus")
+    ? await textCyrusFigures(group, {
+      tmp,
+      count: 10_000,
+      rounds: settings.quick ? 1 : 3,
+      requests: 210,
+      connections: 4,
+      // Cyrus answers a few requests a second: a 1.5 s window would hold too few.
+      durationMs: Math.max(5_000, settings.durationMs),
+    })
+    : [];
   // The push figures last of all, on their own server: 1,000 EventSource streams.
   const push = has("push")
     ? (await pushFigures(group, {
@@ -545,7 +561,18 @@ async function run(
   const cores = has("cores")
     ? await coresFigures(group, { ...settings, connections: 8 }, { tmp, count: 10_000 })
     : [];
-  return [...figures(m), ...email, ...text, ...push, ...inbound, ...queue, ...compression, ...imap, ...cores];
+  return [
+    ...figures(m),
+    ...email,
+    ...text,
+    ...textCyrus,
+    ...push,
+    ...inbound,
+    ...queue,
+    ...compression,
+    ...imap,
+    ...cores,
+  ];
 }
 
 /**

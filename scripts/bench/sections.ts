@@ -16,6 +16,7 @@ export const SECTIONS = [
   "mailbox",
   "email",
   "text",
+  "text_cyrus",
   "push",
   "inbound",
   "queue",
