@@ -43,6 +43,12 @@ export interface BlobRepository {
     accountId: number,
     hash: Uint8Array,
   ): Promise<{ data: Uint8Array<ArrayBuffer>; mailboxIds: number[] } | undefined>;
+  /** {@link read}, and the blob's row with the content (an import needs both: one lookup, not two). */
+  readUpload(
+    link: { accountId: number; viewerId: number },
+    hash: Uint8Array,
+    now: number,
+  ): Promise<{ blob: StoredBlob; data: Uint8Array<ArrayBuffer> } | undefined>;
   /** Stores content (once per hash) without linking it; returns the blob. Call in the linking transaction. */
   put(hash: Uint8Array, data: Uint8Array, now: number): Promise<StoredBlob>;
   /** The blob of that hash without its content, if stored. */
@@ -129,6 +135,21 @@ export function sqliteBlobs(db: Db): BlobRepository {
         viewerId,
       );
       return Promise.resolve(row?.data);
+    },
+    readUpload({ accountId, viewerId }, hash, now) {
+      const row = db.get<{ id: number; size: number; data: Uint8Array<ArrayBuffer> }>(
+        `SELECT b.id, b.size, b.data FROM blobs b JOIN uploads u ON u.blob_id = b.id
+         WHERE b.hash = ? AND u.account_id = ? AND u.expires_at > ? AND (u.uploader_id = ? OR u.account_id = ?)
+         LIMIT 1`,
+        hash,
+        accountId,
+        now,
+        viewerId,
+        viewerId,
+      );
+      return Promise.resolve(
+        row && { blob: { id: Number(row.id), hash, size: Number(row.size) }, data: row.data },
+      );
     },
     isLinked(accountId, hash) {
       const row = db.get(
