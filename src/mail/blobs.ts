@@ -10,6 +10,8 @@ import { ForbiddenError, NotFoundError, QuotaError, rightBit, type Store } from 
 import { decodeTransfer, findPart } from "./mime/mod.ts";
 import { parseBody } from "./parse_pool.ts";
 import type { MailboxService } from "./mailboxes.ts";
+import { GroupCommit } from "./group_commit.ts";
+import type { NewUpload, StoredBlob } from "../store/mod.ts";
 
 /** How long an upload is kept for a client to use it (RFC 8620 §6.1: at least an hour). */
 export const UPLOAD_TTL_MS = 60 * 60 * 1000;
@@ -27,6 +29,14 @@ const READ = rightBit("mayReadItems");
 
 /** Uploads, downloads and the collection of unreferenced blobs. */
 export class BlobService {
+  /**
+   * Uploads that arrive together (a client uploads on several connections at once, up to the
+   * session's maxConcurrentUpload) share one transaction and its commit; each is answered after it.
+   */
+  readonly #uploads = new GroupCommit<NewUpload, StoredBlob>((uploads) =>
+    this.store.blobs.putUploads(uploads)
+  );
+
   constructor(
     private readonly store: Store,
     private readonly accounts: AccountService,
@@ -63,7 +73,7 @@ export class BlobService {
         );
       }
     }
-    const blob = await this.store.blobs.putUpload({
+    const blob = await this.#uploads.submit({
       accountId,
       uploaderId: viewerId,
       hash,

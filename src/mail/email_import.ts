@@ -332,10 +332,9 @@ export class EmailImporter {
         if (!(error instanceof NotFoundError)) throw error;
       }
     }
-    const data = hash && (
-      (await this.store.blobs.read({ accountId, viewerId }, hash, now)) ??
-        await this.blobs.readableMessage(viewerId, accountId, hash)
-    );
+    // An upload the viewer may read (its row and bytes in one lookup), or a message of the account.
+    const upload = hash && await this.store.blobs.readUpload({ accountId, viewerId }, hash, now);
+    const data = upload ? upload.data : hash && await this.blobs.readableMessage(viewerId, accountId, hash);
     if (!hash || !data) {
       // RFC 8621 §4.8: "If the "blobId", "mailboxIds", or "keywords" properties are invalid (e.g.,
       // missing, wrong type, id not found), the server MUST reject the import with an
@@ -367,7 +366,7 @@ export class EmailImporter {
         };
       }
     }
-    const blob = (await this.store.blobs.idOf(hash))!;
+    const blob = upload ? upload.blob : (await this.store.blobs.idOf(hash))!;
     const receivedAt = Math.floor((item.receivedAt ?? now) / 1000) * 1000;
     // The IMAP size counted here saves the insert reading the stored message back to measure it.
     const bare = bareLineFeeds(data);

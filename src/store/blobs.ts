@@ -27,6 +27,11 @@ export interface BlobRepository {
    */
   putUpload(upload: NewUpload): Promise<StoredBlob>;
   /**
+   * {@link putUpload} of each, in one transaction (one commit); in order, each one's blob, or the
+   * error that refused it (the others are stored all the same).
+   */
+  putUploads(uploads: readonly NewUpload[]): Promise<(StoredBlob | Error)[]>;
+  /**
    * The blob's content, if the account links it for this viewer: an upload not yet expired, made by
    * the viewer or into the viewer's own account.
    */
@@ -43,6 +48,12 @@ export interface BlobRepository {
     accountId: number,
     hash: Uint8Array,
   ): Promise<{ data: Uint8Array<ArrayBuffer>; mailboxIds: number[] } | undefined>;
+  /** {@link read}, and the blob's row with the content (an import needs both: one lookup, not two). */
+  readUpload(
+    link: { accountId: number; viewerId: number },
+    hash: Uint8Array,
+    now: number,
+  ): Promise<{ blob: StoredBlob; data: Uint8Array<ArrayBuffer> } | undefined>;
   /** Stores content (once per hash) without linking it; returns the blob. Call in the linking transaction. */
   put(hash: Uint8Array, data: Uint8Array, now: number): Promise<StoredBlob>;
   /** The blob of that hash without its content, if stored. */
@@ -78,6 +89,23 @@ export function sqliteBlobs(db: Db): BlobRepository {
     ) ?? db.get<{ id: number; size: number }>("SELECT id, size FROM blobs WHERE hash = ?", hash)!;
     return { id: Number(blob.id), hash, size: Number(blob.size) };
   };
+  /** The upload's blob (stored once per hash) and its link to the account. */
+  const link = (u: NewUpload): StoredBlob => {
+    const blob = put(u.hash, u.data, u.now);
+    db.run(
+      `INSERT INTO uploads (account_id, blob_id, uploader_id, type, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (account_id, blob_id, uploader_id) DO UPDATE
+       SET type = excluded.type, expires_at = max(expires_at, excluded.expires_at)`,
+      u.accountId,
+      blob.id,
+      u.uploaderId,
+      u.type,
+      u.now,
+      u.expiresAt,
+    );
+    return blob;
+  };
   return {
     put(hash, data, now) {
       return Promise.resolve(put(hash, data, now));
@@ -100,22 +128,24 @@ export function sqliteBlobs(db: Db): BlobRepository {
       );
     },
     putUpload(u) {
-      return db.transaction(() => {
-        const blob = put(u.hash, u.data, u.now);
-        db.run(
-          `INSERT INTO uploads (account_id, blob_id, uploader_id, type, created_at, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (account_id, blob_id, uploader_id) DO UPDATE
-           SET type = excluded.type, expires_at = max(expires_at, excluded.expires_at)`,
-          u.accountId,
-          blob.id,
-          u.uploaderId,
-          u.type,
-          u.now,
-          u.expiresAt,
-        );
-        return blob;
-      });
+      return db.transaction(() => link(u));
+    },
+    putUploads(uploads) {
+      return db.transaction(() =>
+        uploads.map((u) => {
+          // Each in a savepoint of its own: one that fails (its account just deleted, say) leaves
+          // nothing behind and the others commit.
+          db.raw.exec("SAVEPOINT upload");
+          try {
+            const blob = link(u);
+            db.raw.exec("RELEASE upload");
+            return blob;
+          } catch (error) {
+            db.raw.exec("ROLLBACK TO upload; RELEASE upload");
+            return error instanceof Error ? error : new Error(String(error));
+          }
+        })
+      );
     },
     read({ accountId, viewerId }, hash, now) {
       const row = db.get<{ data: Uint8Array<ArrayBuffer> }>(
@@ -129,6 +159,21 @@ export function sqliteBlobs(db: Db): BlobRepository {
         viewerId,
       );
       return Promise.resolve(row?.data);
+    },
+    readUpload({ accountId, viewerId }, hash, now) {
+      const row = db.get<{ id: number; size: number; data: Uint8Array<ArrayBuffer> }>(
+        `SELECT b.id, b.size, b.data FROM blobs b JOIN uploads u ON u.blob_id = b.id
+         WHERE b.hash = ? AND u.account_id = ? AND u.expires_at > ? AND (u.uploader_id = ? OR u.account_id = ?)
+         LIMIT 1`,
+        hash,
+        accountId,
+        now,
+        viewerId,
+        viewerId,
+      );
+      return Promise.resolve(
+        row && { blob: { id: Number(row.id), hash, size: Number(row.size) }, data: row.data },
+      );
     },
     isLinked(accountId, hash) {
       const row = db.get(

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { sqliteBlobs } from "./blobs.ts";
+import { type NewUpload, sqliteBlobs, type StoredBlob } from "./blobs.ts";
 import { Db } from "./db.ts";
 import { openConnection } from "./connection.ts";
 
 const encoder = new TextEncoder();
 
-Deno.test("uploads store each content once, answer its id whether new or stored, and link each upload", async () => {
+Deno.test("uploads put in one transaction store each content once and link each upload", async () => {
   const dir = await Deno.makeTempDir({ prefix: "postern-blobs-" });
   const db = new Db(openConnection(`${dir}/test.db`));
   try {
@@ -23,16 +23,19 @@ Deno.test("uploads store each content once, answer its id whether new or stored,
       now: 0,
       expiresAt: 1000,
     });
-    const put = (...uploads: ReturnType<typeof upload>[]) =>
-      Promise.all(uploads.map((u) => blobs.putUpload(u)));
-    const stored = await put(upload("one", "text/plain"), upload("two", "text/plain"));
-    const [again, three, twice] = await put(
+    const put = async (uploads: NewUpload[]) => {
+      const results = await blobs.putUploads(uploads);
+      assert.ok(results.every((r) => !(r instanceof Error)), String(results));
+      return results as StoredBlob[];
+    };
+    const stored = await put([upload("one", "text/plain"), upload("two", "text/plain")]);
+    const [again, three, twice] = await put([
       upload("one", "text/markdown"),
       upload("three!", "text/plain"),
       upload("three!", "text/html"),
-    );
+    ]);
     assert.equal(again.id, stored[0].id, "stored content keeps its blob");
-    assert.equal(twice.id, three.id, "content stored a moment ago is stored once");
+    assert.equal(twice.id, three.id, "content new in the same transaction is stored once");
     assert.deepEqual([stored[0].size, stored[1].size, three.size], [3, 3, 6]);
     assert.equal(new Set([stored[0].id, stored[1].id, three.id]).size, 3);
     const rows = (sql: string) => db.all<Record<string, number | string>>(sql).map((row) => ({ ...row }));
@@ -47,6 +50,47 @@ Deno.test("uploads store each content once, answer its id whether new or stored,
       await blobs.read({ accountId: 1, viewerId: 1 }, three.hash, 1),
       encoder.encode("three!"),
     );
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an upload refused in a shared transaction leaves nothing behind and the others are stored", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "postern-blobs-" });
+  const db = new Db(openConnection(`${dir}/test.db`));
+  try {
+    db.raw.exec(`
+      INSERT INTO domains (id, name, created_at) VALUES (1, 'example.org', 0);
+      INSERT INTO accounts (id, name, type, domain_id, secret, created_at, updated_at) VALUES (1, 'a', 'User', 1, x'00', 0, 0);
+    `);
+    const blobs = sqliteBlobs(db);
+    const upload = (content: string, accountId: number): NewUpload => ({
+      accountId,
+      uploaderId: accountId,
+      hash: encoder.encode(content.padEnd(32, ".")),
+      data: encoder.encode(content),
+      type: "text/plain",
+      now: 0,
+      expiresAt: 1000,
+    });
+    // Account 2 does not exist (deleted while its upload was on its way): its link breaks a foreign key.
+    const [first, gone, last] = await blobs.putUploads([
+      upload("one", 1),
+      upload("two", 2),
+      upload("three", 1),
+    ]);
+    assert.ok(gone instanceof Error && /FOREIGN KEY/.test(gone.message), String(gone));
+    assert.ok(!(first instanceof Error) && !(last instanceof Error));
+    const rows = (sql: string) => db.all<Record<string, number | string>>(sql).map((row) => ({ ...row }));
+    assert.deepEqual(
+      rows("SELECT size FROM blobs ORDER BY id"),
+      [{ size: 3 }, { size: 5 }],
+      "no blob of the refused one",
+    );
+    assert.deepEqual(rows("SELECT blob_id FROM uploads ORDER BY blob_id"), [{ blob_id: first.id }, {
+      blob_id: last.id,
+    }]);
   } finally {
     db.close();
     await Deno.remove(dir, { recursive: true });

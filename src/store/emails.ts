@@ -1,6 +1,7 @@
 /** Persistence of emails, their mailboxes and keywords, threads, and the counts of every mailbox. */
 import type { Db, Row } from "./db.ts";
 import { chooseThread, mergeThreads } from "./threading.ts";
+import { insertNewMemberships } from "./imap_membership.ts";
 import { IMAP_SIZE_OF_BLOB } from "./imap_size.ts";
 import { allWords, type EmailQuery, type EmailQueryResult } from "./email_query.ts";
 import { mainThreadEmailQuery, staysOnMainThread } from "./email_query_snapshot.ts";
@@ -197,14 +198,13 @@ export function sqliteEmails(db: Db, readers?: ReadPool): EmailRepository {
       for (const keyword of email.keywords) {
         db.run("INSERT OR IGNORE INTO email_keywords (email_id, keyword) VALUES (?, ?)", id, keyword);
       }
-      for (const mailboxId of email.mailboxIds) {
-        db.run(
-          "INSERT OR IGNORE INTO email_mailboxes (mailbox_id, email_id, received_at) VALUES (?, ?, ?)",
-          mailboxId,
-          id,
-          email.receivedAt,
-        );
-      }
+      // With their IMAP UIDs and MODSEQ (imap_membership.ts); a mailbox named twice is one row.
+      insertNewMemberships(db, {
+        accountId: email.accountId,
+        emailId: id,
+        mailboxIds: [...new Set(email.mailboxIds)],
+        receivedAt: email.receivedAt,
+      });
       for (const messageId of email.threadIds) {
         db.run(
           "INSERT OR IGNORE INTO thread_refs (account_id, message_id, thread_id) VALUES (?, ?, ?)",

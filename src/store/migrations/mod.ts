@@ -43,6 +43,7 @@ import { sql as emailCopies } from "./046_email_copies.ts";
 import { sql as imapStatementModseq } from "./047_imap_statement_modseq.ts";
 import { sql as loginThrottle } from "./048_login_throttle.ts";
 import { sql as searchPrefix } from "./049_search_prefix.ts";
+import { sql as imapMembershipFold } from "./050_imap_membership_fold.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -87,4 +88,5 @@ export const MIGRATIONS: readonly string[] = [
   imapStatementModseq,
   loginThrottle,
   searchPrefix,
+  imapMembershipFold,
 ];
