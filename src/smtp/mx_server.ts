@@ -27,7 +27,6 @@ import {
 } from "../mail/mod.ts";
 import { authenticateMessage } from "./authentication.ts";
 import { capCommandsBeforeMail } from "./command_cap.ts";
-import { useFastDataScan } from "./data_scan.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
 import { closeSmtp, connectionOf, listenSmtp, refreshTls, SmtpSessions } from "./listener.ts";
 import type { SmtpMetrics } from "./metrics.ts";
@@ -81,7 +80,6 @@ interface SessionState {
 /** Starts the MX listener. */
 export async function startMxServer(options: MxOptions): Promise<MxServer> {
   useOwnEnhancedCodes();
-  useFastDataScan();
   const { limits, metrics, log } = options;
   const counters = metrics.listener("mx");
   const sessions = new SmtpSessions<SessionState>(counters, limits.maxConnectionsPerAddress);

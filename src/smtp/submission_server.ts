@@ -22,7 +22,6 @@ import type { MessageSubmission } from "../mail/mod.ts";
 import { concatBytes } from "../model/bytes.ts";
 import { AuthError, QuotaError, RuleError } from "../model/errors.ts";
 import type { Principal } from "../model/types.ts";
-import { useFastDataScan } from "./data_scan.ts";
 import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
 import { closeSmtp, listenSmtp, refreshBeforeHandshake, refreshTls, SmtpSessions } from "./listener.ts";
 import type { SmtpMetrics } from "./metrics.ts";
@@ -99,7 +98,6 @@ interface SessionState {
 /** Starts a submission listener (587 or 465). */
 export async function startSubmissionServer(options: SubmissionOptions): Promise<SubmissionServer> {
   useOwnEnhancedCodes();
-  useFastDataScan();
   useSubmissionSasl();
   const { limits, metrics, log } = options;
   const counters = metrics.listener(options.implicitTls ? "submissions" : "submission");
