@@ -3,9 +3,11 @@
  * is answered for its own message. Twelve sessions at once: every message to alice is acknowledged
  * and stored; of two messages to frank, whose quota has room for one, one is acknowledged and
  * stored and the other refused with 452 4.2.2 alone, without failing the messages it was written
- * with. The Inbox's counts and its Mailbox/changes entry come out right.
+ * with. The Inbox's counts and its Mailbox/changes entry come out right. A message whose write fails
+ * (a trigger aborts its INSERT) is answered 451 alone; the messages batched with it are stored.
  */
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { createUsers, mailboxState, mailCall, type Obj, serverTarget } from "./mail_helpers.ts";
 import { rawDialogue, smtpMessage, startMxProcess, subjects } from "./smtp_helpers.ts";
 
@@ -51,6 +53,37 @@ Deno.test("sessions finishing together are each answered for their own message",
       "totalThreads",
       "unreadThreads",
     ]);
+  } finally {
+    await server.stop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a message that cannot be written is refused alone, and the messages written with it are stored", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "postern-mx-group-poison-" });
+  const server = await startMxProcess(dataDir);
+  try {
+    const target = serverTarget(server.url);
+    const [alice] = await createUsers(target, ["alice"]);
+    // A real failure inside the write's transaction, for one message only: SQLite aborts its INSERT.
+    const db = new DatabaseSync(`${dataDir}/postern.db`);
+    db.exec(`CREATE TRIGGER poison BEFORE INSERT ON emails WHEN NEW.subject = 'poison'
+      BEGIN SELECT RAISE(ABORT, 'poisoned message'); END`);
+    db.close();
+    const send = (subject: string) =>
+      rawDialogue(server.smtpPort, [
+        "EHLO client.test\r\n",
+        "MAIL FROM:<sender@remote.test>\r\n",
+        "RCPT TO:<alice@example.org>\r\n",
+        "DATA\r\n",
+        smtpMessage(subject) + ".\r\n",
+        "QUIT\r\n",
+      ]);
+    const names = [...Array.from({ length: 8 }, (_, i) => `together ${i}`), "poison"];
+    const replies = await Promise.all(names.map(send));
+    for (const reply of replies.slice(0, 8)) assert.match(reply, /^250 2\.6\.0 /m, reply);
+    assert.match(replies[8], /^451 4\.3\.0 /m, replies[8]);
+    assert.deepEqual(await subjects(server, alice), names.slice(0, 8).sort());
   } finally {
     await server.stop();
     await Deno.remove(dataDir, { recursive: true });

@@ -1,6 +1,6 @@
 /**
  * The MX over a server's life: a message acknowledged with 250 survives SIGKILL sent the moment the
- * 250 arrives (the reply follows the commit); a shutdown ends idle sessions with 421 4.3.2; STARTTLS
+ * 250 arrives (the reply follows the commit), and so do messages of sessions acknowledged together; a shutdown ends idle sessions with 421 4.3.2; STARTTLS
  * with certificate files that are replaced while the server runs, the new one used by the next
  * session, and the TLS details in the Received field; the session limits (per-address connections,
  * command timeout, error count) each answered with their code.
@@ -61,6 +61,36 @@ Deno.test("a message acknowledged with 250 survives SIGKILL sent the moment the 
       for (const subject of acknowledged) assert.ok(stored.includes(subject), `lost "${subject}"`);
       assert.ok(acknowledged.length > round * 3, `only ${acknowledged.length} acknowledged`);
     }
+    await server.stop();
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("messages acknowledged together from one group commit survive SIGKILL at the first 250", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "postern-mx-kill-group-" });
+  try {
+    let server = await startMxProcess(dataDir);
+    const [alice] = await createUsers(serverTarget(server.url), ["alice"]);
+    const sent = Array.from({ length: 12 }, (_, i) => `together ${i}`);
+    let killed = false;
+    // Twelve sessions at once, so their messages share commits; killed when the first 250 arrives.
+    const replies = await Promise.all(sent.map(async (subject) => {
+      const reply = await sendUntilReply(server.smtpPort, subject);
+      if (reply.startsWith("250 2.6.0") && !killed) {
+        killed = true;
+        server.kill("SIGKILL");
+      }
+      return reply;
+    }));
+    await server.status;
+    const acknowledged = sent.filter((_, i) => replies[i].startsWith("250 2.6.0"));
+    assert.ok(killed && acknowledged.length >= 1, replies.join("\n"));
+    server = await startMxProcess(dataDir);
+    const stored = await subjects(server, alice);
+    for (const subject of acknowledged) assert.ok(stored.includes(subject), `lost "${subject}"`);
+    // Nothing half-stored or stored twice: each stored message is one that was sent, once.
+    assert.deepEqual(stored, [...new Set(stored)].filter((subject) => sent.includes(subject)));
     await server.stop();
   } finally {
     await Deno.remove(dataDir, { recursive: true });

@@ -2,14 +2,17 @@
  * Group commit: jobs submitted in the same turn of the event loop (several SMTP sessions finishing
  * their DATA together, say) are written by one call of `run`, so they share one transaction and its
  * commit, and each submitter's promise settles only after that commit. `run` answers every job on
- * its own (a value, or an Error for a job it refused without failing the others); when `run` itself
- * throws (the transaction rolled back), every job of the batch is rejected with that error.
+ * its own (a value, or an Error for a job it refused without failing the others). When `run` itself
+ * throws (the transaction rolled back, nothing of the batch written), each job of a batch of several is
+ * run again alone, in a transaction of its own: one job that cannot be written (a constraint, a full
+ * disk for its large message) is rejected with its own error, and the others are written as if it had
+ * never been with them.
  */
 import { setImmediate } from "node:timers";
 
 /** Batches jobs into shared runs; see the module comment. */
 export class GroupCommit<J, R> {
-  #pending: { job: J; resolve: (value: R) => void; reject: (error: unknown) => void }[] = [];
+  #pending: Pending<J, R>[] = [];
   #scheduled = false;
   #running = false;
 
@@ -39,19 +42,39 @@ export class GroupCommit<J, R> {
     try {
       while (this.#pending.length) {
         const batch = this.#pending.splice(0, this.options.maxBatch);
-        try {
-          const outcomes = await this.run(batch.map((entry) => entry.job));
-          batch.forEach((entry, i) => {
-            const outcome = outcomes[i];
-            if (outcome instanceof Error) entry.reject(outcome);
-            else entry.resolve(outcome);
-          });
-        } catch (error) {
-          for (const entry of batch) entry.reject(error);
+        if (!(await this.#write(batch))) {
+          for (const entry of batch) await this.#write([entry]);
         }
       }
     } finally {
       this.#running = false;
     }
   }
+
+  /**
+   * One run of `batch`, each entry settled with its outcome; false (nobody settled) when the run threw
+   * for a batch of several, which the caller then runs job by job. A lone job is rejected with the error.
+   */
+  async #write(batch: Pending<J, R>[]): Promise<boolean> {
+    try {
+      const outcomes = await this.run(batch.map((entry) => entry.job));
+      batch.forEach((entry, i) => {
+        const outcome = outcomes[i];
+        if (outcome instanceof Error) entry.reject(outcome);
+        else entry.resolve(outcome);
+      });
+      return true;
+    } catch (error) {
+      if (batch.length > 1) return false;
+      batch[0].reject(error);
+      return true;
+    }
+  }
+}
+
+/** A submitted job and how to settle its promise. */
+interface Pending<J, R> {
+  job: J;
+  resolve: (value: R) => void;
+  reject: (error: unknown) => void;
 }

@@ -17,16 +17,34 @@ Deno.test("jobs submitted together share one run, and each gets its own outcome"
   ]);
 });
 
-Deno.test("a run that throws rejects every job of its batch, and the next batch still runs", async () => {
+Deno.test("a batch whose run throws is written again job by job: only the job that fails alone is rejected", async () => {
+  const runs: number[][] = [];
+  const commits = new GroupCommit<number, number>((jobs) => {
+    runs.push(jobs);
+    // Job 2 cannot be written: any transaction holding it rolls back.
+    if (jobs.includes(2)) return Promise.reject(new Error(`rolled back ${jobs}`));
+    return Promise.resolve(jobs.map((job) => job * 10));
+  });
+  const outcomes = await Promise.allSettled([1, 2, 3].map((job) => commits.submit(job)));
+  assert.deepEqual(outcomes.map((o) => o.status === "fulfilled" ? o.value : (o.reason as Error).message), [
+    10,
+    "rolled back 2",
+    30,
+  ]);
+  assert.deepEqual(runs, [[1, 2, 3], [1], [2], [3]]);
+  assert.equal(await commits.submit(4), 40);
+});
+
+Deno.test("a lone job whose run throws is rejected with that error, and the next batch still runs", async () => {
   let calls = 0;
   const commits = new GroupCommit<number, number>((jobs) => {
     calls++;
     if (calls === 1) return Promise.reject(new Error("rolled back"));
     return Promise.resolve(jobs);
   });
-  const first = await Promise.allSettled([commits.submit(1), commits.submit(2)]);
-  assert.deepEqual(first.map((o) => o.status), ["rejected", "rejected"]);
+  await assert.rejects(commits.submit(1), /rolled back/);
   assert.equal(await commits.submit(3), 3);
+  assert.equal(calls, 2);
 });
 
 Deno.test("jobs submitted while a batch is being written go into the next batch, at most maxBatch", async () => {

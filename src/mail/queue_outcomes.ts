@@ -33,7 +33,7 @@ export class QueueOutcomes {
     this.#batches = new GroupCommit((outcomes) => this.#writeAll(outcomes), { maxBatch: 128 });
   }
 
-  /** Records `outcome`; settles once it is committed (rejects if its batch rolled back). */
+  /** Records `outcome`; settles once it is committed (rejects if it could not be written, even alone). */
   record(outcome: DeliveryOutcome): Promise<void> {
     return this.#batches.submit(outcome);
   }
