@@ -45,6 +45,7 @@ import { basic } from "./setup_data.ts";
 import { mixFilter } from "./text_search.ts";
 import { textCorpus } from "./text_corpus.ts";
 import { type LoadRequest, type Settings, type Subject, throughputRounds } from "./throughput.ts";
+import { runWrk } from "./wrk_load.ts";
 
 const MAIL = "urn:ietf:params:jmap:mail";
 const USING = ["urn:ietf:params:jmap:core", MAIL];
@@ -167,24 +168,36 @@ async function healthzUnderLoad(
   settings: Settings,
 ): Promise<{ samples: number[]; mainUs?: number }> {
   const before = mainThreadCpuSeconds(server.pid);
-  const load = group.runJson<LoadResult>("scripts/bench/load.ts", [
-    "--url",
-    `${server.url}${text.path}`,
-    ...Object.entries(text.headers).flatMap(([name, value]) => ["--header", `${name}: ${value}`]),
-    ...(text.connectionHeaders ?? []).flatMap((header) => ["--connection-header", header]),
-    "--method",
-    "POST",
-    "--body-list",
-    text.bodyListFile!,
-    "--connections",
-    String(settings.connections),
-    "--warmup-ms",
-    "500",
-    "--duration-ms",
-    String(settings.durationMs),
-    "--pipeline",
-    String(PIPELINE),
-  ]);
+  const wrk = settings.generator?.kind === "wrk" ? settings.generator : undefined;
+  const load = wrk
+    ? runWrk(group, {
+      url: `${server.url}${text.path}`,
+      method: "POST",
+      headers: text.headers,
+      connectionHeaders: text.connectionHeaders,
+      bodyListFile: text.bodyListFile,
+      connections: settings.connections,
+      durationMs: settings.durationMs,
+      pipeline: PIPELINE,
+    }, wrk.tmp)
+    : group.runJson<LoadResult>("scripts/bench/load.ts", [
+      "--url",
+      `${server.url}${text.path}`,
+      ...Object.entries(text.headers).flatMap(([name, value]) => ["--header", `${name}: ${value}`]),
+      ...(text.connectionHeaders ?? []).flatMap((header) => ["--connection-header", header]),
+      "--method",
+      "POST",
+      "--body-list",
+      text.bodyListFile!,
+      "--connections",
+      String(settings.connections),
+      "--warmup-ms",
+      "500",
+      "--duration-ms",
+      String(settings.durationMs),
+      "--pipeline",
+      String(PIPELINE),
+    ]);
   // The probe's window sits inside the load's measured one.
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const probe = await group.runJson<ProbeResult>("scripts/bench/login_probe.ts", [
@@ -196,18 +209,40 @@ async function healthzUnderLoad(
   const result = await load;
   const after = mainThreadCpuSeconds(server.pid);
   // The whole run (warm-up included) over every request it sent: a per-request cost, not a rate.
-  const sent = result.requests * (1 + 500 / settings.durationMs);
+  if (result.failures) console.log(`WARNING: ${result.failures} failures, first: ${result.firstFailure}`);
+  const sent = result.requests * (wrk ? 1 : 1 + 500 / settings.durationMs);
   const mainUs = before === undefined || after === undefined ? undefined : ((after - before) / sent) * 1e6;
   return { samples: probe.samples, mainUs };
+}
+
+/** Whether `wrk` runs here. */
+async function hasWrk(): Promise<boolean> {
+  try {
+    await new Deno.Command("wrk", { args: ["--version"], stdout: "null", stderr: "null" }).output();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The figures: each scenario's ratio of all cores to one, and /healthz p99 under the text load. */
 export async function coresFigures(
   group: ProcessGroup,
   settings: Settings,
-  options: { tmp: string; count: number; cache?: string },
+  options: { tmp: string; count: number; cache?: string; generator?: "wrk" | "load" },
 ): Promise<Figure[]> {
-  settings = { ...settings, pipeline: PIPELINE };
+  const wrk = options.generator !== "load" && await hasWrk();
+  if (options.generator === "wrk" && !wrk) throw new Error("--generator wrk: no wrk on the PATH");
+  settings = {
+    ...settings,
+    pipeline: PIPELINE,
+    generator: wrk ? { kind: "wrk", tmp: options.tmp } : undefined,
+  };
+  console.log(
+    wrk
+      ? "Load generator: wrk (C, epoll; scripts/bench/wrk_load.ts), failures = statuses >= 400 and socket errors"
+      : "Load generator: scripts/bench/load.ts (a Deno process), failures = statuses other than 2xx",
+  );
   const dataDir = await textCorpus(options.count, { cache: options.cache });
   const servers = {} as Record<ServerKey, Server>;
   for (const { key, processes, readWorkers } of SERVERS) {
@@ -307,6 +342,7 @@ if (import.meta.main) {
       "duration-ms": { type: "string", default: "5000" },
       connections: { type: "string", default: "8" },
       cache: { type: "string" },
+      generator: { type: "string", default: "auto" },
     },
   });
   const tmp = await Deno.makeTempDir({ prefix: "postern-cores-bench-" });
@@ -320,7 +356,12 @@ if (import.meta.main) {
       loginRounds: 0,
       queryRequests: 0,
       client: "raw",
-    }, { tmp, count: Number(values.count), cache: values.cache });
+    }, {
+      tmp,
+      count: Number(values.count),
+      cache: values.cache,
+      generator: values.generator === "auto" ? undefined : values.generator as "wrk" | "load",
+    });
     console.log(`\nload average ${Deno.loadavg().map((n) => n.toFixed(1)).join(" ")}`);
     printSummary(figures);
   } finally {

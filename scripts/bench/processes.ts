@@ -156,7 +156,7 @@ export class ProcessGroup {
     name: string,
     executable: string,
     args: string[],
-    options: { cwd?: string; timeoutMs?: number } = {},
+    options: { cwd?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
   ): Promise<string> {
     const child = this.#spawn(
       name,
@@ -168,6 +168,7 @@ export class ProcessGroup {
         stderr: "piped",
       }),
     );
+    options.onSpawn?.(child.pid);
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
       try {
         child.kill("SIGKILL");

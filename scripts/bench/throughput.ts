@@ -2,6 +2,7 @@
 import type { LoadResult } from "./load.ts";
 import type { ProcessGroup, Server } from "./processes.ts";
 import { median, micros, ms, printTable, rps } from "./report.ts";
+import { runWrk } from "./wrk_load.ts";
 
 /** How long and how hard the rounds run (from the command line). */
 export interface Settings {
@@ -15,6 +16,11 @@ export interface Settings {
   client: "raw" | "fetch";
   /** Requests each connection writes at once (scripts/bench/load.ts `--pipeline`); 1 when absent. */
   pipeline?: number;
+  /**
+   * Who generates the load: scripts/bench/load.ts (a Deno process; the default) or wrk with a Lua script
+   * (scripts/bench/wrk_load.ts; needs `tmp` for its script).
+   */
+  generator?: { kind: "wrk"; tmp: string };
   /** --quick: fewer rounds, and smaller mail fixtures. */
   quick?: boolean;
 }
@@ -91,29 +97,44 @@ export async function throughputRounds(
     return request as Omit<LoadRequest, "title">;
   };
   const run = (subject: Subject, durationMs: number, request = requestOf(subject)) =>
-    group.runJson<LoadResult>("scripts/bench/load.ts", [
-      "--url",
-      `${subject.server.url}${request.path}`,
-      ...Object.entries(request.headers).flatMap(([name, value]) => ["--header", `${name}: ${value}`]),
-      ...(request.connectionHeaders ?? []).flatMap((header) => ["--connection-header", header]),
-      ...(request.method ? ["--method", request.method] : []),
-      ...(request.bodyFile ? ["--body-file", request.bodyFile] : []),
-      ...(request.bodyListFile
-        ? ["--body-list", request.bodyListFile, "--body-start", String(cursors.get(subject) ?? 0)]
-        : []),
-      "--connections",
-      String(settings.connections),
-      "--warmup-ms",
-      String(settings.warmupMs),
-      "--duration-ms",
-      String(durationMs),
-      "--client",
-      settings.client,
-      ...(settings.pipeline ? ["--pipeline", String(settings.pipeline)] : []),
-      "--server-pid",
-      String(subject.server.pid),
-    ]);
-  console.log(`\n${table.title} (req/s; server and generator CPU in cores)`);
+    settings.generator?.kind === "wrk"
+      ? runWrk(group, {
+        url: `${subject.server.url}${request.path}`,
+        method: request.method ?? "GET",
+        headers: request.headers,
+        connectionHeaders: request.connectionHeaders,
+        bodyFile: request.bodyFile,
+        bodyListFile: request.bodyListFile,
+        bodyStart: cursors.get(subject) ?? 0,
+        connections: settings.connections,
+        durationMs,
+        pipeline: settings.pipeline ?? 1,
+        serverPid: subject.server.pid,
+      }, settings.generator.tmp)
+      : group.runJson<LoadResult>("scripts/bench/load.ts", [
+        "--url",
+        `${subject.server.url}${request.path}`,
+        ...Object.entries(request.headers).flatMap(([name, value]) => ["--header", `${name}: ${value}`]),
+        ...(request.connectionHeaders ?? []).flatMap((header) => ["--connection-header", header]),
+        ...(request.method ? ["--method", request.method] : []),
+        ...(request.bodyFile ? ["--body-file", request.bodyFile] : []),
+        ...(request.bodyListFile
+          ? ["--body-list", request.bodyListFile, "--body-start", String(cursors.get(subject) ?? 0)]
+          : []),
+        "--connections",
+        String(settings.connections),
+        "--warmup-ms",
+        String(settings.warmupMs),
+        "--duration-ms",
+        String(durationMs),
+        "--client",
+        settings.client,
+        ...(settings.pipeline ? ["--pipeline", String(settings.pipeline)] : []),
+        "--server-pid",
+        String(subject.server.pid),
+      ]);
+  const generator = settings.generator?.kind === "wrk" ? "wrk" : "load.ts";
+  console.log(`\n${table.title} (req/s; server and generator (${generator}) CPU in cores)`);
   for (const subject of subjects) {
     const warmup = await load(subject, 1000);
     if (warmup.failures) {
