@@ -129,3 +129,28 @@ Deno.test("a refused credential stays a 401 with its Bearer challenge when compr
     assert.equal(JSON.parse(await decode(response)).status, 401);
   });
 });
+
+Deno.test("a JSON response says Vary: Accept-Encoding once, whether compression was asked or not", async () => {
+  await withApp(async (t) => {
+    const body = JSON.stringify({
+      using: ["urn:ietf:params:jmap:core"],
+      methodCalls: [["Core/echo", { hello: "x".repeat(2000) }, "0"]],
+    });
+    for (const asked of [undefined, "gzip", "identity"]) {
+      const response = await t.fetch("/jmap/", {
+        method: "POST",
+        headers: {
+          authorization: ADMIN,
+          "content-type": "application/json",
+          ...(asked ? { "accept-encoding": asked } : {}),
+        },
+        body,
+      });
+      assert.equal(response.status, 200, asked);
+      assert.equal(response.headers.get("vary"), "Accept-Encoding", asked);
+      assert.equal(response.headers.get("content-encoding"), asked === "gzip" ? "gzip" : null, asked);
+      assert.ok(response.headers.get("x-request-id"));
+      assert.match(await decode(response), /"hello":"x{2000}"/);
+    }
+  });
+});

@@ -146,3 +146,12 @@ Deno.test("atomicPieces cuts only after newlines", () => {
   assert.deepEqual(decode(atomicPieces(text(full + "r\n"))), [full, "r\n"]);
   assert.deepEqual(atomicPieces(new Uint8Array()), []);
 });
+
+Deno.test("with no piece limit a batch goes out in one write, whole lines in order", async () => {
+  const { stream, writes } = recordingStream();
+  const sink = coalescingSink(stream, line, { delayMs: 60_000, pieceBytes: Number.POSITIVE_INFINITY });
+  const lines = Array.from({ length: 100 }, (_, i) => `${i} ${"x".repeat(90)}`);
+  for (const text of lines) sink(record(text));
+  await sink[Symbol.asyncDispose]();
+  assert.deepEqual(writes, [lines.join("\n") + "\n"]);
+});

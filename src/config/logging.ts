@@ -9,6 +9,7 @@ import {
   type Sink,
   type TextFormatter,
 } from "@logtape/logtape";
+import { fstatSync } from "node:fs";
 import { coalescingSink } from "./log_sink.ts";
 
 /** The levels `--log-level` accepts. */
@@ -24,7 +25,10 @@ export async function setupLogging(
   options: { stream?: WritableStream<Uint8Array> } = {},
 ): Promise<void> {
   // Not LogTape's non-blocking mode: under load it drops the oldest lines once its buffer is full.
-  const stderr = coalescingSink(options.stream ?? Deno.stderr.writable, jsonLogLine);
+  // Pipes (a service manager's journal, processes sharing stderr) take 4 KiB whole; a file takes any write.
+  const stderr = coalescingSink(options.stream ?? Deno.stderr.writable, jsonLogLine, {
+    pieceBytes: options.stream === undefined && stderrIsFile() ? Number.POSITIVE_INFINITY : undefined,
+  });
   installed = undefined;
   await configure({
     reset: true,
@@ -41,6 +45,15 @@ export async function setupLogging(
     ],
   });
   if (level === "debug" || level === "info") installed = { config: getConfig(), sink: stderr };
+}
+
+/** Whether stderr is a regular file (appended to by a shell or a service manager), not a pipe or a terminal. */
+function stderrIsFile(): boolean {
+  try {
+    return fstatSync(2).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**

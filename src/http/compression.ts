@@ -89,7 +89,11 @@ export function compressibleType(contentType: string | null): boolean {
 export async function compressResponse(
   request: Request,
   response: Response,
-  options: CompressionOptions & { coding: ContentCoding | undefined },
+  options: CompressionOptions & {
+    coding: ContentCoding | undefined;
+    /** The response says `Vary: Accept-Encoding` already (built in by its maker). */
+    varyPresent?: boolean;
+  },
 ): Promise<Response> {
   const status = response.status;
   // Never `response.body` before deciding: reading it turns a fixed body into a stream, which
@@ -102,7 +106,7 @@ export async function compressResponse(
   if (headers.has("content-encoding") || /\bno-transform\b/i.test(headers.get("cache-control") ?? "")) {
     return response;
   }
-  headers.append("vary", "Accept-Encoding");
+  if (!options.varyPresent) headers.append("vary", "Accept-Encoding");
   if (!options.coding) return response;
   const declared = Number(headers.get("content-length") ?? NaN);
   if (declared < options.minBytes) return response;

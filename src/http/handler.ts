@@ -47,6 +47,7 @@ export interface HandlerOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const NO_TRANSFORM = /\bno-transform\b/i;
 
 // Request ids: a random prefix per process and a counter; unique across restarts and processes, and
 // cheaper than a UUID per request.
@@ -62,6 +63,8 @@ export function createHandler(
   const trusted = new Set(options.trustedProxies);
   const cors = options.cors && new Cors(options.cors);
   const tagged = new WeakSet<Response>();
+  // ctx.json() responses that carry `Vary: Accept-Encoding` from the start (see Context.json).
+  const varied = new WeakSet<Response>();
   const hosts = new HostCheck(options.serverNames ?? []);
   const proxyWarning = new ProxyWarning(options.log, trusted);
   return async (request, info) => {
@@ -124,14 +127,19 @@ export function createHandler(
           `Cross-site ${request.method} with browser credentials refused: the request came from another site`,
         );
       }
-      ctx = new Context(request, requestId, { clientAddress, local, baseUrl }, options, tagged);
+      ctx = new Context(request, requestId, { clientAddress, local, baseUrl }, options, { tagged, varied });
       response = await match.route.handler(ctx, match.params);
     } catch (error) {
       response = errorResponse(error, { requestId, log: options.log, baseUrl });
     }
     if (options.compression) {
       const coding = codingFor(request, response, { path, ownOrigin: baseUrl ?? originOf(href), cors });
-      response = await compressResponse(request, response, { ...options.compression, coding });
+      // A ctx.json() response already says Vary: with no coding to apply, its headers are left
+      // untouched (reading them moves a built Response off Deno.serve's native-header path).
+      const varyPresent = varied.has(response);
+      if (coding || !varyPresent) {
+        response = await compressResponse(request, response, { ...options.compression, coding, varyPresent });
+      }
     }
     // Changing a built Response's headers costs about a microsecond; ctx.json() builds them in.
     if (!tagged.has(response)) response.headers.set("x-request-id", requestId);
@@ -190,7 +198,7 @@ class Context implements RequestContext {
     readonly requestId: string,
     origin: { clientAddress: string; local: boolean; baseUrl: string | undefined },
     private readonly options: HandlerOptions,
-    private readonly tagged: WeakSet<Response>,
+    private readonly marks: { tagged: WeakSet<Response>; varied: WeakSet<Response> },
   ) {
     this.clientAddress = origin.clientAddress;
     this.local = origin.local;
@@ -228,11 +236,26 @@ class Context implements RequestContext {
   }
 
   json(body: unknown, init: { status?: number; headers?: Record<string, string> } = {}): Response {
+    const extra = init.headers;
+    // JSON is compressible: with compression on, the Vary that compressResponse would add is built in
+    // (not when the caller's headers keep the response out of compression or set a Vary of their own).
+    const vary = this.options.compression !== undefined &&
+      (extra === undefined ||
+        (extra["content-encoding"] === undefined && extra.vary === undefined &&
+          !NO_TRANSFORM.test(extra["cache-control"] ?? "")));
     const response = new Response(JSON.stringify(body), {
       status: init.status,
-      headers: { "content-type": "application/json", "x-request-id": this.requestId, ...init.headers },
+      headers: vary
+        ? {
+          "content-type": "application/json",
+          "x-request-id": this.requestId,
+          vary: "Accept-Encoding",
+          ...extra,
+        }
+        : { "content-type": "application/json", "x-request-id": this.requestId, ...extra },
     });
-    this.tagged.add(response);
+    this.marks.tagged.add(response);
+    if (vary) this.marks.varied.add(response);
     return response;
   }
 }

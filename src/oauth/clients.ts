@@ -20,7 +20,6 @@ import {
   toKeyedList,
 } from "./deps.ts";
 import { ADMIN_SCOPE, clientNameKey } from "./client_rules.ts";
-import { timingSafeEqual } from "node:crypto";
 import { blake3Hash } from "./blake3.ts";
 import { toBase64Url } from "./token_codec.ts";
 
@@ -116,7 +115,7 @@ export class ClientService implements ClientLookup {
     if (!stored) return false;
     const digest = this.secretDigest(secret);
     const known = this.#verified.get(client.id);
-    if (digest && known && known.secretHash === stored && timingSafeEqual(known.digest, digest)) return true;
+    if (digest && known && known.secretHash === stored && sameDigest(known.digest, digest)) return true;
     // Both sides are hex digests of equal length: compare every character, without an early exit.
     const given = this.keyedHash(secret);
     let diff = given.length ^ stored.length;
@@ -374,4 +373,14 @@ export function newSecret(): string {
 /** A new random client_id. */
 export function generatedClientId(): string {
   return `client-${toBase64Url(crypto.getRandomValues(new Uint8Array(9)))}`;
+}
+
+/**
+ * Whether two digests are equal, in time that depends on their length only (node:crypto's
+ * timingSafeEqual through Deno's Node layer was about 1% of a token grant's main-thread time).
+ */
+function sameDigest(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
 }

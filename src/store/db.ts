@@ -49,6 +49,11 @@ export class Db {
     this.#writers = options.writersLock === undefined ? undefined : openWritersLock(options.writersLock);
   }
 
+  /** Whether a transaction is open on this connection (a read here would see its uncommitted writes). */
+  get inTransaction(): boolean {
+    return this.#open !== undefined;
+  }
+
   /** A prepared statement, compiled once per connection. */
   statement(sql: string): StatementSync {
     let stmt = this.#statements.get(sql);

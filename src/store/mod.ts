@@ -21,6 +21,7 @@ import { type IntegrityChecker, sqliteIntegrity } from "./integrity.ts";
 import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
 import { type MailboxRepository, sqliteMailboxes } from "./mailboxes.ts";
 import { type OAuthRepository, sqliteOAuth } from "./oauth.ts";
+import { SnapshotReads } from "./snapshot_reads.ts";
 import { type ServerRegistry, sqliteServers } from "./servers.ts";
 import { type CertificateRepository, sqliteCertificates } from "./certificates.ts";
 import { type DkimKeyRepository, sqliteDkimKeys } from "./dkim_keys.ts";
@@ -191,6 +192,9 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     writersLock: options.writersLock && path !== ":memory:" ? writersLockPathOf(path) : undefined,
   });
   const invalidations = sqliteInvalidations(db, path);
+  const snapshots = path === ":memory:"
+    ? undefined
+    : new SnapshotReads(path, () => invalidations.changeSignal(), options.busyTimeoutMs);
   // Started once the schema is current: the workers only read it.
   const readers = path !== ":memory:" && (options.readWorkers ?? 0) > 0
     ? new ReadPool(path, { size: options.readWorkers! })
@@ -205,7 +209,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     idSequences: sqliteIdSequences(db),
     invalidations,
     changes: sqliteChanges(db),
-    oauth: sqliteOAuth(db),
+    oauth: sqliteOAuth(db, snapshots),
     mailboxes: sqliteMailboxes(db, () => invalidations.changeSignal()),
     shareNotifications: sqliteShareNotifications(db),
     integrity: sqliteIntegrity(db),
@@ -236,7 +240,8 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     },
     close() {
       readers?.close();
-      // The connection first: closing the signal's descriptor releases this process's locks on -shm.
+      // The connections first: closing the signal's descriptor releases this process's locks on -shm.
+      snapshots?.close();
       db.close();
       invalidations.close();
       lock?.close();

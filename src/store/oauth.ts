@@ -10,16 +10,25 @@ import {
 } from "./oauth_rows.ts";
 import type { NewClient, OAuthRepository } from "./oauth_repository.ts";
 import { flowsAndSessions } from "./oauth_sessions.ts";
+import type { SnapshotReads } from "./snapshot_reads.ts";
 
 export type { OAuthRepository } from "./oauth_repository.ts";
 
-/** SQLite implementation of {@link OAuthRepository}. */
-export function sqliteOAuth(db: Db): OAuthRepository {
-  return { ...clientsAndGrants(db), ...flowsAndSessions(db) };
+/**
+ * SQLite implementation of {@link OAuthRepository}. A family read by id outside a transaction goes
+ * to `snapshots` when given (snapshot_reads.ts): the read of every fresh refresh token.
+ */
+export function sqliteOAuth(db: Db, snapshots?: SnapshotReads): OAuthRepository {
+  return { ...clientsAndGrants(db, snapshots), ...flowsAndSessions(db) };
 }
 
+const GRANT_BY_ID = `SELECT ${GRANT_COLUMNS} FROM oauth_grants WHERE id = ?`;
+
 /** Clients, token families, authorization codes and device codes. */
-function clientsAndGrants(db: Db): Omit<OAuthRepository, keyof ReturnType<typeof flowsAndSessions>> {
+function clientsAndGrants(
+  db: Db,
+  snapshots: SnapshotReads | undefined,
+): Omit<OAuthRepository, keyof ReturnType<typeof flowsAndSessions>> {
   const clientColumns = (c: NewClient) =>
     [
       c.clientId,
@@ -101,7 +110,10 @@ function clientsAndGrants(db: Db): Omit<OAuthRepository, keyof ReturnType<typeof
       );
     },
     grant(id) {
-      const values = db.firstValues(`SELECT ${GRANT_COLUMNS} FROM oauth_grants WHERE id = ?`, id);
+      // Inside a transaction, on its connection: the transaction may have changed the row.
+      const values = snapshots && !db.inTransaction && snapshots.available()
+        ? snapshots.firstValues(GRANT_BY_ID, id)
+        : db.firstValues(GRANT_BY_ID, id);
       return done(values && grantFromValues(values));
     },
     rotateRefresh(id, c) {
