@@ -89,6 +89,18 @@ export function sqliteBlobs(db: Db): BlobRepository {
     ) ?? db.get<{ id: number; size: number }>("SELECT id, size FROM blobs WHERE hash = ?", hash)!;
     return { id: Number(blob.id), hash, size: Number(blob.size) };
   };
+  /** A live upload of `hash` the viewer may read in the account (its own, or one to the account). */
+  const uploadRow = (link: { accountId: number; viewerId: number }, hash: Uint8Array, now: number) =>
+    db.get<{ id: number; size: number; data: Uint8Array<ArrayBuffer> }>(
+      `SELECT b.id, b.size, b.data FROM blobs b JOIN uploads u ON u.blob_id = b.id
+       WHERE b.hash = ? AND u.account_id = ? AND u.expires_at > ? AND (u.uploader_id = ? OR u.account_id = ?)
+       LIMIT 1`,
+      hash,
+      link.accountId,
+      now,
+      link.viewerId,
+      link.viewerId,
+    );
   /** The upload's blob (stored once per hash) and its link to the account. */
   const link = (u: NewUpload): StoredBlob => {
     const blob = put(u.hash, u.data, u.now);
@@ -147,30 +159,11 @@ export function sqliteBlobs(db: Db): BlobRepository {
         })
       );
     },
-    read({ accountId, viewerId }, hash, now) {
-      const row = db.get<{ data: Uint8Array<ArrayBuffer> }>(
-        `SELECT b.data FROM blobs b JOIN uploads u ON u.blob_id = b.id
-         WHERE b.hash = ? AND u.account_id = ? AND u.expires_at > ? AND (u.uploader_id = ? OR u.account_id = ?)
-         LIMIT 1`,
-        hash,
-        accountId,
-        now,
-        viewerId,
-        viewerId,
-      );
-      return Promise.resolve(row?.data);
+    read(access, hash, now) {
+      return Promise.resolve(uploadRow(access, hash, now)?.data);
     },
-    readUpload({ accountId, viewerId }, hash, now) {
-      const row = db.get<{ id: number; size: number; data: Uint8Array<ArrayBuffer> }>(
-        `SELECT b.id, b.size, b.data FROM blobs b JOIN uploads u ON u.blob_id = b.id
-         WHERE b.hash = ? AND u.account_id = ? AND u.expires_at > ? AND (u.uploader_id = ? OR u.account_id = ?)
-         LIMIT 1`,
-        hash,
-        accountId,
-        now,
-        viewerId,
-        viewerId,
-      );
+    readUpload(access, hash, now) {
+      const row = uploadRow(access, hash, now);
       return Promise.resolve(
         row && { blob: { id: Number(row.id), hash, size: Number(row.size) }, data: row.data },
       );
