@@ -78,6 +78,26 @@ export function mixFilter(i: number, inbox: string, archive: string): Record<str
   }
 }
 
+/** The first measured request (after as many for warming up): request j measured is of kind j % KINDS.length. */
+const MIX_START = KINDS.length * 10;
+
+/** Per kind of the mix, p50 and p90 (ms) over the latencies of `runs`. */
+function printKinds(runs: Run[]): void {
+  const list = (kind: number) => runs.flatMap((r) => r.latencies.filter((_, j) => j % KINDS.length === kind));
+  console.log(
+    `  by kind (${runs.length} run(s), ~${
+      Math.floor(runs[0].latencies.length / KINDS.length)
+    } requests each):`,
+  );
+  KINDS.forEach((name, kind) =>
+    console.log(
+      `    ${name.padEnd(20)} p50 ${ms(quantile(list(kind), 0.5)).padStart(9)}  p90 ${
+        ms(quantile(list(kind), 0.9)).padStart(9)
+      }  max ${ms(Math.max(...list(kind))).padStart(9)}`,
+    )
+  );
+}
+
 /** One run of the mix: its latencies (ms) and the server's CPU per request (ms, NaN if unknown). */
 interface Run {
   latencies: number[];
@@ -121,9 +141,9 @@ async function measure(
     const auth = basic(`${USER}@${DOMAIN}`, PASSWORD);
     const { accountId, role } = await mailAccount(server.url, auth);
     const body = (i: number) => newestPage(accountId, mixFilter(i, role("inbox"), role("archive")));
-    await probe(server, auth, 70, body);
+    await probe(server, auth, MIX_START, body);
     const before = processTreeCpuSeconds(server.pid) ?? NaN;
-    const latencies = await probe(server, auth, options.requests, (i) => body(i + 70));
+    const latencies = await probe(server, auth, options.requests, (i) => body(i + MIX_START));
     const cpuMs = ((processTreeCpuSeconds(server.pid) ?? NaN) - before) * 1000 / options.requests;
     return { latencies, cpuMs };
   } finally {
@@ -171,6 +191,7 @@ export async function textSearchFigures(
         );
       }
     }
+    printKinds(runs);
     const now = summary(runs);
     const before = oldRuns.length ? summary(oldRuns) : undefined;
     if (before) {
