@@ -509,7 +509,7 @@ async function run(
       tmp,
       count: 10_000,
       rounds: settings.quick ? 1 : 3,
-      requests: 210,
+      requests: 270,
       connections: 4,
       // Cyrus answers a few requests a second: a 1.5 s window would hold too few.
       durationMs: Math.max(5_000, settings.durationMs),

@@ -12,7 +12,7 @@
  * a few more ("we" also matches "were": 9,920); Cyrus's "to" matches all 2,000 Archive messages where
  * 1,992 hold the word (it indexes the header lines, their names too, it seems).
  */
-import { mixFilter } from "./text_search.ts";
+import { KINDS, mixFilter, PREFIX_KIND } from "./text_search.ts";
 
 /** A JMAP endpoint as the comparison sees it. */
 export interface JmapTarget {
@@ -43,7 +43,7 @@ export function cyrusMixFilter(
 ): Record<string, unknown> {
   const filter = mixFilter(i, inbox, archive);
   if (options.everyWord) return prefixed(filter);
-  return i % 7 === 2 ? { text: `${filter.text}*` } : filter;
+  return i % KINDS.length === PREFIX_KIND ? { text: `${filter.text}*` } : filter;
 }
 
 function prefixed(filter: Record<string, unknown>): Record<string, unknown> {
@@ -105,7 +105,7 @@ export interface Agreement {
   sameMessages?: boolean;
 }
 
-/** The totals of both servers for queries `from`…`from+count-1` of the mix (each kind `count/7` times). */
+/** The totals of both servers for queries `from`…`from+count-1` of the mix (each kind `count / KINDS.length` times). */
 export async function compareAnswers(
   postern: JmapTarget,
   cyrus: JmapTarget,

@@ -7,7 +7,7 @@
  * from 1 Nov 2026, so newest first is the reverse of the corpus order, as on Postern (whose import
  * gave most of them the same second, and orders those by id).
  *
- * Kept under the Cyrus cache folder (scripts/bench/cyrus.ts) as `corpus-<count>-v2`, with a `complete`
+ * Kept under the Cyrus cache folder (scripts/bench/cyrus.ts) as `corpus-<count>-v2-g<generator>` (scripts/bench/email_store.ts, `GENERATOR_VERSION`), with a `complete`
  * marker once indexed; a directory without it is built again.
  *
  *   deno run -A scripts/bench/cyrus_corpus.ts --count 10000
@@ -21,7 +21,7 @@ import {
   installCyrus,
   startCyrus,
 } from "./cyrus.ts";
-import { generatedMessage, PASSWORD, USER } from "./email_store.ts";
+import { generatedMessage, GENERATOR_VERSION, PASSWORD, USER } from "./email_store.ts";
 import { ImapWire, quote } from "./imap_wire.ts";
 import { roleOf } from "./text_corpus.ts";
 
@@ -37,7 +37,7 @@ export async function cyrusCorpus(
   options: { log?: (line: string) => void } = {},
 ): Promise<string> {
   const log = options.log ?? console.log;
-  const dir = `${cyrusCacheDir()}/corpus-${count}-v2`;
+  const dir = `${cyrusCacheDir()}/corpus-${count}-v2-g${GENERATOR_VERSION}`;
   if (await exists(`${dir}/complete`)) return dir;
   await Deno.remove(dir, { recursive: true }).catch(() => undefined);
   const started = performance.now();

@@ -27,6 +27,7 @@ import { httpRequest, RawConnection } from "./http_client.ts";
 import { IMPORT_BATCH, importMedians, importRounds, UPLOADERS } from "./import_rounds.ts";
 import { ProcessGroup, type Server } from "./processes.ts";
 import { type Figure, ms, printSummary, quantile } from "./report.ts";
+import { schemaKey } from "./schema_key.ts";
 import { basic, bootstrapData } from "./setup_data.ts";
 
 /** The bench mail user, its domain and passwords (scripts/bench/compression.ts uses them too). */
@@ -47,7 +48,38 @@ function loadAverage(): string {
   return Deno.loadavg().map((l) => l.toFixed(1)).join(" ");
 }
 
-/** A vocabulary for bodies: common words and rarer ones, so full-text queries have work to do. */
+/**
+ * The version of {@link generatedMessage}'s output, part of the name of every cached corpus built from
+ * it (scripts/bench/schema_key.ts, `corpusKey`): bump it whenever the generator's messages change.
+ * Version 2 made the rarer words distinct and added the rare ones (version 1 had 60 "rare" words, each
+ * in ~96% of the messages).
+ */
+export const GENERATOR_VERSION = 2;
+
+/**
+ * The key of a cached corpus of generated messages: the schema's (scripts/bench/schema_key.ts) and the
+ * generator's version, so a corpus built by an older generator is never taken for the current one.
+ */
+export async function corpusKey(): Promise<string> {
+  return `${await schemaKey()}-g${GENERATOR_VERSION}`;
+}
+
+const SYLLABLES = ["ka", "lo", "mi", "ren", "sto", "qua", "vel", "dor", "ish", "zen", "pra", "tul"];
+
+/** Syllables of `n` in base 12, `count` of them, least significant first. */
+function syllablesOf(n: number, count: number): string {
+  let word = "";
+  for (let k = 0; k < count; k++, n = Math.floor(n / 12)) word += SYLLABLES[n % 12];
+  return word;
+}
+
+/**
+ * A vocabulary for bodies, in three classes. `common`: 80 words, 85% of a body's words, each in nearly
+ * every message. `rarer`: 8,000 distinct words (three syllables and a digit), 15% of a body's words picked
+ * evenly, so each is in ~3% of the messages. `rare`: 20,000 words (four syllables, no digit), each in the
+ * body of five consecutive messages only (`rareWordOf`): five messages at 10,000, and the first 2,000 of
+ * them are in five messages at any size from 10,000 up.
+ */
 export const WORDS = (() => {
   const common =
     ("the of and to in is you that it he was for on are as with his they at be this have from or " +
@@ -55,15 +87,20 @@ export const WORDS = (() => {
       "will up other about out many then them these so some her would make like him into time has look two more " +
       "write go see number no way could people my than first water been call who oil its now find long down day")
       .split(" ");
-  const rare: string[] = [];
-  const syllables = ["ka", "lo", "mi", "ren", "sto", "qua", "vel", "dor", "ish", "zen", "pra", "tul"];
-  for (let i = 0; i < 2000; i++) {
-    rare.push(syllables[i % 12] + syllables[(i * 7 + 3) % 12] + syllables[(i * 5 + 1) % 12] + (i % 10));
-  }
-  return { common, rare };
+  const rarer = Array.from({ length: 8000 }, (_, i) => syllablesOf(i, 3) + Math.floor(i / 1728));
+  const rare = Array.from({ length: 20_000 }, (_, i) => syllablesOf(i, 4));
+  return { common, rarer, rare };
 })();
 
-/** A generated message of about 10 KB: one of 300 conversations, from one of 200 senders. */
+/** The rare word in the body of generated message `i`. */
+export function rareWordOf(i: number): string {
+  return WORDS.rare[Math.floor(i / 5) % WORDS.rare.length];
+}
+
+/**
+ * A generated message of about 10 KB: one of 300 conversations, from one of 200 senders; its subject
+ * names a rarer word, its body holds common and rarer words and one rare word (see {@link WORDS}).
+ */
 export function generatedMessage(i: number): Uint8Array<ArrayBuffer> {
   let seed = i * 2654435761 % 4294967296;
   const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
@@ -71,8 +108,9 @@ export function generatedMessage(i: number): Uint8Array<ArrayBuffer> {
   const lines: string[] = [];
   let line = "";
   let size = 0;
-  while (size < 9600) {
-    const word = next() < 0.85 ? pick(WORDS.common) : pick(WORDS.rare);
+  const rareAt = 40 + (i % 50);
+  for (let n = 0; size < 9600; n++) {
+    const word = n === rareAt ? rareWordOf(i) : next() < 0.85 ? pick(WORDS.common) : pick(WORDS.rarer);
     line += (line ? " " : "") + word;
     if (line.length > 72) {
       lines.push(line);
@@ -88,7 +126,7 @@ export function generatedMessage(i: number): Uint8Array<ArrayBuffer> {
   return encoder.encode([
     `From: Sender ${sender} <sender${sender}@example.net>`,
     `To: ${USER}@${DOMAIN}`,
-    `Subject: ${reply ? "Re: " : ""}Conversation ${thread} about ${WORDS.rare[thread]}`,
+    `Subject: ${reply ? "Re: " : ""}Conversation ${thread} about ${WORDS.rarer[thread]}`,
     `Date: ${["Mon", "Tue", "Wed", "Thu"][i % 4]}, ${day} Nov 2026 ${
       String(i % 24).padStart(2, "0")
     }:00:00 +0000`,
@@ -327,7 +365,7 @@ export async function emailStoreFigures(
     using: [CORE, MAIL],
     methodCalls: [["Email/query", {
       accountId,
-      filter: { text: i % 2 ? WORDS.rare[i % 2000] : `${WORDS.rare[i % 2000]} ${WORDS.common[i % 80]}` },
+      filter: { text: i % 2 ? WORDS.rarer[i % 2000] : `${WORDS.rarer[i % 2000]} ${WORDS.common[i % 80]}` },
       sort: [{ property: "receivedAt", isAscending: false }],
       limit: 50,
     }, "t"]],

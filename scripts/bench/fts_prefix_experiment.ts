@@ -67,10 +67,11 @@ for (const name of Object.keys(variants)) {
 }
 const kinds: Record<string, (i: number) => string> = {
   "common word": (i) => `"${WORDS.common[i % 40]}"*`,
+  "rarer word": (i) => `"${WORDS.rarer[(i * 37) % 2000]}"*`,
   "rare word": (i) => `"${WORDS.rare[(i * 37) % 2000]}"*`,
-  "3-letter prefix": (i) => `"${WORDS.rare[(i * 37) % 2000].slice(0, 3)}"*`,
-  "rare + common": (i) => `"${WORDS.rare[(i * 37) % 2000]}"* AND "${WORDS.common[i % 40]}"*`,
-  "subject word": (i) => `subject : ("${WORDS.rare[i % 300]}"*)`,
+  "3-letter prefix": (i) => `"${WORDS.rarer[(i * 37) % 2000].slice(0, 3)}"*`,
+  "rarer + common": (i) => `"${WORDS.rarer[(i * 37) % 2000]}"* AND "${WORDS.common[i % 40]}"*`,
+  "subject word": (i) => `subject : ("${WORDS.rarer[i % 300]}"*)`,
 };
 for (const [kind, expr] of Object.entries(kinds)) {
   const line: string[] = [];

@@ -2,16 +2,23 @@
  * A cached corpus for the full-text figures: a data directory holding the bench user with `count`
  * generated messages (scripts/bench/email_store.ts), seven in ten in the Inbox, two in the Archive,
  * one in Sent. Building 100,000 messages takes minutes, so the directory is kept under the cache
- * folder (`--cache`, else $XDG_CACHE_HOME or ~/.cache, `postern-bench/text-<count>-<schema>`) and
- * reused. The name holds a hash of the migrations (scripts/bench/schema_key.ts): a branch that numbered
+ * folder (`--cache`, else $XDG_CACHE_HOME or ~/.cache, `postern-bench/text-<count>-<schema>-g<generator>`)
+ * and reused. The name holds a hash of the migrations and the generator's version (scripts/bench/schema_key.ts): a branch that numbered
  * its migrations otherwise once left a corpus main could not upgrade. A directory left half-built has
  * no `complete` marker and is built again.
  *
  *   deno run -A scripts/bench/text_corpus.ts --count 100000 [--cache DIR]
  */
 import { parseArgs } from "node:util";
-import { ADMIN_PASSWORD, DOMAIN, generatedMessage, PASSWORD, USER, withServices } from "./email_store.ts";
-import { schemaKey } from "./schema_key.ts";
+import {
+  ADMIN_PASSWORD,
+  corpusKey,
+  DOMAIN,
+  generatedMessage,
+  PASSWORD,
+  USER,
+  withServices,
+} from "./email_store.ts";
 import { bootstrapData } from "./setup_data.ts";
 
 /** The default cache folder of bench corpora. */
@@ -32,7 +39,7 @@ export async function textCorpus(
   options: { cache?: string; log?: (line: string) => void } = {},
 ): Promise<string> {
   const log = options.log ?? console.log;
-  const dir = `${options.cache ?? defaultCacheDir()}/text-${count}-${await schemaKey()}`;
+  const dir = `${options.cache ?? defaultCacheDir()}/text-${count}-${await corpusKey()}`;
   const marker = `${dir}/complete`;
   if (await exists(marker)) return `${dir}/data`;
   await Deno.remove(dir, { recursive: true }).catch(() => undefined);

@@ -19,7 +19,7 @@
  * Cyrus is never installed as a package (scripts/bench/cyrus.ts): when it cannot be set up (no apt-get,
  * no network, not Linux) the section prints why and skips.
  *
- *   deno run -A scripts/bench/text_cyrus.ts [--count 10000] [--rounds 3] [--requests 210]
+ *   deno run -A scripts/bench/text_cyrus.ts [--count 10000] [--rounds 3] [--requests 270]
  *     [--connections 4] [--duration-ms 5000] [--check-only] [--every-word-prefix]
  */
 import { parseArgs } from "node:util";
@@ -34,8 +34,7 @@ import { ProcessGroup, type Server } from "./processes.ts";
 import { type Figure, median, ms, printSummary, quantile } from "./report.ts";
 import { basic } from "./setup_data.ts";
 import { textCorpus } from "./text_corpus.ts";
-import { KINDS } from "./text_plan.ts";
-import { mixFilter } from "./text_search.ts";
+import { KINDS, mixFilter } from "./text_search.ts";
 
 /** What the comparison needs to know of the run. */
 export interface TextCyrusSettings {
@@ -70,7 +69,7 @@ interface Round {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-/** The bodies of the throughput phase: the mix's requests in turn (seven kinds, several words each). */
+/** The bodies of the throughput phase: the mix's requests in turn (nine kinds, several words each). */
 const LOAD_BODIES = 700;
 const load = () => Deno.loadavg().map((l) => l.toFixed(1)).join(" ");
 
@@ -94,6 +93,9 @@ function page(accountId: string, filter: Record<string, unknown>): Record<string
     ],
   };
 }
+
+/** The first request of the latency phase and of the check of answers: request 0 of a round is of kind 0. */
+const MIX_START = KINDS.length * 10;
 
 /** Latencies (ms) of requests `from`…`from+count-1` of the mix, one at a time on one connection. */
 async function sequential(subject: Subject, from: number, count: number): Promise<number[]> {
@@ -123,9 +125,9 @@ async function sequential(subject: Subject, from: number, count: number): Promis
 /** One round of a server: the latency phase, then the throughput phase. */
 async function round(group: ProcessGroup, subject: Subject, settings: TextCyrusSettings): Promise<Round> {
   // Warm-up: one request of each kind.
-  await sequential(subject, 0, 7);
+  await sequential(subject, 0, KINDS.length);
   const before = processTreeCpuSeconds(subject.pid) ?? NaN;
-  const latencies = await sequential(subject, 70, settings.requests);
+  const latencies = await sequential(subject, MIX_START, settings.requests);
   const cpuMs = ((processTreeCpuSeconds(subject.pid) ?? NaN) - before) * 1000 / settings.requests;
   const bodies = `${settings.tmp}/${subject.name}.list`;
   await Deno.writeTextFile(
@@ -171,7 +173,11 @@ async function round(group: ProcessGroup, subject: Subject, settings: TextCyrusS
 
 /** Prints whether both servers count the same matches (and the same messages) for two weeks of the mix. */
 async function printAgreement(postern: JmapTarget, cyrus: JmapTarget, everyWord?: boolean): Promise<void> {
-  const agreements = await compareAnswers(postern, cyrus, { from: 70, count: 14, everyWord });
+  const agreements = await compareAnswers(postern, cyrus, {
+    from: MIX_START,
+    count: 2 * KINDS.length,
+    everyWord,
+  });
   console.log("Same answers? (calculateTotal; Message-IDs of every match when ≤ 500)");
   for (const a of agreements) {
     const same = a.sameMessages === undefined
@@ -264,11 +270,11 @@ export async function textCyrusFigures(
  * it most).
  */
 function printKinds(rounds: { Postern: Round[]; Cyrus: Round[] }): void {
-  // Request j of a round is request 70 + j of the mix: its kind is j % 7.
+  // Request j of a round is request MIX_START + j of the mix: its kind is j % KINDS.length.
   const byKind = (list: Round[], kind: number) =>
-    quantile(list.flatMap((r) => r.latencies.filter((_, j) => j % 7 === kind)), 0.5);
+    quantile(list.flatMap((r) => r.latencies.filter((_, j) => j % KINDS.length === kind)), 0.5);
   console.log("p50 by kind (one connection, all rounds):");
-  for (let kind = 0; kind < 7; kind++) {
+  for (let kind = 0; kind < KINDS.length; kind++) {
     const [p, c] = [byKind(rounds.Postern, kind), byKind(rounds.Cyrus, kind)];
     console.log(
       `  ${KINDS[kind].padEnd(20)} Postern ${ms(p).padStart(9)}  Cyrus ${ms(c).padStart(9)}  ${
@@ -348,7 +354,7 @@ if (import.meta.main) {
     options: {
       count: { type: "string", default: "10000" },
       rounds: { type: "string", default: "3" },
-      requests: { type: "string", default: "210" },
+      requests: { type: "string", default: "270" },
       // One account's connections: Postern's session allows 4 concurrent requests (Cyrus's 5).
       connections: { type: "string", default: "4" },
       "duration-ms": { type: "string", default: "5000" },

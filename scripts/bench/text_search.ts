@@ -1,9 +1,10 @@
 /**
  * Full-text Email/query + Email/get of 50 (the issue: at 100,000 messages p50 ≤ 10 ms and p99 ≤ 30 ms),
  * on cached corpora (scripts/bench/text_corpus.ts) of each size asked, against `postern serve`, one
- * request at a time on one keep-alive connection. The mix, in turn: a common word, a rarer word, a
- * three-letter prefix, a rarer and a common word, a sender with inMailbox Inbox, a subject word with
- * inMailbox Inbox, a common word with inMailbox Archive; newest first, limit 50, no total.
+ * request at a time on one keep-alive connection. The mix, in turn (`KINDS`): a common word, a rarer
+ * word, a three-letter prefix, a rare word, a rarer and a common word, a sender with inMailbox Inbox, a
+ * subject word with inMailbox Inbox, a common word with inMailbox Archive, a rare word with inMailbox
+ * Inbox; newest first, limit 50, no total.
  *
  * With `--old DIR` (another checkout, e.g. a worktree of main) the two builds run in turn on the same
  * corpus, `--rounds` times each, the order swapped every round, and each build's figures are the
@@ -30,26 +31,71 @@ import { type Figure, median, ms, printSummary, quantile } from "./report.ts";
 import { basic } from "./setup_data.ts";
 import { textCorpus } from "./text_corpus.ts";
 
+/**
+ * The kinds of the mix, in the order of `mixFilter(i)` for `i % KINDS.length`. The word classes are
+ * scripts/bench/email_store.ts's `WORDS`: a common word is in nearly every message, a rarer one in a few
+ * percent, a rare one in five; a three-letter prefix (of a rarer word) matches most messages.
+ */
+export const KINDS = [
+  "common word",
+  "rarer word",
+  "3-letter prefix",
+  "rare word",
+  "rarer + common",
+  "from + inMailbox",
+  "subject + inMailbox",
+  "common + inMailbox",
+  "rare + inMailbox",
+];
+
+/** The index in {@link KINDS} of the prefix kind (Cyrus spells it with a `*`). */
+export const PREFIX_KIND = 2;
+
 /** The filter of request `i` of the mix. */
 export function mixFilter(i: number, inbox: string, archive: string): Record<string, unknown> {
+  const rarer = WORDS.rarer[(i * 37) % 2000];
   const rare = WORDS.rare[(i * 37) % 2000];
   const common = WORDS.common[i % 40];
-  switch (i % 7) {
+  switch (i % KINDS.length) {
     case 0:
       return { text: common };
     case 1:
-      return { text: rare };
+      return { text: rarer };
     case 2:
-      return { text: rare.slice(0, 3) };
+      return { text: rarer.slice(0, 3) };
     case 3:
-      return { text: `${rare} ${common}` };
+      return { text: rare };
     case 4:
-      return { operator: "AND", conditions: [{ inMailbox: inbox }, { from: `sender${i % 200}` }] };
+      return { text: `${rarer} ${common}` };
     case 5:
-      return { operator: "AND", conditions: [{ inMailbox: inbox }, { subject: WORDS.rare[i % 300] }] };
-    default:
+      return { operator: "AND", conditions: [{ inMailbox: inbox }, { from: `sender${i % 200}` }] };
+    case 6:
+      return { operator: "AND", conditions: [{ inMailbox: inbox }, { subject: WORDS.rarer[i % 300] }] };
+    case 7:
       return { operator: "AND", conditions: [{ inMailbox: archive }, { text: common }] };
+    default:
+      return { operator: "AND", conditions: [{ inMailbox: inbox }, { text: rare }] };
   }
+}
+
+/** The first measured request (after as many for warming up): request j measured is of kind j % KINDS.length. */
+const MIX_START = KINDS.length * 10;
+
+/** Per kind of the mix, p50 and p90 (ms) over the latencies of `runs`. */
+function printKinds(runs: Run[]): void {
+  const list = (kind: number) => runs.flatMap((r) => r.latencies.filter((_, j) => j % KINDS.length === kind));
+  console.log(
+    `  by kind (${runs.length} run(s), ~${
+      Math.floor(runs[0].latencies.length / KINDS.length)
+    } requests each):`,
+  );
+  KINDS.forEach((name, kind) =>
+    console.log(
+      `    ${name.padEnd(20)} p50 ${ms(quantile(list(kind), 0.5)).padStart(9)}  p90 ${
+        ms(quantile(list(kind), 0.9)).padStart(9)
+      }  max ${ms(Math.max(...list(kind))).padStart(9)}`,
+    )
+  );
 }
 
 /** One run of the mix: its latencies (ms) and the server's CPU per request (ms, NaN if unknown). */
@@ -95,9 +141,9 @@ async function measure(
     const auth = basic(`${USER}@${DOMAIN}`, PASSWORD);
     const { accountId, role } = await mailAccount(server.url, auth);
     const body = (i: number) => newestPage(accountId, mixFilter(i, role("inbox"), role("archive")));
-    await probe(server, auth, 70, body);
+    await probe(server, auth, MIX_START, body);
     const before = processTreeCpuSeconds(server.pid) ?? NaN;
-    const latencies = await probe(server, auth, options.requests, (i) => body(i + 70));
+    const latencies = await probe(server, auth, options.requests, (i) => body(i + MIX_START));
     const cpuMs = ((processTreeCpuSeconds(server.pid) ?? NaN) - before) * 1000 / options.requests;
     return { latencies, cpuMs };
   } finally {
@@ -127,7 +173,9 @@ export async function textSearchFigures(
   const figures: Figure[] = [];
   for (const count of options.counts) {
     const label = count.toLocaleString("en-US");
-    console.log(`\nFull-text Email/query + Email/get of 50 on ${label} messages (the mix of 7 kinds):`);
+    console.log(
+      `\nFull-text Email/query + Email/get of 50 on ${label} messages (the mix of ${KINDS.length} kinds):`,
+    );
     const runs: Run[] = [];
     const oldRuns: Run[] = [];
     for (let round = 0; round < (options.old ? options.rounds ?? 3 : 1); round++) {
@@ -143,6 +191,7 @@ export async function textSearchFigures(
         );
       }
     }
+    printKinds(runs);
     const now = summary(runs);
     const before = oldRuns.length ? summary(oldRuns) : undefined;
     if (before) {
