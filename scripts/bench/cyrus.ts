@@ -17,7 +17,7 @@
  * reachable by that user, which ~/.cache under a mode-700 /root is not; root's copy therefore lives
  * under /var/tmp/postern-bench/cyrus, anyone else's under ~/.cache/postern-bench/cyrus.
  */
-import { defaultCacheDir } from "./text_corpus.ts";
+import { defaultCacheDir, exists } from "./text_corpus.ts";
 
 const PACKAGES = ["cyrus-common", "cyrus-imapd", "cyrus-caldav"];
 /** The binaries the comparison runs, checked with ldd. */
@@ -295,13 +295,4 @@ async function run(
     throw new Error(`${command} ${args.slice(0, 3).join(" ")} failed (${output.code}): ${err}`);
   }
   return decoder.decode(output.stdout);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -23,7 +23,7 @@ import {
 } from "./cyrus.ts";
 import { generatedMessage, GENERATOR_VERSION, PASSWORD, USER } from "./email_store.ts";
 import { ImapWire, quote } from "./imap_wire.ts";
-import { roleOf } from "./text_corpus.ts";
+import { exists, roleOf } from "./text_corpus.ts";
 
 /** The Cyrus folder of each role (altnamespace: the user's folders sit beside INBOX). */
 const FOLDERS = { inbox: "INBOX", archive: "Archive", sent: "Sent" } as const;
@@ -107,15 +107,6 @@ function internalDate(ms: number): string {
 async function ok(wire: ImapWire, command: string, options: { literal?: Uint8Array } = {}): Promise<void> {
   const answer = await wire.command(command, options);
   if (answer.status !== "OK") throw new Error(`Cyrus answered ${command.split(" ")[0]} with ${answer.text}`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 if (import.meta.main) {

@@ -8,6 +8,7 @@ import { ImapWire } from "./imap_wire.ts";
 import { median, ms } from "./report.ts";
 import { schemaKey } from "./schema_key.ts";
 import { bootstrapData } from "./setup_data.ts";
+import { exists } from "./text_corpus.ts";
 
 /** The benchmark's IMAP login, on both servers. */
 export const LOGIN = `${USER}@${DOMAIN}`;
@@ -47,15 +48,6 @@ export async function loadPostern(
     cost = await selectCost(services, options.rounds * 2);
   });
   return cost;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function copyDir(from: string, to: string): Promise<void> {

@@ -86,7 +86,8 @@ export async function textCorpus(
   return dataDir;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether `path` exists (a cached corpus, an unpacked package). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;
