@@ -77,3 +77,33 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
   }
   return byName;
 }
+
+/**
+ * Cores used between `from` and `to` (performance.now() times) by the server's processes (several with
+ * --processes), its main threads, and the load generator (`generatorCpu`: its CPU seconds so far).
+ */
+export async function cpuWindow(
+  serverPid: number | undefined,
+  generatorCpu: () => number | undefined,
+  from: number,
+  to: number,
+) {
+  const sample = () => ({
+    server: serverPid ? processTreeCpuSeconds(serverPid) : undefined,
+    main: serverPid ? mainThreadCpuSeconds(serverPid) : undefined,
+    generator: generatorCpu(),
+  });
+  await new Promise((r) => setTimeout(r, Math.max(0, from - performance.now())));
+  const start = sample();
+  const startedAt = performance.now();
+  await new Promise((r) => setTimeout(r, Math.max(0, to - performance.now())));
+  const end = sample();
+  const seconds = (performance.now() - startedAt) / 1000;
+  const cores = (a?: number, b?: number) =>
+    a === undefined || b === undefined ? undefined : (b - a) / seconds;
+  return {
+    serverCores: cores(start.server, end.server),
+    generatorCores: cores(start.generator, end.generator),
+    serverMainCores: cores(start.main, end.main),
+  };
+}

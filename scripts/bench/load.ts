@@ -24,7 +24,7 @@
  * `--client fetch` uses Deno's fetch instead of the raw client, to show which one limits the figure.
  */
 import { parseArgs } from "node:util";
-import { cpuSeconds, mainThreadCpuSeconds, processTreeCpuSeconds } from "./cpu.ts";
+import { cpuSeconds, cpuWindow } from "./cpu.ts";
 import { httpHead, RawConnection, withBody } from "./http_client.ts";
 import { quantile } from "./report.ts";
 
@@ -83,7 +83,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   // The clock starts once the connections are open.
   const measureFrom = performance.now() + options.warmupMs;
   const stopAt = measureFrom + options.durationMs;
-  const cpu = cpuWindow(options.serverPid, measureFrom, stopAt);
+  const cpu = cpuWindow(options.serverPid, () => cpuSeconds("self"), measureFrom, stopAt);
   const loop = async (index: number) => {
     while (true) {
       const before = performance.now();
@@ -118,29 +118,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     p99Ms: quantile(latencies, 0.99),
     ...(options.bodies ? { bodiesSent: next.sent, bodiesWrapped: next.wrapped } : {}),
     ...cores,
-  };
-}
-
-/** Samples CPU time of the server and of this process at the start and end of the measured window. */
-async function cpuWindow(serverPid: number | undefined, from: number, to: number) {
-  // The server's processes (several with --processes), not only the one given.
-  const sample = () => ({
-    server: serverPid ? processTreeCpuSeconds(serverPid) : undefined,
-    main: serverPid ? mainThreadCpuSeconds(serverPid) : undefined,
-    self: cpuSeconds("self"),
-  });
-  await new Promise((r) => setTimeout(r, Math.max(0, from - performance.now())));
-  const start = sample();
-  const startedAt = performance.now();
-  await new Promise((r) => setTimeout(r, Math.max(0, to - performance.now())));
-  const end = sample();
-  const seconds = (performance.now() - startedAt) / 1000;
-  const cores = (a?: number, b?: number) =>
-    a === undefined || b === undefined ? undefined : (b - a) / seconds;
-  return {
-    serverCores: cores(start.server, end.server),
-    generatorCores: cores(start.self, end.self),
-    serverMainCores: cores(start.main, end.main),
   };
 }
 

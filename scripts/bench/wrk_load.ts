@@ -16,7 +16,7 @@
  */
 import type { LoadResult } from "./load.ts";
 import type { ProcessGroup } from "./processes.ts";
-import { cpuSeconds, mainThreadCpuSeconds, processTreeCpuSeconds } from "./cpu.ts";
+import { cpuSeconds, cpuWindow } from "./cpu.ts";
 
 /** The request and its load, as load.ts takes them. */
 export interface WrkLoad {
@@ -162,7 +162,14 @@ export async function runWrk(group: ProcessGroup, load: WrkLoad, tmp: string): P
     script,
     load.url,
   ], { onSpawn: (child) => pid = child });
-  const cpu = cpuWindow(load.serverPid, () => pid, seconds * 1000);
+  // From 300 ms after the start to 100 ms before the end.
+  const startedAt = performance.now();
+  const cpu = cpuWindow(
+    load.serverPid,
+    () => pid === undefined ? undefined : cpuSeconds(pid),
+    startedAt + 300,
+    startedAt + seconds * 1000 - 100,
+  );
   const [stdout, cores] = await Promise.all([output, cpu]);
   await Deno.remove(script).catch(() => undefined);
   const line = stdout.split("\n").find((l) => l.startsWith("WRK-JSON "));
@@ -185,30 +192,5 @@ export async function runWrk(group: ProcessGroup, load: WrkLoad, tmp: string): P
     p99Ms: s.p99Us / 1000,
     ...(load.bodyListFile ? { bodiesSent: s.sent, bodiesWrapped: s.wrapped === 1 } : {}),
     ...cores,
-  };
-}
-
-/** Cores used by the server, its main thread and wrk, from 300 ms after the start to 100 ms before the end. */
-async function cpuWindow(serverPid: number | undefined, wrkPid: () => number | undefined, runMs: number) {
-  const sample = () => {
-    const pid = wrkPid();
-    return {
-      server: serverPid ? processTreeCpuSeconds(serverPid) : undefined,
-      main: serverPid ? mainThreadCpuSeconds(serverPid) : undefined,
-      self: pid === undefined ? undefined : cpuSeconds(pid),
-    };
-  };
-  await new Promise((r) => setTimeout(r, 300));
-  const start = sample();
-  const startedAt = performance.now();
-  await new Promise((r) => setTimeout(r, runMs - 400));
-  const end = sample();
-  const seconds = (performance.now() - startedAt) / 1000;
-  const cores = (a?: number, b?: number) =>
-    a === undefined || b === undefined ? undefined : (b - a) / seconds;
-  return {
-    serverCores: cores(start.server, end.server),
-    generatorCores: cores(start.self, end.self),
-    serverMainCores: cores(start.main, end.main),
   };
 }
