@@ -5,7 +5,8 @@ import { openConnection } from "./connection.ts";
 
 const encoder = new TextEncoder();
 
-Deno.test("uploads put in one transaction store each content once and link each upload", async () => {
+/** A database with one account (id 1), its blob repository, and the directory removed afterwards. */
+async function withStore(body: (db: Db, blobs: ReturnType<typeof sqliteBlobs>) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "postern-blobs-" });
   const db = new Db(openConnection(`${dir}/test.db`));
   try {
@@ -13,7 +14,15 @@ Deno.test("uploads put in one transaction store each content once and link each 
       INSERT INTO domains (id, name, created_at) VALUES (1, 'example.org', 0);
       INSERT INTO accounts (id, name, type, domain_id, secret, created_at, updated_at) VALUES (1, 'a', 'User', 1, x'00', 0, 0);
     `);
-    const blobs = sqliteBlobs(db);
+    await body(db, sqliteBlobs(db));
+  } finally {
+    db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("uploads put in one transaction store each content once and link each upload", () =>
+  withStore(async (db, blobs) => {
     const upload = (content: string, type: string, hash = content) => ({
       accountId: 1,
       uploaderId: 1,
@@ -50,21 +59,10 @@ Deno.test("uploads put in one transaction store each content once and link each 
       await blobs.read({ accountId: 1, viewerId: 1 }, three.hash, 1),
       encoder.encode("three!"),
     );
-  } finally {
-    db.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
 
-Deno.test("an upload refused in a shared transaction leaves nothing behind and the others are stored", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "postern-blobs-" });
-  const db = new Db(openConnection(`${dir}/test.db`));
-  try {
-    db.raw.exec(`
-      INSERT INTO domains (id, name, created_at) VALUES (1, 'example.org', 0);
-      INSERT INTO accounts (id, name, type, domain_id, secret, created_at, updated_at) VALUES (1, 'a', 'User', 1, x'00', 0, 0);
-    `);
-    const blobs = sqliteBlobs(db);
+Deno.test("an upload refused in a shared transaction leaves nothing behind and the others are stored", () =>
+  withStore(async (db, blobs) => {
     const upload = (content: string, accountId: number): NewUpload => ({
       accountId,
       uploaderId: accountId,
@@ -91,8 +89,4 @@ Deno.test("an upload refused in a shared transaction leaves nothing behind and t
     assert.deepEqual(rows("SELECT blob_id FROM uploads ORDER BY blob_id"), [{ blob_id: first.id }, {
       blob_id: last.id,
     }]);
-  } finally {
-    db.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+  }));
