@@ -5,7 +5,6 @@ import { type CompressionOptions, compressResponse, type ContentCoding, negotiat
 import type { RequestContext } from "./context.ts";
 import { Cors, type CorsOptions } from "./cors.ts";
 import { errorResponse } from "./errors.ts";
-import { parseJson } from "./json.ts";
 import type { HttpMetrics } from "./metrics.ts";
 import { HttpError, problemResponse } from "./problem.ts";
 import {
@@ -17,6 +16,7 @@ import {
   ProxyWarning,
   SAFE_METHODS,
 } from "./request_origin.ts";
+import { readJson } from "./request_body.ts";
 import type { Router } from "./router.ts";
 
 /** What the handler needs, passed in as functions so http/ imports no service. */
@@ -54,7 +54,6 @@ const NO_TRANSFORM = /\bno-transform\b/i;
 const ID_PREFIX = crypto.getRandomValues(new Uint32Array(2)).reduce((s, n) => s + n.toString(36), "");
 let idCounter = 0;
 const nextRequestId = () => `${ID_PREFIX}-${(++idCounter).toString(36)}`;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Builds the one fetch handler: request ids, coherence check, routing, errors, logs, metrics. */
 export function createHandler(
@@ -243,16 +242,14 @@ class Context implements RequestContext {
       (extra === undefined ||
         (extra["content-encoding"] === undefined && extra.vary === undefined &&
           !NO_TRANSFORM.test(extra["cache-control"] ?? "")));
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      "x-request-id": this.requestId,
+    };
+    if (vary) headers.vary = "Accept-Encoding";
     const response = new Response(JSON.stringify(body), {
       status: init.status,
-      headers: vary
-        ? {
-          "content-type": "application/json",
-          "x-request-id": this.requestId,
-          vary: "Accept-Encoding",
-          ...extra,
-        }
-        : { "content-type": "application/json", "x-request-id": this.requestId, ...extra },
+      headers: { ...headers, ...extra },
     });
     this.marks.tagged.add(response);
     if (vary) this.marks.varied.add(response);
@@ -331,70 +328,6 @@ function forwardedBase(headers: Headers, href: string): string {
   const scheme = proto === "https" || proto === "http" ? proto : url.protocol.slice(0, -1);
   const validHost = host && /^[A-Za-z0-9.\-\[\]:]+$/.test(host) ? host : url.host;
   return `${scheme}://${validHost}`;
-}
-
-async function readJson(request: Request, maxBytes: number): Promise<unknown> {
-  // Only JSON types: text/plain (or none) is what a cross-site HTML form can send without a preflight.
-  const type = request.headers.get("content-type") ?? "";
-  if (!/^application\/(.+\+)?json\s*(;|$)/i.test(type)) {
-    throw new HttpError(415, `Expected a body of type application/json, got ${type ? `"${type}"` : "none"}`);
-  }
-  const body = await readBody(request, maxBytes);
-  let text: string;
-  try {
-    text = utf8.decode(body);
-  } catch {
-    throw new HttpError(400, "Request body is not valid UTF-8");
-  }
-  try {
-    return parseJson(text);
-  } catch (error) {
-    throw new HttpError(400, `Request body is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-/** Reads a request body of at most `maxBytes` (declared or streamed), else throws HttpError 413. */
-export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null) {
-    if (Number(declared) > maxBytes) {
-      throw new HttpError(413, `Request body of ${declared} bytes exceeds the limit of ${maxBytes}`);
-    }
-    // A declared length is enforced by the HTTP layer, and arrayBuffer() is cheaper than iterating the
-    // stream (one copy, no chunk promises).
-    try {
-      return new Uint8Array(await request.arrayBuffer());
-    } catch (error) {
-      throw bodyReadError(error);
-    }
-  }
-  if (!request.body) return new Uint8Array();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of request.body) {
-      size += chunk.length;
-      if (size > maxBytes) throw new HttpError(413, `Request body exceeds the limit of ${maxBytes} bytes`);
-      chunks.push(chunk);
-    }
-  } catch (error) {
-    throw error instanceof HttpError ? error : bodyReadError(error);
-  }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}
-
-/**
- * A body that could not be read: the client closed the connection (or broke the framing) before it
- * was complete. The client's doing, so a 400 that is not logged as a server fault; nobody reads it.
- */
-function bodyReadError(error: unknown): HttpError {
-  return new HttpError(400, `The request body could not be read: ${(error as Error)?.message ?? error}`);
 }
 
 /** A JSON response. */
