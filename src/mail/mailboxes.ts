@@ -2,15 +2,13 @@
  * Mailboxes (RFC 8621 §2) and their sharing (RFC 9670): what a viewer may see and do in an account's
  * mailboxes, and every write with the rules of the data model (unique roles, sibling names, depth,
  * no cycles, no destroying a parent). Grants go to accounts or groups; a group's reach its members.
+ * The grants themselves are written by mail/mailbox_sharing.ts.
  */
-import { type AccountService, MAILBOX_VIEW } from "../directory/mod.ts";
+import type { AccountService } from "../directory/mod.ts";
 import {
   ALL_RIGHTS,
   type Change,
   ForbiddenError,
-  type InvalidationEvent,
-  InvalidInputError,
-  type LoggedChange,
   type LoggedWrite,
   type MailboxRecord,
   NotFoundError,
@@ -22,7 +20,14 @@ import {
   WRITE_RIGHTS,
 } from "./deps.ts";
 import type { MailboxCounts } from "../store/mod.ts";
-import { recordRightsChange } from "./share_notifications.ts";
+import {
+  NOT_SHARED,
+  replaceGrants,
+  type Shared,
+  sharingEvents,
+  viewChange,
+  visibleAt,
+} from "./mailbox_sharing.ts";
 import { checkName, checkPlacement } from "./mailbox_rules.ts";
 
 /** A mailbox as one viewer sees it. */
@@ -274,7 +279,7 @@ export class MailboxService {
       await this.store.mailboxes.delete(id);
       return {
         result: undefined,
-        events: await this.sharingEvents(grantees.map((g) => g.granteeId)),
+        events: await sharingEvents(this.accounts, grantees.map((g) => g.granteeId)),
         changes: [
           ...changes,
           ...grantees.filter((g) => g.rights !== 0).map((g) =>
@@ -333,59 +338,8 @@ export class MailboxService {
   }
 
   /**
-   * Replaces a mailbox's grants; returns the events that refresh the grantees' sessions and the
-   * MailboxView changes of the grantees that start or stop seeing it.
-   */
-  private async share(
-    ownerId: number,
-    mailboxId: number,
-    shareWith: Map<number, number>,
-    changedById: number,
-  ): Promise<{ events: InvalidationEvent[]; changes: Change[] }> {
-    const current = (await this.store.mailboxes.grantsOf(ownerId)).filter((g) => g.mailboxId === mailboxId);
-    for (const granteeId of shareWith.keys()) {
-      if (granteeId === ownerId) {
-        throw new InvalidInputError("A mailbox cannot be shared with its owner", [
-          { property: "shareWith", message: "the owner already has every right" },
-        ]);
-      }
-      if (!(await this.accounts.get(granteeId))) {
-        throw new InvalidInputError(`Cannot share with account ${granteeId}: it does not exist`, [
-          { property: "shareWith", message: "no such account" },
-        ]);
-      }
-    }
-    for (const g of current) {
-      if (!shareWith.has(g.granteeId)) await this.store.mailboxes.setGrant({ ...g, rights: 0 });
-    }
-    for (const [granteeId, rights] of shareWith) {
-      await this.store.mailboxes.setGrant({ mailboxId, ownerId, granteeId, rights: rights & ALL_RIGHTS });
-    }
-    await recordRightsChange(this.store, this.accounts, {
-      ownerId,
-      mailboxId,
-      changedById,
-      before: new Map(current.map((g) => [g.granteeId, g.rights])),
-      after: new Map([...shareWith].map(([granteeId, rights]) => [granteeId, rights & ALL_RIGHTS])),
-    });
-    const before = new Map(current.map((g) => [g.granteeId, g.rights !== 0]));
-    const changes: Change[] = [];
-    for (const granteeId of new Set([...before.keys(), ...shareWith.keys()])) {
-      const sees = ((shareWith.get(granteeId) ?? 0) & ALL_RIGHTS) !== 0;
-      if (sees !== (before.get(granteeId) ?? false)) {
-        changes.push(viewChange(mailboxId, sees ? "created" : "destroyed", ownerId, granteeId));
-      }
-    }
-    return {
-      events: await this.sharingEvents([...current.map((g) => g.granteeId), ...shareWith.keys()]),
-      changes,
-    };
-  }
-
-  /**
    * Whether the viewer saw each mailbox of the account at change-log position `since`, for the
-   * mailboxes whose visibility to it (through its own grants or its groups') changed between
-   * `since` and `until`; any other mailbox was as visible then as it is now.
+   * mailboxes whose visibility to it changed between `since` and `until` (mail/mailbox_sharing.ts).
    */
   async visibleAt(
     viewerId: number,
@@ -393,54 +347,21 @@ export class MailboxService {
     since: number,
     until: number,
   ): Promise<Map<number, boolean>> {
-    const rows: LoggedChange[] = [];
-    for (const granteeId of await this.granteeIds(viewerId)) {
-      const logged = await this.store.changes.since(MAILBOX_VIEW, accountId, since, {
-        limit: 100_000,
-        ownerId: granteeId,
-      });
-      rows.push(...logged.filter((row) => row.id <= until));
-    }
-    const then = new Map<number, boolean>();
-    // The first change in the window tells: lost sight of it (it saw it before), or came to see it.
-    for (const row of rows.sort((a, b) => a.id - b.id)) {
-      if (!then.has(row.objectId)) then.set(row.objectId, row.kind === "destroyed");
-    }
-    return then;
+    return await visibleAt(this.store, await this.granteeIds(viewerId), accountId, { since, until });
   }
 
-  /**
-   * Sharing changed for these grantees: their sessions list other accounts now. An account event
-   * drops the cached account, and with it the session state computed from it; a group's members too.
-   */
-  private async sharingEvents(granteeIds: number[]): Promise<InvalidationEvent[]> {
-    const ids = new Set<number>();
-    for (const id of granteeIds) {
-      ids.add(id);
-      const grantee = await this.accounts.get(id);
-      if (grantee?.type === "Group") {
-        for (const member of await this.accounts.query({ memberOf: id })) ids.add(member);
-      }
-    }
-    return [...ids].map((accountId) => ({ kind: "account", accountId, keys: [] }));
+  private async share(
+    ownerId: number,
+    mailboxId: number,
+    shareWith: Map<number, number>,
+    changedById: number,
+  ): Promise<Shared> {
+    return await replaceGrants(this.store, this.accounts, { ownerId, mailboxId, shareWith, changedById });
   }
 }
-
 function mailboxChange(id: number, kind: Change["kind"], accountId: number): Change {
   return { type: "Mailbox", objectId: id, kind, accountId };
 }
-
-// MAILBOX_VIEW (src/directory/mailbox_sight.ts): the change-log type recording who came to see a mailbox
-// (created) or lost sight of it (destroyed): in the owner's account, with the grantee (an account or a
-// group) as owner_id. It is the history a grantee's Mailbox/changes needs (see
-// {@link MailboxService.visibleAt}); it is no JMAP type. A write logs these before its Mailbox change, so
-// the Mailbox state it ends at covers them.
-
-function viewChange(mailboxId: number, kind: Change["kind"], accountId: number, granteeId: number): Change {
-  return { type: MAILBOX_VIEW, objectId: mailboxId, kind, accountId, ownerId: granteeId };
-}
-
-const NOT_SHARED: { events: InvalidationEvent[]; changes: Change[] } = { events: [], changes: [] };
 
 /** The mailboxes `access` reaches, with their rights. */
 function visibleOf(access: Access, all: MailboxRecord[]): Array<MailboxRecord & { rights: number }> {
