@@ -1,7 +1,9 @@
 /**
  * The caching resolver (src/dns/cache.ts, udp_query.ts) against a real DNS server, dnsmasq on
- * loopback: the same answers as the uncached resolver, reused for their TTL (none with TTL 0); and a
- * server that answers garbage, another question or from the wrong id is not believed.
+ * loopback: the same answers as the uncached resolver, reused for their TTL (none with TTL 0); a
+ * negative answer kept only when it carries the zone's SOA (dnsmasq as the zone's authoritative server,
+ * as the inbound bench runs it); and a server that answers garbage, another question or from the
+ * wrong id is not believed.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -10,6 +12,8 @@ import dgram from "node:dgram";
 import * as packet from "dns-packet";
 import { DnsResolver } from "../src/dns/mod.ts";
 import { HAS_DNSMASQ, startDnsmasq } from "./dnsmasq_helpers.ts";
+import { startDnsmasq as startBenchDnsmasq } from "../scripts/bench/dnsmasq.ts";
+import { freePort } from "./helpers.ts";
 import { skipping } from "./smtp_helpers.ts";
 
 const ignore = !HAS_DNSMASQ && skipping("the caching resolver against dnsmasq", "dnsmasq");
@@ -86,6 +90,34 @@ Deno.test({
       assert.equal(cached.cache!.hits, 0);
     } finally {
       await dns.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "no such name is remembered when the answer carries the zone's SOA, and asked again when it does not",
+  ignore,
+  async fn() {
+    for (const authoritative of [false, true]) {
+      const dns = await startBenchDnsmasq({
+        port: freePort(),
+        txt: { "_dmarc.sender.test": "v=DMARC1; p=none" },
+        ttl: 300,
+        authoritative,
+      });
+      try {
+        const cached = new DnsResolver({ servers: [dns.server], timeoutMs: 2000, tries: 1, cache: true });
+        // The DMARC tree walk's look-up of the organizational domain, once per message.
+        for (let i = 0; i < 3; i++) {
+          assert.deepEqual(await outcome(cached.resolve("_dmarc.test", "TXT")), { code: "ENOTFOUND" });
+        }
+        assert.deepEqual(await cached.resolve("_dmarc.sender.test", "TXT"), [["v=DMARC1; p=none"]]);
+        assert.deepEqual(await cached.resolve("_dmarc.sender.test", "TXT"), [["v=DMARC1; p=none"]]);
+        // Without an SOA (plain --local) each NXDOMAIN goes out again (RFC 2308 §5); with it, once.
+        assert.equal(cached.cache!.misses, authoritative ? 2 : 4, `authoritative: ${authoritative}`);
+      } finally {
+        await dns.stop();
+      }
     }
   },
 });

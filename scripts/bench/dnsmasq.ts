@@ -34,6 +34,15 @@ export interface DnsmasqOptions {
   extra?: string[];
   /** The TTL of its records (dnsmasq's default: 0). */
   ttl?: number;
+  /**
+   * Answer for `.test` as its authoritative server does: every negative answer (NXDOMAIN, no record
+   * of the type) carries the zone's SOA, as RFC 2308 §3 requires and every real resolver passes on, so
+   * a resolver may remember it for the SOA's MINIMUM (`ttl`, else 300 s). Plain `--local` answers
+   * NXDOMAIN without an SOA, which a resolver must not cache (RFC 2308 §5, src/dns/cache.ts): each
+   * DMARC check's look-up of `_dmarc.test` (mailauth walks up to the organizational domain) would go
+   * out again, a round trip no real zone costs a repeated sender.
+   */
+  authoritative?: boolean;
 }
 
 /** Starts dnsmasq; resolves once it answers (NXDOMAIN for a name it does not hold is an answer). */
@@ -58,6 +67,9 @@ export async function startDnsmasq(options: DnsmasqOptions): Promise<Dnsmasq> {
       "--local=/test/",
       "--cache-size=0",
       ...(options.ttl === undefined ? [] : [`--local-ttl=${options.ttl}`]),
+      ...(options.authoritative
+        ? ["--auth-zone=test", `--auth-server=ns.test,${address}`, `--auth-ttl=${options.ttl ?? 300}`]
+        : []),
       ...records,
       ...options.extra ?? [],
     ],

@@ -148,6 +148,7 @@ export async function inboundFigures(
       port: freePort(),
       txt: { "sender.test": "v=spf1 ip4:127.0.0.1 -all", "_dmarc.sender.test": "v=DMARC1; p=none" },
       ttl: 300,
+      authoritative: true,
     })
     : undefined;
   if (!dns) {
