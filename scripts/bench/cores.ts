@@ -8,7 +8,8 @@
  * - one core: `postern serve --processes 1 --read-workers 0` (every query on the main thread);
  * - read workers: `--processes 1` with the default read workers (one per core: Email/query on worker
  *   threads, src/store/read_pool.ts);
- * - 2 processes: `--processes 2`, each with its read workers.
+ * - 2 processes: `--processes 2`, each with its read workers;
+ * - 2 processes without read workers: `--processes 2 --read-workers 0`.
  *
  * - `GET /jmap/session`, `Mailbox/get` (ids null), the mailbox listing (Email/query of the Inbox's
  *   newest 50 + Email/get of them) and the full-text mix of text_search.ts (each request the next
@@ -30,39 +31,65 @@
  * before, and every request is parsed, authenticated and answered in full. The tables show the
  * generator's cores, and its CPU per request is its cores over the rate.
  *
- * Server CPU counts the supervisor and its children (scripts/bench/cpu.ts).
+ * Server CPU counts the supervisor and its children (scripts/bench/cpu.ts). Each scenario also shows the
+ * ceiling of the ratio on this machine (scripts/bench/cores_ceiling.ts): the generator's CPU and the
+ * server's per request bound the all-core rate whatever the server does with its cores.
+ *
+ * `--old DIR` adds the all-core servers of another checkout (e.g. a worktree of main) to the same
+ * interleaved rounds; `--generator load` drives the loads with scripts/bench/load.ts instead of wrk.
  *
  *   deno run -A scripts/bench/cores.ts [--count 10000] [--rounds 3] [--duration-ms 5000] [--connections 8]
+ *     [--old DIR] [--generator auto|wrk|load] [--scenarios session,mailbox,listing,text,healthz]
  */
 import { parseArgs } from "node:util";
 import { ADMIN_PASSWORD, DOMAIN, mailAccount, newestPage, PASSWORD, USER } from "./email_store.ts";
-import { mainThreadCpuSeconds } from "./cpu.ts";
-import type { LoadResult } from "./load.ts";
-import type { ProbeResult } from "./login_probe.ts";
 import { ProcessGroup, type Server } from "./processes.ts";
 import { type Figure, median, ms, printSummary, quantile } from "./report.ts";
+import { ratioCeiling } from "./cores_ceiling.ts";
+import { healthzUnderLoad, PIPELINE } from "./cores_healthz.ts";
 import { basic } from "./setup_data.ts";
 import { mixFilter } from "./text_search.ts";
 import { textCorpus } from "./text_corpus.ts";
 import { type LoadRequest, type Settings, type Subject, throughputRounds } from "./throughput.ts";
-import { runWrk } from "./wrk_load.ts";
 
 const MAIL = "urn:ietf:params:jmap:mail";
 const USING = ["urn:ietf:params:jmap:core", MAIL];
-/** Requests each connection of the load writes at once (see the module's doc). */
-const PIPELINE = 4;
 /** Bodies of the text mix written to the body list (the load wraps around it). */
 const TEXT_BODIES = 7_000;
 
+/** A server compared: its key in the tables, what it runs, and from which checkout (`--old`). */
+interface ServerSpec {
+  key: string;
+  label: string;
+  processes: number;
+  readWorkers: string;
+  root?: string;
+}
+
 /** The servers compared: one core, read workers in one process, two processes. */
-const SERVERS = [
+const SERVERS: ServerSpec[] = [
   { key: "1core", label: "1 process, no read workers", processes: 1, readWorkers: "0" },
   { key: "workers", label: "1 process, read workers (auto)", processes: 1, readWorkers: "auto" },
   { key: "2p", label: "2 processes, read workers (auto)", processes: 2, readWorkers: "auto" },
-] as const;
+  // Every query on its process's main thread: no hop to a worker (structured clone, messages, wake-ups).
+  { key: "2p0", label: "2 processes, no read workers", processes: 2, readWorkers: "0" },
+];
+
+/** With `--old DIR`: the all-core servers of that checkout too, in the same interleaved rounds. */
+function oldServers(root: string): ServerSpec[] {
+  return SERVERS.filter((s) => s.key !== "1core").map((s) => ({
+    ...s,
+    key: `${s.key}-old`,
+    label: `${s.label}, --old build`,
+    root,
+  }));
+}
+
+/** The scenarios, in order, as `--scenarios` names them. */
+const SCENARIO_KEYS = ["session", "mailbox", "listing", "text", "healthz"];
 
 /** Which server a figure is for. */
-type ServerKey = (typeof SERVERS)[number]["key"];
+type ServerKey = string;
 
 /** The second user of the loads, who reads the bench user's mailboxes. */
 const GRANTEE = "reader-grantee";
@@ -157,64 +184,6 @@ async function scenarios(server: Server, tmp: string): Promise<LoadRequest[]> {
   ];
 }
 
-/**
- * /healthz latencies (ms) probed every 2 ms while the full-text load runs on `server`, and the CPU its
- * main thread spent per request of the load (µs; with one process only, whose main thread answers all).
- */
-async function healthzUnderLoad(
-  group: ProcessGroup,
-  server: Server,
-  text: LoadRequest,
-  settings: Settings,
-): Promise<{ samples: number[]; mainUs?: number }> {
-  const before = mainThreadCpuSeconds(server.pid);
-  const wrk = settings.generator?.kind === "wrk" ? settings.generator : undefined;
-  const load = wrk
-    ? runWrk(group, {
-      url: `${server.url}${text.path}`,
-      method: "POST",
-      headers: text.headers,
-      connectionHeaders: text.connectionHeaders,
-      bodyListFile: text.bodyListFile,
-      connections: settings.connections,
-      durationMs: settings.durationMs,
-      pipeline: PIPELINE,
-    }, wrk.tmp)
-    : group.runJson<LoadResult>("scripts/bench/load.ts", [
-      "--url",
-      `${server.url}${text.path}`,
-      ...Object.entries(text.headers).flatMap(([name, value]) => ["--header", `${name}: ${value}`]),
-      ...(text.connectionHeaders ?? []).flatMap((header) => ["--connection-header", header]),
-      "--method",
-      "POST",
-      "--body-list",
-      text.bodyListFile!,
-      "--connections",
-      String(settings.connections),
-      "--warmup-ms",
-      "500",
-      "--duration-ms",
-      String(settings.durationMs),
-      "--pipeline",
-      String(PIPELINE),
-    ]);
-  // The probe's window sits inside the load's measured one.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const probe = await group.runJson<ProbeResult>("scripts/bench/login_probe.ts", [
-    "--url",
-    server.url,
-    "--window-ms",
-    String(Math.max(1000, settings.durationMs - 1500)),
-  ]);
-  const result = await load;
-  const after = mainThreadCpuSeconds(server.pid);
-  // The whole run (warm-up included) over every request it sent: a per-request cost, not a rate.
-  if (result.failures) console.log(`WARNING: ${result.failures} failures, first: ${result.firstFailure}`);
-  const sent = result.requests * (wrk ? 1 : 1 + 500 / settings.durationMs);
-  const mainUs = before === undefined || after === undefined ? undefined : ((after - before) / sent) * 1e6;
-  return { samples: probe.samples, mainUs };
-}
-
 /** Whether `wrk` runs here. */
 async function hasWrk(): Promise<boolean> {
   try {
@@ -229,8 +198,17 @@ async function hasWrk(): Promise<boolean> {
 export async function coresFigures(
   group: ProcessGroup,
   settings: Settings,
-  options: { tmp: string; count: number; cache?: string; generator?: "wrk" | "load" },
+  options: {
+    tmp: string;
+    count: number;
+    cache?: string;
+    generator?: "wrk" | "load";
+    old?: string;
+    /** Only these of {@link SCENARIO_KEYS} (all when absent). */
+    scenarios?: string[];
+  },
 ): Promise<Figure[]> {
+  const specs = options.old ? [...SERVERS, ...oldServers(options.old)] : SERVERS;
   const wrk = options.generator !== "load" && await hasWrk();
   if (options.generator === "wrk" && !wrk) throw new Error("--generator wrk: no wrk on the PATH");
   settings = {
@@ -245,20 +223,24 @@ export async function coresFigures(
   );
   const dataDir = await textCorpus(options.count, { cache: options.cache });
   const servers = {} as Record<ServerKey, Server>;
-  for (const { key, processes, readWorkers } of SERVERS) {
+  for (const { key, processes, readWorkers, root } of specs) {
     servers[key] = await group.startPostern(`postern-${key}`, {
       dataDir,
       logLevel: "warning",
       logPath: `${options.tmp}/cores-${key}.log`,
       env: { POSTERN_ADMIN_PASSWORD: ADMIN_PASSWORD, POSTERN_READ_WORKERS: readWorkers },
       processes,
+      root,
+      // Five servers start one after another on a machine others load too.
+      startTimeoutMs: 180_000,
     });
   }
   const requests = await scenarios(servers["1core"], options.tmp);
   const figures: Figure[] = [];
   const names = ["session", "Mailbox/get", "mailbox listing", "full-text mix"];
   for (const [i, request] of requests.entries()) {
-    const subjects: Subject[] = SERVERS.map(({ key, label }) => ({
+    if (options.scenarios && !options.scenarios.includes(SCENARIO_KEYS[i])) continue;
+    const subjects: Subject[] = specs.map(({ key, label }) => ({
       key,
       label,
       server: servers[key],
@@ -266,38 +248,52 @@ export async function coresFigures(
     }));
     await throughputRounds(settings, group, subjects, {
       ...request,
-      title: `${request.title}: one core, read workers, 2 processes`,
+      title: `${request.title}: one core, read workers, 2 processes (with and without read workers)`,
     });
     const rps = Object.fromEntries(subjects.map((s) => [s.key, median(s.results.map((r) => r.rps))]));
     const one = rps["1core"];
-    for (const key of ["workers", "2p"] as const) {
-      const label = SERVERS.find((s) => s.key === key)!.label;
+    for (const key of specs.map((s) => s.key).filter((k) => k !== "1core")) {
+      const label = specs.find((s) => s.key === key)!.label;
       figures.push({
         figure: `33. ${names[i]}, ${label} vs one core (8 connections)`,
         value: `${Math.round(rps[key])} req/s`,
         baseline: `${Math.round(one)} req/s`,
         ratio: `${(rps[key] / one).toFixed(2)}×`,
-        target: key === "workers" && i < 2 ? "info" : "≥ 1.7×",
-        result: key === "workers" && i < 2 ? "info" : rps[key] / one >= 1.7 ? "PASS" : "FAIL",
+        target: key.startsWith("workers") && i < 2 ? "info" : "≥ 1.7×",
+        result: key.startsWith("workers") && i < 2 ? "info" : rps[key] / one >= 1.7 ? "PASS" : "FAIL",
       });
     }
+    // What this machine allows at all, the generator sharing its cores (scripts/bench/cores_ceiling.ts).
+    const ceiling = ratioCeiling(subjects[0], subjects.find((s) => s.key === "2p")!);
+    figures.push({
+      figure: `33. ${names[i]}: ceiling of 2 processes vs one core on ${navigator.hardwareConcurrency} cores`,
+      value: `${ceiling.measured.toFixed(2)}× (2p's CPU/request)`,
+      baseline: `${ceiling.flat.toFixed(2)}× (one core's)`,
+      ratio: "",
+      target: "info",
+      result: "info",
+    });
   }
   const text = requests[3];
-  const p99 = Object.fromEntries(SERVERS.map((s) => [s.key, [] as number[]])) as Record<ServerKey, number[]>;
-  const mainUs = Object.fromEntries(SERVERS.map((s) => [s.key, [] as number[]])) as Record<
+  if (options.scenarios && !options.scenarios.includes("healthz")) {
+    for (const key of Object.keys(servers)) await group.stopOne(servers[key]);
+    return figures;
+  }
+  const p99 = Object.fromEntries(specs.map((s) => [s.key, [] as number[]])) as Record<ServerKey, number[]>;
+  const mainUs = Object.fromEntries(specs.map((s) => [s.key, [] as number[]])) as Record<
     ServerKey,
     number[]
   >;
   console.log("\n/healthz every 2 ms during the full-text load (p99 per round)");
   for (let round = 0; round < settings.rounds; round++) {
-    const keys = SERVERS.map((s) => s.key);
+    const keys = specs.map((s) => s.key);
     const order = [...keys.slice(round % keys.length), ...keys.slice(0, round % keys.length)];
     const line: string[] = [];
     for (const key of order) {
       const { samples, mainUs: us } = await healthzUnderLoad(group, servers[key], text, settings);
       p99[key].push(quantile(samples, 0.99));
       // With 2 processes the first one's main thread answers only its share: no per-request figure.
-      const single = SERVERS.find((s) => s.key === key)!.processes === 1;
+      const single = specs.find((s) => s.key === key)!.processes === 1;
       if (us !== undefined && single) mainUs[key].push(us);
       const main = us === undefined || !single ? "" : ` main thread ${Math.round(us)} µs/request`;
       line.push(`${key} p50 ${ms(quantile(samples, 0.5))} p99 ${ms(quantile(samples, 0.99))}${main}`);
@@ -305,10 +301,10 @@ export async function coresFigures(
     console.log(`round ${round + 1}: ${line.join("  ")}`);
   }
   const one = median(p99["1core"]);
-  for (const key of ["workers", "2p"] as const) {
+  for (const key of specs.map((s) => s.key).filter((k) => k !== "1core")) {
     const value = median(p99[key]);
     figures.push({
-      figure: `34. /healthz p99 during the full-text load, ${SERVERS.find((s) => s.key === key)!.label}`,
+      figure: `34. /healthz p99 during the full-text load, ${specs.find((s) => s.key === key)!.label}`,
       value: ms(value),
       baseline: `${ms(one)} (one core)`,
       ratio: `${(one / value).toFixed(2)}× lower`,
@@ -342,6 +338,8 @@ if (import.meta.main) {
       "duration-ms": { type: "string", default: "5000" },
       connections: { type: "string", default: "8" },
       cache: { type: "string" },
+      old: { type: "string" },
+      scenarios: { type: "string" },
       generator: { type: "string", default: "auto" },
     },
   });
@@ -360,6 +358,8 @@ if (import.meta.main) {
       tmp,
       count: Number(values.count),
       cache: values.cache,
+      old: values.old,
+      scenarios: values.scenarios?.split(","),
       generator: values.generator === "auto" ? undefined : values.generator as "wrk" | "load",
     });
     console.log(`\nload average ${Deno.loadavg().map((n) => n.toFixed(1)).join(" ")}`);
