@@ -6,7 +6,8 @@
  *     reused, `-d`) to Postern's MX; stored msg/s is messages over smtp-source's wall time, since
  *     every 250 follows the commit. The baseline is the same load sent to a private Postfix whose
  *     transport for the domain is LMTP into a private Dovecot (Maildir): messages over the time
- *     until Dovecot holds them all. Rounds interleave (the order alternating), medians compared.
+ *     until Dovecot holds them all. Rounds interleave (the order alternating), medians compared,
+ *     after a warm-up round of each (`--warmup` messages, not counted).
  * 18. During Postern's rounds a probe sends one message at a time on its own connection to another
  *     account and times the end of its DATA to the StateChange on that account's EventSource: an
  *     upper bound of commit → push (it includes the receiving and the commit).
@@ -17,6 +18,7 @@
  * the figures say so and are skipped.
  *
  *   deno run -A scripts/bench/mx_inbound.ts [--messages 5000] [--rounds 3] [--sessions 16]
+ *     [--warmup 2000]               (messages each server gets first, not counted; 0: none)
  *     [--processes 2]               (`postern serve --processes N`; a list such as `1,2` measures each,
  *                                    rounds interleaved, the first one being the figure)
  *     [--profile FILE.cpuprofile]   (a CPU profile of Postern's first round, summarized)
@@ -98,6 +100,15 @@ function targetsOf(options: { processes: number[]; root?: string; old?: string }
   );
 }
 
+/**
+ * Writes every dirty page out (sync(1)) before a round: each server fsyncs its own commits, and the
+ * previous round's write-back (Dovecot's Maildir files, Postern's WAL checkpoint) competing with them
+ * slowed whichever came next (load average 15-19 during the rounds after Postfix's).
+ */
+async function settleDisk(): Promise<void> {
+  await new Deno.Command("sync").output();
+}
+
 /** Runs figures 17 and 18. */
 export async function inboundFigures(
   group: ProcessGroup,
@@ -106,6 +117,8 @@ export async function inboundFigures(
     messages: number;
     rounds: number;
     sessions: number;
+    /** Messages each server gets in a round before the measured ones, not counted (default 2,000). */
+    warmup?: number;
     /** Serving processes of each Postern measured (default [1]); the first is the figure's. */
     processes?: number[];
     /** Writes a CPU profile of the first Postern's first round here. */
@@ -136,6 +149,7 @@ export async function inboundFigures(
     };
   }
   const { tmp, messages, rounds, sessions, profile, skipBaseline } = options;
+  const warmup = options.warmup ?? 2000;
   const processes = options.processes ?? [1];
   // Postfix's and Dovecot's daemons (other users) must reach their directories inside tmp.
   await Deno.chmod(tmp, 0o711);
@@ -204,6 +218,15 @@ export async function inboundFigures(
       } KB, ${sessions} sessions; ` +
         `measured: ${running.map((t) => t.label).join(", ")}${skipBaseline ? "" : ", Postfix→LMTP→Dovecot"}`,
     );
+    // A warm-up round, not counted: each Postern's JIT, caches and DNS cache, and Postfix's and
+    // Dovecot's processes and caches, start cold; a first round measured cold ran ~25% slower than the
+    // next ones (790 against 1,039 and 1,083 msg/s, 1.65 against 1.08-1.12 ms CPU per message).
+    const warmUp = async (t: Running) => {
+      const started = performance.now();
+      await smtpSource(group, t.mxPort, warmup, sessions);
+      t.sent += warmup;
+      return warmup / ((performance.now() - started) / 1000);
+    };
     const runPostern = async (t: Running) => {
       const probe = await SmtpProbe.start({
         smtpPort: t.mxPort,
@@ -259,23 +282,33 @@ export async function inboundFigures(
       return messages / seconds;
     };
     let delivered = 0;
-    const runBaseline = async () => {
+    const runBaseline = async (count = messages) => {
       const started = performance.now();
-      await smtpSource(group, postfix.smtpPort, messages, sessions);
-      delivered += messages;
+      await smtpSource(group, postfix.smtpPort, count, sessions);
+      delivered += count;
       const deadline = started + 600_000;
       while (await dovecot.count("bench") < delivered) {
         if (performance.now() > deadline) throw new Error("Postfix+Dovecot did not deliver every message");
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      return messages / ((performance.now() - started) / 1000);
+      return count / ((performance.now() - started) / 1000);
     };
     const each: (Running | "baseline")[] = [...running, ...(skipBaseline ? [] : ["baseline" as const])];
+    if (warmup > 0) {
+      const line: string[] = [];
+      for (const who of each) {
+        await settleDisk();
+        const rate = who === "baseline" ? await runBaseline(warmup) : await warmUp(who);
+        line.push(`${who === "baseline" ? who : who.label} ${rate.toFixed(0)} msg/s`);
+      }
+      console.log(`  warm-up (${warmup} messages each, not counted): ${line.join(", ")}`);
+    }
     for (let round = 0; round < rounds; round++) {
       // Each one goes first in turn, so none always follows the same neighbour.
       const order = [...each.slice(round % each.length), ...each.slice(0, round % each.length)];
       const line: string[] = [];
       for (const who of order) {
+        await settleDisk();
         const rate = who === "baseline" ? await runBaseline() : await runPostern(who);
         (who === "baseline" ? baselineRates : who.rates).push(rate);
         line.push(`${who === "baseline" ? who : who.label} ${rate.toFixed(0)} msg/s`);
@@ -347,6 +380,7 @@ if (import.meta.main) {
     options: {
       messages: { type: "string", default: "5000" },
       rounds: { type: "string", default: "3" },
+      warmup: { type: "string", default: "2000" },
       sessions: { type: "string", default: "16" },
       // Serving processes: one count, or a list whose counts are each measured (the first is the figure).
       processes: { type: "string", default: Deno.env.get("POSTERN_BENCH_PROCESSES") || "1" },
@@ -370,6 +404,7 @@ if (import.meta.main) {
       tmp,
       messages: Number(values.messages),
       rounds: Number(values.rounds),
+      warmup: Number(values.warmup),
       sessions: Number(values.sessions),
       processes,
       profile: values.profile,
