@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { clientHeaders } from "./oauth_rounds.ts";
 import { ProcessGroup } from "./processes.ts";
 import { median } from "./report.ts";
-import { bootstrapData, createOAuthFixture } from "./setup_data.ts";
+import { bootstrapData, createOAuthFixture, type OAuthFixture } from "./setup_data.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -55,16 +55,52 @@ async function internalPort(pid: number, publicPort: string): Promise<string> {
   return port;
 }
 
+const FIXTURE = {
+  clientId: "probe-client",
+  login: "admin@example.org",
+  scopes: ["offline_access", "urn:ietf:params:jmap:mail"],
+  freshTokens: fresh ? Number(values.tokens) : 0,
+};
+const ADMIN = { domain: "example.org", adminPassword: "probe admin password, long enough" };
+
+/**
+ * The data and OAuth fixture of another checkout, made by its own code (setup_data.ts run there): its
+ * tokens are in the format that build reads, which need not be this one's.
+ */
+async function fixtureOf(root: string, dataDir: string): Promise<OAuthFixture> {
+  const code = `import { bootstrapData, createOAuthFixture } from "./scripts/bench/setup_data.ts";
+    const [dataDir, admin, options] = JSON.parse(Deno.args[0]);
+    await bootstrapData(dataDir, admin);
+    const fixture = await createOAuthFixture(dataDir, options);
+    console.log("FIXTURE " + JSON.stringify(fixture));`;
+  const file = `${tmp}/fixture-${crypto.randomUUID()}.ts`;
+  await Deno.writeTextFile(file, code.replace("./scripts", `${root.replace(/\/$/, "")}/scripts`));
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      `--config=${root.replace(/\/$/, "")}/deno.json`,
+      file,
+      JSON.stringify([dataDir, ADMIN, FIXTURE]),
+    ],
+    cwd: root,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const line = new TextDecoder().decode(out.stdout).split("\n").find((l) => l.startsWith("FIXTURE "));
+  if (!out.success || !line) throw new Error(`Cannot make the fixture of ${root}`);
+  return JSON.parse(line.slice("FIXTURE ".length));
+}
+
 /** A data directory with the grant's fixture, a server of `root` on it, and its subjects. */
 async function server(name: string, root: string | undefined, direct: boolean): Promise<Subject[]> {
   const dataDir = `${tmp}/${name}`;
-  await bootstrapData(dataDir, { domain: "example.org", adminPassword: "probe admin password, long enough" });
-  const fixture = await createOAuthFixture(dataDir, {
-    clientId: "probe-client",
-    login: "admin@example.org",
-    scopes: ["offline_access", "urn:ietf:params:jmap:mail"],
-    freshTokens: fresh ? Number(values.tokens) : 0,
-  });
+  let fixture: OAuthFixture;
+  if (root) fixture = await fixtureOf(root, dataDir);
+  else {
+    await bootstrapData(dataDir, ADMIN);
+    fixture = await createOAuthFixture(dataDir, FIXTURE);
+  }
   const postern = await group.startPostern(name, {
     dataDir,
     logLevel: "info",

@@ -101,10 +101,19 @@ export function fastLogger(category: readonly string[]): Logger {
     }
     return (logger.info as (...args: unknown[]) => void)(message, ...rest);
   };
+  // The access log asks before every line (http/handler.ts): under setupLogging's own configuration
+  // info is on for every ["postern", …] category (it is installed only at info or debug), an answer
+  // LogTape's isEnabledFor found by walking the category's loggers each time.
+  const isEnabledFor = (level: Parameters<Logger["isEnabledFor"]>[0]) => {
+    const current = installed;
+    if (level === "info" && current !== undefined && getConfig() === current.config) return true;
+    return logger.isEnabledFor(level);
+  };
   const bound = new Map<PropertyKey, unknown>();
   return new Proxy(logger, {
     get(target, key) {
       if (key === "info") return info;
+      if (key === "isEnabledFor") return isEnabledFor;
       const value = Reflect.get(target, key, target);
       if (typeof value !== "function") return value;
       let method = bound.get(key);

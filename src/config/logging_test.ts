@@ -130,6 +130,7 @@ Deno.test("fastLogger's info lines under the server's configuration are LogTape'
     // The other methods are LogTape's.
     fast.warn("a warning {n}", { n: 1 });
     assert.equal(fast.isEnabledFor("debug"), false);
+    assert.equal(fast.isEnabledFor("info"), true);
   } finally {
     await closeLogging();
   }
@@ -144,6 +145,7 @@ Deno.test("fastLogger's info lines under the server's configuration are LogTape'
   const quiet = collector();
   await setupLogging("warning", { stream: quiet.stream });
   fastLogger(["postern", "http"]).info("HTTP {method} {path} {status}", fields);
+  assert.equal(fastLogger(["postern", "http"]).isEnabledFor("info"), false);
   await closeLogging();
   assert.equal(quiet.text(), "");
   const records: LogRecord[] = [];
@@ -158,9 +160,13 @@ Deno.test("fastLogger's info lines under the server's configuration are LogTape'
   });
   try {
     fast.info("HTTP {method} {path} {status}", fields);
+    assert.equal(fast.isEnabledFor("info"), true);
+    assert.equal(fast.isEnabledFor("debug"), false);
   } finally {
     await reset();
   }
+  // No configuration: nothing is enabled (LogTape's answer, not the one kept for setupLogging's).
+  assert.equal(fast.isEnabledFor("info"), false);
   assert.equal(records.length, 1);
   assert.deepEqual(records[0].properties, fields);
   assert.deepEqual(records[0].message, ["HTTP ", "POST", " ", "/auth/token", " ", 200, ""]);

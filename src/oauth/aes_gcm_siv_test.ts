@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { gcmsiv } from "@noble/ciphers/aes.js";
 import { Random } from "../../scripts/fuzz/random.ts";
 import vectors from "../../test/vectors/aes_gcm_siv_256_test.json" with { type: "json" };
-import { openSiv, sealSiv } from "./aes_gcm_siv.ts";
+import { openSiv, sealSiv, SivKey } from "./aes_gcm_siv.ts";
 
 const gcmSiv = (key: Uint8Array, nonce: Uint8Array, aad = new Uint8Array()) => ({
   encrypt: (message: Uint8Array) => sealSiv(key, nonce, aad, message),
@@ -86,4 +86,20 @@ Deno.test("AES-256-GCM-SIV gives @noble/ciphers' bytes on seeded random keys, no
     assert.deepEqual(sealed, gcmsiv(key, nonce, aad).encrypt(message), label);
     assert.deepEqual(gcmSiv(key, nonce, aad).decrypt(sealed), message, label);
   }
+});
+
+Deno.test("AES-256-GCM-SIV under a SivKey (round keys expanded once) gives the raw key's bytes", () => {
+  const random = new Random(8452);
+  for (let i = 0; i < 50; i++) {
+    const bytes = (n: number) => Uint8Array.from({ length: n }, () => random.int(0, 255));
+    const key = bytes(32);
+    const kept = new SivKey(key);
+    const nonce = bytes(12);
+    const aad = bytes(i % 20);
+    const message = bytes(i % 40);
+    const sealed = sealSiv(key, nonce, aad, message);
+    assert.deepEqual(sealSiv(kept, nonce, aad, message), sealed);
+    assert.deepEqual(openSiv(kept, nonce, aad, sealed), message);
+  }
+  assert.throws(() => new SivKey(new Uint8Array(16)), RangeError);
 });

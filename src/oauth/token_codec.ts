@@ -1,23 +1,35 @@
 /**
  * The sealed token format (README, OAuth; after Stalwart's): a clear part
  * that carries only what is needed to re-derive the key, and a sealed part, AES-256-GCM-SIV under a
- * key derived with BLAKE3 from the server key, the client, the expiry, the account and the account's
- * credential secret (its password hash). Change any of them and the token no longer opens.
+ * key derived with BLAKE3 from the server key, the client, the account and the account's credential
+ * secret (its password hash). Change any of them and the token no longer opens.
  *
  *   token = base64url( clear ‖ ciphertext )
  *   clear = version ‖ kind ‖ varint accountId ‖ varint clientRowId ‖ varint issuedAt ‖ varint expiresAt
  *   plaintext = varint grantId ‖ varint generation ‖ varint scopeBits
  *
  * The clear part is the AEAD's associated data, so it is authenticated too.
+ *
+ * Version 2 (what sealToken writes): one key per server key, client, account and credential secret,
+ * derived once and kept with its AES round keys (see v2Key), and a nonce made of the token's kind and
+ * times. Version 1 (still opened, so tokens issued before the upgrade keep working) also derived the
+ * key from the kind and expiry, and the nonce with a BLAKE3 hash: a key derivation and a hash per
+ * token, two per refresh grant (the one it opens, the one it issues), about a twentieth of the
+ * grant's server CPU. Both are equally bound: a token opens only under the same server key, client,
+ * account name and credential secret, and its clear part is authenticated either way. AES-GCM-SIV
+ * needs its nonce unique, not secret (RFC 8452 §9); two version 2 tokens share one only when they share
+ * kind, account, client and both times — when version 1 gave them the same key and nonce too.
  */
-import { openSiv, sealSiv } from "./aes_gcm_siv.ts";
+import { openSiv, sealSiv, SivKey } from "./aes_gcm_siv.ts";
 import { blake3Hash, deriveKey as deriveKeyFor } from "./blake3.ts";
 import { SCOPES } from "../model/objects/mod.ts";
 
-const VERSION = 1;
+const V1 = 1;
+const V2 = 2;
 const KINDS = { access: 1, refresh: 2 } as const;
 const KEY_CONTEXT = "postern 2026-11 oauth token key";
 const deriveKey = deriveKeyFor(KEY_CONTEXT);
+const deriveKeyV2 = deriveKeyFor("postern 2026-12 oauth token key, version 2");
 const SCOPE_NAMES = Object.keys(SCOPES);
 const NONCE_DOMAIN = new TextEncoder().encode("postern 2026-11 oauth token nonce\n");
 const utf8 = new TextEncoder();
@@ -53,15 +65,17 @@ export interface KeyMaterial {
   credentialSecret: Uint8Array;
 }
 
-/** Seals `claims` into a token string. */
+/**
+ * Seals `claims` into a token string (version 2). The arrays of `material` are never changed in place
+ * (a new password or server key comes as a new array): version 2 keys are kept by them (v2Key).
+ */
 export function sealToken(claims: TokenClaims, material: KeyMaterial): string {
   const clear = encodeClear(claims);
   const plain = PLAIN.reset();
   plain.varint(claims.grantId);
   plain.varint(claims.generation);
   plain.varint(scopeBits(claims.scopes));
-  const { key, nonce } = keyAndNonce(claims, material);
-  const sealed = sealSiv(key, nonce, clear, plain.bytes());
+  const sealed = sealSiv(v2Key(claims, material), v2Nonce(claims), clear, plain.bytes());
   const out = new Uint8Array(clear.length + sealed.length);
   out.set(clear);
   out.set(sealed, clear.length);
@@ -79,8 +93,12 @@ export function openToken(token: string, material: KeyMaterial): TokenClaims | u
   if (!parsed) return undefined;
   let plain: Uint8Array;
   try {
-    const { key, nonce } = keyAndNonce(parsed.claims, material);
-    plain = openSiv(key, nonce, parsed.clear, parsed.sealed);
+    if (parsed.version === V2) {
+      plain = openSiv(v2Key(parsed.claims, material), v2Nonce(parsed.claims), parsed.clear, parsed.sealed);
+    } else {
+      const { key, nonce } = keyAndNonce(parsed.claims, material);
+      plain = openSiv(key, nonce, parsed.clear, parsed.sealed);
+    }
   } catch {
     return undefined;
   }
@@ -94,7 +112,46 @@ export function openToken(token: string, material: KeyMaterial): TokenClaims | u
   return { ...parsed.claims, grantId, generation, scopes: SCOPE_NAMES.filter((_, i) => bits & (2 ** i)) };
 }
 
-/** The AES key and nonce of a token: BLAKE3 derive_key and hash of what the key material names. */
+/**
+ * Version 2 keys by the credential secret's array (the provider keeps one per account until the
+ * secret changes, and a new secret is a new array), then by the rest of what they are derived from.
+ * The server key is compared as the array it is: a new key is a new array (OAuthProvider.serverKey).
+ */
+const v2Keys = new WeakMap<Uint8Array, Map<string, { serverKey: Uint8Array; key: SivKey }>>();
+/** Clients an account's keys are kept for; past it they start over. */
+const V2_KEYS_PER_SECRET = 64;
+
+/** The version 2 key of a token: BLAKE3 derive_key of the server key, client, account and secret. */
+function v2Key(claims: ClearClaims, material: KeyMaterial): SivKey {
+  let keys = v2Keys.get(material.credentialSecret);
+  if (!keys) v2Keys.set(material.credentialSecret, keys = new Map());
+  const name = `${claims.accountId} ${material.clientId.length} ${material.clientId} ${material.accountName}`;
+  const known = keys.get(name);
+  if (known && known.serverKey === material.serverKey) return known.key;
+  const input = KEY_INPUT.reset();
+  input.chunk(material.serverKey);
+  input.text(material.clientId);
+  input.varint(claims.accountId);
+  input.text(material.accountName);
+  input.chunk(material.credentialSecret);
+  const key = new SivKey(deriveKeyV2(input.bytes()));
+  if (keys.size >= V2_KEYS_PER_SECRET) keys.clear();
+  keys.set(name, { serverKey: material.serverKey, key });
+  return key;
+}
+
+/** The version 2 nonce: the kind, then issuedAt (40 bits) and expiresAt (48 bits), little-endian. */
+function v2Nonce(claims: ClearClaims): Uint8Array {
+  const nonce = NONCE_V2;
+  nonce[0] = KINDS[claims.kind];
+  let issued = claims.issuedAt;
+  let expires = claims.expiresAt;
+  for (let i = 0; i < 5; i++, issued = Math.floor(issued / 256)) nonce[1 + i] = issued % 256;
+  for (let i = 0; i < 6; i++, expires = Math.floor(expires / 256)) nonce[6 + i] = expires % 256;
+  return nonce;
+}
+
+/** The AES key and nonce of a version 1 token: BLAKE3 derive_key and hash of what the material names. */
 function keyAndNonce(claims: ClearClaims, material: KeyMaterial): { key: Uint8Array; nonce: Uint8Array } {
   const details = DETAILS.reset();
   details.varint(claims.accountId);
@@ -118,7 +175,7 @@ function keyAndNonce(claims: ClearClaims, material: KeyMaterial): { key: Uint8Ar
 
 function encodeClear(claims: ClearClaims): Uint8Array {
   const w = CLEAR.reset();
-  w.byte(VERSION);
+  w.byte(V2);
   w.byte(KINDS[claims.kind]);
   w.varint(claims.accountId);
   w.varint(claims.clientRowId);
@@ -149,7 +206,8 @@ function parseToken(token: string) {
     return undefined;
   }
   const r = new Reader(bytes);
-  if (r.byte() !== VERSION) return undefined;
+  const version = r.byte();
+  if (version !== V1 && version !== V2) return undefined;
   const kindByte = r.byte();
   const kind = (Object.keys(KINDS) as TokenKind[]).find((k) => KINDS[k] === kindByte);
   const accountId = r.varint();
@@ -161,6 +219,7 @@ function parseToken(token: string) {
     expiresAt === undefined || bytes.length - r.offset < 16
   ) return undefined;
   return {
+    version,
     claims: Object.freeze({ kind, accountId, clientRowId, issuedAt, expiresAt }),
     clear: bytes.subarray(0, r.offset),
     sealed: bytes.subarray(r.offset),
@@ -247,6 +306,7 @@ const PLAIN = new Writer();
 const DETAILS = new Writer();
 const KEY_INPUT = new Writer();
 const NONCE_INPUT = new Writer();
+const NONCE_V2 = new Uint8Array(12);
 
 class Reader {
   offset = 0;
