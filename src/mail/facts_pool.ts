@@ -1,0 +1,156 @@
+/**
+ * The parse of an Email/import's messages in a long-lived worker thread (parse_worker.ts): under the
+ * import bench (scripts/bench/import_rounds.ts) the MIME parse and the facts gathered from it were about
+ * a tenth of the main thread's time, while the second core was partly idle. A batch goes to the worker
+ * in one message and comes back as plain data (facts and bare LF counts), the same that
+ * {@link parsedFacts} makes on the calling thread; meanwhile the main thread answers other requests.
+ *
+ * - Never waits for a worker to start: until the worker says it has loaded, batches are parsed on the
+ *   calling thread as before. A single message is parsed there too (the round trip would only add to
+ *   its wait). A message larger than PARSE_LIMITS.inlineBytes takes the one-shot worker of
+ *   parse_pool.ts, as it did.
+ * - Ended after a second without work (a running worker keeps the process alive) and restarted by
+ *   the next batch; {@link close} ends it for good.
+ * - A worker that fails (an error thrown while loading, or the bundle without its source) is not
+ *   replaced: the batches it held and every later one are parsed on the calling thread, so a batch
+ *   whose parse fails in the worker gets the calling thread's answer (the same error, thrown there).
+ */
+import { PARSE_LIMITS, parseMessage, parseWorkerUrl } from "./parse_pool.ts";
+import { bareLineFeeds, type ParsedFacts, parsedFacts } from "./message_facts.ts";
+import type { FactsAnswer, FactsRequest } from "./parse_worker.ts";
+
+/** How long the worker waits for the next batch before it is ended. */
+const IDLE_MS = 1000;
+
+/** Messages of a batch below which the calling thread parses them itself. */
+export const MIN_WORKER_BATCH = 2;
+
+interface Pending {
+  messages: Uint8Array[];
+  resolve: (parsed: ParsedFacts[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Parses the messages of imports, in a worker when that helps; same answers as {@link parsedFacts}. */
+export class FactsPool {
+  #worker: Worker | undefined;
+  #ready = false;
+  #failed = false;
+  #closed = false;
+  #ids = 0;
+  readonly #pending = new Map<number, Pending>();
+  #idle: ReturnType<typeof setTimeout> | undefined;
+  /** Batches answered by the worker, and by the calling thread, since the start (tests read them). */
+  readonly stats = { worker: 0, inline: 0 };
+
+  /** Each message's facts and bare LF count, in order. */
+  async parse(messages: readonly Uint8Array[]): Promise<ParsedFacts[]> {
+    const parsed: ParsedFacts[] = new Array(messages.length);
+    const small: number[] = [];
+    for (const [i, message] of messages.entries()) {
+      if (message.length <= PARSE_LIMITS.inlineBytes) small.push(i);
+      else parsed[i] = { facts: (await parseMessage(message)).facts, bareLineFeeds: bareLineFeeds(message) };
+    }
+    const batch = small.map((i) => messages[i]);
+    const worker = small.length >= MIN_WORKER_BATCH ? this.#readyWorker() : undefined;
+    let answers: ParsedFacts[];
+    if (worker) {
+      answers = await this.#inWorker(worker, batch);
+      this.stats.worker++;
+    } else {
+      answers = batch.map(parsedFacts);
+      this.stats.inline++;
+    }
+    small.forEach((i, k) => parsed[i] = answers[k]);
+    return parsed;
+  }
+
+  /** Ends the worker; later batches are parsed on the calling thread. */
+  close(): void {
+    this.#closed = true;
+    this.#stop();
+  }
+
+  /** The worker when it has loaded; otherwise undefined, after starting it if it is not running. */
+  #readyWorker(): Worker | undefined {
+    if (this.#failed || this.#closed) return undefined;
+    if (this.#worker && this.#ready) {
+      clearTimeout(this.#idle);
+      return this.#worker;
+    }
+    if (this.#worker) {
+      this.#idleLater();
+      return undefined;
+    }
+    try {
+      const worker = new Worker(parseWorkerUrl(), { type: "module" });
+      worker.onmessage = (event: MessageEvent<FactsAnswer>) => this.#answer(event.data);
+      worker.onerror = (event: ErrorEvent) => {
+        // Without preventDefault an uncaught worker error is rethrown in the main thread and ends the process.
+        event.preventDefault();
+        this.#fail();
+      };
+      worker.onmessageerror = () => this.#fail();
+      worker.postMessage({ hello: true } satisfies FactsRequest);
+      this.#worker = worker;
+      this.#idleLater();
+    } catch {
+      this.#fail();
+    }
+    return undefined;
+  }
+
+  #inWorker(worker: Worker, messages: Uint8Array[]): Promise<ParsedFacts[]> {
+    const id = ++this.#ids;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { messages, resolve, reject });
+      worker.postMessage({ id, messages } satisfies FactsRequest);
+    });
+  }
+
+  #answer(answer: FactsAnswer): void {
+    if ("ready" in answer) {
+      this.#ready = true;
+      return;
+    }
+    const pending = this.#pending.get(answer.id);
+    if (!pending) return;
+    this.#pending.delete(answer.id);
+    // A batch the worker could not parse is parsed here: the error (or answer) is the calling thread's.
+    if ("parsed" in answer) pending.resolve(answer.parsed);
+    else this.#inline(pending);
+    this.#idleLater();
+  }
+
+  /** Ends the worker once nothing has been asked of it for IDLE_MS. */
+  #idleLater(): void {
+    if (this.#pending.size) return;
+    clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => this.#pending.size === 0 && this.#stop(), IDLE_MS);
+  }
+
+  #inline(pending: Pending): void {
+    try {
+      pending.resolve(pending.messages.map(parsedFacts));
+    } catch (error) {
+      pending.reject(error);
+    }
+  }
+
+  /** The worker is gone: what it held is parsed here, and so is everything after. */
+  #fail(): void {
+    this.#failed = true;
+    this.#stop();
+  }
+
+  #stop(): void {
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+    this.#worker?.terminate();
+    this.#worker = undefined;
+    this.#ready = false;
+    const held = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const pending of held) this.#inline(pending);
+  }
+}
