@@ -42,6 +42,12 @@ export class FactsPool {
   #idle: ReturnType<typeof setTimeout> | undefined;
   /** Batches answered by the worker, and by the calling thread, since the start (tests read them). */
   readonly stats = { worker: 0, inline: 0 };
+  readonly #module: string | URL;
+
+  /** `module`: a test seam, another worker module speaking parse_worker.ts's batch messages. */
+  constructor(options: { module?: string | URL } = {}) {
+    this.#module = options.module ?? parseWorkerUrl();
+  }
 
   /** Each message's facts and bare LF count, in order. */
   async parse(messages: readonly Uint8Array[]): Promise<ParsedFacts[]> {
@@ -83,7 +89,7 @@ export class FactsPool {
       return undefined;
     }
     try {
-      const worker = new Worker(parseWorkerUrl(), { type: "module" });
+      const worker = new Worker(this.#module, { type: "module" });
       worker.onmessage = (event: MessageEvent<FactsAnswer>) => this.#answer(event.data);
       worker.onerror = (event: ErrorEvent) => {
         // Without preventDefault an uncaught worker error is rethrown in the main thread and ends the process.
