@@ -19,8 +19,11 @@ export type ParseResponse =
   | { body: Omit<EmailBody, "message">; facts: MessageFacts | null }
   | { error: string };
 
-/** To the long-lived worker: say when loaded (`hello`), or parse a batch. */
-export type FactsRequest = { hello: true } | { id: number; messages: Uint8Array[] };
+/**
+ * To the long-lived worker: say when loaded (`hello`), or parse a batch, its messages one after
+ * another in `bytes`, each ending where `ends` says.
+ */
+export type FactsRequest = { hello: true } | { id: number; bytes: Uint8Array; ends: number[] };
 
 /** From the long-lived worker: loaded, a batch's facts in order, or why the batch failed. */
 export type FactsAnswer =
@@ -41,9 +44,11 @@ scope.onmessage = (event) => {
     scope.postMessage({ ready: true });
     return;
   }
-  if ("messages" in request) {
+  if ("ends" in request) {
     try {
-      scope.postMessage({ id: request.id, parsed: request.messages.map(parsedFacts) });
+      const { bytes, ends } = request;
+      const parsed = ends.map((end, i) => parsedFacts(bytes.subarray(i === 0 ? 0 : ends[i - 1], end)));
+      scope.postMessage({ id: request.id, parsed });
     } catch (error) {
       scope.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) });
     }
