@@ -28,8 +28,21 @@ const IDLE_MS = 30_000;
 /** Messages of a batch below which the calling thread parses them itself. */
 export const MIN_WORKER_BATCH = 2;
 
+/** Shared buffers kept for the next batches, and the largest kept. */
+const KEPT_BUFFERS = 4;
+const KEPT_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** `size` rounded up to a power of two, at least 64 KiB, so a buffer fits the next batches too. */
+function roundUp(size: number): number {
+  let rounded = 64 * 1024;
+  while (rounded < size) rounded *= 2;
+  return rounded;
+}
+
 interface Pending {
   messages: Uint8Array[];
+  /** Where the worker reads the batch. */
+  buffer: SharedArrayBuffer;
   resolve: (parsed: ParsedFacts[]) => void;
   reject: (error: unknown) => void;
 }
@@ -42,6 +55,8 @@ export class FactsPool {
   #closed = false;
   #ids = 0;
   readonly #pending = new Map<number, Pending>();
+  /** Shared buffers no batch is using. */
+  readonly #shared: SharedArrayBuffer[] = [];
   #idle: ReturnType<typeof setTimeout> | undefined;
   /** Batches answered by the worker, and by the calling thread, since the start (tests read them). */
   readonly stats = { worker: 0, inline: 0 };
@@ -111,18 +126,22 @@ export class FactsPool {
 
   #inWorker(worker: Worker, messages: Uint8Array[]): Promise<ParsedFacts[]> {
     const id = ++this.#ids;
-    // One buffer for the batch, handed over rather than copied: cloning the messages one by one cost
-    // 50 µs each on the main thread (the serializer's work per ArrayBuffer), 20 times this copy.
-    const bytes = new Uint8Array(messages.reduce((n, m) => n + m.length, 0));
+    // The batch is copied into shared memory the worker reads in place, a buffer reused from batch
+    // to batch: cloning each message, or a new buffer per batch handed over, cost the main thread
+    // about what parsing them did (the serializer's copies, and the page faults of fresh memory).
+    const size = messages.reduce((n, m) => n + m.length, 0);
+    const free = this.#shared.findIndex((b) => b.byteLength >= size);
+    const buffer = free < 0 ? new SharedArrayBuffer(roundUp(size)) : this.#shared.splice(free, 1)[0];
+    const bytes = new Uint8Array(buffer, 0, size);
     const ends: number[] = [];
+    let end = 0;
     for (const message of messages) {
-      const start = ends.at(-1) ?? 0;
-      bytes.set(message, start);
-      ends.push(start + message.length);
+      bytes.set(message, end);
+      ends.push(end += message.length);
     }
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { messages, resolve, reject });
-      worker.postMessage({ id, bytes, ends } satisfies FactsRequest, [bytes.buffer]);
+      this.#pending.set(id, { messages, resolve, reject, buffer });
+      worker.postMessage({ id, bytes, ends } satisfies FactsRequest);
     });
   }
 
@@ -134,6 +153,10 @@ export class FactsPool {
     const pending = this.#pending.get(answer.id);
     if (!pending) return;
     this.#pending.delete(answer.id);
+    // The worker is done with the batch's buffer (it answers only after reading it): free again.
+    if (this.#shared.length < KEPT_BUFFERS && pending.buffer.byteLength <= KEPT_BUFFER_BYTES) {
+      this.#shared.push(pending.buffer);
+    }
     // A batch the worker could not parse is parsed here: the error (or answer) is the calling thread's.
     if ("parsed" in answer) pending.resolve(answer.parsed);
     else this.#inline(pending);

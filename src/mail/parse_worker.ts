@@ -21,7 +21,7 @@ export type ParseResponse =
 
 /**
  * To the long-lived worker: say when loaded (`hello`), or parse a batch, its messages one after
- * another in `bytes`, each ending where `ends` says.
+ * another in `bytes` (shared memory), each ending where `ends` says.
  */
 export type FactsRequest = { hello: true } | { id: number; bytes: Uint8Array; ends: number[] };
 
@@ -47,7 +47,9 @@ scope.onmessage = (event) => {
   if ("ends" in request) {
     try {
       const { bytes, ends } = request;
-      const parsed = ends.map((end, i) => parsedFacts(bytes.subarray(i === 0 ? 0 : ends[i - 1], end)));
+      // Copies out of the shared buffer (the main thread reuses it once answered; TextDecoder refuses
+      // shared memory).
+      const parsed = ends.map((end, i) => parsedFacts(bytes.slice(i === 0 ? 0 : ends[i - 1], end)));
       scope.postMessage({ id: request.id, parsed });
     } catch (error) {
       scope.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) });
