@@ -28,7 +28,8 @@ async function parsedByWorker(pool: FactsPool, messages: Uint8Array[]) {
 
 Deno.test("a batch parsed in the worker has the facts and bare LFs the calling thread finds", async () => {
   const messages = await corpus();
-  const pool = new FactsPool();
+  // The calling thread never takes a message over: every one is the worker's.
+  const pool = new FactsPool({ helpAfterMs: 600_000 });
   try {
     const parsed = await parsedByWorker(pool, messages);
     assert.equal(parsed.length, messages.length);
@@ -79,6 +80,25 @@ Deno.test("a batch the worker cannot parse gets the calling thread's answer", as
   try {
     await parsedByWorker(pool, messages);
     assert.deepEqual(await pool.parse(messages), messages.map(parsedFacts));
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("a batch the worker does not get to is parsed on the calling thread, a message at a time", async () => {
+  // A worker that loads, then never takes a message (as one waiting for a core on a loaded machine).
+  const stalled = `data:text/javascript,${
+    encodeURIComponent("onmessage = (e) => { if ('hello' in e.data) postMessage({ ready: true }); };")
+  }`;
+  const messages = await corpus();
+  const pool = new FactsPool({ module: stalled });
+  try {
+    // Inline while the worker loads; then the batches go to it, and the calling thread takes them over.
+    for (let tries = 0; tries < 600 && pool.stats.worker === 0; tries++) {
+      assert.deepEqual(await pool.parse(messages), messages.map(parsedFacts));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(pool.stats.worker > 0);
   } finally {
     pool.close();
   }

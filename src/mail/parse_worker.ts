@@ -21,14 +21,24 @@ export type ParseResponse =
 
 /**
  * To the long-lived worker: say when loaded (`hello`), or parse a batch, its messages one after
- * another in `bytes` (shared memory), each ending where `ends` says.
+ * another in `bytes` (shared memory), each ending where `ends` says. The worker and the main thread
+ * both take the batch's messages in turn through `claims[0]` (the next index, `Atomics.add`), so
+ * each message is parsed once, by whichever gets to it (facts_pool.ts).
  */
-export type FactsRequest = { hello: true } | { id: number; bytes: Uint8Array; ends: number[] };
+export type FactsRequest = { hello: true } | {
+  id: number;
+  bytes: Uint8Array;
+  ends: number[];
+  claims: Int32Array;
+};
 
-/** From the long-lived worker: loaded, a batch's facts in order, or why the batch failed. */
+/**
+ * From the long-lived worker: loaded; the facts of the messages of a batch it took, by index, once
+ * none is left to take; or why it failed (the main thread then parses what is missing).
+ */
 export type FactsAnswer =
   | { ready: true }
-  | { id: number; parsed: ParsedFacts[] }
+  | { id: number; parsed: [number, ParsedFacts][] }
   | { id: number; error: string };
 
 // Cast instead of `/// <reference lib="deno.worker" />`, which clashes with deno.window when the whole tree
@@ -46,10 +56,13 @@ scope.onmessage = (event) => {
   }
   if ("ends" in request) {
     try {
-      const { bytes, ends } = request;
-      // Copies out of the shared buffer (the main thread reuses it once answered; TextDecoder refuses
-      // shared memory).
-      const parsed = ends.map((end, i) => parsedFacts(bytes.slice(i === 0 ? 0 : ends[i - 1], end)));
+      const { bytes, ends, claims } = request;
+      const parsed: [number, ParsedFacts][] = [];
+      for (let i = Atomics.add(claims, 0, 1); i < ends.length; i = Atomics.add(claims, 0, 1)) {
+        // Copied out of the shared buffer (the main thread reuses it once answered; TextDecoder refuses
+        // shared memory).
+        parsed.push([i, parsedFacts(bytes.slice(i === 0 ? 0 : ends[i - 1], ends[i]))]);
+      }
       scope.postMessage({ id: request.id, parsed });
     } catch (error) {
       scope.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) });
