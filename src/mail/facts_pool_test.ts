@@ -29,7 +29,7 @@ async function parsedByWorker(pool: FactsPool, messages: Uint8Array[]) {
 Deno.test("a batch parsed in the worker has the facts and bare LFs the calling thread finds", async () => {
   const messages = await corpus();
   // The calling thread never takes a message over: every one is the worker's.
-  const pool = new FactsPool({ helpAfterMs: 600_000 });
+  const pool = new FactsPool({ helpAfterMs: 600_000, spareCore: () => true });
   try {
     const parsed = await parsedByWorker(pool, messages);
     assert.equal(parsed.length, messages.length);
@@ -42,7 +42,7 @@ Deno.test("a batch parsed in the worker has the facts and bare LFs the calling t
 
 Deno.test("a single message is parsed on the calling thread, a batch of several in the worker", async () => {
   const messages = (await corpus()).slice(0, 3);
-  const pool = new FactsPool();
+  const pool = new FactsPool({ spareCore: () => true });
   try {
     await parsedByWorker(pool, messages);
     const inline = pool.stats.inline;
@@ -56,7 +56,7 @@ Deno.test("a single message is parsed on the calling thread, a batch of several 
 Deno.test("with a worker that fails to load, every batch is parsed on the calling thread", async () => {
   const messages = (await corpus()).slice(0, 4);
   const broken = `data:text/javascript,${encodeURIComponent("throw new Error('cannot load');")}`;
-  const pool = new FactsPool({ module: broken });
+  const pool = new FactsPool({ module: broken, spareCore: () => true });
   try {
     for (let i = 0; i < 10; i++) {
       assert.deepEqual(await pool.parse(messages), messages.map(parsedFacts));
@@ -76,7 +76,7 @@ Deno.test("a batch the worker cannot parse gets the calling thread's answer", as
     )
   }`;
   const messages = (await corpus()).slice(0, 2);
-  const pool = new FactsPool({ module: failing });
+  const pool = new FactsPool({ module: failing, spareCore: () => true });
   try {
     await parsedByWorker(pool, messages);
     assert.deepEqual(await pool.parse(messages), messages.map(parsedFacts));
@@ -91,7 +91,7 @@ Deno.test("a batch the worker does not get to is parsed on the calling thread, a
     encodeURIComponent("onmessage = (e) => { if ('hello' in e.data) postMessage({ ready: true }); };")
   }`;
   const messages = await corpus();
-  const pool = new FactsPool({ module: stalled });
+  const pool = new FactsPool({ module: stalled, spareCore: () => true });
   try {
     // Inline while the worker loads; then the batches go to it, and the calling thread takes them over.
     for (let tries = 0; tries < 600 && pool.stats.worker === 0; tries++) {
@@ -99,6 +99,20 @@ Deno.test("a batch the worker does not get to is parsed on the calling thread, a
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     assert.ok(pool.stats.worker > 0);
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("without a core to spare, batches are parsed on the calling thread and no worker starts", async () => {
+  const messages = (await corpus()).slice(0, 4);
+  let spare = false;
+  const pool = new FactsPool({ spareCore: () => spare });
+  try {
+    for (let i = 0; i < 3; i++) assert.deepEqual(await pool.parse(messages), messages.map(parsedFacts));
+    assert.deepEqual(pool.stats, { worker: 0, inline: 3 });
+    spare = true;
+    await parsedByWorker(pool, messages);
   } finally {
     pool.close();
   }
