@@ -20,9 +20,8 @@ import type { EmailRecord, NewEmail, StoredBlob } from "../store/mod.ts";
 import { type BlobService, parseBlobId, parseBlobRef } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { type ComposeAttachment, type ComposeInput, composeMessage, type StructurePart } from "./compose.ts";
-import { bareLineFeeds, type MessageFacts, type ParsedFacts } from "./message_facts.ts";
-import { parseMessage } from "./parse_pool.ts";
-import type { FactsPool } from "./facts_pool.ts";
+import type { MessageFacts } from "./message_facts.ts";
+import { type FactsPool, parsedHere } from "./facts_pool.ts";
 import { groupedChanges } from "./change_runs.ts";
 
 /** A body structure as Email/set create gives it: leaves with text, or the blobId of their content. */
@@ -325,12 +324,7 @@ export class EmailImporter {
    */
   private async parsed(checked: Checked[]): Promise<Prepared[]> {
     const messages = checked.map((c) => c.data);
-    const parsed: ParsedFacts[] = this.facts ? await this.facts.parse(messages) : await Promise.all(
-      messages.map(async (data) => ({
-        facts: (await parseMessage(data)).facts,
-        bareLineFeeds: bareLineFeeds(data),
-      })),
-    );
+    const parsed = this.facts ? await this.facts.parse(messages) : await parsedHere(messages);
     return checked.map((c, i) => {
       const { facts, bareLineFeeds: bare } = parsed[i];
       return { ...c, facts, imapSize: bare === 0 ? null : c.data.length + bare };

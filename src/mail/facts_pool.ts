@@ -48,6 +48,17 @@ function roundUp(size: number): number {
  */
 export const HELP_AFTER_MS = 5;
 
+/** Each message's facts and bare LF count, parsed on the calling thread (a large one in a worker of its own). */
+export function parsedHere(messages: readonly Uint8Array[]): Promise<ParsedFacts[]> {
+  return Promise.all(
+    messages.map(async (message) =>
+      message.length <= PARSE_LIMITS.inlineBytes
+        ? parsedFacts(message)
+        : { facts: (await parseMessage(message)).facts, bareLineFeeds: bareLineFeeds(message) }
+    ),
+  );
+}
+
 /** How often {@link spareCore} reads the load average again. */
 const LOAD_READ_MS = 1000;
 let loadRead = { at: -Infinity, spare: true };
