@@ -106,29 +106,3 @@ Deno.test("one Email/import of several messages stores each as its own Email/imp
     }
   });
 });
-
-Deno.test("an upload just made is imported only by who may read it, and its bytes are the message's", async () => {
-  await withAliceAndBob(async (t, alice, bob) => {
-    const aliceInbox = (await mailboxesByName(t, alice)).Inbox.id as string;
-    const bobInbox = (await mailboxesByName(t, bob)).Inbox.id as string;
-    const blobId = await uploadBlob(t, alice, MESSAGES[0]);
-    // Bob names Alice's fresh upload (its bytes are held in memory for her import): not his to read.
-    const refused = await mailCall(t, "Email/import", {
-      emails: { b: { blobId, mailboxIds: { [bobInbox]: true } } },
-    }, bob);
-    assert.equal((refused.notCreated as Record<string, Obj>).b.type, "invalidProperties");
-    const result = await mailCall(t, "Email/import", {
-      emails: { a: { blobId, mailboxIds: { [aliceInbox]: true } } },
-    }, alice);
-    const created = (result.created as Record<string, Obj>).a;
-    assert.equal(created.size, MESSAGES[0].length);
-    const [email] = (await mailCall(t, "Email/get", { ids: [created.id], properties: ["subject"] }, alice))
-      .list as Obj[];
-    assert.equal(email.subject, "Café plans");
-    // The same upload imported again, its bytes now read from the database: the same message.
-    const again = await mailCall(t, "Email/import", {
-      emails: { a: { blobId, mailboxIds: { [aliceInbox]: true } } },
-    }, alice);
-    assert.equal((again.notCreated as Record<string, Obj>).a.type, "alreadyExists");
-  });
-});

@@ -11,7 +11,6 @@ import { decodeTransfer, findPart } from "./mime/mod.ts";
 import { parseBody } from "./parse_pool.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { GroupCommit } from "./group_commit.ts";
-import { RecentUploads } from "./recent_uploads.ts";
 import type { NewUpload, StoredBlob } from "../store/mod.ts";
 
 /** How long an upload is kept for a client to use it (RFC 8620 §6.1: at least an hour). */
@@ -37,8 +36,6 @@ export class BlobService {
   readonly #uploads = new GroupCommit<NewUpload, StoredBlob>((uploads) =>
     this.store.blobs.putUploads(uploads)
   );
-  /** The bytes of the latest uploads, for the import that follows them (recent_uploads.ts). */
-  readonly #recent = new RecentUploads();
 
   constructor(
     private readonly store: Store,
@@ -85,28 +82,7 @@ export class BlobService {
       now,
       expiresAt: now + UPLOAD_TTL_MS,
     });
-    this.#recent.add(hash, content.data);
     return { accountId, blobId: blobId(blob.hash), type: content.type, size: blob.size };
-  }
-
-  /**
-   * An upload of `hash` into the account that the viewer may read (its own, or one into its own
-   * account), not expired: the blob and its content, or undefined. The content of a recent upload
-   * comes from memory (recent_uploads.ts); the right to read it is always the database's answer.
-   */
-  async readUpload(
-    viewerId: number,
-    accountId: number,
-    hash: Uint8Array,
-    now: number,
-  ): Promise<{ blob: StoredBlob; data: Uint8Array } | undefined> {
-    const link = { accountId, viewerId };
-    const recent = this.#recent.get(hash);
-    if (recent === undefined) return await this.store.blobs.readUpload(link, hash, now);
-    const blob = await this.store.blobs.uploadBlob(link, hash, now);
-    if (blob === undefined) return undefined;
-    this.#recent.delete(hash);
-    return { blob, data: recent };
   }
 
   /**

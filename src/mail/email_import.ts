@@ -353,7 +353,7 @@ export class EmailImporter {
       }
     }
     // An upload the viewer may read (its row and bytes in one lookup), or a message of the account.
-    const upload = hash && await this.blobs.readUpload(viewerId, accountId, hash, now);
+    const upload = hash && await this.store.blobs.readUpload({ accountId, viewerId }, hash, now);
     const data = upload ? upload.data : hash && await this.blobs.readableMessage(viewerId, accountId, hash);
     if (!hash || !data) {
       // RFC 8621 §4.8: "If the "blobId", "mailboxIds", or "keywords" properties are invalid (e.g.,

@@ -48,12 +48,6 @@ export interface BlobRepository {
     accountId: number,
     hash: Uint8Array,
   ): Promise<{ data: Uint8Array<ArrayBuffer>; mailboxIds: number[] } | undefined>;
-  /** The blob's row, without its content, if the account links it for this viewer (as {@link read}). */
-  uploadBlob(
-    link: { accountId: number; viewerId: number },
-    hash: Uint8Array,
-    now: number,
-  ): Promise<StoredBlob | undefined>;
   /** {@link read}, and the blob's row with the content (an import needs both: one lookup, not two). */
   readUpload(
     link: { accountId: number; viewerId: number },
@@ -95,14 +89,12 @@ export function sqliteBlobs(db: Db): BlobRepository {
     ) ?? db.get<{ id: number; size: number }>("SELECT id, size FROM blobs WHERE hash = ?", hash)!;
     return { id: Number(blob.id), hash, size: Number(blob.size) };
   };
-  /** Which live uploads of `hash` the viewer may read in the account (its own, or one to the account). */
-  const LIVE_UPLOAD = `FROM blobs b JOIN uploads u ON u.blob_id = b.id
-       WHERE b.hash = ? AND u.account_id = ? AND u.expires_at > ? AND (u.uploader_id = ? OR u.account_id = ?)
-       LIMIT 1`;
-  /** A live upload of `hash` the viewer may read in the account, with its content. */
+  /** A live upload of `hash` the viewer may read in the account (its own, or one to the account). */
   const uploadRow = (link: { accountId: number; viewerId: number }, hash: Uint8Array, now: number) =>
     db.get<{ id: number; size: number; data: Uint8Array<ArrayBuffer> }>(
-      `SELECT b.id, b.size, b.data ${LIVE_UPLOAD}`,
+      `SELECT b.id, b.size, b.data FROM blobs b JOIN uploads u ON u.blob_id = b.id
+       WHERE b.hash = ? AND u.account_id = ? AND u.expires_at > ? AND (u.uploader_id = ? OR u.account_id = ?)
+       LIMIT 1`,
       hash,
       link.accountId,
       now,
@@ -169,18 +161,6 @@ export function sqliteBlobs(db: Db): BlobRepository {
     },
     read(access, hash, now) {
       return Promise.resolve(uploadRow(access, hash, now)?.data);
-    },
-    uploadBlob(access, hash, now) {
-      // Only columns before the content: its overflow pages are not read.
-      const row = db.get<{ id: number; size: number }>(
-        `SELECT b.id, b.size ${LIVE_UPLOAD}`,
-        hash,
-        access.accountId,
-        now,
-        access.viewerId,
-        access.viewerId,
-      );
-      return Promise.resolve(row && { id: Number(row.id), hash, size: Number(row.size) });
     },
     readUpload(access, hash, now) {
       const row = uploadRow(access, hash, now);
