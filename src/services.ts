@@ -48,6 +48,7 @@ import {
   DkimSigner,
   DsnReceiver,
   EmailService,
+  FactsPool,
   Forwarding,
   IdentityService,
   ImapMailboxService,
@@ -376,7 +377,9 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const blobs = new BlobService(store, accounts, mailboxes, await blobHasher());
   // Every mail write logs its changes and events in its transaction, as the directory's do.
   const write: AccountService["write"] = (body) => accounts.write(body);
-  const emails = new EmailService(store, accounts, mailboxes, blobs, write);
+  // An Email/import's messages are parsed in a worker thread (mail/facts_pool.ts).
+  const importParses = new FactsPool();
+  const emails = new EmailService(store, accounts, mailboxes, blobs, write, importParses);
   const identities = new IdentityService(store, accounts, write);
   const vacation = new VacationService(store, accounts, write);
   const delivery = new LocalDelivery(store, accounts, blobs, () => emails, vacation);
@@ -505,6 +508,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     async close() {
       await outbound.close();
       rsaSigns.close();
+      importParses.close();
       hasher.close();
       caches.close();
       store.close();

@@ -20,8 +20,8 @@ import type { EmailRecord, NewEmail, StoredBlob } from "../store/mod.ts";
 import { type BlobService, parseBlobId, parseBlobRef } from "./blobs.ts";
 import type { MailboxService } from "./mailboxes.ts";
 import { type ComposeAttachment, type ComposeInput, composeMessage, type StructurePart } from "./compose.ts";
-import { bareLineFeeds, type MessageFacts } from "./message_facts.ts";
-import { parseMessage } from "./parse_pool.ts";
+import type { MessageFacts } from "./message_facts.ts";
+import { type FactsPool, parsedHere } from "./facts_pool.ts";
 import { groupedChanges } from "./change_runs.ts";
 
 /** A body structure as Email/set create gives it: leaves with text, or the blobId of their content. */
@@ -59,6 +59,9 @@ export interface ImportRefusal {
 const ADD = rightBit("mayAddItems");
 const SEEN = rightBit("maySetSeen");
 const KEYWORDS = rightBit("maySetKeywords");
+
+/** An import that passed its checks, its message read but not yet parsed. */
+type Checked = Omit<Prepared, "facts" | "imapSize">;
 
 /** An import that passed its checks, ready to be written. */
 export interface Prepared {
@@ -164,6 +167,8 @@ export class EmailImporter {
     private readonly blobs: BlobService,
     /** Logs events and changes in the write's transaction and applies the events afterwards. */
     private readonly write: LoggedWrite,
+    /** Parses a call's messages in a worker thread (facts_pool.ts); without it, each is parsed here. */
+    private readonly facts?: FactsPool,
   ) {}
 
   /**
@@ -179,11 +184,13 @@ export class EmailImporter {
   ): Promise<(EmailRecord | ImportRefusal)[]> {
     const rights = await this.mailboxes.rightsIn(viewerId, accountId);
     const existing = new Set((await this.store.mailboxes.list(accountId)).map((m) => m.id));
-    const prepared: (Prepared | ImportRefusal)[] = [];
+    const checked: (Checked | ImportRefusal)[] = [];
     for (const item of items) {
-      prepared.push(await this.prepare(viewerId, accountId, item, { rights, existing }));
+      checked.push(await this.check(viewerId, accountId, item, { rights, existing }));
     }
-    const ready = prepared.filter((p): p is Prepared => !("type" in p));
+    const ready = await this.parsed(checked.filter((c): c is Checked => !("type" in c)));
+    let next = 0;
+    const prepared = checked.map((c) => "type" in c ? c : ready[next++]);
     if (ready.length === 0) return prepared as ImportRefusal[];
     const limit = (await this.accounts.get(accountId))?.quotas.maxDiskQuota;
     const now = Date.now();
@@ -311,13 +318,26 @@ export class EmailImporter {
     }
   }
 
-  /** Everything an import checks before it writes, and the parsed message. */
-  private async prepare(
+  /**
+   * The messages parsed (in the worker thread when there is one) with what the insert needs of them.
+   * The IMAP size counted here saves the insert reading the stored message back to measure it.
+   */
+  private async parsed(checked: Checked[]): Promise<Prepared[]> {
+    const messages = checked.map((c) => c.data);
+    const parsed = this.facts ? await this.facts.parse(messages) : await parsedHere(messages);
+    return checked.map((c, i) => {
+      const { facts, bareLineFeeds: bare } = parsed[i];
+      return { ...c, facts, imapSize: bare === 0 ? null : c.data.length + bare };
+    });
+  }
+
+  /** Everything an import checks before it writes, and the message it reads. */
+  private async check(
     viewerId: number,
     accountId: number,
     item: ImportItem,
     context: { rights: (mailboxId: number) => number; existing: Set<number> },
-  ): Promise<Prepared | ImportRefusal> {
+  ): Promise<Checked | ImportRefusal> {
     let hash = parseBlobId(item.blobId);
     const now = Date.now();
     // A part (an attached message) is kept as a blob of its own first, like an upload of it.
@@ -368,16 +388,7 @@ export class EmailImporter {
     }
     const blob = upload ? upload.blob : (await this.store.blobs.idOf(hash))!;
     const receivedAt = Math.floor((item.receivedAt ?? now) / 1000) * 1000;
-    // The IMAP size counted here saves the insert reading the stored message back to measure it.
-    const bare = bareLineFeeds(data);
-    return {
-      item,
-      blob,
-      data,
-      facts: (await parseMessage(data)).facts,
-      receivedAt,
-      imapSize: bare === 0 ? null : data.length + bare,
-    };
+    return { item, blob, data, receivedAt };
   }
 }
 

@@ -26,6 +26,7 @@ import type { MailboxService } from "./mailboxes.ts";
 import { type DuplicateImport, EmailImporter, type ImportItem, type ImportRefusal } from "./email_import.ts";
 import { asText, messageHeaders } from "./mime/mod.ts";
 import { parseMessage } from "./parse_pool.ts";
+import type { FactsPool } from "./facts_pool.ts";
 import { highlight, searchTerms, snippet } from "./snippets.ts";
 
 export { EMAIL_LIMITS } from "./email_import.ts";
@@ -68,8 +69,10 @@ export class EmailService {
     private readonly blobs: BlobService,
     /** Logs events and changes in the write's transaction and applies the events afterwards. */
     private readonly write: LoggedWrite,
+    /** Parses imports' messages in a worker thread; without it, on this one. */
+    facts?: FactsPool,
   ) {
-    this.#importer = new EmailImporter(store, accounts, mailboxes, blobs, write);
+    this.#importer = new EmailImporter(store, accounts, mailboxes, blobs, write, facts);
     // Email/query's header condition reads a message's header fields inside SQL.
     store.defineFunction(HEADER_MATCH_FUNCTION, (data: Uint8Array, name: string, value: string | null) => {
       const wanted = name.toLowerCase();

@@ -87,6 +87,17 @@ export function bareLineFeeds(bytes: Uint8Array): number {
   return bare;
 }
 
+/** What an import keeps of a parsed message: its facts, and its bare LFs (for the IMAP size). */
+export interface ParsedFacts {
+  facts: MessageFacts;
+  bareLineFeeds: number;
+}
+
+/** Parses the message and gathers what an import keeps of it. */
+export function parsedFacts(message: Uint8Array): ParsedFacts {
+  return { facts: messageFacts(message), bareLineFeeds: bareLineFeeds(message) };
+}
+
 /** The facts of a message already parsed. */
 export function factsOf(body: EmailBody): MessageFacts {
   const headers = body.root.headers;

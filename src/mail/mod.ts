@@ -42,6 +42,7 @@ export {
 export { factsOf, messageFacts, traceKeepsFacts } from "./message_facts.ts";
 export type { MessageFacts } from "./message_facts.ts";
 export { PARSE_LIMITS, parseBody, parseMessage } from "./parse_pool.ts";
+export { FactsPool } from "./facts_pool.ts";
 export { writeHeaderForm } from "./header_write.ts";
 export type { WrittenHeader } from "./header_write.ts";
 export { IdentityService } from "./identities.ts";

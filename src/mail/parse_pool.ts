@@ -77,6 +77,7 @@ async function inWorker(request: ParseRequest): Promise<Extract<ParseResponse, {
   }
 }
 
-function parseWorkerUrl(): string | URL {
+/** Where the parse worker (parse_worker.ts) is loaded from; facts_pool.ts starts it too. */
+export function parseWorkerUrl(): string | URL {
   return workerUrl(EMBEDDED_PARSE_WORKER_KEY, new URL("./parse_worker.ts", import.meta.url));
 }
