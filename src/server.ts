@@ -13,7 +13,6 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   fastLogger,
   jsonLogLine,
-  listenError,
   listenOrExplain,
   loadSecretKey,
   mailEndpoints,
@@ -26,34 +25,26 @@ import {
   createHandler,
   DEFAULT_COMPRESSION,
   HttpMetrics,
-  type MetricSample,
   overallConnectionCap,
   type RequestContext,
   Router,
   serveBehindFront,
 } from "./http/mod.ts";
 import { createJmap, defaultCore } from "./jmap/mod.ts";
-import { type BackgroundTask, backgroundTask, BUSY_RETRY_MAX_MS } from "./model/background.ts";
+import { backgroundTask } from "./model/background.ts";
+import { startServerTimers } from "./server_timers.ts";
 import { oauthRoutes } from "./oauth/mod.ts";
 import { openServices, type ServiceOptions, type Services } from "./services.ts";
-import {
-  SERVER_HEARTBEAT_MS,
-  startCheckpointer,
-  type StartupCheck,
-  startupCheck,
-  type StoreCounts,
-} from "./store/mod.ts";
+import { SERVER_HEARTBEAT_MS, startCheckpointer, type StartupCheck, startupCheck } from "./store/mod.ts";
 import { VERSION } from "./version.ts";
+import { DATABASE_METRICS, processMetrics, siblingMetrics } from "./server_metrics.ts";
 import { MisconfigurationError } from "./model/errors.ts";
-import { hostPort, startMx } from "./mx.ts";
+import { hostPort } from "./mx.ts";
+import { type MailListeners, startMailListeners } from "./mail_listeners.ts";
 import { SmtpMetrics } from "./smtp/mod.ts";
-import { startSubmission, type SubmissionListeners } from "./submission.ts";
-import { type ImapListeners, startImap } from "./imap_listener.ts";
 import { ImapMetrics } from "./imap/mod.ts";
 import { bindHttps, prepareTls, startHttps } from "./https.ts";
 import type { AcmeCertificates } from "./tls/mod.ts";
-import { DnsResolver } from "./dns/mod.ts";
-import { TlsReportSender } from "./outbound/mod.ts";
 
 /** A wired application: its services and its fetch handler. */
 export interface App {
@@ -96,26 +87,8 @@ export interface ServeHooks {
   stopWhen?: Promise<unknown>;
 }
 
-/**
- * Metric families read from the database: each process would report the same values, so with several
- * processes they appear once, from the one answering the scrape.
- */
-const DATABASE_METRICS: ReadonlySet<string> = new Set([
-  "postern_mailboxes",
-  "postern_emails",
-  "postern_login_failures_last_hour",
-  "postern_database_bytes",
-  "postern_login_throttled_keys",
-  "postern_queue_recipients",
-  "postern_queue_active_messages",
-  "postern_queue_oldest_age_seconds",
-]);
-
 /** With several processes, how often process 0 re-reads the web push subscriptions. */
 const MULTI_PROCESS_PUSH_SWEEP_MS = 5_000;
-
-/** How long a scrape waits for a sibling process's figures before leaving them out. */
-const SIBLING_METRICS_TIMEOUT_MS = 2_000;
 
 /** The JMAP types whose changes wake an IMAP IDLE (its mailboxes and their messages). */
 const MAIL_TYPES: ReadonlySet<string> = new Set(["Mailbox", "Email"]);
@@ -243,41 +216,11 @@ export function createApp(config: Config, services: Services, options: AppOption
       listeners: () => options.listeners ?? {},
       process: options.process ?? { index: 0, count: 1 },
       siblings: options.siblingMetrics && { metrics: options.siblingMetrics, shared: DATABASE_METRICS },
-      extraMetrics: async () => [
-        ...(options.smtpMetrics?.samples() ?? []),
-        ...(options.imapMetrics?.samples() ?? []),
-        ...(acme?.renewer.samples() ?? []),
-        ...services.tlsReports.samples(),
-        ...storeGauges(await services.store.activity.counts()),
-        ...readWorkerSamples(services.store.readWorkers),
-        ...services.deliveryMetrics.samples(await services.store.queue.stats()),
-        {
-          name: "postern_login_failures_last_hour",
-          help:
-            "Wrong passwords (Basic and sign-in pages) in the last hour, in every process on this database",
-          type: "gauge",
-          value: await services.store.activity.loginFailuresSince(Date.now() - 3_600_000),
-        },
-        {
-          name: "postern_database_bytes",
-          help: "Size of the database file",
-          type: "gauge",
-          value: services.store.sizeBytes(),
-        },
-        {
-          name: "postern_session_skipped_accounts_total",
-          help: "Shared accounts left out of sessions because they no longer exist (stale grants)",
-          type: "counter",
-          value: jmap.skippedSessionAccounts(),
-        },
-        ...(options.connectionStats?.flatMap((stats) => stats.samples()) ?? []),
-        {
-          name: "postern_login_throttled_keys",
-          help: "Client addresses and accounts currently delayed after failed logins",
-          type: "gauge",
-          value: (await services.limiter.stats()).blocked,
-        },
-      ],
+      extraMetrics: processMetrics(services, {
+        ...options,
+        acme,
+        skippedSessionAccounts: () => jmap.skippedSessionAccounts(),
+      }),
     }),
   );
   const handler = createHandler({
@@ -326,39 +269,6 @@ export function createApp(config: Config, services: Services, options: AppOption
       await services.close();
     },
   };
-}
-
-/** Gauges of what the database holds. */
-function storeGauges(counts: StoreCounts): MetricSample[] {
-  return [
-    { name: "postern_mailboxes", help: "Mailboxes of every account", type: "gauge", value: counts.mailboxes },
-    { name: "postern_emails", help: "Emails of every account", type: "gauge", value: counts.messages },
-  ];
-}
-
-/** The read workers' figures (src/store/read_pool.ts), when the store has them. */
-function readWorkerSamples(stats: Services["store"]["readWorkers"]): MetricSample[] {
-  if (!stats) return [];
-  return [
-    {
-      name: "postern_read_workers",
-      help: "Read worker threads of this process",
-      type: "gauge",
-      value: stats.size,
-    },
-    {
-      name: "postern_read_worker_jobs_total",
-      help: "Queries answered by read workers",
-      type: "counter",
-      value: stats.jobs,
-    },
-    {
-      name: "postern_read_workers_replaced_total",
-      help: "Read workers ended and replaced after they crashed or hung",
-      type: "counter",
-      value: stats.replaced,
-    },
-  ];
 }
 
 /** An `Authorization: Basic` value for a login typed into a sign-in page. */
@@ -424,37 +334,19 @@ export async function serve(
   // The MX binds before the first admin is made too, and before the start line (which tests and scripts
   // wait for) so that line names every listener.
   const smtpMetrics = new SmtpMetrics();
-  let mx;
   const tls = tlsFor(services);
-  try {
-    mx = await startMx(config, services, smtpMetrics, tls.source?.());
-  } catch (error) {
-    listener.close();
-    httpsListener?.close();
-    await services.close();
-    const listen = config.smtp.listen;
-    throw listen && (error as { code?: unknown })?.code
-      ? listenError(error, listen.hostname, listen.port, "--smtp-listen (POSTERN_SMTP_LISTEN)")
-      : error;
-  }
-  let submission: SubmissionListeners;
-  try {
-    submission = await startSubmission(config, services, smtpMetrics, tls.source);
-  } catch (error) {
-    await mx?.close(0);
-    listener.close();
-    httpsListener?.close();
-    await services.close();
-    throw error;
-  }
   const imapMetrics = new ImapMetrics(() => services.imapMailboxes.views.stats());
   // IMAP sessions register with the app's watch of long-lived connections once the app is made.
   const appWatch: { current?: Pick<App, "watchConnection" | "listenChanges"> } = {};
-  let imap: ImapListeners;
+  let mail: MailListeners;
   try {
-    imap = await startImap(config, services, imapMetrics, tls.source, () => appWatch.current);
+    mail = await startMailListeners(config, services, {
+      smtpMetrics,
+      imapMetrics,
+      tlsSource: tls.source,
+      live: () => appWatch.current,
+    });
   } catch (error) {
-    await Promise.all([mx?.close(0), submission.submission?.close(0), submission.submissions?.close(0)]);
     listener.close();
     httpsListener?.close();
     await services.close();
@@ -466,12 +358,7 @@ export async function serve(
   }
   const connectionStats = new ConnectionStats("http");
   const httpsStats = new ConnectionStats("https");
-  const listeners: Record<string, string> = {};
-  if (mx) listeners.smtp = hostPort(mx.addr);
-  if (submission.submission) listeners.submission = hostPort(submission.submission.addr);
-  if (submission.submissions) listeners.submissions = hostPort(submission.submissions.addr);
-  if (imap.imap) listeners.imap = hostPort(imap.imap.addr);
-  if (imap.imaps) listeners.imaps = hostPort(imap.imaps.addr);
+  const listeners: Record<string, string> = mail.addresses();
   const app = createApp(config, services, {
     ...options,
     connectionStats: httpsListener ? [connectionStats, httpsStats] : [connectionStats],
@@ -487,45 +374,8 @@ export async function serve(
   const hashCheck = services.checkHashCost().catch((error) =>
     log.warn("Measuring a password hash failed: {error}", { error })
   );
-  // Every timer's work survives a database held by another process: retried with backoff (never
-  // longer apart than the timer's own interval) and logged once, see model/background.ts.
-  const timers: { task: BackgroundTask; timer: ReturnType<typeof setInterval> }[] = [];
-  const every = (ms: number, name: string, work: () => unknown) => {
-    const retry = { firstRetryMs: Math.min(1000, ms), maxRetryMs: Math.min(BUSY_RETRY_MAX_MS, ms) };
-    const task = backgroundTask(name, work, { log, ...retry });
-    const timer = setInterval(() => void task.run(), ms);
-    timers.push({ task, timer });
-    return { task, timer };
-  };
-  // Housekeeping runs in process 0 only: each would be safe twice, but N processes would do it N times.
-  const housekeeping = (ms: number, name: string, work: () => unknown) => {
-    if (first) every(ms, name, work);
-  };
-  housekeeping(60 * 60 * 1000, "Pruning the invalidation log", () => services.pruneInvalidations());
-  housekeeping(60 * 60 * 1000, "Pruning OAuth rows", () => services.oauth.prune());
-  housekeeping(60 * 60 * 1000, "Pruning expired MTA-STS policies", () => services.mtaSts.prune());
-  // Every ten minutes: an upload counts against its account's quota until it is collected, and a
-  // collection only looks at the blobs that lost their last link.
-  housekeeping(10 * 60 * 1000, "Collecting unused blobs", () => services.blobs.collect());
-  // After a migration that changed the full-text index: a batch of emails into the new one each tick
-  // (claimed in the database; the old index serves until the new one holds every email).
-  housekeeping(500, "Rebuilding the full-text index", async () => {
-    if (await services.searchRebuild.pending()) await services.searchRebuild.runBatch();
-  });
-  // Submissions held for a later sendAt go out when their time comes. The timer only wakes the worker:
-  // each submission is claimed in the database before it is sent (see mail/submissions.ts), and a tick
-  // while the last one still runs (or waits for a busy database) is skipped rather than started beside it.
-  const sending = every(1000, "Sending due submissions", () => services.submissions.sendDue()).task;
-  // The outbound queue: each tick claims due work within the caps and lets it run (a delivery may
-  // outlast a tick); a lease in the database, not this timer, keeps it from being done twice.
-  services.queue.continuous = true;
-  every(1000, "Delivering queued mail", () => services.queue.runDue(Date.now(), { wait: false }));
-  // Finished queued messages past x:Outbound keepFinishedSeconds are deleted (one statement per batch).
-  housekeeping(10 * 60 * 1000, "Purging finished queued mail", () => services.queue.purge(Date.now()));
-  // TLS reports (RFC 8460) of finished days, to each domain that asks for them: claimed in the
-  // database, so of several processes one mails each report.
-  const tlsReports = tlsReportSender(config, services);
-  housekeeping(60 * 60 * 1000, "Mailing TLS reports", () => tlsReports.sendDue());
+  // The timers: housekeeping in process 0, the senders in each (src/server_timers.ts).
+  const timers = startServerTimers(config, services, first, log);
   const maxConnections = overallConnectionCap(
     config.maxConnections,
     DEFAULT_MAX_CONNECTIONS,
@@ -545,7 +395,7 @@ export async function serve(
   } catch (error) {
     listener.close();
     httpsListener?.close();
-    await mx?.close(0);
+    await mail.close(0);
     await app.close();
     throw error;
   }
@@ -568,11 +418,7 @@ export async function serve(
     listener,
     onListen: (addr) => {
       listeners.http = hostPort(addr);
-      const smtp = (mx ? `, SMTP (MX) on ${listeners.smtp}${mx.starttls ? " with STARTTLS" : ""}` : "") +
-        (listeners.submission ? `, submission on ${listeners.submission} (STARTTLS)` : "") +
-        (listeners.submissions ? `, submission on ${listeners.submissions} (implicit TLS)` : "") +
-        (listeners.imap ? `, IMAP on ${listeners.imap} (STARTTLS)` : "") +
-        (listeners.imaps ? `, IMAP on ${listeners.imaps} (implicit TLS)` : "");
+      const smtp = mail.describe();
       const secure = https ? `, https://${listeners.https}` : "";
       // The other processes serve the same addresses: their start is a line of their own.
       if (!first) {
@@ -598,7 +444,7 @@ export async function serve(
   // then a check each minute (one read unless due), the order itself claimed in the database.
   const acme = tls.acme;
   if (acme && first) {
-    void every(60_000, "Renewing the TLS certificate", () => acme.renewer.renewDue()).task.run();
+    void timers.every(60_000, "Renewing the TLS certificate", () => acme.renewer.renewDue()).task.run();
   }
   // Tell the admin UI in local mode where this server answers; refreshed while it runs. A database
   // busy at start delays the registration (retried with backoff), never the serving.
@@ -615,7 +461,7 @@ export async function serve(
   }, { log });
   await registering.run();
   Deno.unrefTimer(
-    every(SERVER_HEARTBEAT_MS, "Refreshing this server's row", () => {
+    timers.every(SERVER_HEARTBEAT_MS, "Refreshing this server's row", () => {
       return registration === undefined ? undefined : services.store.servers.seen(registration, Date.now());
     }).timer,
   );
@@ -649,30 +495,20 @@ export async function serve(
     grace: config.shutdownGraceSeconds,
   });
   registering.stop();
-  services.queue.continuous = false;
-  for (const { task, timer } of timers) {
-    clearInterval(timer);
-    task.stop();
-  }
+  timers.stop();
   // Stop accepting first, then end the connections that would otherwise keep the shutdown waiting
   // for ever (Deno's graceful shutdown waits for every response, event streams included).
   const closing = Promise.all([server.shutdown(), https?.shutdown()]);
-  // SMTP sessions: idle ones get 421 at once, a message being received may finish within the grace.
-  const smtpClosing = Promise.all([
-    mx?.close(graceMs),
-    submission.submission?.close(graceMs),
-    submission.submissions?.close(graceMs),
-    // IMAP sessions get * BYE at once: an IMAP client reconnects and resynchronizes.
-    imap.imap?.close(),
-    imap.imaps?.close(),
-  ]);
+  // SMTP sessions: idle ones get 421 at once, a message being received may finish within the grace;
+  // IMAP sessions get * BYE at once.
+  const smtpClosing = mail.close(graceMs);
   const ended = app.closeConnections();
   if (ended > 0) log.info("Ended {count} event streams and WebSockets", { count: ended });
   // A stopped task's run() is the run still under way, if any: a batch of sends is let finish.
   // The start's hash measurement too: closing the hasher under it would only log a false failure.
   // Deliveries under way too; one cut off leaves its lease, which expires, and it is tried again.
   const done = await settlesWithin(
-    Promise.all([closing, smtpClosing, sending.run(), services.queue.idle(), hashCheck]),
+    Promise.all([closing, smtpClosing, timers.sending.run(), services.queue.idle(), hashCheck]),
     graceMs,
   );
   if (!done) {
@@ -687,28 +523,6 @@ export async function serve(
   await checkpoints?.close();
   await app.close();
   log.info("Postern stopped");
-}
-
-/**
- * What the other serving processes on this database report of their own (`/metrics?scope=process` on
- * each one's internal loopback server, registered in the servers table); one that does not answer in
- * time is left out of this scrape.
- */
-async function siblingMetrics(services: Services, self: number | undefined): Promise<string[]> {
-  const running = await services.store.servers.running(Date.now() - 3 * SERVER_HEARTBEAT_MS);
-  const texts = await Promise.all(
-    running.filter((row) => row.id !== self && row.internalUrl).map(async (row) => {
-      try {
-        const response = await fetch(`${row.internalUrl}/metrics?scope=process`, {
-          signal: AbortSignal.timeout(SIBLING_METRICS_TIMEOUT_MS),
-        });
-        return response.ok ? await response.text() : "";
-      } catch {
-        return "";
-      }
-    }),
-  );
-  return texts.filter((text) => text !== "");
 }
 
 /** Starts the start's database check and logs what it finds (or why it could not run) when it ends. */
@@ -759,18 +573,4 @@ async function refuseUnusableSettings(services: Services, dataDir: string): Prom
 function localUrl(addr: Deno.NetAddr): string {
   const host = addr.hostname === "0.0.0.0" ? "127.0.0.1" : addr.hostname === "::" ? "::1" : addr.hostname;
   return `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
-}
-
-/** Mails the daily TLS reports from postmaster of the server's domain, through the outbound queue. */
-function tlsReportSender(config: Config, services: Services): TlsReportSender {
-  const host = config.mailHost ?? config.domain;
-  const postmaster = `postmaster@${config.domain}`;
-  return new TlsReportSender({
-    store: services.store.mtaSts,
-    resolver: new DnsResolver({ servers: config.dnsServers }),
-    send: async ({ mailFrom, recipients, message }) =>
-      void await services.outboundQueue.report(mailFrom, recipients, message),
-    submitter: { organization: host, host, contact: postmaster },
-    from: postmaster,
-  });
 }
