@@ -16,7 +16,7 @@ import {
   ProxyWarning,
   SAFE_METHODS,
 } from "./request_origin.ts";
-import { readJson } from "./request_body.ts";
+import { drainRefused, readJson } from "./request_body.ts";
 import type { Router } from "./router.ts";
 
 /** What the handler needs, passed in as functions so http/ imports no service. */
@@ -130,6 +130,10 @@ export function createHandler(
       response = await match.route.handler(ctx, match.params);
     } catch (error) {
       response = errorResponse(error, { requestId, log: options.log, baseUrl });
+    }
+    // A refusal left its body unread: read a small one, or the connection would end with it.
+    if (response.status >= 400 && request.method !== "GET" && request.method !== "HEAD") {
+      await drainRefused(request);
     }
     if (options.compression) {
       const coding = codingFor(request, response, { path, ownOrigin: baseUrl ?? originOf(href), cors });

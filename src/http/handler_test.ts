@@ -1,12 +1,24 @@
 import assert from "node:assert/strict";
 import { getLogger } from "@logtape/logtape";
 import { createHandler, pathOf } from "./handler.ts";
+import { DRAIN_BYTES } from "./request_body.ts";
 import { HttpMetrics } from "./metrics.ts";
 import { Router } from "./router.ts";
 import type { RequestContext } from "./context.ts";
 import { AuthError } from "../model/errors.ts";
 
-function handler(options: { trustedProxies?: string[]; maxBodyBytes?: number; serverNames?: string[] } = {}) {
+type TestOptions = { trustedProxies?: string[]; maxBodyBytes?: number; serverNames?: string[] };
+
+function handler(options: TestOptions = {}) {
+  const serve = testHandler(options);
+  return (path: string, init: RequestInit = {}, remote = "127.0.0.1") =>
+    serve(
+      new Request(`http://127.0.0.1:8080${path}`, init),
+      { remoteAddr: { hostname: remote, port: 1, transport: "tcp" } } as Deno.ServeHandlerInfo,
+    );
+}
+
+function testHandler(options: TestOptions) {
   const router = new Router<RequestContext>().add(
     {
       method: "POST",
@@ -35,11 +47,7 @@ function handler(options: { trustedProxies?: string[]; maxBodyBytes?: number; se
     log: getLogger(["postern", "test"]),
     accessLog: false,
   });
-  return (path: string, init: RequestInit = {}, remote = "127.0.0.1") =>
-    serve(
-      new Request(`http://127.0.0.1:8080${path}`, init),
-      { remoteAddr: { hostname: remote, port: 1, transport: "tcp" } } as Deno.ServeHandlerInfo,
-    );
+  return serve;
 }
 
 Deno.test("a JSON body within the limit is read", async () => {
@@ -161,4 +169,40 @@ Deno.test("request paths are taken as the URL parser gives them", () => {
     "http://h:1/",
   ];
   for (const href of hrefs) assert.equal(pathOf(href), new URL(href).pathname, href);
+});
+
+Deno.test("a refused request's small body is read, so the requests pipelined behind it are answered", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, testHandler({}));
+  // Sends a POST the router refuses (404, its body never read) with a GET pipelined behind it.
+  const exchange = async (bodyBytes: number) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.addr.port });
+    const body = "x".repeat(bodyBytes);
+    await conn.write(new TextEncoder().encode(
+      `POST /nowhere HTTP/1.1\r\nhost: a\r\ncontent-length: ${bodyBytes}\r\n\r\n${body}` +
+        "GET /items/7 HTTP/1.1\r\nhost: a\r\n\r\n",
+    ));
+    let text = "";
+    const buffer = new Uint8Array(64 * 1024);
+    // Until the server closes the connection or both answers are in.
+    while (!/"id":"7"/.test(text)) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    conn.close();
+    return text;
+  };
+  try {
+    const small = await exchange(2_000);
+    assert.match(small, /^HTTP\/1\.1 404/);
+    assert.doesNotMatch(small, /connection: close/i);
+    assert.match(small, /HTTP\/1\.1 200[^]*"id":"7"/);
+    // A body past DRAIN_BYTES is not waited for: the connection ends after the refusal, as before.
+    const large = await exchange(DRAIN_BYTES + 1);
+    assert.match(large, /^HTTP\/1\.1 404/);
+    assert.match(large, /connection: close/i);
+    assert.doesNotMatch(large, /"id":"7"/);
+  } finally {
+    await server.shutdown();
+  }
 });

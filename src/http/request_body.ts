@@ -68,3 +68,28 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
 function bodyReadError(error: unknown): HttpError {
   return new HttpError(400, `The request body could not be read: ${(error as Error)?.message ?? error}`);
 }
+
+/** The largest declared body a refusal still reads, so the connection stays open (see drainRefused). */
+export const DRAIN_BYTES = 64 * 1024;
+/** How long a refusal waits for that body; past it the connection ends, as without draining. */
+const DRAIN_MS = 2_000;
+
+/**
+ * Reads and drops the unread body of a refused request (an error answer whose handler never read it:
+ * a JMAP limit, a 401, a 403, a 404 for a POST) when it declares at most {@link DRAIN_BYTES}. Deno.serve
+ * closes a connection whose request body was left unread, and requests a client pipelined behind it
+ * are lost with it; a larger or undeclared body still ends the connection, as the client should not
+ * send megabytes to be refused.
+ */
+export async function drainRefused(request: Request): Promise<void> {
+  // The length first: asking for the body (even `bodyUsed`) makes Deno.serve keep the connection and
+  // read the whole body itself, however large.
+  const declared = request.headers.get("content-length");
+  if (declared === null || !(Number(declared) <= DRAIN_BYTES) || request.bodyUsed || !request.body) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    request.arrayBuffer().catch(() => undefined),
+    new Promise((resolve) => timer = setTimeout(resolve, DRAIN_MS)),
+  ]);
+  clearTimeout(timer);
+}
