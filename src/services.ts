@@ -4,23 +4,16 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { FAILED_LOGIN_MESSAGE, loginFailure } from "./model/login_failure.ts";
+import { SettingsHasher } from "./settings_hasher.ts";
 import { GrantService } from "./acl/mod.ts";
 import {
-  ARGON2_SLOW_HASH_MS,
-  Argon2CostError,
-  argon2MemoryProblem,
-  type Argon2Parameters,
   Authenticator,
-  describeParameters,
   type HasherTrialOptions,
   isArgon2idPhc,
   keyedHasher,
   type LoginThrottle,
-  measureHash,
-  PasswordHasher,
   RateLimiter,
   SharedRateLimiter,
-  tryHasher,
 } from "./auth/mod.ts";
 import { DirectoryCaches } from "./cache/mod.ts";
 import {
@@ -35,7 +28,7 @@ import {
   type PasswordHashing,
   SettingsService,
 } from "./directory/mod.ts";
-import { InvalidInputError, UnavailableError } from "./model/errors.ts";
+import { UnavailableError } from "./model/errors.ts";
 import type { AuthenticationSettings } from "./model/objects/mod.ts";
 import type { InvalidationEvent } from "./model/types.ts";
 import {
@@ -229,19 +222,13 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   const cacheSettings = await settings.get("Cache");
   let authSettings = await settings.get("Authentication");
   const caches = new DirectoryCaches(cacheSettings, store.invalidations);
-  let hasher = new PasswordHasher({ ...argon2(authSettings), workers: options.hashWorkers });
-  // Calls under way on the old workers finish there; new ones go to the new hasher.
-  const replaceHasher = (next: PasswordHasher) => {
-    const old = hasher;
-    hasher = next;
-    old.closeWhenIdle();
-  };
   // Settings can change the Argon2 parameters at run time; every user of hashing goes through this.
-  const hashing = {
-    hash: (password: string) => hasher.hash(password),
-    verify: (phc: string, password: string) => hasher.verify(phc, password),
-    isUsableHash: isArgon2idPhc,
-  };
+  const hasher = new SettingsHasher(authSettings, {
+    workers: options.hashWorkers,
+    trial: options.argon2Trial,
+    warn,
+  });
+  const hashing = hasher.hashing;
   const limiter = new SharedRateLimiter(store.loginThrottle, rateLimit(authSettings));
   const accounts = new AccountService(store, caches, {
     hasher: hashing,
@@ -334,28 +321,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
   settings.applyLocally = (event) => caches.apply(event);
   // New Argon2 parameters are proved on this machine before they are stored; the new hasher takes
   // over once the write has committed.
-  settings.applyWith("Authentication", async (next, changed) => {
-    const parameters = argon2(next);
-    if (sameParameters(parameters, hasher.parameters)) return undefined;
-    const tried = await tryHasher(parameters, { ...options.argon2Trial, workers: options.hashWorkers })
-      .catch((error) => {
-        if (!(error instanceof Argon2CostError)) throw error;
-        const fields = error.cost === "memory"
-          ? ["argon2MemoryKiB"]
-          : ARGON2_FIELDS.filter((field) => changed.includes(field) || changed.length === 0);
-        throw new InvalidInputError(
-          `Cannot update Authentication: ${error.message}`,
-          fields.map((property) => ({ property, message: error.message })),
-        );
-      });
-    if (tried.hashMs > (options.argon2Trial?.slowHashMs ?? ARGON2_SLOW_HASH_MS)) {
-      warn(
-        `Argon2 parameters ${describeParameters(parameters)} take ${tried.hashMs} ms per hash on this ` +
-          "machine: every password login waits that long",
-      );
-    }
-    return { commit: () => replaceHasher(tried.hasher), abort: () => tried.hasher.close() };
-  });
+  settings.applyWith("Authentication", (next, changed) => hasher.prove(next, changed));
   caches.onInvalidation(async (event) => {
     if (event.kind === "credentials" || event.kind === "all" || event.kind === "settings") dummyStale = true;
     await oauth.onInvalidation(event);
@@ -364,11 +330,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     if (event.name === "Authentication") {
       authSettings = await settings.get("Authentication");
       limiter.updateOptions(rateLimit(authSettings));
-      // Another process changed them (it proved them before storing them); here the hasher is built.
-      const parameters = argon2(authSettings);
-      if (!sameParameters(parameters, hasher.parameters)) {
-        replaceHasher(new PasswordHasher({ ...parameters, workers: options.hashWorkers }));
-      }
+      hasher.adopt(authSettings);
     }
   });
   const mailboxes = new MailboxService(store, accounts, (body) => accounts.write(body));
@@ -487,22 +449,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     encryptionKey: options.encryptionKey,
     sync: () => caches.sync(),
     prestart: () => hasher.prestart(),
-    async checkHashCost() {
-      const memory = argon2MemoryProblem(
-        hasher.parameters,
-        hasher.maxWorkers,
-        options.argon2Trial?.totalMemoryBytes,
-      );
-      if (memory) warn(`Authentication.argon2MemoryKiB: ${memory}`);
-      const parameters = hasher.parameters;
-      const hashMs = await measureHash(hasher);
-      if (hashMs > (options.argon2Trial?.slowHashMs ?? ARGON2_SLOW_HASH_MS)) {
-        warn(
-          `Argon2 parameters ${describeParameters(parameters)} take ${hashMs} ms per hash on this ` +
-            "machine: every password login waits that long",
-        );
-      }
-    },
+    checkHashCost: () => hasher.checkCost(),
     pruneInvalidations: () => store.invalidations.prune(),
     runningServers: () => store.servers.running(Date.now() - 3 * SERVER_HEARTBEAT_MS),
     async close() {
@@ -513,20 +460,6 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
       caches.close();
       store.close();
     },
-  };
-}
-
-const ARGON2_FIELDS = ["argon2MemoryKiB", "argon2Iterations", "argon2Parallelism"];
-
-function sameParameters(a: Argon2Parameters, b: Argon2Parameters): boolean {
-  return a.memoryKiB === b.memoryKiB && a.iterations === b.iterations && a.parallelism === b.parallelism;
-}
-
-function argon2(settings: AuthenticationSettings): Argon2Parameters {
-  return {
-    memoryKiB: settings.argon2MemoryKiB,
-    iterations: settings.argon2Iterations,
-    parallelism: settings.argon2Parallelism,
   };
 }
 
