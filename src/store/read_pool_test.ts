@@ -6,7 +6,14 @@ import { READ_WORKER_NICE } from "./read_worker.ts";
 function threadNices(): Map<number, number> {
   const out = new Map<number, number>();
   for (const entry of Deno.readDirSync("/proc/self/task")) {
-    const stat = Deno.readTextFileSync(`/proc/self/task/${entry.name}/stat`);
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/self/task/${entry.name}/stat`);
+    } catch (error) {
+      // A thread that ended between the listing and the read (another thread pool's, under load).
+      if (error instanceof Deno.errors.NotFound) continue;
+      throw error;
+    }
     // The fields after the command name, which is in parentheses and may hold spaces: nice is field 19.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     out.set(Number(entry.name), Number(fields[16]));
