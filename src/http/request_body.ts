@@ -1,6 +1,7 @@
 /** Reading request bodies under a size limit: raw bytes, and JSON for the handler's ctx.readJson(). */
 import { parseJson } from "./json.ts";
 import { HttpError } from "./problem.ts";
+import { joinBytes } from "../model/bytes.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -52,13 +53,7 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
   } catch (error) {
     throw error instanceof HttpError ? error : bodyReadError(error);
   }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return joinBytes(chunks);
 }
 
 /**

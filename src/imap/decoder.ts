@@ -29,6 +29,7 @@
 import type { CommandDecoder, DecodeEvent, DecoderLimits } from "./command.ts";
 import { isCommandName, parseCommand, printable } from "./parser.ts";
 import { byteString, isAstringChar, type LiteralPart } from "./parser_reader.ts";
+import { joinBytes } from "../model/bytes.ts";
 
 /** The decoder with what Postern adds to the contract. */
 export interface ImapCommandDecoder extends CommandDecoder {
@@ -106,7 +107,7 @@ class Decoder implements ImapCommandDecoder {
     if (this.#state === "closed") return events;
     let data = chunk;
     if (this.#held) {
-      data = concat([this.#held, chunk]);
+      data = joinBytes([this.#held, chunk]);
       this.#held = undefined;
     }
     this.#paused = false;
@@ -146,7 +147,7 @@ class Decoder implements ImapCommandDecoder {
 
   #literalDone(): void {
     const literal = this.#literal!;
-    const bytes = literal.chunks.length === 1 ? literal.chunks[0] : concat(literal.chunks);
+    const bytes = literal.chunks.length === 1 ? literal.chunks[0] : joinBytes(literal.chunks);
     this.#literals.push({ at: literal.at, bytes, binary: literal.binary });
     this.#literal = undefined;
     this.#state = "line";
@@ -325,18 +326,6 @@ function tagOf(line: Uint8Array): string | undefined {
 /** Whether the command is an APPEND (its literals have the message size limit). */
 function isAppend(line: Uint8Array): boolean {
   return /^\S+ APPEND /i.test(byteString(line, 0, Math.min(line.length, 64)));
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 /** A growable byte buffer for the line text of one command. */

@@ -2,7 +2,14 @@
 
 /** The parts one after another, in a new buffer. */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  return joinBytes(parts);
+}
+
+/** A list of parts (chunks read from a stream, say: any number) one after another, in a new buffer. */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
   let at = 0;
   for (const part of parts) {
     out.set(part, at);

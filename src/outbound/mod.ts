@@ -25,8 +25,8 @@ export type {
 
 export { SmtpTransport } from "./transport.ts";
 export type { SmtpTransportOptions } from "./transport.ts";
-export { DEFAULT_SMTP_TIMEOUTS } from "./smtp_session.ts";
-export type { SmtpTimeouts } from "./smtp_session.ts";
+export { DEFAULT_SMTP_TIMEOUTS } from "./smtp_timeouts.ts";
+export type { SmtpTimeouts } from "./smtp_timeouts.ts";
 export { isHostName, mxHostsOf } from "./mx.ts";
 export type { MxHost, MxResolver } from "./mx.ts";
 

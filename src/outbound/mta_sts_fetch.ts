@@ -7,6 +7,7 @@
 import https from "node:https";
 import type { LookupAddress } from "node:dns";
 import { MtaStsError } from "./mta_sts_policy.ts";
+import { joinBytes } from "../model/bytes.ts";
 
 /** Largest policy accepted (§3.3 suggests 64 KB). */
 export const MAX_POLICY_BYTES = 64 * 1024;
@@ -94,7 +95,7 @@ export function fetchPolicyText(
       response.on("end", () => {
         if (size > MAX_POLICY_BYTES) return;
         try {
-          resolve(new TextDecoder("utf-8", { fatal: true }).decode(concat(chunks)));
+          resolve(new TextDecoder("utf-8", { fatal: true }).decode(joinBytes(chunks)));
         } catch {
           reject(fail(`the policy at ${host} is not UTF-8`));
         }
@@ -110,11 +111,4 @@ export function fetchPolicyText(
     });
     request.end();
   });
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) out.set(c, (at += c.length) - c.length);
-  return out;
 }

@@ -26,14 +26,13 @@ import type {
 import { addressesOf, type MxHost, mxHostsOf, type MxResolver } from "./mx.ts";
 import { mxMatchesPolicy } from "./mta_sts_policy.ts";
 import {
-  DEFAULT_SMTP_TIMEOUTS,
   quitConnection,
   type SessionOptions,
   type SessionOutcome,
   type SessionTls,
   smtpSession,
-  type SmtpTimeouts,
 } from "./smtp_session.ts";
+import { DEFAULT_SMTP_TIMEOUTS, type SmtpTimeouts } from "./smtp_timeouts.ts";
 import { abortedReply } from "./replies.ts";
 import { ConnectionCache, type ConnectionCacheLimits } from "./connection_cache.ts";
 

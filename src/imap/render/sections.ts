@@ -8,6 +8,7 @@
 import type { Section } from "../command.ts";
 import { decodeTransfer, type MimePart } from "../../mail/mime/mod.ts";
 import type { ImapMessage, RenderPart } from "./message_tree.ts";
+import { joinBytes } from "../../model/bytes.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -93,7 +94,7 @@ function headerSubset(
   else if (section.part.length === 0) end = true;
   else end = part.fields.length > 0 && bytes[part.bodyStart - 1] === 10;
   if (end) pieces.push(CRLF);
-  return concat(pieces);
+  return joinBytes(pieces);
 }
 
 /** Whether the header section ends with an empty line (it does not when the message ends in it). */
@@ -106,17 +107,6 @@ function hasEmptyLine(bytes: Uint8Array, part: RenderPart): boolean {
 }
 
 const CRLF = new Uint8Array([13, 10]);
-
-function concat(pieces: Uint8Array[]): Uint8Array {
-  const total = pieces.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
-}
 
 /** `bytes` with NUL made 0x80 (copied only when there is one). */
 function withoutNul(bytes: Uint8Array): Uint8Array {
