@@ -39,6 +39,7 @@ export async function startMx(
           return await inbound.checkRecipient(...args);
         },
         deliver: (...args: Parameters<typeof inbound.deliver>) => inbound.deliver(...args),
+        announce: () => inbound.announce(),
       },
       limits,
       tls,

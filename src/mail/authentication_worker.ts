@@ -4,6 +4,7 @@
 // also gathers the message's facts for storing it (message_facts.ts): parsing it was the largest
 // cost left on the main thread per delivered message.
 
+import { setImmediate } from "node:timers";
 import { DnsResolver, type DnsResolverOptions } from "../dns/mod.ts";
 import { type AuthenticationInput, type AuthenticationVerdict, MailAuthenticator } from "./authentication.ts";
 import { type MessageFacts, messageFacts } from "./message_facts.ts";
@@ -17,13 +18,16 @@ export interface AuthenticationWorkerStart {
   deadlineMs?: number;
 }
 
-/** A check to make; answered with the same id. */
+/** A check to make; answered with the same id. The main thread sends them in arrays (one per turn). */
 export interface AuthenticationRequest {
   id: number;
   input: AuthenticationInput;
 }
 
-/** The verdict, without its message when that is the one sent (no forged field was dropped). */
+/**
+ * The verdict, without its message when that is the one sent (no forged field was dropped). The worker
+ * sends them in arrays: the checks it finished in one turn of its loop.
+ */
 export interface AuthenticationAnswer {
   id: number;
   verdict: Omit<AuthenticationVerdict, "message"> & { message: Uint8Array | null };
@@ -32,28 +36,39 @@ export interface AuthenticationAnswer {
 // Cast instead of `/// <reference lib="deno.worker" />`, which clashes with deno.window when the whole tree
 // is type-checked in one program.
 const scope = globalThis as unknown as {
-  onmessage: ((event: MessageEvent<AuthenticationWorkerStart | AuthenticationRequest>) => void) | null;
-  postMessage(message: AuthenticationAnswer): void;
+  onmessage: ((event: MessageEvent<AuthenticationWorkerStart | AuthenticationRequest[]>) => void) | null;
+  postMessage(message: AuthenticationAnswer[]): void;
 };
 
 let authenticator: MailAuthenticator | undefined;
+/** Answers not yet sent: they go together at the end of this turn. */
+const outbox: AuthenticationAnswer[] = [];
 
-scope.onmessage = (event) => {
-  const data = event.data;
-  if (!("id" in data)) {
-    const { dns, ...options } = data;
-    authenticator = new MailAuthenticator({ ...options, resolver: new DnsResolver(dns).resolve });
-    return;
-  }
+function answer(reply: AuthenticationAnswer): void {
+  if (outbox.push(reply) > 1) return;
+  setImmediate(() => scope.postMessage(outbox.splice(0)));
+}
+
+function check(request: AuthenticationRequest): void {
   // check() never throws for anything the message or DNS holds (see authentication.ts).
-  void authenticator!.check(data.input).then((verdict) => {
-    const message = verdict.message === data.input.message ? null : verdict.message;
+  void authenticator!.check(request.input).then((verdict) => {
+    const message = verdict.message === request.input.message ? null : verdict.message;
     let facts: MessageFacts | undefined;
     try {
       facts = messageFacts(verdict.message);
     } catch {
       // The main thread parses it then, and meets the same problem where it is handled.
     }
-    scope.postMessage({ id: data.id, verdict: { ...verdict, message, facts } });
+    answer({ id: request.id, verdict: { ...verdict, message, facts } });
   });
+}
+
+scope.onmessage = (event) => {
+  const data = event.data;
+  if (!Array.isArray(data)) {
+    const { dns, ...options } = data;
+    authenticator = new MailAuthenticator({ ...options, resolver: new DnsResolver(dns).resolve });
+    return;
+  }
+  for (const request of data) check(request);
 };

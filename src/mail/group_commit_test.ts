@@ -63,3 +63,53 @@ Deno.test("jobs submitted while a batch is being written go into the next batch,
   assert.deepEqual(await Promise.all([first, ...later]), [1, 2, 3, 4]);
   assert.deepEqual(runs, [[1], [2, 3], [4]]);
 });
+
+Deno.test("a batch waits for a job announced as coming, and shares its run with it", async () => {
+  const runs: number[][] = [];
+  const commits = new GroupCommit<number, number>((jobs) => {
+    runs.push(jobs);
+    return Promise.resolve(jobs);
+  }, { maxWaitMs: 60_000 });
+  const arrived = commits.expect();
+  const first = commits.submit(1);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(runs, [], "the batch waits while a job is expected");
+  const second = commits.submit(2);
+  arrived();
+  arrived(); // a second call changes nothing
+  assert.deepEqual(await Promise.all([first, second]), [1, 2]);
+  assert.deepEqual(runs, [[1, 2]]);
+});
+
+Deno.test("a batch goes without an announced job that is given up, or that takes longer than maxWaitMs", async () => {
+  const runs: number[][] = [];
+  const commits = new GroupCommit<number, number>((jobs) => {
+    runs.push(jobs);
+    return Promise.resolve(jobs);
+  }, { maxWaitMs: 30 });
+  const givenUp = commits.expect();
+  const first = commits.submit(1);
+  givenUp();
+  assert.equal(await first, 1);
+  const late = commits.expect();
+  const started = performance.now();
+  assert.equal(await commits.submit(2), 2);
+  assert.ok(performance.now() - started >= 25, "it waited for the late job");
+  late();
+  assert.deepEqual(runs, [[1], [2]]);
+  // Nothing expected: a job goes at once.
+  assert.equal(await commits.submit(3), 3);
+  assert.deepEqual(runs, [[1], [2], [3]]);
+});
+
+Deno.test("a batch that reaches maxBatch goes without waiting for the jobs expected", async () => {
+  const runs: number[][] = [];
+  const commits = new GroupCommit<number, number>((jobs) => {
+    runs.push(jobs);
+    return Promise.resolve(jobs);
+  }, { maxBatch: 2, maxWaitMs: 60_000 });
+  const arrived = commits.expect();
+  assert.deepEqual(await Promise.all([commits.submit(1), commits.submit(2)]), [1, 2]);
+  assert.deepEqual(runs, [[1, 2]]);
+  arrived();
+});

@@ -70,6 +70,8 @@ export interface InboundMessage {
    * then each copy's IMAP size is known without the insert reading it back.
    */
   crlf?: boolean;
+  /** What {@link InboundDelivery.announce} returned for this message: called once it joins a commit. */
+  arrived?: () => void;
 }
 
 /** One recipient account's copy of a message, ready to be written. */
@@ -176,6 +178,15 @@ export class InboundDelivery {
   }
 
   /**
+   * Says a message is on its way to {@link deliver} (received, its authentication still being
+   * checked), so the commit it would just miss waits a little for it (group_commit.ts); returns what
+   * to call once it is delivered or given up (deliver calls it too, as it submits the message).
+   */
+  announce(): () => void {
+    return this.#commits.expect();
+  }
+
+  /**
    * Stores the message in the Inbox (Junk for the `junk` recipients) of every account of every recipient (once per account) in one
    * transaction; throws InboundRefusalError (nothing stored) when a quota has no room for it.
    * Returns how many emails were stored.
@@ -237,7 +248,9 @@ export class InboundDelivery {
       imapSize: input.crlf ? imapSize(c.data.length, bareLineFeeds(trace)) : undefined,
       limit: limits.get(c.accountId),
     }));
-    const stored = await this.#commits.submit({ copies: prepared, queued, now, receivedAt });
+    const submitted = this.#commits.submit({ copies: prepared, queued, now, receivedAt });
+    input.arrived?.();
+    const stored = await submitted;
     for (const p of prepared) {
       if (input.mailFrom) await this.deps.local.answerIfAway(p.accountId, p.data, input.mailFrom);
     }

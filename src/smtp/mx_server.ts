@@ -43,7 +43,7 @@ export interface MxOptions {
   reusePort?: boolean;
   /** The name in the greeting and in Received fields. */
   serverName: string;
-  inbound: Pick<InboundDelivery, "checkRecipient" | "deliver">;
+  inbound: Pick<InboundDelivery, "checkRecipient" | "deliver"> & Partial<Pick<InboundDelivery, "announce">>;
   limits: Omit<
     SmtpConfig,
     "listen" | "submissionListen" | "submissionsListen" | "tlsCertFile" | "tlsKeyFile"
@@ -181,6 +181,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
     let size = 0;
     let messageId: string | undefined;
     let authentication: Record<string, string> | undefined;
+    let arrived: (() => void) | undefined;
     try {
       const data = await receiveData(stream, {
         timeoutMs: limits.dataTimeoutSeconds * 1000,
@@ -199,6 +200,8 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
         return refuse(data.refusal);
       }
       const message = data.message;
+      // The commit under way as this message is checked waits for it (mail/group_commit.ts).
+      arrived = options.inbound.announce?.();
       messageId = headerValue(message, "message-id");
       const auth = await authenticateMessage(options.authenticator, {
         session,
@@ -221,6 +224,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
           facts: auth?.facts,
           // receiveData refused any bare CR or LF (data_guard.ts).
           crlf: true,
+          arrived,
           received: (recipient) =>
             (auth?.header ?? "") + receivedHeader({
               helo: session.hostNameAppearsAs ?? "",
@@ -258,6 +262,7 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
       outcome = "localError";
       throw error;
     } finally {
+      arrived?.();
       state.busy = false;
       log.info("SMTP transaction {outcome}", {
         event: "smtp.transaction",
