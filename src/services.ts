@@ -163,7 +163,7 @@ export interface ServiceOptions {
   onMigration?: ConnectionOptions["onMigration"];
   /** Hash workers (default: cores, at most 4). */
   hashWorkers?: number;
-  /** Read workers for Email/query (src/store/read_pool.ts); default none: queries on the main thread. */
+  /** Read workers for Email/query and large Email/get reads (src/store/read_pool.ts); default none. */
   readWorkers?: number;
   /** Writes take turns with other serving processes' through a lock file (src/store/writers_lock.ts). */
   writersLock?: boolean;

@@ -208,3 +208,60 @@ Deno.test("bad Email/query input gets the same JMAP error with read workers as w
       assert.equal((await mailError(p.main, "Email/query", args, p.alice)).type, type, JSON.stringify(args));
     }
   }));
+
+/** The raw text of a JMAP request's methodResponses: what the client reads, byte for byte. */
+async function rawResponses(app: TestApp, who: Who, methodCalls: unknown[]): Promise<string> {
+  const response = await app.fetch("/jmap", {
+    method: "POST",
+    headers: { authorization: who.auth, "content-type": "application/json" },
+    body: JSON.stringify({ using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"], methodCalls }),
+  });
+  assert.equal(response.status, 200);
+  const text = await response.text();
+  // The session state is the one part that names the app rather than the data.
+  return text.slice(0, text.lastIndexOf(',"sessionState"'));
+}
+
+Deno.test("Email/get of many emails reads them on a read worker and answers byte for byte as the main thread", () =>
+  withPair(async (p) => {
+    await corpus(p);
+    const page = (accountId: string, properties?: string[]) => [
+      ["Email/query", { accountId, sort: [{ property: "receivedAt", isAscending: false }] }, "q"],
+      ["Email/get", {
+        accountId,
+        "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+        ...(properties ? { properties } : {}),
+      }, "g"],
+      ["Email/get", { accountId, ids: ["zzzzzz", "Mzzzzz"], properties: ["subject"] }, "n"],
+    ];
+    const listed = ["id", "threadId", "mailboxIds", "keywords", "from", "subject", "receivedAt", "preview"];
+    const before = p.workers.services.store.readWorkers!.jobs;
+    const onWorkers = await rawResponses(p.workers, p.alice, page(p.alice.accountId, listed));
+    assert.equal(onWorkers, await rawResponses(p.main, p.alice, page(p.alice.accountId, listed)));
+    // The query and the get of 20 went to the workers; the get of two unknown ids stayed.
+    assert.equal(p.workers.services.store.readWorkers!.jobs - before, 2);
+    assert.equal((JSON.parse(onWorkers + "}").methodResponses[1][1].list as Obj[]).length, 20);
+    // Every default property, body ones included (the message is read on the main thread).
+    assert.equal(
+      await rawResponses(p.workers, p.alice, page(p.alice.accountId)),
+      await rawResponses(p.main, p.alice, page(p.alice.accountId)),
+    );
+    // A keyword and a mailbox changed: the next get on a worker sees both, as the main thread does.
+    const first = JSON.parse(onWorkers + "}").methodResponses[1][1].list[0] as Obj;
+    await mailCall(p.workers, "Email/set", {
+      update: { [first.id as string]: { "keywords/$seen": true, [`mailboxIds/${p.boxes.Archive}`]: true } },
+    }, p.alice);
+    const after = await rawResponses(p.workers, p.alice, page(p.alice.accountId, listed));
+    assert.notEqual(after, onWorkers);
+    assert.equal(after, await rawResponses(p.main, p.alice, page(p.alice.accountId, listed)));
+    const changed = JSON.parse(after + "}").methodResponses[1][1].list[0] as Obj;
+    assert.deepEqual(changed.keywords, { ...first.keywords as Obj, $seen: true });
+    assert.equal((changed.mailboxIds as Obj)[p.boxes.Archive], true);
+    // A grantee of the Inbox alone: the emails of the Inbox, each with only its visible mailboxes.
+    await share(p.workers, p.alice, p.boxes.Inbox, { [p.bob.accountId]: rights("mayReadItems") });
+    const granted = await rawResponses(p.workers, p.bob, page(p.alice.accountId, listed));
+    assert.equal(granted, await rawResponses(p.main, p.bob, page(p.alice.accountId, listed)));
+    const seen = JSON.parse(granted + "}").methodResponses[1][1].list as Obj[];
+    assert.equal(seen.length, 15);
+    assert.ok(seen.every((e) => Object.keys(e.mailboxIds as Obj).join() === p.boxes.Inbox));
+  }));

@@ -6,9 +6,9 @@
  * `--pipeline`; the same generator for every server):
  *
  * - one core: `postern serve --processes 1 --read-workers 0` (every query on the main thread);
- * - read workers: `--processes 1` with the default read workers (one per core: Email/query on worker
- *   threads, src/store/read_pool.ts);
- * - 2 processes: `--processes 2`, each with its read workers;
+ * - read workers: `--processes 1` with the default read workers (one per core: Email/query and the rows
+ *   of large Email/gets on worker threads, src/store/read_pool.ts);
+ * - 2 processes: `--processes 2`, each with its default read workers (its share of the cores: 1 here);
  * - 2 processes without read workers: `--processes 2 --read-workers 0`.
  *
  * - `GET /jmap/session`, `Mailbox/get` (ids null), the mailbox listing (Email/query of the Inbox's

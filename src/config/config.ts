@@ -302,7 +302,7 @@ export function resolveConfig(input: ConfigInput, env: Record<string, string | u
     mailHost,
     processes,
     reusePort: processes > 1,
-    readWorkers: resolveReadWorkers(input.readWorkers ?? (env.POSTERN_READ_WORKERS || "auto")),
+    readWorkers: resolveReadWorkers(input.readWorkers ?? (env.POSTERN_READ_WORKERS || "auto"), { processes }),
   };
 }
 

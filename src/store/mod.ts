@@ -170,8 +170,9 @@ export interface Store {
 /** Options of a store: its connection's, and its read workers. */
 export interface StoreOptions extends ConnectionOptions {
   /**
-   * Worker threads that run Email/query on read-only connections of their own (read_pool.ts); 0 or
-   * absent: every query on the main connection. A database only in memory has none.
+   * Worker threads that run Email/query and the rows of large Email/gets on read-only connections of
+   * their own (read_pool.ts); 0 or absent: every query on the main connection. A database only in
+   * memory has none.
    */
   readWorkers?: number;
   /** Transactions take turns with other processes' through a lock file (store/writers_lock.ts). */

@@ -6,6 +6,7 @@ import { setPriority } from "node:os";
 import { isBusyError } from "./busy.ts";
 import { Db } from "./db.ts";
 import { snapshotEmailQuery } from "./email_query_snapshot.ts";
+import { type EmailsById, emailsJson } from "./email_records.ts";
 import type { EmailQuery } from "./email_query_types.ts";
 
 /**
@@ -27,6 +28,8 @@ export const READ_WORKER_NICE = 10;
 /** The operations a read worker runs, by name. */
 const OPERATIONS = {
   "emails.query": (db: Db, args: unknown) => snapshotEmailQuery(db, args as EmailQuery),
+  // The rows of an Email/get as one JSON text (email_records.ts), posted as one string.
+  "emails.get": (db: Db, args: unknown) => emailsJson(db, args as EmailsById),
 } as const;
 
 /** An operation's name. */
