@@ -62,7 +62,7 @@ function program(chosen: CliStreams): Command {
     )
     .option(
       "--read-workers <n>",
-      "threads per process running Email/query on read-only connections, or auto: the process's share of the cores, 1 to 4 (env POSTERN_READ_WORKERS, default auto; 0: none)",
+      "threads per process running Email/query on read-only connections, or auto: the process's share of the cores its serving processes leave, 0 to 4 (env POSTERN_READ_WORKERS, default auto; 0: none)",
     )
     .addOption(new Option("--synchronous <mode>", "SQLite synchronous mode").choices(["NORMAL", "FULL"]))
     .option("--public-url <url>", "external base URL behind a reverse proxy")
