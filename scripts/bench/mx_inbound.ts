@@ -101,12 +101,32 @@ function targetsOf(options: { processes: number[]; root?: string; old?: string }
 }
 
 /**
- * Writes every dirty page out (sync(1)) before a round: each server fsyncs its own commits, and the
+ * Before a round: writes every dirty page out (sync(1)), since each server fsyncs its own commits and the
  * previous round's write-back (Dovecot's Maildir files, Postern's WAL checkpoint) competing with them
- * slowed whichever came next (load average 15-19 during the rounds after Postfix's).
+ * slowed whichever came next (load average 15-19 during the rounds after Postfix's); then waits, 15 s at
+ * most, until the cores have been at least 85% idle for half a second, so that what the last round left
+ * running (Postfix's queue manager and cleanup, Dovecot's index updates, a checkpoint) does not run into
+ * the next one. Both sides get the same wait.
  */
 async function settleDisk(): Promise<void> {
   await new Deno.Command("sync").output();
+  const deadline = performance.now() + 15_000;
+  let quiet = 0;
+  let last = await cpuTicks();
+  while (quiet < 2 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = await cpuTicks();
+    const total = now.total - last.total;
+    quiet = total > 0 && (now.idle - last.idle) / total >= 0.85 ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
+/** The machine's CPU time so far, in ticks: all of it and the idle part (idle and I/O wait), from /proc/stat. */
+async function cpuTicks(): Promise<{ total: number; idle: number }> {
+  const line = (await Deno.readTextFile("/proc/stat")).split("\n")[0];
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  return { total: fields.reduce((a, b) => a + b, 0), idle: fields[3] + (fields[4] ?? 0) };
 }
 
 /** Runs figures 17 and 18. */
