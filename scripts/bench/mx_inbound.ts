@@ -32,7 +32,7 @@
  */
 import { parseArgs } from "node:util";
 import { CpuProfiler, summarize } from "./cpu_profile.ts";
-import { canRunDnsmasq, startDnsmasq } from "./dnsmasq.ts";
+import { canRunDnsmasq } from "./dnsmasq.ts";
 import { canRunDovecot, startDovecot } from "./dovecot.ts";
 import { canRunPostfix, startPostfix } from "./postfix.ts";
 import { ProcessGroup, type Server } from "./processes.ts";
@@ -45,6 +45,7 @@ import {
   serverCpu,
   smtpSource,
   stageSeconds,
+  startSenderDns,
   storedCount,
 } from "./mx_inbound_helpers.ts";
 import { bootstrapData } from "./setup_data.ts";
@@ -177,14 +178,7 @@ export async function inboundFigures(
   // and the one of the first process is read from its log.
   let inspectPort = profile && processes[0] === 1 ? freePort() : undefined;
   // The sender's SPF and DMARC records, on a resolver of our own (see dnsmasq.ts).
-  const dns = await canRunDnsmasq()
-    ? await startDnsmasq({
-      port: freePort(),
-      txt: { "sender.test": "v=spf1 ip4:127.0.0.1 -all", "_dmarc.sender.test": "v=DMARC1; p=none" },
-      ttl: 300,
-      authoritative: true,
-    })
-    : undefined;
+  const dns = await canRunDnsmasq() ? await startSenderDns() : undefined;
   if (!dns) {
     console.log("  (no dnsmasq: the MX asks the system's resolver, whose round trips the figure includes)");
   }

@@ -11,8 +11,14 @@
  * Needs root and Debian's postfix (smtp-source) and dnsmasq, as mx_inbound.ts.
  */
 import { parseArgs } from "node:util";
-import { startDnsmasq } from "./dnsmasq.ts";
-import { createAccounts, DOMAIN, freePort, serverCpu, smtpSource } from "./mx_inbound_helpers.ts";
+import {
+  createAccounts,
+  DOMAIN,
+  freePort,
+  serverCpu,
+  smtpSource,
+  startSenderDns,
+} from "./mx_inbound_helpers.ts";
 import { ProcessGroup } from "./processes.ts";
 import { median } from "./report.ts";
 import { bootstrapData } from "./setup_data.ts";
@@ -44,12 +50,7 @@ const messages = Number(values.messages);
 const group = new ProcessGroup();
 const tmp = await Deno.makeTempDir({ prefix: "postern-bench-mx-ab-" });
 // The sender's SPF and DMARC records, as mx_inbound.ts serves them.
-const dns = await startDnsmasq({
-  port: freePort(),
-  txt: { "sender.test": "v=spf1 ip4:127.0.0.1 -all", "_dmarc.sender.test": "v=DMARC1; p=none" },
-  ttl: 300,
-  authoritative: true,
-});
+const dns = await startSenderDns();
 if (!dns) throw new Error("needs dnsmasq");
 const builds: Build[] = [];
 try {

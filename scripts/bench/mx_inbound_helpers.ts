@@ -6,6 +6,7 @@
 import { resolveConfig } from "../../src/config/mod.ts";
 import { openData } from "../../src/server.ts";
 import { mainThreadCpuSeconds, processTreeCpuSeconds, threadCpuSeconds } from "./cpu.ts";
+import { startDnsmasq } from "./dnsmasq.ts";
 import type { ProcessGroup } from "./processes.ts";
 
 /** The bench's domain (the recipients' and the server's). */
@@ -115,4 +116,17 @@ export function serverCpu(pid: number): { total: number; main: number; threads: 
     }
   }
   return { total: processTreeCpuSeconds(pid) ?? NaN, main, threads };
+}
+
+/**
+ * A private dnsmasq serving the sender's SPF (pass for 127.0.0.1) and DMARC (p=none) records with a real
+ * zone's TTL and SOA, or undefined when dnsmasq cannot run here.
+ */
+export function startSenderDns(): ReturnType<typeof startDnsmasq> {
+  return startDnsmasq({
+    port: freePort(),
+    txt: { "sender.test": "v=spf1 ip4:127.0.0.1 -all", "_dmarc.sender.test": "v=DMARC1; p=none" },
+    ttl: 300,
+    authoritative: true,
+  });
 }
