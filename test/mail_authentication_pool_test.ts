@@ -103,3 +103,32 @@ Deno.test("a pool whose DNS server does not answer gives the main thread's verdi
     pool.close();
   }
 });
+
+Deno.test("checks asked for in one turn travel together and each gets its own verdict; a close with checks still queued answers them on the main thread", async () => {
+  // Nothing listens there: every look-up fails at once, so the verdicts differ only by the message and sender.
+  const dns = { servers: ["127.0.0.1:9"], timeoutMs: 200, tries: 1 };
+  const resolver = new DnsResolver(dns).resolve;
+  const inline = new MailAuthenticator({ authservId, resolver });
+  const inputs = Object.values(messages).flatMap((message) =>
+    ["a@sender.test", "b@other.test"].map((mailFrom) => ({
+      message,
+      ip: "192.0.2.1",
+      helo: "sender.test",
+      mailFrom,
+      recipients: [{ address: "alice@example.org" }],
+    }))
+  );
+  const expected = await Promise.all(inputs.map(async (input) => plain(await inline.check(input))));
+  const pool = new AuthenticationPool({ authservId, dns, resolver, workers: 1 });
+  try {
+    // All asked in this turn: one message to the worker, answers matched back by id.
+    const got = await Promise.all(inputs.map((input) => pool.check(input)));
+    assert.deepEqual(got.map(plain), expected);
+    // Asked, then the pool closed before the end of the turn, when the queued checks would have been sent.
+    const queued = inputs.map((input) => pool.check(input));
+    pool.close();
+    assert.deepEqual((await Promise.all(queued)).map(plain), expected);
+  } finally {
+    pool.close();
+  }
+});
