@@ -31,7 +31,7 @@ import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
 import { closeSmtp, connectionOf, listenSmtp, refreshTls, SmtpSessions } from "./listener.ts";
 import type { SmtpMetrics } from "./metrics.ts";
 import { declaredSize, headerValue, receiveData } from "./receive_data.ts";
-import { protocolKeyword, receivedHeader } from "./received.ts";
+import { sessionReceivedHeader } from "./received.ts";
 import { type RefusalReason, REFUSALS, replyError } from "./replies.ts";
 import type { TlsSource } from "./tls_files.ts";
 
@@ -226,20 +226,9 @@ export async function startMxServer(options: MxOptions): Promise<MxServer> {
           crlf: true,
           arrived,
           received: (recipient) =>
-            (auth?.header ?? "") + receivedHeader({
-              helo: session.hostNameAppearsAs ?? "",
-              remoteAddress: session.remoteAddress,
+            (auth?.header ?? "") + sessionReceivedHeader(session, {
               hostname: options.serverName,
-              // smtp-server's own keyword says ESMTPS for an SMTPUTF8 transaction too.
-              protocol: protocolKeyword({
-                ehlo: session.openingCommand === "EHLO",
-                tls: Boolean(session.secure),
-                authenticated: false,
-                utf8: Boolean(session.envelope.smtpUtf8),
-              }),
-              tls: session.tlsOptions
-                ? { version: session.tlsOptions.version, cipher: session.tlsOptions.name }
-                : undefined,
+              authenticated: false,
               id,
               recipient,
               date: new Date(started),

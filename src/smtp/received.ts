@@ -3,6 +3,7 @@
  * chose (its HELO name, its address) can end the line or add a field: every value is reduced to
  * printable ASCII without spaces or parentheses before it is placed.
  */
+import type { SMTPServerSession } from "smtp-server";
 
 /** What the trace of one message says. */
 export interface TraceInput {
@@ -59,4 +60,32 @@ export interface SessionKind {
 export function protocolKeyword(kind: SessionKind): string {
   const base = kind.utf8 ? "UTF8SMTP" : kind.ehlo ? "ESMTP" : "SMTP";
   return base + (kind.tls ? "S" : "") + (kind.authenticated ? "A" : "");
+}
+
+/**
+ * The `Received:` field of a message received in `session` (MX or submission): the client's HELO name
+ * and address, the session's `with` keyword and TLS, never the account it authenticated as.
+ */
+export function sessionReceivedHeader(
+  session: SMTPServerSession,
+  trace: Pick<TraceInput, "hostname" | "id" | "recipient" | "date"> & { authenticated: boolean },
+): string {
+  return receivedHeader({
+    helo: session.hostNameAppearsAs ?? "",
+    remoteAddress: session.remoteAddress,
+    hostname: trace.hostname,
+    // smtp-server's own keyword says ESMTPS for an SMTPUTF8 transaction too.
+    protocol: protocolKeyword({
+      ehlo: session.openingCommand === "EHLO",
+      tls: Boolean(session.secure),
+      authenticated: trace.authenticated,
+      utf8: Boolean(session.envelope.smtpUtf8),
+    }),
+    tls: session.tlsOptions
+      ? { version: session.tlsOptions.version, cipher: session.tlsOptions.name }
+      : undefined,
+    id: trace.id,
+    recipient: trace.recipient,
+    date: trace.date,
+  });
 }

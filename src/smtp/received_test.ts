@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { protocolKeyword, receivedHeader } from "./received.ts";
+import type { SMTPServerSession } from "smtp-server";
+import { protocolKeyword, receivedHeader, sessionReceivedHeader } from "./received.ts";
 
 Deno.test("the with keyword follows RFC 3848 and, for SMTPUTF8, RFC 6531", () => {
   const kind = { ehlo: true, tls: false, authenticated: false, utf8: false };
@@ -42,5 +43,45 @@ Deno.test("a Received field without a recipient names none, and client values ca
       date: new Date(0),
     }),
     /^Received: from unknown \(\[192\.0\.2\.1\]\)\r\n\tby mx \(Postern\) with ESMTP\r\n\tid 1\r\n\tfor <bob@example\.org>; /,
+  );
+});
+
+Deno.test("a session's Received field takes its HELO, address, TLS and SMTPUTF8 from the session", () => {
+  const session = {
+    hostNameAppearsAs: "client.example",
+    remoteAddress: "192.0.2.9",
+    openingCommand: "EHLO",
+    secure: true,
+    tlsOptions: { version: "TLSv1.3", name: "TLS_AES_128_GCM_SHA256" },
+    envelope: { smtpUtf8: true },
+  } as unknown as SMTPServerSession;
+  const date = new Date(Date.UTC(2026, 11, 8, 1, 2, 3));
+  assert.equal(
+    sessionReceivedHeader(session, {
+      hostname: "mx.example.org",
+      authenticated: false,
+      id: "s.1",
+      recipient: "a@b",
+      date,
+    }),
+    "Received: from client.example ([192.0.2.9])\r\n\tby mx.example.org (Postern) with UTF8SMTPS\r\n" +
+      "\t(using TLSv1.3 with cipher TLS_AES_128_GCM_SHA256)\r\n\tid s.1\r\n\tfor <a@b>; Tue, 08 Dec 2026 01:02:03 +0000\r\n",
+  );
+  const plain = {
+    ...session,
+    hostNameAppearsAs: undefined,
+    secure: false,
+    tlsOptions: undefined,
+    openingCommand: "HELO",
+    envelope: {},
+  };
+  assert.equal(
+    sessionReceivedHeader(plain as unknown as SMTPServerSession, {
+      hostname: "mx",
+      authenticated: true,
+      id: "2",
+      date,
+    }),
+    "Received: from unknown ([192.0.2.9])\r\n\tby mx (Postern) with SMTPA\r\n\tid 2; Tue, 08 Dec 2026 01:02:03 +0000\r\n",
   );
 });

@@ -26,7 +26,7 @@ import { useOwnEnhancedCodes } from "./enhanced_codes.ts";
 import { closeSmtp, listenSmtp, refreshBeforeHandshake, refreshTls, SmtpSessions } from "./listener.ts";
 import type { SmtpMetrics } from "./metrics.ts";
 import { headerValue, receiveData } from "./receive_data.ts";
-import { protocolKeyword, receivedHeader } from "./received.ts";
+import { sessionReceivedHeader } from "./received.ts";
 import { type RefusalReason, REFUSALS, replyError } from "./replies.ts";
 import { useSubmissionSasl } from "./sasl_extensions.ts";
 import {
@@ -318,19 +318,9 @@ export async function startSubmissionServer(options: SubmissionOptions): Promise
 
   /** The Received field of a submitted message: the client's address, never its account. */
   function traceOf(session: SMTPServerSession, id: string): string {
-    return receivedHeader({
-      helo: session.hostNameAppearsAs ?? "",
-      remoteAddress: session.remoteAddress,
+    return sessionReceivedHeader(session, {
       hostname: options.serverName,
-      protocol: protocolKeyword({
-        ehlo: session.openingCommand === "EHLO",
-        tls: Boolean(session.secure),
-        authenticated: true,
-        utf8: Boolean(session.envelope.smtpUtf8),
-      }),
-      tls: session.tlsOptions
-        ? { version: session.tlsOptions.version, cipher: session.tlsOptions.name }
-        : undefined,
+      authenticated: true,
       id,
       date: new Date(),
     });
