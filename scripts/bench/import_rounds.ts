@@ -9,7 +9,10 @@
  * run): CPU microseconds per message is what a change to the server moves, whatever the load.
  *
  *   deno run -A scripts/bench/import_rounds.ts [--messages 6000] [--rounds 6] [--processes N]
- *     [--old DIR] [--profile PORT]
+ *     [--old DIR] [--profile PORT] [--probe]
+ *
+ * `--probe` also asks each server for /healthz every 2 ms on a connection of its own during each round
+ * and prints the latencies' p50 and p99: how long any other request waits while an import runs.
  *
  * Standalone it starts its own server on a new data directory; `--profile PORT` starts it with the
  * inspector on PORT and prints where the main thread's time went (scripts/bench/cpu_profile.ts).
@@ -31,9 +34,9 @@ import {
   USER,
   withServices,
 } from "./email_store.ts";
-import { httpRequest, RawConnection } from "./http_client.ts";
+import { getRequest, httpRequest, RawConnection } from "./http_client.ts";
 import { ProcessGroup, type Server } from "./processes.ts";
-import { median } from "./report.ts";
+import { median, quantile } from "./report.ts";
 import { basic, bootstrapData } from "./setup_data.ts";
 
 const CORE = "urn:ietf:params:jmap:core";
@@ -104,17 +107,22 @@ export interface ImportTarget {
 /** The keep-alive connections of one target; `round` imports a list of messages over them and measures it. */
 export async function importRunner(
   target: ImportTarget,
+  options: { probe?: boolean } = {},
 ): Promise<{ round(messages: Uint8Array<ArrayBuffer>[], first: number): Promise<Round>; close(): void }> {
   const { server } = target;
   const connections = await Promise.all(
     Array.from({ length: UPLOADERS }, () => RawConnection.open(new URL(server.url))),
   );
+  const healthz = new URL("/healthz", server.url);
+  const probe = options.probe ? await RawConnection.open(healthz) : undefined;
   return {
     async round(messages, first) {
       const cpu0 = serverCpu(server.pid);
       const client0 = process.cpuUsage();
       const started = performance.now();
       let next = 0;
+      let importing = true;
+      const probing = probe && probeHealthz(probe, getRequest(healthz), () => importing);
       await Promise.all(connections.map(async (connection) => {
         for (;;) {
           const start = next;
@@ -124,21 +132,49 @@ export async function importRunner(
         }
       }));
       const seconds = (performance.now() - started) / 1000;
+      importing = false;
       const cpu1 = serverCpu(server.pid);
       const client = process.cpuUsage(client0);
+      const samples = await probing;
       const n = messages.length;
       return {
         rate: n / seconds,
         processUs: (cpu1.process - cpu0.process) * 1e6 / n,
         mainUs: (cpu1.main - cpu0.main) * 1e6 / n,
         clientUs: (client.user + client.system) / n,
+        ...(samples?.length
+          ? { healthzP50: quantile(samples, 0.5), healthzP99: quantile(samples, 0.99) }
+          : {}),
       };
     },
     close() {
       for (const connection of connections) connection.close();
+      probe?.close();
     },
   };
 }
+
+/**
+ * `GET /healthz` one after another on its own connection, a new one every {@link PROBE_INTERVAL_MS},
+ * while `running()`: the latencies (ms), i.e. how long any other request waits for the event loop
+ * while the import runs. The probe shares this process's event loop with the import's client, whose
+ * work is the same for every build compared.
+ */
+async function probeHealthz(connection: RawConnection, request: Uint8Array, running: () => boolean) {
+  const samples: number[] = [];
+  while (running()) {
+    const at = performance.now();
+    const answer = await connection.send(request);
+    if (answer.status !== 200) throw new Error(`/healthz answered ${answer.status}`);
+    samples.push(performance.now() - at);
+    const wait = PROBE_INTERVAL_MS - (performance.now() - at);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  return samples;
+}
+
+/** How often the `--probe` of the import asks for /healthz (as scripts/bench/login_probe.ts). */
+const PROBE_INTERVAL_MS = 2;
 
 /** One round's measures. */
 export interface Round {
@@ -147,6 +183,9 @@ export interface Round {
   mainUs: number;
   /** CPU of this client (the bench process) in microseconds per message: it shares the cores. */
   clientUs?: number;
+  /** With `--probe`: /healthz latency (ms) during the round, p50 and p99. */
+  healthzP50?: number;
+  healthzP99?: number;
 }
 
 /** A round as one line. */
@@ -155,6 +194,10 @@ export function roundLine(round: Round): string {
     round.processUs.toFixed(0)
   } µs/msg (main thread ${round.mainUs.toFixed(0)})${
     round.clientUs === undefined ? "" : `, client CPU ${round.clientUs.toFixed(0)} µs/msg`
+  }${
+    round.healthzP99 === undefined
+      ? ""
+      : `, /healthz p50 ${round.healthzP50!.toFixed(2)} p99 ${round.healthzP99.toFixed(2)} ms`
   }`;
 }
 
@@ -313,6 +356,7 @@ if (import.meta.main) {
       old: { type: "string" },
       "old-processes": { type: "string" },
       profile: { type: "string" },
+      probe: { type: "boolean", default: false },
     },
   });
   const tmp = await Deno.makeTempDir({ prefix: "postern-import-bench-" });
@@ -345,7 +389,7 @@ if (import.meta.main) {
         }),
       );
     }
-    const runners = await Promise.all(targets.map(importRunner));
+    const runners = await Promise.all(targets.map((target) => importRunner(target, { probe: values.probe })));
     const profiler = values.profile ? await CpuProfiler.start(Number(values.profile)) : undefined;
     const rounds = Number(values.rounds);
     const perRound = Math.ceil(Number(values.messages) / rounds);
@@ -387,7 +431,16 @@ if (import.meta.main) {
     for (const [i, m] of medians.entries()) {
       console.log(
         `median of ${rounds} rounds, ${builds[i].label}: ${
-          roundLine({ ...m, clientUs: median(measured[i].map((r) => r.clientUs ?? NaN)) })
+          roundLine({
+            ...m,
+            clientUs: median(measured[i].map((r) => r.clientUs ?? NaN)),
+            ...(values.probe
+              ? {
+                healthzP50: median(measured[i].map((r) => r.healthzP50 ?? NaN)),
+                healthzP99: median(measured[i].map((r) => r.healthzP99 ?? NaN)),
+              }
+              : {}),
+          })
         }`,
       );
     }
