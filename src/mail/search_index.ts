@@ -7,6 +7,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { SearchIndexRepository, SearchText, SynchronousMode } from "../store/mod.ts";
 import { parseMessage } from "./parse_pool.ts";
+import { messageFacts } from "./message_facts.ts";
 
 const log = getLogger(["postern", "mail", "search"]);
 const NO_TEXT: SearchText = { subject: "", from: "", to: "", cc: "", bcc: "", body: "", attachments: "" };
@@ -39,12 +40,12 @@ export interface IndexStep {
 /**
  * Indexes the next batch under `lease` (taking it when it is free or lapsed). `force`: regardless of
  * another indexer's lease, for a caller that waited for it long enough (the watermark's
- * compare-and-set still keeps a batch from being written twice).
+ * compare-and-set still keeps a batch from being written twice). `inline`: see {@link searchTextOf}.
  */
 export async function indexBatch(
   index: SearchIndexRepository,
   lease: IndexLease,
-  options: { now?: number; force?: boolean; batch?: typeof INDEX_BATCH } = {},
+  options: { now?: number; force?: boolean; batch?: typeof INDEX_BATCH; inline?: boolean } = {},
 ): Promise<IndexStep> {
   const now = options.now ?? Date.now();
   const state = await index.state();
@@ -59,7 +60,9 @@ export async function indexBatch(
   const emails = await index.next(state.indexedThrough, options.batch ?? INDEX_BATCH);
   if (emails.length === 0) return { kind: "caught up", ...at };
   const entries = [];
-  for (const email of emails) entries.push({ id: email.id, search: await searchTextOf(email) });
+  for (const email of emails) {
+    entries.push({ id: email.id, search: await searchTextOf(email, { inline: options.inline }) });
+  }
   const through = emails.at(-1)!.id;
   const until = now + INDEX_LEASE_MS;
   const written = await index.write(entries, {
@@ -76,10 +79,16 @@ export async function indexBatch(
 /**
  * The search text of a stored message. It was parsed when it was stored, so a failure now is rare; the
  * email is then indexed without text (and said in the log) rather than holding the index back forever.
+ * `inline`: parsed on this thread whatever its size (the indexer's own thread, which may block and
+ * has no parse worker of its own to start), else through the parse pool (parse_pool.ts).
  */
-export async function searchTextOf(email: { id: number; message: Uint8Array | null }): Promise<SearchText> {
+export async function searchTextOf(
+  email: { id: number; message: Uint8Array | null },
+  options: { inline?: boolean } = {},
+): Promise<SearchText> {
   try {
     if (email.message === null) throw new Error("its message is gone");
+    if (options.inline) return messageFacts(email.message).search;
     return (await parseMessage(email.message)).facts.search;
   } catch (error) {
     log.warn("Cannot read email {id} for the full-text index; it is indexed without text: {error}", {

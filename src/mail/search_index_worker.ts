@@ -56,7 +56,7 @@ async function drain(): Promise<void> {
   asked = false;
   try {
     for (;;) {
-      const step = await indexBatch(index.searchIndex, lease);
+      const step = await indexBatch(index.searchIndex, lease, { inline: true });
       if (report) scope.postMessage(step);
       if (step.kind !== "indexed" || step.through >= step.latest || stopping) break;
     }
