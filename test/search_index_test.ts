@@ -3,13 +3,15 @@
  * a search right after an import or an MX delivery finds the email, with the indexer's worker thread of
  * a real server; two indexers never write the same batch and a lapsed lease is taken over; a batch that
  * races a delete does not bring the email back; an email whose indexer died before indexing it is
- * indexed by the next one; a message that cannot be read does not hold the watermark back.
+ * indexed by the next one; a message that cannot be read does not hold the watermark back; a rebuild
+ * of the index (migration 049) still ends with every email in the new one.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { bootstrap } from "../src/directory/mod.ts";
 import { INDEX_LEASE_MS, indexBatch, type IndexLease } from "../src/mail/mod.ts";
 import { openServices, type Services } from "../src/services.ts";
+import { sql as searchPrefix } from "../src/store/migrations/049_search_prefix.ts";
 import { distinctMessage, imported } from "./email_helpers.ts";
 import { createUsers, mailCall, serverTarget, type Who } from "./mail_helpers.ts";
 import { rawDialogue, smtpMessage, startMxProcess } from "./smtp_helpers.ts";
@@ -233,4 +235,25 @@ Deno.test("an email whose message cannot be read is indexed without text and doe
     const state = await services.store.searchIndex.state();
     assert.equal(state.indexedThrough, after);
   });
+});
+
+Deno.test("with the indexer's thread, a rebuild of the index (049) ends with every email in the new one", async () => {
+  await withServices(async (services, ctx) => {
+    const before = [];
+    for (let i = 0; i < 5; i++) before.push(await importText(services, ctx, `Invoice ${i}`));
+    // Caught up first: the migration runs here as separate statements, not in one transaction.
+    await services.searchIndexer.caughtUp();
+    services.store.unsafeExec(searchPrefix);
+    assert.equal(await services.searchRebuild.pending(), true);
+    const during = [];
+    for (let i = 0; i < 3; i++) during.push(await importText(services, ctx, `Invoice late ${i}`));
+    assert.deepEqual(await search(services, ctx.admin, "invoice"), [...before, ...during]);
+    for (let i = 0; i < 20 && await services.searchRebuild.pending(); i++) {
+      await services.searchRebuild.runBatch(Date.now(), 2);
+    }
+    assert.equal(await services.searchRebuild.pending(), false);
+    const after = await importText(services, ctx, "Invoice after");
+    assert.deepEqual(await search(services, ctx.admin, "inv"), [...before, ...during, after]);
+    assert.deepEqual(await search(services, ctx.admin, "quarterly"), [...before, ...during, after]);
+  }, { searchIndexWorker: true });
 });
