@@ -102,8 +102,8 @@ export async function searchTextOf(
 /**
  * How long a batch waits after a "soon" for more emails, so that one commit of the indexer covers
  * many of the store's (each costs the main connection its page cache, and each is an FTS5 segment).
- * 10 ms against 100 ms made no difference the inbound bench could see (README, "The full-text index
- * after the commit"); a search waits for none of it (it asks for "now").
+ * 20 ms against 100 made no difference the inbound bench could see, 1 s cost more (README, "The
+ * full-text index after the commit"); a search waits for none of it (it asks for "now").
  */
 export const INDEX_DELAY_MS = 100;
 /** How often the worker looks for emails nobody told it of (another process's, or a lost wake-up). */
