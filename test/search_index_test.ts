@@ -257,3 +257,36 @@ Deno.test("with the indexer's thread, a rebuild of the index (049) ends with eve
     assert.deepEqual(await search(services, ctx.admin, "quarterly"), [...before, ...during, after]);
   }, { searchIndexWorker: true });
 });
+
+Deno.test("a search while a transaction that stored an email is still open waits for it; after its rollback, the email stored next under the same id is found", async () => {
+  await withServices(async (services, ctx) => {
+    // This thread holds the lease (a search indexed on it), so its next batch reads at once.
+    const first = await importText(services, ctx, "egret");
+    assert.deepEqual(await search(services, ctx.admin, "egret"), [first]);
+    const upload = await services.blobs.upload(ctx.admin, ctx.admin, {
+      data: distinctMessage("egret", "rolled back"),
+      type: "message/rfc822",
+    });
+    let stored!: () => void;
+    let release!: () => void;
+    const inside = new Promise<void>((resolve) => stored = resolve);
+    const held = new Promise<void>((resolve) => release = resolve);
+    const failing = services.store.transaction(async () => {
+      await services.emails.import(ctx.admin, ctx.admin, [
+        { blobId: upload.blobId, mailboxIds: [ctx.inbox], keywords: [] },
+      ]);
+      stored();
+      await held;
+      throw new Error("rolled back");
+    });
+    await inside;
+    const searching = search(services, ctx.admin, "egret");
+    // Time for the search's batch to read what it can before the transaction ends.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    await assert.rejects(failing, /rolled back/);
+    assert.deepEqual(await searching, [first]);
+    const next = await importText(services, ctx, "egret");
+    assert.deepEqual(await search(services, ctx.admin, "egret"), [first, next]);
+  });
+});

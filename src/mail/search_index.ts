@@ -51,7 +51,8 @@ export async function indexBatch(
   const state = await index.state();
   const at = { through: state.indexedThrough, latest: state.latest };
   if (state.indexedThrough >= state.latest) return { kind: "caught up", ...at };
-  if (!options.force && state.claimedUntil !== lease.until) {
+  const holding = lease.until > now && state.claimedUntil === lease.until;
+  if (!options.force && !holding) {
     if (state.claimedUntil > now) return { kind: "claimed elsewhere", ...at };
     const until = now + INDEX_LEASE_MS;
     if (!await index.claim(state.claimedUntil, until)) return { kind: "claimed elsewhere", ...at };

@@ -70,6 +70,23 @@ export interface SearchIndexHooks {
 
 /** SQLite implementation of {@link SearchIndexRepository}. */
 export function sqliteSearchIndex(db: Db): SearchIndexRepository {
+  const readNext = (after: number, limit: { emails: number; bytes: number }) => {
+    const out: UnindexedEmail[] = [];
+    let bytes = 0;
+    for (
+      const row of db.iterate<{ id: number; message: Uint8Array | null }>(
+        `SELECT e.id AS id, b.data AS message FROM emails e LEFT JOIN blobs b ON b.id = e.blob_id
+         WHERE e.id > ? ORDER BY e.id LIMIT ?`,
+        after,
+        limit.emails,
+      )
+    ) {
+      out.push({ id: Number(row.id), message: row.message });
+      bytes += row.message?.length ?? 0;
+      if (bytes >= limit.bytes) break;
+    }
+    return out;
+  };
   return {
     state() {
       const row = db.get<{ through: number; latest: number; until: number }>(
@@ -94,21 +111,13 @@ export function sqliteSearchIndex(db: Db): SearchIndexRepository {
       });
     },
     next(after, limit) {
-      const out: UnindexedEmail[] = [];
-      let bytes = 0;
-      for (
-        const row of db.iterate<{ id: number; message: Uint8Array | null }>(
-          `SELECT e.id AS id, b.data AS message FROM emails e LEFT JOIN blobs b ON b.id = e.blob_id
-           WHERE e.id > ? ORDER BY e.id LIMIT ?`,
-          after,
-          limit.emails,
-        )
-      ) {
-        out.push({ id: Number(row.id), message: row.message });
-        bytes += row.message?.length ?? 0;
-        if (bytes >= limit.bytes) break;
-      }
-      return Promise.resolve(out);
+      // A read on this connection while one of its transactions is open would see that transaction's
+      // emails before their commit; a rollback then frees their ids for others, which the watermark
+      // would already have passed. So such a read waits for the transaction (or, called from inside
+      // it, joins it, and the batch's write commits or rolls back with those emails).
+      return db.inTransaction
+        ? db.transaction(() => readNext(after, limit))
+        : Promise.resolve(readNext(after, limit));
     },
     write(entries, progress) {
       return db.transaction(() => {
