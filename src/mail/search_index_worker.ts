@@ -4,7 +4,7 @@
 // commit here covers many of the main thread's, since each commit here costs the main connection its
 // page cache) and when a query waits for the index ("now"). A poll notices other processes' commits
 // and a lapsed lease.
-import { giveWayToMainThread, openSearchIndex } from "../store/mod.ts";
+import { openSearchIndex } from "../store/mod.ts";
 import {
   INDEX_DELAY_MS,
   INDEX_POLL_MS,
@@ -13,9 +13,6 @@ import {
   type IndexerRequest,
   type IndexLease,
 } from "./search_index.ts";
-
-/** The nice value of the indexer's thread (Linux). */
-const INDEX_WORKER_NICE = 10;
 
 // Cast instead of `/// <reference lib="deno.worker" />`, which clashes with deno.window when the whole tree
 // is type-checked in one program.
@@ -92,9 +89,6 @@ scope.onmessage = (event) => {
   const message = event.data;
   if ("start" in message) {
     const { path, writersLock, busyTimeoutMs, synchronous } = message.start;
-    // The main thread answers every request: the index can wait for a free core (a query that needs
-    // it first asks for it, and waits at most CATCH_UP_WAIT_MS before doing it itself).
-    giveWayToMainThread(INDEX_WORKER_NICE);
     index = openSearchIndex(path, { writersLock, busyTimeoutMs, synchronous });
     poll = setInterval(() => {
       if (!running && !timer) schedule(0);

@@ -84,7 +84,6 @@ export {
 export { storedSchemaVersion } from "./connection.ts";
 export { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
 export { EMBEDDED_READ_WORKER_KEY } from "./read_pool.ts";
-export { giveWayToMainThread } from "./thread_priority.ts";
 export { EMBEDDED_INTEGRITY_WORKER_KEY, type StartupCheck, startupCheck } from "./startup_check.ts";
 export { type DataLock, lockPathOf, tryExclusiveLock } from "./data_lock.ts";
 export type { IdentityRecord, IdentityRepository } from "./identities.ts";

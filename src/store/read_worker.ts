@@ -2,8 +2,8 @@
 // each runs in one read transaction, so what it returns describes one snapshot of the database (an
 // Email/query's ids, total and state alike), and the next one sees every write committed before it.
 import { DatabaseSync } from "node:sqlite";
+import { setPriority } from "node:os";
 import { isBusyError } from "./busy.ts";
-import { giveWayToMainThread } from "./thread_priority.ts";
 import { Db } from "./db.ts";
 import { snapshotEmailQuery } from "./email_query_snapshot.ts";
 import { type EmailsById, emailsJson } from "./email_records.ts";
@@ -63,6 +63,20 @@ const scope = globalThis as unknown as {
   postMessage(message: ReadAnswer): void;
 };
 
+/**
+ * Lowers this thread's scheduling priority to READ_WORKER_NICE. Linux names a thread by its own id
+ * (/proc/thread-self), and setpriority with it changes that thread alone; elsewhere, or without the
+ * permission, the worker keeps the process's priority.
+ */
+function giveWayToMainThread(): void {
+  try {
+    const tid = Number(Deno.readLinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isSafeInteger(tid) && tid > 0 && tid !== Deno.pid) setPriority(tid, READ_WORKER_NICE);
+  } catch {
+    // No /proc, or not allowed: the same answers, only without the preference.
+  }
+}
+
 let db: Db | undefined;
 let path: string | undefined;
 
@@ -70,7 +84,7 @@ scope.onmessage = (event) => {
   const message = event.data;
   if ("path" in message) {
     path = message.path;
-    giveWayToMainThread(READ_WORKER_NICE);
+    giveWayToMainThread();
     scope.postMessage({ ready: true });
     return;
   }
