@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { EMBEDDED_HASH_WORKER_KEY } from "../src/auth/password_hasher.ts";
 import { EMBEDDED_PARSE_WORKER_KEY } from "../src/mail/parse_pool.ts";
 import { EMBEDDED_RSA_SIGN_WORKER_KEY } from "../src/mail/rsa_sign_pool.ts";
+import { EMBEDDED_INDEX_WORKER_KEY } from "../src/mail/search_indexer.ts";
 import { EMBEDDED_CHECKPOINT_WORKER_KEY } from "../src/store/checkpointer.ts";
 import { EMBEDDED_INTEGRITY_WORKER_KEY } from "../src/store/startup_check.ts";
 import { EMBEDDED_READ_WORKER_KEY } from "../src/store/read_pool.ts";
@@ -22,6 +23,7 @@ const workers = [
   { entry: "src/auth/hash_worker.ts", key: EMBEDDED_HASH_WORKER_KEY },
   { entry: "src/mail/parse_worker.ts", key: EMBEDDED_PARSE_WORKER_KEY },
   { entry: "src/mail/rsa_sign_worker.ts", key: EMBEDDED_RSA_SIGN_WORKER_KEY },
+  { entry: "src/mail/search_index_worker.ts", key: EMBEDDED_INDEX_WORKER_KEY },
   { entry: "src/store/checkpoint_worker.ts", key: EMBEDDED_CHECKPOINT_WORKER_KEY },
   { entry: "src/store/integrity_worker.ts", key: EMBEDDED_INTEGRITY_WORKER_KEY },
   { entry: "src/store/read_worker.ts", key: EMBEDDED_READ_WORKER_KEY },

@@ -99,6 +99,8 @@ export interface AppOptions {
   hashWorkers?: number;
   /** Read workers of the store (ServiceOptions.readWorkers); serve() takes config.readWorkers. */
   readWorkers?: number;
+  /** The full-text index filled by a worker thread (ServiceOptions.searchIndexWorker); serve() does. */
+  searchIndexWorker?: boolean;
   /** Where warnings about stored settings go (default: the log). */
   warn?: (message: string) => void;
   /** Where the news of a schema upgrade goes (default: the log). */
@@ -148,6 +150,7 @@ export async function openData(
     readWorkers: options.readWorkers,
     // Several serving processes write all the time: they take turns fairly (store/writers_lock.ts).
     writersLock: config.processes > 1,
+    searchIndexWorker: options.searchIndexWorker,
     env,
     warn: options.warn,
     mailHost: config.mailHost,
@@ -312,9 +315,11 @@ export async function serve(
   }
   let services: Services;
   try {
-    services =
-      (await openData(config, { ...options, readWorkers: options.readWorkers ?? config.readWorkers }))
-        .services;
+    services = (await openData(config, {
+      ...options,
+      readWorkers: options.readWorkers ?? config.readWorkers,
+      searchIndexWorker: options.searchIndexWorker ?? true,
+    })).services;
   } catch (error) {
     listener.close();
     httpsListener?.close();

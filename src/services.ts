@@ -56,6 +56,7 @@ import {
   PushSubscriptionService,
   type QueueWorker,
   RsaSignPool,
+  SearchIndexer,
   SearchRebuild,
   ShareNotificationService,
   Srs,
@@ -110,6 +111,8 @@ export interface Services {
   emails: EmailService;
   /** Fills a new full-text index from the messages after a migration (server.ts wakes it). */
   searchRebuild: SearchRebuild;
+  /** Fills the full-text index after each commit that stored emails (src/mail/search_indexer.ts). */
+  searchIndexer: SearchIndexer;
   /** IMAP's view of the mail store: what a selected IMAP mailbox calls (src/mail/imap_mailbox.ts). */
   imapMailboxes: ImapMailboxService;
   identities: IdentityService;
@@ -167,6 +170,11 @@ export interface ServiceOptions {
   readWorkers?: number;
   /** Writes take turns with other serving processes' through a lock file (src/store/writers_lock.ts). */
   writersLock?: boolean;
+  /**
+   * The full-text index is filled by a worker thread of its own (src/mail/search_indexer.ts), for a
+   * database file; then writes take the writers' lock too. Default: none, queries index what is missing.
+   */
+  searchIndexWorker?: boolean;
   /** The environment read at boot (a SecretKey may name a variable); defaults to none. */
   env?: Readonly<Record<string, string | undefined>>;
   /**
@@ -201,14 +209,29 @@ const DKIM_SEAL_CONTEXT = "postern 2026-12 dkim private key seal";
 
 /** Opens the database and builds every service over it. */
 export async function openServices(options: ServiceOptions): Promise<Services> {
+  const indexWorker = options.searchIndexWorker === true && options.databasePath !== ":memory:";
   const store = openStore(options.databasePath, {
     synchronous: options.synchronous,
     busyTimeoutMs: options.busyTimeoutMs,
     migrationBackup: options.migrationBackup,
     onMigration: options.onMigration,
     readWorkers: options.readWorkers,
-    writersLock: options.writersLock,
+    // The indexer's thread writes the same file: with the lock, a write of the event loop waits for
+    // it in the lock's thread, never asleep in SQLite's busy handler (src/store/writers_lock.ts).
+    writersLock: options.writersLock || indexWorker,
   });
+  const searchIndexer = new SearchIndexer(
+    store.searchIndex,
+    indexWorker
+      ? {
+        path: options.databasePath,
+        busyTimeoutMs: options.busyTimeoutMs,
+        synchronous: options.synchronous,
+        writersLock: true,
+      }
+      : undefined,
+  );
+  store.indexWith(searchIndexer);
   const settings = new SettingsService(store, textSealer(options.encryptionKey, SETTINGS_SEAL_CONTEXT));
   // Braces doubled: the message is the log line itself, not a template with placeholders.
   const warn = options.warn ??
@@ -432,6 +455,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
     blobs,
     emails,
     searchRebuild,
+    searchIndexer,
     imapMailboxes: new ImapMailboxService(store, { accounts, mailboxes, emails, blobs }, write),
     identities,
     submissions,
@@ -458,6 +482,7 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
       importParses.close();
       hasher.close();
       caches.close();
+      await searchIndexer.close();
       store.close();
     },
   };

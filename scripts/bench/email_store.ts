@@ -252,9 +252,13 @@ export async function withServices(
   dataDir: string,
   body: (services: Services) => Promise<void>,
 ): Promise<void> {
-  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()));
+  const { services } = await openData(resolveConfig({ data: dataDir }, Deno.env.toObject()), {
+    searchIndexWorker: true,
+  });
   try {
     await body(services);
+    // What was imported is in the full-text index before the server that runs on it starts.
+    await services.searchIndexer.caughtUp();
   } finally {
     await services.close();
   }

@@ -39,16 +39,15 @@ import { ProcessGroup, type Server } from "./processes.ts";
 import { type Figure, median, ms, printSummary, quantile } from "./report.ts";
 import {
   BODY_BYTES,
-  createAccounts,
   DOMAIN,
   freePort,
+  prepareData,
   serverCpu,
   smtpSource,
   stageSeconds,
   startSenderDns,
-  storedCount,
+  storedCountIn,
 } from "./mx_inbound_helpers.ts";
-import { bootstrapData } from "./setup_data.ts";
 import { SmtpProbe } from "./smtp_probe.ts";
 
 const ADMIN_PASSWORD = "bench admin password that is long enough";
@@ -185,8 +184,11 @@ export async function inboundFigures(
   const running: Running[] = [];
   for (const [i, target] of targetsOf({ processes, root: options.root, old: options.old }).entries()) {
     const dataDir = `${tmp}/mx-data-${i}`;
-    await bootstrapData(dataDir, { domain: DOMAIN, adminPassword: ADMIN_PASSWORD });
-    const probeKey = await createAccounts(dataDir);
+    const probeKey = await prepareData(dataDir, {
+      root: target.root,
+      domain: DOMAIN,
+      adminPassword: ADMIN_PASSWORD,
+    });
     const mxPort = freePort();
     const server = await group.startPostern(`postern-mx-${i}`, {
       dataDir,
@@ -335,7 +337,7 @@ export async function inboundFigures(
     for (const t of running) await group.stopOne(t.server);
     await dns?.stop();
   }
-  for (const t of running) stored.set(t.label, await storedCount(t.dataDir));
+  for (const t of running) stored.set(t.label, await storedCountIn(t.root, t.dataDir));
   const first = running[0];
   const m: InboundMeasurements = {
     postern: first.rates,

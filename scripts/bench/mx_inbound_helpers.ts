@@ -8,6 +8,7 @@ import { openData } from "../../src/server.ts";
 import { mainThreadCpuSeconds, processTreeCpuSeconds, threadCpuSeconds } from "./cpu.ts";
 import { startDnsmasq } from "./dnsmasq.ts";
 import type { ProcessGroup } from "./processes.ts";
+import { bootstrapData } from "./setup_data.ts";
 
 /** The bench's domain (the recipients' and the server's). */
 export const DOMAIN = "example.org";
@@ -53,6 +54,54 @@ export async function createAccounts(dataDir: string): Promise<string> {
   } finally {
     await services.close();
   }
+}
+
+/**
+ * Runs `code` (a module body that prints its answer as JSON) with the code of the checkout at `root`,
+ * in a process of its own: a database of this checkout's schema would be refused by an older build
+ * (a migration it does not know), so each Postern measured gets its data made and read by its own code.
+ */
+export async function inCheckout<T>(root: string, code: string): Promise<T> {
+  const made = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", code],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!made.success) {
+    throw new Error(`Cannot run with ${root}: ${new TextDecoder().decode(made.stderr).slice(-2000)}`);
+  }
+  return JSON.parse(new TextDecoder().decode(made.stdout).trim().split("\n").at(-1)!) as T;
+}
+
+/** The data directory of a target: bootstrapped, with the accounts; the probe's API key. */
+export async function prepareData(
+  dataDir: string,
+  options: { root?: string; domain: string; adminPassword: string },
+): Promise<string> {
+  if (options.root === undefined) {
+    await bootstrapData(dataDir, { domain: options.domain, adminPassword: options.adminPassword });
+    return await createAccounts(dataDir);
+  }
+  return await inCheckout<string>(
+    options.root,
+    `import { bootstrapData } from "./scripts/bench/setup_data.ts";
+    import { createAccounts } from "./scripts/bench/mx_inbound_helpers.ts";
+    await bootstrapData(${JSON.stringify(dataDir)}, ${
+      JSON.stringify({ domain: options.domain, adminPassword: options.adminPassword })
+    });
+    console.log(JSON.stringify(await createAccounts(${JSON.stringify(dataDir)})));`,
+  );
+}
+
+/** {@link storedCount} read by the code of the checkout at `root` (this one's when undefined). */
+export async function storedCountIn(root: string | undefined, dataDir: string): Promise<number> {
+  if (root === undefined) return await storedCount(dataDir);
+  return await inCheckout<number>(
+    root,
+    `import { storedCount } from "./scripts/bench/mx_inbound_helpers.ts";
+    console.log(JSON.stringify(await storedCount(${JSON.stringify(dataDir)})));`,
+  );
 }
 
 /** Emails stored in the bench account (read in-process from the database the server runs on). */

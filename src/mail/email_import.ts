@@ -98,7 +98,6 @@ function newEmail(accountId: number, p: Prepared): NewEmail {
     mailboxIds: [...new Set(p.item.mailboxIds)],
     keywords: [...new Set(p.item.keywords.map((k) => k.toLowerCase()))],
     threadIds: facts.threadIds,
-    search: facts.search,
     imapSize: p.imapSize,
   };
 }
@@ -108,8 +107,6 @@ export interface InsertLog {
   changes: Change[];
   /** Mailboxes whose counts changed (one countsOnly change each at the end). */
   recounted: Set<number>;
-  /** Search text to index once, after the transaction's other email writes. */
-  searchable: { id: number; search: NewEmail["search"] }[];
 }
 
 /**
@@ -149,7 +146,6 @@ export async function insertPrepared(
     mailboxIds: [...row.mailboxIds].sort((a, b) => a - b),
     keywords: [...row.keywords].sort(),
   };
-  log.searchable.push({ id, search: row.search });
   log.changes.push(
     { type: "Email", objectId: id, kind: "created", accountId },
     { type: "Thread", objectId: threadId, kind: newThread ? "created" : "updated", accountId },
@@ -199,7 +195,6 @@ export class EmailImporter {
       const results = new Map<Prepared, EmailRecord | ImportRefusal>();
       const changes: Change[] = [];
       const recounted = new Set<number>();
-      const searchable: { id: number; search: NewEmail["search"] }[] = [];
       let used = limit === undefined ? 0 : await this.store.blobs.usedBytes(accountId);
       for (const p of ready) {
         const existingId = options.duplicates === "store"
@@ -231,13 +226,12 @@ export class EmailImporter {
         }
         results.set(
           p,
-          await insertPrepared(this.store, accountId, p, { now, changes, recounted, searchable }),
+          await insertPrepared(this.store, accountId, p, { now, changes, recounted }),
         );
       }
       for (const m of recounted) {
         changes.push({ type: "Mailbox", objectId: m, kind: "updated", accountId, countsOnly: true });
       }
-      await this.store.emails.index(searchable);
       return { result: results, events: [], changes: groupedChanges(changes) };
     });
     return prepared.map((p) => "type" in p ? p : stored.get(p)!);

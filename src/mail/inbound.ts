@@ -296,7 +296,7 @@ export class InboundDelivery {
    */
   async #writeBatch(jobs: Delivery[]): Promise<(number | Error)[]> {
     return await this.deps.write(async () => {
-      const log: InsertLog = { now: jobs[0].now, changes: [], recounted: new Set(), searchable: [] };
+      const log: InsertLog = { now: jobs[0].now, changes: [], recounted: new Set() };
       const outcomes: (number | Error)[] = [];
       const recounted = new Set<number>();
       for (const job of jobs) {
@@ -336,7 +336,6 @@ export class InboundDelivery {
         for (const row of job.queued) await this.store.queue.enqueue(row);
         outcomes.push(count);
       }
-      await this.store.emails.index(log.searchable);
       return { result: outcomes, events: [], changes: groupedChanges(log.changes) };
     });
   }

@@ -12,6 +12,8 @@ export { RsaSignPool } from "./rsa_sign_pool.ts";
 export { blobId, BlobService, parseBlobId, parseBlobRef, partBlobId, UPLOAD_TTL_MS } from "./blobs.ts";
 export { EMAIL_LIMITS, EmailService, isKeyword, SNIPPET_LIMITS } from "./emails.ts";
 export { REBUILD_BATCH, type RebuildStep, SearchRebuild } from "./search_rebuild.ts";
+export { CATCH_UP_WAIT_MS, EMBEDDED_INDEX_WORKER_KEY, SearchIndexer } from "./search_indexer.ts";
+export { INDEX_BATCH, INDEX_LEASE_MS, indexBatch, type IndexLease, type IndexStep } from "./search_index.ts";
 export { ImapMailboxService, MAX_MESSAGES_BATCH } from "./imap_mailbox.ts";
 export type {
   ImapChanges,

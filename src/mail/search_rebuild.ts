@@ -7,12 +7,8 @@
  * worker's claim lapses for another to take. The old index serves every query until the new one
  * holds every email; then the store swaps them.
  */
-import { getLogger } from "@logtape/logtape";
-import type { SearchText, Store } from "../store/mod.ts";
-import { parseMessage } from "./parse_pool.ts";
-
-const log = getLogger(["postern", "mail", "search"]);
-const NO_TEXT: SearchText = { subject: "", from: "", to: "", cc: "", bcc: "", body: "", attachments: "" };
+import type { Store } from "../store/mod.ts";
+import { searchTextOf } from "./search_index.ts";
 
 /** How long a claim holds: far longer than a batch takes. */
 export const REBUILD_LEASE_MS = 60_000;
@@ -50,21 +46,5 @@ export class SearchRebuild {
   /** Whether a rebuild is under way. */
   pending(): Promise<boolean> {
     return this.store.searchRebuild.pending();
-  }
-}
-
-/**
- * The search text of a stored message. It was parsed when it was stored, so a failure now is rare; the
- * email is then indexed without text (and said in the log) rather than holding the rebuild back forever.
- */
-async function searchTextOf(email: { id: number; message: Uint8Array }): Promise<SearchText> {
-  try {
-    return (await parseMessage(email.message)).facts.search;
-  } catch (error) {
-    log.warn("Cannot read email {id} for the full-text index; it is indexed without text: {error}", {
-      id: email.id,
-      error: String(error),
-    });
-    return NO_TEXT;
   }
 }

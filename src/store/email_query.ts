@@ -45,6 +45,13 @@ const FTS_COLUMNS: Record<string, string> = {
   body: "body",
 };
 
+/** Whether a filter has a condition that reads the full-text index. */
+export function usesFullText(filter: EmailFilter): boolean {
+  return "condition" in filter
+    ? Object.keys(filter.condition).some((key) => key in FTS_COLUMNS)
+    : filter.conditions.some(usesFullText);
+}
+
 /**
  * An FTS5 expression that every word starts a token of the row: each word an FTS5 string (quoted,
  * `"` doubled, so no text of the user is ever syntax) with a prefix `*`, joined by AND. A word is one

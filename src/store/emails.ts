@@ -10,12 +10,10 @@ import {
 import { chooseThread, mergeThreads } from "./threading.ts";
 import { insertNewMemberships } from "./imap_membership.ts";
 import { IMAP_SIZE_OF_BLOB } from "./imap_size.ts";
-import { allWords, type EmailQuery, type EmailQueryResult } from "./email_query.ts";
+import { allWords, type EmailQuery, type EmailQueryResult, usesFullText } from "./email_query.ts";
 import { mainThreadEmailQuery, staysOnMainThread } from "./email_query_snapshot.ts";
 import type { ReadPool } from "./read_pool.ts";
-import { indexInto, rebuilding, type SearchText } from "./search_rebuild.ts";
-
-export type { SearchText };
+import type { SearchIndexHooks } from "./search_index.ts";
 
 export type { EmailRecord };
 
@@ -40,8 +38,6 @@ export interface NewEmail {
   keywords: string[];
   /** Message-IDs this email carries and names (References, In-Reply-To), for threading. */
   threadIds: string[];
-  /** Its searchable text by field. */
-  search: SearchText;
   /**
    * The IMAP size (RFC822.SIZE, bare LFs counted as CRLF) when the caller counted it: null when it is
    * `size` (no bare LF). Absent, the insert measures the stored blob (imap_size.ts), which reads the
@@ -63,7 +59,7 @@ export interface EmailRepository {
   /**
    * Stores an email in the thread it joins (the rule is in threading.ts) or a new one; returns its id,
    * its thread id, whether the thread is new, and the emails and threads merged into its thread. Call
-   * in a transaction, and give its search text to `index` after the transaction's other writes.
+   * in a transaction. The full-text index takes it after the commit (search_index.ts).
    */
   insert(email: NewEmail, now: number): Promise<{
     id: number;
@@ -71,13 +67,6 @@ export interface EmailRepository {
     newThread: boolean;
     merged: { emailIds: number[]; threadIds: number[] };
   }>;
-  /**
-   * Makes stored emails searchable. Call once per transaction, after its other email writes: FTS5
-   * keeps new rows in memory until the commit, but writes them out as a segment of their own each
-   * time a later statement of the transaction opens a savepoint (every insert that fires a trigger
-   * does), so indexing as each email is stored cost a segment and a merge per email.
-   */
-  index(entries: readonly { id: number; search: SearchText }[]): Promise<void>;
   /**
    * The account's oldest email with that blob, if any (an Email/import of the same message finds it;
    * an IMAP APPEND stores another: migrations/046_email_copies.ts).
@@ -102,12 +91,13 @@ export interface EmailRepository {
   counts(mailboxIds: readonly number[]): Promise<Map<number, MailboxCounts>>;
   /**
    * The emails of `ids` whose subject or body has every search word of one of the `conditions`
-   * (RFC 8621 §5 SearchSnippet marks only those).
+   * (RFC 8621 §5 SearchSnippet marks only those), once the index holds every email committed before.
    */
   matching(ids: readonly number[], conditions: readonly (readonly string[])[]): Promise<Set<number>>;
   /**
    * Runs an Email/query (see email_query.ts) with the account's Email state of the same snapshot, on a
-   * read worker when the store has them (email_query_snapshot.ts).
+   * read worker when the store has them (email_query_snapshot.ts); one with a full-text condition once
+   * the index holds every email committed before.
    */
   query(query: EmailQuery): Promise<EmailQueryResult>;
 }
@@ -132,8 +122,18 @@ const INSERT_COUNTED = INSERT_EMAIL.replace("IMAP_SIZE", "?");
  */
 export const READ_WORKER_MIN_EMAILS = 16;
 
-/** SQLite implementation of {@link EmailRepository}; queries go to `readers` when given. */
-export function sqliteEmails(db: Db, readers?: ReadPool): EmailRepository {
+/** No indexer: nothing is indexed (a store used without the mail layer). */
+const NO_INDEXER: SearchIndexHooks = { stored() {}, caughtUp: () => Promise.resolve() };
+
+/**
+ * SQLite implementation of {@link EmailRepository}; queries go to `readers` when given. `search` is
+ * told of each commit that stored emails and asked to catch up before a full-text read.
+ */
+export function sqliteEmails(
+  db: Db,
+  options: { readers?: ReadPool; search?: SearchIndexHooks } = {},
+): EmailRepository {
+  const { readers, search = NO_INDEXER } = options;
   const done = <T>(value: T) => Promise.resolve(value);
   return {
     insert(email, now) {
@@ -183,13 +183,8 @@ export function sqliteEmails(db: Db, readers?: ReadPool): EmailRepository {
           threadId,
         );
       }
+      db.afterCommit(() => search.stored());
       return done({ id, threadId, newThread, merged: { emailIds: merged, threadIds: choice.merge } });
-    },
-    index(entries) {
-      indexInto(db, "email_search", entries);
-      // While the index is rebuilt (store/search_rebuild.ts), the new one gets every new email too.
-      if (rebuilding(db)) indexInto(db, "email_search_next", entries);
-      return done(undefined);
     },
     setKeywords(emailId, change) {
       for (const keyword of change.remove) {
@@ -283,20 +278,23 @@ export function sqliteEmails(db: Db, readers?: ReadPool): EmailRepository {
       }
       return done(out);
     },
-    query: (query) =>
-      readers && !staysOnMainThread(query)
-        ? readers.run<EmailQueryResult>("emails.query", query, query.accountId)
-        : done(mainThreadEmailQuery(db, query)),
-    matching(ids, conditions) {
+    async query(query) {
+      if (query.filter !== null && usesFullText(query.filter)) await search.caughtUp();
+      return readers && !staysOnMainThread(query)
+        ? await readers.run<EmailQueryResult>("emails.query", query, query.accountId)
+        : mainThreadEmailQuery(db, query);
+    },
+    async matching(ids, conditions) {
       const asked = conditions.filter((words) => words.length > 0);
-      if (ids.length === 0 || asked.length === 0) return done(new Set<number>());
+      if (ids.length === 0 || asked.length === 0) return new Set<number>();
+      await search.caughtUp();
       const rows = db.all<{ id: number }>(
         `SELECT rowid AS id FROM email_search
          WHERE email_search MATCH ? AND rowid IN (SELECT value FROM json_each(?))`,
         `{subject body} : (${asked.map((words) => `(${allWords(words)})`).join(" OR ")})`,
         JSON.stringify(ids),
       );
-      return done(new Set(rows.map((r) => Number(r.id))));
+      return new Set(rows.map((r) => Number(r.id)));
     },
   };
 }

@@ -16,6 +16,7 @@ import { type DomainRepository, sqliteDomains } from "./domains.ts";
 import { type IdSequences, sqliteIdSequences } from "./id_sequences.ts";
 import { type EmailRepository, sqliteEmails } from "./emails.ts";
 import { type SearchRebuildRepository, sqliteSearchRebuild } from "./search_rebuild.ts";
+import { type SearchIndexHooks, type SearchIndexRepository, sqliteSearchIndex } from "./search_index.ts";
 import { type ImapRepository, sqliteImap } from "./imap.ts";
 import { type IntegrityChecker, sqliteIntegrity } from "./integrity.ts";
 import { type InvalidationLog, sqliteInvalidations } from "./invalidations.ts";
@@ -45,7 +46,15 @@ export type { ConnectionOptions, SynchronousMode } from "./connection.ts";
 export type { CredentialRepository } from "./credentials.ts";
 export type { DomainRepository } from "./domains.ts";
 export type { IdSequences, SequencedTable } from "./id_sequences.ts";
-export type { EmailRecord, EmailRepository, MailboxCounts, NewEmail, SearchText } from "./emails.ts";
+export type { EmailRecord, EmailRepository, MailboxCounts, NewEmail } from "./emails.ts";
+export type { SearchText } from "./search_rebuild.ts";
+export type {
+  IndexProgress,
+  SearchIndexHooks,
+  SearchIndexRepository,
+  SearchIndexState,
+  UnindexedEmail,
+} from "./search_index.ts";
 export type {
   ImapMailboxState,
   ImapMessageFactsRow,
@@ -133,6 +142,13 @@ export interface Store {
   readonly emails: EmailRepository;
   /** The rebuild of the full-text index from the messages (store/search_rebuild.ts). */
   readonly searchRebuild: SearchRebuildRepository;
+  /** The full-text index's watermark and batches (store/search_index.ts). */
+  readonly searchIndex: SearchIndexRepository;
+  /**
+   * Who fills the full-text index: told of each commit that stored emails, asked to catch up before a
+   * full-text read (the mail layer's indexer; until it is set, nobody: nothing is indexed).
+   */
+  indexWith(hooks: SearchIndexHooks): void;
   /** IMAP's view of mailboxes: UIDs, MODSEQ, the expunge log (migrations/041_imap.ts). */
   readonly imap: ImapRepository;
   readonly servers: ServerRegistry;
@@ -179,6 +195,24 @@ export interface StoreOptions extends ConnectionOptions {
   writersLock?: boolean;
 }
 
+/**
+ * The full-text index's repository on a connection of its own to the database file at `path` (already
+ * migrated by the process's store), for the indexer's worker thread (mail/search_index_worker.ts).
+ * `writersLock`: its transactions take turns with the store's through the lock file, so the store's
+ * never wait in SQLite's busy handler, which sleeps on the event loop.
+ */
+export function openSearchIndex(
+  path: string,
+  options: Pick<ConnectionOptions, "busyTimeoutMs" | "synchronous"> & { writersLock?: boolean } = {},
+): { searchIndex: SearchIndexRepository; close(): void } {
+  const db = new Db(
+    openConnection(path, { busyTimeoutMs: options.busyTimeoutMs, synchronous: options.synchronous }),
+    options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    { writersLock: options.writersLock ? writersLockPathOf(path) : undefined },
+  );
+  return { searchIndex: sqliteSearchIndex(db), close: () => db.close() };
+}
+
 /** Opens the store at `path` (":memory:" for tests), migrating it to the current schema. */
 export function openStore(path: string, options: StoreOptions = {}): Store {
   let lock = path === ":memory:" ? undefined : holdSharedLock(path);
@@ -200,6 +234,8 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   const readers = path !== ":memory:" && (options.readWorkers ?? 0) > 0
     ? new ReadPool(path, { size: options.readWorkers! })
     : undefined;
+  let indexer: SearchIndexHooks = { stored() {}, caughtUp: () => Promise.resolve() };
+  const search: SearchIndexHooks = { stored: () => indexer.stored(), caughtUp: () => indexer.caughtUp() };
   return {
     path,
     domains: sqliteDomains(db, () => invalidations.changeSignal()),
@@ -217,8 +253,12 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
     activity: sqliteActivity(db),
     loginThrottle: sqliteLoginThrottle(db),
     blobs: sqliteBlobs(db),
-    emails: sqliteEmails(db, readers),
+    emails: sqliteEmails(db, { readers, search }),
     searchRebuild: sqliteSearchRebuild(db),
+    searchIndex: sqliteSearchIndex(db),
+    indexWith(hooks) {
+      indexer = hooks;
+    },
     imap: sqliteImap(db, () => invalidations.changeSignal()),
     servers: sqliteServers(db),
     identities: sqliteIdentities(db),

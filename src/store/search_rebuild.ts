@@ -2,8 +2,8 @@
  * The rebuild of the full-text index into a new one (migrations/049_search_prefix.ts) while the old
  * one serves: claimed batches of emails, in id order, whose search text the mail layer reads from
  * their messages, then a swap once every email up to the rebuild's `end_id` is in. Emails stored
- * after the migration go into both indexes as they are stored ({@link indexInto}), so the swap loses
- * none; a deleted email leaves both (the delete trigger of migration 049).
+ * after the migration go into both indexes when the indexer takes them (search_index.ts), so the swap
+ * loses none; a deleted email leaves both (the delete trigger of migration 049).
  *
  * A claim is a lease in the row (`claimed_until`): one worker of all processes on the database works
  * at a time, and one that crashed loses its claim when the lease ends.

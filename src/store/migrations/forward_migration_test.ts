@@ -41,3 +41,37 @@ Deno.test("migration 042 (forward): queued mail survives the queue rebuild, ids 
     db.close();
   }
 });
+
+Deno.test("migration 051 (forward): the full-text watermark starts at the newest email, with no lease", () => {
+  const db = new DatabaseSync(":memory:", { enableForeignKeyConstraints: false });
+  try {
+    const before = MIGRATIONS.findIndex((sql) => sql.includes("CREATE TABLE search_index"));
+    for (const sql of MIGRATIONS.slice(0, before)) db.exec(sql);
+    db.exec(`PRAGMA user_version = ${before}`);
+    // Rows with every required column (the test is about ids only; foreign keys are off).
+    const required = db.prepare("PRAGMA table_info(emails)").all()
+      .filter((c) => c.notnull && c.dflt_value === null && !c.pk).map((c) => String(c.name));
+    const insert = (id: number) =>
+      db.exec(`INSERT INTO emails (id, ${required.join(", ")}) VALUES (${id}, ${required.map(() => "0")})`);
+    // Without the emails' triggers (counts, usage), put back before the migration.
+    const triggers = db.prepare(
+      "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'emails'",
+    )
+      .all();
+    for (const t of triggers) db.exec(`DROP TRIGGER ${t.name}`);
+    insert(3);
+    insert(7);
+    insert(9);
+    db.exec("DELETE FROM emails WHERE id = 9");
+    for (const t of triggers) db.exec(String(t.sql));
+    assert.equal(migrate(db), MIGRATIONS.length);
+    assert.deepEqual({ ...db.prepare("SELECT indexed_through, claimed_until FROM search_index").get() }, {
+      indexed_through: 7,
+      claimed_until: 0,
+    });
+    // One row only.
+    assert.throws(() => db.exec("INSERT INTO search_index (id, indexed_through) VALUES (2, 0)"));
+  } finally {
+    db.close();
+  }
+});

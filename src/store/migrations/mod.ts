@@ -44,6 +44,7 @@ import { sql as imapStatementModseq } from "./047_imap_statement_modseq.ts";
 import { sql as loginThrottle } from "./048_login_throttle.ts";
 import { sql as searchPrefix } from "./049_search_prefix.ts";
 import { sql as imapMembershipFold } from "./050_imap_membership_fold.ts";
+import { sql as searchWatermark } from "./051_search_watermark.ts";
 
 /** Every migration, in order; index + 1 is the schema version it brings the database to. */
 export const MIGRATIONS: readonly string[] = [
@@ -89,4 +90,5 @@ export const MIGRATIONS: readonly string[] = [
   loginThrottle,
   searchPrefix,
   imapMembershipFold,
+  searchWatermark,
 ];
