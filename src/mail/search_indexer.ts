@@ -28,8 +28,8 @@ const log = getLogger(["postern", "mail", "search"]);
 export const EMBEDDED_INDEX_WORKER_KEY = "postern.indexWorkerSource";
 
 /**
- * How long a query waits for the worker (or another process's indexer) before it indexes what is
- * missing itself, whatever the lease (a crashed process's lease holds INDEX_LEASE_MS): a backlog of
+ * How long a query waits for the worker (or another process's indexer) to move the index before it
+ * indexes what is missing itself, whatever the lease (a crashed process's lease holds INDEX_LEASE_MS): a backlog of
  * thousands of emails takes the worker a second or two.
  */
 export const CATCH_UP_WAIT_MS = 2_000;
@@ -78,7 +78,11 @@ export class SearchIndexer implements SearchIndexHooks {
     let state = await this.#index.state();
     if (state.indexedThrough >= state.latest) return;
     const target = state.latest;
-    const deadline = Date.now() + CATCH_UP_WAIT_MS;
+    // The wait ends CATCH_UP_WAIT_MS after the index last moved, not after the query began: a worker
+    // working through a backlog (thousands of emails after an outage of its own) keeps the batches off
+    // the event loop, where parsing them all would stall every other request.
+    let deadline = Date.now() + CATCH_UP_WAIT_MS;
+    let through = state.indexedThrough;
     for (;;) {
       if (this.#worker && Date.now() < deadline) {
         this.#post({ wake: "now" });
@@ -89,6 +93,10 @@ export class SearchIndexer implements SearchIndexHooks {
         if (step.kind === "claimed elsewhere") await this.#report();
       }
       state = await this.#index.state();
+      if (state.indexedThrough > through) {
+        through = state.indexedThrough;
+        deadline = Date.now() + CATCH_UP_WAIT_MS;
+      }
       // The newest email may have been another transaction's, still open on this connection when
       // it was read, and then rolled back: what is committed is then all there is to wait for.
       if (state.indexedThrough >= Math.min(target, state.latest)) return;
