@@ -7,74 +7,12 @@
  * of the index (migration 049) still ends with every email in the new one.
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
-import { bootstrap } from "../src/directory/mod.ts";
+import { importText, indexedIds, search, withSearchServices } from "./search_helpers.ts";
 import { INDEX_LEASE_MS, indexBatch, type IndexLease } from "../src/mail/mod.ts";
-import { openServices, type Services } from "../src/services.ts";
 import { sql as searchPrefix } from "../src/store/migrations/049_search_prefix.ts";
 import { distinctMessage, imported } from "./email_helpers.ts";
 import { createUsers, mailCall, serverTarget, type Who } from "./mail_helpers.ts";
 import { rawDialogue, smtpMessage, startMxProcess } from "./smtp_helpers.ts";
-
-async function withServices(
-  body: (services: Services, ctx: { admin: number; inbox: number }) => Promise<void>,
-  options: { searchIndexWorker?: boolean; dir?: string } = {},
-) {
-  const dir = options.dir ?? await Deno.makeTempDir();
-  const services = await openServices({
-    databasePath: `${dir}/postern.db`,
-    encryptionKey: new Uint8Array(64),
-    hashWorkers: 1,
-    searchIndexWorker: options.searchIndexWorker,
-  });
-  try {
-    if ((await services.accounts.query({})).length === 0) {
-      await bootstrap(services, { domain: "example.org", adminPassword: "admin password for tests" });
-    }
-    const [admin] = await services.accounts.query({});
-    const inbox = (await services.mailboxes.list(admin, admin)).find((m) => m.role === "inbox")!.id;
-    await body(services, { admin, inbox });
-  } finally {
-    await services.close();
-    if (!options.dir) await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function importText(services: Services, ctx: { admin: number; inbox: number }, subject: string) {
-  const upload = await services.blobs.upload(ctx.admin, ctx.admin, {
-    data: distinctMessage(subject, "quarterly figures"),
-    type: "message/rfc822",
-  });
-  const [result] = await services.emails.import(ctx.admin, ctx.admin, [
-    { blobId: upload.blobId, mailboxIds: [ctx.inbox], keywords: [] },
-  ]);
-  if ("type" in result) throw new Error(JSON.stringify(result));
-  return result.id;
-}
-
-/** The ids a text query finds, in id order. */
-async function search(services: Services, admin: number, text: string): Promise<number[]> {
-  const result = await services.emails.query(admin, admin, {
-    filter: { condition: { text: [text] } },
-    sort: [{ property: "receivedAt", isAscending: false }],
-    position: 0,
-    limit: 50,
-    collapseThreads: false,
-    calculateTotal: false,
-  });
-  return [...result.ids].sort((a, b) => a - b);
-}
-
-/** The rows of the full-text index matching an FTS5 expression, read on a connection of its own. */
-function indexedIds(services: Services, expression: string): number[] {
-  const db = new DatabaseSync(services.store.path, { readOnly: true });
-  try {
-    return db.prepare("SELECT rowid AS id FROM email_search WHERE email_search MATCH ? ORDER BY rowid")
-      .all(expression).map((r) => Number(r.id));
-  } finally {
-    db.close();
-  }
-}
 
 async function textQuery(target: ReturnType<typeof serverTarget>, who: Who, text: string): Promise<string[]> {
   const { ids } = await mailCall(target, "Email/query", { filter: { text } }, who);
@@ -116,7 +54,7 @@ Deno.test("a search right after an import or an MX delivery finds the email (rea
 });
 
 Deno.test("a search right after an import finds the email with the indexer thread of openServices", async () => {
-  await withServices(async (services, ctx) => {
+  await withSearchServices(async (services, ctx) => {
     assert.ok(services.searchIndexer.threaded);
     const ids = [];
     for (let i = 0; i < 20; i++) ids.push(await importText(services, ctx, `heron${i}q`));
@@ -125,7 +63,7 @@ Deno.test("a search right after an import finds the email with the indexer threa
 });
 
 Deno.test("two indexers: one indexes each batch under the lease; a lapsed lease is taken over", async () => {
-  await withServices(async (services, ctx) => {
+  await withSearchServices(async (services, ctx) => {
     const index = services.store.searchIndex;
     const first: IndexLease = { until: 0 };
     const second: IndexLease = { until: 0 };
@@ -166,7 +104,7 @@ Deno.test("two indexers: one indexes each batch under the lease; a lapsed lease 
 });
 
 Deno.test("a batch that races a delete does not bring the deleted email back", async () => {
-  await withServices(async (services, ctx) => {
+  await withSearchServices(async (services, ctx) => {
     const index = services.store.searchIndex;
     const kept = await importText(services, ctx, "avocet");
     const gone = await importText(services, ctx, "avocet");
@@ -194,25 +132,25 @@ Deno.test("an email stored while the indexer thread was dead is indexed by the n
   const dir = await Deno.makeTempDir();
   try {
     let id = 0;
-    await withServices(async (services, ctx) => {
+    await withSearchServices(async (services, ctx) => {
       // As a crash between the store's commit and the index would leave it: stored, never indexed.
       services.searchIndexer.terminateWorker();
       services.store.indexWith({ stored() {}, caughtUp: () => Promise.resolve() });
       id = await importText(services, ctx, "dunlin");
       assert.deepEqual(indexedIds(services, "dunlin"), []);
     }, { searchIndexWorker: true, dir });
-    await withServices(async (services, ctx) => {
+    await withSearchServices(async (services, ctx) => {
       assert.deepEqual(await search(services, ctx.admin, "dunlin"), [id]);
       assert.deepEqual(indexedIds(services, "dunlin"), [id]);
     }, { searchIndexWorker: true, dir });
     // And the worker of a server catches up by itself, with no query to wait for it.
     let other = 0;
-    await withServices(async (services, ctx) => {
+    await withSearchServices(async (services, ctx) => {
       services.searchIndexer.terminateWorker();
       services.store.indexWith({ stored() {}, caughtUp: () => Promise.resolve() });
       other = await importText(services, ctx, "sanderling");
     }, { searchIndexWorker: true, dir });
-    await withServices(async (services) => {
+    await withSearchServices(async (services) => {
       for (let i = 0; i < 100 && indexedIds(services, "sanderling").length === 0; i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -224,7 +162,7 @@ Deno.test("an email stored while the indexer thread was dead is indexed by the n
 });
 
 Deno.test("an email whose message cannot be read is indexed without text and does not stall the index", async () => {
-  await withServices(async (services, ctx) => {
+  await withSearchServices(async (services, ctx) => {
     const lost = await importText(services, ctx, "curlew");
     const after = await importText(services, ctx, "curlew");
     // Its message gone (foreign keys off, as only damage could do it).
@@ -238,7 +176,7 @@ Deno.test("an email whose message cannot be read is indexed without text and doe
 });
 
 Deno.test("with the indexer's thread, a rebuild of the index (049) ends with every email in the new one", async () => {
-  await withServices(async (services, ctx) => {
+  await withSearchServices(async (services, ctx) => {
     const before = [];
     for (let i = 0; i < 5; i++) before.push(await importText(services, ctx, `Invoice ${i}`));
     // Caught up first: the migration runs here as separate statements, not in one transaction.
@@ -259,7 +197,7 @@ Deno.test("with the indexer's thread, a rebuild of the index (049) ends with eve
 });
 
 Deno.test("a search while a transaction that stored an email is still open waits for it; after its rollback, the email stored next under the same id is found", async () => {
-  await withServices(async (services, ctx) => {
+  await withSearchServices(async (services, ctx) => {
     // This thread holds the lease (a search indexed on it), so its next batch reads at once.
     const first = await importText(services, ctx, "egret");
     assert.deepEqual(await search(services, ctx.admin, "egret"), [first]);

@@ -4,68 +4,14 @@
  * meanwhile is kept right in both indexes, and the work is claimed so only one worker does a batch.
  */
 import assert from "node:assert/strict";
+import { importText, indexedIds, search, withSearchServices } from "./search_helpers.ts";
 import { DatabaseSync } from "node:sqlite";
-import { bootstrap } from "../src/directory/mod.ts";
-import { openServices, type Services } from "../src/services.ts";
+import type { Services } from "../src/services.ts";
 import { sql as searchPrefix } from "../src/store/migrations/049_search_prefix.ts";
-import { distinctMessage } from "./email_helpers.ts";
-
-async function withServices(
-  body: (services: Services, ctx: { admin: number; inbox: number }) => Promise<void>,
-) {
-  const dir = await Deno.makeTempDir();
-  const options = { databasePath: `${dir}/postern.db`, encryptionKey: new Uint8Array(64), hashWorkers: 1 };
-  const services = await openServices(options);
-  try {
-    await bootstrap(services, { domain: "example.org", adminPassword: "admin password for tests" });
-    const [admin] = await services.accounts.query({});
-    const inbox = (await services.mailboxes.list(admin, admin)).find((m) => m.role === "inbox")!.id;
-    await body(services, { admin, inbox });
-  } finally {
-    await services.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function importText(services: Services, ctx: { admin: number; inbox: number }, subject: string) {
-  const upload = await services.blobs.upload(ctx.admin, ctx.admin, {
-    data: distinctMessage(subject, "quarterly figures"),
-    type: "message/rfc822",
-  });
-  const [result] = await services.emails.import(ctx.admin, ctx.admin, [
-    { blobId: upload.blobId, mailboxIds: [ctx.inbox], keywords: [] },
-  ]);
-  if ("type" in result) throw new Error(JSON.stringify(result));
-  return result.id;
-}
-
-/** The ids a text query finds, in id order. */
-async function search(services: Services, admin: number, text: string): Promise<number[]> {
-  const result = await services.emails.query(admin, admin, {
-    filter: { condition: { text: [text] } },
-    sort: [{ property: "receivedAt", isAscending: false }],
-    position: 0,
-    limit: 50,
-    collapseThreads: false,
-    calculateTotal: false,
-  });
-  return [...result.ids].sort((a, b) => a - b);
-}
 
 /** Takes the database back to before migration 049 (its index as it was), then runs 049 on it. */
 function upgradeAgain(services: Services) {
   services.store.unsafeExec(searchPrefix);
-}
-
-/** The rows of the full-text index that match an FTS5 expression, read from a connection of its own. */
-function indexedIds(services: Services, expression: string): number[] {
-  const db = new DatabaseSync(services.store.path, { readOnly: true });
-  try {
-    return db.prepare("SELECT rowid AS id FROM email_search WHERE email_search MATCH ? ORDER BY rowid")
-      .all(expression).map((r) => Number(r.id));
-  } finally {
-    db.close();
-  }
 }
 
 /** The definition of the full-text index that queries read, from a connection of its own. */
@@ -79,14 +25,14 @@ function indexSql(services: Services): string {
 }
 
 Deno.test("a new database has the prefix index at once, with no rebuild pending", () =>
-  withServices(async (services) => {
+  withSearchServices(async (services) => {
     assert.equal(await services.searchRebuild.pending(), false);
     assert.match(indexSql(services), /prefix = '3'/);
     assert.equal(await services.searchRebuild.runBatch(), "none");
   }));
 
 Deno.test("emails stored before the migration are found by every prefix once the index is rebuilt from their messages", () =>
-  withServices(async (services, ctx) => {
+  withSearchServices(async (services, ctx) => {
     const before = [];
     for (let i = 0; i < 5; i++) before.push(await importText(services, ctx, `Invoice ${i}`));
     upgradeAgain(services);
@@ -112,7 +58,7 @@ Deno.test("emails stored before the migration are found by every prefix once the
   }));
 
 Deno.test("a rebuild batch is claimed: a second worker waits, and takes over once a crashed worker's claim lapses", () =>
-  withServices(async (services, ctx) => {
+  withSearchServices(async (services, ctx) => {
     for (let i = 0; i < 3; i++) await importText(services, ctx, `Memo ${i}`);
     upgradeAgain(services);
     const now = Date.now();
@@ -131,7 +77,7 @@ Deno.test("a rebuild batch is claimed: a second worker waits, and takes over onc
   }));
 
 Deno.test("an email deleted after the rebuild read it is not indexed again", () =>
-  withServices(async (services, ctx) => {
+  withSearchServices(async (services, ctx) => {
     const first = await importText(services, ctx, "Receipt one");
     const second = await importText(services, ctx, "Receipt two");
     upgradeAgain(services);

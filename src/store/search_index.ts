@@ -12,7 +12,7 @@
  * lapsed, and renewed by each batch, so a busy indexer commits once per batch.
  */
 import type { Db } from "./db.ts";
-import { indexInto, rebuilding, type SearchText } from "./search_rebuild.ts";
+import { indexInto, rebuilding, type SearchText, stillStored } from "./search_rebuild.ts";
 
 /** Where the index stands. */
 export interface SearchIndexState {
@@ -136,15 +136,7 @@ export function sqliteSearchIndex(db: Db): SearchIndexRepository {
             progress.claimedUntil,
           );
         if (moved.changes === 0) return false;
-        // An email deleted since it was read has left the index already (its delete trigger): it must
-        // not come back.
-        const kept = new Set(
-          db.all<{ id: number }>(
-            "SELECT id FROM emails WHERE id IN (SELECT value FROM json_each(?))",
-            JSON.stringify(entries.map((e) => e.id)),
-          ).map((r) => Number(r.id)),
-        );
-        const indexed = entries.filter((e) => kept.has(e.id));
+        const indexed = stillStored(db, entries);
         indexInto(db, "email_search", indexed);
         // While the index is rebuilt (search_rebuild.ts), the new one gets the emails past the
         // rebuild's own end too.

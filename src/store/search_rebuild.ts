@@ -73,6 +73,20 @@ export function indexInto(
   }
 }
 
+/**
+ * The entries whose emails are still stored. An indexer reads emails before its write transaction, and
+ * one deleted in between has left the index already (its delete trigger): it must not come back.
+ */
+export function stillStored<E extends { id: number }>(db: Db, entries: readonly E[]): E[] {
+  const kept = new Set(
+    db.all<{ id: number }>(
+      "SELECT id FROM emails WHERE id IN (SELECT value FROM json_each(?))",
+      JSON.stringify(entries.map((e) => e.id)),
+    ).map((r) => Number(r.id)),
+  );
+  return entries.filter((e) => kept.has(e.id));
+}
+
 /** Whether a rebuild is under way (its new index exists and takes every new email too). */
 export function rebuilding(db: Db): boolean {
   return db.get("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'search_rebuild'") !== undefined;
@@ -114,13 +128,7 @@ export function sqliteSearchRebuild(db: Db): SearchRebuildRepository {
         );
         if (moved.changes === 0) return false;
         // An email deleted since it was read has left both indexes already: it must not come back.
-        const kept = new Set(
-          db.all<{ id: number }>(
-            "SELECT id FROM emails WHERE id IN (SELECT value FROM json_each(?))",
-            JSON.stringify(entries.map((e) => e.id)),
-          ).map((r) => Number(r.id)),
-        );
-        indexInto(db, "email_search_next", entries.filter((e) => kept.has(e.id)));
+        indexInto(db, "email_search_next", stillStored(db, entries));
         return true;
       });
     },
