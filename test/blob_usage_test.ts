@@ -209,7 +209,8 @@ Deno.test("migration 046 (email copies) keeps the used bytes of a database made 
     // Back to schema 045: the unique index and the email triggers of migration 021, and without what the
     // later migrations added (047: imap_settings.statement_touch and the keyword triggers reading it; 048:
     // login_throttle and servers.internal_url; 049 added only the prefix to the full-text index, which
-    // runs again as a rebuild; 050 only replaces the membership trigger, which it finds there).
+    // runs again as a rebuild; 050 only replaces the membership trigger, which it finds there; 051: the
+    // full-text index's watermark, search_index).
     const oldTriggers = accountUsage.slice(accountUsage.indexOf("CREATE TRIGGER emails_linked"));
     const keywordTriggers = imap.match(/CREATE TRIGGER imap_keyword_o(n|ff) [\s\S]*?END;/g)!.join("\n");
     const copies = MIGRATIONS.findIndex((m) => m.includes("DROP INDEX emails_account_blob"));
@@ -218,7 +219,7 @@ Deno.test("migration 046 (email copies) keeps the used bytes of a database made 
       DROP TRIGGER emails_linked; DROP TRIGGER emails_unlinked; ${oldTriggers}
       DROP TRIGGER imap_keyword_on; DROP TRIGGER imap_keyword_off;
       ALTER TABLE imap_settings DROP COLUMN statement_touch; ${keywordTriggers}
-      DROP TABLE login_throttle; ALTER TABLE servers DROP COLUMN internal_url;
+      DROP TABLE login_throttle; ALTER TABLE servers DROP COLUMN internal_url; DROP TABLE search_index;
       PRAGMA user_version = ${copies};`);
     await services.close();
     services = await openServices(options);

@@ -127,17 +127,18 @@ Deno.test("--no-backup upgrades an older database without a copy, and says so", 
 
 Deno.test("a migration that fails leaves the database at its previous version and the start fails in one line", () =>
   withRoot(async (root) => {
-    // The last migration replaces the IMAP membership trigger: a database without it makes it fail.
-    assert.match(MIGRATIONS[OLD], /DROP TRIGGER imap_membership_in/);
+    // The last migration creates the full-text index's watermark table: a database that has a table of
+    // that name already makes it fail.
+    assert.match(MIGRATIONS[OLD], /CREATE TABLE search_index /);
     const dir = await oldDataDir(
       root,
       "data",
       OLD,
-      "DROP TRIGGER imap_membership_in;",
+      "CREATE TABLE search_index (id INTEGER PRIMARY KEY);",
     );
     const pattern = new RegExp(
       `^postern: Cannot upgrade database .*postern.db from schema ${OLD} to ${SCHEMA_VERSION}: migration ` +
-        `${OLD + 1} failed \\(no such trigger: imap_membership_in\\); the database stays at schema ${OLD}, ` +
+        `${OLD + 1} failed \\(table search_index already exists\\); the database stays at schema ${OLD}, ` +
         `copy of schema ${OLD} at .*\\.bak$`,
     );
     const check = await cli(["db", "check", "--data", dir]);
