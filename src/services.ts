@@ -73,6 +73,7 @@ import type {
 import { openOutbound } from "./outbound_services.ts";
 import {
   type ConnectionOptions,
+  newThreadLockBuffer,
   openStore,
   SERVER_HEARTBEAT_MS,
   type ServerRecord,
@@ -210,15 +211,18 @@ const DKIM_SEAL_CONTEXT = "postern 2026-12 dkim private key seal";
 /** Opens the database and builds every service over it. */
 export async function openServices(options: ServiceOptions): Promise<Services> {
   const indexWorker = options.searchIndexWorker === true && options.databasePath !== ":memory:";
+  const threadLock = indexWorker && !options.writersLock ? newThreadLockBuffer() : undefined;
   const store = openStore(options.databasePath, {
     synchronous: options.synchronous,
     busyTimeoutMs: options.busyTimeoutMs,
     migrationBackup: options.migrationBackup,
     onMigration: options.onMigration,
     readWorkers: options.readWorkers,
-    // The indexer's thread writes the same file: with the lock, a write of the event loop waits for
-    // it in the lock's thread, never asleep in SQLite's busy handler (src/store/writers_lock.ts).
-    writersLock: options.writersLock || indexWorker,
+    writersLock: options.writersLock,
+    // The indexer's thread writes the same file: a write of the event loop waits for it without
+    // blocking the loop, never asleep in SQLite's busy handler (src/store/thread_lock.ts); with
+    // several processes, the lock file serves the threads too (src/store/writers_lock.ts).
+    threadLock,
   });
   const searchIndexer = new SearchIndexer(
     store.searchIndex,
@@ -227,7 +231,8 @@ export async function openServices(options: ServiceOptions): Promise<Services> {
         path: options.databasePath,
         busyTimeoutMs: options.busyTimeoutMs,
         synchronous: options.synchronous,
-        writersLock: true,
+        writersLock: Boolean(options.writersLock),
+        threadLock,
       }
       : undefined,
   );

@@ -117,6 +117,8 @@ export interface IndexerStart {
   synchronous?: SynchronousMode;
   /** Whether the store's transactions take the writers' lock (then so do this thread's). */
   writersLock: boolean;
+  /** Else the threads' lock the store's transactions take (store/thread_lock.ts). */
+  threadLock?: SharedArrayBuffer;
 }
 
 /** To the worker: start, index soon or now (then report each step), or stop after the batch under way. */

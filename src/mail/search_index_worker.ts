@@ -88,8 +88,8 @@ async function finish(): Promise<void> {
 scope.onmessage = (event) => {
   const message = event.data;
   if ("start" in message) {
-    const { path, writersLock, busyTimeoutMs, synchronous } = message.start;
-    index = openSearchIndex(path, { writersLock, busyTimeoutMs, synchronous });
+    const { path, writersLock, threadLock, busyTimeoutMs, synchronous } = message.start;
+    index = openSearchIndex(path, { writersLock, threadLock, busyTimeoutMs, synchronous });
     poll = setInterval(() => {
       if (!running && !timer) schedule(0);
     }, INDEX_POLL_MS);

@@ -7,7 +7,12 @@
  * missing itself, on this thread, with the same batches.
  */
 import { getLogger } from "@logtape/logtape";
-import type { SearchIndexHooks, SearchIndexRepository } from "../store/mod.ts";
+import {
+  INDEXER_THREAD,
+  releaseDeadHolder,
+  type SearchIndexHooks,
+  type SearchIndexRepository,
+} from "../store/mod.ts";
 import { workerUrl } from "../model/worker_url.ts";
 import {
   INDEX_DELAY_MS,
@@ -120,6 +125,7 @@ export class SearchIndexer implements SearchIndexHooks {
     this.#post({ stop: true });
     await stopped;
     worker.terminate();
+    this.#freeLock();
     this.#worker = undefined;
     this.#wakeWaiters();
   }
@@ -127,9 +133,15 @@ export class SearchIndexer implements SearchIndexHooks {
   /** Test seam: ends the worker at once, as a crash would (the next commit starts another). */
   terminateWorker(): void {
     this.#worker?.terminate();
+    this.#freeLock();
     this.#worker = undefined;
     this.#startedAt = -Infinity;
     this.#wakeWaiters();
+  }
+
+  /** The threads' lock, should the ended worker have held it (store/thread_lock.ts). */
+  #freeLock(): void {
+    if (this.#start?.threadLock) releaseDeadHolder(new Int32Array(this.#start.threadLock), INDEXER_THREAD);
   }
 
   #inlineBatch(force: boolean) {

@@ -3,6 +3,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { DEFAULT_BUSY_TIMEOUT_MS } from "../model/background.ts";
 import { busyAsUnavailable, busyError, isBusyError } from "./busy.ts";
 import { openWritersLock } from "./writers_lock.ts";
+import { lockThreads, type ThreadLock, tryLockThreads, unlockThreads } from "./thread_lock.ts";
 
 /**
  * The busy timeout while another process is known to hold the write lock (a write already waited the
@@ -30,6 +31,8 @@ export class Db {
 
   /** The writers' lock file, when processes take turns through it (see {@link transaction}). */
   readonly #writers: Deno.FsFile | undefined;
+  /** The writers' lock of this process's threads, when another thread writes too (store/thread_lock.ts). */
+  readonly #threads: ThreadLock | undefined;
   /** A request for the writers' lock still waiting in its thread (one at most: transactions queue). */
   #lockRequest: Promise<void> | undefined;
   /** Whether a transaction awaits {@link #lockRequest}; when none does once it is granted, it is dropped. */
@@ -39,14 +42,16 @@ export class Db {
    * `busyTimeoutMs` is the connection's busy timeout, restored once the lock is free again.
    * `writersLock`: the path of a lock file that every transaction holds (flock, exclusive) from
    * before its BEGIN to after its COMMIT, for processes that write the same database all the time
-   * (`serve --processes N`, store/writers_lock.ts).
+   * (`serve --processes N`, store/writers_lock.ts). `threadLock`: the same for the threads of one
+   * process, without a file (store/thread_lock.ts); one or the other.
    */
   constructor(
     readonly raw: DatabaseSync,
     readonly busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
-    options: { writersLock?: string } = {},
+    options: { writersLock?: string; threadLock?: ThreadLock } = {},
   ) {
     this.#writers = options.writersLock === undefined ? undefined : openWritersLock(options.writersLock);
+    this.#threads = this.#writers ? undefined : options.threadLock;
   }
 
   /** Whether a transaction is open on this connection (a read here would see its uncommitted writes). */
@@ -145,14 +150,28 @@ export class Db {
       return Promise.resolve(body());
     }
     const writers = this.#writers;
-    const run = writers === undefined ? () => this.#run(body) : async () => {
-      await this.#lockWriters(writers);
-      try {
-        return await this.#run(body);
-      } finally {
-        writers.unlockSync();
+    const threads = this.#threads;
+    const run = writers !== undefined
+      ? async () => {
+        await this.#lockWriters(writers);
+        try {
+          return await this.#run(body);
+        } finally {
+          writers.unlockSync();
+        }
       }
-    };
+      : threads !== undefined
+      ? async () => {
+        if (!tryLockThreads(threads) && !await lockThreads(threads, this.busyTimeoutMs)) {
+          throw this.#busy(busyError());
+        }
+        try {
+          return await this.#run(body);
+        } finally {
+          unlockThreads(threads);
+        }
+      }
+      : () => this.#run(body);
     const next = this.#queue.then(run, run);
     this.#queue = next.catch(() => undefined);
     return next;

@@ -83,6 +83,7 @@ export {
 } from "./backup_files.ts";
 export { storedSchemaVersion } from "./connection.ts";
 export { type Checkpointer, startCheckpointer } from "./checkpointer.ts";
+export { newThreadLockBuffer, releaseDeadHolder } from "./thread_lock.ts";
 export { EMBEDDED_READ_WORKER_KEY } from "./read_pool.ts";
 export { EMBEDDED_INTEGRITY_WORKER_KEY, type StartupCheck, startupCheck } from "./startup_check.ts";
 export { type DataLock, lockPathOf, tryExclusiveLock } from "./data_lock.ts";
@@ -193,22 +194,38 @@ export interface StoreOptions extends ConnectionOptions {
   readWorkers?: number;
   /** Transactions take turns with other processes' through a lock file (store/writers_lock.ts). */
   writersLock?: boolean;
+  /**
+   * Without `writersLock`: transactions take turns with another thread of this process writing the same
+   * file (the full-text indexer's) through this buffer (store/thread_lock.ts).
+   */
+  threadLock?: SharedArrayBuffer;
 }
+
+/** Who holds the threads' lock (store/thread_lock.ts): the store's connection, the indexer's. */
+export const STORE_THREAD = 1;
+export const INDEXER_THREAD = 2;
 
 /**
  * The full-text index's repository on a connection of its own to the database file at `path` (already
  * migrated by the process's store), for the indexer's worker thread (mail/search_index_worker.ts).
- * `writersLock`: its transactions take turns with the store's through the lock file, so the store's
- * never wait in SQLite's busy handler, which sleeps on the event loop.
+ * `writersLock` (or `threadLock`, in one process): its transactions take turns with the store's
+ * through the lock file (or the threads' lock), so the store's never wait in SQLite's busy handler,
+ * which sleeps on the event loop.
  */
 export function openSearchIndex(
   path: string,
-  options: Pick<ConnectionOptions, "busyTimeoutMs" | "synchronous"> & { writersLock?: boolean } = {},
+  options: Pick<ConnectionOptions, "busyTimeoutMs" | "synchronous"> & {
+    writersLock?: boolean;
+    threadLock?: SharedArrayBuffer;
+  } = {},
 ): { searchIndex: SearchIndexRepository; close(): void } {
   const db = new Db(
     openConnection(path, { busyTimeoutMs: options.busyTimeoutMs, synchronous: options.synchronous }),
     options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
-    { writersLock: options.writersLock ? writersLockPathOf(path) : undefined },
+    {
+      writersLock: options.writersLock ? writersLockPathOf(path) : undefined,
+      threadLock: options.threadLock && { cells: new Int32Array(options.threadLock), holder: INDEXER_THREAD },
+    },
   );
   return { searchIndex: sqliteSearchIndex(db), close: () => db.close() };
 }
@@ -225,6 +242,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   }
   const db = new Db(connection, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS, {
     writersLock: options.writersLock && path !== ":memory:" ? writersLockPathOf(path) : undefined,
+    threadLock: options.threadLock && { cells: new Int32Array(options.threadLock), holder: STORE_THREAD },
   });
   const invalidations = sqliteInvalidations(db, path);
   const snapshots = path === ":memory:"
