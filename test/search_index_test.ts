@@ -151,7 +151,8 @@ Deno.test("an email stored while the indexer thread was dead is indexed by the n
       other = await importText(services, ctx, "sanderling");
     }, { searchIndexWorker: true, dir });
     await withSearchServices(async (services) => {
-      for (let i = 0; i < 100 && indexedIds(services, "sanderling").length === 0; i++) {
+      // Up to 60 s: a worker thread starts slowly on a loaded machine; the loop ends once it has indexed.
+      for (let i = 0; i < 1200 && indexedIds(services, "sanderling").length === 0; i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       assert.deepEqual(indexedIds(services, "sanderling"), [other]);
